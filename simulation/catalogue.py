@@ -1,0 +1,359 @@
+"""Read and validate the negotiation's data files once: issues, proposals, group stances, members.
+
+Every check failure becomes an `InputError` naming the file, the entry and what is allowed, so a
+user who edits a data file sees one clear paragraph instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simulation.errors import InputError
+
+DATA_DIR = Path(__file__).parent / "data"
+CLUSTERS = (
+    "procedure",
+    "data_technology",
+    "trust_regulation",
+    "facilitation_development",
+    "market_access",
+)
+STATUSES = ("developed", "developing", "ldc")
+GROUP_TAGS = ("african_group", "acp", "g90", "mikta", "oecd", "eu28")
+Emphasis = Literal["headline", "stated", "mentioned"]
+Position = Field(ge=0, le=100, allow_inf_nan=False)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scale(_Strict):
+    low: str
+    mid: str
+    high: str
+
+
+class Issue(_Strict):
+    """One negotiating issue and its 0-100 policy scale."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    cluster: Literal[CLUSTERS]  # type: ignore[valid-type]
+    scale: Scale
+    status_quo: float = Position
+    new_discipline: bool
+    sections: list[str] = Field(min_length=1)
+
+
+class BlanketStance(_Strict):
+    """A position and an emphasis, with the seed section it reads from."""
+
+    position: float = Position
+    emphasis: Emphasis
+    section: str
+    basis: str
+
+
+class Stance(BlanketStance):
+    """A stance on one named issue."""
+
+    issue: str
+
+
+class Proposal(_Strict):
+    """A 2016 submission to the Work Programme: its sponsors and its stances."""
+
+    symbol: str
+    title: str
+    date: date
+    section: str
+    footnote: int
+    sponsors: list[str] = Field(min_length=1)
+    stances: list[Stance] = Field(min_length=1)
+
+
+class Selector(_Strict):
+    """Which members a group stance applies to: named members, a group tag, or statuses."""
+
+    members: list[str] | None = None
+    group: Literal[GROUP_TAGS] | None = None  # type: ignore[valid-type]
+    status: list[Literal[STATUSES]] | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Selector:
+        chosen = [k for k in ("members", "group", "status") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError("give exactly one of members, group or status")
+        return self
+
+    def selects(self, member: Member) -> bool:
+        """Whether this selector picks the member."""
+        return bool((self.members is not None and member.code in self.members)
+                    or (self.group is not None and self.group in member.groups)
+                    or (self.status is not None and member.status in self.status))
+
+    @property
+    def specificity(self) -> int:
+        """Named members beat a group, which beats a development status."""
+        return 3 if self.members is not None else 2 if self.group is not None else 1
+
+
+class GroupStance(_Strict):
+    """Stances of a group or of named members that are not proposals (seed intro, §2, §3, §5)."""
+
+    id: str
+    name: str
+    applies_to: Selector
+    leader: str | None = None
+    doha_linked: bool = False
+    bloc: bool = False
+    source: str
+    stances: list[Stance] = Field(default_factory=list)
+    on_new_disciplines: BlanketStance | None = None
+
+    def stance_on(self, issue: Issue) -> Stance | None:
+        """The group's own stance on the issue, else its blanket stance on new disciplines."""
+        for stance in self.stances:
+            if stance.issue == issue.id:
+                return stance
+        if issue.new_discipline and self.on_new_disciplines is not None:
+            return Stance(issue=issue.id, **self.on_new_disciplines.model_dump())
+        return None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One WTO member as listed in members.csv."""
+
+    code: str
+    name: str
+    status: str
+    represented_by: str
+    groups: frozenset[str]
+    capability: float
+    capability_basis: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The validated data: the single place the code learns issues, proposals and members."""
+
+    issues: tuple[Issue, ...]
+    proposals: tuple[Proposal, ...]
+    group_stances: tuple[GroupStance, ...]
+    members: tuple[Member, ...]
+
+    @property
+    def issue_ids(self) -> list[str]:
+        return [issue.id for issue in self.issues]
+
+    @property
+    def actors(self) -> tuple[Member, ...]:
+        """Members that negotiate in their own name (EU states are represented by the EU)."""
+        return tuple(m for m in self.members if not m.represented_by)
+
+    def issue(self, issue_id: str) -> Issue:
+        return self.issues[self.issue_ids.index(issue_id)]
+
+
+def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
+    """A ' (did you mean X?)' hint for a misspelt id, or ''."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), "(file)", "the file does not exist") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise InputError(str(path), where, f"not valid YAML ({problem})") from None
+
+
+def _entry_label(items: list[Any], index: int, key: str) -> str:
+    item = items[index] if index < len(items) else None
+    name = item.get(key) if isinstance(item, dict) else None
+    return f"entry {index + 1}" + (f" ({name})" if name else "")
+
+
+def validation_problem(exc: ValidationError) -> tuple[str, str]:
+    """The first pydantic error as (dotted field path, message with the allowed values)."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    return field, message
+
+
+def _parse_list(path: Path, key: str, model: type[BaseModel], label_key: str) -> list[Any]:
+    raw = read_yaml(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get(key), list):
+        raise InputError(str(path), key, f"the file must hold a list under the key '{key}'")
+    parsed = []
+    for index, item in enumerate(raw[key]):
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            field, message = validation_problem(exc)
+            label = _entry_label(raw[key], index, label_key)
+            raise InputError(str(path), f"{key}: {label}: {field}", message) from None
+    return parsed
+
+
+def _unique(values: list[str], path: Path | str, what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise InputError(str(path), what, f"{value!r} appears twice; each must be unique")
+        seen.add(value)
+
+
+def _check_stances(
+    stances: list[Stance], issue_ids: list[str], path: Path | str, owner: str
+) -> None:
+    for stance in stances:
+        if stance.issue not in issue_ids:
+            raise InputError(
+                str(path),
+                f"{owner}: stances: issue",
+                f"unknown issue {stance.issue!r}{suggest(stance.issue, issue_ids)}; "
+                "allowed: the ids in issues.yaml",
+            )
+    _unique([s.issue for s in stances], path, f"{owner}: stances: issue")
+
+
+def _check_codes(codes: list[str], known: list[str], path: Path | str, where: str) -> None:
+    for code in codes:
+        if code not in known:
+            raise InputError(
+                str(path),
+                where,
+                f"unknown member code {code!r}{suggest(code, known)}; "
+                "allowed: the codes in members.csv",
+            )
+
+
+MEMBER_COLUMNS = (
+    "code", "name", "status", "represented_by", "groups", "capability", "capability_basis",
+)
+
+
+def _parse_member(row: dict[str, str], line: int, path: Path) -> Member:
+    where = f"line {line}"
+    code = (row.get("code") or "").strip()
+    if not code or not code.isalpha() or not code.isupper() or len(code) != 3:
+        raise InputError(str(path), f"{where}: code", f"{code!r} is not a 3-letter upper-case code")
+    status = (row.get("status") or "").strip()
+    if status not in STATUSES:
+        raise InputError(
+            str(path), f"{where} ({code}): status", f"{status!r}; allowed: {', '.join(STATUSES)}"
+        )
+    groups = frozenset(g.strip() for g in (row.get("groups") or "").split(";") if g.strip())
+    for group in sorted(groups - set(GROUP_TAGS)):
+        raise InputError(
+            str(path),
+            f"{where} ({code}): groups",
+            f"unknown group {group!r}{suggest(group, GROUP_TAGS)}; allowed: {', '.join(GROUP_TAGS)}",
+        )
+    try:
+        capability = float(row.get("capability") or "nan")
+    except ValueError:
+        capability = math.nan
+    if not math.isfinite(capability) or capability <= 0:
+        raise InputError(
+            str(path),
+            f"{where} ({code}): capability",
+            f"{row.get('capability')!r}; allowed: a positive number (percent of world trade)",
+        )
+    return Member(
+        code=code,
+        name=(row.get("name") or "").strip(),
+        status=status,
+        represented_by=(row.get("represented_by") or "").strip(),
+        groups=groups,
+        capability=capability,
+        capability_basis=(row.get("capability_basis") or "").strip(),
+    )
+
+
+def _load_members(path: Path) -> tuple[Member, ...]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in MEMBER_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(
+                    str(path), "header", f"missing column(s) {', '.join(missing)}; "
+                    f"required: {', '.join(MEMBER_COLUMNS)}"
+                )
+            members = [_parse_member(row, n, path) for n, row in enumerate(reader, start=2)]
+    except FileNotFoundError:
+        raise InputError(str(path), "(file)", "the file does not exist") from None
+    codes = [m.code for m in members]
+    _unique(codes, path, "code")
+    for member in members:
+        if member.represented_by:
+            _check_codes([member.represented_by], codes, path, f"{member.code}: represented_by")
+    return tuple(members)
+
+
+def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
+    """Read and cross-check the four data files; raise InputError on the first problem."""
+    folder = Path(data_dir) if data_dir is not None else DATA_DIR
+    issues_path = folder / "issues.yaml"
+    proposals_path = folder / "proposals.yaml"
+    groups_path = folder / "groups.yaml"
+    members_path = folder / "members.csv"
+
+    issues = _parse_list(issues_path, "issues", Issue, "id")
+    _unique([i.id for i in issues], issues_path, "issues: id")
+    members = _load_members(members_path)
+    proposals = _parse_list(proposals_path, "proposals", Proposal, "symbol")
+    group_stances = _parse_list(groups_path, "groups", GroupStance, "id")
+    catalogue = Catalogue(tuple(issues), tuple(proposals), tuple(group_stances), members)
+    check_references(catalogue, str(proposals_path), str(groups_path))
+    return catalogue
+
+
+def check_references(catalogue: Catalogue, proposals_source: str, groups_source: str) -> None:
+    """Every sponsor, member and issue that proposals and group stances name must exist."""
+    issue_ids = catalogue.issue_ids
+    actor_codes = [m.code for m in catalogue.actors]
+    _unique([p.symbol for p in catalogue.proposals], proposals_source, "proposals: symbol")
+    for proposal in catalogue.proposals:
+        owner = f"proposals: {proposal.symbol}"
+        _check_codes(proposal.sponsors, actor_codes, proposals_source, f"{owner}: sponsors")
+        _unique(proposal.sponsors, proposals_source, f"{owner}: sponsors")
+        _check_stances(proposal.stances, issue_ids, proposals_source, owner)
+    _unique([g.id for g in catalogue.group_stances], groups_source, "groups: id")
+    for group in catalogue.group_stances:
+        owner = f"groups: {group.id}"
+        _check_codes(group.applies_to.members or [], actor_codes, groups_source,
+                     f"{owner}: members")
+        if group.leader:
+            _check_codes([group.leader], actor_codes, groups_source, f"{owner}: leader")
+        _check_stances(group.stances, issue_ids, groups_source, owner)
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The shipped data, read once per process."""
+    return load_catalogue()

@@ -1,0 +1,76 @@
+"""The coalition round as pure array functions: platforms, affinity, joining and leaving.
+
+A coalition's platform is the capability x salience weighted mean of its members' positions;
+a member's affinity to a coalition is how close it stands to that platform on the issues both
+care about. Members join coalitions they are close to and leave those they have drifted from;
+founders (the sponsors of a proposal) are more loyal, and a bloc (the African Group) holds its
+members together with probability `bloc_discipline` each period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.parameters import CoalitionParameters
+
+
+def platforms(
+    positions: np.ndarray, saliences: np.ndarray, capability: np.ndarray, membership: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each coalition's platform (g, k) and its mean salience (g, k); NaN for empty coalitions."""
+    weights = capability[:, None] * saliences
+    member_weights = membership.T.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        platform = (member_weights @ (weights * positions)) / (member_weights @ weights)
+        salience = (member_weights @ saliences) / member_weights.sum(axis=1, keepdims=True)
+    return platform, salience
+
+
+def affinity(
+    positions: np.ndarray,
+    saliences: np.ndarray,
+    platform: np.ndarray,
+    coalition_salience: np.ndarray,
+) -> np.ndarray:
+    """Closeness (n, g) in [0, 1] of each member to each platform, weighted by shared salience."""
+    weight = saliences[:, None, :] * np.nan_to_num(coalition_salience)[None, :, :]
+    distance = np.abs(positions[:, None, :] - np.nan_to_num(platform)[None, :, :])
+    total = weight.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = 1.0 - (weight * distance).sum(axis=2) / (100.0 * total)
+    return np.where(total > 0, score, 0.0)
+
+
+def update_membership(
+    membership: np.ndarray,
+    founders: np.ndarray,
+    bloc: np.ndarray,
+    closeness: np.ndarray,
+    active: np.ndarray,
+    bloc_holds: np.ndarray,
+    params: CoalitionParameters,
+) -> np.ndarray:
+    """The new membership (n, g): active members join close coalitions and leave distant ones."""
+    joins = active[:, None] & ~membership & (closeness >= params.join_threshold) & ~bloc[None, :]
+    leave_below = params.leave_threshold - params.founder_loyalty * founders
+    leaves = active[:, None] & membership & (closeness < leave_below)
+    held = founders & bloc[None, :] & bloc_holds[None, :]
+    return (membership | joins) & ~(leaves & ~held)
+
+
+def coalition_targets(
+    positions: np.ndarray,
+    membership: np.ndarray,
+    platform: np.ndarray,
+    coalition_salience: np.ndarray,
+) -> np.ndarray:
+    """Where each member's coalitions pull it (n, k): the salience-weighted mean of their platforms.
+
+    A member in no coalition is pulled nowhere (its target is its own position).
+    """
+    weight = membership[:, :, None] * np.nan_to_num(coalition_salience)[None, :, :]
+    total = weight.sum(axis=1)
+    pulled = np.einsum("ngk,gk->nk", weight, np.nan_to_num(platform))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = pulled / total
+    return np.where(total > 0, target, positions)

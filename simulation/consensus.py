@@ -1,0 +1,356 @@
+"""The WTO consensus rule at MC11 and the plurilateral path, as pure vectorised functions.
+
+In trade-policy terms: at a Ministerial Conference nothing is agreed unless every member accepts
+it. A member accepts a draft text on an issue if it loses no more than it can tolerate compared
+with the status quo (no new discipline, or the rule as it stands): |x - t| <= |x - q| + tol. Its
+tolerance falls with the issue's salience, and members that tie new rules to unfinished Doha
+business (e.g. public stockholding) tolerate less on the new disciplines. A text only counts as an
+outcome if it moves at least `min_step` away from the status quo: a ministerial decision that
+changes nothing is no agreement.
+
+* Issue by issue (the default), the chair tables the capability x salience weighted median of the
+  members' positions (the text with the widest weighted support), moved to the nearest text that
+  every member accepts and that changes the status quo. When there is no such text, the blockers
+  are the members whose objection alone stands between the others and a deal; when no single
+  member is pivotal, they are the members who reject the most supported change.
+* In package mode (single undertaking) members weigh the whole package: a loss on one issue can be
+  paid for by a gain on another, and the chair drops the most contested issues until everyone
+  accepts what is left.
+* Where there is no consensus, the willing may go ahead among themselves (as with the ITA or a
+  joint statement initiative): a plurilateral deal exists if the members strictly better off under
+  some ambitious text cover a critical mass of world trade.
+* A disciplined bloc (e.g. the African Group) speaks with one voice: its members take the bloc's
+  platform, salience and tolerance, so they accept, object and join plurilaterals together.
+
+Arrays: n members, k issues; positions X (n,k) and status quo q (k,) on the 0-100 scale,
+saliences S (n,k) in [0,1], capabilities C (n,) > 0 (share of world trade), tolerances (n,k) >= 0.
+Every rule runs over all members at once; only the package loop steps over issues.
+"""
+
+from dataclasses import dataclass
+from typing import Final, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+NO_AGREEMENT: Final = 0
+PLURILATERAL: Final = 1
+MULTILATERAL: Final = 2
+
+SCALE_MIN: Final = 0.0
+SCALE_MAX: Final = 100.0
+# Coverage is a ratio of float sums of trade shares: allow rounding when testing critical mass.
+_COVERAGE_SLACK: Final = 1e-12
+
+
+@dataclass(frozen=True)
+class Blocs:
+    """Disciplined coalitions at MC11: member m speaks as bloc `of[m]` (-1 = on its own).
+
+    Rows of `position`, `salience` and `tolerance` (g,k) are the blocs' platforms, their members'
+    mean saliences and the tolerances the caller derives from those (e.g. with `tolerances`).
+    """
+
+    of: NDArray[np.int_]
+    position: FloatArray
+    salience: FloatArray
+    tolerance: FloatArray
+
+
+@dataclass(frozen=True)
+class Ministerial:
+    """What MC11 decides per issue: outcome code, text, blockers, plurilateral members, coverage.
+
+    `coverage` is 1 for multilateral outcomes, otherwise the best plurilateral coverage found
+    (also when short of critical mass). Arrays are read-only.
+    """
+
+    outcome: NDArray[np.int8]
+    text: FloatArray
+    blockers: BoolArray
+    plurilateral_members: BoolArray
+    coverage: FloatArray
+
+    def __post_init__(self) -> None:
+        for value in vars(self).values():
+            value.flags.writeable = False
+
+
+class Plurilateral(NamedTuple):
+    """Per issue: whether a critical mass exists, its text, best coverage, and who is in."""
+
+    deal: BoolArray
+    text: FloatArray
+    coverage: FloatArray
+    members: BoolArray
+
+
+class Package(NamedTuple):
+    """Issues agreed in a single undertaking, their texts, and who made each dropped issue go."""
+
+    agreed: BoolArray
+    text: FloatArray
+    blockers: BoolArray
+
+
+def tolerances(
+    S: FloatArray,
+    base_tolerance: float | FloatArray,
+    doha_linked: BoolArray,
+    new_discipline: BoolArray,
+    linkage_cut: float,
+) -> FloatArray:
+    """Loss each member tolerates per issue: base * (1 - salience), cut for Doha-linked members
+    on new disciplines. `base_tolerance` is a scalar or one value per member (n,)."""
+    base = np.asarray(base_tolerance, dtype=float)
+    if np.any(base < 0) or not 0.0 <= linkage_cut <= 1.0:
+        raise ValueError("base_tolerance must be >= 0 and linkage_cut in [0, 1]")
+    if base.ndim == 1:
+        base = base[:, None]
+    cut = np.outer(doha_linked, new_discipline) * linkage_cut
+    return base * (1.0 - S) * (1.0 - cut)
+
+
+def acceptance_intervals(
+    X: FloatArray, q: FloatArray, tol: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Texts each member accepts, [x - d, x + d] with d = |x - q| + tol, clipped to the scale.
+
+    The status quo is always inside: nobody rejects what it already has."""
+    d = np.abs(X - q) + tol
+    return np.clip(X - d, SCALE_MIN, SCALE_MAX), np.clip(X + d, SCALE_MIN, SCALE_MAX)
+
+
+def apply_blocs(
+    values: FloatArray, bloc_of: NDArray[np.int_], bloc_values: FloatArray
+) -> FloatArray:
+    """Give each bloc member its bloc's row (-1 = no bloc): the bloc accepts or objects as one.
+
+    Works on any member array: positions, saliences, tolerances or acceptance bounds."""
+    bloc_of = np.asarray(bloc_of)
+    if bloc_of.size and (bloc_of.min() < -1 or bloc_of.max() >= len(bloc_values)):
+        raise ValueError("bloc_of must be -1 or the row of a bloc")
+    in_bloc = bloc_of >= 0
+    if not in_bloc.any():
+        return values.copy()
+    return np.where(in_bloc[:, None], bloc_values[np.maximum(bloc_of, 0)], values)
+
+
+def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
+    """Weighted median along axis 0 (midpoint when the weight splits exactly in half).
+
+    x may have size-1 trailing axes that w broadcasts over: x is sorted once, not per w column."""
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    cum = np.cumsum(np.take_along_axis(w, order, axis=0), axis=0)
+    half = cum[-1] / 2.0
+    lower = np.take_along_axis(xs, np.argmax(cum >= half, axis=0)[None], axis=0)[0]
+    upper = np.take_along_axis(xs, np.argmax(cum > half, axis=0)[None], axis=0)[0]
+    return (lower + upper) / 2.0
+
+
+def _or_capability(w: FloatArray, capability: FloatArray) -> FloatArray:
+    """Where nobody's salience gives weight (all zero along axis 0), weigh by capability alone."""
+    return np.where(w.sum(axis=0) > 0, w, capability)
+
+
+def chair_texts(X: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
+    """The chair's starting text per issue: the capability x salience weighted median position,
+    which no other text beats in weighted support (capability alone if no one cares)."""
+    return _weighted_median(X, _or_capability(C[:, None] * S, C[:, None]))
+
+
+def _feasible_sides(
+    L: FloatArray, H: FloatArray, q: FloatArray, min_step: float
+) -> tuple[BoolArray, BoolArray]:
+    """Whether [L, H] minus the band (q - min_step, q + min_step) keeps a piece below / above q."""
+    return q - min_step >= L, q + min_step <= H
+
+
+def _project(
+    t: FloatArray, L: FloatArray, H: FloatArray, q: FloatArray, min_step: float
+) -> FloatArray:
+    """Nearest point to t in [L, q - min_step] u [q + min_step, H]; the upper piece on a tie;
+    NaN where both pieces are empty."""
+    below, above = _feasible_sides(L, H, q, min_step)
+    t_below = np.minimum(np.maximum(t, L), q - min_step)
+    t_above = np.minimum(np.maximum(t, q + min_step), H)
+    take_above = above & (~below | (np.abs(t_above - t) <= np.abs(t_below - t)))
+    return np.where(take_above, t_above, np.where(below, t_below, np.nan))
+
+
+def multilateral(
+    lo: FloatArray, hi: FloatArray, q: FloatArray, median: FloatArray, min_step: float
+) -> tuple[BoolArray, FloatArray]:
+    """Consensus per issue: (agreed, text). The text is the chair's median moved to the nearest
+    point every member accepts that is >= min_step from q; NaN where no such point exists."""
+    text = _project(median, lo.max(axis=0), hi.min(axis=0), q, min_step)
+    return ~np.isnan(text), text
+
+
+def _max_of_others(a: FloatArray, empty: float) -> FloatArray:
+    """For every row m, the column max over the other rows (top-two trick); `empty` if none."""
+    n = a.shape[0]
+    if n == 1:
+        return np.full(a.shape, empty)
+    second = np.partition(a, n - 2, axis=0)[n - 2]
+    is_top = np.arange(n)[:, None] == a.argmax(axis=0)
+    return np.where(is_top, second, a.max(axis=0))
+
+
+def find_blockers(
+    lo: FloatArray, hi: FloatArray, q: FloatArray, median: FloatArray, min_step: float
+) -> BoolArray:
+    """Members blocking each issue without consensus (n,k): those whose objection alone stops
+    the others agreeing a change; if nobody is pivotal, those who reject the most supported change
+    (the chair's median, moved out of the min_step band towards the nearer side, upwards on a tie).
+
+    Where the whole membership has no feasible text, a member whose leave-one-out set is non-empty
+    cannot meet it (else all would agree), so pivotal = the others could agree without it."""
+    below, above = _feasible_sides(lo.max(axis=0), hi.min(axis=0), q, min_step)
+    open_issue = ~(below | above)
+    others_below, others_above = _feasible_sides(
+        _max_of_others(lo, SCALE_MIN), -_max_of_others(-hi, -SCALE_MAX), q, min_step
+    )
+    pivotal = open_issue & (others_below | others_above)
+    change = _project(median, SCALE_MIN, SCALE_MAX, q, min_step)
+    rejects_change = open_issue & ((change < lo) | (change > hi))
+    return np.where(pivotal.any(axis=0), pivotal, rejects_change)
+
+
+def _grid(grid_step: float) -> FloatArray:
+    """Candidate texts 0, grid_step, ..., 100; grid_step must divide 100."""
+    if not grid_step > 0 or not np.isclose(SCALE_MAX / grid_step, round(SCALE_MAX / grid_step)):
+        raise ValueError(f"grid_step must be > 0 and divide 100, got {grid_step}")
+    return np.linspace(SCALE_MIN, SCALE_MAX, round(SCALE_MAX / grid_step) + 1)
+
+
+def plurilateral(
+    X: FloatArray,
+    S: FloatArray,
+    C: FloatArray,
+    q: FloatArray,
+    min_step: float,
+    critical_mass: float,
+    grid_step: float = 1.0,
+) -> Plurilateral:
+    """Plurilateral path per issue: the grid text, >= min_step from q, whose willing members
+    (strictly better off than under q) cover the most world trade; a deal iff >= critical_mass.
+
+    Ties in coverage go to the text closest to its willing members' capability x salience
+    weighted median, then to the text farther from q, then to the higher text."""
+    grid = _grid(grid_step)
+    k = X.shape[1]
+    ambitious = np.abs(grid - q[:, None]) >= min_step  # (k, G)
+    willing = (np.abs(X[..., None] - grid) < np.abs(X - q)[..., None]) & ambitious  # (n, k, G)
+    coverage = np.einsum("n,nkg->kg", C, willing) / C.sum()
+    best = coverage.max(axis=1)
+    tied = (coverage == best[:, None]) & (best > 0)[:, None]
+    weights = _or_capability((C[:, None] * S)[..., None] * willing, C[:, None, None] * willing)
+    distance = np.abs(grid - _weighted_median(X[..., None], weights))
+    choice = tied & (distance == np.where(tied, distance, np.inf).min(axis=1, keepdims=True))
+    reach = np.where(choice, np.abs(grid - q[:, None]), -np.inf)
+    choice &= reach == reach.max(axis=1, keepdims=True)
+    pick = grid.size - 1 - np.argmax(choice[:, ::-1], axis=1)  # the highest remaining text
+    deal = best >= critical_mass - _COVERAGE_SLACK
+    members = willing[:, np.arange(k), pick] & deal
+    return Plurilateral(deal, np.where(deal, grid[pick], np.nan), best, members)
+
+
+def package_consensus(
+    X: FloatArray,
+    S: FloatArray,
+    q: FloatArray,
+    tol: FloatArray,
+    C: FloatArray,
+    min_step: float,
+) -> Package:
+    """Single undertaking: members accept the whole package iff their salience-weighted net loss
+    over its issues is within their salience-weighted tolerance, so gains on one issue pay for
+    losses on another. The chair tables the weighted-median texts that change q by >= min_step and,
+    while anyone rejects, drops the issue where the rejecters' capability-weighted loss is largest
+    (the lowest issue index on a tie). blockers[:, i] = the rejecters when issue i was dropped."""
+    text = chair_texts(X, S, C)
+    in_package = np.abs(text - q) >= min_step
+    loss = S * (np.abs(X - text) - np.abs(X - q))
+    slack = S * tol
+    blockers = np.zeros(X.shape, dtype=bool)
+    while in_package.any():
+        rejecters = np.where(in_package, loss - slack, 0.0).sum(axis=1) > 0
+        if not rejecters.any():
+            break
+        drop = np.argmax(np.where(in_package, C[rejecters] @ loss[rejecters], -np.inf))
+        in_package[drop] = False
+        blockers[:, drop] = rejecters
+    return Package(in_package, np.where(in_package, text, np.nan), blockers)
+
+
+def _check_inputs(
+    X: FloatArray,
+    S: FloatArray,
+    C: FloatArray,
+    q: FloatArray,
+    tol: FloatArray,
+    min_step: float,
+    critical_mass: float,
+) -> None:
+    """Raise ValueError on inconsistent shapes or values out of range."""
+    if X.ndim != 2 or X.shape[0] == 0 or S.shape != X.shape or tol.shape != X.shape:
+        raise ValueError("X, S and tol must share one non-empty (members, issues) shape")
+    if C.shape != X.shape[:1] or q.shape != X.shape[1:]:
+        raise ValueError("C must have one entry per member and q one per issue")
+    checks = {
+        "positions and status quo must lie in [0, 100]": all(
+            np.all((a >= SCALE_MIN) & (a <= SCALE_MAX)) for a in (X, q)
+        ),
+        "saliences must lie in [0, 1]": np.all((S >= 0) & (S <= 1)),
+        "capabilities must be > 0": np.all(C > 0),
+        "tolerances must be >= 0": np.all(tol >= 0),
+        "min_step must be > 0": min_step > 0,
+        "critical_mass must lie in (0, 1]": 0 < critical_mass <= 1,
+    }
+    for message, ok in checks.items():
+        if not ok:
+            raise ValueError(message)
+
+
+def decide_at_ministerial(
+    X: ArrayLike,
+    S: ArrayLike,
+    C: ArrayLike,
+    q: ArrayLike,
+    tol: ArrayLike,
+    min_step: float,
+    critical_mass: float,
+    package: bool = False,
+    blocs: Blocs | None = None,
+    grid_step: float = 1.0,
+) -> Ministerial:
+    """MC11's verdict on every issue: multilateral consensus (issue by issue, or as a package),
+    else a plurilateral deal among a critical mass of the willing, else no agreement."""
+    X, S, C, q, tol = (np.asarray(a, dtype=float) for a in (X, S, C, q, tol))
+    _check_inputs(X, S, C, q, tol, min_step, critical_mass)
+    if blocs is not None:
+        X = apply_blocs(X, blocs.of, blocs.position)
+        S = apply_blocs(S, blocs.of, blocs.salience)
+        tol = apply_blocs(tol, blocs.of, blocs.tolerance)
+    if package:
+        agreed, text, blockers = package_consensus(X, S, q, tol, C, min_step)
+    else:
+        lo, hi = acceptance_intervals(X, q, tol)
+        median = chair_texts(X, S, C)
+        agreed, text = multilateral(lo, hi, q, median, min_step)
+        blockers = find_blockers(lo, hi, q, median, min_step)
+    pluri = plurilateral(X, S, C, q, min_step, critical_mass, grid_step)
+    deal = pluri.deal & ~agreed
+    outcome = np.where(agreed, MULTILATERAL, np.where(deal, PLURILATERAL, NO_AGREEMENT))
+    return Ministerial(
+        outcome=outcome.astype(np.int8),
+        text=np.where(agreed, text, pluri.text),
+        blockers=blockers,
+        plurilateral_members=pluri.members & deal,
+        coverage=np.where(agreed, 1.0, pluri.coverage),
+    )

@@ -1,0 +1,200 @@
+"""Monte Carlo ensembles: many replications of a scenario, in chunks, on worker processes.
+
+Replication i always gets the seed `SeedSequence(seed, spawn_key=(i,))` (the i-th child of the
+master seed, as `SeedSequence(seed).spawn` gives it) and chunks always hold the same
+replications, so the results are identical for any number of workers, and a resumed ensemble
+equals one left alone. Each finished chunk is written to disk at once (atomically), so an
+interruption loses only the chunks in flight.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
+from simulation.model import NegotiationModel
+from simulation.negotiation import Negotiation
+from simulation.parameters import Parameters
+from simulation.scenario import Scenario
+
+CHUNK_SIZE = 50
+OUTCOME_LABELS = {MULTILATERAL: "multilateral", PLURILATERAL: "plurilateral",
+                  NO_AGREEMENT: "none"}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The compact results of consecutive replications [start, start + len)."""
+
+    start: int
+    outcome: np.ndarray  # (c, k) int8
+    text: np.ndarray  # (c, k) float
+    coverage: np.ndarray  # (c, k) float
+    blockers: np.ndarray  # (c, n, k) bool
+    plurilateral: np.ndarray  # (c, n, k) bool
+    support: np.ndarray  # (c, periods, k) float32
+    mean_position: np.ndarray  # (c, periods, k) float32
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a temporary file renamed into place."""
+        temporary = path.with_suffix(".tmp.npz")
+        np.savez_compressed(temporary, start=self.start, outcome=self.outcome, text=self.text,
+                            coverage=self.coverage, blockers=np.packbits(self.blockers, axis=1),
+                            plurilateral=np.packbits(self.plurilateral, axis=1),
+                            support=self.support, mean_position=self.mean_position,
+                            n=self.blockers.shape[1])
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Chunk:
+        with np.load(path) as data:
+            n = int(data["n"])
+            return cls(
+                start=int(data["start"]), outcome=data["outcome"], text=data["text"],
+                coverage=data["coverage"],
+                blockers=np.unpackbits(data["blockers"], axis=1, count=n).astype(bool),
+                plurilateral=np.unpackbits(data["plurilateral"], axis=1, count=n).astype(bool),
+                support=data["support"], mean_position=data["mean_position"],
+            )
+
+
+def replication_seed(master_seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of one replication: the `replication`-th child of the master seed."""
+    return np.random.SeedSequence(master_seed, spawn_key=(replication,))
+
+
+def run_chunk(
+    negotiation: Negotiation, parameters: Parameters, master_seed: int, start: int, stop: int
+) -> Chunk:
+    """Run replications start..stop-1 and stack their results."""
+    results = [
+        NegotiationModel(negotiation, parameters, rng=np.random.default_rng(
+            replication_seed(master_seed, i))).run()
+        for i in range(start, stop)
+    ]
+    return Chunk(
+        start=start,
+        outcome=np.stack([r.outcome for r in results]),
+        text=np.stack([r.text for r in results]),
+        coverage=np.stack([r.coverage for r in results]),
+        blockers=np.stack([r.blockers for r in results]),
+        plurilateral=np.stack([r.plurilateral_members for r in results]),
+        support=np.stack([r.support for r in results]).astype(np.float32),
+        mean_position=np.stack([r.mean_position for r in results]).astype(np.float32),
+    )
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(negotiation: Negotiation, parameters: Parameters) -> None:
+    """Worker start-up, paid once per worker: keep the negotiation's arrays."""
+    _WORKER["negotiation"] = negotiation
+    _WORKER["parameters"] = parameters
+
+
+def _run_in_worker(master_seed: int, start: int, stop: int) -> Chunk:
+    return run_chunk(_WORKER["negotiation"], _WORKER["parameters"],  # type: ignore[arg-type]
+                     master_seed, start, stop)
+
+
+def chunk_bounds(runs: int, chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
+    """The fixed partition of replications into chunks."""
+    return [(start, min(start + chunk_size, runs)) for start in range(0, runs, chunk_size)]
+
+
+def run_chunks(
+    negotiation: Negotiation,
+    parameters: Parameters,
+    master_seed: int,
+    bounds: list[tuple[int, int]],
+    workers: int,
+) -> Iterator[Chunk]:
+    """Yield finished chunks as they complete, on `workers` processes (1 = in this process)."""
+    if workers <= 1 or len(bounds) <= 1:
+        for start, stop in bounds:
+            yield run_chunk(negotiation, parameters, master_seed, start, stop)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                             initializer=_init_worker,
+                             initargs=(negotiation, parameters)) as pool:
+        futures = [pool.submit(_run_in_worker, master_seed, start, stop) for start, stop in bounds]
+        try:
+            for future in futures:
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """The per-run outcomes and the per-period support of an ensemble, as pandas frames."""
+
+    outcomes: pd.DataFrame
+    support: np.ndarray  # (runs, periods, k)
+    mean_position: np.ndarray  # (runs, periods, k)
+    negotiation: Negotiation
+
+
+def combine(chunks: list[Chunk], negotiation: Negotiation) -> EnsembleResult:
+    """Stack chunks in replication order into the long outcomes table and support arrays."""
+    chunks = sorted(chunks, key=lambda c: c.start)
+    outcome = np.concatenate([c.outcome for c in chunks])
+    runs, k = outcome.shape
+    codes = np.array(negotiation.members, dtype=object)
+
+    def joined(flags: np.ndarray) -> list[str]:
+        # flags: (runs, n, k) -> one ';'-joined string of member codes per run x issue
+        moved = np.moveaxis(flags, 1, 2).reshape(runs * k, -1)
+        return [";".join(codes[row]) for row in moved]
+
+    blockers = np.concatenate([c.blockers for c in chunks])
+    plurilateral = np.concatenate([c.plurilateral for c in chunks])
+    labels = np.vectorize(OUTCOME_LABELS.get, otypes=[object])(outcome)
+    outcomes = pd.DataFrame({
+        "run": np.repeat(np.arange(runs), k),
+        "issue": np.tile(np.array(negotiation.issues, dtype=object), runs),
+        "outcome": labels.reshape(-1),
+        "text": np.concatenate([c.text for c in chunks]).reshape(-1),
+        "coverage": np.where(outcome == PLURILATERAL,
+                             np.concatenate([c.coverage for c in chunks]), np.nan).reshape(-1),
+        "blockers": joined(blockers),
+        "plurilateral_members": joined(plurilateral),
+    })
+    return EnsembleResult(
+        outcomes=outcomes,
+        support=np.concatenate([c.support for c in chunks]),
+        mean_position=np.concatenate([c.mean_position for c in chunks]),
+        negotiation=negotiation,
+    )
+
+
+def run_ensemble(
+    scenario: Scenario,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    on_chunk: Callable[[Chunk], None] | None = None,
+) -> EnsembleResult:
+    """Run a scenario's ensemble in memory (the notebook API); `on_chunk` sees each chunk."""
+    runs = runs if runs is not None else scenario.spec.replications
+    seed = seed if seed is not None else scenario.spec.seed
+    negotiation = scenario.negotiation()
+    chunks = []
+    for chunk in run_chunks(negotiation, scenario.spec.parameters, seed, chunk_bounds(runs),
+                            workers or os.cpu_count() or 1):
+        chunks.append(chunk)
+        if on_chunk is not None:
+            on_chunk(chunk)
+    return combine(chunks, negotiation)

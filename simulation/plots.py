@@ -1,0 +1,290 @@
+"""PNG figures of ensemble results: outcome shares, text levels, support, positions, blockers.
+
+Figures are drawn on matplotlib's non-interactive Agg canvas without touching pyplot's global
+state, so plotting is safe in scripts, tests and worker processes. Issues are rows labelled with
+their titles so that ~25 issues stay readable; colours are from the Okabe-Ito colour-blind-safe
+palette.
+"""
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from simulation.summary import (
+    OUTCOMES,
+    blocker_frequencies,
+    group_positions,
+    summarise,
+    support_over_time,
+)
+
+DPI = 120
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+"""Okabe-Ito colours minus yellow, which is too faint for lines on white."""
+OUTCOME_COLOURS = {"multilateral": "#0072B2", "plurilateral": "#E69F00", "none": "#BBBBBB"}
+_LABEL_WIDTH = 60
+
+
+def _label(text: object) -> str:
+    """Issue title shortened to fit a tick label."""
+    return textwrap.shorten(str(text), width=_LABEL_WIDTH, placeholder="…")
+
+
+def _titles(issues: pd.DataFrame, ids: pd.Index | list[str]) -> list[str]:
+    """Short titles for issue ids from the catalogue; raise for ids it does not know."""
+    titles = issues["title"].set_axis(issues.index.astype(str))
+    unknown = sorted(set(map(str, ids)) - set(titles.index))
+    if unknown:
+        raise ValueError(f"issues missing from the catalogue: {unknown}")
+    return [_label(titles[str(i)]) for i in ids]
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure bound to an Agg canvas."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    """Write the figure as PNG (creating parent folders) and return the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=DPI, format="png")
+    return out
+
+
+def _issue_rows(ax: Axes, labels: list[str]) -> np.ndarray:
+    """Put issues on the y axis top to bottom in the given order; return their y positions."""
+    y = np.arange(len(labels))
+    ax.set_yticks(y, labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    return y
+
+
+def _height(n_rows: int) -> float:
+    """Figure height in inches for n_rows issue rows."""
+    return 1.8 + 0.32 * max(n_rows, 1)
+
+
+def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
+    """Stacked bars of P(multilateral), P(plurilateral), P(none) per issue, Wilson 95% whiskers."""
+    fig = _figure(11, _height(len(summary)))
+    ax = fig.add_subplot()
+    y = _issue_rows(ax, [_label(t) for t in summary["title"]])
+    left = np.zeros(len(summary))
+    for name in OUTCOMES:
+        share = summary[f"p_{name}"].fillna(0).to_numpy()
+        ax.barh(y, share, left=left, height=0.7, color=OUTCOME_COLOURS[name],
+                label=f"P({name})", edgecolor="white", linewidth=0.5)
+        if name != "none":
+            end = left + share
+            err = np.vstack([share - summary[f"p_{name}_low"].fillna(0).to_numpy(),
+                             summary[f"p_{name}_high"].fillna(0).to_numpy() - share])
+            ax.errorbar(end, y, xerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
+        left = left + share
+    runs = summary["n_runs"]
+    n_text = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}-{runs.max()}"
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"Share of Monte Carlo runs (n = {n_text} per issue)")
+    ax.set_ylabel("Issue")
+    ax.set_title("Outcome per issue at MC11\n"
+                 "whiskers: 95% Wilson interval of the multilateral and plurilateral shares")
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=3, frameon=False)
+    return _save(fig, path)
+
+
+def plot_text_levels(outcomes: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
+    """Box plots of the agreed text level per catalogue issue (runs with any agreement).
+
+    The issue's status quo is marked, so the plot shows how far agreements move from it.
+    """
+    ids = list(issues.index.astype(str))
+    fig = _figure(11, _height(len(ids)))
+    ax = fig.add_subplot()
+    y = np.arange(len(ids))
+    agreed = outcomes[outcomes["outcome"].astype(str) != "none"].dropna(subset=["text"])
+    texts = agreed.groupby(agreed["issue"].astype(str))["text"]
+    data = [texts.get_group(i).to_numpy() if i in texts.groups else np.array([]) for i in ids]
+    ax.boxplot(data, positions=y, orientation="horizontal", widths=0.6, patch_artist=True,
+               boxprops={"facecolor": "#56B4E9", "alpha": 0.7}, medianprops={"color": "black"},
+               flierprops={"marker": ".", "markersize": 3, "alpha": 0.4})
+    _issue_rows(ax, _titles(issues, ids))
+    ax.scatter(issues["status_quo"].to_numpy(dtype=float), y, marker="D", color="#D55E00",
+               zorder=3, s=28, clip_on=False)
+    for yi, values in zip(y, data, strict=True):
+        note = "no agreement in any run" if values.size == 0 else f"n = {values.size}"
+        ax.annotate(note, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=7, color="dimgray")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Agreed text level (issue scale 0-100)")
+    ax.set_ylabel("Issue")
+    ax.set_title("Agreed text level per issue, over runs with a multilateral or plurilateral deal")
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(handles=[
+        Patch(facecolor="#56B4E9", alpha=0.7,
+              label="agreed text (box: 25-75%, whiskers: 1.5 IQR, dots: outliers)"),
+        Line2D([], [], marker="D", color="#D55E00", linestyle="none", label="status quo"),
+    ], loc="outside lower center", ncols=2, frameon=False)
+    return _save(fig, path)
+
+
+def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
+    """Mean support per issue over the calendar with a 10-90% band; one panel per issue cluster."""
+    catalogue = issues.set_axis(issues.index.astype(str))
+    frame = support_summary.assign(issue=support_summary["issue"].astype(str))
+    _titles(issues, list(frame["issue"].unique()))
+    clusters = [c for c in catalogue["cluster"].unique()
+                if catalogue.index[catalogue["cluster"] == c].isin(frame["issue"]).any()]
+    periods = frame.drop_duplicates("period").sort_values("period")
+    fig = _figure(13, 1.2 + 2.6 * max(len(clusters), 1))
+    axes = fig.subplots(max(len(clusters), 1), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, cluster in zip(axes, clusters, strict=False):
+        members = [i for i in catalogue.index[catalogue["cluster"] == cluster]
+                   if i in set(frame["issue"])]
+        for k, issue in enumerate(members):
+            rows = frame[frame["issue"] == issue].sort_values("period")
+            colour = OKABE_ITO[k % len(OKABE_ITO)]
+            style = ("-", "--", ":")[(k // len(OKABE_ITO)) % 3]
+            ax.plot(rows["period"], rows["support_mean"], color=colour, linestyle=style,
+                    marker="o", markersize=3, label=_label(catalogue.at[issue, "title"]))
+            ax.fill_between(rows["period"], rows["support_p10"], rows["support_p90"],
+                            color=colour, alpha=0.15, linewidth=0)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("Support")
+        ax.set_title(f"Cluster: {cluster}", loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    axes[-1].set_xticks(periods["period"], periods["period_label"], rotation=30, ha="right")
+    axes[-1].set_xlabel("Negotiating period")
+    fig.suptitle("Support for the chair's text over the calendar "
+                 "(line: mean over runs; band: 10-90% of runs)")
+    return _save(fig, path)
+
+
+def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
+    """Issue x member-group heatmap of salience-weighted mean positions, diverging around 50."""
+    table = group_positions(positions)
+    ids = [i for i in issues.index.astype(str) if i in table.columns]
+    _titles(issues, list(table.columns))
+    values = table[ids].T.to_numpy(dtype=float)
+    fig = _figure(4.5 + 1.1 * table.shape[0], _height(len(ids)))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(values), aspect="auto",
+                      cmap=colormaps["PuOr_r"].with_extremes(bad="#EEEEEE"),
+                      norm=TwoSlopeNorm(vcenter=50, vmin=0, vmax=100))
+    ax.set_yticks(np.arange(len(ids)), _titles(issues, ids))
+    ax.set_xticks(np.arange(table.shape[0]),
+                  [textwrap.fill(str(g), 14) for g in table.index], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    for (row, col), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(value - 50) > 30 else "black")
+    fig.colorbar(image, ax=ax, shrink=0.6, label="Salience-weighted mean position (0-100)")
+    ax.set_xlabel("Member group")
+    ax.set_ylabel("Issue")
+    ax.set_title("Positions by member group (50 = midpoint of the issue scale)")
+    return _save(fig, path)
+
+
+def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 15,
+                  issues: pd.DataFrame | None = None) -> Path:
+    """Issue x member heatmap of blocking shares for the `top` members that block most overall.
+
+    Members are ranked by their blocking share summed over issues; issue ids are shown as titles
+    (in catalogue order) when the catalogue `issues` is given.
+    """
+    freq = blocker_freq.assign(issue=blocker_freq["issue"].astype(str))
+    ranking = freq.groupby("member")["share"].sum().sort_values(ascending=False, kind="stable")
+    members = list(ranking.index[:top])
+    ids = list(dict.fromkeys(freq["issue"]))
+    if issues is not None:
+        _titles(issues, ids)
+        ids = [i for i in issues.index.astype(str) if i in set(ids)]
+    table = (freq.pivot_table(index="issue", columns="member", values="share", aggfunc="sum")
+             .reindex(index=ids, columns=members).fillna(0.0))
+    labels = ids if issues is None else _titles(issues, ids)
+    fig = _figure(7.5 + 0.6 * max(len(members), 1), _height(len(ids)))
+    ax = fig.add_subplot()
+    image = ax.imshow(table.to_numpy(dtype=float), cmap="OrRd", vmin=0, vmax=1, aspect="auto")
+    _issue_rows(ax, labels)
+    ax.set_xticks(np.arange(len(members)), members, fontsize=8)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    for (row, col), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        if value > 0:
+            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 else "black")
+    fig.colorbar(image, ax=ax, shrink=0.6, label="Share of runs in which the member blocked")
+    ax.set_xlabel(f"Member (top {len(members)} by blocking share summed over issues)")
+    ax.set_ylabel("Issue")
+    fig.suptitle("Who blocks what: share of runs in which each member blocked each issue")
+    return _save(fig, path)
+
+
+def plot_comparison(comparison: pd.DataFrame, path: str | Path, name_a: str = "A",
+                    name_b: str = "B") -> Path:
+    """Dot-and-whisker plot of the change (b - a) in each outcome probability with 95% intervals.
+
+    Filled dots mark changes whose Newcombe interval excludes zero.
+    """
+    fig = _figure(13, _height(len(comparison)))
+    axes = fig.subplots(1, len(OUTCOMES), sharey=True)
+    labels = [_label(t) for t in comparison["title"]]
+    for ax, name in zip(axes, OUTCOMES, strict=True):
+        y = _issue_rows(ax, labels)
+        diff = comparison[f"diff_{name}"].to_numpy(dtype=float)
+        err = np.vstack([diff - comparison[f"diff_{name}_low"].to_numpy(dtype=float),
+                         comparison[f"diff_{name}_high"].to_numpy(dtype=float) - diff])
+        colour = "#555555" if name == "none" else OUTCOME_COLOURS[name]
+        ax.errorbar(diff, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1.2, capsize=2.5)
+        flagged = comparison[f"diff_{name}_excludes_zero"].to_numpy(dtype=bool)
+        ax.scatter(diff[flagged], y[flagged], color=colour, zorder=3, s=30)
+        ax.scatter(diff[~flagged], y[~flagged], facecolor="white", edgecolor=colour, zorder=3,
+                   s=30)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlim(-1, 1)
+        ax.set_title(f"Δ P({name})", fontsize=10)
+        ax.set_xlabel(f"{name_b} − {name_a}")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_ylabel("Issue")
+    fig.legend(handles=[
+        Line2D([], [], marker="o", color="dimgray", linestyle="none", label="interval excludes 0"),
+        Line2D([], [], marker="o", markerfacecolor="white", color="dimgray", linestyle="none",
+               label="interval includes 0"),
+    ], loc="outside lower center", ncols=2, frameon=False)
+    fig.suptitle(f"Change in outcome probabilities: {name_b} vs {name_a} "
+                 "(95% Newcombe hybrid score intervals)")
+    return _save(fig, path)
+
+
+def write_all_plots(folder: str | Path, outcomes: pd.DataFrame, issues: pd.DataFrame,
+                    support: pd.DataFrame | None = None,
+                    positions: pd.DataFrame | None = None) -> list[Path]:
+    """Write the standard figure set for one scenario into `folder`; return the written paths.
+
+    Outcome, text-level and blocker plots always; support and position plots when given.
+    """
+    out = Path(folder)
+    paths = [
+        plot_outcomes(summarise(outcomes, issues), out / "outcomes.png"),
+        plot_text_levels(outcomes, issues, out / "text_levels.png"),
+        plot_blockers(blocker_frequencies(outcomes), out / "blockers.png", issues=issues),
+    ]
+    if support is not None:
+        paths.append(plot_support(support_over_time(support), issues, out / "support.png"))
+    if positions is not None:
+        paths.append(plot_position_heatmap(positions, issues, out / "positions.png"))
+    return paths

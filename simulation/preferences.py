@@ -1,0 +1,177 @@
+"""Derive every member's position, salience and uncertainty on every issue from the data files.
+
+The rules (DESIGN.md section 3), applied in order, each value recording where it came from:
+1. A sponsor takes the stance of each proposal it sponsored on the issues the proposal raises;
+   several proposals on one issue combine as a salience-weighted mean position and the largest
+   salience.
+2. A member that sponsored nothing on an issue takes the most specific group stance that applies
+   to it (named members, then a group such as the African Group, then a development status);
+   several stances at the same level combine as in rule 1.
+3. A sponsor of any proposal with no stance on the negotiating mandate is taken to back at least
+   focused discussions (it tabled a paper for MC11, §4).
+4. Everyone else gets the imputed default of its development status (table below), with low
+   salience and wide uncertainty.
+Scenario overrides come last (simulation.scenario). All constants live in `DerivationRules`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from simulation.catalogue import Catalogue, Issue, Member, Stance
+
+TABLE_COLUMNS = [
+    "member", "issue", "position", "salience", "position_sd", "salience_sd", "rule", "source",
+]
+
+
+@dataclass(frozen=True)
+class DerivationRules:
+    """The constants of the derivation rules; a scenario may replace any of them."""
+
+    # Emphasis in the text -> salience: a headline demand matters most (see README, "Data").
+    emphasis_salience: dict[str, float] = field(
+        default_factory=lambda: {"headline": 0.9, "stated": 0.6, "mentioned": 0.35}
+    )
+    # Uncertainty (position sd on the 0-100 scale, salience sd) by how direct the evidence is.
+    uncertainty: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: {
+            "proposal": (5.0, 0.05),
+            "members": (8.0, 0.08),
+            "group": (10.0, 0.10),
+            "status": (15.0, 0.12),
+            "engaged_sponsor": (15.0, 0.12),
+            "imputed": (20.0, 0.15),
+        }
+    )
+    # Rule 3: a proposal sponsor without a mandate stance backs focused discussions (scale mid).
+    engaged_sponsor_mandate: tuple[float, float] = (55.0, 0.35)
+    # Rule 4: imputed (position on new disciplines, position elsewhere, salience) by status.
+    # §2: developed members want quick liberalisation, developing members flexibility; §3: from
+    # 2011 developing members and LDCs see e-commerce as important for their industries.
+    imputed: dict[str, tuple[float, float, float]] = field(
+        default_factory=lambda: {
+            "developed": (60.0, 55.0, 0.2),
+            "developing": (30.0, 55.0, 0.2),
+            "ldc": (15.0, 60.0, 0.15),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    position: float
+    salience: float
+    kind: str
+    source: str
+
+
+def _combine(evidence: list[_Evidence], rules: DerivationRules) -> dict[str, object]:
+    """Salience-weighted mean position, largest salience, widest uncertainty among the sources."""
+    weight = sum(e.salience for e in evidence)
+    position = sum(e.position * e.salience for e in evidence) / weight
+    sds = [rules.uncertainty[e.kind] for e in evidence]
+    return {
+        "position": round(position, 3),
+        "salience": max(e.salience for e in evidence),
+        "position_sd": max(sd[0] for sd in sds),
+        "salience_sd": max(sd[1] for sd in sds),
+        "source": " + ".join(e.source for e in evidence),
+    }
+
+
+def _stance_evidence(stance: Stance, kind: str, origin: str, rules: DerivationRules) -> _Evidence:
+    return _Evidence(
+        position=stance.position,
+        salience=rules.emphasis_salience[stance.emphasis],
+        kind=kind,
+        source=f"{origin} {stance.section} ({stance.emphasis}: {stance.basis})",
+    )
+
+
+def _selected(member: Member, catalogue: Catalogue) -> list[tuple[int, str, object]]:
+    """The group stances that apply to a member, with their specificity and kind."""
+    chosen = []
+    for group in catalogue.group_stances:
+        sel = group.applies_to
+        if sel.selects(member):
+            kind = "members" if sel.members else "group" if sel.group else "status"
+            chosen.append((sel.specificity, kind, group))
+    return chosen
+
+
+def derive_preferences(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
+    """One row per actor and issue: position, salience, their uncertainty, the rule and source."""
+    rules = rules or DerivationRules()
+    sponsored: dict[tuple[str, str], list[_Evidence]] = defaultdict(list)
+    sponsors: set[str] = set()
+    for proposal in catalogue.proposals:
+        sponsors.update(proposal.sponsors)
+        for stance in proposal.stances:
+            evidence = _stance_evidence(stance, "proposal", proposal.symbol, rules)
+            for code in proposal.sponsors:
+                sponsored[code, stance.issue].append(evidence)
+
+    rows = []
+    for member in catalogue.actors:
+        groups = _selected(member, catalogue)
+        for issue in catalogue.issues:
+            rule, evidence = _evidence_for(member, issue, groups, sponsored, sponsors, rules)
+            if not evidence:
+                rule, evidence = "imputed", [_imputed(member, issue.new_discipline, rules)]
+            rows.append({"member": member.code, "issue": issue.id, "rule": rule,
+                         **_combine(evidence, rules)})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _evidence_for(
+    member: Member,
+    issue: Issue,
+    groups: list[tuple[int, str, object]],
+    sponsored: dict[tuple[str, str], list[_Evidence]],
+    sponsors: set[str],
+    rules: DerivationRules,
+) -> tuple[str, list[_Evidence]]:
+    """Rules 1 to 3 for one member and issue; an empty list means rule 4 (imputation)."""
+    if sponsored.get((member.code, issue.id)):
+        return "proposal", sponsored[member.code, issue.id]
+    matching = [(spec, kind, g.id, stance) for spec, kind, g in groups
+                if (stance := g.stance_on(issue)) is not None]
+    if matching:
+        top = max(spec for spec, *_ in matching)
+        evidence = [_stance_evidence(stance, kind, f"group stance '{group_id}'", rules)
+                    for spec, kind, group_id, stance in matching if spec == top]
+        return "group_stance", evidence
+    if issue.id == "mandate" and member.code in sponsors:
+        position, salience = rules.engaged_sponsor_mandate
+        source = "rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused talks (§4)"
+        return "imputed", [_Evidence(position, salience, "engaged_sponsor", source)]
+    return "imputed", []
+
+
+def _imputed(member: Member, new_discipline: bool, rules: DerivationRules) -> _Evidence:
+    on_rules, elsewhere, salience = rules.imputed[member.status]
+    position = on_rules if new_discipline else elsewhere
+    what = "new disciplines" if new_discipline else "other issues"
+    source = f"rule default_by_status: {member.status} members on {what} (§2, §3 reading)"
+    return _Evidence(position, salience, "imputed", source)
+
+
+def member_attributes(catalogue: Catalogue) -> pd.DataFrame:
+    """Per actor: capability, status, Doha linkage and the bloc it belongs to (from groups.yaml)."""
+    rows = []
+    for member in catalogue.actors:
+        applying = [g for _, _, g in _selected(member, catalogue)]
+        blocs = [g.id for g in applying if g.bloc]
+        rows.append({
+            "member": member.code,
+            "name": member.name,
+            "status": member.status,
+            "capability": member.capability,
+            "doha_linked": any(g.doha_linked for g in applying),
+            "bloc": blocs[0] if blocs else "",
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,254 @@
+"""Results folders: run an ensemble into `results/<scenario>-<timestamp>/`, resume it, read it back.
+
+A folder holds `run.json` (scenario name, package version, seed, runs, input hash, status), the
+resolved `scenario.yaml`, the `preferences.csv` used, `chunks/` (finished replications, written
+atomically), and once complete `outcomes.parquet`, `summary.csv`/`summary.json`,
+`support.csv`, `blockers.csv`, `plurilateral_membership.csv` and `plots/`. Nothing existing is
+overwritten: a new run gets a new folder, and `--resume` only adds the missing chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm import tqdm
+
+from simulation import __version__, plots, summary
+from simulation.ensemble import Chunk, EnsembleResult, chunk_bounds, combine, run_chunks
+from simulation.errors import InputError
+from simulation.scenario import Scenario, scenario_from_mapping
+
+MANIFEST = "run.json"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary file and a rename, so readers never see half."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def new_folder(base: Path, name: str) -> Path:
+    """A fresh folder `<base>/<name>-<timestamp>`; never an existing one."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = base / f"{name}-{stamp}"
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = base / f"{name}-{stamp}-{suffix}"
+    return folder
+
+
+def issues_frame(scenario: Scenario) -> pd.DataFrame:
+    """The catalogue as the frame the summaries and plots expect (index: issue id)."""
+    return pd.DataFrame(
+        [{"issue": i.id, "title": i.title, "cluster": i.cluster, "status_quo": i.status_quo}
+         for i in scenario.catalogue.issues]
+    ).set_index("issue")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A results folder being written: where, for which scenario, and how many replications."""
+
+    folder: Path
+    scenario: Scenario
+    runs: int
+    seed: int
+
+    @property
+    def chunk_dir(self) -> Path:
+        return self.folder / "chunks"
+
+    def chunk_path(self, start: int) -> Path:
+        return self.chunk_dir / f"chunk-{start:08d}.npz"
+
+    def manifest(self, status: str) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "scenario_file": str(self.scenario.path) if self.scenario.path else None,
+            "package_version": __version__,
+            "seed": self.seed,
+            "runs": self.runs,
+            "chunk_size": chunk_bounds(self.runs)[0][1] if self.runs else 0,
+            "input_hash": self.scenario.input_hash(),
+            "protocol": self.scenario.spec.parameters.bargaining.protocol,
+            "status": status,
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    def start(self) -> None:
+        """Create the folder with its manifest, resolved scenario and preference table."""
+        self.chunk_dir.mkdir(parents=True)
+        resolved = self.scenario.resolved() | {"replications": self.runs, "seed": self.seed}
+        write_atomic(self.folder / "scenario.yaml", yaml.safe_dump(resolved, sort_keys=False))
+        write_atomic(self.folder / "preferences.csv", self.scenario.preferences.to_csv(index=False))
+        self.set_status("running")
+
+    def set_status(self, status: str) -> None:
+        write_atomic(self.folder / MANIFEST, json.dumps(self.manifest(status), indent=1) + "\n")
+
+
+def start_run(scenario: Scenario, runs: int, seed: int, out: Path | None, base: Path) -> Run:
+    """A new results folder; `out` must not exist yet (nothing is overwritten)."""
+    if out is not None and out.exists():
+        raise InputError(str(out), "--out", "the folder exists already; choose a new one, "
+                         "or pass it to --resume to complete an interrupted run")
+    run = Run(out or new_folder(base, scenario.name), scenario, runs, seed)
+    run.start()
+    return run
+
+
+def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
+    """The manifest of a results folder and the scenario it was run with."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise InputError(str(folder), "(folder)", f"the folder is damaged ({exc})") from None
+    return manifest, scenario_from_mapping(raw, str(folder / "scenario.yaml"))
+
+
+def resume_run(folder: Path) -> Run:
+    """Reopen an interrupted results folder with the scenario it was started with."""
+    manifest, scenario = read_folder(folder)
+    if scenario.input_hash() != manifest.get("input_hash"):
+        raise InputError(str(folder), "input_hash", "the data or scenario changed since this run "
+                         "started; start a new run instead of resuming")
+    return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]))
+
+
+def execute(run: Run, workers: int, progress: bool = True) -> EnsembleResult:
+    """Run the missing chunks of a results folder, then write the summary, tables and plots."""
+    bounds = chunk_bounds(run.runs)
+    done = [b for b in bounds if run.chunk_path(b[0]).is_file()]
+    todo = [b for b in bounds if b not in done]
+    negotiation = run.scenario.negotiation()
+    bar = tqdm(total=run.runs, initial=sum(b - a for a, b in done), unit="run",
+               desc=run.scenario.name, disable=not progress, leave=False)
+    try:
+        for chunk in run_chunks(negotiation, run.scenario.spec.parameters, run.seed, todo, workers):
+            chunk.save(run.chunk_path(chunk.start))
+            bar.update(len(chunk.outcome))
+    except KeyboardInterrupt:
+        run.set_status("interrupted")
+        raise
+    finally:
+        bar.close()
+    result = combine([Chunk.load(run.chunk_path(a)) for a, _ in bounds], negotiation)
+    write_tables(run, result)
+    run.set_status("complete")
+    return result
+
+
+def support_table(result: EnsembleResult, calendar_labels: list[str]) -> pd.DataFrame:
+    """Per period and issue: mean and 10th/90th percentiles of support across runs."""
+    support = result.support.astype(float)
+    periods, k = support.shape[1:]
+    return pd.DataFrame({
+        "period": np.repeat(np.arange(periods), k),
+        "period_label": np.repeat(np.array(calendar_labels, dtype=object), k),
+        "issue": np.tile(np.array(result.negotiation.issues, dtype=object), periods),
+        "n_runs": support.shape[0],
+        "support_mean": support.mean(axis=0).reshape(-1),
+        "support_p10": np.quantile(support, 0.1, axis=0).reshape(-1),
+        "support_p90": np.quantile(support, 0.9, axis=0).reshape(-1),
+    })
+
+
+def position_groups(scenario: Scenario) -> pd.DataFrame:
+    """The preference table with each member's group label, for the position heatmap."""
+    catalogue = scenario.catalogue
+    sponsors = {p.symbol: set(p.sponsors) for p in catalogue.proposals}
+    labels = {}
+    for member in catalogue.actors:
+        if member.code in ("USA", "EUN", "CHN", "IND", "BRA"):
+            labels[member.code] = member.name
+        elif "african_group" in member.groups:
+            labels[member.code] = "African Group"
+        elif member.status == "ldc":
+            labels[member.code] = "Other LDCs"
+        elif any(member.code in s for s in sponsors.values()):
+            labels[member.code] = "Other proposal sponsors"
+        else:
+            labels[member.code] = f"Other {member.status}"
+    table = scenario.preferences
+    return table.assign(group=table["member"].map(labels))[
+        ["member", "group", "issue", "position", "salience"]]
+
+
+def write_tables(run: Run, result: EnsembleResult) -> None:
+    """The summary tables and plots of a finished ensemble."""
+    folder = run.folder
+    issues = issues_frame(run.scenario)
+    outcomes = result.outcomes
+    temporary = folder / ".outcomes.parquet.tmp"
+    outcomes.to_parquet(temporary, index=False)
+    os.replace(temporary, folder / "outcomes.parquet")
+    table = summary.summarise(outcomes, issues).rename_axis("issue").reset_index()
+    write_atomic(folder / "summary.csv", table.to_csv(index=False))
+    write_atomic(folder / "summary.json",
+                 table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
+    labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
+    support = support_table(result, labels)
+    write_atomic(folder / "support.csv", support.to_csv(index=False))
+    blockers = summary.blocker_frequencies(outcomes)
+    write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
+    write_atomic(folder / "plurilateral_membership.csv",
+                 summary.plurilateral_membership(outcomes).to_csv(index=False))
+    write_plots(folder, outcomes, table, support, blockers, issues, position_groups(run.scenario))
+
+
+def write_plots(
+    folder: Path,
+    outcomes: pd.DataFrame,
+    table: pd.DataFrame,
+    support: pd.DataFrame,
+    blockers: pd.DataFrame,
+    issues: pd.DataFrame,
+    positions: pd.DataFrame,
+) -> list[Path]:
+    """The standard figures of one results folder, under `plots/`."""
+    target = folder / "plots"
+    target.mkdir(exist_ok=True)
+    return [
+        plots.plot_outcomes(table, target / "outcomes.png"),
+        plots.plot_text_levels(outcomes, issues, target / "text_levels.png"),
+        plots.plot_support(support, issues, target / "support.png"),
+        plots.plot_position_heatmap(positions, issues, target / "positions.png"),
+        plots.plot_blockers(blockers, target / "blockers.png", issues=issues),
+    ]
+
+
+@dataclass(frozen=True)
+class Results:
+    """A finished results folder read back: its manifest, summary and per-run outcomes."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    scenario: Scenario
+    summary: pd.DataFrame
+    outcomes: pd.DataFrame
+
+
+def load_results(folder: Path | str) -> Results:
+    """Read a complete results folder (for compare and plot)."""
+    folder = Path(folder)
+    manifest, scenario = read_folder(folder)
+    if manifest.get("status") != "complete":
+        raise InputError(str(folder), "status", f"the run is {manifest.get('status')!r}, not "
+                         "complete; finish it with `mc11 run SCENARIO --resume "
+                         f"{folder}`")
+    return Results(folder, manifest, scenario, pd.read_csv(folder / "summary.csv"),
+                   pd.read_parquet(folder / "outcomes.parquet"))

@@ -1,0 +1,339 @@
+"""Scenario files: what to run, with which parameters, and what to change about the 2016 data.
+
+A scenario may `extends:` another file and state only its difference: mappings merge key by key,
+and the lists `overrides`, `proposals` and `group_stances` add to the parent's. Every problem is
+an `InputError` naming the file, the line and field, and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simulation.catalogue import (
+    CLUSTERS,
+    GROUP_TAGS,
+    STATUSES,
+    Catalogue,
+    GroupStance,
+    Proposal,
+    check_references,
+    default_catalogue,
+    suggest,
+)
+from simulation.errors import InputError
+from simulation.negotiation import Negotiation, build_negotiation, load_calendar
+from simulation.parameters import Parameters
+from simulation.preferences import DerivationRules, derive_preferences
+
+LIST_KEYS = ("overrides", "proposals", "group_stances")
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+Finite = {"allow_inf_nan": False}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Override(_Strict):
+    """Set or shift positions or saliences of some members on some issues."""
+
+    members: list[str] | None = None
+    group: str | None = None
+    sponsors_of: str | None = None
+    status: list[Literal[STATUSES]] | None = None  # type: ignore[valid-type]
+    issue: str | None = None
+    cluster: Literal[CLUSTERS] | None = None  # type: ignore[valid-type]
+    set_position: float | None = Field(None, ge=0, le=100, **Finite)
+    shift_position: float | None = Field(None, ge=-100, le=100, **Finite)
+    set_salience: float | None = Field(None, ge=0, le=1, **Finite)
+    scale_salience: float | None = Field(None, ge=0, le=10, **Finite)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Override:
+        who = [k for k in ("members", "group", "sponsors_of", "status") if getattr(self, k)]
+        if len(who) != 1:
+            raise ValueError("name exactly one of members, group, sponsors_of or status")
+        if self.issue is not None and self.cluster is not None:
+            raise ValueError("name an issue or a cluster, not both (neither = every issue)")
+        actions = ("set_position", "shift_position", "set_salience", "scale_salience")
+        if all(getattr(self, k) is None for k in actions):
+            raise ValueError(f"give at least one of {', '.join(actions)}")
+        if self.set_position is not None and self.shift_position is not None:
+            raise ValueError("give set_position or shift_position, not both")
+        if self.set_salience is not None and self.scale_salience is not None:
+            raise ValueError("give set_salience or scale_salience, not both")
+        return self
+
+
+class Participants(_Strict):
+    """Members left out of the negotiation altogether (they neither consent nor join deals)."""
+
+    exclude: list[str] = Field(default_factory=list)
+
+
+class Derivation(_Strict):
+    """Replacements for the derivation rules' constants (simulation.preferences)."""
+
+    emphasis_salience: dict[Literal["headline", "stated", "mentioned"],
+                            float] | None = None
+    engaged_sponsor_mandate: tuple[float, float] | None = None
+    imputed: dict[Literal[STATUSES], tuple[float, float, float]] | None = None  # type: ignore[valid-type]
+
+
+class ScenarioSpec(_Strict):
+    """The schema of a scenario file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    replications: int = Field(1000, ge=1, le=10_000_000)
+    seed: int = Field(20171210, ge=0, lt=2**63)
+    calendar: str | None = None
+    participants: Participants = Participants()
+    parameters: Parameters = Parameters()
+    derivation: Derivation = Derivation()
+    overrides: list[Override] = Field(default_factory=list)
+    proposals: list[Proposal] = Field(default_factory=list)
+    group_stances: list[GroupStance] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario with its resolved data: ready to build negotiations from."""
+
+    spec: ScenarioSpec
+    path: Path | None
+    catalogue: Catalogue
+    preferences: pd.DataFrame
+    calendar_path: Path | None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def negotiation(self) -> Negotiation:
+        """The arrays one replication runs on."""
+        participants = [m.code for m in self.catalogue.actors
+                        if m.code not in self.spec.participants.exclude]
+        return build_negotiation(self.catalogue, self.preferences,
+                                 load_calendar(self.calendar_path), participants)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario with every default filled in, as plain data (for results folders)."""
+        resolved = json.loads(self.spec.model_dump_json())
+        if self.calendar_path is not None:
+            resolved["calendar"] = str(self.calendar_path)
+        return resolved
+
+    def input_hash(self) -> str:
+        """A fingerprint of everything a run depends on: scenario, preferences and calendar."""
+        digest = hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode())
+        digest.update(self.preferences.to_csv(index=False).encode())
+        digest.update(repr(load_calendar(self.calendar_path)).encode())
+        return digest.hexdigest()[:16]
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        """The same scenario with top-level fields replaced (e.g. replications, seed)."""
+        return replace(self, spec=self.spec.model_copy(update=changes))
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(parent)
+    for key, value in child.items():
+        if key in LIST_KEYS and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = merged[key] + value
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _line_of(node: yaml.Node | None, location: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at a pydantic error location, if it can be found."""
+    line = None
+    for part in location:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            node = None
+    return node.start_mark.line + 1 if node is not None else line
+
+
+def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], yaml.Node | None]:
+    """The raw mapping of a scenario file with its parents merged in, and its YAML node tree."""
+    if path in chain:
+        raise InputError(str(path), "extends", "the files extend each other in a loop")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "(file)", "the scenario file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), "(file)", f"cannot be read as UTF-8 text ({exc})") from None
+    try:
+        raw = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise InputError(str(path), where, f"not valid YAML ({problem})") from None
+    if not isinstance(raw, dict):
+        raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, node
+    if not isinstance(parent, str):
+        raise InputError(str(path), "extends", "must be the path of another scenario file")
+    base, _ = _read((path.parent / parent).resolve(), (*chain, path))
+    return _merge(base, raw), node
+
+
+def _check_override(override: Override, index: int, catalogue: Catalogue, source: str) -> None:
+    where = f"overrides: entry {index + 1}"
+    actors = [m.code for m in catalogue.actors]
+    for code in override.members or []:
+        if code not in actors:
+            raise InputError(source, f"{where}: members",
+                             f"unknown member {code!r}{suggest(code, actors)}")
+    groups = [*GROUP_TAGS, *(g.id for g in catalogue.group_stances)]
+    if override.group is not None and override.group not in groups:
+        raise InputError(source, f"{where}: group", f"unknown group {override.group!r}"
+                         f"{suggest(override.group, groups)}; allowed: {', '.join(groups)}")
+    symbols = [p.symbol for p in catalogue.proposals]
+    if override.sponsors_of is not None and override.sponsors_of not in symbols:
+        raise InputError(source, f"{where}: sponsors_of", f"unknown proposal "
+                         f"{override.sponsors_of!r}{suggest(override.sponsors_of, symbols)}")
+    if override.issue is not None and override.issue not in catalogue.issue_ids:
+        raise InputError(source, f"{where}: issue", f"unknown issue {override.issue!r}"
+                         f"{suggest(override.issue, catalogue.issue_ids)}")
+
+
+def _selected_members(override: Override, catalogue: Catalogue) -> set[str]:
+    if override.members:
+        return set(override.members)
+    if override.sponsors_of:
+        return set(next(p for p in catalogue.proposals if p.symbol == override.sponsors_of).sponsors)
+    if override.status:
+        return {m.code for m in catalogue.actors if m.status in override.status}
+    stance = next((g for g in catalogue.group_stances if g.id == override.group), None)
+    if stance is not None:
+        return {m.code for m in catalogue.actors if stance.applies_to.selects(m)}
+    return {m.code for m in catalogue.actors if override.group in m.groups}
+
+
+def apply_overrides(table: pd.DataFrame, overrides: list[Override], catalogue: Catalogue) -> pd.DataFrame:
+    """The preference table after the scenario's overrides, each changed row marked as such."""
+    table = table.copy()
+    for index, override in enumerate(overrides):
+        members = _selected_members(override, catalogue)
+        if override.issue is not None:
+            issues = {override.issue}
+        elif override.cluster is not None:
+            issues = {i.id for i in catalogue.issues if i.cluster == override.cluster}
+        else:
+            issues = set(catalogue.issue_ids)
+        rows = table["member"].isin(members) & table["issue"].isin(issues)
+        if override.set_position is not None:
+            table.loc[rows, "position"] = override.set_position
+        if override.shift_position is not None:
+            table.loc[rows, "position"] = (table.loc[rows, "position"]
+                                           + override.shift_position).clip(0, 100)
+        if override.set_salience is not None:
+            table.loc[rows, "salience"] = override.set_salience
+        if override.scale_salience is not None:
+            table.loc[rows, "salience"] = (table.loc[rows, "salience"]
+                                           * override.scale_salience).clip(0, 1)
+        label = f"scenario override {index + 1}" + (f" ({override.note})" if override.note else "")
+        table.loc[rows, "rule"] = "override"
+        table.loc[rows, "source"] = table.loc[rows, "source"] + " | " + label
+    return table
+
+
+def scenario_from_mapping(
+    raw: dict[str, Any], source: str = "<scenario>", node: yaml.Node | None = None
+) -> Scenario:
+    """Validate a scenario given as plain data (the loader and notebooks both use this)."""
+    try:
+        spec = ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        line = _line_of(node, first["loc"])
+        where = f"line {line}: {field}" if line else field
+        message = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
+        problem = message.get(first["type"], first["msg"])
+        if first["type"] == "extra_forbidden":
+            allowed = _allowed_keys(first["loc"])
+            problem += f"{suggest(str(first['loc'][-1]), allowed)}; allowed: {', '.join(allowed)}"
+        raise InputError(source, where, problem) from None
+    base = default_catalogue()
+    catalogue = _extend_catalogue(base, spec)
+    check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
+    for code in spec.participants.exclude:
+        actors = [m.code for m in catalogue.actors]
+        if code not in actors:
+            raise InputError(source, "participants.exclude",
+                             f"unknown member {code!r}{suggest(code, actors)}")
+    for index, override in enumerate(spec.overrides):
+        _check_override(override, index, catalogue, source)
+    rules = _rules(spec.derivation)
+    table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue)
+    calendar_path = None
+    if spec.calendar is not None:
+        base_dir = Path(source).parent if source != "<scenario>" else Path.cwd()
+        calendar_path = (base_dir / spec.calendar).resolve()
+        load_calendar(calendar_path)
+    return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
+                    calendar_path)
+
+
+def _allowed_keys(location: tuple[Any, ...]) -> list[str]:
+    model: Any = ScenarioSpec
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        model = next((a for a in getattr(annotation, "__args__", (annotation,))
+                      if isinstance(a, type) and issubclass(a, BaseModel)), annotation)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return list(model.model_fields)
+
+
+def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
+    """Add hypothetical proposals and replace or add group stances (by id)."""
+    replaced = {g.id: g for g in spec.group_stances}
+    groups = [replaced.pop(g.id, g) for g in catalogue.group_stances] + list(replaced.values())
+    return replace(catalogue, proposals=catalogue.proposals + tuple(spec.proposals),
+                   group_stances=tuple(groups))
+
+
+def _rules(derivation: Derivation) -> DerivationRules:
+    defaults = DerivationRules()
+    changes = {k: v for k, v in derivation.model_dump().items() if v is not None}
+    for key in ("emphasis_salience", "imputed"):
+        if key in changes:
+            changes[key] = {**getattr(defaults, key), **changes[key]}
+    return replace(defaults, **changes)
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read, merge (`extends`) and validate a scenario file."""
+    path = Path(path).resolve()
+    raw, node = _read(path)
+    return scenario_from_mapping(raw, str(path), node)
+

@@ -1,0 +1,223 @@
+"""Summary statistics of ensemble results: outcome probabilities with intervals, blockers, support.
+
+Pure post-processing of the pandas frames the ensemble runner writes; nothing here runs the model.
+Intervals for single proportions are Wilson score intervals (Wilson 1927; Newcombe 1998a,
+method 3); differences between scenarios use Newcombe's hybrid score interval (Newcombe 1998b,
+method 10). Both are well behaved at 0 and 1, where Monte Carlo shares often sit.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+OUTCOMES: tuple[str, ...] = ("multilateral", "plurilateral", "none")
+"""Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
+
+_OUTCOME_COLUMNS = ("run", "issue", "outcome", "text", "coverage", "blockers",
+                    "plurilateral_members")
+
+
+def wilson_interval(
+    successes: np.ndarray | Sequence[float] | float,
+    n: np.ndarray | Sequence[float] | float,
+    z: float = 1.96,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for successes/n, elementwise and broadcast; NaN where n == 0.
+
+    Unlike the Wald interval it never leaves [0, 1] and stays informative at 0/n and n/n.
+    """
+    x = np.asarray(successes, dtype=float)
+    m = np.asarray(n, dtype=float)
+    if np.any(m < 0) or np.any(x < 0) or np.any(x > m):
+        raise ValueError("wilson_interval needs 0 <= successes <= n")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / m
+        z2 = z * z
+        denom = 1.0 + z2 / m
+        centre = (p + z2 / (2.0 * m)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / m + z2 / (4.0 * m * m)) / denom
+        low = np.where(x == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+        high = np.where(x == m, 1.0, np.clip(centre + half, 0.0, 1.0))
+    empty = m == 0
+    low = np.where(empty, np.nan, low)
+    high = np.where(empty, np.nan, high)
+    return low[()], high[()]
+
+
+def newcombe_interval(
+    p_a: np.ndarray | float,
+    low_a: np.ndarray | float,
+    high_a: np.ndarray | float,
+    p_b: np.ndarray | float,
+    low_b: np.ndarray | float,
+    high_b: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Difference p_b - p_a of independent proportions with its interval, from their Wilson bounds.
+
+    Newcombe's hybrid score interval: Newcombe RG (1998), "Interval estimation for the difference
+    between independent proportions: comparison of eleven methods", Stat Med 17:873-890, method 10.
+    """
+    pa, la, ua, pb, lb, ub = (np.asarray(v, dtype=float)
+                              for v in (p_a, low_a, high_a, p_b, low_b, high_b))
+    diff = pb - pa
+    low = diff - np.sqrt((pb - lb) ** 2 + (ua - pa) ** 2)
+    high = diff + np.sqrt((ub - pb) ** 2 + (pa - la) ** 2)
+    return diff[()], low[()], high[()]
+
+
+def _check_outcomes(outcomes: pd.DataFrame) -> None:
+    """Raise ValueError unless the frame has the outcome schema, known labels, one row per run."""
+    missing = [c for c in _OUTCOME_COLUMNS if c not in outcomes.columns]
+    if missing:
+        raise ValueError(f"outcomes frame lacks columns: {', '.join(missing)}")
+    bad = sorted(set(outcomes["outcome"].astype(str)) - set(OUTCOMES))
+    if bad:
+        raise ValueError(f"unknown outcome labels {bad}; allowed: {list(OUTCOMES)}")
+    if outcomes.duplicated(["run", "issue"]).any():
+        raise ValueError("outcomes frame has more than one row for some (run, issue)")
+
+
+def _member_shares(outcomes: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per issue and member: runs in which the member is listed in `column`, and share of runs."""
+    _check_outcomes(outcomes)
+    issue = outcomes["issue"].astype(str)
+    runs_per_issue = issue.value_counts(sort=False)
+    listed = pd.DataFrame({
+        "run": outcomes["run"].to_numpy(),
+        "issue": issue.to_numpy(),
+        "member": outcomes[column].fillna("").astype(str).str.split(";").to_numpy(),
+    }).explode("member")
+    listed["member"] = listed["member"].str.strip()
+    listed = listed[listed["member"] != ""].drop_duplicates(["run", "issue", "member"])
+    counts = listed.groupby(["issue", "member"]).size().rename("count").reset_index()
+    counts["share"] = counts["count"] / runs_per_issue.reindex(counts["issue"]).to_numpy(float)
+    order = pd.Series(np.arange(len(runs_per_issue)), index=runs_per_issue.index)
+    counts["_order"] = order.reindex(counts["issue"]).to_numpy()
+    counts = counts.sort_values(["_order", "share", "member"], ascending=[True, False, True])
+    return counts.drop(columns="_order").reset_index(drop=True)
+
+
+def blocker_frequencies(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Columns issue, member, count, share: how often each member blocked each issue.
+
+    The share is over all runs of the issue. Issues keep their order of first appearance; within
+    an issue the most frequent blocker comes first.
+    """
+    return _member_shares(outcomes, "blockers")
+
+
+def plurilateral_membership(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Columns issue, member, count, share: runs in which the member joined a plurilateral deal.
+
+    The share is over all runs of the issue, not only the plurilateral ones.
+    """
+    return _member_shares(outcomes, "plurilateral_members")
+
+
+def _top_blockers(freq: pd.DataFrame, top: int = 3) -> pd.Series:
+    """Per issue, e.g. "IND 0.82; ZAF 0.40": the `top` most frequent blockers and their shares."""
+    best = freq.groupby("issue", sort=False).head(top)
+    labels = best["member"] + " " + best["share"].map("{:.2f}".format).astype(str)
+    return labels.groupby(best["issue"]).agg("; ".join)
+
+
+def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96) -> pd.DataFrame:
+    """One row per catalogue issue (catalogue order, index `issue`): shares, texts, blockers.
+
+    Shares carry Wilson intervals; text quantiles are over runs with an agreement of either kind,
+    coverage over plurilateral runs; catalogue issues without runs get n_runs 0 and NaN.
+    """
+    _check_outcomes(outcomes)
+    frame = outcomes.assign(issue=outcomes["issue"].astype(str),
+                            outcome=outcomes["outcome"].astype(str),
+                            text=outcomes["text"].astype(float),
+                            coverage=outcomes["coverage"].astype(float))
+    catalogue = pd.Index(issues.index.astype(str), name="issue")
+    unknown = sorted(set(frame["issue"]) - set(catalogue))
+    if unknown:
+        raise ValueError(f"outcomes mention issues missing from the catalogue: {unknown}")
+
+    counts = (pd.crosstab(frame["issue"], frame["outcome"])
+              .reindex(index=catalogue, columns=list(OUTCOMES), fill_value=0))
+    n_runs = counts.sum(axis=1)
+    out = pd.DataFrame({"title": issues["title"].to_numpy(),
+                        "cluster": issues["cluster"].to_numpy(),
+                        "n_runs": n_runs}, index=catalogue)
+    for name in OUTCOMES:
+        low, high = wilson_interval(counts[name].to_numpy(), n_runs.to_numpy(), z)
+        out[f"n_{name}"] = counts[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"p_{name}"] = counts[name] / n_runs.where(n_runs > 0)
+        out[f"p_{name}_low"] = low
+        out[f"p_{name}_high"] = high
+    out["modal_outcome"] = counts.idxmax(axis=1).where(n_runs > 0)
+
+    agreed = frame[frame["outcome"] != "none"].groupby("issue")["text"]
+    out["text_median"] = agreed.median()
+    out["text_p10"] = agreed.quantile(0.1)
+    out["text_p90"] = agreed.quantile(0.9)
+    plurilateral = frame[frame["outcome"] == "plurilateral"].groupby("issue")["coverage"]
+    out["coverage_median"] = plurilateral.median()
+    out["top_blockers"] = _top_blockers(blocker_frequencies(frame))
+    out["top_blockers"] = out["top_blockers"].fillna("")
+    return out
+
+
+def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
+    """Per issue, the change b - a in each outcome probability with a 95% Newcombe interval.
+
+    Intervals come from the Wilson bounds already in the summaries (Newcombe 1998, method 10);
+    `diff_<outcome>_excludes_zero` flags changes whose interval does not contain 0.
+    """
+    if set(summary_a.index) != set(summary_b.index):
+        only = sorted(set(summary_a.index) ^ set(summary_b.index))
+        raise ValueError(f"summaries cover different issues: {only}")
+    b = summary_b.reindex(summary_a.index)
+    out = pd.DataFrame({"title": summary_a["title"], "n_runs_a": summary_a["n_runs"],
+                        "n_runs_b": b["n_runs"]}, index=summary_a.index)
+    for name in OUTCOMES:
+        diff, low, high = newcombe_interval(
+            summary_a[f"p_{name}"], summary_a[f"p_{name}_low"], summary_a[f"p_{name}_high"],
+            b[f"p_{name}"], b[f"p_{name}_low"], b[f"p_{name}_high"],
+        )
+        out[f"diff_{name}"] = diff
+        out[f"diff_{name}_low"] = low
+        out[f"diff_{name}_high"] = high
+        out[f"diff_{name}_excludes_zero"] = (low > 0) | (high < 0)
+    return out
+
+
+def support_over_time(support: pd.DataFrame) -> pd.DataFrame:
+    """Per period and issue: n_runs and the mean, 10th and 90th percentile of support across runs.
+
+    Rows are ordered by period, then by each issue's first appearance in the input.
+    """
+    labels = support.groupby("period")["period_label"].nunique()
+    if (labels > 1).any():
+        raise ValueError(f"periods with several labels: {list(labels.index[labels > 1])}")
+    frame = support.assign(issue=support["issue"].astype(str))
+    grouped = frame.groupby(["period", "issue"], sort=False)["support"]
+    out = pd.DataFrame({
+        "n_runs": grouped.count(),
+        "support_mean": grouped.mean(),
+        "support_p10": grouped.quantile(0.1),
+        "support_p90": grouped.quantile(0.9),
+    }).reset_index()
+    first_label = frame.groupby("period")["period_label"].first()
+    out.insert(1, "period_label", out["period"].map(first_label))
+    issue_order = {name: i for i, name in enumerate(frame["issue"].unique())}
+    out = out.assign(_order=out["issue"].map(issue_order)).sort_values(["period", "_order"])
+    return out.drop(columns="_order").reset_index(drop=True)
+
+
+def group_positions(positions: pd.DataFrame) -> pd.DataFrame:
+    """Group x issue table of salience-weighted mean positions; NaN where total salience is 0.
+
+    Groups keep their order of first appearance, issues likewise (columns).
+    """
+    weighted = positions.assign(issue=positions["issue"].astype(str),
+                                _wp=positions["position"] * positions["salience"])
+    sums = weighted.groupby(["group", "issue"], sort=False)[["_wp", "salience"]].sum()
+    mean = (sums["_wp"] / sums["salience"].where(sums["salience"] > 0)).unstack("issue")
+    return mean.reindex(index=weighted["group"].unique(), columns=weighted["issue"].unique())

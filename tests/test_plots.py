@@ -1,0 +1,119 @@
+"""Smoke tests for simulation.plots: every figure writes a non-empty PNG from small frames."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.plots import (
+    plot_blockers,
+    plot_comparison,
+    plot_outcomes,
+    plot_position_heatmap,
+    plot_support,
+    plot_text_levels,
+    write_all_plots,
+)
+from simulation.summary import (
+    OUTCOMES,
+    blocker_frequencies,
+    compare,
+    summarise,
+    support_over_time,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ISSUES = pd.DataFrame(
+    {"title": ["Moratorium on customs duties on electronic transmissions",
+               "Cross-border data flows", "Unsolicited commercial communications (spam)",
+               "Source code"],
+     "cluster": ["procedure", "data_technology", "trust_regulation", "data_technology"],
+     "status_quo": [0.0, 0.0, 10.0, 50.0]},
+    index=pd.Index(["moratorium", "data_flows", "spam", "source_code"], name="issue"),
+)
+
+
+def _assert_png(path: Path) -> None:
+    assert path.is_file() and path.stat().st_size > 1000
+    assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> pd.DataFrame:
+    """Twenty runs per issue; source_code never reaches an agreement."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for issue in ISSUES.index:
+        for run in range(20):
+            outcome = "none" if issue == "source_code" else rng.choice(list(OUTCOMES))
+            agreed = outcome != "none"
+            rows.append((run, issue, outcome, rng.uniform(0, 100) if agreed else np.nan,
+                         rng.uniform(0.3, 0.9) if outcome == "plurilateral" else np.nan,
+                         "" if outcome == "multilateral" else rng.choice(["", "IND", "IND;ZAF"]),
+                         "USA;EU;JPN" if outcome == "plurilateral" else ""))
+    frame = pd.DataFrame(rows, columns=["run", "issue", "outcome", "text", "coverage", "blockers",
+                                        "plurilateral_members"])
+    frame["outcome"] = pd.Categorical(frame["outcome"], categories=list(OUTCOMES))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def support() -> pd.DataFrame:
+    labels = ["2016-10 Oslo mini-ministerial", "2017-07 General Council", "2017-12 MC11"]
+    rng = np.random.default_rng(1)
+    rows = [(run, period, label, issue, rng.uniform(), 50.0)
+            for run in range(10) for period, label in enumerate(labels) for issue in ISSUES.index]
+    return pd.DataFrame(rows, columns=["run", "period", "period_label", "issue", "support",
+                                       "mean_position"])
+
+
+@pytest.fixture(scope="module")
+def positions() -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    groups = ["US", "EU", "African Group", "JOB/GC/101 sponsors", "LDCs", "Other developing"]
+    rows = [(f"{group}-{k}", group, issue, rng.uniform(0, 100), rng.uniform())
+            for group in groups for k in range(2) for issue in ISSUES.index]
+    return pd.DataFrame(rows, columns=["member", "group", "issue", "position", "salience"])
+
+
+def test_plot_outcomes(outcomes: pd.DataFrame, tmp_path: Path) -> None:
+    path = plot_outcomes(summarise(outcomes, ISSUES), tmp_path / "outcomes.png")
+    _assert_png(path)
+
+
+def test_plot_text_levels(outcomes: pd.DataFrame, tmp_path: Path) -> None:
+    _assert_png(plot_text_levels(outcomes, ISSUES, tmp_path / "text.png"))
+
+
+def test_plot_support(support: pd.DataFrame, tmp_path: Path) -> None:
+    _assert_png(plot_support(support_over_time(support), ISSUES, tmp_path / "support.png"))
+
+
+def test_plot_position_heatmap(positions: pd.DataFrame, tmp_path: Path) -> None:
+    _assert_png(plot_position_heatmap(positions, ISSUES, tmp_path / "positions.png"))
+
+
+def test_plot_blockers(outcomes: pd.DataFrame, tmp_path: Path) -> None:
+    _assert_png(plot_blockers(blocker_frequencies(outcomes), tmp_path / "blockers.png", top=1))
+
+
+def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:
+    summary_a = summarise(outcomes, ISSUES)
+    summary_b = summarise(outcomes.assign(outcome=outcomes["outcome"].iloc[::-1].to_numpy()),
+                          ISSUES)
+    path = plot_comparison(compare(summary_a, summary_b), tmp_path / "cmp.png",
+                           name_a="baseline", name_b="no moratorium")
+    _assert_png(path)
+
+
+def test_write_all_plots_without_optional_frames(outcomes: pd.DataFrame, tmp_path: Path) -> None:
+    paths = write_all_plots(tmp_path / "figures", outcomes, ISSUES)
+    assert [p.name for p in paths] == ["outcomes.png", "text_levels.png", "blockers.png"]
+    for path in paths:
+        _assert_png(path)
+
+
+def test_unknown_issue_is_an_error(support: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="catalogue"):
+        plot_support(support_over_time(support), ISSUES.drop(index="spam"), tmp_path / "x.png")

@@ -1,0 +1,254 @@
+"""Behaviour tests for simulation.summary: intervals, per-issue summaries, comparisons, support."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulation.summary import (
+    OUTCOMES,
+    blocker_frequencies,
+    compare,
+    group_positions,
+    newcombe_interval,
+    plurilateral_membership,
+    summarise,
+    support_over_time,
+    wilson_interval,
+)
+
+COLUMNS = ["run", "issue", "outcome", "text", "coverage", "blockers", "plurilateral_members"]
+
+
+def _outcomes(rows: list[tuple]) -> pd.DataFrame:
+    """Outcomes frame in the runner's schema, outcome as a Categorical."""
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["outcome"] = pd.Categorical(frame["outcome"], categories=list(OUTCOMES))
+    return frame
+
+
+def _catalogue(ids: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"title": [f"Title {i}" for i in ids], "cluster": "c",
+                         "status_quo": 0.0}, index=pd.Index(ids, name="issue"))
+
+
+def _counts(issue: str, n_multi: int, n_pluri: int, n_none: int) -> pd.DataFrame:
+    """Outcomes for one issue with the given number of runs per outcome."""
+    labels = ["multilateral"] * n_multi + ["plurilateral"] * n_pluri + ["none"] * n_none
+    return _outcomes([(r, issue, o, np.nan, np.nan, "", "") for r, o in enumerate(labels)])
+
+
+@pytest.fixture
+def small() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two issues with four runs each, plus a catalogue issue without runs, listed first."""
+    nan = np.nan
+    outcomes = _outcomes([
+        (0, "duties", "multilateral", 60.0, nan, "", ""),
+        (1, "duties", "plurilateral", 70.0, 0.5, "IND", "USA;EU;JPN"),
+        (2, "duties", "none", nan, nan, "IND;ZAF", ""),
+        (3, "duties", "none", nan, nan, "IND", ""),
+        (0, "spam", "multilateral", 50.0, nan, "", ""),
+        (1, "spam", "plurilateral", 40.0, 0.3, "BRA", "USA;EU"),
+        (2, "spam", "plurilateral", 30.0, 0.7, "", "EU; USA;;"),
+        (3, "spam", "none", nan, nan, "BRA", ""),
+    ])
+    return outcomes, _catalogue(["source", "spam", "duties"])
+
+
+# Wilson score interval (Wilson 1927; Newcombe 1998a, Stat Med 17:857-872, method 3).
+# Values recomputed here at z = 1.96 and rounded to 4 decimals.
+@pytest.mark.parametrize(("x", "n", "low", "high"), [
+    (0, 10, 0.0, 0.2775),
+    (5, 10, 0.2366, 0.7634),
+    (10, 10, 0.7225, 1.0),
+    # Textbook examples: Newcombe (1998a), Table I, method 3 (score interval without correction).
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_known_values(x: int, n: int, low: float, high: float) -> None:
+    got_low, got_high = wilson_interval(x, n)
+    assert got_low == pytest.approx(low, abs=5e-5)
+    assert got_high == pytest.approx(high, abs=5e-5)
+
+
+def test_wilson_is_vectorised_and_nan_for_empty_samples() -> None:
+    low, high = wilson_interval(np.array([0, 5, 10, 0]), np.array([10, 10, 10, 0]))
+    assert low.shape == high.shape == (4,)
+    np.testing.assert_allclose(low[:3], [0.0, 0.2366, 0.7225], atol=5e-5)
+    assert np.isnan(low[3]) and np.isnan(high[3])
+
+
+def test_wilson_rejects_impossible_counts() -> None:
+    with pytest.raises(ValueError):
+        wilson_interval(11, 10)
+
+
+@given(st.integers(0, 10**6).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.floats(0.1, 4.0))
+def test_wilson_bounds_in_unit_interval_ordered_and_contain_estimate(
+        counts: tuple[int, int], z: float) -> None:
+    x, n = counts
+    low, high = wilson_interval(x, n, z)
+    if n == 0:
+        assert np.isnan(low) and np.isnan(high)
+        return
+    assert 0.0 <= low <= x / n <= high <= 1.0
+
+
+# Newcombe (1998b), "Interval estimation for the difference between independent proportions:
+# comparison of eleven methods", Stat Med 17:873-890, Table II, method 10 (hybrid score).
+@pytest.mark.parametrize(("a", "m", "b", "n", "diff", "low", "high"), [
+    (56, 70, 48, 80, 0.2000, 0.0524, 0.3339),
+    (9, 10, 3, 10, 0.6000, 0.1705, 0.8090),
+    (5, 56, 0, 29, 0.0893, -0.0381, 0.1926),
+    (0, 10, 0, 20, 0.0, -0.1611, 0.2775),
+    (10, 10, 0, 20, 1.0, 0.6791, 1.0),
+])
+def test_newcombe_published_examples(a: int, m: int, b: int, n: int, diff: float, low: float,
+                                     high: float) -> None:
+    # Newcombe's difference is p1 - p2 = a/m - b/n; newcombe_interval returns p_b - p_a.
+    p2_low, p2_high = wilson_interval(b, n)
+    p1_low, p1_high = wilson_interval(a, m)
+    got = newcombe_interval(b / n, p2_low, p2_high, a / m, p1_low, p1_high)
+    assert got == pytest.approx((diff, low, high), abs=5e-5)
+
+
+def test_summarise_exact_numbers(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    outcomes, issues = small
+    summary = summarise(outcomes, issues)
+    assert list(summary.index) == ["source", "spam", "duties"]
+    duties = summary.loc["duties"]
+    assert duties["n_runs"] == 4
+    assert (duties["p_multilateral"], duties["p_plurilateral"], duties["p_none"]) == (
+        0.25, 0.25, 0.5)
+    low, high = wilson_interval(1, 4)
+    assert (duties["p_multilateral_low"], duties["p_multilateral_high"]) == (low, high)
+    assert duties["modal_outcome"] == "none"
+    # Texts 60 and 70: median 65, linear-interpolated 10th/90th percentiles 61 and 69.
+    assert (duties["text_median"], duties["text_p10"], duties["text_p90"]) == (65.0, 61.0, 69.0)
+    assert duties["coverage_median"] == 0.5
+    assert duties["top_blockers"] == "IND 0.75; ZAF 0.25"
+    spam = summary.loc["spam"]
+    assert spam["modal_outcome"] == "plurilateral"
+    assert spam["text_median"] == 40.0
+    assert spam["coverage_median"] == pytest.approx(0.5)
+    assert spam["top_blockers"] == "BRA 0.50"
+    assert spam["title"] == "Title spam"
+
+
+def test_summarise_issue_without_runs(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    source = summarise(*small).loc["source"]
+    assert source["n_runs"] == 0
+    assert np.isnan(source["p_none"]) and np.isnan(source["p_none_low"])
+    assert pd.isna(source["modal_outcome"])
+    assert source["top_blockers"] == ""
+
+
+def test_probabilities_sum_to_one_and_intervals_contain_them(
+        small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    summary = summarise(*small).loc[["spam", "duties"]]
+    total = sum(summary[f"p_{name}"] for name in OUTCOMES)
+    np.testing.assert_allclose(total, 1.0)
+    for name in OUTCOMES:
+        assert (summary[f"p_{name}_low"] <= summary[f"p_{name}"]).all()
+        assert (summary[f"p_{name}"] <= summary[f"p_{name}_high"]).all()
+
+
+def test_modal_outcome_ties_follow_outcome_order() -> None:
+    summary = summarise(_counts("x", 0, 2, 2), _catalogue(["x"]))
+    assert summary.loc["x", "modal_outcome"] == "plurilateral"
+
+
+def test_summarise_rejects_bad_input(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    outcomes, issues = small
+    with pytest.raises(ValueError, match="catalogue"):
+        summarise(outcomes, issues.drop(index="spam"))
+    with pytest.raises(ValueError, match="unknown outcome"):
+        summarise(outcomes.assign(outcome="walkout"), issues)
+    with pytest.raises(ValueError, match="more than one row"):
+        summarise(pd.concat([outcomes, outcomes.head(1)]), issues)
+    with pytest.raises(ValueError, match="lacks columns"):
+        summarise(outcomes.drop(columns="blockers"), issues)
+
+
+def test_blocker_frequencies(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    freq = blocker_frequencies(small[0])
+    assert freq.to_dict("records") == [
+        {"issue": "duties", "member": "IND", "count": 3, "share": 0.75},
+        {"issue": "duties", "member": "ZAF", "count": 1, "share": 0.25},
+        {"issue": "spam", "member": "BRA", "count": 2, "share": 0.5},
+    ]
+
+
+def test_plurilateral_membership_share_of_all_runs(
+        small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    members = plurilateral_membership(small[0])
+    shares = members.set_index(["issue", "member"])["share"].to_dict()
+    # Whitespace and empty codes are ignored; shares are over all four runs of the issue.
+    assert shares == {("duties", "EU"): 0.25, ("duties", "JPN"): 0.25, ("duties", "USA"): 0.25,
+                      ("spam", "EU"): 0.5, ("spam", "USA"): 0.5}
+
+
+def test_compare_identical_inputs_gives_zero_differences(
+        small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    summary = summarise(*small).loc[["spam", "duties"]]
+    comparison = compare(summary, summary)
+    for name in OUTCOMES:
+        assert (comparison[f"diff_{name}"] == 0).all()
+        assert (comparison[f"diff_{name}_low"] < 0).all()
+        assert (comparison[f"diff_{name}_high"] > 0).all()
+        assert not comparison[f"diff_{name}_excludes_zero"].any()
+
+
+def test_compare_reproduces_newcombe_example() -> None:
+    # Newcombe (1998b) Table II, example (a): 56/70 vs 48/80 -> 0.2000 (0.0524 to 0.3339).
+    issues = _catalogue(["x"])
+    scenario_a = summarise(_counts("x", 48, 10, 22), issues)
+    scenario_b = summarise(_counts("x", 56, 5, 9), issues)
+    row = compare(scenario_a, scenario_b).loc["x"]
+    assert row["diff_multilateral"] == pytest.approx(0.2)
+    assert row["diff_multilateral_low"] == pytest.approx(0.0524, abs=5e-5)
+    assert row["diff_multilateral_high"] == pytest.approx(0.3339, abs=5e-5)
+    assert row["diff_multilateral_excludes_zero"]
+    assert (row["n_runs_a"], row["n_runs_b"]) == (80, 70)
+
+
+def test_compare_rejects_different_issue_sets(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    summary = summarise(*small)
+    with pytest.raises(ValueError, match="different issues"):
+        compare(summary, summary.drop(index="spam"))
+
+
+def test_support_over_time() -> None:
+    rows = [(run, period, label, issue, value, 50.0)
+            for period, label in [(2, "2017-12 MC11"), (1, "2016-10 Oslo mini-ministerial")]
+            for issue in ["b", "a"]
+            for run, value in enumerate([0.0, 0.25, 0.5, 0.75, 1.0])]
+    support = pd.DataFrame(rows, columns=["run", "period", "period_label", "issue", "support",
+                                          "mean_position"])
+    result = support_over_time(support)
+    assert list(zip(result["period"], result["issue"], strict=True)) == [
+        (1, "b"), (1, "a"), (2, "b"), (2, "a")]
+    assert list(result["period_label"][:1]) == ["2016-10 Oslo mini-ministerial"]
+    assert (result["n_runs"] == 5).all()
+    np.testing.assert_allclose(result["support_mean"], 0.5)
+    np.testing.assert_allclose(result["support_p10"], 0.1)
+    np.testing.assert_allclose(result["support_p90"], 0.9)
+
+
+def test_group_positions_is_salience_weighted() -> None:
+    positions = pd.DataFrame({
+        "member": ["USA", "IND", "ZAF", "KEN"],
+        "group": ["US", "Other developing", "African Group", "African Group"],
+        "issue": ["x", "x", "x", "x"],
+        "position": [90.0, 10.0, 20.0, 80.0],
+        "salience": [1.0, 0.0, 3.0, 1.0],
+    })
+    table = group_positions(positions)
+    assert list(table.index) == ["US", "Other developing", "African Group"]
+    assert table.loc["US", "x"] == 90.0
+    assert np.isnan(table.loc["Other developing", "x"])
+    assert table.loc["African Group", "x"] == pytest.approx(35.0)
