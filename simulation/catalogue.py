@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulation.errors import InputError
@@ -175,7 +180,7 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except FileNotFoundError:
         raise InputError(str(path), "(file)", "the file does not exist") from None
     except yaml.YAMLError as exc:
@@ -191,13 +196,35 @@ def _entry_label(items: list[Any], index: int, key: str) -> str:
     return f"entry {index + 1}" + (f" ({name})" if name else "")
 
 
-def validation_problem(exc: ValidationError) -> tuple[str, str]:
-    """The first pydantic error as (dotted field path, message with the allowed values)."""
+def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
+    """The field names of the (nested) model that the error location points into."""
+    current: Any = model
+    for part in location[:-1]:
+        if isinstance(part, int) or not isinstance(current, type):
+            continue
+        field = current.model_fields.get(part) if issubclass(current, BaseModel) else None
+        if field is None:
+            return []
+        candidates = [field.annotation, *getattr(field.annotation, "__args__", ())]
+        for arg in list(candidates):
+            candidates.extend(getattr(arg, "__args__", ()))
+        current = next((c for c in candidates
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def validation_problem(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str]:
+    """The first pydantic error as (dotted field path, message with what is allowed)."""
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    location = tuple(first["loc"])
+    field = ".".join(str(part) for part in location) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
-        message = "unknown field"
+        allowed = allowed_fields(model, location)
+        message = (f"unknown field{suggest(str(location[-1]), allowed)}; "
+                   f"allowed: {', '.join(allowed)}")
     elif first["type"] == "missing":
         message = "required field is missing"
     return field, message
@@ -212,7 +239,7 @@ def _parse_list(path: Path, key: str, model: type[BaseModel], label_key: str) ->
         try:
             parsed.append(model.model_validate(item))
         except ValidationError as exc:
-            field, message = validation_problem(exc)
+            field, message = validation_problem(exc, model)
             label = _entry_label(raw[key], index, label_key)
             raise InputError(str(path), f"{key}: {label}: {field}", message) from None
     return parsed
@@ -246,8 +273,9 @@ def _check_codes(codes: list[str], known: list[str], path: Path | str, where: st
             raise InputError(
                 str(path),
                 where,
-                f"unknown member code {code!r}{suggest(code, known)}; "
-                "allowed: the codes in members.csv",
+                f"unknown member code {code!r}{suggest(code, known)}; allowed: the codes in "
+                "members.csv of members that negotiate in their own name (EU member states "
+                "are represented by EUN)",
             )
 
 

@@ -18,6 +18,7 @@ from simulation.errors import InputError
 from simulation.model import NegotiationModel, RunResult
 from simulation.preferences import derive_preferences
 from simulation.results import (
+    RunInterrupted,
     execute,
     issues_frame,
     load_results,
@@ -44,9 +45,13 @@ def _emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         sys.stdout.write(text)
         return
     path = Path(out)
-    if path.exists():
-        raise InputError(str(path), "--out", "the file exists already; choose a new name")
-    path.write_text(text, encoding="utf-8")
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InputError(str(path), "--out", "the file exists already; choose a new name") from None
+    except OSError as exc:
+        raise InputError(str(path), "--out", f"cannot write the file ({exc.strerror})") from None
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)
 
 
@@ -156,12 +161,7 @@ def cmd_run(args: argparse.Namespace) -> None:
                         Path(args.results_dir))
     print(f"running {run.runs} replications of '{run.scenario.name}' (seed {run.seed}) on "
           f"{workers} worker(s) into {run.folder}", file=sys.stderr)
-    try:
-        execute(run, workers, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"mc11: interrupted; finished chunks are kept in {run.folder}. Complete the run "
-              f"with: mc11 run --resume {run.folder}", file=sys.stderr)
-        raise SystemExit(130) from None
+    execute(run, workers, progress=not args.quiet)
     table = load_results(run.folder).summary
     _print_summary(table)
     print(f"\nresults: {run.folder}")
@@ -279,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"mc11: error: {error}", file=sys.stderr)
         return 2
+    except RunInterrupted as stopped:
+        print(f"mc11: {stopped}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("mc11: interrupted", file=sys.stderr)
         return 130

@@ -221,13 +221,6 @@ def find_blockers(
     return np.where(pivotal.any(axis=0), pivotal, rejects_change)
 
 
-def _grid(grid_step: float) -> FloatArray:
-    """Candidate texts 0, grid_step, ..., 100; grid_step must divide 100."""
-    if not grid_step > 0 or not np.isclose(SCALE_MAX / grid_step, round(SCALE_MAX / grid_step)):
-        raise ValueError(f"grid_step must be > 0 and divide 100, got {grid_step}")
-    return np.linspace(SCALE_MIN, SCALE_MAX, round(SCALE_MAX / grid_step) + 1)
-
-
 def plurilateral(
     X: FloatArray,
     S: FloatArray,
@@ -235,29 +228,43 @@ def plurilateral(
     q: FloatArray,
     min_step: float,
     critical_mass: float,
-    grid_step: float = 1.0,
 ) -> Plurilateral:
-    """Plurilateral path per issue: the grid text, >= min_step from q, whose willing members
-    (strictly better off than under q) cover the most world trade; a deal iff >= critical_mass.
+    """Plurilateral path per issue: the most ambitious text that a critical mass still joins.
 
-    Ties in coverage go to the text closest to its willing members' capability x salience
-    weighted median, then to the text farther from q, then to the higher text."""
-    grid = _grid(grid_step)
-    k = X.shape[1]
-    ambitious = np.abs(grid - q[:, None]) >= min_step  # (k, G)
-    willing = (np.abs(X[..., None] - grid) < np.abs(X - q)[..., None]) & ambitious  # (n, k, G)
-    coverage = np.einsum("n,nkg->kg", C, willing) / C.sum()
-    best = coverage.max(axis=1)
-    tied = (coverage == best[:, None]) & (best > 0)[:, None]
-    weights = _or_capability((C[:, None] * S)[..., None] * willing, C[:, None, None] * willing)
-    distance = np.abs(grid - _weighted_median(X[..., None], weights))
-    choice = tied & (distance == np.where(tied, distance, np.inf).min(axis=1, keepdims=True))
-    reach = np.where(choice, np.abs(grid - q[:, None]), -np.inf)
-    choice &= reach == reach.max(axis=1, keepdims=True)
-    pick = grid.size - 1 - np.argmax(choice[:, ::-1], axis=1)  # the highest remaining text
-    deal = best >= critical_mass - _COVERAGE_SLACK
-    members = willing[:, np.arange(k), pick] & deal
-    return Plurilateral(deal, np.where(deal, grid[pick], np.nan), best, members)
+    Members join a text if they are no worse off than under q. Moving the text away from q loses
+    members one by one, so on each side of q the demandeurs can push the text up to twice the
+    position of the member that completes the critical mass; they push no further than the
+    capability x salience weighted median of that core (or min_step, if that is further). A
+    deal needs the text >= min_step from
+    q; where both sides qualify, the one covering more trade wins. Without a deal, `coverage`
+    is the best share any change could gather (the members wanting at least min_step)."""
+    share = C / C.sum()
+    best = None
+    for side, room in ((1.0, SCALE_MAX - q), (-1.0, q - SCALE_MIN)):
+        reach = side * (X - q)  # how far each member wants to move toward this side
+        order = np.argsort(-reach, axis=0, kind="stable")
+        ranked = np.take_along_axis(reach, order, axis=0)
+        covered = np.cumsum(share[order], axis=0)
+        pivot = np.argmax(covered >= critical_mass - _COVERAGE_SLACK, axis=0)
+        threshold = ranked[pivot, np.arange(X.shape[1])]
+        core = reach >= threshold
+        core_capability = np.where(core, C[:, None], 0.0)
+        wanted = _weighted_median(reach, _or_capability(core_capability * S, core_capability))
+        distance = np.minimum(np.minimum(2.0 * threshold, np.maximum(wanted, min_step)), room)
+        members = (reach >= distance / 2.0) & (distance > 0)
+        coverage = share @ members
+        deal = (distance >= min_step) & (coverage >= critical_mass - _COVERAGE_SLACK)
+        widest = share @ (reach >= min_step / 2.0)
+        candidate = Plurilateral(deal, np.where(deal, q + side * distance, np.nan),
+                                 np.where(deal, coverage, widest), members & deal)
+        if best is None:
+            best = candidate
+            continue
+        take = (candidate.deal & ~best.deal) | (
+            candidate.deal == best.deal) & (candidate.coverage > best.coverage)
+        best = Plurilateral(*(np.where(take if a.ndim == 1 else take[None, :], a, b)
+                              for a, b in zip(candidate, best, strict=True)))
+    return best
 
 
 def package_consensus(
@@ -327,7 +334,6 @@ def decide_at_ministerial(
     critical_mass: float,
     package: bool = False,
     blocs: Blocs | None = None,
-    grid_step: float = 1.0,
 ) -> Ministerial:
     """MC11's verdict on every issue: multilateral consensus (issue by issue, or as a package),
     else a plurilateral deal among a critical mass of the willing, else no agreement."""
@@ -344,7 +350,7 @@ def decide_at_ministerial(
         median = chair_texts(X, S, C)
         agreed, text = multilateral(lo, hi, q, median, min_step)
         blockers = find_blockers(lo, hi, q, median, min_step)
-    pluri = plurilateral(X, S, C, q, min_step, critical_mass, grid_step)
+    pluri = plurilateral(X, S, C, q, min_step, critical_mass)
     deal = pluri.deal & ~agreed
     outcome = np.where(agreed, MULTILATERAL, np.where(deal, PLURILATERAL, NO_AGREEMENT))
     return Ministerial(

@@ -185,6 +185,7 @@ def run_ensemble(
     runs: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[Chunk], None] | None = None,
 ) -> EnsembleResult:
     """Run a scenario's ensemble in memory (the notebook API); `on_chunk` sees each chunk."""
@@ -192,7 +193,8 @@ def run_ensemble(
     seed = seed if seed is not None else scenario.spec.seed
     negotiation = scenario.negotiation()
     chunks = []
-    for chunk in run_chunks(negotiation, scenario.spec.parameters, seed, chunk_bounds(runs),
+    bounds = chunk_bounds(runs, chunk_size)
+    for chunk in run_chunks(negotiation, scenario.spec.parameters, seed, bounds,
                             workers or os.cpu_count() or 1):
         chunks.append(chunk)
         if on_chunk is not None:

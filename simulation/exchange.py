@@ -56,6 +56,7 @@ exchanges are recalculated, and this module does the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -64,15 +65,15 @@ UPPER = 100.0
 GAIN_MIN = 1e-10  # equalgain.py: an exchange with a gain below this is not valid
 MOVE_MIN = 1e-10  # base.py is_move_valid: a move of at most this size is not valid
 # Float64 slack for position comparisons that are exact in the reference's Decimal arithmetic
-# (an outcome landing exactly on a partner's position, a full move landing on the bound).
+# (an outcome landing exactly on a partner's position, a full move landing on a bound).
 POS_TOL = 1e-9
 
 REALISED_DTYPE = np.dtype(
     [
         ("i", np.int64),  # actor that gives way on q (demands p)
         ("j", np.int64),  # actor that gives way on p (demands q)
-        ("p", np.int64),  # lower-numbered issue of the pair; i's demand, j's supply issue
-        ("q", np.int64),  # higher-numbered issue; i's supply, j's demand issue
+        ("p", np.int64),  # lower-numbered issue of the pair: i's demand, j's supply issue
+        ("q", np.int64),  # higher-numbered issue: i's supply, j's demand issue
         ("gain", np.float64),  # equal expected-utility gain of each actor
         ("x_i", np.float64),  # i's position on q before this exchange
         ("y_i", np.float64),  # i's new (voting) position on q
@@ -84,37 +85,42 @@ REALISED_DTYPE = np.dtype(
 )
 
 # Columns of the static per-candidate table (gathered row-wise for speed).
-_S_IP, _S_IQ, _S_JP, _S_JQ, _W_IQ, _W_JP, _XI_D, _XJ_D, _X0_IQ, _X0_JP = range(10)
-_D_P, _D_Q, _T_P, _T_Q = range(10, 14)
-_N_STATIC = 14
+(_S_IP, _S_IQ, _S_JP, _S_JQ, _W_IQ, _W_JP, _XI_D, _XJ_D, _X0_IQ, _X0_JP,
+ _D_P, _D_Q, _T_P, _T_Q, _RQP, _A_P, _A_Q, _K_I) = range(18)  # fmt: skip
+_N_STATIC = 18
+_BLOCK = 64  # block size of the max-structure used to find the best exchange
 
 
 def _prepare(
     X: np.ndarray, S: np.ndarray, C: np.ndarray, mask: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Validate inputs; return X, S, weights W = C*S (0 where absent), presence mask, power."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate inputs; return X and S (0 where absent), W = C*S (0 where absent), presence."""
     X = np.asarray(X, dtype=np.float64)
     S = np.asarray(S, dtype=np.float64)
     if X.ndim != 2 or S.shape != X.shape:
         raise ValueError(f"X and S must both be (n actors, k issues); got {X.shape}, {S.shape}")
-    Cf = np.asarray(C, dtype=np.float64)
-    if Cf.ndim == 1:
-        Cf = np.broadcast_to(Cf[:, None], X.shape)
-    if Cf.shape != X.shape:
-        raise ValueError(f"C must be (n,) or (n, k); got {np.shape(C)}")
+    C = np.asarray(C, dtype=np.float64)
+    if C.ndim == 1 and C.shape[0] == X.shape[0]:
+        C = C[:, None]
+    if C.ndim != 2 or C.shape[0] != X.shape[0] or C.shape[1] not in (1, X.shape[1]):
+        raise ValueError(f"C must be (n,) or (n, k); got {C.shape}")
     present = np.ones(X.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     if present.shape != X.shape:
         raise ValueError(f"mask must be (n, k); got {present.shape}")
-    present = present & (S > 0) & (Cf > 0)
-    W = np.where(present, Cf * S, 0.0)
-    return np.where(present, X, 0.0), S, W, present, Cf
+    present = present & (S > 0) & (C > 0)
+    return (
+        np.where(present, X, 0.0),
+        np.where(present, S, 0.0),
+        np.where(present, C * S, 0.0),
+        present,
+    )
 
 
 def expected_outcomes(
     X: np.ndarray, S: np.ndarray, C: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
     """Power x salience weighted mean position per issue (the reference's "nbs"); NaN if empty."""
-    Xc, _, W, _, _ = _prepare(X, S, C, mask)
+    Xc, _, W, _ = _prepare(X, S, C, mask)
     den = W.sum(axis=0)
     num = (W * Xc).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -125,24 +131,23 @@ def expected_outcomes(
 class Candidates:
     """All feasible exchanges of a round, each evaluated at the round's starting positions.
 
-    Arrays have one entry per candidate, in the reference's order (issue pairs in index order,
-    then group A x D and B x C actor pairs).  ``valid`` marks candidates that could be realised.
+    One entry per candidate, in the reference's order (issue pairs in index order, then group
+    A x D and B x C actor pairs); ``valid`` marks the candidates that could be realised.
     """
 
-    i: np.ndarray
-    j: np.ndarray
-    p: np.ndarray
+    i: np.ndarray  # actor giving way on q, demanding p
+    j: np.ndarray  # actor giving way on p, demanding q
+    p: np.ndarray  # issue pair, p < q
     q: np.ndarray
-    gain: np.ndarray
-    move_i: np.ndarray
-    move_j: np.ndarray
-    y_i: np.ndarray
-    y_j: np.ndarray
-    shift_p: np.ndarray
-    shift_q: np.ndarray
+    gain: np.ndarray  # equal expected-utility gain
+    move_i: np.ndarray  # signed move of i on q
+    move_j: np.ndarray  # signed move of j on p
+    y_i: np.ndarray  # i's new position on q
+    y_j: np.ndarray  # j's new position on p
+    shift_p: np.ndarray  # resulting move of the expected outcome on p
+    shift_q: np.ndarray  # and on q
     valid: np.ndarray
-    # context needed to recalculate exchanges during selection
-    static: np.ndarray  # (m, _N_STATIC) per-candidate constants
+    static: np.ndarray  # (m, _N_STATIC) constants used to recalculate during selection
     X0: np.ndarray  # (n, k) starting positions (0 where absent)
     W: np.ndarray  # (n, k) power x salience (0 where absent)
     lower: float = LOWER
@@ -156,53 +161,42 @@ def _pair_indices(
     left: np.ndarray, present: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Actor pairs (first, second) and issue pairs (p < q) on opposite sides on both issues."""
-    n, k = left.shape
+    k = left.shape[1]
+    group = left.astype(np.int8)
     firsts, seconds, ps, qs = [], [], [], []
     for p in range(k - 1):
         for q in range(p + 1, k):
             both = present[:, p] & present[:, q]
-            g = left[:, p].astype(np.int8) + 2 * left[:, q].astype(np.int8)
+            g = np.where(both, group[:, p] + 2 * group[:, q], -1)
             for g1, g2 in ((0, 3), (1, 2)):  # groups A x D, then B x C (base.py order)
-                a1 = np.flatnonzero(both & (g == g1))
-                a2 = np.flatnonzero(both & (g == g2))
-                if a1.size == 0 or a2.size == 0:
-                    continue
-                firsts.append(np.repeat(a1, a2.size))
-                seconds.append(np.tile(a2, a1.size))
-                ps.append(np.full(a1.size * a2.size, p))
-                qs.append(np.full(a1.size * a2.size, q))
+                a1 = np.flatnonzero(g == g1)
+                a2 = np.flatnonzero(g == g2)
+                if a1.size and a2.size:
+                    firsts.append(np.repeat(a1, a2.size))
+                    seconds.append(np.tile(a2, a1.size))
+                    ps.append(np.full(a1.size * a2.size, p))
+                    qs.append(np.full(a1.size * a2.size, q))
     if not firsts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
-    return (
-        np.concatenate(firsts).astype(np.int64),
-        np.concatenate(seconds).astype(np.int64),
-        np.concatenate(ps).astype(np.int64),
-        np.concatenate(qs).astype(np.int64),
-    )
+    return tuple(np.concatenate(v).astype(np.int64) for v in (firsts, seconds, ps, qs))
 
 
 def _move_ok(
-    move: np.ndarray,
-    x: np.ndarray,
-    pmin: np.ndarray,
-    pmax: np.ndarray,
-    psum: np.ndarray,
-    lower: float,
-    upper: float,
+    move: np.ndarray, x: np.ndarray, hist: tuple[np.ndarray, np.ndarray], lower: float, upper: float
 ) -> np.ndarray:
-    """base.py is_move_valid: size, bounds, sum and same direction as this round's earlier moves."""
-    a = np.abs(move)
+    """base.py is_move_valid: non-zero, inside the scale, sum <= span, same direction as before.
+
+    ``hist`` is (direction, sum) of the role's earlier moves this round (direction 0 if none;
+    a live exchange's earlier moves always share one direction).
+    """
     new = x + move
-    mn = np.minimum(pmin, move)
-    mx = np.maximum(pmax, move)
     return (
-        (a <= upper - lower + POS_TOL)
-        & (a > MOVE_MIN)
+        (np.abs(move) > MOVE_MIN)
         & (new >= lower - POS_TOL)
         & (new <= upper + POS_TOL)
-        & (psum + move <= upper - lower + POS_TOL)
-        & (((mn < 0) & (mx < 0)) | ((mn > 0) & (mx > 0)))
+        & (hist[1] + move <= upper - lower + POS_TOL)
+        & (hist[0] * move >= 0)
     )
 
 
@@ -210,8 +204,8 @@ def _evaluate(
     st: np.ndarray,
     xi_s: np.ndarray,
     xj_s: np.ndarray,
-    hist_i: tuple[np.ndarray, np.ndarray, np.ndarray],
-    hist_j: tuple[np.ndarray, np.ndarray, np.ndarray],
+    hist_i: tuple[np.ndarray, np.ndarray],
+    hist_j: tuple[np.ndarray, np.ndarray],
     nbs_i: tuple[np.ndarray, np.ndarray],
     nbs_j: tuple[np.ndarray, np.ndarray],
     lower: float,
@@ -219,81 +213,66 @@ def _evaluate(
 ) -> tuple[np.ndarray, ...]:
     """Equal-gain moves for a batch of exchanges (EqualGainExchange.calculate + check_nbs).
 
-    ``st`` holds the static columns; ``xi_s`` / ``xj_s`` the current positions of i on q and j on
-    p; ``hist_*`` the (min, max, sum) of earlier moves this round; ``nbs_i`` / ``nbs_j`` the
-    other actors' contribution to the outcome numerator on q / p and the actor's own recorded
-    position there (NaN if none).  Returns move_i, move_j, shift_p, shift_q, gain, valid.
+    ``st``: static columns; ``xi_s`` / ``xj_s``: current positions of i on q and j on p;
+    ``hist_*``: earlier moves this round; ``nbs_i`` / ``nbs_j``: numerator of the expected
+    outcome on q / p with the partners' recorded moves, and the actor's own recorded position
+    there (NaN if none).  Returns move_i, move_j, shift_p, shift_q, gain, valid.
     """
-    s_ip, s_iq, s_jp, s_jq = st[:, _S_IP], st[:, _S_IQ], st[:, _S_JP], st[:, _S_JQ]
-    w_iq, w_jp = st[:, _W_IQ], st[:, _W_JP]
-    xi_d, xj_d = st[:, _XI_D], st[:, _XJ_D]
-    d_p, d_q = st[:, _D_P], st[:, _D_Q]
+    r_qp, a_p, a_q = st[:, _RQP], st[:, _A_P], st[:, _A_Q]
+    di = st[:, _XJ_D] - xi_s  # i moves on q toward j's position
+    dj = st[:, _XI_D] - xj_s  # j moves on p toward i's position
+    full_i, full_j = np.abs(di), np.abs(dj)
+    sign_i, sign_j = np.sign(di), np.sign(dj)
 
-    # q-shift per unit p-shift that equalises the two gains (calculations.by_exchange_ratio)
-    r_qp = (s_ip + s_jp) / (s_iq + s_jq)
-    full_j = np.abs(xi_d - xj_s)  # j moves all the way to i's position on p
-    full_i = np.abs(xj_d - xi_s)  # i moves all the way to j's position on q
-
-    dp = full_j * w_jp / d_p  # calculations.by_absolute_move
-    dq = dp * r_qp
-    mi = dq * d_q / w_iq  # calculations.reverse_move
-    mj = full_j.copy()
-    over = np.abs(mi) > full_i  # i would overshoot: i moves fully, j partially
-    dq = np.where(over, full_i * w_iq / d_q, dq)
-    dp = np.where(over, dq / r_qp, dp)
+    # j moves fully on p (by_absolute_move); i's implied move on q (by_exchange_ratio,
+    # reverse_move); if that overshoots j's position, i moves fully and j partially.
+    dp = full_j * a_p
+    mi = dp * st[:, _K_I]
+    over = mi > full_i
     mi = np.where(over, full_i, mi)
-    mj = np.where(over, dp * d_p / w_jp, mj)
-
-    sign_i = np.where(xi_s > xj_d, -1.0, 1.0)
-    sign_j = np.where(xj_s > xi_d, -1.0, 1.0)
+    dq = mi * a_q
+    dp = np.where(over, dq / r_qp, dp)
+    mj = np.where(over, dp / a_p, full_j)
     mi = mi * sign_i
     mj = mj * sign_j
-    gain = np.abs(dq * s_iq - dp * s_ip)
-
+    gain = np.abs(dq * st[:, _S_IQ] - dp * st[:, _S_IP])  # calculations.expected_utility
     valid = (
-        _move_ok(mi, xi_s, *hist_i, lower, upper)
-        & _move_ok(mj, xj_s, *hist_j, lower, upper)
-        & (gain >= GAIN_MIN)
+        (gain >= GAIN_MIN)
+        & _move_ok(mi, xi_s, hist_i, lower, upper)
+        & _move_ok(mj, xj_s, hist_j, lower, upper)
     )
 
-    # check_nbs for i (supply q), then for j (supply p): cut the move so the expected
-    # outcome does not pass the partner's position.
-    for side in ("i", "j"):
-        if side == "i":
-            rest, own, w, d, xs, x0, target = nbs_i[0], nbs_i[1], w_iq, d_q, xi_s, st[:, _X0_IQ], xj_d
-            move = mi
+    # check_nbs, first for i (supply q) then for j (supply p): if the expected outcome would
+    # pass the partner's position, cut the move so that it lands exactly there.
+    for side in (0, 1):
+        if side == 0:
+            rest, own, a, w, d, xs, x0 = *nbs_i, a_q, st[:, _W_IQ], st[:, _D_Q], xi_s, st[:, _X0_IQ]
+            target, move = st[:, _XJ_D], mi
         else:
-            rest, own, w, d, xs, x0, target = nbs_j[0], nbs_j[1], w_jp, d_p, xj_s, st[:, _X0_JP], xi_d
-            move = mj
-        base = rest - w * x0  # numerator without this actor's own term
-        nbs0 = (base + w * xs) / d
-        nbs1 = (base + w * (xs + move)) / d
-        above = (target - nbs0 >= -POS_TOL) & (target - nbs1 >= -POS_TOL)
-        below = (target - nbs0 <= POS_TOL) & (target - nbs1 <= POS_TOL)
-        cut = valid & ~(above | below)
+            rest, own, a, w, d, xs, x0 = *nbs_j, a_p, st[:, _W_JP], st[:, _D_P], xj_s, st[:, _X0_JP]
+            target, move = st[:, _XI_D], mj
+        base = (rest - w * x0) / d  # outcome without this actor's own term
+        t0 = target - (base + a * xs)  # partner's position minus outcome before ...
+        t1 = t0 - a * move  # ... and after the move (adjusted_nbs)
+        cut = valid & (np.minimum(t0, t1) < -POS_TOL) & (np.maximum(t0, t1) > POS_TOL)
         if not cut.any():
             continue
         pos = np.where(np.isnan(own), xs, own)  # adjusted_nbs_by_position lets updates win
-        delta = np.abs((target - (base + w * pos) / d) * d / w)
-        shift = delta * w / d  # calculations.exchange_ratio
-        if side == "i":
+        shift = np.abs(target - (base + a * pos))  # exchange_ratio of the cut move
+        if side == 0:
             new_dq, new_dp = shift, shift / r_qp
-            new_mi, new_mj = delta * sign_i, np.abs(new_dp * d_p / w_jp) * sign_j
+            new_mi, new_mj = shift / a_q * sign_i, new_dp / a_p * sign_j
         else:
             new_dp, new_dq = shift, shift * r_qp
-            new_mj, new_mi = delta * sign_j, np.abs(new_dq * d_q / w_iq) * sign_i
+            new_mi, new_mj = new_dq / a_q * sign_i, shift / a_p * sign_j
         dp = np.where(cut, new_dp, dp)
         dq = np.where(cut, new_dq, dq)
         mi = np.where(cut, new_mi, mi)
         mj = np.where(cut, new_mj, mj)
-        gain = np.where(cut, np.abs(dq * s_iq - dp * s_ip), gain)
+        gain = np.where(cut, np.abs(dq * st[:, _S_IQ] - dp * st[:, _S_IP]), gain)
 
-    checked = valid  # exchanges that reached check_nbs keep their gain test; moves re-checked
-    valid = (
-        checked
-        & _move_ok(mi, xi_s, *hist_i, lower, upper)
-        & _move_ok(mj, xj_s, *hist_j, lower, upper)
-    )
+    # the gain threshold applies before check_nbs only; the moves are checked again after it
+    valid &= _move_ok(mi, xi_s, hist_i, lower, upper) & _move_ok(mj, xj_s, hist_j, lower, upper)
     return mi, mj, dp, dq, gain, valid
 
 
@@ -308,9 +287,12 @@ def candidate_exchanges(
 ) -> Candidates:
     """Find every feasible exchange (all actor pairs x issue pairs) and its equal-gain moves.
 
-    ``X`` must be on the ``[lower, upper]`` scale (the reference hard-codes 0-100).
+    Positions must lie on the ``[lower, upper]`` scale (the reference hard-codes 0-100).
+    Power ``C`` may be per actor (n,) or per actor-issue (n, k); ``mask`` marks present cells.
     """
-    Xc, Sf, W, present, _ = _prepare(X, S, C, mask)
+    Xc, Sc, W, present = _prepare(X, S, C, mask)
+    if np.any(present & ((Xc < lower) | (Xc > upper))):
+        raise ValueError(f"positions must lie in [{lower}, {upper}]")
     den = W.sum(axis=0)
     num = (W * Xc).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -319,27 +301,31 @@ def candidate_exchanges(
 
     a1, a2, p, q = _pair_indices(left, present)
     # AbstractExchange.__init__: the actor with the higher s_p / s_q demands p (is "i")
-    swap = Sf[a1, p] / Sf[a1, q] < Sf[a2, p] / Sf[a2, q]
+    swap = Sc[a1, p] / Sc[a1, q] < Sc[a2, p] / Sc[a2, q]
     i = np.where(swap, a2, a1)
     j = np.where(swap, a1, a2)
 
-    st = np.empty((i.size, _N_STATIC))
-    st[:, _S_IP], st[:, _S_IQ] = Sf[i, p], Sf[i, q]
-    st[:, _S_JP], st[:, _S_JQ] = Sf[j, p], Sf[j, q]
+    st = np.empty((i.size, _N_STATIC), order="F")  # columns contiguous while building
+    st[:, _S_IP], st[:, _S_IQ], st[:, _S_JP], st[:, _S_JQ] = Sc[i, p], Sc[i, q], Sc[j, p], Sc[j, q]
     st[:, _W_IQ], st[:, _W_JP] = W[i, q], W[j, p]
     st[:, _XI_D], st[:, _XJ_D] = Xc[i, p], Xc[j, q]
     st[:, _X0_IQ], st[:, _X0_JP] = Xc[i, q], Xc[j, p]
     st[:, _D_P], st[:, _D_Q] = den[p], den[q]
     st[:, _T_P], st[:, _T_Q] = num[p], num[q]
+    # outcome shift on q per unit shift on p that equalises the gains (by_exchange_ratio)
+    st[:, _RQP] = (st[:, _S_IP] + st[:, _S_JP]) / (st[:, _S_IQ] + st[:, _S_JQ])
+    st[:, _A_P] = st[:, _W_JP] / st[:, _D_P]  # outcome shift per unit move of j on p
+    st[:, _A_Q] = st[:, _W_IQ] / st[:, _D_Q]  # outcome shift per unit move of i on q
+    st[:, _K_I] = st[:, _RQP] / st[:, _A_Q]  # i's move on q per unit outcome shift on p
 
-    empty_hist = (np.full(i.size, np.inf), np.full(i.size, -np.inf), np.zeros(i.size))
+    no_hist = (np.zeros(i.size), np.zeros(i.size))
     no_own = np.full(i.size, np.nan)
     mi, mj, dp, dq, gain, valid = _evaluate(
         st,
         st[:, _X0_IQ],
         st[:, _X0_JP],
-        empty_hist,
-        empty_hist,
+        no_hist,
+        no_hist,
         (st[:, _T_Q], no_own),
         (st[:, _T_P], no_own),
         lower,
@@ -368,70 +354,164 @@ def candidate_exchanges(
 
 def _cell_index(cells: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
     """CSR index from cell id to the positions in ``cells`` holding it."""
-    order = np.argsort(cells, kind="stable")
+    small = np.int16 if n_cells <= np.iinfo(np.int16).max else cells.dtype
+    order = np.argsort(cells.astype(small), kind="stable")  # radix sort for small ints
     starts = np.zeros(n_cells + 1, dtype=np.int64)
     np.cumsum(np.bincount(cells, minlength=n_cells), out=starts[1:])
     return order, starts
 
 
+class _Pool:
+    """The exchanges still in play during selection, with indexes for fast updates."""
+
+    def __init__(self, cands: Candidates, keep: np.ndarray) -> None:
+        self.n_cells = cands.X0.size
+        self.k = cands.X0.shape[1]
+        m = keep.size
+        st = np.ascontiguousarray(cands.static[keep])  # rows contiguous for gathers
+        self.c = {
+            "i": cands.i[keep],
+            "j": cands.j[keep],
+            "p": cands.p[keep],
+            "q": cands.q[keep],
+            "st": st,
+            "gain": cands.gain[keep],
+            "mi": cands.move_i[keep],
+            "mj": cands.move_j[keep],
+            "dp": cands.shift_p[keep],
+            "dq": cands.shift_q[keep],
+            "xi_s": st[:, _X0_IQ].copy(),
+            "xj_s": st[:, _X0_JP].copy(),
+            # direction and sum of each role's earlier moves this round (base.py "moves")
+            "hi_dir": np.zeros(m),
+            "hi_sum": np.zeros(m),
+            "hj_dir": np.zeros(m),
+            "hj_sum": np.zeros(m),
+            "score": cands.gain[keep],  # -inf once removed
+        }
+        self.n_alive = m
+        self._index()
+
+    def _index(self) -> None:
+        """(Re)build the cell indexes and block maxima for the current rows."""
+        c, k = self.c, self.k
+        m = self.m = c["i"].size
+        # i supplies q and demands p; j supplies p and demands q
+        self.sup = _cell_index(
+            np.concatenate([c["i"] * k + c["q"], c["j"] * k + c["p"]]), self.n_cells
+        )
+        self.dem = _cell_index(
+            np.concatenate([c["i"] * k + c["p"], c["j"] * k + c["q"]]), self.n_cells
+        )
+        nb = -(-m // _BLOCK)
+        padded = np.full(nb * _BLOCK, -np.inf)
+        padded[:m] = c["score"][:m]
+        c["score"] = padded
+        self.blocks = padded.reshape(nb, _BLOCK)
+        self.bmax = self.blocks.max(axis=1)
+        self.stamp = np.full(m, -1, dtype=np.int64)
+
+    def compact(self) -> None:
+        """Drop removed rows (keeping candidate order) and rebuild the indexes."""
+        keep = np.flatnonzero(np.isfinite(self.c["score"][: self.m]))
+        for name, arr in self.c.items():
+            self.c[name] = arr[keep]
+        self.n_alive = keep.size
+        self._index()
+
+    def best(self, tie_tol: float, rng: np.random.Generator | None) -> int:
+        """Row of the highest gain (ties: earliest row, or random with ``rng``); -1 if none."""
+        b = int(np.argmax(self.bmax))
+        top = self.bmax[b]
+        if top == -np.inf:
+            return -1
+        thr = top - tie_tol * max(abs(top), 1.0)
+        tb = np.flatnonzero(self.bmax >= thr)
+        if tb.size == 1 and rng is None:
+            return b * _BLOCK + int(np.argmax(self.blocks[b] >= thr))
+        rows = (tb[:, None] * _BLOCK + np.arange(_BLOCK))[self.blocks[tb] >= thr]
+        return int(rows[0] if rng is None or rows.size == 1 else rng.choice(rows))
+
+    def rescore(self, rows: np.ndarray, scores: np.ndarray) -> None:
+        """Set new scores of distinct rows (-inf removes a row) and refresh the block maxima."""
+        score = self.c["score"]
+        self.n_alive -= int(np.count_nonzero((scores == -np.inf) & (score[rows] > -np.inf)))
+        score[rows] = scores
+        blk = rows // _BLOCK  # duplicates are harmless here
+        self.bmax[blk] = self.blocks[blk].max(axis=1)
+
+    def rows_with(self, sup_cells: tuple[int, ...], dem_cells: tuple[int, ...]) -> np.ndarray:
+        """Alive rows with a supply cell in ``sup_cells`` or a demand cell in ``dem_cells``."""
+        parts = []
+        for (order, starts), cells in ((self.sup, sup_cells), (self.dem, dem_cells)):
+            parts += [order[starts[x] : starts[x + 1]] for x in cells]
+        rows = np.concatenate(parts)
+        rows[rows >= self.m] -= self.m  # the second half of an index holds the j roles
+        rows = rows[self.c["score"][rows] > -np.inf]
+        pos = np.arange(rows.size)  # keep the first occurrence of each row, without sorting
+        self.stamp[rows] = pos
+        return rows[self.stamp[rows] == pos]
+
+
 def select_exchanges(
     cands: Candidates,
     *,
+    rule: Literal["reference", "once"] = "reference",
     rng: np.random.Generator | None = None,
     tie_tol: float = 1e-12,
 ) -> np.ndarray:
-    """Realise exchanges highest gain first, recalculating affected ones, until none is left.
+    """Realise exchanges highest gain first until none is left; return a REALISED_DTYPE array.
 
-    Follows ModelLoop.loop / highest_gain / remove_invalid_exchanges of the reference.  Gains
-    within ``tie_tol`` (relative) of the best count as tied; ties go to the earliest candidate,
-    or to a uniformly random one if ``rng`` is given.  Returns a ``REALISED_DTYPE`` array.
+    ``rule="reference"`` follows ModelLoop.loop / highest_gain / remove_invalid_exchanges: every
+    exchange sharing an actor-issue with the realised one is recalculated from the new positions
+    (an actor may move again on an issue, in the same direction).  ``rule="once"`` (not in the
+    reference; much faster) instead drops every exchange that shares an actor-issue with a
+    realised one, so each actor-issue takes part in at most one exchange per round.  Gains
+    within ``tie_tol`` (relative) of the best are tied; ties go to the earliest candidate, or to
+    a random one if ``rng`` is given.
     """
+    if rule not in ("reference", "once"):
+        raise ValueError(f"rule must be 'reference' or 'once'; got {rule!r}")
     n, k = cands.X0.shape
     keep = np.flatnonzero(cands.valid)  # invalid candidates are dropped at the first removal
-    m = keep.size
-    out = np.zeros(0, dtype=REALISED_DTYPE)
-    if m == 0:
-        return out
-    ci, cj, cp, cq = cands.i[keep], cands.j[keep], cands.p[keep], cands.q[keep]
-    st = cands.static[keep]
-    gain = cands.gain[keep].copy()
-    mi, mj = cands.move_i[keep].copy(), cands.move_j[keep].copy()
-    dp, dq = cands.shift_p[keep].copy(), cands.shift_q[keep].copy()
-    xi_s, xj_s = st[:, _X0_IQ].copy(), st[:, _X0_JP].copy()
-    # earlier moves of the same role this round: min, max, sum (base.py "moves" lists)
-    hi_min, hi_max, hi_sum = np.full(m, np.inf), np.full(m, -np.inf), np.zeros(m)
-    hj_min, hj_max, hj_sum = np.full(m, np.inf), np.full(m, -np.inf), np.zeros(m)
-    score = gain.copy()  # -inf once removed
-
+    if keep.size == 0:
+        return np.zeros(0, dtype=REALISED_DTYPE)
+    pool = _Pool(cands, keep)
+    X0, W = cands.X0, cands.W
+    lower, upper = cands.lower, cands.upper
     # Reference "updates": positions of partners that moved on an issue an actor demanded.
-    # They are keyed by the demanding actor-issue cell, so they can be shared by all exchanges.
+    # They are keyed by the demanding actor-issue, so all exchanges can share one table.
     upd = np.full((n, k, n), np.nan)
     upd_sum = np.zeros((n, k))  # sum over recorded u of W[u, r] * (upd - X0[u, r])
-    X0, W = cands.X0, cands.W
-
-    n_cells = n * k
-    sup_cells = np.concatenate([ci * k + cq, cj * k + cp])  # i supplies q, j supplies p
-    dem_cells = np.concatenate([ci * k + cp, cj * k + cq])  # i demands p, j demands q
-    sup_order, sup_start = _cell_index(sup_cells, n_cells)
-    dem_order, dem_start = _cell_index(dem_cells, n_cells)
-    lower, upper = cands.lower, cands.upper
-    rows = []
+    out = []
 
     while True:
-        best = int(np.argmax(score))
-        top = score[best]
-        if not np.isfinite(top):
+        if pool.m > 8 * _BLOCK and pool.n_alive < pool.m // 2:
+            pool.compact()
+        best = pool.best(tie_tol, rng)
+        if best < 0:
             break
-        tied = np.flatnonzero(score >= top - tie_tol * max(abs(top), 1.0))
-        if tied.size > 1:
-            best = int(tied[0] if rng is None else rng.choice(tied))
-        e_i, e_j, e_p, e_q = ci[best], cj[best], cp[best], cq[best]
-        y_i = min(max(xi_s[best] + mi[best], lower), upper)
-        y_j = min(max(xj_s[best] + mj[best], lower), upper)
-        rows.append(
-            (e_i, e_j, e_p, e_q, gain[best], xi_s[best], y_i, xj_s[best], y_j, dp[best], dq[best])
+        c = pool.c
+        e_i, e_j, e_p, e_q = (
+            int(c["i"][best]),
+            int(c["j"][best]),
+            int(c["p"][best]),
+            int(c["q"][best]),
         )
-        score[best] = -np.inf
+        x_i, x_j = float(c["xi_s"][best]), float(c["xj_s"][best])
+        y_i = min(max(x_i + float(c["mi"][best]), lower), upper)
+        y_j = min(max(x_j + float(c["mj"][best]), lower), upper)
+        out.append(
+            (e_i, e_j, e_p, e_q, c["gain"][best], x_i, y_i, x_j, y_j, c["dp"][best], c["dq"][best])
+        )
+        pool.rescore(np.array([best]), np.array([-np.inf]))
+
+        sup = (e_i * k + e_q, e_j * k + e_p)  # the two moved actor-issues
+        dem = (e_i * k + e_p, e_j * k + e_q)  # the two actor-issues that were given way to
+        if rule == "once":
+            hit = pool.rows_with(sup + dem, sup + dem)
+            pool.rescore(hit, np.full(hit.size, -np.inf))
+            continue
 
         # record the partners' new positions for the demanding cells (recalculate/update_updates)
         for a, r, u, y in ((e_j, e_q, e_i, y_i), (e_i, e_p, e_j, y_j)):
@@ -444,62 +524,50 @@ def select_exchanges(
             upd[a, r, u] = new
             upd_sum[a, r] += W[u, r] * (new - prev)
 
-        # exchanges sharing a supply cell or a demand cell with the realised one
-        c_i, c_j = e_i * k + e_q, e_j * k + e_p
-        d_i, d_j = e_i * k + e_p, e_j * k + e_q
-        parts = [
-            sup_order[sup_start[c] : sup_start[c + 1]] for c in (c_i, c_j)
-        ] + [dem_order[dem_start[c] : dem_start[c + 1]] for c in (d_i, d_j)]
-        hit = np.unique(np.concatenate(parts) % m)
-        hit = hit[np.isfinite(score[hit])]
+        # recalculate every exchange that shares a supply or a demand actor-issue
+        hit = pool.rows_with(sup, dem)
         if hit.size == 0:
             continue
+        h_i, h_j, h_p, h_q = c["i"][hit], c["j"][hit], c["p"][hit], c["q"][hit]
+        cell_i = h_i * k + h_q
+        cell_j = h_j * k + h_p
+        # A role whose supply cell moved keeps its previous move in its history
+        # (invalidate_exchange_by_supply); any other role's previous move is discarded.
+        for cell, mv, hdir, hsum, xs in (
+            (cell_i, c["mi"], c["hi_dir"], c["hi_sum"], c["xi_s"]),
+            (cell_j, c["mj"], c["hj_dir"], c["hj_sum"], c["xj_s"]),
+        ):
+            for moved, y in ((sup[0], y_i), (sup[1], y_j)):
+                rows = hit[cell == moved]
+                if rows.size:
+                    hdir[rows] = np.sign(mv[rows])
+                    hsum[rows] += mv[rows]
+                    xs[rows] = y
 
-        cell_iq = ci[hit] * k + cq[hit]
-        cell_jp = cj[hit] * k + cp[hit]
-        match_i = (cell_iq == c_i) | (cell_iq == c_j)
-        match_j = (cell_jp == c_i) | (cell_jp == c_j)
-        # a role whose supply cell moved keeps its previous move in its history
-        # (invalidate_exchange_by_supply); otherwise the previous move is discarded.
-        hm = hit[match_i]
-        hi_min[hm] = np.minimum(hi_min[hm], mi[hm])
-        hi_max[hm] = np.maximum(hi_max[hm], mi[hm])
-        hi_sum[hm] += mi[hm]
-        hm = hit[match_j]
-        hj_min[hm] = np.minimum(hj_min[hm], mj[hm])
-        hj_max[hm] = np.maximum(hj_max[hm], mj[hm])
-        hj_sum[hm] += mj[hm]
-        xi_s[hit] = np.where(cell_iq == c_i, y_i, np.where(cell_iq == c_j, y_j, xi_s[hit]))
-        xj_s[hit] = np.where(cell_jp == c_i, y_i, np.where(cell_jp == c_j, y_j, xj_s[hit]))
-
-        h_i, h_j, h_p, h_q = ci[hit], cj[hit], cp[hit], cq[hit]
-        sh = st[hit]
-        # outcome on q as seen by i (demander j): others' recorded updates, own update apart
+        sh = c["st"][hit]
+        # expected-outcome numerator as each mover sees it, its own recorded position apart
         own_i = upd[h_j, h_q, h_i]
-        rest_i = sh[:, _T_Q] + upd_sum[h_j, h_q] - np.where(
-            np.isnan(own_i), 0.0, sh[:, _W_IQ] * (own_i - sh[:, _X0_IQ])
-        )
+        rest_i = sh[:, _T_Q] + upd_sum[h_j, h_q]
+        rest_i -= np.where(np.isnan(own_i), 0.0, sh[:, _W_IQ] * (own_i - sh[:, _X0_IQ]))
         own_j = upd[h_i, h_p, h_j]
-        rest_j = sh[:, _T_P] + upd_sum[h_i, h_p] - np.where(
-            np.isnan(own_j), 0.0, sh[:, _W_JP] * (own_j - sh[:, _X0_JP])
-        )
-        r_mi, r_mj, r_dp, r_dq, r_gain, r_valid = _evaluate(
+        rest_j = sh[:, _T_P] + upd_sum[h_i, h_p]
+        rest_j -= np.where(np.isnan(own_j), 0.0, sh[:, _W_JP] * (own_j - sh[:, _X0_JP]))
+        mi, mj, dp, dq, gain, valid = _evaluate(
             sh,
-            xi_s[hit],
-            xj_s[hit],
-            (hi_min[hit], hi_max[hit], hi_sum[hit]),
-            (hj_min[hit], hj_max[hit], hj_sum[hit]),
+            c["xi_s"][hit],
+            c["xj_s"][hit],
+            (c["hi_dir"][hit], c["hi_sum"][hit]),
+            (c["hj_dir"][hit], c["hj_sum"][hit]),
             (rest_i, own_i),
             (rest_j, own_j),
             lower,
             upper,
         )
-        mi[hit], mj[hit], dp[hit], dq[hit], gain[hit] = r_mi, r_mj, r_dp, r_dq, r_gain
-        score[hit] = np.where(r_valid, r_gain, -np.inf)
+        for name, values in (("mi", mi), ("mj", mj), ("dp", dp), ("dq", dq), ("gain", gain)):
+            c[name][hit] = values
+        pool.rescore(hit, np.where(valid, gain, -np.inf))
 
-    if rows:
-        out = np.array(rows, dtype=REALISED_DTYPE)
-    return out
+    return np.array(out, dtype=REALISED_DTYPE)
 
 
 def next_start_positions(
@@ -510,17 +578,22 @@ def next_start_positions(
     salience_weight: float = 0.4,
     fixed_weight: float = 0.1,
 ) -> np.ndarray:
-    """Positions for the next round: x + ((1 - s) * sw + fw) * (y - x) for every moved cell.
+    """Next round's positions: x + ((1 - s) * sw + fw) * (y - x) for every moved cell.
 
-    ``y`` is the last voting position of the cell this round (calculations.new_start_position;
-    ModelLoop.loop).  Use ``salience_weight=0, fixed_weight=1`` to keep the voting positions.
+    ``y`` is the cell's last voting position this round (calculations.new_start_position,
+    ModelLoop.loop).  ``salience_weight=0, fixed_weight=1`` keeps the voting positions.
     """
     X = np.asarray(X, dtype=np.float64)
     S = np.asarray(S, dtype=np.float64)
+    k = X.shape[1]
+    # moved cells and their y in realisation order; a later exchange of a cell starts from the
+    # earlier one's y, so the last one is final (ModelLoop.loop writes them in this order)
+    cells = np.stack([realised["i"] * k + realised["q"], realised["j"] * k + realised["p"]], 1)
+    ys = np.stack([realised["y_i"], realised["y_j"]], 1).ravel()
+    cells = cells.ravel()
+    uniq, first_from_end = np.unique(cells[::-1], return_index=True)
     Y = X.copy()
-    # later exchanges start from earlier ones' y, so the last write per cell is the final y
-    Y[realised["i"], realised["q"]] = realised["y_i"]
-    Y[realised["j"], realised["p"]] = realised["y_j"]
+    Y.flat[uniq] = ys[cells.size - 1 - first_from_end]
     return X + ((1.0 - S) * salience_weight + fixed_weight) * (Y - X)
 
 
@@ -530,6 +603,7 @@ def exchange_round(
     C: np.ndarray,
     mask: np.ndarray | None = None,
     *,
+    rule: Literal["reference", "once"] = "reference",
     salience_weight: float = 0.4,
     fixed_weight: float = 0.1,
     rng: np.random.Generator | None = None,
@@ -538,7 +612,7 @@ def exchange_round(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One round: find, evaluate and realise exchanges; return (next positions, realised)."""
     cands = candidate_exchanges(X, S, C, mask, lower=lower, upper=upper)
-    realised = select_exchanges(cands, rng=rng)
+    realised = select_exchanges(cands, rule=rule, rng=rng)
     new_X = next_start_positions(
         X, S, realised, salience_weight=salience_weight, fixed_weight=fixed_weight
     )

@@ -45,7 +45,7 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
         try:
             period = Period.model_validate(item)
         except ValidationError as exc:
-            field, message = validation_problem(exc)
+            field, message = validation_problem(exc, Period)
             raise InputError(str(path), f"periods: entry {index + 1}: {field}", message) from None
         if period.kind not in PERIOD_KINDS:
             raise InputError(

@@ -67,7 +67,7 @@ def _issue_rows(ax: Axes, labels: list[str]) -> np.ndarray:
     """Put issues on the y axis top to bottom in the given order; return their y positions."""
     y = np.arange(len(labels))
     ax.set_yticks(y, labels)
-    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
     return y
 
 
@@ -114,8 +114,9 @@ def plot_text_levels(outcomes: pd.DataFrame, issues: pd.DataFrame, path: str | P
     ax = fig.add_subplot()
     y = np.arange(len(ids))
     agreed = outcomes[outcomes["outcome"].astype(str) != "none"].dropna(subset=["text"])
-    texts = agreed.groupby(agreed["issue"].astype(str))["text"]
-    data = [texts.get_group(i).to_numpy() if i in texts.groups else np.array([]) for i in ids]
+    texts = {issue: group.to_numpy(dtype=float)
+             for issue, group in agreed.groupby(agreed["issue"].astype(str))["text"]}
+    data = [texts.get(i, np.array([])) for i in ids]
     ax.boxplot(data, positions=y, orientation="horizontal", widths=0.6, patch_artist=True,
                boxprops={"facecolor": "#56B4E9", "alpha": 0.7}, medianprops={"color": "black"},
                flierprops={"marker": ".", "markersize": 3, "alpha": 0.4})
@@ -192,10 +193,10 @@ def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: s
         if np.isfinite(value):
             ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
                     color="white" if abs(value - 50) > 30 else "black")
-    fig.colorbar(image, ax=ax, shrink=0.6, label="Salience-weighted mean position (0-100)")
+    fig.colorbar(image, ax=ax, shrink=0.6, label="Mean position (0-100)")
     ax.set_xlabel("Member group")
     ax.set_ylabel("Issue")
-    ax.set_title("Positions by member group (50 = midpoint of the issue scale)")
+    ax.set_title("Salience-weighted mean position by member group (50 = scale midpoint)")
     return _save(fig, path)
 
 
@@ -203,8 +204,8 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 15,
                   issues: pd.DataFrame | None = None) -> Path:
     """Issue x member heatmap of blocking shares for the `top` members that block most overall.
 
-    Members are ranked by their blocking share summed over issues; issue ids are shown as titles
-    (in catalogue order) when the catalogue `issues` is given.
+    Members are ranked by their blocking share summed over issues. Given the catalogue `issues`,
+    rows are all catalogue issues (titles, catalogue order); otherwise the issue ids in the data.
     """
     freq = blocker_freq.assign(issue=blocker_freq["issue"].astype(str))
     ranking = freq.groupby("member")["share"].sum().sort_values(ascending=False, kind="stable")
@@ -212,22 +213,24 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 15,
     ids = list(dict.fromkeys(freq["issue"]))
     if issues is not None:
         _titles(issues, ids)
-        ids = [i for i in issues.index.astype(str) if i in set(ids)]
-    table = (freq.pivot_table(index="issue", columns="member", values="share", aggfunc="sum")
-             .reindex(index=ids, columns=members).fillna(0.0))
-    labels = ids if issues is None else _titles(issues, ids)
+        ids = list(issues.index.astype(str))
+    values = (freq.pivot_table(index="issue", columns="member", values="share", aggfunc="sum")
+              .reindex(index=ids, columns=members).fillna(0.0).to_numpy(dtype=float))
     fig = _figure(7.5 + 0.6 * max(len(members), 1), _height(len(ids)))
     ax = fig.add_subplot()
-    image = ax.imshow(table.to_numpy(dtype=float), cmap="OrRd", vmin=0, vmax=1, aspect="auto")
-    _issue_rows(ax, labels)
+    if members:
+        image = ax.imshow(values, cmap="OrRd", vmin=0, vmax=1, aspect="auto")
+        for (row, col), value in np.ndenumerate(values):
+            if value > 0:
+                ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if value > 0.6 else "black")
+        fig.colorbar(image, ax=ax, shrink=0.6, label="Share of runs")
+    else:
+        ax.text(0.5, 0.5, "no member blocked any issue", transform=ax.transAxes, ha="center")
+    _issue_rows(ax, ids if issues is None else _titles(issues, ids))
     ax.set_xticks(np.arange(len(members)), members, fontsize=8)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
-    for (row, col), value in np.ndenumerate(table.to_numpy(dtype=float)):
-        if value > 0:
-            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if value > 0.6 else "black")
-    fig.colorbar(image, ax=ax, shrink=0.6, label="Share of runs in which the member blocked")
     ax.set_xlabel(f"Member (top {len(members)} by blocking share summed over issues)")
     ax.set_ylabel("Issue")
     fig.suptitle("Who blocks what: share of runs in which each member blocked each issue")

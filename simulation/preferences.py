@@ -72,7 +72,8 @@ class _Evidence:
 def _combine(evidence: list[_Evidence], rules: DerivationRules) -> dict[str, object]:
     """Salience-weighted mean position, largest salience, widest uncertainty among the sources."""
     weight = sum(e.salience for e in evidence)
-    position = sum(e.position * e.salience for e in evidence) / weight
+    position = (sum(e.position * e.salience for e in evidence) / weight if weight > 0
+                else sum(e.position for e in evidence) / len(evidence))
     sds = [rules.uncertainty[e.kind] for e in evidence]
     return {
         "position": round(position, 3),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +23,27 @@ import yaml
 from tqdm import tqdm
 
 from simulation import __version__, plots, summary
-from simulation.ensemble import Chunk, EnsembleResult, chunk_bounds, combine, run_chunks
+from simulation.ensemble import (
+    CHUNK_SIZE,
+    Chunk,
+    EnsembleResult,
+    chunk_bounds,
+    combine,
+    run_chunks,
+)
 from simulation.errors import InputError
 from simulation.scenario import Scenario, scenario_from_mapping
 
 MANIFEST = "run.json"
+
+
+class RunInterrupted(Exception):
+    """An ensemble stopped before the end; its finished chunks are kept for `--resume`."""
+
+    def __init__(self, folder: Path, cause: str) -> None:
+        self.folder = folder
+        super().__init__(f"{cause}; finished chunks are kept in {folder}. Complete the run "
+                         f"with: mc11 run --resume {folder}")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -63,6 +80,11 @@ class Run:
     scenario: Scenario
     runs: int
     seed: int
+    chunk_size: int = CHUNK_SIZE
+
+    @property
+    def bounds(self) -> list[tuple[int, int]]:
+        return chunk_bounds(self.runs, self.chunk_size)
 
     @property
     def chunk_dir(self) -> Path:
@@ -78,7 +100,7 @@ class Run:
             "package_version": __version__,
             "seed": self.seed,
             "runs": self.runs,
-            "chunk_size": chunk_bounds(self.runs)[0][1] if self.runs else 0,
+            "chunk_size": self.chunk_size,
             "input_hash": self.scenario.input_hash(),
             "protocol": self.scenario.spec.parameters.bargaining.protocol,
             "status": status,
@@ -97,12 +119,19 @@ class Run:
         write_atomic(self.folder / MANIFEST, json.dumps(self.manifest(status), indent=1) + "\n")
 
 
-def start_run(scenario: Scenario, runs: int, seed: int, out: Path | None, base: Path) -> Run:
+def start_run(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    out: Path | None,
+    base: Path,
+    chunk_size: int = CHUNK_SIZE,
+) -> Run:
     """A new results folder; `out` must not exist yet (nothing is overwritten)."""
     if out is not None and out.exists():
         raise InputError(str(out), "--out", "the folder exists already; choose a new one, "
                          "or pass it to --resume to complete an interrupted run")
-    run = Run(out or new_folder(base, scenario.name), scenario, runs, seed)
+    run = Run(out or new_folder(base, scenario.name), scenario, runs, seed, chunk_size)
     run.start()
     return run
 
@@ -126,12 +155,13 @@ def resume_run(folder: Path) -> Run:
     if scenario.input_hash() != manifest.get("input_hash"):
         raise InputError(str(folder), "input_hash", "the data or scenario changed since this run "
                          "started; start a new run instead of resuming")
-    return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]))
+    return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
+               int(manifest["chunk_size"]))
 
 
 def execute(run: Run, workers: int, progress: bool = True) -> EnsembleResult:
     """Run the missing chunks of a results folder, then write the summary, tables and plots."""
-    bounds = chunk_bounds(run.runs)
+    bounds = run.bounds
     done = [b for b in bounds if run.chunk_path(b[0]).is_file()]
     todo = [b for b in bounds if b not in done]
     negotiation = run.scenario.negotiation()
@@ -141,9 +171,10 @@ def execute(run: Run, workers: int, progress: bool = True) -> EnsembleResult:
         for chunk in run_chunks(negotiation, run.scenario.spec.parameters, run.seed, todo, workers):
             chunk.save(run.chunk_path(chunk.start))
             bar.update(len(chunk.outcome))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenProcessPool) as exc:
         run.set_status("interrupted")
-        raise
+        cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else "a worker process died"
+        raise RunInterrupted(run.folder, cause) from None
     finally:
         bar.close()
     result = combine([Chunk.load(run.chunk_path(a)) for a, _ in bounds], negotiation)

@@ -27,6 +27,7 @@ from simulation.catalogue import (
     check_references,
     default_catalogue,
     suggest,
+    validation_problem,
 )
 from simulation.errors import InputError
 from simulation.negotiation import Negotiation, build_negotiation, load_calendar
@@ -270,16 +271,9 @@ def scenario_from_mapping(
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        line = _line_of(node, first["loc"])
-        where = f"line {line}: {field}" if line else field
-        message = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
-        problem = message.get(first["type"], first["msg"])
-        if first["type"] == "extra_forbidden":
-            allowed = _allowed_keys(first["loc"])
-            problem += f"{suggest(str(first['loc'][-1]), allowed)}; allowed: {', '.join(allowed)}"
-        raise InputError(source, where, problem) from None
+        field, problem = validation_problem(exc, ScenarioSpec)
+        line = _line_of(node, tuple(exc.errors()[0]["loc"]))
+        raise InputError(source, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
     check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
@@ -299,19 +293,6 @@ def scenario_from_mapping(
         load_calendar(calendar_path)
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
                     calendar_path)
-
-
-def _allowed_keys(location: tuple[Any, ...]) -> list[str]:
-    model: Any = ScenarioSpec
-    for part in location[:-1]:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation if part in model.model_fields else None
-        model = next((a for a in getattr(annotation, "__args__", (annotation,))
-                      if isinstance(a, type) and issubclass(a, BaseModel)), annotation)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-    return list(model.model_fields)
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:

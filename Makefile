@@ -1,0 +1,34 @@
+# Two commands for a fresh machine: `make run` (install, then the baseline ensemble) and
+# `make test` (install, then the test suite). The virtual environment lives in .venv/.
+
+# The first interpreter found that is Python >= 3.12 (Mesa 3.5 needs it).
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found; install it or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+run: install
+	$(BIN)/mc11 run scenarios/baseline.yaml
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check simulation tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/bench_ensemble.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,134 @@
+"""Tests of the data commands of the `mc11` command line: issues, members, preferences."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from simulation.catalogue import default_catalogue
+from simulation.cli import main
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return default_catalogue()
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run `mc11 argv`; return the exit code, stdout and stderr."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_preferences_csv_lists_every_actor_and_issue(capsys, catalogue):
+    code, out, err = run(capsys, "preferences", "--format", "csv")
+    assert code == 0, err
+    rows = csv_rows(out)
+    actors = [m.code for m in catalogue.actors]
+    assert len(rows) == len(actors) * len(catalogue.issues) == 136 * len(catalogue.issues)
+    assert {(r["member"], r["issue"]) for r in rows} == {
+        (a, i) for a in actors for i in catalogue.issue_ids
+    }
+    assert all(r["source"].strip() for r in rows)
+    assert {r["rule"] for r in rows} <= {"proposal", "group_stance", "imputed"}
+    assert all(0 <= float(r["position"]) <= 100 for r in rows)
+    assert all(0 <= float(r["salience"]) <= 1 for r in rows)
+
+
+def test_preferences_member_and_issue_filters(capsys, catalogue):
+    code, out, err = run(capsys, "preferences", "--format", "csv", "--member", "USA",
+                         "--member", "CHN", "--issue", "moratorium", "--issue", "market_access")
+    assert code == 0, err
+    rows = csv_rows(out)
+    assert {(r["member"], r["issue"]) for r in rows} == {
+        ("USA", "moratorium"), ("USA", "market_access"),
+        ("CHN", "moratorium"), ("CHN", "market_access"),
+    }
+    assert len(rows) == 4
+    china = next(r for r in rows if r["member"] == "CHN" and r["issue"] == "market_access")
+    assert "JOB/GC/110/Rev.1" in china["source"]  # §4.5
+
+
+def test_preferences_issue_filter_alone(capsys, catalogue):
+    code, out, _ = run(capsys, "preferences", "--format", "json", "--issue", "mandate")
+    assert code == 0
+    records = json.loads(out)
+    assert len(records) == len(catalogue.actors)
+    assert {r["issue"] for r in records} == {"mandate"}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "hint"),
+    [("--member", "USB", "did you mean 'USA'?"),
+     ("--issue", "data_localization", "did you mean 'data_localisation'?")],
+)
+def test_preferences_unknown_filter_value(capsys, option, value, hint):
+    code, out, err = run(capsys, "preferences", option, value)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("mc11: error:")
+    assert repr(value) in err and hint in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_out_writes_a_new_file_and_refuses_to_overwrite(capsys, tmp_path, catalogue):
+    target = tmp_path / "usa.csv"
+    code, out, err = run(capsys, "preferences", "--member", "USA", "--format", "csv",
+                         "--out", str(target))
+    assert code == 0, err
+    assert out == ""
+    rows = csv_rows(target.read_text(encoding="utf-8"))
+    assert len(rows) == len(catalogue.issues)
+    assert {r["member"] for r in rows} == {"USA"}
+
+    before = target.read_bytes()
+    code, out, err = run(capsys, "preferences", "--format", "csv", "--out", str(target))
+    assert code == 2
+    assert err.startswith("mc11: error:")
+    assert str(target) in err and "exists" in err
+    assert "Traceback" not in err
+    assert target.read_bytes() == before
+
+
+def test_out_into_a_missing_folder_is_a_user_error(capsys, tmp_path):
+    code, _, err = run(capsys, "issues", "--format", "csv",
+                       "--out", str(tmp_path / "no_such_folder" / "issues.csv"))
+    assert code == 2
+    assert err.startswith("mc11: error:")
+
+
+def test_issues_json(capsys, catalogue):
+    code, out, err = run(capsys, "issues", "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert 18 <= len(records) <= 25
+    assert [r["issue"] for r in records] == catalogue.issue_ids
+    assert all(0 <= r["status_quo"] <= 100 for r in records)
+
+
+def test_members_json(capsys):
+    code, out, err = run(capsys, "members", "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert len(records) == 164
+    assert sum(1 for r in records if not r["represented_by"]) == 136
+    assert sum(1 for r in records if r["represented_by"] == "EUN") == 28
+    by_code = {r["member"]: r for r in records}
+    # §4.4, §4.5: Pakistan co-sponsored JOB/GC/101/Rev.1 and JOB/GC/110/Rev.1.
+    assert set(by_code["PAK"]["sponsored"].split(";")) == {"JOB/GC/101/Rev.1", "JOB/GC/110/Rev.1"}
+    assert by_code["IND"]["sponsored"] == ""
+
+
+def test_preferences_table_format(capsys):
+    code, out, err = run(capsys, "preferences", "--member", "BRA", "--issue", "classification")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 2  # header and one row
+    assert "member" in lines[0] and "BRA" in lines[1] and "JOB/GC/98" in lines[1]

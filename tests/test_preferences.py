@@ -1,0 +1,286 @@
+"""Tests of the derived member x issue preferences (simulation.preferences) on the shipped data.
+
+The seed-explicit tests each cite the section of the seed article (shared/SEED_DIGEST.md) whose
+fact they check; the thresholds say "far toward", "high" and "against" on the 0-100 scale and the
+0-1 salience, not the exact numbers in the data files.
+"""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from simulation.catalogue import default_catalogue
+from simulation.preferences import (
+    TABLE_COLUMNS,
+    DerivationRules,
+    derive_preferences,
+    member_attributes,
+)
+
+RULES = {"proposal", "group_stance", "imputed"}
+HIGH_SALIENCE = 0.8
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return default_catalogue()
+
+
+@pytest.fixture(scope="module")
+def table(catalogue) -> pd.DataFrame:
+    return derive_preferences(catalogue)
+
+
+def row(table: pd.DataFrame, member: str, issue: str) -> pd.Series:
+    """The one row for a member and issue."""
+    found = table[(table["member"] == member) & (table["issue"] == issue)]
+    assert len(found) == 1, (member, issue, len(found))
+    return found.iloc[0]
+
+
+def sponsors_of(catalogue, symbol: str) -> set[str]:
+    return set(next(p for p in catalogue.proposals if p.symbol == symbol).sponsors)
+
+
+def african_group(catalogue) -> set[str]:
+    return {m.code for m in catalogue.actors if "african_group" in m.groups}
+
+
+# --- the shape of the table ----------------------------------------------------------------
+
+
+def test_one_row_per_actor_and_issue(catalogue, table):
+    assert list(table.columns) == TABLE_COLUMNS
+    actors = [m.code for m in catalogue.actors]
+    assert len(actors) == 136
+    assert len(table) == len(actors) * len(catalogue.issues)
+    pairs = set(zip(table["member"], table["issue"], strict=True))
+    assert pairs == {(a, i) for a in actors for i in catalogue.issue_ids}
+    # EU states negotiate through the EU (represented_by EUN) and get no rows of their own.
+    assert "DEU" not in set(table["member"]) and "EUN" in set(table["member"])
+
+
+def test_values_in_range_with_rule_and_source(table):
+    assert table["position"].between(0, 100).all()
+    assert table["salience"].between(0, 1).all()
+    assert (table["position_sd"] > 0).all() and (table["salience_sd"] > 0).all()
+    assert set(table["rule"]) <= RULES
+    assert set(table["rule"]) == RULES  # every rule is used on the shipped data
+    assert table["source"].map(lambda s: isinstance(s, str) and s.strip() != "").all()
+    assert not table[["position", "salience", "position_sd", "salience_sd"]].isna().any().any()
+
+
+# --- facts the seed states -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("issue", ["data_localisation", "source_code"])
+def test_us_wants_binding_rules_on_localisation_and_source_code(table, issue):
+    """§4.1 (JOB/GC/94): the US asks to prohibit data localisation and forced technology transfer
+    and to protect source code."""
+    us = row(table, "USA", issue)
+    assert us["position"] >= 90
+    assert us["salience"] >= HIGH_SALIENCE
+    assert us["rule"] == "proposal"
+    assert "JOB/GC/94" in us["source"]
+
+
+def test_brazil_prefers_gats(table):
+    """§2 and §4.3 (JOB/GC/98): Brazil wants e-commerce discussed under GATS Mode 1."""
+    brazil = row(table, "BRA", "classification")
+    assert brazil["position"] <= 20
+    assert "JOB/GC/98" in brazil["source"]
+
+
+def test_brazil_open_on_technology_transfer(table):
+    """§4.3 (JOB/GC/98): Brazil asks to avoid restrictions on technology transfer, an open stance
+    unlike the developed members' source-code position."""
+    brazil = row(table, "BRA", "source_code")
+    assert brazil["position"] <= 20
+    assert "JOB/GC/98" in brazil["source"]
+    assert brazil["position"] < row(table, "USA", "source_code")["position"]
+
+
+def test_china_for_the_moratorium(table, catalogue):
+    """§4.5 (JOB/GC/110/Rev.1): continue the moratorium, i.e. renew it (mid-scale), as a
+    headline point."""
+    assert "Renew" in catalogue.issue("moratorium").scale.mid
+    china = row(table, "CHN", "moratorium")
+    assert 40 <= china["position"] <= 60
+    assert china["salience"] >= HIGH_SALIENCE
+    assert "JOB/GC/110/Rev.1" in china["source"]
+
+
+def test_china_against_new_market_access(table):
+    """§4.5 (JOB/GC/110/Rev.1): no new market-access commitments, tariffs included, at this
+    stage."""
+    china = row(table, "CHN", "market_access")
+    assert china["position"] <= 10
+    assert china["salience"] >= HIGH_SALIENCE
+    assert "JOB/GC/110/Rev.1" in china["source"]
+
+
+def test_african_group_against_the_mandate(catalogue, table):
+    """intro (fn 2) and §5: the African Group, led by Morocco, firmly opposed making e-commerce an
+    MC11 topic. This holds for every member of the group that did not sponsor a proposal raising
+    the mandate, including the JOB/GC/101/Rev.1 sponsors Nigeria and Seychelles, whose paper says
+    nothing on the mandate."""
+    raising = {
+        code for p in catalogue.proposals if any(s.issue == "mandate" for s in p.stances)
+        for code in p.sponsors
+    }
+    members = african_group(catalogue) - raising
+    assert {"MAR", "NGA", "SYC", "ZAF", "KEN", "EGY"} <= members
+    assert "CIV" not in members  # co-sponsored JOB/GC/97/Rev.3, which raises the mandate
+    for code in sorted(members):
+        mandate = row(table, code, "mandate")
+        assert mandate["position"] <= 10, code
+        assert mandate["salience"] >= HIGH_SALIENCE, code
+        assert mandate["rule"] == "group_stance", code
+        assert "african_group" in mandate["source"], code
+
+
+@pytest.mark.parametrize("issue", ["msmes", "e_payments", "logistics"])
+def test_msme_paper_sponsors_care_about_facilitation(catalogue, table, issue):
+    """§4.4 (JOB/GC/101/Rev.1): MSMEs, low-cost logistics and payment solutions are the paper's
+    main thread.
+
+    Where a sponsor's only source on the issue is this paper, its position is >= 70; a sponsor who
+    also co-sponsored another paper raising the issue gets the salience-weighted mean (the
+    combination test below), which on e_payments is 69.4 because JOB/GC/97/Rev.3 mentions
+    e-payments at 55. The salience is high in every case."""
+    sponsors = sponsors_of(catalogue, "JOB/GC/101/Rev.1")
+    assert len(sponsors) == 13
+    for code in sorted(sponsors):
+        value = row(table, code, issue)
+        assert value["rule"] == "proposal", code
+        assert "JOB/GC/101/Rev.1" in value["source"], code
+        assert value["salience"] >= HIGH_SALIENCE, code
+        if " + " not in value["source"]:
+            assert value["position"] >= 70, code
+        else:
+            assert value["position"] >= 60, code
+
+
+def _stance(catalogue, symbol: str, issue: str):
+    proposal = next(p for p in catalogue.proposals if p.symbol == symbol)
+    return next(s for s in proposal.stances if s.issue == issue)
+
+
+def test_sponsors_of_two_papers_combine_them(catalogue, table):
+    """§4.2 and §4.4: Singapore and Mexico (with Colombia and Turkey) sponsored both
+    JOB/GC/97/Rev.3 and JOB/GC/101/Rev.1; where both raise an issue, the row is the
+    salience-weighted mean position and the largest salience, and the source names both."""
+    both = sponsors_of(catalogue, "JOB/GC/97/Rev.3") & sponsors_of(catalogue, "JOB/GC/101/Rev.1")
+    assert {"SGP", "MEX"} <= both
+    raised_by = {
+        symbol: {s.issue for s in next(p for p in catalogue.proposals
+                                        if p.symbol == symbol).stances}
+        for symbol in ("JOB/GC/97/Rev.3", "JOB/GC/101/Rev.1")
+    }
+    shared = raised_by["JOB/GC/97/Rev.3"] & raised_by["JOB/GC/101/Rev.1"]
+    assert "e_payments" in shared
+    weights = DerivationRules().emphasis_salience
+    papers = ("JOB/GC/97/Rev.3", "JOB/GC/101/Rev.1")
+    for issue in sorted(shared):
+        stances = [_stance(catalogue, symbol, issue) for symbol in papers]
+        sal = [weights[s.emphasis] for s in stances]
+        mean = sum(s.position * w for s, w in zip(stances, sal, strict=True)) / sum(sal)
+        for code in sorted(both):
+            # Members who also sponsor JOB/GC/110/Rev.1 (Pakistan) would combine three papers.
+            if code in sponsors_of(catalogue, "JOB/GC/110/Rev.1"):
+                continue
+            value = row(table, code, issue)
+            assert value["position"] == pytest.approx(mean, abs=1e-3), (code, issue)
+            assert value["salience"] == pytest.approx(max(sal)), (code, issue)
+            assert "JOB/GC/97/Rev.3" in value["source"] and "JOB/GC/101/Rev.1" in value["source"]
+    # On e_payments the headline 75 (JOB/GC/101/Rev.1) outweighs the mentioned 55 (97/Rev.3).
+    sgp = row(table, "SGP", "e_payments")
+    assert 65 < sgp["position"] < 75
+    assert sgp["salience"] >= HIGH_SALIENCE
+
+
+def test_single_sponsor_takes_the_paper_stance(catalogue, table):
+    """§4.1: a sole sponsor's row is its paper's stance with the emphasis's salience."""
+    weights = DerivationRules().emphasis_salience
+    for stance in next(p for p in catalogue.proposals if p.symbol == "JOB/GC/94").stances:
+        us = row(table, "USA", stance.issue)
+        assert us["position"] == pytest.approx(stance.position)
+        assert us["salience"] == pytest.approx(weights[stance.emphasis])
+
+
+# --- imputed rows --------------------------------------------------------------------------
+
+
+def test_imputed_rows_are_marked_and_less_certain(table):
+    """Rows with no proposal or group stance behind them say 'imputed', cite a rule and no paper,
+    and carry wider uncertainty than any proposal row."""
+    imputed = table[table["rule"] == "imputed"]
+    proposal = table[table["rule"] == "proposal"]
+    assert len(imputed) > 0 and len(proposal) > 0
+    assert imputed["source"].str.startswith("rule ").all()
+    assert not imputed["source"].str.contains("JOB/GC").any()
+    assert (table.loc[table["source"].str.startswith("rule "), "rule"] == "imputed").all()
+    assert imputed["position_sd"].min() > proposal["position_sd"].max()
+    assert imputed["salience_sd"].min() > proposal["salience_sd"].max()
+    assert imputed["salience"].max() < proposal["salience"].max()
+    # The US tabled nothing on MSMEs and no group stance names it there.
+    assert row(table, "USA", "msmes")["rule"] == "imputed"
+
+
+# --- overridable rules ---------------------------------------------------------------------
+
+
+def test_emphasis_salience_can_be_overridden(catalogue, table):
+    """A modified DerivationRules changes the saliences it governs, and only those."""
+    base = DerivationRules()
+    rules = dataclasses.replace(
+        base, emphasis_salience={**base.emphasis_salience, "headline": 0.5}
+    )
+    changed = derive_preferences(catalogue, rules)
+    assert row(changed, "USA", "data_localisation")["salience"] == pytest.approx(0.5)
+    assert row(changed, "CHN", "market_access")["salience"] == pytest.approx(0.5)
+    # A stated stance is untouched.
+    assert row(changed, "BRA", "source_code")["salience"] == pytest.approx(
+        row(table, "BRA", "source_code")["salience"]
+    )
+    # A combined row: lower headline weight moves the mean toward the mentioned 55.
+    sgp = row(changed, "SGP", "e_payments")
+    assert sgp["salience"] == pytest.approx(0.5)
+    assert sgp["position"] == pytest.approx((55 * 0.35 + 75 * 0.5) / 0.85, abs=1e-3)
+    assert sgp["position"] < row(table, "SGP", "e_payments")["position"]
+    # No row keeps a salience above the highest remaining emphasis (stated, 0.6).
+    assert table["salience"].max() == pytest.approx(0.9)
+    assert changed["salience"].max() == pytest.approx(0.6)
+    # The override does not leak into the defaults.
+    assert base.emphasis_salience["headline"] == DerivationRules().emphasis_salience["headline"]
+
+
+def test_imputed_defaults_can_be_overridden(catalogue):
+    """The status defaults of rule 4 are constants a scenario may replace."""
+    base = DerivationRules()
+    rules = dataclasses.replace(base, imputed={**base.imputed, "developed": (80.0, 70.0, 0.3)})
+    changed = derive_preferences(catalogue, rules)
+    us = row(changed, "USA", "msmes")  # imputed, not a new discipline
+    assert (us["position"], us["salience"]) == (70.0, 0.3)
+    assert row(changed, "USA", "market_access")["position"] == 80.0  # a new discipline
+    # Developing members keep their defaults.
+    assert row(changed, "BRA", "msmes")["position"] == base.imputed["developing"][1]
+
+
+# --- member attributes ---------------------------------------------------------------------
+
+
+def test_member_attributes(catalogue):
+    """§3 (fn 18): India ties progress to Doha; intro (fn 2): so does the African Group, which
+    acts as a bloc."""
+    attrs = member_attributes(catalogue).set_index("member")
+    assert len(attrs) == len(catalogue.actors)
+    assert attrs.loc["IND", "doha_linked"]
+    africa = sorted(african_group(catalogue))
+    assert len(africa) > 40
+    assert attrs.loc[africa, "doha_linked"].all()
+    assert (attrs.loc[africa, "bloc"] == "african_group").all()
+    assert not attrs.loc["USA", "doha_linked"] and attrs.loc["USA", "bloc"] == ""
+    assert attrs.loc["IND", "bloc"] == ""
+    assert (attrs["capability"] > 0).all()
