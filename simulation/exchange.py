@@ -389,6 +389,10 @@ class _Pool:
             "hj_sum": np.zeros(m),
             "score": cands.gain[keep],  # -inf once removed
         }
+        k = self.k
+        c = self.c
+        c["sup_i"], c["sup_j"] = c["i"] * k + c["q"], c["j"] * k + c["p"]  # moved cells
+        c["dem_i"], c["dem_j"] = c["i"] * k + c["p"], c["j"] * k + c["q"]  # given-way-to cells
         self.n_alive = m
         self._index()
 
@@ -397,12 +401,8 @@ class _Pool:
         c, k = self.c, self.k
         m = self.m = c["i"].size
         # i supplies q and demands p; j supplies p and demands q
-        self.sup = _cell_index(
-            np.concatenate([c["i"] * k + c["q"], c["j"] * k + c["p"]]), self.n_cells
-        )
-        self.dem = _cell_index(
-            np.concatenate([c["i"] * k + c["p"], c["j"] * k + c["q"]]), self.n_cells
-        )
+        self.sup = _cell_index(np.concatenate([c["sup_i"], c["sup_j"]]), self.n_cells)
+        self.dem = _cell_index(np.concatenate([c["dem_i"], c["dem_j"]]), self.n_cells)
         nb = -(-m // _BLOCK)
         padded = np.full(nb * _BLOCK, -np.inf)
         padded[:m] = c["score"][:m]
@@ -432,6 +432,19 @@ class _Pool:
         rows = (tb[:, None] * _BLOCK + np.arange(_BLOCK))[self.blocks[tb] >= thr]
         return int(rows[0] if rng is None or rows.size == 1 else rng.choice(rows))
 
+    def top_rows(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``count`` best alive rows and their scores, by score then row."""
+        nb = self.bmax.size
+        blks = np.argpartition(self.bmax, nb - count)[nb - count :] if nb > count else None
+        if blks is None:
+            blks = np.arange(nb)
+        rows = (blks[:, None] * _BLOCK + np.arange(_BLOCK)).ravel()
+        scores = self.blocks[blks].ravel()
+        alive = scores > -np.inf
+        rows, scores = rows[alive], scores[alive]
+        order = np.lexsort((rows, -scores))[:count]
+        return rows[order], scores[order]
+
     def rescore(self, rows: np.ndarray, scores: np.ndarray) -> None:
         """Set new scores of distinct rows (-inf removes a row) and refresh the block maxima."""
         score = self.c["score"]
@@ -453,6 +466,45 @@ class _Pool:
         return rows[self.stamp[rows] == pos]
 
 
+def _select_once(cands: Candidates, keep: np.ndarray) -> np.ndarray:
+    """Greedy scan in gain order: take an exchange unless one of its actor-issues is used."""
+    k = cands.X0.shape[1]
+    order = keep[np.argsort(-cands.gain[keep], kind="stable")]  # ties: earliest first
+    i, j, p, q = cands.i[order], cands.j[order], cands.p[order], cands.q[order]
+    cells = np.stack([i * k + q, j * k + p, i * k + p, j * k + q])  # (4, m)
+    used = np.zeros(cands.X0.size, dtype=bool)
+    taken: list[int] = []
+    start, size = 0, 64
+    while start < order.size:
+        chunk = cells[:, start : start + size]
+        free = np.flatnonzero(~used[chunk].any(axis=0))
+        for t in free.tolist():  # the few still free: sequential within the chunk
+            four = chunk[:, t]
+            if not used[four].any():
+                used[four] = True
+                taken.append(start + t)
+        start += size
+        size = min(size * 2, 65536) if free.size < size // 8 else size
+    t = order[np.array(taken, dtype=np.int64)]
+    out = np.zeros(t.size, dtype=REALISED_DTYPE)
+    st = cands.static
+    for name, values in (
+        ("i", cands.i[t]),
+        ("j", cands.j[t]),
+        ("p", cands.p[t]),
+        ("q", cands.q[t]),
+        ("gain", cands.gain[t]),
+        ("x_i", st[t, _X0_IQ]),
+        ("y_i", np.clip(cands.y_i[t], cands.lower, cands.upper)),
+        ("x_j", st[t, _X0_JP]),
+        ("y_j", np.clip(cands.y_j[t], cands.lower, cands.upper)),
+        ("shift_p", cands.shift_p[t]),
+        ("shift_q", cands.shift_q[t]),
+    ):
+        out[name] = values
+    return out
+
+
 def select_exchanges(
     cands: Candidates,
     *,
@@ -468,7 +520,7 @@ def select_exchanges(
     reference; much faster) instead drops every exchange that shares an actor-issue with a
     realised one, so each actor-issue takes part in at most one exchange per round.  Gains
     within ``tie_tol`` (relative) of the best are tied; ties go to the earliest candidate, or to
-    a random one if ``rng`` is given.
+    a random one if ``rng`` is given (under "once" only exact ties count, and go to the earliest).
     """
     if rule not in ("reference", "once"):
         raise ValueError(f"rule must be 'reference' or 'once'; got {rule!r}")
@@ -476,98 +528,225 @@ def select_exchanges(
     keep = np.flatnonzero(cands.valid)  # invalid candidates are dropped at the first removal
     if keep.size == 0:
         return np.zeros(0, dtype=REALISED_DTYPE)
+    if rule == "once":
+        return _select_once(cands, keep)
     pool = _Pool(cands, keep)
-    X0, W = cands.X0, cands.W
-    lower, upper = cands.lower, cands.upper
-    # Reference "updates": positions of partners that moved on an issue an actor demanded.
-    # They are keyed by the demanding actor-issue, so all exchanges can share one table.
-    upd = np.full((n, k, n), np.nan)
-    upd_sum = np.zeros((n, k))  # sum over recorded u of W[u, r] * (upd - X0[u, r])
-    out = []
-
+    run = _Round(pool, cands)
+    out: list[tuple] = []
     while True:
         if pool.m > 8 * _BLOCK and pool.n_alive < pool.m // 2:
             pool.compact()
-        best = pool.best(tie_tol, rng)
-        if best < 0:
+        members = run.next_members(tie_tol, rng)
+        if members.size == 0:
             break
+        out.extend(run.realise(members, tie_tol))
+    return np.array(out, dtype=REALISED_DTYPE)
+
+
+_BATCH = 16  # how many of the best exchanges a batch may realise at once
+
+
+class _Round:
+    """Realises exchanges in batches that provably give the reference's one-by-one sequence.
+
+    The best exchanges that share no actor-issue with each other are realised together, with
+    every affected exchange recalculated once per realised exchange in order; any member that an
+    earlier member's recalculations could overtake is rolled back and retried afterwards.
+    """
+
+    def __init__(self, pool: _Pool, cands: Candidates) -> None:
+        self.pool = pool
+        self.n, self.k = cands.X0.shape
+        self.X0, self.W = cands.X0, cands.W
+        self.lower, self.upper = cands.lower, cands.upper
+        # Reference "updates": positions of partners that moved on an issue an actor demanded,
+        # keyed by the demanding actor-issue, so that all exchanges can share one table.
+        self.upd = np.full((self.n, self.k, self.n), np.nan)
+        self.upd_sum = np.zeros((self.n, self.k))  # sum of W[u, r] * (upd - X0[u, r])
+        self.writer = np.full(self.n * self.k, -1, dtype=np.int64)  # batch slot per cell
+
+    def next_members(self, tie_tol: float, rng: np.random.Generator | None) -> np.ndarray:
+        """Rows to realise next: the best, plus following ones that cannot interfere."""
+        pool = self.pool
+        rows, scores = pool.top_rows(_BATCH + 1)
+        if rows.size == 0:
+            return rows
+        gap = [tie_tol * max(abs(g), 1.0) for g in scores.tolist()]
+        if rows.size > 1 and scores[0] - scores[1] <= gap[0]:
+            return np.array([pool.best(tie_tol, rng)])  # a tie: settle it one at a time
         c = pool.c
-        e_i, e_j, e_p, e_q = (
-            int(c["i"][best]),
-            int(c["j"][best]),
-            int(c["p"][best]),
-            int(c["q"][best]),
-        )
-        x_i, x_j = float(c["xi_s"][best]), float(c["xj_s"][best])
-        y_i = min(max(x_i + float(c["mi"][best]), lower), upper)
-        y_j = min(max(x_j + float(c["mj"][best]), lower), upper)
-        out.append(
-            (e_i, e_j, e_p, e_q, c["gain"][best], x_i, y_i, x_j, y_j, c["dp"][best], c["dq"][best])
-        )
-        pool.rescore(np.array([best]), np.array([-np.inf]))
+        sup = {int(c["sup_i"][rows[0]]), int(c["sup_j"][rows[0]])}
+        dem = {int(c["dem_i"][rows[0]]), int(c["dem_j"][rows[0]])}
+        last = rows.size - 1 if rows.size == _BATCH + 1 else rows.size
+        t = 1
+        while t < last:
+            if t + 1 < rows.size and scores[t] - scores[t + 1] <= gap[t]:
+                break  # its order relative to the next one is a tie
+            r = rows[t]
+            s2 = {int(c["sup_i"][r]), int(c["sup_j"][r])}
+            d2 = {int(c["dem_i"][r]), int(c["dem_j"][r])}
+            if s2 & sup or d2 & dem:
+                break  # it would be recalculated by an earlier member
+            sup |= s2
+            dem |= d2
+            t += 1
+        return rows[:t]
 
-        sup = (e_i * k + e_q, e_j * k + e_p)  # the two moved actor-issues
-        dem = (e_i * k + e_p, e_j * k + e_q)  # the two actor-issues that were given way to
-        if rule == "once":
-            hit = pool.rows_with(sup + dem, sup + dem)
-            pool.rescore(hit, np.full(hit.size, -np.inf))
-            continue
+    def _write_updates(self, a: int, r: int, u: int, y: float) -> None:
+        """Record u's new position y on issue r for actor a (recalculate / update_updates)."""
+        old = self.upd[a, r, u]
+        if np.isnan(old):
+            new, prev = y, self.X0[u, r]
+        else:
+            new = min(old, y) if self.X0[u, r] <= old else max(old, y)
+            prev = old
+        self.upd[a, r, u] = new
+        self.upd_sum[a, r] += self.W[u, r] * (new - prev)
 
-        # record the partners' new positions for the demanding cells (recalculate/update_updates)
-        for a, r, u, y in ((e_j, e_q, e_i, y_i), (e_i, e_p, e_j, y_j)):
-            old = upd[a, r, u]
-            if np.isnan(old):
-                new, prev = y, X0[u, r]
-            else:
-                new = min(old, y) if X0[u, r] <= old else max(old, y)
-                prev = old
-            upd[a, r, u] = new
-            upd_sum[a, r] += W[u, r] * (new - prev)
+    def realise(self, members: np.ndarray, tie_tol: float) -> list[tuple]:
+        """Realise ``members`` (in order), recalculate what they affect, return their records."""
+        pool, c, k = self.pool, self.pool.c, self.k
+        t = members.size
+        e_i, e_j, e_p, e_q = c["i"][members], c["j"][members], c["p"][members], c["q"][members]
+        x_i, x_j = c["xi_s"][members], c["xj_s"][members]
+        y_i = np.clip(x_i + c["mi"][members], self.lower, self.upper)
+        y_j = np.clip(x_j + c["mj"][members], self.lower, self.upper)
+        gains = c["gain"][members].copy()
+        records = list(
+            zip(
+                e_i.tolist(), e_j.tolist(), e_p.tolist(), e_q.tolist(), gains.tolist(),
+                x_i.tolist(), y_i.tolist(), x_j.tolist(), y_j.tolist(),
+                c["dp"][members].tolist(), c["dq"][members].tolist(), strict=True,
+            )
+        )  # fmt: skip
+        pool.rescore(members, np.full(t, -np.inf))
 
-        # recalculate every exchange that shares a supply or a demand actor-issue
-        hit = pool.rows_with(sup, dem)
-        if hit.size == 0:
-            continue
-        h_i, h_j, h_p, h_q = c["i"][hit], c["j"][hit], c["p"][hit], c["q"][hit]
-        cell_i = h_i * k + h_q
-        cell_j = h_j * k + h_p
+        # updates tables, with the values before the batch kept for versioned reads
+        cells = np.stack([e_j * k + e_q, e_i * k + e_p], 1).ravel()  # (a, r) written, 2 per member
+        pre_row = np.stack([self.upd[a, r] for a, r in zip(*np.divmod(cells, k), strict=True)])
+        pre_sum = self.upd_sum.ravel()[cells]
+        self.writer[cells] = np.arange(2 * t)
+        for s in range(t):
+            self._write_updates(int(e_j[s]), int(e_q[s]), int(e_i[s]), float(y_i[s]))
+            self._write_updates(int(e_i[s]), int(e_p[s]), int(e_j[s]), float(y_j[s]))
+
+        # affected rows per member, then passes over each row's events in order
+        hits = [pool.rows_with(tuple(c["sup_i"][m : m + 1].tolist() + c["sup_j"][m : m + 1].tolist()),
+                               tuple(c["dem_i"][m : m + 1].tolist() + c["dem_j"][m : m + 1].tolist()))
+                for m in members.tolist()]  # fmt: skip
+        rows = np.concatenate(hits)
+        ev = np.repeat(np.arange(t), [h.size for h in hits])
+        order = np.lexsort((ev, rows))
+        rows, ev = rows[order], ev[order]
+        first = np.ones(rows.size, dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
+        starts = np.flatnonzero(first)
+        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.append(starts, rows.size)))
+        ev_best = np.full(t, -np.inf)  # best recalculated score per member's event
+        snapshots = []
+        for rnk in range(int(rank.max()) + 1 if rows.size else 0):
+            sel = rank == rnk
+            snapshots.append(self._pass(rows[sel], ev[sel], e_i * k + e_q, e_j * k + e_p,
+                                        y_i, y_j, pre_row, pre_sum, ev_best))  # fmt: skip
+
+        # a member stays only if nothing recalculated before it can beat it
+        running = np.maximum.accumulate(ev_best)
+        accepted = t
+        for s in range(1, t):
+            if running[s - 1] >= gains[s] - tie_tol * max(abs(gains[s]), 1.0):
+                accepted = s
+                break
+        if accepted < t:  # undo everything done for the later members
+            for srows, sev, saved in reversed(snapshots):
+                back = sev >= accepted
+                if back.any():
+                    idx = srows[back]
+                    for name, values in saved.items():
+                        if name != "score":
+                            c[name][idx] = values[back]
+                    pool.rescore(idx, saved["score"][back])
+            for slot in range(2 * accepted, 2 * t):
+                a, r = divmod(int(cells[slot]), k)
+                self.upd[a, r] = pre_row[slot]
+                self.upd_sum[a, r] = pre_sum[slot]
+            pool.rescore(members[accepted:], gains[accepted:])
+        self.writer[cells] = -1
+        return records[:accepted]
+
+    def _pass(
+        self,
+        hit: np.ndarray,
+        ev: np.ndarray,
+        mem_sup_i: np.ndarray,
+        mem_sup_j: np.ndarray,
+        mem_y_i: np.ndarray,
+        mem_y_j: np.ndarray,
+        pre_row: np.ndarray,
+        pre_sum: np.ndarray,
+        ev_best: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Recalculate distinct rows ``hit``, each for its batch event ``ev`` (one realised
+        exchange).  Returns what is needed to undo it."""
+        pool, c = self.pool, self.pool.c
+        alive = c["score"][hit] > -np.inf  # an exchange made invalid earlier is gone for good
+        hit, ev = hit[alive], ev[alive]
+        saved = {
+            name: c[name][hit]
+            for name in ("xi_s", "xj_s", "mi", "mj", "dp", "dq", "gain", "hi_dir", "hi_sum",
+                         "hj_dir", "hj_sum", "score")
+        }  # fmt: skip
+        si, sj, yi, yj = mem_sup_i[ev], mem_sup_j[ev], mem_y_i[ev], mem_y_j[ev]
         # A role whose supply cell moved keeps its previous move in its history
         # (invalidate_exchange_by_supply); any other role's previous move is discarded.
-        for cell, mv, hdir, hsum, xs in (
-            (cell_i, c["mi"], c["hi_dir"], c["hi_sum"], c["xi_s"]),
-            (cell_j, c["mj"], c["hj_dir"], c["hj_sum"], c["xj_s"]),
+        xs = {}
+        for role, cell, mv, hdir, hsum, x in (
+            ("i", c["sup_i"][hit], saved["mi"], "hi_dir", "hi_sum", saved["xi_s"]),
+            ("j", c["sup_j"][hit], saved["mj"], "hj_dir", "hj_sum", saved["xj_s"]),
         ):
-            for moved, y in ((sup[0], y_i), (sup[1], y_j)):
-                rows = hit[cell == moved]
-                if rows.size:
-                    hdir[rows] = np.sign(mv[rows])
-                    hsum[rows] += mv[rows]
-                    xs[rows] = y
+            on_i, on_j = cell == si, cell == sj
+            moved = on_i | on_j
+            c[hdir][hit] = np.where(moved, np.sign(mv), saved[hdir])
+            c[hsum][hit] = saved[hsum] + np.where(moved, mv, 0.0)
+            xs[role] = np.where(on_i, yi, np.where(on_j, yj, x))
+        c["xi_s"][hit], c["xj_s"][hit] = xs["i"], xs["j"]
 
         sh = c["st"][hit]
-        # expected-outcome numerator as each mover sees it, its own recorded position apart
-        own_i = upd[h_j, h_q, h_i]
-        rest_i = sh[:, _T_Q] + upd_sum[h_j, h_q]
-        rest_i -= np.where(np.isnan(own_i), 0.0, sh[:, _W_IQ] * (own_i - sh[:, _X0_IQ]))
-        own_j = upd[h_i, h_p, h_j]
-        rest_j = sh[:, _T_P] + upd_sum[h_i, h_p]
-        rest_j -= np.where(np.isnan(own_j), 0.0, sh[:, _W_JP] * (own_j - sh[:, _X0_JP]))
+        h_i, h_j = c["i"][hit], c["j"][hit]
+        nbs = []
+        # expected-outcome numerator as each mover sees it, its own recorded position apart;
+        # a table cell written by a later batch member is read as it was before the batch
+        for dem, mover, w_col, x0_col, t_col in (
+            (c["dem_j"][hit], h_i, _W_IQ, _X0_IQ, _T_Q),  # i moves on q, j demands q
+            (c["dem_i"][hit], h_j, _W_JP, _X0_JP, _T_P),  # j moves on p, i demands p
+        ):
+            slot = self.writer[dem]
+            later = (slot >= 0) & (slot // 2 > ev)
+            a, r = np.divmod(dem, self.k)
+            own = self.upd[a, r, mover]
+            total = self.upd_sum[a, r]
+            if later.any():
+                own = np.where(later, pre_row[slot, mover], own)
+                total = np.where(later, pre_sum[slot], total)
+            rest = sh[:, t_col] + total
+            rest -= np.where(np.isnan(own), 0.0, sh[:, w_col] * (own - sh[:, x0_col]))
+            nbs.append((rest, own))
         mi, mj, dp, dq, gain, valid = _evaluate(
             sh,
-            c["xi_s"][hit],
-            c["xj_s"][hit],
+            xs["i"],
+            xs["j"],
             (c["hi_dir"][hit], c["hi_sum"][hit]),
             (c["hj_dir"][hit], c["hj_sum"][hit]),
-            (rest_i, own_i),
-            (rest_j, own_j),
-            lower,
-            upper,
+            nbs[0],
+            nbs[1],
+            self.lower,
+            self.upper,
         )
         for name, values in (("mi", mi), ("mj", mj), ("dp", dp), ("dq", dq), ("gain", gain)):
             c[name][hit] = values
-        pool.rescore(hit, np.where(valid, gain, -np.inf))
-
-    return np.array(out, dtype=REALISED_DTYPE)
+        score = np.where(valid, gain, -np.inf)
+        pool.rescore(hit, score)
+        np.maximum.at(ev_best, ev, score)
+        return hit, ev, saved
 
 
 def next_start_positions(

@@ -1,0 +1,123 @@
+"""Behaviour of the Mesa model: reproducibility, the calendar, agents as views, traces."""
+
+import random
+
+import numpy as np
+import pytest
+
+from simulation.agents import Member
+from simulation.catalogue import default_catalogue
+from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
+from simulation.model import NegotiationModel
+from simulation.negotiation import build_negotiation, load_calendar
+from simulation.parameters import BargainingParameters, Parameters
+from simulation.preferences import derive_preferences
+
+
+@pytest.fixture(scope="module")
+def negotiation():
+    catalogue = default_catalogue()
+    return build_negotiation(catalogue, derive_preferences(catalogue), load_calendar())
+
+
+def _same(a, b) -> None:
+    for field in ("outcome", "text", "coverage", "blockers", "plurilateral_members", "support",
+                  "mean_position", "coalition_sizes"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_same_seed_same_result_bit_for_bit(negotiation):
+    _same(NegotiationModel(negotiation, rng=11).run(), NegotiationModel(negotiation, rng=11).run())
+
+
+def test_different_seeds_give_different_runs(negotiation):
+    a = NegotiationModel(negotiation, rng=1).run()
+    b = NegotiationModel(negotiation, rng=2).run()
+    assert not np.array_equal(a.mean_position, b.mean_position)
+
+
+def test_global_random_state_is_neither_used_nor_consumed(negotiation):
+    np.random.seed(0)
+    random.seed(0)
+    before = (np.random.get_state()[1].copy(), random.getstate())
+    first = NegotiationModel(negotiation, rng=5).run()
+    np.testing.assert_array_equal(np.random.get_state()[1], before[0])
+    assert random.getstate() == before[1]
+    np.random.seed(123)
+    random.seed(123)
+    _same(first, NegotiationModel(negotiation, rng=5).run())
+
+
+def test_one_step_per_calendar_period_then_the_ministerial(negotiation):
+    model = NegotiationModel(negotiation, rng=3)
+    periods = len(negotiation.calendar)
+    for _ in range(periods - 1):
+        model.step()
+        assert model.running and model.verdict is None
+    model.step()
+    assert not model.running and model.verdict is not None
+    assert model.steps == periods
+    assert negotiation.calendar[-1].kind == "ministerial"
+
+
+def test_outcomes_are_well_formed(negotiation):
+    result = NegotiationModel(negotiation, rng=9).run()
+    n, k = negotiation.shape
+    assert result.outcome.shape == (k,) and result.blockers.shape == (n, k)
+    assert set(result.outcome.tolist()) <= {NO_AGREEMENT, PLURILATERAL, MULTILATERAL}
+    agreed = result.outcome != NO_AGREEMENT
+    assert np.isnan(result.text[~agreed]).all() and np.isfinite(result.text[agreed]).all()
+    assert not result.plurilateral_members[:, result.outcome != PLURILATERAL].any()
+    assert ((result.support >= 0) & (result.support <= 1 + 1e-12)).all()
+    assert ((result.mean_position >= 0) & (result.mean_position <= 100)).all()
+
+
+def test_members_are_mesa_agents_that_view_the_model_arrays(negotiation):
+    model = NegotiationModel(negotiation, rng=4)
+    members = list(model.agents_by_type[Member])
+    assert len(members) == len(negotiation.members) == 136
+    usa = next(m for m in members if m.code == "USA")
+    model.step()
+    assert usa.positions == dict(zip(negotiation.issues, model.positions[usa.row], strict=True))
+    assert usa.saliences["data_localisation"] == model.saliences[usa.row, 1 + 4]
+    assert "JOB/GC/94" in usa.coalitions
+    assert usa.capability == pytest.approx(negotiation.capability[usa.row])
+    india = next(m for m in members if m.code == "IND")
+    assert india.doha_linked and not usa.doha_linked
+
+
+def test_uncertainty_sampling_can_be_switched_off(negotiation):
+    exact = NegotiationModel(negotiation, Parameters(sample_uncertainty=False), rng=1)
+    np.testing.assert_array_equal(exact.positions, negotiation.positions)
+    sampled = NegotiationModel(negotiation, rng=1)
+    assert not np.array_equal(sampled.positions, negotiation.positions)
+
+
+def test_low_salience_members_move_more_under_compromise(negotiation):
+    """The compromise step shrinks with salience: members give way on what they care little about."""
+    parameters = Parameters(sample_uncertainty=False,
+                            bargaining=BargainingParameters(noise_sd=0.0))
+    model = NegotiationModel(negotiation, parameters, rng=2)
+    start = model.positions.copy()
+    model.run()
+    moved = np.abs(model.positions - start)
+    low = negotiation.saliences <= 0.2
+    high = negotiation.saliences >= 0.9
+    assert moved[low].mean() > 3 * moved[high].mean()
+
+
+def test_trace_records_coalition_changes_and_moves(negotiation):
+    model = NegotiationModel(negotiation, rng=8, trace=True)
+    model.run()
+    kinds = {event[1] for event in model.events}
+    assert "moves" in kinds
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == len(negotiation.calendar)
+    assert frame["period"].iloc[-1].endswith(negotiation.calendar[-1].label)
+
+
+@pytest.mark.slow
+def test_exchange_protocol_runs_and_is_reproducible(negotiation):
+    parameters = Parameters(bargaining=BargainingParameters(protocol="exchange"))
+    a = NegotiationModel(negotiation, parameters, rng=6).run()
+    _same(a, NegotiationModel(negotiation, parameters, rng=6).run())
