@@ -299,7 +299,8 @@ def _parse_member(row: dict[str, str], line: int, path: Path) -> Member:
         raise InputError(
             str(path),
             f"{where} ({code}): groups",
-            f"unknown group {group!r}{suggest(group, GROUP_TAGS)}; allowed: {', '.join(GROUP_TAGS)}",
+            f"unknown group {group!r}{suggest(group, GROUP_TAGS)}; "
+            f"allowed: {', '.join(GROUP_TAGS)}",
         )
     try:
         capability = float(row.get("capability") or "nan")

@@ -55,7 +55,9 @@ def _emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)
 
 
-def _filter(frame: pd.DataFrame, column: str, wanted: list[str] | None, known: list[str]) -> pd.DataFrame:
+def _filter(
+    frame: pd.DataFrame, column: str, wanted: list[str] | None, known: list[str]
+) -> pd.DataFrame:
     """Keep the rows whose column is among the wanted ids; unknown ids are an error."""
     if not wanted:
         return frame
@@ -245,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 
-    run = commands.add_parser("run", help="run a scenario's Monte Carlo ensemble into a results folder")
+    run = commands.add_parser("run", help="run a scenario's ensemble into a results folder")
     run.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO),
                      help="scenario file (default: the shipped baseline)")
     run.add_argument("--runs", type=_positive, help="replications (default: the scenario's)")

@@ -44,13 +44,23 @@ Python reference ``decide-exchange-model`` (github.com/foarsitter/decide-exchang
 * next-round positions (``next_start_positions``): ``calculations.py`` ``new_start_position``
   (salience weight 0.4, fixed weight 0.1).
 
-Deliberate deviations: float64 instead of ``decimal.Decimal``; exact ties in gain are broken by
-candidate order (or uniformly at random with ``rng``) instead of the reference's coin flip, whose
-second branch also duplicates the runner-up in its list; cells with salience or power 0 (or
-masked out) are left out of exchanges (the reference's reader drops salience-0 rows and divides
-by zero on power 0).  Note that the reference does *not* limit an actor-issue to one realised
-exchange per round: an actor may move again on the same issue, in the same direction, after its
-exchanges are recalculated, and this module does the same.
+Deliberate deviations: float64 instead of ``decimal.Decimal``, with a 1e-9 slack where the
+reference compares positions that are equal in exact arithmetic (an expected outcome landing
+exactly on a partner's position counts as not passing it; the reference's 28-digit rounding
+decides such knife-edge cases either way); exact ties in gain are broken by candidate order (or
+uniformly at random with ``rng``) instead of the reference's coin flip, whose second branch also
+duplicates the runner-up in its list; cells with salience or power 0 (or masked out) are left
+out of exchanges (the reference's reader drops salience-0 rows and divides by zero on power 0).
+Note that the reference does *not* limit an actor-issue to one realised exchange per round: an
+actor may move again on the same issue, in the same direction, after its exchanges are
+recalculated, and ``rule="reference"`` does the same; ``rule="once"`` is a faster alternative
+that does limit it (not in the reference).
+
+Speed: the selection realises the best exchanges that share no actor-issue in one batch,
+recalculating every affected exchange once per realised member in order, and rolls back any
+member that an earlier member's recalculations could overtake, so the sequence is exactly the
+one-at-a-time one; an exchange reached only through an issue it demands is not recalculated
+when check_nbs shows the result would be unchanged.
 """
 
 from __future__ import annotations
@@ -152,6 +162,7 @@ class Candidates:
     W: np.ndarray  # (n, k) power x salience (0 where absent)
     lower: float = LOWER
     upper: float = UPPER
+    probes: np.ndarray | None = None  # (m, 5) check_nbs probes at the round's start
 
     def __len__(self) -> int:
         return int(self.i.shape[0])
@@ -216,7 +227,9 @@ def _evaluate(
     ``st``: static columns; ``xi_s`` / ``xj_s``: current positions of i on q and j on p;
     ``hist_*``: earlier moves this round; ``nbs_i`` / ``nbs_j``: numerator of the expected
     outcome on q / p with the partners' recorded moves, and the actor's own recorded position
-    there (NaN if none).  Returns move_i, move_j, shift_p, shift_q, gain, valid.
+    there (NaN if none).  Returns move_i, move_j, shift_p, shift_q, gain, valid and the
+    check_nbs probes (partner's position minus outcome, before and after the move, for i then
+    j, and whether a move was cut), which tell when a later recalculation would change nothing.
     """
     r_qp, a_p, a_q = st[:, _RQP], st[:, _A_P], st[:, _A_Q]
     di = st[:, _XJ_D] - xi_s  # i moves on q toward j's position
@@ -244,6 +257,8 @@ def _evaluate(
 
     # check_nbs, first for i (supply q) then for j (supply p): if the expected outcome would
     # pass the partner's position, cut the move so that it lands exactly there.
+    probes = []
+    was_cut = np.zeros(valid.shape, dtype=bool)
     for side in (0, 1):
         if side == 0:
             rest, own, a, w, d, xs, x0 = *nbs_i, a_q, st[:, _W_IQ], st[:, _D_Q], xi_s, st[:, _X0_IQ]
@@ -255,8 +270,10 @@ def _evaluate(
         t0 = target - (base + a * xs)  # partner's position minus outcome before ...
         t1 = t0 - a * move  # ... and after the move (adjusted_nbs)
         cut = valid & (np.minimum(t0, t1) < -POS_TOL) & (np.maximum(t0, t1) > POS_TOL)
+        probes += [t0, t1]
         if not cut.any():
             continue
+        was_cut |= cut
         pos = np.where(np.isnan(own), xs, own)  # adjusted_nbs_by_position lets updates win
         shift = np.abs(target - (base + a * pos))  # exchange_ratio of the cut move
         if side == 0:
@@ -273,7 +290,7 @@ def _evaluate(
 
     # the gain threshold applies before check_nbs only; the moves are checked again after it
     valid &= _move_ok(mi, xi_s, hist_i, lower, upper) & _move_ok(mj, xj_s, hist_j, lower, upper)
-    return mi, mj, dp, dq, gain, valid
+    return mi, mj, dp, dq, gain, valid, (*probes, was_cut)
 
 
 def candidate_exchanges(
@@ -320,7 +337,7 @@ def candidate_exchanges(
 
     no_hist = (np.zeros(i.size), np.zeros(i.size))
     no_own = np.full(i.size, np.nan)
-    mi, mj, dp, dq, gain, valid = _evaluate(
+    mi, mj, dp, dq, gain, valid, probes = _evaluate(
         st,
         st[:, _X0_IQ],
         st[:, _X0_JP],
@@ -349,6 +366,7 @@ def candidate_exchanges(
         W=W,
         lower=lower,
         upper=upper,
+        probes=np.stack(probes, 1),
     )
 
 
@@ -361,61 +379,59 @@ def _cell_index(cells: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray
     return order, starts
 
 
+# Row-major tables of the exchanges in play (one gather fetches a row's whole state).
+_I_I, _I_J, _I_P, _I_Q, _I_SUP_I, _I_SUP_J, _I_DEM_I, _I_DEM_J = range(8)
+_D_XI, _D_XJ, _D_MI, _D_MJ, _D_DP, _D_DQ, _D_GAIN, _D_HID, _D_HIS, _D_HJD, _D_HJS = range(11)
+_D_PROBES = slice(11, 16)  # check_nbs probes: t0_i, t1_i, t0_j, t1_j, was_cut
+_N_DYN = 16
+
+
 class _Pool:
-    """The exchanges still in play during selection, with indexes for fast updates."""
+    """The exchanges still in play during selection, with indexes for fast updates.
+
+    ``ids``: actors, issues and the cells each role supplies (moves on) and demands;
+    ``dyn``: current positions, moves, shifts, gain and each role's earlier moves this round
+    (direction and sum: base.py keeps them as "moves" lists); ``score``: gain, -inf once out.
+    """
 
     def __init__(self, cands: Candidates, keep: np.ndarray) -> None:
         self.n_cells = cands.X0.size
-        self.k = cands.X0.shape[1]
+        k = cands.X0.shape[1]
         m = keep.size
-        st = np.ascontiguousarray(cands.static[keep])  # rows contiguous for gathers
-        self.c = {
-            "i": cands.i[keep],
-            "j": cands.j[keep],
-            "p": cands.p[keep],
-            "q": cands.q[keep],
-            "st": st,
-            "gain": cands.gain[keep],
-            "mi": cands.move_i[keep],
-            "mj": cands.move_j[keep],
-            "dp": cands.shift_p[keep],
-            "dq": cands.shift_q[keep],
-            "xi_s": st[:, _X0_IQ].copy(),
-            "xj_s": st[:, _X0_JP].copy(),
-            # direction and sum of each role's earlier moves this round (base.py "moves")
-            "hi_dir": np.zeros(m),
-            "hi_sum": np.zeros(m),
-            "hj_dir": np.zeros(m),
-            "hj_sum": np.zeros(m),
-            "score": cands.gain[keep],  # -inf once removed
-        }
-        k = self.k
-        c = self.c
-        c["sup_i"], c["sup_j"] = c["i"] * k + c["q"], c["j"] * k + c["p"]  # moved cells
-        c["dem_i"], c["dem_j"] = c["i"] * k + c["p"], c["j"] * k + c["q"]  # given-way-to cells
+        i, j, p, q = cands.i[keep], cands.j[keep], cands.p[keep], cands.q[keep]
+        cols = [i, j, p, q, i * k + q, j * k + p, i * k + p, j * k + q]
+        self.ids = np.stack(cols, 1).astype(np.int32 if self.n_cells < 2**31 else np.int64)
+        self.st = np.ascontiguousarray(cands.static[keep])
+        self.dyn = np.zeros((m, _N_DYN))
+        self.dyn[:, _D_XI] = self.st[:, _X0_IQ]
+        self.dyn[:, _D_XJ] = self.st[:, _X0_JP]
+        self.dyn[:, _D_MI], self.dyn[:, _D_MJ] = cands.move_i[keep], cands.move_j[keep]
+        self.dyn[:, _D_DP], self.dyn[:, _D_DQ] = cands.shift_p[keep], cands.shift_q[keep]
+        self.dyn[:, _D_GAIN] = cands.gain[keep]
+        self.dyn[:, _D_PROBES] = cands.probes[keep]
+        self.score = cands.gain[keep]
         self.n_alive = m
         self._index()
 
     def _index(self) -> None:
         """(Re)build the cell indexes and block maxima for the current rows."""
-        c, k = self.c, self.k
-        m = self.m = c["i"].size
-        # i supplies q and demands p; j supplies p and demands q
-        self.sup = _cell_index(np.concatenate([c["sup_i"], c["sup_j"]]), self.n_cells)
-        self.dem = _cell_index(np.concatenate([c["dem_i"], c["dem_j"]]), self.n_cells)
+        m = self.m = self.ids.shape[0]
+        ids = self.ids
+        self.sup = _cell_index(np.concatenate([ids[:, _I_SUP_I], ids[:, _I_SUP_J]]), self.n_cells)
+        self.dem = _cell_index(np.concatenate([ids[:, _I_DEM_I], ids[:, _I_DEM_J]]), self.n_cells)
         nb = -(-m // _BLOCK)
         padded = np.full(nb * _BLOCK, -np.inf)
-        padded[:m] = c["score"][:m]
-        c["score"] = padded
+        padded[:m] = self.score[:m]
+        self.score = padded
         self.blocks = padded.reshape(nb, _BLOCK)
         self.bmax = self.blocks.max(axis=1)
         self.stamp = np.full(m, -1, dtype=np.int64)
 
     def compact(self) -> None:
         """Drop removed rows (keeping candidate order) and rebuild the indexes."""
-        keep = np.flatnonzero(np.isfinite(self.c["score"][: self.m]))
-        for name, arr in self.c.items():
-            self.c[name] = arr[keep]
+        keep = np.flatnonzero(self.score[: self.m] > -np.inf)
+        self.ids, self.st, self.dyn = self.ids[keep], self.st[keep], self.dyn[keep]
+        self.score = self.score[keep]
         self.n_alive = keep.size
         self._index()
 
@@ -435,9 +451,7 @@ class _Pool:
     def top_rows(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``count`` best alive rows and their scores, by score then row."""
         nb = self.bmax.size
-        blks = np.argpartition(self.bmax, nb - count)[nb - count :] if nb > count else None
-        if blks is None:
-            blks = np.arange(nb)
+        blks = np.argpartition(self.bmax, -count)[-count:] if nb > count else np.arange(nb)
         rows = (blks[:, None] * _BLOCK + np.arange(_BLOCK)).ravel()
         scores = self.blocks[blks].ravel()
         alive = scores > -np.inf
@@ -447,10 +461,12 @@ class _Pool:
 
     def rescore(self, rows: np.ndarray, scores: np.ndarray) -> None:
         """Set new scores of distinct rows (-inf removes a row) and refresh the block maxima."""
-        score = self.c["score"]
-        self.n_alive -= int(np.count_nonzero((scores == -np.inf) & (score[rows] > -np.inf)))
-        score[rows] = scores
-        blk = rows // _BLOCK  # duplicates are harmless here
+        was = self.score[rows] > -np.inf
+        self.n_alive += int(np.count_nonzero(scores > -np.inf)) - int(np.count_nonzero(was))
+        self.score[rows] = scores
+        blk = rows // _BLOCK
+        if blk.size > 1:  # drop adjacent repeats (rows usually come sorted); others are harmless
+            blk = blk[np.flatnonzero(np.diff(blk, prepend=-1))]
         self.bmax[blk] = self.blocks[blk].max(axis=1)
 
     def rows_with(self, sup_cells: tuple[int, ...], dem_cells: tuple[int, ...]) -> np.ndarray:
@@ -460,7 +476,7 @@ class _Pool:
             parts += [order[starts[x] : starts[x + 1]] for x in cells]
         rows = np.concatenate(parts)
         rows[rows >= self.m] -= self.m  # the second half of an index holds the j roles
-        rows = rows[self.c["score"][rows] > -np.inf]
+        rows = rows[self.score[rows] > -np.inf]
         pos = np.arange(rows.size)  # keep the first occurrence of each row, without sorting
         self.stamp[rows] = pos
         return rows[self.stamp[rows] == pos]
@@ -524,7 +540,6 @@ def select_exchanges(
     """
     if rule not in ("reference", "once"):
         raise ValueError(f"rule must be 'reference' or 'once'; got {rule!r}")
-    n, k = cands.X0.shape
     keep = np.flatnonzero(cands.valid)  # invalid candidates are dropped at the first removal
     if keep.size == 0:
         return np.zeros(0, dtype=REALISED_DTYPE)
@@ -547,11 +562,11 @@ _BATCH = 16  # how many of the best exchanges a batch may realise at once
 
 
 class _Round:
-    """Realises exchanges in batches that provably give the reference's one-by-one sequence.
+    """Realises exchanges in batches that give exactly the reference's one-by-one sequence.
 
-    The best exchanges that share no actor-issue with each other are realised together, with
-    every affected exchange recalculated once per realised exchange in order; any member that an
-    earlier member's recalculations could overtake is rolled back and retried afterwards.
+    The best exchanges that share no actor-issue with each other are realised together; every
+    exchange they affect is recalculated once per realised exchange, in order.  A member that
+    the recalculations of earlier members could overtake is rolled back and retried later.
     """
 
     def __init__(self, pool: _Pool, cands: Candidates) -> None:
@@ -563,6 +578,7 @@ class _Round:
         # keyed by the demanding actor-issue, so that all exchanges can share one table.
         self.upd = np.full((self.n, self.k, self.n), np.nan)
         self.upd_sum = np.zeros((self.n, self.k))  # sum of W[u, r] * (upd - X0[u, r])
+        self.upd_flat, self.upd_sum_flat = self.upd.reshape(-1), self.upd_sum.reshape(-1)
         self.writer = np.full(self.n * self.k, -1, dtype=np.int64)  # batch slot per cell
 
     def next_members(self, tie_tol: float, rng: np.random.Generator | None) -> np.ndarray:
@@ -573,27 +589,25 @@ class _Round:
             return rows
         gap = [tie_tol * max(abs(g), 1.0) for g in scores.tolist()]
         if rows.size > 1 and scores[0] - scores[1] <= gap[0]:
-            return np.array([pool.best(tie_tol, rng)])  # a tie: settle it one at a time
-        c = pool.c
-        sup = {int(c["sup_i"][rows[0]]), int(c["sup_j"][rows[0]])}
-        dem = {int(c["dem_i"][rows[0]]), int(c["dem_j"][rows[0]])}
+            return np.array([pool.best(tie_tol, rng)])  # a tie: settle it on its own
+        cells = pool.ids[rows][:, _I_SUP_I:].tolist()  # sup_i, sup_j, dem_i, dem_j
+        sup, dem = set(cells[0][:2]), set(cells[0][2:])
         last = rows.size - 1 if rows.size == _BATCH + 1 else rows.size
         t = 1
         while t < last:
             if t + 1 < rows.size and scores[t] - scores[t + 1] <= gap[t]:
                 break  # its order relative to the next one is a tie
-            r = rows[t]
-            s2 = {int(c["sup_i"][r]), int(c["sup_j"][r])}
-            d2 = {int(c["dem_i"][r]), int(c["dem_j"][r])}
+            s2, d2 = set(cells[t][:2]), set(cells[t][2:])
             if s2 & sup or d2 & dem:
-                break  # it would be recalculated by an earlier member
+                break  # an earlier member would recalculate it
             sup |= s2
             dem |= d2
             t += 1
         return rows[:t]
 
-    def _write_updates(self, a: int, r: int, u: int, y: float) -> None:
-        """Record u's new position y on issue r for actor a (recalculate / update_updates)."""
+    def _write_updates(self, a: int, r: int, u: int, y: float) -> float:
+        """Record u's new position y on issue r for actor a (recalculate / update_updates);
+        return the change in the table's weighted sum."""
         old = self.upd[a, r, u]
         if np.isnan(old):
             new, prev = y, self.X0[u, r]
@@ -601,53 +615,55 @@ class _Round:
             new = min(old, y) if self.X0[u, r] <= old else max(old, y)
             prev = old
         self.upd[a, r, u] = new
-        self.upd_sum[a, r] += self.W[u, r] * (new - prev)
+        delta = self.W[u, r] * (new - prev)
+        self.upd_sum[a, r] += delta
+        return delta
 
     def realise(self, members: np.ndarray, tie_tol: float) -> list[tuple]:
-        """Realise ``members`` (in order), recalculate what they affect, return their records."""
-        pool, c, k = self.pool, self.pool.c, self.k
+        """Realise ``members`` in order, recalculate what they affect, return their records."""
+        pool, k = self.pool, self.k
         t = members.size
-        e_i, e_j, e_p, e_q = c["i"][members], c["j"][members], c["p"][members], c["q"][members]
-        x_i, x_j = c["xi_s"][members], c["xj_s"][members]
-        y_i = np.clip(x_i + c["mi"][members], self.lower, self.upper)
-        y_j = np.clip(x_j + c["mj"][members], self.lower, self.upper)
-        gains = c["gain"][members].copy()
-        records = list(
-            zip(
-                e_i.tolist(), e_j.tolist(), e_p.tolist(), e_q.tolist(), gains.tolist(),
-                x_i.tolist(), y_i.tolist(), x_j.tolist(), y_j.tolist(),
-                c["dp"][members].tolist(), c["dq"][members].tolist(), strict=True,
-            )
-        )  # fmt: skip
+        ids, dyn = pool.ids[members], pool.dyn[members]
+        e_i, e_j, e_p, e_q = ids[:, _I_I], ids[:, _I_J], ids[:, _I_P], ids[:, _I_Q]
+        x_i, x_j = dyn[:, _D_XI], dyn[:, _D_XJ]
+        y_i = np.clip(x_i + dyn[:, _D_MI], self.lower, self.upper)
+        y_j = np.clip(x_j + dyn[:, _D_MJ], self.lower, self.upper)
+        gains = dyn[:, _D_GAIN].copy()
+        cols = (e_i, e_j, e_p, e_q, gains, x_i, y_i, x_j, y_j, dyn[:, _D_DP], dyn[:, _D_DQ])
+        records = list(zip(*(col.tolist() for col in cols), strict=True))
         pool.rescore(members, np.full(t, -np.inf))
 
-        # updates tables, with the values before the batch kept for versioned reads
-        cells = np.stack([e_j * k + e_q, e_i * k + e_p], 1).ravel()  # (a, r) written, 2 per member
-        pre_row = np.stack([self.upd[a, r] for a, r in zip(*np.divmod(cells, k), strict=True)])
-        pre_sum = self.upd_sum.ravel()[cells]
+        # updates tables; the values before the batch are kept for versioned reads
+        cells = np.stack([ids[:, _I_DEM_J], ids[:, _I_DEM_I]], 1).ravel()  # 2 per member
+        a_r = np.divmod(cells, k)
+        pre_row = self.upd[a_r[0], a_r[1]]  # (2t, n) copy
+        pre_sum = self.upd_sum[a_r[0], a_r[1]]
         self.writer[cells] = np.arange(2 * t)
-        for s in range(t):
-            self._write_updates(int(e_j[s]), int(e_q[s]), int(e_i[s]), float(y_i[s]))
-            self._write_updates(int(e_i[s]), int(e_p[s]), int(e_j[s]), float(y_j[s]))
+        delta = np.empty(2 * t)  # change of each written cell's weighted sum ...
+        who = np.empty(2 * t, dtype=np.int64)  # ... and whose position it records
+        for s, (ei, ej, ep, eq) in enumerate(ids[:, :4].tolist()):
+            delta[2 * s] = self._write_updates(ej, eq, ei, float(y_i[s]))
+            delta[2 * s + 1] = self._write_updates(ei, ep, ej, float(y_j[s]))
+            who[2 * s], who[2 * s + 1] = ei, ej
 
-        # affected rows per member, then passes over each row's events in order
-        hits = [pool.rows_with(tuple(c["sup_i"][m : m + 1].tolist() + c["sup_j"][m : m + 1].tolist()),
-                               tuple(c["dem_i"][m : m + 1].tolist() + c["dem_j"][m : m + 1].tolist()))
-                for m in members.tolist()]  # fmt: skip
+        # rows each member affects; then passes over every row's events in member order
+        hits = [pool.rows_with(tuple(row[:2]), tuple(row[2:])) for row in ids[:, 4:].tolist()]
         rows = np.concatenate(hits)
         ev = np.repeat(np.arange(t), [h.size for h in hits])
         order = np.lexsort((ev, rows))
         rows, ev = rows[order], ev[order]
-        first = np.ones(rows.size, dtype=bool)
-        first[1:] = rows[1:] != rows[:-1]
-        starts = np.flatnonzero(first)
+        new_row = np.ones(rows.size, dtype=bool)
+        new_row[1:] = rows[1:] != rows[:-1]
+        starts = np.flatnonzero(new_row)
         rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.append(starts, rows.size)))
         ev_best = np.full(t, -np.inf)  # best recalculated score per member's event
-        snapshots = []
+        moved = (ids[:, _I_SUP_I], ids[:, _I_SUP_J], y_i, y_j)
+        passes = []
         for rnk in range(int(rank.max()) + 1 if rows.size else 0):
             sel = rank == rnk
-            snapshots.append(self._pass(rows[sel], ev[sel], e_i * k + e_q, e_j * k + e_p,
-                                        y_i, y_j, pre_row, pre_sum, ev_best))  # fmt: skip
+            passes.append(
+                self._pass(rows[sel], ev[sel], moved, (pre_row, pre_sum, delta, who), ev_best)
+            )
 
         # a member stays only if nothing recalculated before it can beat it
         running = np.maximum.accumulate(ev_best)
@@ -657,18 +673,14 @@ class _Round:
                 accepted = s
                 break
         if accepted < t:  # undo everything done for the later members
-            for srows, sev, saved in reversed(snapshots):
-                back = sev >= accepted
+            for hit, hit_ev, saved, saved_score in reversed(passes):
+                back = hit_ev >= accepted
                 if back.any():
-                    idx = srows[back]
-                    for name, values in saved.items():
-                        if name != "score":
-                            c[name][idx] = values[back]
-                    pool.rescore(idx, saved["score"][back])
+                    pool.dyn[hit[back]] = saved[back]
+                    pool.rescore(hit[back], saved_score[back])
             for slot in range(2 * accepted, 2 * t):
-                a, r = divmod(int(cells[slot]), k)
-                self.upd[a, r] = pre_row[slot]
-                self.upd_sum[a, r] = pre_sum[slot]
+                self.upd[a_r[0][slot], a_r[1][slot]] = pre_row[slot]
+                self.upd_sum[a_r[0][slot], a_r[1][slot]] = pre_sum[slot]
             pool.rescore(members[accepted:], gains[accepted:])
         self.writer[cells] = -1
         return records[:accepted]
@@ -677,76 +689,92 @@ class _Round:
         self,
         hit: np.ndarray,
         ev: np.ndarray,
-        mem_sup_i: np.ndarray,
-        mem_sup_j: np.ndarray,
-        mem_y_i: np.ndarray,
-        mem_y_j: np.ndarray,
-        pre_row: np.ndarray,
-        pre_sum: np.ndarray,
+        moved: tuple[np.ndarray, ...],
+        written: tuple[np.ndarray, ...],
         ev_best: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Recalculate distinct rows ``hit``, each for its batch event ``ev`` (one realised
-        exchange).  Returns what is needed to undo it."""
-        pool, c = self.pool, self.pool.c
-        alive = c["score"][hit] > -np.inf  # an exchange made invalid earlier is gone for good
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Recalculate distinct rows ``hit``, each for the realised member ``ev``.
+
+        EqualGainExchange.recalculate: the moved supply positions and move histories, the
+        updates tables, then calculate().  ``moved``: each member's moved cells and new
+        positions; ``written``: each written table cell's row and sum before the batch, the
+        change of its sum and whose position it records.  Returns what undoes the pass.
+        """
+        pool = self.pool
+        alive = pool.score[hit] > -np.inf  # an exchange made invalid earlier is gone for good
         hit, ev = hit[alive], ev[alive]
-        saved = {
-            name: c[name][hit]
-            for name in ("xi_s", "xj_s", "mi", "mj", "dp", "dq", "gain", "hi_dir", "hi_sum",
-                         "hj_dir", "hj_sum", "score")
-        }  # fmt: skip
-        si, sj, yi, yj = mem_sup_i[ev], mem_sup_j[ev], mem_y_i[ev], mem_y_j[ev]
+        ids, old, sh = pool.ids[hit], pool.dyn[hit], pool.st[hit]
+        old_score = pool.score[hit]
+        new = old.copy()
+        sup_i, sup_j, y_i, y_j = (v[ev] for v in moved)
+        pre_row, pre_sum, delta, who = written
         # A role whose supply cell moved keeps its previous move in its history
         # (invalidate_exchange_by_supply); any other role's previous move is discarded.
-        xs = {}
-        for role, cell, mv, hdir, hsum, x in (
-            ("i", c["sup_i"][hit], saved["mi"], "hi_dir", "hi_sum", saved["xi_s"]),
-            ("j", c["sup_j"][hit], saved["mj"], "hj_dir", "hj_sum", saved["xj_s"]),
+        supply_hit = np.zeros(hit.size, dtype=bool)
+        for cell, x, mv, hdir, hsum in (
+            (ids[:, _I_SUP_I], _D_XI, _D_MI, _D_HID, _D_HIS),
+            (ids[:, _I_SUP_J], _D_XJ, _D_MJ, _D_HJD, _D_HJS),
         ):
-            on_i, on_j = cell == si, cell == sj
-            moved = on_i | on_j
-            c[hdir][hit] = np.where(moved, np.sign(mv), saved[hdir])
-            c[hsum][hit] = saved[hsum] + np.where(moved, mv, 0.0)
-            xs[role] = np.where(on_i, yi, np.where(on_j, yj, x))
-        c["xi_s"][hit], c["xj_s"][hit] = xs["i"], xs["j"]
+            on_i, on_j = cell == sup_i, cell == sup_j
+            hist = on_i | on_j
+            supply_hit |= hist
+            new[:, hdir] = np.where(hist, np.sign(old[:, mv]), old[:, hdir])
+            new[:, hsum] += np.where(hist, old[:, mv], 0.0)
+            new[:, x] = np.where(on_i, y_i, np.where(on_j, y_j, old[:, x]))
 
-        sh = c["st"][hit]
-        h_i, h_j = c["i"][hit], c["j"][hit]
-        nbs = []
-        # expected-outcome numerator as each mover sees it, its own recorded position apart;
-        # a table cell written by a later batch member is read as it was before the batch
-        for dem, mover, w_col, x0_col, t_col in (
-            (c["dem_j"][hit], h_i, _W_IQ, _X0_IQ, _T_Q),  # i moves on q, j demands q
-            (c["dem_i"][hit], h_j, _W_JP, _X0_JP, _T_P),  # j moves on p, i demands p
+        # The expected outcome as each mover sees it: its own recorded position apart, and a
+        # table cell written by a later batch member read as it was before the batch.
+        nbs, shifts = [], []
+        for dem, mover, w_col, x0_col, t_col, d_col in (
+            (ids[:, _I_DEM_J], ids[:, _I_I], _W_IQ, _X0_IQ, _T_Q, _D_Q),  # i moves on q
+            (ids[:, _I_DEM_I], ids[:, _I_J], _W_JP, _X0_JP, _T_P, _D_P),  # j moves on p
         ):
+            own = self.upd_flat[dem.astype(np.int64) * self.n + mover]
+            total = self.upd_sum_flat[dem]
             slot = self.writer[dem]
             later = (slot >= 0) & (slot // 2 > ev)
-            a, r = np.divmod(dem, self.k)
-            own = self.upd[a, r, mover]
-            total = self.upd_sum[a, r]
             if later.any():
                 own = np.where(later, pre_row[slot, mover], own)
                 total = np.where(later, pre_sum[slot], total)
             rest = sh[:, t_col] + total
             rest -= np.where(np.isnan(own), 0.0, sh[:, w_col] * (own - sh[:, x0_col]))
             nbs.append((rest, own))
-        mi, mj, dp, dq, gain, valid = _evaluate(
-            sh,
-            xs["i"],
-            xs["j"],
-            (c["hi_dir"][hit], c["hi_sum"][hit]),
-            (c["hj_dir"][hit], c["hj_sum"][hit]),
-            nbs[0],
-            nbs[1],
-            self.lower,
-            self.upper,
-        )
-        for name, values in (("mi", mi), ("mj", mj), ("dp", dp), ("dq", dq), ("gain", gain)):
-            c[name][hit] = values
-        score = np.where(valid, gain, -np.inf)
+            # how far this member's write moved the outcome this mover sees
+            now = (slot >= 0) & (slot // 2 == ev) & (who[slot] != mover)
+            shifts.append(np.where(now, delta[slot], 0.0) / sh[:, d_col])
+
+        # An exchange reached only through a demanded issue, not cut before and not crossing
+        # its partner now, would be recalculated to exactly its present state: skip it.
+        t0i, t1i, t0j, t1j, was_cut = (old[:, c] for c in range(11, 16))
+        t0i, t1i, t0j, t1j = t0i - shifts[0], t1i - shifts[0], t0j - shifts[1], t1j - shifts[1]
+        cross_i = (np.minimum(t0i, t1i) < -POS_TOL) & (np.maximum(t0i, t1i) > POS_TOL)
+        cross_j = (np.minimum(t0j, t1j) < -POS_TOL) & (np.maximum(t0j, t1j) > POS_TOL)
+        redo = supply_hit | (was_cut > 0) | cross_i | cross_j
+        new[:, 11], new[:, 12], new[:, 13], new[:, 14] = t0i, t1i, t0j, t1j
+        score = old_score.copy()
+        if redo.any():
+            r = np.flatnonzero(redo)
+            nr = new[r]
+            mi, mj, dp, dq, gain, valid, probes = _evaluate(
+                sh[r],
+                nr[:, _D_XI],
+                nr[:, _D_XJ],
+                (nr[:, _D_HID], nr[:, _D_HIS]),
+                (nr[:, _D_HJD], nr[:, _D_HJS]),
+                (nbs[0][0][r], nbs[0][1][r]),
+                (nbs[1][0][r], nbs[1][1][r]),
+                self.lower,
+                self.upper,
+            )
+            nr[:, _D_MI], nr[:, _D_MJ], nr[:, _D_DP], nr[:, _D_DQ] = mi, mj, dp, dq
+            nr[:, _D_GAIN] = gain
+            nr[:, _D_PROBES] = np.stack(probes, 1)
+            new[r] = nr
+            score[r] = np.where(valid, gain, -np.inf)
+        pool.dyn[hit] = new
         pool.rescore(hit, score)
         np.maximum.at(ev_best, ev, score)
-        return hit, ev, saved
+        return hit, ev, old, old_score
 
 
 def next_start_positions(

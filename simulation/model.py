@@ -83,8 +83,9 @@ class NegotiationModel(mesa.Model):
         nego = self.negotiation
         if not self.parameters.sample_uncertainty:
             return nego.positions.copy(), nego.saliences.copy()
-        positions = nego.positions + self.rng.normal(0.0, 1.0, nego.positions.shape) * nego.position_sd
-        saliences = nego.saliences + self.rng.normal(0.0, 1.0, nego.saliences.shape) * nego.salience_sd
+        shape = nego.positions.shape
+        positions = nego.positions + self.rng.normal(0.0, 1.0, shape) * nego.position_sd
+        saliences = nego.saliences + self.rng.normal(0.0, 1.0, shape) * nego.salience_sd
         return np.clip(positions, 0.0, 100.0), np.clip(saliences, 0.01, 1.0)
 
     def _tolerances(self, saliences: np.ndarray) -> np.ndarray:

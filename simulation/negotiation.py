@@ -1,4 +1,4 @@
-"""The fixed inputs of a negotiation as arrays: who negotiates, on what, from where, on which calendar.
+"""The fixed inputs of a negotiation as arrays: who negotiates, on what, from where, and when.
 
 A `Negotiation` is built once (per ensemble, per worker) from the data files and the derived
 preference table, so each replication only samples from it and runs the rules.

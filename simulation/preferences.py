@@ -148,7 +148,8 @@ def _evidence_for(
         return "group_stance", evidence
     if issue.id == "mandate" and member.code in sponsors:
         position, salience = rules.engaged_sponsor_mandate
-        source = "rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused talks (§4)"
+        source = ("rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused "
+                  "talks (§4)")
         return "imputed", [_Evidence(position, salience, "engaged_sponsor", source)]
     return "imputed", []
 

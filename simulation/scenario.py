@@ -227,7 +227,8 @@ def _selected_members(override: Override, catalogue: Catalogue) -> set[str]:
     if override.members:
         return set(override.members)
     if override.sponsors_of:
-        return set(next(p for p in catalogue.proposals if p.symbol == override.sponsors_of).sponsors)
+        proposal = next(p for p in catalogue.proposals if p.symbol == override.sponsors_of)
+        return set(proposal.sponsors)
     if override.status:
         return {m.code for m in catalogue.actors if m.status in override.status}
     stance = next((g for g in catalogue.group_stances if g.id == override.group), None)
@@ -236,7 +237,9 @@ def _selected_members(override: Override, catalogue: Catalogue) -> set[str]:
     return {m.code for m in catalogue.actors if override.group in m.groups}
 
 
-def apply_overrides(table: pd.DataFrame, overrides: list[Override], catalogue: Catalogue) -> pd.DataFrame:
+def apply_overrides(
+    table: pd.DataFrame, overrides: list[Override], catalogue: Catalogue
+) -> pd.DataFrame:
     """The preference table after the scenario's overrides, each changed row marked as such."""
     table = table.copy()
     for index, override in enumerate(overrides):

@@ -94,7 +94,7 @@ def test_uncertainty_sampling_can_be_switched_off(negotiation):
 
 
 def test_low_salience_members_move_more_under_compromise(negotiation):
-    """The compromise step shrinks with salience: members give way on what they care little about."""
+    """The compromise step shrinks with salience: members give way where they care little."""
     parameters = Parameters(sample_uncertainty=False,
                             bargaining=BargainingParameters(noise_sd=0.0))
     model = NegotiationModel(negotiation, parameters, rng=2)
