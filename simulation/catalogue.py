@@ -178,11 +178,26 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def read_yaml(path: Path) -> Any:
+def read_text(path: Path) -> str:
+    """A UTF-8 text file's content, or an InputError saying why it cannot be read."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(str(path), "(file)", "the file does not exist") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "(file)", "the file is not UTF-8 text") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(str(path), "(file)", f"the file cannot be read ({reason})") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's content, or an InputError naming the line of a syntax error."""
+    text = read_text(path)
+    try:
+        return yaml.load(text, Loader=SafeLoader)
+    except (RecursionError, ValueError) as exc:
+        raise InputError(str(path), "(file)", f"not a usable YAML document ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"

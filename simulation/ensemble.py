@@ -123,7 +123,7 @@ def run_chunks(
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
                              initargs=(negotiation, parameters)) as pool:

@@ -430,7 +430,9 @@ class _Pool:
     def compact(self) -> None:
         """Drop removed rows (keeping candidate order) and rebuild the indexes."""
         keep = np.flatnonzero(self.score[: self.m] > -np.inf)
-        self.ids, self.st, self.dyn = self.ids[keep], self.st[keep], self.dyn[keep]
+        self.ids, self.st, self.dyn = (
+            np.take(a, keep, axis=0) for a in (self.ids, self.st, self.dyn)
+        )
         self.score = self.score[keep]
         self.n_alive = keep.size
         self._index()
@@ -468,6 +470,11 @@ class _Pool:
         if blk.size > 1:  # drop adjacent repeats (rows usually come sorted); others are harmless
             blk = blk[np.flatnonzero(np.diff(blk, prepend=-1))]
         self.bmax[blk] = self.blocks[blk].max(axis=1)
+
+    def set_dyn(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """dyn[rows] = values, copying whole rows as raw bytes (faster than fancy assignment)."""
+        row = np.dtype((np.void, self.dyn.shape[1] * self.dyn.itemsize))
+        self.dyn.view(row).reshape(-1)[rows] = np.ascontiguousarray(values).view(row).reshape(-1)
 
     def rows_with(self, sup_cells: tuple[int, ...], dem_cells: tuple[int, ...]) -> np.ndarray:
         """Alive rows with a supply cell in ``sup_cells`` or a demand cell in ``dem_cells``."""
@@ -676,7 +683,7 @@ class _Round:
             for hit, hit_ev, saved, saved_score in reversed(passes):
                 back = hit_ev >= accepted
                 if back.any():
-                    pool.dyn[hit[back]] = saved[back]
+                    pool.set_dyn(hit[back], saved[back])
                     pool.rescore(hit[back], saved_score[back])
             for slot in range(2 * accepted, 2 * t):
                 self.upd[a_r[0][slot], a_r[1][slot]] = pre_row[slot]
@@ -703,7 +710,7 @@ class _Round:
         pool = self.pool
         alive = pool.score[hit] > -np.inf  # an exchange made invalid earlier is gone for good
         hit, ev = hit[alive], ev[alive]
-        ids, old, sh = pool.ids[hit], pool.dyn[hit], pool.st[hit]
+        ids, old, sh = (np.take(a, hit, axis=0) for a in (pool.ids, pool.dyn, pool.st))
         old_score = pool.score[hit]
         new = old.copy()
         sup_i, sup_j, y_i, y_j = (v[ev] for v in moved)
@@ -711,9 +718,10 @@ class _Round:
         # A role whose supply cell moved keeps its previous move in its history
         # (invalidate_exchange_by_supply); any other role's previous move is discarded.
         supply_hit = np.zeros(hit.size, dtype=bool)
-        for cell, x, mv, hdir, hsum in (
-            (ids[:, _I_SUP_I], _D_XI, _D_MI, _D_HID, _D_HIS),
-            (ids[:, _I_SUP_J], _D_XJ, _D_MJ, _D_HJD, _D_HJS),
+        turned = np.zeros(hit.size, dtype=bool)  # a moved role now has to go back: invalid
+        for cell, x, mv, hdir, hsum, target in (
+            (ids[:, _I_SUP_I], _D_XI, _D_MI, _D_HID, _D_HIS, sh[:, _XJ_D]),
+            (ids[:, _I_SUP_J], _D_XJ, _D_MJ, _D_HJD, _D_HJS, sh[:, _XI_D]),
         ):
             on_i, on_j = cell == sup_i, cell == sup_j
             hist = on_i | on_j
@@ -721,6 +729,7 @@ class _Round:
             new[:, hdir] = np.where(hist, np.sign(old[:, mv]), old[:, hdir])
             new[:, hsum] += np.where(hist, old[:, mv], 0.0)
             new[:, x] = np.where(on_i, y_i, np.where(on_j, y_j, old[:, x]))
+            turned |= hist & (np.sign(target - new[:, x]) * old[:, mv] <= 0)
 
         # The expected outcome as each mover sees it: its own recorded position apart, and a
         # table cell written by a later batch member read as it was before the batch.
@@ -749,9 +758,9 @@ class _Round:
         t0i, t1i, t0j, t1j = t0i - shifts[0], t1i - shifts[0], t0j - shifts[1], t1j - shifts[1]
         cross_i = (np.minimum(t0i, t1i) < -POS_TOL) & (np.maximum(t0i, t1i) > POS_TOL)
         cross_j = (np.minimum(t0j, t1j) < -POS_TOL) & (np.maximum(t0j, t1j) > POS_TOL)
-        redo = supply_hit | (was_cut > 0) | cross_i | cross_j
+        redo = (supply_hit | (was_cut > 0) | cross_i | cross_j) & ~turned
         new[:, 11], new[:, 12], new[:, 13], new[:, 14] = t0i, t1i, t0j, t1j
-        score = old_score.copy()
+        score = np.where(turned, -np.inf, old_score)
         if redo.any():
             r = np.flatnonzero(redo)
             nr = new[r]
@@ -771,7 +780,7 @@ class _Round:
             nr[:, _D_PROBES] = np.stack(probes, 1)
             new[r] = nr
             score[r] = np.where(valid, gain, -np.inf)
-        pool.dyn[hit] = new
+        pool.set_dyn(hit, new)
         pool.rescore(hit, score)
         np.maximum.at(ev_best, ev, score)
         return hit, ev, old, old_score

@@ -110,8 +110,8 @@ class Run:
     def start(self) -> None:
         """Create the folder with its manifest, resolved scenario and preference table."""
         self.chunk_dir.mkdir(parents=True)
-        resolved = self.scenario.resolved() | {"replications": self.runs, "seed": self.seed}
-        write_atomic(self.folder / "scenario.yaml", yaml.safe_dump(resolved, sort_keys=False))
+        write_atomic(self.folder / "scenario.yaml",
+                     yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
         write_atomic(self.folder / "preferences.csv", self.scenario.preferences.to_csv(index=False))
         self.set_status("running")
 
@@ -131,6 +131,7 @@ def start_run(
     if out is not None and out.exists():
         raise InputError(str(out), "--out", "the folder exists already; choose a new one, "
                          "or pass it to --resume to complete an interrupted run")
+    scenario = scenario.with_changes(replications=runs, seed=seed)
     run = Run(out or new_folder(base, scenario.name), scenario, runs, seed, chunk_size)
     run.start()
     return run

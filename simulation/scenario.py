@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
@@ -26,6 +26,7 @@ from simulation.catalogue import (
     Proposal,
     check_references,
     default_catalogue,
+    read_text,
     suggest,
     validation_problem,
 )
@@ -37,6 +38,8 @@ from simulation.preferences import DerivationRules, derive_preferences
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 Finite = {"allow_inf_nan": False}
+ScalePoint = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Salience = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -84,10 +87,9 @@ class Participants(_Strict):
 class Derivation(_Strict):
     """Replacements for the derivation rules' constants (simulation.preferences)."""
 
-    emphasis_salience: dict[Literal["headline", "stated", "mentioned"],
-                            float] | None = None
-    engaged_sponsor_mandate: tuple[float, float] | None = None
-    imputed: dict[Literal[STATUSES], tuple[float, float, float]] | None = None  # type: ignore[valid-type]
+    emphasis_salience: dict[Literal["headline", "stated", "mentioned"], Salience] | None = None
+    engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = None
+    imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = None  # type: ignore[valid-type]
 
 
 class ScenarioSpec(_Strict):
@@ -159,32 +161,33 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _line_of(node: yaml.Node | None, location: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at a pydantic error location, if it can be found."""
-    line = None
-    for part in location:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
+    """The 1-based line of the YAML node at a pydantic error location, if this file has it."""
+    for index, part in enumerate(location):
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if k.value == part), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
+            node = node.value[part] if 0 <= part < len(node.value) else None
         else:
-            node = None
-    return node.start_mark.line + 1 if node is not None else line
+            return node.start_mark.line + 1 if node is not None and index > 0 else None
+    return node.start_mark.line + 1 if node is not None else None
 
 
-def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], yaml.Node | None]:
-    """The raw mapping of a scenario file with its parents merged in, and its YAML node tree."""
+def _own_location(location: tuple[Any, ...], inherited: dict[str, int]) -> tuple[Any, ...]:
+    """An error location in the merged lists, as an index into this file's own entries."""
+    if len(location) > 1 and location[0] in inherited and isinstance(location[1], int):
+        return (location[0], location[1] - inherited[location[0]], *location[2:])
+    return location
+
+
+def _read(
+    path: Path, chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], yaml.Node | None, dict[str, int]]:
+    """A scenario file's mapping with its parents merged in, its YAML node tree, and how many
+    entries of each list key it inherited."""
     if path in chain:
         raise InputError(str(path), "extends", "the files extend each other in a loop")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), "(file)", "the scenario file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), "(file)", f"cannot be read as UTF-8 text ({exc})") from None
-    try:
+        text = read_text(path)
         raw = yaml.safe_load(text)
         node = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -192,25 +195,27 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], yam
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "unreadable"
         raise InputError(str(path), where, f"not valid YAML ({problem})") from None
+    except (RecursionError, ValueError) as exc:
+        raise InputError(str(path), "(file)", f"not a usable YAML document ({exc})") from None
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
     parent = raw.pop("extends", None)
     if parent is None:
-        return raw, node
-    if not isinstance(parent, str):
+        return raw, node, {}
+    if not isinstance(parent, str) or "\0" in parent:
         raise InputError(str(path), "extends", "must be the path of another scenario file")
-    base, _ = _read((path.parent / parent).resolve(), (*chain, path))
-    return _merge(base, raw), node
+    base, _, _ = _read((path.parent / parent).resolve(), (*chain, path))
+    inherited = {key: len(base[key]) for key in LIST_KEYS if isinstance(base.get(key), list)}
+    return _merge(base, raw), node, inherited
 
 
-def _check_override(override: Override, index: int, catalogue: Catalogue, source: str) -> None:
-    where = f"overrides: entry {index + 1}"
+def _check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:
     actors = [m.code for m in catalogue.actors]
     for code in override.members or []:
         if code not in actors:
             raise InputError(source, f"{where}: members",
                              f"unknown member {code!r}{suggest(code, actors)}")
-    groups = [*GROUP_TAGS, *(g.id for g in catalogue.group_stances)]
+    groups = list(dict.fromkeys([*GROUP_TAGS, *(g.id for g in catalogue.group_stances)]))
     if override.group is not None and override.group not in groups:
         raise InputError(source, f"{where}: group", f"unknown group {override.group!r}"
                          f"{suggest(override.group, groups)}; allowed: {', '.join(groups)}")
@@ -268,14 +273,18 @@ def apply_overrides(
 
 
 def scenario_from_mapping(
-    raw: dict[str, Any], source: str = "<scenario>", node: yaml.Node | None = None
+    raw: dict[str, Any],
+    source: str = "<scenario>",
+    node: yaml.Node | None = None,
+    inherited: dict[str, int] | None = None,
 ) -> Scenario:
     """Validate a scenario given as plain data (the loader and notebooks both use this)."""
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec)
-        line = _line_of(node, tuple(exc.errors()[0]["loc"]))
+        location = _own_location(tuple(exc.errors()[0]["loc"]), inherited or {})
+        line = _line_of(node, location)
         raise InputError(source, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
@@ -286,12 +295,17 @@ def scenario_from_mapping(
             raise InputError(source, "participants.exclude",
                              f"unknown member {code!r}{suggest(code, actors)}")
     for index, override in enumerate(spec.overrides):
-        _check_override(override, index, catalogue, source)
+        location = _own_location(("overrides", index), inherited or {})
+        line = _line_of(node, location)
+        where = f"line {line}: overrides.{location[1]}" if line else f"overrides.{index}"
+        _check_override(override, where, catalogue, source)
     rules = _rules(spec.derivation)
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue)
     calendar_path = None
     if spec.calendar is not None:
         base_dir = Path(source).parent if source != "<scenario>" else Path.cwd()
+        if "\0" in spec.calendar:
+            raise InputError(source, "calendar", "a file name cannot contain a NUL byte")
         calendar_path = (base_dir / spec.calendar).resolve()
         load_calendar(calendar_path)
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
@@ -317,7 +331,9 @@ def _rules(derivation: Derivation) -> DerivationRules:
 
 def load_scenario(path: Path | str) -> Scenario:
     """Read, merge (`extends`) and validate a scenario file."""
+    if "\0" in str(path):
+        raise InputError(repr(str(path)), "(file)", "a file name cannot contain a NUL byte")
     path = Path(path).resolve()
-    raw, node = _read(path)
-    return scenario_from_mapping(raw, str(path), node)
+    raw, node, inherited = _read(path)
+    return scenario_from_mapping(raw, str(path), node, inherited)
 

@@ -246,7 +246,9 @@ def test_gains_are_equal_and_positions_stay_on_scale(seed):
     assert np.allclose(g_j, realised["gain"], atol=1e-9)
     for f in ("y_i", "y_j"):
         assert ((realised[f] >= 0) & (realised[f] <= 100)).all()
-    # each mover goes toward its partner's starting position and never past it
+    # each mover goes toward its partner's starting position (not always short of it: when
+    # check_nbs cuts a move it reads the actor's own recorded position, and the reference then
+    # overshoots now and then, e.g. seed 16634, step 41; the reference does the same there)
     partner_i = X[realised["j"], realised["q"]]
     partner_j = X[realised["i"], realised["p"]]
     for x, y, t in (
@@ -254,9 +256,34 @@ def test_gains_are_equal_and_positions_stay_on_scale(seed):
         (realised["x_j"], realised["y_j"], partner_j),
     ):
         assert ((y - x) * (t - x) > 0).all()
-        assert (np.abs(y - x) <= np.abs(t - x) + 1e-9).all()
     new_X, _ = ex.exchange_round(X, S, C)
     assert ((new_X >= 0) & (new_X <= 100)).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), grid=st.booleans())
+def test_batched_selection_equals_one_at_a_time(seed, grid):
+    """select_exchanges realises non-interfering exchanges in batches; with batches of one it
+    is the reference's plain loop.  Grid positions and quarter saliences make ties common."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(3, 30)), int(rng.integers(2, 7))
+    if grid:
+        X = rng.choice([0.0, 25.0, 50.0, 75.0, 100.0], (n, k))
+        S = rng.choice([0.25, 0.5, 0.75, 1.0], (n, k))
+    else:
+        X, S = rng.uniform(0, 100, (n, k)), rng.uniform(0.05, 1, (n, k))
+    C = rng.uniform(0.1, 1, (n, k))
+    c = ex.candidate_exchanges(X, S, C)
+    batched = ex.select_exchanges(c)
+    saved = ex._BATCH
+    try:
+        ex._BATCH = 1
+        single = ex.select_exchanges(c)
+    finally:
+        ex._BATCH = saved
+    assert np.array_equal(batched[["i", "j", "p", "q"]], single[["i", "j", "p", "q"]])
+    for f in ("gain", "x_i", "y_i", "x_j", "y_j", "shift_p", "shift_q"):
+        assert np.allclose(batched[f], single[f], rtol=0, atol=1e-9)
 
 
 def test_gains_are_realised_highest_first_at_round_start():

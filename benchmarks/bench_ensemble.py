@@ -1,0 +1,392 @@
+"""Benchmark the ensemble engine: throughput, scaling with workers and size, memory.
+
+Run from the repository root:
+
+    python benchmarks/bench_ensemble.py            # full (about 10 minutes on 2 cores)
+    python benchmarks/bench_ensemble.py --quick    # smaller counts (about 2 minutes)
+    python benchmarks/bench_ensemble.py --profile  # cProfile of one baseline replication only
+
+Everything is measured in one process and one invocation, so the rows compare with each other;
+absolute figures depend on the machine and on whatever else runs on it. The table is printed and
+written as JSON to results/benchmarks/bench-<timestamp>.json. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib.util
+import io
+import itertools
+import json
+import os
+import platform
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "results" / "benchmarks"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+EXCHANGE = ROOT / "scenarios" / "exchange_protocol.yaml"
+GROWTH_MEMBERS = (164, 500, 1000)
+GROWTH_ISSUES = (20, 50, 100)
+
+# Run counts per section: (full, --quick).
+COUNTS = {
+    "ensemble": (400, 100),  # (a) baseline, compromise protocol
+    "exchange_one": (1, 1),  # (b) exchange protocol, 1 worker: about 40 s a replication
+    "exchange_all": (2, 0),  # (b) exchange protocol, all cores, 1 run a chunk (0 = skipped)
+    "reference": (10, 5),  # (c) reference engine, on the first seeds of (a)
+    "growth": (2, 1),  # (d) per synthetic size, plus one traced run for memory
+}
+STREAM_RUNS = ((1_000, 10_000), (1_000,))  # (e) full, --quick
+
+
+def _load_reference():
+    """benchmarks/ is not a package: load reference_engine.py by path."""
+    name = "reference_engine"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def machine() -> dict[str, Any]:
+    import mesa
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(), "usable_cores": usable_cores(), "cpu": cpu,
+        "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "platform": platform.platform(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+def _row(section: str, case: str, runs: int, workers: int | None, seconds: float,
+         **extra: Any) -> dict[str, Any]:
+    return {"section": section, "case": case, "runs": runs, "workers": workers,
+            "seconds": seconds, "runs_per_s": runs / seconds if seconds > 0 else None, **extra}
+
+
+# --- (a), (b): ensembles through simulation.ensemble ------------------------------------------
+
+
+def time_ensemble(negotiation, parameters, seed: int, runs: int, workers: int,
+                  chunk_size: int) -> tuple[float, list]:
+    """Wall time of `run_chunks` over `runs` replications, and the chunks in replication order."""
+    from simulation.ensemble import chunk_bounds, run_chunks
+
+    start = time.perf_counter()
+    chunks = list(run_chunks(negotiation, parameters, seed, chunk_bounds(runs, chunk_size),
+                             workers))
+    return time.perf_counter() - start, sorted(chunks, key=lambda c: c.start)
+
+
+def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
+    from simulation.ensemble import CHUNK_SIZE
+    from simulation.scenario import load_scenario
+
+    pick = 1 if quick else 0
+    rows = []
+    baseline = load_scenario(BASELINE)
+    negotiation = baseline.negotiation()
+    n, k = negotiation.shape
+    runs = COUNTS["ensemble"][pick]
+    case = f"baseline compromise ({n} actors x {k} issues)"
+    for workers in sorted({1, cores}):
+        seconds, _ = time_ensemble(negotiation, baseline.spec.parameters, baseline.spec.seed,
+                                   runs, workers, CHUNK_SIZE)
+        rows.append(_row("a ensemble", case, runs, workers, seconds))
+    exchange = load_scenario(EXCHANGE)
+    for key, workers in (("exchange_one", 1), ("exchange_all", cores)):
+        runs = COUNTS[key][pick]
+        if key == "exchange_all" and cores == 1:
+            continue
+        if runs == 0:
+            rows.append(_row("b exchange", "exchange protocol (same data)", 0, workers, 0.0,
+                             note="skipped with --quick"))
+            continue
+        seconds, _ = time_ensemble(negotiation, exchange.spec.parameters, exchange.spec.seed,
+                                   runs, workers, chunk_size=1)
+        rows.append(_row("b exchange", "exchange protocol (same data)", runs, workers, seconds))
+    return rows
+
+
+# --- (c): fast engine against the reference implementation ----------------------------------
+
+
+def bench_reference(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from simulation.ensemble import replication_seed
+    from simulation.model import NegotiationModel
+    from simulation.scenario import load_scenario
+
+    ref = _load_reference()
+    scenario = load_scenario(BASELINE)
+    negotiation, parameters, seed = scenario.negotiation(), scenario.spec.parameters, \
+        scenario.spec.seed
+    runs = COUNTS["reference"][1 if quick else 0]
+
+    def generator(i: int) -> np.random.Generator:
+        return np.random.default_rng(replication_seed(seed, i))
+
+    start = time.perf_counter()
+    fast = [NegotiationModel(negotiation, parameters, rng=generator(i)).run() for i in range(runs)]
+    fast_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    slow = [ref.run_replication(negotiation, parameters, generator(i)) for i in range(runs)]
+    slow_seconds = time.perf_counter() - start
+    problems = {i: ref.differences(f, s) for i, (f, s) in enumerate(zip(fast, slow, strict=True))}
+    problems = {i: p for i, p in problems.items() if p}
+    verdict = "agree" if not problems else f"DISAGREE on {len(problems)} of {runs} seeds"
+    ratio = slow_seconds / fast_seconds
+    rows = [
+        _row("c reference", "fast engine, same seeds", runs, 1, fast_seconds, note=verdict),
+        _row("c reference", "reference engine (plain loops)", runs, 1, slow_seconds,
+             note=f"fast/reference = {ratio:.1f}x"),
+    ]
+    return rows, {"seeds": runs, "agree": not problems, "ratio_fast_over_reference": ratio,
+                  "differences": {str(i): p for i, p in problems.items()}}
+
+
+# --- (d): growth with members and issues ------------------------------------------------------
+
+
+def synthetic_negotiation(members: int, issues: int, seed: int = 0):
+    """A random negotiation of the given size on the shipped calendar with 6 coalitions (5
+    proposal coalitions, 1 bloc); capability from a Pareto draw, normalised to 1."""
+    from simulation.negotiation import Negotiation, load_calendar
+
+    rng = np.random.default_rng(seed)
+    capability = rng.pareto(1.16, members) + 1.0  # the "80/20" tail of trade shares
+    founders = np.zeros((members, 6), dtype=bool)
+    for coalition in range(5):
+        founders[rng.choice(members, max(2, members // 12), replace=False), coalition] = True
+    founders[rng.choice(members, int(0.3 * members), replace=False), 5] = True
+    return Negotiation(
+        members=tuple(f"M{i:04d}" for i in range(members)),
+        issues=tuple(f"I{j:03d}" for j in range(issues)),
+        positions=rng.uniform(0.0, 100.0, (members, issues)),
+        saliences=rng.uniform(0.05, 1.0, (members, issues)),
+        position_sd=np.full((members, issues), 8.0),
+        salience_sd=np.full((members, issues), 0.1),
+        capability=capability / capability.sum(),
+        status_quo=np.where(rng.random(issues) < 0.8, 0.0, 50.0),
+        new_discipline=rng.random(issues) < 0.7,
+        doha_linked=rng.random(members) < 0.3,
+        coalitions=tuple(f"C{c}" for c in range(6)),
+        founders=founders,
+        bloc=np.array([False] * 5 + [True]),
+        calendar=load_calendar(),
+    )
+
+
+def bench_growth(quick: bool) -> list[dict[str, Any]]:
+    from simulation.model import NegotiationModel
+    from simulation.parameters import Parameters
+
+    runs = COUNTS["growth"][1 if quick else 0]
+    parameters = Parameters()
+    rows = []
+    for members, issues in itertools.product(GROWTH_MEMBERS, GROWTH_ISSUES):
+        negotiation = synthetic_negotiation(members, issues)
+        start = time.perf_counter()
+        for seed in range(runs):
+            NegotiationModel(negotiation, parameters, rng=np.random.default_rng(seed)).run()
+        seconds = time.perf_counter() - start
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        NegotiationModel(negotiation, parameters, rng=np.random.default_rng(runs)).run()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows.append(_row("d growth", f"synthetic {members} members x {issues} issues", runs, 1,
+                         seconds, memory_mb=peak / 2**20, memory="tracemalloc peak of one run"))
+    return rows
+
+
+# --- (e): streamed ensembles in a fresh process ---------------------------------------------
+
+
+def stream_child(runs: int, workers: int) -> dict[str, Any]:
+    """In a fresh process: a results folder of `runs` baseline replications, streamed to disk."""
+    from simulation import results
+    from simulation.scenario import load_scenario
+
+    scenario = load_scenario(BASELINE)
+    tables = {"seconds": 0.0}
+    write_tables = results.write_tables
+
+    def timed_tables(run, result) -> None:
+        start = time.perf_counter()
+        write_tables(run, result)
+        tables["seconds"] += time.perf_counter() - start
+
+    results.write_tables = timed_tables  # execute() looks the name up in its module
+    with tempfile.TemporaryDirectory(prefix="mc11-bench-") as tmp:
+        run = results.start_run(scenario, runs, scenario.spec.seed, None, Path(tmp))
+        start = time.perf_counter()
+        results.execute(run, workers, progress=False)
+        seconds = time.perf_counter() - start
+        chunk_bytes = sum(p.stat().st_size for p in run.chunk_dir.iterdir())
+    kib = 1 if sys.platform != "darwin" else 1 / 1024  # ru_maxrss: KiB on Linux, bytes on macOS
+    return {
+        "seconds": seconds, "tables_seconds": tables["seconds"],
+        "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
+        "peak_rss_workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib
+        / 1024,
+        "chunks_mb": chunk_bytes / 2**20,
+    }
+
+
+def bench_stream(quick: bool, cores: int) -> list[dict[str, Any]]:
+    rows = []
+    for runs in STREAM_RUNS[1 if quick else 0]:
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--stream-child", str(runs),
+             "--workers", str(cores)],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        child = json.loads(done.stdout.strip().splitlines()[-1])
+        seconds = child.pop("seconds")
+        ensemble = seconds - child["tables_seconds"]
+        rows.append(_row(
+            "e streamed", f"{runs:,} baseline runs to disk (execute)", runs, cores,
+            seconds, **child,
+            ensemble_runs_per_s=runs / ensemble if ensemble > 0 else None,
+            memory_mb=max(child["peak_rss_main_mb"], child["peak_rss_workers_mb"]),
+            memory=f"RSS main {child['peak_rss_main_mb']:.0f} MB, "
+                   f"worker {child['peak_rss_workers_mb']:.0f} MB",
+            note=f"tables+plots {child['tables_seconds']:.1f} s; ensemble only "
+                 f"{runs / ensemble:.1f} runs/s; chunks {child['chunks_mb']:.1f} MB",
+        ))
+    return rows
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+def profile_replication(top: int = 25) -> str:
+    """cProfile of one baseline replication (after a warm-up run), by own time and cumulative."""
+    from simulation.ensemble import replication_seed
+    from simulation.model import NegotiationModel
+    from simulation.scenario import load_scenario
+
+    scenario = load_scenario(BASELINE)
+    negotiation, parameters = scenario.negotiation(), scenario.spec.parameters
+    NegotiationModel(negotiation, parameters, rng=np.random.default_rng(0)).run()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    NegotiationModel(negotiation, parameters, rng=np.random.default_rng(
+        replication_seed(scenario.spec.seed, 0))).run()
+    profiler.disable()
+    out = io.StringIO()
+    for order in ("tottime", "cumulative"):
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(top)
+    return out.getvalue()
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    header = f"{'section':<12} {'case':<46} {'runs':>6} {'wk':>3} {'seconds':>8} {'runs/s':>8} " \
+             f"{'peak MB':>8}  note"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        rate = f"{row['runs_per_s']:.2f}" if row.get("runs_per_s") else "-"
+        memory = f"{row['memory_mb']:.1f}" if row.get("memory_mb") is not None else "-"
+        note = "; ".join(x for x in (row.get("memory"), row.get("note")) if x)
+        lines.append(f"{row['section']:<12} {row['case']:<46} {row['runs']:>6} "
+                     f"{row['workers'] or '-':>3} {row['seconds']:>8.2f} {rate:>8} {memory:>8}"
+                     f"  {note}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts, about 2 minutes")
+    parser.add_argument("--profile", action="store_true",
+                        help="only print a cProfile of one baseline replication")
+    parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stream_child:
+        print(json.dumps(stream_child(args.stream_child, args.workers or usable_cores())))
+        return 0
+    if args.profile:
+        print(profile_replication())
+        return 0
+
+    cores = usable_cores()
+    info = machine()
+    started = datetime.now(UTC)
+    print(f"mc11 ensemble benchmark {'(quick) ' if args.quick else ''}"
+          f"{started.isoformat(timespec='seconds')}")
+    print(f"machine: {info['cores']} cores ({info['usable_cores']} usable), {info['cpu']}; "
+          f"Python {info['python']}, numpy {info['numpy']}, mesa {info['mesa']}; "
+          f"load average {info['load_average']}")
+    print("figures are measured in this one run on this machine: compare rows, not machines\n",
+          flush=True)
+    clock = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    sections = [
+        ("a+b", lambda: bench_ensembles(args.quick, cores)),
+        ("c", lambda: bench_reference(args.quick)),
+        ("d", lambda: bench_growth(args.quick)),
+        ("e", lambda: bench_stream(args.quick, cores)),
+    ]
+    oracle: dict[str, Any] = {}
+    for name, section in sections:
+        section_start = time.perf_counter()
+        produced = section()
+        if name == "c":
+            produced, oracle = produced
+        rows.extend(produced)
+        print(f"  section {name} done in {time.perf_counter() - section_start:.0f} s",
+              file=sys.stderr, flush=True)
+    total = time.perf_counter() - clock
+    info["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    print(format_table(rows))
+    print(f"\nfast engine vs reference on {oracle['seeds']} seeds: "
+          f"{'agree' if oracle['agree'] else 'DISAGREE'}; fast/reference = "
+          f"{oracle['ratio_fast_over_reference']:.1f}x")
+    print(f"total {total:.0f} s")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"bench-{started.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({
+        "started": started.isoformat(timespec="seconds"), "quick": args.quick,
+        "machine": info, "total_seconds": total, "rows": rows, "oracle": oracle,
+        "table": format_table(rows),
+    }, indent=1) + "\n", encoding="utf-8")
+    print(f"written to {path.relative_to(ROOT)}")
+    return 0 if oracle["agree"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

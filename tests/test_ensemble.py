@@ -1,0 +1,216 @@
+"""Tests of Monte Carlo ensembles (simulation.ensemble): reproducibility across worker counts,
+chunk sizes and chunk completion order, per-replication seeds, and the outcomes table.
+
+Ensembles here are small (6-12 replications, chunks of 3-5) to keep the file fast.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation import ensemble
+from simulation.ensemble import (
+    Chunk,
+    chunk_bounds,
+    combine,
+    replication_seed,
+    run_chunk,
+    run_ensemble,
+)
+from simulation.scenario import load_scenario, scenario_from_mapping
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+RUNS, SEED = 12, 11
+OUTCOMES = {"multilateral", "plurilateral", "none"}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(SCENARIOS / "baseline.yaml")
+
+
+@pytest.fixture(scope="module")
+def reference(scenario):
+    """The baseline ensemble on one worker in chunks of 5, with the chunks as they came."""
+    chunks: list[Chunk] = []
+    result = run_ensemble(scenario, runs=RUNS, seed=SEED, workers=1, chunk_size=5,
+                          on_chunk=chunks.append)
+    return result, chunks
+
+
+@pytest.fixture(scope="module")
+def open_plurilateral():
+    """A scenario with a low critical mass (plurilateral deals occur) and members left out."""
+    scenario = scenario_from_mapping({
+        "name": "open", "participants": {"exclude": ["VEN", "BOL", "ZAF"]},
+        "parameters": {"consensus": {"critical_mass": 0.5}},
+    })
+    return scenario, run_ensemble(scenario, runs=8, seed=5, workers=1, chunk_size=4)
+
+
+def assert_same(a: ensemble.EnsembleResult, b: ensemble.EnsembleResult) -> None:
+    pd.testing.assert_frame_equal(a.outcomes, b.outcomes, check_exact=True)
+    assert np.array_equal(a.support, b.support)
+    assert np.array_equal(a.mean_position, b.mean_position, equal_nan=True)
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+
+def test_two_workers_give_bit_identical_results(scenario, reference):
+    result, chunks = reference
+    assert [c.start for c in chunks] == [0, 5, 10]
+    parallel = run_ensemble(scenario, runs=RUNS, seed=SEED, workers=2, chunk_size=3)
+    assert_same(parallel, result)
+
+
+def test_chunk_size_does_not_change_results(scenario, reference):
+    one_chunk = run_ensemble(scenario, runs=RUNS, seed=SEED, workers=1, chunk_size=RUNS)
+    assert_same(one_chunk, reference[0])
+
+
+def test_chunk_completion_order_does_not_matter(reference):
+    result, chunks = reference
+    for order in (chunks[::-1], random.Random(3).sample(chunks, len(chunks))):
+        assert_same(combine(order, result.negotiation), result)
+
+
+def test_run_ensemble_sorts_chunks_that_finish_out_of_order(scenario, reference, monkeypatch):
+    result, chunks = reference
+    seen = []
+
+    def finish_backwards(negotiation, parameters, master_seed, bounds, workers):
+        assert master_seed == SEED
+        assert bounds == [(0, 3), (3, 6), (6, 9), (9, 12)]
+        by_start = {c.start: c for c in chunks}
+        yield from [by_start[s] for s in (10, 5, 0)]
+
+    monkeypatch.setattr(ensemble, "run_chunks", finish_backwards)
+    again = run_ensemble(scenario, runs=RUNS, seed=SEED, workers=2, chunk_size=3,
+                         on_chunk=lambda c: seen.append(c.start))
+    assert seen == [10, 5, 0]
+    assert_same(again, result)
+
+
+def test_a_replication_depends_only_on_seed_and_index(scenario, reference):
+    result, _ = reference
+    negotiation, parameters = scenario.negotiation(), scenario.spec.parameters
+    alone = combine([run_chunk(negotiation, parameters, SEED, 7, 8)], negotiation)
+    expected = result.outcomes[result.outcomes["run"] == 7].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.outcomes.drop(columns="run"),
+                                  expected.drop(columns="run"), check_exact=True)
+    assert np.array_equal(alone.support[0], result.support[7])
+    shorter = run_ensemble(scenario, runs=6, seed=SEED, workers=1, chunk_size=3)
+    first_six = result.outcomes[result.outcomes["run"] < 6]
+    pd.testing.assert_frame_equal(shorter.outcomes, first_six, check_exact=True)
+
+
+def test_different_seeds_differ(scenario, reference):
+    result, _ = reference
+    other = run_ensemble(scenario, runs=6, seed=SEED + 1, workers=1, chunk_size=3)
+    first_six = result.outcomes[result.outcomes["run"] < 6]
+    assert not other.outcomes.equals(first_six)
+    assert not np.array_equal(other.support, result.support[:6])
+    # and within one ensemble, replications differ from each other
+    assert not np.array_equal(result.support[0], result.support[1])
+
+
+def test_scenario_seed_is_the_default(scenario):
+    small = scenario.with_changes(replications=3, seed=SEED)
+    default = run_ensemble(small, workers=1, chunk_size=2)
+    explicit = run_ensemble(scenario, runs=3, seed=SEED, workers=1, chunk_size=2)
+    assert_same(default, explicit)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**63 - 1), count=st.integers(1, 30), data=st.data())
+def test_replication_seed_is_the_spawned_child(seed, count, data):
+    index = data.draw(st.integers(0, count - 1))
+    child = np.random.SeedSequence(seed).spawn(count)[index]
+    ours = replication_seed(seed, index)
+    assert np.array_equal(np.random.default_rng(ours).random(8),
+                          np.random.default_rng(child).random(8))
+    assert np.array_equal(ours.generate_state(4), child.generate_state(4))
+    if index + 1 < count:
+        neighbour = np.random.default_rng(replication_seed(seed, index + 1)).random(8)
+        assert not np.array_equal(np.random.default_rng(ours).random(8), neighbour)
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs=st.integers(0, 200), size=st.integers(1, 60))
+def test_chunk_bounds_partition_the_runs(runs, size):
+    bounds = chunk_bounds(runs, size)
+    covered = [i for start, stop in bounds for i in range(start, stop)]
+    assert covered == list(range(runs))
+    assert all(0 < stop - start <= size for start, stop in bounds)
+    assert all(start % size == 0 for start, _ in bounds)
+
+
+def test_chunk_save_and_load_round_trip(reference, tmp_path):
+    chunk = reference[1][1]
+    path = tmp_path / "chunk.npz"
+    chunk.save(path)
+    assert not list(tmp_path.glob("*.tmp*"))
+    loaded = Chunk.load(path)
+    assert loaded.start == chunk.start == 5
+    for field in ("outcome", "text", "coverage", "blockers", "plurilateral", "support",
+                  "mean_position"):
+        assert np.array_equal(getattr(loaded, field), getattr(chunk, field), equal_nan=True)
+        assert getattr(loaded, field).dtype == getattr(chunk, field).dtype, field
+
+
+# --------------------------------------------------------------------------- outcome rows
+
+
+def check_outcome_rows(result, scenario, runs: int) -> pd.DataFrame:
+    """The documented shape of the outcomes table; returns it for further checks."""
+    table = result.outcomes
+    issues = scenario.catalogue.issue_ids
+    members = set(scenario.negotiation().members)
+    assert list(table.columns) == ["run", "issue", "outcome", "text", "coverage", "blockers",
+                                   "plurilateral_members"]
+    assert len(table) == runs * len(issues)
+    assert not table.duplicated(["run", "issue"]).any()
+    assert table["run"].tolist() == [r for r in range(runs) for _ in issues]
+    assert table["issue"].tolist() == issues * runs
+    assert set(table["outcome"]) <= OUTCOMES
+    none = table["outcome"] == "none"
+    pluri = table["outcome"] == "plurilateral"
+    multi = table["outcome"] == "multilateral"
+    assert (table["text"].isna() == none).all()
+    assert table.loc[~none, "text"].between(0, 100).all()
+    assert (table["coverage"].notna() == pluri).all()
+    critical_mass = scenario.spec.parameters.consensus.critical_mass
+    assert table.loc[pluri, "coverage"].between(critical_mass, 1).all()
+    for column in ("blockers", "plurilateral_members"):
+        for value in table[column]:
+            codes = value.split(";") if value else []
+            assert set(codes) <= members, (column, set(codes) - members)
+            assert len(codes) == len(set(codes))
+    assert (table.loc[multi, "blockers"] == "").all()
+    assert ((table["plurilateral_members"] != "") == pluri).all()
+    assert result.support.shape == (runs, len(scenario.negotiation().calendar), len(issues))
+    assert result.support.dtype == np.float32
+    return table
+
+
+def test_outcome_rows_of_the_baseline(scenario, reference):
+    table = check_outcome_rows(reference[0], scenario, RUNS)
+    assert {"multilateral", "none"} <= set(table["outcome"])  # the checks above bite
+    assert (table["blockers"] != "").any()
+
+
+def test_outcome_rows_with_plurilaterals_and_excluded_members(open_plurilateral):
+    scenario, result = open_plurilateral
+    table = check_outcome_rows(result, scenario, 8)
+    assert (table["outcome"] == "plurilateral").any()
+    listed = ";".join(table["blockers"]) + ";" + ";".join(table["plurilateral_members"])
+    for excluded in ("VEN", "BOL", "ZAF"):
+        assert excluded not in listed.split(";")

@@ -1,0 +1,529 @@
+"""Tests of results folders (simulation.results) and of the `mc11 run/compare/plot/simulate`
+commands: the documented files, resuming, refusals, and identical results for any worker count.
+
+Drawing the five standard plots takes several seconds on a busy machine, so only one ensemble
+(`complete`) and one `mc11 plot` draw them for real; elsewhere `write_plots` is replaced by a
+stub that records its call (the tables it writes do not depend on the plots).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from simulation import __version__, results
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.results import (
+    RunInterrupted,
+    execute,
+    load_results,
+    resume_run,
+    start_run,
+)
+from simulation.scenario import load_scenario, scenario_from_mapping
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+BASELINE = SCENARIOS / "baseline.yaml"
+PLOTS = ["outcomes.png", "text_levels.png", "support.png", "positions.png", "blockers.png"]
+PNG = b"\x89PNG\r\n\x1a\n"
+SMALL = """\
+extends: baseline.yaml
+name: small
+replications: 6
+seed: 7
+participants: {exclude: [VEN]}
+derivation: {engaged_sponsor_mandate: [50, 0.3]}
+overrides:
+  - {sponsors_of: JOB/GC/98, issue: privacy, shift_position: 10, note: a what-if}
+proposals:
+  - symbol: HYPO/1
+    title: A what-if paper
+    date: 2017-06-01
+    section: what-if
+    footnote: 0
+    sponsors: [NOR, ISL]
+    stances:
+      - {issue: e_payments, position: 90, emphasis: headline, section: x, basis: invented}
+"""
+
+
+def stub_plots(monkeypatch) -> list[Path]:
+    """Replace the plots of `execute` by a stub; returns the list of folders it was called for."""
+    calls: list[Path] = []
+    monkeypatch.setattr(results, "write_plots", lambda folder, *rest: calls.append(folder) or [])
+    return calls
+
+
+def mc11(*argv: str) -> tuple[int, str, str]:
+    """Run `mc11 argv` in this process; the exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "run.json").read_text(encoding="utf-8"))
+
+
+def set_status(folder: Path, status: str) -> None:
+    manifest = read_manifest(folder)
+    manifest["status"] = status
+    (folder / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("results")
+    shutil.copy(BASELINE, folder / "baseline.yaml")
+    (folder / "small.yaml").write_text(SMALL, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small(workspace):
+    """A scenario whose own replications and seed are the ones run (6, 7)."""
+    return load_scenario(workspace / "small.yaml")
+
+
+@pytest.fixture(scope="module")
+def complete(workspace, small):
+    """A finished results folder: 6 runs in chunks of 3, with its real plots."""
+    run = start_run(small, 6, 7, workspace / "complete", workspace, chunk_size=3)
+    result = execute(run, workers=1, progress=False)
+    return run, result
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def test_execute_writes_the_documented_files(complete, small):
+    run, result = complete
+    folder = run.folder
+    manifest = read_manifest(folder)
+    assert manifest["status"] == "complete"
+    assert (manifest["seed"], manifest["runs"], manifest["chunk_size"]) == (7, 6, 3)
+    assert manifest["scenario"] == "small"
+    assert manifest["scenario_file"] == str(small.path)
+    assert manifest["input_hash"] == small.input_hash()
+    assert manifest["package_version"] == __version__ == version("mc11-ecommerce-sim")
+    assert manifest["protocol"] == "compromise"
+
+    resolved = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    assert (resolved["name"], resolved["replications"], resolved["seed"]) == ("small", 6, 7)
+    assert resolved["participants"] == {"exclude": ["VEN"]}
+    assert [p["symbol"] for p in resolved["proposals"]] == ["HYPO/1"]
+    assert "extends" not in resolved
+    again = scenario_from_mapping(resolved, str(folder / "scenario.yaml"))
+    assert again.input_hash() == small.input_hash()
+
+    preferences = pd.read_csv(folder / "preferences.csv")
+    pd.testing.assert_frame_equal(preferences, small.preferences, check_dtype=False)
+
+    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    pd.testing.assert_frame_equal(outcomes, result.outcomes, check_dtype=False)
+    issues = small.catalogue.issue_ids
+
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary["issue"].tolist() == issues
+    assert (summary["n_runs"] == 6).all()
+    shares = summary[["p_multilateral", "p_plurilateral", "p_none"]].sum(axis=1)
+    assert shares.to_numpy() == pytest.approx(1.0)
+    counts = outcomes.groupby("issue")["outcome"].apply(lambda s: (s == "none").sum())
+    assert summary.set_index("issue")["n_none"].to_dict() == counts.to_dict()
+    records = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert [r["issue"] for r in records] == issues
+    assert [r["n_runs"] for r in records] == [6] * len(issues)
+
+    support = pd.read_csv(folder / "support.csv")
+    periods = len(small.negotiation().calendar)
+    assert len(support) == periods * len(issues)
+    assert (support["n_runs"] == 6).all()
+    assert support["support_mean"].between(0, 1).all()
+    blockers = pd.read_csv(folder / "blockers.csv")
+    assert list(blockers.columns) == ["issue", "member", "count", "share"]
+    assert set(blockers["member"]) <= set(small.negotiation().members)
+    membership = pd.read_csv(folder / "plurilateral_membership.csv")
+    assert list(membership.columns) == ["issue", "member", "count", "share"]
+
+    for name in PLOTS:
+        data = (folder / "plots" / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 1000, name
+    assert sorted(p.name for p in (folder / "chunks").iterdir()) == [
+        "chunk-00000000.npz", "chunk-00000003.npz"]
+    assert not [p for p in folder.rglob("*") if ".tmp" in p.name]
+
+
+def test_load_results_reads_a_complete_folder(complete):
+    run, result = complete
+    loaded = load_results(run.folder)
+    assert loaded.manifest["status"] == "complete"
+    assert loaded.scenario.input_hash() == run.scenario.input_hash()
+    pd.testing.assert_frame_equal(loaded.outcomes, result.outcomes, check_dtype=False)
+    assert loaded.summary["issue"].tolist() == run.scenario.catalogue.issue_ids
+
+
+def test_resumed_run_equals_the_uninterrupted_one(complete, workspace, monkeypatch):
+    run, _ = complete
+    folder = workspace / "resumed"
+    (folder / "chunks").mkdir(parents=True)
+    for name in ("run.json", "scenario.yaml", "preferences.csv", "chunks/chunk-00000000.npz"):
+        shutil.copy2(run.folder / name, folder / name)
+    set_status(folder, "interrupted")
+    kept = folder / "chunks" / "chunk-00000000.npz"
+    kept_bytes = kept.read_bytes()
+    computed = []
+    real_run_chunks = results.run_chunks
+
+    def recording(negotiation, parameters, seed, bounds, workers):
+        computed.extend(bounds)
+        yield from real_run_chunks(negotiation, parameters, seed, bounds, workers)
+
+    monkeypatch.setattr(results, "run_chunks", recording)
+    plotted = stub_plots(monkeypatch)
+    resumed = resume_run(folder)
+    assert (resumed.runs, resumed.seed, resumed.chunk_size) == (6, 7, 3)
+    execute(resumed, workers=1, progress=False)
+    assert computed == [(3, 6)]  # only the missing chunk ran
+    assert kept.read_bytes() == kept_bytes
+    assert plotted == [folder]
+    assert read_manifest(folder)["status"] == "complete"
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "outcomes.parquet"),
+                                  pd.read_parquet(run.folder / "outcomes.parquet"),
+                                  check_exact=True)
+    for name in ("summary.csv", "summary.json", "support.csv", "blockers.csv",
+                 "plurilateral_membership.csv"):
+        assert (folder / name).read_bytes() == (run.folder / name).read_bytes(), name
+
+
+@pytest.fixture
+def interrupted(workspace, small, monkeypatch, tmp_path):
+    """A run of 6 in chunks of 2 stopped by Ctrl-C after its first chunk."""
+    real_run_chunks = results.run_chunks
+
+    def first_then_interrupt(negotiation, parameters, seed, bounds, workers):
+        chunks = real_run_chunks(negotiation, parameters, seed, bounds, workers)
+        yield next(chunks)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(results, "run_chunks", first_then_interrupt)
+        run = start_run(small, 6, 7, tmp_path / "stopped", tmp_path, chunk_size=2)
+        with pytest.raises(RunInterrupted) as info:
+            execute(run, workers=1, progress=False)
+    return run, info.value
+
+
+def test_interrupted_run_keeps_its_finished_chunks(interrupted):
+    run, stopped = interrupted
+    assert stopped.folder == run.folder
+    assert "interrupted" in str(stopped) and f"--resume {run.folder}" in str(stopped)
+    assert read_manifest(run.folder)["status"] == "interrupted"
+    assert [p.name for p in (run.folder / "chunks").iterdir()] == ["chunk-00000000.npz"]
+    assert not (run.folder / "outcomes.parquet").exists()
+    with pytest.raises(InputError) as info:
+        load_results(run.folder)
+    assert info.value.field == "status"
+    assert "'interrupted'" in info.value.problem and "--resume" in info.value.problem
+
+
+def test_interrupted_run_resumes_to_the_same_outcomes(interrupted, complete, monkeypatch):
+    run, _ = interrupted
+    stub_plots(monkeypatch)
+    result = execute(resume_run(run.folder), workers=1, progress=False)
+    reference = pd.read_parquet(complete[0].folder / "outcomes.parquet")
+    pd.testing.assert_frame_equal(result.outcomes, reference, check_dtype=False,
+                                  check_exact=True)
+    assert (run.folder / "summary.csv").read_bytes() == (
+        complete[0].folder / "summary.csv").read_bytes()
+
+
+def test_start_run_refuses_an_existing_folder(small, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(InputError) as info:
+        start_run(small, 6, 7, out, tmp_path)
+    assert info.value.field == "--out"
+    assert "exists already" in info.value.problem
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_start_run_without_out_makes_a_new_folder_each_time(small, tmp_path):
+    first = start_run(small, 6, 7, None, tmp_path)
+    second = start_run(small, 6, 7, None, tmp_path)
+    assert first.folder != second.folder
+    assert first.folder.parent == second.folder.parent == tmp_path
+    assert first.folder.name.startswith("small-")
+    assert read_manifest(second.folder)["status"] == "running"
+
+
+def test_resume_refuses_changed_inputs(complete, tmp_path):
+    folder = tmp_path / "edited"
+    shutil.copytree(complete[0].folder, folder)
+    set_status(folder, "interrupted")
+    path = folder / "scenario.yaml"
+    resolved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    resolved["parameters"]["consensus"]["critical_mass"] = 0.8
+    path.write_text(yaml.safe_dump(resolved), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        resume_run(folder)
+    assert info.value.field == "input_hash"
+    assert "changed" in info.value.problem and "new run" in info.value.problem
+
+
+def test_results_folder_refusals(tmp_path):
+    with pytest.raises(InputError) as info:
+        load_results(tmp_path)
+    assert "not a results folder" in info.value.problem
+    with pytest.raises(InputError) as info:
+        resume_run(tmp_path / "nowhere")
+    assert "not a results folder" in info.value.problem
+    (tmp_path / "run.json").write_text("{broken")
+    with pytest.raises(InputError) as info:
+        load_results(tmp_path)
+    assert "damaged" in info.value.problem
+
+
+def test_resume_after_runs_and_seed_given_on_the_command_line(tmp_path):
+    scenario = load_scenario(BASELINE)  # replications 1000, seed 20171210
+    run = start_run(scenario, 4, 3, tmp_path / "r", tmp_path, chunk_size=2)
+    set_status(run.folder, "interrupted")
+    resumed = resume_run(run.folder)
+    assert (resumed.runs, resumed.seed) == (4, 3)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+@pytest.fixture(scope="module")
+def cli_runs(workspace):
+    """`mc11 run` of the baseline on 1 and on 2 workers (plots stubbed)."""
+    outputs = {}
+    with pytest.MonkeyPatch.context() as patch:
+        stub_plots(patch)
+        for workers in (1, 2):
+            out = workspace / f"cli-{workers}"
+            outputs[workers] = (out, *mc11("run", BASELINE, "--runs", 6, "--seed", 7,
+                                           "--workers", workers, "--out", out, "--quiet"))
+    return outputs
+
+
+def test_cli_run_prints_the_summary_and_the_folder(cli_runs):
+    out, code, stdout, stderr = cli_runs[1]
+    assert code == 0, stderr
+    assert "running 6 replications of 'baseline' (seed 7) on 1 worker(s)" in stderr
+    header = stdout.splitlines()[0].split()
+    assert header[:3] == ["issue", "P(multi)", "95%"]
+    issues = load_scenario(BASELINE).catalogue.issue_ids
+    rows = [line.split()[0] for line in stdout.splitlines()[1:] if line.strip()][:len(issues)]
+    assert rows == issues
+    assert stdout.rstrip().endswith(f"results: {out}")
+    manifest = read_manifest(out)
+    assert (manifest["status"], manifest["runs"], manifest["seed"]) == ("complete", 6, 7)
+    assert "Traceback" not in stderr
+
+
+def test_cli_run_on_two_workers_gives_the_same_results(cli_runs):
+    (one, code1, stdout1, _), (two, code2, stdout2, stderr2) = cli_runs[1], cli_runs[2]
+    assert code1 == code2 == 0, stderr2
+    assert "on 2 worker(s)" in stderr2
+    assert (one / "summary.csv").read_bytes() == (two / "summary.csv").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(one / "outcomes.parquet"),
+                                  pd.read_parquet(two / "outcomes.parquet"), check_exact=True)
+    assert stdout1.replace(str(one), "") == stdout2.replace(str(two), "")
+
+
+def test_cli_compare_of_identical_runs_shows_no_difference(cli_runs, tmp_path):
+    one, two = cli_runs[1][0], cli_runs[2][0]
+    code, stdout, stderr = mc11("compare", one, two)
+    assert code == 0, stderr
+    assert "diff_multilateral" in stdout.splitlines()[0]
+    assert len(stdout.strip().splitlines()) == 1 + 25
+    png = tmp_path / "compare.png"
+    code, stdout, stderr = mc11("compare", one, two, "--format", "csv", "--plot", png)
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    assert len(table) == 25
+    assert (table[["n_runs_a", "n_runs_b"]] == 6).all().all()
+    for name in ("multilateral", "plurilateral", "none"):
+        assert (table[f"diff_{name}"] == 0).all()
+        assert not table[f"diff_{name}_excludes_zero"].any()
+    assert png.read_bytes().startswith(PNG) and png.stat().st_size > 1000
+    assert f"wrote {png}" in stderr
+    code, _, stderr = mc11("compare", one, two, "--plot", png)
+    assert code == 2 and "exists already" in stderr
+
+
+def test_cli_compare_shows_a_real_difference(cli_runs, complete):
+    """Against a different scenario the differences are not all zero (the test above can fail)."""
+    code, stdout, stderr = mc11("compare", cli_runs[1][0], complete[0].folder, "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    diffs = table[["diff_multilateral", "diff_plurilateral", "diff_none"]].to_numpy()
+    assert (diffs != 0).any()
+
+
+def test_cli_plot_rewrites_the_plots(cli_runs, tmp_path, monkeypatch):
+    """`mc11 plot` redraws every figure from the folder's files (drawing stubbed: see below)."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    (folder / "plots").mkdir(exist_ok=True)
+    (folder / "plots" / "outcomes.png").write_bytes(b"stale")
+    drawn = {}
+
+    def fake(name):
+        def draw(*args, **kwargs):
+            path = Path(next(a for a in args if isinstance(a, Path)))
+            drawn[name] = [a for a in args if isinstance(a, pd.DataFrame)]
+            path.write_bytes(PNG + name.encode())
+            return path
+        return draw
+
+    for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
+                 "plot_blockers"):
+        monkeypatch.setattr(results.plots, name, fake(name))
+    code, stdout, stderr = mc11("plot", folder)
+    assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
+    assert len(drawn) == 5
+    assert (folder / "plots" / "outcomes.png").read_bytes() == PNG + b"plot_outcomes"
+    outcomes = drawn["plot_text_levels"][0]
+    assert len(outcomes) == 6 * 25 and set(outcomes["run"]) == set(range(6))
+    assert drawn["plot_outcomes"][0]["issue"].tolist() == list(
+        pd.read_csv(folder / "summary.csv")["issue"])
+
+
+@pytest.mark.slow
+def test_cli_plot_draws_real_plots(cli_runs, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    code, stdout, stderr = mc11("plot", folder)
+    assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
+    for name in PLOTS:
+        data = (folder / "plots" / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 1000, name
+
+
+def test_cli_plot_refuses_an_incomplete_folder(interrupted):
+    code, _, stderr = mc11("plot", interrupted[0].folder)
+    assert code == 2
+    assert stderr.startswith("mc11: error: ") and "not complete" in stderr
+
+
+def test_cli_resume_completes_an_interrupted_folder(interrupted, monkeypatch, complete):
+    stub_plots(monkeypatch)
+    folder = interrupted[0].folder
+    code, stdout, stderr = mc11("run", "--resume", folder, "--workers", 1, "--quiet")
+    assert code == 0, stderr
+    assert f"results: {folder}" in stdout
+    assert (folder / "summary.csv").read_bytes() == (
+        complete[0].folder / "summary.csv").read_bytes()
+
+
+def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypatch, tmp_path):
+    def interrupt(*args):
+        raise KeyboardInterrupt
+        yield  # a generator, like run_chunks
+
+    monkeypatch.setattr(results, "run_chunks", interrupt)
+    out = tmp_path / "stopped"
+    code, _, stderr = mc11("run", workspace / "small.yaml", "--out", out, "--workers", 1,
+                           "--quiet")
+    assert code == 130
+    assert f"mc11 run --resume {out}" in stderr
+    assert read_manifest(out)["status"] == "interrupted"
+
+
+def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
+    def interrupt(*args):
+        raise KeyboardInterrupt
+        yield
+
+    out = tmp_path / "stopped"
+    with monkeypatch.context() as patch:
+        patch.setattr(results, "run_chunks", interrupt)
+        assert mc11("run", BASELINE, "--runs", 4, "--seed", 3, "--out", out, "--quiet")[0] == 130
+    stub_plots(monkeypatch)
+    code, _, stderr = mc11("run", "--resume", out, "--workers", 1, "--quiet")
+    assert code == 0, stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ("run", "nowhere.yaml", "--runs", 2, "--quiet"),
+    ("simulate", "--scenario", "nowhere.yaml", "--seed", 1),
+])
+def test_cli_bad_scenario_path_exits_2_without_traceback(argv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = mc11(*argv, *(("--out", tmp_path / "x") if argv[0] == "run" else ()))
+    assert code == 2
+    assert stderr.startswith("mc11: error: ")
+    assert "nowhere.yaml" in stderr and "does not exist" in stderr
+    assert "Traceback" not in stderr and stdout == ""
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_broken_scenario_exits_2_naming_the_line(tmp_path):
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    path = tmp_path / "bad.yaml"
+    path.write_text("extends: baseline.yaml\nname: bad\nparameters:\n  consensus:\n"
+                    "    critcal_mass: 0.5\n")
+    code, _, stderr = mc11("run", path, "--runs", 2, "--out", tmp_path / "x", "--quiet")
+    assert code == 2
+    assert stderr.strip() == (f"mc11: error: {path}: line 5: parameters.consensus.critcal_mass: "
+                              "unknown field (did you mean 'critical_mass'?); allowed: "
+                              "base_tolerance, linkage_cut, min_step, package, critical_mass")
+
+
+def test_cli_simulate_prints_one_row_per_issue_and_is_reproducible():
+    issues = load_scenario(BASELINE).catalogue.issue_ids
+    code, first, stderr = mc11("simulate", "--seed", 3)
+    assert code == 0, stderr
+    lines = first.splitlines()
+    assert lines[0] == "baseline, seed 3, protocol compromise: one replication"
+    assert lines[1].split()[:3] == ["issue", "outcome", "text"]
+    assert [line.split()[0] for line in lines[2:]] == issues
+    assert {line.split()[1] for line in lines[2:]} <= {"multilateral", "plurilateral", "none"}
+    assert mc11("simulate", "--seed", 3)[1] == first
+    assert mc11("simulate", "--seed", 4)[1] != first
+
+
+def test_cli_simulate_csv_and_protocol():
+    """--protocol replaces the scenario's: the exchange what-if run with the compromise
+    protocol is the baseline (the exchange protocol itself is too slow for this suite)."""
+    code, stdout, stderr = mc11("simulate", "--scenario", SCENARIOS / "exchange_protocol.yaml",
+                                "--seed", 3, "--protocol", "compromise", "--format", "csv")
+    assert code == 0, stderr
+    header, body = stdout.split("\n", 1)
+    assert header == "exchange_protocol, seed 3, protocol compromise: one replication"
+    table = pd.read_csv(io.StringIO(body))
+    assert len(table) == 25
+    assert set(table["outcome"]) <= {"multilateral", "plurilateral", "none"}
+    assert (table["text"].isna() == (table["outcome"] == "none")).all()
+    baseline = mc11("simulate", "--seed", 3, "--format", "csv")[1]
+    assert baseline.split("\n", 1)[1] == body
+
+
+def test_cli_simulate_trace_prints_period_events():
+    code, stdout, stderr = mc11("simulate", "--seed", 3, "--trace")
+    assert code == 0, stderr
+    events, table = stdout.split("\n\n", 1)
+    lines = events.splitlines()
+    assert len(lines) > 10
+    assert lines[0].startswith("2016-09 WTO Public Forum  ")
+    kinds = {line.split("  ")[1] for line in lines}
+    assert kinds <= {"joins", "leaves", "moves", "exchange"} and "joins" in kinds
+    months = [line[:7] for line in lines]
+    assert months == sorted(months)  # in calendar order
+    assert table.startswith("baseline, seed 3, protocol compromise: one replication")
+    assert table == mc11("simulate", "--seed", 3)[1]
