@@ -26,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from datetime import UTC, datetime
@@ -120,10 +121,22 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
     n, k = negotiation.shape
     runs = COUNTS["ensemble"][pick]
     case = f"baseline compromise ({n} actors x {k} issues)"
+    one_worker = None
     for workers in sorted({1, cores}):
         seconds, _ = time_ensemble(negotiation, baseline.spec.parameters, baseline.spec.seed,
                                    runs, workers, CHUNK_SIZE)
-        rows.append(_row("a ensemble", case, runs, workers, seconds))
+        note = "" if one_worker is None else f"speed-up over 1 worker {one_worker / seconds:.2f}x"
+        rows.append(_row("a ensemble", case, runs, workers, seconds, note=note))
+        one_worker = seconds if one_worker is None else one_worker
+    if cores > 1:
+        # One replication per worker: what exceeds one replication's time is the pool's start-up
+        # (start method, imports, sending the negotiation) and shutdown.
+        seconds, _ = time_ensemble(negotiation, baseline.spec.parameters, baseline.spec.seed,
+                                   cores, cores, chunk_size=1)
+        overhead = seconds - one_worker / runs
+        rows.append(_row("a ensemble", "process pool start-up+shutdown (estimate)", cores,
+                         cores, seconds, note=f"about {overhead:.1f} s more than one replication",
+                         pool_overhead_seconds=overhead))
     exchange = load_scenario(EXCHANGE)
     for key, workers in (("exchange_one", 1), ("exchange_all", cores)):
         runs = COUNTS[key][pick]
@@ -135,7 +148,9 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
             continue
         seconds, _ = time_ensemble(negotiation, exchange.spec.parameters, exchange.spec.seed,
                                    runs, workers, chunk_size=1)
-        rows.append(_row("b exchange", "exchange protocol (same data)", runs, workers, seconds))
+        rows.append(_row("b exchange", "exchange protocol (same data)", runs, workers, seconds,
+                         note=f"{seconds / runs:.0f} s a replication per worker" if workers == 1
+                         else ""))
     return rows
 
 
@@ -233,6 +248,58 @@ def bench_growth(quick: bool) -> list[dict[str, Any]]:
 # --- (e): streamed ensembles in a fresh process ---------------------------------------------
 
 
+def _descendants(root: int) -> list[int]:
+    """Process ids below `root` (workers, a forkserver), from /proc; empty if there is none."""
+    parents: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, frontier = [], [root]
+    while frontier:
+        children = parents.get(frontier.pop(), [])
+        found.extend(children)
+        frontier.extend(children)
+    return found
+
+
+class PeakWatcher(threading.Thread):
+    """Polls the peak RSS (VmHWM) of this process's descendants: pool workers are not always
+    our children (a forkserver forks them), so RUSAGE_CHILDREN can miss them."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peaks: dict[int, float] = {}
+        self.halt = threading.Event()
+
+    def poll(self) -> None:
+        for pid in _descendants(os.getpid()):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), int(line.split()[1]) / 1024)
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            self.poll()
+
+    def stop(self) -> float:
+        self.halt.set()
+        self.join()
+        return max(self.peaks.values(), default=0.0)
+
+
 def stream_child(runs: int, workers: int) -> dict[str, Any]:
     """In a fresh process: a results folder of `runs` baseline replications, streamed to disk."""
     from simulation import results
@@ -250,16 +317,19 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
     results.write_tables = timed_tables  # execute() looks the name up in its module
     with tempfile.TemporaryDirectory(prefix="mc11-bench-") as tmp:
         run = results.start_run(scenario, runs, scenario.spec.seed, None, Path(tmp))
+        watcher = PeakWatcher()
+        watcher.start()
         start = time.perf_counter()
         results.execute(run, workers, progress=False)
         seconds = time.perf_counter() - start
+        polled = watcher.stop()
         chunk_bytes = sum(p.stat().st_size for p in run.chunk_dir.iterdir())
     kib = 1 if sys.platform != "darwin" else 1 / 1024  # ru_maxrss: KiB on Linux, bytes on macOS
     return {
         "seconds": seconds, "tables_seconds": tables["seconds"],
         "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
-        "peak_rss_workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib
-        / 1024,
+        "peak_rss_workers_mb": max(polled, resource.getrusage(resource.RUSAGE_CHILDREN)
+                                   .ru_maxrss * kib / 1024),
         "chunks_mb": chunk_bytes / 2**20,
     }
 

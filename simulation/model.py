@@ -188,8 +188,10 @@ class NegotiationModel(mesa.Model):
             self.events.append((self.period_label, "moves", codes[member],
                                 f"{issues[issue]}: {before[member, issue]:.0f} -> "
                                 f"{self.positions[member, issue]:.0f}"))
-        for move in moves:
-            self.events.append((self.period_label, "exchange", *move))
+        for i, j, p, q, gain in moves:
+            self.events.append((self.period_label, "exchange", codes[i],
+                                f"with {codes[j]}: gives on {issues[q]} for {issues[p]}, "
+                                f"gain {gain:.3f}"))
 
     def run(self) -> RunResult:
         """Run the whole calendar and return the verdict and the recorded periods."""

@@ -31,6 +31,9 @@ class BargainingParameters(_Params):
     coalition_rate: float = Field(0.15, ge=0, le=1, allow_inf_nan=False)
     overall_rate: float = Field(0.05, ge=0, le=1, allow_inf_nan=False)
     noise_sd: float = Field(1.0, ge=0, le=50, allow_inf_nan=False)
+    # exchange protocol: "once" lets each member trade on an issue at most once a period (fast);
+    # "reference" re-evaluates after every exchange as decide-exchange-model does (~10x slower).
+    exchange_rule: Literal["once", "reference"] = "once"
 
 
 class ConsensusParameters(_Params):

@@ -37,7 +37,8 @@ class BargainingProtocol(Protocol):
     def bargain(
         self, positions: np.ndarray, context: BargainingContext
     ) -> tuple[np.ndarray, list[tuple]]:
-        """New positions (n, k) and the notable moves of this period, for traces."""
+        """New positions (n, k) and the exchanges of this period as (member i, member j,
+        issue p, issue q, gain) row indices, for traces (empty for protocols without any)."""
         ...
 
 
@@ -85,11 +86,13 @@ class Exchange:
         if len(active) < 2:
             return positions, []
         moved, realised = exchange.exchange_round(
-            positions[active], context.saliences[active], context.capability[active]
+            positions[active], context.saliences[active], context.capability[active],
+            rule=self.params.exchange_rule,
         )
         new = positions.copy()
         new[active] = moved
-        return new, [tuple(row) for row in realised]
+        return new, [(int(active[r["i"]]), int(active[r["j"]]), int(r["p"]), int(r["q"]),
+                      float(r["gain"])) for r in realised]
 
 
 def make_protocol(params: BargainingParameters) -> BargainingProtocol:

@@ -116,7 +116,6 @@ def test_trace_records_coalition_changes_and_moves(negotiation):
     assert frame["period"].iloc[-1].endswith(negotiation.calendar[-1].label)
 
 
-@pytest.mark.slow
 def test_exchange_protocol_runs_and_is_reproducible(negotiation):
     parameters = Parameters(bargaining=BargainingParameters(protocol="exchange"))
     a = NegotiationModel(negotiation, parameters, rng=6).run()
