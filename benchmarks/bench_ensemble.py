@@ -361,8 +361,10 @@ def bench_stream(quick: bool, cores: int) -> list[dict[str, Any]]:
 # --- profile ----------------------------------------------------------------------------------
 
 
-def profile_replication(top: int = 25) -> str:
-    """cProfile of one baseline replication (after a warm-up run), by own time and cumulative."""
+def profile_replication(runs: int = 20, top: int = 25) -> str:
+    """cProfile of baseline replications (after a warm-up run), by own time and cumulative.
+
+    Profiling `runs` replications steadies the figures; divide by `runs` for one replication."""
     from simulation.ensemble import replication_seed
     from simulation.model import NegotiationModel
     from simulation.scenario import load_scenario
@@ -372,10 +374,12 @@ def profile_replication(top: int = 25) -> str:
     NegotiationModel(negotiation, parameters, rng=np.random.default_rng(0)).run()
     profiler = cProfile.Profile()
     profiler.enable()
-    NegotiationModel(negotiation, parameters, rng=np.random.default_rng(
-        replication_seed(scenario.spec.seed, 0))).run()
+    for i in range(runs):
+        NegotiationModel(negotiation, parameters, rng=np.random.default_rng(
+            replication_seed(scenario.spec.seed, i))).run()
     profiler.disable()
     out = io.StringIO()
+    out.write(f"cProfile of {runs} baseline replications (divide times by {runs} for one)\n")
     for order in ("tottime", "cumulative"):
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(top)
     return out.getvalue()

@@ -21,10 +21,7 @@ from matplotlib.patches import Patch
 
 from simulation.summary import (
     OUTCOMES,
-    blocker_frequencies,
     group_positions,
-    summarise,
-    support_over_time,
 )
 
 DPI = 120
@@ -271,23 +268,3 @@ def plot_comparison(comparison: pd.DataFrame, path: str | Path, name_a: str = "A
     fig.suptitle(f"Change in outcome probabilities: {name_b} vs {name_a} "
                  "(95% Newcombe hybrid score intervals)")
     return _save(fig, path)
-
-
-def write_all_plots(folder: str | Path, outcomes: pd.DataFrame, issues: pd.DataFrame,
-                    support: pd.DataFrame | None = None,
-                    positions: pd.DataFrame | None = None) -> list[Path]:
-    """Write the standard figure set for one scenario into `folder`; return the written paths.
-
-    Outcome, text-level and blocker plots always; support and position plots when given.
-    """
-    out = Path(folder)
-    paths = [
-        plot_outcomes(summarise(outcomes, issues), out / "outcomes.png"),
-        plot_text_levels(outcomes, issues, out / "text_levels.png"),
-        plot_blockers(blocker_frequencies(outcomes), out / "blockers.png", issues=issues),
-    ]
-    if support is not None:
-        paths.append(plot_support(support_over_time(support), issues, out / "support.png"))
-    if positions is not None:
-        paths.append(plot_position_heatmap(positions, issues, out / "positions.png"))
-    return paths

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 from tqdm import tqdm
@@ -184,21 +183,6 @@ def execute(run: Run, workers: int, progress: bool = True) -> EnsembleResult:
     return result
 
 
-def support_table(result: EnsembleResult, calendar_labels: list[str]) -> pd.DataFrame:
-    """Per period and issue: mean and 10th/90th percentiles of support across runs."""
-    support = result.support.astype(float)
-    periods, k = support.shape[1:]
-    return pd.DataFrame({
-        "period": np.repeat(np.arange(periods), k),
-        "period_label": np.repeat(np.array(calendar_labels, dtype=object), k),
-        "issue": np.tile(np.array(result.negotiation.issues, dtype=object), periods),
-        "n_runs": support.shape[0],
-        "support_mean": support.mean(axis=0).reshape(-1),
-        "support_p10": np.quantile(support, 0.1, axis=0).reshape(-1),
-        "support_p90": np.quantile(support, 0.9, axis=0).reshape(-1),
-    })
-
-
 def position_groups(scenario: Scenario) -> pd.DataFrame:
     """The preference table with each member's group label, for the position heatmap."""
     catalogue = scenario.catalogue
@@ -233,7 +217,7 @@ def write_tables(run: Run, result: EnsembleResult) -> None:
     write_atomic(folder / "summary.json",
                  table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
     labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
-    support = support_table(result, labels)
+    support = summary.support_over_time(result.support, labels, result.negotiation.issues)
     write_atomic(folder / "support.csv", support.to_csv(index=False))
     blockers = summary.blocker_frequencies(outcomes)
     write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))

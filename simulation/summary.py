@@ -188,27 +188,26 @@ def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def support_over_time(support: pd.DataFrame) -> pd.DataFrame:
+def support_over_time(
+    support: np.ndarray, period_labels: Sequence[str], issues: Sequence[str]
+) -> pd.DataFrame:
     """Per period and issue: n_runs and the mean, 10th and 90th percentile of support across runs.
 
-    Rows are ordered by period, then by each issue's first appearance in the input.
+    `support` is (runs, periods, issues), as the ensemble keeps it; rows come period by period.
     """
-    labels = support.groupby("period")["period_label"].nunique()
-    if (labels > 1).any():
-        raise ValueError(f"periods with several labels: {list(labels.index[labels > 1])}")
-    frame = support.assign(issue=support["issue"].astype(str))
-    grouped = frame.groupby(["period", "issue"], sort=False)["support"]
-    out = pd.DataFrame({
-        "n_runs": grouped.count(),
-        "support_mean": grouped.mean(),
-        "support_p10": grouped.quantile(0.1),
-        "support_p90": grouped.quantile(0.9),
-    }).reset_index()
-    first_label = frame.groupby("period")["period_label"].first()
-    out.insert(1, "period_label", out["period"].map(first_label))
-    issue_order = {name: i for i, name in enumerate(frame["issue"].unique())}
-    out = out.assign(_order=out["issue"].map(issue_order)).sort_values(["period", "_order"])
-    return out.drop(columns="_order").reset_index(drop=True)
+    values = np.asarray(support, dtype=float)
+    runs, periods, k = values.shape
+    if len(period_labels) != periods or len(issues) != k:
+        raise ValueError("support must be (runs, len(period_labels), len(issues))")
+    return pd.DataFrame({
+        "period": np.repeat(np.arange(periods), k),
+        "period_label": np.repeat(np.array(period_labels, dtype=object), k),
+        "issue": np.tile(np.array(issues, dtype=object), periods),
+        "n_runs": runs,
+        "support_mean": values.mean(axis=0).reshape(-1),
+        "support_p10": np.quantile(values, 0.1, axis=0).reshape(-1),
+        "support_p90": np.quantile(values, 0.9, axis=0).reshape(-1),
+    })
 
 
 def group_positions(positions: pd.DataFrame) -> pd.DataFrame:

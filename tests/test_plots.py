@@ -13,7 +13,6 @@ from simulation.plots import (
     plot_position_heatmap,
     plot_support,
     plot_text_levels,
-    write_all_plots,
 )
 from simulation.summary import (
     OUTCOMES,
@@ -62,10 +61,8 @@ def outcomes() -> pd.DataFrame:
 def support() -> pd.DataFrame:
     labels = ["2016-10 Oslo mini-ministerial", "2017-07 General Council", "2017-12 MC11"]
     rng = np.random.default_rng(1)
-    rows = [(run, period, label, issue, rng.uniform(), 50.0)
-            for run in range(10) for period, label in enumerate(labels) for issue in ISSUES.index]
-    return pd.DataFrame(rows, columns=["run", "period", "period_label", "issue", "support",
-                                       "mean_position"])
+    values = rng.uniform(size=(10, len(labels), len(ISSUES)))
+    return support_over_time(values, labels, list(ISSUES.index))
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +84,7 @@ def test_plot_text_levels(outcomes: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_plot_support(support: pd.DataFrame, tmp_path: Path) -> None:
-    _assert_png(plot_support(support_over_time(support), ISSUES, tmp_path / "support.png"))
+    _assert_png(plot_support(support, ISSUES, tmp_path / "support.png"))
 
 
 def test_plot_position_heatmap(positions: pd.DataFrame, tmp_path: Path) -> None:
@@ -107,13 +104,6 @@ def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:
     _assert_png(path)
 
 
-def test_write_all_plots_without_optional_frames(outcomes: pd.DataFrame, tmp_path: Path) -> None:
-    paths = write_all_plots(tmp_path / "figures", outcomes, ISSUES)
-    assert [p.name for p in paths] == ["outcomes.png", "text_levels.png", "blockers.png"]
-    for path in paths:
-        _assert_png(path)
-
-
 def test_unknown_issue_is_an_error(support: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="catalogue"):
-        plot_support(support_over_time(support), ISSUES.drop(index="spam"), tmp_path / "x.png")
+        plot_support(support, ISSUES.drop(index="spam"), tmp_path / "x.png")

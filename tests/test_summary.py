@@ -223,20 +223,19 @@ def test_compare_rejects_different_issue_sets(small: tuple[pd.DataFrame, pd.Data
 
 
 def test_support_over_time() -> None:
-    rows = [(run, period, label, issue, value, 50.0)
-            for period, label in [(2, "2017-12 MC11"), (1, "2016-10 Oslo mini-ministerial")]
-            for issue in ["b", "a"]
-            for run, value in enumerate([0.0, 0.25, 0.5, 0.75, 1.0])]
-    support = pd.DataFrame(rows, columns=["run", "period", "period_label", "issue", "support",
-                                          "mean_position"])
-    result = support_over_time(support)
+    values = np.zeros((5, 2, 2))
+    values[:, :, :] = np.array([0.0, 0.25, 0.5, 0.75, 1.0])[:, None, None]
+    result = support_over_time(values, ["2016-10 Oslo mini-ministerial", "2017-12 MC11"],
+                               ["b", "a"])
     assert list(zip(result["period"], result["issue"], strict=True)) == [
-        (1, "b"), (1, "a"), (2, "b"), (2, "a")]
+        (0, "b"), (0, "a"), (1, "b"), (1, "a")]
     assert list(result["period_label"][:1]) == ["2016-10 Oslo mini-ministerial"]
     assert (result["n_runs"] == 5).all()
     np.testing.assert_allclose(result["support_mean"], 0.5)
     np.testing.assert_allclose(result["support_p10"], 0.1)
     np.testing.assert_allclose(result["support_p90"], 0.9)
+    with pytest.raises(ValueError, match="support must be"):
+        support_over_time(values, ["only one label"], ["b", "a"])
 
 
 def test_group_positions_is_salience_weighted() -> None:
