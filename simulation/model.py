@@ -154,7 +154,6 @@ class NegotiationModel(mesa.Model):
     def hold_ministerial(self) -> consensus.Ministerial:
         """MC11: the consensus rule on every issue, then the plurilateral path where it fails."""
         rule = self.parameters.consensus
-        self.tolerance = self._tolerances(self.saliences)
         return consensus.decide_at_ministerial(
             self.positions, self.saliences, self.negotiation.capability,
             self.negotiation.status_quo, self.tolerance, rule.min_step, rule.critical_mass,
