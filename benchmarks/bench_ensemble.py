@@ -36,8 +36,8 @@ from typing import Any
 import mesa
 import numpy as np
 
-# Imported at the top on purpose: a forkserver (the start method simulation.ensemble uses where
-# available) preloads __main__, so pool workers start with these loaded, as under the `mc11` CLI.
+# Pool workers import these again when they start: Python 3.12's forkserver does not preload
+# __main__'s imports (spawn.get_preparation_data has no 'main_path' key), see README.
 from simulation import results
 from simulation.ensemble import CHUNK_SIZE, chunk_bounds, replication_seed, run_chunks
 from simulation.model import NegotiationModel

@@ -139,7 +139,8 @@ def test_shipped_what_ifs_state_only_their_difference():
     assert doha.consensus.critical_mass == baseline.consensus.critical_mass
     exchange = shipped("exchange_protocol").spec
     assert exchange.parameters.bargaining.protocol == "exchange"
-    assert exchange.replications == 1000 and exchange.seed == 20171210  # from the baseline
+    assert exchange.replications == 100  # its own: exchanges are slow
+    assert exchange.seed == 20171210  # from the baseline
 
 
 def test_us_disengages_quarters_us_salience_only(base_table):
