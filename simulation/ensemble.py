@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -123,11 +124,17 @@ def run_chunks(
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop)
         return
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    # fork: workers start at once with everything imported, and scripts and notebooks need no
+    # `if __name__ == "__main__"` guard; the workers only run numpy code, so the threads of the
+    # parent (BLAS, progress bar) that Python warns about hold no lock the workers need.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
                              initargs=(negotiation, parameters)) as pool:
-        futures = [pool.submit(_run_in_worker, master_seed, start, stop) for start, stop in bounds]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            futures = [pool.submit(_run_in_worker, master_seed, start, stop)
+                       for start, stop in bounds]
         try:
             for future in futures:
                 yield future.result()
