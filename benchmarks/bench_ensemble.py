@@ -36,8 +36,8 @@ from typing import Any
 import mesa
 import numpy as np
 
-# Pool workers import these again when they start: Python 3.12's forkserver does not preload
-# __main__'s imports (spawn.get_preparation_data has no 'main_path' key), see README.
+# Imported at the top, as under the `mc11` CLI, so forked pool workers start with them loaded.
+# (Python 3.12's forkserver would not preload __main__'s imports: see README.)
 from simulation import results
 from simulation.ensemble import CHUNK_SIZE, chunk_bounds, replication_seed, run_chunks
 from simulation.model import NegotiationModel

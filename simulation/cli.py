@@ -144,10 +144,24 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     _emit(_outcome_table(scenario, result), args.format, args.out)
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _whole(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("must be a whole number from 0 to 2**63 - 1")
     return value
 
 
@@ -239,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run one replication and show the verdict")
     simulate.add_argument("--scenario", default=str(DEFAULT_SCENARIO),
                           help="scenario file (default: the shipped baseline)")
-    simulate.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
+    simulate.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
     simulate.add_argument("--protocol", choices=("compromise", "exchange"),
                           help="bargaining protocol (default: the scenario's)")
     simulate.add_argument("--trace", action="store_true",
@@ -251,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO),
                      help="scenario file (default: the shipped baseline)")
     run.add_argument("--runs", type=_positive, help="replications (default: the scenario's)")
-    run.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
+    run.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
     run.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     run.add_argument("--out", help="results folder to create (default: results/<name>-<time>)")
     run.add_argument("--results-dir", default="results", help="where new results folders go")
