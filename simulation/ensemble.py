@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,7 +136,7 @@ def run_chunks(
             futures = [pool.submit(_run_in_worker, master_seed, start, stop)
                        for start, stop in bounds]
         try:
-            for future in futures:
+            for future in as_completed(futures):
                 yield future.result()
         except BaseException:
             for future in futures:
