@@ -105,9 +105,9 @@ def cmd_preferences(args: argparse.Namespace) -> None:
     _emit(table, args.format, args.out)
 
 
-def _outcome_table(scenario: Scenario, result: RunResult) -> pd.DataFrame:
+def _outcome_table(scenario: Scenario, result: RunResult, members: tuple[str, ...]) -> pd.DataFrame:
     """One replication's verdict per issue, with blockers and plurilateral members."""
-    codes = np.array(scenario.negotiation().members)
+    codes = np.array(members)
     rows = []
     for j, issue in enumerate(scenario.catalogue.issues):
         rows.append({
@@ -141,7 +141,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         print()
     print(f"{scenario.name}, seed {seed}, protocol "
           f"{scenario.spec.parameters.bargaining.protocol}: one replication")
-    _emit(_outcome_table(scenario, result), args.format, args.out)
+    _emit(_outcome_table(scenario, result, model.negotiation.members), args.format, args.out)
 
 
 def _whole(text: str) -> int:
