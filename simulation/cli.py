@@ -15,6 +15,8 @@ from simulation import __version__, plots, summary
 from simulation.catalogue import default_catalogue, suggest
 from simulation.ensemble import OUTCOME_LABELS, replication_seed
 from simulation.errors import InputError
+from simulation.forecast import DEFAULT_ROUNDS, backtest, forecast
+from simulation.importers import read_actor_issue_data
 from simulation.model import NegotiationModel, RunResult
 from simulation.preferences import derive_preferences
 from simulation.results import (
@@ -221,6 +223,41 @@ def cmd_plot(args: argparse.Namespace) -> None:
         print(path)
 
 
+def cmd_forecast(args: argparse.Namespace) -> None:
+    data = read_actor_issue_data(args.datafile)
+    table = forecast(data, args.protocol, args.rounds, args.runs, args.seed)
+    print(f"{args.datafile}: {len(data.actors)} actors, {len(data.issues)} issues; protocol "
+          f"{args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
+          file=sys.stderr)
+    _emit(table, args.format, args.out)
+
+
+def cmd_backtest(args: argparse.Namespace) -> None:
+    data = read_actor_issue_data(args.datafile)
+    table = backtest(data, args.protocol, args.rounds, args.runs, args.seed)
+    print(f"{args.datafile}: prediction errors on the data's own scale (prediction - observed); "
+          f"protocol {args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
+          file=sys.stderr)
+    if args.format == "table":
+        table = table.round(3)
+    _emit(table, args.format, args.out)
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("datafile", metavar="DATAFILE",
+                        help="a Decide input file (#A/#P/#M/#D rows) or a long CSV "
+                             "(actor,issue,position,salience,capability[,status_quo,outcome])")
+    parser.add_argument("--protocol", choices=("compromise", "exchange"), default="compromise",
+                        help="bargaining protocol (default: compromise)")
+    parser.add_argument("--rounds", type=_positive, default=DEFAULT_ROUNDS,
+                        help=f"negotiating rounds, the last one decides (default: "
+                             f"{DEFAULT_ROUNDS})")
+    parser.add_argument("--runs", type=_positive, default=1,
+                        help="replications with small measurement noise (default: 1, no noise)")
+    parser.add_argument("--seed", type=_seed, default=0, help="master seed (default: 0)")
+    _add_output_options(parser)
+
+
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
     parser.add_argument("--out", help="write to this new file instead of the screen")
@@ -279,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--plot", metavar="PNG", help="also write the comparison plot here")
     _add_output_options(compare)
     compare.set_defaults(handler=cmd_compare)
+
+    forecast_cmd = commands.add_parser(
+        "forecast", help="run the engine on your own actor x issue data")
+    _add_data_options(forecast_cmd)
+    forecast_cmd.set_defaults(handler=cmd_forecast)
+
+    backtest_cmd = commands.add_parser(
+        "backtest", help="score the engine and simple baselines against observed outcomes")
+    _add_data_options(backtest_cmd)
+    backtest_cmd.set_defaults(handler=cmd_backtest)
 
     plot = commands.add_parser("plot", help="(re)draw the plots of a results folder")
     plot.add_argument("results", metavar="RESULTS_DIR")

@@ -17,12 +17,16 @@ from simulation.parameters import CoalitionParameters
 def platforms(
     positions: np.ndarray, saliences: np.ndarray, capability: np.ndarray, membership: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each coalition's platform (g, k) and its mean salience (g, k); NaN for empty coalitions."""
+    """Each coalition's platform (g, k) and its mean salience (g, k); both 0 for an empty
+    coalition, which then pulls and attracts no one."""
     weights = capability[:, None] * saliences
     member_weights = membership.T.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        platform = (member_weights @ (weights * positions)) / (member_weights @ weights)
-        salience = (member_weights @ saliences) / member_weights.sum(axis=1, keepdims=True)
+    total = member_weights @ weights
+    platform = np.divide(member_weights @ (weights * positions), total,
+                         out=np.zeros_like(total), where=total > 0)
+    size = member_weights.sum(axis=1, keepdims=True)
+    salience = np.divide(member_weights @ saliences, size,
+                         out=np.zeros((len(size), saliences.shape[1])), where=size > 0)
     return platform, salience
 
 
@@ -33,11 +37,12 @@ def affinity(
     coalition_salience: np.ndarray,
 ) -> np.ndarray:
     """Closeness (n, g) in [0, 1] of each member to each platform, weighted by shared salience."""
-    weight = saliences[:, None, :] * np.nan_to_num(coalition_salience)[None, :, :]
-    distance = np.abs(positions[:, None, :] - np.nan_to_num(platform)[None, :, :])
-    total = weight.sum(axis=2)
+    shared = coalition_salience
+    distance = np.abs(positions[:, None, :] - platform[None, :, :])
+    distance *= shared
+    total = saliences @ shared.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        score = 1.0 - (weight * distance).sum(axis=2) / (100.0 * total)
+        score = 1.0 - np.einsum("nk,ngk->ng", saliences, distance) / (100.0 * total)
     return np.where(total > 0, score, 0.0)
 
 
@@ -68,9 +73,8 @@ def coalition_targets(
 
     A member in no coalition is pulled nowhere (its target is its own position).
     """
-    weight = membership[:, :, None] * np.nan_to_num(coalition_salience)[None, :, :]
-    total = weight.sum(axis=1)
-    pulled = np.einsum("ngk,gk->nk", weight, np.nan_to_num(platform))
+    weight = membership.astype(float)
+    total = weight @ coalition_salience
     with np.errstate(invalid="ignore", divide="ignore"):
-        target = pulled / total
+        target = (weight @ (coalition_salience * platform)) / total
     return np.where(total > 0, target, positions)

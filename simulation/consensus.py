@@ -140,15 +140,15 @@ def apply_blocs(
 
 
 def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Weighted median along axis 0 (midpoint when the weight splits exactly in half).
-
-    x may have size-1 trailing axes that w broadcasts over: x is sorted once, not per w column."""
+    """Weighted median of each column of x (n, k) under weights w (n, k); the midpoint when the
+    weight splits exactly in half."""
+    columns = np.arange(x.shape[1])
     order = np.argsort(x, axis=0, kind="stable")
-    xs = np.take_along_axis(x, order, axis=0)
-    cum = np.cumsum(np.take_along_axis(w, order, axis=0), axis=0)
+    ranked = x[order, columns]
+    cum = np.cumsum(w[order, columns], axis=0)
     half = cum[-1] / 2.0
-    lower = np.take_along_axis(xs, np.argmax(cum >= half, axis=0)[None], axis=0)[0]
-    upper = np.take_along_axis(xs, np.argmax(cum > half, axis=0)[None], axis=0)[0]
+    lower = ranked[np.argmax(cum >= half, axis=0), columns]
+    upper = ranked[np.argmax(cum > half, axis=0), columns]
     return (lower + upper) / 2.0
 
 

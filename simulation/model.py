@@ -143,12 +143,12 @@ class NegotiationModel(mesa.Model):
         for row, (coalition, hold) in enumerate(zip(rows, holds, strict=True)):
             if hold:
                 of[self.membership[:, coalition]] = row
-        bloc_salience = np.nan_to_num(salience[rows])
+        bloc_salience = salience[rows]
         linked = np.array([nego.doha_linked[nego.founders[:, c]].any() for c in rows], dtype=bool)
         rule = self.parameters.consensus
         tolerance = consensus.tolerances(bloc_salience, rule.base_tolerance, linked,
                                          nego.new_discipline, rule.linkage_cut)
-        return consensus.Blocs(of=of, position=np.nan_to_num(platform[rows]),
+        return consensus.Blocs(of=of, position=platform[rows],
                                salience=bloc_salience, tolerance=tolerance)
 
     def hold_ministerial(self) -> consensus.Ministerial:

@@ -1,0 +1,310 @@
+"""Read a researcher's own actor x issue data: the Decide input format or a long CSV.
+
+Two formats are recognised by their content:
+
+* **Decide** (decide-exchange-model, github.com/foarsitter/decide-exchange-model): every line
+  starts with a row type, fields separated by tabs or semicolons, quoted or not::
+
+      #A;actor;full name                     an actor
+      #P;issue;description                   an issue
+      #M;issue;position;meaning              a scale anchor of an issue (e.g. 0 = "no toll")
+      #D;actor;issue;position;salience;power an actor's position, salience (0-1) and power (> 0)
+
+  Lines starting ``#/`` (comments) and ``#O`` (issue descriptions) are skipped. Decide gives power
+  per actor and issue; the engine needs one capability per actor, so an actor's capability is
+  the mean of its powers.
+* **Long CSV** with the header ``actor,issue,position,salience,capability`` (``power`` is accepted
+  for ``capability``) and optional ``status_quo`` and ``outcome`` columns, each constant within an
+  issue (leave it blank for issues without one). Capability is averaged per actor as well.
+
+Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
+``#M`` anchor, or else the lowest and highest position (status quo and outcome included) in the
+file. The scale is kept (`lower`, `upper`) so results are reported back on the user's scale.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simulation.errors import InputError
+
+CSV_REQUIRED = ("actor", "issue", "position", "salience", "capability")
+CSV_OPTIONAL = ("status_quo", "outcome")
+
+
+@dataclass(frozen=True)
+class ActorIssueData:
+    """n actors and k issues; positions, status quo and outcome on the 0-100 scale."""
+
+    source: str
+    actors: tuple[str, ...]
+    issues: tuple[str, ...]
+    positions: np.ndarray  # (n, k) 0-100, NaN where the actor has no position on the issue
+    saliences: np.ndarray  # (n, k) 0-1, NaN where missing
+    capability: np.ndarray  # (n,) sums to 1
+    status_quo: np.ndarray | None  # (k,) 0-100, NaN for issues without one; None if not given
+    outcome: np.ndarray | None  # (k,) observed outcome 0-100, NaN where unknown; None if absent
+    lower: np.ndarray  # (k,) the user's scale: its value at 0 ...
+    upper: np.ndarray  # (k,) ... and at 100
+
+    def to_user_scale(self, values: np.ndarray) -> np.ndarray:
+        """Values on the 0-100 scale (last axis = issues) back on the user's own scale."""
+        return self.lower + np.asarray(values, dtype=float) * (self.upper - self.lower) / 100.0
+
+
+def read_actor_issue_data(path: Path | str) -> ActorIssueData:
+    """Read a Decide input file or a long CSV; every problem is an InputError with its line."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(source, "file", "no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(source, "file", "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise InputError(source, "file", f"cannot read the file ({exc.strerror})") from None
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise InputError(source, "file", "the file is empty; expected Decide rows (#A, #P, #M, "
+                         "#D) or a CSV header " + ",".join(CSV_REQUIRED))
+    if lines[0][1].lstrip().lstrip('"').startswith("#"):
+        return _read_decide(source, lines)
+    return _read_csv(source, lines)
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+class _Rows:
+    """Actor-issue rows gathered from either format, with the line each came from."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.values: dict[tuple[str, str], tuple[float, float]] = {}
+        self.power: dict[str, list[float]] = {}
+
+    def add(self, line: int, actor: str, issue: str, position: float, salience: float,
+            power: float) -> None:
+        where = f"line {line}"
+        if not 0.0 <= salience <= 1.0:
+            raise InputError(self.source, f"{where}: salience",
+                             f"{salience:g}; allowed: a number from 0 to 1")
+        if not power > 0.0:
+            raise InputError(self.source, f"{where}: capability",
+                             f"{power:g}; allowed: a number above 0")
+        if (actor, issue) in self.values:
+            raise InputError(self.source, f"{where}: actor/issue",
+                             f"{actor!r} on {issue!r} appears twice; allowed: one row per pair")
+        self.values[actor, issue] = (position, salience)
+        self.power.setdefault(actor, []).append(power)
+
+
+def _number(source: str, line: int, field: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value):
+        raise InputError(source, f"line {line}: {field}", f"{text.strip()!r}; allowed: a number")
+    return value
+
+
+def _assemble(
+    source: str, actors: list[str], issues: list[str], rows: _Rows,
+    anchors: dict[str, list[float]], status_quo: dict[str, float] | None,
+    outcome: dict[str, float] | None,
+) -> ActorIssueData:
+    n, k = len(actors), len(issues)
+    raw = np.full((n, k), np.nan)
+    saliences = np.full((n, k), np.nan)
+    for (actor, issue), (position, salience) in rows.values.items():
+        raw[actors.index(actor), issues.index(issue)] = position
+        saliences[actors.index(actor), issues.index(issue)] = salience
+    extra = [status_quo, outcome]
+    lower, upper = np.zeros(k), np.zeros(k)
+    for j, issue in enumerate(issues):
+        if issue in anchors:
+            lower[j], upper[j] = min(anchors[issue]), max(anchors[issue])
+        else:
+            seen = list(raw[:, j][np.isfinite(raw[:, j])])
+            seen += [d[issue] for d in extra if d and np.isfinite(d.get(issue, np.nan))]
+            lower[j], upper[j] = min(seen), max(seen)
+        if upper[j] == lower[j]:
+            upper[j] = lower[j] + 1.0  # a one-point issue: everything sits at 0
+
+    def scaled(values: dict[str, float] | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        user = np.array([values.get(i, np.nan) for i in issues], dtype=float)
+        return (user - lower) / (upper - lower) * 100.0
+
+    capability = np.array([np.mean(rows.power[a]) for a in actors])
+    return ActorIssueData(
+        source=source, actors=tuple(actors), issues=tuple(issues),
+        positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
+        capability=capability / capability.sum(), status_quo=scaled(status_quo),
+        outcome=scaled(outcome), lower=lower, upper=upper,
+    )
+
+
+# --- Decide format ------------------------------------------------------------------------------
+
+_DECIDE_FIELDS = {
+    "#A": ("actor",),
+    "#P": ("issue",),
+    "#M": ("issue", "position"),
+    "#D": ("actor", "issue", "position", "salience", "power"),
+}
+
+
+def _fields(line: str) -> list[str]:
+    delimiter = "\t" if "\t" in line else ";"
+    return [field.strip() for field in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
+    actors: list[str] = []
+    issues: list[str] = []
+    anchors: dict[str, list[float]] = {}
+    data: list[tuple[int, list[str]]] = []
+    first_line: dict[str, int] = {}
+    for number, line in lines:
+        fields = _fields(line)
+        kind = fields[0].upper()
+        if kind.startswith("#/") or kind == "#O":
+            continue
+        if kind not in _DECIDE_FIELDS:
+            raise InputError(source, f"line {number}: row type",
+                             f"{fields[0]!r}; allowed: #A, #P, #M, #D, #O or #/ (comment)")
+        names = _DECIDE_FIELDS[kind]
+        if len(fields) - 1 < len(names) or any(not f for f in fields[1:len(names) + 1]):
+            raise InputError(source, f"line {number}: {kind}",
+                             f"expected {kind};{';'.join(names)} with no empty field")
+        if kind == "#A":
+            if fields[1] in actors:
+                raise InputError(source, f"line {number}: actor",
+                                 f"{fields[1]!r} is declared twice")
+            actors.append(fields[1])
+            first_line[fields[1]] = number
+        elif kind == "#P":
+            if fields[1] in issues:
+                raise InputError(source, f"line {number}: issue",
+                                 f"{fields[1]!r} is declared twice")
+            issues.append(fields[1])
+            first_line[fields[1]] = number
+        elif kind == "#M":
+            if fields[1] not in issues:
+                raise InputError(source, f"line {number}: issue",
+                                 f"{fields[1]!r} is not declared in a #P row above")
+            anchors.setdefault(fields[1], []).append(
+                _number(source, number, "position", fields[2]))
+        else:
+            data.append((number, fields))
+    if not data:
+        raise InputError(source, "#D", "the file has no #D rows (actor;issue;position;"
+                         "salience;power)")
+    rows = _Rows(source)
+    for number, fields in data:
+        actor, issue = fields[1], fields[2]
+        if actor not in actors:
+            raise InputError(source, f"line {number}: actor",
+                             f"{actor!r} is not declared in an #A row; known: "
+                             f"{', '.join(actors) or 'none'}")
+        if issue not in issues:
+            raise InputError(source, f"line {number}: issue",
+                             f"{issue!r} is not declared in a #P row; known: "
+                             f"{', '.join(issues) or 'none'}")
+        position = _number(source, number, "position", fields[3])
+        if issue in anchors and not min(anchors[issue]) <= position <= max(anchors[issue]):
+            raise InputError(source, f"line {number}: position",
+                             f"{position:g}; allowed: the #M scale of {issue!r}, "
+                             f"{min(anchors[issue]):g} to {max(anchors[issue]):g}")
+        rows.add(number, actor, issue, position,
+                 _number(source, number, "salience", fields[4]),
+                 _number(source, number, "power", fields[5]))
+    _check_coverage(source, actors, issues, rows, first_line)
+    return _assemble(source, actors, issues, rows, anchors, None, None)
+
+
+def _check_coverage(source: str, actors: list[str], issues: list[str], rows: _Rows,
+                    first_line: dict[str, int]) -> None:
+    for actor in actors:
+        if actor not in rows.power:
+            raise InputError(source, f"line {first_line[actor]}: actor",
+                             f"{actor!r} has no position on any issue; give it #D rows or "
+                             "remove it")
+    covered = {issue for _, issue in rows.values}
+    for issue in issues:
+        if issue not in covered:
+            raise InputError(source, f"line {first_line[issue]}: issue",
+                             f"{issue!r} has no positions; give it #D rows or remove it")
+
+
+# --- long CSV -----------------------------------------------------------------------------------
+
+
+def _csv_records(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+    for number, line in lines:
+        yield number, [field.strip() for field in next(csv.reader([line]))]
+
+
+def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
+    records = _csv_records(lines)
+    header_line, header = next(records)
+    header = [name.lower() for name in header]
+    header = ["capability" if name == "power" else name for name in header]
+    for name in CSV_REQUIRED:
+        if name not in header:
+            raise InputError(source, f"line {header_line}: header",
+                             f"missing column {name!r}; required: {', '.join(CSV_REQUIRED)}; "
+                             f"optional: {', '.join(CSV_OPTIONAL)}")
+    column = {name: header.index(name) for name in (*CSV_REQUIRED, *CSV_OPTIONAL)
+              if name in header}
+    actors: list[str] = []
+    issues: list[str] = []
+    rows = _Rows(source)
+    constants: dict[str, dict[str, tuple[str, int]]] = {n: {} for n in CSV_OPTIONAL}
+    count = 0
+    for number, fields in records:
+        if len(fields) != len(header):
+            raise InputError(source, f"line {number}: row",
+                             f"{len(fields)} fields; allowed: {len(header)} as in the header")
+        value = {name: fields[index] for name, index in column.items()}
+        for name in ("actor", "issue"):
+            if not value[name]:
+                raise InputError(source, f"line {number}: {name}", "empty; allowed: a name")
+        actor, issue = value["actor"], value["issue"]
+        if actor not in actors:
+            actors.append(actor)
+        if issue not in issues:
+            issues.append(issue)
+        rows.add(number, actor, issue, _number(source, number, "position", value["position"]),
+                 _number(source, number, "salience", value["salience"]),
+                 _number(source, number, "capability", value["capability"]))
+        for name in CSV_OPTIONAL:
+            if name not in value:
+                continue
+            seen = constants[name].setdefault(issue, (value[name], number))
+            if seen[0] != value[name]:
+                raise InputError(source, f"line {number}: {name}",
+                                 f"{value[name]!r} differs from {seen[0]!r} on line {seen[1]}; "
+                                 f"allowed: one {name} per issue, the same on every row")
+            if value[name]:
+                _number(source, number, name, value[name])
+        count += 1
+    if count == 0:
+        raise InputError(source, "rows", "the file has a header but no data rows")
+
+    def per_issue(name: str) -> dict[str, float] | None:
+        if name not in column:
+            return None
+        return {issue: float(text) for issue, (text, _) in constants[name].items() if text}
+
+    return _assemble(source, actors, issues, rows, {}, per_issue("status_quo"),
+                     per_issue("outcome"))
