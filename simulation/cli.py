@@ -202,13 +202,30 @@ def _print_summary(table: pd.DataFrame) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     first, second = load_results(args.first), load_results(args.second)
     table = summary.compare(first.summary.set_index("issue"), second.summary.set_index("issue"))
-    _emit(table.rename_axis("issue").reset_index(), args.format, args.out)
+    full = table.rename_axis("issue").reset_index()
+    if args.format != "table":
+        _emit(full, args.format, args.out)
+    else:
+        print(f"change from {first.manifest['scenario']} ({first.folder}) to "
+              f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
+        _emit(_compact_comparison(full), args.format, args.out)
     if args.plot:
         path = Path(args.plot)
         if path.exists():
             raise InputError(str(path), "--plot", "the file exists already; choose a new name")
         plots.plot_comparison(table, path, first.manifest["scenario"], second.manifest["scenario"])
         print(f"wrote {path}", file=sys.stderr)
+
+
+def _compact_comparison(full: pd.DataFrame) -> pd.DataFrame:
+    """One column per outcome: the change in probability, its 95% interval and a flag."""
+    view = pd.DataFrame({"issue": full["issue"]})
+    for outcome in summary.OUTCOMES:
+        diff, low, high = (full[f"diff_{outcome}{part}"] for part in ("", "_low", "_high"))
+        flag = full[f"diff_{outcome}_excludes_zero"].map({True: "*", False: ""})
+        view[f"d P({outcome})"] = [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]{f}" for d, lo, hi, f
+                                   in zip(diff, low, high, flag, strict=True)]
+    return view
 
 
 def cmd_plot(args: argparse.Namespace) -> None:

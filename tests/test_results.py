@@ -347,8 +347,9 @@ def test_cli_compare_of_identical_runs_shows_no_difference(cli_runs, tmp_path):
     one, two = cli_runs[1][0], cli_runs[2][0]
     code, stdout, stderr = mc11("compare", one, two)
     assert code == 0, stderr
-    assert "diff_multilateral" in stdout.splitlines()[0]
-    assert len(stdout.strip().splitlines()) == 1 + 25
+    lines = stdout.strip().splitlines()
+    assert "d P(multilateral)" in lines[1] and len(lines) == 2 + 25
+    assert all("+0.00 [" in line and "*" not in line for line in lines[2:])
     png = tmp_path / "compare.png"
     code, stdout, stderr = mc11("compare", one, two, "--format", "csv", "--plot", png)
     assert code == 0, stderr
