@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from simulation import __version__, plots, summary
 from simulation.catalogue import default_catalogue, suggest
 from simulation.ensemble import OUTCOME_LABELS, replication_seed
 from simulation.errors import InputError
-from simulation.forecast import DEFAULT_ROUNDS, backtest, forecast
+from simulation.forecast import DEFAULT_ROUNDS, backtest, forecast, trace_events
 from simulation.importers import read_actor_issue_data
 from simulation.model import NegotiationModel, RunResult
 from simulation.preferences import derive_preferences
@@ -242,6 +243,13 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 def cmd_forecast(args: argparse.Namespace) -> None:
     data = read_actor_issue_data(args.datafile)
+    if args.trace:
+        if args.runs > 1:
+            raise InputError("--trace", "runs", "a trace follows one run; drop --runs or --trace")
+        print("trace (positions on the 0-100 scale of each issue):")
+        for event in trace_events(data, args.protocol, args.rounds, args.seed):
+            print("  ".join(str(part) for part in event))
+        print()
     table = forecast(data, args.protocol, args.rounds, args.runs, args.seed)
     print(f"{args.datafile}: {len(data.actors)} actors, {len(data.issues)} issues; protocol "
           f"{args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
@@ -252,11 +260,15 @@ def cmd_forecast(args: argparse.Namespace) -> None:
 def cmd_backtest(args: argparse.Namespace) -> None:
     data = read_actor_issue_data(args.datafile)
     table = backtest(data, args.protocol, args.rounds, args.runs, args.seed)
-    print(f"{args.datafile}: prediction errors on the data's own scale (prediction - observed); "
+    print(f"{args.datafile}: errors on the data's own scale (prediction - observed; last row: "
+          "mean absolute error); "
           f"protocol {args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
           file=sys.stderr)
-    if args.format == "table":
-        table = table.round(3)
+    if args.format == "table":  # compact: the errors only; csv and json keep the predictions
+        errors = [c for c in table.columns if c.endswith("_error")]
+        table = table[["issue", "observed", *errors]].round(3)
+        table.columns = ["issue", "observed", *(c.removesuffix("_error") for c in errors)]
+        table = table.astype(object).where(table.notna(), "")
     _emit(table, args.format, args.out)
 
 
@@ -337,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     forecast_cmd = commands.add_parser(
         "forecast", help="run the engine on your own actor x issue data")
     _add_data_options(forecast_cmd)
+    forecast_cmd.add_argument("--trace", action="store_true",
+                              help="first print each round's moves and exchanges (one run)")
     forecast_cmd.set_defaults(handler=cmd_forecast)
 
     backtest_cmd = commands.add_parser(
@@ -352,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
+    if hasattr(signal, "SIGPIPE"):  # `mc11 ... | head` ends quietly, as shell tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
     try:

@@ -79,7 +79,7 @@ def _parameters(protocol: str, runs: int) -> Parameters:
 
 def simulate(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
              runs: int = 1, seed: int = 0) -> list[RunResult]:
-    """`runs` replications of the data's negotiation; replication i uses replication_seed(seed, i)."""
+    """`runs` replications of the data's negotiation; run i is seeded replication_seed(seed, i)."""
     if runs < 1:
         raise InputError("--runs", "runs", f"{runs}; allowed: a whole number of at least 1")
     negotiation = negotiation_from_data(data, rounds, runs)
@@ -87,6 +87,16 @@ def simulate(data: ActorIssueData, protocol: str = "compromise", rounds: int = D
     return [NegotiationModel(negotiation, parameters,
                              rng=np.random.default_rng(replication_seed(seed, i))).run()
             for i in range(runs)]
+
+
+def trace_events(data: ActorIssueData, protocol: str = "compromise",
+                 rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> list[tuple]:
+    """What happened each round in the single run `forecast(..., runs=1, seed=seed)` reports:
+    (round, event, actor, detail); moves of 10 points or more, on the 0-100 scale."""
+    model = NegotiationModel(negotiation_from_data(data, rounds), _parameters(protocol, 1),
+                             rng=np.random.default_rng(replication_seed(seed, 0)), trace=True)
+    model.run()
+    return model.events
 
 
 def forecast(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,

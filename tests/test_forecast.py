@@ -1,0 +1,182 @@
+"""Tests of simulation.forecast and the `mc11 forecast` / `mc11 backtest` commands."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.forecast import backtest, forecast, negotiation_from_data
+from simulation.importers import read_actor_issue_data
+
+SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
+
+# Three actors, two issues, observed outcomes; issue y has no status quo. Capabilities 2:1:1
+# become shares 0.5, 0.25, 0.25.
+HAND = """actor,issue,position,salience,capability,status_quo,outcome
+A,x,0,1.0,2,0,30
+B,x,50,0.5,1,0,30
+C,x,100,0.5,1,0,30
+A,y,10,0.5,2,,20
+B,y,20,1.0,1,,20
+C,y,60,0.5,1,,20
+"""
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return read_actor_issue_data(SAMPLE)
+
+
+@pytest.fixture()
+def hand(tmp_path):
+    path = tmp_path / "hand.csv"
+    path.write_text(HAND, encoding="utf-8")
+    return path
+
+
+def test_negotiation_from_data_builds_a_valid_negotiation(sample):
+    nego = negotiation_from_data(sample, rounds=5)
+    assert nego.shape == (10, 6)
+    assert len(nego.calendar) == 5 and nego.calendar[-1].kind == "ministerial"
+    assert all(p.attention == 1 and p.pressure == 1 for p in nego.calendar)
+    assert nego.founders.shape == (10, 0) and nego.bloc.shape == (0,)
+    assert np.all(nego.status_quo == 0)  # no status quo given: the scale's low end
+    assert not nego.doha_linked.any() and not nego.new_discipline.any()
+    assert np.all(nego.position_sd == 0)
+    assert np.all(negotiation_from_data(sample, rounds=5, runs=3).position_sd > 0)
+
+
+def test_missing_pairs_sit_at_the_weighted_mean(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("actor,issue,position,salience,capability\n"
+                    "A,x,0,1,1\nB,x,100,1,3\nA,y,0,1,1\nB,y,100,1,3\nC,y,50,1,1\n")
+    nego = negotiation_from_data(read_actor_issue_data(path))
+    assert nego.positions[2, 0] == pytest.approx(75.0) and nego.saliences[2, 0] == 0.01
+
+
+@pytest.mark.parametrize("protocol", ["compromise", "exchange"])
+def test_forecast_runs_on_the_sample(sample, protocol):
+    table = forecast(sample, protocol, rounds=6, runs=1, seed=3)
+    assert list(table["issue"]) == list(sample.issues)
+    assert ((table["compromise"] >= table["scale_low"])
+            & (table["compromise"] <= table["scale_high"])).all()
+    assert table["verdict"].isna().all()  # no status quo in the sample
+    again = forecast(sample, protocol, rounds=6, runs=1, seed=3)
+    assert table.equals(again)
+
+
+def test_forecast_with_runs_gives_bands_and_shares(hand):
+    data = read_actor_issue_data(hand)
+    table = forecast(data, "compromise", rounds=4, runs=8, seed=1)
+    assert (table["compromise_p10"] <= table["compromise"]).all()
+    assert (table["compromise"] <= table["compromise_p90"]).all()
+    x = table.set_index("issue").loc["x"]
+    assert x["p_multilateral"] + x["p_plurilateral"] + x["p_none"] == pytest.approx(1.0)
+    assert pd.isna(table.set_index("issue").loc["y", "p_none"])  # no status quo on y
+
+
+def test_forecast_single_run_reports_a_verdict_where_a_status_quo_is_given(hand):
+    table = forecast(read_actor_issue_data(hand), rounds=3).set_index("issue")
+    assert table.loc["x", "verdict"] in {"multilateral", "plurilateral", "none"}
+    assert table.loc["x", "status_quo"] == pytest.approx(0.0)
+    assert pd.isna(table.loc["y", "verdict"])
+
+
+def test_backtest_baselines_match_hand_computation(hand):
+    table = backtest(read_actor_issue_data(hand), rounds=3).set_index("issue")
+    # x: positions 0, 50, 100 (cap 0.5, .25, .25; sal 1, .5, .5), observed 30, status quo 0.
+    #   mean 50, median 50, capability mean 0*.5 + 50*.25 + 100*.25 = 37.5,
+    #   capability x salience: (0*.5 + 50*.125 + 100*.125) / .75 = 25.
+    # y: positions 10, 20, 60 (sal .5, 1, .5), observed 20, no status quo.
+    #   mean 30, median 20, capability mean 5 + 5 + 15 = 25,
+    #   capability x salience: (10*.25 + 20*.25 + 60*.125) / .625 = 24.
+    expected = {
+        "x": {"status_quo": -30, "mean": 20, "median": 20, "capability_mean": 7.5,
+              "capability_salience_mean": -5},
+        "y": {"status_quo": np.nan, "mean": 10, "median": 0, "capability_mean": 5,
+              "capability_salience_mean": 4},
+        "mean absolute error": {"status_quo": 30, "mean": 15, "median": 10,
+                                "capability_mean": 6.25, "capability_salience_mean": 4.5},
+    }
+    for issue, errors in expected.items():
+        for method, error in errors.items():
+            assert table.loc[issue, f"{method}_error"] == pytest.approx(error, nan_ok=True), (
+                issue, method)
+    for issue in ("x", "y"):
+        assert table.loc[issue, "model_error"] == pytest.approx(
+            table.loc[issue, "model"] - table.loc[issue, "observed"])
+    mae = table.loc["mean absolute error", "model_error"]
+    assert mae == pytest.approx(abs(table.loc[["x", "y"], "model_error"]).mean())
+
+
+def test_backtest_needs_outcomes(sample):
+    with pytest.raises(InputError, match="observed outcomes"):
+        backtest(sample)
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_forecast_csv(capsys):
+    code, out, err = run(capsys, "forecast", str(SAMPLE), "--protocol", "exchange",
+                         "--rounds", "4", "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["issue"] for r in rows][:2] == ["tolheffing-binnenstad", "tol-hoogte"]
+
+
+def test_cli_backtest_json_and_out(capsys, hand, tmp_path):
+    code, out, err = run(capsys, "backtest", str(hand), "--rounds", "3", "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert records[-1]["issue"] == "mean absolute error"
+    assert records[-1]["median_error"] == pytest.approx(10.0)
+    target = tmp_path / "skill.csv"
+    code, out, err = run(capsys, "backtest", str(hand), "--format", "csv", "--out", str(target))
+    assert code == 0 and target.exists()
+
+
+@pytest.mark.parametrize("text", ["", "actor,issue,position\nA,x,1\n",
+                                  "#A;A;a\n#P;x;x\n#D;B;x;1;1;1\n"])
+def test_cli_bad_file_exits_2_without_traceback(capsys, tmp_path, text):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code, _, err = run(capsys, "forecast", str(path))
+    assert code == 2
+    assert err.startswith(f"mc11: error: {path}: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_backtest_without_outcomes_exits_2(capsys):
+    code, _, err = run(capsys, "backtest", str(SAMPLE))
+    assert code == 2 and "outcome" in err
+
+
+def test_cli_forecast_trace(capsys):
+    code, out, err = run(capsys, "forecast", str(SAMPLE), "--protocol", "exchange", "--rounds",
+                         "2", "--trace")
+    assert code == 0, err
+    assert "round 1  exchange  Willems  with Wcentr" in out  # the reference's first exchange
+    code, _, err = run(capsys, "forecast", str(SAMPLE), "--trace", "--runs", "2")
+    assert code == 2 and "--trace" in err
+
+
+def test_cli_backtest_table_shows_errors(capsys, hand):
+    code, out, err = run(capsys, "backtest", str(hand), "--rounds", "3")
+    assert code == 0, err
+    header, *_, last = out.strip().splitlines()
+    assert header.split() == ["issue", "observed", "model", "status_quo", "mean", "median",
+                              "capability_mean", "capability_salience_mean"]
+    assert last.split()[-5:] == ["30.0", "15.0", "10.0", "6.25", "4.5"]

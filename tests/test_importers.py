@@ -1,0 +1,163 @@
+"""Tests of simulation.importers: the Decide input format and the long CSV, and their errors."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.errors import InputError
+from simulation.importers import read_actor_issue_data
+
+SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
+
+
+def sample_rows() -> list[dict[str, str]]:
+    with SAMPLE.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def decide_file(tmp_path: Path, separator: str = "\t", quote: bool = False) -> Path:
+    """The shipped sample as a Decide input file, with the 0.5-7 euro anchors of tol-hoogte."""
+    rows = sample_rows()
+
+    def line(*fields: str) -> str:
+        return separator.join(f'"{f}"' if quote else f for f in fields) + separator * 2
+
+    actors = list(dict.fromkeys(r["actor"] for r in rows))
+    issues = list(dict.fromkeys(r["issue"] for r in rows))
+    lines = [line("#O", "sample"), line("#/", "ID", "Full name")]
+    lines += [line("#A", a, f"Actor {a}") for a in actors]
+    for issue in issues:
+        lines.append(line("#P", issue, f"Issue {issue}"))
+        anchors = ("0.5", "7") if issue == "tol-hoogte" else ("0", "50", "100")
+        lines += [line("#M", issue, value, "anchor") for value in anchors]
+    lines += [line("#D", r["actor"], r["issue"], r["position"], r["salience"], r["power"])
+              for r in rows]
+    return write(tmp_path, "\n".join(lines) + "\n", "sample.txt")
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def test_shipped_sample_loads_as_long_csv():
+    data = read_actor_issue_data(SAMPLE)
+    assert data.actors[:3] == ("Willems", "PvdA", "GL") and len(data.actors) == 10
+    assert len(data.issues) == 6 and data.positions.shape == (10, 6)
+    assert data.capability.sum() == pytest.approx(1.0)
+    assert data.capability[0] == pytest.approx(1.0 / 5.9)  # powers sum to 5.9
+    assert data.status_quo is None and data.outcome is None
+    j = data.issues.index("tol-hoogte")
+    assert (data.lower[j], data.upper[j]) == (0.5, 5.0)  # the positions' own range
+    assert data.positions[0, j] == pytest.approx((3.0 - 0.5) / 4.5 * 100)
+    assert data.to_user_scale(data.positions)[0, j] == pytest.approx(3.0)
+    assert np.nanmin(data.positions) == 0.0 and np.nanmax(data.positions) == 100.0
+
+
+@pytest.mark.parametrize(("separator", "quote"), [("\t", False), (";", False), (";", True)])
+def test_decide_format_loads_with_anchor_scale(tmp_path, separator, quote):
+    data = read_actor_issue_data(decide_file(tmp_path, separator, quote))
+    reference = read_actor_issue_data(SAMPLE)
+    assert data.actors == reference.actors and data.issues == reference.issues
+    np.testing.assert_allclose(data.capability, reference.capability)
+    np.testing.assert_allclose(data.saliences, reference.saliences)
+    j = data.issues.index("tol-hoogte")
+    assert (data.lower[j], data.upper[j]) == (0.5, 7.0)  # the #M anchors, not the data
+    assert data.positions[2, j] == pytest.approx((5.0 - 0.5) / 6.5 * 100)
+    others = [i for i in range(6) if i != j]
+    np.testing.assert_allclose(data.positions[:, others], reference.positions[:, others])
+
+
+def test_long_csv_with_status_quo_outcome_and_missing_pairs(tmp_path):
+    path = write(tmp_path, "actor,issue,position,salience,capability,status_quo,outcome\n"
+                           "A,x,2,0.5,3,1,4\n"
+                           "B,x,6,1,1,1,4\n"
+                           "A,y,0,0.2,3,,\n")
+    data = read_actor_issue_data(path)
+    assert data.actors == ("A", "B") and data.issues == ("x", "y")
+    assert data.capability == pytest.approx([0.75, 0.25])
+    assert (data.lower[0], data.upper[0]) == (1.0, 6.0)  # status quo counts for the scale
+    assert data.positions[:, 0] == pytest.approx([20.0, 100.0])
+    assert data.status_quo[0] == pytest.approx(0.0) and np.isnan(data.status_quo[1])
+    assert data.outcome[0] == pytest.approx(60.0) and np.isnan(data.outcome[1])
+    assert np.isnan(data.positions[1, 1]) and np.isnan(data.saliences[1, 1])
+    assert data.upper[1] == data.lower[1] + 1  # a one-point issue gets a unit scale
+
+
+def test_power_column_is_capability(tmp_path):
+    path = write(tmp_path, "Actor,Issue,Position,Salience,Power\nA,x,0,1,1\nB,x,1,1,3\n")
+    assert read_actor_issue_data(path).capability == pytest.approx([0.25, 0.75])
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+HEADER = "actor,issue,position,salience,capability,status_quo\n"
+
+CSV_CASES = {
+    "empty": ("\n  \n", "file", "empty"),
+    "missing column": ("actor,issue,position,salience\nA,x,1,1\n", "line 1: header",
+                       "'capability'"),
+    "no rows": (HEADER, "rows", "no data rows"),
+    "non-numeric position": (HEADER + "A,x,1,1,1,0\nB,x,high,1,1,0\n", "line 3: position",
+                             "'high'; allowed: a number"),
+    "salience above 1": (HEADER + "A,x,1,1.5,1,0\n", "line 2: salience", "from 0 to 1"),
+    "negative salience": (HEADER + "A,x,1,-0.1,1,0\n", "line 2: salience", "from 0 to 1"),
+    "capability zero": (HEADER + "A,x,1,1,0,0\n", "line 2: capability", "above 0"),
+    "inconsistent status quo": (HEADER + "A,x,1,1,1,0\nB,x,2,1,1,5\n", "line 3: status_quo",
+                                "differs from '0' on line 2"),
+    "duplicate pair": (HEADER + "A,x,1,1,1,0\nA,x,2,1,1,0\n", "line 3: actor/issue", "twice"),
+    "short row": (HEADER + "A,x,1,1\n", "line 2: row", "4 fields"),
+    "empty actor": (HEADER + ",x,1,1,1,0\n", "line 2: actor", "empty"),
+    "non-numeric status quo": (HEADER + "A,x,1,1,1,none\n", "line 2: status_quo", "a number"),
+}
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_malformed_csv_is_a_line_precise_input_error(tmp_path, case):
+    text, field, problem = CSV_CASES[case]
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert caught.value.source == str(path)
+    assert caught.value.field == field
+    assert problem in caught.value.problem
+
+
+DECIDE_HEAD = "#A;A;Actor A\n#A;B;Actor B\n#P;x;Issue x\n#M;x;0;no\n#M;x;10;yes\n"
+
+DECIDE_CASES = {
+    "unknown actor": (DECIDE_HEAD + "#D;A;x;1;1;1\n#D;C;x;1;1;1\n", "line 7: actor",
+                      "'C' is not declared in an #A row; known: A, B"),
+    "unknown issue": (DECIDE_HEAD + "#D;A;y;1;1;1\n", "line 6: issue", "'y' is not declared"),
+    "power zero": (DECIDE_HEAD + "#D;A;x;1;1;0\n", "line 6: capability", "above 0"),
+    "non-numeric salience": (DECIDE_HEAD + "#D;A;x;1;much;1\n", "line 6: salience", "'much'"),
+    "position off the anchors": (DECIDE_HEAD + "#D;A;x;11;1;1\n", "line 6: position",
+                                 "0 to 10"),
+    "unknown row type": (DECIDE_HEAD + "#X;A;x\n", "line 6: row type", "'#X'"),
+    "anchor before issue": ("#A;A;a\n#M;x;0;no\n", "line 2: issue", "not declared in a #P"),
+    "short #D": (DECIDE_HEAD + "#D;A;x;1;1\n", "line 6: #D", "#D;actor;issue;position"),
+    "no #D rows": (DECIDE_HEAD, "#D", "no #D rows"),
+    "actor without data": (DECIDE_HEAD + "#D;A;x;1;1;1\n", "line 2: actor", "'B' has no"),
+}
+
+
+@pytest.mark.parametrize("case", list(DECIDE_CASES))
+def test_malformed_decide_file_is_a_line_precise_input_error(tmp_path, case):
+    text, field, problem = DECIDE_CASES[case]
+    path = write(tmp_path, text, "data.txt")
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert caught.value.source == str(path)
+    assert caught.value.field == field
+    assert problem in caught.value.problem
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_actor_issue_data(tmp_path / "absent.csv")
