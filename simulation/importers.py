@@ -73,7 +73,7 @@ def read_actor_issue_data(path: Path | str) -> ActorIssueData:
     if not lines:
         raise InputError(source, "file", "the file is empty; expected Decide rows (#A, #P, #M, "
                          "#D) or a CSV header " + ",".join(CSV_REQUIRED))
-    if lines[0][1].lstrip().lstrip('"').startswith("#"):
+    if lines[0][1].lstrip().lstrip("\"'").startswith("#"):
         return _read_decide(source, lines)
     return _read_csv(source, lines)
 
@@ -163,9 +163,15 @@ _DECIDE_FIELDS = {
 }
 
 
+def _unquote(field: str) -> str:
+    """A field without surrounding spaces and single quotes (the Decide software writes 'x')."""
+    field = field.strip()
+    return field[1:-1] if len(field) >= 2 and field[0] == field[-1] == "'" else field
+
+
 def _fields(line: str) -> list[str]:
     delimiter = "\t" if "\t" in line else ";"
-    return [field.strip() for field in next(csv.reader([line], delimiter=delimiter))]
+    return [_unquote(field) for field in next(csv.reader([line], delimiter=delimiter))]
 
 
 def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:

@@ -161,3 +161,13 @@ def test_malformed_decide_file_is_a_line_precise_input_error(tmp_path, case):
 def test_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_actor_issue_data(tmp_path / "absent.csv")
+
+
+def test_shipped_copenhagen_example_loads_in_the_decide_format():
+    """examples/copenhagen_cop15.txt: the Decide software's own quoting ('x'), tab-separated."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "copenhagen_cop15.txt"
+    data = read_actor_issue_data(path)
+    assert len(data.actors) == 11 and len(data.issues) == 7
+    assert "Alliance of Small Island States" in data.actors and "Newtreaty" in data.issues
+    russia = data.actors.index("Russia")
+    assert np.isnan(data.positions[russia]).sum() == 2  # no stance on Commitments and Extra
