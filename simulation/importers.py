@@ -192,17 +192,12 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
         if len(fields) - 1 < len(names) or any(not f for f in fields[1:len(names) + 1]):
             raise InputError(source, f"line {number}: {kind}",
                              f"expected {kind};{';'.join(names)} with no empty field")
-        if kind == "#A":
-            if fields[1] in actors:
-                raise InputError(source, f"line {number}: actor",
+        if kind in ("#A", "#P"):
+            declared, what = (actors, "actor") if kind == "#A" else (issues, "issue")
+            if fields[1] in declared:
+                raise InputError(source, f"line {number}: {what}",
                                  f"{fields[1]!r} is declared twice")
-            actors.append(fields[1])
-            first_line[fields[1]] = number
-        elif kind == "#P":
-            if fields[1] in issues:
-                raise InputError(source, f"line {number}: issue",
-                                 f"{fields[1]!r} is declared twice")
-            issues.append(fields[1])
+            declared.append(fields[1])
             first_line[fields[1]] = number
         elif kind == "#M":
             if fields[1] not in issues:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -138,6 +139,11 @@ class Scenario:
 
     def input_hash(self) -> str:
         """A fingerprint of everything a run depends on: scenario, preferences and calendar."""
+        return self._input_hash
+
+    @cached_property
+    def _input_hash(self) -> str:
+        # computed once: results folders ask for it at every status change
         digest = hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode())
         digest.update(self.preferences.to_csv(index=False).encode())
         digest.update(repr(load_calendar(self.calendar_path)).encode())
