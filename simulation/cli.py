@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import signal
 import sys
@@ -16,7 +17,14 @@ from simulation import __version__, plots, summary
 from simulation.catalogue import default_catalogue, suggest
 from simulation.ensemble import OUTCOME_LABELS, replication_seed
 from simulation.errors import InputError
-from simulation.forecast import DEFAULT_ROUNDS, backtest, forecast, trace_events
+from simulation.exchange import REFERENCE_COLUMNS
+from simulation.forecast import (
+    DEFAULT_ROUNDS,
+    backtest,
+    forecast,
+    reference_exchange_rows,
+    trace_events,
+)
 from simulation.importers import read_actor_issue_data
 from simulation.model import NegotiationModel, RunResult
 from simulation.preferences import derive_preferences
@@ -241,8 +249,44 @@ def cmd_plot(args: argparse.Namespace) -> None:
         print(path)
 
 
+def _exchange_folder(args: argparse.Namespace) -> Path:
+    """The new folder for --trace-dir's exchange files; an unusable request is an InputError."""
+    if args.protocol != "exchange":
+        raise InputError("--trace-dir", "protocol", "only the exchange protocol realises "
+                         "exchanges; add --protocol exchange")
+    if args.runs > 1:
+        raise InputError("--trace-dir", "runs", "a trace follows one run; drop --runs")
+    folder = Path(args.trace_dir) / "exchanges"
+    if folder.exists():
+        raise InputError(str(folder), "--trace-dir", "the folder exists already; choose a new "
+                         "--trace-dir")
+    return folder
+
+
+def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
+    """Each round's exchanges as decide-exchange-model writes them: <round from 0>.output.csv,
+    ';'-separated, under its header (a round without exchanges: the header only)."""
+    try:
+        folder.mkdir(parents=True)
+        for number, rows in enumerate(rounds):
+            with (folder / f"{number}.output.csv").open("x", encoding="utf-8",
+                                                        newline="") as handle:
+                writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+                writer.writerow(REFERENCE_COLUMNS)
+                writer.writerows(rows)
+    except FileExistsError:
+        raise InputError(str(folder), "--trace-dir", "the folder exists already; choose a new "
+                         "--trace-dir") from None
+    except OSError as exc:
+        raise InputError(str(folder), "--trace-dir",
+                         f"cannot write the files ({exc.strerror})") from None
+    print(f"wrote {sum(map(len, rounds))} exchanges in {len(rounds)} files to {folder}",
+          file=sys.stderr)
+
+
 def cmd_forecast(args: argparse.Namespace) -> None:
     data = read_actor_issue_data(args.datafile)
+    folder = _exchange_folder(args) if args.trace_dir else None
     if args.trace:
         if args.runs > 1:
             raise InputError("--trace", "runs", "a trace follows one run; drop --runs or --trace")
@@ -251,6 +295,8 @@ def cmd_forecast(args: argparse.Namespace) -> None:
             print("  ".join(str(part) for part in event))
         print()
     table = forecast(data, args.protocol, args.rounds, args.runs, args.seed)
+    if folder is not None:
+        _write_exchange_files(folder, reference_exchange_rows(data, args.rounds))
     print(f"{args.datafile}: {len(data.actors)} actors, {len(data.issues)} issues; protocol "
           f"{args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
           file=sys.stderr)
@@ -351,6 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(forecast_cmd)
     forecast_cmd.add_argument("--trace", action="store_true",
                               help="first print each round's moves and exchanges (one run)")
+    forecast_cmd.add_argument("--trace-dir", metavar="DIR",
+                              help="write each round's realised exchanges (--protocol exchange, "
+                                   "one run) to DIR/exchanges/<round>.output.csv in the columns "
+                                   "of decide-exchange-model; round 1 is 0.output.csv")
     forecast_cmd.set_defaults(handler=cmd_forecast)
 
     backtest_cmd = commands.add_parser(

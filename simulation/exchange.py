@@ -65,6 +65,8 @@ when check_nbs shows the result would be unchanged.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -91,6 +93,10 @@ REALISED_DTYPE = np.dtype(
         ("y_j", np.float64),  # j's new (voting) position on p
         ("shift_p", np.float64),  # move of the expected outcome on p
         ("shift_q", np.float64),  # move of the expected outcome on q
+        # expected outcomes on p and q before this exchange, as it was calculated: the other
+        # actors' positions it knows of (the reference's "updates"), its own actors at x_j / x_i
+        ("nbs_p", np.float64),
+        ("nbs_q", np.float64),
     ]
 )
 
@@ -383,6 +389,7 @@ def _cell_index(cells: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray
 _I_I, _I_J, _I_P, _I_Q, _I_SUP_I, _I_SUP_J, _I_DEM_I, _I_DEM_J = range(8)
 _D_XI, _D_XJ, _D_MI, _D_MJ, _D_DP, _D_DQ, _D_GAIN, _D_HID, _D_HIS, _D_HJD, _D_HJS = range(11)
 _D_PROBES = slice(11, 16)  # check_nbs probes: t0_i, t1_i, t0_j, t1_j, was_cut
+_D_T0_I, _D_T0_J = 11, 13  # partner's position minus the outcome, before the move
 _N_DYN = 16
 
 
@@ -523,6 +530,8 @@ def _select_once(cands: Candidates, keep: np.ndarray) -> np.ndarray:
         ("y_j", np.clip(cands.y_j[t], cands.lower, cands.upper)),
         ("shift_p", cands.shift_p[t]),
         ("shift_q", cands.shift_q[t]),
+        ("nbs_p", st[t, _T_P] / st[t, _D_P]),  # no recalculation: the round's start outcomes
+        ("nbs_q", st[t, _T_Q] / st[t, _D_Q]),
     ):
         out[name] = values
     return out
@@ -636,7 +645,10 @@ class _Round:
         y_i = np.clip(x_i + dyn[:, _D_MI], self.lower, self.upper)
         y_j = np.clip(x_j + dyn[:, _D_MJ], self.lower, self.upper)
         gains = dyn[:, _D_GAIN].copy()
-        cols = (e_i, e_j, e_p, e_q, gains, x_i, y_i, x_j, y_j, dyn[:, _D_DP], dyn[:, _D_DQ])
+        st = pool.st[members]
+        nbs_p, nbs_q = st[:, _XI_D] - dyn[:, _D_T0_J], st[:, _XJ_D] - dyn[:, _D_T0_I]
+        cols = (e_i, e_j, e_p, e_q, gains, x_i, y_i, x_j, y_j, dyn[:, _D_DP], dyn[:, _D_DQ],
+                nbs_p, nbs_q)
         records = list(zip(*(col.tolist() for col in cols), strict=True))
         pool.rescore(members, np.full(t, -np.inf))
 
@@ -811,6 +823,41 @@ def next_start_positions(
     Y = X.copy()
     Y.flat[uniq] = ys[cells.size - 1 - first_from_end]
     return X + ((1.0 - S) * salience_weight + fixed_weight) * (Y - X)
+
+
+# The columns of decide-exchange-model's per-round exchange files for its equal-gain model
+# (csvWriter.py, the header it writes for an equal-gain Exchange, into
+# output/<data>/exchanges/<round>.output.csv):
+# i's actor and supply issue, j's actor and supply issue, the equal gain; i's position on its
+# supply issue before the exchange, move, voting position y and the position it moves toward
+# (j's, on i's supply issue); the same for j; the outcome shifts on p and q; and the expected
+# outcome of i's and of j's supply issue before (nbs_0) and after (nbs_1) the move.
+REFERENCE_COLUMNS = (
+    "actor_name", "supply", "actor_name", "supply", "gain",
+    "supply", "move", "y", "demand",
+    "supply", "move", "y", "demand",
+    "dp", "dq", "nbs_0", "nbs_1", "nbs_0", "nbs_1",
+)  # fmt: skip
+
+
+def reference_rows(
+    realised: np.ndarray, X: np.ndarray, actors: Sequence[str], issues: Sequence[str]
+) -> list[tuple]:
+    """One row per realised exchange in REFERENCE_COLUMNS; ``X``: the round's start positions."""
+    rows = []
+    for r in realised.tolist():
+        rec = dict(zip(REALISED_DTYPE.names, r, strict=True))
+        i, j, p, q = rec["i"], rec["j"], rec["p"], rec["q"]
+        move_i, move_j = rec["y_i"] - rec["x_i"], rec["y_j"] - rec["x_j"]
+        rows.append((
+            actors[i], issues[q], actors[j], issues[p], rec["gain"],
+            rec["x_i"], move_i, rec["y_i"], float(X[j, q]),
+            rec["x_j"], move_j, rec["y_j"], float(X[i, p]),
+            rec["shift_p"], rec["shift_q"],
+            rec["nbs_q"], rec["nbs_q"] + math.copysign(rec["shift_q"], move_i),
+            rec["nbs_p"], rec["nbs_p"] + math.copysign(rec["shift_p"], move_j),
+        ))  # fmt: skip
+    return rows
 
 
 def exchange_round(

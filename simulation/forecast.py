@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulation import exchange
 from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.ensemble import OUTCOME_LABELS, replication_seed
 from simulation.errors import InputError
@@ -97,6 +98,30 @@ def trace_events(data: ActorIssueData, protocol: str = "compromise",
                              rng=np.random.default_rng(replication_seed(seed, 0)), trace=True)
     model.run()
     return model.events
+
+
+def exchange_rounds(data: ActorIssueData,
+                    rounds: int = DEFAULT_ROUNDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per round of the single run `forecast(data, "exchange", rounds)` reports: the positions
+    at its start (0-100) and its realised exchanges (`exchange.REALISED_DTYPE`), in order."""
+    negotiation = negotiation_from_data(data, rounds)
+    rule = _parameters("exchange", 1).bargaining.exchange_rule
+    positions, saliences = negotiation.positions, negotiation.saliences
+    out = []
+    for _ in negotiation.calendar:  # every actor bargains every round (attention 1)
+        moved, realised = exchange.exchange_round(positions, saliences, negotiation.capability,
+                                                  rule=rule)
+        out.append((positions, realised))
+        positions = moved
+    return out
+
+
+def reference_exchange_rows(data: ActorIssueData,
+                            rounds: int = DEFAULT_ROUNDS) -> list[list[tuple]]:
+    """Per round, its realised exchanges in decide-exchange-model's columns
+    (`exchange.REFERENCE_COLUMNS`, positions on the 0-100 scale of each issue)."""
+    return [exchange.reference_rows(realised, positions, data.actors, data.issues)
+            for positions, realised in exchange_rounds(data, rounds)]
 
 
 def forecast(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
