@@ -14,15 +14,11 @@ of floats, one rule at a time, in the order the model applies them. It has two u
   vectorised engine is.
 
 numpy is used only for the random `Generator`, and it is asked for exactly the same draws, in the
-same order and shapes, as the fast engine:
-
-1. `mesa.Model.__init__` draws `rng.integers(2**31 - 1)` to seed its stdlib `random` (only when
-   it is given a Generator or SeedSequence, not an int);
-2. `_sample_preferences`: `normal(0, 1, (n, k))` for positions, then the same for saliences
-   (skipped when `sample_uncertainty` is off);
-3. every period: the engagement draw `random(n)`, the bloc-hold draw `random(g)` of the coalition
-   round, and the compromise protocol's `normal(0, noise_sd, (n, k))`;
-4. at MC11: the bloc draw `random(number of blocs)`.
+same order and shapes, as the fast engine (`simulation.model.Chance`): before the first period
+`standard_normal((n, k))` for the positions' sampling noise, the same for saliences,
+`random((periods, n))` for engagement and `random((periods + 1, g))` for bloc discipline (the
+last row at MC11); then every period `standard_normal((n, k))` for the compromise protocol's
+noise.
 
 Scope: the compromise protocol only (the exchange protocol has its own reference test,
 tests/test_exchange_reference.py, and is left to the fast engine); the MC11 verdict issue by
@@ -42,7 +38,6 @@ MULTILATERAL = 2
 SCALE_MIN = 0.0
 SCALE_MAX = 100.0
 COVERAGE_SLACK = 1e-12
-MESA_SEED_BOUND = 2**31 - 1  # np.iinfo(np.int32).max, as mesa.Model draws it
 
 
 @dataclass
@@ -156,10 +151,11 @@ def weighted_mean_positions(X, S, C):
     return means
 
 
-def compromise(X, S, C, targets, active, pressure, params, rng):
-    """Active members move toward their coalitions' target and the overall mean, plus noise."""
+def compromise(X, S, C, targets, active, pressure, params, shocks):
+    """Active members move toward their coalitions' target and the overall mean, plus noise
+    (`noise_sd` times the period's standard normal shocks)."""
     overall = weighted_mean_positions(X, S, C)
-    noise = rng.normal(0.0, params.noise_sd, (len(X), len(X[0]))).tolist()
+    noise = [[params.noise_sd * shock for shock in row] for row in shocks]
     new = []
     for m in range(len(X)):
         if not active[m]:
@@ -312,11 +308,9 @@ class ReferenceModel:
     def __init__(self, negotiation, parameters, rng) -> None:
         self.nego = negotiation
         self.params = parameters
-        # mesa.Model: default_rng(rng), then one draw to seed stdlib random unless rng is an int.
-        self.rng = np.random.default_rng(rng)
-        if not isinstance(rng, int | np.integer):
-            self.rng.integers(MESA_SEED_BOUND)
         self.n, self.k = negotiation.shape
+        self.draw_chance(np.random.default_rng(rng), len(negotiation.calendar),
+                         len(negotiation.coalitions))
         self.C = negotiation.capability.tolist()
         self.q = negotiation.status_quo.tolist()
         self.founders = negotiation.founders.tolist()
@@ -329,13 +323,21 @@ class ReferenceModel:
         self.support: list[list[float]] = []
         self.mean_position: list[list[float]] = []
 
+    def draw_chance(self, rng, periods, g) -> None:
+        """The draws made before the first period, in the fast engine's order."""
+        n, k = self.n, self.k
+        self.rng = rng
+        self.x_noise = rng.standard_normal((n, k)).tolist()
+        self.s_noise = rng.standard_normal((n, k)).tolist()
+        self.engaged = rng.random((periods, n)).tolist()
+        self.hold_draws = rng.random((periods + 1, g)).tolist()
+
     def sample_preferences(self):
         nego = self.nego
         X, S = nego.positions.tolist(), nego.saliences.tolist()
         if not self.params.sample_uncertainty:
             return X, S
-        x_noise = self.rng.normal(0.0, 1.0, (self.n, self.k)).tolist()
-        s_noise = self.rng.normal(0.0, 1.0, (self.n, self.k)).tolist()
+        x_noise, s_noise = self.x_noise, self.s_noise
         x_sd, s_sd = nego.position_sd.tolist(), nego.salience_sd.tolist()
         X = [[_clip(X[m][i] + x_noise[m][i] * x_sd[m][i], 0.0, 100.0) for i in range(self.k)]
              for m in range(self.n)]
@@ -346,27 +348,26 @@ class ReferenceModel:
     def run(self) -> ReferenceResult:
         if self.params.bargaining.protocol != "compromise":
             raise NotImplementedError("the reference engine implements the compromise protocol")
-        for period in self.nego.calendar:
-            engaged = self.rng.random(self.n).tolist()
-            active = [draw < period.attention for draw in engaged]
-            self.revise_coalitions(active)
-            self.bargain(active, period.pressure)
+        for t, period in enumerate(self.nego.calendar):
+            active = [draw < period.attention for draw in self.engaged[t]]
+            self.revise_coalitions(active, self.hold_draws[t])
+            self.bargain(active, period.pressure,
+                         self.rng.standard_normal((self.n, self.k)).tolist())
             self.record_period()
         return self.ministerial()
 
-    def revise_coalitions(self, active) -> None:
+    def revise_coalitions(self, active, draws) -> None:
         platform, salience = platforms(self.X, self.S, self.C, self.member)
         closeness = affinity(self.X, self.S, platform, salience)
-        draws = self.rng.random(len(self.bloc)).tolist()
         holds = [d < self.params.coalitions.bloc_discipline for d in draws]
         self.member = update_membership(self.member, self.founders, self.bloc, closeness, active,
                                         holds, self.params.coalitions)
 
-    def bargain(self, active, pressure) -> None:
+    def bargain(self, active, pressure, shocks) -> None:
         platform, salience = platforms(self.X, self.S, self.C, self.member)
         targets = coalition_targets(self.X, self.member, platform, salience)
         self.X = compromise(self.X, self.S, self.C, targets, active, pressure,
-                            self.params.bargaining, self.rng)
+                            self.params.bargaining, shocks)
 
     def record_period(self) -> None:
         support, means = [], []
@@ -390,7 +391,7 @@ class ReferenceModel:
         nego, rule = self.nego, self.params.consensus
         platform, salience = platforms(self.X, self.S, self.C, self.member)
         rows = [c for c in range(len(self.bloc)) if self.bloc[c]]
-        draws = self.rng.random(len(rows)).tolist()
+        draws = [self.hold_draws[-1][c] for c in rows]
         X, S, tol = [list(r) for r in self.X], [list(r) for r in self.S], self.tol
         tol = [list(r) for r in tol]
         doha = nego.doha_linked.tolist()
@@ -449,10 +450,12 @@ def run_replication(negotiation, parameters, rng) -> ReferenceResult:
     return ReferenceModel(negotiation, parameters, rng).run()
 
 
-def differences(fast, reference: ReferenceResult, tolerance: float = 1e-9) -> list[str]:
-    """How a fast `RunResult` differs from a `ReferenceResult` (empty list = they agree):
-    outcome codes, blockers and plurilateral members exactly; texts, coverage, support and mean
-    positions to `tolerance`."""
+def differences(fast, reference: ReferenceResult, replication: int = 0,
+                tolerance: float = 1e-9) -> list[str]:
+    """How replication `replication` of a fast `RunResult` differs from a `ReferenceResult`
+    (empty list = they agree): outcome codes, blockers and plurilateral members exactly; texts,
+    coverage, support and mean positions to `tolerance`."""
+    fast = type(fast)(*(getattr(fast, f)[replication] for f in fast.__dataclass_fields__))
     problems = []
     k = len(reference.outcome)
     for i in range(k):

@@ -2,7 +2,8 @@
 
 Positions, saliences and coalition membership live in arrays owned by `NegotiationModel`, one row
 per member, so the rules run vectorised over all members; a `Member` exposes its row as readable
-views for traces, dashboards and notebooks.
+views for traces, dashboards and notebooks. Only a model of one replication has Member agents
+(a batch of replications is many worlds at once, where "this member" would be ambiguous).
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ class Member(mesa.Agent):
     @property
     def positions(self) -> dict[str, float]:
         """This member's current position on each issue."""
-        return dict(zip(self.model.negotiation.issues, self.model.positions[self.row].tolist(),
+        return dict(zip(self.model.negotiation.issues, self.model.positions[0, self.row].tolist(),
                         strict=True))
 
     @property
     def saliences(self) -> dict[str, float]:
         """How much this member cares about each issue (0-1)."""
-        return dict(zip(self.model.negotiation.issues, self.model.saliences[self.row].tolist(),
+        return dict(zip(self.model.negotiation.issues, self.model.saliences[0, self.row].tolist(),
                         strict=True))
 
     @property
@@ -52,4 +53,4 @@ class Member(mesa.Agent):
     def coalitions(self) -> list[str]:
         """The coalitions this member belongs to now."""
         names = np.array(self.model.negotiation.coalitions)
-        return names[self.model.membership[self.row]].tolist()
+        return names[self.model.membership[0, self.row]].tolist()

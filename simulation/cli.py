@@ -117,19 +117,21 @@ def cmd_preferences(args: argparse.Namespace) -> None:
 
 
 def _outcome_table(scenario: Scenario, result: RunResult, members: tuple[str, ...]) -> pd.DataFrame:
-    """One replication's verdict per issue, with blockers and plurilateral members."""
+    """The first replication's verdict per issue, with blockers and plurilateral members."""
     codes = np.array(members)
+    outcome, text, coverage = result.outcome[0], result.text[0], result.coverage[0]
+    blockers, plurilateral = result.blockers[0], result.plurilateral_members[0]
     rows = []
     for j, issue in enumerate(scenario.catalogue.issues):
         rows.append({
             "issue": issue.id,
-            "outcome": OUTCOME_LABELS[int(result.outcome[j])],
-            "text": round(float(result.text[j]), 1) if np.isfinite(result.text[j]) else None,
+            "outcome": OUTCOME_LABELS[int(outcome[j])],
+            "text": round(float(text[j]), 1) if np.isfinite(text[j]) else None,
             "status_quo": issue.status_quo,
-            "coverage": round(float(result.coverage[j]), 3),
-            "blockers": " ".join(codes[result.blockers[:, j]][:8])
-            + (" ..." if result.blockers[:, j].sum() > 8 else ""),
-            "plurilateral": int(result.plurilateral_members[:, j].sum()),
+            "coverage": round(float(coverage[j]), 3),
+            "blockers": " ".join(codes[blockers[:, j]][:8])
+            + (" ..." if blockers[:, j].sum() > 8 else ""),
+            "plurilateral": int(plurilateral[:, j].sum()),
         })
     return pd.DataFrame(rows)
 

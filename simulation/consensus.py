@@ -24,7 +24,8 @@ changes nothing is no agreement.
 
 Arrays: n members, k issues; positions X (n,k) and status quo q (k,) on the 0-100 scale,
 saliences S (n,k) in [0,1], capabilities C (n,) > 0 (share of world trade), tolerances (n,k) >= 0.
-Every rule runs over all members at once; only the package loop steps over issues.
+Every rule runs over all members at once; only the package loop steps over issues. Member arrays
+may carry leading axes (r,n,k), one per replication of a batch: members are always axis -2.
 """
 
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class Blocs:
     mean saliences and the tolerances the caller derives from those (e.g. with `tolerances`).
     """
 
-    of: NDArray[np.int_]
+    of: NDArray[np.int_]  # (n,) or (r, n)
     position: FloatArray
     salience: FloatArray
     tolerance: FloatArray
@@ -129,32 +130,48 @@ def apply_blocs(
 ) -> FloatArray:
     """Give each bloc member its bloc's row (-1 = no bloc): the bloc accepts or objects as one.
 
-    Works on any member array: positions, saliences, tolerances or acceptance bounds."""
+    Works on any member array (..., n, k): positions, saliences, tolerances or acceptance bounds,
+    with `bloc_of` (..., n) and `bloc_values` (..., g, k)."""
     bloc_of = np.asarray(bloc_of)
-    if bloc_of.size and (bloc_of.min() < -1 or bloc_of.max() >= len(bloc_values)):
+    if bloc_of.size and (bloc_of.min() < -1 or bloc_of.max() >= bloc_values.shape[-2]):
         raise ValueError("bloc_of must be -1 or the row of a bloc")
     in_bloc = bloc_of >= 0
     if not in_bloc.any():
         return values.copy()
-    return np.where(in_bloc[:, None], bloc_values[np.maximum(bloc_of, 0)], values)
+    rows = np.take_along_axis(bloc_values, np.maximum(bloc_of, 0)[..., None], axis=-2)
+    return np.where(in_bloc[..., None], rows, values)
+
+
+def _pick(a: FloatArray, row: NDArray[np.int_]) -> FloatArray:
+    """a[..., row[...], j] for every column j: one member's entry per issue."""
+    return np.take_along_axis(a, row[..., None, :], axis=-2)[..., 0, :]
+
+
+def _sorted_by(x: FloatArray, *carried: FloatArray) -> tuple[FloatArray, ...]:
+    """x sorted along the member axis (-2), each column on its own, and every carried array
+    (broadcastable to x) reordered the same way. One flat gather per array: numpy's
+    `take_along_axis` is several times slower on this axis."""
+    *batch, n, k = x.shape
+    flat = np.argsort(x, axis=-2) * k + np.arange(k)
+    if batch:
+        flat += (np.arange(np.prod(batch)) * (n * k)).reshape(*batch, 1, 1)
+    return tuple(np.take(np.broadcast_to(a, x.shape).reshape(-1), flat) for a in (x, *carried))
 
 
 def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Weighted median of each column of x (n, k) under weights w (n, k); the midpoint when the
-    weight splits exactly in half."""
-    columns = np.arange(x.shape[1])
-    order = np.argsort(x, axis=0, kind="stable")
-    ranked = x[order, columns]
-    cum = np.cumsum(w[order, columns], axis=0)
-    half = cum[-1] / 2.0
-    lower = ranked[np.argmax(cum >= half, axis=0), columns]
-    upper = ranked[np.argmax(cum > half, axis=0), columns]
+    """Weighted median of each column of x (..., n, k) under weights w; the midpoint when the
+    weight splits exactly in half. The order among tied positions cannot change it."""
+    ranked, weights = _sorted_by(x, w)
+    cum = np.cumsum(weights, axis=-2)
+    half = cum[..., -1:, :] / 2.0
+    lower = _pick(ranked, np.argmax(cum >= half, axis=-2))
+    upper = _pick(ranked, np.argmax(cum > half, axis=-2))
     return (lower + upper) / 2.0
 
 
 def _or_capability(w: FloatArray, capability: FloatArray) -> FloatArray:
-    """Where nobody's salience gives weight (all zero along axis 0), weigh by capability alone."""
-    return np.where(w.sum(axis=0) > 0, w, capability)
+    """Where nobody's salience gives weight (all zero over members), weigh by capability alone."""
+    return np.where(w.sum(axis=-2, keepdims=True) > 0, w, capability)
 
 
 def chair_texts(X: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
@@ -187,18 +204,18 @@ def multilateral(
 ) -> tuple[BoolArray, FloatArray]:
     """Consensus per issue: (agreed, text). The text is the chair's median moved to the nearest
     point every member accepts that is >= min_step from q; NaN where no such point exists."""
-    text = _project(median, lo.max(axis=0), hi.min(axis=0), q, min_step)
+    text = _project(median, lo.max(axis=-2), hi.min(axis=-2), q, min_step)
     return ~np.isnan(text), text
 
 
 def _max_of_others(a: FloatArray, empty: float) -> FloatArray:
-    """For every row m, the column max over the other rows (top-two trick); `empty` if none."""
-    n = a.shape[0]
+    """For every member m, the max over the other members (top-two trick); `empty` if none."""
+    n = a.shape[-2]
     if n == 1:
         return np.full(a.shape, empty)
-    second = np.partition(a, n - 2, axis=0)[n - 2]
-    is_top = np.arange(n)[:, None] == a.argmax(axis=0)
-    return np.where(is_top, second, a.max(axis=0))
+    second = np.partition(a, n - 2, axis=-2)[..., n - 2 : n - 1, :]
+    is_top = np.arange(n)[:, None] == a.argmax(axis=-2)[..., None, :]
+    return np.where(is_top, second, a.max(axis=-2, keepdims=True))
 
 
 def find_blockers(
@@ -210,15 +227,15 @@ def find_blockers(
 
     Where the whole membership has no feasible text, a member whose leave-one-out set is non-empty
     cannot meet it (else all would agree), so pivotal = the others could agree without it."""
-    below, above = _feasible_sides(lo.max(axis=0), hi.min(axis=0), q, min_step)
-    open_issue = ~(below | above)
+    below, above = _feasible_sides(lo.max(axis=-2), hi.min(axis=-2), q, min_step)
+    open_issue = ~(below | above)[..., None, :]
     others_below, others_above = _feasible_sides(
         _max_of_others(lo, SCALE_MIN), -_max_of_others(-hi, -SCALE_MAX), q, min_step
     )
     pivotal = open_issue & (others_below | others_above)
-    change = _project(median, SCALE_MIN, SCALE_MAX, q, min_step)
+    change = _project(median, SCALE_MIN, SCALE_MAX, q, min_step)[..., None, :]
     rejects_change = open_issue & ((change < lo) | (change > hi))
-    return np.where(pivotal.any(axis=0), pivotal, rejects_change)
+    return np.where(pivotal.any(axis=-2, keepdims=True), pivotal, rejects_change)
 
 
 def plurilateral(
@@ -242,27 +259,26 @@ def plurilateral(
     best = None
     for side, room in ((1.0, SCALE_MAX - q), (-1.0, q - SCALE_MIN)):
         reach = side * (X - q)  # how far each member wants to move toward this side
-        order = np.argsort(-reach, axis=0, kind="stable")
-        ranked = np.take_along_axis(reach, order, axis=0)
-        covered = np.cumsum(share[order], axis=0)
-        pivot = np.argmax(covered >= critical_mass - _COVERAGE_SLACK, axis=0)
-        threshold = ranked[pivot, np.arange(X.shape[1])]
-        core = reach >= threshold
+        # members from the keenest down; tied members share one threshold, so any order will do
+        ranked, shares = _sorted_by(-reach, share[:, None])
+        covered = np.cumsum(shares, axis=-2)
+        threshold = -_pick(ranked, np.argmax(covered >= critical_mass - _COVERAGE_SLACK, axis=-2))
+        core = reach >= threshold[..., None, :]
         core_capability = np.where(core, C[:, None], 0.0)
         wanted = _weighted_median(reach, _or_capability(core_capability * S, core_capability))
         distance = np.minimum(np.minimum(2.0 * threshold, np.maximum(wanted, min_step)), room)
-        members = (reach >= distance / 2.0) & (distance > 0)
+        members = (reach >= distance[..., None, :] / 2.0) & (distance[..., None, :] > 0)
         coverage = share @ members
         deal = (distance >= min_step) & (coverage >= critical_mass - _COVERAGE_SLACK)
         widest = share @ (reach >= min_step / 2.0)
         candidate = Plurilateral(deal, np.where(deal, q + side * distance, np.nan),
-                                 np.where(deal, coverage, widest), members & deal)
+                                 np.where(deal, coverage, widest), members & deal[..., None, :])
         if best is None:
             best = candidate
             continue
         take = (candidate.deal & ~best.deal) | (
             candidate.deal == best.deal) & (candidate.coverage > best.coverage)
-        best = Plurilateral(*(np.where(take if a.ndim == 1 else take[None, :], a, b)
+        best = Plurilateral(*(np.where(take if a.ndim == take.ndim else take[..., None, :], a, b)
                               for a, b in zip(candidate, best, strict=True)))
     return best
 
@@ -295,6 +311,18 @@ def package_consensus(
     return Package(in_package, np.where(in_package, text, np.nan), blockers)
 
 
+def _package_each(
+    X: FloatArray, S: FloatArray, q: FloatArray, tol: FloatArray, C: FloatArray, min_step: float
+) -> Package:
+    """`package_consensus` for every replication of a batch (..., n, k): each drops its own
+    issues, so the loop runs replication by replication."""
+    batch = X.shape[:-2]
+    flat = [a.reshape(-1, *X.shape[-2:]) for a in (X, S, tol)]
+    runs = [package_consensus(x, s, q, t, C, min_step) for x, s, t in zip(*flat, strict=True)]
+    return Package(*(np.stack(parts).reshape(batch + parts[0].shape)
+                     for parts in zip(*runs, strict=True)))
+
+
 def _check_inputs(
     X: FloatArray,
     S: FloatArray,
@@ -305,9 +333,9 @@ def _check_inputs(
     critical_mass: float,
 ) -> None:
     """Raise ValueError on inconsistent shapes or values out of range."""
-    if X.ndim != 2 or X.shape[0] == 0 or S.shape != X.shape or tol.shape != X.shape:
+    if X.ndim < 2 or X.shape[-2] == 0 or S.shape != X.shape or tol.shape != X.shape:
         raise ValueError("X, S and tol must share one non-empty (members, issues) shape")
-    if C.shape != X.shape[:1] or q.shape != X.shape[1:]:
+    if C.shape != X.shape[-2:-1] or q.shape != X.shape[-1:]:
         raise ValueError("C must have one entry per member and q one per issue")
     checks = {
         "positions and status quo must lie in [0, 100]": all(
@@ -336,7 +364,8 @@ def decide_at_ministerial(
     blocs: Blocs | None = None,
 ) -> Ministerial:
     """MC11's verdict on every issue: multilateral consensus (issue by issue, or as a package),
-    else a plurilateral deal among a critical mass of the willing, else no agreement."""
+    else a plurilateral deal among a critical mass of the willing, else no agreement. With a
+    batch (r, n, k) of replications, every array of the verdict gains the leading axis."""
     X, S, C, q, tol = (np.asarray(a, dtype=float) for a in (X, S, C, q, tol))
     _check_inputs(X, S, C, q, tol, min_step, critical_mass)
     if blocs is not None:
@@ -344,7 +373,7 @@ def decide_at_ministerial(
         S = apply_blocs(S, blocs.of, blocs.salience)
         tol = apply_blocs(tol, blocs.of, blocs.tolerance)
     if package:
-        agreed, text, blockers = package_consensus(X, S, q, tol, C, min_step)
+        agreed, text, blockers = _package_each(X, S, q, tol, C, min_step)
     else:
         lo, hi = acceptance_intervals(X, q, tol)
         median = chair_texts(X, S, C)
@@ -357,6 +386,6 @@ def decide_at_ministerial(
         outcome=outcome.astype(np.int8),
         text=np.where(agreed, text, pluri.text),
         blockers=blockers,
-        plurilateral_members=pluri.members & deal,
+        plurilateral_members=pluri.members & deal[..., None, :],
         coverage=np.where(agreed, 1.0, pluri.coverage),
     )

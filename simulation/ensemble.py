@@ -4,7 +4,9 @@ Replication i always gets the seed `SeedSequence(seed, spawn_key=(i,))` (the i-t
 master seed, as `SeedSequence(seed).spawn` gives it) and chunks always hold the same
 replications, so the results are identical for any number of workers, and a resumed ensemble
 equals one left alone. Each finished chunk is written to disk at once (atomically), so an
-interruption loses only the chunks in flight.
+interruption loses only the chunks in flight. Within a chunk the replications run as batches of
+one model (arrays with a leading replication axis); a replication's results do not depend on the
+batch it runs in (tests/test_model.py), so neither the batch nor the chunk size changes them.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
-from simulation.model import NegotiationModel
+from simulation.model import NegotiationModel, RunResult
 from simulation.negotiation import Negotiation
 from simulation.parameters import Parameters
 from simulation.scenario import Scenario
 
 CHUNK_SIZE = 50
+BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
 OUTCOME_LABELS = {MULTILATERAL: "multilateral", PLURILATERAL: "plurilateral",
                   NO_AGREEMENT: "none"}
 
@@ -72,24 +75,42 @@ def replication_seed(master_seed: int, replication: int) -> np.random.SeedSequen
     return np.random.SeedSequence(master_seed, spawn_key=(replication,))
 
 
+def batch_size(negotiation: Negotiation) -> int:
+    """Replications per model batch: as many as keep the largest temporary array (members x
+    coalitions x issues per replication, in the coalition round) near BATCH_CELLS floats."""
+    n, k = negotiation.shape
+    return max(1, BATCH_CELLS // (n * k * max(1, len(negotiation.coalitions))))
+
+
+def run_replications(
+    negotiation: Negotiation, parameters: Parameters, seeds: list[np.random.SeedSequence]
+) -> RunResult:
+    """One replication per seed, in model batches sized by `batch_size`. A replication's results
+    do not depend on its batch, so neither does anything else."""
+    size = batch_size(negotiation)
+    batches = [NegotiationModel(negotiation, parameters, seeds=seeds[i : i + size]).run()
+               for i in range(0, len(seeds), size)]
+    if len(batches) == 1:
+        return batches[0]
+    return RunResult(*(np.concatenate([getattr(b, f) for b in batches])
+                       for f in RunResult.__dataclass_fields__))
+
+
 def run_chunk(
     negotiation: Negotiation, parameters: Parameters, master_seed: int, start: int, stop: int
 ) -> Chunk:
-    """Run replications start..stop-1 and stack their results."""
-    results = [
-        NegotiationModel(negotiation, parameters, rng=np.random.default_rng(
-            replication_seed(master_seed, i))).run()
-        for i in range(start, stop)
-    ]
+    """Run replications start..stop-1 and keep what the summary needs, compactly."""
+    seeds = [replication_seed(master_seed, i) for i in range(start, stop)]
+    result = run_replications(negotiation, parameters, seeds)
     return Chunk(
         start=start,
-        outcome=np.stack([r.outcome for r in results]),
-        text=np.stack([r.text for r in results]),
-        coverage=np.stack([r.coverage for r in results]),
-        blockers=np.stack([r.blockers for r in results]),
-        plurilateral=np.stack([r.plurilateral_members for r in results]),
-        support=np.stack([r.support for r in results]).astype(np.float32),
-        mean_position=np.stack([r.mean_position for r in results]).astype(np.float32),
+        outcome=result.outcome,
+        text=result.text,
+        coverage=result.coverage,
+        blockers=result.blockers,
+        plurilateral=result.plurilateral_members,
+        support=result.support.astype(np.float32),
+        mean_position=result.mean_position.astype(np.float32),
     )
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from simulation import exchange
 from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
-from simulation.ensemble import OUTCOME_LABELS, replication_seed
+from simulation.ensemble import OUTCOME_LABELS, replication_seed, run_replications
 from simulation.errors import InputError
 from simulation.importers import ActorIssueData
 from simulation.model import NegotiationModel, RunResult
@@ -79,49 +79,41 @@ def _parameters(protocol: str, runs: int) -> Parameters:
 
 
 def simulate(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
-             runs: int = 1, seed: int = 0) -> list[RunResult]:
-    """`runs` replications of the data's negotiation; run i is seeded replication_seed(seed, i)."""
+             runs: int = 1, seed: int = 0) -> RunResult:
+    """`runs` replications of the data's negotiation, as one batch; run i is seeded
+    replication_seed(seed, i)."""
     if runs < 1:
         raise InputError("--runs", "runs", f"{runs}; allowed: a whole number of at least 1")
     negotiation = negotiation_from_data(data, rounds, runs)
     parameters = _parameters(protocol, runs)
-    return [NegotiationModel(negotiation, parameters,
-                             rng=np.random.default_rng(replication_seed(seed, i))).run()
-            for i in range(runs)]
+    seeds = [replication_seed(seed, i) for i in range(runs)]
+    return run_replications(negotiation, parameters, seeds)
+
+
+def traced_run(data: ActorIssueData, protocol: str = "compromise",
+               rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> NegotiationModel:
+    """The single run `forecast(..., runs=1, seed=seed)` reports, with its trace kept."""
+    model = NegotiationModel(negotiation_from_data(data, rounds), _parameters(protocol, 1),
+                             rng=np.random.default_rng(replication_seed(seed, 0)), trace=True)
+    model.run()
+    return model
 
 
 def trace_events(data: ActorIssueData, protocol: str = "compromise",
                  rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> list[tuple]:
     """What happened each round in the single run `forecast(..., runs=1, seed=seed)` reports:
     (round, event, actor, detail); moves of 10 points or more, on the 0-100 scale."""
-    model = NegotiationModel(negotiation_from_data(data, rounds), _parameters(protocol, 1),
-                             rng=np.random.default_rng(replication_seed(seed, 0)), trace=True)
-    model.run()
-    return model.events
-
-
-def exchange_rounds(data: ActorIssueData,
-                    rounds: int = DEFAULT_ROUNDS) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per round of the single run `forecast(data, "exchange", rounds)` reports: the positions
-    at its start (0-100) and its realised exchanges (`exchange.REALISED_DTYPE`), in order."""
-    negotiation = negotiation_from_data(data, rounds)
-    rule = _parameters("exchange", 1).bargaining.exchange_rule
-    positions, saliences = negotiation.positions, negotiation.saliences
-    out = []
-    for _ in negotiation.calendar:  # every actor bargains every round (attention 1)
-        moved, realised = exchange.exchange_round(positions, saliences, negotiation.capability,
-                                                  rule=rule)
-        out.append((positions, realised))
-        positions = moved
-    return out
+    return traced_run(data, protocol, rounds, seed).events
 
 
 def reference_exchange_rows(data: ActorIssueData,
                             rounds: int = DEFAULT_ROUNDS) -> list[list[tuple]]:
-    """Per round, its realised exchanges in decide-exchange-model's columns
-    (`exchange.REFERENCE_COLUMNS`, positions on the 0-100 scale of each issue)."""
+    """Per round of the single run `forecast(data, "exchange", rounds)` reports, its realised
+    exchanges in decide-exchange-model's columns (`exchange.REFERENCE_COLUMNS`, positions on the
+    0-100 scale of each issue)."""
+    model = traced_run(data, "exchange", rounds)
     return [exchange.reference_rows(realised, positions, data.actors, data.issues)
-            for positions, realised in exchange_rounds(data, rounds)]
+            for positions, realised in model.exchanges]
 
 
 def forecast(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
@@ -129,9 +121,9 @@ def forecast(data: ActorIssueData, protocol: str = "compromise", rounds: int = D
     """Per issue: the weighted compromise after the rounds on the user's scale and, where the data
     give a status quo, the verdict of the final meeting (shares of runs when runs > 1)."""
     results = simulate(data, protocol, rounds, runs, seed)
-    compromise = data.to_user_scale(np.array([r.mean_position[-1] for r in results]))
-    outcome = np.array([r.outcome for r in results])
-    text = data.to_user_scale(np.array([r.text for r in results]))
+    compromise = data.to_user_scale(results.mean_position[:, -1])
+    outcome = results.outcome
+    text = data.to_user_scale(results.text)
     has_sq = (np.zeros(len(data.issues), dtype=bool) if data.status_quo is None
               else np.isfinite(data.status_quo))
     status_quo = (np.full(len(data.issues), np.nan) if data.status_quo is None
@@ -194,8 +186,7 @@ def backtest(data: ActorIssueData, protocol: str = "compromise", rounds: int = D
         raise InputError(data.source, "outcome", "a backtest needs observed outcomes: add an "
                          "'outcome' column to the CSV (one value per issue)")
     results = simulate(data, protocol, rounds, runs, seed)
-    predictions = {"model": data.to_user_scale(
-        np.mean([r.mean_position[-1] for r in results], axis=0))}
+    predictions = {"model": data.to_user_scale(results.mean_position[:, -1].mean(axis=0))}
     predictions.update(baselines(data))
     observed = data.to_user_scale(data.outcome)
     scored = np.flatnonzero(np.isfinite(observed))

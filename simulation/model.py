@@ -3,63 +3,116 @@
 One `step()` is one period of the calendar. Each period the members that engage (a draw with the
 period's attention) revise their coalitions, then bargain under the chosen protocol. In the last
 period, the ministerial conference, the consensus rule decides every issue, and the plurilateral
-path is tried where consensus fails. All member state lives in arrays owned by the model.
+path is tried where consensus fails.
+
+All member state lives in arrays owned by the model, with a leading replication axis: a model
+runs one replication (the default) or a batch of independent replications at once, which is how
+ensembles stay fast (one numpy call per rule per period for the whole batch). Each replication
+draws its chance from its own generator (`Chance`), so its results never depend on which other
+replications share its batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
-from simulation import coalitions, consensus
+from simulation import coalitions, consensus, exchange
 from simulation.agents import Member
 from simulation.negotiation import Negotiation
 from simulation.parameters import Parameters
 from simulation.protocols import BargainingContext, make_protocol
 
+SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+
+class Chance:
+    """The random draws of a batch, one row per replication, each from its own generator: first
+    position noise, salience noise, engagement and bloc discipline, then period by period the
+    bargaining shocks (the bulk, so they are not all held at once)."""
+
+    def __init__(self, generators: Sequence[np.random.Generator], negotiation: Negotiation):
+        (n, k), periods, r = negotiation.shape, len(negotiation.calendar), len(generators)
+        self.generators = generators
+        self.position_noise = np.empty((r, n, k))  # standard normal
+        self.salience_noise = np.empty((r, n, k))  # standard normal
+        self.engagement = np.empty((r, periods, n))  # uniform: engaged if below the attention
+        self.bloc_holds = np.empty((r, periods + 1, len(negotiation.coalitions)))  # last: MC11
+        for row, rng in enumerate(generators):
+            rng.standard_normal(out=self.position_noise[row])
+            rng.standard_normal(out=self.salience_noise[row])
+            rng.random(out=self.engagement[row])
+            rng.random(out=self.bloc_holds[row])
+
+    def shocks(self) -> np.ndarray:
+        """This period's standard normal shocks (r, n, k) to positions."""
+        shocks = np.empty(self.position_noise.shape)
+        for row, rng in enumerate(self.generators):
+            rng.standard_normal(out=shocks[row])
+        return shocks
+
 
 @dataclass(frozen=True)
 class RunResult:
-    """One replication's outcome: the verdict per issue and what the calendar looked like."""
+    """The replications' outcomes (one row each): the verdict per issue and the calendar."""
 
-    outcome: np.ndarray  # (k,) int8: consensus.NO_AGREEMENT / PLURILATERAL / MULTILATERAL
-    text: np.ndarray  # (k,) agreed text level, NaN when none
-    coverage: np.ndarray  # (k,) share of trade covered (1 for multilateral)
-    blockers: np.ndarray  # (n, k) bool
-    plurilateral_members: np.ndarray  # (n, k) bool
-    support: np.ndarray  # (periods, k) capability share accepting the chair's text each period
-    mean_position: np.ndarray  # (periods, k) capability x salience weighted mean position
-    coalition_sizes: np.ndarray  # (periods, g) members per coalition
+    outcome: np.ndarray  # (r, k) int8: consensus.NO_AGREEMENT / PLURILATERAL / MULTILATERAL
+    text: np.ndarray  # (r, k) agreed text level, NaN when none
+    coverage: np.ndarray  # (r, k) share of trade covered (1 for multilateral)
+    blockers: np.ndarray  # (r, n, k) bool
+    plurilateral_members: np.ndarray  # (r, n, k) bool
+    support: np.ndarray  # (r, periods, k) capability share accepting the chair's text
+    mean_position: np.ndarray  # (r, periods, k) capability x salience weighted mean position
+    coalition_sizes: np.ndarray  # (r, periods, g) members per coalition
 
 
 class NegotiationModel(mesa.Model):
-    """WTO members negotiating e-commerce from the 2016 Public Forum to MC11."""
+    """WTO members negotiating e-commerce from the 2016 Public Forum to MC11.
+
+    `rng` seeds a single replication; `seeds` instead runs one replication per seed as a batch
+    (no Member agents, no traces), with results identical to running each seed alone.
+    """
 
     def __init__(
         self,
         negotiation: Negotiation,
         parameters: Parameters | None = None,
-        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+        rng: SeedLike = None,
         trace: bool = False,
+        seeds: Sequence[SeedLike] | None = None,
     ) -> None:
-        super().__init__(rng=rng)
+        generators = [np.random.default_rng(seed) for seed in (seeds if seeds is not None
+                                                                 else [rng])]
+        if not generators:
+            raise ValueError("`seeds` must name at least one replication")
+        if trace and len(generators) > 1:
+            raise ValueError("traces follow one replication: give `rng`, not `seeds`")
+        self.chance = Chance(generators, negotiation)
+        # Mesa's own streams (self.rng, self.random) get a child generator: they never consume
+        # a replication's draws.
+        super().__init__(rng=generators[0].spawn(1)[0])
         self.negotiation = negotiation
         self.parameters = parameters or Parameters()
         self.protocol = make_protocol(self.parameters.bargaining)
         self.trace = trace
         self.events: list[tuple] = []
+        # traces: per period, the start positions and the exchanges realised in that period
+        self.exchanges: list[tuple[np.ndarray, np.ndarray]] = []
         self.positions, self.saliences = self._sample_preferences()
-        self.membership = negotiation.founders.copy()
+        replications = len(generators)
+        self.membership = np.repeat(negotiation.founders[None], replications, axis=0)
         self.tolerance = self._tolerances(self.saliences)
         self.verdict: consensus.Ministerial | None = None
         periods, k, g = len(negotiation.calendar), len(negotiation.issues), len(negotiation.bloc)
-        self.support = np.zeros((periods, k))
-        self.mean_position = np.zeros((periods, k))
-        self.coalition_sizes = np.zeros((periods, g), dtype=np.int32)
-        Member.create_agents(self, len(negotiation.members), list(range(len(negotiation.members))),
-                             list(negotiation.members))
+        self.support = np.zeros((replications, periods, k))
+        self.mean_position = np.zeros((replications, periods, k))
+        self.coalition_sizes = np.zeros((replications, periods, g), dtype=np.int32)
+        if replications == 1:
+            n = len(negotiation.members)
+            Member.create_agents(self, n, list(range(n)), list(negotiation.members))
         self.datacollector = mesa.DataCollector(
             model_reporters={"period": "period_label", "coalitions": "coalition_count"}
         ) if trace else None
@@ -75,17 +128,19 @@ class NegotiationModel(mesa.Model):
 
     @property
     def coalition_count(self) -> dict[str, int]:
-        return dict(zip(self.negotiation.coalitions, self.membership.sum(axis=0).tolist(),
+        """Members per coalition now, in the first replication."""
+        return dict(zip(self.negotiation.coalitions, self.membership[0].sum(axis=0).tolist(),
                         strict=True))
 
     def _sample_preferences(self) -> tuple[np.ndarray, np.ndarray]:
         """Draw positions and saliences within their derived uncertainty."""
-        nego = self.negotiation
+        nego, chance = self.negotiation, self.chance
         if not self.parameters.sample_uncertainty:
-            return nego.positions.copy(), nego.saliences.copy()
-        shape = nego.positions.shape
-        positions = nego.positions + self.rng.normal(0.0, 1.0, shape) * nego.position_sd
-        saliences = nego.saliences + self.rng.normal(0.0, 1.0, shape) * nego.salience_sd
+            shape = chance.position_noise.shape
+            return (np.broadcast_to(nego.positions, shape).copy(),
+                    np.broadcast_to(nego.saliences, shape).copy())
+        positions = nego.positions + chance.position_noise * nego.position_sd
+        saliences = nego.saliences + chance.salience_noise * nego.salience_sd
         return np.clip(positions, 0.0, 100.0), np.clip(saliences, 0.01, 1.0)
 
     def _tolerances(self, saliences: np.ndarray) -> np.ndarray:
@@ -96,12 +151,13 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         """One negotiating period: engagement draw, coalition round, bargaining, and at the end
         of the calendar the ministerial conference."""
-        period = self.negotiation.calendar[self.period_index]
-        active = self.rng.random(len(self.negotiation.members)) < period.attention
+        index = self.period_index
+        period = self.negotiation.calendar[index]
+        active = self.chance.engagement[:, index] < period.attention
         self.revise_coalitions(active)
         self.bargain(active, period.pressure)
         self.record_period()
-        if self.period_index == len(self.negotiation.calendar) - 1:
+        if index == len(self.negotiation.calendar) - 1:
             self.verdict = self.hold_ministerial()
             self.running = False
 
@@ -111,7 +167,8 @@ class NegotiationModel(mesa.Model):
         platform, salience = coalitions.platforms(self.positions, self.saliences, nego.capability,
                                                   self.membership)
         closeness = coalitions.affinity(self.positions, self.saliences, platform, salience)
-        holds = self.rng.random(len(nego.bloc)) < self.parameters.coalitions.bloc_discipline
+        holds = self.chance.bloc_holds[:, self.period_index] < \
+            self.parameters.coalitions.bloc_discipline
         before = self.membership
         self.membership = coalitions.update_membership(
             before, nego.founders, nego.bloc, closeness, active, holds, self.parameters.coalitions
@@ -126,11 +183,11 @@ class NegotiationModel(mesa.Model):
                                                   self.membership)
         targets = coalitions.coalition_targets(self.positions, self.membership, platform, salience)
         context = BargainingContext(self.saliences, nego.capability, targets, active, pressure,
-                                    self.rng)
+                                    self.chance.shocks())
         before = self.positions
-        self.positions, moves = self.protocol.bargain(before, context)
+        self.positions, realised = self.protocol.bargain(before, context)
         if self.trace:
-            self._trace_moves(before, moves)
+            self._trace_moves(before, realised)
 
     def blocs(self) -> consensus.Blocs:
         """The disciplined blocs at MC11: each holds with probability `bloc_discipline`."""
@@ -138,17 +195,16 @@ class NegotiationModel(mesa.Model):
         platform, salience = coalitions.platforms(self.positions, self.saliences, nego.capability,
                                                   self.membership)
         rows = np.flatnonzero(nego.bloc)
-        holds = self.rng.random(len(rows)) < self.parameters.coalitions.bloc_discipline
-        of = np.full(len(nego.members), -1)
-        for row, (coalition, hold) in enumerate(zip(rows, holds, strict=True)):
-            if hold:
-                of[self.membership[:, coalition]] = row
-        bloc_salience = salience[rows]
-        linked = np.array([nego.doha_linked[nego.founders[:, c]].any() for c in rows], dtype=bool)
+        holds = self.chance.bloc_holds[:, -1, rows] < self.parameters.coalitions.bloc_discipline
+        of = np.full(self.membership.shape[:2], -1)
+        for row, coalition in enumerate(rows):
+            of = np.where(self.membership[..., coalition] & holds[:, row, None], row, of)
+        bloc_salience = salience[:, rows]
+        linked = (nego.founders[:, rows] & nego.doha_linked[:, None]).any(axis=0)
         rule = self.parameters.consensus
         tolerance = consensus.tolerances(bloc_salience, rule.base_tolerance, linked,
                                          nego.new_discipline, rule.linkage_cut)
-        return consensus.Blocs(of=of, position=platform[rows],
+        return consensus.Blocs(of=of, position=platform[:, rows],
                                salience=bloc_salience, tolerance=tolerance)
 
     def hold_ministerial(self) -> consensus.Ministerial:
@@ -164,36 +220,40 @@ class NegotiationModel(mesa.Model):
         """Keep what the summary needs: support for the chair's text, mean positions, coalitions."""
         nego, index = self.negotiation, self.period_index
         lo, hi = consensus.acceptance_intervals(self.positions, nego.status_quo, self.tolerance)
-        text = consensus.chair_texts(self.positions, self.saliences, nego.capability)
-        accepts = (lo <= text[None, :]) & (text[None, :] <= hi)
-        self.support[index] = nego.capability @ accepts
+        text = consensus.chair_texts(self.positions, self.saliences, nego.capability)[:, None]
+        self.support[:, index] = nego.capability @ ((lo <= text) & (text <= hi))
         weights = nego.capability[:, None] * self.saliences
-        self.mean_position[index] = (weights * self.positions).sum(axis=0) / weights.sum(axis=0)
-        self.coalition_sizes[index] = self.membership.sum(axis=0)
+        self.mean_position[:, index] = ((weights * self.positions).sum(axis=1)
+                                        / weights.sum(axis=1))
+        self.coalition_sizes[:, index] = self.membership.sum(axis=1)
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
     def _trace_membership(self, before: np.ndarray) -> None:
         names, codes = self.negotiation.coalitions, self.negotiation.members
-        for member, coalition in zip(*np.nonzero(self.membership & ~before), strict=True):
+        now, before = self.membership[0], before[0]
+        for member, coalition in zip(*np.nonzero(now & ~before), strict=True):
             self.events.append((self.period_label, "joins", codes[member], names[coalition]))
-        for member, coalition in zip(*np.nonzero(before & ~self.membership), strict=True):
+        for member, coalition in zip(*np.nonzero(before & ~now), strict=True):
             self.events.append((self.period_label, "leaves", codes[member], names[coalition]))
 
-    def _trace_moves(self, before: np.ndarray, moves: list[tuple]) -> None:
-        shift = np.abs(self.positions - before)
+    def _trace_moves(self, before: np.ndarray, realised: list[tuple]) -> None:
+        now, before = self.positions[0], before[0]
         codes, issues = self.negotiation.members, self.negotiation.issues
-        for member, issue in zip(*np.nonzero(shift >= 10.0), strict=True):
+        for member, issue in zip(*np.nonzero(np.abs(now - before) >= 10.0), strict=True):
             self.events.append((self.period_label, "moves", codes[member],
                                 f"{issues[issue]}: {before[member, issue]:.0f} -> "
-                                f"{self.positions[member, issue]:.0f}"))
-        for i, j, p, q, gain in moves:
+                                f"{now[member, issue]:.0f}"))
+        records = realised[0][1] if realised else np.zeros(0, exchange.REALISED_DTYPE)
+        self.exchanges.append((before, records))
+        for i, j, p, q, gain in zip(*(records[f].tolist() for f in "ijpq"), records["gain"],
+                                    strict=True):
             self.events.append((self.period_label, "exchange", codes[i],
                                 f"with {codes[j]}: gives on {issues[q]} for {issues[p]}, "
                                 f"gain {gain:.3f}"))
 
     def run(self) -> RunResult:
-        """Run the whole calendar and return the verdict and the recorded periods."""
+        """Run the whole calendar and return the verdicts and the recorded periods."""
         while self.running:
             self.step()
         verdict = self.verdict

@@ -1,7 +1,8 @@
 """Bargaining protocols: how members move their positions in one negotiating context.
 
 Every protocol has the same interface, `bargain`, so a user can add one: it receives the current
-positions and the period's context and returns the new positions plus a record of notable moves.
+positions of a batch of replications (r, n, k) and the period's context and returns the new
+positions plus a record of notable moves.
 `compromise` pulls members toward their coalitions and the overall weighted mean; `exchange`
 trades concessions between members who care about different issues (Stokman & Van Oosten 1994).
 """
@@ -21,12 +22,12 @@ from simulation.parameters import BargainingParameters
 class BargainingContext:
     """What a protocol knows about the period it bargains in."""
 
-    saliences: np.ndarray  # (n, k)
+    saliences: np.ndarray  # (r, n, k)
     capability: np.ndarray  # (n,)
-    targets: np.ndarray  # (n, k) where each member's coalitions pull it
-    active: np.ndarray  # (n,) bool: members engaged this period
+    targets: np.ndarray  # (r, n, k) where each member's coalitions pull it
+    active: np.ndarray  # (r, n) bool: members engaged this period
     pressure: float  # 0-1: how hard the calendar pushes toward convergence
-    rng: np.random.Generator
+    shocks: np.ndarray  # (r, n, k) standard normal draws: this period's chance, per replication
 
 
 class BargainingProtocol(Protocol):
@@ -37,17 +38,19 @@ class BargainingProtocol(Protocol):
     def bargain(
         self, positions: np.ndarray, context: BargainingContext
     ) -> tuple[np.ndarray, list[tuple]]:
-        """New positions (n, k) and the exchanges of this period as (member i, member j,
-        issue p, issue q, gain) row indices, for traces (empty for protocols without any)."""
+        """New positions (r, n, k) and the exchanges realised this period, for traces, as
+        (replication, `exchange.REALISED_DTYPE` records with member rows); empty for protocols
+        without exchanges."""
         ...
 
 
 def weighted_mean_positions(
     positions: np.ndarray, saliences: np.ndarray, capability: np.ndarray
 ) -> np.ndarray:
-    """The capability x salience weighted mean position per issue: the expected outcome."""
+    """The capability x salience weighted mean position per issue (..., k): the expected
+    outcome."""
     weights = capability[:, None] * saliences
-    return (weights * positions).sum(axis=0) / np.maximum(weights.sum(axis=0), 1e-12)
+    return (weights * positions).sum(axis=-2) / np.maximum(weights.sum(axis=-2), 1e-12)
 
 
 @dataclass(frozen=True)
@@ -66,15 +69,16 @@ class Compromise:
         overall = weighted_mean_positions(positions, context.saliences, context.capability)
         give = context.pressure * (1.0 - context.saliences)
         pull = (self.params.coalition_rate * (context.targets - positions)
-                + self.params.overall_rate * (overall[None, :] - positions))
-        noise = context.rng.normal(0.0, self.params.noise_sd, positions.shape)
+                + self.params.overall_rate * (overall[..., None, :] - positions))
+        noise = self.params.noise_sd * context.shocks
         moved = np.clip(positions + give * (pull + noise), 0.0, 100.0)
-        return np.where(context.active[:, None], moved, positions), []
+        return np.where(context.active[..., None], moved, positions), []
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """Stokman-style equal-gain exchanges among the members engaged this period."""
+    """Stokman-style equal-gain exchanges among the members engaged this period (each
+    replication of the batch trades on its own: the exchange search does not vectorise)."""
 
     params: BargainingParameters
     name: str = "exchange"
@@ -82,17 +86,19 @@ class Exchange:
     def bargain(
         self, positions: np.ndarray, context: BargainingContext
     ) -> tuple[np.ndarray, list[tuple]]:
-        active = np.flatnonzero(context.active)
-        if len(active) < 2:
-            return positions, []
-        moved, realised = exchange.exchange_round(
-            positions[active], context.saliences[active], context.capability[active],
-            rule=self.params.exchange_rule,
-        )
-        new = positions.copy()
-        new[active] = moved
-        return new, [(int(active[r["i"]]), int(active[r["j"]]), int(r["p"]), int(r["q"]),
-                      float(r["gain"])) for r in realised]
+        new, realised_by_replication = positions.copy(), []
+        for replication, engaged in enumerate(context.active):
+            active = np.flatnonzero(engaged)
+            if len(active) < 2:
+                continue
+            moved, realised = exchange.exchange_round(
+                positions[replication, active], context.saliences[replication, active],
+                context.capability[active], rule=self.params.exchange_rule,
+            )
+            new[replication, active] = moved
+            realised["i"], realised["j"] = active[realised["i"]], active[realised["j"]]
+            realised_by_replication.append((replication, realised))
+        return new, realised_by_replication
 
 
 def make_protocol(params: BargainingParameters) -> BargainingProtocol:

@@ -378,6 +378,28 @@ def test_bloc_members_share_intervals_and_fates(neg, data):
             assert (out.plurilateral_members[rows] == out.plurilateral_members[rows[0]]).all()
 
 
+@FAST
+@given(negotiations(), st.data(), st.booleans(), st.sampled_from([0.2, 0.5, 0.9]))
+def test_a_batch_of_replications_decides_each_as_if_alone(neg, data, package, critical_mass):
+    """The verdict on a stack (r, n, k) of negotiations is the stack of their verdicts."""
+    n, k = neg.X.shape
+    r = data.draw(st.integers(1, 3))
+    X = np.stack([neg.X] + [data.draw(integers((n, k), 0, 100)) for _ in range(r - 1)])
+    S = np.stack([neg.S] + [data.draw(integers((n, k), 0, 4)) / 4 for _ in range(r - 1)])
+    tol = np.stack([neg.tol] * r)
+    blocs = Blocs(of=data.draw(arrays(int, (r, n), elements=st.integers(-1, 0))),
+                  position=data.draw(integers((r, 1, k), 0, 100)),
+                  salience=np.full((r, 1, k), 0.5), tolerance=np.full((r, 1, k), 2.0))
+    batch = decide_at_ministerial(X, S, neg.C, neg.q, tol, neg.min_step, critical_mass,
+                                  package=package, blocs=blocs)
+    for row in range(r):
+        own_blocs = Blocs(*(getattr(blocs, f)[row] for f in Blocs.__dataclass_fields__))
+        alone = decide_at_ministerial(X[row], S[row], neg.C, neg.q, tol[row], neg.min_step,
+                                      critical_mass, package=package, blocs=own_blocs)
+        for field in ("outcome", "text", "blockers", "plurilateral_members", "coverage"):
+            np.testing.assert_array_equal(getattr(batch, field)[row], getattr(alone, field))
+
+
 # --- package mode (single undertaking) -----------------------------------------------------
 
 

@@ -76,6 +76,16 @@ def test_chunk_size_does_not_change_results(scenario, reference):
     assert_same(one_chunk, reference[0])
 
 
+def test_batches_sized_for_memory_do_not_change_results(scenario, reference, monkeypatch):
+    negotiation = scenario.negotiation()
+    (n, k), g = negotiation.shape, len(negotiation.coalitions)
+    assert ensemble.batch_size(negotiation) >= ensemble.CHUNK_SIZE  # the baseline: one batch
+    monkeypatch.setattr(ensemble, "BATCH_CELLS", 2 * n * k * g)  # two replications a batch
+    assert ensemble.batch_size(negotiation) == 2
+    small_batches = run_ensemble(scenario, runs=RUNS, seed=SEED, workers=1, chunk_size=5)
+    assert_same(small_batches, reference[0])
+
+
 def test_chunk_completion_order_does_not_matter(reference):
     result, chunks = reference
     for order in (chunks[::-1], random.Random(3).sample(chunks, len(chunks))):

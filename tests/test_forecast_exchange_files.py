@@ -16,11 +16,11 @@ import pytest
 from simulation import exchange
 from simulation.cli import main
 from simulation.forecast import (
-    exchange_rounds,
     forecast,
     negotiation_from_data,
     reference_exchange_rows,
     trace_events,
+    traced_run,
 )
 from simulation.importers import read_actor_issue_data
 
@@ -92,10 +92,11 @@ def test_rows_are_consistent_and_outcomes_stop_at_the_partner(sample, rule):
             assert (demand - nbs_0) * (demand - nbs_1) >= -1e-9
 
 
-def test_replayed_rounds_are_the_forecast_run(sample):
+def test_exchange_files_follow_the_forecast_run(sample):
     """The exchange files follow the run `forecast` reports: the same exchanges each round as
     the trace, and the same compromise after the last round."""
-    rounds = exchange_rounds(sample, rounds=3)
+    rounds = traced_run(sample, "exchange", rounds=3).exchanges
+    assert len(rounds) == 3
     nego = negotiation_from_data(sample, rounds=3)
     last_start, last_realised = rounds[-1]
     final = exchange.next_start_positions(last_start, nego.saliences, last_realised)

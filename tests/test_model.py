@@ -60,8 +60,29 @@ def test_one_step_per_calendar_period_then_the_ministerial(negotiation):
     assert negotiation.calendar[-1].kind == "ministerial"
 
 
+def test_a_batch_gives_each_replication_exactly_what_it_gives_alone(negotiation):
+    seeds = [np.random.SeedSequence(7, spawn_key=(i,)) for i in range(4)]
+    batch = NegotiationModel(negotiation, seeds=seeds).run()
+    assert batch.outcome.shape == (4, len(negotiation.issues))
+    for row, seed in enumerate(seeds):
+        alone = NegotiationModel(negotiation, rng=seed).run()
+        _same(alone, type(batch)(*(getattr(batch, f)[row : row + 1]
+                                   for f in batch.__dataclass_fields__)))
+    assert not np.array_equal(batch.mean_position[0], batch.mean_position[1])
+
+
+def test_a_batch_has_no_agents_and_no_traces(negotiation):
+    seeds = [1, 2]
+    assert len(NegotiationModel(negotiation, seeds=seeds).agents) == 0
+    with pytest.raises(ValueError, match="one replication"):
+        NegotiationModel(negotiation, seeds=seeds, trace=True)
+    with pytest.raises(ValueError, match="at least one"):
+        NegotiationModel(negotiation, seeds=[])
+
+
 def test_outcomes_are_well_formed(negotiation):
-    result = NegotiationModel(negotiation, rng=9).run()
+    batch = NegotiationModel(negotiation, rng=9).run()
+    result = type(batch)(*(getattr(batch, f)[0] for f in batch.__dataclass_fields__))
     n, k = negotiation.shape
     assert result.outcome.shape == (k,) and result.blockers.shape == (n, k)
     assert set(result.outcome.tolist()) <= {NO_AGREEMENT, PLURILATERAL, MULTILATERAL}
@@ -78,8 +99,9 @@ def test_members_are_mesa_agents_that_view_the_model_arrays(negotiation):
     assert len(members) == len(negotiation.members) == 136
     usa = next(m for m in members if m.code == "USA")
     model.step()
-    assert usa.positions == dict(zip(negotiation.issues, model.positions[usa.row], strict=True))
-    assert usa.saliences["data_localisation"] == model.saliences[usa.row, 1 + 4]
+    assert usa.positions == dict(zip(negotiation.issues, model.positions[0, usa.row],
+                                     strict=True))
+    assert usa.saliences["data_localisation"] == model.saliences[0, usa.row, 1 + 4]
     assert "JOB/GC/94" in usa.coalitions
     assert usa.capability == pytest.approx(negotiation.capability[usa.row])
     india = next(m for m in members if m.code == "IND")
@@ -88,9 +110,9 @@ def test_members_are_mesa_agents_that_view_the_model_arrays(negotiation):
 
 def test_uncertainty_sampling_can_be_switched_off(negotiation):
     exact = NegotiationModel(negotiation, Parameters(sample_uncertainty=False), rng=1)
-    np.testing.assert_array_equal(exact.positions, negotiation.positions)
+    np.testing.assert_array_equal(exact.positions[0], negotiation.positions)
     sampled = NegotiationModel(negotiation, rng=1)
-    assert not np.array_equal(sampled.positions, negotiation.positions)
+    assert not np.array_equal(sampled.positions[0], negotiation.positions)
 
 
 def test_low_salience_members_move_more_under_compromise(negotiation):
@@ -100,7 +122,7 @@ def test_low_salience_members_move_more_under_compromise(negotiation):
     model = NegotiationModel(negotiation, parameters, rng=2)
     start = model.positions.copy()
     model.run()
-    moved = np.abs(model.positions - start)
+    moved = np.abs(model.positions - start)[0]
     low = negotiation.saliences <= 0.2
     high = negotiation.saliences >= 0.9
     assert moved[low].mean() > 3 * moved[high].mean()

@@ -10,7 +10,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from simulation.ensemble import replication_seed
@@ -44,39 +43,41 @@ def baseline():
     return _baseline()
 
 
-def _compare(negotiation, parameters, master_seed: int, replication: int) -> tuple:
-    def generator():
-        return np.random.default_rng(replication_seed(master_seed, replication))
+def _run_both(negotiation, parameters, master_seed: int, replications: range) -> tuple:
+    """The replications as one batch of the fast engine, and each alone in the reference."""
+    seeds = [replication_seed(master_seed, i) for i in replications]
+    fast = NegotiationModel(negotiation, parameters, seeds=seeds).run()
+    return fast, [ref.run_replication(negotiation, parameters, seed) for seed in seeds]
 
-    fast = NegotiationModel(negotiation, parameters, rng=generator()).run()
-    reference = ref.run_replication(negotiation, parameters, generator())
-    return fast, reference, ref.differences(fast, reference, TOLERANCE)
+
+def _mismatches(negotiation, parameters, master_seed: int, replications: range) -> dict:
+    """Per replication, how the fast engine and the reference differ (empty = they agree)."""
+    fast, references = _run_both(negotiation, parameters, master_seed, replications)
+    found = {i: ref.differences(fast, reference, row, TOLERANCE)
+             for row, (i, reference) in enumerate(zip(replications, references, strict=True))}
+    return {i: problems for i, problems in found.items() if problems}
 
 
 @functools.cache
-def _baseline_pair(replication: int) -> tuple:
+def _baseline_runs() -> tuple:
     scenario, negotiation = _baseline()
-    return _compare(negotiation, scenario.spec.parameters, scenario.spec.seed, replication)
+    return _run_both(negotiation, scenario.spec.parameters, scenario.spec.seed, range(5))
 
 
 @pytest.mark.parametrize("replication", range(5))
-def test_fast_engine_matches_reference_on_baseline(replication):
-    fast, reference, problems = _baseline_pair(replication)
-    assert problems == []
-    assert fast.outcome.tolist() == reference.outcome
+def test_fast_batch_matches_reference_run_alone_on_baseline(replication):
+    fast, references = _baseline_runs()
+    assert ref.differences(fast, references[replication], replication, TOLERANCE) == []
+    assert fast.outcome[replication].tolist() == references[replication].outcome
 
 
 def test_the_seeds_exercise_every_rule():
     """The five seeds above see all three outcomes, blockers and plurilateral members."""
-    seen = set()
-    blockers = members = 0
-    for replication in range(5):
-        reference = _baseline_pair(replication)[1]
-        seen |= set(reference.outcome)
-        blockers += sum(map(len, reference.blockers))
-        members += sum(map(len, reference.plurilateral_members))
+    references = _baseline_runs()[1]
+    seen = set().union(*(reference.outcome for reference in references))
     assert seen == {ref.NO_AGREEMENT, ref.PLURILATERAL, ref.MULTILATERAL}
-    assert blockers > 0 and members > 0
+    assert sum(len(b) for reference in references for b in reference.blockers) > 0
+    assert sum(len(m) for reference in references for m in reference.plurilateral_members) > 0
 
 
 def test_package_mode_and_fixed_preferences_match(baseline):
@@ -84,16 +85,15 @@ def test_package_mode_and_fixed_preferences_match(baseline):
     parameters = scenario.spec.parameters
     package = parameters.model_copy(update={"consensus": parameters.consensus.model_copy(
         update={"package": True})})
-    assert _compare(negotiation, package, scenario.spec.seed, 0)[2] == []
+    assert _mismatches(negotiation, package, scenario.spec.seed, range(3)) == {}
     fixed = parameters.model_copy(update={"sample_uncertainty": False})
-    fast = NegotiationModel(negotiation, fixed, rng=3).run()  # an int seed: mesa draws nothing
-    assert ref.differences(fast, ref.run_replication(negotiation, fixed, 3), TOLERANCE) == []
+    fast = NegotiationModel(negotiation, fixed, rng=3).run()
+    assert ref.differences(fast, ref.run_replication(negotiation, fixed, 3), 0, TOLERANCE) == []
 
 
 def test_differences_notices_a_different_run():
-    fast = _baseline_pair(0)[0]
-    other = _baseline_pair(1)[1]
-    assert ref.differences(fast, other) != []
+    fast, references = _baseline_runs()
+    assert ref.differences(fast, references[1], 0) != []
 
 
 def test_reference_refuses_the_exchange_protocol(baseline):
@@ -127,9 +127,4 @@ def test_sweep_scenarios_and_parameters(name, variant):
     for part, changes in VARIANTS[variant].items():
         parameters = parameters.model_copy(update={
             part: getattr(parameters, part).model_copy(update=changes)})
-    failures = {}
-    for replication in range(8):
-        problems = _compare(negotiation, parameters, scenario.spec.seed, replication)[2]
-        if problems:
-            failures[replication] = problems
-    assert failures == {}
+    assert _mismatches(negotiation, parameters, scenario.spec.seed, range(8)) == {}
