@@ -4,7 +4,7 @@ Run from the repository root:
 
     python benchmarks/bench_ensemble.py            # full (about 10 minutes on 2 cores)
     python benchmarks/bench_ensemble.py --quick    # smaller counts (about 2 minutes)
-    python benchmarks/bench_ensemble.py --profile  # cProfile of one baseline replication only
+    python benchmarks/bench_ensemble.py --profile  # cProfile of 100 baseline replications only
 
 Everything is measured in one process and one invocation, so the rows compare with each other;
 absolute figures depend on the machine and on whatever else runs on it. The table is printed and
@@ -39,8 +39,14 @@ import numpy as np
 # Imported at the top, as under the `mc11` CLI, so forked pool workers start with them loaded.
 # (Python 3.12's forkserver would not preload __main__'s imports: see README.)
 from simulation import results
-from simulation.ensemble import CHUNK_SIZE, chunk_bounds, replication_seed, run_chunks
-from simulation.model import NegotiationModel
+from simulation.ensemble import (
+    CHUNK_SIZE,
+    chunk_bounds,
+    replication_seed,
+    run_chunk,
+    run_chunks,
+    run_replications,
+)
 from simulation.negotiation import Negotiation, load_calendar
 from simulation.parameters import Parameters
 from simulation.scenario import load_scenario
@@ -58,7 +64,7 @@ COUNTS = {
     "exchange_one": (20, 5),  # (b) exchange protocol, 1 worker (about 2 s a replication)
     "exchange_all": (20, 6),  # (b) exchange protocol, all cores, 1 run a chunk (0 = skipped)
     "reference": (10, 5),  # (c) reference engine, on the first seeds of (a)
-    "growth": (2, 1),  # (d) per synthetic size, plus one traced run for memory
+    "growth": (10, 4),  # (d) per synthetic size (one batch), plus a traced batch for memory
 }
 STREAM_RUNS = ((1_000, 10_000), (1_000,))  # (e) full, --quick
 
@@ -128,6 +134,10 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
     case = f"baseline compromise ({n} actors x {k} issues)"
     one_worker, _ = time_ensemble(negotiation, parameters, seed, runs, 1, CHUNK_SIZE)
     rows.append(_row("a ensemble", case, runs, 1, one_worker))
+    unbatched, _ = time_ensemble(negotiation, parameters, seed, runs, 1, chunk_size=1)
+    rows.append(_row("a ensemble", "same, one replication per model (no batch)", runs, 1,
+                     unbatched, note=f"batches of {CHUNK_SIZE} are "
+                                     f"{unbatched / one_worker:.2f}x faster"))
 
     def pool_overhead(label: str) -> None:
         # One replication per worker: what exceeds one replication's time is the pool's start-up
@@ -172,21 +182,20 @@ def bench_reference(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         scenario.spec.seed
     runs = COUNTS["reference"][1 if quick else 0]
 
-    def generator(i: int) -> np.random.Generator:
-        return np.random.default_rng(replication_seed(seed, i))
-
+    seeds = [replication_seed(seed, i) for i in range(runs)]
     start = time.perf_counter()
-    fast = [NegotiationModel(negotiation, parameters, rng=generator(i)).run() for i in range(runs)]
+    fast = run_replications(negotiation, parameters, seeds)
     fast_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    slow = [ref.run_replication(negotiation, parameters, generator(i)) for i in range(runs)]
+    slow = [ref.run_replication(negotiation, parameters, s) for s in seeds]
     slow_seconds = time.perf_counter() - start
-    problems = {i: ref.differences(f, s) for i, (f, s) in enumerate(zip(fast, slow, strict=True))}
+    problems = {i: ref.differences(fast, s, i) for i, s in enumerate(slow)}
     problems = {i: p for i, p in problems.items() if p}
     verdict = "agree" if not problems else f"DISAGREE on {len(problems)} of {runs} seeds"
     ratio = slow_seconds / fast_seconds
     rows = [
-        _row("c reference", "fast engine, same seeds", runs, 1, fast_seconds, note=verdict),
+        _row("c reference", "fast engine, same seeds (one batch)", runs, 1, fast_seconds,
+             note=verdict),
         _row("c reference", "reference engine (plain loops)", runs, 1, slow_seconds,
              note=f"fast/reference = {ratio:.1f}x"),
     ]
@@ -232,17 +241,18 @@ def bench_growth(quick: bool) -> list[dict[str, Any]]:
     rows = []
     for members, issues in itertools.product(GROWTH_MEMBERS, GROWTH_ISSUES):
         negotiation = synthetic_negotiation(members, issues)
+        seeds = [replication_seed(0, i) for i in range(runs)]
         start = time.perf_counter()
-        for seed in range(runs):
-            NegotiationModel(negotiation, parameters, rng=np.random.default_rng(seed)).run()
+        run_replications(negotiation, parameters, seeds)
         seconds = time.perf_counter() - start
         tracemalloc.start()
         tracemalloc.reset_peak()
-        NegotiationModel(negotiation, parameters, rng=np.random.default_rng(runs)).run()
+        run_replications(negotiation, parameters, seeds)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         rows.append(_row("d growth", f"synthetic {members} members x {issues} issues", runs, 1,
-                         seconds, memory_mb=peak / 2**20, memory="tracemalloc peak of one run"))
+                         seconds, memory_mb=peak / 2**20,
+                         memory="tracemalloc peak of the same runs"))
     return rows
 
 
@@ -360,19 +370,18 @@ def bench_stream(quick: bool, cores: int) -> list[dict[str, Any]]:
 # --- profile ----------------------------------------------------------------------------------
 
 
-def profile_replication(runs: int = 20, top: int = 25) -> str:
-    """cProfile of baseline replications (after a warm-up run), by own time and cumulative.
-
-    Profiling `runs` replications steadies the figures; divide by `runs` for one replication."""
+def profile_replication(runs: int = 2 * CHUNK_SIZE, top: int = 25) -> str:
+    """cProfile of baseline replications in ensemble chunks (after a warm-up), by own time and
+    cumulative; divide by `runs` for one replication."""
 
     scenario = load_scenario(BASELINE)
-    negotiation, parameters = scenario.negotiation(), scenario.spec.parameters
-    NegotiationModel(negotiation, parameters, rng=np.random.default_rng(0)).run()
+    negotiation, parameters, seed = scenario.negotiation(), scenario.spec.parameters, \
+        scenario.spec.seed
+    run_chunk(negotiation, parameters, seed, 0, 2)
     profiler = cProfile.Profile()
     profiler.enable()
-    for i in range(runs):
-        NegotiationModel(negotiation, parameters, rng=np.random.default_rng(
-            replication_seed(scenario.spec.seed, i))).run()
+    for start, stop in chunk_bounds(runs):
+        run_chunk(negotiation, parameters, seed, start, stop)
     profiler.disable()
     out = io.StringIO()
     out.write(f"cProfile of {runs} baseline replications (divide times by {runs} for one)\n")
@@ -402,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts, about 2 minutes")
     parser.add_argument("--profile", action="store_true",
-                        help="only print a cProfile of one baseline replication")
+                        help="only print a cProfile of 100 baseline replications")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

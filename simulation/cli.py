@@ -298,7 +298,7 @@ def cmd_forecast(args: argparse.Namespace) -> None:
         print()
     table = forecast(data, args.protocol, args.rounds, args.runs, args.seed)
     if folder is not None:
-        _write_exchange_files(folder, reference_exchange_rows(data, args.rounds))
+        _write_exchange_files(folder, reference_exchange_rows(data, args.rounds, args.seed))
     print(f"{args.datafile}: {len(data.actors)} actors, {len(data.issues)} issues; protocol "
           f"{args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
           file=sys.stderr)

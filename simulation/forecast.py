@@ -106,12 +106,12 @@ def trace_events(data: ActorIssueData, protocol: str = "compromise",
     return traced_run(data, protocol, rounds, seed).events
 
 
-def reference_exchange_rows(data: ActorIssueData,
-                            rounds: int = DEFAULT_ROUNDS) -> list[list[tuple]]:
-    """Per round of the single run `forecast(data, "exchange", rounds)` reports, its realised
-    exchanges in decide-exchange-model's columns (`exchange.REFERENCE_COLUMNS`, positions on the
-    0-100 scale of each issue)."""
-    model = traced_run(data, "exchange", rounds)
+def reference_exchange_rows(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
+                            seed: int = 0) -> list[list[tuple]]:
+    """Per round of the single run `forecast(data, "exchange", rounds, seed=seed)` reports, its
+    realised exchanges in decide-exchange-model's columns (`exchange.REFERENCE_COLUMNS`,
+    positions on the 0-100 scale of each issue)."""
+    model = traced_run(data, "exchange", rounds, seed)
     return [exchange.reference_rows(realised, positions, data.actors, data.issues)
             for positions, realised in model.exchanges]
 

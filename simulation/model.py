@@ -34,7 +34,7 @@ class Chance:
     position noise, salience noise, engagement and bloc discipline, then period by period the
     bargaining shocks (the bulk, so they are not all held at once)."""
 
-    def __init__(self, generators: Sequence[np.random.Generator], negotiation: Negotiation):
+    def __init__(self, generators: Sequence[np.random.Generator], negotiation: Negotiation) -> None:
         (n, k), periods, r = negotiation.shape, len(negotiation.calendar), len(generators)
         self.generators = generators
         self.position_noise = np.empty((r, n, k))  # standard normal
