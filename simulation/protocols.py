@@ -2,7 +2,7 @@
 
 Every protocol has the same interface, `bargain`, so a user can add one: it receives the current
 positions of a batch of replications (r, n, k) and the period's context and returns the new
-positions plus a record of notable moves.
+positions plus the exchanges it realised (for traces).
 `compromise` pulls members toward their coalitions and the overall weighted mean; `exchange`
 trades concessions between members who care about different issues (Stokman & Van Oosten 1994).
 """

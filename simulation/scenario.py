@@ -166,30 +166,57 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _line_of(node: yaml.Node | None, location: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at a pydantic error location, if this file has it."""
+@dataclass(frozen=True)
+class _File:
+    """One scenario file of an `extends` chain: its path, YAML node tree, and how many entries
+    of each list key it inherited from its parents."""
+
+    path: str
+    node: yaml.Node | None
+    inherited: dict[str, int]
+
+
+def _walk(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, int | None]:
+    """Whether this file writes the value at a pydantic error location, and its 1-based line.
+
+    A missing mapping key or list entry means the value comes from elsewhere (a parent file or
+    a default); a location that goes deeper than the YAML (pydantic's own parts) ends at the
+    deepest node the file has."""
     for index, part in enumerate(location):
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if k.value == part), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             node = node.value[part] if 0 <= part < len(node.value) else None
         else:
-            return node.start_mark.line + 1 if node is not None and index > 0 else None
-    return node.start_mark.line + 1 if node is not None else None
+            return index > 0, node.start_mark.line + 1 if node is not None and index > 0 else None
+        if node is None:
+            return False, None
+    return node is not None, node.start_mark.line + 1 if node is not None else None
 
 
 def _own_location(location: tuple[Any, ...], inherited: dict[str, int]) -> tuple[Any, ...]:
-    """An error location in the merged lists, as an index into this file's own entries."""
+    """An error location in the merged lists, as an index into this file's own entries
+    (negative when the entry is inherited)."""
     if len(location) > 1 and location[0] in inherited and isinstance(location[1], int):
         return (location[0], location[1] - inherited[location[0]], *location[2:])
     return location
 
 
-def _read(
-    path: Path, chain: tuple[Path, ...] = ()
-) -> tuple[dict[str, Any], yaml.Node | None, dict[str, int]]:
-    """A scenario file's mapping with its parents merged in, its YAML node tree, and how many
-    entries of each list key it inherited."""
+def _origin(files: list[_File], source: str, location: tuple[Any, ...]
+            ) -> tuple[str, int | None, tuple[Any, ...]]:
+    """The file (the scenario first, then its parents) that wrote the value at `location`, the
+    line there and the location within that file; the scenario itself if none did."""
+    for file in files:
+        own = _own_location(location, file.inherited)
+        written, line = _walk(file.node, own)
+        if written:
+            return file.path, line, own
+    return source, None, location
+
+
+def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[_File]]:
+    """A scenario file's mapping with its parents merged in, and the files of its chain (this
+    one first)."""
     if path in chain:
         raise InputError(str(path), "extends", "the files extend each other in a loop")
     try:
@@ -207,12 +234,12 @@ def _read(
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
     parent = raw.pop("extends", None)
     if parent is None:
-        return raw, node, {}
+        return raw, [_File(str(path), node, {})]
     if not isinstance(parent, str) or "\0" in parent:
         raise InputError(str(path), "extends", "must be the path of another scenario file")
-    base, _, _ = _read((path.parent / parent).resolve(), (*chain, path))
+    base, parents = _read((path.parent / parent).resolve(), (*chain, path))
     inherited = {key: len(base[key]) for key in LIST_KEYS if isinstance(base.get(key), list)}
-    return _merge(base, raw), node, inherited
+    return _merge(base, raw), [_File(str(path), node, inherited), *parents]
 
 
 def _check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:
@@ -279,19 +306,17 @@ def apply_overrides(
 
 
 def scenario_from_mapping(
-    raw: dict[str, Any],
-    source: str = "<scenario>",
-    node: yaml.Node | None = None,
-    inherited: dict[str, int] | None = None,
+    raw: dict[str, Any], source: str = "<scenario>", files: list[_File] | None = None
 ) -> Scenario:
-    """Validate a scenario given as plain data (the loader and notebooks both use this)."""
+    """Validate a scenario given as plain data (the loader and notebooks both use this);
+    `files`, from the loader, lets errors name the file and line that wrote a bad value."""
+    files = files or []
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec)
-        location = _own_location(tuple(exc.errors()[0]["loc"]), inherited or {})
-        line = _line_of(node, location)
-        raise InputError(source, f"line {line}: {field}" if line else field, problem) from None
+        path, line, _ = _origin(files, source, tuple(exc.errors()[0]["loc"]))
+        raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
     check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
@@ -301,10 +326,9 @@ def scenario_from_mapping(
             raise InputError(source, "participants.exclude",
                              f"unknown member {code!r}{suggest(code, actors)}")
     for index, override in enumerate(spec.overrides):
-        location = _own_location(("overrides", index), inherited or {})
-        line = _line_of(node, location)
+        path, line, location = _origin(files, source, ("overrides", index))
         where = f"line {line}: overrides.{location[1]}" if line else f"overrides.{index}"
-        _check_override(override, where, catalogue, source)
+        _check_override(override, where, catalogue, path)
     rules = _rules(spec.derivation)
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue)
     calendar_path = None
@@ -340,6 +364,6 @@ def load_scenario(path: Path | str) -> Scenario:
     if "\0" in str(path):
         raise InputError(repr(str(path)), "(file)", "a file name cannot contain a NUL byte")
     path = Path(path).resolve()
-    raw, node, inherited = _read(path)
-    return scenario_from_mapping(raw, str(path), node, inherited)
+    raw, files = _read(path)
+    return scenario_from_mapping(raw, str(path), files)
 

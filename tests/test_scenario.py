@@ -651,14 +651,30 @@ def test_error_line_in_a_child_that_extends_a_parent_with_overrides(folder):
     assert f"line {line_of(text, '500')}" in error.field
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an invalid value inherited from the parent file is reported against the child file and "
-    "the child's first line; the parent's file and line are not named"))
 def test_error_in_a_parent_names_the_parent(folder):
     write(folder, "parent.yaml", "name: parent\n\nreplications: -1\n")
     error = load_error(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"))
-    assert "parent.yaml" in str(error)
+    assert "parent.yaml" in str(error) and "child.yaml" not in str(error)
     assert "line 3" in str(error)
+
+
+def test_a_child_value_that_replaces_a_bad_parent_value_is_what_counts(folder):
+    write(folder, "parent.yaml", "name: parent\nreplications: -1\nseed: -5\n")
+    error = load_error(write(folder, "child.yaml",
+                             "extends: parent.yaml\nname: child\nreplications: 10\n"))
+    assert "parent.yaml" in str(error) and "line 3" in str(error) and "seed" in str(error)
+    write(folder, "fixed.yaml", "extends: parent.yaml\nname: c\nreplications: 10\nseed: 1\n")
+    assert load_scenario(folder / "fixed.yaml").spec.replications == 10
+
+
+def test_a_bad_override_inherited_from_a_parent_names_the_parent(folder):
+    write(folder, "parent.yaml", "extends: {base}\nname: p\noverrides:\n"
+          "  - {{members: [CHN], set_position: 1}}\n  - {{members: [USX], set_position: 5}}\n"
+          .format(base=SCENARIOS / "baseline.yaml"))
+    error = load_error(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"
+                             "overrides:\n  - {members: [USA], set_position: 3}\n"))
+    assert "parent.yaml" in str(error) and re.search(r"\bline 5\b", str(error))
+    assert "overrides.1" in str(error)
 
 
 def test_unknown_id_in_override_names_the_line(folder):
