@@ -455,7 +455,7 @@ def differences(fast, reference: ReferenceResult, replication: int = 0,
     """How replication `replication` of a fast `RunResult` differs from a `ReferenceResult`
     (empty list = they agree): outcome codes, blockers and plurilateral members exactly; texts,
     coverage, support and mean positions to `tolerance`."""
-    fast = type(fast)(*(getattr(fast, f)[replication] for f in fast.__dataclass_fields__))
+    fast = fast.take(replication)
     problems = []
     k = len(reference.outcome)
     for i in range(k):

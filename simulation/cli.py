@@ -117,21 +117,19 @@ def cmd_preferences(args: argparse.Namespace) -> None:
 
 
 def _outcome_table(scenario: Scenario, result: RunResult, members: tuple[str, ...]) -> pd.DataFrame:
-    """The first replication's verdict per issue, with blockers and plurilateral members."""
+    """One replication's verdict per issue, with blockers and plurilateral members."""
     codes = np.array(members)
-    outcome, text, coverage = result.outcome[0], result.text[0], result.coverage[0]
-    blockers, plurilateral = result.blockers[0], result.plurilateral_members[0]
     rows = []
     for j, issue in enumerate(scenario.catalogue.issues):
         rows.append({
             "issue": issue.id,
-            "outcome": OUTCOME_LABELS[int(outcome[j])],
-            "text": round(float(text[j]), 1) if np.isfinite(text[j]) else None,
+            "outcome": OUTCOME_LABELS[int(result.outcome[j])],
+            "text": round(float(result.text[j]), 1) if np.isfinite(result.text[j]) else None,
             "status_quo": issue.status_quo,
-            "coverage": round(float(coverage[j]), 3),
-            "blockers": " ".join(codes[blockers[:, j]][:8])
-            + (" ..." if blockers[:, j].sum() > 8 else ""),
-            "plurilateral": int(plurilateral[:, j].sum()),
+            "coverage": round(float(result.coverage[j]), 3),
+            "blockers": " ".join(codes[result.blockers[:, j]][:8])
+            + (" ..." if result.blockers[:, j].sum() > 8 else ""),
+            "plurilateral": int(result.plurilateral_members[:, j].sum()),
         })
     return pd.DataFrame(rows)
 
@@ -147,7 +145,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     model = NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
                              rng=np.random.default_rng(replication_seed(seed, 0)),
                              trace=args.trace)
-    result = model.run()
+    result = model.run().take(0)
     if args.trace:
         for event in model.events:
             print("  ".join(str(part) for part in event))

@@ -90,10 +90,7 @@ def run_replications(
     size = batch_size(negotiation)
     batches = [NegotiationModel(negotiation, parameters, seeds=seeds[i : i + size]).run()
                for i in range(0, len(seeds), size)]
-    if len(batches) == 1:
-        return batches[0]
-    return RunResult(*(np.concatenate([getattr(b, f) for b in batches])
-                       for f in RunResult.__dataclass_fields__))
+    return batches[0] if len(batches) == 1 else RunResult.concatenate(batches)
 
 
 def run_chunk(

@@ -15,7 +15,7 @@ replications share its batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import mesa
 import numpy as np
@@ -67,6 +67,15 @@ class RunResult:
     support: np.ndarray  # (r, periods, k) capability share accepting the chair's text
     mean_position: np.ndarray  # (r, periods, k) capability x salience weighted mean position
     coalition_sizes: np.ndarray  # (r, periods, g) members per coalition
+
+    def take(self, rows: int | slice) -> RunResult:
+        """Some replications' results (one replication without its axis, for an int)."""
+        return RunResult(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[RunResult]) -> RunResult:
+        """The results of consecutive batches as one."""
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
 
 class NegotiationModel(mesa.Model):

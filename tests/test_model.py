@@ -66,8 +66,7 @@ def test_a_batch_gives_each_replication_exactly_what_it_gives_alone(negotiation)
     assert batch.outcome.shape == (4, len(negotiation.issues))
     for row, seed in enumerate(seeds):
         alone = NegotiationModel(negotiation, rng=seed).run()
-        _same(alone, type(batch)(*(getattr(batch, f)[row : row + 1]
-                                   for f in batch.__dataclass_fields__)))
+        _same(alone, batch.take(slice(row, row + 1)))
     assert not np.array_equal(batch.mean_position[0], batch.mean_position[1])
 
 
@@ -81,8 +80,7 @@ def test_a_batch_has_no_agents_and_no_traces(negotiation):
 
 
 def test_outcomes_are_well_formed(negotiation):
-    batch = NegotiationModel(negotiation, rng=9).run()
-    result = type(batch)(*(getattr(batch, f)[0] for f in batch.__dataclass_fields__))
+    result = NegotiationModel(negotiation, rng=9).run().take(0)
     n, k = negotiation.shape
     assert result.outcome.shape == (k,) and result.blockers.shape == (n, k)
     assert set(result.outcome.tolist()) <= {NO_AGREEMENT, PLURILATERAL, MULTILATERAL}
