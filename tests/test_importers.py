@@ -118,17 +118,6 @@ CSV_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CSV_CASES))
-def test_malformed_csv_is_a_line_precise_input_error(tmp_path, case):
-    text, field, problem = CSV_CASES[case]
-    path = write(tmp_path, text)
-    with pytest.raises(InputError) as caught:
-        read_actor_issue_data(path)
-    assert caught.value.source == str(path)
-    assert caught.value.field == field
-    assert problem in caught.value.problem
-
-
 DECIDE_HEAD = "#A;A;Actor A\n#A;B;Actor B\n#P;x;Issue x\n#M;x;0;no\n#M;x;10;yes\n"
 
 DECIDE_CASES = {
@@ -147,10 +136,15 @@ DECIDE_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(DECIDE_CASES))
-def test_malformed_decide_file_is_a_line_precise_input_error(tmp_path, case):
-    text, field, problem = DECIDE_CASES[case]
-    path = write(tmp_path, text, "data.txt")
+MALFORMED = {**{(name, "data.csv"): case for name, case in CSV_CASES.items()},
+             **{(name, "data.txt"): case for name, case in DECIDE_CASES.items()}}
+
+
+@pytest.mark.parametrize(("case", "file_name"), list(MALFORMED), ids=lambda v: str(v))
+def test_malformed_file_is_a_line_precise_input_error(tmp_path, case, file_name):
+    """CSV cases in data.csv, Decide-format cases in data.txt."""
+    text, field, problem = MALFORMED[case, file_name]
+    path = write(tmp_path, text, file_name)
     with pytest.raises(InputError) as caught:
         read_actor_issue_data(path)
     assert caught.value.source == str(path)
