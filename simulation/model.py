@@ -93,12 +93,12 @@ class NegotiationModel(mesa.Model):
         trace: bool = False,
         seeds: Sequence[SeedLike] | None = None,
     ) -> None:
-        generators = [np.random.default_rng(seed) for seed in (seeds if seeds is not None
-                                                                 else [rng])]
-        if not generators:
+        seeds = [rng] if seeds is None else list(seeds)
+        if not seeds:
             raise ValueError("`seeds` must name at least one replication")
-        if trace and len(generators) > 1:
+        if trace and len(seeds) > 1:
             raise ValueError("traces follow one replication: give `rng`, not `seeds`")
+        generators = [np.random.default_rng(seed) for seed in seeds]
         self.chance = Chance(generators, negotiation)
         # Mesa's own streams (self.rng, self.random) get a child generator: they never consume
         # a replication's draws.
