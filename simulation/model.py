@@ -24,7 +24,7 @@ from simulation import coalitions, consensus, exchange
 from simulation.agents import Member
 from simulation.negotiation import Negotiation
 from simulation.parameters import Parameters
-from simulation.protocols import BargainingContext, make_protocol
+from simulation.protocols import BargainingContext, make_protocol, weighted_mean_positions
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -231,9 +231,8 @@ class NegotiationModel(mesa.Model):
         lo, hi = consensus.acceptance_intervals(self.positions, nego.status_quo, self.tolerance)
         text = consensus.chair_texts(self.positions, self.saliences, nego.capability)[:, None]
         self.support[:, index] = nego.capability @ ((lo <= text) & (text <= hi))
-        weights = nego.capability[:, None] * self.saliences
-        self.mean_position[:, index] = ((weights * self.positions).sum(axis=1)
-                                        / weights.sum(axis=1))
+        self.mean_position[:, index] = weighted_mean_positions(self.positions, self.saliences,
+                                                               nego.capability)
         self.coalition_sizes[:, index] = self.membership.sum(axis=1)
         if self.datacollector is not None:
             self.datacollector.collect(self)
