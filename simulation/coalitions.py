@@ -8,13 +8,41 @@ members together with probability `bloc_discipline` each period.
 
 Arrays: positions and saliences (..., n, k), membership (..., n, g); leading axes, if any, are
 the replications of a batch. Capability (n,), founders (n, g) and bloc (g,) are the same in all.
+The sums over members, coalitions and issues are loops compiled with numba, over all replications
+at once: each replaces a dozen whole-array numpy passes.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
+from simulation.batches import as_batch
 from simulation.parameters import CoalitionParameters
+
+
+@njit(cache=True)
+def _platforms(positions, saliences, capability, membership):
+    r, n, k = positions.shape
+    g = membership.shape[2]
+    platform, salience = np.zeros((r, g, k)), np.zeros((r, g, k))
+    weight, size = np.empty(k), np.empty(g)
+    for b in range(r):
+        for c in range(g):
+            weight[:] = 0.0
+            size[c] = 0.0
+            for m in range(n):
+                if membership[b, m, c]:
+                    size[c] += 1.0
+                    for i in range(k):
+                        w = capability[m] * saliences[b, m, i]
+                        weight[i] += w
+                        platform[b, c, i] += w * positions[b, m, i]
+                        salience[b, c, i] += saliences[b, m, i]
+            for i in range(k):
+                platform[b, c, i] = platform[b, c, i] / weight[i] if weight[i] > 0 else 0.0
+                salience[b, c, i] = salience[b, c, i] / size[c] if size[c] > 0 else 0.0
+    return platform, salience
 
 
 def platforms(
@@ -22,15 +50,27 @@ def platforms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each coalition's platform (..., g, k) and its mean salience; both 0 for an empty
     coalition, which then pulls and attracts no one."""
-    weights = capability[:, None] * saliences
-    member_weights = np.swapaxes(membership, -1, -2).astype(float)
-    total = member_weights @ weights
-    platform = np.divide(member_weights @ (weights * positions), total,
-                         out=np.zeros_like(total), where=total > 0)
-    size = member_weights.sum(axis=-1, keepdims=True)
-    salience = np.divide(member_weights @ saliences, size, out=np.zeros_like(total),
-                         where=size > 0)
-    return platform, salience
+    platform, salience = _platforms(as_batch(positions), as_batch(saliences), capability,
+                                    as_batch(membership))
+    shape = (*membership.shape[:-2], *platform.shape[1:])
+    return platform.reshape(shape), salience.reshape(shape)
+
+
+@njit(cache=True)
+def _affinity(positions, saliences, platform, coalition_salience):
+    r, n, k = positions.shape
+    g = platform.shape[1]
+    closeness = np.empty((r, n, g))
+    for b in range(r):
+        for m in range(n):
+            for c in range(g):
+                distance = shared = 0.0
+                for i in range(k):
+                    w = saliences[b, m, i] * coalition_salience[b, c, i]
+                    distance += w * abs(positions[b, m, i] - platform[b, c, i])
+                    shared += w
+                closeness[b, m, c] = 1.0 - distance / (100.0 * shared) if shared > 0 else 0.0
+    return closeness
 
 
 def affinity(
@@ -40,15 +80,10 @@ def affinity(
     coalition_salience: np.ndarray,
 ) -> np.ndarray:
     """Closeness (..., n, g) in [0, 1] of each member to each platform, weighted by shared
-    salience."""
-    distance = positions[..., :, None, :] - platform[..., None, :, :]
-    np.abs(distance, out=distance)
-    distance *= coalition_salience[..., None, :, :]
-    weighted = np.einsum("...nk,...ngk->...ng", saliences, distance)
-    total = saliences @ np.swapaxes(coalition_salience, -1, -2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = 1.0 - weighted / (100.0 * total)
-    return np.where(total > 0, score, 0.0)
+    salience (0 to a coalition with which it shares no salient issue)."""
+    closeness = _affinity(as_batch(positions), as_batch(saliences), as_batch(platform),
+                          as_batch(coalition_salience))
+    return closeness.reshape((*positions.shape[:-1], platform.shape[-2]))
 
 
 def update_membership(
@@ -70,6 +105,24 @@ def update_membership(
     return (membership | joins) & ~(leaves & ~held)
 
 
+@njit(cache=True)
+def _coalition_targets(positions, membership, platform, coalition_salience):
+    r, n, k = positions.shape
+    target, total = np.empty((r, n, k)), np.empty(k)
+    for b in range(r):
+        for m in range(n):
+            target[b, m] = 0.0
+            total[:] = 0.0
+            for c in range(platform.shape[1]):
+                if membership[b, m, c]:
+                    for i in range(k):
+                        target[b, m, i] += coalition_salience[b, c, i] * platform[b, c, i]
+                        total[i] += coalition_salience[b, c, i]
+            for i in range(k):
+                target[b, m, i] = target[b, m, i] / total[i] if total[i] > 0 else positions[b, m, i]
+    return target
+
+
 def coalition_targets(
     positions: np.ndarray,
     membership: np.ndarray,
@@ -78,8 +131,6 @@ def coalition_targets(
 ) -> np.ndarray:
     """Where each member's coalitions pull it (..., n, k): the salience-weighted mean of their
     platforms. A member in no coalition is pulled nowhere (its target is its own position)."""
-    weight = membership.astype(float)
-    total = weight @ coalition_salience
-    with np.errstate(invalid="ignore", divide="ignore"):
-        target = (weight @ (coalition_salience * platform)) / total
-    return np.where(total > 0, target, positions)
+    target = _coalition_targets(as_batch(positions), as_batch(membership), as_batch(platform),
+                                as_batch(coalition_salience))
+    return target.reshape(positions.shape)

@@ -24,7 +24,9 @@ changes nothing is no agreement.
 
 Arrays: n members, k issues; positions X (n,k) and status quo q (k,) on the 0-100 scale,
 saliences S (n,k) in [0,1], capabilities C (n,) > 0 (share of world trade), tolerances (n,k) >= 0.
-Every rule runs over all members at once; only the package loop steps over issues. Member arrays
+Every rule runs over all members at once; only the package loop steps over issues. The weighted
+medians (chair's texts, the plurilateral core) are loops compiled with numba: a binned weighted
+quickselect per issue, linear in members where a sort would not be. Member arrays
 may carry leading axes (r,n,k), one per replication of a batch: members are always axis -2.
 """
 
@@ -32,7 +34,10 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
+
+from simulation.batches import as_batch
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -142,31 +147,117 @@ def apply_blocs(
     return np.where(in_bloc[..., None], rows, values)
 
 
-def _pick(a: FloatArray, row: NDArray[np.int_]) -> FloatArray:
-    """a[..., row[...], j] for every column j: one member's entry per issue."""
-    return np.take_along_axis(a, row[..., None, :], axis=-2)[..., 0, :]
+@njit(cache=True)
+def _reaches(weight: float, target: float, strict: bool) -> bool:
+    return weight > target or (not strict and weight == target)
 
 
-def _sorted_by(x: FloatArray, *carried: FloatArray) -> tuple[FloatArray, ...]:
-    """x sorted along the member axis (-2), each column on its own, and every carried array
-    (broadcastable to x) reordered the same way. One flat gather per array: numpy's
-    `take_along_axis` is several times slower on this axis."""
-    *batch, n, k = x.shape
-    flat = np.argsort(x, axis=-2) * k + np.arange(k)
-    if batch:
-        flat += (np.arange(np.prod(batch)) * (n * k)).reshape(*batch, 1, 1)
-    return tuple(np.take(np.broadcast_to(a, x.shape).reshape(-1), flat) for a in (x, *carried))
+@njit(cache=True)
+def _quickselect(values: FloatArray, weights: FloatArray, target: float, strict: bool,
+                 below: float) -> tuple[float, float]:
+    """The smallest of `values` at which `below` plus the cumulative weight reaches `target`
+    (the largest, if rounding leaves it short), and the weight reached there. A three-way
+    quickselect that reorders both arrays in place."""
+    lo, hi = 0, len(values)  # the answer lies in [lo, hi); `below` weighs all values under it
+    while True:
+        pivot = values[(lo + hi) // 2]
+        less = same = 0.0
+        lt, i, gt = lo, lo, hi  # partition: [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) >
+        while i < gt:
+            value, weight = values[i], weights[i]
+            if value < pivot:
+                values[i], weights[i] = values[lt], weights[lt]
+                values[lt], weights[lt] = value, weight
+                less += weight
+                lt += 1
+                i += 1
+            elif value > pivot:
+                gt -= 1
+                values[i], weights[i] = values[gt], weights[gt]
+                values[gt], weights[gt] = value, weight
+            else:
+                same += weight
+                i += 1
+        if lt > lo and _reaches(below + less, target, strict):
+            hi = lt
+        elif gt == hi or _reaches(below + less + same, target, strict):
+            return pivot, below + less + same
+        else:
+            below += less + same
+            lo = gt
+
+
+@njit(cache=True)
+def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool,
+            scratch: FloatArray) -> tuple[float, float]:
+    """The smallest value whose cumulative weight (of all values up to and including it)
+    reaches `target` (exceeds it, if strict), and that cumulative weight; the smallest value
+    (and weight 0) if none does. `scratch` (3, n) is working space.
+
+    The values are first counted into n equal-width bins (passes without unpredictable
+    branches); only the bin where the weight crosses `target` is searched, by quickselect."""
+    n = len(values)
+    lowest, highest = values[0], values[0]
+    for value in values:
+        lowest, highest = min(lowest, value), max(highest, value)
+    bin_weight, inside_values, inside_weights = scratch[0], scratch[1], scratch[2]
+    bin_weight[:] = 0.0
+    scale = n / (highest - lowest) if highest - lowest > 1e-12 else 0.0  # 0: one bin
+    for m in range(n):
+        bin_weight[min(int((values[m] - lowest) * scale), n - 1)] += weights[m]
+    below = 0.0
+    for crossing in range(n):
+        if _reaches(below + bin_weight[crossing], target, strict):
+            break
+        below += bin_weight[crossing]
+    else:
+        return lowest, 0.0
+    count = 0
+    for m in range(n):
+        if min(int((values[m] - lowest) * scale), n - 1) == crossing:
+            inside_values[count], inside_weights[count] = values[m], weights[m]
+            count += 1
+    return _quickselect(inside_values[:count], inside_weights[:count], target, strict, below)
+
+
+@njit(cache=True)
+def _median(values: FloatArray, weights: FloatArray, scratch: FloatArray) -> float:
+    """The weighted median of one column (midpoint when the weight splits exactly in half)."""
+    half = weights.sum() / 2.0
+    lower, reached = _select(values, weights, half, False, scratch)
+    upper = lower if reached > half else _select(values, weights, half, True, scratch)[0]
+    return (lower + upper) / 2.0
+
+
+@njit(cache=True)
+def _medians(values, weights):
+    r, n, k = values.shape
+    median, scratch = np.empty((r, k)), np.empty((3, n))
+    for b in range(r):
+        for i in range(k):
+            median[b, i] = _median(values[b, :, i], weights[b, :, i], scratch)
+    return median
 
 
 def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
     """Weighted median of each column of x (..., n, k) under weights w; the midpoint when the
     weight splits exactly in half. The order among tied positions cannot change it."""
-    ranked, weights = _sorted_by(x, w)
-    cum = np.cumsum(weights, axis=-2)
-    half = cum[..., -1:, :] / 2.0
-    lower = _pick(ranked, np.argmax(cum >= half, axis=-2))
-    upper = _pick(ranked, np.argmax(cum > half, axis=-2))
-    return (lower + upper) / 2.0
+    return _medians(as_batch(x), as_batch(w, x)).reshape(x.shape[:-2] + x.shape[-1:])
+
+
+@njit(cache=True)
+def _lowest(values, weights, target):
+    r, n, k = values.shape
+    lowest, scratch = np.empty((r, k)), np.empty((3, n))
+    for b in range(r):
+        for i in range(k):
+            lowest[b, i] = _select(values[b, :, i], weights[b, :, i], target, False, scratch)[0]
+    return lowest
+
+
+def _lowest_reaching(x: FloatArray, w: FloatArray, target: float) -> FloatArray:
+    """Per column of x (..., n, k), the smallest value whose cumulative weight reaches target."""
+    return _lowest(as_batch(x), as_batch(w, x), target).reshape(x.shape[:-2] + x.shape[-1:])
 
 
 def _or_capability(w: FloatArray, capability: FloatArray) -> FloatArray:
@@ -178,6 +269,32 @@ def chair_texts(X: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
     """The chair's starting text per issue: the capability x salience weighted median position,
     which no other text beats in weighted support (capability alone if no one cares)."""
     return _weighted_median(X, _or_capability(C[:, None] * S, C[:, None]))
+
+
+@njit(cache=True)
+def _chair_support(X, S, C, q, tol):
+    r, n, k = X.shape
+    support, scratch, weights = np.zeros((r, k)), np.empty((3, n)), np.empty(n)
+    for b in range(r):
+        for i in range(k):
+            for m in range(n):
+                weights[m] = C[m] * S[b, m, i]
+            text = _median(X[b, :, i], weights if weights.sum() > 0 else C, scratch)
+            for m in range(n):
+                x = X[b, m, i]
+                d = abs(x - q[i]) + tol[b, m, i]
+                if min(max(x - d, SCALE_MIN), SCALE_MAX) <= text <= min(max(x + d, SCALE_MIN),
+                                                                         SCALE_MAX):
+                    support[b, i] += C[m]
+    return support
+
+
+def chair_support(X: FloatArray, S: FloatArray, C: FloatArray, q: FloatArray,
+                  tol: FloatArray) -> FloatArray:
+    """Per issue (..., k), the capability of the members that accept the chair's text (see
+    `chair_texts` and `acceptance_intervals`): how close the talks stand to consensus."""
+    support = _chair_support(as_batch(X), as_batch(S, X), C, q, as_batch(tol, X))
+    return support.reshape(X.shape[:-2] + X.shape[-1:])
 
 
 def _feasible_sides(
@@ -259,10 +376,8 @@ def plurilateral(
     best = None
     for side, room in ((1.0, SCALE_MAX - q), (-1.0, q - SCALE_MIN)):
         reach = side * (X - q)  # how far each member wants to move toward this side
-        # members from the keenest down; tied members share one threshold, so any order will do
-        ranked, shares = _sorted_by(-reach, share[:, None])
-        covered = np.cumsum(shares, axis=-2)
-        threshold = -_pick(ranked, np.argmax(covered >= critical_mass - _COVERAGE_SLACK, axis=-2))
+        # members from the keenest down until they cover the critical mass
+        threshold = -_lowest_reaching(-reach, share[:, None], critical_mass - _COVERAGE_SLACK)
         core = reach >= threshold[..., None, :]
         core_capability = np.where(core, C[:, None], 0.0)
         wanted = _weighted_median(reach, _or_capability(core_capability * S, core_capability))

@@ -228,9 +228,9 @@ class NegotiationModel(mesa.Model):
     def record_period(self) -> None:
         """Keep what the summary needs: support for the chair's text, mean positions, coalitions."""
         nego, index = self.negotiation, self.period_index
-        lo, hi = consensus.acceptance_intervals(self.positions, nego.status_quo, self.tolerance)
-        text = consensus.chair_texts(self.positions, self.saliences, nego.capability)[:, None]
-        self.support[:, index] = nego.capability @ ((lo <= text) & (text <= hi))
+        self.support[:, index] = consensus.chair_support(self.positions, self.saliences,
+                                                         nego.capability, nego.status_quo,
+                                                         self.tolerance)
         self.mean_position[:, index] = weighted_mean_positions(self.positions, self.saliences,
                                                                nego.capability)
         self.coalition_sizes[:, index] = self.membership.sum(axis=1)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from numba import njit
 
 from simulation import exchange
+from simulation.batches import as_batch
 from simulation.parameters import BargainingParameters
 
 
@@ -44,13 +46,48 @@ class BargainingProtocol(Protocol):
         ...
 
 
+@njit(cache=True)
+def _weighted_means(positions, saliences, capability):
+    r, n, k = positions.shape
+    mean, total = np.zeros((r, k)), np.empty(k)
+    for b in range(r):
+        total[:] = 0.0
+        for m in range(n):
+            for i in range(k):
+                weight = capability[m] * saliences[b, m, i]
+                mean[b, i] += weight * positions[b, m, i]
+                total[i] += weight
+        for i in range(k):
+            mean[b, i] /= max(total[i], 1e-12)
+    return mean
+
+
 def weighted_mean_positions(
     positions: np.ndarray, saliences: np.ndarray, capability: np.ndarray
 ) -> np.ndarray:
     """The capability x salience weighted mean position per issue (..., k): the expected
     outcome."""
-    weights = capability[:, None] * saliences
-    return (weights * positions).sum(axis=-2) / np.maximum(weights.sum(axis=-2), 1e-12)
+    means = _weighted_means(as_batch(positions), as_batch(saliences, positions), capability)
+    return means.reshape(positions.shape[:-2] + positions.shape[-1:])
+
+
+@njit(cache=True)
+def _compromise(positions, saliences, capability, targets, active, shocks, pressure,
+                coalition_rate, overall_rate, noise_sd):
+    overall = _weighted_means(positions, saliences, capability)
+    moved = positions.copy()
+    r, n, k = positions.shape
+    for b in range(r):
+        for m in range(n):
+            if not active[b, m]:
+                continue
+            for i in range(k):
+                x = positions[b, m, i]
+                give = pressure * (1.0 - saliences[b, m, i])
+                pull = coalition_rate * (targets[b, m, i] - x) + overall_rate * (overall[b, i] - x)
+                moved[b, m, i] = min(max(x + give * (pull + noise_sd * shocks[b, m, i]), 0.0),
+                                     100.0)
+    return moved
 
 
 @dataclass(frozen=True)
@@ -66,13 +103,11 @@ class Compromise:
     def bargain(
         self, positions: np.ndarray, context: BargainingContext
     ) -> tuple[np.ndarray, list[tuple]]:
-        overall = weighted_mean_positions(positions, context.saliences, context.capability)
-        give = context.pressure * (1.0 - context.saliences)
-        pull = (self.params.coalition_rate * (context.targets - positions)
-                + self.params.overall_rate * (overall[..., None, :] - positions))
-        noise = self.params.noise_sd * context.shocks
-        moved = np.clip(positions + give * (pull + noise), 0.0, 100.0)
-        return np.where(context.active[..., None], moved, positions), []
+        params = self.params
+        moved = _compromise(positions, context.saliences, context.capability, context.targets,
+                            context.active, context.shocks, context.pressure,
+                            params.coalition_rate, params.overall_rate, params.noise_sd)
+        return moved, []
 
 
 @dataclass(frozen=True)

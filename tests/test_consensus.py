@@ -21,6 +21,8 @@ from simulation.consensus import (
     Blocs,
     acceptance_intervals,
     apply_blocs,
+    chair_support,
+    chair_texts,
     decide_at_ministerial,
     package_consensus,
     tolerances,
@@ -234,6 +236,50 @@ def test_chair_text_pushed_out_of_the_min_step_band():
 
 
 @FAST
+def brute_force_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The weighted median by its definition: the lowest position where the cumulative weight
+    reaches half, averaged with the lowest where it exceeds half (the lowest position if none)."""
+    half = w.sum() / 2
+    up_to = [w[x <= v].sum() for v in x]
+    lower = min((v for v, cum in zip(x, up_to, strict=True) if cum >= half), default=x.min())
+    upper = min((v for v, cum in zip(x, up_to, strict=True) if cum > half), default=x.min())
+    return (lower + upper) / 2
+
+
+@st.composite
+def crowded_columns(draw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Many members on few distinct positions (ties, zero saliences), up to 60 members, as
+    positions X (n,k), saliences S (n,k) and capabilities C (n,), all exact."""
+    n, k = draw(st.integers(1, 60)), draw(st.integers(1, 3))
+    spread = draw(st.sampled_from([0, 1, 3, 100]))
+    return (draw(integers((n, k), 0, spread)) + draw(st.integers(0, 100 - spread)),
+            draw(integers((n, k), 0, 4)) / 4, draw(integers((n,), 1, 50)))
+
+
+@FAST
+@given(crowded_columns())
+def test_chair_text_is_the_weighted_median_by_its_definition(columns):
+    X, S, C = columns
+    weights = C[:, None] * S
+    weights = np.where(weights.sum(axis=0) > 0, weights, C[:, None])  # nobody cares: capability
+    expected = [brute_force_median(X[:, i], weights[:, i]) for i in range(X.shape[1])]
+    np.testing.assert_array_equal(chair_texts(X, S, C), expected)
+
+
+@FAST
+@given(crowded_columns(), st.data())
+def test_chair_support_is_the_capability_accepting_the_chair_text(columns, data):
+    X, S, C = columns
+    q = data.draw(integers((X.shape[1],), 0, 100))
+    tol = data.draw(integers(X.shape, 0, 40)) / 2
+    accepting = accepts(X, q, tol, chair_texts(X, S, C))
+    np.testing.assert_array_equal(chair_support(X, S, C, q, tol), C @ accepting)
+    other = (X[::-1], S[::-1], C, q, tol[::-1])
+    batch = chair_support(np.stack([X, other[0]]), np.stack([S, other[1]]), C, q,
+                          np.stack([tol, other[4]]))
+    np.testing.assert_array_equal(batch, [C @ accepting, chair_support(*other)])
+
+
 @given(negotiations())
 def test_blockers_are_the_pivotal_members_by_brute_force(neg):
     out = decide(neg)
