@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numba
 import numpy as np
 
 # Imported at the top, as under the `mc11` CLI, so forked pool workers start with them loaded.
@@ -99,6 +100,7 @@ def machine() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(), "usable_cores": usable_cores(), "cpu": cpu,
         "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "numba": numba.__version__,
         "platform": platform.platform(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
@@ -108,6 +110,36 @@ def _row(section: str, case: str, runs: int, workers: int | None, seconds: float
          **extra: Any) -> dict[str, Any]:
     return {"section": section, "case": case, "runs": runs, "workers": workers,
             "seconds": seconds, "runs_per_s": runs / seconds if seconds > 0 else None, **extra}
+
+
+# --- (0): compiling the rules -----------------------------------------------------------------
+
+
+def compile_child() -> float:
+    """In a fresh process: seconds of a first baseline replication, which compiles the rules or
+    loads them from numba's cache."""
+    scenario = load_scenario(BASELINE)
+    start = time.perf_counter()
+    run_chunk(scenario.negotiation(), scenario.spec.parameters, scenario.spec.seed, 0, 1)
+    return time.perf_counter() - start
+
+
+def bench_compile() -> list[dict[str, Any]]:
+    """The one-time cost of the compiled rules, with an empty numba cache (a fresh install) and
+    then with the cache that run wrote, each in a fresh process; the user's cache is untouched."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mc11-numba-") as cache:
+        for case in ("first run after install: compile the rules",
+                     "later runs: load them from numba's cache"):
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--compile-child"],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+                env={**os.environ, "NUMBA_CACHE_DIR": cache},
+            )
+            seconds = float(done.stdout.strip().splitlines()[-1])
+            rows.append(_row("0 compile", case, 1, 1, seconds,
+                             note="one replication in a fresh process, after imports"))
+    return rows
 
 
 # --- (a), (b): ensembles through simulation.ensemble ------------------------------------------
@@ -132,6 +164,7 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
     n, k = negotiation.shape
     runs = COUNTS["ensemble"][pick]
     case = f"baseline compromise ({n} actors x {k} issues)"
+    run_chunk(negotiation, parameters, seed, 0, 1)  # compile the rules before timing them
     one_worker, _ = time_ensemble(negotiation, parameters, seed, runs, 1, CHUNK_SIZE)
     rows.append(_row("a ensemble", case, runs, 1, one_worker))
     unbatched, _ = time_ensemble(negotiation, parameters, seed, runs, 1, chunk_size=1)
@@ -413,10 +446,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="only print a cProfile of 100 baseline replications")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--compile-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stream_child:
         print(json.dumps(stream_child(args.stream_child, args.workers or usable_cores())))
+        return 0
+    if args.compile_child:
+        print(compile_child())
         return 0
     if args.profile:
         print(profile_replication())
@@ -428,13 +465,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mc11 ensemble benchmark {'(quick) ' if args.quick else ''}"
           f"{started.isoformat(timespec='seconds')}")
     print(f"machine: {info['cores']} cores ({info['usable_cores']} usable), {info['cpu']}; "
-          f"Python {info['python']}, numpy {info['numpy']}, mesa {info['mesa']}; "
+          f"Python {info['python']}, numpy {info['numpy']}, numba {info['numba']}, "
+          f"mesa {info['mesa']}; "
           f"load average {info['load_average']}")
     print("figures are measured in this one run on this machine: compare rows, not machines\n",
           flush=True)
     clock = time.perf_counter()
     rows: list[dict[str, Any]] = []
     sections = [
+        ("0", bench_compile),
         ("a+b", lambda: bench_ensembles(args.quick, cores)),
         ("c", lambda: bench_reference(args.quick)),
         ("d", lambda: bench_growth(args.quick)),

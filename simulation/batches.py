@@ -12,4 +12,6 @@ def as_batch(a: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
     """`a` (broadcast to the shape of `like`, if given) with its leading axes flattened into one:
     (..., rows, columns) -> (r, rows, columns), a view where numpy can make one."""
     shape = a.shape if like is None else like.shape
-    return np.broadcast_to(a, shape).reshape(prod(shape[:-2]), *shape[-2:])
+    if a.shape != shape:
+        a = np.broadcast_to(a, shape)
+    return a.reshape(prod(shape[:-2]), *shape[-2:])

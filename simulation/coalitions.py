@@ -57,20 +57,31 @@ def platforms(
 
 
 @njit(cache=True)
-def _affinity(positions, saliences, platform, coalition_salience):
-    r, n, k = positions.shape
+def _affinity(positions_by_issue, saliences_by_issue, platform, coalition_salience):
+    r, k, n = positions_by_issue.shape
     g = platform.shape[1]
     closeness = np.empty((r, n, g))
+    distance, shared = np.empty(n), np.empty(n)
     for b in range(r):
-        for m in range(n):
-            for c in range(g):
-                distance = shared = 0.0
-                for i in range(k):
-                    w = saliences[b, m, i] * coalition_salience[b, c, i]
-                    distance += w * abs(positions[b, m, i] - platform[b, c, i])
-                    shared += w
-                closeness[b, m, c] = 1.0 - distance / (100.0 * shared) if shared > 0 else 0.0
+        for c in range(g):
+            distance[:] = 0.0
+            shared[:] = 0.0
+            for i in range(k):  # the innermost loop runs over members: it vectorises
+                x, s = positions_by_issue[b, i], saliences_by_issue[b, i]
+                where, weight = platform[b, c, i], coalition_salience[b, c, i]
+                for m in range(n):
+                    w = s[m] * weight
+                    distance[m] += w * abs(x[m] - where)
+                    shared[m] += w
+            for m in range(n):
+                closeness[b, m, c] = (1.0 - distance[m] / (100.0 * shared[m])
+                                      if shared[m] > 0 else 0.0)
     return closeness
+
+
+def _by_issue(a: np.ndarray) -> np.ndarray:
+    """A member array (..., n, k) as a contiguous (r, k, n) array: one row per issue."""
+    return np.ascontiguousarray(np.swapaxes(as_batch(a), -1, -2))
 
 
 def affinity(
@@ -81,7 +92,7 @@ def affinity(
 ) -> np.ndarray:
     """Closeness (..., n, g) in [0, 1] of each member to each platform, weighted by shared
     salience (0 to a coalition with which it shares no salient issue)."""
-    closeness = _affinity(as_batch(positions), as_batch(saliences), as_batch(platform),
+    closeness = _affinity(_by_issue(positions), _by_issue(saliences), as_batch(platform),
                           as_batch(coalition_salience))
     return closeness.reshape((*positions.shape[:-1], platform.shape[-2]))
 

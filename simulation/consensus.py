@@ -192,7 +192,7 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
             scratch: FloatArray) -> tuple[float, float]:
     """The smallest value whose cumulative weight (of all values up to and including it)
     reaches `target` (exceeds it, if strict), and that cumulative weight; the smallest value
-    (and weight 0) if none does. `scratch` (3, n) is working space.
+    (and weight 0) if none does. `scratch` (4, n) is working space.
 
     The values are first counted into n equal-width bins (passes without unpredictable
     branches); only the bin where the weight crosses `target` is searched, by quickselect."""
@@ -200,11 +200,13 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
     lowest, highest = values[0], values[0]
     for value in values:
         lowest, highest = min(lowest, value), max(highest, value)
-    bin_weight, inside_values, inside_weights = scratch[0], scratch[1], scratch[2]
+    bin_of, bin_weight, inside_values, inside_weights = scratch[0], scratch[1], scratch[2], \
+        scratch[3]
     bin_weight[:] = 0.0
     scale = n / (highest - lowest) if highest - lowest > 1e-12 else 0.0  # 0: one bin
     for m in range(n):
-        bin_weight[min(int((values[m] - lowest) * scale), n - 1)] += weights[m]
+        bin_of[m] = min(int((values[m] - lowest) * scale), n - 1)
+        bin_weight[int(bin_of[m])] += weights[m]
     below = 0.0
     for crossing in range(n):
         if _reaches(below + bin_weight[crossing], target, strict):
@@ -214,16 +216,17 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
         return lowest, 0.0
     count = 0
     for m in range(n):
-        if min(int((values[m] - lowest) * scale), n - 1) == crossing:
+        if bin_of[m] == crossing:
             inside_values[count], inside_weights[count] = values[m], weights[m]
             count += 1
     return _quickselect(inside_values[:count], inside_weights[:count], target, strict, below)
 
 
 @njit(cache=True)
-def _median(values: FloatArray, weights: FloatArray, scratch: FloatArray) -> float:
-    """The weighted median of one column (midpoint when the weight splits exactly in half)."""
-    half = weights.sum() / 2.0
+def _median(values: FloatArray, weights: FloatArray, total: float, scratch: FloatArray) -> float:
+    """The weighted median of one column whose weights sum to `total` (the midpoint when the
+    weight splits exactly in half)."""
+    half = total / 2.0
     lower, reached = _select(values, weights, half, False, scratch)
     upper = lower if reached > half else _select(values, weights, half, True, scratch)[0]
     return (lower + upper) / 2.0
@@ -232,10 +235,11 @@ def _median(values: FloatArray, weights: FloatArray, scratch: FloatArray) -> flo
 @njit(cache=True)
 def _medians(values, weights):
     r, n, k = values.shape
-    median, scratch = np.empty((r, k)), np.empty((3, n))
+    median, scratch = np.empty((r, k)), np.empty((4, n))
     for b in range(r):
         for i in range(k):
-            median[b, i] = _median(values[b, :, i], weights[b, :, i], scratch)
+            median[b, i] = _median(values[b, :, i], weights[b, :, i], weights[b, :, i].sum(),
+                                   scratch)
     return median
 
 
@@ -248,7 +252,7 @@ def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
 @njit(cache=True)
 def _lowest(values, weights, target):
     r, n, k = values.shape
-    lowest, scratch = np.empty((r, k)), np.empty((3, n))
+    lowest, scratch = np.empty((r, k)), np.empty((4, n))
     for b in range(r):
         for i in range(k):
             lowest[b, i] = _select(values[b, :, i], weights[b, :, i], target, False, scratch)[0]
@@ -274,18 +278,26 @@ def chair_texts(X: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
 @njit(cache=True)
 def _chair_support(X, S, C, q, tol):
     r, n, k = X.shape
-    support, scratch, weights = np.zeros((r, k)), np.empty((3, n)), np.empty(n)
+    support, scratch = np.zeros((r, k)), np.empty((4, n))
+    weights, total, text = np.empty((n, k)), np.empty(k), np.empty(k)
     for b in range(r):
+        total[:] = 0.0
+        for m in range(n):
+            for i in range(k):
+                weights[m, i] = C[m] * S[b, m, i]
+                total[i] += weights[m, i]
         for i in range(k):
-            for m in range(n):
-                weights[m] = C[m] * S[b, m, i]
-            text = _median(X[b, :, i], weights if weights.sum() > 0 else C, scratch)
-            for m in range(n):
+            if total[i] > 0:
+                text[i] = _median(X[b, :, i], weights[:, i], total[i], scratch)
+            else:  # nobody cares: capability alone
+                text[i] = _median(X[b, :, i], C, C.sum(), scratch)
+        for m in range(n):  # row by row, without branches: members accept at random
+            for i in range(k):
                 x = X[b, m, i]
                 d = abs(x - q[i]) + tol[b, m, i]
-                if min(max(x - d, SCALE_MIN), SCALE_MAX) <= text <= min(max(x + d, SCALE_MIN),
-                                                                         SCALE_MAX):
-                    support[b, i] += C[m]
+                accepts = (min(max(x - d, SCALE_MIN), SCALE_MAX) <= text[i]) & (
+                    text[i] <= min(max(x + d, SCALE_MIN), SCALE_MAX))
+                support[b, i] += C[m] if accepts else 0.0
     return support
 
 

@@ -142,9 +142,13 @@ def run_chunks(
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop)
         return
-    # fork: workers start at once with everything imported, and scripts and notebooks need no
-    # `if __name__ == "__main__"` guard; the workers only run numpy code, so the threads of the
-    # parent (BLAS, progress bar) that Python warns about hold no lock the workers need.
+    # One throw-away replication compiles the rules (or loads them from numba's cache) here,
+    # once, before the workers fork, instead of once in every worker.
+    run_replications(negotiation, parameters, [np.random.SeedSequence(0)])
+    # fork: workers start at once with everything imported and compiled, and scripts and
+    # notebooks need no `if __name__ == "__main__"` guard; the workers only run numpy and
+    # numba-compiled code, so the threads of the parent (BLAS, progress bar) that Python warns
+    # about hold no lock the workers need.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
