@@ -2,8 +2,8 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_ensemble.py            # full (about 10 minutes on 2 cores)
-    python benchmarks/bench_ensemble.py --quick    # smaller counts (about 2 minutes)
+    python benchmarks/bench_ensemble.py            # full (about 5 minutes on 2 cores)
+    python benchmarks/bench_ensemble.py --quick    # smaller counts (about 80 seconds)
     python benchmarks/bench_ensemble.py --profile  # cProfile of 100 baseline replications only
 
 Everything is measured in one process and one invocation, so the rows compare with each other;
@@ -442,7 +442,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts, about 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller counts, about 80 seconds")
     parser.add_argument("--profile", action="store_true",
                         help="only print a cProfile of 100 baseline replications")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)

@@ -7,7 +7,7 @@ path is tried where consensus fails.
 
 All member state lives in arrays owned by the model, with a leading replication axis: a model
 runs one replication (the default) or a batch of independent replications at once, which is how
-ensembles stay fast (one numpy call per rule per period for the whole batch). Each replication
+ensembles stay fast (one call per rule per period for the whole batch). Each replication
 draws its chance from its own generator (`Chance`), so its results never depend on which other
 replications share its batch.
 """
