@@ -24,8 +24,9 @@ changes nothing is no agreement.
 
 Arrays: n members, k issues; positions X (n,k) and status quo q (k,) on the 0-100 scale,
 saliences S (n,k) in [0,1], capabilities C (n,) > 0 (share of world trade), tolerances (n,k) >= 0.
-Every rule runs over all members at once; only the package loop steps over issues. The weighted
-medians (chair's texts, the plurilateral core) are loops compiled with numba: a binned weighted
+Every rule runs over all members at once; only the package loop steps over issues. What works
+issue by issue on sorted members (the weighted medians behind the chair's texts, the plurilateral
+path, the largest objection of the others) is a loop compiled with numba: a binned weighted
 quickselect per issue, linear in members where a sort would not be. Member arrays
 may carry leading axes (r,n,k), one per replication of a batch: members are always axis -2.
 """
@@ -249,21 +250,6 @@ def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
     return _medians(as_batch(x), as_batch(w, x)).reshape(x.shape[:-2] + x.shape[-1:])
 
 
-@njit(cache=True)
-def _lowest(values, weights, target):
-    r, n, k = values.shape
-    lowest, scratch = np.empty((r, k)), np.empty((4, n))
-    for b in range(r):
-        for i in range(k):
-            lowest[b, i] = _select(values[b, :, i], weights[b, :, i], target, False, scratch)[0]
-    return lowest
-
-
-def _lowest_reaching(x: FloatArray, w: FloatArray, target: float) -> FloatArray:
-    """Per column of x (..., n, k), the smallest value whose cumulative weight reaches target."""
-    return _lowest(as_batch(x), as_batch(w, x), target).reshape(x.shape[:-2] + x.shape[-1:])
-
-
 def _or_capability(w: FloatArray, capability: FloatArray) -> FloatArray:
     """Where nobody's salience gives weight (all zero over members), weigh by capability alone."""
     return np.where(w.sum(axis=-2, keepdims=True) > 0, w, capability)
@@ -337,14 +323,27 @@ def multilateral(
     return ~np.isnan(text), text
 
 
+@njit(cache=True)
+def _others_max(a, empty):
+    r, n, k = a.shape
+    others = np.empty_like(a)
+    for b in range(r):
+        for i in range(k):
+            top, second, top_at = -np.inf, -np.inf, -1  # the first of tied maxima is the top
+            for m in range(n):
+                if a[b, m, i] > top:
+                    top, second, top_at = a[b, m, i], top, m
+                elif a[b, m, i] > second:
+                    second = a[b, m, i]
+            for m in range(n):
+                others[b, m, i] = top if m != top_at else (second if n > 1 else empty)
+    return others
+
+
 def _max_of_others(a: FloatArray, empty: float) -> FloatArray:
-    """For every member m, the max over the other members (top-two trick); `empty` if none."""
-    n = a.shape[-2]
-    if n == 1:
-        return np.full(a.shape, empty)
-    second = np.partition(a, n - 2, axis=-2)[..., n - 2 : n - 1, :]
-    is_top = np.arange(n)[:, None] == a.argmax(axis=-2)[..., None, :]
-    return np.where(is_top, second, a.max(axis=-2, keepdims=True))
+    """For every member m, the max over the other members (one pass keeping the top two);
+    `empty` if there is no other member."""
+    return _others_max(as_batch(a), empty).reshape(a.shape)
 
 
 def find_blockers(
@@ -385,29 +384,53 @@ def plurilateral(
     q; where both sides qualify, the one covering more trade wins. Without a deal, `coverage`
     is the best share any change could gather (the members wanting at least min_step)."""
     share = C / C.sum()
-    best = None
-    for side, room in ((1.0, SCALE_MAX - q), (-1.0, q - SCALE_MIN)):
-        reach = side * (X - q)  # how far each member wants to move toward this side
-        # members from the keenest down until they cover the critical mass
-        threshold = -_lowest_reaching(-reach, share[:, None], critical_mass - _COVERAGE_SLACK)
-        core = reach >= threshold[..., None, :]
-        core_capability = np.where(core, C[:, None], 0.0)
-        wanted = _weighted_median(reach, _or_capability(core_capability * S, core_capability))
-        distance = np.minimum(np.minimum(2.0 * threshold, np.maximum(wanted, min_step)), room)
-        members = (reach >= distance[..., None, :] / 2.0) & (distance[..., None, :] > 0)
-        coverage = share @ members
-        deal = (distance >= min_step) & (coverage >= critical_mass - _COVERAGE_SLACK)
-        widest = share @ (reach >= min_step / 2.0)
-        candidate = Plurilateral(deal, np.where(deal, q + side * distance, np.nan),
-                                 np.where(deal, coverage, widest), members & deal[..., None, :])
-        if best is None:
-            best = candidate
-            continue
-        take = (candidate.deal & ~best.deal) | (
-            candidate.deal == best.deal) & (candidate.coverage > best.coverage)
-        best = Plurilateral(*(np.where(take if a.ndim == take.ndim else take[..., None, :], a, b)
-                              for a, b in zip(candidate, best, strict=True)))
-    return best
+    deal, text, coverage, members = _plurilaterals(as_batch(X), as_batch(S, X), C, share, q,
+                                                   min_step, critical_mass - _COVERAGE_SLACK)
+    issues = X.shape[:-2] + X.shape[-1:]
+    return Plurilateral(deal.reshape(issues), text.reshape(issues), coverage.reshape(issues),
+                        members.reshape(X.shape))
+
+
+@njit(cache=True)
+def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
+    r, n, k = X.shape
+    deal, text, coverage = np.zeros((r, k), np.bool_), np.empty((r, k)), np.empty((r, k))
+    members = np.zeros((r, n, k), np.bool_)
+    reach, keen, weights, scratch = np.empty(n), np.empty(n), np.empty(n), np.empty((4, n))
+    for b in range(r):
+        for i in range(k):
+            for side in (1.0, -1.0):
+                room = SCALE_MAX - q[i] if side > 0 else q[i] - SCALE_MIN
+                for m in range(n):  # how far each member wants to move toward this side
+                    reach[m] = side * (X[b, m, i] - q[i])
+                    keen[m] = -reach[m]
+                # members from the keenest down until they cover the critical mass
+                threshold = -_select(keen, share, critical_mass, False, scratch)[0]
+                total = 0.0
+                for m in range(n):
+                    weights[m] = C[m] * S[b, m, i] if reach[m] >= threshold else 0.0
+                    total += weights[m]
+                if total <= 0:  # nobody in the core cares: capability alone
+                    for m in range(n):
+                        weights[m] = C[m] if reach[m] >= threshold else 0.0
+                        total += weights[m]
+                wanted = _median(reach, weights, total, scratch)
+                distance = min(min(2.0 * threshold, max(wanted, min_step)), room)
+                covered = widest = 0.0
+                for m in range(n):
+                    if distance > 0 and reach[m] >= distance / 2.0:
+                        covered += share[m]
+                    if reach[m] >= min_step / 2.0:
+                        widest += share[m]
+                agreed = distance >= min_step and covered >= critical_mass
+                reported = covered if agreed else widest
+                if side > 0 or (agreed and not deal[b, i]) or (
+                        agreed == deal[b, i] and reported > coverage[b, i]):
+                    deal[b, i], coverage[b, i] = agreed, reported
+                    text[b, i] = q[i] + side * distance if agreed else np.nan
+                    for m in range(n):
+                        members[b, m, i] = agreed and distance > 0 and reach[m] >= distance / 2.0
+    return deal, text, coverage, members
 
 
 def package_consensus(
