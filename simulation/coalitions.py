@@ -97,6 +97,25 @@ def affinity(
     return closeness.reshape((*positions.shape[:-1], platform.shape[-2]))
 
 
+@njit(cache=True)
+def _update_membership(membership, founders, bloc, closeness, active, bloc_holds,
+                       join_threshold, leave_threshold, founder_loyalty):
+    r, n, g = membership.shape
+    updated = membership.copy()
+    for b in range(r):
+        for m in range(n):
+            if not active[b, m]:
+                continue
+            for c in range(g):
+                if not membership[b, m, c]:
+                    updated[b, m, c] = closeness[b, m, c] >= join_threshold and not bloc[c]
+                else:
+                    loyalty = founder_loyalty if founders[m, c] else 0.0
+                    held = founders[m, c] and bloc[c] and bloc_holds[b, c]
+                    updated[b, m, c] = held or closeness[b, m, c] >= leave_threshold - loyalty
+    return updated
+
+
 def update_membership(
     membership: np.ndarray,
     founders: np.ndarray,
@@ -106,14 +125,16 @@ def update_membership(
     bloc_holds: np.ndarray,
     params: CoalitionParameters,
 ) -> np.ndarray:
-    """The new membership (..., n, g): active members (..., n) join close coalitions and leave
-    distant ones; founders of a bloc whose discipline holds (..., g) stay."""
-    engaged = active[..., None]
-    joins = engaged & ~membership & (closeness >= params.join_threshold) & ~bloc
-    leave_below = params.leave_threshold - params.founder_loyalty * founders
-    leaves = engaged & membership & (closeness < leave_below)
-    held = founders & bloc & bloc_holds[..., None, :]
-    return (membership | joins) & ~(leaves & ~held)
+    """The new membership (..., n, g): active members (..., n) join close coalitions (except
+    blocs, which members do not join at will) and leave distant ones, founders only further
+    away; founders of a bloc whose discipline holds (..., g) stay."""
+    batch = as_batch(membership)
+    r, n, g = batch.shape
+    updated = _update_membership(
+        batch, founders, bloc, as_batch(closeness), active.reshape(r, n),
+        bloc_holds.reshape(r, g), params.join_threshold, params.leave_threshold,
+        params.founder_loyalty)
+    return updated.reshape(membership.shape)
 
 
 @njit(cache=True)

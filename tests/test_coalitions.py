@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.coalitions import affinity, coalition_targets, platforms
+from simulation.coalitions import affinity, coalition_targets, platforms, update_membership
+from simulation.parameters import CoalitionParameters
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -89,3 +90,23 @@ def test_targets_are_the_salience_weighted_platforms_of_a_members_coalitions(cas
     np.testing.assert_array_equal(targets[loners], X[loners])
     np.testing.assert_array_equal(coalition_targets(X[0], M[0], platform[0], salience[0]),
                                   targets[0])
+
+
+@FAST
+@given(rounds(), st.data())
+def test_membership_update_follows_the_joining_and_leaving_rule(case, data):
+    M = case[3]
+    (r, n, g), rng = M.shape, np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    founders, bloc = rng.random((n, g)) < 0.3, rng.random(g) < 0.3
+    closeness = rng.choice([0.5, 0.6, 0.7, 0.8, 0.85, 0.9], size=(r, n, g))  # on the thresholds
+    active, holds = rng.random((r, n)) < 0.7, rng.random((r, g)) < 0.5
+    params = CoalitionParameters(join_threshold=0.85, leave_threshold=0.7, founder_loyalty=0.1)
+    updated = update_membership(M, founders, bloc, closeness, active, holds, params)
+    engaged = active[..., None]
+    joins = engaged & ~M & (closeness >= 0.85) & ~bloc
+    leaves = engaged & M & (closeness < 0.7 - 0.1 * founders)
+    held = founders & bloc & holds[:, None, :]
+    np.testing.assert_array_equal(updated, (M | joins) & ~(leaves & ~held))
+    np.testing.assert_array_equal(
+        update_membership(M[0], founders, bloc, closeness[0], active[0], holds[0], params),
+        updated[0])
