@@ -234,38 +234,10 @@ def _median(values: FloatArray, weights: FloatArray, total: float, scratch: Floa
 
 
 @njit(cache=True)
-def _medians(values, weights):
-    r, n, k = values.shape
-    median, scratch = np.empty((r, k)), np.empty((4, n))
-    for b in range(r):
-        for i in range(k):
-            median[b, i] = _median(values[b, :, i], weights[b, :, i], weights[b, :, i].sum(),
-                                   scratch)
-    return median
-
-
-def _weighted_median(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Weighted median of each column of x (..., n, k) under weights w; the midpoint when the
-    weight splits exactly in half. The order among tied positions cannot change it."""
-    return _medians(as_batch(x), as_batch(w, x)).reshape(x.shape[:-2] + x.shape[-1:])
-
-
-def _or_capability(w: FloatArray, capability: FloatArray) -> FloatArray:
-    """Where nobody's salience gives weight (all zero over members), weigh by capability alone."""
-    return np.where(w.sum(axis=-2, keepdims=True) > 0, w, capability)
-
-
-def chair_texts(X: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
-    """The chair's starting text per issue: the capability x salience weighted median position,
-    which no other text beats in weighted support (capability alone if no one cares)."""
-    return _weighted_median(X, _or_capability(C[:, None] * S, C[:, None]))
-
-
-@njit(cache=True)
-def _chair_support(X, S, C, q, tol):
+def _chair_texts(X, S, C):
     r, n, k = X.shape
-    support, scratch = np.zeros((r, k)), np.empty((4, n))
-    weights, total, text = np.empty((n, k)), np.empty(k), np.empty(k)
+    texts, scratch = np.empty((r, k)), np.empty((4, n))
+    weights, total = np.empty((n, k)), np.empty(k)
     for b in range(r):
         total[:] = 0.0
         for m in range(n):
@@ -274,15 +246,29 @@ def _chair_support(X, S, C, q, tol):
                 total[i] += weights[m, i]
         for i in range(k):
             if total[i] > 0:
-                text[i] = _median(X[b, :, i], weights[:, i], total[i], scratch)
+                texts[b, i] = _median(X[b, :, i], weights[:, i], total[i], scratch)
             else:  # nobody cares: capability alone
-                text[i] = _median(X[b, :, i], C, C.sum(), scratch)
+                texts[b, i] = _median(X[b, :, i], C, C.sum(), scratch)
+    return texts
+
+
+def chair_texts(X: FloatArray, S: FloatArray, C: FloatArray) -> FloatArray:
+    """The chair's starting text per issue: the capability x salience weighted median position,
+    which no other text beats in weighted support (capability alone if no one cares)."""
+    return _chair_texts(as_batch(X), as_batch(S, X), C).reshape(X.shape[:-2] + X.shape[-1:])
+
+
+@njit(cache=True)
+def _chair_support(X, C, q, tol, texts):
+    r, n, k = X.shape
+    support = np.zeros((r, k))
+    for b in range(r):
         for m in range(n):  # row by row, without branches: members accept at random
             for i in range(k):
                 x = X[b, m, i]
                 d = abs(x - q[i]) + tol[b, m, i]
-                accepts = (min(max(x - d, SCALE_MIN), SCALE_MAX) <= text[i]) & (
-                    text[i] <= min(max(x + d, SCALE_MIN), SCALE_MAX))
+                accepts = (min(max(x - d, SCALE_MIN), SCALE_MAX) <= texts[b, i]) & (
+                    texts[b, i] <= min(max(x + d, SCALE_MIN), SCALE_MAX))
                 support[b, i] += C[m] if accepts else 0.0
     return support
 
@@ -291,7 +277,8 @@ def chair_support(X: FloatArray, S: FloatArray, C: FloatArray, q: FloatArray,
                   tol: FloatArray) -> FloatArray:
     """Per issue (..., k), the capability of the members that accept the chair's text (see
     `chair_texts` and `acceptance_intervals`): how close the talks stand to consensus."""
-    support = _chair_support(as_batch(X), as_batch(S, X), C, q, as_batch(tol, X))
+    batch = as_batch(X)
+    support = _chair_support(batch, C, q, as_batch(tol, X), _chair_texts(batch, as_batch(S, X), C))
     return support.reshape(X.shape[:-2] + X.shape[-1:])
 
 
