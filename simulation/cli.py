@@ -15,7 +15,7 @@ import pandas as pd
 
 from simulation import __version__, plots, summary
 from simulation.catalogue import default_catalogue, suggest
-from simulation.ensemble import OUTCOME_LABELS, replication_seed
+from simulation.ensemble import OUTCOME_LABELS, replication_seed, rules_need_compiling
 from simulation.errors import InputError
 from simulation.exchange import REFERENCE_COLUMNS
 from simulation.forecast import (
@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--trace", action="store_true",
                           help="print what happened in each period")
     _add_output_options(simulate)
-    simulate.set_defaults(handler=cmd_simulate)
+    simulate.set_defaults(handler=cmd_simulate, runs_model=True)
 
     run = commands.add_parser("run", help="run a scenario's ensemble into a results folder")
     run.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO),
@@ -383,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results-dir", default="results", help="where new results folders go")
     run.add_argument("--resume", metavar="DIR", help="complete an interrupted results folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, runs_model=True)
 
     compare = commands.add_parser("compare", help="compare two results folders issue by issue")
     compare.add_argument("first", metavar="RESULTS_A")
@@ -401,12 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
                               help="write each round's realised exchanges (--protocol exchange, "
                                    "one run) to DIR/exchanges/<round>.output.csv in the columns "
                                    "of decide-exchange-model; round 1 is 0.output.csv")
-    forecast_cmd.set_defaults(handler=cmd_forecast)
+    forecast_cmd.set_defaults(handler=cmd_forecast, runs_model=True)
 
     backtest_cmd = commands.add_parser(
         "backtest", help="score the engine and simple baselines against observed outcomes")
     _add_data_options(backtest_cmd)
-    backtest_cmd.set_defaults(handler=cmd_backtest)
+    backtest_cmd.set_defaults(handler=cmd_backtest, runs_model=True)
 
     plot = commands.add_parser("plot", help="(re)draw the plots of a results folder")
     plot.add_argument("results", metavar="RESULTS_DIR")
@@ -420,6 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
+    if getattr(args, "runs_model", False) and rules_need_compiling():
+        print("mc11: compiling the model's rules for this machine first (once after installing, "
+              "about 20 s)", file=sys.stderr, flush=True)
     try:
         handler(args)
     except InputError as error:

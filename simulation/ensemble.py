@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation import consensus
 from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.model import NegotiationModel, RunResult
 from simulation.negotiation import Negotiation
@@ -93,6 +94,23 @@ def run_replications(
     return batches[0] if len(batches) == 1 else RunResult.concatenate(batches)
 
 
+def compile_rules(negotiation: Negotiation, parameters: Parameters) -> None:
+    """Run one throw-away replication: numba compiles the rules on their first use in a process
+    (or loads them from its cache), so what runs afterwards, here or in forked workers, is
+    compiled code."""
+    run_replications(negotiation, parameters, [np.random.SeedSequence(0)])
+
+
+def rules_need_compiling() -> bool:
+    """Whether numba surely has no cached machine code for the rules yet, as on the first run
+    after installing (compiling takes about 20 s). Looks for the cache index of the last rule a
+    replication reaches; says False if numba's cache is laid out otherwise."""
+    try:
+        return not Path(consensus._plurilaterals._cache._cache_file._index_path).exists()
+    except AttributeError:
+        return False
+
+
 def run_chunk(
     negotiation: Negotiation, parameters: Parameters, master_seed: int, start: int, stop: int
 ) -> Chunk:
@@ -142,9 +160,7 @@ def run_chunks(
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop)
         return
-    # One throw-away replication compiles the rules (or loads them from numba's cache) here,
-    # once, before the workers fork, instead of once in every worker.
-    run_replications(negotiation, parameters, [np.random.SeedSequence(0)])
+    compile_rules(negotiation, parameters)  # here, once, instead of in every forked worker
     # fork: workers start at once with everything imported and compiled, and scripts and
     # notebooks need no `if __name__ == "__main__"` guard; the workers only run numpy and
     # numba-compiled code, so the threads of the parent (BLAS, progress bar) that Python warns

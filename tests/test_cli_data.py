@@ -1,4 +1,5 @@
-"""Tests of the data commands of the `mc11` command line: issues, members, preferences."""
+"""Tests of the data commands of the `mc11` command line (issues, members, preferences), and of
+the notice that the first model run after installing compiles the rules."""
 
 import csv
 import io
@@ -8,6 +9,8 @@ import pytest
 
 from simulation.catalogue import default_catalogue
 from simulation.cli import main
+from simulation.ensemble import compile_rules, rules_need_compiling
+from simulation.scenario import DEFAULT_SCENARIO, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +135,22 @@ def test_preferences_table_format(capsys):
     lines = out.strip().splitlines()
     assert len(lines) == 2  # header and one row
     assert "member" in lines[0] and "BRA" in lines[1] and "JOB/GC/98" in lines[1]
+
+
+COMPILING = "compiling the model's rules"
+
+
+def test_the_first_run_after_installing_says_it_compiles(capsys, monkeypatch):
+    monkeypatch.setattr("simulation.cli.rules_need_compiling", lambda: True)
+    code, out, err = run(capsys, "simulate", "--seed", "3")
+    assert code == 0 and out and COMPILING in err
+    code, _, err = run(capsys, "issues", "--format", "csv")  # runs no model: no notice
+    assert code == 0 and COMPILING not in err
+
+
+def test_no_compile_notice_once_the_rules_are_cached(capsys):
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    compile_rules(scenario.negotiation(), scenario.spec.parameters)  # writes numba's cache
+    assert not rules_need_compiling()
+    code, _, err = run(capsys, "simulate", "--seed", "3")
+    assert code == 0 and COMPILING not in err
