@@ -411,6 +411,8 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                         widest += share[m]
                 agreed = distance >= min_step and covered >= critical_mass
                 reported = covered if agreed else widest
+                # the upward side first; the downward one replaces it with a deal where it had
+                # none, or with more coverage where both have (or both lack) a deal
                 if side > 0 or (agreed and not deal[b, i]) or (
                         agreed == deal[b, i] and reported > coverage[b, i]):
                     deal[b, i], coverage[b, i] = agreed, reported
