@@ -43,6 +43,7 @@ from simulation import results
 from simulation.ensemble import (
     CHUNK_SIZE,
     chunk_bounds,
+    compile_rules,
     replication_seed,
     run_chunk,
     run_chunks,
@@ -120,7 +121,7 @@ def compile_child() -> float:
     loads them from numba's cache."""
     scenario = load_scenario(BASELINE)
     start = time.perf_counter()
-    run_chunk(scenario.negotiation(), scenario.spec.parameters, scenario.spec.seed, 0, 1)
+    compile_rules(scenario.negotiation(), scenario.spec.parameters)
     return time.perf_counter() - start
 
 
@@ -164,7 +165,7 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
     n, k = negotiation.shape
     runs = COUNTS["ensemble"][pick]
     case = f"baseline compromise ({n} actors x {k} issues)"
-    run_chunk(negotiation, parameters, seed, 0, 1)  # compile the rules before timing them
+    compile_rules(negotiation, parameters)  # before timing the compiled rules
     one_worker, _ = time_ensemble(negotiation, parameters, seed, runs, 1, CHUNK_SIZE)
     rows.append(_row("a ensemble", case, runs, 1, one_worker))
     unbatched, _ = time_ensemble(negotiation, parameters, seed, runs, 1, chunk_size=1)

@@ -26,14 +26,14 @@ def _platforms(positions, saliences, capability, membership):
     r, n, k = positions.shape
     g = membership.shape[2]
     platform, salience = np.zeros((r, g, k)), np.zeros((r, g, k))
-    weight, size = np.empty(k), np.empty(g)
+    weight = np.empty(k)
     for b in range(r):
         for c in range(g):
             weight[:] = 0.0
-            size[c] = 0.0
+            size = 0.0
             for m in range(n):
                 if membership[b, m, c]:
-                    size[c] += 1.0
+                    size += 1.0
                     for i in range(k):
                         w = capability[m] * saliences[b, m, i]
                         weight[i] += w
@@ -41,7 +41,7 @@ def _platforms(positions, saliences, capability, membership):
                         salience[b, c, i] += saliences[b, m, i]
             for i in range(k):
                 platform[b, c, i] = platform[b, c, i] / weight[i] if weight[i] > 0 else 0.0
-                salience[b, c, i] = salience[b, c, i] / size[c] if size[c] > 0 else 0.0
+                salience[b, c, i] = salience[b, c, i] / size if size > 0 else 0.0
     return platform, salience
 
 
