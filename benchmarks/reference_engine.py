@@ -151,22 +151,23 @@ def weighted_mean_positions(X, S, C):
     return means
 
 
-def compromise(X, S, C, targets, active, pressure, params, shocks):
+def compromise(X, S, C, targets, active, pressure, params, rng):
     """Active members move toward their coalitions' target and the overall mean, plus noise
-    (`noise_sd` times the period's standard normal shocks)."""
+    (`noise_sd` times a standard normal shock that each active member draws, member by member,
+    one per issue)."""
     overall = weighted_mean_positions(X, S, C)
-    noise = [[params.noise_sd * shock for shock in row] for row in shocks]
     new = []
     for m in range(len(X)):
         if not active[m]:
             new.append(list(X[m]))
             continue
+        noise = [params.noise_sd * shock for shock in rng.standard_normal(len(X[0])).tolist()]
         row = []
         for i in range(len(X[0])):
             give = pressure * (1.0 - S[m][i])
             pull = (params.coalition_rate * (targets[m][i] - X[m][i])
                     + params.overall_rate * (overall[i] - X[m][i]))
-            row.append(_clip(X[m][i] + give * (pull + noise[m][i]), SCALE_MIN, SCALE_MAX))
+            row.append(_clip(X[m][i] + give * (pull + noise[i]), SCALE_MIN, SCALE_MAX))
         new.append(row)
     return new
 
@@ -309,7 +310,7 @@ class ReferenceModel:
         self.nego = negotiation
         self.params = parameters
         self.n, self.k = negotiation.shape
-        self.draw_chance(np.random.default_rng(rng), len(negotiation.calendar),
+        self.draw_chance(np.random.Generator(np.random.SFC64(rng)), len(negotiation.calendar),
                          len(negotiation.coalitions))
         self.C = negotiation.capability.tolist()
         self.q = negotiation.status_quo.tolist()
@@ -324,7 +325,8 @@ class ReferenceModel:
         self.mean_position: list[list[float]] = []
 
     def draw_chance(self, rng, periods, g) -> None:
-        """The draws made before the first period, in the fast engine's order."""
+        """The draws made before the first period, in the fast engine's order, from the same
+        stream: numpy's SFC64 generator (simulation/chance.py draws it in compiled loops)."""
         n, k = self.n, self.k
         self.rng = rng
         self.x_noise = rng.standard_normal((n, k)).tolist()
@@ -351,8 +353,7 @@ class ReferenceModel:
         for t, period in enumerate(self.nego.calendar):
             active = [draw < period.attention for draw in self.engaged[t]]
             self.revise_coalitions(active, self.hold_draws[t])
-            self.bargain(active, period.pressure,
-                         self.rng.standard_normal((self.n, self.k)).tolist())
+            self.bargain(active, period.pressure)
             self.record_period()
         return self.ministerial()
 
@@ -363,11 +364,11 @@ class ReferenceModel:
         self.member = update_membership(self.member, self.founders, self.bloc, closeness, active,
                                         holds, self.params.coalitions)
 
-    def bargain(self, active, pressure, shocks) -> None:
+    def bargain(self, active, pressure) -> None:
         platform, salience = platforms(self.X, self.S, self.C, self.member)
         targets = coalition_targets(self.X, self.member, platform, salience)
         self.X = compromise(self.X, self.S, self.C, targets, active, pressure,
-                            self.params.bargaining, shocks)
+                            self.params.bargaining, self.rng)
 
     def record_period(self) -> None:
         support, means = [], []

@@ -143,7 +143,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
             parameters=parameters.model_copy(update={"bargaining": bargaining}))
     seed = args.seed if args.seed is not None else scenario.spec.seed
     model = NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
-                             rng=np.random.default_rng(replication_seed(seed, 0)),
+                             rng=replication_seed(seed, 0),
                              trace=args.trace)
     result = model.run().take(0)
     if args.trace:

@@ -8,11 +8,14 @@ members together with probability `bloc_discipline` each period.
 
 Arrays: positions and saliences (..., n, k), membership (..., n, g); leading axes, if any, are
 the replications of a batch. Capability (n,), founders (n, g) and bloc (g,) are the same in all.
-The sums over members, coalitions and issues are loops compiled with numba, over all replications
-at once: each replaces a dozen whole-array numpy passes.
+Each rule is a loop compiled with numba for one replication (`_platforms_of`, ...); the public
+functions run it over a batch, and `coalition_round` runs the whole round replication by
+replication, so one replication's arrays stay in the processor's cache while the round uses them.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -22,26 +25,92 @@ from simulation.parameters import CoalitionParameters
 
 
 @njit(cache=True)
-def _platforms(positions, saliences, capability, membership):
-    r, n, k = positions.shape
-    g = membership.shape[2]
-    platform, salience = np.zeros((r, g, k)), np.zeros((r, g, k))
+def _platforms_of(X, S, C, M, platform, salience):
+    n, k = X.shape
     weight = np.empty(k)
-    for b in range(r):
-        for c in range(g):
-            weight[:] = 0.0
-            size = 0.0
+    for c in range(M.shape[1]):
+        weight[:] = 0.0
+        platform[c] = 0.0
+        salience[c] = 0.0
+        size = 0.0
+        for m in range(n):
+            if M[m, c]:
+                size += 1.0
+                for i in range(k):
+                    w = C[m] * S[m, i]
+                    weight[i] += w
+                    platform[c, i] += w * X[m, i]
+                    salience[c, i] += S[m, i]
+        for i in range(k):
+            platform[c, i] = platform[c, i] / weight[i] if weight[i] > 0 else 0.0
+            salience[c, i] = salience[c, i] / size if size > 0 else 0.0
+
+
+@njit(cache=True)
+def _affinity_of(X, S, platform, coalition_salience, closeness, by_issue):
+    n, k = X.shape
+    positions, saliences, distance, shared = by_issue[0], by_issue[1], by_issue[2, 0], \
+        by_issue[2, 1]
+    for m in range(n):  # one row per issue, so that the innermost loop runs over members
+        for i in range(k):
+            positions[i, m], saliences[i, m] = X[m, i], S[m, i]
+    for c in range(platform.shape[0]):
+        distance[:] = 0.0
+        shared[:] = 0.0
+        for i in range(k):  # members innermost: it vectorises without reordering any sum
+            x, s = positions[i], saliences[i]
+            where, weight = platform[c, i], coalition_salience[c, i]
             for m in range(n):
-                if membership[b, m, c]:
-                    size += 1.0
-                    for i in range(k):
-                        w = capability[m] * saliences[b, m, i]
-                        weight[i] += w
-                        platform[b, c, i] += w * positions[b, m, i]
-                        salience[b, c, i] += saliences[b, m, i]
-            for i in range(k):
-                platform[b, c, i] = platform[b, c, i] / weight[i] if weight[i] > 0 else 0.0
-                salience[b, c, i] = salience[b, c, i] / size if size > 0 else 0.0
+                w = s[m] * weight
+                distance[m] += w * abs(x[m] - where)
+                shared[m] += w
+        for m in range(n):
+            closeness[m, c] = 1.0 - distance[m] / (100.0 * shared[m]) if shared[m] > 0 else 0.0
+
+
+def _issue_rows(n: int, k: int) -> np.ndarray:
+    """Working space for `_affinity_of`: positions and saliences by issue, and two member rows."""
+    return np.empty((3, max(k, 2), n))
+
+
+@njit(cache=True)
+def _update_of(M, founders, bloc, closeness, active, bloc_holds, join_threshold,
+               leave_threshold, founder_loyalty, updated):
+    n, g = M.shape
+    for m in range(n):
+        for c in range(g):
+            if not active[m]:
+                updated[m, c] = M[m, c]
+            elif not M[m, c]:
+                updated[m, c] = closeness[m, c] >= join_threshold and not bloc[c]
+            else:
+                loyalty = founder_loyalty if founders[m, c] else 0.0
+                held = founders[m, c] and bloc[c] and bloc_holds[c]
+                updated[m, c] = held or closeness[m, c] >= leave_threshold - loyalty
+
+
+@njit(cache=True)
+def _targets_of(X, M, platform, coalition_salience, target):
+    n, k = X.shape
+    total = np.empty(k)
+    for m in range(n):
+        target[m] = 0.0
+        total[:] = 0.0
+        for c in range(platform.shape[0]):
+            if M[m, c]:
+                for i in range(k):
+                    target[m, i] += coalition_salience[c, i] * platform[c, i]
+                    total[i] += coalition_salience[c, i]
+        for i in range(k):
+            target[m, i] = target[m, i] / total[i] if total[i] > 0 else X[m, i]
+
+
+@njit(cache=True)
+def _platforms(X, S, C, M):
+    platform, salience = np.empty((len(X), M.shape[2], X.shape[2])), \
+        np.empty((len(X), M.shape[2], X.shape[2]))
+    for b in range(len(X)):
+        _platforms_of(X[b], S[b], C, M[b], platform[b], salience[b])
     return platform, salience
 
 
@@ -57,31 +126,11 @@ def platforms(
 
 
 @njit(cache=True)
-def _affinity(positions_by_issue, saliences_by_issue, platform, coalition_salience):
-    r, k, n = positions_by_issue.shape
-    g = platform.shape[1]
-    closeness = np.empty((r, n, g))
-    distance, shared = np.empty(n), np.empty(n)
-    for b in range(r):
-        for c in range(g):
-            distance[:] = 0.0
-            shared[:] = 0.0
-            for i in range(k):  # the innermost loop runs over members: it vectorises
-                x, s = positions_by_issue[b, i], saliences_by_issue[b, i]
-                where, weight = platform[b, c, i], coalition_salience[b, c, i]
-                for m in range(n):
-                    w = s[m] * weight
-                    distance[m] += w * abs(x[m] - where)
-                    shared[m] += w
-            for m in range(n):
-                closeness[b, m, c] = (1.0 - distance[m] / (100.0 * shared[m])
-                                      if shared[m] > 0 else 0.0)
+def _affinity(X, S, platform, coalition_salience, by_issue):
+    closeness = np.empty((len(X), X.shape[1], platform.shape[1]))
+    for b in range(len(X)):
+        _affinity_of(X[b], S[b], platform[b], coalition_salience[b], closeness[b], by_issue)
     return closeness
-
-
-def _by_issue(a: np.ndarray) -> np.ndarray:
-    """A member array (..., n, k) as a contiguous (r, k, n) array: one row per issue."""
-    return np.ascontiguousarray(np.swapaxes(as_batch(a), -1, -2))
 
 
 def affinity(
@@ -92,27 +141,18 @@ def affinity(
 ) -> np.ndarray:
     """Closeness (..., n, g) in [0, 1] of each member to each platform, weighted by shared
     salience (0 to a coalition with which it shares no salient issue)."""
-    closeness = _affinity(_by_issue(positions), _by_issue(saliences), as_batch(platform),
-                          as_batch(coalition_salience))
+    closeness = _affinity(as_batch(positions), as_batch(saliences), as_batch(platform),
+                          as_batch(coalition_salience), _issue_rows(*positions.shape[-2:]))
     return closeness.reshape((*positions.shape[:-1], platform.shape[-2]))
 
 
 @njit(cache=True)
-def _update_membership(membership, founders, bloc, closeness, active, bloc_holds,
-                       join_threshold, leave_threshold, founder_loyalty):
-    r, n, g = membership.shape
-    updated = membership.copy()
-    for b in range(r):
-        for m in range(n):
-            if not active[b, m]:
-                continue
-            for c in range(g):
-                if not membership[b, m, c]:
-                    updated[b, m, c] = closeness[b, m, c] >= join_threshold and not bloc[c]
-                else:
-                    loyalty = founder_loyalty if founders[m, c] else 0.0
-                    held = founders[m, c] and bloc[c] and bloc_holds[b, c]
-                    updated[b, m, c] = held or closeness[b, m, c] >= leave_threshold - loyalty
+def _update_membership(M, founders, bloc, closeness, active, bloc_holds, join_threshold,
+                       leave_threshold, founder_loyalty):
+    updated = np.empty_like(M)
+    for b in range(len(M)):
+        _update_of(M[b], founders, bloc, closeness[b], active[b], bloc_holds[b], join_threshold,
+                   leave_threshold, founder_loyalty, updated[b])
     return updated
 
 
@@ -138,20 +178,10 @@ def update_membership(
 
 
 @njit(cache=True)
-def _coalition_targets(positions, membership, platform, coalition_salience):
-    r, n, k = positions.shape
-    target, total = np.empty((r, n, k)), np.empty(k)
-    for b in range(r):
-        for m in range(n):
-            target[b, m] = 0.0
-            total[:] = 0.0
-            for c in range(platform.shape[1]):
-                if membership[b, m, c]:
-                    for i in range(k):
-                        target[b, m, i] += coalition_salience[b, c, i] * platform[b, c, i]
-                        total[i] += coalition_salience[b, c, i]
-            for i in range(k):
-                target[b, m, i] = target[b, m, i] / total[i] if total[i] > 0 else positions[b, m, i]
+def _coalition_targets(X, M, platform, coalition_salience):
+    target = np.empty(X.shape)
+    for b in range(len(X)):
+        _targets_of(X[b], M[b], platform[b], coalition_salience[b], target[b])
     return target
 
 
@@ -166,3 +196,50 @@ def coalition_targets(
     target = _coalition_targets(as_batch(positions), as_batch(membership), as_batch(platform),
                                 as_batch(coalition_salience))
     return target.reshape(positions.shape)
+
+
+class CoalitionRound(NamedTuple):
+    """What a coalition round leaves: the new membership and where it pulls each member."""
+
+    membership: np.ndarray  # (..., n, g) bool
+    targets: np.ndarray  # (..., n, k)
+
+
+@njit(cache=True)
+def _round(X, S, C, M, founders, bloc, active, bloc_holds, join_threshold, leave_threshold,
+           founder_loyalty, by_issue):
+    r, n, k = X.shape
+    g = M.shape[2]
+    updated, targets = np.empty_like(M), np.empty(X.shape)
+    platform, salience, closeness = np.empty((g, k)), np.empty((g, k)), np.empty((n, g))
+    for b in range(r):
+        _platforms_of(X[b], S[b], C, M[b], platform, salience)
+        _affinity_of(X[b], S[b], platform, salience, closeness, by_issue)
+        _update_of(M[b], founders, bloc, closeness, active[b], bloc_holds[b], join_threshold,
+                   leave_threshold, founder_loyalty, updated[b])
+        _platforms_of(X[b], S[b], C, updated[b], platform, salience)
+        _targets_of(X[b], updated[b], platform, salience, targets[b])
+    return updated, targets
+
+
+def coalition_round(
+    positions: np.ndarray,
+    saliences: np.ndarray,
+    capability: np.ndarray,
+    membership: np.ndarray,
+    founders: np.ndarray,
+    bloc: np.ndarray,
+    active: np.ndarray,
+    bloc_holds: np.ndarray,
+    params: CoalitionParameters,
+) -> CoalitionRound:
+    """One period's round: the active members (..., n) revise their membership by their
+    affinity to today's platforms (`update_membership`), and the new coalitions' platforms
+    give each member its target (`coalition_targets`)."""
+    batch = as_batch(membership)
+    r, n, g = batch.shape
+    updated, targets = _round(
+        as_batch(positions), as_batch(saliences), capability, batch, founders, bloc,
+        active.reshape(r, n), bloc_holds.reshape(r, g), params.join_threshold,
+        params.leave_threshold, params.founder_loyalty, _issue_rows(n, positions.shape[-1]))
+    return CoalitionRound(updated.reshape(membership.shape), targets.reshape(positions.shape))

@@ -94,7 +94,7 @@ def traced_run(data: ActorIssueData, protocol: str = "compromise",
                rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> NegotiationModel:
     """The single run `forecast(..., runs=1, seed=seed)` reports, with its trace kept."""
     model = NegotiationModel(negotiation_from_data(data, rounds), _parameters(protocol, 1),
-                             rng=np.random.default_rng(replication_seed(seed, 0)), trace=True)
+                             rng=replication_seed(seed, 0), trace=True)
     model.run()
     return model
 

@@ -8,8 +8,8 @@ path is tried where consensus fails.
 All member state lives in arrays owned by the model, with a leading replication axis: a model
 runs one replication (the default) or a batch of independent replications at once, which is how
 ensembles stay fast (one call per rule per period for the whole batch). Each replication
-draws its chance from its own generator (`Chance`), so its results never depend on which other
-replications share its batch.
+draws its chance from its own stream (`simulation.chance`), so its results never depend on which
+other replications share its batch.
 """
 
 from __future__ import annotations
@@ -22,37 +22,10 @@ import numpy as np
 
 from simulation import coalitions, consensus, exchange
 from simulation.agents import Member
+from simulation.chance import Chance, SeedLike, seed_sequence
 from simulation.negotiation import Negotiation
 from simulation.parameters import Parameters
 from simulation.protocols import BargainingContext, make_protocol, weighted_mean_positions
-
-SeedLike = int | np.random.SeedSequence | np.random.Generator | None
-
-
-class Chance:
-    """The random draws of a batch, one row per replication, each from its own generator: first
-    position noise, salience noise, engagement and bloc discipline, then period by period the
-    bargaining shocks (the bulk, so they are not all held at once)."""
-
-    def __init__(self, generators: Sequence[np.random.Generator], negotiation: Negotiation) -> None:
-        (n, k), periods, r = negotiation.shape, len(negotiation.calendar), len(generators)
-        self.generators = generators
-        self.position_noise = np.empty((r, n, k))  # standard normal
-        self.salience_noise = np.empty((r, n, k))  # standard normal
-        self.engagement = np.empty((r, periods, n))  # uniform: engaged if below the attention
-        self.bloc_holds = np.empty((r, periods + 1, len(negotiation.coalitions)))  # last: MC11
-        for row, rng in enumerate(generators):
-            rng.standard_normal(out=self.position_noise[row])
-            rng.standard_normal(out=self.salience_noise[row])
-            rng.random(out=self.engagement[row])
-            rng.random(out=self.bloc_holds[row])
-
-    def shocks(self) -> np.ndarray:
-        """This period's standard normal shocks (r, n, k) to positions."""
-        shocks = np.empty(self.position_noise.shape)
-        for row, rng in enumerate(self.generators):
-            rng.standard_normal(out=shocks[row])
-        return shocks
 
 
 @dataclass(frozen=True)
@@ -98,11 +71,11 @@ class NegotiationModel(mesa.Model):
             raise ValueError("`seeds` must name at least one replication")
         if trace and len(seeds) > 1:
             raise ValueError("traces follow one replication: give `rng`, not `seeds`")
-        generators = [np.random.default_rng(seed) for seed in seeds]
-        self.chance = Chance(generators, negotiation)
-        # Mesa's own streams (self.rng, self.random) get a child generator: they never consume
-        # a replication's draws.
-        super().__init__(rng=generators[0].spawn(1)[0])
+        seeds = [seed_sequence(seed) for seed in seeds]
+        self.chance = Chance(seeds, negotiation)
+        # Mesa's own streams (self.rng, self.random) get a child seed: they never consume a
+        # replication's draws.
+        super().__init__(rng=np.random.default_rng(seeds[0].spawn(1)[0]))
         self.negotiation = negotiation
         self.parameters = parameters or Parameters()
         self.protocol = make_protocol(self.parameters.bargaining)
@@ -111,7 +84,7 @@ class NegotiationModel(mesa.Model):
         # traces: per period, the start positions and the exchanges realised in that period
         self.exchanges: list[tuple[np.ndarray, np.ndarray]] = []
         self.positions, self.saliences = self._sample_preferences()
-        replications = len(generators)
+        replications = len(seeds)
         self.membership = np.repeat(negotiation.founders[None], replications, axis=0)
         self.tolerance = self._tolerances(self.saliences)
         self.verdict: consensus.Ministerial | None = None
@@ -163,36 +136,32 @@ class NegotiationModel(mesa.Model):
         index = self.period_index
         period = self.negotiation.calendar[index]
         active = self.chance.engagement[:, index] < period.attention
-        self.revise_coalitions(active)
-        self.bargain(active, period.pressure)
+        targets = self.revise_coalitions(active)
+        self.bargain(active, period.pressure, targets)
         self.record_period()
         if index == len(self.negotiation.calendar) - 1:
             self.verdict = self.hold_ministerial()
             self.running = False
 
-    def revise_coalitions(self, active: np.ndarray) -> None:
-        """Engaged members join coalitions whose platform is close and leave those drifted away."""
+    def revise_coalitions(self, active: np.ndarray) -> np.ndarray:
+        """Engaged members join coalitions whose platform is close and leave those drifted away;
+        returns where the revised coalitions pull each member (..., n, k)."""
         nego = self.negotiation
-        platform, salience = coalitions.platforms(self.positions, self.saliences, nego.capability,
-                                                  self.membership)
-        closeness = coalitions.affinity(self.positions, self.saliences, platform, salience)
         holds = self.chance.bloc_holds[:, self.period_index] < \
             self.parameters.coalitions.bloc_discipline
         before = self.membership
-        self.membership = coalitions.update_membership(
-            before, nego.founders, nego.bloc, closeness, active, holds, self.parameters.coalitions
-        )
+        self.membership, targets = coalitions.coalition_round(
+            self.positions, self.saliences, nego.capability, before, nego.founders, nego.bloc,
+            active, holds, self.parameters.coalitions)
         if self.trace:
             self._trace_membership(before)
+        return targets
 
-    def bargain(self, active: np.ndarray, pressure: float) -> None:
-        """Members move their positions under the scenario's bargaining protocol."""
-        nego = self.negotiation
-        platform, salience = coalitions.platforms(self.positions, self.saliences, nego.capability,
-                                                  self.membership)
-        targets = coalitions.coalition_targets(self.positions, self.membership, platform, salience)
-        context = BargainingContext(self.saliences, nego.capability, targets, active, pressure,
-                                    self.chance.shocks())
+    def bargain(self, active: np.ndarray, pressure: float, targets: np.ndarray) -> None:
+        """Members move their positions under the scenario's bargaining protocol, pulled toward
+        their coalitions' `targets`."""
+        context = BargainingContext(self.saliences, self.negotiation.capability, targets, active,
+                                    pressure, self.chance.shocks)
         before = self.positions
         self.positions, realised = self.protocol.bargain(before, context)
         if self.trace:

@@ -9,7 +9,9 @@ trades concessions between members who care about different issues (Stokman & Va
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -29,7 +31,13 @@ class BargainingContext:
     targets: np.ndarray  # (r, n, k) where each member's coalitions pull it
     active: np.ndarray  # (r, n) bool: members engaged this period
     pressure: float  # 0-1: how hard the calendar pushes toward convergence
-    shocks: np.ndarray  # (r, n, k) standard normal draws: this period's chance, per replication
+    draw_shocks: Callable[[np.ndarray], np.ndarray]  # the replications' chance: see `shocks`
+
+    @cached_property
+    def shocks(self) -> np.ndarray:
+        """This period's standard normal shocks (r, n, k) for the active members, 0 for the
+        others; drawn when a protocol first asks, so a protocol without chance draws none."""
+        return self.draw_shocks(self.active)
 
 
 class BargainingProtocol(Protocol):

@@ -1,0 +1,150 @@
+"""The chance in a batch of replications: every random number a replication uses comes from its
+own stream, so its results never depend on which other replications share its batch or worker.
+
+A replication's stream is numpy's SFC64 generator seeded with the replication's seed: the
+numbers are those of `np.random.Generator(np.random.SFC64(seed))`, bit for bit (uniforms from
+`random()`, normals from `standard_normal()`; tests/test_chance.py), but drawn inside compiled
+loops, about four times faster than numpy draws them, and only where the model needs them (the
+bargaining shocks of the members engaged in a period). The normals use numpy's ziggurat with
+the tables numba ships for its own copy of numpy's generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit, uint64
+from numba.np.random._constants import (
+    fi_double,
+    ki_double,
+    wi_double,
+    ziggurat_nor_inv_r,
+    ziggurat_nor_r,
+)
+
+from simulation.negotiation import Negotiation
+
+SeedLike = int | np.random.SeedSequence | None
+
+_1, _3, _8, _11, _24, _40 = (uint64(v) for v in (1, 3, 8, 11, 24, 40))
+_LOW_BYTE, _52_BITS = uint64(0xFF), uint64(0x000FFFFFFFFFFFFF)
+
+
+def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    """The seed as a SeedSequence (None: fresh entropy from the operating system)."""
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def streams(seeds: Sequence[np.random.SeedSequence]) -> np.ndarray:
+    """The starting state (r, 4) of each seed's stream, as numpy's SFC64 seeds it."""
+    return np.array([np.random.SFC64(seed).state["state"]["state"] for seed in seeds],
+                    dtype=np.uint64).reshape(len(seeds), 4)
+
+
+@njit(inline="always")
+def _step(a, b, c, w):
+    """One SFC64 step: the next 64 random bits and the new state."""
+    bits = a + b + w
+    return bits, b ^ (b >> _11), c + (c << _3), ((c << _24) | (c >> _40)) + bits, w + _1
+
+
+@njit(inline="always")
+def _uniform(a, b, c, w):
+    """A uniform in [0, 1) from the top 53 bits (numpy's `random()`)."""
+    bits, a, b, c, w = _step(a, b, c, w)
+    return np.float64(bits >> _11) * (1.0 / 9007199254740992.0), a, b, c, w
+
+
+@njit(inline="always")
+def _normal(a, b, c, w):
+    """A standard normal by numpy's ziggurat (`standard_normal()`)."""
+    while True:
+        bits, a, b, c, w = _step(a, b, c, w)
+        layer = bits & _LOW_BYTE
+        bits >>= _8
+        magnitude = (bits >> _1) & _52_BITS
+        # the sign as a factor, not a branch: it is a coin toss the processor cannot predict
+        x = np.int64(magnitude) * wi_double[layer] * (1.0 - 2.0 * np.float64(bits & _1))
+        if magnitude < ki_double[layer]:
+            return x, a, b, c, w
+        if layer == 0:  # the tail beyond the base layer
+            while True:
+                u, a, b, c, w = _uniform(a, b, c, w)
+                v, a, b, c, w = _uniform(a, b, c, w)
+                xx = -ziggurat_nor_inv_r * np.log1p(-u)
+                yy = -np.log1p(-v)
+                if yy + yy > xx * xx:
+                    tail = ziggurat_nor_r + xx
+                    return (-tail if (magnitude >> _8) & _1 else tail), a, b, c, w
+        u, a, b, c, w = _uniform(a, b, c, w)
+        if (fi_double[layer - 1] - fi_double[layer]) * u + fi_double[layer] < np.exp(-0.5 * x * x):
+            return x, a, b, c, w
+
+
+@njit(cache=True)
+def _fill(states, out, normal):
+    for row in range(len(states)):
+        a, b, c, w = states[row, 0], states[row, 1], states[row, 2], states[row, 3]
+        for j in range(out.shape[1]):
+            if normal:
+                out[row, j], a, b, c, w = _normal(a, b, c, w)
+            else:
+                out[row, j], a, b, c, w = _uniform(a, b, c, w)
+        states[row, 0], states[row, 1], states[row, 2], states[row, 3] = a, b, c, w
+
+
+def standard_normal(states: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normals (r, *shape), each row from its own stream (advanced in place)."""
+    out = np.empty((len(states), int(np.prod(shape))))
+    _fill(states, out, True)
+    return out.reshape(len(states), *shape)
+
+
+def uniform(states: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniforms in [0, 1) (r, *shape), each row from its own stream (advanced in place)."""
+    out = np.empty((len(states), int(np.prod(shape))))
+    _fill(states, out, False)
+    return out.reshape(len(states), *shape)
+
+
+@njit(cache=True)
+def _engaged_normals(states, active, out):
+    r, n, k = out.shape
+    for row in range(r):
+        a, b, c, w = states[row, 0], states[row, 1], states[row, 2], states[row, 3]
+        for m in range(n):
+            for i in range(k):
+                if active[row, m]:
+                    out[row, m, i], a, b, c, w = _normal(a, b, c, w)
+                else:
+                    out[row, m, i] = 0.0
+        states[row, 0], states[row, 1], states[row, 2], states[row, 3] = a, b, c, w
+
+
+def engaged_normals(states: np.ndarray, active: np.ndarray, issues: int) -> np.ndarray:
+    """Standard normals (r, n, issues) for the active members (r, n), drawn member by member in
+    order from each row's stream; 0 for the others, who draw none."""
+    out = np.empty((*active.shape, issues))
+    _engaged_normals(states, active, out)
+    return out
+
+
+class Chance:
+    """The random draws of a batch, one row per replication, each from its own stream: first
+    position noise, salience noise, engagement and bloc discipline, then period by period the
+    bargaining shocks of the engaged members (the bulk, so they are not all held at once), if
+    the protocol asks for them."""
+
+    def __init__(self, seeds: Sequence[np.random.SeedSequence], negotiation: Negotiation) -> None:
+        (n, k), periods = negotiation.shape, len(negotiation.calendar)
+        self.streams = streams(seeds)
+        self.position_noise = standard_normal(self.streams, (n, k))
+        self.salience_noise = standard_normal(self.streams, (n, k))
+        self.engagement = uniform(self.streams, (periods, n))  # engaged if below the attention
+        self.bloc_holds = uniform(self.streams, (periods + 1, len(negotiation.coalitions)))
+
+    def shocks(self, active: np.ndarray) -> np.ndarray:
+        """This period's standard normal shocks (r, n, k) to the positions of the active members
+        (r, n); 0 for the others, who draw none."""
+        return engaged_normals(self.streams, active, self.position_noise.shape[-1])
