@@ -141,11 +141,20 @@ def apply_blocs(
     bloc_of = np.asarray(bloc_of)
     if bloc_of.size and (bloc_of.min() < -1 or bloc_of.max() >= bloc_values.shape[-2]):
         raise ValueError("bloc_of must be -1 or the row of a bloc")
-    in_bloc = bloc_of >= 0
-    if not in_bloc.any():
-        return values.copy()
-    rows = np.take_along_axis(bloc_values, np.maximum(bloc_of, 0)[..., None], axis=-2)
-    return np.where(in_bloc[..., None], rows, values)
+    of = np.broadcast_to(bloc_of, values.shape[:-1]).reshape(-1, values.shape[-2])
+    rows = np.broadcast_to(bloc_values, values.shape[:-2] + bloc_values.shape[-2:])
+    spoken = _speak_as_blocs(as_batch(values), of, as_batch(rows).astype(values.dtype, copy=False))
+    return spoken.reshape(values.shape)
+
+
+@njit(cache=True)
+def _speak_as_blocs(values, bloc_of, bloc_values):
+    spoken = values.copy()
+    for b in range(len(values)):
+        for m in range(values.shape[1]):
+            if bloc_of[b, m] >= 0:
+                spoken[b, m] = bloc_values[b, bloc_of[b, m]]
+    return spoken
 
 
 @njit(cache=True)
@@ -282,75 +291,73 @@ def chair_support(X: FloatArray, S: FloatArray, C: FloatArray, q: FloatArray,
     return support.reshape(X.shape[:-2] + X.shape[-1:])
 
 
-def _feasible_sides(
-    L: FloatArray, H: FloatArray, q: FloatArray, min_step: float
-) -> tuple[BoolArray, BoolArray]:
-    """Whether [L, H] minus the band (q - min_step, q + min_step) keeps a piece below / above q."""
-    return q - min_step >= L, q + min_step <= H
-
-
-def _project(
-    t: FloatArray, L: FloatArray, H: FloatArray, q: FloatArray, min_step: float
-) -> FloatArray:
-    """Nearest point to t in [L, q - min_step] u [q + min_step, H]; the upper piece on a tie;
-    NaN where both pieces are empty."""
-    below, above = _feasible_sides(L, H, q, min_step)
-    t_below = np.minimum(np.maximum(t, L), q - min_step)
-    t_above = np.minimum(np.maximum(t, q + min_step), H)
-    take_above = above & (~below | (np.abs(t_above - t) <= np.abs(t_below - t)))
-    return np.where(take_above, t_above, np.where(below, t_below, np.nan))
-
-
-def multilateral(
-    lo: FloatArray, hi: FloatArray, q: FloatArray, median: FloatArray, min_step: float
-) -> tuple[BoolArray, FloatArray]:
-    """Consensus per issue: (agreed, text). The text is the chair's median moved to the nearest
-    point every member accepts that is >= min_step from q; NaN where no such point exists."""
-    text = _project(median, lo.max(axis=-2), hi.min(axis=-2), q, min_step)
-    return ~np.isnan(text), text
+@njit(cache=True)
+def _nearest_text(t, lowest, highest, q, min_step):
+    """Nearest point to t in [lowest, q - min_step] u [q + min_step, highest]; the upper piece on
+    a tie; NaN where both pieces are empty."""
+    below, above = q - min_step >= lowest, q + min_step <= highest
+    t_below = min(max(t, lowest), q - min_step)
+    t_above = min(max(t, q + min_step), highest)
+    if above and (not below or abs(t_above - t) <= abs(t_below - t)):
+        return t_above
+    return t_below if below else np.nan
 
 
 @njit(cache=True)
-def _others_max(a, empty):
-    r, n, k = a.shape
-    others = np.empty_like(a)
+def _by_issue(lo, hi, q, median, min_step):
+    r, n, k = lo.shape
+    text, blockers = np.empty((r, k)), np.zeros((r, n, k), np.bool_)
     for b in range(r):
         for i in range(k):
-            top, second, top_at = -np.inf, -np.inf, -1  # the first of tied maxima is the top
+            # the two largest lower bounds and the two smallest upper bounds, with where the
+            # first of each stands: what the others accept is the members' minus one member's
+            top_lo, second_lo, top_lo_at = -np.inf, -np.inf, -1
+            top_hi, second_hi, top_hi_at = np.inf, np.inf, -1
             for m in range(n):
-                if a[b, m, i] > top:
-                    top, second, top_at = a[b, m, i], top, m
-                elif a[b, m, i] > second:
-                    second = a[b, m, i]
+                if lo[b, m, i] > top_lo:
+                    top_lo, second_lo, top_lo_at = lo[b, m, i], top_lo, m
+                elif lo[b, m, i] > second_lo:
+                    second_lo = lo[b, m, i]
+                if hi[b, m, i] < top_hi:
+                    top_hi, second_hi, top_hi_at = hi[b, m, i], top_hi, m
+                elif hi[b, m, i] < second_hi:
+                    second_hi = hi[b, m, i]
+            text[b, i] = _nearest_text(median[b, i], top_lo, top_hi, q[i], min_step)
+            if not np.isnan(text[b, i]):
+                continue
+            if n == 1:
+                second_lo, second_hi = SCALE_MIN, SCALE_MAX
+            anyone_pivotal = False
             for m in range(n):
-                others[b, m, i] = top if m != top_at else (second if n > 1 else empty)
-    return others
+                others_lo = second_lo if m == top_lo_at else top_lo
+                others_hi = second_hi if m == top_hi_at else top_hi
+                pivotal = q[i] - min_step >= others_lo or q[i] + min_step <= others_hi
+                blockers[b, m, i] = pivotal
+                anyone_pivotal |= pivotal
+            if not anyone_pivotal:
+                change = _nearest_text(median[b, i], SCALE_MIN, SCALE_MAX, q[i], min_step)
+                for m in range(n):
+                    blockers[b, m, i] = change < lo[b, m, i] or change > hi[b, m, i]
+    return text, blockers
 
 
-def _max_of_others(a: FloatArray, empty: float) -> FloatArray:
-    """For every member m, the max over the other members (one pass keeping the top two);
-    `empty` if there is no other member."""
-    return _others_max(as_batch(a), empty).reshape(a.shape)
-
-
-def find_blockers(
+def consensus_by_issue(
     lo: FloatArray, hi: FloatArray, q: FloatArray, median: FloatArray, min_step: float
-) -> BoolArray:
-    """Members blocking each issue without consensus (n,k): those whose objection alone stops
-    the others agreeing a change; if nobody is pivotal, those who reject the most supported change
-    (the chair's median, moved out of the min_step band towards the nearer side, upwards on a tie).
+) -> tuple[BoolArray, FloatArray, BoolArray]:
+    """Consensus issue by issue, from each member's acceptance interval [lo, hi] (..., n, k):
+    (agreed, text, blockers).
 
-    Where the whole membership has no feasible text, a member whose leave-one-out set is non-empty
-    cannot meet it (else all would agree), so pivotal = the others could agree without it."""
-    below, above = _feasible_sides(lo.max(axis=-2), hi.min(axis=-2), q, min_step)
-    open_issue = ~(below | above)[..., None, :]
-    others_below, others_above = _feasible_sides(
-        _max_of_others(lo, SCALE_MIN), -_max_of_others(-hi, -SCALE_MAX), q, min_step
-    )
-    pivotal = open_issue & (others_below | others_above)
-    change = _project(median, SCALE_MIN, SCALE_MAX, q, min_step)[..., None, :]
-    rejects_change = open_issue & ((change < lo) | (change > hi))
-    return np.where(pivotal.any(axis=-2, keepdims=True), pivotal, rejects_change)
+    The text is the chair's `median` moved to the nearest point every member accepts that is
+    >= min_step from q (the upper side on a tie); NaN where there is none. Without consensus the
+    blockers are the members whose objection alone stops the others agreeing a change; if nobody
+    is pivotal, those who reject the most supported change (the chair's median, moved out of the
+    min_step band towards the nearer side, upwards on a tie). A member whose leave-one-out set is
+    non-empty where the whole membership's is empty cannot meet it, so pivotal = the others
+    could agree without it."""
+    text, blockers = _by_issue(as_batch(lo), as_batch(hi, lo), q,
+                               median.reshape(-1, median.shape[-1]), min_step)
+    text = text.reshape(median.shape)
+    return ~np.isnan(text), text, blockers.reshape(lo.shape)
 
 
 def plurilateral(
@@ -515,9 +522,7 @@ def decide_at_ministerial(
         agreed, text, blockers = _package_each(X, S, q, tol, C, min_step)
     else:
         lo, hi = acceptance_intervals(X, q, tol)
-        median = chair_texts(X, S, C)
-        agreed, text = multilateral(lo, hi, q, median, min_step)
-        blockers = find_blockers(lo, hi, q, median, min_step)
+        agreed, text, blockers = consensus_by_issue(lo, hi, q, chair_texts(X, S, C), min_step)
     pluri = plurilateral(X, S, C, q, min_step, critical_mass)
     deal = pluri.deal & ~agreed
     outcome = np.where(agreed, MULTILATERAL, np.where(deal, PLURILATERAL, NO_AGREEMENT))
