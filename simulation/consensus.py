@@ -49,6 +49,8 @@ MULTILATERAL: Final = 2
 
 SCALE_MIN: Final = 0.0
 SCALE_MAX: Final = 100.0
+_SCALE: Final = (SCALE_MIN, SCALE_MAX)  # where positions and texts lie
+_MOVES: Final = (SCALE_MIN - SCALE_MAX, SCALE_MAX - SCALE_MIN)  # how far a text can move
 # Coverage is a ratio of float sums of trade shares: allow rounding when testing critical mass.
 _COVERAGE_SLACK: Final = 1e-12
 
@@ -199,23 +201,23 @@ def _quickselect(values: FloatArray, weights: FloatArray, target: float, strict:
 
 @njit(cache=True)
 def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool,
-            scratch: FloatArray) -> tuple[float, float]:
+            bounds: tuple[float, float], scratch: FloatArray) -> tuple[float, float]:
     """The smallest value whose cumulative weight (of all values up to and including it)
     reaches `target` (exceeds it, if strict), and that cumulative weight; the smallest value
-    (and weight 0) if none does. `scratch` (4, n) is working space.
+    (and weight 0) if none does. All values lie within `bounds`; `scratch` (4, n) is working
+    space.
 
-    The values are first counted into n equal-width bins (passes without unpredictable
-    branches); only the bin where the weight crosses `target` is searched, by quickselect."""
+    The values are first counted into n equal-width bins over `bounds` (a pass without
+    unpredictable branches); only the bin where the weight crosses `target` is searched, by
+    quickselect."""
     n = len(values)
-    lowest, highest = values[0], values[0]
-    for value in values:
-        lowest, highest = min(lowest, value), max(highest, value)
     bin_of, bin_weight, inside_values, inside_weights = scratch[0], scratch[1], scratch[2], \
         scratch[3]
     bin_weight[:] = 0.0
-    scale = n / (highest - lowest) if highest - lowest > 1e-12 else 0.0  # 0: one bin
+    low, high = bounds
+    scale = n / (high - low) if high > low else 0.0  # 0: one bin
     for m in range(n):
-        bin_of[m] = min(int((values[m] - lowest) * scale), n - 1)
+        bin_of[m] = min(int((values[m] - low) * scale), n - 1)
         bin_weight[int(bin_of[m])] += weights[m]
     below = 0.0
     for crossing in range(n):
@@ -223,7 +225,7 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
             break
         below += bin_weight[crossing]
     else:
-        return lowest, 0.0
+        return values.min(), 0.0
     count = 0
     for m in range(n):
         if bin_of[m] == crossing:
@@ -233,12 +235,13 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
 
 
 @njit(cache=True)
-def _median(values: FloatArray, weights: FloatArray, total: float, scratch: FloatArray) -> float:
-    """The weighted median of one column whose weights sum to `total` (the midpoint when the
-    weight splits exactly in half)."""
+def _median(values: FloatArray, weights: FloatArray, total: float, bounds: tuple[float, float],
+            scratch: FloatArray) -> float:
+    """The weighted median of one column (values within `bounds`) whose weights sum to `total`
+    (the midpoint when the weight splits exactly in half)."""
     half = total / 2.0
-    lower, reached = _select(values, weights, half, False, scratch)
-    upper = lower if reached > half else _select(values, weights, half, True, scratch)[0]
+    lower, reached = _select(values, weights, half, False, bounds, scratch)
+    upper = lower if reached > half else _select(values, weights, half, True, bounds, scratch)[0]
     return (lower + upper) / 2.0
 
 
@@ -255,9 +258,9 @@ def _chair_texts(X, S, C):
                 total[i] += weights[m, i]
         for i in range(k):
             if total[i] > 0:
-                texts[b, i] = _median(X[b, :, i], weights[:, i], total[i], scratch)
+                texts[b, i] = _median(X[b, :, i], weights[:, i], total[i], _SCALE, scratch)
             else:  # nobody cares: capability alone
-                texts[b, i] = _median(X[b, :, i], C, C.sum(), scratch)
+                texts[b, i] = _median(X[b, :, i], C, C.sum(), _SCALE, scratch)
     return texts
 
 
@@ -399,7 +402,7 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                     reach[m] = side * (X[b, m, i] - q[i])
                     keen[m] = -reach[m]
                 # members from the keenest down until they cover the critical mass
-                threshold = -_select(keen, share, critical_mass, False, scratch)[0]
+                threshold = -_select(keen, share, critical_mass, False, _MOVES, scratch)[0]
                 total = 0.0
                 for m in range(n):
                     weights[m] = C[m] * S[b, m, i] if reach[m] >= threshold else 0.0
@@ -408,7 +411,7 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                     for m in range(n):
                         weights[m] = C[m] if reach[m] >= threshold else 0.0
                         total += weights[m]
-                wanted = _median(reach, weights, total, scratch)
+                wanted = _median(reach, weights, total, _MOVES, scratch)
                 distance = min(min(2.0 * threshold, max(wanted, min_step)), room)
                 covered = widest = 0.0
                 for m in range(n):
