@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], None] = args.handler
     if getattr(args, "runs_model", False) and rules_need_compiling():
         print("mc11: compiling the model's rules for this machine first (once after installing, "
-              "about 20 s)", file=sys.stderr, flush=True)
+              "about 30 s)", file=sys.stderr, flush=True)
     try:
         handler(args)
     except InputError as error:

@@ -103,7 +103,7 @@ def compile_rules(negotiation: Negotiation, parameters: Parameters) -> None:
 
 def rules_need_compiling() -> bool:
     """Whether numba surely has no cached machine code for the rules yet, as on the first run
-    after installing (compiling takes about 20 s). Looks for the cache index of the last rule a
+    after installing (compiling takes about 30 s). Looks for the cache index of the last rule a
     replication reaches; says False if numba's cache is laid out otherwise."""
     try:
         return not Path(consensus._plurilaterals._cache._cache_file._index_path).exists()
