@@ -13,12 +13,12 @@ of floats, one rule at a time, in the order the model applies them. It has two u
 * the slow baseline of `benchmarks/bench_ensemble.py`, which reports how much faster the
   vectorised engine is.
 
-numpy is used only for the random `Generator`, and it is asked for exactly the same draws, in the
-same order and shapes, as the fast engine (`simulation.model.Chance`): before the first period
-`standard_normal((n, k))` for the positions' sampling noise, the same for saliences,
-`random((periods, n))` for engagement and `random((periods + 1, g))` for bloc discipline (the
-last row at MC11); then every period `standard_normal((n, k))` for the compromise protocol's
-noise.
+numpy is used only for the random `Generator` (SFC64, seeded with the replication's seed), and it
+is asked for exactly the same draws, in the same order, as the fast engine (`simulation.chance`):
+before the first period `standard_normal((n, k))` for the positions' sampling noise, the same for
+saliences, `random((periods, n))` for engagement and `random((periods + 1, g))` for bloc
+discipline (the last row at MC11); then every period, member by member, `standard_normal(k)` for
+the compromise protocol's noise of each engaged member.
 
 Scope: the compromise protocol only (the exchange protocol has its own reference test,
 tests/test_exchange_reference.py, and is left to the fast engine); the MC11 verdict issue by
