@@ -88,6 +88,7 @@ class NegotiationModel(mesa.Model):
         self.membership = np.repeat(negotiation.founders[None], replications, axis=0)
         self.tolerance = self._tolerances(self.saliences)
         self.verdict: consensus.Ministerial | None = None
+        self.chair_text = np.full((replications, len(negotiation.issues)), np.nan)  # none yet
         periods, k, g = len(negotiation.calendar), len(negotiation.issues), len(negotiation.bloc)
         self.support = np.zeros((replications, periods, k))
         self.mean_position = np.zeros((replications, periods, k))
@@ -197,9 +198,12 @@ class NegotiationModel(mesa.Model):
     def record_period(self) -> None:
         """Keep what the summary needs: support for the chair's text, mean positions, coalitions."""
         nego, index = self.negotiation, self.period_index
+        # last period's texts guide the search for this period's: they move little in a month
+        self.chair_text = consensus.chair_texts(self.positions, self.saliences, nego.capability,
+                                                near=self.chair_text)
         self.support[:, index] = consensus.chair_support(self.positions, self.saliences,
                                                          nego.capability, nego.status_quo,
-                                                         self.tolerance)
+                                                         self.tolerance, texts=self.chair_text)
         self.mean_position[:, index] = weighted_mean_positions(self.positions, self.saliences,
                                                                nego.capability)
         self.coalition_sizes[:, index] = self.membership.sum(axis=1)
