@@ -268,12 +268,29 @@ def test_chair_text_is_the_weighted_median_by_its_definition(columns):
 
 @FAST
 @given(crowded_columns(), st.data())
+def test_a_guess_at_the_chair_text_never_changes_it(columns, data):
+    X, S, C = columns
+    exact = chair_texts(X, S, C)
+    # guesses on the answer, beside it (within and beyond the window searched first), none
+    offsets = data.draw(arrays(float, X.shape[1], elements=st.sampled_from(
+        [0.0, 0.5, -1.0, 1.0, 1.5, -3.0, 40.0, np.nan])))
+    np.testing.assert_array_equal(chair_texts(X, S, C, near=exact + offsets), exact)
+    stacked = np.stack([X, X[::-1]]), np.stack([S, S[::-1]])
+    guesses = np.stack([exact + offsets, exact[::-1]])
+    np.testing.assert_array_equal(chair_texts(*stacked, C, near=guesses),
+                                  [exact, chair_texts(X[::-1], S[::-1], C)])
+
+
+@FAST
+@given(crowded_columns(), st.data())
 def test_chair_support_is_the_capability_accepting_the_chair_text(columns, data):
     X, S, C = columns
     q = data.draw(integers((X.shape[1],), 0, 100))
     tol = data.draw(integers(X.shape, 0, 40)) / 2
     accepting = accepts(X, q, tol, chair_texts(X, S, C))
     np.testing.assert_array_equal(chair_support(X, S, C, q, tol), C @ accepting)
+    np.testing.assert_array_equal(chair_support(X, S, C, q, tol, texts=chair_texts(X, S, C)),
+                                  C @ accepting)
     other = (X[::-1], S[::-1], C, q, tol[::-1])
     batch = chair_support(np.stack([X, other[0]]), np.stack([S, other[1]]), C, q,
                           np.stack([tol, other[4]]))
