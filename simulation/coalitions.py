@@ -47,25 +47,27 @@ def _platforms_of(X, S, C, M, platform, salience):
 
 
 @njit(cache=True)
-def _affinity_of(X, S, platform, coalition_salience, closeness, by_issue):
-    n, k = X.shape
+def _affinity_of(X, S, platform, coalition_salience, engaged, closeness, by_issue):
+    """Rows `engaged` of `closeness`; the other rows are left as they are."""
+    k, count = X.shape[1], len(engaged)
     positions, saliences, distance, shared = by_issue[0], by_issue[1], by_issue[2, 0], \
         by_issue[2, 1]
-    for m in range(n):  # one row per issue, so that the innermost loop runs over members
+    for row in range(count):  # one row per issue, so that the innermost loop runs over members
         for i in range(k):
-            positions[i, m], saliences[i, m] = X[m, i], S[m, i]
+            positions[i, row], saliences[i, row] = X[engaged[row], i], S[engaged[row], i]
     for c in range(platform.shape[0]):
         distance[:] = 0.0
         shared[:] = 0.0
         for i in range(k):  # members innermost: it vectorises without reordering any sum
             x, s = positions[i], saliences[i]
             where, weight = platform[c, i], coalition_salience[c, i]
-            for m in range(n):
-                w = s[m] * weight
-                distance[m] += w * abs(x[m] - where)
-                shared[m] += w
-        for m in range(n):
-            closeness[m, c] = 1.0 - distance[m] / (100.0 * shared[m]) if shared[m] > 0 else 0.0
+            for row in range(count):
+                w = s[row] * weight
+                distance[row] += w * abs(x[row] - where)
+                shared[row] += w
+        for row in range(count):
+            closeness[engaged[row], c] = 1.0 - distance[row] / (100.0 * shared[row]) \
+                if shared[row] > 0 else 0.0
 
 
 def _issue_rows(n: int, k: int) -> np.ndarray:
@@ -90,10 +92,14 @@ def _update_of(M, founders, bloc, closeness, active, bloc_holds, join_threshold,
 
 
 @njit(cache=True)
-def _targets_of(X, M, platform, coalition_salience, target):
+def _targets_of(X, M, platform, coalition_salience, active, target):
+    """Targets of the `active` members; the others' are their own positions."""
     n, k = X.shape
     total = np.empty(k)
     for m in range(n):
+        if not active[m]:
+            target[m] = X[m]
+            continue
         target[m] = 0.0
         total[:] = 0.0
         for c in range(platform.shape[0]):
@@ -127,9 +133,10 @@ def platforms(
 
 @njit(cache=True)
 def _affinity(X, S, platform, coalition_salience, by_issue):
-    closeness = np.empty((len(X), X.shape[1], platform.shape[1]))
+    closeness, everyone = np.empty((len(X), X.shape[1], platform.shape[1])), np.arange(X.shape[1])
     for b in range(len(X)):
-        _affinity_of(X[b], S[b], platform[b], coalition_salience[b], closeness[b], by_issue)
+        _affinity_of(X[b], S[b], platform[b], coalition_salience[b], everyone, closeness[b],
+                     by_issue)
     return closeness
 
 
@@ -179,9 +186,9 @@ def update_membership(
 
 @njit(cache=True)
 def _coalition_targets(X, M, platform, coalition_salience):
-    target = np.empty(X.shape)
+    target, everyone = np.empty(X.shape), np.ones(X.shape[1], np.bool_)
     for b in range(len(X)):
-        _targets_of(X[b], M[b], platform[b], coalition_salience[b], target[b])
+        _targets_of(X[b], M[b], platform[b], coalition_salience[b], everyone, target[b])
     return target
 
 
@@ -203,6 +210,7 @@ class CoalitionRound(NamedTuple):
 
     membership: np.ndarray  # (..., n, g) bool
     targets: np.ndarray  # (..., n, k)
+    sizes: np.ndarray  # (..., g) members per coalition
 
 
 @njit(cache=True)
@@ -210,16 +218,19 @@ def _round(X, S, C, M, founders, bloc, active, bloc_holds, join_threshold, leave
            founder_loyalty, by_issue):
     r, n, k = X.shape
     g = M.shape[2]
-    updated, targets = np.empty_like(M), np.empty(X.shape)
-    platform, salience, closeness = np.empty((g, k)), np.empty((g, k)), np.empty((n, g))
+    updated, targets, sizes = np.empty_like(M), np.empty(X.shape), np.zeros((r, g), np.int32)
+    platform, salience, closeness = np.empty((g, k)), np.empty((g, k)), np.zeros((n, g))
     for b in range(r):
+        engaged = np.flatnonzero(active[b])  # only they revise their membership and move
         _platforms_of(X[b], S[b], C, M[b], platform, salience)
-        _affinity_of(X[b], S[b], platform, salience, closeness, by_issue)
+        _affinity_of(X[b], S[b], platform, salience, engaged, closeness, by_issue)
         _update_of(M[b], founders, bloc, closeness, active[b], bloc_holds[b], join_threshold,
                    leave_threshold, founder_loyalty, updated[b])
         _platforms_of(X[b], S[b], C, updated[b], platform, salience)
-        _targets_of(X[b], updated[b], platform, salience, targets[b])
-    return updated, targets
+        _targets_of(X[b], updated[b], platform, salience, active[b], targets[b])
+        for m in range(n):
+            sizes[b] += updated[b, m]
+    return updated, targets, sizes
 
 
 def coalition_round(
@@ -235,11 +246,13 @@ def coalition_round(
 ) -> CoalitionRound:
     """One period's round: the active members (..., n) revise their membership by their
     affinity to today's platforms (`update_membership`), and the new coalitions' platforms
-    give each member its target (`coalition_targets`)."""
+    give each active member its target (`coalition_targets`); the others, who do not move
+    this period, get their own positions. Also counts the new coalitions' members."""
     batch = as_batch(membership)
     r, n, g = batch.shape
-    updated, targets = _round(
+    updated, targets, sizes = _round(
         as_batch(positions), as_batch(saliences), capability, batch, founders, bloc,
         active.reshape(r, n), bloc_holds.reshape(r, g), params.join_threshold,
         params.leave_threshold, params.founder_loyalty, _issue_rows(n, positions.shape[-1]))
-    return CoalitionRound(updated.reshape(membership.shape), targets.reshape(positions.shape))
+    return CoalitionRound(updated.reshape(membership.shape), targets.reshape(positions.shape),
+                          sizes.reshape((*membership.shape[:-2], g)))

@@ -151,9 +151,10 @@ class NegotiationModel(mesa.Model):
         holds = self.chance.bloc_holds[:, self.period_index] < \
             self.parameters.coalitions.bloc_discipline
         before = self.membership
-        self.membership, targets = coalitions.coalition_round(
+        self.membership, targets, sizes = coalitions.coalition_round(
             self.positions, self.saliences, nego.capability, before, nego.founders, nego.bloc,
             active, holds, self.parameters.coalitions)
+        self.coalition_sizes[:, self.period_index] = sizes
         if self.trace:
             self._trace_membership(before)
         return targets
@@ -196,7 +197,8 @@ class NegotiationModel(mesa.Model):
         )
 
     def record_period(self) -> None:
-        """Keep what the summary needs: support for the chair's text, mean positions, coalitions."""
+        """Keep what the summary needs: support for the chair's text and mean positions (the
+        coalition round counts the coalitions' members)."""
         nego, index = self.negotiation, self.period_index
         # last period's texts guide the search for this period's: they move little in a month
         self.chair_text = consensus.chair_texts(self.positions, self.saliences, nego.capability,
@@ -206,7 +208,6 @@ class NegotiationModel(mesa.Model):
                                                          self.tolerance, texts=self.chair_text)
         self.mean_position[:, index] = weighted_mean_positions(self.positions, self.saliences,
                                                                nego.capability)
-        self.coalition_sizes[:, index] = self.membership.sum(axis=1)
         if self.datacollector is not None:
             self.datacollector.collect(self)
 

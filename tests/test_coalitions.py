@@ -8,7 +8,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.coalitions import affinity, coalition_targets, platforms, update_membership
+from simulation.coalitions import (
+    affinity,
+    coalition_round,
+    coalition_targets,
+    platforms,
+    update_membership,
+)
 from simulation.parameters import CoalitionParameters
 
 FAST = settings(max_examples=60, deadline=None)
@@ -110,3 +116,22 @@ def test_membership_update_follows_the_joining_and_leaving_rule(case, data):
     np.testing.assert_array_equal(
         update_membership(M[0], founders, bloc, closeness[0], active[0], holds[0], params),
         updated[0])
+
+
+@FAST
+@given(rounds(), st.data())
+def test_a_round_revises_membership_then_pulls_the_active_members(case, data):
+    X, S, C, M = case
+    (r, n, g), rng = M.shape, np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    founders, bloc = rng.random((n, g)) < 0.3, rng.random(g) < 0.3
+    active, holds = rng.random((r, n)) < data.draw(st.sampled_from([0.0, 0.6, 1.0])), \
+        rng.random((r, g)) < 0.5
+    params = CoalitionParameters(join_threshold=0.8, leave_threshold=0.6, founder_loyalty=0.1)
+    done = coalition_round(X, S, C, M, founders, bloc, active, holds, params)
+    closeness = affinity(X, S, *platforms(X, S, C, M))
+    updated = update_membership(M, founders, bloc, closeness, active, holds, params)
+    np.testing.assert_array_equal(done.membership, updated)
+    np.testing.assert_array_equal(done.sizes, updated.sum(axis=1))
+    targets = coalition_targets(X, updated, *platforms(X, S, C, updated))
+    np.testing.assert_array_equal(done.targets[active], targets[active])
+    np.testing.assert_array_equal(done.targets[~active], X[~active])  # they do not move
