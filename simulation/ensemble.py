@@ -210,10 +210,16 @@ def combine(chunks: list[Chunk], negotiation: Negotiation) -> EnsembleResult:
     runs, k = outcome.shape
     codes = np.array(negotiation.members, dtype=object)
 
-    def joined(flags: np.ndarray) -> list[str]:
-        # flags: (runs, n, k) -> one ';'-joined string of member codes per run x issue
+    def joined(flags: np.ndarray) -> np.ndarray:
+        # flags: (runs, n, k) -> one ';'-joined string of member codes per run x issue, joined
+        # once per distinct set of members (few: the same blockers recur run after run)
         moved = np.moveaxis(flags, 1, 2).reshape(runs * k, -1)
-        return [";".join(codes[row]) for row in moved]
+        packed = np.ascontiguousarray(np.packbits(moved, axis=1))
+        sets, which = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(),
+                                return_inverse=True)
+        members = np.unpackbits(sets.view(np.uint8).reshape(len(sets), packed.shape[1]), axis=1,
+                                count=moved.shape[1]).astype(bool)
+        return np.array([";".join(codes[row]) for row in members], dtype=object)[which]
 
     blockers = np.concatenate([c.blockers for c in chunks])
     plurilateral = np.concatenate([c.plurilateral for c in chunks])
