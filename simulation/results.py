@@ -212,14 +212,15 @@ def write_tables(run: Run, result: EnsembleResult) -> None:
     temporary = folder / ".outcomes.parquet.tmp"
     outcomes.to_parquet(temporary, index=False)
     os.replace(temporary, folder / "outcomes.parquet")
-    table = summary.summarise(outcomes, issues).rename_axis("issue").reset_index()
+    blockers = summary.blocker_frequencies(outcomes)
+    table = summary.summarise(outcomes, issues, blockers=blockers).rename_axis("issue") \
+        .reset_index()
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_atomic(folder / "summary.json",
                  table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
     labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
     support = summary.support_over_time(result.support, labels, result.negotiation.issues)
     write_atomic(folder / "support.csv", support.to_csv(index=False))
-    blockers = summary.blocker_frequencies(outcomes)
     write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
     write_atomic(folder / "plurilateral_membership.csv",
                  summary.plurilateral_membership(outcomes).to_csv(index=False))

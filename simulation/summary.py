@@ -71,7 +71,7 @@ def _check_outcomes(outcomes: pd.DataFrame) -> None:
     missing = [c for c in _OUTCOME_COLUMNS if c not in outcomes.columns]
     if missing:
         raise ValueError(f"outcomes frame lacks columns: {', '.join(missing)}")
-    bad = sorted(set(outcomes["outcome"].astype(str)) - set(OUTCOMES))
+    bad = sorted(set(outcomes["outcome"].astype(str).unique()) - set(OUTCOMES))
     if bad:
         raise ValueError(f"unknown outcome labels {bad}; allowed: {list(OUTCOMES)}")
     if outcomes.duplicated(["run", "issue"]).any():
@@ -83,14 +83,15 @@ def _member_shares(outcomes: pd.DataFrame, column: str) -> pd.DataFrame:
     _check_outcomes(outcomes)
     issue = outcomes["issue"].astype(str)
     runs_per_issue = issue.value_counts(sort=False)
-    listed = pd.DataFrame({
-        "run": outcomes["run"].to_numpy(),
-        "issue": issue.to_numpy(),
-        "member": outcomes[column].fillna("").astype(str).str.split(";").to_numpy(),
-    }).explode("member")
-    listed["member"] = listed["member"].str.strip()
-    listed = listed[listed["member"] != ""].drop_duplicates(["run", "issue", "member"])
-    counts = listed.groupby(["issue", "member"]).size().rename("count").reset_index()
+    # each distinct list of members is split once: the same lists recur run after run
+    lists, labels = pd.factorize(outcomes[column].fillna("").astype(str))
+    members = pd.Series([list(dict.fromkeys(filter(None, map(str.strip, label.split(";")))))
+                         for label in labels], dtype=object)
+    runs = pd.DataFrame({"issue": issue.to_numpy(), "list": lists}).value_counts(sort=False)
+    listed = runs.rename("count").reset_index()
+    listed["member"] = members.to_numpy()[listed["list"].to_numpy()]
+    listed = listed.explode("member").dropna(subset=["member"])
+    counts = listed.groupby(["issue", "member"])["count"].sum().reset_index()
     counts["share"] = counts["count"] / runs_per_issue.reindex(counts["issue"]).to_numpy(float)
     order = pd.Series(np.arange(len(runs_per_issue)), index=runs_per_issue.index)
     counts["_order"] = order.reindex(counts["issue"]).to_numpy()
@@ -122,11 +123,13 @@ def _top_blockers(freq: pd.DataFrame, top: int = 3) -> pd.Series:
     return labels.groupby(best["issue"]).agg("; ".join)
 
 
-def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96) -> pd.DataFrame:
+def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
+              blockers: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per catalogue issue (catalogue order, index `issue`): shares, texts, blockers.
 
     Shares carry Wilson intervals; text quantiles are over runs with an agreement of either kind,
     coverage over plurilateral runs; catalogue issues without runs get n_runs 0 and NaN.
+    `blockers` is `blocker_frequencies(outcomes)`, if the caller has it already.
     """
     _check_outcomes(outcomes)
     frame = outcomes.assign(issue=outcomes["issue"].astype(str),
@@ -159,7 +162,8 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96) -> 
     out["text_p90"] = agreed.quantile(0.9)
     plurilateral = frame[frame["outcome"] == "plurilateral"].groupby("issue")["coverage"]
     out["coverage_median"] = plurilateral.median()
-    out["top_blockers"] = _top_blockers(blocker_frequencies(frame))
+    out["top_blockers"] = _top_blockers(blocker_frequencies(frame) if blockers is None
+                                        else blockers)
     out["top_blockers"] = out["top_blockers"].fillna("")
     return out
 
