@@ -130,6 +130,24 @@ def engaged_normals(states: np.ndarray, active: np.ndarray, issues: int) -> np.n
     return out
 
 
+@njit(cache=True)
+def _around(base, spread, noise, low, high):
+    drawn = np.empty(noise.shape)
+    for row in range(noise.shape[0]):
+        for m in range(noise.shape[1]):
+            for i in range(noise.shape[2]):
+                drawn[row, m, i] = min(max(base[m, i] + noise[row, m, i] * spread[m, i], low),
+                                       high)
+    return drawn
+
+
+def around(base: np.ndarray, spread: np.ndarray, noise: np.ndarray, low: float,
+           high: float) -> np.ndarray:
+    """Values drawn around `base` (n, k) for each replication: base + noise (r, n, k) x spread,
+    clipped to [low, high] (one pass, no temporaries)."""
+    return _around(np.asarray(base, float), np.asarray(spread, float), noise, low, high)
+
+
 class Chance:
     """The random draws of a batch, one row per replication, each from its own stream: first
     position noise, salience noise, engagement and bloc discipline, then period by period the

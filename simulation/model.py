@@ -22,7 +22,7 @@ import numpy as np
 
 from simulation import coalitions, consensus, exchange
 from simulation.agents import Member
-from simulation.chance import Chance, SeedLike, seed_sequence
+from simulation.chance import Chance, SeedLike, around, seed_sequence
 from simulation.negotiation import Negotiation
 from simulation.parameters import Parameters
 from simulation.protocols import BargainingContext, make_protocol, weighted_mean_positions
@@ -122,9 +122,8 @@ class NegotiationModel(mesa.Model):
             shape = chance.position_noise.shape
             return (np.broadcast_to(nego.positions, shape).copy(),
                     np.broadcast_to(nego.saliences, shape).copy())
-        positions = nego.positions + chance.position_noise * nego.position_sd
-        saliences = nego.saliences + chance.salience_noise * nego.salience_sd
-        return np.clip(positions, 0.0, 100.0), np.clip(saliences, 0.01, 1.0)
+        return (around(nego.positions, nego.position_sd, chance.position_noise, 0.0, 100.0),
+                around(nego.saliences, nego.salience_sd, chance.salience_noise, 0.01, 1.0))
 
     def _tolerances(self, saliences: np.ndarray) -> np.ndarray:
         rule = self.parameters.consensus

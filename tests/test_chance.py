@@ -63,3 +63,14 @@ def test_integer_and_missing_seeds_become_seed_sequences():
     assert chance.seed_sequence(5).entropy == 5
     assert chance.seed_sequence(SEEDS[0]) is SEEDS[0]
     assert chance.seed_sequence(None).entropy != chance.seed_sequence(None).entropy
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 9), st.integers(1, 5))
+def test_values_drawn_around_a_base_are_base_plus_scaled_noise_clipped(entropy, r, n, k):
+    rng = np.random.default_rng(entropy)
+    base, spread = rng.uniform(0, 100, (n, k)), rng.uniform(0, 30, (n, k))
+    noise = rng.standard_normal((r, n, k)) * 3  # often past the bounds
+    drawn = chance.around(base, spread, noise, 0.0, 100.0)
+    np.testing.assert_array_equal(drawn, np.clip(base + noise * spread, 0.0, 100.0))
+    assert drawn.min() >= 0.0 and drawn.max() <= 100.0
