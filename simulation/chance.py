@@ -68,18 +68,29 @@ def _normal(a, b, c, w):
         x = np.int64(magnitude) * wi_double[layer] * (1.0 - 2.0 * np.float64(bits & _1))
         if magnitude < ki_double[layer]:
             return x, a, b, c, w
-        if layer == 0:  # the tail beyond the base layer
-            while True:
-                u, a, b, c, w = _uniform(a, b, c, w)
-                v, a, b, c, w = _uniform(a, b, c, w)
-                xx = -ziggurat_nor_inv_r * np.log1p(-u)
-                yy = -np.log1p(-v)
-                if yy + yy > xx * xx:
-                    tail = ziggurat_nor_r + xx
-                    return (-tail if (magnitude >> _8) & _1 else tail), a, b, c, w
-        u, a, b, c, w = _uniform(a, b, c, w)
-        if (fi_double[layer - 1] - fi_double[layer]) * u + fi_double[layer] < np.exp(-0.5 * x * x):
+        x, a, b, c, w, accepted = _rare_normal(layer, magnitude, x, a, b, c, w)
+        if accepted:
             return x, a, b, c, w
+
+
+@njit(cache=True)
+def _rare_normal(layer, magnitude, x, a, b, c, w):
+    """The ziggurat's rare branches (about one draw in 80): the tail beyond the base layer, or
+    the test of a point in a layer's wedge; whether it accepts. Out of line, so that the
+    common path stays small in the loops that draw."""
+    if layer == 0:  # the tail beyond the base layer
+        while True:
+            u, a, b, c, w = _uniform(a, b, c, w)
+            v, a, b, c, w = _uniform(a, b, c, w)
+            xx = -ziggurat_nor_inv_r * np.log1p(-u)
+            yy = -np.log1p(-v)
+            if yy + yy > xx * xx:
+                tail = ziggurat_nor_r + xx
+                return (-tail if (magnitude >> _8) & _1 else tail), a, b, c, w, True
+    u, a, b, c, w = _uniform(a, b, c, w)
+    accepted = (fi_double[layer - 1] - fi_double[layer]) * u + fi_double[layer] < \
+        np.exp(-0.5 * x * x)
+    return x, a, b, c, w, accepted
 
 
 @njit(cache=True)
