@@ -229,7 +229,8 @@ def _round(X, S, C, M, founders, bloc, active, bloc_holds, join_threshold, leave
         _platforms_of(X[b], S[b], C, updated[b], platform, salience)
         _targets_of(X[b], updated[b], platform, salience, active[b], targets[b])
         for m in range(n):
-            sizes[b] += updated[b, m]
+            for c in range(g):
+                sizes[b, c] += updated[b, m, c]
     return updated, targets, sizes
 
 
