@@ -317,34 +317,50 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _kib(pid: int | str, path: str, field: str) -> float | None:
+    """A `field:  N kB` line of /proc/<pid>/<path>, in KiB; None if unreadable."""
+    try:
+        text = Path(f"/proc/{pid}/{path}").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            return float(line.split()[1])
+    return None
+
+
 class PeakWatcher(threading.Thread):
-    """Polls the peak RSS (VmHWM) of this process's descendants: pool workers are not always
-    our children (a forkserver forks them), so RUSAGE_CHILDREN can miss them."""
+    """Polls this process and its descendants: each worker's peak RSS (VmHWM; pool workers are
+    not always our children, as when a forkserver forks them, so RUSAGE_CHILDREN can miss
+    them), and the peak of the whole job's proportional set size (PSS: the memory the job
+    occupies, each page shared between processes, as forked workers share theirs with the
+    parent, counted once)."""
 
     def __init__(self, interval: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.interval = interval
         self.peaks: dict[int, float] = {}
+        self.job_peak = 0.0  # MiB
         self.halt = threading.Event()
 
     def poll(self) -> None:
+        job = _kib("self", "smaps_rollup", "Pss") or 0.0
         for pid in _descendants(os.getpid()):
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), int(line.split()[1]) / 1024)
+            peak, pss = _kib(pid, "status", "VmHWM"), _kib(pid, "smaps_rollup", "Pss")
+            if peak is not None:
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak / 1024)
+            job += pss or 0.0
+        self.job_peak = max(self.job_peak, job / 1024)
 
     def run(self) -> None:
         while not self.halt.wait(self.interval):
             self.poll()
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """The largest worker peak RSS and the job's peak PSS, in MiB."""
         self.halt.set()
         self.join()
-        return max(self.peaks.values(), default=0.0)
+        return max(self.peaks.values(), default=0.0), self.job_peak
 
 
 def stream_child(runs: int, workers: int) -> dict[str, Any]:
@@ -367,7 +383,7 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
         start = time.perf_counter()
         results.execute(run, workers, progress=False)
         seconds = time.perf_counter() - start
-        polled = watcher.stop()
+        polled, job = watcher.stop()
         chunk_bytes = sum(p.stat().st_size for p in run.chunk_dir.iterdir())
     kib = 1 if sys.platform != "darwin" else 1 / 1024  # ru_maxrss: KiB on Linux, bytes on macOS
     return {
@@ -375,6 +391,7 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
         "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
         "peak_rss_workers_mb": max(polled, resource.getrusage(resource.RUSAGE_CHILDREN)
                                    .ru_maxrss * kib / 1024),
+        "peak_pss_job_mb": job,
         "chunks_mb": chunk_bytes / 2**20,
     }
 
@@ -394,8 +411,9 @@ def bench_stream(quick: bool, cores: int) -> list[dict[str, Any]]:
             "e streamed", f"{runs:,} baseline runs to disk (execute)", runs, cores,
             seconds, **child,
             ensemble_runs_per_s=runs / ensemble if ensemble > 0 else None,
-            memory_mb=max(child["peak_rss_main_mb"], child["peak_rss_workers_mb"]),
-            memory=f"RSS main {child['peak_rss_main_mb']:.0f} MB, "
+            memory_mb=child["peak_pss_job_mb"],
+            memory=f"whole job (PSS, sampled every 0.25 s) {child['peak_pss_job_mb']:.0f} MB; "
+                   f"peak RSS main {child['peak_rss_main_mb']:.0f} MB, "
                    f"worker {child['peak_rss_workers_mb']:.0f} MB",
             note=f"tables+plots {child['tables_seconds']:.1f} s; ensemble only "
                  f"{runs / ensemble:.1f} runs/s; chunks {child['chunks_mb']:.1f} MB",
