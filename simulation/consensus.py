@@ -27,8 +27,9 @@ saliences S (n,k) in [0,1], capabilities C (n,) > 0 (share of world trade), tole
 Every rule runs over all members at once; only the package loop steps over issues. What works
 issue by issue on sorted members (the weighted medians behind the chair's texts, the plurilateral
 path, the largest objection of the others) is a loop compiled with numba: a binned weighted
-quickselect per issue, linear in members where a sort would not be. Member arrays
-may carry leading axes (r,n,k), one per replication of a batch: members are always axis -2.
+quickselect per issue, linear in members where a sort would not be; the monthly chair's text
+first looks among the few members near last month's text. Member arrays may carry leading axes
+(r,n,k), one per replication of a batch: members are always axis -2.
 """
 
 from dataclasses import dataclass

@@ -212,7 +212,7 @@ def combine(chunks: list[Chunk], negotiation: Negotiation) -> EnsembleResult:
 
     def joined(flags: np.ndarray) -> np.ndarray:
         # flags: (runs, n, k) -> one ';'-joined string of member codes per run x issue, joined
-        # once per distinct set of members (few: the same blockers recur run after run)
+        # once per distinct set of members (far fewer than rows: the same sets recur)
         moved = np.moveaxis(flags, 1, 2).reshape(runs * k, -1)
         packed = np.ascontiguousarray(np.packbits(moved, axis=1))
         sets, which = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(),
