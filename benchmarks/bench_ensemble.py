@@ -411,7 +411,8 @@ def bench_stream(quick: bool, cores: int) -> list[dict[str, Any]]:
             "e streamed", f"{runs:,} baseline runs to disk (execute)", runs, cores,
             seconds, **child,
             ensemble_runs_per_s=runs / ensemble if ensemble > 0 else None,
-            memory_mb=child["peak_pss_job_mb"],
+            # sampling can miss a short peak of the main process, which its own peak RSS cannot
+            memory_mb=max(child["peak_pss_job_mb"], child["peak_rss_main_mb"]),
             memory=f"whole job (PSS, sampled every 0.25 s) {child['peak_pss_job_mb']:.0f} MB; "
                    f"peak RSS main {child['peak_rss_main_mb']:.0f} MB, "
                    f"worker {child['peak_rss_workers_mb']:.0f} MB",
