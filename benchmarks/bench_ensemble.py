@@ -370,9 +370,9 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
     tables = {"seconds": 0.0}
     write_tables = results.write_tables
 
-    def timed_tables(run, result) -> None:
+    def timed_tables(*args) -> None:
         start = time.perf_counter()
-        write_tables(run, result)
+        write_tables(*args)
         tables["seconds"] += time.perf_counter() - start
 
     results.write_tables = timed_tables  # execute() looks the name up in its module

@@ -188,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> None:
                         Path(args.results_dir))
     print(f"running {run.runs} replications of '{run.scenario.name}' (seed {run.seed}) on "
           f"{workers} worker(s) into {run.folder}", file=sys.stderr)
-    execute(run, workers, progress=not args.quiet)
+    execute(run, workers, progress=not args.quiet, plots=not args.no_plots)
     table = load_results(run.folder).summary
     _print_summary(table)
     print(f"\nresults: {run.folder}")
@@ -383,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results-dir", default="results", help="where new results folders go")
     run.add_argument("--resume", metavar="DIR", help="complete an interrupted results folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-plots", action="store_true",
+                     help="tables only, no figures (draw them later with `mc11 plot`)")
     run.set_defaults(handler=cmd_run, runs_model=True)
 
     compare = commands.add_parser("compare", help="compare two results folders issue by issue")

@@ -159,8 +159,9 @@ def resume_run(folder: Path) -> Run:
                int(manifest["chunk_size"]))
 
 
-def execute(run: Run, workers: int, progress: bool = True) -> EnsembleResult:
-    """Run the missing chunks of a results folder, then write the summary, tables and plots."""
+def execute(run: Run, workers: int, progress: bool = True, plots: bool = True) -> EnsembleResult:
+    """Run the missing chunks of a results folder, then write the summary, tables and plots
+    (unless `plots` is False: drawing them takes longer than a small ensemble)."""
     bounds = run.bounds
     done = [b for b in bounds if run.chunk_path(b[0]).is_file()]
     todo = [b for b in bounds if b not in done]
@@ -178,7 +179,7 @@ def execute(run: Run, workers: int, progress: bool = True) -> EnsembleResult:
     finally:
         bar.close()
     result = combine([Chunk.load(run.chunk_path(a)) for a, _ in bounds], negotiation)
-    write_tables(run, result)
+    write_tables(run, result, plots)
     run.set_status("complete")
     return result
 
@@ -204,8 +205,8 @@ def position_groups(scenario: Scenario) -> pd.DataFrame:
         ["member", "group", "issue", "position", "salience"]]
 
 
-def write_tables(run: Run, result: EnsembleResult) -> None:
-    """The summary tables and plots of a finished ensemble."""
+def write_tables(run: Run, result: EnsembleResult, plots: bool = True) -> None:
+    """The summary tables and (if `plots`) the plots of a finished ensemble."""
     folder = run.folder
     issues = issues_frame(run.scenario)
     outcomes = result.outcomes
@@ -224,7 +225,9 @@ def write_tables(run: Run, result: EnsembleResult) -> None:
     write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
     write_atomic(folder / "plurilateral_membership.csv",
                  summary.plurilateral_membership(outcomes).to_csv(index=False))
-    write_plots(folder, outcomes, table, support, blockers, issues, position_groups(run.scenario))
+    if plots:
+        write_plots(folder, outcomes, table, support, blockers, issues,
+                    position_groups(run.scenario))
 
 
 def write_plots(

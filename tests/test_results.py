@@ -528,3 +528,21 @@ def test_cli_simulate_trace_prints_period_events():
     assert months == sorted(months)  # in calendar order
     assert table.startswith("baseline, seed 3, protocol compromise: one replication")
     assert table == mc11("simulate", "--seed", 3)[1]
+
+
+def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(workspace,
+                                                                              monkeypatch):
+    folder, drawn = workspace / "no-plots", []
+    for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
+                 "plot_blockers"):  # drawing stubbed: recorded by figure name
+        monkeypatch.setattr(results.plots, name, lambda *args, _name=name, **kw: drawn.append(
+            _name) or next(a for a in args if isinstance(a, Path)))
+    code, stdout, stderr = mc11("run", BASELINE, "--runs", 3, "--seed", 7, "--workers", 1,
+                                "--out", folder, "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert drawn == [] and not (folder / "plots").exists()
+    assert read_manifest(folder)["status"] == "complete"
+    assert len(pd.read_csv(folder / "summary.csv")) == 25 and "mandate" in stdout
+    code, _, stderr = mc11("plot", folder)
+    assert code == 0, stderr
+    assert len(drawn) == 5
