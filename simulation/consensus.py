@@ -298,9 +298,9 @@ def chair_texts(
 
     `near` (..., k), a guess such as last period's texts, only makes it faster: the members
     within `_NEAR` of the guess are searched first."""
-    texts = np.full(X.shape[:-2] + X.shape[-1:], np.nan) if near is None else near
+    guess = np.full(X.shape[:-2] + X.shape[-1:], np.nan) if near is None else near
     return _chair_texts(as_batch(X), as_batch(S, X), C,
-                        texts.reshape(-1, X.shape[-1])).reshape(texts.shape)
+                        guess.reshape(-1, X.shape[-1])).reshape(guess.shape)
 
 
 @njit(cache=True)
