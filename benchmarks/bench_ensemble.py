@@ -37,10 +37,16 @@ import mesa
 import numba
 import numpy as np
 
+from simulation.engine.negotiation import Negotiation
+from simulation.engine.parameters import Parameters
+from simulation.inputs.calendar import load_calendar
+from simulation.inputs.scenario import load_scenario
+
 # Imported at the top, as under the `mc11` CLI, so forked pool workers start with them loaded.
 # (Python 3.12's forkserver would not preload __main__'s imports: see README.)
-from simulation import results
-from simulation.ensemble import (
+from simulation.report.tables import write_report
+from simulation.runs import results
+from simulation.runs.ensemble import (
     CHUNK_SIZE,
     chunk_bounds,
     compile_rules,
@@ -49,9 +55,6 @@ from simulation.ensemble import (
     run_chunks,
     run_replications,
 )
-from simulation.negotiation import Negotiation, load_calendar
-from simulation.parameters import Parameters
-from simulation.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "results" / "benchmarks"
@@ -144,7 +147,7 @@ def bench_compile() -> list[dict[str, Any]]:
     return rows
 
 
-# --- (a), (b): ensembles through simulation.ensemble ------------------------------------------
+# --- (a), (b): ensembles through runs.ensemble ------------------------------------------
 
 
 def time_ensemble(negotiation, parameters, seed: int, runs: int, workers: int,
@@ -368,20 +371,18 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
 
     scenario = load_scenario(BASELINE)
     tables = {"seconds": 0.0}
-    write_tables = results.write_tables
 
-    def timed_tables(*args) -> None:
+    def timed_report(*args) -> None:
         start = time.perf_counter()
-        write_tables(*args)
+        write_report(*args)
         tables["seconds"] += time.perf_counter() - start
 
-    results.write_tables = timed_tables  # execute() looks the name up in its module
     with tempfile.TemporaryDirectory(prefix="mc11-bench-") as tmp:
         run = results.start_run(scenario, runs, scenario.spec.seed, None, Path(tmp))
         watcher = PeakWatcher()
         watcher.start()
         start = time.perf_counter()
-        results.execute(run, workers, progress=False)
+        results.execute(run, workers, progress=False, finish=timed_report)
         seconds = time.perf_counter() - start
         polled, job = watcher.stop()
         chunk_bytes = sum(p.stat().st_size for p in run.chunk_dir.iterdir())

@@ -2,7 +2,7 @@
 
 What it is for
 --------------
-`simulation.model.NegotiationModel` runs the rules vectorised over numpy arrays. This module runs
+`engine.model.NegotiationModel` runs the rules vectorised over numpy arrays. This module runs
 the SAME rules written the plain way: Python loops over members, issues and coalitions on lists
 of floats, one rule at a time, in the order the model applies them. It has two uses:
 
@@ -14,7 +14,7 @@ of floats, one rule at a time, in the order the model applies them. It has two u
   vectorised engine is.
 
 numpy is used only for the random `Generator` (SFC64, seeded with the replication's seed), and it
-is asked for exactly the same draws, in the same order, as the fast engine (`simulation.chance`):
+is asked for exactly the same draws, in the same order, as the fast engine (`engine.chance`):
 before the first period `standard_normal((n, k))` for the positions' sampling noise, the same for
 saliences, `random((periods, n))` for engagement and `random((periods + 1, g))` for bloc
 discipline (the last row at MC11); then every period, member by member, `standard_normal(k)` for

@@ -1,4 +1,4 @@
-"""Tests of the data catalogue (simulation.catalogue): the shipped data and every bad-data case.
+"""Tests of the data catalogue (inputs.catalogue): the shipped data and every bad-data case.
 
 The shipped data must load with the members and the 2016 proposals the seed article lists (§4).
 Each bad-data test copies the shipped data folder to a temporary folder, breaks one thing with a
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from simulation.catalogue import DATA_DIR, default_catalogue, load_catalogue
 from simulation.errors import InputError
+from simulation.inputs.catalogue import DATA_DIR, default_catalogue, load_catalogue
 
 # §4.1-§4.5: every 2016 submission the seed reviews, with its sponsors (ISO3; EUN = the EU).
 SEED_SPONSORS = {

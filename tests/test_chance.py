@@ -1,11 +1,11 @@
-"""The replications' random streams (simulation.chance) are numpy's SFC64 generator, bit for bit:
+"""The replications' random streams (engine.chance) are numpy's SFC64 generator, bit for bit:
 the compiled draws must give exactly what `np.random.Generator(np.random.SFC64(seed))` gives."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import chance
+from simulation.engine import chance
 
 SEEDS = [np.random.SeedSequence(2017, spawn_key=(i,)) for i in range(3)]
 

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from simulation.catalogue import default_catalogue
 from simulation.cli import main
-from simulation.ensemble import compile_rules, rules_need_compiling
-from simulation.scenario import DEFAULT_SCENARIO, load_scenario
+from simulation.inputs import DEFAULT_SCENARIO
+from simulation.inputs.catalogue import default_catalogue
+from simulation.inputs.scenario import load_scenario
+from simulation.runs.ensemble import compile_rules, rules_need_compiling
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,7 @@ COMPILING = "compiling the model's rules"
 
 
 def test_the_first_run_after_installing_says_it_compiles(capsys, monkeypatch):
-    monkeypatch.setattr("simulation.cli.rules_need_compiling", lambda: True)
+    monkeypatch.setattr("simulation.runs.ensemble.rules_need_compiling", lambda: True)
     code, out, err = run(capsys, "simulate", "--seed", "3")
     assert code == 0 and out and COMPILING in err
     code, _, err = run(capsys, "issues", "--format", "csv")  # runs no model: no notice

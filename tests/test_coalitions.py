@@ -1,4 +1,4 @@
-"""Tests of the coalition round's rules (simulation.coalitions): platforms, affinity, targets.
+"""Tests of the coalition round's rules (engine.coalitions): platforms, affinity, targets.
 
 Each rule is checked against its definition written out with plain numpy, on random members,
 issues and memberships, one replication at a time and as a batch.
@@ -8,14 +8,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.coalitions import (
+from simulation.engine.coalitions import (
     affinity,
     coalition_round,
     coalition_targets,
     platforms,
     update_membership,
 )
-from simulation.parameters import CoalitionParameters
+from simulation.engine.parameters import CoalitionParameters
 
 FAST = settings(max_examples=60, deadline=None)
 

@@ -1,4 +1,4 @@
-"""Tests of the MC11 consensus rule, package mode and plurilateral path (simulation.consensus).
+"""Tests of the MC11 consensus rule, package mode and plurilateral path (engine.consensus).
 
 Most properties run on small random negotiations with "exact" numbers (integer positions,
 capabilities and status quo, saliences in quarters, tolerances in halves), so that sums and ties
@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simulation.consensus import (
+from simulation.engine.consensus import (
     MULTILATERAL,
     NO_AGREEMENT,
     PLURILATERAL,

@@ -1,4 +1,4 @@
-"""Tests of Monte Carlo ensembles (simulation.ensemble): reproducibility across worker counts,
+"""Tests of Monte Carlo ensembles (simulation.runs.ensemble): reproducibility across worker counts,
 chunk sizes and chunk completion order, per-replication seeds, and the outcomes table.
 
 Ensembles here are small (6-12 replications, chunks of 3-5) to keep the file fast.
@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import ensemble
-from simulation.ensemble import (
+from simulation.inputs.scenario import load_scenario, scenario_from_mapping
+from simulation.runs import ensemble
+from simulation.runs.ensemble import (
     Chunk,
     chunk_bounds,
     combine,
@@ -24,7 +25,6 @@ from simulation.ensemble import (
     run_chunk,
     run_ensemble,
 )
-from simulation.scenario import load_scenario, scenario_from_mapping
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 RUNS, SEED = 12, 11

@@ -1,4 +1,4 @@
-"""Tests of simulation.exchange against the public reference implementation and on its own terms.
+"""Tests of engine.exchange against the public reference implementation and on its own terms.
 
 The reference is decide-exchange-model (github.com/foarsitter/decide-exchange-model, package
 ``decide``, GPL-3.0).  Its sample data (tests/data/decide_sample_data.csv, see the README there)
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import exchange as ex
+from simulation.engine import exchange as ex
 
 DATA = Path(__file__).parent / "data" / "decide_sample_data.csv"
 TOL = 1e-6

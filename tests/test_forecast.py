@@ -1,4 +1,4 @@
-"""Tests of simulation.forecast and the `mc11 forecast` / `mc11 backtest` commands."""
+"""Tests of simulation.runs.forecast and the `mc11 forecast` / `mc11 backtest` commands."""
 
 import csv
 import io
@@ -11,8 +11,8 @@ import pytest
 
 from simulation.cli import main
 from simulation.errors import InputError
-from simulation.forecast import backtest, forecast, negotiation_from_data
-from simulation.importers import read_actor_issue_data
+from simulation.inputs.importers import read_actor_issue_data
+from simulation.runs.forecast import backtest, forecast, negotiation_from_data
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
 

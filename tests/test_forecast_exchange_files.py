@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation import exchange
 from simulation.cli import main
-from simulation.forecast import (
+from simulation.engine import exchange
+from simulation.inputs.importers import read_actor_issue_data
+from simulation.runs.forecast import (
     forecast,
     negotiation_from_data,
     reference_exchange_rows,
     trace_events,
     traced_run,
 )
-from simulation.importers import read_actor_issue_data
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
 HEADER = ("actor_name;supply;actor_name;supply;gain;supply;move;y;demand;supply;move;y;demand;"

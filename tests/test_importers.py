@@ -1,4 +1,4 @@
-"""Tests of simulation.importers: the Decide input format and the long CSV, and their errors."""
+"""Tests of inputs.importers: the Decide input format and the long CSV, and their errors."""
 
 import csv
 from pathlib import Path
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simulation.errors import InputError
-from simulation.importers import read_actor_issue_data
+from simulation.inputs.importers import read_actor_issue_data
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
 

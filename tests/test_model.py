@@ -5,13 +5,14 @@ import random
 import numpy as np
 import pytest
 
-from simulation.agents import Member
-from simulation.catalogue import default_catalogue
-from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
-from simulation.model import NegotiationModel
-from simulation.negotiation import build_negotiation, load_calendar
-from simulation.parameters import BargainingParameters, Parameters
-from simulation.preferences import derive_preferences
+from simulation.engine.agents import Member
+from simulation.engine.model import NegotiationModel
+from simulation.engine.parameters import BargainingParameters, Parameters
+from simulation.inputs.arrays import build_negotiation
+from simulation.inputs.calendar import load_calendar
+from simulation.inputs.catalogue import default_catalogue
+from simulation.inputs.preferences import derive_preferences
+from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 
 
 @pytest.fixture(scope="module")

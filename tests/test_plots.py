@@ -1,4 +1,4 @@
-"""Smoke tests for simulation.plots: every figure writes a non-empty PNG from small frames."""
+"""Smoke tests for report.plots: every figure writes a non-empty PNG from small frames."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.plots import (
+from simulation.report.plots import (
     plot_blockers,
     plot_comparison,
     plot_outcomes,
@@ -14,7 +14,7 @@ from simulation.plots import (
     plot_support,
     plot_text_levels,
 )
-from simulation.summary import (
+from simulation.report.summary import (
     OUTCOMES,
     blocker_frequencies,
     compare,

@@ -1,4 +1,4 @@
-"""Tests of the derived member x issue preferences (simulation.preferences) on the shipped data.
+"""Tests of the derived member x issue preferences (inputs.preferences) on the shipped data.
 
 The seed-explicit tests each cite the section of the seed article (shared/SEED_DIGEST.md) whose
 fact they check; the thresholds say "far toward", "high" and "against" on the 0-100 scale and the
@@ -10,8 +10,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from simulation.catalogue import default_catalogue
-from simulation.preferences import (
+from simulation.inputs.catalogue import default_catalogue
+from simulation.inputs.preferences import (
     TABLE_COLUMNS,
     DerivationRules,
     derive_preferences,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation.ensemble import replication_seed
-from simulation.model import NegotiationModel
-from simulation.scenario import load_scenario
+from simulation.engine.model import NegotiationModel
+from simulation.inputs.scenario import load_scenario
+from simulation.runs.ensemble import replication_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-9

@@ -1,8 +1,8 @@
-"""Tests of results folders (simulation.results) and of the `mc11 run/compare/plot/simulate`
+"""Tests of results folders (simulation.runs.results) and of the `mc11 run/compare/plot/simulate`
 commands: the documented files, resuming, refusals, and identical results for any worker count.
 
 Drawing the five standard plots takes several seconds on a busy machine, so only one ensemble
-(`complete`) and one `mc11 plot` draw them for real; elsewhere `write_plots` is replaced by a
+(`complete`) and one `mc11 plot` draw them for real; elsewhere `write_figures` is replaced by a
 stub that records its call (the tables it writes do not depend on the plots).
 """
 
@@ -19,17 +19,20 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation import __version__, results
+from simulation import __version__
 from simulation.cli import main
 from simulation.errors import InputError
-from simulation.results import (
+from simulation.inputs.scenario import load_scenario, scenario_from_mapping
+from simulation.report import figures, tables
+from simulation.report.tables import write_report
+from simulation.runs import results
+from simulation.runs.results import (
     RunInterrupted,
     execute,
     load_results,
     resume_run,
     start_run,
 )
-from simulation.scenario import load_scenario, scenario_from_mapping
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
@@ -59,7 +62,7 @@ proposals:
 def stub_plots(monkeypatch) -> list[Path]:
     """Replace the plots of `execute` by a stub; returns the list of folders it was called for."""
     calls: list[Path] = []
-    monkeypatch.setattr(results, "write_plots", lambda folder, *rest: calls.append(folder) or [])
+    monkeypatch.setattr(tables, "write_figures", lambda folder, *rest: calls.append(folder) or [])
     return calls
 
 
@@ -99,7 +102,7 @@ def small(workspace):
 def complete(workspace, small):
     """A finished results folder: 6 runs in chunks of 3, with its real plots."""
     run = start_run(small, 6, 7, workspace / "complete", workspace, chunk_size=3)
-    result = execute(run, workers=1, progress=False)
+    result = execute(run, workers=1, progress=False, finish=write_report)
     return run, result
 
 
@@ -192,7 +195,7 @@ def test_resumed_run_equals_the_uninterrupted_one(complete, workspace, monkeypat
     plotted = stub_plots(monkeypatch)
     resumed = resume_run(folder)
     assert (resumed.runs, resumed.seed, resumed.chunk_size) == (6, 7, 3)
-    execute(resumed, workers=1, progress=False)
+    execute(resumed, workers=1, progress=False, finish=write_report)
     assert computed == [(3, 6)]  # only the missing chunk ran
     assert kept.read_bytes() == kept_bytes
     assert plotted == [folder]
@@ -219,7 +222,7 @@ def interrupted(workspace, small, monkeypatch, tmp_path):
         patch.setattr(results, "run_chunks", first_then_interrupt)
         run = start_run(small, 6, 7, tmp_path / "stopped", tmp_path, chunk_size=2)
         with pytest.raises(RunInterrupted) as info:
-            execute(run, workers=1, progress=False)
+            execute(run, workers=1, progress=False, finish=write_report)
     return run, info.value
 
 
@@ -239,7 +242,7 @@ def test_interrupted_run_keeps_its_finished_chunks(interrupted):
 def test_interrupted_run_resumes_to_the_same_outcomes(interrupted, complete, monkeypatch):
     run, _ = interrupted
     stub_plots(monkeypatch)
-    result = execute(resume_run(run.folder), workers=1, progress=False)
+    result = execute(resume_run(run.folder), workers=1, progress=False, finish=write_report)
     reference = pd.read_parquet(complete[0].folder / "outcomes.parquet")
     pd.testing.assert_frame_equal(result.outcomes, reference, check_dtype=False,
                                   check_exact=True)
@@ -253,7 +256,7 @@ def test_start_run_refuses_an_existing_folder(small, tmp_path):
     (out / "notes.txt").write_text("mine")
     with pytest.raises(InputError) as info:
         start_run(small, 6, 7, out, tmp_path)
-    assert info.value.field == "--out"
+    assert info.value.field == "--folder"
     assert "exists already" in info.value.problem
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
@@ -314,7 +317,7 @@ def cli_runs(workspace):
         for workers in (1, 2):
             out = workspace / f"cli-{workers}"
             outputs[workers] = (out, *mc11("run", BASELINE, "--runs", 6, "--seed", 7,
-                                           "--workers", workers, "--out", out, "--quiet"))
+                                           "--workers", workers, "--folder", out, "--quiet"))
     return outputs
 
 
@@ -392,7 +395,7 @@ def test_cli_plot_rewrites_the_plots(cli_runs, tmp_path, monkeypatch):
 
     for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
                  "plot_blockers"):
-        monkeypatch.setattr(results.plots, name, fake(name))
+        monkeypatch.setattr(figures.plots, name, fake(name))
     code, stdout, stderr = mc11("plot", folder)
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
@@ -439,7 +442,7 @@ def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypat
 
     monkeypatch.setattr(results, "run_chunks", interrupt)
     out = tmp_path / "stopped"
-    code, _, stderr = mc11("run", workspace / "small.yaml", "--out", out, "--workers", 1,
+    code, _, stderr = mc11("run", workspace / "small.yaml", "--folder", out, "--workers", 1,
                            "--quiet")
     assert code == 130
     assert f"mc11 run --resume {out}" in stderr
@@ -454,7 +457,7 @@ def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
     out = tmp_path / "stopped"
     with monkeypatch.context() as patch:
         patch.setattr(results, "run_chunks", interrupt)
-        assert mc11("run", BASELINE, "--runs", 4, "--seed", 3, "--out", out, "--quiet")[0] == 130
+        assert mc11("run", BASELINE, "--runs", 4, "--seed", 3, "--folder", out, "--quiet")[0] == 130
     stub_plots(monkeypatch)
     code, _, stderr = mc11("run", "--resume", out, "--workers", 1, "--quiet")
     assert code == 0, stderr
@@ -462,11 +465,11 @@ def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("argv", [
     ("run", "nowhere.yaml", "--runs", 2, "--quiet"),
-    ("simulate", "--scenario", "nowhere.yaml", "--seed", 1),
+    ("simulate", "nowhere.yaml", "--seed", 1),
 ])
 def test_cli_bad_scenario_path_exits_2_without_traceback(argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, stdout, stderr = mc11(*argv, *(("--out", tmp_path / "x") if argv[0] == "run" else ()))
+    code, stdout, stderr = mc11(*argv, *(("--folder", tmp_path / "x") if argv[0] == "run" else ()))
     assert code == 2
     assert stderr.startswith("mc11: error: ")
     assert "nowhere.yaml" in stderr and "does not exist" in stderr
@@ -479,7 +482,7 @@ def test_cli_broken_scenario_exits_2_naming_the_line(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("extends: baseline.yaml\nname: bad\nparameters:\n  consensus:\n"
                     "    critcal_mass: 0.5\n")
-    code, _, stderr = mc11("run", path, "--runs", 2, "--out", tmp_path / "x", "--quiet")
+    code, _, stderr = mc11("run", path, "--runs", 2, "--folder", tmp_path / "x", "--quiet")
     assert code == 2
     assert stderr.strip() == (f"mc11: error: {path}: line 5: parameters.consensus.critcal_mass: "
                               "unknown field (did you mean 'critical_mass'?); allowed: "
@@ -502,7 +505,7 @@ def test_cli_simulate_prints_one_row_per_issue_and_is_reproducible():
 def test_cli_simulate_csv_and_protocol():
     """--protocol replaces the scenario's: the exchange what-if run with the compromise
     protocol is the baseline (the exchange protocol itself is too slow for this suite)."""
-    code, stdout, stderr = mc11("simulate", "--scenario", SCENARIOS / "exchange_protocol.yaml",
+    code, stdout, stderr = mc11("simulate", SCENARIOS / "exchange_protocol.yaml",
                                 "--seed", 3, "--protocol", "compromise", "--format", "csv")
     assert code == 0, stderr
     header, body = stdout.split("\n", 1)
@@ -535,10 +538,10 @@ def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(works
     folder, drawn = workspace / "no-plots", []
     for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
                  "plot_blockers"):  # drawing stubbed: recorded by figure name
-        monkeypatch.setattr(results.plots, name, lambda *args, _name=name, **kw: drawn.append(
+        monkeypatch.setattr(figures.plots, name, lambda *args, _name=name, **kw: drawn.append(
             _name) or next(a for a in args if isinstance(a, Path)))
     code, stdout, stderr = mc11("run", BASELINE, "--runs", 3, "--seed", 7, "--workers", 1,
-                                "--out", folder, "--quiet", "--no-plots")
+                                "--folder", folder, "--quiet", "--no-plots")
     assert code == 0, stderr
     assert drawn == [] and not (folder / "plots").exists()
     assert read_manifest(folder)["status"] == "complete"
@@ -546,3 +549,17 @@ def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(works
     code, _, stderr = mc11("plot", folder)
     assert code == 0, stderr
     assert len(drawn) == 5
+
+
+def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
+    """`simulate --scenario FILE` and `run --out DIR` (before the scenario became every command's
+    first argument and --out a file everywhere) still run, with a deprecation message."""
+    code, stdout, stderr = mc11("simulate", "--scenario", SCENARIOS / "exchange_protocol.yaml",
+                                "--seed", 3, "--protocol", "compromise", "--format", "csv")
+    assert code == 0 and stdout.startswith("exchange_protocol, seed 3")
+    assert "--scenario is deprecated; use the scenario file as first argument" in stderr
+    out = tmp_path / "old"
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--out", out, "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert "--out is deprecated; use --folder" in stderr
+    assert read_manifest(out)["status"] == "complete"

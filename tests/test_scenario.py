@@ -1,4 +1,4 @@
-"""Tests of scenario files (simulation.scenario): loading, `extends`, overrides, hypothetical
+"""Tests of scenario files (simulation.inputs.scenario): loading, `extends`, overrides, hypothetical
 proposals and group stances, and the error a user sees for each kind of mistake.
 
 Override tests run on plain mappings (`scenario_from_mapping`) against the baseline preference
@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation.catalogue import default_catalogue
+from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
-from simulation.parameters import Parameters
-from simulation.scenario import (
+from simulation.inputs.catalogue import default_catalogue
+from simulation.inputs.scenario import (
     Override,
     Scenario,
     apply_overrides,

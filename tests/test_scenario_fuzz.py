@@ -24,9 +24,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.catalogue import CLUSTERS, GROUP_TAGS, STATUSES, default_catalogue
 from simulation.errors import InputError
-from simulation.scenario import Scenario, load_scenario
+from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS, STATUSES, default_catalogue
+from simulation.inputs.scenario import Scenario, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = {path.name: path.read_text(encoding="utf-8") for path in sorted(SCENARIOS.glob("*.yaml"))}

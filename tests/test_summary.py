@@ -1,4 +1,4 @@
-"""Behaviour tests for simulation.summary: intervals, per-issue summaries, comparisons, support."""
+"""Behaviour tests for report.summary: intervals, per-issue summaries, comparisons, support."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.summary import (
+from simulation.report.summary import (
     OUTCOMES,
     blocker_frequencies,
     compare,

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulation.model import NegotiationModel
+    from simulation.engine.model import NegotiationModel
 
 
 class Member(mesa.Agent):

@@ -39,14 +39,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from simulation.batches import as_batch
+from simulation.engine.batches import as_batch
+from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-NO_AGREEMENT: Final = 0
-PLURILATERAL: Final = 1
-MULTILATERAL: Final = 2
 
 SCALE_MIN: Final = 0.0
 SCALE_MAX: Final = 100.0

@@ -23,7 +23,7 @@ from numba.np.random._constants import (
     ziggurat_nor_r,
 )
 
-from simulation.negotiation import Negotiation
+from simulation.engine.negotiation import Negotiation
 
 SeedLike = int | np.random.SeedSequence | None
 

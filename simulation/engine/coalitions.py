@@ -20,8 +20,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from simulation.batches import as_batch
-from simulation.parameters import CoalitionParameters
+from simulation.engine.batches import as_batch
+from simulation.engine.parameters import CoalitionParameters
 
 
 @njit(cache=True)

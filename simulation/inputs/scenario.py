@@ -18,7 +18,12 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simulation.catalogue import (
+from simulation.engine.negotiation import Negotiation
+from simulation.engine.parameters import Parameters
+from simulation.errors import InputError
+from simulation.inputs.arrays import build_negotiation
+from simulation.inputs.calendar import load_calendar
+from simulation.inputs.catalogue import (
     CLUSTERS,
     GROUP_TAGS,
     STATUSES,
@@ -27,17 +32,11 @@ from simulation.catalogue import (
     Proposal,
     check_references,
     default_catalogue,
-    read_text,
-    suggest,
-    validation_problem,
 )
-from simulation.errors import InputError
-from simulation.negotiation import Negotiation, build_negotiation, load_calendar
-from simulation.parameters import Parameters
-from simulation.preferences import DerivationRules, derive_preferences
+from simulation.inputs.files import read_text, suggest, validation_problem
+from simulation.inputs.preferences import DerivationRules, derive_preferences
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 Finite = {"allow_inf_nan": False}
 ScalePoint = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Salience = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -86,7 +85,7 @@ class Participants(_Strict):
 
 
 class Derivation(_Strict):
-    """Replacements for the derivation rules' constants (simulation.preferences)."""
+    """Replacements for the derivation rules' constants (simulation.inputs.preferences)."""
 
     emphasis_salience: dict[Literal["headline", "stated", "mentioned"], Salience] | None = None
     engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = None

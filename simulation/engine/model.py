@@ -8,7 +8,7 @@ path is tried where consensus fails.
 All member state lives in arrays owned by the model, with a leading replication axis: a model
 runs one replication (the default) or a batch of independent replications at once, which is how
 ensembles stay fast (one call per rule per period for the whole batch). Each replication
-draws its chance from its own stream (`simulation.chance`), so its results never depend on which
+draws its chance from its own stream (`engine.chance`), so its results never depend on which
 other replications share its batch.
 """
 
@@ -20,19 +20,19 @@ from dataclasses import dataclass, fields
 import mesa
 import numpy as np
 
-from simulation import coalitions, consensus, exchange
-from simulation.agents import Member
-from simulation.chance import Chance, SeedLike, around, seed_sequence
-from simulation.negotiation import Negotiation
-from simulation.parameters import Parameters
-from simulation.protocols import BargainingContext, make_protocol, weighted_mean_positions
+from simulation.engine import coalitions, consensus, exchange
+from simulation.engine.agents import Member
+from simulation.engine.chance import Chance, SeedLike, around, seed_sequence
+from simulation.engine.negotiation import Negotiation
+from simulation.engine.parameters import Parameters
+from simulation.engine.protocols import BargainingContext, make_protocol, weighted_mean_positions
 
 
 @dataclass(frozen=True)
 class RunResult:
     """The replications' outcomes (one row each): the verdict per issue and the calendar."""
 
-    outcome: np.ndarray  # (r, k) int8: consensus.NO_AGREEMENT / PLURILATERAL / MULTILATERAL
+    outcome: np.ndarray  # (r, k) int8: outcomes.NO_AGREEMENT / PLURILATERAL / MULTILATERAL
     text: np.ndarray  # (r, k) agreed text level, NaN when none
     coverage: np.ndarray  # (r, k) share of trade covered (1 for multilateral)
     blockers: np.ndarray  # (r, n, k) bool

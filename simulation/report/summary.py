@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-OUTCOMES: tuple[str, ...] = ("multilateral", "plurilateral", "none")
+from simulation.outcomes import OUTCOMES
+
 """Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
 
 _OUTCOME_COLUMNS = ("run", "issue", "outcome", "text", "coverage", "blockers",

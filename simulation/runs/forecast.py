@@ -23,19 +23,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation import exchange
-from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
-from simulation.ensemble import OUTCOME_LABELS, replication_seed, run_replications
+from simulation.engine import exchange
+from simulation.engine.model import NegotiationModel, RunResult
+from simulation.engine.negotiation import Negotiation, Period
+from simulation.engine.parameters import BargainingParameters, Parameters
 from simulation.errors import InputError
-from simulation.importers import ActorIssueData
-from simulation.model import NegotiationModel, RunResult
-from simulation.negotiation import Negotiation, Period
-from simulation.parameters import BargainingParameters, Parameters
+from simulation.inputs.importers import ActorIssueData
+from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
+from simulation.runs import DEFAULT_ROUNDS
+from simulation.runs.ensemble import replication_seed, run_replications
 
 POSITION_SD = 5.0
 SALIENCE_SD = 0.05
 MIN_SALIENCE = 0.01
-DEFAULT_ROUNDS = 12
 
 
 def _calendar(rounds: int) -> tuple[Period, ...]:

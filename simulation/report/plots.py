@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from simulation.summary import (
+from simulation.report.summary import (
     OUTCOMES,
     group_positions,
 )

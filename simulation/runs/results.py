@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +22,10 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
-from simulation import __version__, plots, summary
-from simulation.ensemble import (
+from simulation import __version__
+from simulation.errors import InputError
+from simulation.inputs.scenario import Scenario, scenario_from_mapping
+from simulation.runs.ensemble import (
     CHUNK_SIZE,
     Chunk,
     EnsembleResult,
@@ -30,8 +33,6 @@ from simulation.ensemble import (
     combine,
     run_chunks,
 )
-from simulation.errors import InputError
-from simulation.scenario import Scenario, scenario_from_mapping
 
 MANIFEST = "run.json"
 
@@ -61,14 +62,6 @@ def new_folder(base: Path, name: str) -> Path:
         suffix += 1
         folder = base / f"{name}-{stamp}-{suffix}"
     return folder
-
-
-def issues_frame(scenario: Scenario) -> pd.DataFrame:
-    """The catalogue as the frame the summaries and plots expect (index: issue id)."""
-    return pd.DataFrame(
-        [{"issue": i.id, "title": i.title, "cluster": i.cluster, "status_quo": i.status_quo}
-         for i in scenario.catalogue.issues]
-    ).set_index("issue")
 
 
 @dataclass(frozen=True)
@@ -128,7 +121,7 @@ def start_run(
 ) -> Run:
     """A new results folder; `out` must not exist yet (nothing is overwritten)."""
     if out is not None and out.exists():
-        raise InputError(str(out), "--out", "the folder exists already; choose a new one, "
+        raise InputError(str(out), "--folder", "the folder exists already; choose a new one, "
                          "or pass it to --resume to complete an interrupted run")
     scenario = scenario.with_changes(replications=runs, seed=seed)
     run = Run(out or new_folder(base, scenario.name), scenario, runs, seed, chunk_size)
@@ -159,9 +152,14 @@ def resume_run(folder: Path) -> Run:
                int(manifest["chunk_size"]))
 
 
-def execute(run: Run, workers: int, progress: bool = True, plots: bool = True) -> EnsembleResult:
-    """Run the missing chunks of a results folder, then write the summary, tables and plots
-    (unless `plots` is False: drawing them takes longer than a small ensemble)."""
+def execute(
+    run: Run,
+    workers: int,
+    progress: bool = True,
+    finish: Callable[[Run, EnsembleResult], None] | None = None,
+) -> EnsembleResult:
+    """Run the missing chunks of a results folder and write `outcomes.parquet`; `finish` (the
+    report layer's tables and figures) runs before the folder is marked complete."""
     bounds = run.bounds
     done = [b for b in bounds if run.chunk_path(b[0]).is_file()]
     todo = [b for b in bounds if b not in done]
@@ -179,76 +177,13 @@ def execute(run: Run, workers: int, progress: bool = True, plots: bool = True) -
     finally:
         bar.close()
     result = combine([Chunk.load(run.chunk_path(a)) for a, _ in bounds], negotiation)
-    write_tables(run, result, plots)
+    temporary = run.folder / ".outcomes.parquet.tmp"
+    result.outcomes.to_parquet(temporary, index=False)
+    os.replace(temporary, run.folder / "outcomes.parquet")
+    if finish is not None:
+        finish(run, result)
     run.set_status("complete")
     return result
-
-
-def position_groups(scenario: Scenario) -> pd.DataFrame:
-    """The preference table with each member's group label, for the position heatmap."""
-    catalogue = scenario.catalogue
-    sponsors = {p.symbol: set(p.sponsors) for p in catalogue.proposals}
-    labels = {}
-    for member in catalogue.actors:
-        if member.code in ("USA", "EUN", "CHN", "IND", "BRA"):
-            labels[member.code] = member.name
-        elif "african_group" in member.groups:
-            labels[member.code] = "African Group"
-        elif member.status == "ldc":
-            labels[member.code] = "Other LDCs"
-        elif any(member.code in s for s in sponsors.values()):
-            labels[member.code] = "Other proposal sponsors"
-        else:
-            labels[member.code] = f"Other {member.status}"
-    table = scenario.preferences
-    return table.assign(group=table["member"].map(labels))[
-        ["member", "group", "issue", "position", "salience"]]
-
-
-def write_tables(run: Run, result: EnsembleResult, plots: bool = True) -> None:
-    """The summary tables and (if `plots`) the plots of a finished ensemble."""
-    folder = run.folder
-    issues = issues_frame(run.scenario)
-    outcomes = result.outcomes
-    temporary = folder / ".outcomes.parquet.tmp"
-    outcomes.to_parquet(temporary, index=False)
-    os.replace(temporary, folder / "outcomes.parquet")
-    blockers = summary.blocker_frequencies(outcomes)
-    table = summary.summarise(outcomes, issues, blockers=blockers).rename_axis("issue") \
-        .reset_index()
-    write_atomic(folder / "summary.csv", table.to_csv(index=False))
-    write_atomic(folder / "summary.json",
-                 table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
-    labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
-    support = summary.support_over_time(result.support, labels, result.negotiation.issues)
-    write_atomic(folder / "support.csv", support.to_csv(index=False))
-    write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
-    write_atomic(folder / "plurilateral_membership.csv",
-                 summary.plurilateral_membership(outcomes).to_csv(index=False))
-    if plots:
-        write_plots(folder, outcomes, table, support, blockers, issues,
-                    position_groups(run.scenario))
-
-
-def write_plots(
-    folder: Path,
-    outcomes: pd.DataFrame,
-    table: pd.DataFrame,
-    support: pd.DataFrame,
-    blockers: pd.DataFrame,
-    issues: pd.DataFrame,
-    positions: pd.DataFrame,
-) -> list[Path]:
-    """The standard figures of one results folder, under `plots/`."""
-    target = folder / "plots"
-    target.mkdir(exist_ok=True)
-    return [
-        plots.plot_outcomes(table, target / "outcomes.png"),
-        plots.plot_text_levels(outcomes, issues, target / "text_levels.png"),
-        plots.plot_support(support, issues, target / "support.png"),
-        plots.plot_position_heatmap(positions, issues, target / "positions.png"),
-        plots.plot_blockers(blockers, target / "blockers.png", issues=issues),
-    ]
 
 
 @dataclass(frozen=True)

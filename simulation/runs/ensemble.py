@@ -23,18 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation import consensus
-from simulation.consensus import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
-from simulation.model import NegotiationModel, RunResult
-from simulation.negotiation import Negotiation
-from simulation.parameters import Parameters
-from simulation.scenario import Scenario
+from simulation.engine import consensus
+from simulation.engine.model import NegotiationModel, RunResult
+from simulation.engine.negotiation import Negotiation
+from simulation.engine.parameters import Parameters
+from simulation.inputs.scenario import Scenario
+from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 
 CHUNK_SIZE = 50
 BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
 _STORED = frozenset({"support", "mean_position"})  # chunk arrays saved without compression
-OUTCOME_LABELS = {MULTILATERAL: "multilateral", PLURILATERAL: "plurilateral",
-                  NO_AGREEMENT: "none"}
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import Protocol
 import numpy as np
 from numba import njit
 
-from simulation import exchange
-from simulation.batches import as_batch
-from simulation.parameters import BargainingParameters
+from simulation.engine import exchange
+from simulation.engine.batches import as_batch
+from simulation.engine.parameters import BargainingParameters
 
 
 @dataclass(frozen=True)

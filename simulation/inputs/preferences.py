@@ -11,7 +11,7 @@ The rules (DESIGN.md section 3), applied in order, each value recording where it
    focused discussions (it tabled a paper for MC11, §4).
 4. Everyone else gets the imputed default of its development status (table below), with low
    salience and wide uncertainty.
-Scenario overrides come last (simulation.scenario). All constants live in `DerivationRules`.
+Scenario overrides come last (simulation.inputs.scenario). All constants live in `DerivationRules`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from simulation.catalogue import Catalogue, Issue, Member, Stance
+from simulation.inputs.catalogue import Catalogue, Issue, Member, Stance
 
 TABLE_COLUMNS = [
     "member", "issue", "position", "salience", "position_sd", "salience_sd", "rule", "source",

@@ -1,0 +1,69 @@
+"""The `mc11` command line.
+
+Each module of this package holds a group of subcommands: their arguments (`register`) and their
+handlers, which import the model only when they run, so `mc11 --help` stays fast. `COMMANDS`
+below is the one registry: a new command is a new module and one line there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from simulation import __version__
+from simulation.cli import data, ensembles, own_data, simulate
+from simulation.errors import InputError
+
+COMMANDS = (data, simulate, ensembles, own_data)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `mc11` parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mc11",
+        description="Simulate the WTO e-commerce negotiations before MC11 (Buenos Aires, 2017).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
+    if hasattr(signal, "SIGPIPE"):  # `mc11 ... | head` ends quietly, as shell tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], None] = args.handler
+    from simulation.runs.results import RunInterrupted
+
+    try:
+        if getattr(args, "runs_model", False):
+            _say_if_compiling()
+        handler(args)
+    except InputError as error:
+        print(f"mc11: error: {error}", file=sys.stderr)
+        return 2
+    except RunInterrupted as stopped:
+        print(f"mc11: {stopped}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("mc11: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _say_if_compiling() -> None:
+    """Tell the user when the first model run after installing compiles the rules (~30 s)."""
+    from simulation.runs import ensemble
+
+    if ensemble.rules_need_compiling():
+        print("mc11: compiling the model's rules for this machine first (once after installing, "
+              "about 30 s)", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

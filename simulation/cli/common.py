@@ -1,0 +1,102 @@
+"""What every `mc11` subcommand shares: argument types, output options, printing a table.
+
+Kept free of the model's imports so that building the parser (`mc11 --help`) stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simulation.errors import InputError
+from simulation.inputs import DEFAULT_SCENARIO
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FORMATS = ("table", "csv", "json")
+PROTOCOLS = ("compromise", "exchange")
+
+
+def whole(text: str) -> int:
+    """A whole number argument."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive(text: str) -> int:
+    """A whole number argument of at least 1."""
+    value = whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return value
+
+
+def seed(text: str) -> int:
+    """A master seed argument: numpy's SeedSequence takes 0 to 2**63 - 1 here."""
+    value = whole(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("must be a whole number from 0 to 2**63 - 1")
+    return value
+
+
+class Deprecated(argparse.Action):
+    """An old spelling that still works: stores into the new option's destination and says so."""
+
+    def __init__(self, option_strings, dest, instead: str, **kwargs) -> None:
+        self.instead = instead
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"mc11: {option_string} is deprecated; use {self.instead}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
+    """The scenario file: the first argument of every command that runs the MC11 model."""
+    parser.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                        help="scenario file (default: the shipped scenarios/baseline.yaml)")
+    parser.add_argument("--scenario", dest="old_scenario", action=Deprecated,
+                        help=argparse.SUPPRESS, instead="the scenario file as first argument")
+
+
+def scenario_of(args: argparse.Namespace) -> str:
+    """The scenario file a command was given (in either spelling), else the baseline."""
+    return args.scenario or args.old_scenario or str(DEFAULT_SCENARIO)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """--format and --out: how and where a command's table goes."""
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="output format (default: %(default)s)")
+    parser.add_argument("--out", metavar="FILE",
+                        help="write the table to this new file instead of the screen")
+
+
+def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+    """Print a frame as a table, CSV or JSON, or write it to a new file."""
+    import pandas as pd
+
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    elif fmt == "json":
+        text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
+    else:
+        with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+            text = frame.to_string(index=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    path = Path(out)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InputError(str(path), "--out", "the file exists already; choose a new name") from None
+    except OSError as exc:
+        raise InputError(str(path), "--out", f"cannot write the file ({exc.strerror})") from None
+    print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)

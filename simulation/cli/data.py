@@ -1,0 +1,87 @@
+"""`mc11 issues`, `mc11 members`, `mc11 preferences`: the data the model starts from."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulation.cli.common import add_output_options, emit
+from simulation.errors import InputError
+
+
+def _filter(frame, column: str, wanted: list[str] | None, known: list[str]):
+    """Keep the rows whose column is among the wanted ids; unknown ids are an error."""
+    from simulation.inputs.files import suggest
+
+    if not wanted:
+        return frame
+    for value in wanted:
+        if value not in known:
+            raise InputError(
+                f"--{column}", column, f"unknown {column} {value!r}{suggest(value, known)}; "
+                f"run `mc11 {column}s` for the list"
+            )
+    return frame[frame[column].isin(wanted)]
+
+
+def show_issues(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from simulation.inputs.catalogue import default_catalogue
+
+    frame = pd.DataFrame([
+        {"issue": i.id, "title": i.title, "cluster": i.cluster, "status_quo": i.status_quo,
+         "new_discipline": i.new_discipline, "low (0)": i.scale.low, "high (100)": i.scale.high,
+         "sections": " ".join(i.sections)}
+        for i in default_catalogue().issues
+    ])
+    emit(frame, args.format, args.out)
+
+
+def show_members(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from simulation.inputs.catalogue import default_catalogue
+
+    catalogue = default_catalogue()
+    sponsorship: dict[str, list[str]] = {}
+    for proposal in catalogue.proposals:
+        for code in proposal.sponsors:
+            sponsorship.setdefault(code, []).append(proposal.symbol)
+    frame = pd.DataFrame([
+        {"member": m.code, "name": m.name, "status": m.status,
+         "represented_by": m.represented_by, "groups": ";".join(sorted(m.groups)),
+         "sponsored": ";".join(sponsorship.get(m.code, [])), "capability": m.capability,
+         "capability_basis": m.capability_basis}
+        for m in catalogue.members
+    ])
+    emit(frame, args.format, args.out)
+
+
+def show_preferences(args: argparse.Namespace) -> None:
+    from simulation.inputs.catalogue import default_catalogue
+    from simulation.inputs.preferences import derive_preferences
+
+    catalogue = default_catalogue()
+    table = derive_preferences(catalogue)
+    table = _filter(table, "member", args.member, [m.code for m in catalogue.actors])
+    table = _filter(table, "issue", args.issue, catalogue.issue_ids)
+    emit(table, args.format, args.out)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the data commands to the `mc11` parser."""
+    issues = commands.add_parser("issues", help="list the negotiating issues and their scales")
+    add_output_options(issues)
+    issues.set_defaults(handler=show_issues)
+
+    members = commands.add_parser("members", help="list the WTO members and their groups")
+    add_output_options(members)
+    members.set_defaults(handler=show_members)
+
+    prefs = commands.add_parser(
+        "preferences", help="show the member x issue preferences derived from the 2016 proposals"
+    )
+    prefs.add_argument("--member", action="append", help="only this member (ISO3; repeatable)")
+    prefs.add_argument("--issue", action="append", help="only this issue id (repeatable)")
+    add_output_options(prefs)
+    prefs.set_defaults(handler=show_preferences)

@@ -1,0 +1,150 @@
+"""`mc11 run`, `mc11 compare`, `mc11 plot`: ensembles into results folders, and what they show."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from simulation.cli.common import (
+    Deprecated,
+    add_output_options,
+    add_scenario_argument,
+    emit,
+    positive,
+    scenario_of,
+    seed,
+)
+from simulation.errors import InputError
+
+
+def run(args: argparse.Namespace) -> None:
+    from functools import partial
+
+    from simulation.inputs.scenario import load_scenario
+    from simulation.report.tables import write_report
+    from simulation.runs.results import execute, load_results, resume_run, start_run
+
+    workers = args.workers or os.cpu_count() or 1
+    if args.resume:
+        run = resume_run(Path(args.resume))
+    else:
+        scenario = load_scenario(scenario_of(args))
+        runs = args.runs or scenario.spec.replications
+        master = args.seed if args.seed is not None else scenario.spec.seed
+        run = start_run(scenario, runs, master, Path(args.folder) if args.folder else None,
+                        Path(args.results_dir))
+    print(f"running {run.runs} replications of '{run.scenario.name}' (seed {run.seed}) on "
+          f"{workers} worker(s) into {run.folder}", file=sys.stderr)
+    execute(run, workers, progress=not args.quiet,
+            finish=partial(write_report, plots=not args.no_plots))
+    _print_summary(load_results(run.folder).summary)
+    print(f"\nresults: {run.folder}")
+
+
+def _print_summary(table) -> None:
+    import pandas as pd
+
+    view = pd.DataFrame({
+        "issue": table["issue"],
+        "P(multi)": table["p_multilateral"].map("{:.2f}".format),
+        "95% CI": [f"{a:.2f}-{b:.2f}" for a, b in
+                   zip(table["p_multilateral_low"], table["p_multilateral_high"], strict=True)],
+        "P(pluri)": table["p_plurilateral"].map("{:.2f}".format),
+        "P(none)": table["p_none"].map("{:.2f}".format),
+        "text median": table["text_median"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+        "top blockers": table["top_blockers"].fillna(""),
+    })
+    print(view.to_string(index=False))
+
+
+def compare(args: argparse.Namespace) -> None:
+    from simulation.report import plots, summary
+    from simulation.runs.results import load_results
+
+    first, second = load_results(args.first), load_results(args.second)
+    table = summary.compare(first.summary.set_index("issue"), second.summary.set_index("issue"))
+    full = table.rename_axis("issue").reset_index()
+    if args.format != "table":
+        emit(full, args.format, args.out)
+    else:
+        print(f"change from {first.manifest['scenario']} ({first.folder}) to "
+              f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
+        emit(_compact_comparison(full), args.format, args.out)
+    if args.plot:
+        path = Path(args.plot)
+        if path.exists():
+            raise InputError(str(path), "--plot", "the file exists already; choose a new name")
+        plots.plot_comparison(table, path, first.manifest["scenario"], second.manifest["scenario"])
+        print(f"wrote {path}", file=sys.stderr)
+
+
+def _compact_comparison(full):
+    """One column per outcome: the change in probability, its 95% interval and a flag."""
+    import pandas as pd
+
+    from simulation.outcomes import OUTCOMES
+
+    view = pd.DataFrame({"issue": full["issue"]})
+    for outcome in OUTCOMES:
+        diff, low, high = (full[f"diff_{outcome}{part}"] for part in ("", "_low", "_high"))
+        flag = full[f"diff_{outcome}_excludes_zero"].map({True: "*", False: ""})
+        view[f"d P({outcome})"] = [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]{f}" for d, lo, hi, f
+                                   in zip(diff, low, high, flag, strict=True)]
+    return view
+
+
+def plot(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from simulation.report.figures import position_groups, write_figures
+    from simulation.report.tables import issues_frame
+    from simulation.runs.results import load_results
+
+    results = load_results(args.results)
+    scenario, folder = results.scenario, results.folder
+    paths = write_figures(
+        folder, results.outcomes, results.summary, pd.read_csv(folder / "support.csv"),
+        pd.read_csv(folder / "blockers.csv"), issues_frame(scenario), position_groups(scenario),
+    )
+    for path in paths:
+        print(path)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `run`, `compare` and `plot` to the `mc11` parser."""
+    parser = commands.add_parser("run", help="run a scenario's ensemble into a results folder")
+    add_scenario_argument(parser)
+    parser.add_argument("--runs", type=positive, help="replications (default: the scenario's)")
+    parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
+    parser.add_argument("--workers", type=positive,
+                        help="worker processes (default: all cores)")
+    parser.add_argument("--folder", metavar="DIR",
+                        help="results folder to create (default: "
+                             "<results-dir>/<scenario name>-<time>)")
+    parser.add_argument("--out", dest="folder", action=Deprecated, instead="--folder",
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--results-dir", metavar="DIR", default="results",
+                        help="where new results folders go (default: %(default)s)")
+    parser.add_argument("--resume", metavar="DIR",
+                        help="complete an interrupted results folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="tables only, no figures (draw them later with `mc11 plot`)")
+    parser.set_defaults(handler=run, runs_model=True)
+
+    parser = commands.add_parser("compare", help="compare two results folders issue by issue")
+    parser.add_argument("first", metavar="RESULTS_A",
+                        help="results folder of the reference scenario (e.g. the baseline)")
+    parser.add_argument("second", metavar="RESULTS_B",
+                        help="results folder of the scenario compared with it")
+    parser.add_argument("--plot", metavar="PNG",
+                        help="also draw the changes with their intervals into this new file")
+    add_output_options(parser)
+    parser.set_defaults(handler=compare)
+
+    parser = commands.add_parser("plot", help="(re)draw the figures of a results folder")
+    parser.add_argument("results", metavar="RESULTS_DIR",
+                        help="a complete results folder (from `mc11 run`)")
+    parser.set_defaults(handler=plot)

@@ -1,0 +1,73 @@
+"""`mc11 simulate`: one replication of a scenario, its verdict per issue and optionally a trace."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulation.cli.common import (
+    PROTOCOLS,
+    add_output_options,
+    add_scenario_argument,
+    emit,
+    scenario_of,
+    seed,
+)
+
+
+def _outcome_table(scenario, result, members: tuple[str, ...]):
+    """One replication's verdict per issue, with blockers and plurilateral members."""
+    import numpy as np
+    import pandas as pd
+
+    from simulation.outcomes import OUTCOME_LABELS
+
+    codes = np.array(members)
+    rows = []
+    for j, issue in enumerate(scenario.catalogue.issues):
+        rows.append({
+            "issue": issue.id,
+            "outcome": OUTCOME_LABELS[int(result.outcome[j])],
+            "text": round(float(result.text[j]), 1) if np.isfinite(result.text[j]) else None,
+            "status_quo": issue.status_quo,
+            "coverage": round(float(result.coverage[j]), 3),
+            "blockers": " ".join(codes[result.blockers[:, j]][:8])
+            + (" ..." if result.blockers[:, j].sum() > 8 else ""),
+            "plurilateral": int(result.plurilateral_members[:, j].sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def simulate(args: argparse.Namespace) -> None:
+    from simulation.engine.model import NegotiationModel
+    from simulation.inputs.scenario import load_scenario
+    from simulation.runs.ensemble import replication_seed
+
+    scenario = load_scenario(scenario_of(args))
+    if args.protocol:
+        parameters = scenario.spec.parameters
+        bargaining = parameters.bargaining.model_copy(update={"protocol": args.protocol})
+        scenario = scenario.with_changes(
+            parameters=parameters.model_copy(update={"bargaining": bargaining}))
+    master = args.seed if args.seed is not None else scenario.spec.seed
+    model = NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
+                             rng=replication_seed(master, 0), trace=args.trace)
+    result = model.run().take(0)
+    if args.trace:
+        for event in model.events:
+            print("  ".join(str(part) for part in event))
+        print()
+    print(f"{scenario.name}, seed {master}, protocol "
+          f"{scenario.spec.parameters.bargaining.protocol}: one replication")
+    emit(_outcome_table(scenario, result, model.negotiation.members), args.format, args.out)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `simulate` to the `mc11` parser."""
+    parser = commands.add_parser("simulate", help="run one replication and show the verdict")
+    add_scenario_argument(parser)
+    parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
+    parser.add_argument("--protocol", choices=PROTOCOLS,
+                        help="bargaining protocol (default: the scenario's)")
+    parser.add_argument("--trace", action="store_true", help="print what happened in each period")
+    add_output_options(parser)
+    parser.set_defaults(handler=simulate, runs_model=True)

@@ -1,0 +1,8 @@
+"""Inputs: data, scenario and user files read and validated once, turned into engine objects.
+
+Every problem becomes an `InputError` naming the file, the field and what is allowed.
+"""
+
+from pathlib import Path
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"

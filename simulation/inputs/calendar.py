@@ -1,0 +1,40 @@
+"""The negotiating calendar: one period a month, read from a calendar file and validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from simulation.engine.negotiation import Period
+from simulation.errors import InputError
+from simulation.inputs.catalogue import DATA_DIR
+from simulation.inputs.files import read_yaml, validation_problem
+
+PERIOD_KINDS = (
+    "forum", "mini_ministerial", "general_council", "dedicated_discussion", "quiet", "ministerial",
+)
+
+
+def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
+    """Read a calendar file; its last period must be the ministerial conference."""
+    path = Path(path) if path is not None else DATA_DIR / "calendar.yaml"
+    raw = read_yaml(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("periods"), list) or not raw["periods"]:
+        raise InputError(str(path), "periods", "the file must hold a non-empty list 'periods'")
+    periods = []
+    for index, item in enumerate(raw["periods"]):
+        try:
+            period = Period.model_validate(item)
+        except ValidationError as exc:
+            field, message = validation_problem(exc, Period)
+            raise InputError(str(path), f"periods: entry {index + 1}: {field}", message) from None
+        if period.kind not in PERIOD_KINDS:
+            raise InputError(
+                str(path), f"periods: entry {index + 1}: kind",
+                f"{period.kind!r}; allowed: {', '.join(PERIOD_KINDS)}",
+            )
+        periods.append(period)
+    if periods[-1].kind != "ministerial":
+        raise InputError(str(path), "periods", "the last period must be of kind 'ministerial'")
+    return tuple(periods)

@@ -1,0 +1,11 @@
+"""The outcome vocabulary, one place for all layers: how MC11 can end on an issue."""
+
+from typing import Final
+
+NO_AGREEMENT: Final = 0
+PLURILATERAL: Final = 1
+MULTILATERAL: Final = 2
+
+OUTCOME_LABELS: Final = {MULTILATERAL: "multilateral", PLURILATERAL: "plurilateral",
+                         NO_AGREEMENT: "none"}
+OUTCOMES: Final = tuple(OUTCOME_LABELS.values())  # labels, from the best outcome to none

@@ -1,0 +1,1 @@
+"""Report: statistics, tables and figures made from the outcomes of a run."""
