@@ -326,7 +326,7 @@ class ReferenceModel:
 
     def draw_chance(self, rng, periods, g) -> None:
         """The draws made before the first period, in the fast engine's order, from the same
-        stream: numpy's SFC64 generator (simulation/chance.py draws it in compiled loops)."""
+        stream: numpy's SFC64 generator (simulation/engine/chance.py draws it in compiled loops)."""
         n, k = self.n, self.k
         self.rng = rng
         self.x_noise = rng.standard_normal((n, k)).tolist()

@@ -1,6 +1,6 @@
 """Tests of the derived member x issue preferences (inputs.preferences) on the shipped data.
 
-The seed-explicit tests each cite the section of the seed article (shared/SEED_DIGEST.md) whose
+The seed-explicit tests each cite the section of the seed article (docs/seed_digest.md) whose
 fact they check; the thresholds say "far toward", "high" and "against" on the 0-100 scale and the
 0-1 salience, not the exact numbers in the data files.
 """
