@@ -1,6 +1,6 @@
 """Derive every member's position, salience and uncertainty on every issue from the data files.
 
-The rules (docs/design_first.md section 3), applied in order, each value recording where it came from:
+The rules (docs/design_first.md section 3), applied in order, each value recording its source:
 1. A sponsor takes the stance of each proposal it sponsored on the issues the proposal raises;
    several proposals on one issue combine as a salience-weighted mean position and the largest
    salience.
