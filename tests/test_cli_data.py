@@ -11,7 +11,7 @@ from simulation.cli import main
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import default_catalogue
 from simulation.inputs.scenario import load_scenario
-from simulation.runs.ensemble import compile_rules, rules_need_compiling
+from simulation.runs.ensemble import compile_rules, mark_rules_compiled, rules_need_compiling
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +155,15 @@ def test_no_compile_notice_once_the_rules_are_cached(capsys):
     assert not rules_need_compiling()
     code, _, err = run(capsys, "simulate", "--seed", "3")
     assert code == 0 and COMPILING not in err
+
+
+def test_the_compiled_stamp_lives_beside_numbas_cache(monkeypatch, tmp_path):
+    import numba
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "numba"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert rules_need_compiling()  # a fresh cache folder: numba will compile
+    mark_rules_compiled()
+    assert not rules_need_compiling()
+    (stamp,) = (tmp_path / "numba").iterdir()
+    assert stamp.name.startswith("mc11-rules-compiled-")

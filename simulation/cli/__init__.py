@@ -40,10 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], None] = args.handler
     from simulation.runs.results import RunInterrupted
 
+    runs_model = getattr(args, "runs_model", False)
     try:
-        if getattr(args, "runs_model", False):
+        if runs_model:
             _say_if_compiling()
         handler(args)
+        if runs_model:
+            from simulation.runs.ensemble import mark_rules_compiled
+
+            mark_rules_compiled()
     except InputError as error:
         print(f"mc11: error: {error}", file=sys.stderr)
         return 2

@@ -5,8 +5,8 @@ A replication's stream is numpy's SFC64 generator seeded with the replication's 
 numbers are those of `np.random.Generator(np.random.SFC64(seed))`, bit for bit (uniforms from
 `random()`, normals from `standard_normal()`; tests/test_chance.py), but drawn inside compiled
 loops, about four times faster than numpy draws them, and only where the model needs them (the
-bargaining shocks of the members engaged in a period). The normals use numpy's ziggurat with
-the tables numba ships for its own copy of numpy's generator.
+bargaining shocks of the members engaged in a period). The normals use numpy's ziggurat, with
+its tables derived in engine.ziggurat.
 """
 
 from __future__ import annotations
@@ -15,20 +15,16 @@ from collections.abc import Sequence
 
 import numpy as np
 from numba import njit, uint64
-from numba.np.random._constants import (
-    fi_double,
-    ki_double,
-    wi_double,
-    ziggurat_nor_inv_r,
-    ziggurat_nor_r,
-)
 
+from simulation.engine import ziggurat
 from simulation.engine.negotiation import Negotiation
 
 SeedLike = int | np.random.SeedSequence | None
 
 _1, _3, _8, _11, _24, _40 = (uint64(v) for v in (1, 3, 8, 11, 24, 40))
 _LOW_BYTE, _52_BITS = uint64(0xFF), uint64(0x000FFFFFFFFFFFFF)
+_KI, _WI, _FI = ziggurat.tables()  # numba freezes them into the compiled code
+_R, _INV_R = ziggurat.R, ziggurat.INV_R
 
 
 def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -65,8 +61,8 @@ def _normal(a, b, c, w):
         bits >>= _8
         magnitude = (bits >> _1) & _52_BITS
         # the sign as a factor, not a branch: it is a coin toss the processor cannot predict
-        x = np.int64(magnitude) * wi_double[layer] * (1.0 - 2.0 * np.float64(bits & _1))
-        if magnitude < ki_double[layer]:
+        x = np.int64(magnitude) * _WI[layer] * (1.0 - 2.0 * np.float64(bits & _1))
+        if magnitude < _KI[layer]:
             return x, a, b, c, w
         x, a, b, c, w, accepted = _rare_normal(layer, magnitude, x, a, b, c, w)
         if accepted:
@@ -82,13 +78,13 @@ def _rare_normal(layer, magnitude, x, a, b, c, w):
         while True:
             u, a, b, c, w = _uniform(a, b, c, w)
             v, a, b, c, w = _uniform(a, b, c, w)
-            xx = -ziggurat_nor_inv_r * np.log1p(-u)
+            xx = -_INV_R * np.log1p(-u)
             yy = -np.log1p(-v)
             if yy + yy > xx * xx:
-                tail = ziggurat_nor_r + xx
+                tail = _R + xx
                 return (-tail if (magnitude >> _8) & _1 else tail), a, b, c, w, True
     u, a, b, c, w = _uniform(a, b, c, w)
-    accepted = (fi_double[layer - 1] - fi_double[layer]) * u + fi_double[layer] < \
+    accepted = (_FI[layer - 1] - _FI[layer]) * u + _FI[layer] < \
         np.exp(-0.5 * x * x)
     return x, a, b, c, w, accepted
 

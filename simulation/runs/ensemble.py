@@ -11,6 +11,7 @@ batch it runs in (tests/test_model.py), so neither the batch nor the chunk size 
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import warnings
@@ -20,10 +21,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 
-from simulation.engine import consensus
+from simulation import __version__
+from simulation import engine as engine_package
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
@@ -108,16 +111,41 @@ def compile_rules(negotiation: Negotiation, parameters: Parameters) -> None:
     (or loads them from its cache), so what runs afterwards, here or in forked workers, is
     compiled code."""
     run_replications(negotiation, parameters, [np.random.SeedSequence(0)])
+    mark_rules_compiled()
+
+
+def _compiled_stamps() -> list[Path]:
+    """Where the stamp of compiled rules may be: beside numba's cache (NUMBA_CACHE_DIR, else the
+    engine's __pycache__, where numba caches by default), else the user's cache folder. Its name
+    holds a hash of this package's version, numba's version and the engine's source, the inputs
+    that decide whether numba's cached machine code is still valid."""
+    engine = Path(engine_package.__file__).parent
+    digest = hashlib.sha256(f"{__version__} {numba.__version__}".encode())
+    for source in sorted(engine.rglob("*.py")):
+        digest.update(source.read_bytes())
+    name = f"mc11-rules-compiled-{digest.hexdigest()[:16]}"
+    beside_numba = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else \
+        engine / "__pycache__"
+    return [beside_numba / name, Path.home() / ".cache" / "mc11-ecommerce-sim" / name]
 
 
 def rules_need_compiling() -> bool:
-    """Whether numba surely has no cached machine code for the rules yet, as on the first run
-    after installing (compiling takes about 30 s). Looks for the cache index of the last rule a
-    replication reaches; says False if numba's cache is laid out otherwise."""
-    try:
-        return not Path(consensus._plurilaterals._cache._cache_file._index_path).exists()
-    except AttributeError:
-        return False
+    """Whether this is surely the first model run since the engine or numba changed (as after
+    installing: compiling takes about 30 s). Reads our own stamp, written after a run, rather
+    than numba's private cache index: if numba's cache is deleted but not the stamp, the
+    notice is missing; the results never depend on it."""
+    return not any(stamp.exists() for stamp in _compiled_stamps())
+
+
+def mark_rules_compiled() -> None:
+    """Leave the stamp that the rules ran (so numba cached them) in the first writable place."""
+    for stamp in _compiled_stamps():
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+            return
+        except OSError:
+            continue
 
 
 def run_chunk(
