@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = ("table", "csv", "json")
-PROTOCOLS = ("compromise", "exchange")
 
 
 def whole(text: str) -> int:

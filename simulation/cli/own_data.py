@@ -7,7 +7,8 @@ import csv
 import sys
 from pathlib import Path
 
-from simulation.cli.common import PROTOCOLS, add_output_options, emit, positive, seed
+from simulation.cli.common import add_output_options, emit, positive, seed
+from simulation.engine import protocols
 from simulation.errors import InputError
 from simulation.runs import DEFAULT_ROUNDS
 
@@ -93,8 +94,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("datafile", metavar="DATAFILE",
                         help="a Decide input file (#A/#P/#M/#D rows) or a long CSV "
                              "(actor,issue,position,salience,capability[,status_quo,outcome])")
-    parser.add_argument("--protocol", choices=PROTOCOLS, default="compromise",
-                        help="bargaining protocol (default: compromise)")
+    parser.add_argument("--protocol", choices=protocols.NAMES, default=protocols.DEFAULT,
+                        help="bargaining protocol (default: %(default)s)")
     parser.add_argument("--rounds", type=positive, default=DEFAULT_ROUNDS,
                         help=f"negotiating rounds, the last one decides (default: "
                              f"{DEFAULT_ROUNDS})")

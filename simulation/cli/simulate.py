@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 
 from simulation.cli.common import (
-    PROTOCOLS,
     add_output_options,
     add_scenario_argument,
     emit,
     scenario_of,
     seed,
 )
+from simulation.engine import protocols
 
 
 def _outcome_table(scenario, result, members: tuple[str, ...]):
@@ -66,7 +66,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("simulate", help="run one replication and show the verdict")
     add_scenario_argument(parser)
     parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
-    parser.add_argument("--protocol", choices=PROTOCOLS,
+    parser.add_argument("--protocol", choices=protocols.NAMES,
                         help="bargaining protocol (default: the scenario's)")
     parser.add_argument("--trace", action="store_true", help="print what happened in each period")
     add_output_options(parser)

@@ -20,12 +20,13 @@ from dataclasses import dataclass, fields
 import mesa
 import numpy as np
 
-from simulation.engine import coalitions, consensus, exchange
+from simulation.engine import coalitions, consensus
 from simulation.engine.agents import Member
 from simulation.engine.chance import Chance, SeedLike, around, seed_sequence
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
-from simulation.engine.protocols import BargainingContext, make_protocol, weighted_mean_positions
+from simulation.engine.protocols import make_protocol
+from simulation.engine.protocols.base import BargainingContext, Round, weighted_mean_positions
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,10 @@ class NegotiationModel(mesa.Model):
         context = BargainingContext(self.saliences, self.negotiation.capability, targets, active,
                                     pressure, self.chance.shocks)
         before = self.positions
-        self.positions, realised = self.protocol.bargain(before, context)
+        bargained = self.protocol.bargain(before, context)
+        self.positions = bargained.positions
         if self.trace:
-            self._trace_moves(before, realised)
+            self._trace_moves(before, bargained)
 
     def blocs(self) -> consensus.Blocs:
         """The disciplined blocs at MC11: each holds with probability `bloc_discipline`."""
@@ -218,14 +220,14 @@ class NegotiationModel(mesa.Model):
         for member, coalition in zip(*np.nonzero(before & ~now), strict=True):
             self.events.append((self.period_label, "leaves", codes[member], names[coalition]))
 
-    def _trace_moves(self, before: np.ndarray, realised: list[tuple]) -> None:
+    def _trace_moves(self, before: np.ndarray, bargained: Round) -> None:
         now, before = self.positions[0], before[0]
         codes, issues = self.negotiation.members, self.negotiation.issues
         for member, issue in zip(*np.nonzero(np.abs(now - before) >= 10.0), strict=True):
             self.events.append((self.period_label, "moves", codes[member],
                                 f"{issues[issue]}: {before[member, issue]:.0f} -> "
                                 f"{now[member, issue]:.0f}"))
-        records = realised[0][1] if realised else np.zeros(0, exchange.REALISED_DTYPE)
+        records = bargained.exchanges_of(0)
         self.exchanges.append((before, records))
         for i, j, p, q, gain in zip(*(records[f].tolist() for f in "ijpq"), records["gain"],
                                     strict=True):

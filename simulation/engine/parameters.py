@@ -6,9 +6,11 @@ what happened at MC11.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from simulation.engine import protocols
 
 
 class _Params(BaseModel):
@@ -24,16 +26,25 @@ class CoalitionParameters(_Params):
     bloc_discipline: float = Field(0.9, ge=0, le=1, allow_inf_nan=False)
 
 
-class BargainingParameters(_Params):
-    """Which bargaining protocol runs each period, and its rates."""
+def _bargaining_fields() -> dict[str, Any]:
+    """The `bargaining:` section's fields: the protocol's name, then every protocol's settings,
+    all from the protocol registry (`simulation.engine.protocols`)."""
+    fields: dict[str, Any] = {"protocol": (Literal[protocols.NAMES], protocols.DEFAULT)}
+    for setting in protocols.settings():
+        if setting.choices:
+            fields[setting.name] = (Literal[setting.choices], setting.default)
+        else:
+            fields[setting.name] = (float, Field(setting.default, ge=setting.low,
+                                                 le=setting.high, allow_inf_nan=False))
+    return fields
 
-    protocol: Literal["compromise", "exchange"] = "compromise"
-    coalition_rate: float = Field(0.15, ge=0, le=1, allow_inf_nan=False)
-    overall_rate: float = Field(0.05, ge=0, le=1, allow_inf_nan=False)
-    noise_sd: float = Field(1.0, ge=0, le=50, allow_inf_nan=False)
-    # exchange protocol: "once" lets each member trade on an issue at most once a period (fast);
-    # "reference" re-evaluates after every exchange as decide-exchange-model does (~10x slower).
-    exchange_rule: Literal["once", "reference"] = "once"
+
+BargainingParameters = create_model(
+    "BargainingParameters", __base__=_Params, __module__=__name__,
+    __doc__="Which bargaining protocol runs each period, and the protocols' settings (one flat "
+            "section: a protocol reads its own and ignores the others').",
+    **_bargaining_fields(),
+)
 
 
 class ConsensusParameters(_Params):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.engine import exchange
+from simulation.engine import exchange, protocols
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.engine.parameters import BargainingParameters, Parameters
@@ -72,13 +72,14 @@ def negotiation_from_data(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
 
 
 def _parameters(protocol: str, runs: int) -> Parameters:
-    if protocol not in ("compromise", "exchange"):
-        raise InputError("--protocol", "protocol", f"{protocol!r}; allowed: compromise, exchange")
+    if protocol not in protocols.NAMES:
+        raise InputError("--protocol", "protocol",
+                         f"{protocol!r}; allowed: {', '.join(protocols.NAMES)}")
     return Parameters(bargaining=BargainingParameters(protocol=protocol),
                       sample_uncertainty=runs > 1)
 
 
-def simulate(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
+def simulate(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
              runs: int = 1, seed: int = 0) -> RunResult:
     """`runs` replications of the data's negotiation, as one batch; run i is seeded
     replication_seed(seed, i)."""
@@ -90,7 +91,7 @@ def simulate(data: ActorIssueData, protocol: str = "compromise", rounds: int = D
     return run_replications(negotiation, parameters, seeds)
 
 
-def traced_run(data: ActorIssueData, protocol: str = "compromise",
+def traced_run(data: ActorIssueData, protocol: str = protocols.DEFAULT,
                rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> NegotiationModel:
     """The single run `forecast(..., runs=1, seed=seed)` reports, with its trace kept."""
     model = NegotiationModel(negotiation_from_data(data, rounds), _parameters(protocol, 1),
@@ -99,7 +100,7 @@ def traced_run(data: ActorIssueData, protocol: str = "compromise",
     return model
 
 
-def trace_events(data: ActorIssueData, protocol: str = "compromise",
+def trace_events(data: ActorIssueData, protocol: str = protocols.DEFAULT,
                  rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> list[tuple]:
     """What happened each round in the single run `forecast(..., runs=1, seed=seed)` reports:
     (round, event, actor, detail); moves of 10 points or more, on the 0-100 scale."""
@@ -116,7 +117,7 @@ def reference_exchange_rows(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
             for positions, realised in model.exchanges]
 
 
-def forecast(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
+def forecast(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
              runs: int = 1, seed: int = 0) -> pd.DataFrame:
     """Per issue: the weighted compromise after the rounds on the user's scale and, where the data
     give a status quo, the verdict of the final meeting (shares of runs when runs > 1)."""
@@ -178,7 +179,7 @@ def baselines(data: ActorIssueData) -> dict[str, np.ndarray]:
     }
 
 
-def backtest(data: ActorIssueData, protocol: str = "compromise", rounds: int = DEFAULT_ROUNDS,
+def backtest(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
              runs: int = 1, seed: int = 0) -> pd.DataFrame:
     """Per issue with an observed outcome: the model's and the baselines' predictions and their
     errors (prediction - observed, user's scale), then a row of mean absolute errors."""

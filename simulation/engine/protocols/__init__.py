@@ -1,0 +1,118 @@
+"""The bargaining protocols: the one place that declares each protocol and its parameters.
+
+Every protocol is one module of this package with a class that implements `base.Protocol`, plus
+one `ProtocolSpec` line in `REGISTRY` below: its name, what it does, the module and class, and
+the parameters it reads (defaults, ranges, meaning). The scenario schema
+(`parameters.BargainingParameters`), the CLI's `--protocol` choices, `forecast` and the README's
+protocol table are all generated from `REGISTRY`.
+
+This module imports nothing heavy (no numpy, no numba): the CLI builds its parser from `NAMES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulation.engine.protocols.base import Protocol
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One parameter of a protocol, in the scenario's flat `bargaining:` section.
+
+    Numbers take `low <= value <= high`; a setting with `choices` takes one of them.
+    """
+
+    name: str
+    default: Any
+    meaning: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        """What the setting accepts, in words."""
+        if self.choices:
+            return " or ".join(f"`{choice}`" for choice in self.choices)
+        return f"{self.low:g} to {self.high:g}"
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    """A bargaining protocol: its name in scenarios and on the command line, a one-line
+    description, where its class lives, and the settings it reads."""
+
+    name: str
+    description: str
+    module: str
+    cls: str
+    settings: tuple[Setting, ...]
+    reference: str
+
+
+REGISTRY: tuple[ProtocolSpec, ...] = (
+    ProtocolSpec(
+        name="compromise",
+        description="members move toward their coalition's platform and, more slowly, the "
+                    "capability x salience weighted mean, further on issues they care less about",
+        module="simulation.engine.protocols.compromise", cls="Compromise",
+        settings=(
+            Setting("coalition_rate", 0.15, "share of the distance to the coalition platform a "
+                    "member moves a period at full pressure and salience 0", 0, 1),
+            Setting("overall_rate", 0.05, "share of the distance to the overall weighted mean "
+                    "moved a period, likewise", 0, 1),
+            Setting("noise_sd", 1.0, "standard deviation (points on 0-100) of a member's "
+                    "random move a period, likewise", 0, 50),
+        ),
+        reference="this project (README, \"How the model works\")",
+    ),
+    ProtocolSpec(
+        name="exchange",
+        description="equal-gain exchanges of voting positions: two members on opposite sides of "
+                    "the expected outcome on two issues each give way on the one it cares less "
+                    "about, highest gain first",
+        module="simulation.engine.protocols.exchange", cls="Exchange",
+        settings=(
+            Setting("exchange_rule", "once", "`once`: a member trades on an issue at most once "
+                    "a period (fast); `reference`: exchanges are re-evaluated after every "
+                    "realised one, as decide-exchange-model does (slower)",
+                    choices=("once", "reference")),
+        ),
+        reference="Stokman & Van Oosten (1994); decide-exchange-model",
+    ),
+)
+
+PROTOCOLS: dict[str, ProtocolSpec] = {spec.name: spec for spec in REGISTRY}
+NAMES: tuple[str, ...] = tuple(PROTOCOLS)
+DEFAULT = NAMES[0]
+
+
+def settings() -> tuple[Setting, ...]:
+    """Every protocol's settings, in registry order: the fields of the `bargaining:` section."""
+    found: dict[str, Setting] = {}
+    for spec in REGISTRY:
+        for setting in spec.settings:
+            if setting.name in found or setting.name == "protocol":
+                raise ValueError(f"protocol setting {setting.name!r} is declared twice")
+            found[setting.name] = setting
+    return tuple(found.values())
+
+
+def make_protocol(params: Any) -> Protocol:
+    """The protocol a scenario's `bargaining:` section names, built from its settings."""
+    spec = PROTOCOLS[params.protocol]
+    return getattr(importlib.import_module(spec.module), spec.cls)(params)
+
+
+def markdown_table() -> str:
+    """The README's table of protocols and their settings (tests keep the README equal to it)."""
+    lines = ["| `protocol:` | what members do each period | settings (default; allowed) |",
+             "|---|---|---|"]
+    for spec in REGISTRY:
+        described = "<br>".join(f"`{s.name}` ({s.default}; {s.allowed()}): {s.meaning}"
+                                for s in spec.settings)
+        lines.append(f"| `{spec.name}` | {spec.description} ({spec.reference}) | {described} |")
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""The protocol registry drives the scenario schema, the CLI choices, forecast and the README."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from simulation.cli import build_parser
+from simulation.engine import protocols
+from simulation.engine.model import NegotiationModel
+from simulation.engine.parameters import BargainingParameters, Parameters
+from simulation.engine.protocols.base import Exchanges, Round
+from simulation.errors import InputError
+from simulation.inputs.arrays import build_negotiation
+from simulation.inputs.calendar import load_calendar
+from simulation.inputs.catalogue import default_catalogue
+from simulation.inputs.preferences import derive_preferences
+from simulation.runs.forecast import _parameters
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+TABLE = re.compile(r"<!-- protocols table: start -->\n(.*?)\n<!-- protocols table: end -->",
+                   re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def negotiation():
+    catalogue = default_catalogue()
+    return build_negotiation(catalogue, derive_preferences(catalogue), load_calendar())
+
+
+def test_the_readme_table_is_the_registrys():
+    found = TABLE.search(README.read_text(encoding="utf-8"))
+    assert found, "README.md lacks the protocols table markers"
+    assert found.group(1) == protocols.markdown_table(), (
+        "README's protocol table is stale: replace it with protocols.markdown_table()")
+
+
+def test_the_scenario_schema_has_every_setting_with_its_default():
+    fields = BargainingParameters.model_fields
+    assert set(fields) == {"protocol", *(s.name for s in protocols.settings())}
+    defaults = BargainingParameters()
+    assert defaults.protocol == protocols.DEFAULT
+    for setting in protocols.settings():
+        assert getattr(defaults, setting.name) == setting.default
+
+
+@pytest.mark.parametrize("setting", protocols.settings(), ids=lambda s: s.name)
+def test_the_schema_rejects_values_outside_a_settings_range(setting):
+    bad = ["not one of them"] if setting.choices else [setting.low - 1e-6, setting.high + 1e-6]
+    for value in bad:
+        with pytest.raises(ValidationError, match=setting.name):
+            BargainingParameters(**{setting.name: value})
+    good = setting.choices[-1] if setting.choices else setting.high
+    assert getattr(BargainingParameters(**{setting.name: good}), setting.name) == good
+
+
+def test_an_unknown_protocol_is_refused_by_the_schema_and_forecast():
+    with pytest.raises(ValidationError, match="protocol"):
+        BargainingParameters(protocol="auction")
+    with pytest.raises(InputError, match="allowed: " + ", ".join(protocols.NAMES)):
+        _parameters("auction", 1)
+
+
+@pytest.mark.parametrize("command", ["simulate", "forecast", "backtest"])
+def test_the_cli_offers_exactly_the_registered_protocols(command):
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and command in a.choices)
+    actions = subparsers.choices[command]._actions
+    option = next(a for a in actions if "--protocol" in a.option_strings)
+    assert tuple(option.choices) == protocols.NAMES
+
+
+def test_the_registry_names_load_without_numpy_or_numba():
+    code = ("import sys; from simulation.engine.protocols import NAMES; "
+            "print(NAMES, 'numpy' in sys.modules or 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"{protocols.NAMES} False"
+
+
+@pytest.mark.parametrize("name", protocols.NAMES)
+def test_every_protocol_bargains_a_batch_and_returns_a_round(name, negotiation):
+    parameters = Parameters(bargaining=BargainingParameters(protocol=name))
+    model = NegotiationModel(negotiation, parameters, seeds=[1, 2, 3])
+    assert type(model.protocol).__name__ == protocols.PROTOCOLS[name].cls
+    start = model.positions.copy()
+    model.step()
+    assert model.positions.shape == start.shape
+    assert np.all((model.positions >= 0) & (model.positions <= 100))
+    assert not np.array_equal(model.positions, start), f"{name} moved nobody in a whole period"
+
+
+def test_a_round_finds_the_exchanges_of_a_replication():
+    records = np.zeros(2, dtype=[("i", np.int64)])
+    bargained = Round(np.zeros((3, 2, 2)), (Exchanges(1, records),))
+    assert bargained.exchanges_of(1) is records
+    assert bargained.exchanges_of(0).size == 0
