@@ -170,8 +170,8 @@ def test_chunk_save_and_load_round_trip(reference, tmp_path):
     assert not list(tmp_path.glob("*.tmp*"))
     loaded = Chunk.load(path)
     assert loaded.start == chunk.start == 5
-    for field in ("outcome", "text", "coverage", "blockers", "plurilateral", "support",
-                  "mean_position"):
+    for field in ("outcome", "text", "coverage", "blockers", "plurilateral_members", "support",
+                  "mean_position", "coalition_sizes"):
         assert np.array_equal(getattr(loaded, field), getattr(chunk, field), equal_nan=True)
         assert getattr(loaded, field).dtype == getattr(chunk, field).dtype, field
 

@@ -98,15 +98,17 @@ def _compact_comparison(full):
 def plot(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from simulation.report.figures import position_groups, write_figures
+    from simulation.report.figures import coalition_titles, position_groups, write_figures
     from simulation.report.tables import issues_frame
     from simulation.runs.results import load_results
 
     results = load_results(args.results)
     scenario, folder = results.scenario, results.folder
+    coalitions = folder / "coalitions.csv"  # absent in folders written before it existed
     paths = write_figures(
         folder, results.outcomes, results.summary, pd.read_csv(folder / "support.csv"),
         pd.read_csv(folder / "blockers.csv"), issues_frame(scenario), position_groups(scenario),
+        pd.read_csv(coalitions) if coalitions.is_file() else None, coalition_titles(scenario),
     )
     for path in paths:
         print(path)

@@ -15,7 +15,7 @@ other replications share its batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields, make_dataclass
 
 import mesa
 import numpy as np
@@ -27,29 +27,24 @@ from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.protocols import make_protocol
 from simulation.engine.protocols.base import BargainingContext, Round, weighted_mean_positions
+from simulation.outputs import OUTPUTS
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """The replications' outcomes (one row each): the verdict per issue and the calendar."""
+def _take(self, rows: int | slice):
+    """Some replications' results (one replication without its axis, for an int)."""
+    return type(self)(*(getattr(self, f.name)[rows] for f in fields(self)))
 
-    outcome: np.ndarray  # (r, k) int8: outcomes.NO_AGREEMENT / PLURILATERAL / MULTILATERAL
-    text: np.ndarray  # (r, k) agreed text level, NaN when none
-    coverage: np.ndarray  # (r, k) share of trade covered (1 for multilateral)
-    blockers: np.ndarray  # (r, n, k) bool
-    plurilateral_members: np.ndarray  # (r, n, k) bool
-    support: np.ndarray  # (r, periods, k) capability share accepting the chair's text
-    mean_position: np.ndarray  # (r, periods, k) capability x salience weighted mean position
-    coalition_sizes: np.ndarray  # (r, periods, g) members per coalition
 
-    def take(self, rows: int | slice) -> RunResult:
-        """Some replications' results (one replication without its axis, for an int)."""
-        return RunResult(*(getattr(self, f.name)[rows] for f in fields(self)))
+def _concatenate(cls, parts: Sequence):
+    """The results of consecutive batches as one."""
+    return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
-    @classmethod
-    def concatenate(cls, parts: Sequence[RunResult]) -> RunResult:
-        """The results of consecutive batches as one."""
-        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
+RunResult = make_dataclass(
+    "RunResult", [(output.name, np.ndarray) for output in OUTPUTS], frozen=True,
+    namespace={"take": _take, "concatenate": classmethod(_concatenate), "__doc__":
+               "The replications' outputs, one field per `simulation.outputs.OUTPUTS` entry, "
+               "each with a leading replication axis."})
 
 
 class NegotiationModel(mesa.Model):

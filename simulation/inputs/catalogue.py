@@ -20,13 +20,15 @@ from simulation.errors import InputError
 from simulation.inputs.files import read_yaml, suggest, validation_problem
 
 DATA_DIR = Path(__file__).parents[1] / "data"
-CLUSTERS = (
-    "procedure",
-    "data_technology",
-    "trust_regulation",
-    "facilitation_development",
-    "market_access",
-)
+CLUSTER_TITLES = {
+    "procedure": "Procedure",
+    "data_technology": "Data and technology",
+    "trust_regulation": "Trust and regulation",
+    "facilitation_development": "Facilitation and development",
+    "market_access": "Market access",
+}
+"""The issue clusters and their titles in words (for figures)."""
+CLUSTERS = tuple(CLUSTER_TITLES)
 STATUSES = ("developed", "developing", "ldc")
 GROUP_TAGS = ("african_group", "acp", "g90", "mikta", "oecd", "eu28")
 Emphasis = Literal["headline", "stated", "mentioned"]

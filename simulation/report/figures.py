@@ -31,6 +31,21 @@ def position_groups(scenario: Scenario) -> pd.DataFrame:
         ["member", "group", "issue", "position", "salience"]]
 
 
+def coalition_titles(scenario: Scenario) -> dict[str, str]:
+    """Each coalition of the negotiation in words: a proposal's sponsors with their first
+    members' names, or a bloc's name."""
+    catalogue = scenario.catalogue
+    names = {member.code: member.name for member in catalogue.members}
+    titles = {}
+    for proposal in catalogue.proposals:
+        first = ", ".join(names.get(code, code) for code in proposal.sponsors[:2])
+        more = " et al." if len(proposal.sponsors) > 2 else ""
+        titles[proposal.symbol] = f"Sponsors of {proposal.symbol} ({first}{more})"
+    for group in catalogue.group_stances:
+        titles[group.id] = f"{group.name} (bloc)"
+    return titles
+
+
 def write_figures(
     folder: Path,
     outcomes: pd.DataFrame,
@@ -39,14 +54,18 @@ def write_figures(
     blockers: pd.DataFrame,
     issues: pd.DataFrame,
     positions: pd.DataFrame,
+    coalitions: pd.DataFrame | None = None,
+    coalition_names: dict[str, str] | None = None,
 ) -> list[Path]:
-    """The standard figures of one results folder, under `plots/`."""
+    """The standard figures of one results folder, under `plots/`; `coalitions` (coalitions.csv)
+    adds the coalition sizes to the support figure."""
     target = folder / "plots"
     target.mkdir(exist_ok=True)
     return [
         plots.plot_outcomes(table, target / "outcomes.png"),
         plots.plot_text_levels(outcomes, issues, target / "text_levels.png"),
-        plots.plot_support(support, issues, target / "support.png"),
+        plots.plot_support(support, issues, target / "support.png", coalitions=coalitions,
+                           coalition_names=coalition_names),
         plots.plot_position_heatmap(positions, issues, target / "positions.png"),
         plots.plot_blockers(blockers, target / "blockers.png", issues=issues),
     ]

@@ -137,37 +137,60 @@ def plot_text_levels(outcomes: pd.DataFrame, issues: pd.DataFrame, path: str | P
     return _save(fig, path)
 
 
-def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
-    """Mean support per issue over the calendar with a 10-90% band; one panel per issue cluster."""
+def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str | Path,
+                 coalitions: pd.DataFrame | None = None,
+                 coalition_names: dict[str, str] | None = None) -> Path:
+    """Mean support per issue over the calendar with a 10-90% band; one panel per issue cluster,
+    and given `coalitions` (coalitions.csv) a last panel of the coalitions' sizes."""
     catalogue = issues.set_axis(issues.index.astype(str))
     frame = support_summary.assign(issue=support_summary["issue"].astype(str))
     _titles(issues, list(frame["issue"].unique()))
     clusters = [c for c in catalogue["cluster"].unique()
                 if catalogue.index[catalogue["cluster"] == c].isin(frame["issue"]).any()]
     periods = frame.drop_duplicates("period").sort_values("period")
-    fig = _figure(13, 1.2 + 2.6 * max(len(clusters), 1))
-    axes = fig.subplots(max(len(clusters), 1), 1, sharex=True, squeeze=False)[:, 0]
+    panels = max(len(clusters), 1) + (coalitions is not None)
+    fig = _figure(13, 1.2 + 2.6 * panels)
+    axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
     for ax, cluster in zip(axes, clusters, strict=False):
         members = [i for i in catalogue.index[catalogue["cluster"] == cluster]
                    if i in set(frame["issue"])]
-        for k, issue in enumerate(members):
-            rows = frame[frame["issue"] == issue].sort_values("period")
-            colour = OKABE_ITO[k % len(OKABE_ITO)]
-            style = ("-", "--", ":")[(k // len(OKABE_ITO)) % 3]
-            ax.plot(rows["period"], rows["support_mean"], color=colour, linestyle=style,
-                    marker="o", markersize=3, label=_label(catalogue.at[issue, "title"]))
-            ax.fill_between(rows["period"], rows["support_p10"], rows["support_p90"],
-                            color=colour, alpha=0.15, linewidth=0)
+        lines = {issue: _label(catalogue.at[issue, "title"]) for issue in members}
+        _spread_lines(ax, frame, "issue", lines, "support")
         ax.set_ylim(0, 1)
         ax.set_ylabel("Support")
-        ax.set_title(f"Cluster: {cluster}", loc="left", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+        title = catalogue.loc[catalogue["cluster"] == cluster].get("cluster_title")
+        ax.set_title(cluster if title is None else title.iloc[0], loc="left", fontsize=10)
+    if coalitions is not None:
+        ax = axes[-1]
+        names = coalition_names or {}
+        lines = {c: _label(names.get(c, c)) for c in coalitions["coalition"].astype(str).unique()}
+        _spread_lines(ax, coalitions.assign(coalition=coalitions["coalition"].astype(str)),
+                      "coalition", lines, "size")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("Members")
+        ax.set_title("Coalition sizes after each month's coalition round", loc="left",
+                     fontsize=10)
     axes[-1].set_xticks(periods["period"], periods["period_label"], rotation=30, ha="right")
     axes[-1].set_xlabel("Negotiating period")
-    fig.suptitle("Support for the chair's text over the calendar "
-                 "(line: mean over runs; band: 10-90% of runs)")
+    subject = "Support for the chair's text" + (" and coalition sizes" if coalitions is not None
+                                                 else "")
+    fig.suptitle(f"{subject} over the calendar (line: mean over runs; band: 10-90% of runs)")
     return _save(fig, path)
+
+
+def _spread_lines(ax: Axes, frame: pd.DataFrame, by: str, lines: dict[str, str],
+                  prefix: str) -> None:
+    """One line (mean) and band (10-90%) per entry of `lines` (id -> legend label)."""
+    for k, (key, label) in enumerate(lines.items()):
+        rows = frame[frame[by] == key].sort_values("period")
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        style = ("-", "--", ":")[(k // len(OKABE_ITO)) % 3]
+        ax.plot(rows["period"], rows[f"{prefix}_mean"], color=colour, linestyle=style,
+                marker="o", markersize=3, label=label)
+        ax.fill_between(rows["period"], rows[f"{prefix}_p10"], rows[f"{prefix}_p90"],
+                        color=colour, alpha=0.15, linewidth=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
 
 
 def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:

@@ -193,26 +193,35 @@ def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def support_over_time(
-    support: np.ndarray, period_labels: Sequence[str], issues: Sequence[str]
+def spread_over_time(
+    values: np.ndarray, period_labels: Sequence[str], names: Sequence[str], by: str = "issue",
+    prefix: str = "support",
 ) -> pd.DataFrame:
-    """Per period and issue: n_runs and the mean, 10th and 90th percentile of support across runs.
+    """Per period and `by` (issue, coalition): n_runs and the mean, 10th and 90th percentile of
+    `values` across runs, in columns `<prefix>_mean`, `_p10`, `_p90`.
 
-    `support` is (runs, periods, issues), as the ensemble keeps it; rows come period by period.
+    `values` is (runs, periods, len(names)), as the ensemble keeps it; rows come period by period.
     """
-    values = np.asarray(support, dtype=float)
+    values = np.asarray(values, dtype=float)
     runs, periods, k = values.shape
-    if len(period_labels) != periods or len(issues) != k:
-        raise ValueError("support must be (runs, len(period_labels), len(issues))")
+    if len(period_labels) != periods or len(names) != k:
+        raise ValueError(f"{prefix} must be (runs, len(period_labels), len(names))")
     return pd.DataFrame({
         "period": np.repeat(np.arange(periods), k),
         "period_label": np.repeat(np.array(period_labels, dtype=object), k),
-        "issue": np.tile(np.array(issues, dtype=object), periods),
+        by: np.tile(np.array(names, dtype=object), periods),
         "n_runs": runs,
-        "support_mean": values.mean(axis=0).reshape(-1),
-        "support_p10": np.quantile(values, 0.1, axis=0).reshape(-1),
-        "support_p90": np.quantile(values, 0.9, axis=0).reshape(-1),
+        f"{prefix}_mean": values.mean(axis=0).reshape(-1),
+        f"{prefix}_p10": np.quantile(values, 0.1, axis=0).reshape(-1),
+        f"{prefix}_p90": np.quantile(values, 0.9, axis=0).reshape(-1),
     })
+
+
+def support_over_time(
+    support: np.ndarray, period_labels: Sequence[str], issues: Sequence[str]
+) -> pd.DataFrame:
+    """Per period and issue: n_runs and the mean, 10th and 90th percentile of support."""
+    return spread_over_time(support, period_labels, issues)
 
 
 def group_positions(positions: pd.DataFrame) -> pd.DataFrame:

@@ -1,12 +1,15 @@
-"""The tables of a results folder: summary, support, blockers, plurilateral membership."""
+"""The tables of a results folder (`simulation.outputs.TABLES`): summary, per-period spreads,
+blockers, plurilateral membership."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from simulation.inputs.catalogue import CLUSTER_TITLES
 from simulation.inputs.scenario import Scenario
+from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
-from simulation.report.figures import position_groups, write_figures
+from simulation.report.figures import coalition_titles, position_groups, write_figures
 from simulation.runs.ensemble import EnsembleResult
 from simulation.runs.results import Run, write_atomic
 
@@ -14,7 +17,8 @@ from simulation.runs.results import Run, write_atomic
 def issues_frame(scenario: Scenario) -> pd.DataFrame:
     """The catalogue as the frame the summaries and plots expect (index: issue id)."""
     return pd.DataFrame(
-        [{"issue": i.id, "title": i.title, "cluster": i.cluster, "status_quo": i.status_quo}
+        [{"issue": i.id, "title": i.title, "cluster": i.cluster,
+          "cluster_title": CLUSTER_TITLES[i.cluster], "status_quo": i.status_quo}
          for i in scenario.catalogue.issues]
     ).set_index("issue")
 
@@ -30,12 +34,24 @@ def write_report(run: Run, result: EnsembleResult, plots: bool = True) -> None:
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_atomic(folder / "summary.json",
                  table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
-    labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
-    support = summary.support_over_time(result.support, labels, result.negotiation.issues)
-    write_atomic(folder / "support.csv", support.to_csv(index=False))
+    spreads = period_tables(result)
+    for name, frame in spreads.items():
+        write_atomic(folder / OUTPUT[name].tables[0], frame.to_csv(index=False))
     write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
     write_atomic(folder / "plurilateral_membership.csv",
                  summary.plurilateral_membership(outcomes).to_csv(index=False))
     if plots:
-        write_figures(folder, outcomes, table, support, blockers, issues,
-                    position_groups(run.scenario))
+        write_figures(folder, outcomes, table, spreads["support"], blockers, issues,
+                      position_groups(run.scenario), spreads["coalition_sizes"],
+                      coalition_titles(run.scenario))
+
+
+def period_tables(result: EnsembleResult) -> dict[str, pd.DataFrame]:
+    """Per per-period output (`Combine.SPREAD`): its table over the calendar, by issue or
+    coalition."""
+    negotiation = result.negotiation
+    labels = [f"{p.month} {p.label}" for p in negotiation.calendar]
+    names = {"issue": negotiation.issues, "coalition": negotiation.coalitions}
+    return {o.name: summary.spread_over_time(getattr(result, o.name), labels, names[o.axes[1]],
+                                             by=o.axes[1], prefix=o.column)
+            for o in OUTPUTS if o.combine is Combine.SPREAD}

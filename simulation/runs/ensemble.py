@@ -18,7 +18,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
 from pathlib import Path
 
 import numba
@@ -32,55 +32,59 @@ from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
+from simulation.outputs import OUTPUT, OUTPUTS, Combine, Storage
 
 CHUNK_SIZE = 50
 BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
-_STORED = frozenset({"support", "mean_position"})  # chunk arrays saved without compression
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """The compact results of consecutive replications [start, start + len)."""
+def _save(self, path: Path) -> None:
+    """Write atomically (a temporary file renamed into place) as an .npz archive, each output
+    stored as `simulation.outputs` declares it."""
+    arrays = {"start": np.asarray(self.start)}
+    for output in OUTPUTS:
+        array = getattr(self, output.name)
+        if output.storage is Storage.BITS:
+            arrays[f"{output.name}.shape"] = np.asarray(array.shape)
+            array = np.packbits(array.reshape(len(array), -1), axis=1)
+        arrays[output.name] = array
+    temporary = path.with_suffix(".tmp.npz")
+    with zipfile.ZipFile(temporary, "w") as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy")
+            raw = name in OUTPUT and OUTPUT[name].storage is Storage.RAW
+            entry.compress_type = zipfile.ZIP_STORED if raw else zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w") as file:
+                np.lib.format.write_array(file, array, allow_pickle=False)
+    os.replace(temporary, path)
 
-    start: int
-    outcome: np.ndarray  # (c, k) int8
-    text: np.ndarray  # (c, k) float
-    coverage: np.ndarray  # (c, k) float
-    blockers: np.ndarray  # (c, n, k) bool
-    plurilateral: np.ndarray  # (c, n, k) bool
-    support: np.ndarray  # (c, periods, k) float32
-    mean_position: np.ndarray  # (c, periods, k) float32
 
-    def save(self, path: Path) -> None:
-        """Write atomically (a temporary file renamed into place) as an .npz archive. The
-        per-period figures are float noise that deflate hardly shrinks (by a third, at ten times
-        the cost of everything else), so they are stored as they are; the rest is deflated."""
-        arrays = {"start": np.asarray(self.start), "outcome": self.outcome, "text": self.text,
-                  "coverage": self.coverage, "blockers": np.packbits(self.blockers, axis=1),
-                  "plurilateral": np.packbits(self.plurilateral, axis=1),
-                  "support": self.support, "mean_position": self.mean_position,
-                  "n": np.asarray(self.blockers.shape[1])}
-        temporary = path.with_suffix(".tmp.npz")
-        with zipfile.ZipFile(temporary, "w") as archive:
-            for name, array in arrays.items():
-                entry = zipfile.ZipInfo(f"{name}.npy")
-                entry.compress_type = zipfile.ZIP_STORED if name in _STORED else \
-                    zipfile.ZIP_DEFLATED
-                with archive.open(entry, "w") as file:
-                    np.lib.format.write_array(file, array, allow_pickle=False)
-        os.replace(temporary, path)
+def _load(cls, path: Path):
+    """Read a chunk file written by `save`."""
+    with np.load(path) as data:
+        arrays = {}
+        for output in OUTPUTS:
+            array = data[output.name]
+            if output.storage is Storage.BITS:
+                shape = tuple(data[f"{output.name}.shape"].tolist())
+                array = np.unpackbits(array, axis=1, count=int(np.prod(shape[1:])))
+                array = array.astype(bool).reshape(shape)
+            arrays[output.name] = array
+        return cls(start=int(data["start"]), **arrays)
 
-    @classmethod
-    def load(cls, path: Path) -> Chunk:
-        with np.load(path) as data:
-            n = int(data["n"])
-            return cls(
-                start=int(data["start"]), outcome=data["outcome"], text=data["text"],
-                coverage=data["coverage"],
-                blockers=np.unpackbits(data["blockers"], axis=1, count=n).astype(bool),
-                plurilateral=np.unpackbits(data["plurilateral"], axis=1, count=n).astype(bool),
-                support=data["support"], mean_position=data["mean_position"],
-            )
+
+def _from_result(cls, start: int, result: RunResult):
+    """The chunk of replications start.. from their results, in the stored dtypes."""
+    return cls(start=start, **{o.name: getattr(result, o.name).astype(o.stored, copy=False)
+                               for o in OUTPUTS})
+
+
+Chunk = make_dataclass(
+    "Chunk", [("start", int), *((output.name, np.ndarray) for output in OUTPUTS)], frozen=True,
+    namespace={"save": _save, "load": classmethod(_load), "from_result": classmethod(_from_result),
+               "__len__": lambda self: len(self.outcome),
+               "__doc__": "The compact results of consecutive replications [start, start + len): "
+                          "one array per `simulation.outputs.OUTPUTS` entry, in its stored dtype."})
 
 
 def replication_seed(master_seed: int, replication: int) -> np.random.SeedSequence:
@@ -153,17 +157,7 @@ def run_chunk(
 ) -> Chunk:
     """Run replications start..stop-1 and keep what the summary needs, compactly."""
     seeds = [replication_seed(master_seed, i) for i in range(start, stop)]
-    result = run_replications(negotiation, parameters, seeds)
-    return Chunk(
-        start=start,
-        outcome=result.outcome,
-        text=result.text,
-        coverage=result.coverage,
-        blockers=result.blockers,
-        plurilateral=result.plurilateral_members,
-        support=result.support.astype(np.float32),
-        mean_position=result.mean_position.astype(np.float32),
-    )
+    return Chunk.from_result(start, run_replications(negotiation, parameters, seeds))
 
 
 _WORKER: dict[str, object] = {}
@@ -221,49 +215,73 @@ def run_chunks(
 
 @dataclass(frozen=True)
 class EnsembleResult:
-    """The per-run outcomes and the per-period support of an ensemble, as pandas frames."""
+    """The per-run outcomes table and, for each per-period output (`Combine.SPREAD`), its array
+    over runs (runs, periods, ...), read as attributes (`result.support`)."""
 
     outcomes: pd.DataFrame
-    support: np.ndarray  # (runs, periods, k)
-    mean_position: np.ndarray  # (runs, periods, k)
+    periods: dict[str, np.ndarray]
     negotiation: Negotiation
 
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["periods"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
-def combine(chunks: list[Chunk], negotiation: Negotiation) -> EnsembleResult:
-    """Stack chunks in replication order into the long outcomes table and support arrays."""
-    chunks = sorted(chunks, key=lambda c: c.start)
-    outcome = np.concatenate([c.outcome for c in chunks])
+
+def member_lists(flags: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """(runs, n, k) flags -> one ';'-joined string of member codes per run x issue, joined once
+    per distinct set of members (far fewer than rows: the same sets recur)."""
+    runs, _, k = flags.shape
+    moved = np.moveaxis(flags, 1, 2).reshape(runs * k, -1)
+    packed = np.ascontiguousarray(np.packbits(moved, axis=1))
+    sets, which = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(),
+                            return_inverse=True)
+    members = np.unpackbits(sets.view(np.uint8).reshape(len(sets), packed.shape[1]), axis=1,
+                            count=moved.shape[1]).astype(bool)
+    return np.array([";".join(codes[row]) for row in members], dtype=object)[which.ravel()]
+
+
+def outcome_rows(chunks: list, negotiation: Negotiation) -> pd.DataFrame:
+    """The long outcomes table (one row per run x issue) of chunks given in replication order:
+    one column per `Combine.ROWS` or `Combine.MEMBER_LIST` output."""
+    stacked = {o.name: np.concatenate([getattr(c, o.name) for c in chunks]) for o in OUTPUTS
+               if o.combine is not Combine.SPREAD}
+    outcome = stacked["outcome"]
     runs, k = outcome.shape
+    start = chunks[0].start if chunks else 0
     codes = np.array(negotiation.members, dtype=object)
+    columns = {"run": np.repeat(np.arange(start, start + runs), k),
+               "issue": np.tile(np.array(negotiation.issues, dtype=object), runs)}
+    for output in OUTPUTS:
+        if output.combine is Combine.MEMBER_LIST:
+            columns[output.name] = member_lists(stacked[output.name], codes)
+        elif output.combine is Combine.ROWS:
+            columns[output.name] = _COLUMNS.get(output.name, _plain)(stacked[output.name],
+                                                                       outcome)
+    return pd.DataFrame(columns)
 
-    def joined(flags: np.ndarray) -> np.ndarray:
-        # flags: (runs, n, k) -> one ';'-joined string of member codes per run x issue, joined
-        # once per distinct set of members (far fewer than rows: the same sets recur)
-        moved = np.moveaxis(flags, 1, 2).reshape(runs * k, -1)
-        packed = np.ascontiguousarray(np.packbits(moved, axis=1))
-        sets, which = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(),
-                                return_inverse=True)
-        members = np.unpackbits(sets.view(np.uint8).reshape(len(sets), packed.shape[1]), axis=1,
-                                count=moved.shape[1]).astype(bool)
-        return np.array([";".join(codes[row]) for row in members], dtype=object)[which]
 
-    blockers = np.concatenate([c.blockers for c in chunks])
-    plurilateral = np.concatenate([c.plurilateral for c in chunks])
-    labels = np.vectorize(OUTCOME_LABELS.get, otypes=[object])(outcome)
-    outcomes = pd.DataFrame({
-        "run": np.repeat(np.arange(runs), k),
-        "issue": np.tile(np.array(negotiation.issues, dtype=object), runs),
-        "outcome": labels.reshape(-1),
-        "text": np.concatenate([c.text for c in chunks]).reshape(-1),
-        "coverage": np.where(outcome == PLURILATERAL,
-                             np.concatenate([c.coverage for c in chunks]), np.nan).reshape(-1),
-        "blockers": joined(blockers),
-        "plurilateral_members": joined(plurilateral),
-    })
+def _plain(values: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+    return values.reshape(-1)
+
+
+_COLUMNS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    # the verdict as its label; coverage only where a plurilateral deal was struck
+    "outcome": lambda values, outcome: np.vectorize(OUTCOME_LABELS.get, otypes=[object])(
+        values).reshape(-1),
+    "coverage": lambda values, outcome: np.where(outcome == PLURILATERAL, values,
+                                                 np.nan).reshape(-1),
+}
+
+
+def combine(chunks: list, negotiation: Negotiation) -> EnsembleResult:
+    """Stack chunks in replication order into the long outcomes table and per-period arrays."""
+    chunks = sorted(chunks, key=lambda c: c.start)
     return EnsembleResult(
-        outcomes=outcomes,
-        support=np.concatenate([c.support for c in chunks]),
-        mean_position=np.concatenate([c.mean_position for c in chunks]),
+        outcomes=outcome_rows(chunks, negotiation),
+        periods={o.name: np.concatenate([getattr(c, o.name) for c in chunks]) for o in OUTPUTS
+                 if o.combine is Combine.SPREAD},
         negotiation=negotiation,
     )
 

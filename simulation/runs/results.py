@@ -2,9 +2,8 @@
 
 A folder holds `run.json` (scenario name, package version, seed, runs, input hash, status), the
 resolved `scenario.yaml`, the `preferences.csv` used, `chunks/` (finished replications, written
-atomically), and once complete `outcomes.parquet`, `summary.csv`/`summary.json`,
-`support.csv`, `blockers.csv`, `plurilateral_membership.csv` and `plots/`. Nothing existing is
-overwritten: a new run gets a new folder, and `--resume` only adds the missing chunks.
+atomically), and once complete the tables of `simulation.outputs.TABLES` and `plots/`. Nothing
+existing is overwritten: a new run gets a new folder, and `--resume` only adds the missing chunks.
 """
 
 from __future__ import annotations

@@ -1,0 +1,110 @@
+"""What a replication records, declared once: each output's shape, storage, combination and table.
+
+The engine's `RunResult`, the chunk files of `runs.ensemble`, the combination of an ensemble's
+chunks, the results folder's tables (`report.tables`) and the README's table of files are all
+built from `OUTPUTS` and `TABLES`: a new output is one line in `OUTPUTS` (and the model filling
+it); a new kind of table, one line in `TABLES` and its writer in `report.tables`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Storage(Enum):
+    """How an output's array is kept in a chunk file (.npz)."""
+
+    DEFLATE = "deflated"
+    BITS = "bit-packed along the member axis, deflated"
+    RAW = "stored uncompressed (float noise deflate hardly shrinks, at ten times the cost)"
+
+
+class Combine(Enum):
+    """How the runs of an ensemble are combined into the results folder's tables."""
+
+    ROWS = "a column of the outcomes table, one row per run x issue"
+    MEMBER_LIST = "a ';'-joined member list in the outcomes table; per issue x member shares"
+    SPREAD = "per period: n_runs, mean and 10th-90th percentile over runs"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One per-run output: `axes` after the replication axis, the engine's dtype, the dtype and
+    storage in a chunk, how runs are combined, the tables it feeds and a line of documentation."""
+
+    name: str
+    axes: tuple[str, ...]
+    dtype: str
+    stored: str
+    storage: Storage
+    combine: Combine
+    tables: tuple[str, ...]
+    doc: str
+    column: str = ""  # the prefix of its statistics' columns (SPREAD outputs)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file of a complete results folder built from the outputs, and what it holds."""
+
+    file: str
+    doc: str
+
+
+PER_ISSUE = ("issue",)
+PER_MEMBER_ISSUE = ("member", "issue")
+PER_PERIOD_ISSUE = ("period", "issue")
+PER_PERIOD_COALITION = ("period", "coalition")
+
+OUTPUTS = (
+    Output("outcome", PER_ISSUE, "int8", "int8", Storage.DEFLATE, Combine.ROWS,
+           ("outcomes.parquet", "summary.csv"),
+           "MC11's verdict (multilateral, plurilateral or none)"),
+    Output("text", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
+           ("outcomes.parquet", "summary.csv"),
+           "the agreed text level on the issue's 0-100 scale, empty without agreement"),
+    Output("coverage", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
+           ("outcomes.parquet", "summary.csv"),
+           "the share of trade a plurilateral deal covers, empty otherwise"),
+    Output("blockers", PER_MEMBER_ISSUE, "bool", "bool", Storage.BITS, Combine.MEMBER_LIST,
+           ("outcomes.parquet", "blockers.csv", "summary.csv"),
+           "the members that blocked consensus"),
+    Output("plurilateral_members", PER_MEMBER_ISSUE, "bool", "bool", Storage.BITS,
+           Combine.MEMBER_LIST, ("outcomes.parquet", "plurilateral_membership.csv"),
+           "the members of the plurilateral deal"),
+    Output("support", PER_PERIOD_ISSUE, "float64", "float32", Storage.RAW, Combine.SPREAD,
+           ("support.csv",), "support for the chair's text (capability share accepting it)",
+           column="support"),
+    Output("mean_position", PER_PERIOD_ISSUE, "float64", "float32", Storage.RAW, Combine.SPREAD,
+           ("positions_over_time.csv",),
+           "the capability x salience weighted mean position on the 0-100 scale",
+           column="position"),
+    Output("coalition_sizes", PER_PERIOD_COALITION, "int32", "int16", Storage.DEFLATE,
+           Combine.SPREAD, ("coalitions.csv",),
+           "members per coalition (proposal sponsors and blocs) after the month's coalition "
+           "round", column="size"),
+)
+
+OUTPUT = {output.name: output for output in OUTPUTS}
+
+
+TABLES = (
+    Table("outcomes.parquet", "one row per replication x issue (columns run, issue, then "
+          + "; ".join(f"{o.name}: {o.doc}" for o in OUTPUTS if o.combine is not Combine.SPREAD)
+          + ")"),
+    Table("summary.csv", "per issue: P(multilateral), P(plurilateral), P(none) with Wilson 95% "
+          "intervals, modal outcome, median and 10th-90th percentile of the agreed text level, "
+          "median plurilateral coverage, top blockers"),
+    Table("summary.json", "summary.csv as a list of records"),
+    *(Table(o.tables[0], f"per month and {o.axes[1]}: n_runs, mean and 10th-90th percentile "
+            f"over runs ({o.column}_mean, {o.column}_p10, {o.column}_p90) of {o.doc}")
+      for o in OUTPUTS if o.combine is Combine.SPREAD),
+    *(Table(o.tables[1], f"per issue and member: count and share of runs listing it among "
+            f"{o.doc}") for o in OUTPUTS if o.combine is Combine.MEMBER_LIST),
+)
+
+
+def table_rows() -> list[str]:
+    """The README's rows (markdown) for the results folder's output tables."""
+    return [f"| `{table.file}` | {table.doc} |" for table in TABLES]

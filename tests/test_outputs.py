@@ -1,0 +1,102 @@
+"""The output registry (simulation.outputs) drives the results, the chunks, the tables and the
+README; the shipped baseline gives the same tables for a fixed seed as before the registry."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.engine.model import RunResult
+from simulation.inputs.scenario import load_scenario
+from simulation.outputs import OUTPUTS, TABLES, Combine, table_rows
+from simulation.report.tables import write_report
+from simulation.runs.ensemble import Chunk
+from simulation.runs.results import execute, start_run
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "data" / "golden_baseline_2017"
+
+
+@pytest.fixture(scope="module")
+def baseline_folder(tmp_path_factory) -> Path:
+    """The shipped baseline, 60 runs of seed 2017 on one worker, tables only."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    base = tmp_path_factory.mktemp("golden")
+    run = start_run(scenario, 60, 2017, base / "baseline", base)
+    execute(run, workers=1, progress=False,
+            finish=lambda run, result: write_report(run, result, plots=False))
+    return run.folder
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "support.csv", "blockers.csv",
+                                  "plurilateral_membership.csv"])
+def test_the_baseline_tables_are_unchanged_for_a_fixed_seed(baseline_folder, name):
+    """tests/data/golden_baseline_2017 was written by `mc11 run scenarios/baseline.yaml --runs 60
+    --seed 2017 --workers 1 --no-plots` at commit b02e3bf, before the output registry."""
+    ours = (baseline_folder / name).read_text(encoding="utf-8")
+    assert ours == (GOLDEN / name).read_text(encoding="utf-8")
+
+
+def test_the_baseline_outcomes_are_unchanged_for_a_fixed_seed(baseline_folder):
+    ours = pd.read_parquet(baseline_folder / "outcomes.parquet")
+    golden = pd.read_csv(GOLDEN / "outcomes.csv", keep_default_na=False,
+                         na_values={"text": [""], "coverage": [""]})
+    pd.testing.assert_frame_equal(ours, golden, check_dtype=False, check_exact=True)
+
+
+def test_coalition_sizes_reach_the_results_folder(baseline_folder):
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    negotiation = scenario.negotiation()
+    table = pd.read_csv(baseline_folder / "coalitions.csv")
+    assert list(table.columns) == ["period", "period_label", "coalition", "n_runs", "size_mean",
+                                   "size_p10", "size_p90"]
+    assert len(table) == len(negotiation.calendar) * len(negotiation.coalitions)
+    assert table["coalition"].tolist() == list(negotiation.coalitions) * len(negotiation.calendar)
+    assert (table["n_runs"] == 60).all()
+    assert (table["size_p10"] <= table["size_p90"]).all()
+    for column in ("size_mean", "size_p10", "size_p90"):
+        assert table[column].between(0, len(negotiation.members)).all()
+    # the African Group's bloc starts from all its members; coalitions change over the months
+    bloc = table[table["coalition"] == "african_group"]
+    assert bloc["size_mean"].iloc[0] <= negotiation.founders[:, -1].sum()
+    assert table.groupby("coalition")["size_mean"].nunique().max() > 1
+
+
+def test_run_results_and_chunks_have_one_field_per_output():
+    names = [o.name for o in OUTPUTS]
+    assert [f.name for f in dataclasses.fields(RunResult)] == names
+    assert [f.name for f in dataclasses.fields(Chunk)] == ["start", *names]
+
+
+def test_every_output_feeds_a_documented_table():
+    files = {t.file for t in TABLES}
+    for output in OUTPUTS:
+        assert output.tables and set(output.tables) <= files, output.name
+        assert output.doc
+        if output.combine is Combine.SPREAD:
+            assert output.axes[0] == "period" and output.column
+
+
+def test_the_readme_lists_every_results_table_as_declared():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [row for row in table_rows() if row not in readme.splitlines()]
+    assert not missing, "README 'Results folders' lacks (or words differently):\n" + \
+        "\n".join(missing)
+
+
+def test_chunk_storage_round_trips_every_output(tmp_path):
+    rng = np.random.default_rng(0)
+    shapes = {"issue": 3, "member": 11, "period": 4, "coalition": 2}
+    arrays = {o.name: (rng.random((5, *(shapes[a] for a in o.axes))) * 10).astype(o.stored)
+              for o in OUTPUTS}
+    chunk = Chunk(start=10, **arrays)
+    chunk.save(tmp_path / "c.npz")
+    loaded = Chunk.load(tmp_path / "c.npz")
+    assert loaded.start == 10
+    for name, array in arrays.items():
+        assert np.array_equal(getattr(loaded, name), array) and \
+            getattr(loaded, name).dtype == array.dtype, name
