@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib.util
 import io
 import itertools
 import json
@@ -37,6 +36,7 @@ import mesa
 import numba
 import numpy as np
 
+from simulation.engine import reference as ref
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.inputs.calendar import load_calendar
@@ -73,18 +73,6 @@ COUNTS = {
     "growth": (10, 4),  # (d) per synthetic size (one batch), plus a traced batch for memory
 }
 STREAM_RUNS = ((1_000, 10_000), (1_000,))  # (e) full, --quick
-
-
-def _load_reference():
-    """benchmarks/ is not a package: load reference_engine.py by path."""
-    name = "reference_engine"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def usable_cores() -> int:
@@ -214,8 +202,6 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
 
 
 def bench_reference(quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-
-    ref = _load_reference()
     scenario = load_scenario(BASELINE)
     negotiation, parameters, seed = scenario.negotiation(), scenario.spec.parameters, \
         scenario.spec.seed

@@ -139,6 +139,7 @@ def engaged_normals(states: np.ndarray, active: np.ndarray, issues: int) -> np.n
 
 @njit(cache=True)
 def _around(base, spread, noise, low, high):
+    """The plain statement of this rule: rules.sample_preferences."""
     drawn = np.empty(noise.shape)
     for row in range(noise.shape[0]):
         for m in range(noise.shape[1]):

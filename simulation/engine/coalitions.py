@@ -8,7 +8,8 @@ members together with probability `bloc_discipline` each period.
 
 Arrays: positions and saliences (..., n, k), membership (..., n, g); leading axes, if any, are
 the replications of a batch. Capability (n,), founders (n, g) and bloc (g,) are the same in all.
-Each rule is a loop compiled with numba for one replication (`_platforms_of`, ...); the public
+Each rule is a loop compiled with numba for one replication (`_platforms_of`, ...; their plain
+statements are in engine.rules, which the kernels' docstrings cite); the public
 functions run it over a batch, and `coalition_round` runs the whole round replication by
 replication, so one replication's arrays stay in the processor's cache while the round uses them.
 """
@@ -26,6 +27,7 @@ from simulation.engine.parameters import CoalitionParameters
 
 @njit(cache=True)
 def _platforms_of(X, S, C, M, platform, salience):
+    """The plain statement of this rule: rules.coalition_platforms."""
     n, k = X.shape
     weight = np.empty(k)
     for c in range(M.shape[1]):
@@ -48,7 +50,8 @@ def _platforms_of(X, S, C, M, platform, salience):
 
 @njit(cache=True)
 def _affinity_of(X, S, platform, coalition_salience, engaged, closeness, by_issue):
-    """Rows `engaged` of `closeness`; the other rows are left as they are."""
+    """Rows `engaged` of `closeness`; the other rows are left as they are.
+    The plain statement of this rule: rules.affinity."""
     k, count = X.shape[1], len(engaged)
     positions, saliences, distance, shared = by_issue[0], by_issue[1], by_issue[2, 0], \
         by_issue[2, 1]
@@ -78,6 +81,7 @@ def _issue_rows(n: int, k: int) -> np.ndarray:
 @njit(cache=True)
 def _update_of(M, founders, bloc, closeness, active, bloc_holds, join_threshold,
                leave_threshold, founder_loyalty, updated):
+    """The plain statement of this rule: rules.revise_membership."""
     n, g = M.shape
     for m in range(n):
         for c in range(g):
@@ -93,7 +97,8 @@ def _update_of(M, founders, bloc, closeness, active, bloc_holds, join_threshold,
 
 @njit(cache=True)
 def _targets_of(X, M, platform, coalition_salience, active, target):
-    """Targets of the `active` members; the others' are their own positions."""
+    """Targets of the `active` members; the others' are their own positions.
+    The plain statement of this rule: rules.coalition_targets."""
     n, k = X.shape
     total = np.empty(k)
     for m in range(n):
@@ -216,6 +221,8 @@ class CoalitionRound(NamedTuple):
 @njit(cache=True)
 def _round(X, S, C, M, founders, bloc, active, bloc_holds, join_threshold, leave_threshold,
            founder_loyalty, by_issue):
+    """The whole round, replication by replication; its plain statement: rules.affinity,
+    revise_membership, coalition_platforms and coalition_targets, as engine.reference runs them."""
     r, n, k = X.shape
     g = M.shape[2]
     updated, targets, sizes = np.empty_like(M), np.empty(X.shape), np.zeros((r, g), np.int32)

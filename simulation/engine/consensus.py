@@ -29,7 +29,8 @@ issue by issue on sorted members (the weighted medians behind the chair's texts,
 path, the largest objection of the others) is a loop compiled with numba: a binned weighted
 quickselect per issue, linear in members where a sort would not be; the monthly chair's text
 first looks among the few members near last month's text. Member arrays may carry leading axes
-(r,n,k), one per replication of a batch: members are always axis -2.
+(r,n,k), one per replication of a batch: members are always axis -2. The plain statement of every
+rule here is in engine.rules; each kernel's docstring names its rule there.
 """
 
 from dataclasses import dataclass
@@ -114,7 +115,8 @@ def tolerances(
     linkage_cut: float,
 ) -> FloatArray:
     """Loss each member tolerates per issue: base * (1 - salience), cut for Doha-linked members
-    on new disciplines. `base_tolerance` is a scalar or one value per member (n,)."""
+    on new disciplines. `base_tolerance` is a scalar or one value per member (n,).
+    The plain statement of this rule: rules.tolerances."""
     base = np.asarray(base_tolerance, dtype=float)
     if np.any(base < 0) or not 0.0 <= linkage_cut <= 1.0:
         raise ValueError("base_tolerance must be >= 0 and linkage_cut in [0, 1]")
@@ -129,7 +131,8 @@ def acceptance_intervals(
 ) -> tuple[FloatArray, FloatArray]:
     """Texts each member accepts, [x - d, x + d] with d = |x - q| + tol, clipped to the scale.
 
-    The status quo is always inside: nobody rejects what it already has."""
+    The status quo is always inside: nobody rejects what it already has.
+    The plain statement of this rule: rules.acceptance_interval."""
     d = np.abs(X - q) + tol
     return np.clip(X - d, SCALE_MIN, SCALE_MAX), np.clip(X + d, SCALE_MIN, SCALE_MAX)
 
@@ -152,6 +155,7 @@ def apply_blocs(
 
 @njit(cache=True)
 def _speak_as_blocs(values, bloc_of, bloc_values):
+    """The plain statement of this rule: rules.speak_as_blocs."""
     spoken = values.copy()
     for b in range(len(values)):
         for m in range(values.shape[1]):
@@ -170,7 +174,8 @@ def _quickselect(values: FloatArray, weights: FloatArray, target: float, strict:
                  below: float) -> tuple[float, float]:
     """The smallest of `values` at which `below` plus the cumulative weight reaches `target`
     (the largest, if rounding leaves it short), and the weight reached there. A three-way
-    quickselect that reorders both arrays in place."""
+    quickselect that reorders both arrays in place. Part of the weighted median (its plain
+    statement: rules.weighted_median)."""
     lo, hi = 0, len(values)  # the answer lies in [lo, hi); `below` weighs all values under it
     while True:
         pivot = values[(lo + hi) // 2]
@@ -210,7 +215,7 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
 
     The values are first counted into n equal-width bins over `bounds` (a pass without
     unpredictable branches); only the bin where the weight crosses `target` is searched, by
-    quickselect."""
+    quickselect. Part of the weighted median (its plain statement: rules.weighted_median)."""
     n = len(values)
     bin_of, bin_weight, inside_values, inside_weights = scratch[0], scratch[1], scratch[2], \
         scratch[3]
@@ -239,7 +244,8 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
 def _median(values: FloatArray, weights: FloatArray, total: float, bounds: tuple[float, float],
             scratch: FloatArray) -> float:
     """The weighted median of one column (values within `bounds`) whose weights sum to `total`
-    (the midpoint when the weight splits exactly in half)."""
+    (the midpoint when the weight splits exactly in half).
+    The plain statement of this rule: rules.weighted_median."""
     half = total / 2.0
     lower, reached = _select(values, weights, half, False, bounds, scratch)
     upper = lower if reached > half else _select(values, weights, half, True, bounds, scratch)[0]
@@ -251,7 +257,7 @@ def _chair_text(values, saliences, C, near, weights, scratch):
     """One issue's weighted median (see `chair_texts`). One pass weighs the members and sets
     aside the few within `_NEAR` of `near`, a guess at the text (NaN: none): when the median
     lies among them, a quickselect of those few finds it; otherwise `_median` searches
-    everyone."""
+    everyone. The plain statement of this rule: rules.chair_text."""
     low, high = near - _NEAR, near + _NEAR
     few_values, few_weights = scratch[2], scratch[3]
     total = below = inside = 0.0
@@ -302,6 +308,7 @@ def chair_texts(
 
 @njit(cache=True)
 def _chair_support(X, C, q, tol, texts):
+    """The plain statement of this rule: rules.chair_support."""
     r, n, k = X.shape
     support, accepting, text = np.empty((r, k)), np.empty(k), np.empty(k)
     for b in range(r):
@@ -333,7 +340,8 @@ def chair_support(X: FloatArray, S: FloatArray, C: FloatArray, q: FloatArray,
 @njit(cache=True)
 def _nearest_text(t, lowest, highest, q, min_step):
     """Nearest point to t in [lowest, q - min_step] u [q + min_step, highest]; the upper piece on
-    a tie; NaN where both pieces are empty."""
+    a tie; NaN where both pieces are empty. The plain statement of this rule:
+    rules.nearest_change."""
     below, above = q - min_step >= lowest, q + min_step <= highest
     t_below = min(max(t, lowest), q - min_step)
     t_above = min(max(t, q + min_step), highest)
@@ -344,6 +352,7 @@ def _nearest_text(t, lowest, highest, q, min_step):
 
 @njit(cache=True)
 def _by_issue(lo, hi, q, median, min_step):
+    """The plain statement of this rule: rules.consensus_on_issue (with rules.blockers)."""
     r, n, k = lo.shape
     text, blockers = np.empty((r, k)), np.zeros((r, n, k), np.bool_)
     for b in range(r):
@@ -426,6 +435,7 @@ def plurilateral(
 
 @njit(cache=True)
 def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
+    """The plain statement of this rule: rules.plurilateral_deal."""
     r, n, k = X.shape
     deal, text, coverage = np.zeros((r, k), np.bool_), np.empty((r, k)), np.empty((r, k))
     members = np.zeros((r, n, k), np.bool_)
@@ -480,7 +490,8 @@ def package_consensus(
     over its issues is within their salience-weighted tolerance, so gains on one issue pay for
     losses on another. The chair tables the weighted-median texts that change q by >= min_step and,
     while anyone rejects, drops the issue where the rejecters' capability-weighted loss is largest
-    (the lowest issue index on a tie). blockers[:, i] = the rejecters when issue i was dropped."""
+    (the lowest issue index on a tie). blockers[:, i] = the rejecters when issue i was dropped.
+    The plain statement of this rule: rules.single_undertaking."""
     text = chair_texts(X, S, C)
     in_package = np.abs(text - q) >= min_step
     loss = S * (np.abs(X - text) - np.abs(X - q))

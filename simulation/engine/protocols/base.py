@@ -71,6 +71,7 @@ class Protocol(Interface):
 
 @njit(cache=True)
 def _weighted_means(positions, saliences, capability):
+    """The plain statement of this rule: rules.weighted_mean_positions."""
     r, n, k = positions.shape
     mean, total = np.zeros((r, k)), np.empty(k)
     for b in range(r):

@@ -16,6 +16,7 @@ from simulation.engine.protocols.base import BargainingContext, Round, _weighted
 @njit(cache=True)
 def _compromise(positions, saliences, capability, targets, active, shocks, pressure,
                 coalition_rate, overall_rate, noise_sd):
+    """The plain statement of this rule: rules.compromise."""
     overall = _weighted_means(positions, saliences, capability)
     moved = positions.copy()
     r, n, k = positions.shape
