@@ -52,6 +52,7 @@ def test_every_compiled_kernel_names_its_rule():
         for kernel in re.findall(r"@njit\(cache=True\)\ndef (\w+)\(", source):
             if kernel in NOT_RULES:
                 continue
-            module = importlib.import_module(f"simulation.engine.{path.stem}")
+            dotted = path.relative_to(ENGINE.parents[1]).with_suffix("").as_posix()
+            module = importlib.import_module(dotted.replace("/", "."))
             doc = inspect.getdoc(getattr(module, kernel).py_func) or ""
             assert "rules." in doc, f"{path.stem}.{kernel} does not cite its rule"
