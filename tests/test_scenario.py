@@ -98,8 +98,8 @@ def assert_changed_exactly(base: pd.DataFrame, new: pd.DataFrame, rows: set[tupl
     marked = new["rule"] == "override"
     assert set(map(tuple, new.loc[marked, KEYS].to_numpy())) == rows
     pd.testing.assert_frame_equal(new[~marked], base[~marked])
-    untouched = ["position_sd", "salience_sd"]
-    pd.testing.assert_frame_equal(new[untouched], base[untouched])
+    for spread in ("position_sd", "salience_sd"):  # overrides only ever narrow them
+        assert (new[spread] <= base[spread]).all()
 
 
 def pairs(members: set[str], issues: list[str]) -> set[tuple[str, str]]:
@@ -189,11 +189,24 @@ def test_extends_lists_add_up_parent_first(folder, base_table):
     assert scenario.spec.parameters == shipped("baseline").spec.parameters
 
 
-def test_extends_child_without_name_inherits_it(folder):
+def test_extends_child_without_name_is_named_after_its_file_and_says_so(folder):
     write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\nseed: 5\n")
-    child = write(folder, "child.yaml", "extends: parent.yaml\nseed: 6\n")
-    spec = load_scenario(child).spec
-    assert (spec.name, spec.seed) == ("parent", 6)
+    child = load_scenario(write(folder, "child.yaml", "extends: parent.yaml\nseed: 6\n"))
+    assert (child.spec.name, child.spec.seed) == ("child", 6)
+    assert any("named 'child' after its file" in note for note in child.notes)
+    assert not load_scenario(folder / "parent.yaml").notes
+
+
+def test_extends_child_without_name_and_an_unusable_file_name_must_state_it(folder):
+    error = load_error(write(folder, "what if.yaml", "extends: baseline.yaml\n"))
+    assert error.field == "name" and "add `name:`" in error.problem
+
+
+@pytest.mark.parametrize("where", ["overrides: [{members: [FRA], issue: privacy, "
+                                   "shift_position: 5}]", "participants: {exclude: [DEU]}"])
+def test_an_eu_member_state_is_said_to_negotiate_through_the_eu(folder, where):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: s\n{where}\n"))
+    assert "negotiates through" in error.problem and "(EUN)" in error.problem
 
 
 def test_extends_is_relative_to_the_file_not_the_working_directory(folder, monkeypatch):
@@ -217,15 +230,39 @@ def test_extends_itself_is_an_error(folder):
     assert error.field == "extends" and "loop" in error.problem
 
 
-def test_extends_missing_parent_names_the_parent(folder):
-    error = load_error(write(folder, "child.yaml", "extends: nowhere.yaml\nname: c\n"))
-    assert error.source == str(folder / "nowhere.yaml")
-    assert "does not exist" in error.problem
+def test_extends_missing_parent_names_the_file_that_refers_to_it(folder):
+    error = load_error(write(folder, "child.yaml", "name: c\nextends: nowhere.yaml\n"))
+    assert error.source == str(folder / "child.yaml")
+    assert error.field == "line 2: extends"
+    assert "'nowhere.yaml'" in error.problem and str(folder / "nowhere.yaml") in error.problem
+
+
+@pytest.mark.parametrize("text, line, key", [
+    ("name: a\nseed: 1\nname: b\n", 3, "name"),
+    ("name: a\nparameters:\n  consensus: {critical_mass: 0.5, critical_mass: 0.6}\n", 3,
+     "critical_mass"),
+])
+def test_a_key_stated_twice_is_an_error_naming_line_and_key(folder, text, line, key):
+    error = load_error(write(folder, "twice.yaml", text))
+    assert error.field == f"line {line}" and repr(key) in error.problem
+
+
+def test_anchors_that_expand_without_bound_are_refused_quickly(folder):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    error = load_error(write(folder, "laughs.yaml", "name: lol\n" + "\n".join(lines) + "\n"))
+    assert "anchors and aliases" in error.problem
+
+
+def test_a_byte_order_mark_is_read_as_utf8(folder):
+    path = folder / "bom.yaml"
+    path.write_bytes("\ufeffextends: baseline.yaml\nname: bom\n".encode())
+    assert load_scenario(path).name == "bom"
 
 
 def test_extends_must_be_a_path(folder):
     error = load_error(write(folder, "child.yaml", "extends: [baseline.yaml]\nname: c\n"))
-    assert error.field == "extends"
+    assert error.field == "line 1: extends"
     assert "path" in error.problem
 
 
@@ -241,6 +278,40 @@ def test_override_members_on_one_issue(base_table):
     assert (changed["salience"].to_numpy() == base_table.loc[changed.index, "salience"]).all()
     assert (changed["source"] == base_table.loc[changed.index, "source"]
             + " | scenario override 1 (why)").all()
+
+
+def test_a_set_position_narrows_a_wider_spread_and_says_so(base_table, catalogue):
+    notes: list[str] = []
+    override = Override.model_validate({"members": ["USA", "JPN"], "issue": "data_flows",
+                                        "set_position": 42})
+    table = apply_overrides(base_table, [override], catalogue, notes=notes)
+    rows = table["member"].isin(["USA", "JPN"]) & (table["issue"] == "data_flows")
+    before = base_table.loc[rows, "position_sd"]
+    assert before.max() == 20  # JPN's imputed default: the wide spread the note is about
+    assert (table.loc[rows, "position_sd"] == before.clip(upper=5)).all()
+    assert (table.loc[rows, "salience_sd"] == base_table.loc[rows, "salience_sd"]).all()
+    assert len(notes) == 1 and "narrowed from up to 20 to 5" in notes[0]
+
+
+def test_a_shift_keeps_the_spread(base_table, catalogue):
+    notes: list[str] = []
+    override = Override.model_validate({"members": ["JPN"], "shift_position": 10})
+    table = apply_overrides(base_table, [override], catalogue, notes=notes)
+    pd.testing.assert_series_equal(table["position_sd"], base_table["position_sd"])
+    assert notes == []
+
+
+@pytest.mark.parametrize("override", [
+    {"members": ["USA"], "issue": "moratorium", "set_position": 100, "set_salience": 0.9},
+    {"members": ["USA"], "issue": "moratorium", "shift_position": 5},  # already at 100
+])
+def test_an_override_without_effect_is_named(base_table, catalogue, override):
+    assert base_table.set_index(["member", "issue"]).loc[("USA", "moratorium"), "position"] == 100
+    notes: list[str] = []
+    apply_overrides(base_table, [Override.model_validate(override)], catalogue, notes=notes,
+                    where=["s.yaml line 4: overrides.0"])
+    assert notes == ["s.yaml line 4: overrides.0 changes nothing: the members it selects "
+                     "already have those values"]
 
 
 def test_override_group_tag_selects_its_members(base_table, catalogue):
@@ -517,7 +588,7 @@ def test_non_finite_numbers_are_refused(folder, value, where):
 
 
 @pytest.mark.parametrize(("override", "field", "words"), [
-    ("{members: [USA, USX], set_position: 5}", "members", "unknown member 'USX' "
+    ("{members: [USA, USX], set_position: 5}", "members", "unknown member code 'USX' "
      "(did you mean 'USA'?)"),
     ("{members: [USA], issue: data_flow, set_position: 5}", "issue",
      "unknown issue 'data_flow' (did you mean 'data_flows'?)"),
@@ -548,7 +619,7 @@ def test_unknown_excluded_participant(folder):
     text = "extends: baseline.yaml\nname: x\nparticipants: {exclude: [USB]}\n"
     error = load_error(write(folder, "s.yaml", text))
     assert error.field == "participants.exclude"
-    assert "unknown member 'USB' (did you mean 'USA'?)" in error.problem
+    assert "unknown member code 'USB' (did you mean 'USA'?)" in error.problem
 
 
 @pytest.mark.parametrize(("override", "words"), [

@@ -167,6 +167,19 @@ class Catalogue:
     def issue(self, issue_id: str) -> Issue:
         return self.issues[self.issue_ids.index(issue_id)]
 
+    def not_an_actor(self, code: str) -> str:
+        """Why `code` cannot be named where a negotiating member is expected: a member that
+        negotiates through another (EU member states through the EU) or an unknown code."""
+        member = next((m for m in self.members if m.code == code), None)
+        if member is not None and member.represented_by:
+            through = next((m.name for m in self.members if m.code == member.represented_by),
+                           member.represented_by)
+            return (f"{member.name} ({code}) negotiates through {through} "
+                    f"({member.represented_by}); name {member.represented_by} instead")
+        codes = [m.code for m in self.actors]
+        return (f"unknown member code {code!r}{suggest(code, codes)}; allowed: the codes in "
+                "members.csv of members that negotiate in their own name")
+
 
 def _entry_label(items: list[Any], index: int, key: str) -> str:
     item = items[index] if index < len(items) else None
@@ -211,16 +224,11 @@ def _check_stances(
     _unique([s.issue for s in stances], path, f"{owner}: stances: issue")
 
 
-def _check_codes(codes: list[str], known: list[str], path: Path | str, where: str) -> None:
+def _check_codes(codes: list[str], catalogue: Catalogue, path: Path | str, where: str) -> None:
+    known = {m.code for m in catalogue.actors}
     for code in codes:
         if code not in known:
-            raise InputError(
-                str(path),
-                where,
-                f"unknown member code {code!r}{suggest(code, known)}; allowed: the codes in "
-                "members.csv of members that negotiate in their own name (EU member states "
-                "are represented by EUN)",
-            )
+            raise InputError(str(path), where, catalogue.not_an_actor(code))
 
 
 MEMBER_COLUMNS = (
@@ -283,8 +291,10 @@ def _load_members(path: Path) -> tuple[Member, ...]:
     codes = [m.code for m in members]
     _unique(codes, path, "code")
     for member in members:
-        if member.represented_by:
-            _check_codes([member.represented_by], codes, path, f"{member.code}: represented_by")
+        if member.represented_by and member.represented_by not in codes:
+            raise InputError(str(path), f"{member.code}: represented_by",
+                             f"unknown member code {member.represented_by!r}"
+                             f"{suggest(member.represented_by, codes)}")
     return tuple(members)
 
 
@@ -309,20 +319,19 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
 def check_references(catalogue: Catalogue, proposals_source: str, groups_source: str) -> None:
     """Every sponsor, member and issue that proposals and group stances name must exist."""
     issue_ids = catalogue.issue_ids
-    actor_codes = [m.code for m in catalogue.actors]
     _unique([p.symbol for p in catalogue.proposals], proposals_source, "proposals: symbol")
     for proposal in catalogue.proposals:
         owner = f"proposals: {proposal.symbol}"
-        _check_codes(proposal.sponsors, actor_codes, proposals_source, f"{owner}: sponsors")
+        _check_codes(proposal.sponsors, catalogue, proposals_source, f"{owner}: sponsors")
         _unique(proposal.sponsors, proposals_source, f"{owner}: sponsors")
         _check_stances(proposal.stances, issue_ids, proposals_source, owner)
     _unique([g.id for g in catalogue.group_stances], groups_source, "groups: id")
     for group in catalogue.group_stances:
         owner = f"groups: {group.id}"
-        _check_codes(group.applies_to.members or [], actor_codes, groups_source,
+        _check_codes(group.applies_to.members or [], catalogue, groups_source,
                      f"{owner}: members")
         if group.leader:
-            _check_codes([group.leader], actor_codes, groups_source, f"{owner}: leader")
+            _check_codes([group.leader], catalogue, groups_source, f"{owner}: leader")
         _check_stances(group.stances, issue_ids, groups_source, owner)
 
 

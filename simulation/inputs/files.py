@@ -24,10 +24,18 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+MAX_FILE_BYTES = 64 * 2**20
+"""The largest input file read (scenario, data, calendar): far above any real one."""
+
+
 def read_text(path: Path) -> str:
-    """A UTF-8 text file's content, or an InputError saying why it cannot be read."""
+    """A UTF-8 text file's content (a leading byte-order mark dropped), or an InputError saying
+    why it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(str(path), "(file)", f"the file is larger than "
+                             f"{MAX_FILE_BYTES // 2**20} MB; no input file is that large")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(str(path), "(file)", "the file does not exist") from None
     except UnicodeDecodeError:
@@ -37,18 +45,78 @@ def read_text(path: Path) -> str:
         raise InputError(str(path), "(file)", f"the file cannot be read ({reason})") from None
 
 
-def read_yaml(path: Path) -> Any:
-    """A YAML file's content, or an InputError naming the line of a syntax error."""
-    text = read_text(path)
+MAX_YAML_VALUES = 1_000_000
+"""More values than this, once anchors and aliases are expanded, is no scenario or data file
+(it is how a "billion laughs" document exhausts memory)."""
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, line: int) -> None:
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing a mapping that states a key twice (YAML's last-one-wins would
+    silently drop the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                continue  # unhashable; the constructor reports it
+            if key in seen:
+                raise _DuplicateKey(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds once every alias is expanded (counted, not built)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a node that contains itself counts once
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(v) for v in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = min(total, MAX_YAML_VALUES + 1)
+        return sizes[id(node)]
+
+    return size(root)
+
+
+def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
+    """A YAML document's content and node tree (for line numbers), or an InputError naming the
+    line: syntax errors, keys stated twice in one mapping, aliases that expand without bound."""
     try:
-        return yaml.load(text, Loader=SafeLoader)
-    except (RecursionError, ValueError) as exc:
+        node = yaml.compose(text, Loader=SafeLoader)
+        if node is not None and _expanded_size(node) > MAX_YAML_VALUES:
+            raise InputError(str(path), "(file)", "its anchors and aliases expand to more than "
+                             f"{MAX_YAML_VALUES:,} values; write the values out instead")
+        return yaml.load(text, Loader=_UniqueKeyLoader), node
+    except _DuplicateKey as duplicate:
+        raise InputError(str(path), f"line {duplicate.line}", f"the key {duplicate.key!r} "
+                         "appears twice in the same mapping; keep one") from None
+    except (RecursionError, ValueError, TypeError) as exc:
         raise InputError(str(path), "(file)", f"not a usable YAML document ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "unreadable"
         raise InputError(str(path), where, f"not valid YAML ({problem})") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's content, or an InputError naming the file and line (see `load_yaml`)."""
+    return load_yaml(read_text(path), path)[0]
 
 
 def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:

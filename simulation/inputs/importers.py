@@ -15,7 +15,9 @@ Two formats are recognised by their content:
   the mean of its powers.
 * **Long CSV** with the header ``actor,issue,position,salience,capability`` (``power`` is accepted
   for ``capability``) and optional ``status_quo`` and ``outcome`` columns, each constant within an
-  issue (leave it blank for issues without one). Capability is averaged per actor as well.
+  issue (leave it blank for issues without one). Capability is averaged per actor as well. Fields
+  are separated by commas, semicolons or tabs (whichever splits the header most); with semicolons
+  or tabs a decimal comma (``0,5``) is read as a decimal point.
 
 Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
 ``#M`` anchor, or else the lowest and highest position (status quo and outcome included) in the
@@ -105,9 +107,9 @@ class _Rows:
         self.power.setdefault(actor, []).append(power)
 
 
-def _number(source: str, line: int, field: str, text: str) -> float:
+def _number(source: str, line: int, field: str, text: str, decimal_comma: bool = False) -> float:
     try:
-        value = float(text.strip())
+        value = float(text.strip().replace(",", ".") if decimal_comma else text.strip())
     except ValueError:
         value = float("nan")
     if not np.isfinite(value):
@@ -250,20 +252,34 @@ def _check_coverage(source: str, actors: list[str], issues: list[str], rows: _Ro
 # --- long CSV -----------------------------------------------------------------------------------
 
 
-def _csv_records(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
+_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _delimiter(header: str) -> str:
+    """The separator of a CSV file: whichever of comma, semicolon or tab splits its header into
+    the most fields (spreadsheets in many locales write semicolons)."""
+    return max((",", ";", "\t"), key=lambda d: len(next(csv.reader([header], delimiter=d))))
+
+
+def _csv_records(lines: list[tuple[int, str]], delimiter: str
+                 ) -> Iterator[tuple[int, list[str]]]:
     for number, line in lines:
-        yield number, [field.strip() for field in next(csv.reader([line]))]
+        yield number, [field.strip() for field in next(csv.reader([line], delimiter=delimiter))]
 
 
 def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
-    records = _csv_records(lines)
+    delimiter = _delimiter(lines[0][1])
+    comma = delimiter != ","  # with semicolons or tabs, "0,5" is a decimal comma
+    records = _csv_records(lines, delimiter)
     header_line, header = next(records)
     header = [name.lower() for name in header]
     header = ["capability" if name == "power" else name for name in header]
     for name in CSV_REQUIRED:
         if name not in header:
             raise InputError(source, f"line {header_line}: header",
-                             f"missing column {name!r}; required: {', '.join(CSV_REQUIRED)}; "
+                             f"missing column {name!r} (columns read, separated by "
+                             f"{_SEPARATORS[delimiter]}: {', '.join(map(repr, header))}); "
+                             f"required: {', '.join(CSV_REQUIRED)}; "
                              f"optional: {', '.join(CSV_OPTIONAL)}")
     column = {name: header.index(name) for name in (*CSV_REQUIRED, *CSV_OPTIONAL)
               if name in header}
@@ -285,9 +301,10 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
             actors.append(actor)
         if issue not in issues:
             issues.append(issue)
-        rows.add(number, actor, issue, _number(source, number, "position", value["position"]),
-                 _number(source, number, "salience", value["salience"]),
-                 _number(source, number, "capability", value["capability"]))
+        rows.add(number, actor, issue,
+                 _number(source, number, "position", value["position"], comma),
+                 _number(source, number, "salience", value["salience"], comma),
+                 _number(source, number, "capability", value["capability"], comma))
         for name in CSV_OPTIONAL:
             if name not in value:
                 continue
@@ -297,7 +314,7 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                                  f"{value[name]!r} differs from {seen[0]!r} on line {seen[1]}; "
                                  f"allowed: one {name} per issue, the same on every row")
             if value[name]:
-                _number(source, number, name, value[name])
+                _number(source, number, name, value[name], comma)
         count += 1
     if count == 0:
         raise InputError(source, "rows", "the file has a header but no data rows")
@@ -305,7 +322,8 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
     def per_issue(name: str) -> dict[str, float] | None:
         if name not in column:
             return None
-        return {issue: float(text) for issue, (text, _) in constants[name].items() if text}
+        return {issue: float(text.replace(",", ".") if comma else text)
+                for issue, (text, _) in constants[name].items() if text}
 
     return _assemble(source, actors, issues, rows, {}, per_issue("status_quo"),
                      per_issue("outcome"))

@@ -45,6 +45,9 @@ class DerivationRules:
             "status": (15.0, 0.12),
             "engaged_sponsor": (15.0, 0.12),
             "imputed": (20.0, 0.15),
+            # a value a scenario override sets is its own assumption, stated as directly as a
+            # proposal states a demand (simulation.inputs.scenario.apply_overrides)
+            "override": (5.0, 0.05),
         }
     )
     # Rule 3: a proposal sponsor without a mandate stance backs focused discussions (scale mid).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -33,10 +34,11 @@ from simulation.inputs.catalogue import (
     check_references,
     default_catalogue,
 )
-from simulation.inputs.files import read_text, suggest, validation_problem
+from simulation.inputs.files import load_yaml, read_text, suggest, validation_problem
 from simulation.inputs.preferences import DerivationRules, derive_preferences
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
+NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 Finite = {"allow_inf_nan": False}
 ScalePoint = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Salience = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -95,7 +97,7 @@ class Derivation(_Strict):
 class ScenarioSpec(_Strict):
     """The schema of a scenario file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     replications: int = Field(1000, ge=1, le=10_000_000)
     seed: int = Field(20171210, ge=0, lt=2**63)
@@ -117,6 +119,7 @@ class Scenario:
     catalogue: Catalogue
     preferences: pd.DataFrame
     calendar_path: Path | None
+    notes: tuple[str, ...] = ()  # what loading decided that the user should hear about
 
     @property
     def name(self) -> str:
@@ -218,25 +221,21 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
     one first)."""
     if path in chain:
         raise InputError(str(path), "extends", "the files extend each other in a loop")
-    try:
-        text = read_text(path)
-        raw = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or "unreadable"
-        raise InputError(str(path), where, f"not valid YAML ({problem})") from None
-    except (RecursionError, ValueError) as exc:
-        raise InputError(str(path), "(file)", f"not a usable YAML document ({exc})") from None
+    raw, node = load_yaml(read_text(path), path)
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
     parent = raw.pop("extends", None)
     if parent is None:
         return raw, [_File(str(path), node, {})]
+    line = _walk(node, ("extends",))[1]
+    where = f"line {line}: extends" if line else "extends"
     if not isinstance(parent, str) or "\0" in parent:
-        raise InputError(str(path), "extends", "must be the path of another scenario file")
-    base, parents = _read((path.parent / parent).resolve(), (*chain, path))
+        raise InputError(str(path), where, "must be the path of another scenario file")
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        raise InputError(str(path), where, f"the scenario it extends, {parent!r}, is not a file "
+                         f"({parent_path}); the path is relative to this file's folder")
+    base, parents = _read(parent_path, (*chain, path))
     inherited = {key: len(base[key]) for key in LIST_KEYS if isinstance(base.get(key), list)}
     return _merge(base, raw), [_File(str(path), node, inherited), *parents]
 
@@ -245,8 +244,7 @@ def _check_override(override: Override, where: str, catalogue: Catalogue, source
     actors = [m.code for m in catalogue.actors]
     for code in override.members or []:
         if code not in actors:
-            raise InputError(source, f"{where}: members",
-                             f"unknown member {code!r}{suggest(code, actors)}")
+            raise InputError(source, f"{where}: members", catalogue.not_an_actor(code))
     groups = list(dict.fromkeys([*GROUP_TAGS, *(g.id for g in catalogue.group_stances)]))
     if override.group is not None and override.group not in groups:
         raise InputError(source, f"{where}: group", f"unknown group {override.group!r}"
@@ -275,11 +273,20 @@ def _selected_members(override: Override, catalogue: Catalogue) -> set[str]:
 
 
 def apply_overrides(
-    table: pd.DataFrame, overrides: list[Override], catalogue: Catalogue
+    table: pd.DataFrame, overrides: list[Override], catalogue: Catalogue,
+    rules: DerivationRules | None = None, notes: list[str] | None = None,
+    where: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The preference table after the scenario's overrides, each changed row marked as such."""
+    """The preference table after the scenario's overrides, each changed row marked as such.
+
+    A value an override sets is the scenario's own assumption, stated as directly as a proposal:
+    its uncertainty narrows to the `override` entry of the rules' uncertainty table where it was
+    wider. An override that changes nothing adds a line to `notes` (as do narrowed spreads);
+    `where` names each override in them (e.g. its file and line)."""
     table = table.copy()
+    position_sd, salience_sd = (rules or DerivationRules()).uncertainty["override"]
     for index, override in enumerate(overrides):
+        name = where[index] if where else f"override {index + 1}"
         members = _selected_members(override, catalogue)
         if override.issue is not None:
             issues = {override.issue}
@@ -288,24 +295,50 @@ def apply_overrides(
         else:
             issues = set(catalogue.issue_ids)
         rows = table["member"].isin(members) & table["issue"].isin(issues)
+        before = table.loc[rows, ["position", "salience", "position_sd", "salience_sd"]].copy()
         if override.set_position is not None:
             table.loc[rows, "position"] = override.set_position
+            table.loc[rows, "position_sd"] = table.loc[rows, "position_sd"].clip(upper=position_sd)
         if override.shift_position is not None:
             table.loc[rows, "position"] = (table.loc[rows, "position"]
                                            + override.shift_position).clip(0, 100)
         if override.set_salience is not None:
             table.loc[rows, "salience"] = override.set_salience
+            table.loc[rows, "salience_sd"] = table.loc[rows, "salience_sd"].clip(upper=salience_sd)
         if override.scale_salience is not None:
             table.loc[rows, "salience"] = (table.loc[rows, "salience"]
                                            * override.scale_salience).clip(0, 1)
+        after = table.loc[rows, before.columns]
+        if notes is not None:
+            notes.extend(_override_notes(name, before, after, (position_sd, salience_sd)))
         label = f"scenario override {index + 1}" + (f" ({override.note})" if override.note else "")
         table.loc[rows, "rule"] = "override"
         table.loc[rows, "source"] = table.loc[rows, "source"] + " | " + label
     return table
 
 
+def _override_notes(name: str, before: pd.DataFrame, after: pd.DataFrame,
+                    narrowest: tuple[float, float]) -> list[str]:
+    """What to tell the user about one override: no effect, or spreads it narrowed."""
+    if before.empty:
+        return [f"{name} selects no negotiating member x issue: it changes nothing"]
+    values = ["position", "salience"]
+    if (before[values].to_numpy() == after[values].to_numpy()).all():
+        return [f"{name} changes nothing: the members it selects already have those values"]
+    notes = []
+    for column, sd in zip(("position_sd", "salience_sd"), narrowest, strict=True):
+        narrowed = before[column] > after[column]
+        if narrowed.any():
+            notes.append(f"{name} sets a {column[:-3]} stated by the scenario: its uncertainty "
+                         f"({column}) narrowed from up to {before.loc[narrowed, column].max():g} "
+                         f"to {sd:g} on {int(narrowed.sum())} member x issue row(s), as for a "
+                         "proposal (rule `override` of the derivation's uncertainty table)")
+    return notes
+
+
 def scenario_from_mapping(
-    raw: dict[str, Any], source: str = "<scenario>", files: list[_File] | None = None
+    raw: dict[str, Any], source: str = "<scenario>", files: list[_File] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Scenario:
     """Validate a scenario given as plain data (the loader and notebooks both use this);
     `files`, from the loader, lets errors name the file and line that wrote a bad value."""
@@ -322,14 +355,17 @@ def scenario_from_mapping(
     for code in spec.participants.exclude:
         actors = [m.code for m in catalogue.actors]
         if code not in actors:
-            raise InputError(source, "participants.exclude",
-                             f"unknown member {code!r}{suggest(code, actors)}")
+            raise InputError(source, "participants.exclude", catalogue.not_an_actor(code))
+    places = []
     for index, override in enumerate(spec.overrides):
         path, line, location = _origin(files, source, ("overrides", index))
         where = f"line {line}: overrides.{location[1]}" if line else f"overrides.{index}"
         _check_override(override, where, catalogue, path)
+        places.append(f"{Path(path).name} {where}")
     rules = _rules(spec.derivation)
-    table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue)
+    notes = list(notes)
+    table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
+                            rules, notes, places)
     calendar_path = None
     if spec.calendar is not None:
         base_dir = Path(source).parent if source != "<scenario>" else Path.cwd()
@@ -338,7 +374,7 @@ def scenario_from_mapping(
         calendar_path = (base_dir / spec.calendar).resolve()
         load_calendar(calendar_path)
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
-                    calendar_path)
+                    calendar_path, tuple(notes))
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
@@ -364,5 +400,18 @@ def load_scenario(path: Path | str) -> Scenario:
         raise InputError(repr(str(path)), "(file)", "a file name cannot contain a NUL byte")
     path = Path(path).resolve()
     raw, files = _read(path)
-    return scenario_from_mapping(raw, str(path), files)
+    notes = []
+    own = files[0].node
+    states_name = isinstance(own, yaml.MappingNode) and any(k.value == "name"
+                                                             for k, _ in own.value)
+    if len(files) > 1 and not states_name:
+        if not re.fullmatch(NAME_PATTERN, path.stem):
+            raise InputError(str(path), "name", "a scenario that extends another needs its own "
+                             "name (it does not inherit its parent's), and the file name is not "
+                             "one (letters, digits, _ . -); add `name:`")
+        raw["name"] = path.stem
+        notes.append(f"{path.name} extends {Path(files[1].path).name} without a `name:`; it is "
+                     f"named {path.stem!r} after its file (a what-if never inherits its "
+                     "parent's name)")
+    return scenario_from_mapping(raw, str(path), files, tuple(notes))
 
