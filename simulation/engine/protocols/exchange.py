@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine import exchange
+from simulation.engine.exchange_once import exchange_round_once
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext, Exchanges, Round
 
@@ -24,10 +25,12 @@ class Exchange:
             active = np.flatnonzero(engaged)
             if len(active) < 2:
                 continue
-            moved, realised = exchange.exchange_round(
-                positions[replication, active], context.saliences[replication, active],
-                context.capability[active], rule=self.params.exchange_rule,
-            )
+            X, S = positions[replication, active], context.saliences[replication, active]
+            if self.params.exchange_rule == "once":
+                moved, realised = exchange_round_once(X, S, context.capability[active])
+            else:
+                moved, realised = exchange.exchange_round(X, S, context.capability[active],
+                                                          rule=self.params.exchange_rule)
             new[replication, active] = moved
             realised["i"], realised["j"] = active[realised["i"]], active[realised["j"]]
             realised_by_replication.append(Exchanges(replication, realised))
