@@ -377,6 +377,33 @@ def test_cli_compare_shows_a_real_difference(cli_runs, complete):
     assert (diffs != 0).any()
 
 
+def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete, tmp_path):
+    one, two, other = cli_runs[1][0], cli_runs[2][0], complete[0].folder
+    png = tmp_path / "three.png"
+    code, stdout, stderr = mc11("compare", one, two, other, "--plot", png)
+    assert code == 0, stderr
+    names = [one.name, two.name, other.name]  # the first two share a scenario name
+    assert stdout.startswith("outcome probabilities side by side: ")
+    header = stdout.splitlines()[1].split()
+    assert header == ["issue", *names]
+    assert f"change from {one.name} to {two.name}" in stdout
+    assert f"change from {one.name} to {other.name}" in stdout
+    assert png.read_bytes().startswith(PNG) and png.stat().st_size > 1000
+    code, stdout, stderr = mc11("compare", one, two, other, "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    assert len(table) == 2 * 25 and set(table["reference"]) == {one.name}
+    same = table[table["scenario"] == two.name]
+    differs = table[table["scenario"] == other.name]
+    assert (same[["diff_multilateral", "diff_plurilateral", "diff_none"]] == 0).all().all()
+    assert (differs[["diff_multilateral", "diff_plurilateral", "diff_none"]] != 0).any().any()
+
+
+def test_cli_compare_needs_two_folders(cli_runs):
+    code, _, stderr = mc11("compare", cli_runs[1][0])
+    assert code == 2 and "at least two results folders" in stderr
+
+
 def test_cli_plot_rewrites_the_plots(cli_runs, tmp_path, monkeypatch):
     """`mc11 plot` redraws every figure from the folder's files (drawing stubbed: see below)."""
     folder = tmp_path / "copy"

@@ -10,9 +10,11 @@ from simulation.report.summary import (
     OUTCOMES,
     blocker_frequencies,
     compare,
+    compare_many,
     group_positions,
     newcombe_interval,
     plurilateral_membership,
+    side_by_side,
     summarise,
     support_over_time,
     wilson_interval,
@@ -220,6 +222,21 @@ def test_compare_rejects_different_issue_sets(small: tuple[pd.DataFrame, pd.Data
     summary = summarise(*small)
     with pytest.raises(ValueError, match="different issues"):
         compare(summary, summary.drop(index="spam"))
+
+
+def test_three_summaries_compare_against_the_first_and_sit_side_by_side() -> None:
+    issues = _catalogue(["x"])
+    a, b, c = (summarise(_counts("x", *counts), issues)
+               for counts in ((48, 10, 22), (56, 5, 9), (10, 60, 10)))
+    stacked = compare_many([a, b, c], ["a", "b", "c"])
+    assert list(stacked["scenario"]) == ["b", "c"] and set(stacked["reference"]) == {"a"}
+    pd.testing.assert_series_equal(stacked.iloc[0, 2:], compare(a, b).iloc[0], check_names=False)
+    pd.testing.assert_series_equal(stacked.iloc[1, 2:], compare(a, c).iloc[0], check_names=False)
+    table = side_by_side([a, b, c], ["a", "b", "c"])
+    assert table.loc["x", "p_multilateral_a"] == pytest.approx(48 / 80)
+    assert table.loc["x", "p_plurilateral_c"] == pytest.approx(60 / 80)
+    with pytest.raises(ValueError, match="distinct name"):
+        side_by_side([a, b], ["a", "a"])
 
 
 def test_support_over_time() -> None:

@@ -63,21 +63,75 @@ def compare(args: argparse.Namespace) -> None:
     from simulation.report import plots, summary
     from simulation.runs.results import load_results
 
-    first, second = load_results(args.first), load_results(args.second)
-    table = summary.compare(first.summary.set_index("issue"), second.summary.set_index("issue"))
+    if len(args.results) < 2:
+        raise InputError(" ".join(args.results), "RESULTS", "give at least two results folders: "
+                         "the reference first, then the ones compared with it")
+    loaded = [load_results(folder) for folder in args.results]
+    if len(loaded) == 2:
+        first, second = loaded
+        table = summary.compare(first.summary.set_index("issue"),
+                                second.summary.set_index("issue"))
+        full = table.rename_axis("issue").reset_index()
+        if args.format != "table":
+            emit(full, args.format, args.out)
+        else:
+            print(f"change from {first.manifest['scenario']} ({first.folder}) to "
+                  f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
+            emit(_compact_comparison(full), args.format, args.out)
+        if args.plot:
+            _refuse_existing(args.plot)
+            plots.plot_comparison(table, args.plot, first.manifest["scenario"],
+                                  second.manifest["scenario"])
+            print(f"wrote {args.plot}", file=sys.stderr)
+        return
+    names = _labels(loaded)
+    summaries = [results.summary.set_index("issue") for results in loaded]
+    table = summary.compare_many(summaries, names)
     full = table.rename_axis("issue").reset_index()
     if args.format != "table":
         emit(full, args.format, args.out)
     else:
-        print(f"change from {first.manifest['scenario']} ({first.folder}) to "
-              f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
-        emit(_compact_comparison(full), args.format, args.out)
+        print("outcome probabilities side by side: "
+              + "; ".join(f"{name} ({results.folder})"
+                          for name, results in zip(names, loaded, strict=True)))
+        emit(_compact_side_by_side(summary.side_by_side(summaries, names), names), "table",
+             None)
+        for name in names[1:]:
+            print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0")
+            emit(_compact_comparison(full[full["scenario"] == name]), "table", args.out)
     if args.plot:
-        path = Path(args.plot)
-        if path.exists():
-            raise InputError(str(path), "--plot", "the file exists already; choose a new name")
-        plots.plot_comparison(table, path, first.manifest["scenario"], second.manifest["scenario"])
-        print(f"wrote {path}", file=sys.stderr)
+        _refuse_existing(args.plot)
+        plots.plot_comparison([table[table["scenario"] == name] for name in names[1:]],
+                              args.plot, names[0], names[1:])
+        print(f"wrote {args.plot}", file=sys.stderr)
+
+
+def _refuse_existing(path: str) -> None:
+    if Path(path).exists():
+        raise InputError(str(path), "--plot", "the file exists already; choose a new name")
+
+
+def _labels(loaded) -> list[str]:
+    """Each results folder's scenario name; the folder names where scenario names repeat."""
+    names = [results.manifest["scenario"] for results in loaded]
+    if len(set(names)) < len(names):
+        names = [Path(results.folder).name for results in loaded]
+    if len(set(names)) < len(names):
+        names = [f"{i + 1}:{name}" for i, name in enumerate(names)]
+    return names
+
+
+def _compact_side_by_side(table, names: list[str]):
+    """One column per scenario: its P(multilateral) / P(plurilateral) / P(none) per issue."""
+    import pandas as pd
+
+    from simulation.outcomes import OUTCOMES
+
+    view = pd.DataFrame({"issue": table.index})
+    for name in names:
+        view[name] = ["/".join(f"{p:.2f}" for p in row) for row in
+                      table[[f"p_{outcome}_{name}" for outcome in OUTCOMES]].to_numpy()]
+    return view
 
 
 def _compact_comparison(full):
@@ -136,11 +190,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="tables only, no figures (draw them later with `mc11 plot`)")
     parser.set_defaults(handler=run, runs_model=True)
 
-    parser = commands.add_parser("compare", help="compare two results folders issue by issue")
-    parser.add_argument("first", metavar="RESULTS_A",
-                        help="results folder of the reference scenario (e.g. the baseline)")
-    parser.add_argument("second", metavar="RESULTS_B",
-                        help="results folder of the scenario compared with it")
+    parser = commands.add_parser("compare", help="compare two or more results folders issue by "
+                                 "issue")
+    parser.add_argument("results", metavar="RESULTS", nargs="+",
+                        help="results folders: the first is the reference (e.g. the baseline), "
+                             "each other one is compared with it; with three or more, the "
+                             "outcome probabilities are also shown side by side")
     parser.add_argument("--plot", metavar="PNG",
                         help="also draw the changes with their intervals into this new file")
     add_output_options(parser)

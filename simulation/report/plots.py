@@ -7,6 +7,7 @@ palette.
 """
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -257,37 +258,52 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 15,
     return _save(fig, path)
 
 
-def plot_comparison(comparison: pd.DataFrame, path: str | Path, name_a: str = "A",
-                    name_b: str = "B") -> Path:
+def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str | Path,
+                    name_a: str = "A", name_b: str | Sequence[str] = "B") -> Path:
     """Dot-and-whisker plot of the change (b - a) in each outcome probability with 95% intervals.
 
-    Filled dots mark changes whose Newcombe interval excludes zero.
+    Filled dots mark changes whose Newcombe interval excludes zero. Given several comparisons
+    (all against the same a, named by `name_b`), each issue row shows one marker per scenario.
     """
-    fig = _figure(13, _height(len(comparison)))
+    several = not isinstance(comparison, pd.DataFrame)
+    comparisons = list(comparison) if several else [comparison]
+    names = list(name_b) if several else [name_b]
+    markers = "osD^v<>ph*"
+    first = comparisons[0]
+    fig = _figure(13, _height(len(first) * (1 + 0.5 * (len(comparisons) - 1))))
     axes = fig.subplots(1, len(OUTCOMES), sharey=True)
-    labels = [_label(t) for t in comparison["title"]]
+    labels = [_label(t) for t in first["title"]]
+    spread = 0.6 / len(comparisons)
     for ax, name in zip(axes, OUTCOMES, strict=True):
-        y = _issue_rows(ax, labels)
-        diff = comparison[f"diff_{name}"].to_numpy(dtype=float)
-        err = np.vstack([diff - comparison[f"diff_{name}_low"].to_numpy(dtype=float),
-                         comparison[f"diff_{name}_high"].to_numpy(dtype=float) - diff])
+        rows = _issue_rows(ax, labels)
         colour = "#555555" if name == "none" else OUTCOME_COLOURS[name]
-        ax.errorbar(diff, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1.2, capsize=2.5)
-        flagged = comparison[f"diff_{name}_excludes_zero"].to_numpy(dtype=bool)
-        ax.scatter(diff[flagged], y[flagged], color=colour, zorder=3, s=30)
-        ax.scatter(diff[~flagged], y[~flagged], facecolor="white", edgecolor=colour, zorder=3,
-                   s=30)
+        for c, (table, marker) in enumerate(zip(comparisons, markers, strict=False)):
+            table = table.reindex(first.index)
+            y = rows + (c - (len(comparisons) - 1) / 2) * spread
+            diff = table[f"diff_{name}"].to_numpy(dtype=float)
+            err = np.vstack([diff - table[f"diff_{name}_low"].to_numpy(dtype=float),
+                             table[f"diff_{name}_high"].to_numpy(dtype=float) - diff])
+            ax.errorbar(diff, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1.2,
+                        capsize=2.5)
+            flagged = table[f"diff_{name}_excludes_zero"].to_numpy(dtype=bool)
+            ax.scatter(diff[flagged], y[flagged], color=colour, zorder=3, s=30, marker=marker)
+            ax.scatter(diff[~flagged], y[~flagged], facecolor="white", edgecolor=colour,
+                       zorder=3, s=30, marker=marker)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlim(-1, 1)
         ax.set_title(f"Δ P({name})", fontsize=10)
-        ax.set_xlabel(f"{name_b} − {name_a}")
+        ax.set_xlabel(f"{' / '.join(names)} − {name_a}")
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_ylabel("Issue")
-    fig.legend(handles=[
+    handles = [
         Line2D([], [], marker="o", color="dimgray", linestyle="none", label="interval excludes 0"),
         Line2D([], [], marker="o", markerfacecolor="white", color="dimgray", linestyle="none",
                label="interval includes 0"),
-    ], loc="outside lower center", ncols=2, frameon=False)
-    fig.suptitle(f"Change in outcome probabilities: {name_b} vs {name_a} "
+    ]
+    if several:
+        handles += [Line2D([], [], marker=marker, color="dimgray", linestyle="none", label=label)
+                    for label, marker in zip(names, markers, strict=False)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fig.suptitle(f"Change in outcome probabilities: {', '.join(names)} vs {name_a} "
                  "(95% Newcombe hybrid score intervals)")
     return _save(fig, path)

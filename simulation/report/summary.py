@@ -193,6 +193,37 @@ def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def compare_many(summaries: Sequence[pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:
+    """`compare` of every summary after the first against the first, stacked: one row per
+    compared scenario (`scenario`, named by `names[1:]`) and issue, against `names[0]`
+    (`reference`)."""
+    if len(summaries) != len(names) or len(summaries) < 2:
+        raise ValueError("give at least two summaries and one name for each")
+    parts = []
+    for name, other in zip(names[1:], summaries[1:], strict=True):
+        part = compare(summaries[0], other)
+        part.insert(0, "scenario", name)
+        part.insert(0, "reference", names[0])
+        parts.append(part)
+    return pd.concat(parts)
+
+
+def side_by_side(summaries: Sequence[pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:
+    """Per issue (the first summary's order), each outcome's probability under every scenario:
+    columns `p_<outcome>_<name>`."""
+    if len(summaries) != len(names) or len(set(names)) != len(names):
+        raise ValueError("give one distinct name per summary")
+    first = summaries[0]
+    out = pd.DataFrame({"title": first["title"]}, index=first.index)
+    for name, summary in zip(names, summaries, strict=True):
+        if set(summary.index) != set(first.index):
+            only = sorted(set(summary.index) ^ set(first.index))
+            raise ValueError(f"summaries cover different issues: {only}")
+        for outcome in OUTCOMES:
+            out[f"p_{outcome}_{name}"] = summary[f"p_{outcome}"].reindex(first.index)
+    return out
+
+
 def spread_over_time(
     values: np.ndarray, period_labels: Sequence[str], names: Sequence[str], by: str = "issue",
     prefix: str = "support",
