@@ -105,8 +105,8 @@ def _round_constants(X: np.ndarray, W: np.ndarray, den: np.ndarray,
 
 @njit(cache=True)
 def _candidates(X, S, A, E, present, left, lower, upper):
-    """The valid candidates in the reference's order (issue pairs, then groups A x D and B x C,
-    then actor pairs): actors i, j, issues p, q and gains."""
+    """exchange.candidate_exchanges, valid ones only, in the reference's order (issue pairs,
+    then groups A x D and B x C, then actor pairs): actors i, j, issues p, q and gains."""
     n, k = X.shape
     size = 0
     for p in range(k - 1):
@@ -152,7 +152,8 @@ def _candidates(X, S, A, E, present, left, lower, upper):
 
 @njit(cache=True)
 def _select(ci, cj, cp, cq, gains, n, k):
-    """Rows of the candidates realised under the once rule, in realisation order."""
+    """exchange._select_once: rows of the candidates realised under the once rule, in
+    realisation order."""
     used = np.zeros(n * k, dtype=np.bool_)
     alive = np.arange(gains.size)
     taken = np.empty(min(gains.size, n * k), dtype=np.int64)
