@@ -187,9 +187,9 @@ def test_resumed_run_equals_the_uninterrupted_one(complete, workspace, monkeypat
     computed = []
     real_run_chunks = results.run_chunks
 
-    def recording(negotiation, parameters, seed, bounds, workers):
+    def recording(negotiation, parameters, seed, bounds, workers, priors=None):
         computed.extend(bounds)
-        yield from real_run_chunks(negotiation, parameters, seed, bounds, workers)
+        yield from real_run_chunks(negotiation, parameters, seed, bounds, workers, priors)
 
     monkeypatch.setattr(results, "run_chunks", recording)
     plotted = stub_plots(monkeypatch)
@@ -213,8 +213,8 @@ def interrupted(workspace, small, monkeypatch, tmp_path):
     """A run of 6 in chunks of 2 stopped by Ctrl-C after its first chunk."""
     real_run_chunks = results.run_chunks
 
-    def first_then_interrupt(negotiation, parameters, seed, bounds, workers):
-        chunks = real_run_chunks(negotiation, parameters, seed, bounds, workers)
+    def first_then_interrupt(negotiation, parameters, seed, bounds, workers, priors=None):
+        chunks = real_run_chunks(negotiation, parameters, seed, bounds, workers, priors)
         yield next(chunks)
         raise KeyboardInterrupt
 

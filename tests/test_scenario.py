@@ -505,8 +505,8 @@ def test_unknown_top_level_key(folder):
     assert "replicatons" in error.field
     assert f"line {line_of(text, 'replicatons')}" in message
     assert "did you mean 'replications'?" in message
-    assert ("allowed: name, description, replications, seed, calendar, participants, "
-            "parameters, derivation, overrides, proposals, group_stances") in message
+    assert ("allowed: name, description, replications, seed, calendar, calendar_levels, "
+            "participants, parameters, derivation, overrides, proposals, group_stances") in message
 
 
 def test_unknown_nested_key_suggests_the_close_name(folder):

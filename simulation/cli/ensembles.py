@@ -40,7 +40,24 @@ def run(args: argparse.Namespace) -> None:
     execute(run, workers, progress=not args.quiet,
             finish=partial(write_report, plots=not args.no_plots))
     _print_summary(load_results(run.folder).summary)
+    _print_priors(run.folder)
     print(f"\nresults: {run.folder}")
+
+
+def _print_priors(folder: Path) -> None:
+    """Which constants were uncertain (drawn per run from their priors), if any."""
+    import pandas as pd
+
+    path = folder / "priors.csv"
+    if not path.is_file():
+        print("\nno priors: every constant had one value in all runs")
+        return
+    table = pd.read_csv(path)
+    print(f"\n{len(table)} uncertain constants, drawn per run (priors.csv; draws in "
+          "outcomes.parquet, columns draw:<constant>):")
+    for row in table.itertuples():
+        print(f"  {row.parameter}: {row.prior}; drawn {row.draw_q05:.3g}-{row.draw_q95:.3g} "
+              "(5-95%)")
 
 
 def _print_summary(table) -> None:

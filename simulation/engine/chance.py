@@ -149,11 +149,25 @@ def _around(base, spread, noise, low, high):
     return drawn
 
 
+@njit(cache=True)
+def _around_each(base, spread, noise, low, high):
+    drawn = np.empty(noise.shape)
+    for row in range(noise.shape[0]):
+        for m in range(noise.shape[1]):
+            for i in range(noise.shape[2]):
+                drawn[row, m, i] = min(max(base[row, m, i] + noise[row, m, i] * spread[m, i],
+                                           low), high)
+    return drawn
+
+
 def around(base: np.ndarray, spread: np.ndarray, noise: np.ndarray, low: float,
            high: float) -> np.ndarray:
-    """Values drawn around `base` (n, k) for each replication: base + noise (r, n, k) x spread,
-    clipped to [low, high] (one pass, no temporaries)."""
-    return _around(np.asarray(base, float), np.asarray(spread, float), noise, low, high)
+    """Values drawn around `base` (n, k), or each replication's own base (r, n, k), for each
+    replication: base + noise (r, n, k) x spread, clipped to [low, high] (one pass, no
+    temporaries)."""
+    base = np.asarray(base, float)
+    draw = _around_each if base.ndim == 3 else _around
+    return draw(base, np.asarray(spread, float), noise, low, high)
 
 
 class Chance:

@@ -23,6 +23,16 @@ from numba import njit
 
 from simulation.engine.batches import as_batch
 from simulation.engine.parameters import CoalitionParameters
+from simulation.engine.varying import Values, parameter_path, per_replication
+
+_THRESHOLDS = ("join_threshold", "leave_threshold", "founder_loyalty")
+
+
+def _thresholds(params: CoalitionParameters, values: Values | None, replications: int
+                ) -> tuple[np.ndarray, ...]:
+    """Joining, leaving and founder loyalty as one value per replication (r,)."""
+    return tuple(per_replication(values or {}, parameter_path("coalitions", name),
+                                 getattr(params, name), replications) for name in _THRESHOLDS)
 
 
 @njit(cache=True)
@@ -163,8 +173,8 @@ def _update_membership(M, founders, bloc, closeness, active, bloc_holds, join_th
                        leave_threshold, founder_loyalty):
     updated = np.empty_like(M)
     for b in range(len(M)):
-        _update_of(M[b], founders, bloc, closeness[b], active[b], bloc_holds[b], join_threshold,
-                   leave_threshold, founder_loyalty, updated[b])
+        _update_of(M[b], founders, bloc, closeness[b], active[b], bloc_holds[b],
+                   join_threshold[b], leave_threshold[b], founder_loyalty[b], updated[b])
     return updated
 
 
@@ -176,16 +186,17 @@ def update_membership(
     active: np.ndarray,
     bloc_holds: np.ndarray,
     params: CoalitionParameters,
+    values: Values | None = None,
 ) -> np.ndarray:
     """The new membership (..., n, g): active members (..., n) join close coalitions (except
     blocs, which members do not join at will) and leave distant ones, founders only further
-    away; founders of a bloc whose discipline holds (..., g) stay."""
+    away; founders of a bloc whose discipline holds (..., g) stay. `values` may give the
+    thresholds one value per replication (see `engine.varying`)."""
     batch = as_batch(membership)
     r, n, g = batch.shape
     updated = _update_membership(
         batch, founders, bloc, as_batch(closeness), active.reshape(r, n),
-        bloc_holds.reshape(r, g), params.join_threshold, params.leave_threshold,
-        params.founder_loyalty)
+        bloc_holds.reshape(r, g), *_thresholds(params, values, r))
     return updated.reshape(membership.shape)
 
 
@@ -231,8 +242,8 @@ def _round(X, S, C, M, founders, bloc, active, bloc_holds, join_threshold, leave
         engaged = np.flatnonzero(active[b])  # only they revise their membership and move
         _platforms_of(X[b], S[b], C, M[b], platform, salience)
         _affinity_of(X[b], S[b], platform, salience, engaged, closeness, by_issue)
-        _update_of(M[b], founders, bloc, closeness, active[b], bloc_holds[b], join_threshold,
-                   leave_threshold, founder_loyalty, updated[b])
+        _update_of(M[b], founders, bloc, closeness, active[b], bloc_holds[b],
+                   join_threshold[b], leave_threshold[b], founder_loyalty[b], updated[b])
         _platforms_of(X[b], S[b], C, updated[b], platform, salience)
         _targets_of(X[b], updated[b], platform, salience, active[b], targets[b])
         for m in range(n):
@@ -251,16 +262,18 @@ def coalition_round(
     active: np.ndarray,
     bloc_holds: np.ndarray,
     params: CoalitionParameters,
+    values: Values | None = None,
 ) -> CoalitionRound:
     """One period's round: the active members (..., n) revise their membership by their
     affinity to today's platforms (`update_membership`), and the new coalitions' platforms
     give each active member its target (`coalition_targets`); the others, who do not move
-    this period, get their own positions. Also counts the new coalitions' members."""
+    this period, get their own positions. Also counts the new coalitions' members. `values` may
+    give the thresholds one value per replication (see `engine.varying`)."""
     batch = as_batch(membership)
     r, n, g = batch.shape
     updated, targets, sizes = _round(
         as_batch(positions), as_batch(saliences), capability, batch, founders, bloc,
-        active.reshape(r, n), bloc_holds.reshape(r, g), params.join_threshold,
-        params.leave_threshold, params.founder_loyalty, _issue_rows(n, positions.shape[-1]))
+        active.reshape(r, n), bloc_holds.reshape(r, g), *_thresholds(params, values, r),
+        _issue_rows(n, positions.shape[-1]))
     return CoalitionRound(updated.reshape(membership.shape), targets.reshape(positions.shape),
                           sizes.reshape((*membership.shape[:-2], g)))

@@ -107,6 +107,13 @@ class Package(NamedTuple):
     blockers: BoolArray
 
 
+def _per_batch(value: float | FloatArray, batch: tuple[int, ...]) -> FloatArray:
+    """A constant given once or per replication, as one float per replication of the flat
+    batch (the rules' kernels index it by replication)."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), batch)
+                                .reshape(-1))
+
+
 def tolerances(
     S: FloatArray,
     base_tolerance: float | FloatArray,
@@ -123,6 +130,23 @@ def tolerances(
     if base.ndim == 1:
         base = base[:, None]
     cut = np.outer(doha_linked, new_discipline) * linkage_cut
+    return base * (1.0 - S) * (1.0 - cut)
+
+
+def replication_tolerances(
+    S: FloatArray,
+    base_tolerance: FloatArray,
+    doha_linked: BoolArray,
+    new_discipline: BoolArray,
+    linkage_cut: FloatArray,
+) -> FloatArray:
+    """`tolerances` of a batch (r, n, k) whose base tolerance and linkage cut may differ by
+    replication (r,): the same products, so equal values give the same tolerances."""
+    base, cut_by = (np.asarray(v, dtype=float)[:, None, None] for v in (base_tolerance,
+                                                                        linkage_cut))
+    if np.any(base < 0) or np.any((cut_by < 0) | (cut_by > 1)):
+        raise ValueError("base_tolerance must be >= 0 and linkage_cut in [0, 1]")
+    cut = np.outer(doha_linked, new_discipline)[None] * cut_by
     return base * (1.0 - S) * (1.0 - cut)
 
 
@@ -370,7 +394,7 @@ def _by_issue(lo, hi, q, median, min_step):
                     top_hi, second_hi, top_hi_at = hi[b, m, i], top_hi, m
                 elif hi[b, m, i] < second_hi:
                     second_hi = hi[b, m, i]
-            text[b, i] = _nearest_text(median[b, i], top_lo, top_hi, q[i], min_step)
+            text[b, i] = _nearest_text(median[b, i], top_lo, top_hi, q[i], min_step[b])
             if not np.isnan(text[b, i]):
                 continue
             if n == 1:
@@ -379,18 +403,19 @@ def _by_issue(lo, hi, q, median, min_step):
             for m in range(n):
                 others_lo = second_lo if m == top_lo_at else top_lo
                 others_hi = second_hi if m == top_hi_at else top_hi
-                pivotal = q[i] - min_step >= others_lo or q[i] + min_step <= others_hi
+                pivotal = q[i] - min_step[b] >= others_lo or q[i] + min_step[b] <= others_hi
                 blockers[b, m, i] = pivotal
                 anyone_pivotal |= pivotal
             if not anyone_pivotal:
-                change = _nearest_text(median[b, i], SCALE_MIN, SCALE_MAX, q[i], min_step)
+                change = _nearest_text(median[b, i], SCALE_MIN, SCALE_MAX, q[i], min_step[b])
                 for m in range(n):
                     blockers[b, m, i] = change < lo[b, m, i] or change > hi[b, m, i]
     return text, blockers
 
 
 def consensus_by_issue(
-    lo: FloatArray, hi: FloatArray, q: FloatArray, median: FloatArray, min_step: float
+    lo: FloatArray, hi: FloatArray, q: FloatArray, median: FloatArray,
+    min_step: float | FloatArray,
 ) -> tuple[BoolArray, FloatArray, BoolArray]:
     """Consensus issue by issue, from each member's acceptance interval [lo, hi] (..., n, k):
     (agreed, text, blockers).
@@ -401,9 +426,10 @@ def consensus_by_issue(
     is pivotal, those who reject the most supported change (the chair's median, moved out of the
     min_step band towards the nearer side, upwards on a tie). A member whose leave-one-out set is
     non-empty where the whole membership's is empty cannot meet it, so pivotal = the others
-    could agree without it."""
+    could agree without it. `min_step` is one value or one per replication (...)."""
     text, blockers = _by_issue(as_batch(lo), as_batch(hi, lo), q,
-                               median.reshape(-1, median.shape[-1]), min_step)
+                               median.reshape(-1, median.shape[-1]),
+                               _per_batch(min_step, lo.shape[:-2]))
     text = text.reshape(median.shape)
     return ~np.isnan(text), text, blockers.reshape(lo.shape)
 
@@ -413,8 +439,8 @@ def plurilateral(
     S: FloatArray,
     C: FloatArray,
     q: FloatArray,
-    min_step: float,
-    critical_mass: float,
+    min_step: float | FloatArray,
+    critical_mass: float | FloatArray,
 ) -> Plurilateral:
     """Plurilateral path per issue: the most ambitious text that a critical mass still joins.
 
@@ -424,10 +450,13 @@ def plurilateral(
     capability x salience weighted median of that core (or min_step, if that is further). A
     deal needs the text >= min_step from
     q; where both sides qualify, the one covering more trade wins. Without a deal, `coverage`
-    is the best share any change could gather (the members wanting at least min_step)."""
+    is the best share any change could gather (the members wanting at least min_step).
+    `min_step` and `critical_mass` are one value or one per replication (...)."""
     share = C / C.sum()
-    deal, text, coverage, members = _plurilaterals(as_batch(X), as_batch(S, X), C, share, q,
-                                                   min_step, critical_mass - _COVERAGE_SLACK)
+    batch = X.shape[:-2]
+    deal, text, coverage, members = _plurilaterals(
+        as_batch(X), as_batch(S, X), C, share, q, _per_batch(min_step, batch),
+        _per_batch(critical_mass, batch) - _COVERAGE_SLACK)
     issues = X.shape[:-2] + X.shape[-1:]
     return Plurilateral(deal.reshape(issues), text.reshape(issues), coverage.reshape(issues),
                         members.reshape(X.shape))
@@ -448,7 +477,7 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                     reach[m] = side * (X[b, m, i] - q[i])
                     keen[m] = -reach[m]
                 # members from the keenest down until they cover the critical mass
-                threshold = -_select(keen, share, critical_mass, False, _MOVES, scratch)[0]
+                threshold = -_select(keen, share, critical_mass[b], False, _MOVES, scratch)[0]
                 total = 0.0
                 for m in range(n):
                     weights[m] = C[m] * S[b, m, i] if reach[m] >= threshold else 0.0
@@ -458,14 +487,14 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                         weights[m] = C[m] if reach[m] >= threshold else 0.0
                         total += weights[m]
                 wanted = _median(reach, weights, total, _MOVES, scratch)
-                distance = min(min(2.0 * threshold, max(wanted, min_step)), room)
+                distance = min(min(2.0 * threshold, max(wanted, min_step[b])), room)
                 covered = widest = 0.0
                 for m in range(n):
                     if distance > 0 and reach[m] >= distance / 2.0:
                         covered += share[m]
-                    if reach[m] >= min_step / 2.0:
+                    if reach[m] >= min_step[b] / 2.0:
                         widest += share[m]
-                agreed = distance >= min_step and covered >= critical_mass
+                agreed = distance >= min_step[b] and covered >= critical_mass[b]
                 reported = covered if agreed else widest
                 # the upward side first; the downward one replaces it with a deal where it had
                 # none, or with more coverage where both have (or both lack) a deal
@@ -508,13 +537,16 @@ def package_consensus(
 
 
 def _package_each(
-    X: FloatArray, S: FloatArray, q: FloatArray, tol: FloatArray, C: FloatArray, min_step: float
+    X: FloatArray, S: FloatArray, q: FloatArray, tol: FloatArray, C: FloatArray,
+    min_step: float | FloatArray,
 ) -> Package:
     """`package_consensus` for every replication of a batch (..., n, k): each drops its own
     issues, so the loop runs replication by replication."""
     batch = X.shape[:-2]
     flat = [a.reshape(-1, *X.shape[-2:]) for a in (X, S, tol)]
-    runs = [package_consensus(x, s, q, t, C, min_step) for x, s, t in zip(*flat, strict=True)]
+    steps = _per_batch(min_step, batch).tolist()
+    runs = [package_consensus(x, s, q, t, C, step)
+            for x, s, t, step in zip(*flat, steps, strict=True)]
     return Package(*(np.stack(parts).reshape(batch + parts[0].shape)
                      for parts in zip(*runs, strict=True)))
 
@@ -525,8 +557,8 @@ def _check_inputs(
     C: FloatArray,
     q: FloatArray,
     tol: FloatArray,
-    min_step: float,
-    critical_mass: float,
+    min_step: float | FloatArray,
+    critical_mass: float | FloatArray,
 ) -> None:
     """Raise ValueError on inconsistent shapes or values out of range."""
     if X.ndim < 2 or X.shape[-2] == 0 or S.shape != X.shape or tol.shape != X.shape:
@@ -540,8 +572,9 @@ def _check_inputs(
         "saliences must lie in [0, 1]": np.all((S >= 0) & (S <= 1)),
         "capabilities must be > 0": np.all(C > 0),
         "tolerances must be >= 0": np.all(tol >= 0),
-        "min_step must be > 0": min_step > 0,
-        "critical_mass must lie in (0, 1]": 0 < critical_mass <= 1,
+        "min_step must be > 0": np.all(np.asarray(min_step) > 0),
+        "critical_mass must lie in (0, 1]": np.all((np.asarray(critical_mass) > 0)
+                                                   & (np.asarray(critical_mass) <= 1)),
     }
     for message, ok in checks.items():
         if not ok:
@@ -554,14 +587,15 @@ def decide_at_ministerial(
     C: ArrayLike,
     q: ArrayLike,
     tol: ArrayLike,
-    min_step: float,
-    critical_mass: float,
+    min_step: float | FloatArray,
+    critical_mass: float | FloatArray,
     package: bool = False,
     blocs: Blocs | None = None,
 ) -> Ministerial:
     """MC11's verdict on every issue: multilateral consensus (issue by issue, or as a package),
     else a plurilateral deal among a critical mass of the willing, else no agreement. With a
-    batch (r, n, k) of replications, every array of the verdict gains the leading axis."""
+    batch (r, n, k) of replications, every array of the verdict gains the leading axis, and
+    `min_step` and `critical_mass` may give one value per replication (r,)."""
     X, S, C, q, tol = (np.asarray(a, dtype=float) for a in (X, S, C, q, tol))
     _check_inputs(X, S, C, q, tol, min_step, critical_mass)
     if blocs is not None:

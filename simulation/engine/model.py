@@ -27,6 +27,7 @@ from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.protocols import make_protocol
 from simulation.engine.protocols.base import BargainingContext, Round, weighted_mean_positions
+from simulation.engine.varying import Values, calendar_path, parameter_path, per_replication
 from simulation.outputs import OUTPUTS
 
 
@@ -51,7 +52,9 @@ class NegotiationModel(mesa.Model):
     """WTO members negotiating e-commerce from the 2016 Public Forum to MC11.
 
     `rng` seeds a single replication; `seeds` instead runs one replication per seed as a batch
-    (no Member agents, no traces), with results identical to running each seed alone.
+    (no Member agents, no traces), with results identical to running each seed alone. `values`
+    gives constants one value per replication (paths as in `engine.varying`): drawn from a
+    scenario's priors, or a design point's.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class NegotiationModel(mesa.Model):
         rng: SeedLike = None,
         trace: bool = False,
         seeds: Sequence[SeedLike] | None = None,
+        values: Values | None = None,
     ) -> None:
         seeds = [rng] if seeds is None else list(seeds)
         if not seeds:
@@ -74,7 +78,9 @@ class NegotiationModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(seeds[0].spawn(1)[0]))
         self.negotiation = negotiation
         self.parameters = parameters or Parameters()
+        self.values = dict(values or {})
         self.protocol = make_protocol(self.parameters.bargaining)
+        self.attention, self.pressure = self._calendar_levels(len(seeds))
         self.trace = trace
         self.events: list[tuple] = []
         # traces: per period, the start positions and the exchanges realised in that period
@@ -82,7 +88,7 @@ class NegotiationModel(mesa.Model):
         self.positions, self.saliences = self._sample_preferences()
         replications = len(seeds)
         self.membership = np.repeat(negotiation.founders[None], replications, axis=0)
-        self.tolerance = self._tolerances(self.saliences)
+        self.tolerance = self._tolerances(self.saliences, negotiation.doha_linked)
         self.verdict: consensus.Ministerial | None = None
         self.chair_text = np.full((replications, len(negotiation.issues)), np.nan)  # none yet
         periods, k, g = len(negotiation.calendar), len(negotiation.issues), len(negotiation.bloc)
@@ -111,29 +117,49 @@ class NegotiationModel(mesa.Model):
         return dict(zip(self.negotiation.coalitions, self.membership[0].sum(axis=0).tolist(),
                         strict=True))
 
+    def constant(self, group: str, name: str) -> np.ndarray:
+        """A behavioural parameter as one value per replication (r,)."""
+        default = getattr(getattr(self.parameters, group), name)
+        return per_replication(self.values, parameter_path(group, name), default,
+                               len(self.chance.streams))
+
+    def _calendar_levels(self, replications: int) -> tuple[np.ndarray, np.ndarray]:
+        """Attention and pressure of each period (r, periods), by replication."""
+        calendar = self.negotiation.calendar
+        return tuple(np.stack([per_replication(self.values, calendar_path(p.kind, level),
+                                               getattr(p, level), replications)
+                               for p in calendar], axis=1)
+                     for level in ("attention", "pressure"))
+
     def _sample_preferences(self) -> tuple[np.ndarray, np.ndarray]:
-        """Draw positions and saliences within their derived uncertainty."""
+        """Draw positions and saliences within their derived uncertainty, around the derived
+        preferences (each replication's own, where it varies the derivation constants)."""
         nego, chance = self.negotiation, self.chance
+        positions, saliences = nego.positions, nego.saliences
+        if nego.derivation is not None and any(p in nego.derivation.constants
+                                               for p in self.values):
+            positions, saliences = nego.derivation.preferences(self.values,
+                                                               len(chance.streams))
         if not self.parameters.sample_uncertainty:
             shape = chance.position_noise.shape
-            return (np.broadcast_to(nego.positions, shape).copy(),
-                    np.broadcast_to(nego.saliences, shape).copy())
-        return (around(nego.positions, nego.position_sd, chance.position_noise, 0.0, 100.0),
-                around(nego.saliences, nego.salience_sd, chance.salience_noise, 0.01, 1.0))
+            return (np.broadcast_to(positions, shape).copy(),
+                    np.broadcast_to(saliences, shape).copy())
+        return (around(positions, nego.position_sd, chance.position_noise, 0.0, 100.0),
+                around(saliences, nego.salience_sd, chance.salience_noise, 0.01, 1.0))
 
-    def _tolerances(self, saliences: np.ndarray) -> np.ndarray:
-        rule = self.parameters.consensus
-        return consensus.tolerances(saliences, rule.base_tolerance, self.negotiation.doha_linked,
-                                    self.negotiation.new_discipline, rule.linkage_cut)
+    def _tolerances(self, saliences: np.ndarray, doha_linked: np.ndarray) -> np.ndarray:
+        """Each member's (or bloc's) tolerance (r, ., k) under its replication's rule."""
+        return consensus.replication_tolerances(
+            saliences, self.constant("consensus", "base_tolerance"), doha_linked,
+            self.negotiation.new_discipline, self.constant("consensus", "linkage_cut"))
 
     def step(self) -> None:
         """One negotiating period: engagement draw, coalition round, bargaining, and at the end
         of the calendar the ministerial conference."""
         index = self.period_index
-        period = self.negotiation.calendar[index]
-        active = self.chance.engagement[:, index] < period.attention
+        active = self.chance.engagement[:, index] < self.attention[:, index, None]
         targets = self.revise_coalitions(active)
-        self.bargain(active, period.pressure, targets)
+        self.bargain(active, self.pressure[:, index], targets)
         self.record_period()
         if index == len(self.negotiation.calendar) - 1:
             self.verdict = self.hold_ministerial()
@@ -144,21 +170,21 @@ class NegotiationModel(mesa.Model):
         returns where the revised coalitions pull each member (..., n, k)."""
         nego = self.negotiation
         holds = self.chance.bloc_holds[:, self.period_index] < \
-            self.parameters.coalitions.bloc_discipline
+            self.constant("coalitions", "bloc_discipline")[:, None]
         before = self.membership
         self.membership, targets, sizes = coalitions.coalition_round(
             self.positions, self.saliences, nego.capability, before, nego.founders, nego.bloc,
-            active, holds, self.parameters.coalitions)
+            active, holds, self.parameters.coalitions, self.values)
         self.coalition_sizes[:, self.period_index] = sizes
         if self.trace:
             self._trace_membership(before)
         return targets
 
-    def bargain(self, active: np.ndarray, pressure: float, targets: np.ndarray) -> None:
+    def bargain(self, active: np.ndarray, pressure: np.ndarray, targets: np.ndarray) -> None:
         """Members move their positions under the scenario's bargaining protocol, pulled toward
         their coalitions' `targets`."""
         context = BargainingContext(self.saliences, self.negotiation.capability, targets, active,
-                                    pressure, self.chance.shocks)
+                                    pressure, self.chance.shocks, self.values)
         before = self.positions
         bargained = self.protocol.bargain(before, context)
         self.positions = bargained.positions
@@ -171,25 +197,24 @@ class NegotiationModel(mesa.Model):
         platform, salience = coalitions.platforms(self.positions, self.saliences, nego.capability,
                                                   self.membership)
         rows = np.flatnonzero(nego.bloc)
-        holds = self.chance.bloc_holds[:, -1, rows] < self.parameters.coalitions.bloc_discipline
+        holds = self.chance.bloc_holds[:, -1, rows] < \
+            self.constant("coalitions", "bloc_discipline")[:, None]
         of = np.full(self.membership.shape[:2], -1)
         for row, coalition in enumerate(rows):
             of = np.where(self.membership[..., coalition] & holds[:, row, None], row, of)
         bloc_salience = salience[:, rows]
         linked = (nego.founders[:, rows] & nego.doha_linked[:, None]).any(axis=0)
-        rule = self.parameters.consensus
-        tolerance = consensus.tolerances(bloc_salience, rule.base_tolerance, linked,
-                                         nego.new_discipline, rule.linkage_cut)
+        tolerance = self._tolerances(bloc_salience, linked)
         return consensus.Blocs(of=of, position=platform[:, rows],
                                salience=bloc_salience, tolerance=tolerance)
 
     def hold_ministerial(self) -> consensus.Ministerial:
         """MC11: the consensus rule on every issue, then the plurilateral path where it fails."""
-        rule = self.parameters.consensus
         return consensus.decide_at_ministerial(
             self.positions, self.saliences, self.negotiation.capability,
-            self.negotiation.status_quo, self.tolerance, rule.min_step, rule.critical_mass,
-            package=rule.package, blocs=self.blocs(),
+            self.negotiation.status_quo, self.tolerance, self.constant("consensus", "min_step"),
+            self.constant("consensus", "critical_mass"),
+            package=self.parameters.consensus.package, blocs=self.blocs(),
         )
 
     def record_period(self) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from simulation.engine.derivation import DerivedCells
+
 
 class Period(BaseModel):
     """One negotiating period (a month) and the meetings that set its attention and pressure."""
@@ -42,6 +44,8 @@ class Negotiation:
     founders: np.ndarray  # (n, g) bool: the members each coalition starts with
     bloc: np.ndarray  # (g,) bool: the coalition accepts or objects as one at MC11
     calendar: tuple[Period, ...]
+    # how the preferences follow the derivation constants, for replications that vary them
+    derivation: DerivedCells | None = None
 
     @property
     def shape(self) -> tuple[int, int]:

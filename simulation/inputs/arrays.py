@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from simulation.engine.derivation import EMPHASES, DerivedCells, Override
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.inputs.catalogue import Catalogue
 from simulation.inputs.preferences import member_attributes
@@ -53,4 +57,43 @@ def build_negotiation(
         founders=np.array(founders, dtype=bool).T.reshape(len(codes), len(names)),
         bloc=np.array(blocs, dtype=bool),
         calendar=calendar,
+    )
+
+
+def derived_cells(
+    terms: pd.DataFrame,
+    override_cells: Sequence[tuple[set[str], set[str]]],
+    negotiation: Negotiation,
+    constants: dict[str, float],
+    overrides: Sequence[Any],
+) -> DerivedCells:
+    """The derivation terms (`preferences.derivation_terms`) and the scenario's overrides as
+    arrays over the negotiation's members and issues (`engine.derivation`)."""
+    members, issues = list(negotiation.members), list(negotiation.issues)
+
+    def matrix(column: str) -> np.ndarray:
+        wide = terms.pivot(index="member", columns="issue", values=column)
+        return wide.reindex(index=members, columns=issues).to_numpy()
+
+    statuses = tuple(sorted(set(terms["status"]) - {""}))
+    status = matrix("status")
+    rows = np.full(status.shape, -1)
+    for row, name in enumerate(statuses):
+        rows[status == name] = row
+    steps = []
+    for (who, where), override in zip(override_cells, overrides, strict=True):
+        mask = np.isin(members, list(who))[:, None] & np.isin(issues, list(where))[None]
+        steps.append(Override(mask, *(np.nan if getattr(override, name) is None
+                                      else float(getattr(override, name))
+                                      for name in ("set_position", "shift_position",
+                                                   "set_salience", "scale_salience"))))
+    return DerivedCells(
+        constants={p: v for p, v in constants.items() if p.startswith("derivation.")},
+        position_sums=np.stack([matrix(f"sum_{e}").astype(float) for e in EMPHASES]),
+        stance_counts=np.stack([matrix(f"count_{e}").astype(float) for e in EMPHASES]),
+        engaged=matrix("engaged").astype(bool),
+        status=rows,
+        statuses=statuses,
+        new_discipline=negotiation.new_discipline,
+        overrides=tuple(steps),
     )

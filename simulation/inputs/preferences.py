@@ -17,10 +17,12 @@ Scenario overrides come last (simulation.inputs.scenario). All constants live in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from simulation.engine.derivation import EMPHASES
 from simulation.inputs.catalogue import Catalogue, Issue, Member, Stance
 
 TABLE_COLUMNS = [
@@ -70,6 +72,7 @@ class _Evidence:
     salience: float
     kind: str
     source: str
+    emphasis: str = ""  # a stance's emphasis; "" for the imputation rules
 
 
 def _combine(evidence: list[_Evidence], rules: DerivationRules) -> dict[str, object]:
@@ -93,6 +96,7 @@ def _stance_evidence(stance: Stance, kind: str, origin: str, rules: DerivationRu
         salience=rules.emphasis_salience[stance.emphasis],
         kind=kind,
         source=f"{origin} {stance.section} ({stance.emphasis}: {stance.basis})",
+        emphasis=stance.emphasis,
     )
 
 
@@ -107,9 +111,9 @@ def _selected(member: Member, catalogue: Catalogue) -> list[tuple[int, str, obje
     return chosen
 
 
-def derive_preferences(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
-    """One row per actor and issue: position, salience, their uncertainty, the rule and source."""
-    rules = rules or DerivationRules()
+def _cells(catalogue: Catalogue, rules: DerivationRules
+           ) -> Iterator[tuple[Member, Issue, str, list[_Evidence]]]:
+    """Each actor and issue with the rule that decides it and its evidence."""
     sponsored: dict[tuple[str, str], list[_Evidence]] = defaultdict(list)
     sponsors: set[str] = set()
     for proposal in catalogue.proposals:
@@ -119,16 +123,39 @@ def derive_preferences(catalogue: Catalogue, rules: DerivationRules | None = Non
             for code in proposal.sponsors:
                 sponsored[code, stance.issue].append(evidence)
 
-    rows = []
     for member in catalogue.actors:
         groups = _selected(member, catalogue)
         for issue in catalogue.issues:
             rule, evidence = _evidence_for(member, issue, groups, sponsored, sponsors, rules)
             if not evidence:
                 rule, evidence = "imputed", [_imputed(member, issue.new_discipline, rules)]
-            rows.append({"member": member.code, "issue": issue.id, "rule": rule,
-                         **_combine(evidence, rules)})
+            yield member, issue, rule, evidence
+
+
+def derive_preferences(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
+    """One row per actor and issue: position, salience, their uncertainty, the rule and source."""
+    rules = rules or DerivationRules()
+    rows = [{"member": member.code, "issue": issue.id, "rule": rule, **_combine(evidence, rules)}
+            for member, issue, rule, evidence in _cells(catalogue, rules)]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def derivation_terms(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
+    """Per actor and issue, what its derived preference is made of, so that it can follow
+    other derivation constants (`engine.derivation`): the sum and number of its stances'
+    positions per emphasis, or the imputation rule it takes (`engaged_sponsor`, or the status
+    of `default_by_status`)."""
+    rules = rules or DerivationRules()
+    rows = []
+    for member, issue, _, evidence in _cells(catalogue, rules):
+        row = {"member": member.code, "issue": issue.id,
+               "engaged": evidence[0].kind == "engaged_sponsor",
+               "status": member.status if evidence[0].kind == "imputed" else ""}
+        for emphasis in EMPHASES:
+            stances = [e.position for e in evidence if e.emphasis == emphasis]
+            row[f"sum_{emphasis}"], row[f"count_{emphasis}"] = float(sum(stances)), len(stances)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _evidence_for(

@@ -7,10 +7,12 @@ an `InputError` naming the file, the line and field, and what is allowed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,11 +21,21 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from simulation.engine.derivation import (
+    EMPHASES,
+    IMPUTED_FIELDS,
+    MANDATE_FIELDS,
+    emphasis_path,
+    imputed_path,
+    mandate_path,
+)
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
+from simulation.engine.varying import calendar_path
 from simulation.errors import InputError
-from simulation.inputs.arrays import build_negotiation
-from simulation.inputs.calendar import load_calendar
+from simulation.inputs import constants as settable
+from simulation.inputs.arrays import build_negotiation, derived_cells
+from simulation.inputs.calendar import PERIOD_KINDS, load_calendar
 from simulation.inputs.catalogue import (
     CLUSTERS,
     GROUP_TAGS,
@@ -35,7 +47,8 @@ from simulation.inputs.catalogue import (
     default_catalogue,
 )
 from simulation.inputs.files import load_yaml, read_text, suggest, validation_problem
-from simulation.inputs.preferences import DerivationRules, derive_preferences
+from simulation.inputs.preferences import DerivationRules, derivation_terms, derive_preferences
+from simulation.inputs.priors import Prior, is_prior, parse_prior
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -94,6 +107,13 @@ class Derivation(_Strict):
     imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = None  # type: ignore[valid-type]
 
 
+class Levels(_Strict):
+    """The attention and pressure of every period of one kind (replacing the calendar's)."""
+
+    attention: float | None = Field(None, ge=0, le=1, **Finite)
+    pressure: float | None = Field(None, ge=0, le=1, **Finite)
+
+
 class ScenarioSpec(_Strict):
     """The schema of a scenario file."""
 
@@ -102,6 +122,7 @@ class ScenarioSpec(_Strict):
     replications: int = Field(1000, ge=1, le=10_000_000)
     seed: int = Field(20171210, ge=0, lt=2**63)
     calendar: str | None = None
+    calendar_levels: dict[Literal[PERIOD_KINDS], Levels] = Field(default_factory=dict)  # type: ignore[valid-type]
     participants: Participants = Participants()
     parameters: Parameters = Parameters()
     derivation: Derivation = Derivation()
@@ -120,23 +141,73 @@ class Scenario:
     preferences: pd.DataFrame
     calendar_path: Path | None
     notes: tuple[str, ...] = ()  # what loading decided that the user should hear about
+    priors: Mapping[str, Prior] = field(default_factory=dict)  # path -> distribution
 
     @property
     def name(self) -> str:
         return self.spec.name
 
-    def negotiation(self) -> Negotiation:
-        """The arrays one replication runs on."""
+    def negotiation(self, derived: bool = False) -> Negotiation:
+        """The arrays one replication runs on; with the derived cells (replications may then
+        vary the derivation constants) if `derived` or a derivation constant has a prior."""
         participants = [m.code for m in self.catalogue.actors
                         if m.code not in self.spec.participants.exclude]
-        return build_negotiation(self.catalogue, self.preferences,
-                                 load_calendar(self.calendar_path), participants)
+        negotiation = build_negotiation(self.catalogue, self.preferences, self.calendar(),
+                                        participants)
+        if derived or any(path.startswith("derivation.") for path in self.priors):
+            terms = derivation_terms(self.catalogue, _rules(self.spec.derivation))
+            cells = derived_cells(terms, self.override_cells(), negotiation, self.constants(),
+                                  self.spec.overrides)
+            negotiation = replace(negotiation, derivation=cells)
+        return negotiation
+
+    def calendar(self) -> tuple:
+        """The calendar's periods with the scenario's `calendar_levels`."""
+        periods = load_calendar(self.calendar_path)
+        levels = self.spec.calendar_levels
+        return tuple(p.model_copy(update=levels[p.kind].model_dump(exclude_none=True))
+                     if p.kind in levels else p for p in periods)
+
+    def constants(self) -> dict[str, float]:
+        """The scenario's value of every settable constant, by path (a prior's central value;
+        for a calendar level, that of the kind's first period)."""
+        values: dict[str, float] = {}
+        for group, params in self.spec.parameters:
+            for name, value in params if isinstance(params, BaseModel) else ():
+                path = f"parameters.{group}.{name}"
+                if path in settable.constants():
+                    values[path] = float(value)
+        for period in reversed(self.calendar()):
+            for level in settable.CALENDAR_LEVELS:
+                values[calendar_path(period.kind, level)] = float(getattr(period, level))
+        for kind in PERIOD_KINDS:  # kinds the calendar does not use
+            for level in settable.CALENDAR_LEVELS:
+                values.setdefault(calendar_path(kind, level), float("nan"))
+        rules = _rules(self.spec.derivation)
+        values.update({emphasis_path(e): rules.emphasis_salience[e] for e in EMPHASES})
+        values.update(zip(map(mandate_path, MANDATE_FIELDS), rules.engaged_sponsor_mandate,
+                          strict=True))
+        for status, numbers in rules.imputed.items():
+            values.update(zip((imputed_path(status, f) for f in IMPUTED_FIELDS), numbers,
+                              strict=True))
+        return {path: values[path] for path in settable.constants()}
+
+    def override_cells(self) -> list[tuple[set[str], set[str]]]:
+        """The members and issues each override acts on, in order."""
+        return [override_cells(o, self.catalogue) for o in self.spec.overrides]
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario with every default filled in, as plain data (for results folders)."""
+        """The scenario with every default filled in, as plain data (for results folders);
+        priors stand where the scenario wrote them."""
         resolved = json.loads(self.spec.model_dump_json())
         if self.calendar_path is not None:
             resolved["calendar"] = str(self.calendar_path)
+        for path, prior in self.priors.items():
+            *parents, last = settable.constants()[path].location
+            node = resolved
+            for key in parents:
+                node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
+            node[last] = prior.as_data()
         return resolved
 
     def input_hash(self) -> str:
@@ -258,6 +329,17 @@ def _check_override(override: Override, where: str, catalogue: Catalogue, source
                          f"{suggest(override.issue, catalogue.issue_ids)}")
 
 
+def override_cells(override: Override, catalogue: Catalogue) -> tuple[set[str], set[str]]:
+    """The members and the issues an override acts on."""
+    if override.issue is not None:
+        issues = {override.issue}
+    elif override.cluster is not None:
+        issues = {i.id for i in catalogue.issues if i.cluster == override.cluster}
+    else:
+        issues = set(catalogue.issue_ids)
+    return _selected_members(override, catalogue), issues
+
+
 def _selected_members(override: Override, catalogue: Catalogue) -> set[str]:
     if override.members:
         return set(override.members)
@@ -287,13 +369,7 @@ def apply_overrides(
     position_sd, salience_sd = (rules or DerivationRules()).uncertainty["override"]
     for index, override in enumerate(overrides):
         name = where[index] if where else f"override {index + 1}"
-        members = _selected_members(override, catalogue)
-        if override.issue is not None:
-            issues = {override.issue}
-        elif override.cluster is not None:
-            issues = {i.id for i in catalogue.issues if i.cluster == override.cluster}
-        else:
-            issues = set(catalogue.issue_ids)
+        members, issues = override_cells(override, catalogue)
         rows = table["member"].isin(members) & table["issue"].isin(issues)
         before = table.loc[rows, ["position", "salience", "position_sd", "salience_sd"]].copy()
         if override.set_position is not None:
@@ -343,6 +419,7 @@ def scenario_from_mapping(
     """Validate a scenario given as plain data (the loader and notebooks both use this);
     `files`, from the loader, lets errors name the file and line that wrote a bad value."""
     files = files or []
+    raw, priors = extract_priors(raw, source, files)
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
@@ -374,7 +451,61 @@ def scenario_from_mapping(
         calendar_path = (base_dir / spec.calendar).resolve()
         load_calendar(calendar_path)
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
-                    calendar_path, tuple(notes))
+                    calendar_path, tuple(notes), priors)
+
+
+_PRIOR_SECTIONS = ("parameters", "derivation", "calendar_levels")
+
+
+def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
+                   ) -> tuple[dict[str, Any], dict[str, Prior]]:
+    """The scenario with each prior replaced by its central value (validated as the constant
+    itself), and the priors by path."""
+    found: dict[str, Prior] = {}
+    raw = copy.deepcopy(raw)
+
+    def visit(node: Any, location: tuple[Any, ...]) -> None:
+        items = node.items() if isinstance(node, dict) else \
+            enumerate(node) if isinstance(node, list) else ()
+        for key, value in list(items):
+            here = (*location, key)
+            # a mapping where a number belongs is a distribution, maybe a misspelt one
+            if not is_prior(value) and not (isinstance(value, dict) and settable.by_location(here)):
+                visit(value, here)
+                continue
+            path, line, _ = _origin(files, source, here)
+            where = ".".join(map(str, here))
+            where = f"line {line}: {where}" if line else where
+            constant = settable.by_location(here)
+            if constant is None:
+                raise InputError(path, where, _not_settable(here))
+            try:
+                prior = parse_prior(value, constant)
+            except ValueError as exc:
+                raise InputError(path, where, str(exc)) from None
+            found[constant.path] = prior
+            node[key] = prior.nominal
+
+    for section in _PRIOR_SECTIONS:
+        if section in raw:
+            visit(raw[section], (section,))
+    return raw, found
+
+
+def _not_settable(location: tuple[Any, ...]) -> str:
+    """Why a prior cannot stand at `location`: the field is not numeric, or there is none."""
+    if location[0] == "parameters" and len(location) == 3:
+        group = Parameters.model_fields.get(str(location[1]))
+        fields = getattr(group.annotation, "model_fields", {}) if group else {}
+        if location[2] in fields:
+            return ("a prior needs a numeric constant; this field is "
+                    f"{fields[location[2]].annotation!r}, so give it one value")
+    written = ".".join(map(str, location))
+    paths = list(settable.constants())
+    return (f"no numeric constant here{suggest(written, paths)}; priors may stand on: "
+            "parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
+            "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
+            "(its two numbers), derivation.imputed.<status> (its three numbers)")
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:

@@ -265,3 +265,16 @@ def group_positions(positions: pd.DataFrame) -> pd.DataFrame:
     sums = weighted.groupby(["group", "issue"], sort=False)[["_wp", "salience"]].sum()
     mean = (sums["_wp"] / sums["salience"].where(sums["salience"] > 0)).unstack("issue")
     return mean.reindex(index=weighted["group"].unique(), columns=weighted["issue"].unique())
+
+
+def uncertain_parameters(outcomes: pd.DataFrame, priors: dict[str, str]) -> pd.DataFrame:
+    """Per constant with a prior (path -> its description): the distribution and what the runs
+    drew (mean, 5% and 95% quantiles), from the `draw:` columns of the outcomes."""
+    runs = outcomes.drop_duplicates("run")
+    rows = []
+    for path, description in priors.items():
+        drawn = runs[f"draw:{path}"]
+        rows.append({"parameter": path, "prior": description, "draw_mean": drawn.mean(),
+                     "draw_q05": drawn.quantile(0.05), "draw_q95": drawn.quantile(0.95)})
+    return pd.DataFrame(rows, columns=["parameter", "prior", "draw_mean", "draw_q05",
+                                       "draw_q95"])

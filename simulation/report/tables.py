@@ -40,6 +40,10 @@ def write_report(run: Run, result: EnsembleResult, plots: bool = True) -> None:
     write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
     write_atomic(folder / "plurilateral_membership.csv",
                  summary.plurilateral_membership(outcomes).to_csv(index=False))
+    priors = {path: prior.describe() for path, prior in run.scenario.priors.items()}
+    if priors:
+        write_atomic(folder / "priors.csv",
+                     summary.uncertain_parameters(outcomes, priors).to_csv(index=False))
     if plots:
         write_figures(folder, outcomes, table, spreads["support"], blockers, issues,
                       position_groups(run.scenario), spreads["coalition_sizes"],

@@ -16,9 +16,9 @@ import multiprocessing
 import os
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, make_dataclass
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 
 import numba
@@ -30,6 +30,9 @@ from simulation import engine as engine_package
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
+from simulation.engine.varying import Values, take
+from simulation.inputs import priors as prior_draws
+from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUT, OUTPUTS, Combine, Storage
@@ -48,6 +51,7 @@ def _save(self, path: Path) -> None:
             arrays[f"{output.name}.shape"] = np.asarray(array.shape)
             array = np.packbits(array.reshape(len(array), -1), axis=1)
         arrays[output.name] = array
+    arrays.update({f"{DRAW}{path}": values for path, values in self.draws.items()})
     temporary = path.with_suffix(".tmp.npz")
     with zipfile.ZipFile(temporary, "w") as archive:
         for name, array in arrays.items():
@@ -70,17 +74,23 @@ def _load(cls, path: Path):
                 array = np.unpackbits(array, axis=1, count=int(np.prod(shape[1:])))
                 array = array.astype(bool).reshape(shape)
             arrays[output.name] = array
-        return cls(start=int(data["start"]), **arrays)
+        draws = {name.removeprefix(DRAW): data[name] for name in data.files
+                 if name.startswith(DRAW)}
+        return cls(start=int(data["start"]), **arrays, draws=draws)
 
 
-def _from_result(cls, start: int, result: RunResult):
-    """The chunk of replications start.. from their results, in the stored dtypes."""
+def _from_result(cls, start: int, result: RunResult, draws: dict[str, np.ndarray] | None = None):
+    """The chunk of replications start.. from their results, in the stored dtypes, with the
+    values they drew from the scenario's priors."""
     return cls(start=start, **{o.name: getattr(result, o.name).astype(o.stored, copy=False)
-                               for o in OUTPUTS})
+                               for o in OUTPUTS}, draws=draws or {})
 
+
+DRAW = "draw:"  # the prefix of a prior's draws, in chunk files and the outcomes table
 
 Chunk = make_dataclass(
-    "Chunk", [("start", int), *((output.name, np.ndarray) for output in OUTPUTS)], frozen=True,
+    "Chunk", [("start", int), *((output.name, np.ndarray) for output in OUTPUTS),
+              ("draws", dict, field(default_factory=dict))], frozen=True,
     namespace={"save": _save, "load": classmethod(_load), "from_result": classmethod(_from_result),
                "__len__": lambda self: len(self.outcome),
                "__doc__": "The compact results of consecutive replications [start, start + len): "
@@ -100,12 +110,15 @@ def batch_size(negotiation: Negotiation) -> int:
 
 
 def run_replications(
-    negotiation: Negotiation, parameters: Parameters, seeds: list[np.random.SeedSequence]
+    negotiation: Negotiation, parameters: Parameters, seeds: list[np.random.SeedSequence],
+    values: Values | None = None,
 ) -> RunResult:
-    """One replication per seed, in model batches sized by `batch_size`. A replication's results
-    do not depend on its batch, so neither does anything else."""
-    size = batch_size(negotiation)
-    batches = [NegotiationModel(negotiation, parameters, seeds=seeds[i : i + size]).run()
+    """One replication per seed, in model batches sized by `batch_size`, with `values` giving
+    constants one value per replication (`engine.varying`). A replication's results do not
+    depend on its batch, so neither does anything else."""
+    size, values = batch_size(negotiation), values or {}
+    batches = [NegotiationModel(negotiation, parameters, seeds=seeds[i : i + size],
+                                values=take(values, slice(i, i + size))).run()
                for i in range(0, len(seeds), size)]
     return batches[0] if len(batches) == 1 else RunResult.concatenate(batches)
 
@@ -153,25 +166,31 @@ def mark_rules_compiled() -> None:
 
 
 def run_chunk(
-    negotiation: Negotiation, parameters: Parameters, master_seed: int, start: int, stop: int
+    negotiation: Negotiation, parameters: Parameters, master_seed: int, start: int, stop: int,
+    priors: Mapping[str, Prior] | None = None,
 ) -> Chunk:
-    """Run replications start..stop-1 and keep what the summary needs, compactly."""
+    """Run replications start..stop-1, each with its own draws from the `priors`, and keep
+    what the summary needs, compactly."""
     seeds = [replication_seed(master_seed, i) for i in range(start, stop)]
-    return Chunk.from_result(start, run_replications(negotiation, parameters, seeds))
+    draws = prior_draws.draw(priors or {}, seeds)
+    return Chunk.from_result(start, run_replications(negotiation, parameters, seeds, draws),
+                             draws)
 
 
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(negotiation: Negotiation, parameters: Parameters) -> None:
+def _init_worker(negotiation: Negotiation, parameters: Parameters,
+                 priors: Mapping[str, Prior] | None) -> None:
     """Worker start-up, paid once per worker: keep the negotiation's arrays."""
     _WORKER["negotiation"] = negotiation
     _WORKER["parameters"] = parameters
+    _WORKER["priors"] = priors
 
 
 def _run_in_worker(master_seed: int, start: int, stop: int) -> Chunk:
     return run_chunk(_WORKER["negotiation"], _WORKER["parameters"],  # type: ignore[arg-type]
-                     master_seed, start, stop)
+                     master_seed, start, stop, _WORKER["priors"])  # type: ignore[arg-type]
 
 
 def chunk_bounds(runs: int, chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
@@ -185,11 +204,13 @@ def run_chunks(
     master_seed: int,
     bounds: list[tuple[int, int]],
     workers: int,
+    priors: Mapping[str, Prior] | None = None,
 ) -> Iterator[Chunk]:
-    """Yield finished chunks as they complete, on `workers` processes (1 = in this process)."""
+    """Yield finished chunks as they complete, on `workers` processes (1 = in this process),
+    each replication with its draws from the `priors`."""
     if workers <= 1 or len(bounds) <= 1:
         for start, stop in bounds:
-            yield run_chunk(negotiation, parameters, master_seed, start, stop)
+            yield run_chunk(negotiation, parameters, master_seed, start, stop, priors)
         return
     compile_rules(negotiation, parameters)  # here, once, instead of in every forked worker
     # fork: workers start at once with everything imported and compiled, and scripts and
@@ -199,7 +220,7 @@ def run_chunks(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
-                             initargs=(negotiation, parameters)) as pool:
+                             initargs=(negotiation, parameters, priors)) as pool:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             futures = [pool.submit(_run_in_worker, master_seed, start, stop)
@@ -259,6 +280,8 @@ def outcome_rows(chunks: list, negotiation: Negotiation) -> pd.DataFrame:
         elif output.combine is Combine.ROWS:
             columns[output.name] = _COLUMNS.get(output.name, _plain)(stacked[output.name],
                                                                        outcome)
+    for path in chunks[0].draws if chunks else ():  # each run's draws, on each of its rows
+        columns[f"{DRAW}{path}"] = np.repeat(np.concatenate([c.draws[path] for c in chunks]), k)
     return pd.DataFrame(columns)
 
 
@@ -301,7 +324,7 @@ def run_ensemble(
     chunks = []
     bounds = chunk_bounds(runs, chunk_size)
     for chunk in run_chunks(negotiation, scenario.spec.parameters, seed, bounds,
-                            workers or os.cpu_count() or 1):
+                            workers or os.cpu_count() or 1, scenario.priors):
         chunks.append(chunk)
         if on_chunk is not None:
             on_chunk(chunk)

@@ -166,7 +166,8 @@ def execute(
     bar = tqdm(total=run.runs, initial=sum(b - a for a, b in done), unit="run",
                desc=run.scenario.name, disable=not progress, leave=False)
     try:
-        for chunk in run_chunks(negotiation, run.scenario.spec.parameters, run.seed, todo, workers):
+        for chunk in run_chunks(negotiation, run.scenario.spec.parameters, run.seed, todo, workers,
+                                run.scenario.priors):
             chunk.save(run.chunk_path(chunk.start))
             bar.update(len(chunk.outcome))
     except (KeyboardInterrupt, BrokenProcessPool) as exc:

@@ -8,7 +8,7 @@ context, and returns a `Round`: the new positions plus what it realised, for tra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 from typing import Protocol as Interface
@@ -18,6 +18,7 @@ from numba import njit
 
 from simulation.engine.batches import as_batch
 from simulation.engine.exchange import REALISED_DTYPE
+from simulation.engine.varying import Values, parameter_path, per_replication
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,20 @@ class BargainingContext:
     capability: np.ndarray  # (n,)
     targets: np.ndarray  # (r, n, k) where each member's coalitions pull it
     active: np.ndarray  # (r, n) bool: members engaged this period
-    pressure: float  # 0-1: how hard the calendar pushes toward convergence
+    pressure: float | np.ndarray  # 0-1: how hard the calendar pushes (or one per replication)
     draw_shocks: Callable[[np.ndarray], np.ndarray]  # the replications' chance: see `shocks`
+    values: Values = field(default_factory=dict)  # constants varying by replication
+
+    def setting(self, params: object, name: str) -> np.ndarray:
+        """A numeric `bargaining:` setting as one value per replication (r,): its values
+        where the replications vary it (`engine.varying`), else the scenario's."""
+        return per_replication(self.values, parameter_path("bargaining", name),
+                               getattr(params, name), len(self.active))
+
+    @property
+    def pressures(self) -> np.ndarray:
+        """The period's pressure as one value per replication (r,)."""
+        return np.broadcast_to(np.asarray(self.pressure, dtype=float), (len(self.active),))
 
     @cached_property
     def shocks(self) -> np.ndarray:

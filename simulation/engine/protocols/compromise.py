@@ -26,9 +26,10 @@ def _compromise(positions, saliences, capability, targets, active, shocks, press
                 continue
             for i in range(k):
                 x = positions[b, m, i]
-                give = pressure * (1.0 - saliences[b, m, i])
-                pull = coalition_rate * (targets[b, m, i] - x) + overall_rate * (overall[b, i] - x)
-                moved[b, m, i] = min(max(x + give * (pull + noise_sd * shocks[b, m, i]), 0.0),
+                give = pressure[b] * (1.0 - saliences[b, m, i])
+                pull = coalition_rate[b] * (targets[b, m, i] - x) + \
+                    overall_rate[b] * (overall[b, i] - x)
+                moved[b, m, i] = min(max(x + give * (pull + noise_sd[b] * shocks[b, m, i]), 0.0),
                                      100.0)
     return moved
 
@@ -40,8 +41,8 @@ class Compromise:
     params: BargainingParameters  # BargainingParameters: coalition_rate, overall_rate, noise_sd
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
-        params = self.params
+        rates = (context.setting(self.params, name)
+                 for name in ("coalition_rate", "overall_rate", "noise_sd"))
         return Round(_compromise(positions, context.saliences, context.capability,
                                  context.targets, context.active, context.shocks,
-                                 context.pressure, params.coalition_rate, params.overall_rate,
-                                 params.noise_sd))
+                                 context.pressures, *rates))

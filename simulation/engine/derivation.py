@@ -1,0 +1,99 @@
+"""The derived preferences as arrays that follow the derivation constants, so that a replication
+can draw its own constants without re-deriving the preference table.
+
+Every cell (member, issue) of the table comes from one rule (simulation.inputs.preferences):
+stances (a proposal's or a group's), whose position is the salience-weighted mean of the stances'
+positions and whose salience is the largest, each stance weighing the salience of its emphasis;
+rule 3 (an engaged sponsor on the mandate); or rule 4 (the imputed default of the member's
+status). So a cell needs only, per emphasis, the sum and number of its stances' positions, or
+which constant it takes; the scenario's overrides are replayed in order on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.engine.varying import Values, per_replication
+
+EMPHASES = ("headline", "stated", "mentioned")
+MANDATE_FIELDS = ("position", "salience")  # derivation.engaged_sponsor_mandate
+IMPUTED_FIELDS = ("new_rules", "elsewhere", "salience")  # derivation.imputed.<status>
+
+
+def emphasis_path(emphasis: str) -> str:
+    return f"derivation.emphasis_salience.{emphasis}"
+
+
+def mandate_path(field: str) -> str:
+    return f"derivation.engaged_sponsor_mandate.{field}"
+
+
+def imputed_path(status: str, field: str) -> str:
+    return f"derivation.imputed.{status}.{field}"
+
+
+@dataclass(frozen=True)
+class Override:
+    """One scenario override on the cells of `mask` (n, k); NaN where it does not act."""
+
+    mask: np.ndarray
+    set_position: float
+    shift_position: float
+    set_salience: float
+    scale_salience: float
+
+
+@dataclass(frozen=True)
+class DerivedCells:
+    """What each cell of the preference table is made of (n members x k issues)."""
+
+    constants: dict[str, float]  # path -> the scenario's value of each derivation constant
+    position_sums: np.ndarray  # (e, n, k) sum of the positions of the stances of each emphasis
+    stance_counts: np.ndarray  # (e, n, k) how many stances of each emphasis
+    engaged: np.ndarray  # (n, k) bool: rule 3
+    status: np.ndarray  # (n, k) int: row of `statuses` for rule 4 cells, -1 otherwise
+    statuses: tuple[str, ...]
+    new_discipline: np.ndarray  # (k,) bool
+    overrides: tuple[Override, ...]
+
+    def preferences(self, values: Values, replications: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and saliences (r, n, k) with each replication's derivation constants
+        (the scenario's where `values` give none)."""
+        def constant(path: str) -> np.ndarray:
+            return per_replication(values, path, self.constants[path], replications)[:, None,
+                                                                                        None]
+
+        r, (n, k) = replications, self.engaged.shape
+        weights = [constant(emphasis_path(e)) for e in EMPHASES]
+        sums, counts = self.position_sums, self.stance_counts
+        weighted = sum(w * p for w, p in zip(weights, sums, strict=True))
+        weight = sum(w * c for w, c in zip(weights, counts, strict=True))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plain = sums.sum(axis=0) / counts.sum(axis=0)
+            position = np.round(np.where(weight > 0, weighted / weight, plain), 3)
+        salience = np.max([np.where(c > 0, w, -np.inf) for w, c in zip(weights, counts,
+                                                                          strict=True)], axis=0)
+        position = np.broadcast_to(position, (r, n, k)).copy()
+        salience = np.broadcast_to(salience, (r, n, k)).copy()
+        for field, out in zip(MANDATE_FIELDS, (position, salience), strict=True):
+            out[:] = np.where(self.engaged, constant(mandate_path(field)), out)
+        rules_issue = np.broadcast_to(self.new_discipline, (n, k))
+        for row, status in enumerate(self.statuses):
+            cells = self.status == row
+            on_rules, elsewhere, imputed_salience = (constant(imputed_path(status, field))
+                                                     for field in IMPUTED_FIELDS)
+            position[:] = np.where(cells, np.where(rules_issue, on_rules, elsewhere), position)
+            salience[:] = np.where(cells, imputed_salience, salience)
+        for override in self.overrides:
+            mask = override.mask
+            if not np.isnan(override.set_position):
+                position[:, mask] = override.set_position
+            if not np.isnan(override.shift_position):
+                position[:, mask] = np.clip(position[:, mask] + override.shift_position, 0, 100)
+            if not np.isnan(override.set_salience):
+                salience[:, mask] = override.set_salience
+            if not np.isnan(override.scale_salience):
+                salience[:, mask] = np.clip(salience[:, mask] * override.scale_salience, 0, 1)
+        return position, salience

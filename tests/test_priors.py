@@ -1,0 +1,196 @@
+"""Tests of priors on a scenario's constants (simulation.inputs.priors, engine.varying,
+engine.derivation): validation errors, draws inside their bounds and reproducible, each
+replication's draws independent of its batch, and the no-prior path unchanged."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation.errors import InputError
+from simulation.inputs.constants import Constant, constants
+from simulation.inputs.priors import Prior, draw, parse_prior
+from simulation.inputs.scenario import load_scenario, scenario_from_mapping
+from simulation.runs.ensemble import replication_seed, run_chunk, run_ensemble
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+TOLERANCE = "parameters.consensus.base_tolerance"
+
+
+@functools.cache
+def baseline():
+    return load_scenario(SCENARIOS / "baseline.yaml")
+
+
+def with_priors(**sections) -> object:
+    """The baseline's settings (without its priors) plus the given sections, as a scenario."""
+    return scenario_from_mapping({"name": "priors", **sections})
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "baseline.yaml")
+    return tmp_path
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "what_if.yaml"
+    path.write_text("extends: baseline.yaml\nname: what_if\n" + text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(("text", "field", "message"), [
+    ("parameters:\n  consensus:\n    base_tolerance: {uniform: [25, 5]}\n",
+     "line 5: parameters.consensus.base_tolerance", "a = 25 is greater than b = 5"),
+    ("parameters:\n  consensus:\n    min_step: {triangular: [5, 30, 20]}\n",
+     "parameters.consensus.min_step", "the mode 30 lies outside [5, 20]"),
+    ("parameters:\n  consensus:\n    package: {choice: [0, 1]}\n",
+     "parameters.consensus.package", "a prior needs a numeric constant"),
+    ("parameters:\n  consensus:\n    base_tolerence: {uniform: [5, 25]}\n",
+     "parameters.consensus.base_tolerence", "did you mean 'parameters.consensus.base_tolerance'"),
+    ("parameters:\n  coalitions:\n    bloc_discipline: {normal: [0.9, 0.1]}\n",
+     "parameters.coalitions.bloc_discipline", "normal needs clip"),
+    ("parameters:\n  coalitions:\n    bloc_discipline: {uniform: [0.5, 1.5]}\n",
+     "parameters.coalitions.bloc_discipline", "1.5 is outside the range [0, 1]"),
+    ("parameters:\n  consensus:\n    min_step: {uniform: [0, 10]}\n",
+     "parameters.consensus.min_step", "0.0 is outside the range (0, 50]"),
+    ("calendar_levels:\n  quiet: {attention: {gamma: [1, 2]}}\n",
+     "calendar_levels.quiet.attention", "gamma"),
+    ("derivation:\n  imputed:\n    developing: [{uniform: [10, 150]}, 55, 0.2]\n",
+     "derivation.imputed.developing.0", "150.0 is outside the range [0, 100]"),
+])
+def test_a_bad_prior_is_an_input_error_naming_file_and_field(folder, text, field, message):
+    with pytest.raises(InputError) as error:
+        load_scenario(write(folder, text))
+    assert error.value.source.endswith("what_if.yaml")
+    assert field in error.value.field
+    assert message in str(error.value)
+
+
+# --------------------------------------------------------------------------- draws
+
+
+priors = st.one_of(
+    st.tuples(st.floats(0, 50), st.floats(0, 50)).map(
+        lambda ab: Prior("uniform", tuple(sorted(ab)))),
+    st.tuples(st.floats(0, 50), st.floats(0, 50), st.floats(0, 50)).map(
+        lambda t: Prior("triangular", tuple(sorted(t)))),
+    st.tuples(st.floats(0, 50), st.floats(0.01, 20), st.floats(0, 50), st.floats(0, 50)).map(
+        lambda t: Prior("normal", t[:2], tuple(sorted(t[2:])))),
+    st.lists(st.floats(0, 50), min_size=1, max_size=5).map(lambda v: Prior("choice", tuple(v))),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(prior=priors, seed=st.integers(0, 2**32))
+def test_draws_are_reproducible_and_inside_their_bounds(prior, seed):
+    seeds = [replication_seed(seed, i) for i in range(20)]
+    values = draw({TOLERANCE: prior}, seeds)[TOLERANCE]
+    low, high = prior.support
+    assert np.all((values >= low) & (values <= high))
+    if prior.kind == "choice":
+        assert set(values.tolist()) <= set(prior.args)
+    again = draw({TOLERANCE: prior}, [replication_seed(seed, i) for i in range(20)])[TOLERANCE]
+    assert np.array_equal(values, again)
+    alone = draw({TOLERANCE: prior}, seeds[7:8])[TOLERANCE]
+    assert alone[0] == values[7]
+
+
+def test_a_constant_draws_the_same_whatever_other_priors_there_are():
+    seeds = [replication_seed(1, i) for i in range(10)]
+    uniform = Prior("uniform", (5.0, 25.0))
+    alone = draw({TOLERANCE: uniform}, seeds)
+    together = draw({TOLERANCE: uniform, "parameters.consensus.min_step": uniform}, seeds)
+    assert np.array_equal(alone[TOLERANCE], together[TOLERANCE])
+
+
+def test_parse_accepts_each_distribution_within_the_range():
+    constant = Constant("x", 0.0, 1.0)
+    assert parse_prior({"uniform": [0.2, 0.4]}, constant).nominal == pytest.approx(0.3)
+    assert parse_prior({"triangular": [0.2, 0.3, 0.5]}, constant).nominal == 0.3
+    assert parse_prior({"normal": [0.5, 0.1], "clip": [0.2, 0.8]}, constant).support == (0.2, 0.8)
+    assert parse_prior({"choice": [0.1, 0.9, 0.5]}, constant).nominal == 0.5
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def test_derived_cells_with_the_scenario_constants_give_its_preference_table():
+    negotiation = baseline().negotiation(derived=True)
+    positions, saliences = negotiation.derivation.preferences({}, 2)
+    assert np.array_equal(positions[1], negotiation.positions)
+    assert np.array_equal(saliences[1], negotiation.saliences)
+
+
+def test_derived_cells_follow_a_changed_constant_as_a_rederived_table_does():
+    path = "derivation.imputed.developing.new_rules"
+    negotiation = baseline().negotiation(derived=True)
+    positions, _ = negotiation.derivation.preferences({path: np.array([15.0])}, 1)
+    changed = with_priors(derivation={"imputed": {"developing": [15, 55, 0.2]}})
+    assert np.array_equal(positions[0], changed.negotiation().positions)
+
+
+def test_overrides_are_replayed_on_drawn_derivation_constants():
+    path = "derivation.imputed.developing.elsewhere"
+    override = {"status": ["developing"], "cluster": "facilitation_development",
+                "shift_position": 10}
+    scenario = with_priors(overrides=[override])
+    negotiation = scenario.negotiation(derived=True)
+    positions, _ = negotiation.derivation.preferences({path: np.array([40.0])}, 1)
+    rederived = with_priors(derivation={"imputed": {"developing": [30, 40, 0.2]}},
+                            overrides=[override])
+    assert np.array_equal(positions[0], rederived.negotiation().positions)
+
+
+def test_each_replication_gets_the_same_results_whatever_its_chunk():
+    scenario = with_priors(
+        parameters={"consensus": {"base_tolerance": {"uniform": [5, 25]}},
+                    "coalitions": {"join_threshold": {"uniform": [0.75, 0.95]}}},
+        calendar_levels={"general_council": {"pressure": {"uniform": [0.5, 0.9]}}},
+        derivation={"imputed": {"developing": [{"uniform": [10, 50]}, 55, 0.2]}})
+    negotiation, params = scenario.negotiation(), scenario.spec.parameters
+    whole = run_chunk(negotiation, params, 3, 0, 6, scenario.priors)
+    part = run_chunk(negotiation, params, 3, 4, 6, scenario.priors)
+    assert np.array_equal(whole.outcome[4:], part.outcome)
+    assert np.array_equal(whole.text[4:], part.text, equal_nan=True)
+    for path, values in part.draws.items():
+        assert np.array_equal(whole.draws[path][4:], values)
+
+
+def test_a_prior_that_decides_an_issue_shows_in_its_draws():
+    """With the tolerance drawn over a wide range, runs with a high tolerance agree more often:
+    the draws in outcomes.parquet let a user condition on them."""
+    scenario = with_priors(parameters={"consensus": {"base_tolerance": {"uniform": [0, 60]}}})
+    outcomes = run_ensemble(scenario, runs=60, seed=5, workers=1).outcomes
+    column = f"draw:{TOLERANCE}"
+    assert column in outcomes
+    per_run = outcomes.groupby("run").agg(
+        tolerance=(column, "first"),
+        agreed=("outcome", lambda o: (o == "multilateral").mean()))
+    high = per_run[per_run.tolerance > 30].agreed.mean()
+    low = per_run[per_run.tolerance < 30].agreed.mean()
+    assert high > low
+
+
+def test_resolved_scenario_keeps_its_priors_and_reads_back_the_same():
+    scenario = with_priors(
+        parameters={"consensus": {"base_tolerance": {"uniform": [5, 25]}}},
+        derivation={"imputed": {"ldc": [{"triangular": [5, 15, 40]}, 60, 0.15]}})
+    again = scenario_from_mapping(scenario.resolved())
+    assert again.priors == scenario.priors
+    assert again.input_hash() == scenario.input_hash()
+    assert scenario.input_hash() != with_priors().input_hash()
+
+
+def test_every_constant_has_a_range():
+    for constant in constants().values():
+        assert constant.low < constant.high
