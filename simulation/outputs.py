@@ -92,11 +92,13 @@ OUTPUT = {output.name: output for output in OUTPUTS}
 TABLES = (
     Table("outcomes.parquet", "one row per replication x issue (columns run, issue, then "
           + "; ".join(f"{o.name}: {o.doc}" for o in OUTPUTS if o.combine is not Combine.SPREAD)
-          + ")"),
+          + "; then, per constant with a prior, draw:<constant>: the value the run drew)"),
     Table("summary.csv", "per issue: P(multilateral), P(plurilateral), P(none) with Wilson 95% "
           "intervals, modal outcome, median and 10th-90th percentile of the agreed text level, "
           "median plurilateral coverage, top blockers"),
     Table("summary.json", "summary.csv as a list of records"),
+    Table("priors.csv", "only if the scenario has priors: per uncertain constant, its prior and "
+          "the mean, 5% and 95% quantiles of the runs' draws"),
     *(Table(o.tables[0], f"per month and {o.axes[1]}: n_runs, mean and 10th-90th percentile "
             f"over runs ({o.column}_mean, {o.column}_p10, {o.column}_p90) of {o.doc}")
       for o in OUTPUTS if o.combine is Combine.SPREAD),

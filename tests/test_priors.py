@@ -194,3 +194,13 @@ def test_resolved_scenario_keeps_its_priors_and_reads_back_the_same():
 def test_every_constant_has_a_range():
     for constant in constants().values():
         assert constant.low < constant.high
+
+
+def test_a_child_scenario_replaces_a_prior_by_a_value_or_another_prior(folder):
+    fixed = load_scenario(write(folder, "parameters:\n  consensus:\n    base_tolerance: 20\n"))
+    assert TOLERANCE not in fixed.priors
+    assert fixed.spec.parameters.consensus.base_tolerance == 20
+    other = load_scenario(write(folder, "parameters:\n  consensus:\n"
+                                        "    base_tolerance: {uniform: [10, 30]}\n"))
+    assert other.priors[TOLERANCE] == Prior("uniform", (10.0, 30.0))
+    assert "parameters.consensus.min_step" in other.priors  # the parent's other priors stay

@@ -272,7 +272,7 @@ def test_the_mutations_reach_both_outcomes():
         shutil.copy(SCENARIOS / "baseline.yaml", folder / "baseline.yaml")
         resolved = start_texts()["baseline-resolved.yaml"]
         assert isinstance(load_outcome(folder, resolved.encode()), Scenario)
-        broken = resolved.replace("critical_mass: 0.9", "critical_mass: .nan")
+        broken = resolved.replace("replications: 1000", "replications: .nan")
         assert isinstance(load_outcome(folder, broken.encode()), InputError)
 
 

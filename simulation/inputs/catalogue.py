@@ -40,9 +40,16 @@ class _Strict(BaseModel):
 
 
 class Scale(_Strict):
+    """The described points of an issue's 0-100 scale, in words."""
+
     low: str
     mid: str
     high: str
+
+
+# Where the described points lie on every issue's scale (issues.yaml: 0 is one end, 100 the
+# other, and `mid` the middle).
+SCALE_POINTS = {"low": 0.0, "mid": 50.0, "high": 100.0}
 
 
 class Issue(_Strict):

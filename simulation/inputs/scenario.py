@@ -222,6 +222,10 @@ class Scenario:
         digest.update(repr(load_calendar(self.calendar_path)).encode())
         return digest.hexdigest()[:16]
 
+    def without_priors(self) -> Scenario:
+        """The same scenario with every constant at its central value in all runs."""
+        return replace(self, priors={})
+
     def with_changes(self, **changes: Any) -> Scenario:
         """The same scenario with top-level fields replaced (e.g. replications, seed)."""
         return replace(self, spec=self.spec.model_copy(update=changes))
@@ -232,7 +236,8 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     for key, value in child.items():
         if key in LIST_KEYS and isinstance(value, list) and isinstance(merged.get(key), list):
             merged[key] = merged[key] + value
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict) and not (
+                is_prior(value) or is_prior(merged[key])):  # a prior replaces, as a value does
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
