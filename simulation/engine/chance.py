@@ -151,6 +151,8 @@ def _around(base, spread, noise, low, high):
 
 @njit(cache=True)
 def _around_each(base, spread, noise, low, high):
+    """The plain statement of this rule: rules.sample_preferences (each replication around
+    its own derived preferences, where it varies the derivation constants)."""
     drawn = np.empty(noise.shape)
     for row in range(noise.shape[0]):
         for m in range(noise.shape[1]):
