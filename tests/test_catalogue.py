@@ -104,7 +104,7 @@ def test_shipped_members_and_actors(shipped):
 
 
 def test_shipped_issues(shipped):
-    """DESIGN: about 18-25 issues, each id unique, including the ones the seed stresses."""
+    """The first design (docs/design_first.md): 18-25 issues, unique ids, the seed's main ones."""
     ids = shipped.issue_ids
     assert 18 <= len(ids) <= 25
     assert len(set(ids)) == len(ids)
