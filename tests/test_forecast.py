@@ -12,7 +12,7 @@ import pytest
 from simulation.cli import main
 from simulation.errors import InputError
 from simulation.inputs.importers import read_actor_issue_data
-from simulation.runs.forecast import backtest, forecast, negotiation_from_data
+from simulation.runs.forecast import backtest, forecast, negotiation_from_data, settings_for
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
 
@@ -62,18 +62,18 @@ def test_missing_pairs_sit_at_the_weighted_mean(tmp_path):
 
 @pytest.mark.parametrize("protocol", ["compromise", "exchange"])
 def test_forecast_runs_on_the_sample(sample, protocol):
-    table = forecast(sample, protocol, rounds=6, runs=1, seed=3)
+    table = forecast(sample, settings_for(protocol, 6), runs=1, seed=3)
     assert list(table["issue"]) == list(sample.issues)
     assert ((table["compromise"] >= table["scale_low"])
             & (table["compromise"] <= table["scale_high"])).all()
     assert table["verdict"].isna().all()  # no status quo in the sample
-    again = forecast(sample, protocol, rounds=6, runs=1, seed=3)
+    again = forecast(sample, settings_for(protocol, 6), runs=1, seed=3)
     assert table.equals(again)
 
 
 def test_forecast_with_runs_gives_bands_and_shares(hand):
     data = read_actor_issue_data(hand)
-    table = forecast(data, "compromise", rounds=4, runs=8, seed=1)
+    table = forecast(data, settings_for("compromise", 4), runs=8, seed=1)
     assert (table["compromise_p10"] <= table["compromise"]).all()
     assert (table["compromise"] <= table["compromise_p90"]).all()
     x = table.set_index("issue").loc["x"]
@@ -82,27 +82,30 @@ def test_forecast_with_runs_gives_bands_and_shares(hand):
 
 
 def test_forecast_single_run_reports_a_verdict_where_a_status_quo_is_given(hand):
-    table = forecast(read_actor_issue_data(hand), rounds=3).set_index("issue")
+    table = forecast(read_actor_issue_data(hand), settings_for(rounds=3)).set_index("issue")
     assert table.loc["x", "verdict"] in {"multilateral", "plurilateral", "none"}
     assert table.loc["x", "status_quo"] == pytest.approx(0.0)
     assert pd.isna(table.loc["y", "verdict"])
 
 
 def test_backtest_baselines_match_hand_computation(hand):
-    table = backtest(read_actor_issue_data(hand), rounds=3).set_index("issue")
+    table = backtest(read_actor_issue_data(hand), settings_for(rounds=3)).set_index("issue")
     # x: positions 0, 50, 100 (cap 0.5, .25, .25; sal 1, .5, .5), observed 30, status quo 0.
     #   mean 50, median 50, capability mean 0*.5 + 50*.25 + 100*.25 = 37.5,
-    #   capability x salience: (0*.5 + 50*.125 + 100*.125) / .75 = 25.
+    #   capability x salience: (0*.5 + 50*.125 + 100*.125) / .75 = 25,
+    #   salience only: (0*1 + 50*.5 + 100*.5) / 2 = 37.5.
     # y: positions 10, 20, 60 (sal .5, 1, .5), observed 20, no status quo.
     #   mean 30, median 20, capability mean 5 + 5 + 15 = 25,
-    #   capability x salience: (10*.25 + 20*.25 + 60*.125) / .625 = 24.
+    #   capability x salience: (10*.25 + 20*.25 + 60*.125) / .625 = 24,
+    #   salience only: (10*.5 + 20*1 + 60*.5) / 2 = 27.5.
     expected = {
         "x": {"status_quo": -30, "mean": 20, "median": 20, "capability_mean": 7.5,
-              "capability_salience_mean": -5},
+              "salience_mean": 7.5, "capability_salience_mean": -5},
         "y": {"status_quo": np.nan, "mean": 10, "median": 0, "capability_mean": 5,
-              "capability_salience_mean": 4},
+              "salience_mean": 7.5, "capability_salience_mean": 4},
         "mean absolute error": {"status_quo": 30, "mean": 15, "median": 10,
-                                "capability_mean": 6.25, "capability_salience_mean": 4.5},
+                                "capability_mean": 6.25, "salience_mean": 7.5,
+                                "capability_salience_mean": 4.5},
     }
     for issue, errors in expected.items():
         for method, error in errors.items():
@@ -176,7 +179,13 @@ def test_cli_forecast_trace(capsys):
 def test_cli_backtest_table_shows_errors(capsys, hand):
     code, out, err = run(capsys, "backtest", str(hand), "--rounds", "3")
     assert code == 0, err
-    header, *_, last = out.strip().splitlines()
+    header, _, _, last, *summary = out.strip().splitlines()
     assert header.split() == ["issue", "observed", "model", "status_quo", "mean", "median",
-                              "capability_mean", "capability_salience_mean"]
-    assert last.split()[-5:] == ["30.0", "15.0", "10.0", "6.25", "4.5"]
+                              "capability_mean", "salience_mean", "capability_salience_mean"]
+    assert last.split()[-6:] == ["30.0", "15.0", "10.0", "6.25", "7.5", "4.5"]
+    methods = "\n".join(summary)
+    for words in ("no change: the status quo", "median of the positions",
+                  "capability-weighted mean (salience ignored)",
+                  "salience-weighted mean (equal capability)",
+                  "capability x salience weighted mean"):
+        assert words in methods

@@ -20,6 +20,7 @@ from simulation.runs.forecast import (
     forecast,
     negotiation_from_data,
     reference_exchange_rows,
+    settings_for,
     trace_events,
     traced_run,
 )
@@ -52,7 +53,7 @@ def test_first_row_has_the_reference_published_figures(sample):
     100), Wcentr on tolheffing-binnenstad (0 -> 61.05117364047237, toward Willems' 100); equal gain
     1.973684210526315789473684214; outcome shifts 10.387811634349030 on tolheffing-binnenstad
     (dp) and 13.157894736842105 on extra-investering (dq)."""
-    row = reference_exchange_rows(sample, rounds=2)[0][0]
+    row = reference_exchange_rows(sample, settings_for("exchange", 2))[0][0]
     assert row[:4] == ("Willems", "extra-investering", "Wcentr", "tolheffing-binnenstad")
     want = [1.973684210526315789473684214,
             25.0, 75.0, 100.0, 100.0,
@@ -95,16 +96,16 @@ def test_rows_are_consistent_and_outcomes_stop_at_the_partner(sample, rule):
 def test_exchange_files_follow_the_forecast_run(sample):
     """The exchange files follow the run `forecast` reports: the same exchanges each round as
     the trace, and the same compromise after the last round."""
-    rounds = traced_run(sample, "exchange", rounds=3).exchanges
+    rounds = traced_run(sample, settings_for("exchange", 3)).exchanges
     assert len(rounds) == 3
     nego = negotiation_from_data(sample, rounds=3)
     last_start, last_realised = rounds[-1]
     final = exchange.next_start_positions(last_start, nego.saliences, last_realised)
     compromise = sample.to_user_scale(
         [outcome(final, nego, j) for j in range(len(sample.issues))])
-    table = forecast(sample, "exchange", rounds=3)
+    table = forecast(sample, settings_for("exchange", 3))
     assert table["compromise"].to_numpy() == pytest.approx(compromise, abs=1e-3)
-    events = trace_events(sample, "exchange", rounds=3)
+    events = trace_events(sample, settings_for("exchange", 3))
     for number, (_, realised) in enumerate(rounds, 1):
         traced = [e for e in events if e[0].endswith(f"round {number}") and e[1] == "exchange"]
         assert [e[2] for e in traced] == [sample.actors[i] for i in realised["i"]]
@@ -116,7 +117,7 @@ def test_cli_writes_one_file_per_round_and_keeps_existing_ones(capsys, sample, t
     assert code == 0, err
     folder = tmp_path / "trace" / "exchanges"
     assert sorted(p.name for p in folder.iterdir()) == [f"{r}.output.csv" for r in range(3)]
-    rows = reference_exchange_rows(sample, rounds=3)
+    rows = reference_exchange_rows(sample, settings_for("exchange", 3))
     for number, want in enumerate(rows):
         lines = (folder / f"{number}.output.csv").read_text(encoding="utf-8").splitlines()
         assert lines[0] == HEADER

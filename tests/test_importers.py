@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simulation.errors import InputError
-from simulation.inputs.importers import read_actor_issue_data
+from simulation.inputs.importers import read_actor_issue_data, read_dataset
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
 
@@ -132,7 +132,8 @@ DECIDE_CASES = {
     "anchor before issue": ("#A;A;a\n#M;x;0;no\n", "line 2: issue", "not declared in a #P"),
     "short #D": (DECIDE_HEAD + "#D;A;x;1;1\n", "line 6: #D", "#D;actor;issue;position"),
     "no #D rows": (DECIDE_HEAD, "#D", "no #D rows"),
-    "actor without data": (DECIDE_HEAD + "#D;A;x;1;1;1\n", "line 2: actor", "'B' has no"),
+    "one actor with data": (DECIDE_HEAD + "#D;A;x;1;1;1\n", "negotiation",
+                            "the file has one actor (A); allowed: at least two"),
 }
 
 
@@ -165,3 +166,70 @@ def test_shipped_copenhagen_example_loads_in_the_decide_format():
     assert "Alliance of Small Island States" in data.actors and "Newtreaty" in data.issues
     russia = data.actors.index("Russia")
     assert np.isnan(data.positions[russia]).sum() == 2  # no stance on Commitments and Extra
+
+
+# --- datasets of several negotiations -----------------------------------------------------------
+
+NEGOTIATIONS = ("negotiation,actor,issue,position,salience,capability,outcome\n"
+                "law1,A,x,0,1,1,10\nlaw1,B,x,100,0.5,3,10\nlaw1,A,y,50,0.5,1,\n"
+                "law1,B,y,0,1,3,\n"
+                "law2,B,x,20,1,1,30\nlaw2,C,x,40,1,1,30\n")
+
+
+def test_negotiation_column_splits_actors_issues_and_scales(tmp_path):
+    law1, law2 = read_dataset(write(tmp_path, NEGOTIATIONS))
+    assert (law1.negotiation, law2.negotiation) == ("law1", "law2")
+    assert law1.actors == ("A", "B") and law1.issues == ("x", "y")
+    assert law2.actors == ("B", "C") and law2.issues == ("x",)  # its own x: its own scale
+    assert law1.capability.tolist() == [0.25, 0.75] and law2.capability.tolist() == [0.5, 0.5]
+    assert (law2.lower[0], law2.upper[0]) == (20.0, 40.0)
+    assert law2.to_user_scale(law2.outcome).tolist() == [30.0]
+    assert np.isnan(law1.outcome[1])
+
+
+def test_a_file_without_negotiation_column_is_one_negotiation(tmp_path):
+    (data,) = read_dataset(SAMPLE)
+    assert data.negotiation == "" and len(data.actors) == 10
+
+
+def test_folder_is_one_negotiation_per_file(tmp_path):
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    decide_file(folder)
+    write(folder, "actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n", "b.csv")
+    first, second = read_dataset(folder)
+    assert (first.negotiation, second.negotiation) == ("b", "sample")
+    assert len(second.actors) == 10 and second.actors[0] == "Willems"
+
+
+def test_actor_declared_without_positions_is_left_out_with_a_note(tmp_path):
+    path = write(tmp_path, "#A;A;a\n#A;C;silent\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1\n#D;B;x;5;1;1\n",
+                 "data.txt")
+    data = read_actor_issue_data(path)
+    assert data.actors == ("A", "B")
+    assert data.notes == (f"{path}, line 2: actor 'C' has no position on any issue; left out",)
+
+
+DATASET_CASES = {
+    "one actor in a negotiation": (
+        "negotiation,actor,issue,position,salience,capability\nn1,A,x,0,1,1\nn1,B,x,1,1,1\n"
+        "n2,A,x,0,1,1\n", "negotiation 'n2' has one actor (A)"),
+    "one issue per negotiation": (
+        "negotiation,actor,issue,position,salience,capability\nx,A,x,0,1,1\nx,B,x,1,1,1\n"
+        "y,A,y,0,1,1\ny,B,y,1,1,1\n", "each of the 2 negotiations has a single issue"),
+    "empty negotiation name": (
+        "negotiation,actor,issue,position,salience,capability\n,A,x,0,1,1\n", "empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(DATASET_CASES))
+def test_unusable_negotiation_column_is_an_input_error(tmp_path, case):
+    text, problem = DATASET_CASES[case]
+    with pytest.raises(InputError) as caught:
+        read_dataset(write(tmp_path, text))
+    assert problem in caught.value.problem
+
+
+def test_empty_folder_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no files"):
+        read_dataset(tmp_path)

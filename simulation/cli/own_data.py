@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from simulation.engine import protocols
 from simulation.errors import InputError
 from simulation.runs import DEFAULT_ROUNDS
 
+EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
+                      if setting.name == "exchange_rule")
 
-def _exchange_folder(args: argparse.Namespace) -> Path:
+
+def _exchange_folder(args: argparse.Namespace, protocol: str) -> Path:
     """The new folder for --trace-dir's exchange files; an unusable request is an InputError."""
-    if args.protocol != "exchange":
+    if protocol != "exchange":
         raise InputError("--trace-dir", "protocol", "only the exchange protocol realises "
                          "exchanges; add --protocol exchange")
     if args.runs > 1:
@@ -50,58 +54,159 @@ def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
           file=sys.stderr)
 
 
-def forecast(args: argparse.Namespace) -> None:
-    from simulation.inputs.importers import read_actor_issue_data
-    from simulation.runs.forecast import forecast, reference_exchange_rows, trace_events
+def _dataset(args: argparse.Namespace) -> tuple:
+    """The negotiations the command runs on (one if --negotiation names it), after printing the
+    reader's notes."""
+    from simulation.inputs.importers import read_dataset
 
-    data = read_actor_issue_data(args.datafile)
-    folder = _exchange_folder(args) if args.trace_dir else None
+    dataset = read_dataset(args.datafile)
+    for data in dataset:
+        for note in data.notes:
+            print(f"mc11: note: {note}", file=sys.stderr)
+    if args.negotiation is not None:
+        chosen = tuple(data for data in dataset if data.negotiation == args.negotiation)
+        if not chosen:
+            names = [data.negotiation for data in dataset if data.negotiation]
+            shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+            raise InputError("--negotiation", "negotiation",
+                             f"{args.negotiation!r} is not in {args.datafile}; "
+                             f"allowed: {shown or 'none (the file has no negotiation column)'}")
+        dataset = chosen
+    return dataset
+
+
+def _settings(args: argparse.Namespace):
+    """The parameter file's settings (or the defaults) with the command line's choices."""
+    from simulation.inputs.own_parameters import OwnDataSettings, read_own_parameters
+    from simulation.runs.forecast import settings_for
+
+    base = read_own_parameters(args.params) if args.params else OwnDataSettings()
+    return settings_for(args.protocol or base.protocol, args.rounds or base.rounds,
+                        args.exchange_rule, base)
+
+
+def _workers(args: argparse.Namespace) -> int:
+    return args.workers or os.cpu_count() or 1
+
+
+def _describe(args: argparse.Namespace, dataset: tuple, settings) -> str:
+    bargaining = settings.parameters.bargaining
+    rule = f" (exchange rule {bargaining.exchange_rule})" if settings.protocol == "exchange" else ""
+    what = (f"{len(dataset)} negotiations" if len(dataset) > 1 else
+            f"{len(dataset[0].actors)} actors, {len(dataset[0].issues)} issues")
+    return (f"{args.datafile}: {what}; protocol {settings.protocol}{rule}, {settings.rounds} "
+            f"rounds, {args.runs} run(s), seed {args.seed}"
+            + (f", parameters from {args.params}" if args.params else ""))
+
+
+def forecast(args: argparse.Namespace) -> None:
+    from simulation.runs.forecast import (
+        forecast_dataset,
+        reference_exchange_rows,
+        trace_events,
+    )
+
+    dataset = _dataset(args)
+    settings = _settings(args)
+    folder = _exchange_folder(args, settings.protocol) if args.trace_dir else None
+    if (args.trace or folder is not None) and len(dataset) > 1:
+        raise InputError("--trace", "negotiation", f"a trace follows one negotiation and "
+                         f"{args.datafile} holds {len(dataset)}; name one with --negotiation")
     if args.trace:
         if args.runs > 1:
             raise InputError("--trace", "runs", "a trace follows one run; drop --runs or --trace")
         print("trace (positions on the 0-100 scale of each issue):")
-        for event in trace_events(data, args.protocol, args.rounds, args.seed):
+        for event in trace_events(dataset[0], settings, args.seed):
             print("  ".join(str(part) for part in event))
         print()
-    table = forecast(data, args.protocol, args.rounds, args.runs, args.seed)
+    table = forecast_dataset(dataset, settings, args.runs, args.seed, _workers(args))
     if folder is not None:
-        _write_exchange_files(folder, reference_exchange_rows(data, args.rounds, args.seed))
-    print(f"{args.datafile}: {len(data.actors)} actors, {len(data.issues)} issues; protocol "
-          f"{args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
-          file=sys.stderr)
+        _write_exchange_files(folder, reference_exchange_rows(dataset[0], settings, args.seed))
+    print(_describe(args, dataset, settings), file=sys.stderr)
     emit(table, args.format, args.out)
 
 
 def backtest(args: argparse.Namespace) -> None:
-    from simulation.inputs.importers import read_actor_issue_data
-    from simulation.runs.forecast import backtest
+    import pandas as pd
 
-    data = read_actor_issue_data(args.datafile)
-    table = backtest(data, args.protocol, args.rounds, args.runs, args.seed)
-    print(f"{args.datafile}: errors on the data's own scale (prediction - observed; last row: "
-          "mean absolute error); "
-          f"protocol {args.protocol}, {args.rounds} rounds, {args.runs} run(s), seed {args.seed}",
-          file=sys.stderr)
-    if args.format == "table":  # compact: the errors only; csv and json keep the predictions
-        errors = [c for c in table.columns if c.endswith("_error")]
-        table = table[["issue", "observed", *errors]].round(3)
+    from simulation.runs.forecast import (
+        backtest_issues,
+        method_name,
+        summary_by_negotiation,
+        with_error_row,
+    )
+
+    dataset = _dataset(args)
+    settings = _settings(args)
+    issues = backtest_issues(dataset, settings, args.runs, args.seed, _workers(args))
+    print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
+          "observed)", file=sys.stderr)
+    if args.format != "table":  # csv and json: every issue's predictions and errors
+        emit(with_error_row(issues), args.format, args.out)
+        return
+    summary = summary_by_negotiation(issues)
+    if len(dataset) == 1:  # one negotiation: its issues' errors, then the methods in words
+        errors = [c for c in issues.columns if c.endswith("_error")]
+        table = with_error_row(issues)[["issue", "observed", *errors]].round(3)
         table.columns = ["issue", "observed", *(c.removesuffix("_error") for c in errors)]
         table = table.astype(object).where(table.notna(), "")
-    emit(table, args.format, args.out)
+        print(table.to_string(index=False))
+        print()
+    pooled = summary.iloc[-1]
+    methods = [c for c in summary.columns if c not in ("negotiation", "issues")]
+    rows = pd.DataFrame({"method": [method_name(m) for m in methods],
+                     "column": methods,
+                     "mean absolute error": [round(float(pooled[m]), 3) for m in methods]})
+    if len(dataset) > 1:
+        wins = summary.iloc[:-1][methods].rank(axis=1, method="min").eq(1).sum()
+        rows["best in (negotiations)"] = [int(wins[m]) for m in methods]
+    print(f"mean absolute error over {int(pooled['issues'])} issues"
+          + (f" of {len(dataset)} negotiations (per negotiation: --format csv or json)"
+             if len(dataset) > 1 else "") + ":")
+    emit(rows, args.format, args.out)
+
+
+def deu_to_csv(args: argparse.Namespace) -> None:
+    from simulation.inputs.deu import convert_deu, write_long_csv
+
+    converted = convert_deu(args.source)
+    write_long_csv(converted, args.out)
+    print(f"wrote {len(converted.rows)} actor-issue rows of {converted.proposals} proposals "
+          f"(one negotiation each) to {args.out}", file=sys.stderr)
+    if converted.dropped:
+        print(f"left out {len(converted.dropped)} proposals without any coded outcome: "
+              f"{', '.join(converted.dropped)}", file=sys.stderr)
+    if converted.filled_saliences:
+        print(f"{converted.filled_saliences} positions without a coded salience were given "
+              "salience 50", file=sys.stderr)
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("datafile", metavar="DATAFILE",
-                        help="a Decide input file (#A/#P/#M/#D rows) or a long CSV "
-                             "(actor,issue,position,salience,capability[,status_quo,outcome])")
-    parser.add_argument("--protocol", choices=protocols.NAMES, default=protocols.DEFAULT,
-                        help="bargaining protocol (default: %(default)s)")
-    parser.add_argument("--rounds", type=positive, default=DEFAULT_ROUNDS,
-                        help=f"negotiating rounds, the last one decides (default: "
-                             f"{DEFAULT_ROUNDS})")
+                        help="a Decide input file (#A/#P/#M/#D rows), a long CSV (actor,issue,"
+                             "position,salience,capability[,status_quo,outcome,negotiation]) or "
+                             "a folder of such files (one negotiation each)")
+    parser.add_argument("--protocol", choices=protocols.NAMES, default=None,
+                        help=f"bargaining protocol (default: the --params file's, else "
+                             f"{protocols.DEFAULT})")
+    parser.add_argument("--rounds", type=positive, default=None,
+                        help=f"negotiating rounds, the last one decides (default: the --params "
+                             f"file's, else {DEFAULT_ROUNDS})")
+    parser.add_argument("--exchange-rule", choices=EXCHANGE_RULES, default=None,
+                        help="exchange protocol: 'reference' realises exchanges as "
+                             "decide-exchange-model does, 'once' (faster) lets each actor trade "
+                             "on an issue once a round (default: the --params file's, else once)")
+    parser.add_argument("--params", metavar="FILE",
+                        help="a parameter file (as `mc11 calibrate` writes); the options above "
+                             "override it")
     parser.add_argument("--runs", type=positive, default=1,
                         help="replications with small measurement noise (default: 1, no noise)")
     parser.add_argument("--seed", type=seed, default=0, help="master seed (default: 0)")
+    parser.add_argument("--negotiation", metavar="NAME",
+                        help="run only this negotiation of the dataset")
+    parser.add_argument("--workers", type=positive, default=None,
+                        help="processes running negotiations in parallel (default: all cores; "
+                             "results do not depend on it)")
     add_output_options(parser)
 
 
@@ -121,3 +226,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "backtest", help="score the engine and simple baselines against observed outcomes")
     _add_data_options(parser)
     parser.set_defaults(handler=backtest, runs_model=True)
+
+    parser = commands.add_parser(
+        "deu-to-csv", help="convert the DEU III dataset (EU legislation) into a long CSV with "
+                           "one negotiation per proposal")
+    parser.add_argument("source", metavar="DEU3", help="the tab-separated DEU III copy "
+                        "(deu3.csv of github.com/blksv/predictioneers_game)")
+    parser.add_argument("out", metavar="OUT", help="the new long CSV")
+    parser.set_defaults(handler=deu_to_csv)

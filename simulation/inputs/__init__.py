@@ -6,3 +6,4 @@ Every problem becomes an `InputError` naming the file, the field and what is all
 from pathlib import Path
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
+DEFAULT_ROUNDS = 12  # rounds of a run on own data when the user names none

@@ -13,11 +13,19 @@ Two formats are recognised by their content:
   Lines starting ``#/`` (comments) and ``#O`` (issue descriptions) are skipped. Decide gives power
   per actor and issue; the engine needs one capability per actor, so an actor's capability is
   the mean of its powers.
+  An actor declared in an ``#A`` row without any ``#D`` row is left out with a note (the
+  reference implementation reads such files the same way).
 * **Long CSV** with the header ``actor,issue,position,salience,capability`` (``power`` is accepted
   for ``capability``) and optional ``status_quo`` and ``outcome`` columns, each constant within an
   issue (leave it blank for issues without one). Capability is averaged per actor as well. Fields
   are separated by commas, semicolons or tabs (whichever splits the header most); with semicolons
   or tabs a decimal comma (``0,5``) is read as a decimal point.
+  An optional ``negotiation`` column splits the file into separate negotiations (e.g. the
+  proposals of a legislative dataset): each has its own actors and issues (an issue name means
+  a different issue in another negotiation) and is run on its own.
+
+`read_dataset` also reads a folder: every file in it (sorted by name) is one negotiation, named
+after the file.
 
 Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
 ``#M`` anchor, or else the lowest and highest position (status quo and outcome included) in the
@@ -28,7 +36,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +44,8 @@ import numpy as np
 from simulation.errors import InputError
 
 CSV_REQUIRED = ("actor", "issue", "position", "salience", "capability")
-CSV_OPTIONAL = ("status_quo", "outcome")
+CSV_OPTIONAL = ("status_quo", "outcome", "negotiation")
+_PER_ISSUE = ("status_quo", "outcome")
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,8 @@ class ActorIssueData:
     outcome: np.ndarray | None  # (k,) observed outcome 0-100, NaN where unknown; None if absent
     lower: np.ndarray  # (k,) the user's scale: its value at 0 ...
     upper: np.ndarray  # (k,) ... and at 100
+    negotiation: str = ""  # its name in a dataset of several ("" for a file of one)
+    notes: tuple[str, ...] = ()  # what the reader left out, for the user to see
 
     def to_user_scale(self, values: np.ndarray) -> np.ndarray:
         """Values on the 0-100 scale (last axis = issues) back on the user's own scale."""
@@ -60,8 +71,52 @@ class ActorIssueData:
 
 
 def read_actor_issue_data(path: Path | str) -> ActorIssueData:
-    """Read a Decide input file or a long CSV; every problem is an InputError with its line."""
+    """Read a Decide input file or a long CSV of one negotiation; every problem is an
+    InputError with its line."""
+    dataset = read_dataset(path)
+    if len(dataset) > 1:
+        raise InputError(str(path), "negotiation", f"the file holds {len(dataset)} negotiations; "
+                         "this reads one (use read_dataset)")
+    return dataset[0]
+
+
+def read_dataset(path: Path | str) -> tuple[ActorIssueData, ...]:
+    """The negotiations of a file (several with a `negotiation` column) or of a folder (one
+    per file); every problem is an InputError naming the file and line."""
     path = Path(path)
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+        if not files:
+            raise InputError(str(path), "folder", "no files in it; expected one Decide file or "
+                             "long CSV per negotiation")
+        dataset = []
+        for file in files:
+            parts = _read_file(file)
+            if len(parts) > 1:
+                raise InputError(str(file), "negotiation", "a file in a folder is one "
+                                 "negotiation; drop its negotiation column or read it alone")
+            dataset.append(replace(parts[0], negotiation=file.stem))
+        _check_dataset(str(path), dataset)
+        return tuple(dataset)
+    dataset = _read_file(path)
+    _check_dataset(str(path), dataset)
+    return tuple(dataset)
+
+
+def _check_dataset(source: str, dataset: list[ActorIssueData]) -> None:
+    for data in dataset:
+        if len(data.actors) < 2:
+            what = f"negotiation {data.negotiation!r}" if data.negotiation else "the file"
+            raise InputError(source, "negotiation",
+                             f"{what} has one actor ({data.actors[0]}); allowed: at least two "
+                             "actors per negotiation")
+    if len(dataset) > 1 and all(len(data.issues) == 1 for data in dataset):
+        raise InputError(source, "negotiation", f"each of the {len(dataset)} negotiations has a "
+                         "single issue: the column seems to name issues, not negotiations; "
+                         "allowed: a name shared by the issues negotiated together")
+
+
+def _read_file(path: Path) -> list[ActorIssueData]:
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -76,7 +131,7 @@ def read_actor_issue_data(path: Path | str) -> ActorIssueData:
         raise InputError(source, "file", "the file is empty; expected Decide rows (#A, #P, #M, "
                          "#D) or a CSV header " + ",".join(CSV_REQUIRED))
     if lines[0][1].lstrip().lstrip("\"'").startswith("#"):
-        return _read_decide(source, lines)
+        return [_read_decide(source, lines)]
     return _read_csv(source, lines)
 
 
@@ -120,7 +175,7 @@ def _number(source: str, line: int, field: str, text: str, decimal_comma: bool =
 def _assemble(
     source: str, actors: list[str], issues: list[str], rows: _Rows,
     anchors: dict[str, list[float]], status_quo: dict[str, float] | None,
-    outcome: dict[str, float] | None,
+    outcome: dict[str, float] | None, negotiation: str = "", notes: tuple[str, ...] = (),
 ) -> ActorIssueData:
     n, k = len(actors), len(issues)
     raw = np.full((n, k), np.nan)
@@ -151,7 +206,8 @@ def _assemble(
         source=source, actors=tuple(actors), issues=tuple(issues),
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
         capability=capability / capability.sum(), status_quo=scaled(status_quo),
-        outcome=scaled(outcome), lower=lower, upper=upper,
+        outcome=scaled(outcome), lower=lower, upper=upper, negotiation=negotiation,
+        notes=notes,
     )
 
 
@@ -231,17 +287,16 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
         rows.add(number, actor, issue, position,
                  _number(source, number, "salience", fields[4]),
                  _number(source, number, "power", fields[5]))
-    _check_coverage(source, actors, issues, rows, first_line)
-    return _assemble(source, actors, issues, rows, anchors, None, None)
+    silent = [actor for actor in actors if actor not in rows.power]
+    notes = tuple(f"{source}, line {first_line[actor]}: actor {actor!r} has no position on any "
+                  "issue; left out" for actor in silent)
+    actors = [actor for actor in actors if actor in rows.power]
+    _check_coverage(source, issues, rows, first_line)
+    return _assemble(source, actors, issues, rows, anchors, None, None, notes=notes)
 
 
-def _check_coverage(source: str, actors: list[str], issues: list[str], rows: _Rows,
+def _check_coverage(source: str, issues: list[str], rows: _Rows,
                     first_line: dict[str, int]) -> None:
-    for actor in actors:
-        if actor not in rows.power:
-            raise InputError(source, f"line {first_line[actor]}: actor",
-                             f"{actor!r} has no position on any issue; give it #D rows or "
-                             "remove it")
     covered = {issue for _, issue in rows.values}
     for issue in issues:
         if issue not in covered:
@@ -267,7 +322,17 @@ def _csv_records(lines: list[tuple[int, str]], delimiter: str
         yield number, [field.strip() for field in next(csv.reader([line], delimiter=delimiter))]
 
 
-def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
+class _Negotiation:
+    """The rows of one negotiation of a long CSV, as they are read."""
+
+    def __init__(self, source: str) -> None:
+        self.actors: list[str] = []
+        self.issues: list[str] = []
+        self.rows = _Rows(source)
+        self.constants: dict[str, dict[str, tuple[str, int]]] = {n: {} for n in _PER_ISSUE}
+
+
+def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]:
     delimiter = _delimiter(lines[0][1])
     comma = delimiter != ","  # with semicolons or tabs, "0,5" is a decimal comma
     records = _csv_records(lines, delimiter)
@@ -283,47 +348,44 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                              f"optional: {', '.join(CSV_OPTIONAL)}")
     column = {name: header.index(name) for name in (*CSV_REQUIRED, *CSV_OPTIONAL)
               if name in header}
-    actors: list[str] = []
-    issues: list[str] = []
-    rows = _Rows(source)
-    constants: dict[str, dict[str, tuple[str, int]]] = {n: {} for n in CSV_OPTIONAL}
-    count = 0
+    negotiations: dict[str, _Negotiation] = {}
     for number, fields in records:
         if len(fields) != len(header):
             raise InputError(source, f"line {number}: row",
                              f"{len(fields)} fields; allowed: {len(header)} as in the header")
         value = {name: fields[index] for name, index in column.items()}
-        for name in ("actor", "issue"):
-            if not value[name]:
+        for name in ("actor", "issue", "negotiation"):
+            if name in value and not value[name]:
                 raise InputError(source, f"line {number}: {name}", "empty; allowed: a name")
         actor, issue = value["actor"], value["issue"]
-        if actor not in actors:
-            actors.append(actor)
-        if issue not in issues:
-            issues.append(issue)
-        rows.add(number, actor, issue,
-                 _number(source, number, "position", value["position"], comma),
-                 _number(source, number, "salience", value["salience"], comma),
-                 _number(source, number, "capability", value["capability"], comma))
-        for name in CSV_OPTIONAL:
+        part = negotiations.setdefault(value.get("negotiation", ""), _Negotiation(source))
+        if actor not in part.actors:
+            part.actors.append(actor)
+        if issue not in part.issues:
+            part.issues.append(issue)
+        part.rows.add(number, actor, issue,
+                      _number(source, number, "position", value["position"], comma),
+                      _number(source, number, "salience", value["salience"], comma),
+                      _number(source, number, "capability", value["capability"], comma))
+        for name in _PER_ISSUE:
             if name not in value:
                 continue
-            seen = constants[name].setdefault(issue, (value[name], number))
+            seen = part.constants[name].setdefault(issue, (value[name], number))
             if seen[0] != value[name]:
                 raise InputError(source, f"line {number}: {name}",
                                  f"{value[name]!r} differs from {seen[0]!r} on line {seen[1]}; "
                                  f"allowed: one {name} per issue, the same on every row")
             if value[name]:
                 _number(source, number, name, value[name], comma)
-        count += 1
-    if count == 0:
+    if not negotiations:
         raise InputError(source, "rows", "the file has a header but no data rows")
 
-    def per_issue(name: str) -> dict[str, float] | None:
+    def per_issue(part: _Negotiation, name: str) -> dict[str, float] | None:
         if name not in column:
             return None
         return {issue: float(text.replace(",", ".") if comma else text)
-                for issue, (text, _) in constants[name].items() if text}
+                for issue, (text, _) in part.constants[name].items() if text}
 
-    return _assemble(source, actors, issues, rows, {}, per_issue("status_quo"),
-                     per_issue("outcome"))
+    return [_assemble(source, part.actors, part.issues, part.rows, {},
+                      per_issue(part, "status_quo"), per_issue(part, "outcome"), negotiation=name)
+            for name, part in negotiations.items()]

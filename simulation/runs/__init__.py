@@ -1,3 +1,5 @@
 """Runs: Monte Carlo ensembles on worker processes, results folders, forecasts on own data."""
 
-DEFAULT_ROUNDS = 12  # rounds of a forecast on own data when the user names none
+from simulation.inputs import DEFAULT_ROUNDS
+
+__all__ = ["DEFAULT_ROUNDS"]

@@ -13,6 +13,9 @@
   x salience weighted mean of the others, so it neither pulls the outcome nor blocks a text.
   Saliences are floored at 0.01 (the model's own floor) so that every weighted mean is defined.
 * No Doha linkage and no new-discipline flags.
+* Datasets of several negotiations (`read_dataset`): each runs on its own actors and issues
+  (exchanges only within it), with its own seed derived from the master seed and its name, so
+  its results do not depend on the other negotiations, their order or the number of workers.
 * Uncertainty: none for a single run; with several runs positions are drawn with a standard
   deviation of `POSITION_SD` (on 0-100) and saliences with `SALIENCE_SD`, as small default
   measurement errors of expert-coded data.
@@ -20,15 +23,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import warnings
+import zlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import pandas as pd
 
 from simulation.engine import exchange, protocols
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation, Period
-from simulation.engine.parameters import BargainingParameters, Parameters
+from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
 from simulation.inputs.importers import ActorIssueData
+from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
 from simulation.runs import DEFAULT_ROUNDS
 from simulation.runs.ensemble import replication_seed, run_replications
@@ -36,6 +46,17 @@ from simulation.runs.ensemble import replication_seed, run_replications
 POSITION_SD = 5.0
 SALIENCE_SD = 0.05
 MIN_SALIENCE = 0.01
+DEFAULTS = OwnDataSettings()
+
+
+def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
+                 exchange_rule: str | None = None,
+                 base: OwnDataSettings = DEFAULTS) -> OwnDataSettings:
+    """`base` with the protocol, rounds and (if given) exchange rule a command line names."""
+    changes: dict[str, object] = {"protocol": protocol}
+    if exchange_rule is not None:
+        changes["exchange_rule"] = exchange_rule
+    return base.with_bargaining(**changes).model_copy(update={"rounds": rounds})
 
 
 def _calendar(rounds: int) -> tuple[Period, ...]:
@@ -71,57 +92,101 @@ def negotiation_from_data(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
     )
 
 
-def _parameters(protocol: str, runs: int) -> Parameters:
-    if protocol not in protocols.NAMES:
-        raise InputError("--protocol", "protocol",
-                         f"{protocol!r}; allowed: {', '.join(protocols.NAMES)}")
-    return Parameters(bargaining=BargainingParameters(protocol=protocol),
-                      sample_uncertainty=runs > 1)
+def _parameters(settings: OwnDataSettings, runs: int) -> Parameters:
+    return Parameters(bargaining=settings.parameters.bargaining,
+                      consensus=settings.parameters.consensus, sample_uncertainty=runs > 1)
 
 
-def simulate(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
-             runs: int = 1, seed: int = 0) -> RunResult:
+def negotiation_seed(seed: int, negotiation: str) -> int:
+    """The master seed of one negotiation of a dataset: `seed` itself for a file of one
+    negotiation, else derived from `seed` and the negotiation's name (not its place)."""
+    if not negotiation:
+        return seed
+    state = np.random.SeedSequence([seed, zlib.crc32(negotiation.encode("utf-8"))])
+    return int(state.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
+             seed: int = 0) -> RunResult:
     """`runs` replications of the data's negotiation, as one batch; run i is seeded
-    replication_seed(seed, i)."""
+    replication_seed(negotiation_seed(seed, negotiation), i)."""
     if runs < 1:
         raise InputError("--runs", "runs", f"{runs}; allowed: a whole number of at least 1")
-    negotiation = negotiation_from_data(data, rounds, runs)
-    parameters = _parameters(protocol, runs)
-    seeds = [replication_seed(seed, i) for i in range(runs)]
-    return run_replications(negotiation, parameters, seeds)
+    negotiation = negotiation_from_data(data, settings.rounds, runs)
+    master = negotiation_seed(seed, data.negotiation)
+    seeds = [replication_seed(master, i) for i in range(runs)]
+    return run_replications(negotiation, _parameters(settings, runs), seeds)
 
 
-def traced_run(data: ActorIssueData, protocol: str = protocols.DEFAULT,
-               rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> NegotiationModel:
+def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
+                       runs: int = 1, seed: int = 0) -> np.ndarray:
+    """The model's prediction per issue on the user's scale: the capability x salience weighted
+    mean position after the last round, averaged over the runs."""
+    results = simulate(data, settings, runs, seed)
+    return data.to_user_scale(results.mean_position[:, -1].mean(axis=0))
+
+
+_TASK: dict[str, object] = {}
+
+
+def _run_task(index: int) -> object:
+    function, dataset, args = _TASK["function"], _TASK["dataset"], _TASK["args"]
+    return function(dataset[index], *args)  # type: ignore[operator,index]
+
+
+def map_negotiations(function: Callable[..., object], dataset: Sequence[ActorIssueData],
+                     *args: object, workers: int = 1) -> list:
+    """[function(data, *args) for data in dataset], on `workers` processes (forked: the
+    dataset and the compiled rules are inherited); the same list whatever `workers` is."""
+    if workers <= 1 or len(dataset) <= 1:
+        return [function(data, *args) for data in dataset]
+    function(dataset[0], *args)  # compile (or load) the rules here, once, before forking
+    _TASK.update(function=function, dataset=dataset, args=args)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    try:
+        with (ProcessPoolExecutor(max_workers=workers,
+                                  mp_context=multiprocessing.get_context(method)) as pool,
+              warnings.catch_warnings()):
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            chunk = max(1, len(dataset) // (4 * workers))
+            return list(pool.map(_run_task, range(len(dataset)), chunksize=chunk))
+    finally:
+        _TASK.clear()
+
+
+def traced_run(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
+               seed: int = 0) -> NegotiationModel:
     """The single run `forecast(..., runs=1, seed=seed)` reports, with its trace kept."""
-    model = NegotiationModel(negotiation_from_data(data, rounds), _parameters(protocol, 1),
-                             rng=replication_seed(seed, 0), trace=True)
+    model = NegotiationModel(negotiation_from_data(data, settings.rounds),
+                             _parameters(settings, 1),
+                             rng=replication_seed(negotiation_seed(seed, data.negotiation), 0),
+                             trace=True)
     model.run()
     return model
 
 
-def trace_events(data: ActorIssueData, protocol: str = protocols.DEFAULT,
-                 rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> list[tuple]:
+def trace_events(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
+                 seed: int = 0) -> list[tuple]:
     """What happened each round in the single run `forecast(..., runs=1, seed=seed)` reports:
     (round, event, actor, detail); moves of 10 points or more, on the 0-100 scale."""
-    return traced_run(data, protocol, rounds, seed).events
+    return traced_run(data, settings, seed).events
 
 
-def reference_exchange_rows(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
+def reference_exchange_rows(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
                             seed: int = 0) -> list[list[tuple]]:
-    """Per round of the single run `forecast(data, "exchange", rounds, seed=seed)` reports, its
-    realised exchanges in decide-exchange-model's columns (`exchange.REFERENCE_COLUMNS`,
-    positions on the 0-100 scale of each issue)."""
-    model = traced_run(data, "exchange", rounds, seed)
+    """Per round of the single run `forecast(data, settings, seed=seed)` reports (exchange
+    protocol), its realised exchanges in decide-exchange-model's columns
+    (`exchange.REFERENCE_COLUMNS`, positions on the 0-100 scale of each issue)."""
+    model = traced_run(data, settings.with_bargaining(protocol="exchange"), seed)
     return [exchange.reference_rows(realised, positions, data.actors, data.issues)
             for positions, realised in model.exchanges]
 
 
-def forecast(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
-             runs: int = 1, seed: int = 0) -> pd.DataFrame:
+def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
+             seed: int = 0) -> pd.DataFrame:
     """Per issue: the weighted compromise after the rounds on the user's scale and, where the data
     give a status quo, the verdict of the final meeting (shares of runs when runs > 1)."""
-    results = simulate(data, protocol, rounds, runs, seed)
+    results = simulate(data, settings, runs, seed)
     compromise = data.to_user_scale(results.mean_position[:, -1])
     outcome = results.outcome
     text = data.to_user_scale(results.text)
@@ -133,6 +198,8 @@ def forecast(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: in
     for j, issue in enumerate(data.issues):
         row: dict[str, object] = {"issue": issue, "scale_low": data.lower[j],
                                   "scale_high": data.upper[j]}
+        if data.negotiation:
+            row = {"negotiation": data.negotiation, **row}
         if runs == 1:
             row["compromise"] = round(float(compromise[0, j]), 3)
         else:
@@ -153,7 +220,28 @@ def forecast(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: in
     return pd.DataFrame(rows)
 
 
-BASELINES = ("status_quo", "mean", "median", "capability_mean", "capability_salience_mean")
+def forecast_dataset(dataset: Sequence[ActorIssueData], settings: OwnDataSettings = DEFAULTS,
+                     runs: int = 1, seed: int = 0, workers: int = 1) -> pd.DataFrame:
+    """`forecast` of every negotiation, one after the other in the dataset's order."""
+    tables = map_negotiations(forecast, dataset, settings, runs, seed, workers=workers)
+    return pd.concat(tables, ignore_index=True)
+
+
+# The baselines: simple predictions per issue, named in words for the reports.
+BASELINES = {
+    "status_quo": "no change: the status quo",
+    "mean": "mean of the positions",
+    "median": "median of the positions",
+    "capability_mean": "capability-weighted mean (salience ignored)",
+    "salience_mean": "salience-weighted mean (equal capability)",
+    "capability_salience_mean": "capability x salience weighted mean (the model's start)",
+}
+MODEL = "model"
+
+
+def method_name(method: str) -> str:
+    """A prediction method's key (model or baseline) in words."""
+    return BASELINES.get(method, f"the model ({method})" if method != MODEL else "the model")
 
 
 def baselines(data: ActorIssueData) -> dict[str, np.ndarray]:
@@ -169,40 +257,103 @@ def baselines(data: ActorIssueData) -> dict[str, np.ndarray]:
         return np.where(total > 0, values / np.where(total > 0, total, 1.0), np.nan)
 
     capability = np.broadcast_to(data.capability[:, None], user.shape)
+    saliences = np.nan_to_num(data.saliences)
     return {
         "status_quo": (np.full(k, np.nan) if data.status_quo is None
                        else data.to_user_scale(data.status_quo)),
         "mean": np.nanmean(user, axis=0),
         "median": np.nanmedian(user, axis=0),
         "capability_mean": weighted(capability),
-        "capability_salience_mean": weighted(capability * np.nan_to_num(data.saliences)),
+        "salience_mean": weighted(saliences),
+        "capability_salience_mean": weighted(capability * saliences),
     }
 
 
-def backtest(data: ActorIssueData, protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
-             runs: int = 1, seed: int = 0) -> pd.DataFrame:
-    """Per issue with an observed outcome: the model's and the baselines' predictions and their
-    errors (prediction - observed, user's scale), then a row of mean absolute errors."""
+def _check_outcomes(data: ActorIssueData) -> None:
     if data.outcome is None or not np.isfinite(data.outcome).any():
+        if data.negotiation:
+            raise InputError(data.source, "outcome", f"negotiation {data.negotiation!r} has no "
+                             "observed outcome; a backtest needs at least one per negotiation: "
+                             "fill its 'outcome' column or leave the negotiation out")
         raise InputError(data.source, "outcome", "a backtest needs observed outcomes: add an "
                          "'outcome' column to the CSV (one value per issue)")
-    results = simulate(data, protocol, rounds, runs, seed)
-    predictions = {"model": data.to_user_scale(results.mean_position[:, -1].mean(axis=0))}
-    predictions.update(baselines(data))
+
+
+def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per issue with an observed outcome: each method's prediction and error (prediction -
+    observed, user's scale)."""
     observed = data.to_user_scale(data.outcome)
     scored = np.flatnonzero(np.isfinite(observed))
     rows = []
     for j in scored:
         row: dict[str, object] = {"issue": data.issues[j], "observed": float(observed[j])}
+        if data.negotiation:
+            row = {"negotiation": data.negotiation, **row}
         for name, values in predictions.items():
             row[name] = float(values[j])
             row[f"{name}_error"] = float(values[j] - observed[j])
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _backtest_issues(data: ActorIssueData, settings: OwnDataSettings, runs: int,
+                     seed: int) -> pd.DataFrame:
+    predictions = {MODEL: predicted_outcomes(data, settings, runs, seed)}
+    predictions.update(baselines(data))
+    return scored_issues(data, predictions)
+
+
+def backtest_issues(dataset: Sequence[ActorIssueData], settings: OwnDataSettings = DEFAULTS,
+                    runs: int = 1, seed: int = 0, workers: int = 1) -> pd.DataFrame:
+    """Per scored issue of every negotiation: the model's and the baselines' predictions and
+    errors."""
+    for data in dataset:
+        _check_outcomes(data)
+    tables = map_negotiations(_backtest_issues, dataset, settings, runs, seed, workers=workers)
+    return pd.concat(tables, ignore_index=True)
+
+
+def methods(issues: pd.DataFrame) -> list[str]:
+    """The prediction methods of a per-issue table, the model first."""
+    return [c.removesuffix("_error") for c in issues.columns if c.endswith("_error")]
+
+
+def mean_absolute_errors(issues: pd.DataFrame) -> dict[str, float]:
+    """Each method's mean absolute error over the table's issues (NaN where it predicts none)."""
+    out = {}
+    for method in methods(issues):
+        errors = issues[f"{method}_error"].abs()
+        out[method] = float(errors.mean()) if errors.notna().any() else float("nan")
+    return out
+
+
+def backtest(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
+             seed: int = 0) -> pd.DataFrame:
+    """Per issue with an observed outcome: the model's and the baselines' predictions and their
+    errors (prediction - observed, user's scale), then a row of mean absolute errors."""
+    return with_error_row(backtest_issues([data], settings, runs, seed))
+
+
+def with_error_row(issues: pd.DataFrame) -> pd.DataFrame:
+    """The per-issue table and a last row of mean absolute errors over all its issues."""
     summary: dict[str, object] = {"issue": "mean absolute error", "observed": np.nan}
-    for name, values in predictions.items():
-        errors = np.abs(values[scored] - observed[scored])
-        summary[name] = np.nan
-        summary[f"{name}_error"] = (float(np.nanmean(errors)) if np.isfinite(errors).any()
-                                    else np.nan)
-    rows.append(summary)
+    if "negotiation" in issues.columns:
+        summary = {"negotiation": "all", **summary}
+    for method, mae in mean_absolute_errors(issues).items():
+        summary[method] = np.nan
+        summary[f"{method}_error"] = mae
+    return pd.concat([issues, pd.DataFrame([summary])], ignore_index=True)
+
+
+def summary_by_negotiation(issues: pd.DataFrame) -> pd.DataFrame:
+    """One row per negotiation and a last row for all of them pooled: issues scored and each
+    method's mean absolute error."""
+    rows = []
+    groups = issues.groupby("negotiation", sort=False) if "negotiation" in issues.columns \
+        else [("", issues)]
+    for name, part in groups:
+        rows.append({"negotiation": name, "issues": len(part), **mean_absolute_errors(part)})
+    if len(rows) > 1 or not rows:
+        rows.append({"negotiation": "all (pooled over issues)", "issues": len(issues),
+                     **mean_absolute_errors(issues)})
     return pd.DataFrame(rows)

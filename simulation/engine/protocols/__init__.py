@@ -80,6 +80,11 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     "a period (fast); `reference`: exchanges are re-evaluated after every "
                     "realised one, as decide-exchange-model does (slower)",
                     choices=("once", "reference")),
+            Setting("exchange_salience_weight", 0.4, "after a period's exchanges a member's "
+                    "next position moves (1 - salience) x this + `exchange_fixed_weight` of the "
+                    "way to its voting position (decide-exchange-model's SALIENCE_WEIGHT)", 0, 1),
+            Setting("exchange_fixed_weight", 0.1, "the fixed part of that move "
+                    "(decide-exchange-model's FIXED_WEIGHT)", 0, 1),
         ),
         reference="Stokman & Van Oosten (1994); decide-exchange-model",
     ),

@@ -26,11 +26,15 @@ class Exchange:
             if len(active) < 2:
                 continue
             X, S = positions[replication, active], context.saliences[replication, active]
+            weights = {"salience_weight": self.params.exchange_salience_weight,
+                       "fixed_weight": self.params.exchange_fixed_weight}
             if self.params.exchange_rule == "once":
-                moved, realised = exchange_round_once(X, S, context.capability[active])
+                moved, realised = exchange_round_once(X, S, context.capability[active],
+                                                      **weights)
             else:
                 moved, realised = exchange.exchange_round(X, S, context.capability[active],
-                                                          rule=self.params.exchange_rule)
+                                                          rule=self.params.exchange_rule,
+                                                          **weights)
             new[replication, active] = moved
             realised["i"], realised["j"] = active[realised["i"]], active[realised["j"]]
             realised_by_replication.append(Exchanges(replication, realised))

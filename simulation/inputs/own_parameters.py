@@ -1,0 +1,78 @@
+"""Parameter files for runs on own data: `mc11 calibrate` writes them, `forecast --params`,
+`backtest --params` and scenario files (`parameters_file:`) read them.
+
+The file is YAML: ``rounds`` (own-data runs only: the synthetic calendar's length) and a
+``parameters`` mapping in the scenario files' syntax, limited to what applies to own data (the
+bargaining protocol and its rates, the consensus rule; no coalitions: own data names none)::
+
+    rounds: 8
+    parameters:
+      bargaining:
+        protocol: exchange
+        exchange_rule: reference
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simulation.engine.parameters import BargainingParameters, ConsensusParameters
+from simulation.errors import InputError
+from simulation.inputs import DEFAULT_ROUNDS
+from simulation.inputs.files import read_yaml, validation_problem
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OwnParameters(_Strict):
+    """The parts of the model's parameters that apply to own data."""
+
+    bargaining: BargainingParameters = BargainingParameters()
+    consensus: ConsensusParameters = ConsensusParameters()
+
+
+class OwnDataSettings(_Strict):
+    """Everything a run on own data needs besides the data, the number of runs and the seed."""
+
+    rounds: int = Field(DEFAULT_ROUNDS, ge=1, le=1000)
+    parameters: OwnParameters = OwnParameters()
+
+    @property
+    def protocol(self) -> str:
+        return self.parameters.bargaining.protocol
+
+    def with_bargaining(self, **changes: object) -> OwnDataSettings:
+        """The same settings with some bargaining parameters changed (validated)."""
+        bargaining = self.parameters.bargaining.model_dump() | changes
+        parameters = OwnParameters(bargaining=BargainingParameters(**bargaining),
+                                   consensus=self.parameters.consensus)
+        return OwnDataSettings(rounds=self.rounds, parameters=parameters)
+
+
+def read_own_parameters(path: Path | str) -> OwnDataSettings:
+    """A parameter file; unknown keys and values out of range are InputErrors naming them."""
+    raw = read_yaml(Path(path))
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(str(path), "(top level)", "a parameter file is a mapping: rounds and "
+                         "parameters")
+    try:
+        return OwnDataSettings.model_validate(raw)
+    except ValidationError as exc:
+        field, message = validation_problem(exc, OwnDataSettings)
+        raise InputError(str(path), field, message) from None
+
+
+def own_parameters_yaml(settings: OwnDataSettings, header: str = "") -> str:
+    """The settings as a parameter file's text (every value written out), under `header`
+    comment lines."""
+    import yaml
+
+    body = yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False)
+    comments = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return comments + body

@@ -1,0 +1,193 @@
+"""Datasets of many negotiations: the DEU III converter, per-negotiation runs in parallel, the
+per-negotiation and pooled backtest, parameter files."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.inputs.deu import convert_deu, write_long_csv
+from simulation.inputs.importers import read_dataset
+from simulation.inputs.own_parameters import read_own_parameters
+from simulation.runs.forecast import (
+    backtest_issues,
+    forecast_dataset,
+    settings_for,
+    summary_by_negotiation,
+)
+
+DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
+
+
+@pytest.fixture(scope="module")
+def long_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("deu") / "deu.csv"
+    write_long_csv(convert_deu(DEU), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dataset(long_csv):
+    return read_dataset(long_csv)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_deu_conversion_follows_its_stated_rules(long_csv):
+    converted = convert_deu(DEU)
+    assert converted.dropped == ["s004"]  # the proposal without any outcome
+    assert converted.proposals == 4 and converted.filled_saliences == 1
+    with long_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["negotiation"] for r in rows} == {"s001", "s002", "s003", "s005"}
+    assert all(0 <= float(r["salience"]) <= 1 for r in rows)
+    # the capability row: the same capability for an actor everywhere, > 0
+    by_actor = {}
+    for r in rows:
+        assert by_actor.setdefault(r["actor"], r["capability"]) == r["capability"]
+    with DEU.open() as handle:
+        raw = list(csv.reader(handle, delimiter="\t"))
+    header, capability, first = raw[0], raw[1], raw[2]
+    takers = [h[1:] for h, v in zip(header, first, strict=True)
+              if h.startswith("p") and f"s{h[1:]}" in header and v]
+    s001i1 = [r for r in rows if r["issue"] == "s001i1"]
+    assert [r["actor"] for r in s001i1] == takers
+    assert s001i1[0]["capability"] == f"{float(capability[header.index('p' + takers[0])]):g}"
+
+
+def test_deu_conversion_errors(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("prnr\tisnr\tpcom\tscom\trp\n")
+    with pytest.raises(InputError, match="missing column 'out'"):
+        convert_deu(bad)
+    no_capability = tmp_path / "nocap.csv"
+    lines = DEU.read_text().splitlines()
+    no_capability.write_text("\n".join([lines[0], *lines[2:]]) + "\n")
+    with pytest.raises(InputError, match="no capability row"):
+        convert_deu(no_capability)
+
+
+def test_each_negotiation_runs_on_its_own(dataset):
+    """A negotiation's results are the same alone as in the dataset, in any order: exchanges
+    never cross negotiations and its seed comes from its name."""
+    settings = settings_for("exchange", 4)
+    whole = forecast_dataset(dataset, settings, seed=5)
+    for data in (dataset[1], dataset[3]):
+        alone = forecast_dataset([data], settings, seed=5)
+        part = whole[whole["negotiation"] == data.negotiation].reset_index(drop=True)
+        assert part["compromise"].tolist() == alone["compromise"].tolist()
+    backwards = forecast_dataset(dataset[::-1], settings, seed=5)
+    assert sorted(backwards["compromise"]) == sorted(whole["compromise"])
+
+
+def test_results_do_not_depend_on_workers(dataset):
+    settings = settings_for("compromise", 5)
+    one = backtest_issues(dataset, settings, runs=3, seed=2, workers=1)
+    two = backtest_issues(dataset, settings, runs=3, seed=2, workers=2)
+    assert one.equals(two)
+
+
+def test_summary_per_negotiation_and_pooled(dataset):
+    issues = backtest_issues(dataset, settings_for("compromise", 3))
+    summary = summary_by_negotiation(issues)
+    assert summary["negotiation"].tolist()[:-1] == ["s001", "s002", "s003", "s005"]
+    pooled = summary.iloc[-1]
+    assert pooled["issues"] == len(issues) == 7  # 8 issues; s001i3 has no outcome
+    for method in ("model", "median", "salience_mean"):
+        assert pooled[method] == pytest.approx(issues[f"{method}_error"].abs().mean())
+        weighted = (summary.iloc[:-1][method] * summary.iloc[:-1]["issues"]).sum() / 7
+        assert pooled[method] == pytest.approx(weighted)
+
+
+def test_a_negotiation_without_outcome_is_an_input_error(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("negotiation,actor,issue,position,salience,capability,outcome\n"
+                    "a,A,x,0,1,1,5\na,B,x,10,1,1,5\na,A,z,0,1,1,\na,B,z,5,1,1,\n"
+                    "b,A,y,0,1,1,\nb,B,y,10,1,1,\n")
+    with pytest.raises(InputError, match="negotiation 'b' has no observed outcome"):
+        backtest_issues(read_dataset(path))
+
+
+def test_cli_backtest_of_a_dataset(capsys, long_csv):
+    code, out, err = run(capsys, "backtest", str(long_csv), "--rounds", "3", "--workers", "2")
+    assert code == 0, err
+    assert "7 issues of 4 negotiations" in out
+    assert "salience-weighted mean (equal capability)" in out
+    code, out, err = run(capsys, "backtest", str(long_csv), "--rounds", "3", "--format", "json")
+    records = json.loads(out)
+    assert records[-1]["negotiation"] == "all" and len(records) == 8
+    code, out, err = run(capsys, "forecast", str(long_csv), "--negotiation", "s002",
+                         "--format", "csv", "--protocol", "exchange", "--exchange-rule",
+                         "reference", "--trace")
+    assert code == 0, err
+    table = list(csv.DictReader(io.StringIO(out.split("\n\n", 1)[1])))
+    assert [r["issue"] for r in table] == ["s002i1", "s002i2"]
+    code, _, err = run(capsys, "forecast", str(long_csv), "--trace")
+    assert code == 2 and "--negotiation" in err
+    code, _, err = run(capsys, "forecast", str(long_csv), "--negotiation", "nope")
+    assert code == 2 and "'nope' is not in" in err
+
+
+def test_exchange_rule_option_reaches_the_engine(capsys):
+    sample = Path(__file__).parent / "data" / "decide_sample_data.csv"
+    outs = {}
+    for rule in ("once", "reference"):
+        code, out, err = run(capsys, "forecast", str(sample), "--protocol", "exchange",
+                             "--rounds", "2", "--exchange-rule", rule, "--format", "csv")
+        assert code == 0, err and f"exchange rule {rule}" in err
+        outs[rule] = out
+    assert outs["once"] != outs["reference"]
+
+
+def test_parameter_file_is_read_and_overridden(capsys, tmp_path, long_csv):
+    params = tmp_path / "p.yaml"
+    params.write_text("rounds: 2\nparameters:\n  bargaining:\n    protocol: exchange\n"
+                      "    exchange_rule: reference\n    exchange_fixed_weight: 0.3\n")
+    settings = read_own_parameters(params)
+    assert settings.rounds == 2 and settings.parameters.bargaining.exchange_fixed_weight == 0.3
+    code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params))
+    assert code == 0 and "protocol exchange (exchange rule reference), 2 rounds" in err
+    code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params),
+                       "--protocol", "compromise", "--rounds", "3")
+    assert code == 0 and "protocol compromise, 3 rounds" in err
+
+
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("rounds: 0\n", "rounds", "greater than or equal to 1"),
+    ("round: 3\n", "round", "unknown field (did you mean 'rounds'?)"),
+    ("parameters:\n  bargaining:\n    overall_rate: 2\n", "parameters.bargaining.overall_rate",
+     "less than or equal to 1"),
+    ("parameters:\n  coalitions: {}\n", "parameters.coalitions", "allowed: bargaining, consensus"),
+    ("- 1\n", "(top level)", "a mapping"),
+])
+def test_bad_parameter_file_exits_2(capsys, tmp_path, long_csv, text, field, problem):
+    params = tmp_path / "p.yaml"
+    params.write_text(text)
+    code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params))
+    assert code == 2
+    assert err.startswith(f"mc11: error: {params}: {field}") and problem in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_folder_dataset_forecast(capsys, tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    sample = Path(__file__).parent / "data" / "decide_sample_data.csv"
+    (folder / "toll.csv").write_text(sample.read_text())
+    (folder / "other.csv").write_text("actor,issue,position,salience,capability\n"
+                                      "A,x,0,1,1\nB,x,100,1,1\nA,y,0,.2,1\nB,y,100,.9,1\n")
+    code, out, err = run(capsys, "forecast", str(folder), "--format", "csv", "--rounds", "2")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["negotiation"] for r in rows] == ["other", "other", *["toll"] * 6]
+    assert np.isfinite([float(r["compromise"]) for r in rows]).all()
+
