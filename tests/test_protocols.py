@@ -19,7 +19,7 @@ from simulation.inputs.arrays import build_negotiation
 from simulation.inputs.calendar import load_calendar
 from simulation.inputs.catalogue import default_catalogue
 from simulation.inputs.preferences import derive_preferences
-from simulation.runs.forecast import _parameters
+from simulation.runs.forecast import settings_for
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TABLE = re.compile(r"<!-- protocols table: start -->\n(.*?)\n<!-- protocols table: end -->",
@@ -62,7 +62,7 @@ def test_an_unknown_protocol_is_refused_by_the_schema_and_forecast():
     with pytest.raises(ValidationError, match="protocol"):
         BargainingParameters(protocol="auction")
     with pytest.raises(InputError, match="allowed: " + ", ".join(protocols.NAMES)):
-        _parameters("auction", 1)
+        settings_for("auction")
 
 
 @pytest.mark.parametrize("command", ["simulate", "forecast", "backtest"])

@@ -53,6 +53,9 @@ def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS
                  exchange_rule: str | None = None,
                  base: OwnDataSettings = DEFAULTS) -> OwnDataSettings:
     """`base` with the protocol, rounds and (if given) exchange rule a command line names."""
+    if protocol not in protocols.NAMES:
+        raise InputError("--protocol", "protocol",
+                         f"{protocol!r}; allowed: {', '.join(protocols.NAMES)}")
     changes: dict[str, object] = {"protocol": protocol}
     if exchange_rule is not None:
         changes["exchange_rule"] = exchange_rule
