@@ -54,25 +54,29 @@ def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
           file=sys.stderr)
 
 
-def _dataset(args: argparse.Namespace) -> tuple:
-    """The negotiations the command runs on (one if --negotiation names it), after printing the
+def dataset_of(datafile: str, negotiation: str | None) -> tuple:
+    """The negotiations a command runs on (one if `negotiation` names it), after printing the
     reader's notes."""
     from simulation.inputs.importers import read_dataset
 
-    dataset = read_dataset(args.datafile)
+    dataset = read_dataset(datafile)
     for data in dataset:
         for note in data.notes:
             print(f"mc11: note: {note}", file=sys.stderr)
-    if args.negotiation is not None:
-        chosen = tuple(data for data in dataset if data.negotiation == args.negotiation)
+    if negotiation is not None:
+        chosen = tuple(data for data in dataset if data.negotiation == negotiation)
         if not chosen:
             names = [data.negotiation for data in dataset if data.negotiation]
             shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
             raise InputError("--negotiation", "negotiation",
-                             f"{args.negotiation!r} is not in {args.datafile}; "
+                             f"{negotiation!r} is not in {datafile}; "
                              f"allowed: {shown or 'none (the file has no negotiation column)'}")
         dataset = chosen
     return dataset
+
+
+def _dataset(args: argparse.Namespace) -> tuple:
+    return dataset_of(args.datafile, args.negotiation)
 
 
 def _settings(args: argparse.Namespace):

@@ -806,7 +806,8 @@ def next_start_positions(
     salience_weight: float = 0.4,
     fixed_weight: float = 0.1,
 ) -> np.ndarray:
-    """Next round's positions: x + ((1 - s) * sw + fw) * (y - x) for every moved cell.
+    """Next round's positions: x + ((1 - s) * sw + fw) * (y - x) for every moved cell, the share
+    capped at 1 (weights summing above 1 would carry a member past its voting position).
 
     ``y`` is the cell's last voting position this round (calculations.new_start_position,
     ModelLoop.loop).  ``salience_weight=0, fixed_weight=1`` keeps the voting positions.
@@ -822,7 +823,8 @@ def next_start_positions(
     uniq, first_from_end = np.unique(cells[::-1], return_index=True)
     Y = X.copy()
     Y.flat[uniq] = ys[cells.size - 1 - first_from_end]
-    return X + ((1.0 - S) * salience_weight + fixed_weight) * (Y - X)
+    share = np.minimum((1.0 - S) * salience_weight + fixed_weight, 1.0)  # never past y
+    return X + share * (Y - X)
 
 
 # The columns of decide-exchange-model's per-round exchange files for its equal-gain model

@@ -68,11 +68,14 @@ def read_own_parameters(path: Path | str) -> OwnDataSettings:
         raise InputError(str(path), field, message) from None
 
 
-def own_parameters_yaml(settings: OwnDataSettings, header: str = "") -> str:
-    """The settings as a parameter file's text (every value written out), under `header`
-    comment lines."""
+def own_parameters_yaml(settings: OwnDataSettings, names: list[str], header: str = "") -> str:
+    """A parameter file's text: rounds, the protocol and the bargaining settings `names`, under
+    `header` comment lines."""
     import yaml
 
-    body = yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False)
+    bargaining = settings.parameters.bargaining.model_dump(mode="json")
+    body = {"rounds": settings.rounds,
+            "parameters": {"bargaining": {"protocol": settings.protocol,
+                                          **{name: bargaining[name] for name in names}}}}
     comments = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    return comments + body
+    return comments + yaml.safe_dump(body, sort_keys=False)

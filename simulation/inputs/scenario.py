@@ -46,7 +46,7 @@ from simulation.inputs.catalogue import (
     check_references,
     default_catalogue,
 )
-from simulation.inputs.files import load_yaml, read_text, suggest, validation_problem
+from simulation.inputs.files import load_yaml, read_text, read_yaml, suggest, validation_problem
 from simulation.inputs.preferences import DerivationRules, derivation_terms, derive_preferences
 from simulation.inputs.priors import Prior, is_prior, parse_prior
 
@@ -300,6 +300,7 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
     raw, node = load_yaml(read_text(path), path)
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
+    _apply_parameters_file(raw, path)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw, [_File(str(path), node, {})]
@@ -314,6 +315,24 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
     base, parents = _read(parent_path, (*chain, path))
     inherited = {key: len(base[key]) for key in LIST_KEYS if isinstance(base.get(key), list)}
     return _merge(base, raw), [_File(str(path), node, inherited), *parents]
+
+
+def _apply_parameters_file(raw: dict[str, Any], path: Path) -> None:
+    """`parameters_file:` (a parameter file as `mc11 calibrate` writes it, relative to this
+    file): its `parameters` go under this file's own, which win; its `rounds` (own data only)
+    do not apply to a scenario's calendar."""
+    from simulation.inputs.own_parameters import read_own_parameters
+
+    name = raw.pop("parameters_file", None)
+    if name is None:
+        return
+    if not isinstance(name, str) or "\0" in name:
+        raise InputError(str(path), "parameters_file", "must be the path of a parameter file")
+    target = (path.parent / name).resolve()
+    read_own_parameters(target)  # unknown keys and values out of range stop here
+    given = read_yaml(target) or {}
+    own = raw.get("parameters") if isinstance(raw.get("parameters"), dict) else {}
+    raw["parameters"] = _merge(given.get("parameters") or {}, own)
 
 
 def _check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:

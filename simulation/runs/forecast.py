@@ -129,32 +129,61 @@ def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULT
     return data.to_user_scale(results.mean_position[:, -1].mean(axis=0))
 
 
-_TASK: dict[str, object] = {}
+_DATASET: list[Sequence[ActorIssueData]] = []  # the dataset a forked worker inherited
 
 
-def _run_task(index: int) -> object:
-    function, dataset, args = _TASK["function"], _TASK["dataset"], _TASK["args"]
-    return function(dataset[index], *args)  # type: ignore[operator,index]
+def _run_task(task: tuple[Callable[..., object], int, tuple]) -> object:
+    function, index, args = task
+    return function(_DATASET[0][index], *args)
+
+
+class NegotiationPool:
+    """Worker processes forked once with a dataset: map functions over its negotiations, many
+    times (a calibration's trials), without sending the data again."""
+
+    def __init__(self, dataset: Sequence[ActorIssueData], workers: int = 1) -> None:
+        self.dataset = dataset
+        self.workers = min(workers, len(dataset))
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> NegotiationPool:
+        if self.workers > 1:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            _DATASET[:] = [self.dataset]
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*fork.*",
+                                        category=DeprecationWarning)
+                self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                                mp_context=multiprocessing.get_context(method))
+                self.pool.submit(int).result()  # fork the workers now, with the dataset
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        _DATASET.clear()
+
+    def map(self, function: Callable[..., object], indices: Sequence[int],
+            *args: object) -> list:
+        """[function(dataset[i], *args) for i in indices], in that order."""
+        if self.pool is None:
+            return [function(self.dataset[i], *args) for i in indices]
+        chunk = max(1, len(indices) // (4 * self.workers))
+        tasks = [(function, i, args) for i in indices]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            return list(self.pool.map(_run_task, tasks, chunksize=chunk))
 
 
 def map_negotiations(function: Callable[..., object], dataset: Sequence[ActorIssueData],
                      *args: object, workers: int = 1) -> list:
     """[function(data, *args) for data in dataset], on `workers` processes (forked: the
     dataset and the compiled rules are inherited); the same list whatever `workers` is."""
-    if workers <= 1 or len(dataset) <= 1:
-        return [function(data, *args) for data in dataset]
-    function(dataset[0], *args)  # compile (or load) the rules here, once, before forking
-    _TASK.update(function=function, dataset=dataset, args=args)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    try:
-        with (ProcessPoolExecutor(max_workers=workers,
-                                  mp_context=multiprocessing.get_context(method)) as pool,
-              warnings.catch_warnings()):
-            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-            chunk = max(1, len(dataset) // (4 * workers))
-            return list(pool.map(_run_task, range(len(dataset)), chunksize=chunk))
-    finally:
-        _TASK.clear()
+    if workers > 1 and len(dataset) > 1:
+        function(dataset[0], *args)  # compile (or load) the rules here, once, before forking
+    with NegotiationPool(dataset, workers) as pool:
+        return pool.map(function, range(len(dataset)), *args)
 
 
 def traced_run(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
@@ -272,7 +301,8 @@ def baselines(data: ActorIssueData) -> dict[str, np.ndarray]:
     }
 
 
-def _check_outcomes(data: ActorIssueData) -> None:
+def check_outcomes(data: ActorIssueData) -> None:
+    """Refuse a negotiation without any observed outcome: nothing in it could be scored."""
     if data.outcome is None or not np.isfinite(data.outcome).any():
         if data.negotiation:
             raise InputError(data.source, "outcome", f"negotiation {data.negotiation!r} has no "
@@ -311,7 +341,7 @@ def backtest_issues(dataset: Sequence[ActorIssueData], settings: OwnDataSettings
     """Per scored issue of every negotiation: the model's and the baselines' predictions and
     errors."""
     for data in dataset:
-        _check_outcomes(data)
+        check_outcomes(data)
     tables = map_negotiations(_backtest_issues, dataset, settings, runs, seed, workers=workers)
     return pd.concat(tables, ignore_index=True)
 

@@ -1,0 +1,154 @@
+"""`mc11 calibrate`: fit the engine's free parameters to observed outcomes, cross-validated."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from simulation.cli.common import positive, seed
+from simulation.cli.own_data import EXCHANGE_RULES, dataset_of
+from simulation.engine import protocols
+from simulation.errors import InputError
+
+
+def _progress():
+    """A progress bar on a terminal; plain lines (one per trial) otherwise."""
+    if not sys.stderr.isatty():
+        def line(search: str, done: int, total: int, best: float) -> None:
+            print(f"{search}: trial {done}/{total}, best mean absolute error {best:.3f}",
+                  file=sys.stderr, flush=True)
+        return line, lambda: None
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def bar(search: str, done: int, total: int, best: float) -> None:
+        if search not in bars:
+            for old in bars.values():
+                old.close()
+            bars[search] = tqdm(total=total, initial=done - 1, desc=search, unit="trial",
+                                leave=False)
+        bars[search].update(done - bars[search].n)
+        bars[search].set_postfix_str(f"best MAE {best:.3f}")
+
+    def close() -> None:
+        for old in bars.values():
+            old.close()
+    return bar, close
+
+
+def _table(frame, digits: int = 3) -> str:
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        return frame.round(digits).to_string(index=False)
+
+
+def calibrate(args: argparse.Namespace) -> None:
+    from simulation.runs.calibrate import calibrate, fingerprint, parameter_file_text
+    from simulation.runs.forecast import method_name
+
+    dataset = dataset_of(args.datafile, None)
+    if args.protocol != "exchange" and args.exchange_rule is not None:
+        raise InputError("--exchange-rule", "protocol", "only the exchange protocol has an "
+                         "exchange rule; add --protocol exchange or drop --exchange-rule")
+    folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}")
+    inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
+                         args.exchange_rule)
+    resuming = (folder / "inputs.json").exists()
+    print(f"{args.datafile}: {len(dataset)} negotiations; calibrating protocol {args.protocol}, "
+          f"{args.folds} folds x {args.trials} trials + {args.trials} on all negotiations, "
+          f"seed {args.seed}; {'resuming' if resuming else 'trials kept'} in {folder}",
+          file=sys.stderr, flush=True)
+    progress, close = _progress()
+    try:
+        result = calibrate(dataset, args.protocol, folder, inputs, args.folds, args.trials,
+                           args.seed, args.exchange_rule, args.workers or os.cpu_count() or 1,
+                           progress)
+    finally:
+        close()
+    methods = result.methods.copy()
+    headline = methods.set_index("method")["out_of_fold_mae"]
+    best_baseline = min((m for m in headline.index if not m.startswith("model_")),
+                        key=lambda m: headline[m])
+    methods["method"] = [
+        {"model_calibrated": "the model, calibrated (out of fold)",
+         "model_default": "the model, default parameters"}.get(m, method_name(m))
+        for m in methods["method"]]
+    methods.columns = ["method", "MAE out of fold (all issues)", "mean over folds",
+                       "sd over folds"]
+    issues = int(result.folds["issues"].sum())
+    report = [
+        f"Out-of-fold mean absolute error over {issues} issues of {len(dataset)} negotiations "
+        f"({args.folds} folds by negotiation; each issue predicted by parameters fitted "
+        "without its negotiation):",
+        _table(methods), "",
+        f"Headline: calibrated {headline['model_calibrated']:.3f} out of fold, against "
+        f"{headline[best_baseline]:.3f} for the best baseline ({method_name(best_baseline)}) "
+        f"and {headline['model_default']:.3f} for the default parameters.", "",
+        "Per fold (held-out negotiations; MAE of each method on them; the values fitted on "
+        "the other folds):",
+        _table(result.folds), "",
+        "Fitted values: across the folds' fits, and fitted on all negotiations (the "
+        "parameter file):",
+        _table(result.stability), "",
+        f"In sample (fitted and scored on the same negotiations, optimistic): "
+        f"{result.in_sample:.3f}; default parameters on all negotiations: "
+        f"{result.default_in_sample:.3f}.",
+    ]
+    text = "\n".join(report) + "\n"
+    print(text)
+    header = (f"mc11 calibrate {Path(args.datafile).name} --protocol {args.protocol} "
+              f"--folds {args.folds} --trials {args.trials} --seed {args.seed}"
+              + (f" --exchange-rule {args.exchange_rule}" if args.exchange_rule else "")
+              + f"\ndata sha256 {inputs['data_sha256']}"
+              + f"\nout-of-fold MAE {headline['model_calibrated']:.3f} (best baseline "
+              f"{best_baseline} {headline[best_baseline]:.3f}); in-sample MAE "
+              f"{result.in_sample:.3f}")
+    _write_once(folder / "report.txt", text)
+    _write_once(folder / "folds.csv", result.folds.to_csv(index=False))
+    _write_once(folder / "parameters.yaml", parameter_file_text(result, header))
+    print(f"parameter file: {folder / 'parameters.yaml'} (use with --params)", file=sys.stderr)
+
+
+def _write_once(path: Path, text: str) -> None:
+    """A result file, written atomically; an existing one (a finished calibration shown again)
+    must hold the same text, or the folder was changed by hand."""
+    if path.exists():
+        if path.read_text(encoding="utf-8") != text:
+            raise InputError(str(path), "--dir", "the file exists with other content; it was "
+                             "not overwritten: choose a new --dir")
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `calibrate` to the `mc11` parser."""
+    parser = commands.add_parser(
+        "calibrate", help="fit the engine's parameters to observed outcomes, judged by grouped "
+                          "cross-validation against simple baselines")
+    parser.add_argument("datafile", metavar="DATAFILE",
+                        help="outcome data with several negotiations: a long CSV with a "
+                             "negotiation column, or a folder with one file per negotiation")
+    parser.add_argument("--protocol", choices=protocols.NAMES, required=True,
+                        help="the bargaining protocol whose settings are fitted")
+    parser.add_argument("--folds", type=positive, default=5,
+                        help="cross-validation folds, split by negotiation (default: 5)")
+    parser.add_argument("--trials", type=positive, default=30,
+                        help="optuna trials per fold and for the final fit (default: 30)")
+    parser.add_argument("--seed", type=seed, default=0,
+                        help="seed of the folds, the sampler and the model runs (default: 0)")
+    parser.add_argument("--exchange-rule", choices=EXCHANGE_RULES, default=None,
+                        help="fix the exchange protocol's rule instead of fitting it")
+    parser.add_argument("--dir", metavar="DIR",
+                        help="folder for the trials and results (default: "
+                             "calibration-<data>-<protocol>); an interrupted calibration "
+                             "resumes from it")
+    parser.add_argument("--workers", type=positive, default=None,
+                        help="processes running negotiations in parallel (default: all cores; "
+                             "results do not depend on it)")
+    parser.set_defaults(handler=calibrate, runs_model=True)

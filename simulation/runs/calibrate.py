@@ -1,0 +1,329 @@
+"""Fit the own-data engine's free parameters to observed outcomes, judged out of fold.
+
+Grouped K-fold cross-validation: the negotiations (never single issues: the issues of one
+negotiation are bargained together) are shuffled with the seed and dealt into K folds. For each
+fold, optuna's TPE sampler searches the parameters that minimise the mean absolute error over
+the issues of the other K - 1 folds; the best ones then predict the held-out fold. Every issue is
+thus predicted once by parameters fitted without its negotiation: the out-of-fold error is the
+honest estimate of how the calibrated engine does on new negotiations. A last search on all
+negotiations gives the parameters written to the parameter file; its error is in-sample.
+
+Free parameters: the rounds of the synthetic calendar and the chosen protocol's settings from
+the protocol registry, except those own data cannot move (`NOT_FOR_OWN_DATA`). The consensus
+rule only decides verdicts, not the predicted outcome, so it is not fitted.
+
+Reproducible: each trial's sampler is seeded from the seed, the search and the number of trials
+already complete, so a calibration gives the same trials whatever the number of workers, and a
+resumed one the same as an uninterrupted one. Trials are stored as they finish in an optuna
+journal in the calibration's folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine import protocols
+from simulation.errors import InputError
+from simulation.inputs.importers import ActorIssueData
+from simulation.inputs.own_parameters import OwnDataSettings, own_parameters_yaml
+from simulation.runs.forecast import (
+    BASELINES,
+    DEFAULTS,
+    NegotiationPool,
+    baselines,
+    check_outcomes,
+    predicted_outcomes,
+    settings_for,
+)
+
+ROUNDS = (1, 24)  # the range of rounds searched
+NOT_FOR_OWN_DATA = {"coalition_rate": "own data names no coalitions, so nothing pulls toward one"}
+JOURNAL = "trials.journal"
+INPUTS = "inputs.json"
+
+
+@dataclass(frozen=True)
+class Free:
+    """A parameter the calibration fits: a whole number, a number or one of some choices."""
+
+    name: str
+    low: float = 0.0
+    high: float = 1.0
+    choices: tuple[str, ...] = ()
+    whole: bool = False
+
+
+def free_parameters(protocol: str, exchange_rule: str | None = None) -> tuple[Free, ...]:
+    """What `calibrate` fits for a protocol: rounds and the protocol's registry settings
+    (without those own data cannot move, and without the exchange rule when it is given)."""
+    if protocol not in protocols.NAMES:
+        raise InputError("--protocol", "protocol",
+                         f"{protocol!r}; allowed: {', '.join(protocols.NAMES)}")
+    free = [Free("rounds", *ROUNDS, whole=True)]
+    for setting in protocols.PROTOCOLS[protocol].settings:
+        if setting.name in NOT_FOR_OWN_DATA:
+            continue
+        if setting.name == "exchange_rule" and exchange_rule is not None:
+            continue
+        if setting.choices:
+            free.append(Free(setting.name, choices=setting.choices))
+        else:
+            free.append(Free(setting.name, setting.low, setting.high))
+    return tuple(free)
+
+
+def settings_from(values: dict[str, object], protocol: str,
+                  exchange_rule: str | None = None) -> OwnDataSettings:
+    """The settings of one trial: its values on top of the defaults."""
+    values = dict(values)
+    rounds = int(values.pop("rounds", DEFAULTS.rounds))
+    base = settings_for(protocol, rounds, exchange_rule)
+    return base.with_bargaining(**values) if values else base
+
+
+def grouped_folds(names: Sequence[str], folds: int, seed: int) -> list[list[int]]:
+    """The negotiations' indices dealt into `folds` held-out sets after a seeded shuffle."""
+    if folds < 2:
+        raise InputError("--folds", "folds", f"{folds}; allowed: a whole number of at least 2")
+    if len(names) < 2:
+        raise InputError("--folds", "negotiation", "the data hold one negotiation; "
+                         "cross-validation holds out whole negotiations, so it needs at least "
+                         "two: add a negotiation column (or give a folder of files)")
+    if folds > len(names):
+        raise InputError("--folds", "folds", f"{folds} folds but the data hold "
+                         f"{len(names)} negotiation(s); allowed: 2 to {len(names)} (each fold "
+                         "holds out whole negotiations: add a negotiation column or use fewer "
+                         "folds)")
+    order = np.random.default_rng(np.random.SeedSequence([seed, 1])).permutation(len(names))
+    return [sorted(int(i) for i in order[f::folds]) for f in range(folds)]
+
+
+def _absolute_errors(data: ActorIssueData, settings: OwnDataSettings, seed: int) -> np.ndarray:
+    """The model's absolute error on each of the negotiation's observed issues."""
+    observed = data.to_user_scale(data.outcome)
+    scored = np.isfinite(observed)
+    return np.abs(predicted_outcomes(data, settings, 1, seed)[scored] - observed[scored])
+
+
+def _baseline_errors(data: ActorIssueData) -> dict[str, np.ndarray]:
+    observed = data.to_user_scale(data.outcome)
+    scored = np.isfinite(observed)
+    return {name: np.abs(values[scored] - observed[scored])
+            for name, values in baselines(data).items()}
+
+
+def _mae(errors: Sequence[np.ndarray]) -> float:
+    pooled = np.concatenate(errors) if errors else np.zeros(0)
+    pooled = pooled[np.isfinite(pooled)]
+    return float(pooled.mean()) if pooled.size else float("nan")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a calibration found: per fold, out of fold, in sample, and the fitted settings."""
+
+    folds: pd.DataFrame  # one row per fold: held-out size, MAEs, fitted values
+    stability: pd.DataFrame  # per fitted parameter: across folds, and on all data
+    methods: pd.DataFrame  # per method: out-of-fold MAE pooled, mean and sd over folds
+    settings: OwnDataSettings  # fitted on all negotiations
+    in_sample: float  # the fitted settings' MAE on all negotiations (in sample)
+    default_in_sample: float  # the default settings' MAE on all negotiations
+    free: tuple[Free, ...]
+
+
+def fingerprint(path: Path | str, protocol: str, folds: int, trials: int, seed: int,
+                exchange_rule: str | None) -> dict[str, object]:
+    """What a calibration's results depend on: the data's bytes and the options."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(f for f in path.iterdir() if f.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return {"data_sha256": digest.hexdigest(), "protocol": protocol, "folds": folds,
+            "trials": trials, "seed": seed, "exchange_rule": exchange_rule}
+
+
+def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
+    """Create the calibration folder, or check that an existing one holds the same inputs;
+    True when resuming."""
+    record = folder / INPUTS
+    if folder.exists():
+        if not record.exists():
+            raise InputError(str(folder), "--dir", "the folder exists and holds no calibration; "
+                             "choose a new --dir")
+        before = json.loads(record.read_text(encoding="utf-8"))
+        changed = [key for key in inputs if before.get(key) != inputs[key]]
+        if changed:
+            shown = "; ".join(f"{key} was {before.get(key)!r}, now {inputs[key]!r}"
+                              for key in changed)
+            raise InputError(str(folder), "--dir", f"the folder holds a calibration of other "
+                             f"inputs ({shown}); resume it with the same data and options or "
+                             "choose a new --dir")
+        return True
+    folder.mkdir(parents=True)
+    _write_new(record, json.dumps(inputs, indent=1) + "\n")
+    return False
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a file atomically (a temporary name, then renamed)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+Progress = Callable[[str, int, int, float], None]  # (search, trials done, of, best MAE so far)
+
+
+class _Search:
+    """One optuna study: minimise the pooled MAE over some negotiations."""
+
+    def __init__(self, storage: object, name: str, number: int, free: tuple[Free, ...],
+                 seed: int) -> None:
+        import optuna
+
+        self.optuna = optuna
+        self.study = optuna.create_study(study_name=name, storage=storage,
+                                         load_if_exists=True, direction="minimize")
+        self.name, self.number, self.free, self.seed = name, number, free, seed
+        for trial in self.study.get_trials(deepcopy=False,
+                                           states=(optuna.trial.TrialState.RUNNING,)):
+            self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)  # interrupted
+
+    def distributions(self) -> dict[str, object]:
+        d = self.optuna.distributions
+        return {f.name: (d.CategoricalDistribution(f.choices) if f.choices else
+                         d.IntDistribution(int(f.low), int(f.high)) if f.whole else
+                         d.FloatDistribution(f.low, f.high)) for f in self.free}
+
+    def complete(self) -> list:
+        return self.study.get_trials(deepcopy=False,
+                                     states=(self.optuna.trial.TrialState.COMPLETE,))
+
+    def run(self, trials: int, objective: Callable[[dict[str, object]], float],
+            progress: Progress | None) -> dict[str, object]:
+        done = len(self.complete())
+        while done < trials:
+            seed = np.random.SeedSequence([self.seed, self.number, done])
+            self.study.sampler = self.optuna.samplers.TPESampler(
+                seed=int(seed.generate_state(1)[0]), n_startup_trials=min(10, trials))
+            trial = self.study.ask(self.distributions())
+            self.study.tell(trial, objective(dict(trial.params)))
+            done += 1
+            if progress is not None:
+                progress(self.name, done, trials, float(self.study.best_value))
+        best = min(self.complete(), key=lambda t: (t.value, t.number))
+        return dict(best.params)
+
+
+def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | str,
+              inputs: dict[str, object], folds: int = 5, trials: int = 30, seed: int = 0,
+              exchange_rule: str | None = None, workers: int = 1,
+              progress: Progress | None = None) -> Calibration:
+    """Calibrate under grouped K-fold cross-validation (see the module notes); trials are kept
+    in `folder` (new, or one holding a calibration of the same `inputs`, which resumes)."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if trials < 1:
+        raise InputError("--trials", "trials", f"{trials}; allowed: a whole number of at "
+                         "least 1")
+    for data in dataset:
+        check_outcomes(data)
+    free = free_parameters(protocol, exchange_rule)
+    held_out = grouped_folds([d.negotiation for d in dataset], folds, seed)
+    folder = Path(folder)
+    prepare_folder(folder, inputs)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
+    everything = list(range(len(dataset)))
+    base_errors = [_baseline_errors(data) for data in dataset]
+    with NegotiationPool(dataset, workers) as pool:
+        def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:
+            return pool.map(_absolute_errors, indices, settings, seed)
+
+        default = dict(zip(everything, errors(everything, settings_from({}, protocol,
+                                                                        exchange_rule)),
+                           strict=True))
+        rows, fitted, out_of_fold = [], [], []
+        for f, test in enumerate(held_out):
+            train = [i for i in everything if i not in set(test)]
+            search = _Search(storage, f"fold {f + 1} of {folds}", f, free, seed)
+            best = search.run(
+                trials, lambda values, train=train: _mae(errors(
+                    train, settings_from(values, protocol, exchange_rule))), progress)
+            test_errors = errors(test, settings_from(best, protocol, exchange_rule))
+            out_of_fold.extend(test_errors)
+            row: dict[str, object] = {
+                "fold": f + 1, "negotiations": len(test),
+                "issues": int(sum(len(e) for e in test_errors)),
+                "model_calibrated": _mae(test_errors),
+                "model_default": _mae([default[i] for i in test]),
+            }
+            for name in BASELINES:
+                row[name] = _mae([base_errors[i][name] for i in test])
+            fitted.append(best)
+            rows.append(row | {f"fitted {k}": v for k, v in best.items()})
+        search = _Search(storage, "all negotiations", folds, free, seed)
+        best_all = search.run(trials, lambda values: _mae(errors(
+            everything, settings_from(values, protocol, exchange_rule))), progress)
+        in_sample = float(search.study.best_value)
+    folds_table = pd.DataFrame(rows)
+    return Calibration(
+        folds=folds_table, stability=_stability(free, fitted, best_all),
+        methods=_methods(folds_table, out_of_fold, base_errors, default, held_out),
+        settings=settings_from(best_all, protocol, exchange_rule), in_sample=in_sample,
+        default_in_sample=_mae(list(default.values())), free=free,
+    )
+
+
+def _methods(folds: pd.DataFrame, out_of_fold: list[np.ndarray],
+             base_errors: list[dict[str, np.ndarray]], default: dict[int, np.ndarray],
+             held_out: list[list[int]]) -> pd.DataFrame:
+    """Per method: MAE over every issue (each predicted by the fold that held it out), and
+    the mean and standard deviation of the folds' MAEs."""
+    order = [i for test in held_out for i in test]
+    pooled = {"model_calibrated": _mae(out_of_fold),
+              "model_default": _mae([default[i] for i in order])}
+    for name in BASELINES:
+        pooled[name] = _mae([base_errors[i][name] for i in order])
+    return pd.DataFrame([{"method": method, "out_of_fold_mae": value,
+                          "fold_mean": float(folds[method].mean()),
+                          "fold_sd": float(folds[method].std(ddof=1))}
+                         for method, value in pooled.items()])
+
+
+def _stability(free: tuple[Free, ...], fitted: list[dict[str, object]],
+               best_all: dict[str, object]) -> pd.DataFrame:
+    rows = []
+    for parameter in free:
+        values = [values[parameter.name] for values in fitted]
+        row: dict[str, object] = {"parameter": parameter.name,
+                                  "all negotiations": best_all[parameter.name]}
+        if parameter.choices:
+            counts = {c: values.count(c) for c in parameter.choices if values.count(c)}
+            row["across folds"] = ", ".join(f"{c} in {n}" for c, n in counts.items())
+        else:
+            numbers = np.array(values, dtype=float)
+            row["across folds"] = (f"mean {numbers.mean():.3g}, sd {numbers.std(ddof=1):.2g}, "
+                                   f"{numbers.min():.3g} to {numbers.max():.3g}")
+        row["default"] = (DEFAULTS.rounds if parameter.name == "rounds" else
+                          getattr(DEFAULTS.parameters.bargaining, parameter.name))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def parameter_file_text(calibration: Calibration, header: str) -> str:
+    """The parameter file: rounds, the protocol, its fitted settings and its exchange rule."""
+    names = [f.name for f in calibration.free if f.name != "rounds"]
+    if calibration.settings.protocol == "exchange" and "exchange_rule" not in names:
+        names.append("exchange_rule")
+    return own_parameters_yaml(calibration.settings, names, header)

@@ -1,0 +1,182 @@
+"""mc11 calibrate: grouped cross-validation by negotiation, reproducible and resumable trials,
+the parameter file."""
+
+from pathlib import Path
+
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.inputs.deu import convert_deu, write_long_csv
+from simulation.inputs.importers import read_dataset
+from simulation.inputs.own_parameters import read_own_parameters
+from simulation.runs.calibrate import (
+    calibrate,
+    fingerprint,
+    free_parameters,
+    grouped_folds,
+    parameter_file_text,
+)
+from simulation.runs.forecast import backtest_issues, mean_absolute_errors
+
+DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
+
+
+@pytest.fixture(scope="module")
+def long_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("deu") / "deu.csv"
+    write_long_csv(convert_deu(DEU), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dataset(long_csv):
+    return read_dataset(long_csv)
+
+
+def run_calibration(dataset, long_csv, folder, workers=1, progress=None, trials=3):
+    inputs = fingerprint(long_csv, "compromise", 2, trials, 4, None)
+    return calibrate(dataset, "compromise", folder, inputs, folds=2, trials=trials, seed=4,
+                     workers=workers, progress=progress)
+
+
+@pytest.fixture(scope="module")
+def result(dataset, long_csv, tmp_path_factory):
+    return run_calibration(dataset, long_csv, tmp_path_factory.mktemp("cal") / "run")
+
+
+def test_folds_partition_the_negotiations():
+    names = [f"n{i}" for i in range(11)]
+    folds = grouped_folds(names, 3, seed=1)
+    assert sorted(i for fold in folds for i in fold) == list(range(11))
+    assert sorted(len(f) for f in folds) == [3, 4, 4]
+    assert folds == grouped_folds(names, 3, seed=1) != grouped_folds(names, 3, seed=2)
+
+
+@pytest.mark.parametrize(("names", "folds", "problem"), [
+    (["a", "b"], 3, "3 folds but the data hold 2 negotiation(s)"),
+    (["a"], 2, "the data hold one negotiation"),
+    (["a", "b"], 1, "at least 2"),
+])
+def test_unusable_folds_are_input_errors(names, folds, problem):
+    with pytest.raises(InputError) as caught:
+        grouped_folds(names, folds, 0)
+    assert problem in caught.value.problem
+
+
+def test_free_parameters_come_from_the_registry():
+    assert [f.name for f in free_parameters("compromise")] == [
+        "rounds", "overall_rate", "noise_sd"]  # coalition_rate: own data has no coalitions
+    exchange = {f.name: f for f in free_parameters("exchange")}
+    assert exchange["exchange_rule"].choices == ("once", "reference")
+    assert "exchange_rule" not in {f.name for f in free_parameters("exchange", "reference")}
+
+
+def test_out_of_fold_scores_are_the_fitted_parameters_on_held_out_negotiations(result, dataset):
+    folds = grouped_folds([d.negotiation for d in dataset], 2, 4)
+    for row, test in zip(result.folds.to_dict("records"), folds, strict=True):
+        fitted = {"rounds": row["fitted rounds"]}
+        settings = result.settings.model_copy(update={"rounds": int(row["fitted rounds"])})
+        settings = settings.with_bargaining(overall_rate=row["fitted overall_rate"],
+                                            noise_sd=row["fitted noise_sd"])
+        held_out = backtest_issues([dataset[i] for i in test], settings, seed=4)
+        scores = mean_absolute_errors(held_out)
+        assert row["model_calibrated"] == pytest.approx(scores["model"]), fitted
+        assert row["capability_salience_mean"] == pytest.approx(
+            scores["capability_salience_mean"])
+        assert row["issues"] == len(held_out)
+    methods = result.methods.set_index("method")["out_of_fold_mae"]
+    weights = result.folds["issues"]
+    pooled = (result.folds["model_calibrated"] * weights).sum() / weights.sum()
+    assert methods["model_calibrated"] == pytest.approx(pooled)
+    everything = mean_absolute_errors(backtest_issues(dataset, result.settings, seed=4))
+    assert result.in_sample == pytest.approx(everything["model"])
+    assert methods["median"] == pytest.approx(everything["median"])
+
+
+def test_same_results_for_any_worker_count(result, dataset, long_csv, tmp_path):
+    again = run_calibration(dataset, long_csv, tmp_path / "two", workers=2)
+    assert again.folds.equals(result.folds) and again.settings == result.settings
+
+
+def test_an_interrupted_calibration_resumes_to_the_same_result(result, dataset, long_csv,
+                                                               tmp_path):
+    calls = []
+
+    def stop_after_four(search, done, total, best):
+        calls.append(search)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    folder = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        run_calibration(dataset, long_csv, folder, progress=stop_after_four)
+    resumed = run_calibration(dataset, long_csv, folder)
+    assert resumed.folds.equals(result.folds) and resumed.settings == result.settings
+    with pytest.raises(InputError, match="trials was 3, now 4"):
+        run_calibration(dataset, long_csv, folder, trials=4)
+
+
+def test_parameter_file_round_trip(result, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(parameter_file_text(result, "a header"))
+    assert path.read_text().startswith("# a header\n")
+    settings = read_own_parameters(path)
+    assert settings == result.settings
+
+
+def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_path):
+    folder = tmp_path / "cli"
+    code = main(["calibrate", str(long_csv), "--protocol", "exchange", "--folds", "2",
+                 "--trials", "2", "--dir", str(folder), "--exchange-rule", "once"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Out-of-fold mean absolute error over 7 issues of 4 negotiations" in out
+    assert "salience-weighted mean (equal capability)" in out and "In sample" in out
+    assert "all negotiations: trial 2/2" in err  # plain progress lines off a terminal
+    params = read_own_parameters(folder / "parameters.yaml")
+    assert params.protocol == "exchange"
+    assert params.parameters.bargaining.exchange_rule == "once"
+    code = main(["backtest", str(long_csv), "--params", str(folder / "parameters.yaml")])
+    assert code == 0 and "exchange rule once" in capsys.readouterr().err
+    again = main(["calibrate", str(long_csv), "--protocol", "exchange", "--folds", "2",
+                  "--trials", "2", "--dir", str(folder), "--exchange-rule", "once"])
+    assert again == 0 and capsys.readouterr().out == out  # finished: the same report
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--folds", "5"], "5 folds but the data hold 4"),
+    (["--exchange-rule", "once"], "only the exchange protocol"),
+])
+def test_cli_calibrate_bad_options_exit_2(capsys, long_csv, tmp_path, argv, problem):
+    code = main(["calibrate", str(long_csv), "--protocol", "compromise", "--dir",
+                 str(tmp_path / "x"), *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and problem in err and "Traceback" not in err
+
+
+def test_cli_calibrate_trials_below_one_exit_2(capsys, long_csv):
+    with pytest.raises(SystemExit) as stopped:
+        main(["calibrate", str(long_csv), "--protocol", "compromise", "--trials", "0"])
+    assert stopped.value.code == 2
+    assert "--trials: must be a whole number of at least 1" in capsys.readouterr().err
+
+
+
+def test_a_scenario_takes_a_parameter_file(result, tmp_path):
+    from simulation.inputs import DEFAULT_SCENARIO
+    from simulation.inputs.scenario import load_scenario
+
+    (tmp_path / "fitted.yaml").write_text(parameter_file_text(result, "fitted"))
+    scenario = tmp_path / "what_if.yaml"
+    scenario.write_text(f"extends: {DEFAULT_SCENARIO}\nname: fitted\n"
+                        "parameters_file: fitted.yaml\n"
+                        "parameters:\n  bargaining:\n    noise_sd: 3\n")
+    bargaining = load_scenario(scenario).spec.parameters.bargaining
+    fitted = result.settings.parameters.bargaining
+    assert bargaining.overall_rate == fitted.overall_rate  # from the parameter file
+    assert bargaining.noise_sd == 3  # the scenario's own value wins
+    (tmp_path / "bad.yaml").write_text("parameters:\n  bargaining:\n    speed: 1\n")
+    scenario.write_text("name: x\nparameters_file: bad.yaml\n")
+    with pytest.raises(InputError, match="speed"):
+        load_scenario(scenario)
