@@ -63,8 +63,9 @@ def test_first_phase_published_figures(sample, sample_candidates):
     240 candidate exchanges (sum of |A||D| + |B||C| over issue pairs), first realised gain
     1.973684210526315789473684214, second 1.79263630876534102340553952, 37 realised in all.
     (The two gains are also asserted, two-sided to 1e-8, in the 2017 version, commit 173dd58e.
-    The count holds for tol-hoogte on its raw 0.5-7 scale, as the head reads it; release
-    2022.1.28 rescales that issue to 0-100 and has the count check commented out.)
+    The count 37 holds for tol-hoogte on its raw 0.5-7 values, as this CSV gives them; the
+    reference itself rescales that issue to 0-100 from its #M rows and then realises 39, with
+    its own count check commented out: see tests/test_exchange_fidelity.py.)
     """
     assert len(sample_candidates) == 240
     realised = ex.select_exchanges(sample_candidates)

@@ -52,12 +52,12 @@ def test_negotiation_from_data_builds_a_valid_negotiation(sample):
     assert np.all(negotiation_from_data(sample, rounds=5, runs=3).position_sd > 0)
 
 
-def test_missing_pairs_sit_at_the_weighted_mean(tmp_path):
+def test_missing_pairs_take_no_part_and_sit_at_the_weighted_mean(tmp_path):
     path = tmp_path / "gap.csv"
     path.write_text("actor,issue,position,salience,capability\n"
                     "A,x,0,1,1\nB,x,100,1,3\nA,y,0,1,1\nB,y,100,1,3\nC,y,50,1,1\n")
     nego = negotiation_from_data(read_actor_issue_data(path))
-    assert nego.positions[2, 0] == pytest.approx(75.0) and nego.saliences[2, 0] == 0.01
+    assert nego.positions[2, 0] == pytest.approx(75.0) and nego.saliences[2, 0] == 0.0
 
 
 @pytest.mark.parametrize("protocol", ["compromise", "exchange"])

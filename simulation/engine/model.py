@@ -144,8 +144,10 @@ class NegotiationModel(mesa.Model):
             shape = chance.position_noise.shape
             return (np.broadcast_to(positions, shape).copy(),
                     np.broadcast_to(saliences, shape).copy())
+        sampled = around(saliences, nego.salience_sd, chance.salience_noise, 0.01, 1.0)
+        # a member with salience 0 takes no part in the issue (own data: no position); it stays so
         return (around(positions, nego.position_sd, chance.position_noise, 0.0, 100.0),
-                around(saliences, nego.salience_sd, chance.salience_noise, 0.01, 1.0))
+                np.where(saliences > 0.0, sampled, 0.0))
 
     def _tolerances(self, saliences: np.ndarray, doha_linked: np.ndarray) -> np.ndarray:
         """Each member's (or bloc's) tolerance (r, ., k) under its replication's rule."""

@@ -28,8 +28,10 @@ Two formats are recognised by their content:
 after the file.
 
 Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
-``#M`` anchor, or else the lowest and highest position (status quo and outcome included) in the
-file. The scale is kept (`lower`, `upper`) so results are reported back on the user's scale.
+``#M`` anchor (in a Decide file without ``#M`` rows for an issue: 0-100, the reference's
+default, when its positions lie within it), or else the lowest and highest position (status quo
+and outcome included) in the file. The scale is kept (`lower`, `upper`) so results are reported
+back on the user's scale.
 """
 
 from __future__ import annotations
@@ -292,6 +294,10 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                   "issue; left out" for actor in silent)
     actors = [actor for actor in actors if actor in rows.power]
     _check_coverage(source, issues, rows, first_line)
+    for issue in issues:  # no #M rows: the reference's default scale, 0-100, if it fits
+        seen = [position for (_, i), (position, _) in rows.values.items() if i == issue]
+        if issue not in anchors and min(seen) >= 0.0 and max(seen) <= 100.0:
+            anchors[issue] = [0.0, 100.0]
     return _assemble(source, actors, issues, rows, anchors, None, None, notes=notes)
 
 

@@ -9,9 +9,10 @@
 * Status quo: the file's where given; otherwise the lower end of the issue's scale (0), i.e. the
   scale is read as "from no rule (low) to the most ambitious rule (high)". Consensus and
   plurilateral verdicts are only reported for issues with a given status quo.
-* Missing actor-issue pairs: the actor is indifferent (salience 0.01) and sits at the capability
-  x salience weighted mean of the others, so it neither pulls the outcome nor blocks a text.
-  Saliences are floored at 0.01 (the model's own floor) so that every weighted mean is defined.
+* Missing actor-issue pairs: the actor takes no part in the issue (salience 0: no weight in any
+  mean, no exchange on it, as decide-exchange-model treats an actor without a row); it is shown
+  at the capability x salience weighted mean of the others. Given saliences are floored at 0.01
+  (the model's own floor).
 * No Doha linkage and no new-discipline flags.
 * Datasets of several negotiations (`read_dataset`): each runs on its own actors and issues
   (exchanges only within it), with its own seed derived from the master seed and its name, so
@@ -78,8 +79,8 @@ def negotiation_from_data(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
     """The data as a `Negotiation` on a synthetic calendar (see the module notes)."""
     n, k = data.positions.shape
     missing = ~np.isfinite(data.positions)
-    saliences = np.where(missing, MIN_SALIENCE, np.maximum(data.saliences, MIN_SALIENCE))
-    weights = data.capability[:, None] * np.where(missing, 0.0, saliences)
+    saliences = np.where(missing, 0.0, np.maximum(data.saliences, MIN_SALIENCE))
+    weights = data.capability[:, None] * saliences
     mean = (weights * np.nan_to_num(data.positions)).sum(axis=0) / weights.sum(axis=0)
     positions = np.where(missing, mean[None, :], data.positions)
     status_quo = np.zeros(k) if data.status_quo is None else np.nan_to_num(data.status_quo)
