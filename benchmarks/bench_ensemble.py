@@ -5,6 +5,7 @@ Run from the repository root:
     python benchmarks/bench_ensemble.py            # full (about 5 minutes on 2 cores)
     python benchmarks/bench_ensemble.py --quick    # smaller counts (about 80 seconds)
     python benchmarks/bench_ensemble.py --profile  # cProfile of 100 baseline replications only
+    python benchmarks/bench_ensemble.py --protocols  # section (b) only: the other protocols
 
 Everything is measured in one process and one invocation, so the rows compare with each other;
 absolute figures depend on the machine and on whatever else runs on it. The table is printed and
@@ -60,6 +61,12 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "results" / "benchmarks"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 EXCHANGE = ROOT / "scenarios" / "exchange_protocol.yaml"
+# (b): (label, scenario, bargaining settings changed, COUNTS key)
+PROTOCOL_CASES = (
+    ("exchange protocol, rule once", EXCHANGE, {"exchange_rule": "once"}, "exchange_once"),
+    ("exchange protocol, rule reference", EXCHANGE, {"exchange_rule": "reference"},
+     "exchange_reference"),
+)
 GROWTH_MEMBERS = (164, 500, 1000)
 GROWTH_ISSUES = (20, 50, 100)
 
@@ -67,8 +74,8 @@ GROWTH_ISSUES = (20, 50, 100)
 COUNTS = {
     "ensemble": (2_000, 200),  # (a) baseline, compromise protocol: long enough to amortise
     "unbatched": (400, 100),  # (a) the same, one replication per model (slow: fewer runs)
-    "exchange_one": (20, 5),  # (b) exchange protocol, 1 worker (about 2 s a replication)
-    "exchange_all": (20, 6),  # (b) exchange protocol, all cores, 1 run a chunk (0 = skipped)
+    "exchange_once": (100, 20),  # (b) exchange protocol, rule once (x2 on all cores)
+    "exchange_reference": (2, 0),  # (b) exchange protocol, rule reference: 1 worker only
     "reference": (10, 5),  # (c) reference engine, on the first seeds of (a)
     "growth": (10, 4),  # (d) per synthetic size (one batch), plus a traced batch for memory
 }
@@ -181,20 +188,30 @@ def bench_ensembles(quick: bool, cores: int) -> list[dict[str, Any]]:
         rows.append(_row("a ensemble", case, runs, cores, seconds,
                          note=f"speed-up over 1 worker {one_worker / seconds:.2f}x"))
         pool_overhead("later pools")
-    exchange = load_scenario(EXCHANGE)
-    for key, workers in (("exchange_one", 1), ("exchange_all", cores)):
-        runs = COUNTS[key][pick]
-        if key == "exchange_all" and cores == 1:
-            continue
-        if runs == 0:
-            rows.append(_row("b exchange", "exchange protocol (same data)", 0, workers, 0.0,
-                             note="skipped with --quick"))
-            continue
-        seconds, _ = time_ensemble(negotiation, exchange.spec.parameters, exchange.spec.seed,
-                                   runs, workers, chunk_size=1)
-        rows.append(_row("b exchange", "exchange protocol (same data)", runs, workers, seconds,
-                         note=f"{seconds / runs:.1f} s a replication" if workers == 1
-                         else ""))
+    rows += bench_protocols(quick, cores, negotiation)
+    return rows
+
+
+def bench_protocols(quick: bool, cores: int, negotiation) -> list[dict[str, Any]]:
+    """(b) the baseline's data under the other bargaining protocols, on 1 worker and all cores."""
+    pick = 1 if quick else 0
+    rows = []
+    for label, path, update, key in PROTOCOL_CASES:
+        scenario = load_scenario(path)
+        bargaining = scenario.spec.parameters.bargaining.model_copy(update=update)
+        parameters = scenario.spec.parameters.model_copy(update={"bargaining": bargaining})
+        compile_rules(negotiation, parameters)
+        for workers in (1, cores) if cores > 1 else (1,):
+            runs = COUNTS[key][pick] * (1 if workers == 1 else 2)
+            if runs == 0 or (workers > 1 and key == "exchange_reference"):
+                rows.append(_row("b protocols", label, 0, workers, 0.0,
+                                 note="skipped" + (" with --quick" if runs == 0 else "")))
+                continue
+            chunk = max(1, runs // (4 * workers))
+            seconds, _ = time_ensemble(negotiation, parameters, scenario.spec.seed, runs,
+                                       workers, chunk_size=chunk)
+            rows.append(_row("b protocols", label, runs, workers, seconds,
+                             note=f"{seconds / runs:.2f} s a replication, chunks of {chunk}"))
     return rows
 
 
@@ -454,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller counts, about 80 seconds")
     parser.add_argument("--profile", action="store_true",
                         help="only print a cProfile of 100 baseline replications")
+    parser.add_argument("--protocols", action="store_true",
+                        help="only section (b): the baseline under the other protocols")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--compile-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
@@ -481,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     clock = time.perf_counter()
     rows: list[dict[str, Any]] = []
-    sections = [
+    sections = [("b", lambda: bench_protocols(args.quick, cores, load_scenario(BASELINE)
+                                              .negotiation()))] if args.protocols else [
         ("0", bench_compile),
         ("a+b", lambda: bench_ensembles(args.quick, cores)),
         ("c", lambda: bench_reference(args.quick)),
@@ -500,9 +520,10 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - clock
     info["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     print(format_table(rows))
-    print(f"\nfast engine vs reference on {oracle['seeds']} seeds: "
-          f"{'agree' if oracle['agree'] else 'DISAGREE'}; fast/reference = "
-          f"{oracle['ratio_fast_over_reference']:.1f}x")
+    if oracle:
+        print(f"\nfast engine vs reference on {oracle['seeds']} seeds: "
+              f"{'agree' if oracle['agree'] else 'DISAGREE'}; fast/reference = "
+              f"{oracle['ratio_fast_over_reference']:.1f}x")
     print(f"total {total:.0f} s")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUT_DIR / f"bench-{started.strftime('%Y%m%d-%H%M%S')}.json"
@@ -512,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         "table": format_table(rows),
     }, indent=1) + "\n", encoding="utf-8")
     print(f"written to {path.relative_to(ROOT)}")
-    return 0 if oracle["agree"] else 1
+    return 0 if oracle.get("agree", True) else 1
 
 
 if __name__ == "__main__":
