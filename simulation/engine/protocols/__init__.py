@@ -88,6 +88,29 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
         ),
         reference="Stokman & Van Oosten (1994); decide-exchange-model",
     ),
+    ProtocolSpec(
+        name="challenge",
+        description="Bueno de Mesquita's expected-utility model: each member weighs challenging "
+                    "each other (chance of winning the capability x salience weighted vote, "
+                    "utilities of success, failure and the status quo, risk attitudes) and moves "
+                    "to the best offer it receives: confrontation, compromise or capitulation",
+        module="simulation.engine.protocols.challenge", cls="Challenge",
+        settings=(
+            Setting("status_quo_belief", 1.0, "Q: a member's belief that, unchallenged, the "
+                    "other keeps its position (1: Scholz et al.'s value)", 0, 1),
+            Setting("improvement_belief", 1.0, "T: its belief that a change it did not force "
+                    "improves its lot (used only when Q < 1)", 0, 1),
+            Setting("risk_attitudes", "security", "`security`: risk exponents in [0.5, 2] "
+                    "from how endangered each member is (Scholz et al. section 5); "
+                    "`neutral`: all 1", choices=("security", "neutral")),
+            Setting("offer_rule", "least_move", "which of its best-type offers a member "
+                    "takes: `least_move`, the one that moves it least (the paper's text, the "
+                    "same at either end of the scale); `reference`, among compromises the "
+                    "lowest position (Scholz's program: reproduces its published run)",
+                    choices=("least_move", "reference")),
+        ),
+        reference="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011)",
+    ),
 )
 
 PROTOCOLS: dict[str, ProtocolSpec] = {spec.name: spec for spec in REGISTRY}

@@ -1,0 +1,52 @@
+"""The challenge protocol: Bueno de Mesquita's expected-utility model (Scholz, Calbert & Smith
+2011) among the members engaged this period; the calculations are `simulation.engine.challenge`.
+
+Each period is one round of that model among the engaged members: every member weighs
+challenging every other with the expected-utility calculus, and moves to the best offer it
+receives (confrontation, compromise or capitulation). Two choices of this project: utilities are
+measured on the issues' whole 0-100 scale (`position_range` 100, fixed, instead of the spread of
+the positions, which here would change with who is engaged each month), and a member moves the
+calendar's `pressure` share of the way to the offer it accepts (pressure 1, as in `forecast`,
+is the model's own round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.engine import challenge
+from simulation.engine.parameters import BargainingParameters
+from simulation.engine.protocols.base import BargainingContext, Round
+
+SCALE = 100.0  # |x_max - x_min|: the issues' 0-100 scale
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """Each replication of the batch runs its own round of challenges."""
+
+    params: BargainingParameters  # status_quo_belief, improvement_belief, risk_attitudes,
+    # offer_rule
+    model: challenge.ChallengeParameters = field(init=False)
+
+    def __post_init__(self) -> None:
+        params = self.params
+        object.__setattr__(self, "model", challenge.ChallengeParameters(
+            q=params.status_quo_belief, t=params.improvement_belief,
+            risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
+            position_range=SCALE))
+
+    def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
+        moved = positions.copy()
+        scale = np.full(positions.shape[-1], SCALE)
+        for replication, engaged in enumerate(context.active):
+            rows = np.flatnonzero(engaged)
+            if len(rows) < 2:
+                continue
+            start = positions[replication, rows]
+            offered, _ = challenge.challenge_round(start, context.saliences[replication, rows],
+                                                   context.capability[rows], self.model, scale)
+            moved[replication, rows] = start + context.pressure * (offered - start)
+        return Round(moved)
