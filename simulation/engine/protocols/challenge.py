@@ -12,7 +12,7 @@ is the model's own round).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,24 +29,24 @@ class Challenge:
 
     params: BargainingParameters  # status_quo_belief, improvement_belief, risk_attitudes,
     # offer_rule
-    model: challenge.ChallengeParameters = field(init=False)
-
-    def __post_init__(self) -> None:
-        params = self.params
-        object.__setattr__(self, "model", challenge.ChallengeParameters(
-            q=params.status_quo_belief, t=params.improvement_belief,
-            risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
-            position_range=SCALE))
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
+        params = self.params
         moved = positions.copy()
         scale = np.full(positions.shape[-1], SCALE)
+        q = context.setting(params, "status_quo_belief")
+        t = context.setting(params, "improvement_belief")
+        pressure = context.pressures
         for replication, engaged in enumerate(context.active):
             rows = np.flatnonzero(engaged)
             if len(rows) < 2:
                 continue
+            model = challenge.ChallengeParameters(
+                q=float(q[replication]), t=float(t[replication]),
+                risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
+                position_range=SCALE)
             start = positions[replication, rows]
             offered, _ = challenge.challenge_round(start, context.saliences[replication, rows],
-                                                   context.capability[rows], self.model, scale)
-            moved[replication, rows] = start + context.pressure * (offered - start)
+                                                   context.capability[rows], model, scale)
+            moved[replication, rows] = start + pressure[replication] * (offered - start)
         return Round(moved)
