@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from simulation import __version__
-from simulation.cli import calibrate, data, ensembles, own_data, simulate
+from simulation.cli import calibrate, data, designs, ensembles, own_data, simulate
 from simulation.errors import InputError
 
-COMMANDS = (data, simulate, ensembles, own_data, calibrate)
+COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
     from simulation.runs.results import RunInterrupted
+    from simulation.runs.sweep import DesignInterrupted
 
     runs_model = getattr(args, "runs_model", False)
     try:
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"mc11: error: {error}", file=sys.stderr)
         return 2
-    except RunInterrupted as stopped:
+    except (RunInterrupted, DesignInterrupted) as stopped:
         print(f"mc11: {stopped}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:

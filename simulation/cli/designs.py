@@ -1,0 +1,132 @@
+"""`mc11 sweep` and `mc11 sensitivity`: designs of parameter vectors, run point by point on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulation.cli.common import add_scenario_argument, positive, scenario_of, seed
+from simulation.errors import InputError
+
+
+def _run(plan, scenario, args: argparse.Namespace) -> Path:
+    """Open (or resume) the design's folder and run its missing points on the chosen backend."""
+    from tqdm import tqdm
+
+    from simulation.runs import cluster, sweep
+
+    folder = sweep.open_folder(plan, scenario, Path(args.folder) if args.folder else None,
+                               Path(args.results_dir))
+    todo = len(sweep.pending_points(folder, plan))
+    where = args.scheduler if args.scheduler != cluster.LOCAL else \
+        f"a local Dask cluster of {args.workers or 'all'} worker(s)"
+    print(f"{plan.kind}: {len(plan.points)} design points x {plan.runs_per_point} runs of "
+          f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
+    bar = tqdm(total=len(plan.points), initial=len(plan.points) - todo, unit="point",
+               disable=args.quiet, leave=False)
+    try:
+        with cluster.backend(args.scheduler, args.workers) as client:
+            sweep.execute_design(folder, plan, scenario, client, on_point=lambda _: bar.update())
+    finally:
+        bar.close()
+    return folder
+
+
+def _titles(scenario) -> dict[str, str]:
+    return {issue.id: issue.title for issue in scenario.catalogue.issues}
+
+
+def sweep(args: argparse.Namespace) -> None:
+    from simulation.inputs.scenario import load_scenario
+    from simulation.report.designs import plot_sweep
+    from simulation.runs import design, sweep
+    from simulation.runs.results import write_atomic
+
+    scenario = load_scenario(scenario_of(args))
+    plan = design.grid(design.parse_settings(args.set), args.runs_per_point,
+                       args.seed if args.seed is not None else scenario.spec.seed,
+                       scenario.input_hash())
+    folder = _run(plan, scenario, args)
+    table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+    write_atomic(folder / "sweep.csv", table.to_csv(index=False))
+    if not args.no_plots:
+        plot_sweep(table, list(plan.constants), _titles(scenario), folder / "plots" / "sweep.png")
+    print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
+
+
+def sensitivity(args: argparse.Namespace) -> None:
+    from simulation.inputs.scenario import load_scenario
+    from simulation.report.designs import plot_heatmap, plot_indices
+    from simulation.runs import design, sensitivity, sweep
+    from simulation.runs.results import write_atomic
+
+    scenario = load_scenario(scenario_of(args))
+    priors = dict(scenario.priors)
+    if args.parameters:
+        chosen = [p.strip() for p in args.parameters.split(",") if p.strip()]
+        unknown = [p for p in chosen if p not in priors]
+        if unknown:
+            raise InputError("--parameters", unknown[0], "not a constant with a prior in this "
+                             f"scenario; those are: {', '.join(priors)}")
+        priors = {p: priors[p] for p in chosen}
+    plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
+                                     args.seed if args.seed is not None else scenario.spec.seed,
+                                     scenario.input_hash())
+    folder = _run(plan, scenario, args)
+    points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+    write_atomic(folder / "points.csv", points.to_csv(index=False))
+    indices = sensitivity.analyse(points, plan, priors)
+    write_atomic(folder / "sensitivity.csv", indices.to_csv(index=False))
+    titles = _titles(scenario)
+    if not args.no_plots:
+        plot_indices(indices, titles, folder / "plots" / "sensitivity_indices.png")
+        plot_heatmap(indices, titles, folder / "plots" / "sensitivity_heatmap.png")
+    print("constants driving P(multilateral), per issue (largest total index first):")
+    for issue, rows in sensitivity.drivers(indices).groupby("issue", sort=False):
+        listed = ", ".join(f"{p} {v:.2f}" for p, v in zip(rows["parameter"], rows["value"],
+                                                          strict=True))
+        print(f"  {issue}: {listed}")
+    print(f"sensitivity.csv (tidy indices), points.csv (each point's verdicts); results: {folder}")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    add_scenario_argument(parser)
+    parser.add_argument("--runs-per-point", type=positive, default=100, metavar="R",
+                        help="replications per design point, run as one batch (default: 100)")
+    parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
+    parser.add_argument("--scheduler", default="local", metavar="WHERE",
+                        help="'local' (default: a Dask cluster on this machine), 'in-process' "
+                             "(no Dask), or the address tcp://HOST:PORT of a running scheduler")
+    parser.add_argument("--workers", type=positive,
+                        help="workers of the local cluster (default: all cores)")
+    parser.add_argument("--folder", metavar="DIR",
+                        help="the design's folder; an existing one holding the same design is "
+                             "resumed (default: <results-dir>/<scenario>-<kind>-<time>)")
+    parser.add_argument("--results-dir", metavar="DIR", default="results",
+                        help="where new folders go (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true", help="tables only")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `sweep` and `sensitivity` to the `mc11` parser."""
+    parser = commands.add_parser("sweep", help="run a grid of constants' values: outcome shares "
+                                 "and text quantiles per grid point and issue")
+    _common(parser)
+    parser.add_argument("--set", action="append", required=True, metavar="PATH=V1,V2,...",
+                        help="a constant and its values (repeat for a grid), e.g. "
+                             "parameters.consensus.base_tolerance=5,10,15,20")
+    parser.set_defaults(handler=sweep, runs_model=True)
+
+    parser = commands.add_parser("sensitivity", help="global sensitivity (Sobol or Morris) of "
+                                 "each issue's verdicts to the scenario's priors")
+    _common(parser)
+    parser.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    parser.add_argument("--samples", type=positive, default=64, metavar="N",
+                        help="Sobol: base samples N, a power of 2 (N x (D + 2) points); Morris: "
+                             "trajectories (N x (D + 1) points); default 64")
+    parser.add_argument("--parameters", metavar="PATH,...",
+                        help="only these constants with priors (default: all); the others "
+                             "are drawn per replication as in an ensemble")
+    parser.set_defaults(handler=sensitivity, runs_model=True)

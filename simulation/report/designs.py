@@ -1,0 +1,125 @@
+"""Figures of sweeps and sensitivity analyses: outcome shares along a swept constant (a heat map
+for two), a constant's indices per issue, and a constant x issue heat map of the indices.
+
+Drawn like `report.plots`: matplotlib's Agg canvas, no pyplot state, Okabe-Ito colours.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from simulation.report.plots import DPI, OUTCOME_COLOURS
+
+_SHARES = {"multilateral": "p_multilateral", "plurilateral": "p_plurilateral", "none": "p_none"}
+
+
+def _grid(count: int, width: float = 3.0, height: float = 2.2) -> tuple[Figure, list]:
+    columns = min(5, count)
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(width * columns, height * rows + 0.8), dpi=DPI)
+    axes = [figure.add_subplot(rows, columns, i + 1) for i in range(count)]
+    return figure, axes
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.tmp.png")
+    FigureCanvasAgg(figure).print_png(str(temporary))
+    temporary.replace(path)
+    return path
+
+
+def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
+               path: Path) -> Path:
+    """Each issue's outcome shares along the swept constant (one constant), or its
+    P(multilateral) over the grid of two constants; with more, along the first, the others
+    averaged."""
+    issues = list(dict.fromkeys(table["issue"]))
+    figure, axes = _grid(len(issues))
+    for axis, issue in zip(axes, issues, strict=True):
+        rows = table[table["issue"] == issue]
+        if len(constants) == 2:
+            wide = rows.pivot_table(index=constants[1], columns=constants[0],
+                                    values="p_multilateral")
+            image = axis.imshow(wide.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1,
+                                cmap="viridis")
+            axis.set_xticks(range(wide.shape[1]), [f"{v:g}" for v in wide.columns], fontsize=6)
+            axis.set_yticks(range(wide.shape[0]), [f"{v:g}" for v in wide.index], fontsize=6)
+        else:
+            along = rows.groupby(constants[0])[list(_SHARES.values())].mean()
+            for outcome, column in _SHARES.items():
+                axis.plot(along.index, along[column], marker="o", markersize=3,
+                          color=OUTCOME_COLOURS[outcome], label=outcome)
+            axis.set_ylim(-0.03, 1.03)
+            axis.tick_params(labelsize=6)
+        axis.set_title(titles.get(issue, issue)[:38], fontsize=7)
+    if len(constants) == 2:
+        figure.colorbar(image, ax=axes, shrink=0.6, label="P(multilateral)")
+        figure.suptitle(f"P(multilateral) by {constants[0]} (x) and {constants[1]} (y)",
+                        fontsize=9)
+    else:
+        axes[0].legend(fontsize=6, loc="best")
+        note = " (other swept constants averaged)" if len(constants) > 2 else ""
+        figure.suptitle(f"Outcome shares along {constants[0]}{note}", fontsize=9)
+        figure.tight_layout(rect=(0, 0, 1, 0.97))
+    return _save(figure, path)
+
+
+def _measure(indices: pd.DataFrame) -> str:
+    return "ST" if "ST" in set(indices["index"]) else "mu_star"
+
+
+def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
+                 verdict: str = "p_multilateral", top: int = 6) -> Path:
+    """Per issue, the constants with the largest indices for a verdict (Sobol S1 and ST with
+    their 95% intervals, or Morris mu* with its interval)."""
+    measure = _measure(indices)
+    chosen = indices[indices["verdict"] == verdict]
+    issues = list(dict.fromkeys(chosen["issue"]))
+    figure, axes = _grid(len(issues), width=3.6, height=2.4)
+    for axis, issue in zip(axes, issues, strict=True):
+        rows = chosen[chosen["issue"] == issue]
+        main = rows[rows["index"] == measure].sort_values("value", ascending=False).head(top)
+        names = [p.split(".", 1)[1] if "." in p else p for p in main["parameter"]]
+        y = np.arange(len(main))[::-1]
+        axis.barh(y, main["value"].fillna(0), xerr=main["conf"].fillna(0), color="#0072B2",
+                  height=0.4, label=measure, error_kw={"elinewidth": 0.6})
+        if measure == "ST":
+            first = rows[rows["index"] == "S1"].set_index("parameter").reindex(main["parameter"])
+            axis.barh(y - 0.4, first["value"].fillna(0), color="#E69F00", height=0.4,
+                      label="S1")
+        axis.set_yticks(y - (0.2 if measure == "ST" else 0), names, fontsize=5)
+        axis.tick_params(axis="x", labelsize=6)
+        no_variance = rows["variance"].fillna(0).max() == 0
+        title = titles.get(issue, issue)[:34] + (" (no variation)" if no_variance else "")
+        axis.set_title(title, fontsize=7)
+    axes[0].legend(fontsize=6)
+    figure.suptitle(f"Sensitivity of {verdict} per issue: {measure}", fontsize=9)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
+                 verdict: str = "p_multilateral") -> Path:
+    """Constant x issue heat map of the total index (Sobol ST or Morris mu*) of a verdict."""
+    measure = _measure(indices)
+    chosen = indices[(indices["verdict"] == verdict) & (indices["index"] == measure)]
+    wide = chosen.pivot_table(index="parameter", columns="issue", values="value",
+                              sort=False, dropna=False)
+    figure = Figure(figsize=(2.0 + 0.32 * wide.shape[1], 1.5 + 0.28 * wide.shape[0]), dpi=DPI)
+    axis = figure.add_subplot()
+    image = axis.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0,
+                        vmax=1 if measure == "ST" else None)
+    axis.set_xticks(range(wide.shape[1]), [titles.get(i, i)[:30] for i in wide.columns],
+                    rotation=70, ha="right", fontsize=6)
+    axis.set_yticks(range(wide.shape[0]), list(wide.index), fontsize=6)
+    figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict} "
+                    "(blank: the verdict did not vary)")
+    figure.tight_layout()
+    return _save(figure, path)

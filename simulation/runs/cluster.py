@@ -1,0 +1,57 @@
+"""Where a design runs: in this process, on a local Dask cluster, or on an existing one.
+
+`--scheduler local` (the default) starts `dask.distributed.LocalCluster` with one single-threaded
+worker process per core (the rules are compiled loops that hold the GIL); `--scheduler
+tcp://HOST:PORT` connects to a running scheduler (`dask scheduler`, with `dask worker`s that can
+import this package); `--scheduler in-process` runs every point here, without Dask. The results
+are the same on all three: a design point's results depend only on its values and seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from simulation.errors import InputError
+
+IN_PROCESS = "in-process"
+LOCAL = "local"
+CONNECT_TIMEOUT = "10s"
+
+
+@contextmanager
+def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]:
+    """A Dask client for the chosen backend (None: in this process); closed on exit."""
+    if scheduler == IN_PROCESS:
+        yield None
+        return
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == LOCAL:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+        return
+    if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise InputError("--scheduler", scheduler, f"allowed: {LOCAL} (a cluster on this "
+                         f"machine), {IN_PROCESS} (no Dask), or a scheduler address "
+                         "tcp://HOST:PORT")
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise InputError("--scheduler", scheduler, f"cannot reach a Dask scheduler there "
+                         f"({exc}); start one with `dask scheduler` and `dask worker ADDRESS`, "
+                         "or leave --scheduler out for a cluster on this machine") from None
+    try:
+        yield client
+    finally:
+        client.close()

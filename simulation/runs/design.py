@@ -1,0 +1,134 @@
+"""Designs: the parameter vectors a sweep or a sensitivity analysis runs, one per design point.
+
+A design point fixes some constants (paths of `simulation.inputs.constants`) at one value each
+and is run for R replications, the same R seeds at every point (common random numbers, so points
+differ by their constants, not by their luck). A grid sweep takes the product of the `--set`
+values; Sobol and Morris designs sample the constants that have priors in the unit hypercube with
+SALib and map each coordinate through its prior's quantile function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulation.errors import InputError
+from simulation.inputs.constants import constants
+from simulation.inputs.files import suggest
+from simulation.inputs.priors import Prior
+
+METHODS = ("sobol", "morris")
+MORRIS_LEVELS = 4
+
+
+@dataclass(frozen=True)
+class Design:
+    """What a design runs: its kind, the constants it sets, one row of values per point, the
+    runs per point, the master seed, the unit-hypercube sample (sensitivity designs) and the
+    fingerprint of the scenario it runs."""
+
+    kind: str  # "grid", "sobol" or "morris"
+    constants: tuple[str, ...]
+    points: np.ndarray  # (points, constants) values
+    runs_per_point: int
+    seed: int
+    scenario_hash: str
+    unit: np.ndarray | None = None  # (points, constants) in [0, 1], sensitivity designs only
+    samples: int = 0  # N of a sensitivity design
+
+    def describe(self) -> dict[str, Any]:
+        """The design as plain data (design.json), from which its fingerprint is taken."""
+        return {"kind": self.kind, "constants": list(self.constants),
+                "points": self.points.tolist(), "runs_per_point": self.runs_per_point,
+                "seed": self.seed, "scenario_hash": self.scenario_hash,
+                "samples": self.samples}
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.describe(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def values(self, point: int) -> dict[str, float]:
+        """The constants of one design point."""
+        return dict(zip(self.constants, self.points[point].tolist(), strict=True))
+
+
+def parse_settings(settings: Sequence[str], flag: str = "--set") -> dict[str, list[float]]:
+    """`path=v1,v2,...` strings -> values by path, each checked against its constant's range."""
+    known = constants()
+    parsed: dict[str, list[float]] = {}
+    for setting in settings:
+        path, sep, listed = setting.partition("=")
+        path = path.strip()
+        if not sep or not listed.strip():
+            raise InputError(flag, setting, "write PATH=V1,V2,... (e.g. "
+                             "parameters.consensus.base_tolerance=5,10,15,20)")
+        if path not in known:
+            raise InputError(flag, path, f"not a numeric constant{suggest(path, list(known))}; "
+                             "see README, 'Priors', for the paths")
+        if path in parsed:
+            raise InputError(flag, path, "set twice; give all its values in one --set")
+        try:
+            values = [float(v) for v in listed.split(",")]
+        except ValueError:
+            raise InputError(flag, path, f"{listed!r}: values must be numbers, comma-separated") \
+                from None
+        for value in values:
+            problem = known[path].problem(value)
+            if problem or not np.isfinite(value):
+                raise InputError(flag, path, problem or f"{value!r} is not a finite number")
+        parsed[path] = values
+    if not parsed:
+        raise InputError(flag, "(none)", "give at least one --set PATH=V1,V2,...")
+    return parsed
+
+
+def grid(settings: Mapping[str, Sequence[float]], runs_per_point: int, seed: int,
+         scenario_hash: str) -> Design:
+    """Every combination of the swept values (the first constant varies slowest)."""
+    points = np.array(list(itertools.product(*settings.values())), dtype=float)
+    return Design("grid", tuple(settings), points.reshape(len(points), len(settings)),
+                  runs_per_point, seed, scenario_hash)
+
+
+def problem(priors: Mapping[str, Prior]) -> dict[str, Any]:
+    """SALib's problem: one unit interval per constant with a prior (mapped through the prior's
+    quantile function, so the design samples each constant from its prior)."""
+    return {"num_vars": len(priors), "names": list(priors), "bounds": [[0.0, 1.0]] * len(priors)}
+
+
+def sensitivity_design(method: str, priors: Mapping[str, Prior], samples: int,
+                       runs_per_point: int, seed: int, scenario_hash: str) -> Design:
+    """A Sobol (Saltelli's scheme, first and total orders: N x (D + 2) points) or Morris (N
+    trajectories of D + 1 points on 4 levels) design over the constants with priors."""
+    if len(priors) < 2:
+        raise InputError("SCENARIO", "priors", f"a {method} design needs priors on at least two "
+                         f"constants; the scenario has {len(priors)}")
+    spec = problem(priors)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        if samples < 2 or samples & (samples - 1):
+            raise InputError("--samples", str(samples), "Sobol' designs need N a power of 2 "
+                             "(e.g. 64, 256, 1024): their balance properties hold only then")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            unit = sobol.sample(spec, samples, calc_second_order=False, scramble=True, seed=seed)
+    elif method == "morris":
+        from SALib.sample import morris
+
+        if samples < 2:
+            raise InputError("--samples", str(samples), "Morris needs at least 2 trajectories")
+        unit = morris.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
+    else:
+        raise InputError("--method", method, f"allowed: {', '.join(METHODS)}")
+    unit = np.clip(unit, 0.0, 1.0)
+    points = np.column_stack([prior.quantile(unit[:, j])
+                              for j, prior in enumerate(priors.values())])
+    return Design(method, tuple(priors), points, runs_per_point, seed, scenario_hash, unit,
+                  samples)

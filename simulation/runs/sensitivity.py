@@ -1,0 +1,76 @@
+"""Global sensitivity of each issue's verdict to the constants with priors (SALib).
+
+For every issue and each of P(multilateral), P(plurilateral), P(text reaches the scale's `mid`)
+and the median text in force after MC11 (the status quo where nothing is agreed), computed over
+a design point's R runs: Sobol first-order (S1) and total (ST) indices with their 95% bootstrap
+intervals, or Morris' mu* (mean absolute elementary effect, in the verdict's own unit), its
+interval and sigma. A verdict that does not vary over the design has no indices (NaN; its
+`variance` column is 0).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from simulation.inputs.priors import Prior
+from simulation.runs.design import MORRIS_LEVELS, Design, problem
+
+VERDICTS = ("p_multilateral", "p_plurilateral", "p_text_mid", "text_in_force_median")
+COLUMNS = ["issue", "verdict", "parameter", "index", "value", "conf", "variance"]
+RESAMPLES = 100
+
+
+def _indices(design: Design, spec: dict, y: np.ndarray) -> dict[str, np.ndarray]:
+    """SALib's indices of one verdict over the design's points."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if design.kind == "sobol":
+            from SALib.analyze import sobol
+
+            found = sobol.analyze(spec, y, calc_second_order=False, num_resamples=RESAMPLES,
+                                  conf_level=0.95, seed=design.seed)
+            return {"S1": found["S1"], "S1_conf": found["S1_conf"], "ST": found["ST"],
+                    "ST_conf": found["ST_conf"]}
+        from SALib.analyze import morris
+
+        found = morris.analyze(spec, design.unit, y, num_resamples=RESAMPLES, conf_level=0.95,
+                               num_levels=MORRIS_LEVELS, seed=design.seed)
+        return {"mu_star": np.asarray(found["mu_star"]),
+                "mu_star_conf": np.asarray(found["mu_star_conf"]),
+                "sigma": np.asarray(found["sigma"])}
+
+
+def analyse(points: pd.DataFrame, design: Design, priors: Mapping[str, Prior]) -> pd.DataFrame:
+    """The tidy table of indices: one row per issue, verdict, parameter and index."""
+    spec = problem({path: priors[path] for path in design.constants})
+    names = ("S1", "ST") if design.kind == "sobol" else ("mu_star", "sigma")
+    rows = []
+    for issue, frame in points.groupby("issue", sort=False):
+        frame = frame.sort_values("point")
+        for verdict in VERDICTS:
+            y = frame[verdict].to_numpy(dtype=float)
+            variance = float(np.var(y)) if np.all(np.isfinite(y)) else float("nan")
+            found = _indices(design, spec, y) if variance > 0 else {}
+            for j, parameter in enumerate(design.constants):
+                for name in names:
+                    value = found[name][j] if found else np.nan
+                    conf = found.get(f"{name}_conf", np.full(j + 1, np.nan))[j] if found \
+                        else np.nan
+                    rows.append((issue, verdict, parameter, name, float(value), float(conf),
+                                 variance))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3,
+            floor: float = 0.05) -> pd.DataFrame:
+    """Per issue, the constants with the largest total index (Sobol ST, else Morris mu*) for a
+    verdict, above `floor`: which constants drive which verdict."""
+    index = "ST" if "ST" in set(indices["index"]) else "mu_star"
+    chosen = indices[(indices["verdict"] == verdict) & (indices["index"] == index)
+                     & (indices["value"] > floor)]
+    ranked = chosen.sort_values(["issue", "value"], ascending=[True, False])
+    return ranked.groupby("issue", sort=False).head(top)

@@ -1,0 +1,219 @@
+"""Run a design (a sweep or a sensitivity sample) point by point into a folder, resumably.
+
+Each design point is one fixed parameter vector run for R replications as one model batch; the
+constants the design does not set but the scenario has priors on are drawn per replication as in
+an ensemble. A point returns only its per-issue statistics (outcome shares, shares reaching the
+scale's described points, text quantiles), which are written at once, atomically, to
+`points/point-<i>.json`: memory stays flat in the number of points and runs, and an interrupted
+design (Ctrl-C, a lost worker) resumes from the points on disk. The folder's `design.json` fixes
+the design; resuming against another design is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine.model import NegotiationModel
+from simulation.engine.negotiation import Negotiation
+from simulation.engine.parameters import Parameters
+from simulation.errors import InputError
+from simulation.inputs import priors as prior_draws
+from simulation.inputs.catalogue import SCALE_POINTS
+from simulation.inputs.priors import Prior
+from simulation.inputs.scenario import Scenario
+from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
+from simulation.runs.design import Design
+from simulation.runs.ensemble import compile_rules, replication_seed
+from simulation.runs.results import new_folder, write_atomic
+
+DESIGN = "design.json"
+POINTS = "points"
+REACHED = ("mid", "high")  # described points of the scale whose reach is counted
+STATISTICS = ("p_multilateral", "p_plurilateral", "p_none",
+              *(f"p_text_{point}" for point in REACHED),
+              "text_median", "text_p10", "text_p90", "text_in_force_median")
+IN_FLIGHT_PER_WORKER = 3  # design points queued per Dask worker: enough to keep it busy
+
+
+class DesignInterrupted(Exception):
+    """A design stopped before its last point; the finished points are kept for a resume."""
+
+    def __init__(self, folder: Path, cause: str) -> None:
+        self.folder = folder
+        super().__init__(f"{cause}; the finished design points are kept in {folder}. Complete "
+                         f"the design with the same command and --folder {folder}")
+
+
+def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarray
+                     ) -> dict[str, list[float]]:
+    """Per issue, over the runs (r, k) of one point: outcome shares, the share whose agreed text
+    reaches each described point of the scale, quantiles of the agreed text, and the median of
+    the text in force after MC11 (the status quo where nothing was agreed)."""
+    runs = len(outcome)
+    agreed = outcome != NO_AGREEMENT
+    stats = {"p_multilateral": (outcome == MULTILATERAL).mean(axis=0),
+             "p_plurilateral": (outcome == PLURILATERAL).mean(axis=0),
+             "p_none": (~agreed).mean(axis=0)}
+    for point in REACHED:
+        stats[f"p_text_{point}"] = (agreed & (text >= SCALE_POINTS[point])).sum(axis=0) / runs
+    masked = np.where(agreed, text, np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # issues without any agreement: NaN
+        for name, q in (("text_median", 0.5), ("text_p10", 0.1), ("text_p90", 0.9)):
+            stats[name] = np.nanquantile(masked, q, axis=0)
+    stats["text_in_force_median"] = np.median(np.where(agreed, text, status_quo), axis=0)
+    return {name: [float(v) for v in stats[name]] for name in STATISTICS}
+
+
+def run_point(negotiation: Negotiation, parameters: Parameters, priors: Mapping[str, Prior],
+              seed: int, runs: int, values: Mapping[str, float]) -> dict[str, list[float]]:
+    """One design point: replications 0..runs-1 of `seed` as one model batch, the point's
+    constants fixed and the scenario's other priors drawn per replication."""
+    seeds = [replication_seed(seed, i) for i in range(runs)]
+    drawn = prior_draws.draw({p: v for p, v in priors.items() if p not in values}, seeds)
+    fixed = {path: np.full(runs, value) for path, value in values.items()}
+    result = NegotiationModel(negotiation, parameters, seeds=seeds,
+                              values={**drawn, **fixed}).run()
+    return point_statistics(result.outcome, result.text, negotiation.status_quo)
+
+
+def _run_in_worker(negotiation: Negotiation, parameters: Parameters,
+                   priors: Mapping[str, Prior], seed: int, runs: int, point: int,
+                   values: Mapping[str, float]) -> tuple[int, dict[str, list[float]]]:
+    return point, run_point(negotiation, parameters, priors, seed, runs, values)
+
+
+def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: Path) -> Path:
+    """A new folder for the design, or `folder` if it already holds this very design (to
+    resume); another design there is refused, and nothing in it is touched."""
+    if folder is not None and folder.exists():
+        path = folder / DESIGN
+        if not path.is_file():
+            raise InputError(str(folder), "--folder", f"the folder exists but holds no {DESIGN}: "
+                             "not a design folder; choose a new folder")
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(str(path), "(file)", f"unreadable ({exc})") from None
+        if stored.get("fingerprint") != design.fingerprint():
+            changed = [key for key, value in design.describe().items()
+                       if stored.get(key) != value]
+            raise InputError(str(folder), "design", "this folder holds another design "
+                             f"(different {', '.join(changed) or 'contents'}); resuming needs "
+                             "the same scenario, settings, samples, runs per point and seed: "
+                             "run those, or choose a new folder")
+        return folder
+    folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
+    (folder / POINTS).mkdir(parents=True)
+    write_atomic(folder / "scenario.yaml", json.dumps(scenario.resolved(), indent=1) + "\n")
+    unit = {} if design.unit is None else {"unit": design.unit.tolist()}
+    write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
+                                              "fingerprint": design.fingerprint()}) + "\n")
+    return folder
+
+
+def point_path(folder: Path, point: int) -> Path:
+    return folder / POINTS / f"point-{point:07d}.json"
+
+
+def pending_points(folder: Path, design: Design) -> list[int]:
+    return [i for i in range(len(design.points)) if not point_path(folder, i).is_file()]
+
+
+def execute_design(
+    folder: Path,
+    design: Design,
+    scenario: Scenario,
+    client: Any = None,
+    on_point: Callable[[int], None] | None = None,
+) -> None:
+    """Run the design's missing points (on the Dask `client`, or here if None), writing each
+    point's statistics as it arrives."""
+    todo = pending_points(folder, design)
+    if not todo:
+        return
+    derived = any(p.startswith("derivation.") for p in (*design.constants, *scenario.priors))
+    negotiation = scenario.negotiation(derived=derived)
+    parameters, priors = scenario.spec.parameters, dict(scenario.priors)
+    job = (design.seed, design.runs_per_point)
+
+    def save(point: int, stats: dict[str, list[float]]) -> None:
+        record = {"point": point, "values": design.values(point), "statistics": stats}
+        write_atomic(point_path(folder, point), json.dumps(record) + "\n")
+        if on_point is not None:
+            on_point(point)
+
+    compile_rules(negotiation, parameters)  # here, once: local workers load the compiled rules
+    try:
+        if client is None:
+            for point in todo:
+                save(point, run_point(negotiation, parameters, priors, *job,
+                                      design.values(point)))
+            return
+        _execute_on(client, todo, design, (negotiation, parameters, priors, *job), save)
+    except KeyboardInterrupt:
+        raise DesignInterrupted(folder, "interrupted") from None
+    except (OSError, TimeoutError) as exc:  # the cluster went away
+        raise DesignInterrupted(folder, f"the Dask cluster failed ({exc})") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("distributed"):  # e.g. KilledWorker: workers lost
+            raise DesignInterrupted(folder, f"Dask workers were lost ({exc})") from None
+        raise
+
+
+def _execute_on(client: Any, todo: list[int], design: Design, shared: tuple,
+                save: Callable[[int, dict[str, list[float]]], None]) -> None:
+    """Submit the points to Dask a few per worker at a time and save them as they finish."""
+    from dask.distributed import as_completed
+
+    negotiation, parameters, priors, seed, runs = shared
+    scattered = client.scatter([negotiation, parameters, priors], broadcast=True)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    queue = iter(todo)
+
+    def submit(point: int):
+        return client.submit(_run_in_worker, *scattered, seed, runs, point,
+                             design.values(point), key=f"design-point-{point}-"
+                             f"{design.fingerprint()}", pure=False)
+
+    first = [submit(p) for _, p in zip(range(workers * IN_FLIGHT_PER_WORKER), queue,
+                                       strict=False)]
+    finished = as_completed(first)
+    try:
+        for future in finished:
+            point, stats = future.result()
+            save(point, stats)
+            future.release()
+            following = next(queue, None)
+            if following is not None:
+                finished.add(submit(following))
+    except BaseException:
+        for future in list(finished.futures):
+            future.cancel()
+        raise
+
+
+def read_design(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / DESIGN).read_text(encoding="utf-8"))
+
+
+def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.DataFrame:
+    """One row per design point and issue: the point's constants, then its statistics."""
+    missing = pending_points(folder, design)
+    if missing:
+        raise InputError(str(folder), "points", f"{len(missing)} of {len(design.points)} design "
+                         "points are not finished; complete the design first")
+    frames = []
+    for point in range(len(design.points)):
+        record = json.loads(point_path(folder, point).read_text(encoding="utf-8"))
+        frame = pd.DataFrame({"point": point, **record["values"], "issue": issues,
+                              **record["statistics"]})
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

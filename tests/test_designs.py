@@ -1,0 +1,194 @@
+"""Tests of sweeps and sensitivity designs (simulation.runs.design, sweep, sensitivity, cluster):
+a constant that alone decides an issue gets a total index near 1 and a dummy near 0; the three
+backends (in-process, a local Dask cluster, a separate scheduler process) give equal tables; an
+interrupted design resumes to the uninterrupted one; bad input is an InputError."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.inputs.scenario import scenario_from_mapping
+from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
+from simulation.runs import cluster, design, sensitivity, sweep
+
+TOLERANCE = "parameters.consensus.base_tolerance"
+DUMMY = "parameters.bargaining.overall_rate"
+NOBODY_ENGAGES = {kind: {"attention": 0.0} for kind in (
+    "forum", "mini_ministerial", "general_council", "dedicated_discussion", "quiet", "ministerial")}
+
+
+@pytest.fixture(scope="module")
+def decided():
+    """Nobody engages in any month and preferences are not sampled, so nothing moves and the
+    verdicts follow from the consensus rule alone: the bargaining rate is a dummy, and the
+    tolerance alone decides whether an issue is agreed."""
+    return scenario_from_mapping({
+        "name": "decided", "calendar_levels": NOBODY_ENGAGES,
+        "parameters": {"sample_uncertainty": False,
+                       "coalitions": {"bloc_discipline": 1.0},
+                       "consensus": {"base_tolerance": {"uniform": [0, 60]}},
+                       "bargaining": {"overall_rate": {"uniform": [0, 0.1]}}}})
+
+
+def run(plan, scenario, folder: Path, client=None) -> pd.DataFrame:
+    folder = sweep.open_folder(plan, scenario, folder, folder.parent)
+    sweep.execute_design(folder, plan, scenario, client)
+    return sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+
+
+def test_a_constant_that_alone_decides_an_issue_gets_a_total_index_near_one(decided, tmp_path):
+    plan = design.sensitivity_design("sobol", decided.priors, 128, 1, 1, decided.input_hash())
+    points = run(plan, decided, tmp_path / "sobol")
+    indices = sensitivity.analyse(points, plan, decided.priors)
+    total = indices[(indices["verdict"] == "p_multilateral") & (indices["index"] == "ST")]
+    varied = total[total["variance"] > 0.05]
+    assert len(varied) > 0  # some issue's verdict turns on the tolerance
+    by = varied.pivot(index="issue", columns="parameter", values="value")
+    assert (by[TOLERANCE] - 1).abs().max() < 0.15  # Saltelli's estimator of 1, 128 samples
+    assert (by[DUMMY] == 0).all()  # the dummy changes no run at all
+
+
+def test_morris_screens_out_the_dummy(decided, tmp_path):
+    plan = design.sensitivity_design("morris", decided.priors, 6, 2, 1, decided.input_hash())
+    indices = sensitivity.analyse(run(plan, decided, tmp_path / "morris"), plan, decided.priors)
+    mu = indices[(indices["verdict"] == "p_multilateral") & (indices["index"] == "mu_star")
+                 & (indices["variance"] > 0.05)]
+    by = mu.pivot(index="issue", columns="parameter", values="value")
+    assert (by[TOLERANCE] > 0.1).all()
+    assert (by[DUMMY] == 0).all()
+
+
+@pytest.fixture(scope="module")
+def small_sweep():
+    scenario = scenario_from_mapping({
+        "name": "small", "parameters": {"consensus": {"min_step": {"uniform": [5, 15]}}}})
+    settings = design.parse_settings([f"{TOLERANCE}=5,25"])
+    return scenario, design.grid(settings, 6, 3, scenario.input_hash())
+
+
+def test_in_process_and_a_local_cluster_give_equal_tables(small_sweep, tmp_path):
+    scenario, plan = small_sweep
+    here = run(plan, scenario, tmp_path / "here")
+    with cluster.backend(cluster.LOCAL, workers=2) as client:
+        local = run(plan, scenario, tmp_path / "local", client)
+    pd.testing.assert_frame_equal(here, local, check_exact=True)
+    assert here[TOLERANCE].tolist() == [5.0] * 25 + [25.0] * 25
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_separate_scheduler_process_gives_the_same_table(small_sweep, tmp_path):
+    scenario, plan = small_sweep
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                                  "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                  "--no-dashboard"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from dask.distributed import Client
+
+        with Client(address, timeout="30s") as probe:
+            probe.wait_for_workers(1, timeout=60)
+        with cluster.backend(address) as client:
+            remote = run(plan, scenario, tmp_path / "remote", client)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)
+    pd.testing.assert_frame_equal(run(plan, scenario, tmp_path / "here"), remote,
+                                  check_exact=True)
+
+
+def test_an_interrupted_design_resumes_to_the_uninterrupted_one(small_sweep, tmp_path):
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "stopped", tmp_path)
+
+    def stop_after_first(point: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(sweep.DesignInterrupted) as stopped:
+        sweep.execute_design(folder, plan, scenario, on_point=stop_after_first)
+    assert "--folder" in str(stopped.value)
+    assert len(sweep.pending_points(folder, plan)) == 1
+    done = {p.name: p.read_bytes() for p in (folder / sweep.POINTS).iterdir()}
+    resumed = run(plan, scenario, folder)
+    for name, content in done.items():  # what was computed is kept, not recomputed
+        assert (folder / sweep.POINTS / name).read_bytes() == content
+    pd.testing.assert_frame_equal(resumed, run(plan, scenario, tmp_path / "whole"),
+                                  check_exact=True)
+
+
+def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)
+    other = design.grid({TOLERANCE: [5.0, 20.0]}, 6, 3, scenario.input_hash())
+    before = (folder / sweep.DESIGN).read_text()
+    with pytest.raises(InputError, match=r"another design .*points"):
+        sweep.open_folder(other, scenario, folder, tmp_path)
+    assert (folder / sweep.DESIGN).read_text() == before
+
+
+def test_point_statistics_count_texts_reaching_the_described_points():
+    outcome = np.array([[MULTILATERAL, NO_AGREEMENT], [PLURILATERAL, MULTILATERAL],
+                        [NO_AGREEMENT, MULTILATERAL], [MULTILATERAL, MULTILATERAL]], dtype=np.int8)
+    text = np.array([[60.0, np.nan], [100.0, 40.0], [np.nan, 55.0], [20.0, 50.0]])
+    stats = sweep.point_statistics(outcome, text, np.array([0.0, 10.0]))
+    agreed = outcome != 0
+    assert stats["p_none"] == pytest.approx((~agreed).mean(axis=0).tolist())
+    assert stats["p_text_mid"] == pytest.approx([2 / 4, 2 / 4])
+    assert stats["p_text_high"] == pytest.approx([1 / 4, 0.0])
+    assert stats["text_in_force_median"][1] == pytest.approx(np.median([10.0, 40, 55, 50]))
+
+
+@pytest.mark.parametrize(("argv", "field", "message"), [
+    (["--set", "parameters.consensus.base_tolerence=5,10"], "base_tolerence",
+     "did you mean 'parameters.consensus.base_tolerance'"),
+    (["--set", "parameters.consensus.base_tolerance=5,200"], "base_tolerance",
+     "outside the range [0, 100]"),
+    (["--set", "parameters.consensus.base_tolerance"], "--set", "PATH=V1,V2"),
+])
+def test_bad_sweep_settings_exit_2_naming_the_flag(capsys, argv, field, message):
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", *argv])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert field in error and message in error
+
+
+def test_a_sobol_sample_count_salib_rejects_is_an_input_error(decided):
+    with pytest.raises(InputError, match="power of 2"):
+        design.sensitivity_design("sobol", decided.priors, 48, 2, 1, decided.input_hash())
+
+
+def test_an_unreachable_scheduler_is_an_input_error(monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "2s")
+    with pytest.raises(InputError, match="cannot reach a Dask scheduler"), \
+            cluster.backend(f"tcp://127.0.0.1:{_free_port()}"):
+        pass
+    with pytest.raises(InputError, match="allowed: local"), cluster.backend("somewhere"):
+        pass
+
+
+def test_the_design_file_records_what_was_run(small_sweep, tmp_path):
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "d", tmp_path)
+    stored = json.loads((folder / sweep.DESIGN).read_text())
+    assert stored["constants"] == [TOLERANCE]
+    assert stored["points"] == [[5.0], [25.0]]
+    assert stored["fingerprint"] == plan.fingerprint()
