@@ -62,7 +62,7 @@ OUTPUTS = (
            ("outcomes.parquet", "summary.csv"),
            "MC11's verdict (multilateral, plurilateral or none)"),
     Output("text", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
-           ("outcomes.parquet", "summary.csv"),
+           ("outcomes.parquet", "summary.csv", "text_levels.csv"),
            "the agreed text level on the issue's 0-100 scale, empty without agreement"),
     Output("coverage", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
            ("outcomes.parquet", "summary.csv"),
@@ -95,10 +95,13 @@ TABLES = (
           + "; then, per constant with a prior, draw:<constant>: the value the run drew)"),
     Table("summary.csv", "per issue: P(multilateral), P(plurilateral), P(none) with Wilson 95% "
           "intervals, modal outcome, median and 10th-90th percentile of the agreed text level, "
-          "median plurilateral coverage, top blockers"),
+          "median plurilateral coverage, top blockers (every member tied with the top three, then "
+          "the next distinct share; ties joined by '=', a bloc blocking as one named once)"),
     Table("summary.json", "summary.csv as a list of records"),
     Table("priors.csv", "only if the scenario has priors: per uncertain constant, its prior and "
           "the mean, 5% and 95% quantiles of the runs' draws"),
+    Table("text_levels.csv", "per issue and kind of agreement (multilateral, plurilateral): "
+          "n_runs and the 10th, 25th, 50th, 75th and 90th percentile of the agreed text level"),
     *(Table(o.tables[0], f"per month and {o.axes[1]}: n_runs, mean and 10th-90th percentile "
             f"over runs ({o.column}_mean, {o.column}_p10, {o.column}_p90) of {o.doc}")
       for o in OUTPUTS if o.combine is Combine.SPREAD),

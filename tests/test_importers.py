@@ -90,6 +90,29 @@ def test_long_csv_with_status_quo_outcome_and_missing_pairs(tmp_path):
     assert data.upper[1] == data.lower[1] + 1  # a one-point issue gets a unit scale
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_long_csv_with_semicolons_or_tabs_and_decimal_commas(tmp_path, separator):
+    """A spreadsheet's semicolon export is read, not misdiagnosed as lacking 'actor'."""
+    comma = write(tmp_path, "actor,issue,position,salience,capability,status_quo\n"
+                            "A,x,2,0.5,3,1\nB,x,6.5,1,1,1\n", "a.csv")
+    other = write(tmp_path, separator.join(
+        ["actor", "issue", "position", "salience", "capability", "status_quo"]) + "\n"
+        + separator.join(["A", "x", "2", "0,5", "3", "1"]) + "\n"
+        + separator.join(["B", "x", "6,5", "1", "1", "1"]) + "\n", "b.csv")
+    ours, theirs = read_actor_issue_data(comma), read_actor_issue_data(other)
+    assert theirs.actors == ours.actors and theirs.issues == ours.issues
+    for field in ("positions", "saliences", "capability", "status_quo"):
+        assert np.array_equal(getattr(theirs, field), getattr(ours, field)), field
+
+
+def test_a_header_without_a_required_column_lists_the_columns_read(tmp_path):
+    path = write(tmp_path, "actor;issue;position;salience\nA;x;1;1\n")
+    with pytest.raises(InputError) as info:
+        read_actor_issue_data(path)
+    assert "missing column 'capability'" in info.value.problem
+    assert "separated by semicolons" in info.value.problem
+
+
 def test_power_column_is_capability(tmp_path):
     path = write(tmp_path, "Actor,Issue,Position,Salience,Power\nA,x,0,1,1\nB,x,1,1,3\n")
     assert read_actor_issue_data(path).capability == pytest.approx([0.25, 0.75])

@@ -20,6 +20,7 @@ from simulation.report.summary import (
     compare,
     summarise,
     support_over_time,
+    text_levels,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -80,7 +81,10 @@ def test_plot_outcomes(outcomes: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_plot_text_levels(outcomes: pd.DataFrame, tmp_path: Path) -> None:
-    _assert_png(plot_text_levels(outcomes, ISSUES, tmp_path / "text.png"))
+    levels = text_levels(outcomes)
+    assert set(levels["outcome"]) == {"multilateral", "plurilateral"}
+    assert "source_code" not in set(levels["issue"])  # no agreement: no box, a note instead
+    _assert_png(plot_text_levels(levels, ISSUES, tmp_path / "text.png"))
 
 
 def test_plot_support(support: pd.DataFrame, tmp_path: Path) -> None:
@@ -92,7 +96,8 @@ def test_plot_position_heatmap(positions: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_plot_blockers(outcomes: pd.DataFrame, tmp_path: Path) -> None:
-    _assert_png(plot_blockers(blocker_frequencies(outcomes), tmp_path / "blockers.png", top=1))
+    _assert_png(plot_blockers(blocker_frequencies(outcomes), tmp_path / "blockers.png", top=1,
+                              issues=ISSUES, blocs={"Pair": ["IND", "ZAF"]}))
 
 
 def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:

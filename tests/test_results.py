@@ -26,6 +26,7 @@ from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.report import figures, tables
 from simulation.report.tables import write_report
 from simulation.runs import results
+from simulation.runs.ensemble import run_ensemble
 from simulation.runs.results import (
     RunInterrupted,
     execute,
@@ -100,10 +101,11 @@ def small(workspace):
 
 @pytest.fixture(scope="module")
 def complete(workspace, small):
-    """A finished results folder: 6 runs in chunks of 3, with its real plots."""
+    """A finished results folder: 6 runs in chunks of 3, with its real plots, and the same
+    ensemble run in memory."""
     run = start_run(small, 6, 7, workspace / "complete", workspace, chunk_size=3)
-    result = execute(run, workers=1, progress=False, finish=write_report)
-    return run, result
+    execute(run, workers=1, progress=False, finish=write_report)
+    return run, run_ensemble(small, runs=6, seed=7, workers=1, chunk_size=3)
 
 
 # --------------------------------------------------------------------------- the folder
@@ -242,9 +244,9 @@ def test_interrupted_run_keeps_its_finished_chunks(interrupted):
 def test_interrupted_run_resumes_to_the_same_outcomes(interrupted, complete, monkeypatch):
     run, _ = interrupted
     stub_plots(monkeypatch)
-    result = execute(resume_run(run.folder), workers=1, progress=False, finish=write_report)
+    execute(resume_run(run.folder), workers=1, progress=False, finish=write_report)
     reference = pd.read_parquet(complete[0].folder / "outcomes.parquet")
-    pd.testing.assert_frame_equal(result.outcomes, reference, check_dtype=False,
+    pd.testing.assert_frame_equal(pd.read_parquet(run.folder / "outcomes.parquet"), reference,
                                   check_exact=True)
     assert (run.folder / "summary.csv").read_bytes() == (
         complete[0].folder / "summary.csv").read_bytes()
@@ -404,8 +406,9 @@ def test_cli_compare_needs_two_folders(cli_runs):
     assert code == 2 and "at least two results folders" in stderr
 
 
-def test_cli_plot_rewrites_the_plots(cli_runs, tmp_path, monkeypatch):
-    """`mc11 plot` redraws every figure from the folder's files (drawing stubbed: see below)."""
+def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path, monkeypatch):
+    """`mc11 plot` redraws every figure from the folder's tables (drawing stubbed: see below),
+    into plots-2/ when plots/ has figures, into plots/ with --force."""
     folder = tmp_path / "copy"
     shutil.copytree(cli_runs[1][0], folder)
     (folder / "plots").mkdir(exist_ok=True)
@@ -425,11 +428,17 @@ def test_cli_plot_rewrites_the_plots(cli_runs, tmp_path, monkeypatch):
         monkeypatch.setattr(figures.plots, name, fake(name))
     code, stdout, stderr = mc11("plot", folder)
     assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots-2" / name) for name in PLOTS]
+    assert "plots-2" in stderr and "--force" in stderr
+    assert (folder / "plots" / "outcomes.png").read_bytes() == b"stale"
+    assert mc11("plot", folder)[1].split()[0] == str(folder / "plots-3" / "outcomes.png")
+    code, stdout, stderr = mc11("plot", folder, "--force")
+    assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
     assert len(drawn) == 5
     assert (folder / "plots" / "outcomes.png").read_bytes() == PNG + b"plot_outcomes"
-    outcomes = drawn["plot_text_levels"][0]
-    assert len(outcomes) == 6 * 25 and set(outcomes["run"]) == set(range(6))
+    levels = drawn["plot_text_levels"][0]
+    pd.testing.assert_frame_equal(levels, pd.read_csv(folder / "text_levels.csv"))
     assert drawn["plot_outcomes"][0]["issue"].tolist() == list(
         pd.read_csv(folder / "summary.csv")["issue"])
 

@@ -8,16 +8,22 @@ from hypothesis import strategies as st
 
 from simulation.report.summary import (
     OUTCOMES,
+    _top_blockers,
     blocker_frequencies,
     compare,
     compare_many,
     group_positions,
+    member_shares_from_counts,
     newcombe_interval,
     plurilateral_membership,
+    share_label,
     side_by_side,
     summarise,
     support_over_time,
+    tie_label,
+    tied_levels,
     wilson_interval,
+    with_blocs,
 )
 
 COLUMNS = ["run", "issue", "outcome", "text", "coverage", "blockers", "plurilateral_members"]
@@ -268,3 +274,49 @@ def test_group_positions_is_salience_weighted() -> None:
     assert table.loc["US", "x"] == 90.0
     assert np.isnan(table.loc["Other developing", "x"])
     assert table.loc["African Group", "x"] == pytest.approx(35.0)
+
+
+# --------------------------------------------------------------------------- ties and blocs
+
+
+def _shares(**shares: float) -> pd.Series:
+    return pd.Series(shares).sort_values(ascending=False, kind="stable")
+
+
+def test_ties_are_shown_with_the_next_distinct_share() -> None:
+    """Three members at 0.15 and India at 0.144: India is not hidden behind the tie."""
+    freq = pd.DataFrame({"issue": "x", "member": ["KEN", "NGA", "ZAF", "IND", "EGY"],
+                         "count": [15, 15, 15, 14, 10],
+                         "share": [0.15, 0.15, 0.15, 0.144, 0.10]})
+    assert _top_blockers(freq)["x"] == "KEN=NGA=ZAF 0.15; IND 0.14"
+    assert tied_levels(_shares(A=0.2, B=0.1, C=0.1, D=0.1, E=0.1, F=0.05)) == [
+        (0.2, ["A"]), (0.1, ["B", "C", "D", "E"]), (0.05, ["F"])]
+    assert tied_levels(_shares(A=0.5)) == [(0.5, ["A"])]
+
+
+def test_small_shares_read_below_a_hundredth() -> None:
+    assert [share_label(v) for v in (0.0, 0.004, 0.005, 0.144, 1.0)] == [
+        "0.00", "<0.01", "0.01", "0.14", "1.00"]
+
+
+def test_a_bloc_blocking_together_is_named_once() -> None:
+    bloc = {"African Group": ["AGO", "BEN", "KEN", "NGA", "ZAF", "CIV"]}
+    assert with_blocs(["AGO", "BEN", "IND", "KEN", "NGA", "ZAF"], bloc) == [
+        "African Group (5 of 6)", "IND"]
+    assert with_blocs(["AGO", "BEN", "IND"], bloc) == ["AGO", "BEN", "IND"]
+    assert tie_label([f"M{i}" for i in range(10)]) == "M0=M1=M2=M3=M4=… (10 tied)"
+
+
+def test_member_shares_from_counts_equal_those_from_the_lists() -> None:
+    outcomes = pd.DataFrame({
+        "run": [0, 0, 1, 1, 2, 2], "issue": ["b", "a"] * 3,
+        "outcome": ["none", "none", "none", "multilateral", "none", "none"],
+        "text": np.nan, "coverage": np.nan,
+        "blockers": ["IND;ZAF", "IND", "ZAF", "", "IND", "ZAF;IND"],
+        "plurilateral_members": "",
+    })
+    counts = np.array([[2, 2], [1, 2]])  # (member, issue): IND, ZAF x a, b
+    pd.testing.assert_frame_equal(
+        member_shares_from_counts(counts, ["IND", "ZAF"], ["a", "b"], 3)
+        .sort_values(["issue", "member"]).reset_index(drop=True),
+        blocker_frequencies(outcomes).sort_values(["issue", "member"]).reset_index(drop=True))

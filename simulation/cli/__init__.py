@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
     if hasattr(signal, "SIGPIPE"):  # `mc11 ... | head` ends quietly, as shell tools do
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint
+    signal.signal(signal.SIGTERM, _stop)
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
     from simulation.runs.results import RunInterrupted
@@ -60,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mc11: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _say_if_compiling() -> None:

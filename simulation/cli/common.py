@@ -68,6 +68,16 @@ def scenario_of(args: argparse.Namespace) -> str:
     return args.scenario or args.old_scenario or str(DEFAULT_SCENARIO)
 
 
+def load_noting(path: str):
+    """Load a scenario file and print what loading decided that the user should know."""
+    from simulation.inputs.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    for note in scenario.notes:
+        print(f"mc11: note: {note}", file=sys.stderr)
+    return scenario
+
+
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """--format and --out: how and where a command's table goes."""
     parser.add_argument("--format", choices=FORMATS, default="table",

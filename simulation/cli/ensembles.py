@@ -12,6 +12,7 @@ from simulation.cli.common import (
     add_output_options,
     add_scenario_argument,
     emit,
+    load_noting,
     positive,
     scenario_of,
     seed,
@@ -22,20 +23,23 @@ from simulation.errors import InputError
 def run(args: argparse.Namespace) -> None:
     from functools import partial
 
-    from simulation.inputs.scenario import load_scenario
     from simulation.report.tables import write_report
-    from simulation.runs.results import execute, load_results, resume_run, start_run
+    from simulation.runs.results import execute, load_results, start_run
 
-    workers = args.workers or os.cpu_count() or 1
+    workers = _workers(args.workers)
     if args.resume:
-        run = resume_run(Path(args.resume))
+        run = _resume(args)
+        if run is None:
+            return
     else:
-        scenario = load_scenario(scenario_of(args))
+        scenario = load_noting(scenario_of(args))
         runs = args.runs or scenario.spec.replications
         master = args.seed if args.seed is not None else scenario.spec.seed
-        run = start_run(scenario, runs, master, Path(args.folder) if args.folder else None,
-                        Path(args.results_dir))
-    print(f"running {run.runs} replications of '{run.scenario.name}' (seed {run.seed}) on "
+        folder = Path(args.folder) if args.folder else None
+        _confirm_size(scenario.negotiation(), runs, workers, folder or Path(args.results_dir),
+                      args.yes)
+        run = start_run(scenario, runs, master, folder, Path(args.results_dir))
+    print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) on "
           f"{workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
             finish=partial(write_report, plots=not args.no_plots))
@@ -58,6 +62,108 @@ def _print_priors(folder: Path) -> None:
     for row in table.itertuples():
         print(f"  {row.parameter}: {row.prior}; drawn {row.draw_q05:.3g}-{row.draw_q95:.3g} "
               "(5-95%)")
+
+
+def _workers(asked: int | None) -> int:
+    """Worker processes: the cores by default; more than the cores only slows the run (each
+    worker is busy on its own), so a larger number is capped, saying so."""
+    cores = os.cpu_count() or 1
+    if asked is not None and asked > cores:
+        print(f"mc11: note: --workers {asked} is more than this machine's {cores} core(s); "
+              f"using {cores} (the results are the same for any number of workers)",
+              file=sys.stderr)
+        return cores
+    return asked or cores
+
+
+def _resume(args: argparse.Namespace):
+    """The interrupted run of `--resume DIR`, checked against whatever else the command gives;
+    None (after saying so) if the folder is complete already."""
+    from simulation.runs.results import load_results, read_folder, resume_run
+
+    folder = Path(args.resume)
+    manifest, stored = read_folder(folder)
+    again = f"mc11 run --resume {folder}"
+    given = {"--runs": (args.runs, manifest.get("runs")),
+             "--seed": (args.seed, manifest.get("seed"))}
+    for option, (value, recorded) in given.items():
+        if value is not None and value != recorded:
+            raise InputError(str(folder), option, f"this folder was started with {option} "
+                             f"{recorded}, not {value}; to complete it run `{again}` alone; "
+                             f"for {value}, start a new run (without --resume)")
+    if args.folder:
+        raise InputError(args.folder, "--folder", "--resume completes the folder it names; "
+                         f"to complete it run `{again}` alone")
+    named = args.scenario or args.old_scenario
+    if named:
+        scenario = load_noting(named)
+        if scenario.with_changes(replications=stored.spec.replications,
+                                 seed=stored.spec.seed).input_hash() != manifest["input_hash"]:
+            raise InputError(named, "--resume", f"this scenario is not the one {folder} was "
+                             f"started with ({manifest.get('scenario')!r}, inputs "
+                             f"{manifest['input_hash']}); to complete the folder run `{again}` "
+                             "alone; to run this scenario, start a new run")
+    else:
+        _say_if_the_file_changed(manifest, stored)
+    if manifest.get("status") == "complete":
+        print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
+              "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
+              file=sys.stderr)
+        _print_summary(load_results(folder).summary)
+        print(f"\nresults: {folder}")
+        return None
+    return resume_run(folder)
+
+
+def _say_if_the_file_changed(manifest: dict, stored) -> None:
+    """A note when the scenario file a folder was started from no longer gives its inputs."""
+    from simulation.inputs.scenario import load_scenario
+
+    path = manifest.get("scenario_file")
+    if not path:
+        return
+    try:
+        now = load_scenario(path).with_changes(replications=stored.spec.replications,
+                                               seed=stored.spec.seed)
+        changed = now.input_hash() != manifest.get("input_hash")
+    except InputError:
+        changed = True
+    if changed:
+        print(f"mc11: note: {path} changed (or no longer loads) since this run started; "
+              "resuming with the copy stored in the folder (scenario.yaml and "
+              "preferences.csv), so the run stays one scenario. To run the edited file, start "
+              "a new run.", file=sys.stderr)
+
+
+def _confirm_size(negotiation, runs: int, workers: int, where: Path, yes: bool) -> None:
+    """Before a run of more than a few minutes or GB: the estimate, and a go-ahead (--yes, or
+    an answer on a terminal); refuse without either, and refuse what the disk cannot hold."""
+    from simulation.runs.progress import duration
+    from simulation.runs.results import (
+        ASK_ABOVE_BYTES,
+        ASK_ABOVE_SECONDS,
+        estimate,
+        free_bytes,
+        size_words,
+    )
+
+    seconds, size = estimate(negotiation, runs, workers)
+    free = free_bytes(where)
+    what = (f"{runs:,} runs take about {duration(seconds)} on {workers} worker(s) and need "
+            f"about {size_words(size)} of disk")
+    if free is not None and size > free and size > 100 * 2**20:  # small ones fail on creation
+        raise InputError(str(where), "--runs", f"{what}, but only {size_words(free)} is free "
+                         "there; run fewer, or choose another --results-dir/--folder")
+    if seconds <= ASK_ABOVE_SECONDS and size <= ASK_ABOVE_BYTES:
+        return
+    print(f"mc11: {what}.", file=sys.stderr)
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError("--runs", "--yes", f"{what}; no terminal to confirm on: pass --yes "
+                         "to start it unattended, or ask for fewer --runs")
+    if input("Start it? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise InputError("--runs", "(answer)", "not started; ask for fewer --runs, or answer y")
 
 
 def _print_summary(table) -> None:
@@ -96,10 +202,8 @@ def compare(args: argparse.Namespace) -> None:
                   f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
             emit(_compact_comparison(full), args.format, args.out)
         if args.plot:
-            _refuse_existing(args.plot)
-            plots.plot_comparison(table, args.plot, first.manifest["scenario"],
-                                  second.manifest["scenario"])
-            print(f"wrote {args.plot}", file=sys.stderr)
+            _draw(args.plot, lambda: plots.plot_comparison(
+                table, args.plot, first.manifest["scenario"], second.manifest["scenario"]))
         return
     names = _labels(loaded)
     summaries = [results.summary.set_index("issue") for results in loaded]
@@ -117,15 +221,23 @@ def compare(args: argparse.Namespace) -> None:
             print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0")
             emit(_compact_comparison(full[full["scenario"] == name]), "table", args.out)
     if args.plot:
-        _refuse_existing(args.plot)
-        plots.plot_comparison([table[table["scenario"] == name] for name in names[1:]],
-                              args.plot, names[0], names[1:])
-        print(f"wrote {args.plot}", file=sys.stderr)
+        _draw(args.plot, lambda: plots.plot_comparison(
+            [table[table["scenario"] == name] for name in names[1:]], args.plot, names[0],
+            names[1:]))
 
 
-def _refuse_existing(path: str) -> None:
+def _draw(path: str, draw) -> None:
+    """Draw a figure into a new file `path` (--plot): never over an existing one, and a file
+    that cannot be written is the user's error, not a traceback."""
     if Path(path).exists():
         raise InputError(str(path), "--plot", "the file exists already; choose a new name")
+    try:
+        draw()
+    except OSError as exc:
+        raise InputError(str(path), "--plot", f"cannot write the figure there "
+                         f"({exc.strerror or exc}); choose a file in a folder you can write "
+                         "to") from None
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def _labels(loaded) -> list[str]:
@@ -169,20 +281,49 @@ def _compact_comparison(full):
 def plot(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from simulation.report.figures import coalition_titles, position_groups, write_figures
+    from simulation.report import summary
+    from simulation.report.figures import (
+        bloc_members,
+        coalition_titles,
+        position_groups,
+        write_figures,
+    )
     from simulation.report.tables import issues_frame
     from simulation.runs.results import load_results
 
     results = load_results(args.results)
     scenario, folder = results.scenario, results.folder
-    coalitions = folder / "coalitions.csv"  # absent in folders written before it existed
-    paths = write_figures(
-        folder, results.outcomes, results.summary, pd.read_csv(folder / "support.csv"),
-        pd.read_csv(folder / "blockers.csv"), issues_frame(scenario), position_groups(scenario),
-        pd.read_csv(coalitions) if coalitions.is_file() else None, coalition_titles(scenario),
-    )
+    target = _plot_folder(folder, args.force)
+    levels = folder / "text_levels.csv"  # absent in folders written before it existed
+    coalitions = folder / "coalitions.csv"
+    try:
+        paths = write_figures(
+            folder, pd.read_csv(levels) if levels.is_file()
+            else summary.text_levels(results.outcomes), results.summary,
+            pd.read_csv(folder / "support.csv"), pd.read_csv(folder / "blockers.csv"),
+            issues_frame(scenario), position_groups(scenario),
+            pd.read_csv(coalitions) if coalitions.is_file() else None,
+            coalition_titles(scenario), bloc_members(scenario, scenario.negotiation()),
+            target=target)
+    except OSError as exc:
+        raise InputError(str(target), "(folder)", f"cannot write the figures there "
+                         f"({exc.strerror or exc})") from None
     for path in paths:
         print(path)
+
+
+def _plot_folder(folder: Path, force: bool) -> Path:
+    """plots/ if it holds no figure yet (or with --force); else a new plots-2/, plots-3/, ...
+    so figures drawn before are never overwritten unasked."""
+    target = folder / "plots"
+    if force or not target.exists() or not any(target.glob("*.png")):
+        return target
+    number = 2
+    while (folder / f"plots-{number}").exists():
+        number += 1
+    print(f"mc11: {target} has figures already; drawing into plots-{number}/ (--force redraws "
+          "plots/ in place)", file=sys.stderr)
+    return folder / f"plots-{number}"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -202,7 +343,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="where new results folders go (default: %(default)s)")
     parser.add_argument("--resume", metavar="DIR",
                         help="complete an interrupted results folder")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
+    parser.add_argument("--yes", action="store_true",
+                        help="start a run estimated at more than 5 minutes or 2 GB without "
+                             "asking (needed when there is no terminal, e.g. in CI)")
     parser.add_argument("--no-plots", action="store_true",
                         help="tables only, no figures (draw them later with `mc11 plot`)")
     parser.set_defaults(handler=run, runs_model=True)
@@ -221,4 +365,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("plot", help="(re)draw the figures of a results folder")
     parser.add_argument("results", metavar="RESULTS_DIR",
                         help="a complete results folder (from `mc11 run`)")
+    parser.add_argument("--force", action="store_true",
+                        help="redraw plots/ in place (default: a new plots-N/ when plots/ has "
+                             "figures)")
     parser.set_defaults(handler=plot)

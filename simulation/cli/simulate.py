@@ -8,6 +8,7 @@ from simulation.cli.common import (
     add_output_options,
     add_scenario_argument,
     emit,
+    load_noting,
     scenario_of,
     seed,
 )
@@ -39,10 +40,9 @@ def _outcome_table(scenario, result, members: tuple[str, ...]):
 
 def simulate(args: argparse.Namespace) -> None:
     from simulation.engine.model import NegotiationModel
-    from simulation.inputs.scenario import load_scenario
     from simulation.runs.ensemble import replication_seed
 
-    scenario = load_scenario(scenario_of(args))
+    scenario = load_noting(scenario_of(args))
     if args.protocol:
         parameters = scenario.spec.parameters
         bargaining = parameters.bargaining.model_copy(update={"protocol": args.protocol})

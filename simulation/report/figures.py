@@ -4,31 +4,56 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from simulation.engine.negotiation import Negotiation
 from simulation.inputs.scenario import Scenario
 from simulation.report import plots
 
 
 def position_groups(scenario: Scenario) -> pd.DataFrame:
-    """The preference table with each member's group label, for the position heatmap."""
+    """The preference table with each member's group label, for the position heatmap.
+
+    The groups come from the data: the members named on their own (each proposal's first
+    sponsor, and the members a group stance names), then each bloc (groups.yaml), then the
+    other proposal sponsors, then everyone else by development status."""
     catalogue = scenario.catalogue
-    sponsors = {p.symbol: set(p.sponsors) for p in catalogue.proposals}
+    named = [p.sponsors[0] for p in catalogue.proposals]
+    named += [code for g in catalogue.group_stances for code in g.applies_to.members or []]
+    names = {m.code: m.name for m in catalogue.members}
+    sponsors = {code for p in catalogue.proposals for code in p.sponsors}
+    blocs = [g for g in catalogue.group_stances if g.bloc]
     labels = {}
     for member in catalogue.actors:
-        if member.code in ("USA", "EUN", "CHN", "IND", "BRA"):
-            labels[member.code] = member.name
-        elif "african_group" in member.groups:
-            labels[member.code] = "African Group"
-        elif member.status == "ldc":
-            labels[member.code] = "Other LDCs"
-        elif any(member.code in s for s in sponsors.values()):
+        bloc = next((g.name for g in blocs if g.applies_to.selects(member)), None)
+        if member.code in named:
+            labels[member.code] = names[member.code]
+        elif bloc is not None:
+            labels[member.code] = bloc
+        elif member.code in sponsors:
             labels[member.code] = "Other proposal sponsors"
         else:
-            labels[member.code] = f"Other {member.status}"
+            labels[member.code] = f"Other {STATUS_WORDS.get(member.status, member.status)}"
+    order = [names[c] for c in dict.fromkeys(named)] + [g.name for g in blocs] + \
+        ["Other proposal sponsors", *(f"Other {w}" for w in STATUS_WORDS.values())]
     table = scenario.preferences
-    return table.assign(group=table["member"].map(labels))[
+    table = table.assign(group=pd.Categorical(table["member"].map(labels),
+                                              categories=list(dict.fromkeys(order))))
+    return table.sort_values("group", kind="stable").assign(group=lambda t: t["group"].astype(str))[
         ["member", "group", "issue", "position", "salience"]]
+
+
+STATUS_WORDS = {"developed": "developed", "developing": "developing", "ldc": "LDCs"}
+
+
+def bloc_members(scenario: Scenario, negotiation: Negotiation) -> dict[str, list[str]]:
+    """Each bloc (groups.yaml, `bloc: true`) by name, with its negotiating members."""
+    rows = [i for i, bloc in enumerate(negotiation.bloc) if bloc]
+    names = {g.id: g.name for g in scenario.catalogue.group_stances}
+    members = np.array(negotiation.members)
+    return {names.get(negotiation.coalitions[i], negotiation.coalitions[i]):
+            members[negotiation.founders[:, i]].tolist() for i in rows}
 
 
 def coalition_titles(scenario: Scenario) -> dict[str, str]:
@@ -48,7 +73,7 @@ def coalition_titles(scenario: Scenario) -> dict[str, str]:
 
 def write_figures(
     folder: Path,
-    outcomes: pd.DataFrame,
+    levels: pd.DataFrame,
     table: pd.DataFrame,
     support: pd.DataFrame,
     blockers: pd.DataFrame,
@@ -56,16 +81,19 @@ def write_figures(
     positions: pd.DataFrame,
     coalitions: pd.DataFrame | None = None,
     coalition_names: dict[str, str] | None = None,
+    blocs: dict[str, list[str]] | None = None,
+    target: Path | None = None,
 ) -> list[Path]:
-    """The standard figures of one results folder, under `plots/`; `coalitions` (coalitions.csv)
-    adds the coalition sizes to the support figure."""
-    target = folder / "plots"
+    """The standard figures of one results folder, under `target` (default `plots/`), from its
+    tables: text_levels.csv (`levels`), summary, support, blockers; `coalitions`
+    (coalitions.csv) adds the coalition sizes to the support figure."""
+    target = target or folder / "plots"
     target.mkdir(exist_ok=True)
     return [
         plots.plot_outcomes(table, target / "outcomes.png"),
-        plots.plot_text_levels(outcomes, issues, target / "text_levels.png"),
+        plots.plot_text_levels(levels, issues, target / "text_levels.png"),
         plots.plot_support(support, issues, target / "support.png", coalitions=coalitions,
                            coalition_names=coalition_names),
         plots.plot_position_heatmap(positions, issues, target / "positions.png"),
-        plots.plot_blockers(blockers, target / "blockers.png", issues=issues),
+        plots.plot_blockers(blockers, target / "blockers.png", issues=issues, blocs=blocs),
     ]

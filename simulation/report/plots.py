@@ -6,6 +6,7 @@ their titles so that ~25 issues stay readable; colours are from the Okabe-Ito co
 palette.
 """
 
+import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,11 @@ from matplotlib.patches import Patch
 from simulation.report.summary import (
     OUTCOMES,
     group_positions,
+    share_decimals,
+    share_label,
+    tie_label,
+    tied_levels,
+    with_blocs,
 )
 
 DPI = 120
@@ -54,10 +60,16 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
-    """Write the figure as PNG (creating parent folders) and return the path."""
+    """Write the figure as PNG (creating parent folders) through a temporary file renamed into
+    place, so no half-written figure is ever left; return the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=DPI, format="png")
+    temporary = out.with_name(f".{out.name}.tmp")
+    try:
+        fig.savefig(temporary, dpi=DPI, format="png")
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
     return out
 
 
@@ -102,39 +114,54 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_text_levels(outcomes: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
-    """Box plots of the agreed text level per catalogue issue (runs with any agreement).
+def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
+    """Per catalogue issue, the agreed text level of multilateral and of plurilateral deals as
+    two boxes (25-75%, median, whiskers 10-90%), from text_levels.csv; the status quo marked.
 
-    The issue's status quo is marked, so the plot shows how far agreements move from it.
+    A plurilateral text binds only its members, so it is drawn apart from the multilateral one.
     """
     ids = list(issues.index.astype(str))
-    fig = _figure(11, _height(len(ids)))
+    fig = _figure(11, _height(len(ids)) + 0.6)
     ax = fig.add_subplot()
-    y = np.arange(len(ids))
-    agreed = outcomes[outcomes["outcome"].astype(str) != "none"].dropna(subset=["text"])
-    texts = {issue: group.to_numpy(dtype=float)
-             for issue, group in agreed.groupby(agreed["issue"].astype(str))["text"]}
-    data = [texts.get(i, np.array([])) for i in ids]
-    ax.boxplot(data, positions=y, orientation="horizontal", widths=0.6, patch_artist=True,
-               boxprops={"facecolor": "#56B4E9", "alpha": 0.7}, medianprops={"color": "black"},
-               flierprops={"marker": ".", "markersize": 3, "alpha": 0.4})
-    _issue_rows(ax, _titles(issues, ids))
+    y = _issue_rows(ax, _titles(issues, ids))
+    frame = levels.assign(issue=levels["issue"].astype(str))
+    kinds = {"multilateral": -0.18, "plurilateral": 0.18}
+    for kind, offset in kinds.items():
+        rows = frame[frame["outcome"] == kind].set_index("issue")
+        stats = [{"med": r.text_median, "q1": r.text_p25, "q3": r.text_p75,
+                  "whislo": r.text_p10, "whishi": r.text_p90, "fliers": []}
+                 for r in rows.reindex([i for i in ids if i in rows.index]).itertuples()]
+        where = [y[ids.index(i)] + offset for i in ids if i in rows.index]
+        if stats:
+            ax.bxp(stats, positions=where, orientation="horizontal", widths=0.3,
+                   patch_artist=True, showfliers=False, manage_ticks=False,
+                   boxprops={"facecolor": OUTCOME_COLOURS[kind], "alpha": 0.75},
+                   medianprops={"color": "black"})
+            # the median as a dot too, so a kind seen in one run (a flat box) still shows
+            ax.scatter([s["med"] for s in stats], where, color=OUTCOME_COLOURS[kind],
+                       edgecolor="black", linewidth=0.5, s=14, zorder=3)
     ax.scatter(issues["status_quo"].to_numpy(dtype=float), y, marker="D", color="#D55E00",
                zorder=3, s=28, clip_on=False)
-    for yi, values in zip(y, data, strict=True):
-        note = "no agreement in any run" if values.size == 0 else f"n = {values.size}"
-        ax.annotate(note, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
+    counts = frame.pivot_table(index="issue", columns="outcome", values="n_runs", aggfunc="sum")
+    for yi, issue in zip(y, ids, strict=True):
+        parts = [f"{kind[:5]}. {int(counts.at[issue, kind])}" for kind in kinds
+                 if issue in counts.index and kind in counts.columns
+                 and pd.notna(counts.at[issue, kind])]
+        ax.annotate(", ".join(parts) or "no agreement in any run", (1.0, yi),
+                    xycoords=("axes fraction", "data"), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=7, color="dimgray")
     ax.set_xlim(0, 100)
     ax.set_xlabel("Agreed text level (issue scale 0-100)")
     ax.set_ylabel("Issue")
-    ax.set_title("Agreed text level per issue, over runs with a multilateral or plurilateral deal")
+    ax.set_title("Agreed text level per issue: multilateral deals bind all members,\n"
+                 "plurilateral deals only theirs (runs of each kind at the right)")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(handles=[
-        Patch(facecolor="#56B4E9", alpha=0.7,
-              label="agreed text (box: 25-75%, whiskers: 1.5 IQR, dots: outliers)"),
+        Patch(facecolor=OUTCOME_COLOURS["multilateral"], alpha=0.75,
+              label="multilateral text (box: 25-75%, line: median, whiskers: 10-90% of runs)"),
+        Patch(facecolor=OUTCOME_COLOURS["plurilateral"], alpha=0.75, label="plurilateral text"),
         Line2D([], [], marker="D", color="#D55E00", linestyle="none", label="status quo"),
-    ], loc="outside lower center", ncols=2, frameon=False)
+    ], loc="outside lower center", ncols=3, frameon=False)
     return _save(fig, path)
 
 
@@ -217,44 +244,71 @@ def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: s
     fig.colorbar(image, ax=ax, shrink=0.6, label="Mean position (0-100)")
     ax.set_xlabel("Member group")
     ax.set_ylabel("Issue")
-    ax.set_title("Salience-weighted mean position by member group (50 = scale midpoint)")
+    ax.set_title("Starting positions before the talks (the 2016 data, after the scenario's "
+                 "overrides):\nsalience-weighted mean position by member group "
+                 "(50 = scale midpoint)")
     return _save(fig, path)
 
 
-def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 15,
-                  issues: pd.DataFrame | None = None) -> Path:
-    """Issue x member heatmap of blocking shares for the `top` members that block most overall.
+def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
+                  issues: pd.DataFrame | None = None,
+                  blocs: dict[str, list[str]] | None = None) -> Path:
+    """One panel per issue that someone blocked: its most frequent blockers as bars of their
+    share of runs; the issues nobody blocked are listed under the panels.
 
-    Members are ranked by their blocking share summed over issues. Given the catalogue `issues`,
-    rows are all catalogue issues (titles, catalogue order); otherwise the issue ids in the data.
+    Members tied at a share share one bar ("A = B"); a bloc most of whose members block
+    together is one entry, its members listed at the bottom; below the `top` blockers (with
+    ties) comes the next distinct share, as in the summary. Shares under 0.005 read "<0.01".
     """
     freq = blocker_freq.assign(issue=blocker_freq["issue"].astype(str))
-    ranking = freq.groupby("member")["share"].sum().sort_values(ascending=False, kind="stable")
-    members = list(ranking.index[:top])
     ids = list(dict.fromkeys(freq["issue"]))
+    titles = {i: i for i in ids}
     if issues is not None:
         _titles(issues, ids)
         ids = list(issues.index.astype(str))
-    values = (freq.pivot_table(index="issue", columns="member", values="share", aggfunc="sum")
-              .reindex(index=ids, columns=members).fillna(0.0).to_numpy(dtype=float))
-    fig = _figure(7.5 + 0.6 * max(len(members), 1), _height(len(ids)))
-    ax = fig.add_subplot()
-    if members:
-        image = ax.imshow(values, cmap="OrRd", vmin=0, vmax=1, aspect="auto")
-        for (row, col), value in np.ndenumerate(values):
-            if value > 0:
-                ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if value > 0.6 else "black")
-        fig.colorbar(image, ax=ax, shrink=0.6, label="Share of runs")
-    else:
-        ax.text(0.5, 0.5, "no member blocked any issue", transform=ax.transAxes, ha="center")
-    _issue_rows(ax, ids if issues is None else _titles(issues, ids))
-    ax.set_xticks(np.arange(len(members)), members, fontsize=8)
-    ax.xaxis.tick_top()
-    ax.xaxis.set_label_position("top")
-    ax.set_xlabel(f"Member (top {len(members)} by blocking share summed over issues)")
-    ax.set_ylabel("Issue")
-    fig.suptitle("Who blocks what: share of runs in which each member blocked each issue")
+        titles = dict(zip(ids, _titles(issues, ids), strict=True))
+    blocked = [i for i in ids if (freq["issue"] == i).any()]
+    unblocked = [titles[i] for i in ids if i not in blocked]
+    columns = 2
+    rows = max(1, -(-len(blocked) // columns))
+    notes = []
+    if unblocked:
+        notes.append(textwrap.fill(f"No member blocked, in any run: {'; '.join(unblocked)}.",
+                                   170))
+    fig = _figure(14, 1.6 + 1.7 * rows + 0.25 * sum(n.count("\n") + 1 for n in notes))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    used_blocs: dict[str, list[str]] = {}
+    for ax, issue in zip(axes, blocked, strict=False):
+        shares = (freq[freq["issue"] == issue].set_index("member")["share"]
+                  .sort_values(ascending=False, kind="stable"))
+        levels = tied_levels(shares, top)
+        decimals = share_decimals([share for share, _ in levels])
+        for row, (share, members) in enumerate(levels):
+            entries = with_blocs(members, blocs or {})
+            used_blocs.update({b: codes for b, codes in (blocs or {}).items()
+                               if any(e.startswith(f"{b} (") for e in entries)})
+            ax.barh(row, share, height=0.7, color="#D55E00", alpha=0.8)
+            ax.text(share + 0.01, row, f"{tie_label(entries, 5).replace('=', ' = ')}: "
+                    f"{share_label(share, decimals)}", va="center", fontsize=8)
+        ax.set_title(textwrap.shorten(titles[issue], 70, placeholder="…"), fontsize=9,
+                     loc="left")
+        ax.set_yticks([])
+        ax.set_ylim(len(levels) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("Share of runs in which it blocked", fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[len(blocked):]:
+        ax.set_visible(False)
+    notes += [textwrap.fill(f"{bloc} ({len(codes)} members): {', '.join(codes)}.", 170)
+              for bloc, codes in used_blocs.items()]
+    if notes:
+        lines = sum(n.count("\n") + 1 for n in notes)
+        fig.text(0.01, 0.005, "\n".join(notes), fontsize=8, va="bottom", ha="left")
+        height = fig.get_figheight()
+        fig.get_layout_engine().set(rect=(0, 0.2 * lines / height + 0.01, 1,
+                                          1 - 0.2 * lines / height - 0.01))
+    fig.suptitle(f"Who blocks what: per issue, the {top} most frequent blockers (ties shown "
+                 "as A = B) and the next share")
     return _save(fig, path)
 
 

@@ -117,20 +117,101 @@ def plurilateral_membership(outcomes: pd.DataFrame) -> pd.DataFrame:
     return _member_shares(outcomes, "plurilateral_members")
 
 
-def _top_blockers(freq: pd.DataFrame, top: int = 3) -> pd.Series:
-    """Per issue, e.g. "IND 0.82; ZAF 0.40": the `top` most frequent blockers and their shares."""
-    best = freq.groupby("issue", sort=False).head(top)
-    labels = best["member"] + " " + best["share"].map("{:.2f}".format).astype(str)
-    return labels.groupby(best["issue"]).agg("; ".join)
+def member_shares_from_counts(counts: np.ndarray, members: Sequence[str],
+                              issues: Sequence[str], runs: int) -> pd.DataFrame:
+    """`blocker_frequencies`' table from per member x issue counts (n, k) over `runs` runs of
+    every issue: the same rows in the same order, without the per-run lists."""
+    member, issue = np.nonzero(np.asarray(counts))
+    count = np.asarray(counts)[member, issue]
+    frame = pd.DataFrame({"issue": np.array(issues, dtype=object)[issue],
+                          "member": np.array(members, dtype=object)[member],
+                          "count": count.astype(np.int64), "share": count / float(runs),
+                          "_order": issue})
+    frame = frame.sort_values(["_order", "share", "member"], ascending=[True, False, True])
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def share_label(share: float, decimals: int = 2) -> str:
+    """A share as printed: two decimals (or `decimals`), "<0.01" for a small non-zero one."""
+    smallest = 10.0 ** -decimals
+    return f"<{smallest:.{decimals}f}" if 0 < share < smallest / 2 else f"{share:.{decimals}f}"
+
+
+def share_decimals(shares: list[float]) -> int:
+    """Two decimals, or as many more (up to four) as keep different shares apart in print."""
+    for decimals in (2, 3, 4):
+        if len({f"{s:.{decimals}f}" for s in shares}) == len(set(shares)):
+            return decimals
+    return 4
+
+
+def tied_levels(shares: pd.Series, top: int = 3) -> list[tuple[float, list[str]]]:
+    """The highest distinct shares (index: member), with every member at each, until `top`
+    members are listed, and then the next distinct share: ties are never cut alphabetically."""
+    levels: list[tuple[float, list[str]]] = []
+    listed = 0
+    for share, group in shares.groupby(shares, sort=False):
+        levels.append((float(share), sorted(group.index)))
+        listed += len(group)
+        if listed >= top:
+            break
+    shown = {s for s, _ in levels}
+    rest = shares[~shares.isin(shown)]
+    if len(rest):
+        share = float(rest.max())
+        levels.append((share, sorted(rest.index[rest == share])))
+    return levels
+
+
+def _top_blockers(freq: pd.DataFrame, top: int = 3,
+                  blocs: dict[str, Sequence[str]] | None = None) -> pd.Series:
+    """Per issue, e.g. "IND 0.82; ZAF=NGA 0.40; KEN 0.12": the `top` most frequent blockers
+    with every member tied with them ('=' joins ties) and the next distinct share; a bloc most
+    of whose members block together is named once (e.g. "African Group (43 of 44)")."""
+    labels = {}
+    for issue, group in freq.groupby("issue", sort=False):
+        shares = group.set_index("member")["share"].sort_values(ascending=False, kind="stable")
+        parts = []
+        levels = tied_levels(shares, top)
+        decimals = share_decimals([share for share, _ in levels])
+        for share, members in levels:
+            parts.append(f"{tie_label(with_blocs(members, blocs or {}))} "
+                         f"{share_label(share, decimals)}")
+        labels[issue] = "; ".join(parts)
+    return pd.Series(labels, dtype=object)
+
+
+def with_blocs(members: list[str], blocs: dict[str, Sequence[str]]) -> list[str]:
+    """Members, with a bloc named once ("African Group (43 of 44)") in place of its members
+    when at least two thirds of them are among `members`; the others stay listed."""
+    present = set(members)
+    named = []
+    for bloc, codes in blocs.items():
+        inside = present & set(codes)
+        if len(codes) > 1 and len(inside) >= max(2, 2 * len(codes) / 3):
+            count = f"{len(codes)}" if len(inside) == len(codes) else \
+                f"{len(inside)} of {len(codes)}"
+            named.append(f"{bloc} ({count})")
+            present -= inside
+    return named + [m for m in members if m in present]
+
+
+def tie_label(entries: list[str], most: int = 6) -> str:
+    """Tied entries joined by '=', at most `most` of them named, e.g. "A=B=C=… (44 tied)"."""
+    if len(entries) <= most:
+        return "=".join(entries)
+    return f"{'='.join(entries[:most - 1])}=… ({len(entries)} tied)"
 
 
 def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
-              blockers: pd.DataFrame | None = None) -> pd.DataFrame:
+              blockers: pd.DataFrame | None = None,
+              blocs: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """One row per catalogue issue (catalogue order, index `issue`): shares, texts, blockers.
 
     Shares carry Wilson intervals; text quantiles are over runs with an agreement of either kind,
     coverage over plurilateral runs; catalogue issues without runs get n_runs 0 and NaN.
-    `blockers` is `blocker_frequencies(outcomes)`, if the caller has it already.
+    `blockers` is `blocker_frequencies(outcomes)`, if the caller has it already; `blocs` (name:
+    member codes) names blocs in the top blockers.
     """
     _check_outcomes(outcomes)
     frame = outcomes.assign(issue=outcomes["issue"].astype(str),
@@ -141,9 +222,24 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
     unknown = sorted(set(frame["issue"]) - set(catalogue))
     if unknown:
         raise ValueError(f"outcomes mention issues missing from the catalogue: {unknown}")
+    counts = pd.crosstab(frame["issue"], frame["outcome"])
+    agreed = frame[frame["outcome"] != "none"].groupby("issue")["text"]
+    texts = pd.DataFrame({"text_median": agreed.median(), "text_p10": agreed.quantile(0.1),
+                          "text_p90": agreed.quantile(0.9)})
+    coverage = frame[frame["outcome"] == "plurilateral"].groupby("issue")["coverage"].median()
+    return summary_table(counts, texts, coverage,
+                         blocker_frequencies(frame) if blockers is None else blockers,
+                         issues, z, blocs)
 
-    counts = (pd.crosstab(frame["issue"], frame["outcome"])
-              .reindex(index=catalogue, columns=list(OUTCOMES), fill_value=0))
+
+def summary_table(counts: pd.DataFrame, texts: pd.DataFrame, coverage: pd.Series,
+                  blockers: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
+                  blocs: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """The summary from its parts: outcome counts (issue x outcome label), text statistics
+    (text_median, text_p10, text_p90 by issue), median plurilateral coverage and blocker
+    frequencies; the same table however the parts were counted."""
+    catalogue = pd.Index(issues.index.astype(str), name="issue")
+    counts = counts.reindex(index=catalogue, columns=list(OUTCOMES), fill_value=0)
     n_runs = counts.sum(axis=1)
     out = pd.DataFrame({"title": issues["title"].to_numpy(),
                         "cluster": issues["cluster"].to_numpy(),
@@ -156,17 +252,28 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
         out[f"p_{name}_low"] = low
         out[f"p_{name}_high"] = high
     out["modal_outcome"] = counts.idxmax(axis=1).where(n_runs > 0)
-
-    agreed = frame[frame["outcome"] != "none"].groupby("issue")["text"]
-    out["text_median"] = agreed.median()
-    out["text_p10"] = agreed.quantile(0.1)
-    out["text_p90"] = agreed.quantile(0.9)
-    plurilateral = frame[frame["outcome"] == "plurilateral"].groupby("issue")["coverage"]
-    out["coverage_median"] = plurilateral.median()
-    out["top_blockers"] = _top_blockers(blocker_frequencies(frame) if blockers is None
-                                        else blockers)
+    for column in ("text_median", "text_p10", "text_p90"):
+        out[column] = texts[column]
+    out["coverage_median"] = coverage
+    out["top_blockers"] = _top_blockers(blockers, blocs=blocs)
     out["top_blockers"] = out["top_blockers"].fillna("")
     return out
+
+
+TEXT_QUANTILES = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
+"""The percentiles of agreed text levels in text_levels.csv (the box and whiskers drawn)."""
+
+
+def text_levels(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per issue and kind of agreement (multilateral, plurilateral): n_runs and percentiles of
+    the agreed text level, for the issues and kinds that occur."""
+    agreed = outcomes[outcomes["outcome"].astype(str) != "none"]
+    groups = agreed.groupby([agreed["issue"].astype(str), agreed["outcome"].astype(str)],
+                            sort=False)["text"]
+    table = pd.DataFrame({"n_runs": groups.size()})
+    for name, q in TEXT_QUANTILES.items():
+        table[f"text_{name}"] = groups.quantile(q)
+    return table.rename_axis(["issue", "outcome"]).reset_index()
 
 
 def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:

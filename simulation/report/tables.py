@@ -3,14 +3,22 @@ blockers, plurilateral membership."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from simulation.inputs.catalogue import CLUSTER_TITLES
 from simulation.inputs.scenario import Scenario
+from simulation.outcomes import OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
-from simulation.report.figures import coalition_titles, position_groups, write_figures
-from simulation.runs.ensemble import EnsembleResult
+from simulation.report.figures import (
+    bloc_members,
+    coalition_titles,
+    position_groups,
+    write_figures,
+)
+from simulation.runs.aggregate import Aggregate
+from simulation.runs.ensemble import DRAW
 from simulation.runs.results import Run, write_atomic
 
 
@@ -23,39 +31,97 @@ def issues_frame(scenario: Scenario) -> pd.DataFrame:
     ).set_index("issue")
 
 
-def write_report(run: Run, result: EnsembleResult, plots: bool = True) -> None:
-    """The summary tables and (if `plots`) the figures of a finished ensemble's folder."""
-    folder = run.folder
-    issues = issues_frame(run.scenario)
-    outcomes = result.outcomes
-    blockers = summary.blocker_frequencies(outcomes)
-    table = summary.summarise(outcomes, issues, blockers=blockers).rename_axis("issue") \
-        .reset_index()
+def write_report(run: Run, aggregate: Aggregate, plots: bool = True) -> None:
+    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures of a finished
+    ensemble's folder, from its chunks combined in `aggregate`."""
+    folder, scenario = run.folder, run.scenario
+    issues = issues_frame(scenario)
+    negotiation = aggregate.negotiation
+    blocs = bloc_members(scenario, negotiation)
+    members = {name: summary.member_shares_from_counts(counts, negotiation.members,
+                                                       negotiation.issues, aggregate.runs)
+               for name, counts in aggregate.member_counts.items()}
+    if aggregate.exact:
+        outcomes = aggregate.outcome_table()
+        table = summary.summarise(outcomes, issues, blockers=members["blockers"], blocs=blocs)
+        levels = summary.text_levels(outcomes)
+    else:
+        table = summary.summary_table(*_summary_parts(aggregate), members["blockers"], issues,
+                                      blocs=blocs)
+        levels = _text_levels(aggregate)
+    table = table.rename_axis("issue").reset_index()
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_atomic(folder / "summary.json",
                  table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
-    spreads = period_tables(result)
+    write_atomic(folder / "text_levels.csv", levels.to_csv(index=False))
+    spreads = period_tables(aggregate)
     for name, frame in spreads.items():
         write_atomic(folder / OUTPUT[name].tables[0], frame.to_csv(index=False))
-    write_atomic(folder / "blockers.csv", blockers.to_csv(index=False))
-    write_atomic(folder / "plurilateral_membership.csv",
-                 summary.plurilateral_membership(outcomes).to_csv(index=False))
-    priors = {path: prior.describe() for path, prior in run.scenario.priors.items()}
+    for name, frame in members.items():
+        write_atomic(folder / OUTPUT[name].tables[1], frame.to_csv(index=False))
+    priors = {path: prior.describe() for path, prior in scenario.priors.items()}
     if priors:
-        write_atomic(folder / "priors.csv",
-                     summary.uncertain_parameters(outcomes, priors).to_csv(index=False))
+        draws = pd.DataFrame({f"{DRAW}{path}": values
+                              for path, values in aggregate.drawn().items()})
+        write_atomic(folder / "priors.csv", summary.uncertain_parameters(
+            draws.assign(run=np.arange(len(draws))), priors).to_csv(index=False))
     if plots:
-        write_figures(folder, outcomes, table, spreads["support"], blockers, issues,
-                      position_groups(run.scenario), spreads["coalition_sizes"],
-                      coalition_titles(run.scenario))
+        write_figures(folder, levels, table, spreads["support"], members["blockers"], issues,
+                      position_groups(scenario), spreads["coalition_sizes"],
+                      coalition_titles(scenario), blocs)
 
 
-def period_tables(result: EnsembleResult) -> dict[str, pd.DataFrame]:
+def _summary_parts(aggregate: Aggregate) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Outcome counts, text statistics and median coverage by issue, from the histograms."""
+    issues = list(aggregate.negotiation.issues)
+    counts = pd.DataFrame(aggregate.outcome_counts, index=issues, columns=list(OUTCOMES))
+    text = aggregate.histograms["text.any"]
+    texts = pd.DataFrame({"text_median": text.quantile(0.5), "text_p10": text.quantile(0.1),
+                          "text_p90": text.quantile(0.9)}, index=issues)
+    coverage = pd.Series(aggregate.histograms["coverage"].quantile(0.5), index=issues)
+    return counts, texts, coverage
+
+
+def _text_levels(aggregate: Aggregate) -> pd.DataFrame:
+    """text_levels.csv from the histograms of agreed texts by kind of agreement."""
+    issues = list(aggregate.negotiation.issues)
+    rows = []
+    for k, issue in enumerate(issues):
+        for kind in ("multilateral", "plurilateral"):
+            histogram = aggregate.histograms[f"text.{kind}"]
+            n = int(histogram.counts[k].sum())
+            if n:
+                rows.append({"issue": issue, "outcome": kind, "n_runs": n,
+                             **{f"text_{name}": histogram.quantile(q)[k]
+                                for name, q in summary.TEXT_QUANTILES.items()}})
+    return pd.DataFrame(rows, columns=["issue", "outcome", "n_runs",
+                                       *(f"text_{n}" for n in summary.TEXT_QUANTILES)])
+
+
+def period_tables(aggregate: Aggregate) -> dict[str, pd.DataFrame]:
     """Per per-period output (`Combine.SPREAD`): its table over the calendar, by issue or
     coalition."""
-    negotiation = result.negotiation
+    negotiation = aggregate.negotiation
     labels = [f"{p.month} {p.label}" for p in negotiation.calendar]
     names = {"issue": negotiation.issues, "coalition": negotiation.coalitions}
-    return {o.name: summary.spread_over_time(getattr(result, o.name), labels, names[o.axes[1]],
-                                             by=o.axes[1], prefix=o.column)
-            for o in OUTPUTS if o.combine is Combine.SPREAD}
+    tables = {}
+    for output in OUTPUTS:
+        if output.combine is not Combine.SPREAD:
+            continue
+        by, prefix = output.axes[1], output.column
+        if aggregate.exact:
+            tables[output.name] = summary.spread_over_time(
+                aggregate.values(output.name), labels, names[by], by=by, prefix=prefix)
+            continue
+        histogram = aggregate.histograms[output.name]
+        periods, width = len(labels), len(names[by])
+        tables[output.name] = pd.DataFrame({
+            "period": np.repeat(np.arange(periods), width),
+            "period_label": np.repeat(np.array(labels, dtype=object), width),
+            by: np.tile(np.array(names[by], dtype=object), periods),
+            "n_runs": histogram.n,
+            f"{prefix}_mean": histogram.mean().reshape(-1),
+            f"{prefix}_p10": histogram.quantile(0.1).reshape(-1),
+            f"{prefix}_p90": histogram.quantile(0.9).reshape(-1),
+        })
+    return tables

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 
@@ -53,14 +54,17 @@ def _save(self, path: Path) -> None:
         arrays[output.name] = array
     arrays.update({f"{DRAW}{path}": values for path, values in self.draws.items()})
     temporary = path.with_suffix(".tmp.npz")
-    with zipfile.ZipFile(temporary, "w") as archive:
-        for name, array in arrays.items():
-            entry = zipfile.ZipInfo(f"{name}.npy")
-            raw = name in OUTPUT and OUTPUT[name].storage is Storage.RAW
-            entry.compress_type = zipfile.ZIP_STORED if raw else zipfile.ZIP_DEFLATED
-            with archive.open(entry, "w") as file:
-                np.lib.format.write_array(file, array, allow_pickle=False)
-    os.replace(temporary, path)
+    try:
+        with zipfile.ZipFile(temporary, "w") as archive:
+            for name, array in arrays.items():
+                entry = zipfile.ZipInfo(f"{name}.npy")
+                raw = name in OUTPUT and OUTPUT[name].storage is Storage.RAW
+                entry.compress_type = zipfile.ZIP_STORED if raw else zipfile.ZIP_DEFLATED
+                with archive.open(entry, "w") as file:
+                    np.lib.format.write_array(file, array, allow_pickle=False)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)  # an interrupted write leaves no half file
 
 
 def _load(cls, path: Path):
@@ -182,7 +186,11 @@ _WORKER: dict[str, object] = {}
 
 def _init_worker(negotiation: Negotiation, parameters: Parameters,
                  priors: Mapping[str, Prior] | None) -> None:
-    """Worker start-up, paid once per worker: keep the negotiation's arrays."""
+    """Worker start-up, paid once per worker: keep the negotiation's arrays. Ctrl-C and
+    SIGTERM are the main process's to handle (it stops the pool and keeps what is finished);
+    a worker just ends with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["negotiation"] = negotiation
     _WORKER["parameters"] = parameters
     _WORKER["priors"] = priors
@@ -205,9 +213,13 @@ def run_chunks(
     bounds: list[tuple[int, int]],
     workers: int,
     priors: Mapping[str, Prior] | None = None,
+    ahead: int = 2,
 ) -> Iterator[Chunk]:
     """Yield finished chunks as they complete, on `workers` processes (1 = in this process),
-    each replication with its draws from the `priors`."""
+    each replication with its draws from the `priors`.
+
+    Tasks are submitted as workers free up, at most `ahead` per worker waiting at any time, so
+    a run of any size holds only a few tasks and results in memory."""
     if workers <= 1 or len(bounds) <= 1:
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop, priors)
@@ -218,18 +230,31 @@ def run_chunks(
     # numba-compiled code, so the threads of the parent (BLAS, progress bar) that Python warns
     # about hold no lock the workers need.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    todo = iter(bounds)
+    pending: set = set()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                              initializer=_init_worker,
                              initargs=(negotiation, parameters, priors)) as pool:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-            futures = [pool.submit(_run_in_worker, master_seed, start, stop)
-                       for start, stop in bounds]
+
+        def submit_more() -> None:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+                while len(pending) < workers * ahead:
+                    bound = next(todo, None)
+                    if bound is None:
+                        return
+                    pending.add(pool.submit(_run_in_worker, master_seed, *bound))
+
         try:
-            for future in as_completed(futures):
-                yield future.result()
+            submit_more()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                pending.difference_update(done)
+                submit_more()
+                for future in done:
+                    yield future.result()
         except BaseException:
-            for future in futures:
+            for future in pending:
                 future.cancel()
             raise
 
@@ -268,20 +293,30 @@ def outcome_rows(chunks: list, negotiation: Negotiation) -> pd.DataFrame:
     one column per `Combine.ROWS` or `Combine.MEMBER_LIST` output."""
     stacked = {o.name: np.concatenate([getattr(c, o.name) for c in chunks]) for o in OUTPUTS
                if o.combine is not Combine.SPREAD}
+    draws = {path: np.concatenate([c.draws[path] for c in chunks])
+             for path in (chunks[0].draws if chunks else ())}
+    return outcome_frame(stacked, negotiation, chunks[0].start if chunks else 0, draws)
+
+
+def outcome_frame(stacked: dict[str, np.ndarray], negotiation: Negotiation,
+                  start: int = 0, draws: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """The outcomes table of runs start.. from their stacked outputs and their draws from the
+    priors; a member-list output missing from `stacked` gives an empty list (for statistics that
+    count members elsewhere)."""
     outcome = stacked["outcome"]
     runs, k = outcome.shape
-    start = chunks[0].start if chunks else 0
     codes = np.array(negotiation.members, dtype=object)
     columns = {"run": np.repeat(np.arange(start, start + runs), k),
                "issue": np.tile(np.array(negotiation.issues, dtype=object), runs)}
     for output in OUTPUTS:
         if output.combine is Combine.MEMBER_LIST:
-            columns[output.name] = member_lists(stacked[output.name], codes)
+            columns[output.name] = (member_lists(stacked[output.name], codes)
+                                    if output.name in stacked else "")
         elif output.combine is Combine.ROWS:
             columns[output.name] = _COLUMNS.get(output.name, _plain)(stacked[output.name],
                                                                        outcome)
-    for path in chunks[0].draws if chunks else ():  # each run's draws, on each of its rows
-        columns[f"{DRAW}{path}"] = np.repeat(np.concatenate([c.draws[path] for c in chunks]), k)
+    for path, values in (draws or {}).items():  # each run's draws, on each of its rows
+        columns[f"{DRAW}{path}"] = np.repeat(values, k)
     return pd.DataFrame(columns)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -17,21 +18,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
-from tqdm import tqdm
 
 from simulation import __version__
+from simulation.engine.negotiation import Negotiation
 from simulation.errors import InputError
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
-from simulation.runs.ensemble import (
-    CHUNK_SIZE,
-    Chunk,
-    EnsembleResult,
-    chunk_bounds,
-    combine,
-    run_chunks,
-)
+from simulation.outputs import OUTPUTS, Storage
+from simulation.runs.aggregate import Aggregate
+from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
+from simulation.runs.progress import Progress
 
 MANIFEST = "run.json"
 
@@ -124,8 +124,53 @@ def start_run(
                          "or pass it to --resume to complete an interrupted run")
     scenario = scenario.with_changes(replications=runs, seed=seed)
     run = Run(out or new_folder(base, scenario.name), scenario, runs, seed, chunk_size)
-    run.start()
+    existed = run.folder.exists()
+    try:
+        run.start()
+    except OSError as exc:
+        if not existed and run.folder.is_dir():
+            shutil.rmtree(run.folder, ignore_errors=True)  # only what this call created
+        option = "--folder" if out is not None else "--results-dir"
+        raise InputError(str(run.folder), option, "cannot create the results folder here "
+                         f"({exc.strerror or exc}); choose a folder you can write to") from None
     return run
+
+
+RUNS_PER_SECOND_PER_WORKER = 300
+"""For the estimate before a run: about what one worker does (README, Performance: 426 runs/s on
+one core of the reference machine, less on a busy one)."""
+ASK_ABOVE_SECONDS = 5 * 60
+ASK_ABOVE_BYTES = 2 * 2**30
+
+
+def estimate(negotiation: Negotiation, runs: int, workers: int) -> tuple[float, int]:
+    """About how long a run takes (seconds) and how much disk its folder needs (bytes): the
+    chunks' arrays as stored (an upper bound: some are deflated) and ~16 bytes per outcome row."""
+    sizes = {"issue": len(negotiation.issues), "member": len(negotiation.members),
+             "period": len(negotiation.calendar), "coalition": len(negotiation.coalitions)}
+    per_run = 0.0
+    for output in OUTPUTS:
+        cells = float(np.prod([sizes[a] for a in output.axes]))
+        per_run += cells / 8 if output.storage is Storage.BITS else \
+            cells * np.dtype(output.stored).itemsize
+    per_run += 16 * sizes["issue"]
+    return runs / (RUNS_PER_SECOND_PER_WORKER * max(1, workers)), int(runs * per_run)
+
+
+def size_words(size: float) -> str:
+    """Bytes in words: 800 MB, 4.2 GB."""
+    return f"{size / 2**30:.1f} GB" if size >= 2**30 else f"{size / 2**20:.0f} MB"
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Free space where `folder` is (or would be) created; None if unknown."""
+    for candidate in (folder, *folder.resolve().parents):
+        if candidate.exists():
+            try:
+                return shutil.disk_usage(candidate).free
+            except OSError:
+                return None
+    return None
 
 
 def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
@@ -151,50 +196,114 @@ def resume_run(folder: Path) -> Run:
                int(manifest["chunk_size"]))
 
 
+ROW_GROUP_ROWS = 250_000
+"""Rows of outcomes.parquet written at a time: memory for these, whatever the run count."""
+
+
 def execute(
     run: Run,
     workers: int,
     progress: bool = True,
-    finish: Callable[[Run, EnsembleResult], None] | None = None,
-) -> EnsembleResult:
-    """Run the missing chunks of a results folder and write `outcomes.parquet`; `finish` (the
-    report layer's tables and figures) runs before the folder is marked complete."""
+    finish: Callable[[Run, Aggregate], None] | None = None,
+) -> Aggregate:
+    """Run the missing chunks of a results folder, then combine every chunk in replication
+    order into `outcomes.parquet` and an `Aggregate` (memory flat in the run count); `finish`
+    (the report layer's tables and figures) runs before the folder is marked complete. Any
+    interruption (Ctrl-C, SIGTERM, a worker killed, a full disk) marks the folder
+    `interrupted` and raises RunInterrupted with the command that completes it."""
     bounds = run.bounds
     done = [b for b in bounds if run.chunk_path(b[0]).is_file()]
     todo = [b for b in bounds if b not in done]
     negotiation = run.scenario.negotiation()
-    bar = tqdm(total=run.runs, initial=sum(b - a for a, b in done), unit="run",
-               desc=run.scenario.name, disable=not progress, leave=False)
+    shown = Progress(run.runs, sum(b - a for a, b in done), run.scenario.name, enabled=progress)
     try:
+        if todo:
+            shown.starting(f"{len(todo):,} chunk(s) of up to {run.chunk_size} runs to do on "
+                           f"{workers} worker(s); the first progress comes with the first chunk")
         for chunk in run_chunks(negotiation, run.scenario.spec.parameters, run.seed, todo, workers,
                                 run.scenario.priors):
             chunk.save(run.chunk_path(chunk.start))
-            bar.update(len(chunk.outcome))
-    except (KeyboardInterrupt, BrokenProcessPool) as exc:
+            shown.update(len(chunk))
+        shown.close()
+        if len(bounds) > 200:
+            shown.starting(f"combining {len(bounds):,} chunks into the tables")
+        aggregate = _combine_folder(run, negotiation)
+        if finish is not None:
+            finish(run, aggregate)
+    except BaseException as exc:
+        if not _interruption(exc):
+            raise
+        shown.close()
         run.set_status("interrupted")
-        cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else "a worker process died"
+        cause = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
+                 "a worker process died" if isinstance(exc, BrokenProcessPool) else
+                 f"stopped: {getattr(exc, 'strerror', None) or exc}")
         raise RunInterrupted(run.folder, cause) from None
-    finally:
-        bar.close()
-    result = combine([Chunk.load(run.chunk_path(a)) for a, _ in bounds], negotiation)
-    temporary = run.folder / ".outcomes.parquet.tmp"
-    result.outcomes.to_parquet(temporary, index=False)
-    os.replace(temporary, run.folder / "outcomes.parquet")
-    if finish is not None:
-        finish(run, result)
     run.set_status("complete")
-    return result
+    return aggregate
+
+
+def _interruption(exc: BaseException) -> bool:
+    """Whether an exception stops a run from outside (Ctrl-C or SIGTERM, also when it surfaces
+    as another error raised while unwinding, a worker killed, the disk): not a bug."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt | BrokenProcessPool | OSError):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _combine_folder(run: Run, negotiation: Negotiation) -> Aggregate:
+    """Read the chunks in replication order into outcomes.parquet (row group by row group,
+    through a temporary file) and an Aggregate."""
+    aggregate = Aggregate(negotiation, run.runs)
+    temporary = run.folder / ".outcomes.parquet.tmp"
+    writer: pq.ParquetWriter | None = None
+    batch: list[pd.DataFrame] = []
+
+    def flush() -> None:
+        nonlocal writer
+        frame = pd.concat(batch, ignore_index=True)
+        batch.clear()
+        table = pa.Table.from_pandas(frame, preserve_index=False,
+                                     schema=writer.schema if writer else None)
+        if writer is None:
+            writer = pq.ParquetWriter(temporary, table.schema)
+        writer.write_table(table)
+
+    try:
+        rows = 0
+        for start, _ in run.bounds:
+            chunk = Chunk.load(run.chunk_path(start))
+            aggregate.add(chunk)
+            batch.append(outcome_rows([chunk], negotiation))
+            rows += len(batch[-1])
+            if rows >= ROW_GROUP_ROWS:
+                flush()
+                rows = 0
+        if batch:
+            flush()
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(temporary, run.folder / "outcomes.parquet")
+    return aggregate
 
 
 @dataclass(frozen=True)
 class Results:
-    """A finished results folder read back: its manifest, summary and per-run outcomes."""
+    """A finished results folder read back: its manifest, summary and (on demand) per-run
+    outcomes."""
 
     folder: Path
     manifest: dict[str, Any]
     scenario: Scenario
     summary: pd.DataFrame
-    outcomes: pd.DataFrame
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """The per-run outcomes table (read on demand: it grows with the run count)."""
+        return pd.read_parquet(self.folder / "outcomes.parquet")
 
 
 def load_results(folder: Path | str) -> Results:
@@ -205,5 +314,4 @@ def load_results(folder: Path | str) -> Results:
         raise InputError(str(folder), "status", f"the run is {manifest.get('status')!r}, not "
                          "complete; finish it with `mc11 run SCENARIO --resume "
                          f"{folder}`")
-    return Results(folder, manifest, scenario, pd.read_csv(folder / "summary.csv"),
-                   pd.read_parquet(folder / "outcomes.parquet"))
+    return Results(folder, manifest, scenario, pd.read_csv(folder / "summary.csv"))

@@ -1,0 +1,169 @@
+"""An ensemble's outputs combined chunk by chunk, in replication order, in memory that does not
+grow with the run count beyond `EXACT_RUNS`.
+
+Counts (outcomes per issue, members listed per issue) are exact at any size. Up to `EXACT_RUNS`
+replications the per-run values that percentiles are taken of are kept, so every table is
+computed exactly as from the full arrays; beyond, each such value goes into a fixed histogram
+per cell (`RESOLUTION` of its scale), whose percentiles are within half a bin of the exact ones
+and whose means are exact sums. Each output's scale is declared in `simulation.outputs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.engine.negotiation import Negotiation
+from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, PLURILATERAL
+from simulation.outputs import OUTPUTS, Combine
+from simulation.runs.ensemble import outcome_frame
+
+EXACT_RUNS = 25_000
+"""Replications up to which every percentile is exact (~4 KB a replication kept in memory)."""
+BINS = 10_000
+"""Histogram bins per cell over an output's scale beyond EXACT_RUNS (resolution scale/BINS)."""
+_CODES = tuple(OUTCOME_LABELS)  # the engine's codes in the order of the labels (OUTCOMES)
+
+
+@dataclass
+class Histogram:
+    """Counts of values per cell over [low, high] in `bins` equal bins (integer outputs: one bin
+    per whole number, so exact), plus exact sums for the means."""
+
+    low: float
+    high: float
+    bins: int
+    shape: tuple[int, ...]
+    whole: bool = False  # bins hold whole numbers low, low + 1, ... (read exactly)
+    counts: np.ndarray = field(init=False)
+    sums: np.ndarray = field(init=False)
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.counts = np.zeros((*self.shape, self.bins), dtype=np.int64)
+        self.sums = np.zeros(self.shape)
+
+    def add(self, values: np.ndarray, weight: np.ndarray | None = None) -> None:
+        """Values (runs, *shape); `weight` (runs, *shape) bool keeps only some of them."""
+        width = (self.high - self.low) / self.bins
+        index = np.clip(((values - self.low) / width).astype(np.int64), 0, self.bins - 1)
+        keep = np.isfinite(values) if weight is None else weight & np.isfinite(values)
+        cells = np.broadcast_to(np.arange(int(np.prod(self.shape))).reshape(self.shape),
+                                values.shape)
+        flat = cells[keep] * self.bins + index[keep]
+        self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
+        self.sums += np.where(keep, values, 0.0).sum(axis=0)
+        self.n += len(values)
+
+    def quantile(self, q: float) -> np.ndarray:
+        """Per cell, the q-quantile as numpy's default (linear) method gives it, with each order
+        statistic read as its bin's midpoint; NaN for empty cells."""
+        width = (self.high - self.low) / self.bins
+        centres = self.low + (np.arange(self.bins) + (0.0 if self.whole else 0.5)) * width
+        total = self.counts.sum(axis=-1)
+        cumulative = np.cumsum(self.counts, axis=-1)
+        h = (total - 1) * q
+        below, above = np.floor(h), np.ceil(h)
+
+        def order_statistic(rank: np.ndarray) -> np.ndarray:
+            at = (cumulative <= rank[..., None]).sum(axis=-1)
+            return centres[np.minimum(at, self.bins - 1)]
+
+        lower, upper = order_statistic(below), order_statistic(above)
+        value = lower + (h - below) * (upper - lower)
+        return np.where(total > 0, value, np.nan)
+
+    def mean(self) -> np.ndarray:
+        total = self.counts.sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, self.sums / total, np.nan)
+
+
+SCALES = {"text": (0.0, 100.0), "coverage": (0.0, 1.0), "support": (0.0, 1.0),
+          "mean_position": (0.0, 100.0)}
+"""The scale of each output whose percentiles are reported (coalition sizes: 0 to members)."""
+
+
+class Aggregate:
+    """Chunks combined in replication order: exact counts, and per-run values (up to
+    EXACT_RUNS) or histograms (beyond) for the percentiles."""
+
+    def __init__(self, negotiation: Negotiation, runs: int) -> None:
+        self.negotiation = negotiation
+        self.exact = runs <= EXACT_RUNS
+        self.runs = 0
+        n, k = negotiation.shape
+        self.outcome_counts = np.zeros((k, len(_CODES)), dtype=np.int64)  # columns: OUTCOMES
+        self.member_counts = {o.name: np.zeros((n, k), dtype=np.int64) for o in OUTPUTS
+                              if o.combine is Combine.MEMBER_LIST}
+        self.kept: dict[str, list[np.ndarray]] = {}
+        self.histograms: dict[str, Histogram] = {}
+        # each run's draws from the scenario's priors: all up to EXACT_RUNS, beyond every
+        # `stride`-th run's (a systematic sample of at least EXACT_RUNS runs: the draws of
+        # different runs are independent, so any fixed subset is a fair sample)
+        self.stride = -(-runs // EXACT_RUNS)
+        self.draws: dict[str, list[np.ndarray]] = {}
+        if not self.exact:
+            for output in OUTPUTS:
+                if output.combine is Combine.SPREAD or output.name in ("text", "coverage"):
+                    self.histograms.update(self._histograms(output.name, output.axes))
+
+    def _histograms(self, name: str, axes: tuple[str, ...]) -> dict[str, Histogram]:
+        negotiation = self.negotiation
+        sizes = {"issue": len(negotiation.issues), "period": len(negotiation.calendar),
+                 "coalition": len(negotiation.coalitions)}
+        shape = tuple(sizes[a] for a in axes)
+        if name == "coalition_sizes":
+            members = len(negotiation.members)
+            return {name: Histogram(0.0, members + 1.0, members + 1, shape, whole=True)}
+        low, high = SCALES[name]
+        if name == "text":  # agreed texts by kind of agreement
+            return {f"text.{kind}": Histogram(low, high, BINS, shape)
+                    for kind in ("multilateral", "plurilateral", "any")}
+        return {name: Histogram(low, high, BINS, shape)}
+
+    def add(self, chunk) -> None:
+        """Take one chunk (the next in replication order)."""
+        outcome = chunk.outcome
+        sampled = (np.arange(chunk.start, chunk.start + len(outcome)) % self.stride) == 0
+        for path, values in chunk.draws.items():
+            self.draws.setdefault(path, []).append(values[sampled])
+        for column, code in enumerate(_CODES):
+            self.outcome_counts[:, column] += (outcome == code).sum(axis=0)
+        for name, counts in self.member_counts.items():
+            counts += getattr(chunk, name).sum(axis=0)
+        self.runs += len(outcome)
+        if self.exact:
+            for output in OUTPUTS:
+                if output.combine is not Combine.MEMBER_LIST:
+                    self.kept.setdefault(output.name, []).append(getattr(chunk, output.name))
+            return
+        for name, histogram in self.histograms.items():
+            if name.startswith("text."):
+                kind = name.split(".")[1]
+                agreed = {"multilateral": outcome == MULTILATERAL,
+                          "plurilateral": outcome == PLURILATERAL,
+                          "any": (outcome == MULTILATERAL) | (outcome == PLURILATERAL)}[kind]
+                histogram.add(chunk.text, agreed)
+            elif name == "coverage":
+                histogram.add(chunk.coverage, outcome == PLURILATERAL)
+            else:
+                histogram.add(getattr(chunk, name).astype(float))
+
+    def outcome_table(self):
+        """The outcomes table without its member lists (exact mode only): the summary's input,
+        with the members counted in `member_counts` instead."""
+        stacked = {o.name: self.values(o.name) for o in OUTPUTS if o.combine is Combine.ROWS}
+        return outcome_frame(stacked, self.negotiation, draws=self.drawn())
+
+    def drawn(self) -> dict[str, np.ndarray]:
+        """Each prior's draws: of every run up to EXACT_RUNS, else of every `stride`-th run."""
+        return {path: np.concatenate(parts) for path, parts in self.draws.items()}
+
+    def values(self, name: str) -> np.ndarray:
+        """An output's per-run values in replication order (exact mode only)."""
+        if not self.exact:
+            raise ValueError("per-run values are kept only up to EXACT_RUNS replications")
+        return np.concatenate(self.kept[name])
+

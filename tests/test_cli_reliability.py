@@ -1,0 +1,202 @@
+"""The command line under misuse (issue 18): no traceback, nothing silently ignored, nothing
+overwritten, runs of any size announced and stoppable, progress fit for a log file.
+
+Runs here are tiny (4-6 replications, tables only); one test starts `mc11` as a subprocess to
+stop it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simulation.cli import main
+from simulation.runs import progress as progress_module
+from simulation.runs.progress import Progress
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+MC11 = Path(sys.executable).with_name("mc11")
+
+
+def mc11(*argv: object) -> tuple[int, str, str]:
+    """Run `mc11 argv` in this process; the exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_clear_error(code: int, stderr: str, *words: str) -> None:
+    """Exit 2 with one paragraph: `mc11: error: ...`, no traceback."""
+    assert code == 2, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("mc11: error: ")]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / "run.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("scenarios")
+    path = folder / "small.yaml"
+    path.write_text(f"extends: {BASELINE}\nname: small\nreplications: 4\nseed: 3\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def complete(scenario_file, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("runs") / "complete"
+    code, _, stderr = mc11("run", scenario_file, "--folder", folder, "--workers", 1, "--quiet",
+                           "--no-plots")
+    assert code == 0, stderr
+    return folder
+
+
+# --------------------------------------------------------------------------- unwritable paths
+
+
+@pytest.mark.parametrize("where", ["/proc/mc11-results", "README.md/results"])
+def test_an_unwritable_results_folder_is_a_clear_error(where, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT if where.startswith("README") else tmp_path)
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--folder", where, "--quiet")
+    assert_clear_error(code, stderr, "--folder", "cannot create the results folder")
+    assert not Path(where).exists()
+
+
+def test_an_unwritable_results_dir_is_a_clear_error():
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--results-dir", "/proc/x", "--quiet")
+    assert_clear_error(code, stderr, "--results-dir")
+
+
+def test_an_unwritable_comparison_plot_is_a_clear_error(complete):
+    code, _, stderr = mc11("compare", complete, complete, "--plot", "/proc/x/d.png")
+    assert_clear_error(code, stderr, "--plot", "cannot write the figure")
+
+
+# --------------------------------------------------------------------------- resuming
+
+
+@pytest.mark.parametrize("extra, option", [(("--runs", 8), "--runs"), (("--seed", 4), "--seed")])
+def test_resume_refuses_other_runs_or_seed_saying_how_to_continue(complete, extra, option):
+    code, _, stderr = mc11("run", "--resume", complete, *extra)
+    assert_clear_error(code, stderr, option, f"`mc11 run --resume {complete}` alone")
+
+
+def test_resume_refuses_another_scenario(complete):
+    other = ROOT / "scenarios" / "lower_critical_mass.yaml"
+    code, _, stderr = mc11("run", other, "--resume", complete)
+    assert_clear_error(code, stderr, "not the one", "alone")
+
+
+def test_resume_on_a_complete_folder_rewrites_nothing(complete, scenario_file):
+    before = {p: p.stat().st_mtime_ns for p in complete.rglob("*")}
+    code, stdout, stderr = mc11("run", "--resume", complete, "--runs", 4, "--seed", 3)
+    assert code == 0, stderr
+    assert "complete already" in stderr and "nothing was run or rewritten" in stderr
+    assert stdout.rstrip().endswith(f"results: {complete}")
+    assert {p: p.stat().st_mtime_ns for p in complete.rglob("*")} == before
+    code, _, stderr = mc11("run", scenario_file, "--resume", complete)  # the same scenario
+    assert code == 0, stderr
+
+
+def test_resume_after_the_scenario_file_changed_says_so(scenario_file, tmp_path):
+    path = tmp_path / "edited.yaml"
+    path.write_text(scenario_file.read_text(encoding="utf-8"), encoding="utf-8")
+    folder = tmp_path / "run"
+    code, _, stderr = mc11("run", path, "--folder", folder, "--quiet", "--no-plots",
+                           "--workers", 1)
+    assert code == 0, stderr
+    data = manifest(folder)
+    data["status"] = "interrupted"
+    (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("seed: 3", "seed: 3\n"
+                    "parameters: {consensus: {critical_mass: 0.5}}"), encoding="utf-8")
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+    assert f"{path} changed" in stderr and "copy stored in the folder" in stderr
+
+
+# --------------------------------------------------------------------------- sizes and workers
+
+
+def test_more_workers_than_cores_are_capped_saying_so(tmp_path):
+    cores = os.cpu_count() or 1
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--workers", cores + 62, "--folder",
+                           tmp_path / "r", "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert f"--workers {cores + 62} is more than" in stderr
+    assert f"on {cores} worker(s)" in stderr
+
+
+def test_a_huge_run_without_a_terminal_or_yes_is_refused_before_anything_is_written(tmp_path):
+    code, _, stderr = mc11("run", BASELINE, "--runs", 10_000_000, "--results-dir", tmp_path)
+    assert_clear_error(code, stderr, "--yes", "10,000,000 runs take about")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_run_larger_than_the_free_disk_is_refused(tmp_path, monkeypatch):
+    from simulation.runs import results
+
+    monkeypatch.setattr(results, "free_bytes", lambda folder: 2**20)
+    code, _, stderr = mc11("run", BASELINE, "--runs", 50_000, "--results-dir", tmp_path, "--yes")
+    assert_clear_error(code, stderr, "only 1 MB is free")
+
+
+def test_progress_in_a_log_is_plain_periodic_lines(monkeypatch):
+    clock = iter(range(0, 1000, 4))
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: next(clock))
+    log = io.StringIO()
+    shown = Progress(200, 0, "baseline", stream=log, every=10)
+    shown.starting("2 workers")
+    for _ in range(4):
+        shown.update(50)
+    shown.close()
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines[0] == "mc11: baseline: 2 workers"
+    assert lines[-1].startswith("mc11: baseline: 200/200 runs (100%), ")
+    # the rate is counted from the first chunk on: start-up (compiling) does not pull it down
+    assert "runs/s" in lines[-1] and len(lines) <= 4
+
+
+def test_sigterm_stops_a_run_with_status_and_resume_hint(tmp_path):
+    folder = tmp_path / "stopped"
+    process = subprocess.Popen(
+        [str(MC11), "run", str(BASELINE), "--runs", "100000", "--folder", str(folder),
+         "--workers", "1", "--yes", "--no-plots"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((folder / "chunks").glob("chunk-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert f"mc11 run --resume {folder}" in stderr and "Traceback" not in stderr
+    assert manifest(folder)["status"] == "interrupted"
+    assert "\r" not in stderr  # progress in a pipe: plain lines
+
+
+def test_a_data_file_with_a_key_stated_twice_names_line_and_key(tmp_path):
+    from simulation.errors import InputError
+    from simulation.inputs.files import read_yaml
+
+    path = tmp_path / "issues.yaml"
+    path.write_text("issues:\n  - id: a\n    title: A\n    title: B\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_yaml(path)
+    assert info.value.field == "line 4" and "'title' appears twice" in info.value.problem
