@@ -1,0 +1,173 @@
+"""The what-if dashboard, a Solara page (start it with `mc11 dashboard`).
+
+Left: the scenario and its edits. Right: the ensemble's results against the unedited scenario
+(the baseline), and one negotiation watched month by month. Ensembles run in a background
+thread on `mc11 run`'s engine, with a progress bar and a cancel button.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import solara
+import solara.lab
+
+from simulation.dashboard import editor, results, state, watching
+from simulation.errors import InputError
+from simulation.inputs.scenario import Scenario
+from simulation.runs.ensemble import compile_rules
+
+DEFAULT_RUNS = 200
+_BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
+
+
+def _warm_up() -> None:
+    """Load (or compile) the model's rules while the first page loads."""
+    scenario = state.open_scenario(state.initial_scenario())
+    compile_rules(scenario.negotiation(), scenario.spec.parameters)
+
+
+threading.Thread(target=_warm_up, daemon=True).start()
+
+scenario_path = solara.reactive(str(state.initial_scenario()))
+edits: solara.Reactive[list[state.Edit]] = solara.reactive([])
+parameters: solara.Reactive[dict] = solara.reactive({})
+runs = solara.reactive(DEFAULT_RUNS)
+seed: solara.Reactive[int | None] = solara.reactive(None)
+done = solara.reactive(0)
+save_name = solara.reactive("")
+saved = solara.reactive("")
+
+
+def workers_for(count: int) -> int:
+    """Worker processes for an ensemble: one for a few chunks, every core for more."""
+    return 1 if count <= 400 else os.cpu_count() or 1
+
+
+@solara.lab.task
+def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
+    """The baseline (cached) and the what-if ensembles; None if cancelled."""
+    key = (base.input_hash(), count, master)
+    changed = what_if.input_hash() != base.input_hash()
+    total = count * (1 + (changed or key not in _BASELINES))
+    done.set(0)
+
+    def progress(runs_done: int, offset: int) -> None:
+        done.set(offset + runs_done)
+        ensemble.progress = 100 * (offset + runs_done) / total
+
+    baseline = _BASELINES.get(key)
+    if baseline is None:
+        baseline = state.run_what_if(base, count, master, workers_for(count),
+                                     lambda n: progress(n, 0), ensemble.is_current)
+        if baseline is None:
+            return None
+        _BASELINES[key] = baseline
+    if not changed:
+        return baseline, baseline
+    offset = total - count
+    tables = state.run_what_if(what_if, count, master, workers_for(count),
+                               lambda n: progress(n, offset), ensemble.is_current)
+    return None if tables is None else (baseline, tables)
+
+
+@solara.component
+def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
+    """Runs, seed, the Run and Cancel buttons and the progress bar."""
+    master = seed.value if seed.value is not None else base.spec.seed
+    with solara.Div(classes=["runs-field"]):
+        solara.InputInt("Replications", value=runs)
+    with solara.Div(classes=["seed-field"]):
+        solara.InputInt("Seed", value=master, on_value=seed.set)
+    count_ok = 1 <= runs.value <= 1_000_000 and 0 <= master < 2**63
+    if not count_ok:
+        solara.Error("Replications: a whole number from 1 to 1,000,000; seed: 0 to 2**63 - 1")
+    with solara.Row():
+        solara.Button("Run", color="primary", classes=["run-button"],
+                      disabled=what_if is None or not count_ok or ensemble.pending,
+                      on_click=lambda: ensemble(base, what_if, runs.value, master))
+        solara.Button("Cancel", classes=["cancel-button"], disabled=not ensemble.pending,
+                      on_click=ensemble.cancel)
+    if ensemble.pending:
+        solara.ProgressLinear(ensemble.progress or True)
+        solara.Text(f"{done.value} runs done", classes=["progress-text"])
+    elif ensemble.cancelled:
+        solara.Warning(f"cancelled after {done.value} runs", classes=["cancelled"])
+    elif ensemble.error:
+        solara.Error(f"the ensemble failed: {ensemble.exception}")
+
+
+@solara.component
+def SavePanel(what_if: Scenario, shown: tuple[state.Tables, state.Tables] | None) -> None:
+    """Save the edited scenario as a file `mc11 run` reproduces; download the summary CSV."""
+    with solara.Div(classes=["save-name"]):
+        solara.InputText("Save as scenario file (new path)", value=save_name)
+
+    def save():
+        name = Path(save_name.value).stem if save_name.value else what_if.name
+        try:
+            named = state.what_if_scenario(*_edited_from(what_if), name=name)
+            path = state.save_scenario(named, save_name.value)
+            saved.set(f"saved {path}")
+        except InputError as error:
+            saved.set(f"error: {error}")
+
+    solara.Button("Save as scenario", on_click=save, classes=["save-button"],
+                  disabled=not save_name.value)
+    if saved.value:
+        solara.Text(saved.value, classes=["save-message"])
+    if shown is not None:
+        solara.FileDownload(shown[1].summary_csv(), filename=f"{shown[1].scenario.name}-summary.csv",
+                            label="Download the summary CSV")
+
+
+def _edited_from(what_if: Scenario) -> tuple[Scenario, list[state.Edit], dict]:
+    base = state.open_scenario(scenario_path.value)
+    return base, edits.value, parameters.value
+
+
+@solara.component
+def Page() -> None:
+    solara.Title("MC11 what-if dashboard")
+    base, problem = solara.use_memo(lambda: state.try_open(scenario_path.value),
+                                    dependencies=[scenario_path.value])
+    what_if, refused = solara.use_memo(
+        lambda: state.try_what_if(base, edits.value, parameters.value) if base else (None, None),
+        dependencies=[base, edits.value, parameters.value])
+    master = seed.value if seed.value is not None else (base.spec.seed if base else 0)
+
+    def first_run():
+        if base is not None and ensemble.not_called:
+            ensemble(base, base, runs.value, master)
+
+    solara.use_effect(first_run, [])
+    with solara.Sidebar():
+        solara.Markdown("## Scenario")
+        editor.ScenarioPicker(scenario_path)
+        if problem is not None:
+            solara.Error(problem, classes=["scenario-error"])
+            return
+        solara.Text(base.spec.description)
+        with solara.Details("Positions and saliences", expand=True):
+            editor.EditForm(base, edits)
+        with solara.Details("Parameters"):
+            editor.ParameterForm(base, parameters)
+        if refused is not None:
+            solara.Error(refused, classes=["refused"])
+        RunPanel(base, what_if)
+        if what_if is not None:
+            SavePanel(what_if, ensemble.latest)
+    if problem is not None:
+        return
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Results"):
+            shown = ensemble.latest if ensemble.finished or ensemble.pending else ensemble.value
+            if shown:
+                results.ResultsView(*shown)
+            else:
+                solara.Text("Running the first ensemble...")
+        with solara.lab.Tab("Watch one negotiation"):
+            if what_if is not None:
+                watching.WatchView(what_if, master)

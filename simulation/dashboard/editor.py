@@ -1,0 +1,116 @@
+"""The scenario form: pick a scenario file, change positions and saliences, change parameters.
+
+Values go into the scenario as a scenario file would state them, and the scenario loader
+validates them: a refused value shows the loader's message (as `mc11 run` would print it).
+"""
+
+from __future__ import annotations
+
+import solara
+
+from simulation.dashboard import state
+from simulation.inputs.scenario import Scenario
+
+
+@solara.component
+def ScenarioPicker(path: solara.Reactive[str]) -> None:
+    """A shipped scenario from the list, or the path of one's own scenario file."""
+    shipped = [str(p) for p in state.shipped_scenarios()]
+    names = {str(p): p.stem for p in state.shipped_scenarios()}
+    own = solara.use_reactive(path.value if path.value not in shipped else "")
+    solara.Select("Shipped scenario", values=[names[p] for p in shipped],
+                  value=names.get(path.value, None),
+                  on_value=lambda name: path.set(next(p for p in shipped if names[p] == name)))
+    with solara.Div(classes=["own-scenario"]):
+        solara.InputText("...or your own scenario file (path, then Enter)", value=own,
+                         on_value=lambda text: path.set(text) if text else None)
+
+
+@solara.component
+def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
+    """One change at a time: whose position and salience, on which issue or cluster."""
+    choices = state.who_choices(base)
+    who = solara.use_reactive("members")
+    name = solara.use_reactive(choices["members"][0])
+    scope = solara.use_reactive("issue")
+    issue = solara.use_reactive(base.catalogue.issue_ids[0])
+    cluster = solara.use_reactive(state.cluster_choices()[0])
+    if name.value not in choices[who.value]:
+        name.set(choices[who.value][0])
+    target_issue = issue.value if scope.value == "issue" else None
+    target_cluster = cluster.value if scope.value == "cluster" else None
+    now = solara.use_memo(lambda: state.current_values(base, who.value, name.value,
+                                                       target_issue, target_cluster),
+                          dependencies=[base, who.value, name.value, target_issue,
+                                        target_cluster])
+    position = solara.use_reactive(50.0)
+    salience = solara.use_reactive(0.5)
+    change_position = solara.use_reactive(True)
+    change_salience = solara.use_reactive(False)
+
+    def reset_to_current():
+        if now is not None:
+            position.set(round(now[0], 1))
+            salience.set(round(now[1], 2))
+
+    solara.use_effect(reset_to_current, [now])
+
+    solara.Select("Change the preferences of", values=list(state.WHO_LABELS),
+                  value=who, on_value=who.set)
+    solara.Text(state.WHO_LABELS[who.value])
+    solara.Select("Who", values=choices[who.value], value=name)
+    solara.ToggleButtonsSingle(value=scope, values=["issue", "cluster", "every issue"])
+    if scope.value == "issue":
+        solara.Select("Issue", values=base.catalogue.issue_ids, value=issue)
+    elif scope.value == "cluster":
+        solara.Select("Cluster", values=state.cluster_choices(), value=cluster)
+    if now is not None:
+        solara.Text(f"now: mean position {now[0]:.1f}, mean salience {now[1]:.2f}",
+                    classes=["current-values"])
+    solara.Checkbox(label="set position", value=change_position)
+    with solara.Div(classes=["position-slider"]):
+        solara.SliderFloat("Position (0-100)", value=position, min=0, max=100, step=1,
+                           disabled=not change_position.value)
+    with solara.Div(classes=["position-field"]):
+        solara.InputFloat("Position", value=position, disabled=not change_position.value)
+    solara.Checkbox(label="set salience", value=change_salience)
+    with solara.Div(classes=["salience-slider"]):
+        solara.SliderFloat("Salience (0-1)", value=salience, min=0, max=1, step=0.01,
+                           disabled=not change_salience.value)
+    with solara.Div(classes=["salience-field"]):
+        solara.InputFloat("Salience", value=salience, disabled=not change_salience.value)
+
+    def add():
+        edit = state.Edit(who.value, name.value, target_issue, target_cluster,
+                          position.value if change_position.value else None,
+                          salience.value if change_salience.value else None)
+        edits.set([*edits.value, edit])
+
+    solara.Button("Add change", on_click=add, color="primary", classes=["add-change"],
+                  disabled=not (change_position.value or change_salience.value))
+    for index, edit in enumerate(edits.value):
+        with solara.Row(classes=["edit-row"]):
+            solara.Text(edit.describe())
+            solara.Button("remove", text=True, on_click=lambda i=index: edits.set(
+                [e for j, e in enumerate(edits.value) if j != i]))
+
+
+@solara.component
+def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
+    """Every model parameter, starting from the scenario's value; changed ones are kept."""
+    for field in state.parameter_fields():
+        current = parameters.value.get(field.path, state.parameter_value(base, field.path))
+
+        def put(value, path=field.path):
+            parameters.set({**parameters.value, path: value})
+
+        label = field.path + (f" ({field.low:g}-{field.high:g})"
+                              if field.low is not None and field.high is not None else "")
+        if field.kind == "bool":
+            solara.Checkbox(label=label, value=bool(current), on_value=put)
+        elif field.kind == "choice":
+            solara.Select(label, values=list(field.choices), value=current, on_value=put)
+        else:
+            with solara.Div(classes=[f"param-{field.path.replace('.', '-')}"]):
+                solara.InputFloat(label, value=float(current), on_value=put)
+

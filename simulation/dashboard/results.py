@@ -1,0 +1,79 @@
+"""The results view: the what-if against the baseline, issue by issue."""
+
+from __future__ import annotations
+
+import pandas as pd
+import solara
+
+from simulation.dashboard import charts, state
+from simulation.outcomes import OUTCOMES
+
+
+def shares_table(baseline: state.Tables, what_if: state.Tables,
+                 changes: pd.DataFrame) -> pd.DataFrame:
+    """Per issue: each outcome's share with its 95% interval, baseline and what-if, and the
+    change with its Newcombe interval (* = the interval excludes 0)."""
+    view = pd.DataFrame({"issue": what_if.summary["issue"]})
+    for name in OUTCOMES:
+        for label, tables in (("base", baseline), ("what-if", what_if)):
+            t = tables.summary
+            view[f"P({name}) {label}"] = [
+                f"{p:.3f} [{lo:.3f}, {hi:.3f}]" for p, lo, hi in
+                zip(t[f"p_{name}"], t[f"p_{name}_low"], t[f"p_{name}_high"], strict=True)]
+        flag = changes[f"diff_{name}_excludes_zero"].map({True: "*", False: ""})
+        view[f"change {name}"] = [
+            f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]{f}" for d, lo, hi, f in
+            zip(changes[f"diff_{name}"], changes[f"diff_{name}_low"],
+                changes[f"diff_{name}_high"], flag, strict=True)]
+    return view
+
+
+def levels_table(baseline: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
+    """Per issue: median agreed text, baseline and what-if, with the scale's anchor words."""
+    def text(frame: pd.DataFrame) -> list[str]:
+        return ["no deal" if pd.isna(m) else f"{m:.0f} ({lo:.0f}-{hi:.0f})" for m, lo, hi in
+                zip(frame["text_median"], frame["text_p10"], frame["text_p90"], strict=True)]
+
+    return pd.DataFrame({"issue": what_if["issue"], "base text": text(baseline),
+                         "what-if text": text(what_if), "status quo": what_if["status_quo"],
+                         "0 means": what_if["low"], "50 means": what_if["mid"],
+                         "100 means": what_if["high"]})
+
+
+def blockers_table(baseline: state.Tables, what_if: state.Tables) -> pd.DataFrame:
+    """Per issue: the most frequent blockers (share of runs), baseline and what-if."""
+    return pd.DataFrame({"issue": what_if.summary["issue"],
+                         "base blockers": baseline.summary["top_blockers"].fillna(""),
+                         "what-if blockers": what_if.summary["top_blockers"].fillna("")})
+
+
+def html_table(frame: pd.DataFrame, css: str) -> None:
+    """A plain HTML table (every row visible, readable by the browser tests)."""
+    solara.HTML(tag="div", unsafe_innerHTML=frame.to_html(index=False, classes=[css],
+                                                          border=0, na_rep=""),
+                classes=[f"{css}-box"])
+
+
+@solara.component
+def ResultsView(baseline: state.Tables, what_if: state.Tables) -> None:
+    """Outcome shares, text levels, blockers and support: the what-if beside the baseline."""
+    changes = solara.use_memo(lambda: state.comparison(baseline, what_if),
+                              dependencies=[baseline, what_if])
+    levels = solara.use_memo(lambda: (state.text_levels(baseline), state.text_levels(what_if)),
+                             dependencies=[baseline, what_if])
+    issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Outcomes"):
+            with solara.Div(classes=["outcome-chart"]):
+                solara.FigureMatplotlib(charts.outcome_chart(baseline, what_if, changes),
+                                        format="png")
+            html_table(shares_table(baseline, what_if, changes), "shares")
+        with solara.lab.Tab("Text levels"):
+            solara.FigureMatplotlib(charts.text_chart(*levels), format="png")
+            html_table(levels_table(*levels), "levels")
+        with solara.lab.Tab("Blockers"):
+            html_table(blockers_table(baseline, what_if), "blockers")
+        with solara.lab.Tab("Support over time"):
+            solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
+            solara.FigureMatplotlib(charts.support_chart(baseline, what_if, issue.value),
+                                    format="png")

@@ -1,0 +1,292 @@
+"""The dashboard's bridge to the model: scenario edits, what-if ensembles and their tables.
+
+Pure functions and plain data, so everything the page shows is testable without a browser.
+Edits become the scenario file's own `overrides` and `parameters` and are validated by the
+scenario loader (the same messages as the CLI); ensembles run on the same chunks and seeds as
+`mc11 run`, so the same seed and edits give the same tables.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel
+
+from simulation.engine.parameters import Parameters
+from simulation.errors import InputError
+from simulation.inputs import DEFAULT_SCENARIO
+from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS
+from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
+from simulation.report import summary
+from simulation.report.tables import issues_frame, summary_table
+from simulation.runs.ensemble import EnsembleResult, chunk_bounds, combine, run_chunks
+
+SCENARIO_DIR = DEFAULT_SCENARIO.parent
+Who = Literal["members", "group", "sponsors_of"]
+WHO_LABELS: dict[str, str] = {"members": "a member", "group": "a group",
+                              "sponsors_of": "a proposal's sponsors"}
+
+
+def shipped_scenarios() -> list[Path]:
+    """The scenario files that come with the tool (scenarios/*.yaml), baseline first."""
+    files = sorted(SCENARIO_DIR.glob("*.yaml"))
+    return sorted(files, key=lambda p: p != DEFAULT_SCENARIO)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change of position and/or salience: whose (members, a group or a proposal's
+    sponsors) on which issue or cluster (neither = every issue)."""
+
+    who: Who
+    name: str
+    issue: str | None = None
+    cluster: str | None = None
+    position: float | None = None
+    salience: float | None = None
+
+    def override(self) -> dict[str, Any]:
+        """The entry of a scenario file's `overrides` list that makes this change."""
+        entry: dict[str, Any] = {self.who: [self.name] if self.who == "members" else self.name}
+        if self.issue is not None:
+            entry["issue"] = self.issue
+        if self.cluster is not None:
+            entry["cluster"] = self.cluster
+        if self.position is not None:
+            entry["set_position"] = self.position
+        if self.salience is not None:
+            entry["set_salience"] = self.salience
+        entry["note"] = "dashboard"
+        return entry
+
+    def describe(self) -> str:
+        on = self.issue or (f"cluster {self.cluster}" if self.cluster else "every issue")
+        what = [f"position {self.position:g}" if self.position is not None else "",
+                f"salience {self.salience:g}" if self.salience is not None else ""]
+        return f"{self.name} on {on}: {', '.join(w for w in what if w)}"
+
+
+@dataclass(frozen=True)
+class ParameterField:
+    """One model parameter as a form field: its dotted path, kind, bounds and choices."""
+
+    path: str
+    kind: Literal["float", "bool", "choice"]
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _bounds(info: Any) -> tuple[float | None, float | None]:
+    low = high = None
+    for rule in info.metadata:
+        low = getattr(rule, "ge", getattr(rule, "gt", low))
+        high = getattr(rule, "le", getattr(rule, "lt", high))
+    return low, high
+
+
+def parameter_fields(model: type[BaseModel] = Parameters, prefix: str = "") -> list[ParameterField]:
+    """Every field of the parameters schema, in schema order (the one list of parameters)."""
+    fields = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            fields.extend(parameter_fields(kind, f"{path}."))
+        elif kind is bool:
+            fields.append(ParameterField(path, "bool", info.default))
+        elif get_args(kind) and all(isinstance(a, str) for a in get_args(kind)):
+            fields.append(ParameterField(path, "choice", info.default, choices=get_args(kind)))
+        else:
+            fields.append(ParameterField(path, "float", info.default, *_bounds(info)))
+    return fields
+
+
+def parameter_value(scenario: Scenario, path: str) -> Any:
+    """The value of a dotted parameter path in a scenario."""
+    value: Any = scenario.spec.parameters
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
+                   name: str | None = None) -> dict[str, Any]:
+    """The base scenario, resolved, with the edits appended to its overrides and the parameter
+    values set: the plain data of a scenario file."""
+    raw = copy.deepcopy(base.resolved())
+    raw["overrides"] = raw["overrides"] + [e.override() for e in edits]
+    for path, value in parameters.items():
+        node = raw["parameters"]
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    if name is not None:
+        raw["name"] = name
+    return raw
+
+
+def what_if_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
+                     name: str | None = None) -> Scenario:
+    """The edited scenario, validated as a scenario file is (InputError with the CLI's message)."""
+    source = str(base.path) if base.path is not None else "<scenario>"
+    return scenario_from_mapping(edited_mapping(base, edits, parameters, name), source)
+
+
+def current_values(scenario: Scenario, who: Who, name: str, issue: str | None,
+                   cluster: str | None) -> tuple[float, float] | None:
+    """Mean position and salience of the chosen members on the chosen issues, before any edit
+    (where the form's sliders start); None when the choice selects nobody."""
+    probe = Edit(who, name, issue, cluster, salience=0.5)
+    try:
+        edited = scenario_from_mapping(edited_mapping(scenario, [probe], {}))
+    except InputError:
+        return None
+    chosen = scenario.preferences[edited.preferences["source"] != scenario.preferences["source"]]
+    if chosen.empty:
+        return None
+    return float(chosen["position"].mean()), float(chosen["salience"].mean())
+
+
+def who_choices(scenario: Scenario) -> dict[str, list[str]]:
+    """The names each kind of edit may name: member codes, groups, proposal symbols."""
+    groups = list(dict.fromkeys([*GROUP_TAGS, *(g.id for g in scenario.catalogue.group_stances)]))
+    return {"members": [m.code for m in scenario.catalogue.actors], "group": groups,
+            "sponsors_of": [p.symbol for p in scenario.catalogue.proposals]}
+
+
+def cluster_choices() -> list[str]:
+    return list(CLUSTERS)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What the page shows of one ensemble: the summary (as `mc11 run` writes it), support over
+    the calendar and the blockers."""
+
+    scenario: Scenario
+    runs: int
+    seed: int
+    summary: pd.DataFrame
+    support: pd.DataFrame
+    blockers: pd.DataFrame
+    result: EnsembleResult
+
+    def summary_csv(self) -> str:
+        """The summary table as `mc11 run` writes summary.csv."""
+        return self.summary.to_csv(index=False)
+
+
+def ensemble_chunks(scenario: Scenario, runs: int, seed: int, workers: int | None = None
+                    ) -> Iterator[Any]:
+    """The ensemble's chunks as they finish, on `mc11 run`'s chunks and seeds; closing the
+    iterator cancels the chunks not started yet."""
+    workers = workers or os.cpu_count() or 1
+    return run_chunks(scenario.negotiation(), scenario.spec.parameters, seed,
+                      chunk_bounds(runs), workers)
+
+
+def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,
+                on_progress: Callable[[int], None] | None = None,
+                keep_going: Callable[[], bool] = lambda: True) -> Tables | None:
+    """Run the ensemble and its tables; None when `keep_going` said stop (the work stops at the
+    next finished chunk: the chunks not started are cancelled)."""
+    chunks, done = [], 0
+    stream = ensemble_chunks(scenario, runs, seed, workers)
+    try:
+        for chunk in stream:
+            chunks.append(chunk)
+            done += len(chunk.outcome)
+            if on_progress is not None:
+                on_progress(done)
+            if not keep_going():
+                return None
+    finally:
+        stream.close()
+    return tables_of(scenario, runs, seed, combine(chunks, scenario.negotiation()))
+
+
+def tables_of(scenario: Scenario, runs: int, seed: int, result: EnsembleResult) -> Tables:
+    """The summary, support and blocker tables of a finished ensemble."""
+    blockers = summary.blocker_frequencies(result.outcomes)
+    labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
+    support = summary.support_over_time(result.support, labels, result.negotiation.issues)
+    return Tables(scenario, runs, seed, summary_table(scenario, result, blockers), support,
+                  blockers, result)
+
+
+def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
+    """Per issue, what-if minus baseline for each outcome share, with Newcombe 95% intervals."""
+    return summary.compare(baseline.summary.set_index("issue"),
+                           what_if.summary.set_index("issue")).rename_axis("issue").reset_index()
+
+
+def text_levels(tables: Tables) -> pd.DataFrame:
+    """Per issue: the agreed text's median and 10-90% range, the status quo and the scale's
+    anchor words (issues.yaml) at 0, 50 and 100."""
+    issues = issues_frame(tables.scenario)
+    frame = tables.summary.set_index("issue")[["text_median", "text_p10", "text_p90"]]
+    scales = {i.id: i.scale for i in tables.scenario.catalogue.issues}
+    return frame.assign(status_quo=issues["status_quo"],
+                        low=[scales[i].low for i in frame.index],
+                        mid=[scales[i].mid for i in frame.index],
+                        high=[scales[i].high for i in frame.index]).reset_index()
+
+
+def save_scenario(scenario: Scenario, path: Path | str) -> Path:
+    """Write the scenario as a self-contained file (every value resolved) that `mc11 run`
+    reproduces exactly; never overwrites (InputError if the file exists)."""
+    path = Path(path)
+    text = yaml.safe_dump(scenario.resolved(), sort_keys=False, allow_unicode=True)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InputError(str(path), "save as", "the file exists already; choose a new name") \
+            from None
+    except OSError as exc:
+        raise InputError(str(path), "save as", f"cannot write the file ({exc.strerror})") \
+            from None
+    return path
+
+
+def initial_scenario() -> Path:
+    """The scenario the page opens with: `mc11 dashboard SCENARIO`'s, else the baseline."""
+    return Path(os.environ.get("MC11_DASHBOARD_SCENARIO") or DEFAULT_SCENARIO)
+
+
+def open_scenario(path: Path | str) -> Scenario:
+    """Load a scenario file for the form (InputError as the CLI's)."""
+    return load_scenario(path)
+
+
+def try_open(path: Path | str) -> tuple[Scenario | None, str | None]:
+    """The scenario of a file, or None and the loader's message (as `mc11 run` prints it)."""
+    try:
+        return load_scenario(path), None
+    except InputError as error:
+        return None, str(error)
+
+
+def try_what_if(base: Scenario, edits: list[Edit], parameters: dict[str, Any]
+                ) -> tuple[Scenario | None, str | None]:
+    """The edited scenario, or None and the loader's message."""
+    try:
+        return what_if_scenario(base, edits, parameters), None
+    except InputError as error:
+        return None, str(error)
+
+
+def positions_now(model: Any, issue: str) -> np.ndarray:
+    """Members' current positions on an issue in a one-replication model."""
+    return model.positions[0][:, model.negotiation.issues.index(issue)]

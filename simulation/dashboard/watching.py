@@ -1,0 +1,71 @@
+"""The "watch one negotiation" view: Mesa-style Reset / Step / Run to MC11 controls over one
+replication, its coalition network and members' positions on a chosen issue."""
+
+from __future__ import annotations
+
+import solara
+
+from simulation.dashboard import charts, results, watch
+from simulation.inputs.scenario import Scenario
+
+
+@solara.component
+def WatchView(scenario: Scenario, seed: int) -> None:
+    """Step one replication of the what-if through the calendar, month by month."""
+    replication = solara.use_reactive(0)
+    issue = solara.use_reactive(scenario.catalogue.issue_ids[0])
+    model, set_model = solara.use_state(None)
+    month, set_month = solara.use_state(None)
+    start, set_start = solara.use_state(None)
+
+    def reset():
+        fresh = watch.watched_model(scenario, seed, max(0, int(replication.value)))
+        set_model(fresh)
+        set_month(None)
+        set_start(fresh.positions[0].copy())
+
+    solara.use_effect(reset, [scenario, seed, replication.value])
+
+    def step():
+        if model is not None and model.running:
+            set_month(watch.step_month(model))
+
+    def to_the_end():
+        last = None
+        while model is not None and model.running:
+            last = watch.step_month(model)
+        set_month(last)
+
+    with solara.Row():
+        solara.InputInt("Replication", value=replication)
+        solara.Select("Issue", values=scenario.catalogue.issue_ids, value=issue)
+        solara.Button("Reset", on_click=reset, classes=["watch-reset"])
+        solara.Button("Step one month", on_click=step, color="primary", classes=["watch-step"],
+                      disabled=model is None or not model.running)
+        solara.Button("Run to MC11", on_click=to_the_end, classes=["watch-end"],
+                      disabled=model is None or not model.running)
+    if model is None:
+        return
+    total = len(scenario.negotiation().calendar)
+    solara.Text(f"{scenario.name}, seed {seed}, replication {replication.value}: "
+                f"month {model.steps} of {total}"
+                + (f" ({month.label})" if month else " (before the first month)"),
+                classes=["watch-status"])
+    column = scenario.catalogue.issue_ids.index(issue.value)
+    with solara.Row():
+        solara.FigureMatplotlib(charts.network_chart(model, issue.value, month), format="png")
+        with solara.Column():
+            solara.FigureMatplotlib(charts.positions_chart(model, issue.value,
+                                                           start[:, column]), format="png")
+            if month is not None:
+                names = model.negotiation.coalitions
+                codes = model.negotiation.members
+                solara.Markdown("**Joined:** " + (", ".join(
+                    f"{codes[m]} → {names[c]}" for m, c in month.joined) or "nobody"))
+                solara.Markdown("**Left:** " + (", ".join(
+                    f"{codes[m]} ← {names[c]}" for m, c in month.left) or "nobody"))
+    if model.verdict is not None:
+        solara.Markdown("### Verdict at MC11 (equals this replication's row in the ensemble)")
+        results.html_table(watch.verdict_table(model), "verdict")
+    elif month is not None and month.events:
+        solara.Markdown("**This month:**\n\n" + "\n".join(f"- {e}" for e in month.events[:40]))
