@@ -1,4 +1,4 @@
-"""The package's layers import only downward: engine < inputs < runs < report < cli.
+"""The package's layers import only downward: engine < inputs < runs < report < dashboard < cli.
 
 The README's architecture section draws these arrows; this test keeps the tree honest. Modules
 at the package's top (errors, outcomes, outputs) are the base every layer may use.
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "simulation"
-LAYERS = ("engine", "inputs", "runs", "report", "cli")
+LAYERS = ("engine", "inputs", "runs", "report", "dashboard", "cli")
 
 
 def layer_of(module: str) -> int:

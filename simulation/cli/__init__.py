@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from simulation import __version__
-from simulation.cli import calibrate, data, designs, ensembles, own_data, simulate
+from simulation.cli import calibrate, dashboard, data, designs, ensembles, own_data, simulate
 from simulation.errors import InputError
 
-COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs)
+COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,6 +39,7 @@ seed: solara.Reactive[int | None] = solara.reactive(None)
 done = solara.reactive(0)
 save_name = solara.reactive("")
 saved = solara.reactive("")
+view = solara.reactive(0)
 
 
 def workers_for(count: int) -> int:
@@ -119,8 +120,8 @@ def SavePanel(what_if: Scenario, shown: tuple[state.Tables, state.Tables] | None
     if saved.value:
         solara.Text(saved.value, classes=["save-message"])
     if shown is not None:
-        solara.FileDownload(shown[1].summary_csv(), filename=f"{shown[1].scenario.name}-summary.csv",
-                            label="Download the summary CSV")
+        solara.FileDownload(shown[1].summary_csv(), label="Download the summary CSV",
+                            filename=f"{shown[1].scenario.name}-summary.csv")
 
 
 def _edited_from(what_if: Scenario) -> tuple[Scenario, list[state.Edit], dict]:
@@ -161,13 +162,13 @@ def Page() -> None:
             SavePanel(what_if, ensemble.latest)
     if problem is not None:
         return
-    with solara.lab.Tabs():
+    with solara.lab.Tabs(value=view):  # only the open view is drawn
         with solara.lab.Tab("Results"):
             shown = ensemble.latest if ensemble.finished or ensemble.pending else ensemble.value
-            if shown:
+            if view.value == 0 and shown:
                 results.ResultsView(*shown)
-            else:
+            elif view.value == 0:
                 solara.Text("Running the first ensemble...")
         with solara.lab.Tab("Watch one negotiation"):
-            if what_if is not None:
+            if view.value == 1 and what_if is not None:
                 watching.WatchView(what_if, master)

@@ -19,7 +19,7 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
     names = {str(p): p.stem for p in state.shipped_scenarios()}
     own = solara.use_reactive(path.value if path.value not in shipped else "")
     solara.Select("Shipped scenario", values=[names[p] for p in shipped],
-                  value=names.get(path.value, None),
+                  value=names.get(path.value),
                   on_value=lambda name: path.set(next(p for p in shipped if names[p] == name)))
     with solara.Div(classes=["own-scenario"]):
         solara.InputText("...or your own scenario file (path, then Enter)", value=own,

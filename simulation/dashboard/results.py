@@ -62,18 +62,23 @@ def ResultsView(baseline: state.Tables, what_if: state.Tables) -> None:
     levels = solara.use_memo(lambda: (state.text_levels(baseline), state.text_levels(what_if)),
                              dependencies=[baseline, what_if])
     issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
-    with solara.lab.Tabs():
+    tab = solara.use_reactive(0)
+    with solara.lab.Tabs(value=tab):  # only the open tab is drawn
         with solara.lab.Tab("Outcomes"):
-            with solara.Div(classes=["outcome-chart"]):
-                solara.FigureMatplotlib(charts.outcome_chart(baseline, what_if, changes),
-                                        format="png")
-            html_table(shares_table(baseline, what_if, changes), "shares")
+            if tab.value == 0:
+                with solara.Div(classes=["outcome-chart"]):
+                    solara.FigureMatplotlib(charts.outcome_chart(baseline, what_if, changes),
+                                            format="png")
+                html_table(shares_table(baseline, what_if, changes), "shares")
         with solara.lab.Tab("Text levels"):
-            solara.FigureMatplotlib(charts.text_chart(*levels), format="png")
-            html_table(levels_table(*levels), "levels")
+            if tab.value == 1:
+                solara.FigureMatplotlib(charts.text_chart(*levels), format="png")
+                html_table(levels_table(*levels), "levels")
         with solara.lab.Tab("Blockers"):
-            html_table(blockers_table(baseline, what_if), "blockers")
+            if tab.value == 2:
+                html_table(blockers_table(baseline, what_if), "blockers")
         with solara.lab.Tab("Support over time"):
-            solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
-            solara.FigureMatplotlib(charts.support_chart(baseline, what_if, issue.value),
-                                    format="png")
+            if tab.value == 3:
+                solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
+                solara.FigureMatplotlib(charts.support_chart(baseline, what_if, issue.value),
+                                        format="png")

@@ -46,7 +46,7 @@ def WatchView(scenario: Scenario, seed: int) -> None:
                       disabled=model is None or not model.running)
     if model is None:
         return
-    total = len(scenario.negotiation().calendar)
+    total = len(model.negotiation.calendar)
     solara.Text(f"{scenario.name}, seed {seed}, replication {replication.value}: "
                 f"month {model.steps} of {total}"
                 + (f" ({month.label})" if month else " (before the first month)"),

@@ -1,0 +1,65 @@
+"""`mc11 dashboard`: the what-if dashboard in the browser (a Solara server on this machine)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from simulation.cli.common import add_scenario_argument, scenario_of, whole
+from simulation.errors import InputError
+
+LOCAL = "127.0.0.1"
+
+
+def port(text: str) -> int:
+    """A TCP port argument (1-65535)."""
+    value = whole(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 65535")
+    return value
+
+
+def server_command(app: str, host: str, port: int) -> list[str]:
+    """The command that serves the dashboard page (Solara, production mode, no browser)."""
+    return [sys.executable, "-m", "solara", "run", app, "--host", host, "--port", str(port),
+            "--production", "--no-open"]
+
+
+def dashboard(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    import simulation.dashboard
+    from simulation.inputs.scenario import load_scenario
+    from simulation.runs.ensemble import compile_rules
+
+    scenario = load_scenario(scenario_of(args))  # a bad file: the usual error, before serving
+    if args.host != LOCAL:
+        print(f"mc11: warning: serving on {args.host}: anyone who can reach this machine on port "
+              f"{args.port} can run ensembles and write scenario files here", file=sys.stderr)
+    compile_rules(scenario.negotiation(), scenario.spec.parameters)  # cached for the server
+    environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path)}
+    print(f"mc11: dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
+          file=sys.stderr, flush=True)
+    app = Path(simulation.dashboard.__file__).with_name("app.py")
+    try:
+        finished = subprocess.run(server_command(str(app), args.host, args.port),
+                                  env=environment, check=False)
+    except KeyboardInterrupt:
+        return
+    if finished.returncode not in (0, -2, 130):
+        raise InputError(f"{args.host}:{args.port}", "--port/--host",
+                         f"the dashboard server stopped (exit code {finished.returncode}); "
+                         "is the port in use? Choose another with --port")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `dashboard` to the `mc11` parser."""
+    parser = commands.add_parser("dashboard", help="open the what-if dashboard in the browser")
+    add_scenario_argument(parser)
+    parser.add_argument("--port", type=port, default=8765, help="port (default: %(default)s)")
+    parser.add_argument("--host", default=LOCAL,
+                        help="address to serve on (default: %(default)s, this machine only; "
+                             "another address lets others reach it, with a warning)")
+    parser.set_defaults(handler=dashboard, runs_model=True)

@@ -1,0 +1,184 @@
+"""The dashboard's engine bridge, without a browser: edits, validation, ensembles, saving,
+cancelling, and the watched negotiation (the browser tests are in test_dashboard_browser.py)."""
+
+import multiprocessing
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from simulation.cli import main
+from simulation.dashboard import state, watch
+from simulation.engine.parameters import Parameters
+from simulation.errors import InputError
+from simulation.inputs import DEFAULT_SCENARIO
+from simulation.inputs.scenario import load_scenario
+
+RUNS, SEED = 100, 4242
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario(DEFAULT_SCENARIO)
+
+
+USA_MORE = state.Edit("members", "USA", issue="data_flows", position=20.0, salience=0.9)
+LDC_SOFTER = state.Edit("group", "ldc_group", cluster="data_technology", position=70.0)
+EDITS = [USA_MORE, LDC_SOFTER]
+PARAMETERS = {"consensus.critical_mass": 0.8, "bargaining.protocol": "compromise"}
+
+
+def test_edits_change_exactly_the_chosen_preferences(baseline):
+    edited = state.what_if_scenario(baseline, [USA_MORE], {})
+    before, after = baseline.preferences, edited.preferences
+    changed = (before[["position", "salience"]] != after[["position", "salience"]]).any(axis=1)
+    rows = after[changed]
+    assert set(rows["member"]) == {"USA"} and set(rows["issue"]) == {"data_flows"}
+    assert rows["position"].tolist() == [20.0] and rows["salience"].tolist() == [0.9]
+
+
+def test_parameters_are_set_by_their_dotted_path(baseline):
+    edited = state.what_if_scenario(baseline, [], {"consensus.critical_mass": 0.75,
+                                                   "coalitions.bloc_discipline": 0.5})
+    assert edited.spec.parameters.consensus.critical_mass == 0.75
+    assert edited.spec.parameters.coalitions.bloc_discipline == 0.5
+    assert baseline.spec.parameters.consensus.critical_mass == 0.9  # the base is untouched
+
+
+def test_every_parameter_is_a_form_field_with_its_schema_bounds():
+    fields = {f.path: f for f in state.parameter_fields()}
+    mass = fields["consensus.critical_mass"]
+    assert (mass.low, mass.high) == (0, 1)
+    assert fields["bargaining.protocol"].choices == ("compromise", "exchange")
+    assert fields["consensus.package"].kind == "bool"
+    defaults = Parameters().model_dump()
+    for path, field in fields.items():
+        value = defaults
+        for part in path.split("."):
+            value = value[part]
+        assert field.default == value
+
+
+@pytest.mark.parametrize(("edit", "parameters"), [
+    (state.Edit("members", "USA", issue="data_flows", position=150.0), {}),
+    (state.Edit("members", "XXX", issue="data_flows", position=50.0), {}),
+    (None, {"consensus.critical_mass": 1.5}),
+])
+def test_refused_values_carry_the_scenario_files_message(baseline, tmp_path, edit, parameters):
+    """The form refuses what a scenario file may not say, with the loader's words."""
+    edits = [edit] if edit else []
+    with pytest.raises(InputError) as in_form:
+        state.what_if_scenario(baseline, edits, parameters)
+    raw = {"extends": str(DEFAULT_SCENARIO), "name": "bad",
+           "overrides": [e.override() for e in edits]}
+    for path, value in parameters.items():
+        group, name = path.split(".")
+        raw.setdefault("parameters", {}).setdefault(group, {})[name] = value
+    file = tmp_path / "bad.yaml"
+    file.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError) as from_file:
+        load_scenario(file)
+    assert in_form.value.problem == from_file.value.problem
+    assert in_form.value.field.split(": ")[-1] == from_file.value.field.split(": ")[-1]
+
+
+def test_current_values_are_the_chosen_members_mean(baseline):
+    table = baseline.preferences
+    rows = table[(table["member"] == "USA") & (table["issue"] == "data_flows")]
+    assert state.current_values(baseline, "members", "USA", "data_flows", None) == \
+        pytest.approx((rows["position"].mean(), rows["salience"].mean()))
+    assert state.current_values(baseline, "members", "NOPE", "data_flows", None) is None
+
+
+def test_the_what_if_equals_mc11_run_of_the_saved_scenario(baseline, tmp_path, capsys):
+    """Same seed and edits: the dashboard's summary is `mc11 run`'s summary.csv, byte for byte,
+    from the file "save as scenario" wrote."""
+    edited = state.what_if_scenario(baseline, EDITS, PARAMETERS, name="my_what_if")
+    tables = state.run_what_if(edited, RUNS, SEED, workers=2)
+    saved = state.save_scenario(edited, tmp_path / "my_what_if.yaml")
+    with pytest.raises(InputError, match="exists already"):
+        state.save_scenario(edited, saved)
+    folder = tmp_path / "out"
+    assert main(["run", str(saved), "--runs", str(RUNS), "--seed", str(SEED), "--workers", "1",
+                 "--folder", str(folder), "--quiet", "--no-plots"]) == 0
+    assert tables.summary_csv() == (folder / "summary.csv").read_text(encoding="utf-8")
+    support = pd.read_csv(folder / "support.csv")
+    assert np.allclose(support["support_mean"], tables.support["support_mean"])
+    base = state.run_what_if(baseline, RUNS, SEED, workers=1)
+    changes = state.comparison(base, tables)
+    assert (changes["diff_multilateral_low"] <= changes["diff_multilateral"]).all()
+    assert not tables.summary.equals(base.summary)  # the edits matter
+
+
+def test_text_levels_carry_each_issues_scale_anchors(baseline):
+    tables = state.run_what_if(baseline, 50, SEED, workers=1)
+    levels = state.text_levels(tables).set_index("issue")
+    mandate = baseline.catalogue.issue("mandate")
+    assert levels.loc["mandate", "low"] == mandate.scale.low
+    assert levels.loc["mandate", "high"] == mandate.scale.high
+    assert levels.loc["mandate", "status_quo"] == mandate.status_quo
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_stops_the_work(baseline, workers):
+    """Asked to stop after the first chunk, the run returns nothing, and no worker is left."""
+    seen = []
+    result = state.run_what_if(baseline, 5000, SEED, workers=workers, on_progress=seen.append,
+                               keep_going=lambda: len(seen) < 1)
+    assert result is None
+    assert seen == [50]
+    assert multiprocessing.active_children() == []
+
+
+def test_the_watched_replication_ends_as_its_ensemble_row(baseline):
+    replication = 3
+    tables = state.run_what_if(baseline, 5, SEED, workers=1)
+    model = watch.watched_model(baseline, SEED, replication)
+    months = []
+    while model.running:
+        months.append(watch.step_month(model))
+    assert len(months) == len(model.negotiation.calendar)
+    assert months[-1].label == model.period_label
+    verdict = watch.verdict_table(model)
+    row = tables.result.outcomes[tables.result.outcomes["run"] == replication]
+    assert verdict["outcome"].tolist() == row["outcome"].tolist()
+    assert verdict["blockers"].str.replace(" ", ";").tolist() == row["blockers"].tolist()
+
+
+def test_a_month_reports_who_joined_and_who_left(baseline):
+    model = watch.watched_model(baseline, SEED, 0)
+    for _ in range(len(model.negotiation.calendar)):
+        before = model.membership[0].copy()
+        month = watch.step_month(model)
+        now = model.membership[0]
+        assert {tuple(x) for x in np.argwhere(now & ~before)} == set(month.joined)
+        assert {tuple(x) for x in np.argwhere(before & ~now)} == set(month.left)
+    hubs, spots = watch.layout(model.negotiation, model.membership[0])
+    assert hubs.shape == (len(model.negotiation.coalitions), 2)
+    assert spots.shape == (len(model.negotiation.members), 2)
+
+
+def test_dashboard_command_refuses_a_bad_scenario(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nparameters: {consensus: {critical_mass: 7}}\n")
+    assert main(["dashboard", str(bad)]) == 2
+    assert "critical_mass" in capsys.readouterr().err
+
+
+def test_dashboard_serves_this_machine_unless_told_and_warns(monkeypatch, capsys):
+    from simulation.cli import dashboard
+
+    started = []
+    monkeypatch.setattr(dashboard.subprocess, "run", lambda command, **kw: started.append(
+        (command, kw["env"])) or type("Done", (), {"returncode": 0})())
+    assert main(["dashboard"]) == 0
+    command, env = started[-1]
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert env["MC11_DASHBOARD_SCENARIO"] == str(DEFAULT_SCENARIO)
+    assert "warning" not in capsys.readouterr().err
+    assert main(["dashboard", "--host", "0.0.0.0", "--port", "9001"]) == 0
+    command, _ = started[-1]
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert command[command.index("--port") + 1] == "9001"
+    assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
