@@ -6,6 +6,7 @@ validates them: a refused value shows the loader's message (as `mc11 run` would 
 
 from __future__ import annotations
 
+import reacton.ipyvue
 import solara
 
 from simulation.dashboard import state
@@ -24,6 +25,17 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
     with solara.Div(classes=["own-scenario"]):
         solara.InputText("...or your own scenario file (path, then Enter)", value=own,
                          on_value=lambda text: path.set(text) if text else None)
+
+
+@solara.component
+def Slider(label: str, value: float, on_value, low: float, high: float, step: float,
+           disabled: bool) -> None:
+    """A slider that reports only the user's moves (Vuetify's `change`), never the echo of a
+    value set from the server, so it cannot race the number field it mirrors."""
+    slider = solara.v.Slider(v_model=min(max(value, low), high), label=label, min=low, max=high,
+                             step=step, thumb_label=True, hide_details=True, disabled=disabled)
+    reacton.ipyvue.use_event(slider, "change", lambda _widget, _event, moved: on_value(
+        float(moved)))
 
 
 @solara.component
@@ -65,18 +77,20 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
     elif scope.value == "cluster":
         solara.Select("Cluster", values=state.cluster_choices(), value=cluster)
     if now is not None:
-        solara.Text(f"now: mean position {now[0]:.1f}, mean salience {now[1]:.2f}",
+        solara.Text(f"{name.value} now: mean position {now[0]:.1f}, mean salience {now[1]:.2f}",
                     classes=["current-values"])
     solara.Checkbox(label="set position", value=change_position)
+    # the sliders show the field's value within their range; the fields may say more, and the
+    # scenario loader refuses it
     with solara.Div(classes=["position-slider"]):
-        solara.SliderFloat("Position (0-100)", value=position, min=0, max=100, step=1,
-                           disabled=not change_position.value)
+        Slider("Position (0-100)", position.value, position.set, 0, 100, 1,
+               disabled=not change_position.value)
     with solara.Div(classes=["position-field"]):
         solara.InputFloat("Position", value=position, disabled=not change_position.value)
     solara.Checkbox(label="set salience", value=change_salience)
     with solara.Div(classes=["salience-slider"]):
-        solara.SliderFloat("Salience (0-1)", value=salience, min=0, max=1, step=0.01,
-                           disabled=not change_salience.value)
+        Slider("Salience (0-1)", salience.value, salience.set, 0, 1, 0.01,
+               disabled=not change_salience.value)
     with solara.Div(classes=["salience-field"]):
         solara.InputFloat("Salience", value=salience, disabled=not change_salience.value)
 

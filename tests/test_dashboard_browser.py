@@ -1,0 +1,194 @@
+"""The dashboard in a real browser: Playwright drives Debian's chromium against `mc11 dashboard`.
+
+One server for the whole module. Without chromium these tests fail (CI installs it, .ci/run).
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from simulation.cli import main
+from simulation.inputs.catalogue import default_catalogue
+
+CHROMIUM = os.environ.get("MC11_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+LONG = 120_000  # ms: the first ensemble may wait for numba's compiled rules
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    process = subprocess.Popen([Path(sys.executable).with_name("mc11"), "dashboard",
+                                "--port", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"mc11 dashboard stopped: {process.stderr.read().decode()}")
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("mc11 dashboard did not answer within 180 s")
+    yield url, process
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no chromium at {CHROMIUM}: install it (apt-get install chromium) or set "
+                    "MC11_CHROMIUM; .ci/run does")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server[0])
+    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    yield page
+    context.close()
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick an option of a Vuetify select by its label."""
+    page.locator(".v-select", has=page.locator(f"label:text-is('{label}')")).click()
+    page.locator(".menuable__content__active .v-list-item", has_text=re.compile(
+        f"^{re.escape(option)}$")).click()
+
+
+def _fill(page, css: str, value: str) -> None:
+    field = page.locator(f".{css} input")
+    field.fill(value)
+    field.press("Enter")
+
+
+def _shown_shares(page) -> pd.DataFrame:
+    """The what-if P(...) columns of the shares table as numbers (the value before [low, high])."""
+    rows = page.locator("table.shares tbody tr")
+    heads = page.locator("table.shares thead th").all_inner_texts()
+    values = [row.locator("td").all_inner_texts() for row in rows.all()]
+    frame = pd.DataFrame(values, columns=[h.replace("\n", " ") for h in heads])
+    return frame.set_index("issue")
+
+
+def _chart(page) -> str:
+    return page.locator(".outcome-chart img").get_attribute("src")
+
+
+def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, tmp_path):
+    before = _chart(page)
+    _fill(page, "position-field", "150")
+    page.locator(".add-change").click()
+    refused = page.locator(".refused")
+    refused.wait_for()
+    assert "overrides" in refused.inner_text() and "100" in refused.inner_text()
+    page.locator(".edit-row button").click()  # remove the refused change
+    refused.wait_for(state="detached")
+
+    _choose(page, "Change the preferences of", "group")
+    current = page.locator(".current-values")
+    expect(current).to_contain_text("african_group")
+    on_one_issue = current.inner_text()
+    page.get_by_role("button", name="every issue").click()
+    expect(current).not_to_have_text(on_one_issue)
+    mean = re.search(r"mean position ([\d.]+)", current.inner_text()).group(1)
+    expect(page.locator(".position-field input")).to_have_value(mean)  # the form settled
+    slider = page.locator(".position-slider .v-slider__thumb-container")
+    slider.focus()
+    slider.press("End")  # the slider, moved by keyboard, to 100
+    expect(page.locator(".position-field input")).to_have_value("100.0")
+    page.locator(".add-change").click()
+    _fill(page, "runs-field", "50")
+    page.locator(".run-button").click()
+    page.wait_for_function("(old) => { const i = document.querySelector('.outcome-chart img');"
+                           " return i && i.src !== old; }", arg=before, timeout=LONG)
+    page.locator(".run-button:not([disabled])").wait_for(timeout=LONG)
+    shown = _shown_shares(page)
+
+    target = tmp_path / "african_group_all_in.yaml"
+    _fill(page, "save-name", str(target))
+    page.locator(".save-button").click()
+    page.locator(".save-message", has_text="saved").wait_for()
+    with page.expect_download() as download:
+        page.get_by_text("Download the summary CSV").click()
+    downloaded = Path(download.value.path()).read_text(encoding="utf-8")
+
+    folder = tmp_path / "run"
+    assert main(["run", str(target), "--runs", "50", "--workers", "1", "--folder", str(folder),
+                 "--quiet", "--no-plots"]) == 0
+    expected = (folder / "summary.csv").read_text(encoding="utf-8")
+    assert downloaded == expected
+    table = pd.read_csv(folder / "summary.csv").set_index("issue")
+    for outcome in ("multilateral", "plurilateral", "none"):
+        column = shown[f"P({outcome}) what-if"].str.split(" ").str[0].astype(float)
+        assert column.to_dict() == table[f"p_{outcome}"].round(3).to_dict()
+    base = shown["P(multilateral) base"].str.split(" ").str[0].astype(float)
+    assert not base.equals(shown["P(multilateral) what-if"].str.split(" ").str[0].astype(float))
+
+
+def test_cancel_stops_the_work(page, server):
+    _fill(page, "runs-field", "200000")
+    _fill(page, "seed-field", "7")  # a new seed: nothing cached
+    page.locator(".run-button").click()
+    page.locator(".progress-text", has_text=re.compile(r"[1-9]\d* runs done")).wait_for(
+        timeout=LONG)
+    page.locator(".cancel-button").click()
+    note = page.locator(".cancelled")
+    note.wait_for(timeout=30_000)
+    done = int(re.search(r"after (\d+) runs", note.inner_text()).group(1))
+    assert 0 < done < 200_000
+    time.sleep(3)
+    assert note.inner_text() == f"cancelled after {done} runs"
+    assert _workers_of(server[1].pid) == []
+    assert page.locator(".run-button:not([disabled])").count() == 1
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The processes below the dashboard server's Solara process (ensemble workers)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    found = []
+    for child in map(int, children.stdout.split()):
+        found += [int(p) for p in subprocess.run(["pgrep", "-P", str(child)],
+                                                 capture_output=True, text=True).stdout.split()]
+    return found
+
+
+def test_watch_one_negotiation_steps_through_the_months(page):
+    page.get_by_role("tab", name="Watch one negotiation").click()
+    status = page.locator(".watch-status")
+    status.wait_for(timeout=LONG)
+    assert "before the first month" in status.inner_text()
+    page.locator(".watch-step").click()
+    page.locator(".watch-status", has_text="month 1 of").wait_for(timeout=30_000)
+    page.locator(".watch-end").click()
+    page.locator("table.verdict").wait_for(timeout=60_000)
+    issues = len(default_catalogue().issues)
+    assert page.locator("table.verdict tbody tr").count() == issues
