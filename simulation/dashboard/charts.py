@@ -22,8 +22,11 @@ from simulation.report.plots import OUTCOME_COLOURS
 BASELINE, WHAT_IF = "#999999", "#0072B2"
 
 
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained", dpi=90)
+def _figure(width: float, height: float, left: float = 0.08, bottom: float = 0.12) -> Figure:
+    """A figure with fixed margins (inches): a constrained layout costs more than the drawing."""
+    fig = Figure(figsize=(width, height), dpi=90)
+    fig.subplots_adjust(left=left * 8 / width, right=1 - 0.25 / width, bottom=bottom * 3 / height,
+                        top=1 - 0.35 / height, wspace=0.08)
     FigureCanvasAgg(fig)
     return fig
 
@@ -39,8 +42,8 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
     """Outcome shares per issue for the baseline and the what-if (stacked, Wilson whiskers),
     and the change in P(multilateral) and P(plurilateral) with Newcombe intervals."""
     ids = list(what_if.summary["issue"])
-    fig = _figure(13, 1.4 + 0.26 * len(ids))
-    axes = fig.subplots(1, 3, sharey=True, width_ratios=[1, 1, 1])
+    fig = _figure(13, 1.4 + 0.26 * len(ids), left=0.2, bottom=0.25)
+    axes = fig.subplots(1, 3, sharey=True)
     for ax, tables, title in ((axes[0], baseline, "baseline"), (axes[1], what_if, "what-if")):
         table = tables.summary
         y, left = _rows(ax, ids), np.zeros(len(ids))
@@ -57,7 +60,8 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
         ax.set_title(f"{title}: {tables.scenario.name}, {tables.runs} runs, seed {tables.seed}",
                      fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-    axes[0].legend(loc="lower left", fontsize=7, ncols=3)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower left", fontsize=7, ncols=3,
+               frameon=False)
     ax = axes[2]
     y = _rows(ax, ids)
     for name, shift in (("multilateral", -0.15), ("plurilateral", 0.15)):
@@ -69,7 +73,8 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1, 1)
     ax.set_title("what-if minus baseline (95% Newcombe interval)", fontsize=9)
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), fontsize=7, ncols=2,
+              frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -78,7 +83,7 @@ def text_chart(baseline: pd.DataFrame, what_if: pd.DataFrame) -> Figure:
     """Agreed text levels on each issue's 0-100 scale: median and 10-90% range over runs with a
     deal, baseline above what-if, the status quo marked."""
     ids = list(what_if["issue"])
-    fig = _figure(8, 1.4 + 0.26 * len(ids))
+    fig = _figure(8, 1.4 + 0.26 * len(ids), left=0.2, bottom=0.25)
     ax = fig.add_subplot()
     y = _rows(ax, ids)
     for frame, colour, shift, label in ((baseline, BASELINE, -0.17, "baseline"),
@@ -91,13 +96,14 @@ def text_chart(baseline: pd.DataFrame, what_if: pd.DataFrame) -> Figure:
     ax.set_xticks([0, 50, 100], ["0: low anchor", "50: mid anchor", "100: high anchor"])
     ax.set_title("Agreed text level (runs with a deal)", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=7, ncols=3,
+              frameon=False)
     return fig
 
 
 def support_chart(baseline: Tables, what_if: Tables, issue: str) -> Figure:
     """Support for the chair's text on one issue over the calendar: mean and 10-90% band."""
-    fig = _figure(8, 3.2)
+    fig = _figure(8, 3.2, left=0.09, bottom=0.3)
     ax = fig.add_subplot()
     for tables, colour, label in ((baseline, BASELINE, "baseline"), (what_if, WHAT_IF, "what-if")):
         rows = tables.support[tables.support["issue"] == issue]
@@ -121,7 +127,7 @@ def network_chart(model: NegotiationModel, issue: str, month: Month | None) -> F
     membership = model.membership[0]
     hubs, spots = layout(nego, membership)
     column = nego.issues.index(issue)
-    fig = _figure(7, 6)
+    fig = _figure(7, 6, left=0.01, bottom=0.01)
     ax = fig.add_subplot()
     for member, coalition in np.argwhere(membership):
         ax.plot(*zip(spots[member], hubs[coalition], strict=True), color="#cccccc",
@@ -158,7 +164,7 @@ def positions_chart(model: NegotiationModel, issue: str, start: np.ndarray) -> F
     column = nego.issues.index(issue)
     now = model.positions[0][:, column]
     order = np.argsort(now)
-    fig = _figure(7, 3)
+    fig = _figure(7, 3, left=0.09, bottom=0.12)
     ax = fig.add_subplot()
     x = np.arange(len(order))
     ax.scatter(x, start[order], s=6, color="#bbbbbb", label="start")

@@ -54,6 +54,33 @@ def html_table(frame: pd.DataFrame, css: str) -> None:
                 classes=[f"{css}-box"])
 
 
+def _figure(build, dependencies: list) -> None:
+    """A matplotlib figure built and converted once per change of its inputs."""
+    figure = solara.use_memo(build, dependencies=dependencies)
+    solara.FigureMatplotlib(figure, dependencies=dependencies, format="png")
+
+
+@solara.component
+def OutcomesTab(baseline: state.Tables, what_if: state.Tables, changes: pd.DataFrame) -> None:
+    with solara.Div(classes=["outcome-chart"]):
+        _figure(lambda: charts.outcome_chart(baseline, what_if, changes), [baseline, what_if])
+    html_table(shares_table(baseline, what_if, changes), "shares")
+
+
+@solara.component
+def LevelsTab(levels: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    _figure(lambda: charts.text_chart(*levels), [levels])
+    html_table(levels_table(*levels), "levels")
+
+
+@solara.component
+def SupportTab(baseline: state.Tables, what_if: state.Tables) -> None:
+    issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
+    solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
+    _figure(lambda: charts.support_chart(baseline, what_if, issue.value),
+            [baseline, what_if, issue.value])
+
+
 @solara.component
 def ResultsView(baseline: state.Tables, what_if: state.Tables) -> None:
     """Outcome shares, text levels, blockers and support: the what-if beside the baseline."""
@@ -61,24 +88,17 @@ def ResultsView(baseline: state.Tables, what_if: state.Tables) -> None:
                               dependencies=[baseline, what_if])
     levels = solara.use_memo(lambda: (state.text_levels(baseline), state.text_levels(what_if)),
                              dependencies=[baseline, what_if])
-    issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
     tab = solara.use_reactive(0)
     with solara.lab.Tabs(value=tab):  # only the open tab is drawn
         with solara.lab.Tab("Outcomes"):
             if tab.value == 0:
-                with solara.Div(classes=["outcome-chart"]):
-                    solara.FigureMatplotlib(charts.outcome_chart(baseline, what_if, changes),
-                                            format="png")
-                html_table(shares_table(baseline, what_if, changes), "shares")
+                OutcomesTab(baseline, what_if, changes)
         with solara.lab.Tab("Text levels"):
             if tab.value == 1:
-                solara.FigureMatplotlib(charts.text_chart(*levels), format="png")
-                html_table(levels_table(*levels), "levels")
+                LevelsTab(levels)
         with solara.lab.Tab("Blockers"):
             if tab.value == 2:
                 html_table(blockers_table(baseline, what_if), "blockers")
         with solara.lab.Tab("Support over time"):
             if tab.value == 3:
-                solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
-                solara.FigureMatplotlib(charts.support_chart(baseline, what_if, issue.value),
-                                        format="png")
+                SupportTab(baseline, what_if)

@@ -140,6 +140,8 @@ def what_if_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, An
                      name: str | None = None) -> Scenario:
     """The edited scenario, validated as a scenario file is (InputError with the CLI's message)."""
     source = str(base.path) if base.path is not None else "<scenario>"
+    if name is None and (edits or parameters):
+        name = f"{base.name}-what-if"
     return scenario_from_mapping(edited_mapping(base, edits, parameters, name), source)
 
 
