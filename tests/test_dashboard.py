@@ -46,6 +46,17 @@ def test_parameters_are_set_by_their_dotted_path(baseline):
     assert baseline.spec.parameters.consensus.critical_mass == 0.9  # the base is untouched
 
 
+def test_a_parameter_takes_a_prior_as_a_scenario_file_writes_it(baseline):
+    prior = state.parse_setting("{uniform: [0.8, 1.0]}")
+    edited = state.what_if_scenario(baseline, [], {"consensus.critical_mass": prior})
+    assert edited.priors["parameters.consensus.critical_mass"].as_data() == prior
+    assert state.setting_text(state.parameter_setting(edited, "consensus.critical_mass")) == \
+        "{uniform: [0.8, 1.0]}"
+    fixed = state.what_if_scenario(edited, [], {"consensus.critical_mass": 0.85})
+    assert "parameters.consensus.critical_mass" not in fixed.priors
+    assert state.parameter_setting(fixed, "consensus.critical_mass") == 0.85
+
+
 def test_every_parameter_is_a_form_field_with_its_schema_bounds():
     fields = {f.path: f for f in state.parameter_fields()}
     mass = fields["consensus.critical_mass"]
@@ -64,6 +75,8 @@ def test_every_parameter_is_a_form_field_with_its_schema_bounds():
     (state.Edit("members", "USA", issue="data_flows", position=150.0), {}),
     (state.Edit("members", "XXX", issue="data_flows", position=50.0), {}),
     (None, {"consensus.critical_mass": 1.5}),
+    (None, {"consensus.critical_mass": {"uniform": [1.0, 0.8]}}),
+    (None, {"consensus.critical_mass": "lots"}),
 ])
 def test_refused_values_carry_the_scenario_files_message(baseline, tmp_path, edit, parameters):
     """The form refuses what a scenario file may not say, with the loader's words."""

@@ -111,9 +111,12 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
 
 @solara.component
 def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
-    """Every model parameter, starting from the scenario's value; changed ones are kept."""
+    """Every model parameter, starting from the scenario's value or prior. A number field
+    takes a number, or a prior as a scenario file writes it (`{triangular: [0.8, 0.9, 1]}`)."""
+    solara.Markdown("A number, or a prior: `{uniform: [a, b]}`, `{triangular: [a, mode, b]}`, "
+                    "`{normal: [mean, sd], clip: [a, b]}`, `{choice: [v1, v2]}`")
     for field in state.parameter_fields():
-        current = parameters.value.get(field.path, state.parameter_value(base, field.path))
+        current = parameters.value.get(field.path, state.parameter_setting(base, field.path))
 
         def put(value, path=field.path):
             parameters.set({**parameters.value, path: value})
@@ -126,5 +129,5 @@ def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
             solara.Select(label, values=list(field.choices), value=current, on_value=put)
         else:
             with solara.Div(classes=[f"param-{field.path.replace('.', '-')}"]):
-                solara.InputFloat(label, value=float(current), on_value=put)
-
+                solara.InputText(label, value=state.setting_text(current),
+                                 on_value=lambda text, put=put: put(state.parse_setting(text)))

@@ -111,12 +111,32 @@ def parameter_fields(model: type[BaseModel] = Parameters, prefix: str = "") -> l
     return fields
 
 
-def parameter_value(scenario: Scenario, path: str) -> Any:
-    """The value of a dotted parameter path in a scenario."""
+def parameter_setting(scenario: Scenario, path: str) -> Any:
+    """What a scenario sets a dotted parameter path to: its prior (as the file writes it) if it
+    has one, else its value."""
+    prior = scenario.priors.get(f"parameters.{path}")
+    if prior is not None:
+        return prior.as_data()
     value: Any = scenario.spec.parameters
     for part in path.split("."):
         value = getattr(value, part)
     return value
+
+
+def setting_text(setting: Any) -> str:
+    """A parameter's value or prior as a form field shows it (YAML flow style)."""
+    if isinstance(setting, dict):
+        return yaml.safe_dump(setting, default_flow_style=True).strip()
+    return f"{setting:g}" if isinstance(setting, float) else str(setting)
+
+
+def parse_setting(text: str) -> Any:
+    """A form field's text as the scenario file would read it: a number, or a prior mapping;
+    anything else is passed on for the scenario loader to refuse with its message."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
@@ -195,7 +215,7 @@ def ensemble_chunks(scenario: Scenario, runs: int, seed: int, workers: int | Non
     iterator cancels the chunks not started yet."""
     workers = workers or os.cpu_count() or 1
     return run_chunks(scenario.negotiation(), scenario.spec.parameters, seed,
-                      chunk_bounds(runs), workers)
+                      chunk_bounds(runs), workers, scenario.priors)
 
 
 def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,

@@ -14,15 +14,18 @@ import pandas as pd
 
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
+from simulation.inputs.priors import draw
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOME_LABELS
 from simulation.runs.ensemble import replication_seed
 
 
 def watched_model(scenario: Scenario, seed: int, replication: int) -> NegotiationModel:
-    """A traced model of replication `replication` of the ensemble with master seed `seed`."""
-    return NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
-                            rng=replication_seed(seed, replication), trace=True)
+    """A traced model of replication `replication` of the ensemble with master seed `seed`,
+    with that replication's draws from the scenario's priors."""
+    seeds = [replication_seed(seed, replication)]
+    return NegotiationModel(scenario.negotiation(), scenario.spec.parameters, seeds=seeds,
+                            values=draw(scenario.priors, seeds), trace=True)
 
 
 @dataclass(frozen=True)
