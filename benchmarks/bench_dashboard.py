@@ -72,11 +72,12 @@ def measure(screenshot: Path | None) -> dict[str, float]:
             page.get_by_role("button", name="every issue").click()
             expect(page.locator(".current-values")).to_contain_text("doha_linkage_india")
             time.sleep(1)
+            page.get_by_text("set salience").click()
+            expect(page.locator(".salience-field input")).to_be_enabled()
             for css, value in (("position-field", "0"), ("salience-field", "1")):
                 field = page.locator(f".{css} input")
                 field.fill(value)
                 field.press("Enter")
-            page.get_by_text("set salience").click()
             page.locator(".add-change").click()
             page.locator(".edit-row").wait_for()
             before = page.locator(".outcome-chart img").get_attribute("src")

@@ -42,7 +42,7 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
     """Outcome shares per issue for the baseline and the what-if (stacked, Wilson whiskers),
     and the change in P(multilateral) and P(plurilateral) with Newcombe intervals."""
     ids = list(what_if.summary["issue"])
-    fig = _figure(13, 1.4 + 0.26 * len(ids), left=0.2, bottom=0.25)
+    fig = _figure(13, 1.4 + 0.26 * len(ids), left=0.27, bottom=0.25)
     axes = fig.subplots(1, 3, sharey=True)
     for ax, tables, title in ((axes[0], baseline, "baseline"), (axes[1], what_if, "what-if")):
         table = tables.summary
@@ -57,6 +57,7 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
                             capsize=2)
             left = left + share
         ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", ".25", ".5", ".75", "1 "])
         ax.set_title(f"{title}: {tables.scenario.name}, {tables.runs} runs, seed {tables.seed}",
                      fontsize=9)
         ax.grid(axis="x", alpha=0.3)
@@ -72,6 +73,7 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
                     color=OUTCOME_COLOURS[name], label=f"P({name})")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1, 1)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["-1", "-0.5", "0", "+0.5", "+1"])
     ax.set_title("what-if minus baseline (95% Newcombe interval)", fontsize=9)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), fontsize=7, ncols=2,
               frameon=False)
@@ -83,7 +85,7 @@ def text_chart(baseline: pd.DataFrame, what_if: pd.DataFrame) -> Figure:
     """Agreed text levels on each issue's 0-100 scale: median and 10-90% range over runs with a
     deal, baseline above what-if, the status quo marked."""
     ids = list(what_if["issue"])
-    fig = _figure(8, 1.4 + 0.26 * len(ids), left=0.2, bottom=0.25)
+    fig = _figure(8, 1.4 + 0.26 * len(ids), left=0.27, bottom=0.25)
     ax = fig.add_subplot()
     y = _rows(ax, ids)
     for frame, colour, shift, label in ((baseline, BASELINE, -0.17, "baseline"),
