@@ -10,6 +10,7 @@ import yaml
 
 from simulation.cli import main
 from simulation.dashboard import state, watch
+from simulation.engine import protocols
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
 from simulation.inputs import DEFAULT_SCENARIO
@@ -61,7 +62,7 @@ def test_every_parameter_is_a_form_field_with_its_schema_bounds():
     fields = {f.path: f for f in state.parameter_fields()}
     mass = fields["consensus.critical_mass"]
     assert (mass.low, mass.high) == (0, 1)
-    assert fields["bargaining.protocol"].choices == ("compromise", "exchange")
+    assert fields["bargaining.protocol"].choices == protocols.NAMES
     assert fields["consensus.package"].kind == "bool"
     defaults = Parameters().model_dump()
     for path, field in fields.items():
