@@ -15,6 +15,7 @@ from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.scenario import load_scenario
+from simulation.runs.ensemble import run_ensemble
 
 RUNS, SEED = 100, 4242
 
@@ -155,9 +156,12 @@ def test_the_watched_replication_ends_as_its_ensemble_row(baseline):
     assert len(months) == len(model.negotiation.calendar)
     assert months[-1].label == model.period_label
     verdict = watch.verdict_table(model)
-    row = tables.result.outcomes[tables.result.outcomes["run"] == replication]
+    outcomes = run_ensemble(baseline, 5, SEED, workers=1).outcomes
+    row = outcomes[outcomes["run"] == replication]
     assert verdict["outcome"].tolist() == row["outcome"].tolist()
     assert verdict["blockers"].str.replace(" ", ";").tolist() == row["blockers"].tolist()
+    shown = tables.aggregate.outcome_table()
+    assert shown[shown["run"] == replication]["outcome"].tolist() == row["outcome"].tolist()
 
 
 def test_a_month_reports_who_joined_and_who_left(baseline):

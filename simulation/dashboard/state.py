@@ -26,8 +26,9 @@ from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS
 from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
 from simulation.report import summary
-from simulation.report.tables import issues_frame, summary_table
-from simulation.runs.ensemble import EnsembleResult, chunk_bounds, combine, run_chunks
+from simulation.report.tables import issues_frame, period_tables, summary_tables
+from simulation.runs.aggregate import Aggregate
+from simulation.runs.ensemble import chunk_bounds, run_chunks
 
 SCENARIO_DIR = DEFAULT_SCENARIO.parent
 Who = Literal["members", "group", "sponsors_of"]
@@ -202,7 +203,7 @@ class Tables:
     summary: pd.DataFrame
     support: pd.DataFrame
     blockers: pd.DataFrame
-    result: EnsembleResult
+    aggregate: Aggregate
 
     def summary_csv(self) -> str:
         """The summary table as `mc11 run` writes summary.csv."""
@@ -235,16 +236,18 @@ def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = 
                 return None
     finally:
         stream.close()
-    return tables_of(scenario, runs, seed, combine(chunks, scenario.negotiation()))
+    aggregate = Aggregate(scenario.negotiation(), runs)
+    for chunk in sorted(chunks, key=lambda c: c.start):  # combined in replication order
+        aggregate.add(chunk)
+    return tables_of(scenario, runs, seed, aggregate)
 
 
-def tables_of(scenario: Scenario, runs: int, seed: int, result: EnsembleResult) -> Tables:
-    """The summary, support and blocker tables of a finished ensemble."""
-    blockers = summary.blocker_frequencies(result.outcomes)
-    labels = [f"{p.month} {p.label}" for p in result.negotiation.calendar]
-    support = summary.support_over_time(result.support, labels, result.negotiation.issues)
-    return Tables(scenario, runs, seed, summary_table(scenario, result, blockers), support,
-                  blockers, result)
+def tables_of(scenario: Scenario, runs: int, seed: int, aggregate: Aggregate) -> Tables:
+    """The summary, support and blocker tables of a finished ensemble, as `mc11 run` makes
+    them."""
+    table, members, _ = summary_tables(scenario, aggregate)
+    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"],
+                  members["blockers"], aggregate)
 
 
 def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:

@@ -31,10 +31,11 @@ def issues_frame(scenario: Scenario) -> pd.DataFrame:
     ).set_index("issue")
 
 
-def write_report(run: Run, aggregate: Aggregate, plots: bool = True) -> None:
-    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures of a finished
-    ensemble's folder, from its chunks combined in `aggregate`."""
-    folder, scenario = run.folder, run.scenario
+def summary_tables(scenario: Scenario, aggregate: Aggregate
+                   ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    """An ensemble's summary (one row per issue, as summary.csv holds it), its member shares
+    (blockers, plurilateral members) and its text levels: for results folders and the
+    dashboard alike."""
     issues = issues_frame(scenario)
     negotiation = aggregate.negotiation
     blocs = bloc_members(scenario, negotiation)
@@ -49,7 +50,16 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True) -> None:
         table = summary.summary_table(*_summary_parts(aggregate), members["blockers"], issues,
                                       blocs=blocs)
         levels = _text_levels(aggregate)
-    table = table.rename_axis("issue").reset_index()
+    return table.rename_axis("issue").reset_index(), members, levels
+
+
+def write_report(run: Run, aggregate: Aggregate, plots: bool = True) -> None:
+    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures of a finished
+    ensemble's folder, from its chunks combined in `aggregate`."""
+    folder, scenario = run.folder, run.scenario
+    issues = issues_frame(scenario)
+    blocs = bloc_members(scenario, aggregate.negotiation)
+    table, members, levels = summary_tables(scenario, aggregate)
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_atomic(folder / "summary.json",
                  table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
