@@ -6,6 +6,8 @@ report's outcome colours.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -20,6 +22,13 @@ from simulation.outcomes import OUTCOMES
 from simulation.report.plots import OUTCOME_COLOURS
 
 BASELINE, WHAT_IF = "#999999", "#0072B2"
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def _figure(width: float, height: float, left: float = 0.08, bottom: float = 0.12) -> Figure:

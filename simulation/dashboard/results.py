@@ -60,10 +60,26 @@ def _figure(build, dependencies: list) -> None:
     solara.FigureMatplotlib(figure, dependencies=dependencies, format="png")
 
 
+_OUTCOME_CHARTS: dict[tuple, bytes] = {}  # the same inputs, runs and seed: the same chart
+_KEPT = 32
+
+
+def outcome_png(baseline: state.Tables, what_if: state.Tables, changes: pd.DataFrame) -> bytes:
+    """The outcome chart as PNG, drawn once per (scenarios, runs, seed) for every open page."""
+    key = tuple((t.scenario.input_hash(), t.runs, t.seed) for t in (baseline, what_if))
+    if key not in _OUTCOME_CHARTS:
+        while len(_OUTCOME_CHARTS) >= _KEPT:
+            _OUTCOME_CHARTS.pop(next(iter(_OUTCOME_CHARTS)))
+        _OUTCOME_CHARTS[key] = charts.png(charts.outcome_chart(baseline, what_if, changes))
+    return _OUTCOME_CHARTS[key]
+
+
 @solara.component
 def OutcomesTab(baseline: state.Tables, what_if: state.Tables, changes: pd.DataFrame) -> None:
+    image = solara.use_memo(lambda: outcome_png(baseline, what_if, changes),
+                            dependencies=[baseline, what_if])
     with solara.Div(classes=["outcome-chart"]):
-        _figure(lambda: charts.outcome_chart(baseline, what_if, changes), [baseline, what_if])
+        solara.Image(image)
     html_table(shares_table(baseline, what_if, changes), "shares")
 
 
