@@ -109,14 +109,14 @@ def test_current_values_are_the_chosen_members_mean(baseline):
 def test_the_what_if_equals_mc11_run_of_the_saved_scenario(baseline, tmp_path, capsys):
     """Same seed and edits: the dashboard's summary is `mc11 run`'s summary.csv, byte for byte,
     from the file "save as scenario" wrote."""
-    edited = state.what_if_scenario(baseline, EDITS, PARAMETERS, name="my_what_if")
+    edited = state.saved_scenario(baseline, EDITS, PARAMETERS, "my_what_if", RUNS, SEED)
     tables = state.run_what_if(edited, RUNS, SEED, workers=2)
     saved = state.save_scenario(edited, tmp_path / "my_what_if.yaml")
     with pytest.raises(InputError, match="exists already"):
         state.save_scenario(edited, saved)
     folder = tmp_path / "out"
-    assert main(["run", str(saved), "--runs", str(RUNS), "--seed", str(SEED), "--workers", "1",
-                 "--folder", str(folder), "--quiet", "--no-plots"]) == 0
+    assert main(["run", str(saved), "--workers", "1", "--folder", str(folder), "--quiet",
+                 "--no-plots"]) == 0  # the file's own runs and seed
     assert tables.summary_csv() == (folder / "summary.csv").read_text(encoding="utf-8")
     support = pd.read_csv(folder / "support.csv")
     assert np.allclose(support["support_mean"], tables.support["support_mean"])

@@ -105,17 +105,18 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
 
 
 @solara.component
-def SavePanel(what_if: Scenario, shown: tuple[state.Tables, state.Tables] | None) -> None:
-    """Save the edited scenario as a file `mc11 run` reproduces; download the summary CSV."""
+def SavePanel(base: Scenario, master: int,
+              shown: tuple[state.Tables, state.Tables] | None) -> None:
+    """Save the edited scenario (with the page's runs and seed) as a file `mc11 run`
+    reproduces; download the summary CSV of the what-if shown."""
     with solara.Div(classes=["save-name"]):
         solara.InputText("Save as scenario file (new path)", value=save_name)
 
     def save():
-        name = Path(save_name.value).stem if save_name.value else what_if.name
         try:
-            named = state.what_if_scenario(*_edited_from(what_if), name=name)
-            path = state.save_scenario(named, save_name.value)
-            saved.set(f"saved {path}")
+            named = state.saved_scenario(base, edits.value, parameters.value,
+                                         Path(save_name.value).stem, runs.value, master)
+            saved.set(f"saved {state.save_scenario(named, save_name.value)}")
         except InputError as error:
             saved.set(f"error: {error}")
 
@@ -124,13 +125,10 @@ def SavePanel(what_if: Scenario, shown: tuple[state.Tables, state.Tables] | None
     if saved.value:
         solara.Text(saved.value, classes=["save-message"])
     if shown is not None:
-        solara.FileDownload(shown[1].summary_csv(), label="Download the summary CSV",
-                            filename=f"{shown[1].scenario.name}-summary.csv")
-
-
-def _edited_from(what_if: Scenario) -> tuple[Scenario, list[state.Edit], dict]:
-    base = state.open_scenario(scenario_path.value)
-    return base, edits.value, parameters.value
+        what_if = shown[1]
+        solara.FileDownload(what_if.summary_csv(), filename=f"{what_if.scenario.name}-summary.csv",
+                            label=f"Download the summary CSV ({what_if.scenario.name}, "
+                                  f"{what_if.runs} runs, seed {what_if.seed})")
 
 
 @solara.component
@@ -163,7 +161,7 @@ def Page() -> None:
             solara.Error(refused, classes=["refused"])
         RunPanel(base, what_if)
         if what_if is not None:
-            SavePanel(what_if, ensemble.latest)
+            SavePanel(base, master, ensemble.latest)
     if problem is not None:
         return
     with solara.lab.Tabs(value=view):  # only the open view is drawn

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel
@@ -166,6 +165,14 @@ def what_if_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, An
     return scenario_from_mapping(edited_mapping(base, edits, parameters, name), source)
 
 
+def saved_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, Any], name: str,
+                   runs: int, seed: int) -> Scenario:
+    """The what-if as "save as scenario" writes it: named, with the page's runs and seed, so
+    that `mc11 run FILE` reproduces what the page showed."""
+    return what_if_scenario(base, edits, parameters, name).with_changes(replications=runs,
+                                                                        seed=seed)
+
+
 def current_values(scenario: Scenario, who: Who, name: str, issue: str | None,
                    cluster: str | None) -> tuple[float, float] | None:
     """Mean position and salience of the chosen members on the chosen issues, before any edit
@@ -310,8 +317,3 @@ def try_what_if(base: Scenario, edits: list[Edit], parameters: dict[str, Any]
         return what_if_scenario(base, edits, parameters), None
     except InputError as error:
         return None, str(error)
-
-
-def positions_now(model: Any, issue: str) -> np.ndarray:
-    """Members' current positions on an issue in a one-replication model."""
-    return model.positions[0][:, model.negotiation.issues.index(issue)]
