@@ -23,6 +23,7 @@ import os
 import platform
 import pstats
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -426,6 +427,57 @@ def bench_stream(quick: bool, cores: int) -> list[dict[str, Any]]:
     return rows
 
 
+# --- (f): a 10-million-run request, watched for a minute and interrupted ---------------------
+
+HUGE_RUNS = 10_000_000
+
+
+def bench_huge_request(quick: bool, cores: int) -> list[dict[str, Any]]:
+    """`mc11 run --runs 10000000 --yes` as a user starts it, output to a pipe: when the first
+    progress line comes, the main process's memory (VmRSS polled, VmHWM at the end) over a
+    minute (20 s with --quick), then Ctrl-C: the exit code, the status and the resume hint."""
+    watch = 20.0 if quick else 60.0
+    with tempfile.TemporaryDirectory(prefix="mc11-bench-huge-") as tmp:
+        folder = Path(tmp) / "huge"
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("mc11")), "run", str(BASELINE), "--runs",
+             str(HUGE_RUNS), "--yes", "--no-plots", "--workers", str(cores), "--folder",
+             str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        lines: list[tuple[float, str]] = []
+        reader = threading.Thread(target=lambda: lines.extend(
+            (time.perf_counter() - start, line.rstrip()) for line in process.stderr),
+            daemon=True)
+        reader.start()
+        rss = []
+        while time.perf_counter() - start < watch and process.poll() is None:
+            value = _kib(process.pid, "status", "VmRSS")
+            if value is not None:
+                rss.append(value / 1024)
+            time.sleep(0.25)
+        peak = (_kib(process.pid, "status", "VmHWM") or 0.0) / 1024
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+        reader.join(timeout=10)
+        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        runs_done = len(list((folder / "chunks").glob("chunk-????????.npz"))) * CHUNK_SIZE
+    first = next((t for t, line in lines if "/10,000,000 runs (" in line), None)
+    estimate = next((line for _, line in lines if "take about" in line), "")
+    hint = any("--resume" in line for _, line in lines)
+    return [_row(
+        "f huge request", f"{HUGE_RUNS:,}-run request, watched {watch:.0f} s, then Ctrl-C",
+        runs_done, cores, watch, first_progress_s=first, peak_rss_main_mb=max(peak, *rss),
+        rss_main_last_mb=rss[-1] if rss else None, exit_code=process.returncode,
+        status=manifest["status"], resume_hint=hint,
+        memory_mb=max(peak, *rss),
+        memory=f"main process peak RSS {max(peak, *rss):.0f} MB (last sample "
+               f"{rss[-1] if rss else float('nan'):.0f} MB)",
+        note=f"first progress line after {first:.1f} s; {estimate.removeprefix('mc11: ')} "
+             f"exit {process.returncode}, status {manifest['status']}, resume hint "
+             f"{'given' if hint else 'MISSING'}" if first is not None else "no progress line",
+    )]
+
+
 # --- profile ----------------------------------------------------------------------------------
 
 
@@ -473,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only print a cProfile of 100 baseline replications")
     parser.add_argument("--protocols", action="store_true",
                         help="only section (b): the baseline under the other protocols")
+    parser.add_argument("--huge", action="store_true",
+                        help="only section (f): a 10-million-run request, watched and stopped")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--compile-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
@@ -502,11 +556,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     sections = [("b", lambda: bench_protocols(args.quick, cores, load_scenario(BASELINE)
                                               .negotiation()))] if args.protocols else [
+        ("f", lambda: bench_huge_request(args.quick, cores))] if args.huge else [
         ("0", bench_compile),
         ("a+b", lambda: bench_ensembles(args.quick, cores)),
         ("c", lambda: bench_reference(args.quick)),
         ("d", lambda: bench_growth(args.quick)),
         ("e", lambda: bench_stream(args.quick, cores)),
+        ("f", lambda: bench_huge_request(args.quick, cores)),
     ]
     oracle: dict[str, Any] = {}
     for name, section in sections:

@@ -118,3 +118,42 @@ def test_chunk_storage_round_trips_every_output(tmp_path):
     for name, array in arrays.items():
         assert np.array_equal(getattr(loaded, name), array) and \
             getattr(loaded, name).dtype == array.dtype, name
+
+
+def test_beyond_the_exact_limit_the_tables_agree_within_the_histograms_resolution(
+        baseline_folder, tmp_path, monkeypatch):
+    """The same 60 runs combined as if they were many: counts identical, percentiles within
+    half a histogram bin (coalition sizes exact), means equal up to rounding."""
+    from simulation.runs import aggregate
+
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", 10)
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml").without_priors()
+    run = start_run(scenario, 60, 2017, tmp_path / "large", tmp_path)
+    result = execute(run, workers=1, progress=False,
+                     finish=lambda run, result: write_report(run, result, plots=False))
+    assert not result.exact
+    for name, tolerance in (("support.csv", 0.5e-4), ("positions_over_time.csv", 0.5e-2),
+                            ("coalitions.csv", 0.0)):
+        exact, large = (pd.read_csv(folder / name) for folder in (baseline_folder, run.folder))
+        for column in [c for c in exact.columns if c.endswith(("_p10", "_p90"))]:
+            assert np.allclose(large[column], exact[column], rtol=0, atol=tolerance + 1e-12), \
+                (name, column)
+        mean = next(c for c in exact.columns if c.endswith("_mean"))
+        assert np.allclose(large[mean], exact[mean], rtol=1e-9, atol=1e-9)
+    exact, large = (pd.read_csv(folder / "summary.csv") for folder in (baseline_folder,
+                                                                        run.folder))
+    counts = [c for c in exact.columns if c.startswith(("n_", "p_"))]
+    pd.testing.assert_frame_equal(large[counts], exact[counts])
+    for column in ("text_median", "text_p10", "text_p90"):
+        assert np.allclose(large[column], exact[column], atol=0.5e-2 + 1e-9, equal_nan=True)
+    assert np.allclose(large["coverage_median"], exact["coverage_median"], atol=0.5e-4 + 1e-9,
+                       equal_nan=True)
+    assert (large["top_blockers"].fillna("") == exact["top_blockers"].fillna("")).all()
+    for name in ("blockers.csv", "plurilateral_membership.csv"):
+        assert (run.folder / name).read_bytes() == (baseline_folder / name).read_bytes()
+    exact, large = (pd.read_csv(folder / "text_levels.csv") for folder in (baseline_folder,
+                                                                            run.folder))
+    assert (large[["issue", "outcome", "n_runs"]] == exact[["issue", "outcome", "n_runs"]]).all(
+        ).all()
+    levels = [c for c in exact.columns if c.startswith("text_")]
+    assert np.allclose(large[levels], exact[levels], atol=0.5e-2 + 1e-9)

@@ -21,9 +21,6 @@ from simulation.errors import InputError
 
 
 def run(args: argparse.Namespace) -> None:
-    from functools import partial
-
-    from simulation.report.tables import write_report
     from simulation.runs.results import execute, load_results, start_run
 
     workers = _workers(args.workers)
@@ -42,7 +39,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) on "
           f"{workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
-            finish=partial(write_report, plots=not args.no_plots))
+            finish=lambda run, combined: _report(run, combined, not args.no_plots))
     _print_summary(load_results(run.folder).summary)
     _print_priors(run.folder)
     print(f"\nresults: {run.folder}")
@@ -62,6 +59,14 @@ def _print_priors(folder: Path) -> None:
     for row in table.itertuples():
         print(f"  {row.parameter}: {row.prior}; drawn {row.draw_q05:.3g}-{row.draw_q95:.3g} "
               "(5-95%)")
+
+
+def _report(run, combined, plots: bool) -> None:
+    """The tables and figures, imported only now: the runs start sooner without plotting's
+    imports."""
+    from simulation.report.tables import write_report
+
+    write_report(run, combined, plots=plots)
 
 
 def _workers(asked: int | None) -> int:

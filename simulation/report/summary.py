@@ -273,7 +273,11 @@ def text_levels(outcomes: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"n_runs": groups.size()})
     for name, q in TEXT_QUANTILES.items():
         table[f"text_{name}"] = groups.quantile(q)
-    return table.rename_axis(["issue", "outcome"]).reset_index()
+    table = table.rename_axis(["issue", "outcome"]).reset_index()
+    issues = list(dict.fromkeys(outcomes["issue"].astype(str)))  # first appearance, kind order
+    order = table["issue"].map(issues.index) * len(OUTCOMES) + table["outcome"].map(
+        list(OUTCOMES).index)
+    return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:

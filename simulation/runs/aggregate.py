@@ -47,12 +47,14 @@ class Histogram:
     def add(self, values: np.ndarray, weight: np.ndarray | None = None) -> None:
         """Values (runs, *shape); `weight` (runs, *shape) bool keeps only some of them."""
         width = (self.high - self.low) / self.bins
-        index = np.clip(((values - self.low) / width).astype(np.int64), 0, self.bins - 1)
         keep = np.isfinite(values) if weight is None else weight & np.isfinite(values)
+        scaled = np.where(keep, (values - self.low) / width, 0.0)
+        index = np.clip(scaled.astype(np.int64), 0, self.bins - 1)
         cells = np.broadcast_to(np.arange(int(np.prod(self.shape))).reshape(self.shape),
                                 values.shape)
         flat = cells[keep] * self.bins + index[keep]
-        self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
+        bins, counts = np.unique(flat, return_counts=True)
+        self.counts.reshape(-1)[bins] += counts
         self.sums += np.where(keep, values, 0.0).sum(axis=0)
         self.n += len(values)
 

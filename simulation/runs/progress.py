@@ -49,12 +49,15 @@ class Progress:
         """`runs` more replications finished."""
         self.done += runs
         now = time.monotonic()
-        if self.first is None:
+        if self.first is None:  # shown at once: the start-up is over, the runs go
             self.first = (now, self.done - runs)
             if self.terminal:
                 self.bar = tqdm(total=self.total, initial=self.done, unit="run", desc=self.name,
                                 leave=False, file=self.stream)
-                return
+            else:
+                self.last_line = now
+                self._say(self.line(now))
+            return
         if self.bar is not None:
             self.bar.update(runs)
         elif now - self.last_line >= self.every or self.done == self.total:

@@ -63,6 +63,11 @@ def new_folder(base: Path, name: str) -> Path:
     return folder
 
 
+def chunk_name(start: int) -> str:
+    """The file name of the chunk of replications from `start` on."""
+    return f"chunk-{start:08d}.npz"
+
+
 @dataclass(frozen=True)
 class Run:
     """A results folder being written: where, for which scenario, and how many replications."""
@@ -82,7 +87,7 @@ class Run:
         return self.folder / "chunks"
 
     def chunk_path(self, start: int) -> Path:
-        return self.chunk_dir / f"chunk-{start:08d}.npz"
+        return self.chunk_dir / chunk_name(start)
 
     def manifest(self, status: str) -> dict[str, Any]:
         return {
@@ -212,8 +217,9 @@ def execute(
     interruption (Ctrl-C, SIGTERM, a worker killed, a full disk) marks the folder
     `interrupted` and raises RunInterrupted with the command that completes it."""
     bounds = run.bounds
-    done = [b for b in bounds if run.chunk_path(b[0]).is_file()]
-    todo = [b for b in bounds if b not in done]
+    present = {entry.name for entry in os.scandir(run.chunk_dir)}  # one listing, not a stat each
+    done = [b for b in bounds if chunk_name(b[0]) in present]
+    todo = [b for b in bounds if chunk_name(b[0]) not in present]
     negotiation = run.scenario.negotiation()
     shown = Progress(run.runs, sum(b - a for a, b in done), run.scenario.name, enabled=progress)
     try:
