@@ -138,7 +138,9 @@ def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, t
     page.locator(".save-button").click()
     page.locator(".save-message", has_text="saved").wait_for()
     with page.expect_download() as download:
-        page.get_by_text("Download the summary CSV (baseline-what-if, 50 runs").click()
+        page.get_by_text("Download the summary CSV").click()
+    of = page.locator(".download-of").inner_text()
+    assert of == "of baseline-what-if, 50 runs, seed 20171210"
     downloaded = Path(download.value.path()).read_text(encoding="utf-8")
 
     folder = tmp_path / "run"

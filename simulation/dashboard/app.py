@@ -127,8 +127,9 @@ def SavePanel(base: Scenario, master: int,
     if shown is not None:
         what_if = shown[1]
         solara.FileDownload(what_if.summary_csv(), filename=f"{what_if.scenario.name}-summary.csv",
-                            label=f"Download the summary CSV ({what_if.scenario.name}, "
-                                  f"{what_if.runs} runs, seed {what_if.seed})")
+                            label="Download the summary CSV")
+        solara.Text(f"of {what_if.scenario.name}, {what_if.runs} runs, seed {what_if.seed}",
+                    classes=["download-of"])
 
 
 @solara.component

@@ -104,7 +104,7 @@ def text_chart(baseline: pd.DataFrame, what_if: pd.DataFrame) -> Figure:
         ax.plot(median, y + shift, "o", color=colour, markersize=4, label=f"{label} median, 10-90%")
     ax.plot(what_if["status_quo"], y, "D", color="#D55E00", markersize=4, label="status quo")
     ax.set_xlim(0, 100)
-    ax.set_xticks([0, 50, 100], ["0: low anchor", "50: mid anchor", "100: high anchor"])
+    ax.set_xticks([0, 50, 100], ["0 (low)", "50 (mid)", "100 (high)"])
     ax.set_title("Agreed text level (runs with a deal)", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=7, ncols=3,
@@ -126,7 +126,7 @@ def support_chart(baseline: Tables, what_if: Tables, issue: str) -> Figure:
     ax.set_ylim(0, 1)
     ax.set_ylabel("capability share accepting")
     ax.set_title(f"Support for the chair's text on {issue} over the calendar", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
     return fig
 
