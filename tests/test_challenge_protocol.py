@@ -56,10 +56,10 @@ def test_each_replication_runs_a_round_among_its_engaged_members(negotiation, pr
 def test_forecast_and_backtest_run_the_challenge_protocol(tmp_path):
     """On the user's own data a round at pressure 1 is the model's own round."""
     from simulation.inputs.importers import read_actor_issue_data
-    from simulation.runs.forecast import backtest, forecast, traced_run
+    from simulation.runs.forecast import backtest, forecast, settings_for, traced_run
 
     data = read_actor_issue_data("tests/data/decide_sample_data.csv")
-    model = traced_run(data, "challenge", rounds=2)
+    model = traced_run(data, settings_for("challenge", rounds=2))
     first = model.negotiation.positions
     params = ch.ChallengeParameters(position_range=100.0)
     expected, _ = ch.challenge_round(first, model.negotiation.saliences,
@@ -67,8 +67,8 @@ def test_forecast_and_backtest_run_the_challenge_protocol(tmp_path):
     expected, _ = ch.challenge_round(expected, model.negotiation.saliences,
                                      model.negotiation.capability, params)
     np.testing.assert_allclose(model.positions[0], expected, rtol=0, atol=1e-9)
-    table = forecast(data, "challenge", rounds=4, runs=3, seed=1)
+    table = forecast(data, settings_for("challenge", rounds=4), runs=3, seed=1)
     assert table["compromise"].between(table["scale_low"], table["scale_high"]).all()
     observed = dataclasses.replace(data, outcome=data.positions[0])
-    errors = backtest(observed, "challenge", rounds=3)["model_error"]
+    errors = backtest(observed, settings_for("challenge", rounds=3))["model_error"]
     assert np.isfinite(errors).all()

@@ -61,8 +61,10 @@ def test_every_compiled_kernel_names_its_rule():
             dotted = path.relative_to(ENGINE.parents[1]).with_suffix("").as_posix()
             module = importlib.import_module(dotted.replace("/", "."))
             doc = inspect.getdoc(getattr(module, kernel).py_func) or ""
-            # the exchange protocol's rules are stated in engine.exchange (numpy)
-            cites = "rules." in doc or (path.stem.startswith("exchange") and "exchange." in doc)
+            # the exchange and challenge protocols' rules are stated in engine.exchange and
+            # engine.challenge (numpy)
+            stem = path.stem.split("_")[0]
+            cites = "rules." in doc or (stem in ("exchange", "challenge") and f"{stem}." in doc)
             assert cites, f"{path.stem}.{kernel} does not cite its rule"
 
 

@@ -1,5 +1,6 @@
 """The challenge protocol: Bueno de Mesquita's expected-utility model (Scholz, Calbert & Smith
-2011) among the members engaged this period; the calculations are `simulation.engine.challenge`.
+2011) among the members engaged this period; the model is stated in `simulation.engine.challenge`
+and computed by its compiled twin `simulation.engine.challenge_kernel`.
 
 Each period is one round of that model among the engaged members: every member weighs
 challenging every other with the expected-utility calculus, and moves to the best offer it
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine import challenge
+from simulation.engine.challenge_kernel import challenge_round_fast
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext, Round
 
@@ -46,7 +48,7 @@ class Challenge:
                 risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
                 position_range=SCALE)
             start = positions[replication, rows]
-            offered, _ = challenge.challenge_round(start, context.saliences[replication, rows],
-                                                   context.capability[rows], model, scale)
+            offered = challenge_round_fast(start, context.saliences[replication, rows],
+                                           context.capability[rows], model, scale)
             moved[replication, rows] = start + pressure[replication] * (offered - start)
         return Round(moved)
