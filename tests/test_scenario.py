@@ -139,8 +139,11 @@ def test_shipped_what_ifs_state_only_their_difference():
     assert doha.consensus.critical_mass == baseline.consensus.critical_mass
     exchange = shipped("exchange_protocol").spec
     assert exchange.parameters.bargaining.protocol == "exchange"
-    assert exchange.replications == 100  # its own: exchanges are slow
+    assert exchange.replications == shipped("baseline").spec.replications  # compiled: fast
     assert exchange.seed == 20171210  # from the baseline
+    challenge = shipped("challenge_protocol").spec
+    assert challenge.parameters.bargaining.protocol == "challenge"
+    assert challenge.parameters.model_copy(update={"bargaining": baseline.bargaining}) == baseline
 
 
 def test_us_disengages_quarters_us_salience_only(base_table):

@@ -72,20 +72,20 @@ def _voters_below(x, order):
 
 
 @njit(cache=True)
-def _votes(x, w, r, order, below, scale, use_r, support):
+def _votes(x, w, r, order, below, distance, log_distance, use_r, support):
     """challenge._Votes.support of one issue into `support` (n, n): votes for x_i over x_j,
-    from prefix sums over the voters in sorted order; `use_r` False is every r = 1."""
+    from prefix sums over the voters in sorted order; `use_r` False is every r = 1
+    (d^r = exp(r log d), from the shared `log_distance`)."""
     n = x.size
     prefix = np.empty((n + 1, n))  # prefix[v, j]: sum over the v lowest voters of w d_vj^r_v
     prefix[0] = 0.0
     for v in range(n):
         voter = order[v]
         for j in range(n):
-            d = abs(x[voter] - x[j]) / scale
             if use_r:
-                u = (math.exp(r[voter] * math.log(d)) if d > 0 else 0.0) * w[voter]
+                u = math.exp(r[voter] * log_distance[voter, j]) * w[voter]
             else:
-                u = d * w[voter]
+                u = distance[voter, j] * w[voter]
             prefix[v + 1, j] = prefix[v, j] + u
     for i in range(n):
         support[i, i] = 0.0
@@ -110,27 +110,16 @@ def _probabilities(support):
 
 
 @njit(cache=True)
-def _utilities(d, r, to_median, q, t, use_r):
-    """challenge.basic_utilities and change_utilities for perceiver (and exponent) r, distance
-    d, challenger's |x - mu| `to_median`: (U_s, U_s - U_f, status-quo term, change term)."""
+def _change(d, r, to_median, q, t, use_r):
+    """challenge.change_utilities, weighted: (1 - Q)(T U_b + (1 - T) U_w) for perceiver
+    exponent r, distance d and the challenger's |x - mu| `to_median`."""
+    shift = 0.25 * min(to_median + d, 2.0)
     if use_r:
-        success = -4.0 * math.pow(0.5 - 0.5 * d, r) + 2.0
-        failure = -4.0 * math.pow(0.5 + 0.5 * d, r) + 2.0
-        status_quo = 2.0 - 4.0 * 0.5 ** r
+        better = 2.0 - 4.0 * max(0.5 - shift, 0.0) ** r
+        worse = 2.0 - 4.0 * (0.5 + shift) ** r
     else:
-        success = 2.0 * d
-        failure = -success
-        status_quo = 0.0
-    change = 0.0
-    if q < 1.0:
-        shift = 0.25 * min(to_median + d, 2.0)
-        if use_r:
-            better = 2.0 - 4.0 * max(0.5 - shift, 0.0) ** r
-            worse = 2.0 - 4.0 * (0.5 + shift) ** r
-        else:
-            better, worse = 4.0 * shift, -4.0 * shift
-        change = (1.0 - q) * (t * better + (1.0 - t) * worse)
-    return success, success - failure, status_quo, change
+        better, worse = 4.0 * shift, -4.0 * shift
+    return (1.0 - q) * (t * better + (1.0 - t) * worse)
 
 
 @njit(cache=True)
@@ -141,10 +130,25 @@ def _issue_round(x, s, c, scale, q, t, risk, reference_rule, new):
     order = np.argsort(x, kind="mergesort")
     median = _weighted_median(x, w, order)
     to_median = np.abs(x - median) / scale
+    # challenge.challenge_round's distance (voters' distances are not clipped) and the logs
+    # the powers need, once per pair of actors: (x)^r = exp(r log x)
+    distance = np.empty((n, n))
+    log_distance = np.empty((n, n))
+    log_near = np.empty((n, n))  # log(0.5 - 0.5 d): the utility of success
+    log_far = np.empty((n, n))  # log(0.5 + 0.5 d): of failure
+    for i in range(n):
+        for j in range(i, n):
+            d = abs(x[i] - x[j]) / scale
+            distance[i, j] = distance[j, i] = d
+            if risk:
+                log_distance[i, j] = log_distance[j, i] = math.log(d) if d > 0 else -np.inf
+                u = min(d, 1.0)
+                log_near[i, j] = log_near[j, i] = math.log(0.5 - 0.5 * u) if u < 1 else -np.inf
+                log_far[i, j] = log_far[j, i] = math.log(0.5 + 0.5 * u)
     r = np.ones(n)
     support = np.empty((n, n))
     below = _voters_below(x, order)
-    _votes(x, w, r, order, below, scale, False, support)
+    _votes(x, w, r, order, below, distance, log_distance, False, support)
     _probabilities(support)
     if risk:
         # challenge.risk_exponents: danger_i = sum over a != i of E^a(U_ai) at r = 1
@@ -153,16 +157,18 @@ def _issue_round(x, s, c, scale, q, t, risk, reference_rule, new):
             for b in range(n):
                 if a == b:
                     continue
-                d = min(abs(x[a] - x[b]) / scale, 1.0)
-                success, gap, status_quo, change = _utilities(d, 1.0, to_median[a], q, t, False)
-                base = success - q * status_quo if q else success
-                danger[b] += base - (1.0 - support[a, b]) * s[b] * gap - change
+                d = min(distance[a, b], 1.0)
+                gap = 2.0 * d - -(2.0 * d)
+                eu = 2.0 * d - (1.0 - support[a, b]) * s[b] * gap
+                if q < 1.0:
+                    eu -= _change(d, 1.0, to_median[a], q, t, False)
+                danger[b] += eu
         high, low = danger.max(), danger.min()
         spread = high - low
         for i in range(n):
             acceptance = (2.0 * danger[i] - high - low) / spread if spread > 0 else 0.0
             r[i] = (1.0 - acceptance / 3.0) / (1.0 + acceptance / 3.0)
-        _votes(x, w, r, order, below, scale, True, support)
+        _votes(x, w, r, order, below, distance, log_distance, True, support)
         _probabilities(support)
     # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
     # perceiver i over the others j
@@ -172,20 +178,29 @@ def _issue_round(x, s, c, scale, q, t, risk, reference_rule, new):
     eu_ji = np.empty(n)
     for i in range(n):
         best_rank = 4
+        status_quo = 2.0 - 4.0 * 0.5 ** r[i] if risk else 0.0
         for j in range(n):
             kind[j] = NONE
             offered[j] = x[i]
-            d = min(abs(x[i] - x[j]) / scale, 1.0)
+            d = min(distance[i, j], 1.0)
             if not (d > SAME_POSITION and s[j] > 0):
                 eu_ji[j] = 0.0
                 key[j] = 0.0
                 continue
-            success, gap, status_quo, change_i = _utilities(d, r[i], to_median[i], q, t, risk)
-            change_j = (_utilities(d, r[i], to_median[j], q, t, risk)[3] if q < 1.0
-                        else 0.0)
+            # challenge.basic_utilities with r_i: 2 - 4 (0.5 -/+ 0.5 d)^r_i
+            if risk:
+                success = -4.0 * math.exp(r[i] * log_near[i, j]) + 2.0
+                failure = -4.0 * math.exp(r[i] * log_far[i, j]) + 2.0
+            else:
+                success = 2.0 * d
+                failure = -success
+            gap = success - failure
             base = success - q * status_quo if q else success
-            ij = base - (1.0 - support[i, j]) * s[j] * gap - change_i
-            ji = base - (1.0 - support[j, i]) * s[i] * gap - change_j
+            ij = base - (1.0 - support[i, j]) * s[j] * gap
+            ji = base - (1.0 - support[j, i]) * s[i] * gap
+            if q < 1.0:
+                ij -= _change(d, r[i], to_median[i], q, t, risk)
+                ji -= _change(d, r[i], to_median[j], q, t, risk)
             eu_ji[j] = ji
             if ji > ij and ij > 0.0:
                 kind[j] = CONFRONTATION
