@@ -62,11 +62,13 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "results" / "benchmarks"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 EXCHANGE = ROOT / "scenarios" / "exchange_protocol.yaml"
+CHALLENGE = ROOT / "scenarios" / "challenge_protocol.yaml"
 # (b): (label, scenario, bargaining settings changed, COUNTS key)
 PROTOCOL_CASES = (
     ("exchange protocol, rule once", EXCHANGE, {"exchange_rule": "once"}, "exchange_once"),
     ("exchange protocol, rule reference", EXCHANGE, {"exchange_rule": "reference"},
      "exchange_reference"),
+    ("challenge protocol", CHALLENGE, {}, "challenge"),
 )
 GROWTH_MEMBERS = (164, 500, 1000)
 GROWTH_ISSUES = (20, 50, 100)
@@ -77,6 +79,7 @@ COUNTS = {
     "unbatched": (400, 100),  # (a) the same, one replication per model (slow: fewer runs)
     "exchange_once": (100, 20),  # (b) exchange protocol, rule once (x2 on all cores)
     "exchange_reference": (2, 0),  # (b) exchange protocol, rule reference: 1 worker only
+    "challenge": (100, 20),  # (b) challenge protocol (x2 on all cores)
     "reference": (10, 5),  # (c) reference engine, on the first seeds of (a)
     "growth": (10, 4),  # (d) per synthetic size (one batch), plus a traced batch for memory
 }
