@@ -37,7 +37,8 @@ from simulation.runs.results import (
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
-PLOTS = ["outcomes.png", "text_levels.png", "support.png", "positions.png", "blockers.png"]
+PLOTS = ["outcomes.png", "text_levels.png", "text_reach.png", "support.png", "positions.png",
+         "blockers.png"]
 PNG = b"\x89PNG\r\n\x1a\n"
 SMALL = """\
 extends: baseline.yaml
@@ -423,8 +424,8 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
             return path
         return draw
 
-    for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
-                 "plot_blockers"):
+    for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
+                 "plot_position_heatmap", "plot_blockers"):
         monkeypatch.setattr(figures.plots, name, fake(name))
     code, stdout, stderr = mc11("plot", folder)
     assert code == 0, stderr
@@ -435,7 +436,7 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
     code, stdout, stderr = mc11("plot", folder, "--force")
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
-    assert len(drawn) == 5
+    assert len(drawn) == 6
     assert (folder / "plots" / "outcomes.png").read_bytes() == PNG + b"plot_outcomes"
     levels = drawn["plot_text_levels"][0]
     pd.testing.assert_frame_equal(levels, pd.read_csv(folder / "text_levels.csv"))

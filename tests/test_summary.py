@@ -320,3 +320,33 @@ def test_member_shares_from_counts_equal_those_from_the_lists() -> None:
         member_shares_from_counts(counts, ["IND", "ZAF"], ["a", "b"], 3)
         .sort_values(["issue", "member"]).reset_index(drop=True),
         blocker_frequencies(outcomes).sort_values(["issue", "member"]).reset_index(drop=True))
+
+
+def _with_scales(issues: pd.DataFrame) -> pd.DataFrame:
+    return issues.assign(scale_low="no rule", scale_mid="discuss it", scale_high="a binding rule")
+
+
+def test_summary_reports_texts_reaching_the_described_points(small) -> None:
+    outcomes, issues = small
+    summary = summarise(outcomes, _with_scales(issues))
+    # duties: agreed texts 60 and 70 of 4 runs reach mid; spam: 50 of 4 (40 and 30 do not)
+    assert summary.loc["duties", "p_text_mid"] == pytest.approx(0.5)
+    assert summary.loc["spam", "p_text_mid"] == pytest.approx(0.25)
+    assert summary.loc["duties", "p_text_high"] == 0
+    assert summary.loc["spam", "p_text_mid_low"] < 0.25 < summary.loc["spam", "p_text_mid_high"]
+    assert np.isnan(summary.loc["source", "p_text_mid"])  # no runs
+    assert summary.loc["duties", "text_median_words"] == "65, above mid (50): discuss it"
+    assert summary.loc["spam", "text_median_words"] == "40, below mid (50): discuss it"
+    assert summary.loc["source", "text_median_words"] == ""
+
+
+def test_compare_reports_text_level_changes(small) -> None:
+    outcomes, issues = small
+    before = summarise(outcomes, _with_scales(issues))
+    higher = outcomes.assign(text=outcomes["text"] + 30).assign(
+        text=lambda f: f["text"].clip(upper=100))
+    after = summarise(higher, _with_scales(issues))
+    change = compare(before, after)
+    assert change.loc["spam", "diff_text_median"] == pytest.approx(30)
+    assert change.loc["spam", "diff_text_mid"] == pytest.approx(0.75 - 0.25)
+    assert change.loc["duties", "text_median_b"] == pytest.approx(95)

@@ -182,9 +182,14 @@ def _print_summary(table) -> None:
         "P(pluri)": table["p_plurilateral"].map("{:.2f}".format),
         "P(none)": table["p_none"].map("{:.2f}".format),
         "text median": table["text_median"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+        "P(>=mid)": table["p_text_mid"].map("{:.2f}".format),
         "top blockers": table["top_blockers"].fillna(""),
     })
     print(view.to_string(index=False))
+    print("\nthe median agreed text in the scale's words (P(>=mid): share of runs whose agreed "
+          "text reaches the scale's mid point):")
+    for issue, words in zip(table["issue"], table["text_median_words"].fillna(""), strict=True):
+        print(f"  {issue}: {words or 'no agreement in any run'}")
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -280,7 +285,22 @@ def _compact_comparison(full):
         flag = full[f"diff_{outcome}_excludes_zero"].map({True: "*", False: ""})
         view[f"d P({outcome})"] = [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]{f}" for d, lo, hi, f
                                    in zip(diff, low, high, flag, strict=True)]
+    if "diff_text_mid" in full:
+        diff, low, high = (full[f"diff_text_mid{part}"] for part in ("", "_low", "_high"))
+        flag = full["diff_text_mid_excludes_zero"].map({True: "*", False: ""})
+        view["d P(text>=mid)"] = [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]{f}" for d, lo, hi, f
+                                  in zip(diff, low, high, flag, strict=True)]
+    view["median text"] = [_median_change(a, b) for a, b
+                           in zip(full["text_median_a"], full["text_median_b"], strict=True)]
     return view
+
+
+def _median_change(a: float, b: float) -> str:
+    """The median agreed text before and after, as '24 -> 31' ('-' where nothing agreed)."""
+    def shown(v: float) -> str:
+        return "-" if v != v else f"{v:.0f}"
+
+    return f"{shown(a)} -> {shown(b)}"
 
 
 def plot(args: argparse.Namespace) -> None:

@@ -92,6 +92,8 @@ def write_figures(
     return [
         plots.plot_outcomes(table, target / "outcomes.png"),
         plots.plot_text_levels(levels, issues, target / "text_levels.png"),
+        *([plots.plot_text_reach(table, target / "text_reach.png")]
+          if "p_text_mid" in table else []),
         plots.plot_support(support, issues, target / "support.png", coalitions=coalitions,
                            coalition_names=coalition_names),
         plots.plot_position_heatmap(positions, issues, target / "positions.png"),

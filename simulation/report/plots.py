@@ -114,6 +114,29 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
     return _save(fig, path)
 
 
+def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
+    """Per issue, the share of runs whose agreed text reaches the scale's described `mid` and
+    `high` points, with Wilson 95% whiskers: how substantial the agreements are."""
+    fig = _figure(11, _height(len(summary)))
+    ax = fig.add_subplot()
+    y = _issue_rows(ax, [_label(t) for t in summary["title"]])
+    for offset, point, colour in ((0.18, "mid", "#0072B2"), (-0.18, "high", "#009E73")):
+        share = summary[f"p_text_{point}"].fillna(0).to_numpy()
+        err = np.vstack([share - summary[f"p_text_{point}_low"].fillna(0).to_numpy(),
+                         summary[f"p_text_{point}_high"].fillna(0).to_numpy() - share])
+        ax.barh(y + offset, share, height=0.36, color=colour,
+                label=f"P(agreed text reaches {point})")
+        ax.errorbar(share, y + offset, xerr=err, fmt="none", ecolor="black", elinewidth=0.8,
+                    capsize=2)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("Share of Monte Carlo runs")
+    ax.set_title("How far the agreed texts go: the scale's described mid (50) and high (100) "
+                 "points\nwhiskers: 95% Wilson interval")
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    return _save(fig, path)
+
+
 def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
     """Per catalogue issue, the agreed text level of multilateral and of plurilateral deals as
     two boxes (25-75%, median, whiskers 10-90%), from text_levels.csv; the status quo marked.

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.outcomes import OUTCOMES
 
 """Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
@@ -227,17 +228,23 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
     texts = pd.DataFrame({"text_median": agreed.median(), "text_p10": agreed.quantile(0.1),
                           "text_p90": agreed.quantile(0.9)})
     coverage = frame[frame["outcome"] == "plurilateral"].groupby("issue")["coverage"].median()
+    agreed_rows = frame[frame["outcome"] != "none"]
+    reached = pd.DataFrame({point: (agreed_rows["text"] >= SCALE_POINTS[point])
+                            .groupby(agreed_rows["issue"]).sum() for point in REACHED})
     return summary_table(counts, texts, coverage,
                          blocker_frequencies(frame) if blockers is None else blockers,
-                         issues, z, blocs)
+                         issues, z, blocs, reached)
 
 
 def summary_table(counts: pd.DataFrame, texts: pd.DataFrame, coverage: pd.Series,
                   blockers: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
-                  blocs: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
+                  blocs: dict[str, Sequence[str]] | None = None,
+                  reached: pd.DataFrame | None = None) -> pd.DataFrame:
     """The summary from its parts: outcome counts (issue x outcome label), text statistics
     (text_median, text_p10, text_p90 by issue), median plurilateral coverage and blocker
-    frequencies; the same table however the parts were counted."""
+    frequencies; the same table however the parts were counted. With `reached` (issue x
+    described point: runs whose agreed text reaches it) and the scale's words in `issues`
+    (`scale_low`, ...), also the reach of the scale's points and the median text in words."""
     catalogue = pd.Index(issues.index.astype(str), name="issue")
     counts = counts.reindex(index=catalogue, columns=list(OUTCOMES), fill_value=0)
     n_runs = counts.sum(axis=1)
@@ -257,6 +264,8 @@ def summary_table(counts: pd.DataFrame, texts: pd.DataFrame, coverage: pd.Series
     out["coverage_median"] = coverage
     out["top_blockers"] = _top_blockers(blockers, blocs=blocs)
     out["top_blockers"] = out["top_blockers"].fillna("")
+    if reached is not None and all(f"scale_{point}" in issues for point in SCALE_WORDS):
+        _reaching(out, reached, issues.reindex(catalogue), z)
     return out
 
 
@@ -280,6 +289,34 @@ def text_levels(outcomes: pd.DataFrame) -> pd.DataFrame:
     return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
+SCALE_WORDS = tuple(SCALE_POINTS)  # the described points of a scale, from 0 to 100
+REACHED = ("mid", "high")
+
+
+def _reaching(out: pd.DataFrame, reached: pd.DataFrame, issues: pd.DataFrame, z: float) -> None:
+    """Per issue, the share of runs whose agreed text reaches each described point beyond the
+    lowest (with Wilson intervals), and the median text in the scale's own words."""
+    n_runs = out["n_runs"].to_numpy()
+    for point in REACHED:
+        count = reached[point].reindex(out.index, fill_value=0).to_numpy()
+        low, high = wilson_interval(count, n_runs, z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"p_text_{point}"] = np.where(n_runs > 0, count / np.maximum(n_runs, 1), np.nan)
+        out[f"p_text_{point}_low"], out[f"p_text_{point}_high"] = low, high
+    out["text_median_words"] = [scale_words(text, row) for text, (_, row)
+                                in zip(out["text_median"], issues.iterrows(), strict=True)]
+
+
+def scale_words(text: float, issue: pd.Series) -> str:
+    """A text level in the scale's own words: the described point it is nearest, and how far."""
+    if pd.isna(text):
+        return ""
+    point = min(SCALE_WORDS, key=lambda p: abs(SCALE_POINTS[p] - text))
+    gap = text - SCALE_POINTS[point]
+    where = "at" if abs(gap) < 5 else "above" if gap > 0 else "below"
+    return f"{text:.0f}, {where} {point} ({SCALE_POINTS[point]:.0f}): {issue[f'scale_{point}']}"
+
+
 def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
     """Per issue, the change b - a in each outcome probability with a 95% Newcombe interval.
 
@@ -301,6 +338,16 @@ def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
         out[f"diff_{name}_low"] = low
         out[f"diff_{name}_high"] = high
         out[f"diff_{name}_excludes_zero"] = (low > 0) | (high < 0)
+    for point in REACHED if "p_text_mid" in summary_a and "p_text_mid" in b else ():
+        name = f"text_{point}"
+        diff, low, high = newcombe_interval(
+            summary_a[f"p_{name}"], summary_a[f"p_{name}_low"], summary_a[f"p_{name}_high"],
+            b[f"p_{name}"], b[f"p_{name}_low"], b[f"p_{name}_high"],
+        )
+        out[f"diff_{name}"], out[f"diff_{name}_low"], out[f"diff_{name}_high"] = diff, low, high
+        out[f"diff_{name}_excludes_zero"] = (low > 0) | (high < 0)
+    out["text_median_a"], out["text_median_b"] = summary_a["text_median"], b["text_median"]
+    out["diff_text_median"] = b["text_median"] - summary_a["text_median"]
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.inputs.catalogue import CLUSTER_TITLES
+from simulation.inputs.catalogue import CLUSTER_TITLES, SCALE_POINTS
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
@@ -26,7 +26,8 @@ def issues_frame(scenario: Scenario) -> pd.DataFrame:
     """The catalogue as the frame the summaries and plots expect (index: issue id)."""
     return pd.DataFrame(
         [{"issue": i.id, "title": i.title, "cluster": i.cluster,
-          "cluster_title": CLUSTER_TITLES[i.cluster], "status_quo": i.status_quo}
+          "cluster_title": CLUSTER_TITLES[i.cluster], "status_quo": i.status_quo,
+          **{f"scale_{point}": getattr(i.scale, point) for point in ("low", "mid", "high")}}
          for i in scenario.catalogue.issues]
     ).set_index("issue")
 
@@ -48,7 +49,7 @@ def summary_tables(scenario: Scenario, aggregate: Aggregate
         levels = summary.text_levels(outcomes)
     else:
         table = summary.summary_table(*_summary_parts(aggregate), members["blockers"], issues,
-                                      blocs=blocs)
+                                      blocs=blocs, reached=_reached(aggregate))
         levels = _text_levels(aggregate)
     return table.rename_axis("issue").reset_index(), members, levels
 
@@ -90,6 +91,18 @@ def _summary_parts(aggregate: Aggregate) -> tuple[pd.DataFrame, pd.DataFrame, pd
                           "text_p90": text.quantile(0.9)}, index=issues)
     coverage = pd.Series(aggregate.histograms["coverage"].quantile(0.5), index=issues)
     return counts, texts, coverage
+
+
+def _reached(aggregate: Aggregate) -> pd.DataFrame:
+    """Per issue, the runs whose agreed text reaches each described point of the scale, from
+    the histogram of agreed texts: the runs in the point's bin and above (exact where the point
+    is a bin's lower edge, as mid is; the top of the scale shares the last bin)."""
+    text = aggregate.histograms["text.any"]
+    width = (text.high - text.low) / text.bins
+    first = {point: min(round((SCALE_POINTS[point] - text.low) / width), text.bins - 1)
+             for point in summary.REACHED}
+    return pd.DataFrame({point: text.counts[:, first[point]:].sum(axis=1)
+                         for point in summary.REACHED}, index=list(aggregate.negotiation.issues))
 
 
 def _text_levels(aggregate: Aggregate) -> pd.DataFrame:
