@@ -178,10 +178,12 @@ def _execute_on(client: Any, todo: list[int], design: Design, shared: tuple,
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     queue = iter(todo)
 
+    fingerprint = design.fingerprint()  # hashes every point: once, not per task
+
     def submit(point: int):
         return client.submit(_run_in_worker, *scattered, seed, runs, point,
-                             design.values(point), key=f"design-point-{point}-"
-                             f"{design.fingerprint()}", pure=False)
+                             design.values(point), key=f"design-point-{point}-{fingerprint}",
+                             pure=False)
 
     first = [submit(p) for _, p in zip(range(workers * IN_FLIGHT_PER_WORKER), queue,
                                        strict=False)]
