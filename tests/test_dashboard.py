@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulation.cli import main
 from simulation.dashboard import state, watch
@@ -200,3 +202,25 @@ def test_dashboard_serves_this_machine_unless_told_and_warns(monkeypatch, capsys
     assert command[command.index("--host") + 1] == "0.0.0.0"
     assert command[command.index("--port") + 1] == "9001"
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(who=st.sampled_from(["members", "group", "sponsors_of"]),
+       name=st.one_of(st.sampled_from(["USA", "african_group", "JOB/GC/94", "ldc_group"]),
+                      st.text(max_size=8)),
+       scope=st.sampled_from([("issue", "moratorium"), ("issue", "nowhere"),
+                              ("cluster", "market_access"), ("cluster", "nowhere"), (None, None)]),
+       position=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+       salience=st.one_of(st.none(), st.floats(-1, 2)))
+def test_any_form_input_gives_a_scenario_or_the_loaders_error(baseline, who, name, scope,
+                                                              position, salience):
+    """Whatever the form holds, the page gets a scenario or a one-paragraph InputError."""
+    kind, target = scope
+    edit = state.Edit(who, name, issue=target if kind == "issue" else None,
+                      cluster=target if kind == "cluster" else None, position=position,
+                      salience=salience)
+    scenario, problem = state.try_what_if(baseline, [edit], {})
+    assert (scenario is None) != (problem is None)
+    if problem is None:
+        assert state.current_values(scenario, who, name, edit.issue, edit.cluster) is not None
