@@ -200,3 +200,69 @@ def test_a_data_file_with_a_key_stated_twice_names_line_and_key(tmp_path):
     with pytest.raises(InputError) as info:
         read_yaml(path)
     assert info.value.field == "line 4" and "'title' appears twice" in info.value.problem
+
+
+def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
+    folder = tmp_path / "stopped"
+    process = subprocess.Popen(
+        [str(MC11), "run", str(BASELINE), "--runs", "100000", "--folder", str(folder),
+         "--workers", "2", "--yes", "--no-plots"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    children: list[int] = []
+    while time.monotonic() < deadline and not (
+            children and list((folder / "chunks").glob("chunk-*.npz"))):
+        time.sleep(0.2)
+        path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        children = [int(c) for c in path.read_text().split()] if path.exists() else []
+    os.kill(children[-1], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "a worker process died" in stderr and f"mc11 run --resume {folder}" in stderr
+    assert "Traceback" not in stderr
+    assert manifest(folder)["status"] == "interrupted"
+
+
+def test_tasks_are_submitted_as_workers_free_up(monkeypatch):
+    """However many chunks a run has, at most two per worker wait in the pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulation.inputs.scenario import load_scenario
+    from simulation.runs import ensemble
+
+    waiting, most = set(), [0]
+
+    class CountingPool(ThreadPoolExecutor):
+        def __init__(self, max_workers, mp_context, initializer, initargs):
+            super().__init__(max_workers=max_workers)
+
+        def submit(self, function, *args):
+            future = super().submit(lambda: (time.sleep(0.01), args[1])[1])
+            waiting.add(future)
+            most[0] = max(most[0], sum(not f.done() for f in waiting))
+            return future
+
+    monkeypatch.setattr(ensemble, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(ensemble, "compile_rules", lambda *args: None)
+    scenario = load_scenario(BASELINE)
+    bounds = ensemble.chunk_bounds(2_000, 10)
+    starts = list(ensemble.run_chunks(scenario.negotiation(), scenario.spec.parameters, 1, bounds,
+                                      workers=2))
+    assert sorted(starts) == [start for start, _ in bounds]  # every task ran, once
+    assert most[0] <= 4
+
+
+def test_what_loading_decided_is_said_on_the_command_line(tmp_path):
+    path = tmp_path / "what_if.yaml"
+    path.write_text(f"extends: {BASELINE}\noverrides:\n"
+                    "  - {members: [USA], issue: moratorium, shift_position: 5}\n"
+                    "  - {members: [JPN], issue: data_flows, set_position: 42}\n",
+                    encoding="utf-8")
+    code, stdout, stderr = mc11("simulate", path, "--seed", 1)
+    assert code == 0, stderr
+    notes = [line for line in stderr.splitlines() if line.startswith("mc11: note: ")]
+    assert any("named 'what_if' after its file" in n for n in notes)
+    assert any("what_if.yaml line 3: overrides.0 changes nothing" in n for n in notes)
+    assert any("overrides.1 sets a position" in n and "narrowed from up to 20 to 5" in n
+               for n in notes)
+    assert stdout.startswith("what_if, seed 1")

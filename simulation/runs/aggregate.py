@@ -19,7 +19,7 @@ from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUTS, Combine
 from simulation.runs.ensemble import outcome_frame
 
-EXACT_RUNS = 25_000
+EXACT_RUNS = 10_000
 """Replications up to which every percentile is exact (~4 KB a replication kept in memory)."""
 BINS = 10_000
 """Histogram bins per cell over an output's scale beyond EXACT_RUNS (resolution scale/BINS)."""

@@ -201,7 +201,7 @@ def resume_run(folder: Path) -> Run:
                int(manifest["chunk_size"]))
 
 
-ROW_GROUP_ROWS = 250_000
+ROW_GROUP_ROWS = 25_000
 """Rows of outcomes.parquet written at a time: memory for these, whatever the run count."""
 
 
