@@ -13,10 +13,19 @@ import sys
 from collections.abc import Callable, Sequence
 
 from simulation import __version__
-from simulation.cli import calibrate, dashboard, data, designs, ensembles, own_data, simulate
+from simulation.cli import (
+    calibrate,
+    dashboard,
+    data,
+    designs,
+    ensembles,
+    explain,
+    own_data,
+    simulate,
+)
 from simulation.errors import InputError
 
-COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard)
+COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
 
 
 def build_parser() -> argparse.ArgumentParser:

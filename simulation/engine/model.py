@@ -190,8 +190,14 @@ class NegotiationModel(mesa.Model):
         before = self.positions
         bargained = self.protocol.bargain(before, context)
         self.positions = bargained.positions
+        self.observe_bargaining(before, context)
         if self.trace:
             self._trace_moves(before, bargained)
+
+    def observe_bargaining(self, before: np.ndarray, context: BargainingContext) -> None:
+        """Called after each bargaining round with the positions before it and its context (the
+        new positions are `self.positions`): a hook for subclasses that explain moves; the
+        model itself keeps nothing."""
 
     def blocs(self) -> consensus.Blocs:
         """The disciplined blocs at MC11: each holds with probability `bloc_discipline`."""

@@ -1,0 +1,38 @@
+"""`mc11 explain`: which members decided an issue in a results folder, and how they got there."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulation.cli.common import add_output_options, emit, positive
+
+
+def explain(args: argparse.Namespace) -> None:
+    from simulation.runs.explain import explain as explain_issue
+
+    table, about = explain_issue(args.results, args.issue, args.runs)
+    if args.format == "table":
+        shares = ", ".join(f"{name} {share:.2f}" for name, share
+                           in sorted(about["outcome_shares"].items()))
+        print(f"{about['issue']} over the first {about['runs']} runs ({shares}); status quo "
+              f"{about['status_quo']:g}. Per member who decided it: the share of runs in which "
+              "it blocked it (pivotal, or rejecting the most supported change where nobody "
+              "was), or in which the agreed text sat at the edge of "
+              "what it accepts (last to accept); then, over those runs, its position at the "
+              "start and at MC11, how far each rule moved it, its tolerance and salience.")
+        table = table.head(args.top)
+    emit(table.round(3), args.format, args.out)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `explain` to the `mc11` parser."""
+    parser = commands.add_parser("explain", help="which members decided an issue in a results "
+                                 "folder, where they started and how bargaining moved them")
+    parser.add_argument("results", metavar="RESULTS_DIR", help="a complete results folder")
+    parser.add_argument("--issue", required=True, help="the issue id (e.g. data_flows)")
+    parser.add_argument("--runs", type=positive, default=200,
+                        help="re-run the folder's first RUNS replications (default 200)")
+    parser.add_argument("--top", type=positive, default=15,
+                        help="members shown in the table format (default 15; csv/json: all)")
+    add_output_options(parser)
+    parser.set_defaults(handler=explain, runs_model=True)

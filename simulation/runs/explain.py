@@ -1,0 +1,129 @@
+"""Why an issue ended as it did in a results folder: who decided it and how they got there.
+
+The folder's replications are re-run from their seeds (replication i of master seed s, with its
+own draws from the scenario's priors, gives bit for bit the run the folder holds; the re-run is
+checked against `outcomes.parquet`), keeping per member, for the one issue: its position at the
+start and at MC11, how far each bargaining rule moved it (under `compromise`: the pull of its
+coalitions, the pull to the centre, the noise, and what the scale's ends cut off; under other
+protocols, the protocol's moves as one), its tolerance, whether it blocked the issue (its
+objection alone stood between the others and a text, or, where nobody was pivotal, it rejected
+the most supported change: the folder's blockers) and, where the issue was agreed
+multilaterally, whether the text sat at the edge of what it accepts (the last to accept: the
+members whose acceptance bound the text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine import consensus
+from simulation.engine.model import NegotiationModel
+from simulation.engine.protocols.base import BargainingContext, weighted_mean_positions
+from simulation.errors import InputError
+from simulation.inputs import priors as prior_draws
+from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS
+from simulation.runs.ensemble import replication_seed
+from simulation.runs.results import load_results
+
+COMPROMISE_RULES = ("coalition_pull", "pull_to_centre", "noise", "scale_end")
+LAST_TO_ACCEPT = 0.5  # points of slack within which a member's acceptance binds the text
+
+
+class _Explained(NegotiationModel):
+    """The model, also keeping each member's moves on one issue by rule."""
+
+    def __init__(self, *args, issue: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.issue = issue
+        self.start = self.positions[..., issue].copy()
+        rules = COMPROMISE_RULES if self.parameters.bargaining.protocol == "compromise" \
+            else (f"{self.parameters.bargaining.protocol}_moves",)
+        self.rules = rules
+        self.moved = np.zeros((*self.start.shape, len(rules)))
+
+    def observe_bargaining(self, before: np.ndarray, context: BargainingContext) -> None:
+        i = self.issue
+        x, change = before[..., i], self.positions[..., i] - before[..., i]
+        if len(self.rules) == 1:
+            self.moved[..., 0] += change
+            return
+        params = self.parameters.bargaining
+        give = context.pressures[:, None] * (1.0 - context.saliences[..., i]) * context.active
+        overall = weighted_mean_positions(before, context.saliences, context.capability)[:, i]
+        coalition_rate, overall_rate, noise_sd = (context.setting(params, name)[:, None] for name
+                                                  in ("coalition_rate", "overall_rate",
+                                                      "noise_sd"))
+        parts = (give * coalition_rate * (context.targets[..., i] - x),
+                 give * overall_rate * (overall[:, None] - x),
+                 give * noise_sd * context.shocks[..., i])
+        for rule, part in enumerate(parts):
+            self.moved[..., rule] += part
+        self.moved[..., 3] += change - sum(parts)
+
+
+def explain(folder: Path | str, issue: str, runs: int = 200) -> tuple[pd.DataFrame, dict]:
+    """Per member who decided `issue` in some of the first `runs` runs of a results folder:
+    how often it blocked it or accepted last, and (over those runs) its start, its position
+    at MC11, its moves by rule and its tolerance. Also the outcome shares of those runs."""
+    results = load_results(folder)
+    scenario, manifest = results.scenario, results.manifest
+    issues = list(scenario.catalogue.issue_ids)
+    if issue not in issues:
+        from simulation.inputs.files import suggest
+
+        raise InputError(str(folder), "--issue", f"unknown issue {issue!r}{suggest(issue, issues)}"
+                         f"; the issues: {', '.join(issues)}")
+    runs = min(runs, int(manifest["runs"]))
+    seeds = [replication_seed(int(manifest["seed"]), r) for r in range(runs)]
+    negotiation = scenario.negotiation()
+    k = issues.index(issue)
+    model = _Explained(negotiation, scenario.spec.parameters, seeds=seeds,
+                       values=prior_draws.draw(scenario.priors, seeds), issue=k)
+    model.run()
+    verdict = model.verdict
+    stored = results.outcomes[(results.outcomes["issue"] == issue)
+                              & (results.outcomes["run"] < runs)].sort_values("run")
+    labels = np.array([OUTCOME_LABELS[code] for code in verdict.outcome[:, k]])
+    if stored["outcome"].astype(str).tolist() != labels.tolist():
+        raise InputError(str(folder), "outcomes.parquet", "re-running the folder's replications "
+                         "does not give its outcomes: the model or data changed since it ran")
+    blocked = verdict.blockers[:, :, k]
+    last = _last_to_accept(model, verdict, k)
+    members = np.flatnonzero(blocked.any(axis=0) | last.any(axis=0))
+    rows = []
+    for m in members:
+        involved = blocked[:, m] | last[:, m]
+        row = {"member": negotiation.members[m], "blocked": blocked[:, m].mean(),
+               "last_to_accept": last[:, m].mean(),
+               "start": model.start[involved, m].mean(),
+               "at_mc11": model.positions[involved, m, k].mean()}
+        row.update({f"moved_{rule}": model.moved[involved, m, j].mean()
+                    for j, rule in enumerate(model.rules)})
+        row["tolerance"] = model.tolerance[involved, m, k].mean()
+        row["salience"] = model.saliences[involved, m, k].mean()
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if len(table):
+        table = table.sort_values(["blocked", "last_to_accept"], ascending=False,
+                                  ignore_index=True)
+    shares = pd.Series(labels).value_counts(normalize=True).to_dict()
+    return table, {"runs": runs, "issue": issue, "outcome_shares": shares,
+                   "status_quo": float(negotiation.status_quo[k])}
+
+
+def _last_to_accept(model: NegotiationModel, verdict: consensus.Ministerial, k: int
+                    ) -> np.ndarray:
+    """(runs, n): where issue k was agreed multilaterally, the members (speaking as their bloc
+    where it held) whose acceptance bound the text: within LAST_TO_ACCEPT of their limit."""
+    blocs = model.blocs()
+    positions = consensus.apply_blocs(model.positions, blocs.of, blocs.position)[..., k]
+    tolerance = consensus.apply_blocs(model.tolerance, blocs.of, blocs.tolerance)[..., k]
+    q = model.negotiation.status_quo[k]
+    reach = np.abs(positions - q) + tolerance
+    text = verdict.text[:, k][:, None]
+    slack = reach - np.abs(positions - text)
+    agreed = (verdict.outcome[:, k] == MULTILATERAL)[:, None]
+    return agreed & (slack <= slack.min(axis=1, keepdims=True) + LAST_TO_ACCEPT)

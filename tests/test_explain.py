@@ -1,0 +1,85 @@
+"""Tests of `mc11 explain` (simulation.runs.explain): the re-run replications are the folder's,
+the moves by rule add up to each member's way from its start to MC11, the members named are
+those who blocked or accepted last, and a wrong issue or a changed folder is an input error."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.inputs.scenario import load_scenario
+from simulation.report.tables import write_report
+from simulation.runs.explain import COMPROMISE_RULES, explain
+from simulation.runs.results import execute, start_run
+
+ROOT = Path(__file__).resolve().parents[1]
+ISSUE = "market_access"  # the baseline's most contested issue: blockers in most runs
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """The shipped baseline (with its priors), 40 runs."""
+    base = tmp_path_factory.mktemp("explain")
+    run = start_run(load_scenario(ROOT / "scenarios" / "baseline.yaml"), 40, 7,
+                    base / "baseline", base)
+    execute(run, workers=1, progress=False,
+            finish=lambda run, result: write_report(run, result, plots=False))
+    return run.folder
+
+
+@functools.cache
+def explained(folder: Path) -> tuple[pd.DataFrame, dict]:
+    return explain(folder, ISSUE, runs=40)
+
+
+def test_the_moves_by_rule_add_up_to_each_members_way_to_mc11(folder):
+    table, _ = explained(folder)
+    assert len(table) > 0
+    moved = table[[f"moved_{rule}" for rule in COMPROMISE_RULES]].sum(axis=1)
+    assert (table["start"] + moved - table["at_mc11"]).abs().max() < 1e-9
+
+
+def test_the_members_named_blocked_or_accepted_last_as_the_folder_says(folder):
+    table, about = explained(folder)
+    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    rows = outcomes[outcomes["issue"] == ISSUE]
+    blockers = rows["blockers"].str.split(";").explode()
+    shares = blockers[blockers != ""].value_counts() / len(rows)
+    named = table.set_index("member")["blocked"]
+    for member, share in shares.items():
+        assert named[member] == pytest.approx(share)
+    assert about["outcome_shares"] == pytest.approx(
+        rows["outcome"].astype(str).value_counts(normalize=True).to_dict())
+    assert ((table["blocked"] > 0) | (table["last_to_accept"] > 0)).all()
+
+
+def test_an_unknown_issue_is_an_input_error_with_a_suggestion(folder):
+    with pytest.raises(InputError, match="did you mean 'data_flows'"):
+        explain(folder, "data_flow")
+
+
+def test_a_folder_the_model_no_longer_reproduces_is_refused(folder, tmp_path):
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for path in folder.iterdir():
+        if path.is_file():
+            (changed / path.name).write_bytes(path.read_bytes())
+    outcomes = pd.read_parquet(changed / "outcomes.parquet")
+    rows = outcomes["issue"] == ISSUE
+    outcomes.loc[rows, "outcome"] = outcomes.loc[rows, "outcome"].map(
+        {"multilateral": "none", "plurilateral": "none", "none": "multilateral"})
+    outcomes.to_parquet(changed / "outcomes.parquet", index=False)
+    with pytest.raises(InputError, match="does not give its outcomes"):
+        explain(changed, ISSUE, runs=10)
+
+
+def test_the_command_prints_the_members_and_exits_2_on_a_bad_issue(folder, capsys):
+    assert main(["explain", str(folder), "--issue", ISSUE, "--runs", "40", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "blocked" in out and ISSUE in out
+    assert main(["explain", str(folder), "--issue", "nothing"]) == 2
