@@ -192,3 +192,15 @@ def test_the_design_file_records_what_was_run(small_sweep, tmp_path):
     assert stored["constants"] == [TOLERANCE]
     assert stored["points"] == [[5.0], [25.0]]
     assert stored["fingerprint"] == plan.fingerprint()
+
+
+def test_verdict_ranges_show_where_a_verdict_flips():
+    points = pd.DataFrame({
+        "point": [0, 1, 2, 3], "issue": "x",
+        "p_multilateral": [0.9, 0.8, 0.2, 0.6], "p_plurilateral": [0.1, 0.1, 0.7, 0.1],
+        "p_none": [0.0, 0.1, 0.1, 0.3], "p_text_mid": [0.0, 0.5, 0.0, 0.1]})
+    ranges = sensitivity.verdict_ranges(points).set_index("issue")
+    assert ranges.loc["x", "modal_multilateral"] == 0.75
+    assert ranges.loc["x", "modal_plurilateral"] == 0.25
+    assert ranges.loc["x", "modal_none"] == 0
+    assert ranges.loc["x", "p_multilateral_median"] == pytest.approx(0.7)

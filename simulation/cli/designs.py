@@ -82,12 +82,24 @@ def sensitivity(args: argparse.Namespace) -> None:
     if not args.no_plots:
         plot_indices(indices, titles, folder / "plots" / "sensitivity_indices.png")
         plot_heatmap(indices, titles, folder / "plots" / "sensitivity_heatmap.png")
-    print("constants driving P(multilateral), per issue (largest total index first):")
+    ranges = sensitivity.verdict_ranges(points)
+    write_atomic(folder / "verdict_ranges.csv", ranges.to_csv(index=False))
+    print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
+          "95%) and the share of points where each outcome is the most likely:")
+    for row in ranges.itertuples():
+        modal = ", ".join(f"{o} {getattr(row, f'modal_{o}'):.2f}" for o in
+                          ("multilateral", "plurilateral", "none")
+                          if getattr(row, f"modal_{o}") > 0)
+        print(f"  {row.issue}: {row.p_multilateral_q05:.2f} / {row.p_multilateral_median:.2f} "
+              f"/ {row.p_multilateral_q95:.2f}; most likely: {modal}")
+    print("constants driving P(multilateral), per issue whose verdict varies (largest total "
+          "index first):")
     for issue, rows in sensitivity.drivers(indices).groupby("issue", sort=False):
         listed = ", ".join(f"{p} {v:.2f}" for p, v in zip(rows["parameter"], rows["value"],
                                                           strict=True))
         print(f"  {issue}: {listed}")
-    print(f"sensitivity.csv (tidy indices), points.csv (each point's verdicts); results: {folder}")
+    print("sensitivity.csv (tidy indices), points.csv (each point's verdicts), "
+          f"verdict_ranges.csv; results: {folder}")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from simulation.report.plots import DPI, OUTCOME_COLOURS
+from simulation.runs.sensitivity import MIN_VARIANCE
 
 _SHARES = {"multilateral": "p_multilateral", "plurilateral": "p_plurilateral", "none": "p_none"}
 
@@ -110,6 +111,7 @@ def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     """Constant x issue heat map of the total index (Sobol ST or Morris mu*) of a verdict."""
     measure = _measure(indices)
     chosen = indices[(indices["verdict"] == verdict) & (indices["index"] == measure)]
+    chosen = chosen.assign(value=chosen["value"].where(chosen["variance"] >= MIN_VARIANCE))
     wide = chosen.pivot_table(index="parameter", columns="issue", values="value",
                               sort=False, dropna=False)
     figure = Figure(figsize=(2.0 + 0.32 * wide.shape[1], 1.5 + 0.28 * wide.shape[0]), dpi=DPI)
@@ -119,7 +121,7 @@ def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     axis.set_xticks(range(wide.shape[1]), [titles.get(i, i)[:30] for i in wide.columns],
                     rotation=70, ha="right", fontsize=6)
     axis.set_yticks(range(wide.shape[0]), list(wide.index), fontsize=6)
-    figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict} "
-                    "(blank: the verdict did not vary)")
+    figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict} (blank: the "
+                    f"verdict's variance over the design < {MIN_VARIANCE:g})")
     figure.tight_layout()
     return _save(figure, path)

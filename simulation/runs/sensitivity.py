@@ -65,12 +65,37 @@ def analyse(points: pd.DataFrame, design: Design, priors: Mapping[str, Prior]) -
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+MIN_VARIANCE = 1e-3  # a verdict varying less (sd of a share < 0.03) has no meaningful indices
+
+
 def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3,
             floor: float = 0.05) -> pd.DataFrame:
-    """Per issue, the constants with the largest total index (Sobol ST, else Morris mu*) for a
-    verdict, above `floor`: which constants drive which verdict."""
+    """Per issue whose verdict varies over the design (variance >= MIN_VARIANCE), the constants
+    with the largest total index (Sobol ST, else Morris mu*), above `floor`: which constants
+    drive which verdict."""
     index = "ST" if "ST" in set(indices["index"]) else "mu_star"
     chosen = indices[(indices["verdict"] == verdict) & (indices["index"] == index)
-                     & (indices["value"] > floor)]
+                     & (indices["value"] > floor) & (indices["variance"] >= MIN_VARIANCE)]
     ranked = chosen.sort_values(["issue", "value"], ascending=[True, False])
     return ranked.groupby("issue", sort=False).head(top)
+
+
+def verdict_ranges(points: pd.DataFrame) -> pd.DataFrame:
+    """Per issue, how its verdict moves inside the priors: P(multilateral) and P(text >= mid)
+    over the design points (5%, median, 95%), and the share of points at which each outcome is
+    the most likely (a verdict flips inside the priors where more than one has a share)."""
+    shares = points[["p_multilateral", "p_plurilateral", "p_none"]].to_numpy()
+    modal = np.array(["multilateral", "plurilateral", "none"])[shares.argmax(axis=1)]
+    frame = points.assign(modal=modal)
+    rows = []
+    for issue, group in frame.groupby("issue", sort=False):
+        row = {"issue": issue}
+        for verdict in ("p_multilateral", "p_text_mid"):
+            row.update({f"{verdict}_q05": group[verdict].quantile(0.05),
+                        f"{verdict}_median": group[verdict].median(),
+                        f"{verdict}_q95": group[verdict].quantile(0.95)})
+        counts = group["modal"].value_counts(normalize=True)
+        row.update({f"modal_{o}": counts.get(o, 0.0)
+                    for o in ("multilateral", "plurilateral", "none")})
+        rows.append(row)
+    return pd.DataFrame(rows)
