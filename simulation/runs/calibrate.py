@@ -9,7 +9,8 @@ honest estimate of how the calibrated engine does on new negotiations. A last se
 negotiations gives the parameters written to the parameter file; its error is in-sample.
 
 Free parameters: the rounds of the synthetic calendar and the chosen protocol's settings from
-the protocol registry, except those own data cannot move (`NOT_FOR_OWN_DATA`). The consensus
+the protocol registry, except those that own data cannot move or that would only fit chance
+(`NOT_FOR_OWN_DATA`). The consensus
 rule only decides verdicts, not the predicted outcome, so it is not fitted.
 
 Reproducible: each trial's sampler is seeded from the seed, the search and the number of trials
@@ -44,7 +45,11 @@ from simulation.runs.forecast import (
 )
 
 ROUNDS = (1, 24)  # the range of rounds searched
-NOT_FOR_OWN_DATA = {"coalition_rate": "own data names no coalitions, so nothing pulls toward one"}
+NOT_FOR_OWN_DATA = {  # registry settings left at their defaults, and why
+    "coalition_rate": "own data names no coalitions, so nothing pulls toward one",
+    "noise_sd": "bargaining noise only adds chance to a run's prediction: fitted on one seeded "
+                "run, it would fit that run's luck, not the negotiations",
+}
 JOURNAL = "trials.journal"
 INPUTS = "inputs.json"
 
