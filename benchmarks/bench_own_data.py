@@ -71,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
                  f"{len(dataset)} negotiations, {issues} issues"))
 
     results = {}
-    for protocol, rule in (("compromise", None), ("exchange", "once"),
-                           ("exchange", "reference")):
+    from simulation.engine import protocols
+
+    cases = [(name, rule) for name in protocols.NAMES
+             for rule in ((None,) if name != "exchange" else ("once", "reference"))]
+    for protocol, rule in cases:
         settings = settings_for(protocol, exchange_rule=rule)
         label = protocol + (f" ({rule})" if rule else "")
         start = time.perf_counter()
