@@ -122,6 +122,12 @@ def test_cli_backtest_of_a_dataset(capsys, long_csv):
     assert code == 0, err
     assert "7 issues of 4 negotiations" in out
     assert "salience-weighted mean (equal capability)" in out
+    code, out, err = run(capsys, "backtest", str(long_csv), "--rounds", "3", "--format", "csv",
+                         "--per-negotiation")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["negotiation"] for r in rows] == ["s001", "s002", "s003", "s005",
+                                                "all (pooled over issues)"]
+    assert [r["issues"] for r in rows] == ["2", "2", "1", "2", "7"]
     code, out, err = run(capsys, "backtest", str(long_csv), "--rounds", "3", "--format", "json")
     records = json.loads(out)
     assert records[-1]["negotiation"] == "all" and len(records) == 8

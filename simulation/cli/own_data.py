@@ -145,6 +145,9 @@ def backtest(args: argparse.Namespace) -> None:
     issues = backtest_issues(dataset, settings, args.runs, args.seed, _workers(args))
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
           "observed)", file=sys.stderr)
+    if args.per_negotiation:  # one row per negotiation, then all pooled
+        emit(summary_by_negotiation(issues).round(3), args.format, args.out)
+        return
     if args.format != "table":  # csv and json: every issue's predictions and errors
         emit(with_error_row(issues), args.format, args.out)
         return
@@ -165,7 +168,7 @@ def backtest(args: argparse.Namespace) -> None:
         wins = summary.iloc[:-1][methods].rank(axis=1, method="min").eq(1).sum()
         rows["best in (negotiations)"] = [int(wins[m]) for m in methods]
     print(f"mean absolute error over {int(pooled['issues'])} issues"
-          + (f" of {len(dataset)} negotiations (per negotiation: --format csv or json)"
+          + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
              if len(dataset) > 1 else "") + ":")
     emit(rows, args.format, args.out)
 
@@ -229,6 +232,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "backtest", help="score the engine and simple baselines against observed outcomes")
     _add_data_options(parser)
+    parser.add_argument("--per-negotiation", action="store_true",
+                        help="one row per negotiation (issues scored, each method's mean "
+                             "absolute error), then all negotiations pooled")
     parser.set_defaults(handler=backtest, runs_model=True)
 
     parser = commands.add_parser(
