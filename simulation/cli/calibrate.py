@@ -30,8 +30,8 @@ def _progress():
                 old.close()
             bars[search] = tqdm(total=total, initial=done - 1, desc=search, unit="trial",
                                 leave=False)
+        bars[search].set_postfix_str(f"best MAE {best:.3f}", refresh=False)
         bars[search].update(done - bars[search].n)
-        bars[search].set_postfix_str(f"best MAE {best:.3f}")
 
     def close() -> None:
         for old in bars.values():
