@@ -266,3 +266,41 @@ def test_what_loading_decided_is_said_on_the_command_line(tmp_path):
     assert any("overrides.1 sets a position" in n and "narrowed from up to 20 to 5" in n
                for n in notes)
     assert stdout.startswith("what_if, seed 1")
+
+
+def test_a_damaged_chunk_says_how_to_recompute_it(complete, tmp_path):
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(complete, folder)
+    data = manifest(folder)
+    data["status"] = "interrupted"
+    (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
+    chunk = folder / "chunks" / "chunk-00000000.npz"
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert_clear_error(code, stderr, "damaged", "delete it", f"mc11 run --resume {folder}")
+    assert manifest(folder)["status"] == "interrupted"
+    chunk.unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--workers", 1, "--no-plots")
+    assert code == 0, stderr
+    assert (folder / "summary.csv").read_bytes() == (complete / "summary.csv").read_bytes()
+
+
+def test_a_missing_table_is_an_error_and_resume_rebuilds_it(complete, tmp_path):
+    import shutil
+
+    folder = tmp_path / "lacking"
+    shutil.copytree(complete, folder)
+    (folder / "support.csv").unlink()
+    (folder / "summary.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    for argv in (("plot", folder), ("compare", complete, folder)):
+        code, _, stderr = mc11(*argv)
+        assert_clear_error(code, stderr, "missing or damaged", f"mc11 run --resume {folder}")
+    (folder / "summary.csv").write_bytes((complete / "summary.csv").read_bytes())
+    code, _, stderr = mc11("plot", folder)
+    assert_clear_error(code, stderr, "support.csv")
+    assert not (folder / "plots").exists() and not (folder / "plots-2").exists()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in stderr, stderr
+    assert (folder / "support.csv").read_bytes() == (complete / "support.csv").read_bytes()

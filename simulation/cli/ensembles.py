@@ -84,7 +84,13 @@ def _workers(asked: int | None) -> int:
 def _resume(args: argparse.Namespace):
     """The interrupted run of `--resume DIR`, checked against whatever else the command gives;
     None (after saying so) if the folder is complete already."""
-    from simulation.runs.results import load_results, read_folder, resume_run
+    from simulation.outputs import TABLES
+    from simulation.runs.results import (
+        chunks_hold_every_output,
+        load_results,
+        read_folder,
+        resume_run,
+    )
 
     folder = Path(args.resume)
     manifest, stored = read_folder(folder)
@@ -110,7 +116,17 @@ def _resume(args: argparse.Namespace):
                              "alone; to run this scenario, start a new run")
     else:
         _say_if_the_file_changed(manifest, stored)
-    if manifest.get("status") == "complete":
+    missing = [t.file for t in TABLES if t.file.endswith(".csv") and t.file != "priors.csv"
+               and not (folder / t.file).is_file()]
+    if manifest.get("status") == "complete" and missing and not chunks_hold_every_output(folder):
+        # an older mc11's folder: its chunks cannot make today's tables
+        print(f"mc11: note: {folder} was written by an older mc11, before "
+              f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
+        missing = []
+    if manifest.get("status") == "complete" and missing:
+        print(f"mc11: note: {folder} is complete but lacks {', '.join(missing)}; rebuilding "
+              "its tables from its chunks", file=sys.stderr)
+    elif manifest.get("status") == "complete":
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
               "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
               file=sys.stderr)
@@ -304,8 +320,6 @@ def _median_change(a: float, b: float) -> str:
 
 
 def plot(args: argparse.Namespace) -> None:
-    import pandas as pd
-
     from simulation.report import summary
     from simulation.report.figures import (
         bloc_members,
@@ -314,22 +328,23 @@ def plot(args: argparse.Namespace) -> None:
         write_figures,
     )
     from simulation.report.tables import issues_frame
-    from simulation.runs.results import load_results
+    from simulation.runs.results import load_results, read_table
 
     results = load_results(args.results)
     scenario, folder = results.scenario, results.folder
+    # text_levels.csv and coalitions.csv are absent in folders written before they existed
+    levels = read_table(folder, "text_levels.csv") if (folder / "text_levels.csv").is_file() \
+        else summary.text_levels(results.outcomes)
+    coalitions = read_table(folder, "coalitions.csv") if (folder / "coalitions.csv").is_file() \
+        else None
+    tables = (read_table(folder, "support.csv", ("period", "issue")),
+              read_table(folder, "blockers.csv", ("issue", "member", "share")))
     target = _plot_folder(folder, args.force)
-    levels = folder / "text_levels.csv"  # absent in folders written before it existed
-    coalitions = folder / "coalitions.csv"
     try:
         paths = write_figures(
-            folder, pd.read_csv(levels) if levels.is_file()
-            else summary.text_levels(results.outcomes), results.summary,
-            pd.read_csv(folder / "support.csv"), pd.read_csv(folder / "blockers.csv"),
-            issues_frame(scenario), position_groups(scenario),
-            pd.read_csv(coalitions) if coalitions.is_file() else None,
-            coalition_titles(scenario), bloc_members(scenario, scenario.negotiation()),
-            target=target)
+            folder, levels, results.summary, *tables, issues_frame(scenario),
+            position_groups(scenario), coalitions, coalition_titles(scenario),
+            bloc_members(scenario, scenario.negotiation()), target=target)
     except OSError as exc:
         raise InputError(str(target), "(folder)", f"cannot write the figures there "
                          f"({exc.strerror or exc})") from None

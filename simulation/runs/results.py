@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -46,10 +47,14 @@ class RunInterrupted(Exception):
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temporary file and a rename, so readers never see half."""
+    """Write a text file through a temporary file and a rename, so readers never see half (and
+    a failed write, e.g. on a full disk, leaves no temporary file behind)."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def new_folder(base: Path, name: str) -> Path:
@@ -237,9 +242,12 @@ def execute(
         if finish is not None:
             finish(run, aggregate)
     except BaseException as exc:
+        shown.close()
+        if isinstance(exc, InputError):  # a damaged chunk: the folder waits for a resume
+            run.set_status("interrupted")
+            raise
         if not _interruption(exc):
             raise
-        shown.close()
         run.set_status("interrupted")
         cause = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                  "a worker process died" if isinstance(exc, BrokenProcessPool) else
@@ -257,6 +265,30 @@ def _interruption(exc: BaseException) -> bool:
             return True
         exc = exc.__context__
     return False
+
+
+def chunks_hold_every_output(folder: Path) -> bool:
+    """Whether a results folder's first chunk holds every output of `simulation.outputs` (the
+    chunks of an older mc11 may lack some, and cannot make today's tables)."""
+    try:
+        with np.load(folder / "chunks" / chunk_name(0)) as data:
+            return all(o.name in data.files for o in OUTPUTS)
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def _load_chunk(run: Run, start: int) -> Chunk:
+    """A chunk of the folder, or an InputError saying how to recompute a damaged one."""
+    path = run.chunk_path(start)
+    try:
+        return Chunk.load(path)
+    except KeyError as exc:
+        raise InputError(str(path), "(chunk)", f"the chunk lacks the output {exc}: it was "
+                         "written by an older mc11, whose chunks cannot make today's tables; "
+                         "start a new run") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        raise InputError(str(path), "(chunk)", f"the chunk file is damaged ({exc}); delete it "
+                         f"and run `mc11 run --resume {run.folder}` to compute it again") from None
 
 
 def _combine_folder(run: Run, negotiation: Negotiation) -> Aggregate:
@@ -280,7 +312,7 @@ def _combine_folder(run: Run, negotiation: Negotiation) -> Aggregate:
     try:
         rows = 0
         for start, _ in run.bounds:
-            chunk = Chunk.load(run.chunk_path(start))
+            chunk = _load_chunk(run, start)
             aggregate.add(chunk)
             batch.append(outcome_rows([chunk], negotiation))
             rows += len(batch[-1])
@@ -320,4 +352,19 @@ def load_results(folder: Path | str) -> Results:
         raise InputError(str(folder), "status", f"the run is {manifest.get('status')!r}, not "
                          "complete; finish it with `mc11 run SCENARIO --resume "
                          f"{folder}`")
-    return Results(folder, manifest, scenario, pd.read_csv(folder / "summary.csv"))
+    return Results(folder, manifest, scenario, read_table(folder, "summary.csv", ("issue",)))
+
+
+def read_table(folder: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A table of a complete results folder, or an InputError saying how to rebuild it."""
+    try:
+        table = pd.read_csv(folder / name)
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise ValueError(f"no column {', '.join(missing)}")
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(str(folder / name), "(table)", f"the table is missing or damaged "
+                         f"({reason}); `mc11 run --resume {folder}` rebuilds the folder's "
+                         "tables from its chunks") from None
+    return table
