@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.common import add_scenario_argument, positive, scenario_of, seed
+from simulation.cli.common import add_scenario_argument, load_noting, positive, scenario_of, seed
 from simulation.errors import InputError
 
 
@@ -38,12 +38,11 @@ def _titles(scenario) -> dict[str, str]:
 
 
 def sweep(args: argparse.Namespace) -> None:
-    from simulation.inputs.scenario import load_scenario
     from simulation.report.designs import plot_sweep
     from simulation.runs import design, sweep
     from simulation.runs.results import write_atomic
 
-    scenario = load_scenario(scenario_of(args))
+    scenario = load_noting(scenario_of(args))
     plan = design.grid(design.parse_settings(args.set), args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
@@ -56,12 +55,11 @@ def sweep(args: argparse.Namespace) -> None:
 
 
 def sensitivity(args: argparse.Namespace) -> None:
-    from simulation.inputs.scenario import load_scenario
     from simulation.report.designs import plot_heatmap, plot_indices
     from simulation.runs import design, sensitivity, sweep
     from simulation.runs.results import write_atomic
 
-    scenario = load_scenario(scenario_of(args))
+    scenario = load_noting(scenario_of(args))
     priors = dict(scenario.priors)
     if args.parameters:
         chosen = [p.strip() for p in args.parameters.split(",") if p.strip()]
