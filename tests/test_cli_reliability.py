@@ -304,3 +304,15 @@ def test_a_missing_table_is_an_error_and_resume_rebuilds_it(complete, tmp_path):
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
     assert code == 0 and "rebuilding its tables" in stderr, stderr
     assert (folder / "support.csv").read_bytes() == (complete / "support.csv").read_bytes()
+
+
+def test_ctrl_c_while_a_folder_is_created_leaves_no_half_folder(tmp_path, monkeypatch):
+    from simulation.runs import results
+
+    def interrupted(path, text):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(results, "write_atomic", interrupted)
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--folder", tmp_path / "new", "--quiet")
+    assert code == 130 and "interrupted" in stderr
+    assert not (tmp_path / "new").exists()

@@ -137,9 +137,11 @@ def start_run(
     existed = run.folder.exists()
     try:
         run.start()
-    except OSError as exc:
+    except BaseException as exc:  # a folder without its manifest could not be resumed
         if not existed and run.folder.is_dir():
             shutil.rmtree(run.folder, ignore_errors=True)  # only what this call created
+        if not isinstance(exc, OSError):
+            raise
         option = "--folder" if out is not None else "--results-dir"
         raise InputError(str(run.folder), option, "cannot create the results folder here "
                          f"({exc.strerror or exc}); choose a folder you can write to") from None
