@@ -1,14 +1,11 @@
 """mc11 calibrate: grouped cross-validation by negotiation, reproducible and resumable trials,
 the parameter file."""
 
-from pathlib import Path
 
 import pytest
 
 from simulation.cli import main
 from simulation.errors import InputError
-from simulation.inputs.deu import convert_deu, write_long_csv
-from simulation.inputs.importers import read_dataset
 from simulation.inputs.own_parameters import read_own_parameters
 from simulation.runs.calibrate import (
     calibrate,
@@ -18,20 +15,6 @@ from simulation.runs.calibrate import (
     parameter_file_text,
 )
 from simulation.runs.forecast import backtest_issues, mean_absolute_errors
-
-DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
-
-
-@pytest.fixture(scope="module")
-def long_csv(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("deu") / "deu.csv"
-    write_long_csv(convert_deu(DEU), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def dataset(long_csv):
-    return read_dataset(long_csv)
 
 
 def run_calibration(dataset, long_csv, folder, workers=1, progress=None, trials=3):

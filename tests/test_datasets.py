@@ -11,7 +11,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.errors import InputError
-from simulation.inputs.deu import convert_deu, write_long_csv
+from simulation.inputs.deu import convert_deu
 from simulation.inputs.importers import read_dataset
 from simulation.inputs.own_parameters import read_own_parameters
 from simulation.runs.forecast import (
@@ -22,18 +22,6 @@ from simulation.runs.forecast import (
 )
 
 DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
-
-
-@pytest.fixture(scope="module")
-def long_csv(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("deu") / "deu.csv"
-    write_long_csv(convert_deu(DEU), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def dataset(long_csv):
-    return read_dataset(long_csv)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
