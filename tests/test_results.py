@@ -23,7 +23,7 @@ from simulation import __version__
 from simulation.cli import main
 from simulation.errors import InputError
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
-from simulation.report import figures, tables
+from simulation.report import plots, tables
 from simulation.report.tables import write_report
 from simulation.runs import results
 from simulation.runs.ensemble import run_ensemble
@@ -426,7 +426,7 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
 
     for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
                  "plot_position_heatmap", "plot_blockers"):
-        monkeypatch.setattr(figures.plots, name, fake(name))
+        monkeypatch.setattr(plots, name, fake(name))
     code, stdout, stderr = mc11("plot", folder)
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots-2" / name) for name in PLOTS]
@@ -575,7 +575,7 @@ def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(works
     folder, drawn = workspace / "no-plots", []
     for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
                  "plot_blockers"):  # drawing stubbed: recorded by figure name
-        monkeypatch.setattr(figures.plots, name, lambda *args, _name=name, **kw: drawn.append(
+        monkeypatch.setattr(plots, name, lambda *args, _name=name, **kw: drawn.append(
             _name) or next(a for a in args if isinstance(a, Path)))
     code, stdout, stderr = mc11("run", BASELINE, "--runs", 3, "--seed", 7, "--workers", 1,
                                 "--folder", folder, "--quiet", "--no-plots")

@@ -9,7 +9,6 @@ import pandas as pd
 
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.scenario import Scenario
-from simulation.report import plots
 
 
 def position_groups(scenario: Scenario) -> pd.DataFrame:
@@ -87,6 +86,8 @@ def write_figures(
     """The standard figures of one results folder, under `target` (default `plots/`), from its
     tables: text_levels.csv (`levels`), summary, support, blockers; `coalitions`
     (coalitions.csv) adds the coalition sizes to the support figure."""
+    from simulation.report import plots  # matplotlib: imported only when figures are drawn
+
     target = target or folder / "plots"
     target.mkdir(exist_ok=True)
     return [
