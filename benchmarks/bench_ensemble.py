@@ -402,9 +402,13 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
         polled, job = watcher.stop()
         chunk_bytes = sum(p.stat().st_size for p in run.chunk_dir.iterdir())
     kib = 1 if sys.platform != "darwin" else 1 / 1024  # ru_maxrss: KiB on Linux, bytes on macOS
+    # this process's own peak: Linux keeps ru_maxrss across fork and exec, so RUSAGE_SELF would
+    # report the benchmark parent's peak when that is larger; VmHWM starts afresh with exec
+    own_peak = _kib("self", "status", "VmHWM")
     return {
         "seconds": seconds, "tables_seconds": tables["seconds"],
-        "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
+        "peak_rss_main_mb": (own_peak / 1024 if own_peak is not None else
+                             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024),
         "peak_rss_workers_mb": max(polled, resource.getrusage(resource.RUSAGE_CHILDREN)
                                    .ru_maxrss * kib / 1024),
         "peak_pss_job_mb": job,
