@@ -41,6 +41,7 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from simulation.engine.batches import as_batch
+from simulation.engine.rules import COVERAGE_SLACK
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 
 FloatArray = NDArray[np.float64]
@@ -53,8 +54,6 @@ _MOVES: Final = (SCALE_MIN - SCALE_MAX, SCALE_MAX - SCALE_MIN)  # how far a text
 # Half-width of the window searched first around a guessed text: between two months the chair's
 # text moves less than this in ~96% of issues (baseline), with ~4 of 136 members inside.
 _NEAR: Final = 1.0
-# Coverage is a ratio of float sums of trade shares: allow rounding when testing critical mass.
-_COVERAGE_SLACK: Final = 1e-12
 
 
 @dataclass(frozen=True)
@@ -456,7 +455,7 @@ def plurilateral(
     batch = X.shape[:-2]
     deal, text, coverage, members = _plurilaterals(
         as_batch(X), as_batch(S, X), C, share, q, _per_batch(min_step, batch),
-        _per_batch(critical_mass, batch) - _COVERAGE_SLACK)
+        _per_batch(critical_mass, batch) - COVERAGE_SLACK)
     issues = X.shape[:-2] + X.shape[-1:]
     return Plurilateral(deal.reshape(issues), text.reshape(issues), coverage.reshape(issues),
                         members.reshape(X.shape))
@@ -497,9 +496,10 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                 agreed = distance >= min_step[b] and covered >= critical_mass[b]
                 reported = covered if agreed else widest
                 # the upward side first; the downward one replaces it with a deal where it had
-                # none, or with more coverage where both have (or both lack) a deal
+                # none, or with more coverage where both have (or both lack) a deal (beyond
+                # rounding: equal coverage summed in another order is a tie, won by the upward)
                 if side > 0 or (agreed and not deal[b, i]) or (
-                        agreed == deal[b, i] and reported > coverage[b, i]):
+                        agreed == deal[b, i] and reported > coverage[b, i] + COVERAGE_SLACK):
                     deal[b, i], coverage[b, i] = agreed, reported
                     text[b, i] = q[i] + side * distance if agreed else np.nan
                     for m in range(n):

@@ -311,7 +311,8 @@ def plurilateral_deal(X: Table, S: Table, C: Sequence[float], i: int, q: float,
     one who completes the critical mass (reach: how far it wants to move), push the text to
     their capability x salience weighted median reach, at least min_step and at most twice the
     last one's reach. Above q first; below wins with a deal where above has none, or with more
-    coverage. Without a deal, coverage is the widest share any change could gather."""
+    coverage (beyond rounding: a tie stays above, whatever the members' order). Without a deal,
+    coverage is the widest share any change could gather."""
     n, total_capability = len(X), sum(C)
     share = [c / total_capability for c in C]
     best = None
@@ -337,7 +338,8 @@ def plurilateral_deal(X: Table, S: Table, C: Sequence[float], i: int, q: float,
         candidate = Plurilateral(deal, q + side * distance if deal else float("nan"),
                                  coverage if deal else widest, members if deal else [])
         if best is None or (candidate.deal and not best.deal) or (
-                candidate.deal == best.deal and candidate.coverage > best.coverage):
+                candidate.deal == best.deal
+                and candidate.coverage > best.coverage + COVERAGE_SLACK):
             best = candidate
     return best
 
