@@ -174,15 +174,26 @@ def test_progress_in_a_log_is_plain_periodic_lines(monkeypatch):
     assert "runs/s" in lines[-1] and len(lines) <= 4
 
 
+def start_long_run(folder: Path, workers: int) -> subprocess.Popen:
+    """`mc11 run` of 100,000 baseline runs into `folder`, in a subprocess: far from done when a
+    test stops it."""
+    return subprocess.Popen(
+        [str(MC11), "run", str(BASELINE), "--runs", "100000", "--folder", str(folder),
+         "--workers", str(workers), "--yes", "--no-plots"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(ready, seconds: float = 120) -> None:
+    """Poll `ready()` every 0.2 s until it is true or the time is up."""
+    deadline = time.monotonic() + seconds
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def test_sigterm_stops_a_run_with_status_and_resume_hint(tmp_path):
     folder = tmp_path / "stopped"
-    process = subprocess.Popen(
-        [str(MC11), "run", str(BASELINE), "--runs", "100000", "--folder", str(folder),
-         "--workers", "1", "--yes", "--no-plots"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list((folder / "chunks").glob("chunk-*.npz")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    process = start_long_run(folder, workers=1)
+    wait_for(lambda: list((folder / "chunks").glob("chunk-*.npz")))
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -204,18 +215,15 @@ def test_a_data_file_with_a_key_stated_twice_names_line_and_key(tmp_path):
 
 def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
     folder = tmp_path / "stopped"
-    process = subprocess.Popen(
-        [str(MC11), "run", str(BASELINE), "--runs", "100000", "--folder", str(folder),
-         "--workers", "2", "--yes", "--no-plots"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    children: list[int] = []
-    while time.monotonic() < deadline and not (
-            children and list((folder / "chunks").glob("chunk-*.npz"))):
-        time.sleep(0.2)
-        path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-        children = [int(c) for c in path.read_text().split()] if path.exists() else []
-    os.kill(children[-1], signal.SIGKILL)
+    process = start_long_run(folder, workers=2)
+    children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+
+    def children() -> list[int]:
+        return [int(c) for c in children_file.read_text().split()] \
+            if children_file.exists() else []
+
+    wait_for(lambda: children() and list((folder / "chunks").glob("chunk-*.npz")))
+    os.kill(children()[-1], signal.SIGKILL)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "a worker process died" in stderr and f"mc11 run --resume {folder}" in stderr
