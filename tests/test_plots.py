@@ -18,8 +18,8 @@ from simulation.report.summary import (
     OUTCOMES,
     blocker_frequencies,
     compare,
+    spread_over_time,
     summarise,
-    support_over_time,
     text_levels,
 )
 
@@ -63,7 +63,7 @@ def support() -> pd.DataFrame:
     labels = ["2016-10 Oslo mini-ministerial", "2017-07 General Council", "2017-12 MC11"]
     rng = np.random.default_rng(1)
     values = rng.uniform(size=(10, len(labels), len(ISSUES)))
-    return support_over_time(values, labels, list(ISSUES.index))
+    return spread_over_time(values, labels, list(ISSUES.index))
 
 
 @pytest.fixture(scope="module")

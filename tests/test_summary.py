@@ -18,8 +18,8 @@ from simulation.report.summary import (
     plurilateral_membership,
     share_label,
     side_by_side,
+    spread_over_time,
     summarise,
-    support_over_time,
     tie_label,
     tied_levels,
     wilson_interval,
@@ -245,10 +245,10 @@ def test_three_summaries_compare_against_the_first_and_sit_side_by_side() -> Non
         side_by_side([a, b], ["a", "a"])
 
 
-def test_support_over_time() -> None:
+def test_spread_over_time() -> None:
     values = np.zeros((5, 2, 2))
     values[:, :, :] = np.array([0.0, 0.25, 0.5, 0.75, 1.0])[:, None, None]
-    result = support_over_time(values, ["2016-10 Oslo mini-ministerial", "2017-12 MC11"],
+    result = spread_over_time(values, ["2016-10 Oslo mini-ministerial", "2017-12 MC11"],
                                ["b", "a"])
     assert list(zip(result["period"], result["issue"], strict=True)) == [
         (0, "b"), (0, "a"), (1, "b"), (1, "a")]
@@ -258,7 +258,7 @@ def test_support_over_time() -> None:
     np.testing.assert_allclose(result["support_p10"], 0.1)
     np.testing.assert_allclose(result["support_p90"], 0.9)
     with pytest.raises(ValueError, match="support must be"):
-        support_over_time(values, ["only one label"], ["b", "a"])
+        spread_over_time(values, ["only one label"], ["b", "a"])
 
 
 def test_group_positions_is_salience_weighted() -> None:

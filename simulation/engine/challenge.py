@@ -64,7 +64,6 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 NONE, CONFRONTATION, COMPROMISE, CAPITULATION = 0, 1, 2, 3
-OFFER_NAMES = ("none", "confrontation", "compromise", "capitulation")
 # positions closer than this share of |x_max - x_min| count as one: no offers between them, since
 # E^i(U_ij) and E^i(U_ji) there differ only by rounding and would decide the offer type at random
 SAME_POSITION = 1e-9

@@ -406,13 +406,6 @@ def spread_over_time(
     })
 
 
-def support_over_time(
-    support: np.ndarray, period_labels: Sequence[str], issues: Sequence[str]
-) -> pd.DataFrame:
-    """Per period and issue: n_runs and the mean, 10th and 90th percentile of support."""
-    return spread_over_time(support, period_labels, issues)
-
-
 def group_positions(positions: pd.DataFrame) -> pd.DataFrame:
     """Group x issue table of salience-weighted mean positions; NaN where total salience is 0.
 
