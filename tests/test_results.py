@@ -62,9 +62,11 @@ proposals:
 
 
 def stub_plots(monkeypatch) -> list[Path]:
-    """Replace the plots of `execute` by a stub; returns the list of folders it was called for."""
+    """Replace the plots of `execute` by a stub; returns the list of plot folders it was called
+    for."""
     calls: list[Path] = []
-    monkeypatch.setattr(tables, "write_figures", lambda folder, *rest: calls.append(folder) or [])
+    monkeypatch.setattr(tables, "write_figures",
+                        lambda figures, target, workers=1: calls.append(target) or [])
     return calls
 
 
@@ -201,7 +203,7 @@ def test_resumed_run_equals_the_uninterrupted_one(complete, workspace, monkeypat
     execute(resumed, workers=1, progress=False, finish=write_report)
     assert computed == [(3, 6)]  # only the missing chunk ran
     assert kept.read_bytes() == kept_bytes
-    assert plotted == [folder]
+    assert plotted == [folder / "plots"]
     assert read_manifest(folder)["status"] == "complete"
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "outcomes.parquet"),
                                   pd.read_parquet(run.folder / "outcomes.parquet"),
@@ -427,13 +429,14 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
     for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
                  "plot_position_heatmap", "plot_blockers"):
         monkeypatch.setattr(plots, name, fake(name))
-    code, stdout, stderr = mc11("plot", folder)
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1)  # the fakes record in-process
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots-2" / name) for name in PLOTS]
     assert "plots-2" in stderr and "--force" in stderr
     assert (folder / "plots" / "outcomes.png").read_bytes() == b"stale"
-    assert mc11("plot", folder)[1].split()[0] == str(folder / "plots-3" / "outcomes.png")
-    code, stdout, stderr = mc11("plot", folder, "--force")
+    assert mc11("plot", folder, "--workers", 1)[1].split()[0] == str(
+        folder / "plots-3" / "outcomes.png")
+    code, stdout, stderr = mc11("plot", folder, "--force", "--workers", 1)
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
     assert len(drawn) == 6
@@ -445,15 +448,19 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
 
 
 @pytest.mark.slow
-def test_cli_plot_draws_real_plots(cli_runs, tmp_path):
+def test_cli_plot_draws_real_plots_the_same_on_one_or_two_processes(cli_runs, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(cli_runs[1][0], folder)
-    code, stdout, stderr = mc11("plot", folder)
+    code, stdout, stderr = mc11("plot", folder, "--force", "--workers", 2)
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
     for name in PLOTS:
         data = (folder / "plots" / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 1000, name
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 0, stderr
+    for name in PLOTS:
+        assert (folder / "plots-2" / name).read_bytes() == (folder / "plots" / name).read_bytes()
 
 
 def test_cli_plot_refuses_an_incomplete_folder(interrupted):
@@ -583,7 +590,7 @@ def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(works
     assert drawn == [] and not (folder / "plots").exists()
     assert read_manifest(folder)["status"] == "complete"
     assert len(pd.read_csv(folder / "summary.csv")) == 25 and "mandate" in stdout
-    code, _, stderr = mc11("plot", folder)
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 0, stderr
     assert len(drawn) == 5
 

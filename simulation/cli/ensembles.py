@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) on "
           f"{workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
-            finish=lambda run, combined: _report(run, combined, not args.no_plots))
+            finish=lambda run, combined: _report(run, combined, not args.no_plots, workers))
     _print_summary(load_results(run.folder).summary)
     _print_priors(run.folder)
     print(f"\nresults: {run.folder}")
@@ -61,12 +61,12 @@ def _print_priors(folder: Path) -> None:
               "(5-95%)")
 
 
-def _report(run, combined, plots: bool) -> None:
+def _report(run, combined, plots: bool, workers: int) -> None:
     """The tables and figures, imported only now: the runs start sooner without plotting's
     imports."""
     from simulation.report.tables import write_report
 
-    write_report(run, combined, plots=plots)
+    write_report(run, combined, plots=plots, workers=workers)
 
 
 def _workers(asked: int | None) -> int:
@@ -322,6 +322,7 @@ def _median_change(a: float, b: float) -> str:
 def plot(args: argparse.Namespace) -> None:
     from simulation.report import summary
     from simulation.report.figures import (
+        FigureTables,
         bloc_members,
         coalition_titles,
         position_groups,
@@ -342,9 +343,10 @@ def plot(args: argparse.Namespace) -> None:
     target = _plot_folder(folder, args.force)
     try:
         paths = write_figures(
-            folder, levels, results.summary, *tables, issues_frame(scenario),
-            position_groups(scenario), coalitions, coalition_titles(scenario),
-            bloc_members(scenario, scenario.negotiation()), target=target)
+            FigureTables(results.summary, levels, *tables, issues_frame(scenario),
+                         position_groups(scenario), coalitions, coalition_titles(scenario),
+                         bloc_members(scenario, scenario.negotiation())),
+            target, _workers(args.workers))
     except OSError as exc:
         raise InputError(str(target), "(folder)", f"cannot write the figures there "
                          f"({exc.strerror or exc})") from None
@@ -373,7 +375,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=positive, help="replications (default: the scenario's)")
     parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
     parser.add_argument("--workers", type=positive,
-                        help="worker processes (default: all cores)")
+                        help="worker processes, for the runs and then the figures (default: all "
+                             "cores)")
     parser.add_argument("--folder", metavar="DIR",
                         help="results folder to create (default: "
                              "<results-dir>/<scenario name>-<time>)")
@@ -408,4 +411,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true",
                         help="redraw plots/ in place (default: a new plots-N/ when plots/ has "
                              "figures)")
+    parser.add_argument("--workers", type=positive,
+                        help="processes drawing figures at once (default: all cores)")
     parser.set_defaults(handler=plot)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import operator
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -70,33 +77,79 @@ def coalition_titles(scenario: Scenario) -> dict[str, str]:
     return titles
 
 
-def write_figures(
-    folder: Path,
-    levels: pd.DataFrame,
-    table: pd.DataFrame,
-    support: pd.DataFrame,
-    blockers: pd.DataFrame,
-    issues: pd.DataFrame,
-    positions: pd.DataFrame,
-    coalitions: pd.DataFrame | None = None,
-    coalition_names: dict[str, str] | None = None,
-    blocs: dict[str, list[str]] | None = None,
-    target: Path | None = None,
-) -> list[Path]:
-    """The standard figures of one results folder, under `target` (default `plots/`), from its
-    tables: text_levels.csv (`levels`), summary, support, blockers; `coalitions`
-    (coalitions.csv) adds the coalition sizes to the support figure."""
-    from simulation.report import plots  # matplotlib: imported only when figures are drawn
+@dataclass(frozen=True)
+class FigureTables:
+    """What the standard figures are drawn from: a results folder's tables (summary,
+    text_levels, support, blockers, coalitions) and its scenario's issues, positions and blocs."""
 
-    target = target or folder / "plots"
+    summary: pd.DataFrame
+    levels: pd.DataFrame
+    support: pd.DataFrame
+    blockers: pd.DataFrame
+    issues: pd.DataFrame
+    positions: pd.DataFrame
+    coalitions: pd.DataFrame | None = None
+    coalition_names: dict[str, str] | None = None
+    blocs: dict[str, list[str]] | None = None
+
+
+def _outcomes(tables: FigureTables, target: Path) -> Path:
+    return _plots().plot_outcomes(tables.summary, target / "outcomes.png")
+
+
+def _text_levels(tables: FigureTables, target: Path) -> Path:
+    return _plots().plot_text_levels(tables.levels, tables.issues, target / "text_levels.png")
+
+
+def _text_reach(tables: FigureTables, target: Path) -> Path | None:
+    """None for folders written before the summary had the reach columns."""
+    if "p_text_mid" not in tables.summary:
+        return None
+    return _plots().plot_text_reach(tables.summary, target / "text_reach.png")
+
+
+def _support(tables: FigureTables, target: Path) -> Path:
+    return _plots().plot_support(tables.support, tables.issues, target / "support.png",
+                                 coalitions=tables.coalitions,
+                                 coalition_names=tables.coalition_names)
+
+
+def _positions(tables: FigureTables, target: Path) -> Path:
+    return _plots().plot_position_heatmap(tables.positions, tables.issues,
+                                          target / "positions.png")
+
+
+def _blockers(tables: FigureTables, target: Path) -> Path:
+    return _plots().plot_blockers(tables.blockers, target / "blockers.png",
+                                  issues=tables.issues, blocs=tables.blocs)
+
+
+FIGURES: tuple[Callable[[FigureTables, Path], Path | None], ...] = (
+    _outcomes, _text_levels, _text_reach, _support, _positions, _blockers)
+"""The standard figures, in the order they are listed: a new figure is a function above and
+one entry here."""
+
+
+def _plots():
+    """The plotting module, imported only when figures are drawn (matplotlib takes ~0.4 s)."""
+    from simulation.report import plots
+
+    return plots
+
+
+def write_figures(tables: FigureTables, target: Path, workers: int = 1) -> list[Path]:
+    """Draw the standard figures into the folder `target`; with `workers` > 1, on that many
+    forked processes at once (each figure is independent and drawn from the same tables, so
+    the files are the same either way)."""
     target.mkdir(exist_ok=True)
-    return [
-        plots.plot_outcomes(table, target / "outcomes.png"),
-        plots.plot_text_levels(levels, issues, target / "text_levels.png"),
-        *([plots.plot_text_reach(table, target / "text_reach.png")]
-          if "p_text_mid" in table else []),
-        plots.plot_support(support, issues, target / "support.png", coalitions=coalitions,
-                           coalition_names=coalition_names),
-        plots.plot_position_heatmap(positions, issues, target / "positions.png"),
-        plots.plot_blockers(blockers, target / "blockers.png", issues=issues, blocs=blocs),
-    ]
+    _plots()  # imported once here, so forked processes inherit it
+    workers = min(workers, len(FIGURES))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        paths = [draw(tables, target) for draw in FIGURES]
+    else:
+        with warnings.catch_warnings():  # the parent's threads hold no lock matplotlib needs
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) \
+                    as pool:
+                paths = list(pool.map(operator.call, FIGURES, repeat(tables), repeat(target)))
+    return [path for path in paths if path is not None]

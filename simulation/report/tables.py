@@ -12,6 +12,7 @@ from simulation.outcomes import OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
 from simulation.report.figures import (
+    FigureTables,
     bloc_members,
     coalition_titles,
     position_groups,
@@ -54,9 +55,10 @@ def summary_tables(scenario: Scenario, aggregate: Aggregate
     return table.rename_axis("issue").reset_index(), members, levels
 
 
-def write_report(run: Run, aggregate: Aggregate, plots: bool = True) -> None:
-    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures of a finished
-    ensemble's folder, from its chunks combined in `aggregate`."""
+def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: int = 1) -> None:
+    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures (drawn on up to
+    `workers` processes) of a finished ensemble's folder, from its chunks combined in
+    `aggregate`."""
     folder, scenario = run.folder, run.scenario
     issues = issues_frame(scenario)
     blocs = bloc_members(scenario, aggregate.negotiation)
@@ -77,9 +79,10 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True) -> None:
         write_atomic(folder / "priors.csv", summary.uncertain_parameters(
             draws.assign(run=np.arange(len(draws))), priors).to_csv(index=False))
     if plots:
-        write_figures(folder, levels, table, spreads["support"], members["blockers"], issues,
-                      position_groups(scenario), spreads["coalition_sizes"],
-                      coalition_titles(scenario), blocs)
+        write_figures(FigureTables(table, levels, spreads["support"], members["blockers"], issues,
+                                   position_groups(scenario), spreads["coalition_sizes"],
+                                   coalition_titles(scenario), blocs),
+                      folder / "plots", workers)
 
 
 def _summary_parts(aggregate: Aggregate) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
