@@ -67,6 +67,11 @@ OUTPUTS = (
     Output("coverage", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
            ("outcomes.parquet", "summary.csv"),
            "the share of trade a plurilateral deal covers, empty otherwise"),
+    Output("median_position", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
+           ("outcomes.parquet",),
+           "the capability x salience weighted median position after the last month's "
+           "bargaining, on the 0-100 scale (the chair's last text before the ministerial; "
+           "Bueno de Mesquita's forecast)"),
     Output("blockers", PER_MEMBER_ISSUE, "bool", "bool", Storage.BITS, Combine.MEMBER_LIST,
            ("outcomes.parquet", "blockers.csv", "summary.csv"),
            "the members that blocked consensus"),

@@ -71,6 +71,26 @@ def test_forecast_runs_on_the_sample(sample, protocol):
     assert table.equals(again)
 
 
+def test_each_protocol_forecasts_its_own_statistic(hand):
+    """Compromise and exchange forecast the capability x salience weighted mean (Stokman's
+    expected outcome), challenge the weighted median (Bueno de Mesquita's). With every rate at
+    0 nobody moves, so both are the starting positions': on issue x actor A (position 0) holds
+    2 of the 3 units of capability x salience, so the median is 0 and the mean
+    (2*0 + 0.5*50 + 0.5*100) / 3 = 25."""
+    data = read_actor_issue_data(hand)
+    still = settings_for("compromise", 3).with_bargaining(coalition_rate=0.0, overall_rate=0.0,
+                                                          noise_sd=0.0)
+    x = forecast(data, still, seed=1).set_index("issue").loc["x"]
+    assert (x["forecast"], x["compromise"], x["weighted_median"]) == pytest.approx((25, 25, 0))
+    for protocol, column in (("compromise", "compromise"), ("exchange", "compromise"),
+                             ("challenge", "weighted_median")):
+        table = forecast(data, settings_for(protocol, 3), seed=1)
+        assert table["forecast"].tolist() == table[column].tolist(), protocol
+        scored = backtest(data, settings_for(protocol, 3), seed=1).set_index("issue")
+        assert scored.loc[table["issue"], "model"].tolist() == pytest.approx(
+            table["forecast"].tolist(), abs=1e-3)
+
+
 def test_forecast_with_runs_gives_bands_and_shares(hand):
     data = read_actor_issue_data(hand)
     table = forecast(data, settings_for("compromise", 4), runs=8, seed=1)

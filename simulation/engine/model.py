@@ -270,7 +270,7 @@ class NegotiationModel(mesa.Model):
         verdict = self.verdict
         return RunResult(
             outcome=verdict.outcome, text=verdict.text, coverage=verdict.coverage,
-            blockers=verdict.blockers, plurilateral_members=verdict.plurilateral_members,
-            support=self.support, mean_position=self.mean_position,
-            coalition_sizes=self.coalition_sizes,
+            median_position=self.chair_text, blockers=verdict.blockers,
+            plurilateral_members=verdict.plurilateral_members, support=self.support,
+            mean_position=self.mean_position, coalition_sizes=self.coalition_sizes,
         )

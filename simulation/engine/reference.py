@@ -37,6 +37,7 @@ class ReferenceResult:
     outcome: list[int]  # per issue: NO_AGREEMENT / PLURILATERAL / MULTILATERAL
     text: list[float]  # per issue, NaN when no agreement
     coverage: list[float]  # per issue
+    median_position: list[float]  # per issue: the last chair's texts (weighted medians)
     blockers: list[list[int]]  # per issue: the blocking members' rows, ascending
     plurilateral_members: list[list[int]]  # per issue: members of the plurilateral deal
     support: list[list[float]]  # per period, per issue
@@ -70,6 +71,7 @@ class ReferenceModel:
         self.member = [list(row) for row in self.founders]
         self.tol = self.tolerances(self.S, negotiation.doha_linked.tolist())
         self.support: list[list[float]] = []
+        self.median_position: list[float] = []  # the last period's chair texts
         self.mean_position: list[list[float]] = []
         self.coalition_sizes: list[list[int]] = []
 
@@ -105,6 +107,7 @@ class ReferenceModel:
 
     def record_period(self) -> None:
         texts = [rules.chair_text(self.X, self.S, self.C, i) for i in range(self.k)]
+        self.median_position = texts
         self.support.append(rules.chair_support(self.X, self.C, self.q, self.tol, texts))
         self.mean_position.append(rules.weighted_mean_positions(self.X, self.S, self.C))
 
@@ -145,7 +148,8 @@ class ReferenceModel:
                 text.append(pluri.text)
                 coverage.append(pluri.coverage)
                 plurilateral.append(pluri.members)
-        return ReferenceResult(outcome, text, coverage, blockers, plurilateral, self.support,
+        return ReferenceResult(outcome, text, coverage, self.median_position, blockers,
+                               plurilateral, self.support,
                                self.mean_position, self.coalition_sizes)
 
 
@@ -160,7 +164,7 @@ def differences(fast, reference: ReferenceResult, replication: int = 0,
                 tolerance: float = 1e-9) -> list[str]:
     """How replication `replication` of a fast `RunResult` differs from a `ReferenceResult`
     (empty: they agree): outcome codes, blockers, plurilateral members and coalition sizes
-    exactly; texts, coverage, support and mean positions to `tolerance`."""
+    exactly; texts, coverage, median and mean positions and support to `tolerance`."""
     fast = fast.take(replication)
     problems = []
     for i, expected in enumerate(reference.outcome):
@@ -175,7 +179,7 @@ def differences(fast, reference: ReferenceResult, replication: int = 0,
                 problems.append(f"issue {i}: {name} {found} != {rows[i]}")
     if np.asarray(fast.coalition_sizes).tolist() != reference.coalition_sizes:
         problems.append("coalition sizes differ")
-    for name in ("text", "coverage", "support", "mean_position"):
+    for name in ("text", "coverage", "median_position", "support", "mean_position"):
         a, b = np.asarray(getattr(fast, name), dtype=float), np.asarray(getattr(reference, name))
         if a.shape != b.shape or not np.allclose(a, b, rtol=0.0, atol=tolerance, equal_nan=True):
             worst = np.nanmax(np.abs(a - b)) if a.shape == b.shape else "shape"

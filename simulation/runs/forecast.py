@@ -124,10 +124,18 @@ def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
 
 def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
                        runs: int = 1, seed: int = 0) -> np.ndarray:
-    """The model's prediction per issue on the user's scale: the capability x salience weighted
-    mean position after the last round, averaged over the runs."""
-    results = simulate(data, settings, runs, seed)
-    return data.to_user_scale(results.mean_position[:, -1].mean(axis=0))
+    """The model's prediction per issue on the user's scale: the protocol's forecast (the
+    capability x salience weighted mean or median position after the last round), averaged
+    over the runs."""
+    return data.to_user_scale(_forecast(simulate(data, settings, runs, seed), settings)
+                              .mean(axis=0))
+
+
+def _forecast(results: RunResult, settings: OwnDataSettings) -> np.ndarray:
+    """Per run and issue, the protocol's forecast on the 0-100 scale (protocols.REGISTRY)."""
+    if protocols.PROTOCOLS[settings.protocol].forecast == "median":
+        return results.median_position
+    return results.mean_position[:, -1]
 
 
 _DATASET: list[Sequence[ActorIssueData]] = []  # the dataset a forked worker inherited
@@ -217,10 +225,13 @@ def reference_exchange_rows(data: ActorIssueData, settings: OwnDataSettings = DE
 
 def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
              seed: int = 0) -> pd.DataFrame:
-    """Per issue: the weighted compromise after the rounds on the user's scale and, where the data
-    give a status quo, the verdict of the final meeting (shares of runs when runs > 1)."""
+    """Per issue, on the user's scale: the protocol's forecast, the weighted mean (`compromise`)
+    and median positions after the rounds, and, where the data give a status quo, the verdict
+    of the final meeting (shares of runs when runs > 1)."""
     results = simulate(data, settings, runs, seed)
+    predicted = data.to_user_scale(_forecast(results, settings))
     compromise = data.to_user_scale(results.mean_position[:, -1])
+    median = data.to_user_scale(results.median_position)
     outcome = results.outcome
     text = data.to_user_scale(results.text)
     has_sq = (np.zeros(len(data.issues), dtype=bool) if data.status_quo is None
@@ -233,12 +244,12 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
                                   "scale_high": data.upper[j]}
         if data.negotiation:
             row = {"negotiation": data.negotiation, **row}
-        if runs == 1:
-            row["compromise"] = round(float(compromise[0, j]), 3)
-        else:
-            row["compromise"] = round(float(compromise[:, j].mean()), 3)
-            row["compromise_p10"] = round(float(np.percentile(compromise[:, j], 10)), 3)
-            row["compromise_p90"] = round(float(np.percentile(compromise[:, j], 90)), 3)
+        for name, values in (("forecast", predicted), ("compromise", compromise),
+                             ("weighted_median", median)):
+            row[name] = round(float(values[:, j].mean()), 3)
+            if runs > 1:
+                row[f"{name}_p10"] = round(float(np.percentile(values[:, j], 10)), 3)
+                row[f"{name}_p90"] = round(float(np.percentile(values[:, j], 90)), 3)
         row["status_quo"] = float(status_quo[j]) if has_sq[j] else None
         if runs == 1:
             code = int(outcome[0, j])

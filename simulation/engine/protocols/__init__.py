@@ -43,7 +43,10 @@ class Setting:
 @dataclass(frozen=True)
 class ProtocolSpec:
     """A bargaining protocol: its name in scenarios and on the command line, a one-line
-    description, where its class lives, and the settings it reads."""
+    description, where its class lives, the settings it reads, and its forecast of an issue's
+    outcome (what `backtest` and `calibrate` score): `mean`, the capability x salience weighted
+    mean position after the last round (Stokman's expected outcome), or `median`, the weighted
+    median (Bueno de Mesquita's)."""
 
     name: str
     description: str
@@ -51,6 +54,7 @@ class ProtocolSpec:
     cls: str
     settings: tuple[Setting, ...]
     reference: str
+    forecast: str = "mean"
 
 
 REGISTRY: tuple[ProtocolSpec, ...] = (
@@ -110,6 +114,7 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     choices=("least_move", "reference")),
         ),
         reference="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011)",
+        forecast="median",
     ),
 )
 
@@ -137,10 +142,12 @@ def make_protocol(params: Any) -> Protocol:
 
 def markdown_table() -> str:
     """The README's table of protocols and their settings (tests keep the README equal to it)."""
-    lines = ["| `protocol:` | what members do each period | settings (default; allowed) |",
-             "|---|---|---|"]
+    lines = ["| `protocol:` | what members do each period | settings (default; allowed) | "
+             "forecast of an issue (`backtest`, `calibrate`) |",
+             "|---|---|---|---|"]
     for spec in REGISTRY:
         described = "<br>".join(f"`{s.name}` ({s.default}; {s.allowed()}): {s.meaning}"
                                 for s in spec.settings)
-        lines.append(f"| `{spec.name}` | {spec.description} ({spec.reference}) | {described} |")
+        lines.append(f"| `{spec.name}` | {spec.description} ({spec.reference}) | {described} | "
+                     f"capability x salience weighted {spec.forecast} |")
     return "\n".join(lines)
