@@ -1,5 +1,6 @@
 """The exchange protocol: Stokman & Van Oosten's equal-gain exchanges of voting positions among
-the members engaged this period (the calculations are `simulation.engine.exchange`)."""
+the members engaged this period (stated in `simulation.engine.exchange`, run by its compiled
+rounds)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.engine import exchange
 from simulation.engine.exchange_once import exchange_round_once
+from simulation.engine.exchange_reference import exchange_round_reference
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext, Exchanges, Round
+
+# The compiled round of each exchange rule (`exchange.exchange_round` states both in numpy)
+ROUNDS = {"once": exchange_round_once, "reference": exchange_round_reference}
 
 
 @dataclass(frozen=True)
@@ -28,13 +32,8 @@ class Exchange:
             X, S = positions[replication, active], context.saliences[replication, active]
             weights = {"salience_weight": self.params.exchange_salience_weight,
                        "fixed_weight": self.params.exchange_fixed_weight}
-            if self.params.exchange_rule == "once":
-                moved, realised = exchange_round_once(X, S, context.capability[active],
-                                                      **weights)
-            else:
-                moved, realised = exchange.exchange_round(X, S, context.capability[active],
-                                                          rule=self.params.exchange_rule,
-                                                          **weights)
+            compiled_round = ROUNDS[self.params.exchange_rule]
+            moved, realised = compiled_round(X, S, context.capability[active], **weights)
             new[replication, active] = moved
             realised["i"], realised["j"] = active[realised["i"]], active[realised["j"]]
             realised_by_replication.append(Exchanges(replication, realised))

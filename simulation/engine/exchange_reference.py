@@ -1,0 +1,442 @@
+"""The exchange round under `exchange_rule: reference`, compiled: the same exchanges, in the same
+order, with the same floats, as `exchange.candidate_exchanges` followed by
+`exchange.select_exchanges(rule="reference")`.
+
+That pair is the statement of the rule checked against decide-exchange-model; this kernel is what
+the exchange protocol runs. A member-state round has ~10^5 candidates and realises a few thousand
+exchanges, each of which recalculates the few hundred candidates sharing an actor-issue with it.
+The kernel realises them one at a time (the numpy version batches exchanges that cannot
+interfere, which `tests/test_exchange_reference.py` shows is the one-at-a-time sequence) and
+recalculates each touched candidate by the same floating-point operations in the same order as
+`exchange._Round._pass` and `exchange._evaluate`, scalar instead of vectorised:
+- the best exchange is the earliest candidate whose gain is within the tie tolerance of the
+  highest (`exchange._Pool.best` without a random generator), found through exact maxima of
+  blocks of 64 candidates and of blocks of 64 blocks;
+- the "updates" tables (the positions of partners that moved on an issue an actor demanded) and
+  the check_nbs probes are kept as in the numpy version, including its shortcut of shifting the
+  probes of a candidate reached only through a demanded issue instead of recalculating it;
+- the candidates touched by an exchange are found through an index from each actor-issue to the
+  candidates supplying or demanding it; their state is laid out for the memory traffic of that
+  loop (see `_T0I`), which is what its time goes to.
+`tests/test_exchange_reference_compiled.py` checks the equality on random, MC11 and decide
+rounds and on whole replications.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from simulation.engine.exchange import (
+    GAIN_MIN,
+    LOWER,
+    MOVE_MIN,
+    POS_TOL,
+    REALISED_DTYPE,
+    UPPER,
+    _prepare,
+    next_start_positions,
+)
+from simulation.engine.exchange_once import _candidates, _round_constants
+
+_AHEAD = 8  # how many candidates ahead in a cell's list the recalculation loop prefetches
+TIE_TOL = 1e-12  # exchange.select_exchanges' default tie_tol
+_BLOCK = 64  # candidates per block of the two-level maximum
+# A candidate's state during selection: two rows of 8 floats, one cache line each. What every
+# recalculation reads (hot): the check_nbs probes (partner's position minus the outcome, before
+# and after each role's move), the current supply positions, whether a move was cut, and its
+# actors and issues (16 bits each, in one int64). What a recalculation of its moves reads and
+# writes (cold): the moves, outcome shifts and the sum of each role's earlier moves this round
+# (their direction is the sum's sign: a role's later moves keep the direction of its first).
+# Its score (gain, -inf once out) and the last event that visited it are in arrays of their own,
+# small enough to stay in cache. Plain arrays, not records: a record view costs reference counts.
+_T0I, _T1I, _T0J, _T1J, _XI, _XJ, _CUT, _IDS = range(8)
+_MI, _MJ, _DP, _DQ, _HIS, _HJS = range(6)
+_ID_BITS = 16  # actors and issues must number fewer than 2**15 (the packed code is signed)
+_ID_MASK = (1 << _ID_BITS) - 1
+
+
+@intrinsic
+def _prefetch(typingctx, rows, row):
+    """Ask the CPU to start loading rows[row] into its caches (LLVM's prefetch, for reading and
+    writing): the recalculation loop reaches candidates in no memory order, and would otherwise
+    wait for each one's cache lines in turn."""
+
+    def codegen(context, builder, signature, args):
+        array_type, row_type = signature.args
+        array = context.make_array(array_type)(context, builder, args[0])
+        first = [context.cast(builder, args[1], row_type, types.intp)]
+        rest = [context.get_constant(types.intp, 0)] * (array_type.ndim - 1)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, array, first + rest)
+        byte_pointer, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        # write access, high temporal locality, data cache
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(rows, row), codegen
+
+
+@njit(cache=True, inline="always")
+def _move_ok(move, x, hdir, hsum, lower, upper):
+    """exchange._move_ok for one role: non-zero, inside the scale, same direction as before."""
+    new = x + move
+    return (abs(move) > MOVE_MIN and new >= lower - POS_TOL and new <= upper + POS_TOL
+            and hsum + move <= upper - lower + POS_TOL and hdir * move >= 0)
+
+
+@njit(cache=True, inline="always")
+def _crosses(t0, t1):
+    """check_nbs: the outcome passes the partner's position (np.minimum / np.maximum test)."""
+    return (t0 < -POS_TOL and t1 > POS_TOL) or (t1 < -POS_TOL and t0 > POS_TOL)
+
+
+@njit(cache=True)
+def _ids(code):
+    """Actors i, j and issues p, q of a candidate (exchange._Pool.ids' first columns) from their
+    packed code."""
+    return (code & _ID_MASK, (code >> _ID_BITS) & _ID_MASK, (code >> 2 * _ID_BITS) & _ID_MASK,
+            code >> 3 * _ID_BITS)
+
+
+@njit(cache=True, inline="always")
+def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, wx_iq, wx_jp, d_p, d_q, xi_d, xj_d, xi_s, xj_s,
+              his, hjs, rest_i, own_i, rest_j, own_j, lower, upper):
+    """exchange._evaluate of one candidate: (mi, mj, dp, dq, t0i, t1i, t0j, t1j, cut, score).
+
+    a_*: outcome shift per unit move (W / den); wx_*: the mover's W x starting position; xi_d,
+    xj_d: i's position on p and j's on q (where the partner moves to); xi_s, xj_s: i's current
+    position on q and j's on p; his, hjs: the sums of their earlier moves this round; rest_*,
+    own_*: the numerator of the expected outcome the mover (i on q, j on p) sees and its own
+    recorded position there (NaN if none). Scalars only: arrays passed in a loop cost
+    reference counts; inlined, as it runs millions of times a replication."""
+    r_qp = (s_ip + s_jp) / (s_iq + s_jq)
+    k_i = r_qp / a_q
+    hid, hjd = np.sign(his), np.sign(hjs)
+    di = xj_d - xi_s
+    dj = xi_d - xj_s
+    full_i, full_j = abs(di), abs(dj)
+    sign_i, sign_j = np.sign(di), np.sign(dj)
+    dp = full_j * a_p
+    mi = dp * k_i
+    over = mi > full_i
+    if over:
+        mi = full_i
+    dq = mi * a_q
+    if over:
+        dp = dq / r_qp
+    mj = dp / a_p if over else full_j
+    mi = mi * sign_i
+    mj = mj * sign_j
+    gain = abs(dq * s_iq - dp * s_ip)
+    valid = (gain >= GAIN_MIN and _move_ok(mi, xi_s, hid, his, lower, upper)
+             and _move_ok(mj, xj_s, hjd, hjs, lower, upper))
+    # check_nbs, i (supply q) first, then j (supply p)
+    was_cut = 0.0
+    base = (rest_i - wx_iq) / d_q
+    t0i = xj_d - (base + a_q * xi_s)
+    t1i = t0i - a_q * mi
+    if valid and _crosses(t0i, t1i):
+        was_cut = 1.0
+        pos = xi_s if np.isnan(own_i) else own_i
+        shift = abs(xj_d - (base + a_q * pos))
+        dq, dp = shift, shift / r_qp
+        mi, mj = shift / a_q * sign_i, dp / a_p * sign_j
+        gain = abs(dq * s_iq - dp * s_ip)
+    base = (rest_j - wx_jp) / d_p
+    t0j = xi_d - (base + a_p * xj_s)
+    t1j = t0j - a_p * mj
+    if valid and _crosses(t0j, t1j):
+        was_cut = 1.0
+        pos = xj_s if np.isnan(own_j) else own_j
+        shift = abs(xi_d - (base + a_p * pos))
+        dp, dq = shift, shift * r_qp
+        mi, mj = dq / a_q * sign_i, shift / a_p * sign_j
+        gain = abs(dq * s_iq - dp * s_ip)
+    valid = (valid and _move_ok(mi, xi_s, hid, his, lower, upper)
+             and _move_ok(mj, xj_s, hjd, hjs, lower, upper))
+    return mi, mj, dp, dq, t0i, t1i, t0j, t1j, was_cut, gain if valid else -np.inf
+
+
+@njit(cache=True)
+def _block_max(values, start):
+    """The largest of values[start : start + _BLOCK] (a block maximum, exchange._Pool.bmax)."""
+    top = -np.inf
+    for at in range(start, start + _BLOCK):
+        if values[at] > top:
+            top = values[at]
+    return top
+
+
+@njit(cache=True)
+def _rescore(tree, blocks, supers, row, value):
+    """exchange._Pool.rescore for one candidate: set its score, keeping the exact maxima of its
+    block and super-block.
+
+    ``tree``: the scores (padded to whole blocks), from ``blocks`` the blocks' maxima (padded to
+    whole super-blocks), from ``supers`` the super-blocks' maxima; one array, so that a call
+    costs one reference count."""
+    old = tree[row]
+    tree[row] = value
+    b = row // _BLOCK
+    s = b // _BLOCK
+    if value >= tree[blocks + b]:
+        tree[blocks + b] = value
+    elif old == tree[blocks + b]:
+        tree[blocks + b] = _block_max(tree, b * _BLOCK)
+    else:
+        return
+    if tree[blocks + b] >= tree[supers + s]:
+        tree[supers + s] = tree[blocks + b]
+    elif old == tree[supers + s]:
+        tree[supers + s] = _block_max(tree, blocks + s * _BLOCK)
+
+
+@njit(cache=True)
+def _best(tree, blocks, supers):
+    """exchange._Pool.best: the earliest row within the tie tolerance of the highest; -1 if none."""
+    highest = -np.inf
+    for s in range(supers, tree.size):
+        highest = max(highest, tree[s])
+    if highest == -np.inf:
+        return -1
+    threshold = highest - TIE_TOL * max(abs(highest), 1.0)
+    for s in range(tree.size - supers):
+        if tree[supers + s] >= threshold:
+            for b in range(s * _BLOCK, (s + 1) * _BLOCK):
+                if tree[blocks + b] >= threshold:
+                    for row in range(b * _BLOCK, (b + 1) * _BLOCK):
+                        if tree[row] >= threshold:
+                            return row
+    return -1
+
+
+@njit(cache=True)
+def _cell_index(cells_i, cells_j, n_cells):
+    """exchange._cell_index of both roles (what exchange._Pool.rows_with reads): index from a
+    cell to the rows holding it in role i or j, (starts, ends, rows); a cell's rows are
+    rows[starts[c]:ends[c]], and ends shrink as removed rows are dropped."""
+    starts = np.zeros(n_cells + 1, dtype=np.int64)
+    for row in range(cells_i.size):
+        starts[cells_i[row] + 1] += 1
+        starts[cells_j[row] + 1] += 1
+    for c in range(n_cells):
+        starts[c + 1] += starts[c]
+    ends = starts[:-1].copy()
+    rows = np.empty(starts[-1], dtype=np.int32)
+    for row in range(cells_i.size):
+        rows[ends[cells_i[row]]] = row
+        ends[cells_i[row]] += 1
+        rows[ends[cells_j[row]]] = row
+        ends[cells_j[row]] += 1
+    return starts, ends, rows
+
+
+@njit(cache=True)
+def _write_update(upd, upd_sum, X0, W, a, r, u, y):
+    """exchange._Round._write_updates: record u's new position y on issue r for actor a; return
+    the change in the table's weighted sum."""
+    old = upd[a, r, u]
+    if np.isnan(old):
+        new, prev = y, X0[u, r]
+    else:
+        new = min(old, y) if X0[u, r] <= old else max(old, y)
+        prev = old
+    upd[a, r, u] = new
+    delta = W[u, r] * (new - prev)
+    upd_sum[a, r] += delta
+    return delta
+
+
+@njit(cache=True)
+def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
+    """exchange.select_exchanges(rule="reference") over the valid candidates (ci, cj, cp, cq):
+    the realised exchanges' fields in REALISED_DTYPE order, in realisation order. ``hot`` and
+    ``cold``: (m, 8) rows for the candidates' state, aligned on cache lines."""
+    n, k = X0.shape
+    m = ci.size
+    if m == 0:
+        return np.empty((0, 13))
+    ids = hot.view(np.int64)
+    WX = W * X0
+    nb = (m + _BLOCK - 1) // _BLOCK
+    ns = (nb + _BLOCK - 1) // _BLOCK
+    blocks, supers = nb * _BLOCK, (nb + ns) * _BLOCK
+    tree = np.full(supers + ns, -np.inf)  # scores, block maxima, super-block maxima (_rescore)
+    nan = np.nan
+    for row in range(m):
+        i, j, p, q = np.int64(ci[row]), np.int64(cj[row]), np.int64(cp[row]), np.int64(cq[row])
+        ids[row, _IDS] = i | (j << _ID_BITS) | (p << 2 * _ID_BITS) | (q << 3 * _ID_BITS)
+        hot[row, _XI], hot[row, _XJ] = X0[i, q], X0[j, p]
+        cold[row, _HIS], cold[row, _HJS] = 0.0, 0.0
+        result = _evaluate(S[i, p], S[i, q], S[j, p], S[j, q], A[j, p], A[i, q], WX[i, q],
+                           WX[j, p], den[p], den[q], X0[i, p], X0[j, q], X0[i, q], X0[j, p], 0.0,
+                           0.0, num[q], nan, num[p], nan, lower, upper)
+        cold[row, _MI], cold[row, _MJ], cold[row, _DP], cold[row, _DQ] = result[:4]
+        hot[row, _T0I], hot[row, _T1I], hot[row, _T0J], hot[row, _T1J] = result[4:8]
+        hot[row, _CUT], tree[row] = result[8], result[9]
+    for b in range(nb):
+        tree[blocks + b] = _block_max(tree, b * _BLOCK)
+    for s in range(ns):
+        tree[supers + s] = _block_max(tree, blocks + s * _BLOCK)
+    ci64, cj64, cp64, cq64 = ci.astype(np.int64), cj.astype(np.int64), cp.astype(np.int64), \
+        cq.astype(np.int64)
+    sup_start, sup_end, sup_rows = _cell_index(ci64 * k + cq64, cj64 * k + cp64, n * k)
+    dem_start, dem_end, dem_rows = _cell_index(ci64 * k + cp64, cj64 * k + cq64, n * k)
+
+    upd = np.full((n, k, n), np.nan)
+    upd_sum = np.zeros((n, k))
+    visited = np.full(m, -1, dtype=np.int32)  # the last event that recalculated each candidate
+    out = np.empty((min(m, 16 * n * k), 13))
+    count = 0
+    while True:
+        e = _best(tree, blocks, supers)
+        if e < 0:
+            break
+        ei, ej, ep, eq = _ids(ids[e, _IDS])
+        y_i = min(max(hot[e, _XI] + cold[e, _MI], lower), upper)
+        y_j = min(max(hot[e, _XJ] + cold[e, _MJ], lower), upper)
+        if count == out.shape[0]:
+            grown = np.empty((2 * count, 13))
+            grown[:count] = out
+            out = grown
+        fields = (float(ei), float(ej), float(ep), float(eq), tree[e], hot[e, _XI], y_i,
+                  hot[e, _XJ], y_j, cold[e, _DP], cold[e, _DQ], X0[ei, ep] - hot[e, _T0J],
+                  X0[ej, eq] - hot[e, _T0I])
+        for column in range(13):
+            out[count, column] = fields[column]
+        count += 1
+        _rescore(tree, blocks, supers, e, -np.inf)
+        # the updates tables: j (demanding q) records i's move, i (demanding p) records j's
+        cell_a, cell_b = ej * k + eq, ei * k + ep
+        delta_a = _write_update(upd, upd_sum, X0, W, ej, eq, ei, y_i)
+        delta_b = _write_update(upd, upd_sum, X0, W, ei, ep, ej, y_j)
+        moved_i, moved_j = ei * k + eq, ej * k + ep
+
+        # recalculate every exchange in play supplying a moved cell or demanding a written one
+        for part in range(4):
+            if part < 2:
+                cell = moved_i if part == 0 else moved_j
+                lo, hi, rows, ends = sup_start[cell], sup_end[cell], sup_rows, sup_end
+            else:
+                cell = cell_a if part == 2 else cell_b
+                lo, hi, rows, ends = dem_start[cell], dem_end[cell], dem_rows, dem_end
+            kept = lo
+            for at in range(lo, hi):
+                if at + _AHEAD < hi:
+                    _prefetch(hot, rows[at + _AHEAD])
+                    _prefetch(cold, rows[at + _AHEAD])
+                row = rows[at]
+                if tree[row] == -np.inf:
+                    continue  # out for good: dropped from the index
+                rows[kept] = row
+                kept += 1
+                if visited[row] == count:
+                    continue
+                visited[row] = count
+                i, j, p, q = _ids(ids[row, _IDS])
+                # A role whose supply cell moved keeps its previous move in its history
+                # (invalidate_exchange_by_supply); a moved role that now has to go back is out.
+                supply_hit = False
+                turned = False
+                cell_i, cell_j = i * k + q, j * k + p
+                if cell_i in (moved_i, moved_j):
+                    supply_hit = True
+                    mi_old = cold[row, _MI]
+                    cold[row, _HIS] += mi_old
+                    hot[row, _XI] = y_i if cell_i == moved_i else y_j
+                    turned |= np.sign(X0[j, q] - hot[row, _XI]) * mi_old <= 0
+                if cell_j in (moved_i, moved_j):
+                    supply_hit = True
+                    mj_old = cold[row, _MJ]
+                    cold[row, _HJS] += mj_old
+                    hot[row, _XJ] = y_i if cell_j == moved_i else y_j
+                    turned |= np.sign(X0[i, p] - hot[row, _XJ]) * mj_old <= 0
+                if turned:
+                    _rescore(tree, blocks, supers, row, -np.inf)
+                    continue
+                # the outcome each mover sees moved by this exchange's write of its demand cell
+                # (unless the write records the mover itself)
+                demand_i, demand_j = j * k + q, i * k + p  # the tables i's and j's moves use
+                if demand_i == cell_a and i != ei:
+                    hot[row, _T0I] -= delta_a / den[q]
+                    hot[row, _T1I] -= delta_a / den[q]
+                elif demand_i == cell_b and i != ej:
+                    hot[row, _T0I] -= delta_b / den[q]
+                    hot[row, _T1I] -= delta_b / den[q]
+                if demand_j == cell_a and j != ei:
+                    hot[row, _T0J] -= delta_a / den[p]
+                    hot[row, _T1J] -= delta_a / den[p]
+                elif demand_j == cell_b and j != ej:
+                    hot[row, _T0J] -= delta_b / den[p]
+                    hot[row, _T1J] -= delta_b / den[p]
+                # reached only through a demanded issue, not cut before and not crossing now:
+                # a recalculation would give its present state
+                if not (supply_hit or hot[row, _CUT] > 0
+                        or _crosses(hot[row, _T0I], hot[row, _T1I])
+                        or _crosses(hot[row, _T0J], hot[row, _T1J])):
+                    continue
+                own_i = upd[j, q, i]
+                rest_i = num[q] + upd_sum[j, q]
+                if not np.isnan(own_i):
+                    rest_i -= W[i, q] * (own_i - X0[i, q])
+                own_j = upd[i, p, j]
+                rest_j = num[p] + upd_sum[i, p]
+                if not np.isnan(own_j):
+                    rest_j -= W[j, p] * (own_j - X0[j, p])
+                result = _evaluate(S[i, p], S[i, q], S[j, p], S[j, q], A[j, p], A[i, q], WX[i, q],
+                                   WX[j, p], den[p], den[q], X0[i, p], X0[j, q], hot[row, _XI],
+                                   hot[row, _XJ], cold[row, _HIS], cold[row, _HJS], rest_i, own_i,
+                                   rest_j, own_j, lower, upper)
+                cold[row, _MI], cold[row, _MJ], cold[row, _DP], cold[row, _DQ] = result[:4]
+                hot[row, _T0I], hot[row, _T1I], hot[row, _T0J], hot[row, _T1J] = result[4:8]
+                hot[row, _CUT] = result[8]
+                _rescore(tree, blocks, supers, row, result[9])
+            ends[cell] = kept
+    return out[:count]
+
+
+def _rows(m: int) -> np.ndarray:
+    """(m, 8) floats starting on a cache line (64 bytes), so each row fills one line."""
+    room = np.empty(m * 8 + 8)
+    start = -room.ctypes.data % 64 // 8
+    return room[start:start + m * 8].reshape(m, 8)
+
+
+def exchange_round_reference(
+    X: np.ndarray,
+    S: np.ndarray,
+    C: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    salience_weight: float = 0.4,
+    fixed_weight: float = 0.1,
+    lower: float = LOWER,
+    upper: float = UPPER,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`exchange.exchange_round(..., rule="reference")`, compiled: (next positions, realised)."""
+    Xc, Sc, W, present = _prepare(X, S, C, mask)
+    if np.any(present & ((Xc < lower) | (Xc > upper))):
+        raise ValueError(f"positions must lie in [{lower}, {upper}]")
+    if max(Xc.shape) >= 2 ** (_ID_BITS - 1):
+        raise ValueError(f"at most {2 ** (_ID_BITS - 1) - 1} actors and issues; got {Xc.shape}")
+    den = W.sum(axis=0)
+    num = (W * Xc).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nbs = np.where(den > 0, num / den, np.nan)
+    left = (Xc <= nbs[None, :]).astype(np.int64)
+    A, E = _round_constants(Xc, W, den, num)
+    ci, cj, cp, cq, _ = _candidates(Xc, Sc, A, E, present, left, lower, upper)
+    fields = _select(Xc, Sc, W, A, den, num, ci, cj, cp, cq, _rows(ci.size), _rows(ci.size),
+                     lower, upper)
+    realised = np.zeros(fields.shape[0], dtype=REALISED_DTYPE)
+    for column, name in enumerate(REALISED_DTYPE.names):
+        realised[name] = fields[:, column]
+    new_X = next_start_positions(X, S, realised, salience_weight=salience_weight,
+                                 fixed_weight=fixed_weight)
+    return new_X, realised

@@ -1,0 +1,144 @@
+"""The compiled reference-rule round equals the numpy statement of the rule, to the bit: the same
+exchanges, in the same order, with the same floats (gains, voting positions, outcome shifts and
+the expected outcomes each exchange was calculated from)."""
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation.engine import exchange as ex
+from simulation.engine.exchange_reference import exchange_round_reference
+from simulation.engine.model import NegotiationModel
+from simulation.engine.parameters import BargainingParameters
+from simulation.engine.protocols import exchange as exchange_protocol
+from simulation.engine.protocols.base import BargainingContext
+from simulation.engine.protocols.exchange import Exchange
+from simulation.inputs.scenario import load_scenario
+
+DECIDE_RUNS = sorted(Path(__file__).parent.glob("data/decide_equalgain_*_positions.csv"))
+
+
+def same_round(X, S, C, mask=None):
+    expected_X, expected = ex.exchange_round(X, S, C, mask, rule="reference")
+    got_X, got = exchange_round_reference(X, S, C, mask)
+    assert got.dtype == expected.dtype
+    assert got.tobytes() == expected.tobytes()  # same exchanges, same order, same floats
+    assert got_X.tobytes() == expected_X.tobytes()
+    return got
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), grid=st.booleans(), masked=st.booleans())
+def test_compiled_round_equals_the_numpy_rule(seed, grid, masked):
+    """Grid positions and quarter saliences make equal gains, cut moves and repeated moves of a
+    member on one issue common: ties must go the same way (to the earlier candidate)."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(2, 40)), int(rng.integers(2, 9))
+    if grid:
+        X = rng.choice([0.0, 25.0, 50.0, 75.0, 100.0], (n, k))
+        S = rng.choice([0.25, 0.5, 0.75, 1.0], (n, k))
+    else:
+        X, S = rng.uniform(0, 100, (n, k)), rng.uniform(0.01, 1, (n, k))
+    C = rng.uniform(0.1, 5, n) if seed % 2 else rng.uniform(0.1, 5, (n, k))
+    mask = rng.random((n, k)) > 0.2 if masked else None
+    same_round(X, S, C, mask)
+
+
+def test_an_actor_moves_again_on_an_issue_as_in_the_reference():
+    """The rule that tells reference from once: after its exchanges are recalculated a member may
+    trade again on an issue it has already moved on (here, in a random 30 x 6 round)."""
+    rng = np.random.default_rng(3)
+    X, S, C = rng.uniform(0, 100, (30, 6)), rng.uniform(0.05, 1, (30, 6)), np.ones(30)
+    realised = same_round(X, S, C)
+    movers = np.concatenate([realised["i"] * 6 + realised["q"], realised["j"] * 6 + realised["p"]])
+    assert np.unique(movers).size < movers.size
+
+
+def test_compiled_round_equals_the_numpy_rule_on_the_mc11_members():
+    """A full-size round (164 members, 25 issues: ~5 x 10^5 candidates, thousands realised)."""
+    negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
+    realised = same_round(negotiation.positions, negotiation.saliences, negotiation.capability)
+    assert realised.size > 1000
+
+
+@pytest.mark.parametrize("path", DECIDE_RUNS, ids=lambda p: p.name)
+def test_compiled_round_equals_the_numpy_rule_on_the_decide_data(path):
+    """Every round of decide-exchange-model's own runs (tests/data/decide_equalgain_*), from the
+    reference's start positions, with power and salience per actor-issue and absent cells."""
+    positions = pd.read_csv(path)
+    actors, issues = list(dict.fromkeys(positions["actor"])), list(dict.fromkeys(
+        positions["issue"]))
+    assert len(DECIDE_RUNS) == 3
+    for number in sorted(positions["round"].unique()):
+        start = positions[positions["round"] == number]
+        X, S, C = (np.zeros((len(actors), len(issues))) for _ in range(3))
+        present = np.zeros(X.shape, dtype=bool)
+        for row in start.itertuples():
+            a, i = actors.index(row.actor), issues.index(row.issue)
+            X[a, i], S[a, i], C[a, i], present[a, i] = (row.position_start, row.salience,
+                                                        row.power, True)
+        assert same_round(X, S, C, present).size > 0
+
+
+def test_the_protocol_runs_the_compiled_reference_rule_per_replication():
+    negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
+    rng = np.random.default_rng(7)
+    r, (n, k) = 2, negotiation.positions.shape
+    positions = np.clip(negotiation.positions + rng.normal(0, 5, (r, n, k)), 0, 100)
+    saliences = np.broadcast_to(negotiation.saliences, (r, n, k)).copy()
+    active = rng.random((r, n)) < 0.4
+    context = BargainingContext(saliences, negotiation.capability, positions, active, 1.0,
+                                lambda a: np.zeros((r, n, k)))
+    protocol = Exchange(BargainingParameters(protocol="exchange", exchange_rule="reference"))
+    bargained = protocol.bargain(positions, context)
+    for b in range(r):
+        rows = np.flatnonzero(active[b])
+        moved, realised = ex.exchange_round(positions[b, rows], saliences[b, rows],
+                                            negotiation.capability[rows], rule="reference")
+        assert moved.tobytes() == bargained.positions[b, rows].tobytes()
+        assert np.array_equal(bargained.positions[b, ~active[b]], positions[b, ~active[b]])
+        records = bargained.exchanges_of(b)
+        assert np.array_equal(records["i"], rows[realised["i"]])
+        assert records["gain"].tobytes() == realised["gain"].tobytes()
+
+
+def traced_exchanges(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    scenario = load_scenario("scenarios/exchange_protocol.yaml")
+    bargaining = scenario.spec.parameters.bargaining.model_copy(
+        update={"exchange_rule": "reference"})
+    parameters = scenario.spec.parameters.model_copy(update={"bargaining": bargaining})
+    model = NegotiationModel(scenario.negotiation(), parameters, rng=seed, trace=True)
+    model.run()
+    return model.exchanges
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_whole_replications_of_the_exchange_scenario_equal_the_numpy_rule(seed, monkeypatch):
+    """The shipped exchange scenario under rule reference, every month: the compiled rounds and
+    the numpy statement's (about 12 s a replication) realise the same exchanges to the bit."""
+    compiled = traced_exchanges(seed)
+    monkeypatch.setitem(exchange_protocol.ROUNDS, "reference",
+                        functools.partial(ex.exchange_round, rule="reference"))
+    statement = traced_exchanges(seed)
+    assert len(compiled) == len(statement)
+    assert sum(len(records) for _, records in compiled) > 1000
+    for (start, records), (start_numpy, records_numpy) in zip(compiled, statement, strict=True):
+        assert start.tobytes() == start_numpy.tobytes()
+        assert records.tobytes() == records_numpy.tobytes()
+
+
+def test_positions_off_the_scale_are_refused():
+    with pytest.raises(ValueError, match="positions must lie"):
+        exchange_round_reference(np.array([[0.0, 101.0], [50.0, 50.0]]), np.ones((2, 2)),
+                                 np.ones(2))
+
+
+def test_more_actors_than_the_packed_ids_hold_are_refused():
+    with pytest.raises(ValueError, match="at most 32767 actors and issues"):
+        exchange_round_reference(np.full((2**15, 2), 50.0), np.ones((2**15, 2)), np.ones(2**15))
