@@ -15,7 +15,9 @@ written as JSON to results/benchmarks/bench-<timestamp>.json. See benchmarks/REA
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import functools
 import io
 import itertools
 import json
@@ -30,6 +32,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,9 +41,11 @@ import mesa
 import numba
 import numpy as np
 
+from simulation.engine import exchange
 from simulation.engine import reference as ref
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
+from simulation.engine.protocols import exchange as exchange_protocol
 from simulation.inputs.calendar import load_calendar
 from simulation.inputs.scenario import load_scenario
 
@@ -69,6 +74,8 @@ PROTOCOL_CASES = (
     ("exchange protocol, rule once", EXCHANGE, {"exchange_rule": "once"}, "exchange_once"),
     ("exchange protocol, rule reference", EXCHANGE, {"exchange_rule": "reference"},
      "exchange_reference"),
+    ("exchange protocol, rule reference, numpy", EXCHANGE, {"exchange_rule": "reference"},
+     "exchange_reference_numpy"),
     ("challenge protocol", CHALLENGE, {}, "challenge"),
 )
 GROWTH_MEMBERS = (164, 500, 1000)
@@ -79,7 +86,10 @@ COUNTS = {
     "ensemble": (2_000, 200),  # (a) baseline, compromise protocol: long enough to amortise
     "unbatched": (400, 100),  # (a) the same, one replication per model (slow: fewer runs)
     "exchange_once": (100, 20),  # (b) exchange protocol, rule once (x2 on all cores)
-    "exchange_reference": (2, 0),  # (b) exchange protocol, rule reference: 1 worker only
+    "exchange_reference": (20, 4),  # (b) exchange protocol, rule reference (x2 on all cores)
+    # (b) the same with the numpy statement of the rule instead of the compiled round (about
+    # 12 s a replication): 1 worker only, for the CPU-time ratio compiled / numpy in this run
+    "exchange_reference_numpy": (1, 1),
     "challenge": (100, 20),  # (b) challenge protocol (x2 on all cores)
     "compromise": (1_000, 200),  # (b) the same rows for the baseline, for the ratios
     "reference": (10, 5),  # (c) reference engine, on the first seeds of (a)
@@ -202,29 +212,45 @@ def bench_protocols(quick: bool, cores: int, negotiation) -> list[dict[str, Any]
     """(b) the baseline's data under the other bargaining protocols, on 1 worker and all cores."""
     pick = 1 if quick else 0
     rows = []
+    cpu_of: dict[str, float] = {}
     for label, path, update, key in PROTOCOL_CASES:
         scenario = load_scenario(path)
         bargaining = scenario.spec.parameters.bargaining.model_copy(update=update)
         parameters = scenario.spec.parameters.model_copy(update={"bargaining": bargaining})
         compile_rules(negotiation, parameters)
-        for workers in (1, cores) if cores > 1 else (1,):
+        numpy_rule = key == "exchange_reference_numpy"
+        for workers in (1,) if cores == 1 or numpy_rule else (1, cores):
             runs = COUNTS[key][pick] * (1 if workers == 1 else 2)
-            if runs == 0 or (workers > 1 and key == "exchange_reference"):
-                rows.append(_row("b protocols", label, 0, workers, 0.0,
-                                 note="skipped" + (" with --quick" if runs == 0 else "")))
-                continue
             chunk = max(1, runs // (4 * workers))
             cpu = time.process_time()
-            seconds, _ = time_ensemble(negotiation, parameters, scenario.spec.seed, runs,
-                                       workers, chunk_size=chunk)
+            with numpy_reference_rule() if numpy_rule else contextlib.nullcontext():
+                seconds, _ = time_ensemble(negotiation, parameters, scenario.spec.seed, runs,
+                                           workers, chunk_size=chunk)
             cpu = (time.process_time() - cpu) / runs
             # on 1 worker the replications run in this process: its CPU time is theirs, a
             # figure a machine shared with other jobs does not inflate as it does wall time
             note = f"{seconds / runs:.2f} s a replication, chunks of {chunk}" + (
                 f"; CPU {cpu:.4f} s a replication" if workers == 1 else "")
+            if workers == 1:
+                cpu_of[key] = cpu
+            if numpy_rule and "exchange_reference" in cpu_of:
+                note += f"; compiled is {cpu / cpu_of['exchange_reference']:.0f}x faster (CPU)"
             rows.append(_row("b protocols", label, runs, workers, seconds, note=note,
                              **({"cpu_seconds_per_run": cpu} if workers == 1 else {})))
     return rows
+
+
+@contextlib.contextmanager
+def numpy_reference_rule() -> Iterator[None]:
+    """Within: the exchange protocol runs rule reference with its numpy statement
+    (`exchange.exchange_round`) instead of the compiled round, in this process."""
+    compiled = exchange_protocol.ROUNDS["reference"]
+    exchange_protocol.ROUNDS["reference"] = functools.partial(exchange.exchange_round,
+                                                              rule="reference")
+    try:
+        yield
+    finally:
+        exchange_protocol.ROUNDS["reference"] = compiled
 
 
 # --- (c): fast engine against the reference implementation ----------------------------------
