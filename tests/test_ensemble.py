@@ -186,8 +186,8 @@ def check_outcome_rows(result, scenario, runs: int) -> pd.DataFrame:
     issues = scenario.catalogue.issue_ids
     members = set(scenario.negotiation().members)
     draws = [f"draw:{path}" for path in scenario.priors]  # each run's draws from the priors
-    assert list(table.columns) == ["run", "issue", "outcome", "text", "coverage", "blockers",
-                                   "plurilateral_members", *draws]
+    assert list(table.columns) == ["run", "issue", "outcome", "text", "coverage",
+                                   "median_position", "blockers", "plurilateral_members", *draws]
     assert len(table) == runs * len(issues)
     assert not table.duplicated(["run", "issue"]).any()
     assert table["run"].tolist() == [r for r in range(runs) for _ in issues]
