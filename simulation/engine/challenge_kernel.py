@@ -2,16 +2,24 @@
 
 `engine.challenge` is the readable statement of the model (numpy over (n, n, k) dyad arrays,
 tested against the published worked example); this kernel computes the same round issue by
-issue in one pass, keeping only n x n scratch arrays, so that a month of the MC11 ensemble costs
-milliseconds. It follows `challenge.challenge_round` step by step (the function each loop
-implements is named in its comment); sums run in another order and powers are exp(r log x), so
-results agree to rounding (tests/test_challenge_kernel.py: 1e-9 on the 0-100 scale), not bit
-for bit.
+issue, keeping only n x n scratch arrays (they stay in the processor's cache), so that a month of
+the MC11 ensemble costs milliseconds. It follows `challenge.challenge_round` step by step (the
+function each loop implements is named in its comment), with three economies:
+  - the actors of an issue are sorted by position, so the voters below each midpoint are found
+    by one sweep and every loop reads memory in order;
+  - powers x^r = exp(r log x) use `vector_math`'s exp and log, which run several values per
+    instruction;
+  - with Q = 1 a pair in which j cannot challenge i more strongly than i challenges j,
+    (1 - P_ji) s_i >= (1 - P_ij) s_j, gives no offer whatever the utilities (both expected
+    utilities are the same base less these numbers times the same positive gap), so the powers
+    of its utilities are not computed; this skips about half of the pairs and changes nothing.
+Sums run in another order and the powers differ from numpy's by an ulp, so results agree with
+`challenge.challenge_round` to rounding (tests/test_challenge_kernel.py: 1e-9 on the 0-100 scale),
+not bit for bit. The order of the actors does not matter: ties between offers are broken by their
+values, never by who sent them.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit
@@ -27,86 +35,88 @@ from simulation.engine.challenge import (
     _check,
     starting_range,
 )
+from simulation.engine.vector_math import vexp, vlog
 
 _FAR = 1e300  # challenge._FAR: an offer out of the running
 
 
 @njit(cache=True)
-def _weighted_median(x, w, order):
-    """challenge.weighted_median of one issue; `order`: the stable sort of x."""
-    n = x.size
+def _weighted_median(xs, ws):
+    """challenge.weighted_median of one issue, its positions `xs` sorted."""
+    n = xs.size
     total = 0.0
     for v in range(n):
-        total += w[order[v]]
+        total += ws[v]
     if not total > 0:
-        return np.median(x)
+        return np.median(xs)
     half, tol = 0.5 * total, 1e-12 * max(total, 1e-300)
     cum, lo, hi = 0.0, -1, -1
     for v in range(n):
-        cum += w[order[v]]
+        cum += ws[v]
         if lo < 0 and cum >= half - tol:
             lo = v
         if hi < 0 and cum > half + tol:
             hi = v
     if hi < 0:
         hi = lo
-    return 0.5 * (x[order[lo]] + x[order[hi]])
+    return 0.5 * (xs[lo] + xs[hi])
 
 
 @njit(cache=True)
-def _voters_below(x, order):
-    """challenge._Votes (its `below`): (n, n) how many voters sit below the midpoint of x_i
-    and x_j (np.searchsorted in the sorted positions), by one sweep per actor in sorted order."""
-    n = x.size
-    xs = x[order]
-    below = np.empty((n, n), dtype=np.int64)
+def _voters_below(xs, below):
+    """challenge._Votes (its `below`): for a < b, how many voters sit below the midpoint of
+    x_a and x_b (np.searchsorted in the sorted positions `xs`), by one sweep per actor."""
+    n = xs.size
     for a in range(n):
-        p = 0
+        p = a
         for b in range(a, n):
-            middle = 0.5 * (x[order[a]] + x[order[b]])
+            middle = 0.5 * (xs[a] + xs[b])
             while p < n and xs[p] < middle:
                 p += 1
-            below[order[a], order[b]] = p
-            below[order[b], order[a]] = p
-    return below
+            below[a, b] = p
 
 
-@njit(cache=True)
-def _votes(x, w, r, order, below, distance, log_distance, use_r, support):
-    """challenge._Votes.support of one issue into `support` (n, n): votes for x_i over x_j,
-    from prefix sums over the voters in sorted order; `use_r` False is every r = 1
-    (d^r = exp(r log d), from the shared `log_distance`)."""
-    n = x.size
-    prefix = np.empty((n + 1, n))  # prefix[v, j]: sum over the v lowest voters of w d_vj^r_v
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _votes_table(xs, ws, scale, r, use_r, prefix):
+    """challenge._Votes.support, its prefix sums: prefix[v, b] = sum over the v lowest voters u
+    of w_u d_ub^r_u (every r = 1 unless `use_r`; d^r = exp(r log d))."""
+    n = xs.size
+    running = np.zeros(n)  # a row of its own: the compiler vectorises the loops over b
     prefix[0] = 0.0
     for v in range(n):
-        voter = order[v]
-        for j in range(n):
-            if use_r:
-                u = math.exp(r[voter] * log_distance[voter, j]) * w[voter]
-            else:
-                u = distance[voter, j] * w[voter]
-            prefix[v + 1, j] = prefix[v, j] + u
-    for i in range(n):
-        support[i, i] = 0.0
-        for j in range(i + 1, n):
-            m = below[i, j]
-            difference = prefix[m, j] - prefix[m, i]  # voters below: for i over j
-            if x[i] < x[j]:
-                support[i, j] = max(difference, 0.0)
-                support[j, i] = max(prefix[n, i] - prefix[n, j] + difference, 0.0)
-            else:
-                support[i, j] = max(prefix[n, j] - prefix[n, i] - difference, 0.0)
-                support[j, i] = max(-difference, 0.0) if x[j] < x[i] else \
-                    max(prefix[n, i] - prefix[n, j] + difference, 0.0)
+        x, w, rv = xs[v], ws[v], r[v]
+        if use_r:
+            for b in range(n):
+                running[b] += vexp(rv * vlog(abs(x - xs[b]) / scale)) * w
+        else:
+            for b in range(n):
+                running[b] += abs(x - xs[b]) / scale * w
+        prefix[v + 1] = running
 
 
-@njit(cache=True)
-def _probabilities(support):
-    """challenge.probability_of_success: P_ij over the votes of all pairs (in place)."""
-    total = 2.0 * support.sum()
+@njit(cache=True, error_model="numpy")
+def _probabilities(xs, below, prefix, probability):
+    """challenge._Votes.support then challenge.probability_of_success: P_ab (n, n), a's votes
+    over b from the prefix sums, over the votes of all ordered pairs."""
+    n = xs.size
+    total = 0.0
+    for a in range(n):
+        probability[a, a] = 0.0
+        for b in range(a + 1, n):
+            m = below[a, b]
+            difference = prefix[m, b] - prefix[m, a]  # voters below the midpoint: a over b
+            if xs[a] < xs[b]:
+                ab = max(difference, 0.0)
+            else:  # the same position: both exactly 0
+                ab = max(prefix[n, b] - prefix[n, a] - difference, 0.0)
+            ba = max(prefix[n, a] - prefix[n, b] + difference, 0.0)
+            probability[a, b], probability[b, a] = ab, ba
+            total += ab + ba
+    total *= 2.0
     if total > 0:
-        support /= total
+        for a in range(n):
+            for b in range(n):
+                probability[a, b] /= total
 
 
 @njit(cache=True)
@@ -122,127 +132,168 @@ def _change(d, r, to_median, q, t, use_r):
     return (1.0 - q) * (t * better + (1.0 - t) * worse)
 
 
-@njit(cache=True)
-def _issue_round(x, s, c, scale, q, t, risk, reference_rule, new):
-    """challenge.challenge_round on one issue: the actors' new positions into `new`."""
-    n = x.size
-    w = c * s
-    order = np.argsort(x, kind="mergesort")
-    median = _weighted_median(x, w, order)
-    to_median = np.abs(x - median) / scale
-    # challenge.challenge_round's distance (voters' distances are not clipped) and the logs
-    # the powers need, once per pair of actors: (x)^r = exp(r log x)
-    distance = np.empty((n, n))
-    log_distance = np.empty((n, n))
-    log_near = np.empty((n, n))  # log(0.5 - 0.5 d): the utility of success
-    log_far = np.empty((n, n))  # log(0.5 + 0.5 d): of failure
-    for i in range(n):
-        for j in range(i, n):
-            d = abs(x[i] - x[j]) / scale
-            distance[i, j] = distance[j, i] = d
-            if risk:
-                log_distance[i, j] = log_distance[j, i] = math.log(d) if d > 0 else -np.inf
-                u = min(d, 1.0)
-                log_near[i, j] = log_near[j, i] = math.log(0.5 - 0.5 * u) if u < 1 else -np.inf
-                log_far[i, j] = log_far[j, i] = math.log(0.5 + 0.5 * u)
-    r = np.ones(n)
-    support = np.empty((n, n))
-    below = _voters_below(x, order)
-    _votes(x, w, r, order, below, distance, log_distance, False, support)
-    _probabilities(support)
-    if risk:
-        # challenge.risk_exponents: danger_i = sum over a != i of E^a(U_ai) at r = 1
-        danger = np.zeros(n)
-        for a in range(n):
-            for b in range(n):
-                if a == b:
-                    continue
-                d = min(distance[a, b], 1.0)
-                gap = 2.0 * d - -(2.0 * d)
-                eu = 2.0 * d - (1.0 - support[a, b]) * s[b] * gap
-                if q < 1.0:
-                    eu -= _change(d, 1.0, to_median[a], q, t, False)
-                danger[b] += eu
-        high, low = danger.max(), danger.min()
-        spread = high - low
-        for i in range(n):
-            acceptance = (2.0 * danger[i] - high - low) / spread if spread > 0 else 0.0
-            r[i] = (1.0 - acceptance / 3.0) / (1.0 + acceptance / 3.0)
-        _votes(x, w, r, order, below, distance, log_distance, True, support)
-        _probabilities(support)
-    # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
-    # perceiver i over the others j
-    kind = np.empty(n, dtype=np.int8)
-    offered = np.empty(n)
-    key = np.empty(n)
-    eu_ji = np.empty(n)
-    for i in range(n):
-        best_rank = 4
-        status_quo = 2.0 - 4.0 * 0.5 ** r[i] if risk else 0.0
-        for j in range(n):
-            kind[j] = NONE
-            offered[j] = x[i]
-            d = min(distance[i, j], 1.0)
-            if not (d > SAME_POSITION and s[j] > 0):
-                eu_ji[j] = 0.0
-                key[j] = 0.0
+@njit(cache=True, error_model="numpy")
+def _risk_exponents(xs, ss, scale, median, q, t, probability, r):
+    """challenge.risk_exponents into `r`: danger_b = sum over a != b of E^a(U_ab) at r = 1."""
+    n = xs.size
+    danger = np.zeros(n)
+    for a in range(n):
+        to_median = abs(xs[a] - median) / scale
+        for b in range(n):
+            if a == b:
                 continue
-            # challenge.basic_utilities with r_i: 2 - 4 (0.5 -/+ 0.5 d)^r_i
-            if risk:
-                success = -4.0 * math.exp(r[i] * log_near[i, j]) + 2.0
-                failure = -4.0 * math.exp(r[i] * log_far[i, j]) + 2.0
-            else:
-                success = 2.0 * d
-                failure = -success
-            gap = success - failure
-            base = success - q * status_quo if q else success
-            ij = base - (1.0 - support[i, j]) * s[j] * gap
-            ji = base - (1.0 - support[j, i]) * s[i] * gap
+            u = min(abs(xs[a] - xs[b]) / scale, 1.0)
+            gap = 2.0 * u - -(2.0 * u)
+            eu = 2.0 * u - (1.0 - probability[a, b]) * ss[b] * gap
             if q < 1.0:
-                ij -= _change(d, r[i], to_median[i], q, t, risk)
-                ji -= _change(d, r[i], to_median[j], q, t, risk)
-            eu_ji[j] = ji
-            if ji > ij and ij > 0.0:
-                kind[j] = CONFRONTATION
-                offered[j] = x[j]
-            elif ji > 0.0 and ij < 0.0:
-                if ji + ij > 0.0:
-                    kind[j] = COMPROMISE
-                    offered[j] = (x[j] - x[i]) * (abs(ij) / abs(ji)) + x[i]
-                elif ji + ij < 0.0:
-                    kind[j] = CAPITULATION
-                    offered[j] = x[j]
-            if kind[j] == COMPROMISE and reference_rule:
-                a, b = abs(ij), abs(ji)
-                key[j] = (a * x[i] + b * x[j]) / (a + b)
-            else:
-                key[j] = abs(offered[j] - x[i])
-            if kind[j] != NONE:
-                best_rank = min(best_rank, kind[j])
-        if best_rank == 4:
-            new[i] = x[i]
-            continue
-        lowest = np.inf
-        for j in range(n):
-            if kind[j] != best_rank:
-                key[j] += _FAR
-            lowest = min(lowest, key[j])
-        # ties within rounding: the larger E^i(U_ji), then nearer the median, then lower
-        limit = lowest + TIE * scale
-        strongest = np.inf
-        for j in range(n):
-            if key[j] <= limit:
-                strongest = min(strongest, -eu_ji[j])
-        nearest = np.inf
-        for j in range(n):
-            if key[j] <= limit and -eu_ji[j] <= strongest + TIE:
-                nearest = min(nearest, abs(offered[j] - median))
-        choice = np.inf
-        for j in range(n):
-            if (key[j] <= limit and -eu_ji[j] <= strongest + TIE
-                    and abs(offered[j] - median) <= nearest + TIE * scale):
-                choice = min(choice, offered[j])
-        new[i] = choice
+                eu -= _change(u, 1.0, to_median, q, t, False)
+            danger[b] += eu
+    high, low = danger.max(), danger.min()
+    spread = high - low
+    for a in range(n):
+        acceptance = (2.0 * danger[a] - high - low) / spread if spread > 0 else 0.0
+        r[a] = (1.0 - acceptance / 3.0) / (1.0 + acceptance / 3.0)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _utility_powers(r, clipped, count, near, far):
+    """challenge.basic_utilities' powers (0.5 - 0.5 d)^r and (0.5 + 0.5 d)^r for the first
+    `count` distances (clipped at 1)."""
+    for c in range(count):
+        near[c] = vexp(r * vlog(0.5 - 0.5 * clipped[c]))
+        far[c] = vexp(r * vlog(0.5 + 0.5 * clipped[c]))
+
+
+@njit(cache=True, error_model="numpy")
+def _resistances(probability, ss, resisted, resisting):
+    """resisted[a, b] = (1 - P_ab) s_b, how much b resists a's challenge, and resisting[a, b] =
+    (1 - P_ba) s_a, how much a resists b's: the weights of failure in E^a(U_ab) and E^a(U_ba).
+    `resisted` may be `probability` itself (overwritten)."""
+    n = ss.size
+    for a in range(n):
+        for b in range(a, n):
+            of_b, of_a = (1.0 - probability[a, b]) * ss[b], (1.0 - probability[b, a]) * ss[a]
+            resisted[a, b], resisted[b, a] = of_b, of_a
+            resisting[a, b], resisting[b, a] = of_a, of_b
+
+
+@njit(cache=True, error_model="numpy")
+def _expected_utilities(clipped, near, far, status_quo, q, risk, count, ab, ba):
+    """challenge.expected_utilities of one perceiver a against its first `count` candidates b:
+    E^a(U_ab) and E^a(U_ba) into `ab` and `ba`, which hold (1 - P_ab) s_b and (1 - P_ba) s_a
+    on entry (the change terms of Q < 1 excepted)."""
+    for c in range(count):
+        if risk:  # 2 - 4 (0.5 -/+ 0.5 d)^r_a
+            success = -4.0 * near[c] + 2.0
+            failure = -4.0 * far[c] + 2.0
+        else:
+            success = 2.0 * clipped[c]
+            failure = -success
+        gap = success - failure
+        base = success - q * status_quo if q else success
+        ab[c] = base - ab[c] * gap
+        ba[c] = base - ba[c] * gap
+
+
+@njit(cache=True, error_model="numpy")
+def _classify(x, target, ab, ba, count, reference_rule, kind, offered, key):
+    """challenge.classify_offers and offered_positions for one perceiver at `x` against its
+    first `count` candidates at `target`, and best_offers' keys: the best type offered (4: none)."""
+    best_rank = 4
+    for c in range(count):  # no branches: the offer types come in no predictable order
+        eu_ab, eu_ba, xb = ab[c], ba[c], target[c]
+        confrontation = (eu_ba > eu_ab) & (eu_ab > 0.0)
+        pressed = (eu_ba > 0.0) & (eu_ab < 0.0)
+        compromise = pressed & (eu_ba + eu_ab > 0.0)
+        capitulation = pressed & (eu_ba + eu_ab < 0.0)
+        kind[c] = (CONFRONTATION * confrontation + COMPROMISE * compromise
+                   + CAPITULATION * capitulation)
+        share = abs(eu_ab) / abs(eu_ba)
+        moved = xb if confrontation | capitulation else x
+        offered[c] = (xb - x) * share + x if compromise else moved
+        weighted = (abs(eu_ab) * x + abs(eu_ba) * xb) / (abs(eu_ab) + abs(eu_ba))
+        key[c] = weighted if compromise & reference_rule else abs(offered[c] - x)
+        best_rank = min(best_rank, kind[c] if kind[c] != NONE else 4)
+    return best_rank
+
+
+@njit(cache=True)
+def _best(kind, offered, key, eu_ba, count, best_rank, median, scale):
+    """challenge.best_offers for one perceiver among its first `count` offers: the position of
+    its best offer of type `best_rank`; ties within rounding go to the larger E^a(U_ba), then
+    nearer the median, then the lower position."""
+    lowest = np.inf
+    for c in range(count):
+        if kind[c] != best_rank:
+            key[c] += _FAR
+        lowest = min(lowest, key[c])
+    limit = lowest + TIE * scale
+    strongest = np.inf
+    for c in range(count):
+        if key[c] <= limit:
+            strongest = min(strongest, -eu_ba[c])
+    nearest = np.inf
+    for c in range(count):
+        if key[c] <= limit and -eu_ba[c] <= strongest + TIE:
+            nearest = min(nearest, abs(offered[c] - median))
+    choice = np.inf
+    for c in range(count):
+        if (key[c] <= limit and -eu_ba[c] <= strongest + TIE
+                and abs(offered[c] - median) <= nearest + TIE * scale):
+            choice = min(choice, offered[c])
+    return choice
+
+
+@njit(cache=True, error_model="numpy")
+def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
+    """challenge.challenge_round on one issue, its actors sorted by position: their new
+    positions into `new`."""
+    n = xs.size
+    below, prefix, probability = scratch
+    r = np.ones(n)
+    median = _weighted_median(xs, ws)
+    _voters_below(xs, below)
+    _votes_table(xs, ws, scale, r, False, prefix)
+    _probabilities(xs, below, prefix, probability)
+    if risk:
+        _risk_exponents(xs, ss, scale, median, q, t, probability, r)
+        _votes_table(xs, ws, scale, r, True, prefix)
+        _probabilities(xs, below, prefix, probability)
+    resisted, resisting = probability, prefix[:n]  # P is read for the last time here
+    _resistances(probability, ss, resisted, resisting)
+    # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
+    # perceiver a over the others b that can make it an offer (`candidates`)
+    candidates = np.empty(n, dtype=np.intp)
+    clipped, target, near, far = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    ab, ba = np.empty(n), np.empty(n)
+    kind = np.empty(n, dtype=np.int8)
+    offered, key = np.empty(n), np.empty(n)
+    for a in range(n):
+        x = xs[a]
+        count = 0
+        for b in range(n):  # no branches: which b pass is unpredictable
+            u = min(abs(x - xs[b]) / scale, 1.0)
+            # with Q = 1, E^a(U_ba) <= E^a(U_ab) whatever the powers unless b resists less
+            can = (u > SAME_POSITION) & (ss[b] > 0) & (
+                (q != 1.0) | (resisting[a, b] < resisted[a, b]))
+            candidates[count], clipped[count], target[count] = b, u, xs[b]
+            ab[count], ba[count] = resisted[a, b], resisting[a, b]
+            count += 1 if can else 0
+        if risk:  # challenge.basic_utilities with r_a: (0.5 -/+ 0.5 d)^r_a
+            _utility_powers(r[a], clipped, count, near, far)
+            status_quo = 2.0 - 4.0 * 0.5 ** r[a]
+        else:
+            status_quo = 0.0
+        _expected_utilities(clipped, near, far, status_quo, q, risk, count, ab, ba)
+        if q < 1.0:
+            to_median = abs(x - median) / scale
+            for c in range(count):
+                u = clipped[c]
+                ab[c] -= _change(u, r[a], to_median, q, t, risk)
+                ba[c] -= _change(u, r[a], abs(target[c] - median) / scale, q, t, risk)
+        best_rank = _classify(x, target, ab, ba, count, reference_rule, kind, offered, key)
+        new[a] = x if best_rank == 4 else _best(kind, offered, key, ba, count, best_rank,
+                                                  median, scale)
 
 
 @njit(cache=True)
@@ -250,11 +301,21 @@ def _round(X, S, C, scale, q, t, risk, reference_rule):
     """challenge.challenge_round: the new positions (n, k), issue by issue."""
     n, k = X.shape
     new = np.empty((n, k))
-    column = np.empty(n)
+    scratch = (np.empty((n, n), dtype=np.intp), np.empty((n + 1, n)), np.empty((n, n)))
+    xs, ss, ws, moved = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     for issue in range(k):
-        _issue_round(np.ascontiguousarray(X[:, issue]), np.ascontiguousarray(S[:, issue]), C,
-                     scale[issue], q, t, risk, reference_rule, column)
-        new[:, issue] = column
+        order = np.argsort(X[:, issue], kind="mergesort")
+        for a in range(n):
+            xs[a] = X[order[a], issue]
+            ss[a] = S[order[a], issue]
+            ws[a] = C[order[a]] * ss[a]
+        # nothing can move where no one cares or all stand (within rounding) together
+        if ss.max() > 0 and min((xs[n - 1] - xs[0]) / scale[issue], 1.0) > SAME_POSITION:
+            _issue_round(xs, ss, ws, scale[issue], q, t, risk, reference_rule, scratch, moved)
+        else:
+            moved[:] = xs
+        for a in range(n):
+            new[order[a], issue] = moved[a]
     return new
 
 

@@ -1,0 +1,100 @@
+"""exp and log that the compiler can vectorise, for compiled kernels' inner loops.
+
+numba's `math.exp` and `math.log` call the C library one value at a time (numba vectorises them
+only with Intel's SVML, which needs an llvmlite built for it); these are branch-free polynomial
+versions that LLVM turns into SIMD code, several values per instruction, about three times as
+fast. Both are within 1 ulp of the C library's (tests/test_vector_math.py) on the domain the
+kernels use: `vexp` of x <= 709 (below -708, where the result would be subnormal, it returns 0),
+`vlog` of 0 (-inf) and of positive normal floats (subnormals count as 0). Method: Cody-Waite
+range reduction and a Taylor polynomial (exp); exponent split and log m = 2 atanh((m - 1)/(m + 1))
+for m in [sqrt(1/2), sqrt(2)) (log). The loops that use them must be compiled with
+`error_model="numpy"` (Python's model checks every division for zero, which stops vectorising).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact for |k| < 2^11
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND rounds x to an integer
+_SQRT_HALF = 0.7071067811865476
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+_MANTISSA = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_EXPONENT_BITS = 0x433 << 52  # the bits of 2^52
+_TWO_52 = 4503599627370496.0
+
+
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bits of a float64, as an int64 (a reinterpretation, no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float(typingctx, i):
+    """The float64 whose IEEE-754 bits are the int64 `i`."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@njit(inline="always")
+def vexp(x: float) -> float:
+    """e^x; 0 below -708 and for -inf."""
+    y = min(max(x, -708.0), 709.0)
+    k = (y * _LOG2E + _ROUND) - _ROUND
+    r = (y - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln(2)/2
+    p = 1.0 / 6227020800.0  # Taylor to degree 13: truncation below 2e-17 relative
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    power = _float((np.int64(k) + 1023) << 52)  # 2^k
+    return p * power if x >= -708.0 else 0.0
+
+
+@njit(inline="always")
+def vlog(x: float) -> float:
+    """ln x for x = 0 (-inf) or a positive normal float; subnormals count as 0."""
+    bits = _bits(max(x, _SMALLEST_NORMAL))
+    m = _float((bits & _MANTISSA) | _ONE_BITS)  # x = m 2^e, m in [1, 2)
+    # e as a float without an int-to-float conversion (which AVX2 lacks): 2^52 + biased e
+    e = _float((bits >> 52) | _EXPONENT_BITS) - (_TWO_52 + 1023.0)
+    high = m > 2.0 * _SQRT_HALF
+    m = m * 0.5 if high else m
+    e = e + 1.0 if high else e  # m in [sqrt(1/2), sqrt(2))
+    f = m - 1.0  # exact
+    s = f / (2.0 + f)  # log m = 2 atanh(s), |s| < 0.172
+    z = s * s
+    p = 2.0 / 23.0  # the series to s^23: truncation below 1e-18 relative
+    p = p * z + 2.0 / 21.0
+    p = p * z + 2.0 / 19.0
+    p = p * z + 2.0 / 17.0
+    p = p * z + 2.0 / 15.0
+    p = p * z + 2.0 / 13.0
+    p = p * z + 2.0 / 11.0
+    p = p * z + 2.0 / 9.0
+    p = p * z + 2.0 / 7.0
+    p = p * z + 2.0 / 5.0
+    p = p * z + 2.0 / 3.0
+    log_m = f - s * (f - p * z)  # 2s + s z p = f - s f + s z p, since 2s = f - s f
+    value = (e * _LN2_HI + log_m) + e * _LN2_LO
+    return value if x >= _SMALLEST_NORMAL else -math.inf
