@@ -77,31 +77,70 @@ def _voters_below(xs, below):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _votes_table(xs, ws, scale, r, use_r, prefix):
+def _votes_table(xs, ws, scale, r, prefix):
     """challenge._Votes.support, its prefix sums: prefix[v, b] = sum over the v lowest voters u
-    of w_u d_ub^r_u (every r = 1 unless `use_r`; d^r = exp(r log d))."""
+    of w_u d_ub^r_u (d^r = exp(r log d))."""
     n = xs.size
-    running = np.zeros(n)  # a row of its own: the compiler vectorises the loops over b
+    running = np.zeros(n)  # a row of its own: the compiler vectorises the loop over b
     prefix[0] = 0.0
+    per_unit = 1.0 / scale
     for v in range(n):
         x, w, rv = xs[v], ws[v], r[v]
-        if use_r:
-            for b in range(n):
-                running[b] += vexp(rv * vlog(abs(x - xs[b]) / scale)) * w
-        else:
-            for b in range(n):
-                running[b] += abs(x - xs[b]) / scale * w
+        for b in range(n):
+            running[b] += vexp(rv * vlog(abs(x - xs[b]) * per_unit)) * w
         prefix[v + 1] = running
 
 
-@njit(cache=True, error_model="numpy")
-def _probabilities(xs, below, prefix, probability):
-    """challenge._Votes.support then challenge.probability_of_success: P_ab (n, n), a's votes
-    over b from the prefix sums, over the votes of all ordered pairs."""
-    n = xs.size
+@njit(cache=True, fastmath={"reassoc"})
+def _per_vote(support):
+    """challenge.probability_of_success's 1 / sum over all ordered pairs of |votes| (1 if
+    there are none), so that P_ab = support[a, b] * _per_vote(support)."""
+    values = support.reshape(support.size)
     total = 0.0
+    for i in range(values.size):  # reassociated: summed in SIMD lanes
+        total += values[i]
+    total *= 2.0
+    return 1.0 / total if total > 0 else 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _linear_support(xs, ws, below, support):
+    """_support with every r = 1, in closed form: a voter's vote is linear in the distances, so
+    sums over voters are differences of prefix sums of w and w x. In units of `scale` (P is a
+    ratio of votes: the scale cancels)."""
+    n = xs.size
+    weight, moment = np.zeros(n + 1), np.zeros(n + 1)  # sums over the v lowest voters
+    upto, start = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    for v in range(n):
+        weight[v + 1] = weight[v] + ws[v]
+        moment[v + 1] = moment[v] + ws[v] * xs[v]
+        start[v] = v if v == 0 or xs[v - 1] < xs[v] else start[v - 1]  # first at x_v
+    for v in range(n - 1, -1, -1):
+        upto[v] = v + 1 if v == n - 1 or xs[v] < xs[v + 1] else upto[v + 1]  # past the last
     for a in range(n):
-        probability[a, a] = 0.0
+        support[a, a] = 0.0
+        low, past = xs[a], upto[a]
+        for b in range(a + 1, n):
+            high = xs[b]
+            ab = ba = 0.0  # the same position: exactly 0
+            if low < high:
+                m, first = below[a, b], start[b]
+                both, apart = low + high, high - low
+                # voters at or below x_a gain x_b - x_a; those between x_a and the midpoint
+                # x_a + x_b - 2 x_v; above the midpoint and below x_b, 2 x_v - x_a - x_b
+                ab = (both * (weight[m] - weight[past]) - 2.0 * (moment[m] - moment[past])
+                      + apart * weight[past])
+                ba = (2.0 * (moment[first] - moment[m]) - both * (weight[first] - weight[m])
+                      + apart * (weight[n] - weight[first]))
+            support[a, b], support[b, a] = max(ab, 0.0), max(ba, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _support(xs, below, prefix, support):
+    """challenge._Votes.support: a's votes over b (n, n) from the prefix sums of the votes."""
+    n = xs.size
+    for a in range(n):
+        support[a, a] = 0.0
         for b in range(a + 1, n):
             m = below[a, b]
             difference = prefix[m, b] - prefix[m, a]  # voters below the midpoint: a over b
@@ -109,14 +148,8 @@ def _probabilities(xs, below, prefix, probability):
                 ab = max(difference, 0.0)
             else:  # the same position: both exactly 0
                 ab = max(prefix[n, b] - prefix[n, a] - difference, 0.0)
-            ba = max(prefix[n, a] - prefix[n, b] + difference, 0.0)
-            probability[a, b], probability[b, a] = ab, ba
-            total += ab + ba
-    total *= 2.0
-    if total > 0:
-        for a in range(n):
-            for b in range(n):
-                probability[a, b] /= total
+            support[a, b] = ab
+            support[b, a] = max(prefix[n, a] - prefix[n, b] + difference, 0.0)
 
 
 @njit(cache=True)
@@ -133,8 +166,9 @@ def _change(d, r, to_median, q, t, use_r):
 
 
 @njit(cache=True, error_model="numpy")
-def _risk_exponents(xs, ss, scale, median, q, t, probability, r):
-    """challenge.risk_exponents into `r`: danger_b = sum over a != b of E^a(U_ab) at r = 1."""
+def _risk_exponents(xs, ss, scale, median, q, t, support, per_vote, r):
+    """challenge.risk_exponents into `r`: danger_b = sum over a != b of E^a(U_ab) at r = 1,
+    P_ab = support[a, b] * per_vote."""
     n = xs.size
     danger = np.zeros(n)
     for a in range(n):
@@ -144,7 +178,7 @@ def _risk_exponents(xs, ss, scale, median, q, t, probability, r):
                 continue
             u = min(abs(xs[a] - xs[b]) / scale, 1.0)
             gap = 2.0 * u - -(2.0 * u)
-            eu = 2.0 * u - (1.0 - probability[a, b]) * ss[b] * gap
+            eu = 2.0 * u - (1.0 - support[a, b] * per_vote) * ss[b] * gap
             if q < 1.0:
                 eu -= _change(u, 1.0, to_median, q, t, False)
             danger[b] += eu
@@ -165,14 +199,15 @@ def _utility_powers(r, clipped, count, near, far):
 
 
 @njit(cache=True, error_model="numpy")
-def _resistances(probability, ss, resisted, resisting):
+def _resistances(support, per_vote, ss, resisted, resisting):
     """resisted[a, b] = (1 - P_ab) s_b, how much b resists a's challenge, and resisting[a, b] =
-    (1 - P_ba) s_a, how much a resists b's: the weights of failure in E^a(U_ab) and E^a(U_ba).
-    `resisted` may be `probability` itself (overwritten)."""
+    (1 - P_ba) s_a, how much a resists b's: the weights of failure in E^a(U_ab) and E^a(U_ba),
+    P_ab = support[a, b] * per_vote. `resisted` may be `support` itself (overwritten)."""
     n = ss.size
     for a in range(n):
         for b in range(a, n):
-            of_b, of_a = (1.0 - probability[a, b]) * ss[b], (1.0 - probability[b, a]) * ss[a]
+            of_b = (1.0 - support[a, b] * per_vote) * ss[b]
+            of_a = (1.0 - support[b, a] * per_vote) * ss[a]
             resisted[a, b], resisted[b, a] = of_b, of_a
             resisting[a, b], resisting[b, a] = of_a, of_b
 
@@ -249,18 +284,19 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     """challenge.challenge_round on one issue, its actors sorted by position: their new
     positions into `new`."""
     n = xs.size
-    below, prefix, probability = scratch
+    below, prefix, support = scratch
     r = np.ones(n)
     median = _weighted_median(xs, ws)
     _voters_below(xs, below)
-    _votes_table(xs, ws, scale, r, False, prefix)
-    _probabilities(xs, below, prefix, probability)
+    _linear_support(xs, ws, below, support)
+    per_vote = _per_vote(support)
     if risk:
-        _risk_exponents(xs, ss, scale, median, q, t, probability, r)
-        _votes_table(xs, ws, scale, r, True, prefix)
-        _probabilities(xs, below, prefix, probability)
-    resisted, resisting = probability, prefix[:n]  # P is read for the last time here
-    _resistances(probability, ss, resisted, resisting)
+        _risk_exponents(xs, ss, scale, median, q, t, support, per_vote, r)
+        _votes_table(xs, ws, scale, r, prefix)
+        _support(xs, below, prefix, support)
+        per_vote = _per_vote(support)
+    resisted, resisting = support, prefix[:n]  # the votes are read for the last time here
+    _resistances(support, per_vote, ss, resisted, resisting)
     # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
     # perceiver a over the others b that can make it an offer (`candidates`)
     candidates = np.empty(n, dtype=np.intp)
@@ -268,11 +304,12 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     ab, ba = np.empty(n), np.empty(n)
     kind = np.empty(n, dtype=np.int8)
     offered, key = np.empty(n), np.empty(n)
+    per_unit = 1.0 / scale
     for a in range(n):
         x = xs[a]
         count = 0
         for b in range(n):  # no branches: which b pass is unpredictable
-            u = min(abs(x - xs[b]) / scale, 1.0)
+            u = min(abs(x - xs[b]) * per_unit, 1.0)
             # with Q = 1, E^a(U_ba) <= E^a(U_ab) whatever the powers unless b resists less
             can = (u > SAME_POSITION) & (ss[b] > 0) & (
                 (q != 1.0) | (resisting[a, b] < resisted[a, b]))

@@ -7,8 +7,9 @@ fast. Both are within 1 ulp of the C library's (tests/test_vector_math.py) on th
 kernels use: `vexp` of x <= 709 (below -708, where the result would be subnormal, it returns 0),
 `vlog` of 0 (-inf) and of positive normal floats (subnormals count as 0). Method: Cody-Waite
 range reduction and a Taylor polynomial (exp); exponent split and log m = 2 atanh((m - 1)/(m + 1))
-for m in [sqrt(1/2), sqrt(2)) (log). The loops that use them must be compiled with
-`error_model="numpy"` (Python's model checks every division for zero, which stops vectorising).
+for m in [sqrt(1/2), sqrt(2)) with fdlibm's minimax polynomial (log). The loops that use them
+must be compiled with `error_model="numpy"` (Python's model checks every division for zero,
+which stops vectorising).
 """
 
 from __future__ import annotations
@@ -84,17 +85,15 @@ def vlog(x: float) -> float:
     f = m - 1.0  # exact
     s = f / (2.0 + f)  # log m = 2 atanh(s), |s| < 0.172
     z = s * s
-    p = 2.0 / 23.0  # the series to s^23: truncation below 1e-18 relative
-    p = p * z + 2.0 / 21.0
-    p = p * z + 2.0 / 19.0
-    p = p * z + 2.0 / 17.0
-    p = p * z + 2.0 / 15.0
-    p = p * z + 2.0 / 13.0
-    p = p * z + 2.0 / 11.0
-    p = p * z + 2.0 / 9.0
-    p = p * z + 2.0 / 7.0
-    p = p * z + 2.0 / 5.0
-    p = p * z + 2.0 / 3.0
+    # 2 atanh(s) = 2s + s z p(z), p a polynomial of degree 6 for 2/3 + 2/5 z + 2/7 z^2 + ...
+    # (fdlibm's e_log.c Lg1..Lg7, a minimax fit: error below 2^-58.45)
+    p = 1.479819860511658591e-01
+    p = p * z + 1.531383769920937332e-01
+    p = p * z + 1.818357216161805012e-01
+    p = p * z + 2.222219843214978396e-01
+    p = p * z + 2.857142874366239149e-01
+    p = p * z + 3.999999999940941908e-01
+    p = p * z + 6.666666666666735130e-01
     log_m = f - s * (f - p * z)  # 2s + s z p = f - s f + s z p, since 2s = f - s f
     value = (e * _LN2_HI + log_m) + e * _LN2_LO
     return value if x >= _SMALLEST_NORMAL else -math.inf
