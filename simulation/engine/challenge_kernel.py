@@ -37,8 +37,6 @@ from simulation.engine.challenge import (
 )
 from simulation.engine.vector_math import vexp, vlog
 
-_FAR = 1e300  # challenge._FAR: an offer out of the running
-
 
 @njit(cache=True)
 def _weighted_median(xs, ws):
@@ -233,23 +231,40 @@ def _expected_utilities(clipped, near, far, status_quo, q, risk, count, ab, ba):
 @njit(cache=True, error_model="numpy")
 def _classify(x, target, ab, ba, count, reference_rule, kind, offered, key):
     """challenge.classify_offers and offered_positions for one perceiver at `x` against its
-    first `count` candidates at `target`, and best_offers' keys: the best type offered (4: none)."""
+    first `count` candidates at `target`, and best_offers' keys: the best type offered (4: none).
+    """
     best_rank = 4
-    for c in range(count):  # no branches: the offer types come in no predictable order
+    for c in range(count):  # no branches: the compiler vectorises it
         eu_ab, eu_ba, xb = ab[c], ba[c], target[c]
         confrontation = (eu_ba > eu_ab) & (eu_ab > 0.0)
         pressed = (eu_ba > 0.0) & (eu_ab < 0.0)
         compromise = pressed & (eu_ba + eu_ab > 0.0)
         capitulation = pressed & (eu_ba + eu_ab < 0.0)
-        kind[c] = (CONFRONTATION * confrontation + COMPROMISE * compromise
-                   + CAPITULATION * capitulation)
+        rank = (CONFRONTATION * confrontation + COMPROMISE * compromise
+                + CAPITULATION * capitulation)
+        kind[c] = rank
         share = abs(eu_ab) / abs(eu_ba)
         moved = xb if confrontation | capitulation else x
-        offered[c] = (xb - x) * share + x if compromise else moved
-        weighted = (abs(eu_ab) * x + abs(eu_ba) * xb) / (abs(eu_ab) + abs(eu_ba))
-        key[c] = weighted if compromise & reference_rule else abs(offered[c] - x)
-        best_rank = min(best_rank, kind[c] if kind[c] != NONE else 4)
+        offer = (xb - x) * share + x if compromise else moved
+        offered[c] = offer
+        key[c] = abs(offer - x)
+        best_rank = min(best_rank, rank + 4 * (rank == NONE))
+    if reference_rule:
+        for c in range(count):
+            if kind[c] == COMPROMISE:
+                a, b = abs(ab[c]), abs(ba[c])
+                key[c] = (a * x + b * target[c]) / (a + b)
     return best_rank
+
+
+@njit(cache=True, fastmath={"nnan", "nsz"})
+def _lowest_key(kind, key, count, rank):
+    """The lowest of the first `count` keys of offers of type `rank` (keys are never nan, so
+    the compiler may take the minimum in SIMD lanes)."""
+    lowest = np.inf
+    for c in range(count):
+        lowest = min(lowest, key[c] if kind[c] == rank else np.inf)
+    return lowest
 
 
 @njit(cache=True)
@@ -257,23 +272,25 @@ def _best(kind, offered, key, eu_ba, count, best_rank, median, scale):
     """challenge.best_offers for one perceiver among its first `count` offers: the position of
     its best offer of type `best_rank`; ties within rounding go to the larger E^a(U_ba), then
     nearer the median, then the lower position."""
-    lowest = np.inf
+    limit = _lowest_key(kind, key, count, best_rank) + TIE * scale
+    ties, pick = 0, -1
     for c in range(count):
-        if kind[c] != best_rank:
-            key[c] += _FAR
-        lowest = min(lowest, key[c])
-    limit = lowest + TIE * scale
+        hit = (kind[c] == best_rank) & (key[c] <= limit)
+        ties += 1 if hit else 0
+        pick = c if hit else pick
+    if ties == 1:
+        return offered[pick]
     strongest = np.inf
     for c in range(count):
-        if key[c] <= limit:
+        if kind[c] == best_rank and key[c] <= limit:
             strongest = min(strongest, -eu_ba[c])
     nearest = np.inf
     for c in range(count):
-        if key[c] <= limit and -eu_ba[c] <= strongest + TIE:
+        if kind[c] == best_rank and key[c] <= limit and -eu_ba[c] <= strongest + TIE:
             nearest = min(nearest, abs(offered[c] - median))
     choice = np.inf
     for c in range(count):
-        if (key[c] <= limit and -eu_ba[c] <= strongest + TIE
+        if (kind[c] == best_rank and key[c] <= limit and -eu_ba[c] <= strongest + TIE
                 and abs(offered[c] - median) <= nearest + TIE * scale):
             choice = min(choice, offered[c])
     return choice
