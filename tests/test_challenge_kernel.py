@@ -33,6 +33,38 @@ def test_compiled_round_equals_the_numpy_round(seed, grid, q, risk, rule, fixed)
     np.testing.assert_allclose(challenge_round_fast(X, S, C, params), expected, rtol=0, atol=TOL)
 
 
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), q=st.sampled_from([1.0, 0.6]), risk=st.booleans(),
+       rule=st.sampled_from(["least_move", "reference"]))
+def test_compiled_round_equals_the_numpy_round_with_duplicated_members(seed, q, risk, rule):
+    """Members sharing a position (sorted into one tie group: the closed-form votes handle them
+    together) or a whole row (position, salience and capability), and members with salience 0
+    (no offers): the kernel's shortcuts, including skipping pairs that cannot offer, leave the
+    round of the readable model, which treats every member on its own."""
+    rng = np.random.default_rng(seed)
+    m, k = int(rng.integers(2, 12)), int(rng.integers(1, 4))
+    X = rng.uniform(0, 100, (m, k))
+    S = rng.uniform(0, 1, (m, k))
+    C = rng.uniform(0.01, 5, m)
+    copies = rng.integers(0, m, int(rng.integers(1, 2 * m)))  # whole rows repeated
+    X, S, C = np.vstack([X, X[copies]]), np.vstack([S, S[copies]]), np.concatenate([C, C[copies]])
+    shared = rng.integers(0, len(X), int(rng.integers(0, len(X))))  # same place, own salience
+    X[shared] = X[rng.integers(0, len(X))]
+    S[rng.random(S.shape) < 0.1] = 0.0
+    order = rng.permutation(len(X))  # duplicates scattered, not adjacent
+    X, S, C = X[order], S[order], C[order]
+    params = ch.ChallengeParameters(q=q, t=float(rng.uniform()), risk=risk, offer_rule=rule,
+                                    position_range=100.0)
+    expected, _ = ch.challenge_round(X, S, C, params)
+    got = challenge_round_fast(X, S, C, params)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
+    # identical members end identically placed, whatever their place in the arrays
+    same = (X[:, None] == X[None]).all(-1) & (S[:, None] == S[None]).all(-1) & (
+        C[:, None] == C[None])
+    for a, b in np.argwhere(same):
+        assert (got[a] == got[b]).all()
+
+
 def test_compiled_round_equals_the_numpy_round_on_the_mc11_members():
     negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
     args = negotiation.positions, negotiation.saliences, negotiation.capability
