@@ -37,6 +37,8 @@ from simulation.engine.challenge import (
 )
 from simulation.engine.vector_math import vexp, vlog
 
+_WALK = 8  # senders `_nearest_offers` tries before it leaves a perceiver to `_all_offers`
+
 
 @njit(cache=True)
 def _weighted_median(xs, ws):
@@ -187,15 +189,6 @@ def _risk_exponents(xs, ss, scale, median, q, t, support, per_vote, r):
         r[a] = (1.0 - acceptance / 3.0) / (1.0 + acceptance / 3.0)
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _utility_powers(r, clipped, count, near, far):
-    """challenge.basic_utilities' powers (0.5 - 0.5 d)^r and (0.5 + 0.5 d)^r for the first
-    `count` distances (clipped at 1)."""
-    for c in range(count):
-        near[c] = vexp(r * vlog(0.5 - 0.5 * clipped[c]))
-        far[c] = vexp(r * vlog(0.5 + 0.5 * clipped[c]))
-
-
 @njit(cache=True, error_model="numpy")
 def _resistances(support, per_vote, ss, resisted, resisting):
     """resisted[a, b] = (1 - P_ab) s_b, how much b resists a's challenge, and resisting[a, b] =
@@ -208,53 +201,6 @@ def _resistances(support, per_vote, ss, resisted, resisting):
             of_a = (1.0 - support[b, a] * per_vote) * ss[a]
             resisted[a, b], resisted[b, a] = of_b, of_a
             resisting[a, b], resisting[b, a] = of_a, of_b
-
-
-@njit(cache=True, error_model="numpy")
-def _expected_utilities(clipped, near, far, status_quo, q, risk, count, ab, ba):
-    """challenge.expected_utilities of one perceiver a against its first `count` candidates b:
-    E^a(U_ab) and E^a(U_ba) into `ab` and `ba`, which hold (1 - P_ab) s_b and (1 - P_ba) s_a
-    on entry (the change terms of Q < 1 excepted)."""
-    for c in range(count):
-        if risk:  # 2 - 4 (0.5 -/+ 0.5 d)^r_a
-            success = -4.0 * near[c] + 2.0
-            failure = -4.0 * far[c] + 2.0
-        else:
-            success = 2.0 * clipped[c]
-            failure = -success
-        gap = success - failure
-        base = success - q * status_quo if q else success
-        ab[c] = base - ab[c] * gap
-        ba[c] = base - ba[c] * gap
-
-
-@njit(cache=True, error_model="numpy")
-def _classify(x, target, ab, ba, count, reference_rule, kind, offered, key):
-    """challenge.classify_offers and offered_positions for one perceiver at `x` against its
-    first `count` candidates at `target`, and best_offers' keys: the best type offered (4: none).
-    """
-    best_rank = 4
-    for c in range(count):  # no branches: the compiler vectorises it
-        eu_ab, eu_ba, xb = ab[c], ba[c], target[c]
-        confrontation = (eu_ba > eu_ab) & (eu_ab > 0.0)
-        pressed = (eu_ba > 0.0) & (eu_ab < 0.0)
-        compromise = pressed & (eu_ba + eu_ab > 0.0)
-        capitulation = pressed & (eu_ba + eu_ab < 0.0)
-        rank = (CONFRONTATION * confrontation + COMPROMISE * compromise
-                + CAPITULATION * capitulation)
-        kind[c] = rank
-        share = abs(eu_ab) / abs(eu_ba)
-        moved = xb if confrontation | capitulation else x
-        offer = (xb - x) * share + x if compromise else moved
-        offered[c] = offer
-        key[c] = abs(offer - x)
-        best_rank = min(best_rank, rank + 4 * (rank == NONE))
-    if reference_rule:
-        for c in range(count):
-            if kind[c] == COMPROMISE:
-                a, b = abs(ab[c]), abs(ba[c])
-                key[c] = (a * x + b * target[c]) / (a + b)
-    return best_rank
 
 
 @njit(cache=True, fastmath={"nnan", "nsz"})
@@ -315,39 +261,148 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     resisted, resisting = support, prefix[:n]  # the votes are read for the last time here
     _resistances(support, per_vote, ss, resisted, resisting)
     # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
-    # perceiver a over the others b that can make it an offer (`candidates`)
-    candidates = np.empty(n, dtype=np.intp)
+    # perceiver a over the others b that can make it an offer
     clipped, target, near, far = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    ab, ba = np.empty(n), np.empty(n)
+    ab, ba, offered, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     kind = np.empty(n, dtype=np.int8)
-    offered, key = np.empty(n), np.empty(n)
-    per_unit = 1.0 / scale
     for a in range(n):
-        x = xs[a]
-        count = 0
-        for b in range(n):  # no branches: which b pass is unpredictable
-            u = min(abs(x - xs[b]) * per_unit, 1.0)
-            # with Q = 1, E^a(U_ba) <= E^a(U_ab) whatever the powers unless b resists less
-            can = (u > SAME_POSITION) & (ss[b] > 0) & (
-                (q != 1.0) | (resisting[a, b] < resisted[a, b]))
-            candidates[count], clipped[count], target[count] = b, u, xs[b]
-            ab[count], ba[count] = resisted[a, b], resisting[a, b]
-            count += 1 if can else 0
-        if risk:  # challenge.basic_utilities with r_a: (0.5 -/+ 0.5 d)^r_a
-            _utility_powers(r[a], clipped, count, near, far)
-            status_quo = 2.0 - 4.0 * 0.5 ** r[a]
-        else:
-            status_quo = 0.0
-        _expected_utilities(clipped, near, far, status_quo, q, risk, count, ab, ba)
-        if q < 1.0:
-            to_median = abs(x - median) / scale
-            for c in range(count):
-                u = clipped[c]
-                ab[c] -= _change(u, r[a], to_median, q, t, risk)
-                ba[c] -= _change(u, r[a], abs(target[c] - median) / scale, q, t, risk)
-        best_rank = _classify(x, target, ab, ba, count, reference_rule, kind, offered, key)
-        new[a] = x if best_rank == 4 else _best(kind, offered, key, ba, count, best_rank,
-                                                  median, scale)
+        status_quo = 2.0 - 4.0 * 0.5 ** r[a] if risk else 0.0
+        count, best_rank = _nearest_offers(a, xs, ss, r[a], resisted, resisting, scale, median,
+                                           status_quo, q, t, risk, reference_rule, ba, kind,
+                                           offered, key)
+        if best_rank < 0:
+            count = _candidates(a, xs, ss, resisted, resisting, scale, q, clipped, target, ab,
+                                ba)
+            best_rank = _all_offers(xs[a], r[a], median, scale, status_quo, q, t, risk,
+                                    reference_rule, count, clipped, target, near, far, ab, ba,
+                                    kind, offered, key)
+        new[a] = xs[a] if best_rank == 4 else _best(kind, offered, key, ba, count, best_rank,
+                                                      median, scale)
+
+
+@njit(inline="always")
+def _power(base, r):
+    """base^r = exp(r log base), 0 for base 0."""
+    return vexp(r * vlog(base))
+
+
+@njit(inline="always")
+def _utilities(u, near, far, status_quo, q, risk, resisted, resisting):
+    """challenge.expected_utilities of perceiver a for one pair at distance `u` (clipped):
+    E^a(U_ab) and E^a(U_ba) from b's and a's resistance, (1 - P_ab) s_b and (1 - P_ba) s_a,
+    and basic_utilities' powers `near` = (0.5 - 0.5 u)^r_a, `far` = (0.5 + 0.5 u)^r_a (the
+    change terms of Q < 1 excepted: `_change`)."""
+    if risk:  # 2 - 4 (0.5 -/+ 0.5 d)^r_a
+        success = -4.0 * near + 2.0
+        failure = -4.0 * far + 2.0
+    else:
+        success = 2.0 * u
+        failure = -success
+    gap = success - failure
+    base = success - q * status_quo if q else success
+    return base - resisted * gap, base - resisting * gap
+
+
+@njit(inline="always")
+def _offer(x, xb, eu_ab, eu_ba, reference_rule):
+    """challenge.classify_offers and offered_positions for one pair, perceiver a at `x` and b
+    at `xb`, and best_offers' key: the offer's type, the position it gives a, its key."""
+    confrontation = (eu_ba > eu_ab) & (eu_ab > 0.0)
+    pressed = (eu_ba > 0.0) & (eu_ab < 0.0)
+    compromise = pressed & (eu_ba + eu_ab > 0.0)
+    capitulation = pressed & (eu_ba + eu_ab < 0.0)
+    rank = CONFRONTATION * confrontation + COMPROMISE * compromise + CAPITULATION * capitulation
+    share = abs(eu_ab) / abs(eu_ba)
+    moved = xb if confrontation | capitulation else x
+    offer = (xb - x) * share + x if compromise else moved
+    key = abs(offer - x)
+    if reference_rule:  # compromises: the lowest weighted position
+        weighted = (abs(eu_ab) * x + abs(eu_ba) * xb) / (abs(eu_ab) + abs(eu_ba))
+        key = weighted if compromise else key
+    return rank, offer, key
+
+
+@njit(cache=True, error_model="numpy")
+def _candidates(a, xs, ss, resisted, resisting, scale, q, clipped, target, ab, ba):
+    """The senders b that can make perceiver a an offer, compacted: their clipped distance,
+    position, and b's and a's resistance (in `ab`, `ba`); their number."""
+    n, x = xs.size, xs[a]
+    count = 0
+    for b in range(n):  # no branches: which b pass is unpredictable
+        # divided as in challenge.challenge_round: (1 - d)^r, r near 1/2, magnifies an ulp of d
+        u = min(abs(x - xs[b]) / scale, 1.0)
+        # with Q = 1, E^a(U_ba) <= E^a(U_ab) whatever the powers unless b resists less
+        can = (u > SAME_POSITION) & (ss[b] > 0) & (
+            (q != 1.0) | (resisting[a, b] < resisted[a, b]))
+        clipped[count], target[count] = u, xs[b]
+        ab[count], ba[count] = resisted[a, b], resisting[a, b]
+        count += 1 if can else 0
+    return count
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _all_offers(x, r, median, scale, status_quo, q, t, risk, reference_rule, count, clipped,
+                target, near, far, ab, ba, kind, offered, key):
+    """The offers of the first `count` candidates (from `_candidates`), in loops the compiler
+    vectorises: E^a(U_ab), E^a(U_ba) into `ab`, `ba`, types, offered positions, keys; the best
+    type offered (4: none)."""
+    if risk:
+        for c in range(count):
+            near[c] = _power(0.5 - 0.5 * clipped[c], r)
+            far[c] = _power(0.5 + 0.5 * clipped[c], r)
+    for c in range(count):
+        ab[c], ba[c] = _utilities(clipped[c], near[c], far[c], status_quo, q, risk, ab[c], ba[c])
+    if q < 1.0:
+        to_median = abs(x - median) / scale
+        for c in range(count):
+            ab[c] -= _change(clipped[c], r, to_median, q, t, risk)
+            ba[c] -= _change(clipped[c], r, abs(target[c] - median) / scale, q, t, risk)
+    best_rank = 4
+    for c in range(count):
+        rank, offered[c], key[c] = _offer(x, target[c], ab[c], ba[c], reference_rule)
+        kind[c] = rank
+        best_rank = min(best_rank, rank + 4 * (rank == NONE))
+    return best_rank
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _nearest_offers(a, xs, ss, r, resisted, resisting, scale, median, status_quo, q, t, risk,
+                    reference_rule, ba, kind, offered, key):
+    """The offers perceiver a receives, from the nearest sender outwards, until it has a
+    confrontation and every confrontation tied with it (a farther one is worse: its key is its
+    distance, and the other types rank below): their number and the best type (4: none), or
+    (0, -1) if the `_WALK` nearest senders made no confrontation (`_all_offers` then does
+    better). The same arithmetic as `_all_offers`, one offer at a time."""
+    n, x = xs.size, xs[a]
+    count, walked, best_rank, lo, hi, limit = 0, 0, 4, a - 1, a + 1, np.inf
+    to_median = abs(x - median) / scale
+    while lo >= 0 or hi < n:
+        below, above = x - xs[lo] if lo >= 0 else np.inf, xs[hi] - x if hi < n else np.inf
+        b = lo if below <= above else hi
+        distance = abs(x - xs[b])
+        if distance > limit:
+            break
+        lo, hi = (lo - 1, hi) if below <= above else (lo, hi + 1)
+        walked += 1
+        u = min(distance / scale, 1.0)  # as in _candidates
+        if (u > SAME_POSITION and ss[b] > 0
+                and (q != 1.0 or resisting[a, b] < resisted[a, b])):
+            near = _power(0.5 - 0.5 * u, r) if risk else 0.0
+            far = _power(0.5 + 0.5 * u, r) if risk else 0.0
+            eu_ab, eu_ba = _utilities(u, near, far, status_quo, q, risk, resisted[a, b],
+                                      resisting[a, b])
+            if q < 1.0:
+                eu_ab -= _change(u, r, to_median, q, t, risk)
+                eu_ba -= _change(u, r, abs(xs[b] - median) / scale, q, t, risk)
+            rank, offered[count], key[count] = _offer(x, xs[b], eu_ab, eu_ba, reference_rule)
+            kind[count], ba[count] = rank, eu_ba
+            if rank == CONFRONTATION and best_rank != CONFRONTATION:
+                limit = key[count] + TIE * scale  # best_offers' tie tolerance
+            best_rank = min(best_rank, rank + 4 * (rank == NONE))
+            count += 1
+        if best_rank != CONFRONTATION and walked >= _WALK:
+            return 0, -1
+    return count, best_rank
 
 
 @njit(cache=True)
