@@ -189,20 +189,6 @@ def _risk_exponents(xs, ss, scale, median, q, t, support, per_vote, r):
         r[a] = (1.0 - acceptance / 3.0) / (1.0 + acceptance / 3.0)
 
 
-@njit(cache=True, error_model="numpy")
-def _resistances(support, per_vote, ss, resisted, resisting):
-    """resisted[a, b] = (1 - P_ab) s_b, how much b resists a's challenge, and resisting[a, b] =
-    (1 - P_ba) s_a, how much a resists b's: the weights of failure in E^a(U_ab) and E^a(U_ba),
-    P_ab = support[a, b] * per_vote. `resisted` may be `support` itself (overwritten)."""
-    n = ss.size
-    for a in range(n):
-        for b in range(a, n):
-            of_b = (1.0 - support[a, b] * per_vote) * ss[b]
-            of_a = (1.0 - support[b, a] * per_vote) * ss[a]
-            resisted[a, b], resisted[b, a] = of_b, of_a
-            resisting[a, b], resisting[b, a] = of_a, of_b
-
-
 @njit(cache=True, fastmath={"nnan", "nsz"})
 def _lowest_key(kind, key, count, rank):
     """The lowest of the first `count` keys of offers of type `rank` (keys are never nan, so
@@ -258,8 +244,6 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
         _votes_table(xs, ws, scale, r, prefix)
         _support(xs, below, prefix, support)
         per_vote = _per_vote(support)
-    resisted, resisting = support, prefix[:n]  # the votes are read for the last time here
-    _resistances(support, per_vote, ss, resisted, resisting)
     # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
     # perceiver a over the others b that can make it an offer
     clipped, target, near, far = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
@@ -267,12 +251,11 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     kind = np.empty(n, dtype=np.int8)
     for a in range(n):
         status_quo = 2.0 - 4.0 * 0.5 ** r[a] if risk else 0.0
-        count, best_rank = _nearest_offers(a, xs, ss, r[a], resisted, resisting, scale, median,
+        count, best_rank = _nearest_offers(a, xs, ss, r[a], support, per_vote, scale, median,
                                            status_quo, q, t, risk, reference_rule, ba, kind,
                                            offered, key)
         if best_rank < 0:
-            count = _candidates(a, xs, ss, resisted, resisting, scale, q, clipped, target, ab,
-                                ba)
+            count = _candidates(a, xs, ss, support, per_vote, scale, q, clipped, target, ab, ba)
             best_rank = _all_offers(xs[a], r[a], median, scale, status_quo, q, t, risk,
                                     reference_rule, count, clipped, target, near, far, ab, ba,
                                     kind, offered, key)
@@ -284,6 +267,13 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
 def _power(base, r):
     """base^r = exp(r log base), 0 for base 0."""
     return vexp(r * vlog(base))
+
+
+@njit(inline="always")
+def _resistances(support, per_vote, ss, a, b):
+    """(1 - P_ab) s_b, how much b resists a's challenge, and (1 - P_ba) s_a, how much a resists
+    b's: the weights of failure in E^a(U_ab) and E^a(U_ba); P_ab = support[a, b] * per_vote."""
+    return (1.0 - support[a, b] * per_vote) * ss[b], (1.0 - support[b, a] * per_vote) * ss[a]
 
 
 @njit(inline="always")
@@ -323,7 +313,7 @@ def _offer(x, xb, eu_ab, eu_ba, reference_rule):
 
 
 @njit(cache=True, error_model="numpy")
-def _candidates(a, xs, ss, resisted, resisting, scale, q, clipped, target, ab, ba):
+def _candidates(a, xs, ss, support, per_vote, scale, q, clipped, target, ab, ba):
     """The senders b that can make perceiver a an offer, compacted: their clipped distance,
     position, and b's and a's resistance (in `ab`, `ba`); their number."""
     n, x = xs.size, xs[a]
@@ -331,11 +321,10 @@ def _candidates(a, xs, ss, resisted, resisting, scale, q, clipped, target, ab, b
     for b in range(n):  # no branches: which b pass is unpredictable
         # divided as in challenge.challenge_round: (1 - d)^r, r near 1/2, magnifies an ulp of d
         u = min(abs(x - xs[b]) / scale, 1.0)
+        resisted, resisting = _resistances(support, per_vote, ss, a, b)
         # with Q = 1, E^a(U_ba) <= E^a(U_ab) whatever the powers unless b resists less
-        can = (u > SAME_POSITION) & (ss[b] > 0) & (
-            (q != 1.0) | (resisting[a, b] < resisted[a, b]))
-        clipped[count], target[count] = u, xs[b]
-        ab[count], ba[count] = resisted[a, b], resisting[a, b]
+        can = (u > SAME_POSITION) & (ss[b] > 0) & ((q != 1.0) | (resisting < resisted))
+        clipped[count], target[count], ab[count], ba[count] = u, xs[b], resisted, resisting
         count += 1 if can else 0
     return count
 
@@ -366,7 +355,7 @@ def _all_offers(x, r, median, scale, status_quo, q, t, risk, reference_rule, cou
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _nearest_offers(a, xs, ss, r, resisted, resisting, scale, median, status_quo, q, t, risk,
+def _nearest_offers(a, xs, ss, r, support, per_vote, scale, median, status_quo, q, t, risk,
                     reference_rule, ba, kind, offered, key):
     """The offers perceiver a receives, from the nearest sender outwards, until it has a
     confrontation and every confrontation tied with it (a farther one is worse: its key is its
@@ -385,12 +374,11 @@ def _nearest_offers(a, xs, ss, r, resisted, resisting, scale, median, status_quo
         lo, hi = (lo - 1, hi) if below <= above else (lo, hi + 1)
         walked += 1
         u = min(distance / scale, 1.0)  # as in _candidates
-        if (u > SAME_POSITION and ss[b] > 0
-                and (q != 1.0 or resisting[a, b] < resisted[a, b])):
+        resisted, resisting = _resistances(support, per_vote, ss, a, b)
+        if u > SAME_POSITION and ss[b] > 0 and (q != 1.0 or resisting < resisted):
             near = _power(0.5 - 0.5 * u, r) if risk else 0.0
             far = _power(0.5 + 0.5 * u, r) if risk else 0.0
-            eu_ab, eu_ba = _utilities(u, near, far, status_quo, q, risk, resisted[a, b],
-                                      resisting[a, b])
+            eu_ab, eu_ba = _utilities(u, near, far, status_quo, q, risk, resisted, resisting)
             if q < 1.0:
                 eu_ab -= _change(u, r, to_median, q, t, risk)
                 eu_ba -= _change(u, r, abs(xs[b] - median) / scale, q, t, risk)
