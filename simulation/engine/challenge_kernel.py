@@ -103,36 +103,53 @@ def _per_vote(support):
     return 1.0 / total if total > 0 else 1.0
 
 
-@njit(cache=True, error_model="numpy")
-def _linear_support(xs, ws, below, support):
-    """_support with every r = 1, in closed form: a voter's vote is linear in the distances, so
-    sums over voters are differences of prefix sums of w and w x. In units of `scale` (P is a
-    ratio of votes: the scale cancels)."""
+@njit(cache=True)
+def _linear_sums(xs, ws):
+    """For the votes with every r = 1 (`_linear_pair`): sums of w and of w x over the v lowest
+    voters (n + 1), and for each actor the first voter at its position and the one past its
+    last."""
     n = xs.size
-    weight, moment = np.zeros(n + 1), np.zeros(n + 1)  # sums over the v lowest voters
-    upto, start = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    weight, moment = np.zeros(n + 1), np.zeros(n + 1)
+    start, upto = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
     for v in range(n):
         weight[v + 1] = weight[v] + ws[v]
         moment[v + 1] = moment[v] + ws[v] * xs[v]
-        start[v] = v if v == 0 or xs[v - 1] < xs[v] else start[v - 1]  # first at x_v
+        start[v] = v if v == 0 or xs[v - 1] < xs[v] else start[v - 1]
     for v in range(n - 1, -1, -1):
-        upto[v] = v + 1 if v == n - 1 or xs[v] < xs[v + 1] else upto[v + 1]  # past the last
+        upto[v] = v + 1 if v == n - 1 or xs[v] < xs[v + 1] else upto[v + 1]
+    return weight, moment, start, upto
+
+
+@njit(inline="always")
+def _linear_pair(xs, a, b, m, weight, moment, start, upto):
+    """challenge._Votes.support of a over b and of b over a (a < b, `m` voters below their
+    midpoint) when every r = 1, in closed form: votes are linear in the distances, so sums over
+    voters are differences of prefix sums of w and w x. In units of the scale (P is a ratio of
+    votes: the scale cancels)."""
+    low, high = xs[a], xs[b]
+    if not low < high:
+        return 0.0, 0.0  # the same position
+    past, first, n = upto[a], start[b], xs.size
+    both, apart = low + high, high - low
+    # voters at or below x_a gain x_b - x_a, those between x_a and the midpoint x_a + x_b - 2 x_v;
+    # those above it and below x_b 2 x_v - x_a - x_b, and those at or above x_b x_b - x_a
+    ab = both * (weight[m] - weight[past]) - 2.0 * (moment[m] - moment[past]) + (
+        apart * weight[past])
+    ba = 2.0 * (moment[first] - moment[m]) - both * (weight[first] - weight[m]) + (
+        apart * (weight[n] - weight[first]))
+    return max(ab, 0.0), max(ba, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _linear_support(xs, ws, below, support):
+    """_support with every r = 1 (`_linear_pair`)."""
+    n = xs.size
+    weight, moment, start, upto = _linear_sums(xs, ws)
     for a in range(n):
         support[a, a] = 0.0
-        low, past = xs[a], upto[a]
         for b in range(a + 1, n):
-            high = xs[b]
-            ab = ba = 0.0  # the same position: exactly 0
-            if low < high:
-                m, first = below[a, b], start[b]
-                both, apart = low + high, high - low
-                # voters at or below x_a gain x_b - x_a; those between x_a and the midpoint
-                # x_a + x_b - 2 x_v; above the midpoint and below x_b, 2 x_v - x_a - x_b
-                ab = (both * (weight[m] - weight[past]) - 2.0 * (moment[m] - moment[past])
-                      + apart * weight[past])
-                ba = (2.0 * (moment[first] - moment[m]) - both * (weight[first] - weight[m])
-                      + apart * (weight[n] - weight[first]))
-            support[a, b], support[b, a] = max(ab, 0.0), max(ba, 0.0)
+            support[a, b], support[b, a] = _linear_pair(xs, a, b, below[a, b], weight, moment,
+                                                        start, upto)
 
 
 @njit(cache=True, error_model="numpy")
@@ -166,22 +183,31 @@ def _change(d, r, to_median, q, t, use_r):
 
 
 @njit(cache=True, error_model="numpy")
-def _risk_exponents(xs, ss, scale, median, q, t, support, per_vote, r):
+def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
     """challenge.risk_exponents into `r`: danger_b = sum over a != b of E^a(U_ab) at r = 1,
-    P_ab = support[a, b] * per_vote."""
+    = 2u - (1 - P_ab) s_b 4u for Q = 1, with u = d_ab clipped; summed as 2 sum_a u - 4 s_b
+    (sum_a u - sum_a u P_ab), so that one pass over the pairs, with the votes of `_linear_pair`,
+    gives the three sums per actor."""
     n = xs.size
-    danger = np.zeros(n)
+    weight, moment, start, upto = _linear_sums(xs, ws)
+    reach, weighted, change = np.zeros(n), np.zeros(n), np.zeros(n)  # per target b
+    partial = np.zeros(n)  # the votes, summed per actor: no chain of dependent additions
     for a in range(n):
         to_median = abs(xs[a] - median) / scale
-        for b in range(n):
-            if a == b:
-                continue
+        for b in range(a + 1, n):
             u = min(abs(xs[a] - xs[b]) / scale, 1.0)
-            gap = 2.0 * u - -(2.0 * u)
-            eu = 2.0 * u - (1.0 - support[a, b] * per_vote) * ss[b] * gap
+            ab, ba = _linear_pair(xs, a, b, below[a, b], weight, moment, start, upto)
+            reach[a] += u
+            reach[b] += u
+            weighted[b] += u * ab  # a challenges b
+            weighted[a] += u * ba
+            partial[a] += ab + ba
             if q < 1.0:
-                eu -= _change(u, 1.0, to_median, q, t, False)
-            danger[b] += eu
+                change[b] += _change(u, 1.0, to_median, q, t, False)
+                change[a] += _change(u, 1.0, abs(xs[b] - median) / scale, q, t, False)
+    total = 2.0 * partial.sum()
+    per_vote = 1.0 / total if total > 0 else 1.0
+    danger = 2.0 * reach - 4.0 * ss * (reach - per_vote * weighted) - change
     high, low = danger.max(), danger.min()
     spread = high - low
     for a in range(n):
@@ -237,13 +263,13 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     r = np.ones(n)
     median = _weighted_median(xs, ws)
     _voters_below(xs, below)
-    _linear_support(xs, ws, below, support)
-    per_vote = _per_vote(support)
     if risk:
-        _risk_exponents(xs, ss, scale, median, q, t, support, per_vote, r)
+        _risk_exponents(xs, ss, ws, scale, median, q, t, below, r)
         _votes_table(xs, ws, scale, r, prefix)
         _support(xs, below, prefix, support)
-        per_vote = _per_vote(support)
+    else:
+        _linear_support(xs, ws, below, support)
+    per_vote = _per_vote(support)
     # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
     # perceiver a over the others b that can make it an offer
     clipped, target, near, far = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
