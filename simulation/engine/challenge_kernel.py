@@ -191,20 +191,25 @@ def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
     n = xs.size
     weight, moment, start, upto = _linear_sums(xs, ws)
     reach, weighted, change = np.zeros(n), np.zeros(n), np.zeros(n)  # per target b
-    partial = np.zeros(n)  # the votes, summed per actor: no chain of dependent additions
+    partial = np.zeros(n)  # the votes, summed per actor
+    per_unit = 1.0 / scale  # r = 1: d enters linearly, an ulp of it is an ulp of danger
     for a in range(n):
         to_median = abs(xs[a] - median) / scale
+        own_reach = own_weighted = own_votes = 0.0  # a's terms, in registers
         for b in range(a + 1, n):
-            u = min(abs(xs[a] - xs[b]) / scale, 1.0)
+            u = min(abs(xs[a] - xs[b]) * per_unit, 1.0)
             ab, ba = _linear_pair(xs, a, b, below[a, b], weight, moment, start, upto)
-            reach[a] += u
+            own_reach += u
             reach[b] += u
             weighted[b] += u * ab  # a challenges b
-            weighted[a] += u * ba
-            partial[a] += ab + ba
+            own_weighted += u * ba
+            own_votes += ab + ba
             if q < 1.0:
                 change[b] += _change(u, 1.0, to_median, q, t, False)
                 change[a] += _change(u, 1.0, abs(xs[b] - median) / scale, q, t, False)
+        reach[a] += own_reach
+        weighted[a] += own_weighted
+        partial[a] = own_votes
     total = 2.0 * partial.sum()
     per_vote = 1.0 / total if total > 0 else 1.0
     danger = 2.0 * reach - 4.0 * ss * (reach - per_vote * weighted) - change
@@ -276,7 +281,7 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     ab, ba, offered, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     kind = np.empty(n, dtype=np.int8)
     for a in range(n):
-        status_quo = 2.0 - 4.0 * 0.5 ** r[a] if risk else 0.0
+        status_quo = 2.0 - 4.0 * _power(0.5, r[a]) if risk else 0.0  # basic_utilities
         count, best_rank = _nearest_offers(a, xs, ss, r[a], support, per_vote, scale, median,
                                            status_quo, q, t, risk, reference_rule, ba, kind,
                                            offered, key)
