@@ -127,8 +127,6 @@ def _linear_pair(xs, a, b, m, weight, moment, start, upto):
     voters are differences of prefix sums of w and w x. In units of the scale (P is a ratio of
     votes: the scale cancels)."""
     low, high = xs[a], xs[b]
-    if not low < high:
-        return 0.0, 0.0  # the same position
     past, first, n = upto[a], start[b], xs.size
     both, apart = low + high, high - low
     # voters at or below x_a gain x_b - x_a, those between x_a and the midpoint x_a + x_b - 2 x_v;
@@ -137,7 +135,8 @@ def _linear_pair(xs, a, b, m, weight, moment, start, upto):
         apart * weight[past])
     ba = 2.0 * (moment[first] - moment[m]) - both * (weight[first] - weight[m]) + (
         apart * (weight[n] - weight[first]))
-    return max(ab, 0.0), max(ba, 0.0)
+    distinct = low < high  # else the same position: both exactly 0 (selected, no branch)
+    return max(ab, 0.0) if distinct else 0.0, max(ba, 0.0) if distinct else 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -187,7 +186,7 @@ def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
     """challenge.risk_exponents into `r`: danger_b = sum over a != b of E^a(U_ab) at r = 1,
     = 2u - (1 - P_ab) s_b 4u for Q = 1, with u = d_ab clipped; summed as 2 sum_a u - 4 s_b
     (sum_a u - sum_a u P_ab), so that one pass over the pairs, with the votes of `_linear_pair`,
-    gives the three sums per actor."""
+    gives the three sums per actor. The same pass does `_voters_below`'s sweep into `below`."""
     n = xs.size
     weight, moment, start, upto = _linear_sums(xs, ws)
     reach, weighted, change = np.zeros(n), np.zeros(n), np.zeros(n)  # per target b
@@ -196,9 +195,14 @@ def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
     for a in range(n):
         to_median = abs(xs[a] - median) / scale
         own_reach = own_weighted = own_votes = 0.0  # a's terms, in registers
+        m = a + 1
         for b in range(a + 1, n):
+            middle = 0.5 * (xs[a] + xs[b])
+            while m < n and xs[m] < middle:
+                m += 1
+            below[a, b] = m
             u = min(abs(xs[a] - xs[b]) * per_unit, 1.0)
-            ab, ba = _linear_pair(xs, a, b, below[a, b], weight, moment, start, upto)
+            ab, ba = _linear_pair(xs, a, b, m, weight, moment, start, upto)
             own_reach += u
             reach[b] += u
             weighted[b] += u * ab  # a challenges b
@@ -267,12 +271,12 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     below, prefix, support = scratch
     r = np.ones(n)
     median = _weighted_median(xs, ws)
-    _voters_below(xs, below)
     if risk:
         _risk_exponents(xs, ss, ws, scale, median, q, t, below, r)
         _votes_table(xs, ws, scale, r, prefix)
         _support(xs, below, prefix, support)
     else:
+        _voters_below(xs, below)
         _linear_support(xs, ws, below, support)
     per_vote = _per_vote(support)
     # challenge.expected_utilities, classify_offers, offered_positions and best_offers, per
