@@ -77,17 +77,25 @@ def _voters_below(xs, below):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _votes_table(xs, ws, scale, r, prefix):
+def _votes_table(xs, ws, scale, r, logs, prefix):
     """challenge._Votes.support, its prefix sums: prefix[v, b] = sum over the v lowest voters u
-    of w_u d_ub^r_u (d^r = exp(r log d))."""
+    of w_u d_ub^r_u (d^r = exp(r log d)); `logs` (n, n) is scratch for log d, symmetric, so
+    taken once per pair."""
     n = xs.size
+    per_unit = 1.0 / scale
+    for a in range(n):
+        x = xs[a]
+        for b in range(a, n):
+            logs[a, b] = vlog(abs(x - xs[b]) * per_unit)
+    for a in range(n):
+        for b in range(a):
+            logs[a, b] = logs[b, a]
     running = np.zeros(n)  # a row of its own: the compiler vectorises the loop over b
     prefix[0] = 0.0
-    per_unit = 1.0 / scale
     for v in range(n):
-        x, w, rv = xs[v], ws[v], r[v]
+        w, rv = ws[v], r[v]
         for b in range(n):
-            running[b] += vexp(rv * vlog(abs(x - xs[b]) * per_unit)) * w
+            running[b] += vexp(rv * logs[v, b]) * w
         prefix[v + 1] = running
 
 
@@ -273,7 +281,7 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
     median = _weighted_median(xs, ws)
     if risk:
         _risk_exponents(xs, ss, ws, scale, median, q, t, below, r)
-        _votes_table(xs, ws, scale, r, prefix)
+        _votes_table(xs, ws, scale, r, support, prefix)
         _support(xs, below, prefix, support)
     else:
         _voters_below(xs, below)
