@@ -72,3 +72,15 @@ def test_forecast_and_backtest_run_the_challenge_protocol(tmp_path):
     observed = dataclasses.replace(data, outcome=data.positions[0])
     errors = backtest(observed, settings_for("challenge", rounds=3))["model_error"]
     assert np.isfinite(errors).all()
+
+
+def test_challenge_ensembles_are_the_same_on_one_or_two_workers():
+    """The compiled round is deterministic: chunks and workers do not change a replication."""
+    from simulation.runs.ensemble import run_ensemble
+
+    scenario = load_scenario("scenarios/challenge_protocol.yaml")
+    one = run_ensemble(scenario, runs=4, seed=7, workers=1, chunk_size=4)
+    two = run_ensemble(scenario, runs=4, seed=7, workers=2, chunk_size=1)
+    assert one.outcomes.equals(two.outcomes)
+    assert np.array_equal(one.support, two.support)
+    assert np.array_equal(one.mean_position, two.mean_position, equal_nan=True)
