@@ -123,9 +123,9 @@ def _per_vote(support):
 
 @njit(cache=True)
 def _linear_sums(xs, ws):
-    """For the votes with every r = 1 (`_linear_pair`): sums of w and of w x over the v lowest
-    voters (n + 1), and for each actor the first voter at its position and the one past its
-    last."""
+    """For challenge._Votes.support with every r = 1 (`_linear_pair`): sums of w and of w x over
+    the v lowest voters (n + 1), and for each actor the first voter at its position and the one
+    past its last."""
     n = xs.size
     weight, moment = np.zeros(n + 1), np.zeros(n + 1)
     start, upto = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
@@ -159,7 +159,7 @@ def _linear_pair(xs, a, b, m, weight, moment, start, upto):
 
 @njit(cache=True, error_model="numpy")
 def _linear_support(xs, ws, below, support):
-    """_support with every r = 1 (`_linear_pair`)."""
+    """challenge._Votes.support with every r = 1 (`_linear_pair`), as `_support` gives it."""
     n = xs.size
     weight, moment, start, upto = _linear_sums(xs, ws)
     for a in range(n):
@@ -244,8 +244,8 @@ def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
 
 @njit(cache=True, fastmath={"nnan", "nsz"})
 def _lowest_key(kind, key, count, rank):
-    """The lowest of the first `count` keys of offers of type `rank` (keys are never nan, so
-    the compiler may take the minimum in SIMD lanes)."""
+    """challenge.best_offers' lowest key among the first `count` offers of type `rank` (keys
+    are never nan, so the compiler may take the minimum in SIMD lanes)."""
     lowest = np.inf
     for c in range(count):
         lowest = min(lowest, key[c] if kind[c] == rank else np.inf)
@@ -318,14 +318,16 @@ def _issue_round(xs, ss, ws, scale, q, t, risk, reference_rule, scratch, new):
 
 @njit(inline="always")
 def _power(base, r):
-    """base^r = exp(r log base), 0 for base 0."""
+    """base^r = exp(r log base), 0 for base 0: the powers of challenge.basic_utilities and
+    challenge._Votes.support."""
     return vexp(r * vlog(base))
 
 
 @njit(inline="always")
 def _resistances(support, per_vote, ss, a, b):
     """(1 - P_ab) s_b, how much b resists a's challenge, and (1 - P_ba) s_a, how much a resists
-    b's: the weights of failure in E^a(U_ab) and E^a(U_ba); P_ab = support[a, b] * per_vote."""
+    b's: the weights of failure in challenge.expected_utilities' E^a(U_ab) and E^a(U_ba);
+    P_ab = support[a, b] * per_vote."""
     return (1.0 - support[a, b] * per_vote) * ss[b], (1.0 - support[b, a] * per_vote) * ss[a]
 
 
@@ -367,8 +369,9 @@ def _offer(x, xb, eu_ab, eu_ba, reference_rule):
 
 @njit(cache=True, error_model="numpy")
 def _candidates(a, xs, ss, support, per_vote, scale, q, clipped, target, ab, ba):
-    """The senders b that can make perceiver a an offer, compacted: their clipped distance,
-    position, and b's and a's resistance (in `ab`, `ba`); their number."""
+    """The senders b that can make perceiver a an offer (challenge.classify_offers'
+    `can_offer`, less the pairs that cannot make one whatever the utilities), compacted: their
+    clipped distance, position, and b's and a's resistance (in `ab`, `ba`); their number."""
     n, x = xs.size, xs[a]
     count = 0
     for b in range(n):  # no branches: which b pass is unpredictable
@@ -385,9 +388,9 @@ def _candidates(a, xs, ss, support, per_vote, scale, q, clipped, target, ab, ba)
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _all_offers(x, r, median, scale, status_quo, q, t, risk, reference_rule, count, clipped,
                 target, near, far, ab, ba, kind, offered, key):
-    """The offers of the first `count` candidates (from `_candidates`), in loops the compiler
-    vectorises: E^a(U_ab), E^a(U_ba) into `ab`, `ba`, types, offered positions, keys; the best
-    type offered (4: none)."""
+    """challenge.expected_utilities, classify_offers and offered_positions for the first `count`
+    candidates (from `_candidates`), in loops the compiler vectorises: E^a(U_ab), E^a(U_ba)
+    into `ab`, `ba`, types, offered positions, keys; the best type offered (4: none)."""
     if risk:
         for c in range(count):
             near[c] = _power(0.5 - 0.5 * clipped[c], r)
@@ -410,11 +413,11 @@ def _all_offers(x, r, median, scale, status_quo, q, t, risk, reference_rule, cou
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _nearest_offers(a, xs, ss, r, support, per_vote, scale, median, status_quo, q, t, risk,
                     reference_rule, ba, kind, offered, key):
-    """The offers perceiver a receives, from the nearest sender outwards, until it has a
-    confrontation and every confrontation tied with it (a farther one is worse: its key is its
-    distance, and the other types rank below): their number and the best type (4: none), or
-    (0, -1) if the `_WALK` nearest senders made no confrontation (`_all_offers` then does
-    better). The same arithmetic as `_all_offers`, one offer at a time."""
+    """The offers perceiver a needs for challenge.best_offers, from the nearest sender outwards,
+    until it has a confrontation and every confrontation tied with it (a farther one is worse:
+    its key is its distance, and the other types rank below): their number and the best type
+    (4: none), or (0, -1) if the `_WALK` nearest senders made no confrontation (`_all_offers`
+    then does better). The same arithmetic as `_all_offers`, one offer at a time."""
     n, x = xs.size, xs[a]
     count, walked, best_rank, lo, hi, limit = 0, 0, 4, a - 1, a + 1, np.inf
     to_median = abs(x - median) / scale
