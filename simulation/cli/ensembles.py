@@ -21,7 +21,7 @@ from simulation.errors import InputError
 
 
 def run(args: argparse.Namespace) -> None:
-    from simulation.runs.results import execute, load_results, start_run
+    from simulation.runs.results import execute, start_run
 
     workers = _workers(args.workers)
     if args.resume:
@@ -40,8 +40,6 @@ def run(args: argparse.Namespace) -> None:
           f"{workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
             finish=lambda run, combined: _report(run, combined, not args.no_plots, workers))
-    _print_summary(load_results(run.folder).summary)
-    _print_priors(run.folder)
     print(f"\nresults: {run.folder}")
 
 
@@ -62,11 +60,19 @@ def _print_priors(folder: Path) -> None:
 
 
 def _report(run, combined, plots: bool, workers: int) -> None:
-    """The tables and figures, imported only now: the runs start sooner without plotting's
-    imports."""
+    """The tables, the summary printed as soon as they are written, then the figures (imported
+    only now: the runs start sooner without plotting's imports)."""
     from simulation.report.tables import write_report
+    from simulation.runs.results import read_table
 
-    write_report(run, combined, plots=plots, workers=workers)
+    def print_results() -> None:
+        _print_summary(read_table(run.folder, "summary.csv", ("issue",)))
+        _print_priors(run.folder)
+        if plots:
+            sys.stdout.flush()  # the summary shows while the figures are drawn
+            print(f"mc11: drawing the figures into {run.folder / 'plots'}", file=sys.stderr)
+
+    write_report(run, combined, plots=plots, workers=workers, tables_written=print_results)
 
 
 def _workers(asked: int | None) -> int:

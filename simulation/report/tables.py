@@ -3,6 +3,8 @@ blockers, plurilateral membership."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -55,10 +57,12 @@ def summary_tables(scenario: Scenario, aggregate: Aggregate
     return table.rename_axis("issue").reset_index(), members, levels
 
 
-def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: int = 1) -> None:
+def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: int = 1,
+                 tables_written: Callable[[], None] | None = None) -> None:
     """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures (drawn on up to
     `workers` processes) of a finished ensemble's folder, from its chunks combined in
-    `aggregate`."""
+    `aggregate`; `tables_written` is called in between (the CLI prints the summary then, before
+    the slower figures)."""
     folder, scenario = run.folder, run.scenario
     issues = issues_frame(scenario)
     blocs = bloc_members(scenario, aggregate.negotiation)
@@ -78,6 +82,8 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: in
                               for path, values in aggregate.drawn().items()})
         write_atomic(folder / "priors.csv", summary.uncertain_parameters(
             draws.assign(run=np.arange(len(draws))), priors).to_csv(index=False))
+    if tables_written is not None:
+        tables_written()
     if plots:
         write_figures(FigureTables(table, levels, spreads["support"], members["blockers"], issues,
                                    position_groups(scenario), spreads["coalition_sizes"],
