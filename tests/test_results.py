@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import shutil
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -593,6 +594,25 @@ def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(works
     code, _, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 0, stderr
     assert len(drawn) == 5
+
+
+def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monkeypatch):
+    """The answer comes first: when the first figure is drawn, the summary is already out."""
+    seen = []
+
+    def draw(*args, **kwargs):
+        seen.append(sys.stdout.getvalue())
+        return next(a for a in args if isinstance(a, Path))
+
+    for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
+                 "plot_position_heatmap", "plot_blockers"):
+        monkeypatch.setattr(plots, name, draw)
+    code, stdout, stderr = mc11("run", BASELINE, "--runs", 3, "--seed", 7, "--workers", 1,
+                                "--folder", workspace / "summary-first", "--quiet")
+    assert code == 0, stderr
+    assert len(seen) == 6 and "P(multi)" in seen[0] and "results:" not in seen[0]
+    assert "drawing the figures" in stderr and stdout.rstrip().endswith(
+        str(workspace / "summary-first"))
 
 
 def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
