@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -174,13 +175,21 @@ def test_progress_in_a_log_is_plain_periodic_lines(monkeypatch):
     assert "runs/s" in lines[-1] and len(lines) <= 4
 
 
-def start_long_run(folder: Path, workers: int) -> subprocess.Popen:
-    """`mc11 run` of 100,000 baseline runs into `folder`, in a subprocess: far from done when a
-    test stops it."""
-    return subprocess.Popen(
+@contextlib.contextmanager
+def long_run(folder: Path, workers: int) -> Iterator[subprocess.Popen]:
+    """`mc11 run` of 100,000 baseline runs into `folder`, in a subprocess of its own process
+    group: far from done when a test stops it; whatever the test does, the group (the run and
+    its workers) is killed at the end, so a failing test leaves no run behind."""
+    process = subprocess.Popen(
         [str(MC11), "run", str(BASELINE), "--runs", "100000", "--folder", str(folder),
          "--workers", str(workers), "--yes", "--no-plots"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
 
 
 def wait_for(ready, seconds: float = 120) -> None:
@@ -192,10 +201,10 @@ def wait_for(ready, seconds: float = 120) -> None:
 
 def test_sigterm_stops_a_run_with_status_and_resume_hint(tmp_path):
     folder = tmp_path / "stopped"
-    process = start_long_run(folder, workers=1)
-    wait_for(lambda: list((folder / "chunks").glob("chunk-*.npz")))
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    with long_run(folder, workers=1) as process:
+        wait_for(lambda: list((folder / "chunks").glob("chunk-*.npz")))
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert f"mc11 run --resume {folder}" in stderr and "Traceback" not in stderr
     assert manifest(folder)["status"] == "interrupted"
@@ -215,16 +224,16 @@ def test_a_data_file_with_a_key_stated_twice_names_line_and_key(tmp_path):
 
 def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
     folder = tmp_path / "stopped"
-    process = start_long_run(folder, workers=2)
-    children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    with long_run(folder, workers=2) as process:
+        children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
 
-    def children() -> list[int]:
-        return [int(c) for c in children_file.read_text().split()] \
-            if children_file.exists() else []
+        def children() -> list[int]:
+            return [int(c) for c in children_file.read_text().split()] \
+                if children_file.exists() else []
 
-    wait_for(lambda: children() and list((folder / "chunks").glob("chunk-*.npz")))
-    os.kill(children()[-1], signal.SIGKILL)
-    _, stderr = process.communicate(timeout=120)
+        wait_for(lambda: children() and list((folder / "chunks").glob("chunk-*.npz")))
+        os.kill(children()[-1], signal.SIGKILL)
+        _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "a worker process died" in stderr and f"mc11 run --resume {folder}" in stderr
     assert "Traceback" not in stderr
