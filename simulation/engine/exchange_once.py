@@ -41,20 +41,13 @@ def _move_ok(move, x, lower, upper):
             and move <= upper - lower + POS_TOL and 0.0 * move >= 0)
 
 
-@njit(cache=True)
-def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, xi_d, xj_d, x0_iq, x0_jp, e_iq, e_jp, lower,
-              upper):
-    """exchange._evaluate of one candidate at the round's start: (mi, mj, dp, dq, gain, valid).
-
-    a_p = W[j, p] / den[p] and a_q = W[i, q] / den[q] (outcome shift per unit move); e_iq and
-    e_jp: the expected outcome as its mover computes it, base + a * x (see `_round_constants`).
-    """
-    r_qp = (s_ip + s_jp) / (s_iq + s_jq)
+@njit(cache=True, inline="always")
+def equal_gain_moves(di, dj, a_p, a_q, r_qp, s_ip, s_iq):
+    """exchange._evaluate's moves: i toward j's position on q (distance di), j toward i's on p
+    (dj), sized so that both gain the same, the larger capped at its full distance:
+    (mi, mj, dp, dq, gain). Both compiled exchange rules inline it."""
     k_i = r_qp / a_q
-    di = xj_d - x0_iq
-    dj = xi_d - x0_jp
     full_i, full_j = abs(di), abs(dj)
-    sign_i, sign_j = np.sign(di), np.sign(dj)
     dp = full_j * a_p
     mi = dp * k_i
     over = mi > full_i
@@ -64,9 +57,34 @@ def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, xi_d, xj_d, x0_iq, x0_jp, e_iq, 
     if over:
         dp = dq / r_qp
     mj = dp / a_p if over else full_j
-    mi = mi * sign_i
-    mj = mj * sign_j
-    gain = abs(dq * s_iq - dp * s_ip)
+    return mi * np.sign(di), mj * np.sign(dj), dp, dq, abs(dq * s_iq - dp * s_ip)
+
+
+@njit(cache=True, inline="always")
+def cut_moves(shift, on_q, di, dj, a_p, a_q, r_qp, s_ip, s_iq):
+    """check_nbs' cut: the moves when the outcome of q (`on_q`; else of p) is shifted by only
+    `shift`, to land on the partner's position: (mi, mj, dp, dq, gain)."""
+    if on_q:
+        dq, dp = shift, shift / r_qp
+        mi, mj = shift / a_q * np.sign(di), dp / a_p * np.sign(dj)
+    else:
+        dp, dq = shift, shift * r_qp
+        mi, mj = dq / a_q * np.sign(di), shift / a_p * np.sign(dj)
+    return mi, mj, dp, dq, abs(dq * s_iq - dp * s_ip)
+
+
+@njit(cache=True)
+def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, xi_d, xj_d, x0_iq, x0_jp, e_iq, e_jp, lower,
+              upper):
+    """exchange._evaluate of one candidate at the round's start: (mi, mj, dp, dq, gain, valid).
+
+    a_p = W[j, p] / den[p] and a_q = W[i, q] / den[q] (outcome shift per unit move); e_iq and
+    e_jp: the expected outcome as its mover computes it, base + a * x (see `_round_constants`).
+    """
+    r_qp = (s_ip + s_jp) / (s_iq + s_jq)
+    di = xj_d - x0_iq
+    dj = xi_d - x0_jp
+    mi, mj, dp, dq, gain = equal_gain_moves(di, dj, a_p, a_q, r_qp, s_ip, s_iq)
     valid = (gain >= GAIN_MIN and _move_ok(mi, x0_iq, lower, upper)
              and _move_ok(mj, x0_jp, lower, upper))
     if not valid:
@@ -76,17 +94,11 @@ def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, xi_d, xj_d, x0_iq, x0_jp, e_iq, 
     t0 = xj_d - e_iq
     t1 = t0 - a_q * mi
     if min(t0, t1) < -POS_TOL and max(t0, t1) > POS_TOL:
-        shift = abs(t0)
-        dq, dp = shift, shift / r_qp
-        mi, mj = shift / a_q * sign_i, dp / a_p * sign_j
-        gain = abs(dq * s_iq - dp * s_ip)
+        mi, mj, dp, dq, gain = cut_moves(abs(t0), True, di, dj, a_p, a_q, r_qp, s_ip, s_iq)
     t0 = xi_d - e_jp
     t1 = t0 - a_p * mj
     if min(t0, t1) < -POS_TOL and max(t0, t1) > POS_TOL:
-        shift = abs(t0)
-        dp, dq = shift, shift * r_qp
-        mi, mj = dq / a_q * sign_i, shift / a_p * sign_j
-        gain = abs(dq * s_iq - dp * s_ip)
+        mi, mj, dp, dq, gain = cut_moves(abs(t0), False, di, dj, a_p, a_q, r_qp, s_ip, s_iq)
     valid = _move_ok(mi, x0_iq, lower, upper) and _move_ok(mj, x0_jp, lower, upper)
     return mi, mj, dp, dq, gain, valid
 

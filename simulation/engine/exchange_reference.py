@@ -40,7 +40,12 @@ from simulation.engine.exchange import (
     _prepare,
     next_start_positions,
 )
-from simulation.engine.exchange_once import _candidates, _round_constants
+from simulation.engine.exchange_once import (
+    _candidates,
+    _round_constants,
+    cut_moves,
+    equal_gain_moves,
+)
 
 _AHEAD = 8  # how many candidates ahead in a cell's list the recalculation loop prefetches
 TIE_TOL = 1e-12  # exchange.select_exchanges' default tie_tol
@@ -116,24 +121,10 @@ def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, wx_iq, wx_jp, d_p, d_q, xi_d, xj
     recorded position there (NaN if none). Scalars only: arrays passed in a loop cost
     reference counts; inlined, as it runs millions of times a replication."""
     r_qp = (s_ip + s_jp) / (s_iq + s_jq)
-    k_i = r_qp / a_q
     hid, hjd = np.sign(his), np.sign(hjs)
     di = xj_d - xi_s
     dj = xi_d - xj_s
-    full_i, full_j = abs(di), abs(dj)
-    sign_i, sign_j = np.sign(di), np.sign(dj)
-    dp = full_j * a_p
-    mi = dp * k_i
-    over = mi > full_i
-    if over:
-        mi = full_i
-    dq = mi * a_q
-    if over:
-        dp = dq / r_qp
-    mj = dp / a_p if over else full_j
-    mi = mi * sign_i
-    mj = mj * sign_j
-    gain = abs(dq * s_iq - dp * s_ip)
+    mi, mj, dp, dq, gain = equal_gain_moves(di, dj, a_p, a_q, r_qp, s_ip, s_iq)
     valid = (gain >= GAIN_MIN and _move_ok(mi, xi_s, hid, his, lower, upper)
              and _move_ok(mj, xj_s, hjd, hjs, lower, upper))
     # check_nbs, i (supply q) first, then j (supply p)
@@ -144,20 +135,16 @@ def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, wx_iq, wx_jp, d_p, d_q, xi_d, xj
     if valid and _crosses(t0i, t1i):
         was_cut = 1.0
         pos = xi_s if np.isnan(own_i) else own_i
-        shift = abs(xj_d - (base + a_q * pos))
-        dq, dp = shift, shift / r_qp
-        mi, mj = shift / a_q * sign_i, dp / a_p * sign_j
-        gain = abs(dq * s_iq - dp * s_ip)
+        mi, mj, dp, dq, gain = cut_moves(abs(xj_d - (base + a_q * pos)), True, di, dj, a_p,
+                                         a_q, r_qp, s_ip, s_iq)
     base = (rest_j - wx_jp) / d_p
     t0j = xi_d - (base + a_p * xj_s)
     t1j = t0j - a_p * mj
     if valid and _crosses(t0j, t1j):
         was_cut = 1.0
         pos = xj_s if np.isnan(own_j) else own_j
-        shift = abs(xi_d - (base + a_p * pos))
-        dp, dq = shift, shift * r_qp
-        mi, mj = dq / a_q * sign_i, shift / a_p * sign_j
-        gain = abs(dq * s_iq - dp * s_ip)
+        mi, mj, dp, dq, gain = cut_moves(abs(xi_d - (base + a_p * pos)), False, di, dj, a_p,
+                                         a_q, r_qp, s_ip, s_iq)
     valid = (valid and _move_ok(mi, xi_s, hid, his, lower, upper)
              and _move_ok(mj, xj_s, hjd, hjs, lower, upper))
     return mi, mj, dp, dq, t0i, t1i, t0j, t1j, was_cut, gain if valid else -np.inf
