@@ -1,7 +1,10 @@
 """The compiled once-rule round equals the readable numpy statement of the rule, to the bit."""
 
+import functools
+
 import numpy as np
 import pytest
+from exchange_rounds import assert_same_round, random_round
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,14 +15,7 @@ from simulation.engine.protocols.base import BargainingContext
 from simulation.engine.protocols.exchange import Exchange
 from simulation.inputs.scenario import load_scenario
 
-
-def same_round(X, S, C, mask=None):
-    expected_X, expected = ex.exchange_round(X, S, C, mask, rule="once")
-    got_X, got = exchange_round_once(X, S, C, mask)
-    assert got.dtype == expected.dtype
-    assert got.tobytes() == expected.tobytes()  # same exchanges, same order, same floats
-    assert got_X.tobytes() == expected_X.tobytes()
-    return got
+same_round = functools.partial(assert_same_round, "once", exchange_round_once)
 
 
 @settings(max_examples=60, deadline=None)
@@ -27,16 +23,7 @@ def same_round(X, S, C, mask=None):
 def test_compiled_round_equals_the_numpy_rule(seed, grid, masked):
     """Grid positions and quarter saliences make equal gains common: ties must go the same way
     (to the earlier candidate in the reference's order)."""
-    rng = np.random.default_rng(seed)
-    n, k = int(rng.integers(2, 40)), int(rng.integers(2, 9))
-    if grid:
-        X = rng.choice([0.0, 25.0, 50.0, 75.0, 100.0], (n, k))
-        S = rng.choice([0.25, 0.5, 0.75, 1.0], (n, k))
-    else:
-        X, S = rng.uniform(0, 100, (n, k)), rng.uniform(0.01, 1, (n, k))
-    C = rng.uniform(0.1, 5, n) if seed % 2 else rng.uniform(0.1, 5, (n, k))
-    mask = rng.random((n, k)) > 0.2 if masked else None
-    same_round(X, S, C, mask)
+    same_round(*random_round(seed, grid, masked))
 
 
 def test_compiled_round_equals_the_numpy_rule_on_the_mc11_members():

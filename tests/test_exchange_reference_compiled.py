@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from exchange_rounds import assert_same_round, random_round
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,13 +24,7 @@ from simulation.inputs.scenario import load_scenario
 DECIDE_RUNS = sorted(Path(__file__).parent.glob("data/decide_equalgain_*_positions.csv"))
 
 
-def same_round(X, S, C, mask=None):
-    expected_X, expected = ex.exchange_round(X, S, C, mask, rule="reference")
-    got_X, got = exchange_round_reference(X, S, C, mask)
-    assert got.dtype == expected.dtype
-    assert got.tobytes() == expected.tobytes()  # same exchanges, same order, same floats
-    assert got_X.tobytes() == expected_X.tobytes()
-    return got
+same_round = functools.partial(assert_same_round, "reference", exchange_round_reference)
 
 
 @settings(max_examples=60, deadline=None)
@@ -37,16 +32,7 @@ def same_round(X, S, C, mask=None):
 def test_compiled_round_equals_the_numpy_rule(seed, grid, masked):
     """Grid positions and quarter saliences make equal gains, cut moves and repeated moves of a
     member on one issue common: ties must go the same way (to the earlier candidate)."""
-    rng = np.random.default_rng(seed)
-    n, k = int(rng.integers(2, 40)), int(rng.integers(2, 9))
-    if grid:
-        X = rng.choice([0.0, 25.0, 50.0, 75.0, 100.0], (n, k))
-        S = rng.choice([0.25, 0.5, 0.75, 1.0], (n, k))
-    else:
-        X, S = rng.uniform(0, 100, (n, k)), rng.uniform(0.01, 1, (n, k))
-    C = rng.uniform(0.1, 5, n) if seed % 2 else rng.uniform(0.1, 5, (n, k))
-    mask = rng.random((n, k)) > 0.2 if masked else None
-    same_round(X, S, C, mask)
+    same_round(*random_round(seed, grid, masked))
 
 
 def test_an_actor_moves_again_on_an_issue_as_in_the_reference():
