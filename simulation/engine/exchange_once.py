@@ -16,6 +16,8 @@ few hundred are realised. It differs in how it finds them, not in what it finds:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -236,6 +238,31 @@ def exchange_round_once(
     upper: float = UPPER,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`exchange.exchange_round(..., rule="once")`, compiled: (next positions, realised)."""
+    Xc, Sc, _, den, num, A, E, (ci, cj, cp, cq, gains) = round_start(X, S, C, mask, lower, upper)
+    n, k = Xc.shape
+    taken = _select(ci, cj, cp, cq, gains, n, k)
+    fields = _records(Xc, Sc, A, E, den, num, ci, cj, cp, cq, taken, lower, upper)
+    return round_end(X, S, fields, salience_weight, fixed_weight)
+
+
+class RoundStart(NamedTuple):
+    """What both compiled rules start a round from: the prepared positions, saliences and
+    weights, the expected outcomes' denominators and numerators, `_round_constants`' A and E,
+    and the candidates (i, j, p, q, gain at the round's start)."""
+
+    X: np.ndarray
+    S: np.ndarray
+    W: np.ndarray
+    den: np.ndarray
+    num: np.ndarray
+    A: np.ndarray
+    E: np.ndarray
+    candidates: tuple[np.ndarray, ...]
+
+
+def round_start(X, S, C, mask, lower: float, upper: float) -> RoundStart:
+    """Prepare a round as exchange.candidate_exchanges does and list its candidates; positions
+    off the scale are refused."""
     Xc, Sc, W, present = _prepare(X, S, C, mask)
     if np.any(present & ((Xc < lower) | (Xc > upper))):
         raise ValueError(f"positions must lie in [{lower}, {upper}]")
@@ -245,11 +272,15 @@ def exchange_round_once(
         nbs = np.where(den > 0, num / den, np.nan)
     left = (Xc <= nbs[None, :]).astype(np.int64)
     A, E = _round_constants(Xc, W, den, num)
-    ci, cj, cp, cq, gains = _candidates(Xc, Sc, A, E, present, left, lower, upper)
-    n, k = Xc.shape
-    taken = _select(ci, cj, cp, cq, gains, n, k)
-    fields = _records(Xc, Sc, A, E, den, num, ci, cj, cp, cq, taken, lower, upper)
-    realised = np.zeros(taken.size, dtype=REALISED_DTYPE)
+    return RoundStart(Xc, Sc, W, den, num, A, E,
+                      _candidates(Xc, Sc, A, E, present, left, lower, upper))
+
+
+def round_end(X, S, fields: np.ndarray, salience_weight: float,
+              fixed_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """The realised exchanges (one row of `fields` each, columns as REALISED_DTYPE) as records,
+    and the next round's start positions."""
+    realised = np.zeros(fields.shape[0], dtype=REALISED_DTYPE)
     for column, name in enumerate(REALISED_DTYPE.names):
         realised[name] = fields[:, column]
     new_X = next_start_positions(X, S, realised, salience_weight=salience_weight,

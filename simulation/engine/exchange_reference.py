@@ -35,16 +35,13 @@ from simulation.engine.exchange import (
     LOWER,
     MOVE_MIN,
     POS_TOL,
-    REALISED_DTYPE,
     UPPER,
-    _prepare,
-    next_start_positions,
 )
 from simulation.engine.exchange_once import (
-    _candidates,
-    _round_constants,
     cut_moves,
     equal_gain_moves,
+    round_end,
+    round_start,
 )
 
 _AHEAD = 8  # how many candidates ahead in a cell's list the recalculation loop prefetches
@@ -407,23 +404,10 @@ def exchange_round_reference(
     upper: float = UPPER,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`exchange.exchange_round(..., rule="reference")`, compiled: (next positions, realised)."""
-    Xc, Sc, W, present = _prepare(X, S, C, mask)
-    if np.any(present & ((Xc < lower) | (Xc > upper))):
-        raise ValueError(f"positions must lie in [{lower}, {upper}]")
-    if max(Xc.shape) >= 2 ** (_ID_BITS - 1):
-        raise ValueError(f"at most {2 ** (_ID_BITS - 1) - 1} actors and issues; got {Xc.shape}")
-    den = W.sum(axis=0)
-    num = (W * Xc).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        nbs = np.where(den > 0, num / den, np.nan)
-    left = (Xc <= nbs[None, :]).astype(np.int64)
-    A, E = _round_constants(Xc, W, den, num)
-    ci, cj, cp, cq, _ = _candidates(Xc, Sc, A, E, present, left, lower, upper)
+    if max(np.shape(X)) >= 2 ** (_ID_BITS - 1):
+        raise ValueError(f"at most {2 ** (_ID_BITS - 1) - 1} actors and issues; "
+                         f"got {np.shape(X)}")
+    Xc, Sc, W, den, num, A, _, (ci, cj, cp, cq, _) = round_start(X, S, C, mask, lower, upper)
     fields = _select(Xc, Sc, W, A, den, num, ci, cj, cp, cq, _rows(ci.size), _rows(ci.size),
                      lower, upper)
-    realised = np.zeros(fields.shape[0], dtype=REALISED_DTYPE)
-    for column, name in enumerate(REALISED_DTYPE.names):
-        realised[name] = fields[:, column]
-    new_X = next_start_positions(X, S, realised, salience_weight=salience_weight,
-                                 fixed_weight=fixed_weight)
-    return new_X, realised
+    return round_end(X, S, fields, salience_weight, fixed_weight)
