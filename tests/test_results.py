@@ -395,6 +395,14 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     assert f"change from {one.name} to {two.name}" in stdout
     assert f"change from {one.name} to {other.name}" in stdout
     assert png.read_bytes().startswith(PNG) and png.stat().st_size > 1000
+    out = tmp_path / "three.txt"
+    code, stdout, stderr = mc11("compare", one, two, other, "--out", out)
+    assert code == 0, stderr
+    assert header == stdout.splitlines()[1].split()  # the side by side on the screen ...
+    assert "change from" not in stdout
+    written = out.read_text().splitlines()  # ... and the changes, all in the file
+    assert written[0].split()[:2] == ["scenario", "issue"] and len(written) == 1 + 2 * 25
+    assert {line.split()[0] for line in written[1:]} == {two.name, other.name}
     code, stdout, stderr = mc11("compare", one, two, other, "--format", "csv")
     assert code == 0, stderr
     table = pd.read_csv(io.StringIO(stdout))
