@@ -163,6 +163,9 @@ def test_point_statistics_count_texts_reaching_the_described_points():
     (["--set", "parameters.consensus.base_tolerance=5,200"], "base_tolerance",
      "outside the range [0, 100]"),
     (["--set", "parameters.consensus.base_tolerance"], "--set", "PATH=V1,V2"),
+    (["--set", "bargaining.rounds=2,6"], "bargaining.rounds",
+     "the constants there: parameters.bargaining.coalition_rate, "
+     "parameters.bargaining.overall_rate"),
 ])
 def test_bad_sweep_settings_exit_2_naming_the_flag(capsys, argv, field, message):
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", *argv])

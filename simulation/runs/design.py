@@ -58,6 +58,17 @@ class Design:
         return dict(zip(self.constants, self.points[point].tolist(), strict=True))
 
 
+def _hint(path: str, known: list[str]) -> str:
+    """A close spelling of `path`, else the constants in the sections it names (`bargaining.x`
+    lists those under parameters.bargaining), else ''."""
+    close = suggest(path, known)
+    if close:
+        return close
+    sections = set(path.split(".")[:-1])
+    related = [k for k in known if sections & set(k.split(".")[:-1])]
+    return f" (the constants there: {', '.join(related)})" if related else ""
+
+
 def parse_settings(settings: Sequence[str], flag: str = "--set") -> dict[str, list[float]]:
     """`path=v1,v2,...` strings -> values by path, each checked against its constant's range."""
     known = constants()
@@ -69,7 +80,7 @@ def parse_settings(settings: Sequence[str], flag: str = "--set") -> dict[str, li
             raise InputError(flag, setting, "write PATH=V1,V2,... (e.g. "
                              "parameters.consensus.base_tolerance=5,10,15,20)")
         if path not in known:
-            raise InputError(flag, path, f"not a numeric constant{suggest(path, list(known))}; "
+            raise InputError(flag, path, f"not a numeric constant{_hint(path, list(known))}; "
                              "see README, 'Priors', for the paths")
         if path in parsed:
             raise InputError(flag, path, "set twice; give all its values in one --set")
