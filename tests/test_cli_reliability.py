@@ -333,3 +333,29 @@ def test_ctrl_c_while_a_folder_is_created_leaves_no_half_folder(tmp_path, monkey
     code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--folder", tmp_path / "new", "--quiet")
     assert code == 130 and "interrupted" in stderr
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["members"]])
+def test_a_reader_that_leaves_early_ends_a_listing_quietly(argv):
+    """`mc11 members | head -1`: exit 0 and no traceback about the closed pipe."""
+    with subprocess.Popen([MC11, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        first = process.stdout.readline()
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=60)
+    assert first and process.returncode == 0, stderr
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr
+
+
+def test_a_reader_that_leaves_early_does_not_stop_the_run(tmp_path):
+    """`mc11 run ... | head -1` reads the summary's first line and goes: the run still ends
+    with its figures and status `complete`, as with nobody reading."""
+    folder = tmp_path / "run"
+    argv = [MC11, "run", BASELINE, "--runs", "4", "--quiet", "--folder", folder]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        first = process.stdout.readline()
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=300)
+    assert first.split()[:2] == [b"issue", b"P(multi)"]
+    assert process.returncode == 0 and b"Traceback" not in stderr, stderr
+    assert manifest(folder)["status"] == "complete"
+    assert len(list((folder / "plots").glob("*.png"))) == 6

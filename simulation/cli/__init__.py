@@ -8,6 +8,7 @@ below is the one registry: a new command is a new module and one line there.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -43,11 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
-    if hasattr(signal, "SIGPIPE"):  # `mc11 ... | head` ends quietly, as shell tools do
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint
     signal.signal(signal.SIGTERM, _stop)
-    args = build_parser().parse_args(argv)
+    screen, sys.stdout = sys.stdout, _UntilReaderLeaves(sys.stdout)
+    try:
+        return _run(build_parser().parse_args(argv))
+    finally:
+        sys.stdout = screen
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler, its user errors and interruptions turned into messages and exit
+    codes."""
     handler: Callable[[argparse.Namespace], None] = args.handler
     from simulation.runs.results import RunInterrupted
     from simulation.runs.sweep import DesignInterrupted
@@ -75,6 +83,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+class _UntilReaderLeaves:
+    """Standard output while a command runs: when the reader of a pipe goes away (`mc11 run
+    ... | head`), the rest of the output is dropped and the command still finishes its work (a
+    run its tables, figures and status) instead of dying half-way."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def _drop(self) -> None:
+        """Point the output at the null device, which takes everything from now on."""
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, self._stream.fileno())
+        os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _say_if_compiling() -> None:
