@@ -250,11 +250,13 @@ def compare(args: argparse.Namespace) -> None:
         emit(_compact_side_by_side(summary.side_by_side(summaries, names), names), "table",
              None)
         if args.out:  # the changes in one file, each row naming its scenario
-            emit(_compact_comparison(full).assign(scenario=full["scenario"].to_numpy())
-                 .set_index("scenario").reset_index(), "table", args.out)
-        for name in names[1:] if not args.out else ():
-            print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0")
-            emit(_compact_comparison(full[full["scenario"] == name]), "table", None)
+            changes = _compact_comparison(full)
+            changes.insert(0, "scenario", full["scenario"].to_numpy())
+            emit(changes, "table", args.out)
+        else:
+            for name in names[1:]:
+                print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0")
+                emit(_compact_comparison(full[full["scenario"] == name]), "table", None)
     if args.plot:
         _draw(args.plot, lambda: plots.plot_comparison(
             [table[table["scenario"] == name] for name in names[1:]], args.plot, names[0],
