@@ -6,6 +6,8 @@ from collections.abc import Callable
 import numpy as np
 
 from simulation.engine import exchange as ex
+from simulation.engine.protocols.base import BargainingContext
+from simulation.inputs.scenario import load_scenario
 
 
 def random_round(seed: int, grid: bool, masked: bool):
@@ -34,3 +36,17 @@ def assert_same_round(rule: str, compiled: Callable, X, S, C, mask=None) -> np.n
     assert got.tobytes() == expected.tobytes()
     assert got_X.tobytes() == expected_X.tobytes()
     return got
+
+
+def baseline_batch(seed: int, engaged: float):
+    """Two replications of the baseline's members with noisy positions, each engaging about the
+    share `engaged` of them: (negotiation, positions, saliences, active, bargaining context)."""
+    negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
+    rng = np.random.default_rng(seed)
+    r, (n, k) = 2, negotiation.positions.shape
+    positions = np.clip(negotiation.positions + rng.normal(0, 5, (r, n, k)), 0, 100)
+    saliences = np.broadcast_to(negotiation.saliences, (r, n, k)).copy()
+    active = rng.random((r, n)) < engaged
+    context = BargainingContext(saliences, negotiation.capability, positions, active, 1.0,
+                                lambda a: np.zeros((r, n, k)))
+    return negotiation, positions, saliences, active, context

@@ -123,23 +123,27 @@ def check(argv: list[str], complete: Path) -> None:
     assert not [p for p in after if ".tmp" in p.name], argv
 
 
+def fuzz_settings(examples: int):
+    """Hypothesis settings of the fuzz tests: `examples` command lines, no deadline (a line may
+    run the model), nothing remembered between sessions."""
+    return settings(max_examples=examples, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
 def fuzz(places, data) -> None:
     workspace, complete = places
     check(data.draw(commands(workspace, complete)), complete)
 
 
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@fuzz_settings(25)
 @given(data=st.data())
 def test_every_command_line_is_a_run_or_a_clear_error(places, data):
     fuzz(places, data)
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@fuzz_settings(400)
 @given(data=st.data())
 def test_many_command_lines_are_runs_or_clear_errors(places, data):
     fuzz(places, data)

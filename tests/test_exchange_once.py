@@ -4,14 +4,13 @@ import functools
 
 import numpy as np
 import pytest
-from exchange_rounds import assert_same_round, random_round
+from exchange_rounds import assert_same_round, baseline_batch, random_round
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.engine import exchange as ex
 from simulation.engine.exchange_once import exchange_round_once
 from simulation.engine.parameters import BargainingParameters
-from simulation.engine.protocols.base import BargainingContext
 from simulation.engine.protocols.exchange import Exchange
 from simulation.inputs.scenario import load_scenario
 
@@ -35,16 +34,9 @@ def test_compiled_round_equals_the_numpy_rule_on_the_mc11_members():
 
 
 def test_the_protocol_runs_the_once_rule_per_replication():
-    negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
-    rng = np.random.default_rng(5)
-    r, (n, k) = 2, negotiation.positions.shape
-    positions = np.clip(negotiation.positions + rng.normal(0, 5, (r, n, k)), 0, 100)
-    saliences = np.broadcast_to(negotiation.saliences, (r, n, k)).copy()
-    active = rng.random((r, n)) < 0.6
-    context = BargainingContext(saliences, negotiation.capability, positions, active, 1.0,
-                                lambda a: np.zeros((r, n, k)))
+    negotiation, positions, saliences, active, context = baseline_batch(5, 0.6)
     bargained = Exchange(BargainingParameters(protocol="exchange")).bargain(positions, context)
-    for b in range(r):
+    for b in range(len(active)):
         rows = np.flatnonzero(active[b])
         moved, realised = ex.exchange_round(positions[b, rows], saliences[b, rows],
                                             negotiation.capability[rows], rule="once")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from exchange_rounds import assert_same_round, random_round
+from exchange_rounds import assert_same_round, baseline_batch, random_round
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +17,6 @@ from simulation.engine.exchange_reference import exchange_round_reference
 from simulation.engine.model import NegotiationModel
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols import exchange as exchange_protocol
-from simulation.engine.protocols.base import BargainingContext
 from simulation.engine.protocols.exchange import Exchange
 from simulation.inputs.scenario import load_scenario
 
@@ -72,17 +71,10 @@ def test_compiled_round_equals_the_numpy_rule_on_the_decide_data(path):
 
 
 def test_the_protocol_runs_the_compiled_reference_rule_per_replication():
-    negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
-    rng = np.random.default_rng(7)
-    r, (n, k) = 2, negotiation.positions.shape
-    positions = np.clip(negotiation.positions + rng.normal(0, 5, (r, n, k)), 0, 100)
-    saliences = np.broadcast_to(negotiation.saliences, (r, n, k)).copy()
-    active = rng.random((r, n)) < 0.4
-    context = BargainingContext(saliences, negotiation.capability, positions, active, 1.0,
-                                lambda a: np.zeros((r, n, k)))
+    negotiation, positions, saliences, active, context = baseline_batch(7, 0.4)
     protocol = Exchange(BargainingParameters(protocol="exchange", exchange_rule="reference"))
     bargained = protocol.bargain(positions, context)
-    for b in range(r):
+    for b in range(len(active)):
         rows = np.flatnonzero(active[b])
         moved, realised = ex.exchange_round(positions[b, rows], saliences[b, rows],
                                             negotiation.capability[rows], rule="reference")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ def _run(plan, scenario, args: argparse.Namespace) -> Path:
                                Path(args.results_dir))
     todo = len(sweep.pending_points(folder, plan))
     where = args.scheduler if args.scheduler != cluster.LOCAL else \
-        f"a local Dask cluster of {args.workers or os.cpu_count() or 1} worker(s)"
+        f"a local Dask cluster of {cluster.local_workers(args.workers)} worker(s)"
     print(f"{plan.kind}: {len(plan.points)} design points x {plan.runs_per_point} runs of "
           f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
     bar = tqdm(total=len(plan.points), initial=len(plan.points) - todo, unit="point",

@@ -86,6 +86,12 @@ def _height(n_rows: int) -> float:
     return 1.8 + 0.32 * max(n_rows, 1)
 
 
+def _whiskers(summary: pd.DataFrame, column: str, share: np.ndarray) -> np.ndarray:
+    """Error-bar lengths below and above `share` to the summary's `column`_low and _high."""
+    return np.vstack([share - summary[f"{column}_low"].fillna(0).to_numpy(),
+                      summary[f"{column}_high"].fillna(0).to_numpy() - share])
+
+
 def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
     """Stacked bars of P(multilateral), P(plurilateral), P(none) per issue, Wilson 95% whiskers."""
     fig = _figure(11, _height(len(summary)))
@@ -97,10 +103,8 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
         ax.barh(y, share, left=left, height=0.7, color=OUTCOME_COLOURS[name],
                 label=f"P({name})", edgecolor="white", linewidth=0.5)
         if name != "none":
-            end = left + share
-            err = np.vstack([share - summary[f"p_{name}_low"].fillna(0).to_numpy(),
-                             summary[f"p_{name}_high"].fillna(0).to_numpy() - share])
-            ax.errorbar(end, y, xerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
+            ax.errorbar(left + share, y, xerr=_whiskers(summary, f"p_{name}", share),
+                        fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
         left = left + share
     runs = summary["n_runs"]
     n_text = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}-{runs.max()}"
@@ -122,12 +126,10 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
     y = _issue_rows(ax, [_label(t) for t in summary["title"]])
     for offset, point, colour in ((0.18, "mid", "#0072B2"), (-0.18, "high", "#009E73")):
         share = summary[f"p_text_{point}"].fillna(0).to_numpy()
-        err = np.vstack([share - summary[f"p_text_{point}_low"].fillna(0).to_numpy(),
-                         summary[f"p_text_{point}_high"].fillna(0).to_numpy() - share])
         ax.barh(y + offset, share, height=0.36, color=colour,
                 label=f"P(agreed text reaches {point})")
-        ax.errorbar(share, y + offset, xerr=err, fmt="none", ecolor="black", elinewidth=0.8,
-                    capsize=2)
+        ax.errorbar(share, y + offset, xerr=_whiskers(summary, f"p_text_{point}", share),
+                    fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
     ax.set_xlim(0, 1)
     ax.set_xlabel("Share of Monte Carlo runs")
     ax.set_title("How far the agreed texts go: the scale's described mid (50) and high (100) "

@@ -22,6 +22,11 @@ LOCAL = "local"
 CONNECT_TIMEOUT = "10s"
 
 
+def local_workers(workers: int | None) -> int:
+    """Workers of the local cluster: those asked for, else one per core."""
+    return workers or os.cpu_count() or 1
+
+
 @contextmanager
 def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]:
     """A Dask client for the chosen backend (None: in this process); closed on exit."""
@@ -31,7 +36,7 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
     from dask.distributed import Client, LocalCluster
 
     if scheduler == LOCAL:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+        cluster = LocalCluster(n_workers=local_workers(workers), threads_per_worker=1,
                                processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR)
         client = Client(cluster)
