@@ -166,6 +166,14 @@ def test_point_statistics_count_texts_reaching_the_described_points():
     (["--set", "bargaining.rounds=2,6"], "bargaining.rounds",
      "the constants there: parameters.bargaining.coalition_rate, "
      "parameters.bargaining.overall_rate"),
+    (["--set", "base_tolerance=5,10"], "base_tolerance",
+     "did you mean 'parameters.consensus.base_tolerance'"),
+    (["--set", "parameters.consensus.package=0,1"], "parameters.consensus.package",
+     "not a number (true or false)"),
+    (["--set", "parameters.consensus.base_tolerance=5,10,5"], "base_tolerance",
+     "5 is given twice"),
+    (["--set", "parameters.consensus.base_tolerance=5", "--set",
+      "parameters.consensus.min_step=10"], "--set", "at least two values"),
 ])
 def test_bad_sweep_settings_exit_2_naming_the_flag(capsys, argv, field, message):
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", *argv])
@@ -207,3 +215,74 @@ def test_verdict_ranges_show_where_a_verdict_flips():
     assert ranges.loc["x", "modal_plurilateral"] == 0.25
     assert ranges.loc["x", "modal_none"] == 0
     assert ranges.loc["x", "p_multilateral_median"] == pytest.approx(0.7)
+
+
+def test_a_one_valued_setting_fixes_a_constant_beside_the_swept_one(tmp_path, capsys):
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--runs-per-point", "2", "--folder", str(tmp_path / "d"),
+                 "--set", "parameters.consensus.min_step=10", "--set", f"{TOLERANCE}=5,25"])
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(tmp_path / "d" / "sweep.csv")
+    assert set(table["parameters.consensus.min_step"]) == {10.0}
+    assert set(table[TOLERANCE]) == {5.0, 25.0}
+    assert (tmp_path / "d" / "plots" / "sweep.png").is_file()
+
+
+def test_a_results_dir_that_cannot_hold_folders_exits_2_naming_the_flag(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine\n")
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--results-dir", str(blocker), "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "--results-dir" in error and "Traceback" not in error
+    assert blocker.read_text() == "mine\n"
+
+
+def test_a_folder_that_is_a_file_is_refused_and_kept(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine\n")
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--folder", str(blocker), "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "--folder" in error and "a file, not a folder" in error
+    assert blocker.read_text() == "mine\n"
+
+
+def test_progress_goes_to_plain_lines_when_not_on_a_terminal(tmp_path, capsys):
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--runs-per-point", "2", "--folder", str(tmp_path / "d"), "--no-plots",
+                 "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 0
+    assert "\r" not in error
+    assert "mc11: grid: 4/4 runs (100%)" in error
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--parameters", f"{TOLERANCE},{TOLERANCE}"], f"{TOLERANCE} is named twice"),
+    (["--parameters", TOLERANCE], "at least two constants"),
+    (["--parameters", ","], "at least two constants"),
+])
+def test_bad_sensitivity_parameters_exit_2_naming_the_flag(capsys, argv, message):
+    code = main(["sensitivity", "scenarios/baseline.yaml", "--scheduler", "in-process", *argv])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "--parameters" in error and message in error
+
+
+def test_a_scenario_without_two_priors_is_named_in_the_error(tmp_path, capsys):
+    path = tmp_path / "one_prior.yaml"
+    path.write_text("name: one_prior\nparameters:\n  consensus:\n"
+                    "    base_tolerance: {uniform: [5, 25]}\n")
+    code = main(["sensitivity", str(path), "--scheduler", "in-process"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert str(path) in error and "priors on at least two constants" in error
+
+
+@pytest.mark.parametrize("samples", [2, 4, 8])
+def test_a_sobol_sample_too_small_for_its_estimates_is_an_input_error(decided, samples):
+    with pytest.raises(InputError, match="at least 16"):
+        design.sensitivity_design("sobol", decided.priors, samples, 2, 1, decided.input_hash())

@@ -725,6 +725,14 @@ def test_error_line_in_a_child_that_extends_a_parent_with_overrides(folder):
     assert f"line {line_of(text, '500')}" in error.field
 
 
+def test_a_child_list_too_short_names_the_child_that_wrote_it(folder):
+    text = "extends: baseline.yaml\nname: child\nderivation:\n  imputed:\n" \
+           "    developing: [30, 55]\n"
+    error = load_error(write(folder, "child.yaml", text))
+    assert error.source == str(folder / "child.yaml")
+    assert f"line {line_of(text, '[30, 55]')}" in error.field
+
+
 def test_error_in_a_parent_names_the_parent(folder):
     write(folder, "parent.yaml", "name: parent\n\nreplications: -1\n")
     error = load_error(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"))

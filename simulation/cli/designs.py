@@ -12,9 +12,8 @@ from simulation.errors import InputError
 
 def _run(plan, scenario, args: argparse.Namespace) -> Path:
     """Open (or resume) the design's folder and run its missing points on the chosen backend."""
-    from tqdm import tqdm
-
     from simulation.runs import cluster, sweep
+    from simulation.runs.progress import Progress
 
     folder = sweep.open_folder(plan, scenario, Path(args.folder) if args.folder else None,
                                Path(args.results_dir))
@@ -23,13 +22,15 @@ def _run(plan, scenario, args: argparse.Namespace) -> Path:
         f"a local Dask cluster of {cluster.local_workers(args.workers)} worker(s)"
     print(f"{plan.kind}: {len(plan.points)} design points x {plan.runs_per_point} runs of "
           f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
-    bar = tqdm(total=len(plan.points), initial=len(plan.points) - todo, unit="point",
-               disable=args.quiet, leave=False)
+    runs = plan.runs_per_point
+    shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs, plan.kind,
+                     enabled=not args.quiet)
     try:
         with cluster.backend(args.scheduler, args.workers) as client:
-            sweep.execute_design(folder, plan, scenario, client, on_point=lambda _: bar.update())
+            sweep.execute_design(folder, plan, scenario, client,
+                                 on_point=lambda _: shown.update(runs))
     finally:
-        bar.close()
+        shown.close()
     return folder
 
 
@@ -43,14 +44,16 @@ def sweep(args: argparse.Namespace) -> None:
     from simulation.runs.results import write_atomic
 
     scenario = load_noting(scenario_of(args))
-    plan = design.grid(design.parse_settings(args.set), args.runs_per_point,
+    settings = design.parse_settings(args.set)
+    plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
     folder = _run(plan, scenario, args)
     table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     write_atomic(folder / "sweep.csv", table.to_csv(index=False))
     if not args.no_plots:
-        plot_sweep(table, list(plan.constants), _titles(scenario), folder / "plots" / "sweep.png")
+        swept = [path for path, values in settings.items() if len(values) > 1]  # others fixed
+        plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png")
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 
 
@@ -61,16 +64,21 @@ def sensitivity(args: argparse.Namespace) -> None:
 
     scenario = load_noting(scenario_of(args))
     priors = dict(scenario.priors)
-    if args.parameters:
+    source = str(scenario.path)
+    if args.parameters is not None:
         chosen = [p.strip() for p in args.parameters.split(",") if p.strip()]
         unknown = [p for p in chosen if p not in priors]
         if unknown:
             raise InputError("--parameters", unknown[0], "not a constant with a prior in this "
                              f"scenario; those are: {', '.join(priors)}")
-        priors = {p: priors[p] for p in chosen}
+        twice = next((p for i, p in enumerate(chosen) if p in chosen[:i]), None)
+        if twice:
+            raise InputError("--parameters", twice, f"{twice} is named twice; name each "
+                             "constant once")
+        priors, source = {p: priors[p] for p in chosen}, "--parameters"
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
-                                     scenario.input_hash())
+                                     scenario.input_hash(), source)
     folder = _run(plan, scenario, args)
     points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     write_atomic(folder / "points.csv", points.to_csv(index=False))
@@ -115,7 +123,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                              "resumed (default: <results-dir>/<scenario>-<kind>-<time>)")
     parser.add_argument("--results-dir", metavar="DIR", default="results",
                         help="where new folders go (default: %(default)s)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     parser.add_argument("--no-plots", action="store_true", help="tables only")
 
 
@@ -134,8 +142,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     _common(parser)
     parser.add_argument("--method", choices=("sobol", "morris"), default="sobol")
     parser.add_argument("--samples", type=positive, default=64, metavar="N",
-                        help="Sobol: base samples N, a power of 2 (N x (D + 2) points); Morris: "
-                             "trajectories (N x (D + 1) points); default 64")
+                        help="Sobol: base samples N, a power of 2 of at least 16 (N x (D + 2) "
+                             "points); Morris: trajectories (N x (D + 1) points); default 64")
     parser.add_argument("--parameters", metavar="PATH,...",
                         help="only these constants with priors (default: all); the others "
                              "are drawn per replication as in an ensemble")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
@@ -102,3 +102,23 @@ def constants() -> dict[str, Constant]:
 def by_location(location: tuple[Any, ...]) -> Constant | None:
     """The constant a scenario file writes at `location`, if any."""
     return next((c for c in constants().values() if c.location == location), None)
+
+
+def non_numeric(location: tuple[Any, ...]) -> str | None:
+    """What the parameter field a scenario writes at `location` holds when it is not a number
+    ('true or false', "one of 'once', 'reference'"), or None if no such field exists."""
+    if not location or location[0] != "parameters":
+        return None
+    model, field = Parameters, None
+    for part in location[1:]:
+        field = getattr(model, "model_fields", {}).get(str(part))
+        if field is None:
+            return None
+        model = field.annotation
+    if field is None or field.annotation is float or hasattr(model, "model_fields"):
+        return None
+    if field.annotation is bool:
+        return "true or false"
+    if get_origin(field.annotation) is Literal:
+        return "one of " + ", ".join(repr(v) for v in get_args(field.annotation))
+    return str(field.annotation)

@@ -137,7 +137,7 @@ def parse_prior(node: Mapping[str, Any], constant: Constant) -> Prior:
     for value in prior.args if kind == "choice" else prior.support:
         problem = constant.problem(value)
         if problem:
-            raise ValueError(f"the prior reaches {problem}")
+            raise ValueError(f"the prior reaches values the constant cannot take: {problem}")
     return prior
 
 

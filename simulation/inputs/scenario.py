@@ -257,14 +257,17 @@ class _File:
 def _walk(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, int | None]:
     """Whether this file writes the value at a pydantic error location, and its 1-based line.
 
-    A missing mapping key or list entry means the value comes from elsewhere (a parent file or
-    a default); a location that goes deeper than the YAML (pydantic's own parts) ends at the
-    deepest node the file has."""
+    A missing mapping key or inherited list entry means the value comes from elsewhere (a
+    parent file or a default); a list this file writes that lacks the entry is this file's (a
+    list replaces its parent's); a location that goes deeper than the YAML (pydantic's own
+    parts) ends at the deepest node the file has."""
     for index, part in enumerate(location):
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if k.value == part), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if 0 <= part < len(node.value) else None
+            if part >= len(node.value):  # too short a list
+                return True, node.start_mark.line + 1
+            node = node.value[part] if part >= 0 else None
         else:
             return index > 0, node.start_mark.line + 1 if node is not None and index > 0 else None
         if node is None:
@@ -518,12 +521,9 @@ def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
 
 def _not_settable(location: tuple[Any, ...]) -> str:
     """Why a prior cannot stand at `location`: the field is not numeric, or there is none."""
-    if location[0] == "parameters" and len(location) == 3:
-        group = Parameters.model_fields.get(str(location[1]))
-        fields = getattr(group.annotation, "model_fields", {}) if group else {}
-        if location[2] in fields:
-            return ("a prior needs a numeric constant; this field is "
-                    f"{fields[location[2]].annotation!r}, so give it one value")
+    holds = settable.non_numeric(location)
+    if holds:
+        return f"a prior needs a numeric constant; this field is {holds}, so give it one value"
     written = ".".join(map(str, location))
     paths = list(settable.constants())
     return (f"no numeric constant here{suggest(written, paths)}; priors may stand on: "

@@ -12,6 +12,7 @@ the design; resuming against another design is refused.
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -94,6 +95,9 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
     """A new folder for the design, or `folder` if it already holds this very design (to
     resume); another design there is refused, and nothing in it is touched."""
     if folder is not None and folder.exists():
+        if not folder.is_dir():
+            raise InputError(str(folder), "--folder", "this is a file, not a folder; choose a "
+                             "new folder (or the folder of this design, to resume it)")
         path = folder / DESIGN
         if not path.is_file():
             raise InputError(str(folder), "--folder", f"the folder exists but holds no {DESIGN}: "
@@ -110,12 +114,19 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
                              "the same scenario, settings, samples, runs per point and seed: "
                              "run those, or choose a new folder")
         return folder
+    option = "--folder" if folder is not None else "--results-dir"
     folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
-    (folder / POINTS).mkdir(parents=True)
-    write_atomic(folder / "scenario.yaml", json.dumps(scenario.resolved(), indent=1) + "\n")
-    unit = {} if design.unit is None else {"unit": design.unit.tolist()}
-    write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
-                                              "fingerprint": design.fingerprint()}) + "\n")
+    try:
+        (folder / POINTS).mkdir(parents=True)
+        write_atomic(folder / "scenario.yaml", json.dumps(scenario.resolved(), indent=1) + "\n")
+        unit = {} if design.unit is None else {"unit": design.unit.tolist()}
+        write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
+                                                  "fingerprint": design.fingerprint()}) + "\n")
+    except OSError as exc:  # a folder without its design.json could not be resumed
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)  # it did not exist: only what we made
+        raise InputError(str(folder), option, "cannot create the design's folder here "
+                         f"({exc.strerror or exc}); choose a folder you can write to") from None
     return folder
 
 
