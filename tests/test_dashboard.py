@@ -190,6 +190,7 @@ def test_dashboard_serves_this_machine_unless_told_and_warns(monkeypatch, capsys
     from simulation.cli import dashboard
 
     started = []
+    monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)  # ports of others
     monkeypatch.setattr(dashboard.subprocess, "run", lambda command, **kw: started.append(
         (command, kw["env"])) or type("Done", (), {"returncode": 0})())
     assert main(["dashboard"]) == 0
@@ -224,3 +225,16 @@ def test_any_form_input_gives_a_scenario_or_the_loaders_error(baseline, who, nam
     assert (scenario is None) != (problem is None)
     if problem is None:
         assert state.current_values(scenario, who, name, edit.issue, edit.cluster) is not None
+
+
+def test_a_port_in_use_is_refused_before_announcing_the_page(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 2
+    error = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in error and "in use" in error and "--port" in error
+    assert "dashboard on" not in error

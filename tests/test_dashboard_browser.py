@@ -194,3 +194,14 @@ def test_watch_one_negotiation_steps_through_the_months(page):
     page.locator("table.verdict").wait_for(timeout=60_000)
     issues = len(default_catalogue().issues)
     assert page.locator("table.verdict tbody tr").count() == issues
+
+
+def test_opening_the_page_leaves_no_warning_on_the_servers_screen(page, server):
+    """Solara warns on every plain-http page load that it falls back to samesite=lax cookies,
+    which is right for a page on this machine; the user should not read a page of it."""
+    page.reload()
+    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    stream = server[1].stderr
+    os.set_blocking(stream.fileno(), False)
+    shown = (stream.read() or b"").decode()
+    assert "Warning" not in shown, shown

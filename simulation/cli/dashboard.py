@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 
@@ -11,6 +12,9 @@ from simulation.cli.common import add_scenario_argument, scenario_of, whole
 from simulation.errors import InputError
 
 LOCAL = "127.0.0.1"
+QUIET_WARNINGS = "ignore:Cookies with samesite=none require https:UserWarning"
+"""Solara's warning, on every page served over plain http, that it falls back to samesite=lax
+cookies: right for a page that is not embedded in another site, and a page of noise to users."""
 
 
 def port(text: str) -> int:
@@ -27,6 +31,21 @@ def server_command(app: str, host: str, port: int) -> list[str]:
             "--production", "--no-open"]
 
 
+def check_free(host: str, port: int) -> None:
+    """Refuse an address this machine cannot serve on (a port in use, another machine's
+    address) before announcing the page; bound as the server binds (SO_REUSEADDR)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise InputError(f"{host}:{port}", "--port/--host", "cannot serve there "
+                         f"({exc.strerror or exc}): the port is in use, or the address is not "
+                         "this machine's; choose another --port (or --host)") from None
+
+
 def dashboard(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -35,11 +54,14 @@ def dashboard(args: argparse.Namespace) -> None:
     from simulation.runs.ensemble import compile_rules
 
     scenario = load_scenario(scenario_of(args))  # a bad file: the usual error, before serving
+    check_free(args.host, args.port)
     if args.host != LOCAL:
         print(f"mc11: warning: serving on {args.host}: anyone who can reach this machine on port "
               f"{args.port} can run ensembles and write scenario files here", file=sys.stderr)
     compile_rules(scenario.negotiation(), scenario.spec.parameters)  # cached for the server
-    environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path)}
+    warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS)))
+    environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path),
+                   "PYTHONWARNINGS": warnings}
     print(f"mc11: dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
           file=sys.stderr, flush=True)
     app = Path(simulation.dashboard.__file__).with_name("app.py")
