@@ -138,6 +138,12 @@ CSV_CASES = {
     "short row": (HEADER + "A,x,1,1\n", "line 2: row", "4 fields"),
     "empty actor": (HEADER + ",x,1,1,1,0\n", "line 2: actor", "empty"),
     "non-numeric status quo": (HEADER + "A,x,1,1,1,none\n", "line 2: status_quo", "a number"),
+    "column twice": ("actor,issue,position,salience,capability,actor\nA,x,1,1,1,B\n",
+                     "line 1: header", "column 'actor' appears twice (columns 1 and 6)"),
+    "scale beyond floats": (HEADER + "A,x,1e308,1,1,0\nB,x,-1e308,1,1,0\n", "issue",
+                            "'x': its values span -1e+308 to 1e+308"),
+    "capabilities beyond floats": (HEADER + "A,x,0,1,1e308,0\nB,x,1,1,1e308,0\n",
+                                   "capability", "1e+308; allowed: capabilities whose sum"),
 }
 
 
@@ -174,6 +180,50 @@ def test_malformed_file_is_a_line_precise_input_error(tmp_path, case, file_name)
     assert caught.value.source == str(path)
     assert caught.value.field == field
     assert problem in caught.value.problem
+
+
+def test_a_spreadsheets_empty_rows_are_skipped(tmp_path):
+    """Excel writes rows of bare separators for formatted empty rows below the data."""
+    plain = write(tmp_path, HEADER + "A,x,1,1,1,0\nB,x,2,1,1,0\n", "a.csv")
+    padded = write(tmp_path, HEADER + "A,x,1,1,1,0\nB,x,2,1,1,0\n,,,,,\n,, ,,,\n", "b.csv")
+    assert read_actor_issue_data(padded).positions.tolist() == \
+        read_actor_issue_data(plain).positions.tolist()
+
+
+def test_a_column_the_reader_does_not_use_is_noted(tmp_path):
+    """A misspelt optional column ('status_qou') would otherwise be dropped without a word."""
+    path = write(tmp_path, "negotiation,actor,issue,position,salience,capability,status_qou,\n"
+                           "n,A,x,1,1,1,0,\nn,B,x,2,1,1,0,\nm,A,x,1,1,1,0,\nm,B,x,2,1,1,0,\n"
+                           "m,B,y,2,1,1,0,\n")
+    first, second = read_dataset(path)
+    assert first.notes == (f"{path}, line 1: column 'status_qou' is not used; known columns: "
+                           "actor, issue, position, salience, capability, status_quo, outcome, "
+                           "negotiation",)
+    assert second.notes == ()  # said once per file, not once per negotiation
+
+
+def test_utf16_text_as_excel_saves_unicode_text_is_read(tmp_path):
+    text = "actor\tissue\tposition\tsalience\tcapability\r\nA\tx\t1\t0,5\t1\r\nB\tx\t2\t1\t1\r\n"
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))
+    data = read_actor_issue_data(path)
+    assert data.actors == ("A", "B") and data.saliences[:, 0].tolist() == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"actor,issue,position,salience,capability\nA,x,1,1,1\nB\xe9,x,2,1,1\n",
+     "line 3 is not UTF-8 text; allowed: a UTF-8 text file (in Excel: save as 'CSV UTF-8')"),
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb8\xf3",
+     "an Excel workbook or other binary file; allowed: a text file (in Excel: save as "
+     "'CSV UTF-8')"),
+])
+def test_a_file_that_is_not_utf8_text_says_what_to_save(tmp_path, content, problem):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert (caught.value.source, caught.value.field) == (str(path), "file")
+    assert caught.value.problem == problem
 
 
 def test_missing_file_is_an_input_error(tmp_path):

@@ -19,13 +19,16 @@ Two formats are recognised by their content:
   for ``capability``) and optional ``status_quo`` and ``outcome`` columns, each constant within an
   issue (leave it blank for issues without one). Capability is averaged per actor as well. Fields
   are separated by commas, semicolons or tabs (whichever splits the header most); with semicolons
-  or tabs a decimal comma (``0,5``) is read as a decimal point.
+  or tabs a decimal comma (``0,5``) is read as a decimal point. Rows of empty fields (a
+  spreadsheet's formatted empty rows) are skipped; other columns are noted as not used (a
+  misspelt ``status_qou`` would otherwise be lost without a word).
   An optional ``negotiation`` column splits the file into separate negotiations (e.g. the
   proposals of a legislative dataset): each has its own actors and issues (an issue name means
   a different issue in another negotiation) and is run on its own.
 
-`read_dataset` also reads a folder: every file in it (sorted by name) is one negotiation, named
-after the file.
+Files are UTF-8 text (with or without a byte-order mark) or UTF-16 with its mark (Excel's
+"Unicode text"). `read_dataset` also reads a folder: every file in it (sorted by name) is one
+negotiation, named after the file.
 
 Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
 ``#M`` anchor (in a Decide file without ``#M`` rows for an issue: 0-100, the reference's
@@ -36,6 +39,7 @@ back on the user's scale.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -121,13 +125,12 @@ def _check_dataset(source: str, dataset: list[ActorIssueData]) -> None:
 def _read_file(path: Path) -> list[ActorIssueData]:
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(source, "file", "no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(source, "file", "not a UTF-8 text file") from None
     except OSError as exc:
         raise InputError(source, "file", f"cannot read the file ({exc.strerror})") from None
+    text = _text(source, raw)
     lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not lines:
         raise InputError(source, "file", "the file is empty; expected Decide rows (#A, #P, #M, "
@@ -135,6 +138,28 @@ def _read_file(path: Path) -> list[ActorIssueData]:
     if lines[0][1].lstrip().lstrip("\"'").startswith("#"):
         return [_read_decide(source, lines)]
     return _read_csv(source, lines)
+
+
+_SAVE_AS = "(in Excel: save as 'CSV UTF-8')"
+
+
+def _text(source: str, raw: bytes) -> str:
+    """A file's text: UTF-8 (with or without a byte-order mark), or UTF-16 with its mark (as
+    Excel saves 'Unicode text'); anything else is an InputError saying how to save it."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\0" in raw[:4096] or raw.startswith(b"PK\x03\x04"):  # NUL bytes, or a zip (.xlsx)
+        raise InputError(source, "file", "an Excel workbook or other binary file; allowed: "
+                         f"a text file {_SAVE_AS}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(source, "file", f"line {line} is not UTF-8 text; allowed: a UTF-8 "
+                         f"text file {_SAVE_AS}") from None
 
 
 # --- shared -------------------------------------------------------------------------------------
@@ -196,6 +221,12 @@ def _assemble(
             lower[j], upper[j] = min(seen), max(seen)
         if upper[j] == lower[j]:
             upper[j] = lower[j] + 1.0  # a one-point issue: everything sits at 0
+        with np.errstate(over="ignore"):
+            too_wide = not np.isfinite((upper[j] - lower[j]) * 100.0)
+        if too_wide:  # the rescaling to 0-100 and back would overflow
+            raise InputError(source, "issue", f"{issue!r}{_of(negotiation)}: its values span "
+                             f"{lower[j]:g} to {upper[j]:g}; allowed: a range (highest - lowest) "
+                             "below 1e306")
 
     def scaled(values: dict[str, float] | None) -> np.ndarray | None:
         if values is None:
@@ -203,14 +234,24 @@ def _assemble(
         user = np.array([values.get(i, np.nan) for i in issues], dtype=float)
         return (user - lower) / (upper - lower) * 100.0
 
-    capability = np.array([np.mean(rows.power[a]) for a in actors])
+    with np.errstate(over="ignore"):
+        capability = np.array([np.mean(rows.power[a]) for a in actors])
+        total = capability.sum()
+    if not np.isfinite(total):
+        raise InputError(source, "capability", f"{max(map(max, rows.power.values())):g}"
+                         f"{_of(negotiation)}; allowed: capabilities whose sum stays below "
+                         "1e308 (e.g. shares, or GDP in billions)")
     return ActorIssueData(
         source=source, actors=tuple(actors), issues=tuple(issues),
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
-        capability=capability / capability.sum(), status_quo=scaled(status_quo),
+        capability=capability / total, status_quo=scaled(status_quo),
         outcome=scaled(outcome), lower=lower, upper=upper, negotiation=negotiation,
         notes=notes,
     )
+
+
+def _of(negotiation: str) -> str:
+    return f" (negotiation {negotiation!r})" if negotiation else ""
 
 
 # --- Decide format ------------------------------------------------------------------------------
@@ -345,17 +386,29 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
     header_line, header = next(records)
     header = [name.lower() for name in header]
     header = ["capability" if name == "power" else name for name in header]
+    for index, name in enumerate(header):
+        if name and name in header[:index]:
+            raise InputError(source, f"line {header_line}: header",
+                             f"column {name!r} appears twice (columns "
+                             f"{header.index(name) + 1} and {index + 1}); allowed: each column "
+                             "once")
     for name in CSV_REQUIRED:
         if name not in header:
             raise InputError(source, f"line {header_line}: header",
                              f"missing column {name!r} (columns read, separated by "
                              f"{_SEPARATORS[delimiter]}: {', '.join(map(repr, header))}); "
                              f"required: {', '.join(CSV_REQUIRED)}; "
-                             f"optional: {', '.join(CSV_OPTIONAL)}")
+                             f"optional: {', '.join(CSV_OPTIONAL)}; separated by commas, "
+                             "semicolons or tabs")
     column = {name: header.index(name) for name in (*CSV_REQUIRED, *CSV_OPTIONAL)
               if name in header}
+    notes = tuple(f"{source}, line {header_line}: column {name!r} is not used; known columns: "
+                  f"{', '.join((*CSV_REQUIRED, *CSV_OPTIONAL))}"
+                  for name in header if name and name not in column)
     negotiations: dict[str, _Negotiation] = {}
     for number, fields in records:
+        if not any(fields):  # a spreadsheet's empty row: separators only
+            continue
         if len(fields) != len(header):
             raise InputError(source, f"line {number}: row",
                              f"{len(fields)} fields; allowed: {len(header)} as in the header")
@@ -393,5 +446,6 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
                 for issue, (text, _) in part.constants[name].items() if text}
 
     return [_assemble(source, part.actors, part.issues, part.rows, {},
-                      per_issue(part, "status_quo"), per_issue(part, "outcome"), negotiation=name)
-            for name, part in negotiations.items()]
+                      per_issue(part, "status_quo"), per_issue(part, "outcome"), negotiation=name,
+                      notes=() if index else notes)  # the file's notes: said once
+            for index, (name, part) in enumerate(negotiations.items())]
