@@ -64,6 +64,43 @@ def test_deu_conversion_errors(tmp_path):
         convert_deu(no_capability)
 
 
+def _deu_with(tmp_path: Path, column: str, value: str, line: int = 3) -> Path:
+    """The synthetic DEU copy with one field changed (line 2 is the capability row)."""
+    rows = list(csv.reader(DEU.open(newline=""), delimiter="\t"))
+    rows[line - 1][rows[0].index(column)] = value
+    path = tmp_path / "deu.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, delimiter="\t", lineterminator="\n").writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(("column", "value", "line"), [
+    ("pfr", "nan", 3), ("pfr", "-20", 3), ("sfr", "150", 3), ("rp", "101", 3), ("out", "inf", 3),
+])
+def test_deu_values_off_its_0_100_scale_are_refused(tmp_path, column, value, line):
+    """DEU III codes positions, saliences, reference points and outcomes on 0-100; anything
+    else would only surface later, as an error in the converted file."""
+    path = _deu_with(tmp_path, column, value, line)
+    with pytest.raises(InputError) as caught:
+        convert_deu(path)
+    assert (caught.value.source, caught.value.field) == (str(path), f"line {line}: {column}")
+    assert caught.value.problem == f"{value!r}; allowed: a number from 0 to 100, or blank"
+
+
+def test_deu_capability_that_is_not_a_positive_number_is_refused(tmp_path):
+    path = _deu_with(tmp_path, "pfr", "nan", 2)
+    with pytest.raises(InputError, match="needs a number above 0 for every actor"):
+        convert_deu(path)
+
+
+def test_deu_file_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "deu.csv"
+    path.write_bytes(DEU.read_bytes().replace(b"synthetic", b"synth\xe9tic", 1))
+    with pytest.raises(InputError) as caught:
+        convert_deu(path)
+    assert caught.value.problem == "line 3 is not UTF-8 text; allowed: a UTF-8 text file"
+
+
 def test_each_negotiation_runs_on_its_own(dataset):
     """A negotiation's results are the same alone as in the dataset, in any order: exchanges
     never cross negotiations and its seed comes from its name."""

@@ -15,16 +15,21 @@ one row per issue and these columns (names as in DEU III):
 
 Rules of the conversion: an actor takes part in an issue when it has a position; a position
 without a coded salience gets salience 50 (the scale's midpoint); saliences and positions are
-kept on 0-100 (saliences divided by 100); proposals without any coded outcome are left out.
+kept on 0-100 (saliences divided by 100), and a value off that scale is refused here, not
+later in the converted file; proposals without any coded outcome are left out.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from simulation.errors import InputError
+from simulation.inputs.files import decode_text
 
 LONG_COLUMNS = ("negotiation", "actor", "issue", "position", "salience", "capability",
                 "status_quo", "outcome")
@@ -42,26 +47,31 @@ class Converted:
 
 
 def _number(source: str, line: int, field: str, text: str) -> float | None:
+    """A field's number on DEU's 0-100 scale, None if blank."""
     text = text.strip()
     if not text:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise InputError(source, f"line {line}: {field}", f"{text!r}; allowed: a number or "
-                         "blank") from None
+        value = float("nan")
+    if not 0.0 <= value <= 100.0:
+        raise InputError(source, f"line {line}: {field}", f"{text!r}; allowed: a number from 0 "
+                         "to 100, or blank")
+    return value
 
 
 def convert_deu(path: Path | str) -> Converted:
     """The DEU III copy's issues as long-CSV rows, one per actor with a position."""
     source = str(path)
     try:
-        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-            records = list(csv.reader(handle, delimiter="\t"))
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(source, "file", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, "file", f"cannot read the file ({exc})") from None
+    except OSError as exc:
+        raise InputError(source, "file", f"cannot read the file ({exc.strerror})") from None
+    records = list(csv.reader(io.StringIO(decode_text(source, raw), newline=""),
+                              delimiter="\t"))
     if not records:
         raise InputError(source, "file", "the file is empty")
     header = [name.strip() for name in records[0]]
@@ -91,10 +101,14 @@ def convert_deu(path: Path | str) -> Converted:
                              "allowed: one capability row")
         else:
             for actor in actors:
-                value = _number(source, line, f"p{actor}", fields[column[f"p{actor}"]])
-                if value is None or value <= 0:
-                    raise InputError(source, f"line {line}: p{actor}", "the capability row "
-                                     "needs a number above 0 for every actor")
+                text = fields[column[f"p{actor}"]].strip()
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = float("nan")
+                if not 0 < value < np.inf:
+                    raise InputError(source, f"line {line}: p{actor}", f"{text!r}; the "
+                                     "capability row needs a number above 0 for every actor")
                 capability[actor] = value
     if not capability:
         raise InputError(source, "line 2", "no capability row: the copy's second row gives "

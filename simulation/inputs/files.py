@@ -3,6 +3,7 @@ into an `InputError` that names the file, the field and what is allowed."""
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,26 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
 
 MAX_FILE_BYTES = 64 * 2**20
 """The largest input file read (scenario, data, calendar): far above any real one."""
+
+
+def decode_text(source: str, raw: bytes, hint: str = "") -> str:
+    """A data file's text: UTF-8 (with or without a byte-order mark) or UTF-16 with its mark (as
+    Excel saves 'Unicode text'); anything else is an InputError naming the line, with `hint`
+    saying how to save the file."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\0" in raw[:4096] or raw.startswith(b"PK\x03\x04"):  # NUL bytes, or a zip (.xlsx)
+        raise InputError(source, "file", f"an Excel workbook or other binary file; allowed: a "
+                         f"text file{hint}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(source, "file", f"line {line} is not UTF-8 text; allowed: a UTF-8 text "
+                         f"file{hint}") from None
 
 
 def read_text(path: Path) -> str:

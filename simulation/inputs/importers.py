@@ -39,7 +39,6 @@ back on the user's scale.
 
 from __future__ import annotations
 
-import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -48,7 +47,9 @@ from pathlib import Path
 import numpy as np
 
 from simulation.errors import InputError
+from simulation.inputs.files import decode_text
 
+SPREADSHEET_HINT = " (in Excel: save as 'CSV UTF-8')"
 CSV_REQUIRED = ("actor", "issue", "position", "salience", "capability")
 CSV_OPTIONAL = ("status_quo", "outcome", "negotiation")
 _PER_ISSUE = ("status_quo", "outcome")
@@ -130,7 +131,7 @@ def _read_file(path: Path) -> list[ActorIssueData]:
         raise InputError(source, "file", "no such file") from None
     except OSError as exc:
         raise InputError(source, "file", f"cannot read the file ({exc.strerror})") from None
-    text = _text(source, raw)
+    text = decode_text(source, raw, SPREADSHEET_HINT)
     lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not lines:
         raise InputError(source, "file", "the file is empty; expected Decide rows (#A, #P, #M, "
@@ -138,28 +139,6 @@ def _read_file(path: Path) -> list[ActorIssueData]:
     if lines[0][1].lstrip().lstrip("\"'").startswith("#"):
         return [_read_decide(source, lines)]
     return _read_csv(source, lines)
-
-
-_SAVE_AS = "(in Excel: save as 'CSV UTF-8')"
-
-
-def _text(source: str, raw: bytes) -> str:
-    """A file's text: UTF-8 (with or without a byte-order mark), or UTF-16 with its mark (as
-    Excel saves 'Unicode text'); anything else is an InputError saying how to save it."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\0" in raw[:4096] or raw.startswith(b"PK\x03\x04"):  # NUL bytes, or a zip (.xlsx)
-        raise InputError(source, "file", "an Excel workbook or other binary file; allowed: "
-                         f"a text file {_SAVE_AS}")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(source, "file", f"line {line} is not UTF-8 text; allowed: a UTF-8 "
-                         f"text file {_SAVE_AS}") from None
 
 
 # --- shared -------------------------------------------------------------------------------------
