@@ -99,6 +99,25 @@ def test_an_interrupted_calibration_resumes_to_the_same_result(result, dataset, 
         run_calibration(dataset, long_csv, folder, trials=4)
 
 
+def test_a_second_calibration_in_a_running_ones_folder_is_refused(result, dataset, long_csv,
+                                                                   tmp_path):
+    """Two runs on one folder (a second terminal) would write into each other's trials."""
+    folder = tmp_path / "busy"
+    refused = []
+
+    def start_another(search, done, total, best):
+        if not refused:
+            with pytest.raises(InputError) as caught:
+                run_calibration(dataset, long_csv, folder)
+            refused.append(caught.value)
+
+    finished = run_calibration(dataset, long_csv, folder, progress=start_another)
+    assert refused[0].source == str(folder) and refused[0].field == "--dir"
+    assert "another calibration is running in this folder" in refused[0].problem
+    assert finished.folds.equals(result.folds)  # the first run was not disturbed
+    assert run_calibration(dataset, long_csv, folder).folds.equals(result.folds)  # lock freed
+
+
 def test_parameter_file_round_trip(result, tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(parameter_file_text(result, "a header"))

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,7 @@ NOT_FOR_OWN_DATA = {  # registry settings left at their defaults, and why
                 "run, it would fit that run's luck, not the negotiations",
 }
 JOURNAL = "trials.journal"
+LOCK = "running.lock"
 INPUTS = "inputs.json"
 
 
@@ -177,6 +180,28 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
     return False
 
 
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold the calibration folder's lock file: a second run on the same folder (another
+    terminal) is refused instead of writing into the same trials. The system frees the lock
+    when the process ends, however it ends."""
+    with (folder / LOCK).open("a") as handle:
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(str(folder), "--dir", "another calibration is running in this "
+                             "folder; wait for it to finish (run the command again then to see "
+                             "its report) or choose a new --dir") from None
+        yield
+
+
 def _write_new(path: Path, text: str) -> None:
     """Write a file atomically (a temporary name, then renamed)."""
     partial = path.with_name(path.name + ".partial")
@@ -251,7 +276,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
     everything = list(range(len(dataset)))
     base_errors = [_baseline_errors(data) for data in dataset]
-    with NegotiationPool(dataset, workers) as pool:
+    with exclusive(folder), NegotiationPool(dataset, workers) as pool:
         def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:
             return pool.map(_absolute_errors, indices, settings, seed)
 
