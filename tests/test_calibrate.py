@@ -156,6 +156,16 @@ def test_cli_calibrate_bad_options_exit_2(capsys, long_csv, tmp_path, argv, prob
     assert code == 2 and problem in err and "Traceback" not in err
 
 
+def test_cli_calibrate_into_a_folder_it_cannot_create_exit_2(capsys, long_csv, tmp_path):
+    (tmp_path / "a file").write_text("")
+    folder = tmp_path / "a file" / "calibration"
+    code = main(["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2",
+                 "--dir", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder}: --dir: cannot create the folder" in err
+
+
 def test_cli_calibrate_trials_below_one_exit_2(capsys, long_csv):
     with pytest.raises(SystemExit) as stopped:
         main(["calibrate", str(long_csv), "--protocol", "compromise", "--trials", "0"])

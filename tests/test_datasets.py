@@ -142,6 +142,21 @@ def test_a_negotiation_without_outcome_is_an_input_error(tmp_path):
         backtest_issues(read_dataset(path))
 
 
+@pytest.mark.parametrize(("outcome", "problem"), [
+    ("", "add an 'outcome' column to the CSV"),
+    (",outcome", "its 'outcome' column is blank on every row; fill it"),
+])
+def test_a_file_without_outcomes_says_what_to_add(tmp_path, outcome, problem):
+    path = tmp_path / "d.csv"
+    blank = "," if outcome else ""
+    path.write_text(f"actor,issue,position,salience,capability{outcome}\n"
+                    f"A,x,0,1,1{blank}\nB,x,10,1,1{blank}\n")
+    with pytest.raises(InputError) as caught:
+        backtest_issues(read_dataset(path))
+    assert (caught.value.source, caught.value.field) == (str(path), "outcome")
+    assert problem in caught.value.problem
+
+
 def test_cli_backtest_of_a_dataset(capsys, long_csv):
     code, out, err = run(capsys, "backtest", str(long_csv), "--rounds", "3", "--workers", "2")
     assert code == 0, err

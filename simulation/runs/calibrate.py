@@ -175,8 +175,12 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
                              f"inputs ({shown}); resume it with the same data and options or "
                              "choose a new --dir")
         return True
-    folder.mkdir(parents=True)
-    _write_new(record, json.dumps(inputs, indent=1) + "\n")
+    try:
+        folder.mkdir(parents=True)
+        _write_new(record, json.dumps(inputs, indent=1) + "\n")
+    except OSError as exc:
+        raise InputError(str(folder), "--dir", f"cannot create the folder ({exc.strerror}); "
+                         "allowed: a new folder in a writable place") from None
     return False
 
 

@@ -318,10 +318,15 @@ def check_outcomes(data: ActorIssueData) -> None:
     if data.outcome is None or not np.isfinite(data.outcome).any():
         if data.negotiation:
             raise InputError(data.source, "outcome", f"negotiation {data.negotiation!r} has no "
-                             "observed outcome; a backtest needs at least one per negotiation: "
-                             "fill its 'outcome' column or leave the negotiation out")
-        raise InputError(data.source, "outcome", "a backtest needs observed outcomes: add an "
-                         "'outcome' column to the CSV (one value per issue)")
+                             "observed outcome; a backtest or calibration needs at least one per "
+                             "negotiation: fill its 'outcome' column or leave the negotiation "
+                             "out")
+        if data.outcome is not None:
+            raise InputError(data.source, "outcome", "its 'outcome' column is blank on every "
+                             "row; fill it with the observed outcome of at least one issue: a "
+                             "backtest or calibration scores nothing else")
+        raise InputError(data.source, "outcome", "a backtest or calibration needs observed "
+                         "outcomes: add an 'outcome' column to the CSV (one value per issue)")
 
 
 def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
