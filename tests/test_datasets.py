@@ -189,9 +189,19 @@ def test_exchange_rule_option_reaches_the_engine(capsys):
     for rule in ("once", "reference"):
         code, out, err = run(capsys, "forecast", str(sample), "--protocol", "exchange",
                              "--rounds", "2", "--exchange-rule", rule, "--format", "csv")
-        assert code == 0, err and f"exchange rule {rule}" in err
+        assert code == 0, err
+        assert f"exchange rule {rule}" in err
         outs[rule] = out
     assert outs["once"] != outs["reference"]
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_exchange_rule_without_the_exchange_protocol_exits_2(capsys, long_csv, command):
+    """Silently ignored, it would let the user believe the rule was used."""
+    code, out, err = run(capsys, command, str(long_csv), "--protocol", "challenge",
+                         "--exchange-rule", "reference")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "--exchange-rule: protocol: only the exchange protocol has an exchange rule" in err
 
 
 def test_parameter_file_is_read_and_overridden(capsys, tmp_path, long_csv):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from simulation.cli.common import positive, seed
-from simulation.cli.own_data import EXCHANGE_RULES, dataset_of
+from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
 from simulation.errors import InputError
 
@@ -51,9 +51,7 @@ def calibrate(args: argparse.Namespace) -> None:
     from simulation.runs.forecast import method_name
 
     dataset = dataset_of(args.datafile, None)
-    if args.protocol != "exchange" and args.exchange_rule is not None:
-        raise InputError("--exchange-rule", "protocol", "only the exchange protocol has an "
-                         "exchange rule; add --protocol exchange or drop --exchange-rule")
+    check_exchange_rule(args.protocol, args.exchange_rule)
     folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}")
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
                          args.exchange_rule)

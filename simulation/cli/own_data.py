@@ -17,6 +17,13 @@ EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
                       if setting.name == "exchange_rule")
 
 
+def check_exchange_rule(protocol: str, exchange_rule: str | None) -> None:
+    """Refuse --exchange-rule with another protocol: ignored, it would seem to have been used."""
+    if protocol != "exchange" and exchange_rule is not None:
+        raise InputError("--exchange-rule", "protocol", "only the exchange protocol has an "
+                         "exchange rule; add --protocol exchange or drop --exchange-rule")
+
+
 def _exchange_folder(args: argparse.Namespace, protocol: str) -> Path:
     """The new folder for --trace-dir's exchange files; an unusable request is an InputError."""
     if protocol != "exchange":
@@ -85,6 +92,7 @@ def _settings(args: argparse.Namespace):
     from simulation.runs.forecast import settings_for
 
     base = read_own_parameters(args.params) if args.params else OwnDataSettings()
+    check_exchange_rule(args.protocol or base.protocol, args.exchange_rule)
     return settings_for(args.protocol or base.protocol, args.rounds or base.rounds,
                         args.exchange_rule, base)
 
