@@ -359,3 +359,93 @@ def test_a_reader_that_leaves_early_does_not_stop_the_run(tmp_path):
     assert process.returncode == 0 and b"Traceback" not in stderr, stderr
     assert manifest(folder)["status"] == "complete"
     assert len(list((folder / "plots").glob("*.png"))) == 6
+
+
+# --------------------------------------------------------------------------- damaged folders
+
+
+def _copy(complete: Path, folder: Path) -> Path:
+    import shutil
+
+    shutil.copytree(complete, folder)
+    return folder
+
+
+def _folder_commands(folder: Path, reference: Path) -> list[tuple]:
+    return [("plot", folder), ("compare", reference, folder),
+            ("explain", folder, "--issue", "mandate", "--runs", 2),
+            ("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)]
+
+
+@pytest.mark.parametrize("content", ["[]\n", "runs: many", "seed"])
+def test_a_damaged_manifest_is_a_clear_error(complete, tmp_path, content):
+    folder = _copy(complete, tmp_path / "run")
+    data = manifest(folder)
+    if content == "seed":
+        del data["seed"]
+        text = json.dumps(data)
+    elif content.startswith("runs"):
+        text = json.dumps({**data, "runs": "many"})
+    else:
+        text = content
+    (folder / "run.json").write_text(text, encoding="utf-8")
+    for argv in _folder_commands(folder, complete):
+        code, _, stderr = mc11(*argv)
+        assert_clear_error(code, stderr, "run.json", "damaged")
+
+
+def test_a_damaged_stored_scenario_is_a_one_line_error(complete, tmp_path):
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "scenario.yaml").write_text("name: [\n", encoding="utf-8")
+    code, _, stderr = mc11("plot", folder)
+    assert_clear_error(code, stderr, "scenario.yaml", "damaged")
+    assert stderr.count("\n") == 1, stderr
+
+
+def test_a_truncated_summary_is_an_error_and_resume_rebuilds_it(complete, tmp_path):
+    folder = _copy(complete, tmp_path / "run")
+    summary = folder / "summary.csv"
+    summary.write_bytes(summary.read_bytes()[:100])  # the header cut short
+    before = (folder / "plots").exists()
+    for argv in (("plot", folder), ("compare", complete, folder)):
+        code, _, stderr = mc11(*argv)
+        assert_clear_error(code, stderr, "summary.csv", "missing or damaged",
+                           f"mc11 run --resume {folder}")
+    assert (folder / "plots").exists() == before and not (folder / "plots-2").exists()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in stderr, stderr
+    assert summary.read_bytes() == (complete / "summary.csv").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_missing_or_damaged_outcomes_table_is_an_error_and_resume_rebuilds_it(
+        complete, tmp_path, damage):
+    folder = _copy(complete, tmp_path / "run")
+    outcomes = folder / "outcomes.parquet"
+    if damage == "missing":
+        outcomes.unlink()
+    else:
+        outcomes.write_bytes(b"not a parquet file")
+    code, _, stderr = mc11("explain", folder, "--issue", "mandate", "--runs", 2)
+    assert_clear_error(code, stderr, "outcomes.parquet", f"mc11 run --resume {folder}")
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in stderr, stderr
+    assert outcomes.read_bytes() == (complete / "outcomes.parquet").read_bytes()
+
+
+def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):
+    folder = _copy(complete, tmp_path / "run")
+    data = manifest(folder)
+    (folder / "run.json").write_text(json.dumps({**data, "status": "interrupted"}),
+                                     encoding="utf-8")
+    code, _, stderr = mc11("plot", folder)
+    assert_clear_error(code, stderr, "'interrupted'", f"`mc11 run --resume {folder}`")
+
+
+def test_folders_of_different_issues_are_not_compared(complete, tmp_path):
+    folder = _copy(complete, tmp_path / "run")
+    summary = folder / "summary.csv"
+    lines = summary.read_text(encoding="utf-8").splitlines(keepends=True)
+    summary.write_text("".join(lines[:-1]), encoding="utf-8")  # one issue fewer
+    code, _, stderr = mc11("compare", complete, folder)
+    assert_clear_error(code, stderr, "summary.csv", "market_access")

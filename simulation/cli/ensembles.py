@@ -90,10 +90,8 @@ def _workers(asked: int | None) -> int:
 def _resume(args: argparse.Namespace):
     """The interrupted run of `--resume DIR`, checked against whatever else the command gives;
     None (after saying so) if the folder is complete already."""
-    from simulation.outputs import TABLES
     from simulation.runs.results import (
         chunks_hold_every_output,
-        load_results,
         read_folder,
         resume_run,
     )
@@ -122,21 +120,20 @@ def _resume(args: argparse.Namespace):
                              "alone; to run this scenario, start a new run")
     else:
         _say_if_the_file_changed(manifest, stored)
-    missing = [t.file for t in TABLES if t.file.endswith(".csv") and t.file != "priors.csv"
-               and not (folder / t.file).is_file()]
+    missing = _unsound_tables(folder, stored) if manifest["status"] == "complete" else []
     if manifest.get("status") == "complete" and missing and not chunks_hold_every_output(folder):
         # an older mc11's folder: its chunks cannot make today's tables
         print(f"mc11: note: {folder} was written by an older mc11, before "
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if manifest.get("status") == "complete" and missing:
-        print(f"mc11: note: {folder} is complete but lacks {', '.join(missing)}; rebuilding "
-              "its tables from its chunks", file=sys.stderr)
+        print(f"mc11: note: {folder} is complete but {', '.join(missing)} are missing or "
+              "damaged; rebuilding its tables from its chunks", file=sys.stderr)
     elif manifest.get("status") == "complete":
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
               "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
               file=sys.stderr)
-        _print_summary(load_results(folder).summary)
+        _print_summary(_load(folder).summary)
         print(f"\nresults: {folder}")
         return None
     return resume_run(folder)
@@ -214,14 +211,77 @@ def _print_summary(table) -> None:
         print(f"  {issue}: {words or 'no agreement in any run'}")
 
 
+def _load(folder: str | Path):
+    """A complete results folder read back, its summary checked whole: every column and one
+    row per issue (a damaged one is an error naming the command that rebuilds it)."""
+    from simulation.runs.results import load_results
+
+    results = load_results(folder)
+    problem = _summary_problem(results.summary, results.scenario)
+    if problem:
+        raise InputError(str(results.folder / "summary.csv"), "(table)", f"the table is missing "
+                         f"or damaged ({problem}); `mc11 run --resume {results.folder}` rebuilds "
+                         "the folder's tables from its chunks")
+    return results
+
+
+def _summary_problem(table, scenario) -> str | None:
+    """What is wrong with a folder's summary.csv (columns or issue rows), or None."""
+    from simulation.report.summary import summary_columns
+    from simulation.report.tables import issues_frame
+
+    issues = issues_frame(scenario)
+    lacking = [c for c in summary_columns(issues) if c not in table.columns]
+    if lacking:
+        return f"no column {', '.join(lacking)}"
+    rows = set(table["issue"].astype(str))
+    absent = [issue for issue in issues.index if issue not in rows]
+    if absent or len(table) != len(issues):
+        return (f"no row for {', '.join(absent)}" if absent else
+                f"{len(table)} rows for the scenario's {len(issues)} issues")
+    return None
+
+
+def _unsound_tables(folder: Path, scenario) -> list[str]:
+    """The tables of a complete folder that are missing or cannot be read whole."""
+    import pyarrow.parquet as pq
+
+    from simulation.outputs import TABLES
+    from simulation.runs.results import read_table
+
+    unsound = []
+    for table in TABLES:
+        path = folder / table.file
+        if table.file == "priors.csv" and not scenario.priors:
+            continue
+        try:
+            if table.file.endswith(".parquet"):
+                pq.read_metadata(path)
+            elif table.file.endswith(".csv"):
+                frame = read_table(folder, table.file)
+                if table.file == "summary.csv" and _summary_problem(frame, scenario):
+                    raise InputError(str(path), "(table)", "damaged")
+            elif not path.is_file():
+                raise InputError(str(path), "(table)", "missing")
+        except (InputError, OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+            unsound.append(table.file)
+    return unsound
+
+
 def compare(args: argparse.Namespace) -> None:
     from simulation.report import plots, summary
-    from simulation.runs.results import load_results
 
     if len(args.results) < 2:
         raise InputError(" ".join(args.results), "RESULTS", "give at least two results folders: "
                          "the reference first, then the ones compared with it")
-    loaded = [load_results(folder) for folder in args.results]
+    loaded = [_load(folder) for folder in args.results]
+    reference = set(loaded[0].summary["issue"])
+    for results in loaded[1:]:
+        differ = sorted(reference ^ set(results.summary["issue"]))
+        if differ:
+            raise InputError(str(results.folder), "RESULTS", f"its issues differ from those of "
+                             f"{loaded[0].folder} ({', '.join(differ)}); only folders of the same "
+                             "issues can be compared")
     if len(loaded) == 2:
         first, second = loaded
         table = summary.compare(first.summary.set_index("issue"),
@@ -340,9 +400,9 @@ def plot(args: argparse.Namespace) -> None:
         write_figures,
     )
     from simulation.report.tables import issues_frame
-    from simulation.runs.results import load_results, read_table
+    from simulation.runs.results import read_table
 
-    results = load_results(args.results)
+    results = _load(args.results)
     scenario, folder = results.scenario, results.folder
     # text_levels.csv and coalitions.csv are absent in folders written before they existed
     levels = read_table(folder, "text_levels.csv") if (folder / "text_levels.csv").is_file() \

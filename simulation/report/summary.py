@@ -236,6 +236,13 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
                          issues, z, blocs, reached)
 
 
+def summary_columns(issues: pd.DataFrame) -> list[str]:
+    """The columns of summary.csv for these issues, as `summarise` makes them (to tell a whole
+    table from a damaged one)."""
+    empty = pd.DataFrame({column: pd.Series(dtype=object) for column in _OUTCOME_COLUMNS})
+    return ["issue", *summarise(empty, issues).columns]
+
+
 def summary_table(counts: pd.DataFrame, texts: pd.DataFrame, coverage: pd.Series,
                   blockers: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
                   blocs: dict[str, Sequence[str]] | None = None,

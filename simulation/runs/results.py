@@ -188,14 +188,42 @@ def free_bytes(folder: Path) -> int | None:
 def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
     """The manifest of a results folder and the scenario it was run with."""
     manifest_path = folder / MANIFEST
+    if not folder.is_dir():
+        raise InputError(str(folder), "(folder)", "no such folder, so not a results folder; "
+                         "give a folder written by `mc11 run`")
     if not manifest_path.is_file():
         raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        raw = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(str(manifest_path), "(file)", f"the folder is damaged ({exc})") from None
+    _check_manifest(manifest, manifest_path)
+    stored = folder / "scenario.yaml"
+    try:
+        raw = yaml.safe_load(stored.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise InputError(str(folder), "(folder)", f"the folder is damaged ({exc})") from None
-    return manifest, scenario_from_mapping(raw, str(folder / "scenario.yaml"))
+        reason = getattr(exc, "strerror", None) or " ".join(str(exc).split())
+        raise InputError(str(stored), "(file)", f"the folder is damaged ({reason})") from None
+    return manifest, scenario_from_mapping(raw, str(stored))
+
+
+MANIFEST_FIELDS = {"scenario": str, "seed": int, "runs": int, "chunk_size": int,
+                   "input_hash": str, "status": str}
+"""The fields of run.json that reading a folder relies on, and their types."""
+
+
+def _check_manifest(manifest: Any, path: Path) -> None:
+    """An InputError unless run.json holds every field a folder's readers need, well typed."""
+    if not isinstance(manifest, dict):
+        raise InputError(str(path), "(top level)", "the folder is damaged (run.json must be a "
+                         "JSON object of the run's fields)")
+    for field, kind in MANIFEST_FIELDS.items():
+        value = manifest.get(field)
+        if not isinstance(value, kind) or isinstance(value, bool) or (
+                kind is int and value < (0 if field == "seed" else 1)):
+            raise InputError(str(path), field, f"the folder is damaged ({field} is {value!r}; "
+                             f"a results folder's run.json has {field} as "
+                             + ("a whole number" if kind is int else "text") + ")")
 
 
 def resume_run(folder: Path) -> Run:
@@ -343,7 +371,14 @@ class Results:
     @property
     def outcomes(self) -> pd.DataFrame:
         """The per-run outcomes table (read on demand: it grows with the run count)."""
-        return pd.read_parquet(self.folder / "outcomes.parquet")
+        path = self.folder / "outcomes.parquet"
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            reason = getattr(exc, "strerror", None) or exc
+            raise InputError(str(path), "(table)", f"the table is missing or damaged ({reason}); "
+                             f"`mc11 run --resume {self.folder}` rebuilds the folder's tables "
+                             "from its chunks") from None
 
 
 def load_results(folder: Path | str) -> Results:
@@ -352,7 +387,7 @@ def load_results(folder: Path | str) -> Results:
     manifest, scenario = read_folder(folder)
     if manifest.get("status") != "complete":
         raise InputError(str(folder), "status", f"the run is {manifest.get('status')!r}, not "
-                         "complete; finish it with `mc11 run SCENARIO --resume "
+                         "complete; finish it with `mc11 run --resume "
                          f"{folder}`")
     return Results(folder, manifest, scenario, read_table(folder, "summary.csv", ("issue",)))
 
