@@ -561,14 +561,26 @@ def test_cli_simulate_csv_and_protocol():
     code, stdout, stderr = mc11("simulate", SCENARIOS / "exchange_protocol.yaml",
                                 "--seed", 3, "--protocol", "compromise", "--format", "csv")
     assert code == 0, stderr
-    header, body = stdout.split("\n", 1)
-    assert header == "exchange_protocol, seed 3, protocol compromise: one replication"
-    table = pd.read_csv(io.StringIO(body))
+    assert "exchange_protocol, seed 3, protocol compromise: one replication" in stderr
+    table = pd.read_csv(io.StringIO(stdout))  # the heading is not in the CSV
     assert len(table) == 25
     assert set(table["outcome"]) <= {"multilateral", "plurilateral", "none"}
     assert (table["text"].isna() == (table["outcome"] == "none")).all()
-    baseline = mc11("simulate", "--seed", 3, "--format", "csv")[1]
-    assert baseline.split("\n", 1)[1] == body
+    assert mc11("simulate", "--seed", 3, "--format", "csv")[1] == stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_cli_simulate_files_are_whole_tables(fmt):
+    """csv and json are the table alone (heading and trace on stderr), every blocker named,
+    coverage only for plurilateral deals, as in outcomes.parquet."""
+    code, stdout, stderr = mc11("simulate", "--seed", 1, "--format", fmt, "--trace")
+    assert code == 0, stderr
+    assert "baseline, seed 1" in stderr and "joins" in stderr
+    table = pd.read_csv(io.StringIO(stdout)) if fmt == "csv" else pd.read_json(io.StringIO(stdout))
+    assert len(table) == 25
+    blockers = table["blockers"].fillna("").str.split()
+    assert blockers.map(len).max() > 8 and "..." not in stdout
+    assert (table["coverage"].notna() == (table["outcome"] == "plurilateral")).all()
 
 
 def test_cli_simulate_trace_prints_period_events():

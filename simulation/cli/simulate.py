@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from simulation.cli.common import (
     add_output_options,
@@ -14,25 +15,32 @@ from simulation.cli.common import (
 )
 from simulation.engine import protocols
 
+SHOWN_BLOCKERS = 8
+"""Blockers named per issue in the screen's table (csv and json name every one)."""
 
-def _outcome_table(scenario, result, members: tuple[str, ...]):
-    """One replication's verdict per issue, with blockers and plurilateral members."""
+
+def _outcome_table(scenario, result, members: tuple[str, ...], shown: int | None):
+    """One replication's verdict per issue, with its blockers (the first `shown` of them, if
+    given) and plurilateral members; coverage only for a plurilateral deal, as in
+    outcomes.parquet."""
     import numpy as np
     import pandas as pd
 
-    from simulation.outcomes import OUTCOME_LABELS
+    from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 
     codes = np.array(members)
     rows = []
     for j, issue in enumerate(scenario.catalogue.issues):
+        blockers = codes[result.blockers[:, j]]
+        named = blockers if shown is None or len(blockers) <= shown else [*blockers[:shown], "..."]
         rows.append({
             "issue": issue.id,
             "outcome": OUTCOME_LABELS[int(result.outcome[j])],
             "text": round(float(result.text[j]), 1) if np.isfinite(result.text[j]) else None,
             "status_quo": issue.status_quo,
-            "coverage": round(float(result.coverage[j]), 3),
-            "blockers": " ".join(codes[result.blockers[:, j]][:8])
-            + (" ..." if result.blockers[:, j].sum() > 8 else ""),
+            "coverage": round(float(result.coverage[j]), 3)
+            if result.outcome[j] == PLURILATERAL else None,
+            "blockers": " ".join(named),
             "plurilateral": int(result.plurilateral_members[:, j].sum()),
         })
     return pd.DataFrame(rows)
@@ -52,13 +60,16 @@ def simulate(args: argparse.Namespace) -> None:
     model = NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
                              rng=replication_seed(master, 0), trace=args.trace)
     result = model.run().take(0)
+    table = args.format == "table"
+    words = sys.stdout if table else sys.stderr  # csv and json: the table alone on stdout
     if args.trace:
         for event in model.events:
-            print("  ".join(str(part) for part in event))
-        print()
+            print("  ".join(str(part) for part in event), file=words)
+        print(file=words)
     print(f"{scenario.name}, seed {master}, protocol "
-          f"{scenario.spec.parameters.bargaining.protocol}: one replication")
-    emit(_outcome_table(scenario, result, model.negotiation.members), args.format, args.out)
+          f"{scenario.spec.parameters.bargaining.protocol}: one replication", file=words)
+    emit(_outcome_table(scenario, result, model.negotiation.members,
+                        SHOWN_BLOCKERS if table else None), args.format, args.out)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
