@@ -39,7 +39,7 @@ def _outcome_table(scenario, result, members: tuple[str, ...], shown: int | None
             "text": round(float(result.text[j]), 1) if np.isfinite(result.text[j]) else None,
             "status_quo": issue.status_quo,
             "coverage": round(float(result.coverage[j]), 3)
-            if result.outcome[j] == PLURILATERAL else None,
+            if result.outcome[j] == PLURILATERAL else np.nan,
             "blockers": " ".join(named),
             "plurilateral": int(result.plurilateral_members[:, j].sum()),
         })
