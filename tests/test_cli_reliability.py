@@ -85,7 +85,7 @@ def test_an_unwritable_results_dir_is_a_clear_error():
 
 
 def test_an_unwritable_comparison_plot_is_a_clear_error(complete):
-    code, _, stderr = mc11("compare", complete, complete, "--plot", "/proc/x/d.png")
+    code, _, stderr = mc11("compare", complete, complete, "--plot", "/proc/d.png")
     assert_clear_error(code, stderr, "--plot", "cannot write the figure")
 
 
@@ -449,3 +449,26 @@ def test_folders_of_different_issues_are_not_compared(complete, tmp_path):
     summary.write_text("".join(lines[:-1]), encoding="utf-8")  # one issue fewer
     code, _, stderr = mc11("compare", complete, folder)
     assert_clear_error(code, stderr, "summary.csv", "market_access")
+
+
+# --------------------------------------------------------------------------- files written
+
+
+def test_an_existing_out_file_is_refused_before_any_work(complete, tmp_path):
+    taken = tmp_path / "taken.csv"
+    taken.write_text("mine\n", encoding="utf-8")
+    code, stdout, stderr = mc11("simulate", "--seed", 1, "--out", taken)
+    assert_clear_error(code, stderr, str(taken), "--out", "exists")
+    assert stdout == "" and taken.read_text(encoding="utf-8") == "mine\n"
+    fresh = tmp_path / "changes.csv"
+    code, _, stderr = mc11("compare", complete, complete, "--out", fresh, "--plot", taken)
+    assert_clear_error(code, stderr, "--plot", "exists")
+    assert not fresh.exists()  # nothing half-done: the table was not written either
+
+
+@pytest.mark.parametrize("option", ["--out", "--plot"])
+def test_a_file_in_a_missing_folder_names_the_folder(complete, tmp_path, option):
+    target = tmp_path / "no_such_folder" / "changes.png"
+    code, _, stderr = mc11("compare", complete, complete, option, target)
+    assert_clear_error(code, stderr, option, f"{target.parent} does not exist")
+    assert not target.parent.exists()

@@ -24,6 +24,7 @@ from simulation.cli import (
     own_data,
     simulate,
 )
+from simulation.cli.common import check_new_files
 from simulation.errors import InputError
 
 COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
@@ -62,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
 
     runs_model = getattr(args, "runs_model", False)
     try:
+        check_new_files(args)
         if runs_model:
             _say_if_compiling()
         handler(args)

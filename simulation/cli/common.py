@@ -86,6 +86,25 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
                         help="write the table to this new file instead of the screen")
 
 
+NEW_FILES = ("out", "plot")
+"""The options naming a file a command writes (--out, --plot): checked before it starts."""
+
+
+def check_new_files(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a file the command would write that exists already or whose
+    folder does not exist (the write itself still refuses to overwrite)."""
+    for name in NEW_FILES:
+        given = getattr(args, name, None)
+        if not isinstance(given, str):
+            continue
+        path = Path(given)
+        if path.exists():
+            raise InputError(str(path), f"--{name}", "the file exists already; choose a new name")
+        if not path.parent.is_dir():
+            raise InputError(str(path), f"--{name}", f"the folder {path.parent} does not exist; "
+                             "create it first or choose a file in an existing folder")
+
+
 def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     """Print a frame as a table, CSV or JSON, or write it to a new file."""
     import pandas as pd
