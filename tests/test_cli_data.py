@@ -70,14 +70,17 @@ def test_preferences_issue_filter_alone(capsys, catalogue):
 @pytest.mark.parametrize(
     ("option", "value", "hint"),
     [("--member", "USB", "did you mean 'USA'?"),
-     ("--issue", "data_localization", "did you mean 'data_localisation'?")],
+     ("--member", "usa", "did you mean 'USA'?"),
+     ("--member", "FRA", "France (FRA) negotiates through European Union (EUN); name EUN"),
+     ("--issue", "data_localization", "did you mean 'data_localisation'?"),
+     ("--issue", "Data_Flows", "did you mean 'data_flows'?")],
 )
 def test_preferences_unknown_filter_value(capsys, option, value, hint):
     code, out, err = run(capsys, "preferences", option, value)
     assert code == 2
     assert out == ""
     assert err.startswith("mc11: error:")
-    assert repr(value) in err and hint in err
+    assert value in err and hint in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 

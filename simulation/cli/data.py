@@ -8,18 +8,19 @@ from simulation.cli.common import add_output_options, emit
 from simulation.errors import InputError
 
 
-def _filter(frame, column: str, wanted: list[str] | None, known: list[str]):
-    """Keep the rows whose column is among the wanted ids; unknown ids are an error."""
+def _filter(frame, column: str, wanted: list[str] | None, known: list[str],
+            unknown=None):
+    """Keep the rows whose column is among the wanted ids; an unknown id is an error, saying
+    why with `unknown(value)` if given."""
     from simulation.inputs.files import suggest
 
     if not wanted:
         return frame
     for value in wanted:
         if value not in known:
-            raise InputError(
-                f"--{column}", column, f"unknown {column} {value!r}{suggest(value, known)}; "
-                f"run `mc11 {column}s` for the list"
-            )
+            why = (unknown(value) if unknown else
+                   f"unknown {column} {value!r}{suggest(value, known)}")
+            raise InputError(f"--{column}", column, f"{why}; run `mc11 {column}s` for the list")
     return frame[frame[column].isin(wanted)]
 
 
@@ -63,7 +64,8 @@ def show_preferences(args: argparse.Namespace) -> None:
 
     catalogue = default_catalogue()
     table = derive_preferences(catalogue)
-    table = _filter(table, "member", args.member, [m.code for m in catalogue.actors])
+    table = _filter(table, "member", args.member, [m.code for m in catalogue.actors],
+                    catalogue.not_an_actor)
     table = _filter(table, "issue", args.issue, catalogue.issue_ids)
     emit(table, args.format, args.out)
 

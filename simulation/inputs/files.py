@@ -20,9 +20,10 @@ from simulation.errors import InputError
 
 
 def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
-    """A ' (did you mean X?)' hint for a misspelt id, or ''."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """A ' (did you mean X?)' hint for a misspelt id (in any letter case), or ''."""
+    folded = {str(k).casefold(): k for k in known}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 MAX_FILE_BYTES = 64 * 2**20
