@@ -640,7 +640,8 @@ def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
     first argument and --out a file everywhere) still run, with a deprecation message."""
     code, stdout, stderr = mc11("simulate", "--scenario", SCENARIOS / "exchange_protocol.yaml",
                                 "--seed", 3, "--protocol", "compromise", "--format", "csv")
-    assert code == 0 and stdout.startswith("exchange_protocol, seed 3")
+    assert code == 0 and stdout.startswith("issue,outcome")
+    assert "exchange_protocol, seed 3" in stderr
     assert "--scenario is deprecated; use the scenario file as first argument" in stderr
     out = tmp_path / "old"
     code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--out", out, "--quiet", "--no-plots")
