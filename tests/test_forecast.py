@@ -12,7 +12,14 @@ import pytest
 from simulation.cli import main
 from simulation.errors import InputError
 from simulation.inputs.importers import read_actor_issue_data
-from simulation.runs.forecast import backtest, forecast, negotiation_from_data, settings_for
+from simulation.runs.forecast import (
+    backtest,
+    backtest_issues,
+    forecast,
+    forecast_dataset,
+    negotiation_from_data,
+    settings_for,
+)
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
 
@@ -209,3 +216,37 @@ def test_cli_backtest_table_shows_errors(capsys, hand):
                   "salience-weighted mean (equal capability)",
                   "capability x salience weighted mean"):
         assert words in methods
+
+
+def test_progress_counts_every_run_of_one_negotiation_and_changes_nothing(sample):
+    """A long run of one negotiation reports as its runs finish; its results are those of a run
+    without progress."""
+    settings = settings_for("compromise", 3)
+    seen: list[int] = []
+    shown = forecast_dataset([sample], settings, runs=1100, seed=3, progress=seen.append)
+    assert sum(seen) == 1100 and len(seen) > 1
+    assert shown.equals(forecast_dataset([sample], settings, runs=1100, seed=3))
+
+
+def test_progress_counts_every_negotiation_of_a_dataset(dataset):
+    settings = settings_for("compromise", 3)
+    seen: list[int] = []
+    issues = backtest_issues(dataset, settings, runs=2, seed=1, workers=2, progress=seen.append)
+    assert sum(seen) == 2 * len(dataset) and len(seen) == len(dataset)
+    assert issues.equals(backtest_issues(dataset, settings, runs=2, seed=1))
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_cli_long_runs_show_progress_lines_off_a_terminal(capsys, monkeypatch, long_csv,
+                                                          command):
+    """A log gets plain lines; runs that end within the first seconds show none."""
+    from simulation.runs import progress
+
+    code = main([command, str(long_csv), "--runs", "2", "--workers", "1"])
+    assert code == 0 and "mc11: " + command not in capsys.readouterr().err
+    clock = iter(range(0, 10_000, 20))
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    code = main([command, str(long_csv), "--runs", "2", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"mc11: {command}: 8/8 runs (100%)" in err and "\r" not in err

@@ -6,6 +6,8 @@ import argparse
 import csv
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from simulation.cli.common import add_output_options, emit, positive, seed
@@ -101,6 +103,21 @@ def _workers(args: argparse.Namespace) -> int:
     return args.workers or os.cpu_count() or 1
 
 
+QUIET_SECONDS = 2.0  # runs that end sooner show no progress
+
+
+@contextmanager
+def _progress(name: str, args: argparse.Namespace, dataset: tuple) -> Iterator:
+    """The runs' progress: a bar on a terminal, plain lines in a log, once a run lasts."""
+    from simulation.runs.progress import Progress
+
+    shown = Progress(args.runs * len(dataset), 0, name, after=QUIET_SECONDS)
+    try:
+        yield shown.update
+    finally:
+        shown.close()
+
+
 def _describe(args: argparse.Namespace, dataset: tuple, settings) -> str:
     bargaining = settings.parameters.bargaining
     rule = f" (exchange rule {bargaining.exchange_rule})" if settings.protocol == "exchange" else ""
@@ -131,10 +148,12 @@ def forecast(args: argparse.Namespace) -> None:
         for event in trace_events(dataset[0], settings, args.seed):
             print("  ".join(str(part) for part in event))
         print()
-    table = forecast_dataset(dataset, settings, args.runs, args.seed, _workers(args))
+    print(_describe(args, dataset, settings), file=sys.stderr, flush=True)
+    with _progress("forecast", args, dataset) as progress:
+        table = forecast_dataset(dataset, settings, args.runs, args.seed, _workers(args),
+                                 progress)
     if folder is not None:
         _write_exchange_files(folder, reference_exchange_rows(dataset[0], settings, args.seed))
-    print(_describe(args, dataset, settings), file=sys.stderr)
     emit(table, args.format, args.out)
 
 
@@ -150,9 +169,11 @@ def backtest(args: argparse.Namespace) -> None:
 
     dataset = _dataset(args)
     settings = _settings(args)
-    issues = backtest_issues(dataset, settings, args.runs, args.seed, _workers(args))
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
-          "observed)", file=sys.stderr)
+          "observed)", file=sys.stderr, flush=True)
+    with _progress("backtest", args, dataset) as progress:
+        issues = backtest_issues(dataset, settings, args.runs, args.seed, _workers(args),
+                                 progress)
     if args.per_negotiation:  # one row per negotiation, then all pooled
         emit(summary_by_negotiation(issues).round(3), args.format, args.out)
         return

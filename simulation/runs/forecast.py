@@ -44,6 +44,8 @@ from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLUR
 from simulation.runs import DEFAULT_ROUNDS
 from simulation.runs.ensemble import replication_seed, run_replications
 
+Progress = Callable[[int], None]  # told how many more runs have finished
+PROGRESS_RUNS = 500  # a long run of one negotiation reports after each slice of this many runs
 POSITION_SD = 5.0
 SALIENCE_SD = 0.05
 MIN_SALIENCE = 0.01
@@ -111,24 +113,35 @@ def negotiation_seed(seed: int, negotiation: str) -> int:
 
 
 def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
-             seed: int = 0) -> RunResult:
-    """`runs` replications of the data's negotiation, as one batch; run i is seeded
-    replication_seed(negotiation_seed(seed, negotiation), i)."""
+             seed: int = 0, progress: Progress | None = None) -> RunResult:
+    """`runs` replications of the data's negotiation, as one batch (with `progress`: in slices
+    of PROGRESS_RUNS, each reported); run i is seeded
+    replication_seed(negotiation_seed(seed, negotiation), i) and its results do not depend on
+    its batch."""
     if runs < 1:
         raise InputError("--runs", "runs", f"{runs}; allowed: a whole number of at least 1")
     negotiation = negotiation_from_data(data, settings.rounds, runs)
+    parameters = _parameters(settings, runs)
     master = negotiation_seed(seed, data.negotiation)
     seeds = [replication_seed(master, i) for i in range(runs)]
-    return run_replications(negotiation, _parameters(settings, runs), seeds)
+    if progress is None:
+        return run_replications(negotiation, parameters, seeds)
+    slices = []
+    for start in range(0, runs, PROGRESS_RUNS):
+        slices.append(run_replications(negotiation, parameters,
+                                       seeds[start:start + PROGRESS_RUNS]))
+        progress(min(PROGRESS_RUNS, runs - start))
+    return slices[0] if len(slices) == 1 else RunResult.concatenate(slices)
 
 
 def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
-                       runs: int = 1, seed: int = 0) -> np.ndarray:
+                       runs: int = 1, seed: int = 0,
+                       progress: Progress | None = None) -> np.ndarray:
     """The model's prediction per issue on the user's scale: the protocol's forecast (the
     capability x salience weighted mean or median position after the last round), averaged
     over the runs."""
-    return data.to_user_scale(_forecast(simulate(data, settings, runs, seed), settings)
-                              .mean(axis=0))
+    return data.to_user_scale(_forecast(simulate(data, settings, runs, seed, progress),
+                                        settings).mean(axis=0))
 
 
 def _forecast(results: RunResult, settings: OwnDataSettings) -> np.ndarray:
@@ -174,25 +187,40 @@ class NegotiationPool:
         _DATASET.clear()
 
     def map(self, function: Callable[..., object], indices: Sequence[int],
-            *args: object) -> list:
-        """[function(dataset[i], *args) for i in indices], in that order."""
+            *args: object, done: Callable[[], None] | None = None) -> list:
+        """[function(dataset[i], *args) for i in indices], in that order; `done()` after
+        each."""
         if self.pool is None:
-            return [function(self.dataset[i], *args) for i in indices]
-        chunk = max(1, len(indices) // (4 * self.workers))
-        tasks = [(function, i, args) for i in indices]
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-            return list(self.pool.map(_run_task, tasks, chunksize=chunk))
+            results = (function(self.dataset[i], *args) for i in indices)
+        else:
+            chunk = max(1, len(indices) // (4 * self.workers))
+            tasks = [(function, i, args) for i in indices]
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*fork.*",
+                                        category=DeprecationWarning)
+                results = self.pool.map(_run_task, tasks, chunksize=chunk)
+        out = []
+        for result in results:
+            out.append(result)
+            if done is not None:
+                done()
+        return out
 
 
 def map_negotiations(function: Callable[..., object], dataset: Sequence[ActorIssueData],
-                     *args: object, workers: int = 1) -> list:
+                     *args: object, workers: int = 1, runs: int = 1,
+                     progress: Progress | None = None) -> list:
     """[function(data, *args) for data in dataset], on `workers` processes (forked: the
-    dataset and the compiled rules are inherited); the same list whatever `workers` is."""
+    dataset and the compiled rules are inherited); the same list whatever `workers` is.
+    `progress` is told of `runs` more runs as each negotiation finishes; a dataset of one
+    negotiation passes it on to `function` (as `progress=`), which reports as it goes."""
+    if progress is not None and len(dataset) == 1:
+        return [function(dataset[0], *args, progress=progress)]
     if workers > 1 and len(dataset) > 1:
         function(dataset[0], *args)  # compile (or load) the rules here, once, before forking
     with NegotiationPool(dataset, workers) as pool:
-        return pool.map(function, range(len(dataset)), *args)
+        return pool.map(function, range(len(dataset)), *args,
+                        done=None if progress is None else lambda: progress(runs))
 
 
 def traced_run(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
@@ -224,11 +252,11 @@ def reference_exchange_rows(data: ActorIssueData, settings: OwnDataSettings = DE
 
 
 def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
-             seed: int = 0) -> pd.DataFrame:
+             seed: int = 0, progress: Progress | None = None) -> pd.DataFrame:
     """Per issue, on the user's scale: the protocol's forecast, the weighted mean (`compromise`)
     and median positions after the rounds, and, where the data give a status quo, the verdict
     of the final meeting (shares of runs when runs > 1)."""
-    results = simulate(data, settings, runs, seed)
+    results = simulate(data, settings, runs, seed, progress)
     predicted = data.to_user_scale(_forecast(results, settings))
     compromise = data.to_user_scale(results.mean_position[:, -1])
     median = data.to_user_scale(results.median_position)
@@ -265,9 +293,12 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
 
 
 def forecast_dataset(dataset: Sequence[ActorIssueData], settings: OwnDataSettings = DEFAULTS,
-                     runs: int = 1, seed: int = 0, workers: int = 1) -> pd.DataFrame:
-    """`forecast` of every negotiation, one after the other in the dataset's order."""
-    tables = map_negotiations(forecast, dataset, settings, runs, seed, workers=workers)
+                     runs: int = 1, seed: int = 0, workers: int = 1,
+                     progress: Progress | None = None) -> pd.DataFrame:
+    """`forecast` of every negotiation, one after the other in the dataset's order; `progress`
+    is told of the runs as they finish."""
+    tables = map_negotiations(forecast, dataset, settings, runs, seed, workers=workers,
+                              runs=runs, progress=progress)
     return pd.concat(tables, ignore_index=True)
 
 
@@ -347,19 +378,21 @@ def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> p
 
 
 def _backtest_issues(data: ActorIssueData, settings: OwnDataSettings, runs: int,
-                     seed: int) -> pd.DataFrame:
-    predictions = {MODEL: predicted_outcomes(data, settings, runs, seed)}
+                     seed: int, progress: Progress | None = None) -> pd.DataFrame:
+    predictions = {MODEL: predicted_outcomes(data, settings, runs, seed, progress)}
     predictions.update(baselines(data))
     return scored_issues(data, predictions)
 
 
 def backtest_issues(dataset: Sequence[ActorIssueData], settings: OwnDataSettings = DEFAULTS,
-                    runs: int = 1, seed: int = 0, workers: int = 1) -> pd.DataFrame:
+                    runs: int = 1, seed: int = 0, workers: int = 1,
+                    progress: Progress | None = None) -> pd.DataFrame:
     """Per scored issue of every negotiation: the model's and the baselines' predictions and
-    errors."""
+    errors; `progress` is told of the runs as they finish."""
     for data in dataset:
         check_outcomes(data)
-    tables = map_negotiations(_backtest_issues, dataset, settings, runs, seed, workers=workers)
+    tables = map_negotiations(_backtest_issues, dataset, settings, runs, seed, workers=workers,
+                              runs=runs, progress=progress)
     return pd.concat(tables, ignore_index=True)
 
 

@@ -26,20 +26,24 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+RATE_AFTER = 1.0  # seconds of runs before a rate is shown: results arriving together say none
+
+
 class Progress:
     """Counts finished runs out of `total` (with `initial` already done) and shows them."""
 
     def __init__(self, total: int, initial: int, name: str, enabled: bool = True,
-                 stream: TextIO | None = None, every: float = 10.0) -> None:
+                 stream: TextIO | None = None, every: float = 10.0, after: float = 0.0) -> None:
         self.total, self.done, self.name = total, initial, name
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.terminal = enabled and self.stream.isatty()
         self.every = every
+        self.after = after  # seconds before anything shows: a short run shows nothing
         self.bar: tqdm | None = None
         self.started = time.monotonic()
         self.first: tuple[float, int] | None = None  # time and count at the first chunk
-        self.last_line = self.started
+        self.last_line: float | None = None  # when the last plain line was said
 
     def starting(self, what: str) -> None:
         """Say what happens before the first chunk can finish."""
@@ -49,18 +53,18 @@ class Progress:
         """`runs` more replications finished."""
         self.done += runs
         now = time.monotonic()
-        if self.first is None:  # shown at once: the start-up is over, the runs go
+        if self.first is None:  # the start-up is over, the runs go
             self.first = (now, self.done - runs)
-            if self.terminal:
+        if now - self.started < self.after:
+            return
+        if self.terminal:
+            if self.bar is None:  # shown at once
                 self.bar = tqdm(total=self.total, initial=self.done, unit="run", desc=self.name,
                                 leave=False, file=self.stream)
             else:
-                self.last_line = now
-                self._say(self.line(now))
-            return
-        if self.bar is not None:
-            self.bar.update(runs)
-        elif now - self.last_line >= self.every or self.done == self.total:
+                self.bar.update(runs)
+        elif (self.last_line is None or now - self.last_line >= self.every
+              or self.done == self.total):
             self.last_line = now
             self._say(self.line(now))
 
@@ -68,7 +72,8 @@ class Progress:
         """The plain progress line: runs done, share, rate since the first chunk, time left."""
         share = self.done / self.total if self.total else 1.0
         text = f"{self.name}: {self.done:,}/{self.total:,} runs ({share:.0%})"
-        if self.first is not None and now > self.first[0] and self.done > self.first[1]:
+        if (self.first is not None and now - self.first[0] >= RATE_AFTER
+                and self.done > self.first[1]):
             rate = (self.done - self.first[1]) / (now - self.first[0])
             text += f", {rate:,.0f} runs/s, about {duration((self.total - self.done) / rate)} left"
         return text
