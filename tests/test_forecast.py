@@ -203,6 +203,13 @@ def test_cli_forecast_trace(capsys):
     assert code == 2 and "--trace" in err
 
 
+def test_cli_forecast_trace_without_notable_events_says_so(capsys, hand):
+    """One round of compromise moves no actor 10 points: the trace says so, not a blank."""
+    code, out, err = run(capsys, "forecast", str(hand), "--rounds", "1", "--trace")
+    assert code == 0, err
+    assert out.splitlines()[1] == "  (no move of 10 points or more, no exchange)"
+
+
 def test_cli_backtest_table_shows_errors(capsys, hand):
     code, out, err = run(capsys, "backtest", str(hand), "--rounds", "3")
     assert code == 0, err

@@ -145,8 +145,11 @@ def forecast(args: argparse.Namespace) -> None:
         if args.runs > 1:
             raise InputError("--trace", "runs", "a trace follows one run; drop --runs or --trace")
         print("trace (positions on the 0-100 scale of each issue):")
-        for event in trace_events(dataset[0], settings, args.seed):
+        events = trace_events(dataset[0], settings, args.seed)
+        for event in events:
             print("  ".join(str(part) for part in event))
+        if not events:
+            print("  (no move of 10 points or more, no exchange)")
         print()
     print(_describe(args, dataset, settings), file=sys.stderr, flush=True)
     with _progress("forecast", args, dataset) as progress:
