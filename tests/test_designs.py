@@ -6,6 +6,7 @@ interrupted design resumes to the uninterrupted one; bad input is an InputError.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -286,3 +287,22 @@ def test_a_scenario_without_two_priors_is_named_in_the_error(tmp_path, capsys):
 def test_a_sobol_sample_too_small_for_its_estimates_is_an_input_error(decided, samples):
     with pytest.raises(InputError, match="at least 16"):
         design.sensitivity_design("sobol", decided.priors, samples, 2, 1, decided.input_hash())
+
+
+@pytest.mark.parametrize(("method", "samples", "index"), [("morris", "2", "mu*"),
+                                                           ("sobol", "16", "total index ST")])
+def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, capsys, method,
+                                                                      samples, index):
+    path = tmp_path / "decided.yaml"
+    path.write_text("name: decided\nparameters:\n  sample_uncertainty: false\n"
+                    "  consensus: {base_tolerance: {uniform: [0, 60]}}\n"
+                    "  bargaining: {overall_rate: {uniform: [0, 0.1]}}\n"
+                    "calendar_levels:\n" + "".join(f"  {kind}: {{attention: 0}}\n"
+                                                  for kind in NOBODY_ENGAGES))
+    code = main(["sensitivity", str(path), "--method", method, "--samples", samples,
+                 "--runs-per-point", "1", "--scheduler", "in-process", "--no-plots", "--quiet",
+                 "--folder", str(tmp_path / "d")])
+    shown = capsys.readouterr().out
+    assert code == 0
+    assert f"largest {index} first" in shown
+    assert re.search(rf"{TOLERANCE} \d\.\d\d \+- \d\.\d\d", shown)

@@ -98,11 +98,12 @@ def sensitivity(args: argparse.Namespace) -> None:
                           if getattr(row, f"modal_{o}") > 0)
         print(f"  {row.issue}: {row.p_multilateral_q05:.2f} / {row.p_multilateral_median:.2f} "
               f"/ {row.p_multilateral_q95:.2f}; most likely: {modal}")
-    print("constants driving P(multilateral), per issue whose verdict varies (largest total "
-          "index first):")
+    measure = "total index ST" if plan.kind == "sobol" else "mu*"
+    print(f"constants driving P(multilateral), per issue whose verdict varies (largest "
+          f"{measure} first, +- its 95% interval):")
     for issue, rows in sensitivity.drivers(indices).groupby("issue", sort=False):
-        listed = ", ".join(f"{p} {v:.2f}" for p, v in zip(rows["parameter"], rows["value"],
-                                                          strict=True))
+        listed = ", ".join(f"{p} {v:.2f} +- {c:.2f}" for p, v, c in zip(
+            rows["parameter"], rows["value"], rows["conf"], strict=True))
         print(f"  {issue}: {listed}")
     print("sensitivity.csv (tidy indices), points.csv (each point's verdicts), "
           f"verdict_ranges.csv; results: {folder}")
