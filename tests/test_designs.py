@@ -306,3 +306,25 @@ def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, c
     assert code == 0
     assert f"largest {index} first" in shown
     assert re.search(rf"{TOLERANCE} \d\.\d\d \+- \d\.\d\d", shown)
+
+
+def test_more_workers_than_cores_are_capped_saying_so(tmp_path, capsys, monkeypatch):
+    import contextlib
+    import os
+
+    asked = []
+
+    @contextlib.contextmanager
+    def here(scheduler, workers):  # records the workers the local cluster would start
+        asked.append(workers)
+        yield None
+
+    monkeypatch.setattr(cluster, "backend", here)
+    code = main(["sweep", "scenarios/baseline.yaml", "--workers", "999", "--runs-per-point", "1",
+                 "--folder", str(tmp_path / "d"), "--no-plots", "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 0
+    cores = os.cpu_count()
+    assert asked == [cores]
+    assert f"--workers 999 is more than this machine's {cores} core(s)" in error
+    assert f"a local Dask cluster of {cores} worker(s)" in error

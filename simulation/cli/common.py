@@ -6,6 +6,7 @@ Kept free of the model's imports so that building the parser (`mc11 --help`) sta
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,18 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be a whole number of at least 1")
     return value
+
+
+def workers_on_this_machine(asked: int | None) -> int:
+    """Worker processes: the cores by default; more than the cores only slows the run (each
+    worker is busy on its own), so a larger number is capped, saying so."""
+    cores = os.cpu_count() or 1
+    if asked is not None and asked > cores:
+        print(f"mc11: note: --workers {asked} is more than this machine's {cores} core(s); "
+              f"using {cores} (the results are the same for any number of workers)",
+              file=sys.stderr)
+        return cores
+    return asked or cores
 
 
 def seed(text: str) -> int:

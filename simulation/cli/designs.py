@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.common import add_scenario_argument, load_noting, positive, scenario_of, seed
+from simulation.cli.common import (
+    add_scenario_argument,
+    load_noting,
+    positive,
+    scenario_of,
+    seed,
+    workers_on_this_machine,
+)
 from simulation.errors import InputError
 
 
@@ -18,15 +25,17 @@ def _run(plan, scenario, args: argparse.Namespace) -> Path:
     folder = sweep.open_folder(plan, scenario, Path(args.folder) if args.folder else None,
                                Path(args.results_dir))
     todo = len(sweep.pending_points(folder, plan))
-    where = args.scheduler if args.scheduler != cluster.LOCAL else \
-        f"a local Dask cluster of {cluster.local_workers(args.workers)} worker(s)"
+    local = args.scheduler == cluster.LOCAL
+    workers = workers_on_this_machine(args.workers) if local else None
+    where = f"a local Dask cluster of {workers} worker(s)" if local else \
+        "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler
     print(f"{plan.kind}: {len(plan.points)} design points x {plan.runs_per_point} runs of "
           f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
     runs = plan.runs_per_point
     shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs, plan.kind,
                      enabled=not args.quiet)
     try:
-        with cluster.backend(args.scheduler, args.workers) as client:
+        with cluster.backend(args.scheduler, workers) as client:
             sweep.execute_design(folder, plan, scenario, client,
                                  on_point=lambda _: shown.update(runs))
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from simulation.cli.common import (
     positive,
     scenario_of,
     seed,
+    workers_on_this_machine,
 )
 from simulation.errors import InputError
 
@@ -23,7 +23,7 @@ from simulation.errors import InputError
 def run(args: argparse.Namespace) -> None:
     from simulation.runs.results import execute, start_run
 
-    workers = _workers(args.workers)
+    workers = workers_on_this_machine(args.workers)
     if args.resume:
         run = _resume(args)
         if run is None:
@@ -73,18 +73,6 @@ def _report(run, combined, plots: bool, workers: int) -> None:
             print(f"mc11: drawing the figures into {run.folder / 'plots'}", file=sys.stderr)
 
     write_report(run, combined, plots=plots, workers=workers, tables_written=print_results)
-
-
-def _workers(asked: int | None) -> int:
-    """Worker processes: the cores by default; more than the cores only slows the run (each
-    worker is busy on its own), so a larger number is capped, saying so."""
-    cores = os.cpu_count() or 1
-    if asked is not None and asked > cores:
-        print(f"mc11: note: --workers {asked} is more than this machine's {cores} core(s); "
-              f"using {cores} (the results are the same for any number of workers)",
-              file=sys.stderr)
-        return cores
-    return asked or cores
 
 
 def _resume(args: argparse.Namespace):
@@ -417,7 +405,7 @@ def plot(args: argparse.Namespace) -> None:
             FigureTables(results.summary, levels, *tables, issues_frame(scenario),
                          position_groups(scenario), coalitions, coalition_titles(scenario),
                          bloc_members(scenario, scenario.negotiation())),
-            target, _workers(args.workers))
+            target, workers_on_this_machine(args.workers))
     except OSError as exc:
         raise InputError(str(target), "(folder)", f"cannot write the figures there "
                          f"({exc.strerror or exc})") from None
