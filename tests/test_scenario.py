@@ -18,7 +18,7 @@ import pytest
 
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
-from simulation.inputs.catalogue import default_catalogue
+from simulation.inputs.catalogue import DATA_DIR, default_catalogue
 from simulation.inputs.scenario import (
     Override,
     Scenario,
@@ -706,8 +706,19 @@ def test_error_message_is_one_line_with_file_field_problem(folder):
 def test_calendar_missing_is_an_input_error(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
                              "calendar: nowhere.yaml\n"))
-    assert error.source == str(folder / "nowhere.yaml")
-    assert "does not exist" in error.problem
+    assert error.source == str(folder / "s.yaml") and error.field == "line 3: calendar"
+    assert str(folder / "nowhere.yaml") in error.problem and "not a file" in error.problem
+
+
+def test_a_parents_calendar_is_found_beside_the_parent(folder):
+    """`calendar:` is relative to the file that names it, also when a scenario in another
+    folder extends that file."""
+    shutil.copy(DATA_DIR / "calendar.yaml", folder / "my_calendar.yaml")
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
+          "calendar: my_calendar.yaml\n")
+    (folder / "elsewhere").mkdir()
+    child = write(folder / "elsewhere", "child.yaml", "extends: ../parent.yaml\nname: child\n")
+    assert load_scenario(child).calendar_path == folder / "my_calendar.yaml"
 
 
 # --------------------------------------------------------------------------- known bugs

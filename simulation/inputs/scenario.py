@@ -471,11 +471,17 @@ def scenario_from_mapping(
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
                             rules, notes, places)
     calendar_path = None
-    if spec.calendar is not None:
-        base_dir = Path(source).parent if source != "<scenario>" else Path.cwd()
+    if spec.calendar is not None:  # relative to the file that names it (maybe a parent)
+        named_in, line, _ = _origin(files, source, ("calendar",))
+        field = f"line {line}: calendar" if line else "calendar"
+        base_dir = Path(named_in).parent if named_in != "<scenario>" else Path.cwd()
         if "\0" in spec.calendar:
-            raise InputError(source, "calendar", "a file name cannot contain a NUL byte")
+            raise InputError(named_in, field, "a file name cannot contain a NUL byte")
         calendar_path = (base_dir / spec.calendar).resolve()
+        if not calendar_path.is_file():
+            raise InputError(named_in, field, f"the calendar file {spec.calendar!r} is not a "
+                             f"file ({calendar_path}); the path is relative to this file's "
+                             "folder")
         load_calendar(calendar_path)
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
                     calendar_path, tuple(notes), priors)
