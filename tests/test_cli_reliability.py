@@ -472,3 +472,22 @@ def test_a_file_in_a_missing_folder_names_the_folder(complete, tmp_path, option)
     code, _, stderr = mc11("compare", complete, complete, option, target)
     assert_clear_error(code, stderr, option, f"{target.parent} does not exist")
     assert not target.parent.exists()
+
+
+def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp_path):
+    """Two processes combining the same chunks would race on outcomes.parquet: while one mc11
+    runs a folder, a second `--resume` of it is refused and leaves its status alone."""
+    from simulation.runs.results import running
+
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "run.json").write_text(json.dumps({**manifest(folder), "status": "running"}),
+                                     encoding="utf-8")
+    with running(folder):
+        code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
+        assert_clear_error(code, stderr, "another mc11 is running this folder")
+        assert manifest(folder)["status"] == "running"
+    code, _, stderr = mc11("plot", folder)
+    assert_clear_error(code, stderr, "'running'", "killed", f"`mc11 run --resume {folder}`")
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert manifest(folder)["status"] == "complete"

@@ -8,12 +8,14 @@ existing is overwritten: a new run gets a new folder, and `--resume` only adds t
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,7 @@ from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_ro
 from simulation.runs.progress import Progress
 
 MANIFEST = "run.json"
+LOCK = ".lock"
 
 
 class RunInterrupted(Exception):
@@ -240,6 +243,25 @@ ROW_GROUP_ROWS = 25_000
 """Rows of outcomes.parquet written at a time: memory for these, whatever the run count."""
 
 
+@contextmanager
+def running(folder: Path) -> Iterator[None]:
+    """Hold a results folder for one process: a second mc11 running it at the same time (a
+    `--resume` beside the first run) would race on its tables, so it is refused. The hold is
+    an advisory lock on `.lock` in the folder, which the system drops when a process ends,
+    even killed."""
+    handle = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(str(folder), "(folder)", "another mc11 is running this folder now; "
+                             "wait for it to end (its run.json then says complete or "
+                             "interrupted)") from None
+        yield
+    finally:
+        os.close(handle)
+
+
 def execute(
     run: Run,
     workers: int,
@@ -250,7 +272,14 @@ def execute(
     order into `outcomes.parquet` and an `Aggregate` (memory flat in the run count); `finish`
     (the report layer's tables and figures) runs before the folder is marked complete. Any
     interruption (Ctrl-C, SIGTERM, a worker killed, a full disk) marks the folder
-    `interrupted` and raises RunInterrupted with the command that completes it."""
+    `interrupted` and raises RunInterrupted with the command that completes it. A folder
+    another process is running is refused (`running`)."""
+    with running(run.folder):
+        return _execute(run, workers, progress, finish)
+
+
+def _execute(run: Run, workers: int, progress: bool,
+             finish: Callable[[Run, Aggregate], None] | None) -> Aggregate:
     bounds = run.bounds
     present = {entry.name for entry in os.scandir(run.chunk_dir)}  # one listing, not a stat each
     done = [b for b in bounds if chunk_name(b[0]) in present]
@@ -385,10 +414,14 @@ def load_results(folder: Path | str) -> Results:
     """Read a complete results folder (for compare and plot)."""
     folder = Path(folder)
     manifest, scenario = read_folder(folder)
-    if manifest.get("status") != "complete":
-        raise InputError(str(folder), "status", f"the run is {manifest.get('status')!r}, not "
-                         "complete; finish it with `mc11 run --resume "
-                         f"{folder}`")
+    status = manifest["status"]
+    if status == "running":
+        raise InputError(str(folder), "status", "the run is 'running', not complete: another "
+                         "mc11 is still running it, or was killed; if killed, finish it with "
+                         f"`mc11 run --resume {folder}`")
+    if status != "complete":
+        raise InputError(str(folder), "status", f"the run is {status!r}, not complete; finish "
+                         f"it with `mc11 run --resume {folder}`")
     return Results(folder, manifest, scenario, read_table(folder, "summary.csv", ("issue",)))
 
 
