@@ -140,6 +140,13 @@ CSV_CASES = {
     "non-numeric status quo": (HEADER + "A,x,1,1,1,none\n", "line 2: status_quo", "a number"),
     "column twice": ("actor,issue,position,salience,capability,actor\nA,x,1,1,1,B\n",
                      "line 1: header", "column 'actor' appears twice (columns 1 and 6)"),
+    "capability and power": ("actor,issue,position,salience,capability,power\nA,x,1,1,1,1\n",
+                             "line 1: header", "columns 5 and 6 ('capability' and 'power') both "
+                             "give the capability; allowed: one of them"),
+    "decimal comma in a comma file": (HEADER + "A,x,1,0,5,1,0\n", "line 2: row",
+                                      "7 fields; allowed: 6 as in the header (a decimal comma "
+                                      "splits a number in a comma-separated file: write 0.5, "
+                                      "or separate the fields by semicolons)"),
     "scale beyond floats": (HEADER + "A,x,1e308,1,1,0\nB,x,-1e308,1,1,0\n", "issue",
                             "'x': its values span -1e+308 to 1e+308"),
     "capabilities beyond floats": (HEADER + "A,x,0,1,1e308,0\nB,x,1,1,1e308,0\n",
@@ -273,6 +280,31 @@ def test_folder_is_one_negotiation_per_file(tmp_path):
     first, second = read_dataset(folder)
     assert (first.negotiation, second.negotiation) == ("b", "sample")
     assert len(second.actors) == 10 and second.actors[0] == "Willems"
+
+
+def test_folder_files_of_one_name_are_refused(tmp_path):
+    """a.csv and a.txt would both be negotiation 'a': one seed, one --negotiation name."""
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    write(folder, "actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n"
+                  "A,y,0,1,1\nB,y,9,1,1\n", "a.csv")
+    write(folder, "#A;A;a\n#A;B;b\n#P;x;x\n#P;y;y\n#D;A;x;1;1;1\n#D;B;x;5;1;1\n"
+                  "#D;A;y;1;1;1\n#D;B;y;5;1;1\n", "a.txt")
+    with pytest.raises(InputError) as caught:
+        read_dataset(folder)
+    assert (caught.value.source, caught.value.field) == (str(folder / "a.txt"), "negotiation")
+    assert caught.value.problem == ("'a' is also the name of a.csv (a negotiation is named after "
+                                    "its file, without the extension); allowed: one file per name")
+
+
+def test_folder_of_single_issue_negotiations_is_read(tmp_path):
+    """The check for a column naming issues instead of negotiations has no column to doubt."""
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    for name in ("a", "b"):
+        write(folder, "actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n",
+              f"{name}.csv")
+    assert [data.negotiation for data in read_dataset(folder)] == ["a", "b"]
 
 
 def test_actor_declared_without_positions_is_left_out_with_a_note(tmp_path):

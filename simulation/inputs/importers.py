@@ -97,27 +97,34 @@ def read_dataset(path: Path | str) -> tuple[ActorIssueData, ...]:
             raise InputError(str(path), "folder", "no files in it; expected one Decide file or "
                              "long CSV per negotiation")
         dataset = []
+        named: dict[str, Path] = {}
         for file in files:
+            if file.stem in named:
+                raise InputError(str(file), "negotiation", f"{file.stem!r} is also the name of "
+                                 f"{named[file.stem].name} (a negotiation is named after its "
+                                 "file, without the extension); allowed: one file per name")
+            named[file.stem] = file
             parts = _read_file(file)
             if len(parts) > 1:
                 raise InputError(str(file), "negotiation", "a file in a folder is one "
                                  "negotiation; drop its negotiation column or read it alone")
             dataset.append(replace(parts[0], negotiation=file.stem))
-        _check_dataset(str(path), dataset)
+        _check_dataset(str(path), dataset, column=False)
         return tuple(dataset)
     dataset = _read_file(path)
     _check_dataset(str(path), dataset)
     return tuple(dataset)
 
 
-def _check_dataset(source: str, dataset: list[ActorIssueData]) -> None:
+def _check_dataset(source: str, dataset: list[ActorIssueData], column: bool = True) -> None:
+    """Every negotiation has two actors; a `negotiation` column does not name issues."""
     for data in dataset:
         if len(data.actors) < 2:
             what = f"negotiation {data.negotiation!r}" if data.negotiation else "the file"
             raise InputError(source, "negotiation",
                              f"{what} has one actor ({data.actors[0]}); allowed: at least two "
                              "actors per negotiation")
-    if len(dataset) > 1 and all(len(data.issues) == 1 for data in dataset):
+    if column and len(dataset) > 1 and all(len(data.issues) == 1 for data in dataset):
         raise InputError(source, "negotiation", f"each of the {len(dataset)} negotiations has a "
                          "single issue: the column seems to name issues, not negotiations; "
                          "allowed: a name shared by the issues negotiated together")
@@ -363,14 +370,17 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
     comma = delimiter != ","  # with semicolons or tabs, "0,5" is a decimal comma
     records = _csv_records(lines, delimiter)
     header_line, header = next(records)
-    header = [name.lower() for name in header]
-    header = ["capability" if name == "power" else name for name in header]
+    given = [name.lower() for name in header]
+    header = ["capability" if name == "power" else name for name in given]
     for index, name in enumerate(header):
         if name and name in header[:index]:
+            first = header.index(name)
             raise InputError(source, f"line {header_line}: header",
-                             f"column {name!r} appears twice (columns "
-                             f"{header.index(name) + 1} and {index + 1}); allowed: each column "
-                             "once")
+                             f"column {name!r} appears twice (columns {first + 1} and "
+                             f"{index + 1}); allowed: each column once"
+                             if given[first] == given[index] else
+                             f"columns {first + 1} and {index + 1} ({given[first]!r} and "
+                             f"{given[index]!r}) both give the capability; allowed: one of them")
     for name in CSV_REQUIRED:
         if name not in header:
             raise InputError(source, f"line {header_line}: header",
@@ -389,8 +399,11 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
         if not any(fields):  # a spreadsheet's empty row: separators only
             continue
         if len(fields) != len(header):
+            hint = (" (a decimal comma splits a number in a comma-separated file: write 0.5, or "
+                    "separate the fields by semicolons)"
+                    if delimiter == "," and len(fields) > len(header) else "")
             raise InputError(source, f"line {number}: row",
-                             f"{len(fields)} fields; allowed: {len(header)} as in the header")
+                             f"{len(fields)} fields; allowed: {len(header)} as in the header{hint}")
         value = {name: fields[index] for name, index in column.items()}
         for name in ("actor", "issue", "negotiation"):
             if name in value and not value[name]:
