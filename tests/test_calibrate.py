@@ -118,6 +118,19 @@ def test_a_second_calibration_in_a_running_ones_folder_is_refused(result, datase
     assert run_calibration(dataset, long_csv, folder).folds.equals(result.folds)  # lock freed
 
 
+def test_a_folders_hidden_files_do_not_change_its_fingerprint(tmp_path):
+    """The reader skips them (.DS_Store, editors' swap files): a calibration of the folder must
+    still resume when one appears."""
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    (folder / "a.csv").write_text("actor,issue,position,salience,capability\nA,x,0,1,1\n")
+    before = fingerprint(folder, "compromise", 2, 3, 0, None)
+    (folder / ".DS_Store").write_bytes(b"\0\1")
+    assert fingerprint(folder, "compromise", 2, 3, 0, None) == before
+    (folder / "a.csv").write_text("actor,issue,position,salience,capability\nA,x,1,1,1\n")
+    assert fingerprint(folder, "compromise", 2, 3, 0, None) != before
+
+
 def test_parameter_file_round_trip(result, tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(parameter_file_text(result, "a header"))

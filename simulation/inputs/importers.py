@@ -92,7 +92,7 @@ def read_dataset(path: Path | str) -> tuple[ActorIssueData, ...]:
     per file); every problem is an InputError naming the file and line."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+        files = dataset_files(path)
         if not files:
             raise InputError(str(path), "folder", "no files in it; expected one Decide file or "
                              "long CSV per negotiation")
@@ -114,6 +114,15 @@ def read_dataset(path: Path | str) -> tuple[ActorIssueData, ...]:
     dataset = _read_file(path)
     _check_dataset(str(path), dataset)
     return tuple(dataset)
+
+
+def dataset_files(path: Path | str) -> list[Path]:
+    """The files `read_dataset` reads: the file itself, or a folder's files by name (hidden
+    ones, such as .DS_Store, left out)."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    return sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
 
 
 def _check_dataset(source: str, dataset: list[ActorIssueData], column: bool = True) -> None:

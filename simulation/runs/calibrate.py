@@ -34,7 +34,7 @@ import pandas as pd
 
 from simulation.engine import protocols
 from simulation.errors import InputError
-from simulation.inputs.importers import ActorIssueData
+from simulation.inputs.importers import ActorIssueData, dataset_files
 from simulation.inputs.own_parameters import OwnDataSettings, own_parameters_yaml
 from simulation.runs.forecast import (
     BASELINES,
@@ -149,10 +149,8 @@ class Calibration:
 def fingerprint(path: Path | str, protocol: str, folds: int, trials: int, seed: int,
                 exchange_rule: str | None) -> dict[str, object]:
     """What a calibration's results depend on: the data's bytes and the options."""
-    path = Path(path)
     digest = hashlib.sha256()
-    files = sorted(f for f in path.iterdir() if f.is_file()) if path.is_dir() else [path]
-    for file in files:
+    for file in dataset_files(path):
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
     return {"data_sha256": digest.hexdigest(), "protocol": protocol, "folds": folds,
             "trials": trials, "seed": seed, "exchange_rule": exchange_rule}
