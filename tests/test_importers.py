@@ -147,6 +147,10 @@ CSV_CASES = {
                                       "7 fields; allowed: 6 as in the header (a decimal comma "
                                       "splits a number in a comma-separated file: write 0.5, "
                                       "or separate the fields by semicolons)"),
+    "a comment above the header": ("# survey of 2017\n" + HEADER + "A,x,1,1,1,0\n",
+                                   "line 1: row type", "a file whose first line starts with "
+                                   "'#' is read as a Decide file; a long CSV starts with its "
+                                   "header line"),
     "scale beyond floats": (HEADER + "A,x,1e308,1,1,0\nB,x,-1e308,1,1,0\n", "issue",
                             "'x': its values span -1e+308 to 1e+308"),
     "capabilities beyond floats": (HEADER + "A,x,0,1,1e308,0\nB,x,1,1,1e308,0\n",

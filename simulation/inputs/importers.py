@@ -282,8 +282,11 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
         if kind.startswith("#/") or kind == "#O":
             continue
         if kind not in _DECIDE_FIELDS:
+            hint = ("; a file whose first line starts with '#' is read as a Decide file; a long "
+                    "CSV starts with its header line" if number == lines[0][0] else "")
             raise InputError(source, f"line {number}: row type",
-                             f"{fields[0]!r}; allowed: #A, #P, #M, #D, #O or #/ (comment)")
+                             f"{fields[0]!r}; allowed: #A, #P, #M, #D, #O or #/ (comment)"
+                             f"{hint}")
         names = _DECIDE_FIELDS[kind]
         if len(fields) - 1 < len(names) or any(not f for f in fields[1:len(names) + 1]):
             raise InputError(source, f"line {number}: {kind}",
