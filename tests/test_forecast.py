@@ -257,3 +257,10 @@ def test_cli_long_runs_show_progress_lines_off_a_terminal(capsys, monkeypatch, l
     err = capsys.readouterr().err
     assert code == 0, err
     assert f"mc11: {command}: 8/8 runs (100%)" in err and "\r" not in err
+
+
+def test_cli_forecast_describes_a_one_issue_file_in_the_singular(capsys, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n")
+    code, _, err = run(capsys, "forecast", str(path))
+    assert code == 0 and f"{path}: 2 actors, 1 issue; protocol compromise" in err

@@ -122,7 +122,8 @@ def _describe(args: argparse.Namespace, dataset: tuple, settings) -> str:
     bargaining = settings.parameters.bargaining
     rule = f" (exchange rule {bargaining.exchange_rule})" if settings.protocol == "exchange" else ""
     what = (f"{len(dataset)} negotiations" if len(dataset) > 1 else
-            f"{len(dataset[0].actors)} actors, {len(dataset[0].issues)} issues")
+            f"{len(dataset[0].actors)} actors, {len(dataset[0].issues)} "
+            f"issue{'s' if len(dataset[0].issues) > 1 else ''}")
     return (f"{args.datafile}: {what}; protocol {settings.protocol}{rule}, {settings.rounds} "
             f"rounds, {args.runs} run(s), seed {args.seed}"
             + (f", parameters from {args.params}" if args.params else ""))
