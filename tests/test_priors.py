@@ -69,7 +69,7 @@ def write(folder: Path, text: str) -> Path:
     ("calendar_levels:\n  quiet: {attention: {gamma: [1, 2]}}\n",
      "calendar_levels.quiet.attention", "gamma"),
     ("derivation:\n  imputed:\n    developing: [{uniform: [10, 150]}, 55, 0.2]\n",
-     "derivation.imputed.developing.0", "150.0 is outside the range [0, 100]"),
+     "derivation.imputed.developing.new_rules", "150.0 is outside the range [0, 100]"),
 ])
 def test_a_bad_prior_is_an_input_error_naming_file_and_field(folder, text, field, message):
     with pytest.raises(InputError) as error:

@@ -741,7 +741,8 @@ def test_a_child_list_too_short_names_the_child_that_wrote_it(folder):
            "    developing: [30, 55]\n"
     error = load_error(write(folder, "child.yaml", text))
     assert error.source == str(folder / "child.yaml")
-    assert f"line {line_of(text, '[30, 55]')}" in error.field
+    assert error.field == f"line {line_of(text, '[30, 55]')}: derivation.imputed.developing"
+    assert "too short: it has 2 values, entry 2 (counting from 0) is missing" in error.problem
 
 
 def test_error_in_a_parent_names_the_parent(folder):

@@ -170,6 +170,10 @@ def validation_problem(exc: ValidationError, model: type[BaseModel]) -> tuple[st
         allowed = allowed_fields(model, location)
         message = (f"unknown field{suggest(str(location[-1]), allowed)}; "
                    f"allowed: {', '.join(allowed)}")
+    elif first["type"] == "missing" and location and isinstance(location[-1], int):
+        field = ".".join(str(part) for part in location[:-1])  # the list, not its absent entry
+        message = (f"the list is too short: it has {len(first['input'])} values, entry "
+                   f"{location[-1]} (counting from 0) is missing")
     elif first["type"] == "missing":
         message = "required field is missing"
     return field, message

@@ -507,9 +507,9 @@ def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
                 visit(value, here)
                 continue
             path, line, _ = _origin(files, source, here)
-            where = ".".join(map(str, here))
-            where = f"line {line}: {where}" if line else where
             constant = settable.by_location(here)
+            where = constant.path if constant else ".".join(map(str, here))  # names, not indices
+            where = f"line {line}: {where}" if line else where
             if constant is None:
                 raise InputError(path, where, _not_settable(here))
             try:
