@@ -328,3 +328,17 @@ def test_more_workers_than_cores_are_capped_saying_so(tmp_path, capsys, monkeypa
     assert asked == [cores]
     assert f"--workers 999 is more than this machine's {cores} core(s)" in error
     assert f"a local Dask cluster of {cores} worker(s)" in error
+
+
+def test_a_constant_the_scenarios_protocol_does_not_read_is_named_in_a_note(tmp_path, capsys):
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--runs-per-point", "1", "--folder", str(tmp_path / "d"), "--no-plots",
+                 "--set", "parameters.bargaining.exchange_fixed_weight=0.1,0.2"])
+    error = capsys.readouterr().err
+    assert code == 0
+    assert ("note: parameters.bargaining.exchange_fixed_weight is read only by the exchange "
+            "protocol; this scenario bargains by compromise") in error
+    table = pd.read_csv(tmp_path / "d" / "sweep.csv")
+    first, second = (frame.drop(columns=["point", "parameters.bargaining.exchange_fixed_weight"])
+                     .reset_index(drop=True) for _, frame in table.groupby("point"))
+    pd.testing.assert_frame_equal(first, second)  # as the note says: the points are the same

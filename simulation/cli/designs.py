@@ -19,9 +19,13 @@ from simulation.errors import InputError
 
 def _run(plan, scenario, args: argparse.Namespace) -> Path:
     """Open (or resume) the design's folder and run its missing points on the chosen backend."""
-    from simulation.runs import cluster, sweep
+    from simulation.runs import cluster, design, sweep
     from simulation.runs.progress import Progress
 
+    protocol = scenario.spec.parameters.bargaining.protocol
+    for path, reader in design.unread(plan.constants, protocol).items():
+        print(f"mc11: note: {path} is read only by the {reader} protocol; this scenario "
+              f"bargains by {protocol}, so it changes no run here", file=sys.stderr)
     folder = sweep.open_folder(plan, scenario, Path(args.folder) if args.folder else None,
                                Path(args.results_dir))
     todo = len(sweep.pending_points(folder, plan))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from simulation.engine.protocols import REGISTRY
 from simulation.errors import InputError
 from simulation.inputs.constants import constants, non_numeric
 from simulation.inputs.files import suggest
@@ -125,6 +126,14 @@ def grid(settings: Mapping[str, Sequence[float]], runs_per_point: int, seed: int
     points = np.array(list(itertools.product(*settings.values())), dtype=float)
     return Design("grid", tuple(settings), points.reshape(len(points), len(settings)),
                   runs_per_point, seed, scenario_hash)
+
+
+def unread(paths: Sequence[str], protocol: str) -> dict[str, str]:
+    """The constants among `paths` that the bargaining `protocol` does not read, each with the
+    protocol that does: a design varying only them changes nothing (common random numbers)."""
+    owner = {f"parameters.bargaining.{setting.name}": spec.name
+             for spec in REGISTRY for setting in spec.settings}
+    return {path: owner[path] for path in paths if owner.get(path, protocol) != protocol}
 
 
 def problem(priors: Mapping[str, Prior]) -> dict[str, Any]:
