@@ -342,3 +342,13 @@ def test_a_constant_the_scenarios_protocol_does_not_read_is_named_in_a_note(tmp_
     first, second = (frame.drop(columns=["point", "parameters.bargaining.exchange_fixed_weight"])
                      .reset_index(drop=True) for _, frame in table.groupby("point"))
     pd.testing.assert_frame_equal(first, second)  # as the note says: the points are the same
+
+
+def test_resuming_after_the_scenario_changed_says_so_in_words(small_sweep, tmp_path):
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)
+    edited = scenario_from_mapping({"name": "small", "parameters": {"consensus": {
+        "min_step": {"uniform": [5, 16]}}}})
+    other = design.grid({TOLERANCE: [5.0, 25.0]}, 6, 3, edited.input_hash())
+    with pytest.raises(InputError, match=r"different scenario \(its file or inputs changed"):
+        sweep.open_folder(other, edited, folder, tmp_path)

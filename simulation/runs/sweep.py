@@ -43,6 +43,12 @@ STATISTICS = ("p_multilateral", "p_plurilateral", "p_none",
 IN_FLIGHT_PER_WORKER = 3  # design points queued per Dask worker: enough to keep it busy
 
 
+_DESIGN_WORDS = {"kind": "kind (grid, sobol or morris)", "constants": "constants",
+                 "points": "points (--set values or sample)", "runs_per_point": "--runs-per-point",
+                 "seed": "--seed", "scenario_hash": "scenario (its file or inputs changed)",
+                 "samples": "--samples"}  # design.json's keys as a user names them
+
+
 class DesignInterrupted(Exception):
     """A design stopped before its last point; the finished points are kept for a resume."""
 
@@ -107,7 +113,7 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
         except (OSError, ValueError) as exc:
             raise InputError(str(path), "(file)", f"unreadable ({exc})") from None
         if stored.get("fingerprint") != design.fingerprint():
-            changed = [key for key, value in design.describe().items()
+            changed = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
                        if stored.get(key) != value]
             raise InputError(str(folder), "design", "this folder holds another design "
                              f"(different {', '.join(changed) or 'contents'}); resuming needs "
