@@ -491,3 +491,30 @@ def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
     assert code == 0, stderr
     assert manifest(folder)["status"] == "complete"
+
+
+def test_a_folder_another_run_just_created_is_never_removed(scenario_file, tmp_path,
+                                                            monkeypatch):
+    """Runs of one scenario started in the same second (`for s in 1 2 3; do mc11 run --seed $s
+    & done`) want the same folder name: the one created first is kept whole, the others take
+    the next free name, even when it appears between a check and the creation."""
+    from datetime import UTC, datetime
+
+    from simulation.runs import results
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2017, 12, 10, 9, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(results, "datetime", Frozen)
+    theirs = tmp_path / "small-20171210-090000"
+    theirs.mkdir()
+    (theirs / "run.json").write_text("theirs", encoding="utf-8")
+    exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self, **kw: self != theirs and exists(self, **kw))
+    code, stdout, stderr = mc11("run", scenario_file, "--results-dir", tmp_path, "--quiet",
+                                "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+    assert (theirs / "run.json").read_text(encoding="utf-8") == "theirs"
+    assert stdout.rstrip().endswith(f"results: {tmp_path / 'small-20171210-090000-2'}")

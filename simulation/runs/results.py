@@ -9,6 +9,7 @@ existing is overwritten: a new run gets a new folder, and `--resume` only adds t
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import shutil
@@ -61,14 +62,19 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def new_folder(base: Path, name: str) -> Path:
-    """A fresh folder `<base>/<name>-<timestamp>`; never an existing one."""
+    """Create a fresh folder `<base>/<name>-<timestamp>` (`-2`, `-3`, ... when taken) and
+    return it: never an existing one, also when other runs started in the same second take
+    names at the same moment (creating is the check)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder = base / f"{name}-{stamp}"
-    suffix = 1
-    while folder.exists():
-        suffix += 1
-        folder = base / f"{name}-{stamp}-{suffix}"
-    return folder
+    base.mkdir(parents=True, exist_ok=True)
+    for suffix in itertools.count(1):
+        folder = base / (f"{name}-{stamp}" if suffix == 1 else f"{name}-{stamp}-{suffix}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise AssertionError("unreachable")
 
 
 def chunk_name(start: int) -> str:
@@ -113,7 +119,7 @@ class Run:
 
     def start(self) -> None:
         """Create the folder with its manifest, resolved scenario and preference table."""
-        self.chunk_dir.mkdir(parents=True)
+        self.chunk_dir.mkdir()
         write_atomic(self.folder / "scenario.yaml",
                      yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
         write_atomic(self.folder / "preferences.csv", self.scenario.preferences.to_csv(index=False))
@@ -136,18 +142,25 @@ def start_run(
         raise InputError(str(out), "--folder", "the folder exists already; choose a new one, "
                          "or pass it to --resume to complete an interrupted run")
     scenario = scenario.with_changes(replications=runs, seed=seed)
-    run = Run(out or new_folder(base, scenario.name), scenario, runs, seed, chunk_size)
-    existed = run.folder.exists()
+    option = "--folder" if out is not None else "--results-dir"
+    created: Path | None = None
     try:
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.mkdir()  # fails if another process made it since the check above
+            created = out
+        else:
+            created = new_folder(base, scenario.name)
+        run = Run(created, scenario, runs, seed, chunk_size)
         run.start()
     except BaseException as exc:  # a folder without its manifest could not be resumed
-        if not existed and run.folder.is_dir():
-            shutil.rmtree(run.folder, ignore_errors=True)  # only what this call created
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)  # only what this call created
         if not isinstance(exc, OSError):
             raise
-        option = "--folder" if out is not None else "--results-dir"
-        raise InputError(str(run.folder), option, "cannot create the results folder here "
-                         f"({exc.strerror or exc}); choose a folder you can write to") from None
+        raise InputError(str(created or out or base), option, "cannot create the results "
+                         f"folder here ({exc.strerror or exc}); choose a new folder you can "
+                         "write to") from None
     return run
 
 

@@ -121,17 +121,17 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
                              "run those, or choose a new folder")
         return folder
     option = "--folder" if folder is not None else "--results-dir"
-    folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
     try:
+        folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
         (folder / POINTS).mkdir(parents=True)
         write_atomic(folder / "scenario.yaml", json.dumps(scenario.resolved(), indent=1) + "\n")
         unit = {} if design.unit is None else {"unit": design.unit.tolist()}
         write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
                                                   "fingerprint": design.fingerprint()}) + "\n")
     except OSError as exc:  # a folder without its design.json could not be resumed
-        if folder.is_dir():
+        if folder is not None and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)  # it did not exist: only what we made
-        raise InputError(str(folder), option, "cannot create the design's folder here "
+        raise InputError(str(folder or base), option, "cannot create the design's folder here "
                          f"({exc.strerror or exc}); choose a folder you can write to") from None
     return folder
 
