@@ -61,6 +61,8 @@ def write(folder: Path, text: str) -> Path:
      "parameters.consensus.base_tolerence", "did you mean 'parameters.consensus.base_tolerance'"),
     ("parameters:\n  coalitions:\n    bloc_discipline: {normal: [0.9, 0.1]}\n",
      "parameters.coalitions.bloc_discipline", "normal needs clip"),
+    ("parameters:\n  coalitions:\n    bloc_discipline: {normal: [0.1, 0.9], clip: [0.6, 1]}\n",
+     "parameters.coalitions.bloc_discipline", "the mean 0.1 lies outside clip [0.6, 1]"),
     ("parameters:\n  coalitions:\n    bloc_discipline: {uniform: [0.5, 1.5]}\n",
      "parameters.coalitions.bloc_discipline",
      "the prior reaches values the constant cannot take: 1.5 is outside the range [0, 1]"),

@@ -131,6 +131,9 @@ def parse_prior(node: Mapping[str, Any], constant: Constant) -> Prior:
         clip = _numbers(node["clip"], "clip")
         if len(clip) != 2 or clip[0] > clip[1]:
             raise ValueError("clip takes [a, b] with a <= b")
+        if not clip[0] <= args[0] <= clip[1]:  # draws would pile up on one bound
+            raise ValueError(f"normal: the mean {args[0]:g} lies outside clip [{clip[0]:g}, "
+                             f"{clip[1]:g}] (normal takes [mean, sd])")
     elif "clip" in node:
         raise ValueError("clip goes only with normal")
     prior = Prior(kind, args, clip)  # type: ignore[arg-type]
