@@ -352,3 +352,19 @@ def test_resuming_after_the_scenario_changed_says_so_in_words(small_sweep, tmp_p
     other = design.grid({TOLERANCE: [5.0, 25.0]}, 6, 3, edited.input_hash())
     with pytest.raises(InputError, match=r"different scenario \(its file or inputs changed"):
         sweep.open_folder(other, edited, folder, tmp_path)
+
+
+def test_a_point_that_cannot_be_written_is_not_blamed_on_dask(small_sweep, tmp_path,
+                                                              monkeypatch):
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "full", tmp_path)
+
+    def full_disk(path, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sweep, "write_atomic", full_disk)
+    with pytest.raises(sweep.DesignInterrupted) as stopped:
+        sweep.execute_design(folder, plan, scenario)
+    message = str(stopped.value)
+    assert "cannot write" in message and "No space left on device" in message
+    assert "Dask" not in message

@@ -163,7 +163,12 @@ def execute_design(
 
     def save(point: int, stats: dict[str, list[float]]) -> None:
         record = {"point": point, "values": design.values(point), "statistics": stats}
-        write_atomic(point_path(folder, point), json.dumps(record) + "\n")
+        path = point_path(folder, point)
+        try:
+            write_atomic(path, json.dumps(record) + "\n")
+        except OSError as exc:  # a full disk, a folder removed: not the cluster's doing
+            raise DesignInterrupted(folder, f"cannot write {path} "
+                                    f"({exc.strerror or exc})") from None
         if on_point is not None:
             on_point(point)
 
