@@ -178,6 +178,18 @@ def test_cli_backtest_json_and_out(capsys, hand, tmp_path):
     assert code == 0 and target.exists()
 
 
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_cli_out_that_exists_is_refused_before_the_runs(capsys, hand, tmp_path, command):
+    """A long run must not end in 'the file exists': the check comes first."""
+    target = tmp_path / "kept.csv"
+    target.write_text("the user's earlier results\n")
+    code, out, err = run(capsys, command, str(hand), "--out", str(target))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"{target}: --out: the file exists already" in err
+    assert "protocol compromise" not in err  # refused before running
+    assert target.read_text() == "the user's earlier results\n"
+
+
 @pytest.mark.parametrize("text", ["", "actor,issue,position\nA,x,1\n",
                                   "#A;A;a\n#P;x;x\n#D;B;x;1;1;1\n"])
 def test_cli_bad_file_exits_2_without_traceback(capsys, tmp_path, text):
