@@ -144,9 +144,9 @@ CSV_CASES = {
                              "line 1: header", "columns 5 and 6 ('capability' and 'power') both "
                              "give the capability; allowed: one of them"),
     "decimal comma in a comma file": (HEADER + "A,x,1,0,5,1,0\n", "line 2: row",
-                                      "7 fields; allowed: 6 as in the header (a decimal comma "
-                                      "splits a number in a comma-separated file: write 0.5, "
-                                      "or separate the fields by semicolons)"),
+                                      "7 fields; allowed: 6 as in the header (commas separate "
+                                      "the fields: write a decimal comma as 0.5 or separate the "
+                                      "fields by semicolons, and quote a name with a comma)"),
     "a comment above the header": ("# survey of 2017\n" + HEADER + "A,x,1,1,1,0\n",
                                    "line 1: row type", "a file whose first line starts with "
                                    "'#' is read as a Decide file; a long CSV starts with its "

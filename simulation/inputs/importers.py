@@ -411,8 +411,8 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
         if not any(fields):  # a spreadsheet's empty row: separators only
             continue
         if len(fields) != len(header):
-            hint = (" (a decimal comma splits a number in a comma-separated file: write 0.5, or "
-                    "separate the fields by semicolons)"
+            hint = (" (commas separate the fields: write a decimal comma as 0.5 or separate "
+                    "the fields by semicolons, and quote a name with a comma)"
                     if delimiter == "," and len(fields) > len(header) else "")
             raise InputError(source, f"line {number}: row",
                              f"{len(fields)} fields; allowed: {len(header)} as in the header{hint}")
