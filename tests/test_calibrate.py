@@ -146,6 +146,10 @@ def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_pa
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Out-of-fold mean absolute error over 7 issues of 4 negotiations" in out
+    scored = {line.strip().split("  ")[0]: line.split()[-4] for line in out.splitlines()
+              if line.strip().startswith(("the model, default", "no change"))}
+    assert scored == {"the model, default parameters": "7",  # 3 issues code no reference point
+                      "no change: the status quo": "4"}
     assert "salience-weighted mean (equal capability)" in out and "In sample" in out
     assert "all negotiations: trial 2/2" in err  # plain progress lines off a terminal
     params = read_own_parameters(folder / "parameters.yaml")

@@ -230,6 +230,13 @@ def test_cli_backtest_table_shows_errors(capsys, hand):
                               "capability_mean", "salience_mean", "capability_salience_mean"]
     assert last.split()[-6:] == ["30.0", "15.0", "10.0", "6.25", "7.5", "4.5"]
     methods = "\n".join(summary)
+    # issue y has no status quo: that baseline is scored on x alone, and says so
+    status_quo = next(line for line in summary if line.strip().startswith("no change"))
+    assert status_quo.split()[-2:] == ["1", "30.000"]
+    model = next(line for line in summary if line.strip().startswith("the model"))
+    assert model.split()[-2] == "2"
+    assert any(line.split()[-6:] == ["column", "issues", "scored", "mean", "absolute", "error"]
+               for line in summary)
     for words in ("no change: the status quo", "median of the positions",
                   "capability-weighted mean (salience ignored)",
                   "salience-weighted mean (equal capability)",

@@ -75,8 +75,8 @@ def calibrate(args: argparse.Namespace) -> None:
         {"model_calibrated": "the model, calibrated (out of fold)",
          "model_default": "the model, default parameters"}.get(m, method_name(m))
         for m in methods["method"]]
-    methods.columns = ["method", "MAE out of fold (all issues)", "mean over folds",
-                       "sd over folds"]
+    methods.columns = ["method", "issues scored", "MAE out of fold",
+                       "mean over folds", "sd over folds"]
     issues = int(result.folds["issues"].sum())
     report = [
         f"Out-of-fold mean absolute error over {issues} issues of {len(dataset)} negotiations "

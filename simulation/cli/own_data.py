@@ -166,6 +166,7 @@ def backtest(args: argparse.Namespace) -> None:
 
     from simulation.runs.forecast import (
         backtest_issues,
+        issues_scored,
         method_name,
         summary_by_negotiation,
         with_error_row,
@@ -194,9 +195,11 @@ def backtest(args: argparse.Namespace) -> None:
         print()
     pooled = summary.iloc[-1]
     methods = [c for c in summary.columns if c not in ("negotiation", "issues")]
+    scored = issues_scored(issues)
     rows = pd.DataFrame({"method": [method_name(m) for m in methods],
-                     "column": methods,
-                     "mean absolute error": [round(float(pooled[m]), 3) for m in methods]})
+                         "column": methods,
+                         "issues scored": [scored[m] for m in methods],
+                         "mean absolute error": [round(float(pooled[m]), 3) for m in methods]})
     if len(dataset) > 1:
         wins = summary.iloc[:-1][methods].rank(axis=1, method="min").eq(1).sum()
         rows["best in (negotiations)"] = [int(wins[m]) for m in methods]

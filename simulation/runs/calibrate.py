@@ -139,7 +139,8 @@ class Calibration:
 
     folds: pd.DataFrame  # one row per fold: held-out size, MAEs, fitted values
     stability: pd.DataFrame  # per fitted parameter: across folds, and on all data
-    methods: pd.DataFrame  # per method: out-of-fold MAE pooled, mean and sd over folds
+    methods: pd.DataFrame  # per method: issues scored, out-of-fold MAE pooled, mean and sd over
+    # the folds
     settings: OwnDataSettings  # fitted on all negotiations
     in_sample: float  # the fitted settings' MAE on all negotiations (in sample)
     default_in_sample: float  # the default settings' MAE on all negotiations
@@ -323,14 +324,15 @@ def _methods(folds: pd.DataFrame, out_of_fold: list[np.ndarray],
     """Per method: MAE over every issue (each predicted by the fold that held it out), and
     the mean and standard deviation of the folds' MAEs."""
     order = [i for test in held_out for i in test]
-    pooled = {"model_calibrated": _mae(out_of_fold),
-              "model_default": _mae([default[i] for i in order])}
+    errors = {"model_calibrated": out_of_fold, "model_default": [default[i] for i in order]}
     for name in BASELINES:
-        pooled[name] = _mae([base_errors[i][name] for i in order])
-    return pd.DataFrame([{"method": method, "out_of_fold_mae": value,
+        errors[name] = [base_errors[i][name] for i in order]
+    return pd.DataFrame([{"method": method,
+                          "issues": int(sum(np.isfinite(e).sum() for e in errors[method])),
+                          "out_of_fold_mae": _mae(errors[method]),
                           "fold_mean": float(folds[method].mean()),
                           "fold_sd": float(folds[method].std(ddof=1))}
-                         for method, value in pooled.items()])
+                         for method in errors])
 
 
 def _stability(free: tuple[Free, ...], fitted: list[dict[str, object]],

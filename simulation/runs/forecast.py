@@ -410,6 +410,12 @@ def mean_absolute_errors(issues: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def issues_scored(issues: pd.DataFrame) -> dict[str, int]:
+    """Each method's number of scored issues: fewer than the table's where it predicts none
+    (the status quo where the data give none)."""
+    return {method: int(issues[f"{method}_error"].notna().sum()) for method in methods(issues)}
+
+
 def backtest(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
              seed: int = 0) -> pd.DataFrame:
     """Per issue with an observed outcome: the model's and the baselines' predictions and their
