@@ -789,3 +789,12 @@ def test_derivation_constants_are_range_checked(folder, derivation):
     text = f"extends: baseline.yaml\nname: x\nderivation: {derivation}\n"
     error = load_error(write(folder, "s.yaml", text))
     assert "line 3" in error.field
+
+
+def test_an_override_naming_an_excluded_member_says_it_changes_nothing_for_it(folder):
+    path = write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                 "participants: {exclude: [USA]}\noverrides:\n"
+                 "  - {members: [USA, CHN], issue: data_flows, set_position: 50}\n")
+    notes = [n for n in load_scenario(path).notes if "participants.exclude" in n]
+    assert len(notes) == 1 and "s.yaml line 5: overrides.0" in notes[0]
+    assert "USA" in notes[0] and "CHN" not in notes[0]

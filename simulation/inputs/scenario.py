@@ -466,8 +466,13 @@ def scenario_from_mapping(
         where = f"line {line}: overrides.{location[1]}" if line else f"overrides.{index}"
         _check_override(override, where, catalogue, path)
         places.append(f"{Path(path).name} {where}")
-    rules = _rules(spec.derivation)
     notes = list(notes)
+    for place, override in zip(places, spec.overrides, strict=True):
+        left_out = [code for code in override.members or [] if code in spec.participants.exclude]
+        if left_out:
+            notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
+                         "leaves out of the negotiation: the override does not reach them")
+    rules = _rules(spec.derivation)
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
                             rules, notes, places)
     calendar_path = None
