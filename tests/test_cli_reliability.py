@@ -518,3 +518,17 @@ def test_a_folder_another_run_just_created_is_never_removed(scenario_file, tmp_p
     assert code == 0, stderr
     assert (theirs / "run.json").read_text(encoding="utf-8") == "theirs"
     assert stdout.rstrip().endswith(f"results: {tmp_path / 'small-20171210-090000-2'}")
+
+
+@pytest.mark.parametrize("answer", ["", "n\n"])
+def test_no_answer_at_the_size_prompt_starts_nothing(tmp_path, monkeypatch, answer):
+    """Ctrl-D (end of input) or 'n' at 'Start it? [y/N]' is a no, not a traceback."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(answer))
+    code, _, stderr = mc11("run", BASELINE, "--runs", 10_000_000, "--results-dir", tmp_path)
+    assert_clear_error(code, stderr, "not started")
+    assert not list(tmp_path.iterdir())

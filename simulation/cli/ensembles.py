@@ -174,7 +174,11 @@ def _confirm_size(negotiation, runs: int, workers: int, where: Path, yes: bool) 
     if not sys.stdin.isatty():
         raise InputError("--runs", "--yes", f"{what}; no terminal to confirm on: pass --yes "
                          "to start it unattended, or ask for fewer --runs")
-    if input("Start it? [y/N] ").strip().lower() not in ("y", "yes"):
+    try:
+        answer = input("Start it? [y/N] ")
+    except EOFError:  # Ctrl-D: no answer is a no
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
         raise InputError("--runs", "(answer)", "not started; ask for fewer --runs, or answer y")
 
 
