@@ -178,6 +178,7 @@ def _confirm_size(negotiation, runs: int, workers: int, where: Path, yes: bool) 
         answer = input("Start it? [y/N] ")
     except EOFError:  # Ctrl-D: no answer is a no
         answer = ""
+        print(file=sys.stderr)  # end the prompt's line
     if answer.strip().lower() not in ("y", "yes"):
         raise InputError("--runs", "(answer)", "not started; ask for fewer --runs, or answer y")
 
