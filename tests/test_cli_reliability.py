@@ -532,3 +532,21 @@ def test_no_answer_at_the_size_prompt_starts_nothing(tmp_path, monkeypatch, answ
     code, _, stderr = mc11("run", BASELINE, "--runs", 10_000_000, "--results-dir", tmp_path)
     assert_clear_error(code, stderr, "not started")
     assert not list(tmp_path.iterdir())
+
+
+def test_resuming_a_read_only_folder_is_a_clear_error(complete, tmp_path, monkeypatch):
+    import errno
+
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "run.json").write_text(json.dumps({**manifest(folder), "status": "interrupted"}),
+                                     encoding="utf-8")
+    real = os.open
+
+    def read_only(path, *args, **kwargs):
+        if str(path).startswith(str(folder)):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
+    assert_clear_error(code, stderr, str(folder), "cannot write", "Read-only file system")

@@ -262,7 +262,12 @@ def running(folder: Path) -> Iterator[None]:
     `--resume` beside the first run) would race on its tables, so it is refused. The hold is
     an advisory lock on `.lock` in the folder, which the system drops when a process ends,
     even killed."""
-    handle = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        handle = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as exc:
+        raise InputError(str(folder), "(folder)", f"cannot write in this folder "
+                         f"({exc.strerror or exc}); a run writes its chunks and tables there: "
+                         "copy the folder somewhere writable and resume the copy") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
