@@ -368,3 +368,17 @@ def test_a_point_that_cannot_be_written_is_not_blamed_on_dask(small_sweep, tmp_p
     message = str(stopped.value)
     assert "cannot write" in message and "No space left on device" in message
     assert "Dask" not in message
+
+
+def test_a_design_where_no_verdict_varies_says_so(tmp_path, capsys):
+    path = tmp_path / "flat.yaml"
+    path.write_text("name: flat\nparameters:\n  bargaining:\n"
+                    "    exchange_fixed_weight: {uniform: [0.05, 0.2]}\n"
+                    "    exchange_salience_weight: {uniform: [0.2, 0.6]}\n")
+    code = main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
+                 "--scheduler", "in-process", "--no-plots", "--quiet",
+                 "--folder", str(tmp_path / "d")])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "read only by the exchange protocol" in captured.err
+    assert "none: P(multilateral) varies on no issue over the design" in captured.out

@@ -114,10 +114,17 @@ def sensitivity(args: argparse.Namespace) -> None:
     measure = "total index ST" if plan.kind == "sobol" else "mu*"
     print(f"constants driving P(multilateral), per issue whose verdict varies (largest "
           f"{measure} first, +- its 95% interval):")
-    for issue, rows in sensitivity.drivers(indices).groupby("issue", sort=False):
+    driving = sensitivity.drivers(indices)
+    for issue, rows in driving.groupby("issue", sort=False):
         listed = ", ".join(f"{p} {v:.2f} +- {c:.2f}" for p, v, c in zip(
             rows["parameter"], rows["value"], rows["conf"], strict=True))
         print(f"  {issue}: {listed}")
+    if driving.empty:
+        varies = ((indices["verdict"] == "p_multilateral")
+                  & (indices["variance"] >= sensitivity.MIN_VARIANCE)).any()
+        why = (f"no constant's index exceeds {sensitivity.DRIVER_FLOOR}" if varies else
+               "P(multilateral) varies on no issue over the design")
+        print(f"  (none: {why})")
     print("sensitivity.csv (tidy indices), points.csv (each point's verdicts), "
           f"verdict_ranges.csv; results: {folder}")
 

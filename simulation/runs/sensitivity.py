@@ -68,8 +68,11 @@ def analyse(points: pd.DataFrame, design: Design, priors: Mapping[str, Prior]) -
 MIN_VARIANCE = 1e-3  # a verdict varying less (sd of a share < 0.03) has no meaningful indices
 
 
+DRIVER_FLOOR = 0.05  # a constant with a smaller index is not named as a driver
+
+
 def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3,
-            floor: float = 0.05) -> pd.DataFrame:
+            floor: float = DRIVER_FLOOR) -> pd.DataFrame:
     """Per issue whose verdict varies over the design (variance >= MIN_VARIANCE), the constants
     with the largest total index (Sobol ST, else Morris mu*), above `floor`: which constants
     drive which verdict."""
