@@ -382,3 +382,14 @@ def test_a_design_where_no_verdict_varies_says_so(tmp_path, capsys):
     assert code == 0
     assert "read only by the exchange protocol" in captured.err
     assert "none: P(multilateral) varies on no issue over the design" in captured.out
+
+
+def test_a_design_too_large_to_hold_is_refused_before_it_is_built(decided):
+    values = ",".join(str(v) for v in range(101))  # 101 x 101 x 101 points
+    settings = design.parse_settings([f"{path}={values}" for path in (
+        TOLERANCE, "derivation.imputed.developing.new_rules",
+        "derivation.imputed.developing.elsewhere")])
+    with pytest.raises(InputError, match=r"--set.*1,030,301 points"):
+        design.grid(settings, 1, 1, "x")
+    with pytest.raises(InputError, match=r"--samples.*2,097,152 points"):
+        design.sensitivity_design("sobol", decided.priors, 2**19, 1, 1, decided.input_hash())
