@@ -162,6 +162,24 @@ def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_pa
     assert again == 0 and capsys.readouterr().out == out  # finished: the same report
 
 
+def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_path):
+    """A status quo given (and right) on one issue of four must not be 'the best baseline'."""
+    path = tmp_path / "laws.csv"
+    rows = ["negotiation,actor,issue,position,salience,capability,status_quo,outcome"]
+    for law in ("a", "b"):
+        rows += [f"{law},A,x,0,1,1,50,50", f"{law},B,x,100,1,1,50,50",
+                 f"{law},A,y,0,1,1,,80", f"{law},B,y,100,1,3,,80"] if law == "a" else \
+                [f"{law},A,x,0,1,1,,70", f"{law},B,x,100,1,2,,70",
+                 f"{law},A,y,0,1,1,,20", f"{law},B,y,100,1,1,,20"]
+    path.write_text("\n".join(rows) + "\n")
+    code = main(["calibrate", str(path), "--protocol", "compromise", "--folds", "2",
+                 "--trials", "1", "--dir", str(tmp_path / "cal")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    headline = next(line for line in out.splitlines() if line.startswith("Headline"))
+    assert "no change" not in headline and "the best baseline scoring every issue" in headline
+
+
 @pytest.mark.parametrize(("argv", "problem"), [
     (["--folds", "5"], "5 folds but the data hold 4"),
     (["--exchange-rule", "once"], "only the exchange protocol"),
