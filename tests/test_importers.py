@@ -193,6 +193,15 @@ def test_malformed_file_is_a_line_precise_input_error(tmp_path, case, file_name)
     assert problem in caught.value.problem
 
 
+@pytest.mark.parametrize("value", ["1e17", "-3e20"])
+def test_a_one_point_issue_far_from_zero_still_gets_a_scale(tmp_path, value):
+    """lower + 1 is lower itself beyond 2**53: the unit scale must not collapse to nothing."""
+    path = write(tmp_path, f"{HEADER}A,x,{value},1,1,\nB,x,{value},1,1,\n")
+    data = read_actor_issue_data(path)
+    assert data.upper[0] > data.lower[0] == float(value)
+    assert data.positions[:, 0].tolist() == [0.0, 0.0]
+
+
 def test_a_spreadsheets_empty_rows_are_skipped(tmp_path):
     """Excel writes rows of bare separators for formatted empty rows below the data."""
     plain = write(tmp_path, HEADER + "A,x,1,1,1,0\nB,x,2,1,1,0\n", "a.csv")

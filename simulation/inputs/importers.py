@@ -214,8 +214,8 @@ def _assemble(
             seen = list(raw[:, j][np.isfinite(raw[:, j])])
             seen += [d[issue] for d in extra if d and np.isfinite(d.get(issue, np.nan))]
             lower[j], upper[j] = min(seen), max(seen)
-        if upper[j] == lower[j]:
-            upper[j] = lower[j] + 1.0  # a one-point issue: everything sits at 0
+        if upper[j] == lower[j]:  # a one-point issue: everything sits at 0 (beyond 2**53,
+            upper[j] = max(lower[j] + 1.0, np.nextafter(lower[j], np.inf))  # lower + 1 = lower)
         with np.errstate(over="ignore"):
             too_wide = not np.isfinite((upper[j] - lower[j]) * 100.0)
         if too_wide:  # the rescaling to 0-100 and back would overflow
