@@ -151,6 +151,8 @@ CSV_CASES = {
                                    "line 1: row type", "a file whose first line starts with "
                                    "'#' is read as a Decide file; a long CSV starts with its "
                                    "header line"),
+    "capability share below floats": (HEADER + "A,x,0,1,1e300,0\nB,x,1,1,1e-30,0\n",
+                                      "capability", "'B': 1e-30 beside a sum of 1e+300"),
     "scale beyond floats": (HEADER + "A,x,1e308,1,1,0\nB,x,-1e308,1,1,0\n", "issue",
                             "'x': its values span -1e+308 to 1e+308"),
     "capabilities beyond floats": (HEADER + "A,x,0,1,1e308,0\nB,x,1,1,1e308,0\n",

@@ -53,6 +53,7 @@ SPREADSHEET_HINT = " (in Excel: save as 'CSV UTF-8')"
 CSV_REQUIRED = ("actor", "issue", "position", "salience", "capability")
 CSV_OPTIONAL = ("status_quo", "outcome", "negotiation")
 _PER_ISSUE = ("status_quo", "outcome")
+MIN_SHARE = 1e-300  # the smallest capability share: weights stay above 0 in floating point
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,11 @@ def _assemble(
         raise InputError(source, "capability", f"{max(map(max, rows.power.values())):g}"
                          f"{_of(negotiation)}; allowed: capabilities whose sum stays below "
                          "1e308 (e.g. shares, or GDP in billions)")
+    for actor, value in zip(actors, capability, strict=True):
+        if value < MIN_SHARE * total:  # its share, and its weights, would round to 0
+            raise InputError(source, "capability", f"{actor!r}: {value:g} beside a sum of "
+                             f"{total:g}{_of(negotiation)}; allowed: at least {MIN_SHARE:g} "
+                             "times the sum of the actors' capabilities")
     return ActorIssueData(
         source=source, actors=tuple(actors), issues=tuple(issues),
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
