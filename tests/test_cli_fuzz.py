@@ -165,3 +165,43 @@ def test_each_hostile_file_is_a_clear_error(places, tmp_path, content, command):
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert not (tmp_path / "r").exists()
 
+
+
+# --- own actor x issue data ---------------------------------------------------------------------
+
+own_numbers = st.sampled_from(["0", "1", "-1", "0.5", "100", "1e17", "-1e17", "1e300", "-1e300",
+                               "1e-300", "5e-324", "1e306", "1e308", "9007199254740993", "",
+                               "nan", "abc"])
+
+
+@st.composite
+def own_data_files(draw, workspace: Path) -> Path:
+    """A long CSV of 2-3 actors and 1-3 issues whose numbers are drawn up to the float limits
+    (blank, non-numeric and NaN included); some actor-issue pairs left out."""
+    issues, actors = draw(st.integers(1, 3)), draw(st.integers(2, 3))
+    per_issue = [(draw(own_numbers), draw(own_numbers)) for _ in range(issues)]
+    lines = ["actor,issue,position,salience,capability,status_quo,outcome"]
+    for a in range(actors):
+        for i in range(issues):
+            if draw(st.booleans()) and draw(st.booleans()):
+                continue
+            lines.append(f"A{a},i{i},{draw(own_numbers)},"
+                         f"{draw(st.sampled_from(['0', '1', '0.5', '1e-300', '5e-324', '2']))},"
+                         f"{draw(st.sampled_from(['1', '2', '1e-300', '5e-324', '1e300']))},"
+                         f"{per_issue[i][0]},{per_issue[i][1]}")
+    path = workspace / f"own{draw(st.integers(0, 10**9))}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@fuzz_settings(25)
+@given(data=st.data())
+def test_own_data_at_the_float_limits_is_a_run_or_a_clear_error(places, data):
+    """Every protocol, one run or several, forecast and backtest."""
+    workspace, complete = places
+    path = data.draw(own_data_files(workspace))
+    command = data.draw(st.sampled_from(["forecast", "backtest"]))
+    protocol = data.draw(st.sampled_from(["compromise", "exchange", "challenge"]))
+    runs = data.draw(st.sampled_from(["1", "3"]))
+    check([command, str(path), "--protocol", protocol, "--rounds", "3", "--runs", runs],
+          complete)
