@@ -550,3 +550,29 @@ def test_resuming_a_read_only_folder_is_a_clear_error(complete, tmp_path, monkey
     monkeypatch.setattr(os, "open", read_only)
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
     assert_clear_error(code, stderr, str(folder), "cannot write", "Read-only file system")
+
+
+def test_a_folder_keeps_its_own_calendar(tmp_path):
+    """A scenario with its own calendar: the folder keeps a copy, so it can be compared,
+    plotted and resumed after the calendar file moved (or on a colleague's machine)."""
+    from simulation.inputs.catalogue import DATA_DIR
+
+    calendar = tmp_path / "cal.yaml"
+    calendar.write_text((DATA_DIR / "calendar.yaml").read_text(encoding="utf-8"),
+                        encoding="utf-8")
+    scenario = tmp_path / "own.yaml"
+    scenario.write_text(f"extends: {BASELINE}\nname: own\ncalendar: cal.yaml\nreplications: 4\n"
+                        "seed: 3\n", encoding="utf-8")
+    folder = tmp_path / "run"
+    code, _, stderr = mc11("run", scenario, "--folder", folder, "--quiet", "--no-plots",
+                           "--workers", 1)
+    assert code == 0, stderr
+    assert (folder / "calendar.yaml").read_bytes() == calendar.read_bytes()
+    calendar.rename(tmp_path / "moved.yaml")
+    (folder / "run.json").write_text(json.dumps({**manifest(folder), "status": "interrupted"}),
+                                     encoding="utf-8")
+    (folder / "summary.csv").unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "inputs" not in stderr, stderr
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 0, stderr

@@ -217,7 +217,9 @@ class Scenario:
     @cached_property
     def _input_hash(self) -> str:
         # computed once: results folders ask for it at every status change
-        digest = hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode())
+        resolved = self.resolved()
+        resolved.pop("calendar", None)  # its content counts below, not where the file is
+        digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode())
         digest.update(self.preferences.to_csv(index=False).encode())
         digest.update(repr(load_calendar(self.calendar_path)).encode())
         return digest.hexdigest()[:16]

@@ -39,6 +39,8 @@ from simulation.runs.progress import Progress
 
 MANIFEST = "run.json"
 LOCK = ".lock"
+CALENDAR = "calendar.yaml"
+"""A scenario's own calendar, copied into its results folder (scenario.yaml names the copy)."""
 
 
 class RunInterrupted(Exception):
@@ -120,8 +122,12 @@ class Run:
     def start(self) -> None:
         """Create the folder with its manifest, resolved scenario and preference table."""
         self.chunk_dir.mkdir()
-        write_atomic(self.folder / "scenario.yaml",
-                     yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
+        resolved = self.scenario.resolved()
+        if self.scenario.calendar_path is not None:  # a copy: the folder stands on its own
+            write_atomic(self.folder / CALENDAR,
+                         self.scenario.calendar_path.read_text(encoding="utf-8"))
+            resolved["calendar"] = CALENDAR
+        write_atomic(self.folder / "scenario.yaml", yaml.safe_dump(resolved, sort_keys=False))
         write_atomic(self.folder / "preferences.csv", self.scenario.preferences.to_csv(index=False))
         self.set_status("running")
 
