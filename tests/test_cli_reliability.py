@@ -576,3 +576,11 @@ def test_a_folder_keeps_its_own_calendar(tmp_path):
     assert code == 0 and "inputs" not in stderr, stderr
     code, _, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 0, stderr
+
+
+@pytest.mark.parametrize("name", ["changes.pdf", "changes"])
+def test_a_comparison_plot_not_named_png_is_refused(complete, tmp_path, name):
+    """The figure is a PNG: `--plot changes.pdf` would have written a PNG named .pdf."""
+    code, _, stderr = mc11("compare", complete, complete, "--plot", tmp_path / name)
+    assert_clear_error(code, stderr, "--plot", ".png")
+    assert not (tmp_path / name).exists()

@@ -267,6 +267,9 @@ def compare(args: argparse.Namespace) -> None:
     if len(args.results) < 2:
         raise InputError(" ".join(args.results), "RESULTS", "give at least two results folders: "
                          "the reference first, then the ones compared with it")
+    if args.plot and Path(args.plot).suffix.lower() != ".png":
+        raise InputError(args.plot, "--plot", "the figure is drawn as a PNG image; give a file "
+                         "name ending in .png")
     loaded = [_load(folder) for folder in args.results]
     reference = set(loaded[0].summary["issue"])
     for results in loaded[1:]:
