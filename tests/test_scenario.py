@@ -621,8 +621,17 @@ def test_unknown_group_lists_the_allowed_groups(folder):
 def test_unknown_excluded_participant(folder):
     text = "extends: baseline.yaml\nname: x\nparticipants: {exclude: [USB]}\n"
     error = load_error(write(folder, "s.yaml", text))
-    assert error.field == "participants.exclude"
+    assert error.field == "line 3: participants.exclude"
     assert "unknown member code 'USB' (did you mean 'USA'?)" in error.problem
+
+
+def test_an_excluded_participant_of_a_parent_is_blamed_on_the_parent(folder):
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: p\nparticipants:\n"
+          "  exclude:\n    - USA\n    - FRA\n")
+    error = load_error(write(folder, "s.yaml", "extends: parent.yaml\nname: x\n"))
+    assert error.source == str(folder / "parent.yaml")
+    assert error.field == "line 6: participants.exclude"
+    assert "name EUN instead" in error.problem
 
 
 @pytest.mark.parametrize(("override", "words"), [

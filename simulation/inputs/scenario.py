@@ -458,10 +458,12 @@ def scenario_from_mapping(
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
     check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
-    for code in spec.participants.exclude:
-        actors = [m.code for m in catalogue.actors]
+    actors = [m.code for m in catalogue.actors]
+    for index, code in enumerate(spec.participants.exclude):
         if code not in actors:
-            raise InputError(source, "participants.exclude", catalogue.not_an_actor(code))
+            path, line, _ = _origin(files, source, ("participants", "exclude", index))
+            raise InputError(path, f"line {line}: participants.exclude" if line
+                             else "participants.exclude", catalogue.not_an_actor(code))
     places = []
     for index, override in enumerate(spec.overrides):
         path, line, location = _origin(files, source, ("overrides", index))
