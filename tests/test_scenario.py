@@ -618,6 +618,14 @@ def test_unknown_group_lists_the_allowed_groups(folder):
         assert group in error.problem
 
 
+def test_a_rule_between_fields_reads_as_the_rule(folder):
+    """pydantic's 'Value error, ' prefix is not part of what the user is told."""
+    text = ("extends: baseline.yaml\nname: x\noverrides:\n"
+            "  - {members: [USA], issue: data_flows, cluster: procedure, set_position: 5}\n")
+    error = load_error(write(folder, "s.yaml", text))
+    assert error.problem.startswith("name an issue or a cluster, not both"), error.problem
+
+
 def test_unknown_excluded_participant(folder):
     text = "extends: baseline.yaml\nname: x\nparticipants: {exclude: [USB]}\n"
     error = load_error(write(folder, "s.yaml", text))

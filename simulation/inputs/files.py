@@ -176,4 +176,6 @@ def validation_problem(exc: ValidationError, model: type[BaseModel]) -> tuple[st
                    f"{location[-1]} (counting from 0) is missing")
     elif first["type"] == "missing":
         message = "required field is missing"
+    elif first["type"] == "value_error":  # a rule of ours: its words alone
+        message = message.removeprefix("Value error, ")
     return field, message
