@@ -1,6 +1,8 @@
 """mc11 calibrate: grouped cross-validation by negotiation, reproducible and resumable trials,
 the parameter file."""
 
+import multiprocessing
+import time
 
 import pytest
 
@@ -9,6 +11,7 @@ from simulation.errors import InputError
 from simulation.inputs.own_parameters import read_own_parameters
 from simulation.runs.calibrate import (
     calibrate,
+    exclusive,
     fingerprint,
     free_parameters,
     grouped_folds,
@@ -129,6 +132,29 @@ def test_a_folders_hidden_files_do_not_change_its_fingerprint(tmp_path):
     assert fingerprint(folder, "compromise", 2, 3, 0, None) == before
     (folder / "a.csv").write_text("actor,issue,position,salience,capability\nA,x,1,1,1\n")
     assert fingerprint(folder, "compromise", 2, 3, 0, None) != before
+
+
+def _sleep_once_started(started) -> None:
+    started.set()
+    time.sleep(60)
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_forked_workers_do_not_keep_a_folder_locked(tmp_path):
+    """Workers forked while a calibration holds its folder (NegotiationPool) outlive a killed
+    parent: their copy of the lock must not keep the folder locked against a resume."""
+    context = multiprocessing.get_context("fork")
+    started = context.Event()
+    worker = context.Process(target=_sleep_once_started, args=(started,))
+    with exclusive(tmp_path):
+        worker.start()
+        assert started.wait(30)
+    try:
+        with exclusive(tmp_path):  # the parent is gone; the worker lives on
+            pass
+    finally:
+        worker.kill()
+        worker.join()
 
 
 def test_parameter_file_round_trip(result, tmp_path):

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -183,11 +185,26 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
     return False
 
 
+_HELD: list[TextIO] = []  # the lock file this process holds; a forked child closes its copy
+
+
+def _let_go_in_child() -> None:
+    """In a forked worker: close the inherited lock file, so that a worker outliving a killed
+    calibration does not keep its folder locked."""
+    for handle in _HELD:
+        handle.close()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_in_child)
+
+
 @contextmanager
 def exclusive(folder: Path) -> Iterator[None]:
     """Hold the calibration folder's lock file: a second run on the same folder (another
     terminal) is refused instead of writing into the same trials. The system frees the lock
-    when the process ends, however it ends."""
+    when the process ends, however it ends (its forked workers hold no copy)."""
     with (folder / LOCK).open("a") as handle:
         try:
             if sys.platform == "win32":
@@ -202,7 +219,11 @@ def exclusive(folder: Path) -> Iterator[None]:
             raise InputError(str(folder), "--dir", "another calibration is running in this "
                              "folder; wait for it to finish (run the command again then to see "
                              "its report) or choose a new --dir") from None
-        yield
+        _HELD.append(handle)
+        try:
+            yield
+        finally:
+            _HELD.remove(handle)
 
 
 def _write_new(path: Path, text: str) -> None:
