@@ -4,6 +4,11 @@ per-negotiation and pooled backtest, parameter files."""
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -247,3 +252,38 @@ def test_folder_dataset_forecast(capsys, tmp_path):
     assert [r["negotiation"] for r in rows] == ["other", "other", *["toll"] * 6]
     assert np.isfinite([float(r["compromise"]) for r in rows]).all()
 
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie left for an init that does not reap counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_end_when_their_parent_is_killed(long_csv):
+    """A backtest or calibration killed with SIGKILL (the OOM killer) leaves no workers behind
+    holding memory: they notice their parent is gone and end."""
+    script = ("import sys, time\n"
+              "from simulation.inputs.importers import read_dataset\n"
+              "from simulation.runs.forecast import NegotiationPool\n"
+              f"with NegotiationPool(read_dataset({str(long_csv)!r}), 2) as pool:\n"
+              "    print(*pool.pool._processes, flush=True)\n"
+              "    time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(map(_alive, workers))
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    still = [pid for pid in workers if _alive(pid)]
+    for pid in still:
+        os.kill(pid, signal.SIGKILL)
+    assert not still

@@ -25,6 +25,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
@@ -159,6 +162,17 @@ def _run_task(task: tuple[Callable[..., object], int, tuple]) -> object:
     return function(_DATASET[0][index], *args)
 
 
+def _end_with_parent(parent: int) -> None:
+    """In a worker: end when the parent is gone (killed with SIGKILL, e.g. by the OOM killer,
+    it cannot stop its workers, which would otherwise wait for tasks forever)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class NegotiationPool:
     """Worker processes forked once with a dataset: map functions over its negotiations, many
     times (a calibration's trials), without sending the data again."""
@@ -176,7 +190,9 @@ class NegotiationPool:
                 warnings.filterwarnings("ignore", message=".*fork.*",
                                         category=DeprecationWarning)
                 self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                                mp_context=multiprocessing.get_context(method))
+                                                mp_context=multiprocessing.get_context(method),
+                                                initializer=_end_with_parent,
+                                                initargs=(os.getpid(),))
                 self.pool.submit(int).result()  # fork the workers now, with the dataset
         return self
 
