@@ -206,6 +206,22 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
     assert "no change" not in headline and "the best baseline scoring every issue" in headline
 
 
+@pytest.mark.parametrize(("record", "problem"), [
+    ('{"data_sha256": "0", "protocol": "compromise"}', "holds a calibration of other inputs"),
+    ("{not json", "its inputs.json is not a calibration's record"),
+])
+def test_cli_calibrate_refuses_a_folder_of_other_inputs_without_announcing_a_resume(
+        capsys, long_csv, tmp_path, record, problem):
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    (folder / "inputs.json").write_text(record)
+    code = main(["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2",
+                 "--dir", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and problem in err
+    assert "resuming" not in err
+
+
 @pytest.mark.parametrize(("argv", "problem"), [
     (["--folds", "5"], "5 folds but the data hold 4"),
     (["--exchange-rule", "once"], "only the exchange protocol"),

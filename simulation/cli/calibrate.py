@@ -47,7 +47,12 @@ def _table(frame, digits: int = 3) -> str:
 
 
 def calibrate(args: argparse.Namespace) -> None:
-    from simulation.runs.calibrate import calibrate, fingerprint, parameter_file_text
+    from simulation.runs.calibrate import (
+        calibrate,
+        fingerprint,
+        parameter_file_text,
+        resuming,
+    )
     from simulation.runs.forecast import method_name
 
     dataset = dataset_of(args.datafile, None)
@@ -55,10 +60,10 @@ def calibrate(args: argparse.Namespace) -> None:
     folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}")
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
                          args.exchange_rule)
-    resuming = (folder / "inputs.json").exists()
+    again = resuming(folder, inputs)
     print(f"{args.datafile}: {len(dataset)} negotiations; calibrating protocol {args.protocol}, "
           f"{args.folds} folds x {args.trials} trials + {args.trials} on all negotiations, "
-          f"seed {args.seed}; {'resuming' if resuming else 'trials kept'} in {folder}",
+          f"seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",
           file=sys.stderr, flush=True)
     progress, close = _progress()
     try:

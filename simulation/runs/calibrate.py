@@ -159,26 +159,40 @@ def fingerprint(path: Path | str, protocol: str, folds: int, trials: int, seed: 
             "trials": trials, "seed": seed, "exchange_rule": exchange_rule}
 
 
+def resuming(folder: Path, inputs: dict[str, object]) -> bool:
+    """Whether `folder` holds a calibration of the same `inputs` to resume (False: no folder
+    yet); a folder of anything else is an InputError."""
+    record = folder / INPUTS
+    if not folder.exists():
+        return False
+    if not record.exists():
+        raise InputError(str(folder), "--dir", "the folder exists and holds no calibration; "
+                         "choose a new --dir")
+    try:
+        before = json.loads(record.read_text(encoding="utf-8"))
+        if not isinstance(before, dict):
+            raise ValueError
+    except (OSError, ValueError):
+        raise InputError(str(folder), "--dir", f"its {INPUTS} is not a calibration's record "
+                         "(changed by hand?); choose a new --dir") from None
+    changed = [key for key in inputs if before.get(key) != inputs[key]]
+    if changed:
+        shown = "; ".join(f"{key} was {before.get(key)!r}, now {inputs[key]!r}"
+                          for key in changed)
+        raise InputError(str(folder), "--dir", f"the folder holds a calibration of other "
+                         f"inputs ({shown}); resume it with the same data and options or "
+                         "choose a new --dir")
+    return True
+
+
 def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
     """Create the calibration folder, or check that an existing one holds the same inputs;
     True when resuming."""
-    record = folder / INPUTS
-    if folder.exists():
-        if not record.exists():
-            raise InputError(str(folder), "--dir", "the folder exists and holds no calibration; "
-                             "choose a new --dir")
-        before = json.loads(record.read_text(encoding="utf-8"))
-        changed = [key for key in inputs if before.get(key) != inputs[key]]
-        if changed:
-            shown = "; ".join(f"{key} was {before.get(key)!r}, now {inputs[key]!r}"
-                              for key in changed)
-            raise InputError(str(folder), "--dir", f"the folder holds a calibration of other "
-                             f"inputs ({shown}); resume it with the same data and options or "
-                             "choose a new --dir")
+    if resuming(folder, inputs):
         return True
     try:
         folder.mkdir(parents=True)
-        _write_new(record, json.dumps(inputs, indent=1) + "\n")
+        _write_new(folder / INPUTS, json.dumps(inputs, indent=1) + "\n")
     except OSError as exc:
         raise InputError(str(folder), "--dir", f"cannot create the folder ({exc.strerror}); "
                          "allowed: a new folder in a writable place") from None
