@@ -157,6 +157,22 @@ def test_forked_workers_do_not_keep_a_folder_locked(tmp_path):
         worker.join()
 
 
+def test_a_journal_cut_off_mid_line_resumes_to_the_same_result(result, dataset, long_csv,
+                                                                 tmp_path):
+    """Killed while writing (kill -9, a full disk), the journal ends in half a record: that
+    trial is run again, as if it had been interrupted."""
+    folder = tmp_path / "cut"
+    run_calibration(dataset, long_csv, folder)
+    journal = folder / "trials.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join(lines[:12]) + lines[12][:20])
+    resumed = run_calibration(dataset, long_csv, folder)
+    assert resumed.folds.equals(result.folds) and resumed.settings == result.settings
+    journal.write_bytes(b"".join(lines[:5]) + b"{not a record\n" + b"".join(lines[5:]))
+    with pytest.raises(InputError, match=r"trials\.journal: line 6"):
+        run_calibration(dataset, long_csv, folder)
+
+
 def test_parameter_file_round_trip(result, tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(parameter_file_text(result, "a header"))

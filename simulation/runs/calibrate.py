@@ -199,6 +199,28 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
     return False
 
 
+def mend_journal(path: Path) -> None:
+    """Drop a last record cut off mid-line (the process killed while writing it): its trial
+    runs again, as an interrupted one does. A damaged record before it is an InputError."""
+    if not path.exists():
+        return
+    lines = path.read_bytes().splitlines(keepends=True)
+    for number, line in enumerate(lines, 1):
+        try:
+            json.loads(line)
+            complete = line.endswith(b"\n")
+        except ValueError:
+            complete = False
+        if complete:
+            continue
+        if number < len(lines):
+            raise InputError(str(path), f"line {number}", "not a trial record (the file was "
+                             "changed by hand?); allowed: the journal as mc11 writes it; choose "
+                             "a new --dir")
+        with path.open("r+b") as handle:
+            handle.truncate(sum(map(len, lines[:-1])))
+
+
 _HELD: list[TextIO] = []  # the lock file this process holds; a forked child closes its copy
 
 
@@ -311,10 +333,12 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     folder = Path(folder)
     prepare_folder(folder, inputs)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
     everything = list(range(len(dataset)))
     base_errors = [_baseline_errors(data) for data in dataset]
     with exclusive(folder), NegotiationPool(dataset, workers) as pool:
+        mend_journal(folder / JOURNAL)
+        storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
+
         def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:
             return pool.map(_absolute_errors, indices, settings, seed)
 
