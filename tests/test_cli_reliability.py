@@ -211,6 +211,21 @@ def test_sigterm_stops_a_run_with_status_and_resume_hint(tmp_path):
     assert "\r" not in stderr  # progress in a pipe: plain lines
 
 
+def test_ctrl_c_twice_still_stops_a_run_cleanly(tmp_path):
+    """An impatient second Ctrl-C (to the whole process group, as a terminal sends it) while
+    the pool stops used to leave mc11 hanging at exit, its workers deadlocked."""
+    folder = tmp_path / "stopped"
+    with long_run(folder, workers=2) as process:
+        wait_for(lambda: list((folder / "chunks").glob("chunk-*.npz")))
+        os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert f"mc11 run --resume {folder}" in stderr and "Traceback" not in stderr
+    assert manifest(folder)["status"] == "interrupted"
+
+
 def test_a_data_file_with_a_key_stated_twice_names_line_and_key(tmp_path):
     from simulation.errors import InputError
     from simulation.inputs.files import read_yaml

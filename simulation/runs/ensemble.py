@@ -15,10 +15,12 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 
@@ -232,31 +234,46 @@ def run_chunks(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     todo = iter(bounds)
     pending: set = set()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                             initializer=_init_worker,
-                             initargs=(negotiation, parameters, priors)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_init_worker, initargs=(negotiation, parameters, priors))
 
-        def submit_more() -> None:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-                while len(pending) < workers * ahead:
-                    bound = next(todo, None)
-                    if bound is None:
-                        return
-                    pending.add(pool.submit(_run_in_worker, master_seed, *bound))
+    def submit_more() -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            while len(pending) < workers * ahead:
+                bound = next(todo, None)
+                if bound is None:
+                    return
+                pending.add(pool.submit(_run_in_worker, master_seed, *bound))
 
-        try:
+    try:
+        submit_more()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            pending.difference_update(done)
             submit_more()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                pending.difference_update(done)
-                submit_more()
-                for future in done:
-                    yield future.result()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+            for future in done:
+                yield future.result()
+    finally:
+        with _stops_held():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored while a stopping pool's workers end: a second Ctrl-C there
+    (an impatient user) broke the pool's shutdown and left mc11 hanging at exit. Only the main
+    thread can set handlers; elsewhere (the dashboard's threads) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = [signal.signal(stop, signal.SIG_IGN) for stop in stops]
+    try:
+        yield
+    finally:
+        for stop, handler in zip(stops, previous, strict=True):
+            signal.signal(stop, handler)
 
 
 @dataclass(frozen=True)
