@@ -221,7 +221,8 @@ def test_ctrl_c_twice_still_stops_a_run_cleanly(tmp_path):
         time.sleep(0.05)
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    # 130, or ended by the second Ctrl-C once stopped: a shell shows 130 (128 + SIGINT) for both
+    assert process.returncode in (130, -signal.SIGINT), stderr
     assert f"mc11 run --resume {folder}" in stderr and "Traceback" not in stderr
     assert manifest(folder)["status"] == "interrupted"
 
