@@ -623,3 +623,14 @@ def test_a_comparison_plot_not_named_png_is_refused(complete, tmp_path, name):
     code, _, stderr = mc11("compare", complete, complete, "--plot", tmp_path / name)
     assert_clear_error(code, stderr, "--plot", ".png")
     assert not (tmp_path / name).exists()
+
+
+def test_resuming_says_how_many_runs_are_left(complete, tmp_path):
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "run.json").write_text(json.dumps({**manifest(folder), "status": "interrupted"}),
+                                     encoding="utf-8")
+    for chunk in (folder / "chunks").glob("chunk-*.npz"):
+        chunk.unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+    assert f"resuming 'small' (seed 3) in {folder}: 4 of 4 replications left" in stderr

@@ -36,8 +36,13 @@ def run(args: argparse.Namespace) -> None:
         _confirm_size(scenario.negotiation(), runs, workers, folder or Path(args.results_dir),
                       args.yes)
         run = start_run(scenario, runs, master, folder, Path(args.results_dir))
-    print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) on "
-          f"{workers} worker(s) into {run.folder}", file=sys.stderr)
+    if args.resume:
+        left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
+        print(f"resuming '{run.scenario.name}' (seed {run.seed}) in {run.folder}: {left:,} of "
+              f"{run.runs:,} replications left, on {workers} worker(s)", file=sys.stderr)
+    else:
+        print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) "
+              f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
             finish=lambda run, combined: _report(run, combined, not args.no_plots, workers))
     print(f"\nresults: {run.folder}")
