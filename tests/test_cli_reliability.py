@@ -256,6 +256,29 @@ def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
     assert manifest(folder)["status"] == "interrupted"
 
 
+def _first_chunk_then_slow(master_seed: int, start: int, stop: int) -> int:
+    """A stand-in worker task: the first chunk at once, every other one after a minute."""
+    if start:
+        time.sleep(60)
+    return start
+
+
+def test_a_stopped_run_ends_its_workers_without_waiting_for_their_chunks(monkeypatch):
+    """Chunks under the exchange protocol take tens of seconds: a stopped run ends its
+    workers at once instead of waiting for the chunks they are on."""
+    from simulation.inputs.scenario import load_scenario
+    from simulation.runs import ensemble
+
+    monkeypatch.setattr(ensemble, "_run_in_worker", _first_chunk_then_slow)
+    scenario = load_scenario(BASELINE)
+    chunks = ensemble.run_chunks(scenario.negotiation(), scenario.spec.parameters, 1,
+                                 [(0, 2), (2, 4), (4, 6), (6, 8)], workers=2)
+    next(chunks)
+    began = time.monotonic()
+    chunks.close()
+    assert time.monotonic() - began < 15
+
+
 def test_tasks_are_submitted_as_workers_free_up(monkeypatch):
     """However many chunks a run has, at most two per worker wait in the pool."""
     from concurrent.futures import ThreadPoolExecutor
