@@ -22,6 +22,9 @@ from simulation.inputs.catalogue import default_catalogue
 
 CHROMIUM = os.environ.get("MC11_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LONG = 120_000  # ms: the first ensemble may wait for numba's compiled rules
+# Playwright's own waits (5 s for expect, 30 s for actions) are too short on a loaded 2-core
+# machine, where one Solara round trip can take seconds: a slow page must not fail a test.
+expect.set_options(timeout=30_000)
 
 
 def _free_port() -> int:
@@ -70,6 +73,7 @@ def browser():
 @pytest.fixture
 def page(server, browser):
     context = browser.new_context(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
+    context.set_default_timeout(60_000)
     page = context.new_page()
     page.goto(server[0])
     page.wait_for_selector(".outcome-chart img", timeout=LONG)

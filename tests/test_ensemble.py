@@ -6,7 +6,9 @@ Ensembles here are small (6-12 replications, chunks of 3-5) to keep the file fas
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -229,3 +231,27 @@ def test_outcome_rows_with_plurilaterals_and_excluded_members(open_plurilateral)
     listed = ";".join(table["blockers"]) + ";" + ";".join(table["plurilateral_members"])
     for excluded in ("VEN", "BOL", "ZAF"):
         assert excluded not in listed.split(";")
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+def _large_result(master_seed: int, start: int, stop: int) -> bytes:
+    """A worker's result that takes a while to send (64 MB through the results pipe)."""
+    return bytes(64 * 2**20)
+
+
+def test_a_run_stopped_while_a_worker_sends_its_chunk_ends(scenario, monkeypatch):
+    """Stopping a run (Ctrl-C, the dashboard's Cancel) as the second worker's result is on its
+    way ends it at once, leaving no worker: a worker ended mid-send once left the pool
+    waiting for the rest of its message forever."""
+    monkeypatch.setattr(ensemble, "_run_in_worker", _large_result)  # inherited by the fork
+    for _ in range(3):
+        stream = ensemble.run_chunks(scenario.negotiation(), scenario.spec.parameters, SEED,
+                                     chunk_bounds(400, 50), workers=2)
+        next(stream)  # the first result; the other worker's follows it down the pipe
+        stopping = threading.Thread(target=stream.close, daemon=True)
+        stopping.start()
+        stopping.join(timeout=30)
+        assert not stopping.is_alive(), "the stopped run did not end"
+        assert multiprocessing.active_children() == []

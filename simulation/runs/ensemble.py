@@ -267,9 +267,17 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     """End a stopped run's workers at once rather than after their current chunks (tens of
     seconds under the exchange protocol). ProcessPoolExecutor has no public way to do it
     before Python 3.14's `terminate_workers`; the pool then shuts down as after a killed
-    worker."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    worker. A worker ended while sending its chunk leaves part of a message in the results
+    pipe, and the pool's manager thread would wait for the rest forever: once every worker is
+    gone, closing this process's writing end of that pipe ends the wait."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         process.terminate()
+    for process in processes:
+        process.join()
+    results = getattr(pool, "_result_queue", None)
+    if results is not None:
+        results._writer.close()
 
 
 @contextmanager
