@@ -229,25 +229,16 @@ def test_a_one_valued_setting_fixes_a_constant_beside_the_swept_one(tmp_path, ca
     assert (tmp_path / "d" / "plots" / "sweep.png").is_file()
 
 
-def test_a_results_dir_that_cannot_hold_folders_exits_2_naming_the_flag(tmp_path, capsys):
+@pytest.mark.parametrize(("flag", "says"), [("--results-dir", "cannot"),
+                                           ("--folder", "a file, not a folder")])
+def test_a_file_where_a_folder_goes_is_refused_and_kept(flag, says, tmp_path, capsys):
     blocker = tmp_path / "afile"
     blocker.write_text("mine\n")
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
-                 "--results-dir", str(blocker), "--set", f"{TOLERANCE}=5,25"])
+                 flag, str(blocker), "--set", f"{TOLERANCE}=5,25"])
     error = capsys.readouterr().err
     assert code == 2
-    assert "--results-dir" in error and "Traceback" not in error
-    assert blocker.read_text() == "mine\n"
-
-
-def test_a_folder_that_is_a_file_is_refused_and_kept(tmp_path, capsys):
-    blocker = tmp_path / "afile"
-    blocker.write_text("mine\n")
-    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
-                 "--folder", str(blocker), "--set", f"{TOLERANCE}=5,25"])
-    error = capsys.readouterr().err
-    assert code == 2
-    assert "--folder" in error and "a file, not a folder" in error
+    assert flag in error and says in error and "Traceback" not in error
     assert blocker.read_text() == "mine\n"
 
 
