@@ -9,7 +9,6 @@ existing is overwritten: a new run gets a new folder, and `--resume` only adds t
 from __future__ import annotations
 
 import fcntl
-import itertools
 import json
 import os
 import shutil
@@ -69,14 +68,14 @@ def new_folder(base: Path, name: str) -> Path:
     names at the same moment (creating is the check)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     base.mkdir(parents=True, exist_ok=True)
-    for suffix in itertools.count(1):
-        folder = base / (f"{name}-{stamp}" if suffix == 1 else f"{name}-{stamp}-{suffix}")
+    folder, suffix = base / f"{name}-{stamp}", 1
+    while True:
         try:
             folder.mkdir()
+            return folder
         except FileExistsError:
-            continue
-        return folder
-    raise AssertionError("unreachable")
+            suffix += 1
+            folder = base / f"{name}-{stamp}-{suffix}"
 
 
 def chunk_name(start: int) -> str:
