@@ -254,6 +254,17 @@ def test_progress_counts_every_run_of_one_negotiation_and_changes_nothing(sample
     assert shown.equals(forecast_dataset([sample], settings, runs=1100, seed=3))
 
 
+def test_a_forecast_does_not_depend_on_the_slices_its_runs_are_kept_in(sample, monkeypatch):
+    """Runs are made and kept in slices (memory stays small for any number of runs): slices
+    of 7 give the table of one slice."""
+    from simulation.runs import forecast as module
+
+    settings = settings_for("exchange", 3)
+    whole = forecast_dataset([sample], settings, runs=30, seed=4)
+    monkeypatch.setattr(module, "PROGRESS_RUNS", 7)
+    assert forecast_dataset([sample], settings, runs=30, seed=4).equals(whole)
+
+
 def test_progress_counts_every_negotiation_of_a_dataset(dataset):
     settings = settings_for("compromise", 3)
     seen: list[int] = []

@@ -32,6 +32,7 @@ import warnings
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -115,26 +116,49 @@ def negotiation_seed(seed: int, negotiation: str) -> int:
     return int(state.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
+@dataclass(frozen=True)
+class RunForecasts:
+    """Per run and issue, on the 0-100 scale, what `forecast` reports of a run: the weighted
+    mean and median positions after the last round, and the final meeting's verdict and text.
+    Kept instead of whole `RunResult`s, so that many runs fit in memory (k values each)."""
+
+    mean: np.ndarray
+    median: np.ndarray
+    outcome: np.ndarray
+    text: np.ndarray
+
+    @classmethod
+    def of(cls, results: RunResult) -> RunForecasts:
+        return cls(results.mean_position[:, -1].copy(), results.median_position,
+                   results.outcome, results.text)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[RunForecasts]) -> RunForecasts:
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(part, f.name) for part in parts])
+                     for f in fields(cls)))
+
+
 def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
-             seed: int = 0, progress: Progress | None = None) -> RunResult:
-    """`runs` replications of the data's negotiation, as one batch (with `progress`: in slices
-    of PROGRESS_RUNS, each reported); run i is seeded
+             seed: int = 0, progress: Progress | None = None) -> RunForecasts:
+    """`runs` replications of the data's negotiation, in slices of PROGRESS_RUNS (each reported
+    to `progress`, and kept only as its `RunForecasts`); run i is seeded
     replication_seed(negotiation_seed(seed, negotiation), i) and its results do not depend on
-    its batch."""
+    its slice."""
     if runs < 1:
         raise InputError("--runs", "runs", f"{runs}; allowed: a whole number of at least 1")
     negotiation = negotiation_from_data(data, settings.rounds, runs)
     parameters = _parameters(settings, runs)
     master = negotiation_seed(seed, data.negotiation)
-    seeds = [replication_seed(master, i) for i in range(runs)]
-    if progress is None:
-        return run_replications(negotiation, parameters, seeds)
     slices = []
     for start in range(0, runs, PROGRESS_RUNS):
-        slices.append(run_replications(negotiation, parameters,
-                                       seeds[start:start + PROGRESS_RUNS]))
-        progress(min(PROGRESS_RUNS, runs - start))
-    return slices[0] if len(slices) == 1 else RunResult.concatenate(slices)
+        stop = min(start + PROGRESS_RUNS, runs)
+        seeds = [replication_seed(master, i) for i in range(start, stop)]
+        slices.append(RunForecasts.of(run_replications(negotiation, parameters, seeds)))
+        if progress is not None:
+            progress(stop - start)
+    return RunForecasts.concatenate(slices)
 
 
 def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
@@ -147,11 +171,11 @@ def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULT
                                         settings).mean(axis=0))
 
 
-def _forecast(results: RunResult, settings: OwnDataSettings) -> np.ndarray:
+def _forecast(results: RunForecasts, settings: OwnDataSettings) -> np.ndarray:
     """Per run and issue, the protocol's forecast on the 0-100 scale (protocols.REGISTRY)."""
     if protocols.PROTOCOLS[settings.protocol].forecast == "median":
-        return results.median_position
-    return results.mean_position[:, -1]
+        return results.median
+    return results.mean
 
 
 _DATASET: list[Sequence[ActorIssueData]] = []  # the dataset a forked worker inherited
@@ -274,8 +298,8 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
     of the final meeting (shares of runs when runs > 1)."""
     results = simulate(data, settings, runs, seed, progress)
     predicted = data.to_user_scale(_forecast(results, settings))
-    compromise = data.to_user_scale(results.mean_position[:, -1])
-    median = data.to_user_scale(results.median_position)
+    compromise = data.to_user_scale(results.mean)
+    median = data.to_user_scale(results.median)
     outcome = results.outcome
     text = data.to_user_scale(results.text)
     has_sq = (np.zeros(len(data.issues), dtype=bool) if data.status_quo is None
