@@ -83,3 +83,12 @@ def test_the_command_prints_the_members_and_exits_2_on_a_bad_issue(folder, capsy
     out = capsys.readouterr().out
     assert "blocked" in out and ISSUE in out
     assert main(["explain", str(folder), "--issue", "nothing"]) == 2
+
+
+def test_more_runs_than_the_folder_has_are_capped_saying_so(folder, capsys):
+    assert main(["explain", str(folder), "--issue", ISSUE, "--runs", "500", "--top", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "over the first 40 runs" in captured.out
+    assert "the folder has 40 runs, fewer than --runs 500" in captured.err
+    assert main(["explain", str(folder), "--issue", ISSUE, "--runs", "40", "--top", "3"]) == 0
+    assert "note" not in capsys.readouterr().err

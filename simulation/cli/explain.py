@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from simulation.cli.common import add_output_options, emit, positive
 
@@ -11,6 +12,9 @@ def explain(args: argparse.Namespace) -> None:
     from simulation.runs.explain import explain as explain_issue
 
     table, about = explain_issue(args.results, args.issue, args.runs)
+    if about["runs"] < args.runs:
+        print(f"mc11: note: the folder has {about['runs']} runs, fewer than --runs "
+              f"{args.runs}: all of them are explained", file=sys.stderr)
     if args.format == "table":
         shares = ", ".join(f"{name} {share:.2f}" for name, share
                            in sorted(about["outcome_shares"].items()))
