@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -47,6 +44,7 @@ from simulation.runs.forecast import (
     predicted_outcomes,
     settings_for,
 )
+from simulation.runs.locks import holding
 
 ROUNDS = (1, 24)  # the range of rounds searched
 NOT_FOR_OWN_DATA = {  # registry settings left at their defaults, and why
@@ -221,45 +219,12 @@ def mend_journal(path: Path) -> None:
             handle.truncate(sum(map(len, lines[:-1])))
 
 
-_HELD: list[TextIO] = []  # the lock file this process holds; a forked child closes its copy
-
-
-def _let_go_in_child() -> None:
-    """In a forked worker: close the inherited lock file, so that a worker outliving a killed
-    calibration does not keep its folder locked."""
-    for handle in _HELD:
-        handle.close()
-    _HELD.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_let_go_in_child)
-
-
-@contextmanager
-def exclusive(folder: Path) -> Iterator[None]:
+def exclusive(folder: Path) -> AbstractContextManager[None]:
     """Hold the calibration folder's lock file: a second run on the same folder (another
-    terminal) is refused instead of writing into the same trials. The system frees the lock
-    when the process ends, however it ends (its forked workers hold no copy)."""
-    with (folder / LOCK).open("a") as handle:
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise InputError(str(folder), "--dir", "another calibration is running in this "
-                             "folder; wait for it to finish (run the command again then to see "
-                             "its report) or choose a new --dir") from None
-        _HELD.append(handle)
-        try:
-            yield
-        finally:
-            _HELD.remove(handle)
+    terminal) is refused instead of writing into the same trials."""
+    return holding(folder / LOCK, "--dir", "another calibration is running in this folder; "
+                   "wait for it to finish (run the command again then to see its report) or "
+                   "choose a new --dir", "choose a new --dir")
 
 
 def _write_new(path: Path, text: str) -> None:

@@ -8,14 +8,13 @@ existing is overwritten: a new run gets a new folder, and `--resume` only adds t
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, Storage
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
+from simulation.runs.locks import holding
 from simulation.runs.progress import Progress
 
 MANIFEST = "run.json"
@@ -261,28 +261,13 @@ ROW_GROUP_ROWS = 25_000
 """Rows of outcomes.parquet written at a time: memory for these, whatever the run count."""
 
 
-@contextmanager
-def running(folder: Path) -> Iterator[None]:
+def running(folder: Path) -> AbstractContextManager[None]:
     """Hold a results folder for one process: a second mc11 running it at the same time (a
-    `--resume` beside the first run) would race on its tables, so it is refused. The hold is
-    an advisory lock on `.lock` in the folder, which the system drops when a process ends,
-    even killed."""
-    try:
-        handle = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
-    except OSError as exc:
-        raise InputError(str(folder), "(folder)", f"cannot write in this folder "
-                         f"({exc.strerror or exc}); a run writes its chunks and tables there: "
-                         "copy the folder somewhere writable and resume the copy") from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(str(folder), "(folder)", "another mc11 is running this folder now; "
-                             "wait for it to end (its run.json then says complete or "
-                             "interrupted)") from None
-        yield
-    finally:
-        os.close(handle)
+    `--resume` beside the first run) would race on its tables, so it is refused."""
+    return holding(folder / LOCK, "(folder)", "another mc11 is running this folder now; wait "
+                   "for it to end (its run.json then says complete or interrupted)",
+                   "a run writes its chunks and tables there: copy the folder somewhere "
+                   "writable and resume the copy")
 
 
 def execute(
