@@ -46,15 +46,20 @@ class Converted:
     filled_saliences: int  # positions without a coded salience, given MISSING_SALIENCE
 
 
+def _float(text: str) -> float:
+    """The number `text` writes, NaN if it writes none (refused by the range checks)."""
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
 def _number(source: str, line: int, field: str, text: str) -> float | None:
     """A field's number on DEU's 0-100 scale, None if blank."""
     text = text.strip()
     if not text:
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
+    value = _float(text)
     if not 0.0 <= value <= 100.0:
         raise InputError(source, f"line {line}: {field}", f"{text!r}; allowed: a number from 0 "
                          "to 100, or blank")
@@ -102,10 +107,7 @@ def convert_deu(path: Path | str) -> Converted:
         else:
             for actor in actors:
                 text = fields[column[f"p{actor}"]].strip()
-                try:
-                    value = float(text)
-                except ValueError:
-                    value = float("nan")
+                value = _float(text)
                 if not 0 < value < np.inf:
                     raise InputError(source, f"line {line}: p{actor}", f"{text!r}; the "
                                      "capability row needs a number above 0 for every actor")
