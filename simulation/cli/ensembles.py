@@ -113,16 +113,18 @@ def _resume(args: argparse.Namespace):
                              "alone; to run this scenario, start a new run")
     else:
         _say_if_the_file_changed(manifest, stored)
-    missing = _unsound_tables(folder, stored) if manifest["status"] == "complete" else []
-    if manifest.get("status") == "complete" and missing and not chunks_hold_every_output(folder):
+    if manifest["status"] != "complete":
+        return resume_run(folder)
+    missing = _unsound_tables(folder, stored)
+    if missing and not chunks_hold_every_output(folder):
         # an older mc11's folder: its chunks cannot make today's tables
         print(f"mc11: note: {folder} was written by an older mc11, before "
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
-    if manifest.get("status") == "complete" and missing:
+    if missing:
         print(f"mc11: note: {folder} is complete but {', '.join(missing)} are missing or "
               "damaged; rebuilding its tables from its chunks", file=sys.stderr)
-    elif manifest.get("status") == "complete":
+    else:
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
               "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
               file=sys.stderr)
