@@ -1,4 +1,5 @@
-"""The one error type users see: it names the file, the field and what is allowed."""
+"""The two ways a command ends early that users see: bad input (it names the file, the field and
+what is allowed) and work stopped part-way (it says what is kept and how to complete it)."""
 
 
 class InputError(Exception):
@@ -9,3 +10,8 @@ class InputError(Exception):
         self.field = field
         self.problem = problem
         super().__init__(f"{source}: {field}: {problem}")
+
+
+class Interrupted(Exception):
+    """Work stopped before the end (Ctrl-C, a stop signal, a dead worker) whose finished part is
+    kept; the message says where and how to complete it. The CLI prints it and exits 130."""

@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import shutil
+import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -470,6 +471,16 @@ def test_cli_plot_draws_real_plots_the_same_on_one_or_two_processes(cli_runs, tm
     assert code == 0, stderr
     for name in PLOTS:
         assert (folder / "plots-2" / name).read_bytes() == (folder / "plots" / name).read_bytes()
+
+
+def test_reading_a_results_folder_does_not_import_the_model():
+    """`mc11 plot` and the dashboard's results view read folders; Mesa and the model cost
+    ~0.6 s to import and are needed only to run replications."""
+    code = ("import sys; import simulation.cli, simulation.runs.results, "
+            "simulation.report.figures, simulation.cli.ensembles; "
+            "print(sorted(m for m in ('mesa', 'simulation.engine.model') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_cli_plot_refuses_an_incomplete_folder(interrupted):

@@ -25,7 +25,7 @@ from simulation.cli import (
     simulate,
 )
 from simulation.cli.common import check_new_files
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 
 COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
 
@@ -58,9 +58,6 @@ def _run(args: argparse.Namespace) -> int:
     """The command's handler, its user errors and interruptions turned into messages and exit
     codes."""
     handler: Callable[[argparse.Namespace], None] = args.handler
-    from simulation.runs.results import RunInterrupted
-    from simulation.runs.sweep import DesignInterrupted
-
     runs_model = getattr(args, "runs_model", False)
     try:
         check_new_files(args)
@@ -74,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
     except InputError as error:
         print(f"mc11: error: {error}", file=sys.stderr)
         return 2
-    except (RunInterrupted, DesignInterrupted) as stopped:
+    except Interrupted as stopped:
         print(f"mc11: {stopped}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -30,7 +31,6 @@ import pandas as pd
 
 from simulation import __version__
 from simulation import engine as engine_package
-from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.varying import Values, take
@@ -39,6 +39,9 @@ from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUT, OUTPUTS, Combine, Storage
+
+if TYPE_CHECKING:
+    from simulation.engine.model import RunResult
 
 CHUNK_SIZE = 50
 BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
@@ -122,6 +125,10 @@ def run_replications(
     """One replication per seed, in model batches sized by `batch_size`, with `values` giving
     constants one value per replication (`engine.varying`). A replication's results do not
     depend on its batch, so neither does anything else."""
+    # imported here, not on top: reading a results folder (`mc11 plot`, the dashboard) needs
+    # this module but not the model, and Mesa with its dependencies takes ~0.6 s to import
+    from simulation.engine.model import NegotiationModel, RunResult
+
     size, values = batch_size(negotiation), values or {}
     batches = [NegotiationModel(negotiation, parameters, seeds=seeds[i : i + size],
                                 values=take(values, slice(i, i + size))).run()

@@ -28,7 +28,7 @@ import yaml
 
 from simulation import __version__
 from simulation.engine.negotiation import Negotiation
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, Storage
 from simulation.runs.aggregate import Aggregate
@@ -42,7 +42,7 @@ CALENDAR = "calendar.yaml"
 """A scenario's own calendar, copied into its results folder (scenario.yaml names the copy)."""
 
 
-class RunInterrupted(Exception):
+class RunInterrupted(Interrupted):
     """An ensemble stopped before the end; its finished chunks are kept for `--resume`."""
 
     def __init__(self, folder: Path, cause: str) -> None:

@@ -24,7 +24,7 @@ import pandas as pd
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.inputs.priors import Prior
@@ -49,7 +49,7 @@ _DESIGN_WORDS = {"kind": "kind (grid, sobol or morris)", "constants": "constants
                  "samples": "--samples"}  # design.json's keys as a user names them
 
 
-class DesignInterrupted(Exception):
+class DesignInterrupted(Interrupted):
     """A design stopped before its last point; the finished points are kept for a resume."""
 
     def __init__(self, folder: Path, cause: str) -> None:
