@@ -192,10 +192,12 @@ def long_run(folder: Path, workers: int) -> Iterator[subprocess.Popen]:
         process.communicate()
 
 
-def wait_for(ready, seconds: float = 120) -> None:
-    """Poll `ready()` every 0.2 s until it is true or the time is up."""
+def wait_for(ready, seconds: float = 300) -> None:
+    """Poll `ready()` every 0.2 s until it is true; fail the test if it is not within
+    `seconds` (generous: on a busy machine the first run compiles the rules for minutes)."""
     deadline = time.monotonic() + seconds
-    while not ready() and time.monotonic() < deadline:
+    while not ready():
+        assert time.monotonic() < deadline, f"not ready after {seconds} s"
         time.sleep(0.2)
 
 
