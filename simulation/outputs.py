@@ -101,7 +101,9 @@ TABLES = (
     Table("summary.csv", "per issue: P(multilateral), P(plurilateral), P(none) with Wilson 95% "
           "intervals, modal outcome, median and 10th-90th percentile of the agreed text level, "
           "median plurilateral coverage, top blockers (every member tied with the top three, then "
-          "the next distinct share; ties joined by '=', a bloc blocking as one named once)"),
+          "the next distinct share; ties joined by '=', a bloc blocking as one named once), "
+          "P(agreed text reaches the scale's mid / high point) with Wilson 95% intervals "
+          "(p_text_mid, p_text_high), the median text in the scale's words"),
     Table("summary.json", "summary.csv as a list of records"),
     Table("priors.csv", "only if the scenario has priors: per uncertain constant, its prior and "
           "the mean, 5% and 95% quantiles of the runs' draws"),
