@@ -97,7 +97,7 @@ def measure(screenshot: Path | None) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screenshot", type=Path, help="save the what-if page as this PNG")
     args = parser.parse_args()
     for name, seconds in measure(args.screenshot).items():

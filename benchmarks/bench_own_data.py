@@ -43,7 +43,7 @@ def synthetic_deu(path: Path, seed: int = 2021) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, help="a long CSV with a negotiation column "
                         "(default: a synthetic dataset of DEU III's shape)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)

@@ -74,7 +74,7 @@ def measure(workers: int, fraction: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fraction", type=float, default=0.05,
                         help="share of the design's points to run (default 0.05)")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2],
