@@ -512,6 +512,18 @@ def test_unknown_top_level_key(folder):
             "participants, parameters, derivation, overrides, proposals, group_stances") in message
 
 
+@pytest.mark.parametrize(("key", "meant"), [("parameter_file", "parameters_file"),
+                                             ("extend", "extends")])
+def test_misspelt_loader_key_is_suggested_and_listed_as_allowed(folder, key, meant):
+    """`extends` and `parameters_file` are read before the schema: a misspelling of either
+    must still be pointed to them, and the allowed keys must name them."""
+    text = f"{key}: baseline.yaml\nname: x\n"
+    error = load_error(write(folder, "s.yaml", text))
+    assert f"did you mean '{meant}'?" in error.problem
+    allowed = error.problem.split("allowed: ")[1].split(", ")
+    assert {"extends", "parameters_file"} <= set(allowed)
+
+
 def test_unknown_nested_key_suggests_the_close_name(folder):
     text = ("extends: baseline.yaml\nname: x\nparameters:\n  bargaining:\n    protocol: exchange\n"
             "  consensus:\n    package: true\n    critcal_mass: 0.5\n")

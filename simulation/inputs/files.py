@@ -160,14 +160,18 @@ def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[st
     return []
 
 
-def validation_problem(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str]:
-    """The first pydantic error as (dotted field path, message with what is allowed)."""
+def validation_problem(exc: ValidationError, model: type[BaseModel],
+                       loader_keys: tuple[str, ...] = ()) -> tuple[str, str]:
+    """The first pydantic error as (dotted field path, message with what is allowed);
+    `loader_keys` are top-level keys the file's loader reads before the model (allowed too)."""
     first = exc.errors()[0]
     location = tuple(first["loc"])
     field = ".".join(str(part) for part in location) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         allowed = allowed_fields(model, location)
+        if len(location) == 1:
+            allowed = [*allowed, *loader_keys]
         message = (f"unknown field{suggest(str(location[-1]), allowed)}; "
                    f"allowed: {', '.join(allowed)}")
     elif first["type"] == "missing" and location and isinstance(location[-1], int):

@@ -51,6 +51,7 @@ from simulation.inputs.preferences import DerivationRules, derivation_terms, der
 from simulation.inputs.priors import Prior, is_prior, parse_prior
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
+LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 Finite = {"allow_inf_nan": False}
 ScalePoint = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -452,7 +453,7 @@ def scenario_from_mapping(
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
-        field, problem = validation_problem(exc, ScenarioSpec)
+        field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS)
         path, line, _ = _origin(files, source, tuple(exc.errors()[0]["loc"]))
         raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
