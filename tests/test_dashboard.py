@@ -205,6 +205,20 @@ def test_dashboard_serves_this_machine_unless_told_and_warns(monkeypatch, capsys
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
 
 
+def test_dashboard_server_does_not_ask_pypi_for_a_newer_solara(monkeypatch):
+    """Solara's server asks pypi.org for its latest version at every start and prints 'Please
+    upgrade using: pip install solara==...', advice outside the project's pinned range; the
+    dashboard turns that check off."""
+    from simulation.cli import dashboard
+
+    started = []
+    monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)
+    monkeypatch.setattr(dashboard.subprocess, "run", lambda command, **kw: started.append(
+        command) or type("Done", (), {"returncode": 0})())
+    assert main(["dashboard"]) == 0
+    assert "--no-check-version" in started[-1]
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(who=st.sampled_from(["members", "group", "sponsors_of"]),

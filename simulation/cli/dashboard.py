@@ -26,9 +26,10 @@ def port(text: str) -> int:
 
 
 def server_command(app: str, host: str, port: int) -> list[str]:
-    """The command that serves the dashboard page (Solara, production mode, no browser)."""
+    """The command that serves the dashboard page (Solara, production mode, no browser, and
+    no request to pypi.org for a newer Solara than the project pins)."""
     return [sys.executable, "-m", "solara", "run", app, "--host", host, "--port", str(port),
-            "--production", "--no-open"]
+            "--production", "--no-open", "--no-check-version"]
 
 
 def check_free(host: str, port: int) -> None:
