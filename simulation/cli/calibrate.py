@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from simulation.cli.common import positive, seed
+from simulation.cli.common import positive, seed, workers_on_this_machine
 from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
 from simulation.errors import InputError
@@ -68,7 +67,7 @@ def calibrate(args: argparse.Namespace) -> None:
     progress, close = _progress()
     try:
         result = calibrate(dataset, args.protocol, folder, inputs, args.folds, args.trials,
-                           args.seed, args.exchange_rule, args.workers or os.cpu_count() or 1,
+                           args.seed, args.exchange_rule, workers_on_this_machine(args.workers),
                            progress)
     finally:
         close()
@@ -155,5 +154,5 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "resumes from it")
     parser.add_argument("--workers", type=positive, default=None,
                         help="processes running negotiations in parallel (default: all cores; "
-                             "results do not depend on it)")
+                             "more are capped to the cores; results do not depend on it)")
     parser.set_defaults(handler=calibrate, runs_model=True)

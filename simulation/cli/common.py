@@ -48,6 +48,77 @@ def workers_on_this_machine(asked: int | None) -> int:
     return asked or cores
 
 
+ASK_ABOVE_SECONDS = 5 * 60
+ASK_ABOVE_BYTES = 2 * 2**30
+SAY_ABOVE_SECONDS = 60
+"""Work estimated at more than ASK_ABOVE_* needs a go-ahead (--yes, or an answer); the estimate
+is shown from SAY_ABOVE_SECONDS on."""
+
+
+def busy(workers: int) -> tuple[float, float]:
+    """How many times longer work of `workers` workers takes with the machine as busy as now,
+    and the load it is based on: the other processes wanting a core (the 1-minute load average)
+    share the cores with the workers."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not known here
+        return 1.0, 0.0
+    share = min(workers, cores, cores * workers / (load + workers))  # the workers' cores
+    return min(workers, cores) / share, load
+
+
+def confirm_size(negotiation, bargaining, runs: int, workers: int, *, what: str, yes: bool,
+                 option: str, instead: str, where: Path | None = None,
+                 here: bool = True) -> None:
+    """Before long work (`runs` replications, `what` in words, on `workers` of this machine or,
+    not `here`, of a Dask cluster's): show the estimate once it is more than a minute; above a
+    few minutes or GB ask for a go-ahead (--yes, or an answer on a terminal) and refuse without
+    one (`option`: the flag sizing the work, `instead`: what to ask for instead); refuse a
+    results folder at `where` that the disk cannot hold."""
+    from simulation.runs import results
+    from simulation.runs.progress import duration
+
+    cost = results.estimate(negotiation, bargaining, runs, workers)
+    slower, load = busy(workers) if here else (1.0, 0.0)
+    seconds = cost.seconds * slower
+    needs = f" and need about {results.size_words(cost.size)} of disk" if where else ""
+    said = f"{what} take about {duration(cost.seconds)} on {workers} worker(s) ({cost.basis})"
+    if slower >= 1.5:
+        said += (f", about {duration(seconds)} with this machine as busy as now (load average "
+                 f"{load:.1f} on {os.cpu_count() or 1} cores)")
+    said += needs
+    free = results.free_bytes(where) if where else None
+    if free is not None and cost.size > free and cost.size > 100 * 2**20:  # small ones fail
+        raise InputError(str(where), option, f"{said}, but only {results.size_words(free)} is "
+                         "free there; run fewer, or choose another --results-dir/--folder")
+    asks = seconds > ASK_ABOVE_SECONDS or (where is not None and cost.size > ASK_ABOVE_BYTES)
+    if asks and not yes and not sys.stdin.isatty():
+        raise InputError(option, "--yes", f"{said}; no terminal to confirm on: pass --yes to "
+                         f"start it unattended, or {instead}")
+    if asks or seconds > SAY_ABOVE_SECONDS:
+        print(f"mc11: {said}.", file=sys.stderr)
+    if not asks or yes:
+        return
+    try:
+        answer = input("Start it? [y/N] ")
+    except EOFError:  # Ctrl-D: no answer is a no
+        answer = ""
+        print(file=sys.stderr)  # end the prompt's line
+    if answer.strip().lower() not in ("y", "yes"):
+        raise InputError(option, "(answer)", f"not started; {instead}, or answer y")
+
+
+def add_yes_option(parser: argparse.ArgumentParser, work: str, disk: bool) -> None:
+    """--yes: the go-ahead for long work (and, with `disk`, a large results folder) without a
+    terminal to answer on."""
+    size = f" or {ASK_ABOVE_BYTES / 2**30:g} GB" if disk else ""
+    parser.add_argument("--yes", action="store_true",
+                        help=f"start {work} estimated at more than {ASK_ABOVE_SECONDS / 60:g} "
+                             f"minutes{size} without asking (needed when there is no terminal, "
+                             "e.g. in CI)")
+
+
 def seed(text: str) -> int:
     """A master seed argument: numpy's SeedSequence takes 0 to 2**63 - 1 here."""
     value = whole(text)

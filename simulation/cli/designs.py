@@ -8,6 +8,8 @@ from pathlib import Path
 
 from simulation.cli.common import (
     add_scenario_argument,
+    add_yes_option,
+    confirm_size,
     load_noting,
     positive,
     scenario_of,
@@ -17,33 +19,52 @@ from simulation.cli.common import (
 from simulation.errors import InputError
 
 
-def _run(plan, scenario, args: argparse.Namespace) -> Path:
-    """Open (or resume) the design's folder and run its missing points on the chosen backend."""
+def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
+    """Open (or resume) the design's folder and run its missing points on the chosen backend,
+    after the estimate and, for long work, a go-ahead (`instead`: what to ask for instead)."""
     from simulation.runs import cluster, design, sweep
     from simulation.runs.progress import Progress
 
-    protocol = scenario.spec.parameters.bargaining.protocol
-    for path, reader in design.unread(plan.constants, protocol).items():
+    bargaining = scenario.spec.parameters.bargaining
+    for path, reader in design.unread(plan.constants, bargaining.protocol).items():
         print(f"mc11: note: {path} is read only by the {reader} protocol; this scenario "
-              f"bargains by {protocol}, so it changes no run here", file=sys.stderr)
-    folder = sweep.open_folder(plan, scenario, Path(args.folder) if args.folder else None,
-                               Path(args.results_dir))
-    todo = len(sweep.pending_points(folder, plan))
+              f"bargains by {bargaining.protocol}, so it changes no run here", file=sys.stderr)
+    folder = Path(args.folder) if args.folder else None
+    resuming = folder is not None and folder.exists()
+    if resuming:  # refuses another design's folder, touching nothing
+        folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
+    todo = len(sweep.pending_points(folder, plan)) if resuming else len(plan.points)
+    runs = plan.runs_per_point
     local = args.scheduler == cluster.LOCAL
+    remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
     workers = workers_on_this_machine(args.workers) if local else None
     where = f"a local Dask cluster of {workers} worker(s)" if local else \
         "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler
-    print(f"{plan.kind}: {len(plan.points)} design points x {plan.runs_per_point} runs of "
-          f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
-    runs = plan.runs_per_point
-    shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs, plan.kind,
-                     enabled=not args.quiet)
+
+    def go_ahead(workers: int) -> None:
+        points = f"{todo:,} design point{'s' if todo != 1 else ''}"
+        confirm_size(scenario.negotiation(), bargaining, todo * runs, workers,
+                     what=f"{points} x {runs:,} runs ({todo * runs:,} runs)", yes=args.yes,
+                     option="--runs-per-point", instead=instead, here=not remote)
+
+    if not remote:  # before starting a cluster
+        go_ahead(workers or 1)
+    shown = None
     try:
         with cluster.backend(args.scheduler, workers) as client:
+            if remote:  # its workers are known once connected
+                go_ahead(cluster.workers_of(client))
+            if not resuming:
+                folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
+            print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
+                  f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
+            shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs,
+                             plan.kind, enabled=not args.quiet)
             sweep.execute_design(folder, plan, scenario, client,
                                  on_point=lambda _: shown.update(runs))
     finally:
-        shown.close()
+        if shown is not None:
+            shown.close()
     return folder
 
 
@@ -61,7 +82,7 @@ def sweep(args: argparse.Namespace) -> None:
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
-    folder = _run(plan, scenario, args)
+    folder = _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values")
     table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     write_atomic(folder / "sweep.csv", table.to_csv(index=False))
     if not args.no_plots:
@@ -92,7 +113,7 @@ def sensitivity(args: argparse.Namespace) -> None:
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
                                      scenario.input_hash(), source)
-    folder = _run(plan, scenario, args)
+    folder = _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples")
     points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     write_atomic(folder / "points.csv", points.to_csv(index=False))
     indices = sensitivity.analyse(points, plan, priors)
@@ -146,6 +167,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="where new folders go (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     parser.add_argument("--no-plots", action="store_true", help="tables only")
+    add_yes_option(parser, "a design (or the rest of one, in its --folder)", disk=False)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -10,6 +10,8 @@ from simulation.cli.common import (
     Deprecated,
     add_output_options,
     add_scenario_argument,
+    add_yes_option,
+    confirm_size,
     emit,
     load_noting,
     positive,
@@ -33,11 +35,15 @@ def run(args: argparse.Namespace) -> None:
         runs = args.runs or scenario.spec.replications
         master = args.seed if args.seed is not None else scenario.spec.seed
         folder = Path(args.folder) if args.folder else None
-        _confirm_size(scenario.negotiation(), runs, workers, folder or Path(args.results_dir),
-                      args.yes)
+        confirm_size(scenario.negotiation(), scenario.spec.parameters.bargaining, runs, workers,
+                     what=f"{runs:,} runs", yes=args.yes, option="--runs",
+                     instead="ask for fewer --runs", where=folder or Path(args.results_dir))
         run = start_run(scenario, runs, master, folder, Path(args.results_dir))
     if args.resume:
         left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
+        confirm_size(run.scenario.negotiation(), run.scenario.spec.parameters.bargaining, left,
+                     workers, what=f"the {left:,} runs left", yes=args.yes, option="--resume",
+                     instead="resume it later (the finished chunks are kept)", where=run.folder)
         print(f"resuming '{run.scenario.name}' (seed {run.seed}) in {run.folder}: {left:,} of "
               f"{run.runs:,} replications left, on {workers} worker(s)", file=sys.stderr)
     else:
@@ -152,42 +158,6 @@ def _say_if_the_file_changed(manifest: dict, stored) -> None:
               "resuming with the copy stored in the folder (scenario.yaml and "
               "preferences.csv), so the run stays one scenario. To run the edited file, start "
               "a new run.", file=sys.stderr)
-
-
-def _confirm_size(negotiation, runs: int, workers: int, where: Path, yes: bool) -> None:
-    """Before a run of more than a few minutes or GB: the estimate, and a go-ahead (--yes, or
-    an answer on a terminal); refuse without either, and refuse what the disk cannot hold."""
-    from simulation.runs.progress import duration
-    from simulation.runs.results import (
-        ASK_ABOVE_BYTES,
-        ASK_ABOVE_SECONDS,
-        estimate,
-        free_bytes,
-        size_words,
-    )
-
-    seconds, size = estimate(negotiation, runs, workers)
-    free = free_bytes(where)
-    what = (f"{runs:,} runs take about {duration(seconds)} on {workers} worker(s) and need "
-            f"about {size_words(size)} of disk")
-    if free is not None and size > free and size > 100 * 2**20:  # small ones fail on creation
-        raise InputError(str(where), "--runs", f"{what}, but only {size_words(free)} is free "
-                         "there; run fewer, or choose another --results-dir/--folder")
-    if seconds <= ASK_ABOVE_SECONDS and size <= ASK_ABOVE_BYTES:
-        return
-    print(f"mc11: {what}.", file=sys.stderr)
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise InputError("--runs", "--yes", f"{what}; no terminal to confirm on: pass --yes "
-                         "to start it unattended, or ask for fewer --runs")
-    try:
-        answer = input("Start it? [y/N] ")
-    except EOFError:  # Ctrl-D: no answer is a no
-        answer = ""
-        print(file=sys.stderr)  # end the prompt's line
-    if answer.strip().lower() not in ("y", "yes"):
-        raise InputError("--runs", "(answer)", "not started; ask for fewer --runs, or answer y")
 
 
 def _print_summary(table) -> None:
@@ -461,9 +431,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", metavar="DIR",
                         help="complete an interrupted results folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
-    parser.add_argument("--yes", action="store_true",
-                        help="start a run estimated at more than 5 minutes or 2 GB without "
-                             "asking (needed when there is no terminal, e.g. in CI)")
+    add_yes_option(parser, "a run (or the rest of one, with --resume)", disk=True)
     parser.add_argument("--no-plots", action="store_true",
                         help="tables only, no figures (draw them later with `mc11 plot`)")
     parser.set_defaults(handler=run, runs_model=True)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from simulation.cli.common import add_output_options, emit, positive, seed
+from simulation.cli.common import (
+    add_output_options,
+    emit,
+    positive,
+    seed,
+    workers_on_this_machine,
+)
 from simulation.engine import protocols
 from simulation.errors import InputError
 from simulation.runs import DEFAULT_ROUNDS
@@ -99,10 +104,6 @@ def _settings(args: argparse.Namespace):
                         args.exchange_rule, base)
 
 
-def _workers(args: argparse.Namespace) -> int:
-    return args.workers or os.cpu_count() or 1
-
-
 QUIET_SECONDS = 2.0  # runs that end sooner show no progress
 
 
@@ -154,8 +155,8 @@ def forecast(args: argparse.Namespace) -> None:
         print()
     print(_describe(args, dataset, settings), file=sys.stderr, flush=True)
     with _progress("forecast", args, dataset) as progress:
-        table = forecast_dataset(dataset, settings, args.runs, args.seed, _workers(args),
-                                 progress)
+        table = forecast_dataset(dataset, settings, args.runs, args.seed,
+                                 workers_on_this_machine(args.workers), progress)
     if folder is not None:
         _write_exchange_files(folder, reference_exchange_rows(dataset[0], settings, args.seed))
     emit(table, args.format, args.out)
@@ -177,8 +178,8 @@ def backtest(args: argparse.Namespace) -> None:
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
           "observed)", file=sys.stderr, flush=True)
     with _progress("backtest", args, dataset) as progress:
-        issues = backtest_issues(dataset, settings, args.runs, args.seed, _workers(args),
-                                 progress)
+        issues = backtest_issues(dataset, settings, args.runs, args.seed,
+                                 workers_on_this_machine(args.workers), progress)
     if args.per_negotiation:  # one row per negotiation, then all pooled
         emit(summary_by_negotiation(issues).round(3), args.format, args.out)
         return
@@ -249,7 +250,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="run only this negotiation of the dataset")
     parser.add_argument("--workers", type=positive, default=None,
                         help="processes running negotiations in parallel (default: all cores; "
-                             "results do not depend on it)")
+                             "more are capped to the cores; results do not depend on it)")
     add_output_options(parser)
 
 

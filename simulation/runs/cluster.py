@@ -27,6 +27,11 @@ def local_workers(workers: int | None) -> int:
     return workers or os.cpu_count() or 1
 
 
+def workers_of(client: Any) -> int:
+    """The workers a connected Dask scheduler has (at least 1): each runs one point at a time."""
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
 @contextmanager
 def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]:
     """A Dask client for the chosen backend (None: in this process); closed on exit."""

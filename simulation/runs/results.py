@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,8 @@ import yaml
 
 from simulation import __version__
 from simulation.engine.negotiation import Negotiation
+from simulation.engine.parameters import BargainingParameters
+from simulation.engine.protocols import runs_per_second
 from simulation.errors import InputError, Interrupted
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, Storage
@@ -169,16 +171,21 @@ def start_run(
     return run
 
 
-RUNS_PER_SECOND_PER_WORKER = 300
-"""For the estimate before a run: about what one worker does (README, Performance: 426 runs/s on
-one core of the reference machine, less on a busy one)."""
-ASK_ABOVE_SECONDS = 5 * 60
-ASK_ABOVE_BYTES = 2 * 2**30
+class Estimate(NamedTuple):
+    """About how long replications take (seconds), the disk their results folder needs (bytes),
+    and in words the speed the time is based on."""
+
+    seconds: float
+    size: int
+    basis: str
 
 
-def estimate(negotiation: Negotiation, runs: int, workers: int) -> tuple[float, int]:
-    """About how long a run takes (seconds) and how much disk its folder needs (bytes): the
-    chunks' arrays as stored (an upper bound: some are deflated) and ~16 bytes per outcome row."""
+def estimate(negotiation: Negotiation, bargaining: BargainingParameters, runs: int,
+             workers: int) -> Estimate:
+    """The estimate before work of `runs` replications on `workers` workers: the time at the
+    bargaining protocol's measured speed for the negotiation's size (`protocols.runs_per_second`:
+    an idle machine; a busy one is slower); the disk for the chunks' arrays as stored (an upper
+    bound: some are deflated) and ~16 bytes per outcome row."""
     sizes = {"issue": len(negotiation.issues), "member": len(negotiation.members),
              "period": len(negotiation.calendar), "coalition": len(negotiation.coalitions)}
     per_run = 0.0
@@ -187,7 +194,8 @@ def estimate(negotiation: Negotiation, runs: int, workers: int) -> tuple[float, 
         per_run += cells / 8 if output.storage is Storage.BITS else \
             cells * np.dtype(output.stored).itemsize
     per_run += 16 * sizes["issue"]
-    return runs / (RUNS_PER_SECOND_PER_WORKER * max(1, workers)), int(runs * per_run)
+    rate, basis = runs_per_second(bargaining, sizes["member"], sizes["issue"], sizes["period"])
+    return Estimate(runs / (rate * max(1, workers)), int(runs * per_run), basis)
 
 
 def size_words(size: float) -> str:

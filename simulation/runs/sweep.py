@@ -30,6 +30,7 @@ from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
+from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
 from simulation.runs.results import new_folder, write_atomic
@@ -197,7 +198,7 @@ def _execute_on(client: Any, todo: list[int], design: Design, shared: tuple,
 
     negotiation, parameters, priors, seed, runs = shared
     scattered = client.scatter([negotiation, parameters, priors], broadcast=True)
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    workers = workers_of(client)
     queue = iter(todo)
 
     fingerprint = design.fingerprint()  # hashes every point: once, not per task

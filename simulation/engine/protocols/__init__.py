@@ -40,13 +40,37 @@ class Setting:
         return f"{self.low:g} to {self.high:g}"
 
 
+BASELINE_SIZE = (136, 25, 16)
+"""Members, issues and periods of the shipped baseline, the negotiation the speeds below were
+measured on."""
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How fast a protocol runs, for the estimate before long work: replications a second per
+    worker, all cores working, on a negotiation of the baseline's size at the settings'
+    defaults (measured, see `REGISTRY`); `by_choice`: the figures for other choices of a choice
+    `setting` that changes the work (the exchange rule)."""
+
+    runs_per_second: float
+    setting: str = ""
+    by_choice: tuple[tuple[str, float], ...] = ()
+
+    def of(self, params: Any) -> tuple[float, str]:
+        """The figure for a scenario's `bargaining:` section, and the setting it is for."""
+        if not self.setting:
+            return self.runs_per_second, ""
+        choice = getattr(params, self.setting)
+        return dict(self.by_choice).get(choice, self.runs_per_second), f"{self.setting} {choice}"
+
+
 @dataclass(frozen=True)
 class ProtocolSpec:
     """A bargaining protocol: its name in scenarios and on the command line, a one-line
     description, where its class lives, the settings it reads, and its forecast of an issue's
     outcome (what `backtest` and `calibrate` score): `mean`, the capability x salience weighted
     mean position after the last round (Stokman's expected outcome), or `median`, the weighted
-    median (Bueno de Mesquita's)."""
+    median (Bueno de Mesquita's); and its speed, for the estimate before long work."""
 
     name: str
     description: str
@@ -54,9 +78,15 @@ class ProtocolSpec:
     cls: str
     settings: tuple[Setting, ...]
     reference: str
+    speed: Speed
     forecast: str = "mean"
 
 
+# Speeds: section b of benchmarks/bench_ensemble.py, run of 2026-12-01 20:35 UTC on the project's
+# 2-core machine with nothing else running (docs/benchmarks/bench-20261201-203548.json, README
+# "Performance"): each protocol's row on 2 workers, halved (one worker's share while every core
+# works: 1.82-1.86x one worker's rate, so the figures fit runs on all cores and are cautious for
+# one worker).
 REGISTRY: tuple[ProtocolSpec, ...] = (
     ProtocolSpec(
         name="compromise",
@@ -72,6 +102,7 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     "random move a period, likewise", 0, 50),
         ),
         reference="this project (README, \"How the model works\")",
+        speed=Speed(783),  # 1,566 runs/s on 2 workers
     ),
     ProtocolSpec(
         name="exchange",
@@ -91,6 +122,8 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     "(decide-exchange-model's FIXED_WEIGHT)", 0, 1),
         ),
         reference="Stokman & Van Oosten (1994); decide-exchange-model",
+        # rule once 25.3 runs/s on 2 workers, rule reference 2.69
+        speed=Speed(12.7, "exchange_rule", (("reference", 1.34),)),
     ),
     ProtocolSpec(
         name="challenge",
@@ -114,6 +147,7 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     choices=("least_move", "reference")),
         ),
         reference="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011)",
+        speed=Speed(24.3),  # 48.7 runs/s on 2 workers
         forecast="median",
     ),
 )
@@ -132,6 +166,29 @@ def settings() -> tuple[Setting, ...]:
                 raise ValueError(f"protocol setting {setting.name!r} is declared twice")
             found[setting.name] = setting
     return tuple(found.values())
+
+
+def runs_per_second(params: Any, members: int, issues: int, periods: int) -> tuple[float, str]:
+    """About how many replications a second one worker runs under a scenario's `bargaining:`
+    section on a negotiation of this size, and in words what that figure is.
+
+    The measured figure is divided by members x issues x periods over the baseline's: the
+    compromise protocol's time grows at most linearly in members and in issues (section d of
+    the same benchmark run: 6.1x the members cost 2.5x-6.0x the time, 5x the issues 2.0x-4.6x;
+    30x the members x issues 11.7x), and each period is one more round. The other protocols are
+    assumed to grow alike (not measured). Smaller negotiations keep the baseline's figure (the
+    per-run overheads stay).
+    """
+    spec = PROTOCOLS[params.protocol]
+    figure, choice = spec.speed.of(params)
+    scale = max(1.0, members * issues * periods
+                / (BASELINE_SIZE[0] * BASELINE_SIZE[1] * BASELINE_SIZE[2]))
+    basis = (f"{spec.name} protocol{f', {choice}' if choice else ''}: {figure:g} runs/s a "
+             "worker as measured on an idle machine")
+    if scale > 1:
+        basis += (f" for the baseline, / {scale:.1f} for this negotiation's members x issues x "
+                  "periods")
+    return figure / scale, basis
 
 
 def make_protocol(params: Any) -> Protocol:

@@ -1,0 +1,186 @@
+"""The estimate before long work and the go-ahead it needs: each protocol's time comes from its
+speed in the protocol registry; `run`, `run --resume`, `sweep` and `sensitivity` show it and,
+above the thresholds, refuse without --yes when there is no terminal. The thresholds are lowered
+here so that tiny runs trip them; nothing here measures time."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from simulation.cli import common, main
+from simulation.engine.protocols import BASELINE_SIZE, PROTOCOLS, runs_per_second
+from simulation.inputs.scenario import load_scenario
+from simulation.runs import cluster, results
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+TOLERANCE = "parameters.consensus.base_tolerance"
+
+
+def mc11(*argv: object) -> tuple[int, str, str]:
+    """Run `mc11 argv` in this process (stdin is not a terminal under pytest)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def refused(code: int, stderr: str, *words: str) -> bool:
+    """Exit 2 with one `mc11: error:` paragraph naming --yes and `words`, no traceback."""
+    errors = [line for line in stderr.splitlines() if line.startswith("mc11: error: ")]
+    return (code == 2 and len(errors) == 1 and "Traceback" not in stderr
+            and all(word in errors[0] for word in ("--yes", *words)))
+
+
+@pytest.fixture
+def always_ask(monkeypatch):
+    """Every piece of work counts as long: it needs a go-ahead."""
+    monkeypatch.setattr(common, "ASK_ABOVE_SECONDS", 0)
+
+
+@pytest.fixture
+def idle(monkeypatch):
+    """The machine counts as idle whatever else runs on it."""
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+
+
+def bargaining(name: str, **changes):
+    parameters = load_scenario(SCENARIOS / name).spec.parameters.bargaining
+    return parameters.model_copy(update=changes)
+
+
+def test_the_estimate_follows_each_protocols_registered_speed():
+    negotiation = load_scenario(SCENARIOS / "baseline.yaml").negotiation()
+    cases = {"compromise": bargaining("baseline.yaml"),
+             "challenge": bargaining("challenge_protocol.yaml"),
+             "exchange once": bargaining("exchange_protocol.yaml", exchange_rule="once"),
+             "exchange reference": bargaining("exchange_protocol.yaml",
+                                              exchange_rule="reference")}
+    seconds = {case: results.estimate(negotiation, params, 1000, 2).seconds
+               for case, params in cases.items()}
+    assert list(seconds) == sorted(seconds, key=seconds.get)  # fastest to slowest
+    speeds = {"compromise": PROTOCOLS["compromise"].speed.runs_per_second,
+              "challenge": PROTOCOLS["challenge"].speed.runs_per_second,
+              "exchange once": PROTOCOLS["exchange"].speed.runs_per_second,
+              "exchange reference": dict(PROTOCOLS["exchange"].speed.by_choice)["reference"]}
+    for case, taken in seconds.items():
+        assert taken == pytest.approx(1000 / (2 * speeds[case]))
+    one_worker = results.estimate(negotiation, cases["challenge"], 1000, 1).seconds
+    assert one_worker == pytest.approx(2 * seconds["challenge"])
+
+
+def test_larger_negotiations_are_estimated_slower_smaller_ones_not_faster():
+    params = bargaining("baseline.yaml")
+    members, issues, periods = BASELINE_SIZE
+    baseline, _ = runs_per_second(params, members, issues, periods)
+    assert runs_per_second(params, 2 * members, issues, periods)[0] == pytest.approx(baseline / 2)
+    assert runs_per_second(params, 2 * members, 3 * issues, periods)[0] == \
+        pytest.approx(baseline / 6)
+    assert runs_per_second(params, members // 4, issues, periods)[0] == baseline
+
+
+def test_a_long_exchange_run_asks_where_the_compromise_estimate_would_not(tmp_path, idle):
+    """10,000 runs on one worker: seconds under compromise, about 13 minutes under the exchange
+    protocol (the estimate used to be the compromise protocol's for every protocol)."""
+    code, _, stderr = mc11("run", SCENARIOS / "exchange_protocol.yaml", "--runs", 10_000,
+                           "--workers", 1, "--results-dir", tmp_path)
+    assert refused(code, stderr, "10,000 runs take about", "exchange protocol")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_busy_machine_makes_the_estimate_longer_and_says_so(tmp_path, monkeypatch):
+    """With the 1-minute load average at 4x the cores, work that would not ask on an idle
+    machine asks, naming the load."""
+    negotiation = load_scenario(SCENARIOS / "baseline.yaml").negotiation()
+    idle_seconds = results.estimate(negotiation, bargaining("baseline.yaml"), 4, 1).seconds
+    monkeypatch.setattr(common, "ASK_ABOVE_SECONDS", 2 * idle_seconds)
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.0 * (os.cpu_count() or 1), 0.0, 0.0))
+    code, _, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 4, "--workers", 1,
+                           "--results-dir", tmp_path)
+    assert refused(code, stderr, "as busy as now", "load average")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    code, _, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 4, "--workers", 1,
+                           "--results-dir", tmp_path, "--no-plots", "--quiet")
+    assert code == 0, stderr
+
+
+def test_resuming_asks_for_the_runs_left(tmp_path, always_ask):
+    folder = tmp_path / "run"
+    code, _, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 4, "--folder", folder,
+                           "--workers", 1, "--no-plots", "--quiet", "--yes")
+    assert code == 0, stderr
+    manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    (folder / "run.json").write_text(json.dumps({**manifest, "status": "interrupted"}),
+                                     encoding="utf-8")
+    for chunk in (folder / "chunks").iterdir():
+        chunk.unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--workers", 1, "--no-plots", "--quiet")
+    assert refused(code, stderr, "--resume", "the 4 runs left take about")
+    code, _, stderr = mc11("run", "--resume", folder, "--workers", 1, "--no-plots", "--quiet",
+                           "--yes")
+    assert code == 0, stderr
+    assert json.loads((folder / "run.json").read_text(encoding="utf-8"))["status"] == "complete"
+
+
+DESIGNS = {
+    "sweep": ["--set", f"{TOLERANCE}=5,25"],
+    "sensitivity": ["--method", "morris", "--samples", "2"],
+}
+
+
+@pytest.mark.parametrize("command", DESIGNS)
+def test_a_long_design_without_a_terminal_is_refused_and_starts_with_yes(command, tmp_path,
+                                                                         always_ask):
+    argv = [command, SCENARIOS / "baseline.yaml", *DESIGNS[command], "--runs-per-point", 1,
+            "--scheduler", "in-process", "--no-plots", "--quiet", "--results-dir", tmp_path]
+    code, _, stderr = mc11(*argv)
+    assert refused(code, stderr, "--runs-per-point", "design points x 1 runs",
+                   "compromise protocol")
+    assert not tmp_path.exists() or not list(tmp_path.iterdir())  # no folder started
+    code, _, stderr = mc11(*argv, "--yes")
+    assert code == 0, stderr
+    assert "design points x 1 runs" in stderr  # the estimate is shown before it starts
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_design_resumed_in_its_folder_is_estimated_on_its_points_left(tmp_path, always_ask):
+    folder = tmp_path / "d"
+    argv = ["sweep", SCENARIOS / "baseline.yaml", "--set", f"{TOLERANCE}=5,15,25",
+            "--runs-per-point", 2, "--scheduler", "in-process", "--no-plots", "--quiet",
+            "--folder", folder]
+    code, _, stderr = mc11(*argv, "--yes")
+    assert code == 0, stderr
+    (folder / "points" / "point-0000001.json").unlink()
+    code, _, stderr = mc11(*argv)
+    assert refused(code, stderr, "1 design point x 2 runs (2 runs)")
+
+
+def test_a_design_on_a_running_scheduler_is_estimated_on_its_workers(tmp_path, monkeypatch,
+                                                                      always_ask):
+    class Connected:  # a scheduler with three workers
+        def scheduler_info(self):
+            return {"workers": {f"tcp://10.0.0.{i}:1": {} for i in range(3)}}
+
+    @contextlib.contextmanager
+    def connect(scheduler, workers):
+        yield Connected()
+
+    monkeypatch.setattr(cluster, "backend", connect)
+    code, _, stderr = mc11("sweep", SCENARIOS / "baseline.yaml", "--set", f"{TOLERANCE}=5,25",
+                           "--scheduler", "tcp://10.0.0.1:8786", "--results-dir", tmp_path)
+    assert refused(code, stderr, "on 3 worker(s)")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_own_data_commands_cap_their_workers_to_the_cores(command, long_csv):
+    code, _, stderr = mc11(command, long_csv, "--rounds", 2, "--workers", 999)
+    cores = os.cpu_count() or 1
+    assert code == 0, stderr
+    assert f"--workers 999 is more than this machine's {cores} core(s); using {cores}" in stderr
