@@ -41,7 +41,7 @@ import mesa
 import numba
 import numpy as np
 
-from simulation.engine import exchange
+from simulation.engine import exchange, protocols
 from simulation.engine import reference as ref
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
@@ -231,6 +231,12 @@ def bench_protocols(quick: bool, cores: int, negotiation) -> list[dict[str, Any]
             # figure a machine shared with other jobs does not inflate as it does wall time
             note = f"{seconds / runs:.2f} s a replication, chunks of {chunk}" + (
                 f"; CPU {cpu:.4f} s a replication" if workers == 1 else "")
+            if workers == cores and not numpy_rule:  # what the estimate before a run assumes
+                registered, _ = protocols.runs_per_second(
+                    bargaining, len(negotiation.members), len(negotiation.issues),
+                    len(negotiation.calendar))
+                note += (f"; {runs / seconds / workers:.3g} runs/s a worker, registered "
+                         f"{registered:g}")
             if workers == 1:
                 cpu_of[key] = cpu
             if numpy_rule and "exchange_reference" in cpu_of:

@@ -75,6 +75,14 @@ def test_the_estimate_follows_each_protocols_registered_speed():
     assert one_worker == pytest.approx(2 * seconds["challenge"])
 
 
+def test_the_speeds_were_measured_on_the_shipped_baselines_size():
+    """If the baseline grows or shrinks, its measured speeds (the registry's) need measuring
+    again: this fails until BASELINE_SIZE and the speeds are updated."""
+    negotiation = load_scenario(SCENARIOS / "baseline.yaml").negotiation()
+    shipped = (len(negotiation.members), len(negotiation.issues), len(negotiation.calendar))
+    assert shipped == BASELINE_SIZE
+
+
 def test_larger_negotiations_are_estimated_slower_smaller_ones_not_faster():
     params = bargaining("baseline.yaml")
     members, issues, periods = BASELINE_SIZE

@@ -42,7 +42,7 @@ class Setting:
 
 BASELINE_SIZE = (136, 25, 16)
 """Members, issues and periods of the shipped baseline, the negotiation the speeds below were
-measured on."""
+measured on (tests/test_estimate.py checks it against the shipped data)."""
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,9 @@ def runs_per_second(params: Any, members: int, issues: int, periods: int) -> tup
     The measured figure is divided by members x issues x periods over the baseline's: the
     compromise protocol's time grows at most linearly in members and in issues (section d of
     the same benchmark run: 6.1x the members cost 2.5x-6.0x the time, 5x the issues 2.0x-4.6x;
-    30x the members x issues 11.7x), and each period is one more round. The other protocols are
-    assumed to grow alike (not measured). Smaller negotiations keep the baseline's figure (the
-    per-run overheads stay).
+    30x the members x issues 11.7x); each period is assumed to be one more round's worth. The
+    other protocols are assumed to grow alike (not measured). Smaller negotiations keep the
+    baseline's figure (the per-run overheads stay).
     """
     spec = PROTOCOLS[params.protocol]
     figure, choice = spec.speed.of(params)
