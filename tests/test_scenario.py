@@ -497,6 +497,22 @@ def test_participants_exclude_removes_members_from_the_negotiation():
     assert "VEN" not in members and "CUB" not in members and "USA" in members
 
 
+def test_an_override_of_an_excluded_member_says_so_and_claims_no_change_to_it():
+    """An override naming a member that participants.exclude leaves out is told as such, and
+    its notes count only the negotiating members it reaches (not the excluded one's rows)."""
+    scenario = scenario_from_mapping({
+        "name": "t", "participants": {"exclude": ["USA"]},
+        "overrides": [{"members": ["USA", "JPN"], "issue": "consumer_protection",
+                       "set_position": 90}]})
+    said = " ".join(scenario.notes)
+    assert "names USA, which participants.exclude leaves out" in said
+    assert "narrowed from up to 20 to 5 on 1 member x issue row(s)" in said
+    alone = scenario_from_mapping({
+        "name": "t", "participants": {"exclude": ["USA"]},
+        "overrides": [{"members": ["USA"], "issue": "consumer_protection", "set_position": 90}]})
+    assert not any("narrowed" in note for note in alone.notes)
+
+
 # --------------------------------------------------------------------------- schema errors
 
 

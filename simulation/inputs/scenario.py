@@ -11,7 +11,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -387,15 +387,17 @@ def _selected_members(override: Override, catalogue: Catalogue) -> set[str]:
 def apply_overrides(
     table: pd.DataFrame, overrides: list[Override], catalogue: Catalogue,
     rules: DerivationRules | None = None, notes: list[str] | None = None,
-    where: list[str] | None = None,
+    where: list[str] | None = None, excluded: Iterable[str] = (),
 ) -> pd.DataFrame:
     """The preference table after the scenario's overrides, each changed row marked as such.
 
     A value an override sets is the scenario's own assumption, stated as directly as a proposal:
     its uncertainty narrows to the `override` entry of the rules' uncertainty table where it was
     wider. An override that changes nothing adds a line to `notes` (as do narrowed spreads);
-    `where` names each override in them (e.g. its file and line)."""
+    `where` names each override in them (e.g. its file and line); the notes count only the
+    rows of members not `excluded` from the negotiation."""
     table = table.copy()
+    negotiating = ~table["member"].isin(set(excluded))
     position_sd, salience_sd = (rules or DerivationRules()).uncertainty["override"]
     for index, override in enumerate(overrides):
         name = where[index] if where else f"override {index + 1}"
@@ -416,7 +418,9 @@ def apply_overrides(
                                            * override.scale_salience).clip(0, 1)
         after = table.loc[rows, before.columns]
         if notes is not None:
-            notes.extend(_override_notes(name, before, after, (position_sd, salience_sd)))
+            reached = negotiating[rows]
+            notes.extend(_override_notes(name, before[reached], after[reached],
+                                         (position_sd, salience_sd)))
         label = f"scenario override {index + 1}" + (f" ({override.note})" if override.note else "")
         table.loc[rows, "rule"] = "override"
         table.loc[rows, "source"] = table.loc[rows, "source"] + " | " + label
@@ -479,7 +483,7 @@ def scenario_from_mapping(
                          "leaves out of the negotiation: the override does not reach them")
     rules = _rules(spec.derivation)
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
-                            rules, notes, places)
+                            rules, notes, places, spec.participants.exclude)
     calendar_path = None
     if spec.calendar is not None:  # relative to the file that names it (maybe a parent)
         named_in, line, _ = _origin(files, source, ("calendar",))
