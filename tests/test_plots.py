@@ -5,7 +5,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.image import imread
 
+from simulation.report.designs import plot_heatmap
 from simulation.report.plots import (
     plot_blockers,
     plot_comparison,
@@ -13,6 +15,7 @@ from simulation.report.plots import (
     plot_position_heatmap,
     plot_support,
     plot_text_levels,
+    plot_text_reach,
 )
 from simulation.report.summary import (
     OUTCOMES,
@@ -112,3 +115,33 @@ def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:
 def test_unknown_issue_is_an_error(support: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="catalogue"):
         plot_support(support, ISSUES.drop(index="spam"), tmp_path / "x.png")
+
+
+def _edges_are_blank(path: Path) -> bool:
+    """Nothing drawn touches the image's border: no title, label or tick text is cut off."""
+    image = imread(path)[..., :3]
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    return bool((border > 0.99).all())
+
+
+LONG_TITLES = ISSUES.assign(title=[
+    "Non-discrimination (national treatment and MFN) for digital products", *ISSUES["title"][1:]])
+
+
+@pytest.mark.parametrize("plot", [plot_outcomes, plot_text_reach])
+def test_summary_figures_keep_their_titles_inside_the_image(plot, outcomes, tmp_path):
+    summary = summarise(outcomes, LONG_TITLES)
+    for point in ("mid", "high"):  # the reach of the scale's points, as a run's summary has it
+        summary[f"p_text_{point}"] = 0.5
+        summary[f"p_text_{point}_low"], summary[f"p_text_{point}_high"] = 0.4, 0.6
+    assert _edges_are_blank(plot(summary, tmp_path / "figure.png"))
+
+
+@pytest.mark.parametrize("constants", [1, 2, 29])
+def test_the_sensitivity_heat_map_fits_any_number_of_constants(constants, tmp_path):
+    rows = [(issue, "p_multilateral", f"parameters.group.constant_{k}", index, 0.3, 0.1, 0.2)
+            for issue in ISSUES.index for k in range(constants) for index in ("S1", "ST")]
+    indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
+                                          "conf", "variance"])
+    titles = dict(zip(ISSUES.index, LONG_TITLES["title"], strict=True))
+    assert _edges_are_blank(plot_heatmap(indices, titles, tmp_path / "heatmap.png"))

@@ -114,14 +114,16 @@ def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     chosen = chosen.assign(value=chosen["value"].where(chosen["variance"] >= MIN_VARIANCE))
     wide = chosen.pivot_table(index="parameter", columns="issue", values="value",
                               sort=False, dropna=False)
-    figure = Figure(figsize=(2.0 + 0.32 * wide.shape[1], 1.5 + 0.28 * wide.shape[0]), dpi=DPI)
+    # at least 6 x 3.5 inches: room for the title and, with few constants, the issue titles
+    figure = Figure(figsize=(max(6.0, 3.0 + 0.32 * wide.shape[1]),
+                             max(3.5, 2.0 + 0.28 * wide.shape[0])), dpi=DPI, layout="constrained")
     axis = figure.add_subplot()
     image = axis.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0,
                         vmax=1 if measure == "ST" else None)
     axis.set_xticks(range(wide.shape[1]), [titles.get(i, i)[:30] for i in wide.columns],
                     rotation=70, ha="right", fontsize=6)
     axis.set_yticks(range(wide.shape[0]), list(wide.index), fontsize=6)
-    figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict} (blank: the "
-                    f"verdict's variance over the design < {MIN_VARIANCE:g})")
-    figure.tight_layout()
+    figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict}")
+    figure.suptitle(f"{measure} of {verdict} per constant and issue\n(blank: the verdict's "
+                    f"variance over the design < {MIN_VARIANCE:g})", fontsize=9)
     return _save(figure, path)

@@ -132,7 +132,8 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
     ax.set_xlim(0, 1)
     ax.set_xlabel("Share of Monte Carlo runs")
-    ax.set_title("How far the agreed texts go: the scale's described mid (50) and high (100) "
+    # centred on the figure: the title is wider than the axes beside long issue titles
+    fig.suptitle("How far the agreed texts go: the scale's described mid (50) and high (100) "
                  "points\nwhiskers: 95% Wilson interval")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
