@@ -26,6 +26,7 @@ from simulation.inputs.scenario import (
     load_scenario,
     scenario_from_mapping,
 )
+from simulation.report.figures import position_groups
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
@@ -511,6 +512,16 @@ def test_an_override_of_an_excluded_member_says_so_and_claims_no_change_to_it():
         "name": "t", "participants": {"exclude": ["USA"]},
         "overrides": [{"members": ["USA"], "issue": "consumer_protection", "set_position": 90}]})
     assert not any("narrowed" in note for note in alone.notes)
+
+
+def test_members_left_out_are_not_in_the_preference_table_or_the_position_groups():
+    """preferences.csv is the table the runs started from and positions.png shows starting
+    positions: a member that does not negotiate appears in neither."""
+    scenario = scenario_from_mapping({"name": "t", "participants": {"exclude": ["USA"]}})
+    assert "USA" not in set(scenario.preferences["member"])
+    assert len(scenario.preferences) == (len(scenario.negotiation().members)
+                                         * len(scenario.catalogue.issue_ids))
+    assert "United States" not in set(position_groups(scenario)["group"])
 
 
 # --------------------------------------------------------------------------- schema errors

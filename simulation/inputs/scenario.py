@@ -484,6 +484,8 @@ def scenario_from_mapping(
     rules = _rules(spec.derivation)
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
                             rules, notes, places, spec.participants.exclude)
+    # the table the runs start from: members left out of the negotiation are not in it
+    table = table[~table["member"].isin(spec.participants.exclude)].reset_index(drop=True)
     calendar_path = None
     if spec.calendar is not None:  # relative to the file that names it (maybe a parent)
         named_in, line, _ = _origin(files, source, ("calendar",))
