@@ -170,3 +170,17 @@ def test_the_compiled_stamp_lives_beside_numbas_cache(monkeypatch, tmp_path):
     assert not rules_need_compiling()
     (stamp,) = (tmp_path / "numba").iterdir()
     assert stamp.name.startswith("mc11-rules-compiled-")
+
+
+def test_every_option_of_every_command_says_what_it_does_in_its_help():
+    """`mc11 COMMAND --help` is the user's first reference: no option may be listed bare."""
+    import argparse
+
+    from simulation.cli import build_parser
+
+    commands = next(action for action in build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    bare = [f"{name} {' / '.join(action.option_strings) or action.dest}"
+            for name, parser in commands.choices.items() for action in parser._actions
+            if not action.help]
+    assert not bare, f"options without help: {bare}"

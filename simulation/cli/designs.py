@@ -183,7 +183,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("sensitivity", help="global sensitivity (Sobol or Morris) of "
                                  "each issue's verdicts to the scenario's priors")
     _common(parser)
-    parser.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    parser.add_argument("--method", choices=("sobol", "morris"), default="sobol",
+                        help="Sobol (first-order and total indices, Saltelli's sampling) or "
+                             "Morris (elementary effects: mu*, sigma); default: sobol")
     parser.add_argument("--samples", type=positive, default=64, metavar="N",
                         help="Sobol: base samples N, a power of 2 of at least 16 (N x (D + 2) "
                              "points); Morris: trajectories (N x (D + 1) points); default 64")
