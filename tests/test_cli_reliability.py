@@ -636,3 +636,27 @@ def test_resuming_says_how_many_runs_are_left(complete, tmp_path):
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
     assert code == 0, stderr
     assert f"resuming 'small' (seed 3) in {folder}: 4 of 4 replications left" in stderr
+
+
+EXAMPLE = ROOT / "examples" / "my_negotiation.csv"
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", BASELINE, "--results-dir", ""], ["run", BASELINE, "--folder", ""],
+    ["run", "--resume", ""], ["run", ""], ["simulate", BASELINE, "--out", ""],
+    ["sweep", BASELINE, "--set", "parameters.bargaining.noise_sd=1,2", "--folder", ""],
+    ["sensitivity", BASELINE, "--results-dir", ""], ["compare", "", ""], ["plot", ""],
+    ["explain", "", "--issue", "moratorium"], ["forecast", ""],
+    ["forecast", EXAMPLE, "--protocol", "exchange", "--trace-dir", ""],
+    ["backtest", EXAMPLE, "--params", ""], ["calibrate", EXAMPLE, "--dir", ""],
+    ["deu-to-csv", "", "deu.csv"],
+])
+def test_an_empty_file_or_folder_argument_is_refused(argv, tmp_path, monkeypatch, capsys):
+    """`--resume "$DIR"` with DIR unset ran a new 1,000-run baseline, `--results-dir ""` wrote
+    into the current folder and `--trace-dir ""` traced nothing: all silently."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        main([str(a) for a in argv])
+    assert stopped.value.code == 2
+    assert "is empty; name a file or folder" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

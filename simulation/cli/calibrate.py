@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.common import positive, seed, workers_on_this_machine
+from simulation.cli.common import file_or_folder, positive, seed, workers_on_this_machine
 from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
 from simulation.errors import InputError
@@ -135,7 +135,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "calibrate", help="fit the engine's parameters to observed outcomes, judged by grouped "
                           "cross-validation against simple baselines")
-    parser.add_argument("datafile", metavar="DATAFILE",
+    parser.add_argument("datafile", metavar="DATAFILE", type=file_or_folder,
                         help="outcome data with several negotiations: a long CSV with a "
                              "negotiation column, or a folder with one file per negotiation")
     parser.add_argument("--protocol", choices=protocols.NAMES, required=True,
@@ -148,7 +148,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="seed of the folds, the sampler and the model runs (default: 0)")
     parser.add_argument("--exchange-rule", choices=EXCHANGE_RULES, default=None,
                         help="fix the exchange protocol's rule instead of fitting it")
-    parser.add_argument("--dir", metavar="DIR",
+    parser.add_argument("--dir", metavar="DIR", type=file_or_folder,
                         help="folder for the trials and results (default: "
                              "calibration-<data>-<protocol>); an interrupted calibration "
                              "resumes from it")

@@ -36,6 +36,16 @@ def positive(text: str) -> int:
     return value
 
 
+def file_or_folder(text: str) -> str:
+    """A file or folder argument. An empty one (often an unset shell variable, as in
+    `--resume "$DIR"`) is refused: taken as no argument or as the current folder, it would
+    silently do something else than asked."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; name a file or folder (an unset shell "
+                                         "variable?)")
+    return text
+
+
 def workers_on_this_machine(asked: int | None) -> int:
     """Worker processes: the cores by default; more than the cores only slows the run (each
     worker is busy on its own), so a larger number is capped, saying so."""
@@ -141,9 +151,9 @@ class Deprecated(argparse.Action):
 
 def add_scenario_argument(parser: argparse.ArgumentParser) -> None:
     """The scenario file: the first argument of every command that runs the MC11 model."""
-    parser.add_argument("scenario", nargs="?", metavar="SCENARIO",
+    parser.add_argument("scenario", nargs="?", metavar="SCENARIO", type=file_or_folder,
                         help="scenario file (default: the shipped scenarios/baseline.yaml)")
-    parser.add_argument("--scenario", dest="old_scenario", action=Deprecated,
+    parser.add_argument("--scenario", dest="old_scenario", action=Deprecated, type=file_or_folder,
                         help=argparse.SUPPRESS, instead="the scenario file as first argument")
 
 
@@ -166,7 +176,7 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     """--format and --out: how and where a command's table goes."""
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="output format (default: %(default)s)")
-    parser.add_argument("--out", metavar="FILE",
+    parser.add_argument("--out", metavar="FILE", type=file_or_folder,
                         help="write the table to this new file instead of the screen")
 
 

@@ -10,6 +10,7 @@ from simulation.cli.common import (
     add_scenario_argument,
     add_yes_option,
     confirm_size,
+    file_or_folder,
     load_noting,
     positive,
     scenario_of,
@@ -160,10 +161,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
                              "(no Dask), or the address tcp://HOST:PORT of a running scheduler")
     parser.add_argument("--workers", type=positive,
                         help="workers of the local cluster (default: all cores)")
-    parser.add_argument("--folder", metavar="DIR",
+    parser.add_argument("--folder", metavar="DIR", type=file_or_folder,
                         help="the design's folder; an existing one holding the same design is "
                              "resumed (default: <results-dir>/<scenario>-<kind>-<time>)")
-    parser.add_argument("--results-dir", metavar="DIR", default="results",
+    parser.add_argument("--results-dir", metavar="DIR", default="results", type=file_or_folder,
                         help="where new folders go (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     parser.add_argument("--no-plots", action="store_true", help="tables only")

@@ -13,6 +13,7 @@ from simulation.cli.common import (
     add_yes_option,
     confirm_size,
     emit,
+    file_or_folder,
     load_noting,
     positive,
     scenario_of,
@@ -421,14 +422,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=positive,
                         help="worker processes, for the runs and then the figures (default: all "
                              "cores)")
-    parser.add_argument("--folder", metavar="DIR",
+    parser.add_argument("--folder", metavar="DIR", type=file_or_folder,
                         help="results folder to create (default: "
                              "<results-dir>/<scenario name>-<time>)")
     parser.add_argument("--out", dest="folder", action=Deprecated, instead="--folder",
-                        help=argparse.SUPPRESS)
-    parser.add_argument("--results-dir", metavar="DIR", default="results",
+                        type=file_or_folder, help=argparse.SUPPRESS)
+    parser.add_argument("--results-dir", metavar="DIR", default="results", type=file_or_folder,
                         help="where new results folders go (default: %(default)s)")
-    parser.add_argument("--resume", metavar="DIR",
+    parser.add_argument("--resume", metavar="DIR", type=file_or_folder,
                         help="complete an interrupted results folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     add_yes_option(parser, "a run (or the rest of one, with --resume)", disk=True)
@@ -438,17 +439,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     parser = commands.add_parser("compare", help="compare two or more results folders issue by "
                                  "issue")
-    parser.add_argument("results", metavar="RESULTS", nargs="+",
+    parser.add_argument("results", metavar="RESULTS", nargs="+", type=file_or_folder,
                         help="results folders: the first is the reference (e.g. the baseline), "
                              "each other one is compared with it; with three or more, the "
                              "outcome probabilities are also shown side by side")
-    parser.add_argument("--plot", metavar="PNG",
+    parser.add_argument("--plot", metavar="PNG", type=file_or_folder,
                         help="also draw the changes with their intervals into this new file")
     add_output_options(parser)
     parser.set_defaults(handler=compare)
 
     parser = commands.add_parser("plot", help="(re)draw the figures of a results folder")
-    parser.add_argument("results", metavar="RESULTS_DIR",
+    parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
                         help="a complete results folder (from `mc11 run`)")
     parser.add_argument("--force", action="store_true",
                         help="redraw plots/ in place (default: a new plots-N/ when plots/ has "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from simulation.cli.common import add_output_options, emit, positive
+from simulation.cli.common import add_output_options, emit, file_or_folder, positive
 
 
 def explain(args: argparse.Namespace) -> None:
@@ -32,7 +32,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add `explain` to the `mc11` parser."""
     parser = commands.add_parser("explain", help="which members decided an issue in a results "
                                  "folder, where they started and how bargaining moved them")
-    parser.add_argument("results", metavar="RESULTS_DIR", help="a complete results folder")
+    parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
+                        help="a complete results folder")
     parser.add_argument("--issue", required=True, help="the issue id (e.g. data_flows)")
     parser.add_argument("--runs", type=positive, default=200,
                         help="re-run the folder's first RUNS replications (default 200)")

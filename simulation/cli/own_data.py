@@ -12,6 +12,7 @@ from pathlib import Path
 from simulation.cli.common import (
     add_output_options,
     emit,
+    file_or_folder,
     positive,
     seed,
     workers_on_this_machine,
@@ -226,7 +227,7 @@ def deu_to_csv(args: argparse.Namespace) -> None:
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("datafile", metavar="DATAFILE",
+    parser.add_argument("datafile", metavar="DATAFILE", type=file_or_folder,
                         help="a Decide input file (#A/#P/#M/#D rows), a long CSV (actor,issue,"
                              "position,salience,capability[,status_quo,outcome,negotiation]) or "
                              "a folder of such files (one negotiation each)")
@@ -240,7 +241,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="exchange protocol: 'reference' realises exchanges as "
                              "decide-exchange-model does, 'once' (faster) lets each actor trade "
                              "on an issue once a round (default: the --params file's, else once)")
-    parser.add_argument("--params", metavar="FILE",
+    parser.add_argument("--params", metavar="FILE", type=file_or_folder,
                         help="a parameter file (as `mc11 calibrate` writes); the options above "
                              "override it")
     parser.add_argument("--runs", type=positive, default=1,
@@ -260,7 +261,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_data_options(parser)
     parser.add_argument("--trace", action="store_true",
                         help="first print each round's moves and exchanges (one run)")
-    parser.add_argument("--trace-dir", metavar="DIR",
+    parser.add_argument("--trace-dir", metavar="DIR", type=file_or_folder,
                         help="write each round's realised exchanges (--protocol exchange, one "
                              "run) to DIR/exchanges/<round>.output.csv in the columns of "
                              "decide-exchange-model; round 1 is 0.output.csv")
@@ -277,7 +278,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "deu-to-csv", help="convert the DEU III dataset (EU legislation) into a long CSV with "
                            "one negotiation per proposal")
-    parser.add_argument("source", metavar="DEU3", help="the tab-separated DEU III copy "
-                        "(deu3.csv of github.com/blksv/predictioneers_game)")
-    parser.add_argument("out", metavar="OUT", help="the new long CSV")
+    parser.add_argument("source", metavar="DEU3", type=file_or_folder,
+                        help="the tab-separated DEU III copy (deu3.csv of "
+                             "github.com/blksv/predictioneers_game)")
+    parser.add_argument("out", metavar="OUT", type=file_or_folder, help="the new long CSV")
     parser.set_defaults(handler=deu_to_csv)
