@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from simulation.report.designs import plot_heatmap
+from simulation.inputs.catalogue import default_catalogue
+from simulation.report.designs import plot_heatmap, sweep_figure
 from simulation.report.plots import (
     plot_blockers,
     plot_comparison,
@@ -145,3 +146,21 @@ def test_the_sensitivity_heat_map_fits_any_number_of_constants(constants, tmp_pa
                                           "conf", "variance"])
     titles = dict(zip(ISSUES.index, LONG_TITLES["title"], strict=True))
     assert _edges_are_blank(plot_heatmap(indices, titles, tmp_path / "heatmap.png"))
+
+
+@pytest.mark.parametrize("swept", [1, 2])
+def test_sweep_panels_titles_do_not_run_into_each_other(swept, tmp_path):
+    constants = ["parameters.consensus.base_tolerance", "parameters.consensus.min_step"][:swept]
+    grid = pd.MultiIndex.from_product([[5.0, 25.0]] * swept, names=constants).to_frame(False)
+    titles = {issue.id: issue.title for issue in default_catalogue().issues}
+    issues = list(titles)
+    table = grid.merge(pd.DataFrame({"issue": issues}), how="cross").assign(
+        p_multilateral=0.5, p_plurilateral=0.3, p_none=0.2)
+    figure = sweep_figure(table, constants, titles)
+    renderer = figure.canvas.get_renderer()
+    figure.draw(renderer)
+    boxes = [axis.title.get_window_extent(renderer) for axis in figure.axes
+             if axis.get_title()]
+    assert len(boxes) == len(issues)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert all(box.x0 >= 0 and box.x1 <= figure.bbox.x1 for box in boxes)

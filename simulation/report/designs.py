@@ -7,6 +7,7 @@ Drawn like `report.plots`: matplotlib's Agg canvas, no pyplot state, Okabe-Ito c
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ def _grid(count: int, width: float = 3.0, height: float = 2.2) -> tuple[Figure, 
     columns = min(5, count)
     rows = math.ceil(count / columns)
     figure = Figure(figsize=(width * columns, height * rows + 0.8), dpi=DPI)
+    FigureCanvasAgg(figure)
     axes = [figure.add_subplot(rows, columns, i + 1) for i in range(count)]
     return figure, axes
 
@@ -38,6 +40,11 @@ def _save(figure: Figure, path: Path) -> Path:
 
 def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
                path: Path) -> Path:
+    """Draw `sweep_figure` into `path`."""
+    return _save(sweep_figure(table, constants, titles), path)
+
+
+def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str]) -> Figure:
     """Each issue's outcome shares along the swept constant (one constant), or its
     P(multilateral) over the grid of two constants; with more, along the first, the others
     averaged."""
@@ -59,8 +66,10 @@ def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str]
                           color=OUTCOME_COLOURS[outcome], label=outcome)
             axis.set_ylim(-0.03, 1.03)
             axis.tick_params(labelsize=6)
-        axis.set_title(titles.get(issue, issue)[:38], fontsize=7)
+        title = textwrap.shorten(titles.get(issue, issue), width=60, placeholder="…")
+        axis.set_title(textwrap.fill(title, width=34), fontsize=7)  # two lines fit a panel
     if len(constants) == 2:
+        figure.set_layout_engine("constrained")  # keeps the panels apart beside the colour bar
         figure.colorbar(image, ax=axes, shrink=0.6, label="P(multilateral)")
         figure.suptitle(f"P(multilateral) by {constants[0]} (x) and {constants[1]} (y)",
                         fontsize=9)
@@ -69,7 +78,7 @@ def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str]
         note = " (other swept constants averaged)" if len(constants) > 2 else ""
         figure.suptitle(f"Outcome shares along {constants[0]}{note}", fontsize=9)
         figure.tight_layout(rect=(0, 0, 1, 0.97))
-    return _save(figure, path)
+    return figure
 
 
 def _measure(indices: pd.DataFrame) -> str:
