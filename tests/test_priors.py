@@ -209,3 +209,23 @@ def test_a_child_scenario_replaces_a_prior_by_a_value_or_another_prior(folder):
                                         "    base_tolerance: {uniform: [10, 30]}\n"))
     assert other.priors[TOLERANCE] == Prior("uniform", (10.0, 30.0))
     assert "parameters.consensus.min_step" in other.priors  # the parent's other priors stay
+
+
+def test_run_says_which_drawn_constants_its_protocol_does_not_read(tmp_path, capsys):
+    """The baseline's priors on the compromise protocol's settings are drawn in an exchange run
+    too, but change no run there: the list of uncertain constants says so (as sweep and
+    sensitivity do), so nobody reads them as part of the exchange forecast's uncertainty."""
+    from simulation.cli import main
+
+    baseline = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+    scenario = tmp_path / "exchange.yaml"
+    scenario.write_text(f"extends: {baseline}\nname: ex\nparameters:\n  bargaining:\n"
+                        "    protocol: exchange\n", encoding="utf-8")
+    assert main(["run", str(scenario), "--runs", "2", "--workers", "1", "--quiet", "--no-plots",
+                 "--folder", str(tmp_path / "run")]) == 0
+    listed = {line.split(":")[0].strip(): line for line in capsys.readouterr().out.splitlines()
+              if line.startswith("  parameters.")}
+    for setting in ("coalition_rate", "overall_rate", "noise_sd"):
+        assert ("read only by the compromise protocol: changes no run under exchange"
+                in listed[f"parameters.bargaining.{setting}"])
+    assert "read only" not in listed["parameters.consensus.base_tolerance"]

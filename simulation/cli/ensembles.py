@@ -55,9 +55,12 @@ def run(args: argparse.Namespace) -> None:
     print(f"\nresults: {run.folder}")
 
 
-def _print_priors(folder: Path) -> None:
-    """Which constants were uncertain (drawn per run from their priors), if any."""
+def _print_priors(folder: Path, protocol: str) -> None:
+    """Which constants were uncertain (drawn per run from their priors), if any, and which of
+    them the run's bargaining `protocol` does not read."""
     import pandas as pd
+
+    from simulation.runs.design import unread
 
     path = folder / "priors.csv"
     if not path.is_file():
@@ -66,9 +69,12 @@ def _print_priors(folder: Path) -> None:
     table = pd.read_csv(path)
     print(f"\n{len(table)} uncertain constants, drawn per run (priors.csv; draws in "
           "outcomes.parquet, columns draw:<constant>):")
+    ignored = unread(list(table.parameter), protocol)
     for row in table.itertuples():
+        aside = (f"; read only by the {ignored[row.parameter]} protocol: changes no run under "
+                 f"{protocol}" if row.parameter in ignored else "")
         print(f"  {row.parameter}: {row.prior}; drawn {row.draw_q05:.3g}-{row.draw_q95:.3g} "
-              "(5-95%)")
+              f"(5-95%){aside}")
 
 
 def _report(run, combined, plots: bool, workers: int) -> None:
@@ -79,7 +85,7 @@ def _report(run, combined, plots: bool, workers: int) -> None:
 
     def print_results() -> None:
         _print_summary(read_table(run.folder, "summary.csv", ("issue",)))
-        _print_priors(run.folder)
+        _print_priors(run.folder, run.scenario.spec.parameters.bargaining.protocol)
         if plots:
             sys.stdout.flush()  # the summary shows while the figures are drawn
             print(f"mc11: drawing the figures into {run.folder / 'plots'}", file=sys.stderr)
