@@ -136,6 +136,17 @@ def test_resuming_asks_for_the_runs_left(tmp_path, always_ask):
     assert json.loads((folder / "run.json").read_text(encoding="utf-8"))["status"] == "complete"
 
 
+def test_explaining_asks_before_re_running_many_runs(tmp_path, always_ask):
+    folder = tmp_path / "run"
+    code, _, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 4, "--folder", folder,
+                           "--workers", 1, "--no-plots", "--quiet", "--yes")
+    assert code == 0, stderr
+    code, _, stderr = mc11("explain", folder, "--issue", "mandate")
+    assert refused(code, stderr, "--runs", "4 runs re-run in this process")
+    code, _, stderr = mc11("explain", folder, "--issue", "mandate", "--yes")
+    assert code == 0, stderr
+
+
 DESIGNS = {
     "sweep": ["--set", f"{TOLERANCE}=5,25"],
     "sensitivity": ["--method", "morris", "--samples", "2"],

@@ -5,13 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from simulation.cli.common import add_output_options, emit, file_or_folder, positive
+from simulation.cli.common import (
+    add_output_options,
+    add_yes_option,
+    confirm_size,
+    emit,
+    file_or_folder,
+    positive,
+)
 
 
 def explain(args: argparse.Namespace) -> None:
     from simulation.runs.explain import explain as explain_issue
 
-    table, about = explain_issue(args.results, args.issue, args.runs)
+    def go_ahead(negotiation, bargaining, runs: int) -> None:
+        confirm_size(negotiation, bargaining, runs, 1, what=f"{runs:,} runs re-run in this "
+                     "process", yes=args.yes, option="--runs", instead="ask for fewer --runs")
+
+    table, about = explain_issue(args.results, args.issue, args.runs, before=go_ahead)
     if about["runs"] < args.runs:
         print(f"mc11: note: the folder has {about['runs']} runs, fewer than --runs "
               f"{args.runs}: all of them are explained", file=sys.stderr)
@@ -39,5 +50,6 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="re-run the folder's first RUNS replications (default 200)")
     parser.add_argument("--top", type=positive, default=15,
                         help="members shown in the table format (default 15; csv/json: all)")
+    add_yes_option(parser, "re-running the runs", disk=False)
     add_output_options(parser)
     parser.set_defaults(handler=explain, runs_model=True)

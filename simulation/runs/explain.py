@@ -14,13 +14,16 @@ members whose acceptance bound the text).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simulation.engine import consensus
 from simulation.engine.model import NegotiationModel
+from simulation.engine.negotiation import Negotiation
 from simulation.engine.protocols.base import BargainingContext, weighted_mean_positions
 from simulation.errors import InputError
 from simulation.inputs import priors as prior_draws
@@ -64,10 +67,14 @@ class _Explained(NegotiationModel):
         self.moved[..., 3] += change - sum(parts)
 
 
-def explain(folder: Path | str, issue: str, runs: int = 200) -> tuple[pd.DataFrame, dict]:
+def explain(folder: Path | str, issue: str, runs: int = 200,
+            before: Callable[[Negotiation, Any, int], None] | None = None
+            ) -> tuple[pd.DataFrame, dict]:
     """Per member who decided `issue` in some of the first `runs` runs of a results folder:
     how often it blocked it or accepted last, and (over those runs) its start, its position
-    at MC11, its moves by rule and its tolerance. Also the outcome shares of those runs."""
+    at MC11, its moves by rule and its tolerance. Also the outcome shares of those runs.
+    `before` is called with the negotiation, its bargaining settings and the runs to re-run,
+    before they run (the command's estimate and go-ahead)."""
     results = load_results(folder)
     scenario, manifest = results.scenario, results.manifest
     issues = list(scenario.catalogue.issue_ids)
@@ -79,6 +86,8 @@ def explain(folder: Path | str, issue: str, runs: int = 200) -> tuple[pd.DataFra
     runs = min(runs, int(manifest["runs"]))
     seeds = [replication_seed(int(manifest["seed"]), r) for r in range(runs)]
     negotiation = scenario.negotiation()
+    if before is not None:
+        before(negotiation, scenario.spec.parameters.bargaining, runs)
     k = issues.index(issue)
     model = _Explained(negotiation, scenario.spec.parameters, seeds=seeds,
                        values=prior_draws.draw(scenario.priors, seeds), issue=k)
