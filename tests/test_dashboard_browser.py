@@ -187,6 +187,13 @@ def _workers_of(pid: int) -> list[int]:
     return found
 
 
+def test_the_run_panel_estimates_the_ensembles_before_they_start(page):
+    _fill(page, "runs-field", "1000000")
+    shown = page.locator(".estimate")
+    expect(shown).to_contain_text("for 1,000,000 runs")
+    expect(shown).to_contain_text("compromise protocol")
+
+
 def test_watch_one_negotiation_steps_through_the_months(page):
     page.get_by_role("tab", name="Watch one negotiation").click()
     status = page.locator(".watch-status")

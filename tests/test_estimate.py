@@ -203,3 +203,17 @@ def test_own_data_commands_cap_their_workers_to_the_cores(command, long_csv):
     cores = os.cpu_count() or 1
     assert code == 0, stderr
     assert f"--workers 999 is more than this machine's {cores} core(s); using {cores}" in stderr
+
+
+def test_the_dashboard_estimates_each_ensemble_at_its_own_protocols_speed():
+    from simulation.dashboard.state import estimate_words
+    from simulation.runs.progress import duration
+
+    base = load_scenario(SCENARIOS / "baseline.yaml")
+    what_if = load_scenario(SCENARIOS / "exchange_protocol.yaml")
+    seconds = sum(results.estimate(s.negotiation(), s.spec.parameters.bargaining, 1000, 2).seconds
+                  for s in (base, what_if))
+    words = estimate_words([base, what_if], 1000, 2)
+    assert words.startswith(f"about {duration(seconds)} on 2 worker(s) for 2,000 runs")
+    assert "compromise protocol" in words and "exchange protocol" in words
+    assert estimate_words([], 1000, 2) == ""

@@ -78,15 +78,29 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
     return None if tables is None else (baseline, tables)
 
 
+def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
+            ) -> list[Scenario]:
+    """The ensembles the Run button starts: the baseline unless cached, the what-if if edited."""
+    if what_if is None:
+        return []
+    changed = what_if.input_hash() != base.input_hash()
+    return [s for s, needed in ((base, (base.input_hash(), count, master) not in _BASELINES),
+                                (what_if, changed)) if needed]
+
+
 @solara.component
 def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
-    """Runs, seed, the Run and Cancel buttons and the progress bar."""
+    """Runs, seed, the estimate, the Run and Cancel buttons and the progress bar."""
     master = seed.value if seed.value is not None else base.spec.seed
+    count_ok = 1 <= runs.value <= 1_000_000 and 0 <= master < 2**63
+    estimate = solara.use_memo(
+        lambda: state.estimate_words(_to_run(base, what_if, runs.value, master), runs.value,
+                                     workers_for(runs.value)) if count_ok else "",
+        dependencies=[base, what_if, runs.value, master, len(_BASELINES), count_ok])
     with solara.Div(classes=["runs-field"]):
         solara.InputInt("Replications", value=runs)
     with solara.Div(classes=["seed-field"]):
         solara.InputInt("Seed", value=master, on_value=seed.set)
-    count_ok = 1 <= runs.value <= 1_000_000 and 0 <= master < 2**63
     if not count_ok:
         solara.Error("Replications: a whole number from 1 to 1,000,000; seed: 0 to 2**63 - 1")
     with solara.Row():
@@ -95,6 +109,8 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
                       on_click=lambda: ensemble(base, what_if, runs.value, master))
         solara.Button("Cancel", classes=["cancel-button"], disabled=not ensemble.pending,
                       on_click=ensemble.cancel)
+    if estimate and not ensemble.pending:  # below the buttons: they do not move as it shows
+        solara.Text(estimate, classes=["estimate"])
     if ensemble.pending:
         solara.ProgressLinear(ensemble.progress or True)
         solara.Text(f"{done.value} runs done", classes=["progress-text"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -28,6 +28,8 @@ from simulation.report import summary
 from simulation.report.tables import issues_frame, period_tables, summary_tables
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import chunk_bounds, run_chunks
+from simulation.runs.progress import duration
+from simulation.runs.results import estimate
 
 SCENARIO_DIR = DEFAULT_SCENARIO.parent
 Who = Literal["members", "group", "sponsors_of"]
@@ -224,6 +226,18 @@ def ensemble_chunks(scenario: Scenario, runs: int, seed: int, workers: int | Non
     workers = workers or os.cpu_count() or 1
     return run_chunks(scenario.negotiation(), scenario.spec.parameters, seed,
                       chunk_bounds(runs), workers, scenario.priors)
+
+
+def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> str:
+    """In words, about how long `runs` replications of each scenario take on `workers` workers
+    (`mc11 run`'s estimate, each scenario at its own protocol's speed); '' for none."""
+    if not scenarios:
+        return ""
+    costs = [estimate(s.negotiation(), s.spec.parameters.bargaining, runs, workers)
+             for s in scenarios]
+    bases = "; ".join(dict.fromkeys(cost.basis for cost in costs))
+    return (f"about {duration(sum(cost.seconds for cost in costs))} on {workers} worker(s) for "
+            f"{len(scenarios) * runs:,} runs ({bases}; longer on a busy machine)")
 
 
 def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,
