@@ -660,3 +660,10 @@ def test_an_empty_file_or_folder_argument_is_refused(argv, tmp_path, monkeypatch
     assert stopped.value.code == 2
     assert "is empty; name a file or folder" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_counts_on_the_screen_take_the_singular_for_one():
+    from simulation.cli.common import counted
+
+    assert [counted(n, "proposal") for n in (0, 1, 2, 1500)] == [
+        "0 proposals", "1 proposal", "2 proposals", "1,500 proposals"]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.common import file_or_folder, positive, seed, workers_on_this_machine
+from simulation.cli.common import counted, file_or_folder, positive, seed, workers_on_this_machine
 from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
 from simulation.errors import InputError
@@ -60,7 +60,8 @@ def calibrate(args: argparse.Namespace) -> None:
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
                          args.exchange_rule)
     again = resuming(folder, inputs)
-    print(f"{args.datafile}: {len(dataset)} negotiations; calibrating protocol {args.protocol}, "
+    print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
+          f"{args.protocol}, "
           f"{args.folds} folds x {args.trials} trials + {args.trials} on all negotiations, "
           f"seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",
           file=sys.stderr, flush=True)

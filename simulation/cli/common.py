@@ -46,6 +46,11 @@ def file_or_folder(text: str) -> str:
     return text
 
 
+def counted(number: int, noun: str) -> str:
+    """A count with its noun in the singular or plural: '1 proposal', '3 proposals'."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def workers_on_this_machine(asked: int | None) -> int:
     """Worker processes: the cores by default; more than the cores only slows the run (each
     worker is busy on its own), so a larger number is capped, saying so."""

@@ -10,6 +10,7 @@ from simulation.cli.common import (
     add_scenario_argument,
     add_yes_option,
     confirm_size,
+    counted,
     file_or_folder,
     load_noting,
     positive,
@@ -43,7 +44,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
         "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler
 
     def go_ahead(workers: int) -> None:
-        points = f"{todo:,} design point{'s' if todo != 1 else ''}"
+        points = counted(todo, "design point")
         confirm_size(scenario.negotiation(), bargaining, todo * runs, workers,
                      what=f"{points} x {runs:,} runs ({todo * runs:,} runs)", yes=args.yes,
                      option="--runs-per-point", instead=instead, here=not remote)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from simulation.cli.common import (
     add_output_options,
+    counted,
     emit,
     file_or_folder,
     positive,
@@ -123,9 +124,9 @@ def _progress(name: str, args: argparse.Namespace, dataset: tuple) -> Iterator:
 def _describe(args: argparse.Namespace, dataset: tuple, settings) -> str:
     bargaining = settings.parameters.bargaining
     rule = f" (exchange rule {bargaining.exchange_rule})" if settings.protocol == "exchange" else ""
-    what = (f"{len(dataset)} negotiations" if len(dataset) > 1 else
-            f"{len(dataset[0].actors)} actors, {len(dataset[0].issues)} "
-            f"issue{'s' if len(dataset[0].issues) > 1 else ''}")
+    what = (counted(len(dataset), "negotiation") if len(dataset) > 1 else
+            f"{counted(len(dataset[0].actors), 'actor')}, "
+            f"{counted(len(dataset[0].issues), 'issue')}")
     return (f"{args.datafile}: {what}; protocol {settings.protocol}{rule}, {settings.rounds} "
             f"rounds, {args.runs} run(s), seed {args.seed}"
             + (f", parameters from {args.params}" if args.params else ""))
@@ -216,10 +217,11 @@ def deu_to_csv(args: argparse.Namespace) -> None:
 
     converted = convert_deu(args.source)
     write_long_csv(converted, args.out)
-    print(f"wrote {len(converted.rows)} actor-issue rows of {converted.proposals} proposals "
+    print(f"wrote {counted(len(converted.rows), 'actor-issue row')} of "
+          f"{counted(converted.proposals, 'proposal')} "
           f"(one negotiation each) to {args.out}", file=sys.stderr)
     if converted.dropped:
-        print(f"left out {len(converted.dropped)} proposals without any coded outcome: "
+        print(f"left out {counted(len(converted.dropped), 'proposal')} without any coded outcome: "
               f"{', '.join(converted.dropped)}", file=sys.stderr)
     if converted.filled_saliences:
         print(f"{converted.filled_saliences} positions without a coded salience were given "
