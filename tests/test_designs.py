@@ -384,3 +384,22 @@ def test_a_design_too_large_to_hold_is_refused_before_it_is_built(decided):
         design.grid(settings, 1, 1, "x")
     with pytest.raises(InputError, match=r"--samples.*2,097,152 points"):
         design.sensitivity_design("sobol", decided.priors, 2**19, 1, 1, decided.input_hash())
+
+
+def test_sensitivity_leaves_out_the_priors_its_protocol_does_not_read(tmp_path, capsys):
+    """A prior on a setting the scenario's protocol never reads (as the exchange scenario's
+    inherited priors on compromise's settings) changes no run: it would only add points."""
+    path = tmp_path / "mixed.yaml"
+    path.write_text("name: mixed\nparameters:\n  bargaining:\n"
+                    "    exchange_fixed_weight: {uniform: [0.05, 0.2]}\n"
+                    "  consensus:\n    base_tolerance: {uniform: [5, 25]}\n"
+                    "    min_step: {uniform: [5, 15]}\n")
+    code = main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
+                 "--scheduler", "in-process", "--no-plots", "--quiet",
+                 "--folder", str(tmp_path / "d")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "leaving out parameters.bargaining.exchange_fixed_weight" in captured.err
+    assert set(pd.read_csv(tmp_path / "d" / "sensitivity.csv")["parameter"]) == {
+        "parameters.consensus.base_tolerance", "parameters.consensus.min_step"}
+    assert len(pd.read_csv(tmp_path / "d" / "points.csv")["point"].unique()) == 16 * (2 + 2)

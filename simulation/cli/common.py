@@ -107,7 +107,10 @@ def confirm_size(negotiation, bargaining, runs: int, workers: int, *, what: str,
     if free is not None and cost.size > free and cost.size > 100 * 2**20:  # small ones fail
         raise InputError(str(where), option, f"{said}, but only {results.size_words(free)} is "
                          "free there; run fewer, or choose another --results-dir/--folder")
-    asks = seconds > ASK_ABOVE_SECONDS or (where is not None and cost.size > ASK_ABOVE_BYTES)
+    # the go-ahead follows the idle machine's estimate, so that whether a command asks (or,
+    # without a terminal, refuses) does not depend on what else runs at the moment
+    asks = cost.seconds > ASK_ABOVE_SECONDS or (where is not None
+                                                and cost.size > ASK_ABOVE_BYTES)
     if asks and not yes and not sys.stdin.isatty():
         raise InputError(option, "--yes", f"{said}; no terminal to confirm on: pass --yes to "
                          f"start it unattended, or {instead}")

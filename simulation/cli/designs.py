@@ -93,6 +93,25 @@ def sweep(args: argparse.Namespace) -> None:
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 
 
+def _read_by(protocol: str, priors: dict) -> dict:
+    """The scenario's priors without those on settings `protocol` does not read (the
+    baseline's compromise priors in an exchange scenario), if two or more remain: their
+    indices are zero by construction, and each would add N design points (Sobol) or one a
+    trajectory (Morris)."""
+    from simulation.runs import design
+
+    skipped = design.unread(priors, protocol)
+    if len(priors) - len(skipped) < 2:  # too few left for a design: run it as asked (the
+        return priors  # design's note then says which constants change no run)
+    if skipped:
+        they = ("it", "changes", "it") if len(skipped) == 1 else ("they", "change", "them")
+        print(f"mc11: note: leaving out {', '.join(skipped)}: read only by the "
+              f"{'/'.join(sorted(set(skipped.values())))} protocol, so {they[0]} {they[1]} no "
+              f"run under {protocol} (name {they[2]} in --parameters to vary {they[2]} anyway)",
+              file=sys.stderr)
+    return {path: prior for path, prior in priors.items() if path not in skipped}
+
+
 def sensitivity(args: argparse.Namespace) -> None:
     from simulation.report.designs import plot_heatmap, plot_indices
     from simulation.runs import design, sensitivity, sweep
@@ -112,6 +131,8 @@ def sensitivity(args: argparse.Namespace) -> None:
             raise InputError("--parameters", twice, f"{twice} is named twice; name each "
                              "constant once")
         priors, source = {p: priors[p] for p in chosen}, "--parameters"
+    else:
+        priors = _read_by(scenario.spec.parameters.bargaining.protocol, priors)
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
                                      scenario.input_hash(), source)
