@@ -513,6 +513,10 @@ def test_a_file_in_a_missing_folder_names_the_folder(complete, tmp_path, option)
     code, _, stderr = mc11("compare", complete, complete, option, target)
     assert_clear_error(code, stderr, option, f"{target.parent} does not exist")
     assert not target.parent.exists()
+    inside_a_file = tmp_path / "notes.txt" / "changes.png"
+    inside_a_file.parent.write_text("mine\n", encoding="utf-8")
+    code, _, stderr = mc11("compare", complete, complete, option, inside_a_file)
+    assert_clear_error(code, stderr, option, f"{inside_a_file.parent} is a file, not a folder")
 
 
 def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp_path):

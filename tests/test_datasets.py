@@ -287,3 +287,11 @@ def test_workers_end_when_their_parent_is_killed(long_csv):
     for pid in still:
         os.kill(pid, signal.SIGKILL)
     assert not still
+
+
+def test_the_deu_file_itself_given_to_backtest_points_to_deu_to_csv():
+    from simulation.inputs.importers import read_dataset
+
+    with pytest.raises(InputError, match=r"missing column 'actor'.*convert it first with "
+                                         r"`mc11 deu-to-csv`"):
+        read_dataset(DEU)

@@ -294,3 +294,12 @@ def test_cli_forecast_describes_a_one_issue_file_in_the_singular(capsys, tmp_pat
     path.write_text("actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n")
     code, _, err = run(capsys, "forecast", str(path))
     assert code == 0 and f"{path}: 2 actors, 1 issue; protocol compromise" in err
+
+
+@pytest.mark.parametrize("runs", ["1", "3"])
+def test_values_a_forecast_cannot_give_are_shown_alike_in_every_file_format(runs, capsys):
+    """Without a status quo there is no verdict: the Decide sample's table showed Python's
+    `None` where a CSV's showed NaN."""
+    assert main(["forecast", str(SAMPLE), "--runs", runs]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and "NaN" in out

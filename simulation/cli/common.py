@@ -203,7 +203,8 @@ def check_new_files(args: argparse.Namespace) -> None:
         if path.exists():
             raise InputError(str(path), f"--{name}", "the file exists already; choose a new name")
         if not path.parent.is_dir():
-            raise InputError(str(path), f"--{name}", f"the folder {path.parent} does not exist; "
+            problem = "is a file, not a folder" if path.parent.exists() else "does not exist"
+            raise InputError(str(path), f"--{name}", f"the folder {path.parent} {problem}; "
                              "create it first or choose a file in an existing folder")
 
 

@@ -401,12 +401,14 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
                              f"{given[index]!r}) both give the capability; allowed: one of them")
     for name in CSV_REQUIRED:
         if name not in header:
+            deu = ("; this looks like the DEU III dataset itself: convert it first with "
+                   "`mc11 deu-to-csv`" if {"prnr", "isnr"} <= set(header) else "")
             raise InputError(source, f"line {header_line}: header",
                              f"missing column {name!r} (columns read, separated by "
                              f"{_SEPARATORS[delimiter]}: {', '.join(map(repr, header))}); "
                              f"required: {', '.join(CSV_REQUIRED)}; "
                              f"optional: {', '.join(CSV_OPTIONAL)}; separated by commas, "
-                             "semicolons or tabs")
+                             f"semicolons or tabs{deu}")
     column = {name: header.index(name) for name in (*CSV_REQUIRED, *CSV_OPTIONAL)
               if name in header}
     notes = tuple(f"{source}, line {header_line}: column {name!r} is not used; known columns: "

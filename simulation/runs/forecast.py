@@ -306,7 +306,7 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
               else np.isfinite(data.status_quo))
     status_quo = (np.full(len(data.issues), np.nan) if data.status_quo is None
                   else data.to_user_scale(data.status_quo))
-    rows = []
+    rows = []  # missing values (no status quo: no verdict) are NaN, shown alike in every format
     for j, issue in enumerate(data.issues):
         row: dict[str, object] = {"issue": issue, "scale_low": data.lower[j],
                                   "scale_high": data.upper[j]}
@@ -318,16 +318,17 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
             if runs > 1:
                 row[f"{name}_p10"] = round(float(np.percentile(values[:, j], 10)), 3)
                 row[f"{name}_p90"] = round(float(np.percentile(values[:, j], 90)), 3)
-        row["status_quo"] = float(status_quo[j]) if has_sq[j] else None
+        row["status_quo"] = float(status_quo[j]) if has_sq[j] else np.nan
         if runs == 1:
             code = int(outcome[0, j])
-            row["verdict"] = OUTCOME_LABELS[code] if has_sq[j] else None
+            row["verdict"] = OUTCOME_LABELS[code] if has_sq[j] else np.nan
             row["text"] = (round(float(text[0, j]), 3)
-                           if has_sq[j] and np.isfinite(text[0, j]) else None)
+                           if has_sq[j] and np.isfinite(text[0, j]) else np.nan)
         else:
             for code, name in ((MULTILATERAL, "p_multilateral"), (PLURILATERAL, "p_plurilateral"),
                                (NO_AGREEMENT, "p_none")):
-                row[name] = round(float((outcome[:, j] == code).mean()), 3) if has_sq[j] else None
+                row[name] = (round(float((outcome[:, j] == code).mean()), 3) if has_sq[j]
+                             else np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
 
