@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from commands import mc11
 
 from simulation.cli import main
 from simulation.runs import progress as progress_module
@@ -27,14 +28,6 @@ from simulation.runs.progress import Progress
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 MC11 = Path(sys.executable).with_name("mc11")
-
-
-def mc11(*argv: object) -> tuple[int, str, str]:
-    """Run `mc11 argv` in this process; the exit code, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_clear_error(code: int, stderr: str, *words: str) -> None:

@@ -361,14 +361,20 @@ def test_a_point_that_cannot_be_written_is_not_blamed_on_dask(small_sweep, tmp_p
     assert "Dask" not in message
 
 
-def test_a_design_where_no_verdict_varies_says_so(tmp_path, capsys):
-    path = tmp_path / "flat.yaml"
-    path.write_text("name: flat\nparameters:\n  bargaining:\n"
-                    "    exchange_fixed_weight: {uniform: [0.05, 0.2]}\n"
-                    "    exchange_salience_weight: {uniform: [0.2, 0.6]}\n")
-    code = main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
+def _small_sensitivity(tmp_path: Path, scenario: str) -> int:
+    """`mc11 sensitivity` of the scenario text, 16 samples of 1 run, in this process, into
+    tmp_path/d; its exit code."""
+    path = tmp_path / "small.yaml"
+    path.write_text(scenario, encoding="utf-8")
+    return main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
                  "--scheduler", "in-process", "--no-plots", "--quiet",
                  "--folder", str(tmp_path / "d")])
+
+
+def test_a_design_where_no_verdict_varies_says_so(tmp_path, capsys):
+    code = _small_sensitivity(tmp_path, "name: flat\nparameters:\n  bargaining:\n"
+                              "    exchange_fixed_weight: {uniform: [0.05, 0.2]}\n"
+                              "    exchange_salience_weight: {uniform: [0.2, 0.6]}\n")
     captured = capsys.readouterr()
     assert code == 0
     assert "read only by the exchange protocol" in captured.err
@@ -389,14 +395,10 @@ def test_a_design_too_large_to_hold_is_refused_before_it_is_built(decided):
 def test_sensitivity_leaves_out_the_priors_its_protocol_does_not_read(tmp_path, capsys):
     """A prior on a setting the scenario's protocol never reads (as the exchange scenario's
     inherited priors on compromise's settings) changes no run: it would only add points."""
-    path = tmp_path / "mixed.yaml"
-    path.write_text("name: mixed\nparameters:\n  bargaining:\n"
-                    "    exchange_fixed_weight: {uniform: [0.05, 0.2]}\n"
-                    "  consensus:\n    base_tolerance: {uniform: [5, 25]}\n"
-                    "    min_step: {uniform: [5, 15]}\n")
-    code = main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
-                 "--scheduler", "in-process", "--no-plots", "--quiet",
-                 "--folder", str(tmp_path / "d")])
+    code = _small_sensitivity(tmp_path, "name: mixed\nparameters:\n  bargaining:\n"
+                              "    exchange_fixed_weight: {uniform: [0.05, 0.2]}\n"
+                              "  consensus:\n    base_tolerance: {uniform: [5, 25]}\n"
+                              "    min_step: {uniform: [5, 15]}\n")
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "leaving out parameters.bargaining.exchange_fixed_weight" in captured.err

@@ -6,14 +6,14 @@ here so that tiny runs trip them; nothing here measures time."""
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
+from commands import mc11
 
-from simulation.cli import common, main
+from simulation.cli import common
 from simulation.engine.protocols import BASELINE_SIZE, PROTOCOLS, runs_per_second
 from simulation.inputs.scenario import load_scenario
 from simulation.runs import cluster, results
@@ -21,14 +21,6 @@ from simulation.runs import cluster, results
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 TOLERANCE = "parameters.consensus.base_tolerance"
-
-
-def mc11(*argv: object) -> tuple[int, str, str]:
-    """Run `mc11 argv` in this process (stdin is not a terminal under pytest)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def refused(code: int, stderr: str, *words: str) -> bool:

@@ -8,7 +8,6 @@ stub that records its call (the tables it writes do not depend on the plots).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import shutil
@@ -20,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from commands import mc11
 
 from simulation import __version__
-from simulation.cli import main
 from simulation.errors import InputError
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.report import plots, tables
@@ -70,14 +69,6 @@ def stub_plots(monkeypatch) -> list[Path]:
     monkeypatch.setattr(tables, "write_figures",
                         lambda figures, target, workers=1: calls.append(target) or [])
     return calls
-
-
-def mc11(*argv: str) -> tuple[int, str, str]:
-    """Run `mc11 argv` in this process; the exit code, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def read_manifest(folder: Path) -> dict:

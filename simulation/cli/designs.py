@@ -104,11 +104,10 @@ def _read_by(protocol: str, priors: dict) -> dict:
     if len(priors) - len(skipped) < 2:  # too few left for a design: run it as asked (the
         return priors  # design's note then says which constants change no run)
     if skipped:
-        they = ("it", "changes", "it") if len(skipped) == 1 else ("they", "change", "them")
-        print(f"mc11: note: leaving out {', '.join(skipped)}: read only by the "
-              f"{'/'.join(sorted(set(skipped.values())))} protocol, so {they[0]} {they[1]} no "
-              f"run under {protocol} (name {they[2]} in --parameters to vary {they[2]} anyway)",
-              file=sys.stderr)
+        readers = "/".join(sorted(set(skipped.values())))
+        print(f"mc11: note: leaving out {', '.join(skipped)}: read only by the {readers} "
+              f"protocol, so no run under {protocol} depends on them (name them in "
+              "--parameters to vary them anyway)", file=sys.stderr)
     return {path: prior for path, prior in priors.items() if path not in skipped}
 
 
