@@ -303,3 +303,20 @@ def test_values_a_forecast_cannot_give_are_shown_alike_in_every_file_format(runs
     assert main(["forecast", str(SAMPLE), "--runs", runs]) == 0
     out = capsys.readouterr().out
     assert "None" not in out and "NaN" in out
+
+
+def test_values_near_the_float_limit_are_scored_and_printed_as_given(capsys, tmp_path):
+    """Two actors at 1e308 (a span of 0 is allowed): every baseline predicts 1e308, not inf
+    (a mean summed on the user's scale overflowed), the table prints 1e308 (rounding it to 3
+    decimals overflowed to inf), and nothing warns on the screen."""
+    data = tmp_path / "limit.csv"
+    data.write_text("actor,issue,position,salience,capability,status_quo,outcome\n"
+                    "A,x,1e308,1,1,1e308,1e308\nB,x,1e308,1,1,1e308,1e308\n")
+    code, out, err = run(capsys, "backtest", str(data), "--rounds", "3", "--format", "json")
+    assert code == 0, err
+    (row, _) = json.loads(out)
+    assert {name: row[name] for name in row if name != "issue"} == pytest.approx(
+        {name: (0.0 if name.endswith("_error") else 1e308) for name in row if name != "issue"})
+    code, out, err = run(capsys, "backtest", str(data), "--rounds", "3")
+    assert code == 0 and "Warning" not in err, err
+    assert out.splitlines()[1].split()[:2] == ["x", "1.000000e+308"]

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.common import counted, file_or_folder, positive, seed, workers_on_this_machine
+from simulation.cli.common import (
+    counted,
+    file_or_folder,
+    positive,
+    rounded,
+    seed,
+    workers_on_this_machine,
+)
 from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
 from simulation.errors import InputError
@@ -42,7 +49,7 @@ def _table(frame, digits: int = 3) -> str:
     import pandas as pd
 
     with pd.option_context("display.max_colwidth", 70, "display.width", 200):
-        return frame.round(digits).to_string(index=False)
+        return rounded(frame, digits).to_string(index=False)
 
 
 def calibrate(args: argparse.Namespace) -> None:

@@ -208,6 +208,21 @@ def check_new_files(args: argparse.Namespace) -> None:
                              "create it first or choose a file in an existing folder")
 
 
+def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The frame with its numbers rounded to `digits` decimals; numbers beyond 1e15 are left as
+    they are (they have no decimals to round, and rounding them overflows near the float limit:
+    1e308 would print as inf)."""
+    import numpy as np
+
+    def rounded_column(column: pd.Series) -> pd.Series:
+        if column.dtype.kind != "f":
+            return column
+        with np.errstate(over="ignore", invalid="ignore"):
+            return column.where(~(column.abs() < 1e15), column.round(digits))
+
+    return frame.apply(rounded_column)
+
+
 def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     """Print a frame as a table, CSV or JSON, or write it to a new file."""
     import pandas as pd

@@ -12,6 +12,7 @@ from simulation.cli.common import (
     emit,
     file_or_folder,
     positive,
+    rounded,
 )
 
 
@@ -36,7 +37,7 @@ def explain(args: argparse.Namespace) -> None:
               "what it accepts (last to accept); then, over those runs, its position at the "
               "start and at MC11, how far each rule moved it, its tolerance and salience.")
         table = table.head(args.top)
-    emit(table.round(3), args.format, args.out)
+    emit(rounded(table), args.format, args.out)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -15,6 +15,7 @@ from simulation.cli.common import (
     emit,
     file_or_folder,
     positive,
+    rounded,
     seed,
     workers_on_this_machine,
 )
@@ -183,7 +184,7 @@ def backtest(args: argparse.Namespace) -> None:
         issues = backtest_issues(dataset, settings, args.runs, args.seed,
                                  workers_on_this_machine(args.workers), progress)
     if args.per_negotiation:  # one row per negotiation, then all pooled
-        emit(summary_by_negotiation(issues).round(3), args.format, args.out)
+        emit(rounded(summary_by_negotiation(issues)), args.format, args.out)
         return
     if args.format != "table":  # csv and json: every issue's predictions and errors
         emit(with_error_row(issues), args.format, args.out)
@@ -191,10 +192,9 @@ def backtest(args: argparse.Namespace) -> None:
     summary = summary_by_negotiation(issues)
     if len(dataset) == 1:  # one negotiation: its issues' errors, then the methods in words
         errors = [c for c in issues.columns if c.endswith("_error")]
-        table = with_error_row(issues)[["issue", "observed", *errors]].round(3)
+        table = rounded(with_error_row(issues)[["issue", "observed", *errors]])
         table.columns = ["issue", "observed", *(c.removesuffix("_error") for c in errors)]
-        table = table.astype(object).where(table.notna(), "")
-        print(table.to_string(index=False))
+        print(table.to_string(index=False, na_rep=""))
         print()
     pooled = summary.iloc[-1]
     methods = [c for c in summary.columns if c not in ("negotiation", "issues")]

@@ -361,28 +361,30 @@ def method_name(method: str) -> str:
 
 
 def baselines(data: ActorIssueData) -> dict[str, np.ndarray]:
-    """Simple predictions per issue on the user's scale, from the actors who took a position."""
-    known = np.isfinite(data.positions)
-    user = data.to_user_scale(data.positions)
+    """Simple predictions per issue on the user's scale, from the actors who took a position;
+    computed on the 0-100 scale, as the model is, then rescaled (means and medians commute with
+    the rescaling, and sums of values near the float limits cannot overflow there)."""
+    positions = data.positions
+    known = np.isfinite(positions)
     k = len(data.issues)
 
     def weighted(weights: np.ndarray) -> np.ndarray:
         weights = np.where(known, weights, 0.0)
         total = weights.sum(axis=0)
-        values = (weights * np.nan_to_num(user)).sum(axis=0)
+        values = (weights * np.nan_to_num(positions)).sum(axis=0)
         return np.where(total > 0, values / np.where(total > 0, total, 1.0), np.nan)
 
-    capability = np.broadcast_to(data.capability[:, None], user.shape)
+    capability = np.broadcast_to(data.capability[:, None], positions.shape)
     saliences = np.nan_to_num(data.saliences)
-    return {
-        "status_quo": (np.full(k, np.nan) if data.status_quo is None
-                       else data.to_user_scale(data.status_quo)),
-        "mean": np.nanmean(user, axis=0),
-        "median": np.nanmedian(user, axis=0),
+    scaled = {
+        "status_quo": np.full(k, np.nan) if data.status_quo is None else data.status_quo,
+        "mean": np.nanmean(positions, axis=0),
+        "median": np.nanmedian(positions, axis=0),
         "capability_mean": weighted(capability),
         "salience_mean": weighted(saliences),
         "capability_salience_mean": weighted(capability * saliences),
     }
+    return {name: data.to_user_scale(values) for name, values in scaled.items()}
 
 
 def check_outcomes(data: ActorIssueData) -> None:
