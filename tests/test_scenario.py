@@ -854,3 +854,19 @@ def test_an_override_naming_an_excluded_member_says_it_changes_nothing_for_it(fo
     notes = [n for n in load_scenario(path).notes if "participants.exclude" in n]
     assert len(notes) == 1 and "s.yaml line 5: overrides.0" in notes[0]
     assert "USA" in notes[0] and "CHN" not in notes[0]
+
+
+@pytest.mark.parametrize(("coalitions", "noted"), [
+    ({}, False),
+    ({"leave_threshold": 0.9}, True),
+    ({"leave_threshold": 0.85}, False),  # leaving below 0.85 and joining at 0.85: no overlap
+    ({"leave_threshold": {"uniform": [0.8, 0.9]}}, True),
+    ({"join_threshold": {"triangular": [0.6, 0.8, 0.9]}}, True),
+    ({"join_threshold": {"triangular": [0.75, 0.8, 0.9]}, "leave_threshold": 0.75}, False),
+])
+def test_a_leave_threshold_that_can_exceed_the_join_threshold_is_noted(coalitions, noted):
+    """Members between the thresholds would join and leave in alternate months: the user hears
+    of it, for fixed values and for priors whose ranges overlap."""
+    scenario = scenario_from_mapping({"name": "t", "parameters": {"coalitions": coalitions}})
+    said = [note for note in scenario.notes if "can exceed coalitions.join_threshold" in note]
+    assert bool(said) == noted, scenario.notes

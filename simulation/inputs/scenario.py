@@ -446,6 +446,22 @@ def _override_notes(name: str, before: pd.DataFrame, after: pd.DataFrame,
     return notes
 
 
+def _threshold_notes(spec: ScenarioSpec, priors: Mapping[str, Prior]) -> list[str]:
+    """A note when a member could leave a coalition at an affinity that would make it join:
+    members between the two thresholds then join and leave in alternate months."""
+    def reach(name: str) -> tuple[float, float]:
+        prior = priors.get(f"parameters.coalitions.{name}")
+        value = getattr(spec.parameters.coalitions, name)
+        return prior.support if prior is not None else (value, value)
+
+    join, leave = reach("join_threshold")[0], reach("leave_threshold")[1]
+    if leave <= join:
+        return []
+    return [f"coalitions.leave_threshold (up to {leave:g}) can exceed coalitions.join_threshold "
+            f"(from {join:g}): members whose affinity lies between them join a coalition and "
+            "leave it again the next month; the defaults keep leaving below joining"]
+
+
 def scenario_from_mapping(
     raw: dict[str, Any], source: str = "<scenario>", files: list[_File] | None = None,
     notes: tuple[str, ...] = (),
@@ -481,6 +497,7 @@ def scenario_from_mapping(
         if left_out:
             notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
                          "leaves out of the negotiation: the override does not reach them")
+    notes.extend(_threshold_notes(spec, priors))
     rules = _rules(spec.derivation)
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
                             rules, notes, places, spec.participants.exclude)

@@ -265,7 +265,7 @@ def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: s
     ax.xaxis.set_label_position("top")
     for (row, col), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7, in_layout=False,
                     color="white" if abs(value - 50) > 30 else "black")
     fig.colorbar(image, ax=ax, shrink=0.6, label="Mean position (0-100)")
     ax.set_xlabel("Member group")
