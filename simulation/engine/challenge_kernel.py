@@ -90,6 +90,32 @@ def _voters_below(xs, below):
             below[a, b] = p
 
 
+@njit(inline="always")
+def _padded(xs):
+    """The sorted positions followed by +inf, so that a sweep stops at the end unasked."""
+    padded = np.empty(xs.size + 1)
+    padded[:-1] = xs
+    padded[-1] = np.inf
+    return padded
+
+
+@njit(inline="always")
+def _sweep_row(padded, a, skip, below):
+    """Row a of a midpoint sweep into `below` (b > a): the first voter from a + skip on at or
+    above the midpoint of x_a and x_b. Row a - 1's count is where row a's starts (the midpoint
+    only rises with a), so the loop rarely advances: fewer mispredicted branches than a sweep
+    along b."""
+    n, x = padded.size - 1, padded[a]
+    m = a + skip
+    for b in range(a + 1, n):
+        if a > 0:
+            m = max(below[a - 1, b], a + skip)
+        middle = 0.5 * (x + padded[b])
+        while padded[m] < middle:
+            m += 1
+        below[a, b] = m
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _votes_table(xs, ws, scale, r, logs, prefix):
     """challenge._Votes.support, its prefix sums: prefix[v, b] = sum over the v lowest voters u
@@ -220,29 +246,42 @@ def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
     weight, moment, start, upto = _linear_sums(xs, ws)
     reach, weighted, change = np.zeros(n), np.zeros(n), np.zeros(n)  # per target b
     partial = np.zeros(n)  # the votes, summed per actor
+    first_weight, first_moment, rest = np.empty(n), np.empty(n), np.empty(n)  # per b
+    for b in range(n):  # _linear_pair's values at b's first voter, gathered once
+        first_weight[b], first_moment[b] = weight[start[b]], moment[start[b]]
+        rest[b] = weight[n] - weight[start[b]]
+    padded = _padded(xs)
     per_unit = 1.0 / scale  # r = 1: d enters linearly, an ulp of it is an ulp of danger
     for a in range(n):
-        to_median = abs(xs[a] - median) / scale
+        _sweep_row(padded, a, 1, below)
+        low, past = xs[a], upto[a]
+        past_weight, past_moment = weight[past], moment[past]
         own_reach = own_weighted = own_votes = 0.0  # a's terms, in registers
-        m = a + 1
         for b in range(a + 1, n):
-            middle = 0.5 * (xs[a] + xs[b])
-            while m < n and xs[m] < middle:
-                m += 1
-            below[a, b] = m
-            u = min(abs(xs[a] - xs[b]) * per_unit, 1.0)
-            ab, ba = _linear_pair(xs, a, b, m, weight, moment, start, upto)
+            high, m = xs[b], below[a, b]
+            u = min(abs(low - high) * per_unit, 1.0)
+            both, apart = low + high, high - low  # as in _linear_pair
+            ab = both * (weight[m] - past_weight) - 2.0 * (moment[m] - past_moment) + (
+                apart * past_weight)
+            ba = 2.0 * (first_moment[b] - moment[m]) - both * (first_weight[b] - weight[m]) + (
+                apart * rest[b])
+            distinct = low < high
+            ab, ba = max(ab, 0.0) if distinct else 0.0, max(ba, 0.0) if distinct else 0.0
             own_reach += u
             reach[b] += u
             weighted[b] += u * ab  # a challenges b
             own_weighted += u * ba
             own_votes += ab + ba
-            if q < 1.0:
-                change[b] += _change(u, 1.0, to_median, q, t, False)
-                change[a] += _change(u, 1.0, abs(xs[b] - median) / scale, q, t, False)
         reach[a] += own_reach
         weighted[a] += own_weighted
         partial[a] = own_votes
+    if q < 1.0:
+        for a in range(n):
+            to_median = abs(xs[a] - median) / scale
+            for b in range(a + 1, n):
+                u = min(abs(xs[a] - xs[b]) * per_unit, 1.0)
+                change[b] += _change(u, 1.0, to_median, q, t, False)
+                change[a] += _change(u, 1.0, abs(xs[b] - median) / scale, q, t, False)
     per_vote = _per_vote(partial.sum())
     danger = 2.0 * reach - 4.0 * ss * (reach - per_vote * weighted) - change
     high, low = danger.max(), danger.min()
