@@ -76,20 +76,6 @@ def _weighted_median(xs, ws):
     return 0.5 * (xs[lo] + xs[hi])
 
 
-@njit(cache=True)
-def _voters_below(xs, below):
-    """challenge._Votes (its `below`): for a < b, how many voters sit below the midpoint of
-    x_a and x_b (np.searchsorted in the sorted positions `xs`), by one sweep per actor."""
-    n = xs.size
-    for a in range(n):
-        p = a
-        for b in range(a, n):
-            middle = 0.5 * (xs[a] + xs[b])
-            while p < n and xs[p] < middle:
-                p += 1
-            below[a, b] = p
-
-
 @njit(inline="always")
 def _padded(xs):
     """The sorted positions followed by +inf, so that a sweep stops at the end unasked."""
@@ -114,6 +100,15 @@ def _sweep_row(padded, a, skip, below):
         while padded[m] < middle:
             m += 1
         below[a, b] = m
+
+
+@njit(cache=True)
+def _voters_below(xs, below):
+    """challenge._Votes (its `below`): for a < b, how many voters sit below the midpoint of
+    x_a and x_b (np.searchsorted in the sorted positions `xs`, at least a), by `_sweep_row`."""
+    padded = _padded(xs)
+    for a in range(xs.size):
+        _sweep_row(padded, a, 0, below)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
