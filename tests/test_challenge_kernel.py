@@ -65,6 +65,24 @@ def test_compiled_round_equals_the_numpy_round_with_duplicated_members(seed, q, 
         assert (got[a] == got[b]).all()
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), q=st.sampled_from([1.0, 0.6]), risk=st.booleans(),
+       rule=st.sampled_from(["least_move", "reference"]))
+def test_compiled_round_equals_the_numpy_round_with_clustered_members(seed, q, risk, rule):
+    """Members in a few tight clusters far apart: from one member to the next the midpoints jump
+    across whole clusters, so the voters below a midpoint grow by many at once."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(2, 40)), int(rng.integers(1, 4))
+    centres = rng.uniform(0, 100, int(rng.integers(1, 6)))
+    X = np.clip(rng.choice(centres, (n, k)) + rng.normal(0, 0.05, (n, k)), 0, 100)
+    S = rng.uniform(0, 1, (n, k))
+    C = rng.uniform(0.01, 5, n)
+    params = ch.ChallengeParameters(q=q, t=float(rng.uniform()), risk=risk, offer_rule=rule,
+                                    position_range=100.0)
+    expected, _ = ch.challenge_round(X, S, C, params)
+    np.testing.assert_allclose(challenge_round_fast(X, S, C, params), expected, rtol=0, atol=TOL)
+
+
 def test_compiled_round_equals_the_numpy_round_on_the_mc11_members():
     negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
     args = negotiation.positions, negotiation.saliences, negotiation.capability
