@@ -2,9 +2,13 @@
 the published worked example (see tests/test_challenge.py for its provenance)."""
 
 import csv
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +111,35 @@ def test_compiled_rounds_reproduce_the_published_example():
         positions = challenge_round_fast(positions, saliences, capability, params, scale)
         medians.append(ch.forecast(positions, saliences, capability)[0][0])
     np.testing.assert_allclose(medians, published, rtol=1e-9)
+
+
+_ROUNDS_OF_MC11 = """
+import sys
+import numpy as np
+from simulation.engine import challenge as ch
+from simulation.engine.challenge_kernel import challenge_round_fast
+from simulation.inputs.scenario import load_scenario
+negotiation = load_scenario("scenarios/baseline.yaml").negotiation()
+positions, saliences = negotiation.positions, negotiation.saliences
+params = ch.ChallengeParameters(q=0.7, t=0.4, position_range=100.0)
+rounds = []
+for _ in range(4):
+    positions = challenge_round_fast(positions, saliences, negotiation.capability, params)
+    rounds.append(positions)
+np.save(sys.argv[1], np.stack(rounds))
+"""
+
+
+@pytest.mark.slow
+def test_the_first_run_after_compiling_equals_the_runs_that_load_the_cache(tmp_path):
+    """Rounds with Q < 1 and security risk attitudes (where the compiler once fused
+    multiply-adds differently in a fresh compile and in the cache): a process that compiles the
+    kernel and one that loads it from numba's cache give the same bits."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    root = Path(__file__).resolve().parents[1]
+    for run in ("compiled", "cached"):
+        subprocess.run([sys.executable, "-c", _ROUNDS_OF_MC11, str(tmp_path / f"{run}.npy")],
+                       env=env, cwd=root, check=True, timeout=600)
+    compiled, cached = np.load(tmp_path / "compiled.npy"), np.load(tmp_path / "cached.npy")
+    assert np.ptp(compiled[-1], axis=0).max() > 0  # the members still disagree: offers were made
+    np.testing.assert_array_equal(compiled, cached)

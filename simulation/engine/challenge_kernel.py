@@ -31,12 +31,16 @@ Sums run in another order and the powers differ from numpy's by up to an ulp, so
 with `challenge.challenge_round` to rounding (tests/test_challenge_kernel.py: 1e-9 on the 0-100
 scale), not bit for bit; distances that enter the utilities are divided by the scale exactly as
 there, since (1 - d)^r with r near 1/2 magnifies an ulp of d near 1. The order of the actors does
-not matter: ties between offers are broken by their values, never by who sent them. The loops
-that take powers let the compiler fuse a multiply and an add into one instruction
-(`fastmath={"contract"}`, 10-15% faster): on one machine results are the same whatever the
-workers or batches, but their last bits may differ on a CPU without fused multiply-add; no sum
-is reordered by the compiler. The row sweeps and the hoisted sums of 2026-12-02 do the same
-floating-point operations in the same order as before: they changed no bit of any result.
+not matter: ties between offers are broken by their values, never by who sent them. The
+vectorised loops that take powers (`_votes_table`, `_all_offers`) let the compiler fuse a multiply
+and an add into one instruction (`fastmath={"contract"}`, 10-15% faster): on one machine results
+are the same whatever the workers or batches, but their last bits may differ on a CPU without
+fused multiply-add; no sum is reordered by the compiler. `_nearest_offers`, scalar, does not
+(no measurable cost): with it, where the compiler fused depended on whether its callees had been
+compiled in the same process, so with Q < 1 the first run after compiling differed in the last
+digits from later runs that load the cache (tests/test_challenge_kernel.py checks both ways).
+The row sweeps and the hoisted sums of 2026-12-02 do the same floating-point operations in the
+same order as before: they changed no bit of any result.
 """
 
 from __future__ import annotations
@@ -459,7 +463,7 @@ def _all_offers(x, r, median, scale, status_quo, q, t, risk, reference_rule, cou
     return best_rank
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy")
 def _nearest_offers(a, xs, ss, r, support, per_vote, scale, median, status_quo, q, t, risk,
                     reference_rule, ba, kind, offered, key):
     """The offers perceiver a needs for challenge.best_offers, from the nearest sender outwards,
