@@ -218,7 +218,7 @@ def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         if column.dtype.kind != "f":
             return column
         with np.errstate(over="ignore", invalid="ignore"):
-            return column.where(~(column.abs() < 1e15), column.round(digits))
+            return column.where(column.abs() >= 1e15, column.round(digits))
 
     return frame.apply(rounded_column)
 
