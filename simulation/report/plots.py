@@ -66,7 +66,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp")
     try:
-        fig.savefig(temporary, dpi=DPI, format="png")
+        fig.savefig(temporary, dpi=DPI, format="png", pil_kwargs={"compress_level": 3})
         os.replace(temporary, out)
     finally:
         temporary.unlink(missing_ok=True)
