@@ -130,7 +130,8 @@ def _votes_table(xs, ws, scale, r, logs, prefix):
     per_unit = 1.0 / scale
     for a in range(n):
         x = xs[a]
-        for b in range(a, n):
+        for j in range(n - a):  # from 0: a loop from a does not vectorise
+            b = a + j
             logs[a, b] = vlog(abs(x - xs[b]) * per_unit)
     for a in range(n):
         for b in range(a):
@@ -255,28 +256,37 @@ def _risk_exponents(xs, ss, ws, scale, median, q, t, below, r):
     for b in range(n):  # _linear_pair's sums at b's first voter, gathered once
         first_weight[b], first_moment[b] = weight[start[b]], moment[start[b]]
         rest[b] = weight[n] - weight[start[b]]
+    mid_weight, mid_moment = np.empty(n), np.empty(n)  # per b, at row a's midpoint voter
+    u_row, ba_row, votes_row = np.empty(n), np.empty(n), np.empty(n)  # row a's terms, per b
     padded = _padded(xs)
     per_unit = 1.0 / scale  # r = 1: d enters linearly, an ulp of it is an ulp of danger
     for a in range(n):
         _sweep_row(padded, a, 1, below)
+        for j in range(n - a - 1):  # the sums at each b's midpoint, gathered into a row
+            b = a + 1 + j
+            m = below[a, b]
+            mid_weight[b], mid_moment[b] = weight[m], moment[m]
         low, past = xs[a], upto[a]
         past_weight, past_moment = weight[past], moment[past]
-        own_reach = own_weighted = own_votes = 0.0  # a's terms, in registers
-        for b in range(a + 1, n):
-            high, m = xs[b], below[a, b]
+        for j in range(n - a - 1):  # no sums along the row, indexed from 0: it vectorises
+            b = a + 1 + j
+            high = xs[b]
             u = min(abs(low - high) * per_unit, 1.0)
             both, apart = low + high, high - low  # as in _linear_pair
-            ab = both * (weight[m] - past_weight) - 2.0 * (moment[m] - past_moment) + (
+            ab = both * (mid_weight[b] - past_weight) - 2.0 * (mid_moment[b] - past_moment) + (
                 apart * past_weight)
-            ba = 2.0 * (first_moment[b] - moment[m]) - both * (first_weight[b] - weight[m]) + (
-                apart * rest[b])
+            ba = 2.0 * (first_moment[b] - mid_moment[b]) - both * (
+                first_weight[b] - mid_weight[b]) + apart * rest[b]
             distinct = low < high
             ab, ba = max(ab, 0.0) if distinct else 0.0, max(ba, 0.0) if distinct else 0.0
-            own_reach += u
             reach[b] += u
             weighted[b] += u * ab  # a challenges b
-            own_weighted += u * ba
-            own_votes += ab + ba
+            u_row[b], ba_row[b], votes_row[b] = u, u * ba, ab + ba
+        own_reach = own_weighted = own_votes = 0.0  # a's sums, in order along the row
+        for b in range(a + 1, n):
+            own_reach += u_row[b]
+            own_weighted += ba_row[b]
+            own_votes += votes_row[b]
         reach[a] += own_reach
         weighted[a] += own_weighted
         partial[a] = own_votes
