@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.engine import challenge as ch
-from simulation.engine.challenge_kernel import challenge_round_fast
+from simulation.engine.challenge_kernel import challenge_round_fast, challenge_rounds_fast
 from simulation.inputs.scenario import load_scenario
 
 DATA = Path(__file__).parent / "data"
@@ -94,6 +94,43 @@ def test_compiled_round_equals_the_numpy_round_on_the_mc11_members():
     expected, offers = ch.challenge_round(*args, params)
     assert (offers.accepted != ch.NONE).sum() > 100  # many members take an offer
     np.testing.assert_allclose(challenge_round_fast(*args, params), expected, rtol=0, atol=TOL)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), risk=st.booleans(),
+       rule=st.sampled_from(["least_move", "reference"]))
+def test_a_batch_s_rounds_equal_each_replication_s_round(seed, risk, rule):
+    """One compiled call for a batch (what the challenge protocol makes each month): each
+    replication's engaged members play their round with its own Q, T and pressure, to the bit;
+    the others, and replications with fewer than two engaged, keep their positions."""
+    rng = np.random.default_rng(seed)
+    r, n, k = int(rng.integers(1, 6)), int(rng.integers(2, 25)), int(rng.integers(1, 4))
+    X, S = rng.uniform(0, 100, (r, n, k)), rng.uniform(0, 1, (r, n, k))
+    C = rng.uniform(0.01, 5, n)
+    active = rng.random((r, n)) < rng.uniform(0.05, 1, (r, 1))
+    q, t = rng.choice([1.0, 0.6, 0.0], r), rng.uniform(0, 1, r)
+    pressure = rng.uniform(0.1, 1, r)
+    expected = X.copy()
+    for b in range(r):
+        rows = np.flatnonzero(active[b])
+        if len(rows) < 2:
+            continue
+        params = ch.ChallengeParameters(q=q[b], t=t[b], risk=risk, offer_rule=rule,
+                                        position_range=100.0)
+        start = X[b, rows]
+        offered = challenge_round_fast(start, S[b, rows], C[rows], params)
+        expected[b, rows] = start + pressure[b] * (offered - start)
+    template = ch.ChallengeParameters(risk=risk, offer_rule=rule, position_range=100.0)
+    got = challenge_rounds_fast(X, S, C, active, q, t, pressure, template)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_batch_s_rounds_reject_beliefs_that_are_not_probabilities():
+    X, S, C = np.zeros((2, 3, 1)), np.ones((2, 3, 1)), np.ones(3)
+    active = np.ones((2, 3), dtype=bool)
+    with pytest.raises(ValueError, match="q and t are probabilities"):
+        challenge_rounds_fast(X, S, C, active, [1.0, 1.2], [1.0, 1.0], [1.0, 1.0],
+                              ch.ChallengeParameters(position_range=100.0))
 
 
 def test_compiled_rounds_reproduce_the_published_example():

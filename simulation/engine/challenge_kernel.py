@@ -551,3 +551,61 @@ def challenge_round_fast(
     scale = np.broadcast_to(np.asarray(scale, dtype=float), positions.shape[1:]).copy()
     return _round(positions, saliences, capability, scale, float(params.q), float(params.t),
                   bool(params.risk), params.offer_rule == "reference")
+
+
+@njit(cache=True)
+def _rounds(positions, saliences, capability, active, scale, q, t, pressure, risk,
+            reference_rule):
+    """`_round` for each replication of a batch among its engaged members (at least two), each
+    moved its replication's `pressure` share of the way to the offer it accepts."""
+    moved = positions.copy()
+    k = positions.shape[2]
+    for replication in range(positions.shape[0]):
+        rows = np.flatnonzero(active[replication])
+        m = rows.size
+        if m < 2:
+            continue
+        start, held, capable = np.empty((m, k)), np.empty((m, k)), np.empty(m)
+        for i in range(m):
+            start[i] = positions[replication, rows[i]]
+            held[i] = saliences[replication, rows[i]]
+            capable[i] = capability[rows[i]]
+        offered = _round(start, held, capable, scale, q[replication], t[replication], risk,
+                         reference_rule)
+        share = pressure[replication]
+        for i in range(m):
+            for issue in range(k):
+                x = start[i, issue]
+                moved[replication, rows[i], issue] = x + share * (offered[i, issue] - x)
+    return moved
+
+
+def challenge_rounds_fast(
+    positions: np.ndarray,
+    saliences: np.ndarray,
+    capability: np.ndarray,
+    active: np.ndarray,
+    q: np.ndarray,
+    t: np.ndarray,
+    pressure: np.ndarray,
+    params: ChallengeParameters,
+) -> np.ndarray:
+    """A batch's round (r, n, k) in one compiled call: in each replication the engaged members
+    (`active`, (r, n)) play `challenge.challenge_round` with that replication's Q and T (r,)
+    and `params`' other settings, and move the `pressure` share (r,) of the way to the offer
+    they accept; the others keep their positions. Each round equals `challenge_round_fast`'s."""
+    if params.position_range is None:
+        raise ValueError("a batch's rounds need a fixed position_range")
+    positions = np.ascontiguousarray(positions, dtype=float)
+    saliences = np.ascontiguousarray(saliences, dtype=float)
+    capability = np.ascontiguousarray(capability, dtype=float)
+    active = np.ascontiguousarray(active, dtype=bool)
+    q, t, pressure = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float),
+                                                           active.shape[:1]))
+                      for v in (q, t, pressure))
+    if not (((q >= 0.0) & (q <= 1.0)).all() and ((t >= 0.0) & (t <= 1.0)).all()):
+        raise ValueError(f"q and t are probabilities, got q={q}, t={t}")
+    _check(positions[active], saliences[active], capability[np.nonzero(active)[1]])
+    scale = np.full(positions.shape[2], float(params.position_range))
+    return _rounds(positions, saliences, capability, active, scale, q, t, pressure,
+                   bool(params.risk), params.offer_rule == "reference")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine import challenge
-from simulation.engine.challenge_kernel import challenge_round_fast
+from simulation.engine.challenge_kernel import challenge_rounds_fast
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext, Round
 
@@ -34,21 +34,10 @@ class Challenge:
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
         params = self.params
-        moved = positions.copy()
-        scale = np.full(positions.shape[-1], SCALE)
-        q = context.setting(params, "status_quo_belief")
-        t = context.setting(params, "improvement_belief")
-        pressure = context.pressures
-        for replication, engaged in enumerate(context.active):
-            rows = np.flatnonzero(engaged)
-            if len(rows) < 2:
-                continue
-            model = challenge.ChallengeParameters(
-                q=float(q[replication]), t=float(t[replication]),
-                risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
-                position_range=SCALE)
-            start = positions[replication, rows]
-            offered = challenge_round_fast(start, context.saliences[replication, rows],
-                                           context.capability[rows], model, scale)
-            moved[replication, rows] = start + pressure[replication] * (offered - start)
-        return Round(moved)
+        model = challenge.ChallengeParameters(
+            risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
+            position_range=SCALE)
+        return Round(challenge_rounds_fast(
+            positions, context.saliences, context.capability, context.active,
+            context.setting(params, "status_quo_belief"),
+            context.setting(params, "improvement_belief"), context.pressures, model))
