@@ -556,8 +556,9 @@ def challenge_round_fast(
 @njit(cache=True)
 def _rounds(positions, saliences, capability, active, scale, q, t, pressure, risk,
             reference_rule):
-    """`_round` for each replication of a batch among its engaged members (at least two), each
-    moved its replication's `pressure` share of the way to the offer it accepts."""
+    """challenge.challenge_round (`_round`) for each replication of a batch among its engaged
+    members (at least two), each moved its replication's `pressure` share of the way to the
+    offer it accepts."""
     moved = positions.copy()
     k = positions.shape[2]
     for replication in range(positions.shape[0]):
