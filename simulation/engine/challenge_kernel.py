@@ -40,7 +40,11 @@ fused multiply-add; no sum is reordered by the compiler. `_nearest_offers`, scal
 compiled in the same process, so with Q < 1 the first run after compiling differed in the last
 digits from later runs that load the cache (tests/test_challenge_kernel.py checks both ways).
 The row sweeps and the hoisted sums of 2026-12-02 do the same floating-point operations in the
-same order as before: they changed no bit of any result.
+same order as before: they changed no bit of any result. Nor do two later changes of that day:
+loops over the pairs of a row run over an index from 0 (`for j in range(n - a - 1)`, b = a + 1
++ j), since LLVM left a loop over range(a + 1, n) scalar, and the risk exponents' row sums
+(strict order, so never vectorised) run in a loop of their own after the vectorised one; and
+`challenge_rounds_fast` plays a whole batch's month in one call.
 """
 
 from __future__ import annotations
