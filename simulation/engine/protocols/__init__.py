@@ -147,7 +147,7 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     choices=("least_move", "reference")),
         ),
         reference="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011)",
-        speed=Speed(24.3),  # 48.7 runs/s on 2 workers
+        speed=Speed(26.7),  # 53.2-53.8 runs/s on 2 workers (section b, 2026-12-02 04:15)
         forecast="median",
     ),
 )
