@@ -8,7 +8,7 @@ import pytest
 from matplotlib.image import imread
 
 from simulation.inputs.catalogue import default_catalogue
-from simulation.report.designs import plot_heatmap, sweep_figure
+from simulation.report.designs import plot_heatmap, plot_indices, sweep_figure
 from simulation.report.plots import (
     plot_blockers,
     plot_comparison,
@@ -146,6 +146,21 @@ def test_the_sensitivity_heat_map_fits_any_number_of_constants(constants, tmp_pa
                                           "conf", "variance"])
     titles = dict(zip(ISSUES.index, LONG_TITLES["title"], strict=True))
     assert _edges_are_blank(plot_heatmap(indices, titles, tmp_path / "heatmap.png"))
+
+
+@pytest.mark.parametrize("measures", [("S1", "ST"), ("mu_star",)])
+def test_the_sensitivity_indices_figure_fits_its_constants_for_either_method(measures, tmp_path):
+    """Sobol's S1 and ST or Morris's mu*, 8 constants of which 6 are drawn, long issue titles,
+    and an issue whose verdict never varies."""
+    rows = [(issue, "p_multilateral", f"parameters.group.constant_{k}", index, 0.1 * k, 0.05,
+             0.0 if issue == ISSUES.index[0] else 0.2)
+            for issue in ISSUES.index for k in range(8) for index in measures]
+    indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
+                                          "conf", "variance"])
+    titles = dict(zip(ISSUES.index, LONG_TITLES["title"], strict=True))
+    path = plot_indices(indices, titles, tmp_path / "indices.png")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    assert _edges_are_blank(path)
 
 
 @pytest.mark.parametrize("swept", [1, 2])

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from simulation.report.plots import DPI, OUTCOME_COLOURS
+from simulation.report.plots import DPI, OUTCOME_COLOURS, save_png
 from simulation.runs.sensitivity import MIN_VARIANCE
 
 _SHARES = {"multilateral": "p_multilateral", "plurilateral": "p_plurilateral", "none": "p_none"}
@@ -30,18 +30,17 @@ def _grid(count: int, width: float = 3.0, height: float = 2.2) -> tuple[Figure, 
     return figure, axes
 
 
-def _save(figure: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp.png")
-    FigureCanvasAgg(figure).print_png(str(temporary))
-    temporary.replace(path)
-    return path
+def _panel_title(title: str, note: str = "") -> str:
+    """An issue's title shortened, with an ellipsis, so that it and `note` fit the two lines
+    of a panel's title."""
+    short = textwrap.shorten(title, width=60 - len(note), placeholder="…")
+    return textwrap.fill(short + note, width=34)
 
 
 def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
                path: Path) -> Path:
     """Draw `sweep_figure` into `path`."""
-    return _save(sweep_figure(table, constants, titles), path)
+    return save_png(sweep_figure(table, constants, titles), path)
 
 
 def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str]) -> Figure:
@@ -66,8 +65,7 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
                           color=OUTCOME_COLOURS[outcome], label=outcome)
             axis.set_ylim(-0.03, 1.03)
             axis.tick_params(labelsize=6)
-        title = textwrap.shorten(titles.get(issue, issue), width=60, placeholder="…")
-        axis.set_title(textwrap.fill(title, width=34), fontsize=7)  # two lines fit a panel
+        axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
     if len(constants) == 2:
         figure.set_layout_engine("constrained")  # keeps the panels apart beside the colour bar
         figure.colorbar(image, ax=axes, shrink=0.6, label="P(multilateral)")
@@ -107,12 +105,12 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
         axis.set_yticks(y - (0.2 if measure == "ST" else 0), names, fontsize=5)
         axis.tick_params(axis="x", labelsize=6)
         no_variance = rows["variance"].fillna(0).max() == 0
-        title = titles.get(issue, issue)[:34] + (" (no variation)" if no_variance else "")
-        axis.set_title(title, fontsize=7)
+        note = " (no variation)" if no_variance else ""
+        axis.set_title(_panel_title(titles.get(issue, issue), note), fontsize=7)
     axes[0].legend(fontsize=6)
     figure.suptitle(f"Sensitivity of {verdict} per issue: {measure}", fontsize=9)
     figure.tight_layout()
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
 def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
@@ -129,10 +127,10 @@ def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     axis = figure.add_subplot()
     image = axis.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0,
                         vmax=1 if measure == "ST" else None)
-    axis.set_xticks(range(wide.shape[1]), [titles.get(i, i)[:30] for i in wide.columns],
-                    rotation=70, ha="right", fontsize=6)
+    labels = [textwrap.shorten(titles.get(i, i), width=30, placeholder="…") for i in wide.columns]
+    axis.set_xticks(range(wide.shape[1]), labels, rotation=70, ha="right", fontsize=6)
     axis.set_yticks(range(wide.shape[0]), list(wide.index), fontsize=6)
     figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict}")
     figure.suptitle(f"{measure} of {verdict} per constant and issue\n(blank: the verdict's "
                     f"variance over the design < {MIN_VARIANCE:g})", fontsize=9)
-    return _save(figure, path)
+    return save_png(figure, path)

@@ -59,7 +59,7 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: str | Path) -> Path:
+def save_png(fig: Figure, path: str | Path) -> Path:
     """Write the figure as PNG (creating parent folders) through a temporary file renamed into
     place, so no half-written figure is ever left; return the path."""
     out = Path(path)
@@ -115,7 +115,7 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
                  "whiskers: 95% Wilson interval of the multilateral and plurilateral shares")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=3, frameon=False)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
@@ -137,7 +137,7 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
                  "points\nwhiskers: 95% Wilson interval")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
@@ -188,7 +188,7 @@ def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Pat
         Patch(facecolor=OUTCOME_COLOURS["plurilateral"], alpha=0.75, label="plurilateral text"),
         Line2D([], [], marker="D", color="#D55E00", linestyle="none", label="status quo"),
     ], loc="outside lower center", ncols=3, frameon=False)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str | Path,
@@ -229,7 +229,7 @@ def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str 
     subject = "Support for the chair's text" + (" and coalition sizes" if coalitions is not None
                                                  else "")
     fig.suptitle(f"{subject} over the calendar (line: mean over runs; band: 10-90% of runs)")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _spread_lines(ax: Axes, frame: pd.DataFrame, by: str, lines: dict[str, str],
@@ -273,7 +273,7 @@ def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: s
     ax.set_title("Starting positions before the talks (the 2016 data, after the scenario's "
                  "overrides):\nsalience-weighted mean position by member group "
                  "(50 = scale midpoint)")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
@@ -335,7 +335,7 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
                                           1 - 0.2 * lines / height - 0.01))
     fig.suptitle(f"Who blocks what: per issue, the {top} most frequent blockers (ties shown "
                  "as A = B) and the next share")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str | Path,
@@ -386,4 +386,4 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(f"Change in outcome probabilities: {', '.join(names)} vs {name_a} "
                  "(95% Newcombe hybrid score intervals)")
-    return _save(fig, path)
+    return save_png(fig, path)
