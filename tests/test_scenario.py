@@ -766,6 +766,32 @@ def test_calendar_missing_is_an_input_error(folder):
     assert str(folder / "nowhere.yaml") in error.problem and "not a file" in error.problem
 
 
+MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9, pressure: 1.0, '
+               'source: x}')
+
+
+@pytest.mark.parametrize(("periods", "field", "problem"), [
+    ("periods: []\n", "periods", "non-empty list 'periods'"),
+    ("months: []\n", "periods", "non-empty list 'periods'"),
+    (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 2, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: attention",
+     "less than or equal to 1"),
+    (f"periods:\n  - {{month: 2017-11, label: x, kind: bilateral, attention: 0.3, "
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: kind",
+     "'bilateral'; allowed: forum, mini_ministerial"),
+    (f"periods:\n  - {MINISTERIAL}\n  - {{month: 2018-01, label: x, kind: quiet, "
+     f"attention: 0.3, pressure: 0.4, source: x}}\n", "periods",
+     "the last period must be of kind 'ministerial'"),
+])
+def test_a_bad_calendar_file_is_an_input_error_naming_it_and_the_field(folder, periods, field,
+                                                                         problem):
+    write(folder, "my_calendar.yaml", periods)
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             "calendar: my_calendar.yaml\n"))
+    assert error.source == str(folder / "my_calendar.yaml")
+    assert error.field == field and problem in error.problem
+
+
 def test_a_parents_calendar_is_found_beside_the_parent(folder):
     """`calendar:` is relative to the file that names it, also when a scenario in another
     folder extends that file."""
