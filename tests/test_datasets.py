@@ -69,6 +69,41 @@ def test_deu_conversion_errors(tmp_path):
         convert_deu(no_capability)
 
 
+def _deu_lines(tmp_path: Path, edit) -> Path:
+    """The synthetic DEU copy with its list of lines changed by `edit`."""
+    path = tmp_path / "deu.csv"
+    path.write_text("".join(f"{line}\n" for line in edit(DEU.read_text().splitlines())))
+    return path
+
+
+@pytest.mark.parametrize(("edit", "field", "problem"), [
+    (lambda lines: [], "file", "the file is empty"),
+    (lambda lines: ["prnr\tisnr\tpfr\tsfr\trp\tout", *lines[1:]], "line 1: header",
+     "fewer than two actors"),
+    (lambda lines: [lines[0], lines[1] + "\textra", *lines[2:]], "line 2: row",
+     "as in the header"),
+    (lambda lines: [lines[0], lines[1], lines[1], *lines[2:]], "line 3: prnr",
+     "allowed: one capability row"),
+])
+def test_deu_files_of_the_wrong_shape_name_the_line(tmp_path, edit, field, problem):
+    path = _deu_lines(tmp_path, edit)
+    with pytest.raises(InputError) as caught:
+        convert_deu(path)
+    assert (caught.value.source, caught.value.field) == (str(path), field)
+    assert problem in caught.value.problem
+
+
+def test_deu_to_csv_refuses_a_missing_file_and_an_existing_output(tmp_path, capsys):
+    code, _, error = run(capsys, "deu-to-csv", str(tmp_path / "nowhere.csv"),
+                         str(tmp_path / "out.csv"))
+    assert code == 2 and "nowhere.csv: file: no such file" in error
+    kept = tmp_path / "kept.csv"
+    kept.write_text("earlier work\n")
+    code, _, error = run(capsys, "deu-to-csv", str(DEU), str(kept))
+    assert code == 2 and "exists already" in error
+    assert kept.read_text() == "earlier work\n"
+
+
 def _deu_with(tmp_path: Path, column: str, value: str, line: int = 3) -> Path:
     """The synthetic DEU copy with one field changed (line 2 is the capability row)."""
     rows = list(csv.reader(DEU.open(newline=""), delimiter="\t"))
