@@ -72,6 +72,21 @@ def write(folder: Path, text: str) -> Path:
      "calendar_levels.quiet.attention", "gamma"),
     ("derivation:\n  imputed:\n    developing: [{uniform: [10, 150]}, 55, 0.2]\n",
      "derivation.imputed.developing.new_rules", "150.0 is outside the range [0, 100]"),
+    ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, x]}\n",
+     "parameters.consensus.base_tolerance", "uniform must be a list of finite numbers"),
+    ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, 10, 25]}\n",
+     "parameters.consensus.base_tolerance", "uniform takes [a, b], got 3 numbers"),
+    ("parameters:\n  consensus:\n    base_tolerance: {choice: []}\n",
+     "parameters.consensus.base_tolerance", "choice needs at least one value"),
+    ("parameters:\n  consensus:\n    base_tolerance: {normal: [15, 0], clip: [5, 25]}\n",
+     "parameters.consensus.base_tolerance", "the standard deviation must be > 0, got 0"),
+    ("parameters:\n  consensus:\n    base_tolerance: {normal: [15, 3], clip: [25, 5]}\n",
+     "parameters.consensus.base_tolerance", "clip takes [a, b] with a <= b"),
+    ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, 25], clip: [5, 25]}\n",
+     "parameters.consensus.base_tolerance", "clip goes only with normal"),
+    ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, 25], beta: [1, 2]}\n",
+     "parameters.consensus.base_tolerance",
+     "unknown 'beta': a prior names exactly one distribution"),
 ])
 def test_a_bad_prior_is_an_input_error_naming_file_and_field(folder, text, field, message):
     with pytest.raises(InputError) as error:
