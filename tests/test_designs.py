@@ -242,6 +242,26 @@ def test_a_file_where_a_folder_goes_is_refused_and_kept(flag, says, tmp_path, ca
     assert blocker.read_text() == "mine\n"
 
 
+@pytest.mark.parametrize(("design_json", "says"), [
+    (None, "holds no design.json: not a design folder"),
+    ("{not json", "design.json: (file): unreadable"),
+])
+def test_a_folder_that_is_not_a_design_is_refused_and_kept(design_json, says, tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n")
+    if design_json is not None:
+        (folder / "design.json").write_text(design_json)
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--folder", str(folder), "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert says in error and "Traceback" not in error
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["notes.txt", *(["design.json"] if design_json is not None else [])])
+    assert (folder / "notes.txt").read_text() == "mine\n"
+
+
 def test_progress_goes_to_plain_lines_when_not_on_a_terminal(tmp_path, capsys):
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
                  "--runs-per-point", "2", "--folder", str(tmp_path / "d"), "--no-plots",
