@@ -68,9 +68,8 @@ def calibrate(args: argparse.Namespace) -> None:
                          args.exchange_rule)
     again = resuming(folder, inputs)
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
-          f"{args.protocol}, "
-          f"{args.folds} folds x {args.trials} trials + {args.trials} on all negotiations, "
-          f"seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",
+          f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "
+          f"negotiations, seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",
           file=sys.stderr, flush=True)
     progress, close = _progress()
     try:

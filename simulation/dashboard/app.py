@@ -55,8 +55,8 @@ def workers_for(count: int) -> int:
 def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
     """The baseline (cached) and the what-if ensembles; None if cancelled."""
     key = (base.input_hash(), count, master)
-    changed = what_if.input_hash() != base.input_hash()
-    total = count * (1 + (changed or key not in _BASELINES))
+    uncached, changed = _needed(base, what_if, count, master)
+    total = count * (1 + (changed or uncached))
     done.set(0)
 
     def progress(runs_done: int, offset: int) -> None:
@@ -78,14 +78,20 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
     return None if tables is None else (baseline, tables)
 
 
+def _needed(base: Scenario, what_if: Scenario, count: int, master: int) -> tuple[bool, bool]:
+    """Which ensembles the Run button starts: the baseline unless cached, the what-if if it
+    differs from the baseline."""
+    return ((base.input_hash(), count, master) not in _BASELINES,
+            what_if.input_hash() != base.input_hash())
+
+
 def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
             ) -> list[Scenario]:
-    """The ensembles the Run button starts: the baseline unless cached, the what-if if edited."""
+    """The scenarios of the ensembles the Run button starts (`_needed`)."""
     if what_if is None:
         return []
-    changed = what_if.input_hash() != base.input_hash()
-    return [s for s, needed in ((base, (base.input_hash(), count, master) not in _BASELINES),
-                                (what_if, changed)) if needed]
+    return [s for s, needed in zip((base, what_if), _needed(base, what_if, count, master),
+                                   strict=True) if needed]
 
 
 @solara.component
