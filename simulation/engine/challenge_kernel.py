@@ -26,7 +26,11 @@ of which changes a result beyond rounding:
     every confrontation tied with it within best_offers' tolerance (a confrontation's key is the
     distance it moves a, and the other types rank below it): on the MC11 rounds 82% of the
     perceivers stop after a few senders; the others (no confrontation among the 8 nearest)
-    evaluate every sender in vectorised loops (`_all_offers`).
+    evaluate every sender in vectorised loops (`_all_offers`);
+  - loops over a row's pairs run over an index from 0 (b = a + 1 + j), which LLVM vectorises (a
+    loop over range(a + 1, n) it leaves scalar), and sums whose order must not change run in
+    loops of their own after the vectorised ones;
+  - `challenge_rounds_fast` plays a whole batch's month in one compiled call.
 Sums run in another order and the powers differ from numpy's by up to an ulp, so results agree
 with `challenge.challenge_round` to rounding (tests/test_challenge_kernel.py: 1e-9 on the 0-100
 scale), not bit for bit; distances that enter the utilities are divided by the scale exactly as
@@ -39,12 +43,7 @@ fused multiply-add; no sum is reordered by the compiler. `_nearest_offers`, scal
 (no measurable cost): with it, where the compiler fused depended on whether its callees had been
 compiled in the same process, so with Q < 1 the first run after compiling differed in the last
 digits from later runs that load the cache (tests/test_challenge_kernel.py checks both ways).
-The row sweeps and the hoisted sums of 2026-12-02 do the same floating-point operations in the
-same order as before: they changed no bit of any result. Nor do two later changes of that day:
-loops over the pairs of a row run over an index from 0 (`for j in range(n - a - 1)`, b = a + 1
-+ j), since LLVM left a loop over range(a + 1, n) scalar, and the risk exponents' row sums
-(strict order, so never vectorised) run in a loop of their own after the vectorised one; and
-`challenge_rounds_fast` plays a whole batch's month in one call.
+How each economy was measured, and what was tried and dropped: docs/performance.md.
 """
 
 from __future__ import annotations
