@@ -148,6 +148,24 @@ def test_cancel_stops_the_work(baseline, workers):
     assert multiprocessing.active_children() == []
 
 
+def test_the_run_buttons_progress_counts_only_the_runs_it_starts(baseline, monkeypatch):
+    """The progress bar ends at 100% and the count at the runs actually made, whether the
+    press runs the baseline alone, the what-if alone (baseline cached) or both."""
+    from simulation.dashboard import app
+
+    run = state.run_what_if
+    # no page here, so the task is never current: let its runs go on
+    monkeypatch.setattr(app.state, "run_what_if", lambda *args: run(*args[:5]))
+    monkeypatch.setattr(app, "_BASELINES", {})
+    what_if = state.what_if_scenario(baseline, [USA_MORE], {})
+    steps = []
+    for base, other, runs in ((baseline, baseline, 60), (baseline, what_if, 60),
+                              (baseline, what_if, 70)):
+        first, second = app.ensemble.function(base, other, runs, SEED)
+        steps.append((app.ensemble.progress, app.done.value, first is second))
+    assert steps == [(100.0, 60, True), (100.0, 60, False), (100.0, 140, False)]
+
+
 def test_the_watched_replication_ends_as_its_ensemble_row(baseline):
     replication = 3
     tables = state.run_what_if(baseline, 5, SEED, workers=1)

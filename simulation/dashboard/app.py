@@ -56,7 +56,7 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
     """The baseline (cached) and the what-if ensembles; None if cancelled."""
     key = (base.input_hash(), count, master)
     uncached, changed = _needed(base, what_if, count, master)
-    total = count * (1 + (changed or uncached))
+    total = count * (uncached + changed)  # the runs this press starts: a cached one is not redone
     done.set(0)
 
     def progress(runs_done: int, offset: int) -> None:
@@ -72,7 +72,7 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
         _BASELINES[key] = baseline
     if not changed:
         return baseline, baseline
-    offset = total - count
+    offset = count if uncached else 0
     tables = state.run_what_if(what_if, count, master, workers_for(count),
                                lambda n: progress(n, offset), ensemble.is_current)
     return None if tables is None else (baseline, tables)
