@@ -251,6 +251,54 @@ def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
     assert manifest(folder)["status"] == "interrupted"
 
 
+def _a_large_second_chunk(master_seed: int, start: int, stop: int) -> bytes:
+    """A stand-in worker task: 5 MB for every chunk but the first, sent in many pipe writes."""
+    return bytes(5_000_000 if start else 1)
+
+
+def _run_with_a_worker_killed_while_sending() -> None:
+    """Run 4 chunks on 2 workers in which the worker with the second chunk dies half-way
+    through sending it (its pipe write cut, then SIGKILL); print what the run raised."""
+    import multiprocessing.connection as connection
+
+    from simulation.inputs.scenario import load_scenario
+    from simulation.runs import ensemble
+
+    parent, send = os.getpid(), connection.Connection._send
+
+    def dies_half_way(self, buffer, write=os.write):
+        if os.getpid() != parent and len(buffer) > 1_000_000:
+            write(self._handle, bytes(buffer[:len(buffer) // 2]))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return send(self, buffer, write)
+
+    connection.Connection._send = dies_half_way  # forked workers inherit it
+    ensemble._run_in_worker = _a_large_second_chunk
+    scenario = load_scenario(BASELINE)
+    try:
+        list(ensemble.run_chunks(scenario.negotiation(), scenario.spec.parameters, 1,
+                                 [(0, 2), (2, 4), (4, 6), (6, 8)], workers=2))
+    except Exception as exc:
+        print(type(exc).__name__)
+
+
+def test_a_worker_killed_while_sending_its_chunk_stops_the_run():
+    """The pool's manager thread waits forever for the rest of such a chunk; the run checks
+    its workers itself, and stops with the error of a killed worker."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import test_cli_reliability as t; "
+         "t._run_with_a_worker_killed_while_sending()"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    finally:  # a hung run's workers too
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    assert stdout.strip() == "BrokenProcessPool", stderr
+
+
 def _first_chunk_then_slow(master_seed: int, start: int, stop: int) -> int:
     """A stand-in worker task: the first chunk at once, every other one after a minute."""
     if start:

@@ -20,6 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from simulation.engine.model import RunResult
 
 CHUNK_SIZE = 50
+_WATCH_SECONDS = 1.0  # how often a run waiting for its chunks checks that its workers live
 BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
 
 
@@ -257,7 +259,10 @@ def run_chunks(
     try:
         submit_more()
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=_WATCH_SECONDS, return_when=FIRST_COMPLETED)
+            if not done:
+                _check_workers(pool)
+                continue
             pending.difference_update(done)
             submit_more()
             for future in done:
@@ -268,6 +273,15 @@ def run_chunks(
             if not finished:  # stopped: the chunks in progress would be dropped anyway
                 _end_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _check_workers(pool: ProcessPoolExecutor) -> None:
+    """Raise BrokenProcessPool if a worker has died. The pool notices a worker killed while
+    idle or computing, but not one killed while sending its chunk: its manager thread then
+    waits for the rest of the message forever, and so would the run."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    if any(process.exitcode is not None for process in processes):
+        raise BrokenProcessPool("a worker process died")
 
 
 def _end_workers(pool: ProcessPoolExecutor) -> None:
