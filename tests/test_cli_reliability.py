@@ -299,6 +299,31 @@ def test_a_worker_killed_while_sending_its_chunk_stops_the_run():
     assert stdout.strip() == "BrokenProcessPool", stderr
 
 
+def _a_figure_whose_worker_dies(tables, target):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _plot_with_a_figure_worker_killed(folder: str) -> None:
+    """`mc11 plot folder` on 2 processes, the second figure's worker killed as it starts."""
+    from simulation.report import figures
+
+    first, *rest = figures.FIGURES
+    figures.FIGURES = (first, _a_figure_whose_worker_dies, *rest)  # forked workers inherit it
+    sys.exit(main(["plot", folder, "--workers", "2"]))
+
+
+def test_a_killed_figure_worker_is_a_message_not_tracebacks(complete):
+    """The pool stops the other worker with SIGTERM, which must end it quietly."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import test_cli_reliability as t; "
+         f"t._plot_with_a_figure_worker_killed({str(complete)!r})"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+    assert result.returncode == 130, result.stderr
+    assert "a figure process died" in result.stderr and f"mc11 plot {complete}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def _first_chunk_then_slow(master_seed: int, start: int, stop: int) -> int:
     """A stand-in worker task: the first chunk at once, every other one after a minute."""
     if start:

@@ -20,7 +20,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 
 
 def run(args: argparse.Namespace) -> None:
@@ -371,6 +371,8 @@ def _median_change(a: float, b: float) -> str:
 
 
 def plot(args: argparse.Namespace) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
     from simulation.report import summary
     from simulation.report.figures import (
         FigureTables,
@@ -401,6 +403,9 @@ def plot(args: argparse.Namespace) -> None:
     except OSError as exc:
         raise InputError(str(target), "(folder)", f"cannot write the figures there "
                          f"({exc.strerror or exc})") from None
+    except BrokenProcessPool:
+        raise Interrupted(f"a figure process died; the figures drawn are in {target}. Draw "
+                          f"them all again with: mc11 plot {folder}") from None
     for path in paths:
         print(path)
 
