@@ -252,17 +252,23 @@ def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
 
 
 def _a_large_second_chunk(master_seed: int, start: int, stop: int) -> bytes:
-    """A stand-in worker task: 5 MB for every chunk but the first, sent in many pipe writes."""
+    """A stand-in ensemble task: 5 MB for every chunk but the first, sent in many pipe writes."""
     return bytes(5_000_000 if start else 1)
 
 
-def _run_with_a_worker_killed_while_sending() -> None:
-    """Run 4 chunks on 2 workers in which the worker with the second chunk dies half-way
-    through sending it (its pipe write cut, then SIGKILL); print what the run raised."""
+def _large_unless_first(negotiation: int) -> bytes:
+    """A stand-in forecast task, as large as `_a_large_second_chunk`."""
+    return bytes(5_000_000 if negotiation else 1)
+
+
+def _run_with_a_worker_killed_while_sending(pool: str) -> None:
+    """On 2 workers of the ensemble's pool or the forecasts' (`pool`), 4 tasks, the worker with
+    the second dying half-way through sending its result (its pipe write cut, then SIGKILL);
+    print what the run raised."""
     import multiprocessing.connection as connection
 
     from simulation.inputs.scenario import load_scenario
-    from simulation.runs import ensemble
+    from simulation.runs import ensemble, forecast
 
     parent, send = os.getpid(), connection.Connection._send
 
@@ -273,21 +279,29 @@ def _run_with_a_worker_killed_while_sending() -> None:
         return send(self, buffer, write)
 
     connection.Connection._send = dies_half_way  # forked workers inherit it
-    ensemble._run_in_worker = _a_large_second_chunk
-    scenario = load_scenario(BASELINE)
     try:
-        list(ensemble.run_chunks(scenario.negotiation(), scenario.spec.parameters, 1,
-                                 [(0, 2), (2, 4), (4, 6), (6, 8)], workers=2))
+        if pool == "ensemble":
+            ensemble._run_in_worker = _a_large_second_chunk
+            scenario = load_scenario(BASELINE)
+            list(ensemble.run_chunks(scenario.negotiation(), scenario.spec.parameters, 1,
+                                     [(0, 2), (2, 4), (4, 6), (6, 8)], workers=2))
+        else:
+            with forecast.NegotiationPool([0, 1, 2, 3], workers=2) as negotiations:
+                negotiations.map(_large_unless_first, range(4))
     except Exception as exc:
-        print(type(exc).__name__)
+        print(f"{type(exc).__name__}: {exc}")
 
 
-def test_a_worker_killed_while_sending_its_chunk_stops_the_run():
-    """The pool's manager thread waits forever for the rest of such a chunk; the run checks
+@pytest.mark.parametrize(("pool", "raised"), [
+    ("ensemble", "BrokenProcessPool: a worker process died"),  # mc11 run: status, resume hint
+    ("forecasts", "Interrupted: a worker process died; run the command again"),
+])
+def test_a_worker_killed_while_sending_its_result_stops_the_work(pool, raised):
+    """The pool's manager thread waits forever for the rest of such a result; the work checks
     its workers itself, and stops with the error of a killed worker."""
     process = subprocess.Popen(
         [sys.executable, "-c", "import test_cli_reliability as t; "
-         "t._run_with_a_worker_killed_while_sending()"],
+         f"t._run_with_a_worker_killed_while_sending({pool!r})"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
     try:
@@ -296,7 +310,8 @@ def test_a_worker_killed_while_sending_its_chunk_stops_the_run():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-    assert stdout.strip() == "BrokenProcessPool", stderr
+    assert stdout.startswith(raised), stderr
+    assert "Traceback" not in stderr
 
 
 def _a_figure_whose_worker_dies(tables, target):
@@ -312,15 +327,18 @@ def _plot_with_a_figure_worker_killed(folder: str) -> None:
     sys.exit(main(["plot", folder, "--workers", "2"]))
 
 
-def test_a_killed_figure_worker_is_a_message_not_tracebacks(complete):
+def test_a_killed_figure_worker_is_a_message_not_tracebacks(complete, tmp_path):
     """The pool stops the other worker with SIGTERM, which must end it quietly."""
+    import shutil
+
+    folder = shutil.copytree(complete, tmp_path / "folder")
     result = subprocess.run(
         [sys.executable, "-c", "import test_cli_reliability as t; "
-         f"t._plot_with_a_figure_worker_killed({str(complete)!r})"],
+         f"t._plot_with_a_figure_worker_killed({str(folder)!r})"],
         capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
     assert result.returncode == 130, result.stderr
-    assert "a figure process died" in result.stderr and f"mc11 plot {complete}" in result.stderr
+    assert "a figure process died" in result.stderr and f"mc11 plot {folder}" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import operator
-import signal
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +16,7 @@ import pandas as pd
 
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.scenario import Scenario
+from simulation.runs.workers import end_quietly_when_stopped
 
 
 def position_groups(scenario: Scenario) -> pd.DataFrame:
@@ -138,12 +138,6 @@ def _plots():
     return plots
 
 
-def _end_quietly_when_stopped() -> None:
-    """A figure worker ends at a stop signal, as the pool sends it when another worker died,
-    rather than raising the command's KeyboardInterrupt and printing its traceback."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def write_figures(tables: FigureTables, target: Path, workers: int = 1) -> list[Path]:
     """Draw the standard figures into the folder `target`; with `workers` > 1, on that many
     forked processes at once (each figure is independent and drawn from the same tables, so
@@ -157,6 +151,6 @@ def write_figures(tables: FigureTables, target: Path, workers: int = 1) -> list[
         with warnings.catch_warnings():  # the parent's threads hold no lock matplotlib needs
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                     initializer=_end_quietly_when_stopped) as pool:
+                                     initializer=end_quietly_when_stopped) as pool:
                 paths = list(pool.map(operator.call, FIGURES, repeat(tables), repeat(target)))
     return [path for path in paths if path is not None]

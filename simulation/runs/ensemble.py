@@ -20,7 +20,6 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
@@ -40,12 +39,17 @@ from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUT, OUTPUTS, Combine, Storage
+from simulation.runs.workers import (
+    WATCH_SECONDS,
+    check_workers,
+    end_quietly_when_stopped,
+    end_workers,
+)
 
 if TYPE_CHECKING:
     from simulation.engine.model import RunResult
 
 CHUNK_SIZE = 50
-_WATCH_SECONDS = 1.0  # how often a run waiting for its chunks checks that its workers live
 BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
 
 
@@ -201,7 +205,7 @@ def _init_worker(negotiation: Negotiation, parameters: Parameters,
     SIGTERM are the main process's to handle (it stops the pool and keeps what is finished);
     a worker just ends with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    end_quietly_when_stopped()
     _WORKER["negotiation"] = negotiation
     _WORKER["parameters"] = parameters
     _WORKER["priors"] = priors
@@ -259,9 +263,9 @@ def run_chunks(
     try:
         submit_more()
         while pending:
-            done, _ = wait(pending, timeout=_WATCH_SECONDS, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
             if not done:
-                _check_workers(pool)
+                check_workers(pool)  # one killed while sending its chunk hangs the pool
                 continue
             pending.difference_update(done)
             submit_more()
@@ -271,34 +275,8 @@ def run_chunks(
     finally:
         with _stops_held():
             if not finished:  # stopped: the chunks in progress would be dropped anyway
-                _end_workers(pool)
+                end_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _check_workers(pool: ProcessPoolExecutor) -> None:
-    """Raise BrokenProcessPool if a worker has died. The pool notices a worker killed while
-    idle or computing, but not one killed while sending its chunk: its manager thread then
-    waits for the rest of the message forever, and so would the run."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    if any(process.exitcode is not None for process in processes):
-        raise BrokenProcessPool("a worker process died")
-
-
-def _end_workers(pool: ProcessPoolExecutor) -> None:
-    """End a stopped run's workers at once rather than after their current chunks (tens of
-    seconds under the exchange protocol). ProcessPoolExecutor has no public way to do it
-    before Python 3.14's `terminate_workers`; the pool then shuts down as after a killed
-    worker. A worker ended while sending its chunk leaves part of a message in the results
-    pipe, and the pool's manager thread would wait for the rest forever: once every worker is
-    gone, closing this process's writing end of that pipe ends the wait."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join()
-    results = getattr(pool, "_result_queue", None)
-    if results is not None:
-        results._writer.close()
 
 
 @contextmanager

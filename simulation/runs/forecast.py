@@ -30,8 +30,9 @@ import threading
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -41,12 +42,13 @@ from simulation.engine import exchange, protocols
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.engine.parameters import Parameters
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
 from simulation.runs import DEFAULT_ROUNDS
 from simulation.runs.ensemble import replication_seed, run_replications
+from simulation.runs.workers import end_quietly_when_stopped, end_workers, result_of
 
 Progress = Callable[[int], None]  # told how many more runs have finished
 PROGRESS_RUNS = 500  # a long run of one negotiation reports after each slice of this many runs
@@ -181,14 +183,16 @@ def _forecast(results: RunForecasts, settings: OwnDataSettings) -> np.ndarray:
 _DATASET: list[Sequence[ActorIssueData]] = []  # the dataset a forked worker inherited
 
 
-def _run_task(task: tuple[Callable[..., object], int, tuple]) -> object:
-    function, index, args = task
-    return function(_DATASET[0][index], *args)
+def _run_tasks(tasks: list[tuple[Callable[..., object], int, tuple]]) -> list[object]:
+    """In a worker: each task's function on its negotiation of the inherited dataset."""
+    return [function(_DATASET[0][index], *args) for function, index, args in tasks]
 
 
 def _end_with_parent(parent: int) -> None:
     """In a worker: end when the parent is gone (killed with SIGKILL, e.g. by the OOM killer,
-    it cannot stop its workers, which would otherwise wait for tasks forever)."""
+    it cannot stop its workers, which would otherwise wait for tasks forever), and quietly at
+    the stop signal of a pool that breaks."""
+    end_quietly_when_stopped()
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -222,6 +226,8 @@ class NegotiationPool:
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
+            if exc[0] is not None:  # stopped: the tasks in progress would be dropped anyway
+                end_workers(self.pool)
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         _DATASET.clear()
@@ -233,18 +239,28 @@ class NegotiationPool:
         if self.pool is None:
             results = (function(self.dataset[i], *args) for i in indices)
         else:
-            chunk = max(1, len(indices) // (4 * self.workers))
-            tasks = [(function, i, args) for i in indices]
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*fork.*",
-                                        category=DeprecationWarning)
-                results = self.pool.map(_run_task, tasks, chunksize=chunk)
+            results = self._on_workers(function, indices, args)
         out = []
         for result in results:
             out.append(result)
             if done is not None:
                 done()
         return out
+
+    def _on_workers(self, function: Callable[..., object], indices: Sequence[int],
+                    args: tuple) -> Iterator[object]:
+        """The map's results in order, from batches of tasks (four per worker); a worker that
+        died stops it with Interrupted."""
+        tasks = [(function, i, args) for i in indices]
+        size = max(1, len(tasks) // (4 * self.workers))
+        batches = [self.pool.submit(_run_tasks, tasks[k:k + size])  # workers forked already
+                   for k in range(0, len(tasks), size)]
+        try:
+            for batch in batches:
+                yield from result_of(batch, self.pool)
+        except BrokenProcessPool:
+            raise Interrupted("a worker process died; run the command again (a calibration "
+                              "goes on from its finished trials)") from None
 
 
 def map_negotiations(function: Callable[..., object], dataset: Sequence[ActorIssueData],

@@ -1,0 +1,53 @@
+"""Pools of forked worker processes that a dead worker cannot hang.
+
+A worker killed while computing or idle breaks its ProcessPoolExecutor, which says so
+(BrokenProcessPool). One killed while sending its result leaves part of a message in the
+results pipe, and the pool's manager thread waits for the rest forever: so whoever waits on
+the pool checks its workers itself (`result_of`, `check_workers`), and a stopped pool's workers
+are ended (`end_workers`) before it shuts down."""
+
+from __future__ import annotations
+
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+WATCH_SECONDS = 1.0  # how often a wait for results checks that the workers live
+
+
+def end_quietly_when_stopped() -> None:
+    """In a worker: end at a stop signal (SIGTERM, as a breaking pool sends its other workers)
+    rather than raising the command's KeyboardInterrupt and printing its traceback."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def check_workers(pool: ProcessPoolExecutor) -> None:
+    """Raise BrokenProcessPool if one of the pool's workers has died."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    if any(process.exitcode is not None for process in processes):
+        raise BrokenProcessPool("a worker process died")
+
+
+def result_of(future: Future, pool: ProcessPoolExecutor) -> object:
+    """future.result(), checking the pool's workers every WATCH_SECONDS while it waits."""
+    while True:
+        try:
+            return future.result(timeout=WATCH_SECONDS)
+        except TimeoutError:
+            check_workers(pool)
+
+
+def end_workers(pool: ProcessPoolExecutor) -> None:
+    """End a stopped pool's workers at once rather than after their current tasks (tens of
+    seconds under the exchange protocol). ProcessPoolExecutor has no public way to do it
+    before Python 3.14's `terminate_workers`; the pool then shuts down as after a killed
+    worker. Once every worker is gone, closing this process's writing end of the results pipe
+    ends a manager thread's wait for the rest of a message cut short."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+    results = getattr(pool, "_result_queue", None)
+    if results is not None:
+        results._writer.close()
