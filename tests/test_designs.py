@@ -5,6 +5,7 @@ interrupted design resumes to the uninterrupted one; bad input is an InputError.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -186,6 +187,35 @@ def test_bad_sweep_settings_exit_2_naming_the_flag(capsys, argv, field, message)
 def test_a_sobol_sample_count_salib_rejects_is_an_input_error(decided):
     with pytest.raises(InputError, match="power of 2"):
         design.sensitivity_design("sobol", decided.priors, 48, 2, 1, decided.input_hash())
+
+
+def test_ctrl_c_on_a_local_cluster_is_one_message_not_dask_tracebacks(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the command; the cluster's workers leave
+    it to mc11, which keeps the finished points and says how to complete the design."""
+    import os
+    import signal
+    import time
+
+    folder = tmp_path / "design"
+    mc11 = str(Path(sys.executable).with_name("mc11"))
+    process = subprocess.Popen(
+        [mc11, "sweep", "scenarios/baseline.yaml", "--set", f"{TOLERANCE}=5,10,15,20,25,30",
+         "--runs-per-point", "1500", "--workers", "2", "--folder", str(folder), "--yes",
+         "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(folder.glob("points/point-*.json")):
+            assert time.monotonic() < deadline and process.poll() is None, "no point finished"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    assert process.returncode == 130, stderr
+    assert f"--folder {folder}" in stderr and "Traceback" not in stderr, stderr
 
 
 def test_an_unreachable_scheduler_is_an_input_error(monkeypatch):
