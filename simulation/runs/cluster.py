@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from simulation.errors import InputError
+from simulation.runs.workers import signals_ignored
 
 IN_PROCESS = "in-process"
 LOCAL = "local"
@@ -43,7 +43,10 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
     from dask.distributed import Client, LocalCluster
 
     if scheduler == LOCAL:
-        with _ctrl_c_left_to_this_process():
+        # a terminal's Ctrl-C reaches every process of the command: the cluster's inherit it
+        # ignored (Dask's would print pages of tracebacks); this one stops the design and
+        # closes the cluster
+        with signals_ignored(signal.SIGINT):
             cluster = LocalCluster(n_workers=local_workers(workers), threads_per_worker=1,
                                    processes=True, dashboard_address=None,
                                    silence_logs=logging.ERROR)
@@ -69,17 +72,3 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
     finally:
         client.close()
 
-
-@contextmanager
-def _ctrl_c_left_to_this_process() -> Iterator[None]:
-    """Ctrl-C ignored while the local cluster's processes start, so that they inherit it: a
-    terminal's Ctrl-C reaches every process of the command, and Dask's would each print pages
-    of tracebacks, while this process stops the design and closes the cluster anyway."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

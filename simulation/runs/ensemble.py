@@ -15,12 +15,10 @@ import hashlib
 import multiprocessing
 import os
 import signal
-import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +42,7 @@ from simulation.runs.workers import (
     check_workers,
     end_quietly_when_stopped,
     end_workers,
+    signals_ignored,
 )
 
 if TYPE_CHECKING:
@@ -273,27 +272,11 @@ def run_chunks(
                 yield future.result()
         finished = True
     finally:
-        with _stops_held():
+        # a second Ctrl-C (an impatient user) broke the pool's shutdown and left mc11 hanging
+        with signals_ignored(signal.SIGINT, signal.SIGTERM):
             if not finished:  # stopped: the chunks in progress would be dropped anyway
                 end_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextmanager
-def _stops_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM ignored while a stopping pool's workers end: a second Ctrl-C there
-    (an impatient user) broke the pool's shutdown and left mc11 hanging at exit. Only the main
-    thread can set handlers; elsewhere (the dashboard's threads) nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    stops = (signal.SIGINT, signal.SIGTERM)
-    previous = [signal.signal(stop, signal.SIG_IGN) for stop in stops]
-    try:
-        yield
-    finally:
-        for stop, handler in zip(stops, previous, strict=True):
-            signal.signal(stop, handler)
 
 
 @dataclass(frozen=True)

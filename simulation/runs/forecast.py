@@ -193,6 +193,7 @@ def _end_with_parent(parent: int) -> None:
     it cannot stop its workers, which would otherwise wait for tasks forever), and quietly at
     the stop signal of a pool that breaks."""
     end_quietly_when_stopped()
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)

@@ -4,13 +4,18 @@ A worker killed while computing or idle breaks its ProcessPoolExecutor, which sa
 (BrokenProcessPool). One killed while sending its result leaves part of a message in the
 results pipe, and the pool's manager thread waits for the rest forever: so whoever waits on
 the pool checks its workers itself (`result_of`, `check_workers`), and a stopped pool's workers
-are ended (`end_workers`) before it shuts down."""
+are ended (`end_workers`) before it shuts down. Stop signals are the main process's to handle:
+workers end quietly at them (`end_quietly_when_stopped`) or start with them ignored
+(`signals_ignored`)."""
 
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 WATCH_SECONDS = 1.0  # how often a wait for results checks that the workers live
 
@@ -51,3 +56,18 @@ def end_workers(pool: ProcessPoolExecutor) -> None:
     results = getattr(pool, "_result_queue", None)
     if results is not None:
         results._writer.close()
+
+
+@contextmanager
+def signals_ignored(*signals: signal.Signals) -> Iterator[None]:
+    """The signals ignored inside the block, and so by the processes it starts. Only the main
+    thread can set handlers; elsewhere (the dashboard's threads) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = [signal.signal(number, signal.SIG_IGN) for number in signals]
+    try:
+        yield
+    finally:
+        for number, handler in zip(signals, previous, strict=True):
+            signal.signal(number, handler)
