@@ -206,7 +206,10 @@ def test_ctrl_c_on_a_local_cluster_is_one_message_not_dask_tracebacks(tmp_path):
     try:
         deadline = time.monotonic() + 120
         while not list(folder.glob("points/point-*.json")):
-            assert time.monotonic() < deadline and process.poll() is None, "no point finished"
+            if process.poll() is not None or time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                pytest.fail(f"no design point finished; mc11 said: {process.communicate()[1]}")
             time.sleep(0.2)
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
