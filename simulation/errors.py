@@ -1,5 +1,13 @@
 """The two ways a command ends early that users see: bad input (it names the file, the field and
-what is allowed) and work stopped part-way (it says what is kept and how to complete it)."""
+what is allowed) and work stopped part-way (it says what is kept and how to complete it); and
+the two ways results are written so that a failed write (a full disk, a read-only place,
+Ctrl-C) leaves no half file under a final name."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
 
 
 class InputError(Exception):
@@ -15,3 +23,40 @@ class InputError(Exception):
 class Interrupted(Exception):
     """Work stopped before the end (Ctrl-C, a stop signal, a dead worker) whose finished part is
     kept; the message says where and how to complete it. The CLI prints it and exits 130."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary file and a rename, so readers never see half (and
+    a failed write, e.g. on a full disk, leaves no temporary file behind)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_new(path: Path, text: str) -> None:
+    """Write a new text file, never over an existing one (FileExistsError); a write that fails
+    part-way removes the file it created, so no empty or cut-off file keeps the name."""
+    handle = path.open("x", encoding="utf-8")
+    try:
+        with handle:
+            handle.write(text)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def unwritable(exc: OSError) -> str:
+    """Why a write failed, in words for a message: the system's reason, and on a full disk
+    that space must be freed first."""
+    reason = exc.strerror or str(exc)
+    if disk_full(exc):
+        return f"{reason}: the disk is full, free some space on it first"
+    return reason
+
+
+def disk_full(exc: OSError) -> bool:
+    """Whether a write failed for want of space (work that can go on once space is freed)."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)

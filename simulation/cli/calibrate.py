@@ -16,7 +16,7 @@ from simulation.cli.common import (
 )
 from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
-from simulation.errors import InputError
+from simulation.errors import InputError, write_atomic
 
 
 def _progress():
@@ -58,6 +58,7 @@ def calibrate(args: argparse.Namespace) -> None:
         fingerprint,
         parameter_file_text,
         resuming,
+        stopped_writing,
     )
     from simulation.runs.forecast import method_name
 
@@ -118,9 +119,12 @@ def calibrate(args: argparse.Namespace) -> None:
               + f"\nout-of-fold MAE {headline['model_calibrated']:.3f} (best baseline "
               f"{best_baseline} {headline[best_baseline]:.3f}); in-sample MAE "
               f"{result.in_sample:.3f}")
-    _write_once(folder / "report.txt", text)
-    _write_once(folder / "folds.csv", result.folds.to_csv(index=False))
-    _write_once(folder / "parameters.yaml", parameter_file_text(result, header))
+    try:
+        _write_once(folder / "report.txt", text)
+        _write_once(folder / "folds.csv", result.folds.to_csv(index=False))
+        _write_once(folder / "parameters.yaml", parameter_file_text(result, header))
+    except OSError as exc:
+        raise stopped_writing(folder, exc) from None
     print(f"parameter file: {folder / 'parameters.yaml'} (use with --params)", file=sys.stderr)
 
 
@@ -132,9 +136,7 @@ def _write_once(path: Path, text: str) -> None:
             raise InputError(str(path), "--dir", "the file exists with other content; it was "
                              "not overwritten: choose a new --dir")
         return
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    write_atomic(path, text)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation.errors import InputError
+from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
 
 if TYPE_CHECKING:
@@ -239,10 +239,10 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         return
     path = Path(out)
     try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        write_new(path, text)
     except FileExistsError:
         raise InputError(str(path), "--out", "the file exists already; choose a new name") from None
     except OSError as exc:
-        raise InputError(str(path), "--out", f"cannot write the file ({exc.strerror})") from None
+        raise InputError(str(path), "--out", f"cannot write the file ({unwritable(exc)}); "
+                         "nothing was written there") from None
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)

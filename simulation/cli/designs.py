@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from simulation.cli.common import (
@@ -18,7 +20,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.errors import InputError
+from simulation.errors import InputError, unwritable, write_atomic
 
 
 def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
@@ -70,6 +72,19 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
     return folder
 
 
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Writing a finished design's tables and figures: a folder that cannot take them (a full
+    disk) stops the command as an interrupted design, which the same command completes."""
+    from simulation.runs.sweep import DesignInterrupted
+
+    try:
+        yield
+    except OSError as exc:
+        raise DesignInterrupted(folder, f"cannot write its tables and figures "
+                                f"({unwritable(exc)})") from None
+
+
 def _titles(scenario) -> dict[str, str]:
     return {issue.id: issue.title for issue in scenario.catalogue.issues}
 
@@ -77,7 +92,6 @@ def _titles(scenario) -> dict[str, str]:
 def sweep(args: argparse.Namespace) -> None:
     from simulation.report.designs import plot_sweep
     from simulation.runs import design, sweep
-    from simulation.runs.results import write_atomic
 
     scenario = load_noting(scenario_of(args))
     settings = design.parse_settings(args.set)
@@ -86,10 +100,12 @@ def sweep(args: argparse.Namespace) -> None:
                        scenario.input_hash())
     folder = _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values")
     table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-    write_atomic(folder / "sweep.csv", table.to_csv(index=False))
-    if not args.no_plots:
-        swept = [path for path, values in settings.items() if len(values) > 1]  # others fixed
-        plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png")
+    with _writing(folder):
+        write_atomic(folder / "sweep.csv", table.to_csv(index=False))
+        if not args.no_plots:
+            # the constants given one value are fixed, not swept
+            swept = [path for path, values in settings.items() if len(values) > 1]
+            plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png")
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 
 
@@ -114,7 +130,6 @@ def _read_by(protocol: str, priors: dict) -> dict:
 def sensitivity(args: argparse.Namespace) -> None:
     from simulation.report.designs import plot_heatmap, plot_indices
     from simulation.runs import design, sensitivity, sweep
-    from simulation.runs.results import write_atomic
 
     scenario = load_noting(scenario_of(args))
     priors = dict(scenario.priors)
@@ -137,15 +152,16 @@ def sensitivity(args: argparse.Namespace) -> None:
                                      scenario.input_hash(), source)
     folder = _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples")
     points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-    write_atomic(folder / "points.csv", points.to_csv(index=False))
     indices = sensitivity.analyse(points, plan, priors)
-    write_atomic(folder / "sensitivity.csv", indices.to_csv(index=False))
-    titles = _titles(scenario)
-    if not args.no_plots:
-        plot_indices(indices, titles, folder / "plots" / "sensitivity_indices.png")
-        plot_heatmap(indices, titles, folder / "plots" / "sensitivity_heatmap.png")
     ranges = sensitivity.verdict_ranges(points)
-    write_atomic(folder / "verdict_ranges.csv", ranges.to_csv(index=False))
+    titles = _titles(scenario)
+    with _writing(folder):
+        write_atomic(folder / "points.csv", points.to_csv(index=False))
+        write_atomic(folder / "sensitivity.csv", indices.to_csv(index=False))
+        if not args.no_plots:
+            plot_indices(indices, titles, folder / "plots" / "sensitivity_indices.png")
+            plot_heatmap(indices, titles, folder / "plots" / "sensitivity_heatmap.png")
+        write_atomic(folder / "verdict_ranges.csv", ranges.to_csv(index=False))
     print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
           "95%) and the share of points where each outcome is the most likely:")
     for row in ranges.itertuples():

@@ -20,7 +20,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.errors import InputError, Interrupted
+from simulation.errors import InputError, Interrupted, disk_full, unwritable
 
 
 def run(args: argparse.Namespace) -> None:
@@ -312,7 +312,7 @@ def _draw(path: str, draw) -> None:
         draw()
     except OSError as exc:
         raise InputError(str(path), "--plot", f"cannot write the figure there "
-                         f"({exc.strerror or exc}); choose a file in a folder you can write "
+                         f"({unwritable(exc)}); choose a file in a folder you can write "
                          "to") from None
     print(f"wrote {path}", file=sys.stderr)
 
@@ -401,13 +401,25 @@ def plot(args: argparse.Namespace) -> None:
                          bloc_members(scenario, scenario.negotiation())),
             target, workers_on_this_machine(args.workers))
     except OSError as exc:
+        if disk_full(exc):
+            raise Interrupted(f"cannot write the figures in {target} ({unwritable(exc)}); "
+                              f"the figures drawn are there. {_draw_again(folder, target)}"
+                              ) from None
         raise InputError(str(target), "(folder)", f"cannot write the figures there "
-                         f"({exc.strerror or exc})") from None
+                         f"({unwritable(exc)}); copy the results folder somewhere you can "
+                         "write to and draw the copy's figures") from None
     except BrokenProcessPool:
-        raise Interrupted(f"a figure process died; the figures drawn are in {target}. Draw "
-                          f"them all again with: mc11 plot {folder}") from None
+        raise Interrupted(f"a figure process died; the figures drawn are in {target}. "
+                          f"{_draw_again(folder, target)}") from None
     for path in paths:
         print(path)
+
+
+def _draw_again(folder: Path, target: Path) -> str:
+    """How to draw every figure of a folder whose drawing into `target` stopped part-way."""
+    if target.name == "plots":
+        return f"Draw them all again with: mc11 plot --force {folder}"
+    return f"Delete {target} and draw them all again with: mc11 plot {folder}"
 
 
 def _plot_folder(folder: Path, force: bool) -> Path:

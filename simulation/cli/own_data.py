@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from simulation.cli.common import (
     workers_on_this_machine,
 )
 from simulation.engine import protocols
-from simulation.errors import InputError
+from simulation.errors import InputError, unwritable, write_new
 from simulation.runs import DEFAULT_ROUNDS
 
 EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
@@ -55,18 +57,25 @@ def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
 
     try:
         folder.mkdir(parents=True)
-        for number, rows in enumerate(rounds):
-            with (folder / f"{number}.output.csv").open("x", encoding="utf-8",
-                                                        newline="") as handle:
-                writer = csv.writer(handle, delimiter=";", lineterminator="\n")
-                writer.writerow(REFERENCE_COLUMNS)
-                writer.writerows(rows)
     except FileExistsError:
         raise InputError(str(folder), "--trace-dir", "the folder exists already; choose a new "
                          "--trace-dir") from None
     except OSError as exc:
-        raise InputError(str(folder), "--trace-dir",
-                         f"cannot write the files ({exc.strerror})") from None
+        raise InputError(str(folder), "--trace-dir", f"cannot create the folder "
+                         f"({unwritable(exc)})") from None
+    try:
+        for number, rows in enumerate(rounds):
+            text = io.StringIO()
+            writer = csv.writer(text, delimiter=";", lineterminator="\n")
+            writer.writerow(REFERENCE_COLUMNS)
+            writer.writerows(rows)
+            write_new(folder / f"{number}.output.csv", text.getvalue())
+    except BaseException as exc:
+        shutil.rmtree(folder, ignore_errors=True)  # new above: a trace is whole or absent
+        if not isinstance(exc, OSError):
+            raise
+        raise InputError(str(folder), "--trace-dir", f"cannot write the files "
+                         f"({unwritable(exc)}); nothing was kept there") from None
     print(f"wrote {sum(map(len, rounds))} exchanges in {len(rounds)} files to {folder}",
           file=sys.stderr)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation.errors import InputError
+from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs.files import decode_text
 
 LONG_COLUMNS = ("negotiation", "actor", "issue", "position", "salience", "capability",
@@ -145,12 +145,14 @@ def convert_deu(path: Path | str) -> Converted:
 
 def write_long_csv(converted: Converted, out: Path | str) -> None:
     """The rows as a new long CSV (refuses to overwrite a file)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(LONG_COLUMNS)
+    writer.writerows(converted.rows)
     try:
-        with Path(out).open("x", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(LONG_COLUMNS)
-            writer.writerows(converted.rows)
+        write_new(Path(out), text.getvalue())
     except FileExistsError:
         raise InputError(str(out), "OUT", "the file exists already; choose a new name") from None
     except OSError as exc:
-        raise InputError(str(out), "OUT", f"cannot write the file ({exc.strerror})") from None
+        raise InputError(str(out), "OUT", f"cannot write the file ({unwritable(exc)}); nothing "
+                         "was written there") from None

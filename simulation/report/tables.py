@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from simulation.errors import write_atomic
 from simulation.inputs.catalogue import CLUSTER_TITLES, SCALE_POINTS
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import OUTCOMES
@@ -22,7 +23,7 @@ from simulation.report.figures import (
 )
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import DRAW
-from simulation.runs.results import Run, write_atomic
+from simulation.runs.results import Run
 
 
 def issues_frame(scenario: Scenario) -> pd.DataFrame:

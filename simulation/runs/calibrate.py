@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine import protocols
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted, unwritable, write_atomic
 from simulation.inputs.importers import ActorIssueData, dataset_files
 from simulation.inputs.own_parameters import OwnDataSettings, own_parameters_yaml
 from simulation.runs.forecast import (
@@ -188,13 +189,24 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
     True when resuming."""
     if resuming(folder, inputs):
         return True
+    created = False
     try:
         folder.mkdir(parents=True)
-        _write_new(folder / INPUTS, json.dumps(inputs, indent=1) + "\n")
+        created = True
+        write_atomic(folder / INPUTS, json.dumps(inputs, indent=1) + "\n")
     except OSError as exc:
-        raise InputError(str(folder), "--dir", f"cannot create the folder ({exc.strerror}); "
+        if created:  # a folder without its record could not be resumed
+            shutil.rmtree(folder, ignore_errors=True)
+        raise InputError(str(folder), "--dir", f"cannot create the folder ({unwritable(exc)}); "
                          "allowed: a new folder in a writable place") from None
     return False
+
+
+def stopped_writing(folder: Path, exc: OSError) -> Interrupted:
+    """The interruption of a calibration whose folder cannot be written (a full disk): the
+    finished trials are kept there, and the same command continues from them."""
+    return Interrupted(f"stopped writing {folder} ({unwritable(exc)}); the finished trials are "
+                       "kept there. Complete the calibration with the same command")
 
 
 def mend_journal(path: Path) -> None:
@@ -225,13 +237,6 @@ def exclusive(folder: Path) -> AbstractContextManager[None]:
     return holding(folder / LOCK, "--dir", "another calibration is running in this folder; "
                    "wait for it to finish (run the command again then to see its report) or "
                    "choose a new --dir", "choose a new --dir")
-
-
-def _write_new(path: Path, text: str) -> None:
-    """Write a file atomically (a temporary name, then renamed)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 Progress = Callable[[str, int, int, float], None]  # (search, trials done, of, best MAE so far)
@@ -300,39 +305,42 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     everything = list(range(len(dataset)))
     base_errors = [_baseline_errors(data) for data in dataset]
-    with exclusive(folder), NegotiationPool(dataset, workers) as pool:
-        mend_journal(folder / JOURNAL)
-        storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
+    try:
+        with exclusive(folder), NegotiationPool(dataset, workers) as pool:
+            mend_journal(folder / JOURNAL)
+            storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
 
-        def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:
-            return pool.map(_absolute_errors, indices, settings, seed)
+            def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:
+                return pool.map(_absolute_errors, indices, settings, seed)
 
-        default = dict(zip(everything, errors(everything, settings_from({}, protocol,
-                                                                        exchange_rule)),
-                           strict=True))
-        rows, fitted, out_of_fold = [], [], []
-        for f, test in enumerate(held_out):
-            train = [i for i in everything if i not in set(test)]
-            search = _Search(storage, f"fold {f + 1} of {folds}", f, free, seed)
-            best = search.run(
-                trials, lambda values, train=train: _mae(errors(
-                    train, settings_from(values, protocol, exchange_rule))), progress)
-            test_errors = errors(test, settings_from(best, protocol, exchange_rule))
-            out_of_fold.extend(test_errors)
-            row: dict[str, object] = {
-                "fold": f + 1, "negotiations": len(test),
-                "issues": int(sum(len(e) for e in test_errors)),
-                "model_calibrated": _mae(test_errors),
-                "model_default": _mae([default[i] for i in test]),
-            }
-            for name in BASELINES:
-                row[name] = _mae([base_errors[i][name] for i in test])
-            fitted.append(best)
-            rows.append(row | {f"fitted {k}": v for k, v in best.items()})
-        search = _Search(storage, "all negotiations", folds, free, seed)
-        best_all = search.run(trials, lambda values: _mae(errors(
-            everything, settings_from(values, protocol, exchange_rule))), progress)
-        in_sample = float(search.study.best_value)
+            default = dict(zip(everything, errors(everything, settings_from({}, protocol,
+                                                                            exchange_rule)),
+                               strict=True))
+            rows, fitted, out_of_fold = [], [], []
+            for f, test in enumerate(held_out):
+                train = [i for i in everything if i not in set(test)]
+                search = _Search(storage, f"fold {f + 1} of {folds}", f, free, seed)
+                best = search.run(
+                    trials, lambda values, train=train: _mae(errors(
+                        train, settings_from(values, protocol, exchange_rule))), progress)
+                test_errors = errors(test, settings_from(best, protocol, exchange_rule))
+                out_of_fold.extend(test_errors)
+                row: dict[str, object] = {
+                    "fold": f + 1, "negotiations": len(test),
+                    "issues": int(sum(len(e) for e in test_errors)),
+                    "model_calibrated": _mae(test_errors),
+                    "model_default": _mae([default[i] for i in test]),
+                }
+                for name in BASELINES:
+                    row[name] = _mae([base_errors[i][name] for i in test])
+                fitted.append(best)
+                rows.append(row | {f"fitted {k}": v for k, v in best.items()})
+            search = _Search(storage, "all negotiations", folds, free, seed)
+            best_all = search.run(trials, lambda values: _mae(errors(
+                everything, settings_from(values, protocol, exchange_rule))), progress)
+            in_sample = float(search.study.best_value)
+    except OSError as exc:  # optuna's journal on a full disk
+        raise stopped_writing(folder, exc) from None
     folds_table = pd.DataFrame(rows)
     return Calibration(
         folds=folds_table, stability=_stability(free, fitted, best_all),

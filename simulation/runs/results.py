@@ -14,7 +14,7 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from simulation import __version__
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols import runs_per_second
-from simulation.errors import InputError, Interrupted
+from simulation.errors import InputError, Interrupted, unwritable, write_atomic
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, Storage
 from simulation.runs.aggregate import Aggregate
@@ -51,17 +51,6 @@ class RunInterrupted(Interrupted):
         self.folder = folder
         super().__init__(f"{cause}; finished chunks are kept in {folder}. Complete the run "
                          f"with: mc11 run --resume {folder}")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temporary file and a rename, so readers never see half (and
-    a failed write, e.g. on a full disk, leaves no temporary file behind)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def new_folder(base: Path, name: str) -> Path:
@@ -166,7 +155,7 @@ def start_run(
         if not isinstance(exc, OSError):
             raise
         raise InputError(str(created or out or base), option, "cannot create the results "
-                         f"folder here ({exc.strerror or exc}); choose a new folder you can "
+                         f"folder here ({unwritable(exc)}); choose a new folder you can "
                          "write to") from None
     return run
 
@@ -316,20 +305,28 @@ def _execute(run: Run, workers: int, progress: bool,
         aggregate = _combine_folder(run, negotiation)
         if finish is not None:
             finish(run, aggregate)
+        run.set_status("complete")
     except BaseException as exc:
         shown.close()
         if isinstance(exc, InputError):  # a damaged chunk: the folder waits for a resume
-            run.set_status("interrupted")
+            _mark_interrupted(run)
             raise
         if not _interruption(exc):
             raise
-        run.set_status("interrupted")
+        _mark_interrupted(run)
         cause = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                  "a worker process died" if isinstance(exc, BrokenProcessPool) else
-                 f"stopped: {getattr(exc, 'strerror', None) or exc}")
+                 f"stopped writing the results: {unwritable(exc)}" if isinstance(exc, OSError) else
+                 f"stopped: {exc}")
         raise RunInterrupted(run.folder, cause) from None
-    run.set_status("complete")
     return aggregate
+
+
+def _mark_interrupted(run: Run) -> None:
+    """Say `interrupted` in run.json if the disk lets us: on a full disk even that write can
+    fail, and a folder whose run.json still says running resumes all the same."""
+    with suppress(OSError):
+        run.set_status("interrupted")
 
 
 def _interruption(exc: BaseException) -> bool:
@@ -385,21 +382,24 @@ def _combine_folder(run: Run, negotiation: Negotiation) -> Aggregate:
         writer.write_table(table)
 
     try:
-        rows = 0
-        for start, _ in run.bounds:
-            chunk = _load_chunk(run, start)
-            aggregate.add(chunk)
-            batch.append(outcome_rows([chunk], negotiation))
-            rows += len(batch[-1])
-            if rows >= ROW_GROUP_ROWS:
+        try:
+            rows = 0
+            for start, _ in run.bounds:
+                chunk = _load_chunk(run, start)
+                aggregate.add(chunk)
+                batch.append(outcome_rows([chunk], negotiation))
+                rows += len(batch[-1])
+                if rows >= ROW_GROUP_ROWS:
+                    flush()
+                    rows = 0
+            if batch:
                 flush()
-                rows = 0
-        if batch:
-            flush()
+        finally:
+            if writer is not None:
+                writer.close()
+        os.replace(temporary, run.folder / "outcomes.parquet")
     finally:
-        if writer is not None:
-            writer.close()
-    os.replace(temporary, run.folder / "outcomes.parquet")
+        temporary.unlink(missing_ok=True)  # a failed write (a full disk) leaves no half table
     return aggregate
 
 

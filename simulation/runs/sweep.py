@@ -24,7 +24,7 @@ import pandas as pd
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
-from simulation.errors import InputError, Interrupted
+from simulation.errors import InputError, Interrupted, unwritable, write_atomic
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.inputs.priors import Prior
@@ -33,7 +33,7 @@ from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
-from simulation.runs.results import new_folder, write_atomic
+from simulation.runs.results import new_folder
 
 DESIGN = "design.json"
 POINTS = "points"
@@ -133,7 +133,7 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
         if folder is not None and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)  # it did not exist: only what we made
         raise InputError(str(folder or base), option, "cannot create the design's folder here "
-                         f"({exc.strerror or exc}); choose a folder you can write to") from None
+                         f"({unwritable(exc)}); choose a folder you can write to") from None
     return folder
 
 
@@ -168,8 +168,7 @@ def execute_design(
         try:
             write_atomic(path, json.dumps(record) + "\n")
         except OSError as exc:  # a full disk, a folder removed: not the cluster's doing
-            raise DesignInterrupted(folder, f"cannot write {path} "
-                                    f"({exc.strerror or exc})") from None
+            raise DesignInterrupted(folder, f"cannot write {path} ({unwritable(exc)})") from None
         if on_point is not None:
             on_point(point)
 
