@@ -4,8 +4,8 @@ complete.
 
 CI cannot mount a small file system, so the full disk is simulated at the lowest write each
 command does: `Path.open` handles whose write stops half-way with ENOSPC, or the library call
-that writes (pyarrow's ParquetWriter, optuna's journal). The probes on real full tmpfs mounts
-are listed in the README's "When something goes wrong".
+that writes (pyarrow's ParquetWriter, optuna's journal, the figures' `save_png`). Each case
+was first found on a small tmpfs mount filled at that moment.
 """
 
 from __future__ import annotations
@@ -230,3 +230,23 @@ def test_figures_cut_off_by_a_full_disk_are_kept_and_redrawn_in_place(small_scen
     code, _, stderr = mc11("plot", "--force", folder, "--workers", 1)
     assert code == 0 and not (folder / "plots-2").exists(), stderr
     assert json.loads((folder / "run.json").read_text())["status"] == "complete"
+
+
+def test_a_design_folder_that_turned_read_only_says_to_complete_a_copy(small_scenario, tmp_path,
+                                                                       monkeypatch):
+    """Not a full disk: the same command would fail the same way, so exit 2 and the copy."""
+    folder = tmp_path / "design"
+    real = Path.open
+
+    def read_only(self, mode="r", *args, **kwargs):
+        if set(mode) & set("wxa") and self.is_relative_to(folder) and ".csv" in self.name:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        return real(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", read_only)
+    code, _, stderr = mc11("sweep", small_scenario, "--set",
+                           "parameters.consensus.base_tolerance=5,25", "--runs-per-point", 1,
+                           "--folder", folder, "--scheduler", "in-process", "--quiet",
+                           "--no-plots")
+    assert code == 2 and "Traceback" not in stderr, stderr
+    assert "Read-only file system" in stderr and "copy the folder" in stderr

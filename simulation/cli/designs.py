@@ -20,7 +20,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.errors import InputError, unwritable, write_atomic
+from simulation.errors import InputError, write_atomic
 
 
 def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
@@ -74,15 +74,14 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
 
 @contextmanager
 def _writing(folder: Path) -> Iterator[None]:
-    """Writing a finished design's tables and figures: a folder that cannot take them (a full
-    disk) stops the command as an interrupted design, which the same command completes."""
-    from simulation.runs.sweep import DesignInterrupted
+    """Writing a finished design's tables and figures: a folder that cannot take them stops
+    the command as `stopped_writing` says (on a full disk: the same command completes it)."""
+    from simulation.runs.sweep import stopped_writing
 
     try:
         yield
     except OSError as exc:
-        raise DesignInterrupted(folder, f"cannot write its tables and figures "
-                                f"({unwritable(exc)})") from None
+        raise stopped_writing(folder, "its tables and figures", exc) from None
 
 
 def _titles(scenario) -> dict[str, str]:

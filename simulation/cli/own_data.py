@@ -62,7 +62,7 @@ def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
                          "--trace-dir") from None
     except OSError as exc:
         raise InputError(str(folder), "--trace-dir", f"cannot create the folder "
-                         f"({unwritable(exc)})") from None
+                         f"({unwritable(exc)}); choose a --trace-dir you can write to") from None
     try:
         for number, rows in enumerate(rounds):
             text = io.StringIO()

@@ -24,7 +24,7 @@ import pandas as pd
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
-from simulation.errors import InputError, Interrupted, unwritable, write_atomic
+from simulation.errors import InputError, Interrupted, disk_full, unwritable, write_atomic
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.inputs.priors import Prior
@@ -57,6 +57,18 @@ class DesignInterrupted(Interrupted):
         self.folder = folder
         super().__init__(f"{cause}; the finished design points are kept in {folder}. Complete "
                          f"the design with the same command and --folder {folder}")
+
+
+def stopped_writing(folder: Path, what: str, exc: OSError) -> Exception:
+    """The error of a design whose folder cannot take `what`: on a full disk an interruption
+    the same command completes once space is freed; else (read-only, no permission) an
+    InputError saying to complete a writable copy."""
+    if disk_full(exc):
+        return DesignInterrupted(folder, f"cannot write {what} ({unwritable(exc)})")
+    return InputError(str(folder), "--folder", f"cannot write {what} ({unwritable(exc)}); the "
+                      "finished design points are kept there: copy the folder somewhere you "
+                      "can write to and complete the copy with the same command and --folder "
+                      "COPY")
 
 
 def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarray
@@ -168,7 +180,7 @@ def execute_design(
         try:
             write_atomic(path, json.dumps(record) + "\n")
         except OSError as exc:  # a full disk, a folder removed: not the cluster's doing
-            raise DesignInterrupted(folder, f"cannot write {path} ({unwritable(exc)})") from None
+            raise stopped_writing(folder, str(path), exc) from None
         if on_point is not None:
             on_point(point)
 
