@@ -250,3 +250,19 @@ def test_a_design_folder_that_turned_read_only_says_to_complete_a_copy(small_sce
                            "--no-plots")
     assert code == 2 and "Traceback" not in stderr, stderr
     assert "Read-only file system" in stderr and "copy the folder" in stderr
+
+
+def test_a_what_if_saved_from_the_dashboard_onto_a_full_disk_leaves_no_file(tmp_path,
+                                                                           monkeypatch):
+    from simulation.dashboard import state
+    from simulation.errors import InputError
+    from simulation.inputs.scenario import load_scenario
+
+    scenario, path = load_scenario(BASELINE), tmp_path / "what_if.yaml"
+    fill_disk(monkeypatch, tmp_path)
+    with pytest.raises(InputError, match="the disk is full"):
+        state.save_scenario(scenario, path)
+    assert not path.exists()
+    monkeypatch.undo()
+    assert load_scenario(state.save_scenario(scenario, path)).input_hash() == \
+        scenario.input_hash()

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel
 
 from simulation.engine.parameters import Parameters
-from simulation.errors import InputError
+from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS
 from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
@@ -295,14 +295,13 @@ def save_scenario(scenario: Scenario, path: Path | str) -> Path:
     path = Path(path)
     text = yaml.safe_dump(scenario.resolved(), sort_keys=False, allow_unicode=True)
     try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        write_new(path, text)
     except FileExistsError:
         raise InputError(str(path), "save as", "the file exists already; choose a new name") \
             from None
     except OSError as exc:
-        raise InputError(str(path), "save as", f"cannot write the file ({exc.strerror})") \
-            from None
+        raise InputError(str(path), "save as", f"cannot write the file ({unwritable(exc)}); "
+                         "nothing was written there") from None
     return path
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from simulation import outputs
 from simulation.engine import protocols
 from simulation.engine.parameters import Parameters
+from simulation.errors import write_atomic
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.preferences import DerivationRules
 from simulation.inputs.scenario import Scenario, load_scenario
@@ -167,9 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if fresh != text:
-        temporary = args.document.with_suffix(".tmp")
-        temporary.write_text(fresh, encoding="utf-8")
-        temporary.replace(args.document)
+        write_atomic(args.document, fresh)
     return 0
 
 
