@@ -233,6 +233,27 @@ def test_a_data_file_with_a_key_stated_twice_names_line_and_key(tmp_path):
     assert info.value.field == "line 4" and "'title' appears twice" in info.value.problem
 
 
+def test_a_results_folder_removed_during_the_run_is_said_not_offered_for_resuming(
+        scenario_file, tmp_path, monkeypatch):
+    import shutil
+
+    from simulation.runs import ensemble
+
+    folder, save = tmp_path / "removed", ensemble.Chunk.save
+
+    def removed_after_the_first(chunk, path):
+        if chunk.start:
+            shutil.rmtree(folder)
+        save(chunk, path)
+
+    monkeypatch.setattr(ensemble.Chunk, "save", removed_after_the_first)
+    code, _, stderr = mc11("run", scenario_file, "--runs", 120, "--folder", folder,
+                           "--workers", 1, "--quiet", "--no-plots")
+    assert code == 130 and "Traceback" not in stderr, stderr
+    assert f"{folder} was removed while the run wrote to it" in stderr
+    assert "--resume" not in stderr
+
+
 def test_a_killed_worker_stops_the_run_with_status_and_resume_hint(tmp_path):
     folder = tmp_path / "stopped"
     with long_run(folder, workers=2) as process:

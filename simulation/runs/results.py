@@ -313,6 +313,9 @@ def _execute(run: Run, workers: int, progress: bool,
             raise
         if not _interruption(exc):
             raise
+        if not (run.folder / "run.json").is_file():
+            raise Interrupted(f"the results folder {run.folder} was removed while the run wrote "
+                              "to it, so nothing of the run is kept: start it again") from None
         _mark_interrupted(run)
         cause = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                  "a worker process died" if isinstance(exc, BrokenProcessPool) else
