@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 from simulation.inputs.scenario import scenario_from_mapping
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.runs import cluster, design, sensitivity, sweep
@@ -135,6 +135,18 @@ def test_an_interrupted_design_resumes_to_the_uninterrupted_one(small_sweep, tmp
         assert (folder / sweep.POINTS / name).read_bytes() == content
     pd.testing.assert_frame_equal(resumed, run(plan, scenario, tmp_path / "whole"),
                                   check_exact=True)
+
+
+def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(small_sweep,
+                                                                              tmp_path):
+    import shutil
+
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "removed", tmp_path)
+    with pytest.raises(Interrupted) as stopped:
+        sweep.execute_design(folder, plan, scenario, on_point=lambda point: shutil.rmtree(folder))
+    assert "was removed while the design wrote to it" in str(stopped.value)
+    assert "--folder" not in str(stopped.value)
 
 
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):

@@ -62,7 +62,10 @@ class DesignInterrupted(Interrupted):
 def stopped_writing(folder: Path, what: str, exc: OSError) -> Exception:
     """The error of a design whose folder cannot take `what`: on a full disk an interruption
     the same command completes once space is freed; else (read-only, no permission) an
-    InputError saying to complete a writable copy."""
+    InputError saying to complete a writable copy; a folder removed meanwhile keeps nothing."""
+    if not (folder / DESIGN).is_file():
+        return Interrupted(f"the design's folder {folder} was removed while the design wrote to "
+                           "it, so nothing of the design is kept: start it again")
     if disk_full(exc):
         return DesignInterrupted(folder, f"cannot write {what} ({unwritable(exc)})")
     return InputError(str(folder), "--folder", f"cannot write {what} ({unwritable(exc)}); the "
