@@ -284,3 +284,17 @@ def test_a_scenario_takes_a_parameter_file(result, tmp_path):
     scenario.write_text("name: x\nparameters_file: bad.yaml\n")
     with pytest.raises(InputError, match="speed"):
         load_scenario(scenario)
+
+
+def test_a_folder_removed_during_the_calibration_is_said_not_offered_for_resuming(
+        dataset, long_csv, tmp_path):
+    import shutil
+
+    from simulation.errors import Interrupted
+
+    folder = tmp_path / "removed"
+    with pytest.raises(Interrupted) as stopped:
+        run_calibration(dataset, long_csv, folder,
+                        progress=lambda *state: shutil.rmtree(folder, ignore_errors=True))
+    assert f"{folder} was removed while the calibration wrote to it" in str(stopped.value)
+    assert "same command" not in str(stopped.value)

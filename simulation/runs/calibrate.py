@@ -204,7 +204,11 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
 
 def stopped_writing(folder: Path, exc: OSError) -> Interrupted:
     """The interruption of a calibration whose folder cannot be written (a full disk): the
-    finished trials are kept there, and the same command continues from them."""
+    finished trials are kept there, and the same command continues from them; a folder
+    removed meanwhile keeps nothing."""
+    if not (folder / INPUTS).is_file():
+        return Interrupted(f"the calibration's folder {folder} was removed while the "
+                           "calibration wrote to it, so nothing of it is kept: start it again")
     return Interrupted(f"stopped writing {folder} ({unwritable(exc)}); the finished trials are "
                        "kept there. Complete the calibration with the same command")
 
