@@ -71,4 +71,3 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
         yield client
     finally:
         client.close()
-

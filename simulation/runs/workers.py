@@ -26,10 +26,15 @@ def end_quietly_when_stopped() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _processes(pool: ProcessPoolExecutor) -> list:
+    """The pool's worker processes (none once it has shut down); ProcessPoolExecutor does not
+    make them public."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
 def check_workers(pool: ProcessPoolExecutor) -> None:
     """Raise BrokenProcessPool if one of the pool's workers has died."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    if any(process.exitcode is not None for process in processes):
+    if any(process.exitcode is not None for process in _processes(pool)):
         raise BrokenProcessPool("a worker process died")
 
 
@@ -48,7 +53,7 @@ def end_workers(pool: ProcessPoolExecutor) -> None:
     before Python 3.14's `terminate_workers`; the pool then shuts down as after a killed
     worker. Once every worker is gone, closing this process's writing end of the results pipe
     ends a manager thread's wait for the rest of a message cut short."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = _processes(pool)
     for process in processes:
         process.terminate()
     for process in processes:
