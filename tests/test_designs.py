@@ -201,6 +201,7 @@ def test_a_sobol_sample_count_salib_rejects_is_an_input_error(decided):
         design.sensitivity_design("sobol", decided.priors, 48, 2, 1, decided.input_hash())
 
 
+@pytest.mark.slow  # 15-20 s: a Dask cluster started, then stopped mid-design
 def test_ctrl_c_on_a_local_cluster_is_one_message_not_dask_tracebacks(tmp_path):
     """A terminal's Ctrl-C reaches every process of the command; the cluster's workers leave
     it to mc11, which keeps the finished points and says how to complete the design."""
