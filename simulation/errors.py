@@ -25,6 +25,13 @@ class Interrupted(Exception):
     kept; the message says where and how to complete it. The CLI prints it and exits 130."""
 
 
+def folder_removed(folder: Path, work: str) -> Interrupted:
+    """The interruption of `work` (a run, a design, a calibration) whose folder was deleted
+    while it wrote there: nothing of it is kept, so no way to complete it is offered."""
+    return Interrupted(f"the folder {folder} was removed while the {work} wrote to it, so "
+                       f"nothing of the {work} is kept: start it again")
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a text file through a temporary file and a rename, so readers never see half (and
     a failed write, e.g. on a full disk, leaves no temporary file behind)."""

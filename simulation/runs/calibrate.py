@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine import protocols
-from simulation.errors import InputError, Interrupted, unwritable, write_atomic
+from simulation.errors import (
+    InputError,
+    Interrupted,
+    folder_removed,
+    unwritable,
+    write_atomic,
+)
 from simulation.inputs.importers import ActorIssueData, dataset_files
 from simulation.inputs.own_parameters import OwnDataSettings, own_parameters_yaml
 from simulation.runs.forecast import (
@@ -207,8 +213,7 @@ def stopped_writing(folder: Path, exc: OSError) -> Interrupted:
     finished trials are kept there, and the same command continues from them; a folder
     removed meanwhile keeps nothing."""
     if not (folder / INPUTS).is_file():
-        return Interrupted(f"the calibration's folder {folder} was removed while the "
-                           "calibration wrote to it, so nothing of it is kept: start it again")
+        return folder_removed(folder, "calibration")
     return Interrupted(f"stopped writing {folder} ({unwritable(exc)}); the finished trials are "
                        "kept there. Complete the calibration with the same command")
 

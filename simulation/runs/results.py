@@ -30,7 +30,7 @@ from simulation import __version__
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols import runs_per_second
-from simulation.errors import InputError, Interrupted, unwritable, write_atomic
+from simulation.errors import InputError, Interrupted, folder_removed, unwritable, write_atomic
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, Storage
 from simulation.runs.aggregate import Aggregate
@@ -314,8 +314,7 @@ def _execute(run: Run, workers: int, progress: bool,
         if not _interruption(exc):
             raise
         if not (run.folder / "run.json").is_file():
-            raise Interrupted(f"the results folder {run.folder} was removed while the run wrote "
-                              "to it, so nothing of the run is kept: start it again") from None
+            raise folder_removed(run.folder, "run") from None
         _mark_interrupted(run)
         cause = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                  "a worker process died" if isinstance(exc, BrokenProcessPool) else

@@ -24,7 +24,14 @@ import pandas as pd
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
-from simulation.errors import InputError, Interrupted, disk_full, unwritable, write_atomic
+from simulation.errors import (
+    InputError,
+    Interrupted,
+    disk_full,
+    folder_removed,
+    unwritable,
+    write_atomic,
+)
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.inputs.priors import Prior
@@ -64,8 +71,7 @@ def stopped_writing(folder: Path, what: str, exc: OSError) -> Exception:
     the same command completes once space is freed; else (read-only, no permission) an
     InputError saying to complete a writable copy; a folder removed meanwhile keeps nothing."""
     if not (folder / DESIGN).is_file():
-        return Interrupted(f"the design's folder {folder} was removed while the design wrote to "
-                           "it, so nothing of the design is kept: start it again")
+        return folder_removed(folder, "design")
     if disk_full(exc):
         return DesignInterrupted(folder, f"cannot write {what} ({unwritable(exc)})")
     return InputError(str(folder), "--folder", f"cannot write {what} ({unwritable(exc)}); the "
