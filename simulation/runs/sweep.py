@@ -245,10 +245,6 @@ def _execute_on(client: Any, todo: list[int], design: Design, shared: tuple,
         raise
 
 
-def read_design(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / DESIGN).read_text(encoding="utf-8"))
-
-
 def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.DataFrame:
     """One row per design point and issue: the point's constants, then its statistics."""
     missing = pending_points(folder, design)
