@@ -129,10 +129,6 @@ FIGURES: tuple[Callable[[FigureTables, Path], Path | None], ...] = (
     _outcomes, _text_levels, _text_reach, _support, _positions, _blockers)
 """The standard figures, in the order they are listed: a new figure is a function above and
 one entry here."""
-DRAWN_FIRST = (_support, _blockers, _positions)
-"""The costliest figures, drawn first so that processes drawing at once finish together: the
-support 0.9 s of CPU, the blockers 0.25-1.3 s (a panel per issue blocked: 1.3 s for a
-1,000-run baseline), the positions 0.6 s, against 0.2-0.4 s for each of the others."""
 
 
 def _plots():
@@ -156,8 +152,5 @@ def write_figures(tables: FigureTables, target: Path, workers: int = 1) -> list[
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=end_quietly_when_stopped) as pool:
-                order = [*DRAWN_FIRST, *(draw for draw in FIGURES if draw not in DRAWN_FIRST)]
-                drawn = dict(zip(order, pool.map(operator.call, order, repeat(tables),
-                                                 repeat(target)), strict=True))
-                paths = [drawn[draw] for draw in FIGURES]
+                paths = list(pool.map(operator.call, FIGURES, repeat(tables), repeat(target)))
     return [path for path in paths if path is not None]

@@ -279,12 +279,14 @@ def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: s
 def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
                   issues: pd.DataFrame | None = None,
                   blocs: dict[str, list[str]] | None = None) -> Path:
-    """One panel per issue that someone blocked: its most frequent blockers as bars of their
-    share of runs; the issues nobody blocked are listed under the panels.
+    """Each issue that someone blocked, under its title: its most frequent blockers as bars of
+    their share of runs, in two columns of issues; the issues nobody blocked are listed below.
 
     Members tied at a share share one bar ("A = B"); a bloc most of whose members block
     together is one entry, its members listed at the bottom; below the `top` blockers (with
     ties) comes the next distinct share, as in the summary. Shares under 0.005 read "<0.01".
+    One axes a column rather than one an issue: matplotlib spends ~50 ms on an axes' ticks and
+    layout (1.3 s for the 26 panels of a 1,000-run baseline, 0.36 s now).
     """
     freq = blocker_freq.assign(issue=blocker_freq["issue"].astype(str))
     ids = list(dict.fromkeys(freq["issue"]))
@@ -295,47 +297,61 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
         titles = dict(zip(ids, _titles(issues, ids), strict=True))
     blocked = [i for i in ids if (freq["issue"] == i).any()]
     unblocked = [titles[i] for i in ids if i not in blocked]
-    columns = 2
-    rows = max(1, -(-len(blocked) // columns))
+    blocs = blocs or {}
+    levels = {issue: [(share, with_blocs(members, blocs)) for share, members in tied_levels(
+        freq[freq["issue"] == issue].set_index("member")["share"]
+        .sort_values(ascending=False, kind="stable"), top)] for issue in blocked}
+    half = -(-len(blocked) // 2)
+    columns = [blocked[:half], blocked[half:]] if len(blocked) > 1 else [blocked]
+    lines = max(sum(1 + len(levels[issue]) for issue in column) for column in columns)
     notes = []
     if unblocked:
         notes.append(textwrap.fill(f"No member blocked, in any run: {'; '.join(unblocked)}.",
                                    170))
-    fig = _figure(14, 1.6 + 1.7 * rows + 0.25 * sum(n.count("\n") + 1 for n in notes))
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    used_blocs: dict[str, list[str]] = {}
-    for ax, issue in zip(axes, blocked, strict=False):
-        shares = (freq[freq["issue"] == issue].set_index("member")["share"]
-                  .sort_values(ascending=False, kind="stable"))
-        levels = tied_levels(shares, top)
-        decimals = share_decimals([share for share, _ in levels])
-        for row, (share, members) in enumerate(levels):
-            entries = with_blocs(members, blocs or {})
-            used_blocs.update({b: codes for b, codes in (blocs or {}).items()
-                               if any(e.startswith(f"{b} (") for e in entries)})
-            ax.barh(row, share, height=0.7, color="#D55E00", alpha=0.8)
-            ax.text(share + 0.01, row, f"{tie_label(entries, 5).replace('=', ' = ')}: "
-                    f"{share_label(share, decimals)}", va="center", fontsize=8)
-        ax.set_title(textwrap.shorten(titles[issue], 70, placeholder="…"), fontsize=9,
-                     loc="left")
-        ax.set_yticks([])
-        ax.set_ylim(len(levels) - 0.5, -0.5)
-        ax.set_xlim(0, 1)
-        ax.set_xlabel("Share of runs in which it blocked", fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-    for ax in axes[len(blocked):]:
-        ax.set_visible(False)
+    entries = [entry for issue in blocked for _, named in levels[issue] for entry in named]
     notes += [textwrap.fill(f"{bloc} ({len(codes)} members): {', '.join(codes)}.", 170)
-              for bloc, codes in used_blocs.items()]
+              for bloc, codes in blocs.items()
+              if any(entry.startswith(f"{bloc} (") for entry in entries)]
+    note_lines = sum(n.count("\n") + 1 for n in notes)
+    fig = _figure(14, 1.6 + 0.24 * max(lines, 1) + 0.2 * note_lines)
+    for ax, column in zip(fig.subplots(1, len(columns), squeeze=False)[0], columns,
+                          strict=True):
+        _blocker_column(ax, column, levels, titles)
     if notes:
-        lines = sum(n.count("\n") + 1 for n in notes)
         fig.text(0.01, 0.005, "\n".join(notes), fontsize=8, va="bottom", ha="left")
         height = fig.get_figheight()
-        fig.get_layout_engine().set(rect=(0, 0.2 * lines / height + 0.01, 1,
-                                          1 - 0.2 * lines / height - 0.01))
+        fig.get_layout_engine().set(rect=(0, 0.2 * note_lines / height + 0.01, 1,
+                                          1 - 0.2 * note_lines / height - 0.01))
     fig.suptitle(f"Who blocks what: per issue, the {top} most frequent blockers (ties shown "
                  "as A = B) and the next share")
     return save_png(fig, path)
+
+
+def _blocker_column(ax: Axes, column: list[str],
+                    levels: dict[str, list[tuple[float, list[str]]]],
+                    titles: dict[str, str]) -> None:
+    """One column of plot_blockers: each issue's title on a row, then a bar for each share with
+    the members or blocs (`levels`) at it."""
+    row = 0
+    for issue in column:
+        if row:
+            ax.axhline(row - 0.5, color="#999999", linewidth=0.5)
+        ax.text(0, row, textwrap.shorten(titles[issue], 70, placeholder="…"), fontsize=9,
+                fontweight="bold", va="center")
+        shares = [share for share, _ in levels[issue]]
+        decimals = share_decimals(shares)
+        rows = np.arange(row + 1, row + 1 + len(shares))
+        ax.barh(rows, shares, height=0.7, color="#D55E00", alpha=0.8)
+        for y, (share, named) in zip(rows, levels[issue], strict=True):
+            ax.text(share + 0.01, y, f"{tie_label(named, 5).replace('=', ' = ')}: "
+                    f"{share_label(share, decimals)}", va="center", fontsize=8)
+        row += 1 + len(shares)
+    ax.set_yticks([])
+    ax.set_ylim(max(row, 1) - 0.5, -0.5)
+    ax.set_xlim(0, 1)
+    ax.tick_params(labeltop=True, top=True)
+    ax.set_xlabel("Share of runs in which it blocked", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
 
 
 def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str | Path,
