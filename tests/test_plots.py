@@ -179,3 +179,14 @@ def test_sweep_panels_titles_do_not_run_into_each_other(swept, tmp_path):
     assert len(boxes) == len(issues)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert all(box.x0 >= 0 and box.x1 <= figure.bbox.x1 for box in boxes)
+
+
+@pytest.mark.parametrize("blocked", [0, 1, 4])
+def test_the_blockers_figure_fits_any_number_of_blocked_issues(outcomes, blocked, tmp_path):
+    """Issues blocked in no run are listed under the columns; long titles stay in the image."""
+    frequencies = blocker_frequencies(outcomes)
+    assert frequencies["issue"].nunique() == 4
+    kept = frequencies[frequencies["issue"].isin(LONG_TITLES.index[:blocked])]
+    path = plot_blockers(kept, tmp_path / "blockers.png", issues=LONG_TITLES,
+                         blocs={"Pair": ["IND", "ZAF"]})
+    assert _edges_are_blank(path)
