@@ -104,6 +104,17 @@ def test_deu_to_csv_refuses_a_missing_file_and_an_existing_output(tmp_path, caps
     assert kept.read_text() == "earlier work\n"
 
 
+def test_deu_to_csv_reports_what_it_wrote_left_out_and_filled(tmp_path, capsys):
+    out = tmp_path / "long.csv"
+    code, _, error = run(capsys, "deu-to-csv", str(DEU), str(out))
+    assert code == 0
+    assert error.splitlines() == [
+        f"wrote 65 actor-issue rows of 4 proposals (one negotiation each) to {out}",
+        "left out 1 proposal without any coded outcome: s004",
+        "1 position without a coded salience was given salience 50",
+    ]
+
+
 def _deu_with(tmp_path: Path, column: str, value: str, line: int = 3) -> Path:
     """The synthetic DEU copy with one field changed (line 2 is the capability row)."""
     rows = list(csv.reader(DEU.open(newline=""), delimiter="\t"))

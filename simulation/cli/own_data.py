@@ -233,8 +233,9 @@ def deu_to_csv(args: argparse.Namespace) -> None:
         print(f"left out {counted(len(converted.dropped), 'proposal')} without any coded outcome: "
               f"{', '.join(converted.dropped)}", file=sys.stderr)
     if converted.filled_saliences:
-        print(f"{converted.filled_saliences} positions without a coded salience were given "
-              "salience 50", file=sys.stderr)
+        filled = converted.filled_saliences
+        print(f"{counted(filled, 'position')} without a coded salience "
+              f"{'was' if filled == 1 else 'were'} given salience 50", file=sys.stderr)
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
