@@ -222,6 +222,20 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
     assert "no change" not in headline and "the best baseline scoring every issue" in headline
 
 
+def test_cli_calibrate_default_folders_keep_each_exchange_rule_apart(capsys, long_csv,
+                                                                     tmp_path, monkeypatch):
+    """The README's calibrations of one dataset under each exchange rule, run one after the
+    other without --dir, each get their own folder instead of refusing the other's."""
+    monkeypatch.chdir(tmp_path)
+    for rule in ("once", "reference"):
+        code = main(["calibrate", str(long_csv), "--protocol", "exchange", "--folds", "2",
+                     "--trials", "1", "--exchange-rule", rule])
+        assert code == 0, capsys.readouterr().err
+        folder = tmp_path / f"calibration-{long_csv.stem}-exchange-{rule}"
+        params = read_own_parameters(folder / "parameters.yaml")
+        assert params.parameters.bargaining.exchange_rule == rule
+
+
 @pytest.mark.parametrize(("record", "problem"), [
     ('{"data_sha256": "0", "protocol": "compromise"}', "holds a calibration of other inputs"),
     ("{not json", "its inputs.json is not a calibration's record"),

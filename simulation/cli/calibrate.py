@@ -64,7 +64,8 @@ def calibrate(args: argparse.Namespace) -> None:
 
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)
-    folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}")
+    rule = f"-{args.exchange_rule}" if args.exchange_rule else ""
+    folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}{rule}")
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
                          args.exchange_rule)
     again = resuming(folder, inputs)
@@ -159,8 +160,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="fix the exchange protocol's rule instead of fitting it")
     parser.add_argument("--dir", metavar="DIR", type=file_or_folder,
                         help="folder for the trials and results (default: "
-                             "calibration-<data>-<protocol>); an interrupted calibration "
-                             "resumes from it")
+                             "calibration-<data>-<protocol>, with -<rule> added when "
+                             "--exchange-rule is given); an interrupted calibration resumes "
+                             "from it")
     parser.add_argument("--workers", type=positive, default=None,
                         help="processes running negotiations in parallel (default: all cores; "
                              "more are capped to the cores; results do not depend on it)")
