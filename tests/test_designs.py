@@ -149,6 +149,24 @@ def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(sm
     assert "--folder" not in str(stopped.value)
 
 
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"point": 0}',
+                                     '{"values": {}, "statistics": {"p_none": [0.5]}}'])
+def test_a_damaged_point_file_says_how_to_compute_it_again(small_sweep, tmp_path, content):
+    scenario, plan = small_sweep
+    folder = tmp_path / "damaged"
+    run(plan, scenario, folder)
+    damaged = sweep.point_path(folder, 1)
+    damaged.write_text(content)
+    with pytest.raises(InputError) as error:
+        run(plan, scenario, folder)
+    assert str(error.value).startswith(f"{damaged}: (point): the design point's file is damaged")
+    assert f"delete it and run the same command again with --folder {folder}" in str(error.value)
+    assert damaged.read_text() == content
+    damaged.unlink()
+    pd.testing.assert_frame_equal(run(plan, scenario, folder),
+                                  run(plan, scenario, tmp_path / "whole"), check_exact=True)
+
+
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)
@@ -243,6 +261,16 @@ def test_an_unreachable_scheduler_is_an_input_error(monkeypatch):
         pass
 
 
+@pytest.mark.parametrize("address", ["tcp://", "tcp://127.0.0.1", "tcp://127.0.0.1:port"])
+def test_a_scheduler_address_without_a_usable_port_names_the_flag(address, capsys):
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", address, "--yes",
+                 "--set", f"{TOLERANCE}=5,25", "--runs-per-point", "2"])
+    error = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in error
+    assert f"--scheduler: {address}: not a scheduler address" in error
+    assert "allowed: tcp://HOST:PORT" in error
+
+
 def test_the_design_file_records_what_was_run(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "d", tmp_path)
@@ -291,6 +319,7 @@ def test_a_file_where_a_folder_goes_is_refused_and_kept(flag, says, tmp_path, ca
 @pytest.mark.parametrize(("design_json", "says"), [
     (None, "holds no design.json: not a design folder"),
     ("{not json", "design.json: (file): unreadable"),
+    ("[1, 2]", "design.json: (top level): the folder is damaged"),
 ])
 def test_a_folder_that_is_not_a_design_is_refused_and_kept(design_json, says, tmp_path, capsys):
     folder = tmp_path / "mine"

@@ -63,6 +63,9 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
                          "tcp://HOST:PORT")
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except ValueError as exc:  # e.g. no port, or a port that is not a number
+        raise InputError("--scheduler", scheduler, f"not a scheduler address ({exc}); allowed: "
+                         "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786") from None
     except (OSError, TimeoutError) as exc:
         raise InputError("--scheduler", scheduler, f"cannot reach a Dask scheduler there "
                          f"({exc}); start one with `dask scheduler` and `dask worker ADDRESS`, "

@@ -134,6 +134,10 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
             stored = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(str(path), "(file)", f"unreadable ({exc})") from None
+        if not isinstance(stored, dict):
+            raise InputError(str(path), "(top level)", "the folder is damaged (design.json must "
+                             "be a JSON object of the design's settings and points); choose a "
+                             "new folder")
         if stored.get("fingerprint") != design.fingerprint():
             changed = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
                        if stored.get(key) != value]
@@ -253,8 +257,31 @@ def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.Dat
                          "points are not finished; complete the design first")
     frames = []
     for point in range(len(design.points)):
-        record = json.loads(point_path(folder, point).read_text(encoding="utf-8"))
+        record = _read_point(folder, point, len(issues))
         frame = pd.DataFrame({"point": point, **record["values"], "issue": issues,
                               **record["statistics"]})
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_point(folder: Path, point: int, issues: int) -> dict[str, Any]:
+    """A finished point's record (its constants' values and per-issue statistics), or an
+    InputError saying how to compute a damaged one again."""
+    path = point_path(folder, point)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        values, statistics = record.get("values"), record.get("statistics")
+        if not isinstance(values, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+            raise ValueError("no 'values' of the point's constants")
+        if not isinstance(statistics, dict) or not statistics or not all(
+                isinstance(s, list) and len(s) == issues for s in statistics.values()):
+            raise ValueError(f"no 'statistics' of the {issues} issues")
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(str(path), "(point)", f"the design point's file is damaged ({reason}); "
+                         "delete it and run the same command again with --folder "
+                         f"{folder} to compute that point again") from None
+    return record
