@@ -580,6 +580,49 @@ def test_a_missing_or_damaged_outcomes_table_is_an_error_and_resume_rebuilds_it(
     assert outcomes.read_bytes() == (complete / "outcomes.parquet").read_bytes()
 
 
+def _edited(path: Path, change) -> None:
+    """Rewrite a folder's table with `change` applied to it (a pandas frame)."""
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        change(pd.read_parquet(path)).to_parquet(path)
+    else:
+        change(pd.read_csv(path)).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(("table", "change", "says", "argv"), [
+    ("summary.csv", lambda t: t.assign(p_multilateral="high"),
+     "text where numbers belong, in the column p_multilateral", ("compare", "plot")),
+    ("support.csv", lambda t: t.drop(columns="support_mean"), "no column support_mean",
+     ("plot",)),
+    ("support.csv", lambda t: t.assign(issue="no_such_issue"),
+     "issues the run did not have: no_such_issue", ("plot",)),
+    ("blockers.csv", lambda t: t.assign(share="most"),
+     "text where numbers belong, in the column share", ("plot",)),
+    ("text_levels.csv", lambda t: t.drop(columns="issue"), "no column issue", ("plot",)),
+    ("coalitions.csv", lambda t: t.rename(columns={"coalition": "bloc"}), "no column coalition",
+     ("plot",)),
+    ("outcomes.parquet", lambda t: t.drop(columns="run"), "no column run", ("explain",)),
+])
+def test_a_table_lacking_what_its_readers_use_is_an_error_and_resume_rebuilds_it(
+        complete, tmp_path, table, change, says, argv):
+    """A table that reads as CSV (or Parquet) but lacks a column, has text in a number column
+    or an issue the run did not have: named by the commands that read it, not a traceback, and
+    rebuilt by the command the message names."""
+    folder = _copy(complete, tmp_path / "run")
+    _edited(folder / table, change)
+    commands = {"compare": ("compare", complete, folder), "plot": ("plot", folder),
+                "explain": ("explain", folder, "--issue", "mandate", "--runs", 2)}
+    for name in argv:
+        code, _, stderr = mc11(*commands[name])
+        assert_clear_error(code, stderr, f"{folder / table}: (table)", says,
+                           f"mc11 run --resume {folder}")
+    assert not (folder / "plots").exists() and not (folder / "plots-2").exists()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in stderr, stderr
+    assert (folder / table).read_bytes() == (complete / table).read_bytes()
+
+
 def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):
     folder = _copy(complete, tmp_path / "run")
     data = manifest(folder)

@@ -135,8 +135,9 @@ def _resume(args: argparse.Namespace):
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if missing:
-        print(f"mc11: note: {folder} is complete but {', '.join(missing)} are missing or "
-              "damaged; rebuilding its tables from its chunks", file=sys.stderr)
+        print(f"mc11: note: {folder} is complete but {', '.join(missing)} "
+              f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
+              "tables from its chunks", file=sys.stderr)
     else:
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
               "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
@@ -203,14 +204,21 @@ def _load(folder: str | Path):
 
 
 def _summary_problem(table, scenario) -> str | None:
-    """What is wrong with a folder's summary.csv (columns or issue rows), or None."""
+    """What is wrong with a folder's summary.csv (columns, their types or issue rows), or None."""
+    import pandas as pd
+
     from simulation.report.summary import summary_columns
     from simulation.report.tables import issues_frame
 
     issues = issues_frame(scenario)
-    lacking = [c for c in summary_columns(issues) if c not in table.columns]
+    columns = summary_columns(issues)
+    lacking = [c for c in columns if c not in table.columns]
     if lacking:
         return f"no column {', '.join(lacking)}"
+    text = [c for c, number in columns.items()
+            if number and not pd.api.types.is_numeric_dtype(table[c])]
+    if text:
+        return f"text where numbers belong, in the column {', '.join(text)}"
     rows = set(table["issue"].astype(str))
     absent = [issue for issue in issues.index if issue not in rows]
     if absent or len(table) != len(issues):
@@ -219,12 +227,36 @@ def _summary_problem(table, scenario) -> str | None:
     return None
 
 
+def _read_checked(folder: Path, name: str, scenario):
+    """A CSV table of a complete folder with the columns its readers (the figures) use, numbers
+    where they read numbers, and only the scenario's issues; else an InputError saying how to
+    rebuild it."""
+    from simulation.outputs import OUTPUTS, Combine
+    from simulation.report.summary import TEXT_QUANTILES
+    from simulation.runs.results import read_table
+
+    issues = scenario.catalogue.issue_ids
+    if name == "text_levels.csv":
+        return read_table(folder, name, ("issue", "outcome"),
+                          ("n_runs", *(f"text_{q}" for q in TEXT_QUANTILES)), issues)
+    for output in OUTPUTS:
+        if output.combine is Combine.SPREAD and name == output.tables[0]:
+            by = output.axes[1]
+            return read_table(folder, name, (by, "period_label"),
+                              ("period", *(f"{output.column}_{s}" for s in ("mean", "p10", "p90"))),
+                              issues if by == "issue" else None)
+        if output.combine is Combine.MEMBER_LIST and name == output.tables[1]:
+            return read_table(folder, name, ("issue", "member"), ("count", "share"), issues)
+    return read_table(folder, name)
+
+
 def _unsound_tables(folder: Path, scenario) -> list[str]:
-    """The tables of a complete folder that are missing or cannot be read whole."""
+    """The tables of a complete folder that are missing, cannot be read whole or lack what their
+    readers use."""
     import pyarrow.parquet as pq
 
     from simulation.outputs import TABLES
-    from simulation.runs.results import read_table
+    from simulation.runs.results import OUTCOMES_KEY
 
     unsound = []
     for table in TABLES:
@@ -233,9 +265,10 @@ def _unsound_tables(folder: Path, scenario) -> list[str]:
             continue
         try:
             if table.file.endswith(".parquet"):
-                pq.read_metadata(path)
+                if not set(OUTCOMES_KEY) <= set(pq.read_schema(path).names):
+                    raise InputError(str(path), "(table)", "damaged")
             elif table.file.endswith(".csv"):
-                frame = read_table(folder, table.file)
+                frame = _read_checked(folder, table.file, scenario)
                 if table.file == "summary.csv" and _summary_problem(frame, scenario):
                     raise InputError(str(path), "(table)", "damaged")
             elif not path.is_file():
@@ -382,17 +415,16 @@ def plot(args: argparse.Namespace) -> None:
         write_figures,
     )
     from simulation.report.tables import issues_frame
-    from simulation.runs.results import read_table
 
     results = _load(args.results)
     scenario, folder = results.scenario, results.folder
     # text_levels.csv and coalitions.csv are absent in folders written before they existed
-    levels = read_table(folder, "text_levels.csv") if (folder / "text_levels.csv").is_file() \
-        else summary.text_levels(results.outcomes)
-    coalitions = read_table(folder, "coalitions.csv") if (folder / "coalitions.csv").is_file() \
-        else None
-    tables = (read_table(folder, "support.csv", ("period", "issue")),
-              read_table(folder, "blockers.csv", ("issue", "member", "share")))
+    levels = _read_checked(folder, "text_levels.csv", scenario) \
+        if (folder / "text_levels.csv").is_file() else summary.text_levels(results.outcomes)
+    coalitions = _read_checked(folder, "coalitions.csv", scenario) \
+        if (folder / "coalitions.csv").is_file() else None
+    tables = (_read_checked(folder, "support.csv", scenario),
+              _read_checked(folder, "blockers.csv", scenario))
     target = _plot_folder(folder, args.force)
     try:
         paths = write_figures(

@@ -236,11 +236,13 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
                          issues, z, blocs, reached)
 
 
-def summary_columns(issues: pd.DataFrame) -> list[str]:
-    """The columns of summary.csv for these issues, as `summarise` makes them (to tell a whole
-    table from a damaged one)."""
+def summary_columns(issues: pd.DataFrame) -> dict[str, bool]:
+    """The columns of summary.csv for these issues, as `summarise` makes them, each with whether
+    it holds numbers (to tell a whole table from a damaged one)."""
     empty = pd.DataFrame({column: pd.Series(dtype=object) for column in _OUTCOME_COLUMNS})
-    return ["issue", *summarise(empty, issues).columns]
+    made = summarise(empty, issues)
+    return {"issue": False, **{column: pd.api.types.is_numeric_dtype(made[column])
+                               for column in made.columns}}
 
 
 def summary_table(counts: pd.DataFrame, texts: pd.DataFrame, coverage: pd.Series,

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
@@ -420,12 +420,17 @@ class Results:
         """The per-run outcomes table (read on demand: it grows with the run count)."""
         path = self.folder / "outcomes.parquet"
         try:
-            return pd.read_parquet(path)
+            table = pd.read_parquet(path)
+            missing = [c for c in OUTCOMES_KEY if c not in table.columns]
+            if missing:
+                raise ValueError(f"no column {', '.join(missing)}")
         except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-            reason = getattr(exc, "strerror", None) or exc
-            raise InputError(str(path), "(table)", f"the table is missing or damaged ({reason}); "
-                             f"`mc11 run --resume {self.folder}` rebuilds the folder's tables "
-                             "from its chunks") from None
+            raise _damaged(self.folder, "outcomes.parquet", exc) from None
+        return table
+
+
+OUTCOMES_KEY = ("run", "issue", "outcome")
+"""The columns of outcomes.parquet that every folder has and its readers rely on."""
 
 
 def load_results(folder: Path | str) -> Results:
@@ -443,16 +448,34 @@ def load_results(folder: Path | str) -> Results:
     return Results(folder, manifest, scenario, read_table(folder, "summary.csv", ("issue",)))
 
 
-def read_table(folder: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A table of a complete results folder, or an InputError saying how to rebuild it."""
+def read_table(folder: Path, name: str, columns: tuple[str, ...] = (),
+               numbers: tuple[str, ...] = (), issues: Collection[str] | None = None
+               ) -> pd.DataFrame:
+    """A table of a complete results folder with the `columns` its reader needs, `numbers`
+    among them holding numbers (or nothing) and, given `issues`, no other issue; otherwise an
+    InputError saying how to rebuild it."""
     try:
         table = pd.read_csv(folder / name)
-        missing = [c for c in columns if c not in table.columns]
+        missing = [c for c in (*columns, *numbers) if c not in table.columns]
         if missing:
             raise ValueError(f"no column {', '.join(missing)}")
+        text = [c for c in numbers if not pd.api.types.is_numeric_dtype(table[c])]
+        if text:
+            raise ValueError(f"text where numbers belong, in the column {', '.join(text)}")
+        if issues is not None:
+            unknown = sorted(set(table["issue"].astype(str)) - set(issues))
+            if unknown:
+                raise ValueError(f"issues the run did not have: {', '.join(unknown[:5])}")
     except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise InputError(str(folder / name), "(table)", f"the table is missing or damaged "
-                         f"({reason}); `mc11 run --resume {folder}` rebuilds the folder's "
-                         "tables from its chunks") from None
+        raise _damaged(folder, name, exc) from None
     return table
+
+
+def _damaged(folder: Path, name: str, exc: Exception) -> InputError:
+    """The error of a results folder's table that is missing or cannot be used: why, and the
+    command that rebuilds it."""
+    reason = "no such file" if isinstance(exc, FileNotFoundError) else \
+        getattr(exc, "strerror", None) or exc
+    return InputError(str(folder / name), "(table)", f"the table is missing or damaged "
+                      f"({reason}); `mc11 run --resume {folder}` rebuilds the folder's tables "
+                      "from its chunks")
