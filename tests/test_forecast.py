@@ -190,6 +190,25 @@ def test_cli_out_that_exists_is_refused_before_the_runs(capsys, hand, tmp_path, 
     assert target.read_text() == "the user's earlier results\n"
 
 
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+@pytest.mark.parametrize("rounds", ["0", "1001", "100000"])
+def test_cli_rounds_beyond_the_calendar_are_refused_naming_the_range(capsys, hand, command,
+                                                                     rounds):
+    """Each round is a month of a synthetic calendar: more than 1,000 are refused, as in a
+    parameter file, not a traceback from the calendar's months."""
+    with pytest.raises(SystemExit) as exit_:
+        main([command, str(hand), "--rounds", rounds])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert "argument --rounds: must be a whole number" in err
+    assert "from 1 to 1000" in err or rounds == "0"
+
+
+def test_rounds_beyond_the_calendar_are_an_input_error_in_python_too(hand):
+    with pytest.raises(InputError, match="from 1 to 1000"):
+        forecast(read_actor_issue_data(hand), settings_for(rounds=1001))
+
+
 @pytest.mark.parametrize("text", ["", "actor,issue,position\nA,x,1\n",
                                   "#A;A;a\n#P;x;x\n#D;B;x;1;1;1\n"])
 def test_cli_bad_file_exits_2_without_traceback(capsys, tmp_path, text):

@@ -23,7 +23,7 @@ from simulation.cli.common import (
 )
 from simulation.engine import protocols
 from simulation.errors import InputError, unwritable, write_new
-from simulation.runs import DEFAULT_ROUNDS
+from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 
 EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
                       if setting.name == "exchange_rule")
@@ -238,6 +238,14 @@ def deu_to_csv(args: argparse.Namespace) -> None:
               f"{'was' if filled == 1 else 'were'} given salience 50", file=sys.stderr)
 
 
+def _rounds(text: str) -> int:
+    """A --rounds argument: 1 to MAX_ROUNDS (each round is a month of a synthetic calendar)."""
+    value = positive(text)
+    if value > MAX_ROUNDS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_ROUNDS}")
+    return value
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("datafile", metavar="DATAFILE", type=file_or_folder,
                         help="a Decide input file (#A/#P/#M/#D rows), a long CSV (actor,issue,"
@@ -246,9 +254,9 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocol", choices=protocols.NAMES, default=None,
                         help=f"bargaining protocol (default: the --params file's, else "
                              f"{protocols.DEFAULT})")
-    parser.add_argument("--rounds", type=positive, default=None,
-                        help=f"negotiating rounds, the last one decides (default: the --params "
-                             f"file's, else {DEFAULT_ROUNDS})")
+    parser.add_argument("--rounds", type=_rounds, default=None,
+                        help=f"negotiating rounds, the last one decides: 1 to {MAX_ROUNDS} "
+                             f"(default: the --params file's, else {DEFAULT_ROUNDS})")
     parser.add_argument("--exchange-rule", choices=EXCHANGE_RULES, default=None,
                         help="exchange protocol: 'reference' realises exchanges as "
                              "decide-exchange-model does, 'once' (faster) lets each actor trade "

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulation.engine.parameters import BargainingParameters, ConsensusParameters
 from simulation.errors import InputError
-from simulation.inputs import DEFAULT_ROUNDS
+from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.inputs.files import read_yaml, validation_problem
 
 
@@ -38,7 +38,7 @@ class OwnParameters(_Strict):
 class OwnDataSettings(_Strict):
     """Everything a run on own data needs besides the data, the number of runs and the seed."""
 
-    rounds: int = Field(DEFAULT_ROUNDS, ge=1, le=1000)
+    rounds: int = Field(DEFAULT_ROUNDS, ge=1, le=MAX_ROUNDS)
     parameters: OwnParameters = OwnParameters()
 
     @property

@@ -46,7 +46,7 @@ from simulation.errors import InputError, Interrupted
 from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
-from simulation.runs import DEFAULT_ROUNDS
+from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.runs.ensemble import replication_seed, run_replications
 from simulation.runs.workers import end_quietly_when_stopped, end_workers, result_of
 
@@ -72,8 +72,9 @@ def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS
 
 
 def _calendar(rounds: int) -> tuple[Period, ...]:
-    if rounds < 1:
-        raise InputError("--rounds", "rounds", f"{rounds}; allowed: a whole number of at least 1")
+    if not 1 <= rounds <= MAX_ROUNDS:
+        raise InputError("--rounds", "rounds", f"{rounds}; allowed: a whole number from 1 to "
+                         f"{MAX_ROUNDS}")
     return tuple(
         Period(month=f"{2000 + r // 12:04d}-{r % 12 + 1:02d}", label=f"round {r + 1}",
                kind="ministerial" if r == rounds - 1 else "forum", attention=1.0, pressure=1.0,
