@@ -184,6 +184,13 @@ def test_summary_per_negotiation_and_pooled(dataset):
         assert pooled[method] == pytest.approx(weighted)
 
 
+def test_one_negotiation_has_no_pooled_row(dataset):
+    issues = backtest_issues(dataset[:1], settings_for("compromise", 3))
+    summary = summary_by_negotiation(issues)
+    assert summary["negotiation"].tolist() == ["s001"]
+    assert summary.iloc[0]["issues"] == len(issues)
+
+
 def test_a_negotiation_without_outcome_is_an_input_error(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("negotiation,actor,issue,position,salience,capability,outcome\n"

@@ -15,6 +15,7 @@ from simulation.inputs.importers import read_actor_issue_data
 from simulation.runs.forecast import (
     backtest,
     backtest_issues,
+    baselines,
     forecast,
     forecast_dataset,
     negotiation_from_data,
@@ -143,6 +144,48 @@ def test_backtest_baselines_match_hand_computation(hand):
             table.loc[issue, "model"] - table.loc[issue, "observed"])
     mae = table.loc["mean absolute error", "model_error"]
     assert mae == pytest.approx(abs(table.loc[["x", "y"], "model_error"]).mean())
+
+
+def test_baselines_leave_out_actors_without_a_position(tmp_path):
+    """C takes no position on x: no baseline counts it there (as if at 0 with its capability,
+    the capability mean would be 60, not 75)."""
+    path = tmp_path / "gap.csv"
+    path.write_text("actor,issue,position,salience,capability\n"
+                    "A,x,0,1,1\nB,x,100,1,3\nA,y,0,1,1\nB,y,100,1,3\nC,y,50,1,1\n")
+    predicted = baselines(read_actor_issue_data(path))
+    expected = {"mean": 50, "median": 50, "capability_mean": 75, "salience_mean": 50,
+                "capability_salience_mean": 75}
+    for method, value in expected.items():
+        assert predicted[method][0] == pytest.approx(value), method
+
+
+def test_given_saliences_are_floored_at_the_models_own_floor(tmp_path):
+    path = tmp_path / "zero.csv"
+    path.write_text("actor,issue,position,salience,capability\nA,x,0,0,1\nB,x,100,0.5,1\n")
+    np.testing.assert_array_equal(negotiation_from_data(read_actor_issue_data(path)).saliences,
+                                  [[0.01], [0.5]])
+
+
+def test_verdict_shares_name_the_verdicts_the_runs_reached(tmp_path):
+    """Everyone wants 80 against a status quo of 0: every run agrees multilaterally, in the
+    shares of several runs as in the verdict of one."""
+    path = tmp_path / "unanimous.csv"
+    path.write_text("actor,issue,position,salience,capability,status_quo,outcome\n"
+                    "A,x,80,1,1,0,100\nB,x,80,0.5,2,0,100\nC,x,80,0.5,1,0,100\n")
+    data = read_actor_issue_data(path)
+    shares = forecast(data, settings_for(rounds=3), runs=6, seed=2).iloc[0]
+    assert (shares["p_multilateral"], shares["p_plurilateral"], shares["p_none"]) == (1, 0, 0)
+    assert forecast(data, settings_for(rounds=3)).iloc[0]["verdict"] == "multilateral"
+
+
+def test_backtest_scores_the_forecast_averaged_over_the_runs(hand):
+    data = read_actor_issue_data(hand)
+    settings = settings_for("compromise", 3)
+    table = forecast(data, settings, runs=5, seed=7).set_index("issue")
+    scored = backtest(data, settings, runs=5, seed=7).set_index("issue")
+    assert table["forecast_p10"].lt(table["forecast_p90"]).all()  # the runs differ
+    assert scored.loc[["x", "y"], "model"].tolist() == pytest.approx(
+        table.loc[["x", "y"], "forecast"].tolist(), abs=1e-3)
 
 
 def test_backtest_needs_outcomes(sample):
