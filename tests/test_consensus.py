@@ -235,7 +235,6 @@ def test_chair_text_pushed_out_of_the_min_step_band():
 # --- blockers ------------------------------------------------------------------------------
 
 
-@FAST
 def brute_force_median(x: np.ndarray, w: np.ndarray) -> float:
     """The weighted median by its definition: the lowest position where the cumulative weight
     reaches half, averaged with the lowest where it exceeds half (the lowest position if none)."""
@@ -325,6 +324,27 @@ def test_blockers_are_the_pivotal_members_by_brute_force(neg):
             assert not out.blockers[:, i].any()  # no change fits on the scale at all
 
 
+@FAST
+@given(negotiations())
+def test_without_a_pivot_the_rejecters_of_the_change_nearest_the_chair_text_block(neg):
+    """With every member twinned nobody is pivotal (its twin objects alike): where there is no
+    consensus, the blockers are exactly the members who reject the change nearest the chair's
+    text (the upper one on a tie), found here on the half grid."""
+    twins = neg._replace(X=np.repeat(neg.X, 2, axis=0), S=np.repeat(neg.S, 2, axis=0),
+                         C=np.repeat(neg.C, 2), tol=np.repeat(neg.tol, 2, axis=0))
+    out = decide(twins)
+    texts = chair_texts(twins.X, twins.S, twins.C)
+    for i in range(neg.X.shape[1]):
+        changes = HALF_GRID[np.abs(HALF_GRID - neg.q[i]) >= neg.min_step]
+        if out.outcome[i] == MULTILATERAL or not changes.size:
+            assert not out.blockers[:, i].any()
+            continue
+        gap = np.abs(changes - texts[i])
+        change = changes[gap == gap.min()].max()
+        rejecters = ~accepts(twins.X[:, i], neg.q[i], twins.tol[:, i], change)
+        np.testing.assert_array_equal(out.blockers[:, i], rejecters)
+
+
 def test_single_pivotal_member_is_the_blocker():
     X = np.array([[80.0], [80.0], [50.0]])
     S, q, tol = np.ones((3, 1)), np.array([50.0]), np.zeros((3, 1))
@@ -346,6 +366,17 @@ def test_without_a_pivot_the_rejecters_of_the_most_supported_change_block():
     assert out.outcome[0] == NO_AGREEMENT and np.isnan(out.text[0])
     assert out.coverage[0] == pytest.approx(1 / 3)
     assert not out.plurilateral_members.any()
+
+
+def test_without_a_pivot_the_blockers_reject_the_change_the_chair_points_to():
+    # Two members sit on q = 50 and accept nothing else; two heavier ones at 10 accept [0, 50].
+    # Nobody is pivotal. The chair's text (10) points down: the change nearest it is 10 itself,
+    # which only the two at q reject (the change above q, 55, all four would reject).
+    X = np.array([[50.0], [50.0], [10.0], [10.0]])
+    S, q, tol = np.ones((4, 1)), np.array([50.0]), np.zeros((4, 1))
+    out = decide_at_ministerial(X, S, [1, 1, 3, 3], q, tol, min_step=5, critical_mass=0.9)
+    assert out.outcome[0] == NO_AGREEMENT
+    np.testing.assert_array_equal(out.blockers[:, 0], [True, True, False, False])
 
 
 # --- plurilateral path ---------------------------------------------------------------------
@@ -375,6 +406,7 @@ def test_plurilateral_deal_covers_critical_mass_and_only_the_willing(neg, critic
         assert within or abs(abs(t - neg.q[i]) - neg.min_step) < 1e-9
     for i in np.flatnonzero(out.outcome == NO_AGREEMENT):
         assert best[i] < critical_mass + 1e-9  # no change at all gathers a critical mass
+        assert out.coverage[i] == pytest.approx(best[i], abs=1e-12)  # the widest any gathers
         assert not out.plurilateral_members[:, i].any() and np.isnan(out.text[i])
 
 
@@ -391,6 +423,48 @@ def test_plurilateral_text_is_as_ambitious_as_the_critical_mass_allows():
     # With a lower critical mass the two largest alone set the text at their median, 80.
     lower = decide_at_ministerial(X, S, C, q, tol, min_step=5, critical_mass=0.7)
     assert lower.text[0] == 80.0 and lower.coverage[0] == pytest.approx(0.7)
+
+
+def test_equal_coverage_on_both_sides_goes_up_whatever_the_order():
+    # q = 50: one member wants 80, the other 20, each half of trade: both sides gather the
+    # critical mass alike, and the tie goes to the upper side.
+    X = np.array([[80.0], [20.0]])
+    S, q, tol = np.ones((2, 1)), np.array([50.0]), np.zeros((2, 1))
+    for order in ([0, 1], [1, 0]):
+        out = decide_at_ministerial(X[order], S, [1, 1], q, tol, min_step=5, critical_mass=0.5)
+        assert out.outcome[0] == PLURILATERAL and out.text[0] == 80.0
+        assert out.coverage[0] == 0.5
+        np.testing.assert_array_equal(out.plurilateral_members[:, 0], np.array(order) == 0)
+
+
+def test_a_core_wanting_less_than_the_smallest_change_agrees_the_smallest_change():
+    # q = 0, min_step 10: the two keen members (at 6 and 7, two thirds of trade) want less than
+    # a change counts, but they are no worse off at 10 (within twice their reach): the deal is
+    # the smallest change, 10, among them.
+    X = np.array([[6.0], [7.0], [0.0]])
+    S, q, tol = np.ones((3, 1)), np.array([0.0]), np.zeros((3, 1))
+    out = decide_at_ministerial(X, S, [1, 1, 1], q, tol, min_step=10, critical_mass=0.6)
+    assert out.outcome[0] == PLURILATERAL and out.text[0] == 10.0
+    np.testing.assert_array_equal(out.plurilateral_members[:, 0], [True, True, False])
+
+
+def test_the_core_pushes_to_its_capability_x_salience_weighted_median():
+    # q = 0, critical mass 0.6: the core is the members at 80 (salience 0.25) and 60 (salience
+    # 1), of equal capability. Weighted by salience their median wish is 60 (by capability
+    # alone it would be 70, midway).
+    X = np.array([[80.0], [60.0], [0.0]])
+    S, q, tol = np.array([[0.25], [1.0], [1.0]]), np.array([0.0]), np.zeros((3, 1))
+    out = decide_at_ministerial(X, S, [1, 1, 1], q, tol, min_step=5, critical_mass=0.6)
+    assert out.outcome[0] == PLURILATERAL and out.text[0] == 60.0
+
+
+def test_coverage_counts_only_changes_that_fit_on_the_scale():
+    # q = 97, min_step 5: no change above q fits on the scale (102 > 100), so the two members
+    # at 100 can gather nobody: no change at all gathers any trade.
+    X = np.array([[100.0], [100.0], [97.0]])
+    out = decide_at_ministerial(X, np.ones((3, 1)), [1, 1, 1], [97.0], np.zeros((3, 1)),
+                                min_step=5, critical_mass=0.6)
+    assert out.outcome[0] == NO_AGREEMENT and out.coverage[0] == 0.0
 
 
 def test_bloc_discipline_moves_its_members_together():
@@ -528,6 +602,22 @@ def test_everyone_accepts_the_final_package(neg):
     assert np.all(net_loss <= (S * tol).sum(axis=1))
     assert np.all(np.abs(text[agreed] - neg.q[agreed]) >= neg.min_step)
     assert not blockers[:, agreed].any()
+
+
+@FAST
+@given(negotiations())
+def test_the_package_leaves_out_only_issues_that_change_nothing_or_that_rejecters_dropped(neg):
+    agreed, _, blockers = package_consensus(neg.X, neg.S, neg.q, neg.tol, neg.C, neg.min_step)
+    changes = np.abs(chair_texts(neg.X, neg.S, neg.C) - neg.q) >= neg.min_step
+    np.testing.assert_array_equal(agreed | blockers.any(axis=0), changes)
+    assert not (agreed & blockers.any(axis=0)).any()
+
+
+def test_a_package_text_exactly_min_step_from_the_status_quo_is_a_change():
+    X, S, tol = np.full((2, 1), 5.0), np.ones((2, 1)), np.zeros((2, 1))
+    single = decide_at_ministerial(X, S, [1, 1], [0.0], tol, min_step=5, critical_mass=0.5,
+                                   package=True)
+    assert single.outcome[0] == MULTILATERAL and single.text[0] == 5.0
 
 
 # --- invariance and interface --------------------------------------------------------------

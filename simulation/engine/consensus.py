@@ -449,7 +449,8 @@ def plurilateral(
     capability x salience weighted median of that core (or min_step, if that is further). A
     deal needs the text >= min_step from
     q; where both sides qualify, the one covering more trade wins. Without a deal, `coverage`
-    is the best share any change could gather (the members wanting at least min_step).
+    is the best share any change on the scale could gather (the members no worse off at the
+    smallest change, where it fits).
     `min_step` and `critical_mass` are one value or one per replication (...)."""
     share = C / C.sum()
     batch = X.shape[:-2]
@@ -491,7 +492,7 @@ def _plurilaterals(X, S, C, share, q, min_step, critical_mass):
                 for m in range(n):
                     if distance > 0 and reach[m] >= distance / 2.0:
                         covered += share[m]
-                    if reach[m] >= min_step[b] / 2.0:
+                    if reach[m] >= min_step[b] / 2.0 and room >= min_step[b]:
                         widest += share[m]
                 agreed = distance >= min_step[b] and covered >= critical_mass[b]
                 reported = covered if agreed else widest

@@ -312,7 +312,7 @@ def plurilateral_deal(X: Table, S: Table, C: Sequence[float], i: int, q: float,
     their capability x salience weighted median reach, at least min_step and at most twice the
     last one's reach. Above q first; below wins with a deal where above has none, or with more
     coverage (beyond rounding: a tie stays above, whatever the members' order). Without a deal,
-    coverage is the widest share any change could gather."""
+    coverage is the widest share any change on the scale could gather."""
     n, total_capability = len(X), sum(C)
     share = [c / total_capability for c in C]
     best = None
@@ -334,7 +334,8 @@ def plurilateral_deal(X: Table, S: Table, C: Sequence[float], i: int, q: float,
         members = [m for m in range(n) if reach[m] >= distance / 2.0 and distance > 0]
         coverage = sum(share[m] for m in members)
         deal = distance >= min_step and coverage >= critical_mass - COVERAGE_SLACK
-        widest = sum(share[m] for m in range(n) if reach[m] >= min_step / 2.0)
+        fits = room >= min_step  # the smallest change on this side lies on the scale
+        widest = sum(share[m] for m in range(n) if fits and reach[m] >= min_step / 2.0)
         candidate = Plurilateral(deal, q + side * distance if deal else float("nan"),
                                  coverage if deal else widest, members if deal else [])
         if best is None or (candidate.deal and not best.deal) or (
