@@ -171,6 +171,18 @@ def test_overrides_are_replayed_on_drawn_derivation_constants():
     assert np.array_equal(positions[0], rederived.negotiation().positions)
 
 
+def test_a_shift_beyond_the_scale_stops_at_its_end_on_drawn_derivation_constants():
+    path = "derivation.imputed.developing.elsewhere"
+    override = {"status": ["developing"], "cluster": "facilitation_development",
+                "shift_position": 60}
+    negotiation = with_priors(overrides=[override]).negotiation(derived=True)
+    positions, _ = negotiation.derivation.preferences({path: np.array([70.0])}, 1)
+    rederived = with_priors(derivation={"imputed": {"developing": [30, 70, 0.2]}},
+                            overrides=[override])
+    assert positions.max() == 100.0
+    assert np.array_equal(positions[0], rederived.negotiation().positions)
+
+
 def test_each_replication_gets_the_same_results_whatever_its_chunk():
     scenario = with_priors(
         parameters={"consensus": {"base_tolerance": {"uniform": [5, 25]}},

@@ -49,17 +49,19 @@ def _counts(issue: str, n_multi: int, n_pluri: int, n_none: int) -> pd.DataFrame
 
 @pytest.fixture
 def small() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two issues with four runs each, plus a catalogue issue without runs, listed first."""
+    """Two issues with four runs each, plus a catalogue issue without runs, listed first.
+    Coverage as the engine records it: 1 for a multilateral deal, the widest share any change
+    could gather where there is no deal."""
     nan = np.nan
     outcomes = _outcomes([
-        (0, "duties", "multilateral", 60.0, nan, "", ""),
+        (0, "duties", "multilateral", 60.0, 1.0, "", ""),
         (1, "duties", "plurilateral", 70.0, 0.5, "IND", "USA;EU;JPN"),
-        (2, "duties", "none", nan, nan, "IND;ZAF", ""),
-        (3, "duties", "none", nan, nan, "IND", ""),
-        (0, "spam", "multilateral", 50.0, nan, "", ""),
+        (2, "duties", "none", nan, 0.2, "IND;ZAF", ""),
+        (3, "duties", "none", nan, 0.1, "IND", ""),
+        (0, "spam", "multilateral", 50.0, 1.0, "", ""),
         (1, "spam", "plurilateral", 40.0, 0.3, "BRA", "USA;EU"),
         (2, "spam", "plurilateral", 30.0, 0.7, "", "EU; USA;;"),
-        (3, "spam", "none", nan, nan, "BRA", ""),
+        (3, "spam", "none", nan, 0.4, "BRA", ""),
     ])
     return outcomes, _catalogue(["source", "spam", "duties"])
 
@@ -191,6 +193,14 @@ def test_blocker_frequencies(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     ]
 
 
+def test_a_member_named_twice_in_one_run_counts_once() -> None:
+    outcomes = _outcomes([(0, "x", "none", np.nan, 0.1, "IND;IND", ""),
+                          (1, "x", "none", np.nan, 0.1, "IND; ZAF", "")])
+    assert blocker_frequencies(outcomes).to_dict("records") == [
+        {"issue": "x", "member": "IND", "count": 2, "share": 1.0},
+        {"issue": "x", "member": "ZAF", "count": 1, "share": 0.5}]
+
+
 def test_plurilateral_membership_share_of_all_runs(
         small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     members = plurilateral_membership(small[0])
@@ -222,6 +232,22 @@ def test_compare_reproduces_newcombe_example() -> None:
     assert row["diff_multilateral_high"] == pytest.approx(0.3339, abs=5e-5)
     assert row["diff_multilateral_excludes_zero"]
     assert (row["n_runs_a"], row["n_runs_b"]) == (80, 70)
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40))
+                .filter(lambda c: sum(c) > 0), min_size=2, max_size=2))
+def test_swapping_the_scenarios_mirrors_every_difference(counts: list[tuple[int, ...]]) -> None:
+    """b - a is -(a - b), with the interval mirrored: a fall is flagged as surely as a rise."""
+    issues = _catalogue(["x"])
+    a, b = (summarise(_counts("x", *c), issues) for c in counts)
+    forward, backward = compare(a, b).loc["x"], compare(b, a).loc["x"]
+    for name in OUTCOMES:
+        assert forward[f"diff_{name}"] == -backward[f"diff_{name}"]
+        assert forward[f"diff_{name}_low"] == pytest.approx(-backward[f"diff_{name}_high"])
+        assert forward[f"diff_{name}_high"] == pytest.approx(-backward[f"diff_{name}_low"])
+        assert forward[f"diff_{name}_excludes_zero"] == backward[f"diff_{name}_excludes_zero"]
+        assert forward[f"diff_{name}_excludes_zero"] == (
+            not forward[f"diff_{name}_low"] <= 0 <= forward[f"diff_{name}_high"])
 
 
 def test_compare_rejects_different_issue_sets(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
@@ -304,6 +330,9 @@ def test_a_bloc_blocking_together_is_named_once() -> None:
     assert with_blocs(["AGO", "BEN", "IND", "KEN", "NGA", "ZAF"], bloc) == [
         "African Group (5 of 6)", "IND"]
     assert with_blocs(["AGO", "BEN", "IND"], bloc) == ["AGO", "BEN", "IND"]
+    # two thirds is enough, half is not
+    assert with_blocs(["AGO", "BEN", "KEN", "NGA"], bloc) == ["African Group (4 of 6)"]
+    assert with_blocs(["AGO", "BEN", "KEN"], bloc) == ["AGO", "BEN", "KEN"]
     assert tie_label([f"M{i}" for i in range(10)]) == "M0=M1=M2=M3=M4=… (10 tied)"
 
 
