@@ -782,6 +782,17 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
     (f"periods:\n  - {MINISTERIAL}\n  - {{month: 2018-01, label: x, kind: quiet, "
      f"attention: 0.3, pressure: 0.4, source: x}}\n", "periods",
      "the last period must be of kind 'ministerial'"),
+    (f"periods:\n  - {{month: 2017-13, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     "'2017-13'; allowed: YYYY-MM with a month from 01 to 12"),
+    (f"periods:\n  - {{month: 2018-01, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month",
+     "2017-12 does not follow 2018-01 (entry 1); allowed: one period a month, in calendar order"),
+    (f"periods:\n  - {{month: 2017-12, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month", "does not follow 2017-12"),
+    (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, atention: 0.3, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: atention",
+     "unknown field (did you mean 'attention'?); allowed: month, label, kind, attention"),
 ])
 def test_a_bad_calendar_file_is_an_input_error_naming_it_and_the_field(folder, periods, field,
                                                                          problem):
@@ -789,6 +800,29 @@ def test_a_bad_calendar_file_is_an_input_error_naming_it_and_the_field(folder, p
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
                              "calendar: my_calendar.yaml\n"))
     assert error.source == str(folder / "my_calendar.yaml")
+    assert error.field == field and problem in error.problem
+
+
+def test_levels_of_a_kind_the_calendar_lacks_are_named_in_a_note(folder):
+    """The baseline's priors on quiet and dedicated_discussion months, with a calendar of the
+    ministerial alone, change nothing: a note says so."""
+    write(folder, "my_calendar.yaml", f"periods:\n  - {MINISTERIAL}\n")
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                                   "calendar: my_calendar.yaml\n"))
+    assert ("calendar_levels sets quiet, dedicated_discussion, but the calendar "
+            "my_calendar.yaml has no period of those kinds" in " ".join(scenario.notes))
+
+
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("calendar_levels:\n  quiet: {atention: 0.3}\n", "line 4: calendar_levels.quiet.atention",
+     "unknown field (did you mean 'attention'?); allowed: attention, pressure"),
+    ("calendar_levels:\n  quite: {attention: 0.3}\n", "line 4: calendar_levels.quite",
+     "unknown key (did you mean 'quiet'?); allowed: forum, mini_ministerial"),
+    ("derivation:\n  imputed:\n    ldcs: [10, 50, 0.2]\n", "line 5: derivation.imputed.ldcs",
+     "unknown key (did you mean 'ldc'?); allowed: developed, developing, ldc"),
+])
+def test_a_misspelt_key_of_a_mapping_names_what_is_allowed(folder, text, field, problem):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field and problem in error.problem
 
 

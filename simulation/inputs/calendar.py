@@ -34,6 +34,13 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
                 str(path), f"periods: entry {index + 1}: kind",
                 f"{period.kind!r}; allowed: {', '.join(PERIOD_KINDS)}",
             )
+        if not 1 <= int(period.month[5:]) <= 12:
+            raise InputError(str(path), f"periods: entry {index + 1}: month",
+                             f"{period.month!r}; allowed: YYYY-MM with a month from 01 to 12")
+        if periods and period.month <= periods[-1].month:
+            raise InputError(str(path), f"periods: entry {index + 1}: month",
+                             f"{period.month} does not follow {periods[-1].month} (entry "
+                             f"{index}); allowed: one period a month, in calendar order")
         periods.append(period)
     if periods[-1].kind != "ministerial":
         raise InputError(str(path), "periods", "the last period must be of kind 'ministerial'")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -144,8 +145,12 @@ def read_yaml(path: Path) -> Any:
 def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
     """The field names of the (nested) model that the error location points into."""
     current: Any = model
+    keyed = False  # the next part is a key of a mapping field (calendar_levels.<kind>)
     for part in location[:-1]:
         if isinstance(part, int) or not isinstance(current, type):
+            continue
+        if keyed:
+            keyed = False
             continue
         field = current.model_fields.get(part) if issubclass(current, BaseModel) else None
         if field is None:
@@ -153,6 +158,7 @@ def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[st
         candidates = [field.annotation, *getattr(field.annotation, "__args__", ())]
         for arg in list(candidates):
             candidates.extend(getattr(arg, "__args__", ()))
+        keyed = any(get_origin(c) is dict for c in candidates)
         current = next((c for c in candidates
                         if isinstance(c, type) and issubclass(c, BaseModel)), None)
     if isinstance(current, type) and issubclass(current, BaseModel):
@@ -160,11 +166,18 @@ def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[st
     return []
 
 
+def reported_error(exc: ValidationError) -> Any:
+    """The pydantic error a message reports: an unknown field if there is one (a misspelt key
+    also leaves its field missing, and the spelling is what to correct), else the first."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
 def validation_problem(exc: ValidationError, model: type[BaseModel],
                        loader_keys: tuple[str, ...] = ()) -> tuple[str, str]:
-    """The first pydantic error as (dotted field path, message with what is allowed);
+    """The reported pydantic error as (dotted field path, message with what is allowed);
     `loader_keys` are top-level keys the file's loader reads before the model (allowed too)."""
-    first = exc.errors()[0]
+    first = reported_error(exc)
     location = tuple(first["loc"])
     field = ".".join(str(part) for part in location) or "(top level)"
     message = first["msg"]
@@ -178,6 +191,10 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         field = ".".join(str(part) for part in location[:-1])  # the list, not its absent entry
         message = (f"the list is too short: it has {len(first['input'])} values, entry "
                    f"{location[-1]} (counting from 0) is missing")
+    elif first["type"] == "literal_error" and location[-1:] == ("[key]",):  # a mapping's key
+        field = ".".join(str(part) for part in location[:-1])
+        allowed = re.findall(r"'([^']*)'", first["ctx"]["expected"])
+        message = f"unknown key{suggest(str(location[-2]), allowed)}; allowed: {', '.join(allowed)}"
     elif first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] == "value_error":  # a rule of ours: its words alone

@@ -46,7 +46,14 @@ from simulation.inputs.catalogue import (
     check_references,
     default_catalogue,
 )
-from simulation.inputs.files import load_yaml, read_text, read_yaml, suggest, validation_problem
+from simulation.inputs.files import (
+    load_yaml,
+    read_text,
+    read_yaml,
+    reported_error,
+    suggest,
+    validation_problem,
+)
 from simulation.inputs.preferences import DerivationRules, derivation_terms, derive_preferences
 from simulation.inputs.priors import Prior, is_prior, parse_prior
 
@@ -474,7 +481,8 @@ def scenario_from_mapping(
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS)
-        path, line, _ = _origin(files, source, tuple(exc.errors()[0]["loc"]))
+        location = tuple(p for p in reported_error(exc)["loc"] if p != "[key]")
+        path, line, _ = _origin(files, source, location)
         raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
@@ -515,7 +523,13 @@ def scenario_from_mapping(
             raise InputError(named_in, field, f"the calendar file {spec.calendar!r} is not a "
                              f"file ({calendar_path}); the path is relative to this file's "
                              "folder")
-        load_calendar(calendar_path)
+        kinds = {period.kind for period in load_calendar(calendar_path)}
+        absent = [kind for kind in spec.calendar_levels if kind not in kinds]
+        if absent:
+            kind = "that kind" if len(absent) == 1 else "those kinds"
+            notes.append(f"calendar_levels sets {', '.join(absent)}, but the calendar "
+                         f"{spec.calendar} has no period of {kind}: those levels (and any prior "
+                         "on them) change no run")
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
                     calendar_path, tuple(notes), priors)
 
