@@ -668,6 +668,21 @@ def test_a_file_in_a_missing_folder_names_the_folder(complete, tmp_path, option)
     assert_clear_error(code, stderr, option, f"{inside_a_file.parent} is a file, not a folder")
 
 
+@pytest.mark.parametrize("option", ["--out", "--plot"])
+def test_a_folder_where_a_new_file_goes_is_named_a_folder(complete, tmp_path, option):
+    code, _, stderr = mc11("compare", complete, complete, option, tmp_path)
+    assert_clear_error(code, stderr, f"{tmp_path}: {option}: this is a folder; give the name of "
+                       "a new file")
+
+
+def test_a_file_given_as_the_new_results_folder_is_named_a_file(tmp_path):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine\n", encoding="utf-8")
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--folder", mine, "--quiet")
+    assert_clear_error(code, stderr, f"{mine}: --folder: this is a file, not a folder")
+    assert mine.read_text(encoding="utf-8") == "mine\n"
+
+
 def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp_path):
     """Two processes combining the same chunks would race on outcomes.parquet: while one mc11
     runs a folder, a second `--resume` of it is refused and leaves its status alone."""

@@ -100,8 +100,10 @@ def test_deu_to_csv_refuses_a_missing_file_and_an_existing_output(tmp_path, caps
     kept = tmp_path / "kept.csv"
     kept.write_text("earlier work\n")
     code, _, error = run(capsys, "deu-to-csv", str(DEU), str(kept))
-    assert code == 2 and "exists already" in error
+    assert code == 2 and f"{kept}: OUT: the file exists already" in error
     assert kept.read_text() == "earlier work\n"
+    code, _, error = run(capsys, "deu-to-csv", str(DEU), str(tmp_path))
+    assert code == 2 and f"{tmp_path}: OUT: this is a folder; give the name of a new file" in error
 
 
 def test_deu_to_csv_reports_what_it_wrote_left_out_and_filled(tmp_path, capsys):

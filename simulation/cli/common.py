@@ -188,23 +188,27 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
                         help="write the table to this new file instead of the screen")
 
 
-NEW_FILES = ("out", "plot")
-"""The options naming a file a command writes (--out, --plot): checked before it starts."""
+NEW_FILES = {"out": "--out", "plot": "--plot", "new_csv": "OUT"}
+"""The arguments naming a file a command writes (their destination and name): checked before
+it starts."""
 
 
 def check_new_files(args: argparse.Namespace) -> None:
     """Refuse, before any work, a file the command would write that exists already or whose
     folder does not exist (the write itself still refuses to overwrite)."""
-    for name in NEW_FILES:
+    for name, label in NEW_FILES.items():
         given = getattr(args, name, None)
         if not isinstance(given, str):
             continue
         path = Path(given)
+        if path.is_dir():
+            raise InputError(str(path), label, "this is a folder; give the name of a new file "
+                             "(in it, or elsewhere)")
         if path.exists():
-            raise InputError(str(path), f"--{name}", "the file exists already; choose a new name")
+            raise InputError(str(path), label, "the file exists already; choose a new name")
         if not path.parent.is_dir():
             problem = "is a file, not a folder" if path.parent.exists() else "does not exist"
-            raise InputError(str(path), f"--{name}", f"the folder {path.parent} {problem}; "
+            raise InputError(str(path), label, f"the folder {path.parent} {problem}; "
                              "create it first or choose a file in an existing folder")
 
 

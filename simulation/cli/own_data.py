@@ -225,10 +225,10 @@ def deu_to_csv(args: argparse.Namespace) -> None:
     from simulation.inputs.deu import convert_deu, write_long_csv
 
     converted = convert_deu(args.source)
-    write_long_csv(converted, args.out)
+    write_long_csv(converted, args.new_csv)
     print(f"wrote {counted(len(converted.rows), 'actor-issue row')} of "
           f"{counted(converted.proposals, 'proposal')} "
-          f"(one negotiation each) to {args.out}", file=sys.stderr)
+          f"(one negotiation each) to {args.new_csv}", file=sys.stderr)
     if converted.dropped:
         print(f"left out {counted(len(converted.dropped), 'proposal')} without any coded outcome: "
               f"{', '.join(converted.dropped)}", file=sys.stderr)
@@ -301,5 +301,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="DEU3", type=file_or_folder,
                         help="the tab-separated DEU III copy (deu3.csv of "
                              "github.com/blksv/predictioneers_game)")
-    parser.add_argument("out", metavar="OUT", type=file_or_folder, help="the new long CSV")
+    parser.add_argument("new_csv", metavar="OUT", type=file_or_folder, help="the new long CSV")
     parser.set_defaults(handler=deu_to_csv)

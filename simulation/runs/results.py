@@ -134,6 +134,9 @@ def start_run(
     chunk_size: int = CHUNK_SIZE,
 ) -> Run:
     """A new results folder; `out` must not exist yet (nothing is overwritten)."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(str(out), "--folder", "this is a file, not a folder; choose a new "
+                         "folder")
     if out is not None and out.exists():
         raise InputError(str(out), "--folder", "the folder exists already; choose a new one, "
                          "or pass it to --resume to complete an interrupted run")
