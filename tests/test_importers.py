@@ -218,7 +218,8 @@ def test_a_column_the_reader_does_not_use_is_noted(tmp_path):
                            "n,A,x,1,1,1,0,\nn,B,x,2,1,1,0,\nm,A,x,1,1,1,0,\nm,B,x,2,1,1,0,\n"
                            "m,B,y,2,1,1,0,\n")
     first, second = read_dataset(path)
-    assert first.notes == (f"{path}, line 1: column 'status_qou' is not used; known columns: "
+    assert first.notes == (f"{path}, line 1: column 'status_qou' is not used (did you mean "
+                           "'status_quo'?); known columns: "
                            "actor, issue, position, salience, capability, status_quo, outcome, "
                            "negotiation",)
     assert second.notes == ()  # said once per file, not once per negotiation

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from simulation.errors import InputError
-from simulation.inputs.files import decode_text
+from simulation.inputs.files import decode_text, suggest
 
 SPREADSHEET_HINT = " (in Excel: save as 'CSV UTF-8')"
 CSV_REQUIRED = ("actor", "issue", "position", "salience", "capability")
@@ -411,8 +411,9 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
                              f"semicolons or tabs{deu}")
     column = {name: header.index(name) for name in (*CSV_REQUIRED, *CSV_OPTIONAL)
               if name in header}
-    notes = tuple(f"{source}, line {header_line}: column {name!r} is not used; known columns: "
-                  f"{', '.join((*CSV_REQUIRED, *CSV_OPTIONAL))}"
+    known = (*CSV_REQUIRED, *CSV_OPTIONAL)
+    notes = tuple(f"{source}, line {header_line}: column {name!r} is not used"
+                  f"{suggest(name, known)}; known columns: {', '.join(known)}"
                   for name in header if name and name not in column)
     negotiations: dict[str, _Negotiation] = {}
     for number, fields in records:
