@@ -281,6 +281,13 @@ def test_cli_calibrate_trials_below_one_exit_2(capsys, long_csv):
 
 
 
+def test_a_parameter_file_with_true_for_a_number_is_an_input_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("rounds: true\nparameters:\n  bargaining: {protocol: compromise}\n")
+    with pytest.raises(InputError, match="rounds: true or false is not a number"):
+        read_own_parameters(path)
+
+
 def test_a_scenario_takes_a_parameter_file(result, tmp_path):
     from simulation.inputs import DEFAULT_SCENARIO
     from simulation.inputs.scenario import load_scenario

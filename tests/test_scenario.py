@@ -790,6 +790,9 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
      "2017-12 does not follow 2018-01 (entry 1); allowed: one period a month, in calendar order"),
     (f"periods:\n  - {{month: 2017-12, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month", "does not follow 2017-12"),
+    (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 0.3, pressure: true, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: pressure",
+     "true or false is not a number"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, atention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: atention",
      "unknown field (did you mean 'attention'?); allowed: month, label, kind, attention"),
@@ -824,6 +827,30 @@ def test_levels_of_a_kind_the_calendar_lacks_are_named_in_a_note(folder):
 def test_a_misspelt_key_of_a_mapping_names_what_is_allowed(folder, text, field, problem):
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field and problem in error.problem
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("replications: yes\n", "line 3: replications"),
+    ("parameters:\n  bargaining: {noise_sd: true}\n", "line 4: parameters.bargaining.noise_sd"),
+    ("derivation:\n  imputed:\n    developing: [true, 55, 0.2]\n",
+     "line 5: derivation.imputed.developing.0"),
+    ("overrides:\n  - {members: [CHN], issue: data_flows, set_position: false}\n",
+     "line 4: overrides.0.set_position"),
+    ("calendar_levels:\n  quiet: {attention: true}\n", "line 4: calendar_levels.quiet.attention"),
+])
+def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
+    """YAML's true/false would otherwise be read as 1 and 0 (`replications: yes` one run)."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field
+    assert error.problem == "true or false is not a number; give a number"
+
+
+def test_true_or_false_stay_the_values_of_switches(folder):
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                                   "parameters: {consensus: {package: true}, "
+                                   "sample_uncertainty: false}\n"))
+    assert scenario.spec.parameters.consensus.package is True
+    assert scenario.spec.parameters.sample_uncertainty is False
 
 
 def test_a_parents_calendar_is_found_beside_the_parent(folder):

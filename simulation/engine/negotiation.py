@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from simulation.engine.derivation import DerivedCells
+from simulation.engine.schema import FileSchema
 
 
-class Period(BaseModel):
+class Period(FileSchema):
     """One negotiating period (a month) and the meetings that set its attention and pressure."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
     month: str = Field(pattern=r"^\d{4}-\d{2}$")
     label: str
     kind: str

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import Field, create_model
 
 from simulation.engine import protocols
+from simulation.engine.schema import FileSchema
 
-
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Params = FileSchema
 
 
 class CoalitionParameters(_Params):

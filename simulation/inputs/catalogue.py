@@ -14,8 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from simulation.engine.schema import FileSchema
 from simulation.errors import InputError
 from simulation.inputs.files import read_yaml, suggest, validation_problem
 
@@ -35,8 +36,7 @@ Emphasis = Literal["headline", "stated", "mentioned"]
 Position = Field(ge=0, le=100, allow_inf_nan=False)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = FileSchema
 
 
 class Scale(_Strict):

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from simulation.engine.parameters import BargainingParameters, ConsensusParameters
+from simulation.engine.schema import FileSchema
 from simulation.errors import InputError
 from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.inputs.files import read_yaml, validation_problem
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = FileSchema
 
 
 class OwnParameters(_Strict):

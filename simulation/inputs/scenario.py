@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from simulation.engine.derivation import (
     EMPHASES,
@@ -31,6 +31,7 @@ from simulation.engine.derivation import (
 )
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
+from simulation.engine.schema import FileSchema, Number
 from simulation.engine.varying import calendar_path
 from simulation.errors import InputError
 from simulation.inputs import constants as settable
@@ -61,12 +62,11 @@ LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 Finite = {"allow_inf_nan": False}
-ScalePoint = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
-Salience = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+ScalePoint = Annotated[Number, Field(ge=0, le=100, allow_inf_nan=False)]
+Salience = Annotated[Number, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = FileSchema
 
 
 class Override(_Strict):
