@@ -96,6 +96,11 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     stored = results.outcomes[(results.outcomes["issue"] == issue)
                               & (results.outcomes["run"] < runs)].sort_values("run")
     labels = np.array([OUTCOME_LABELS[code] for code in verdict.outcome[:, k]])
+    if stored["run"].tolist() != list(range(runs)):
+        raise InputError(str(folder), "outcomes.parquet", f"the table does not hold runs 0 to "
+                         f"{runs - 1} of {issue} once each, as run.json's {manifest['runs']} "
+                         f"runs make it: it is damaged; `mc11 run --resume {folder}` rebuilds "
+                         "the folder's tables from its chunks")
     if stored["outcome"].astype(str).tolist() != labels.tolist():
         raise InputError(str(folder), "outcomes.parquet", "re-running the folder's replications "
                          "does not give its outcomes: the model or data changed since it ran")
