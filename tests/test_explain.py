@@ -81,11 +81,10 @@ def test_a_folder_the_model_no_longer_reproduces_is_refused(folder, tmp_path):
 def test_an_outcomes_table_lacking_runs_is_called_damaged_not_a_changed_model(folder, tmp_path):
     """Runs missing from outcomes.parquet (run.json counts more) are the folder's damage, to be
     rebuilt, not a sign that the model changed."""
+    import shutil
+
     cut = tmp_path / "cut"
-    cut.mkdir()
-    for path in folder.iterdir():
-        if path.is_file():
-            (cut / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(folder, cut)
     outcomes = pd.read_parquet(cut / "outcomes.parquet")
     outcomes[outcomes["run"] != 3].to_parquet(cut / "outcomes.parquet", index=False)
     with pytest.raises(InputError) as error:
@@ -93,6 +92,9 @@ def test_an_outcomes_table_lacking_runs_is_called_damaged_not_a_changed_model(fo
     assert error.value.field == "outcomes.parquet"
     assert f"does not hold runs 0 to 9 of {ISSUE} once each" in error.value.problem
     assert f"mc11 run --resume {cut}" in error.value.problem
+    assert main(["run", "--resume", str(cut), "--quiet", "--no-plots", "--workers", "1"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(cut / "outcomes.parquet"),
+                                  pd.read_parquet(folder / "outcomes.parquet"))
 
 
 def test_the_command_prints_the_members_and_exits_2_on_a_bad_issue(folder, capsys):

@@ -128,7 +128,7 @@ def _resume(args: argparse.Namespace):
         _say_if_the_file_changed(manifest, stored)
     if manifest["status"] != "complete":
         return resume_run(folder)
-    missing = _unsound_tables(folder, stored)
+    missing = _unsound_tables(folder, stored, manifest["runs"])
     if missing and not chunks_hold_every_output(folder):
         # an older mc11's folder: its chunks cannot make today's tables
         print(f"mc11: note: {folder} was written by an older mc11, before "
@@ -250,7 +250,7 @@ def _read_checked(folder: Path, name: str, scenario):
     return read_table(folder, name)
 
 
-def _unsound_tables(folder: Path, scenario) -> list[str]:
+def _unsound_tables(folder: Path, scenario, runs: int) -> list[str]:
     """The tables of a complete folder that are missing, cannot be read whole or lack what their
     readers use."""
     import pyarrow.parquet as pq
@@ -264,8 +264,10 @@ def _unsound_tables(folder: Path, scenario) -> list[str]:
         if table.file == "priors.csv" and not scenario.priors:
             continue
         try:
-            if table.file.endswith(".parquet"):
-                if not set(OUTCOMES_KEY) <= set(pq.read_schema(path).names):
+            if table.file.endswith(".parquet"):  # a row per run and issue, and its key columns
+                meta = pq.read_metadata(path)
+                if not set(OUTCOMES_KEY) <= set(meta.schema.names) or \
+                        meta.num_rows != runs * len(scenario.catalogue.issue_ids):
                     raise InputError(str(path), "(table)", "damaged")
             elif table.file.endswith(".csv"):
                 frame = _read_checked(folder, table.file, scenario)
