@@ -1,6 +1,7 @@
 """The base of every schema read from a file (parameters, calendar, scenario, data): unknown keys
-are refused, and so is YAML's true or false where a number goes (pydantic would take them as 1
-and 0, so `noise_sd: true` or `replications: yes` would run silently)."""
+are refused, and so is YAML's true or false where a number goes and anything else where true or
+false goes (pydantic would take true as 1 and 1 or 'yes' as true, so `noise_sd: true` or
+`package: 1` would run silently)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Any, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 NOT_A_NUMBER = "true or false is not a number; give a number"
+NOT_A_SWITCH = "allowed: true or false"
 
 
 def refuse_true_false(value: Any) -> Any:
@@ -28,13 +30,19 @@ def _is_number(annotation: Any) -> bool:
 
 
 class FileSchema(BaseModel):
-    """A schema of file content: frozen, unknown keys and true/false as numbers refused."""
+    """A schema of file content: frozen; unknown keys, true/false as numbers and other values
+    for true/false refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is not None and _is_number(cls.model_fields[info.field_name].annotation):
+        if info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if annotation is bool and not isinstance(value, bool):
+            raise ValueError(f"{value!r}; {NOT_A_SWITCH}")
+        if _is_number(annotation):
             return refuse_true_false(value)
         return value
