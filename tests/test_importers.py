@@ -225,6 +225,18 @@ def test_a_column_the_reader_does_not_use_is_noted(tmp_path):
     assert second.notes == ()  # said once per file, not once per negotiation
 
 
+def test_names_that_differ_only_in_letter_case_are_noted(tmp_path):
+    """'Alpha' and 'alpha' are two actors as written, but more often one actor mistyped."""
+    path = write(tmp_path, "actor,issue,position,salience,capability\nAlpha,x,1,1,1\n"
+                           "alpha,x,2,1,1\nBeta,X,3,1,1\nBeta,x,4,1,1\n")
+    data = read_actor_issue_data(path)
+    assert data.actors == ("Alpha", "alpha", "Beta")
+    assert data.notes == (
+        f"{path}: the actors 'Alpha' and 'alpha' differ only in letter case; they are read as 2 "
+        "actors",
+        f"{path}: the issues 'x' and 'X' differ only in letter case; they are read as 2 issues")
+
+
 def test_utf16_text_as_excel_saves_unicode_text_is_read(tmp_path):
     text = "actor\tissue\tposition\tsalience\tcapability\r\nA\tx\t1\t0,5\t1\r\nB\tx\t2\t1\t1\r\n"
     path = tmp_path / "unicode.txt"

@@ -247,8 +247,23 @@ def _assemble(
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
         capability=capability / total, status_quo=scaled(status_quo),
         outcome=scaled(outcome), lower=lower, upper=upper, negotiation=negotiation,
-        notes=notes,
+        notes=notes + _case_notes(source, negotiation, actors, issues),
     )
+
+
+def _case_notes(source: str, negotiation: str, actors: list[str], issues: list[str]
+                ) -> tuple[str, ...]:
+    """Notes on names that differ only in letter case ('Alpha' and 'alpha'): they are read as
+    two actors or issues, which a typo rarely means."""
+    notes = []
+    for kind, names in (("actors", actors), ("issues", issues)):
+        spellings: dict[str, list[str]] = {}
+        for name in names:
+            spellings.setdefault(name.casefold(), []).append(name)
+        notes += [f"{source}{_of(negotiation)}: the {kind} {' and '.join(map(repr, same))} "
+                  f"differ only in letter case; they are read as {len(same)} {kind}"
+                  for same in spellings.values() if len(same) > 1]
+    return tuple(notes)
 
 
 def _of(negotiation: str) -> str:
