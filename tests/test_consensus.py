@@ -25,6 +25,7 @@ from simulation.engine.consensus import (
     chair_texts,
     decide_at_ministerial,
     package_consensus,
+    replication_tolerances,
     tolerances,
 )
 
@@ -126,6 +127,18 @@ def test_tolerance_falls_with_salience_and_linkage(S, base, cut):
     assert np.all(tol <= tolerances(S, base, doha, new, 0.0) + 1e-12)
     unlinked = ~np.outer(doha, new)
     np.testing.assert_allclose(tol[unlinked], (base * (1 - S))[unlinked])
+
+
+@FAST
+@given(arrays(float, (2, 4, 3), elements=st.floats(0, 1)),
+       st.lists(st.floats(0, 50), min_size=2, max_size=2),
+       st.lists(st.floats(0, 1), min_size=2, max_size=2))
+def test_each_replication_tolerates_what_its_own_constants_give(S, bases, cuts):
+    doha, new = np.array([True, False, True, False]), np.array([True, True, False])
+    batch = replication_tolerances(S, np.array(bases), doha, new, np.array(cuts))
+    for row in range(2):
+        np.testing.assert_array_equal(batch[row],
+                                      tolerances(S[row], bases[row], doha, new, cuts[row]))
 
 
 def test_tolerances_reject_bad_parameters():
@@ -487,6 +500,17 @@ def test_bloc_discipline_moves_its_members_together():
     assert together.outcome[0] == PLURILATERAL and together.text[0] == 60.0
     assert together.coverage[0] == pytest.approx(1 / 3)
     np.testing.assert_array_equal(together.plurilateral_members[:, 0], [False, False, True])
+
+
+def test_a_bloc_accepts_what_its_own_tolerance_allows():
+    # Member 0 speaks for a bloc at q = 0 that tolerates a loss of 30: it accepts [0, 30], and
+    # the chair's text 20 (member 1's position, the heavier in capability x salience) is agreed.
+    X, S, tol = np.array([[50.0], [20.0]]), np.ones((2, 1)), np.zeros((2, 1))
+    bloc = Blocs(of=np.array([0, -1]), position=np.array([[0.0]]), salience=np.array([[0.5]]),
+                 tolerance=np.array([[30.0]]))
+    out = decide_at_ministerial(X, S, [1, 1], [0.0], tol, min_step=5, critical_mass=0.9,
+                                blocs=bloc)
+    assert out.outcome[0] == MULTILATERAL and out.text[0] == 20.0
 
 
 @FAST
