@@ -50,8 +50,9 @@ def _counts(issue: str, n_multi: int, n_pluri: int, n_none: int) -> pd.DataFrame
 @pytest.fixture
 def small() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two issues with four runs each, plus a catalogue issue without runs, listed first.
-    Coverage as the engine records it: 1 for a multilateral deal, the widest share any change
-    could gather where there is no deal."""
+    Coverage is on every row, as the engine's verdict has it (1 for a multilateral deal, the
+    widest share any change gathers without a deal; outcomes.parquet blanks it where there is
+    no plurilateral deal): the median coverage must use the plurilateral runs only."""
     nan = np.nan
     outcomes = _outcomes([
         (0, "duties", "multilateral", 60.0, 1.0, "", ""),
