@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.report.summary import (
@@ -233,8 +233,12 @@ def test_compare_reproduces_newcombe_example() -> None:
     assert row["diff_multilateral_high"] == pytest.approx(0.3339, abs=5e-5)
     assert row["diff_multilateral_excludes_zero"]
     assert (row["n_runs_a"], row["n_runs_b"]) == (80, 70)
+    fall = compare(scenario_b, scenario_a).loc["x"]  # the same change the other way round
+    assert fall["diff_multilateral_high"] == pytest.approx(-0.0524, abs=5e-5)
+    assert fall["diff_multilateral_excludes_zero"]
 
 
+@settings(max_examples=25, deadline=None)  # four summaries an example: ~1 s
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40))
                 .filter(lambda c: sum(c) > 0), min_size=2, max_size=2))
 def test_swapping_the_scenarios_mirrors_every_difference(counts: list[tuple[int, ...]]) -> None:
