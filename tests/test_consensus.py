@@ -471,7 +471,12 @@ def test_the_core_pushes_to_its_capability_x_salience_weighted_median():
     assert out.outcome[0] == PLURILATERAL and out.text[0] == 60.0
 
 
-def test_coverage_counts_only_changes_that_fit_on_the_scale():
+def test_coverage_without_a_deal_is_the_share_no_worse_off_at_the_smallest_change():
+    # q = 50, min_step 10: the member at 57 wants less than a change counts but is no worse
+    # off at 60 (within twice its reach of 7); half of trade, short of the critical mass.
+    X, S, tol = np.array([[57.0], [50.0]]), np.ones((2, 1)), np.zeros((2, 1))
+    out = decide_at_ministerial(X, S, [1, 1], [50.0], tol, min_step=10, critical_mass=0.6)
+    assert out.outcome[0] == NO_AGREEMENT and out.coverage[0] == 0.5
     # q = 97, min_step 5: no change above q fits on the scale (102 > 100), so the two members
     # at 100 can gather nobody: no change at all gathers any trade.
     X = np.array([[100.0], [100.0], [97.0]])
