@@ -789,7 +789,13 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
      "the last period must be of kind 'ministerial'"),
     (f"periods:\n  - {{month: 2017-13, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
-     "'2017-13'; allowed: YYYY-MM with a month from 01 to 12"),
+     "2017-13; allowed: a month as YYYY-MM, from 01 to 12"),
+    (f"periods:\n  - {{month: 2017-11-01, label: x, kind: quiet, attention: 0.3, "
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     "2017-11-01; allowed: a month as YYYY-MM, e.g. 2017-12"),
+    (f"periods:\n  - {{month: Nov 2017, label: x, kind: quiet, attention: 0.3, "
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     "Nov 2017; allowed: a month as YYYY-MM, e.g. 2017-12"),
     (f"periods:\n  - {{month: 2018-01, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month",
      "2017-12 does not follow 2018-01 (entry 1); allowed: one period a month, in calendar order"),

@@ -28,6 +28,8 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
             period = Period.model_validate(item)
         except ValidationError as exc:
             field, message = validation_problem(exc, Period)
+            if field == "month" and isinstance(item, dict) and "month" in item:  # e.g. a date
+                message = f"{item['month']}; allowed: a month as YYYY-MM, e.g. 2017-12"
             raise InputError(str(path), f"periods: entry {index + 1}: {field}", message) from None
         if period.kind not in PERIOD_KINDS:
             raise InputError(
@@ -36,7 +38,7 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
             )
         if not 1 <= int(period.month[5:]) <= 12:
             raise InputError(str(path), f"periods: entry {index + 1}: month",
-                             f"{period.month!r}; allowed: YYYY-MM with a month from 01 to 12")
+                             f"{period.month}; allowed: a month as YYYY-MM, from 01 to 12")
         if periods and period.month <= periods[-1].month:
             raise InputError(str(path), f"periods: entry {index + 1}: month",
                              f"{period.month} does not follow {periods[-1].month} (entry "
