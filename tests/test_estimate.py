@@ -1,7 +1,8 @@
 """The estimate before long work and the go-ahead it needs: each protocol's time comes from its
 speed in the protocol registry; `run`, `run --resume`, `sweep` and `sensitivity` show it and,
-above the thresholds, refuse without --yes when there is no terminal. The thresholds are lowered
-here so that tiny runs trip them; nothing here measures time."""
+above the thresholds, refuse without --yes when there is no terminal (and so do `forecast` and
+`backtest` on the user's own data). The thresholds are lowered here so that tiny runs trip them;
+nothing here measures time."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from commands import mc11
 
 from simulation.cli import common
-from simulation.engine.protocols import BASELINE_SIZE, PROTOCOLS, runs_per_second
+from simulation.engine.protocols import BASELINE_SIZE, PROTOCOLS, SMALLEST_SHARE, runs_per_second
 from simulation.inputs.scenario import load_scenario
 from simulation.runs import cluster, results
 
@@ -75,14 +76,17 @@ def test_the_speeds_were_measured_on_the_shipped_baselines_size():
     assert shipped == BASELINE_SIZE
 
 
-def test_larger_negotiations_are_estimated_slower_smaller_ones_not_faster():
+def test_larger_negotiations_are_estimated_slower_smaller_ones_faster_within_a_bound():
     params = bargaining("baseline.yaml")
     members, issues, periods = BASELINE_SIZE
     baseline, _ = runs_per_second(params, members, issues, periods)
     assert runs_per_second(params, 2 * members, issues, periods)[0] == pytest.approx(baseline / 2)
     assert runs_per_second(params, 2 * members, 3 * issues, periods)[0] == \
         pytest.approx(baseline / 6)
-    assert runs_per_second(params, members // 4, issues, periods)[0] == baseline
+    assert runs_per_second(params, members // 4, issues, periods)[0] == pytest.approx(4 * baseline)
+    tiny, basis = runs_per_second(params, 2, 1, 1)
+    assert tiny == pytest.approx(baseline / SMALLEST_SHARE)
+    assert f"x {1 / SMALLEST_SHARE:.0f} for this smaller negotiation" in basis
 
 
 def test_a_long_exchange_run_asks_where_the_compromise_estimate_would_not(tmp_path, idle):
@@ -113,6 +117,27 @@ def test_a_busy_machine_lengthens_the_estimate_shown_but_not_whether_it_asks(tmp
     code, _, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 4, "--workers", 1,
                            "--results-dir", tmp_path)
     assert refused(code, stderr, "4 runs take about")
+
+
+def test_forecast_and_backtest_on_own_data_ask_before_long_work(tmp_path, idle):
+    """A billion runs of the example negotiation: refused without --yes, the estimate at the
+    protocol's speed for the data's size and on the one worker a negotiation runs on."""
+    for command in ("forecast", "backtest"):
+        code, stdout, stderr = mc11(command, ROOT / "examples" / "my_negotiation.csv", "--runs",
+                                    10**9, "--protocol", "exchange", "--workers", 2)
+        assert refused(code, stderr, "1,000,000,000 run(s) of 1 negotiation take about",
+                       "on 1 worker(s)", "exchange protocol", "smaller negotiation")
+        assert stdout == ""
+
+
+def test_a_small_negotiation_is_estimated_at_its_size(monkeypatch, idle):
+    """400 exchange runs of 10 actors: over 20 s at the baseline's speed, about 2 s at the
+    data's size (they take well under that), so they start without a go-ahead."""
+    monkeypatch.setattr(common, "ASK_ABOVE_SECONDS", 20)
+    code, stdout, stderr = mc11("forecast", ROOT / "tests" / "data" / "decide_sample_data.csv",
+                                "--runs", 400, "--protocol", "exchange", "--format", "csv")
+    assert code == 0, stderr
+    assert "--yes" not in stderr and stdout.startswith("issue,")
 
 
 def test_resuming_asks_for_the_runs_left(tmp_path, always_ask):

@@ -17,6 +17,8 @@ from simulation.inputs import DEFAULT_SCENARIO
 if TYPE_CHECKING:
     import pandas as pd
 
+    from simulation.runs.results import Estimate
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -83,10 +85,17 @@ def busy(workers: int) -> tuple[float, float]:
     return min(workers, cores) / share, load
 
 
-def confirm_size(negotiation, bargaining, runs: int, workers: int, *, what: str, yes: bool,
-                 option: str, instead: str, where: Path | None = None,
-                 here: bool = True) -> None:
-    """Before long work (`runs` replications, `what` in words, on `workers` of this machine or,
+def confirm_size(negotiation, bargaining, runs: int, workers: int, **how) -> None:
+    """Before long work of `runs` replications on `workers` workers: `confirm_cost` of its
+    estimate (`how`: that function's options)."""
+    from simulation.runs import results
+
+    confirm_cost(results.estimate(negotiation, bargaining, runs, workers), workers, **how)
+
+
+def confirm_cost(cost: Estimate, workers: int, *, what: str, yes: bool, option: str,
+                 instead: str, where: Path | None = None, here: bool = True) -> None:
+    """Before long work estimated at `cost` (`what` in words, on `workers` of this machine or,
     not `here`, of a Dask cluster's): show the estimate once it is more than a minute; above a
     few minutes or GB ask for a go-ahead (--yes, or an answer on a terminal) and refuse without
     one (`option`: the flag sizing the work, `instead`: what to ask for instead); refuse a
@@ -94,7 +103,6 @@ def confirm_size(negotiation, bargaining, runs: int, workers: int, *, what: str,
     from simulation.runs import results
     from simulation.runs.progress import duration
 
-    cost = results.estimate(negotiation, bargaining, runs, workers)
     slower, load = busy(workers) if here else (1.0, 0.0)
     seconds = cost.seconds * slower
     needs = f" and need about {results.size_words(cost.size)} of disk" if where else ""

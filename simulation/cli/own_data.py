@@ -13,6 +13,8 @@ from pathlib import Path
 
 from simulation.cli.common import (
     add_output_options,
+    add_yes_option,
+    confirm_cost,
     counted,
     emit,
     file_or_folder,
@@ -116,6 +118,18 @@ def _settings(args: argparse.Namespace):
                         args.exchange_rule, base)
 
 
+def _confirm(args: argparse.Namespace, dataset: tuple, settings) -> int:
+    """The workers the runs get, once long work has its go-ahead (`confirm_cost`)."""
+    from simulation.runs.forecast import estimate_dataset
+
+    workers = workers_on_this_machine(args.workers)
+    confirm_cost(estimate_dataset(dataset, settings, args.runs, workers),
+                 min(workers, len(dataset)),
+                 what=f"{args.runs:,} run(s) of {counted(len(dataset), 'negotiation')}",
+                 yes=args.yes, option="--runs", instead="ask for fewer --runs")
+    return workers
+
+
 QUIET_SECONDS = 2.0  # runs that end sooner show no progress
 
 
@@ -165,10 +179,10 @@ def forecast(args: argparse.Namespace) -> None:
         if not events:
             print("  (no move of 10 points or more, no exchange)")
         print()
+    workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings), file=sys.stderr, flush=True)
     with _progress("forecast", args, dataset) as progress:
-        table = forecast_dataset(dataset, settings, args.runs, args.seed,
-                                 workers_on_this_machine(args.workers), progress)
+        table = forecast_dataset(dataset, settings, args.runs, args.seed, workers, progress)
     if folder is not None:
         _write_exchange_files(folder, reference_exchange_rows(dataset[0], settings, args.seed))
     emit(table, args.format, args.out)
@@ -179,6 +193,7 @@ def backtest(args: argparse.Namespace) -> None:
 
     from simulation.runs.forecast import (
         backtest_issues,
+        check_outcomes,
         issues_scored,
         method_name,
         summary_by_negotiation,
@@ -187,11 +202,13 @@ def backtest(args: argparse.Namespace) -> None:
 
     dataset = _dataset(args)
     settings = _settings(args)
+    for data in dataset:
+        check_outcomes(data)
+    workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
           "observed)", file=sys.stderr, flush=True)
     with _progress("backtest", args, dataset) as progress:
-        issues = backtest_issues(dataset, settings, args.runs, args.seed,
-                                 workers_on_this_machine(args.workers), progress)
+        issues = backtest_issues(dataset, settings, args.runs, args.seed, workers, progress)
     if args.per_negotiation:  # one row per negotiation, then all pooled
         emit(rounded(summary_by_negotiation(issues)), args.format, args.out)
         return
@@ -272,6 +289,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=positive, default=None,
                         help="processes running negotiations in parallel (default: all cores; "
                              "more are capped to the cores; results do not depend on it)")
+    add_yes_option(parser, "runs", disk=False)
     add_output_options(parser)
 
 

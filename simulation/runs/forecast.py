@@ -48,6 +48,7 @@ from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
 from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.runs.ensemble import replication_seed, run_replications
+from simulation.runs.results import Estimate, estimate
 from simulation.runs.workers import end_quietly_when_stopped, end_workers, result_of
 
 Progress = Callable[[int], None]  # told how many more runs have finished
@@ -162,6 +163,19 @@ def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
         if progress is not None:
             progress(stop - start)
     return RunForecasts.concatenate(slices)
+
+
+def estimate_dataset(dataset: Sequence[ActorIssueData], settings: OwnDataSettings,
+                     runs: int, workers: int) -> Estimate:
+    """The estimate before `forecast_dataset` or `backtest_issues`: each negotiation's runs at
+    the protocol's measured speed for its size, the negotiations shared among `workers` (one
+    negotiation runs on one); the size is what its runs' arrays would take."""
+    costs = [estimate(negotiation_from_data(data, settings.rounds, runs),
+                      settings.parameters.bargaining, runs, 1) for data in dataset]
+    shared = min(workers, len(dataset))
+    return Estimate(sum(c.seconds for c in costs) / shared, sum(c.size for c in costs),
+                    costs[0].basis if len(costs) == 1 else
+                    f"{costs[0].basis}; each negotiation at its own size")
 
 
 def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,

@@ -44,6 +44,13 @@ BASELINE_SIZE = (136, 25, 16)
 """Members, issues and periods of the shipped baseline, the negotiation the speeds below were
 measured on (tests/test_estimate.py checks it against the shipped data)."""
 
+SMALLEST_SHARE = 1 / 16
+"""The least share of a baseline run's time a smaller negotiation's run is estimated at. Measured
+on 2026-12-02 (09:38 UTC) on the Decide sample (tests/data/decide_sample_data.csv: 10 actors,
+6 issues, 12 rounds, 1/75 of the baseline's size) with `mc11 forecast --workers 1`, the runs
+beyond the first 4,000: compromise 25,000 runs/s (32x the baseline's), exchange (once) 909 (72x),
+challenge 1,740 (65x); 1/16 keeps the estimate on the long side for all three."""
+
 
 @dataclass(frozen=True)
 class Speed:
@@ -176,18 +183,21 @@ def runs_per_second(params: Any, members: int, issues: int, periods: int) -> tup
     compromise protocol's time grows at most linearly in members and in issues (section d of
     the same benchmark run: 6.1x the members cost 2.5x-6.0x the time, 5x the issues 2.0x-4.6x;
     30x the members x issues 11.7x); each period is assumed to be one more round's worth. The
-    other protocols are assumed to grow alike (not measured). Smaller negotiations keep the
-    baseline's figure (the per-run overheads stay).
+    other protocols are assumed to grow alike (not measured). Smaller negotiations are
+    divided alike, but by SMALLEST_SHARE at least (the per-run overheads stay).
     """
     spec = PROTOCOLS[params.protocol]
     figure, choice = spec.speed.of(params)
-    scale = max(1.0, members * issues * periods
+    scale = max(SMALLEST_SHARE, members * issues * periods
                 / (BASELINE_SIZE[0] * BASELINE_SIZE[1] * BASELINE_SIZE[2]))
     basis = (f"{spec.name} protocol{f', {choice}' if choice else ''}: {figure:g} runs/s a "
              "worker as measured on an idle machine")
     if scale > 1:
         basis += (f" for the baseline, / {scale:.1f} for this negotiation's members x issues x "
                   "periods")
+    elif scale < 1:
+        basis += (f" for the baseline, x {1 / scale:.0f} for this smaller negotiation "
+                  f"(members x issues x periods, x {1 / SMALLEST_SHARE:.0f} at most)")
     return figure / scale, basis
 
 
