@@ -272,8 +272,8 @@ def test_imputed_defaults_can_be_overridden(catalogue):
 
 
 def test_member_attributes(catalogue):
-    """§3 (fn 18): India ties progress to Doha; intro (fn 2): so does the African Group, which
-    acts as a bloc."""
+    """§3 (fn 18): India ties progress to Doha; intro (fn 2): so does the African Group, firmly
+    opposed under Morocco's lead, which the model reads as a bloc."""
     attrs = member_attributes(catalogue).set_index("member")
     assert len(attrs) == len(catalogue.actors)
     assert attrs.loc["IND", "doha_linked"]
