@@ -58,13 +58,15 @@ def command() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
-    # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint
-    signal.signal(signal.SIGTERM, _stop)
+    # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint;
+    # the caller's handler is back afterwards (processes it forks later must not inherit ours)
+    before = signal.signal(signal.SIGTERM, _stop)
     screen, sys.stdout = sys.stdout, _UntilReaderLeaves(sys.stdout)
     try:
         return _run(build_parser().parse_args(argv))
     finally:
         sys.stdout = screen
+        signal.signal(signal.SIGTERM, before)
 
 
 def _run(args: argparse.Namespace) -> int:

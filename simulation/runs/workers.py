@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 WATCH_SECONDS = 1.0  # how often a wait for results checks that the workers live
+END_SECONDS = 2.0  # how long a stopped worker has to end before it is killed
 
 
 def end_quietly_when_stopped() -> None:
@@ -51,13 +52,19 @@ def end_workers(pool: ProcessPoolExecutor) -> None:
     """End a stopped pool's workers at once rather than after their current tasks (tens of
     seconds under the exchange protocol). ProcessPoolExecutor has no public way to do it
     before Python 3.14's `terminate_workers`; the pool then shuts down as after a killed
-    worker. Once every worker is gone, closing this process's writing end of the results pipe
-    ends a manager thread's wait for the rest of a message cut short."""
+    worker. A worker still there after END_SECONDS is killed: one that missed the stop signal
+    (it can arrive before a new worker has set its handler) would otherwise finish its task
+    and then wait forever to send the result, and this process for it. Once every worker is
+    gone, closing this process's writing end of the results pipe ends a manager thread's wait
+    for the rest of a message cut short."""
     processes = _processes(pool)
     for process in processes:
         process.terminate()
     for process in processes:
-        process.join()
+        process.join(END_SECONDS)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
     results = getattr(pool, "_result_queue", None)
     if results is not None:
         results._writer.close()
