@@ -405,6 +405,19 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     assert (differs[["diff_multilateral", "diff_plurilateral", "diff_none"]] != 0).any().any()
 
 
+def test_cli_compare_notes_a_folder_given_twice(cli_runs):
+    """Two runs with equal tables compare without a note; one folder named twice (here by
+    another spelling of its path) is said to be compared with itself."""
+    one, two = cli_runs[1][0], cli_runs[2][0]
+    code, _, stderr = mc11("compare", one, two)
+    assert code == 0 and "given again" not in stderr
+    again = one.parent / ".." / one.parent.name / one.name
+    code, stdout, stderr = mc11("compare", one, again)
+    assert code == 0, stderr
+    assert f"{again} is the folder {one} given again" in stderr
+    assert all("+0.00 [" in line for line in stdout.strip().splitlines()[2:])
+
+
 def test_cli_compare_needs_two_folders(cli_runs):
     code, _, stderr = mc11("compare", cli_runs[1][0])
     assert code == 2 and "at least two results folders" in stderr

@@ -514,6 +514,23 @@ def test_an_override_of_an_excluded_member_says_so_and_claims_no_change_to_it():
     assert not any("narrowed" in note for note in alone.notes)
 
 
+def test_a_member_named_twice_is_noted_and_acted_on_once():
+    once = scenario_from_mapping({
+        "name": "t", "participants": {"exclude": ["VEN"]},
+        "overrides": [{"members": ["JPN"], "issue": "privacy", "shift_position": 5}]})
+    twice = scenario_from_mapping({
+        "name": "t", "participants": {"exclude": ["VEN", "CUB", "VEN"]},
+        "overrides": [{"members": ["JPN", "USA", "JPN"], "issue": "privacy",
+                       "shift_position": 5}]})
+    said = " ".join(twice.notes)
+    assert "participants.exclude names VEN more than once" in said
+    assert "names JPN more than once; the override acts on each once" in said
+    assert not any("more than once" in note for note in once.notes)
+    position = twice.preferences.set_index(["member", "issue"])["position"]
+    assert position["JPN", "privacy"] == once.preferences.set_index(
+        ["member", "issue"])["position"]["JPN", "privacy"]
+
+
 def test_members_left_out_are_not_in_the_preference_table_or_the_position_groups():
     """preferences.csv is the table the runs started from and positions.png shows starting
     positions: a member that does not negotiate appears in neither."""

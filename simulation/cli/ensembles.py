@@ -290,6 +290,7 @@ def compare(args: argparse.Namespace) -> None:
         raise InputError(args.plot, "--plot", "the figure is drawn as a PNG image; give a file "
                          "name ending in .png")
     loaded = [_load(folder) for folder in args.results]
+    _note_repeated_folders(loaded)
     reference = set(loaded[0].summary["issue"])
     for results in loaded[1:]:
         differ = sorted(reference ^ set(results.summary["issue"]))
@@ -336,6 +337,18 @@ def compare(args: argparse.Namespace) -> None:
         _draw(args.plot, lambda: plots.plot_comparison(
             [table[table["scenario"] == name] for name in names[1:]], args.plot, names[0],
             names[1:]))
+
+
+def _note_repeated_folders(loaded: list) -> None:
+    """A folder given twice compares with itself: every change is 0, which the table shows
+    without saying why."""
+    seen: dict[Path, str] = {}
+    for results in loaded:
+        folder = Path(results.folder).resolve()
+        if folder in seen:
+            print(f"mc11: note: {results.folder} is the folder {seen[folder]} given again; "
+                  "its changes are 0 by construction", file=sys.stderr)
+        seen.setdefault(folder, str(results.folder))
 
 
 def _draw(path: str, draw) -> None:

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -348,6 +349,11 @@ def _apply_parameters_file(raw: dict[str, Any], path: Path) -> None:
     raw["parameters"] = _merge(given.get("parameters") or {}, own)
 
 
+def _repeated(codes: list[str]) -> list[str]:
+    """The codes a list names more than once, in order."""
+    return [code for code, count in Counter(codes).items() if count > 1]
+
+
 def _check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:
     actors = [m.code for m in catalogue.actors]
     for code in override.members or []:
@@ -500,7 +506,15 @@ def scenario_from_mapping(
         _check_override(override, where, catalogue, path)
         places.append(f"{Path(path).name} {where}")
     notes = list(notes)
+    twice = _repeated(spec.participants.exclude)
+    if twice:
+        notes.append(f"participants.exclude names {', '.join(twice)} more than once; each is "
+                     "left out once")
     for place, override in zip(places, spec.overrides, strict=True):
+        twice = _repeated(override.members or [])
+        if twice:
+            notes.append(f"{place} names {', '.join(twice)} more than once; the override acts "
+                         "on each once")
         left_out = [code for code in override.members or [] if code in spec.participants.exclude]
         if left_out:
             notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
