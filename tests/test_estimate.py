@@ -239,3 +239,13 @@ def test_the_dashboard_estimates_each_ensemble_at_its_own_protocols_speed():
     assert words.startswith(f"about {duration(seconds)} on 2 worker(s) for 2,000 runs")
     assert "compromise protocol" in words and "exchange protocol" in words
     assert estimate_words([], 1000, 2) == ""
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (0.0, "0.1 s"), (0.26, "0.3 s"), (0.96, "1 s"), (45, "45 s"), (89, "89 s"), (90, "2 min"),
+    (12 * 60, "12 min"), (3.5 * 3600, "3.5 h"), (3 * 86400, "3.0 days")])
+def test_a_duration_reads_at_a_glance_and_a_short_one_is_not_0_s(seconds, words):
+    """The dashboard's estimate of 200 baseline runs read "about 0 s"."""
+    from simulation.runs.progress import duration
+
+    assert duration(seconds) == words

@@ -16,7 +16,10 @@ from tqdm import tqdm
 
 
 def duration(seconds: float) -> str:
-    """A duration in words a reader takes in at a glance: 45 s, 12 min, 3.5 h, 2.1 days."""
+    """A duration in words a reader takes in at a glance: 0.3 s, 45 s, 12 min, 3.5 h, 2.1 days
+    (0.1 s at least: an estimate is not finer)."""
+    if seconds < 0.95:
+        return f"{max(seconds, 0.1):.1f} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:
