@@ -517,6 +517,29 @@ def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypat
     assert read_manifest(out)["status"] == "interrupted"
 
 
+def test_cli_run_interrupted_inside_compiled_code_says_interrupted(workspace, monkeypatch,
+                                                                   tmp_path):
+    """Ctrl-C while one worker is inside a compiled rule reaches the run as numba's SystemError
+    ("CPUDispatcher(...) returned a result with an exception set") with the KeyboardInterrupt
+    as its context: the user is told the run was interrupted, not numba's words."""
+    def interrupt(*args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function _round at 0x0>) returned a result with "
+                              "an exception set") from None
+        yield
+
+    monkeypatch.setattr(results, "run_chunks", interrupt)
+    out = tmp_path / "stopped"
+    code, _, stderr = mc11("run", workspace / "small.yaml", "--folder", out, "--workers", 1,
+                           "--quiet")
+    assert code == 130
+    assert f"mc11: interrupted; finished chunks are kept in {out}" in stderr
+    assert "CPUDispatcher" not in stderr and "exception set" not in stderr
+    assert read_manifest(out)["status"] == "interrupted"
+
+
 def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
     def interrupt(*args):
         raise KeyboardInterrupt
