@@ -137,6 +137,29 @@ def test_an_interrupted_design_resumes_to_the_uninterrupted_one(small_sweep, tmp
                                   check_exact=True)
 
 
+def test_ctrl_c_inside_a_compiled_rule_in_process_keeps_the_design_for_completing(
+        tmp_path, capsys, monkeypatch):
+    """In-process, Ctrl-C inside a compiled rule surfaces as numba's SystemError with the
+    KeyboardInterrupt as its context: the design is interrupted (exit 130, the command that
+    completes it), not ended by a traceback."""
+    def interrupted(*args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function _round at 0x0>) returned a result "
+                              "with an exception set") from None
+
+    monkeypatch.setattr(sweep, "run_point", interrupted)
+    folder = tmp_path / "d"
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--runs-per-point", "2", "--folder", str(folder), "--quiet",
+                 "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 130, error
+    assert f"mc11: interrupted; the finished design points are kept in {folder}" in error
+    assert f"--folder {folder}" in error and "CPUDispatcher" not in error
+
+
 def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(small_sweep,
                                                                               tmp_path):
     import shutil

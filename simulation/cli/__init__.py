@@ -26,7 +26,7 @@ from simulation.cli import (
     simulate,
 )
 from simulation.cli.common import check_new_files
-from simulation.errors import InputError, Interrupted
+from simulation.errors import InputError, Interrupted, stopped_by_user
 
 COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
 
@@ -91,6 +91,11 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except KeyboardInterrupt:
         print("mc11: interrupted", file=sys.stderr)
+        return 130
+    except SystemError as error:
+        if not stopped_by_user(error):  # a bug: its traceback
+            raise
+        print("mc11: interrupted", file=sys.stderr)  # Ctrl-C inside a compiled rule
         return 130
     return 0
 
