@@ -858,6 +858,20 @@ def test_a_misspelt_key_of_a_mapping_names_what_is_allowed(folder, text, field, 
 
 
 @pytest.mark.parametrize(("text", "field"), [
+    ("participant:\n  exclude: [USA]\n", "line 3: participant"),
+    ("override:\n  - {members: [USA], issue: mandate, set_position: 50}\n", "line 3: override"),
+    ("parameters:\n  consensus:\n    critcal_mass: 0.5\n",
+     "line 5: parameters.consensus.critcal_mass"),
+    ("participants:\n  exclude:\n    USA\n", "line 4: participants.exclude"),
+])
+def test_an_error_on_a_key_whose_value_is_a_block_names_the_keys_line(folder, text, field):
+    """A misspelt `participant:` with its entries on the lines below is reported on its own
+    line, not on the first line of its block."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field
+
+
+@pytest.mark.parametrize(("text", "field"), [
     ("replications: yes\n", "line 3: replications"),
     ("parameters:\n  bargaining: {noise_sd: true}\n", "line 4: parameters.bargaining.noise_sd"),
     ("derivation:\n  imputed:\n    developing: [true, 55, 0.2]\n",

@@ -271,19 +271,24 @@ def _walk(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, int 
     A missing mapping key or inherited list entry means the value comes from elsewhere (a
     parent file or a default); a list this file writes that lacks the entry is this file's (a
     list replaces its parent's); a location that goes deeper than the YAML (pydantic's own
-    parts) ends at the deepest node the file has."""
+    parts) ends at the deepest node the file has. A mapping's value is reported at its key's
+    line: a block below its key (`participant:` misspelt, its entries on the next lines) is
+    the key's error."""
+    line = None
     for index, part in enumerate(location):
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
+            key, node = next(((k, v) for k, v in node.value if k.value == part), (None, None))
+            line = key.start_mark.line + 1 if key is not None else None
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):  # too short a list
                 return True, node.start_mark.line + 1
             node = node.value[part] if part >= 0 else None
+            line = node.start_mark.line + 1 if node is not None else None
         else:
-            return index > 0, node.start_mark.line + 1 if node is not None and index > 0 else None
+            return index > 0, line if node is not None and index > 0 else None
         if node is None:
             return False, None
-    return node is not None, node.start_mark.line + 1 if node is not None else None
+    return node is not None, line if node is not None else None
 
 
 def _own_location(location: tuple[Any, ...], inherited: dict[str, int]) -> tuple[Any, ...]:
