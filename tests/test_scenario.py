@@ -858,6 +858,17 @@ def test_a_misspelt_key_of_a_mapping_names_what_is_allowed(folder, text, field, 
 
 
 @pytest.mark.parametrize(("text", "field"), [
+    ("group_stances:\n  - id: doha_linkage_india\n    applies_to: {members: [IND]}\n"
+     "    stances: []\n", "line 4: group_stances.0.name"),
+    ("proposals:\n  - symbol: X/1\n    title: t\n    sponsors: [NOR]\n    stances: []\n",
+     "line 4: proposals.0.date"),
+])
+def test_a_required_field_missing_from_an_entry_names_the_entrys_line(folder, text, field):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field and error.problem == "required field is missing"
+
+
+@pytest.mark.parametrize(("text", "field"), [
     ("participant:\n  exclude: [USA]\n", "line 3: participant"),
     ("override:\n  - {members: [USA], issue: mandate, set_position: 50}\n", "line 3: override"),
     ("parameters:\n  consensus:\n    critcal_mass: 0.5\n",

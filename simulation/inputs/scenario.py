@@ -492,7 +492,10 @@ def scenario_from_mapping(
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS)
-        location = tuple(p for p in reported_error(exc)["loc"] if p != "[key]")
+        reported = reported_error(exc)
+        location = tuple(p for p in reported["loc"] if p != "[key]")
+        if reported["type"] == "missing" and len(location) > 1:
+            location = location[:-1]  # the absent key has no line: the entry that lacks it has
         path, line, _ = _origin(files, source, location)
         raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
