@@ -777,8 +777,31 @@ def test_error_message_is_one_line_with_file_field_problem(folder):
     text = "extends: baseline.yaml\nname: x\nparameters:\n  consensus:\n    min_step: 0\n"
     error = load_error(write(folder, "s.yaml", text))
     assert str(error) == (f"{folder / 's.yaml'}: line 5: parameters.consensus.min_step: "
-                          "Input should be greater than 0")
+                          "Input should be greater than 0; allowed: a number above 0, at "
+                          "most 50, or a prior")
     assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("overrides:\n  - {members: [USA], issue: mandate, set_position: high}\n",
+     "allowed: a number from 0 to 100"),
+    ("overrides:\n  - {members: [USA], issue: mandate, set_salience: [0.5]}\n",
+     "allowed: a number from 0 to 1"),
+    ("replications: many\n", "allowed: a whole number from 1 to 10,000,000"),
+    ("parameters: {consensus: {critical_mass: lots}}\n",
+     "allowed: a number above 0, at most 1, or a prior"),
+    ("calendar_levels: {quiet: {attention: 2}}\n", "allowed: a number from 0 to 1, or a prior"),
+])
+def test_a_number_of_the_wrong_type_or_range_names_the_range_allowed(folder, text, allowed):
+    """pydantic's 'Input should be a valid number' alone does not say what would do."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.problem.endswith(allowed), error.problem
+
+
+def test_a_name_with_spaces_names_the_characters_allowed(folder):
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
+    assert error.field == "line 2: name"
+    assert error.problem.endswith("allowed: letters, digits, _, . and - (no spaces)")
 
 
 def test_calendar_missing_is_an_input_error(folder):
