@@ -798,6 +798,18 @@ def test_a_number_of_the_wrong_type_or_range_names_the_range_allowed(folder, tex
     assert error.problem.endswith(allowed), error.problem
 
 
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("overrides:\n  - {members: USA, issue: mandate, set_position: 50}\n",
+     "allowed: a list in brackets, e.g. [USA]"),
+    ("participants: {exclude: USA}\n", "allowed: a list in brackets, e.g. [USA]"),
+    ("overrides: {members: [USA], issue: mandate, set_position: 50}\n",
+     "allowed: a list: [a, b], or one '- ' line per entry"),
+])
+def test_a_single_value_where_a_list_goes_shows_the_list_form(folder, text, allowed):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.problem == f"Input should be a valid list; {allowed}"
+
+
 def test_a_name_with_spaces_names_the_characters_allowed(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
     assert error.field == "line 2: name"

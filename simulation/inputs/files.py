@@ -204,6 +204,10 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         if bounds:
             prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
             message = f"{message}; allowed: {bounds}{', or a prior' if prior else ''}"
+    elif first["type"] == "list_type":  # `members: USA` for `members: [USA]`
+        message = f"{message}; allowed: a list in brackets, e.g. [{first['input']}]" \
+            if isinstance(first["input"], str | int | float) else \
+            f"{message}; allowed: a list: [a, b], or one '- ' line per entry"
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
         message = f"{message}; allowed: letters, digits, _, . and - (no spaces)"
     return field, message
