@@ -219,3 +219,23 @@ def test_preferences_of_a_member_the_scenario_leaves_out_is_refused(capsys, tmp_
     code, out, err = run(capsys, "preferences", str(path), "--member", "USA")
     assert code == 2 and out == ""
     assert "USA: left out of no_us by its participants.exclude" in err
+
+
+@pytest.mark.parametrize(("name", "argv", "says"), [
+    ("prefs.csv", (), "holds the screen's fixed-width table (--format table), not CSV as its "
+     "name says; give --format csv for CSV"),
+    ("prefs.json", ("--format", "csv"), "holds CSV (--format csv), not JSON as its name says; "
+     "give --format json for JSON"),
+])
+def test_out_named_for_another_format_than_written_is_noted(capsys, tmp_path, name, argv, says):
+    """`--out changes.csv` without `--format csv` writes the screen's table: said, not silent."""
+    out = tmp_path / name
+    code, _, err = run(capsys, "preferences", "--issue", "mandate", "--out", str(out), *argv)
+    assert code == 0, err
+    assert f"mc11: note: {out} {says}" in err
+
+
+def test_out_whose_name_matches_its_format_has_no_note(capsys, tmp_path):
+    code, _, err = run(capsys, "preferences", "--issue", "mandate", "--format", "csv",
+                       "--out", str(tmp_path / "prefs.csv"))
+    assert code == 0 and "note" not in err
