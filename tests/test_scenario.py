@@ -318,6 +318,27 @@ def test_an_override_without_effect_is_named(base_table, catalogue, override):
                      "already have those values"]
 
 
+@pytest.mark.parametrize(("override", "note"), [
+    ({"members": ["USA"], "shift_position": 30},
+     "overrides.0: shift_position +30 would take 14 member x issue row(s) past the scale's end, "
+     "100: they stop there"),
+    ({"members": ["USA"], "scale_salience": 2},
+     "overrides.0: scale_salience 2 would take 14 member x issue row(s) past salience 1: they "
+     "stop there"),
+])
+def test_a_shift_or_scale_cut_off_at_the_end_of_its_range_is_named(base_table, catalogue,
+                                                                   override, note):
+    """A shift of +30 on positions above 70 does not move them 30 points: said."""
+    table = base_table.set_index(["member", "issue"])
+    key = "position" if "shift_position" in override else "salience"
+    limit = 70 if key == "position" else 0.5
+    assert (table.loc["USA", key] > limit).sum() == int(note.split(" take ")[1].split()[0])
+    notes: list[str] = []
+    apply_overrides(base_table, [Override.model_validate(override)], catalogue, notes=notes,
+                    where=["overrides.0"])
+    assert notes == [note]
+
+
 def test_override_group_tag_selects_its_members(base_table, catalogue):
     members = actors_where(catalogue, lambda m: "oecd" in m.groups)
     assert len(members) > 5

@@ -425,20 +425,33 @@ def apply_overrides(
         if override.set_position is not None:
             table.loc[rows, "position"] = override.set_position
             table.loc[rows, "position_sd"] = table.loc[rows, "position_sd"].clip(upper=position_sd)
+        cut = []  # (what, rows past the end, the end) for the notes
         if override.shift_position is not None:
-            table.loc[rows, "position"] = (table.loc[rows, "position"]
-                                           + override.shift_position).clip(0, 100)
+            shifted = table.loc[rows, "position"] + override.shift_position
+            end = 100 if override.shift_position > 0 else 0
+            cut.append((f"shift_position {override.shift_position:+g}",
+                        int(((shifted < 0) | (shifted > 100))[negotiating[rows]].sum()),
+                        f"the scale's end, {end}"))
+            table.loc[rows, "position"] = shifted.clip(0, 100)
         if override.set_salience is not None:
             table.loc[rows, "salience"] = override.set_salience
             table.loc[rows, "salience_sd"] = table.loc[rows, "salience_sd"].clip(upper=salience_sd)
         if override.scale_salience is not None:
-            table.loc[rows, "salience"] = (table.loc[rows, "salience"]
-                                           * override.scale_salience).clip(0, 1)
+            scaled = table.loc[rows, "salience"] * override.scale_salience
+            cut.append((f"scale_salience {override.scale_salience:g}",
+                        int((scaled > 1)[negotiating[rows]].sum()), "salience 1"))
+            table.loc[rows, "salience"] = scaled.clip(0, 1)
         after = table.loc[rows, before.columns]
         if notes is not None:
             reached = negotiating[rows]
             notes.extend(_override_notes(name, before[reached], after[reached],
                                          (position_sd, salience_sd)))
+            values = ["position", "salience"]
+            changed = (before.loc[reached, values].to_numpy()
+                       != after.loc[reached, values].to_numpy()).any()
+            notes.extend(f"{name}: {what} would take {count} member x issue row(s) past "
+                         f"{end}: they stop there" for what, count, end in cut
+                         if count and changed)  # else the note says it changes nothing
         label = f"scenario override {index + 1}" + (f" ({override.note})" if override.note else "")
         table.loc[rows, "rule"] = "override"
         table.loc[rows, "source"] = table.loc[rows, "source"] + " | " + label
