@@ -673,6 +673,22 @@ def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monke
         str(workspace / "summary-first"))
 
 
+def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_words(
+        workspace, monkeypatch):
+    """The legend of `text median` and `P(>=mid)` follows the table that has those columns;
+    the list of texts in the scale's words below has its own heading."""
+    stub_plots(monkeypatch)
+    code, stdout, stderr = mc11("run", workspace / "small.yaml", "--runs", 3, "--workers", 1,
+                                "--folder", workspace / "legend", "--quiet", "--no-plots")
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    last_row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["market_access"])
+    assert lines[last_row + 1] == ("(text median: over the runs with an agreement; P(>=mid): the "
+                                   "share of runs whose agreed text reaches the scale's mid "
+                                   "point, 50)")
+    assert "the median agreed text in the scale's words:" in lines
+
+
 def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
     """`simulate --scenario FILE` and `run --out DIR` (before the scenario became every command's
     first argument and --out a file everywhere) still run, with a deprecation message."""
