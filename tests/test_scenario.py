@@ -837,6 +837,29 @@ def test_a_name_with_spaces_names_the_characters_allowed(folder):
     assert error.problem.endswith("allowed: letters, digits, _, . and - (no spaces)")
 
 
+@pytest.mark.parametrize(("text", "field"), [
+    ("overrides:\n  - {members: [USA], issue: mandate, set_position: x}\n",
+     "line 4: overrides.0.set_position"),
+    ("group_stances:\n  - id: extra\n    applies_to: {members: [IND]}\n"
+     "    doha_linked: false\n    bloc: false\n    source: s\n    stances: []\n",
+     "line 4: group_stances.0.name"),
+])
+def test_an_error_in_a_list_entry_added_to_the_parents_names_its_index_in_its_file(
+        folder, text, field):
+    """`overrides` and `group_stances` add to the parent's lists: the child's first entry is
+    the merged list's third, but the user looks for it in the child, as entry 0."""
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
+          "overrides:\n  - {members: [CHN], issue: mandate, shift_position: 5}\n"
+          "  - {members: [BRA], issue: mandate, shift_position: 5}\n"
+          "group_stances:\n  - {id: g1, name: g, applies_to: {members: [IND]}, doha_linked: false,"
+          " bloc: false, source: s, stances: []}\n"
+          "  - {id: g2, name: g, applies_to: {members: [IND]}, doha_linked: false,"
+          " bloc: false, source: s, stances: []}\n")
+    error = load_error(write(folder, "child.yaml", f"extends: parent.yaml\nname: x\n{text}"))
+    assert error.source == str(folder / "child.yaml")
+    assert error.field == field
+
+
 def test_calendar_missing_is_an_input_error(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
                              "calendar: nowhere.yaml\n"))

@@ -509,7 +509,11 @@ def scenario_from_mapping(
         location = tuple(p for p in reported["loc"] if p != "[key]")
         if reported["type"] == "missing" and len(location) > 1:
             location = location[:-1]  # the absent key has no line: the entry that lacks it has
-        path, line, _ = _origin(files, source, location)
+        path, line, own = _origin(files, source, location)
+        merged = f"{location[0]}.{location[1]}" if len(location) > 1 else None
+        if merged and own[1] != location[1] and (field + ".").startswith(merged + "."):
+            # an entry of a list that adds to the parent's: its index in the file that wrote it
+            field = f"{own[0]}.{own[1]}{field[len(merged):]}"
         raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
