@@ -831,6 +831,24 @@ def test_a_single_value_where_a_list_goes_shows_the_list_form(folder, text, allo
     assert error.problem == f"Input should be a valid list; {allowed}"
 
 
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("overrides:\n  - {members: [USA], issue: [data_flows, privacy], set_salience: 0.5}\n",
+     "allowed: one issue, not a list (one entry for each issue, or a cluster)"),
+    ("overrides:\n  - {group: [african_group], issue: mandate, set_salience: 0.5}\n",
+     "allowed: one group, not a list (one entry for each group)"),
+])
+def test_a_list_where_one_value_goes_says_to_write_one_entry_each(folder, text, allowed):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.problem == f"Input should be a valid string; {allowed}"
+
+
+def test_a_tab_in_the_indentation_is_named(folder):
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\noverrides:\n"
+                             "\t- {members: [USA], issue: mandate, set_salience: 0.5}\n"))
+    assert error.field == "line 4, column 1"
+    assert error.problem.endswith("; a tab there: YAML indents with spaces only)")
+
+
 def test_a_name_with_spaces_names_the_characters_allowed(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
     assert error.field == "line 2: name"

@@ -134,6 +134,10 @@ def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "unreadable"
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and \
+                "\t" in lines[mark.line][:mark.column + 1]:
+            problem += "; a tab there: YAML indents with spaces only"
         raise InputError(str(path), where, f"not valid YAML ({problem})") from None
 
 
@@ -208,6 +212,10 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         message = f"{message}; allowed: a list in brackets, e.g. [{first['input']}]" \
             if isinstance(first["input"], str | int | float) else \
             f"{message}; allowed: a list: [a, b], or one '- ' line per entry"
+    elif first["type"] == "string_type" and isinstance(first["input"], list):
+        what = location[-1] if isinstance(location[-1], str) else "value"
+        message = (f"{message}; allowed: one {what}, not a list (one entry for each {what}"
+                   + (", or a cluster" if what == "issue" else "") + ")")
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
         message = f"{message}; allowed: letters, digits, _, . and - (no spaces)"
     return field, message
