@@ -842,6 +842,15 @@ def test_a_list_where_one_value_goes_says_to_write_one_entry_each(folder, text, 
     assert error.problem == f"Input should be a valid string; {allowed}"
 
 
+def test_a_priors_section_says_where_priors_are_written(folder):
+    """The README's "Priors" section may suggest a `priors:` key; there is none."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\npriors:\n"
+                             "  consensus: {min_step: {uniform: [5, 15]}}\n"))
+    assert error.field == "line 3: priors"
+    assert "a prior is written in place of a number under parameters, calendar_levels or " \
+        "derivation" in error.problem
+
+
 def test_a_tab_in_the_indentation_is_named(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\noverrides:\n"
                              "\t- {members: [USA], issue: mandate, set_salience: 0.5}\n"))

@@ -505,6 +505,10 @@ def scenario_from_mapping(
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS)
+        if field in ("priors", "prior"):  # README, "Priors": no section of their own
+            problem += ("; a prior is written in place of a number under parameters, "
+                        "calendar_levels or derivation (parameters: {consensus: {min_step: "
+                        "{uniform: [5, 15]}}})")
         reported = reported_error(exc)
         location = tuple(p for p in reported["loc"] if p != "[key]")
         if reported["type"] == "missing" and len(location) > 1:
