@@ -689,6 +689,21 @@ def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_word
     assert "the median agreed text in the scale's words:" in lines
 
 
+@pytest.mark.parametrize("command", ["plot", "compare", "explain"])
+def test_a_sweep_folder_given_for_a_run_folder_is_named_as_one(tmp_path, command):
+    """`mc11 plot` (compare, explain) on a sweep's folder: said what it is and where its
+    results are, not only that it lacks run.json."""
+    folder = tmp_path / "baseline-grid-1"
+    folder.mkdir()
+    (folder / "design.json").write_text("{}\n", encoding="utf-8")
+    argv = {"plot": (folder,), "compare": (folder, folder),
+            "explain": (folder, "--issue", "mandate")}[command]
+    code, _, stderr = mc11(command, *argv)
+    assert code == 2 and "Traceback" not in stderr
+    assert "a `mc11 sweep` or `sensitivity` folder" in stderr
+    assert f"--folder {folder}" in stderr
+
+
 def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
     """`simulate --scenario FILE` and `run --out DIR` (before the scenario became every command's
     first argument and --out a file everywhere) still run, with a deprecation message."""

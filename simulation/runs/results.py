@@ -213,7 +213,11 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
         raise InputError(str(folder), "(folder)", "no such folder, so not a results folder; "
                          "give a folder written by `mc11 run`")
     if not manifest_path.is_file():
-        raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder")
+        design = ("; it holds a design.json: a `mc11 sweep` or `sensitivity` folder, whose "
+                  "tables and plots/ are its results (complete it with the same command and "
+                  f"--folder {folder})" if (folder / "design.json").is_file() else "")
+        raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder of "
+                         f"`mc11 run`{design}")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
