@@ -315,7 +315,9 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
     """A scenario file's mapping with its parents merged in, and the files of its chain (this
     one first)."""
     if path in chain:
-        raise InputError(str(path), "extends", "the files extend each other in a loop")
+        loop = [*chain[chain.index(path):], path]
+        raise InputError(str(path), "extends", "the files extend each other in a loop ("
+                         + " -> ".join(p.name for p in loop) + ")")
     raw, node = load_yaml(read_text(path), path)
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
