@@ -868,3 +868,19 @@ def test_a_system_error_without_ctrl_c_is_not_passed_off_as_an_interruption(monk
     monkeypatch.setattr(model.NegotiationModel, "run", broken)
     with pytest.raises(SystemError, match="a real bug"):
         mc11("simulate", BASELINE, "--seed", 1)
+
+
+@pytest.mark.parametrize(("argv", "command", "extra"), [
+    (["sweep", BASELINE, "--set", "critical_mass", "0.5,0.6"], "sweep", "0.5,0.6"),
+    (["preferences", "a.yaml", "b.yaml"], "preferences", "b.yaml"),
+    (["compare", "--format", "csv", "--bogus", "a", "b"], "compare", "--bogus"),
+])
+def test_a_word_left_over_is_refused_with_the_commands_own_usage(argv, command, extra, capsys):
+    """`--set critical_mass 0.5,0.6` (a space for the '='): the message shows the usage of
+    `mc11 sweep`, where --set is, not only `mc11 COMMAND ...`."""
+    with pytest.raises(SystemExit) as stopped:
+        main([str(a) for a in argv])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: mc11 {command} ")
+    assert f"mc11 {command}: error: unrecognized arguments: {extra}" in err
