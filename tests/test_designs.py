@@ -417,6 +417,19 @@ def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, c
     assert re.search(rf"{TOLERANCE} \d\.\d\d \+- \d\.\d\d", shown)
 
 
+def test_the_drivers_follow_the_issues_order_not_the_alphabets():
+    """The printed drivers come after the verdict ranges, which list the issues in the
+    catalogue's order (mandate first): the drivers follow it, each issue's largest first."""
+    rows = [(issue, parameter, value) for issue in ("mandate", "moratorium", "classification")
+            for parameter, value in (("a", 0.2), ("b", 0.6))]
+    indices = pd.DataFrame({"issue": [r[0] for r in rows], "verdict": "p_multilateral",
+                            "parameter": [r[1] for r in rows], "index": "ST",
+                            "value": [r[2] for r in rows], "conf": 0.1, "variance": 0.1})
+    driving = sensitivity.drivers(indices)
+    assert list(driving["issue"]) == ["mandate"] * 2 + ["moratorium"] * 2 + ["classification"] * 2
+    assert list(driving["parameter"]) == ["b", "a"] * 3
+
+
 def test_more_workers_than_cores_are_capped_saying_so(tmp_path, capsys, monkeypatch):
     import contextlib
     import os
