@@ -25,6 +25,17 @@ class Interrupted(Exception):
     kept; the message says where and how to complete it. The CLI prints it and exits 130."""
 
 
+def stopped_by_user(exc: BaseException | None) -> bool:
+    """Whether `exc` is Ctrl-C (or SIGTERM, which the CLI turns into it) or an error it surfaced
+    as: inside a compiled rule numba reports the KeyboardInterrupt as a SystemError ("...
+    returned a result with an exception set") with the interrupt in its chain of contexts."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__ or exc.__cause__
+    return False
+
+
 def folder_removed(folder: Path, work: str) -> Interrupted:
     """The interruption of `work` (a run, a design, a calibration) whose folder was deleted
     while it wrote there: nothing of it is kept, so no way to complete it is offered."""

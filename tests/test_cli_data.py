@@ -184,3 +184,58 @@ def test_every_option_of_every_command_says_what_it_does_in_its_help():
             for name, parser in commands.choices.items() for action in parser._actions
             if not action.help]
     assert not bare, f"options without help: {bare}"
+
+
+def test_preferences_of_a_scenario_show_its_overrides_and_stances(capsys, tmp_path):
+    """A what-if's table before running it: its overrides (rule `override`) and its
+    replacement group stances applied, the baseline's rows elsewhere."""
+    path = tmp_path / "what_if.yaml"
+    path.write_text(f"extends: {DEFAULT_SCENARIO}\nname: what_if\n"
+                    "overrides:\n  - {members: [KOR], issue: classification, set_position: 75,"
+                    " note: leaves the GATS leaning}\n"
+                    "group_stances:\n  - id: doha_linkage_india\n    name: India (no linkage)\n"
+                    "    applies_to: {members: [IND]}\n    doha_linked: false\n    bloc: false\n"
+                    "    source: what-if\n    stances:\n      - {issue: mandate, position: 50, "
+                    "emphasis: stated, section: x, basis: what-if}\n", encoding="utf-8")
+    code, out, err = run(capsys, "preferences", str(path), "--format", "csv",
+                         "--member", "KOR", "--member", "IND",
+                         "--issue", "classification", "--issue", "mandate")
+    assert code == 0, err
+    rows = {(r["member"], r["issue"]): r for r in csv_rows(out)}
+    assert rows["KOR", "classification"]["position"] == "75.0"
+    assert rows["KOR", "classification"]["rule"] == "override"
+    assert "leaves the GATS leaning" in rows["KOR", "classification"]["source"]
+    assert rows["IND", "mandate"]["position"] == "50.0"
+    assert "narrowed" in err  # the scenario's notes, as `run` gives them
+    code, out, _ = run(capsys, "preferences", "--format", "csv", "--member", "KOR",
+                       "--issue", "classification")
+    assert csv_rows(out)[0]["position"] == "25.0"  # without a scenario: the 2016 data
+
+
+def test_preferences_of_a_member_the_scenario_leaves_out_is_refused(capsys, tmp_path):
+    path = tmp_path / "no_us.yaml"
+    path.write_text(f"extends: {DEFAULT_SCENARIO}\nname: no_us\n"
+                    "participants: {exclude: [USA]}\n", encoding="utf-8")
+    code, out, err = run(capsys, "preferences", str(path), "--member", "USA")
+    assert code == 2 and out == ""
+    assert "USA: left out of no_us by its participants.exclude" in err
+
+
+@pytest.mark.parametrize(("name", "argv", "says"), [
+    ("prefs.csv", (), "holds the screen's fixed-width table (--format table), not CSV as its "
+     "name says; give --format csv for CSV"),
+    ("prefs.json", ("--format", "csv"), "holds CSV (--format csv), not JSON as its name says; "
+     "give --format json for JSON"),
+])
+def test_out_named_for_another_format_than_written_is_noted(capsys, tmp_path, name, argv, says):
+    """`--out changes.csv` without `--format csv` writes the screen's table: said, not silent."""
+    out = tmp_path / name
+    code, _, err = run(capsys, "preferences", "--issue", "mandate", "--out", str(out), *argv)
+    assert code == 0, err
+    assert f"mc11: note: {out} {says}" in err
+
+
+def test_out_whose_name_matches_its_format_has_no_note(capsys, tmp_path):
+    code, _, err = run(capsys, "preferences", "--issue", "mandate", "--format", "csv",
+                       "--out", str(tmp_path / "prefs.csv"))
+    assert code == 0 and "note" not in err

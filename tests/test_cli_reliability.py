@@ -835,3 +835,52 @@ def test_counts_on_the_screen_take_the_singular_for_one():
 
     assert [counted(n, "proposal") for n in (0, 1, 2, 1500)] == [
         "0 proposals", "1 proposal", "2 proposals", "1,500 proposals"]
+
+
+def _interrupted_in_compiled_code(*args, **kwargs):
+    """What Ctrl-C inside a numba-compiled rule raises in the process running it: numba's
+    SystemError, the KeyboardInterrupt as its context."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise SystemError("CPUDispatcher(<function _round at 0x0>) returned a result with an "
+                          "exception set") from None
+
+
+def test_ctrl_c_inside_a_compiled_rule_is_an_interruption_not_a_traceback(monkeypatch):
+    """`mc11 simulate` (or `explain`, a sweep in-process) stopped while a compiled rule runs:
+    'interrupted', exit 130, as for Ctrl-C anywhere else."""
+    from simulation.engine import model
+
+    monkeypatch.setattr(model.NegotiationModel, "run", _interrupted_in_compiled_code)
+    code, _, stderr = mc11("simulate", BASELINE, "--seed", 1)
+    assert code == 130
+    assert stderr.strip().endswith("mc11: interrupted")
+    assert "SystemError" not in stderr and "CPUDispatcher" not in stderr
+
+
+def test_a_system_error_without_ctrl_c_is_not_passed_off_as_an_interruption(monkeypatch):
+    def broken(*args, **kwargs):
+        raise SystemError("a real bug")
+
+    from simulation.engine import model
+
+    monkeypatch.setattr(model.NegotiationModel, "run", broken)
+    with pytest.raises(SystemError, match="a real bug"):
+        mc11("simulate", BASELINE, "--seed", 1)
+
+
+@pytest.mark.parametrize(("argv", "command", "extra"), [
+    (["sweep", BASELINE, "--set", "critical_mass", "0.5,0.6"], "sweep", "0.5,0.6"),
+    (["preferences", "a.yaml", "b.yaml"], "preferences", "b.yaml"),
+    (["compare", "--format", "csv", "--bogus", "a", "b"], "compare", "--bogus"),
+])
+def test_a_word_left_over_is_refused_with_the_commands_own_usage(argv, command, extra, capsys):
+    """`--set critical_mass 0.5,0.6` (a space for the '='): the message shows the usage of
+    `mc11 sweep`, where --set is, not only `mc11 COMMAND ...`."""
+    with pytest.raises(SystemExit) as stopped:
+        main([str(a) for a in argv])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: mc11 {command} ")
+    assert f"mc11 {command}: error: unrecognized arguments: {extra}" in err

@@ -137,6 +137,29 @@ def test_an_interrupted_design_resumes_to_the_uninterrupted_one(small_sweep, tmp
                                   check_exact=True)
 
 
+def test_ctrl_c_inside_a_compiled_rule_in_process_keeps_the_design_for_completing(
+        tmp_path, capsys, monkeypatch):
+    """In-process, Ctrl-C inside a compiled rule surfaces as numba's SystemError with the
+    KeyboardInterrupt as its context: the design is interrupted (exit 130, the command that
+    completes it), not ended by a traceback."""
+    def interrupted(*args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function _round at 0x0>) returned a result "
+                              "with an exception set") from None
+
+    monkeypatch.setattr(sweep, "run_point", interrupted)
+    folder = tmp_path / "d"
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--runs-per-point", "2", "--folder", str(folder), "--quiet",
+                 "--set", f"{TOLERANCE}=5,25"])
+    error = capsys.readouterr().err
+    assert code == 130, error
+    assert f"mc11: interrupted; the finished design points are kept in {folder}" in error
+    assert f"--folder {folder}" in error and "CPUDispatcher" not in error
+
+
 def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(small_sweep,
                                                                               tmp_path):
     import shutil
@@ -392,6 +415,19 @@ def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, c
     assert code == 0
     assert f"largest {index} first" in shown
     assert re.search(rf"{TOLERANCE} \d\.\d\d \+- \d\.\d\d", shown)
+
+
+def test_the_drivers_follow_the_issues_order_not_the_alphabets():
+    """The printed drivers come after the verdict ranges, which list the issues in the
+    catalogue's order (mandate first): the drivers follow it, each issue's largest first."""
+    rows = [(issue, parameter, value) for issue in ("mandate", "moratorium", "classification")
+            for parameter, value in (("a", 0.2), ("b", 0.6))]
+    indices = pd.DataFrame({"issue": [r[0] for r in rows], "verdict": "p_multilateral",
+                            "parameter": [r[1] for r in rows], "index": "ST",
+                            "value": [r[2] for r in rows], "conf": 0.1, "variance": 0.1})
+    driving = sensitivity.drivers(indices)
+    assert list(driving["issue"]) == ["mandate"] * 2 + ["moratorium"] * 2 + ["classification"] * 2
+    assert list(driving["parameter"]) == ["b", "a"] * 3
 
 
 def test_more_workers_than_cores_are_capped_saying_so(tmp_path, capsys, monkeypatch):

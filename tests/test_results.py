@@ -517,6 +517,29 @@ def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypat
     assert read_manifest(out)["status"] == "interrupted"
 
 
+def test_cli_run_interrupted_inside_compiled_code_says_interrupted(workspace, monkeypatch,
+                                                                   tmp_path):
+    """Ctrl-C while one worker is inside a compiled rule reaches the run as numba's SystemError
+    ("CPUDispatcher(...) returned a result with an exception set") with the KeyboardInterrupt
+    as its context: the user is told the run was interrupted, not numba's words."""
+    def interrupt(*args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function _round at 0x0>) returned a result with "
+                              "an exception set") from None
+        yield
+
+    monkeypatch.setattr(results, "run_chunks", interrupt)
+    out = tmp_path / "stopped"
+    code, _, stderr = mc11("run", workspace / "small.yaml", "--folder", out, "--workers", 1,
+                           "--quiet")
+    assert code == 130
+    assert f"mc11: interrupted; finished chunks are kept in {out}" in stderr
+    assert "CPUDispatcher" not in stderr and "exception set" not in stderr
+    assert read_manifest(out)["status"] == "interrupted"
+
+
 def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
     def interrupt(*args):
         raise KeyboardInterrupt
@@ -648,6 +671,37 @@ def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monke
     assert len(seen) == 6 and "P(multi)" in seen[0] and "results:" not in seen[0]
     assert "drawing the figures" in stderr and stdout.rstrip().endswith(
         str(workspace / "summary-first"))
+
+
+def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_words(
+        workspace, monkeypatch):
+    """The legend of `text median` and `P(>=mid)` follows the table that has those columns;
+    the list of texts in the scale's words below has its own heading."""
+    stub_plots(monkeypatch)
+    code, stdout, stderr = mc11("run", workspace / "small.yaml", "--runs", 3, "--workers", 1,
+                                "--folder", workspace / "legend", "--quiet", "--no-plots")
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    last_row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["market_access"])
+    assert lines[last_row + 1] == ("(text median: over the runs with an agreement; P(>=mid): the "
+                                   "share of runs whose agreed text reaches the scale's mid "
+                                   "point, 50)")
+    assert "the median agreed text in the scale's words:" in lines
+
+
+@pytest.mark.parametrize("command", ["plot", "compare", "explain"])
+def test_a_sweep_folder_given_for_a_run_folder_is_named_as_one(tmp_path, command):
+    """`mc11 plot` (compare, explain) on a sweep's folder: said what it is and where its
+    results are, not only that it lacks run.json."""
+    folder = tmp_path / "baseline-grid-1"
+    folder.mkdir()
+    (folder / "design.json").write_text("{}\n", encoding="utf-8")
+    argv = {"plot": (folder,), "compare": (folder, folder),
+            "explain": (folder, "--issue", "mandate")}[command]
+    code, _, stderr = mc11(command, *argv)
+    assert code == 2 and "Traceback" not in stderr
+    assert "a `mc11 sweep` or `sensitivity` folder" in stderr
+    assert f"--folder {folder}" in stderr
 
 
 def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):

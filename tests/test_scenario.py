@@ -226,7 +226,7 @@ def test_extends_loop_is_an_error(folder):
     write(folder, "b.yaml", "extends: a.yaml\nname: b\n")
     error = load_error(folder / "a.yaml")
     assert error.field == "extends"
-    assert "loop" in error.problem
+    assert error.problem == "the files extend each other in a loop (a.yaml -> b.yaml -> a.yaml)"
 
 
 def test_extends_itself_is_an_error(folder):
@@ -316,6 +316,27 @@ def test_an_override_without_effect_is_named(base_table, catalogue, override):
                     where=["s.yaml line 4: overrides.0"])
     assert notes == ["s.yaml line 4: overrides.0 changes nothing: the members it selects "
                      "already have those values"]
+
+
+@pytest.mark.parametrize(("override", "note"), [
+    ({"members": ["USA"], "shift_position": 30},
+     "overrides.0: shift_position +30 would take 14 member x issue row(s) past the scale's end, "
+     "100: they stop there"),
+    ({"members": ["USA"], "scale_salience": 2},
+     "overrides.0: scale_salience 2 would take 14 member x issue row(s) past salience 1: they "
+     "stop there"),
+])
+def test_a_shift_or_scale_cut_off_at_the_end_of_its_range_is_named(base_table, catalogue,
+                                                                   override, note):
+    """A shift of +30 on positions above 70 does not move them 30 points: said."""
+    table = base_table.set_index(["member", "issue"])
+    key = "position" if "shift_position" in override else "salience"
+    limit = 70 if key == "position" else 0.5
+    assert (table.loc["USA", key] > limit).sum() == int(note.split(" take ")[1].split()[0])
+    notes: list[str] = []
+    apply_overrides(base_table, [Override.model_validate(override)], catalogue, notes=notes,
+                    where=["overrides.0"])
+    assert notes == [note]
 
 
 def test_override_group_tag_selects_its_members(base_table, catalogue):
@@ -777,8 +798,93 @@ def test_error_message_is_one_line_with_file_field_problem(folder):
     text = "extends: baseline.yaml\nname: x\nparameters:\n  consensus:\n    min_step: 0\n"
     error = load_error(write(folder, "s.yaml", text))
     assert str(error) == (f"{folder / 's.yaml'}: line 5: parameters.consensus.min_step: "
-                          "Input should be greater than 0")
+                          "Input should be greater than 0; allowed: a number above 0, at "
+                          "most 50, or a prior")
     assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("overrides:\n  - {members: [USA], issue: mandate, set_position: high}\n",
+     "allowed: a number from 0 to 100"),
+    ("overrides:\n  - {members: [USA], issue: mandate, set_salience: [0.5]}\n",
+     "allowed: a number from 0 to 1"),
+    ("replications: many\n", "allowed: a whole number from 1 to 10,000,000"),
+    ("parameters: {consensus: {critical_mass: lots}}\n",
+     "allowed: a number above 0, at most 1, or a prior"),
+    ("calendar_levels: {quiet: {attention: 2}}\n", "allowed: a number from 0 to 1, or a prior"),
+])
+def test_a_number_of_the_wrong_type_or_range_names_the_range_allowed(folder, text, allowed):
+    """pydantic's 'Input should be a valid number' alone does not say what would do."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.problem.endswith(allowed), error.problem
+
+
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("overrides:\n  - {members: USA, issue: mandate, set_position: 50}\n",
+     "allowed: a list in brackets, e.g. [USA]"),
+    ("participants: {exclude: USA}\n", "allowed: a list in brackets, e.g. [USA]"),
+    ("overrides: {members: [USA], issue: mandate, set_position: 50}\n",
+     "allowed: a list: [a, b], or one '- ' line per entry"),
+])
+def test_a_single_value_where_a_list_goes_shows_the_list_form(folder, text, allowed):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.problem == f"Input should be a valid list; {allowed}"
+
+
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("overrides:\n  - {members: [USA], issue: [data_flows, privacy], set_salience: 0.5}\n",
+     "allowed: one issue, not a list (one entry for each issue, or a cluster)"),
+    ("overrides:\n  - {group: [african_group], issue: mandate, set_salience: 0.5}\n",
+     "allowed: one group, not a list (one entry for each group)"),
+])
+def test_a_list_where_one_value_goes_says_to_write_one_entry_each(folder, text, allowed):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.problem == f"Input should be a valid string; {allowed}"
+
+
+def test_a_priors_section_says_where_priors_are_written(folder):
+    """The README's "Priors" section may suggest a `priors:` key; there is none."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\npriors:\n"
+                             "  consensus: {min_step: {uniform: [5, 15]}}\n"))
+    assert error.field == "line 3: priors"
+    assert "a prior is written in place of a number under parameters, calendar_levels or " \
+        "derivation" in error.problem
+
+
+def test_a_tab_in_the_indentation_is_named(folder):
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\noverrides:\n"
+                             "\t- {members: [USA], issue: mandate, set_salience: 0.5}\n"))
+    assert error.field == "line 4, column 1"
+    assert error.problem.endswith("; a tab there: YAML indents with spaces only)")
+
+
+def test_a_name_with_spaces_names_the_characters_allowed(folder):
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
+    assert error.field == "line 2: name"
+    assert error.problem.endswith("allowed: letters, digits, _, . and - (no spaces)")
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("overrides:\n  - {members: [USA], issue: mandate, set_position: x}\n",
+     "line 4: overrides.0.set_position"),
+    ("group_stances:\n  - id: extra\n    applies_to: {members: [IND]}\n"
+     "    doha_linked: false\n    bloc: false\n    source: s\n    stances: []\n",
+     "line 4: group_stances.0.name"),
+])
+def test_an_error_in_a_list_entry_added_to_the_parents_names_its_index_in_its_file(
+        folder, text, field):
+    """`overrides` and `group_stances` add to the parent's lists: the child's first entry is
+    the merged list's third, but the user looks for it in the child, as entry 0."""
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
+          "overrides:\n  - {members: [CHN], issue: mandate, shift_position: 5}\n"
+          "  - {members: [BRA], issue: mandate, shift_position: 5}\n"
+          "group_stances:\n  - {id: g1, name: g, applies_to: {members: [IND]}, doha_linked: false,"
+          " bloc: false, source: s, stances: []}\n"
+          "  - {id: g2, name: g, applies_to: {members: [IND]}, doha_linked: false,"
+          " bloc: false, source: s, stances: []}\n")
+    error = load_error(write(folder, "child.yaml", f"extends: parent.yaml\nname: x\n{text}"))
+    assert error.source == str(folder / "child.yaml")
+    assert error.field == field
 
 
 def test_calendar_missing_is_an_input_error(folder):
@@ -855,6 +961,31 @@ def test_levels_of_a_kind_the_calendar_lacks_are_named_in_a_note(folder):
 def test_a_misspelt_key_of_a_mapping_names_what_is_allowed(folder, text, field, problem):
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field and problem in error.problem
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("group_stances:\n  - id: doha_linkage_india\n    applies_to: {members: [IND]}\n"
+     "    stances: []\n", "line 4: group_stances.0.name"),
+    ("proposals:\n  - symbol: X/1\n    title: t\n    sponsors: [NOR]\n    stances: []\n",
+     "line 4: proposals.0.date"),
+])
+def test_a_required_field_missing_from_an_entry_names_the_entrys_line(folder, text, field):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field and error.problem == "required field is missing"
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("participant:\n  exclude: [USA]\n", "line 3: participant"),
+    ("override:\n  - {members: [USA], issue: mandate, set_position: 50}\n", "line 3: override"),
+    ("parameters:\n  consensus:\n    critcal_mass: 0.5\n",
+     "line 5: parameters.consensus.critcal_mass"),
+    ("participants:\n  exclude:\n    USA\n", "line 4: participants.exclude"),
+])
+def test_an_error_on_a_key_whose_value_is_a_block_names_the_keys_line(folder, text, field):
+    """A misspelt `participant:` with its entries on the lines below is reported on its own
+    line, not on the first line of its block."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field
 
 
 @pytest.mark.parametrize(("text", "field"), [

@@ -26,7 +26,7 @@ from simulation.cli import (
     simulate,
 )
 from simulation.cli.common import check_new_files
-from simulation.errors import InputError, Interrupted
+from simulation.errors import InputError, Interrupted, stopped_by_user
 
 COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
 
@@ -63,10 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     before = signal.signal(signal.SIGTERM, _stop)
     screen, sys.stdout = sys.stdout, _UntilReaderLeaves(sys.stdout)
     try:
-        return _run(build_parser().parse_args(argv))
+        return _run(_parse(build_parser(), argv))
     finally:
         sys.stdout = screen
         signal.signal(signal.SIGTERM, before)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; words left over are refused by the command's own parser, so the message
+    shows that command's usage (`mc11 sweep: error: ...`), not only `mc11 COMMAND ...`."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -91,6 +101,11 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except KeyboardInterrupt:
         print("mc11: interrupted", file=sys.stderr)
+        return 130
+    except SystemError as error:
+        if not stopped_by_user(error):  # a bug: its traceback
+            raise
+        print("mc11: interrupted", file=sys.stderr)  # Ctrl-C inside a compiled rule
         return 130
     return 0
 

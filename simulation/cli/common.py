@@ -258,3 +258,8 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         raise InputError(str(path), "--out", f"cannot write the file ({unwritable(exc)}); "
                          "nothing was written there") from None
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("csv", "json") and suffix != fmt:  # `--out diff.csv` without `--format csv`
+        kind = "the screen's fixed-width table" if fmt == "table" else fmt.upper()
+        print(f"mc11: note: {path} holds {kind} (--format {fmt}), not {suffix.upper()} as its "
+              f"name says; give --format {suffix} for {suffix.upper()}", file=sys.stderr)

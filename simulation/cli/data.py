@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulation.cli.common import add_output_options, emit
+from simulation.cli.common import add_output_options, emit, file_or_folder, load_noting
 from simulation.errors import InputError
 
 
@@ -62,8 +62,17 @@ def show_preferences(args: argparse.Namespace) -> None:
     from simulation.inputs.catalogue import default_catalogue
     from simulation.inputs.preferences import derive_preferences
 
-    catalogue = default_catalogue()
-    table = derive_preferences(catalogue)
+    if args.scenario:  # a what-if's table: its proposals, stances and overrides applied
+        scenario = load_noting(args.scenario)
+        catalogue, table = scenario.catalogue, scenario.preferences
+        left_out = [code for code in args.member or []
+                    if code in scenario.spec.participants.exclude]
+        if left_out:
+            raise InputError("--member", "member", f"{', '.join(left_out)}: left out of "
+                             f"{scenario.name} by its participants.exclude")
+    else:
+        catalogue = default_catalogue()
+        table = derive_preferences(catalogue)
     table = _filter(table, "member", args.member, [m.code for m in catalogue.actors],
                     catalogue.not_an_actor)
     table = _filter(table, "issue", args.issue, catalogue.issue_ids)
@@ -83,6 +92,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     prefs = commands.add_parser(
         "preferences", help="show the member x issue preferences derived from the 2016 proposals"
     )
+    prefs.add_argument("scenario", nargs="?", metavar="SCENARIO", type=file_or_folder,
+                       help="a scenario file: its table, overrides applied (default: the 2016 "
+                            "data as the baseline reads them)")
     prefs.add_argument("--member", action="append", help="only this member (ISO3; repeatable)")
     prefs.add_argument("--issue", action="append", help="only this issue id (repeatable)")
     add_output_options(prefs)

@@ -134,6 +134,10 @@ def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "unreadable"
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and \
+                "\t" in lines[mark.line][:mark.column + 1]:
+            problem += "; a tab there: YAML indents with spaces only"
         raise InputError(str(path), where, f"not valid YAML ({problem})") from None
 
 
@@ -199,4 +203,59 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         message = "required field is missing"
     elif first["type"] == "value_error":  # a rule of ours: its words alone
         message = message.removeprefix("Value error, ")
+    elif first["type"] in _NUMBER_ERRORS:
+        bounds = _bounds(model, location)
+        if bounds:
+            prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
+            message = f"{message}; allowed: {bounds}{', or a prior' if prior else ''}"
+    elif first["type"] == "list_type":  # `members: USA` for `members: [USA]`
+        message = f"{message}; allowed: a list in brackets, e.g. [{first['input']}]" \
+            if isinstance(first["input"], str | int | float) else \
+            f"{message}; allowed: a list: [a, b], or one '- ' line per entry"
+    elif first["type"] == "string_type" and isinstance(first["input"], list):
+        what = location[-1] if isinstance(location[-1], str) else "value"
+        message = (f"{message}; allowed: one {what}, not a list (one entry for each {what}"
+                   + (", or a cluster" if what == "issue" else "") + ")")
+    elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
+        message = f"{message}; allowed: letters, digits, _, . and - (no spaces)"
     return field, message
+
+
+PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
+_NUMBER_ERRORS = {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float",
+                  "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """The range a numeric field allows, in words ('from 0 to 100', 'above 0, at most 1'), or
+    '' where the field cannot be found or has no bounds."""
+    current: Any = model
+    info = None
+    keyed = False
+    for part in location:
+        if isinstance(part, int) or part == "[key]":
+            continue
+        if keyed:
+            keyed = False
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return ""
+        info = current.model_fields.get(part)
+        if info is None:
+            return ""
+        candidates = [info.annotation, *getattr(info.annotation, "__args__", ())]
+        keyed = any(get_origin(c) is dict for c in candidates)
+        current = next((c for c in candidates
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if info is None or current is not None:
+        return ""
+    found = {name: getattr(item, name) for item in info.metadata
+             for name in ("ge", "gt", "le", "lt") if getattr(item, name, None) is not None}
+    if not found:
+        return ""
+    kind = "a whole number" if info.annotation is int else "a number"
+    if "ge" in found and "le" in found:
+        return f"{kind} from {found['ge']:,} to {found['le']:,}"
+    words = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
+    return f"{kind} " + ", ".join(f"{words[name]} {found[name]:,}"
+                                  for name in ("ge", "gt", "le", "lt") if name in found)

@@ -271,19 +271,24 @@ def _walk(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, int 
     A missing mapping key or inherited list entry means the value comes from elsewhere (a
     parent file or a default); a list this file writes that lacks the entry is this file's (a
     list replaces its parent's); a location that goes deeper than the YAML (pydantic's own
-    parts) ends at the deepest node the file has."""
+    parts) ends at the deepest node the file has. A mapping's value is reported at its key's
+    line: a block below its key (`participant:` misspelt, its entries on the next lines) is
+    the key's error."""
+    line = None
     for index, part in enumerate(location):
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
+            key, node = next(((k, v) for k, v in node.value if k.value == part), (None, None))
+            line = key.start_mark.line + 1 if key is not None else None
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):  # too short a list
                 return True, node.start_mark.line + 1
             node = node.value[part] if part >= 0 else None
+            line = node.start_mark.line + 1 if node is not None else None
         else:
-            return index > 0, node.start_mark.line + 1 if node is not None and index > 0 else None
+            return index > 0, line if node is not None and index > 0 else None
         if node is None:
             return False, None
-    return node is not None, node.start_mark.line + 1 if node is not None else None
+    return node is not None, line if node is not None else None
 
 
 def _own_location(location: tuple[Any, ...], inherited: dict[str, int]) -> tuple[Any, ...]:
@@ -310,7 +315,9 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
     """A scenario file's mapping with its parents merged in, and the files of its chain (this
     one first)."""
     if path in chain:
-        raise InputError(str(path), "extends", "the files extend each other in a loop")
+        loop = [*chain[chain.index(path):], path]
+        raise InputError(str(path), "extends", "the files extend each other in a loop ("
+                         + " -> ".join(p.name for p in loop) + ")")
     raw, node = load_yaml(read_text(path), path)
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
@@ -420,20 +427,33 @@ def apply_overrides(
         if override.set_position is not None:
             table.loc[rows, "position"] = override.set_position
             table.loc[rows, "position_sd"] = table.loc[rows, "position_sd"].clip(upper=position_sd)
+        cut = []  # (what, rows past the end, the end) for the notes
         if override.shift_position is not None:
-            table.loc[rows, "position"] = (table.loc[rows, "position"]
-                                           + override.shift_position).clip(0, 100)
+            shifted = table.loc[rows, "position"] + override.shift_position
+            end = 100 if override.shift_position > 0 else 0
+            cut.append((f"shift_position {override.shift_position:+g}",
+                        int(((shifted < 0) | (shifted > 100))[negotiating[rows]].sum()),
+                        f"the scale's end, {end}"))
+            table.loc[rows, "position"] = shifted.clip(0, 100)
         if override.set_salience is not None:
             table.loc[rows, "salience"] = override.set_salience
             table.loc[rows, "salience_sd"] = table.loc[rows, "salience_sd"].clip(upper=salience_sd)
         if override.scale_salience is not None:
-            table.loc[rows, "salience"] = (table.loc[rows, "salience"]
-                                           * override.scale_salience).clip(0, 1)
+            scaled = table.loc[rows, "salience"] * override.scale_salience
+            cut.append((f"scale_salience {override.scale_salience:g}",
+                        int((scaled > 1)[negotiating[rows]].sum()), "salience 1"))
+            table.loc[rows, "salience"] = scaled.clip(0, 1)
         after = table.loc[rows, before.columns]
         if notes is not None:
             reached = negotiating[rows]
             notes.extend(_override_notes(name, before[reached], after[reached],
                                          (position_sd, salience_sd)))
+            values = ["position", "salience"]
+            changed = (before.loc[reached, values].to_numpy()
+                       != after.loc[reached, values].to_numpy()).any()
+            notes.extend(f"{name}: {what} would take {count} member x issue row(s) past "
+                         f"{end}: they stop there" for what, count, end in cut
+                         if count and changed)  # else the note says it changes nothing
         label = f"scenario override {index + 1}" + (f" ({override.note})" if override.note else "")
         table.loc[rows, "rule"] = "override"
         table.loc[rows, "source"] = table.loc[rows, "source"] + " | " + label
@@ -487,8 +507,19 @@ def scenario_from_mapping(
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS)
-        location = tuple(p for p in reported_error(exc)["loc"] if p != "[key]")
-        path, line, _ = _origin(files, source, location)
+        if field in ("priors", "prior"):  # README, "Priors": no section of their own
+            problem += ("; a prior is written in place of a number under parameters, "
+                        "calendar_levels or derivation (parameters: {consensus: {min_step: "
+                        "{uniform: [5, 15]}}})")
+        reported = reported_error(exc)
+        location = tuple(p for p in reported["loc"] if p != "[key]")
+        if reported["type"] == "missing" and len(location) > 1:
+            location = location[:-1]  # the absent key has no line: the entry that lacks it has
+        path, line, own = _origin(files, source, location)
+        merged = f"{location[0]}.{location[1]}" if len(location) > 1 else None
+        if merged and own[1] != location[1] and (field + ".").startswith(merged + "."):
+            # an entry of a list that adds to the parent's: its index in the file that wrote it
+            field = f"{own[0]}.{own[1]}{field[len(merged):]}"
         raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)

@@ -213,7 +213,11 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
         raise InputError(str(folder), "(folder)", "no such folder, so not a results folder; "
                          "give a folder written by `mc11 run`")
     if not manifest_path.is_file():
-        raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder")
+        design = ("; it holds a design.json: a `mc11 sweep` or `sensitivity` folder, whose "
+                  "tables and plots/ are its results (complete it with the same command and "
+                  f"--folder {folder})" if (folder / "design.json").is_file() else "")
+        raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder of "
+                         f"`mc11 run`{design}")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -319,10 +323,14 @@ def _execute(run: Run, workers: int, progress: bool,
         if not (run.folder / "run.json").is_file():
             raise folder_removed(run.folder, "run") from None
         _mark_interrupted(run)
-        cause = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
-                 "a worker process died" if isinstance(exc, BrokenProcessPool) else
-                 f"stopped writing the results: {unwritable(exc)}" if isinstance(exc, OSError) else
-                 f"stopped: {exc}")
+        # the interruption itself, not an error it surfaced as: Ctrl-C inside compiled code
+        # (one worker) reaches us as numba's SystemError "... returned a result with an
+        # exception set", the KeyboardInterrupt as its context
+        stop = _interruption_in(exc)
+        cause = ("interrupted" if isinstance(stop, KeyboardInterrupt) else
+                 "a worker process died" if isinstance(stop, BrokenProcessPool) else
+                 f"stopped writing the results: {unwritable(stop)}" if isinstance(stop, OSError)
+                 else f"stopped: {exc}")
         raise RunInterrupted(run.folder, cause) from None
     return aggregate
 
@@ -337,11 +345,16 @@ def _mark_interrupted(run: Run) -> None:
 def _interruption(exc: BaseException) -> bool:
     """Whether an exception stops a run from outside (Ctrl-C or SIGTERM, also when it surfaces
     as another error raised while unwinding, a worker killed, the disk): not a bug."""
+    return _interruption_in(exc) is not None
+
+
+def _interruption_in(exc: BaseException | None) -> BaseException | None:
+    """The exception in `exc`'s chain of contexts that stops the run from outside, if any."""
     while exc is not None:
         if isinstance(exc, KeyboardInterrupt | BrokenProcessPool | OSError):
-            return True
+            return exc
         exc = exc.__context__
-    return False
+    return None
 
 
 def chunks_hold_every_output(folder: Path) -> bool:

@@ -75,11 +75,14 @@ def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3
             floor: float = DRIVER_FLOOR) -> pd.DataFrame:
     """Per issue whose verdict varies over the design (variance >= MIN_VARIANCE), the constants
     with the largest total index (Sobol ST, else Morris mu*), above `floor`: which constants
-    drive which verdict."""
+    drive which verdict. The issues keep their order in `indices` (the catalogue's, as in the
+    verdict ranges printed above them), not the alphabet's."""
     index = "ST" if "ST" in set(indices["index"]) else "mu_star"
     chosen = indices[(indices["verdict"] == verdict) & (indices["index"] == index)
                      & (indices["value"] > floor) & (indices["variance"] >= MIN_VARIANCE)]
-    ranked = chosen.sort_values(["issue", "value"], ascending=[True, False])
+    order = {issue: rank for rank, issue in enumerate(pd.unique(indices["issue"]))}
+    ranked = chosen.sort_values(["issue", "value"], ascending=[True, False],
+                                key=lambda c: c.map(order) if c.name == "issue" else c)
     return ranked.groupby("issue", sort=False).head(top)
 
 

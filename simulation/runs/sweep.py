@@ -29,6 +29,7 @@ from simulation.errors import (
     Interrupted,
     disk_full,
     folder_removed,
+    stopped_by_user,
     unwritable,
     write_atomic,
 )
@@ -210,6 +211,8 @@ def execute_design(
     except (OSError, TimeoutError) as exc:  # the cluster went away
         raise DesignInterrupted(folder, f"the Dask cluster failed ({exc})") from None
     except Exception as exc:
+        if stopped_by_user(exc):  # Ctrl-C inside a compiled rule (--scheduler in-process)
+            raise DesignInterrupted(folder, "interrupted") from None
         if type(exc).__module__.startswith("distributed"):  # e.g. KilledWorker: workers lost
             raise DesignInterrupted(folder, f"Dask workers were lost ({exc})") from None
         raise
