@@ -354,6 +354,18 @@ def test_a_bloc_blocking_together_is_named_once() -> None:
     assert tie_label([f"M{i}" for i in range(10)]) == "M0=M1=M2=M3=M4=… (10 tied)"
 
 
+def test_a_bloc_takes_one_place_among_the_top_blockers() -> None:
+    """A bloc whose members block together at the top share used to fill the three places and
+    leave only the next distinct share: India, third, was hidden behind the bloc and Nepal."""
+    bloc = {"African Group": ["AGO", "BEN", "KEN", "NGA", "ZAF", "CIV"]}
+    members = ["AGO", "BEN", "KEN", "NGA", "ZAF", "NPL", "IND", "HTI", "LAO"]
+    freq = pd.DataFrame({"issue": "mandate", "member": members,
+                         "share": [0.26] * 5 + [0.25, 0.245, 0.2, 0.1]})
+    assert _top_blockers(freq, blocs=bloc)["mandate"] == (
+        "African Group (5 of 6) 0.26; NPL 0.25; IND 0.24; HTI 0.20")
+    assert _top_blockers(freq)["mandate"] == "AGO=BEN=KEN=NGA=ZAF 0.26; NPL 0.25"
+
+
 def test_member_shares_from_counts_equal_those_from_the_lists() -> None:
     outcomes = pd.DataFrame({
         "run": [0, 0, 1, 1, 2, 2], "issue": ["b", "a"] * 3,

@@ -301,7 +301,7 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
     blocs = blocs or {}
     levels = {issue: [(share, with_blocs(members, blocs)) for share, members in tied_levels(
         freq[freq["issue"] == issue].set_index("member")["share"]
-        .sort_values(ascending=False, kind="stable"), top)] for issue in blocked}
+        .sort_values(ascending=False, kind="stable"), top, blocs)] for issue in blocked}
     half = -(-len(blocked) // 2)
     columns = [blocked[:half], blocked[half:]] if len(blocked) > 1 else [blocked]
     lines = max(sum(1 + len(levels[issue]) for issue in column) for column in columns)

@@ -146,14 +146,17 @@ def share_decimals(shares: list[float]) -> int:
     return 4
 
 
-def tied_levels(shares: pd.Series, top: int = 3) -> list[tuple[float, list[str]]]:
+def tied_levels(shares: pd.Series, top: int = 3,
+                blocs: dict[str, Sequence[str]] | None = None) -> list[tuple[float, list[str]]]:
     """The highest distinct shares (index: member), with every member at each, until `top`
-    members are listed, and then the next distinct share: ties are never cut alphabetically."""
+    entries are listed, and then the next distinct share: ties are never cut alphabetically.
+    An entry is a member, or a bloc named once (`with_blocs`): a bloc blocking together takes
+    one place, not one per member, so it does not push the next blockers out."""
     levels: list[tuple[float, list[str]]] = []
     listed = 0
     for share, group in shares.groupby(shares, sort=False):
         levels.append((float(share), sorted(group.index)))
-        listed += len(group)
+        listed += len(with_blocs(levels[-1][1], blocs or {}))
         if listed >= top:
             break
     shown = {s for s, _ in levels}
@@ -173,7 +176,7 @@ def _top_blockers(freq: pd.DataFrame, top: int = 3,
     for issue, group in freq.groupby("issue", sort=False):
         shares = group.set_index("member")["share"].sort_values(ascending=False, kind="stable")
         parts = []
-        levels = tied_levels(shares, top)
+        levels = tied_levels(shares, top, blocs)
         decimals = share_decimals([share for share, _ in levels])
         for share, members in levels:
             parts.append(f"{tie_label(with_blocs(members, blocs or {}))} "
