@@ -25,15 +25,21 @@ class Interrupted(Exception):
     kept; the message says where and how to complete it. The CLI prints it and exits 130."""
 
 
+def in_chain(exc: BaseException | None, kinds: type | tuple[type, ...]) -> BaseException | None:
+    """The first exception of `kinds` in `exc`'s chain (itself, then what it was raised while
+    handling or from), or None."""
+    while exc is not None:
+        if isinstance(exc, kinds):
+            return exc
+        exc = exc.__context__ or exc.__cause__
+    return None
+
+
 def stopped_by_user(exc: BaseException | None) -> bool:
     """Whether `exc` is Ctrl-C (or SIGTERM, which the CLI turns into it) or an error it surfaced
     as: inside a compiled rule numba reports the KeyboardInterrupt as a SystemError ("...
     returned a result with an exception set") with the interrupt in its chain of contexts."""
-    while exc is not None:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        exc = exc.__context__ or exc.__cause__
-    return False
+    return in_chain(exc, KeyboardInterrupt) is not None
 
 
 def folder_removed(folder: Path, work: str) -> Interrupted:

@@ -30,7 +30,14 @@ from simulation import __version__
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols import runs_per_second
-from simulation.errors import InputError, Interrupted, folder_removed, unwritable, write_atomic
+from simulation.errors import (
+    InputError,
+    Interrupted,
+    folder_removed,
+    in_chain,
+    unwritable,
+    write_atomic,
+)
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, Storage
 from simulation.runs.aggregate import Aggregate
@@ -326,7 +333,7 @@ def _execute(run: Run, workers: int, progress: bool,
         # the interruption itself, not an error it surfaced as: Ctrl-C inside compiled code
         # (one worker) reaches us as numba's SystemError "... returned a result with an
         # exception set", the KeyboardInterrupt as its context
-        stop = _interruption_in(exc)
+        stop = in_chain(exc, OUTSIDE_STOPS)
         cause = ("interrupted" if isinstance(stop, KeyboardInterrupt) else
                  "a worker process died" if isinstance(stop, BrokenProcessPool) else
                  f"stopped writing the results: {unwritable(stop)}" if isinstance(stop, OSError)
@@ -342,19 +349,13 @@ def _mark_interrupted(run: Run) -> None:
         run.set_status("interrupted")
 
 
+OUTSIDE_STOPS = (KeyboardInterrupt, BrokenProcessPool, OSError)  # what stops a run, not a bug
+
+
 def _interruption(exc: BaseException) -> bool:
     """Whether an exception stops a run from outside (Ctrl-C or SIGTERM, also when it surfaces
     as another error raised while unwinding, a worker killed, the disk): not a bug."""
-    return _interruption_in(exc) is not None
-
-
-def _interruption_in(exc: BaseException | None) -> BaseException | None:
-    """The exception in `exc`'s chain of contexts that stops the run from outside, if any."""
-    while exc is not None:
-        if isinstance(exc, KeyboardInterrupt | BrokenProcessPool | OSError):
-            return exc
-        exc = exc.__context__
-    return None
+    return in_chain(exc, OUTSIDE_STOPS) is not None
 
 
 def chunks_hold_every_output(folder: Path) -> bool:
