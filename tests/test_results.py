@@ -610,7 +610,8 @@ def test_cli_simulate_csv_and_protocol():
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_cli_simulate_files_are_whole_tables(fmt):
     """csv and json are the table alone (heading and trace on stderr), every blocker named,
-    coverage only for plurilateral deals, as in outcomes.parquet."""
+    coverage and a member count only for plurilateral deals (seed 1 has one), as in
+    outcomes.parquet."""
     code, stdout, stderr = mc11("simulate", "--seed", 1, "--format", fmt, "--trace")
     assert code == 0, stderr
     assert "baseline, seed 1" in stderr and "joins" in stderr
@@ -618,7 +619,12 @@ def test_cli_simulate_files_are_whole_tables(fmt):
     assert len(table) == 25
     blockers = table["blockers"].fillna("").str.split()
     assert blockers.map(len).max() > 8 and "..." not in stdout
-    assert (table["coverage"].notna() == (table["outcome"] == "plurilateral")).all()
+    plurilateral = table["outcome"] == "plurilateral"
+    assert plurilateral.any()
+    assert (table["coverage"].notna() == plurilateral).all()
+    assert ((table["plurilateral_members"] > 0) == plurilateral).all()
+    negotiating = len(load_scenario(BASELINE).negotiation().members)
+    assert (table["plurilateral_members"] + blockers.map(len) <= negotiating).all()
 
 
 def test_cli_simulate_trace_prints_period_events():

@@ -36,13 +36,15 @@ def run(args: argparse.Namespace) -> None:
         runs = args.runs or scenario.spec.replications
         master = args.seed if args.seed is not None else scenario.spec.seed
         folder = Path(args.folder) if args.folder else None
-        confirm_size(scenario.negotiation(), scenario.spec.parameters.bargaining, runs, workers,
+        negotiation = scenario.negotiation()
+        confirm_size(negotiation, scenario.spec.parameters.bargaining, runs, workers,
                      what=f"{runs:,} runs", yes=args.yes, option="--runs",
                      instead="ask for fewer --runs", where=folder or Path(args.results_dir))
         run = start_run(scenario, runs, master, folder, Path(args.results_dir))
     if args.resume:
         left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
-        confirm_size(run.scenario.negotiation(), run.scenario.spec.parameters.bargaining, left,
+        negotiation = run.scenario.negotiation()
+        confirm_size(negotiation, run.scenario.spec.parameters.bargaining, left,
                      workers, what=f"the {left:,} runs left", yes=args.yes, option="--resume",
                      instead="resume it later (the finished chunks are kept)", where=run.folder)
         print(f"resuming '{run.scenario.name}' (seed {run.seed}) in {run.folder}: {left:,} of "
@@ -51,7 +53,8 @@ def run(args: argparse.Namespace) -> None:
         print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) "
               f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
-            finish=lambda run, combined: _report(run, combined, not args.no_plots, workers))
+            finish=lambda run, combined: _report(run, combined, not args.no_plots, workers),
+            negotiation=negotiation)
     print(f"\nresults: {run.folder}")
 
 

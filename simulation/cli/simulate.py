@@ -21,7 +21,7 @@ SHOWN_BLOCKERS = 8
 
 def _outcome_table(scenario, result, members: tuple[str, ...], shown: int | None):
     """One replication's verdict per issue, with its blockers (the first `shown` of them, if
-    given) and plurilateral members; coverage only for a plurilateral deal, as in
+    given) and how many members a plurilateral deal binds; coverage only for a plurilateral deal, as in
     outcomes.parquet."""
     import numpy as np
     import pandas as pd
@@ -41,7 +41,7 @@ def _outcome_table(scenario, result, members: tuple[str, ...], shown: int | None
             "coverage": round(float(result.coverage[j]), 3)
             if result.outcome[j] == PLURILATERAL else np.nan,
             "blockers": " ".join(named),
-            "plurilateral": int(result.plurilateral_members[:, j].sum()),
+            "plurilateral_members": int(result.plurilateral_members[:, j].sum()),
         })
     return pd.DataFrame(rows)
 

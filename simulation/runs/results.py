@@ -286,24 +286,27 @@ def execute(
     workers: int,
     progress: bool = True,
     finish: Callable[[Run, Aggregate], None] | None = None,
+    negotiation: Negotiation | None = None,
 ) -> Aggregate:
     """Run the missing chunks of a results folder, then combine every chunk in replication
     order into `outcomes.parquet` and an `Aggregate` (memory flat in the run count); `finish`
     (the report layer's tables and figures) runs before the folder is marked complete. Any
     interruption (Ctrl-C, SIGTERM, a worker killed, a full disk) marks the folder
     `interrupted` and raises RunInterrupted with the command that completes it. A folder
-    another process is running is refused (`running`)."""
+    another process is running is refused (`running`). `negotiation`: the scenario's, if the
+    caller has built it already."""
     with running(run.folder):
-        return _execute(run, workers, progress, finish)
+        return _execute(run, workers, progress, finish,
+                        negotiation or run.scenario.negotiation())
 
 
 def _execute(run: Run, workers: int, progress: bool,
-             finish: Callable[[Run, Aggregate], None] | None) -> Aggregate:
+             finish: Callable[[Run, Aggregate], None] | None,
+             negotiation: Negotiation) -> Aggregate:
     bounds = run.bounds
     present = {entry.name for entry in os.scandir(run.chunk_dir)}  # one listing, not a stat each
     done = [b for b in bounds if chunk_name(b[0]) in present]
     todo = [b for b in bounds if chunk_name(b[0]) not in present]
-    negotiation = run.scenario.negotiation()
     shown = Progress(run.runs, sum(b - a for a, b in done), run.scenario.name, enabled=progress)
     try:
         if todo:
