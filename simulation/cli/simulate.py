@@ -21,8 +21,8 @@ SHOWN_BLOCKERS = 8
 
 def _outcome_table(scenario, result, members: tuple[str, ...], shown: int | None):
     """One replication's verdict per issue, with its blockers (the first `shown` of them, if
-    given) and how many members a plurilateral deal binds; coverage only for a plurilateral deal, as in
-    outcomes.parquet."""
+    given) and how many members a plurilateral deal binds; coverage only for a plurilateral
+    deal, as in outcomes.parquet."""
     import numpy as np
     import pandas as pd
 
