@@ -5,9 +5,11 @@ import csv
 import io
 import json
 
+import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.cli.common import emit, rounded
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import default_catalogue
 from simulation.inputs.scenario import load_scenario
@@ -142,6 +144,16 @@ def test_preferences_table_format(capsys):
 
 
 COMPILING = "compiling the model's rules"
+
+
+def test_a_number_that_rounds_to_zero_prints_without_a_minus_sign(capsys):
+    """`explain` showed "-0.000" for a member the scale's end moved back by a hair."""
+    frame = pd.DataFrame({"member": ["A", "B", "C"], "moved": [-0.0004, -0.0016, 0.0004]})
+    for fmt in ("table", "csv", "json"):
+        emit(rounded(frame), fmt, None)
+        printed = capsys.readouterr().out
+        assert "-0.0" not in printed.replace("-0.002", "")
+        assert "-0.002" in printed
 
 
 def test_the_first_run_after_installing_says_it_compiles(capsys, monkeypatch):
