@@ -296,8 +296,8 @@ def execute(
     another process is running is refused (`running`). `negotiation`: the scenario's, if the
     caller has built it already."""
     with running(run.folder):
-        return _execute(run, workers, progress, finish,
-                        negotiation or run.scenario.negotiation())
+        return _execute(run, workers, progress, finish, run.scenario.negotiation()
+                        if negotiation is None else negotiation)
 
 
 def _execute(run: Run, workers: int, progress: bool,
