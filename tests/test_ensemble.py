@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 import threading
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -255,3 +256,26 @@ def test_a_run_stopped_while_a_worker_sends_its_chunk_ends(scenario, monkeypatch
         stopping.join(timeout=30)
         assert not stopping.is_alive(), "the stopped run did not end"
         assert multiprocessing.active_children() == []
+
+
+def test_the_callers_work_overlaps_a_single_chunk_run_on_a_worker(scenario, reference):
+    """`meanwhile` (mc11 run imports its plotting then) runs while a worker computes even a
+    run of one chunk, and the chunk is the one computed in this process."""
+    during = []
+
+    def meanwhile():
+        during.append(len(multiprocessing.active_children()))
+
+    negotiation, parameters = scenario.negotiation(), scenario.spec.parameters
+    [chunk] = ensemble.run_chunks(negotiation, parameters, SEED, [(0, 5)], workers=2,
+                                  priors=scenario.priors, meanwhile=meanwhile)
+    assert during == [1]
+    computed_here = reference[1][0]  # the same replications, in this process
+    assert (chunk.start, len(chunk)) == (computed_here.start, len(computed_here)) == (0, 5)
+    for field in fields(chunk):
+        mine, theirs = getattr(chunk, field.name), getattr(computed_here, field.name)
+        if isinstance(mine, dict):  # the priors' draws, by constant
+            assert mine.keys() == theirs.keys()
+            mine, theirs = list(mine.values()), list(theirs.values())
+        np.testing.assert_array_equal(mine, theirs)
+    assert multiprocessing.active_children() == []

@@ -185,9 +185,10 @@ def test_resumed_run_equals_the_uninterrupted_one(complete, workspace, monkeypat
     computed = []
     real_run_chunks = results.run_chunks
 
-    def recording(negotiation, parameters, seed, bounds, workers, priors=None):
+    def recording(negotiation, parameters, seed, bounds, workers, priors=None, **options):
         computed.extend(bounds)
-        yield from real_run_chunks(negotiation, parameters, seed, bounds, workers, priors)
+        yield from real_run_chunks(negotiation, parameters, seed, bounds, workers, priors,
+                                   **options)
 
     monkeypatch.setattr(results, "run_chunks", recording)
     plotted = stub_plots(monkeypatch)
@@ -211,8 +212,10 @@ def interrupted(workspace, small, monkeypatch, tmp_path):
     """A run of 6 in chunks of 2 stopped by Ctrl-C after its first chunk."""
     real_run_chunks = results.run_chunks
 
-    def first_then_interrupt(negotiation, parameters, seed, bounds, workers, priors=None):
-        chunks = real_run_chunks(negotiation, parameters, seed, bounds, workers, priors)
+    def first_then_interrupt(negotiation, parameters, seed, bounds, workers, priors=None,
+                             **options):
+        chunks = real_run_chunks(negotiation, parameters, seed, bounds, workers, priors,
+                                 **options)
         yield next(chunks)
         raise KeyboardInterrupt
 
@@ -504,7 +507,7 @@ def test_cli_resume_completes_an_interrupted_folder(interrupted, monkeypatch, co
 
 
 def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypatch, tmp_path):
-    def interrupt(*args):
+    def interrupt(*args, **options):
         raise KeyboardInterrupt
         yield  # a generator, like run_chunks
 
@@ -522,7 +525,7 @@ def test_cli_run_interrupted_inside_compiled_code_says_interrupted(workspace, mo
     """Ctrl-C while one worker is inside a compiled rule reaches the run as numba's SystemError
     ("CPUDispatcher(...) returned a result with an exception set") with the KeyboardInterrupt
     as its context: the user is told the run was interrupted, not numba's words."""
-    def interrupt(*args):
+    def interrupt(*args, **options):
         try:
             raise KeyboardInterrupt
         except KeyboardInterrupt:
@@ -541,7 +544,7 @@ def test_cli_run_interrupted_inside_compiled_code_says_interrupted(workspace, mo
 
 
 def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
-    def interrupt(*args):
+    def interrupt(*args, **options):
         raise KeyboardInterrupt
         yield
 

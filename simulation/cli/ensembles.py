@@ -24,6 +24,7 @@ from simulation.errors import InputError, Interrupted, disk_full, unwritable
 
 
 def run(args: argparse.Namespace) -> None:
+    from simulation.report.figures import prepare_figures
     from simulation.runs.results import execute, start_run
 
     workers = workers_on_this_machine(args.workers)
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
               f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
     execute(run, workers, progress=not args.quiet,
             finish=lambda run, combined: _report(run, combined, not args.no_plots, workers),
-            negotiation=negotiation)
+            negotiation=negotiation, meanwhile=None if args.no_plots else prepare_figures)
     print(f"\nresults: {run.folder}")
 
 

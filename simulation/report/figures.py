@@ -138,6 +138,12 @@ def _plots():
     return plots
 
 
+def prepare_figures() -> None:
+    """Import the plotting module ahead of `write_figures`, e.g. while a run's workers are busy
+    (`mc11 run`: the figures then start as soon as the tables are written)."""
+    _plots()
+
+
 def write_figures(tables: FigureTables, target: Path, workers: int = 1) -> list[Path]:
     """Draw the standard figures into the folder `target`; with `workers` > 1, on that many
     forked processes at once (each figure is independent and drawn from the same tables, so

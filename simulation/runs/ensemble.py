@@ -228,17 +228,21 @@ def run_chunks(
     workers: int,
     priors: Mapping[str, Prior] | None = None,
     ahead: int = 2,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[Chunk]:
     """Yield finished chunks as they complete, on `workers` processes (1 = in this process),
     each replication with its draws from the `priors`.
 
     Tasks are submitted as workers free up, at most `ahead` per worker waiting at any time, so
-    a run of any size holds only a few tasks and results in memory."""
-    if workers <= 1 or len(bounds) <= 1:
+    a run of any size holds only a few tasks and results in memory. `meanwhile`: work of this
+    process once the workers have started (importing what comes after the runs); given, a
+    single chunk, too, runs on a worker, so that the two overlap on two cores."""
+    if workers <= 1 or not bounds or (len(bounds) == 1 and meanwhile is None):
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop, priors)
         return
-    compile_rules(negotiation, parameters)  # here, once, instead of in every forked worker
+    if len(bounds) > 1:  # here, once, instead of in every forked worker; one loads its own
+        compile_rules(negotiation, parameters)
     # fork: workers start at once with everything imported and compiled, and scripts and
     # notebooks need no `if __name__ == "__main__"` guard; the workers only run numpy and
     # numba-compiled code, so the threads of the parent (BLAS, progress bar) that Python warns
@@ -246,6 +250,7 @@ def run_chunks(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     todo = iter(bounds)
     pending: set = set()
+    workers = min(workers, len(bounds))  # no idle worker forked
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                                initializer=_init_worker, initargs=(negotiation, parameters, priors))
 
@@ -261,6 +266,8 @@ def run_chunks(
     finished = False
     try:
         submit_more()
+        if meanwhile is not None:
+            meanwhile()
         while pending:
             done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
             if not done:

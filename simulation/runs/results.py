@@ -287,6 +287,7 @@ def execute(
     progress: bool = True,
     finish: Callable[[Run, Aggregate], None] | None = None,
     negotiation: Negotiation | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Aggregate:
     """Run the missing chunks of a results folder, then combine every chunk in replication
     order into `outcomes.parquet` and an `Aggregate` (memory flat in the run count); `finish`
@@ -294,15 +295,16 @@ def execute(
     interruption (Ctrl-C, SIGTERM, a worker killed, a full disk) marks the folder
     `interrupted` and raises RunInterrupted with the command that completes it. A folder
     another process is running is refused (`running`). `negotiation`: the scenario's, if the
-    caller has built it already."""
+    caller has built it already; `meanwhile`: the caller's work while the workers run (as
+    `run_chunks` says), such as importing what `finish` needs."""
     with running(run.folder):
         return _execute(run, workers, progress, finish, run.scenario.negotiation()
-                        if negotiation is None else negotiation)
+                        if negotiation is None else negotiation, meanwhile)
 
 
 def _execute(run: Run, workers: int, progress: bool,
              finish: Callable[[Run, Aggregate], None] | None,
-             negotiation: Negotiation) -> Aggregate:
+             negotiation: Negotiation, meanwhile: Callable[[], object] | None) -> Aggregate:
     bounds = run.bounds
     present = {entry.name for entry in os.scandir(run.chunk_dir)}  # one listing, not a stat each
     done = [b for b in bounds if chunk_name(b[0]) in present]
@@ -313,7 +315,7 @@ def _execute(run: Run, workers: int, progress: bool,
             shown.starting(f"{len(todo):,} chunk(s) of up to {run.chunk_size} runs to do on "
                            f"{workers} worker(s); the first progress comes with the first chunk")
         for chunk in run_chunks(negotiation, run.scenario.spec.parameters, run.seed, todo, workers,
-                                run.scenario.priors):
+                                run.scenario.priors, meanwhile=meanwhile):
             chunk.save(run.chunk_path(chunk.start))
             shown.update(len(chunk))
         shown.close()
