@@ -506,15 +506,24 @@ def test_cli_resume_completes_an_interrupted_folder(interrupted, monkeypatch, co
         complete[0].folder / "summary.csv").read_bytes()
 
 
-def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypatch, tmp_path):
-    def interrupt(*args, **options):
-        raise KeyboardInterrupt
-        yield  # a generator, like run_chunks
+def _ctrl_c_at_once(*args, **options):
+    """A stand-in for run_chunks stopped by Ctrl-C before its first chunk."""
+    raise KeyboardInterrupt
+    yield  # a generator, like run_chunks
 
-    monkeypatch.setattr(results, "run_chunks", interrupt)
+
+def _stopped_small_run(workspace, tmp_path, monkeypatch, run_chunks):
+    """`mc11 run` of the small scenario on one worker with `run_chunks` in place of the
+    engine's: its folder, exit code and stderr."""
+    monkeypatch.setattr(results, "run_chunks", run_chunks)
     out = tmp_path / "stopped"
     code, _, stderr = mc11("run", workspace / "small.yaml", "--folder", out, "--workers", 1,
                            "--quiet")
+    return out, code, stderr
+
+
+def test_cli_run_interrupted_exits_130_with_the_resume_hint(workspace, monkeypatch, tmp_path):
+    out, code, stderr = _stopped_small_run(workspace, tmp_path, monkeypatch, _ctrl_c_at_once)
     assert code == 130
     assert f"mc11 run --resume {out}" in stderr
     assert read_manifest(out)["status"] == "interrupted"
@@ -533,10 +542,7 @@ def test_cli_run_interrupted_inside_compiled_code_says_interrupted(workspace, mo
                               "an exception set") from None
         yield
 
-    monkeypatch.setattr(results, "run_chunks", interrupt)
-    out = tmp_path / "stopped"
-    code, _, stderr = mc11("run", workspace / "small.yaml", "--folder", out, "--workers", 1,
-                           "--quiet")
+    out, code, stderr = _stopped_small_run(workspace, tmp_path, monkeypatch, interrupt)
     assert code == 130
     assert f"mc11: interrupted; finished chunks are kept in {out}" in stderr
     assert "CPUDispatcher" not in stderr and "exception set" not in stderr
@@ -544,13 +550,9 @@ def test_cli_run_interrupted_inside_compiled_code_says_interrupted(workspace, mo
 
 
 def test_cli_resume_after_runs_given_on_the_command_line(monkeypatch, tmp_path):
-    def interrupt(*args, **options):
-        raise KeyboardInterrupt
-        yield
-
     out = tmp_path / "stopped"
     with monkeypatch.context() as patch:
-        patch.setattr(results, "run_chunks", interrupt)
+        patch.setattr(results, "run_chunks", _ctrl_c_at_once)
         assert mc11("run", BASELINE, "--runs", 4, "--seed", 3, "--folder", out, "--quiet")[0] == 130
     stub_plots(monkeypatch)
     code, _, stderr = mc11("run", "--resume", out, "--workers", 1, "--quiet")

@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.register(commands)
+    for subcommand in commands.choices.values():  # its own usage for its errors (`_parse`)
+        subcommand.set_defaults(command_parser=subcommand)
     return parser
 
 
@@ -74,8 +76,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
     shows that command's usage (`mc11 sweep: error: ...`), not only `mc11 COMMAND ...`."""
     args, extra = parser.parse_known_args(argv)
     if extra:
-        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
 
 
