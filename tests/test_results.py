@@ -8,6 +8,7 @@ stub that records its call (the tables it writes do not depend on the plots).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import shutil
@@ -24,7 +25,7 @@ from commands import mc11
 from simulation import __version__
 from simulation.errors import InputError
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
-from simulation.report import plots, tables
+from simulation.report import figures, plots, tables
 from simulation.report.tables import write_report
 from simulation.runs import results
 from simulation.runs.ensemble import run_ensemble
@@ -38,8 +39,8 @@ from simulation.runs.results import (
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
-PLOTS = ["outcomes.png", "text_levels.png", "text_reach.png", "support.png", "positions.png",
-         "blockers.png"]
+PLOTS = ["support.png", "positions.png", "text_levels.png", "outcomes.png", "blockers.png",
+         "text_reach.png"]  # the order mc11 plot prints them (figures.FIGURES)
 PNG = b"\x89PNG\r\n\x1a\n"
 SMALL = """\
 extends: baseline.yaml
@@ -67,7 +68,7 @@ def stub_plots(monkeypatch) -> list[Path]:
     for."""
     calls: list[Path] = []
     monkeypatch.setattr(tables, "write_figures",
-                        lambda figures, target, workers=1: calls.append(target) or [])
+                        lambda figures, target, workers=1, drawn=(): calls.append(target) or [])
     return calls
 
 
@@ -452,7 +453,7 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
     assert "plots-2" in stderr and "--force" in stderr
     assert (folder / "plots" / "outcomes.png").read_bytes() == b"stale"
     assert mc11("plot", folder, "--workers", 1)[1].split()[0] == str(
-        folder / "plots-3" / "outcomes.png")
+        folder / "plots-3" / PLOTS[0])
     code, stdout, stderr = mc11("plot", folder, "--force", "--workers", 1)
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
@@ -682,6 +683,46 @@ def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monke
     assert len(seen) == 6 and "P(multi)" in seen[0] and "results:" not in seen[0]
     assert "drawing the figures" in stderr and stdout.rstrip().endswith(
         str(workspace / "summary-first"))
+
+
+def _record_figure(name: str, log: Path, fail_during_runs: bool, tables, target: Path) -> Path:
+    """A stand-in figure whose file, and a line in `log`, say how many chunks the folder held
+    when it was drawn; `fail_during_runs`: it raises while the folder holds none."""
+    chunks = len(list((target.parent / "chunks").iterdir()))
+    if fail_during_runs and not chunks:
+        raise ValueError("a figure that fails while the runs run")
+    with log.open("a", encoding="utf-8") as lines:  # forked figure processes append too
+        lines.write(f"{name} {chunks}\n")
+    path = target / f"{name}.png"
+    path.write_text(str(chunks), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fail_during_runs", [False, True])
+def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_path, monkeypatch,
+                                                                fail_during_runs):
+    """On two workers a figure that needs only the scenario is drawn before the first chunk
+    is saved, the others after the runs, each once; one that fails then is drawn after the
+    runs instead, and the run completes."""
+    log = tmp_path / "figures.log"
+    standins = tuple(figures.StandardFigure(
+        functools.partial(_record_figure, figure.draw.__name__, log,
+                          fail_during_runs and figure.scenario_only), figure.scenario_only)
+        for figure in figures.FIGURES)
+    monkeypatch.setattr(figures, "FIGURES", standins)
+    folder = tmp_path / "ahead"
+    code, _, stderr = mc11("run", workspace / "small.yaml", "--runs", 6, "--workers", 2,
+                           "--folder", folder, "--quiet")
+    assert code == 0, stderr
+    assert read_manifest(folder)["status"] == "complete"
+    chunks = len(list((folder / "chunks").iterdir()))
+    drawn = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
+    assert len(drawn) == len(log.read_text(encoding="utf-8").splitlines()) == len(standins)
+    ahead = {figure.draw.args[0] for figure in standins if figure.scenario_only}
+    assert ahead == {"_positions"}
+    for name, seen in drawn.items():
+        assert int(seen) == (chunks if fail_during_runs or name not in ahead else 0), name
+        assert (folder / "plots" / f"{name}.png").read_text(encoding="utf-8") == seen
 
 
 def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_words(

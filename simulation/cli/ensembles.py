@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from simulation.errors import InputError, Interrupted, disk_full, unwritable
 
 
 def run(args: argparse.Namespace) -> None:
-    from simulation.report.figures import prepare_figures
     from simulation.runs.results import execute, start_run
 
     workers = workers_on_this_machine(args.workers)
@@ -53,9 +53,21 @@ def run(args: argparse.Namespace) -> None:
     else:
         print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) "
               f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
+    ahead: list = []  # the figures drawn while the runs run
+
+    def draw_scenario_figures() -> None:
+        from simulation.report.figures import draw_ahead
+        from simulation.report.tables import figure_tables
+
+        # one that fails is drawn again after the runs, where its error costs no run
+        with contextlib.suppress(Exception):
+            ahead.extend(draw_ahead(figure_tables(run.scenario, negotiation),
+                                    run.folder / "plots"))
+
     execute(run, workers, progress=not args.quiet,
-            finish=lambda run, combined: _report(run, combined, not args.no_plots, workers),
-            negotiation=negotiation, meanwhile=None if args.no_plots else prepare_figures)
+            finish=lambda run, combined: _report(run, combined, not args.no_plots, workers,
+                                                 ahead),
+            negotiation=negotiation, meanwhile=None if args.no_plots else draw_scenario_figures)
     print(f"\nresults: {run.folder}")
 
 
@@ -81,9 +93,9 @@ def _print_priors(folder: Path, protocol: str) -> None:
               f"(5-95%){aside}")
 
 
-def _report(run, combined, plots: bool, workers: int) -> None:
-    """The tables, the summary printed as soon as they are written, then the figures (imported
-    only now: the runs start sooner without plotting's imports)."""
+def _report(run, combined, plots: bool, workers: int, drawn: list) -> None:
+    """The tables, the summary printed as soon as they are written, then the figures but those
+    `drawn` while the runs ran (plotting is imported only then: the runs start sooner)."""
     from simulation.report.tables import write_report
     from simulation.runs.results import read_table
 
@@ -94,7 +106,8 @@ def _report(run, combined, plots: bool, workers: int) -> None:
             sys.stdout.flush()  # the summary shows while the figures are drawn
             print(f"mc11: drawing the figures into {run.folder / 'plots'}", file=sys.stderr)
 
-    write_report(run, combined, plots=plots, workers=workers, tables_written=print_results)
+    write_report(run, combined, plots=plots, workers=workers, tables_written=print_results,
+                 figures_drawn=drawn)
 
 
 def _resume(args: argparse.Namespace):
@@ -427,14 +440,8 @@ def plot(args: argparse.Namespace) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     from simulation.report import summary
-    from simulation.report.figures import (
-        FigureTables,
-        bloc_members,
-        coalition_titles,
-        position_groups,
-        write_figures,
-    )
-    from simulation.report.tables import issues_frame
+    from simulation.report.figures import write_figures
+    from simulation.report.tables import figure_tables
 
     results = _load(args.results)
     scenario, folder = results.scenario, results.folder
@@ -443,15 +450,13 @@ def plot(args: argparse.Namespace) -> None:
         if (folder / "text_levels.csv").is_file() else summary.text_levels(results.outcomes)
     coalitions = _read_checked(folder, "coalitions.csv", scenario) \
         if (folder / "coalitions.csv").is_file() else None
-    tables = (_read_checked(folder, "support.csv", scenario),
-              _read_checked(folder, "blockers.csv", scenario))
+    tables = figure_tables(scenario, scenario.negotiation(), summary=results.summary,
+                           levels=levels, support=_read_checked(folder, "support.csv", scenario),
+                           blockers=_read_checked(folder, "blockers.csv", scenario),
+                           coalitions=coalitions)
     target = _plot_folder(folder, args.force)
     try:
-        paths = write_figures(
-            FigureTables(results.summary, levels, *tables, issues_frame(scenario),
-                         position_groups(scenario), coalitions, coalition_titles(scenario),
-                         bloc_members(scenario, scenario.negotiation())),
-            target, workers_on_this_machine(args.workers))
+        paths = write_figures(tables, target, workers_on_this_machine(args.workers))
     except OSError as exc:
         if disk_full(exc):
             raise Interrupted(f"cannot write the figures in {target} ({unwritable(exc)}); "

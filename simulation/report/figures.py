@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import operator
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -80,18 +80,19 @@ def coalition_titles(scenario: Scenario) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class FigureTables:
-    """What the standard figures are drawn from: a results folder's tables (summary,
-    text_levels, support, blockers, coalitions) and its scenario's issues, positions and blocs."""
+    """What the standard figures are drawn from: the scenario's issues, positions, coalition
+    names and blocs, and a results folder's tables (summary, text_levels, support, blockers,
+    coalitions), which are None before the run has finished."""
 
-    summary: pd.DataFrame
-    levels: pd.DataFrame
-    support: pd.DataFrame
-    blockers: pd.DataFrame
     issues: pd.DataFrame
     positions: pd.DataFrame
+    coalition_names: dict[str, str]
+    blocs: dict[str, list[str]]
+    summary: pd.DataFrame | None = None
+    levels: pd.DataFrame | None = None
+    support: pd.DataFrame | None = None
+    blockers: pd.DataFrame | None = None
     coalitions: pd.DataFrame | None = None
-    coalition_names: dict[str, str] | None = None
-    blocs: dict[str, list[str]] | None = None
 
 
 def _outcomes(tables: FigureTables, target: Path) -> Path:
@@ -125,10 +126,22 @@ def _blockers(tables: FigureTables, target: Path) -> Path:
                                   issues=tables.issues, blocs=tables.blocs)
 
 
-FIGURES: tuple[Callable[[FigureTables, Path], Path | None], ...] = (
-    _outcomes, _text_levels, _text_reach, _support, _positions, _blockers)
-"""The standard figures, in the order they are listed: a new figure is a function above and
-one entry here."""
+@dataclass(frozen=True)
+class StandardFigure:
+    """A standard figure: the function drawing it and whether it needs only the scenario's
+    tables (then `mc11 run` draws it while the replications run, on a core that waits)."""
+
+    draw: Callable[[FigureTables, Path], Path | None]
+    scenario_only: bool = False
+
+
+FIGURES: tuple[StandardFigure, ...] = (
+    StandardFigure(_support), StandardFigure(_positions, scenario_only=True),
+    StandardFigure(_text_levels), StandardFigure(_outcomes), StandardFigure(_blockers),
+    StandardFigure(_text_reach))
+"""The standard figures: a new figure is a function above and one entry here. They are drawn
+in this order, costliest first (measured in `docs/performance.md`), so that on two processes
+the longest does not start last."""
 
 
 def _plots():
@@ -138,25 +151,32 @@ def _plots():
     return plots
 
 
-def prepare_figures() -> None:
-    """Import the plotting module ahead of `write_figures`, e.g. while a run's workers are busy
-    (`mc11 run`: the figures then start as soon as the tables are written)."""
-    _plots()
+def draw_ahead(tables: FigureTables, target: Path) -> list[StandardFigure]:
+    """Draw into `target` the figures that need only the scenario's tables, e.g. while a run's
+    workers are busy; return them, for `write_figures` to leave out once the run has finished.
+    Imports the plotting module, so the figures drawn later start at once."""
+    target.mkdir(exist_ok=True)
+    ahead = [figure for figure in FIGURES if figure.scenario_only]
+    for figure in ahead:
+        figure.draw(tables, target)
+    return ahead
 
 
-def write_figures(tables: FigureTables, target: Path, workers: int = 1) -> list[Path]:
-    """Draw the standard figures into the folder `target`; with `workers` > 1, on that many
-    forked processes at once (each figure is independent and drawn from the same tables, so
-    the files are the same either way)."""
+def write_figures(tables: FigureTables, target: Path, workers: int = 1,
+                  drawn: Collection[StandardFigure] = ()) -> list[Path]:
+    """Draw the standard figures but those `drawn` already into the folder `target`; with
+    `workers` > 1, on that many forked processes at once (each figure is independent and drawn
+    from the same tables, so the files are the same either way)."""
     target.mkdir(exist_ok=True)
     _plots()  # imported once here, so forked processes inherit it
-    workers = min(workers, len(FIGURES))
+    draws = [figure.draw for figure in FIGURES if figure not in drawn]
+    workers = min(workers, len(draws))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        paths = [draw(tables, target) for draw in FIGURES]
+        paths = [draw(tables, target) for draw in draws]
     else:
         with warnings.catch_warnings():  # the parent's threads hold no lock matplotlib needs
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=end_quietly_when_stopped) as pool:
-                paths = list(pool.map(operator.call, FIGURES, repeat(tables), repeat(target)))
+                paths = list(pool.map(operator.call, draws, repeat(tables), repeat(target)))
     return [path for path in paths if path is not None]

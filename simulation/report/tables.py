@@ -3,11 +3,12 @@ blockers, plurilateral membership."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import pandas as pd
 
+from simulation.engine.negotiation import Negotiation
 from simulation.errors import write_atomic
 from simulation.inputs.catalogue import CLUSTER_TITLES, SCALE_POINTS
 from simulation.inputs.scenario import Scenario
@@ -16,6 +17,7 @@ from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
 from simulation.report.figures import (
     FigureTables,
+    StandardFigure,
     bloc_members,
     coalition_titles,
     position_groups,
@@ -34,6 +36,14 @@ def issues_frame(scenario: Scenario) -> pd.DataFrame:
           **{f"scale_{point}": getattr(i.scale, point) for point in ("low", "mid", "high")}}
          for i in scenario.catalogue.issues]
     ).set_index("issue")
+
+
+def figure_tables(scenario: Scenario, negotiation: Negotiation,
+                  **results: pd.DataFrame | None) -> FigureTables:
+    """The standard figures' tables: the scenario's, with the `results` given (summary, levels,
+    support, blockers, coalitions; none before a run has finished)."""
+    return FigureTables(issues_frame(scenario), position_groups(scenario),
+                        coalition_titles(scenario), bloc_members(scenario, negotiation), **results)
 
 
 def summary_tables(scenario: Scenario, aggregate: Aggregate
@@ -59,14 +69,13 @@ def summary_tables(scenario: Scenario, aggregate: Aggregate
 
 
 def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: int = 1,
-                 tables_written: Callable[[], None] | None = None) -> None:
-    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures (drawn on up to
-    `workers` processes) of a finished ensemble's folder, from its chunks combined in
-    `aggregate`; `tables_written` is called in between (the CLI prints the summary then, before
-    the slower figures)."""
+                 tables_written: Callable[[], None] | None = None,
+                 figures_drawn: Collection[StandardFigure] = ()) -> None:
+    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures but those drawn
+    already (on up to `workers` processes) of a finished ensemble's folder, from its chunks
+    combined in `aggregate`; `tables_written` is called in between (the CLI prints the summary
+    then, before the slower figures)."""
     folder, scenario = run.folder, run.scenario
-    issues = issues_frame(scenario)
-    blocs = bloc_members(scenario, aggregate.negotiation)
     table, members, levels = summary_tables(scenario, aggregate)
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_atomic(folder / "summary.json",
@@ -86,10 +95,10 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: in
     if tables_written is not None:
         tables_written()
     if plots:
-        write_figures(FigureTables(table, levels, spreads["support"], members["blockers"], issues,
-                                   position_groups(scenario), spreads["coalition_sizes"],
-                                   coalition_titles(scenario), blocs),
-                      folder / "plots", workers)
+        write_figures(figure_tables(scenario, aggregate.negotiation, summary=table, levels=levels,
+                                    support=spreads["support"], blockers=members["blockers"],
+                                    coalitions=spreads["coalition_sizes"]),
+                      folder / "plots", workers, drawn=figures_drawn)
 
 
 def _summary_parts(aggregate: Aggregate) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
