@@ -279,3 +279,26 @@ def test_the_callers_work_overlaps_a_single_chunk_run_on_a_worker(scenario, refe
             mine, theirs = list(mine.values()), list(theirs.values())
         np.testing.assert_array_equal(mine, theirs)
     assert multiprocessing.active_children() == []
+
+
+def test_the_workers_are_fed_while_the_callers_work_runs_and_its_error_is_raised(scenario):
+    """Chunks keep arriving (more than the 2 x 2 submitted before it began) while `meanwhile`
+    runs; what it raises reaches the caller once the chunks are in."""
+    negotiation, parameters = scenario.negotiation(), scenario.spec.parameters
+    bounds = [(start, start + 1) for start in range(6)]
+    fifth_chunk, waited = threading.Event(), []
+
+    def meanwhile():
+        waited.append(fifth_chunk.wait(timeout=30))
+        raise ValueError("the caller's own error")
+
+    received = []
+    with pytest.raises(ValueError, match="the caller's own error"):
+        for chunk in ensemble.run_chunks(negotiation, parameters, SEED, bounds, workers=2,
+                                         priors=scenario.priors, meanwhile=meanwhile):
+            received.append(chunk.start)
+            if len(received) == 5:
+                fifth_chunk.set()
+    assert waited == [True]
+    assert sorted(received) == [start for start, _ in bounds]
+    assert multiprocessing.active_children() == []

@@ -39,6 +39,7 @@ from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUT, OUTPUTS, Combine, Storage
 from simulation.runs.workers import (
     WATCH_SECONDS,
+    Background,
     check_workers,
     end_quietly_when_stopped,
     end_workers,
@@ -235,8 +236,9 @@ def run_chunks(
 
     Tasks are submitted as workers free up, at most `ahead` per worker waiting at any time, so
     a run of any size holds only a few tasks and results in memory. `meanwhile`: work of this
-    process once the workers have started (importing what comes after the runs); given, a
-    single chunk, too, runs on a worker, so that the two overlap on two cores."""
+    process once the workers have started (drawing what needs no results), on a thread so that
+    the workers are kept busy, finished before the last chunk's iteration ends; given, a single
+    chunk, too, runs on a worker, so that the two overlap on two cores."""
     if workers <= 1 or not bounds or (len(bounds) == 1 and meanwhile is None):
         for start, stop in bounds:
             yield run_chunk(negotiation, parameters, master_seed, start, stop, priors)
@@ -264,10 +266,11 @@ def run_chunks(
                 pending.add(pool.submit(_run_in_worker, master_seed, *bound))
 
     finished = False
+    background = None
     try:
         submit_more()
-        if meanwhile is not None:
-            meanwhile()
+        if meanwhile is not None:  # forked workers never copy this thread: they all exist now
+            background = Background(meanwhile)
         while pending:
             done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
             if not done:
@@ -277,6 +280,8 @@ def run_chunks(
             submit_more()
             for future in done:
                 yield future.result()
+        if background is not None:
+            background.result()
         finished = True
     finally:
         # a second Ctrl-C (an impatient user) broke the pool's shutdown and left mc11 hanging
@@ -284,6 +289,8 @@ def run_chunks(
             if not finished:  # stopped: the chunks in progress would be dropped anyway
                 end_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+            if background is not None:  # no file of it is still being written after a stop
+                background.wait()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -83,3 +83,30 @@ def signals_ignored(*signals: signal.Signals) -> Iterator[None]:
     finally:
         for number, handler in zip(signals, previous, strict=True):
             signal.signal(number, handler)
+
+
+class Background:
+    """Work of the main process on a thread while it waits on a pool (which must have forked
+    all its workers first: a forked process copies no thread)."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self._raised: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True,
+                                        name="mc11-background")
+        self._thread.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # raised again by `result`, in the waiting thread
+            self._raised.append(exc)
+
+    def wait(self) -> None:
+        """Wait for the work to end."""
+        self._thread.join()
+
+    def result(self) -> None:
+        """Wait for the work to end, and raise what it raised."""
+        self.wait()
+        if self._raised:
+            raise self._raised[0]
