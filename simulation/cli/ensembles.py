@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation.cli.common import (
     Deprecated,
@@ -22,6 +23,9 @@ from simulation.cli.common import (
     workers_on_this_machine,
 )
 from simulation.errors import InputError, Interrupted, disk_full, unwritable
+
+if TYPE_CHECKING:
+    from simulation.report.figures import StandardFigure
 
 
 def run(args: argparse.Namespace) -> None:
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
     else:
         print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) "
               f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
-    ahead: list = []  # the figures drawn while the runs run
+    ahead: list[StandardFigure] = []  # the figures drawn while the runs run
 
     def draw_scenario_figures() -> None:
         from simulation.report.figures import draw_ahead
@@ -93,7 +97,7 @@ def _print_priors(folder: Path, protocol: str) -> None:
               f"(5-95%){aside}")
 
 
-def _report(run, combined, plots: bool, workers: int, drawn: list) -> None:
+def _report(run, combined, plots: bool, workers: int, drawn: list[StandardFigure]) -> None:
     """The tables, the summary printed as soon as they are written, then the figures but those
     `drawn` while the runs ran (plotting is imported only then: the runs start sooner)."""
     from simulation.report.tables import write_report
