@@ -686,24 +686,25 @@ def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monke
 
 
 def _record_figure(name: str, log: Path, fail_during_runs: bool, tables, target: Path) -> Path:
-    """A stand-in figure whose file, and a line in `log`, say how many chunks the folder held
-    when it was drawn; `fail_during_runs`: it raises while the folder holds none."""
-    chunks = len(list((target.parent / "chunks").iterdir()))
-    if fail_during_runs and not chunks:
+    """A stand-in figure whose file, and a line in `log`, say whether the folder's tables were
+    written when it was drawn ("after" the runs) or not ("during"); `fail_during_runs`: it
+    raises in the second case."""
+    when = "after" if (target.parent / "summary.csv").is_file() else "during"
+    if fail_during_runs and when == "during":
         raise ValueError("a figure that fails while the runs run")
     with log.open("a", encoding="utf-8") as lines:  # forked figure processes append too
-        lines.write(f"{name} {chunks}\n")
+        lines.write(f"{name} {when}\n")
     path = target / f"{name}.png"
-    path.write_text(str(chunks), encoding="utf-8")
+    path.write_text(when, encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize("fail_during_runs", [False, True])
 def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_path, monkeypatch,
                                                                 fail_during_runs):
-    """On two workers a figure that needs only the scenario is drawn before the first chunk
-    is saved, the others after the runs, each once; one that fails then is drawn after the
-    runs instead, and the run completes."""
+    """On two workers a figure that needs only the scenario is drawn before the tables are
+    written, the others after, each once; one that fails then is drawn after the runs
+    instead, and the run completes."""
     log = tmp_path / "figures.log"
     standins = tuple(figures.StandardFigure(
         functools.partial(_record_figure, figure.draw.__name__, log,
@@ -715,14 +716,13 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
                            "--folder", folder, "--quiet")
     assert code == 0, stderr
     assert read_manifest(folder)["status"] == "complete"
-    chunks = len(list((folder / "chunks").iterdir()))
     drawn = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
     assert len(drawn) == len(log.read_text(encoding="utf-8").splitlines()) == len(standins)
     ahead = {figure.draw.args[0] for figure in standins if figure.scenario_only}
     assert ahead == {"_positions"}
-    for name, seen in drawn.items():
-        assert int(seen) == (chunks if fail_during_runs or name not in ahead else 0), name
-        assert (folder / "plots" / f"{name}.png").read_text(encoding="utf-8") == seen
+    for name, when in drawn.items():
+        assert when == ("during" if name in ahead and not fail_during_runs else "after"), name
+        assert (folder / "plots" / f"{name}.png").read_text(encoding="utf-8") == when
 
 
 def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_words(
