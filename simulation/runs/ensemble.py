@@ -269,7 +269,7 @@ def run_chunks(
     background = None
     try:
         submit_more()
-        if meanwhile is not None:  # forked workers never copy this thread: they all exist now
+        if meanwhile is not None:  # after the first submit: the pool has forked every worker
             background = Background(meanwhile)
         while pending:
             done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)

@@ -86,8 +86,9 @@ def signals_ignored(*signals: signal.Signals) -> Iterator[None]:
 
 
 class Background:
-    """Work of the main process on a thread while it waits on a pool (which must have forked
-    all its workers first: a forked process copies no thread)."""
+    """Work of the main process on a thread while it waits on a pool, which must have forked
+    all its workers first (a process forked while the thread runs could copy a lock it holds,
+    held by no thread of the copy)."""
 
     def __init__(self, work: Callable[[], object]) -> None:
         self._raised: list[BaseException] = []
