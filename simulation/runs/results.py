@@ -296,7 +296,7 @@ def execute(
     `interrupted` and raises RunInterrupted with the command that completes it. A folder
     another process is running is refused (`running`). `negotiation`: the scenario's, if the
     caller has built it already; `meanwhile`: the caller's work while the workers run (as
-    `run_chunks` says), such as importing what `finish` needs."""
+    `run_chunks` says), such as drawing the figures that need no results."""
     with running(run.folder):
         return _execute(run, workers, progress, finish, run.scenario.negotiation()
                         if negotiation is None else negotiation, meanwhile)
