@@ -42,7 +42,7 @@ def test_preferences_csv_lists_every_actor_and_issue(capsys, catalogue):
         (a, i) for a in actors for i in catalogue.issue_ids
     }
     assert all(r["source"].strip() for r in rows)
-    assert {r["rule"] for r in rows} <= {"proposal", "group_stance", "imputed"}
+    assert {r["rule"] for r in rows} <= {"proposal", "group_stance", "engaged_sponsor", "imputed"}
     assert all(0 <= float(r["position"]) <= 100 for r in rows)
     assert all(0 <= float(r["salience"]) <= 1 for r in rows)
 

@@ -18,7 +18,7 @@ from simulation.inputs.preferences import (
     member_attributes,
 )
 
-RULES = {"proposal", "group_stance", "imputed"}
+RULES = {"proposal", "group_stance", "engaged_sponsor", "imputed"}
 HIGH_SALIENCE = 0.8
 
 
@@ -220,12 +220,24 @@ def test_imputed_rows_are_marked_and_less_certain(table):
     assert len(imputed) > 0 and len(proposal) > 0
     assert imputed["source"].str.startswith("rule ").all()
     assert not imputed["source"].str.contains("JOB/GC").any()
-    assert (table.loc[table["source"].str.startswith("rule "), "rule"] == "imputed").all()
+    assert table.loc[table["source"].str.startswith("rule "), "rule"].isin(
+        ["imputed", "engaged_sponsor"]).all()
     assert imputed["position_sd"].min() > proposal["position_sd"].max()
     assert imputed["salience_sd"].min() > proposal["salience_sd"].max()
     assert imputed["salience"].max() < proposal["salience"].max()
     # The US tabled nothing on MSMEs and no group stance names it there.
     assert row(table, "USA", "msmes")["rule"] == "imputed"
+
+
+def test_engaged_sponsor_rows_name_their_rule(table):
+    """Rule 3 (a sponsor without a mandate stance backs focused talks) labels its rows as its
+    own, not as the status defaults of rule 4, and carries that rule's spread."""
+    engaged = table[table["source"].str.startswith("rule engaged_sponsor")]
+    assert len(engaged) > 0 and (engaged["rule"] == "engaged_sponsor").all()
+    assert (engaged["issue"] == "mandate").all()
+    spread = DerivationRules().uncertainty["engaged_sponsor"]
+    assert (engaged[["position_sd", "salience_sd"]] == list(spread)).all().all()
+    assert not table.loc[table["rule"] == "imputed", "source"].str.contains("engaged").any()
 
 
 # --- overridable rules ---------------------------------------------------------------------

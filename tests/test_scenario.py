@@ -1086,11 +1086,25 @@ def test_unknown_id_in_override_names_the_line(folder):
     "{emphasis_salience: {headline: -3}}",
     "{emphasis_salience: {stated: .nan}}",
     "{engaged_sponsor_mandate: [.inf, 0.35]}",
+    "{uncertainty: {imputed: [-1, 0.15]}}",
+    "{uncertainty: {imputed: [20, 1.5]}}",
+    "{uncertainty: {guessed: [20, 0.15]}}",
 ])
 def test_derivation_constants_are_range_checked(folder, derivation):
     text = f"extends: baseline.yaml\nname: x\nderivation: {derivation}\n"
     error = load_error(write(folder, "s.yaml", text))
     assert "line 3" in error.field
+
+
+def test_derivation_uncertainty_replaces_the_spread_of_one_kind_of_evidence(folder, base_table):
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                                   "derivation: {uncertainty: {imputed: [30, 0.2]}}\n"))
+    table = scenario.preferences
+    imputed = table["rule"] == "imputed"
+    spreads = table.loc[imputed, ["position_sd", "salience_sd"]]
+    assert imputed.any() and (spreads == [30, 0.2]).all().all()
+    pd.testing.assert_frame_equal(table[~imputed], base_table[~imputed])
+    assert scenario.negotiation().position_sd.max() == 30
 
 
 def test_an_override_naming_an_excluded_member_says_it_changes_nothing_for_it(folder):

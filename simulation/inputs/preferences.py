@@ -66,6 +66,10 @@ class DerivationRules:
     )
 
 
+EVIDENCE_KINDS = tuple(DerivationRules().uncertainty)
+"""The kinds of evidence a value can rest on, each with its own uncertainty."""
+
+
 @dataclass(frozen=True)
 class _Evidence:
     position: float
@@ -180,7 +184,7 @@ def _evidence_for(
         position, salience = rules.engaged_sponsor_mandate
         source = ("rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused "
                   "talks (§4)")
-        return "imputed", [_Evidence(position, salience, "engaged_sponsor", source)]
+        return "engaged_sponsor", [_Evidence(position, salience, "engaged_sponsor", source)]
     return "imputed", []
 
 

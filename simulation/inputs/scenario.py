@@ -56,7 +56,12 @@ from simulation.inputs.files import (
     suggest,
     validation_problem,
 )
-from simulation.inputs.preferences import DerivationRules, derivation_terms, derive_preferences
+from simulation.inputs.preferences import (
+    EVIDENCE_KINDS,
+    DerivationRules,
+    derivation_terms,
+    derive_preferences,
+)
 from simulation.inputs.priors import Prior, is_prior, parse_prior
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
@@ -114,6 +119,8 @@ class Derivation(_Strict):
     emphasis_salience: dict[Literal["headline", "stated", "mentioned"], Salience] | None = None
     engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = None
     imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = None  # type: ignore[valid-type]
+    # (position sd, salience sd) by the kind of evidence a value rests on
+    uncertainty: dict[Literal[EVIDENCE_KINDS], tuple[ScalePoint, Salience]] | None = None  # type: ignore[valid-type]
 
 
 class Levels(_Strict):
@@ -641,7 +648,7 @@ def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
 def _rules(derivation: Derivation) -> DerivationRules:
     defaults = DerivationRules()
     changes = {k: v for k, v in derivation.model_dump().items() if v is not None}
-    for key in ("emphasis_salience", "imputed"):
+    for key in ("emphasis_salience", "imputed", "uncertainty"):
         if key in changes:
             changes[key] = {**getattr(defaults, key), **changes[key]}
     return replace(defaults, **changes)
