@@ -1107,6 +1107,25 @@ def test_derivation_uncertainty_replaces_the_spread_of_one_kind_of_evidence(fold
     assert scenario.negotiation().position_sd.max() == 30
 
 
+@pytest.mark.parametrize("kept", [[], ["USA"]])
+def test_excluding_all_members_but_one_is_refused_naming_the_list(folder, kept):
+    """A negotiation of fewer than two members has no one to bargain or block: the scenario is
+    refused where it is written, not left to crash or to agree with itself."""
+    excluded = [m.code for m in default_catalogue().actors if m.code not in kept]
+    text = ("extends: baseline.yaml\nname: x\nparticipants:\n"
+            f"  exclude: [{', '.join(excluded)}]\n")
+    error = load_error(write(folder, "s.yaml", text))
+    assert error.field == "line 4: participants.exclude"
+    assert f"leaves {len(kept)} of the" in str(error) and "at least two" in str(error)
+
+
+def test_two_members_left_negotiate(folder):
+    excluded = [m.code for m in default_catalogue().actors if m.code not in ("USA", "CHN")]
+    text = ("extends: baseline.yaml\nname: x\nparticipants:\n"
+            f"  exclude: [{', '.join(excluded)}]\n")
+    assert load_scenario(write(folder, "s.yaml", text)).negotiation().members == ("CHN", "USA")
+
+
 def test_an_override_naming_an_excluded_member_says_it_changes_nothing_for_it(folder):
     path = write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
                  "participants: {exclude: [USA]}\noverrides:\n"

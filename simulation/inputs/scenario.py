@@ -537,6 +537,14 @@ def scenario_from_mapping(
             path, line, _ = _origin(files, source, ("participants", "exclude", index))
             raise InputError(path, f"line {line}: participants.exclude" if line
                              else "participants.exclude", catalogue.not_an_actor(code))
+    left = [code for code in actors if code not in spec.participants.exclude]
+    if len(left) < 2:
+        path, line, _ = _origin(files, source, ("participants", "exclude"))
+        raise InputError(path, f"line {line}: participants.exclude" if line
+                         else "participants.exclude",
+                         f"leaves {len(left)} of the {len(actors)} negotiating members "
+                         f"({', '.join(left) or 'none'}); a negotiation needs at least two: "
+                         "exclude fewer members")
     places = []
     for index, override in enumerate(spec.overrides):
         path, line, location = _origin(files, source, ("overrides", index))
