@@ -593,7 +593,7 @@ def _edited(path: Path, change) -> None:
 
 @pytest.mark.parametrize(("table", "change", "says", "argv"), [
     ("summary.csv", lambda t: t.assign(p_multilateral="high"),
-     "text where numbers belong, in the column p_multilateral", ("compare", "plot")),
+     "not the table the run wrote: cut short or edited since", ("compare", "plot")),
     ("support.csv", lambda t: t.drop(columns="support_mean"), "no column support_mean",
      ("plot",)),
     ("support.csv", lambda t: t.assign(issue="no_such_issue"),
@@ -624,6 +624,28 @@ def test_a_table_lacking_what_its_readers_use_is_an_error_and_resume_rebuilds_it
     assert (folder / table).read_bytes() == (complete / table).read_bytes()
 
 
+@pytest.mark.parametrize("table", ["blockers.csv", "text_levels.csv", "summary.csv"])
+@pytest.mark.parametrize("damage", ["cut", "edited"])
+def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
+        complete, tmp_path, table, damage):
+    """A table that still reads as CSV with every column, but is not what the run wrote (the
+    first 100 bytes of it, or one share changed), is named by `plot` instead of drawn as if
+    nobody had blocked; `run --resume` rebuilds it from the chunks."""
+    folder = _copy(complete, tmp_path / "run")
+    path = folder / table
+    data = path.read_bytes()
+    path.write_bytes(data[:100] if damage == "cut" else data.replace(b"0.", b"0.9", 1))
+    code, _, stderr = mc11("plot", folder)
+    # a cut that leaves out a column is named as such; whatever else, the table is not the run's
+    says = "the table is missing or damaged" if damage == "cut" else "cut short or edited"
+    assert_clear_error(code, stderr, f"{path}: (table)", says, f"mc11 run --resume {folder}")
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in stderr, stderr
+    assert path.read_bytes() == data
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 0, stderr
+
+
 def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):
     folder = _copy(complete, tmp_path / "run")
     data = manifest(folder)
@@ -638,6 +660,9 @@ def test_folders_of_different_issues_are_not_compared(complete, tmp_path):
     summary = folder / "summary.csv"
     lines = summary.read_text(encoding="utf-8").splitlines(keepends=True)
     summary.write_text("".join(lines[:-1]), encoding="utf-8")  # one issue fewer
+    data = manifest(folder)  # as written by a run without that issue: no digest to differ
+    del data["tables"]
+    (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
     code, _, stderr = mc11("compare", complete, folder)
     assert_clear_error(code, stderr, "summary.csv", "market_access")
 

@@ -8,6 +8,8 @@ existing is overwritten: a new run gets a new folder, and `--resume` only adds t
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -39,7 +41,7 @@ from simulation.errors import (
     write_atomic,
 )
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
-from simulation.outputs import OUTPUTS, Storage
+from simulation.outputs import OUTPUTS, TABLES, Storage
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
 from simulation.runs.locks import holding
@@ -114,6 +116,7 @@ class Run:
             "protocol": self.scenario.spec.parameters.bargaining.protocol,
             "status": status,
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            **({"tables": _table_digests(self.folder)} if status == "complete" else {}),
         }
 
     def start(self) -> None:
@@ -477,7 +480,8 @@ def read_table(folder: Path, name: str, columns: tuple[str, ...] = (),
     among them holding numbers (or nothing) and, given `issues`, no other issue; otherwise an
     InputError saying how to rebuild it."""
     try:
-        table = pd.read_csv(folder / name)
+        data = (folder / name).read_bytes()
+        table = pd.read_csv(io.BytesIO(data))
         missing = [c for c in (*columns, *numbers) if c not in table.columns]
         if missing:
             raise ValueError(f"no column {', '.join(missing)}")
@@ -488,9 +492,29 @@ def read_table(folder: Path, name: str, columns: tuple[str, ...] = (),
             unknown = sorted(set(table["issue"].astype(str)) - set(issues))
             if unknown:
                 raise ValueError(f"issues the run did not have: {', '.join(unknown[:5])}")
+        recorded = _recorded_digest(folder, name)
+        if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+            raise ValueError("it is not the table the run wrote: cut short or edited since")
     except (OSError, ValueError) as exc:
         raise _damaged(folder, name, exc) from None
     return table
+
+
+def _table_digests(folder: Path) -> dict[str, str]:
+    """The SHA-256 of each CSV table in the folder, kept in run.json when the run completes, so
+    that a table cut short or edited afterwards is told from the one the run wrote."""
+    return {table.file: hashlib.sha256((folder / table.file).read_bytes()).hexdigest()
+            for table in TABLES if table.file.endswith(".csv") and (folder / table.file).is_file()}
+
+
+def _recorded_digest(folder: Path, name: str) -> str | None:
+    """The digest run.json recorded for a table when the run completed; None for folders of
+    an earlier mc11, or while the run is still writing its tables."""
+    try:
+        digest = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("tables", {})
+        return digest.get(name) if isinstance(digest, dict) else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _damaged(folder: Path, name: str, exc: Exception) -> InputError:
