@@ -160,6 +160,28 @@ def test_ctrl_c_inside_a_compiled_rule_in_process_keeps_the_design_for_completin
     assert f"--folder {folder}" in error and "CPUDispatcher" not in error
 
 
+def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_missing(
+        tmp_path, capsys):
+    """The same sweep on its complete folder runs nothing and replaces nothing the folder
+    holds (a table the user edited stays as edited); a table deleted is written again."""
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+            "--runs-per-point", "2", "--folder", str(folder), "--quiet",
+            "--set", f"{TOLERANCE}=5,25"]
+    assert main(argv) == 0
+    table = folder / "sweep.csv"
+    written = table.read_text(encoding="utf-8")
+    table.write_text(written + "my note\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert table.read_text(encoding="utf-8") == written + "my note\n"
+    assert "kept as they were: sweep.csv" in capsys.readouterr().err
+    table.unlink()
+    assert main(argv) == 0
+    assert table.read_text(encoding="utf-8") == written
+    assert "kept as they were" not in capsys.readouterr().err
+
+
 def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(small_sweep,
                                                                               tmp_path):
     import shutil

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulation.cli.common import (
@@ -23,9 +24,10 @@ from simulation.cli.common import (
 from simulation.errors import InputError, write_atomic
 
 
-def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
+def _run(plan, scenario, args: argparse.Namespace, instead: str) -> _Outputs:
     """Open (or resume) the design's folder and run its missing points on the chosen backend,
-    after the estimate and, for long work, a go-ahead (`instead`: what to ask for instead)."""
+    after the estimate and, for long work, a go-ahead (`instead`: what to ask for instead);
+    return which of its tables and figures to write."""
     from simulation.runs import cluster, design, sweep
     from simulation.runs.progress import Progress
 
@@ -69,7 +71,30 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Path:
     finally:
         if shown is not None:
             shown.close()
-    return folder
+    return _Outputs(folder, fresh=todo > 0)
+
+
+@dataclass
+class _Outputs:
+    """Which of a design's tables and figures to write: all of them after new runs; when the
+    folder was complete already, only those missing, so that nothing there (a table the user
+    edited, say) is silently replaced."""
+
+    folder: Path
+    fresh: bool
+    kept: list[str] = field(default_factory=list)
+
+    def wanted(self, name: str) -> bool:
+        if self.fresh or not (self.folder / name).exists():
+            return True
+        self.kept.append(name)
+        return False
+
+    def say_what_was_kept(self) -> None:
+        if self.kept:
+            print(f"mc11: note: {self.folder} was complete already; kept as they were: "
+                  f"{', '.join(self.kept)} (delete one to have it written again)",
+                  file=sys.stderr)
 
 
 @contextmanager
@@ -97,14 +122,17 @@ def sweep(args: argparse.Namespace) -> None:
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
-    folder = _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values")
+    outputs = _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values")
+    folder = outputs.folder
     table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     with _writing(folder):
-        write_atomic(folder / "sweep.csv", table.to_csv(index=False))
-        if not args.no_plots:
+        if outputs.wanted("sweep.csv"):
+            write_atomic(folder / "sweep.csv", table.to_csv(index=False))
+        if not args.no_plots and outputs.wanted("plots/sweep.png"):
             # the constants given one value are fixed, not swept
             swept = [path for path, values in settings.items() if len(values) > 1]
             plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png")
+    outputs.say_what_was_kept()
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 
 
@@ -149,18 +177,24 @@ def sensitivity(args: argparse.Namespace) -> None:
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
                                      scenario.input_hash(), source)
-    folder = _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples")
+    outputs = _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples")
+    folder = outputs.folder
     points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     indices = sensitivity.analyse(points, plan, priors)
     ranges = sensitivity.verdict_ranges(points)
     titles = _titles(scenario)
     with _writing(folder):
-        write_atomic(folder / "points.csv", points.to_csv(index=False))
-        write_atomic(folder / "sensitivity.csv", indices.to_csv(index=False))
+        for name, table in (("points.csv", points), ("sensitivity.csv", indices)):
+            if outputs.wanted(name):
+                write_atomic(folder / name, table.to_csv(index=False))
         if not args.no_plots:
-            plot_indices(indices, titles, folder / "plots" / "sensitivity_indices.png")
-            plot_heatmap(indices, titles, folder / "plots" / "sensitivity_heatmap.png")
-        write_atomic(folder / "verdict_ranges.csv", ranges.to_csv(index=False))
+            for draw, name in ((plot_indices, "plots/sensitivity_indices.png"),
+                               (plot_heatmap, "plots/sensitivity_heatmap.png")):
+                if outputs.wanted(name):
+                    draw(indices, titles, folder / name)
+        if outputs.wanted("verdict_ranges.csv"):
+            write_atomic(folder / "verdict_ranges.csv", ranges.to_csv(index=False))
+    outputs.say_what_was_kept()
     print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
           "95%) and the share of points where each outcome is the most likely:")
     for row in ranges.itertuples():
