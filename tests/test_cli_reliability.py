@@ -433,7 +433,10 @@ def test_what_loading_decided_is_said_on_the_command_line(tmp_path):
     assert stdout.startswith("what_if, seed 1")
 
 
-def test_a_damaged_chunk_says_how_to_recompute_it(complete, tmp_path):
+@pytest.mark.parametrize("damage", ["cut", "junk"])
+def test_a_damaged_chunk_says_how_to_recompute_it(complete, tmp_path, damage):
+    """A chunk cut short, or a file that is no chunk at all (numpy's reason for that one
+    suggests loading it with pickle, which the message must not pass on)."""
     import shutil
 
     folder = tmp_path / "damaged"
@@ -442,9 +445,10 @@ def test_a_damaged_chunk_says_how_to_recompute_it(complete, tmp_path):
     data["status"] = "interrupted"
     (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
     chunk = folder / "chunks" / "chunk-00000000.npz"
-    chunk.write_bytes(chunk.read_bytes()[:100])
+    chunk.write_bytes(chunk.read_bytes()[:100] if damage == "cut" else b"junk\n")
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
     assert_clear_error(code, stderr, "damaged", "delete it", f"mc11 run --resume {folder}")
+    assert "pickle" not in stderr
     assert manifest(folder)["status"] == "interrupted"
     chunk.unlink()
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--workers", 1, "--no-plots")
@@ -644,6 +648,37 @@ def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
     assert path.read_bytes() == data
     code, _, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 0, stderr
+
+
+def test_a_file_given_for_a_folder_is_called_a_file(complete, tmp_path):
+    code, _, stderr = mc11("compare", complete, BASELINE)
+    assert_clear_error(code, stderr, str(BASELINE), "a file, not a folder")
+    from simulation.errors import InputError
+    from simulation.runs.calibrate import resuming
+
+    with pytest.raises(InputError, match="--dir: a file, not a folder"):
+        resuming(BASELINE, {})
+
+
+def test_a_file_named_plots_is_drawn_beside_not_taken_for_a_folder(complete, tmp_path):
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "plots").write_text("my notes", encoding="utf-8")
+    code, _, stderr = mc11("plot", folder, "--force")
+    assert_clear_error(code, stderr, str(folder / "plots"), "--force", "a file")
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 0 and "is a file, not a folder; drawing into plots-2/" in stderr, stderr
+    assert (folder / "plots").read_text(encoding="utf-8") == "my notes"
+    assert list((folder / "plots-2").glob("*.png"))
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["calibrate", "x.csv", "--protocol", "compromise", "--folds", "1"], "at least 2"),
+    (["sensitivity", str(BASELINE), "--samples", "1"], "at least 2"),
+])
+def test_a_count_below_its_minimum_states_that_minimum(argv, says, capsys):
+    with pytest.raises(SystemExit) as ended:
+        main(argv)
+    assert ended.value.code == 2 and says in capsys.readouterr().err
 
 
 def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):

@@ -284,6 +284,7 @@ def test_parameter_file_is_read_and_overridden(capsys, tmp_path, long_csv):
      "less than or equal to 1"),
     ("parameters:\n  coalitions: {}\n", "parameters.coalitions", "allowed: bargaining, consensus"),
     ("- 1\n", "(top level)", "a mapping"),
+    ("# nothing yet\n", "(file)", "the file is empty"),
 ])
 def test_bad_parameter_file_exits_2(capsys, tmp_path, long_csv, text, field, problem):
     params = tmp_path / "p.yaml"

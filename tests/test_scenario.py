@@ -577,6 +577,21 @@ def test_unknown_top_level_key(folder):
             "participants, parameters, derivation, overrides, proposals, group_stances") in message
 
 
+def test_a_missing_parameters_file_is_named_in_the_scenario_that_names_it(folder):
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             "parameters_file: nothere.yaml\n"))
+    assert error.source == str(folder / "s.yaml") and error.field == "parameters_file"
+    assert "'nothere.yaml' is not a file" in error.problem and "relative to this file" in \
+        error.problem
+
+
+def test_a_number_yaml_reads_as_text_says_so(folder):
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             "replications: 1e3\n"))
+    assert error.field == "line 3: replications"
+    assert "1e3 is read as text, not a number" in error.problem
+
+
 @pytest.mark.parametrize(("key", "meant"), [("parameter_file", "parameters_file"),
                                              ("extend", "extends")])
 def test_misspelt_loader_key_is_suggested_and_listed_as_allowed(folder, key, meant):

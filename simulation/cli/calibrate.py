@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from simulation.cli.common import (
+    at_least_two,
     counted,
     file_or_folder,
     positive,
@@ -150,7 +151,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "negotiation column, or a folder with one file per negotiation")
     parser.add_argument("--protocol", choices=protocols.NAMES, required=True,
                         help="the bargaining protocol whose settings are fitted")
-    parser.add_argument("--folds", type=positive, default=5,
+    parser.add_argument("--folds", type=at_least_two, default=5,
                         help="cross-validation folds, split by negotiation (default: 5)")
     parser.add_argument("--trials", type=positive, default=30,
                         help="optuna trials per fold and for the final fit (default: 30)")

@@ -38,6 +38,14 @@ def positive(text: str) -> int:
     return value
 
 
+def at_least_two(text: str) -> int:
+    """A whole number argument of at least 2 (folds, trajectories)."""
+    value = whole(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 2")
+    return value
+
+
 def file_or_folder(text: str) -> str:
     """A file or folder argument. An empty one (often an unset shell variable, as in
     `--resume "$DIR"`) is refused: taken as no argument or as the current folder, it would

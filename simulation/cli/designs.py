@@ -12,6 +12,7 @@ from pathlib import Path
 from simulation.cli.common import (
     add_scenario_argument,
     add_yes_option,
+    at_least_two,
     confirm_size,
     counted,
     file_or_folder,
@@ -257,7 +258,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=("sobol", "morris"), default="sobol",
                         help="Sobol (first-order and total indices, Saltelli's sampling) or "
                              "Morris (elementary effects: mu*, sigma); default: sobol")
-    parser.add_argument("--samples", type=positive, default=64, metavar="N",
+    parser.add_argument("--samples", type=at_least_two, default=64, metavar="N",
                         help="Sobol: base samples N, a power of 2 of at least 16 (N x (D + 2) "
                              "points); Morris: trajectories (N x (D + 1) points); default 64")
     parser.add_argument("--parameters", metavar="PATH,...",

@@ -487,13 +487,19 @@ def _plot_folder(folder: Path, force: bool) -> Path:
     """plots/ if it holds no figure yet (or with --force); else a new plots-2/, plots-3/, ...
     so figures drawn before are never overwritten unasked."""
     target = folder / "plots"
-    if force or not target.exists() or not any(target.glob("*.png")):
+    is_file = target.exists() and not target.is_dir()
+    if is_file and force:
+        raise InputError(str(target), "--force", "a file, not a folder of figures: --force "
+                         "redraws a plots/ folder only; move the file away, or draw without "
+                         "--force into a new plots-N/")
+    if not is_file and (force or not target.exists() or not any(target.glob("*.png"))):
         return target
     number = 2
     while (folder / f"plots-{number}").exists():
         number += 1
-    print(f"mc11: {target} has figures already; drawing into plots-{number}/ (--force redraws "
-          "plots/ in place)", file=sys.stderr)
+    why = "is a file, not a folder" if is_file else "has figures already"
+    print(f"mc11: {target} {why}; drawing into plots-{number}/ (--force redraws plots/ in "
+          "place)", file=sys.stderr)
     return folder / f"plots-{number}"
 
 

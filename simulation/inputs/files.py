@@ -204,6 +204,9 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
     elif first["type"] == "value_error":  # a rule of ours: its words alone
         message = message.removeprefix("Value error, ")
     elif first["type"] in _NUMBER_ERRORS:
+        if _number_yaml_reads_as_text(first["input"]):  # 1e3: YAML 1.1 wants 1.0e+3
+            message = (f"{first['input']} is read as text, not a number (YAML reads an "
+                       "exponent only as 1.0e+3); write the number out")
         bounds = _bounds(model, location)
         if bounds:
             prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
@@ -219,6 +222,17 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
         message = f"{message}; allowed: letters, digits, _, . and - (no spaces)"
     return field, message
+
+
+def _number_yaml_reads_as_text(value: object) -> bool:
+    """Whether `value` is text that Python reads as a number (as YAML reads `1e3`)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there

@@ -56,7 +56,8 @@ def read_own_parameters(path: Path | str) -> OwnDataSettings:
     """A parameter file; unknown keys and values out of range are InputErrors naming them."""
     raw = read_yaml(Path(path))
     if raw is None:
-        raw = {}
+        raise InputError(str(path), "(file)", "the file is empty; a parameter file is a "
+                         "mapping: rounds and parameters")
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a parameter file is a mapping: rounds and "
                          "parameters")

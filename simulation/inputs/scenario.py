@@ -357,6 +357,9 @@ def _apply_parameters_file(raw: dict[str, Any], path: Path) -> None:
     if not isinstance(name, str) or "\0" in name:
         raise InputError(str(path), "parameters_file", "must be the path of a parameter file")
     target = (path.parent / name).resolve()
+    if not target.is_file():
+        raise InputError(str(path), "parameters_file", f"the parameter file {name!r} is not a "
+                         f"file ({target}); the path is relative to this file's folder")
     read_own_parameters(target)  # unknown keys and values out of range stop here
     given = read_yaml(target) or {}
     own = raw.get("parameters") if isinstance(raw.get("parameters"), dict) else {}

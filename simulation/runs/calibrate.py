@@ -170,6 +170,8 @@ def resuming(folder: Path, inputs: dict[str, object]) -> bool:
     record = folder / INPUTS
     if not folder.exists():
         return False
+    if not folder.is_dir():
+        raise InputError(str(folder), "--dir", "a file, not a folder; choose a new --dir")
     if not record.exists():
         raise InputError(str(folder), "--dir", "the folder exists and holds no calibration; "
                          "choose a new --dir")

@@ -220,7 +220,8 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
     """The manifest of a results folder and the scenario it was run with."""
     manifest_path = folder / MANIFEST
     if not folder.is_dir():
-        raise InputError(str(folder), "(folder)", "no such folder, so not a results folder; "
+        what = "a file, not a folder" if folder.exists() else "no such folder"
+        raise InputError(str(folder), "(folder)", f"{what}, so not a results folder; "
                          "give a folder written by `mc11 run`")
     if not manifest_path.is_file():
         design = ("; it holds a design.json: a `mc11 sweep` or `sensitivity` folder, whose "
@@ -386,7 +387,10 @@ def _load_chunk(run: Run, start: int) -> Chunk:
                          "written by an older mc11, whose chunks cannot make today's tables; "
                          "start a new run") from None
     except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
-        raise InputError(str(path), "(chunk)", f"the chunk file is damaged ({exc}); delete it "
+        # numpy's reason for a file that is no .npz suggests loading it with pickle: not here
+        reason = getattr(exc, "strerror", None) or (
+            "not a chunk as mc11 writes it" if "pickle" in str(exc) else exc)
+        raise InputError(str(path), "(chunk)", f"the chunk file is damaged ({reason}); delete it "
                          f"and run `mc11 run --resume {run.folder}` to compute it again") from None
 
 
