@@ -681,6 +681,21 @@ def test_a_count_below_its_minimum_states_that_minimum(argv, says, capsys):
     assert ended.value.code == 2 and says in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("command", "given", "hint"), [
+    ("forecast", "scenario", "this looks like a scenario (YAML)"),
+    ("run", "data", "this looks like actor-issue data"),
+    ("simulate", "manifest", "this is a results folder's run.json"),
+])
+def test_a_file_of_the_other_kind_is_named_as_such(complete, command, given, hint, capsys):
+    """A scenario given to a data command, data to a scenario command, or a folder's run.json:
+    the parser's complaint about the first line comes with what the file looks like."""
+    path = {"scenario": BASELINE, "manifest": complete / "run.json",
+            "data": ROOT / "tests" / "data" / "decide_sample_data.csv"}[given]
+    code = main([command, str(path)])
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith(f"mc11: error: {path}") and hint in error, error
+
+
 def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):
     folder = _copy(complete, tmp_path / "run")
     data = manifest(folder)

@@ -186,11 +186,40 @@ def scenario_of(args: argparse.Namespace) -> str:
     return args.scenario or args.old_scenario or str(DEFAULT_SCENARIO)
 
 
+WRONG_KIND = {
+    "scenario": (".csv", ".tsv", ".txt", ".xlsx"),
+    "data": (".yaml", ".yml"),
+}
+"""File endings that mean a scenario command was given data, or a data command a scenario."""
+
+
+def wrong_kind(error: InputError, expected: str) -> InputError:
+    """`error` about a file, with a hint if the file's ending says it is of the other kind (a
+    scenario where actor-issue data belongs, or the reverse) or a results folder's run.json."""
+    name = Path(error.source)
+    if name.name == "run.json":
+        hint = ("this is a results folder's run.json: give the folder to `mc11 plot`, `compare` "
+                "or `explain`, or its scenario.yaml to run it again")
+    elif name.suffix.lower() in WRONG_KIND[expected]:
+        hint = ("this looks like actor-issue data, which `mc11 forecast`, `backtest` and "
+                "`calibrate` read; this command takes a scenario (YAML)" if expected == "scenario"
+                else "this looks like a scenario (YAML), which `mc11 run` and `simulate` read; "
+                "this command takes actor-issue data (README, \"Using your own data\")")
+    else:
+        return error
+    return InputError(error.source, error.field, f"{error.problem} ({hint})")
+
+
 def load_noting(path: str):
     """Load a scenario file and print what loading decided that the user should know."""
     from simulation.inputs.scenario import load_scenario
 
-    scenario = load_scenario(path)
+    try:
+        scenario = load_scenario(path)
+    except InputError as error:
+        if Path(error.source) != Path(path).resolve():
+            raise
+        raise wrong_kind(error, "scenario") from None
     for note in scenario.notes:
         print(f"mc11: note: {note}", file=sys.stderr)
     return scenario

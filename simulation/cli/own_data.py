@@ -22,6 +22,7 @@ from simulation.cli.common import (
     rounded,
     seed,
     workers_on_this_machine,
+    wrong_kind,
 )
 from simulation.engine import protocols
 from simulation.errors import InputError, unwritable, write_new
@@ -87,7 +88,12 @@ def dataset_of(datafile: str, negotiation: str | None) -> tuple:
     reader's notes."""
     from simulation.inputs.importers import read_dataset
 
-    dataset = read_dataset(datafile)
+    try:
+        dataset = read_dataset(datafile)
+    except InputError as error:
+        if Path(error.source) != Path(datafile):
+            raise
+        raise wrong_kind(error, "data") from None
     for data in dataset:
         for note in data.notes:
             print(f"mc11: note: {note}", file=sys.stderr)
