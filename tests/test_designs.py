@@ -195,7 +195,9 @@ def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(sm
 
 
 @pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"point": 0}',
-                                     '{"values": {}, "statistics": {"p_none": [0.5]}}'])
+                                     '{"values": {}, "statistics": {"p_none": [0.5]}}',
+                                     '{"values": {}, "statistics": {"p_none": ["x"' +
+                                     ', 0.5' * 24 + ']}}'])
 def test_a_damaged_point_file_says_how_to_compute_it_again(small_sweep, tmp_path, content):
     scenario, plan = small_sweep
     folder = tmp_path / "damaged"

@@ -267,6 +267,11 @@ def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.Dat
     return pd.concat(frames, ignore_index=True)
 
 
+def _a_number(value: object) -> bool:
+    """A statistic as a point's file holds it: a number, or null where it has none."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
 def _read_point(folder: Path, point: int, issues: int) -> dict[str, Any]:
     """A finished point's record (its constants' values and per-issue statistics), or an
     InputError saying how to compute a damaged one again."""
@@ -282,6 +287,8 @@ def _read_point(folder: Path, point: int, issues: int) -> dict[str, Any]:
         if not isinstance(statistics, dict) or not statistics or not all(
                 isinstance(s, list) and len(s) == issues for s in statistics.values()):
             raise ValueError(f"no 'statistics' of the {issues} issues")
+        if not all(_a_number(x) for s in statistics.values() for x in s):
+            raise ValueError("text where the statistics' numbers belong")
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(str(path), "(point)", f"the design point's file is damaged ({reason}); "
