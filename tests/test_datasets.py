@@ -272,9 +272,13 @@ def test_parameter_file_is_read_and_overridden(capsys, tmp_path, long_csv):
     assert settings.rounds == 2 and settings.parameters.bargaining.exchange_fixed_weight == 0.3
     code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params))
     assert code == 0 and "protocol exchange (exchange rule reference), 2 rounds" in err
+    assert "changes no run" not in err
     code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params),
                        "--protocol", "compromise", "--rounds", "3")
     assert code == 0 and "protocol compromise, 3 rounds" in err
+    for setting in ("exchange_rule", "exchange_fixed_weight"):  # the file's, unread here
+        assert (f"mc11: note: {params} sets {setting}, read only by the exchange protocol; "
+                "under compromise it changes no run") in err
 
 
 @pytest.mark.parametrize(("text", "field", "problem"), [

@@ -119,9 +119,22 @@ def _settings(args: argparse.Namespace):
     from simulation.runs.forecast import settings_for
 
     base = read_own_parameters(args.params) if args.params else OwnDataSettings()
-    check_exchange_rule(args.protocol or base.protocol, args.exchange_rule)
-    return settings_for(args.protocol or base.protocol, args.rounds or base.rounds,
-                        args.exchange_rule, base)
+    protocol = args.protocol or base.protocol
+    check_exchange_rule(protocol, args.exchange_rule)
+    _note_unread_settings(args.params, base, protocol)
+    return settings_for(protocol, args.rounds or base.rounds, args.exchange_rule, base)
+
+
+def _note_unread_settings(path: str | None, settings, protocol: str) -> None:
+    """A note for each bargaining setting the parameter file gives that `protocol` does not
+    read (a calibrated exchange file run under compromise, say): it changes no run."""
+    from simulation.runs.design import unread
+
+    given = [f"parameters.bargaining.{name}"
+             for name in settings.parameters.bargaining.model_fields_set if name != "protocol"]
+    for setting, reader in unread(given, protocol).items():
+        print(f"mc11: note: {path} sets {setting.rsplit('.', 1)[1]}, read only by the {reader} "
+              f"protocol; under {protocol} it changes no run", file=sys.stderr)
 
 
 def _confirm(args: argparse.Namespace, dataset: tuple, settings) -> int:
