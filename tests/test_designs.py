@@ -182,6 +182,40 @@ def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_mi
     assert "kept as they were" not in capsys.readouterr().err
 
 
+def test_ctrl_c_after_the_last_point_names_the_command_that_writes_the_tables(
+        tmp_path, capsys, monkeypatch):
+    """Ctrl-C while the finished design's tables are made (or its cluster closes) keeps the
+    points and says how to finish, as during the points; the same command then writes them."""
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+            "--runs-per-point", "2", "--folder", str(folder), "--quiet",
+            "--set", f"{TOLERANCE}=5,25"]
+    with monkeypatch.context() as patched:
+        patched.setattr(sweep, "point_table", interrupted)
+        assert main(argv) == 130
+    error = capsys.readouterr().err
+    assert f"the finished design points are kept in {folder}" in error
+    assert f"--folder {folder}" in error and not (folder / "sweep.csv").exists()
+    assert main(argv) == 0 and (folder / "sweep.csv").is_file()
+
+
+def test_a_ctrl_c_during_a_shutdown_is_acted_on_once_it_is_done():
+    import os
+    import signal
+
+    from simulation.runs.workers import signals_deferred
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt), signals_deferred(signal.SIGINT):
+        os.kill(os.getpid(), signal.SIGINT)
+        finished.append(True)
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(small_sweep,
                                                                               tmp_path):
     import shutil

@@ -69,6 +69,10 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> _Outputs:
                              plan.kind, enabled=not args.quiet)
             sweep.execute_design(folder, plan, scenario, client,
                                  on_point=lambda _: shown.update(runs))
+    except KeyboardInterrupt:  # after the points (as the cluster closed): say how to finish
+        if folder is None or not (folder / sweep.DESIGN).is_file():
+            raise
+        raise sweep.DesignInterrupted(folder, "interrupted") from None
     finally:
         if shown is not None:
             shown.close()
@@ -100,14 +104,17 @@ class _Outputs:
 
 @contextmanager
 def _writing(folder: Path) -> Iterator[None]:
-    """Writing a finished design's tables and figures: a folder that cannot take them stops
-    the command as `stopped_writing` says (on a full disk: the same command completes it)."""
-    from simulation.runs.sweep import stopped_writing
+    """Making a finished design's tables and figures: a folder that cannot take them stops the
+    command as `stopped_writing` says (on a full disk: the same command completes it), and so
+    does Ctrl-C, the design's points all kept."""
+    from simulation.runs.sweep import DesignInterrupted, stopped_writing
 
     try:
         yield
     except OSError as exc:
         raise stopped_writing(folder, "its tables and figures", exc) from None
+    except KeyboardInterrupt:
+        raise DesignInterrupted(folder, "interrupted") from None
 
 
 def _titles(scenario) -> dict[str, str]:
@@ -125,8 +132,8 @@ def sweep(args: argparse.Namespace) -> None:
                        scenario.input_hash())
     outputs = _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values")
     folder = outputs.folder
-    table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     with _writing(folder):
+        table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
         if outputs.wanted("sweep.csv"):
             write_atomic(folder / "sweep.csv", table.to_csv(index=False))
         if not args.no_plots and outputs.wanted("plots/sweep.png"):
@@ -180,11 +187,11 @@ def sensitivity(args: argparse.Namespace) -> None:
                                      scenario.input_hash(), source)
     outputs = _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples")
     folder = outputs.folder
-    points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-    indices = sensitivity.analyse(points, plan, priors)
-    ranges = sensitivity.verdict_ranges(points)
     titles = _titles(scenario)
     with _writing(folder):
+        points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+        indices = sensitivity.analyse(points, plan, priors)
+        ranges = sensitivity.verdict_ranges(points)
         for name, table in (("points.csv", points), ("sensitivity.csv", indices)):
             if outputs.wanted(name):
                 write_atomic(folder / name, table.to_csv(index=False))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from simulation.errors import InputError
-from simulation.runs.workers import signals_ignored
+from simulation.runs.workers import signals_deferred, signals_ignored
 
 IN_PROCESS = "in-process"
 LOCAL = "local"
@@ -53,9 +53,10 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
         client = Client(cluster)
         try:
             yield client
-        finally:
-            client.close()
-            cluster.close()
+        finally:  # a Ctrl-C now stops the command once the cluster is closed, not half-way
+            with signals_deferred(signal.SIGINT):
+                client.close()
+                cluster.close()
         return
     if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise InputError("--scheduler", scheduler, f"allowed: {LOCAL} (a cluster on this "
@@ -73,4 +74,5 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
     try:
         yield client
     finally:
-        client.close()
+        with signals_deferred(signal.SIGINT):
+            client.close()

@@ -85,6 +85,26 @@ def signals_ignored(*signals: signal.Signals) -> Iterator[None]:
             signal.signal(number, handler)
 
 
+@contextmanager
+def signals_deferred(*signals: signal.Signals) -> Iterator[None]:
+    """The signals held while the block runs (a shutdown that must not stop half-way), then
+    acted on: one that came meanwhile raises KeyboardInterrupt once the block is done, unless
+    the block raised already. Only the main thread can set handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = [signal.signal(number, lambda number, _: arrived.append(number))
+                for number in signals]
+    try:
+        yield
+    finally:
+        for number, handler in zip(signals, previous, strict=True):
+            signal.signal(number, handler)
+    if arrived:
+        raise KeyboardInterrupt
+
+
 class Background:
     """Work of the main process on a thread while it waits on a pool, which must have forked
     all its workers first (a process forked while the thread runs could copy a lock it holds,
