@@ -302,3 +302,53 @@ def test_the_workers_are_fed_while_the_callers_work_runs_and_its_error_is_raised
     assert waited == [True]
     assert sorted(received) == [start for start, _ in bounds]
     assert multiprocessing.active_children() == []
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of `pid`, from Linux's /proc."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's /proc")
+def test_the_workers_end_with_the_process_that_started_them():
+    """A process killed while its ensemble runs (a dashboard stopped mid-run) takes its workers
+    with it: they held its port and kept computing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("from simulation.inputs.scenario import load_scenario\n"
+            "from simulation.runs.ensemble import chunk_bounds, run_chunks\n"
+            "s = load_scenario('scenarios/baseline.yaml')\n"
+            "chunks = run_chunks(s.negotiation(), s.spec.parameters, 1,\n"
+            "                    chunk_bounds(1_000_000, 50), 2, s.priors)\n"
+            "next(chunks)\n"
+            "print('running', flush=True)\n"
+            "import time; time.sleep(120)\n")
+    root = Path(__file__).resolve().parents[1]
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert parent.stdout.readline().strip() == "running"
+        workers = _children(parent.pid)
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [w for w in workers if _alive(w)]
+    for worker in left:
+        os.kill(worker, signal.SIGKILL)
+    assert not left

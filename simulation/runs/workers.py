@@ -5,12 +5,14 @@ A worker killed while computing or idle breaks its ProcessPoolExecutor, which sa
 results pipe, and the pool's manager thread waits for the rest forever: so whoever waits on
 the pool checks its workers itself (`result_of`, `check_workers`), and a stopped pool's workers
 are ended (`end_workers`) before it shuts down. Stop signals are the main process's to handle:
-workers end quietly at them (`end_quietly_when_stopped`) or start with them ignored
-(`signals_ignored`)."""
+workers end quietly at them (`end_quietly_when_stopped`), and with the process that started
+them, or start with them ignored (`signals_ignored`)."""
 
 from __future__ import annotations
 
+import ctypes
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,10 +23,17 @@ WATCH_SECONDS = 1.0  # how often a wait for results checks that the workers live
 END_SECONDS = 2.0  # how long a stopped worker has to end before it is killed
 
 
+PR_SET_PDEATHSIG = 1  # Linux prctl(2): the signal a process gets when its parent ends
+
+
 def end_quietly_when_stopped() -> None:
     """In a worker: end at a stop signal (SIGTERM, as a breaking pool sends its other workers)
-    rather than raising the command's KeyboardInterrupt and printing its traceback."""
+    rather than raising the command's KeyboardInterrupt and printing its traceback; and, on
+    Linux, at the end of the process that started it, however that ends (a dashboard stopped
+    mid-run left its workers alive, holding its port)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _processes(pool: ProcessPoolExecutor) -> list:
