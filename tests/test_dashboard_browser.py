@@ -204,6 +204,25 @@ def test_the_run_panel_estimates_the_ensembles_before_they_start(page):
     expect(shown).to_contain_text("compromise protocol")
 
 
+def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(page):
+    """Text that is not a number stays in its field, marked, and Run or Add change waits for a
+    number: solara's own fields kept the last good one, which the button then used unseen."""
+    _fill(page, "runs-field", "60")
+    _fill(page, "runs-field", "abc")
+    expect(page.locator(".runs-field input")).to_have_value("abc")
+    expect(page.locator(".run-button")).to_be_disabled()
+    _fill(page, "runs-field", "60")
+    expect(page.locator(".run-button")).to_be_enabled()
+    _fill(page, "seed-field", "xyz")
+    expect(page.locator(".run-button")).to_be_disabled()
+    _fill(page, "seed-field", "7")
+    expect(page.locator(".run-button")).to_be_enabled()
+    _fill(page, "position-field", "")
+    expect(page.locator(".add-change")).to_be_disabled()
+    _fill(page, "position-field", "30")
+    expect(page.locator(".add-change")).to_be_enabled()
+
+
 def test_watch_one_negotiation_steps_through_the_months(page):
     page.get_by_role("tab", name="Watch one negotiation").click()
     status = page.locator(".watch-status")
@@ -215,6 +234,20 @@ def test_watch_one_negotiation_steps_through_the_months(page):
     page.locator("table.verdict").wait_for(timeout=60_000)
     issues = len(default_catalogue().issues)
     assert page.locator("table.verdict tbody tr").count() == issues
+
+
+def test_every_file_the_page_asks_for_is_served_from_this_machine(page):
+    """The page and the Watch view load nothing that fails: solara's Markdown asked for a math
+    renderer the server could only fetch from the internet (404 offline, a script error)."""
+    failed, errors = [], []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.reload()
+    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    page.get_by_role("tab", name="Watch one negotiation").click()
+    page.locator(".watch-step").click()
+    page.locator(".watch-status", has_text="month 1 of").wait_for(timeout=30_000)
+    assert failed == [] and errors == []
 
 
 def test_opening_the_page_leaves_no_warning_on_the_servers_screen(page, server):

@@ -41,6 +41,8 @@ parameters: solara.Reactive[dict] = solara.reactive({})
 runs = solara.reactive(DEFAULT_RUNS)
 seed: solara.Reactive[int | None] = solara.reactive(None)
 done = solara.reactive(0)
+runs_invalid = solara.reactive(False)  # the Replications field's text is not a number
+seed_invalid = solara.reactive(False)
 save_name = solara.reactive("")
 saved = solara.reactive("")
 view = solara.reactive(0)
@@ -104,14 +106,15 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
                                      workers_for(runs.value)) if count_ok else "",
         dependencies=[base, what_if, runs.value, master, len(_BASELINES), count_ok])
     with solara.Div(classes=["runs-field"]):
-        solara.InputInt("Replications", value=runs)
+        editor.NumberField("Replications", runs.value, runs.set, runs_invalid, whole=True)
     with solara.Div(classes=["seed-field"]):
-        solara.InputInt("Seed", value=master, on_value=seed.set)
+        editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True)
     if not count_ok:
         solara.Error("Replications: a whole number from 1 to 1,000,000; seed: 0 to 2**63 - 1")
     with solara.Row():
         solara.Button("Run", color="primary", classes=["run-button"],
-                      disabled=what_if is None or not count_ok or ensemble.pending,
+                      disabled=what_if is None or not count_ok or ensemble.pending
+                      or runs_invalid.value or seed_invalid.value,
                       on_click=lambda: ensemble(base, what_if, runs.value, master))
         solara.Button("Cancel", classes=["cancel-button"], disabled=not ensemble.pending,
                       on_click=ensemble.cancel)
@@ -170,7 +173,7 @@ def Page() -> None:
 
     solara.use_effect(first_run, [])
     with solara.Sidebar():
-        solara.Markdown("## Scenario")
+        solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
         editor.ScenarioPicker(scenario_path)
         if problem is not None:
             solara.Error(problem, classes=["scenario-error"])

@@ -6,6 +6,8 @@ validates them: a refused value shows the loader's message (as `mc11 run` would 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reacton.ipyvue
 import solara
 
@@ -25,6 +27,31 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
     with solara.Div(classes=["own-scenario"]):
         solara.InputText("...or your own scenario file (path, then Enter)", value=own,
                          on_value=lambda text: path.set(text) if text else None)
+
+
+@solara.component
+def NumberField(label: str, value: float | None, on_value: Callable, invalid: solara.Reactive[bool],
+                whole: bool = False, disabled: bool = False) -> None:
+    """A number field whose text, while it is not a number, stays as typed, says so and sets
+    `invalid`, so that the buttons reading the number are disabled (solara's InputInt and
+    InputFloat keep the last good number, and Run or Add change used it unseen)."""
+    typed = solara.use_reactive(None)  # the text, while it is not a number
+
+    def read(text: str | None) -> None:
+        try:
+            number = (int if whole else float)((text or "").strip())
+        except ValueError:
+            typed.set(text or "")
+            invalid.set(True)
+            return
+        typed.set(None)
+        invalid.set(False)
+        on_value(number)
+
+    shown = typed.value if typed.value is not None else "" if value is None else str(value)
+    solara.InputText(label, value=shown, on_value=read, disabled=disabled,
+                     error=("a whole number" if whole else "a number") if typed.value is not None
+                     else False)
 
 
 @solara.component
@@ -59,6 +86,8 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
     salience = solara.use_reactive(0.5)
     change_position = solara.use_reactive(True)
     change_salience = solara.use_reactive(False)
+    position_invalid = solara.use_reactive(False)  # the field's text is not a number
+    salience_invalid = solara.use_reactive(False)
 
     def reset_to_current():
         if now is not None:
@@ -86,13 +115,15 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
         Slider("Position (0-100)", position.value, position.set, 0, 100, 1,
                disabled=not change_position.value)
     with solara.Div(classes=["position-field"]):
-        solara.InputFloat("Position", value=position, disabled=not change_position.value)
+        NumberField("Position", position.value, position.set, position_invalid,
+                    disabled=not change_position.value)
     solara.Checkbox(label="set salience", value=change_salience)
     with solara.Div(classes=["salience-slider"]):
         Slider("Salience (0-1)", salience.value, salience.set, 0, 1, 0.01,
                disabled=not change_salience.value)
     with solara.Div(classes=["salience-field"]):
-        solara.InputFloat("Salience", value=salience, disabled=not change_salience.value)
+        NumberField("Salience", salience.value, salience.set, salience_invalid,
+                    disabled=not change_salience.value)
 
     def add():
         edit = state.Edit(who.value, name.value, target_issue, target_cluster,
@@ -100,8 +131,10 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
                           salience.value if change_salience.value else None)
         edits.set([*edits.value, edit])
 
+    unread = ((change_position.value and position_invalid.value)
+              or (change_salience.value and salience_invalid.value))
     solara.Button("Add change", on_click=add, color="primary", classes=["add-change"],
-                  disabled=not (change_position.value or change_salience.value))
+                  disabled=not (change_position.value or change_salience.value) or unread)
     for index, edit in enumerate(edits.value):
         with solara.Row(classes=["edit-row"]):
             solara.Text(edit.describe())
@@ -113,8 +146,10 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
 def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
     """Every model parameter, starting from the scenario's value or prior. A number field
     takes a number, or a prior as a scenario file writes it (`{triangular: [0.8, 0.9, 1]}`)."""
-    solara.Markdown("A number, or a prior: `{uniform: [a, b]}`, `{triangular: [a, mode, b]}`, "
-                    "`{normal: [mean, sd], clip: [a, b]}`, `{choice: [v1, v2]}`")
+    solara.HTML(tag="div", unsafe_innerHTML="A number, or a prior: " + ", ".join(
+        f"<code>{prior}</code>" for prior in ("{uniform: [a, b]}", "{triangular: [a, mode, b]}",
+                                              "{normal: [mean, sd], clip: [a, b]}",
+                                              "{choice: [v1, v2]}")))
     for field in state.parameter_fields():
         current = parameters.value.get(field.path, state.parameter_setting(base, field.path))
 

@@ -3,6 +3,8 @@ replication, its coalition network and members' positions on a chosen issue."""
 
 from __future__ import annotations
 
+from html import escape
+
 import solara
 
 from simulation.dashboard import charts, results, watch
@@ -60,12 +62,18 @@ def WatchView(scenario: Scenario, seed: int) -> None:
             if month is not None:
                 names = model.negotiation.coalitions
                 codes = model.negotiation.members
-                solara.Markdown("**Joined:** " + (", ".join(
-                    f"{codes[m]} → {names[c]}" for m, c in month.joined) or "nobody"))
-                solara.Markdown("**Left:** " + (", ".join(
-                    f"{codes[m]} ← {names[c]}" for m, c in month.left) or "nobody"))
+                _line("Joined", ", ".join(f"{codes[m]} → {names[c]}" for m, c in month.joined))
+                _line("Left", ", ".join(f"{codes[m]} ← {names[c]}" for m, c in month.left))
     if model.verdict is not None:
-        solara.Markdown("### Verdict at MC11 (equals this replication's row in the ensemble)")
+        solara.HTML(tag="h3", unsafe_innerHTML="Verdict at MC11 (equals this replication's row "
+                    "in the ensemble)")
         results.html_table(watch.verdict_table(model), "verdict")
     elif month is not None and month.events:
-        solara.Markdown("**This month:**\n\n" + "\n".join(f"- {e}" for e in month.events[:40]))
+        solara.HTML(tag="div", unsafe_innerHTML="<b>This month:</b><ul>" + "".join(
+            f"<li>{escape(event)}</li>" for event in month.events[:40]) + "</ul>")
+
+
+def _line(label: str, text: str) -> None:
+    """A bold label and its text (plain HTML: solara's Markdown fetches a math renderer from
+    the internet on every page)."""
+    solara.HTML(tag="div", unsafe_innerHTML=f"<b>{label}:</b> {escape(text) or 'nobody'}")
