@@ -185,6 +185,9 @@ def test_cancel_stops_the_work(page, server):
     assert note.inner_text() == f"cancelled after {done} runs"
     assert _workers_of(server[1].pid) == []
     assert page.locator(".run-button:not([disabled])").count() == 1
+    # the last finished results stay, with their download (they went blank)
+    expect(page.locator(".outcome-chart img")).to_have_count(1)
+    expect(page.locator(".download-of")).to_contain_text("200 runs")
 
 
 def _workers_of(pid: int) -> list[int]:

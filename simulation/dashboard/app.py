@@ -41,6 +41,7 @@ parameters: solara.Reactive[dict] = solara.reactive({})
 runs = solara.reactive(DEFAULT_RUNS)
 seed: solara.Reactive[int | None] = solara.reactive(None)
 done = solara.reactive(0)
+finished: solara.Reactive[tuple | None] = solara.reactive(None)  # the last (baseline, what-if)
 runs_invalid = solara.reactive(False)  # the Replications field's text is not a number
 seed_invalid = solara.reactive(False)
 save_name = solara.reactive("")
@@ -73,11 +74,15 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
             return None
         _BASELINES[key] = baseline
     if not changed:
+        finished.set((baseline, baseline))
         return baseline, baseline
     offset = count if uncached else 0
     tables = state.run_what_if(what_if, count, master, workers_for(count),
                                lambda n: progress(n, offset), ensemble.is_current)
-    return None if tables is None else (baseline, tables)
+    if tables is None:
+        return None
+    finished.set((baseline, tables))  # shown until another run finishes, a cancelled one too
+    return baseline, tables
 
 
 def _needed(base: Scenario, what_if: Scenario, count: int, master: int) -> tuple[bool, bool]:
@@ -187,14 +192,13 @@ def Page() -> None:
             solara.Error(refused, classes=["refused"])
         RunPanel(base, what_if)
         if what_if is not None:
-            SavePanel(base, master, ensemble.latest)
+            SavePanel(base, master, finished.value)
     if problem is not None:
         return
     with solara.lab.Tabs(value=view):  # only the open view is drawn
         with solara.lab.Tab("Results"):
-            shown = ensemble.latest if ensemble.finished or ensemble.pending else ensemble.value
-            if view.value == 0 and shown:
-                results.ResultsView(*shown)
+            if view.value == 0 and finished.value:
+                results.ResultsView(*finished.value)
             elif view.value == 0:
                 solara.Text("Running the first ensemble...")
         with solara.lab.Tab("Watch one negotiation"):
