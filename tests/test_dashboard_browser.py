@@ -135,6 +135,11 @@ def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, t
     page.wait_for_function("(old) => { const i = document.querySelector('.outcome-chart img');"
                            " return i && i.src !== old; }", arg=before, timeout=LONG)
     page.locator(".run-button:not([disabled])").wait_for(timeout=LONG)
+    # the results on show are the run's (the image also changes as the form's edit marks the
+    # old results out of date)
+    expect(page.locator(".download-of")).to_have_text(
+        "of baseline-what-if, 50 runs, seed 20171210", timeout=LONG)
+    expect(page.locator(".out-of-date")).to_have_count(0)
 
     target = tmp_path / "african_group_all_in.yaml"
     _fill(page, "save-name", str(target))
@@ -224,6 +229,18 @@ def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(pag
     expect(page.locator(".add-change")).to_be_disabled()
     _fill(page, "position-field", "30")
     expect(page.locator(".add-change")).to_be_enabled()
+
+
+def test_results_of_other_inputs_than_the_forms_say_so_until_run(page):
+    """Another scenario picked: the results on show are the old one's, marked as such (the
+    page showed them as if current), and the picked scenario's own description shows."""
+    expect(page.locator(".out-of-date")).to_have_count(0)
+    _choose(page, "Shipped scenario", "us_disengages")
+    expect(page.locator(".out-of-date")).to_contain_text("These results are of baseline")
+    expect(page.get_by_text("What if the United States cares a quarter as much")).to_be_visible()
+    _fill(page, "runs-field", "20")
+    page.locator(".run-button").click()
+    expect(page.locator(".out-of-date")).to_have_count(0, timeout=LONG)
 
 
 def test_watch_one_negotiation_steps_through_the_months(page):

@@ -123,6 +123,13 @@ def test_every_shipped_scenario_loads(path, catalogue):
     assert len(scenario.input_hash()) == 16
 
 
+def test_every_shipped_scenario_describes_itself():
+    """A description is inherited through `extends`; a what-if without its own showed the
+    baseline's in the dashboard, as if it were the baseline."""
+    descriptions = [shipped(path.stem).spec.description for path in SHIPPED]
+    assert all(descriptions) and len(set(descriptions)) == len(descriptions)
+
+
 def test_baseline_builds_its_negotiation(catalogue):
     negotiation = shipped("baseline").negotiation()
     assert list(negotiation.issues) == catalogue.issue_ids

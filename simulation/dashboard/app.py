@@ -162,6 +162,13 @@ def SavePanel(base: Scenario, master: int,
                     classes=["download-of"])
 
 
+def _out_of_date(shown: tuple, base: Scenario, what_if: Scenario | None) -> bool:
+    """Whether the results on show are of other inputs than the form's (another scenario
+    picked, or an edit since the run)."""
+    return what_if is None or (shown[0].scenario.input_hash(), shown[1].scenario.input_hash()
+                               ) != (base.input_hash(), what_if.input_hash())
+
+
 @solara.component
 def Page() -> None:
     solara.Title("MC11 what-if dashboard")
@@ -198,6 +205,11 @@ def Page() -> None:
     with solara.lab.Tabs(value=view):  # only the open view is drawn
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
+                if _out_of_date(finished.value, base, what_if):
+                    shown = finished.value[1]
+                    solara.Warning(f"These results are of {shown.scenario.name} as it was when "
+                                   "run; the form has changed since: press Run to see it.",
+                                   classes=["out-of-date"])
                 results.ResultsView(*finished.value)
             elif view.value == 0:
                 solara.Text("Running the first ensemble...")
