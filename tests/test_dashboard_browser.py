@@ -250,6 +250,10 @@ def test_watch_one_negotiation_steps_through_the_months(page):
     assert "before the first month" in status.inner_text()
     page.locator(".watch-step").click()
     page.locator(".watch-status", has_text="month 1 of").wait_for(timeout=30_000)
+    _fill(page, "watch-replication", "-3")  # no such replication: said, and nothing stepped
+    expect(page.locator(".watch-refused")).to_contain_text("from 0")
+    expect(page.locator(".watch-end")).to_be_disabled()
+    _fill(page, "watch-replication", "0")
     page.locator(".watch-end").click()
     page.locator("table.verdict").wait_for(timeout=60_000)
     issues = len(default_catalogue().issues)

@@ -21,7 +21,10 @@ def WatchView(scenario: Scenario, seed: int) -> None:
     start, set_start = solara.use_state(None)
 
     def reset():
-        fresh = watch.watched_model(scenario, seed, max(0, int(replication.value)))
+        if replication.value < 0:  # none to watch: said below the controls
+            set_model(None)
+            return
+        fresh = watch.watched_model(scenario, seed, replication.value)
         set_model(fresh)
         set_month(None)
         set_start(fresh.positions[0].copy())
@@ -39,13 +42,17 @@ def WatchView(scenario: Scenario, seed: int) -> None:
         set_month(last)
 
     with solara.Row():
-        solara.InputInt("Replication", value=replication)
+        with solara.Div(classes=["watch-replication"]):
+            solara.InputInt("Replication", value=replication)
         solara.Select("Issue", values=scenario.catalogue.issue_ids, value=issue)
         solara.Button("Reset", on_click=reset, classes=["watch-reset"])
         solara.Button("Step one month", on_click=step, color="primary", classes=["watch-step"],
                       disabled=model is None or not model.running)
         solara.Button("Run to MC11", on_click=to_the_end, classes=["watch-end"],
                       disabled=model is None or not model.running)
+    if replication.value < 0:
+        solara.Error("Replication: a whole number from 0 (the ensemble's first run) up",
+                     classes=["watch-refused"])
     if model is None:
         return
     total = len(model.negotiation.calendar)
