@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 WATCH_SECONDS = 1.0  # how often a wait for results checks that the workers live
 END_SECONDS = 2.0  # how long a stopped worker has to end before it is killed
@@ -80,36 +80,33 @@ def end_workers(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def signals_ignored(*signals: signal.Signals) -> Iterator[None]:
-    """The signals ignored inside the block, and so by the processes it starts. Only the main
-    thread can set handlers; elsewhere (the dashboard's threads) nothing changes."""
+def _handled(signals: tuple[signal.Signals, ...], handler: Callable | int) -> Iterator[None]:
+    """The signals given to `handler` inside the block, their handlers restored after. Only
+    the main thread can set handlers; elsewhere (the dashboard's threads) nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = [signal.signal(number, signal.SIG_IGN) for number in signals]
+    previous = [signal.signal(number, handler) for number in signals]
     try:
         yield
     finally:
-        for number, handler in zip(signals, previous, strict=True):
-            signal.signal(number, handler)
+        for number, before in zip(signals, previous, strict=True):
+            signal.signal(number, before)
+
+
+def signals_ignored(*signals: signal.Signals) -> AbstractContextManager[None]:
+    """The signals ignored inside the block, and so by the processes it starts."""
+    return _handled(signals, signal.SIG_IGN)
 
 
 @contextmanager
 def signals_deferred(*signals: signal.Signals) -> Iterator[None]:
     """The signals held while the block runs (a shutdown that must not stop half-way), then
     acted on: one that came meanwhile raises KeyboardInterrupt once the block is done, unless
-    the block raised already. Only the main thread can set handlers; elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    the block raised already."""
     arrived: list[int] = []
-    previous = [signal.signal(number, lambda number, _: arrived.append(number))
-                for number in signals]
-    try:
+    with _handled(signals, lambda number, _: arrived.append(number)):
         yield
-    finally:
-        for number, handler in zip(signals, previous, strict=True):
-            signal.signal(number, handler)
     if arrived:
         raise KeyboardInterrupt
 
