@@ -206,18 +206,19 @@ def test_sigterm_stops_a_run_with_status_and_resume_hint(tmp_path):
     assert "\r" not in stderr  # progress in a pipe: plain lines
 
 
-def test_ctrl_c_twice_still_stops_a_run_cleanly(tmp_path):
-    """An impatient second Ctrl-C (to the whole process group, as a terminal sends it) while
-    the pool stops used to leave mc11 hanging at exit, its workers deadlocked."""
+def test_ctrl_c_again_and_again_still_stops_a_run_cleanly(tmp_path):
+    """Impatient Ctrl-Cs (to the whole process group, as a terminal sends them) while the run
+    stops once left mc11 hanging at exit, its workers deadlocked, and, landing after the pool
+    had stopped, cut the stop short: no resume hint."""
     folder = tmp_path / "stopped"
     with long_run(folder, workers=2) as process:
         wait_for(lambda: list((folder / "chunks").glob("chunk-*.npz")))
-        os.killpg(process.pid, signal.SIGINT)
-        time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGINT)
+        for _ in range(40):  # for two seconds, until it has ended
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+            time.sleep(0.05)
         _, stderr = process.communicate(timeout=60)
-    # 130, or ended by the second Ctrl-C once stopped: a shell shows 130 (128 + SIGINT) for both
-    assert process.returncode in (130, -signal.SIGINT), stderr
+    assert process.returncode == 130, stderr
     assert f"mc11 run --resume {folder}" in stderr and "Traceback" not in stderr
     assert manifest(folder)["status"] == "interrupted"
 

@@ -216,6 +216,26 @@ def test_a_ctrl_c_during_a_shutdown_is_acted_on_once_it_is_done():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_ctrl_c_during_a_shutdown_of_a_command_already_stopping_is_not_acted_on():
+    """mc11 ignores the stop signals after the first: one held during a shutdown must not
+    raise afterwards and cut the stop's message short."""
+    import os
+    import signal
+
+    from simulation.runs.workers import signals_deferred
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    finished = []
+    try:
+        with signals_deferred(signal.SIGINT):
+            os.kill(os.getpid(), signal.SIGINT)
+            finished.append(True)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert finished == [True]
+
+
 def test_a_design_folder_removed_meanwhile_is_said_not_offered_for_completing(small_sweep,
                                                                               tmp_path):
     import shutil

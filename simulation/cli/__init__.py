@@ -29,6 +29,7 @@ from simulation.cli.common import check_new_files
 from simulation.errors import InputError, Interrupted, stopped_by_user
 
 COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command: Ctrl-C, a scheduler
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,13 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command() -> int:
-    """The `mc11` console script: `main`, then an exit that skips the collector's last walks.
+    """The `mc11` console script: `main`, then an exit that a late Ctrl-C cannot turn into a
+    traceback and that skips the collector's last walks.
 
     The objects a command's imports make (some 190,000 that the collector tracks) live until
     the process ends, and Python's collections at exit walk them several times: 0.3 s of
     `mc11 run --runs 10`'s 2 (docs/performance.md). Frozen out of the collector (gc.freeze)
     once the command is done and its files are closed, they go when the process ends."""
     code = main()
+    for number in STOP_SIGNALS:  # the command is over: its exit code stands
+        signal.signal(number, signal.SIG_IGN)
     gc.freeze()
     return code
 
@@ -61,14 +65,18 @@ def command() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
     # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint;
-    # the caller's handler is back afterwards (processes it forks later must not inherit ours)
-    before = signal.signal(signal.SIGTERM, _stop)
+    # the caller's handlers are back afterwards (processes it forks later must not inherit ours)
+    before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    for number, handler in before.items():
+        if handler is not signal.SIG_IGN:  # a background job started with Ctrl-C ignored
+            signal.signal(number, _stop)
     screen, sys.stdout = sys.stdout, _UntilReaderLeaves(sys.stdout)
     try:
         return _run(_parse(build_parser(), argv))
     finally:
         sys.stdout = screen
-        signal.signal(signal.SIGTERM, before)
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -112,6 +120,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: stop the command, once. The stop signals that follow are ignored
+    while it saves what it computed and ends its workers: an impatient second Ctrl-C used to
+    cut that short, leaving no resume hint."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 

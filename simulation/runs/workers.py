@@ -14,10 +14,12 @@ import ctypes
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
+from multiprocessing.connection import wait as wait_for_processes
 
 WATCH_SECONDS = 1.0  # how often a wait for results checks that the workers live
 END_SECONDS = 2.0  # how long a stopped worker has to end before it is killed
@@ -69,14 +71,29 @@ def end_workers(pool: ProcessPoolExecutor) -> None:
     processes = _processes(pool)
     for process in processes:
         process.terminate()
-    for process in processes:
-        process.join(END_SECONDS)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
+    for process in _still_running(processes, END_SECONDS):
+        process.kill()
+    _still_running(processes, None)
     results = getattr(pool, "_result_queue", None)
     if results is not None:
         results._writer.close()
+
+
+
+def _still_running(processes: list, seconds: float | None) -> list:
+    """The processes that have not ended within `seconds` (None: wait for all). An end is read
+    from the process's sentinel, not its exit code: the pool's manager thread may reap a
+    worker first and record the code a moment later."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    running = {process.sentinel: process for process in processes}
+    while running:
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        ended = wait_for_processes(list(running), left)
+        if not ended:
+            break
+        for sentinel in ended:
+            del running[sentinel]
+    return list(running.values())
 
 
 @contextmanager
@@ -103,11 +120,12 @@ def signals_ignored(*signals: signal.Signals) -> AbstractContextManager[None]:
 def signals_deferred(*signals: signal.Signals) -> Iterator[None]:
     """The signals held while the block runs (a shutdown that must not stop half-way), then
     acted on: one that came meanwhile raises KeyboardInterrupt once the block is done, unless
-    the block raised already."""
+    the block raised already or the signal is ignored (`mc11` ignores the stop signals that
+    follow the first)."""
     arrived: list[int] = []
     with _handled(signals, lambda number, _: arrived.append(number)):
         yield
-    if arrived:
+    if any(signal.getsignal(number) is not signal.SIG_IGN for number in arrived):
         raise KeyboardInterrupt
 
 
