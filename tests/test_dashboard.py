@@ -270,3 +270,78 @@ def test_a_port_in_use_is_refused_before_announcing_the_page(capsys):
     error = capsys.readouterr().err
     assert f"127.0.0.1:{port}" in error and "in use" in error and "--port" in error
     assert "dashboard on" not in error
+
+
+def test_an_emptied_parameter_field_goes_back_to_the_scenarios_setting(baseline):
+    """Emptying a parameter's field drops the page's value (it was read as YAML's null: the
+    field showed "None" and the what-if was refused)."""
+    parameters = state.with_setting({}, "consensus.critical_mass", "0.8")
+    assert parameters == {"consensus.critical_mass": 0.8}
+    assert state.with_setting(parameters, "consensus.critical_mass", "  ") == {}
+    assert state.try_what_if(baseline, [], state.with_setting({}, "consensus.critical_mass",
+                                                              ""))[1] is None
+
+
+def test_save_as_scenario_expands_home_and_names_the_file_asked_for(baseline, tmp_path,
+                                                                    monkeypatch):
+    """`~` is the home folder (it made a folder named '~'), and a refusal names the file the
+    user asked to write (it named the base scenario, baseline.yaml)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    written = state.save_what_if(baseline, [USA_MORE], {}, "~/usa_more.yaml", 50, SEED)
+    assert written == tmp_path / "usa_more.yaml" and load_scenario(written).name == "usa_more"
+    assert state.save_scenario(load_scenario(written), "~/again.yaml") == tmp_path / "again.yaml"
+    for path, problem in ((tmp_path / "my what if.yaml", "no spaces"),
+                          (tmp_path / "usa_more.yaml", "exists already")):
+        with pytest.raises(InputError, match=problem) as refused:
+            state.save_what_if(baseline, [USA_MORE], {}, path, 50, SEED)
+        assert refused.value.source == str(path) and "baseline" not in str(refused.value)
+
+
+WINDOW_COLUMN = 830  # pixels: the page's results column in a 1280-pixel-wide window
+
+
+def _texts_too_small_or_wide(figure) -> list[str]:
+    """What keeps a chart from being legible in a 1280 x 800 window: wider than the results
+    column (the browser shrinks it, and its text) or a text under 11 pixels."""
+    from matplotlib.text import Text
+
+    width = figure.get_figwidth() * figure.dpi
+    problems = [f"{width:.0f} px wide"] if width > WINDOW_COLUMN else []
+    return problems + [f"{t.get_text()!r}: {t.get_fontsize() * figure.dpi / 72:.1f} px"
+                       for t in figure.findobj(Text) if t.get_visible() and t.get_text()
+                       and t.get_fontsize() * figure.dpi / 72 < 11]
+
+
+def test_the_charts_fit_the_page_and_their_text_is_legible(baseline):
+    from simulation.dashboard import charts
+
+    base = state.run_what_if(baseline, 20, SEED, workers=1)
+    other = state.run_what_if(state.what_if_scenario(baseline, [USA_MORE], {}), 20, SEED,
+                              workers=1)
+    model = watch.watched_model(baseline, SEED, 0)
+    start = model.positions[0][:, 0].copy()
+    month = watch.step_month(model)
+    figures = {"outcomes": charts.outcome_chart(base, other, state.comparison(base, other)),
+               "text": charts.text_chart(state.text_levels(base), state.text_levels(other)),
+               "support": charts.support_chart(base, other, "mandate"),
+               "network": charts.network_chart(model, "mandate", month),
+               "positions": charts.positions_chart(model, "mandate", start)}
+    problems = {name: _texts_too_small_or_wide(f) for name, f in figures.items()}
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_the_network_charts_labels_do_not_overlap(baseline):
+    from simulation.dashboard import charts
+
+    model, month = watch.watched_model(baseline, SEED, 0), None
+    while True:
+        figure = charts.network_chart(model, "data_flows", month)
+        renderer = figure.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in figure.axes[0].texts]
+        assert len(boxes) >= len(model.negotiation.coalitions)  # every coalition named
+        overlaps = [(a, b) for i, (a, box) in enumerate(boxes) for b, other in boxes[i + 1:]
+                    if box.overlaps(other)]
+        assert overlaps == [], f"{model.period_label}: {overlaps}"
+        if not model.running:
+            break
+        month = watch.step_month(model)

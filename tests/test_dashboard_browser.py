@@ -33,8 +33,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _start_server() -> tuple[str, subprocess.Popen]:
+    """`mc11 dashboard` on a free port, once it answers: its page's address and process."""
     port = _free_port()
     process = subprocess.Popen([Path(sys.executable).with_name("mc11"), "dashboard",
                                 "--port", str(port)], stdout=subprocess.DEVNULL,
@@ -44,14 +44,18 @@ def server():
     while time.time() < deadline:
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return url, process
         except OSError:
             if process.poll() is not None:
                 pytest.fail(f"mc11 dashboard stopped: {process.stderr.read().decode()}")
             time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("mc11 dashboard did not answer within 300 s")
+    process.kill()
+    pytest.fail("mc11 dashboard did not answer within 300 s")
+
+
+@pytest.fixture(scope="module")
+def server():
+    url, process = _start_server()
     yield url, process
     os.killpg(process.pid, 15)
     process.wait(timeout=30)
@@ -283,3 +287,145 @@ def test_opening_the_page_leaves_no_warning_on_the_servers_screen(page, server):
     os.set_blocking(stream.fileno(), False)
     shown = (stream.read() or b"").decode()
     assert "Warning" not in shown, shown
+
+
+def test_save_as_scenario_takes_the_name_as_typed_and_says_only_what_was_saved(page, tmp_path):
+    """Save uses the name typed, without Enter (the button stayed disabled, or used the last
+    name entered); its message goes once the name or the form changes (it said "saved" for a
+    what-if never saved); a refusal names the file asked for (it named baseline.yaml)."""
+    name, message = page.locator(".save-name input"), page.locator(".save-message")
+    first = tmp_path / "first.yaml"
+    name.fill(str(first))
+    page.locator(".save-button").click()
+    expect(message).to_have_text(f"saved {first}")
+    assert first.is_file()
+    name.fill(str(tmp_path / "second.yaml"))
+    expect(message).to_have_count(0)
+    page.locator(".save-button").click()
+    expect(message).to_have_text(f"saved {tmp_path / 'second.yaml'}")
+    page.locator(".add-change").click()
+    expect(page.locator(".edit-row")).to_have_count(1)
+    expect(message).to_have_count(0)
+    spaced = tmp_path / "my what if.yaml"
+    name.fill(str(spaced))
+    page.locator(".save-button").click()
+    expect(message).to_contain_text(f"error: {spaced}: save as:")
+    assert "baseline" not in message.inner_text()
+
+
+def test_an_emptied_parameter_field_shows_the_scenarios_setting_again(page):
+    """Emptied, a parameter's field goes back to the scenario's prior (it showed "None", and
+    the what-if was refused)."""
+    page.get_by_text("Parameters", exact=True).click()
+    field = page.locator(".param-consensus-critical_mass input")
+    own = field.input_value()
+    assert own.startswith("{triangular")
+    _fill(page, "param-consensus-critical_mass", "0.85")
+    expect(field).to_have_value("0.85")
+    for _ in range(2):  # from a value of the page's, then from the scenario's own
+        _fill(page, "param-consensus-critical_mass", "")
+        expect(field).to_have_value(own)
+    expect(page.locator(".refused")).to_have_count(0)
+
+
+def _bottom_uncovered(page, css: str) -> bool:
+    """Whether, scrolled to the end, the bottom of the last `css` element is above Solara's
+    footer ("This website runs on Solara", fixed at the window's bottom)."""
+    return page.evaluate("""(css) => {
+        const last = [...document.querySelectorAll(css)].pop();
+        for (let box = last.parentElement; box; box = box.parentElement)
+            if (box.scrollHeight > box.clientHeight) box.scrollTop = box.scrollHeight;
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let footer = null;
+        while (walk.nextNode())
+            if (walk.currentNode.textContent.includes('This website runs on'))
+                footer = walk.currentNode.parentElement;
+        while (getComputedStyle(footer).position !== 'absolute') footer = footer.parentElement;
+        return last.getBoundingClientRect().bottom <= footer.getBoundingClientRect().top;
+    }""", css)
+
+
+def _shrunk_images(page, css: str) -> list:
+    """The images under `css` drawn narrower than their own width, or past the window's right
+    edge: (natural width, width shown, right edge)."""
+    return page.evaluate("""(css) => [...document.querySelectorAll(css + ' img')]
+        .map(i => [i.naturalWidth, i.clientWidth, i.getBoundingClientRect().right])
+        .filter(([own, shown, right]) => shown < own || right > window.innerWidth)""", css)
+
+
+def test_charts_and_tables_are_legible_in_a_1280_by_800_window(page):
+    """The charts are shown at their own size (they were shrunk, their text with them, and the
+    network to a thumbnail), the table's headers start where their columns do, and Solara's
+    footer covers none of the page's end."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator(".outcome-chart img")).to_have_count(1)
+    assert _shrunk_images(page, ".outcome-chart") == []
+    starts = page.evaluate("""() => {
+        const start = (cell) => { const r = document.createRange();
+                                  r.selectNodeContents(cell);
+                                  return Math.round(r.getBoundingClientRect().left); };
+        const heads = [...document.querySelectorAll('table.shares thead th')].map(start);
+        const cells = [...document.querySelectorAll('table.shares tbody tr:first-child td')];
+        return [heads, cells.map(start)];
+    }""")
+    assert starts[0] == starts[1]
+    assert _bottom_uncovered(page, "table.shares tbody tr")
+    page.get_by_role("tab", name="Watch one negotiation").click()
+    page.locator(".watch-step").click()
+    page.locator(".watch-status", has_text="month 1 of").wait_for(timeout=30_000)
+    expect(page.locator(".network-chart img, .positions-chart img")).to_have_count(2)
+    page.wait_for_function("() => [...document.querySelectorAll('.network-chart img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    assert _shrunk_images(page, ".network-chart") == []
+    assert _shrunk_images(page, ".positions-chart") == []
+
+
+def test_reloading_the_page_keeps_the_form(page):
+    """The changes, parameters, replications and seed survive a reload (all were lost)."""
+    page.locator(".add-change").click()
+    expect(page.locator(".edit-row")).to_have_count(1)
+    page.get_by_text("Parameters", exact=True).click()
+    _fill(page, "param-consensus-critical_mass", "0.85")
+    _fill(page, "seed-field", "11")
+    _fill(page, "runs-field", "60")
+    # the server has read them all (in order) once the estimate counts the 60 runs
+    expect(page.locator(".estimate")).to_contain_text("for 120 runs")
+    expect(page.locator(".refused")).to_have_count(0)
+    page.reload()
+    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    expect(page.locator(".edit-row")).to_have_count(1)
+    expect(page.locator(".runs-field input")).to_have_value("60")
+    expect(page.locator(".seed-field input")).to_have_value("11")
+    page.get_by_text("Parameters", exact=True).click()
+    expect(page.locator(".param-consensus-critical_mass input")).to_have_value("0.85")
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to its process group", "SIGINT to the server"])
+def test_stopping_the_server_during_an_ensemble_prints_no_error(browser, stop):
+    """Stopped while an ensemble runs, the server ends without a traceback: the workers' end
+    broke the ensemble's pool (BrokenProcessPool), or the exiting interpreter shut it down
+    ('cannot schedule new futures after shutdown')."""
+    url, process = _start_server()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector(".outcome-chart img", timeout=LONG)
+        _fill(page, "runs-field", "200000")
+        _fill(page, "seed-field", "7")
+        page.locator(".run-button").click()
+        page.locator(".progress-text", has_text=re.compile(r"[1-9]\d* runs done")).wait_for(
+            timeout=LONG)
+        if stop == "SIGINT to the server":
+            server = int(subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True,
+                                        text=True).stdout.split()[0])
+            os.kill(server, 2)
+        else:
+            os.killpg(process.pid, 15)
+        process.wait(timeout=60)
+    finally:
+        context.close()
+        if process.poll() is None:
+            os.killpg(process.pid, 9)
+    shown = process.stderr.read().decode()
+    assert "Traceback" not in shown and "ERROR" not in shown, shown

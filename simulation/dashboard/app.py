@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
+from dataclasses import dataclass
 
 import solara
 import solara.lab
@@ -21,6 +21,10 @@ from simulation.runs.ensemble import compile_rules
 
 DEFAULT_RUNS = 200
 _BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
+CSS = """
+.page-end { padding-bottom: 64px; }  /* Solara's footer covers the last 44 px of the page */
+.table-box { overflow-x: auto; }
+"""
 
 
 def _warm_up() -> None:
@@ -44,9 +48,44 @@ done = solara.reactive(0)
 finished: solara.Reactive[tuple | None] = solara.reactive(None)  # the last (baseline, what-if)
 runs_invalid = solara.reactive(False)  # the Replications field's text is not a number
 seed_invalid = solara.reactive(False)
+ended = solara.reactive("")  # why the last ensemble stopped without results
 save_name = solara.reactive("")
-saved = solara.reactive("")
+saved: solara.Reactive[tuple | None] = solara.reactive(None)  # (what was saved, the message)
 view = solara.reactive(0)
+
+
+@dataclass(frozen=True)
+class Form:
+    """What the user set in the form: the scenario, its changes, runs and seed."""
+
+    scenario_path: str
+    edits: list[state.Edit]
+    parameters: dict
+    runs: int
+    seed: int | None
+
+
+_FORMS: dict[str, Form] = {}  # by browser session (Solara's cookie): what a reload brings back
+
+
+def keep_form() -> None:
+    """Remember the page's form for its browser session, so that reloading the page keeps it."""
+    _FORMS[solara.get_session_id()] = Form(scenario_path.value, edits.value, parameters.value,
+                                           runs.value, seed.value)
+
+
+def restore_form() -> None:
+    """At a page's start (before it is drawn), the form its browser session last had."""
+    form = _FORMS.get(solara.get_session_id())
+    if form is not None:
+        scenario_path.set(form.scenario_path)
+        edits.set(form.edits)
+        parameters.set(form.parameters)
+        runs.set(form.runs)
+        seed.set(form.seed)
+
+
+solara.lab.on_kernel_start(restore_form)
 
 
 def workers_for(count: int) -> int:
@@ -61,6 +100,7 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
     uncached, changed = _needed(base, what_if, count, master)
     total = count * (uncached + changed)  # the runs this press starts: a cached one is not redone
     done.set(0)
+    ended.set("")
 
     def progress(runs_done: int, offset: int) -> None:
         done.set(offset + runs_done)
@@ -68,8 +108,7 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
 
     baseline = _BASELINES.get(key)
     if baseline is None:
-        baseline = state.run_what_if(base, count, master, workers_for(count),
-                                     lambda n: progress(n, 0), ensemble.is_current)
+        baseline = _ensemble_of(base, count, master, lambda n: progress(n, 0))
         if baseline is None:
             return None
         _BASELINES[key] = baseline
@@ -77,12 +116,27 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
         finished.set((baseline, baseline))
         return baseline, baseline
     offset = count if uncached else 0
-    tables = state.run_what_if(what_if, count, master, workers_for(count),
-                               lambda n: progress(n, offset), ensemble.is_current)
+    tables = _ensemble_of(what_if, count, master, lambda n: progress(n, offset))
     if tables is None:
         return None
     finished.set((baseline, tables))  # shown until another run finishes, a cancelled one too
     return baseline, tables
+
+
+def _ensemble_of(scenario: Scenario, count: int, master: int, on_progress
+                 ) -> state.Tables | None:
+    """One ensemble of the Run button; None if cancelled, or if its worker processes ended
+    under it (the server stopping ends them too): said on the page, where it matters, not as a
+    traceback on the server's screen."""
+    try:
+        return state.run_what_if(scenario, count, master, workers_for(count), on_progress,
+                                 ensemble.is_current)
+    except Exception as error:
+        if not state.workers_gone(error):
+            raise
+        ended.set(f"the ensemble stopped after {done.value} runs: its worker processes ended "
+                  "(the server stopping, or a worker killed)")
+        return None
 
 
 def _needed(base: Scenario, what_if: Scenario, count: int, master: int) -> tuple[bool, bool]:
@@ -132,6 +186,8 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
         solara.Warning(f"cancelled after {done.value} runs", classes=["cancelled"])
     elif ensemble.error:
         solara.Error(f"the ensemble failed: {ensemble.exception}")
+    elif ended.value:
+        solara.Error(ended.value, classes=["ended"])
 
 
 @solara.component
@@ -139,21 +195,28 @@ def SavePanel(base: Scenario, master: int,
               shown: tuple[state.Tables, state.Tables] | None) -> None:
     """Save the edited scenario (with the page's runs and seed) as a file `mc11 run`
     reproduces; download the summary CSV of the what-if shown."""
-    with solara.Div(classes=["save-name"]):
-        solara.InputText("Save as scenario file (new path)", value=save_name)
+    with solara.Div(classes=["save-name"]):  # read as typed: a click right after uses it
+        solara.InputText("Save as scenario file (new path; ~ is your home folder)",
+                         value=save_name, continuous_update=True)
+
+    def inputs() -> tuple:
+        """What a save writes: the message of one is shown only while these are unchanged."""
+        return save_name.value, scenario_path.value, edits.value, parameters.value, runs.value, \
+            master
 
     def save():
         try:
-            named = state.saved_scenario(base, edits.value, parameters.value,
-                                         Path(save_name.value).stem, runs.value, master)
-            saved.set(f"saved {state.save_scenario(named, save_name.value)}")
+            written = state.save_what_if(base, edits.value, parameters.value, save_name.value,
+                                         runs.value, master)
+            message = f"saved {written}"
         except InputError as error:
-            saved.set(f"error: {error}")
+            message = f"error: {error}"
+        saved.set((inputs(), message))
 
     solara.Button("Save as scenario", on_click=save, classes=["save-button"],
-                  disabled=not save_name.value)
-    if saved.value:
-        solara.Text(saved.value, classes=["save-message"])
+                  disabled=not save_name.value.strip())
+    if saved.value is not None and saved.value[0] == inputs():
+        solara.Text(saved.value[1], classes=["save-message"])
     if shown is not None:
         what_if = shown[1]
         solara.FileDownload(what_if.summary_csv(), filename=f"{what_if.scenario.name}-summary.csv",
@@ -179,11 +242,14 @@ def Page() -> None:
         dependencies=[base, edits.value, parameters.value])
     master = seed.value if seed.value is not None else (base.spec.seed if base else 0)
 
-    def first_run():
+    def first_run():  # the default runs: a form restored at a reload may ask for a million
         if base is not None and ensemble.not_called:
-            ensemble(base, base, runs.value, master)
+            ensemble(base, base, DEFAULT_RUNS, master)
 
     solara.use_effect(first_run, [])
+    solara.use_effect(keep_form, [scenario_path.value, edits.value, parameters.value, runs.value,
+                                  seed.value])
+    solara.Style(CSS)
     with solara.Sidebar():
         solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
         editor.ScenarioPicker(scenario_path)
@@ -202,7 +268,7 @@ def Page() -> None:
             SavePanel(base, master, finished.value)
     if problem is not None:
         return
-    with solara.lab.Tabs(value=view):  # only the open view is drawn
+    with solara.Div(classes=["page-end"]), solara.lab.Tabs(value=view):  # only the open view
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
                 if _out_of_date(finished.value, base, what_if):

@@ -7,6 +7,7 @@ validates them: a refused value shows the loader's message (as `mc11 run` would 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import reacton.ipyvue
 import solara
@@ -143,13 +144,30 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
 
 
 @solara.component
+def SettingField(label: str, setting: Any, on_text: Callable[[str], None]) -> None:
+    """A parameter's text field; emptied, it shows the scenario's own setting again, which the
+    form then uses (the field is re-made: its text would otherwise stay empty)."""
+    emptied = solara.use_reactive(0)
+
+    def read(text: str | None) -> None:
+        if not (text or "").strip():
+            emptied.set(emptied.value + 1)
+        on_text(text or "")
+
+    solara.InputText(label, value=state.setting_text(setting), on_value=read).key(
+        f"setting-{emptied.value}")
+
+
+@solara.component
 def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
     """Every model parameter, starting from the scenario's value or prior. A number field
-    takes a number, or a prior as a scenario file writes it (`{triangular: [0.8, 0.9, 1]}`)."""
+    takes a number, or a prior as a scenario file writes it (`{triangular: [0.8, 0.9, 1]}`);
+    emptied, the scenario's own again."""
     solara.HTML(tag="div", unsafe_innerHTML="A number, or a prior: " + ", ".join(
         f"<code>{prior}</code>" for prior in ("{uniform: [a, b]}", "{triangular: [a, mode, b]}",
                                               "{normal: [mean, sd], clip: [a, b]}",
-                                              "{choice: [v1, v2]}")))
+                                              "{choice: [v1, v2]}")) + "; empty the field for "
+                "the scenario's own.")
     for field in state.parameter_fields():
         current = parameters.value.get(field.path, state.parameter_setting(base, field.path))
 
@@ -164,5 +182,5 @@ def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
             solara.Select(label, values=list(field.choices), value=current, on_value=put)
         else:
             with solara.Div(classes=[f"param-{field.path.replace('.', '-')}"]):
-                solara.InputText(label, value=state.setting_text(current),
-                                 on_value=lambda text, put=put: put(state.parse_setting(text)))
+                SettingField(label, current, lambda text, path=field.path: parameters.set(
+                    state.with_setting(parameters.value, path, text)))

@@ -48,16 +48,19 @@ def blockers_table(baseline: state.Tables, what_if: state.Tables) -> pd.DataFram
 
 
 def html_table(frame: pd.DataFrame, css: str) -> None:
-    """A plain HTML table (every row visible, readable by the browser tests)."""
+    """A plain HTML table (every row visible, readable by the browser tests), its headers
+    aligned as its cells (pandas right-aligns the headers only), scrolled sideways in its box
+    when wider than the page."""
     solara.HTML(tag="div", unsafe_innerHTML=frame.to_html(index=False, classes=[css],
-                                                          border=0, na_rep=""),
-                classes=[f"{css}-box"])
+                                                          border=0, na_rep="", justify="left"),
+                classes=[f"{css}-box", "table-box"])
 
 
-def _figure(build, dependencies: list) -> None:
+def _figure(build, dependencies: list, css: str) -> None:
     """A matplotlib figure built and converted once per change of its inputs."""
     figure = solara.use_memo(build, dependencies=dependencies)
-    solara.FigureMatplotlib(figure, dependencies=dependencies, format="png")
+    with solara.Div(classes=[css]):
+        solara.FigureMatplotlib(figure, dependencies=dependencies, format="png")
 
 
 _OUTCOME_CHARTS: dict[tuple, bytes] = {}  # the same inputs, runs and seed: the same chart
@@ -85,7 +88,7 @@ def OutcomesTab(baseline: state.Tables, what_if: state.Tables, changes: pd.DataF
 
 @solara.component
 def LevelsTab(levels: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    _figure(lambda: charts.text_chart(*levels), [levels])
+    _figure(lambda: charts.text_chart(*levels), [levels], "text-chart")
     html_table(levels_table(*levels), "levels")
 
 
@@ -94,7 +97,7 @@ def SupportTab(baseline: state.Tables, what_if: state.Tables) -> None:
     issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
     solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
     _figure(lambda: charts.support_chart(baseline, what_if, issue.value),
-            [baseline, what_if, issue.value])
+            [baseline, what_if, issue.value], "support-chart")
 
 
 @solara.component

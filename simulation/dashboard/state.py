@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -23,7 +25,7 @@ from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS
-from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
+from simulation.inputs.scenario import NAME_PATTERN, Scenario, load_scenario, scenario_from_mapping
 from simulation.report import summary
 from simulation.report.tables import issues_frame, period_tables, summary_tables
 from simulation.runs.aggregate import Aggregate
@@ -139,6 +141,13 @@ def parse_setting(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+
+
+def with_setting(parameters: dict[str, Any], path: str, text: str) -> dict[str, Any]:
+    """The form's parameters after a field's text: an emptied field goes back to the scenario's
+    own value or prior (it read as YAML's null, shown as "None" and refused)."""
+    rest = {key: value for key, value in parameters.items() if key != path}
+    return rest if not text.strip() else {**rest, path: parse_setting(text)}
 
 
 def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
@@ -291,8 +300,9 @@ def text_levels(tables: Tables) -> pd.DataFrame:
 
 def save_scenario(scenario: Scenario, path: Path | str) -> Path:
     """Write the scenario as a self-contained file (every value resolved) that `mc11 run`
-    reproduces exactly; never overwrites (InputError if the file exists)."""
-    path = Path(path)
+    reproduces exactly, at `path` with `~` as the home folder; never overwrites (InputError if
+    the file exists)."""
+    path = Path(path).expanduser()
     text = yaml.safe_dump(scenario.resolved(), sort_keys=False, allow_unicode=True)
     try:
         write_new(path, text)
@@ -303,6 +313,29 @@ def save_scenario(scenario: Scenario, path: Path | str) -> Path:
         raise InputError(str(path), "save as", f"cannot write the file ({unwritable(exc)}); "
                          "nothing was written there") from None
     return path
+
+
+def save_what_if(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
+                 path: Path | str, runs: int, seed: int) -> Path:
+    """"Save as scenario": the what-if, named after the file, written at `path`; a refusal
+    names that file (the user's), not the base scenario the what-if was made from."""
+    name = Path(path).stem
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise InputError(str(path), "save as", "the file name (without .yaml) becomes the "
+                         "scenario's name: letters, digits, _ . - only (no spaces)")
+    try:
+        scenario = saved_scenario(base, edits, parameters, name, runs, seed)
+    except InputError as error:
+        raise InputError(str(path), "save as", f"{error.field}: {error.problem}") from None
+    return save_scenario(scenario, path)
+
+
+def workers_gone(error: Exception) -> bool:
+    """Whether an ensemble failed because its worker processes are gone, not by a fault of its
+    own: a worker ended (a stop signal to the server's process group ends them all, and the
+    pool breaks) or the pool was shut down (the server's interpreter exiting)."""
+    return isinstance(error, BrokenProcessPool) or (
+        isinstance(error, RuntimeError) and "cannot schedule new futures" in str(error))
 
 
 def initial_scenario() -> Path:

@@ -61,16 +61,18 @@ def WatchView(scenario: Scenario, seed: int) -> None:
                 + (f" ({month.label})" if month else " (before the first month)"),
                 classes=["watch-status"])
     column = scenario.catalogue.issue_ids.index(issue.value)
-    with solara.Row():
+    # one above the other, each at its own size (side by side, the network was squeezed to a
+    # thumbnail in a 1280-pixel window)
+    with solara.Div(classes=["network-chart"]):
         solara.FigureMatplotlib(charts.network_chart(model, issue.value, month), format="png")
-        with solara.Column():
-            solara.FigureMatplotlib(charts.positions_chart(model, issue.value,
-                                                           start[:, column]), format="png")
-            if month is not None:
-                names = model.negotiation.coalitions
-                codes = model.negotiation.members
-                _line("Joined", ", ".join(f"{codes[m]} → {names[c]}" for m, c in month.joined))
-                _line("Left", ", ".join(f"{codes[m]} ← {names[c]}" for m, c in month.left))
+    with solara.Div(classes=["positions-chart"]):
+        solara.FigureMatplotlib(charts.positions_chart(model, issue.value, start[:, column]),
+                                format="png")
+    if month is not None:
+        names = model.negotiation.coalitions
+        codes = model.negotiation.members
+        _line("Joined", ", ".join(f"{codes[m]} → {names[c]}" for m, c in month.joined))
+        _line("Left", ", ".join(f"{codes[m]} ← {names[c]}" for m, c in month.left))
     if model.verdict is not None:
         solara.HTML(tag="h3", unsafe_innerHTML="Verdict at MC11 (equals this replication's row "
                     "in the ensemble)")
