@@ -327,7 +327,7 @@ def test_an_override_without_effect_is_named(base_table, catalogue, override):
 
 @pytest.mark.parametrize(("override", "note"), [
     ({"members": ["USA"], "shift_position": 30},
-     "overrides.0: shift_position +30 would take 14 member x issue row(s) past the scale's end, "
+     "overrides.0: shift_position +30 would take 13 member x issue row(s) past the scale's end, "
      "100: they stop there"),
     ({"members": ["USA"], "scale_salience": 2},
      "overrides.0: scale_salience 2 would take 14 member x issue row(s) past salience 1: they "

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Rerun every MC11 result the README quotes, into one new folder, so that a reader can check
+# them and a revision of the data recomputes them in one go:
+#   - "Tutorial": the preference rows of the United States;
+#   - "The imputation rules, re-read against the seed": how many member-issue rows each
+#     derivation rule gives (rules.txt);
+#   - "What the scenarios show": every shipped scenario, 1,000 runs at seed 7, each what-if
+#     compared with the baseline (the baseline's folder has the figures docs/baseline_*.png);
+#   - "Three readings of the same data": the three protocols at their scenarios' own seed, and
+#     the 200-run check at seed 7;
+#   - "What drives the baseline's verdicts": the Sobol design of the baseline's priors.
+# Usage: bash docs/readme_results.sh [FOLDER]   (default results/readme-<UTC time>; a folder
+# that exists is refused, nothing in it is touched). About 15 minutes on 2 cores, most of it
+# the sensitivity design. MC11=/path/to/mc11 picks another install (default .venv/bin/mc11).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-results/readme-$(date -u +%Y%m%dT%H%M%SZ)}
+mc11=${MC11:-.venv/bin/mc11}
+python=$(dirname "$mc11")/python
+if [[ -e $out ]]; then
+    echo "readme_results.sh: $out exists; give a new folder" >&2
+    exit 2
+fi
+mkdir -p "$out"
+echo "readme_results.sh: writing into $out" >&2
+
+"$mc11" preferences --member USA --issue data_localisation --issue classification \
+    --issue consumer_protection > "$out/tutorial_preferences.txt"
+"$mc11" preferences --format csv --out "$out/preferences.csv"
+"$python" - "$out/preferences.csv" > "$out/rules.txt" <<'EOF'
+import sys
+
+import pandas as pd
+
+table = pd.read_csv(sys.argv[1])
+print(f"{len(table):,} member-issue rows; by rule:")
+print(table["rule"].value_counts().to_string())
+imputed = table[table["rule"] == "imputed"]
+print("imputed rows by the source's rule text:")
+status = imputed["source"].str.extract(r"rule default_by_status: (\w+)", expand=False)
+print(status.value_counts().rename_axis("status").to_string())
+EOF
+
+seeded=$out/seed7
+for scenario in scenarios/*.yaml; do
+    name=$(basename "$scenario" .yaml)
+    plots=--no-plots
+    [[ $name == baseline ]] && plots=
+    "$mc11" run "$scenario" --runs 1000 --seed 7 --folder "$seeded/$name" --yes --quiet $plots \
+        > "$seeded-$name.txt"
+done
+for folder in "$seeded"/*/; do
+    name=$(basename "$folder")
+    [[ $name == baseline ]] && continue
+    "$mc11" compare "$seeded/baseline" "$folder" > "$out/compare-baseline-$name.txt"
+done
+
+own=$out/own_seed
+for name in baseline exchange_protocol challenge_protocol; do
+    "$mc11" run "scenarios/$name.yaml" --folder "$own/$name" --yes --quiet --no-plots \
+        > "$own-$name.txt"
+    "$mc11" run "scenarios/$name.yaml" --runs 200 --seed 7 --folder "$own/$name-200-seed7" \
+        --yes --quiet --no-plots > "$own-$name-200-seed7.txt"
+done
+"$mc11" compare "$own/baseline" "$own/exchange_protocol" "$own/challenge_protocol" \
+    > "$out/three_protocols.txt"
+
+"$mc11" sensitivity scenarios/baseline.yaml --method sobol --samples 64 --runs-per-point 40 \
+    --workers 2 --folder "$out/sensitivity" --yes --quiet > "$out/sensitivity.txt"
+echo "readme_results.sh: done; the figures docs/baseline_outcomes.png and" \
+    "docs/baseline_text_levels.png are $seeded/baseline/plots/outcomes.png and text_levels.png" >&2
