@@ -13,9 +13,9 @@
 # that exists is refused, nothing in it is touched). About 15 minutes on 2 cores, most of it
 # the sensitivity design. MC11=/path/to/mc11 picks another install (default .venv/bin/mc11).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=${1:-results/readme-$(date -u +%Y%m%dT%H%M%SZ)}
-mc11=${MC11:-.venv/bin/mc11}
+out=$(realpath -m -- "${1:-$(dirname "$0")/../results/readme-$(date -u +%Y%m%dT%H%M%SZ)}")
+mc11=$(realpath -m -- "${MC11:-$(dirname "$0")/../.venv/bin/mc11}")
+cd "$(dirname "$0")/.."  # the scenarios are named from the repository's root
 python=$(dirname "$mc11")/python
 if [[ -e $out ]]; then
     echo "readme_results.sh: $out exists; give a new folder" >&2
