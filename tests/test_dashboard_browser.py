@@ -400,7 +400,9 @@ def test_reloading_the_page_keeps_the_form(page):
     expect(page.locator(".param-consensus-critical_mass input")).to_have_value("0.85")
 
 
-@pytest.mark.parametrize("stop", ["SIGTERM to its process group", "SIGINT to the server"])
+@pytest.mark.parametrize("stop", [  # each starts a server of its own: 12 s, one kept fast
+    pytest.param("SIGTERM to its process group", marks=pytest.mark.slow),
+    "SIGINT to the server"])
 def test_stopping_the_server_during_an_ensemble_prints_no_error(browser, stop):
     """Stopped while an ensemble runs, the server ends without a traceback: the workers' end
     broke the ensemble's pool (BrokenProcessPool), or the exiting interpreter shut it down
