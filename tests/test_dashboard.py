@@ -223,6 +223,21 @@ def test_dashboard_serves_this_machine_unless_told_and_warns(monkeypatch, capsys
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
 
 
+def test_a_server_that_stops_with_an_error_is_said_to_have_stopped_not_blamed_on_the_port(
+        monkeypatch, capsys):
+    """The port was checked free before the server started: a server that ends with an error
+    later (a stop signal to it alone, a crash) was stopped, exit 130, its messages above."""
+    from simulation.cli import dashboard
+
+    monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)
+    monkeypatch.setattr(dashboard.subprocess, "run",
+                        lambda command, **kw: type("Done", (), {"returncode": 1})())
+    assert main(["dashboard", "--port", "8901"]) == 130
+    error = capsys.readouterr().err
+    assert "the dashboard server on 127.0.0.1:8901 stopped (exit code 1)" in error
+    assert "port in use" not in error
+
+
 def test_dashboard_server_does_not_ask_pypi_for_a_newer_solara(monkeypatch):
     """Solara's server asks pypi.org for its latest version at every start and prints 'Please
     upgrade using: pip install solara==...', advice outside the project's pinned range; the

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from simulation.cli.common import add_scenario_argument, scenario_of, whole
-from simulation.errors import InputError
+from simulation.errors import InputError, Interrupted
 
 LOCAL = "127.0.0.1"
 QUIET_WARNINGS = "ignore:Cookies with samesite=none require https:UserWarning"
@@ -71,10 +71,9 @@ def dashboard(args: argparse.Namespace) -> None:
                                   env=environment, check=False)
     except KeyboardInterrupt:
         return
-    if finished.returncode not in (0, -2, 130):
-        raise InputError(f"{args.host}:{args.port}", "--port/--host",
-                         f"the dashboard server stopped (exit code {finished.returncode}); "
-                         "is the port in use? Choose another with --port")
+    if finished.returncode not in (0, -2, 130):  # the port was free (check_free): stopped
+        raise Interrupted(f"the dashboard server on {args.host}:{args.port} stopped (exit "
+                          f"code {finished.returncode}); its own messages are above")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
