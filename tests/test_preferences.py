@@ -300,3 +300,32 @@ def test_member_attributes(catalogue):
     assert not attrs.loc["USA", "doha_linked"] and attrs.loc["USA", "bloc"] == ""
     assert attrs.loc["IND", "bloc"] == ""
     assert (attrs["capability"] > 0).all()
+
+
+# --- the data review of 2026-12-02 (docs/data_review.md) -----------------------------------
+
+
+def test_the_eu_paper_takes_no_stance_the_article_does_not_report(table):
+    """§4.2 lists no encryption point of JOB/GC/97/Rev.3 (the closing reading's examples are the
+    US paper's words), nor does §4.4 name a customs measure of JOB/GC/101/Rev.1."""
+    assert "JOB/GC/97/Rev.3" not in row(table, "EUN", "encryption")["source"]
+    assert "JOB/GC/101/Rev.1" not in row(table, "MYS", "trade_facilitation")["source"]
+
+
+def test_standards_are_best_endeavour_and_not_a_new_discipline(catalogue, table):
+    """§4.1: members should do their best (盡力) to keep market-formed standards: the scale's
+    mid, not its binding high; no paper asks for a binding rule, so the African Group's
+    blanket opposition to new rules does not reach standards."""
+    assert row(table, "USA", "standards")["position"] <= 60
+    assert not next(i for i in catalogue.issues if i.id == "standards").new_discipline
+    for code in sorted(african_group(catalogue)):
+        assert "african_group" not in row(table, code, "standards")["source"], code
+
+
+def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table):
+    """The position rule of proposals.yaml: China asks for focused discussion at MC11 (§4.5,
+    the mandate's mid) and Secretariat support (technical assistance's mid); the EU et al. for
+    opt-out or prior-consent rules (§4.2, the high of unsolicited communications)."""
+    assert row(table, "CHN", "mandate")["position"] == 50
+    assert row(table, "CHN", "technical_assistance")["position"] == 50
+    assert row(table, "EUN", "unsolicited_communications")["position"] == 100
