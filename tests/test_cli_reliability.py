@@ -647,8 +647,9 @@ def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
     assert code == 0 and "rebuilding its tables" in stderr, stderr
     assert path.read_bytes() == data
-    code, _, stderr = mc11("plot", folder, "--workers", 1)
-    assert code == 0, stderr
+    if (table, damage) == ("summary.csv", "cut"):  # the rebuilt tables' digests are recorded
+        code, _, stderr = mc11("plot", folder, "--workers", 1)  # (one case: 2 s of figures)
+        assert code == 0, stderr
 
 
 def test_a_file_given_for_a_folder_is_called_a_file(complete, tmp_path):
