@@ -79,7 +79,6 @@ def end_workers(pool: ProcessPoolExecutor) -> None:
         results._writer.close()
 
 
-
 def _still_running(processes: list, seconds: float | None) -> list:
     """The processes that have not ended within `seconds` (None: wait for all). An end is read
     from the process's sentinel, not its exit code: the pool's manager thread may reap a
