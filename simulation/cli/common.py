@@ -193,10 +193,13 @@ WRONG_KIND = {
 """File endings that mean a scenario command was given data, or a data command a scenario."""
 
 
-def wrong_kind(error: InputError, expected: str) -> InputError:
-    """`error` about a file, with a hint if the file's ending says it is of the other kind (a
-    scenario where actor-issue data belongs, or the reverse) or a results folder's run.json."""
+def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
+    """`error`, and if it is about the file the user `given`, with a hint when the file's ending
+    says it is of the other kind (a scenario where actor-issue data belongs, or the reverse) or
+    it is a results folder's run.json."""
     name = Path(error.source)
+    if name.resolve() != Path(given).resolve():  # a file the given one refers to
+        return error
     if name.name == "run.json":
         hint = ("this is a results folder's run.json: give the folder to `mc11 plot`, `compare` "
                 "or `explain`, or its scenario.yaml to run it again")
@@ -217,9 +220,7 @@ def load_noting(path: str):
     try:
         scenario = load_scenario(path)
     except InputError as error:
-        if Path(error.source) != Path(path).resolve():
-            raise
-        raise wrong_kind(error, "scenario") from None
+        raise wrong_kind(error, "scenario", path) from None
     for note in scenario.notes:
         print(f"mc11: note: {note}", file=sys.stderr)
     return scenario

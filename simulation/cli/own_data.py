@@ -91,9 +91,7 @@ def dataset_of(datafile: str, negotiation: str | None) -> tuple:
     try:
         dataset = read_dataset(datafile)
     except InputError as error:
-        if Path(error.source) != Path(datafile):
-            raise
-        raise wrong_kind(error, "data") from None
+        raise wrong_kind(error, "data", datafile) from None
     for data in dataset:
         for note in data.notes:
             print(f"mc11: note: {note}", file=sys.stderr)
