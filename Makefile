@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 run: install
-	$(BIN)/mc11 run scenarios/baseline.yaml
+	$(BIN)/mc11 run scenarios/baseline.yaml --plots
 
 test: install
 	$(BIN)/pytest

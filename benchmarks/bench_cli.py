@@ -1,8 +1,9 @@
-"""Time the `mc11` command as a user starts it: `--help`, a 10-run ensemble with and without its
-figures (and when its summary table appears, before the figures are drawn), and `mc11 plot`;
-each in a fresh process, best of `--repeat`, with the CPU time the command and its children used
-(the floor a 2-core machine cannot go under is CPU / 2). A last row times the imports alone
-(numpy, pandas, numba, mesa, pyarrow), which every ensemble needs.
+"""Time the `mc11` command as a user starts it: `--help`, a 10-run ensemble with its tables only
+(the default) and with its figures (`--plots`; and when its summary table appears, before the
+figures are drawn), and `mc11 plot`; each in a fresh process, best of `--repeat`, with the CPU
+time the command and its children used (the floor a 2-core machine cannot go under is CPU / 2).
+A last row times the imports alone (numpy, pandas, numba, mesa, pyarrow), which every ensemble
+needs.
 
     .venv/bin/python benchmarks/bench_cli.py [--repeat 5]
 """
@@ -68,11 +69,13 @@ def main() -> None:
         subprocess.run(ten([], "warm")(0), check=True, capture_output=True)  # compiled rules
         rows = [
             ("mc11 --help", best(lambda k: [MC11, "--help"], repeat)),
-            ("mc11 run --runs 10 --no-plots", best(ten(["--no-plots"], "tables"), repeat)),
-            ("mc11 run --runs 10 --workers 1", best(ten(["--workers", "1"], "one"), repeat)),
-            (f"mc11 run --runs 10 (figures on {cores} processes)", best(ten([], "all"), repeat)),
+            ("mc11 run --runs 10 (tables only, the default)", best(ten([], "tables"), repeat)),
+            ("mc11 run --runs 10 --plots --workers 1",
+             best(ten(["--plots", "--workers", "1"], "one"), repeat)),
+            (f"mc11 run --runs 10 --plots (figures on {cores} processes)",
+             best(ten(["--plots"], "all"), repeat)),
             ("  the same: its summary table printed",
-             min(summary_shown(ten([], f"shown-{k}")(0)) for k in range(repeat))),
+             min(summary_shown(ten(["--plots"], f"shown-{k}")(0)) for k in range(repeat))),
             ("mc11 plot (six figures, --workers 1)",
              best(lambda k: [MC11, "plot", "--force", "--workers", "1", str(folder / "warm-0")],
                   repeat)),

@@ -44,8 +44,8 @@ EOF
 seeded=$out/seed7
 for scenario in scenarios/*.yaml; do
     name=$(basename "$scenario" .yaml)
-    plots=--no-plots
-    [[ $name == baseline ]] && plots=
+    plots=
+    [[ $name == baseline ]] && plots=--plots
     "$mc11" run "$scenario" --runs 1000 --seed 7 --folder "$seeded/$name" --yes --quiet $plots \
         > "$seeded-$name.txt"
 done
@@ -57,10 +57,10 @@ done
 
 own=$out/own_seed
 for name in baseline exchange_protocol challenge_protocol; do
-    "$mc11" run "scenarios/$name.yaml" --folder "$own/$name" --yes --quiet --no-plots \
+    "$mc11" run "scenarios/$name.yaml" --folder "$own/$name" --yes --quiet \
         > "$own-$name.txt"
     "$mc11" run "scenarios/$name.yaml" --runs 200 --seed 7 --folder "$own/$name-200-seed7" \
-        --yes --quiet --no-plots > "$own-$name-200-seed7.txt"
+        --yes --quiet > "$own-$name-200-seed7.txt"
 done
 "$mc11" compare "$own/baseline" "$own/exchange_protocol" "$own/challenge_protocol" \
     > "$out/three_protocols.txt"

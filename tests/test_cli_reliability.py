@@ -500,10 +500,10 @@ def test_a_reader_that_leaves_early_ends_a_listing_quietly(argv):
 
 
 def test_a_reader_that_leaves_early_does_not_stop_the_run(tmp_path):
-    """`mc11 run ... | head -1` reads the summary's first line and goes: the run still ends
-    with its figures and status `complete`, as with nobody reading."""
+    """`mc11 run --plots ... | head -1` reads the summary's first line and goes: the run still
+    ends with its figures and status `complete`, as with nobody reading."""
     folder = tmp_path / "run"
-    argv = [MC11, "run", BASELINE, "--runs", "4", "--quiet", "--folder", folder]
+    argv = [MC11, "run", BASELINE, "--runs", "4", "--quiet", "--plots", "--folder", folder]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         first = process.stdout.readline()
         process.stdout.close()

@@ -648,17 +648,22 @@ def test_cli_simulate_trace_prints_period_events():
     assert table == mc11("simulate", "--seed", 3)[1]
 
 
+@pytest.mark.parametrize("spelling", [[], ["--no-plots"]])
 def test_cli_run_without_plots_writes_the_tables_and_plot_draws_them_later(workspace,
-                                                                              monkeypatch):
-    folder, drawn = workspace / "no-plots", []
+                                                                              monkeypatch,
+                                                                              spelling):
+    """Tables only by default (and with --no-plots); the note names the command that draws
+    the figures later."""
+    folder, drawn = workspace / f"no-plots-{len(spelling)}", []
     for name in ("plot_outcomes", "plot_text_levels", "plot_support", "plot_position_heatmap",
                  "plot_blockers"):  # drawing stubbed: recorded by figure name
         monkeypatch.setattr(plots, name, lambda *args, _name=name, **kw: drawn.append(
             _name) or next(a for a in args if isinstance(a, Path)))
     code, stdout, stderr = mc11("run", BASELINE, "--runs", 3, "--seed", 7, "--workers", 1,
-                                "--folder", folder, "--quiet", "--no-plots")
+                                "--folder", folder, "--quiet", *spelling)
     assert code == 0, stderr
     assert drawn == [] and not (folder / "plots").exists()
+    assert f"mc11 plot {folder}` draws the figures" in stderr
     assert read_manifest(folder)["status"] == "complete"
     assert len(pd.read_csv(folder / "summary.csv")) == 25 and "mandate" in stdout
     code, _, stderr = mc11("plot", folder, "--workers", 1)
@@ -678,7 +683,7 @@ def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monke
                  "plot_position_heatmap", "plot_blockers"):
         monkeypatch.setattr(plots, name, draw)
     code, stdout, stderr = mc11("run", BASELINE, "--runs", 3, "--seed", 7, "--workers", 1,
-                                "--folder", workspace / "summary-first", "--quiet")
+                                "--folder", workspace / "summary-first", "--quiet", "--plots")
     assert code == 0, stderr
     assert len(seen) == 6 and "P(multi)" in seen[0] and "results:" not in seen[0]
     assert "drawing the figures" in stderr and stdout.rstrip().endswith(
@@ -713,7 +718,7 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
     monkeypatch.setattr(figures, "FIGURES", standins)
     folder = tmp_path / "ahead"
     code, _, stderr = mc11("run", workspace / "small.yaml", "--runs", 6, "--workers", 2,
-                           "--folder", folder, "--quiet")
+                           "--folder", folder, "--quiet", "--plots")
     assert code == 0, stderr
     assert read_manifest(folder)["status"] == "complete"
     drawn = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())

@@ -136,7 +136,7 @@ def sweep(args: argparse.Namespace) -> None:
         table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
         if outputs.wanted("sweep.csv"):
             write_atomic(folder / "sweep.csv", table.to_csv(index=False))
-        if not args.no_plots and outputs.wanted("plots/sweep.png"):
+        if args.plots and outputs.wanted("plots/sweep.png"):
             # the constants given one value are fixed, not swept
             swept = [path for path, values in settings.items() if len(values) > 1]
             plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png")
@@ -195,7 +195,7 @@ def sensitivity(args: argparse.Namespace) -> None:
         for name, table in (("points.csv", points), ("sensitivity.csv", indices)):
             if outputs.wanted(name):
                 write_atomic(folder / name, table.to_csv(index=False))
-        if not args.no_plots:
+        if args.plots:
             for draw, name in ((plot_indices, "plots/sensitivity_indices.png"),
                                (plot_heatmap, "plots/sensitivity_heatmap.png")):
                 if outputs.wanted(name):
@@ -245,7 +245,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results-dir", metavar="DIR", default="results", type=file_or_folder,
                         help="where new folders go (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
-    parser.add_argument("--no-plots", action="store_true", help="tables only")
+    parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
+                        help="draw the design's figures into <folder>/plots/ (default: yes; "
+                             "--no-plots: tables only)")
     add_yes_option(parser, "a design (or the rest of one, in its --folder)", disk=False)
 
 

@@ -69,9 +69,11 @@ def run(args: argparse.Namespace) -> None:
                                     run.folder / "plots"))
 
     execute(run, workers, progress=not args.quiet,
-            finish=lambda run, combined: _report(run, combined, not args.no_plots, workers,
-                                                 ahead),
-            negotiation=negotiation, meanwhile=None if args.no_plots else draw_scenario_figures)
+            finish=lambda run, combined: _report(run, combined, args.plots, workers, ahead),
+            negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None)
+    if not args.plots:
+        print(f"mc11: note: tables only; `mc11 plot {run.folder}` draws the figures (or run "
+              "with --plots)", file=sys.stderr)
     print(f"\nresults: {run.folder}")
 
 
@@ -523,8 +525,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="complete an interrupted results folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     add_yes_option(parser, "a run (or the rest of one, with --resume)", disk=True)
-    parser.add_argument("--no-plots", action="store_true",
-                        help="tables only, no figures (draw them later with `mc11 plot`)")
+    parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=False,
+                        help="also draw the six figures into <folder>/plots/ (default: tables "
+                             "only, the fast path for many runs; `mc11 plot DIR` draws them "
+                             "later)")
     parser.set_defaults(handler=run, runs_model=True)
 
     parser = commands.add_parser("compare", help="compare two or more results folders issue by "
