@@ -119,12 +119,15 @@ def _expanded_size(root: yaml.Node) -> int:
 def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
     """A YAML document's content and node tree (for line numbers), or an InputError naming the
     line: syntax errors, keys stated twice in one mapping, aliases that expand without bound."""
+    loader = _UniqueKeyLoader(text)  # parsed once: the node tree, then the content built from it
     try:
-        node = yaml.compose(text, Loader=SafeLoader)
-        if node is not None and _expanded_size(node) > MAX_YAML_VALUES:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if _expanded_size(node) > MAX_YAML_VALUES:
             raise InputError(str(path), "(file)", "its anchors and aliases expand to more than "
                              f"{MAX_YAML_VALUES:,} values; write the values out instead")
-        return yaml.load(text, Loader=_UniqueKeyLoader), node
+        return loader.construct_document(node), node
     except _DuplicateKey as duplicate:
         raise InputError(str(path), f"line {duplicate.line}", f"the key {duplicate.key!r} "
                          "appears twice in the same mapping; keep one") from None
@@ -139,6 +142,8 @@ def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
                 "\t" in lines[mark.line][:mark.column + 1]:
             problem += "; a tab there: YAML indents with spaces only"
         raise InputError(str(path), where, f"not valid YAML ({problem})") from None
+    finally:
+        loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:
