@@ -11,11 +11,15 @@ BIN := $(VENV)/bin
 
 install: $(VENV)/.installed
 
+# compileall writes the package's bytecode, which an editable install does not, and which
+# Python cannot write later where PYTHONDONTWRITEBYTECODE is set (as in many containers): each
+# command would otherwise compile every module it imports again.
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found; install it or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m compileall -q simulation > /dev/null
 	@touch $@
 
 run: install
