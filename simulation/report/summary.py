@@ -433,11 +433,8 @@ def group_positions(positions: pd.DataFrame) -> pd.DataFrame:
 def uncertain_parameters(outcomes: pd.DataFrame, priors: dict[str, str]) -> pd.DataFrame:
     """Per constant with a prior (path -> its description): the distribution and what the runs
     drew (mean, 5% and 95% quantiles), from the `draw:` columns of the outcomes."""
-    runs = outcomes.drop_duplicates("run")
-    rows = []
-    for path, description in priors.items():
-        drawn = runs[f"draw:{path}"]
-        rows.append({"parameter": path, "prior": description, "draw_mean": drawn.mean(),
-                     "draw_q05": drawn.quantile(0.05), "draw_q95": drawn.quantile(0.95)})
-    return pd.DataFrame(rows, columns=["parameter", "prior", "draw_mean", "draw_q05",
-                                       "draw_q95"])
+    drawn = outcomes.drop_duplicates("run")[[f"draw:{path}" for path in priors]]
+    quantiles = drawn.quantile([0.05, 0.95]).to_numpy()
+    return pd.DataFrame({"parameter": list(priors), "prior": list(priors.values()),
+                         "draw_mean": drawn.mean().to_numpy(), "draw_q05": quantiles[0],
+                         "draw_q95": quantiles[1]})
