@@ -542,7 +542,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_output_options(parser)
     parser.set_defaults(handler=compare)
 
-    parser = commands.add_parser("plot", help="(re)draw the figures of a results folder")
+    parser = commands.add_parser("plot", help="draw (or redraw) the figures of a results folder")
     parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
                         help="a complete results folder (from `mc11 run`)")
     parser.add_argument("--force", action="store_true",
