@@ -44,8 +44,9 @@ def test_the_baseline_tables_are_unchanged_for_a_fixed_seed(baseline_folder, nam
     and the tables combined chunk by chunk, and rewritten the same way on 2026-12-02 when four
     emphasis labels in proposals.yaml were corrected to the file's own rule (today's code gave
     the earlier files to the character, top_blockers' tie notation aside, before the change),
-    and again that evening with the data revision of docs/data_review.md (the same procedure
-    first gave the previous files byte for byte).
+    and again that evening and on 2026-12-03 with the two data revisions of
+    docs/data_review.md (each time the same procedure first gave the previous files byte for
+    byte).
     Columns added to a table since b02e3bf (the summary's reach of the scale's points) are left
     out: the golden columns must be unchanged to the character."""
     golden = (GOLDEN / name).read_text(encoding="utf-8")

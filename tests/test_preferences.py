@@ -329,3 +329,21 @@ def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table):
     assert row(table, "CHN", "mandate")["position"] == 50
     assert row(table, "CHN", "technical_assistance")["position"] == 50
     assert row(table, "EUN", "unsolicited_communications")["position"] == 100
+
+
+@pytest.mark.parametrize(("member", "issue", "point"), [
+    ("USA", "encryption", 100),  # §4.1: rules to protect encryption products, lawful access kept
+    ("USA", "technology_choice", 100),  # §4.1: no host-country technology required
+    ("USA", "e_signatures", 100),  # §4.1: providers choose their authentication method
+    ("EUN", "data_flows", 50),  # §4.2: discuss data flows within WTO obligations and exceptions
+    ("EUN", "market_access", 50),  # §4.2: classification, schedules, tariffs all to be discussed
+    ("EUN", "transparency", 100),  # §4.2: measures into Trade Policy Reviews (to discuss)
+    ("BRA", "consumer_protection", 100),  # §4.3: complaint channels, consumer dispute resolution
+    ("BRA", "classification", 0),  # §4.3: e-commerce under GATS Mode 1
+    ("BRA", "data_flows", 0),  # §4.3: no new data-flow rules while Mode 1 suffices
+    ("MYS", "technical_assistance", 100),  # §4.4: assistance closing infrastructure gaps
+])
+def test_every_paper_using_a_scale_points_words_takes_that_point(table, member, issue, point):
+    """The second revision (2026-12-03) applied the position rule to every entry in a point's
+    words; a "discuss" lowers the emphasis, not the position."""
+    assert row(table, member, issue)["position"] == point
