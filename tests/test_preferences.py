@@ -344,6 +344,6 @@ def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table):
     ("MYS", "technical_assistance", 100),  # §4.4: assistance closing infrastructure gaps
 ])
 def test_every_paper_using_a_scale_points_words_takes_that_point(table, member, issue, point):
-    """The second revision (2026-12-03) applied the position rule to every entry in a point's
-    words; a "discuss" lowers the emphasis, not the position."""
+    """The second revision (2026-12-03) applied the position rule to every entry whose words
+    are a point's, unhedged; a "discuss" lowers the emphasis, not the position."""
     assert row(table, member, issue)["position"] == point
