@@ -48,17 +48,23 @@ _AHEAD = 8  # how many candidates ahead in a cell's list the recalculation loop 
 TIE_TOL = 1e-12  # exchange.select_exchanges' default tie_tol
 _BLOCK = 64  # candidates per block of the two-level maximum
 # A candidate's state during selection: two rows of 8 floats, one cache line each. What every
-# recalculation reads (hot): the check_nbs probes (partner's position minus the outcome, before
-# and after each role's move), the current supply positions, whether a move was cut, and its
-# actors and issues (16 bits each, in one int64). What a recalculation of its moves reads and
-# writes (cold): the moves, outcome shifts and the sum of each role's earlier moves this round
-# (their direction is the sum's sign: a role's later moves keep the direction of its first).
-# Its score (gain, -inf once out) and the last event that visited it are in arrays of their own,
-# small enough to stay in cache. Plain arrays, not records: a record view costs reference counts.
-_T0I, _T1I, _T0J, _T1J, _XI, _XJ, _CUT, _IDS = range(8)
+# visit reads (hot): the check_nbs probes (partner's position minus the outcome, before and
+# after each role's move), the last event that visited it (_OUT once out of play), whether a
+# move was cut, its actors and issues (16 bits each, in one int64) and its score (the tree's,
+# which rescoring reads). What a recalculation of its moves reads and writes (cold, fetched
+# ahead only from the supply lists, where every visit needs it): the moves, outcome shifts and
+# the sum of each role's earlier moves this round (their direction is the sum's sign: a role's
+# later moves keep the direction of its first). A role's current supply position is its actor's,
+# kept once per actor-issue (every candidate in play supplying a moved cell is visited). Plain
+# arrays, not records: a record view costs reference counts. Whatever a visit reads is in its
+# two lines or in tables small enough for the cache: reading the score, the out-of-play test,
+# the last-visit mark and the updates tables from arrays of their own made the kernel 1.5 times
+# slower (2026-12-03, `docs/performance.md`).
+_T0I, _T1I, _T0J, _T1J, _SEEN, _CUT, _IDS, _SCORE = range(8)
 _MI, _MJ, _DP, _DQ, _HIS, _HJS = range(6)
 _ID_BITS = 16  # actors and issues must number fewer than 2**15 (the packed code is signed)
 _ID_MASK = (1 << _ID_BITS) - 1
+_OUT = -2  # _SEEN of a candidate out of play
 
 
 @intrinsic
@@ -98,7 +104,7 @@ def _crosses(t0, t1):
     return (t0 < -POS_TOL and t1 > POS_TOL) or (t1 < -POS_TOL and t0 > POS_TOL)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ids(code):
     """Actors i, j and issues p, q of a candidate (exchange._Pool.ids' first columns) from their
     packed code."""
@@ -158,14 +164,13 @@ def _block_max(values, start):
 
 
 @njit(cache=True)
-def _rescore(tree, blocks, supers, row, value):
-    """exchange._Pool.rescore for one candidate: set its score, keeping the exact maxima of its
-    block and super-block.
+def _rescore(tree, blocks, supers, row, old, value):
+    """exchange._Pool.rescore for one candidate: set its score from `old` to `value`, keeping
+    the exact maxima of its block and super-block.
 
     ``tree``: the scores (padded to whole blocks), from ``blocks`` the blocks' maxima (padded to
     whole super-blocks), from ``supers`` the super-blocks' maxima; one array, so that a call
     costs one reference count."""
-    old = tree[row]
     tree[row] = value
     b = row // _BLOCK
     s = b // _BLOCK
@@ -222,10 +227,11 @@ def _cell_index(cells_i, cells_j, n_cells):
 
 
 @njit(cache=True)
-def _write_update(upd, upd_sum, X0, W, a, r, u, y):
+def _write_update(upd, written, upd_sum, X0, W, a, r, u, y):
     """exchange._Round._write_updates: record u's new position y on issue r for actor a; return
     the change in the table's weighted sum."""
     old = upd[a, r, u]
+    written[a, r, u] = True
     if np.isnan(old):
         new, prev = y, X0[u, r]
     else:
@@ -256,14 +262,14 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
     for row in range(m):
         i, j, p, q = np.int64(ci[row]), np.int64(cj[row]), np.int64(cp[row]), np.int64(cq[row])
         ids[row, _IDS] = i | (j << _ID_BITS) | (p << 2 * _ID_BITS) | (q << 3 * _ID_BITS)
-        hot[row, _XI], hot[row, _XJ] = X0[i, q], X0[j, p]
         cold[row, _HIS], cold[row, _HJS] = 0.0, 0.0
         result = _evaluate(S[i, p], S[i, q], S[j, p], S[j, q], A[j, p], A[i, q], WX[i, q],
                            WX[j, p], den[p], den[q], X0[i, p], X0[j, q], X0[i, q], X0[j, p], 0.0,
                            0.0, num[q], nan, num[p], nan, lower, upper)
         cold[row, _MI], cold[row, _MJ], cold[row, _DP], cold[row, _DQ] = result[:4]
         hot[row, _T0I], hot[row, _T1I], hot[row, _T0J], hot[row, _T1J] = result[4:8]
-        hot[row, _CUT], tree[row] = result[8], result[9]
+        hot[row, _CUT], tree[row], hot[row, _SCORE] = result[8], result[9], result[9]
+        ids[row, _SEEN] = -1 if result[9] > -np.inf else _OUT
     for b in range(nb):
         tree[blocks + b] = _block_max(tree, b * _BLOCK)
     for s in range(ns):
@@ -273,9 +279,10 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
     sup_start, sup_end, sup_rows = _cell_index(ci64 * k + cq64, cj64 * k + cp64, n * k)
     dem_start, dem_end, dem_rows = _cell_index(ci64 * k + cp64, cj64 * k + cq64, n * k)
 
+    pos = X0.ravel().copy()  # each actor-issue's present position
     upd = np.full((n, k, n), np.nan)
+    written = np.zeros((n, k, n), dtype=np.bool_)  # which of upd are set, small enough for cache
     upd_sum = np.zeros((n, k))
-    visited = np.full(m, -1, dtype=np.int32)  # the last event that recalculated each candidate
     out = np.empty((min(m, 16 * n * k), 13))
     count = 0
     while True:
@@ -283,24 +290,27 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
         if e < 0:
             break
         ei, ej, ep, eq = _ids(ids[e, _IDS])
-        y_i = min(max(hot[e, _XI] + cold[e, _MI], lower), upper)
-        y_j = min(max(hot[e, _XJ] + cold[e, _MJ], lower), upper)
+        moved_i, moved_j = ei * k + eq, ej * k + ep
+        x_i, x_j = pos[moved_i], pos[moved_j]
+        y_i = min(max(x_i + cold[e, _MI], lower), upper)
+        y_j = min(max(x_j + cold[e, _MJ], lower), upper)
         if count == out.shape[0]:
             grown = np.empty((2 * count, 13))
             grown[:count] = out
             out = grown
-        fields = (float(ei), float(ej), float(ep), float(eq), tree[e], hot[e, _XI], y_i,
-                  hot[e, _XJ], y_j, cold[e, _DP], cold[e, _DQ], X0[ei, ep] - hot[e, _T0J],
+        fields = (float(ei), float(ej), float(ep), float(eq), tree[e], x_i, y_i, x_j, y_j,
+                  cold[e, _DP], cold[e, _DQ], X0[ei, ep] - hot[e, _T0J],
                   X0[ej, eq] - hot[e, _T0I])
         for column in range(13):
             out[count, column] = fields[column]
         count += 1
-        _rescore(tree, blocks, supers, e, -np.inf)
+        _rescore(tree, blocks, supers, e, tree[e], -np.inf)
+        ids[e, _SEEN] = _OUT
+        pos[moved_i], pos[moved_j] = y_i, y_j
         # the updates tables: j (demanding q) records i's move, i (demanding p) records j's
         cell_a, cell_b = ej * k + eq, ei * k + ep
-        delta_a = _write_update(upd, upd_sum, X0, W, ej, eq, ei, y_i)
-        delta_b = _write_update(upd, upd_sum, X0, W, ei, ep, ej, y_j)
-        moved_i, moved_j = ei * k + eq, ej * k + ep
+        delta_a = _write_update(upd, written, upd_sum, X0, W, ej, eq, ei, y_i)
+        delta_b = _write_update(upd, written, upd_sum, X0, W, ei, ep, ej, y_j)
 
         # recalculate every exchange in play supplying a moved cell or demanding a written one
         for part in range(4):
@@ -314,15 +324,17 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
             for at in range(lo, hi):
                 if at + _AHEAD < hi:
                     _prefetch(hot, rows[at + _AHEAD])
-                    _prefetch(cold, rows[at + _AHEAD])
+                    if part < 2:
+                        _prefetch(cold, rows[at + _AHEAD])
                 row = rows[at]
-                if tree[row] == -np.inf:
+                seen = ids[row, _SEEN]
+                if seen == _OUT:
                     continue  # out for good: dropped from the index
                 rows[kept] = row
                 kept += 1
-                if visited[row] == count:
+                if seen == count:
                     continue
-                visited[row] = count
+                ids[row, _SEEN] = count
                 i, j, p, q = _ids(ids[row, _IDS])
                 # A role whose supply cell moved keeps its previous move in its history
                 # (invalidate_exchange_by_supply); a moved role that now has to go back is out.
@@ -333,16 +345,15 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                     supply_hit = True
                     mi_old = cold[row, _MI]
                     cold[row, _HIS] += mi_old
-                    hot[row, _XI] = y_i if cell_i == moved_i else y_j
-                    turned |= np.sign(X0[j, q] - hot[row, _XI]) * mi_old <= 0
+                    turned |= np.sign(X0[j, q] - pos[cell_i]) * mi_old <= 0
                 if cell_j in (moved_i, moved_j):
                     supply_hit = True
                     mj_old = cold[row, _MJ]
                     cold[row, _HJS] += mj_old
-                    hot[row, _XJ] = y_i if cell_j == moved_i else y_j
-                    turned |= np.sign(X0[i, p] - hot[row, _XJ]) * mj_old <= 0
+                    turned |= np.sign(X0[i, p] - pos[cell_j]) * mj_old <= 0
                 if turned:
-                    _rescore(tree, blocks, supers, row, -np.inf)
+                    _rescore(tree, blocks, supers, row, hot[row, _SCORE], -np.inf)
+                    ids[row, _SEEN] = _OUT
                     continue
                 # the outcome each mover sees moved by this exchange's write of its demand cell
                 # (unless the write records the mover itself)
@@ -365,22 +376,25 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                         or _crosses(hot[row, _T0I], hot[row, _T1I])
                         or _crosses(hot[row, _T0J], hot[row, _T1J])):
                     continue
-                own_i = upd[j, q, i]
+                own_i = upd[j, q, i] if written[j, q, i] else nan
                 rest_i = num[q] + upd_sum[j, q]
                 if not np.isnan(own_i):
                     rest_i -= W[i, q] * (own_i - X0[i, q])
-                own_j = upd[i, p, j]
+                own_j = upd[i, p, j] if written[i, p, j] else nan
                 rest_j = num[p] + upd_sum[i, p]
                 if not np.isnan(own_j):
                     rest_j -= W[j, p] * (own_j - X0[j, p])
                 result = _evaluate(S[i, p], S[i, q], S[j, p], S[j, q], A[j, p], A[i, q], WX[i, q],
-                                   WX[j, p], den[p], den[q], X0[i, p], X0[j, q], hot[row, _XI],
-                                   hot[row, _XJ], cold[row, _HIS], cold[row, _HJS], rest_i, own_i,
+                                   WX[j, p], den[p], den[q], X0[i, p], X0[j, q], pos[cell_i],
+                                   pos[cell_j], cold[row, _HIS], cold[row, _HJS], rest_i, own_i,
                                    rest_j, own_j, lower, upper)
                 cold[row, _MI], cold[row, _MJ], cold[row, _DP], cold[row, _DQ] = result[:4]
                 hot[row, _T0I], hot[row, _T1I], hot[row, _T0J], hot[row, _T1J] = result[4:8]
                 hot[row, _CUT] = result[8]
-                _rescore(tree, blocks, supers, row, result[9])
+                _rescore(tree, blocks, supers, row, hot[row, _SCORE], result[9])
+                hot[row, _SCORE] = result[9]
+                if result[9] == -np.inf:
+                    ids[row, _SEEN] = _OUT
             ends[cell] = kept
     return out[:count]
 
