@@ -229,14 +229,13 @@ def _cell_index(cells_i, cells_j, n_cells):
 @njit(cache=True)
 def _write_update(upd, written, upd_sum, X0, W, a, r, u, y):
     """exchange._Round._write_updates: record u's new position y on issue r for actor a; return
-    the change in the table's weighted sum."""
-    old = upd[a, r, u]
-    written[a, r, u] = True
-    if np.isnan(old):
-        new, prev = y, X0[u, r]
+    the change in the table's weighted sum. ``written`` says which cells of ``upd`` are set."""
+    if written[a, r, u]:
+        prev = upd[a, r, u]
+        new = min(prev, y) if X0[u, r] <= prev else max(prev, y)
     else:
-        new = min(old, y) if X0[u, r] <= old else max(old, y)
-        prev = old
+        written[a, r, u] = True
+        new, prev = y, X0[u, r]
     upd[a, r, u] = new
     delta = W[u, r] * (new - prev)
     upd_sum[a, r] += delta
@@ -280,7 +279,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
     dem_start, dem_end, dem_rows = _cell_index(ci64 * k + cp64, cj64 * k + cq64, n * k)
 
     pos = X0.ravel().copy()  # each actor-issue's present position
-    upd = np.full((n, k, n), np.nan)
+    upd = np.empty((n, k, n))  # read only where set: untouched pages cost nothing
     written = np.zeros((n, k, n), dtype=np.bool_)  # which of upd are set, small enough for cache
     upd_sum = np.zeros((n, k))
     out = np.empty((min(m, 16 * n * k), 13))
