@@ -163,7 +163,7 @@ def _block_max(values, start):
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rescore(tree, blocks, supers, row, old, value):
     """exchange._Pool.rescore for one candidate: set its score from `old` to `value`, keeping
     the exact maxima of its block and super-block.
@@ -308,6 +308,15 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
         pos[moved_i], pos[moved_j] = y_i, y_j
         # the updates tables: j (demanding q) records i's move, i (demanding p) records j's
         cell_a, cell_b = ej * k + eq, ei * k + ep
+        # the first candidates of each list the event walks, fetched all at once (the walks
+        # fetch the rest _AHEAD candidates ahead)
+        for cell in (moved_i, moved_j):
+            for at in range(sup_start[cell], min(sup_end[cell], sup_start[cell] + _AHEAD)):
+                _prefetch(hot, sup_rows[at])
+                _prefetch(cold, sup_rows[at])
+        for cell in (cell_a, cell_b):
+            for at in range(dem_start[cell], min(dem_end[cell], dem_start[cell] + _AHEAD)):
+                _prefetch(hot, dem_rows[at])
         delta_a = _write_update(upd, written, upd_sum, X0, W, ej, eq, ei, y_i)
         delta_b = _write_update(upd, written, upd_sum, X0, W, ei, ep, ej, y_j)
 
