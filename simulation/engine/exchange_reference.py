@@ -169,8 +169,8 @@ def _rescore(tree, blocks, supers, row, old, value):
     the exact maxima of its block and super-block.
 
     ``tree``: the scores (padded to whole blocks), from ``blocks`` the blocks' maxima (padded to
-    whole super-blocks), from ``supers`` the super-blocks' maxima; one array, so that a call
-    costs one reference count."""
+    whole super-blocks), from ``supers`` the super-blocks' maxima. ``old`` is the candidate's
+    score as its hot line keeps it, so that rescoring does not wait for the tree's copy."""
     tree[row] = value
     b = row // _BLOCK
     s = b // _BLOCK
