@@ -322,16 +322,10 @@ def test_standards_are_best_endeavour_and_not_a_new_discipline(catalogue, table)
         assert "african_group" not in row(table, code, "standards")["source"], code
 
 
-def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table):
-    """The position rule of proposals.yaml: China asks for focused discussion at MC11 (§4.5,
-    the mandate's mid) and Secretariat support (technical assistance's mid); the EU et al. for
-    opt-out or prior-consent rules (§4.2, the high of unsolicited communications)."""
-    assert row(table, "CHN", "mandate")["position"] == 50
-    assert row(table, "CHN", "technical_assistance")["position"] == 50
-    assert row(table, "EUN", "unsolicited_communications")["position"] == 100
-
-
 @pytest.mark.parametrize(("member", "issue", "point"), [
+    ("CHN", "mandate", 50),  # §4.5: focused discussion at MC11
+    ("CHN", "technical_assistance", 50),  # §4.5: Secretariat support
+    ("EUN", "unsolicited_communications", 100),  # §4.2: opt-out or prior-consent rules
     ("USA", "encryption", 100),  # §4.1: rules to protect encryption products, lawful access kept
     ("USA", "technology_choice", 100),  # §4.1: no host-country technology required
     ("USA", "e_signatures", 100),  # §4.1: providers choose their authentication method
@@ -343,7 +337,8 @@ def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table):
     ("BRA", "data_flows", 0),  # §4.3: no new data-flow rules while Mode 1 suffices
     ("MYS", "technical_assistance", 100),  # §4.4: assistance closing infrastructure gaps
 ])
-def test_every_paper_using_a_scale_points_words_takes_that_point(table, member, issue, point):
-    """The second revision (2026-12-03) applied the position rule to every entry whose words
-    are a point's, unhedged; a "discuss" lowers the emphasis, not the position."""
+def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table, member, issue, point):
+    """The position rule of proposals.yaml, applied (2026-12-02, and to every entry whose words
+    are a point's, unhedged, on 2026-12-03) to the papers' entries: a "discuss" lowers the
+    emphasis, not the position."""
     assert row(table, member, issue)["position"] == point
