@@ -244,7 +244,8 @@ def _write_update(upd, written, upd_sum, X0, W, a, r, u, y):
 
 @njit(cache=True)
 def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
-    """exchange.select_exchanges(rule="reference") over the valid candidates (ci, cj, cp, cq):
+    """exchange.select_exchanges(rule="reference") over the candidates (ci, cj, cp, cq; those
+    not valid at the start are out of play from it, which leaves the valid ones' order as is):
     the realised exchanges' fields in REALISED_DTYPE order, in realisation order. ``hot`` and
     ``cold``: (m, 8) rows for the candidates' state, aligned on cache lines."""
     n, k = X0.shape
@@ -319,6 +320,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                 _prefetch(hot, dem_rows[at])
         delta_a = _write_update(upd, written, upd_sum, X0, W, ej, eq, ei, y_i)
         delta_b = _write_update(upd, written, upd_sum, X0, W, ei, ep, ej, y_j)
+        shift_a, shift_b = delta_a / den[eq], delta_b / den[ep]  # the written issues' outcomes
 
         # recalculate every exchange in play supplying a moved cell or demanding a written one
         for part in range(4):
@@ -344,46 +346,46 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                     continue
                 ids[row, _SEEN] = count
                 i, j, p, q = _ids(ids[row, _IDS])
-                # A role whose supply cell moved keeps its previous move in its history
-                # (invalidate_exchange_by_supply); a moved role that now has to go back is out.
-                supply_hit = False
-                turned = False
                 cell_i, cell_j = i * k + q, j * k + p
-                if cell_i in (moved_i, moved_j):
-                    supply_hit = True
-                    mi_old = cold[row, _MI]
-                    cold[row, _HIS] += mi_old
-                    turned |= np.sign(X0[j, q] - pos[cell_i]) * mi_old <= 0
-                if cell_j in (moved_i, moved_j):
-                    supply_hit = True
-                    mj_old = cold[row, _MJ]
-                    cold[row, _HJS] += mj_old
-                    turned |= np.sign(X0[i, p] - pos[cell_j]) * mj_old <= 0
-                if turned:
-                    _rescore(tree, blocks, supers, row, hot[row, _SCORE], -np.inf)
-                    ids[row, _SEEN] = _OUT
-                    continue
-                # the outcome each mover sees moved by this exchange's write of its demand cell
-                # (unless the write records the mover itself)
-                demand_i, demand_j = j * k + q, i * k + p  # the tables i's and j's moves use
-                if demand_i == cell_a and i != ei:
-                    hot[row, _T0I] -= delta_a / den[q]
-                    hot[row, _T1I] -= delta_a / den[q]
-                elif demand_i == cell_b and i != ej:
-                    hot[row, _T0I] -= delta_b / den[q]
-                    hot[row, _T1I] -= delta_b / den[q]
-                if demand_j == cell_a and j != ei:
-                    hot[row, _T0J] -= delta_a / den[p]
-                    hot[row, _T1J] -= delta_a / den[p]
-                elif demand_j == cell_b and j != ej:
-                    hot[row, _T0J] -= delta_b / den[p]
-                    hot[row, _T1J] -= delta_b / den[p]
-                # reached only through a demanded issue, not cut before and not crossing now:
-                # a recalculation would give its present state
-                if not (supply_hit or hot[row, _CUT] > 0
-                        or _crosses(hot[row, _T0I], hot[row, _T1I])
-                        or _crosses(hot[row, _T0J], hot[row, _T1J])):
-                    continue
+                if part < 2:
+                    # A role whose supply cell moved keeps its previous move in its history
+                    # (invalidate_exchange_by_supply); a moved role that now has to go back is
+                    # out. Only the supply lists hold such roles: a candidate in play supplying
+                    # a moved cell was reached there first.
+                    turned = False
+                    if cell_i in (moved_i, moved_j):
+                        mi_old = cold[row, _MI]
+                        cold[row, _HIS] += mi_old
+                        turned |= np.sign(X0[j, q] - pos[cell_i]) * mi_old <= 0
+                    if cell_j in (moved_i, moved_j):
+                        mj_old = cold[row, _MJ]
+                        cold[row, _HJS] += mj_old
+                        turned |= np.sign(X0[i, p] - pos[cell_j]) * mj_old <= 0
+                    if turned:
+                        _rescore(tree, blocks, supers, row, hot[row, _SCORE], -np.inf)
+                        ids[row, _SEEN] = _OUT
+                        continue
+                else:
+                    # the outcome each mover sees moved by this exchange's write of its demand
+                    # cell (unless the write records the mover itself); in the supply lists the
+                    # recalculation below sets the probes anew
+                    if j * k + q == cell_a and i != ei:
+                        hot[row, _T0I] -= shift_a
+                        hot[row, _T1I] -= shift_a
+                    elif j * k + q == cell_b and i != ej:
+                        hot[row, _T0I] -= shift_b
+                        hot[row, _T1I] -= shift_b
+                    if i * k + p == cell_a and j != ei:
+                        hot[row, _T0J] -= shift_a
+                        hot[row, _T1J] -= shift_a
+                    elif i * k + p == cell_b and j != ej:
+                        hot[row, _T0J] -= shift_b
+                        hot[row, _T1J] -= shift_b
+                    # not cut before and not crossing now: a recalculation would give its
+                    # present state
+                    if not (hot[row, _CUT] > 0 or _crosses(hot[row, _T0I], hot[row, _T1I])
+                            or _crosses(hot[row, _T0J], hot[row, _T1J])):
+                        continue
                 own_i = upd[j, q, i] if written[j, q, i] else nan
                 rest_i = num[q] + upd_sum[j, q]
                 if not np.isnan(own_i):
@@ -429,7 +431,8 @@ def exchange_round_reference(
     if max(np.shape(X)) >= 2 ** (_ID_BITS - 1):
         raise ValueError(f"at most {2 ** (_ID_BITS - 1) - 1} actors and issues; "
                          f"got {np.shape(X)}")
-    Xc, Sc, W, den, num, A, _, (ci, cj, cp, cq, _) = round_start(X, S, C, mask, lower, upper)
+    Xc, Sc, W, den, num, A, _, (ci, cj, cp, cq, _) = round_start(X, S, C, mask, lower, upper,
+                                                                 evaluate=False)
     fields = _select(Xc, Sc, W, A, den, num, ci, cj, cp, cq, _rows(ci.size), _rows(ci.size),
                      lower, upper)
     return round_end(X, S, fields, salience_weight, fixed_weight)
