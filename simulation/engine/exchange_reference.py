@@ -153,6 +153,18 @@ def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, wx_iq, wx_jp, d_p, d_q, xi_d, xj
     return mi, mj, dp, dq, t0i, t1i, t0j, t1j, was_cut, gain if valid else -np.inf
 
 
+@njit(cache=True, inline="always")
+def _outcome_shift(demand, mover, cell_a, cell_b, ei, ej, shift_a, shift_b):
+    """How far an event moved the outcome a mover sees through the table of its demand cell:
+    `shift_a` if the event wrote that table (cell_a, recording ei) about someone else, likewise
+    `shift_b` (cell_b, recording ej), else 0 (subtracting 0 changes no float)."""
+    if demand == cell_a and mover != ei:
+        return shift_a
+    if demand == cell_b and mover != ej:
+        return shift_b
+    return 0.0
+
+
 @njit(cache=True)
 def _block_max(values, start):
     """The largest of values[start : start + _BLOCK] (a block maximum, exchange._Pool.bmax)."""
@@ -369,18 +381,14 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                     # the outcome each mover sees moved by this exchange's write of its demand
                     # cell (unless the write records the mover itself); in the supply lists the
                     # recalculation below sets the probes anew
-                    if j * k + q == cell_a and i != ei:
-                        hot[row, _T0I] -= shift_a
-                        hot[row, _T1I] -= shift_a
-                    elif j * k + q == cell_b and i != ej:
-                        hot[row, _T0I] -= shift_b
-                        hot[row, _T1I] -= shift_b
-                    if i * k + p == cell_a and j != ei:
-                        hot[row, _T0J] -= shift_a
-                        hot[row, _T1J] -= shift_a
-                    elif i * k + p == cell_b and j != ej:
-                        hot[row, _T0J] -= shift_b
-                        hot[row, _T1J] -= shift_b
+                    shift = _outcome_shift(j * k + q, i, cell_a, cell_b, ei, ej, shift_a, shift_b)
+                    if shift != 0.0:
+                        hot[row, _T0I] -= shift
+                        hot[row, _T1I] -= shift
+                    shift = _outcome_shift(i * k + p, j, cell_a, cell_b, ei, ej, shift_a, shift_b)
+                    if shift != 0.0:
+                        hot[row, _T0J] -= shift
+                        hot[row, _T1J] -= shift
                     # not cut before and not crossing now: a recalculation would give its
                     # present state
                     if not (hot[row, _CUT] > 0 or _crosses(hot[row, _T0I], hot[row, _T1I])
