@@ -16,8 +16,9 @@ recalculates each touched candidate by the same floating-point operations in the
   the check_nbs probes are kept as in the numpy version, including its shortcut of shifting the
   probes of a candidate reached only through a demanded issue instead of recalculating it;
 - the candidates touched by an exchange are found through an index from each actor-issue to the
-  candidates supplying or demanding it; their state is laid out for the memory traffic of that
-  loop (see `_T0I`), which is what its time goes to.
+  candidates supplying or demanding it; their state is laid out so that a visit reads its two
+  cache lines and little else (see `_T0I`). The visits are what its time goes to: their
+  instructions and branches more than their loads (`docs/performance.md`).
 `tests/test_exchange_reference_compiled.py` checks the equality on random, MC11 and decide
 rounds and on whole replications.
 """
