@@ -218,25 +218,40 @@ def _best(tree, blocks, supers):
     return -1
 
 
+@njit(cache=True, inline="always")
+def _role_cells(i, j, p, q, k, demand):
+    """The cells (actor x k + issue) a candidate holds in roles i and j: those it supplies (i on
+    q, j on p) or, with `demand`, those it demands (i on p, j on q)."""
+    i, j = np.int64(i), np.int64(j)
+    return (i * k + p, j * k + q) if demand else (i * k + q, j * k + p)
+
+
 @njit(cache=True)
-def _cell_index(cells_i, cells_j, n_cells):
-    """exchange._cell_index of both roles (what exchange._Pool.rows_with reads): index from a
-    cell to the rows holding it in role i or j, (starts, ends, rows); a cell's rows are
-    rows[starts[c]:ends[c]], and ends shrink as removed rows are dropped."""
-    starts = np.zeros(n_cells + 1, dtype=np.int64)
-    for row in range(cells_i.size):
-        starts[cells_i[row] + 1] += 1
-        starts[cells_j[row] + 1] += 1
+def _cell_index(ci, cj, cp, cq, k, n_cells, demand):
+    """exchange._cell_index of both roles (what exchange._Pool.rows_with reads): from each cell
+    to the rows supplying it or, with `demand`, demanding it, as (starts, ends, rows). A cell's
+    rows are rows[starts[c]:ends[c]], role i's first (their order changes no result), and ends
+    shrink as removed rows are dropped. Each role is counted in a table of its own, so that a
+    row's two cells do not wait on each other's count."""
+    fill = np.zeros((2, n_cells), dtype=np.int64)
+    for row in range(ci.size):
+        cell_i, cell_j = _role_cells(ci[row], cj[row], cp[row], cq[row], k, demand)
+        fill[0, cell_i] += 1
+        fill[1, cell_j] += 1
+    starts = np.empty(n_cells + 1, dtype=np.int64)
+    starts[0] = 0
     for c in range(n_cells):
-        starts[c + 1] += starts[c]
-    ends = starts[:-1].copy()
-    rows = np.empty(starts[-1], dtype=np.int32)
-    for row in range(cells_i.size):
-        rows[ends[cells_i[row]]] = row
-        ends[cells_i[row]] += 1
-        rows[ends[cells_j[row]]] = row
-        ends[cells_j[row]] += 1
-    return starts, ends, rows
+        size_i, size_j = fill[0, c], fill[1, c]
+        fill[0, c], fill[1, c] = starts[c], starts[c] + size_i
+        starts[c + 1] = starts[c] + size_i + size_j
+    rows = np.empty(starts[n_cells], dtype=np.int32)
+    for row in range(ci.size):
+        cell_i, cell_j = _role_cells(ci[row], cj[row], cp[row], cq[row], k, demand)
+        rows[fill[0, cell_i]] = row
+        fill[0, cell_i] += 1
+        rows[fill[1, cell_j]] = row
+        fill[1, cell_j] += 1
+    return starts, starts[1:].copy(), rows
 
 
 @njit(cache=True)
@@ -287,10 +302,8 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
         tree[blocks + b] = _block_max(tree, b * _BLOCK)
     for s in range(ns):
         tree[supers + s] = _block_max(tree, blocks + s * _BLOCK)
-    ci64, cj64, cp64, cq64 = ci.astype(np.int64), cj.astype(np.int64), cp.astype(np.int64), \
-        cq.astype(np.int64)
-    sup_start, sup_end, sup_rows = _cell_index(ci64 * k + cq64, cj64 * k + cp64, n * k)
-    dem_start, dem_end, dem_rows = _cell_index(ci64 * k + cp64, cj64 * k + cq64, n * k)
+    sup_start, sup_end, sup_rows = _cell_index(ci, cj, cp, cq, k, n * k, False)
+    dem_start, dem_end, dem_rows = _cell_index(ci, cj, cp, cq, k, n * k, True)
 
     pos = X0.ravel().copy()  # each actor-issue's present position
     upd = np.empty((n, k, n))  # read only where set: untouched pages cost nothing
