@@ -514,6 +514,25 @@ def test_a_reader_that_leaves_early_does_not_stop_the_run(tmp_path):
     assert len(list((folder / "plots").glob("*.png"))) == 6
 
 
+@pytest.mark.parametrize("screen", ["full", "closed"])
+def test_a_screen_that_cannot_be_written_is_an_error_after_the_work(tmp_path, screen):
+    """`mc11 run ... > /dev/full` or with standard output closed: the run completes its folder,
+    then says the output was lost (exit 1), with no traceback and no false 'disk full'."""
+    folder = tmp_path / "run"
+    argv = [MC11, "run", BASELINE, "--runs", "2", "--workers", "1", "--folder", folder]
+    if screen == "full":
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, timeout=300)
+    else:
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=300, preexec_fn=lambda: os.close(1))
+    stderr = done.stderr.decode()
+    assert done.returncode == 1 and "Traceback" not in stderr, stderr
+    reason = "No space left on device" if screen == "full" else "standard output is closed"
+    assert f"screen output could not be written ({reason})" in stderr
+    assert manifest(folder)["status"] == "complete"
+
+
 # --------------------------------------------------------------------------- damaged folders
 
 

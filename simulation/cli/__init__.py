@@ -70,9 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     for number, handler in before.items():
         if handler is not signal.SIG_IGN:  # a background job started with Ctrl-C ignored
             signal.signal(number, _stop)
-    screen, sys.stdout = sys.stdout, _UntilReaderLeaves(sys.stdout)
+    screen = sys.stdout
+    sys.stdout = output = _UntilReaderLeaves(screen)
     try:
-        return _run(_parse(build_parser(), argv))
+        code = _run(_parse(build_parser(), argv))
+        if output.failure and code == 0:
+            print(f"mc11: error: the screen output could not be written ({output.failure}) "
+                  "and was dropped; the command did its work all the same (any files it writes "
+                  "are complete): send the output somewhere writable to see it", file=sys.stderr)
+            return 1
+        return code
     finally:
         sys.stdout = screen
         for number, handler in before.items():
@@ -129,28 +136,33 @@ def _stop(signum: int, frame: object) -> None:
 
 
 class _UntilReaderLeaves:
-    """Standard output while a command runs: when the reader of a pipe goes away (`mc11 run
-    ... | head`), the rest of the output is dropped and the command still finishes its work (a
-    run its tables, figures and status) instead of dying half-way."""
+    """Standard output while a command runs: when it cannot be written (the reader of a pipe
+    went away, `mc11 run ... | head`; a full disk; closed), the rest of the output is dropped
+    and the command still finishes its work (a run its tables, figures and status) instead of
+    dying half-way. `failure` says why the output was lost, unless a reader only left early."""
 
     def __init__(self, stream) -> None:
-        self._stream = stream
+        self.failure = "standard output is closed" if stream is None else None
+        # the null device stands in for the command's life, closed with the process
+        self._stream = open(os.devnull, "w") if stream is None else stream  # noqa: SIM115
 
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
-            self._drop()
+        except OSError as error:
+            self._drop(error)
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
-            self._drop()
+        except OSError as error:
+            self._drop(error)
 
-    def _drop(self) -> None:
+    def _drop(self, error: OSError) -> None:
         """Point the output at the null device, which takes everything from now on."""
+        if not isinstance(error, BrokenPipeError):
+            self.failure = self.failure or error.strerror or str(error)
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, self._stream.fileno())
         os.close(null)
