@@ -753,6 +753,13 @@ def test_an_existing_out_file_is_refused_before_any_work(complete, tmp_path):
     assert not fresh.exists()  # nothing half-done: the table was not written either
 
 
+def test_one_file_named_for_two_outputs_is_refused_before_any_work(complete, tmp_path):
+    same = tmp_path / "changes.png"
+    code, stdout, stderr = mc11("compare", complete, complete, "--out", same, "--plot", same)
+    assert_clear_error(code, stderr, "--plot", "--out names the same file")
+    assert stdout == "" and not same.exists()
+
+
 @pytest.mark.parametrize("option", ["--out", "--plot"])
 def test_a_file_in_a_missing_folder_names_the_folder(complete, tmp_path, option):
     target = tmp_path / "no_such_folder" / "changes.png"

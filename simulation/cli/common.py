@@ -242,11 +242,16 @@ it starts."""
 def check_new_files(args: argparse.Namespace) -> None:
     """Refuse, before any work, a file the command would write that exists already or whose
     folder does not exist (the write itself still refuses to overwrite)."""
+    named: dict[Path, str] = {}
     for name, label in NEW_FILES.items():
         given = getattr(args, name, None)
         if not isinstance(given, str):
             continue
         path = Path(given)
+        if path.resolve() in named:
+            raise InputError(str(path), label, f"{named[path.resolve()]} names the same file; "
+                             "give each output a name of its own")
+        named[path.resolve()] = label
         if path.is_dir():
             raise InputError(str(path), label, "this is a folder; give the name of a new file "
                              "(in it, or elsewhere)")
