@@ -69,6 +69,13 @@ def test_deu_conversion_errors(tmp_path):
         convert_deu(no_capability)
 
 
+def _without_outcome(header: str, line: str) -> str:
+    """A DEU row with its outcome (column `out`) blank."""
+    fields = line.split("\t")
+    fields[header.split("\t").index("out")] = ""
+    return "\t".join(fields)
+
+
 def _deu_lines(tmp_path: Path, edit) -> Path:
     """The synthetic DEU copy with its list of lines changed by `edit`."""
     path = tmp_path / "deu.csv"
@@ -84,6 +91,9 @@ def _deu_lines(tmp_path: Path, edit) -> Path:
      "as in the header"),
     (lambda lines: [lines[0], lines[1], lines[1], *lines[2:]], "line 3: prnr",
      "allowed: one capability row"),
+    (lambda lines: lines[:2], "rows", "nothing to convert: it has no proposal rows"),
+    (lambda lines: [lines[0], lines[1], *(_without_outcome(lines[0], line) for line in lines[2:])],
+     "rows", "nothing to convert: none of its"),
 ])
 def test_deu_files_of_the_wrong_shape_name_the_line(tmp_path, edit, field, problem):
     path = _deu_lines(tmp_path, edit)

@@ -139,6 +139,11 @@ def convert_deu(path: Path | str) -> Converted:
                          f"{capability[actor]:g}",
                          "" if status_quo is None else f"{status_quo:g}",
                          "" if outcome is None else f"{outcome:g}"))
+    if not rows:
+        found = (f"none of its {len(dropped)} proposals has a coded outcome (column 'out')"
+                 if dropped else "it has no proposal rows after the capability row")
+        raise InputError(source, "rows", f"nothing to convert: {found}; allowed: proposals with "
+                         "an outcome and at least one actor's position")
     return Converted(rows=rows, proposals=len(with_outcome), dropped=dropped,
                      filled_saliences=filled)
 
