@@ -712,6 +712,7 @@ def test_unknown_ids_in_overrides(folder, override, field, words):
     assert error.field.endswith(f"overrides.1: {field}")
     assert error.field.startswith("line ")
     assert words in error.problem
+    assert "allowed:" in error.problem
 
 
 def test_unknown_group_lists_the_allowed_groups(folder):

@@ -383,10 +383,12 @@ def _check_override(override: Override, where: str, catalogue: Catalogue, source
     symbols = [p.symbol for p in catalogue.proposals]
     if override.sponsors_of is not None and override.sponsors_of not in symbols:
         raise InputError(source, f"{where}: sponsors_of", f"unknown proposal "
-                         f"{override.sponsors_of!r}{suggest(override.sponsors_of, symbols)}")
+                         f"{override.sponsors_of!r}{suggest(override.sponsors_of, symbols)}; "
+                         f"allowed: {', '.join(symbols)}")
     if override.issue is not None and override.issue not in catalogue.issue_ids:
         raise InputError(source, f"{where}: issue", f"unknown issue {override.issue!r}"
-                         f"{suggest(override.issue, catalogue.issue_ids)}")
+                         f"{suggest(override.issue, catalogue.issue_ids)}; allowed: the ids "
+                         "`mc11 issues` lists")
 
 
 def override_cells(override: Override, catalogue: Catalogue) -> tuple[set[str], set[str]]:
