@@ -615,6 +615,22 @@ def _edited(path: Path, change) -> None:
         change(pd.read_csv(path)).to_csv(path, index=False)
 
 
+@pytest.mark.parametrize("also_lost", [None, "summary.csv", "outcomes.parquet"])
+def test_a_lost_chunk_of_a_complete_folder_is_computed_again_by_resume(complete, tmp_path,
+                                                                     also_lost):
+    """A complete folder whose chunk was deleted (with or without a table): `--resume`
+    computes the chunk again from its seeds and the tables come out as the run wrote them."""
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "chunks" / "chunk-00000000.npz").unlink()
+    if also_lost:
+        (folder / also_lost).unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "1 chunk of its runs is missing; computing it again" in stderr, stderr
+    assert manifest(folder)["status"] == "complete"
+    for table in ("summary.csv", "support.csv", "blockers.csv"):
+        assert (folder / table).read_bytes() == (complete / table).read_bytes()
+
+
 @pytest.mark.parametrize(("table", "change", "says", "argv"), [
     ("summary.csv", lambda t: t.assign(p_multilateral="high"),
      "not the table the run wrote: cut short or edited since", ("compare", "plot")),

@@ -368,13 +368,25 @@ def _interruption(exc: BaseException) -> bool:
 
 
 def chunks_hold_every_output(folder: Path) -> bool:
-    """Whether a results folder's first chunk holds every output of `simulation.outputs` (the
-    chunks of an older mc11 may lack some, and cannot make today's tables)."""
+    """Whether a results folder's first chunk on disk holds every output of
+    `simulation.outputs` (the chunks of an older mc11 may lack some, and cannot make today's
+    tables); with no chunk on disk, every chunk is computed anew, so they will."""
+    present = sorted((folder / "chunks").glob("chunk-*.npz"))
+    if not present:
+        return True
     try:
-        with np.load(folder / "chunks" / chunk_name(0)) as data:
+        with np.load(present[0]) as data:
             return all(o.name in data.files for o in OUTPUTS)
     except (OSError, ValueError, zipfile.BadZipFile):
         return False
+
+
+def missing_chunks(folder: Path, runs: int, chunk_size: int) -> int:
+    """How many of a results folder's chunks are not on disk (deleted, or lost with a disk):
+    `--resume` computes them again from their seeds."""
+    chunks = folder / "chunks"
+    present = {entry.name for entry in os.scandir(chunks)} if chunks.is_dir() else set()
+    return sum(chunk_name(start) not in present for start, _ in chunk_bounds(runs, chunk_size))
 
 
 def _load_chunk(run: Run, start: int) -> Chunk:
