@@ -451,7 +451,8 @@ def test_progress_goes_to_plain_lines_when_not_on_a_terminal(tmp_path, capsys):
 @pytest.mark.parametrize(("argv", "message"), [
     (["--parameters", f"{TOLERANCE},{TOLERANCE}"], f"{TOLERANCE} is named twice"),
     (["--parameters", TOLERANCE], "at least two constants"),
-    (["--parameters", ","], "at least two constants"),
+    (["--parameters", ","], "empty; name at least two of the constants"),
+    (["--parameters", ""], "empty; name at least two of the constants"),
 ])
 def test_bad_sensitivity_parameters_exit_2_naming_the_flag(capsys, argv, message):
     code = main(["sensitivity", "scenarios/baseline.yaml", "--scheduler", "in-process", *argv])

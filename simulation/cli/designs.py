@@ -171,6 +171,9 @@ def sensitivity(args: argparse.Namespace) -> None:
     source = str(scenario.path)
     if args.parameters is not None:
         chosen = [p.strip() for p in args.parameters.split(",") if p.strip()]
+        if not chosen:
+            raise InputError("--parameters", "(value)", "empty; name at least two of the "
+                             f"constants with a prior in this scenario: {', '.join(priors)}")
         unknown = [p for p in chosen if p not in priors]
         if unknown:
             raise InputError("--parameters", unknown[0], "not a constant with a prior in this "
