@@ -368,14 +368,10 @@ def _interruption(exc: BaseException) -> bool:
 
 
 def chunks_hold_every_output(folder: Path) -> bool:
-    """Whether a results folder's first chunk on disk holds every output of
-    `simulation.outputs` (the chunks of an older mc11 may lack some, and cannot make today's
-    tables); with no chunk on disk, every chunk is computed anew, so they will."""
-    present = sorted((folder / "chunks").glob("chunk-*.npz"))
-    if not present:
-        return True
+    """Whether a results folder's first chunk holds every output of `simulation.outputs` (the
+    chunks of an older mc11 may lack some, and cannot make today's tables)."""
     try:
-        with np.load(present[0]) as data:
+        with np.load(folder / "chunks" / chunk_name(0)) as data:
             return all(o.name in data.files for o in OUTPUTS)
     except (OSError, ValueError, zipfile.BadZipFile):
         return False
