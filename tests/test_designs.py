@@ -175,11 +175,16 @@ def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_mi
     capsys.readouterr()
     assert main(argv) == 0
     assert table.read_text(encoding="utf-8") == written + "my note\n"
-    assert "kept as they were: sweep.csv" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "kept as they were: sweep.csv" in error
+    assert "sweep.csv in" in error and "differs from what the design's points give" in error
     table.unlink()
     assert main(argv) == 0
     assert table.read_text(encoding="utf-8") == written
     assert "kept as they were" not in capsys.readouterr().err
+    assert main(argv) == 0  # kept as written: nothing differs
+    error = capsys.readouterr().err
+    assert "kept as they were: sweep.csv" in error and "differs" not in error
 
 
 def test_ctrl_c_after_the_last_point_names_the_command_that_writes_the_tables(

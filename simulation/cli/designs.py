@@ -88,11 +88,22 @@ class _Outputs:
     folder: Path
     fresh: bool
     kept: list[str] = field(default_factory=list)
+    differing: list[str] = field(default_factory=list)
 
-    def wanted(self, name: str) -> bool:
-        if self.fresh or not (self.folder / name).exists():
+    def wanted(self, name: str, text: str | None = None) -> bool:
+        """Whether to write `name`; a table kept instead whose `text` (what would be written)
+        differs from the file's is noted, as the screen shows the design's own values."""
+        path = self.folder / name
+        if self.fresh or not path.exists():
             return True
         self.kept.append(name)
+        if text is not None:
+            try:
+                same = path.read_text(encoding="utf-8") == text
+            except (OSError, UnicodeDecodeError):
+                same = False
+            if not same:
+                self.differing.append(name)
         return False
 
     def say_what_was_kept(self) -> None:
@@ -100,6 +111,11 @@ class _Outputs:
             print(f"mc11: note: {self.folder} was complete already; kept as they were: "
                   f"{', '.join(self.kept)} (delete one to have it written again)",
                   file=sys.stderr)
+        if self.differing:
+            print(f"mc11: warning: {', '.join(self.differing)} in {self.folder} "
+                  f"{'differs' if len(self.differing) == 1 else 'differ'} from what the "
+                  "design's points give (edited since?); what this command shows or draws "
+                  "comes from the points", file=sys.stderr)
 
 
 @contextmanager
@@ -134,8 +150,9 @@ def sweep(args: argparse.Namespace) -> None:
     folder = outputs.folder
     with _writing(folder):
         table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-        if outputs.wanted("sweep.csv"):
-            write_atomic(folder / "sweep.csv", table.to_csv(index=False))
+        text = table.to_csv(index=False)
+        if outputs.wanted("sweep.csv", text):
+            write_atomic(folder / "sweep.csv", text)
         if args.plots and outputs.wanted("plots/sweep.png"):
             # the constants given one value are fixed, not swept
             swept = [path for path, values in settings.items() if len(values) > 1]
@@ -195,16 +212,16 @@ def sensitivity(args: argparse.Namespace) -> None:
         points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
         indices = sensitivity.analyse(points, plan, priors)
         ranges = sensitivity.verdict_ranges(points)
-        for name, table in (("points.csv", points), ("sensitivity.csv", indices)):
-            if outputs.wanted(name):
-                write_atomic(folder / name, table.to_csv(index=False))
+        for name, table in (("points.csv", points), ("sensitivity.csv", indices),
+                            ("verdict_ranges.csv", ranges)):
+            text = table.to_csv(index=False)
+            if outputs.wanted(name, text):
+                write_atomic(folder / name, text)
         if args.plots:
             for draw, name in ((plot_indices, "plots/sensitivity_indices.png"),
                                (plot_heatmap, "plots/sensitivity_heatmap.png")):
                 if outputs.wanted(name):
                     draw(indices, titles, folder / name)
-        if outputs.wanted("verdict_ranges.csv"):
-            write_atomic(folder / "verdict_ranges.csv", ranges.to_csv(index=False))
     outputs.say_what_was_kept()
     print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
           "95%) and the share of points where each outcome is the most likely:")
