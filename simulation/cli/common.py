@@ -248,10 +248,10 @@ def check_new_files(args: argparse.Namespace) -> None:
         if not isinstance(given, str):
             continue
         path = Path(given)
-        if path.resolve() in named:
-            raise InputError(str(path), label, f"{named[path.resolve()]} names the same file; "
-                             "give each output a name of its own")
-        named[path.resolve()] = label
+        other = named.setdefault(path.resolve(), label)
+        if other != label:
+            raise InputError(str(path), label, f"{other} names the same file; give each output "
+                             "a name of its own")
         if path.is_dir():
             raise InputError(str(path), label, "this is a folder; give the name of a new file "
                              "(in it, or elsewhere)")

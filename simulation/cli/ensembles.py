@@ -153,13 +153,12 @@ def _resume(args: argparse.Namespace):
         _say_if_the_file_changed(manifest, stored)
     if manifest["status"] != "complete":
         return resume_run(folder)
-    lost = missing_chunks(folder, manifest["runs"], manifest["chunk_size"])
+    lost = len(missing_chunks(folder, manifest["runs"], manifest["chunk_size"]))
     if lost:
         print(f"mc11: note: {folder} is complete but {counted(lost, 'chunk')} of its runs "
               f"{'is' if lost == 1 else 'are'} missing; computing {'it' if lost == 1 else 'them'}"
               " again (the same seeds give the same runs) and rebuilding its tables",
               file=sys.stderr)
-        (folder / "chunks").mkdir(exist_ok=True)
         return resume_run(folder)
     missing = _unsound_tables(folder, stored, manifest["runs"])
     if missing and not chunks_hold_every_output(folder):

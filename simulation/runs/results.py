@@ -310,10 +310,10 @@ def _execute(run: Run, workers: int, progress: bool,
              finish: Callable[[Run, Aggregate], None] | None,
              negotiation: Negotiation, meanwhile: Callable[[], object] | None) -> Aggregate:
     bounds = run.bounds
-    present = {entry.name for entry in os.scandir(run.chunk_dir)}  # one listing, not a stat each
-    done = [b for b in bounds if chunk_name(b[0]) in present]
-    todo = [b for b in bounds if chunk_name(b[0]) not in present]
-    shown = Progress(run.runs, sum(b - a for a, b in done), run.scenario.name, enabled=progress)
+    todo = missing_chunks(run.folder, run.runs, run.chunk_size)
+    run.chunk_dir.mkdir(exist_ok=True)  # a resumed folder whose chunks folder was deleted
+    shown = Progress(run.runs, run.runs - sum(b - a for a, b in todo), run.scenario.name,
+                     enabled=progress)
     try:
         if todo:
             shown.starting(f"{len(todo):,} chunk(s) of up to {run.chunk_size} runs to do on "
@@ -377,12 +377,12 @@ def chunks_hold_every_output(folder: Path) -> bool:
         return False
 
 
-def missing_chunks(folder: Path, runs: int, chunk_size: int) -> int:
-    """How many of a results folder's chunks are not on disk (deleted, or lost with a disk):
-    `--resume` computes them again from their seeds."""
+def missing_chunks(folder: Path, runs: int, chunk_size: int) -> list[tuple[int, int]]:
+    """The bounds of a results folder's chunks not on disk (not run yet, or deleted since):
+    what `execute` runs, from their own seeds. One listing of the folder, not a stat each."""
     chunks = folder / "chunks"
     present = {entry.name for entry in os.scandir(chunks)} if chunks.is_dir() else set()
-    return sum(chunk_name(start) not in present for start, _ in chunk_bounds(runs, chunk_size))
+    return [b for b in chunk_bounds(runs, chunk_size) if chunk_name(b[0]) not in present]
 
 
 def _load_chunk(run: Run, start: int) -> Chunk:
