@@ -13,13 +13,15 @@ install: $(VENV)/.installed
 
 # compileall writes the package's bytecode, which an editable install does not, and which
 # Python cannot write later where PYTHONDONTWRITEBYTECODE is set (as in many containers): each
-# command would otherwise compile every module it imports again.
+# command would otherwise compile every module it imports again. `mc11 compile` compiles the
+# model's rules for every protocol (numba caches them), so that no first run waits for them.
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found; install it or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m compileall -q simulation > /dev/null
+	$(BIN)/mc11 compile
 	@touch $@
 
 run: install

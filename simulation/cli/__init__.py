@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from simulation import __version__
 from simulation.cli import (
     calibrate,
+    compiled,
     dashboard,
     data,
     designs,
@@ -28,7 +29,8 @@ from simulation.cli import (
 from simulation.cli.common import check_new_files
 from simulation.errors import InputError, Interrupted, stopped_by_user
 
-COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain)
+COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain,
+            compiled)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command: Ctrl-C, a scheduler
 
 
@@ -176,8 +178,8 @@ def _say_if_compiling() -> None:
     from simulation.runs import ensemble
 
     if ensemble.rules_need_compiling():
-        print("mc11: compiling the model's rules for this machine first (once after installing, "
-              "about 30 s)", file=sys.stderr, flush=True)
+        print("mc11: compiling the model's rules for this machine first (about 30 s, once; "
+              "`mc11 compile` does it for every protocol)", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -52,14 +52,15 @@ def dashboard(args: argparse.Namespace) -> None:
 
     import simulation.dashboard
     from simulation.inputs.scenario import load_scenario
-    from simulation.runs.ensemble import compile_rules
+    from simulation.runs.ensemble import compile_rules, rules_need_compiling
 
     scenario = load_scenario(scenario_of(args))  # a bad file: the usual error, before serving
     check_free(args.host, args.port)
     if args.host != LOCAL:
         print(f"mc11: warning: serving on {args.host}: anyone who can reach this machine on port "
               f"{args.port} can run ensembles and write scenario files here", file=sys.stderr)
-    compile_rules(scenario.negotiation(), scenario.spec.parameters)  # cached for the server
+    if rules_need_compiling():  # here, before the page is announced; the server loads them
+        compile_rules(scenario.negotiation(), scenario.spec.parameters)
     warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS)))
     environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path),
                    "PYTHONWARNINGS": warnings}

@@ -1,0 +1,36 @@
+"""`mc11 compile`: compile the model's rules for every protocol now (the install runs it), so
+that no first run waits for them."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from simulation.cli.common import add_scenario_argument, load_noting, positive, scenario_of
+
+
+def compile_now(args: argparse.Namespace) -> None:
+    from simulation.cli.common import workers_on_this_machine
+    from simulation.runs.compiling import compile_every_rule
+
+    scenario = load_noting(scenario_of(args))
+    workers = workers_on_this_machine(args.workers)
+    start = time.monotonic()
+    print(f"mc11: compiling the model's rules for every protocol on {workers} worker(s) (a "
+          "minute or two the first time; loaded from the cache afterwards)", flush=True)
+
+    def compiled(name: str) -> None:
+        print(f"  {name}: ready after {time.monotonic() - start:.0f} s", flush=True)
+
+    compile_every_rule(scenario.negotiation(), scenario.spec.parameters, workers, compiled)
+    print("mc11: every protocol's rules are compiled and cached for this machine")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `compile` to the `mc11` parser."""
+    parser = commands.add_parser("compile", help="compile the model's rules for every protocol "
+                                 "now (the install does; a first run then starts at once)")
+    add_scenario_argument(parser)
+    parser.add_argument("--workers", type=positive,
+                        help="processes compiling at once (default: all cores)")
+    parser.set_defaults(handler=compile_now)

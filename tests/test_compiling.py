@@ -1,0 +1,78 @@
+"""`mc11 compile`: every protocol's rules compiled at once, so that no first run waits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from commands import mc11
+
+from simulation.engine.protocols import REGISTRY
+from simulation.inputs.scenario import load_scenario
+from simulation.runs import ensemble
+from simulation.runs.compiling import rule_variants
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+MC11 = Path(sys.executable).with_name("mc11")
+
+
+def test_the_variants_are_every_protocol_and_every_choice_of_its_settings():
+    parameters = load_scenario(BASELINE).spec.parameters
+    variants = rule_variants(parameters)
+    assert list(variants) == [spec.name for spec in REGISTRY]
+    for spec in REGISTRY:
+        choices = {(s.name, c) for s in spec.settings for c in s.choices}
+        seen = set()
+        for _, variant in variants[spec.name]:
+            assert variant.bargaining.protocol == spec.name
+            seen |= {(s.name, getattr(variant.bargaining, s.name)) for s in spec.settings
+                     if s.choices}
+            assert variant.model_dump(exclude={"bargaining"}) == \
+                parameters.model_dump(exclude={"bargaining"})
+        assert seen == choices
+        names = [name for name, _ in variants[spec.name]]
+        assert len(set(names)) == len(names) and names[0] == spec.name
+
+
+def test_compile_names_every_variant_and_leaves_the_stamp(tmp_path, monkeypatch):
+    stamp = tmp_path / "cache" / "stamp"
+    monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [stamp])
+    assert ensemble.rules_need_compiling()
+    code, out, stderr = mc11("compile", "--workers", 1)
+    assert code == 0, stderr
+    names = [name for variants in rule_variants(load_scenario(BASELINE).spec.parameters).values()
+             for name, _ in variants]
+    ready = [line.strip().split(": ready")[0] for line in out.splitlines() if ": ready" in line]
+    assert ready == names
+    assert not ensemble.rules_need_compiling()
+
+
+def test_a_scenario_that_is_not_there_is_a_clear_error(tmp_path):
+    code, _, stderr = mc11("compile", tmp_path / "nowhere.yaml")
+    assert code == 2 and "Traceback" not in stderr
+    assert "nowhere.yaml" in stderr
+
+
+@pytest.mark.slow
+def test_after_compile_no_protocol_compiles_anything(tmp_path):
+    """In an empty numba cache: `mc11 compile`, then one replication of every protocol and
+    exchange rule adds no file to the cache and says nothing about compiling."""
+    cache = tmp_path / "numba"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    done = subprocess.run([MC11, "compile"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    compiled = sorted(cache.rglob("*"))
+    reference = tmp_path / "reference.yaml"
+    reference.write_text(f"extends: {ROOT / 'scenarios' / 'exchange_protocol.yaml'}\n"
+                         "name: reference\nparameters:\n  bargaining:\n"
+                         "    exchange_rule: reference\n", encoding="utf-8")
+    for scenario in (BASELINE, ROOT / "scenarios" / "exchange_protocol.yaml", reference,
+                     ROOT / "scenarios" / "challenge_protocol.yaml"):
+        done = subprocess.run([MC11, "simulate", scenario, "--seed", "1"], env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0 and "compiling" not in done.stderr, done.stderr
+    assert sorted(cache.rglob("*")) == compiled
