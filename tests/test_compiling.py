@@ -59,8 +59,9 @@ def test_a_scenario_that_is_not_there_is_a_clear_error(tmp_path):
 
 @pytest.mark.slow
 def test_after_compile_no_protocol_compiles_anything(tmp_path):
-    """In an empty numba cache: `mc11 compile`, then one replication of every protocol and
-    exchange rule adds no file to the cache and says nothing about compiling."""
+    """In an empty numba cache: `mc11 compile`, then one replication (`simulate`) and a small
+    ensemble with the priors drawn (`run`) of every protocol and exchange rule add no file to
+    the cache and say nothing about compiling."""
     cache = tmp_path / "numba"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
     done = subprocess.run([MC11, "compile"], env=env, capture_output=True, text=True)
@@ -70,9 +71,11 @@ def test_after_compile_no_protocol_compiles_anything(tmp_path):
     reference.write_text(f"extends: {ROOT / 'scenarios' / 'exchange_protocol.yaml'}\n"
                          "name: reference\nparameters:\n  bargaining:\n"
                          "    exchange_rule: reference\n", encoding="utf-8")
-    for scenario in (BASELINE, ROOT / "scenarios" / "exchange_protocol.yaml", reference,
-                     ROOT / "scenarios" / "challenge_protocol.yaml"):
-        done = subprocess.run([MC11, "simulate", scenario, "--seed", "1"], env=env,
-                              capture_output=True, text=True)
-        assert done.returncode == 0 and "compiling" not in done.stderr, done.stderr
+    for number, scenario in enumerate((BASELINE, ROOT / "scenarios" / "exchange_protocol.yaml",
+                                       reference, ROOT / "scenarios" / "challenge_protocol.yaml")):
+        for command in (["simulate", scenario, "--seed", "1"],
+                        ["run", scenario, "--runs", "2", "--folder", tmp_path / f"run{number}",
+                         "--no-plots", "--quiet"]):
+            done = subprocess.run([MC11, *command], env=env, capture_output=True, text=True)
+            assert done.returncode == 0 and "compiling" not in done.stderr, done.stderr
     assert sorted(cache.rglob("*")) == compiled

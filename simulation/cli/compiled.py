@@ -22,7 +22,8 @@ def compile_now(args: argparse.Namespace) -> None:
     def compiled(name: str) -> None:
         print(f"  {name}: ready after {time.monotonic() - start:.0f} s", flush=True)
 
-    compile_every_rule(scenario.negotiation(), scenario.spec.parameters, workers, compiled)
+    compile_every_rule(scenario.negotiation(), scenario.spec.parameters, scenario.priors,
+                       workers, compiled)
     print("mc11: every protocol's rules are compiled and cached for this machine")
 
 

@@ -60,7 +60,7 @@ def dashboard(args: argparse.Namespace) -> None:
         print(f"mc11: warning: serving on {args.host}: anyone who can reach this machine on port "
               f"{args.port} can run ensembles and write scenario files here", file=sys.stderr)
     if rules_need_compiling():  # here, before the page is announced; the server loads them
-        compile_rules(scenario.negotiation(), scenario.spec.parameters)
+        compile_rules(scenario.negotiation(), scenario.spec.parameters, scenario.priors)
     warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS)))
     environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path),
                    "PYTHONWARNINGS": warnings}

@@ -31,7 +31,7 @@ def _warm_up() -> None:
     """Load (or compile) the model's rules and run the opening scenario's ensemble once, so the
     first page shows its chart at once."""
     scenario = state.open_scenario(state.initial_scenario())
-    compile_rules(scenario.negotiation(), scenario.spec.parameters)
+    compile_rules(scenario.negotiation(), scenario.spec.parameters, scenario.priors)
     key = (scenario.input_hash(), DEFAULT_RUNS, scenario.spec.seed)
     if key not in _BASELINES:
         _BASELINES[key] = state.run_what_if(scenario, DEFAULT_RUNS, scenario.spec.seed, 1)

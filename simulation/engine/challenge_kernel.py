@@ -604,8 +604,9 @@ def challenge_rounds_fast(
     saliences = np.ascontiguousarray(saliences, dtype=float)
     capability = np.ascontiguousarray(capability, dtype=float)
     active = np.ascontiguousarray(active, dtype=bool)
-    q, t, pressure = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float),
-                                                           active.shape[:1]))
+    # new writable arrays, whether the values are given once or per replication: numba
+    # compiles a kernel apart for read-only or strided ones
+    q, t, pressure = (np.array(np.broadcast_to(np.asarray(v, dtype=float), active.shape[:1]))
                       for v in (q, t, pressure))
     if not (((q >= 0.0) & (q <= 1.0)).all() and ((t >= 0.0) & (t <= 1.0)).all()):
         raise ValueError(f"q and t are probabilities, got q={q}, t={t}")

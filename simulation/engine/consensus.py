@@ -108,9 +108,9 @@ class Package(NamedTuple):
 
 def _per_batch(value: float | FloatArray, batch: tuple[int, ...]) -> FloatArray:
     """A constant given once or per replication, as one float per replication of the flat
-    batch (the rules' kernels index it by replication)."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), batch)
-                                .reshape(-1))
+    batch (the rules' kernels index it by replication), always a new writable array: numba
+    compiles a kernel apart for each kind of array (read-only views, strides) it is given."""
+    return np.array(np.broadcast_to(np.asarray(value, dtype=float), batch).reshape(-1))
 
 
 def tolerances(

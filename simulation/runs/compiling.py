@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import multiprocessing
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.protocols import REGISTRY
+from simulation.inputs.priors import Prior
 from simulation.runs.ensemble import compile_rules, mark_rules_compiled
 from simulation.runs.workers import end_quietly_when_stopped
 
@@ -39,30 +40,33 @@ def rule_variants(parameters: Parameters) -> dict[str, list[tuple[str, Parameter
     return variants
 
 
-def _compile(negotiation: Negotiation, variants: list[tuple[str, Parameters]]) -> list[str]:
+def _compile(negotiation: Negotiation, variants: list[tuple[str, Parameters]],
+             priors: Mapping[str, Prior]) -> list[str]:
     """Compile the rules of a protocol's variants, one after another (they share most)."""
     for _, parameters in variants:
-        compile_rules(negotiation, parameters)
+        compile_rules(negotiation, parameters, priors)
     return [name for name, _ in variants]
 
 
-def compile_every_rule(negotiation: Negotiation, parameters: Parameters, workers: int,
+def compile_every_rule(negotiation: Negotiation, parameters: Parameters,
+                       priors: Mapping[str, Prior], workers: int,
                        compiled: Callable[[str], None]) -> None:
     """Compile (or load from numba's cache) the rules of every variant of `rule_variants`,
-    calling `compiled` with each one's name when it is done. The first protocol's run here,
-    which compiles the rules every protocol shares once; then each other protocol's on one of
-    `workers` forked processes, which inherit them."""
+    with and without draws from the `priors` (`compile_rules`), calling `compiled` with each
+    one's name when it is done. The first protocol's run here, which compiles the rules every
+    protocol shares once; then each other protocol's on one of `workers` forked processes,
+    which inherit them."""
     first, *rest = rule_variants(parameters).values()
     parallel = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
     for variants in [first] if parallel else [first, *rest]:
-        for name in _compile(negotiation, variants):
+        for name in _compile(negotiation, variants, priors):
             compiled(name)
     if parallel:
         with warnings.catch_warnings():  # this process's threads hold no lock numba needs
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=end_quietly_when_stopped) as pool:
-                for task in as_completed([pool.submit(_compile, negotiation, variants)
+                for task in as_completed([pool.submit(_compile, negotiation, variants, priors)
                                           for variants in rest]):
                     for name in task.result():
                         compiled(name)

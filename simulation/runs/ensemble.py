@@ -142,11 +142,16 @@ def run_replications(
     return batches[0] if len(batches) == 1 else RunResult.concatenate(batches)
 
 
-def compile_rules(negotiation: Negotiation, parameters: Parameters) -> None:
-    """Run one throw-away replication: numba compiles the rules on their first use in a process
-    (or loads them from its cache), so what runs afterwards, here or in forked workers, is
-    compiled code."""
-    run_replications(negotiation, parameters, [np.random.SeedSequence(0)])
+def compile_rules(negotiation: Negotiation, parameters: Parameters,
+                  priors: Mapping[str, Prior] | None = None) -> None:
+    """Run one throw-away replication, and one with draws from the `priors` if any (constants
+    that vary by replication reach the rules as arrays of other types, which numba compiles
+    apart): numba compiles the rules on their first use in a process (or loads them from its
+    cache), so what runs afterwards, here or in forked workers, is compiled code."""
+    seeds = [np.random.SeedSequence(0)]
+    run_replications(negotiation, parameters, seeds)
+    if priors:
+        run_replications(negotiation, parameters, seeds, prior_draws.draw(priors, seeds))
     mark_rules_compiled()
 
 
@@ -244,7 +249,7 @@ def run_chunks(
             yield run_chunk(negotiation, parameters, master_seed, start, stop, priors)
         return
     if len(bounds) > 1:  # here, once, instead of in every forked worker; one loads its own
-        compile_rules(negotiation, parameters)
+        compile_rules(negotiation, parameters, priors)
     # fork: workers start at once with everything imported and compiled, and scripts and
     # notebooks need no `if __name__ == "__main__"` guard; the workers only run numpy and
     # numba-compiled code, so the threads of the parent (BLAS, progress bar) that Python warns

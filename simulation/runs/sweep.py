@@ -198,7 +198,7 @@ def execute_design(
         if on_point is not None:
             on_point(point)
 
-    compile_rules(negotiation, parameters)  # here, once: local workers load the compiled rules
+    compile_rules(negotiation, parameters, priors)  # here, once: local workers load them
     try:
         if client is None:
             for point in todo:

@@ -41,8 +41,11 @@ class BargainingContext:
 
     @property
     def pressures(self) -> np.ndarray:
-        """The period's pressure as one value per replication (r,)."""
-        return np.broadcast_to(np.asarray(self.pressure, dtype=float), (len(self.active),))
+        """The period's pressure as one value per replication (r,), a new writable array
+        whether the calendar gives it once or per replication (numba compiles a kernel apart
+        for read-only or strided arrays)."""
+        return np.array(np.broadcast_to(np.asarray(self.pressure, dtype=float),
+                                        (len(self.active),)))
 
     @cached_property
     def shocks(self) -> np.ndarray:
