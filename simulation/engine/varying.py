@@ -27,11 +27,12 @@ def calendar_path(kind: str, level: str) -> str:
 
 
 def per_replication(values: Values, path: str, default: float, replications: int) -> np.ndarray:
-    """The constant at `path` as one float per replication: its values, or `default` for all."""
+    """The constant at `path` as one float per replication: its values, or `default` for all;
+    a new writable array either way (numba compiles a kernel apart for read-only arrays)."""
     given = values.get(path)
     if given is None:
         return np.full(replications, float(default))
-    given = np.asarray(given, dtype=float)
+    given = np.array(given, dtype=float)
     if given.shape != (replications,):
         raise ValueError(f"{path}: {given.shape} values for {replications} replications")
     return given
