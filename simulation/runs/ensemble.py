@@ -145,9 +145,10 @@ def run_replications(
 def compile_rules(negotiation: Negotiation, parameters: Parameters,
                   priors: Mapping[str, Prior] | None = None) -> None:
     """Run one throw-away replication, and one with draws from the `priors` if any (constants
-    that vary by replication reach the rules as arrays of other types, which numba compiles
-    apart): numba compiles the rules on their first use in a process (or loads them from its
-    cache), so what runs afterwards, here or in forked workers, is compiled code."""
+    drawn per replication take other paths through the rules, such as preferences drawn around
+    each replication's own derived values): numba compiles the rules on their first use in a
+    process (or loads them from its cache), so what runs afterwards, here or in forked workers,
+    is compiled code."""
     seeds = [np.random.SeedSequence(0)]
     run_replications(negotiation, parameters, seeds)
     if priors:
