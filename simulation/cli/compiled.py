@@ -6,11 +6,16 @@ from __future__ import annotations
 import argparse
 import time
 
-from simulation.cli.common import add_scenario_argument, load_noting, positive, scenario_of
+from simulation.cli.common import (
+    add_scenario_argument,
+    load_noting,
+    positive,
+    scenario_of,
+    workers_on_this_machine,
+)
 
 
 def compile_now(args: argparse.Namespace) -> None:
-    from simulation.cli.common import workers_on_this_machine
     from simulation.runs.compiling import compile_every_rule
 
     scenario = load_noting(scenario_of(args))

@@ -42,8 +42,10 @@ def rule_variants(parameters: Parameters) -> dict[str, list[tuple[str, Parameter
 
 def _compile(negotiation: Negotiation, variants: list[tuple[str, Parameters]],
              priors: Mapping[str, Prior]) -> list[str]:
-    """Compile the rules of a protocol's variants, one after another (they share most)."""
+    """Compile the rules of a protocol's variants, one after another (they share most), each
+    as a run without priors takes them (`mc11 simulate`) and as one drawing the `priors`."""
     for _, parameters in variants:
+        compile_rules(negotiation, parameters)
         compile_rules(negotiation, parameters, priors)
     return [name for name, _ in variants]
 
@@ -52,7 +54,7 @@ def compile_every_rule(negotiation: Negotiation, parameters: Parameters,
                        priors: Mapping[str, Prior], workers: int,
                        compiled: Callable[[str], None]) -> None:
     """Compile (or load from numba's cache) the rules of every variant of `rule_variants`,
-    with and without draws from the `priors` (`compile_rules`), calling `compiled` with each
+    without and with draws from the `priors`, calling `compiled` with each
     one's name when it is done. The first protocol's run here, which compiles the rules every
     protocol shares once; then each other protocol's on one of `workers` forked processes,
     which inherit them."""

@@ -144,15 +144,13 @@ def run_replications(
 
 def compile_rules(negotiation: Negotiation, parameters: Parameters,
                   priors: Mapping[str, Prior] | None = None) -> None:
-    """Run one throw-away replication, and one with draws from the `priors` if any (constants
-    drawn per replication take other paths through the rules, such as preferences drawn around
-    each replication's own derived values): numba compiles the rules on their first use in a
-    process (or loads them from its cache), so what runs afterwards, here or in forked workers,
-    is compiled code."""
+    """Run one throw-away replication, with draws from the `priors` if any, as the runs that
+    follow draw them (constants drawn per replication take other paths through the rules, such
+    as preferences drawn around each replication's own derived values): numba compiles the
+    rules on their first use in a process (or loads them from its cache), so what runs
+    afterwards, here or in forked workers, is compiled code."""
     seeds = [np.random.SeedSequence(0)]
-    run_replications(negotiation, parameters, seeds)
-    if priors:
-        run_replications(negotiation, parameters, seeds, prior_draws.draw(priors, seeds))
+    run_replications(negotiation, parameters, seeds, prior_draws.draw(priors or {}, seeds))
     mark_rules_compiled()
 
 

@@ -50,6 +50,7 @@ from simulation.runs.progress import Progress
 MANIFEST = "run.json"
 LOCK = ".lock"
 CALENDAR = "calendar.yaml"
+CHUNKS = "chunks"  # the folder of a results folder's chunk files
 """A scenario's own calendar, copied into its results folder (scenario.yaml names the copy)."""
 
 
@@ -99,7 +100,7 @@ class Run:
 
     @property
     def chunk_dir(self) -> Path:
-        return self.folder / "chunks"
+        return self.folder / CHUNKS
 
     def chunk_path(self, start: int) -> Path:
         return self.chunk_dir / chunk_name(start)
@@ -371,7 +372,7 @@ def chunks_hold_every_output(folder: Path) -> bool:
     """Whether a results folder's first chunk holds every output of `simulation.outputs` (the
     chunks of an older mc11 may lack some, and cannot make today's tables)."""
     try:
-        with np.load(folder / "chunks" / chunk_name(0)) as data:
+        with np.load(folder / CHUNKS / chunk_name(0)) as data:
             return all(o.name in data.files for o in OUTPUTS)
     except (OSError, ValueError, zipfile.BadZipFile):
         return False
@@ -380,7 +381,7 @@ def chunks_hold_every_output(folder: Path) -> bool:
 def missing_chunks(folder: Path, runs: int, chunk_size: int) -> list[tuple[int, int]]:
     """The bounds of a results folder's chunks not on disk (not run yet, or deleted since):
     what `execute` runs, from their own seeds. One listing of the folder, not a stat each."""
-    chunks = folder / "chunks"
+    chunks = folder / CHUNKS
     present = {entry.name for entry in os.scandir(chunks)} if chunks.is_dir() else set()
     return [b for b in chunk_bounds(runs, chunk_size) if chunk_name(b[0]) not in present]
 
