@@ -5,6 +5,7 @@ One server for the whole module. Without chromium these tests fail (CI installs 
 
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -33,12 +34,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start_server() -> tuple[str, subprocess.Popen]:
-    """`mc11 dashboard` on a free port, once it answers: its page's address and process."""
+def _start_server(elsewhere: socket.socket) -> tuple[str, subprocess.Popen]:
+    """`mc11 dashboard` on a free port, once it answers: its page's address and process. Its
+    requests to other machines go through `elsewhere` as their proxy."""
     port = _free_port()
+    proxy = f"http://127.0.0.1:{elsewhere.getsockname()[1]}"
+    environment = {**os.environ, **{name: proxy for name in ("http_proxy", "https_proxy",
+                                                             "HTTP_PROXY", "HTTPS_PROXY")}}
     process = subprocess.Popen([Path(sys.executable).with_name("mc11"), "dashboard",
                                 "--port", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
+                               stderr=subprocess.PIPE, start_new_session=True, env=environment)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 300  # a fresh install compiles the rules first
     while time.time() < deadline:
@@ -54,8 +59,17 @@ def _start_server() -> tuple[str, subprocess.Popen]:
 
 
 @pytest.fixture(scope="module")
-def server():
-    url, process = _start_server()
+def elsewhere():
+    """A stand-in for every other machine: a socket that only listens, the servers' proxy."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener
+
+
+@pytest.fixture(scope="module")
+def server(elsewhere):
+    url, process = _start_server(elsewhere)
     yield url, process
     os.killpg(process.pid, 15)
     process.wait(timeout=30)
@@ -278,6 +292,16 @@ def test_every_file_the_page_asks_for_is_served_from_this_machine(page):
     assert failed == [] and errors == []
 
 
+def test_the_server_sends_nothing_to_other_machines(page, elsewhere):
+    """Solara's server, unless told not to, looks up this machine's public address and posts
+    usage events to mixpanel.com as it starts: through the proxy that stands in for every other
+    machine, neither the start nor a page load reaches out."""
+    page.reload()
+    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    reached, _, _ = select.select([elsewhere], [], [], 1.0)
+    assert not reached
+
+
 def test_opening_the_page_leaves_no_warning_on_the_servers_screen(page, server):
     """Solara warns on every plain-http page load that it falls back to samesite=lax cookies,
     which is right for a page on this machine; the user should not read a page of it."""
@@ -403,11 +427,11 @@ def test_reloading_the_page_keeps_the_form(page):
 @pytest.mark.parametrize("stop", [  # each starts a server of its own: 12 s, one kept fast
     pytest.param("SIGTERM to its process group", marks=pytest.mark.slow),
     "SIGINT to the server"])
-def test_stopping_the_server_during_an_ensemble_prints_no_error(browser, stop):
+def test_stopping_the_server_during_an_ensemble_prints_no_error(browser, elsewhere, stop):
     """Stopped while an ensemble runs, the server ends without a traceback: the workers' end
     broke the ensemble's pool (BrokenProcessPool), or the exiting interpreter shut it down
     ('cannot schedule new futures after shutdown')."""
-    url, process = _start_server()
+    url, process = _start_server(elsewhere)
     context = browser.new_context()
     try:
         page = context.new_page()

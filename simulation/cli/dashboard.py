@@ -15,6 +15,10 @@ LOCAL = "127.0.0.1"
 QUIET_WARNINGS = "ignore:Cookies with samesite=none require https:UserWarning"
 """Solara's warning, on every page served over plain http, that it falls back to samesite=lax
 cookies: right for a page that is not embedded in another site, and a page of noise to users."""
+NO_TELEMETRY = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+"""Solara's usage statistics off: by default its server looks up this machine's public address
+(api.ipify.org) and posts events with a fingerprint of it to mixpanel.com. A delegation's
+what-ifs are nobody else's business, and offline each post waits for its timeout."""
 
 
 def port(text: str) -> int:
@@ -63,7 +67,7 @@ def dashboard(args: argparse.Namespace) -> None:
         compile_rules(scenario.negotiation(), scenario.spec.parameters, scenario.priors)
     warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS)))
     environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path),
-                   "PYTHONWARNINGS": warnings}
+                   "PYTHONWARNINGS": warnings, **NO_TELEMETRY}
     print(f"mc11: dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
           file=sys.stderr, flush=True)
     app = Path(simulation.dashboard.__file__).with_name("app.py")
