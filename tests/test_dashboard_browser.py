@@ -295,18 +295,15 @@ def test_every_file_the_page_asks_for_is_served_from_this_machine(page):
 def test_the_server_sends_nothing_to_other_machines(page, elsewhere):
     """Solara's server, unless told not to, looks up this machine's public address and posts
     usage events to mixpanel.com as it starts: through the proxy that stands in for every other
-    machine, neither the start nor a page load reaches out."""
-    page.reload()
-    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    machine, neither the start nor a page load (the fixture's) reaches out."""
     reached, _, _ = select.select([elsewhere], [], [], 1.0)
     assert not reached
 
 
 def test_opening_the_page_leaves_no_warning_on_the_servers_screen(page, server):
     """Solara warns on every plain-http page load that it falls back to samesite=lax cookies,
-    which is right for a page on this machine; the user should not read a page of it."""
-    page.reload()
-    page.wait_for_selector(".outcome-chart img", timeout=LONG)
+    which is right for a page on this machine; the user should not read a page of it (the
+    fixture has loaded one)."""
     stream = server[1].stderr
     os.set_blocking(stream.fileno(), False)
     shown = (stream.read() or b"").decode()
