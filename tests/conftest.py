@@ -6,6 +6,7 @@ import pytest
 
 from simulation.inputs.deu import convert_deu, write_long_csv
 from simulation.inputs.importers import read_dataset
+from simulation.runs import compiling
 
 DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
 
@@ -22,3 +23,10 @@ def long_csv(tmp_path_factory) -> Path:
 def dataset(long_csv):
     """That long CSV read as a dataset of many negotiations."""
     return read_dataset(long_csv)
+
+
+@pytest.fixture(autouse=True)
+def registered_speeds(monkeypatch):
+    """Estimates at the registry's speeds, not at those `mc11 compile` measured on this
+    machine, so that what a test of an estimate sees does not depend on the machine."""
+    monkeypatch.setattr(compiling, "measured_speeds", dict)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +12,9 @@ from pathlib import Path
 import pytest
 from commands import mc11
 
-from simulation.engine.protocols import REGISTRY
+from simulation.engine.protocols import PROTOCOLS, REGISTRY
 from simulation.inputs.scenario import load_scenario
-from simulation.runs import ensemble
+from simulation.runs import compiling, ensemble, results
 from simulation.runs.compiling import rule_variants
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,17 +40,68 @@ def test_the_variants_are_every_protocol_and_every_choice_of_its_settings():
         assert len(set(names)) == len(names) and names[0] == spec.name
 
 
-def test_compile_names_every_variant_and_leaves_the_stamp(tmp_path, monkeypatch):
+def test_compile_names_every_variant_and_keeps_its_speed_for_the_estimates(tmp_path,
+                                                                          monkeypatch):
     stamp = tmp_path / "cache" / "stamp"
     monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [stamp])
+    monkeypatch.setattr(compiling, "measured_speeds", ensemble.measured_speeds)
+    monkeypatch.setattr(compiling, "MEASURE_SECONDS", 0.01)  # a chunk or two a variant
     assert ensemble.rules_need_compiling()
     code, out, stderr = mc11("compile", "--workers", 1)
     assert code == 0, stderr
     names = [name for variants in rule_variants(load_scenario(BASELINE).spec.parameters).values()
              for name, _ in variants]
-    ready = [line.strip().split(": ready")[0] for line in out.splitlines() if ": ready" in line]
-    assert ready == names
+    shown = r"(.+): ready after \d+ s; (\S+) runs/s a worker here"
+    ready = dict(re.fullmatch(shown, line.strip()).groups() for line in out.splitlines()
+                 if "ready" in line)
+    assert list(ready) == names
     assert not ensemble.rules_need_compiling()
+    speeds = ensemble.measured_speeds()
+    assert list(speeds) == names and all(rate > 0 for rate in speeds.values())
+    assert all(f"{speeds[name]:.3g}" == shown for name, shown in ready.items())
+    reference = bargaining("exchange_protocol.yaml", exchange_rule="reference")
+    cost = results.estimate(load_scenario(BASELINE).negotiation(), reference, 1000, 2)
+    assert cost.seconds == pytest.approx(1000 / (2 * speeds["exchange, exchange_rule reference"]))
+    assert "measured here by `mc11 compile`" in cost.basis
+
+
+def bargaining(name: str, **changes):
+    parameters = load_scenario(ROOT / "scenarios" / name).spec.parameters.bargaining
+    return parameters.model_copy(update=changes)
+
+
+def test_a_combination_not_measured_is_the_registered_figure_scaled_as_the_protocol(
+        tmp_path, monkeypatch):
+    """`mc11 compile` measures each choice of a setting alone; two choices off their defaults
+    at once take the registry's figure, scaled as this machine ran the protocol's defaults."""
+    stamp = tmp_path / "stamp"
+    monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [stamp])
+    monkeypatch.setattr(compiling, "measured_speeds", ensemble.measured_speeds)
+    challenge, exchange = PROTOCOLS["challenge"].speed, PROTOCOLS["exchange"].speed
+    stamp.write_text(json.dumps({"challenge": challenge.runs_per_second / 2,
+                                 "exchange": exchange.runs_per_second / 4}), encoding="utf-8")
+    both = bargaining("challenge_protocol.yaml", risk_attitudes="neutral",
+                      offer_rule="reference")
+    assert compiling.measured_rate(both) == pytest.approx(challenge.runs_per_second / 2)
+    reference = bargaining("exchange_protocol.yaml", exchange_rule="reference")
+    assert compiling.measured_rate(reference) == \
+        pytest.approx(dict(exchange.by_choice)["reference"] / 4)
+    assert compiling.measured_rate(bargaining("baseline.yaml")) is None  # compromise: never
+
+
+@pytest.mark.parametrize("content", ["", "not json {", "[1, 2]", '{"compromise": -3}',
+                                     '{"compromise": "fast"}'])
+def test_a_stamp_without_usable_speeds_leaves_the_registered_figures(tmp_path, monkeypatch,
+                                                                     content):
+    stamp = tmp_path / "stamp"
+    stamp.write_text(content, encoding="utf-8")
+    monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [stamp])
+    monkeypatch.setattr(compiling, "measured_speeds", ensemble.measured_speeds)
+    cost = results.estimate(load_scenario(BASELINE).negotiation(), bargaining("baseline.yaml"),
+                            1000, 2)
+    assert cost.seconds == pytest.approx(1000 / (2 * PROTOCOLS["compromise"].speed
+                                                 .runs_per_second))
+    assert "on an idle machine" in cost.basis
 
 
 def test_a_scenario_that_is_not_there_is_a_clear_error(tmp_path):

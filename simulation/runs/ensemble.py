@@ -12,6 +12,7 @@ batch it runs in (tests/test_model.py), so neither the batch nor the chunk size 
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -177,15 +178,36 @@ def rules_need_compiling() -> bool:
     return not any(stamp.exists() for stamp in _compiled_stamps())
 
 
-def mark_rules_compiled() -> None:
-    """Leave the stamp that the rules ran (so numba cached them) in the first writable place."""
+def mark_rules_compiled(speeds: Mapping[str, float] | None = None) -> None:
+    """Leave the stamp that the rules ran (so numba cached them) in the first writable place;
+    with `speeds` (`mc11 compile`'s measures, by rule variant), write them into it."""
     for stamp in _compiled_stamps():
         try:
             stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.touch()
+            if speeds is None:
+                stamp.touch()
+            else:
+                stamp.write_text(json.dumps(dict(speeds), indent=1), encoding="utf-8")
             return
         except OSError:
             continue
+
+
+def measured_speeds() -> dict[str, float]:
+    """The speeds `mc11 compile` measured on this machine for the rules as they are now, by
+    rule variant (replications a second a worker); empty if it has not, or if the stamp holding
+    them is unreadable (the estimates then use the registered figures)."""
+    for stamp in _compiled_stamps():
+        if stamp.is_file():
+            try:
+                speeds = json.loads(stamp.read_text(encoding="utf-8") or "{}")
+            except (OSError, ValueError):
+                return {}
+            if not isinstance(speeds, dict):
+                return {}
+            return {name: float(rate) for name, rate in speeds.items()
+                    if isinstance(rate, int | float) and 0 < rate < float("inf")}
+    return {}
 
 
 def run_chunk(

@@ -42,6 +42,7 @@ from simulation.errors import (
 )
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outputs import OUTPUTS, TABLES, Storage
+from simulation.runs import compiling
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
 from simulation.runs.locks import holding
@@ -186,8 +187,9 @@ class Estimate(NamedTuple):
 def estimate(negotiation: Negotiation, bargaining: BargainingParameters, runs: int,
              workers: int) -> Estimate:
     """The estimate before work of `runs` replications on `workers` workers: the time at the
-    bargaining protocol's measured speed for the negotiation's size (`protocols.runs_per_second`:
-    an idle machine; a busy one is slower); the disk for the chunks' arrays as stored (an upper
+    bargaining protocol's speed for the negotiation's size (`protocols.runs_per_second`: as
+    `mc11 compile` measured it on this machine, else the registry's figure of an idle machine;
+    a busy one is slower); the disk for the chunks' arrays as stored (an upper
     bound: some are deflated) and ~16 bytes per outcome row."""
     sizes = {"issue": len(negotiation.issues), "member": len(negotiation.members),
              "period": len(negotiation.calendar), "coalition": len(negotiation.coalitions)}
@@ -197,7 +199,8 @@ def estimate(negotiation: Negotiation, bargaining: BargainingParameters, runs: i
         per_run += cells / 8 if output.storage is Storage.BITS else \
             cells * np.dtype(output.stored).itemsize
     per_run += 16 * sizes["issue"]
-    rate, basis = runs_per_second(bargaining, sizes["member"], sizes["issue"], sizes["period"])
+    rate, basis = runs_per_second(bargaining, sizes["member"], sizes["issue"], sizes["period"],
+                                  compiling.measured_rate(bargaining))
     return Estimate(runs / (rate * max(1, workers)), int(runs * per_run), basis)
 
 

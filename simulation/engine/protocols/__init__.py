@@ -176,23 +176,34 @@ def settings() -> tuple[Setting, ...]:
     return tuple(found.values())
 
 
-def runs_per_second(params: Any, members: int, issues: int, periods: int) -> tuple[float, str]:
-    """About how many replications a second one worker runs under a scenario's `bargaining:`
-    section on a negotiation of this size, and in words what that figure is.
+def size_scale(members: int, issues: int, periods: int) -> float:
+    """How many times the baseline's work a replication of a negotiation of this size is
+    assumed to be: members x issues x periods over the baseline's, SMALLEST_SHARE at least.
 
-    The measured figure is divided by members x issues x periods over the baseline's: the
-    compromise protocol's time grows at most linearly in members and in issues (section d of
-    the same benchmark run: 6.1x the members cost 2.5x-6.0x the time, 5x the issues 2.0x-4.6x;
-    30x the members x issues 11.7x); each period is assumed to be one more round's worth. The
-    other protocols are assumed to grow alike (not measured). Smaller negotiations are
-    divided alike, but by SMALLEST_SHARE at least (the per-run overheads stay).
+    The compromise protocol's time grows at most linearly in members and in issues (section d
+    of the benchmark run of the registry's speeds: 6.1x the members cost 2.5x-6.0x the time, 5x
+    the issues 2.0x-4.6x; 30x the members x issues 11.7x); each period is assumed to be one more
+    round's worth. The other protocols are assumed to grow alike (not measured). Smaller
+    negotiations are scaled alike, but to SMALLEST_SHARE at least (the per-run overheads stay).
     """
+    return max(SMALLEST_SHARE, members * issues * periods
+               / (BASELINE_SIZE[0] * BASELINE_SIZE[1] * BASELINE_SIZE[2]))
+
+
+def runs_per_second(params: Any, members: int, issues: int, periods: int,
+                    measured: float | None = None) -> tuple[float, str]:
+    """About how many replications a second one worker runs under a scenario's `bargaining:`
+    section on a negotiation of this size, and in words what that figure is: the figure for
+    the baseline's size, `measured` on this machine by `mc11 compile` if given, else the
+    registry's, divided by `size_scale`."""
     spec = PROTOCOLS[params.protocol]
     figure, choice = spec.speed.of(params)
-    scale = max(SMALLEST_SHARE, members * issues * periods
-                / (BASELINE_SIZE[0] * BASELINE_SIZE[1] * BASELINE_SIZE[2]))
-    basis = (f"{spec.name} protocol{f', {choice}' if choice else ''}: {figure:g} runs/s a "
-             "worker as measured on an idle machine")
+    where = "on an idle machine"
+    if measured is not None:
+        figure, where = measured, "here by `mc11 compile`"
+    scale = size_scale(members, issues, periods)
+    basis = (f"{spec.name} protocol{f', {choice}' if choice else ''}: {figure:.3g} runs/s a "
+             f"worker as measured {where}")
     if scale > 1:
         basis += (f" for the baseline, / {scale:.1f} for this negotiation's members x issues x "
                   "periods")
