@@ -52,7 +52,7 @@ from simulation.inputs.scenario import load_scenario
 # Imported at the top, as under the `mc11` CLI, so forked pool workers start with them loaded.
 # (Python 3.12's forkserver would not preload __main__'s imports: see README.)
 from simulation.report.tables import write_report
-from simulation.runs import results
+from simulation.runs import compiling, results
 from simulation.runs.ensemble import (
     CHUNK_SIZE,
     chunk_bounds,
@@ -235,8 +235,10 @@ def bench_protocols(quick: bool, cores: int, negotiation) -> list[dict[str, Any]
                 registered, _ = protocols.runs_per_second(
                     bargaining, len(negotiation.members), len(negotiation.issues),
                     len(negotiation.calendar))
+                here = compiling.measured_rate(bargaining)
                 note += (f"; {runs / seconds / workers:.3g} runs/s a worker, registered "
-                         f"{registered:g}")
+                         f"{registered:g}" + ("" if here is None else
+                                              f", measured by mc11 compile {here:.3g}"))
             if workers == 1:
                 cpu_of[key] = cpu
             if numpy_rule and "exchange_reference" in cpu_of:
