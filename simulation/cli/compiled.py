@@ -1,5 +1,5 @@
 """`mc11 compile`: compile the model's rules for every protocol now (the install runs it), so
-that no first run waits for them."""
+that no first run waits for them, and measure their speed here for the estimates."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def compile_now(args: argparse.Namespace) -> None:
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `compile` to the `mc11` parser."""
     parser = commands.add_parser("compile", help="compile the model's rules for every protocol "
-                                 "now (the install does; a first run then starts at once)")
+                                 "now and measure their speed here for the estimates before long "
+                                 "work (the install does; a first run then starts at once)")
     add_scenario_argument(parser)
     parser.add_argument("--workers", type=positive,
                         help="processes compiling at once (default: all cores)")
