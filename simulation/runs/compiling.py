@@ -100,7 +100,7 @@ def _compile(negotiation: Negotiation, variants: list[tuple[str, Parameters]],
 
 def measured_rate(bargaining: BargainingParameters) -> float | None:
     """Replications a second a worker runs under a `bargaining:` section on this machine, as
-    `mc11 compile` measured it on the baseline's negotiation: its variant's own figure, or, for
+    `mc11 compile` measured it (scaled to the baseline's size): its variant's own figure, or, for
     a combination of choices it did not measure, the registered figure scaled as this machine
     scaled the protocol's defaults; None if `mc11 compile` has not measured the rules as they
     are now."""
