@@ -5,7 +5,8 @@ Each example starts from the text of a shipped scenario (or of the baseline with
 filled in), mutates its data (wrong types, deleted and extra keys, out-of-range and non-finite
 numbers, unknown ids, deeply nested junk, plausible overrides) and then its text or bytes
 (random character and byte edits, truncation, shuffled lines and indentation), writes it beside
-a copy of baseline.yaml so that `extends: baseline.yaml` resolves, and loads it.
+a copy of baseline.yaml so that `extends: baseline.yaml` resolves, and loads it. Sixty files by
+default; the slow-marked variant loads a thousand.
 
 The inputs that once crashed the loader are kept at the end of this file as regression tests.
 """
@@ -249,10 +250,27 @@ def load_outcome(folder: Path, content: bytes) -> Scenario | InputError:
         return error
 
 
-@settings(max_examples=150, deadline=None, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def fuzz_settings(examples: int):
+    """Hypothesis settings of the loader's fuzz tests: `examples` files, no deadline."""
+    return settings(max_examples=examples, deadline=None, print_blob=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@fuzz_settings(60)
 @given(content=mutated_scenarios())
 def test_loader_returns_a_scenario_or_an_input_error(content):
+    check_loads(content)
+
+
+@pytest.mark.slow
+@fuzz_settings(1000)
+@given(content=mutated_scenarios())
+def test_many_files_are_scenarios_or_input_errors(content):
+    check_loads(content)
+
+
+def check_loads(content: bytes) -> None:
+    """The loader turns the bytes into a Scenario or an InputError that says what and where."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         shutil.copy(SCENARIOS / "baseline.yaml", folder / "baseline.yaml")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simulation.engine.derivation import EMPHASES
-from simulation.inputs.catalogue import Catalogue, Issue, Member, Stance
+from simulation.inputs.catalogue import Catalogue, GroupStance, Issue, Member, Stance
 
 TABLE_COLUMNS = [
     "member", "issue", "position", "salience", "position_sd", "salience_sd", "rule", "source",
@@ -104,15 +104,24 @@ def _stance_evidence(stance: Stance, kind: str, origin: str, rules: DerivationRu
     )
 
 
-def _selected(member: Member, catalogue: Catalogue) -> list[tuple[int, str, object]]:
-    """The group stances that apply to a member, with their specificity and kind."""
-    chosen = []
+def _selected(member: Member, catalogue: Catalogue) -> list[GroupStance]:
+    """The group stances that apply to a member."""
+    return [group for group in catalogue.group_stances if group.applies_to.selects(member)]
+
+
+def _group_evidence(catalogue: Catalogue, rules: DerivationRules
+                    ) -> dict[tuple[str, str], _Evidence]:
+    """Each group's evidence on each issue it takes a stance on (its own or its blanket one),
+    built once: the same for every member the group applies to."""
+    found = {}
     for group in catalogue.group_stances:
-        sel = group.applies_to
-        if sel.selects(member):
-            kind = "members" if sel.members else "group" if sel.group else "status"
-            chosen.append((sel.specificity, kind, group))
-    return chosen
+        chooses = group.applies_to
+        kind = "members" if chooses.members else "group" if chooses.group else "status"
+        for issue in catalogue.issues:
+            if (stance := group.stance_on(issue)) is not None:
+                found[group.id, issue.id] = _stance_evidence(
+                    stance, kind, f"group stance '{group.id}'", rules)
+    return found
 
 
 def _cells(catalogue: Catalogue, rules: DerivationRules
@@ -127,10 +136,12 @@ def _cells(catalogue: Catalogue, rules: DerivationRules
             for code in proposal.sponsors:
                 sponsored[code, stance.issue].append(evidence)
 
+    on_issue = _group_evidence(catalogue, rules)
     for member in catalogue.actors:
         groups = _selected(member, catalogue)
         for issue in catalogue.issues:
-            rule, evidence = _evidence_for(member, issue, groups, sponsored, sponsors, rules)
+            rule, evidence = _evidence_for(member, issue, groups, on_issue, sponsored, sponsors,
+                                           rules)
             if not evidence:
                 rule, evidence = "imputed", [_imputed(member, issue.new_discipline, rules)]
             yield member, issue, rule, evidence
@@ -139,8 +150,13 @@ def _cells(catalogue: Catalogue, rules: DerivationRules
 def derive_preferences(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
     """One row per actor and issue: position, salience, their uncertainty, the rule and source."""
     rules = rules or DerivationRules()
-    rows = [{"member": member.code, "issue": issue.id, "rule": rule, **_combine(evidence, rules)}
-            for member, issue, rule, evidence in _cells(catalogue, rules)]
+    combined: dict[tuple[_Evidence, ...], dict[str, object]] = {}  # many cells share evidence
+    rows = []
+    for member, issue, rule, evidence in _cells(catalogue, rules):
+        key = tuple(evidence)
+        if key not in combined:
+            combined[key] = _combine(evidence, rules)
+        rows.append({"member": member.code, "issue": issue.id, "rule": rule, **combined[key]})
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
@@ -165,7 +181,8 @@ def derivation_terms(catalogue: Catalogue, rules: DerivationRules | None = None)
 def _evidence_for(
     member: Member,
     issue: Issue,
-    groups: list[tuple[int, str, object]],
+    groups: list[GroupStance],
+    on_issue: dict[tuple[str, str], _Evidence],
     sponsored: dict[tuple[str, str], list[_Evidence]],
     sponsors: set[str],
     rules: DerivationRules,
@@ -173,13 +190,12 @@ def _evidence_for(
     """Rules 1 to 3 for one member and issue; an empty list means rule 4 (imputation)."""
     if sponsored.get((member.code, issue.id)):
         return "proposal", sponsored[member.code, issue.id]
-    matching = [(spec, kind, g.id, stance) for spec, kind, g in groups
-                if (stance := g.stance_on(issue)) is not None]
+    matching = [(g.applies_to.specificity, evidence) for g in groups
+                if (evidence := on_issue.get((g.id, issue.id))) is not None]
     if matching:
-        top = max(spec for spec, *_ in matching)
-        evidence = [_stance_evidence(stance, kind, f"group stance '{group_id}'", rules)
-                    for spec, kind, group_id, stance in matching if spec == top]
-        return "group_stance", evidence
+        top = max(specificity for specificity, _ in matching)
+        return "group_stance", [evidence for specificity, evidence in matching
+                                if specificity == top]
     if issue.id == "mandate" and member.code in sponsors:
         position, salience = rules.engaged_sponsor_mandate
         source = ("rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused "
@@ -200,7 +216,7 @@ def member_attributes(catalogue: Catalogue) -> pd.DataFrame:
     """Per actor: capability, status, Doha linkage and the bloc it belongs to (from groups.yaml)."""
     rows = []
     for member in catalogue.actors:
-        applying = [g for _, _, g in _selected(member, catalogue)]
+        applying = _selected(member, catalogue)
         blocs = [g.id for g in applying if g.bloc]
         rows.append({
             "member": member.code,
