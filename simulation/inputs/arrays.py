@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,25 @@ from simulation.engine.derivation import EMPHASES, DerivedCells, Override
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.inputs.catalogue import Catalogue
 from simulation.inputs.preferences import member_attributes
+
+
+def cell_reader(table: pd.DataFrame, members: Sequence[str], issues: Sequence[str]
+                ) -> Callable[[str], np.ndarray]:
+    """A long table's columns (one row per member and issue) as (members, issues) arrays, NaN
+    where the table has no row: its rows are placed once, then each column read in one step."""
+    rows = pd.Index(members).get_indexer(table["member"])
+    columns = pd.Index(issues).get_indexer(table["issue"])
+    found = (rows >= 0) & (columns >= 0)
+    rows, columns = rows[found], columns[found]
+
+    def column(name: str) -> np.ndarray:
+        values = table[name].to_numpy()[found]
+        cells = np.full((len(members), len(issues)), np.nan,
+                        dtype=float if values.dtype.kind in "biuf" else object)
+        cells[rows, columns] = values
+        return cells
+
+    return column
 
 
 def build_negotiation(
@@ -26,10 +45,7 @@ def build_negotiation(
         attributes = attributes[attributes["member"].isin(participants)]
     codes = tuple(attributes["member"])
     issues = tuple(catalogue.issue_ids)
-
-    def matrix(column: str) -> np.ndarray:
-        wide = table.pivot(index="member", columns="issue", values=column)
-        return wide.reindex(index=list(codes), columns=list(issues)).to_numpy(dtype=float)
+    matrix = cell_reader(table, codes, issues)
 
     capability = attributes["capability"].to_numpy(dtype=float)
     names, founders, blocs = [], [], []
@@ -70,10 +86,7 @@ def derived_cells(
     """The derivation terms (`preferences.derivation_terms`) and the scenario's overrides as
     arrays over the negotiation's members and issues (`engine.derivation`)."""
     members, issues = list(negotiation.members), list(negotiation.issues)
-
-    def matrix(column: str) -> np.ndarray:
-        wide = terms.pivot(index="member", columns="issue", values=column)
-        return wide.reindex(index=members, columns=issues).to_numpy()
+    matrix = cell_reader(terms, members, issues)
 
     statuses = tuple(sorted(set(terms["status"]) - {""}))
     status = matrix("status")

@@ -166,16 +166,26 @@ def derivation_terms(catalogue: Catalogue, rules: DerivationRules | None = None)
     positions per emphasis, or the imputation rule it takes (`engaged_sponsor`, or the status
     of `default_by_status`)."""
     rules = rules or DerivationRules()
+    sums: dict[tuple[_Evidence, ...], dict[str, object]] = {}  # many cells share evidence
     rows = []
     for member, issue, _, evidence in _cells(catalogue, rules):
-        row = {"member": member.code, "issue": issue.id,
-               "engaged": evidence[0].kind == "engaged_sponsor",
-               "status": member.status if evidence[0].kind == "imputed" else ""}
-        for emphasis in EMPHASES:
-            stances = [e.position for e in evidence if e.emphasis == emphasis]
-            row[f"sum_{emphasis}"], row[f"count_{emphasis}"] = float(sum(stances)), len(stances)
-        rows.append(row)
+        key = tuple(evidence)
+        if key not in sums:
+            sums[key] = _stance_sums(evidence)
+        rows.append({"member": member.code, "issue": issue.id,
+                     "engaged": evidence[0].kind == "engaged_sponsor",
+                     "status": member.status if evidence[0].kind == "imputed" else "",
+                     **sums[key]})
     return pd.DataFrame(rows)
+
+
+def _stance_sums(evidence: list[_Evidence]) -> dict[str, object]:
+    """The sum and number of the evidence's stance positions per emphasis."""
+    sums: dict[str, object] = {}
+    for emphasis in EMPHASES:
+        stances = [e.position for e in evidence if e.emphasis == emphasis]
+        sums[f"sum_{emphasis}"], sums[f"count_{emphasis}"] = float(sum(stances)), len(stances)
+    return sums
 
 
 def _evidence_for(
