@@ -11,11 +11,15 @@ import re
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from simulation.cli import main
 from simulation.errors import InputError, Interrupted
@@ -46,6 +50,20 @@ def run(plan, scenario, folder: Path, client=None) -> pd.DataFrame:
     folder = sweep.open_folder(plan, scenario, folder, folder.parent)
     sweep.execute_design(folder, plan, scenario, client)
     return sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=12),
+                  elements=st.one_of(st.just(np.nan), st.sampled_from([0.0, 50.0, 100.0]),
+                                     st.floats(0, 100))),
+       st.lists(st.floats(0, 1), min_size=1, max_size=4))
+def test_a_design_points_text_quantiles_are_numpys_to_the_bit(values, quantiles):
+    """Ties, NaN (a run without agreement), columns without any value: as nanquantile."""
+    found = sweep.column_quantiles(values, quantiles)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanquantile of an all-NaN column
+        for row, q in zip(found, quantiles, strict=True):
+            assert np.array_equal(row, np.nanquantile(values, q, axis=0), equal_nan=True)
 
 
 def test_a_constant_that_alone_decides_an_issue_gets_a_total_index_near_one(decided, tmp_path):

