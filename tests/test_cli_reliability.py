@@ -499,6 +499,7 @@ def test_a_reader_that_leaves_early_ends_a_listing_quietly(argv):
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr
 
 
+@pytest.mark.slow  # 8 s: a run with its figures
 def test_a_reader_that_leaves_early_does_not_stop_the_run(tmp_path):
     """`mc11 run --plots ... | head -1` reads the summary's first line and goes: the run still
     ends with its figures and status `complete`, as with nobody reading."""

@@ -40,6 +40,7 @@ def test_the_variants_are_every_protocol_and_every_choice_of_its_settings():
         assert len(set(names)) == len(names) and names[0] == spec.name
 
 
+@pytest.mark.slow  # 7-12 s: every variant loaded and measured; the install runs the command
 def test_compile_names_every_variant_and_keeps_its_speed_for_the_estimates(tmp_path,
                                                                           monkeypatch):
     stamp = tmp_path / "cache" / "stamp"

@@ -249,6 +249,7 @@ def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(pag
     expect(page.locator(".add-change")).to_be_enabled()
 
 
+@pytest.mark.slow  # 8 s: a second ensemble
 def test_results_of_other_inputs_than_the_forms_say_so_until_run(page):
     """Another scenario picked: the results on show are the old one's, marked as such (the
     page showed them as if current), and the picked scenario's own description shows."""
@@ -261,6 +262,7 @@ def test_results_of_other_inputs_than_the_forms_say_so_until_run(page):
     expect(page.locator(".out-of-date")).to_have_count(0, timeout=LONG)
 
 
+@pytest.mark.slow  # 10 s: test_dashboard checks the watched model in process
 def test_watch_one_negotiation_steps_through_the_months(page):
     page.get_by_role("tab", name="Watch one negotiation").click()
     status = page.locator(".watch-status")
@@ -310,6 +312,7 @@ def test_opening_the_page_leaves_no_warning_on_the_servers_screen(page, server):
     assert "Warning" not in shown, shown
 
 
+@pytest.mark.slow  # 5 s
 def test_save_as_scenario_takes_the_name_as_typed_and_says_only_what_was_saved(page, tmp_path):
     """Save uses the name typed, without Enter (the button stayed disabled, or used the last
     name entered); its message goes once the name or the form changes (it said "saved" for a
@@ -374,6 +377,7 @@ def _shrunk_images(page, css: str) -> list:
         .filter(([own, shown, right]) => shown < own || right > window.innerWidth)""", css)
 
 
+@pytest.mark.slow  # 6 s: every tab drawn
 def test_charts_and_tables_are_legible_in_a_1280_by_800_window(page):
     """The charts are shown at their own size (they were shrunk, their text with them, and the
     network to a thumbnail), the table's headers start where their columns do, and Solara's
@@ -401,6 +405,7 @@ def test_charts_and_tables_are_legible_in_a_1280_by_800_window(page):
     assert _shrunk_images(page, ".positions-chart") == []
 
 
+@pytest.mark.slow  # 10 s: a second page load
 def test_reloading_the_page_keeps_the_form(page):
     """The changes, parameters, replications and seed survive a reload (all were lost)."""
     page.locator(".add-change").click()
@@ -421,9 +426,8 @@ def test_reloading_the_page_keeps_the_form(page):
     expect(page.locator(".param-consensus-critical_mass input")).to_have_value("0.85")
 
 
-@pytest.mark.parametrize("stop", [  # each starts a server of its own: 12 s, one kept fast
-    pytest.param("SIGTERM to its process group", marks=pytest.mark.slow),
-    "SIGINT to the server"])
+@pytest.mark.slow  # each starts a server of its own: 12-20 s
+@pytest.mark.parametrize("stop", ["SIGTERM to its process group", "SIGINT to the server"])
 def test_stopping_the_server_during_an_ensemble_prints_no_error(browser, elsewhere, stop):
     """Stopped while an ensemble runs, the server ends without a traceback: the workers' end
     broke the ensemble's pool (BrokenProcessPool), or the exiting interpreter shut it down

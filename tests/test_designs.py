@@ -111,6 +111,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow  # 9 s: the local cluster's test covers Dask by default
 def test_a_separate_scheduler_process_gives_the_same_table(small_sweep, tmp_path):
     scenario, plan = small_sweep
     address = f"tcp://127.0.0.1:{_free_port()}"

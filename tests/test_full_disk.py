@@ -203,6 +203,7 @@ def test_a_design_whose_tables_meet_a_full_disk_completes_with_the_same_command(
     assert any(folder.glob("*.csv"))
 
 
+@pytest.mark.slow  # 13 s: two sets of figures
 def test_figures_cut_off_by_a_full_disk_are_kept_and_redrawn_in_place(small_scenario,
                                                                      tmp_path, monkeypatch):
     """`mc11 plot`: the figures drawn stay; the message says to redraw plots/ in place
