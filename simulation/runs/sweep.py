@@ -82,8 +82,9 @@ def stopped_writing(folder: Path, what: str, exc: OSError) -> Exception:
 
 def column_quantiles(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
     """`np.nanquantile(values, q, axis=0)` for each q, equal to the bit (NaN for a column without
-    values), 50 times faster on a design point's few runs: the columns with the same number of
-    values take their quantiles at once, where nanquantile visits the columns one by one."""
+    values): the columns with the same number of values take their quantiles at once, where
+    nanquantile visits the columns one by one (a point's three quantiles took 0.5 ms instead of
+    14 with 1 run a point, 3.8 instead of 14.5 with 100)."""
     ordered = np.sort(values, axis=0)  # NaN last
     counts = (~np.isnan(values)).sum(axis=0)
     found = np.full((len(quantiles), values.shape[1]), np.nan)
