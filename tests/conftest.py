@@ -1,5 +1,6 @@
 """Fixtures shared by several test modules."""
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ from simulation.inputs.importers import read_dataset
 from simulation.runs import compiling
 
 DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
+
+# Started in the background of a script, the tests inherit SIGINT ignored, and so would the
+# commands they start: the tests of Ctrl-C need it as a terminal gives it (KeyboardInterrupt).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="module")
