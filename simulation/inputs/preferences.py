@@ -17,7 +17,7 @@ Scenario overrides come last (simulation.inputs.scenario). All constants live in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -150,14 +150,25 @@ def _cells(catalogue: Catalogue, rules: DerivationRules
 def derive_preferences(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
     """One row per actor and issue: position, salience, their uncertainty, the rule and source."""
     rules = rules or DerivationRules()
-    combined: dict[tuple[_Evidence, ...], dict[str, object]] = {}  # many cells share evidence
-    rows = []
-    for member, issue, rule, evidence in _cells(catalogue, rules):
-        key = tuple(evidence)
-        if key not in combined:
-            combined[key] = _combine(evidence, rules)
-        rows.append({"member": member.code, "issue": issue.id, "rule": rule, **combined[key]})
+    combine = _once_per_evidence(lambda evidence: _combine(evidence, rules))
+    rows = [{"member": member.code, "issue": issue.id, "rule": rule, **combine(evidence)}
+            for member, issue, rule, evidence in _cells(catalogue, rules)]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _once_per_evidence(function: Callable[[list[_Evidence]], dict[str, object]]
+                       ) -> Callable[[list[_Evidence]], dict[str, object]]:
+    """`function` of a cell's evidence, computed once for each distinct evidence (many cells
+    share theirs: a group's members, the imputed cells of a status)."""
+    found: dict[tuple[_Evidence, ...], dict[str, object]] = {}
+
+    def once(evidence: list[_Evidence]) -> dict[str, object]:
+        key = tuple(evidence)
+        if key not in found:
+            found[key] = function(evidence)
+        return found[key]
+
+    return once
 
 
 def derivation_terms(catalogue: Catalogue, rules: DerivationRules | None = None) -> pd.DataFrame:
@@ -166,17 +177,12 @@ def derivation_terms(catalogue: Catalogue, rules: DerivationRules | None = None)
     positions per emphasis, or the imputation rule it takes (`engaged_sponsor`, or the status
     of `default_by_status`)."""
     rules = rules or DerivationRules()
-    sums: dict[tuple[_Evidence, ...], dict[str, object]] = {}  # many cells share evidence
-    rows = []
-    for member, issue, _, evidence in _cells(catalogue, rules):
-        key = tuple(evidence)
-        if key not in sums:
-            sums[key] = _stance_sums(evidence)
-        rows.append({"member": member.code, "issue": issue.id,
-                     "engaged": evidence[0].kind == "engaged_sponsor",
-                     "status": member.status if evidence[0].kind == "imputed" else "",
-                     **sums[key]})
-    return pd.DataFrame(rows)
+    sums = _once_per_evidence(_stance_sums)
+    return pd.DataFrame([{"member": member.code, "issue": issue.id,
+                          "engaged": evidence[0].kind == "engaged_sponsor",
+                          "status": member.status if evidence[0].kind == "imputed" else "",
+                          **sums(evidence)}
+                         for member, issue, _, evidence in _cells(catalogue, rules)])
 
 
 def _stance_sums(evidence: list[_Evidence]) -> dict[str, object]:
