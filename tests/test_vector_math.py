@@ -72,3 +72,4 @@ def test_loops_of_them_are_vectorised():
         _apply(function, values)
         llvm = function.inspect_llvm(function.signatures[0])
         assert "x double>" in llvm  # SIMD vectors of doubles
+        assert "fptosi" not in llvm  # no float-to-integer conversion, scalar under AVX2

@@ -6,7 +6,9 @@ versions that LLVM turns into SIMD code, several values per instruction, about t
 fast. Both are within 1 ulp of the C library's (tests/test_vector_math.py) on the domain the
 kernels use: `vexp` of x <= 709 (below -708, where the result would be subnormal, it returns 0),
 `vlog` of 0 (-inf) and of positive normal floats (subnormals count as 0). Method: Cody-Waite
-range reduction and a Taylor polynomial (exp); exponent split and log m = 2 atanh((m - 1)/(m + 1))
+range reduction and a Taylor polynomial, 2^k built from the bits of the rounded k (AVX2 has no
+vector conversion of floats to 64-bit integers: one made the compiler convert a vector's four
+values one at a time) (exp); exponent split and log m = 2 atanh((m - 1)/(m + 1))
 for m in [sqrt(1/2), sqrt(2)) with fdlibm's minimax polynomial (log). The loops that use them
 must be compiled with `error_model="numpy"` (Python's model checks every division for zero,
 which stops vectorising).
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -24,6 +25,7 @@ _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact for |k| < 2^11
 _LN2_LO = 1.90821492927058770002e-10
 _ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND rounds x to an integer
+_ROUND_BITS = 0x4338000000000000  # the bits of _ROUND
 _SQRT_HALF = 0.7071067811865476
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 _MANTISSA = (1 << 52) - 1
@@ -52,7 +54,8 @@ def _float(typingctx, i):
 def vexp(x: float) -> float:
     """e^x; 0 below -708 and for -inf."""
     y = min(max(x, -708.0), 709.0)
-    k = (y * _LOG2E + _ROUND) - _ROUND
+    shifted = y * _LOG2E + _ROUND  # 1.5 * 2^52 + k, k in the low bits of the significand
+    k = shifted - _ROUND
     r = (y - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln(2)/2
     p = 1.0 / 6227020800.0  # Taylor to degree 13: truncation below 2e-17 relative
     p = p * r + 1.0 / 479001600.0
@@ -68,7 +71,7 @@ def vexp(x: float) -> float:
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    power = _float((np.int64(k) + 1023) << 52)  # 2^k
+    power = _float((_bits(shifted) - _ROUND_BITS + 1023) << 52)  # 2^k, no float-to-int conversion
     return p * power if x >= -708.0 else 0.0
 
 
