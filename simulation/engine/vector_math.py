@@ -5,11 +5,11 @@ only with Intel's SVML, which needs an llvmlite built for it); these are branch-
 versions that LLVM turns into SIMD code, several values per instruction, about three times as
 fast. Both are within 1 ulp of the C library's (tests/test_vector_math.py) on the domain the
 kernels use: `vexp` of x <= 709 (below -708, where the result would be subnormal, it returns 0),
-`vlog` of 0 (-inf) and of positive normal floats (subnormals count as 0). Method: Cody-Waite
-range reduction and a Taylor polynomial, 2^k built from the bits of the rounded k (AVX2 has no
-vector conversion of floats to 64-bit integers: one made the compiler convert a vector's four
-values one at a time) (exp); exponent split and log m = 2 atanh((m - 1)/(m + 1))
-for m in [sqrt(1/2), sqrt(2)) with fdlibm's minimax polynomial (log). The loops that use them
+`vlog` of 0 (-inf) and of positive normal floats (subnormals count as 0). Method: for exp,
+Cody-Waite range reduction and a Taylor polynomial, with 2^k built from the bits of the rounded
+k (AVX2 has no vector conversion of floats to 64-bit integers: with one, the compiler converted
+a vector's four values one at a time); for log, exponent split and log m = 2 atanh((m - 1)/(m +
+1)) for m in [sqrt(1/2), sqrt(2)) with fdlibm's minimax polynomial. The loops that use them
 must be compiled with `error_model="numpy"` (Python's model checks every division for zero,
 which stops vectorising).
 """
