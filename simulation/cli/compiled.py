@@ -16,6 +16,8 @@ from simulation.cli.common import (
 
 
 def compile_now(args: argparse.Namespace) -> None:
+    from simulation.engine import MACHINE_CODE
+    from simulation.engine.machine_code import remove_earlier
     from simulation.runs.compiling import compile_every_rule
 
     scenario = load_noting(scenario_of(args))
@@ -32,6 +34,11 @@ def compile_now(args: argparse.Namespace) -> None:
                        workers, compiled)
     print("mc11: every protocol's rules are compiled and cached for this machine, and their "
           "speeds kept for the estimates before long work")
+    if MACHINE_CODE is not None:
+        removed, size = remove_earlier(MACHINE_CODE)
+        if removed:
+            print(f"mc11: removed {removed} folder(s) and file(s) of machine code compiled from "
+                  f"earlier versions of the engine ({size / 1e6:.1f} MB)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:

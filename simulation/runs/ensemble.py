@@ -11,7 +11,6 @@ batch it runs in (tests/test_model.py), so neither the batch nor the chunk size 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -28,8 +27,8 @@ import numba
 import numpy as np
 import pandas as pd
 
-from simulation import __version__
 from simulation import engine as engine_package
+from simulation.engine.machine_code import source_digest
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.varying import Values, take
@@ -156,17 +155,13 @@ def compile_rules(negotiation: Negotiation, parameters: Parameters,
 
 
 def _compiled_stamps() -> list[Path]:
-    """Where the stamp of compiled rules may be: beside numba's cache (NUMBA_CACHE_DIR, else the
-    engine's __pycache__, where numba caches by default), else the user's cache folder. Its name
-    holds a hash of this package's version, numba's version and the engine's source, the inputs
-    that decide whether numba's cached machine code is still valid."""
-    engine = Path(engine_package.__file__).parent
-    digest = hashlib.sha256(f"{__version__} {numba.__version__}".encode())
-    for source in sorted(engine.rglob("*.py")):
-        digest.update(source.read_bytes())
-    name = f"mc11-rules-compiled-{digest.hexdigest()[:16]}"
+    """Where the stamp of compiled rules may be: beside numba's cache (the engine's folder of
+    machine code, `engine.machine_code`), else the user's cache folder. Its name holds the hash
+    of the engine's source and numba's version, which decide whether numba's cached machine code
+    is still valid."""
+    name = f"mc11-rules-compiled-{source_digest()}-numba-{numba.__version__}"
     beside_numba = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else \
-        engine / "__pycache__"
+        Path(engine_package.__file__).parent / "__pycache__"
     return [beside_numba / name, Path.home() / ".cache" / "mc11-ecommerce-sim" / name]
 
 
