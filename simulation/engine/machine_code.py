@@ -25,8 +25,7 @@ PREFIX = "mc11-engine-"
 
 def source_digest() -> str:
     """A hash of this package's version and of every engine module's source: what decides
-    whether the engine's compiled machine code is still valid (numba's own version numba checks
-    itself)."""
+    whether the engine's compiled machine code is still valid (numba checks its own version)."""
     digest = hashlib.sha256(__version__.encode())
     for source in sorted(ENGINE.rglob("*.py")):
         digest.update(source.read_bytes())
