@@ -11,6 +11,7 @@ before any rule is defined; `mc11 compile` removes the folders of earlier source
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -23,9 +24,11 @@ ENGINE = Path(__file__).parent
 PREFIX = "mc11-engine-"
 
 
+@functools.cache
 def source_digest() -> str:
-    """A hash of this package's version and of every engine module's source: what decides
-    whether the engine's compiled machine code is still valid (numba checks its own version)."""
+    """A hash of this package's version and of every engine module's source as this process
+    imported it (read once): what decides whether the engine's compiled machine code is still
+    valid (numba checks its own version)."""
     digest = hashlib.sha256(__version__.encode())
     for source in sorted(ENGINE.rglob("*.py")):
         digest.update(source.read_bytes())

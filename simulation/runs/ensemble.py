@@ -27,8 +27,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from simulation import engine as engine_package
-from simulation.engine.machine_code import source_digest
+from simulation.engine.machine_code import ENGINE, source_digest
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.varying import Values, take
@@ -161,7 +160,7 @@ def _compiled_stamps() -> list[Path]:
     is still valid."""
     name = f"mc11-rules-compiled-{source_digest()}-numba-{numba.__version__}"
     beside_numba = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else \
-        Path(engine_package.__file__).parent / "__pycache__"
+        ENGINE / "__pycache__"
     return [beside_numba / name, Path.home() / ".cache" / "mc11-ecommerce-sim" / name]
 
 
