@@ -13,7 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.engine import challenge as ch
-from simulation.engine.challenge_kernel import challenge_round_fast, challenge_rounds_fast
+from simulation.engine.challenge_kernel import (
+    _voters_below,
+    challenge_round_fast,
+    challenge_rounds_fast,
+)
 from simulation.inputs.scenario import load_scenario
 
 DATA = Path(__file__).parent / "data"
@@ -85,6 +89,25 @@ def test_compiled_round_equals_the_numpy_round_with_clustered_members(seed, q, r
                                     position_range=100.0)
     expected, _ = ch.challenge_round(X, S, C, params)
     np.testing.assert_allclose(challenge_round_fast(X, S, C, params), expected, rtol=0, atol=TOL)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), clusters=st.integers(1, 8), spread=st.sampled_from(
+    [0.0, 0.01, 1.0, 30.0]))
+def test_the_midpoint_sweep_counts_the_voters_below_each_midpoint(seed, clusters, spread):
+    """For every pair a < b of sorted positions, the voters strictly below the midpoint of x_a
+    and x_b (at least a), as np.searchsorted finds them: with exact ties (spread 0), clusters
+    whose midpoints jump over many voters at once, and spread-out positions."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 90))
+    centres = rng.uniform(0, 100, clusters)
+    xs = np.sort(np.clip(rng.choice(centres, n) + rng.normal(0, spread, n), 0, 100))
+    below = np.zeros((n, n), dtype=np.intp)
+    _voters_below(xs, below)
+    expected = np.maximum(np.searchsorted(xs, 0.5 * (xs[:, None] + xs[None, :])),
+                          np.arange(n)[:, None])
+    upper = np.triu_indices(n, 1)
+    np.testing.assert_array_equal(below[upper], expected[upper])
 
 
 def test_compiled_round_equals_the_numpy_round_on_the_mc11_members():

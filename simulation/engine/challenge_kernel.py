@@ -9,8 +9,8 @@ of which changes a result beyond rounding:
   - the actors of an issue are sorted by position: the voters below each midpoint are found by
     sweeps (`_sweep_row`), and each perceiver's senders can be visited from the nearest outwards;
     as the midpoint only rises with a, row a's count for each b starts from row a - 1's and
-    seldom advances (on an MC11 issue of 136 members 1.6 ns a pair, against 2.7 ns for one
-    sweep along b per row, whose data-dependent loop exits are hard to predict);
+    seldom advances, by at most two voters taken without branches, and a row that needs more
+    is swept again along b (data-dependent loop exits are hard to predict);
   - the votes with every r = 1 (for the security levels) are linear in the distances, so they
     come in closed form from prefix sums of w and w x (`_linear_pair`) instead of a table; the
     risk exponents' loop over the pairs reads a's sums once per row and those at b's first
@@ -91,28 +91,38 @@ def _weighted_median(xs, ws):
 
 @njit(inline="always")
 def _padded(xs):
-    """The sorted positions followed by +inf, so that a sweep stops at the end unasked."""
-    padded = np.empty(xs.size + 1)
-    padded[:-1] = xs
-    padded[-1] = np.inf
+    """The sorted positions followed by three +inf, so that a sweep stops at the end unasked
+    and `_sweep_row` may look two voters past any count."""
+    padded = np.empty(xs.size + 3)
+    padded[:-3] = xs
+    padded[-3:] = np.inf
     return padded
 
 
 @njit(inline="always")
 def _sweep_row(padded, a, skip, below):
     """Row a of a midpoint sweep into `below` (b > a): the first voter from a + skip on at or
-    above the midpoint of x_a and x_b. Row a - 1's count is where row a's starts (the midpoint
-    only rises with a), so the loop rarely advances: fewer mispredicted branches than a sweep
-    along b."""
-    n, x = padded.size - 1, padded[a]
-    m = a + skip
-    for b in range(a + 1, n):
-        if a > 0:
-            m = max(below[a - 1, b], a + skip)
+    above the midpoint of x_a and x_b. The midpoint only rises with a, so row a - 1's count is
+    where row a's starts; on the MC11 rounds 97% of the counts then advance by at most two
+    voters. Those two steps are taken without branches (data-dependent loop exits are hard to
+    predict), and only a row with a longer advance is swept again along b, from those counts
+    (the midpoint also rises with b)."""
+    n, x, first = padded.size - 3, padded[a], a + skip
+    longer = False
+    for j in range(n - a - 1):  # indexed from 0: faster here than range(a + 1, n)
+        b = a + 1 + j
+        m = max(below[a - 1, b], first) if a > 0 else first
         middle = 0.5 * (x + padded[b])
-        while padded[m] < middle:
-            m += 1
-        below[a, b] = m
+        below[a, b] = m + (padded[m] < middle) + (padded[m + 1] < middle)
+        longer |= padded[m + 2] < middle
+    if longer:
+        m = first
+        for b in range(a + 1, n):
+            m = max(m, below[a, b])
+            middle = 0.5 * (x + padded[b])
+            while padded[m] < middle:
+                m += 1
+            below[a, b] = m
 
 
 @njit(cache=True)
