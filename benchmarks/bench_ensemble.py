@@ -489,10 +489,12 @@ def bench_huge_request(quick: bool, cores: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="mc11-bench-huge-") as tmp:
         folder = Path(tmp) / "huge"
         start = time.perf_counter()
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("mc11")), "run", str(BASELINE), "--runs",
-             str(HUGE_RUNS), "--yes", "--no-plots", "--workers", str(cores), "--folder",
-             str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        with sigint_heard():
+            process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("mc11")), "run", str(BASELINE), "--runs",
+                 str(HUGE_RUNS), "--yes", "--no-plots", "--workers", str(cores), "--folder",
+                 str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                cwd=ROOT)
         lines: list[tuple[float, str]] = []
         reader = threading.Thread(target=lambda: lines.extend(
             (time.perf_counter() - start, line.rstrip()) for line in process.stderr),
@@ -506,7 +508,12 @@ def bench_huge_request(quick: bool, cores: int) -> list[dict[str, Any]]:
             time.sleep(0.25)
         peak = (_kib(process.pid, "status", "VmHWM") or 0.0) / 1024
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=120)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # it must stop; its folder goes with the temporary one
+            process.kill()
+            process.wait()
+            raise RuntimeError("mc11 run did not stop within 120 s of Ctrl-C (SIGINT)") from None
         reader.join(timeout=10)
         manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         runs_done = len(list((folder / "chunks").glob("chunk-????????.npz"))) * CHUNK_SIZE
@@ -525,6 +532,21 @@ def bench_huge_request(quick: bool, cores: int) -> list[dict[str, Any]]:
              f"exit {process.returncode}, status {manifest['status']}, resume hint "
              f"{'given' if hint else 'MISSING'}" if first is not None else "no progress line",
     )]
+
+
+@contextlib.contextmanager
+def sigint_heard() -> Iterator[None]:
+    """Within: a process started hears Ctrl-C (SIGINT), even if this one ignores it, as a
+    process started in the background of a script does (an ignored signal stays ignored
+    across exec; a handled one is reset to its default)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous)
 
 
 # --- profile ----------------------------------------------------------------------------------
@@ -614,9 +636,15 @@ def main(argv: list[str] | None = None) -> int:
         ("f", lambda: bench_huge_request(args.quick, cores)),
     ]
     oracle: dict[str, Any] = {}
+    failed = ""
     for name, section in sections:
         section_start = time.perf_counter()
-        produced = section()
+        try:
+            produced = section()
+        except Exception as error:  # the sections measured so far are still printed and kept
+            failed = f"section {name} failed: {type(error).__name__}: {error}"
+            print(f"  {failed}", file=sys.stderr, flush=True)
+            break
         if name == "c":
             produced, oracle = produced
         rows.extend(produced)
@@ -635,10 +663,12 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps({
         "started": started.isoformat(timespec="seconds"), "quick": args.quick,
         "machine": info, "total_seconds": total, "rows": rows, "oracle": oracle,
-        "table": format_table(rows),
+        "table": format_table(rows), **({"failed": failed} if failed else {}),
     }, indent=1) + "\n", encoding="utf-8")
     print(f"written to {path.relative_to(ROOT)}")
-    return 0 if oracle.get("agree", True) else 1
+    if failed:
+        print(f"incomplete: {failed}", file=sys.stderr)
+    return 0 if oracle.get("agree", True) and not failed else 1
 
 
 if __name__ == "__main__":
