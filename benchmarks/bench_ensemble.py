@@ -539,14 +539,11 @@ def sigint_heard() -> Iterator[None]:
     """Within: a process started hears Ctrl-C (SIGINT), even if this one ignores it, as a
     process started in the background of a script does (an ignored signal stays ignored
     across exec; a handled one is reset to its default)."""
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        if previous is signal.SIG_IGN:
-            signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous)
 
 
 # --- profile ----------------------------------------------------------------------------------
