@@ -168,6 +168,18 @@ def test_progress_in_a_log_is_plain_periodic_lines(monkeypatch):
     assert "runs/s" in lines[-1] and len(lines) <= 4
 
 
+def test_progress_says_the_time_left_until_nothing_is(monkeypatch):
+    clock = iter(range(0, 1000, 4))
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: next(clock))
+    log = io.StringIO()
+    shown = Progress(150, 0, "explain", stream=log, every=1)
+    for _ in range(3):
+        shown.update(50)
+    lines = log.getvalue().splitlines()
+    assert lines[1] == "mc11: explain: 100/150 runs (67%), 25 runs/s, about 2 s left"
+    assert lines[2] == "mc11: explain: 150/150 runs (100%), 19 runs/s"
+
+
 @contextlib.contextmanager
 def long_run(folder: Path, workers: int) -> Iterator[subprocess.Popen]:
     """`mc11 run` of 100,000 baseline runs into `folder`, in a subprocess of its own process

@@ -44,6 +44,21 @@ def test_the_moves_by_rule_add_up_to_each_members_way_to_mc11(folder):
     assert (table["start"] + moved - table["at_mc11"]).abs().max() < 1e-9
 
 
+def test_the_table_is_the_same_whatever_the_batches_and_each_batch_is_reported(folder,
+                                                                              monkeypatch):
+    """The runs are re-run in batches (progress after each): the table is that of one batch."""
+    import simulation.runs.explain as explaining
+
+    reported = []
+    monkeypatch.setattr(explaining, "CHUNK_RUNS", 7)
+    table, about = explain(folder, ISSUE, runs=40, progress=reported.append)
+    assert reported == [7, 7, 7, 7, 7, 5]
+    monkeypatch.setattr(explaining, "CHUNK_RUNS", 40)
+    whole, about_whole = explain(folder, ISSUE, runs=40)
+    pd.testing.assert_frame_equal(table, whole)
+    assert about == about_whole
+
+
 def test_the_members_named_blocked_or_accepted_last_as_the_folder_says(folder):
     table, about = explained(folder)
     outcomes = pd.read_parquet(folder / "outcomes.parquet")

@@ -18,12 +18,20 @@ from simulation.cli.common import (
 
 def explain(args: argparse.Namespace) -> None:
     from simulation.runs.explain import explain as explain_issue
+    from simulation.runs.progress import QUIET_SECONDS, Progress
+
+    shown = Progress(args.runs, 0, "explain", after=QUIET_SECONDS)
 
     def go_ahead(negotiation, bargaining, runs: int) -> None:
         confirm_size(negotiation, bargaining, runs, 1, what=f"{runs:,} runs re-run in this "
                      "process", yes=args.yes, option="--runs", instead="ask for fewer --runs")
+        shown.total = runs  # the folder may hold fewer runs than asked
 
-    table, about = explain_issue(args.results, args.issue, args.runs, before=go_ahead)
+    try:
+        table, about = explain_issue(args.results, args.issue, args.runs, before=go_ahead,
+                                     progress=shown.update)
+    finally:
+        shown.close()
     if about["runs"] < args.runs:
         print(f"mc11: note: the folder has {about['runs']} runs, fewer than --runs "
               f"{args.runs}: all of them are explained", file=sys.stderr)

@@ -147,13 +147,12 @@ def _confirm(args: argparse.Namespace, dataset: tuple, settings) -> int:
     return workers
 
 
-QUIET_SECONDS = 2.0  # runs that end sooner show no progress
 
 
 @contextmanager
 def _progress(name: str, args: argparse.Namespace, dataset: tuple) -> Iterator:
     """The runs' progress: a bar on a terminal, plain lines in a log, once a run lasts."""
-    from simulation.runs.progress import Progress
+    from simulation.runs.progress import QUIET_SECONDS, Progress
 
     shown = Progress(args.runs * len(dataset), 0, name, after=QUIET_SECONDS)
     try:

@@ -33,6 +33,7 @@ from simulation.runs.results import load_results
 
 COMPROMISE_RULES = ("coalition_pull", "pull_to_centre", "noise", "scale_end")
 LAST_TO_ACCEPT = 0.5  # points of slack within which a member's acceptance binds the text
+CHUNK_RUNS = 25  # replications re-run at a time: progress after each batch, memory bounded
 
 
 class _Explained(NegotiationModel):
@@ -68,13 +69,14 @@ class _Explained(NegotiationModel):
 
 
 def explain(folder: Path | str, issue: str, runs: int = 200,
-            before: Callable[[Negotiation, Any, int], None] | None = None
-            ) -> tuple[pd.DataFrame, dict]:
+            before: Callable[[Negotiation, Any, int], None] | None = None,
+            progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, dict]:
     """Per member who decided `issue` in some of the first `runs` runs of a results folder:
     how often it blocked it or accepted last, and (over those runs) its start, its position
     at MC11, its moves by rule and its tolerance. Also the outcome shares of those runs.
     `before` is called with the negotiation, its bargaining settings and the runs to re-run,
-    before they run (the command's estimate and go-ahead)."""
+    before they run (the command's estimate and go-ahead); `progress` with the number of runs
+    each batch of CHUNK_RUNS re-ran."""
     results = load_results(folder)
     scenario, manifest = results.scenario, results.manifest
     issues = list(scenario.catalogue.issue_ids)
@@ -89,13 +91,18 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     if before is not None:
         before(negotiation, scenario.spec.parameters.bargaining, runs)
     k = issues.index(issue)
-    model = _Explained(negotiation, scenario.spec.parameters, seeds=seeds,
-                       values=prior_draws.draw(scenario.priors, seeds), issue=k)
-    model.run()
-    verdict = model.verdict
+    batches = []
+    for first in range(0, runs, CHUNK_RUNS):
+        batch = seeds[first:first + CHUNK_RUNS]
+        model = _Explained(negotiation, scenario.spec.parameters, seeds=batch,
+                           values=prior_draws.draw(scenario.priors, batch), issue=k)
+        batches.append(_kept(model, k))
+        if progress is not None:
+            progress(len(batch))
+    kept = {name: np.concatenate([batch[name] for batch in batches]) for name in batches[0]}
     stored = results.outcomes[(results.outcomes["issue"] == issue)
                               & (results.outcomes["run"] < runs)].sort_values("run")
-    labels = np.array([OUTCOME_LABELS[code] for code in verdict.outcome[:, k]])
+    labels = np.array([OUTCOME_LABELS[code] for code in kept["outcome"]])
     if stored["run"].tolist() != list(range(runs)):
         raise InputError(str(folder), "outcomes.parquet", f"the table does not hold runs 0 to "
                          f"{runs - 1} of {issue} once each, as run.json's {manifest['runs']} "
@@ -104,20 +111,19 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     if stored["outcome"].astype(str).tolist() != labels.tolist():
         raise InputError(str(folder), "outcomes.parquet", "re-running the folder's replications "
                          "does not give its outcomes: the model or data changed since it ran")
-    blocked = verdict.blockers[:, :, k]
-    last = _last_to_accept(model, verdict, k)
+    blocked, last = kept["blocked"], kept["last_to_accept"]
     members = np.flatnonzero(blocked.any(axis=0) | last.any(axis=0))
     rows = []
     for m in members:
         involved = blocked[:, m] | last[:, m]
         row = {"member": negotiation.members[m], "blocked": blocked[:, m].mean(),
                "last_to_accept": last[:, m].mean(),
-               "start": model.start[involved, m].mean(),
-               "at_mc11": model.positions[involved, m, k].mean()}
-        row.update({f"moved_{rule}": model.moved[involved, m, j].mean()
+               "start": kept["start"][involved, m].mean(),
+               "at_mc11": kept["at_mc11"][involved, m].mean()}
+        row.update({f"moved_{rule}": kept["moved"][involved, m, j].mean()
                     for j, rule in enumerate(model.rules)})
-        row["tolerance"] = model.tolerance[involved, m, k].mean()
-        row["salience"] = model.saliences[involved, m, k].mean()
+        row["tolerance"] = kept["tolerance"][involved, m].mean()
+        row["salience"] = kept["salience"][involved, m].mean()
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(table):
@@ -126,6 +132,16 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     shares = pd.Series(labels).value_counts(normalize=True).to_dict()
     return table, {"runs": runs, "issue": issue, "outcome_shares": shares,
                    "status_quo": float(negotiation.status_quo[k])}
+
+
+def _kept(model: _Explained, k: int) -> dict[str, np.ndarray]:
+    """Run `model` and keep what the table reads of issue k, per replication (first axis)."""
+    model.run()
+    verdict = model.verdict
+    return {"outcome": verdict.outcome[:, k], "blocked": verdict.blockers[:, :, k],
+            "last_to_accept": _last_to_accept(model, verdict, k), "start": model.start,
+            "at_mc11": model.positions[..., k], "moved": model.moved,
+            "tolerance": model.tolerance[..., k], "salience": model.saliences[..., k]}
 
 
 def _last_to_accept(model: NegotiationModel, verdict: consensus.Ministerial, k: int

@@ -29,6 +29,7 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+QUIET_SECONDS = 2.0  # commands whose runs end sooner show no progress (`Progress`' `after`)
 RATE_AFTER = 1.0  # seconds of runs before a rate is shown: results arriving together say none
 
 
@@ -78,7 +79,9 @@ class Progress:
         if (self.first is not None and now - self.first[0] >= RATE_AFTER
                 and self.done > self.first[1]):
             rate = (self.done - self.first[1]) / (now - self.first[0])
-            text += f", {rate:,.0f} runs/s, about {duration((self.total - self.done) / rate)} left"
+            text += f", {rate:,.0f} runs/s"
+            if self.done < self.total:
+                text += f", about {duration((self.total - self.done) / rate)} left"
         return text
 
     def close(self) -> None:
