@@ -670,7 +670,7 @@ def test_wrong_type(folder, snippet, field, words):
      "less than or equal to 10"),
     ("overrides: [{members: [USA], set_salience: -0.1}]", "overrides.0.set_salience",
      "greater than or equal to 0"),
-    ("name: 'two words'", "name", "pattern"),
+    ("name: 'two words'", "name", "no spaces"),
 ])
 def test_out_of_range(folder, snippet, field, words):
     text = f"extends: baseline.yaml\n\n{snippet}\n" if snippet.startswith("name") else (
@@ -884,7 +884,17 @@ def test_a_tab_in_the_indentation_is_named(folder):
 def test_a_name_with_spaces_names_the_characters_allowed(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
     assert error.field == "line 2: name"
-    assert error.problem.endswith("allowed: letters, digits, _, . and - (no spaces)")
+    assert error.problem == ("'my what if' cannot name the scenario's results folders; allowed: "
+                             "1 to 100 letters, digits, _, . and - (no spaces)")
+
+
+def test_a_name_too_long_for_a_folder_is_refused_before_any_folder_is_made(folder):
+    """A 300-character name used to pass, then fail to make the results folder, blaming
+    --results-dir and leaving it behind empty."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: {'n' * 300}\n"))
+    assert error.field == "line 2: name"
+    assert error.problem.startswith("a name of 300 characters cannot name the scenario's results")
+    assert load_scenario(write(folder, "t.yaml", f"extends: baseline.yaml\nname: {'n' * 100}\n"))
 
 
 @pytest.mark.parametrize(("text", "field"), [

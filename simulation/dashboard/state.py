@@ -322,7 +322,7 @@ def save_what_if(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
     name = Path(path).stem
     if not re.fullmatch(NAME_PATTERN, name):
         raise InputError(str(path), "save as", "the file name (without .yaml) becomes the "
-                         "scenario's name: letters, digits, _ . - only (no spaces)")
+                         "scenario's name: 1 to 100 letters, digits, _ . - only (no spaces)")
     try:
         scenario = saved_scenario(base, edits, parameters, name, runs, seed)
     except InputError as error:

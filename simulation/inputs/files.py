@@ -225,7 +225,10 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         message = (f"{message}; allowed: one {what}, not a list (one entry for each {what}"
                    + (", or a cluster" if what == "issue" else "") + ")")
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
-        message = f"{message}; allowed: letters, digits, _, . and - (no spaces)"
+        name = str(first["input"])
+        shown = repr(name) if len(name) <= 40 else f"a name of {len(name)} characters"
+        message = (f"{shown} cannot name the scenario's results folders; allowed: 1 to 100 "
+                   "letters, digits, _, . and - (no spaces)")
     return field, message
 
 

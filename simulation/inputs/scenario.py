@@ -66,7 +66,7 @@ from simulation.inputs.priors import Prior, is_prior, parse_prior
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
-NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"  # results folders are named after it: 100 at most
 Finite = {"allow_inf_nan": False}
 ScalePoint = Annotated[Number, Field(ge=0, le=100, allow_inf_nan=False)]
 Salience = Annotated[Number, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -681,7 +681,7 @@ def load_scenario(path: Path | str) -> Scenario:
         if not re.fullmatch(NAME_PATTERN, path.stem):
             raise InputError(str(path), "name", "a scenario that extends another needs its own "
                              "name (it does not inherit its parent's), and the file name is not "
-                             "one (letters, digits, _ . -); add `name:`")
+                             "one (1 to 100 letters, digits, _ . -); add `name:`")
         raw["name"] = path.stem
         notes.append(f"{path.name} extends {Path(files[1].path).name} without a `name:`; it is "
                      f"named {path.stem!r} after its file (a what-if never inherits its "
