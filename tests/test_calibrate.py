@@ -252,6 +252,28 @@ def test_cli_calibrate_refuses_a_folder_of_other_inputs_without_announcing_a_res
     assert "resuming" not in err
 
 
+def test_cli_calibrate_stopped_says_how_to_continue(capsys, long_csv, tmp_path, monkeypatch):
+    """Ctrl-C used to print only "interrupted", where `run` and `sweep` say what comes next."""
+    import simulation.cli.calibrate as command
+
+    def stopping_progress():
+        def progress(*state):
+            raise KeyboardInterrupt
+
+        return progress, lambda: None
+
+    monkeypatch.setattr(command, "_progress", stopping_progress)
+    folder = tmp_path / "cal"
+    argv = ["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2", "--trials",
+            "2", "--dir", str(folder)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted; the finished trials are kept in {folder}. Complete the calibration " \
+           "with the same command" in err and "Traceback" not in err
+    monkeypatch.undo()
+    assert main(argv) == 0 and "resuming in" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("argv", "problem"), [
     (["--folds", "5"], "5 folds but the data hold 4"),
     (["--exchange-rule", "once"], "only the exchange protocol"),

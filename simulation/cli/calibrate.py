@@ -17,7 +17,7 @@ from simulation.cli.common import (
 )
 from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
 from simulation.engine import protocols
-from simulation.errors import InputError, write_atomic
+from simulation.errors import InputError, Interrupted, stopped_by_user, write_atomic
 
 
 def _progress():
@@ -56,6 +56,7 @@ def _table(frame, digits: int = 3) -> str:
 def calibrate(args: argparse.Namespace) -> None:
     from simulation.runs.calibrate import (
         calibrate,
+        can_continue,
         fingerprint,
         parameter_file_text,
         resuming,
@@ -79,6 +80,11 @@ def calibrate(args: argparse.Namespace) -> None:
         result = calibrate(dataset, args.protocol, folder, inputs, args.folds, args.trials,
                            args.seed, args.exchange_rule, workers_on_this_machine(args.workers),
                            progress)
+    except BaseException as exc:  # Ctrl-C, or SIGTERM, possibly inside a compiled rule
+        if stopped_by_user(exc) and can_continue(folder):
+            raise Interrupted(f"interrupted; the finished trials are kept in {folder}. Complete "
+                              "the calibration with the same command") from None
+        raise
     finally:
         close()
     methods = result.methods.copy()

@@ -210,11 +210,17 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
     return False
 
 
+def can_continue(folder: Path) -> bool:
+    """Whether a stopped calibration left `folder` with its record, so the same command
+    continues from its finished trials."""
+    return (folder / INPUTS).is_file()
+
+
 def stopped_writing(folder: Path, exc: OSError) -> Interrupted:
     """The interruption of a calibration whose folder cannot be written (a full disk): the
     finished trials are kept there, and the same command continues from them; a folder
     removed meanwhile keeps nothing."""
-    if not (folder / INPUTS).is_file():
+    if not can_continue(folder):
         return folder_removed(folder, "calibration")
     return Interrupted(f"stopped writing {folder} ({unwritable(exc)}); the finished trials are "
                        "kept there. Complete the calibration with the same command")
