@@ -162,7 +162,8 @@ def seed(text: str) -> int:
 
 
 class Deprecated(argparse.Action):
-    """An old spelling that still works: stores into the new option's destination and says so."""
+    """An old spelling that still works and says so: stores into `dest`, the new option's
+    destination or one the command merges into it (`--scenario`: `scenario_of`)."""
 
     def __init__(self, option_strings, dest, instead: str, **kwargs) -> None:
         self.instead = instead

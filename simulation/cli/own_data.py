@@ -1,4 +1,5 @@
-"""`mc11 forecast`, `mc11 backtest`: the negotiation engine on the user's own actor x issue data."""
+"""`mc11 forecast`, `mc11 backtest`: the negotiation engine on the user's own actor x issue data;
+`mc11 deu-to-csv`, which turns the DEU III dataset into such data."""
 
 from __future__ import annotations
 
@@ -310,7 +311,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `forecast` and `backtest` to the `mc11` parser."""
+    """Add `forecast`, `backtest` and `deu-to-csv` to the `mc11` parser."""
     parser = commands.add_parser("forecast", help="run the engine on your own actor x issue data")
     _add_data_options(parser)
     parser.add_argument("--trace", action="store_true",

@@ -9,9 +9,10 @@ members together with probability `bloc_discipline` each period.
 Arrays: positions and saliences (..., n, k), membership (..., n, g); leading axes, if any, are
 the replications of a batch. Capability (n,), founders (n, g) and bloc (g,) are the same in all.
 Each rule is a loop compiled with numba for one replication (`_platforms_of`, ...; their plain
-statements are in engine.rules, which the kernels' docstrings cite); the public
-functions run it over a batch, and `coalition_round` runs the whole round replication by
-replication, so one replication's arrays stay in the processor's cache while the round uses them.
+statements are in engine.rules, which the kernels' docstrings cite). `coalition_round`, which the
+model calls, runs the whole round replication by replication, so one replication's arrays stay in
+the processor's cache while the round uses them; `affinity`, `update_membership` and
+`coalition_targets` run one step over a batch, so that the tests check each step alone.
 """
 
 from __future__ import annotations

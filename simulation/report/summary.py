@@ -169,7 +169,7 @@ def tied_levels(shares: pd.Series, top: int = 3,
 
 def _top_blockers(freq: pd.DataFrame, top: int = 3,
                   blocs: dict[str, Sequence[str]] | None = None) -> pd.Series:
-    """Per issue, e.g. "IND 0.82; ZAF=NGA 0.40; KEN 0.12": the `top` most frequent blockers
+    """Per issue, e.g. "IND 0.82; NGA=ZAF 0.40; KEN 0.12": the `top` most frequent blockers
     with every member tied with them ('=' joins ties) and the next distinct share; a bloc most
     of whose members block together is named once (e.g. "African Group (43 of 44)")."""
     labels = {}

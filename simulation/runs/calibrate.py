@@ -192,11 +192,10 @@ def resuming(folder: Path, inputs: dict[str, object]) -> bool:
     return True
 
 
-def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
-    """Create the calibration folder, or check that an existing one holds the same inputs;
-    True when resuming."""
+def prepare_folder(folder: Path, inputs: dict[str, object]) -> None:
+    """Create the calibration folder, or check that an existing one holds the same inputs."""
     if resuming(folder, inputs):
-        return True
+        return
     created = False
     try:
         folder.mkdir(parents=True)
@@ -207,7 +206,6 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> bool:
             shutil.rmtree(folder, ignore_errors=True)
         raise InputError(str(folder), "--dir", f"cannot create the folder ({unwritable(exc)}); "
                          "allowed: a new folder in a writable place") from None
-    return False
 
 
 def can_continue(folder: Path) -> bool:
