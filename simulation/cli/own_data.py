@@ -148,8 +148,6 @@ def _confirm(args: argparse.Namespace, dataset: tuple, settings) -> int:
     return workers
 
 
-
-
 @contextmanager
 def _progress(name: str, args: argparse.Namespace, dataset: tuple) -> Iterator:
     """The runs' progress: a bar on a terminal, plain lines in a log, once a run lasts."""
