@@ -188,6 +188,21 @@ def test_backtest_scores_the_forecast_averaged_over_the_runs(hand):
         table.loc[["x", "y"], "forecast"].tolist(), abs=1e-3)
 
 
+@pytest.mark.parametrize("protocol", ["compromise", "exchange", "challenge"])
+def test_the_observed_outcome_does_not_shape_the_forecast_it_scores(tmp_path, protocol):
+    """An outcome beyond the positions once widened the scale the engine works on (noise, steps,
+    tolerances), so the forecast moved with the outcome it was scored against."""
+    settings = settings_for(protocol, 3)
+    predictions = []
+    for outcome_y in ("20", "95"):  # inside the positions (10-60), then beyond them
+        path = tmp_path / f"outcome_{outcome_y}.csv"
+        path.write_text(HAND.replace(",,20\n", f",,{outcome_y}\n"), encoding="utf-8")
+        scored = backtest(read_actor_issue_data(path), settings, runs=4, seed=3)
+        predictions.append(scored.set_index("issue").loc[["x", "y"], "model"].to_numpy())
+        assert scored.set_index("issue").loc["y", "observed"] == float(outcome_y)
+    assert np.array_equal(predictions[0], predictions[1])
+
+
 def test_backtest_needs_outcomes(sample):
     with pytest.raises(InputError, match="observed outcomes"):
         backtest(sample)

@@ -33,8 +33,10 @@ negotiation, named after the file.
 Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
 ``#M`` anchor (in a Decide file without ``#M`` rows for an issue: 0-100, the reference's
 default, when its positions lie within it), or else the lowest and highest position (status quo
-and outcome included) in the file. The scale is kept (`lower`, `upper`) so results are reported
-back on the user's scale.
+included) in the file. The observed outcome never sets the scale: the scale shapes the forecast
+(noise, steps, tolerances), which must not depend on the outcome it is scored against; an outcome
+beyond the positions lies outside 0-100. The scale is kept (`lower`, `upper`) so results are
+reported back on the user's scale.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ MIN_SHARE = 1e-300  # the smallest capability share: weights stay above 0 in flo
 
 @dataclass(frozen=True)
 class ActorIssueData:
-    """n actors and k issues; positions, status quo and outcome on the 0-100 scale."""
+    """n actors and k issues; positions, status quo and outcome on the 0-100 scale (an outcome
+    beyond the positions and status quo lies outside it)."""
 
     source: str
     actors: tuple[str, ...]
@@ -206,14 +209,14 @@ def _assemble(
     for (actor, issue), (position, salience) in rows.values.items():
         raw[actors.index(actor), issues.index(issue)] = position
         saliences[actors.index(actor), issues.index(issue)] = salience
-    extra = [status_quo, outcome]
     lower, upper = np.zeros(k), np.zeros(k)
     for j, issue in enumerate(issues):
         if issue in anchors:
             lower[j], upper[j] = min(anchors[issue]), max(anchors[issue])
-        else:
+        else:  # never from the observed outcome: it would shape the forecast it scores
             seen = list(raw[:, j][np.isfinite(raw[:, j])])
-            seen += [d[issue] for d in extra if d and np.isfinite(d.get(issue, np.nan))]
+            if status_quo and np.isfinite(status_quo.get(issue, np.nan)):
+                seen.append(status_quo[issue])
             lower[j], upper[j] = min(seen), max(seen)
         if upper[j] == lower[j]:  # a one-point issue: everything sits at 0 (beyond 2**53,
             upper[j] = max(lower[j] + 1.0, np.nextafter(lower[j], np.inf))  # lower + 1 = lower)
