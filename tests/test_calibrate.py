@@ -198,7 +198,13 @@ def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_pa
     assert params.protocol == "exchange"
     assert params.parameters.bargaining.exchange_rule == "once"
     code = main(["backtest", str(long_csv), "--params", str(folder / "parameters.yaml")])
-    assert code == 0 and "exchange rule once" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 0 and "exchange rule once" in err
+    assert "fitted on these same data" in err and "in sample" in err
+    other = tmp_path / "other.csv"  # other data: the same parameters score out of sample
+    other.write_text(long_csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    code = main(["backtest", str(other), "--params", str(folder / "parameters.yaml")])
+    assert code == 0 and "fitted on these same data" not in capsys.readouterr().err
     again = main(["calibrate", str(long_csv), "--protocol", "exchange", "--folds", "2",
                   "--trials", "2", "--dir", str(folder), "--exchange-rule", "once"])
     assert again == 0 and capsys.readouterr().out == out  # finished: the same report

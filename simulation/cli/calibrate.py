@@ -55,6 +55,7 @@ def _table(frame, digits: int = 3) -> str:
 
 def calibrate(args: argparse.Namespace) -> None:
     from simulation.runs.calibrate import (
+        DIGEST_NOTE,
         calibrate,
         can_continue,
         fingerprint,
@@ -123,7 +124,7 @@ def calibrate(args: argparse.Namespace) -> None:
     header = (f"mc11 calibrate {Path(args.datafile).name} --protocol {args.protocol} "
               f"--folds {args.folds} --trials {args.trials} --seed {args.seed}"
               + (f" --exchange-rule {args.exchange_rule}" if args.exchange_rule else "")
-              + f"\ndata sha256 {inputs['data_sha256']}"
+              + f"\n{DIGEST_NOTE}{inputs['data_sha256']}"
               + f"\nout-of-fold MAE {headline['model_calibrated']:.3f} (best baseline "
               f"{best_baseline} {headline[best_baseline]:.3f}); in-sample MAE "
               f"{result.in_sample:.3f}")

@@ -222,6 +222,10 @@ def backtest(args: argparse.Namespace) -> None:
     workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
           "observed)", file=sys.stderr, flush=True)
+    if args.params and _fitted_on_these_data(args.params, args.datafile):
+        print(f"mc11: note: {args.params} was fitted on these same data (its header's data "
+              "sha256 matches): the model's errors are in sample, so optimistic; the "
+              "calibration's report gives the out-of-fold error", file=sys.stderr, flush=True)
     with _progress("backtest", args, dataset) as progress:
         issues = backtest_issues(dataset, settings, args.runs, args.seed, workers, progress)
     if args.per_negotiation:  # one row per negotiation, then all pooled
@@ -251,6 +255,13 @@ def backtest(args: argparse.Namespace) -> None:
           + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
              if len(dataset) > 1 else "") + ":")
     emit(rows, args.format, args.out)
+
+
+def _fitted_on_these_data(parameter_file: str, datafile: str) -> bool:
+    """Whether `mc11 calibrate` fitted the parameter file on the data being scored."""
+    from simulation.runs.calibrate import data_digest, fitted_on
+
+    return fitted_on(parameter_file) == data_digest(datafile)
 
 
 def deu_to_csv(args: argparse.Namespace) -> None:

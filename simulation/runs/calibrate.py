@@ -154,13 +154,31 @@ class Calibration:
     free: tuple[Free, ...]
 
 
-def fingerprint(path: Path | str, protocol: str, folds: int, trials: int, seed: int,
-                exchange_rule: str | None) -> dict[str, object]:
-    """What a calibration's results depend on: the data's bytes and the options."""
+DIGEST_NOTE = "data sha256 "  # the parameter file's header line naming the data it was fitted on
+
+
+def data_digest(path: Path | str) -> str:
+    """The sha256 of a dataset's file names and bytes: which data a calibration fitted."""
     digest = hashlib.sha256()
     for file in dataset_files(path):
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
-    return {"data_sha256": digest.hexdigest(), "protocol": protocol, "folds": folds,
+    return digest.hexdigest()
+
+
+def fitted_on(parameter_file: Path | str) -> str | None:
+    """The data digest a parameter file's header records (`mc11 calibrate` writes one), if any."""
+    for line in Path(parameter_file).read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.startswith("#"):
+            return None
+        if line.startswith("# " + DIGEST_NOTE):
+            return line.removeprefix("# " + DIGEST_NOTE).strip()
+    return None
+
+
+def fingerprint(path: Path | str, protocol: str, folds: int, trials: int, seed: int,
+                exchange_rule: str | None) -> dict[str, object]:
+    """What a calibration's results depend on: the data's bytes and the options."""
+    return {"data_sha256": data_digest(path), "protocol": protocol, "folds": folds,
             "trials": trials, "seed": seed, "exchange_rule": exchange_rule}
 
 
