@@ -2,6 +2,7 @@
 the parameter file."""
 
 import multiprocessing
+import re
 import time
 
 import pytest
@@ -188,11 +189,21 @@ def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_pa
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Out-of-fold mean absolute error over 7 issues of 4 negotiations" in out
-    scored = {line.strip().split("  ")[0]: line.split()[-4] for line in out.splitlines()
-              if line.strip().startswith(("the model, default", "no change"))}
+    rows = {fields[0]: fields[1:] for fields in (re.split(r"\s{2,}", line.strip())
+                                                  for line in out.splitlines())}
+    scored = {method: rows[method][0] for method in ("the model, default parameters",
+                                                     "no change: the status quo")}
     assert scored == {"the model, default parameters": "7",  # 3 issues code no reference point
                       "no change: the status quo": "4"}
     assert "salience-weighted mean (equal capability)" in out and "In sample" in out
+    # each method's paired gap to the calibrated model: its MAE's difference where both score
+    # every issue (the default), and no gap of the calibrated model to itself
+    calibrated, default = (rows[m] for m in ("the model, calibrated (out of fold)",
+                                            "the model, default parameters"))
+    assert len(calibrated) == 4 and len(default) == 5
+    gap, plus_minus, error = default[-1].split()
+    assert float(gap) == pytest.approx(float(default[1]) - float(calibrated[1]), abs=2e-3)
+    assert plus_minus == "±" and float(error) >= 0
     assert "all negotiations: trial 2/2" in err  # plain progress lines off a terminal
     params = read_own_parameters(folder / "parameters.yaml")
     assert params.protocol == "exchange"

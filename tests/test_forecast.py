@@ -19,6 +19,7 @@ from simulation.runs.forecast import (
     forecast,
     forecast_dataset,
     negotiation_from_data,
+    paired_gap,
     settings_for,
 )
 
@@ -203,6 +204,29 @@ def test_the_observed_outcome_does_not_shape_the_forecast_it_scores(tmp_path, pr
     assert np.array_equal(predictions[0], predictions[1])
 
 
+def test_a_paired_gap_over_one_negotiations_issues_has_their_standard_error():
+    gap, error = paired_gap([np.array([1.0, -2.0, 3.0, 4.0])], [np.array([0.0, 0.0, -1.0, 1.0])])
+    differences = np.array([1.0, 2.0, 2.0, 3.0])  # absolute errors: the sign is the direction
+    assert gap == pytest.approx(differences.mean())
+    assert error == pytest.approx(differences.std(ddof=1) / 2)
+
+
+def test_a_paired_gap_over_negotiations_is_clustered_by_negotiation():
+    """Two laws: gaps 1 and 3 in the first, 4 in the second. Mean 8/3; the clusters' summed
+    residuals -4/3 and 4/3 give a standard error of sqrt(2/1 x 32/9) / 3 = 8/9."""
+    gap, error = paired_gap([np.array([1.0, 3.0]), np.array([5.0])],
+                            [np.array([0.0, 0.0]), np.array([1.0])])
+    assert (gap, error) == (pytest.approx(8 / 3), pytest.approx(8 / 9))
+
+
+def test_a_paired_gap_leaves_out_issues_a_method_does_not_predict():
+    gap, error = paired_gap([np.array([np.nan, 2.0]), np.array([6.0, np.nan])],
+                            [np.array([1.0, 1.0]), np.array([1.0, 1.0])])
+    assert (gap, error) == (pytest.approx(3.0), pytest.approx(2.0))  # gaps 1 and 5, two laws
+    assert paired_gap([np.array([2.0])], [np.array([1.0])])[0] == 1.0  # one issue: no error
+    assert np.isnan(paired_gap([np.array([2.0])], [np.array([1.0])])[1])
+
+
 def test_backtest_needs_outcomes(sample):
     with pytest.raises(InputError, match="observed outcomes"):
         backtest(sample)
@@ -302,18 +326,30 @@ def test_cli_forecast_trace_without_notable_events_says_so(capsys, hand):
 def test_cli_backtest_table_shows_errors(capsys, hand):
     code, out, err = run(capsys, "backtest", str(hand), "--rounds", "3")
     assert code == 0, err
-    header, _, _, last, *summary = out.strip().splitlines()
+    header, x, y, last, *summary = out.strip().splitlines()
     assert header.split() == ["issue", "observed", "model", "status_quo", "mean", "median",
                               "capability_mean", "salience_mean", "capability_salience_mean"]
     assert last.split()[-6:] == ["30.0", "15.0", "10.0", "6.25", "7.5", "4.5"]
     methods = "\n".join(summary)
-    # issue y has no status quo: that baseline is scored on x alone, and says so
+    # issue y has no status quo: that baseline is scored on x alone, and says so, and its
+    # paired gap to the model is on x alone, without a standard error
+    model_x, model_y = abs(float(x.split()[2])), abs(float(y.split()[2]))
     status_quo = next(line for line in summary if line.strip().startswith("no change"))
-    assert status_quo.split()[-2:] == ["1", "30.000"]
+    assert status_quo.split()[-3:-1] == ["1", "30.000"]
+    assert float(status_quo.split()[-1]) == pytest.approx(30 - model_x, abs=1e-3)
+    # the mean's errors are 20 on x and 10 on y: a gap per issue, their mean and its standard
+    # error over the two issues (their difference over 2)
+    mean = next(line for line in summary if line.strip().startswith("mean of the positions"))
+    gaps = (20 - model_x, 10 - model_y)
+    mae, gap, plus_minus, error = mean.split()[-4:]  # the model's errors shown rounded
+    assert (mae, plus_minus) == ("15.000", "±")
+    assert float(gap) == pytest.approx(sum(gaps) / 2, abs=2e-3)
+    assert float(error) == pytest.approx(abs(gaps[0] - gaps[1]) / 2, abs=2e-3)
     model = next(line for line in summary if line.strip().startswith("the model"))
-    assert model.split()[-2] == "2"
-    assert any(line.split()[-6:] == ["column", "issues", "scored", "mean", "absolute", "error"]
-               for line in summary)
+    assert model.split()[-2] == "2"  # issues scored, then its error: no gap to itself
+    assert any(line.split()[-10:-4] == ["column", "issues", "scored", "mean", "absolute",
+                                        "error"] for line in summary)
+    assert "positive: the model is closer" in out
     for words in ("no change: the status quo", "median of the positions",
                   "capability-weighted mean (salience ignored)",
                   "salience-weighted mean (equal capability)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of
+from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of, gap_text
 from simulation.engine import protocols
 from simulation.errors import InputError, Interrupted, stopped_by_user, write_atomic
 
@@ -97,14 +98,20 @@ def calibrate(args: argparse.Namespace) -> None:
         {"model_calibrated": "the model, calibrated (out of fold)",
          "model_default": "the model, default parameters"}.get(m, method_name(m))
         for m in methods["method"]]
+    methods["gap"] = [gap_text(gap, error) if math.isfinite(gap) else ""
+                      for gap, error in zip(methods.pop("gap"), methods.pop("gap_se"),
+                                            strict=True)]
     methods.columns = ["method", "issues scored", "MAE out of fold",
-                       "mean over folds", "sd over folds"]
+                       "mean over folds", "sd over folds", "minus the calibrated (paired)"]
     issues = int(result.folds["issues"].sum())
     report = [
         f"Out-of-fold mean absolute error over {issues} issues of {len(dataset)} negotiations "
         f"({args.folds} folds by negotiation; each issue predicted by parameters fitted "
         "without its negotiation):",
-        _table(methods), "",
+        _table(methods),
+        "(minus the calibrated: a method's out-of-fold error minus the calibrated model's on the "
+        "issues both score, positive where the calibrated model is closer, ± its standard error "
+        "clustered by negotiation; a gap within about two standard errors is a tie)", "",
         f"Headline: calibrated {headline['model_calibrated']:.3f} out of fold, against "
         f"{headline[best_baseline]:.3f} for the best baseline scoring every issue "
         f"({method_name(best_baseline)}) "

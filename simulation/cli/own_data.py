@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import math
 import shutil
 import sys
 from collections.abc import Iterator
@@ -211,6 +212,7 @@ def backtest(args: argparse.Namespace) -> None:
         check_outcomes,
         issues_scored,
         method_name,
+        paired_gaps,
         summary_by_negotiation,
         with_error_row,
     )
@@ -251,10 +253,25 @@ def backtest(args: argparse.Namespace) -> None:
     if len(dataset) > 1:
         wins = summary.iloc[:-1][methods].rank(axis=1, method="min").eq(1).sum()
         rows["best in (negotiations)"] = [int(wins[m]) for m in methods]
+    gaps = paired_gaps(issues)
+    rows[PAIRED] = [gap_text(*gaps[m]) if m in gaps else "" for m in methods]
     print(f"mean absolute error over {int(pooled['issues'])} issues"
           + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
              if len(dataset) > 1 else "") + ":")
     emit(rows, args.format, args.out)
+    if args.out is None:
+        print(f"\n{PAIRED}: a method's mean absolute error minus the model's on the issues both "
+              "score (positive: the model is closer), ± its standard error "
+              f"({'clustered by negotiation' if len(dataset) > 1 else 'over issues'}); a gap "
+              "within about two standard errors is a tie")
+
+
+PAIRED = "minus the model (paired)"
+
+
+def gap_text(gap: float, error: float) -> str:
+    """A paired gap and its standard error as the tables show them."""
+    return f"{gap:+.3f} ± {error:.3f}" if math.isfinite(error) else f"{gap:+.3f}"
 
 
 def _fitted_on_these_data(parameter_file: str, datafile: str) -> bool:

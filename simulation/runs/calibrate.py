@@ -48,6 +48,7 @@ from simulation.runs.forecast import (
     NegotiationPool,
     baselines,
     check_outcomes,
+    paired_gap,
     predicted_outcomes,
     settings_for,
 )
@@ -147,7 +148,7 @@ class Calibration:
     folds: pd.DataFrame  # one row per fold: held-out size, MAEs, fitted values
     stability: pd.DataFrame  # per fitted parameter: across folds, and on all data
     methods: pd.DataFrame  # per method: issues scored, out-of-fold MAE pooled, mean and sd over
-    # the folds
+    # the folds, paired gap to the calibrated model and its standard error
     settings: OwnDataSettings  # fitted on all negotiations
     in_sample: float  # the fitted settings' MAE on all negotiations (in sample)
     default_in_sample: float  # the default settings' MAE on all negotiations
@@ -386,18 +387,24 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
 def _methods(folds: pd.DataFrame, out_of_fold: list[np.ndarray],
              base_errors: list[dict[str, np.ndarray]], default: dict[int, np.ndarray],
              held_out: list[list[int]]) -> pd.DataFrame:
-    """Per method: MAE over every issue (each predicted by the fold that held it out), and
-    the mean and standard deviation of the folds' MAEs."""
+    """Per method: MAE over every issue (each predicted by the fold that held it out), the
+    mean and standard deviation of the folds' MAEs, and its `paired_gap` to the calibrated
+    model out of fold."""
     order = [i for test in held_out for i in test]
     errors = {"model_calibrated": out_of_fold, "model_default": [default[i] for i in order]}
     for name in BASELINES:
         errors[name] = [base_errors[i][name] for i in order]
-    return pd.DataFrame([{"method": method,
-                          "issues": int(sum(np.isfinite(e).sum() for e in errors[method])),
-                          "out_of_fold_mae": _mae(errors[method]),
-                          "fold_mean": float(folds[method].mean()),
-                          "fold_sd": float(folds[method].std(ddof=1))}
-                         for method in errors])
+    rows = []
+    for method in errors:
+        gap, gap_se = (paired_gap(errors[method], out_of_fold) if method != "model_calibrated"
+                       else (float("nan"), float("nan")))
+        rows.append({"method": method,
+                     "issues": int(sum(np.isfinite(e).sum() for e in errors[method])),
+                     "out_of_fold_mae": _mae(errors[method]),
+                     "fold_mean": float(folds[method].mean()),
+                     "fold_sd": float(folds[method].std(ddof=1)),
+                     "gap": gap, "gap_se": gap_se})
+    return pd.DataFrame(rows)
 
 
 def _stability(free: tuple[Free, ...], fitted: list[dict[str, object]],
