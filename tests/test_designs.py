@@ -501,16 +501,22 @@ def test_a_sobol_sample_too_small_for_its_estimates_is_an_input_error(decided, s
         design.sensitivity_design("sobol", decided.priors, samples, 2, 1, decided.input_hash())
 
 
-@pytest.mark.parametrize(("method", "samples", "index"), [("morris", "2", "mu*"),
-                                                           ("sobol", "16", "total index ST")])
-def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, capsys, method,
-                                                                      samples, index):
+def two_priors_scenario(tmp_path: Path) -> Path:
+    """A scenario in which nobody engages, with priors on the tolerance and the rate."""
     path = tmp_path / "decided.yaml"
     path.write_text("name: decided\nparameters:\n  sample_uncertainty: false\n"
                     "  consensus: {base_tolerance: {uniform: [0, 60]}}\n"
                     "  bargaining: {overall_rate: {uniform: [0, 0.1]}}\n"
                     "calendar_levels:\n" + "".join(f"  {kind}: {{attention: 0}}\n"
                                                   for kind in NOBODY_ENGAGES))
+    return path
+
+
+@pytest.mark.parametrize(("method", "samples", "index"), [("morris", "2", "mu*"),
+                                                           ("sobol", "16", "total index ST")])
+def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, capsys, method,
+                                                                      samples, index):
+    path = two_priors_scenario(tmp_path)
     code = main(["sensitivity", str(path), "--method", method, "--samples", samples,
                  "--runs-per-point", "1", "--scheduler", "in-process", "--no-plots", "--quiet",
                  "--folder", str(tmp_path / "d")])
@@ -518,6 +524,28 @@ def test_the_printed_drivers_name_their_index_and_carry_its_interval(tmp_path, c
     assert code == 0
     assert f"largest {index} first" in shown
     assert re.search(rf"{TOLERANCE} \d\.\d\d \+- \d\.\d\d", shown)
+    # a Morris grid does not sample the priors: its ranges say so, a Sobol design's need not
+    assert ("lean to the ends rather than follow the priors" in shown) == (method == "morris")
+
+
+def test_a_total_index_above_one_is_called_sampling_error(tmp_path, capsys, monkeypatch):
+    """Sobol estimates from few samples can exceed 1, which no true total index can."""
+    from simulation.runs import sensitivity
+
+    def inflated(*args, **kwargs):
+        indices = real(*args, **kwargs)
+        return indices.assign(value=indices["value"] * 10)
+
+    real = sensitivity.analyse
+    monkeypatch.setattr(sensitivity, "analyse", inflated)
+    path = two_priors_scenario(tmp_path)
+    code = main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
+                 "--scheduler", "in-process", "--no-plots", "--quiet",
+                 "--folder", str(tmp_path / "d")])
+    shown = capsys.readouterr().out
+    assert code == 0
+    assert "a total index above 1 is sampling error" in shown
+    assert "raise --samples above 16" in shown
 
 
 def test_the_drivers_follow_the_issues_order_not_the_alphabets():

@@ -224,7 +224,11 @@ def sensitivity(args: argparse.Namespace) -> None:
                     draw(indices, titles, folder / name)
     outputs.say_what_was_kept()
     print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
-          "95%) and the share of points where each outcome is the most likely:")
+          "95%) and the share of points where each outcome is the most likely"
+          + (":" if plan.kind == "sobol" else
+             f" (Morris' grid of {design.MORRIS_LEVELS} levels puts many points at the "
+             "priors' ends, so these ranges lean to the ends rather than follow the priors; a "
+             "Sobol design samples the priors):"))
     for row in ranges.itertuples():
         modal = ", ".join(f"{o} {getattr(row, f'modal_{o}'):.2f}" for o in
                           ("multilateral", "plurilateral", "none")
@@ -239,6 +243,9 @@ def sensitivity(args: argparse.Namespace) -> None:
         listed = ", ".join(f"{p} {v:.2f} +- {c:.2f}" for p, v, c in zip(
             rows["parameter"], rows["value"], rows["conf"], strict=True))
         print(f"  {issue}: {listed}")
+    if plan.kind == "sobol" and (driving["value"] > 1).any():
+        print(f"  (a total index above 1 is sampling error, not a larger effect: at most 1 is "
+              f"possible; raise --samples above {plan.samples} for firmer indices)")
     if driving.empty:
         varies = ((indices["verdict"] == "p_multilateral")
                   & (indices["variance"] >= sensitivity.MIN_VARIANCE)).any()
