@@ -92,6 +92,11 @@ def _deu_lines(tmp_path: Path, edit) -> Path:
     (lambda lines: [lines[0], lines[1], lines[1], *lines[2:]], "line 3: prnr",
      "allowed: one capability row"),
     (lambda lines: lines[:2], "rows", "nothing to convert: it has no proposal rows"),
+    # an actor's salience column in capitals would drop the actor (Germany) unseen
+    (lambda lines: [lines[0].replace("\tsde\t", "\tSde\t"), *lines[1:]],
+     "line 1: column 'pde'", "no column 'sde' beside it"),
+    (lambda lines: [lines[0], lines[1], lines[2], lines[2], *lines[3:]], "line 4: isnr",
+     "issue 's001i1' of proposal 's001' again (first on line 3)"),
     (lambda lines: [lines[0], lines[1], *(_without_outcome(lines[0], line) for line in lines[2:])],
      "rows", "nothing to convert: none of its"),
 ])

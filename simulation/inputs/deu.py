@@ -34,6 +34,8 @@ from simulation.inputs.files import decode_text
 LONG_COLUMNS = ("negotiation", "actor", "issue", "position", "salience", "capability",
                 "status_quo", "outcome")
 MISSING_SALIENCE = 50.0  # on DEU's 0-100 scale
+# the copy's proposal columns whose names start as an actor's position column does
+PROPOSAL_COLUMNS = frozenset({"prnr", "prnrnmc", "prname", "proc", "proccde"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,13 @@ def convert_deu(path: Path | str) -> Converted:
                              "III's columns (prnr, isnr, p<actor>, s<actor>, rp, out), "
                              "tab-separated")
     column = {name: index for index, name in enumerate(header)}
+    for name in header:  # an actor's column without its partner would drop the actor unseen
+        partner = ("s" if name[:1] == "p" else "p") + name[1:]
+        if name[:1] in ("p", "s") and len(name) > 1 and name not in PROPOSAL_COLUMNS \
+                and partner not in column:
+            raise InputError(source, f"line 1: column {name!r}", f"no column {partner!r} beside "
+                             "it; allowed: an actor's columns in pairs, p<actor> (position) and "
+                             "s<actor> (salience), names in the same letter case")
     actors = [name[1:] for name in header
               if name.startswith("p") and len(name) > 1 and f"s{name[1:]}" in column]
     if len(actors) < 2:
@@ -120,8 +129,14 @@ def convert_deu(path: Path | str) -> Converted:
     rows: list[tuple[str, ...]] = []
     dropped: list[str] = []
     filled = 0
+    first_line: dict[tuple[str, str], int] = {}
     for line, fields in issues:
         proposal, issue = fields[column["prnr"]].strip(), fields[column["isnr"]].strip()
+        earlier = first_line.setdefault((proposal, issue), line)
+        if earlier != line:
+            raise InputError(source, f"line {line}: isnr", f"issue {issue!r} of proposal "
+                             f"{proposal!r} again (first on line {earlier}); allowed: one row "
+                             "per issue")
         if proposal not in with_outcome:
             if proposal not in dropped:
                 dropped.append(proposal)
