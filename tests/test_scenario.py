@@ -642,7 +642,7 @@ def test_unknown_key_in_an_override_entry(folder):
      "1; allowed: true or false"),
     ("parameters: {sample_uncertainty: 'no'}", "parameters.sample_uncertainty",
      "'no'; allowed: true or false"),
-    ("parameters: 3", "parameters", "dictionary"),
+    ("parameters: 3", "parameters", "3 is not a mapping; allowed: a mapping"),
     ("overrides: {members: [USA]}", "overrides", "valid list"),
     ("participants: {exclude: USA}", "participants.exclude", "valid list"),
 ])
@@ -863,6 +863,25 @@ def test_a_single_value_where_a_list_goes_shows_the_list_form(folder, text, allo
 def test_a_list_where_one_value_goes_says_to_write_one_entry_each(folder, text, allowed):
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.problem == f"Input should be a valid string; {allowed}"
+
+
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("parameters:\n", "parameters", "the section is empty; allowed: a mapping, one indented "
+     "'key: value' line per field (coalitions, bargaining, consensus, sample_uncertainty), or "
+     "no such line"),
+    ("calendar_levels: {quiet: 0.3}\n", "calendar_levels.quiet", "0.3 is not a mapping; "
+     "allowed: a mapping, one indented 'key: value' line per field (attention, pressure)"),
+    ("derivation:\n  engaged_sponsor_mandate: {position: 60, salience: 0.4}\n",
+     "derivation.engaged_sponsor_mandate", "{'position': 60, 'salience': 0.4} is not a list; "
+     "allowed: the values in brackets, in the order the README's table of scenario fields "
+     "gives, e.g. [position, salience]"),
+    ("description: 123\n", "description", "123 is a number; allowed: text (in quotes: '123')"),
+    ("parameters:\n  consensus: {base_tolerance: .nan}\n", "parameters.consensus.base_tolerance",
+     "Input should be a finite number; allowed: a number from 0 to 100, or a prior"),
+])
+def test_a_value_of_the_wrong_shape_says_which_shape_is_allowed(folder, text, field, problem):
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert (error.field.split(": ")[-1], error.problem) == (field, problem)
 
 
 def test_a_priors_section_says_where_priors_are_written(folder):

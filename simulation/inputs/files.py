@@ -224,6 +224,19 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         what = location[-1] if isinstance(location[-1], str) else "value"
         message = (f"{message}; allowed: one {what}, not a list (one entry for each {what}"
                    + (", or a cluster" if what == "issue" else "") + ")")
+    elif first["type"] in ("model_type", "dict_type"):  # `parameters:` left empty, say
+        fields = allowed_fields(model, (*location, ""))
+        what = "the section is empty" if first["input"] is None else \
+            f"{_shown(first['input'])} is not a mapping"
+        message = (f"{what}; allowed: a mapping, one indented 'key: value' line per field"
+                   + (f" ({', '.join(fields)})" if fields else "")
+                   + (", or no such line" if first["input"] is None else ""))
+    elif first["type"] == "tuple_type":  # `{position: 60, salience: 0.4}` for `[60, 0.4]`
+        message = (f"{_shown(first['input'])} is not a list; allowed: the values in brackets, "
+                   "in the order the README's table of scenario fields gives, e.g. "
+                   "[position, salience]")
+    elif first["type"] == "string_type" and isinstance(first["input"], int | float):
+        message = f"{first['input']} is a number; allowed: text (in quotes: '{first['input']}')"
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
         name = str(first["input"])
         shown = repr(name) if len(name) <= 40 else f"a name of {len(name)} characters"
@@ -245,7 +258,14 @@ def _number_yaml_reads_as_text(value: object) -> bool:
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
 _NUMBER_ERRORS = {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float",
-                  "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+                  "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                  "finite_number"}
+
+
+def _shown(value: object) -> str:
+    """A value as a message quotes it: YAML's mapping or list, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:
