@@ -292,6 +292,35 @@ def test_a_damaged_point_file_says_how_to_compute_it_again(small_sweep, tmp_path
                                   run(plan, scenario, tmp_path / "whole"), check_exact=True)
 
 
+def test_a_point_file_whose_values_were_edited_is_damaged_not_relabelled(small_sweep,
+                                                                           tmp_path):
+    """Its statistics are of the values it ran with: a table under other values would lie."""
+    scenario, plan = small_sweep
+    folder = tmp_path / "edited"
+    run(plan, scenario, folder)
+    edited = sweep.point_path(folder, 1)
+    record = json.loads(edited.read_text())
+    record["values"] = {name: value + 0.9 for name, value in record["values"].items()}
+    edited.write_text(json.dumps(record))
+    with pytest.raises(InputError) as error:
+        run(plan, scenario, folder)
+    assert str(error.value).startswith(f"{edited}: (point): the design point's file is damaged "
+                                       "(its constants' values are not design.json's")
+
+
+def test_a_design_file_edited_beside_its_fingerprint_is_refused(small_sweep, tmp_path):
+    """The folder would describe runs it never made."""
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)
+    stored = json.loads((folder / sweep.DESIGN).read_text())
+    (folder / sweep.DESIGN).write_text(json.dumps({**stored, "runs_per_point": 3}))
+    with pytest.raises(InputError) as error:
+        sweep.open_folder(plan, scenario, folder, tmp_path)
+    assert (error.value.source, error.value.field) == (str(folder / sweep.DESIGN),
+                                                       "--runs-per-point")
+    assert "the file was edited" in error.value.problem
+
+
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)

@@ -156,6 +156,12 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
                              f"(different {', '.join(changed) or 'contents'}); resuming needs "
                              "the same scenario, settings, samples, runs per point and seed: "
                              "run those, or choose a new folder")
+        edited = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
+                  if stored.get(key) != value]
+        if edited:  # the fingerprint is this design's, the settings beside it are not
+            raise InputError(str(path), ", ".join(edited), "the file was edited: its "
+                             "fingerprint is this design's but these settings are not; "
+                             "restore them, or choose a new folder")
         return folder
     option = "--folder" if folder is not None else "--results-dir"
     try:
@@ -270,7 +276,7 @@ def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.Dat
                          "points are not finished; complete the design first")
     frames = []
     for point in range(len(design.points)):
-        record = _read_point(folder, point, len(issues))
+        record = _read_point(folder, point, len(issues), design.values(point))
         frame = pd.DataFrame({"point": point, **record["values"], "issue": issues,
                               **record["statistics"]})
         frames.append(frame)
@@ -282,9 +288,11 @@ def _a_number(value: object) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
-def _read_point(folder: Path, point: int, issues: int) -> dict[str, Any]:
-    """A finished point's record (its constants' values and per-issue statistics), or an
-    InputError saying how to compute a damaged one again."""
+def _read_point(folder: Path, point: int, issues: int,
+                planned: dict[str, float]) -> dict[str, Any]:
+    """A finished point's record (its constants' values, which must be the design's `planned`
+    ones, and per-issue statistics), or an InputError saying how to compute a damaged one
+    again."""
     path = point_path(folder, point)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -294,6 +302,8 @@ def _read_point(folder: Path, point: int, issues: int) -> dict[str, Any]:
         if not isinstance(values, dict) or not all(
                 isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
             raise ValueError("no 'values' of the point's constants")
+        if values != planned:  # edited: its statistics are of other values
+            raise ValueError(f"its constants' values are not design.json's {planned}")
         if not isinstance(statistics, dict) or not statistics or not all(
                 isinstance(s, list) and len(s) == issues for s in statistics.values()):
             raise ValueError(f"no 'statistics' of the {issues} issues")
