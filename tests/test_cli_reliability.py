@@ -562,7 +562,7 @@ def _folder_commands(folder: Path, reference: Path) -> list[tuple]:
             ("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)]
 
 
-@pytest.mark.parametrize("content", ["[]\n", "runs: many", "seed"])
+@pytest.mark.parametrize("content", ["[]\n", "runs: many", "seed", "{\n"])
 def test_a_damaged_manifest_is_a_clear_error(complete, tmp_path, content):
     folder = _copy(complete, tmp_path / "run")
     data = manifest(folder)
@@ -577,6 +577,8 @@ def test_a_damaged_manifest_is_a_clear_error(complete, tmp_path, content):
     for argv in _folder_commands(folder, complete):
         code, _, stderr = mc11(*argv)
         assert_clear_error(code, stderr, "run.json", "damaged")
+        if content == "{\n":  # not JSON at all: what to do about it
+            assert "restore the file, or run the scenario again into a new folder" in stderr
 
 
 def test_a_damaged_stored_scenario_is_a_one_line_error(complete, tmp_path):
@@ -584,6 +586,7 @@ def test_a_damaged_stored_scenario_is_a_one_line_error(complete, tmp_path):
     (folder / "scenario.yaml").write_text("name: [\n", encoding="utf-8")
     code, _, stderr = mc11("plot", folder)
     assert_clear_error(code, stderr, "scenario.yaml", "damaged")
+    assert "restore the file, or run the scenario again into a new folder" in stderr
     assert stderr.count("\n") == 1, stderr
 
 

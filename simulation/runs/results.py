@@ -236,14 +236,19 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(str(manifest_path), "(file)", f"the folder is damaged ({exc})") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(str(manifest_path), "(file)", f"the folder is damaged ({reason}); it "
+                         f"cannot be read without its {MANIFEST}: restore the file, or run the "
+                         "scenario again into a new folder") from None
     _check_manifest(manifest, manifest_path)
     stored = folder / "scenario.yaml"
     try:
         raw = yaml.safe_load(stored.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         reason = getattr(exc, "strerror", None) or " ".join(str(exc).split())
-        raise InputError(str(stored), "(file)", f"the folder is damaged ({reason})") from None
+        raise InputError(str(stored), "(file)", f"the folder is damaged ({reason}); it cannot "
+                         "be read without the scenario its runs used: restore the file, or run "
+                         "the scenario again into a new folder") from None
     return manifest, scenario_from_mapping(raw, str(stored))
 
 
