@@ -1201,3 +1201,19 @@ def test_a_leave_threshold_that_can_exceed_the_join_threshold_is_noted(coalition
     scenario = scenario_from_mapping({"name": "t", "parameters": {"coalitions": coalitions}})
     said = [note for note in scenario.notes if "can exceed coalitions.join_threshold" in note]
     assert bool(said) == noted, scenario.notes
+
+
+@pytest.mark.parametrize(("emphasis", "noted"), [
+    ({}, []),
+    ({"headline": 0.9, "stated": 0.95}, ["stated"]),
+    ({"stated": 0.3}, ["mentioned"]),  # mentioned stays at 0.35
+    ({"headline": 0.5, "stated": 0.5, "mentioned": 0.5}, ["stated", "mentioned"]),
+    ({"stated": {"triangular": [0.45, 0.6, 0.75]}}, []),  # the central value keeps the order
+])
+def test_emphasis_saliences_out_of_their_rank_are_noted(emphasis, noted):
+    """The derivation ranks headline > stated > mentioned: a scenario that reverses the ranks
+    hears of it, naming the weaker emphasis that is not below the stronger one."""
+    scenario = scenario_from_mapping({"name": "t", "derivation": {"emphasis_salience": emphasis}})
+    said = [note.split(" ")[0].rsplit(".", 1)[1] for note in scenario.notes
+            if "the derivation ranks" in note]
+    assert said == noted, scenario.notes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import re
 from collections import Counter
@@ -507,6 +508,18 @@ def _threshold_notes(spec: ScenarioSpec, priors: Mapping[str, Prior]) -> list[st
             "leave it again the next month; the defaults keep leaving below joining"]
 
 
+def _emphasis_notes(rules: DerivationRules) -> list[str]:
+    """A note when a weaker emphasis weighs as much as a stronger one at the scenario's values:
+    the derivation ranks them headline > stated > mentioned (README, "How preferences are
+    derived")."""
+    weights = rules.emphasis_salience
+    return [f"{emphasis_path(weaker)} ({weights[weaker]:g}) is not below "
+            f"{emphasis_path(stronger)} ({weights[stronger]:g}): the derivation ranks a "
+            f"{stronger} stance above a {weaker} one, as the defaults do"
+            for stronger, weaker in itertools.pairwise(EMPHASES)
+            if weights[weaker] >= weights[stronger]]
+
+
 def scenario_from_mapping(
     raw: dict[str, Any], source: str = "<scenario>", files: list[_File] | None = None,
     notes: tuple[str, ...] = (),
@@ -572,6 +585,7 @@ def scenario_from_mapping(
                          "leaves out of the negotiation: the override does not reach them")
     notes.extend(_threshold_notes(spec, priors))
     rules = _rules(spec.derivation)
+    notes.extend(_emphasis_notes(rules))
     table = apply_overrides(derive_preferences(catalogue, rules), spec.overrides, catalogue,
                             rules, notes, places, spec.participants.exclude)
     # the table the runs start from: members left out of the negotiation are not in it
