@@ -976,6 +976,10 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
      "2017-12 does not follow 2018-01 (entry 1); allowed: one period a month, in calendar order"),
     (f"periods:\n  - {{month: 2017-12, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month", "does not follow 2017-12"),
+    (f"periods:\n  - {{month: 2017-09, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month",
+     "2017-12 follows 2017-09 (entry 1), so 2017-10 has no period; allowed: one period a month, "
+     "every month (a month without meetings is a period of kind 'quiet')"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 0.3, pressure: true, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: pressure",
      "true or false is not a number"),

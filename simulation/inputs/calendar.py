@@ -43,7 +43,19 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
             raise InputError(str(path), f"periods: entry {index + 1}: month",
                              f"{period.month} does not follow {periods[-1].month} (entry "
                              f"{index}); allowed: one period a month, in calendar order")
+        if periods and period.month != _next_month(periods[-1].month):
+            raise InputError(str(path), f"periods: entry {index + 1}: month",
+                             f"{period.month} follows {periods[-1].month} (entry {index}), "
+                             f"so {_next_month(periods[-1].month)} has no period; allowed: one "
+                             "period a month, every month (a month without meetings is a "
+                             "period of kind 'quiet')")
         periods.append(period)
     if periods[-1].kind != "ministerial":
         raise InputError(str(path), "periods", "the last period must be of kind 'ministerial'")
     return tuple(periods)
+
+
+def _next_month(month: str) -> str:
+    """The month after a YYYY-MM month."""
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
