@@ -1221,3 +1221,13 @@ def test_emphasis_saliences_out_of_their_rank_are_noted(emphasis, noted):
     said = [note.split(" ")[0].rsplit(".", 1)[1] for note in scenario.notes
             if "the derivation ranks" in note]
     assert said == noted, scenario.notes
+
+
+def test_an_empty_file_or_a_calendar_given_as_a_scenario_says_what_it_is(folder):
+    error = load_error(write(folder, "empty.yaml", ""))
+    assert (error.field, error.problem.split(";")[0]) == ("(file)", "the file is empty")
+    write(folder, "my_calendar.yaml", f"periods:\n  - {MINISTERIAL}\n")
+    error = load_error(write(folder, "s.yaml", "extends: my_calendar.yaml\nname: x\n"))
+    assert error.source == str(folder / "my_calendar.yaml")
+    assert error.problem == ("this is a calendar file, not a scenario; a scenario names it with "
+                             "'calendar: FILE'")

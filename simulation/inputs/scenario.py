@@ -327,8 +327,15 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
         raise InputError(str(path), "extends", "the files extend each other in a loop ("
                          + " -> ".join(p.name for p in loop) + ")")
     raw, node = load_yaml(read_text(path), path)
+    if raw is None:
+        raise InputError(str(path), "(file)", "the file is empty; a scenario is a mapping of "
+                         "keys to values, e.g. 'extends: baseline.yaml' and the changes (README, "
+                         "Scenarios)")
     if not isinstance(raw, dict):
         raise InputError(str(path), "(top level)", "a scenario must be a mapping of keys to values")
+    if "periods" in raw and "name" not in raw:  # a calendar file given as a scenario
+        raise InputError(str(path), "periods", "this is a calendar file, not a scenario; a "
+                         "scenario names it with 'calendar: FILE'")
     _apply_parameters_file(raw, path)
     parent = raw.pop("extends", None)
     if parent is None:
