@@ -366,3 +366,17 @@ def test_unusable_negotiation_column_is_an_input_error(tmp_path, case):
 def test_empty_folder_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no files"):
         read_dataset(tmp_path)
+
+
+@pytest.mark.parametrize(("positions", "outcome"), [((0, 1), "1e308"), ((0, 10), "-1e307")])
+def test_an_outcome_too_far_beyond_the_positions_to_compute_with_is_refused(tmp_path, positions,
+                                                                            outcome):
+    """The scale is the positions' (never the outcome's): one far beyond them would rescale to
+    inf, and a backtest then called its outcome column blank."""
+    path = write(tmp_path, "actor,issue,position,salience,capability,outcome\n"
+                           f"A,x,{positions[0]},1,1,{outcome}\nB,x,{positions[1]},1,1,{outcome}\n")
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert (caught.value.field, caught.value.problem.split(";")[0]) == (
+        "outcome", f"'x': {float(outcome):g} lies too far beyond the positions (0 to "
+                   f"{positions[1]}) to compute with on their scale")

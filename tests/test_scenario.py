@@ -803,12 +803,18 @@ def test_non_utf8_file(tmp_path):
     assert "UTF-8" in error.problem
 
 
-@pytest.mark.parametrize("text", ["- name: x\n- seed: 1\n", "just text\n", "", "# only\n",
-                                  "42\n", "null\n"])
+@pytest.mark.parametrize("text", ["- name: x\n- seed: 1\n", "just text\n", "42\n"])
 def test_non_mapping_top_level(tmp_path, text):
     error = load_error(write(tmp_path, "s.yaml", text))
     assert error.field == "(top level)"
     assert "must be a mapping" in error.problem
+
+
+@pytest.mark.parametrize("text", ["", "# only\n", "null\n"])
+def test_a_file_without_a_value_is_empty(tmp_path, text):
+    error = load_error(write(tmp_path, "s.yaml", text))
+    assert error.field == "(file)"
+    assert error.problem.startswith("the file is empty; a scenario is a mapping")
 
 
 def test_missing_name(tmp_path):

@@ -227,11 +227,21 @@ def _assemble(
                              f"{lower[j]:g} to {upper[j]:g}; allowed: a range (highest - lowest) "
                              "below 1e306")
 
-    def scaled(values: dict[str, float] | None) -> np.ndarray | None:
+    def scaled(values: dict[str, float] | None, field: str) -> np.ndarray | None:
         if values is None:
             return None
         user = np.array([values.get(i, np.nan) for i in issues], dtype=float)
-        return (user - lower) / (upper - lower) * 100.0
+        with np.errstate(over="ignore"):
+            result = (user - lower) / (upper - lower) * 100.0
+            back = lower + result * (upper - lower) / 100.0
+        lost = np.isfinite(user) & ~(np.isfinite(result) & np.isfinite(back))
+        if lost.any():  # an outcome far beyond the positions (the scale is theirs)
+            j = int(np.flatnonzero(lost)[0])
+            raise InputError(source, field, f"{issues[j]!r}{_of(negotiation)}: {user[j]:g} lies "
+                             f"too far beyond the positions ({lower[j]:g} to {upper[j]:g}) to "
+                             "compute with on their scale; allowed: a value less than about "
+                             "1e306 from the positions (less where they span under 1)")
+        return result
 
     with np.errstate(over="ignore"):
         capability = np.array([np.mean(rows.power[a]) for a in actors])
@@ -248,8 +258,8 @@ def _assemble(
     return ActorIssueData(
         source=source, actors=tuple(actors), issues=tuple(issues),
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
-        capability=capability / total, status_quo=scaled(status_quo),
-        outcome=scaled(outcome), lower=lower, upper=upper, negotiation=negotiation,
+        capability=capability / total, status_quo=scaled(status_quo, "status_quo"),
+        outcome=scaled(outcome, "outcome"), lower=lower, upper=upper, negotiation=negotiation,
         notes=notes + _case_notes(source, negotiation, actors, issues),
     )
 
