@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -225,6 +226,14 @@ def test_a_paired_gap_leaves_out_issues_a_method_does_not_predict():
     assert (gap, error) == (pytest.approx(3.0), pytest.approx(2.0))  # gaps 1 and 5, two laws
     assert paired_gap([np.array([2.0])], [np.array([1.0])])[0] == 1.0  # one issue: no error
     assert np.isnan(paired_gap([np.array([2.0])], [np.array([1.0])])[1])
+
+
+def test_a_paired_gap_near_the_float_limit_is_infinite_not_an_error():
+    """Squared residuals of errors near 1e308 overflow: the standard error is inf."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing warns on the screen either
+        gap, error = paired_gap([np.array([1e308, 0.0])], [np.array([0.0, 0.0])])
+    assert (gap, error) == (5e307, np.inf)
 
 
 def test_backtest_needs_outcomes(sample):

@@ -499,18 +499,19 @@ def paired_gap(errors: Sequence[np.ndarray],
     with the reference's; the error is clustered by negotiation (issues of one law share their
     actors), or by issue with one negotiation. Pairing removes what makes a case hard for every
     method, which the spread of per-fold errors does not. Positive: the reference is closer."""
-    gaps = [np.abs(e) - np.abs(r) for e, r in zip(errors, reference, strict=True)]
-    gaps = [g[np.isfinite(g)] for g in gaps]
-    clusters = [g for g in gaps if g.size]
-    if len(clusters) == 1:
-        clusters = [np.array([value]) for value in clusters[0]]
-    count = sum(g.size for g in clusters)
-    if count == 0:
-        return float("nan"), float("nan")
-    mean = sum(float(g.sum()) for g in clusters) / count
-    if len(clusters) < 2:
-        return mean, float("nan")
-    spread = sum(float((g - mean).sum()) ** 2 for g in clusters)
+    with np.errstate(over="ignore", invalid="ignore"):  # errors near the float limit: inf
+        gaps = [np.abs(e) - np.abs(r) for e, r in zip(errors, reference, strict=True)]
+        clusters = [g[np.isfinite(g)] for g in gaps if np.isfinite(g).any()]
+        if len(clusters) == 1:
+            clusters = [np.array([value]) for value in clusters[0]]
+        count = sum(g.size for g in clusters)
+        if count == 0:
+            return float("nan"), float("nan")
+        mean = float(sum(g.sum() for g in clusters) / count)
+        if len(clusters) < 2:
+            return mean, float("nan")
+        residuals = np.array([(g - mean).sum() for g in clusters])
+        spread = float(np.sum(residuals * residuals))
     return mean, math.sqrt(len(clusters) / (len(clusters) - 1) * spread) / count
 
 
