@@ -3,7 +3,9 @@ the parameter file."""
 
 import multiprocessing
 import re
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -172,6 +174,37 @@ def test_a_journal_cut_off_mid_line_resumes_to_the_same_result(result, dataset, 
     journal.write_bytes(b"".join(lines[:5]) + b"{not a record\n" + b"".join(lines[5:]))
     with pytest.raises(InputError, match=r"trials\.journal: line 6"):
         run_calibration(dataset, long_csv, folder)
+
+
+def test_a_journal_lock_left_by_a_killed_calibration_does_not_stop_the_next(result, dataset,
+                                                                            long_csv, tmp_path):
+    """kill -9 while optuna writes leaves its lock behind: a symbolic link to the journal, by
+    the path the command was given, so with a relative --dir it points nowhere, and optuna,
+    unable to date it, waited on it for ever at full speed. The folder's own lock keeps other
+    calibrations out, so it is freed."""
+    folder = tmp_path / "killed"
+    calls = []
+
+    def stop_after_four(search, done, total, best):
+        calls.append(search)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_calibration(dataset, long_csv, folder, progress=stop_after_four)
+    (folder / "trials.journal.lock").symlink_to(Path("killed") / "trials.journal")  # relative
+
+    def waited_too_long(signum, frame):
+        raise TimeoutError("the calibration waited on the journal's stale lock")
+
+    previous = signal.signal(signal.SIGALRM, waited_too_long)
+    signal.alarm(60)
+    try:
+        resumed = run_calibration(dataset, long_csv, folder)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert resumed.folds.equals(result.folds) and resumed.settings == result.settings
 
 
 def test_parameter_file_round_trip(result, tmp_path):

@@ -245,7 +245,11 @@ def stopped_writing(folder: Path, exc: OSError) -> Interrupted:
 
 def mend_journal(path: Path) -> None:
     """Drop a last record cut off mid-line (the process killed while writing it): its trial
-    runs again, as an interrupted one does. A damaged record before it is an InputError."""
+    runs again, as an interrupted one does. A damaged record before it is an InputError. Also
+    remove the lock optuna's journal takes while writing (`trials.journal.lock`), which a
+    killed process leaves behind and on which the next run would wait for ever: the caller
+    holds the folder's own lock, so no other calibration is writing."""
+    path.with_name(path.name + ".lock").unlink(missing_ok=True)
     if not path.exists():
         return
     lines = path.read_bytes().splitlines(keepends=True)
