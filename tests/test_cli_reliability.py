@@ -120,9 +120,14 @@ def test_resume_after_the_scenario_file_changed_says_so(scenario_file, tmp_path)
     (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
     path.write_text(path.read_text(encoding="utf-8").replace("seed: 3", "seed: 3\n"
                     "parameters: {consensus: {critical_mass: 0.5}}"), encoding="utf-8")
-    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
-    assert code == 0, stderr
-    assert f"{path} changed" in stderr and "copy stored in the folder" in stderr
+    for _ in range(2):  # a resumed run remembers the file it started from, not its own copy
+        code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+        assert code == 0, stderr
+        assert f"{path} changed" in stderr and "copy stored in the folder" in stderr
+        data = manifest(folder)
+        assert data["scenario_file"] == str(path.resolve())
+        (folder / "run.json").write_text(json.dumps({**data, "status": "interrupted"}),
+                                         encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- sizes and workers

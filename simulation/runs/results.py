@@ -94,6 +94,7 @@ class Run:
     runs: int
     seed: int
     chunk_size: int = CHUNK_SIZE
+    scenario_file: str | None = None  # the file the run started from (a resume reads the copy)
 
     @property
     def bounds(self) -> list[tuple[int, int]]:
@@ -109,7 +110,8 @@ class Run:
     def manifest(self, status: str) -> dict[str, Any]:
         return {
             "scenario": self.scenario.name,
-            "scenario_file": str(self.scenario.path) if self.scenario.path else None,
+            "scenario_file": self.scenario_file or (str(self.scenario.path.resolve())
+                                                    if self.scenario.path else None),
             "package_version": __version__,
             "seed": self.seed,
             "runs": self.runs,
@@ -274,11 +276,12 @@ def _check_manifest(manifest: Any, path: Path) -> None:
 def resume_run(folder: Path) -> Run:
     """Reopen an interrupted results folder with the scenario it was started with."""
     manifest, scenario = read_folder(folder)
+    source = manifest.get("scenario_file")
     if scenario.input_hash() != manifest.get("input_hash"):
         raise InputError(str(folder), "input_hash", "the data or scenario changed since this run "
                          "started; start a new run instead of resuming")
     return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
-               int(manifest["chunk_size"]))
+               int(manifest["chunk_size"]), source if isinstance(source, str) else None)
 
 
 ROW_GROUP_ROWS = 25_000
