@@ -179,6 +179,17 @@ def test_ctrl_c_inside_a_compiled_rule_in_process_keeps_the_design_for_completin
     assert f"--folder {folder}" in error and "CPUDispatcher" not in error
 
 
+def test_a_design_folder_records_the_seed_and_runs_it_ran_with(tmp_path, capsys):
+    """Not the scenario file's own seed and replications, which the design overrode."""
+    folder = tmp_path / "d"
+    assert main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+                 "--runs-per-point", "2", "--seed", "7", "--folder", str(folder), "--quiet",
+                 "--set", f"{TOLERANCE}=5,25"]) == 0
+    assert "2 runs of 'baseline', seed 7" in capsys.readouterr().err
+    stored = json.loads((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    assert (stored["seed"], stored["replications"]) == (7, 2)
+
+
 def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_missing(
         tmp_path, capsys):
     """The same sweep on its complete folder runs nothing and replaces nothing the folder

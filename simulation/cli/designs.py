@@ -64,7 +64,8 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> _Outputs:
             if not resuming:
                 folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
             print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
-                  f"'{scenario.name}' ({todo} to run) on {where} into {folder}", file=sys.stderr)
+                  f"'{scenario.name}', seed {plan.seed} ({todo} to run) on {where} into "
+                  f"{folder}", file=sys.stderr)
             shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs,
                              plan.kind, enabled=not args.quiet)
             sweep.execute_design(folder, plan, scenario, client,

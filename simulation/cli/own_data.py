@@ -325,7 +325,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="a parameter file (as `mc11 calibrate` writes); the options above "
                              "override it")
     parser.add_argument("--runs", type=positive, default=1,
-                        help="replications with small measurement noise (default: 1, no noise)")
+                        help="replications with small measurement noise (default: 1, without "
+                             "it; the protocol's own bargaining noise, noise_sd, still applies)")
     parser.add_argument("--seed", type=seed, default=0, help="master seed (default: 0)")
     parser.add_argument("--negotiation", metavar="NAME",
                         help="run only this negotiation of the dataset")

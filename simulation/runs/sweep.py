@@ -167,7 +167,8 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
     try:
         folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
         (folder / POINTS).mkdir(parents=True)
-        write_atomic(folder / "scenario.yaml", json.dumps(scenario.resolved(), indent=1) + "\n")
+        ran = scenario.with_changes(replications=design.runs_per_point, seed=design.seed)
+        write_atomic(folder / "scenario.yaml", json.dumps(ran.resolved(), indent=1) + "\n")
         unit = {} if design.unit is None else {"unit": design.unit.tolist()}
         write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
                                                   "fingerprint": design.fingerprint()}) + "\n")
