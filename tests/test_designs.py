@@ -332,6 +332,25 @@ def test_a_design_file_edited_beside_its_fingerprint_is_refused(small_sweep, tmp
     assert "the file was edited" in error.value.problem
 
 
+def test_a_second_process_on_a_running_design_is_refused(small_sweep, tmp_path):
+    """Two runs of one design folder (a second terminal) would compute the same points twice."""
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "busy", tmp_path)
+    refused = []
+
+    def start_another(point):
+        if not refused:
+            with pytest.raises(InputError) as caught:
+                sweep.execute_design(folder, plan, scenario)
+            refused.append(caught.value)
+
+    sweep.execute_design(folder, plan, scenario, on_point=start_another)
+    assert (refused[0].source, refused[0].field) == (str(folder), "--folder")
+    assert "another mc11 is running this design now" in refused[0].problem
+    pd.testing.assert_frame_equal(sweep.point_table(folder, plan, scenario.catalogue.issue_ids),
+                                  run(plan, scenario, tmp_path / "whole"), check_exact=True)
+
+
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)

@@ -40,10 +40,12 @@ from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
+from simulation.runs.locks import holding
 from simulation.runs.results import new_folder
 
 DESIGN = "design.json"
 POINTS = "points"
+LOCK = ".lock"
 REACHED = ("mid", "high")  # described points of the scale whose reach is counted
 STATISTICS = ("p_multilateral", "p_plurilateral", "p_none",
               *(f"p_text_{point}" for point in REACHED),
@@ -196,7 +198,19 @@ def execute_design(
     on_point: Callable[[int], None] | None = None,
 ) -> None:
     """Run the design's missing points (on the Dask `client`, or here if None), writing each
-    point's statistics as it arrives."""
+    point's statistics as it arrives; one process at a time on a folder (a second one started
+    beside it would compute the same points again)."""
+    if not pending_points(folder, design):
+        return
+    with holding(folder / LOCK, "--folder", "another mc11 is running this design now; wait for "
+                 "it to end, then run the same command to write the tables",
+                 "a design writes its points there: copy the folder somewhere writable and "
+                 "complete the copy"):
+        _run_points(folder, design, scenario, client, on_point)
+
+
+def _run_points(folder: Path, design: Design, scenario: Scenario, client: Any,
+                on_point: Callable[[int], None] | None) -> None:
     todo = pending_points(folder, design)
     if not todo:
         return
