@@ -14,6 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from simulation.engine import rules
 from simulation.engine.consensus import (
     MULTILATERAL,
     NO_AGREEMENT,
@@ -276,6 +277,28 @@ def test_chair_text_is_the_weighted_median_by_its_definition(columns):
     weights = np.where(weights.sum(axis=0) > 0, weights, C[:, None])  # nobody cares: capability
     expected = [brute_force_median(X[:, i], weights[:, i]) for i in range(X.shape[1])]
     np.testing.assert_array_equal(chair_texts(X, S, C), expected)
+
+
+def test_an_exact_half_split_of_decimal_saliences_takes_the_midpoint():
+    """0.2 + 0.15 and 0.35 are equal in exact arithmetic but not in floating point, whichever
+    order they are added in: the member at 0 holds exactly half the weight, so the chair's text
+    is midway between 0 and 75, in the compiled rule as in its plain statement."""
+    X, S, C = np.array([[75.0], [100.0], [0.0]]), np.array([[0.2], [0.15], [0.35]]), np.ones(3)
+    assert chair_texts(X, S, C)[0] == 37.5
+    assert rules.chair_text(X.tolist(), S.tolist(), C.tolist(), 0) == 37.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 6).flatmap(lambda n: st.tuples(
+    integers((n, 1), 0, 4).map(lambda x: x * 25), integers((n, 1), 1, 20).map(lambda s: s * 0.05),
+    arrays(float, n, elements=st.sampled_from([1.0, 2.0])))))
+def test_the_compiled_chair_text_is_its_plain_statement_with_decimal_saliences(columns):
+    """A few members on the scale's described points, saliences in steps of 0.05 (not exact in
+    binary): exact half splits whose float sums depend on the order of addition, which differs
+    between the two statements of the rule (about 1 draw in 250 did before)."""
+    X, S, C = columns
+    plain = rules.chair_text(X.tolist(), S.tolist(), C.tolist(), 0)
+    assert chair_texts(X, S, C)[0] == plain
 
 
 @FAST

@@ -40,8 +40,8 @@ def explain(args: argparse.Namespace) -> None:
                            in sorted(about["outcome_shares"].items()))
         print(f"{about['issue']} over the first {about['runs']} runs ({shares}); status quo "
               f"{about['status_quo']:g}. Per member who decided it: the share of runs in which "
-              "it blocked it (pivotal, or rejecting the most supported change where nobody "
-              "was), or in which the agreed text sat at the edge of "
+              "it blocked it (pivotal, or rejecting the chair's change where nobody was), "
+              "or in which the agreed text sat at the edge of "
               "what it accepts (last to accept); then, over those runs, its position at the "
               "start and at MC11, how far each rule moved it, its tolerance and salience.")
         table = table.head(args.top)

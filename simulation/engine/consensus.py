@@ -12,13 +12,14 @@ changes nothing is no agreement.
   members' positions (the text with the widest weighted support), moved to the nearest text that
   every member accepts and that changes the status quo. When there is no such text, the blockers
   are the members whose objection alone stands between the others and a deal; when no single
-  member is pivotal, they are the members who reject the most supported change.
+  member is pivotal, they are the members who reject the chair's change (the weighted median
+  moved out of the min_step band).
 * In package mode (single undertaking) members weigh the whole package: a loss on one issue can be
   paid for by a gain on another, and the chair drops the most contested issues until everyone
   accepts what is left.
 * Where there is no consensus, the willing may go ahead among themselves (as with the ITA or a
-  joint statement initiative): a plurilateral deal exists if the members strictly better off under
-  some ambitious text cover a critical mass of world trade.
+  joint statement initiative): a plurilateral deal exists if the members no worse off under some
+  ambitious text cover a critical mass of world trade.
 * A disciplined bloc (e.g. the African Group) speaks with one voice: its members take the bloc's
   platform, salience and tolerance, so they accept, object and join plurilaterals together.
 
@@ -41,7 +42,7 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from simulation.engine.batches import as_batch
-from simulation.engine.rules import COVERAGE_SLACK
+from simulation.engine.rules import COVERAGE_SLACK, HALF_SLACK
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 
 FloatArray = NDArray[np.float64]
@@ -267,11 +268,12 @@ def _select(values: FloatArray, weights: FloatArray, target: float, strict: bool
 def _median(values: FloatArray, weights: FloatArray, total: float, bounds: tuple[float, float],
             scratch: FloatArray) -> float:
     """The weighted median of one column (values within `bounds`) whose weights sum to `total`
-    (the midpoint when the weight splits exactly in half).
+    (the midpoint when the weight splits in half, to HALF_SLACK of the total).
     The plain statement of this rule: rules.weighted_median."""
-    half = total / 2.0
-    lower, reached = _select(values, weights, half, False, bounds, scratch)
-    upper = lower if reached > half else _select(values, weights, half, True, bounds, scratch)[0]
+    half, slack = total / 2.0, total * HALF_SLACK
+    lower, reached = _select(values, weights, half - slack, False, bounds, scratch)
+    upper = lower if reached > half + slack else \
+        _select(values, weights, half + slack, True, bounds, scratch)[0]
     return (lower + upper) / 2.0
 
 
@@ -296,14 +298,16 @@ def _chair_text(values, saliences, C, near, weights, scratch):
         count += within
     if total <= 0:  # nobody cares: capability alone
         return _median(values, C, C.sum(), _SCALE, scratch)
-    half = total / 2.0
-    if count == 0 or _reaches(below, half, False) or not _reaches(below + inside, half, False):
+    half, slack = total / 2.0, total * HALF_SLACK
+    if count == 0 or _reaches(below, half - slack, False) or \
+            not _reaches(below + inside, half - slack, False):
         return _median(values, weights, total, _SCALE, scratch)
-    lower, reached = _quickselect(few_values[:count], few_weights[:count], half, False, below)
-    if reached > half:
+    lower, reached = _quickselect(few_values[:count], few_weights[:count], half - slack, False,
+                                  below)
+    if reached > half + slack:
         return lower
-    # the weight splits exactly in half at `lower`: the median is midway to the next position
-    return (lower + _select(values, weights, half, True, _SCALE, scratch)[0]) / 2.0
+    # the weight splits in half at `lower`: the median is midway to the next position
+    return (lower + _select(values, weights, half + slack, True, _SCALE, scratch)[0]) / 2.0
 
 
 @njit(cache=True)
@@ -422,7 +426,7 @@ def consensus_by_issue(
     The text is the chair's `median` moved to the nearest point every member accepts that is
     >= min_step from q (the upper side on a tie); NaN where there is none. Without consensus the
     blockers are the members whose objection alone stops the others agreeing a change; if nobody
-    is pivotal, those who reject the most supported change (the chair's median, moved out of the
+    is pivotal, those who reject the chair's change (the chair's median, moved out of the
     min_step band towards the nearer side, upwards on a tie). A member whose leave-one-out set is
     non-empty where the whole membership's is empty cannot meet it, so pivotal = the others
     could agree without it. `min_step` is one value or one per replication (...)."""
@@ -445,7 +449,7 @@ def plurilateral(
 
     Members join a text if they are no worse off than under q. Moving the text away from q loses
     members one by one, so on each side of q the demandeurs can push the text up to twice the
-    position of the member that completes the critical mass; they push no further than the
+    distance from q of the member that completes the critical mass; they push no further than the
     capability x salience weighted median of that core (or min_step, if that is further). A
     deal needs the text >= min_step from
     q; where both sides qualify, the one covering more trade wins. Without a deal, `coverage`

@@ -22,6 +22,7 @@ from simulation.engine.parameters import BargainingParameters, CoalitionParamete
 Table = list[list[float]]
 SCALE_MIN, SCALE_MAX = 0.0, 100.0
 COVERAGE_SLACK = 1e-12  # coverage is a float sum of trade shares: allow rounding
+HALF_SLACK = 1e-12  # a weight this share of the total from half splits it in half (rounding)
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -137,7 +138,8 @@ def coalition_targets(X: Table, member: list[list[bool]], platform: Table,
 
 
 def weighted_mean_positions(X: Table, S: Table, C: Sequence[float]) -> list[float]:
-    """The capability x salience weighted mean position per issue (the expected outcome)."""
+    """The capability x salience weighted mean position per issue (the expected outcome;
+    capability alone where no one cares, as for the chair's text)."""
     means = []
     for i in range(len(X[0])):
         weighted, weight = 0.0, 0.0
@@ -145,7 +147,9 @@ def weighted_mean_positions(X: Table, S: Table, C: Sequence[float]) -> list[floa
             w = C[m] * S[m][i]
             weighted += w * X[m][i]
             weight += w
-        means.append(weighted / max(weight, 1e-12))
+        if weight <= 0:
+            weighted, weight = sum(C[m] * X[m][i] for m in range(len(X))), sum(C)
+        means.append(weighted / weight)
     return means
 
 
@@ -182,15 +186,17 @@ def acceptance_interval(x: float, q: float, tol: float) -> tuple[float, float]:
 
 
 def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float:
-    """The weighted median (the midpoint when the weight splits exactly in half)."""
+    """The weighted median (the midpoint when the weight splits in half, to HALF_SLACK of the
+    total: sums in another order, as the compiled statement adds them, differ in the last bits
+    where exact arithmetic splits exactly)."""
     order = sorted(range(len(values)), key=lambda m: values[m])
     cumulative, running = [], 0.0
     for m in order:
         running += weights[m]
         cumulative.append(running)
-    half = running / 2.0
-    lower = next((j for j, c in enumerate(cumulative) if c >= half), 0)
-    upper = next((j for j, c in enumerate(cumulative) if c > half), 0)
+    half, slack = running / 2.0, running * HALF_SLACK
+    lower = next((j for j, c in enumerate(cumulative) if c >= half - slack), 0)
+    upper = next((j for j, c in enumerate(cumulative) if c > half + slack), 0)
     return (values[order[lower]] + values[order[upper]]) / 2.0
 
 
@@ -232,7 +238,8 @@ def nearest_change(t: float, low: float, high: float, q: float, min_step: float)
 def blockers(lo: Sequence[float], hi: Sequence[float], q: float, median: float,
              min_step: float) -> list[int]:
     """Who blocks an issue without consensus: the pivotal members (the others could agree a
-    change without them); if nobody is pivotal, those who reject the most supported change."""
+    change without them); if nobody is pivotal, those who reject the chair's change (the
+    weighted median moved out of the min_step band)."""
     n = len(lo)
     if q - min_step >= max(lo) or q + min_step <= min(hi):
         return []  # a change everyone accepts exists: nobody blocks

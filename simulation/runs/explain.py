@@ -7,7 +7,7 @@ start and at MC11, how far each bargaining rule moved it (under `compromise`: th
 coalitions, the pull to the centre, the noise, and what the scale's ends cut off; under other
 protocols, the protocol's moves as one), its tolerance, whether it blocked the issue (its
 objection alone stood between the others and a text, or, where nobody was pivotal, it rejected
-the most supported change: the folder's blockers) and, where the issue was agreed
+the chair's change: the folder's blockers) and, where the issue was agreed
 multilaterally, whether the text sat at the edge of what it accepts (the last to accept: the
 members whose acceptance bound the text).
 """

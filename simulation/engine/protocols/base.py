@@ -98,7 +98,11 @@ def _weighted_means(positions, saliences, capability):
                 mean[b, i] += weight * positions[b, m, i]
                 total[i] += weight
         for i in range(k):
-            mean[b, i] /= max(total[i], 1e-12)
+            if total[i] <= 0:  # no one cares: capability alone
+                mean[b, i], total[i] = 0.0, capability.sum()
+                for m in range(n):
+                    mean[b, i] += capability[m] * positions[b, m, i]
+            mean[b, i] /= total[i]
     return mean
 
 
