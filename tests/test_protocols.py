@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from simulation.cli import build_parser
-from simulation.engine import protocols
+from simulation.engine import protocols, rules
 from simulation.engine.model import NegotiationModel
 from simulation.engine.parameters import BargainingParameters, Parameters
-from simulation.engine.protocols.base import Exchanges, Round
+from simulation.engine.protocols.base import Exchanges, Round, weighted_mean_positions
 from simulation.errors import InputError
 from simulation.inputs.arrays import build_negotiation
 from simulation.inputs.calendar import load_calendar
@@ -98,3 +98,13 @@ def test_a_round_finds_the_exchanges_of_a_replication():
     bargained = Round(np.zeros((3, 2, 2)), (Exchanges(1, records),))
     assert bargained.exchanges_of(1) is records
     assert bargained.exchanges_of(0).size == 0
+
+
+def test_where_no_one_cares_the_expected_outcome_is_weighted_by_capability():
+    """Saliences all 0 (own data: nobody takes part) once gave an expected outcome of 0, which
+    pulled every member toward the scale's end; the chair's text already fell back to
+    capability, and so does the mean, in the compiled rule and its plain statement."""
+    X, S, C = np.array([[60.0, 10.0], [80.0, 30.0]]), np.array([[0.0, 0.5], [0.0, 0.5]]), \
+        np.array([3.0, 1.0])
+    assert weighted_mean_positions(X, S, C).tolist() == [65.0, 15.0]
+    assert rules.weighted_mean_positions(X.tolist(), S.tolist(), C.tolist()) == [65.0, 15.0]
