@@ -213,6 +213,24 @@ def test_cancel_stops_the_work(page, server):
     expect(page.locator(".download-of")).to_contain_text("200 runs")
 
 
+@pytest.mark.slow  # 10-20 s: an ensemble started, then a page load
+def test_a_page_reloaded_during_an_ensemble_stops_its_work(page, server):
+    """The ensemble of a page that is gone ran on at full load, with no page to show it or
+    cancel it: it stops when its page closes."""
+    _fill(page, "runs-field", "200000")
+    _fill(page, "seed-field", "9")  # a new seed: nothing cached
+    page.locator(".run-button").click()
+    page.locator(".progress-text", has_text=re.compile(r"[1-9]\d* runs done")).wait_for(
+        timeout=LONG)
+    assert _workers_of(server[1].pid) != []
+    page.reload()
+    page.wait_for_selector(".run-button", timeout=LONG)
+    deadline = time.monotonic() + 30
+    while _workers_of(server[1].pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _workers_of(server[1].pid) == []
+
+
 def _workers_of(pid: int) -> list[int]:
     """The processes below the dashboard server's Solara process (ensemble workers)."""
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)

@@ -85,7 +85,24 @@ def restore_form() -> None:
         seed.set(form.seed)
 
 
-solara.lab.on_kernel_start(restore_form)
+_CLOSED: dict[str, threading.Event] = {}  # by page (Solara's kernel): set once it has closed
+
+
+def start_page():
+    """At a page's start: its browser session's form back; at its end (the tab closed or
+    reloaded), its running ensemble stops, or the workers would run on for no page."""
+    restore_form()
+    kernel, closed = solara.get_kernel_id(), threading.Event()
+    _CLOSED[kernel] = closed
+
+    def end_page() -> None:  # outside the page's context: only the event it captured
+        closed.set()
+        _CLOSED.pop(kernel, None)
+
+    return end_page
+
+
+solara.lab.on_kernel_start(start_page)
 
 
 def workers_for(count: int) -> int:
@@ -128,9 +145,10 @@ def _ensemble_of(scenario: Scenario, count: int, master: int, on_progress
     """One ensemble of the Run button; None if cancelled, or if its worker processes ended
     under it (the server stopping ends them too): said on the page, where it matters, not as a
     traceback on the server's screen."""
+    closed = _CLOSED.get(solara.get_kernel_id(), threading.Event())
     try:
         return state.run_what_if(scenario, count, master, workers_for(count), on_progress,
-                                 ensemble.is_current)
+                                 lambda: ensemble.is_current() and not closed.is_set())
     except Exception as error:
         if not state.workers_gone(error):
             raise
