@@ -19,6 +19,9 @@ NO_TELEMETRY = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
 """Solara's usage statistics off: by default its server looks up this machine's public address
 (api.ipify.org) and posts events with a fingerprint of it to mixpanel.com. A delegation's
 what-ifs are nobody else's business, and offline each post waits for its timeout."""
+NO_BANNER = {"SOLARA_THEME_SHOW_BANNER": "false"}
+"""Solara's "This website runs on Solara" footer off: fixed at the window's bottom, it covered
+table rows and chart legends as the page scrolled."""
 
 
 def port(text: str) -> int:
@@ -67,7 +70,7 @@ def dashboard(args: argparse.Namespace) -> None:
         compile_rules(scenario.negotiation(), scenario.spec.parameters, scenario.priors)
     warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS)))
     environment = {**os.environ, "MC11_DASHBOARD_SCENARIO": str(scenario.path),
-                   "PYTHONWARNINGS": warnings, **NO_TELEMETRY}
+                   "PYTHONWARNINGS": warnings, **NO_TELEMETRY, **NO_BANNER}
     print(f"mc11: dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
           file=sys.stderr, flush=True)
     app = Path(simulation.dashboard.__file__).with_name("app.py")

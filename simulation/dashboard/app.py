@@ -22,7 +22,6 @@ from simulation.runs.ensemble import compile_rules
 DEFAULT_RUNS = 200
 _BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
 CSS = """
-.page-end { padding-bottom: 64px; }  /* Solara's footer covers the last 44 px of the page */
 .table-box { overflow-x: auto; }
 """
 
@@ -173,11 +172,17 @@ def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
                                    strict=True) if needed]
 
 
+def _counts_ok(master: int) -> bool:
+    """Whether the Replications and Seed fields hold what a run (or a saved file) can use."""
+    return (1 <= runs.value <= 1_000_000 and 0 <= master < 2**63 and not runs_invalid.value
+            and not seed_invalid.value)
+
+
 @solara.component
 def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
     """Runs, seed, the estimate, the Run and Cancel buttons and the progress bar."""
     master = seed.value if seed.value is not None else base.spec.seed
-    count_ok = 1 <= runs.value <= 1_000_000 and 0 <= master < 2**63
+    count_ok = _counts_ok(master)
     estimate = solara.use_memo(
         lambda: state.estimate_words(_to_run(base, what_if, runs.value, master), runs.value,
                                      workers_for(runs.value)) if count_ok else "",
@@ -187,11 +192,11 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
     with solara.Div(classes=["seed-field"]):
         editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True)
     if not count_ok:
-        solara.Error("Replications: a whole number from 1 to 1,000,000; seed: 0 to 2**63 - 1")
+        solara.Error("Replications: a whole number from 1 to 1,000,000; seed: a whole number "
+                     f"from 0 to {2**63 - 1:,}")
     with solara.Row():
         solara.Button("Run", color="primary", classes=["run-button"],
-                      disabled=what_if is None or not count_ok or ensemble.pending
-                      or runs_invalid.value or seed_invalid.value,
+                      disabled=what_if is None or not count_ok or ensemble.pending,
                       on_click=lambda: ensemble(base, what_if, runs.value, master))
         solara.Button("Cancel", classes=["cancel-button"], disabled=not ensemble.pending,
                       on_click=ensemble.cancel)
@@ -232,7 +237,7 @@ def SavePanel(base: Scenario, master: int,
         saved.set((inputs(), message))
 
     solara.Button("Save as scenario", on_click=save, classes=["save-button"],
-                  disabled=not save_name.value.strip())
+                  disabled=not save_name.value.strip() or not _counts_ok(master))
     if saved.value is not None and saved.value[0] == inputs():
         solara.Text(saved.value[1], classes=["save-message"])
     if shown is not None:
@@ -286,7 +291,7 @@ def Page() -> None:
             SavePanel(base, master, finished.value)
     if problem is not None:
         return
-    with solara.Div(classes=["page-end"]), solara.lab.Tabs(value=view):  # only the open view
+    with solara.lab.Tabs(value=view):  # only the open view
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
                 if _out_of_date(finished.value, base, what_if):
