@@ -297,6 +297,10 @@ def test_watch_one_negotiation_steps_through_the_months(page):
     _fill(page, "watch-replication", "-3")  # no such replication: said, and nothing stepped
     expect(page.locator(".watch-refused")).to_contain_text("from 0")
     expect(page.locator(".watch-end")).to_be_disabled()
+    _fill(page, "watch-replication", "1.5")  # not a whole number: marked, nothing stepped
+    expect(page.locator(".watch-replication input")).to_have_value("1.5")
+    expect(page.locator(".watch-step")).to_be_disabled()
+    expect(page.locator(".watch-end")).to_be_disabled()
     _fill(page, "watch-replication", "0")
     page.locator(".watch-end").click()
     page.locator("table.verdict").wait_for(timeout=60_000)

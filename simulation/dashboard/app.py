@@ -144,7 +144,7 @@ def _ensemble_of(scenario: Scenario, count: int, master: int, on_progress
     """One ensemble of the Run button; None if cancelled, or if its worker processes ended
     under it (the server stopping ends them too): said on the page, where it matters, not as a
     traceback on the server's screen."""
-    closed = _CLOSED.get(solara.get_kernel_id(), threading.Event())
+    closed = _page_closing()
     try:
         return state.run_what_if(scenario, count, master, workers_for(count), on_progress,
                                  lambda: ensemble.is_current() and not closed.is_set())
@@ -154,6 +154,14 @@ def _ensemble_of(scenario: Scenario, count: int, master: int, on_progress
         ended.set(f"the ensemble stopped after {done.value} runs: its worker processes ended "
                   "(the server stopping, or a worker killed)")
         return None
+
+
+def _page_closing() -> threading.Event:
+    """The event set when this page closes (a fresh one outside a page, as in tests)."""
+    try:
+        return _CLOSED.get(solara.get_kernel_id(), threading.Event())
+    except RuntimeError:  # not in a page's kernel
+        return threading.Event()
 
 
 def _needed(base: Scenario, what_if: Scenario, count: int, master: int) -> tuple[bool, bool]:

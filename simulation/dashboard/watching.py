@@ -7,7 +7,7 @@ from html import escape
 
 import solara
 
-from simulation.dashboard import charts, results, watch
+from simulation.dashboard import charts, editor, results, watch
 from simulation.inputs.scenario import Scenario
 
 
@@ -15,6 +15,7 @@ from simulation.inputs.scenario import Scenario
 def WatchView(scenario: Scenario, seed: int) -> None:
     """Step one replication of the what-if through the calendar, month by month."""
     replication = solara.use_reactive(0)
+    typed_badly = solara.use_reactive(False)  # the Replication field's text is not a number
     issue = solara.use_reactive(scenario.catalogue.issue_ids[0])
     model, set_model = solara.use_state(None)
     month, set_month = solara.use_state(None)
@@ -41,15 +42,17 @@ def WatchView(scenario: Scenario, seed: int) -> None:
             last = watch.step_month(model)
         set_month(last)
 
+    stuck = model is None or not model.running or typed_badly.value
     with solara.Row():
         with solara.Div(classes=["watch-replication"]):
-            solara.InputInt("Replication", value=replication)
+            editor.NumberField("Replication", replication.value, replication.set, typed_badly,
+                               whole=True)
         solara.Select("Issue", values=scenario.catalogue.issue_ids, value=issue)
-        solara.Button("Reset", on_click=reset, classes=["watch-reset"])
+        solara.Button("Reset", on_click=reset, classes=["watch-reset"],
+                      disabled=typed_badly.value)
         solara.Button("Step one month", on_click=step, color="primary", classes=["watch-step"],
-                      disabled=model is None or not model.running)
-        solara.Button("Run to MC11", on_click=to_the_end, classes=["watch-end"],
-                      disabled=model is None or not model.running)
+                      disabled=stuck)
+        solara.Button("Run to MC11", on_click=to_the_end, classes=["watch-end"], disabled=stuck)
     if replication.value < 0:
         solara.Error("Replication: a whole number from 0 (the ensemble's first run) up",
                      classes=["watch-refused"])
@@ -75,7 +78,7 @@ def WatchView(scenario: Scenario, seed: int) -> None:
         _line("Left", ", ".join(f"{codes[m]} ← {names[c]}" for m, c in month.left))
     if model.verdict is not None:
         solara.HTML(tag="h3", unsafe_innerHTML="Verdict at MC11 (equals this replication's row "
-                    "in the ensemble)")
+                    "in an ensemble of this what-if and seed, of more runs than its number)")
         results.html_table(watch.verdict_table(model), "verdict")
     elif month is not None and month.events:
         solara.HTML(tag="div", unsafe_innerHTML="<b>This month:</b><ul>" + "".join(
