@@ -127,13 +127,10 @@ def _chart(page) -> str:
 
 def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, tmp_path):
     before = _chart(page)
-    _fill(page, "position-field", "150")
-    page.locator(".add-change").click()
-    refused = page.locator(".refused")
-    refused.wait_for()
-    assert "overrides" in refused.inner_text() and "100" in refused.inner_text()
-    page.locator(".edit-row button").click()  # remove the refused change
-    refused.wait_for(state="detached")
+    _fill(page, "position-field", "150")  # off the scale: said in the field, nothing added
+    expect(page.locator(".position-field")).to_contain_text("a number from 0 to 100")
+    expect(page.locator(".add-change")).to_be_disabled()
+    expect(page.locator(".edit-row")).to_have_count(0)
 
     _choose(page, "Change the preferences of", "group")
     current = page.locator(".current-values")
@@ -269,8 +266,18 @@ def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(pag
     expect(page.locator(".run-button")).to_be_enabled()
     _fill(page, "position-field", "")
     expect(page.locator(".add-change")).to_be_disabled()
+    for beyond in ("150", "-10", "nan", "inf"):  # off the scale: said in the field, not later
+        _fill(page, "position-field", "30")  # each change seen before the next (the page's
+        expect(page.locator(".add-change")).to_be_enabled()  # echo could undo a quick one)
+        _fill(page, "position-field", beyond)
+        expect(page.locator(".position-field")).to_contain_text("a number from 0 to 100")
+        expect(page.locator(".add-change")).to_be_disabled()
     _fill(page, "position-field", "30")
     expect(page.locator(".add-change")).to_be_enabled()
+    _fill(page, "runs-field", "2000000")
+    expect(page.locator(".runs-field")).to_contain_text("a whole number from 1 to 1,000,000")
+    expect(page.locator(".run-button")).to_be_disabled()
+    _fill(page, "runs-field", "60")
 
 
 @pytest.mark.slow  # 8 s: a second ensemble

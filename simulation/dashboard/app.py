@@ -20,6 +20,7 @@ from simulation.inputs.scenario import Scenario
 from simulation.runs.ensemble import compile_rules
 
 DEFAULT_RUNS = 200
+MAX_RUNS = 1_000_000  # a page's ensemble at most
 _BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
 CSS = """
 .table-box { overflow-x: auto; }
@@ -182,7 +183,7 @@ def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
 
 def _counts_ok(master: int) -> bool:
     """Whether the Replications and Seed fields hold what a run (or a saved file) can use."""
-    return (1 <= runs.value <= 1_000_000 and 0 <= master < 2**63 and not runs_invalid.value
+    return (1 <= runs.value <= MAX_RUNS and 0 <= master < 2**63 and not runs_invalid.value
             and not seed_invalid.value)
 
 
@@ -196,12 +197,11 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
                                      workers_for(runs.value)) if count_ok else "",
         dependencies=[base, what_if, runs.value, master, len(_BASELINES), count_ok])
     with solara.Div(classes=["runs-field"]):
-        editor.NumberField("Replications", runs.value, runs.set, runs_invalid, whole=True)
+        editor.NumberField("Replications", runs.value, runs.set, runs_invalid, whole=True,
+                           low=1, high=MAX_RUNS)
     with solara.Div(classes=["seed-field"]):
-        editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True)
-    if not count_ok:
-        solara.Error("Replications: a whole number from 1 to 1,000,000; seed: a whole number "
-                     f"from 0 to {2**63 - 1:,}")
+        editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True, low=0,
+                           high=2**63 - 1)
     with solara.Row():
         solara.Button("Run", color="primary", classes=["run-button"],
                       disabled=what_if is None or not count_ok or ensemble.pending,

@@ -6,6 +6,7 @@ validates them: a refused value shows the loader's message (as `mc11 run` would 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,16 +33,27 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
 
 @solara.component
 def NumberField(label: str, value: float | None, on_value: Callable, invalid: solara.Reactive[bool],
-                whole: bool = False, disabled: bool = False) -> None:
-    """A number field whose text, while it is not a number, stays as typed, says so and sets
-    `invalid`, so that the buttons reading the number are disabled (solara's InputInt and
-    InputFloat keep the last good number, and Run or Add change used it unseen)."""
-    typed = solara.use_reactive(None)  # the text, while it is not a number
+                whole: bool = False, disabled: bool = False, low: float | None = None,
+                high: float | None = None) -> None:
+    """A number field whose text, while it is not a number (from `low` to `high`, if given),
+    stays as typed, says what is allowed and sets `invalid`, so that the buttons reading the
+    number are disabled (solara's InputInt and InputFloat keep the last good number, and Run or
+    Add change used it unseen; NaN broke the page's messages)."""
+    typed = solara.use_reactive(None)  # the text, while it is not an allowed number
+    def written(bound: float) -> str:
+        return f"{int(bound):,}" if whole else f"{bound:g}"
+
+    allowed = ("a whole number" if whole else "a number") + (
+        f" from {written(low)} to {written(high)}" if low is not None and high is not None
+        else "")
 
     def read(text: str | None) -> None:
         try:
             number = (int if whole else float)((text or "").strip())
         except ValueError:
+            number = None
+        if number is None or not math.isfinite(number) or \
+                (low is not None and number < low) or (high is not None and number > high):
             typed.set(text or "")
             invalid.set(True)
             return
@@ -49,10 +61,14 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
         invalid.set(False)
         on_value(number)
 
-    shown = typed.value if typed.value is not None else "" if value is None else str(value)
-    solara.InputText(label, value=shown, on_value=read, disabled=disabled,
-                     error=("a whole number" if whole else "a number") if typed.value is not None
-                     else False)
+    def forget_typed() -> None:  # the number set elsewhere (a slider, the form reset)
+        typed.set(None)
+        invalid.set(False)
+
+    solara.use_effect(forget_typed, [value])
+    text = typed.value if typed.value is not None else "" if value is None else str(value)
+    solara.InputText(label, value=text, on_value=read, disabled=disabled,
+                     error=allowed if typed.value is not None else False)
 
 
 @solara.component
@@ -117,14 +133,14 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
                disabled=not change_position.value)
     with solara.Div(classes=["position-field"]):
         NumberField("Position", position.value, position.set, position_invalid,
-                    disabled=not change_position.value)
+                    disabled=not change_position.value, low=0, high=100)
     solara.Checkbox(label="set salience", value=change_salience)
     with solara.Div(classes=["salience-slider"]):
         Slider("Salience (0-1)", salience.value, salience.set, 0, 1, 0.01,
                disabled=not change_salience.value)
     with solara.Div(classes=["salience-field"]):
         NumberField("Salience", salience.value, salience.set, salience_invalid,
-                    disabled=not change_salience.value)
+                    disabled=not change_salience.value, low=0, high=1)
 
     def add():
         edit = state.Edit(who.value, name.value, target_issue, target_cluster,
