@@ -280,6 +280,18 @@ def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(pag
     _fill(page, "runs-field", "60")
 
 
+def test_a_scenario_file_that_cannot_be_read_keeps_the_results_on_show(page):
+    """A mistyped path blanked the whole results column, and the Watch tab showed nothing."""
+    field = page.get_by_label(re.compile("your own scenario file"))
+    field.fill("/nonexistent.yaml")
+    field.press("Enter")
+    expect(page.locator(".scenario-error")).to_contain_text("does not exist")
+    expect(page.locator(".outcome-chart img")).to_have_count(1)
+    expect(page.locator(".out-of-date")).to_have_count(1)
+    page.get_by_role("tab", name="Watch one negotiation").click()
+    expect(page.locator(".watch-nothing")).to_contain_text("Nothing to watch")
+
+
 @pytest.mark.slow  # 8 s: a second ensemble
 def test_results_of_other_inputs_than_the_forms_say_so_until_run(page):
     """Another scenario picked: the results on show are the old one's, marked as such (the

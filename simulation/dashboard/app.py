@@ -264,6 +264,22 @@ def _out_of_date(shown: tuple, base: Scenario, what_if: Scenario | None) -> bool
 
 
 @solara.component
+def ScenarioForm(base: Scenario, what_if: Scenario | None, refused: str | None,
+                 master: int) -> None:
+    """The scenario's description, its changes and parameters, and the Run and Save panels."""
+    solara.Text(base.spec.description)
+    with solara.Details("Positions and saliences", expand=True):
+        editor.EditForm(base, edits)
+    with solara.Details("Parameters"):
+        editor.ParameterForm(base, parameters)
+    if refused is not None:
+        solara.Error(refused, classes=["refused"])
+    RunPanel(base, what_if)
+    if what_if is not None:
+        SavePanel(base, master, finished.value)
+
+
+@solara.component
 def Page() -> None:
     solara.Title("MC11 what-if dashboard")
     base, problem = solara.use_memo(lambda: state.try_open(scenario_path.value),
@@ -286,30 +302,23 @@ def Page() -> None:
         editor.ScenarioPicker(scenario_path)
         if problem is not None:
             solara.Error(problem, classes=["scenario-error"])
-            return
-        solara.Text(base.spec.description)
-        with solara.Details("Positions and saliences", expand=True):
-            editor.EditForm(base, edits)
-        with solara.Details("Parameters"):
-            editor.ParameterForm(base, parameters)
-        if refused is not None:
-            solara.Error(refused, classes=["refused"])
-        RunPanel(base, what_if)
-        if what_if is not None:
-            SavePanel(base, master, finished.value)
-    if problem is not None:
-        return
+        else:
+            ScenarioForm(base, what_if, refused, master)
     with solara.lab.Tabs(value=view):  # only the open view
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
-                if _out_of_date(finished.value, base, what_if):
+                if base is None or _out_of_date(finished.value, base, what_if):
                     shown = finished.value[1]
                     solara.Warning(f"These results are of {shown.scenario.name} as it was when "
                                    "run; the form has changed since: press Run to see it.",
                                    classes=["out-of-date"])
                 results.ResultsView(*finished.value)
-            elif view.value == 0:
+            elif view.value == 0 and problem is None:
                 solara.Text("Running the first ensemble...")
         with solara.lab.Tab("Watch one negotiation"):
             if view.value == 1 and what_if is not None:
                 watching.WatchView(what_if, master)
+            elif view.value == 1:
+                solara.Warning("Nothing to watch while the form's scenario or changes are "
+                               "refused (the message on the left says why).",
+                               classes=["watch-nothing"])
