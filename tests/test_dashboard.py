@@ -148,6 +148,15 @@ def test_cancel_stops_the_work(baseline, workers):
     assert multiprocessing.active_children() == []
 
 
+def test_a_cancel_after_the_last_chunk_keeps_the_finished_ensemble(baseline):
+    """Cancel pressed as the last runs finish threw the whole finished ensemble away."""
+    seen = []  # cancelled once the last chunk (runs 51-60) is in
+    result = state.run_what_if(baseline, 60, SEED, workers=1, on_progress=seen.append,
+                               keep_going=lambda: len(seen) < 2)
+    assert seen == [50, 60] and result is not None and result.runs == 60
+    assert result.summary_csv() == state.run_what_if(baseline, 60, SEED, workers=1).summary_csv()
+
+
 def test_the_run_buttons_progress_counts_only_the_runs_it_starts(baseline, monkeypatch):
     """The progress bar ends at 100% and the count at the runs actually made, whether the
     press runs the baseline alone, the what-if alone (baseline cached) or both."""

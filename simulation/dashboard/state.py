@@ -252,8 +252,9 @@ def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> st
 def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,
                 on_progress: Callable[[int], None] | None = None,
                 keep_going: Callable[[], bool] = lambda: True) -> Tables | None:
-    """Run the ensemble and its tables; None when `keep_going` said stop (the work stops at the
-    next finished chunk: the chunks not started are cancelled)."""
+    """Run the ensemble and its tables; None when `keep_going` said stop before the last chunk
+    finished (the work stops at the next finished chunk: the chunks not started are cancelled;
+    a stop after the last one keeps the finished ensemble)."""
     chunks, done = [], 0
     stream = ensemble_chunks(scenario, runs, seed, workers)
     try:
@@ -262,7 +263,7 @@ def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = 
             done += len(chunk.outcome)
             if on_progress is not None:
                 on_progress(done)
-            if not keep_going():
+            if done < runs and not keep_going():
                 return None
     finally:
         stream.close()
