@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from simulation.cli import main
 from simulation.inputs.catalogue import default_catalogue
 
+STARTED = re.compile(r"^[1-9][\d,]* of [\d,]+ runs done")  # an ensemble's first batch is in
 CHROMIUM = os.environ.get("MC11_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LONG = 120_000  # ms: the first ensemble may wait for numba's compiled rules
 # Playwright's own waits (5 s for expect, 30 s for actions) are too short on a loaded 2-core
@@ -194,8 +195,7 @@ def test_cancel_stops_the_work(page, server):
     _fill(page, "runs-field", "200000")
     _fill(page, "seed-field", "7")  # a new seed: nothing cached
     page.locator(".run-button").click()
-    page.locator(".progress-text", has_text=re.compile(r"[1-9]\d* runs done")).wait_for(
-        timeout=LONG)
+    page.locator(".progress-text", has_text=STARTED).wait_for(timeout=LONG)
     page.locator(".cancel-button").click()
     note = page.locator(".cancelled")
     note.wait_for(timeout=30_000)
@@ -217,8 +217,7 @@ def test_a_page_reloaded_during_an_ensemble_stops_its_work(page, server):
     _fill(page, "runs-field", "200000")
     _fill(page, "seed-field", "9")  # a new seed: nothing cached
     page.locator(".run-button").click()
-    page.locator(".progress-text", has_text=re.compile(r"[1-9]\d* runs done")).wait_for(
-        timeout=LONG)
+    page.locator(".progress-text", has_text=STARTED).wait_for(timeout=LONG)
     assert _workers_of(server[1].pid) != []
     page.reload()
     page.wait_for_selector(".run-button", timeout=LONG)
@@ -471,7 +470,7 @@ def test_stopping_the_server_during_an_ensemble_prints_no_error(browser, elsewhe
         _fill(page, "runs-field", "200000")
         _fill(page, "seed-field", "7")
         page.locator(".run-button").click()
-        page.locator(".progress-text", has_text=re.compile(r"[1-9]\d* runs done")).wait_for(
+        page.locator(".progress-text", has_text=STARTED).wait_for(
             timeout=LONG)
         if stop == "SIGINT to the server":
             server = int(subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True,

@@ -17,7 +17,7 @@ import solara.lab
 from simulation.dashboard import editor, results, state, watching
 from simulation.errors import InputError
 from simulation.inputs.scenario import Scenario
-from simulation.runs.ensemble import compile_rules
+from simulation.runs.ensemble import CHUNK_SIZE, compile_rules
 
 DEFAULT_RUNS = 200
 MAX_RUNS = 1_000_000  # a page's ensemble at most
@@ -45,6 +45,7 @@ parameters: solara.Reactive[dict] = solara.reactive({})
 runs = solara.reactive(DEFAULT_RUNS)
 seed: solara.Reactive[int | None] = solara.reactive(None)
 done = solara.reactive(0)
+planned = solara.reactive(0)  # the runs the last press of Run started
 finished: solara.Reactive[tuple | None] = solara.reactive(None)  # the last (baseline, what-if)
 runs_invalid = solara.reactive(False)  # the Replications field's text is not a number
 seed_invalid = solara.reactive(False)
@@ -117,6 +118,7 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
     uncached, changed = _needed(base, what_if, count, master)
     total = count * (uncached + changed)  # the runs this press starts: a cached one is not redone
     done.set(0)
+    planned.set(total)
     ended.set("")
 
     def progress(runs_done: int, offset: int) -> None:
@@ -212,7 +214,8 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
         solara.Text(estimate, classes=["estimate"])
     if ensemble.pending:
         solara.ProgressLinear(ensemble.progress or True)
-        solara.Text(f"{done.value} runs done", classes=["progress-text"])
+        solara.Text(f"{done.value:,} of {planned.value:,} runs done (counted as each batch of "
+                    f"{CHUNK_SIZE} finishes)", classes=["progress-text"])
     elif ensemble.cancelled:
         solara.Warning(f"cancelled after {done.value} runs", classes=["cancelled"])
     elif ensemble.error:
