@@ -314,6 +314,9 @@ def test_save_as_scenario_expands_home_and_names_the_file_asked_for(baseline, tm
     written = state.save_what_if(baseline, [USA_MORE], {}, "~/usa_more.yaml", 50, SEED)
     assert written == tmp_path / "usa_more.yaml" and load_scenario(written).name == "usa_more"
     assert state.save_scenario(load_scenario(written), "~/again.yaml") == tmp_path / "again.yaml"
+    assert state.try_open("~/usa_more.yaml")[0].name == "usa_more"  # opened as it was saved
+    monkeypatch.chdir(tmp_path)  # a relative name: the message says where the file went
+    assert state.save_scenario(load_scenario(written), "here.yaml") == tmp_path / "here.yaml"
     for path, problem in ((tmp_path / "my what if.yaml", "no spaces"),
                           (tmp_path / "usa_more.yaml", "exists already")):
         with pytest.raises(InputError, match=problem) as refused:

@@ -289,6 +289,9 @@ def test_a_scenario_file_that_cannot_be_read_keeps_the_results_on_show(page):
     expect(page.locator(".out-of-date")).to_have_count(1)
     page.get_by_role("tab", name="Watch one negotiation").click()
     expect(page.locator(".watch-nothing")).to_contain_text("Nothing to watch")
+    field.fill("")  # emptied, the field no longer says which file is in use: a line does
+    field.press("Enter")
+    expect(page.locator(".scenario-in-use")).to_have_text("in use: /nonexistent.yaml")
 
 
 @pytest.mark.slow  # 8 s: a second ensemble

@@ -29,6 +29,8 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
     with solara.Div(classes=["own-scenario"]):
         solara.InputText("...or your own scenario file (path, then Enter)", value=own,
                          on_value=lambda text: path.set(text) if text else None)
+    if path.value not in shipped and not own.value:  # emptied: the file still in use
+        solara.Text(f"in use: {path.value}", classes=["scenario-in-use"])
 
 
 @solara.component

@@ -303,7 +303,7 @@ def save_scenario(scenario: Scenario, path: Path | str) -> Path:
     """Write the scenario as a self-contained file (every value resolved) that `mc11 run`
     reproduces exactly, at `path` with `~` as the home folder; never overwrites (InputError if
     the file exists)."""
-    path = Path(path).expanduser()
+    path = Path(path).expanduser().absolute()  # the message names where it went
     text = yaml.safe_dump(scenario.resolved(), sort_keys=False, allow_unicode=True)
     try:
         write_new(path, text)
@@ -345,14 +345,15 @@ def initial_scenario() -> Path:
 
 
 def open_scenario(path: Path | str) -> Scenario:
-    """Load a scenario file for the form (InputError as the CLI's)."""
-    return load_scenario(path)
+    """Load a scenario file for the form (InputError as the CLI's), `~` as the home folder (as
+    Save as scenario reads it)."""
+    return load_scenario(Path(path).expanduser())
 
 
 def try_open(path: Path | str) -> tuple[Scenario | None, str | None]:
     """The scenario of a file, or None and the loader's message (as `mc11 run` prints it)."""
     try:
-        return load_scenario(path), None
+        return open_scenario(path), None
     except InputError as error:
         return None, str(error)
 
