@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from simulation.cli import main
+from simulation.dashboard import state
 from simulation.inputs.catalogue import default_catalogue
 
 STARTED = re.compile(r"^[1-9][\d,]* of [\d,]+ runs done")  # an ensemble's first batch is in
@@ -393,6 +394,10 @@ def test_an_emptied_parameter_field_shows_the_scenarios_setting_again(page):
     field = page.locator(".param-consensus-critical_mass input")
     own = field.input_value()
     assert own.startswith("{triangular")
+    # each parameter says what it means under its dotted name
+    expect(page.get_by_text("share of the negotiating members' world trade a plurilateral",
+                            exact=False)).to_be_visible()
+    expect(page.locator(".param-meaning")).to_have_count(len(state.parameter_fields()))
     _fill(page, "param-consensus-critical_mass", "0.85")
     expect(field).to_have_value("0.85")
     for _ in range(2):  # from a value of the page's, then from the scenario's own

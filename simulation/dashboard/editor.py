@@ -202,3 +202,6 @@ def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
             with solara.Div(classes=[f"param-{field.path.replace('.', '-')}"]):
                 SettingField(label, current, lambda text, path=field.path: parameters.set(
                     state.with_setting(parameters.value, path, text)))
+        if field.meaning:  # the raw path alone said nothing of what the number is
+            solara.Text(field.meaning, classes=["param-meaning"],
+                        style={"font-size": "0.8em", "color": "#555"})

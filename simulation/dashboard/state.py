@@ -80,7 +80,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class ParameterField:
-    """One model parameter as a form field: its dotted path, kind, bounds and choices."""
+    """One model parameter as a form field: its dotted path, kind, bounds, choices and what it
+    means (the schema's description)."""
 
     path: str
     kind: Literal["float", "bool", "choice"]
@@ -88,6 +89,7 @@ class ParameterField:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
+    meaning: str = ""
 
 
 def _bounds(info: Any) -> tuple[float | None, float | None]:
@@ -107,11 +109,14 @@ def parameter_fields(model: type[BaseModel] = Parameters, prefix: str = "") -> l
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             fields.extend(parameter_fields(kind, f"{path}."))
         elif kind is bool:
-            fields.append(ParameterField(path, "bool", info.default))
+            fields.append(ParameterField(path, "bool", info.default,
+                                         meaning=info.description or ""))
         elif get_args(kind) and all(isinstance(a, str) for a in get_args(kind)):
-            fields.append(ParameterField(path, "choice", info.default, choices=get_args(kind)))
+            fields.append(ParameterField(path, "choice", info.default, choices=get_args(kind),
+                                         meaning=info.description or ""))
         else:
-            fields.append(ParameterField(path, "float", info.default, *_bounds(info)))
+            fields.append(ParameterField(path, "float", info.default, *_bounds(info),
+                                         meaning=info.description or ""))
     return fields
 
 
