@@ -42,6 +42,7 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
     number are disabled (solara's InputInt and InputFloat keep the last good number, and Run or
     Add change used it unseen; NaN broke the page's messages)."""
     typed = solara.use_reactive(None)  # the text, while it is not an allowed number
+
     def written(bound: float) -> str:
         return f"{int(bound):,}" if whole else f"{bound:g}"
 
