@@ -151,17 +151,15 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
             raise InputError(str(path), "(top level)", "the folder is damaged (design.json must "
                              "be a JSON object of the design's settings and points); choose a "
                              "new folder")
+        changed = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
+                   if stored.get(key) != value]
         if stored.get("fingerprint") != design.fingerprint():
-            changed = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
-                       if stored.get(key) != value]
             raise InputError(str(folder), "design", "this folder holds another design "
                              f"(different {', '.join(changed) or 'contents'}); resuming needs "
                              "the same scenario, settings, samples, runs per point and seed: "
                              "run those, or choose a new folder")
-        edited = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
-                  if stored.get(key) != value]
-        if edited:  # the fingerprint is this design's, the settings beside it are not
-            raise InputError(str(path), ", ".join(edited), "the file was edited: its "
+        if changed:  # the fingerprint is this design's, the settings beside it are not
+            raise InputError(str(path), ", ".join(changed), "the file was edited: its "
                              "fingerprint is this design's but these settings are not; "
                              "restore them, or choose a new folder")
         return folder
