@@ -3,15 +3,17 @@ cancelling, and the watched negotiation (the browser tests are in test_dashboard
 
 import multiprocessing
 
+import ipyvuetify as v
 import numpy as np
 import pandas as pd
 import pytest
+import solara
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation.cli import main
-from simulation.dashboard import state, watch
+from simulation.dashboard import editor, state, watch
 from simulation.engine import protocols
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
@@ -372,3 +374,17 @@ def test_the_network_charts_labels_do_not_overlap(baseline):
         if not model.running:
             break
         month = watch.step_month(model)
+
+
+def test_the_form_says_whose_preferences_change_in_words_not_field_names(baseline):
+    """The choice of whose preferences to change offered the scenario file's keys (members,
+    group, sponsors_of): it offers the domain's words, and each still picks its own names."""
+    _, rendered = solara.render(editor.EditForm(baseline, solara.reactive([])),
+                                handle_error=False)
+    kinds = rendered.find(v.Select, label="Change the preferences of").widget
+    assert kinds.items == ["a member", "a group", "a proposal's sponsors"]
+    kinds.v_model = "a proposal's sponsors"
+    assert rendered.find(v.Select, label="Who").widget.items == \
+        [p.symbol for p in baseline.catalogue.proposals]
+    rendered.close()
+

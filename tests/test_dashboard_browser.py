@@ -134,7 +134,7 @@ def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, t
     expect(page.locator(".add-change")).to_be_disabled()
     expect(page.locator(".edit-row")).to_have_count(0)
 
-    _choose(page, "Change the preferences of", "group")
+    _choose(page, "Change the preferences of", "a group")
     current = page.locator(".current-values")
     expect(current).to_contain_text("african_group")
     on_one_issue = current.inner_text()

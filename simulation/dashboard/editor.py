@@ -116,9 +116,9 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
 
     solara.use_effect(reset_to_current, [now])
 
-    solara.Select("Change the preferences of", values=list(state.WHO_LABELS),
-                  value=who, on_value=who.set)
-    solara.Text(state.WHO_LABELS[who.value])
+    kinds = {label: kind for kind, label in state.WHO_LABELS.items()}
+    solara.Select("Change the preferences of", values=list(kinds),
+                  value=state.WHO_LABELS[who.value], on_value=lambda label: who.set(kinds[label]))
     solara.Select("Who", values=choices[who.value], value=name)
     solara.ToggleButtonsSingle(value=scope, values=["issue", "cluster", "every issue"])
     if scope.value == "issue":
