@@ -388,3 +388,14 @@ def test_the_form_says_whose_preferences_change_in_words_not_field_names(baselin
         [p.symbol for p in baseline.catalogue.proposals]
     rendered.close()
 
+
+def test_the_choice_of_issue_cluster_or_every_issue_is_labelled(baseline):
+    """The toggle of one issue, a cluster or every issue had no label, on the page or for a
+    screen reader: a caption says what it chooses, and its group is named the same."""
+    _, rendered = solara.render(editor.EditForm(baseline, solara.reactive([])),
+                                handle_error=False)
+    rendered.find(v.Html, tag="span", children=["On which issues"]).assert_single()
+    group = rendered.find(v.Html, attributes={"role": "group", "aria-label": "On which issues"})
+    assert [b.children for b in group.find(v.Btn).widgets] == \
+        [["issue"], ["cluster"], ["every issue"]]
+    rendered.close()

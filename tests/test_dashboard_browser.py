@@ -138,7 +138,8 @@ def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, t
     current = page.locator(".current-values")
     expect(current).to_contain_text("african_group")
     on_one_issue = current.inner_text()
-    page.get_by_role("button", name="every issue").click()
+    page.get_by_role("group", name="On which issues").get_by_role(
+        "button", name="every issue").click()
     expect(current).not_to_have_text(on_one_issue)
     mean = re.search(r"mean position ([\d.]+)", current.inner_text()).group(1)
     expect(page.locator(".position-field input")).to_have_value(mean)  # the form settled

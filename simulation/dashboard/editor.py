@@ -16,6 +16,9 @@ import solara
 from simulation.dashboard import state
 from simulation.inputs.scenario import Scenario
 
+SCOPE_LABEL = "On which issues"  # the toggle of one issue, a cluster or every issue
+CAPTION = {"font-size": "12px", "color": "rgba(0, 0, 0, 0.6)"}  # as a field's label is written
+
 
 @solara.component
 def ScenarioPicker(path: solara.Reactive[str]) -> None:
@@ -120,7 +123,11 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
     solara.Select("Change the preferences of", values=list(kinds),
                   value=state.WHO_LABELS[who.value], on_value=lambda label: who.set(kinds[label]))
     solara.Select("Who", values=choices[who.value], value=name)
-    solara.ToggleButtonsSingle(value=scope, values=["issue", "cluster", "every issue"])
+    # labelled on the page and for screen readers (the buttons alone said not what they choose)
+    solara.Text(SCOPE_LABEL, classes=["scope-label"], style=CAPTION)
+    with solara.v.Html(tag="div", class_="scope", attributes={"role": "group",
+                                                              "aria-label": SCOPE_LABEL}):
+        solara.ToggleButtonsSingle(value=scope, values=["issue", "cluster", "every issue"])
     if scope.value == "issue":
         solara.Select("Issue", values=base.catalogue.issue_ids, value=issue)
     elif scope.value == "cluster":
