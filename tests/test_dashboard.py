@@ -326,6 +326,21 @@ def test_save_as_scenario_expands_home_and_names_the_file_asked_for(baseline, tm
         assert refused.value.source == str(path) and "baseline" not in str(refused.value)
 
 
+@pytest.mark.parametrize("typed", ["usa_more", "usa_more.yml", "usa_more.YAML", "usa_more.txt",
+                                   "~"])
+def test_save_as_scenario_refuses_a_file_name_without_yaml(baseline, tmp_path, monkeypatch,
+                                                           typed):
+    """A name without .yaml was written as typed (a scenario file no list of scenarios shows):
+    it is refused with what is allowed, and nothing is written."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"ends in \.yaml") as refused:
+        state.save_what_if(baseline, [USA_MORE], {}, typed, 50, SEED)
+    assert refused.value.source == typed and refused.value.field == "save as"
+    assert "nothing was written" in refused.value.problem
+    assert list(tmp_path.iterdir()) == []
+
+
 WINDOW_COLUMN = 830  # pixels: the page's results column in a 1280-pixel-wide window
 
 

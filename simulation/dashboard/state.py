@@ -323,9 +323,12 @@ def save_scenario(scenario: Scenario, path: Path | str) -> Path:
 
 def save_what_if(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
                  path: Path | str, runs: int, seed: int) -> Path:
-    """"Save as scenario": the what-if, named after the file, written at `path`; a refusal
-    names that file (the user's), not the base scenario the what-if was made from."""
+    """"Save as scenario": the what-if, named after the file, written at `path` (a new .yaml
+    file); a refusal names that file (the user's), not the base scenario it was made from."""
     name = Path(path).stem
+    if Path(path).suffix != ".yaml":
+        raise InputError(str(path), "save as", "a scenario file's name ends in .yaml (e.g. "
+                         "my_what_if.yaml); nothing was written")
     if not re.fullmatch(NAME_PATTERN, name):
         raise InputError(str(path), "save as", "the file name (without .yaml) becomes the "
                          "scenario's name: 1 to 100 letters, digits, _ . - only (no spaces)")
