@@ -414,3 +414,26 @@ def test_the_choice_of_issue_cluster_or_every_issue_is_labelled(baseline):
     assert [b.children for b in group.find(v.Btn).widgets] == \
         [["issue"], ["cluster"], ["every issue"]]
     rendered.close()
+
+
+def test_results_of_other_runs_or_seed_than_the_forms_are_marked_out_of_date(baseline):
+    """Only another scenario or an edit marked the results on show out of date: results of
+    other replications or another seed than the form's are marked too, until run."""
+    from simulation.dashboard import app
+
+    tables = state.run_what_if(baseline, 20, SEED, workers=1)
+    form = solara.reactive((20, SEED))
+
+    @solara.component
+    def Shown():
+        app.ShownResults((tables, tables), baseline, baseline, *form.value)
+
+    _, rendered = solara.render(Shown(), handle_error=False)
+    marked = []
+    for count, master in ((20, SEED), (30, SEED), (20, SEED + 1), (20, SEED)):
+        form.set((count, master))
+        notes = rendered.find(v.Alert, class_="out-of-date").widgets
+        marked.append([" ".join(map(str, n.children)) for n in notes])
+    rendered.close()
+    note = "These results are of baseline as it was when run (20 runs, seed 4242)"
+    assert [len(m) for m in marked] == [0, 1, 1, 0] and note in marked[1][0]

@@ -259,11 +259,25 @@ def SavePanel(base: Scenario, master: int,
                     classes=["download-of"])
 
 
-def _out_of_date(shown: tuple, base: Scenario, what_if: Scenario | None) -> bool:
+def _out_of_date(shown: tuple[state.Tables, state.Tables], base: Scenario,
+                 what_if: Scenario | None, count: int, master: int) -> bool:
     """Whether the results on show are of other inputs than the form's (another scenario
-    picked, or an edit since the run)."""
-    return what_if is None or (shown[0].scenario.input_hash(), shown[1].scenario.input_hash()
-                               ) != (base.input_hash(), what_if.input_hash())
+    picked, an edit, other replications or another seed since the run)."""
+    return what_if is None or (shown[0].scenario.input_hash(), shown[1].scenario.input_hash(),
+                               shown[1].runs, shown[1].seed
+                               ) != (base.input_hash(), what_if.input_hash(), count, master)
+
+
+@solara.component
+def ShownResults(shown: tuple[state.Tables, state.Tables], base: Scenario | None,
+                 what_if: Scenario | None, count: int, master: int) -> None:
+    """The last finished results, marked out of date while the form asks for others."""
+    if base is None or _out_of_date(shown, base, what_if, count, master):
+        run = shown[1]
+        solara.Warning(f"These results are of {run.scenario.name} as it was when run ("
+                       f"{run.runs:,} runs, seed {run.seed}); the form has changed since: press "
+                       "Run to see it.", classes=["out-of-date"])
+    results.ResultsView(*shown)
 
 
 @solara.component
@@ -310,12 +324,7 @@ def Page() -> None:
     with solara.lab.Tabs(value=view):  # only the open view
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
-                if base is None or _out_of_date(finished.value, base, what_if):
-                    shown = finished.value[1]
-                    solara.Warning(f"These results are of {shown.scenario.name} as it was when "
-                                   "run; the form has changed since: press Run to see it.",
-                                   classes=["out-of-date"])
-                results.ResultsView(*finished.value)
+                ShownResults(finished.value, base, what_if, runs.value, master)
             elif view.value == 0 and problem is None:
                 solara.Text("Running the first ensemble...")
         with solara.lab.Tab("Watch one negotiation"):
