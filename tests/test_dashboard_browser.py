@@ -443,6 +443,35 @@ def test_charts_and_tables_are_legible_in_a_1280_by_800_window(page):
     assert _shrunk_images(page, ".positions-chart") == []
 
 
+def _broken_cells(page, css: str) -> list[str]:
+    """The texts of the cells under `css` that take more than one line."""
+    return page.evaluate("""(css) => [...document.querySelectorAll(css)].filter(cell => {
+        const r = document.createRange(); r.selectNodeContents(cell);
+        return r.getClientRects().length > 1; }).map(cell => cell.innerText)""", css)
+
+
+@pytest.mark.slow  # 5 s: two tabs drawn
+def test_tables_fit_a_1280_by_800_window(page):
+    """In a 1280 x 800 window, the outcome table ran past its box with its numbers (and the
+    text levels') broken over lines: numbers keep to one line, and the outcome table scrolls in
+    a box that fits the window, its issue names kept in view."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator("table.shares")).to_have_count(1)
+    assert _broken_cells(page, "table.shares td") == []
+    box = page.evaluate("""() => { const box = document.querySelector('.shares-box');
+        const edge = box.getBoundingClientRect(), page = document.documentElement;
+        box.scrollLeft = box.scrollWidth;
+        const issue = box.querySelector('tbody td').getBoundingClientRect();
+        return {wider: page.scrollWidth > page.clientWidth, right: edge.right,
+                high: edge.height, scrolls: box.scrollWidth > box.clientWidth,
+                issue_at: issue.left - edge.left}; }""")
+    assert box["right"] <= 1280 and box["high"] <= 800 and not box["wider"]
+    assert box["scrolls"] and box["issue_at"] == 0
+    page.get_by_role("tab", name="Text levels").click()
+    expect(page.locator("table.levels")).to_have_count(1)
+    assert _broken_cells(page, "table.levels td:nth-child(-n+4)") == []
+
+
 @pytest.mark.slow  # 10 s: a second page load
 def test_reloading_the_page_keeps_the_form(page):
     """The changes, parameters, replications and seed survive a reload (all were lost)."""

@@ -22,8 +22,18 @@ from simulation.runs.ensemble import CHUNK_SIZE, compile_rules
 DEFAULT_RUNS = 200
 MAX_RUNS = 1_000_000  # a page's ensemble at most
 _BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
+# A number is never broken over lines. The shares table, wider than the results column of a
+# 1280-pixel window, scrolls in a box of its own, whose scroll bars stay in the window, with its
+# headers and issue names kept in view.
 CSS = """
 .table-box { overflow-x: auto; }
+.table-box th, .table-box td { padding: 2px 8px; }
+table.shares td, table.levels td:nth-child(-n+4) { white-space: nowrap; }
+.shares-box { max-height: 70vh; overflow: auto; }
+.shares-box th, .shares-box td:first-child { position: sticky; background: white; }
+.shares-box th { top: 0; z-index: 1; }
+.shares-box td:first-child, .shares-box th:first-child { left: 0; }
+.shares-box th:first-child { z-index: 2; }
 """
 
 
