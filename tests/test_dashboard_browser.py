@@ -451,12 +451,15 @@ def _broken_cells(page, css: str) -> list[str]:
 
 
 @pytest.mark.slow  # 5 s: two tabs drawn
-def test_tables_fit_a_1280_by_800_window(page):
-    """In a 1280 x 800 window, the outcome table ran past its box with its numbers (and the
-    text levels') broken over lines: numbers keep to one line, and the outcome table scrolls in
-    a box that fits the window, its issue names kept in view."""
+def test_labels_and_tables_fit_a_1280_by_800_window(page):
+    """In a 1280 x 800 window, Save as's label was cut off, and the outcome table ran past its
+    box with its numbers (and the text levels') broken over lines: labels show whole, numbers
+    keep to one line, and the outcome table scrolls in a box that fits the window, its issue
+    names kept in view."""
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.locator("table.shares")).to_have_count(1)
+    assert page.evaluate("""() => [...document.querySelectorAll('label')]
+        .filter(l => l.scrollWidth > l.clientWidth).map(l => l.innerText)""") == []
     assert _broken_cells(page, "table.shares td") == []
     box = page.evaluate("""() => { const box = document.querySelector('.shares-box');
         const edge = box.getBoundingClientRect(), page = document.documentElement;

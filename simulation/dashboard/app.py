@@ -240,8 +240,10 @@ def SavePanel(base: Scenario, master: int,
     """Save the edited scenario (with the page's runs and seed) as a file `mc11 run`
     reproduces; download the summary CSV of the what-if shown."""
     with solara.Div(classes=["save-name"]):  # read as typed: a click right after uses it
-        solara.InputText("Save as scenario file (new path; ~ is your home folder)",
-                         value=save_name, continuous_update=True)
+        solara.InputText("Save as scenario file", value=save_name, continuous_update=True)
+    # under the field: in its label, this was cut off in a 1280-pixel window
+    solara.Text("the path of a new file ending .yaml (~ is your home folder)",
+                classes=["save-hint"], style=editor.CAPTION)
 
     def inputs() -> tuple:
         """What a save writes: the message of one is shown only while these are unchanged."""
