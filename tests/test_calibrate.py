@@ -254,6 +254,25 @@ def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_pa
     assert again == 0 and capsys.readouterr().out == out  # finished: the same report
 
 
+def test_cli_calibrate_on_a_complete_folder_runs_and_writes_nothing(capsys, long_csv,
+                                                                    tmp_path):
+    """The same command on a finished calibration says so in one line, prints the stored
+    report and leaves every file as it was: no 'resuming', no study records added to the
+    journal."""
+    folder = tmp_path / "cal"
+    argv = ["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2", "--trials",
+            "1", "--dir", str(folder)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    before = {path: path.read_bytes() for path in folder.iterdir()}
+    code = main(argv)
+    again, err = capsys.readouterr()
+    assert code == 0 and again == out
+    assert "resuming" not in err and len(err.strip().splitlines()) == 1
+    assert "nothing is left to run" in err and str(folder / "report.txt") in err
+    assert {path: path.read_bytes() for path in folder.iterdir()} == before
+
+
 def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_path):
     """A status quo given (and right) on one issue of four must not be 'the best baseline'."""
     path = tmp_path / "laws.csv"

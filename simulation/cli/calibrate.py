@@ -57,9 +57,13 @@ def _table(frame, digits: int = 3) -> str:
 def calibrate(args: argparse.Namespace) -> None:
     from simulation.runs.calibrate import (
         DIGEST_NOTE,
+        FOLDS,
+        PARAMETERS,
+        REPORT,
         calibrate,
         can_continue,
         fingerprint,
+        finished,
         parameter_file_text,
         resuming,
         stopped_writing,
@@ -73,6 +77,12 @@ def calibrate(args: argparse.Namespace) -> None:
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
                          args.exchange_rule)
     again = resuming(folder, inputs)
+    if again and finished(folder):
+        print(f"mc11: {folder} holds this calibration, complete: nothing is left to run or "
+              f"rewritten. Its report ({folder / REPORT}) follows; parameter file: "
+              f"{folder / PARAMETERS}", file=sys.stderr)
+        print(_stored(folder / REPORT))
+        return
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
           f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "
           f"negotiations, seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",
@@ -136,12 +146,23 @@ def calibrate(args: argparse.Namespace) -> None:
               f"{best_baseline} {headline[best_baseline]:.3f}); in-sample MAE "
               f"{result.in_sample:.3f}")
     try:
-        _write_once(folder / "report.txt", text)
-        _write_once(folder / "folds.csv", result.folds.to_csv(index=False))
-        _write_once(folder / "parameters.yaml", parameter_file_text(result, header))
+        _write_once(folder / REPORT, text)
+        _write_once(folder / FOLDS, result.folds.to_csv(index=False))
+        _write_once(folder / PARAMETERS, parameter_file_text(result, header))
     except OSError as exc:
         raise stopped_writing(folder, exc) from None
-    print(f"parameter file: {folder / 'parameters.yaml'} (use with --params)", file=sys.stderr)
+    print(f"parameter file: {folder / PARAMETERS} (use with --params)", file=sys.stderr)
+
+
+def _stored(path: Path) -> str:
+    """A finished calibration's report as it was written; an unreadable one is an InputError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(str(path), "--dir", f"the calibration is complete but its report "
+                         f"cannot be read ({reason}); choose a new --dir to calibrate "
+                         "again") from None
 
 
 def _write_once(path: Path, text: str) -> None:

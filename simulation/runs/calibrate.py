@@ -63,6 +63,8 @@ NOT_FOR_OWN_DATA = {  # registry settings left at their defaults, and why
 JOURNAL = "trials.journal"
 LOCK = "running.lock"
 INPUTS = "inputs.json"
+REPORT, FOLDS, PARAMETERS = "report.txt", "folds.csv", "parameters.yaml"
+"""The result files, written once every search is done."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,12 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
         raise InputError(str(folder), "--dir", f"cannot create the folder ({unwritable(exc)}); "
                          "allowed: a new folder in a writable place") from None
+
+
+def finished(folder: Path) -> bool:
+    """Whether `folder` holds a complete calibration: its result files are written, so no
+    trial is left to run (the caller checked its inputs with `resuming`)."""
+    return all((folder / name).is_file() for name in (REPORT, FOLDS, PARAMETERS))
 
 
 def can_continue(folder: Path) -> bool:
