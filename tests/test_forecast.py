@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import shlex
 import warnings
 from pathlib import Path
 
@@ -267,6 +268,54 @@ def test_cli_backtest_json_and_out(capsys, hand, tmp_path):
     target = tmp_path / "skill.csv"
     code, out, err = run(capsys, "backtest", str(hand), "--format", "csv", "--out", str(target))
     assert code == 0 and target.exists()
+
+
+@pytest.mark.parametrize(("command", "options"), [
+    ("forecast", ["--protocol", "exchange", "--format", "csv"]),
+    ("backtest", ["--per-negotiation"]),
+])
+def test_cli_out_records_what_reproduces_it(capsys, hand, tmp_path, command, options):
+    """--out FILE also writes FILE.inputs.json: the seed, runs, settings, data and its sha256
+    (as a calibration's inputs.json records them), and a command that writes the same file."""
+    from simulation.runs.calibrate import data_digest
+
+    settings = tmp_path / "p.yaml"
+    settings.write_text("rounds: 5\nparameters: {bargaining: {protocol: compromise, "
+                        "overall_rate: 0.4}}\n", encoding="utf-8")
+    target = tmp_path / "first.csv"
+    code, _, err = run(capsys, command, str(hand), "--params", str(settings), "--runs", "3",
+                       "--seed", "11", *options, "--out", str(target))
+    assert code == 0, err
+    inputs = json.loads((tmp_path / "first.csv.inputs.json").read_text(encoding="utf-8"))
+    assert inputs["seed"] == 11 and inputs["runs"] == 3
+    assert inputs["data_sha256"] == data_digest(hand)
+    assert inputs["datafile"] == str(hand.resolve())
+    assert inputs["params"] == str(settings.resolve())
+    assert inputs["settings"]["rounds"] == 5
+    assert inputs["settings"]["parameters"]["bargaining"]["overall_rate"] == 0.4
+    argv = shlex.split(inputs["command"])
+    assert argv[:2] == ["mc11", command]
+    again = tmp_path / "again.csv"
+    code, _, err = run(capsys, *argv[1:], "--out", str(again))
+    assert code == 0, err
+    assert again.read_bytes() == target.read_bytes()
+    assert json.loads((tmp_path / "again.csv.inputs.json").read_text(encoding="utf-8")) == inputs
+    if command == "forecast":  # the table's columns are as without --out
+        code, out, _ = run(capsys, *argv[1:])
+        assert target.read_text(encoding="utf-8") == out
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_cli_out_whose_inputs_file_exists_is_refused_before_the_runs(capsys, hand, tmp_path,
+                                                                     command):
+    target = tmp_path / "new.csv"
+    kept = tmp_path / "new.csv.inputs.json"
+    kept.write_text("the user's own notes\n")
+    code, out, err = run(capsys, command, str(hand), "--out", str(target))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"{kept}: --out: the file exists already" in err
+    assert "protocol compromise" not in err  # refused before running
+    assert kept.read_text() == "the user's own notes\n" and not target.exists()
 
 
 @pytest.mark.parametrize("command", ["forecast", "backtest"])

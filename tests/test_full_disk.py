@@ -139,6 +139,22 @@ def test_a_file_cut_off_by_a_full_disk_is_not_left_behind(argv, written, tmp_pat
     assert code == 0, stderr
 
 
+def test_a_table_whose_inputs_file_the_disk_cuts_off_is_not_left_behind(tmp_path,
+                                                                        monkeypatch):
+    """--out's table is removed with its cut-off inputs file: a table is kept only with the
+    record of what reproduces it, and the same command works once space is freed."""
+    argv = ["backtest", EXAMPLE, "--out", tmp_path / "skill.txt"]
+    fill_disk(monkeypatch, tmp_path, ".inputs.json")
+    code, _, stderr = mc11(*argv)
+    assert code == 2, stderr
+    assert_stopped(stderr, str(tmp_path / "skill.txt.inputs.json"))
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    code, _, stderr = mc11(*argv)
+    assert code == 0, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["skill.txt", "skill.txt.inputs.json"]
+
+
 def _calibrate(long_csv: Path, folder: Path) -> tuple[int, str, str]:
     return mc11("calibrate", long_csv, "--protocol", "compromise", "--folds", 2, "--trials", 2,
                 "--dir", folder, "--workers", 1)

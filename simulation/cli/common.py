@@ -6,6 +6,7 @@ Kept free of the model's imports so that building the parser (`mc11 --help`) sta
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -239,16 +240,25 @@ NEW_FILES = {"out": "--out", "plot": "--plot", "new_csv": "OUT"}
 """The arguments naming a file a command writes (their destination and name): checked before
 it starts."""
 
+INPUTS_SUFFIX = ".inputs.json"
+"""Added to the name of a table written with --out by a command that records its inputs
+(`records_inputs`): the file of what reproduces the table."""
+
+
+def inputs_file(out: Path) -> Path:
+    """The file beside a table written with --out that records what reproduces it."""
+    return out.with_name(out.name + INPUTS_SUFFIX)
+
 
 def check_new_files(args: argparse.Namespace) -> None:
     """Refuse, before any work, a file the command would write that exists already or whose
     folder does not exist (the write itself still refuses to overwrite)."""
     named: dict[Path, str] = {}
-    for name, label in NEW_FILES.items():
-        given = getattr(args, name, None)
-        if not isinstance(given, str):
-            continue
-        path = Path(given)
+    files = [(Path(given), label) for name, label in NEW_FILES.items()
+             if isinstance(given := getattr(args, name, None), str)]
+    if getattr(args, "records_inputs", False) and isinstance(args.out, str):
+        files.append((inputs_file(Path(args.out)), "--out"))
+    for path, label in files:
         other = named.setdefault(path.resolve(), label)
         if other != label:
             raise InputError(str(path), label, f"{other} names the same file; give each output "
@@ -279,8 +289,10 @@ def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return frame.apply(rounded_column)
 
 
-def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
-    """Print a frame as a table, CSV or JSON, or write it to a new file."""
+def emit(frame: pd.DataFrame, fmt: str, out: str | None,
+         inputs: dict[str, object] | None = None) -> None:
+    """Print a frame as a table, CSV or JSON, or write it to a new file (with `inputs`, what
+    reproduces it, to a new `inputs_file` beside it)."""
     import pandas as pd
 
     if fmt == "csv":
@@ -294,14 +306,27 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         sys.stdout.write(text)
         return
     path = Path(out)
+    files = {path: text}
+    if inputs is not None:
+        files[inputs_file(path)] = json.dumps(inputs, indent=1) + "\n"
+    written: list[Path] = []
     try:
-        write_new(path, text)
-    except FileExistsError:
-        raise InputError(str(path), "--out", "the file exists already; choose a new name") from None
-    except OSError as exc:
-        raise InputError(str(path), "--out", f"cannot write the file ({unwritable(exc)}); "
-                         "nothing was written there") from None
-    print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)
+        for target, content in files.items():
+            write_new(target, content)
+            written.append(target)
+    except BaseException as exc:
+        for done in written:  # the table without its record, or neither
+            done.unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):
+            raise InputError(str(target), "--out", "the file exists already; choose a new "
+                             "name") from None
+        if isinstance(exc, OSError):
+            raise InputError(str(target), "--out", f"cannot write the file ({unwritable(exc)}); "
+                             "nothing was written there") from None
+        raise
+    print(f"wrote {len(frame)} rows to {path}"
+          + (f", and what reproduces them to {inputs_file(path)}" if inputs is not None else ""),
+          file=sys.stderr)
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("csv", "json") and suffix != fmt:  # `--out diff.csv` without `--format csv`
         kind = "the screen's fixed-width table" if fmt == "table" else fmt.upper()

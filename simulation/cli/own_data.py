@@ -7,6 +7,7 @@ import argparse
 import csv
 import io
 import math
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator
@@ -172,6 +173,36 @@ def _describe(args: argparse.Namespace, dataset: tuple, settings) -> str:
             + (f", parameters from {args.params}" if args.params else ""))
 
 
+def _inputs(args: argparse.Namespace, settings) -> dict[str, object] | None:
+    """What a table written with --out depends on, as a calibration's inputs.json records it:
+    the data and their sha256, the settings, runs and seed, and the command that writes the
+    same table; None without --out."""
+    from simulation import __version__
+    from simulation.runs.calibrate import data_digest
+
+    if args.out is None:
+        return None
+    bargaining = settings.parameters.bargaining
+    again = ["mc11", args.command, args.datafile, "--protocol", settings.protocol,
+             "--rounds", str(settings.rounds)]
+    if settings.protocol == "exchange":
+        again += ["--exchange-rule", bargaining.exchange_rule]
+    if args.params:
+        again += ["--params", args.params]
+    again += ["--runs", str(args.runs), "--seed", str(args.seed)]
+    if args.negotiation is not None:
+        again += ["--negotiation", args.negotiation]
+    if getattr(args, "per_negotiation", False):
+        again.append("--per-negotiation")
+    again += ["--format", args.format]
+    return {"command": shlex.join(again), "package_version": __version__,
+            "datafile": str(Path(args.datafile).resolve()),
+            "data_sha256": data_digest(args.datafile),
+            "params": str(Path(args.params).resolve()) if args.params else None,
+            "negotiation": args.negotiation, "runs": args.runs, "seed": args.seed,
+            "settings": settings.model_dump(mode="json")}
+
+
 def forecast(args: argparse.Namespace) -> None:
     from simulation.runs.forecast import (
         forecast_dataset,
@@ -201,7 +232,7 @@ def forecast(args: argparse.Namespace) -> None:
         table = forecast_dataset(dataset, settings, args.runs, args.seed, workers, progress)
     if folder is not None:
         _write_exchange_files(folder, reference_exchange_rows(dataset[0], settings, args.seed))
-    emit(table, args.format, args.out)
+    emit(table, args.format, args.out, _inputs(args, settings))
 
 
 def backtest(args: argparse.Namespace) -> None:
@@ -230,11 +261,12 @@ def backtest(args: argparse.Namespace) -> None:
               "calibration's report gives the out-of-fold error", file=sys.stderr, flush=True)
     with _progress("backtest", args, dataset) as progress:
         issues = backtest_issues(dataset, settings, args.runs, args.seed, workers, progress)
+    inputs = _inputs(args, settings)
     if args.per_negotiation:  # one row per negotiation, then all pooled
-        emit(rounded(summary_by_negotiation(issues)), args.format, args.out)
+        emit(rounded(summary_by_negotiation(issues)), args.format, args.out, inputs)
         return
     if args.format != "table":  # csv and json: every issue's predictions and errors
-        emit(with_error_row(issues), args.format, args.out)
+        emit(with_error_row(issues), args.format, args.out, inputs)
         return
     summary = summary_by_negotiation(issues)
     if len(dataset) == 1:  # one negotiation: its issues' errors, then the methods in words
@@ -258,7 +290,7 @@ def backtest(args: argparse.Namespace) -> None:
     print(f"mean absolute error over {int(pooled['issues'])} issues"
           + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
              if len(dataset) > 1 else "") + ":")
-    emit(rows, args.format, args.out)
+    emit(rows, args.format, args.out, inputs)
     if args.out is None:
         print(f"\n{PAIRED}: a method's mean absolute error minus the model's on the issues both "
               "score (positive: the model is closer), ± its standard error "
@@ -347,7 +379,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="write each round's realised exchanges (--protocol exchange, one "
                              "run) to DIR/exchanges/<round>.output.csv in the columns of "
                              "decide-exchange-model; round 1 is 0.output.csv")
-    parser.set_defaults(handler=forecast, runs_model=True)
+    parser.set_defaults(handler=forecast, runs_model=True, records_inputs=True)
 
     parser = commands.add_parser(
         "backtest", help="score the engine and simple baselines against observed outcomes")
@@ -355,7 +387,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--per-negotiation", action="store_true",
                         help="one row per negotiation (issues scored, each method's mean "
                              "absolute error), then all negotiations pooled")
-    parser.set_defaults(handler=backtest, runs_model=True)
+    parser.set_defaults(handler=backtest, runs_model=True, records_inputs=True)
 
     parser = commands.add_parser(
         "deu-to-csv", help="convert the DEU III dataset (EU legislation) into a long CSV with "
