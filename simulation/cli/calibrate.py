@@ -78,9 +78,9 @@ def calibrate(args: argparse.Namespace) -> None:
                          args.exchange_rule)
     again = resuming(folder, inputs)
     if again and finished(folder):
-        print(f"mc11: {folder} holds this calibration, complete: nothing is left to run or "
-              f"rewritten. Its report ({folder / REPORT}) follows; parameter file: "
-              f"{folder / PARAMETERS}", file=sys.stderr)
+        print(f"mc11: {folder} holds this calibration complete already: nothing is left to "
+              f"run and no file was changed. Its report ({folder / REPORT}) follows; parameter "
+              f"file: {folder / PARAMETERS}", file=sys.stderr)
         print(_stored(folder / REPORT))
         return
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "

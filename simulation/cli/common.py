@@ -315,7 +315,7 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None,
             write_new(target, content)
             written.append(target)
     except BaseException as exc:
-        for done in written:  # the table without its record, or neither
+        for done in written:  # no table is kept without its record
             done.unlink(missing_ok=True)
         if isinstance(exc, FileExistsError):
             raise InputError(str(target), "--out", "the file exists already; choose a new "
