@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from commands import mc11
 
 from simulation.cli import main
@@ -593,6 +594,38 @@ def test_a_damaged_stored_scenario_is_a_one_line_error(complete, tmp_path):
     assert_clear_error(code, stderr, "scenario.yaml", "damaged")
     assert "restore the file, or run the scenario again into a new folder" in stderr
     assert stderr.count("\n") == 1, stderr
+
+
+def test_an_edited_stored_scenario_is_refused_by_every_reader(complete, tmp_path):
+    """The folder's results were not computed from an edited scenario.yaml (compare and plot
+    read it as the run's): plot, compare, explain and resume each refuse it in one paragraph and
+    change nothing; the command the message gives runs the edit into a new folder."""
+    folder = _copy(complete, tmp_path / "run")
+    stored = folder / "scenario.yaml"
+    resolved = yaml.safe_load(stored.read_text(encoding="utf-8"))
+    resolved["parameters"]["consensus"]["critical_mass"] = 0.8
+    stored.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    for argv in _folder_commands(folder, complete):
+        code, _, stderr = mc11(*argv)
+        assert_clear_error(code, stderr, str(stored), "edited since the run wrote it",
+                           "restore the file", f"mc11 run {stored}")
+        assert stderr.count("\n") == 1, stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    code, _, stderr = mc11("run", stored, "--folder", tmp_path / "edited", "--quiet",
+                           "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+
+
+def test_a_folder_of_an_older_mc11_without_the_stored_digest_is_read(complete, tmp_path):
+    """Folders written before run.json recorded the stored scenario's digest are read as
+    before (nothing tells an edit there)."""
+    folder = _copy(complete, tmp_path / "run")
+    data = manifest(folder)
+    del data["stored_digest"]
+    (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
+    code, _, stderr = mc11("compare", complete, folder)
+    assert code == 0, stderr
 
 
 def test_a_truncated_summary_is_an_error_and_resume_rebuilds_it(complete, tmp_path):

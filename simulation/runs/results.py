@@ -1,8 +1,9 @@
 """Results folders: run an ensemble into `results/<scenario>-<timestamp>/`, resume it, read it back.
 
-A folder holds `run.json` (scenario name, package version, seed, runs, input hash, status), the
-resolved `scenario.yaml`, the `preferences.csv` used, `chunks/` (finished replications, written
-atomically), and once complete the tables of `simulation.outputs.TABLES` and `plots/`. Nothing
+A folder holds `run.json` (scenario name, package version, seed, runs, input hash, the digest of
+the stored scenario, status), the resolved `scenario.yaml`, the `preferences.csv` used,
+`chunks/` (finished replications, written atomically), and once complete the tables of
+`simulation.outputs.TABLES` and `plots/`. Nothing
 existing is overwritten: a new run gets a new folder, and `--resume` only adds the missing chunks.
 """
 
@@ -17,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Collection
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -51,8 +52,10 @@ from simulation.runs.progress import Progress
 MANIFEST = "run.json"
 LOCK = ".lock"
 CALENDAR = "calendar.yaml"
-CHUNKS = "chunks"  # the folder of a results folder's chunk files
 """A scenario's own calendar, copied into its results folder (scenario.yaml names the copy)."""
+CHUNKS = "chunks"  # the folder of a results folder's chunk files
+STORED = ("scenario.yaml", CALENDAR)
+"""The scenario files a run stores in its folder, which its readers use as the run's inputs."""
 
 
 class RunInterrupted(Interrupted):
@@ -95,6 +98,7 @@ class Run:
     seed: int
     chunk_size: int = CHUNK_SIZE
     scenario_file: str | None = None  # the file the run started from (a resume reads the copy)
+    stored_digest: str | None = None  # of the STORED files as written (None: an older mc11's)
 
     @property
     def bounds(self) -> list[tuple[int, int]]:
@@ -117,14 +121,16 @@ class Run:
             "runs": self.runs,
             "chunk_size": self.chunk_size,
             "input_hash": self.scenario.input_hash(),
+            **({"stored_digest": self.stored_digest} if self.stored_digest else {}),
             "protocol": self.scenario.spec.parameters.bargaining.protocol,
             "status": status,
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
             **({"tables": _table_digests(self.folder)} if status == "complete" else {}),
         }
 
-    def start(self) -> None:
-        """Create the folder with its manifest, resolved scenario and preference table."""
+    def start(self) -> Run:
+        """Create the folder with its manifest, resolved scenario and preference table; the run,
+        with the digest of the scenario files it stored."""
         self.chunk_dir.mkdir()
         resolved = self.scenario.resolved()
         if self.scenario.calendar_path is not None:  # a copy: the folder stands on its own
@@ -133,7 +139,9 @@ class Run:
             resolved["calendar"] = CALENDAR
         write_atomic(self.folder / "scenario.yaml", yaml.safe_dump(resolved, sort_keys=False))
         write_atomic(self.folder / "preferences.csv", self.scenario.preferences.to_csv(index=False))
-        self.set_status("running")
+        started = replace(self, stored_digest=stored_digest(self.folder))
+        started.set_status("running")
+        return started
 
     def set_status(self, status: str) -> None:
         write_atomic(self.folder / MANIFEST, json.dumps(self.manifest(status), indent=1) + "\n")
@@ -164,8 +172,7 @@ def start_run(
             created = out
         else:
             created = new_folder(base, scenario.name)
-        run = Run(created, scenario, runs, seed, chunk_size)
-        run.start()
+        run = Run(created, scenario, runs, seed, chunk_size).start()
     except BaseException as exc:  # a folder without its manifest could not be resumed
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)  # only what this call created
@@ -222,8 +229,18 @@ def free_bytes(folder: Path) -> int | None:
     return None
 
 
+def stored_digest(folder: Path) -> str:
+    """The SHA-256 of the scenario files a results folder stores (`STORED`), as they are now."""
+    digest = hashlib.sha256()
+    for name in STORED:
+        if (folder / name).is_file():
+            digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
-    """The manifest of a results folder and the scenario it was run with."""
+    """The manifest of a results folder and the scenario it was run with (refused if the stored
+    scenario files were edited since the run wrote them: its results are not the edit's)."""
     manifest_path = folder / MANIFEST
     if not folder.is_dir():
         what = "a file, not a folder" if folder.exists() else "no such folder"
@@ -251,6 +268,13 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
         raise InputError(str(stored), "(file)", f"the folder is damaged ({reason}); it cannot "
                          "be read without the scenario its runs used: restore the file, or run "
                          "the scenario again into a new folder") from None
+    recorded = manifest.get("stored_digest")
+    if isinstance(recorded, str) and stored_digest(folder) != recorded:
+        raise InputError(str(stored), "(file)", f"{' or '.join(STORED)} in the folder was "
+                         "edited since the run wrote it (run.json's stored_digest no longer "
+                         "matches), so the folder's results are not that scenario's: restore "
+                         "the file as the run wrote it, or run the edited scenario into a new "
+                         f"folder: mc11 run {stored}")
     return manifest, scenario_from_mapping(raw, str(stored))
 
 
@@ -280,8 +304,10 @@ def resume_run(folder: Path) -> Run:
     if scenario.input_hash() != manifest.get("input_hash"):
         raise InputError(str(folder), "input_hash", "the data or scenario changed since this run "
                          "started; start a new run instead of resuming")
+    recorded = manifest.get("stored_digest")
     return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
-               int(manifest["chunk_size"]), source if isinstance(source, str) else None)
+               int(manifest["chunk_size"]), source if isinstance(source, str) else None,
+               recorded if isinstance(recorded, str) else None)
 
 
 ROW_GROUP_ROWS = 25_000
