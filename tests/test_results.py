@@ -272,18 +272,26 @@ def test_start_run_without_out_makes_a_new_folder_each_time(small, tmp_path):
     assert read_manifest(second.folder)["status"] == "running"
 
 
-def test_resume_refuses_changed_inputs(complete, tmp_path):
+@pytest.mark.parametrize("digest", [True, False])
+def test_resume_refuses_changed_inputs(complete, tmp_path, digest):
+    """An edited stored scenario is refused by its digest; in a folder of an earlier mc11
+    (no digest), by the inputs it gives."""
     folder = tmp_path / "edited"
     shutil.copytree(complete[0].folder, folder)
     set_status(folder, "interrupted")
+    if not digest:
+        manifest = read_manifest(folder)
+        del manifest["stored_digest"]
+        (folder / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     path = folder / "scenario.yaml"
     resolved = yaml.safe_load(path.read_text(encoding="utf-8"))
     resolved["parameters"]["consensus"]["critical_mass"] = 0.8
     path.write_text(yaml.safe_dump(resolved), encoding="utf-8")
     with pytest.raises(InputError) as info:
         resume_run(folder)
-    assert info.value.field == "input_hash"
-    assert "changed" in info.value.problem and "new run" in info.value.problem
+    assert info.value.field == ("(file)" if digest else "input_hash")
+    assert ("edited" if digest else "changed") in info.value.problem
+    assert "new folder" in info.value.problem if digest else "new run" in info.value.problem
 
 
 def test_results_folder_refusals(tmp_path):
