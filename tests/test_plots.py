@@ -5,9 +5,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from simulation.inputs.catalogue import default_catalogue
+from simulation.report import plots
 from simulation.report.designs import plot_heatmap, plot_indices, sweep_figure
 from simulation.report.plots import (
     plot_blockers,
@@ -111,6 +113,61 @@ def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:
     path = plot_comparison(compare(summary_a, summary_b), tmp_path / "cmp.png",
                            name_a="baseline", name_b="no moratorium")
     _assert_png(path)
+
+
+def _comparison_figure(monkeypatch, outcomes: pd.DataFrame, names: list[str]) -> Figure:
+    """The figure plot_comparison draws of len(names) comparisons with a baseline (kept, not
+    saved)."""
+    kept: list[Figure] = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    base = summarise(outcomes, ISSUES)
+    shifted = [compare(base, summarise(outcomes.assign(outcome=np.roll(
+        outcomes["outcome"].to_numpy(), k + 1)), ISSUES)) for k in range(len(names))]
+    plot_comparison(shifted, "unused.png", name_a="baseline", name_b=names)
+    kept[0].draw(kept[0].canvas.get_renderer())
+    return kept[0]
+
+
+def test_a_comparison_figure_draws_every_compared_folder_in_its_own_style(outcomes,
+                                                                          monkeypatch):
+    """Twelve folders: twelve markers per issue row, each folder its own colour and marker."""
+    names = [f"what-if {k}" for k in range(12)]
+    figure = _comparison_figure(monkeypatch, outcomes, names)
+    for axes in figure.axes:
+        assert len(axes.containers) == len(names)  # one set of whiskers per folder
+    handles = {text.get_text(): handle for legend in figure.legends
+               for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True)}
+    assert set(names) <= set(handles)
+    styles = {(handles[name].get_marker(), handles[name].get_color()) for name in names}
+    assert len(styles) == len(names)
+
+
+def test_a_comparison_figure_beyond_its_maximum_is_refused(outcomes, monkeypatch):
+    with pytest.raises(ValueError, match=f"at most {plots.MAX_COMPARED}"):
+        _comparison_figure(monkeypatch, outcomes,
+                           [f"what-if {k}" for k in range(plots.MAX_COMPARED + 1)])
+
+
+@pytest.mark.parametrize("compared", [1, 4, 9])
+def test_a_comparison_figure_keeps_its_labels_apart_and_inside(outcomes, monkeypatch, compared):
+    """Long folder names: the legend wraps into rows inside the figure, the title stays in it
+    and no axis label runs into the next panel's."""
+    names = [f"results/african_group_softens-2017-12-0{k}T10:00:00" for k in range(compared)]
+    figure = _comparison_figure(monkeypatch, outcomes, names)
+    renderer = figure.canvas.get_renderer()
+    inside = figure.bbox
+    texts = [text for legend in figure.legends for text in legend.get_texts()]
+    texts += [figure._suptitle, figure._supxlabel]
+    texts += [axes.xaxis.label for axes in figure.axes] + [axes.title for axes in figure.axes]
+    for text in texts:
+        if text is not None and text.get_text():
+            box = text.get_window_extent(renderer)
+            assert inside.x0 <= box.x0 and box.x1 <= inside.x1, text.get_text()
+            assert inside.y0 <= box.y0 and box.y1 <= inside.y1, text.get_text()
+    labels = [axes.xaxis.label.get_window_extent(renderer) for axes in figure.axes
+              if axes.xaxis.label.get_text()]
+    labels += [legend.get_window_extent(renderer) for legend in figure.legends]
+    assert not any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1:])
 
 
 def test_unknown_issue_is_an_error(support: pd.DataFrame, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 from commands import mc11
+from matplotlib.text import Text
 
 from simulation import __version__
 from simulation.errors import InputError
@@ -415,6 +416,27 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     differs = table[table["scenario"] == other.name]
     assert (same[["diff_multilateral", "diff_plurilateral", "diff_none"]] == 0).all().all()
     assert (differs[["diff_multilateral", "diff_plurilateral", "diff_none"]] != 0).any().any()
+
+
+def test_cli_compare_plot_names_two_folders_of_one_scenario_apart(cli_runs, monkeypatch):
+    """Both runs are of 'baseline': the figure names their folders, as the table does."""
+    one, two = cli_runs[1][0], cli_runs[2][0]
+    kept = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    code, _, stderr = mc11("compare", one, two, "--plot", one.parent / "unused.png")
+    assert code == 0, stderr
+    texts = " ".join(text.get_text() for text in kept[0].findobj(Text))
+    assert "baseline − baseline" not in texts
+    assert f"{two.name} − {one.name}" in texts.replace("\n", " ")
+
+
+def test_cli_compare_plot_of_too_many_folders_is_refused_before_reading_them(cli_runs,
+                                                                              tmp_path):
+    folders = [cli_runs[1][0]] * (plots.MAX_COMPARED + 2)
+    code, stdout, stderr = mc11("compare", *folders, "--plot", tmp_path / "many.png")
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("mc11: error: ") and "--plot" in stderr
+    assert f"at most {plots.MAX_COMPARED}" in stderr and "Traceback" not in stderr
 
 
 def test_cli_compare_notes_a_folder_given_twice(cli_runs):

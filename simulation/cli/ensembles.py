@@ -322,6 +322,10 @@ def compare(args: argparse.Namespace) -> None:
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise InputError(args.plot, "--plot", "the figure is drawn as a PNG image; give a file "
                          "name ending in .png")
+    if args.plot and len(args.results) - 1 > plots.MAX_COMPARED:
+        raise InputError(args.plot, "--plot", f"the figure draws at most {plots.MAX_COMPARED} "
+                         f"folders compared with the reference, not {len(args.results) - 1}; "
+                         "draw it for fewer folders (the table, without --plot, takes them all)")
     loaded = [_load(folder) for folder in args.results]
     _note_repeated_folders(loaded)
     reference = set(loaded[0].summary["issue"])
@@ -343,8 +347,7 @@ def compare(args: argparse.Namespace) -> None:
                   f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
             emit(_compact_comparison(full), args.format, args.out)
         if args.plot:
-            _draw(args.plot, lambda: plots.plot_comparison(
-                table, args.plot, first.manifest["scenario"], second.manifest["scenario"]))
+            _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
         return
     names = _labels(loaded)
     summaries = [results.summary.set_index("issue") for results in loaded]

@@ -356,26 +356,40 @@ def _blocker_column(ax: Axes, column: list[str],
     ax.grid(axis="x", alpha=0.3)
 
 
+MAX_COMPARED = 20
+"""Folders compared with the reference that one comparison figure draws: beyond it an issue's
+row holds too many markers to tell apart."""
+_MARKERS = "osD^v<>ph*"
+"""Markers of the compared folders, with the Okabe-Ito colours: 7 colours and 10 markers cycled
+together give 70 distinct pairs."""
+
+
 def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str | Path,
                     name_a: str = "A", name_b: str | Sequence[str] = "B") -> Path:
     """Dot-and-whisker plot of the change (b - a) in each outcome probability with 95% intervals.
 
     Filled dots mark changes whose Newcombe interval excludes zero. Given several comparisons
-    (all against the same a, named by `name_b`), each issue row shows one marker per scenario.
+    (all against the same a, named by `name_b`, at most MAX_COMPARED), each issue row shows one
+    marker per scenario, each scenario in its own colour and marker shape.
     """
     several = not isinstance(comparison, pd.DataFrame)
     comparisons = list(comparison) if several else [comparison]
     names = list(name_b) if several else [name_b]
-    markers = "osD^v<>ph*"
+    if len(comparisons) > MAX_COMPARED:
+        raise ValueError(f"a comparison figure draws at most {MAX_COMPARED} scenarios compared "
+                         f"with the reference, not {len(comparisons)}")
     first = comparisons[0]
     fig = _figure(13, _height(len(first) * (1 + 0.5 * (len(comparisons) - 1))))
     axes = fig.subplots(1, len(OUTCOMES), sharey=True)
     labels = [_label(t) for t in first["title"]]
     spread = 0.6 / len(comparisons)
+    styles = [(OKABE_ITO[c % len(OKABE_ITO)], _MARKERS[c % len(_MARKERS)])
+              for c in range(len(comparisons))]
     for ax, name in zip(axes, OUTCOMES, strict=True):
         rows = _issue_rows(ax, labels)
-        colour = "#555555" if name == "none" else OUTCOME_COLOURS[name]
-        for c, (table, marker) in enumerate(zip(comparisons, markers, strict=False)):
+        for c, (table, (colour, marker)) in enumerate(zip(comparisons, styles, strict=True)):
+            if not several:
+                colour = "#555555" if name == "none" else OUTCOME_COLOURS[name]
             table = table.reindex(first.index)
             y = rows + (c - (len(comparisons) - 1) / 2) * spread
             diff = table[f"diff_{name}"].to_numpy(dtype=float)
@@ -390,18 +404,32 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlim(-1, 1)
         ax.set_title(f"Δ P({name})", fontsize=10)
-        ax.set_xlabel(f"{' / '.join(names)} − {name_a}")
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_ylabel("Issue")
+    changed = f"each scenario below − {name_a}" if several else f"{names[0]} − {name_a}"
+    axes[1].set_xlabel(textwrap.fill(f"Change in probability: {changed}", 45))
+    fig.get_layout_engine().set(wspace=0.05)
     handles = [
         Line2D([], [], marker="o", color="dimgray", linestyle="none", label="interval excludes 0"),
         Line2D([], [], marker="o", markerfacecolor="white", color="dimgray", linestyle="none",
                label="interval includes 0"),
     ]
     if several:
-        handles += [Line2D([], [], marker=marker, color="dimgray", linestyle="none", label=label)
-                    for label, marker in zip(names, markers, strict=False)]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
-    fig.suptitle(f"Change in outcome probabilities: {', '.join(names)} vs {name_a} "
-                 "(95% Newcombe hybrid score intervals)")
+        handles += [Line2D([], [], marker=marker, color=colour, linestyle="none",
+                           label=textwrap.fill(label, 50))
+                    for label, (colour, marker) in zip(names, styles, strict=True)]
+    _fitting_legend(fig, handles)
+    fig.suptitle(textwrap.fill(f"Change in outcome probabilities: {', '.join(names)} vs {name_a} "
+                               "(95% Newcombe hybrid score intervals)", 120))
     return save_png(fig, path)
+
+
+def _fitting_legend(fig: Figure, handles: list[Line2D]) -> None:
+    """A legend below the panels in as many columns as fit the figure's width, in rows."""
+    renderer = fig.canvas.get_renderer()
+    for ncols in range(len(handles), 0, -1):
+        legend = fig.legend(handles=handles, loc="outside lower center", ncols=ncols,
+                            frameon=False)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= 0.96 * fig.bbox.width:
+            return
+        legend.remove()
