@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.text import Text
 
 from simulation.inputs.catalogue import default_catalogue
 from simulation.report import plots
@@ -236,6 +237,20 @@ def test_sweep_panels_titles_do_not_run_into_each_other(swept, tmp_path):
     assert len(boxes) == len(issues)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert all(box.x0 >= 0 and box.x1 <= figure.bbox.x1 for box in boxes)
+
+
+def test_the_blockers_figure_prints_every_share_to_the_same_decimals(monkeypatch, tmp_path):
+    """0.030 and 0.031 need three decimals to tell apart: the other issues' shares get three
+    too, not 0.03 beside 0.030."""
+    kept: list[Figure] = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    frequencies = pd.DataFrame({"issue": ["moratorium", "moratorium", "spam", "spam"],
+                                "member": ["IND", "ZAF", "USA", "CHN"],
+                                "count": [31, 30, 30, 500], "share": [0.031, 0.030, 0.03, 0.5]})
+    plot_blockers(frequencies, tmp_path / "blockers.png", issues=ISSUES)
+    shares = [text.get_text().rsplit(": ", 1)[1] for text in kept[0].findobj(Text)
+              if text.get_text()[:3] in ("IND", "ZAF", "USA", "CHN")]
+    assert sorted(shares) == ["0.030", "0.030", "0.031", "0.500"]
 
 
 @pytest.mark.parametrize("blocked", [0, 1, 4])

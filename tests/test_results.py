@@ -24,6 +24,7 @@ from commands import mc11
 from matplotlib.text import Text
 
 from simulation import __version__
+from simulation.cli import build_parser
 from simulation.errors import InputError
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.report import figures, plots, tables
@@ -363,7 +364,7 @@ def test_cli_compare_of_identical_runs_shows_no_difference(cli_runs, tmp_path):
     assert code == 0, stderr
     lines = stdout.strip().splitlines()
     assert "d P(multilateral)" in lines[1] and len(lines) == 2 + 25
-    assert all("+0.00 [" in line and "*" not in line for line in lines[2:])
+    assert all(" 0.00 [" in line and "*" not in line for line in lines[2:])
     png = tmp_path / "compare.png"
     code, stdout, stderr = mc11("compare", one, two, "--format", "csv", "--plot", png)
     assert code == 0, stderr
@@ -388,7 +389,8 @@ def test_cli_compare_shows_a_real_difference(cli_runs, complete):
     assert (diffs != 0).any()
 
 
-def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete, tmp_path):
+def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete, tmp_path,
+                                                              capsys):
     one, two, other = cli_runs[1][0], cli_runs[2][0], complete[0].folder
     png = tmp_path / "three.png"
     code, stdout, stderr = mc11("compare", one, two, other, "--plot", png)
@@ -408,6 +410,10 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     written = out.read_text().splitlines()  # ... and the changes, all in the file
     assert written[0].split()[:2] == ["scenario", "issue"] and len(written) == 1 + 2 * 25
     assert {line.split()[0] for line in written[1:]} == {two.name, other.name}
+    with pytest.raises(SystemExit):  # and the help of --out says what stays on the screen
+        build_parser().parse_args(["compare", "--help"])
+    assert "the screen still shows the outcome probabilities side by side" in " ".join(
+        capsys.readouterr().out.split())
     code, stdout, stderr = mc11("compare", one, two, other, "--format", "csv")
     assert code == 0, stderr
     table = pd.read_csv(io.StringIO(stdout))
@@ -416,6 +422,28 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     differs = table[table["scenario"] == other.name]
     assert (same[["diff_multilateral", "diff_plurilateral", "diff_none"]] == 0).all().all()
     assert (differs[["diff_multilateral", "diff_plurilateral", "diff_none"]] != 0).any().any()
+
+
+def test_cli_compare_prints_a_change_that_rounds_to_zero_without_a_sign(cli_runs, monkeypatch):
+    """-0.001 reads 0.00, not -0.00; a change that rounds to 0.01 keeps its sign."""
+    from simulation.report import summary
+
+    exact = summary.compare
+
+    def nudged(a, b):
+        table = exact(a, b)
+        table.iloc[0, table.columns.get_loc("diff_multilateral")] = -0.001
+        table.iloc[0, table.columns.get_loc("diff_plurilateral")] = -0.006
+        table.iloc[0, table.columns.get_loc("diff_none")] = 0.004
+        return table
+
+    monkeypatch.setattr(summary, "compare", nudged)
+    code, stdout, stderr = mc11("compare", cli_runs[1][0], cli_runs[2][0])
+    assert code == 0, stderr
+    mandate = stdout.splitlines()[2]
+    assert "-0.00" not in stdout
+    assert mandate.split()[1] == "0.00" and mandate.split()[4] == "-0.01"
+    assert mandate.split()[7] == "0.00"
 
 
 def test_cli_compare_plot_names_two_folders_of_one_scenario_apart(cli_runs, monkeypatch):
@@ -449,7 +477,7 @@ def test_cli_compare_notes_a_folder_given_twice(cli_runs):
     code, stdout, stderr = mc11("compare", one, again)
     assert code == 0, stderr
     assert f"{again} is the folder {one} given again" in stderr
-    assert all("+0.00 [" in line for line in stdout.strip().splitlines()[2:])
+    assert all(" 0.00 [" in line for line in stdout.strip().splitlines()[2:])
 
 
 def test_cli_compare_needs_two_folders(cli_runs):

@@ -228,12 +228,14 @@ def load_noting(path: str):
     return scenario
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """--format and --out: how and where a command's table goes."""
+def add_output_options(parser: argparse.ArgumentParser,
+                       out_help: str = "write the table to this new file instead of the screen"
+                       ) -> None:
+    """--format and --out: how and where a command's table goes (`out_help`: what --out
+    writes)."""
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="output format (default: %(default)s)")
-    parser.add_argument("--out", metavar="FILE", type=file_or_folder,
-                        help="write the table to this new file instead of the screen")
+    parser.add_argument("--out", metavar="FILE", type=file_or_folder, help=out_help)
 
 
 NEW_FILES = {"out": "--out", "plot": "--plot", "new_csv": "OUT"}

@@ -434,16 +434,23 @@ def _compact_comparison(full):
     for outcome in OUTCOMES:
         diff, low, high = (full[f"diff_{outcome}{part}"] for part in ("", "_low", "_high"))
         flag = full[f"diff_{outcome}_excludes_zero"].map({True: "*", False: ""})
-        view[f"d P({outcome})"] = [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]{f}" for d, lo, hi, f
-                                   in zip(diff, low, high, flag, strict=True)]
+        view[f"d P({outcome})"] = [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{f}"
+                                   for d, lo, hi, f in zip(diff, low, high, flag, strict=True)]
     if "diff_text_mid" in full:
         diff, low, high = (full[f"diff_text_mid{part}"] for part in ("", "_low", "_high"))
         flag = full["diff_text_mid_excludes_zero"].map({True: "*", False: ""})
-        view["d P(text>=mid)"] = [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]{f}" for d, lo, hi, f
-                                  in zip(diff, low, high, flag, strict=True)]
+        view["d P(text>=mid)"] = [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{f}"
+                                  for d, lo, hi, f in zip(diff, low, high, flag, strict=True)]
     view["median text"] = [_median_change(a, b) for a, b
                            in zip(full["text_median_a"], full["text_median_b"], strict=True)]
     return view
+
+
+def _signed(change: float) -> str:
+    """A change to two decimals with its sign, or 0.00 for one that rounds to zero (not -0.00
+    or +0.00)."""
+    text = f"{change:+.2f}"
+    return "0.00" if float(text) == 0 else text
 
 
 def _median_change(a: float, b: float) -> str:
@@ -551,7 +558,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "outcome probabilities are also shown side by side")
     parser.add_argument("--plot", metavar="PNG", type=file_or_folder,
                         help="also draw the changes with their intervals into this new file")
-    add_output_options(parser)
+    add_output_options(parser, "write the changes to this new file instead of the screen; with "
+                       "three or more folders the screen still shows the outcome probabilities "
+                       "side by side (with --format csv or json, nothing is printed)")
     parser.set_defaults(handler=compare)
 
     parser = commands.add_parser("plot", help="draw (or redraw) the figures of a results folder")

@@ -284,7 +284,9 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
 
     Members tied at a share share one bar ("A = B"); a bloc most of whose members block
     together is one entry, its members listed at the bottom; below the `top` blockers (with
-    ties) comes the next distinct share, as in the summary. Shares under 0.005 read "<0.01".
+    ties) comes the next distinct share, as in the summary. Every share has the same decimals:
+    two, or as many as the issue needing most to tell its shares apart; a non-zero share that
+    rounds to 0 reads "<0.01" (at two decimals).
     An axes per column, not per issue: matplotlib spends ~50 ms on an axes' ticks and layout
     (a panel per issue took 1.3 s for a 1,000-run baseline, where all 25 issues are blocked;
     the two columns take 0.36 s).
@@ -314,10 +316,12 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
               for bloc, codes in blocs.items()
               if any(entry.startswith(f"{bloc} (") for entry in entries)]
     note_lines = sum(n.count("\n") + 1 for n in notes)
+    decimals = max((share_decimals([share for share, _ in levels[issue]]) for issue in blocked),
+                   default=2)  # one format in the figure: as many as the issue needing most
     fig = _figure(14, 1.6 + 0.24 * max(lines, 1) + 0.2 * note_lines)
     for ax, column in zip(fig.subplots(1, len(columns), squeeze=False)[0], columns,
                           strict=True):
-        _blocker_column(ax, column, levels, titles)
+        _blocker_column(ax, column, levels, titles, decimals)
         ax.set_visible(bool(column))
     if notes:
         fig.text(0.01, 0.005, "\n".join(notes), fontsize=8, va="bottom", ha="left")
@@ -331,9 +335,9 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
 
 def _blocker_column(ax: Axes, column: list[str],
                     levels: dict[str, list[tuple[float, list[str]]]],
-                    titles: dict[str, str]) -> None:
+                    titles: dict[str, str], decimals: int) -> None:
     """One column of plot_blockers: each issue's title on a row, then a bar for each share with
-    the members or blocs (`levels`) at it."""
+    the members or blocs (`levels`) at it, the share to `decimals` decimals."""
     row = 0
     for issue in column:
         if row:
@@ -341,7 +345,6 @@ def _blocker_column(ax: Axes, column: list[str],
         ax.text(0, row, textwrap.shorten(titles[issue], 70, placeholder="…"), fontsize=9,
                 fontweight="bold", va="center")
         shares = [share for share, _ in levels[issue]]
-        decimals = share_decimals(shares)
         rows = np.arange(row + 1, row + 1 + len(shares))
         ax.barh(rows, shares, height=0.7, color="#D55E00", alpha=0.8)
         for y, (share, named) in zip(rows, levels[issue], strict=True):
