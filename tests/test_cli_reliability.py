@@ -73,6 +73,16 @@ def test_an_unwritable_results_folder_is_a_clear_error(where, tmp_path, monkeypa
     assert not Path(where).exists()
 
 
+@pytest.mark.parametrize("named", ["--folder", "--resume"])
+def test_results_dir_beside_a_named_folder_is_refused(named, tmp_path):
+    """--results-dir places a new folder; beside --folder or --resume it would be ignored."""
+    folder = tmp_path / "run"
+    code, stdout, stderr = mc11("run", BASELINE, "--runs", 2, named, folder, "--results-dir",
+                                tmp_path / "elsewhere", "--quiet", "--no-plots")
+    assert_clear_error(code, stderr, "--results-dir", named)
+    assert stdout == "" and not folder.exists() and not (tmp_path / "elsewhere").exists()
+
+
 def test_an_unwritable_results_dir_is_a_clear_error():
     code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--results-dir", "/proc/x", "--quiet")
     assert_clear_error(code, stderr, "--results-dir")

@@ -28,11 +28,20 @@ from simulation.errors import InputError, Interrupted, disk_full, unwritable
 if TYPE_CHECKING:
     from simulation.report.figures import StandardFigure
 
+RESULTS_DIR = "results"
+"""Where `mc11 run` puts a new results folder unless given --results-dir or --folder."""
+
 
 def run(args: argparse.Namespace) -> None:
     from simulation.runs.results import execute, start_run
 
     workers = workers_on_this_machine(args.workers)
+    if args.results_dir is not None and (args.folder or args.resume):
+        given = "--folder" if args.folder else "--resume"
+        raise InputError(args.results_dir, "--results-dir", f"{given} names the results folder "
+                         "itself, so there is no new folder to put in --results-dir; give "
+                         f"{given} DIR alone, or --results-dir DIR alone for a new folder "
+                         "named after the scenario and the time in it")
     if args.resume:
         run = _resume(args)
         if run is None:
@@ -42,11 +51,12 @@ def run(args: argparse.Namespace) -> None:
         runs = args.runs or scenario.spec.replications
         master = args.seed if args.seed is not None else scenario.spec.seed
         folder = Path(args.folder) if args.folder else None
+        parent = Path(args.results_dir or RESULTS_DIR)
         negotiation = scenario.negotiation()
         confirm_size(negotiation, scenario.spec.parameters.bargaining, runs, workers,
                      what=f"{runs:,} runs", yes=args.yes, option="--runs",
-                     instead="ask for fewer --runs", where=folder or Path(args.results_dir))
-        run = start_run(scenario, runs, master, folder, Path(args.results_dir))
+                     instead="ask for fewer --runs", where=folder or parent)
+        run = start_run(scenario, runs, master, folder, parent)
     if args.resume:
         left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
         negotiation = run.scenario.negotiation()
@@ -538,8 +548,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "<results-dir>/<scenario name>-<time>)")
     parser.add_argument("--out", dest="folder", action=Deprecated, instead="--folder",
                         type=file_or_folder, help=argparse.SUPPRESS)
-    parser.add_argument("--results-dir", metavar="DIR", default="results", type=file_or_folder,
-                        help="where new results folders go (default: %(default)s)")
+    parser.add_argument("--results-dir", metavar="DIR", type=file_or_folder,
+                        help=f"where a new results folder goes when --folder is not given "
+                             f"(default: {RESULTS_DIR})")
     parser.add_argument("--resume", metavar="DIR", type=file_or_folder,
                         help="complete an interrupted results folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
