@@ -126,3 +126,37 @@ def test_more_runs_than_the_folder_has_are_capped_saying_so(folder, capsys):
     assert "the folder has 40 runs, fewer than --runs 500" in captured.err
     assert main(["explain", str(folder), "--issue", ISSUE, "--runs", "40", "--top", "3"]) == 0
     assert "note" not in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def package_folder(tmp_path_factory) -> Path:
+    """The shipped package-mode scenario (a single undertaking), 20 runs."""
+    base = tmp_path_factory.mktemp("explain-package")
+    run = start_run(load_scenario(ROOT / "scenarios" / "package_mode.yaml"), 20, 7,
+                    base / "package", base)
+    execute(run, workers=1, progress=False,
+            finish=lambda run, result: write_report(run, result, plots=False))
+    return run.folder
+
+
+def test_runs_of_a_package_without_a_blocker_are_explained(package_folder, capsys):
+    """Classification fails in most package runs with no blocker: the chair's text moved it less
+    than min_step, so it was left out of the package. The note counts those runs."""
+    outcomes = pd.read_parquet(package_folder / "outcomes.parquet")
+    failed = int((outcomes[outcomes["issue"] == "classification"]["outcome"]
+                  != "multilateral").sum())
+    assert failed > 0
+    table, about = explain(package_folder, "classification", runs=20)
+    assert (table["blocked"] == 0).all()
+    assert about["unblocked"].startswith(f"in {failed} of the 20 runs ")
+    assert "less than that run's min_step" in about["unblocked"]
+    assert main(["explain", str(package_folder), "--issue", "classification", "--runs", "20"]) == 0
+    captured = capsys.readouterr()
+    assert f"mc11: note: {about['unblocked']}" in captured.err
+
+
+def test_no_note_where_every_failed_run_has_a_blocker(folder):
+    """Issue by issue, a failed issue always has blockers (pivotal, or rejecting the change)."""
+    _, about = explained(folder)
+    assert about["outcome_shares"].get("multilateral", 0) < 1
+    assert about["unblocked"] is None

@@ -46,6 +46,9 @@ def explain(args: argparse.Namespace) -> None:
               "start and at MC11, how far each rule moved it, its tolerance and salience.")
         table = table.head(args.top)
     emit(rounded(table), args.format, args.out)
+    if about["unblocked"]:
+        sys.stdout.flush()  # the note under the table
+        print(f"mc11: note: {about['unblocked']}", file=sys.stderr)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

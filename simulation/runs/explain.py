@@ -131,14 +131,48 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
                                   ignore_index=True)
     shares = pd.Series(labels).value_counts(normalize=True).to_dict()
     return table, {"runs": runs, "issue": issue, "outcome_shares": shares,
-                   "status_quo": float(negotiation.status_quo[k])}
+                   "status_quo": float(negotiation.status_quo[k]),
+                   "unblocked": _unblocked(kept, labels, issue)}
+
+
+def _unblocked(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> str | None:
+    """Why the runs in which `issue` failed multilaterally name no blocker, in a sentence
+    (None if every such run has one): under a single undertaking the chair's package holds only
+    issues whose text moves at least min_step from the status quo, so an issue left out of it
+    has nothing anyone could block."""
+    unblocked = (kept["outcome"] != MULTILATERAL) & ~kept["blocked"].any(axis=1)
+    if not unblocked.any():
+        return None
+    untabled = unblocked & (kept["chair_change"] < kept["min_step"])
+    counts = ", ".join(f"{count} {label}" for label, count
+                       in pd.Series(labels[unblocked]).value_counts().sort_index().items())
+    which = "each" if untabled.sum() == unblocked.sum() else f"{untabled.sum()} of them"
+    change, step = kept["chair_change"][untabled], kept["min_step"][untabled]
+    return (f"in {unblocked.sum()} of the {len(labels)} runs ({counts}) no member blocked "
+            f"{issue}: in {which} the chair's text moved it only {_span(change)} points from "
+            f"the status quo, less than that run's min_step ({_span(step)}), so the chair tabled "
+            "no change on it (a package holds only changes of at least min_step) and there was "
+            "nothing to block")
+
+
+def _span(values: np.ndarray) -> str:
+    """The range of `values` to one decimal, '7.0-13.7', or one value where they agree."""
+    low, high = f"{values.min():.1f}", f"{values.max():.1f}"
+    return low if low == high else f"{low}-{high}"
 
 
 def _kept(model: _Explained, k: int) -> dict[str, np.ndarray]:
     """Run `model` and keep what the table reads of issue k, per replication (first axis)."""
     model.run()
     verdict = model.verdict
+    blocs = model.blocs()
+    chair = consensus.chair_texts(
+        consensus.apply_blocs(model.positions, blocs.of, blocs.position),
+        consensus.apply_blocs(model.saliences, blocs.of, blocs.salience),
+        model.negotiation.capability)[:, k]
     return {"outcome": verdict.outcome[:, k], "blocked": verdict.blockers[:, :, k],
+            "chair_change": np.abs(chair - model.negotiation.status_quo[k]),
+            "min_step": model.constant("consensus", "min_step"),
             "last_to_accept": _last_to_accept(model, verdict, k), "start": model.start,
             "at_mc11": model.positions[..., k], "moved": model.moved,
             "tolerance": model.tolerance[..., k], "salience": model.saliences[..., k]}
