@@ -523,6 +523,40 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
         pd.read_csv(folder / "summary.csv")["issue"])
 
 
+def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_path,
+                                                               monkeypatch):
+    """Ctrl-C on the third figure: the message names the three not drawn and the command that
+    draws them all into plots/, which then completes it (drawing stubbed)."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+
+    def draw(*args, **kwargs):
+        path = Path(next(a for a in args if isinstance(a, Path)))
+        if len(list(path.parent.iterdir())) == 2:
+            raise KeyboardInterrupt
+        path.write_bytes(PNG)
+        return path
+
+    for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
+                 "plot_position_heatmap", "plot_blockers"):
+        monkeypatch.setattr(plots, name, draw)
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 130 and stdout == ""
+    assert f"2 of the 6 figures were drawn there ({PLOTS[0]}, {PLOTS[1]})" in stderr
+    assert f"not drawn: {', '.join(PLOTS[2:])}" in stderr
+    assert f"mc11 plot --force {folder}" in stderr
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(PLOTS[:2])
+    redrawn = []
+    for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
+                 "plot_position_heatmap", "plot_blockers"):
+        monkeypatch.setattr(plots, name, lambda *args, **kwargs: redrawn.append(
+            next(a for a in args if isinstance(a, Path))) or redrawn[-1])
+    code, stdout, stderr = mc11("plot", folder, "--force", "--workers", 1)
+    assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
+    assert len(redrawn) == 6
+
+
 @pytest.mark.slow
 def test_cli_plot_draws_real_plots_the_same_on_one_or_two_processes(cli_runs, tmp_path):
     folder = tmp_path / "copy"
@@ -748,16 +782,15 @@ def test_cli_run_prints_the_summary_before_it_draws_the_figures(workspace, monke
         str(workspace / "summary-first"))
 
 
-def _record_figure(name: str, log: Path, fail_during_runs: bool, tables, target: Path) -> Path:
+def _record_figure(name: str, log: Path, fail_during_runs: bool, tables, path: Path) -> Path:
     """A stand-in figure whose file, and a line in `log`, say whether the folder's tables were
     written when it was drawn ("after" the runs) or not ("during"); `fail_during_runs`: it
     raises in the second case."""
-    when = "after" if (target.parent / "summary.csv").is_file() else "during"
+    when = "after" if (path.parent.parent / "summary.csv").is_file() else "during"
     if fail_during_runs and when == "during":
         raise ValueError("a figure that fails while the runs run")
     with log.open("a", encoding="utf-8") as lines:  # forked figure processes append too
         lines.write(f"{name} {when}\n")
-    path = target / f"{name}.png"
     path.write_text(when, encoding="utf-8")
     return path
 
@@ -770,8 +803,9 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
     instead, and the run completes."""
     log = tmp_path / "figures.log"
     standins = tuple(figures.StandardFigure(
-        functools.partial(_record_figure, figure.draw.__name__, log,
-                          fail_during_runs and figure.scenario_only), figure.scenario_only)
+        functools.partial(_record_figure, figure.file, log,
+                          fail_during_runs and figure.scenario_only), figure.file,
+        figure.scenario_only)
         for figure in figures.FIGURES)
     monkeypatch.setattr(figures, "FIGURES", standins)
     folder = tmp_path / "ahead"
@@ -781,11 +815,11 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
     assert read_manifest(folder)["status"] == "complete"
     drawn = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
     assert len(drawn) == len(log.read_text(encoding="utf-8").splitlines()) == len(standins)
-    ahead = {figure.draw.args[0] for figure in standins if figure.scenario_only}
-    assert ahead == {"_positions"}
+    ahead = {figure.file for figure in standins if figure.scenario_only}
+    assert ahead == {"positions.png"}
     for name, when in drawn.items():
         assert when == ("during" if name in ahead and not fail_during_runs else "after"), name
-        assert (folder / "plots" / f"{name}.png").read_text(encoding="utf-8") == when
+        assert (folder / "plots" / name).read_text(encoding="utf-8") == when
 
 
 def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_words(

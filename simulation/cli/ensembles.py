@@ -490,28 +490,54 @@ def plot(args: argparse.Namespace) -> None:
                            blockers=_read_checked(folder, "blockers.csv", scenario),
                            coalitions=coalitions)
     target = _plot_folder(folder, args.force)
+    before = _figure_files(target)
     try:
         paths = write_figures(tables, target, workers_on_this_machine(args.workers))
     except OSError as exc:
         if disk_full(exc):
             raise Interrupted(f"cannot write the figures in {target} ({unwritable(exc)}); "
-                              f"the figures drawn are there. {_draw_again(folder, target)}"
-                              ) from None
+                              f"{_drawn_so_far(folder, target, before)}") from None
         raise InputError(str(target), "(folder)", f"cannot write the figures there "
                          f"({unwritable(exc)}); copy the results folder somewhere you can "
                          "write to and draw the copy's figures") from None
     except BrokenProcessPool:
-        raise Interrupted(f"a figure process died; the figures drawn are in {target}. "
-                          f"{_draw_again(folder, target)}") from None
+        raise Interrupted(f"a figure process died; {_drawn_so_far(folder, target, before)}"
+                          ) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted while drawing the figures into {target}; "
+                          f"{_drawn_so_far(folder, target, before)}") from None
     for path in paths:
         print(path)
 
 
-def _draw_again(folder: Path, target: Path) -> str:
-    """How to draw every figure of a folder whose drawing into `target` stopped part-way."""
+def _figure_files(target: Path) -> dict[str, tuple[int, int] | None]:
+    """Each standard figure's file in `target` as it is now (inode and time of last change), or
+    None where there is none: a figure drawn since replaced its file."""
+    from simulation.report.figures import FIGURES
+
+    def state(path: Path) -> tuple[int, int] | None:
+        try:
+            found = path.stat()
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns
+
+    return {figure.file: state(target / figure.file) for figure in FIGURES}
+
+
+def _drawn_so_far(folder: Path, target: Path,
+                  before: dict[str, tuple[int, int] | None]) -> str:
+    """Which figures of `target` were drawn before the drawing stopped and which not (missing,
+    or left as they were), and how to draw them all."""
+    now = _figure_files(target)
+    drawn = [name for name, state in now.items() if state is not None and state != before[name]]
+    missing = [name for name in now if name not in drawn]
+    said = (f"{len(drawn)} of the {len(now)} figures were drawn there"
+            + (f" ({', '.join(drawn)})" if drawn else "")
+            + f"; not drawn: {', '.join(missing)}. ")
     if target.name == "plots":
-        return f"Draw them all again with: mc11 plot --force {folder}"
-    return f"Delete {target} and draw them all again with: mc11 plot {folder}"
+        return said + f"Draw them all into {target} with: mc11 plot --force {folder}"
+    return said + f"Delete {target} and draw them all again with: mc11 plot {folder}"
 
 
 def _plot_folder(folder: Path, force: bool) -> Path:

@@ -95,50 +95,56 @@ class FigureTables:
     coalitions: pd.DataFrame | None = None
 
 
-def _outcomes(tables: FigureTables, target: Path) -> Path:
-    return _plots().plot_outcomes(tables.summary, target / "outcomes.png")
+def _outcomes(tables: FigureTables, path: Path) -> Path:
+    return _plots().plot_outcomes(tables.summary, path)
 
 
-def _text_levels(tables: FigureTables, target: Path) -> Path:
-    return _plots().plot_text_levels(tables.levels, tables.issues, target / "text_levels.png")
+def _text_levels(tables: FigureTables, path: Path) -> Path:
+    return _plots().plot_text_levels(tables.levels, tables.issues, path)
 
 
-def _text_reach(tables: FigureTables, target: Path) -> Path | None:
+def _text_reach(tables: FigureTables, path: Path) -> Path | None:
     """None for folders written before the summary had the reach columns."""
     if "p_text_mid" not in tables.summary:
         return None
-    return _plots().plot_text_reach(tables.summary, target / "text_reach.png")
+    return _plots().plot_text_reach(tables.summary, path)
 
 
-def _support(tables: FigureTables, target: Path) -> Path:
-    return _plots().plot_support(tables.support, tables.issues, target / "support.png",
+def _support(tables: FigureTables, path: Path) -> Path:
+    return _plots().plot_support(tables.support, tables.issues, path,
                                  coalitions=tables.coalitions,
                                  coalition_names=tables.coalition_names)
 
 
-def _positions(tables: FigureTables, target: Path) -> Path:
-    return _plots().plot_position_heatmap(tables.positions, tables.issues,
-                                          target / "positions.png")
+def _positions(tables: FigureTables, path: Path) -> Path:
+    return _plots().plot_position_heatmap(tables.positions, tables.issues, path)
 
 
-def _blockers(tables: FigureTables, target: Path) -> Path:
-    return _plots().plot_blockers(tables.blockers, target / "blockers.png",
-                                  issues=tables.issues, blocs=tables.blocs)
+def _blockers(tables: FigureTables, path: Path) -> Path:
+    return _plots().plot_blockers(tables.blockers, path, issues=tables.issues, blocs=tables.blocs)
 
 
 @dataclass(frozen=True)
 class StandardFigure:
-    """A standard figure: the function drawing it and whether it needs only the scenario's
-    tables (then `mc11 run` draws it while the replications run, on a core that waits)."""
+    """A standard figure: the function drawing it into a file, the file's name in the plots
+    folder, and whether it needs only the scenario's tables (then `mc11 run` draws it while the
+    replications run, on a core that waits)."""
 
     draw: Callable[[FigureTables, Path], Path | None]
+    file: str
     scenario_only: bool = False
+
+    def into(self, tables: FigureTables, target: Path) -> Path | None:
+        """Draw the figure into its file in the folder `target`; None if it has nothing to
+        draw."""
+        return self.draw(tables, target / self.file)
 
 
 FIGURES: tuple[StandardFigure, ...] = (
-    StandardFigure(_support), StandardFigure(_positions, scenario_only=True),
-    StandardFigure(_text_levels), StandardFigure(_outcomes), StandardFigure(_blockers),
-    StandardFigure(_text_reach))
+    StandardFigure(_support, "support.png"),
+    StandardFigure(_positions, "positions.png", scenario_only=True),
+    StandardFigure(_text_levels, "text_levels.png"), StandardFigure(_outcomes, "outcomes.png"),
+    StandardFigure(_blockers, "blockers.png"), StandardFigure(_text_reach, "text_reach.png"))
 """The standard figures: a new figure is a function above and one entry here. They are drawn
 in this order, costliest first (measured in `docs/performance.md`), so that on two processes
 the longest does not start last."""
@@ -158,7 +164,7 @@ def draw_ahead(tables: FigureTables, target: Path) -> list[StandardFigure]:
     target.mkdir(exist_ok=True)
     ahead = [figure for figure in FIGURES if figure.scenario_only]
     for figure in ahead:
-        figure.draw(tables, target)
+        figure.into(tables, target)
     return ahead
 
 
@@ -169,7 +175,7 @@ def write_figures(tables: FigureTables, target: Path, workers: int = 1,
     from the same tables, so the files are the same either way)."""
     target.mkdir(exist_ok=True)
     _plots()  # imported once here, so forked processes inherit it
-    draws = [figure.draw for figure in FIGURES if figure not in drawn]
+    draws = [figure.into for figure in FIGURES if figure not in drawn]
     workers = min(workers, len(draws))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         paths = [draw(tables, target) for draw in draws]
