@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -160,3 +161,23 @@ def test_no_note_where_every_failed_run_has_a_blocker(folder):
     _, about = explained(folder)
     assert about["outcome_shares"].get("multilateral", 0) < 1
     assert about["unblocked"] is None
+
+
+def test_a_failed_run_without_blocker_whose_change_was_tabled_is_counted_without_a_reason():
+    """The note gives the min_step reason only for runs it holds in: a run in which the chair
+    tabled a change and still no one blocked is counted, with no reason made up for it."""
+    from simulation.outcomes import MULTILATERAL, NO_AGREEMENT
+    from simulation.runs.explain import _unblocked
+
+    kept = {"outcome": np.array([MULTILATERAL, NO_AGREEMENT, NO_AGREEMENT]),
+            "blocked": np.zeros((3, 4), dtype=bool),
+            "chair_change": np.array([20.0, 15.0, 3.0]), "min_step": np.array([10.0, 10.0, 5.0])}
+    labels = np.array(["multilateral", "none", "none"])
+    assert _unblocked(kept, labels, "mandate") == (
+        "in 2 of the 3 runs (2 none) no member blocked mandate: in 1 of them the chair's text "
+        "moved it only 3.0 points from the status quo, less than that run's min_step (5.0), so "
+        "the chair tabled no change on it (a package holds only changes of at least min_step) "
+        "and there was nothing to block")
+    kept["chair_change"][2] = 8.0
+    assert _unblocked(kept, labels, "mandate") == \
+        "in 2 of the 3 runs (2 none) no member blocked mandate"

@@ -146,10 +146,12 @@ def _unblocked(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> s
     untabled = unblocked & (kept["chair_change"] < kept["min_step"])
     counts = ", ".join(f"{count} {label}" for label, count
                        in pd.Series(labels[unblocked]).value_counts().sort_index().items())
+    said = f"in {unblocked.sum()} of the {len(labels)} runs ({counts}) no member blocked {issue}"
+    if not untabled.any():
+        return said
     which = "each" if untabled.sum() == unblocked.sum() else f"{untabled.sum()} of them"
     change, step = kept["chair_change"][untabled], kept["min_step"][untabled]
-    return (f"in {unblocked.sum()} of the {len(labels)} runs ({counts}) no member blocked "
-            f"{issue}: in {which} the chair's text moved it only {_span(change)} points from "
+    return (f"{said}: in {which} the chair's text moved it only {_span(change)} points from "
             f"the status quo, less than that run's min_step ({_span(step)}), so the chair tabled "
             "no change on it (a package holds only changes of at least min_step) and there was "
             "nothing to block")
