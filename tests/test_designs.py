@@ -476,6 +476,21 @@ def test_verdict_ranges_show_where_a_verdict_flips():
     assert ranges.loc["x", "p_multilateral_median"] == pytest.approx(0.7)
 
 
+def test_a_tie_for_the_most_likely_outcome_is_split_not_given_to_the_first():
+    """At a point where two outcomes share the largest share, each gets half the point: the
+    shares still sum to 1, and multilateral, first in the order, wins no tie."""
+    points = pd.DataFrame({
+        "point": [0, 1, 2, 3], "issue": "x",
+        "p_multilateral": [0.4, 0.4, 1 / 3, 0.2], "p_plurilateral": [0.2, 0.0, 1 / 3, 0.2],
+        "p_none": [0.4, 0.6, 1 / 3, 0.6], "p_text_mid": 0.0})
+    ranges = sensitivity.verdict_ranges(points).set_index("issue")
+    assert ranges.loc["x", "modal_multilateral"] == pytest.approx((1 / 2 + 1 / 3) / 4)
+    assert ranges.loc["x", "modal_plurilateral"] == pytest.approx((1 / 3) / 4)
+    assert ranges.loc["x", "modal_none"] == pytest.approx((1 / 2 + 1 + 1 / 3 + 1) / 4)
+    assert ranges.loc["x", ["modal_multilateral", "modal_plurilateral",
+                            "modal_none"]].sum() == pytest.approx(1)
+
+
 def test_a_one_valued_setting_fixes_a_constant_beside_the_swept_one(tmp_path, capsys):
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
                  "--runs-per-point", "2", "--folder", str(tmp_path / "d"),

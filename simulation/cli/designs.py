@@ -225,15 +225,15 @@ def sensitivity(args: argparse.Namespace) -> None:
                     draw(indices, titles, folder / name)
     outputs.say_what_was_kept()
     print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
-          "95%) and the share of points where each outcome is the most likely"
+          "95%) and the share of points where each outcome is the most likely (a tie split "
+          "equally)"
           + (":" if plan.kind == "sobol" else
              f" (Morris' grid of {design.MORRIS_LEVELS} levels puts many points at the "
              "priors' ends, so these ranges lean to the ends rather than follow the priors; a "
              "Sobol design samples the priors):"))
     for row in ranges.itertuples():
-        modal = ", ".join(f"{o} {getattr(row, f'modal_{o}'):.2f}" for o in
-                          ("multilateral", "plurilateral", "none")
-                          if getattr(row, f"modal_{o}") > 0)
+        modal = ", ".join(f"{o} {getattr(row, f'modal_{o}'):.2f}"
+                          for o in sensitivity.OUTCOMES if getattr(row, f"modal_{o}") > 0)
         print(f"  {row.issue}: {row.p_multilateral_q05:.2f} / {row.p_multilateral_median:.2f} "
               f"/ {row.p_multilateral_q95:.2f}; most likely: {modal}")
     measure = "total index ST" if plan.kind == "sobol" else "mu*"

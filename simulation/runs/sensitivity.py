@@ -86,13 +86,24 @@ def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3
     return ranked.groupby("issue", sort=False).head(top)
 
 
+OUTCOMES = ("multilateral", "plurilateral", "none")
+
+
+def modal_credit(shares: np.ndarray) -> np.ndarray:
+    """Per row of outcome shares (multilateral, plurilateral, none), each outcome's credit for
+    being the most likely: 1 for the only largest share, 1/k to each of k tied largest ones, so
+    that a row's credits sum to 1 and no outcome wins a tie by its place in the order."""
+    largest = shares == shares.max(axis=1, keepdims=True)
+    return largest / largest.sum(axis=1, keepdims=True)
+
+
 def verdict_ranges(points: pd.DataFrame) -> pd.DataFrame:
     """Per issue, how its verdict moves inside the priors: P(multilateral) and P(text >= mid)
     over the design points (5%, median, 95%), and the share of points at which each outcome is
-    the most likely (a verdict flips inside the priors where more than one has a share)."""
-    shares = points[["p_multilateral", "p_plurilateral", "p_none"]].to_numpy()
-    modal = np.array(["multilateral", "plurilateral", "none"])[shares.argmax(axis=1)]
-    frame = points.assign(modal=modal)
+    the most likely, a tie at a point split equally among the tied outcomes (a verdict flips
+    inside the priors where more than one has a share)."""
+    credit = modal_credit(points[[f"p_{o}" for o in OUTCOMES]].to_numpy(dtype=float))
+    frame = points.assign(**{f"modal_{o}": credit[:, j] for j, o in enumerate(OUTCOMES)})
     rows = []
     for issue, group in frame.groupby("issue", sort=False):
         row = {"issue": issue}
@@ -100,8 +111,6 @@ def verdict_ranges(points: pd.DataFrame) -> pd.DataFrame:
             row.update({f"{verdict}_q05": group[verdict].quantile(0.05),
                         f"{verdict}_median": group[verdict].median(),
                         f"{verdict}_q95": group[verdict].quantile(0.95)})
-        counts = group["modal"].value_counts(normalize=True)
-        row.update({f"modal_{o}": counts.get(o, 0.0)
-                    for o in ("multilateral", "plurilateral", "none")})
+        row.update({f"modal_{o}": group[f"modal_{o}"].mean() for o in OUTCOMES})
         rows.append(row)
     return pd.DataFrame(rows)
