@@ -491,6 +491,26 @@ def test_a_tie_for_the_most_likely_outcome_is_split_not_given_to_the_first():
                             "modal_none"]].sum() == pytest.approx(1)
 
 
+def test_the_indices_figure_leaves_out_an_issue_whose_verdict_barely_varies(tmp_path,
+                                                                            monkeypatch):
+    """Indices of a verdict varying less than MIN_VARIANCE are noise, as the printout and the
+    heat map treat them: its panel has no bars (an ST of 1.1 +- 1.2 there is not drawn)."""
+    from simulation.report import designs as figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save_png", lambda figure, path: drawn.append(figure) or path)
+    rows = [(issue, "p_multilateral", parameter, index, value, 1.2, variance)
+            for issue, variance, value in (("varies", 0.05, 0.4), ("noise", 1e-4, 1.1),
+                                           ("flat", 0.0, float("nan")))
+            for parameter in (TOLERANCE, DUMMY) for index in ("S1", "ST")]
+    indices = pd.DataFrame(rows, columns=sensitivity.COLUMNS)
+    figures.plot_indices(indices, {}, tmp_path / "indices.png")
+    varies, noise, flat = drawn[0].axes
+    assert len(varies.patches) == 4
+    assert not noise.patches and not flat.patches
+    assert "not estimated" in noise.texts[0].get_text()
+
+
 def test_a_one_valued_setting_fixes_a_constant_beside_the_swept_one(tmp_path, capsys):
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
                  "--runs-per-point", "2", "--folder", str(tmp_path / "d"),

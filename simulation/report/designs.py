@@ -86,13 +86,23 @@ def _measure(indices: pd.DataFrame) -> str:
 def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
                  verdict: str = "p_multilateral", top: int = 6) -> Path:
     """Per issue, the constants with the largest indices for a verdict (Sobol S1 and ST with
-    their 95% intervals, or Morris mu* with its interval)."""
+    their 95% intervals, or Morris mu* with its interval); an issue whose verdict varies less
+    than MIN_VARIANCE over the design has no bars, its panel marked as not estimated (as the
+    heat map leaves it blank and the printout leaves it out)."""
     measure = _measure(indices)
     chosen = indices[indices["verdict"] == verdict]
     issues = list(dict.fromkeys(chosen["issue"]))
     figure, axes = _grid(len(issues), width=3.6, height=2.4)
     for axis, issue in zip(axes, issues, strict=True):
         rows = chosen[chosen["issue"] == issue]
+        variance = rows["variance"].max()
+        if not variance >= MIN_VARIANCE:  # NaN too: no indices to show
+            axis.set_axis_off()
+            axis.text(0.5, 0.5, "not estimated:\nno variation" if variance == 0 else
+                      f"not estimated:\nvariance < {MIN_VARIANCE:g}", ha="center",
+                      va="center", fontsize=7, color="#555555", transform=axis.transAxes)
+            axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
+            continue
         main = rows[rows["index"] == measure].sort_values("value", ascending=False).head(top)
         names = [p.split(".", 1)[1] if "." in p else p for p in main["parameter"]]
         y = np.arange(len(main))[::-1]
@@ -104,11 +114,12 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
                       label="S1")
         axis.set_yticks(y - (0.2 if measure == "ST" else 0), names, fontsize=5)
         axis.tick_params(axis="x", labelsize=6)
-        no_variance = rows["variance"].fillna(0).max() == 0
-        note = " (no variation)" if no_variance else ""
-        axis.set_title(_panel_title(titles.get(issue, issue), note), fontsize=7)
-    axes[0].legend(fontsize=6)
-    figure.suptitle(f"Sensitivity of {verdict} per issue: {measure}", fontsize=9)
+        axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
+    estimated = [axis for axis in axes if axis.axison]
+    if estimated:
+        estimated[0].legend(fontsize=6)
+    figure.suptitle(f"Sensitivity of {verdict} per issue: {measure} (not estimated: the "
+                    f"verdict's variance over the design < {MIN_VARIANCE:g})", fontsize=9)
     figure.tight_layout()
     return save_png(figure, path)
 
