@@ -351,6 +351,29 @@ def test_a_second_process_on_a_running_design_is_refused(small_sweep, tmp_path):
                                   run(plan, scenario, tmp_path / "whole"), check_exact=True)
 
 
+def test_a_second_run_while_the_first_draws_its_figures_is_refused(tmp_path, capsys,
+                                                                   monkeypatch):
+    """The folder's lock covers the tables and figures too: the same command started while
+    the first is drawing plots/sweep.png is refused, not drawing the same file beside it."""
+    from simulation.report import designs as figures
+
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--quiet",
+            "--runs-per-point", "2", "--folder", str(folder), "--set", f"{TOLERANCE}=5,25"]
+    real, second = figures.plot_sweep, []
+
+    def drawing(*args):
+        if not second:
+            second.append(main(argv))
+        return real(*args)
+
+    monkeypatch.setattr(figures, "plot_sweep", drawing)
+    assert main(argv) == 0
+    assert second == [2]
+    assert "another mc11 is running this design now" in capsys.readouterr().err
+    assert (folder / "plots" / "sweep.png").is_file()
+
+
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)

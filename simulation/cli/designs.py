@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +25,12 @@ from simulation.cli.common import (
 from simulation.errors import InputError, write_atomic
 
 
-def _run(plan, scenario, args: argparse.Namespace, instead: str) -> _Outputs:
+@contextmanager
+def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Outputs]:
     """Open (or resume) the design's folder and run its missing points on the chosen backend,
     after the estimate and, for long work, a go-ahead (`instead`: what to ask for instead);
-    return which of its tables and figures to write."""
+    give which of its tables and figures to write, the folder's lock held until the block
+    writing them ends (a second run beside it is refused, not drawing the same files)."""
     from simulation.runs import cluster, design, sweep
     from simulation.runs.progress import Progress
 
@@ -38,46 +40,49 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> _Outputs:
               f"bargains by {bargaining.protocol}, so it changes no run here", file=sys.stderr)
     folder = Path(args.folder) if args.folder else None
     resuming = folder is not None and folder.exists()
-    if resuming:  # refuses another design's folder, touching nothing
-        folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
-    todo = len(sweep.pending_points(folder, plan)) if resuming else len(plan.points)
-    runs = plan.runs_per_point
-    local = args.scheduler == cluster.LOCAL
-    remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
-    workers = workers_on_this_machine(args.workers) if local else None
-    where = f"a local Dask cluster of {workers} worker(s)" if local else \
-        "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler
+    with ExitStack() as held:
+        if resuming:  # refuses another design's folder, or one in use, touching nothing
+            folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
+            held.enter_context(sweep.design_lock(folder))
+        todo = len(sweep.pending_points(folder, plan)) if resuming else len(plan.points)
+        runs = plan.runs_per_point
+        local = args.scheduler == cluster.LOCAL
+        remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
+        workers = workers_on_this_machine(args.workers) if local else None
+        where = f"a local Dask cluster of {workers} worker(s)" if local else \
+            "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler
 
-    def go_ahead(workers: int) -> None:
-        points = counted(todo, "design point")
-        confirm_size(scenario.negotiation(), bargaining, todo * runs, workers,
-                     what=f"{points} x {runs:,} runs ({todo * runs:,} runs)", yes=args.yes,
-                     option="--runs-per-point", instead=instead, here=not remote)
+        def go_ahead(workers: int) -> None:
+            points = counted(todo, "design point")
+            confirm_size(scenario.negotiation(), bargaining, todo * runs, workers,
+                         what=f"{points} x {runs:,} runs ({todo * runs:,} runs)", yes=args.yes,
+                         option="--runs-per-point", instead=instead, here=not remote)
 
-    if not remote:  # before starting a cluster
-        go_ahead(workers or 1)
-    shown = None
-    try:
-        with cluster.backend(args.scheduler, workers) as client:
-            if remote:  # its workers are known once connected
-                go_ahead(cluster.workers_of(client))
-            if not resuming:
-                folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
-            print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
-                  f"'{scenario.name}', seed {plan.seed} ({todo} to run) on {where} into "
-                  f"{folder}", file=sys.stderr)
-            shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs,
-                             plan.kind, enabled=not args.quiet)
-            sweep.execute_design(folder, plan, scenario, client,
+        if not remote:  # before starting a cluster
+            go_ahead(workers or 1)
+        shown = None
+        try:
+            with cluster.backend(args.scheduler, workers) as client:
+                if remote:  # its workers are known once connected
+                    go_ahead(cluster.workers_of(client))
+                if not resuming:
+                    folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
+                    held.enter_context(sweep.design_lock(folder))
+                print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
+                      f"'{scenario.name}', seed {plan.seed} ({todo} to run) on {where} into "
+                      f"{folder}", file=sys.stderr)
+                shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs,
+                                 plan.kind, enabled=not args.quiet)
+                sweep.run_points(folder, plan, scenario, client,
                                  on_point=lambda _: shown.update(runs))
-    except KeyboardInterrupt:  # after the points (as the cluster closed): say how to finish
-        if folder is None or not (folder / sweep.DESIGN).is_file():
-            raise
-        raise sweep.DesignInterrupted(folder, "interrupted") from None
-    finally:
-        if shown is not None:
-            shown.close()
-    return _Outputs(folder, fresh=todo > 0)
+        except KeyboardInterrupt:  # after the points (as the cluster closed): say how to finish
+            if folder is None or not (folder / sweep.DESIGN).is_file():
+                raise
+            raise sweep.DesignInterrupted(folder, "interrupted") from None
+        finally:
+            if shown is not None:
+                shown.close()
+        yield _Outputs(folder, fresh=todo > 0)
 
 
 @dataclass
@@ -147,9 +152,9 @@ def sweep(args: argparse.Namespace) -> None:
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
-    outputs = _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values")
-    folder = outputs.folder
-    with _writing(folder):
+    with _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values") as outputs, \
+            _writing(outputs.folder):
+        folder = outputs.folder
         table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
         text = table.to_csv(index=False)
         if outputs.wanted("sweep.csv", text):
@@ -206,10 +211,10 @@ def sensitivity(args: argparse.Namespace) -> None:
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
                                      scenario.input_hash(), source)
-    outputs = _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples")
-    folder = outputs.folder
     titles = _titles(scenario)
-    with _writing(folder):
+    with _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples") as outputs, \
+            _writing(outputs.folder):
+        folder = outputs.folder
         points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
         indices = sensitivity.analyse(points, plan, priors)
         ranges = sensitivity.verdict_ranges(points)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,17 @@ def pending_points(folder: Path, design: Design) -> list[int]:
     return [i for i in range(len(design.points)) if not point_path(folder, i).is_file()]
 
 
+def design_lock(folder: Path) -> AbstractContextManager[None]:
+    """One process at a time on a design folder, from its points to its tables and figures: a
+    second one started beside it (another terminal) is refused instead of computing the same
+    points again or writing the same files at once."""
+    return holding(folder / LOCK, "--folder", "another mc11 is running this design now (its "
+                   "points, or its tables and figures); wait for it to end, then run the same "
+                   "command to write anything missing",
+                   "a design writes its points, tables and figures there: copy the folder "
+                   "somewhere writable and complete the copy")
+
+
 def execute_design(
     folder: Path,
     design: Design,
@@ -196,19 +208,17 @@ def execute_design(
     on_point: Callable[[int], None] | None = None,
 ) -> None:
     """Run the design's missing points (on the Dask `client`, or here if None), writing each
-    point's statistics as it arrives; one process at a time on a folder (a second one started
-    beside it would compute the same points again)."""
+    point's statistics as it arrives, holding `design_lock` while it does."""
     if not pending_points(folder, design):
         return
-    with holding(folder / LOCK, "--folder", "another mc11 is running this design now; wait for "
-                 "it to end, then run the same command to write the tables",
-                 "a design writes its points there: copy the folder somewhere writable and "
-                 "complete the copy"):
-        _run_points(folder, design, scenario, client, on_point)
+    with design_lock(folder):
+        run_points(folder, design, scenario, client, on_point)
 
 
-def _run_points(folder: Path, design: Design, scenario: Scenario, client: Any,
-                on_point: Callable[[int], None] | None) -> None:
+def run_points(folder: Path, design: Design, scenario: Scenario, client: Any = None,
+               on_point: Callable[[int], None] | None = None) -> None:
+    """`execute_design` for a caller holding `design_lock` already (to keep it while the
+    tables are written)."""
     todo = pending_points(folder, design)
     if not todo:
         return
