@@ -534,6 +534,29 @@ def test_the_indices_figure_leaves_out_an_issue_whose_verdict_barely_varies(tmp_
     assert "not estimated" in noise.texts[0].get_text()
 
 
+@pytest.mark.parametrize(("options", "field", "says"), [
+    (["--scheduler", "in-process", "--workers", "2"], "--workers: --scheduler in-process",
+     "in-process runs the design in this one process"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
+     "--workers: --scheduler tcp://127.0.0.1:1", "on the workers it has"),
+    (["--scheduler", "in-process", "--results-dir", "elsewhere"], "--results-dir: --folder",
+     "with --folder DIR the design goes into DIR itself"),
+])
+@pytest.mark.parametrize("command", [["sweep", "--set", f"{TOLERANCE}=5,25"],
+                                     ["sensitivity", "--method", "morris", "--samples", "2"]])
+def test_an_option_another_makes_meaningless_is_refused_not_ignored(tmp_path, capsys, command,
+                                                                    options, field, says):
+    """--workers sizes only a local cluster, --results-dir only a folder not named: given with
+    an option that leaves them unused, the command stops (exit 2) before running anything."""
+    folder = tmp_path / "d"
+    code = main([command[0], "scenarios/baseline.yaml", *command[1:], "--runs-per-point", "1",
+                 "--quiet", "--no-plots", "--folder", str(folder), *options])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert field in error and says in error and "drop one of the two" in error
+    assert not folder.exists()
+
+
 def test_a_one_valued_setting_fixes_a_constant_beside_the_swept_one(tmp_path, capsys):
     code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
                  "--runs-per-point", "2", "--folder", str(tmp_path / "d"),

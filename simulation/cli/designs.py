@@ -24,6 +24,25 @@ from simulation.cli.common import (
 )
 from simulation.errors import InputError, write_atomic
 
+RESULTS = "results"  # where a design's new folder goes without --folder or --results-dir
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse options that another one makes meaningless, rather than ignore them unsaid."""
+    from simulation.runs import cluster
+
+    if args.workers is not None and args.scheduler != cluster.LOCAL:
+        why = ("in-process runs the design in this one process, without workers"
+               if args.scheduler == cluster.IN_PROCESS else "a running scheduler runs the "
+               "design on the workers it has (start more with `dask worker ADDRESS`)")
+        raise InputError("--workers", f"--scheduler {args.scheduler}", f"{why}; --workers "
+                         "sizes only the local cluster (--scheduler local, the default): drop "
+                         "one of the two")
+    if args.folder and args.results_dir is not None:
+        raise InputError("--results-dir", "--folder", "--results-dir says where a new folder "
+                         "goes when --folder is not given; with --folder DIR the design goes "
+                         "into DIR itself: drop one of the two")
+
 
 @contextmanager
 def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Outputs]:
@@ -39,10 +58,11 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
         print(f"mc11: note: {path} is read only by the {reader} protocol; this scenario "
               f"bargains by {bargaining.protocol}, so it changes no run here", file=sys.stderr)
     folder = Path(args.folder) if args.folder else None
+    base = Path(args.results_dir or RESULTS)
     resuming = folder is not None and folder.exists()
     with ExitStack() as held:
         if resuming:  # refuses another design's folder, or one in use, touching nothing
-            folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
+            folder = sweep.open_folder(plan, scenario, folder, base)
             held.enter_context(sweep.design_lock(folder))
         todo = len(sweep.pending_points(folder, plan)) if resuming else len(plan.points)
         runs = plan.runs_per_point
@@ -66,7 +86,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
                 if remote:  # its workers are known once connected
                     go_ahead(cluster.workers_of(client))
                 if not resuming:
-                    folder = sweep.open_folder(plan, scenario, folder, Path(args.results_dir))
+                    folder = sweep.open_folder(plan, scenario, folder, base)
                     held.enter_context(sweep.design_lock(folder))
                 print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
                       f"'{scenario.name}', seed {plan.seed} ({todo} to run) on {where} into "
@@ -147,6 +167,7 @@ def sweep(args: argparse.Namespace) -> None:
     from simulation.report.designs import plot_sweep
     from simulation.runs import design, sweep
 
+    _check_options(args)
     scenario = load_noting(scenario_of(args))
     settings = design.parse_settings(args.set)
     plan = design.grid(settings, args.runs_per_point,
@@ -189,6 +210,7 @@ def sensitivity(args: argparse.Namespace) -> None:
     from simulation.report.designs import plot_heatmap, plot_indices
     from simulation.runs import design, sensitivity, sweep
 
+    _check_options(args)
     scenario = load_noting(scenario_of(args))
     priors = dict(scenario.priors)
     source = str(scenario.path)
@@ -271,12 +293,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="'local' (default: a Dask cluster on this machine), 'in-process' "
                              "(no Dask), or the address tcp://HOST:PORT of a running scheduler")
     parser.add_argument("--workers", type=positive,
-                        help="workers of the local cluster (default: all cores)")
+                        help="workers of the local cluster (default: all cores); only with "
+                             "--scheduler local")
     parser.add_argument("--folder", metavar="DIR", type=file_or_folder,
                         help="the design's folder; an existing one holding the same design is "
                              "resumed (default: <results-dir>/<scenario>-<kind>-<time>)")
-    parser.add_argument("--results-dir", metavar="DIR", default="results", type=file_or_folder,
-                        help="where new folders go (default: %(default)s)")
+    parser.add_argument("--results-dir", metavar="DIR", type=file_or_folder,
+                        help=f"where a new folder goes without --folder (default: {RESULTS})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
                         help="draw the design's figures into <folder>/plots/ (default: yes; "
