@@ -774,7 +774,6 @@ def test_a_file_named_plots_is_drawn_beside_not_taken_for_a_folder(complete, tmp
 
 @pytest.mark.parametrize(("argv", "says"), [
     (["calibrate", "x.csv", "--protocol", "compromise", "--folds", "1"], "at least 2"),
-    (["sensitivity", str(BASELINE), "--samples", "1"], "at least 2"),
 ])
 def test_a_count_below_its_minimum_states_that_minimum(argv, says, capsys):
     with pytest.raises(SystemExit) as ended:

@@ -641,6 +641,26 @@ def test_a_sobol_sample_too_small_for_its_estimates_is_an_input_error(decided, s
         design.sensitivity_design("sobol", decided.priors, samples, 2, 1, decided.input_hash())
 
 
+@pytest.mark.parametrize(("method", "samples", "says"), [
+    ("sobol", "0", "a power of 2 (their balance properties hold only then) of at least 16"),
+    ("sobol", "1", "of at least 16"), ("morris", "1", "at least 2 trajectories"),
+    ("morris", "-1", "at least 2 trajectories")])
+def test_too_few_samples_states_the_methods_own_minimum(capsys, method, samples, says):
+    """Sobol needs N of at least 16, Morris 2 trajectories: each says its own."""
+    code = main(["sensitivity", "scenarios/baseline.yaml", "--method", method, "--samples",
+                 samples, "--scheduler", "in-process"])
+    error = capsys.readouterr().err
+    assert code == 2 and f"--samples: {samples}: " in error and says in error, error
+
+
+def test_the_help_of_parameters_says_which_priors_are_left_out_by_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["sensitivity", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: all that the scenario's protocol reads" in shown
+    assert "compromise protocol's in an exchange or challenge scenario, are left out" in shown
+
+
 def two_priors_scenario(tmp_path: Path) -> Path:
     """A scenario in which nobody engages, with priors on the tolerance and the rate."""
     path = tmp_path / "decided.yaml"

@@ -12,7 +12,6 @@ from pathlib import Path
 from simulation.cli.common import (
     add_scenario_argument,
     add_yes_option,
-    at_least_two,
     confirm_size,
     counted,
     file_or_folder,
@@ -20,6 +19,7 @@ from simulation.cli.common import (
     positive,
     scenario_of,
     seed,
+    whole,
     workers_on_this_machine,
 )
 from simulation.errors import InputError, write_atomic
@@ -323,10 +323,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=("sobol", "morris"), default="sobol",
                         help="Sobol (first-order and total indices, Saltelli's sampling) or "
                              "Morris (elementary effects: mu*, sigma); default: sobol")
-    parser.add_argument("--samples", type=at_least_two, default=64, metavar="N",
+    parser.add_argument("--samples", type=whole, default=64, metavar="N",
                         help="Sobol: base samples N, a power of 2 of at least 16 (N x (D + 2) "
-                             "points); Morris: trajectories (N x (D + 1) points); default 64")
+                             "points); Morris: trajectories, at least 2 (N x (D + 1) points); "
+                             "default 64")
     parser.add_argument("--parameters", metavar="PATH,...",
-                        help="only these constants with priors (default: all); the others "
-                             "are drawn per replication as in an ensemble")
+                        help="only these constants with priors (default: all that the "
+                             "scenario's protocol reads: priors on another protocol's settings, "
+                             "as the three on the compromise protocol's in an exchange or "
+                             "challenge scenario, are left out with a note); the others are "
+                             "drawn per replication as in an ensemble")
     parser.set_defaults(handler=sensitivity, runs_model=True)

@@ -183,7 +183,9 @@ def sensitivity_design(method: str, priors: Mapping[str, Prior], samples: int,
         from SALib.sample import morris
 
         if samples < 2:
-            raise InputError("--samples", str(samples), "Morris needs at least 2 trajectories")
+            raise InputError("--samples", str(samples), "a Morris design needs at least 2 "
+                             "trajectories (--samples N gives N trajectories of D + 1 points "
+                             "for D constants)")
         unit = morris.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
     else:
         raise InputError("--method", method, f"allowed: {', '.join(METHODS)}")
