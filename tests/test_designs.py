@@ -661,6 +661,39 @@ def test_the_help_of_parameters_says_which_priors_are_left_out_by_default(capsys
     assert "compromise protocol's in an exchange or challenge scenario, are left out" in shown
 
 
+@pytest.mark.parametrize(("marker", "says"), [
+    (None, "this is a folder; a scenario is a YAML file (e.g. scenarios/baseline.yaml)"),
+    ("run.json", "this is an `mc11 run` results folder: the scenario it ran is {folder}"),
+    ("design.json", "this is a design's folder: the scenario it ran is {folder}")])
+@pytest.mark.parametrize("command", [["sweep", "--set", f"{TOLERANCE}=5,25"], ["sensitivity"],
+                                     ["run"]])
+def test_a_folder_given_as_the_scenario_is_called_a_folder(tmp_path, capsys, command, marker,
+                                                           says):
+    """Not 'the file cannot be read (Is a directory)'; a results or design folder's own
+    scenario.yaml is named."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    if marker:
+        (folder / marker).write_text("{}\n", encoding="utf-8")
+        (folder / "scenario.yaml").write_text("name: x\n", encoding="utf-8")
+    code = main([command[0], str(folder), *command[1:]])
+    error = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert says.format(folder=folder / "scenario.yaml") in error and "Is a directory" not in error
+
+
+@pytest.mark.parametrize("command", [["sweep", "--set", f"{TOLERANCE}=5,25"], ["run"]])
+def test_an_empty_file_given_as_the_scenario_is_only_called_empty(tmp_path, capsys, command):
+    """An empty afile.txt says nothing of being actor-issue data: the error says it is empty
+    and what a scenario is, not what its ending suggests."""
+    path = tmp_path / "afile.txt"
+    path.write_text("", encoding="utf-8")
+    code = main([command[0], str(path), *command[1:]])
+    error = capsys.readouterr().err
+    assert code == 2 and "the file is empty; a scenario is a mapping" in error
+    assert "actor-issue data" not in error
+
+
 def two_priors_scenario(tmp_path: Path) -> Path:
     """A scenario in which nobody engages, with priors on the tolerance and the rate."""
     path = tmp_path / "decided.yaml"

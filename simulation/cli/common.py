@@ -202,6 +202,8 @@ def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
     name = Path(error.source)
     if name.resolve() != Path(given).resolve():  # a file the given one refers to
         return error
+    if error.problem.startswith("the file is empty"):  # nothing in it says what it is
+        return error
     if name.name == "run.json":
         hint = ("this is a results folder's run.json: give the folder to `mc11 plot`, `compare` "
                 "or `explain`, or its scenario.yaml to run it again")

@@ -319,6 +319,21 @@ def _origin(files: list[_File], source: str, location: tuple[Any, ...]
     return source, None, location
 
 
+def _folder_hint(folder: Path) -> str:
+    """What a folder given as a scenario holds that the user may have meant: the scenario an
+    `mc11 run` results folder or a design's folder ran with."""
+    stored = folder / "scenario.yaml"
+    if not stored.is_file():
+        return ""
+    if (folder / "run.json").is_file():
+        return (f"; this is an `mc11 run` results folder: the scenario it ran is {stored} (the "
+                "folder itself goes to `mc11 plot`, `compare` or `explain`)")
+    if (folder / "design.json").is_file():
+        return (f"; this is a design's folder: the scenario it ran is {stored} (to complete "
+                "the design, give its scenario and --folder with it)")
+    return f"; this folder holds {stored}"
+
+
 def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[_File]]:
     """A scenario file's mapping with its parents merged in, and the files of its chain (this
     one first)."""
@@ -326,6 +341,9 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
         loop = [*chain[chain.index(path):], path]
         raise InputError(str(path), "extends", "the files extend each other in a loop ("
                          + " -> ".join(p.name for p in loop) + ")")
+    if path.is_dir():
+        raise InputError(str(path), "(file)", f"this is a folder; a scenario is a YAML file "
+                         f"(e.g. scenarios/baseline.yaml){_folder_hint(path)}")
     raw, node = load_yaml(read_text(path), path)
     if raw is None:
         raise InputError(str(path), "(file)", "the file is empty; a scenario is a mapping of "
