@@ -374,6 +374,23 @@ def test_a_second_run_while_the_first_draws_its_figures_is_refused(tmp_path, cap
     assert (folder / "plots" / "sweep.png").is_file()
 
 
+def test_the_order_of_the_set_flags_does_not_stop_a_resume(tmp_path, capsys):
+    """The same constants and values in another order are the same design: it resumes (the
+    folder's order decides which point is which) and gives the table of the first order."""
+    folder = tmp_path / "d"
+    common = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+              "--runs-per-point", "2", "--folder", str(folder), "--quiet"]
+    tolerance, step = f"{TOLERANCE}=5,25", "parameters.consensus.min_step=10,20"
+    assert main([*common, "--set", tolerance, "--set", step]) == 0
+    whole = (folder / "sweep.csv").read_text(encoding="utf-8")
+    (folder / "sweep.csv").unlink()
+    sweep.point_path(folder, 1).unlink()
+    capsys.readouterr()
+    assert main([*common, "--set", step, "--set", tolerance]) == 0, capsys.readouterr().err
+    assert "(1 to run)" in capsys.readouterr().err
+    assert (folder / "sweep.csv").read_text(encoding="utf-8") == whole
+
+
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)
@@ -703,6 +720,18 @@ def two_priors_scenario(tmp_path: Path) -> Path:
                     "calendar_levels:\n" + "".join(f"  {kind}: {{attention: 0}}\n"
                                                   for kind in NOBODY_ENGAGES))
     return path
+
+
+def test_the_order_of_parameters_does_not_stop_a_resume(tmp_path, capsys):
+    folder = tmp_path / "d"
+    common = ["sensitivity", str(two_priors_scenario(tmp_path)), "--method", "morris",
+              "--samples", "2", "--runs-per-point", "1", "--scheduler", "in-process",
+              "--no-plots", "--quiet", "--folder", str(folder), "--parameters"]
+    assert main([*common, f"{TOLERANCE},{DUMMY}"]) == 0
+    sweep.point_path(folder, 0).unlink()
+    capsys.readouterr()
+    assert main([*common, f"{DUMMY},{TOLERANCE}"]) == 0, capsys.readouterr().err
+    assert "(1 to run)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("method", "samples", "index"), [("morris", "2", "mu*"),

@@ -169,7 +169,8 @@ def sweep(args: argparse.Namespace) -> None:
 
     _check_options(args)
     scenario = load_noting(scenario_of(args))
-    settings = design.parse_settings(args.set)
+    settings = sweep.in_stored_order(design.parse_settings(args.set),
+                                     Path(args.folder) if args.folder else None)
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
@@ -230,6 +231,7 @@ def sensitivity(args: argparse.Namespace) -> None:
         priors, source = {p: priors[p] for p in chosen}, "--parameters"
     else:
         priors = _read_by(scenario.spec.parameters.bargaining.protocol, priors)
+    priors = sweep.in_stored_order(priors, Path(args.folder) if args.folder else None)
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
                                      scenario.input_hash(), source)

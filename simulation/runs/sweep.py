@@ -133,6 +133,21 @@ def _run_in_worker(negotiation: Negotiation, parameters: Parameters,
     return point, run_point(negotiation, parameters, priors, seed, runs, values)
 
 
+def in_stored_order(chosen: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """`chosen` (values or priors by constant) in the order of the constants of the design in
+    `folder` if it holds one of these very constants: the order of the --set flags or of
+    --parameters then changes no design resumed (it decides which point is which); else as
+    given (`open_folder` then says what differs)."""
+    if folder is None or not (folder / DESIGN).is_file():
+        return chosen
+    try:
+        stored = json.loads((folder / DESIGN).read_text(encoding="utf-8"))["constants"]
+        same = sorted(stored) == sorted(chosen)
+    except (OSError, ValueError, KeyError, TypeError):
+        return chosen
+    return {path: chosen[path] for path in stored} if same else chosen
+
+
 def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: Path) -> Path:
     """A new folder for the design, or `folder` if it already holds this very design (to
     resume); another design there is refused, and nothing in it is touched."""
