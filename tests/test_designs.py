@@ -217,6 +217,25 @@ def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_mi
     assert "kept as they were: sweep.csv" in error and "differs" not in error
 
 
+def test_a_point_file_whose_statistics_were_edited_is_named_not_the_table(tmp_path, capsys):
+    """The kept sweep.csv differs from the points because a point file was edited: the warning
+    names that file, not the table."""
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+            "--runs-per-point", "2", "--folder", str(folder), "--quiet",
+            "--set", f"{TOLERANCE}=5,25"]
+    assert main(argv) == 0
+    path = sweep.point_path(folder, 1)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["statistics"]["p_multilateral"][0] = 0.123
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(argv) == 0
+    error = " ".join(capsys.readouterr().err.split())
+    assert f"the statistics in points/{path.name} in {folder} were edited" in error
+    assert "(sweep.csv differs from them)" in error and "edited since?" not in error
+
+
 def test_ctrl_c_after_the_last_point_names_the_command_that_writes_the_tables(
         tmp_path, capsys, monkeypatch):
     """Ctrl-C while the finished design's tables are made (or its cluster closes) keeps the

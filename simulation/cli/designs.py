@@ -115,6 +115,7 @@ class _Outputs:
     fresh: bool
     kept: list[str] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)
+    edited: list[Path] = field(default_factory=list)  # point files edited since written
 
     def wanted(self, name: str, text: str | None = None) -> bool:
         """Whether to write `name`; a table kept instead whose `text` (what would be written)
@@ -133,15 +134,27 @@ class _Outputs:
         return False
 
     def say_what_was_kept(self) -> None:
+        """Note the files kept, and warn of point files edited since the design wrote them
+        (naming them) or, where none was, of kept tables that differ from the points."""
         if self.kept:
             print(f"mc11: note: {self.folder} was complete already; kept as they were: "
                   f"{', '.join(self.kept)} (delete one to have it written again)",
                   file=sys.stderr)
-        if self.differing:
-            print(f"mc11: warning: {', '.join(self.differing)} in {self.folder} "
-                  f"{'differs' if len(self.differing) == 1 else 'differ'} from what the "
-                  "design's points give (edited since?); what this command shows or draws "
-                  "comes from the points", file=sys.stderr)
+        tables = ", ".join(self.differing)
+        differ = "differs" if len(self.differing) == 1 else "differ"
+        if self.edited:
+            named = [str(path.relative_to(self.folder)) for path in self.edited[:3]]
+            more = f" and {len(self.edited) - 3} more" if len(self.edited) > 3 else ""
+            print(f"mc11: warning: the statistics in {', '.join(named)}{more} in {self.folder} "
+                  "were edited since the design wrote them; what this command shows or draws "
+                  "comes from the points as they are now"
+                  + (f" ({tables} {differ} from them)" if self.differing else "")
+                  + "; delete an edited point file and run the same command to compute that "
+                  "point again", file=sys.stderr)
+        elif self.differing:
+            print(f"mc11: warning: {tables} in {self.folder} {differ} from what the design's "
+                  "points give (edited since?); what this command shows or draws comes from the "
+                  "points", file=sys.stderr)
 
 
 @contextmanager
@@ -178,6 +191,7 @@ def sweep(args: argparse.Namespace) -> None:
             _writing(outputs.folder):
         folder = outputs.folder
         table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+        outputs.edited = table.attrs["edited"]
         text = table.to_csv(index=False)
         if outputs.wanted("sweep.csv", text):
             write_atomic(folder / "sweep.csv", text)
@@ -240,6 +254,7 @@ def sensitivity(args: argparse.Namespace) -> None:
             _writing(outputs.folder):
         folder = outputs.folder
         points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+        outputs.edited = points.attrs["edited"]
         indices = sensitivity.analyse(points, plan, priors)
         ranges = sensitivity.verdict_ranges(points)
         for name, table in (("points.csv", points), ("sensitivity.csv", indices),

@@ -11,6 +11,7 @@ the design; resuming against another design is refused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable, Mapping
@@ -243,7 +244,8 @@ def run_points(folder: Path, design: Design, scenario: Scenario, client: Any = N
     job = (design.seed, design.runs_per_point)
 
     def save(point: int, stats: dict[str, list[float]]) -> None:
-        record = {"point": point, "values": design.values(point), "statistics": stats}
+        record = {"point": point, "values": design.values(point), "statistics": stats,
+                  "statistics_sha256": statistics_digest(stats)}
         path = point_path(folder, point)
         try:
             write_atomic(path, json.dumps(record) + "\n")
@@ -306,19 +308,31 @@ def _execute_on(client: Any, todo: list[int], design: Design, shared: tuple,
         raise
 
 
+def statistics_digest(statistics: dict[str, list[float]]) -> str:
+    """The SHA-256 of a point's statistics as its file holds them: a later edit changes it."""
+    return hashlib.sha256(json.dumps(statistics, sort_keys=True).encode()).hexdigest()
+
+
 def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.DataFrame:
-    """One row per design point and issue: the point's constants, then its statistics."""
+    """One row per design point and issue: the point's constants, then its statistics; its
+    `attrs["edited"]` lists the point files whose statistics were edited since the design
+    wrote them (those of an earlier mc11, which recorded no digest, are not checked)."""
     missing = pending_points(folder, design)
     if missing:
         raise InputError(str(folder), "points", f"{len(missing)} of {len(design.points)} design "
                          "points are not finished; complete the design first")
-    frames = []
+    frames, edited = [], []
     for point in range(len(design.points)):
         record = _read_point(folder, point, len(issues), design.values(point))
+        digest = record.get("statistics_sha256")
+        if digest is not None and digest != statistics_digest(record["statistics"]):
+            edited.append(point_path(folder, point))
         frame = pd.DataFrame({"point": point, **record["values"], "issue": issues,
                               **record["statistics"]})
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    table.attrs["edited"] = edited
+    return table
 
 
 def _a_number(value: object) -> bool:
