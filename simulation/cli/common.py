@@ -62,6 +62,24 @@ def counted(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
+RESULTS_DIR = "results"
+"""Where `mc11 run`, `sweep` and `sensitivity` put a new folder unless given --results-dir or
+--folder."""
+
+
+def results_dir(args: argparse.Namespace, *naming: str) -> Path:
+    """Where a new folder goes (--results-dir, by default RESULTS_DIR); --results-dir beside
+    one of the options `naming` the folder itself (--folder, --resume) would go unused, so it
+    is refused."""
+    for option in naming:
+        if args.results_dir is not None and getattr(args, option[2:].replace("-", "_")):
+            raise InputError(args.results_dir, "--results-dir", f"{option} names the folder "
+                             "itself, so there is no new folder to put in --results-dir; give "
+                             f"{option} DIR alone, or --results-dir DIR alone for a new folder "
+                             "named after the scenario and the time")
+    return Path(args.results_dir or RESULTS_DIR)
+
+
 def workers_on_this_machine(asked: int | None) -> int:
     """Worker processes: the cores by default; more than the cores only slows the run (each
     worker is busy on its own), so a larger number is capped, saying so."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulation.cli.common import (
+    RESULTS_DIR,
     add_scenario_argument,
     add_yes_option,
     confirm_size,
@@ -17,14 +18,13 @@ from simulation.cli.common import (
     file_or_folder,
     load_noting,
     positive,
+    results_dir,
     scenario_of,
     seed,
     whole,
     workers_on_this_machine,
 )
 from simulation.errors import InputError, write_atomic
-
-RESULTS = "results"  # where a design's new folder goes without --folder or --results-dir
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -38,10 +38,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("--workers", f"--scheduler {args.scheduler}", f"{why}; --workers "
                          "sizes only the local cluster (--scheduler local, the default): drop "
                          "one of the two")
-    if args.folder and args.results_dir is not None:
-        raise InputError("--results-dir", "--folder", "--results-dir says where a new folder "
-                         "goes when --folder is not given; with --folder DIR the design goes "
-                         "into DIR itself: drop one of the two")
+    results_dir(args, "--folder")
 
 
 @contextmanager
@@ -58,7 +55,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
         print(f"mc11: note: {path} is read only by the {reader} protocol; this scenario "
               f"bargains by {bargaining.protocol}, so it changes no run here", file=sys.stderr)
     folder = Path(args.folder) if args.folder else None
-    base = Path(args.results_dir or RESULTS)
+    base = results_dir(args, "--folder")
     resuming = folder is not None and folder.exists()
     with ExitStack() as held:
         if resuming:  # refuses another design's folder, or one in use, touching nothing
@@ -316,7 +313,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="the design's folder; an existing one holding the same design is "
                              "resumed (default: <results-dir>/<scenario>-<kind>-<time>)")
     parser.add_argument("--results-dir", metavar="DIR", type=file_or_folder,
-                        help=f"where a new folder goes without --folder (default: {RESULTS})")
+                        help=f"where a new folder goes without --folder (default: {RESULTS_DIR})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
                         help="draw the design's figures into <folder>/plots/ (default: yes; "

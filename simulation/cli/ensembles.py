@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulation.cli.common import (
+    RESULTS_DIR,
     Deprecated,
     add_output_options,
     add_scenario_argument,
@@ -19,6 +20,7 @@ from simulation.cli.common import (
     file_or_folder,
     load_noting,
     positive,
+    results_dir,
     scenario_of,
     seed,
     workers_on_this_machine,
@@ -28,20 +30,11 @@ from simulation.errors import InputError, Interrupted, disk_full, unwritable
 if TYPE_CHECKING:
     from simulation.report.figures import StandardFigure
 
-RESULTS_DIR = "results"
-"""Where `mc11 run` puts a new results folder unless given --results-dir or --folder."""
-
-
 def run(args: argparse.Namespace) -> None:
     from simulation.runs.results import execute, start_run
 
     workers = workers_on_this_machine(args.workers)
-    if args.results_dir is not None and (args.folder or args.resume):
-        given = "--folder" if args.folder else "--resume"
-        raise InputError(args.results_dir, "--results-dir", f"{given} names the results folder "
-                         "itself, so there is no new folder to put in --results-dir; give "
-                         f"{given} DIR alone, or --results-dir DIR alone for a new folder "
-                         "named after the scenario and the time in it")
+    parent = results_dir(args, "--folder", "--resume")
     if args.resume:
         run = _resume(args)
         if run is None:
@@ -51,7 +44,6 @@ def run(args: argparse.Namespace) -> None:
         runs = args.runs or scenario.spec.replications
         master = args.seed if args.seed is not None else scenario.spec.seed
         folder = Path(args.folder) if args.folder else None
-        parent = Path(args.results_dir or RESULTS_DIR)
         negotiation = scenario.negotiation()
         confirm_size(negotiation, scenario.spec.parameters.bargaining, runs, workers,
                      what=f"{runs:,} runs", yes=args.yes, option="--runs",
