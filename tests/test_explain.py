@@ -22,15 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 ISSUE = "market_access"  # the baseline's most contested issue: blockers in most runs
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
-    """The shipped baseline (with its priors), 40 runs."""
-    base = tmp_path_factory.mktemp("explain")
-    run = start_run(load_scenario(ROOT / "scenarios" / "baseline.yaml"), 40, 7,
-                    base / "baseline", base)
+def _results(tmp_path_factory, scenario: str, runs: int) -> Path:
+    """A results folder of the shipped scenario `scenario` (with its priors), seed 7."""
+    base = tmp_path_factory.mktemp(scenario)
+    run = start_run(load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"), runs, 7,
+                    base / scenario, base)
     execute(run, workers=1, progress=False,
             finish=lambda run, result: write_report(run, result, plots=False))
     return run.folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """The shipped baseline, 40 runs."""
+    return _results(tmp_path_factory, "baseline", 40)
 
 
 @functools.cache
@@ -132,12 +137,7 @@ def test_more_runs_than_the_folder_has_are_capped_saying_so(folder, capsys):
 @pytest.fixture(scope="module")
 def package_folder(tmp_path_factory) -> Path:
     """The shipped package-mode scenario (a single undertaking), 20 runs."""
-    base = tmp_path_factory.mktemp("explain-package")
-    run = start_run(load_scenario(ROOT / "scenarios" / "package_mode.yaml"), 20, 7,
-                    base / "package", base)
-    execute(run, workers=1, progress=False,
-            finish=lambda run, result: write_report(run, result, plots=False))
-    return run.folder
+    return _results(tmp_path_factory, "package_mode", 20)
 
 
 def test_runs_of_a_package_without_a_blocker_are_explained(package_folder, capsys):
