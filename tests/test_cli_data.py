@@ -120,6 +120,9 @@ def test_issues_json(capsys, catalogue):
     assert 18 <= len(records) <= 25
     assert [r["issue"] for r in records] == catalogue.issue_ids
     assert all(0 <= r["status_quo"] <= 100 for r in records)
+    # the words of the scale's three described points, the midpoint that P(>=mid) counts too
+    assert [(r["low (0)"], r["mid (50)"], r["high (100)"]) for r in records] == \
+        [(i.scale.low, i.scale.mid, i.scale.high) for i in catalogue.issues]
 
 
 def test_members_json(capsys):

@@ -31,7 +31,8 @@ def show_issues(args: argparse.Namespace) -> None:
 
     frame = pd.DataFrame([
         {"issue": i.id, "title": i.title, "cluster": i.cluster, "status_quo": i.status_quo,
-         "new_discipline": i.new_discipline, "low (0)": i.scale.low, "high (100)": i.scale.high,
+         "new_discipline": i.new_discipline, "low (0)": i.scale.low, "mid (50)": i.scale.mid,
+         "high (100)": i.scale.high,
          "sections": " ".join(i.sections)}
         for i in default_catalogue().issues
     ])
