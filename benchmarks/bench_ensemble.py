@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_ensemble.py            # full (about 5 minutes on 2 cores)
+    python benchmarks/bench_ensemble.py            # full (about 3-4 minutes on 2 cores)
     python benchmarks/bench_ensemble.py --quick    # smaller counts (about 80 seconds)
     python benchmarks/bench_ensemble.py --profile  # cProfile of 100 baseline replications only
     python benchmarks/bench_ensemble.py --protocols  # section (b) only: the other protocols
