@@ -30,6 +30,7 @@ from simulation.errors import InputError, Interrupted, disk_full, unwritable
 if TYPE_CHECKING:
     from simulation.report.figures import StandardFigure
 
+
 def run(args: argparse.Namespace) -> None:
     from simulation.runs.results import execute, start_run
 

@@ -211,5 +211,4 @@ def ParameterForm(base: Scenario, parameters: solara.Reactive[dict]) -> None:
                 SettingField(label, current, lambda text, path=field.path: parameters.set(
                     state.with_setting(parameters.value, path, text)))
         if field.meaning:  # the raw path alone said nothing of what the number is
-            solara.Text(field.meaning, classes=["param-meaning"],
-                        style={"font-size": "0.8em", "color": "#555"})
+            solara.Text(field.meaning, classes=["param-meaning"], style=CAPTION)
