@@ -257,8 +257,8 @@ def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_pa
 def test_cli_calibrate_on_a_complete_folder_runs_and_writes_nothing(capsys, long_csv,
                                                                     tmp_path):
     """The same command on a finished calibration says so in one line, prints the stored
-    report and leaves every file as it was: no 'resuming', no study records added to the
-    journal."""
+    report (as the first run did: the file's text, to the byte) and leaves every file as it
+    was: no 'resuming', no study records added to the journal."""
     folder = tmp_path / "cal"
     argv = ["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2", "--trials",
             "1", "--dir", str(folder)]
@@ -267,7 +267,7 @@ def test_cli_calibrate_on_a_complete_folder_runs_and_writes_nothing(capsys, long
     before = {path: path.read_bytes() for path in folder.iterdir()}
     code = main(argv)
     again, err = capsys.readouterr()
-    assert code == 0 and again == out
+    assert code == 0 and again == out == (folder / "report.txt").read_text(encoding="utf-8")
     assert "resuming" not in err and len(err.strip().splitlines()) == 1
     assert "nothing is left to run" in err and str(folder / "report.txt") in err
     assert {path: path.read_bytes() for path in folder.iterdir()} == before

@@ -81,7 +81,7 @@ def calibrate(args: argparse.Namespace) -> None:
         print(f"mc11: {folder} holds this calibration complete already: nothing is left to "
               f"run and no file was changed. Its report ({folder / REPORT}) follows; parameter "
               f"file: {folder / PARAMETERS}", file=sys.stderr)
-        print(_stored(folder / REPORT))
+        sys.stdout.write(_stored(folder / REPORT))
         return
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
           f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "
@@ -137,7 +137,7 @@ def calibrate(args: argparse.Namespace) -> None:
         f"{result.default_in_sample:.3f}.",
     ]
     text = "\n".join(report) + "\n"
-    print(text)
+    sys.stdout.write(text)
     header = (f"mc11 calibrate {Path(args.datafile).name} --protocol {args.protocol} "
               f"--folds {args.folds} --trials {args.trials} --seed {args.seed}"
               + (f" --exchange-rule {args.exchange_rule}" if args.exchange_rule else "")
