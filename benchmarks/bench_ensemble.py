@@ -423,7 +423,7 @@ def stream_child(runs: int, workers: int) -> dict[str, Any]:
 
     def timed_report(*args) -> None:
         start = time.perf_counter()
-        write_report(*args, workers=workers)  # as `mc11 run` does
+        write_report(*args, workers=workers)  # the tables and figures of `mc11 run --plots`
         tables["seconds"] += time.perf_counter() - start
 
     with tempfile.TemporaryDirectory(prefix="mc11-bench-") as tmp:

@@ -523,16 +523,12 @@ def test_cli_plot_draws_a_new_version_or_with_force_in_place(cli_runs, tmp_path,
         pd.read_csv(folder / "summary.csv")["issue"])
 
 
-def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_path,
-                                                               monkeypatch):
-    """Ctrl-C on the third figure: the message names the three not drawn and the command that
-    draws them all into plots/, which then completes it (drawing stubbed)."""
-    folder = tmp_path / "copy"
-    shutil.copytree(cli_runs[1][0], folder)
-
-    def draw(*args, **kwargs):
+def _stub_figures(monkeypatch, stop_at: int | None = None) -> None:
+    """Stand-in figures, each a PNG header in its file; with `stop_at`, Ctrl-C on the figure
+    drawn when its folder holds that many files."""
+    def draw(*args, **kwargs) -> Path:
         path = Path(next(a for a in args if isinstance(a, Path)))
-        if len(list(path.parent.iterdir())) == 2:
+        if len(list(path.parent.iterdir())) == stop_at:
             raise KeyboardInterrupt
         path.write_bytes(PNG)
         return path
@@ -540,6 +536,15 @@ def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_pa
     for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
                  "plot_position_heatmap", "plot_blockers"):
         monkeypatch.setattr(plots, name, draw)
+
+
+def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_path,
+                                                               monkeypatch):
+    """Ctrl-C on the third figure: the message names the three not drawn and the command that
+    draws them all into plots/, which then completes it (drawing stubbed)."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    _stub_figures(monkeypatch, stop_at=2)
     code, stdout, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 130 and stdout == ""
     assert f"2 of the 6 figures were drawn there ({PLOTS[0]}, {PLOTS[1]})" in stderr
@@ -555,6 +560,28 @@ def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_pa
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
     assert len(redrawn) == 6
+
+
+def test_cli_run_stopped_while_drawing_names_the_figures_not_drawn(workspace, tmp_path,
+                                                                   monkeypatch):
+    """`mc11 run --plots` stopped by Ctrl-C on its third figure: the run is complete, its tables
+    and two figures kept, and the message is `mc11 plot`'s, whose command then draws them all
+    (drawing stubbed)."""
+    _stub_figures(monkeypatch, stop_at=2)
+    folder = tmp_path / "stopped"
+    code, stdout, stderr = mc11("run", workspace / "small.yaml", "--runs", 3, "--workers", 1,
+                                "--folder", folder, "--quiet", "--plots")
+    assert code == 130 and "P(multi)" in stdout and "results:" not in stdout, stderr
+    assert (f"mc11: interrupted while drawing the figures into {folder / 'plots'}; 2 of the 6 "
+            f"figures were drawn there ({PLOTS[0]}, {PLOTS[1]}); not drawn: "
+            f"{', '.join(PLOTS[2:])}. Draw them all into {folder / 'plots'} with: "
+            f"mc11 plot --force {folder}\n") in stderr
+    assert read_manifest(folder)["status"] == "complete"
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(PLOTS[:2])
+    _stub_figures(monkeypatch)
+    code, stdout, stderr = mc11("plot", "--force", folder, "--workers", 1)
+    assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
 
 
 @pytest.mark.slow

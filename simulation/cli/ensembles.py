@@ -28,7 +28,11 @@ from simulation.cli.common import (
 from simulation.errors import InputError, Interrupted, disk_full, unwritable
 
 if TYPE_CHECKING:
-    from simulation.report.figures import StandardFigure
+    from collections.abc import Collection
+
+    from simulation.report.figures import FigureTables, StandardFigure
+    from simulation.runs.aggregate import Aggregate
+    from simulation.runs.results import Run
 
 
 def run(args: argparse.Namespace) -> None:
@@ -61,6 +65,8 @@ def run(args: argparse.Namespace) -> None:
     else:
         print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) "
               f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
+    plots = run.folder / "plots"
+    before = _figure_files(plots)  # a stop while drawing names the figures drawn since
     ahead: list[StandardFigure] = []  # the figures drawn while the runs run
 
     def draw_scenario_figures() -> None:
@@ -69,13 +75,17 @@ def run(args: argparse.Namespace) -> None:
 
         # one that fails is drawn again after the runs, where its error costs no run
         with contextlib.suppress(Exception):
-            ahead.extend(draw_ahead(figure_tables(run.scenario, negotiation),
-                                    run.folder / "plots"))
+            ahead.extend(draw_ahead(figure_tables(run.scenario, negotiation), plots))
 
+    report: list[FigureTables] = []  # the figures' tables, once the folder's are written
     execute(run, workers, progress=not args.quiet,
-            finish=lambda run, combined: _report(run, combined, args.plots, workers, ahead),
+            finish=lambda run, combined: report.append(_report(run, combined)),
             negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None)
-    if not args.plots:
+    if args.plots:  # the folder is complete: a stop while drawing leaves it to `mc11 plot`
+        sys.stdout.flush()  # the summary shows while the figures are drawn
+        print(f"mc11: drawing the figures into {plots}", file=sys.stderr)
+        _draw_figures(report[0], run.folder, plots, workers, before, drawn=ahead)
+    else:
         print(f"mc11: note: tables only; `mc11 plot {run.folder}` draws the figures (or run "
               "with --plots)", file=sys.stderr)
     print(f"\nresults: {run.folder}")
@@ -103,21 +113,16 @@ def _print_priors(folder: Path, protocol: str) -> None:
               f"(5-95%){aside}")
 
 
-def _report(run, combined, plots: bool, workers: int, drawn: list[StandardFigure]) -> None:
-    """The tables, the summary printed as soon as they are written, then the figures but those
-    `drawn` while the runs ran (plotting is imported only then: the runs start sooner)."""
+def _report(run: Run, combined: Aggregate) -> FigureTables:
+    """The tables, and the summary printed as soon as they are written; returns the figures'
+    tables, for drawing them once the folder is complete."""
     from simulation.report.tables import write_report
     from simulation.runs.results import read_table
 
-    def print_results() -> None:
-        _print_summary(read_table(run.folder, "summary.csv", ("issue",)))
-        _print_priors(run.folder, run.scenario.spec.parameters.bargaining.protocol)
-        if plots:
-            sys.stdout.flush()  # the summary shows while the figures are drawn
-            print(f"mc11: drawing the figures into {run.folder / 'plots'}", file=sys.stderr)
-
-    write_report(run, combined, plots=plots, workers=workers, tables_written=print_results,
-                 figures_drawn=drawn)
+    figures = write_report(run, combined, plots=False)
+    _print_summary(read_table(run.folder, "summary.csv", ("issue",)))
+    _print_priors(run.folder, run.scenario.spec.parameters.bargaining.protocol)
+    return figures
 
 
 def _resume(args: argparse.Namespace):
@@ -465,10 +470,7 @@ def _median_change(a: float, b: float) -> str:
 
 
 def plot(args: argparse.Namespace) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
     from simulation.report import summary
-    from simulation.report.figures import write_figures
     from simulation.report.tables import figure_tables
 
     results = _load(args.results)
@@ -483,9 +485,24 @@ def plot(args: argparse.Namespace) -> None:
                            blockers=_read_checked(folder, "blockers.csv", scenario),
                            coalitions=coalitions)
     target = _plot_folder(folder, args.force)
-    before = _figure_files(target)
+    for path in _draw_figures(tables, folder, target, workers_on_this_machine(args.workers),
+                              _figure_files(target)):
+        print(path)
+
+
+def _draw_figures(tables: FigureTables, folder: Path, target: Path, workers: int,
+                  before: dict[str, tuple[int, int] | None],
+                  drawn: Collection[StandardFigure] = ()) -> list[Path]:
+    """Draw the figures of the complete results `folder` but those `drawn` already into
+    `target` (`mc11 plot`, `mc11 run --plots`); stopped part-way (Ctrl-C, a dead figure
+    process, a full disk), Interrupted names the figures drawn since `before` and the command
+    that draws them all."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from simulation.report.figures import write_figures
+
     try:
-        paths = write_figures(tables, target, workers_on_this_machine(args.workers))
+        return write_figures(tables, target, workers, drawn)
     except OSError as exc:
         if disk_full(exc):
             raise Interrupted(f"cannot write the figures in {target} ({unwritable(exc)}); "
@@ -499,8 +516,6 @@ def plot(args: argparse.Namespace) -> None:
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted while drawing the figures into {target}; "
                           f"{_drawn_so_far(folder, target, before)}") from None
-    for path in paths:
-        print(path)
 
 
 def _figure_files(target: Path) -> dict[str, tuple[int, int] | None]:

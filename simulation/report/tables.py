@@ -3,8 +3,6 @@ blockers, plurilateral membership."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-
 import numpy as np
 import pandas as pd
 
@@ -17,7 +15,6 @@ from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
 from simulation.report.figures import (
     FigureTables,
-    StandardFigure,
     bloc_members,
     coalition_titles,
     position_groups,
@@ -68,13 +65,12 @@ def summary_tables(scenario: Scenario, aggregate: Aggregate
     return table.rename_axis("issue").reset_index(), members, levels
 
 
-def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: int = 1,
-                 tables_written: Callable[[], None] | None = None,
-                 figures_drawn: Collection[StandardFigure] = ()) -> None:
-    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures but those drawn
-    already (on up to `workers` processes) of a finished ensemble's folder, from its chunks
-    combined in `aggregate`; `tables_written` is called in between (the CLI prints the summary
-    then, before the slower figures)."""
+def write_report(run: Run, aggregate: Aggregate, plots: bool = True,
+                 workers: int = 1) -> FigureTables:
+    """The tables (`simulation.outputs.TABLES`) and, if `plots`, the figures (on up to
+    `workers` processes) of a finished ensemble's folder, from its chunks combined in
+    `aggregate`. Returns the figures' tables: `mc11 run` draws the figures itself once the
+    folder is complete, so that a stop while drawing leaves a folder `mc11 plot` completes."""
     folder, scenario = run.folder, run.scenario
     table, members, levels = summary_tables(scenario, aggregate)
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
@@ -92,13 +88,12 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True, workers: in
                               for path, values in aggregate.drawn().items()})
         write_atomic(folder / "priors.csv", summary.uncertain_parameters(
             draws.assign(run=np.arange(len(draws))), priors).to_csv(index=False))
-    if tables_written is not None:
-        tables_written()
+    figures = figure_tables(scenario, aggregate.negotiation, summary=table, levels=levels,
+                            support=spreads["support"], blockers=members["blockers"],
+                            coalitions=spreads["coalition_sizes"])
     if plots:
-        write_figures(figure_tables(scenario, aggregate.negotiation, summary=table, levels=levels,
-                                    support=spreads["support"], blockers=members["blockers"],
-                                    coalitions=spreads["coalition_sizes"]),
-                      folder / "plots", workers, drawn=figures_drawn)
+        write_figures(figures, folder / "plots", workers)
+    return figures
 
 
 def _summary_parts(aggregate: Aggregate) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
