@@ -538,19 +538,21 @@ def _stub_figures(monkeypatch, stop_at: int | None = None) -> None:
         monkeypatch.setattr(plots, name, draw)
 
 
+@pytest.mark.parametrize(("stop_at", "said"), [(1, "1 of the 6 figures was drawn"),
+                                               (2, "2 of the 6 figures were drawn")])
 def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_path,
-                                                               monkeypatch):
-    """Ctrl-C on the third figure: the message names the three not drawn and the command that
-    draws them all into plots/, which then completes it (drawing stubbed)."""
+                                                               monkeypatch, stop_at, said):
+    """Ctrl-C on the second or third figure: the message names those not drawn and the command
+    that draws them all into plots/, which then completes it (drawing stubbed)."""
     folder = tmp_path / "copy"
     shutil.copytree(cli_runs[1][0], folder)
-    _stub_figures(monkeypatch, stop_at=2)
+    _stub_figures(monkeypatch, stop_at=stop_at)
     code, stdout, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 130 and stdout == ""
-    assert f"2 of the 6 figures were drawn there ({PLOTS[0]}, {PLOTS[1]})" in stderr
-    assert f"not drawn: {', '.join(PLOTS[2:])}" in stderr
+    assert f"{said} there ({', '.join(PLOTS[:stop_at])})" in stderr
+    assert f"not drawn: {', '.join(PLOTS[stop_at:])}" in stderr
     assert f"mc11 plot --force {folder}" in stderr
-    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(PLOTS[:2])
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(PLOTS[:stop_at])
     redrawn = []
     for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
                  "plot_position_heatmap", "plot_blockers"):

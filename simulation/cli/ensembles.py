@@ -540,7 +540,8 @@ def _drawn_so_far(folder: Path, target: Path,
     now = _figure_files(target)
     drawn = [name for name, state in now.items() if state is not None and state != before[name]]
     missing = [name for name in now if name not in drawn]
-    said = (f"{len(drawn)} of the {len(now)} figures were drawn there"
+    said = (f"{len(drawn)} of the {len(now)} figures {'was' if len(drawn) == 1 else 'were'} "
+            "drawn there"
             + (f" ({', '.join(drawn)})" if drawn else "")
             + f"; not drawn: {', '.join(missing)}. ")
     if target.name == "plots":
