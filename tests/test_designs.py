@@ -393,6 +393,40 @@ def test_a_second_run_while_the_first_draws_its_figures_is_refused(tmp_path, cap
     assert (folder / "plots" / "sweep.png").is_file()
 
 
+@pytest.mark.parametrize("missing", ["sweep.csv", "plots/sweep.png"])
+def test_a_complete_folder_that_cannot_take_its_lock_is_read_unless_it_lacks_an_output(
+        tmp_path, capsys, monkeypatch, missing):
+    """A complete design on a read-only disk (its lock file cannot be made; chmod would not
+    stop root) is printed, writing nothing there; one missing a table or figure is refused."""
+    import errno
+    import os
+
+    from simulation.runs import locks
+
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--quiet",
+            "--runs-per-point", "2", "--folder", str(folder), "--set", f"{TOLERANCE}=5,25"]
+    assert main(argv) == 0
+    (folder / sweep.LOCK).unlink()
+    before = {path: path.stat().st_mtime_ns for path in folder.rglob("*")}
+    opened = os.open
+
+    def read_only(path, *args, **kwargs):
+        if Path(path).name == sweep.LOCK:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(locks.os, "open", read_only)
+    capsys.readouterr()
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "sweep.csv: one row per grid point and issue" in capsys.readouterr().out
+    assert {path: path.stat().st_mtime_ns for path in folder.rglob("*")} == before
+    (folder / missing).unlink()
+    assert main(argv) == 2
+    assert "copy the folder somewhere writable" in capsys.readouterr().err
+    assert not (folder / missing).exists()
+
+
 def test_the_order_of_the_set_flags_does_not_stop_a_resume(tmp_path, capsys):
     """The same constants and values in another order are the same design: it resumes (the
     folder's order decides which point is which) and gives the table of the first order."""

@@ -46,7 +46,8 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
     """Open (or resume) the design's folder and run its missing points on the chosen backend,
     after the estimate and, for long work, a go-ahead (`instead`: what to ask for instead);
     give which of its tables and figures to write, the folder's lock held until the block
-    writing them ends (a second run beside it is refused, not drawing the same files)."""
+    writing them ends (a second run beside it is refused, not drawing the same files); on a
+    complete folder the lock is taken only once a missing table or figure is to be written."""
     from simulation.runs import cluster, design, sweep
     from simulation.runs.progress import Progress
 
@@ -57,11 +58,16 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
     folder = Path(args.folder) if args.folder else None
     base = results_dir(args, "--folder")
     resuming = folder is not None and folder.exists()
+    todo, unlocked = len(plan.points), None
     with ExitStack() as held:
-        if resuming:  # refuses another design's folder, or one in use, touching nothing
+        if resuming:  # refuses another design's folder, touching nothing
             folder = sweep.open_folder(plan, scenario, folder, base)
-            held.enter_context(sweep.design_lock(folder))
-        todo = len(sweep.pending_points(folder, plan)) if resuming else len(plan.points)
+            todo = len(sweep.pending_points(folder, plan))
+            if todo:  # points to write: take the lock (refused if in use), count them again
+                held.enter_context(sweep.design_lock(folder))
+                todo = len(sweep.pending_points(folder, plan))
+            else:  # complete: only read (it may be read-only) unless an output is missing
+                unlocked = held
         runs = plan.runs_per_point
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
@@ -90,8 +96,9 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
                       f"{folder}", file=sys.stderr)
                 shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs,
                                  plan.kind, enabled=not args.quiet)
-                sweep.run_points(folder, plan, scenario, client,
-                                 on_point=lambda _: shown.update(runs))
+                if todo:
+                    sweep.run_points(folder, plan, scenario, client,
+                                     on_point=lambda _: shown.update(runs))
         except KeyboardInterrupt:  # after the points (as the cluster closed): say how to finish
             if folder is None or not (folder / sweep.DESIGN).is_file():
                 raise
@@ -99,7 +106,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
         finally:
             if shown is not None:
                 shown.close()
-        yield _Outputs(folder, fresh=todo > 0)
+        yield _Outputs(folder, fresh=todo > 0, unlocked=unlocked)
 
 
 @dataclass
@@ -110,6 +117,7 @@ class _Outputs:
 
     folder: Path
     fresh: bool
+    unlocked: ExitStack | None = None  # a complete folder read without its lock: where to take it
     kept: list[str] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)
     edited: list[Path] = field(default_factory=list)  # point files edited since written
@@ -119,6 +127,7 @@ class _Outputs:
         differs from the file's is noted, as the screen shows the design's own values."""
         path = self.folder / name
         if self.fresh or not path.exists():
+            self._lock()
             return True
         self.kept.append(name)
         if text is not None:
@@ -129,6 +138,15 @@ class _Outputs:
             if not same:
                 self.differing.append(name)
         return False
+
+    def _lock(self) -> None:
+        """Take the folder's lock before a complete folder read without it is written to: a
+        second run beside it is refused, and so is a folder that cannot take the lock file."""
+        from simulation.runs.sweep import design_lock
+
+        if self.unlocked is not None:
+            self.unlocked.enter_context(design_lock(self.folder))
+            self.unlocked = None
 
     def say_what_was_kept(self) -> None:
         """Note the files kept, and warn of point files edited since the design wrote them
