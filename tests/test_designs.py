@@ -444,6 +444,46 @@ def test_the_order_of_the_set_flags_does_not_stop_a_resume(tmp_path, capsys):
     assert (folder / "sweep.csv").read_text(encoding="utf-8") == whole
 
 
+def test_the_order_of_the_values_in_one_set_does_not_stop_a_resume(tmp_path, capsys):
+    """25,5 and 5,25 are one design, its points in ascending order of the values."""
+    folder = tmp_path / "d"
+    common = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+              "--runs-per-point", "2", "--folder", str(folder), "--quiet"]
+    assert main([*common, "--set", f"{TOLERANCE}=25,5"]) == 0
+    whole = (folder / "sweep.csv").read_text(encoding="utf-8")
+    assert list(dict.fromkeys(pd.read_csv(folder / "sweep.csv")[TOLERANCE])) == [5, 25]
+    (folder / "sweep.csv").unlink()
+    sweep.point_path(folder, 1).unlink()
+    capsys.readouterr()
+    assert main([*common, "--set", f"{TOLERANCE}=5,25"]) == 0, capsys.readouterr().err
+    assert "(1 to run)" in capsys.readouterr().err
+    assert (folder / "sweep.csv").read_text(encoding="utf-8") == whole
+
+
+def test_a_folder_holding_the_values_as_typed_still_resumes(tmp_path, capsys):
+    """An earlier mc11 kept each --set's values in the order typed (made here as it made
+    them): its folder resumes whatever the order given now, its points keeping their order."""
+    from simulation.inputs.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/baseline.yaml")
+    step = "parameters.consensus.min_step"
+    typed = design.grid({TOLERANCE: [25.0, 5.0], step: [20.0, 10.0]}, 2, 7,
+                        scenario.input_hash())
+    folder = sweep.open_folder(typed, scenario, tmp_path / "old", tmp_path)
+    sweep.execute_design(folder, typed, scenario)
+    whole = sweep.point_table(folder, typed, scenario.catalogue.issue_ids).to_csv(index=False)
+    for order in ("25,5", "5,25"):
+        sweep.point_path(folder, 2).unlink()
+        (folder / "sweep.csv").unlink(missing_ok=True)
+        capsys.readouterr()
+        assert main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                     "--no-plots", "--runs-per-point", "2", "--seed", "7", "--quiet",
+                     "--folder", str(folder), "--set", f"{TOLERANCE}={order}",
+                     "--set", f"{step}=10,20"]) == 0, capsys.readouterr().err
+        assert "(1 to run)" in capsys.readouterr().err
+        assert (folder / "sweep.csv").read_text(encoding="utf-8") == whole
+
+
 def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)

@@ -197,8 +197,8 @@ def sweep(args: argparse.Namespace) -> None:
 
     _check_options(args)
     scenario = load_noting(scenario_of(args))
-    settings = sweep.in_stored_order(design.parse_settings(args.set),
-                                     Path(args.folder) if args.folder else None)
+    settings = sweep.grid_in_stored_order(design.parse_settings(args.set),
+                                          Path(args.folder) if args.folder else None)
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())

@@ -84,7 +84,8 @@ def _hint(path: str, known: list[str]) -> str:
 
 
 def parse_settings(settings: Sequence[str], flag: str = "--set") -> dict[str, list[float]]:
-    """`path=v1,v2,...` strings -> values by path, each checked against its constant's range."""
+    """`path=v1,v2,...` strings -> values by path, each checked against its constant's range,
+    in ascending order: the order they were typed in makes no other design."""
     known = constants()
     parsed: dict[str, list[float]] = {}
     for setting in settings:
@@ -115,7 +116,7 @@ def parse_settings(settings: Sequence[str], flag: str = "--set") -> dict[str, li
         if twice is not None:
             raise InputError(flag, path, f"{twice:g} is given twice; each value once (a "
                              "repeated value would run the same points again)")
-        parsed[path] = values
+        parsed[path] = sorted(values)
     if not parsed:
         raise InputError(flag, "(none)", "give at least one --set PATH=V1,V2,...")
     if all(len(values) == 1 for values in parsed.values()):
