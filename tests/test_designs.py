@@ -427,6 +427,20 @@ def test_a_complete_folder_that_cannot_take_its_lock_is_read_unless_it_lacks_an_
     assert not (folder / missing).exists()
 
 
+def test_a_complete_folder_is_printed_without_reaching_its_scheduler(tmp_path, capsys):
+    """Nothing left to run: the tables are printed without starting a cluster or connecting to
+    the scheduler given (here one nobody listens on)."""
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--quiet", "--no-plots", "--runs-per-point", "2",
+            "--folder", str(folder), "--set", f"{TOLERANCE}=5,25"]
+    assert main([*argv, "--scheduler", "in-process"]) == 0
+    printed = capsys.readouterr().out
+    assert main([*argv, "--scheduler", "tcp://127.0.0.1:9"]) == 0
+    out, err = capsys.readouterr()
+    assert out == printed
+    assert "2 design points x 2 runs" in err and "all run already" in err
+
+
 def test_the_order_of_the_set_flags_does_not_stop_a_resume(tmp_path, capsys):
     """The same constants and values in another order are the same design: it resumes (the
     folder's order decides which point is which) and gives the table of the first order."""

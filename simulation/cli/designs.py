@@ -69,6 +69,12 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
             else:  # complete: only read (it may be read-only) unless an output is missing
                 unlocked = held
         runs = plan.runs_per_point
+        if not todo:  # complete: no backend to start (nor a scheduler to reach)
+            print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
+                  f"'{scenario.name}', seed {plan.seed}, all run already in {folder}",
+                  file=sys.stderr)
+            yield _Outputs(folder, fresh=False, unlocked=unlocked)
+            return
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
         workers = workers_on_this_machine(args.workers) if local else None
@@ -96,9 +102,8 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
                       f"{folder}", file=sys.stderr)
                 shown = Progress(len(plan.points) * runs, (len(plan.points) - todo) * runs,
                                  plan.kind, enabled=not args.quiet)
-                if todo:
-                    sweep.run_points(folder, plan, scenario, client,
-                                     on_point=lambda _: shown.update(runs))
+                sweep.run_points(folder, plan, scenario, client,
+                                 on_point=lambda _: shown.update(runs))
         except KeyboardInterrupt:  # after the points (as the cluster closed): say how to finish
             if folder is None or not (folder / sweep.DESIGN).is_file():
                 raise
@@ -106,7 +111,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
         finally:
             if shown is not None:
                 shown.close()
-        yield _Outputs(folder, fresh=todo > 0, unlocked=unlocked)
+        yield _Outputs(folder, fresh=True)
 
 
 @dataclass
