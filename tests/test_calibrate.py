@@ -4,21 +4,26 @@ the parameter file."""
 import multiprocessing
 import re
 import signal
+import statistics
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulation.cli import main
 from simulation.errors import InputError
+from simulation.inputs.importers import ActorIssueData, read_dataset
 from simulation.inputs.own_parameters import read_own_parameters
 from simulation.runs.calibrate import (
+    JOURNAL,
     calibrate,
     exclusive,
     fingerprint,
     free_parameters,
     grouped_folds,
     parameter_file_text,
+    settings_from,
 )
 from simulation.runs.forecast import backtest_issues, mean_absolute_errors
 
@@ -30,8 +35,35 @@ def run_calibration(dataset, long_csv, folder, workers=1, progress=None, trials=
 
 
 @pytest.fixture(scope="module")
-def result(dataset, long_csv, tmp_path_factory):
-    return run_calibration(dataset, long_csv, tmp_path_factory.mktemp("cal") / "run")
+def result_folder(tmp_path_factory):
+    """The folder of the module's calibration (`result`), with its trials' journal."""
+    return tmp_path_factory.mktemp("cal") / "run"
+
+
+@pytest.fixture(scope="module")
+def result(dataset, long_csv, result_folder):
+    return run_calibration(dataset, long_csv, result_folder)
+
+
+def _journal_trials(folder: Path, search: str) -> list:
+    """The finished trials of one search (`fold 1 of 2`, ..., `all negotiations`) as the
+    calibration's journal holds them."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
+    study = optuna.load_study(study_name=search, storage=storage)
+    return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+
+
+def _small_dataset(tmp_path: Path, rows: list[str]) -> tuple[tuple[ActorIssueData, ...], Path]:
+    """Two laws from CSV rows (negotiation,actor,issue,position,salience,capability,
+    status_quo,outcome), read as a dataset, and the file."""
+    path = tmp_path / "laws.csv"
+    path.write_text("negotiation,actor,issue,position,salience,capability,status_quo,outcome\n"
+                    + "\n".join(rows) + "\n")
+    return read_dataset(path), path
 
 
 def test_folds_partition_the_negotiations():
@@ -80,6 +112,78 @@ def test_out_of_fold_scores_are_the_fitted_parameters_on_held_out_negotiations(r
     everything = mean_absolute_errors(backtest_issues(dataset, result.settings, seed=4))
     assert result.in_sample == pytest.approx(everything["model"])
     assert methods["median"] == pytest.approx(everything["median"])
+
+
+def test_each_folds_search_scores_only_the_negotiations_it_does_not_hold_out(result,
+                                                                             result_folder,
+                                                                             dataset):
+    """The fitted parameters of a fold must not have seen its held-out negotiations: every
+    trial of a fold's search is the MAE of its values over the other folds' negotiations."""
+    folds = grouped_folds([d.negotiation for d in dataset], 2, 4)
+    for f, test in enumerate(folds):
+        train = [dataset[i] for i in range(len(dataset)) if i not in test]
+        trials = _journal_trials(result_folder, f"fold {f + 1} of 2")
+        assert len(trials) == 3
+        for trial in trials:
+            settings = settings_from(trial.params, "compromise")
+            scores = mean_absolute_errors(backtest_issues(train, settings, seed=4))
+            assert trial.value == pytest.approx(scores["model"]), (f, trial.params)
+
+
+def test_a_folds_default_score_is_the_default_parameters_on_its_held_out_negotiations(
+        result, dataset):
+    """Each fold's row compares the fitted and the default parameters on the same held-out
+    negotiations."""
+    folds = grouped_folds([d.negotiation for d in dataset], 2, 4)
+    default = settings_from({}, "compromise")
+    for row, test in zip(result.folds.to_dict("records"), folds, strict=True):
+        held_out = backtest_issues([dataset[i] for i in test], default, seed=4)
+        assert row["model_default"] == pytest.approx(mean_absolute_errors(held_out)["model"])
+
+
+def test_the_spread_over_folds_is_the_sample_standard_deviation(result):
+    """Two folds' MAEs a and b: sd |a - b| / sqrt(2) (n - 1 in the denominator, the folds
+    being a sample of the ways to split the negotiations)."""
+    methods = result.methods.set_index("method")
+    for method, row in methods.iterrows():
+        folds = result.folds[method].tolist()
+        assert row["fold_sd"] == pytest.approx(statistics.stdev(folds)), method
+        assert row["fold_sd"] == pytest.approx(abs(folds[0] - folds[1]) / np.sqrt(2)), method
+
+
+def test_a_baseline_is_scored_on_the_issues_it_predicts(tmp_path):
+    """The status quo predicts only the one issue with a status quo (where it is right): its
+    scores are over that issue, not NaN for the issues it cannot predict."""
+    dataset, path = _small_dataset(tmp_path, [
+        "a,A,x,0,1,1,50,50", "a,B,x,100,1,1,50,50", "a,A,y,0,1,1,,80", "a,B,y,100,1,3,,80",
+        "b,A,x,0,1,1,,70", "b,B,x,100,1,2,,70", "b,A,y,0,1,1,,20", "b,B,y,100,1,1,,20"])
+    found = calibrate(dataset, "compromise", tmp_path / "cal",
+                      fingerprint(path, "compromise", 2, 1, 0, None), folds=2, trials=1)
+    status_quo = found.methods.set_index("method").loc["status_quo"]
+    assert status_quo["issues"] == 1
+    assert status_quo["out_of_fold_mae"] == 0.0
+    assert status_quo["fold_mean"] == 0.0  # the fold without a status quo has no score
+    assert found.folds["status_quo"].isna().sum() == 1
+
+
+def test_of_equally_good_trials_the_first_is_kept(tmp_path):
+    """Every actor at 40 on every issue: the model predicts 40 whatever the parameters, so
+    every trial scores the same; the fitted parameters are those of the first trial, in each
+    fold and on all negotiations."""
+    dataset, path = _small_dataset(tmp_path, [
+        f"{law},{actor},{issue},40,1,1,,50" for law in "ab" for actor in "AB" for issue in "xy"])
+    folder = tmp_path / "cal"
+    found = calibrate(dataset, "compromise", folder,
+                      fingerprint(path, "compromise", 2, 3, 0, None), folds=2, trials=3)
+    for f, row in enumerate(found.folds.to_dict("records")):
+        trials = _journal_trials(folder, f"fold {f + 1} of 2")
+        assert len({trial.value for trial in trials}) == 1  # all tied
+        first = min(trials, key=lambda trial: trial.number)
+        assert {name: row[f"fitted {name}"] for name in first.params} == first.params
+    trials = _journal_trials(folder, "all negotiations")
+    first = min(trials, key=lambda trial: trial.number)
+    assert found.settings == settings_from(first.params, "compromise")
+    assert len({trial.params["rounds"] for trial in trials}) > 1  # the trials' values differ
 
 
 def test_same_results_for_any_worker_count(result, dataset, long_csv, tmp_path):

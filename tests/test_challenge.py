@@ -300,12 +300,91 @@ def test_equal_moves_go_to_the_stronger_offer_then_the_median_then_down(
     assert x[partner[receiver, 0], 0] == chosen and accepted[receiver, 0] == ch.CONFRONTATION
 
 
+@pytest.mark.parametrize(("threat", "chosen"), [((0.3, 0.5), 0.5), ((0.5, 0.3), 0.1)])
+def test_moves_equal_but_for_rounding_are_tied(threat, chosen) -> None:
+    """Actor 0 at 0.3 loses confrontations to 0.1 and 0.5: in floating point the first move is
+    0.19999999999999998, the second 0.2, equal moves but for rounding, so the stronger offer
+    decides, not the last bit of a subtraction."""
+    x = np.array([[0.3], [0.1], [0.5]])
+    assert abs(x[0, 0] - x[1, 0]) < abs(x[2, 0] - x[0, 0])
+    kind = np.zeros((3, 3, 1), dtype=np.int8)
+    kind[0, 1:, 0] = ch.CONFRONTATION
+    ij = np.full((3, 3, 1), 0.1)
+    ji = np.zeros((3, 3, 1))
+    ji[0, 1:, 0] = threat
+    offered = ch.offered_positions(kind, ij, ji, x)
+    new, _, _ = ch.best_offers(kind, offered, ij, ji, x, np.array([0.3]), np.array([1.0]),
+                               "least_move")
+    assert new[0, 0] == chosen
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (0, 2, 1)])
+def test_reference_rule_takes_the_compromise_of_the_lowest_weighted_position(order) -> None:
+    """Scholz's program ranks compromises by (|E_ij| x_i + |E_ji| x_j) / (|E_ij| + |E_ji|):
+    actor 0 at 50, offered compromises by actors at 0 (E_0j = -0.1, E_j0 = 1: weighted 4.5,
+    offered 45) and at 40 (E_0j = -0.9, E_j0 = 1: weighted 44.7, offered 41), takes 45 (with
+    the weights the other way round, 45.5 and 45.3, it would take 41)."""
+    x = np.array([[50.0], [0.0], [40.0]])
+    kind = np.zeros((3, 3, 1), dtype=np.int8)
+    kind[0, 1:, 0] = ch.COMPROMISE
+    ij = np.full((3, 3, 1), 0.1)
+    ji = np.zeros((3, 3, 1))
+    ij[0, 1:, 0] = [-0.1, -0.9]
+    ji[0, 1:, 0] = [1.0, 1.0]
+    perm = np.array(order)
+    x, kind = x[perm], kind[np.ix_(perm, perm)]
+    ij, ji = ij[np.ix_(perm, perm)], ji[np.ix_(perm, perm)]
+    offered = ch.offered_positions(kind, ij, ji, x)
+    new, accepted, _ = ch.best_offers(kind, offered, ij, ji, x, np.array([30.0]),
+                                      np.array([50.0]), "reference")
+    assert new[0, 0] == pytest.approx(45.0) and accepted[0, 0] == ch.COMPROMISE
+
+
 def test_weighted_median_takes_the_midpoint_of_an_even_split() -> None:
     """Half the weight on each side gives the midpoint; otherwise the median voter's position."""
     x = np.array([[10.0, 10.0], [30.0, 30.0], [90.0, 90.0]])
     w = np.array([[1.0, 1.0], [1.0, 1.01], [2.0, 2.0]])
     np.testing.assert_allclose(ch.weighted_median(x, w), [60.0, 30.0])
     np.testing.assert_allclose(ch.weighted_mean(x, w[:, :1].repeat(2, 1)), [55.0, 55.0])
+
+
+def test_with_nobody_caring_the_forecast_is_the_plain_median_and_mean() -> None:
+    """Every weight 0 on an issue: no actor counts more than another, so the forecast is the
+    positions' plain median and mean, every round."""
+    x = np.array([[0.0, 0.0], [10.0, 10.0], [50.0, 90.0]])
+    w = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    np.testing.assert_allclose(ch.weighted_median(x, w), [10.0, 10.0])
+    np.testing.assert_allclose(ch.weighted_mean(x, w), [20.0, 100.0 / 3])
+    path = ch.run_challenge(x, np.zeros_like(x), np.ones(3), ch.ChallengeParameters(), rounds=2)
+    np.testing.assert_allclose(path.medians, [[10.0, 10.0]] * 3)
+    np.testing.assert_allclose(path.means, [[20.0, 100.0 / 3]] * 3)
+
+
+def test_positions_within_rounding_of_each_other_make_no_offers() -> None:
+    """A twin of each actor of the example, 1e-12 away from it: the two hold one position as far
+    as the model can tell, so neither makes the other an offer (their expected utilities differ
+    only by rounding), with or without risk attitudes."""
+    names, x, s, c = _example()
+    n = len(names)
+    for i, risk in itertools.product(range(n), (True, False)):
+        twin = x[i] + 1e-12 * max(1.0, abs(x[i, 0]))
+        _, offers = ch.challenge_round(np.vstack([x, twin]), np.vstack([s, s[i]]),
+                                       np.append(c, c[i]), ch.ChallengeParameters(risk=risk))
+        assert offers.kind[n, i, 0] == offers.kind[i, n, 0] == ch.NONE, (names[i], risk)
+
+
+@settings(max_examples=60, deadline=None)
+@given(negotiations(max_issues=1), st.booleans())
+def test_the_default_scale_is_the_starting_spread_in_every_round(data, risk) -> None:
+    """Without a position_range the utilities' |x_max - x_min| is the spread of the starting
+    positions, kept while the extremes move in: as if that spread had been given."""
+    x, s, c = data
+    spread = float(x.max() - x.min())
+    assume(spread > 0)
+    found = ch.run_challenge(x, s, c, ch.ChallengeParameters(risk=risk), rounds=3)
+    given = ch.run_challenge(x, s, c, ch.ChallengeParameters(risk=risk, position_range=spread),
+                             rounds=3)
+    np.testing.assert_allclose(found.positions, given.positions, rtol=0, atol=1e-9)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -638,6 +638,40 @@ def test_a_tie_for_the_most_likely_outcome_is_split_not_given_to_the_first():
                             "modal_none"]].sum() == pytest.approx(1)
 
 
+def test_verdict_ranges_span_the_5th_to_the_95th_percentile_of_the_points():
+    """Over 21 design points with P(multilateral) 0, 0.05, ..., 1 the range is 0.05-0.95."""
+    shares = np.linspace(0, 1, 21)
+    points = pd.DataFrame({"point": range(21), "issue": "x", "p_multilateral": shares[::-1],
+                           "p_plurilateral": 0.0, "p_none": 1 - shares[::-1],
+                           "p_text_mid": shares})
+    ranges = sensitivity.verdict_ranges(points).set_index("issue").loc["x"]
+    for verdict in ("p_multilateral", "p_text_mid"):
+        assert ranges[f"{verdict}_q05"] == pytest.approx(0.05)
+        assert ranges[f"{verdict}_median"] == pytest.approx(0.5)
+        assert ranges[f"{verdict}_q95"] == pytest.approx(0.95)
+
+
+def test_indices_follow_the_design_points_not_the_rows_order_and_a_constant_verdict_has_none(
+        decided):
+    """A verdict set by the tolerance alone, at the design's points: the tolerance drives it,
+    the dummy not at all, whatever the order of the table's rows; a verdict that is the same
+    at every point has no indices (NaN), not indices of 0."""
+    plan = design.sensitivity_design("morris", decided.priors, 4, 1, 1, decided.input_hash())
+    tolerance = plan.points[:, plan.constants.index(TOLERANCE)]
+    points = pd.DataFrame({"point": range(len(tolerance)), "issue": "x",
+                           "p_multilateral": tolerance / 60, "p_plurilateral": 0.0,
+                           "p_text_mid": 0.5, "text_in_force_median": 40.0})
+    indices = sensitivity.analyse(points, plan, decided.priors)
+    shuffled = points.sample(frac=1, random_state=3)
+    assert not shuffled["point"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(sensitivity.analyse(shuffled, plan, decided.priors), indices)
+    mu = indices[indices["index"] == "mu_star"].set_index(["verdict", "parameter"])["value"]
+    assert mu[("p_multilateral", TOLERANCE)] > 0.1 and mu[("p_multilateral", DUMMY)] == 0
+    flat = indices[indices["verdict"].isin(["p_plurilateral", "p_text_mid",
+                                            "text_in_force_median"])]
+    assert len(flat) > 0 and flat["value"].isna().all() and (flat["variance"] == 0).all()
+
+
 def test_the_indices_figure_leaves_out_an_issue_whose_verdict_barely_varies(tmp_path,
                                                                             monkeypatch):
     """Indices of a verdict varying less than MIN_VARIANCE are noise, as the printout and the
@@ -889,6 +923,31 @@ def test_the_drivers_follow_the_issues_order_not_the_alphabets():
     driving = sensitivity.drivers(indices)
     assert list(driving["issue"]) == ["mandate"] * 2 + ["moratorium"] * 2 + ["classification"] * 2
     assert list(driving["parameter"]) == ["b", "a"] * 3
+
+
+def _driver_indices(values: dict[str, float], variance: float) -> pd.DataFrame:
+    """A table of indices of one issue's P(multilateral): total index `values` per constant."""
+    return pd.DataFrame({"issue": "mandate", "verdict": "p_multilateral",
+                         "parameter": list(values), "index": "ST", "value": list(values.values()),
+                         "conf": 0.1, "variance": variance})
+
+
+def test_the_drivers_are_the_top_constants_above_the_floor():
+    """At most `top` constants per issue, the largest total indices first, none below the
+    floor."""
+    values = {"a": 0.3, "b": 0.9, "c": 0.01, "d": 0.5, "e": 0.2}
+    driving = sensitivity.drivers(_driver_indices(values, 0.1), top=3)
+    assert list(driving["parameter"]) == ["b", "d", "a"]
+    assert list(sensitivity.drivers(_driver_indices(values, 0.1), top=5)["parameter"]) == \
+        ["b", "d", "a", "e"]  # c is below the floor
+
+
+def test_a_verdict_varying_by_min_variance_has_drivers_and_one_varying_less_has_none():
+    values = {"a": 0.6, "b": 0.2}
+    at = sensitivity.drivers(_driver_indices(values, sensitivity.MIN_VARIANCE))
+    assert list(at["parameter"]) == ["a", "b"]
+    below = sensitivity.drivers(_driver_indices(values, np.nextafter(sensitivity.MIN_VARIANCE, 0)))
+    assert below.empty
 
 
 def test_more_workers_than_cores_are_capped_saying_so(tmp_path, capsys, monkeypatch):

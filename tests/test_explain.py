@@ -12,10 +12,14 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.engine.protocols.base import BargainingContext
 from simulation.errors import InputError
+from simulation.inputs import priors as prior_draws
 from simulation.inputs.scenario import load_scenario
+from simulation.outcomes import MULTILATERAL
 from simulation.report.tables import write_report
-from simulation.runs.explain import COMPROMISE_RULES, explain
+from simulation.runs.ensemble import replication_seed
+from simulation.runs.explain import COMPROMISE_RULES, _Explained, _kept, explain
 from simulation.runs.results import execute, start_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +52,67 @@ def test_the_moves_by_rule_add_up_to_each_members_way_to_mc11(folder):
     assert len(table) > 0
     moved = table[[f"moved_{rule}" for rule in COMPROMISE_RULES]].sum(axis=1)
     assert (table["start"] + moved - table["at_mc11"]).abs().max() < 1e-9
+
+
+class _Watched(_Explained):
+    """The explained model, also noting which members' positions on the issue the scale's
+    ends stopped (at 0 or 100 after some round)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopped = np.zeros(self.start.shape, dtype=bool)
+
+    def observe_bargaining(self, before: np.ndarray, context: BargainingContext) -> None:
+        super().observe_bargaining(before, context)
+        x = self.positions[..., self.issue]
+        self.stopped |= (x <= 0.0) | (x >= 100.0)
+
+
+@pytest.fixture(scope="module")
+def watched() -> tuple[_Watched, dict[str, np.ndarray]]:
+    """25 runs of the shipped baseline, seed 7, kept per run for `standards`: agreed in all but
+    one, in some with slack to spare for every member (the least 4 to 40 points)."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    k = list(scenario.catalogue.issue_ids).index("standards")
+    seeds = [replication_seed(7, r) for r in range(25)]
+    model = _Watched(scenario.negotiation(), scenario.spec.parameters, seeds=seeds,
+                     values=prior_draws.draw(scenario.priors, seeds), issue=k)
+    return model, _kept(model, k)
+
+
+def test_the_scale_end_part_is_only_what_the_ends_of_the_scale_cut_off(watched):
+    """Each rule's part is the compromise rule's own step (pressure x (1 - salience) x its
+    pull or noise): what is left, credited to the scale's ends, is nothing for a member they
+    never stopped."""
+    model, kept = watched
+    moved = kept["moved"]
+    assert np.abs(moved[..., COMPROMISE_RULES.index("noise")]).max() > 1.0
+    assert model.stopped.any() and not model.stopped.all()
+    assert np.abs(moved[..., COMPROMISE_RULES.index("scale_end")][~model.stopped]).max() < 1e-9
+
+
+def test_members_accept_last_in_every_run_agreed_multilaterally_and_only_there(watched):
+    """The last to accept bound a text: in a run without a multilateral text nobody did, and in
+    one with a text at least the member with the least slack did, however much it had."""
+    _, kept = watched
+    agreed = kept["outcome"] == MULTILATERAL
+    assert agreed.any() and not agreed.all()
+    last = kept["last_to_accept"]
+    assert not last[~agreed].any()
+    assert last[agreed].any(axis=1).all()
+
+
+def test_a_members_figures_are_over_the_runs_it_blocked_or_accepted_last(folder):
+    """On an issue agreed in nearly every run most members named never blocked it: their
+    start, moves and tolerance are still averaged, over the runs in which they accepted last;
+    the table lists the most frequent blockers first, then the most frequent last to
+    accept."""
+    table, _ = explain(folder, "standards", runs=40)
+    assert (table["blocked"] == 0).sum() > 1
+    numbers = table.drop(columns="member")
+    assert np.isfinite(numbers.to_numpy(dtype=float)).all()
+    order = list(zip(table["blocked"], table["last_to_accept"], strict=True))
+    assert order == sorted(order, reverse=True)
 
 
 def test_the_table_is_the_same_whatever_the_batches_and_each_batch_is_reported(folder,
@@ -181,3 +246,18 @@ def test_a_failed_run_without_blocker_whose_change_was_tabled_is_counted_without
     kept["chair_change"][2] = 8.0
     assert _unblocked(kept, labels, "mandate") == \
         "in 2 of the 3 runs (2 none) no member blocked mandate"
+
+
+def test_a_change_of_exactly_min_step_was_tabled():
+    """A package holds changes of at least min_step: a chair's text exactly min_step from the
+    status quo was tabled, so the note gives no min_step reason for its run."""
+    from simulation.outcomes import NO_AGREEMENT
+    from simulation.runs.explain import _unblocked
+
+    kept = {"outcome": np.array([NO_AGREEMENT, NO_AGREEMENT]),
+            "blocked": np.zeros((2, 3), dtype=bool),
+            "chair_change": np.array([5.0, 4.0]), "min_step": np.array([5.0, 5.0])}
+    labels = np.array(["none", "none"])
+    assert _unblocked(kept, labels, "mandate").startswith(
+        "in 2 of the 2 runs (2 none) no member blocked mandate: in 1 of them the chair's text "
+        "moved it only 4.0 points")

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation.cli import main
 from simulation.errors import InputError
@@ -22,6 +24,7 @@ from simulation.runs.forecast import (
     forecast_dataset,
     negotiation_from_data,
     paired_gap,
+    paired_gaps,
     settings_for,
 )
 
@@ -162,6 +165,21 @@ def test_baselines_leave_out_actors_without_a_position(tmp_path):
         assert predicted[method][0] == pytest.approx(value), method
 
 
+def test_an_issue_nobody_cares_about_has_no_salience_weighted_baseline(tmp_path):
+    """Every salience 0 on x: a salience-weighted mean has no weight to go by, so it predicts
+    nothing there (NaN, the issue left out of its score), rather than the scale's low end."""
+    path = tmp_path / "indifferent.csv"
+    path.write_text("actor,issue,position,salience,capability,outcome\n"
+                    "A,x,20,0,1,30\nB,x,80,0,3,30\nA,y,20,1,1,30\nB,y,80,0,3,30\n")
+    data = read_actor_issue_data(path)
+    predicted = baselines(data)
+    for method in ("salience_mean", "capability_salience_mean"):
+        assert np.isnan(predicted[method][0]) and predicted[method][1] == pytest.approx(20.0)
+    assert predicted["capability_mean"][0] == pytest.approx(65.0)
+    table = backtest(data, settings_for(rounds=2)).set_index("issue")
+    assert table.loc["mean absolute error", "salience_mean_error"] == pytest.approx(10.0)
+
+
 def test_given_saliences_are_floored_at_the_models_own_floor(tmp_path):
     path = tmp_path / "zero.csv"
     path.write_text("actor,issue,position,salience,capability\nA,x,0,0,1\nB,x,100,0.5,1\n")
@@ -227,6 +245,38 @@ def test_a_paired_gap_leaves_out_issues_a_method_does_not_predict():
     assert (gap, error) == (pytest.approx(3.0), pytest.approx(2.0))  # gaps 1 and 5, two laws
     assert paired_gap([np.array([2.0])], [np.array([1.0])])[0] == 1.0  # one issue: no error
     assert np.isnan(paired_gap([np.array([2.0])], [np.array([1.0])])[1])
+
+
+_law = st.lists(st.tuples(st.one_of(st.just(np.nan), st.floats(0, 100)), st.floats(0, 100)),
+               min_size=1, max_size=4)  # per issue: a method's error, the model's
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_law, min_size=1, max_size=4), st.integers(0, 4), st.integers(1, 3))
+def test_a_negotiation_a_method_predicts_nothing_in_changes_no_paired_gap(laws, at, size):
+    """A negotiation in which the method scores no issue (all NaN: the status quo where the
+    data give none) takes no part: neither in the gap nor in the clusters of its standard
+    error, so that a single other negotiation is still clustered by issue."""
+    errors = [np.array([e for e, _ in law]) for law in laws]
+    reference = [np.array([r for _, r in law]) for law in laws]
+    at = min(at, len(laws))
+    blank = ([*errors[:at], np.full(size, np.nan), *errors[at:]],
+             [*reference[:at], np.arange(size, dtype=float), *reference[at:]])
+    assert paired_gap(*blank) == pytest.approx(paired_gap(errors, reference), nan_ok=True)
+
+
+def test_a_backtest_tables_paired_gaps_are_clustered_by_negotiation():
+    """The per-issue table of two laws, the median's absolute errors 1, 3 (law a) and 11
+    against the model's 0, 0 and 1: gaps 1, 3, 10, mean 14/3, and clustered by law a standard
+    error of sqrt(2/1 x 2 (16/3)^2) / 3 = 32/9 (by issue it would be 2.73)."""
+    table = pd.DataFrame({"negotiation": ["a", "a", "b"], "issue": ["x", "y", "x"],
+                          "observed": 0.0, "model": 0.0, "model_error": [0.0, 0.0, -1.0],
+                          "median": 0.0, "median_error": [1.0, -3.0, 11.0]})
+    assert paired_gaps(table) == {"median": (pytest.approx(14 / 3), pytest.approx(32 / 9))}
+    one_law = table.drop(columns="negotiation")  # one negotiation: clustered by issue
+    gaps = np.array([1.0, 3.0, 10.0])
+    assert paired_gaps(one_law) == {"median": (pytest.approx(14 / 3),
+                                               pytest.approx(gaps.std(ddof=1) / np.sqrt(3)))}
 
 
 def test_a_paired_gap_near_the_float_limit_is_infinite_not_an_error():
