@@ -933,13 +933,15 @@ def _driver_indices(values: dict[str, float], variance: float) -> pd.DataFrame:
 
 
 def test_the_drivers_are_the_top_constants_above_the_floor():
-    """At most `top` constants per issue, the largest total indices first, none below the
-    floor."""
-    values = {"a": 0.3, "b": 0.9, "c": 0.01, "d": 0.5, "e": 0.2}
+    """At most `top` constants per issue, the largest total indices first, none at or below
+    the floor."""
+    floor = sensitivity.DRIVER_FLOOR
+    values = {"a": 0.3, "b": 0.9, "c": 0.01, "d": 0.5, "e": 0.2, "f": floor,
+              "g": np.nextafter(floor, 1)}
     driving = sensitivity.drivers(_driver_indices(values, 0.1), top=3)
     assert list(driving["parameter"]) == ["b", "d", "a"]
-    assert list(sensitivity.drivers(_driver_indices(values, 0.1), top=5)["parameter"]) == \
-        ["b", "d", "a", "e"]  # c is below the floor
+    assert list(sensitivity.drivers(_driver_indices(values, 0.1), top=7)["parameter"]) == \
+        ["b", "d", "a", "e", "g"]  # c is below the floor, f at it
 
 
 def test_a_verdict_varying_by_min_variance_has_drivers_and_one_varying_less_has_none():

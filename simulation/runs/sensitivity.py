@@ -68,7 +68,7 @@ def analyse(points: pd.DataFrame, design: Design, priors: Mapping[str, Prior]) -
 MIN_VARIANCE = 1e-3  # a verdict varying less (sd of a share < 0.03) has no meaningful indices
 
 
-DRIVER_FLOOR = 0.05  # a constant with a smaller index is not named as a driver
+DRIVER_FLOOR = 0.05  # a constant whose index is at most this is not named as a driver
 
 
 def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3,
