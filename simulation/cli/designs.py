@@ -58,23 +58,19 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
     folder = Path(args.folder) if args.folder else None
     base = results_dir(args, "--folder")
     resuming = folder is not None and folder.exists()
-    todo, unlocked = len(plan.points), None
+    todo, runs = len(plan.points), plan.runs_per_point
     with ExitStack() as held:
         if resuming:  # refuses another design's folder, touching nothing
             folder = sweep.open_folder(plan, scenario, folder, base)
-            todo = len(sweep.pending_points(folder, plan))
-            if todo:  # points to write: take the lock (refused if in use), count them again
-                held.enter_context(sweep.design_lock(folder))
-                todo = len(sweep.pending_points(folder, plan))
-            else:  # complete: only read (it may be read-only) unless an output is missing
-                unlocked = held
-        runs = plan.runs_per_point
-        if not todo:  # complete: no backend to start (nor a scheduler to reach)
-            print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
-                  f"'{scenario.name}', seed {plan.seed}, all run already in {folder}",
-                  file=sys.stderr)
-            yield _Outputs(folder, fresh=False, unlocked=unlocked)
-            return
+            if not sweep.pending_points(folder, plan):  # complete: no backend to start (nor
+                # a scheduler to reach), the lock only to write a missing table or figure
+                print(f"{plan.kind}: {len(plan.points)} design points x {runs} runs of "
+                      f"'{scenario.name}', seed {plan.seed}, all run already in {folder}",
+                      file=sys.stderr)
+                yield _Outputs(folder, fresh=False, unlocked=held)
+                return
+            held.enter_context(sweep.design_lock(folder))  # refused while in use
+            todo = len(sweep.pending_points(folder, plan))  # what is left once it is held
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
         workers = workers_on_this_machine(args.workers) if local else None
