@@ -102,8 +102,9 @@ class Aggregate:
         self.kept: dict[str, list[np.ndarray]] = {}
         self.histograms: dict[str, Histogram] = {}
         # each run's draws from the scenario's priors: all up to EXACT_RUNS, beyond every
-        # `stride`-th run's (a systematic sample of at least EXACT_RUNS runs: the draws of
-        # different runs are independent, so any fixed subset is a fair sample)
+        # `stride`-th run's (a systematic sample of at most EXACT_RUNS runs, and of more than
+        # half as many: the draws of different runs are independent, so any fixed subset is a
+        # fair sample)
         self.stride = -(-runs // EXACT_RUNS)
         self.draws: dict[str, list[np.ndarray]] = {}
         if not self.exact:
