@@ -1,15 +1,19 @@
 """mc11 calibrate: grouped cross-validation by negotiation, reproducible and resumable trials,
 the parameter file."""
 
+import dataclasses
 import multiprocessing
 import re
 import signal
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulation.cli import main
 from simulation.errors import InputError
@@ -393,6 +397,50 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
     assert code == 0, err
     headline = next(line for line in out.splitlines() if line.startswith("Headline"))
     assert "no change" not in headline and "the best baseline scoring every issue" in headline
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 9_999), min_size=10, max_size=10, unique=True),
+       st.lists(st.booleans(), min_size=6, max_size=6).filter(any))
+def test_the_headline_names_the_closest_baseline_scoring_every_issue(
+        result, long_csv, tmp_path, capsys, monkeypatch, thousandths, complete):
+    """Whatever the methods' errors: the headline (and the parameter file's header) quote the
+    calibrated and the default model's out-of-fold MAE as the table has them, and the best
+    baseline is the one of least MAE among those scoring every issue the model scores (never
+    the model with default parameters, however close it comes); the header's in-sample MAE is
+    the fitted parameters', as the report's last line says."""
+    from simulation.runs import calibrate as calibration
+    from simulation.runs.forecast import BASELINES, method_name
+
+    mae = [value / 1000 for value in thousandths]
+    methods = result.methods.set_index("method")
+    model = methods.loc["model_default", "issues"]
+    for method, error, full in zip(BASELINES, mae[2:8], complete, strict=True):
+        methods.loc[method, ["out_of_fold_mae", "issues"]] = error, model if full else model - 1
+    methods.loc[["model_calibrated", "model_default"], "out_of_fold_mae"] = mae[:2]
+    shown = dataclasses.replace(result, methods=methods.reset_index(), in_sample=mae[8],
+                                default_in_sample=mae[9])
+    folder = Path(tempfile.mkdtemp(dir=tmp_path)) / "cal"
+
+    def doctored(*args: object, **kwargs: object) -> calibration.Calibration:
+        """The module's calibration with the errors above, in the folder it made."""
+        folder.mkdir()
+        return shown
+
+    monkeypatch.setattr(calibration, "calibrate", doctored)
+    assert main(["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2",
+                 "--trials", "3", "--seed", "4", "--dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    best = min((m for m, full in zip(BASELINES, complete, strict=True) if full),
+               key=lambda m: methods.loc[m, "out_of_fold_mae"])
+    calibrated, baseline, default = (f"{methods.loc[m, 'out_of_fold_mae']:.3f}"
+                                     for m in ("model_calibrated", best, "model_default"))
+    assert f"Headline: calibrated {calibrated} out of fold, against {baseline} for the best " \
+           f"baseline scoring every issue ({method_name(best)}) and {default} for the default " \
+           "parameters." in out
+    assert f"out-of-fold MAE {calibrated} (best baseline {best} {baseline}); in-sample MAE " \
+           f"{mae[8]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
 
 
 def test_cli_calibrate_default_folders_keep_each_exchange_rule_apart(capsys, long_csv,

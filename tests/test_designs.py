@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import socket
 import subprocess
@@ -520,6 +521,73 @@ def test_point_statistics_count_texts_reaching_the_described_points():
     assert stats["text_in_force_median"][1] == pytest.approx(np.median([10.0, 40, 55, 50]))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda runs: st.tuples(
+    hnp.arrays(np.int8, (runs, 3), elements=st.sampled_from(
+        [NO_AGREEMENT, PLURILATERAL, MULTILATERAL])),
+    hnp.arrays(np.float64, (runs, 3), elements=st.one_of(
+        st.sampled_from([0.0, 50.0, 100.0]), st.floats(0, 100))),
+    hnp.arrays(np.float64, 3, elements=st.floats(0, 100)))))
+def test_a_points_statistics_are_their_definitions_over_its_runs(drawn):
+    """Per issue: each outcome's share of the runs, the share of runs agreeing a text at or
+    above the scale's mid (50) and high (100) points, the 50th, 10th and 90th percentiles of
+    the agreed texts, and the median of the text in force (the status quo where nothing was
+    agreed)."""
+    outcome, text, status_quo = drawn
+    text = np.where(outcome != NO_AGREEMENT, text, np.nan)  # as the model leaves it
+    stats = sweep.point_statistics(outcome, text, status_quo)
+    for k in range(3):
+        verdicts, agreed = outcome[:, k], text[outcome[:, k] != NO_AGREEMENT, k]
+        assert stats["p_multilateral"][k] == np.mean(verdicts == MULTILATERAL)
+        assert stats["p_plurilateral"][k] == np.mean(verdicts == PLURILATERAL)
+        assert stats["p_none"][k] == np.mean(verdicts == NO_AGREEMENT)
+        assert stats["p_text_mid"][k] == pytest.approx(np.sum(agreed >= 50) / len(verdicts))
+        assert stats["p_text_high"][k] == pytest.approx(np.sum(agreed >= 100) / len(verdicts))
+        for name, q in (("text_median", 0.5), ("text_p10", 0.1), ("text_p90", 0.9)):
+            expected = np.quantile(agreed, q) if len(agreed) else np.nan
+            assert np.array_equal(stats[name][k], expected, equal_nan=True), name
+        in_force = np.where(verdicts != NO_AGREEMENT, text[:, k], status_quo[k])
+        assert stats["text_in_force_median"][k] == np.median(in_force)
+
+
+def test_a_design_point_is_the_ensemble_of_the_scenario_at_its_values(small_sweep, tmp_path):
+    """A point's runs are replications 0 to R-1 of the design's seed, as `mc11 run --seed`
+    runs them with the point's constants written into the scenario (the constants the
+    design does not set drawn from their priors alike): common random numbers across the
+    points, and a point anyone can run again."""
+    from simulation.runs.ensemble import run_chunk
+
+    scenario, plan = small_sweep
+    table = run(plan, scenario, tmp_path / "d")
+    for point, value in enumerate(plan.points[:, 0]):
+        alone = scenario_from_mapping({"name": "small", "parameters": {"consensus": {
+            "base_tolerance": value, "min_step": {"uniform": [5, 15]}}}})
+        negotiation = alone.negotiation()
+        chunk = run_chunk(negotiation, alone.spec.parameters, plan.seed, 0, plan.runs_per_point,
+                          alone.priors)
+        expected = sweep.point_statistics(chunk.outcome, chunk.text, negotiation.status_quo)
+        rows = table[table["point"] == point]
+        for name, values in expected.items():
+            assert np.array_equal(rows[name], values, equal_nan=True), (point, name)
+
+
+def test_the_points_of_an_earlier_mc11_without_a_digest_are_read_not_called_edited(
+        small_sweep, tmp_path):
+    """An earlier mc11 recorded no digest of a point's statistics: its points are read as they
+    are, and none is called edited (there is nothing to check them against)."""
+    scenario, plan = small_sweep
+    folder = tmp_path / "d"
+    whole = run(plan, scenario, folder)
+    for point in range(len(plan.points)):
+        path = sweep.point_path(folder, point)
+        record = json.loads(path.read_text(encoding="utf-8"))
+        del record["statistics_sha256"]
+        path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+    assert table.attrs["edited"] == []
+    pd.testing.assert_frame_equal(table, whole, check_exact=True)
+
+
 @pytest.mark.parametrize(("argv", "field", "message"), [
     (["--set", "parameters.consensus.base_tolerence=5,10"], "base_tolerence",
      "did you mean 'parameters.consensus.base_tolerance'"),
@@ -609,6 +677,43 @@ def test_the_design_file_records_what_was_run(small_sweep, tmp_path):
     assert stored["constants"] == [TOLERANCE]
     assert stored["points"] == [[5.0], [25.0]]
     assert stored["fingerprint"] == plan.fingerprint()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 100), min_size=1, max_size=4, unique=True).map(sorted),
+                min_size=1, max_size=3))
+def test_a_grid_is_every_combination_once_the_first_constant_varying_slowest(values):
+    """The points in lexicographic order of the constants as given (each constant's values
+    ascending, as `parse_settings` gives them): the first constant varies slowest, the last
+    fastest, and every combination is one point."""
+    paths = [TOLERANCE, "parameters.consensus.min_step", DUMMY][:len(values)]
+    plan = design.grid(dict(zip(paths, values, strict=True)), 1, 0, "x")
+    rows = [tuple(row) for row in plan.points.tolist()]
+    assert rows == sorted(rows) and len(set(rows)) == math.prod(map(len, values)) == len(rows)
+    assert all(row[i] in values[i] for row in rows for i in range(len(values)))
+
+
+def test_a_grid_two_by_three_in_its_point_order():
+    """Point i is the i-th combination: which point is which decides what a resume keeps."""
+    plan = design.grid({TOLERANCE: [5.0, 25.0], DUMMY: [0.0, 0.05, 0.1]}, 1, 0, "x")
+    assert plan.points.tolist() == [[5, 0], [5, 0.05], [5, 0.1], [25, 0], [25, 0.05],
+                                    [25, 0.1]]
+
+
+def test_a_design_of_exactly_the_largest_size_is_built(decided, monkeypatch):
+    """MAX_POINTS is the largest design allowed, not the first refused."""
+    monkeypatch.setattr(design, "MAX_POINTS", 6)
+    swept = {TOLERANCE: [5.0, 25.0], DUMMY: [0.0, 0.05, 0.1]}
+    assert len(design.grid(swept, 1, 0, "x").points) == 6
+    monkeypatch.setattr(design, "MAX_POINTS", 5)
+    with pytest.raises(InputError, match="6 points"):
+        design.grid(swept, 1, 0, "x")
+    sobol = 16 * (len(decided.priors) + 2)  # Saltelli's N x (D + 2)
+    monkeypatch.setattr(design, "MAX_POINTS", sobol)
+    assert len(design.sensitivity_design("sobol", decided.priors, 16, 1, 1, "x").points) == sobol
+    monkeypatch.setattr(design, "MAX_POINTS", sobol - 1)
+    with pytest.raises(InputError, match=f"{sobol} points"):
+        design.sensitivity_design("sobol", decided.priors, 16, 1, 1, "x")
 
 
 def test_verdict_ranges_show_where_a_verdict_flips():

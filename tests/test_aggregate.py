@@ -1,0 +1,132 @@
+"""Combining an ensemble's chunks (simulation.runs.aggregate): up to EXACT_RUNS replications
+exactly; beyond, each value in a histogram whose means are exact and whose percentiles are
+within half a bin (whole numbers exactly), and the priors' draws of a systematic sample of at
+most EXACT_RUNS runs, whatever the chunks."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from simulation.engine.negotiation import Negotiation
+from simulation.inputs.scenario import Scenario, load_scenario
+from simulation.report.tables import period_tables, summary_tables
+from simulation.runs import aggregate
+from simulation.runs.ensemble import run_chunk
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 25
+
+
+@pytest.fixture(scope="module")
+def baseline() -> tuple[Scenario, Negotiation]:
+    """The shipped baseline (with its priors) and its negotiation."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    return scenario, scenario.negotiation()
+
+
+@pytest.fixture(scope="module")
+def chunks(baseline) -> list:
+    """25 runs of seed 5 in chunks of 4 (the last of 1): chunk boundaries that are no
+    multiples of the sampling step."""
+    scenario, negotiation = baseline
+    return [run_chunk(negotiation, scenario.spec.parameters, 5, start, min(start + 4, RUNS),
+                      scenario.priors) for start in range(0, RUNS, 4)]
+
+
+def combined(negotiation: Negotiation, chunks: list, runs: int = RUNS) -> aggregate.Aggregate:
+    """The chunks combined in their order, for an ensemble of `runs` replications."""
+    found = aggregate.Aggregate(negotiation, runs)
+    for chunk in chunks:
+        found.add(chunk)
+    return found
+
+
+@pytest.mark.parametrize("limit", [10, 12, 24])
+def test_beyond_the_exact_limit_the_draws_kept_are_a_systematic_sample_of_at_most_the_limit(
+        baseline, chunks, monkeypatch, limit):
+    """Every k-th run's draws from run 0, k the smallest step that keeps at most EXACT_RUNS
+    runs: memory stays within the limit, and the chunks' boundaries choose no run."""
+    _, negotiation = baseline
+    every = {path: np.concatenate([chunk.draws[path] for chunk in chunks])
+             for path in chunks[0].draws}
+    step = next(k for k in itertools.count(1) if len(range(0, RUNS, k)) <= limit)
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", limit)
+    kept = combined(negotiation, chunks).drawn()
+    assert kept.keys() == every.keys() and every
+    for path, values in kept.items():
+        assert len(values) <= limit
+        np.testing.assert_array_equal(values, every[path][::step])
+
+
+def test_as_many_runs_as_the_limit_are_combined_exactly(baseline, chunks, monkeypatch):
+    """EXACT_RUNS runs keep every run's values: the tables are those of any larger limit."""
+    scenario, negotiation = baseline
+    wide = combined(negotiation, chunks)
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", RUNS)
+    at_limit = combined(negotiation, chunks)
+    expected, found = summary_tables(scenario, wide), summary_tables(scenario, at_limit)
+    pd.testing.assert_frame_equal(found[0], expected[0], check_exact=True)
+    pd.testing.assert_frame_equal(found[2], expected[2], check_exact=True)
+    for name, table in period_tables(wide).items():
+        pd.testing.assert_frame_equal(period_tables(at_limit)[name], table, check_exact=True)
+
+
+def test_coalition_sizes_beyond_the_limit_are_exact_from_none_to_every_member(
+        baseline, chunks, monkeypatch):
+    """Coalition sizes are whole numbers from 0 to the member count, each read exactly from
+    its own bin, the full coalition's too."""
+    _, negotiation = baseline
+    members = len(negotiation.members)
+    rng = np.random.default_rng(3)
+    sized = [dataclasses.replace(chunk, coalition_sizes=rng.choice(
+        [0, 1, members - 1, members], chunk.coalition_sizes.shape).astype(
+            chunk.coalition_sizes.dtype)) for chunk in chunks]
+    exact = period_tables(combined(negotiation, sized))["coalition_sizes"]
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", 10)
+    large = period_tables(combined(negotiation, sized))["coalition_sizes"]
+    assert (exact["size_p90"] == members).any() and (exact["size_p10"] == 0).any()
+    pd.testing.assert_frame_equal(large.drop(columns="size_mean"),
+                                  exact.drop(columns="size_mean"), check_exact=True)
+    np.testing.assert_allclose(large["size_mean"], exact["size_mean"], rtol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
+                  elements=st.one_of(st.just(np.nan), st.sampled_from([0.0, 50.0, 100.0]),
+                                     st.floats(0, 100))),
+       st.integers(1, 200), st.sampled_from([0.1, 0.25, 0.5, 0.9]))
+def test_a_histograms_means_are_exact_and_its_quantiles_within_half_a_bin(values, bins, q):
+    """Over the finite values of each cell (NaN is no value): the mean as numpy's nanmean,
+    the q-quantile within half a bin of numpy's nanquantile, NaN for a cell without values."""
+    histogram = aggregate.Histogram(0.0, 100.0, bins, values.shape[1:])
+    for part in np.array_split(values, 3):
+        histogram.add(part)
+    some = (~np.isnan(values)).any(axis=0)
+    assert np.isnan(histogram.mean()[~some]).all() and np.isnan(histogram.quantile(q)[~some]).all()
+    np.testing.assert_allclose(histogram.mean()[some], np.nanmean(values[:, some], axis=0),
+                               rtol=1e-12)
+    expected = np.nanquantile(values[:, some], q, axis=0)
+    assert (np.abs(histogram.quantile(q)[some] - expected) <= 50.0 / bins + 1e-9).all()
+    assert histogram.n == len(values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.int64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
+                  elements=st.integers(0, 8)), st.sampled_from([0.1, 0.5, 0.9]))
+def test_a_histogram_of_whole_numbers_gives_numpys_quantiles_exactly(values, q):
+    """One bin per whole number from 0 to the largest possible (as coalition sizes are
+    combined): the quantiles and the means are numpy's."""
+    histogram = aggregate.Histogram(0.0, 9.0, 9, values.shape[1:], whole=True)
+    histogram.add(values.astype(float))
+    np.testing.assert_allclose(histogram.quantile(q), np.quantile(values, q, axis=0),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(histogram.mean(), values.mean(axis=0), rtol=1e-12)
