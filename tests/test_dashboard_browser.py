@@ -148,15 +148,24 @@ def test_edits_and_a_50_run_ensemble_update_the_chart_and_equal_mc11_run(page, t
     slider.press("End")  # the slider, moved by keyboard, to 100
     expect(page.locator(".position-field input")).to_have_value("100.0")
     page.locator(".add-change").click()
+    expect(page.locator(".edit-row")).to_have_count(1)
     _fill(page, "runs-field", "50")
+    # the server has the edit and the count before Run is pressed (the what-if's 50 runs, and
+    # the baseline's unless cached), so the press cannot reach it with the form half-updated
+    expect(page.locator(".estimate")).to_contain_text(re.compile(r"for (50|100) runs"))
     page.locator(".run-button").click()
     page.wait_for_function("(old) => { const i = document.querySelector('.outcome-chart img');"
                            " return i && i.src !== old; }", arg=before, timeout=LONG)
     page.locator(".run-button:not([disabled])").wait_for(timeout=LONG)
     # the results on show are the run's (the image also changes as the form's edit marks the
     # old results out of date)
-    expect(page.locator(".download-of")).to_have_text(
-        "of baseline-what-if, 50 runs, seed 20171210", timeout=LONG)
+    try:
+        expect(page.locator(".download-of")).to_have_text(
+            "of baseline-what-if, 50 runs, seed 20171210", timeout=LONG)
+    except AssertionError as failed:  # what the page said instead, for the next reader
+        raise AssertionError(f"{failed}\nthe page's messages: "
+                             f"{page.locator('.v-alert').all_inner_texts()}; run panel: "
+                             f"{page.locator('.run-button').inner_html()}") from None
     expect(page.locator(".out-of-date")).to_have_count(0)
 
     target = tmp_path / "african_group_all_in.yaml"
