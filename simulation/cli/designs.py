@@ -198,8 +198,8 @@ def sweep(args: argparse.Namespace) -> None:
 
     _check_options(args)
     scenario = load_noting(scenario_of(args))
-    settings = sweep.grid_in_stored_order(design.parse_settings(args.set),
-                                          Path(args.folder) if args.folder else None)
+    settings = sweep.in_stored_order(design.parse_settings(args.set),
+                                     Path(args.folder) if args.folder else None)
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
@@ -238,6 +238,7 @@ def _read_by(protocol: str, priors: dict) -> dict:
 
 
 def sensitivity(args: argparse.Namespace) -> None:
+    from simulation.outcomes import OUTCOMES
     from simulation.report.designs import plot_heatmap, plot_indices
     from simulation.runs import design, sensitivity, sweep
 
@@ -293,7 +294,7 @@ def sensitivity(args: argparse.Namespace) -> None:
              "Sobol design samples the priors):"))
     for row in ranges.itertuples():
         modal = ", ".join(f"{o} {getattr(row, f'modal_{o}'):.2f}"
-                          for o in sensitivity.OUTCOMES if getattr(row, f"modal_{o}") > 0)
+                          for o in OUTCOMES if getattr(row, f"modal_{o}") > 0)
         print(f"  {row.issue}: {row.p_multilateral_q05:.2f} / {row.p_multilateral_median:.2f} "
               f"/ {row.p_multilateral_q95:.2f}; most likely: {modal}")
     measure = "total index ST" if plan.kind == "sobol" else "mu*"

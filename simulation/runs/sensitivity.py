@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.inputs.priors import Prior
+from simulation.outcomes import OUTCOMES
 from simulation.runs.design import MORRIS_LEVELS, Design, problem
 
 VERDICTS = ("p_multilateral", "p_plurilateral", "p_text_mid", "text_in_force_median")
@@ -84,9 +85,6 @@ def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3
     ranked = chosen.sort_values(["issue", "value"], ascending=[True, False],
                                 key=lambda c: c.map(order) if c.name == "issue" else c)
     return ranked.groupby("issue", sort=False).head(top)
-
-
-OUTCOMES = ("multilateral", "plurilateral", "none")
 
 
 def modal_credit(shares: np.ndarray) -> np.ndarray:

@@ -146,39 +146,27 @@ def _stored_design(folder: Path | None) -> dict[str, Any]:
     return stored if isinstance(stored, dict) else {}
 
 
-def _in_order_of(chosen: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """`chosen` in the order of the `stored` design's constants if it has these very
-    constants, else as given."""
+def in_stored_order(chosen: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """`chosen` (a grid's values, or priors, by constant) in the order of the constants of the
+    design in `folder` if it holds these very constants, so that the order of the --set flags
+    or of --parameters changes no design resumed (it decides which point is which); a grid's
+    values of each constant also in the order its points take them if they are these very
+    values (an mc11 that kept them as typed, before `design.parse_settings` sorted them, wrote
+    folders that still resume). Else as given (`open_folder` then says what differs)."""
+    stored = _stored_design(folder)
     constants = stored.get("constants")
     try:
-        same = sorted(constants) == sorted(chosen)
+        if sorted(constants) != sorted(chosen):
+            return chosen
     except TypeError:  # none stored, or not names
         return chosen
-    return {path: chosen[path] for path in constants} if same else chosen
-
-
-def in_stored_order(chosen: dict[str, Any], folder: Path | None) -> dict[str, Any]:
-    """`chosen` (priors by constant) in the order of the constants of the design in `folder`
-    if it holds one of these very constants: the order of --parameters then changes no design
-    resumed (it decides which point is which); else as given (`open_folder` then says what
-    differs)."""
-    return _in_order_of(chosen, _stored_design(folder))
-
-
-def grid_in_stored_order(settings: dict[str, list[float]], folder: Path | None
-                         ) -> dict[str, list[float]]:
-    """`in_stored_order` for a grid's values by constant (the order of the --set flags), each
-    constant's values also in the order the folder's grid takes them if they are these very
-    values: an mc11 that kept them as typed (before `design.parse_settings` sorted them) wrote
-    folders that still resume."""
-    stored = _stored_design(folder)
-    ordered = _in_order_of(settings, stored)
+    ordered = {path: chosen[path] for path in constants}
     if stored.get("kind") != "grid":
         return ordered
     try:
         columns = zip(*stored["points"], strict=True)
         taken = {path: list(dict.fromkeys(column))  # each one's values in the grid's order
-                 for path, column in zip(stored["constants"], columns, strict=True)}
+                 for path, column in zip(constants, columns, strict=True)}
         return {path: sorted(values, key=taken[path].index)
                 if sorted(taken[path]) == sorted(values) else values
                 for path, values in ordered.items()}
