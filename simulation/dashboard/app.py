@@ -115,6 +115,24 @@ def start_page():
 
 solara.lab.on_kernel_start(start_page)
 
+_STOPPING = threading.Event()  # set as the server exits: every ensemble stops
+_RUNNING: set[threading.Thread] = set()  # the threads running an ensemble now
+STOP_SECONDS = 10.0  # how long the server's exit waits for an ensemble's pool to end
+
+
+def _stop_ensembles() -> None:
+    """As the server exits (Ctrl-C), before Python shuts down the process pools still open:
+    stop every ensemble and wait for its pool to end. Python 3.12.1's shutdown of a pool races
+    with the pool ending itself and can print a traceback (its wake-up pipe closed under it;
+    later Pythons take a lock there, gh-125451)."""
+    _STOPPING.set()
+    for thread in list(_RUNNING):
+        thread.join(STOP_SECONDS)
+
+
+# run before concurrent.futures' own exit hook, registered earlier (they run last first)
+threading._register_atexit(_stop_ensembles)
+
 
 def workers_for(count: int) -> int:
     """Worker processes for an ensemble: one for a few chunks, every core for more."""
@@ -157,16 +175,20 @@ def _ensemble_of(scenario: Scenario, count: int, master: int, on_progress
     """One ensemble of the Run button; None if cancelled, or if its worker processes ended
     under it (the server stopping ends them too): said on the page, where it matters, not as a
     traceback on the server's screen."""
-    closed = _page_closing()
+    closed, here = _page_closing(), threading.current_thread()
+    _RUNNING.add(here)
     try:
         return state.run_what_if(scenario, count, master, workers_for(count), on_progress,
-                                 lambda: ensemble.is_current() and not closed.is_set())
+                                 lambda: ensemble.is_current() and not closed.is_set()
+                                 and not _STOPPING.is_set())
     except Exception as error:
         if not state.workers_gone(error):
             raise
         ended.set(f"the ensemble stopped after {done.value} runs: its worker processes ended "
                   "(the server stopping, or a worker killed)")
         return None
+    finally:
+        _RUNNING.discard(here)
 
 
 def _page_closing() -> threading.Event:
