@@ -670,6 +670,16 @@ def test_a_scheduler_address_without_a_usable_port_names_the_flag(address, capsy
     assert "allowed: tcp://HOST:PORT" in error
 
 
+def test_a_tls_scheduler_without_dasks_tls_settings_says_so_not_a_traceback(capsys):
+    """tls:// is a scheduler address; without the certificates distributed raised a TypeError,
+    which mc11 printed as a traceback (exit 1)."""
+    code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", "tls://127.0.0.1:9", "--yes",
+                 "--set", f"{TOLERANCE}=5,25", "--runs-per-point", "2"])
+    error = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in error, error
+    assert "--scheduler: tls://127.0.0.1:9: a tls:// scheduler needs Dask's TLS settings" in error
+
+
 def test_the_design_file_records_what_was_run(small_sweep, tmp_path):
     scenario, plan = small_sweep
     folder = sweep.open_folder(plan, scenario, tmp_path / "d", tmp_path)

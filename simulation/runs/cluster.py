@@ -73,6 +73,13 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
         raise InputError("--scheduler", scheduler, f"cannot reach a Dask scheduler there "
                          f"({exc}); start one with `dask scheduler` and `dask worker ADDRESS`, "
                          "or leave --scheduler out for a cluster on this machine") from None
+    except TypeError as exc:  # distributed's word for tls:// without its TLS settings
+        if not scheduler.startswith("tls://"):
+            raise
+        raise InputError("--scheduler", scheduler, "a tls:// scheduler needs Dask's TLS "
+                         f"settings ({exc}): give the certificates in Dask's configuration "
+                         "(distributed.comm.tls, https://distributed.dask.org/en/stable/tls.html), "
+                         "or use tcp://HOST:PORT") from None
     try:
         yield client
     finally:
