@@ -485,6 +485,28 @@ def test_a_damaged_chunk_says_how_to_recompute_it(complete, tmp_path, damage):
     assert (folder / "summary.csv").read_bytes() == (complete / "summary.csv").read_bytes()
 
 
+def test_a_damaged_chunk_met_while_rebuilding_a_complete_folders_tables_unmarks_it(complete,
+                                                                                    tmp_path):
+    """The tables cannot be rebuilt until the chunk is computed again: the message says so
+    (the damaged chunk was taken for an older mc11's, and the missing table's error named
+    --resume, the command just run), and the folder says interrupted, not complete."""
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(complete, folder)
+    (folder / "summary.csv").unlink()
+    chunk = folder / "chunks" / "chunk-00000000.npz"
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert_clear_error(code, stderr, f"{chunk}: (chunk)", "delete it",
+                       f"mc11 run --resume {folder}")
+    assert manifest(folder)["status"] == "interrupted"
+    chunk.unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--workers", 1, "--no-plots")
+    assert code == 0, stderr
+    assert (folder / "summary.csv").read_bytes() == (complete / "summary.csv").read_bytes()
+
+
 def test_a_missing_table_is_an_error_and_resume_rebuilds_it(complete, tmp_path):
     import shutil
 

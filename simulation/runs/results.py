@@ -407,12 +407,15 @@ def _interruption(exc: BaseException) -> bool:
 
 def chunks_hold_every_output(folder: Path) -> bool:
     """Whether a results folder's first chunk holds every output of `simulation.outputs` (the
-    chunks of an older mc11 may lack some, and cannot make today's tables)."""
+    chunks of an older mc11 may lack some, and cannot make today's tables). A chunk that cannot
+    be read is damaged, not older: True, so that rebuilding the tables meets it and says how to
+    compute it again (taken for an older mc11's, its folder's missing table was an error naming
+    `--resume`, the command just run)."""
     try:
         with np.load(folder / CHUNKS / chunk_name(0)) as data:
             return all(o.name in data.files for o in OUTPUTS)
-    except (OSError, ValueError, zipfile.BadZipFile):
-        return False
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return True
 
 
 def missing_chunks(folder: Path, runs: int, chunk_size: int) -> list[tuple[int, int]]:
