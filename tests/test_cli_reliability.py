@@ -153,6 +153,15 @@ def test_more_workers_than_cores_are_capped_saying_so(tmp_path):
     assert f"on {cores} worker(s)" in stderr
 
 
+def test_as_many_workers_as_cores_are_used_without_a_note(tmp_path):
+    cores = os.cpu_count() or 1
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--workers", cores, "--folder",
+                           tmp_path / "r", "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert "is more than this machine's" not in stderr, stderr
+    assert f"on {cores} worker(s)" in stderr
+
+
 def test_a_huge_run_without_a_terminal_or_yes_is_refused_before_anything_is_written(tmp_path):
     code, _, stderr = mc11("run", BASELINE, "--runs", 10_000_000, "--results-dir", tmp_path)
     assert_clear_error(code, stderr, "--yes", "10,000,000 runs take about")
@@ -861,6 +870,15 @@ def test_one_file_named_for_two_outputs_is_refused_before_any_work(complete, tmp
     assert stdout == "" and not same.exists()
 
 
+def test_one_file_named_two_ways_for_two_outputs_is_refused_before_any_work(complete, tmp_path):
+    (tmp_path / "sub").mkdir()
+    same, spelt_otherwise = tmp_path / "changes.png", tmp_path / "sub" / ".." / "changes.png"
+    code, stdout, stderr = mc11("compare", complete, complete, "--out", same, "--plot",
+                                spelt_otherwise)
+    assert_clear_error(code, stderr, "--plot", "--out names the same file")
+    assert stdout == "" and not same.exists()
+
+
 @pytest.mark.parametrize("option", ["--out", "--plot"])
 def test_a_file_in_a_missing_folder_names_the_folder(complete, tmp_path, option):
     target = tmp_path / "no_such_folder" / "changes.png"
@@ -1016,7 +1034,8 @@ EXAMPLE = ROOT / "examples" / "my_negotiation.csv"
 
 @pytest.mark.parametrize("argv", [
     ["run", BASELINE, "--results-dir", ""], ["run", BASELINE, "--folder", ""],
-    ["run", "--resume", ""], ["run", ""], ["simulate", BASELINE, "--out", ""],
+    ["run", "--resume", ""], ["run", "--resume", " "], ["run", ""],
+    ["simulate", BASELINE, "--out", ""],
     ["sweep", BASELINE, "--set", "parameters.bargaining.noise_sd=1,2", "--folder", ""],
     ["sensitivity", BASELINE, "--results-dir", ""], ["compare", "", ""], ["plot", ""],
     ["explain", "", "--issue", "moratorium"], ["forecast", ""],

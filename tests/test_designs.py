@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import re
 import socket
@@ -104,6 +105,45 @@ def test_in_process_and_a_local_cluster_give_equal_tables(small_sweep, tmp_path)
         local = run(plan, scenario, tmp_path / "local", client)
     pd.testing.assert_frame_equal(here, local, check_exact=True)
     assert here[TOLERANCE].tolist() == [5.0] * 25 + [25.0] * 25
+
+
+def test_a_design_of_more_points_than_the_cluster_holds_at_once_runs_each_point_once(
+        small_sweep, tmp_path, monkeypatch):
+    """Points beyond the first few in flight are submitted as others finish: on a local
+    cluster of the one worker asked for, holding one point at a time, each point of a
+    five-point grid runs once, with the results it has in this process."""
+    scenario, _ = small_sweep
+    plan = design.grid(design.parse_settings([f"{TOLERANCE}=5,10,15,20,25"]), 2, 3,
+                       scenario.input_hash())
+    monkeypatch.setattr(sweep, "IN_FLIGHT_PER_WORKER", 1)
+    saved: list[int] = []
+    with cluster.backend(cluster.LOCAL, workers=1) as client:
+        assert len(client.scheduler_info()["workers"]) == 1
+        folder = sweep.open_folder(plan, scenario, tmp_path / "local", tmp_path)
+        sweep.execute_design(folder, plan, scenario, client, on_point=saved.append)
+    assert sorted(saved) == [0, 1, 2, 3, 4]
+    pd.testing.assert_frame_equal(sweep.point_table(folder, plan, scenario.catalogue.issue_ids),
+                                  run(plan, scenario, tmp_path / "here"), check_exact=True)
+
+
+def test_a_scheduler_without_workers_is_estimated_on_one_and_the_design_stops_saying_so(
+        tmp_path, monkeypatch, capsys):
+    """`dask scheduler` up, no `dask worker` joined: the estimate's time and words are for one
+    worker (the time cannot be for none), and the design stops once no worker joins within
+    the connect timeout, with the command that completes it."""
+    from dask.distributed import LocalCluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
+    folder = tmp_path / "design"
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as empty:
+        code = main(["sweep", "scenarios/baseline.yaml", "--scheduler", empty.scheduler_address,
+                     "--yes", "--set", f"{TOLERANCE}=5,25", "--runs-per-point", "500000",
+                     "--no-plots", "--quiet", "--folder", str(folder)])
+    error = capsys.readouterr().err
+    assert code == 130 and "Traceback" not in error, error
+    assert "(1,000,000 runs) take about" in error and "on 1 worker(s)" in error, error
+    assert f"--folder {folder}" in error.splitlines()[-1]
 
 
 def _free_port() -> int:

@@ -24,19 +24,20 @@ EXAMPLE = ROOT / "examples" / "my_negotiation.csv"
 DEU = Path(__file__).parent / "data" / "deu3_synthetic.csv"
 
 
-def disk_full() -> OSError:
-    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+def disk_full(number: int = errno.ENOSPC) -> OSError:
+    return OSError(number, os.strerror(number))
 
 
 class _FillsUp:
     """A file handle on a disk that fills up: half of the first write lands, then ENOSPC."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle, number: int = errno.ENOSPC) -> None:
         self._handle = handle
+        self._number = number
 
     def write(self, text):
         self._handle.write(text[:len(text) // 2])
-        raise disk_full()
+        raise disk_full(self._number)
 
     def __enter__(self):
         return self
@@ -48,14 +49,15 @@ class _FillsUp:
         return getattr(self._handle, name)
 
 
-def fill_disk(monkeypatch, under: Path, name: str = "") -> None:
-    """Writing a file under `under` (named `name`, if given) fills the disk half-way."""
+def fill_disk(monkeypatch, under: Path, name: str = "", number: int = errno.ENOSPC) -> None:
+    """Writing a file under `under` (named `name`, if given) fills the disk half-way (or, with
+    `number` errno.EDQUOT, the user's quota)."""
     real = Path.open
 
     def open_(self, mode="r", *args, **kwargs):
         handle = real(self, mode, *args, **kwargs)
         if set(mode) & set("wxa") and self.is_relative_to(under) and name in self.name:
-            return _FillsUp(handle)
+            return _FillsUp(handle, number)
         return handle
 
     monkeypatch.setattr(Path, "open", open_)
@@ -117,6 +119,29 @@ def test_a_run_whose_disk_fills_up_at_its_tables_resumes_to_the_same_tables(
         assert (folder / table).read_bytes() == (whole / table).read_bytes()
 
 
+def test_a_run_whose_disk_fills_up_at_a_chunk_leaves_no_part_of_it(small_scenario, tmp_path,
+                                                                 monkeypatch):
+    """A chunk cut off half-way leaves no file in chunks/ (none taking the space, none to
+    resume from), and the resume computes it."""
+    import numpy as np
+
+    def write_array(file, array, *args, **kwargs):
+        file.write(b"\x93NUMPY" + bytes(100))
+        raise disk_full()
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_array)
+    folder = tmp_path / "stopped"
+    code, _, stderr = mc11("run", small_scenario, "--folder", folder, "--workers", 1, "--quiet",
+                           "--no-plots")
+    assert code == 130, stderr
+    assert_stopped(stderr, f"mc11 run --resume {folder}")
+    assert list((folder / "chunks").iterdir()) == []
+    monkeypatch.undo()
+    code, _, stderr = mc11("run", "--resume", folder, "--workers", 1, "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert [p.name for p in (folder / "chunks").iterdir()] == ["chunk-00000000.npz"]
+
+
 @pytest.mark.parametrize("argv, written", [
     (["members", "--format", "csv", "--out", "{dir}/members.csv"], "members.csv"),
     (["forecast", EXAMPLE, "--out", "{dir}/forecast.csv"], "forecast.csv"),
@@ -137,6 +162,15 @@ def test_a_file_cut_off_by_a_full_disk_is_not_left_behind(argv, written, tmp_pat
     monkeypatch.undo()
     code, _, stderr = mc11(*argv)
     assert code == 0, stderr
+
+
+def test_a_write_over_the_disk_quota_is_told_as_a_full_disk(tmp_path, monkeypatch):
+    """A quota (EDQUOT) fills up as a disk does: the same words, and room to free."""
+    fill_disk(monkeypatch, tmp_path, number=errno.EDQUOT)
+    code, _, stderr = mc11("members", "--format", "csv", "--out", tmp_path / "members.csv")
+    assert code == 2, stderr
+    assert_stopped(stderr, str(tmp_path / "members.csv"), os.strerror(errno.EDQUOT))
+    assert not (tmp_path / "members.csv").exists()
 
 
 def test_a_table_whose_inputs_file_the_disk_cuts_off_is_not_left_behind(tmp_path,

@@ -96,6 +96,16 @@ def test_a_bad_prior_is_an_input_error_naming_file_and_field(folder, text, field
     assert message in str(error.value)
 
 
+def test_a_prior_whose_ends_meet_is_accepted_and_draws_that_one_value(folder):
+    """[a, a] is the narrowest range, not a reversed one: a = b is allowed."""
+    scenario = load_scenario(write(folder, "parameters:\n  consensus:\n"
+                                           "    base_tolerance: {uniform: [15, 15]}\n"
+                                           "    min_step: {triangular: [5, 5, 5]}\n"))
+    drawn = draw(scenario.priors, [replication_seed(1, i) for i in range(5)])
+    assert drawn[TOLERANCE].tolist() == [15.0] * 5
+    assert drawn["parameters.consensus.min_step"].tolist() == [5.0] * 5
+
+
 # --------------------------------------------------------------------------- draws
 
 

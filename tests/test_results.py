@@ -317,6 +317,13 @@ def test_resume_after_runs_and_seed_given_on_the_command_line(tmp_path):
     assert (resumed.runs, resumed.seed) == (4, 3)
 
 
+def test_a_folder_run_with_seed_0_resumes(tmp_path):
+    """0 is a seed --seed takes: its folder is not called damaged."""
+    run = start_run(load_scenario(BASELINE), 4, 0, tmp_path / "r", tmp_path, chunk_size=2)
+    set_status(run.folder, "interrupted")
+    assert resume_run(run.folder).seed == 0
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -536,6 +543,22 @@ def _stub_figures(monkeypatch, stop_at: int | None = None) -> None:
     for name in ("plot_outcomes", "plot_text_levels", "plot_text_reach", "plot_support",
                  "plot_position_heatmap", "plot_blockers"):
         monkeypatch.setattr(plots, name, draw)
+
+
+def test_cli_plot_never_draws_over_an_earlier_version(cli_runs, tmp_path, monkeypatch):
+    """plots/, plots-2/ and plots-3/ hold figures: the next version is plots-4/."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    earlier = ("plots", "plots-2", "plots-3")
+    for drawn in earlier:
+        (folder / drawn).mkdir(exist_ok=True)
+        (folder / drawn / "outcomes.png").write_bytes(b"mine")
+    _stub_figures(monkeypatch)
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots-4" / name) for name in PLOTS]
+    for drawn in earlier:
+        assert (folder / drawn / "outcomes.png").read_bytes() == b"mine"
 
 
 @pytest.mark.parametrize(("stop_at", "said"), [(1, "1 of the 6 figures was drawn"),
