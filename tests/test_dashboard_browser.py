@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from playwright.sync_api import expect
 
 from simulation.cli import main
@@ -430,6 +431,21 @@ def test_an_emptied_parameter_field_shows_the_scenarios_setting_again(page):
         _fill(page, "param-consensus-critical_mass", "")
         expect(field).to_have_value(own)
     expect(page.locator(".refused")).to_have_count(0)
+
+
+def test_a_parameter_typed_while_the_server_is_busy_is_saved_whole(page, tmp_path):
+    """Typed key by key and entered just after Add change, a parameter is read whole (a field
+    the server read from its widget got the text a key short: 0.8 for 0.85)."""
+    page.get_by_text("Parameters", exact=True).click()
+    page.locator(".add-change").click()
+    _type(page, "param-consensus-critical_mass", "0.85")
+    expect(page.locator(".edit-row")).to_have_count(1)
+    saved = tmp_path / "typed.yaml"
+    page.locator(".save-name input").fill(str(saved))
+    page.locator(".save-button").click()
+    expect(page.locator(".save-message")).to_have_text(f"saved {saved}")
+    written = yaml.safe_load(saved.read_text())
+    assert written["parameters"]["consensus"]["critical_mass"] == 0.85
 
 
 def _shrunk_images(page, css: str) -> list:

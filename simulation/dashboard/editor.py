@@ -29,9 +29,14 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
     solara.Select("Shipped scenario", values=[names[p] for p in shipped],
                   value=names.get(path.value),
                   on_value=lambda name: path.set(next(p for p in shipped if names[p] == name)))
+    def take(text: str) -> None:
+        own.set(text)
+        if text:
+            path.set(text)
+
     with solara.Div(classes=["own-scenario"]):
-        solara.InputText("...or your own scenario file (path, then Enter)", value=own,
-                         on_value=lambda text: path.set(text) if text else None)
+        TextField(label="...or your own scenario file (path, then Enter)", shown=own.value,
+                  event_read=take)
     if path.value not in shipped and not own.value:  # emptied: the file still in use
         solara.Text(f"in use: {path.value}", classes=["scenario-in-use"])
 
@@ -78,8 +83,8 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
 
 
 @solara.component_vue("text_field.vue")
-def TextField(label: str, shown: str, problem: str | bool, disabled: bool,
-              event_read: Callable[[str], None]) -> None:
+def TextField(label: str, shown: str, event_read: Callable[[str], None],
+              problem: str | bool = False, disabled: bool = False) -> None:
     """A text field showing `shown` that calls `event_read` with its text as typed when Enter
     is pressed or the field is left; `problem`, unless False, is said under it.
 
@@ -193,7 +198,7 @@ def SettingField(label: str, setting: Any, on_text: Callable[[str], None]) -> No
             emptied.set(emptied.value + 1)
         on_text(text or "")
 
-    solara.InputText(label, value=state.setting_text(setting), on_value=read).key(
+    TextField(label=label, shown=state.setting_text(setting), event_read=read).key(
         f"setting-{emptied.value}")
 
 
