@@ -29,7 +29,8 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
     solara.Select("Shipped scenario", values=[names[p] for p in shipped],
                   value=names.get(path.value),
                   on_value=lambda name: path.set(next(p for p in shipped if names[p] == name)))
-    def take(text: str) -> None:
+
+    def take(text: str) -> None:  # the path as typed; emptied, the file in use stays
         own.set(text)
         if text:
             path.set(text)
