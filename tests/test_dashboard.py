@@ -437,3 +437,63 @@ def test_results_of_other_runs_or_seed_than_the_forms_are_marked_out_of_date(bas
     rendered.close()
     note = "These results are of baseline as it was when run (20 runs, seed 4242)"
     assert [len(m) for m in marked] == [0, 1, 1, 0] and note in marked[1][0]
+
+
+# --- mutation testing, fifth round (docs/mutation_testing.md) -----------------------------
+
+
+def test_an_edit_to_position_0_or_salience_0_takes_effect(baseline):
+    """The sliders' ends are values like any other: position 0 and salience 0 are set, not
+    taken for 'no change'."""
+    edit = state.Edit("members", "USA", issue="data_flows", position=0.0, salience=0.0)
+    edited = state.what_if_scenario(baseline, [edit], {})
+    table = edited.preferences.set_index(["member", "issue"])
+    assert table.loc[("USA", "data_flows"), "position"] == 0
+    assert table.loc[("USA", "data_flows"), "salience"] == 0
+    assert baseline.preferences.set_index(["member", "issue"]).loc[
+        ("USA", "data_flows"), "position"] > 0
+
+
+def test_an_edit_wins_over_the_scenarios_own_override_of_the_same_row():
+    """An edit made on the page comes after the opened scenario's own overrides: China's
+    mandate position set to 30 on the page is 30, not china_rules_agenda's 80."""
+    china = load_scenario(state.SCENARIO_DIR / "china_rules_agenda.yaml")
+    row = ("CHN", "mandate")
+    assert china.preferences.set_index(["member", "issue"]).loc[row, "position"] == 80
+    edit = state.Edit("members", "CHN", issue="mandate", position=30.0)
+    edited = state.what_if_scenario(china, [edit], {})
+    assert edited.preferences.set_index(["member", "issue"]).loc[row, "position"] == 30
+
+
+def test_a_what_if_of_parameters_alone_is_named_as_a_what_if(baseline):
+    """Changing only parameters makes a what-if too: it is not labelled as the scenario it came
+    from; without any change it is that scenario."""
+    assert state.what_if_scenario(baseline, [], {"consensus.critical_mass": 0.8}).name == \
+        "baseline-what-if"
+    assert state.what_if_scenario(baseline, [USA_MORE], {}).name == "baseline-what-if"
+    assert state.what_if_scenario(baseline, [], {}).name == "baseline"
+
+
+def test_the_scenario_list_opens_on_the_baseline():
+    shipped = state.shipped_scenarios()
+    assert shipped[0] == DEFAULT_SCENARIO
+    assert shipped[1:] == sorted(shipped[1:]) and len(shipped) > 2
+
+
+def test_chunks_finishing_out_of_order_give_the_same_tables(baseline, monkeypatch):
+    """Workers finish chunks in any order; the page's tables are those of the runs in their
+    order, as `mc11 run` makes them, each run's row included."""
+    in_order = state.run_what_if(baseline, 150, SEED, workers=1)
+    finished = state.ensemble_chunks
+
+    def last_first(*args, **kwargs):
+        yield from list(finished(*args, **kwargs))[::-1]
+
+    monkeypatch.setattr(state, "ensemble_chunks", last_first)
+    shuffled = state.run_what_if(baseline, 150, SEED, workers=1)
+    assert shuffled.summary_csv() == in_order.summary_csv()
+    pd.testing.assert_frame_equal(shuffled.support, in_order.support)
+    pd.testing.assert_frame_equal(shuffled.blockers, in_order.blockers)
+    # each run's row (the watched replication is checked against it) is that run's
+    pd.testing.assert_frame_equal(shuffled.aggregate.outcome_table(),
+                                  in_order.aggregate.outcome_table())

@@ -358,3 +358,40 @@ def test_bad_input_is_rejected():
         ex.candidate_exchanges(X, S[:, :1], C)
     with pytest.raises(ValueError):
         ex.select_exchanges(ex.candidate_exchanges(X, S, C), rule="sometimes")
+
+
+# --- mutation testing, fifth round (docs/mutation_testing.md) -----------------------------
+
+
+@pytest.mark.parametrize("rule", ["reference", "once"])
+def test_an_actor_exactly_on_the_expected_outcome_counts_as_left_of_it(rule):
+    """base.py is_left_to_nbs (x <= nbs): actor 1 sits on issue 0's expected outcome (50) and
+    right of issue 1's, so it trades with actor 2 (right on 0, left on 1), giving way on issue 1;
+    were it right of the outcome, it would trade with actor 0 instead. The compiled rounds,
+    which take their sides from the same start of round, agree."""
+    from simulation.engine.exchange_once import exchange_round_once
+    from simulation.engine.exchange_reference import exchange_round_reference
+
+    X = np.array([[0.0, 20.0], [50.0, 100.0], [100.0, 0.0]])
+    S = np.array([[0.25, 0.5], [0.5, 0.25], [0.25, 0.75]])
+    C = np.ones(3)
+    assert ex.expected_outcomes(X, S, C)[0] == 50.0
+    compiled = exchange_round_reference if rule == "reference" else exchange_round_once
+    for new_x, realised in (ex.exchange_round(X, S, C, rule=rule), compiled(X, S, C)):
+        assert [tuple(int(r[f]) for f in "ijpq") for r in realised] == [(1, 2, 0, 1)]
+        assert realised["gain"][0] == pytest.approx(3.90625)
+        np.testing.assert_allclose(new_x, [[0.0, 20.0], [50.0, 77.5], [80.0, 0.0]])
+
+
+def test_weights_summing_above_one_stop_a_member_at_its_voting_position():
+    """Next round's start lies between a member's position and its voting position: with
+    salience and fixed weights that sum above 1 for a member that cares little, it starts at
+    its voting position, not past it."""
+    X = np.array([[0.0, 20.0], [50.0, 100.0], [100.0, 0.0]])
+    S = np.array([[0.25, 0.5], [0.5, 0.25], [0.25, 0.75]])
+    new_x, realised = ex.exchange_round(X, S, np.ones(3), salience_weight=0.9, fixed_weight=0.5)
+    i, j, p, q = (int(realised[f][0]) for f in "ijpq")
+    y_i, y_j = realised["y_i"][0], realised["y_j"][0]
+    assert (1 - S[i, q]) * 0.9 + 0.5 > 1 and (1 - S[j, p]) * 0.9 + 0.5 > 1
+    assert new_x[i, q] == pytest.approx(y_i) and new_x[j, p] == pytest.approx(y_j)
+    assert min(X[i, q], y_i) <= new_x[i, q] <= max(X[i, q], y_i)

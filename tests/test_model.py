@@ -12,6 +12,7 @@ from simulation.inputs.arrays import build_negotiation
 from simulation.inputs.calendar import load_calendar
 from simulation.inputs.catalogue import default_catalogue
 from simulation.inputs.preferences import derive_preferences
+from simulation.inputs.scenario import scenario_from_mapping
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 
 
@@ -141,3 +142,64 @@ def test_exchange_protocol_runs_and_is_reproducible(negotiation):
     parameters = Parameters(bargaining=BargainingParameters(protocol="exchange"))
     a = NegotiationModel(negotiation, parameters, rng=6).run()
     _same(a, NegotiationModel(negotiation, parameters, rng=6).run())
+
+
+# --- mutation testing, fifth round (docs/mutation_testing.md) -----------------------------
+
+
+def test_a_members_coalitions_are_those_it_belongs_to_now(negotiation):
+    """A member's `coalitions` follow the coalition rounds: a coalition it joined (the trace
+    says so) and has not left since is listed, one it left is not."""
+    model = NegotiationModel(negotiation, rng=8, trace=True)
+    model.run()
+    members = {m.code: m for m in model.agents_by_type[Member]}
+    last: dict[tuple[str, str], str] = {}
+    for _, kind, code, coalition in (e for e in model.events if e[1] in ("joins", "leaves")):
+        last[code, coalition] = kind
+    assert "joins" in last.values()
+    for (code, coalition), kind in last.items():
+        assert (coalition in members[code].coalitions) == (kind == "joins"), (code, coalition)
+
+
+def test_a_member_a_scenario_makes_indifferent_stays_out_of_the_issue():
+    """Salience 0 (a scenario's set_salience: 0) means no part in the issue: no replication's
+    sampling gives the member a salience there."""
+    scenario = scenario_from_mapping({"name": "x", "overrides": [
+        {"members": ["USA"], "issue": "mandate", "set_salience": 0}]})
+    negotiation = scenario.negotiation()
+    usa, mandate = negotiation.members.index("USA"), negotiation.issues.index("mandate")
+    assert negotiation.saliences[usa, mandate] == 0
+    model = NegotiationModel(negotiation, seeds=range(20))
+    assert (model.saliences[:, usa, mandate] == 0).all()
+    assert (np.delete(model.saliences[:, usa], mandate, axis=1) > 0).all()  # elsewhere it cares
+
+
+def test_a_drawn_derivation_constant_counts_beside_drawn_parameters():
+    """A replication's values may vary derivation constants and behavioural parameters at once:
+    its preferences follow its derivation constant all the same."""
+    negotiation = scenario_from_mapping({"name": "x"}).negotiation(derived=True)
+    exact = Parameters(sample_uncertainty=False)
+    weight = {"derivation.emphasis_salience.headline": np.array([0.5])}
+    both = {**weight, "parameters.consensus.base_tolerance": np.array([12.0])}
+    alone = NegotiationModel(negotiation, exact, seeds=[1], values=weight)
+    mixed = NegotiationModel(negotiation, exact, seeds=[1], values=both)
+    assert not np.array_equal(alone.saliences[0], negotiation.saliences)
+    np.testing.assert_array_equal(mixed.saliences, alone.saliences)
+    np.testing.assert_array_equal(mixed.positions, alone.positions)
+
+
+def test_a_blocs_discipline_is_drawn_afresh_each_month(negotiation):
+    """Whether a bloc holds its founders is each month's own draw: a bloc that held in the first
+    month but not after loses the founders that drifted from its platform."""
+    parameters = Parameters(coalitions={"leave_threshold": 1.0, "founder_loyalty": 0.0,
+                                        "bloc_discipline": 0.5})
+    model = NegotiationModel(negotiation, parameters, rng=3)
+    model.chance.bloc_holds[:] = 0.9  # no month holds ...
+    model.chance.bloc_holds[:, 0] = 0.1  # ... but the first
+    model.chance.engagement[:] = 0.0  # everyone engages
+    blocs = np.flatnonzero(negotiation.bloc)
+    founders = negotiation.founders[:, blocs].sum()
+    model.step()
+    assert model.membership[0][:, blocs].sum() == founders
+    model.step()
+    assert model.membership[0][:, blocs].sum() < founders

@@ -6,6 +6,7 @@ fact they check; the thresholds say "far toward", "high" and "against" on the 0-
 """
 
 import dataclasses
+import re
 
 import pandas as pd
 import pytest
@@ -342,3 +343,54 @@ def test_a_paper_asking_in_a_scale_points_words_takes_that_point(table, member, 
     are a point's, unhedged, on 2026-12-03) to the papers' entries: a "discuss" lowers the
     emphasis, not the position."""
     assert row(table, member, issue)["position"] == point
+
+
+# --- mutation testing, fifth round (docs/mutation_testing.md) -----------------------------
+
+
+def test_a_stance_whose_emphasis_weighs_nothing_keeps_its_position(catalogue, table):
+    """A scenario may weigh an emphasis 0 (`derivation.emphasis_salience`): a row resting only
+    on such stances keeps their plain mean position (all weighing alike, as in the baseline),
+    with salience 0, instead of failing on a division by zero."""
+    base = DerivationRules()
+    rules = dataclasses.replace(base, emphasis_salience={**base.emphasis_salience,
+                                                         "mentioned": 0.0})
+    changed = derive_preferences(catalogue, rules)
+    weightless = changed["rule"].isin(["proposal", "group_stance"]) & (changed["salience"] == 0)
+    assert weightless.sum() > 0
+    assert changed["position"].notna().all()
+    assert changed.loc[weightless, "position"].to_numpy() == pytest.approx(
+        table.loc[weightless, "position"].to_numpy(), abs=1e-3)
+
+
+def test_each_stance_row_cites_the_paper_or_group_its_section_and_words(table):
+    """Provenance: every row resting on stances names, for each stance, the paper (or group
+    stance), the seed article's section it is read from, its emphasis and its words, so a reader
+    can follow the value to the text (docs/seed_digest.md)."""
+    cited = re.compile(r"^(JOB/GC/\S+|group stance '[a-z_0-9]+') (§\d+(\.\d+)?|intro) "
+                       r"\((headline|stated|mentioned): .+\)$")
+    stance_rows = table[table["rule"].isin(["proposal", "group_stance"])]
+    for source in stance_rows["source"]:
+        for part in source.split(" + "):
+            assert cited.match(part), part
+    assert row(table, "USA", "moratorium")["source"].startswith("JOB/GC/94 §4.1 (headline: ")
+
+
+def test_a_group_stance_is_as_certain_as_it_names_the_member(catalogue, table):
+    """A stance naming members is read more surely than a group's (the African Group), and that
+    more surely than one of a whole development status: each row carries its evidence's spread."""
+    spread = DerivationRules().uncertainty
+    kind_of = {g.id: "members" if g.applies_to.members else "group" if g.applies_to.group
+               else "status" for g in catalogue.group_stances}
+    assert set(kind_of.values()) == {"members", "group", "status"}
+    grouped = table[table["rule"] == "group_stance"]
+    for _, r in grouped.iterrows():
+        kinds = {kind_of[g] for g in re.findall(r"group stance '([a-z_0-9]+)'", r["source"])}
+        assert len(kinds) == 1, r["source"]
+        assert (r["position_sd"], r["salience_sd"]) == spread[kinds.pop()], r["source"]
+    usa = row(table, "USA", "classification")  # gatt_preference_us_eu names the US
+    africa = row(table, sorted(african_group(catalogue))[0], "mandate")
+    ldc = row(table, "BGD", "mandate")  # an LDC outside the African Group: ldc_group
+    assert "group stance 'ldc_group'" in ldc["source"]
+    assert usa["position_sd"] == 8 < africa["position_sd"] == 10 < ldc["position_sd"] == 15
+    assert usa["salience_sd"] < africa["salience_sd"] < ldc["salience_sd"]

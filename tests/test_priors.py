@@ -193,6 +193,19 @@ def test_a_shift_beyond_the_scale_stops_at_its_end_on_drawn_derivation_constants
     assert np.array_equal(positions[0], rederived.negotiation().positions)
 
 
+def test_a_salience_scaled_past_1_stops_at_1_on_drawn_derivation_constants():
+    """A scale_salience override on saliences that follow a drawn emphasis weight stops at
+    salience 1, as the re-derived table of the same weight does."""
+    path = "derivation.emphasis_salience.headline"
+    override = {"members": ["USA"], "scale_salience": 3}
+    negotiation = with_priors(overrides=[override]).negotiation(derived=True)
+    _, saliences = negotiation.derivation.preferences({path: np.array([0.8])}, 1)
+    rederived = with_priors(derivation={"emphasis_salience": {"headline": 0.8}},
+                            overrides=[override])
+    assert saliences.max() == 1.0
+    assert np.array_equal(saliences[0], rederived.negotiation().saliences)
+
+
 def test_each_replication_gets_the_same_results_whatever_its_chunk():
     scenario = with_priors(
         parameters={"consensus": {"base_tolerance": {"uniform": [5, 25]}},

@@ -304,6 +304,19 @@ def test_a_set_position_narrows_a_wider_spread_and_says_so(base_table, catalogue
     assert len(notes) == 1 and "narrowed from up to 20 to 5" in notes[0]
 
 
+def test_a_set_salience_narrows_a_wider_salience_spread(base_table, catalogue):
+    """A salience the scenario sets is its own assumption: an imputed row's wide salience spread
+    narrows to the override's (0.05), and its position spread stays."""
+    override = Override.model_validate({"members": ["JPN"], "issue": "data_flows",
+                                        "set_salience": 0.5})
+    table = apply_overrides(base_table, [override], catalogue, notes=[])
+    rows = (table["member"] == "JPN") & (table["issue"] == "data_flows")
+    assert base_table.loc[rows, "salience_sd"].item() > 0.05
+    assert table.loc[rows, "salience_sd"].item() == 0.05
+    assert table.loc[rows, "salience"].item() == 0.5
+    assert table.loc[rows, "position_sd"].item() == base_table.loc[rows, "position_sd"].item()
+
+
 def test_a_shift_keeps_the_spread(base_table, catalogue):
     notes: list[str] = []
     override = Override.model_validate({"members": ["JPN"], "shift_position": 10})
