@@ -130,3 +130,23 @@ def test_a_histogram_of_whole_numbers_gives_numpys_quantiles_exactly(values, q):
     np.testing.assert_allclose(histogram.quantile(q), np.quantile(values, q, axis=0),
                                rtol=0, atol=1e-12)
     np.testing.assert_allclose(histogram.mean(), values.mean(axis=0), rtol=1e-12)
+
+
+# --- mutation testing, sixth round (docs/mutation_testing.md) -----------------------------
+
+
+def test_agreed_texts_at_the_top_of_the_scale_reach_high_beyond_the_limit(
+        baseline, chunks, monkeypatch):
+    """Runs whose agreed text is the top of the scale (100, in the histogram's last bin) count
+    as reaching high, those at 50 as reaching mid, as when every run is kept."""
+    scenario, negotiation = baseline
+    rng = np.random.default_rng(4)
+    texted = [dataclasses.replace(chunk, text=rng.choice(
+        [0.0, 49.0, 50.0, 75.0, 100.0], chunk.text.shape).astype(chunk.text.dtype))
+        for chunk in chunks]
+    exact = summary_tables(scenario, combined(negotiation, texted))[0]
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", 10)
+    large = summary_tables(scenario, combined(negotiation, texted))[0]
+    assert (exact["p_text_high"] > 0).any() and (exact["p_text_mid"] > exact["p_text_high"]).any()
+    reached = [c for c in exact.columns if c.startswith(("p_text_", "n_"))]
+    pd.testing.assert_frame_equal(large[reached], exact[reached])

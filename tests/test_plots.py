@@ -262,3 +262,43 @@ def test_the_blockers_figure_fits_any_number_of_blocked_issues(outcomes, blocked
     path = plot_blockers(kept, tmp_path / "blockers.png", issues=LONG_TITLES,
                          blocs={"Pair": ["IND", "ZAF"]})
     assert _edges_are_blank(path)
+
+
+# --- mutation testing, sixth round (docs/mutation_testing.md) -----------------------------
+
+
+def test_a_sweep_of_two_constants_puts_the_first_along_x_as_its_title_says():
+    """Each panel's cells: one column per value of the first constant (x), one row per value
+    of the second (y), P(multilateral) of that pair in each."""
+    constants = ["parameters.consensus.base_tolerance", "parameters.consensus.min_step"]
+    grid = pd.MultiIndex.from_product([[5.0, 15.0, 25.0], [1.0, 2.0]],
+                                      names=constants).to_frame(False)
+    table = grid.assign(issue="moratorium", p_plurilateral=0.0, p_none=0.0,
+                        p_multilateral=grid[constants[0]] / 100 + grid[constants[1]] / 10)
+    figure = sweep_figure(table, constants, {"moratorium": "Moratorium"})
+    axis = figure.axes[0]
+    cells = np.asarray(axis.images[0].get_array())
+    np.testing.assert_allclose(cells, [[0.15, 0.25, 0.35], [0.25, 0.35, 0.45]])
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["5", "15", "25"]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["1", "2"]
+    assert f"by {constants[0]} (x) and {constants[1]} (y)" in figure.get_suptitle()
+
+
+@pytest.mark.parametrize("measures", [("S1", "ST"), ("mu_star",)])
+def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measures, monkeypatch):
+    """Of 8 constants, the `top` 3 of the largest total index (ST or mu*), largest on top."""
+    from simulation.report import designs
+
+    kept: list[Figure] = []
+    monkeypatch.setattr(designs, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    values = [0.3, 0.8, 0.1, 0.5, 0.05, 0.7, 0.2, 0.4]
+    rows = [("moratorium", "p_multilateral", f"parameters.group.constant_{k}", index, value,
+             0.01, 0.2) for k, value in enumerate(values) for index in measures]
+    indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
+                                          "conf", "variance"])
+    plot_indices(indices, {}, "unused.png", top=3)
+    axis = kept[0].axes[0]
+    labels = [t.get_text() for t in axis.get_yticklabels()]
+    shown = sorted(zip(axis.get_yticks(), labels, strict=True), reverse=True)
+    assert [name for _, name in shown] == ["group.constant_1", "group.constant_5",
+                                            "group.constant_3"]

@@ -8,6 +8,7 @@ stub that records its call (the tables it writes do not depend on the plots).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import json
@@ -918,3 +919,116 @@ def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
     assert code == 0, stderr
     assert "--out is deprecated; use --folder" in stderr
     assert read_manifest(out)["status"] == "complete"
+
+
+# --- mutation testing, sixth round (docs/mutation_testing.md) -----------------------------
+
+
+def _shown_change(change: float) -> str:
+    """A change as `mc11 compare` prints it: two decimals with a sign, 0.00 without one."""
+    text = f"{change:+.2f}"
+    return "0.00" if float(text) == 0 else text
+
+
+def test_cli_compare_prints_the_change_from_the_first_folder_to_the_second(cli_runs, complete):
+    """Each change is the second folder's probability less the first's (the CSV's, read from
+    their summary.csv), printed with its interval low to high, P(text>=mid)'s change and the
+    median agreed text first -> second."""
+    first, second = cli_runs[1][0], complete[0].folder
+    code, stdout, stderr = mc11("compare", first, second, "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout)).set_index("issue")
+    a = pd.read_csv(first / "summary.csv").set_index("issue").reindex(table.index)
+    b = pd.read_csv(second / "summary.csv").set_index("issue").reindex(table.index)
+    for name in ("multilateral", "plurilateral", "none", "text_mid"):
+        change = b[f"p_{name}"] - a[f"p_{name}"]
+        pd.testing.assert_series_equal(table[f"diff_{name}"], change, check_names=False,
+                                       atol=1e-12)
+        assert (table[f"diff_{name}_low"] <= change + 1e-12).all()
+        assert (change <= table[f"diff_{name}_high"] + 1e-12).all()
+    assert (table["diff_text_mid"] != table["diff_text_high"]).any()  # the printout can tell
+    assert (a["text_median"].fillna(-1) != b["text_median"].fillna(-1)).any()
+    code, stdout, stderr = mc11("compare", first, second)
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].startswith(f"change from baseline ({first}) to small ({second})")
+    assert [line.split()[0] for line in lines[2:]] == list(table.index)
+
+    def shown(v: float) -> str:
+        return "-" if v != v else f"{v:.0f}"
+
+    for line, (issue, row) in zip(lines[2:], table.iterrows(), strict=True):
+        for name in ("multilateral", "plurilateral", "none", "text_mid"):
+            flag = "*" if row[f"diff_{name}_excludes_zero"] else ""
+            diff, low, high = (_shown_change(row[f"diff_{name}{part}"])
+                               for part in ("", "_low", "_high"))
+            cell = f"{diff} [{low}, {high}]{flag}"
+            assert cell in line, (issue, name, cell, line)
+        assert line.rstrip().endswith(f"{shown(a.loc[issue, 'text_median'])} -> "
+                                      f"{shown(b.loc[issue, 'text_median'])}"), line
+
+
+def test_cli_compare_side_by_side_shows_each_folders_own_probabilities(cli_runs, complete):
+    """Each folder's column holds its own P(multilateral)/P(plurilateral)/P(none), as its
+    summary.csv has them, not the reference's."""
+    folders = [cli_runs[1][0], complete[0].folder, cli_runs[2][0]]
+    code, stdout, stderr = mc11("compare", *folders)
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[1].split() == ["issue", *(folder.name for folder in folders)]
+    summaries = [pd.read_csv(folder / "summary.csv").set_index("issue") for folder in folders]
+    rows = lines[2:2 + len(summaries[0])]
+    assert len({line.split()[2] for line in rows} - {line.split()[1] for line in rows}) > 0
+    for line in rows:
+        issue, *cells = line.split()
+        assert cells == ["/".join(f"{s.loc[issue, f'p_{o}']:.2f}"
+                                  for o in ("multilateral", "plurilateral", "none"))
+                         for s in summaries], line
+
+
+def test_cli_compare_plot_of_three_folders_draws_every_folder_compared(cli_runs, complete,
+                                                                       monkeypatch):
+    one, two, other = cli_runs[1][0], cli_runs[2][0], complete[0].folder
+    kept = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    code, _, stderr = mc11("compare", one, two, other, "--plot", one.parent / "unused.png")
+    assert code == 0, stderr
+    legend = [text.get_text() for text in kept[0].legends[0].get_texts()]
+    assert two.name in legend and other.name in legend
+    assert one.name not in legend  # the reference is what the others are compared with
+
+
+def test_cli_compare_plot_names_folders_of_different_scenarios_by_their_scenario(cli_runs,
+                                                                                 complete,
+                                                                                 monkeypatch):
+    one, other = cli_runs[1][0], complete[0].folder
+    kept = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    code, _, stderr = mc11("compare", one, other, "--plot", one.parent / "unused.png")
+    assert code == 0, stderr
+    texts = " ".join(text.get_text() for text in kept[0].findobj(Text)).replace("\n", " ")
+    assert "small − baseline" in texts and other.name not in texts
+
+
+def test_cli_compare_refuses_a_folder_with_more_issues_than_the_reference(cli_runs, complete,
+                                                                          monkeypatch):
+    """A folder of other issues (here the reference read without its first issue, as a folder
+    of an older catalogue would be) is refused naming the issue, whichever of the two has it."""
+    from simulation.cli import ensembles
+
+    first, second = cli_runs[1][0], complete[0].folder
+    load = ensembles._load
+
+    def fewer(folder):
+        results = load(folder)
+        if Path(folder) != first:
+            return results
+        return dataclasses.replace(results, summary=results.summary.iloc[1:])
+
+    monkeypatch.setattr(ensembles, "_load", fewer)
+    dropped = pd.read_csv(first / "summary.csv")["issue"].iloc[0]
+    for folders in ((first, second), (second, first)):
+        code, stdout, stderr = mc11("compare", *folders)
+        assert code == 2 and stdout == "", stderr
+        assert "its issues differ" in stderr and dropped in stderr
+        assert "Traceback" not in stderr
