@@ -34,6 +34,7 @@ table.shares td, table.levels td:nth-child(-n+4) { white-space: nowrap; }
 .shares-box th { top: 0; z-index: 1; }
 .shares-box td:first-child, .shares-box th:first-child { left: 0; }
 .shares-box th:first-child { z-index: 2; }
+.changes { height: 9em; overflow-y: auto; margin: 8px 0; }
 """
 
 
@@ -222,8 +223,9 @@ def _counts_ok(master: int) -> bool:
 
 
 @solara.component
-def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
-    """Runs, seed, the estimate, the Run and Cancel buttons and the progress bar."""
+def RunPanel(base: Scenario, what_if: Scenario | None, refused: str | None) -> None:
+    """Runs, seed, the Run and Cancel buttons, and below them (so that they never move as it
+    shows) why the what-if is refused, the estimate or the progress bar."""
     master = seed.value if seed.value is not None else base.spec.seed
     count_ok = _counts_ok(master)
     estimate = solara.use_memo(
@@ -242,7 +244,9 @@ def RunPanel(base: Scenario, what_if: Scenario | None) -> None:
                       on_click=lambda: ensemble(base, what_if, runs.value, master))
         solara.Button("Cancel", classes=["cancel-button"], disabled=not ensemble.pending,
                       on_click=ensemble.cancel)
-    if estimate and not ensemble.pending:  # below the buttons: they do not move as it shows
+    if refused is not None:
+        solara.Error(refused, classes=["refused"])
+    if estimate and not ensemble.pending:
         solara.Text(estimate, classes=["estimate"])
     if ensemble.pending:
         solara.ProgressLinear(ensemble.progress or True)
@@ -323,9 +327,7 @@ def ScenarioForm(base: Scenario, what_if: Scenario | None, refused: str | None,
         editor.EditForm(base, edits)
     with solara.Details("Parameters"):
         editor.ParameterForm(base, parameters)
-    if refused is not None:
-        solara.Error(refused, classes=["refused"])
-    RunPanel(base, what_if)
+    RunPanel(base, what_if, refused)
     if what_if is not None:
         SavePanel(base, master, finished.value)
 

@@ -181,11 +181,17 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
               or (change_salience.value and salience_invalid.value))
     solara.Button("Add change", on_click=add, color="primary", classes=["add-change"],
                   disabled=not (change_position.value or change_salience.value) or unread)
-    for index, edit in enumerate(edits.value):
-        with solara.Row(classes=["edit-row"]):
-            solara.Text(edit.describe())
-            solara.Button("remove", text=True, on_click=lambda i=index: edits.set(
-                [e for j, e in enumerate(edits.value) if j != i]))
+    # a box of fixed height (scrolling past three rows): a row added while Run is pressed
+    # below would move the button from under the pointer, and the press would be lost
+    with solara.Div(classes=["changes"]):
+        if not edits.value:
+            solara.Text("No changes yet: the what-if is the scenario as written.",
+                        classes=["no-changes"], style=CAPTION)
+        for index, edit in enumerate(edits.value):
+            with solara.Row(classes=["edit-row"]):
+                solara.Text(edit.describe())
+                solara.Button("remove", text=True, on_click=lambda i=index: edits.set(
+                    [e for j, e in enumerate(edits.value) if j != i]))
 
 
 @solara.component
