@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation.inputs import priors as prior_draws
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.runs import ensemble
 from simulation.runs.ensemble import (
@@ -27,6 +28,7 @@ from simulation.runs.ensemble import (
     replication_seed,
     run_chunk,
     run_ensemble,
+    run_replications,
 )
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -124,6 +126,17 @@ def test_a_replication_depends_only_on_seed_and_index(scenario, reference):
     shorter = run_ensemble(scenario, runs=6, seed=SEED, workers=1, chunk_size=3)
     first_six = result.outcomes[result.outcomes["run"] < 6]
     pd.testing.assert_frame_equal(shorter.outcomes, first_six, check_exact=True)
+
+
+def test_the_outcomes_keep_each_runs_median_position_to_the_last_digit(scenario, reference):
+    """The weighted median position the model computes for a replication (in float64, as the
+    forecast scores it against the agreed text) reaches the outcomes table unrounded."""
+    result, _ = reference
+    seeds = [replication_seed(SEED, 7)]
+    engine = run_replications(scenario.negotiation(), scenario.spec.parameters, seeds,
+                              prior_draws.draw(scenario.priors, seeds))
+    table = result.outcomes[result.outcomes["run"] == 7]
+    assert table["median_position"].tolist() == engine.median_position[0].tolist()
 
 
 def test_different_seeds_differ(scenario, reference):

@@ -15,7 +15,7 @@ from simulation.inputs.scenario import load_scenario
 from simulation.outputs import OUTPUTS, TABLES, Combine, table_rows
 from simulation.report.tables import write_report
 from simulation.runs.ensemble import Chunk
-from simulation.runs.results import execute, start_run
+from simulation.runs.results import estimate, execute, start_run
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "golden_baseline_2017"
@@ -176,3 +176,15 @@ def test_beyond_the_exact_limit_the_tables_agree_within_the_histograms_resolutio
         ).all()
     levels = [c for c in exact.columns if c.startswith("text_")]
     assert np.allclose(large[levels], exact[levels], atol=0.5e-2 + 1e-9)
+
+
+def test_the_disk_estimate_bounds_what_the_folder_takes_without_overstating_it(baseline_folder):
+    """The disk `mc11` names before work (chunks as stored, ~16 bytes an outcome row) is an
+    upper bound of what the chunks and outcomes.parquet take (deflated outputs are counted
+    whole), and a close one: member lists are stored and counted a bit a member."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml").without_priors()
+    chunks = sorted((baseline_folder / "chunks").glob("*.npz"))
+    assert chunks
+    taken = sum(p.stat().st_size for p in [*chunks, baseline_folder / "outcomes.parquet"])
+    size = estimate(scenario.negotiation(), scenario.spec.parameters.bargaining, 60, 1).size
+    assert taken <= size <= 1.5 * taken

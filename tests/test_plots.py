@@ -1,5 +1,6 @@
 """Smoke tests for report.plots: every figure writes a non-empty PNG from small frames."""
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -302,3 +303,40 @@ def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measure
     shown = sorted(zip(axis.get_yticks(), labels, strict=True), reverse=True)
     assert [name for _, name in shown] == ["group.constant_1", "group.constant_5",
                                             "group.constant_3"]
+
+
+def test_the_sensitivity_heat_map_blanks_exactly_the_issues_whose_verdict_does_not_vary(
+        monkeypatch):
+    """One column per issue (its title), one row per constant in the table's order, each cell
+    the constant's total index (ST, not S1) of P(multilateral); an issue's column is blank
+    where its verdict's variance over the design is below MIN_VARIANCE (at it, not), whatever
+    the size of its indices; the colour scale of ST runs from 0 to 1."""
+    from simulation.report import designs
+    from simulation.runs.sensitivity import MIN_VARIANCE
+
+    kept: list[Figure] = []
+    monkeypatch.setattr(designs, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    issues = list(ISSUES.index)
+    variances = dict(zip(issues, [0.0, MIN_VARIANCE, MIN_VARIANCE / 2, 0.2], strict=True))
+    constants = ["parameters.group.zeta", "parameters.group.alpha", "parameters.group.mid"]
+    total = {(c, i): 0.0002 + 0.1 * k + 0.01 * j
+             for k, c in enumerate(constants) for j, i in enumerate(issues)}
+    # S1 half of ST; P(none) with other indices, and a variance that would blank nothing
+    rows = [(i, verdict, c, index, total[c, i] * share, 0.01, variance)
+            for i in issues for c in constants
+            for verdict, variance, scale in (("p_multilateral", variances[i], 1.0),
+                                             ("p_none", 0.2, 0.7))
+            for index, share in (("S1", 0.5 * scale), ("ST", scale))]
+    indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
+                                          "conf", "variance"])
+    plot_heatmap(indices, dict(zip(ISSUES.index, ISSUES["title"], strict=True)), "unused.png")
+    axis = kept[0].axes[0]
+    image = axis.images[0]
+    cells = np.ma.filled(np.ma.asarray(image.get_array(), dtype=float), np.nan)
+    expected = [[total[c, i] if variances[i] >= MIN_VARIANCE else np.nan for i in issues]
+                for c in constants]
+    np.testing.assert_allclose(cells, expected)
+    assert [t.get_text() for t in axis.get_yticklabels()] == constants
+    assert [t.get_text() for t in axis.get_xticklabels()] == [
+        textwrap.shorten(title, width=30, placeholder="…") for title in ISSUES["title"]]
+    assert image.get_clim() == (0, 1)

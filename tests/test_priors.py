@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.errors import InputError
+from simulation.inputs.calendar import PERIOD_KINDS
 from simulation.inputs.constants import Constant, constants
 from simulation.inputs.priors import Prior, draw, parse_prior
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
@@ -70,6 +71,8 @@ def write(folder: Path, text: str) -> Path:
      "parameters.consensus.min_step", "0.0 is outside the range (0, 50]"),
     ("calendar_levels:\n  quiet: {attention: {gamma: [1, 2]}}\n",
      "calendar_levels.quiet.attention", "gamma"),
+    ("calendar_levels:\n  quiet: {attention: {uniform: [0.2, 1.5]}}\n",
+     "calendar_levels.quiet.attention", "1.5 is outside the range [0, 1]"),
     ("derivation:\n  imputed:\n    developing: [{uniform: [10, 150]}, 55, 0.2]\n",
      "derivation.imputed.developing.new_rules", "150.0 is outside the range [0, 100]"),
     ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, x]}\n",
@@ -249,6 +252,14 @@ def test_resolved_scenario_keeps_its_priors_and_reads_back_the_same():
 def test_every_constant_has_a_range():
     for constant in constants().values():
         assert constant.low < constant.high
+
+
+@pytest.mark.parametrize("kind", PERIOD_KINDS)
+def test_the_levels_of_every_kind_of_month_take_a_prior(folder, kind):
+    """The ministerial conference's month too: its pressure and attention can be uncertain."""
+    for level in ("attention", "pressure"):
+        path = write(folder, f"calendar_levels:\n  {kind}: {{{level}: {{uniform: [0.5, 0.9]}}}}\n")
+        assert f"calendar_levels.{kind}.{level}" in load_scenario(path).priors
 
 
 def test_a_child_scenario_replaces_a_prior_by_a_value_or_another_prior(folder):

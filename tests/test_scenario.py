@@ -972,6 +972,7 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
 @pytest.mark.parametrize(("periods", "field", "problem"), [
     ("periods: []\n", "periods", "non-empty list 'periods'"),
     ("months: []\n", "periods", "non-empty list 'periods'"),
+    (f"- {MINISTERIAL}\n", "periods", "non-empty list 'periods'"),  # the periods alone
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 2, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: attention",
      "less than or equal to 1"),
@@ -984,6 +985,9 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
     (f"periods:\n  - {{month: 2017-13, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
      "2017-13; allowed: a month as YYYY-MM, from 01 to 12"),
+    (f"periods:\n  - {{month: 2017-00, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
+     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     "2017-00; allowed: a month as YYYY-MM, from 01 to 12"),
     (f"periods:\n  - {{month: 2017-11-01, label: x, kind: quiet, attention: 0.3, "
      f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
      "2017-11-01; allowed: a month as YYYY-MM, e.g. 2017-12"),
