@@ -79,6 +79,19 @@ def test_package_mode_and_fixed_preferences_match(baseline):
     assert ref.differences(fast, ref.run_replication(negotiation, fixed, 3), 0, TOLERANCE) == []
 
 
+def test_members_who_do_not_care_about_an_issue_match(tmp_path):
+    """A salience set to 0 (a scenario's override, or own data with no position) stays 0 in
+    both: the plain statement raised it to the 0.01 floor of sampled saliences, and the texts
+    moved by up to 2 points."""
+    path = tmp_path / "indifferent.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: indifferent\n"
+                    "overrides:\n  - {members: [USA, EUN, CHN, JPN], issue: data_flows, "
+                    "set_salience: 0, note: test}\n", encoding="utf-8")
+    scenario = load_scenario(path)
+    negotiation = scenario.negotiation()
+    assert _mismatches(negotiation, scenario.spec.parameters, scenario.spec.seed, range(3)) == {}
+
+
 def test_differences_notices_a_different_run():
     fast, references = _baseline_runs()
     assert ref.differences(fast, references[1], 0) != []

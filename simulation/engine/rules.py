@@ -35,12 +35,13 @@ def _clip(value: float, low: float, high: float) -> float:
 def sample_preferences(X: Table, S: Table, x_sd: Table, s_sd: Table, x_noise: Table,
                        s_noise: Table) -> tuple[Table, Table]:
     """A replication's positions and saliences: the derived ones plus standard normal noise
-    times their uncertainty, kept on the scale (saliences in [0.01, 1])."""
+    times their uncertainty, kept on the scale (saliences in [0.01, 1]); a member with salience
+    0 takes no part in the issue (own data: no position), and stays so."""
     n, k = len(X), len(X[0])
     return ([[_clip(X[m][i] + x_noise[m][i] * x_sd[m][i], 0.0, 100.0) for i in range(k)]
              for m in range(n)],
-            [[_clip(S[m][i] + s_noise[m][i] * s_sd[m][i], 0.01, 1.0) for i in range(k)]
-             for m in range(n)])
+            [[_clip(S[m][i] + s_noise[m][i] * s_sd[m][i], 0.01, 1.0) if S[m][i] > 0.0 else 0.0
+              for i in range(k)] for m in range(n)])
 
 
 def tolerances(S: Table, base: float, doha_linked: Sequence[bool],
