@@ -228,6 +228,15 @@ def test_duplicate_issue_id(data):
     assert "twice" in message and "unique" in message
 
 
+def test_two_negotiating_mandates(data):
+    """Derivation rule 3 reads one mandate issue: a second is refused, naming both."""
+    replace_text(data, "issues.yaml", "  - id: moratorium\n",
+                 "  - id: moratorium\n    negotiating_mandate: true\n")
+    message = load_error(data, "issues.yaml")
+    assert "negotiating_mandate" in message and "mandate, moratorium" in message
+    assert "at most one issue" in message
+
+
 def test_issue_without_status_quo(data):
     replace_text(data, "issues.yaml", "    status_quo: 50\n", "")  # only classification's
     message = load_error(data, "issues.yaml")

@@ -244,6 +244,21 @@ def test_engaged_sponsor_rows_name_their_rule(table):
     assert not table.loc[table["rule"] == "imputed", "source"].str.contains("engaged").any()
 
 
+def test_rule_3_reads_the_mandate_issue_from_the_data(catalogue, table):
+    """The issue rule 3 applies to is the one issues.yaml flags `negotiating_mandate`, not a
+    name in the code: flagged on another issue, the rule moves there."""
+    elsewhere = dataclasses.replace(catalogue, issues=tuple(
+        issue.model_copy(update={"negotiating_mandate": issue.id == "logistics"})
+        for issue in catalogue.issues))
+    moved = derive_preferences(elsewhere)
+    engaged = table.loc[table["rule"] == "engaged_sponsor", "member"]
+    now = moved[moved["rule"] == "engaged_sponsor"]
+    assert len(now) > 0 and (now["issue"] == "logistics").all()
+    assert row(moved, engaged.iloc[0], "mandate")["rule"] == "imputed"
+    assert (now[["position", "salience"]] == list(DerivationRules().engaged_sponsor_mandate)
+            ).all().all()
+
+
 # --- overridable rules ---------------------------------------------------------------------
 
 

@@ -61,6 +61,9 @@ class Issue(_Strict):
     scale: Scale
     status_quo: float = Position
     new_discipline: bool
+    # whether to negotiate at all: every proposal's sponsor backs at least focused talks on it
+    # (derivation rule 3); at most one issue
+    negotiating_mandate: bool = False
     sections: list[str] = Field(min_length=1)
 
 
@@ -315,6 +318,11 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
 
     issues = _parse_list(issues_path, "issues", Issue, "id")
     _unique([i.id for i in issues], issues_path, "issues: id")
+    mandates = [i.id for i in issues if i.negotiating_mandate]
+    if len(mandates) > 1:
+        raise InputError(str(issues_path), "issues: negotiating_mandate",
+                         f"set on {len(mandates)} issues ({', '.join(mandates)}); allowed: at "
+                         "most one issue, the one that decides whether to negotiate at all")
     members = _load_members(members_path)
     proposals = _parse_list(proposals_path, "proposals", Proposal, "symbol")
     group_stances = _parse_list(groups_path, "groups", GroupStance, "id")

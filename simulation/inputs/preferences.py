@@ -212,7 +212,7 @@ def _evidence_for(
         top = max(specificity for specificity, _ in matching)
         return "group_stance", [evidence for specificity, evidence in matching
                                 if specificity == top]
-    if issue.id == "mandate" and member.code in sponsors:
+    if issue.negotiating_mandate and member.code in sponsors:
         position, salience = rules.engaged_sponsor_mandate
         source = ("rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused "
                   "talks (§4)")
