@@ -4,9 +4,9 @@ own stream, so its results never depend on which other replications share its ba
 A replication's stream is numpy's SFC64 generator seeded with the replication's seed: the
 numbers are those of `np.random.Generator(np.random.SFC64(seed))`, bit for bit (uniforms from
 `random()`, normals from `standard_normal()`; tests/test_chance.py), but drawn inside compiled
-loops, about four times faster than numpy draws them, and only where the model needs them (the
-bargaining shocks of the members engaged in a period). The normals use numpy's ziggurat, with
-its tables derived in engine.ziggurat.
+loops, three to five times faster than numpy draws them (docs/performance.md), and only where
+the model needs them (the bargaining shocks of the members engaged in a period). The normals use
+numpy's ziggurat, with its tables derived in engine.ziggurat.
 """
 
 from __future__ import annotations
