@@ -181,7 +181,7 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
               or (change_salience.value and salience_invalid.value))
     solara.Button("Add change", on_click=add, color="primary", classes=["add-change"],
                   disabled=not (change_position.value or change_salience.value) or unread)
-    # a box of fixed height (scrolling past three rows): a row added while Run is pressed
+    # a box of fixed height (it scrolls when full): a row added while Run is pressed
     # below would move the button from under the pointer, and the press would be lost
     with solara.Div(classes=["changes"]):
         if not edits.value:
