@@ -323,6 +323,23 @@ def test_parameter_file_round_trip(result, tmp_path):
     assert settings == result.settings
 
 
+def test_the_parameter_file_reads_in_its_documented_order(result):
+    """Header comments, then rounds, then the protocol first among the bargaining settings
+    (the layout own_parameters' docstring shows), not keys sorted by name."""
+    lines = [line for line in parameter_file_text(result, "a header").splitlines()
+             if not line.startswith("#")]
+    assert lines[:4] == [f"rounds: {result.settings.rounds}", "parameters:", "  bargaining:",
+                         f"    protocol: {result.settings.protocol}"]
+    names = [f.name for f in result.free if f.name != "rounds"]
+    assert [line.split(":")[0].strip() for line in lines[4:]] == names
+
+
+def test_a_trial_runs_with_the_rounds_and_the_settings_it_draws():
+    trial = settings_from({"rounds": 5, "overall_rate": 0.3}, "compromise")
+    assert (trial.rounds, trial.protocol) == (5, "compromise")
+    assert trial.parameters.bargaining.overall_rate == 0.3
+
+
 def test_cli_calibrate_writes_report_and_parameter_file(capsys, long_csv, tmp_path):
     folder = tmp_path / "cli"
     code = main(["calibrate", str(long_csv), "--protocol", "exchange", "--folds", "2",

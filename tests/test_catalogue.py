@@ -280,3 +280,90 @@ def test_group_stance_with_two_selectors(data):
     message = load_error(data, "groups.yaml")
     assert "african_group" in message and "applies_to" in message
     assert "exactly one of members, group or status" in message
+
+
+# --- bad data the checks had only been given one side or one kind of (mutation testing) ------
+
+
+def _error(folder: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        load_catalogue(folder)
+    return info.value
+
+
+@pytest.mark.parametrize(("old", "new", "field", "problem"), [
+    # a code must be three upper-case letters: two letters, or lower case, are refused too
+    ("AFG,Afghanistan,ldc,,g90,", "AF,Afghanistan,ldc,,g90,", "code",
+     "'AF' is not a 3-letter upper-case code"),
+    ("AFG,Afghanistan,ldc,,g90,", "afg,Afghanistan,ldc,,g90,", "code",
+     "'afg' is not a 3-letter upper-case code"),
+    # a capability that is not a finite number: not a number, infinite, or left blank
+    ("AFG,Afghanistan,ldc,,g90,0.0102,", "AFG,Afghanistan,ldc,,g90,nan,", "(AFG): capability",
+     "'nan'; allowed: a positive number (percent of world trade)"),
+    ("AFG,Afghanistan,ldc,,g90,0.0102,", "AFG,Afghanistan,ldc,,g90,inf,", "(AFG): capability",
+     "'inf'; allowed: a positive number (percent of world trade)"),
+    ("AFG,Afghanistan,ldc,,g90,0.0102,", "AFG,Afghanistan,ldc,,g90,,", "(AFG): capability",
+     "''; allowed: a positive number (percent of world trade)"),
+])
+def test_a_bad_member_line_names_the_line_the_field_and_what_is_allowed(data, old, new, field,
+                                                                       problem):
+    line = replace_text(data, "members.csv", old, new)
+    error = _error(data)
+    assert (Path(error.source).name, error.field, error.problem) == (
+        "members.csv", f"line {line}: {field}" if field == "code" else f"line {line} {field}",
+        problem)
+
+
+def test_a_members_file_without_a_column_names_it_and_the_required_ones(data):
+    """Without the header check a missing capability_basis would load, every basis blank."""
+    path = data / "members.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("".join(line.rsplit(",", 1)[0] + "\n" for line in lines), encoding="utf-8")
+    error = _error(data)
+    assert (Path(error.source).name, error.field) == ("members.csv", "header")
+    assert error.problem == ("missing column(s) capability_basis; required: code, name, status, "
+                             "represented_by, groups, capability, capability_basis")
+
+
+def test_a_member_represented_by_an_unknown_code_is_refused(data):
+    replace_text(data, "members.csv", "DEU,Germany,developed,EUN,", "DEU,Germany,developed,EUM,")
+    error = _error(data)
+    assert (Path(error.source).name, error.field) == ("members.csv", "DEU: represented_by")
+    assert error.problem.startswith("unknown member code 'EUM'")
+
+
+def test_a_bad_entry_is_named_by_its_place_in_the_list_counting_from_1(data):
+    _add_colour(data)
+    position = [line.strip() for line in (data / "issues.yaml").read_text().splitlines()
+                if line.startswith("  - id: ")].index("- id: classification") + 1
+    error = _error(data)
+    assert error.field == f"issues: entry {position} (classification): colour"
+
+
+@pytest.mark.parametrize(("name", "old", "new", "field", "problem"), [
+    ("groups.yaml", "applies_to: {members: [USA]}", "applies_to: {members: [USB]}",
+     "groups: oslo_proponents: members", "unknown member code 'USB' (did you mean 'USA'?); "
+     "allowed: the codes in members.csv of members that negotiate in their own name"),
+    ("groups.yaml", "leader: MAR", "leader: FRA", "groups: african_group: leader",
+     "France (FRA) negotiates through European Union (EUN); name EUN instead"),
+    ("groups.yaml", "  - id: oslo_proponents\n", "  - id: african_group\n", "groups: id",
+     "'african_group' appears twice; each must be unique"),
+    ("groups.yaml", "applies_to: {members: [USA]}", "applies_to: {}",
+     "groups: entry 2 (oslo_proponents): applies_to",
+     "give exactly one of members, group or status"),
+    ("proposals.yaml", "sponsors: [USA]", "sponsors: [USA, USA]",
+     "proposals: JOB/GC/94: sponsors", "'USA' appears twice; each must be unique"),
+    ("proposals.yaml", "sponsors: [USA]", "sponsors: [FRA]", "proposals: JOB/GC/94: sponsors",
+     "France (FRA) negotiates through European Union (EUN); name EUN instead"),
+    ("proposals.yaml", '{issue: non_discrimination, position: 100, emphasis: headline, '
+     'section: "§4.1"', '{issue: moratorium, position: 100, emphasis: headline, '
+     'section: "§4.1"', "proposals: JOB/GC/94: stances: issue",
+     "'moratorium' appears twice; each must be unique"),
+])
+def test_a_bad_reference_in_proposals_or_groups_names_its_entry(data, name, old, new, field,
+                                                               problem):
+    """Members named by a group (its members, its leader) or as sponsors must negotiate in their
+    own name and be named once; ids and a proposal's issues once; a group selects one way."""
+    replace_text(data, name, old, new)
+    error = _error(data)
+    assert (Path(error.source).name, error.field, error.problem) == (name, field, problem)

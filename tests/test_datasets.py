@@ -16,6 +16,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.errors import InputError
+from simulation.inputs import DEFAULT_ROUNDS
 from simulation.inputs.deu import convert_deu
 from simulation.inputs.importers import read_dataset
 from simulation.inputs.own_parameters import read_own_parameters
@@ -99,6 +100,16 @@ def _deu_lines(tmp_path: Path, edit) -> Path:
      "issue 's001i1' of proposal 's001' again (first on line 3)"),
     (lambda lines: [lines[0], lines[1], *(_without_outcome(lines[0], line) for line in lines[2:])],
      "rows", "nothing to convert: none of its"),
+    # each of DEU III's proposal, issue and reference point columns is required, not only 'out'
+    (lambda lines: [lines[0].replace("\tprnr\t", "\tPRNR\t"), *lines[1:]], "line 1: header",
+     "missing column 'prnr'"),
+    (lambda lines: [lines[0].replace("\tisnr\t", "\tISNR\t"), *lines[1:]], "line 1: header",
+     "missing column 'isnr'"),
+    (lambda lines: [lines[0].replace("\trp\t", "\tRP\t"), *lines[1:]], "line 1: header",
+     "missing column 'rp'"),
+    # a row shorter than the header, not only a longer one
+    (lambda lines: [*lines[:2], lines[2].rsplit("\t", 1)[0], *lines[3:]], "line 3: row",
+     "74 fields; allowed: 75 as in the header"),
 ])
 def test_deu_files_of_the_wrong_shape_name_the_line(tmp_path, edit, field, problem):
     path = _deu_lines(tmp_path, edit)
@@ -155,10 +166,31 @@ def test_deu_values_off_its_0_100_scale_are_refused(tmp_path, column, value, lin
     assert caught.value.problem == f"{value!r}; allowed: a number from 0 to 100, or blank"
 
 
-def test_deu_capability_that_is_not_a_positive_number_is_refused(tmp_path):
-    path = _deu_with(tmp_path, "pfr", "nan", 2)
-    with pytest.raises(InputError, match="needs a number above 0 for every actor"):
+@pytest.mark.parametrize("value", ["nan", "0", "-1", "inf", ""])
+def test_deu_capability_that_is_not_a_positive_number_is_refused(tmp_path, value):
+    path = _deu_with(tmp_path, "pfr", value, 2)
+    with pytest.raises(InputError) as caught:
         convert_deu(path)
+    assert (caught.value.source, caught.value.field) == (str(path), "line 2: pfr")
+    assert caught.value.problem == (f"{value!r}; the capability row needs a number above 0 for "
+                                    "every actor")
+
+
+def test_deu_position_without_a_salience_gets_the_scales_midpoint(tmp_path):
+    """France's salience on s001i1 left blank: its row keeps the position, salience 0.5."""
+    before = convert_deu(DEU)
+    after = convert_deu(_deu_with(tmp_path, "sfr", "", 3))
+    assert after.filled_saliences == before.filled_saliences + 1
+    france = [row for row in after.rows if row[:3] == ("s001", "fr", "s001i1")]
+    assert france == [("s001", "fr", "s001i1", "20", "0.5", "3.64", "0", "70")]
+    assert [row for row in after.rows if row[:3] != ("s001", "fr", "s001i1")] == \
+        [row for row in before.rows if row[:3] != ("s001", "fr", "s001i1")]
+
+
+def test_deu_blank_lines_are_skipped(tmp_path):
+    """Blank lines between the rows and at the end (an edited copy) change nothing."""
+    path = _deu_lines(tmp_path, lambda lines: [*lines[:4], "", *lines[4:], "", ""])
+    assert convert_deu(path) == convert_deu(DEU)
 
 
 def test_deu_file_that_is_not_utf8_names_the_line(tmp_path):
@@ -296,8 +328,27 @@ def test_parameter_file_is_read_and_overridden(capsys, tmp_path, long_csv):
                 "under compromise it changes no run") in err
 
 
+def test_a_parameter_files_consensus_and_default_rounds_reach_the_run(capsys, tmp_path,
+                                                                      long_csv):
+    """A file without `rounds` runs DEFAULT_ROUNDS rounds, and its consensus rule is the one
+    the backtest runs with (recorded in the table's inputs.json), whatever --protocol says."""
+    params = tmp_path / "p.yaml"
+    params.write_text("parameters:\n  consensus:\n    min_step: 5\n    critical_mass: 0.8\n")
+    out = tmp_path / "errors.csv"
+    code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params),
+                       "--protocol", "exchange", "--out", str(out))
+    assert code == 0 and f"protocol exchange (exchange rule once), {DEFAULT_ROUNDS} rounds" \
+        in err
+    settings = json.loads(out.with_name("errors.csv.inputs.json").read_text())["settings"]
+    assert settings["rounds"] == DEFAULT_ROUNDS == 12
+    assert (settings["parameters"]["consensus"]["min_step"],
+            settings["parameters"]["consensus"]["critical_mass"]) == (5, 0.8)
+    assert settings["parameters"]["bargaining"]["protocol"] == "exchange"
+
+
 @pytest.mark.parametrize(("text", "field", "problem"), [
     ("rounds: 0\n", "rounds", "greater than or equal to 1"),
+    ("rounds: 1001\n", "rounds", "less than or equal to 1000"),
     ("round: 3\n", "round", "unknown field (did you mean 'rounds'?)"),
     ("parameters:\n  bargaining:\n    overall_rate: 2\n", "parameters.bargaining.overall_rate",
      "less than or equal to 1"),
