@@ -20,11 +20,23 @@ except ImportError:  # PyYAML built without libyaml
 from simulation.errors import InputError
 
 
+def _shared_start(one: str, other: str) -> int:
+    """How many characters two strings share at their start."""
+    return next((i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b),
+                min(len(one), len(other)))
+
+
 def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
-    """A ' (did you mean X?)' hint for a misspelt id (in any letter case), or ''."""
+    """A ' (did you mean X?)' hint for a misspelt id (in any letter case), or ''.
+
+    The closest known id by difflib's ratio (at least 0.6); among equally close ones, the one
+    that starts like the name (EUM: EUN, not YEM), then the first known."""
+    typed = name.casefold()
     folded = {str(k).casefold(): k for k in known}
-    close = difflib.get_close_matches(name.casefold(), list(folded), n=1)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    scored = [(difflib.SequenceMatcher(None, typed, k).ratio(), _shared_start(typed, k), k)
+              for k in folded]
+    best = max((s for s in scored if s[0] >= 0.6), key=lambda s: s[:2], default=None)
+    return f" (did you mean {folded[best[2]]!r}?)" if best else ""
 
 
 MAX_FILE_BYTES = 64 * 2**20
