@@ -421,3 +421,71 @@ def test_the_deu_file_itself_given_to_backtest_points_to_deu_to_csv():
     with pytest.raises(InputError, match=r"missing column 'actor'.*convert it first with "
                                          r"`mc11 deu-to-csv`"):
         read_dataset(DEU)
+
+
+@pytest.mark.parametrize(("count", "listed"), [
+    (10, "n00, n01, n02, n03, n04, n05, n06, n07, n08, n09"),
+    (11, "n00, n01, n02, n03, n04, n05, n06, n07, n08, n09, ..."),
+    (0, "none (the file has no negotiation column)"),
+])
+def test_a_negotiation_not_in_the_file_is_refused_listing_up_to_ten(capsys, tmp_path, count,
+                                                                    listed):
+    """The error names the file's negotiations, the first ten of them, '...' only when there
+    are more."""
+    path = tmp_path / "many.csv"
+    if count:
+        lines = [f"{actor},{issue}{k},{position},1,1,n{k:02d}" for k in range(count)
+                 for issue in "xy" for actor, position in (("A", 0), ("B", 9))]
+        path.write_text("actor,issue,position,salience,capability,negotiation\n"
+                        + "\n".join(lines) + "\n")
+    else:
+        path.write_text("actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n")
+    code, out, err = run(capsys, "forecast", str(path), "--negotiation", "nope")
+    assert code == 2 and out == ""
+    assert err.strip().endswith(f"'nope' is not in {path}; allowed: {listed}")
+
+
+def _two_negotiations(tmp_path: Path) -> Path:
+    """Two negotiations alike but for their outcomes: four actors of equal weight at 0, 0, 0
+    and 80, status quo 0; n1 ends at 20 (every mean exact, the median and the status quo 20
+    off), n2 at 0 (the median and the status quo exact, every mean 20 off)."""
+    path = tmp_path / "two.csv"
+    path.write_text("actor,issue,position,salience,capability,status_quo,outcome,negotiation\n"
+                    + "".join(f"{actor},{issue},{80 if actor == 'D' else 0},1,1,0,{outcome},"
+                              f"{name}\n"
+                              for name, outcome in (("n1", 20), ("n2", 0)) for issue in "xy"
+                              for actor in "ABCD"))
+    return path
+
+
+def test_methods_that_tie_in_a_negotiation_are_each_best_in_it(capsys, tmp_path):
+    """'best in (negotiations)' counts, for each method, the negotiations where no method is
+    closer: tied methods all count, and the pooled row is no negotiation."""
+    code, out, err = run(capsys, "backtest", str(_two_negotiations(tmp_path)), "--rounds", "3")
+    assert code == 0, err
+    header, *rows = out.splitlines()[1:9]
+    end = header.index("best in (negotiations)") + len("best in (negotiations)")
+    wins = {row[:end].split()[-4]: int(row[:end].split()[-1]) for row in rows}
+    assert wins == dict.fromkeys(["model", "status_quo", "mean", "median", "capability_mean",
+                                  "salience_mean", "capability_salience_mean"], 1)
+    assert "(clustered by negotiation)" in out
+
+
+def test_one_negotiations_paired_gaps_are_over_its_issues(capsys, tmp_path):
+    code, out, err = run(capsys, "backtest", str(_two_negotiations(tmp_path)), "--rounds", "3",
+                         "--negotiation", "n1")
+    assert code == 0, err
+    assert "± its standard error (over issues); a gap within" in out
+    assert "clustered" not in out and "best in" not in out
+
+
+def test_a_trace_of_a_file_of_two_negotiations_asks_for_one(capsys, tmp_path):
+    path = _two_negotiations(tmp_path)
+    for option in (["--trace"], ["--protocol", "exchange", "--trace-dir", str(tmp_path / "t")]):
+        code, out, err = run(capsys, "forecast", str(path), *option)
+        assert code == 2 and out == ""
+        assert (f"a trace follows one negotiation and {path} holds 2; name one with "
+                "--negotiation") in err
+    assert not (tmp_path / "t").exists()
+    code, out, err = run(capsys, "forecast", str(path), "--trace", "--negotiation", "n2")
+    assert code == 0 and out.startswith("trace"), err

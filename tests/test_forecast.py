@@ -533,3 +533,11 @@ def test_values_near_the_float_limit_are_scored_and_printed_as_given(capsys, tmp
     code, out, err = run(capsys, "backtest", str(data), "--rounds", "3")
     assert code == 0 and "Warning" not in err, err
     assert out.splitlines()[1].split()[:2] == ["x", "1.000000e+308"]
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_cli_rounds_up_to_the_calendars_end_are_accepted(capsys, hand, command):
+    """--rounds 1000, the last month of the synthetic calendar, runs."""
+    code, _, err = run(capsys, command, str(hand), "--rounds", "1000")
+    assert code == 0, err
+    assert "protocol compromise, 1000 rounds" in err

@@ -118,6 +118,8 @@ def test_cli_writes_one_file_per_round_and_keeps_existing_ones(capsys, sample, t
     folder = tmp_path / "trace" / "exchanges"
     assert sorted(p.name for p in folder.iterdir()) == [f"{r}.output.csv" for r in range(3)]
     rows = reference_exchange_rows(sample, settings_for("exchange", 3))
+    total = sum(map(len, rows))  # every round's exchanges, not the rounds
+    assert total > 3 and f"wrote {total} exchanges in 3 files to {folder}\n" in err
     for number, want in enumerate(rows):
         lines = (folder / f"{number}.output.csv").read_text(encoding="utf-8").splitlines()
         assert lines[0] == HEADER
