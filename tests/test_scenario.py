@@ -13,11 +13,13 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
+from simulation.inputs.arrays import cell_reader
 from simulation.inputs.catalogue import DATA_DIR, default_catalogue
 from simulation.inputs.scenario import (
     Override,
@@ -538,6 +540,16 @@ def test_participants_exclude_removes_members_from_the_negotiation():
     members = scenario.negotiation().members
     assert "VEN" not in members and "CUB" not in members and "USA" in members
 
+
+
+def test_a_long_tables_rows_outside_the_members_and_issues_asked_for_are_left_out():
+    """A member or issue not asked for (Z, w) is no cell: its value lands on none of theirs."""
+    table = pd.DataFrame({"member": ["A", "B", "B", "A", "Z"], "issue": ["x", "y", "x", "w", "y"],
+                          "position": [10.0, 20.0, 30.0, 98.0, 99.0],
+                          "status": ["s", "t", "t", "v", "u"]})
+    column = cell_reader(table, ["A", "B"], ["x", "y"])
+    np.testing.assert_array_equal(column("position"), [[10.0, np.nan], [30.0, 20.0]])
+    assert column("status").tolist() == [["s", np.nan], ["t", "t"]]
 
 def test_an_override_of_an_excluded_member_says_so_and_claims_no_change_to_it():
     """An override naming a member that participants.exclude leaves out is told as such, and
