@@ -205,6 +205,57 @@ def test_progress_says_the_time_left_until_nothing_is(monkeypatch):
     assert lines[2] == "mc11: explain: 150/150 runs (100%), 19 runs/s"
 
 
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_is_a_bar_from_the_runs_already_done():
+    """A resumed run's bar starts at the runs done before, not at 0."""
+    screen = Terminal()
+    shown = Progress(200, 100, "resumed", stream=screen)
+    shown.update(50)
+    shown.close()
+    assert "150/200" in screen.getvalue() and "mc11:" not in screen.getvalue()
+
+
+def test_progress_turned_off_shows_nothing_even_on_a_terminal():
+    screen = Terminal()
+    shown = Progress(200, 0, "quiet", enabled=False, stream=screen)
+    shown.starting("2 workers")
+    for _ in range(4):
+        shown.update(50)
+    shown.close()
+    assert screen.getvalue() == ""
+
+
+def test_progress_lines_come_every_few_seconds_and_at_the_end(monkeypatch):
+    """A line when `every` seconds have passed since the last one (exactly `every` too), and
+    the last, all runs done, whenever it comes; a rate once a second of runs has passed."""
+    def lines(every: float) -> list[str]:
+        clock = iter(range(0, 1000, 1))
+        monkeypatch.setattr(progress_module.time, "monotonic", lambda: next(clock))
+        log = io.StringIO()
+        shown = Progress(200, 0, "baseline", stream=log, every=every)
+        for _ in range(4):  # at 1, 2, 3, 4 s
+            shown.update(50)
+        return log.getvalue().splitlines()
+
+    assert lines(every=1) == [
+        "mc11: baseline: 50/200 runs (25%)",
+        "mc11: baseline: 100/200 runs (50%), 100 runs/s, about 1 s left",
+        "mc11: baseline: 150/200 runs (75%), 75 runs/s, about 0.7 s left",
+        "mc11: baseline: 200/200 runs (100%), 67 runs/s"]
+    assert lines(every=10) == ["mc11: baseline: 50/200 runs (25%)",
+                               "mc11: baseline: 200/200 runs (100%), 67 runs/s"]
+
+
+def test_progress_of_no_runs_is_complete():
+    assert Progress(0, 0, "nothing", stream=io.StringIO()).line(0.0) == "nothing: 0/0 runs (100%)"
+
+
 @contextlib.contextmanager
 def long_run(folder: Path, workers: int) -> Iterator[subprocess.Popen]:
     """`mc11 run` of 100,000 baseline runs into `folder`, in a subprocess of its own process

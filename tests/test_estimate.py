@@ -243,7 +243,8 @@ def test_the_dashboard_estimates_each_ensemble_at_its_own_protocols_speed():
 
 @pytest.mark.parametrize(("seconds", "words"), [
     (0.0, "0.1 s"), (0.26, "0.3 s"), (0.96, "1 s"), (45, "45 s"), (89, "89 s"), (90, "2 min"),
-    (12 * 60, "12 min"), (3.5 * 3600, "3.5 h"), (3 * 86400, "3.0 days")])
+    (12 * 60, "12 min"), (89 * 60, "89 min"), (90 * 60, "1.5 h"), (3.5 * 3600, "3.5 h"),
+    (47 * 3600, "47.0 h"), (48 * 3600, "2.0 days"), (3 * 86400, "3.0 days")])
 def test_a_duration_reads_at_a_glance_and_a_short_one_is_not_0_s(seconds, words):
     """The dashboard's estimate of 200 baseline runs read "about 0 s"."""
     from simulation.runs.progress import duration
