@@ -471,6 +471,25 @@ def test_methods_that_tie_in_a_negotiation_are_each_best_in_it(capsys, tmp_path)
     assert "(clustered by negotiation)" in out
 
 
+def test_methods_equal_but_for_rounding_are_each_best(capsys, tmp_path):
+    """Three actors of equal weight at 0, 0 and 90 and the outcome 30: the plain mean misses by
+    3.6e-15 and the weighted means by 0, equal in every table, so each is best in it."""
+    path = tmp_path / "rounding.csv"
+    path.write_text("actor,issue,position,salience,capability,outcome,negotiation\n"
+                    + "".join(f"{actor},{issue},{position},1,1,{outcome},{name}\n"
+                              for name, outcome in (("n1", 30), ("n2", 0)) for issue in "xy"
+                              for actor, position in zip("ABC", (0, 0, 90), strict=True)))
+    code, out, err = run(capsys, "backtest", str(path), "--rounds", "3")
+    assert code == 0, err
+    header, *rows = out.split("\n\n")[0].splitlines()[1:]
+    end = header.index("best in (negotiations)") + len("best in (negotiations)")
+    wins = {row[:end].split()[-4]: int(row[:end].split()[-1]) for row in rows}
+    means = ["mean", "capability_mean", "salience_mean", "capability_salience_mean"]
+    assert [wins[m] for m in means] == [1, 1, 1, 1]
+    # no status quo in the data: that method scores nothing, and has no paired gap ("+nan")
+    assert "nan" not in out.split("\n\n")[0]
+
+
 def test_one_negotiations_paired_gaps_are_over_its_issues(capsys, tmp_path):
     code, out, err = run(capsys, "backtest", str(_two_negotiations(tmp_path)), "--rounds", "3",
                          "--negotiation", "n1")
