@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from commands import mc11
@@ -133,3 +135,61 @@ def test_after_compile_no_protocol_compiles_anything(tmp_path):
             done = subprocess.run([MC11, *command], env=env, capture_output=True, text=True)
             assert done.returncode == 0 and "compiling" not in done.stderr, done.stderr
     assert sorted(cache.rglob("*")) == compiled
+
+
+@pytest.mark.parametrize("overhead", [0.0, 0.1])
+@pytest.mark.parametrize("members", [136, 68])
+def test_a_variants_speed_is_that_of_an_ensembles_chunks_as_a_worker_scaled_to_the_baseline(
+        monkeypatch, overhead, members):
+    """Replications costing 4 ms of CPU each, a chunk `overhead` more: a worker runs an
+    ensemble's chunk (CHUNK_SIZE replications) at CHUNK_SIZE / (overhead + 4 ms x CHUNK_SIZE)
+    a second, which is the speed measured (a worker's share of it), scaled to the baseline's
+    size (half the baseline's members: twice the replications a second of the baseline)."""
+    from simulation.engine.protocols import size_scale
+
+    clock = [0.0]
+    sizes = []
+
+    def chunk(negotiation, parameters, master_seed, start, stop, priors):
+        sizes.append(stop - start)
+        clock[0] += overhead + 0.004 * (stop - start)
+
+    monkeypatch.setattr(compiling, "run_chunk", chunk)
+    monkeypatch.setattr(compiling, "time", SimpleNamespace(process_time=lambda: clock[0]))
+    scenario = load_scenario(BASELINE)
+    baseline = scenario.negotiation()
+    negotiation = SimpleNamespace(members=baseline.members[:members], issues=baseline.issues,
+                                  calendar=baseline.calendar)  # its size is all that is read
+    rate = compiling.measure_speed(negotiation, scenario.spec.parameters, scenario.priors)
+    scale = size_scale(members, len(baseline.issues), len(baseline.calendar))
+    assert scale == pytest.approx(members / 136)
+    chunk_rate = ensemble.CHUNK_SIZE / (overhead + 0.004 * ensemble.CHUNK_SIZE)
+    assert rate == pytest.approx(compiling.WORKER_SHARE * chunk_rate * scale)
+    assert sum(overhead + 0.004 * size for size in sizes) >= compiling.MEASURE_SECONDS
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="the protocols are compiled on forked workers only")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_on_two_workers_every_variant_is_compiled_and_the_other_protocols_on_the_workers(
+        tmp_path, monkeypatch):
+    """`mc11 compile --workers 2`: the first protocol's variants here (the rules every protocol
+    shares compiled once), every other protocol's on the forked workers; each variant named
+    once and its speed kept."""
+    stamp = tmp_path / "stamp"
+    monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [stamp])
+    monkeypatch.setattr(compiling, "measured_speeds", ensemble.measured_speeds)
+    here = os.getpid()
+    monkeypatch.setattr(compiling, "compile_rules", lambda *args: None)
+    monkeypatch.setattr(compiling, "measure_speed",  # forked workers inherit it
+                        lambda *args: 1.0 if os.getpid() == here else 2.0)
+    scenario = load_scenario(BASELINE)
+    shown = []
+    compiling.compile_every_rule(scenario.negotiation(), scenario.spec.parameters,
+                                 scenario.priors, 2, lambda name, rate: shown.append(name))
+    variants = rule_variants(scenario.spec.parameters)
+    first = REGISTRY[0].name
+    expected = {name: 1.0 if protocol == first else 2.0
+                for protocol, named in variants.items() for name, _ in named}
+    assert sorted(shown) == sorted(expected)
+    assert ensemble.measured_speeds() == expected
