@@ -70,11 +70,16 @@ def replace_text(folder: Path, name: str, old: str, new: str) -> int:
     return text[: text.index(old)].count("\n") + 1
 
 
-def load_error(folder: Path, file_name: str) -> str:
-    """Load the folder, expect an InputError about `file_name`, and return its message."""
+def _error(folder: Path) -> InputError:
+    """The InputError loading the folder raises."""
     with pytest.raises(InputError) as info:
         load_catalogue(folder)
-    error = info.value
+    return info.value
+
+
+def load_error(folder: Path, file_name: str) -> str:
+    """Load the folder, expect an InputError about `file_name`, and return its message."""
+    error = _error(folder)
     assert Path(error.source).name == file_name
     message = str(error)
     assert file_name in message
@@ -283,12 +288,6 @@ def test_group_stance_with_two_selectors(data):
 
 
 # --- bad data the checks had only been given one side or one kind of (mutation testing) ------
-
-
-def _error(folder: Path) -> InputError:
-    with pytest.raises(InputError) as info:
-        load_catalogue(folder)
-    return info.value
 
 
 @pytest.mark.parametrize(("old", "new", "field", "problem"), [

@@ -287,10 +287,8 @@ def backtest(args: argparse.Namespace) -> None:
         # each method within rounding of the negotiation's smallest error is best in it: the
         # plain mean can miss by 3.6e-15 where a weighted mean, equal in every table, misses by 0
         errors = summary.iloc[:-1][methods].astype(float)
-        smallest = errors.min(axis=1).to_numpy()[:, None]
-        wins = pd.DataFrame(np.isclose(errors, smallest, rtol=1e-9, atol=1e-9),
-                            columns=methods).sum()
-        rows["best in (negotiations)"] = [int(wins[m]) for m in methods]
+        best = np.isclose(errors, errors.min(axis=1).to_numpy()[:, None], rtol=1e-9, atol=1e-9)
+        rows["best in (negotiations)"] = best.sum(axis=0).tolist()
     gaps = paired_gaps(issues)
     rows[PAIRED] = [gap_text(*gaps[m]) if m in gaps and math.isfinite(gaps[m][0]) else ""
                     for m in methods]
