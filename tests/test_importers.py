@@ -118,6 +118,51 @@ def test_power_column_is_capability(tmp_path):
     assert read_actor_issue_data(path).capability == pytest.approx([0.25, 0.75])
 
 
+
+def test_decide_anchors_set_the_scale_by_value_not_by_order(tmp_path):
+    """The #M rows may come in any order (a scale's meanings listed 'yes' first): the scale
+    runs from the lowest anchor to the highest."""
+    path = write(tmp_path, "#A;A;a\n#A;B;b\n#P;x;x\n#M;x;5;some\n#M;x;10;yes\n#M;x;0;no\n"
+                           "#D;A;x;0;1;1\n#D;B;x;8;1;1\n", "data.txt")
+    data = read_actor_issue_data(path)
+    assert (data.lower[0], data.upper[0]) == (0.0, 10.0)
+    assert data.positions[:, 0].tolist() == [0.0, 80.0]
+
+
+@pytest.mark.parametrize(("positions", "scale"), [
+    ((10, 100), (0.0, 100.0)),  # within 0-100, up to 100 itself: the reference's default
+    ((0, 40), (0.0, 100.0)),
+    ((-5, 50), (-5.0, 50.0)),  # beyond it: the positions' own range
+    ((20, 150), (20.0, 150.0)),
+])
+def test_decide_issue_without_anchors_is_on_0_100_if_its_positions_fit(tmp_path, positions,
+                                                                       scale):
+    low, high = positions
+    path = write(tmp_path, f"#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;{low};1;1\n#D;B;x;{high};1;1\n",
+                 "data.txt")
+    data = read_actor_issue_data(path)
+    assert (data.lower[0], data.upper[0]) == scale
+    assert data.to_user_scale(data.positions)[:, 0].tolist() == [low, high]
+
+
+def test_decide_names_starting_with_an_apostrophe_are_kept_whole(tmp_path):
+    """Only a name quoted at both ends ('x') loses its quotes: a Dutch name such as
+    's-Hertogenbosch or 't Hooft keeps its apostrophe and its last letter."""
+    path = write(tmp_path, "#A;'s-Hertogenbosch;city\n#A;'Utrecht';city\n#P;'t Hooft;a bridge\n"
+                           "#D;'s-Hertogenbosch;'t Hooft;1;1;1\n#D;'Utrecht';'t Hooft;5;1;1\n",
+                 "data.txt")
+    data = read_actor_issue_data(path)
+    assert data.actors == ("'s-Hertogenbosch", "Utrecht")
+    assert data.issues == ("'t Hooft",)
+
+
+def test_semicolon_csv_reads_decimal_commas_in_status_quo_and_outcome(tmp_path):
+    path = write(tmp_path, "actor;issue;position;salience;capability;status_quo;outcome\n"
+                           "A;x;0;1;1;2,5;7,5\nB;x;10;1;1;2,5;7,5\n")
+    data = read_actor_issue_data(path)
+    assert data.to_user_scale(data.status_quo).tolist() == [2.5]
+    assert data.to_user_scale(data.outcome).tolist() == [7.5]
+
 # --- errors -------------------------------------------------------------------------------------
 
 HEADER = "actor,issue,position,salience,capability,status_quo\n"
@@ -137,6 +182,7 @@ CSV_CASES = {
     "duplicate pair": (HEADER + "A,x,1,1,1,0\nA,x,2,1,1,0\n", "line 3: actor/issue", "twice"),
     "short row": (HEADER + "A,x,1,1\n", "line 2: row", "4 fields"),
     "empty actor": (HEADER + ",x,1,1,1,0\n", "line 2: actor", "empty"),
+    "empty issue": (HEADER + "A, ,1,1,1,0\n", "line 2: issue", "empty; allowed: a name"),
     "non-numeric status quo": (HEADER + "A,x,1,1,1,none\n", "line 2: status_quo", "a number"),
     "column twice": ("actor,issue,position,salience,capability,actor\nA,x,1,1,1,B\n",
                      "line 1: header", "column 'actor' appears twice (columns 1 and 6)"),
@@ -165,7 +211,8 @@ DECIDE_HEAD = "#A;A;Actor A\n#A;B;Actor B\n#P;x;Issue x\n#M;x;0;no\n#M;x;10;yes\
 DECIDE_CASES = {
     "unknown actor": (DECIDE_HEAD + "#D;A;x;1;1;1\n#D;C;x;1;1;1\n", "line 7: actor",
                       "'C' is not declared in an #A row; known: A, B"),
-    "unknown issue": (DECIDE_HEAD + "#D;A;y;1;1;1\n", "line 6: issue", "'y' is not declared"),
+    "unknown issue": (DECIDE_HEAD + "#D;A;y;1;1;1\n", "line 6: issue",
+                      "'y' is not declared in a #P row; known: x"),
     "power zero": (DECIDE_HEAD + "#D;A;x;1;1;0\n", "line 6: capability", "above 0"),
     "non-numeric salience": (DECIDE_HEAD + "#D;A;x;1;much;1\n", "line 6: salience", "'much'"),
     "position off the anchors": (DECIDE_HEAD + "#D;A;x;11;1;1\n", "line 6: position",
@@ -174,6 +221,12 @@ DECIDE_CASES = {
     "anchor before issue": ("#A;A;a\n#M;x;0;no\n", "line 2: issue", "not declared in a #P"),
     "short #D": (DECIDE_HEAD + "#D;A;x;1;1\n", "line 6: #D", "#D;actor;issue;position"),
     "no #D rows": (DECIDE_HEAD, "#D", "no #D rows"),
+    "empty last field": (DECIDE_HEAD + "#D;A;x;1;1;\n", "line 6: #D", "with no empty field"),
+    "empty actor name": ("#A;;Actor A\n", "line 1: #A", "#A;actor with no empty field"),
+    "issue declared twice": (DECIDE_HEAD + "#P;x;again\n", "line 6: issue",
+                             "'x' is declared twice"),
+    "issue without positions": ("#A;A;a\n#A;B;b\n#P;x;x\n#P;y;y\n#D;A;x;1;1;1\n#D;B;x;2;1;1\n",
+                                "line 4: issue", "'y' has no positions"),
     "one actor with data": (DECIDE_HEAD + "#D;A;x;1;1;1\n", "negotiation",
                             "the file has one actor (A); allowed: at least two"),
 }
@@ -194,6 +247,25 @@ def test_malformed_file_is_a_line_precise_input_error(tmp_path, case, file_name)
     assert caught.value.field == field
     assert problem in caught.value.problem
 
+
+
+def test_a_row_with_too_many_fields_hints_at_decimal_commas_only_in_a_comma_file(tmp_path):
+    """With semicolons a decimal comma cannot split a field: the extra field has another
+    cause, and the hint about commas would mislead."""
+    path = write(tmp_path, "actor;issue;position;salience;capability\nA;x;1;1;1;2\n")
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert (caught.value.field, caught.value.problem) == (
+        "line 2: row", "6 fields; allowed: 5 as in the header")
+
+
+def test_a_comment_above_a_blank_first_line_still_gets_the_header_hint(tmp_path):
+    """The hint is for the file's first line with text, wherever blank lines put it."""
+    path = write(tmp_path, "\n\n# survey of 2017\n" + HEADER + "A,x,1,1,1,0\n")
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert caught.value.field == "line 3: row type"
+    assert "a long CSV starts with its header line" in caught.value.problem
 
 @pytest.mark.parametrize("value", ["1e17", "-3e20"])
 def test_a_one_point_issue_far_from_zero_still_gets_a_scale(tmp_path, value):
@@ -323,6 +395,21 @@ def test_folder_files_of_one_name_are_refused(tmp_path):
     assert (caught.value.source, caught.value.field) == (str(folder / "a.txt"), "negotiation")
     assert caught.value.problem == ("'a' is also the name of a.csv (a negotiation is named after "
                                     "its file, without the extension); allowed: one file per name")
+
+
+def test_a_folder_file_of_several_negotiations_is_refused(tmp_path):
+    """A file in a folder is one negotiation, named after it: a second one in its negotiation
+    column would otherwise be dropped without a word."""
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    write(folder, "actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,9,1,1\n", "a.csv")
+    write(folder, "negotiation,actor,issue,position,salience,capability\n"
+                  "n1,A,x,0,1,1\nn1,B,x,9,1,1\nn1,A,y,0,1,1\nn1,B,y,9,1,1\n"
+                  "n2,A,x,0,1,1\nn2,B,x,9,1,1\n", "b.csv")
+    with pytest.raises(InputError) as caught:
+        read_dataset(folder)
+    assert (caught.value.source, caught.value.field) == (str(folder / "b.csv"), "negotiation")
+    assert caught.value.problem.startswith("a file in a folder is one negotiation")
 
 
 def test_folder_of_single_issue_negotiations_is_read(tmp_path):
