@@ -1,4 +1,5 @@
-"""Smoke tests for report.plots: every figure writes a non-empty PNG from small frames."""
+"""Smoke tests for report.plots: every figure writes a non-empty PNG from small frames; and the
+standard figures' tables and drawing (report.figures)."""
 
 import textwrap
 from pathlib import Path
@@ -11,7 +12,8 @@ from matplotlib.image import imread
 from matplotlib.text import Text
 
 from simulation.inputs.catalogue import default_catalogue
-from simulation.report import plots
+from simulation.inputs.scenario import load_scenario
+from simulation.report import figures, plots
 from simulation.report.designs import plot_heatmap, plot_indices, sweep_figure
 from simulation.report.plots import (
     plot_blockers,
@@ -340,3 +342,102 @@ def test_the_sensitivity_heat_map_blanks_exactly_the_issues_whose_verdict_does_n
     assert [t.get_text() for t in axis.get_xticklabels()] == [
         textwrap.shorten(title, width=30, placeholder="…") for title in ISSUES["title"]]
     assert image.get_clim() == (0, 1)
+
+
+# --- the standard figures' tables and drawing (report.figures) ----------------------------------
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+
+
+@pytest.fixture(scope="module")
+def nigerian_paper(tmp_path_factory):
+    """The baseline with a paper first sponsored by an African Group member and co-sponsored
+    by two members no one else names."""
+    path = tmp_path_factory.mktemp("figures") / "paper.yaml"
+    path.write_text(f"""\
+extends: {BASELINE}
+name: paper
+proposals:
+  - symbol: HYPO/1
+    title: A what-if paper
+    date: 2017-06-01
+    section: what-if
+    footnote: 0
+    sponsors: [NGA, NOR, ISL]
+    stances:
+      - {{issue: e_payments, position: 90, emphasis: headline, section: x, basis: invented}}
+""", encoding="utf-8")
+    return load_scenario(path)
+
+
+def test_position_groups_name_sponsors_then_blocs_then_the_rest_by_status(nigerian_paper):
+    """A first sponsor is named on its own even inside a bloc (Nigeria, not the African
+    Group), the other sponsors outside a bloc are 'Other proposal sponsors', and the groups
+    come in that order: named members, blocs, other sponsors, then by development status."""
+    table = figures.position_groups(nigerian_paper)
+    group = dict(zip(table["member"], table["group"], strict=False))
+    assert (group["NGA"], group["ZAF"]) == ("Nigeria", "African Group")
+    assert (group["NOR"], group["ISL"], group["CHL"]) == ("Other proposal sponsors",) * 3
+    assert (group["JPN"], group["AFG"]) == ("Other developed", "Other LDCs")
+    assert list(dict.fromkeys(table["group"])) == [
+        "United States", "Canada", "Brazil", "Colombia", "China", "Nigeria", "India",
+        "European Union", "Chinese Taipei", "African Group", "Other proposal sponsors",
+        "Other developed", "Other developing", "Other LDCs"]
+
+
+def test_coalition_titles_name_two_sponsors_and_say_et_al_beyond(nigerian_paper):
+    titles = figures.coalition_titles(nigerian_paper)
+    assert titles["HYPO/1"] == "Sponsors of HYPO/1 (Nigeria, Norway et al.)"
+    assert titles["JOB/GC/110/Rev.1"] == "Sponsors of JOB/GC/110/Rev.1 (China, Pakistan)"
+    assert titles["african_group"] == "African Group (bloc)"
+
+
+def test_bloc_members_are_the_blocs_by_name_with_their_negotiating_members(nigerian_paper):
+    negotiation = nigerian_paper.negotiation()
+    african = next(g for g in nigerian_paper.catalogue.group_stances if g.bloc)
+    expected = [m.code for m in nigerian_paper.catalogue.actors
+                if m.code in negotiation.members and african.applies_to.selects(m)]
+    blocs = figures.bloc_members(nigerian_paper, negotiation)
+    assert list(blocs) == ["African Group"]
+    assert sorted(blocs["African Group"]) == sorted(expected) and "NGA" in expected
+
+
+def _figure_texts(monkeypatch, file: str, tables: figures.FigureTables) -> str:
+    """The text of the standard figure `file` drawn from `tables` (kept, not saved)."""
+    kept: list[Figure] = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    next(f for f in figures.FIGURES if f.file == file).into(tables, Path("unused"))
+    return "\n".join(text.get_text() for text in kept[0].findobj(Text))
+
+
+def test_the_standard_figures_name_coalitions_and_blocs_in_words(monkeypatch, support,
+                                                                  outcomes, positions):
+    labels = list(support["period_label"].unique())
+    sizes = spread_over_time(np.full((4, len(labels), 2), 5.0), labels, ["JOB/GC/94", "pair"],
+                             by="coalition", prefix="size")
+    blockers = pd.DataFrame({"issue": ["spam", "spam"], "member": ["IND", "ZAF"],
+                             "count": [15, 15], "share": [0.75, 0.75]})
+    tables = figures.FigureTables(
+        ISSUES, positions, {"JOB/GC/94": "Sponsors of JOB/GC/94 (United States)",
+                            "pair": "The pair (bloc)"}, {"The pair": ["IND", "ZAF"]},
+        support=support, coalitions=sizes, blockers=blockers)
+    support_text = _figure_texts(monkeypatch, "support.png", tables)
+    assert "Sponsors of JOB/GC/94 (United States)" in support_text
+    assert "The pair (bloc)" in support_text
+    assert "The pair (2 members): IND, ZAF." in _figure_texts(monkeypatch, "blockers.png", tables)
+
+
+def test_write_figures_lists_the_files_drawn_not_the_figures_with_nothing_to_draw(
+        monkeypatch, tmp_path, positions, outcomes):
+    """A folder written before the summary had the reach columns has no text_reach figure."""
+    def drawn(tables, path):
+        path.write_text("drawn", encoding="utf-8")
+        return path
+
+    reach = next(f for f in figures.FIGURES if f.file == "text_reach.png")
+    monkeypatch.setattr(figures, "FIGURES", (figures.StandardFigure(drawn, "a.png"), reach))
+    old = summarise(outcomes, ISSUES)
+    assert "p_text_mid" not in old
+    tables = figures.FigureTables(ISSUES, positions, {}, {}, summary=old)
+    assert figures.write_figures(tables, tmp_path / "plots") == [tmp_path / "plots" / "a.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["a.png"]
