@@ -18,6 +18,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -25,13 +26,14 @@ from commands import mc11
 from matplotlib.text import Text
 
 from simulation import __version__
-from simulation.cli import build_parser
+from simulation.cli import build_parser, simulate
+from simulation.engine.model import NegotiationModel
 from simulation.errors import InputError
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.report import figures, plots, tables
 from simulation.report.tables import write_report
 from simulation.runs import results
-from simulation.runs.ensemble import run_ensemble
+from simulation.runs.ensemble import replication_seed, run_ensemble
 from simulation.runs.results import (
     RunInterrupted,
     execute,
@@ -791,6 +793,44 @@ def test_cli_simulate_trace_prints_period_events():
     assert months == sorted(months)  # in calendar order
     assert table.startswith("baseline, seed 3, protocol compromise: one replication")
     assert table == mc11("simulate", "--seed", 3)[1]
+
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cli_simulate_shows_the_verdict_of_the_seeds_first_replication(seed):
+    """The table is the model's verdict of replication 0 of the master seed given (0 too, not
+    the scenario's): text to one decimal, the catalogue's status quo, and every member a
+    plurilateral deal binds counted (seed 1 has one)."""
+    scenario = load_scenario(BASELINE)
+    result = NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
+                              rng=replication_seed(seed, 0)).run().take(0)
+    code, stdout, stderr = mc11("simulate", "--seed", seed, "--format", "csv")
+    assert code == 0, stderr
+    assert stderr.startswith(f"baseline, seed {seed}, protocol compromise")
+    table = pd.read_csv(io.StringIO(stdout))
+    assert table["issue"].tolist() == scenario.catalogue.issue_ids
+    assert table["status_quo"].tolist() == [i.status_quo for i in scenario.catalogue.issues]
+    np.testing.assert_array_equal(
+        table["text"], [round(float(t), 1) if np.isfinite(t) else np.nan for t in result.text])
+    assert table["plurilateral_members"].tolist() == \
+        result.plurilateral_members.sum(axis=0).tolist()
+    assert seed == 0 or table["plurilateral_members"].max() > 1
+
+
+def test_cli_simulate_screen_names_the_first_blockers_then_dots(monkeypatch):
+    """The screen names the first SHOWN_BLOCKERS (8) blockers of an issue and '...' for the
+    rest; an issue with exactly that many shows them all (checked at the smallest count)."""
+    every = pd.read_csv(io.StringIO(mc11("simulate", "--seed", 1, "--format", "csv")[1]))
+    blockers = dict(zip(every["issue"], every["blockers"].fillna("").str.split(), strict=True))
+    fewest = min(len(codes) for codes in blockers.values() if codes)
+    assert max(map(len, blockers.values())) > 8 > fewest
+    for shown in (8, fewest):
+        monkeypatch.setattr(simulate, "SHOWN_BLOCKERS", shown)
+        code, stdout, stderr = mc11("simulate", "--seed", 1)
+        assert code == 0, stderr
+        screen = {row.split()[0]: row.split()[5:-1] for row in stdout.splitlines()[2:]}
+        assert screen == {issue: codes if len(codes) <= shown else [*codes[:shown], "..."]
+                          for issue, codes in blockers.items()}
 
 
 @pytest.mark.parametrize("spelling", [[], ["--no-plots"]])
