@@ -430,6 +430,21 @@ def test_actor_declared_without_positions_is_left_out_with_a_note(tmp_path):
     assert data.notes == (f"{path}, line 2: actor 'C' has no position on any issue; left out",)
 
 
+
+def test_an_actor_and_an_issue_of_one_name_are_each_found_on_their_own_line(tmp_path):
+    """An actor and an issue may share a name (a country and a treaty named after it): a note
+    or error on one names its own #A or #P line, not the other's."""
+    silent = write(tmp_path, "#A;x;an actor\n#A;A;a\n#A;B;b\n#P;x;an issue\n#D;A;x;1;1;1\n"
+                             "#D;B;x;2;1;1\n", "silent.txt")
+    assert read_actor_issue_data(silent).notes == (
+        f"{silent}, line 1: actor 'x' has no position on any issue; left out",)
+    empty = write(tmp_path, "#P;y;an issue\n#A;A;a\n#A;B;b\n#A;y;an actor\n#P;x;x\n"
+                            "#D;A;x;1;1;1\n#D;B;x;2;1;1\n#D;y;x;2;1;1\n", "empty.txt")
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(empty)
+    assert (caught.value.field, caught.value.problem) == (
+        "line 1: issue", "'y' has no positions; give it #D rows or remove it")
+
 DATASET_CASES = {
     "one actor in a negotiation": (
         "negotiation,actor,issue,position,salience,capability\nn1,A,x,0,1,1\nn1,B,x,1,1,1\n"

@@ -309,7 +309,7 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
     issues: list[str] = []
     anchors: dict[str, list[float]] = {}
     data: list[tuple[int, list[str]]] = []
-    first_line: dict[str, int] = {}
+    first_line: dict[tuple[str, str], int] = {}  # (actor or issue, name): its #A or #P line
     for number, line in lines:
         fields = _fields(line)
         kind = fields[0].upper()
@@ -331,7 +331,7 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                 raise InputError(source, f"line {number}: {what}",
                                  f"{fields[1]!r} is declared twice")
             declared.append(fields[1])
-            first_line[fields[1]] = number
+            first_line[what, fields[1]] = number
         elif kind == "#M":
             if fields[1] not in issues:
                 raise InputError(source, f"line {number}: issue",
@@ -363,8 +363,8 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                  _number(source, number, "salience", fields[4]),
                  _number(source, number, "power", fields[5]))
     silent = [actor for actor in actors if actor not in rows.power]
-    notes = tuple(f"{source}, line {first_line[actor]}: actor {actor!r} has no position on any "
-                  "issue; left out" for actor in silent)
+    notes = tuple(f"{source}, line {first_line['actor', actor]}: actor {actor!r} has no position "
+                  "on any issue; left out" for actor in silent)
     actors = [actor for actor in actors if actor in rows.power]
     _check_coverage(source, issues, rows, first_line)
     for issue in issues:  # no #M rows: the reference's default scale, 0-100, if it fits
@@ -375,11 +375,11 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
 
 
 def _check_coverage(source: str, issues: list[str], rows: _Rows,
-                    first_line: dict[str, int]) -> None:
+                    first_line: dict[tuple[str, str], int]) -> None:
     covered = {issue for _, issue in rows.values}
     for issue in issues:
         if issue not in covered:
-            raise InputError(source, f"line {first_line[issue]}: issue",
+            raise InputError(source, f"line {first_line['issue', issue]}: issue",
                              f"{issue!r} has no positions; give it #D rows or remove it")
 
 
