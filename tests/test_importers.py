@@ -163,6 +163,27 @@ def test_semicolon_csv_reads_decimal_commas_in_status_quo_and_outcome(tmp_path):
     assert data.to_user_scale(data.status_quo).tolist() == [2.5]
     assert data.to_user_scale(data.outcome).tolist() == [7.5]
 
+def test_a_status_quo_written_two_ways_is_one_number(tmp_path):
+    """'the same on every row' means the same number: 50 and 50.0, or 2,5 and 2,50 with decimal
+    commas, agree; a blank beside a number does not."""
+    path = write(tmp_path, "actor,issue,position,salience,capability,status_quo,outcome\n"
+                           "A,x,0,1,1,50,70\nB,x,100,1,1,50.0,7e1\n")
+    data = read_actor_issue_data(path)
+    assert data.to_user_scale(data.status_quo).tolist() == [50.0]
+    assert data.to_user_scale(data.outcome).tolist() == [70.0]
+    path = write(tmp_path, "actor;issue;position;salience;capability;status_quo\n"
+                           "A;x;0;1;1;2,5\nB;x;10;1;1;2,50\n")
+    data = read_actor_issue_data(path)
+    assert data.to_user_scale(data.status_quo).tolist() == [2.5]
+    path = write(tmp_path, "actor,issue,position,salience,capability,status_quo\n"
+                           "A,x,0,1,1,50\nB,x,100,1,1,\n")
+    with pytest.raises(InputError) as caught:
+        read_actor_issue_data(path)
+    assert (caught.value.field, caught.value.problem) == (
+        "line 3: status_quo", "'' differs from '50' on line 2; allowed: one status_quo per "
+        "issue, the same on every row")
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 HEADER = "actor,issue,position,salience,capability,status_quo\n"

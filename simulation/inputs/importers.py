@@ -408,7 +408,9 @@ class _Negotiation:
         self.actors: list[str] = []
         self.issues: list[str] = []
         self.rows = _Rows(source)
-        self.constants: dict[str, dict[str, tuple[str, int]]] = {n: {} for n in _PER_ISSUE}
+        # per name and issue: the value (None if blank), its text and the line first giving it
+        self.constants: dict[str, dict[str, tuple[float | None, str, int]]] = {
+            n: {} for n in _PER_ISSUE}
 
 
 def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]:
@@ -470,21 +472,20 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
         for name in _PER_ISSUE:
             if name not in value:
                 continue
-            seen = part.constants[name].setdefault(issue, (value[name], number))
-            if seen[0] != value[name]:
+            given = _number(source, number, name, value[name], comma) if value[name] else None
+            seen = part.constants[name].setdefault(issue, (given, value[name], number))
+            if seen[0] != given:  # compared as numbers: 50 and 50.0 are one status quo
                 raise InputError(source, f"line {number}: {name}",
-                                 f"{value[name]!r} differs from {seen[0]!r} on line {seen[1]}; "
+                                 f"{value[name]!r} differs from {seen[1]!r} on line {seen[2]}; "
                                  f"allowed: one {name} per issue, the same on every row")
-            if value[name]:
-                _number(source, number, name, value[name], comma)
     if not negotiations:
         raise InputError(source, "rows", "the file has a header but no data rows")
 
     def per_issue(part: _Negotiation, name: str) -> dict[str, float] | None:
         if name not in column:
             return None
-        return {issue: float(text.replace(",", ".") if comma else text)
-                for issue, (text, _) in part.constants[name].items() if text}
+        return {issue: given for issue, (given, _, _) in part.constants[name].items()
+                if given is not None}
 
     return [_assemble(source, part.actors, part.issues, part.rows, {},
                       per_issue(part, "status_quo"), per_issue(part, "outcome"), negotiation=name,
