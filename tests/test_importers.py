@@ -118,7 +118,6 @@ def test_power_column_is_capability(tmp_path):
     assert read_actor_issue_data(path).capability == pytest.approx([0.25, 0.75])
 
 
-
 def test_decide_anchors_set_the_scale_by_value_not_by_order(tmp_path):
     """The #M rows may come in any order (a scale's meanings listed 'yes' first): the scale
     runs from the lowest anchor to the highest."""
@@ -267,7 +266,6 @@ def test_malformed_file_is_a_line_precise_input_error(tmp_path, case, file_name)
     assert caught.value.source == str(path)
     assert caught.value.field == field
     assert problem in caught.value.problem
-
 
 
 def test_a_row_with_too_many_fields_hints_at_decimal_commas_only_in_a_comma_file(tmp_path):
@@ -449,7 +447,6 @@ def test_actor_declared_without_positions_is_left_out_with_a_note(tmp_path):
     data = read_actor_issue_data(path)
     assert data.actors == ("A", "B")
     assert data.notes == (f"{path}, line 2: actor 'C' has no position on any issue; left out",)
-
 
 
 def test_an_actor_and_an_issue_of_one_name_are_each_found_on_their_own_line(tmp_path):

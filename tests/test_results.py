@@ -795,7 +795,6 @@ def test_cli_simulate_trace_prints_period_events():
     assert table == mc11("simulate", "--seed", 3)[1]
 
 
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cli_simulate_shows_the_verdict_of_the_seeds_first_replication(seed):
     """The table is the model's verdict of replication 0 of the master seed given (0 too, not
