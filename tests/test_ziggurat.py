@@ -37,3 +37,18 @@ def test_a_magnitude_below_k_lies_inside_the_layer_beneath():
     np.testing.assert_allclose(k[2:] / 2.0**52, edges[1:-1] / edges[2:], rtol=1e-15)
     assert k[1] == 0  # the top layer has nothing beneath it: always the wedge test
     assert k.dtype == np.uint64 and len(k) == ziggurat.LAYERS
+
+
+def test_the_tables_are_numpys_to_the_bit_where_a_draw_rarely_tells():
+    """A threshold k one unit off, or a density f one ulp off at the quirk layer, changes a
+    draw only when a magnitude lands exactly on it (about once in 2^52), so the draws of
+    tests/test_chance.py cannot tell: these are entries of numpy's own tables
+    (numpy/random/src/distributions/ziggurat_constants.h, ki_double, wi_double, fi_double)."""
+    k, w, f = ziggurat.tables()
+    assert [int(value) for value in k[:12]] == [
+        0x000EF33D8025EF6A, 0x0000000000000000, 0x000C08BE98FBC6A8, 0x000DA354FABD8142,
+        0x000E51F67EC1EEEA, 0x000EB255E9D3F77E, 0x000EEF4B817ECAB9, 0x000F19470AFA44AA,
+        0x000F37ED61FFCB18, 0x000F4F469561255C, 0x000F61A5E41BA396, 0x000F707A755396A4]
+    assert w[0] == 8.68362706080130616677e-16 and w[38] == 1.95981504266288244037e-16
+    assert f[1] == 9.77101701267671596263e-01
+    assert f[ziggurat.QUIRK_LAYER] == 6.77388036218773526009e-01
