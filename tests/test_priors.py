@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation.engine.varying import per_replication
 from simulation.errors import InputError
 from simulation.inputs.calendar import PERIOD_KINDS
 from simulation.inputs.constants import Constant, constants
@@ -207,6 +208,24 @@ def test_a_salience_scaled_past_1_stops_at_1_on_drawn_derivation_constants():
                             overrides=[override])
     assert saliences.max() == 1.0
     assert np.array_equal(saliences[0], rederived.negotiation().saliences)
+
+
+def test_a_constant_given_for_another_number_of_replications_is_refused_naming_it():
+    """Two values for three replications would leave the third to read past the end."""
+    with pytest.raises(ValueError, match=rf"{TOLERANCE}: \(2,\) values for 3 replications"):
+        per_replication({TOLERANCE: np.array([0.1, 0.2])}, TOLERANCE, 0.5, 3)
+
+
+def test_a_constants_values_come_back_writable_and_apart_from_the_values_given():
+    """Values shared read-only (as an ensemble's draws may be) come back as an array of the
+    replications' own, writable like the scenario's single value spread over them, so the
+    rules compiled for writable arrays serve both and nothing written reaches the draws."""
+    drawn = np.array([0.1, 0.2, 0.3])
+    drawn.setflags(write=False)
+    given = per_replication({TOLERANCE: drawn}, TOLERANCE, 0.5, 3)
+    assert given.tolist() == [0.1, 0.2, 0.3]
+    assert given.flags.writeable and not np.shares_memory(given, drawn)
+    assert per_replication({}, TOLERANCE, 0.5, 3).tolist() == [0.5, 0.5, 0.5]
 
 
 def test_each_replication_gets_the_same_results_whatever_its_chunk():

@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError
 from simulation.inputs.arrays import cell_reader
+from simulation.inputs.calendar import load_calendar
 from simulation.inputs.catalogue import DATA_DIR, default_catalogue
 from simulation.inputs.scenario import (
     Override,
@@ -1006,6 +1008,15 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
     (f"periods:\n  - {{month: Nov 2017, label: x, kind: quiet, attention: 0.3, "
      f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
      "Nov 2017; allowed: a month as YYYY-MM, e.g. 2017-12"),
+    (f"periods:\n  - {{month: '2017-11-01', label: x, kind: quiet, attention: 0.3, "
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     "2017-11-01; allowed: a month as YYYY-MM, e.g. 2017-12"),  # a date as text, not a month
+    (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: .nan, "
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: attention",
+     "finite number"),
+    (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 0.3, "
+     f"pressure: -.inf, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: pressure",
+     "finite number"),
     (f"periods:\n  - {{month: 2018-01, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month",
      "2017-12 does not follow 2018-01 (entry 1); allowed: one period a month, in calendar order"),
@@ -1029,6 +1040,19 @@ def test_a_bad_calendar_file_is_an_input_error_naming_it_and_the_field(folder, p
                              "calendar: my_calendar.yaml\n"))
     assert error.source == str(folder / "my_calendar.yaml")
     assert error.field == field and problem in error.problem
+
+
+def test_a_calendar_may_use_both_ends_of_the_attention_and_pressure_scales(folder):
+    """A month nobody attends and nothing presses (0) and the ministerial at full pressure
+    (1) are both levels of the 0-1 scale."""
+    write(folder, "my_calendar.yaml",
+          "periods:\n  - {month: 2017-11, label: x, kind: quiet, attention: 0, pressure: 0, "
+          "source: x}\n  - {month: 2017-12, label: MC11, kind: ministerial, attention: 1, "
+          "pressure: 1, source: x}\n")
+    load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                        "calendar: my_calendar.yaml\n"))
+    periods = load_calendar(folder / "my_calendar.yaml")
+    assert [(p.attention, p.pressure) for p in periods] == [(0, 0), (1, 1)]
 
 
 def test_levels_of_a_kind_the_calendar_lacks_are_named_in_a_note(folder):
@@ -1093,6 +1117,19 @@ def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field
     assert error.problem == "true or false is not a number; give a number"
+
+
+def test_what_a_file_says_cannot_be_changed_once_checked(folder):
+    """Settings and calendar periods read from files are fixed once their ranges are checked:
+    a value set afterwards (a critical mass of 2, a pressure of 5) would escape the check."""
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"))
+    consensus = scenario.spec.parameters.consensus
+    with pytest.raises(ValidationError, match="frozen"):
+        consensus.critical_mass = 2.0
+    period = load_calendar()[0]
+    with pytest.raises(ValidationError, match="frozen"):
+        period.pressure = 5.0
+    assert consensus.critical_mass <= 1 and period.pressure <= 1
 
 
 def test_true_or_false_stay_the_values_of_switches(folder):
