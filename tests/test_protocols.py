@@ -13,7 +13,12 @@ from simulation.cli import build_parser
 from simulation.engine import protocols, rules
 from simulation.engine.model import NegotiationModel
 from simulation.engine.parameters import BargainingParameters, Parameters
-from simulation.engine.protocols.base import Exchanges, Round, weighted_mean_positions
+from simulation.engine.protocols.base import (
+    BargainingContext,
+    Exchanges,
+    Round,
+    weighted_mean_positions,
+)
 from simulation.errors import InputError
 from simulation.inputs.arrays import build_negotiation
 from simulation.inputs.calendar import load_calendar
@@ -108,3 +113,32 @@ def test_where_no_one_cares_the_expected_outcome_is_weighted_by_capability():
         np.array([3.0, 1.0])
     assert weighted_mean_positions(X, S, C).tolist() == [65.0, 15.0]
     assert rules.weighted_mean_positions(X.tolist(), S.tolist(), C.tolist()) == [65.0, 15.0]
+
+
+def test_one_salience_table_serves_every_replication_of_a_batch():
+    """The negotiation's saliences (n, k), shared by a batch of replications' positions
+    (r, n, k), weigh each replication's positions as they would weigh them alone."""
+    X = np.array([[[60.0, 10.0], [80.0, 30.0]], [[20.0, 90.0], [40.0, 50.0]],
+                  [[0.0, 100.0], [100.0, 0.0]]])
+    S, C = np.array([[0.2, 0.5], [0.6, 0.5]]), np.array([3.0, 1.0])
+    together = weighted_mean_positions(X, S, C)
+    assert together.shape == (3, 2)
+    for positions, means in zip(X, together, strict=True):
+        assert means.tolist() == weighted_mean_positions(positions, S, C).tolist()
+        np.testing.assert_allclose(
+            means, rules.weighted_mean_positions(positions.tolist(), S.tolist(), C.tolist()))
+
+
+@pytest.mark.parametrize("pressure", [0.4, np.array([0.4, 0.7, 1.0])])
+def test_the_periods_pressure_is_one_writable_value_per_replication(pressure):
+    """Whether the calendar gives the period one pressure or one per replication, a protocol
+    gets an array of the replications' own (which the compiled rules take as they take
+    every other writable array, and which it may change without changing the calendar's)."""
+    context = BargainingContext(saliences=np.ones((3, 2, 2)), capability=np.ones(2) / 2,
+                                targets=np.zeros((3, 2, 2)), active=np.ones((3, 2), bool),
+                                pressure=pressure, draw_shocks=np.zeros)
+    pressures = context.pressures
+    assert pressures.tolist() == np.broadcast_to(pressure, 3).tolist()
+    assert pressures.flags.writeable and pressures.flags.c_contiguous
+    pressures[0] = 0.0
+    assert context.pressures[0] == np.broadcast_to(pressure, 3)[0]
