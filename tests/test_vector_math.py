@@ -79,7 +79,8 @@ def test_log_is_the_c_librarys_to_the_bit_for_most_values_even_at_the_ends_of_it
     """Within 1 ulp is not all: fdlibm's polynomial keeps the log correctly rounded for all but
     a few values, even where the reduced argument is widest (m near sqrt(1/2) and sqrt(2)).
     Taylor's 2/3 for fdlibm's first coefficient, or a reduction interval that ends short of
-    sqrt(2), stay within 1 ulp but round a third or more of these values the wrong way."""
+    sqrt(2), stay within 1 ulp but round a third or more of the values at one end or both the
+    wrong way."""
     rng = np.random.default_rng(11)
     for low, high in ((math.sqrt(0.5), 0.72), (1.4, math.sqrt(2.0))):
         x = rng.uniform(low, high, 20_000)
