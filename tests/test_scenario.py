@@ -543,7 +543,6 @@ def test_participants_exclude_removes_members_from_the_negotiation():
     assert "VEN" not in members and "CUB" not in members and "USA" in members
 
 
-
 def test_a_long_tables_rows_outside_the_members_and_issues_asked_for_are_left_out():
     """A member or issue not asked for (Z, w) is no cell: its value lands on none of theirs."""
     table = pd.DataFrame({"member": ["A", "B", "B", "A", "Z"], "issue": ["x", "y", "x", "w", "y"],
