@@ -540,7 +540,6 @@ def test_cli_calibrate_trials_below_one_exit_2(capsys, long_csv):
     assert "--trials: must be a whole number of at least 1" in capsys.readouterr().err
 
 
-
 def test_a_parameter_file_with_true_for_a_number_is_an_input_error(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("rounds: true\nparameters:\n  bargaining: {protocol: compromise}\n")

@@ -166,7 +166,6 @@ def test_each_hostile_file_is_a_clear_error(places, tmp_path, content, command):
     assert not (tmp_path / "r").exists()
 
 
-
 # --- own actor x issue data ---------------------------------------------------------------------
 
 own_numbers = st.sampled_from(["0", "1", "-1", "0.5", "100", "1e17", "-1e17", "1e300", "-1e300",

@@ -379,7 +379,6 @@ def test_folder_dataset_forecast(capsys, tmp_path):
     assert np.isfinite([float(r["compromise"]) for r in rows]).all()
 
 
-
 def _alive(pid: int) -> bool:
     """Whether a process runs (a zombie left for an init that does not reap counts as ended)."""
     try:
