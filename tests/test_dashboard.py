@@ -497,3 +497,443 @@ def test_chunks_finishing_out_of_order_give_the_same_tables(baseline, monkeypatc
     # each run's row (the watched replication is checked against it) is that run's
     pd.testing.assert_frame_equal(shuffled.aggregate.outcome_table(),
                                   in_order.aggregate.outcome_table())
+
+
+# --- mutation testing, twelfth round (docs/mutation_testing.md) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def two_ensembles(baseline):
+    """The baseline and the USA_MORE what-if, 20 runs each."""
+    return (state.run_what_if(baseline, 20, SEED, workers=1),
+            state.run_what_if(state.what_if_scenario(baseline, [USA_MORE], {}), 20, SEED,
+                              workers=1))
+
+
+def _whiskers(container) -> np.ndarray:
+    """An errorbar's horizontal whiskers as rows (left end, right end, height)."""
+    return np.array([[s[0][0], s[1][0], s[0][1]] for s in container.lines[2][0].get_segments()])
+
+
+def test_the_outcome_chart_stacks_the_shares_and_draws_each_interval_where_it_belongs(
+        two_ensembles):
+    """Each table's shares stacked in the order of the outcomes, the first issue on top; the
+    Wilson whiskers of the two deals at the end of their own segment; the differences and
+    their Newcombe intervals at their values, all in view; the run of each named."""
+    from matplotlib.container import BarContainer, ErrorbarContainer
+
+    from simulation.dashboard import charts
+    from simulation.outcomes import OUTCOMES
+
+    base, other = two_ensembles
+    changes = state.comparison(base, other)
+    figure = charts.outcome_chart(base, other, changes)
+    figure.canvas.draw()
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == list(other.summary["issue"])
+    assert figure.get_suptitle() == ("baseline: baseline, 20 runs, seed 4242\n"
+                                     "what-if: baseline-what-if, 20 runs, seed 4242")
+    ids = list(other.summary["issue"])
+    rows = np.arange(len(ids))
+    for ax, tables in zip(figure.axes[:2], two_ensembles, strict=True):
+        table = tables.summary
+        assert ax.get_ylim()[0] > ax.get_ylim()[1]  # row 0, the first issue, at the top
+        bars = {c.get_label(): c for c in ax.containers if isinstance(c, BarContainer)}
+        left = np.zeros(len(ids))
+        for name in OUTCOMES:
+            share = table[f"p_{name}"].fillna(0).to_numpy()
+            assert np.allclose([p.get_x() for p in bars[name].patches], left)
+            assert np.allclose([p.get_width() for p in bars[name].patches], share)
+            left = left + share
+        whiskers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        left = np.zeros(len(ids))
+        for container, name in zip(whiskers, ("multilateral", "plurilateral"), strict=True):
+            drawn = _whiskers(container)
+            assert np.allclose(drawn[:, 0], left + table[f"p_{name}_low"].fillna(0))
+            assert np.allclose(drawn[:, 1], left + table[f"p_{name}_high"].fillna(0))
+            assert np.allclose(drawn[:, 2], rows)
+            left = left + table[f"p_{name}"].fillna(0).to_numpy()
+    ax = figure.axes[2]
+    low, high = ax.get_xlim()
+    for container, name, shift in zip(ax.containers, ("multilateral", "plurilateral"),
+                                      (-0.15, 0.15), strict=True):
+        assert container.get_label() == f"P({name})"
+        x, y = container.lines[0].get_xydata().T
+        assert np.allclose(x, changes[f"diff_{name}"]) and np.allclose(y, rows + shift)
+        drawn = _whiskers(container)
+        assert np.allclose(drawn[:, 0], changes[f"diff_{name}_low"])
+        assert np.allclose(drawn[:, 1], changes[f"diff_{name}_high"])
+        assert low <= drawn[:, 0].min() and drawn[:, 1].max() <= high  # every interval in view
+
+
+def test_the_text_chart_draws_each_ensembles_10_to_90_range_its_median_and_the_status_quo(
+        two_ensembles):
+    from simulation.dashboard import charts
+
+    levels = [state.text_levels(tables) for tables in two_ensembles]
+    ax = charts.text_chart(*levels).axes[0]
+    rows = np.arange(len(levels[1]))
+    for ranges, medians, frame, shift in zip(ax.collections, ax.lines, levels, (-0.17, 0.17),
+                                             strict=False):
+        deal = frame["text_p10"].notna().to_numpy()  # issues without a deal in any run: none
+        segments = np.array([s for s in ranges.get_segments() if len(s)])  # (start, end) x (x, y)
+        np.testing.assert_allclose(segments[:, 0, 0], frame["text_p10"][deal])
+        np.testing.assert_allclose(segments[:, 1, 0], frame["text_p90"][deal])
+        np.testing.assert_allclose(segments[:, 0, 1], rows[deal] + shift)
+        np.testing.assert_allclose(medians.get_xdata(), frame["text_median"])
+    assert ax.lines[2].get_label() == "status quo"
+    np.testing.assert_allclose(ax.lines[2].get_xdata(), levels[1]["status_quo"])
+
+
+def test_the_support_chart_draws_each_ensembles_support_on_the_issue_over_the_calendar(
+        two_ensembles):
+    from simulation.dashboard import charts
+
+    ax = charts.support_chart(*two_ensembles, "data_flows").axes[0]
+    means = []
+    for line, tables in zip(ax.lines, two_ensembles, strict=True):
+        rows = tables.support[tables.support["issue"] == "data_flows"]
+        np.testing.assert_allclose(line.get_ydata(), rows["support_mean"])
+        means.append(rows["support_mean"].to_numpy())
+    assert not np.allclose(*means)  # the edit matters: each line is its own ensemble's
+    assert [t.get_text() for t in ax.get_xticklabels()] == \
+        [str(label).split(" ")[0] for label in rows["period_label"]]
+
+
+def test_a_label_is_written_inside_the_axes_or_not_at_all():
+    """A label at an edge of the axes goes where it stays inside them (beside or below a point
+    on the top edge, not above it)."""
+    from simulation.dashboard import charts
+
+    figure = charts._figure(4, 4, left=0.5, bottom=0.5)
+    ax = figure.add_subplot()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    edges = {"top": (0.5, 1), "bottom": (0.5, 0), "left": (0, 0.5), "right": (1, 0.5)}
+    charts._place_labels(ax, [(text, np.array(point, float), 4)
+                              for text, point in edges.items()], [])
+    renderer = figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    placed = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
+    assert set(placed) == set(edges)
+    assert all(inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
+               and box.y1 <= inside.y1 for box in placed.values())
+
+
+def test_the_network_chart_draws_joins_and_leaves_colours_the_issue_and_names_the_largest(
+        baseline):
+    from simulation.dashboard import charts
+
+    model = watch.watched_model(baseline, SEED, 0)
+    for _ in range(3):
+        watch.step_month(model)
+    nego, membership = model.negotiation, model.membership[0]
+    hubs, spots = watch.layout(nego, membership)
+    outside = next(m for m in range(len(nego.members)) if not membership[m, 0])
+    month = watch.Month("made up", joined=[tuple(np.argwhere(membership)[0])],
+                        left=[(outside, 0)], events=[])
+    ax = charts.network_chart(model, "data_flows", month).axes[0]
+
+    def drawn(colour: str) -> list[list[float]]:
+        return [line.get_xydata().ravel().round(6).tolist() for line in ax.lines
+                if line.get_color() == colour]
+
+    def links(pairs) -> list[list[float]]:
+        return [np.array([spots[m], hubs[c]]).ravel().round(6).tolist() for m, c in pairs]
+
+    assert drawn("#009E73") == links(month.joined)
+    assert drawn("#D55E00") == links(month.left)
+    column = nego.issues.index("data_flows")
+    np.testing.assert_allclose(ax.collections[0].get_array(), model.positions[0][:, column])
+    coalitions = {f"{name} ({size})" for name, size in
+                  zip(nego.coalitions, membership.sum(axis=0), strict=True)}
+    members = {t.get_text() for t in ax.texts} - coalitions
+    largest = {nego.members[row] for row in np.argsort(nego.capability)[::-1][:8]}
+    assert members and members <= largest
+
+
+def test_the_positions_chart_sorts_start_and_now_alike_with_the_issues_status_quo(baseline):
+    from simulation.dashboard import charts
+
+    model = watch.watched_model(baseline, SEED, 0)
+    column = model.negotiation.issues.index("data_flows")
+    start = model.positions[0][:, column].copy()
+    for _ in range(4):
+        watch.step_month(model)
+    now = model.positions[0][:, column]
+    order = np.argsort(now)
+    ax = charts.positions_chart(model, "data_flows", start).axes[0]
+    before, after = ax.collections
+    np.testing.assert_allclose(before.get_offsets()[:, 1], start[order])
+    np.testing.assert_allclose(after.get_offsets()[:, 1], now[order])
+    capability = model.negotiation.capability
+    np.testing.assert_allclose(after.get_sizes(), 8 + 60 * capability[order] / capability.max())
+    assert ax.lines[0].get_ydata()[0] == model.negotiation.status_quo[column]
+
+
+def _number_field(value: solara.Reactive, **bounds):
+    """A rendered NumberField on `value`: its text field's widget, its `invalid` and the
+    numbers it passed on."""
+    invalid, passed = solara.reactive(False), []
+
+    @solara.component
+    def Field():
+        editor.NumberField("N", value.value, lambda n: (passed.append(n), value.set(n)),
+                           invalid, **bounds)
+
+    _, rendered = solara.render(Field(), handle_error=False)
+    return rendered, invalid, passed
+
+
+def test_a_number_field_passes_on_only_a_number_in_its_range_and_says_what_is_allowed():
+    """A whole-number field refuses 2.5, and takes its bounds themselves; a good number after
+    a bad one clears the mark, the number it had before too; a number field refuses nan and
+    inf; a number set elsewhere replaces a bad text."""
+    rendered, invalid, passed = _number_field(solara.reactive(5), whole=True, low=1, high=100)
+    field = rendered.find(label="N").widget
+    field.vue_read("2.5")
+    assert (invalid.value, passed, field.shown) == (True, [], "2.5")
+    assert field.problem == "a whole number from 1 to 100"
+    for bound in ("1", "100"):
+        field.vue_read(bound)
+        assert invalid.value is False and field.problem is False
+    field.vue_read("abc")
+    field.vue_read("100")  # the number it had before: the mark goes all the same
+    assert invalid.value is False and field.problem is False
+    assert passed == [1, 100, 100]
+    rendered.close()
+    value = solara.reactive(0.5)
+    rendered, invalid, passed = _number_field(value, low=0, high=1)
+    field = rendered.find(label="N").widget
+    for bad in ("nan", "inf", "-0.1", "abc"):
+        field.vue_read(bad)
+        assert invalid.value is True and field.shown == bad
+    assert passed == [] and field.problem == "a number from 0 to 1"
+    value.set(0.25)  # a slider moved: its number replaces the text, and the mark goes
+    assert (invalid.value, field.shown, field.problem) == (False, "0.25", False)
+    field.vue_read("0")
+    assert passed == [0.0] and invalid.value is False
+    rendered.close()
+
+
+def test_the_edit_form_adds_the_change_it_shows_and_removes_the_row_asked(baseline):
+    """The fields follow whom the form names; a change is made of the ticked values on the
+    chosen scope only; Add needs one of them ticked; remove takes away its own row."""
+    edits = solara.reactive([])
+    _, rendered = solara.render(editor.EditForm(baseline, edits), handle_error=False)
+    issue = baseline.catalogue.issue_ids[0]
+    rendered.find(v.Select, label="Who").widget.v_model = "CHN"
+    position, salience = state.current_values(baseline, "members", "CHN", issue, None)
+    assert rendered.find(label="Position").widget.shown == str(round(position, 1))
+    rendered.find(v.Select, label="Change the preferences of").widget.v_model = "a group"
+    group = state.who_choices(baseline)["group"][0]
+    assert rendered.find(v.Select, label="Who").widget.v_model == group
+    rendered.find(v.BtnToggle).widget.v_model = 1  # a cluster
+    cluster = state.cluster_choices()[0]
+    position, salience = state.current_values(baseline, "group", group, None, cluster)
+    add = rendered.find(v.Btn, children=["Add change"]).widget
+    add.click()
+    assert edits.value == [state.Edit("group", group, None, cluster, round(position, 1), None)]
+    rendered.find(v.Checkbox, label="set salience").widget.v_model = True
+    rendered.find(v.Checkbox, label="set position").widget.v_model = False
+    assert rendered.find(v.Btn, children=["Add change"]).widget.disabled is False
+    rendered.find(v.Btn, children=["Add change"]).widget.click()
+    assert edits.value[1] == state.Edit("group", group, None, cluster, None, round(salience, 2))
+    edits.set([*edits.value, USA_MORE])
+    rendered.find(v.Btn, children=["remove"]).widgets[0].click()
+    assert [edit.salience for edit in edits.value] == [round(salience, 2), USA_MORE.salience]
+    rendered.close()
+
+
+def test_each_parameter_field_shows_the_pages_value_and_sets_its_own_parameter(baseline):
+    parameters = solara.reactive({"consensus.critical_mass": 0.8})
+    _, rendered = solara.render(editor.ParameterForm(baseline, parameters), handle_error=False)
+    field = rendered.find(label="consensus.critical_mass (0-1)").widget
+    assert field.shown == "0.8"  # the page's, not the scenario's 0.9
+    field.vue_read("0.75")
+    assert parameters.value == {"consensus.critical_mass": 0.75}
+    rendered.close()
+
+
+def test_the_watch_view_steps_replication_0_month_by_month_and_to_the_end(baseline,
+                                                                           monkeypatch):
+    """Replication 0 (the ensemble's first run) is watched; the status counts the months
+    stepped, and names the last one after Run to MC11; the month's joins are listed; the
+    positions chart starts from the chosen issue's positions at the start."""
+    from simulation.dashboard import charts, watching
+
+    starts = []
+    chart = charts.positions_chart
+    monkeypatch.setattr(charts, "positions_chart", lambda model, issue, start: (
+        starts.append((issue, start.copy())), chart(model, issue, start))[1])
+    _, rendered = solara.render(watching.WatchView(baseline, SEED), handle_error=False)
+    same = watch.watched_model(baseline, SEED, 0)  # stepped alongside
+    column = same.negotiation.issues.index("data_flows")
+    total = len(same.negotiation.calendar)
+
+    def status() -> str:
+        return rendered.find(v.Html, class_="watch-status").widget.children[0]
+
+    assert status() == f"baseline, seed {SEED}, replication 0: month 0 of {total} (before the " \
+        "first month)"
+    rendered.find(v.Select, label="Issue").widget.v_model = "data_flows"
+    assert starts[-1][0] == "data_flows"
+    np.testing.assert_array_equal(starts[-1][1], same.positions[0][:, column])
+    rendered.find(v.Btn, children=["Step one month"]).widget.click()
+    month = watch.step_month(same)
+    assert status().endswith(f"month 1 of {total} ({month.label})")
+    codes, names = same.negotiation.members, same.negotiation.coalitions
+    joined = ", ".join(f"{codes[m]} → {names[c]}" for m, c in month.joined)
+    assert month.joined and rendered.find(unsafe_innerHTML=f"<b>Joined:</b> {joined}").widgets
+    rendered.find(v.Btn, children=["Run to MC11"]).widget.click()
+    while same.running:
+        month = watch.step_month(same)
+    assert status().endswith(f"month {total} of {total} ({month.label})")
+    rendered.close()
+
+
+class _Task:
+    """A stand-in for the page's ensemble task: it keeps the arguments it is called with."""
+
+    pending = cancelled = error = False
+    progress, not_called = 0, True
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+
+    def cancel(self):
+        pass
+
+
+def _page_state(monkeypatch, **values) -> None:
+    """The app's page-wide reactive values, fresh for the test (the defaults, then `values`)."""
+    from simulation.dashboard import app
+
+    defaults = {"scenario_path": str(DEFAULT_SCENARIO), "edits": [], "parameters": {},
+                "runs": 60, "seed": None, "runs_invalid": False, "seed_invalid": False,
+                "save_name": "", "saved": None, "finished": None, "view": 0, "done": 0,
+                "planned": 0, "ended": ""}
+    for name, value in {**defaults, **values}.items():
+        monkeypatch.setattr(app, name, solara.reactive(value))
+
+
+def test_an_ensemble_of_a_few_chunks_runs_on_one_worker_and_a_larger_one_on_every_core(
+        monkeypatch):
+    from simulation.dashboard import app
+
+    monkeypatch.setattr(app.os, "cpu_count", lambda: 6)
+    assert [app.workers_for(n) for n in (1, 50, 400, 401, 10_000)] == [1, 1, 1, 6, 6]
+
+
+def test_the_run_panel_estimates_the_ensembles_the_run_button_starts(baseline, monkeypatch):
+    from simulation.dashboard import app
+
+    what_if = state.what_if_scenario(baseline, [USA_MORE], {})
+    monkeypatch.setattr(app, "_BASELINES", {})
+
+    def names(*args) -> list[str]:
+        return [s.name for s in app._to_run(*args)]
+
+    assert names(baseline, what_if, 60, SEED) == ["baseline", "baseline-what-if"]
+    assert names(baseline, baseline, 60, SEED) == ["baseline"]
+    app._BASELINES[(baseline.input_hash(), 60, SEED)] = None  # the baseline cached
+    assert names(baseline, what_if, 60, SEED) == ["baseline-what-if"]
+    assert names(baseline, baseline, 60, SEED) == []
+    assert names(baseline, None, 60, SEED) == []
+
+
+def test_run_starts_the_ensembles_of_the_seed_in_the_form_seed_0_included(baseline,
+                                                                          monkeypatch):
+    from simulation.dashboard import app
+
+    task = _Task()
+    monkeypatch.setattr(app, "ensemble", task)
+    _page_state(monkeypatch)
+    what_if = state.what_if_scenario(baseline, [USA_MORE], {})
+    _, rendered = solara.render(app.RunPanel(baseline, what_if, None), handle_error=False)
+    field = rendered.find(label="Seed").widget
+    assert field.shown == str(baseline.spec.seed)
+    for typed in ("7", "0"):
+        field.vue_read(typed)
+        assert field.shown == typed
+        rendered.find(v.Btn, children=["Run"]).widget.click()
+    assert task.calls == [(baseline, what_if, 60, 7), (baseline, what_if, 60, 0)]
+    rendered.close()
+
+
+def test_a_save_is_said_only_while_its_inputs_stand_and_the_download_is_the_what_ifs(
+        baseline, two_ensembles, tmp_path, monkeypatch):
+    from simulation.dashboard import app
+
+    _page_state(monkeypatch, save_name=str(tmp_path / "mine.yaml"), edits=[USA_MORE])
+    downloads = []
+
+    @solara.component
+    def FileDownload(data, filename, label):
+        downloads.append((data, filename))
+
+    monkeypatch.setattr(app.solara, "FileDownload", FileDownload)
+    _, rendered = solara.render(app.SavePanel(baseline, SEED, two_ensembles), handle_error=False)
+    assert downloads[-1] == (two_ensembles[1].summary_csv(), "baseline-what-if-summary.csv")
+    rendered.find(v.Btn, children=["Save as scenario"]).widget.click()
+    assert rendered.find(v.Html, class_="save-message").widget.children == \
+        [f"saved {tmp_path / 'mine.yaml'}"]
+    app.runs.set(30)  # the file saved no longer says what the form does
+    rendered.find(v.Html, class_="save-message").assert_empty()
+    rendered.close()
+
+
+def test_the_page_first_runs_the_default_ensemble_and_watches_the_what_if(baseline,
+                                                                        monkeypatch):
+    """A page opens on an ensemble of the default runs, whatever the form restored asks for;
+    its Watch tab steps the what-if, not the scenario as written."""
+    from simulation.dashboard import app, watching
+
+    task = _Task()
+    monkeypatch.setattr(app, "ensemble", task)
+    _page_state(monkeypatch, runs=1_000_000, edits=[USA_MORE], view=1)
+    watched = []
+
+    @solara.component
+    def WatchView(scenario, seed):
+        watched.append((scenario.name, seed))
+
+    monkeypatch.setattr(watching, "WatchView", WatchView)
+    monkeypatch.setattr(app, "keep_form", lambda: None)  # no browser session here
+    _, rendered = solara.render(app.Page(), handle_error=False)
+    seed = baseline.spec.seed
+    assert [(b.name, w.name, n, s) for b, w, n, s in task.calls] == \
+        [("baseline", "baseline", app.DEFAULT_RUNS, seed)]
+    assert watched[-1] == ("baseline-what-if", seed)
+    rendered.close()
+
+
+def test_a_month_lists_its_joins_among_its_events_and_the_verdict_its_runs_text(baseline):
+    """Every join of a month is one of its event lines; at the end, the verdict's text is the
+    ensemble row's, to a tenth of a point."""
+    model = watch.watched_model(baseline, SEED, 1)
+    codes, names = model.negotiation.members, model.negotiation.coalitions
+    while model.running:
+        month = watch.step_month(model)
+        joins = {line for line in month.events if line.startswith("joins")}
+        assert joins == {f"joins  {codes[m]}  {names[c]}" for m, c in month.joined}
+    outcomes = run_ensemble(baseline, 2, SEED, workers=1).outcomes
+    text = outcomes[outcomes["run"] == 1]["text"].round(1).to_numpy()
+    np.testing.assert_array_equal(watch.verdict_table(model)["text"].to_numpy(), text)
+
+
+def test_the_network_puts_a_member_by_the_centre_of_its_coalitions_or_on_the_outer_ring(
+        baseline):
+    """Coalitions on the unit circle; a member 0.18 from 0.8 x the centre of its coalitions'
+    points (one, or several); a member of none on the ring of radius 1.55."""
+    nego = watch.watched_model(baseline, SEED, 0).negotiation
+    membership = np.zeros((len(nego.members), len(nego.coalitions)), bool)
+    membership[0, 0] = membership[1, [0, 1]] = membership[2, [1, 2, 3]] = True
+    hubs, spots = watch.layout(nego, membership)
+    np.testing.assert_allclose(np.hypot(*hubs.T), 1)
+    for member in range(3):
+        centre = hubs[membership[member]].mean(axis=0)
+        assert np.hypot(*(spots[member] - 0.8 * centre)) == pytest.approx(0.18)
+    np.testing.assert_allclose(np.hypot(*spots[3:].T), 1.55)
