@@ -93,7 +93,7 @@ def test_a_combination_not_measured_is_the_registered_figure_scaled_as_the_proto
 
 
 @pytest.mark.parametrize("content", ["", "not json {", "[1, 2]", '{"compromise": -3}',
-                                     '{"compromise": "fast"}'])
+                                     '{"compromise": 0}', '{"compromise": "fast"}'])
 def test_a_stamp_without_usable_speeds_leaves_the_registered_figures(tmp_path, monkeypatch,
                                                                      content):
     stamp = tmp_path / "stamp"
@@ -105,6 +105,37 @@ def test_a_stamp_without_usable_speeds_leaves_the_registered_figures(tmp_path, m
     assert cost.seconds == pytest.approx(1000 / (2 * PROTOCOLS["compromise"].speed
                                                  .runs_per_second))
     assert "on an idle machine" in cost.basis
+
+
+def test_a_stamp_in_either_of_its_places_says_the_rules_are_compiled(tmp_path, monkeypatch):
+    """The stamp goes to the first writable of its two places (beside numba's cache, else the
+    user's cache folder): found in either, the rules need no compiling; in neither, they do."""
+    beside, home = tmp_path / "beside" / "stamp", tmp_path / "home" / "stamp"
+    monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [beside, home])
+    assert ensemble.rules_need_compiling()
+    ensemble.mark_rules_compiled()
+    assert beside.exists() and not home.exists()
+    assert not ensemble.rules_need_compiling()
+    beside.unlink()
+    home.parent.mkdir()
+    home.touch()
+    assert not ensemble.rules_need_compiling()
+
+
+def test_compile_runs_on_the_workers_asked_for(monkeypatch, capsys):
+    """`mc11 compile --workers 3` compiles and measures on 3 processes, not on every core."""
+    import simulation.engine
+    from simulation.cli import common, main
+
+    asked = []
+    monkeypatch.setattr(common.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(simulation.engine, "MACHINE_CODE", None)  # no earlier code removed
+    monkeypatch.setattr(compiling, "compile_every_rule",
+                        lambda negotiation, parameters, priors, workers, compiled:
+                        asked.append(workers))
+    assert main(["compile", "--workers", "3"]) == 0
+    assert asked == [3]
+    assert "for every protocol on 3 worker(s)" in capsys.readouterr().out
 
 
 def test_a_scenario_that_is_not_there_is_a_clear_error(tmp_path):

@@ -234,6 +234,23 @@ def test_dashboard_serves_this_machine_unless_told_and_warns(monkeypatch, capsys
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
 
 
+def test_the_users_own_python_warnings_reach_the_dashboard_server(monkeypatch):
+    """The server is told to ignore Solara's cookie warning, after the user's own settings
+    (PYTHONWARNINGS), which it keeps."""
+    from simulation.cli import dashboard
+    from simulation.runs import ensemble
+
+    started = []
+    monkeypatch.setenv("PYTHONWARNINGS", "error::DeprecationWarning")
+    monkeypatch.setattr(ensemble, "rules_need_compiling", lambda: False)
+    monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)
+    monkeypatch.setattr(dashboard.subprocess, "run", lambda command, **kw: started.append(
+        kw["env"]) or type("Done", (), {"returncode": 0})())
+    assert main(["dashboard"]) == 0
+    assert started[-1]["PYTHONWARNINGS"] == ("error::DeprecationWarning,"
+                                             + dashboard.QUIET_WARNINGS)
+
+
 def test_a_server_that_stops_with_an_error_is_said_to_have_stopped_not_blamed_on_the_port(
         monkeypatch, capsys):
     """The port was checked free before the server started: a server that ends with an error
@@ -283,6 +300,21 @@ def test_any_form_input_gives_a_scenario_or_the_loaders_error(baseline, who, nam
     assert (scenario is None) != (problem is None)
     if problem is None:
         assert state.current_values(scenario, who, name, edit.issue, edit.cluster) is not None
+
+
+@pytest.mark.parametrize("port", ["0", "65536"])
+def test_a_port_outside_1_to_65535_is_refused_saying_the_range(monkeypatch, capsys, port):
+    from simulation.cli import dashboard
+
+    started = []
+    monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)
+    monkeypatch.setattr(dashboard.subprocess, "run", lambda command, **kw: started.append(
+        command) or type("Done", (), {"returncode": 0})())
+    with pytest.raises(SystemExit) as ended:
+        main(["dashboard", "--port", port])
+    assert ended.value.code == 2
+    assert "--port: must be a whole number from 1 to 65535" in capsys.readouterr().err
+    assert not started
 
 
 def test_a_port_in_use_is_refused_before_announcing_the_page(capsys):

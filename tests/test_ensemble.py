@@ -91,6 +91,18 @@ def test_batches_sized_for_memory_do_not_change_results(scenario, reference, mon
     assert_same(small_batches, reference[0])
 
 
+def test_a_replication_too_large_for_a_batch_runs_alone(scenario, reference, monkeypatch):
+    """A negotiation whose coalition round takes more than BATCH_CELLS floats for a single
+    replication runs one replication a batch, with the same results."""
+    negotiation = scenario.negotiation()
+    (n, k), g = negotiation.shape, len(negotiation.coalitions)
+    monkeypatch.setattr(ensemble, "BATCH_CELLS", n * k * g - 1)
+    assert ensemble.batch_size(negotiation) == 1
+    one_each = run_ensemble(scenario, runs=4, seed=SEED, workers=1, chunk_size=4)
+    first_four = reference[0].outcomes[reference[0].outcomes["run"] < 4]
+    pd.testing.assert_frame_equal(one_each.outcomes, first_four, check_exact=True)
+
+
 def test_chunk_completion_order_does_not_matter(reference):
     result, chunks = reference
     for order in (chunks[::-1], random.Random(3).sample(chunks, len(chunks))):
@@ -154,6 +166,15 @@ def test_scenario_seed_is_the_default(scenario):
     default = run_ensemble(small, workers=1, chunk_size=2)
     explicit = run_ensemble(scenario, runs=3, seed=SEED, workers=1, chunk_size=2)
     assert_same(default, explicit)
+
+
+def test_a_seed_of_0_given_is_used_not_the_scenarios(scenario):
+    """0 is a seed like any other: given, it is the master seed, not the scenario's."""
+    assert scenario.spec.seed != 0
+    negotiation = scenario.negotiation()
+    zero = run_ensemble(scenario, runs=3, seed=0, workers=1, chunk_size=3)
+    alone = run_chunk(negotiation, scenario.spec.parameters, 0, 0, 3, scenario.priors)
+    assert_same(zero, combine([alone], negotiation))
 
 
 @settings(max_examples=40, deadline=None)

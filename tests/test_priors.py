@@ -68,6 +68,9 @@ def write(folder: Path, text: str) -> Path:
     ("parameters:\n  coalitions:\n    bloc_discipline: {uniform: [0.5, 1.5]}\n",
      "parameters.coalitions.bloc_discipline",
      "the prior reaches values the constant cannot take: 1.5 is outside the range [0, 1]"),
+    ("parameters:\n  coalitions:\n    bloc_discipline: {choice: [1.5, 0.5, -0.5]}\n",
+     "parameters.coalitions.bloc_discipline",  # the first value written that is out of range
+     "the prior reaches values the constant cannot take: 1.5 is outside the range [0, 1]"),
     ("parameters:\n  consensus:\n    min_step: {uniform: [0, 10]}\n",
      "parameters.consensus.min_step", "0.0 is outside the range (0, 50]"),
     ("calendar_levels:\n  quiet: {attention: {gamma: [1, 2]}}\n",
@@ -147,6 +150,17 @@ def test_a_constant_draws_the_same_whatever_other_priors_there_are():
     assert np.array_equal(alone[TOLERANCE], together[TOLERANCE])
 
 
+def test_a_constant_draws_the_same_whichever_priors_a_scenario_writes_before_it():
+    """A scenario may write another prior above this one (min_step above base_tolerance): each
+    constant still draws what it draws alone."""
+    seeds = [replication_seed(1, i) for i in range(10)]
+    uniform = Prior("uniform", (5.0, 25.0))
+    step = "parameters.consensus.min_step"
+    together = draw({step: uniform, TOLERANCE: uniform}, seeds)
+    assert np.array_equal(together[TOLERANCE], draw({TOLERANCE: uniform}, seeds)[TOLERANCE])
+    assert np.array_equal(together[step], draw({step: uniform}, seeds)[step])
+
+
 def test_parse_accepts_each_distribution_within_the_range():
     constant = Constant("x", 0.0, 1.0)
     assert parse_prior({"uniform": [0.2, 0.4]}, constant).nominal == pytest.approx(0.3)
@@ -171,6 +185,20 @@ def test_derived_cells_follow_a_changed_constant_as_a_rederived_table_does():
     positions, _ = negotiation.derivation.preferences({path: np.array([15.0])}, 1)
     changed = with_priors(derivation={"imputed": {"developing": [15, 55, 0.2]}})
     assert np.array_equal(positions[0], changed.negotiation().positions)
+
+
+def test_a_derivation_constants_prior_alone_has_its_draws_rederive_the_preferences():
+    """A scenario whose only prior is on a derivation constant gives runs that re-derive the
+    preferences from each replication's draw, as a scenario stating that value does."""
+    path = "derivation.imputed.developing.new_rules"
+    scenario = with_priors(derivation={"imputed": {"developing": [{"uniform": [10, 50]}, 55,
+                                                                  0.2]}})
+    assert list(scenario.priors) == [path]
+    negotiation = scenario.negotiation()
+    assert negotiation.derivation is not None, "the drawn constant would change nothing"
+    positions, _ = negotiation.derivation.preferences({path: np.array([15.0])}, 1)
+    stated = with_priors(derivation={"imputed": {"developing": [15, 55, 0.2]}})
+    assert np.array_equal(positions[0], stated.negotiation().positions)
 
 
 def test_overrides_are_replayed_on_drawn_derivation_constants():

@@ -208,7 +208,8 @@ def test_extends_child_without_name_is_named_after_its_file_and_says_so(folder):
     write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\nseed: 5\n")
     child = load_scenario(write(folder, "child.yaml", "extends: parent.yaml\nseed: 6\n"))
     assert (child.spec.name, child.spec.seed) == ("child", 6)
-    assert any("named 'child' after its file" in note for note in child.notes)
+    assert ("child.yaml extends parent.yaml without a `name:`; it is named 'child' after its "
+            "file (a what-if never inherits its parent's name)") in child.notes
     assert not load_scenario(folder / "parent.yaml").notes
 
 
@@ -236,6 +237,16 @@ def test_extends_loop_is_an_error(folder):
     write(folder, "a.yaml", "extends: b.yaml\nname: a\n")
     write(folder, "b.yaml", "extends: a.yaml\nname: b\n")
     error = load_error(folder / "a.yaml")
+    assert error.field == "extends"
+    assert error.problem == "the files extend each other in a loop (a.yaml -> b.yaml -> a.yaml)"
+
+
+def test_an_extends_loop_reached_from_outside_names_only_the_files_in_it(folder):
+    """A scenario extending a file of a loop is not itself in the loop: the message lists the
+    files that extend each other, from where the loop starts."""
+    write(folder, "a.yaml", "extends: b.yaml\nname: a\n")
+    write(folder, "b.yaml", "extends: a.yaml\nname: b\n")
+    error = load_error(write(folder, "c.yaml", "extends: a.yaml\nname: c\n"))
     assert error.field == "extends"
     assert error.problem == "the files extend each other in a loop (a.yaml -> b.yaml -> a.yaml)"
 
@@ -361,6 +372,28 @@ def test_a_shift_or_scale_cut_off_at_the_end_of_its_range_is_named(base_table, c
     apply_overrides(base_table, [Override.model_validate(override)], catalogue, notes=notes,
                     where=["overrides.0"])
     assert notes == [note]
+
+
+@pytest.mark.parametrize(("start", "change", "past"), [
+    ({"set_position": 20}, {"shift_position": -30}, "shift_position -30 would take {rows} member "
+     "x issue row(s) past the scale's end, 0"),
+    ({"set_position": 30}, {"shift_position": -30}, None),  # lands on 0: not past it
+    ({"set_salience": 0.6}, {"scale_salience": 2}, "scale_salience 2 would take {rows} member x "
+     "issue row(s) past salience 1"),
+    ({"set_salience": 0.5}, {"scale_salience": 2}, None),  # lands on 1: not past it
+])
+def test_only_values_beyond_the_end_of_their_range_are_said_to_stop_there(
+        base_table, catalogue, start, change, past):
+    """A shift down past 0 stops there and is said, as one up past 100 is; a value that lands
+    exactly on the end of its range is not past it, and nothing is said."""
+    overrides = [Override.model_validate({"members": ["USA"], **start}),
+                 Override.model_validate({"members": ["USA"], **change})]
+    notes: list[str] = []
+    apply_overrides(base_table, overrides, catalogue, notes=notes,
+                    where=["overrides.0", "overrides.1"])
+    rows = int((base_table["member"] == "USA").sum())
+    said = [note for note in notes if note.startswith("overrides.1:")]
+    assert said == ([f"overrides.1: {past.format(rows=rows)}: they stop there"] if past else [])
 
 
 def test_override_group_tag_selects_its_members(base_table, catalogue):
@@ -552,6 +585,7 @@ def test_a_long_tables_rows_outside_the_members_and_issues_asked_for_are_left_ou
     np.testing.assert_array_equal(column("position"), [[10.0, np.nan], [30.0, 20.0]])
     assert column("status").tolist() == [["s", np.nan], ["t", "t"]]
 
+
 def test_an_override_of_an_excluded_member_says_so_and_claims_no_change_to_it():
     """An override naming a member that participants.exclude leaves out is told as such, and
     its notes count only the negotiating members it reaches (not the excluded one's rows)."""
@@ -608,6 +642,18 @@ def test_unknown_top_level_key(folder):
     assert "did you mean 'replications'?" in message
     assert ("allowed: name, description, replications, seed, calendar, calendar_levels, "
             "participants, parameters, derivation, overrides, proposals, group_stances") in message
+
+
+def test_a_parameters_file_fills_in_under_the_scenarios_own_parameters(folder):
+    """`parameters_file:` gives the settings the scenario does not state; those it states win,
+    whichever group they are in."""
+    write(folder, "fitted.yaml", "rounds: 8\nparameters:\n  bargaining:\n"
+          "    noise_sd: 2\n    overall_rate: 0.2\n")
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: s\n"
+                                   "parameters_file: fitted.yaml\n"
+                                   "parameters:\n  bargaining:\n    noise_sd: 3\n"))
+    bargaining = scenario.spec.parameters.bargaining
+    assert (bargaining.overall_rate, bargaining.noise_sd) == (0.2, 3)
 
 
 def test_a_missing_parameters_file_is_named_in_the_scenario_that_names_it(folder):
@@ -725,6 +771,8 @@ def test_non_finite_numbers_are_refused(folder, value, where):
      "(did you mean 'USA'?)"),
     ("{members: [USA], issue: data_flow, set_position: 5}", "issue",
      "unknown issue 'data_flow' (did you mean 'data_flows'?)"),
+    ("{members: [USA], issue: pri, set_position: 5}", "issue",  # 0.6 alike: just enough
+     "unknown issue 'pri' (did you mean 'privacy'?)"),
     ("{group: african_grop, set_position: 5}", "group",
      "unknown group 'african_grop' (did you mean 'african_group'?)"),
     ("{sponsors_of: JOB/GC/95, set_position: 5}", "sponsors_of",
@@ -1054,6 +1102,19 @@ def test_a_calendar_may_use_both_ends_of_the_attention_and_pressure_scales(folde
     assert [(p.attention, p.pressure) for p in periods] == [(0, 0), (1, 1)]
 
 
+def test_a_calendar_levels_value_is_that_of_the_kinds_first_month(folder):
+    """Where one number stands for a kind of month's level (the scenario's constants), it is
+    the level of the first month of that kind, not of a later one."""
+    write(folder, "my_calendar.yaml", "periods:\n"
+          "  - {month: 2017-10, label: a, kind: quiet, attention: 0.2, pressure: 0.3, source: x}\n"
+          "  - {month: 2017-11, label: b, kind: quiet, attention: 0.4, pressure: 0.5, source: x}\n"
+          f"  - {MINISTERIAL}\n")
+    scenario = load_scenario(write(folder, "s.yaml", "name: s\ncalendar: my_calendar.yaml\n"))
+    constants = scenario.constants()
+    assert (constants["calendar_levels.quiet.attention"],
+            constants["calendar_levels.quiet.pressure"]) == (0.2, 0.3)
+
+
 def test_levels_of_a_kind_the_calendar_lacks_are_named_in_a_note(folder):
     """The baseline's priors on quiet and dedicated_discussion months, with a calendar of the
     ministerial alone, change nothing: a note says so."""
@@ -1148,6 +1209,25 @@ def test_a_parents_calendar_is_found_beside_the_parent(folder):
     (folder / "elsewhere").mkdir()
     child = write(folder / "elsewhere", "child.yaml", "extends: ../parent.yaml\nname: child\n")
     assert load_scenario(child).calendar_path == folder / "my_calendar.yaml"
+
+
+def test_a_scenarios_fingerprint_follows_its_calendars_content_not_where_it_lies(tmp_path):
+    """A results folder resumes only on the inputs it ran: the fingerprint reads the calendar's
+    periods, so a scenario moved with its calendar to another folder has the same inputs, and
+    one whose calendar now says something else has not."""
+    fingerprints = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(SCENARIOS / "baseline.yaml", folder / "baseline.yaml")
+        write(folder, "my_calendar.yaml", f"periods:\n  - {MINISTERIAL}\n")
+        path = write(folder, "s.yaml", "extends: baseline.yaml\nname: s\n"
+                     "calendar: my_calendar.yaml\n")
+        fingerprints.append(load_scenario(path).input_hash())
+    assert fingerprints[0] == fingerprints[1]
+    write(tmp_path / "two", "my_calendar.yaml",
+          f"periods:\n  - {MINISTERIAL.replace('pressure: 1.0', 'pressure: 0.8')}\n")
+    assert load_scenario(tmp_path / "two" / "s.yaml").input_hash() != fingerprints[0]
 
 
 # --------------------------------------------------------------------------- known bugs
@@ -1292,6 +1372,15 @@ def test_emphasis_saliences_out_of_their_rank_are_noted(emphasis, noted):
     said = [note.split(" ")[0].rsplit(".", 1)[1] for note in scenario.notes
             if "the derivation ranks" in note]
     assert said == noted, scenario.notes
+
+
+def test_a_scenario_with_a_stray_periods_key_is_told_the_field_is_unknown(folder):
+    """Only a file without `name:` that holds `periods` is a calendar given as a scenario; a
+    scenario (it has a name) with a `periods:` key has an unknown field, named with its line."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: s\n"
+                             f"periods:\n  - {MINISTERIAL}\n"))
+    assert error.source == str(folder / "s.yaml") and error.field == "line 3: periods"
+    assert error.problem.startswith("unknown field (did you mean 'overrides'?); allowed: name, ")
 
 
 def test_an_empty_file_or_a_calendar_given_as_a_scenario_says_what_it_is(folder):
