@@ -254,3 +254,41 @@ def test_out_whose_name_matches_its_format_has_no_note(capsys, tmp_path):
     code, _, err = run(capsys, "preferences", "--issue", "mandate", "--format", "csv",
                        "--out", str(tmp_path / "prefs.csv"))
     assert code == 0 and "note" not in err
+
+
+# --- mutation testing, fourteenth round (docs/mutation_testing.md) --------------------------
+
+
+def test_issues_list_each_issue_as_the_catalogue_has_it(capsys, catalogue):
+    """Every column of `mc11 issues`, not only the scale's words: the cluster, whether the
+    issue is a new discipline, and every section of the compilation it comes from."""
+    code, out, err = run(capsys, "issues", "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert [(r["issue"], r["title"], r["cluster"], r["status_quo"], r["new_discipline"],
+             r["sections"]) for r in records] == [
+        (i.id, i.title, i.cluster, i.status_quo, i.new_discipline, " ".join(i.sections))
+        for i in catalogue.issues]
+    assert any(len(i.sections) > 1 for i in catalogue.issues)
+    assert {r["new_discipline"] for r in records} == {True, False}
+
+
+def test_members_list_each_member_as_the_catalogue_has_it(capsys, catalogue):
+    """Every member's status (the EU's member states too), all its groups and its capability
+    unrounded, as the catalogue holds them."""
+    code, out, err = run(capsys, "members", "--format", "json")
+    assert code == 0, err
+    by_code = {r["member"]: r for r in json.loads(out)}
+    assert {code: (r["status"], r["groups"], r["capability"]) for code, r in by_code.items()} == {
+        m.code: (m.status, ";".join(sorted(m.groups)), m.capability) for m in catalogue.members}
+    assert by_code["FRA"]["status"] == "developed" and by_code["FRA"]["represented_by"] == "EUN"
+    assert any(len(m.groups) > 1 for m in catalogue.members)
+
+
+@pytest.mark.parametrize("option", ["--member", "--issue"])
+def test_preferences_refuse_an_unknown_value_after_a_known_one(capsys, option):
+    """`--member USA --member USB`: the second value is checked too, not dropped in silence."""
+    known, typo = ("USA", "USB") if option == "--member" else ("mandate", "mandat")
+    code, out, err = run(capsys, "preferences", option, known, option, typo)
+    assert code == 2 and out == ""
+    assert repr(typo) in err and "Traceback" not in err
