@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from matplotlib.text import Text
@@ -28,6 +29,7 @@ from simulation.report.summary import (
     OUTCOMES,
     blocker_frequencies,
     compare,
+    group_positions,
     spread_over_time,
     summarise,
     text_levels,
@@ -441,3 +443,241 @@ def test_write_figures_lists_the_files_drawn_not_the_figures_with_nothing_to_dra
     tables = figures.FigureTables(ISSUES, positions, {}, {}, summary=old)
     assert figures.write_figures(tables, tmp_path / "plots") == [tmp_path / "plots" / "a.png"]
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["a.png"]
+
+
+# --- mutation testing, fourteenth round (docs/mutation_testing.md) ---------------------------
+
+
+def _drawn(monkeypatch, plot, *args, **kwargs) -> Figure:
+    """The figure `plot` draws (kept, not saved)."""
+    kept: list[Figure] = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    plot(*args, **kwargs)
+    return kept[0]
+
+
+def _whisker_spans(container) -> list[tuple[float, float, float]]:
+    """(left end, right end, y) of each horizontal whisker of an errorbar container."""
+    (segments,) = [collection.get_segments() for collection in container.lines[2]]
+    return [(min(s[:, 0]), max(s[:, 0]), s[0, 1]) for s in segments]
+
+
+def _bars(container) -> list[tuple[float, float, float]]:
+    """(left, width, y centre) of each bar of a bar container."""
+    return [(bar.get_x(), bar.get_width(), bar.get_y() + bar.get_height() / 2)
+            for bar in container.patches]
+
+
+def test_the_outcomes_figure_stacks_the_shares_with_whiskers_on_each_bars_end(outcomes,
+                                                                              monkeypatch):
+    """Per issue (first on top), P(multilateral), P(plurilateral), P(none) side by side from
+    0 to 1; each of the first two whiskered across its Wilson interval, moved along by the bars
+    before it; the runs per issue under the axis."""
+    summary = summarise(outcomes, ISSUES)
+    axis = _drawn(monkeypatch, plot_outcomes, summary, "unused.png").axes[0]
+    assert axis.yaxis_inverted()
+    assert [(t.get_text(), y) for t, y in zip(axis.get_yticklabels(), axis.get_yticks(),
+                                              strict=True)] == \
+        [(title, k) for k, title in enumerate(ISSUES["title"])]
+    bars = [c for c in axis.containers if hasattr(c, "patches")]
+    whiskers = [c for c in axis.containers if not hasattr(c, "patches")]
+    assert len(bars) == 3 and len(whiskers) == 2
+    left = np.zeros(len(summary))
+    rows = np.arange(len(summary))
+    for k, name in enumerate(OUTCOMES):
+        share = summary[f"p_{name}"].to_numpy()
+        np.testing.assert_allclose(_bars(bars[k]), np.column_stack([left, share, rows]))
+        if name != "none":
+            np.testing.assert_allclose(_whisker_spans(whiskers[k]), np.column_stack([
+                left + summary[f"p_{name}_low"], left + summary[f"p_{name}_high"], rows]))
+        left = left + share
+    np.testing.assert_allclose(left, 1.0)
+    assert axis.get_xlabel() == "Share of Monte Carlo runs (n = 20 per issue)"
+    fewer = summary.assign(n_runs=[20, 20, 12, 20])
+    axis = _drawn(monkeypatch, plot_outcomes, fewer, "unused.png").axes[0]
+    assert axis.get_xlabel() == "Share of Monte Carlo runs (n = 12-20 per issue)"
+
+
+def test_the_text_reach_figure_draws_each_points_share_and_whiskers_on_its_own_bar(
+        outcomes, monkeypatch):
+    summary = summarise(outcomes, ISSUES)
+    rows = np.arange(len(summary))
+    for k, point in enumerate(("mid", "high")):
+        summary[f"p_text_{point}"] = [0.6, 0.5, 0.4, 0.3][::1 - 2 * k]
+        summary[f"p_text_{point}_low"] = summary[f"p_text_{point}"] - 0.1 - 0.05 * k
+        summary[f"p_text_{point}_high"] = summary[f"p_text_{point}"] + 0.02
+    axis = _drawn(monkeypatch, plot_text_reach, summary, "unused.png").axes[0]
+    bars = [c for c in axis.containers if hasattr(c, "patches")]
+    whiskers = [c for c in axis.containers if not hasattr(c, "patches")]
+    for point, offset, bar, whisker in zip(("mid", "high"), (0.18, -0.18), bars, whiskers,
+                                           strict=True):
+        assert bar.get_label() == f"P(agreed text reaches {point})"
+        share = summary[f"p_text_{point}"].to_numpy()
+        np.testing.assert_allclose(_bars(bar), np.column_stack([0 * share, share,
+                                                                rows + offset]))
+        np.testing.assert_allclose(_whisker_spans(whisker), np.column_stack([
+            summary[f"p_text_{point}_low"], summary[f"p_text_{point}_high"], rows + offset]))
+
+
+def test_the_text_levels_figure_puts_each_box_on_its_issue_and_counts_its_runs(monkeypatch):
+    """Rows from text_levels.csv in another order than the catalogue's: each kind's box (25-75%,
+    whiskers 10-90%) and median dot on its own issue's row, multilateral above, plurilateral
+    below; at the right the runs of each kind, or that no run agreed; the status quo marked."""
+    levels = pd.DataFrame({
+        "issue": ["spam", "moratorium", "moratorium", "source_code"],
+        "outcome": ["multilateral", "plurilateral", "multilateral", "plurilateral"],
+        "n_runs": [7, 3, 12, 1],
+        "text_p10": [10.0, 20.0, 30.0, 40.0], "text_p25": [15.0, 25.0, 35.0, 40.0],
+        "text_median": [20.0, 30.0, 40.0, 40.0], "text_p75": [25.0, 35.0, 45.0, 40.0],
+        "text_p90": [30.0, 40.0, 50.0, 40.0]})
+    axis = _drawn(monkeypatch, plot_text_levels, levels, ISSUES, "unused.png").axes[0]
+    row = {issue: k for k, issue in enumerate(ISSUES.index)}
+    offset = {"multilateral": -0.18, "plurilateral": 0.18}
+    medians = sorted(tuple(point) for collection in axis.collections[:-1]
+                     for point in collection.get_offsets())
+    assert medians == sorted((r.text_median, row[r.issue] + offset[r.outcome])
+                             for r in levels.itertuples())
+    lines = {(round(min(line.get_xdata()), 6), round(max(line.get_xdata()), 6),
+              round(float(np.mean(line.get_ydata())), 6)) for line in axis.lines}
+    for r in levels.itertuples():
+        y = round(row[r.issue] + offset[r.outcome], 6)
+        assert {(r.text_p10, r.text_p25, y), (r.text_p75, r.text_p90, y)} <= lines
+    status_quo = axis.collections[-1].get_offsets()
+    np.testing.assert_allclose(status_quo, np.column_stack([ISSUES["status_quo"],
+                                                            np.arange(len(ISSUES))]))
+    assert [text.get_text() for text in axis.texts] == [
+        "multi. 12, pluri. 3", "no agreement in any run", "multi. 7", "pluri. 1"]
+
+
+def _support_panels(figure: Figure) -> dict[str, list]:
+    """Each panel's title and its lines."""
+    return {axis.get_title(loc="left"): axis.get_lines() for axis in figure.axes}
+
+
+def test_the_support_figure_draws_a_panel_per_cluster_with_the_mean_and_its_band(
+        support, monkeypatch):
+    """A panel per cluster with any issue in the table, under the cluster's title; each issue's
+    line is its mean support by period, its band from the 10th to the 90th percentile."""
+    partial = support[support["issue"] != "source_code"]  # data_technology keeps data_flows
+    titled = ISSUES.assign(cluster_title=ISSUES["cluster"].str.replace("_", " ").str.title())
+    figure = _drawn(monkeypatch, plot_support, partial, titled, "unused.png")
+    panels = _support_panels(figure)
+    assert list(panels) == ["Procedure", "Data Technology", "Trust Regulation"]
+    for axis in figure.axes:
+        (line,) = axis.get_lines()
+        issue = titled.index[titled["title"] == line.get_label()][0]
+        rows = partial[partial["issue"] == issue].sort_values("period")
+        np.testing.assert_allclose(line.get_xydata(), rows[["period", "support_mean"]])
+        (band,) = axis.collections
+        corners = {tuple(np.round(v, 9)) for v in band.get_paths()[0].vertices}
+        for r in rows.itertuples():
+            assert {(r.period, round(r.support_p10, 9)), (r.period, round(r.support_p90, 9))} \
+                <= corners
+
+
+def test_the_support_figure_gives_the_coalitions_their_own_panel_each_in_its_own_style(
+        support, monkeypatch):
+    """Eight coalitions: a last panel of their sizes beside every cluster's, and no two of
+    their lines alike (colour and dash)."""
+    labels = list(support["period_label"].unique())
+    names = [f"coalition {k}" for k in range(8)]
+    sizes = spread_over_time(np.arange(4 * len(labels) * 8, dtype=float).reshape(
+        4, len(labels), 8), labels, names, by="coalition", prefix="size")
+    figure = _drawn(monkeypatch, plot_support, support, ISSUES, "unused.png", coalitions=sizes)
+    panels = _support_panels(figure)
+    assert list(panels) == ["procedure", "data_technology", "trust_regulation",
+                            "Coalition sizes after each month's coalition round"]
+    assert len(panels["data_technology"]) == 2
+    lines = panels["Coalition sizes after each month's coalition round"]
+    assert [line.get_label() for line in lines] == names
+    assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == len(names)
+
+
+def test_the_position_heatmap_has_the_catalogues_issues_as_rows_and_writes_each_cells_value(
+        positions, monkeypatch):
+    """Positions listed in another issue order: the rows follow the catalogue; each cell is
+    the group's salience-weighted mean position, written in the cell, on a fixed 0-100 scale."""
+    shuffled = positions.iloc[::-1]
+    axis = _drawn(monkeypatch, plot_position_heatmap, shuffled, ISSUES, "unused.png").axes[0]
+    expected = group_positions(shuffled)[list(ISSUES.index)].T.to_numpy()
+    image = axis.images[0]
+    np.testing.assert_allclose(np.ma.filled(image.get_array(), np.nan), expected)
+    assert [t.get_text() for t in axis.get_yticklabels()] == list(ISSUES["title"])
+    assert [t.get_text() for t in axis.get_xticklabels()] == [
+        textwrap.fill(g, 14) for g in group_positions(shuffled).index]
+    written = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
+               for t in axis.texts}
+    assert written == {(row, col): f"{value:.0f}" for (row, col), value
+                       in np.ndenumerate(expected)}
+    assert image.get_clim() == (0, 100)
+
+
+def test_the_blockers_figure_shows_the_most_frequent_blockers_under_each_issue(monkeypatch):
+    """top=2: the two largest shares and the next, largest first, each bar on its own row
+    under the issue's title; the issues nobody blocked listed, and only the blocs that
+    block."""
+    frequencies = pd.DataFrame({
+        "issue": ["moratorium"] * 5 + ["spam"] * 2,
+        "member": ["USA", "IND", "ZAF", "CHN", "BRA", "IND", "ZAF"],
+        "count": [2, 10, 6, 4, 1, 8, 8], "share": [0.1, 0.5, 0.3, 0.2, 0.05, 0.4, 0.4]})
+    figure = _drawn(monkeypatch, plot_blockers, frequencies, "unused.png", top=2, issues=ISSUES,
+                    blocs={"The pair": ["IND", "ZAF"], "Others": ["BRA", "ARG"]})
+    assert "the 2 most frequent blockers" in figure.get_suptitle()
+    notes = "\n".join(t.get_text() for t in figure.texts)
+    assert "No member blocked, in any run: Cross-border data flows; Source code." in \
+        notes.replace("\n", " ")
+    assert "The pair (2 members): IND, ZAF." in notes and "Others" not in notes
+    (left, right) = figure.axes
+    for axis, shown in ((left, ["IND: 0.50", "ZAF: 0.30", "CHN: 0.20"]),
+                        (right, ["The pair (2): 0.40"])):
+        texts = axis.texts
+        title_rows = [t.get_position()[1] for t in texts if t.get_position()[0] == 0]
+        labels = [(t.get_text(), t.get_position()[1]) for t in texts
+                  if t.get_position()[0] != 0]
+        assert [text for text, _ in labels] == shown
+        bars = _bars(axis.containers[0])
+        assert [(width, y) for _, width, y in bars] == \
+            [(float(text.rsplit(": ", 1)[1]), y) for text, y in labels]
+        assert not set(title_rows) & {y for _, _, y in bars}
+
+
+def _comparison(values: list[float], order: list[str]) -> pd.DataFrame:
+    """A comparison table of the ISSUES (rows in `order`) whose changes are `values`, with
+    intervals 0.05 below and 0.15 above, excluding zero where the low end is above 0."""
+    table = pd.DataFrame({"title": ISSUES["title"]}, index=ISSUES.index)
+    for name in OUTCOMES:
+        table[f"diff_{name}"] = values
+        table[f"diff_{name}_low"] = table[f"diff_{name}"] - 0.05
+        table[f"diff_{name}_high"] = table[f"diff_{name}"] + 0.15
+        table[f"diff_{name}_excludes_zero"] = table[f"diff_{name}_low"] > 0
+    return table.loc[order]
+
+
+def test_the_comparison_figure_draws_each_change_with_its_interval_on_its_issue(monkeypatch):
+    """Each issue's change b - a with its (asymmetric) interval, filled where the interval
+    excludes zero; a second comparison whose rows come in another order still on the right
+    issues, the markers of an issue spread around its row."""
+    one = _comparison([-0.3, 0.02, 0.1, 0.4], list(ISSUES.index))
+    figure = _drawn(monkeypatch, plot_comparison, one, "unused.png", name_a="baseline",
+                    name_b="no moratorium")
+    rows = np.arange(len(ISSUES))
+    for axis, name in zip(figure.axes, OUTCOMES, strict=True):
+        np.testing.assert_allclose(_whisker_spans(axis.containers[0]), np.column_stack(
+            [one[f"diff_{name}_low"], one[f"diff_{name}_high"], rows]))
+        filled, hollow = [c for c in axis.collections if isinstance(c, PathCollection)]
+        assert [tuple(p) for p in filled.get_offsets()] == [(0.1, 2.0), (0.4, 3.0)]
+        assert [tuple(p) for p in hollow.get_offsets()] == [(-0.3, 0.0), (0.02, 1.0)]
+        assert tuple(hollow.get_facecolor()[0]) == (1.0, 1.0, 1.0, 1.0)
+    assert figure.axes[1].get_xlabel().replace("\n", " ") == \
+        "Change in probability: no moratorium − baseline"
+    other = _comparison([0.2, -0.2, 0.3, -0.3], list(ISSUES.index[::-1]))
+    figure = _drawn(monkeypatch, plot_comparison, [one, other, one], "unused.png",
+                    name_a="baseline", name_b=["one", "other", "one again"])
+    axis = figure.axes[0]
+    spans = [_whisker_spans(container) for container in axis.containers]
+    for k, issue in enumerate(ISSUES.index):
+        for table, span in zip((one, other, one), spans, strict=True):
+            assert span[k][:2] == pytest.approx((table.at[issue, "diff_multilateral_low"],
+                                                 table.at[issue, "diff_multilateral_high"]))
+        assert np.mean([span[k][2] for span in spans]) == pytest.approx(k)
+        assert all(abs(span[k][2] - k) < 0.5 for span in spans)
