@@ -250,3 +250,22 @@ def test_a_duration_reads_at_a_glance_and_a_short_one_is_not_0_s(seconds, words)
     from simulation.runs.progress import duration
 
     assert duration(seconds) == words
+
+
+# --- mutation testing, fifteenth round (docs/mutation_testing.md) --------------------------
+
+
+def test_at_the_baselines_size_the_estimate_is_the_figure_measured_here_unscaled():
+    """A figure measured by `mc11 compile` replaces the registry's, and a negotiation of the
+    baseline's size is neither scaled down nor up."""
+    figure, basis = runs_per_second(bargaining("baseline.yaml"), *BASELINE_SIZE, measured=321.0)
+    assert figure == 321.0
+    assert basis == "compromise protocol: 321 runs/s a worker as measured here by `mc11 compile`"
+
+
+@pytest.mark.parametrize(("scenario", "measured"), [
+    ("baseline.yaml", 25_000), ("exchange_protocol.yaml", 909), ("challenge_protocol.yaml", 1740)])
+def test_a_small_negotiation_is_estimated_slower_than_it_was_measured_to_run(scenario, measured):
+    """The Decide sample (10 actors, 6 issues, 12 rounds) ran at the speeds measured with
+    `mc11 forecast --workers 1` (protocols.SMALLEST_SHARE): the estimate stays below them."""
+    assert runs_per_second(bargaining(scenario), 10, 6, 12)[0] < measured

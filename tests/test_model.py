@@ -203,3 +203,19 @@ def test_a_blocs_discipline_is_drawn_afresh_each_month(negotiation):
     assert model.membership[0][:, blocs].sum() == founders
     model.step()
     assert model.membership[0][:, blocs].sum() < founders
+
+
+# --- mutation testing, fifteenth round (docs/mutation_testing.md) --------------------------
+
+
+def test_replications_of_a_batch_bargain_with_their_own_noise_and_pressure(negotiation):
+    """A batch's replications may each draw their own noise and calendar pressure (a prior's or
+    a design's values): each moves as it would alone with its own."""
+    kinds = {period.kind for period in negotiation.calendar}
+    values = {"parameters.bargaining.noise_sd": np.array([0.0, 3.0, 1.0]),
+              **{f"calendar_levels.{kind}.pressure": np.array([0.2, 0.9, 0.6]) for kind in kinds}}
+    batch = NegotiationModel(negotiation, seeds=[5, 5, 5], values=values).run()
+    for row in range(3):
+        alone = {path: column[row:row + 1] for path, column in values.items()}
+        _same(NegotiationModel(negotiation, seeds=[5], values=alone).run(),
+              batch.take(slice(row, row + 1)))

@@ -1,5 +1,6 @@
 """The protocol registry drives the scenario schema, the CLI choices, forecast and the README."""
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -142,3 +143,35 @@ def test_the_periods_pressure_is_one_writable_value_per_replication(pressure):
     assert pressures.flags.writeable and pressures.flags.c_contiguous
     pressures[0] = 0.0
     assert context.pressures[0] == np.broadcast_to(pressure, 3)[0]
+
+
+# --- mutation testing, fifteenth round (docs/mutation_testing.md) --------------------------
+
+
+def test_each_settings_description_names_the_protocol_that_reads_it():
+    """The scenario schema describes each setting as the protocol that reads it and what it
+    means (a flat section: the protocol tells a reader whose setting it is)."""
+    for spec in protocols.REGISTRY:
+        for setting in spec.settings:
+            description = BargainingParameters.model_fields[setting.name].description
+            assert description == f"{spec.name}: {setting.meaning}"
+
+
+@pytest.mark.parametrize("name", ["protocol", "noise_sd"])
+def test_a_setting_named_protocol_or_declared_twice_is_refused(monkeypatch, name):
+    """`protocol` is the section's own field, and a second `noise_sd` would read the first's
+    value: neither can be a protocol's setting."""
+    extra = dataclasses.replace(protocols.REGISTRY[-1], name="auction", settings=(
+        protocols.Setting(name, 1.0, "a setting", 0, 2),))
+    monkeypatch.setattr(protocols, "REGISTRY", (*protocols.REGISTRY, extra))
+    with pytest.raises(ValueError, match=f"'{name}' is declared twice"):
+        protocols.settings()
+
+
+def test_a_period_under_the_exchange_protocol_realises_exchanges(negotiation):
+    """`exchange` names the exchange rule: a traced period records the exchanges realised."""
+    parameters = Parameters(bargaining=BargainingParameters(protocol="exchange"))
+    model = NegotiationModel(negotiation, parameters, rng=1, trace=True)
+    model.step()
+    (_, records), = model.exchanges
+    assert records.size > 0 and (records["gain"] > 0).all()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from simulation.engine.parameters import Parameters
@@ -734,6 +735,8 @@ def test_wrong_type(folder, snippet, field, words):
      "greater than 0"),
     ("parameters: {bargaining: {noise_sd: 51}}", "parameters.bargaining.noise_sd",
      "less than or equal to 50"),
+    ("parameters: {coalitions: {founder_loyalty: 1.5}}", "parameters.coalitions.founder_loyalty",
+     "less than or equal to 1"),
     ("overrides: [{members: [USA], set_position: 100.5}]", "overrides.0.set_position",
      "less than or equal to 100"),
     ("overrides: [{members: [USA], shift_position: -101}]", "overrides.0.shift_position",
@@ -1391,3 +1394,20 @@ def test_an_empty_file_or_a_calendar_given_as_a_scenario_says_what_it_is(folder)
     assert error.source == str(folder / "my_calendar.yaml")
     assert error.problem == ("this is a calendar file, not a scenario; a scenario names it with "
                              "'calendar: FILE'")
+
+
+# --- mutation testing, fifteenth round (docs/mutation_testing.md) --------------------------
+
+
+def test_the_readmes_example_scenario_shows_the_parameters_defaults():
+    """The README's example scenario lists the defaults of simulation/engine/parameters.py (the
+    values a scenario changes): every value it shows is the default."""
+    text = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"\nparameters: .*\n((?:  .*\n)+)", text)
+    shown = yaml.safe_load(block.group(1))
+    assert set(shown) == set(Parameters.model_fields)
+    defaults = Parameters()
+    assert shown.pop("sample_uncertainty") == defaults.sample_uncertainty
+    for section, values in shown.items():
+        for name, value in values.items():
+            assert getattr(getattr(defaults, section), name) == value, (section, name)
