@@ -162,6 +162,7 @@ def test_semicolon_csv_reads_decimal_commas_in_status_quo_and_outcome(tmp_path):
     assert data.to_user_scale(data.status_quo).tolist() == [2.5]
     assert data.to_user_scale(data.outcome).tolist() == [7.5]
 
+
 def test_a_status_quo_written_two_ways_is_one_number(tmp_path):
     """'the same on every row' means the same number: 50 and 50.0, or 2,5 and 2,50 with decimal
     commas, agree; a blank beside a number does not."""
@@ -285,6 +286,7 @@ def test_a_comment_above_a_blank_first_line_still_gets_the_header_hint(tmp_path)
         read_actor_issue_data(path)
     assert caught.value.field == "line 3: row type"
     assert "a long CSV starts with its header line" in caught.value.problem
+
 
 @pytest.mark.parametrize("value", ["1e17", "-3e20"])
 def test_a_one_point_issue_far_from_zero_still_gets_a_scale(tmp_path, value):
@@ -462,6 +464,7 @@ def test_an_actor_and_an_issue_of_one_name_are_each_found_on_their_own_line(tmp_
         read_actor_issue_data(empty)
     assert (caught.value.field, caught.value.problem) == (
         "line 1: issue", "'y' has no positions; give it #D rows or remove it")
+
 
 DATASET_CASES = {
     "one actor in a negotiation": (
