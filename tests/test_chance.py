@@ -74,3 +74,15 @@ def test_values_drawn_around_a_base_are_base_plus_scaled_noise_clipped(entropy, 
     drawn = chance.around(base, spread, noise, 0.0, 100.0)
     np.testing.assert_array_equal(drawn, np.clip(base + noise * spread, 0.0, 100.0))
     assert drawn.min() >= 0.0 and drawn.max() <= 100.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 4), st.integers(1, 9), st.integers(1, 5))
+def test_each_replication_draws_around_its_own_base_within_the_bounds_given(entropy, r, n, k):
+    """Where a replication varies the derivation constants it has its own base (r, n, k): each
+    row is drawn around its own, clipped to the bounds asked for (saliences: 0.01 to 1)."""
+    rng = np.random.default_rng(entropy)
+    base, spread = rng.uniform(0, 1, (r, n, k)), rng.uniform(0, 0.3, (n, k))
+    noise = rng.standard_normal((r, n, k)) * 3  # often past the bounds
+    drawn = chance.around(base, spread, noise, 0.01, 1.0)
+    np.testing.assert_array_equal(drawn, np.clip(base + noise * spread, 0.01, 1.0))

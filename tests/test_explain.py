@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext
 from simulation.errors import InputError
 from simulation.inputs import priors as prior_draws
@@ -261,3 +262,83 @@ def test_a_change_of_exactly_min_step_was_tabled():
     assert _unblocked(kept, labels, "mandate").startswith(
         "in 2 of the 2 runs (2 none) no member blocked mandate: in 1 of them the chair's text "
         "moved it only 4.0 points")
+
+
+# --- mutation testing, nineteenth round (docs/mutation_testing.md) ------------------------
+
+
+def _kept_runs(name: str, issue: str, runs: int = 40) -> tuple[_Explained, dict[str, np.ndarray]]:
+    """The first `runs` replications of the shipped scenario `name`, seed 7, kept for `issue`."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    k = list(scenario.catalogue.issue_ids).index(issue)
+    seeds = [replication_seed(7, r) for r in range(runs)]
+    model = _Explained(scenario.negotiation(), scenario.spec.parameters, seeds=seeds,
+                       values=prior_draws.draw(scenario.priors, seeds), issue=k)
+    return model, _kept(model, k)
+
+
+def test_a_members_figures_are_its_means_over_the_runs_it_decided(folder):
+    """Each figure of a member's row (start, position at MC11, moves by rule, tolerance,
+    salience) is its mean over the runs in which it blocked the issue or accepted last, and
+    `blocked` and `last_to_accept` are the shares of all runs in which it did."""
+    table, _ = explained(folder)
+    model, kept = _kept_runs("baseline", ISSUE)
+    members = list(model.negotiation.members)
+    for _, row in table.iterrows():
+        m = members.index(row["member"])
+        involved = kept["blocked"][:, m] | kept["last_to_accept"][:, m]
+        assert 0 < involved.sum() < 40
+        assert row["blocked"] == kept["blocked"][:, m].mean()
+        for name in ("start", "at_mc11", "tolerance", "salience"):
+            assert row[name] == pytest.approx(kept[name][involved, m].mean(), rel=1e-12), name
+        for j, rule in enumerate(COMPROMISE_RULES):
+            assert row[f"moved_{rule}"] == pytest.approx(kept["moved"][involved, m, j].mean(),
+                                                         rel=1e-12, abs=1e-12), rule
+
+
+def test_the_status_quo_reported_is_the_issues_own(folder):
+    """classification, the one issue of the catalogue whose status quo is not 0 (it is 50), is
+    explained against its own status quo."""
+    _, about = explain(folder, "classification", runs=10)
+    assert about["status_quo"] == 50.0
+
+
+def test_under_another_protocol_its_moves_add_up_to_each_members_way_to_mc11():
+    """Outside `compromise` a protocol's moves are one rule: summed over every month they are
+    each member's way from its start to MC11, not the last month's move only."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    parameters = scenario.spec.parameters.model_copy(
+        update={"bargaining": BargainingParameters(protocol="challenge")})
+    k = list(scenario.catalogue.issue_ids).index(ISSUE)
+    model = _Explained(scenario.negotiation(), parameters, seeds=[replication_seed(7, 0)],
+                       issue=k)
+    kept = _kept(model, k)
+    assert model.rules == ("challenge_moves",)
+    way = kept["at_mc11"] - kept["start"]
+    assert np.abs(way).max() > 1.0
+    np.testing.assert_allclose(kept["moved"][..., 0], way, atol=1e-9)
+
+
+@pytest.mark.parametrize("issue", ["transparency", "classification"])
+def test_under_a_package_the_chairs_change_is_how_far_the_agreed_text_moved(issue):
+    """Under a single undertaking an issue agreed multilaterally is agreed at the chair's text
+    (with the blocs that held speaking as one): the chair's change the note reads is that
+    text's distance from the status quo, above it or below it (classification's is 50)."""
+    model, kept = _kept_runs("package_mode", issue)
+    k = model.issue
+    agreed = kept["outcome"] == MULTILATERAL
+    assert agreed.sum() >= 10
+    distance = np.abs(model.verdict.text[agreed, k] - model.negotiation.status_quo[k])
+    np.testing.assert_allclose(kept["chair_change"][agreed], distance, rtol=0, atol=1e-9)
+
+
+def test_the_members_of_a_bloc_that_held_accept_last_together():
+    """A bloc that holds at MC11 accepts as one voice: its members are all among the last to
+    accept a text, or none of them is."""
+    model, kept = _kept_runs("baseline", "intellectual_property")
+    of, last = model.blocs().of, kept["last_to_accept"]
+    assert (of >= 0).any() and last.any()
+    for run in range(len(of)):
+        for bloc in np.unique(of[run][of[run] >= 0]):
+            together = last[run][of[run] == bloc]
+            assert together.all() or not together.any(), (run, bloc)

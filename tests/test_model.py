@@ -1,5 +1,6 @@
 """Behaviour of the Mesa model: reproducibility, the calendar, agents as views, traces."""
 
+import dataclasses
 import random
 
 import numpy as np
@@ -219,3 +220,58 @@ def test_replications_of_a_batch_bargain_with_their_own_noise_and_pressure(negot
         alone = {path: column[row:row + 1] for path, column in values.items()}
         _same(NegotiationModel(negotiation, seeds=[5], values=alone).run(),
               batch.take(slice(row, row + 1)))
+
+
+# --- mutation testing, nineteenth round (docs/mutation_testing.md) ------------------------
+
+
+def test_without_sampling_each_replication_holds_its_own_derived_preferences():
+    """With uncertainty sampling off, a replication's positions and saliences are exactly those
+    its own derivation constants give, not the scenario's."""
+    negotiation = scenario_from_mapping({"name": "x"}).negotiation(derived=True)
+    values = {"derivation.emphasis_salience.headline": np.array([0.2, 1.0]),
+              "derivation.emphasis_salience.mentioned": np.array([1.0, 0.2])}
+    model = NegotiationModel(negotiation, Parameters(sample_uncertainty=False), seeds=[1, 2],
+                             values=values)
+    positions, saliences = negotiation.derivation.preferences(values, 2)
+    assert not np.array_equal(positions[0], negotiation.positions)
+    assert not np.array_equal(positions[0], positions[1])
+    np.testing.assert_array_equal(model.positions, positions)
+    np.testing.assert_array_equal(model.saliences, saliences)
+
+
+def test_a_bloc_speaks_for_its_members_now_and_a_later_bloc_overrides_an_earlier(negotiation):
+    """At MC11 a bloc that holds speaks for the members it has then, founders or not, and a
+    member of two blocs that hold speaks with the later (as rules.speak_as_blocs says)."""
+    every = dataclasses.replace(negotiation, bloc=np.ones_like(negotiation.bloc))
+    g = len(every.coalitions)
+    assert g > 1
+    model = NegotiationModel(every, Parameters(coalitions={"bloc_discipline": 1.0}), rng=1)
+    membership = np.zeros_like(model.membership)
+    membership[0, 0, :] = True  # member 0 in every coalition
+    membership[0, 1, 0] = True  # member 1 in the first only
+    model.membership = membership
+    of = model.blocs().of[0]
+    assert of[0] == g - 1 and of[1] == 0
+    assert (of[2:] == -1).all()
+
+
+def test_the_trace_lists_the_moves_of_ten_points_or_more(negotiation):
+    """A traced member's move on an issue within a month is listed when it is 10 points or more:
+    each listed move, its ends rounded to whole points, spans at least 9."""
+    model = NegotiationModel(negotiation, rng=8, trace=True)
+    model.run()
+    moves = [e[3].split(": ")[1].split(" -> ") for e in model.events if e[1] == "moves"]
+    assert moves
+    assert all(abs(float(after) - float(before)) >= 9 for before, after in moves)
+
+
+def test_the_collected_coalition_counts_are_each_coalitions_members_now(negotiation):
+    """The data collector's `coalitions` holds, month by month, how many members each coalition
+    has in the (first) replication."""
+    model = NegotiationModel(negotiation, rng=8, trace=True)
+    model.run()
+    counts = model.datacollector.get_model_vars_dataframe()["coalitions"].iloc[-1]
+    assert counts == dict(zip(negotiation.coalitions, model.membership[0].sum(axis=0).tolist(),
+                              strict=True))
+    assert max(counts.values()) > 1
