@@ -96,10 +96,20 @@ def test_an_unwritable_comparison_plot_is_a_clear_error(complete):
 # --------------------------------------------------------------------------- resuming
 
 
-@pytest.mark.parametrize("extra, option", [(("--runs", 8), "--runs"), (("--seed", 4), "--seed")])
+@pytest.mark.parametrize("extra, option", [(("--runs", 8), "--runs"), (("--seed", 4), "--seed"),
+                                           (("--seed", 0), "--seed")])
 def test_resume_refuses_other_runs_or_seed_saying_how_to_continue(complete, extra, option):
     code, _, stderr = mc11("run", "--resume", complete, *extra)
     assert_clear_error(code, stderr, option, f"`mc11 run --resume {complete}` alone")
+
+
+def test_resume_refuses_a_folder_option_beside_it(complete, tmp_path):
+    """--resume completes the folder it names: a --folder beside it would go unused."""
+    other = tmp_path / "other"
+    code, _, stderr = mc11("run", "--resume", complete, "--folder", other)
+    assert_clear_error(code, stderr, "--folder", "--resume completes the folder it names",
+                       f"`mc11 run --resume {complete}` alone")
+    assert not other.exists()
 
 
 def test_resume_refuses_another_scenario(complete):
@@ -162,6 +172,15 @@ def test_as_many_workers_as_cores_are_used_without_a_note(tmp_path):
     assert f"on {cores} worker(s)" in stderr
 
 
+def test_a_seed_of_0_given_on_the_command_line_is_the_runs_seed(tmp_path):
+    """--seed 0 is a seed like any other, not "no --seed" (the scenario's)."""
+    folder = tmp_path / "r"
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--seed", 0, "--folder", folder,
+                           "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+    assert "(seed 0)" in stderr and manifest(folder)["seed"] == 0
+
+
 def test_a_huge_run_without_a_terminal_or_yes_is_refused_before_anything_is_written(tmp_path):
     code, _, stderr = mc11("run", BASELINE, "--runs", 10_000_000, "--results-dir", tmp_path)
     assert_clear_error(code, stderr, "--yes", "10,000,000 runs take about")
@@ -174,6 +193,21 @@ def test_a_run_larger_than_the_free_disk_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "free_bytes", lambda folder: 2**20)
     code, _, stderr = mc11("run", BASELINE, "--runs", 50_000, "--results-dir", tmp_path, "--yes")
     assert_clear_error(code, stderr, "only 1 MB is free")
+
+
+@pytest.mark.parametrize("answer", ["y", "Y", "yes", " YES "])
+def test_a_yes_at_the_size_prompt_in_any_case_starts_the_work(answer, monkeypatch):
+    """'Start it? [y/N]' takes y or yes in capitals too (and spaces around): no refusal."""
+    from simulation.cli.common import confirm_cost
+    from simulation.runs.results import Estimate
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(answer + "\n"))
+    confirm_cost(Estimate(3600.0, 0, "a test's speed"), 1, what="the runs", yes=False,
+                 option="--runs", instead="ask for fewer --runs", here=False)
 
 
 def test_progress_in_a_log_is_plain_periodic_lines(monkeypatch):
@@ -679,6 +713,18 @@ def test_a_damaged_manifest_is_a_clear_error(complete, tmp_path, content):
             assert "restore the file, or run the scenario again into a new folder" in stderr
 
 
+@pytest.mark.parametrize("field", ["runs", "chunk_size"])
+def test_a_count_of_0_in_the_manifest_is_a_clear_error(complete, tmp_path, field):
+    """run.json's runs and chunk_size are at least 1: a 0 there is a damaged folder, named by
+    every reader, not a traceback or an empty rebuild."""
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "run.json").write_text(json.dumps({**manifest(folder), field: 0}),
+                                     encoding="utf-8")
+    for argv in _folder_commands(folder, complete):
+        code, _, stderr = mc11(*argv)
+        assert_clear_error(code, stderr, "run.json", f"{field} is 0", "damaged")
+
+
 def test_a_damaged_stored_scenario_is_a_one_line_error(complete, tmp_path):
     folder = _copy(complete, tmp_path / "run")
     (folder / "scenario.yaml").write_text("name: [\n", encoding="utf-8")
@@ -709,6 +755,28 @@ def test_an_edited_stored_scenario_is_refused_by_every_reader(complete, tmp_path
     assert code == 0, stderr
 
 
+def test_an_edited_calendar_copy_is_refused_like_an_edited_scenario(tmp_path):
+    """A folder keeps its scenario's own calendar (calendar.yaml); an edit of that copy changes
+    the run's inputs as one of scenario.yaml does, and is refused alike."""
+    from simulation.inputs.catalogue import DATA_DIR
+
+    (tmp_path / "cal.yaml").write_text((DATA_DIR / "calendar.yaml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    scenario = tmp_path / "own.yaml"
+    scenario.write_text(f"extends: {BASELINE}\nname: own\ncalendar: cal.yaml\nreplications: 4\n"
+                        "seed: 3\n", encoding="utf-8")
+    folder = tmp_path / "run"
+    code, _, stderr = mc11("run", scenario, "--folder", folder, "--quiet", "--no-plots",
+                           "--workers", 1)
+    assert code == 0, stderr
+    with (folder / "calendar.yaml").open("a", encoding="utf-8") as calendar:
+        calendar.write("# edited\n")
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
+    assert_clear_error(code, stderr, "calendar.yaml in the folder was edited since the run "
+                       "wrote it")
+    assert not (folder / "plots").exists()
+
+
 def test_a_folder_of_an_older_mc11_without_the_stored_digest_is_read(complete, tmp_path):
     """Folders written before run.json recorded the stored scenario's digest are read as
     before (nothing tells an edit there)."""
@@ -718,6 +786,18 @@ def test_a_folder_of_an_older_mc11_without_the_stored_digest_is_read(complete, t
     (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
     code, _, stderr = mc11("compare", complete, folder)
     assert code == 0, stderr
+
+
+def test_a_table_that_cannot_be_read_says_why_not_that_it_is_missing(complete, tmp_path):
+    """A summary.csv that is there but cannot be read (here a folder of that name) is named
+    with the system's reason, not called missing."""
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "summary.csv").unlink()
+    (folder / "summary.csv").mkdir()
+    code, _, stderr = mc11("compare", complete, folder)
+    assert_clear_error(code, stderr, "summary.csv", "(Is a directory)",
+                       f"mc11 run --resume {folder}")
+    assert "no such file" not in stderr
 
 
 def test_a_truncated_summary_is_an_error_and_resume_rebuilds_it(complete, tmp_path):
@@ -749,6 +829,39 @@ def test_a_missing_or_damaged_outcomes_table_is_an_error_and_resume_rebuilds_it(
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
     assert code == 0 and "rebuilding its tables" in stderr, stderr
     assert outcomes.read_bytes() == (complete / "outcomes.parquet").read_bytes()
+
+
+def test_an_outcomes_table_lacking_runs_is_rebuilt_by_resume(complete, tmp_path):
+    """outcomes.parquet readable and keyed, but with the rows of one run only: not the run's
+    table (a row per run and issue), so `--resume` rebuilds it from the chunks."""
+    import pandas as pd
+
+    folder = _copy(complete, tmp_path / "run")
+    outcomes = folder / "outcomes.parquet"
+    table = pd.read_parquet(outcomes)
+    table[table["run"] == table["run"].min()].to_parquet(outcomes, index=False)
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "outcomes.parquet is missing or damaged" in stderr, stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(outcomes), table)
+
+
+def test_a_lost_priors_table_of_a_run_with_priors_is_rebuilt_by_resume(tmp_path):
+    """priors.csv belongs to a run with priors (one without has none): lost, `--resume`
+    rebuilds it from the chunks as the run wrote it."""
+    scenario = tmp_path / "uncertain.yaml"
+    scenario.write_text(f"extends: {BASELINE}\nname: uncertain\nreplications: 4\nseed: 3\n"
+                        "parameters:\n  consensus:\n    base_tolerance: {uniform: [5, 25]}\n",
+                        encoding="utf-8")
+    folder = tmp_path / "run"
+    code, _, stderr = mc11("run", scenario, "--folder", folder, "--quiet", "--no-plots",
+                           "--workers", 1)
+    assert code == 0, stderr
+    priors = folder / "priors.csv"
+    written = priors.read_bytes()
+    priors.unlink()
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "priors.csv is missing or damaged" in stderr, stderr
+    assert priors.read_bytes() == written
 
 
 def _edited(path: Path, change) -> None:
@@ -833,6 +946,30 @@ def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
         assert code == 0, stderr
 
 
+def test_a_rebuild_of_an_edited_table_stopped_part_way_resumes_to_the_runs_table(
+        complete, tmp_path, monkeypatch):
+    """An edited summary.csv being rebuilt when Ctrl-C comes: the folder is interrupted, and the
+    next `--resume` rebuilds the table the run wrote (the edited table's digest is not kept as
+    the run's, which would refuse the rebuilt one as edited)."""
+    from simulation.runs import results
+
+    folder = _copy(complete, tmp_path / "run")
+    path = folder / "summary.csv"
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"0.", b"0.9", 1))
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(results, "_combine_folder", ctrl_c)
+        code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 130 and manifest(folder)["status"] == "interrupted", stderr
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+    assert path.read_bytes() == data and manifest(folder)["status"] == "complete"
+
+
 def test_a_file_given_for_a_folder_is_called_a_file(complete, tmp_path):
     code, _, stderr = mc11("compare", complete, BASELINE)
     assert_clear_error(code, stderr, str(BASELINE), "a file, not a folder")
@@ -852,6 +989,23 @@ def test_a_file_named_plots_is_drawn_beside_not_taken_for_a_folder(complete, tmp
     assert code == 0 and "is a file, not a folder; drawing into plots-2/" in stderr, stderr
     assert (folder / "plots").read_text(encoding="utf-8") == "my notes"
     assert list((folder / "plots-2").glob("*.png"))
+
+
+@pytest.mark.parametrize(("seed", "accepted"), [(2**63 - 1, True), (2**63, False), (-1, False)])
+def test_a_seed_outside_what_numpy_takes_is_refused_saying_the_range(seed, accepted, capsys,
+                                                                    tmp_path, monkeypatch):
+    from simulation.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)  # a seed let through would run into ./results
+
+    if accepted:
+        assert build_parser().parse_args(["run", "--seed", str(seed)]).seed == seed
+        return
+    with pytest.raises(SystemExit) as ended:
+        main(["run", "--seed", str(seed), "--runs", "2"])
+    error = capsys.readouterr().err
+    assert ended.value.code == 2 and "--seed: must be a whole number from 0 to 2**63 - 1" in error
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(("argv", "says"), [
@@ -878,6 +1032,15 @@ def test_a_file_of_the_other_kind_is_named_as_such(complete, command, given, hin
     assert code == 2 and error.startswith(f"mc11: error: {path}") and hint in error, error
 
 
+def test_a_file_of_the_other_kind_is_named_as_such_whatever_the_case_of_its_ending(tmp_path,
+                                                                                  capsys):
+    data = tmp_path / "DATA.CSV"
+    data.write_bytes((ROOT / "tests" / "data" / "decide_sample_data.csv").read_bytes())
+    code = main(["run", str(data)])
+    error = capsys.readouterr().err
+    assert code == 2 and "this looks like actor-issue data" in error, error
+
+
 def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):
     folder = _copy(complete, tmp_path / "run")
     data = manifest(folder)
@@ -899,6 +1062,23 @@ def test_folders_of_different_issues_are_not_compared(complete, tmp_path):
     assert_clear_error(code, stderr, "summary.csv", "market_access")
 
 
+def test_a_summary_with_an_issue_twice_is_refused_by_its_row_count(complete, tmp_path):
+    """Every issue has its row, but one twice (as an older mc11 or an edit might leave it): the
+    table is not one row per issue, and is named as such."""
+    folder = _copy(complete, tmp_path / "run")
+    summary = folder / "summary.csv"
+    lines = summary.read_text(encoding="utf-8").splitlines(keepends=True)
+    summary.write_text("".join([*lines, lines[-1]]), encoding="utf-8")
+    data = manifest(folder)  # no digest to differ: the row count alone tells
+    del data["tables"]
+    (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
+    issues = len(lines) - 1
+    for argv in (("compare", complete, folder), ("plot", folder)):
+        code, _, stderr = mc11(*argv)
+        assert_clear_error(code, stderr, "summary.csv",
+                           f"{issues + 1} rows for the scenario's {issues} issues")
+
+
 # --------------------------------------------------------------------------- files written
 
 
@@ -912,6 +1092,19 @@ def test_an_existing_out_file_is_refused_before_any_work(complete, tmp_path):
     code, _, stderr = mc11("compare", complete, complete, "--out", fresh, "--plot", taken)
     assert_clear_error(code, stderr, "--plot", "exists")
     assert not fresh.exists()  # nothing half-done: the table was not written either
+
+
+def test_an_existing_inputs_record_beside_out_is_refused_before_any_work(tmp_path):
+    """`forecast --out t.csv` also writes t.csv.inputs.json: that file taken already is refused
+    before the forecast runs (not after, its work lost), and kept as it was."""
+    table = tmp_path / "t.csv"
+    record = tmp_path / "t.csv.inputs.json"
+    record.write_text("mine\n", encoding="utf-8")
+    code, stdout, stderr = mc11("forecast", ROOT / "examples" / "my_negotiation.csv", "--out",
+                                table, "--runs", 2)
+    assert_clear_error(code, stderr, str(record), "--out", "exists already")
+    assert stderr.count("\n") == 1 and stdout == "", stderr  # nothing said: nothing run
+    assert not table.exists() and record.read_text(encoding="utf-8") == "mine\n"
 
 
 def test_one_file_named_for_two_outputs_is_refused_before_any_work(complete, tmp_path):
@@ -1078,6 +1271,25 @@ def test_resuming_says_how_many_runs_are_left(complete, tmp_path):
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
     assert code == 0, stderr
     assert f"resuming 'small' (seed 3) in {folder}: 4 of 4 replications left" in stderr
+
+
+def test_a_resume_counts_the_chunks_kept_as_runs_done(scenario_file, tmp_path):
+    """A folder of 4 runs in chunks of 2 that lost its second chunk: 2 runs are left, and the
+    progress counts on from the 2 kept (the last line says 4/4, not 2/4)."""
+    from simulation.inputs.scenario import load_scenario
+    from simulation.report.tables import write_report
+    from simulation.runs.results import execute, start_run
+
+    run = start_run(load_scenario(scenario_file), 4, 3, tmp_path / "run", tmp_path,
+                    chunk_size=2)
+    execute(run, workers=1, progress=False, finish=write_report)
+    (run.folder / "run.json").write_text(json.dumps({**manifest(run.folder),
+                                                     "status": "interrupted"}), encoding="utf-8")
+    (run.folder / "chunks" / "chunk-00000002.npz").unlink()
+    code, _, stderr = mc11("run", "--resume", run.folder, "--no-plots", "--workers", 1)
+    assert code == 0, stderr
+    assert f"in {run.folder}: 2 of 4 replications left" in stderr
+    assert "mc11: small: 4/4 runs (100%)" in stderr and "2/4 runs" not in stderr, stderr
 
 
 EXAMPLE = ROOT / "examples" / "my_negotiation.csv"

@@ -477,6 +477,48 @@ def test_cli_compare_plot_of_too_many_folders_is_refused_before_reading_them(cli
     assert f"at most {plots.MAX_COMPARED}" in stderr and "Traceback" not in stderr
 
 
+def test_cli_compare_plot_of_as_many_folders_as_it_draws_is_drawn(cli_runs, tmp_path,
+                                                                     monkeypatch):
+    """The reference and MAX_COMPARED folders compared with it: the most the figure takes, drawn
+    (only one more is refused)."""
+    kept = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    folders = [cli_runs[1][0]] * (plots.MAX_COMPARED + 1)
+    code, _, stderr = mc11("compare", *folders, "--plot", tmp_path / "many.png")
+    assert code == 0, stderr
+    assert len(kept) == 1
+
+
+def test_cli_compare_plot_takes_a_png_name_in_capitals(cli_runs, tmp_path, monkeypatch):
+    """CHANGES.PNG names a PNG image as changes.png does."""
+    kept = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(path) or Path(path))
+    target = tmp_path / "CHANGES.PNG"
+    code, _, stderr = mc11("compare", cli_runs[1][0], cli_runs[2][0], "--plot", target)
+    assert code == 0, stderr
+    assert [str(path) for path in kept] == [str(target)]
+
+
+def test_cli_compare_never_draws_over_a_figure_made_while_it_compared(cli_runs, tmp_path,
+                                                                       monkeypatch):
+    """--plot names a new file; one that another program writes there while the folders are
+    compared is kept, and the figure refused, not drawn over it."""
+    from simulation.report import summary
+
+    target = tmp_path / "changes.png"
+    real = summary.compare
+
+    def meanwhile(*args, **kwargs):
+        target.write_bytes(b"theirs")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(summary, "compare", meanwhile)
+    code, _, stderr = mc11("compare", cli_runs[1][0], cli_runs[2][0], "--plot", target)
+    assert code == 2 and "Traceback" not in stderr, stderr
+    assert f"mc11: error: {target}: --plot: the file exists already" in stderr
+    assert target.read_bytes() == b"theirs"
+
+
 def test_cli_compare_notes_a_folder_given_twice(cli_runs):
     """Two runs with equal tables compare without a note; one folder named twice (here by
     another spelling of its path) is said to be compared with itself."""
@@ -588,6 +630,39 @@ def test_cli_plot_stopped_by_ctrl_c_names_the_figures_not_drawn(cli_runs, tmp_pa
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
     assert len(redrawn) == 6
+
+
+def test_cli_plot_stopped_in_a_new_version_says_to_delete_it_not_to_force(cli_runs, tmp_path,
+                                                                          monkeypatch):
+    """Ctrl-C while drawing into plots-2/ (plots/ had figures): --force would draw into plots/,
+    over the earlier figures, so the message says to delete plots-2/ and draw again."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    (folder / "plots").mkdir(exist_ok=True)
+    (folder / "plots" / "outcomes.png").write_bytes(b"mine")
+    _stub_figures(monkeypatch, stop_at=1)
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 130, stderr
+    assert f"Delete {folder / 'plots-2'} and draw them all again with: mc11 plot {folder}" \
+        in stderr
+    assert "--force" not in stderr.splitlines()[-1]
+    assert (folder / "plots" / "outcomes.png").read_bytes() == b"mine"
+
+
+def test_cli_plot_draws_into_an_empty_plots_folder(cli_runs, tmp_path, monkeypatch):
+    """A plots/ folder without figures (made by hand, or emptied) is drawn into, not passed
+    over for plots-2/."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    shutil.rmtree(folder / "plots", ignore_errors=True)
+    (folder / "plots").mkdir()
+    (folder / "plots" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    _stub_figures(monkeypatch)
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1)
+    assert code == 0, stderr
+    assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
+    assert not (folder / "plots-2").exists()
+    assert (folder / "plots" / "notes.txt").read_text(encoding="utf-8") == "mine\n"
 
 
 def test_cli_run_stopped_while_drawing_names_the_figures_not_drawn(workspace, tmp_path,
