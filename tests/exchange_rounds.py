@@ -50,3 +50,15 @@ def baseline_batch(seed: int, engaged: float):
     context = BargainingContext(saliences, negotiation.capability, positions, active, 1.0,
                                 lambda a: np.zeros((r, n, k)))
     return negotiation, positions, saliences, active, context
+
+
+def near_tie_below_one() -> tuple[np.ndarray, ...]:
+    """Two members trading on issues 0 and 1, two more alike on issues 2 and 3 (the other cells
+    left out), their saliences 7 x 10^-12 higher: gains of 0.072 differing by 5 x 10^-13, inside
+    the tie tolerance (1e-12 x max(gain, 1)) but not within 1e-12 x gain."""
+    X = np.array([[20.0, 20.0, 0, 0], [80.0, 80.0, 0, 0], [0, 0, 20.0, 20.0],
+                  [0, 0, 80.0, 80.0]])
+    S = np.zeros((4, 4))
+    S[:2, :2] = np.array([[0.8, 0.2], [0.2, 0.8]]) * 0.01
+    S[2:, 2:] = S[:2, :2] * (1 + 7e-12)
+    return X, S, np.ones(4), S > 0

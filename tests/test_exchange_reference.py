@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from exchange_rounds import near_tie_below_one
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -395,3 +396,57 @@ def test_weights_summing_above_one_stop_a_member_at_its_voting_position():
     assert (1 - S[i, q]) * 0.9 + 0.5 > 1 and (1 - S[j, p]) * 0.9 + 0.5 > 1
     assert new_x[i, q] == pytest.approx(y_i) and new_x[j, p] == pytest.approx(y_j)
     assert min(X[i, q], y_i) <= new_x[i, q] <= max(X[i, q], y_i)
+
+
+# --- mutation testing, seventeenth round (docs/mutation_testing.md) ------------------------
+
+
+def test_gains_below_one_tie_within_an_absolute_tolerance():
+    """Below a gain of 1 the tie tolerance stays 1e-12: the slightly higher later gain is tied
+    with the earlier one, which goes first."""
+    X, S, C, mask = near_tie_below_one()
+    gains = ex.candidate_exchanges(X, S, C, mask).gain
+    assert 1e-12 * gains[1] < gains[1] - gains[0] < 1e-12
+    _, realised = ex.exchange_round(X, S, C, mask)
+    assert realised["i"].tolist() == [0, 2]
+
+
+def test_equal_gains_on_one_issue_pair_go_to_groups_a_x_d_first():
+    """base.py lists the pairs on opposite sides of both outcomes the same way (groups A x D)
+    before the mixed ones (B x C): of two equal gains on one issue pair (members 0 x 3 and
+    1 x 2, mirror images), 0 x 3 goes first, as in the compiled rounds."""
+    from simulation.engine.exchange_reference import exchange_round_reference
+
+    X = np.array([[20.0, 20.0], [20.0, 80.0], [80.0, 20.0], [80.0, 80.0]])
+    S = np.array([[0.8, 0.2], [0.8, 0.2], [0.2, 0.8], [0.2, 0.8]])
+    cands = ex.candidate_exchanges(X, S, np.ones(4))
+    assert cands.gain[0] == cands.gain[1]
+    for _, realised in (ex.exchange_round(X, S, np.ones(4)),
+                        exchange_round_reference(X, S, np.ones(4))):
+        assert [(int(r["i"]), int(r["j"])) for r in realised] == [(0, 3), (1, 2)]
+
+
+def test_a_full_move_lands_exactly_on_the_partners_position():
+    """Where i's implied move is exactly its full distance (mi == |di|), j moves fully too and
+    both voting positions are exactly the partners' positions, not a rounding away."""
+    X = np.array([[20.0, 20.0], [80.0, 80.0]])
+    S = np.array([[0.55, 0.3], [0.3, 0.55]])
+    _, realised = ex.exchange_round(X, S, np.ones(2))
+    assert realised[["y_i", "y_j"]].tolist() == [(80.0, 20.0)]
+
+
+def test_a_near_tie_just_past_a_full_batch_goes_to_the_earlier_exchange():
+    """18 pairs of members, each trading alone on an issue pair of its own (the other cells left
+    out), the first 16 of distinct gains; pair 17's gain is 5 x 10^-13 above pair 16's, a tie.
+    A batch takes the 16 best; the 17th best (pair 17) is fetched only to see whether it ties
+    with the 16th, and the tie of pairs 16 and 17 goes to the earlier, 16."""
+    n = 18
+    X, S = np.zeros((2 * n, 2 * n)), np.zeros((2 * n, 2 * n))
+    for g in range(n):
+        scale = 0.01 * (2 + 0.1 * (15 - g)) if g < 16 else 0.01 * (1 + 7e-12 * (g == 17))
+        X[2 * g, 2 * g:2 * g + 2], X[2 * g + 1, 2 * g:2 * g + 2] = 20.0, 80.0
+        S[2 * g:2 * g + 2, 2 * g:2 * g + 2] = np.array([[0.8, 0.2], [0.2, 0.8]]) * scale
+    gains = ex.candidate_exchanges(X, S, np.ones(2 * n), S > 0).gain
+    assert 0 < gains[17] - gains[16] < 1e-12 and np.all(np.diff(gains[:17]) < 0)
+    _, realised = ex.exchange_round(X, S, np.ones(2 * n), S > 0)
+    assert (realised["i"] // 2).tolist() == list(range(n))

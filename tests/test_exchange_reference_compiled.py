@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from exchange_rounds import assert_same_round, baseline_batch, random_round
+from exchange_rounds import assert_same_round, baseline_batch, near_tie_below_one, random_round
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +120,13 @@ def test_positions_off_the_scale_are_refused():
 def test_more_actors_than_the_packed_ids_hold_are_refused():
     with pytest.raises(ValueError, match="at most 32767 actors and issues"):
         exchange_round_reference(np.full((2**15, 2), 50.0), np.ones((2**15, 2)), np.ones(2**15))
+
+
+# --- mutation testing, seventeenth round (docs/mutation_testing.md) ------------------------
+
+
+def test_gains_below_one_tie_within_an_absolute_tolerance_as_in_the_numpy_rule():
+    """Gains of 0.072 differing by 5 x 10^-13 are tied (tolerance 1e-12 x max(gain, 1), not
+    1e-12 x gain): the earlier goes first, in the kernel as in the numpy statement."""
+    realised = same_round(*near_tie_below_one())
+    assert realised["i"].tolist() == [0, 2]
