@@ -195,10 +195,14 @@ def test_a_run_larger_than_the_free_disk_is_refused(tmp_path, monkeypatch):
     assert_clear_error(code, stderr, "only 1 MB is free")
 
 
-@pytest.mark.parametrize("answer", ["y", "Y", "yes", " YES "])
-def test_a_yes_at_the_size_prompt_in_any_case_starts_the_work(answer, monkeypatch):
-    """'Start it? [y/N]' takes y or yes in capitals too (and spaces around): no refusal."""
+@pytest.mark.parametrize(("answer", "starts"), [("y", True), ("Y", True), ("yes", True),
+                                               (" YES ", True), ("", False), ("no", False)])
+def test_only_a_yes_in_any_case_at_the_size_prompt_starts_the_work(answer, starts, monkeypatch,
+                                                                    capsys):
+    """'Start it? [y/N]' takes y or yes in capitals too (and spaces around); anything else, an
+    empty answer included, refuses. Either way the estimate was shown first."""
     from simulation.cli.common import confirm_cost
+    from simulation.errors import InputError
     from simulation.runs.results import Estimate
 
     class Terminal(io.StringIO):
@@ -206,8 +210,16 @@ def test_a_yes_at_the_size_prompt_in_any_case_starts_the_work(answer, monkeypatc
             return True
 
     monkeypatch.setattr(sys, "stdin", Terminal(answer + "\n"))
-    confirm_cost(Estimate(3600.0, 0, "a test's speed"), 1, what="the runs", yes=False,
-                 option="--runs", instead="ask for fewer --runs", here=False)
+    refused = None
+    try:
+        confirm_cost(Estimate(3600.0, 0, "a test's speed"), 1, what="the runs", yes=False,
+                     option="--runs", instead="ask for fewer --runs", here=False)
+    except InputError as error:
+        refused = error.problem
+    shown = capsys.readouterr()
+    assert shown.err == "mc11: the runs take about 60 min on 1 worker(s) (a test's speed).\n"
+    assert shown.out == "Start it? [y/N] "
+    assert refused == (None if starts else "not started; ask for fewer --runs, or answer y")
 
 
 def test_progress_in_a_log_is_plain_periodic_lines(monkeypatch):
