@@ -747,6 +747,20 @@ def test_a_number_field_passes_on_only_a_number_in_its_range_and_says_what_is_al
     rendered.close()
 
 
+def test_a_number_read_stays_as_typed_so_the_echo_changes_nothing_in_the_field():
+    """After '30' is read the field shows '30', not the number's own '30.0': an echo that
+    rewrote the field could land while its user types the next value (a browser test's '150'
+    became '30.015'). A number set elsewhere is shown as the number."""
+    value = solara.reactive(50.0)
+    rendered, invalid, passed = _number_field(value, low=0, high=100)
+    field = rendered.find(label="N").widget
+    field.vue_read(" 30 ")
+    assert (passed, value.value, field.shown, invalid.value) == ([30.0], 30.0, "30", False)
+    value.set(40.0)  # a slider
+    assert field.shown == "40.0"
+    rendered.close()
+
+
 def test_the_edit_form_adds_the_change_it_shows_and_removes_the_row_asked(baseline):
     """The fields follow whom the form names; a change is made of the ticked values on the
     chosen scope only; Add needs one of them ticked; remove takes away its own row."""

@@ -51,6 +51,9 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
     number are disabled (solara's InputInt and InputFloat keep the last good number, and Run or
     Add change used it unseen; NaN broke the page's messages)."""
     typed = solara.use_reactive(None)  # the text, while it is not an allowed number
+    # the last allowed text read and its number: shown as typed ("30", not "30.0"), so that the
+    # server's echo changes nothing in a field its user may already be typing into again
+    read_last = solara.use_reactive(None)
 
     def written(bound: float) -> str:
         return f"{int(bound):,}" if whole else f"{bound:g}"
@@ -71,6 +74,7 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
             return
         typed.set(None)
         invalid.set(False)
+        read_last.set((text.strip(), number))
         on_value(number)
 
     def forget_typed() -> None:  # the number set elsewhere (a slider, the form reset)
@@ -78,7 +82,14 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
         invalid.set(False)
 
     solara.use_effect(forget_typed, [value])
-    text = typed.value if typed.value is not None else "" if value is None else str(value)
+    if typed.value is not None:
+        text = typed.value
+    elif value is None:
+        text = ""
+    elif read_last.value is not None and read_last.value[1] == value:
+        text = read_last.value[0]
+    else:
+        text = str(value)
     TextField(label=label, shown=text, problem=allowed if typed.value is not None else False,
               disabled=disabled, event_read=read)
 
