@@ -770,17 +770,7 @@ def test_an_edited_stored_scenario_is_refused_by_every_reader(complete, tmp_path
 def test_an_edited_calendar_copy_is_refused_like_an_edited_scenario(tmp_path):
     """A folder keeps its scenario's own calendar (calendar.yaml); an edit of that copy changes
     the run's inputs as one of scenario.yaml does, and is refused alike."""
-    from simulation.inputs.catalogue import DATA_DIR
-
-    (tmp_path / "cal.yaml").write_text((DATA_DIR / "calendar.yaml").read_text(encoding="utf-8"),
-                                       encoding="utf-8")
-    scenario = tmp_path / "own.yaml"
-    scenario.write_text(f"extends: {BASELINE}\nname: own\ncalendar: cal.yaml\nreplications: 4\n"
-                        "seed: 3\n", encoding="utf-8")
-    folder = tmp_path / "run"
-    code, _, stderr = mc11("run", scenario, "--folder", folder, "--quiet", "--no-plots",
-                           "--workers", 1)
-    assert code == 0, stderr
+    _, folder = _run_with_own_calendar(tmp_path)
     with (folder / "calendar.yaml").open("a", encoding="utf-8") as calendar:
         calendar.write("# edited\n")
     code, _, stderr = mc11("plot", folder, "--workers", 1)
@@ -1240,9 +1230,9 @@ def test_resuming_a_read_only_folder_is_a_clear_error(complete, tmp_path, monkey
     assert_clear_error(code, stderr, str(folder), "cannot write", "Read-only file system")
 
 
-def test_a_folder_keeps_its_own_calendar(tmp_path):
-    """A scenario with its own calendar: the folder keeps a copy, so it can be compared,
-    plotted and resumed after the calendar file moved (or on a colleague's machine)."""
+def _run_with_own_calendar(tmp_path: Path) -> tuple[Path, Path]:
+    """A 4-run ensemble of a scenario with its own calendar (a copy of the shipped one):
+    (the calendar, the results folder)."""
     from simulation.inputs.catalogue import DATA_DIR
 
     calendar = tmp_path / "cal.yaml"
@@ -1255,6 +1245,13 @@ def test_a_folder_keeps_its_own_calendar(tmp_path):
     code, _, stderr = mc11("run", scenario, "--folder", folder, "--quiet", "--no-plots",
                            "--workers", 1)
     assert code == 0, stderr
+    return calendar, folder
+
+
+def test_a_folder_keeps_its_own_calendar(tmp_path):
+    """A scenario with its own calendar: the folder keeps a copy, so it can be compared,
+    plotted and resumed after the calendar file moved (or on a colleague's machine)."""
+    calendar, folder = _run_with_own_calendar(tmp_path)
     assert (folder / "calendar.yaml").read_bytes() == calendar.read_bytes()
     calendar.rename(tmp_path / "moved.yaml")
     (folder / "run.json").write_text(json.dumps({**manifest(folder), "status": "interrupted"}),
