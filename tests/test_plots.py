@@ -121,17 +121,24 @@ def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:
     _assert_png(path)
 
 
+def _drawn(monkeypatch, plot, *args, **kwargs) -> Figure:
+    """The figure `plot` draws (kept, not saved)."""
+    kept: list[Figure] = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    plot(*args, **kwargs)
+    return kept[0]
+
+
 def _comparison_figure(monkeypatch, outcomes: pd.DataFrame, names: list[str]) -> Figure:
     """The figure plot_comparison draws of len(names) comparisons with a baseline (kept, not
     saved)."""
-    kept: list[Figure] = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
     base = summarise(outcomes, ISSUES)
     shifted = [compare(base, summarise(outcomes.assign(outcome=np.roll(
         outcomes["outcome"].to_numpy(), k + 1)), ISSUES)) for k in range(len(names))]
-    plot_comparison(shifted, "unused.png", name_a="baseline", name_b=names)
-    kept[0].draw(kept[0].canvas.get_renderer())
-    return kept[0]
+    figure = _drawn(monkeypatch, plot_comparison, shifted, "unused.png", name_a="baseline",
+                    name_b=names)
+    figure.draw(figure.canvas.get_renderer())
+    return figure
 
 
 def test_a_comparison_figure_draws_every_compared_folder_in_its_own_style(outcomes,
@@ -247,13 +254,12 @@ def test_sweep_panels_titles_do_not_run_into_each_other(swept, tmp_path):
 def test_the_blockers_figure_prints_every_share_to_the_same_decimals(monkeypatch, tmp_path):
     """0.030 and 0.031 need three decimals to tell apart: the other issues' shares get three
     too, not 0.03 beside 0.030."""
-    kept: list[Figure] = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
     frequencies = pd.DataFrame({"issue": ["moratorium", "moratorium", "spam", "spam"],
                                 "member": ["IND", "ZAF", "USA", "CHN"],
                                 "count": [31, 30, 30, 500], "share": [0.031, 0.030, 0.03, 0.5]})
-    plot_blockers(frequencies, tmp_path / "blockers.png", issues=ISSUES)
-    shares = [text.get_text().rsplit(": ", 1)[1] for text in kept[0].findobj(Text)
+    figure = _drawn(monkeypatch, plot_blockers, frequencies, tmp_path / "blockers.png",
+                    issues=ISSUES)
+    shares = [text.get_text().rsplit(": ", 1)[1] for text in figure.findobj(Text)
               if text.get_text()[:3] in ("IND", "ZAF", "USA", "CHN")]
     assert sorted(shares) == ["0.030", "0.030", "0.031", "0.500"]
 
@@ -406,10 +412,9 @@ def test_bloc_members_are_the_blocs_by_name_with_their_negotiating_members(niger
 
 def _figure_texts(monkeypatch, file: str, tables: figures.FigureTables) -> str:
     """The text of the standard figure `file` drawn from `tables` (kept, not saved)."""
-    kept: list[Figure] = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
-    next(f for f in figures.FIGURES if f.file == file).into(tables, Path("unused"))
-    return "\n".join(text.get_text() for text in kept[0].findobj(Text))
+    into = next(f for f in figures.FIGURES if f.file == file).into
+    figure = _drawn(monkeypatch, into, tables, Path("unused"))
+    return "\n".join(text.get_text() for text in figure.findobj(Text))
 
 
 def test_the_standard_figures_name_coalitions_and_blocs_in_words(monkeypatch, support,
@@ -446,14 +451,6 @@ def test_write_figures_lists_the_files_drawn_not_the_figures_with_nothing_to_dra
 
 
 # --- mutation testing, fourteenth round (docs/mutation_testing.md) ---------------------------
-
-
-def _drawn(monkeypatch, plot, *args, **kwargs) -> Figure:
-    """The figure `plot` draws (kept, not saved)."""
-    kept: list[Figure] = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
-    plot(*args, **kwargs)
-    return kept[0]
 
 
 def _whisker_spans(container) -> list[tuple[float, float, float]]:
