@@ -450,3 +450,18 @@ def test_a_near_tie_just_past_a_full_batch_goes_to_the_earlier_exchange():
     assert 0 < gains[17] - gains[16] < 1e-12 and np.all(np.diff(gains[:17]) < 0)
     _, realised = ex.exchange_round(X, S, np.ones(2 * n), S > 0)
     assert (realised["i"] // 2).tolist() == list(range(n))
+
+
+@pytest.mark.parametrize("tie_tol", [0.0, 1e-12])
+def test_a_recalculated_score_on_a_members_tie_threshold_rolls_the_member_back(tie_tol):
+    """A batch member stands only while no exchange its predecessors recalculated reaches its
+    tie threshold: exactly on the threshold it is a tie, which one at a time goes to the
+    earlier candidate, so the member is rolled back; one float below, it stands."""
+    gains = np.array([5.0, 3.0])
+    threshold = 3.0 - tie_tol * 3.0
+    assert ex.members_standing(np.array([threshold, -np.inf]), gains, tie_tol) == 1
+    assert ex.members_standing(np.array([np.nextafter(threshold, -np.inf), 9.0]), gains,
+                               tie_tol) == 2
+    # the best of all earlier members' recalculations counts, not only the one just before
+    three = np.array([5.0, 3.0, 2.0])
+    assert ex.members_standing(np.array([2.0, -np.inf, 0.0]), three, tie_tol) == 2

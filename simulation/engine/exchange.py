@@ -577,6 +577,18 @@ def select_exchanges(
 _BATCH = 16  # how many of the best exchanges a batch may realise at once
 
 
+def members_standing(recalculated: np.ndarray, gains: np.ndarray, tie_tol: float) -> int:
+    """How many of a batch's first members stand, given each member's gain and the best score
+    its recalculations gave: a member stands only if no exchange recalculated by the members
+    before it now scores within the tie tolerance of its gain or above it, since one at a time
+    that exchange would go first or tie with it (a tie is settled by `_Pool.best`)."""
+    running = np.maximum.accumulate(recalculated)
+    for s in range(1, gains.size):
+        if running[s - 1] >= gains[s] - tie_tol * max(abs(gains[s]), 1.0):
+            return s
+    return gains.size
+
+
 class _Round:
     """Realises exchanges in batches that give exactly the reference's one-by-one sequence.
 
@@ -684,13 +696,7 @@ class _Round:
                 self._pass(rows[sel], ev[sel], moved, (pre_row, pre_sum, delta, who), ev_best)
             )
 
-        # a member stays only if nothing recalculated before it can beat it
-        running = np.maximum.accumulate(ev_best)
-        accepted = t
-        for s in range(1, t):
-            if running[s - 1] >= gains[s] - tie_tol * max(abs(gains[s]), 1.0):
-                accepted = s
-                break
+        accepted = members_standing(ev_best, gains, tie_tol)
         if accepted < t:  # undo everything done for the later members
             for hit, hit_ev, saved, saved_score in reversed(passes):
                 back = hit_ev >= accepted
