@@ -455,8 +455,9 @@ def test_a_near_tie_just_past_a_full_batch_goes_to_the_earlier_exchange():
 @pytest.mark.parametrize("tie_tol", [0.0, 1e-12])
 def test_a_recalculated_score_on_a_members_tie_threshold_rolls_the_member_back(tie_tol):
     """A batch member stands only while no exchange its predecessors recalculated reaches its
-    tie threshold: exactly on the threshold it is a tie, which one at a time goes to the
-    earlier candidate, so the member is rolled back; one float below, it stands."""
+    tie threshold: exactly on the threshold it is a tie, which one at a time the candidates'
+    order settles, so the member is rolled back to let it; one float below, it stands. The last
+    member's own recalculations concern no member after it."""
     gains = np.array([5.0, 3.0])
     threshold = 3.0 - tie_tol * 3.0
     assert ex.members_standing(np.array([threshold, -np.inf]), gains, tie_tol) == 1
