@@ -107,6 +107,12 @@ _N_STATIC = 18
 _BLOCK = 64  # block size of the max-structure used to find the best exchange
 
 
+def _tie_gap(gain: float, tie_tol: float) -> float:
+    """How far below ``gain`` another gain still ties with it: ``tie_tol`` relative to the gain,
+    absolute below 1 (so that tiny gains tie within 1e-12, not within 1e-12 of themselves)."""
+    return tie_tol * max(abs(gain), 1.0)
+
+
 def _prepare(
     X: np.ndarray, S: np.ndarray, C: np.ndarray, mask: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -450,7 +456,7 @@ class _Pool:
         top = self.bmax[b]
         if top == -np.inf:
             return -1
-        thr = top - tie_tol * max(abs(top), 1.0)
+        thr = top - _tie_gap(top, tie_tol)
         tb = np.flatnonzero(self.bmax >= thr)
         if tb.size == 1 and rng is None:
             return b * _BLOCK + int(np.argmax(self.blocks[b] >= thr))
@@ -584,7 +590,7 @@ def members_standing(recalculated: np.ndarray, gains: np.ndarray, tie_tol: float
     that exchange would go first or tie with it (a tie is settled by `_Pool.best`)."""
     running = np.maximum.accumulate(recalculated)
     for s in range(1, gains.size):
-        if running[s - 1] >= gains[s] - tie_tol * max(abs(gains[s]), 1.0):
+        if running[s - 1] >= gains[s] - _tie_gap(gains[s], tie_tol):
             return s
     return gains.size
 
@@ -615,7 +621,7 @@ class _Round:
         rows, scores = pool.top_rows(_BATCH + 1)
         if rows.size == 0:
             return rows
-        gap = [tie_tol * max(abs(g), 1.0) for g in scores.tolist()]
+        gap = [_tie_gap(g, tie_tol) for g in scores.tolist()]
         if rows.size > 1 and scores[0] - scores[1] <= gap[0]:
             return np.array([pool.best(tie_tol, rng)])  # a tie: settle it on its own
         cells = pool.ids[rows][:, _I_SUP_I:].tolist()  # sup_i, sup_j, dem_i, dem_j

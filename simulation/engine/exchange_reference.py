@@ -207,7 +207,7 @@ def _best(tree, blocks, supers):
         highest = max(highest, tree[s])
     if highest == -np.inf:
         return -1
-    threshold = highest - TIE_TOL * max(abs(highest), 1.0)
+    threshold = highest - TIE_TOL * max(abs(highest), 1.0)  # exchange._tie_gap
     for s in range(tree.size - supers):
         if tree[supers + s] >= threshold:
             for b in range(s * _BLOCK, (s + 1) * _BLOCK):
