@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 from commands import mc11
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from simulation import __version__
@@ -456,14 +457,21 @@ def test_cli_compare_prints_a_change_that_rounds_to_zero_without_a_sign(cli_runs
     assert mandate.split()[7] == "0.00"
 
 
+def _saved_figures(monkeypatch) -> list[tuple[Figure, Path]]:
+    """Each figure `plots.save_png` is given, with its path (kept, not saved)."""
+    saved: list[tuple[Figure, Path]] = []
+    monkeypatch.setattr(plots, "save_png",
+                        lambda fig, path: saved.append((fig, Path(path))) or Path(path))
+    return saved
+
+
 def test_cli_compare_plot_names_two_folders_of_one_scenario_apart(cli_runs, monkeypatch):
     """Both runs are of 'baseline': the figure names their folders, as the table does."""
     one, two = cli_runs[1][0], cli_runs[2][0]
-    kept = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    saved = _saved_figures(monkeypatch)
     code, _, stderr = mc11("compare", one, two, "--plot", one.parent / "unused.png")
     assert code == 0, stderr
-    texts = " ".join(text.get_text() for text in kept[0].findobj(Text))
+    texts = " ".join(text.get_text() for text in saved[0][0].findobj(Text))
     assert "baseline − baseline" not in texts
     assert f"{two.name} − {one.name}" in texts.replace("\n", " ")
 
@@ -481,22 +489,20 @@ def test_cli_compare_plot_of_as_many_folders_as_it_draws_is_drawn(cli_runs, tmp_
                                                                      monkeypatch):
     """The reference and MAX_COMPARED folders compared with it: the most the figure takes, drawn
     (only one more is refused)."""
-    kept = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    saved = _saved_figures(monkeypatch)
     folders = [cli_runs[1][0]] * (plots.MAX_COMPARED + 1)
     code, _, stderr = mc11("compare", *folders, "--plot", tmp_path / "many.png")
     assert code == 0, stderr
-    assert len(kept) == 1
+    assert len(saved) == 1
 
 
 def test_cli_compare_plot_takes_a_png_name_in_capitals(cli_runs, tmp_path, monkeypatch):
     """CHANGES.PNG names a PNG image as changes.png does."""
-    kept = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(path) or Path(path))
+    saved = _saved_figures(monkeypatch)
     target = tmp_path / "CHANGES.PNG"
     code, _, stderr = mc11("compare", cli_runs[1][0], cli_runs[2][0], "--plot", target)
     assert code == 0, stderr
-    assert [str(path) for path in kept] == [str(target)]
+    assert [str(path) for _, path in saved] == [str(target)]
 
 
 def test_cli_compare_never_draws_over_a_figure_made_while_it_compared(cli_runs, tmp_path,
@@ -1103,11 +1109,10 @@ def test_cli_compare_side_by_side_shows_each_folders_own_probabilities(cli_runs,
 def test_cli_compare_plot_of_three_folders_draws_every_folder_compared(cli_runs, complete,
                                                                        monkeypatch):
     one, two, other = cli_runs[1][0], cli_runs[2][0], complete[0].folder
-    kept = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    saved = _saved_figures(monkeypatch)
     code, _, stderr = mc11("compare", one, two, other, "--plot", one.parent / "unused.png")
     assert code == 0, stderr
-    legend = [text.get_text() for text in kept[0].legends[0].get_texts()]
+    legend = [text.get_text() for text in saved[0][0].legends[0].get_texts()]
     assert two.name in legend and other.name in legend
     assert one.name not in legend  # the reference is what the others are compared with
 
@@ -1116,11 +1121,10 @@ def test_cli_compare_plot_names_folders_of_different_scenarios_by_their_scenario
                                                                                  complete,
                                                                                  monkeypatch):
     one, other = cli_runs[1][0], complete[0].folder
-    kept = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    saved = _saved_figures(monkeypatch)
     code, _, stderr = mc11("compare", one, other, "--plot", one.parent / "unused.png")
     assert code == 0, stderr
-    texts = " ".join(text.get_text() for text in kept[0].findobj(Text)).replace("\n", " ")
+    texts = " ".join(text.get_text() for text in saved[0][0].findobj(Text)).replace("\n", " ")
     assert "small − baseline" in texts and other.name not in texts
 
 
