@@ -1,6 +1,7 @@
 """The dashboard's engine bridge, without a browser: edits, validation, ensembles, saving,
 cancelling, and the watched negotiation (the browser tests are in test_dashboard_browser.py)."""
 
+import logging
 import multiprocessing
 
 import ipyvuetify as v
@@ -863,6 +864,24 @@ def _page_state(monkeypatch, **values) -> None:
                 "planned": 0, "ended": ""}
     for name, value in {**defaults, **values}.items():
         monkeypatch.setattr(app, name, solara.reactive(value))
+
+
+def test_a_message_lost_with_its_pages_connection_is_not_logged_as_a_crash(caplog):
+    """Solara's kernel can fail to send an ensemble's progress as a page's connection ends (the
+    tab closed, the server stopping): that traceback is dropped, any other error is kept."""
+    from simulation.dashboard import app  # noqa: F401  (its import installs the filter)
+
+    kernel = logging.getLogger("solara.server.kernel")
+    errors = [RuntimeError("This task group is not active; no new tasks can be started."),
+              RuntimeError("This portal is not running"), RuntimeError("something else"),
+              ValueError("This portal is not running")]
+    with caplog.at_level(logging.ERROR, logger="solara.server.kernel"):
+        for error in errors:
+            try:
+                raise error
+            except Exception as caught:
+                kernel.exception("Error sending message: %s, closing websocket", caught)
+    assert [record.exc_info[1] for record in caplog.records] == errors[2:]
 
 
 def test_an_ensemble_of_a_few_chunks_runs_on_one_worker_and_a_larger_one_on_every_core(

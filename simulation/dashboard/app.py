@@ -7,6 +7,7 @@ thread on `mc11 run`'s engine, with a progress bar and a cancel button.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -133,6 +134,22 @@ def _stop_ensembles() -> None:
 
 # run before concurrent.futures' own exit hook, registered earlier (they run last first)
 threading._register_atexit(_stop_ensembles)
+
+# anyio's words for a connection's task group that has ended (the page closed, or the server
+# stopping): what Solara could not send through it was for a page that is gone
+_ENDED_CONNECTION = ("This task group is not active; no new tasks can be started.",
+                     "This portal is not running")
+
+
+def sent_to_an_open_page(record: logging.LogRecord) -> bool:
+    """Whether to keep a record of Solara's kernel: not its traceback of a message an ensemble's
+    progress sent just as the page's connection ended (a race in Solara between closing a
+    connection and forgetting it), which would read as a crash on the server's screen."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(error, RuntimeError) and str(error) in _ENDED_CONNECTION)
+
+
+logging.getLogger("solara.server.kernel").addFilter(sent_to_an_open_page)
 
 
 def workers_for(count: int) -> int:
