@@ -4,13 +4,16 @@ as `exchange.candidate_exchanges` followed by `exchange.select_exchanges(rule="o
 That pair is the readable statement of the rule (numpy over every candidate); this kernel is what
 the exchange protocol runs, because a member-state round has up to ~220,000 candidates of which a
 few hundred are realised. It differs in how it finds them, not in what it finds:
-- each candidate is evaluated by the same floating-point operations in the same order (scalar
-  instead of vectorised), so gains and moves are equal to the bit;
-- instead of sorting every candidate by gain, it sorts the best few hundred still possible (a
-  partition by gain), realises what it can among them in gain order, drops every candidate that
-  shares an actor-issue with a realised exchange, and repeats. All candidates left outside a
-  batch rank below all inside it, so the sequence is the full sort's, ties included (equal gains
-  go to the earlier candidate, in the reference's order).
+- each candidate is evaluated by the same floating-point operations in the same order (several
+  at a time by the processor's vector instructions, each as if alone), so gains and moves are
+  equal to the bit;
+- instead of sorting every candidate by gain, it puts them in buckets of gain (a counting sort
+  on the gains' leading bits) and goes through the buckets from the highest: it drops the
+  candidates that share an actor-issue with an exchange already realised, sorts the rest by
+  gain and realises them in that order unless an earlier one of them took one of their
+  actor-issues. Every candidate of a bucket ranks below every one of the buckets before it, so
+  the sequence is the full sort's, ties included (equal gains go to the earlier candidate, in
+  the reference's order), and each candidate is looked at once or twice, not sorted.
 `tests/test_exchange_once.py` checks the equality on random and MC11 rounds.
 """
 
@@ -32,7 +35,7 @@ from simulation.engine.exchange import (
     next_start_positions,
 )
 
-_FIRST_BATCH = 1024  # candidates sorted in a selection batch (doubling while few are taken)
+_BUCKETS = 4096  # most buckets of gain the selection sorts its candidates into (`_gain_buckets`)
 
 
 @njit(cache=True)
@@ -75,7 +78,7 @@ def cut_moves(shift, on_q, di, dj, a_p, a_q, r_qp, s_ip, s_iq):
     return mi, mj, dp, dq, abs(dq * s_iq - dp * s_ip)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _evaluate(s_ip, s_iq, s_jp, s_jq, a_p, a_q, xi_d, xj_d, x0_iq, x0_jp, e_iq, e_jp, lower,
               upper):
     """exchange._evaluate of one candidate at the round's start: (mi, mj, dp, dq, gain, valid).
@@ -117,14 +120,46 @@ def _round_constants(X: np.ndarray, W: np.ndarray, den: np.ndarray,
     return A, E
 
 
-@njit(cache=True)
+# Rows of a pair of issues' table of members (`_candidates`): what an exchange between two of them
+# reads of each, on issues p and q.
+_RATIO, _S_P, _S_Q, _A_P, _A_Q, _X_P, _X_Q, _E_P, _E_Q = range(9)
+
+
+@njit(cache=True, inline="always")
+def _of(one, others, v, row, other):
+    """Row `row` of the other member (column v of `others`) if `other`, else of `one`."""
+    return others[row, v] if other else one[row]
+
+
+@njit(cache=True, inline="always")
+def _gains_with(one, others, count, lower, upper, gain, valid):
+    """The gains and validity of the exchanges of issues p and q between one member and each of
+    the first `count` columns of `others` (the pair's table of the other group). Each is
+    `_evaluate`d as the candidate it is (the higher s_p / s_q demands p, is i); the loop has no
+    other branches, so the compiler evaluates several pairs at a time (AVX), each to the bit
+    as alone. `one` holds the member's column as a tuple of values: from the table itself the
+    compiler would choose between two addresses and gather, twice as slow (2026-12-05)."""
+    for v in range(count):
+        other_is_i = one[_RATIO] < others[_RATIO, v]
+        gain[v], valid[v] = _evaluate(
+            _of(one, others, v, _S_P, other_is_i), _of(one, others, v, _S_Q, other_is_i),
+            _of(one, others, v, _S_P, not other_is_i), _of(one, others, v, _S_Q, not other_is_i),
+            _of(one, others, v, _A_P, not other_is_i), _of(one, others, v, _A_Q, other_is_i),
+            _of(one, others, v, _X_P, other_is_i), _of(one, others, v, _X_Q, not other_is_i),
+            _of(one, others, v, _X_Q, other_is_i), _of(one, others, v, _X_P, not other_is_i),
+            _of(one, others, v, _E_Q, other_is_i), _of(one, others, v, _E_P, not other_is_i),
+            lower, upper)[4:]
+
+
+@njit(cache=True, error_model="numpy")
 def _candidates(X, S, A, E, present, left, lower, upper, evaluate):
     """exchange.candidate_exchanges, valid ones only, in the reference's order (issue pairs,
     then groups A x D and B x C, then actor pairs): actors i, j, issues p, q and gains.
 
     Without `evaluate`, every pair across the outcome on both issues, unevaluated (no gains):
     the reference rule evaluates each candidate when its selection starts, and evaluating it
-    here as well cost 6% of its round (2026-12-03)."""
+    here as well cost 6% of its round (2026-12-03). Divisions follow numpy (as the rule's
+    statement does), which lets the compiler vectorise `_gains_with`."""
     n, k = X.shape
     size = 0
     for p in range(k - 1):
@@ -141,7 +176,9 @@ def _candidates(X, S, A, E, present, left, lower, upper, evaluate):
     gains = np.empty(size if evaluate else 0)
     m = 0
     members = np.empty((4, n), dtype=np.int64)
-    ratio = np.empty(n)
+    table = np.empty((4, 9, n))  # the pair's members of each group (rows _RATIO ... _E_Q)
+    gain = np.empty(n)
+    valid = np.empty(n, dtype=np.bool_)
     for p in range(k - 1):
         for q in range(p + 1, k):
             counts = np.zeros(4, dtype=np.int64)
@@ -150,68 +187,100 @@ def _candidates(X, S, A, E, present, left, lower, upper, evaluate):
                     g = left[a, p] + 2 * left[a, q]
                     members[g, counts[g]] = a
                     counts[g] += 1
-                    ratio[a] = S[a, p] / S[a, q]
+            for g in range(4):
+                for u in range(counts[g]):
+                    a, column = members[g, u], table[g, :, u]
+                    column[_RATIO] = S[a, p] / S[a, q]
+                    if evaluate:
+                        column[_S_P], column[_S_Q] = S[a, p], S[a, q]
+                        column[_A_P], column[_A_Q] = A[a, p], A[a, q]
+                        column[_X_P], column[_X_Q] = X[a, p], X[a, q]
+                        column[_E_P], column[_E_Q] = E[a, p], E[a, q]
             for g1 in range(2):
                 g2 = 3 - g1
+                others = table[g2]
                 for u in range(counts[g1]):
                     a1 = members[g1, u]
+                    column = table[g1, :, u]
+                    one = (column[0], column[1], column[2], column[3], column[4], column[5],
+                           column[6], column[7], column[8])
+                    if evaluate:
+                        _gains_with(one, others, counts[g2], lower, upper, gain, valid)
                     for v in range(counts[g2]):
+                        if evaluate and not valid[v]:
+                            continue
                         a2 = members[g2, v]
                         # AbstractExchange.__init__: the higher s_p / s_q demands p (is i)
-                        i, j = (a2, a1) if ratio[a1] < ratio[a2] else (a1, a2)
-                        if not evaluate:
-                            ci[m], cj[m], cp[m], cq[m] = i, j, p, q
-                            m += 1
-                            continue
-                        _, _, _, _, gain, valid = _evaluate(
-                            S[i, p], S[i, q], S[j, p], S[j, q], A[j, p], A[i, q], X[i, p],
-                            X[j, q], X[i, q], X[j, p], E[i, q], E[j, p], lower, upper)
-                        if valid:
-                            ci[m], cj[m], cp[m], cq[m], gains[m] = i, j, p, q, gain
-                            m += 1
+                        swap = one[_RATIO] < others[_RATIO, v]
+                        ci[m], cj[m] = (a2, a1) if swap else (a1, a2)
+                        cp[m], cq[m] = p, q
+                        if evaluate:
+                            gains[m] = gain[v]
+                        m += 1
     return ci[:m], cj[:m], cp[:m], cq[:m], gains[:m]
+
+
+@njit(cache=True)
+def _gain_buckets(ci, cj, cp, cq, gains, k):
+    """The candidates in buckets of gain, highest first, by a counting sort on the gains' bits
+    (positive floats order as their bit patterns do; at most _BUCKETS buckets): (starts, rows,
+    cells). Bucket b holds rows[starts[b]:starts[b + 1]], in candidate order, and cells the
+    four actor-issues of each (those exchange._select_once marks used)."""
+    bits = gains.view(np.int64)  # valid gains are at least GAIN_MIN > 0
+    low, high = bits.min(), bits.max()
+    shift = 0
+    while (high - low) >> shift >= _BUCKETS:
+        shift += 1
+    last = (high - low) >> shift
+    starts = np.zeros(last + 2, dtype=np.int64)
+    for row in range(gains.size):
+        starts[last - ((bits[row] - low) >> shift) + 1] += 1
+    starts = np.cumsum(starts)
+    fill = starts[:-1].copy()
+    rows = np.empty(gains.size, dtype=np.int64)
+    cells = np.empty((gains.size, 4), dtype=np.int32)
+    for row in range(gains.size):
+        bucket = last - ((bits[row] - low) >> shift)
+        at = fill[bucket]
+        rows[at] = row
+        cells[at, 0], cells[at, 1] = ci[row] * k + cq[row], cj[row] * k + cp[row]
+        cells[at, 2], cells[at, 3] = ci[row] * k + cp[row], cj[row] * k + cq[row]
+        fill[bucket] += 1
+    return starts, rows, cells
+
+
+@njit(cache=True, inline="always")
+def _free(used, cells, at):
+    """None of the four actor-issues in row `at` of `_gain_buckets`' cells is used yet."""
+    return not (used[cells[at, 0]] or used[cells[at, 1]] or used[cells[at, 2]]
+                or used[cells[at, 3]])
 
 
 @njit(cache=True)
 def _select(ci, cj, cp, cq, gains, n, k):
     """exchange._select_once: rows of the candidates realised under the once rule, in
     realisation order."""
-    used = np.zeros(n * k, dtype=np.bool_)
-    alive = np.arange(gains.size)
     taken = np.empty(min(gains.size, n * k), dtype=np.int64)
+    if gains.size == 0:
+        return taken
+    starts, rows, cells = _gain_buckets(ci, cj, cp, cq, gains, k)
+    used = np.zeros(n * k, dtype=np.bool_)
+    free = np.empty(gains.size, dtype=np.int64)
     count = 0
-    batch = _FIRST_BATCH
-    threshold = np.inf
-    while alive.size > 0:
-        if alive.size > batch:
-            threshold = -np.partition(-gains[alive], batch - 1)[batch - 1]
-            top = alive[gains[alive] >= threshold]
-        else:
-            top = alive
-        order = top[np.argsort(-gains[top], kind="mergesort")]  # ties: earlier candidate
-        before = count
-        for row in order:
-            a = ci[row] * k + cq[row]
-            b = cj[row] * k + cp[row]
-            c = ci[row] * k + cp[row]
-            d = cj[row] * k + cq[row]
-            if not (used[a] or used[b] or used[c] or used[d]):
-                used[a] = used[b] = used[c] = used[d] = True
-                taken[count] = row
+    for bucket in range(starts.size - 1):
+        size = 0
+        for at in range(starts[bucket], starts[bucket + 1]):
+            if _free(used, cells, at):
+                free[size] = at
+                size += 1
+        if size > 1:  # the bucket's candidates still possible, by gain (ties: earlier first)
+            free[:size] = free[:size][np.argsort(-gains[rows[free[:size]]], kind="mergesort")]
+        for at in free[:size]:
+            if _free(used, cells, at):
+                for c in range(4):
+                    used[cells[at, c]] = True
+                taken[count] = rows[at]
                 count += 1
-        if count - before < batch // 8:
-            batch *= 2
-        keep = np.empty(alive.size, dtype=np.int64)
-        kept = 0
-        cut = top.size < alive.size
-        for row in alive:
-            if cut and gains[row] >= threshold:
-                continue  # sorted in this batch
-            if not (used[ci[row] * k + cq[row]] or used[cj[row] * k + cp[row]]
-                    or used[ci[row] * k + cp[row]] or used[cj[row] * k + cq[row]]):
-                keep[kept] = row
-                kept += 1
-        alive = keep[:kept] if cut else keep[:0]
     return taken[:count]
 
 
