@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.engine import exchange as ex
+from simulation.engine import exchange_reference
 from simulation.engine.exchange_reference import exchange_round_reference
 from simulation.engine.model import NegotiationModel
 from simulation.engine.parameters import BargainingParameters
@@ -120,6 +121,19 @@ def test_positions_off_the_scale_are_refused():
 def test_more_actors_than_the_packed_ids_hold_are_refused():
     with pytest.raises(ValueError, match="at most 32767 actors and issues"):
         exchange_round_reference(np.full((2**15, 2), 50.0), np.ones((2**15, 2)), np.ones(2**15))
+
+
+def test_more_candidates_than_the_kernel_indexes_are_refused(monkeypatch):
+    """Rows, list positions and cells must fit the 31 bits the kernel shows the compiler: a
+    round with more candidates is refused, not computed wrong (the limit lowered to a round's
+    worth here, as 2**30 candidates would not fit in memory)."""
+    monkeypatch.setattr(exchange_reference, "_MOST_CANDIDATES", 9)
+    X = np.array([[20.0, 20.0]] * 3 + [[80.0, 80.0]] * 3)
+    S = np.array([[0.8, 0.2]] * 3 + [[0.2, 0.8]] * 3)
+    with pytest.raises(ValueError, match="at most 8 candidate exchanges a round; got 9"):
+        exchange_round_reference(X, S, np.ones(6))
+    monkeypatch.setattr(exchange_reference, "_MOST_CANDIDATES", 10)
+    assert exchange_round_reference(X, S, np.ones(6))[1].size == 3
 
 
 # --- mutation testing, seventeenth round (docs/mutation_testing.md) ------------------------

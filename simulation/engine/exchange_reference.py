@@ -66,6 +66,7 @@ _MI, _MJ, _DP, _DQ, _HIS, _HJS = range(6)
 _ID_BITS = 16  # actors and issues must number fewer than 2**15 (the packed code is signed)
 _ID_MASK = (1 << _ID_BITS) - 1
 _OUT = -2  # _SEEN of a candidate out of play
+_MOST_CANDIDATES = 2**30  # so that every row, list position and cell fits `_natural`'s 31 bits
 
 
 @intrinsic
@@ -106,11 +107,20 @@ def _crosses(t0, t1):
 
 
 @njit(cache=True, inline="always")
+def _natural(index):
+    """`index`, never negative here, shown to be so to the compiler (its low 31 bits): numba
+    wraps negative array indices around, which costs a comparison and a selection at each use
+    of an index the compiler cannot prove non-negative, such as one read from memory. Marking
+    the visits' rows, list bounds and cells made the kernel 7-11% faster (2026-12-05)."""
+    return index & 0x7FFFFFFF
+
+
+@njit(cache=True, inline="always")
 def _ids(code):
     """Actors i, j and issues p, q of a candidate (exchange._Pool.ids' first columns) from their
     packed code."""
     return (code & _ID_MASK, (code >> _ID_BITS) & _ID_MASK, (code >> 2 * _ID_BITS) & _ID_MASK,
-            code >> 3 * _ID_BITS)
+            (code >> 3 * _ID_BITS) & _ID_MASK)
 
 
 @njit(cache=True, inline="always")
@@ -223,7 +233,8 @@ def _role_cells(i, j, p, q, k, demand):
     """The cells (actor x k + issue) a candidate holds in roles i and j: those it supplies (i on
     q, j on p) or, with `demand`, those it demands (i on p, j on q)."""
     i, j = np.int64(i), np.int64(j)
-    return (i * k + p, j * k + q) if demand else (i * k + q, j * k + p)
+    cells = (i * k + p, j * k + q) if demand else (i * k + q, j * k + p)
+    return _natural(cells[0]), _natural(cells[1])
 
 
 @njit(cache=True)
@@ -276,19 +287,20 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
     not valid at the start are out of play from it, which leaves the valid ones' order as is):
     the realised exchanges' fields in REALISED_DTYPE order, in realisation order. ``hot`` and
     ``cold``: (m, 8) rows for the candidates' state, aligned on cache lines."""
-    n, k = X0.shape
-    m = ci.size
+    n, k = _natural(X0.shape[0]), _natural(X0.shape[1])
+    m = _natural(ci.size)
     if m == 0:
         return np.empty((0, 13))
     ids = hot.view(np.int64)
     WX = W * X0
     nb = (m + _BLOCK - 1) // _BLOCK
     ns = (nb + _BLOCK - 1) // _BLOCK
-    blocks, supers = nb * _BLOCK, (nb + ns) * _BLOCK
+    blocks, supers = _natural(nb * _BLOCK), _natural((nb + ns) * _BLOCK)
     tree = np.full(supers + ns, -np.inf)  # scores, block maxima, super-block maxima (_rescore)
     nan = np.nan
     for row in range(m):
-        i, j, p, q = np.int64(ci[row]), np.int64(cj[row]), np.int64(cp[row]), np.int64(cq[row])
+        i, j, p, q = (_natural(np.int64(ci[row])), _natural(np.int64(cj[row])),
+                      _natural(np.int64(cp[row])), _natural(np.int64(cq[row])))
         ids[row, _IDS] = i | (j << _ID_BITS) | (p << 2 * _ID_BITS) | (q << 3 * _ID_BITS)
         cold[row, _HIS], cold[row, _HJS] = 0.0, 0.0
         result = _evaluate(S[i, p], S[i, q], S[j, p], S[j, q], A[j, p], A[i, q], WX[i, q],
@@ -316,7 +328,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
         if e < 0:
             break
         ei, ej, ep, eq = _ids(ids[e, _IDS])
-        moved_i, moved_j = ei * k + eq, ej * k + ep
+        moved_i, moved_j = _natural(ei * k + eq), _natural(ej * k + ep)
         x_i, x_j = pos[moved_i], pos[moved_j]
         y_i = min(max(x_i + cold[e, _MI], lower), upper)
         y_j = min(max(x_j + cold[e, _MJ], lower), upper)
@@ -334,7 +346,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
         ids[e, _SEEN] = _OUT
         pos[moved_i], pos[moved_j] = y_i, y_j
         # the updates tables: j (demanding q) records i's move, i (demanding p) records j's
-        cell_a, cell_b = ej * k + eq, ei * k + ep
+        cell_a, cell_b = _natural(ej * k + eq), _natural(ei * k + ep)
         # the first candidates of each list the event walks, fetched all at once (the walks
         # fetch the rest _AHEAD candidates ahead)
         for cell in (moved_i, moved_j):
@@ -356,13 +368,14 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
             else:
                 cell = cell_a if part == 2 else cell_b
                 lo, hi, rows, ends = dem_start[cell], dem_end[cell], dem_rows, dem_end
+            lo, hi = _natural(lo), _natural(hi)
             kept = lo
             for at in range(lo, hi):
                 if at + _AHEAD < hi:
                     _prefetch(hot, rows[at + _AHEAD])
                     if part < 2:
                         _prefetch(cold, rows[at + _AHEAD])
-                row = rows[at]
+                row = _natural(np.int64(rows[at]))
                 seen = ids[row, _SEEN]
                 if seen == _OUT:
                     continue  # out for good: dropped from the index
@@ -372,7 +385,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                     continue
                 ids[row, _SEEN] = count
                 i, j, p, q = _ids(ids[row, _IDS])
-                cell_i, cell_j = i * k + q, j * k + p
+                cell_i, cell_j = _natural(i * k + q), _natural(j * k + p)
                 if part < 2:
                     # A role whose supply cell moved keeps its previous move in its history
                     # (invalidate_exchange_by_supply); a moved role that now has to go back is
@@ -455,6 +468,9 @@ def exchange_round_reference(
                          f"got {np.shape(X)}")
     Xc, Sc, W, den, num, A, _, (ci, cj, cp, cq, _) = round_start(X, S, C, mask, lower, upper,
                                                                  evaluate=False)
+    if ci.size >= _MOST_CANDIDATES:
+        raise ValueError(f"at most {_MOST_CANDIDATES - 1:,} candidate exchanges a round; "
+                         f"got {ci.size:,}")
     fields = _select(Xc, Sc, W, A, den, num, ci, cj, cp, cq, _rows(ci.size), _rows(ci.size),
                      lower, upper)
     return round_end(X, S, fields, salience_weight, fixed_weight)
