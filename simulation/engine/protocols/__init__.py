@@ -129,11 +129,11 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     "(decide-exchange-model's FIXED_WEIGHT)", 0, 1),
         ),
         reference="Stokman & Van Oosten (1994); decide-exchange-model",
-        # rule once: 42.5 and 50.3 runs/s on 2 workers in section b of 2026-12-05 (third host,
-        # docs/benchmarks/bench-20261205-081614.json; its selection in buckets of gain and its
-        # evaluations vectorised), the slower halved; rule reference 2.69 (2026-12-01), and the
-        # reference kernel of 2026-12-03 ran 1.1-1.34x as fast as that code on 2 workers
-        speed=Speed(21.2, "exchange_rule", (("reference", 1.6),)),
+        # section b of 2026-12-05 on the third host, each rule's slower run on 2 workers halved:
+        # rule once 42.5 and 50.3 runs/s (docs/benchmarks/bench-20261205-081614.json, its
+        # selection in buckets of gain and its evaluations vectorised), rule reference 3.49 and
+        # 3.62 (bench-20261205-083935.json, its indices shown to be non-negative)
+        speed=Speed(21.2, "exchange_rule", (("reference", 1.7),)),
     ),
     ProtocolSpec(
         name="challenge",
