@@ -404,6 +404,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                     if turned:
                         _rescore(tree, blocks, supers, row, hot[row, _SCORE], -np.inf)
                         ids[row, _SEEN] = _OUT
+                        kept -= 1  # out for good: dropped from this list at once
                         continue
                 else:
                     # the outcome each mover sees moved by this exchange's write of its demand
@@ -441,6 +442,7 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                 hot[row, _SCORE] = result[9]
                 if result[9] == -np.inf:
                     ids[row, _SEEN] = _OUT
+                    kept -= 1
             ends[cell] = kept
     return out[:count]
 
