@@ -79,6 +79,7 @@ MOVE_MIN = 1e-10  # base.py is_move_valid: a move of at most this size is not va
 # Float64 slack for position comparisons that are exact in the reference's Decimal arithmetic
 # (an outcome landing exactly on a partner's position, a full move landing on a bound).
 POS_TOL = 1e-9
+TIE_TOL = 1e-12  # default relative tolerance within which two gains tie (`_tie_gap`)
 
 REALISED_DTYPE = np.dtype(
     [
@@ -548,7 +549,7 @@ def select_exchanges(
     *,
     rule: Literal["reference", "once"] = "reference",
     rng: np.random.Generator | None = None,
-    tie_tol: float = 1e-12,
+    tie_tol: float = TIE_TOL,
 ) -> np.ndarray:
     """Realise exchanges highest gain first until none is left; return a REALISED_DTYPE array.
 

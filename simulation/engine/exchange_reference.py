@@ -36,7 +36,9 @@ from simulation.engine.exchange import (
     LOWER,
     MOVE_MIN,
     POS_TOL,
+    TIE_TOL,
     UPPER,
+    _tie_gap,
 )
 from simulation.engine.exchange_once import (
     cut_moves,
@@ -46,7 +48,6 @@ from simulation.engine.exchange_once import (
 )
 
 _AHEAD = 8  # how many candidates ahead in a cell's list the recalculation loop prefetches
-TIE_TOL = 1e-12  # exchange.select_exchanges' default tie_tol
 _BLOCK = 64  # candidates per block of the two-level maximum
 # A candidate's state during selection: two rows of 8 floats, one cache line each. What every
 # visit reads (hot): the check_nbs probes (partner's position minus the outcome, before and
@@ -67,6 +68,7 @@ _ID_BITS = 16  # actors and issues must number fewer than 2**15 (the packed code
 _ID_MASK = (1 << _ID_BITS) - 1
 _OUT = -2  # _SEEN of a candidate out of play
 _MOST_CANDIDATES = 2**30  # so that every row, list position and cell fits `_natural`'s 31 bits
+_compiled_tie_gap = njit(cache=True, inline="always")(_tie_gap)  # the statement's own rule
 
 
 @intrinsic
@@ -218,7 +220,7 @@ def _best(tree, blocks, supers):
         highest = max(highest, tree[s])
     if highest == -np.inf:
         return -1
-    threshold = highest - TIE_TOL * max(abs(highest), 1.0)  # exchange._tie_gap
+    threshold = highest - _compiled_tie_gap(highest, TIE_TOL)
     for s in range(tree.size - supers):
         if tree[supers + s] >= threshold:
             for b in range(s * _BLOCK, (s + 1) * _BLOCK):
