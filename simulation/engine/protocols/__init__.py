@@ -130,9 +130,10 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
         ),
         reference="Stokman & Van Oosten (1994); decide-exchange-model",
         # section b of 2026-12-05 on the third host, each rule's slower run on 2 workers halved:
-        # rule once 42.5 and 50.3 runs/s (docs/benchmarks/bench-20261205-081614.json, its
-        # selection in buckets of gain and its evaluations vectorised), rule reference 3.49 and
-        # 3.62 (bench-20261205-083935.json, its indices shown to be non-negative)
+        # rule once 50.3 and 42.5 runs/s (docs/benchmarks/bench-20261205-081614.json and
+        # -081817.json, its selection in buckets of gain and its evaluations vectorised), rule
+        # reference 3.49 and 3.62 (-083715.json and -083935.json, its indices shown to be
+        # non-negative)
         speed=Speed(21.2, "exchange_rule", (("reference", 1.7),)),
     ),
     ProtocolSpec(
