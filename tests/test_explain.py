@@ -17,7 +17,7 @@ from simulation.engine.protocols.base import BargainingContext
 from simulation.errors import InputError
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.scenario import load_scenario
-from simulation.outcomes import MULTILATERAL
+from simulation.outcomes import MULTILATERAL, OUTCOMES
 from simulation.report.tables import write_report
 from simulation.runs.ensemble import replication_seed
 from simulation.runs.explain import COMPROMISE_RULES, _Explained, _kept, explain
@@ -189,6 +189,17 @@ def test_the_command_prints_the_members_and_exits_2_on_a_bad_issue(folder, capsy
     out = capsys.readouterr().out
     assert "blocked" in out and ISSUE in out
     assert main(["explain", str(folder), "--issue", "nothing"]) == 2
+
+
+def test_the_outcome_shares_run_from_multilateral_to_none_as_in_every_table(folder, capsys):
+    _, about = explained(folder)
+    shown = list(about["outcome_shares"])
+    assert len(shown) >= 2  # the baseline's market access ends more than one way
+    assert shown == [outcome for outcome in OUTCOMES if outcome in shown]
+    assert main(["explain", str(folder), "--issue", ISSUE, "--runs", "40", "--top", "3"]) == 0
+    heading = capsys.readouterr().out.split(")")[0]
+    assert [heading.index(outcome) for outcome in shown] == sorted(
+        heading.index(outcome) for outcome in shown)
 
 
 def test_more_runs_than_the_folder_has_are_capped_saying_so(folder, capsys):

@@ -37,7 +37,7 @@ def explain(args: argparse.Namespace) -> None:
               f"{args.runs}: all of them are explained", file=sys.stderr)
     if args.format == "table":
         shares = ", ".join(f"{name} {share:.2f}" for name, share
-                           in sorted(about["outcome_shares"].items()))
+                           in about["outcome_shares"].items())
         print(f"{about['issue']} over the first {about['runs']} runs ({shares}); status quo "
               f"{about['status_quo']:g}. Per member who decided it: the share of runs in which "
               "it blocked it (pivotal, or rejecting the chair's change where nobody was), "

@@ -27,7 +27,7 @@ from simulation.engine.negotiation import Negotiation
 from simulation.engine.protocols.base import BargainingContext, weighted_mean_positions
 from simulation.errors import InputError
 from simulation.inputs import priors as prior_draws
-from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS
+from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, OUTCOMES
 from simulation.runs.ensemble import replication_seed
 from simulation.runs.results import load_results
 
@@ -129,10 +129,16 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     if len(table):
         table = table.sort_values(["blocked", "last_to_accept"], ascending=False,
                                   ignore_index=True)
-    shares = pd.Series(labels).value_counts(normalize=True).to_dict()
+    shares = _in_outcome_order(pd.Series(labels).value_counts(normalize=True))
     return table, {"runs": runs, "issue": issue, "outcome_shares": shares,
                    "status_quo": float(negotiation.status_quo[k]),
                    "unblocked": _unblocked(kept, labels, issue)}
+
+
+def _in_outcome_order(counts: pd.Series) -> dict[str, Any]:
+    """Counts or shares by outcome label, from multilateral to none, as every table shows them
+    (only the outcomes that occurred)."""
+    return {label: counts[label].item() for label in OUTCOMES if label in counts}
 
 
 def _unblocked(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> str | None:
@@ -145,7 +151,7 @@ def _unblocked(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> s
         return None
     untabled = unblocked & (kept["chair_change"] < kept["min_step"])
     counts = ", ".join(f"{count} {label}" for label, count
-                       in pd.Series(labels[unblocked]).value_counts().sort_index().items())
+                       in _in_outcome_order(pd.Series(labels[unblocked]).value_counts()).items())
     said = f"in {unblocked.sum()} of the {len(labels)} runs ({counts}) no member blocked {issue}"
     if not untabled.any():
         return said
