@@ -11,13 +11,16 @@ from pathlib import Path
 
 
 class InputError(Exception):
-    """Bad input from a data, scenario or results file; the CLI prints it and exits 2."""
+    """Bad input from a data, scenario or results file (or a command-line option); the CLI
+    prints it, naming the field only where the source does not already (`--runs: ...`), and
+    exits 2."""
 
     def __init__(self, source: str, field: str, problem: str) -> None:
         self.source = source
         self.field = field
         self.problem = problem
-        super().__init__(f"{source}: {field}: {problem}")
+        place = source if field in (source, source.lstrip("-")) else f"{source}: {field}"
+        super().__init__(f"{place}: {problem}")
 
 
 class Interrupted(Exception):

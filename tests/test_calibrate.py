@@ -578,3 +578,21 @@ def test_a_folder_removed_during_the_calibration_is_said_not_offered_for_resumin
                         progress=lambda *state: shutil.rmtree(folder, ignore_errors=True))
     assert f"{folder} was removed while the calibration wrote to it" in str(stopped.value)
     assert "same command" not in str(stopped.value)
+
+
+def test_data_of_one_negotiation_are_named_as_the_problem_not_folds(capsys, tmp_path):
+    data = Path(__file__).resolve().parents[1] / "examples" / "my_negotiation.csv"
+    code = main(["calibrate", str(data), "--protocol", "compromise", "--dir",
+                 str(tmp_path / "calibration")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{data}: negotiation: the data hold one negotiation" in err
+    assert not (tmp_path / "calibration").exists()
+
+
+def test_an_option_is_named_once_in_its_error(capsys):
+    assert main(["preferences", "--member", "XYZ"]) == 2
+    err = capsys.readouterr().err
+    assert "mc11: error: --member: unknown member code 'XYZ'" in err
+    assert "member: member" not in err
+    assert str(InputError("--folds", "negotiation", "why")) == "--folds: negotiation: why"

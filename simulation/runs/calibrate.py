@@ -106,12 +106,14 @@ def settings_from(values: dict[str, object], protocol: str,
     return base.with_bargaining(**values) if values else base
 
 
-def grouped_folds(names: Sequence[str], folds: int, seed: int) -> list[list[int]]:
-    """The negotiations' indices dealt into `folds` held-out sets after a seeded shuffle."""
+def grouped_folds(names: Sequence[str], folds: int, seed: int,
+                  source: str = "--folds") -> list[list[int]]:
+    """The negotiations' indices dealt into `folds` held-out sets after a seeded shuffle;
+    `source` names the data in the error for data of a single negotiation."""
     if folds < 2:
         raise InputError("--folds", "folds", f"{folds}; allowed: a whole number of at least 2")
     if len(names) < 2:
-        raise InputError("--folds", "negotiation", "the data hold one negotiation; "
+        raise InputError(source, "negotiation", "the data hold one negotiation; "
                          "cross-validation holds out whole negotiations, so it needs at least "
                          "two: add a negotiation column (or give a folder of files)")
     if folds > len(names):
@@ -345,7 +347,8 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     for data in dataset:
         check_outcomes(data)
     free = free_parameters(protocol, exchange_rule)
-    held_out = grouped_folds([d.negotiation for d in dataset], folds, seed)
+    held_out = grouped_folds([d.negotiation for d in dataset], folds, seed,
+                             source=dataset[0].source if dataset else "--folds")
     folder = Path(folder)
     prepare_folder(folder, inputs)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
