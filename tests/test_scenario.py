@@ -727,24 +727,24 @@ def test_wrong_type(folder, snippet, field, words):
 
 
 @pytest.mark.parametrize(("snippet", "field", "words"), [
-    ("replications: 0", "replications", "greater than or equal to 1"),
-    ("seed: -1", "seed", "greater than or equal to 0"),
+    ("replications: 0", "replications", "0 is out of range; allowed: a whole number from 1"),
+    ("seed: -1", "seed", "-1 is out of range; allowed: a whole number at least 0"),
     ("parameters: {consensus: {critical_mass: 1.5}}", "parameters.consensus.critical_mass",
-     "less than or equal to 1"),
+     "1.5 is out of range; allowed: a number above 0, at most 1"),
     ("parameters: {consensus: {critical_mass: 0}}", "parameters.consensus.critical_mass",
-     "greater than 0"),
+     "0 is out of range; allowed: a number above 0"),
     ("parameters: {bargaining: {noise_sd: 51}}", "parameters.bargaining.noise_sd",
-     "less than or equal to 50"),
+     "51 is out of range; allowed: a number from 0 to 50"),
     ("parameters: {coalitions: {founder_loyalty: 1.5}}", "parameters.coalitions.founder_loyalty",
-     "less than or equal to 1"),
+     "1.5 is out of range; allowed: a number from 0 to 1"),
     ("overrides: [{members: [USA], set_position: 100.5}]", "overrides.0.set_position",
-     "less than or equal to 100"),
+     "100.5 is out of range; allowed: a number from 0 to 100"),
     ("overrides: [{members: [USA], shift_position: -101}]", "overrides.0.shift_position",
-     "greater than or equal to -100"),
+     "-101 is out of range; allowed: a number from -100 to 100"),
     ("overrides: [{members: [USA], scale_salience: 11}]", "overrides.0.scale_salience",
-     "less than or equal to 10"),
+     "11 is out of range; allowed: a number from 0 to 10"),
     ("overrides: [{members: [USA], set_salience: -0.1}]", "overrides.0.set_salience",
-     "greater than or equal to 0"),
+     "-0.1 is out of range; allowed: a number from 0 to 1"),
     ("name: 'two words'", "name", "no spaces"),
 ])
 def test_out_of_range(folder, snippet, field, words):
@@ -904,8 +904,8 @@ def test_error_message_is_one_line_with_file_field_problem(folder):
     text = "extends: baseline.yaml\nname: x\nparameters:\n  consensus:\n    min_step: 0\n"
     error = load_error(write(folder, "s.yaml", text))
     assert str(error) == (f"{folder / 's.yaml'}: line 5: parameters.consensus.min_step: "
-                          "Input should be greater than 0; allowed: a number above 0, at "
-                          "most 50, or a prior")
+                          "0 is out of range; allowed: a number above 0, at most 50, or a "
+                          "prior")
     assert "\n" not in str(error)
 
 
@@ -1039,7 +1039,7 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
     (f"- {MINISTERIAL}\n", "periods", "non-empty list 'periods'"),  # the periods alone
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 2, pressure: 0.4, "
      f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: attention",
-     "less than or equal to 1"),
+     "2 is out of range; allowed: a number from 0 to 1"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: bilateral, attention: 0.3, "
      f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: kind",
      "'bilateral'; allowed: forum, mini_ministerial"),

@@ -225,6 +225,8 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
             message = (f"{first['input']} is read as text, not a number (YAML reads an "
                        "exponent only as 1.0e+3); write the number out")
         bounds = _bounds(model, location)
+        if first["type"] in _RANGE_ERRORS and bounds:  # not pydantic's "Input should be ..."
+            message = f"{_shown(first['input'])} is out of range"
         if bounds:
             prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
             message = f"{message}; allowed: {bounds}{', or a prior' if prior else ''}"
@@ -269,9 +271,9 @@ def _number_yaml_reads_as_text(value: object) -> bool:
 
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
-_NUMBER_ERRORS = {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float",
-                  "greater_than", "greater_than_equal", "less_than", "less_than_equal",
-                  "finite_number"}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_NUMBER_ERRORS = _RANGE_ERRORS | {"float_parsing", "float_type", "int_parsing", "int_type",
+                                  "int_from_float", "finite_number"}
 
 
 def _shown(value: object) -> str:
