@@ -435,8 +435,10 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     assert (differs[["diff_multilateral", "diff_plurilateral", "diff_none"]] != 0).any().any()
 
 
-def test_cli_compare_prints_a_change_that_rounds_to_zero_without_a_sign(cli_runs, monkeypatch):
-    """-0.001 reads 0.00, not -0.00; a change that rounds to 0.01 keeps its sign."""
+def test_cli_compare_prints_a_change_that_rounds_to_zero_as_below_a_hundredth(cli_runs,
+                                                                              monkeypatch):
+    """-0.001 reads -<0.01, not -0.00 or 0.00 (a bound of an interval that excludes zero must not
+    read 0.00); a change that rounds to 0.01 keeps its sign."""
     from simulation.report import summary
 
     exact = summary.compare
@@ -452,9 +454,9 @@ def test_cli_compare_prints_a_change_that_rounds_to_zero_without_a_sign(cli_runs
     code, stdout, stderr = mc11("compare", cli_runs[1][0], cli_runs[2][0])
     assert code == 0, stderr
     mandate = stdout.splitlines()[2]
-    assert "-0.00" not in stdout
-    assert mandate.split()[1] == "0.00" and mandate.split()[4] == "-0.01"
-    assert mandate.split()[7] == "0.00"
+    assert "-0.00" not in stdout and "+0.00" not in stdout
+    assert mandate.split()[1] == "-<0.01" and mandate.split()[4] == "-0.01"
+    assert mandate.split()[7] == "+<0.01"
 
 
 def _saved_figures(monkeypatch) -> list[tuple[Figure, Path]]:
@@ -1045,9 +1047,10 @@ def test_old_spellings_still_work_and_say_what_replaces_them(tmp_path):
 
 
 def _shown_change(change: float) -> str:
-    """A change as `mc11 compare` prints it: two decimals with a sign, 0.00 without one."""
+    """A change as `mc11 compare` prints it: two decimals with a sign, -<0.01 or +<0.01 for a
+    small one, 0.00 for none."""
     text = f"{change:+.2f}"
-    return "0.00" if float(text) == 0 else text
+    return "0.00" if change == 0 else f"{text[0]}<0.01" if float(text) == 0 else text
 
 
 def test_cli_compare_prints_the_change_from_the_first_folder_to_the_second(cli_runs, complete):

@@ -455,10 +455,12 @@ def _compact_comparison(full):
 
 
 def _signed(change: float) -> str:
-    """A change to two decimals with its sign, or 0.00 for one that rounds to zero (not -0.00
-    or +0.00)."""
+    """A change to two decimals with its sign; one too small for two decimals reads +<0.01 or
+    -<0.01 (so a bound of an interval that excludes zero never reads 0.00), zero itself 0.00."""
+    if change == 0:
+        return "0.00"
     text = f"{change:+.2f}"
-    return "0.00" if float(text) == 0 else text
+    return f"{text[0]}<0.01" if float(text) == 0 else text
 
 
 def _median_change(a: float, b: float) -> str:
