@@ -706,8 +706,8 @@ def test_unknown_key_in_an_override_entry(folder):
 
 
 @pytest.mark.parametrize(("snippet", "field", "words"), [
-    ("replications: many", "replications", "valid integer"),
-    ("seed: 1.5", "seed", "integer"),
+    ("replications: many", "replications", "'many' is not a whole number; allowed: a whole"),
+    ("seed: 1.5", "seed", "1.5 is not a whole number; allowed: a whole number"),
     ("description: [a, b]", "description", "valid string"),
     ("parameters: {consensus: {package: maybe}}", "parameters.consensus.package",
      "'maybe'; allowed: true or false"),
@@ -843,14 +843,19 @@ def test_override_with_wrong_selectors_or_actions(folder, override, words):
     assert words in error.problem
 
 
-def test_unknown_cluster_and_status_list_the_allowed_values(folder):
+def test_a_value_outside_a_fixed_list_names_the_list_and_the_nearest(folder):
     text = "extends: baseline.yaml\nname: x\noverrides:\n  - {status: [rich], set_position: 5}\n"
     error = load_error(write(folder, "s.yaml", text))
-    assert "'developed', 'developing' or 'ldc'" in error.problem
+    assert error.problem == "'rich' is not allowed; allowed: developed, developing, ldc"
     text = ("extends: baseline.yaml\nname: x\noverrides:\n"
             "  - {members: [USA], cluster: data, set_position: 5}\n")
     error = load_error(write(folder, "t.yaml", text))
-    assert "'data_technology'" in error.problem and "overrides.0.cluster" in error.field
+    assert "'data' is not allowed; allowed: procedure, data_technology," in error.problem
+    assert "overrides.0.cluster" in error.field
+    text = "extends: baseline.yaml\nname: x\nparameters: {bargaining: {protocol: compromis}}\n"
+    error = load_error(write(folder, "u.yaml", text))
+    assert error.problem == ("'compromis' is not allowed (did you mean 'compromise'?); allowed: "
+                             "compromise, exchange, challenge")
 
 
 def test_missing_file(tmp_path):

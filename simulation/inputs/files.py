@@ -216,6 +216,11 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         field = ".".join(str(part) for part in location[:-1])
         allowed = re.findall(r"'([^']*)'", first["ctx"]["expected"])
         message = f"unknown key{suggest(str(location[-2]), allowed)}; allowed: {', '.join(allowed)}"
+    elif first["type"] == "literal_error":  # `protocol: compromis`
+        allowed = re.findall(r"'([^']*)'", first["ctx"]["expected"])
+        value = first["input"]
+        message = (f"{_shown(value)} is not allowed{suggest(str(value), allowed)}; "
+                   f"allowed: {', '.join(allowed)}")
     elif first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] == "value_error":  # a rule of ours: its words alone
@@ -227,6 +232,9 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         bounds = _bounds(model, location)
         if first["type"] in _RANGE_ERRORS and bounds:  # not pydantic's "Input should be ..."
             message = f"{_shown(first['input'])} is out of range"
+        elif first["type"] in _NOT_A_NUMBER and not _number_yaml_reads_as_text(first["input"]):
+            whole = "whole " if first["type"].startswith("int") else ""
+            message = f"{_shown(first['input'])} is not a {whole}number"
         if bounds:
             prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
             message = f"{message}; allowed: {bounds}{', or a prior' if prior else ''}"
@@ -272,8 +280,8 @@ def _number_yaml_reads_as_text(value: object) -> bool:
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
-_NUMBER_ERRORS = _RANGE_ERRORS | {"float_parsing", "float_type", "int_parsing", "int_type",
-                                  "int_from_float", "finite_number"}
+_NOT_A_NUMBER = {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}
+_NUMBER_ERRORS = _RANGE_ERRORS | _NOT_A_NUMBER | {"finite_number"}
 
 
 def _shown(value: object) -> str:
