@@ -27,7 +27,6 @@ from simulation.engine.consensus import (
     decide_at_ministerial,
     package_consensus,
     replication_tolerances,
-    tolerances,
 )
 
 FAST = settings(max_examples=75, deadline=None)  # ~100 would take the file past 20 s
@@ -103,14 +102,17 @@ def accepted_changes(X, q, tol, min_step) -> np.ndarray:
 # --- tolerances and acceptance sets ---------------------------------------------------------
 
 
+def _tolerances(S, base, doha, new, cut):
+    """`replication_tolerances` of one replication."""
+    return replication_tolerances(S[None], np.array([base]), doha, new, np.array([cut]))[0]
+
+
 def test_tolerances_hand_computed():
     S = np.array([[0.0, 0.5], [0.5, 0.25]])
     doha = np.array([False, True])
     new = np.array([True, False])
     expected = np.array([[10.0, 5.0], [3.0, 7.5]])  # 10 * 0.5 * (1 - 0.4) = 3 for the linked one
-    np.testing.assert_allclose(tolerances(S, 10.0, doha, new, 0.4), expected)
-    per_member = tolerances(S, np.array([10.0, 20.0]), doha, new, 0.4)
-    np.testing.assert_allclose(per_member, [[10.0, 5.0], [6.0, 15.0]])
+    np.testing.assert_allclose(_tolerances(S, 10.0, doha, new, 0.4), expected)
 
 
 @FAST
@@ -122,10 +124,10 @@ def test_tolerances_hand_computed():
 def test_tolerance_falls_with_salience_and_linkage(S, base, cut):
     doha = np.array([True, False, True, False])
     new = np.array([True, True, False])
-    tol = tolerances(S, base, doha, new, cut)
-    higher = tolerances(np.minimum(S + 0.1, 1.0), base, doha, new, cut)
+    tol = _tolerances(S, base, doha, new, cut)
+    higher = _tolerances(np.minimum(S + 0.1, 1.0), base, doha, new, cut)
     assert np.all(higher <= tol + 1e-12)
-    assert np.all(tol <= tolerances(S, base, doha, new, 0.0) + 1e-12)
+    assert np.all(tol <= _tolerances(S, base, doha, new, 0.0) + 1e-12)
     unlinked = ~np.outer(doha, new)
     np.testing.assert_allclose(tol[unlinked], (base * (1 - S))[unlinked])
 
@@ -135,16 +137,20 @@ def test_tolerance_falls_with_salience_and_linkage(S, base, cut):
        st.lists(st.floats(0, 50), min_size=2, max_size=2),
        st.lists(st.floats(0, 1), min_size=2, max_size=2))
 def test_each_replication_tolerates_what_its_own_constants_give(S, bases, cuts):
+    """Each replication's tolerances are the plain statement's (rules.tolerances) with its own
+    base tolerance and linkage cut."""
     doha, new = np.array([True, False, True, False]), np.array([True, True, False])
     batch = replication_tolerances(S, np.array(bases), doha, new, np.array(cuts))
     for row in range(2):
-        np.testing.assert_array_equal(batch[row],
-                                      tolerances(S[row], bases[row], doha, new, cuts[row]))
+        np.testing.assert_array_equal(batch[row], rules.tolerances(
+            S[row].tolist(), bases[row], doha.tolist(), new.tolist(), cuts[row]))
 
 
 def test_tolerances_reject_bad_parameters():
     with pytest.raises(ValueError):
-        tolerances(np.zeros((1, 1)), 5.0, np.array([True]), np.array([True]), 1.5)
+        _tolerances(np.zeros((1, 1)), 5.0, np.array([True]), np.array([True]), 1.5)
+    with pytest.raises(ValueError):
+        _tolerances(np.zeros((1, 1)), -1.0, np.array([True]), np.array([True]), 0.5)
 
 
 def test_acceptance_intervals_hand_computed():

@@ -62,7 +62,7 @@ class Blocs:
     """Disciplined coalitions at MC11: member m speaks as bloc `of[m]` (-1 = on its own).
 
     Rows of `position`, `salience` and `tolerance` (g,k) are the blocs' platforms, their members'
-    mean saliences and the tolerances the caller derives from those (e.g. with `tolerances`).
+    mean saliences and the tolerances the caller derives from those (`replication_tolerances`).
     """
 
     of: NDArray[np.int_]  # (n,) or (r, n)
@@ -114,25 +114,6 @@ def _per_batch(value: float | FloatArray, batch: tuple[int, ...]) -> FloatArray:
     return np.array(np.broadcast_to(np.asarray(value, dtype=float), batch).reshape(-1))
 
 
-def tolerances(
-    S: FloatArray,
-    base_tolerance: float | FloatArray,
-    doha_linked: BoolArray,
-    new_discipline: BoolArray,
-    linkage_cut: float,
-) -> FloatArray:
-    """Loss each member tolerates per issue: base * (1 - salience), cut for Doha-linked members
-    on new disciplines. `base_tolerance` is a scalar or one value per member (n,).
-    The plain statement of this rule: rules.tolerances."""
-    base = np.asarray(base_tolerance, dtype=float)
-    if np.any(base < 0) or not 0.0 <= linkage_cut <= 1.0:
-        raise ValueError("base_tolerance must be >= 0 and linkage_cut in [0, 1]")
-    if base.ndim == 1:
-        base = base[:, None]
-    cut = np.outer(doha_linked, new_discipline) * linkage_cut
-    return base * (1.0 - S) * (1.0 - cut)
-
-
 def replication_tolerances(
     S: FloatArray,
     base_tolerance: FloatArray,
@@ -140,8 +121,9 @@ def replication_tolerances(
     new_discipline: BoolArray,
     linkage_cut: FloatArray,
 ) -> FloatArray:
-    """`tolerances` of a batch (r, n, k) whose base tolerance and linkage cut may differ by
-    replication (r,): the same products, so equal values give the same tolerances."""
+    """Loss each member tolerates per issue in a batch (r, n, k): base * (1 - salience), cut
+    for Doha-linked members on new disciplines, with the base tolerance and linkage cut of
+    each replication (r,). The plain statement of this rule: rules.tolerances."""
     base, cut_by = (np.asarray(v, dtype=float)[:, None, None] for v in (base_tolerance,
                                                                         linkage_cut))
     if np.any(base < 0) or np.any((cut_by < 0) | (cut_by > 1)):
