@@ -24,6 +24,7 @@ from numba import njit
 
 from simulation.engine.batches import as_batch
 from simulation.engine.parameters import CoalitionParameters
+from simulation.engine.rules import SCALE_WIDTH
 from simulation.engine.varying import Values, parameter_path, per_replication
 
 _THRESHOLDS = ("join_threshold", "leave_threshold", "founder_loyalty")
@@ -80,7 +81,7 @@ def _affinity_of(X, S, platform, coalition_salience, engaged, closeness, by_issu
                 distance[row] += w * abs(x[row] - where)
                 shared[row] += w
         for row in range(count):
-            closeness[engaged[row], c] = 1.0 - distance[row] / (100.0 * shared[row]) \
+            closeness[engaged[row], c] = 1.0 - distance[row] / (SCALE_WIDTH * shared[row]) \
                 if shared[row] > 0 else 0.0
 
 

@@ -42,14 +42,12 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from simulation.engine.batches import as_batch
-from simulation.engine.rules import COVERAGE_SLACK, HALF_SLACK
+from simulation.engine.rules import COVERAGE_SLACK, HALF_SLACK, SCALE_MAX, SCALE_MIN
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-SCALE_MIN: Final = 0.0
-SCALE_MAX: Final = 100.0
 _SCALE: Final = (SCALE_MIN, SCALE_MAX)  # where positions and texts lie
 _MOVES: Final = (SCALE_MIN - SCALE_MAX, SCALE_MAX - SCALE_MIN)  # how far a text can move
 # Half-width of the window searched first around a guessed text: between two months the chair's

@@ -21,6 +21,7 @@ from simulation.engine.parameters import BargainingParameters, CoalitionParamete
 
 Table = list[list[float]]
 SCALE_MIN, SCALE_MAX = 0.0, 100.0
+SCALE_WIDTH = SCALE_MAX - SCALE_MIN  # the farthest two positions can lie apart
 COVERAGE_SLACK = 1e-12  # coverage is a float sum of trade shares: allow rounding
 HALF_SLACK = 1e-12  # a weight this share of the total from half splits it in half (rounding)
 
@@ -38,7 +39,7 @@ def sample_preferences(X: Table, S: Table, x_sd: Table, s_sd: Table, x_noise: Ta
     times their uncertainty, kept on the scale (saliences in [0.01, 1]); a member with salience
     0 takes no part in the issue (own data: no position), and stays so."""
     n, k = len(X), len(X[0])
-    return ([[_clip(X[m][i] + x_noise[m][i] * x_sd[m][i], 0.0, 100.0) for i in range(k)]
+    return ([[_clip(X[m][i] + x_noise[m][i] * x_sd[m][i], SCALE_MIN, SCALE_MAX) for i in range(k)]
              for m in range(n)],
             [[_clip(S[m][i] + s_noise[m][i] * s_sd[m][i], 0.01, 1.0) if S[m][i] > 0.0 else 0.0
               for i in range(k)] for m in range(n)])
@@ -90,7 +91,7 @@ def affinity(X: Table, S: Table, platform: Table, salience: Table) -> Table:
                 w = S[m][i] * salience[c][i]
                 total += w
                 weighted += w * abs(X[m][i] - platform[c][i])
-            closeness[m][c] = 1.0 - weighted / (100.0 * total) if total > 0 else 0.0
+            closeness[m][c] = 1.0 - weighted / (SCALE_WIDTH * total) if total > 0 else 0.0
     return closeness
 
 
