@@ -50,6 +50,8 @@ class Scale(_Strict):
 # Where the described points lie on every issue's scale (issues.yaml: 0 is one end, 100 the
 # other, and `mid` the middle).
 SCALE_POINTS = {"low": 0.0, "mid": 50.0, "high": 100.0}
+SCALE_WORDS = tuple(SCALE_POINTS)  # the described points, from 0 to 100
+REACHED = SCALE_WORDS[1:]  # the points beyond the lowest, whose reach the results count
 
 
 class Issue(_Strict):

@@ -15,10 +15,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from simulation.outcomes import SHARE_COLUMNS
 from simulation.report.plots import DPI, OUTCOME_COLOURS, save_png
 from simulation.runs.sensitivity import MIN_VARIANCE
-
-_SHARES = {"multilateral": "p_multilateral", "plurilateral": "p_plurilateral", "none": "p_none"}
 
 
 def _grid(count: int, width: float = 3.0, height: float = 2.2) -> tuple[Figure, list]:
@@ -59,8 +58,8 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
             axis.set_xticks(range(wide.shape[1]), [f"{v:g}" for v in wide.columns], fontsize=6)
             axis.set_yticks(range(wide.shape[0]), [f"{v:g}" for v in wide.index], fontsize=6)
         else:
-            along = rows.groupby(constants[0])[list(_SHARES.values())].mean()
-            for outcome, column in _SHARES.items():
+            along = rows.groupby(constants[0])[list(SHARE_COLUMNS.values())].mean()
+            for outcome, column in SHARE_COLUMNS.items():
                 axis.plot(along.index, along[column], marker="o", markersize=3,
                           color=OUTCOME_COLOURS[outcome], label=outcome)
             axis.set_ylim(-0.03, 1.03)

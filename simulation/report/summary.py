@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from simulation.inputs.catalogue import SCALE_POINTS
-from simulation.outcomes import OUTCOMES
+from simulation.inputs.catalogue import REACHED, SCALE_POINTS, SCALE_WORDS
+from simulation.outcomes import NONE, OUTCOME_LABELS, OUTCOMES, PLURILATERAL
 
 """Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
 
@@ -227,11 +227,12 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
     if unknown:
         raise ValueError(f"outcomes mention issues missing from the catalogue: {unknown}")
     counts = pd.crosstab(frame["issue"], frame["outcome"])
-    agreed = frame[frame["outcome"] != "none"].groupby("issue")["text"]
+    agreed = frame[frame["outcome"] != NONE].groupby("issue")["text"]
     texts = pd.DataFrame({"text_median": agreed.median(), "text_p10": agreed.quantile(0.1),
                           "text_p90": agreed.quantile(0.9)})
-    coverage = frame[frame["outcome"] == "plurilateral"].groupby("issue")["coverage"].median()
-    agreed_rows = frame[frame["outcome"] != "none"]
+    plurilateral = frame[frame["outcome"] == OUTCOME_LABELS[PLURILATERAL]]
+    coverage = plurilateral.groupby("issue")["coverage"].median()
+    agreed_rows = frame[frame["outcome"] != NONE]
     reached = pd.DataFrame({point: (agreed_rows["text"] >= SCALE_POINTS[point])
                             .groupby(agreed_rows["issue"]).sum() for point in REACHED})
     return summary_table(counts, texts, coverage,
@@ -288,7 +289,7 @@ TEXT_QUANTILES = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.
 def text_levels(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Per issue and kind of agreement (multilateral, plurilateral): n_runs and percentiles of
     the agreed text level, for the issues and kinds that occur."""
-    agreed = outcomes[outcomes["outcome"].astype(str) != "none"]
+    agreed = outcomes[outcomes["outcome"].astype(str) != NONE]
     groups = agreed.groupby([agreed["issue"].astype(str), agreed["outcome"].astype(str)],
                             sort=False)["text"]
     table = pd.DataFrame({"n_runs": groups.size()})
@@ -299,10 +300,6 @@ def text_levels(outcomes: pd.DataFrame) -> pd.DataFrame:
     order = table["issue"].map(issues.index) * len(OUTCOMES) + table["outcome"].map(
         list(OUTCOMES).index)
     return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-SCALE_WORDS = tuple(SCALE_POINTS)  # the described points of a scale, from 0 to 100
-REACHED = ("mid", "high")
 
 
 def _reaching(out: pd.DataFrame, reached: pd.DataFrame, issues: pd.DataFrame, z: float) -> None:

@@ -8,9 +8,9 @@ import pandas as pd
 
 from simulation.engine.negotiation import Negotiation
 from simulation.errors import write_atomic
-from simulation.inputs.catalogue import CLUSTER_TITLES, SCALE_POINTS
+from simulation.inputs.catalogue import CLUSTER_TITLES, REACHED, SCALE_POINTS, SCALE_WORDS
 from simulation.inputs.scenario import Scenario
-from simulation.outcomes import OUTCOMES
+from simulation.outcomes import AGREEMENTS, OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
 from simulation.report.figures import (
@@ -30,7 +30,7 @@ def issues_frame(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(
         [{"issue": i.id, "title": i.title, "cluster": i.cluster,
           "cluster_title": CLUSTER_TITLES[i.cluster], "status_quo": i.status_quo,
-          **{f"scale_{point}": getattr(i.scale, point) for point in ("low", "mid", "high")}}
+          **{f"scale_{point}": getattr(i.scale, point) for point in SCALE_WORDS}}
          for i in scenario.catalogue.issues]
     ).set_index("issue")
 
@@ -114,9 +114,9 @@ def _reached(aggregate: Aggregate) -> pd.DataFrame:
     text = aggregate.histograms["text.any"]
     width = (text.high - text.low) / text.bins
     first = {point: min(round((SCALE_POINTS[point] - text.low) / width), text.bins - 1)
-             for point in summary.REACHED}
+             for point in REACHED}
     return pd.DataFrame({point: text.counts[:, first[point]:].sum(axis=1)
-                         for point in summary.REACHED}, index=list(aggregate.negotiation.issues))
+                         for point in REACHED}, index=list(aggregate.negotiation.issues))
 
 
 def _text_levels(aggregate: Aggregate) -> pd.DataFrame:
@@ -124,7 +124,7 @@ def _text_levels(aggregate: Aggregate) -> pd.DataFrame:
     issues = list(aggregate.negotiation.issues)
     rows = []
     for k, issue in enumerate(issues):
-        for kind in ("multilateral", "plurilateral"):
+        for kind in AGREEMENTS:
             histogram = aggregate.histograms[f"text.{kind}"]
             n = int(histogram.counts[k].sum())
             if n:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.engine.negotiation import Negotiation
-from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, PLURILATERAL
+from simulation.outcomes import AGREEMENTS, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUTS, Combine
 from simulation.runs.ensemble import outcome_frame
 
@@ -24,6 +24,7 @@ EXACT_RUNS = 10_000
 BINS = 10_000
 """Histogram bins per cell over an output's scale beyond EXACT_RUNS (resolution scale/BINS)."""
 _CODES = tuple(OUTCOME_LABELS)  # the engine's codes in the order of the labels (OUTCOMES)
+_CODE_OF = {label: code for code, label in OUTCOME_LABELS.items()}
 
 
 @dataclass
@@ -123,7 +124,7 @@ class Aggregate:
         low, high = SCALES[name]
         if name == "text":  # agreed texts by kind of agreement
             return {f"text.{kind}": Histogram(low, high, BINS, shape)
-                    for kind in ("multilateral", "plurilateral", "any")}
+                    for kind in (*AGREEMENTS, "any")}
         return {name: Histogram(low, high, BINS, shape)}
 
     def add(self, chunk) -> None:
@@ -145,9 +146,8 @@ class Aggregate:
         for name, histogram in self.histograms.items():
             if name.startswith("text."):
                 kind = name.split(".")[1]
-                agreed = {"multilateral": outcome == MULTILATERAL,
-                          "plurilateral": outcome == PLURILATERAL,
-                          "any": (outcome == MULTILATERAL) | (outcome == PLURILATERAL)}[kind]
+                agreed = outcome != NO_AGREEMENT if kind == "any" else \
+                    outcome == _CODE_OF[kind]
                 histogram.add(chunk.text, agreed)
             elif name == "coverage":
                 histogram.add(chunk.coverage, outcome == PLURILATERAL)

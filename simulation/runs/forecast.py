@@ -46,7 +46,7 @@ from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, Interrupted
 from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
-from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
+from simulation.outcomes import OUTCOME_LABELS, SHARE_COLUMNS
 from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.runs.ensemble import replication_seed, run_replications
 from simulation.runs.results import Estimate, estimate
@@ -358,10 +358,9 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
             row["text"] = (round(float(text[0, j]), 3)
                            if has_sq[j] and np.isfinite(text[0, j]) else np.nan)
         else:
-            for code, name in ((MULTILATERAL, "p_multilateral"), (PLURILATERAL, "p_plurilateral"),
-                               (NO_AGREEMENT, "p_none")):
-                row[name] = (round(float((outcome[:, j] == code).mean()), 3) if has_sq[j]
-                             else np.nan)
+            for code, label in OUTCOME_LABELS.items():
+                share = (outcome[:, j] == code).mean()
+                row[SHARE_COLUMNS[label]] = round(float(share), 3) if has_sq[j] else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -35,10 +35,10 @@ from simulation.errors import (
     write_atomic,
 )
 from simulation.inputs import priors as prior_draws
-from simulation.inputs.catalogue import SCALE_POINTS
+from simulation.inputs.catalogue import REACHED, SCALE_POINTS
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
-from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
+from simulation.outcomes import NO_AGREEMENT, OUTCOME_LABELS, SHARE_COLUMNS
 from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
@@ -48,8 +48,7 @@ from simulation.runs.results import new_folder
 DESIGN = "design.json"
 POINTS = "points"
 LOCK = ".lock"
-REACHED = ("mid", "high")  # described points of the scale whose reach is counted
-STATISTICS = ("p_multilateral", "p_plurilateral", "p_none",
+STATISTICS = (*SHARE_COLUMNS.values(),
               *(f"p_text_{point}" for point in REACHED),
               "text_median", "text_p10", "text_p90", "text_in_force_median")
 IN_FLIGHT_PER_WORKER = 3  # design points queued per Dask worker: enough to keep it busy
@@ -105,9 +104,8 @@ def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarr
     the text in force after MC11 (the status quo where nothing was agreed)."""
     runs = len(outcome)
     agreed = outcome != NO_AGREEMENT
-    stats = {"p_multilateral": (outcome == MULTILATERAL).mean(axis=0),
-             "p_plurilateral": (outcome == PLURILATERAL).mean(axis=0),
-             "p_none": (~agreed).mean(axis=0)}
+    stats = {SHARE_COLUMNS[label]: (outcome == code).mean(axis=0)
+             for code, label in OUTCOME_LABELS.items()}
     for point in REACHED:
         stats[f"p_text_{point}"] = (agreed & (text >= SCALE_POINTS[point])).sum(axis=0) / runs
     stats["text_median"], stats["text_p10"], stats["text_p90"] = column_quantiles(
