@@ -65,7 +65,7 @@ class _Explained(NegotiationModel):
                  give * noise_sd * context.shocks[..., i])
         for rule, part in enumerate(parts):
             self.moved[..., rule] += part
-        self.moved[..., 3] += change - sum(parts)
+        self.moved[..., len(parts)] += change - sum(parts)  # the scale's ends (COMPROMISE_RULES)
 
 
 def explain(folder: Path | str, issue: str, runs: int = 200,
@@ -181,16 +181,16 @@ def _kept(model: _Explained, k: int) -> dict[str, np.ndarray]:
     return {"outcome": verdict.outcome[:, k], "blocked": verdict.blockers[:, :, k],
             "chair_change": np.abs(chair - model.negotiation.status_quo[k]),
             "min_step": model.constant("consensus", "min_step"),
-            "last_to_accept": _last_to_accept(model, verdict, k), "start": model.start,
+            "last_to_accept": _last_to_accept(model, blocs, verdict, k), "start": model.start,
             "at_mc11": model.positions[..., k], "moved": model.moved,
             "tolerance": model.tolerance[..., k], "salience": model.saliences[..., k]}
 
 
-def _last_to_accept(model: NegotiationModel, verdict: consensus.Ministerial, k: int
-                    ) -> np.ndarray:
+def _last_to_accept(model: NegotiationModel, blocs: consensus.Blocs,
+                    verdict: consensus.Ministerial, k: int) -> np.ndarray:
     """(runs, n): where issue k was agreed multilaterally, the members (speaking as their bloc
-    where it held) whose acceptance bound the text: within LAST_TO_ACCEPT of their limit."""
-    blocs = model.blocs()
+    of `blocs` where it held) whose acceptance bound the text: within LAST_TO_ACCEPT of their
+    limit."""
     positions = consensus.apply_blocs(model.positions, blocs.of, blocs.position)[..., k]
     tolerance = consensus.apply_blocs(model.tolerance, blocs.of, blocs.tolerance)[..., k]
     q = model.negotiation.status_quo[k]
