@@ -10,23 +10,17 @@ are the same on all three: a design point's results depend only on its values an
 from __future__ import annotations
 
 import logging
-import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from simulation.errors import InputError
-from simulation.runs.workers import signals_deferred, signals_ignored
+from simulation.runs.workers import default_workers, signals_deferred, signals_ignored
 
 IN_PROCESS = "in-process"
 LOCAL = "local"
 CONNECT_TIMEOUT = "10s"
-
-
-def local_workers(workers: int | None) -> int:
-    """Workers of the local cluster: those asked for, else one per core."""
-    return workers or os.cpu_count() or 1
 
 
 def workers_of(client: Any) -> int:
@@ -49,7 +43,7 @@ def backend(scheduler: str = LOCAL, workers: int | None = None) -> Iterator[Any]
         # heartbeat meets the scheduler already closed logs a traceback at that level (seen
         # once in CI under load), and a design point's failure reaches mc11 through the client.
         with signals_ignored(signal.SIGINT):
-            cluster = LocalCluster(n_workers=local_workers(workers), threads_per_worker=1,
+            cluster = LocalCluster(n_workers=default_workers(workers), threads_per_worker=1,
                                    processes=True, dashboard_address=None,
                                    silence_logs=logging.CRITICAL)
         client = Client(cluster)

@@ -40,6 +40,7 @@ from simulation.runs.workers import (
     WATCH_SECONDS,
     Background,
     check_workers,
+    default_workers,
     end_quietly_when_stopped,
     end_workers,
     signals_ignored,
@@ -413,7 +414,7 @@ def run_ensemble(
     chunks = []
     bounds = chunk_bounds(runs, chunk_size)
     for chunk in run_chunks(negotiation, scenario.spec.parameters, seed, bounds,
-                            workers or os.cpu_count() or 1, scenario.priors):
+                            default_workers(workers), scenario.priors):
         chunks.append(chunk)
         if on_chunk is not None:
             on_chunk(chunk)

@@ -11,6 +11,7 @@ them, or start with them ignored (`signals_ignored`)."""
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
 import threading
@@ -26,6 +27,11 @@ END_SECONDS = 2.0  # how long a stopped worker has to end before it is killed
 
 
 PR_SET_PDEATHSIG = 1  # Linux prctl(2): the signal a process gets when its parent ends
+
+
+def default_workers(workers: int | None) -> int:
+    """The worker processes asked for, else one per core."""
+    return workers or os.cpu_count() or 1
 
 
 def end_quietly_when_stopped() -> None:
