@@ -1,9 +1,11 @@
-"""The WTO member as a Mesa agent: identity and behaviour, with its state read from the model.
+"""The WTO member as a Mesa agent: its identity, with its state read from the model.
 
 Positions, saliences and coalition membership live in arrays owned by `NegotiationModel`, one row
-per member, so the rules run vectorised over all members; a `Member` exposes its row as readable
-views for traces, dashboards and notebooks. Only a model of one replication has Member agents
-(a batch of replications is many worlds at once, where "this member" would be ambiguous).
+per member, so the rules run vectorised over all members (the model's steps are the members'
+behaviour); a `Member` exposes its row as readable views, for notebooks and anyone who walks the
+model's agents (the traces and the dashboard read the arrays themselves). Only a model of one
+replication has Member agents (a batch of replications is many worlds at once, where "this
+member" would be ambiguous).
 """
 
 from __future__ import annotations
