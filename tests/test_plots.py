@@ -398,6 +398,10 @@ def test_coalition_titles_name_two_sponsors_and_say_et_al_beyond(nigerian_paper)
     assert titles["HYPO/1"] == "Sponsors of HYPO/1 (Nigeria, Norway et al.)"
     assert titles["JOB/GC/110/Rev.1"] == "Sponsors of JOB/GC/110/Rev.1 (China, Pakistan)"
     assert titles["african_group"] == "African Group (bloc)"
+    groups = nigerian_paper.catalogue.group_stances
+    assert any(not group.bloc for group in groups)  # e.g. the Doha-linked stances
+    assert {group.id for group in groups if group.id in titles} == {
+        group.id for group in groups if group.bloc}  # only blocs are coalitions
 
 
 def test_bloc_members_are_the_blocs_by_name_with_their_negotiating_members(nigerian_paper):

@@ -74,7 +74,8 @@ def coalition_titles(scenario: Scenario) -> dict[str, str]:
         more = " et al." if len(proposal.sponsors) > 2 else ""
         titles[proposal.symbol] = f"Sponsors of {proposal.symbol} ({first}{more})"
     for group in catalogue.group_stances:
-        titles[group.id] = f"{group.name} (bloc)"
+        if group.bloc:  # the only groups that are coalitions (inputs.arrays)
+            titles[group.id] = f"{group.name} (bloc)"
     return titles
 
 
