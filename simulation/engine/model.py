@@ -109,8 +109,8 @@ class NegotiationModel(mesa.Model):
 
     @property
     def period_label(self) -> str:
-        period = self.negotiation.calendar[max(self.period_index, 0)]
-        return f"{period.month} {period.label}"
+        """The period just run (or the first, before any), as `Period.title` names it."""
+        return self.negotiation.calendar[max(self.period_index, 0)].title
 
     @property
     def coalition_count(self) -> dict[str, int]:

@@ -24,6 +24,11 @@ class Period(FileSchema):
     pressure: float = Field(ge=0, le=1, allow_inf_nan=False)
     source: str
 
+    @property
+    def title(self) -> str:
+        """The period as tables and traces name it: '2017-12 MC11 Buenos Aires (10-13 Dec)'."""
+        return f"{self.month} {self.label}"
+
 
 @dataclass(frozen=True)
 class Negotiation:

@@ -139,7 +139,7 @@ def period_tables(aggregate: Aggregate) -> dict[str, pd.DataFrame]:
     """Per per-period output (`Combine.SPREAD`): its table over the calendar, by issue or
     coalition."""
     negotiation = aggregate.negotiation
-    labels = [f"{p.month} {p.label}" for p in negotiation.calendar]
+    labels = [period.title for period in negotiation.calendar]
     names = {"issue": negotiation.issues, "coalition": negotiation.coalitions}
     tables = {}
     for output in OUTPUTS:
