@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
-from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS
+from simulation.inputs.catalogue import CLUSTERS
 from simulation.inputs.scenario import NAME_PATTERN, Scenario, load_scenario, scenario_from_mapping
 from simulation.report import summary
 from simulation.report.tables import issues_frame, period_tables, summary_tables
@@ -206,8 +206,8 @@ def current_values(scenario: Scenario, who: Who, name: str, issue: str | None,
 
 def who_choices(scenario: Scenario) -> dict[str, list[str]]:
     """The names each kind of edit may name: member codes, groups, proposal symbols."""
-    groups = list(dict.fromkeys([*GROUP_TAGS, *(g.id for g in scenario.catalogue.group_stances)]))
-    return {"members": [m.code for m in scenario.catalogue.actors], "group": groups,
+    return {"members": [m.code for m in scenario.catalogue.actors],
+            "group": scenario.catalogue.group_names,
             "sponsors_of": [p.symbol for p in scenario.catalogue.proposals]}
 
 

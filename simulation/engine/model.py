@@ -173,8 +173,7 @@ class NegotiationModel(mesa.Model):
         """Engaged members join coalitions whose platform is close and leave those drifted away;
         returns where the revised coalitions pull each member (..., n, k)."""
         nego = self.negotiation
-        holds = self.chance.bloc_holds[:, self.period_index] < \
-            self.constant("coalitions", "bloc_discipline")[:, None]
+        holds = self._blocs_hold(self.period_index)
         before = self.membership
         self.membership, targets, sizes = coalitions.coalition_round(
             self.positions, self.saliences, nego.capability, before, nego.founders, nego.bloc,
@@ -207,8 +206,7 @@ class NegotiationModel(mesa.Model):
         platform, salience = coalitions.platforms(self.positions, self.saliences, nego.capability,
                                                   self.membership)
         rows = np.flatnonzero(nego.bloc)
-        holds = self.chance.bloc_holds[:, -1, rows] < \
-            self.constant("coalitions", "bloc_discipline")[:, None]
+        holds = self._blocs_hold(-1)[:, rows]
         of = np.full(self.membership.shape[:2], -1)
         for row, coalition in enumerate(rows):
             of = np.where(self.membership[..., coalition] & holds[:, row, None], row, of)
@@ -217,6 +215,12 @@ class NegotiationModel(mesa.Model):
         tolerance = self._tolerances(bloc_salience, linked)
         return consensus.Blocs(of=of, position=platform[:, rows],
                                salience=bloc_salience, tolerance=tolerance)
+
+    def _blocs_hold(self, period: int) -> np.ndarray:
+        """(r, g): whether each coalition, where it is a bloc, holds together in `period`
+        (with probability `bloc_discipline`, from the replication's own draws)."""
+        return self.chance.bloc_holds[:, period] < \
+            self.constant("coalitions", "bloc_discipline")[:, None]
 
     def hold_ministerial(self) -> consensus.Ministerial:
         """MC11: the consensus rule on every issue, then the plurilateral path where it fails."""

@@ -169,7 +169,14 @@ class Catalogue:
 
     @property
     def issue_ids(self) -> list[str]:
+        """The issues' ids, in the catalogue's order (the columns of every member x issue table)."""
         return [issue.id for issue in self.issues]
+
+    @property
+    def group_names(self) -> list[str]:
+        """What an override's `group` may name: the groups of members.csv, then the group
+        stances of the data (a stance's id may repeat a group's)."""
+        return list(dict.fromkeys([*GROUP_TAGS, *(g.id for g in self.group_stances)]))
 
     @property
     def actors(self) -> tuple[Member, ...]:
@@ -177,6 +184,7 @@ class Catalogue:
         return tuple(m for m in self.members if not m.represented_by)
 
     def issue(self, issue_id: str) -> Issue:
+        """The issue with id `issue_id`."""
         return self.issues[self.issue_ids.index(issue_id)]
 
     def not_an_actor(self, code: str) -> str:

@@ -41,7 +41,6 @@ from simulation.inputs.arrays import build_negotiation, derived_cells
 from simulation.inputs.calendar import PERIOD_KINDS, load_calendar
 from simulation.inputs.catalogue import (
     CLUSTERS,
-    GROUP_TAGS,
     STATUSES,
     Catalogue,
     GroupStance,
@@ -402,7 +401,7 @@ def _check_override(override: Override, where: str, catalogue: Catalogue, source
     for code in override.members or []:
         if code not in actors:
             raise InputError(source, f"{where}: members", catalogue.not_an_actor(code))
-    groups = list(dict.fromkeys([*GROUP_TAGS, *(g.id for g in catalogue.group_stances)]))
+    groups = catalogue.group_names
     if override.group is not None and override.group not in groups:
         raise InputError(source, f"{where}: group", f"unknown group {override.group!r}"
                          f"{suggest(override.group, groups)}; allowed: {', '.join(groups)}")
