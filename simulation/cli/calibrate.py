@@ -55,6 +55,8 @@ def _table(frame, digits: int = 3) -> str:
 
 
 def calibrate(args: argparse.Namespace) -> None:
+    """`mc11 calibrate`: fit the free parameters under grouped cross-validation and report them
+    against the defaults and the baselines, out of fold."""
     from simulation.runs.calibrate import (
         DIGEST_NOTE,
         FOLDS,

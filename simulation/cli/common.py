@@ -18,6 +18,9 @@ from simulation.inputs import DEFAULT_SCENARIO
 if TYPE_CHECKING:
     import pandas as pd
 
+    from simulation.engine.negotiation import Negotiation
+    from simulation.engine.parameters import BargainingParameters
+    from simulation.inputs.scenario import Scenario
     from simulation.runs.results import Estimate
 
 FORMATS = ("table", "csv", "json")
@@ -112,7 +115,8 @@ def busy(workers: int) -> tuple[float, float]:
     return min(workers, cores) / share, load
 
 
-def confirm_size(negotiation, bargaining, runs: int, workers: int, **how) -> None:
+def confirm_size(negotiation: Negotiation, bargaining: BargainingParameters, runs: int,
+                 workers: int, **how: object) -> None:
     """Before long work of `runs` replications on `workers` workers: `confirm_cost` of its
     estimate (`how`: that function's options)."""
     from simulation.runs import results
@@ -235,7 +239,7 @@ def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
     return InputError(error.source, error.field, f"{error.problem} ({hint})")
 
 
-def load_noting(path: str):
+def load_noting(path: str) -> Scenario:
     """Load a scenario file and print what loading decided that the user should know."""
     from simulation.inputs.scenario import load_scenario
 

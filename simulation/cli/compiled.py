@@ -16,6 +16,8 @@ from simulation.cli.common import (
 
 
 def compile_now(args: argparse.Namespace) -> None:
+    """`mc11 compile`: compile every protocol's rules now, on all cores, and measure their speed
+    here for the estimates before long work."""
     from simulation.engine import MACHINE_CODE
     from simulation.engine.machine_code import remove_earlier
     from simulation.runs.compiling import compile_every_rule

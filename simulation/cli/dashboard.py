@@ -55,6 +55,7 @@ def check_free(host: str, port: int) -> None:
 
 
 def dashboard(args: argparse.Namespace) -> None:
+    """`mc11 dashboard`: serve the what-if dashboard on this machine and open it in the browser."""
     from pathlib import Path
 
     import simulation.dashboard

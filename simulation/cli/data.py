@@ -25,6 +25,7 @@ def _filter(frame, column: str, wanted: list[str] | None, known: list[str],
 
 
 def show_issues(args: argparse.Namespace) -> None:
+    """`mc11 issues`: the issue catalogue with each scale's described points."""
     import pandas as pd
 
     from simulation.inputs.catalogue import default_catalogue
@@ -40,6 +41,7 @@ def show_issues(args: argparse.Namespace) -> None:
 
 
 def show_members(args: argparse.Namespace) -> None:
+    """`mc11 members`: the WTO members with their groups, proposals and trade weight."""
     import pandas as pd
 
     from simulation.inputs.catalogue import default_catalogue
@@ -60,6 +62,8 @@ def show_members(args: argparse.Namespace) -> None:
 
 
 def show_preferences(args: argparse.Namespace) -> None:
+    """`mc11 preferences`: each member's derived position and salience per issue, with the
+    rule and source each comes from (a scenario's, with its edits, if one is given)."""
     from simulation.inputs.catalogue import default_catalogue
     from simulation.inputs.preferences import derive_preferences
 

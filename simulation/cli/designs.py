@@ -193,6 +193,7 @@ def _titles(scenario) -> dict[str, str]:
 
 
 def sweep(args: argparse.Namespace) -> None:
+    """`mc11 sweep`: run (or resume) a grid of constants' values into a design folder."""
     from simulation.report.designs import plot_sweep
     from simulation.runs import design, sweep
 
@@ -238,6 +239,8 @@ def _read_by(protocol: str, priors: dict) -> dict:
 
 
 def sensitivity(args: argparse.Namespace) -> None:
+    """`mc11 sensitivity`: run (or resume) a Sobol or Morris design over the scenario's priors
+    and report each verdict's sensitivity indices."""
     from simulation.outcomes import OUTCOMES
     from simulation.report.designs import plot_heatmap, plot_indices
     from simulation.runs import design, sensitivity, sweep

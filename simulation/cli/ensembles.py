@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 
 def run(args: argparse.Namespace) -> None:
+    """`mc11 run`: run (or resume) a scenario's ensemble into a results folder, then its tables
+    and, with --plots, its figures."""
     from simulation.runs.results import execute, start_run
 
     workers = workers_on_this_machine(args.workers)
@@ -322,6 +324,7 @@ def _unsound_tables(folder: Path, scenario, runs: int) -> list[str]:
 
 
 def compare(args: argparse.Namespace) -> None:
+    """`mc11 compare`: each folder's outcome probabilities against the first's, with intervals."""
     from simulation.report import plots, summary
 
     if len(args.results) < 2:
@@ -472,6 +475,7 @@ def _median_change(a: float, b: float) -> str:
 
 
 def plot(args: argparse.Namespace) -> None:
+    """`mc11 plot`: draw (or redraw) a results folder's figures from its tables."""
     from simulation.report import summary
     from simulation.report.tables import figure_tables
 

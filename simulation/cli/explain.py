@@ -17,6 +17,7 @@ from simulation.cli.common import (
 
 
 def explain(args: argparse.Namespace) -> None:
+    """`mc11 explain`: which members decided an issue in a results folder, and how they moved."""
     from simulation.runs.explain import explain as explain_issue
     from simulation.runs.progress import QUIET_SECONDS, Progress
 

@@ -204,6 +204,7 @@ def _inputs(args: argparse.Namespace, settings) -> dict[str, object] | None:
 
 
 def forecast(args: argparse.Namespace) -> None:
+    """`mc11 forecast`: the engine's forecast of each issue of the user's own data."""
     from simulation.runs.forecast import (
         forecast_dataset,
         reference_exchange_rows,
@@ -236,6 +237,7 @@ def forecast(args: argparse.Namespace) -> None:
 
 
 def backtest(args: argparse.Namespace) -> None:
+    """`mc11 backtest`: the engine and simple baselines scored against observed outcomes."""
     import numpy as np
     import pandas as pd
 
@@ -319,6 +321,7 @@ def _fitted_on_these_data(parameter_file: str, datafile: str) -> bool:
 
 
 def deu_to_csv(args: argparse.Namespace) -> None:
+    """`mc11 deu-to-csv`: convert a DEU III file into a long CSV, one negotiation per proposal."""
     from simulation.inputs.deu import convert_deu, write_long_csv
 
     converted = convert_deu(args.source)

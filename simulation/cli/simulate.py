@@ -47,6 +47,8 @@ def _outcome_table(scenario, result, members: tuple[str, ...], shown: int | None
 
 
 def simulate(args: argparse.Namespace) -> None:
+    """`mc11 simulate`: one replication of a scenario, its verdict per issue and, with --trace,
+    its events."""
     from simulation.engine.model import NegotiationModel
     from simulation.runs.ensemble import replication_seed
 

@@ -105,6 +105,7 @@ class NegotiationModel(mesa.Model):
 
     @property
     def period_index(self) -> int:
+        """The calendar row of the period just run (-1 before the first step)."""
         return self.steps - 1
 
     @property

@@ -53,4 +53,5 @@ class Negotiation:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(members, issues): the shape of every member x issue array."""
         return len(self.members), len(self.issues)

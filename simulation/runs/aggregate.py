@@ -11,13 +11,17 @@ and whose means are exact sums. Each output's scale is declared in `simulation.o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulation.engine.negotiation import Negotiation
 from simulation.outcomes import AGREEMENTS, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUTS, Combine
-from simulation.runs.ensemble import outcome_frame
+from simulation.runs.ensemble import Chunk, outcome_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXACT_RUNS = 10_000
 """Replications up to which every percentile is exact (~4 KB a replication kept in memory)."""
@@ -127,7 +131,7 @@ class Aggregate:
                     for kind in (*AGREEMENTS, "any")}
         return {name: Histogram(low, high, BINS, shape)}
 
-    def add(self, chunk) -> None:
+    def add(self, chunk: Chunk) -> None:
         """Take one chunk (the next in replication order)."""
         outcome = chunk.outcome
         sampled = (np.arange(chunk.start, chunk.start + len(outcome)) % self.stride) == 0
@@ -154,7 +158,7 @@ class Aggregate:
             else:
                 histogram.add(getattr(chunk, name).astype(float))
 
-    def outcome_table(self):
+    def outcome_table(self) -> pd.DataFrame:
         """The outcomes table without its member lists (exact mode only): the summary's input,
         with the members counted in `member_counts` instead."""
         stacked = {o.name: self.values(o.name) for o in OUTPUTS if o.combine is Combine.ROWS}

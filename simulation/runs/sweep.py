@@ -221,10 +221,12 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
 
 
 def point_path(folder: Path, point: int) -> Path:
+    """Where a design folder keeps the statistics of its point number `point`."""
     return folder / POINTS / f"point-{point:07d}.json"
 
 
 def pending_points(folder: Path, design: Design) -> list[int]:
+    """The design's points whose statistics the folder does not hold yet (to run or resume)."""
     return [i for i in range(len(design.points)) if not point_path(folder, i).is_file()]
 
 
