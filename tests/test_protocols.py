@@ -20,6 +20,7 @@ from simulation.engine.protocols.base import (
     Round,
     weighted_mean_positions,
 )
+from simulation.engine.varying import parameter_path
 from simulation.errors import InputError
 from simulation.inputs.arrays import build_negotiation
 from simulation.inputs.calendar import load_calendar
@@ -175,3 +176,30 @@ def test_a_period_under_the_exchange_protocol_realises_exchanges(negotiation):
     model.step()
     (_, records), = model.exchanges
     assert records.size > 0 and (records["gain"] > 0).all()
+
+
+NUMERIC_SETTINGS = [(spec.name, setting) for spec in protocols.REGISTRY
+                    for setting in spec.settings if not setting.choices]
+# T weighs what a member believes follows when the status quo does not hold, so it matters
+# only where Q, the belief that it holds, is below 1 (its default)
+WHERE_IT_MATTERS = {"improvement_belief": {"status_quo_belief": 0.5}}
+
+
+@pytest.mark.parametrize(("protocol", "setting"), NUMERIC_SETTINGS,
+                         ids=[setting.name for _, setting in NUMERIC_SETTINGS])
+def test_a_setting_varied_by_replication_acts_as_if_the_scenario_set_it(negotiation, protocol,
+                                                                       setting):
+    """A prior, a sweep or a sensitivity design varies a protocol's setting by replication: each
+    replication bargains as a scenario that sets that value would (the exchange protocol's
+    weights once kept the scenario's value whatever the replication drew)."""
+    chosen = [setting.low + share * (setting.high - setting.low) for share in (0.2, 0.45)]
+    base = BargainingParameters(protocol=protocol, **WHERE_IT_MATTERS.get(setting.name, {}))
+    values = {parameter_path("bargaining", setting.name): np.array(chosen)}
+    batch = NegotiationModel(negotiation, Parameters(bargaining=base), seeds=[5, 5],
+                             values=values).run()
+    assert not np.array_equal(batch.mean_position[0], batch.mean_position[1])
+    for row, value in enumerate(chosen):
+        scenario = Parameters(bargaining=base.model_copy(update={setting.name: value}))
+        alone = NegotiationModel(negotiation, scenario, seeds=[5]).run()
+        for field in ("outcome", "text", "mean_position"):
+            np.testing.assert_array_equal(getattr(batch, field)[row], getattr(alone, field)[0])

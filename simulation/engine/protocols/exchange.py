@@ -19,21 +19,26 @@ ROUNDS = {"once": exchange_round_once, "reference": exchange_round_reference}
 
 @dataclass(frozen=True)
 class Exchange:
-    """Each replication of the batch trades on its own among its engaged members."""
+    """Each replication of the batch trades on its own among its engaged members, with its own
+    weights where the replications vary them (a prior's or a design's values)."""
 
     params: BargainingParameters  # BargainingParameters: exchange_rule
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
         new, realised_by_replication = positions.copy(), []
+        compiled_round = ROUNDS[self.params.exchange_rule]
+        salience_weights, fixed_weights = (
+            context.setting(self.params, name)
+            for name in ("exchange_salience_weight", "exchange_fixed_weight"))
         for replication, engaged in enumerate(context.active):
             active = np.flatnonzero(engaged)
             if len(active) < 2:
                 continue
             X, S = positions[replication, active], context.saliences[replication, active]
-            weights = {"salience_weight": self.params.exchange_salience_weight,
-                       "fixed_weight": self.params.exchange_fixed_weight}
-            compiled_round = ROUNDS[self.params.exchange_rule]
-            moved, realised = compiled_round(X, S, context.capability[active], **weights)
+            moved, realised = compiled_round(
+                X, S, context.capability[active],
+                salience_weight=float(salience_weights[replication]),
+                fixed_weight=float(fixed_weights[replication]))
             new[replication, active] = moved
             realised["i"], realised["j"] = active[realised["i"]], active[realised["j"]]
             realised_by_replication.append(Exchanges(replication, realised))
