@@ -180,7 +180,6 @@ def test_the_run_buttons_progress_counts_only_the_runs_it_starts(baseline, monke
 
 def test_the_watched_replication_ends_as_its_ensemble_row(baseline):
     replication = 3
-    tables = state.run_what_if(baseline, 5, SEED, workers=1)
     model = watch.watched_model(baseline, SEED, replication)
     months = []
     while model.running:
@@ -192,8 +191,6 @@ def test_the_watched_replication_ends_as_its_ensemble_row(baseline):
     row = outcomes[outcomes["run"] == replication]
     assert verdict["outcome"].tolist() == row["outcome"].tolist()
     assert verdict["blockers"].str.replace(" ", ";").tolist() == row["blockers"].tolist()
-    shown = tables.aggregate.outcome_table()
-    assert shown[shown["run"] == replication]["outcome"].tolist() == row["outcome"].tolist()
 
 
 def test_a_month_reports_who_joined_and_who_left(baseline):
@@ -515,7 +512,7 @@ def test_the_scenario_list_opens_on_the_baseline():
 
 def test_chunks_finishing_out_of_order_give_the_same_tables(baseline, monkeypatch):
     """Workers finish chunks in any order; the page's tables are those of the runs in their
-    order, as `mc11 run` makes them, each run's row included."""
+    order, as `mc11 run` makes them (support's means are float sums: the order matters)."""
     in_order = state.run_what_if(baseline, 150, SEED, workers=1)
     finished = state.ensemble_chunks
 
@@ -526,10 +523,6 @@ def test_chunks_finishing_out_of_order_give_the_same_tables(baseline, monkeypatc
     shuffled = state.run_what_if(baseline, 150, SEED, workers=1)
     assert shuffled.summary_csv() == in_order.summary_csv()
     pd.testing.assert_frame_equal(shuffled.support, in_order.support)
-    pd.testing.assert_frame_equal(shuffled.blockers, in_order.blockers)
-    # each run's row (the watched replication is checked against it) is that run's
-    pd.testing.assert_frame_equal(shuffled.aggregate.outcome_table(),
-                                  in_order.aggregate.outcome_table())
 
 
 # --- mutation testing, twelfth round (docs/mutation_testing.md) ---------------------------

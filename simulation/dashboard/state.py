@@ -32,6 +32,7 @@ from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import chunk_bounds, run_chunks
 from simulation.runs.progress import duration
 from simulation.runs.results import estimate
+from simulation.runs.workers import default_workers
 
 SCENARIO_DIR = DEFAULT_SCENARIO.parent
 Who = Literal["members", "group", "sponsors_of"]
@@ -217,16 +218,14 @@ def cluster_choices() -> list[str]:
 
 @dataclass(frozen=True)
 class Tables:
-    """What the page shows of one ensemble: the summary (as `mc11 run` writes it), support over
-    the calendar and the blockers."""
+    """What the page shows of one ensemble: the summary (as `mc11 run` writes it) and support
+    over the calendar. Small, as the page keeps those of every baseline it has run."""
 
     scenario: Scenario
     runs: int
     seed: int
     summary: pd.DataFrame
     support: pd.DataFrame
-    blockers: pd.DataFrame
-    aggregate: Aggregate
 
     def summary_csv(self) -> str:
         """The summary table as `mc11 run` writes summary.csv."""
@@ -237,9 +236,8 @@ def ensemble_chunks(scenario: Scenario, runs: int, seed: int, workers: int | Non
                     ) -> Iterator[Any]:
     """The ensemble's chunks as they finish, on `mc11 run`'s chunks and seeds; closing the
     iterator cancels the chunks not started yet."""
-    workers = workers or os.cpu_count() or 1
     return run_chunks(scenario.negotiation(), scenario.spec.parameters, seed,
-                      chunk_bounds(runs), workers, scenario.priors)
+                      chunk_bounds(runs), default_workers(workers), scenario.priors)
 
 
 def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> str:
@@ -279,11 +277,9 @@ def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = 
 
 
 def tables_of(scenario: Scenario, runs: int, seed: int, aggregate: Aggregate) -> Tables:
-    """The summary, support and blocker tables of a finished ensemble, as `mc11 run` makes
-    them."""
-    table, members, _ = summary_tables(scenario, aggregate)
-    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"],
-                  members["blockers"], aggregate)
+    """The summary and support tables of a finished ensemble, as `mc11 run` makes them."""
+    table, _, _ = summary_tables(scenario, aggregate)
+    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"])
 
 
 def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
