@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulation.errors import InputError, unwritable, write_new
-from simulation.inputs import DEFAULT_SCENARIO
+from simulation.inputs import DEFAULT_SCENARIO, SEED_LIMIT
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,9 +177,9 @@ def add_yes_option(parser: argparse.ArgumentParser, work: str, disk: bool) -> No
 
 
 def seed(text: str) -> int:
-    """A master seed argument: numpy's SeedSequence takes 0 to 2**63 - 1 here."""
+    """A master seed argument: 0 to SEED_LIMIT - 1 (2**63 - 1)."""
     value = whole(text)
-    if not 0 <= value < 2**63:
+    if not 0 <= value < SEED_LIMIT:
         raise argparse.ArgumentTypeError("must be a whole number from 0 to 2**63 - 1")
     return value
 

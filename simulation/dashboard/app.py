@@ -17,6 +17,7 @@ import solara.lab
 
 from simulation.dashboard import editor, results, state, watching
 from simulation.errors import InputError
+from simulation.inputs import SEED_LIMIT
 from simulation.inputs.scenario import Scenario
 from simulation.runs.ensemble import CHUNK_SIZE, compile_rules
 
@@ -235,7 +236,7 @@ def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
 
 def _counts_ok(master: int) -> bool:
     """Whether the Replications and Seed fields hold what a run (or a saved file) can use."""
-    return (1 <= runs.value <= MAX_RUNS and 0 <= master < 2**63 and not runs_invalid.value
+    return (1 <= runs.value <= MAX_RUNS and 0 <= master < SEED_LIMIT and not runs_invalid.value
             and not seed_invalid.value)
 
 
@@ -254,7 +255,7 @@ def RunPanel(base: Scenario, what_if: Scenario | None, refused: str | None) -> N
                            low=1, high=MAX_RUNS)
     with solara.Div(classes=["seed-field"]):
         editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True, low=0,
-                           high=2**63 - 1)
+                           high=SEED_LIMIT - 1)
     with solara.Row():
         solara.Button("Run", color="primary", classes=["run-button"],
                       disabled=what_if is None or not count_ok or ensemble.pending,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulation.engine.rules import SCALE_MAX, SCALE_MIN
 from simulation.engine.varying import Values, per_replication
 
 EMPHASES = ("headline", "stated", "mentioned")
@@ -91,7 +92,8 @@ class DerivedCells:
             if not np.isnan(override.set_position):
                 position[:, mask] = override.set_position
             if not np.isnan(override.shift_position):
-                position[:, mask] = np.clip(position[:, mask] + override.shift_position, 0, 100)
+                position[:, mask] = np.clip(position[:, mask] + override.shift_position,
+                                            SCALE_MIN, SCALE_MAX)
             if not np.isnan(override.set_salience):
                 salience[:, mask] = override.set_salience
             if not np.isnan(override.scale_salience):

@@ -174,7 +174,8 @@ def settings() -> tuple[Setting, ...]:
     for spec in REGISTRY:
         for setting in spec.settings:
             if setting.name in found or setting.name == "protocol":
-                raise ValueError(f"protocol setting {setting.name!r} is declared twice")
+                raise ValueError(f"protocol setting {setting.name!r} is declared twice or is "
+                                 "'protocol', the section's field that names the protocol")
             found[setting.name] = setting
     return tuple(found.values())
 

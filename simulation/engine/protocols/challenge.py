@@ -21,8 +21,7 @@ from simulation.engine import challenge
 from simulation.engine.challenge_kernel import challenge_rounds_fast
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext, Round
-
-SCALE = 100.0  # |x_max - x_min|: the issues' 0-100 scale
+from simulation.engine.rules import SCALE_WIDTH
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Challenge:
         params = self.params
         model = challenge.ChallengeParameters(
             risk=params.risk_attitudes == "security", offer_rule=params.offer_rule,
-            position_range=SCALE)
+            position_range=SCALE_WIDTH)
         return Round(challenge_rounds_fast(
             positions, context.saliences, context.capability, context.active,
             context.setting(params, "status_quo_belief"),

@@ -11,6 +11,7 @@ from numba import njit
 
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols.base import BargainingContext, Round, _weighted_means
+from simulation.engine.rules import SCALE_MAX, SCALE_MIN
 
 
 @njit(cache=True)
@@ -29,8 +30,8 @@ def _compromise(positions, saliences, capability, targets, active, shocks, press
                 give = pressure[b] * (1.0 - saliences[b, m, i])
                 pull = coalition_rate[b] * (targets[b, m, i] - x) + \
                     overall_rate[b] * (overall[b, i] - x)
-                moved[b, m, i] = min(max(x + give * (pull + noise_sd[b] * shocks[b, m, i]), 0.0),
-                                     100.0)
+                moved[b, m, i] = min(max(x + give * (pull + noise_sd[b] * shocks[b, m, i]),
+                                         SCALE_MIN), SCALE_MAX)
     return moved
 
 
