@@ -140,6 +140,7 @@ def test_forecast_with_the_reference_rule_follows_the_reference(tmp_path, prefix
     data = read_actor_issue_data(source)
     model = traced_run(data, settings_for("exchange", 10, "reference"))
     positions, rounds, _, _ = truth(prefix)
+    assert len(model.exchanges) > rounds_equal  # the round where they part is compared too
     for number, (start, realised) in enumerate(model.exchanges[:rounds_equal + 1], 1):
         expected = positions[positions["round"] == number]
         for row in expected.itertuples():

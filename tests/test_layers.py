@@ -23,7 +23,9 @@ def imported_modules(path: Path) -> set[str]:
     """The package modules a source file imports, wherever in the file the import stands."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}:{node.lineno}: a relative import; write it absolute"
+        if isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
             found.update(n for n in names if n.startswith("simulation"))
         elif isinstance(node, ast.Import):

@@ -537,7 +537,8 @@ def test_cli_compare_notes_a_folder_given_twice(cli_runs):
     code, stdout, stderr = mc11("compare", one, again)
     assert code == 0, stderr
     assert f"{again} is the folder {one} given again" in stderr
-    assert all(" 0.00 [" in line for line in stdout.strip().splitlines()[2:])
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 2 + 25 and all(" 0.00 [" in line for line in lines[2:])
 
 
 def test_cli_compare_needs_two_folders(cli_runs):

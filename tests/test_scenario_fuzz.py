@@ -316,10 +316,11 @@ def test_known_crashes_become_input_errors(tmp_path, name):
     shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "baseline.yaml")
     if extra is not None:
         (tmp_path / "latin1.yaml").write_bytes(extra)
-    crash = None
+    crash, outcome = None, None
     try:
-        load_outcome(tmp_path, text.encode())
+        outcome = load_outcome(tmp_path, text.encode())
     except Exception as error:  # report it briefly: a RecursionError traceback is huge
         crash = f"{type(error).__name__}: {str(error)[:200]}"
     if crash is not None:
         pytest.fail(crash, pytrace=False)
+    assert isinstance(outcome, InputError), f"loaded without an error: {outcome!r}"[:300]
