@@ -564,3 +564,5 @@ def test_parameters_are_checked_and_frozen() -> None:
         ch.challenge_round(x, s, np.array([1.0, 0.0, 1.0]), params)
     with pytest.raises(ValueError):
         ch.challenge_round(x, s[:, :1], c, params)
+    with pytest.raises(ValueError, match="capability must be"):
+        ch.challenge_round(x, s, c[:2], params)

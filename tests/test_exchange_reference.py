@@ -353,11 +353,15 @@ def test_random_tie_breaking_is_reproducible():
 
 def test_bad_input_is_rejected():
     X, S, C = random_case(0, n=3, k=2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positions must lie"):
         ex.candidate_exchanges(X * 2, S, C)  # off the 0-100 scale
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="X and S must both be"):
         ex.candidate_exchanges(X, S[:, :1], C)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="C must be"):
+        ex.candidate_exchanges(X, S, C[:2])
+    with pytest.raises(ValueError, match="mask must be"):
+        ex.candidate_exchanges(X, S, C, np.ones((3, 1), dtype=bool))
+    with pytest.raises(ValueError, match="rule must be"):
         ex.select_exchanges(ex.candidate_exchanges(X, S, C), rule="sometimes")
 
 
