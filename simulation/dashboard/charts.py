@@ -21,7 +21,7 @@ from matplotlib.transforms import Bbox
 from simulation.dashboard.state import Tables
 from simulation.dashboard.watch import Month, layout
 from simulation.engine.model import NegotiationModel
-from simulation.outcomes import OUTCOMES
+from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
 from simulation.report.plots import OUTCOME_COLOURS
 
 BASELINE, WHAT_IF = "#999999", "#0072B2"
@@ -73,7 +73,7 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
         for name in OUTCOMES:
             share = table[f"p_{name}"].fillna(0).to_numpy()
             ax.barh(y, share, left=left, height=0.7, color=OUTCOME_COLOURS[name], label=name)
-            if name != "none":
+            if name != NONE:
                 err = np.vstack([share - table[f"p_{name}_low"].fillna(0).to_numpy(),
                                  table[f"p_{name}_high"].fillna(0).to_numpy() - share])
                 ax.errorbar(left + share, y, xerr=err, fmt="none", ecolor="black", elinewidth=0.8,
@@ -87,7 +87,7 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
                frameon=False)
     ax = axes[2]
     y = _rows(ax, ids)
-    for name, shift in (("multilateral", -0.15), ("plurilateral", 0.15)):
+    for name, shift in zip(AGREEMENTS, (-0.15, 0.15), strict=True):
         diff = changes[f"diff_{name}"].to_numpy()
         err = np.vstack([diff - changes[f"diff_{name}_low"].to_numpy(),
                          changes[f"diff_{name}_high"].to_numpy() - diff])

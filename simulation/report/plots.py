@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
 from simulation.report.summary import (
-    OUTCOMES,
     group_positions,
     share_decimals,
     share_label,
@@ -34,7 +34,7 @@ from simulation.report.summary import (
 DPI = 120
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 """Okabe-Ito colours minus yellow, which is too faint for lines on white."""
-OUTCOME_COLOURS = {"multilateral": "#0072B2", "plurilateral": "#E69F00", "none": "#BBBBBB"}
+OUTCOME_COLOURS = dict(zip(OUTCOMES, ("#0072B2", "#E69F00", "#BBBBBB"), strict=True))
 _LABEL_WIDTH = 60
 
 
@@ -102,7 +102,7 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
         share = summary[f"p_{name}"].fillna(0).to_numpy()
         ax.barh(y, share, left=left, height=0.7, color=OUTCOME_COLOURS[name],
                 label=f"P({name})", edgecolor="white", linewidth=0.5)
-        if name != "none":
+        if name != NONE:
             ax.errorbar(left + share, y, xerr=_whiskers(summary, f"p_{name}", share),
                         fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
         left = left + share
@@ -151,7 +151,7 @@ def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Pat
     ax = fig.add_subplot()
     y = _issue_rows(ax, _titles(issues, ids))
     frame = levels.assign(issue=levels["issue"].astype(str))
-    kinds = {"multilateral": -0.18, "plurilateral": 0.18}
+    kinds = dict(zip(AGREEMENTS, (-0.18, 0.18), strict=True))
     for kind, offset in kinds.items():
         rows = frame[frame["outcome"] == kind].set_index("issue")
         stats = [{"med": r.text_median, "q1": r.text_p25, "q3": r.text_p75,
@@ -392,7 +392,7 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
         rows = _issue_rows(ax, labels)
         for c, (table, (colour, marker)) in enumerate(zip(comparisons, styles, strict=True)):
             if not several:
-                colour = "#555555" if name == "none" else OUTCOME_COLOURS[name]
+                colour = "#555555" if name == NONE else OUTCOME_COLOURS[name]
             table = table.reindex(first.index)
             y = rows + (c - (len(comparisons) - 1) / 2) * spread
             diff = table[f"diff_{name}"].to_numpy(dtype=float)
