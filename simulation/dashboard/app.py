@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import solara
@@ -102,7 +103,7 @@ def restore_form() -> None:
 _CLOSED: dict[str, threading.Event] = {}  # by page (Solara's kernel): set once it has closed
 
 
-def start_page():
+def start_page() -> Callable[[], None]:
     """At a page's start: its browser session's form back; at its end (the tab closed or
     reloaded), its running ensemble stops, or the workers would run on for no page."""
     restore_form()
@@ -159,7 +160,8 @@ def workers_for(count: int) -> int:
 
 
 @solara.lab.task
-def ensemble(base: Scenario, what_if: Scenario, count: int, master: int):
+def ensemble(base: Scenario, what_if: Scenario, count: int, master: int
+             ) -> tuple[state.Tables, state.Tables] | None:
     """The baseline (cached) and the what-if ensembles; None if cancelled."""
     key = (base.input_hash(), count, master)
     uncached, changed = _needed(base, what_if, count, master)
@@ -352,6 +354,8 @@ def ScenarioForm(base: Scenario, what_if: Scenario | None, refused: str | None,
 
 @solara.component
 def Page() -> None:
+    """The dashboard: the scenario and its edits on the left, the run and its results on the
+    right."""
     solara.Title("MC11 what-if dashboard")
     base, problem = solara.use_memo(lambda: state.try_open(scenario_path.value),
                                     dependencies=[scenario_path.value])

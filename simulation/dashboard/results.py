@@ -79,6 +79,7 @@ def outcome_png(baseline: state.Tables, what_if: state.Tables, changes: pd.DataF
 
 @solara.component
 def OutcomesTab(baseline: state.Tables, what_if: state.Tables, changes: pd.DataFrame) -> None:
+    """The outcome shares of both ensembles and their changes, as a chart and a table."""
     image = solara.use_memo(lambda: outcome_png(baseline, what_if, changes),
                             dependencies=[baseline, what_if])
     with solara.Div(classes=["outcome-chart"]):
@@ -88,12 +89,14 @@ def OutcomesTab(baseline: state.Tables, what_if: state.Tables, changes: pd.DataF
 
 @solara.component
 def LevelsTab(levels: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """The agreed text levels of both ensembles against each issue's scale."""
     _figure(lambda: charts.text_chart(*levels), [levels], "text-chart")
     html_table(levels_table(*levels), "levels")
 
 
 @solara.component
 def SupportTab(baseline: state.Tables, what_if: state.Tables) -> None:
+    """Support for one chosen issue over the calendar, in both ensembles."""
     issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
     solara.Select("Issue", values=list(what_if.summary["issue"]), value=issue)
     _figure(lambda: charts.support_chart(baseline, what_if, issue.value),

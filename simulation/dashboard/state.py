@@ -73,6 +73,7 @@ class Edit:
         return entry
 
     def describe(self) -> str:
+        """The edit in words for the list of edits: whom, on which issues, the values set."""
         on = self.issue or (f"cluster {self.cluster}" if self.cluster else "every issue")
         what = [f"position {self.position:g}" if self.position is not None else "",
                 f"salience {self.salience:g}" if self.salience is not None else ""]
@@ -213,6 +214,7 @@ def who_choices(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def cluster_choices() -> list[str]:
+    """The issue clusters an edit may name."""
     return list(CLUSTERS)
 
 

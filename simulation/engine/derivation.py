@@ -24,14 +24,17 @@ IMPUTED_FIELDS = ("new_rules", "elsewhere", "salience")  # derivation.imputed.<s
 
 
 def emphasis_path(emphasis: str) -> str:
+    """A scenario's dotted path to the salience of a stance of this emphasis."""
     return f"derivation.emphasis_salience.{emphasis}"
 
 
 def mandate_path(field: str) -> str:
+    """A scenario's dotted path to the engaged sponsors' mandate position or salience."""
     return f"derivation.engaged_sponsor_mandate.{field}"
 
 
 def imputed_path(status: str, field: str) -> str:
+    """A scenario's dotted path to the imputed position or salience of members of a status."""
     return f"derivation.imputed.{status}.{field}"
 
 
