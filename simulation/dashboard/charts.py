@@ -21,6 +21,8 @@ from matplotlib.transforms import Bbox
 from simulation.dashboard.state import Tables
 from simulation.dashboard.watch import Month, layout
 from simulation.engine.model import NegotiationModel
+from simulation.engine.rules import SCALE_MAX, SCALE_MIN
+from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
 from simulation.report.plots import OUTCOME_COLOURS
 
@@ -116,8 +118,9 @@ def text_chart(baseline: pd.DataFrame, what_if: pd.DataFrame) -> Figure:
         ax.hlines(y + shift, frame["text_p10"], frame["text_p90"], color=colour, linewidth=2)
         ax.plot(median, y + shift, "o", color=colour, markersize=4, label=f"{label} median, 10-90%")
     ax.plot(what_if["status_quo"], y, "D", color="#D55E00", markersize=4, label="status quo")
-    ax.set_xlim(0, 100)
-    ax.set_xticks([0, 50, 100], ["0 (low)", "50 (mid)", "100 (high)"], fontsize=SMALL)
+    ax.set_xlim(SCALE_MIN, SCALE_MAX)
+    ax.set_xticks(list(SCALE_POINTS.values()),
+                  [f"{at:.0f} ({point})" for point, at in SCALE_POINTS.items()], fontsize=SMALL)
     ax.set_title("Agreed text level (runs with a deal)", fontsize=TEXT)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05), fontsize=SMALL, ncols=3,

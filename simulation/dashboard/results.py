@@ -6,6 +6,7 @@ import pandas as pd
 import solara
 
 from simulation.dashboard import charts, state
+from simulation.inputs.catalogue import SCALE_POINTS, SCALE_WORDS
 from simulation.outcomes import OUTCOMES
 
 
@@ -36,8 +37,8 @@ def levels_table(baseline: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
 
     return pd.DataFrame({"issue": what_if["issue"], "base text": text(baseline),
                          "what-if text": text(what_if), "status quo": what_if["status_quo"],
-                         "0 means": what_if["low"], "50 means": what_if["mid"],
-                         "100 means": what_if["high"]})
+                         **{f"{SCALE_POINTS[point]:.0f} means": what_if[point]
+                            for point in SCALE_WORDS}})
 
 
 def blockers_table(baseline: state.Tables, what_if: state.Tables) -> pd.DataFrame:

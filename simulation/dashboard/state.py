@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
-from simulation.inputs.catalogue import CLUSTERS
+from simulation.inputs.catalogue import CLUSTERS, SCALE_WORDS
 from simulation.inputs.scenario import NAME_PATTERN, Scenario, load_scenario, scenario_from_mapping
 from simulation.report import summary
 from simulation.report.tables import issues_frame, period_tables, summary_tables
@@ -295,11 +295,8 @@ def text_levels(tables: Tables) -> pd.DataFrame:
     anchor words (issues.yaml) at 0, 50 and 100."""
     issues = issues_frame(tables.scenario)
     frame = tables.summary.set_index("issue")[["text_median", "text_p10", "text_p90"]]
-    scales = {i.id: i.scale for i in tables.scenario.catalogue.issues}
-    return frame.assign(status_quo=issues["status_quo"],
-                        low=[scales[i].low for i in frame.index],
-                        mid=[scales[i].mid for i in frame.index],
-                        high=[scales[i].high for i in frame.index]).reset_index()
+    words = issues[[f"scale_{point}" for point in SCALE_WORDS]].set_axis(SCALE_WORDS, axis=1)
+    return frame.join(issues["status_quo"]).join(words).reset_index()
 
 
 def save_scenario(scenario: Scenario, path: Path | str) -> Path:
