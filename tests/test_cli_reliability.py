@@ -786,8 +786,10 @@ def test_a_folder_of_an_older_mc11_without_the_stored_digest_is_read(complete, t
     data = manifest(folder)
     del data["stored_digest"]
     (folder / "run.json").write_text(json.dumps(data), encoding="utf-8")
-    code, _, stderr = mc11("compare", complete, folder)
+    code, stdout, stderr = mc11("compare", complete, folder)
     assert code == 0, stderr
+    rows = stdout.strip().splitlines()[2:]
+    assert len(rows) == 25 and all(" 0.00 [" in row and "*" not in row for row in rows)
 
 
 def test_a_table_that_cannot_be_read_says_why_not_that_it_is_missing(complete, tmp_path):
