@@ -25,11 +25,14 @@ from simulation.engine.derivation import (
     mandate_path,
 )
 from simulation.engine.parameters import Parameters
+from simulation.engine.rules import SCALE_MAX, SCALE_MIN
 from simulation.engine.varying import calendar_path, parameter_path
 from simulation.inputs.calendar import PERIOD_KINDS
 from simulation.inputs.catalogue import STATUSES
 
 CALENDAR_LEVELS = ("attention", "pressure")
+POSITIONS = (SCALE_MIN, SCALE_MAX)  # the range of a position a constant sets
+SALIENCES = (0.0, 1.0)  # and of a salience or calendar level
 
 
 @dataclass(frozen=True)
@@ -84,16 +87,16 @@ def constants() -> dict[str, Constant]:
     """Every settable numeric constant by path, in a fixed order (the order a replication
     draws its priors in)."""
     found = _parameter_constants()
-    found += [Constant(calendar_path(kind, level), 0.0, 1.0,
+    found += [Constant(calendar_path(kind, level), *SALIENCES,
                        location=("calendar_levels", kind, level))
               for kind in PERIOD_KINDS for level in CALENDAR_LEVELS]
-    found += [Constant(emphasis_path(e), 0.0, 1.0,
+    found += [Constant(emphasis_path(e), *SALIENCES,
                        location=("derivation", "emphasis_salience", e)) for e in EMPHASES]
-    found += [Constant(mandate_path(f), *((0.0, 100.0) if f == "position" else (0.0, 1.0)),
+    found += [Constant(mandate_path(f), *(POSITIONS if f == "position" else SALIENCES),
                        location=("derivation", "engaged_sponsor_mandate", index))
               for index, f in enumerate(MANDATE_FIELDS)]
-    found += [Constant(imputed_path(status, f), *((0.0, 1.0) if f == "salience" else
-                                                  (0.0, 100.0)),
+    found += [Constant(imputed_path(status, f), *(SALIENCES if f == "salience" else
+                                                  POSITIONS),
                        location=("derivation", "imputed", status, index))
               for status in STATUSES for index, f in enumerate(IMPUTED_FIELDS)]
     return {c.path: c for c in found}
