@@ -32,7 +32,7 @@ from simulation.inputs.catalogue import STATUSES
 
 CALENDAR_LEVELS = ("attention", "pressure")
 POSITIONS = (SCALE_MIN, SCALE_MAX)  # the range of a position a constant sets
-SALIENCES = (0.0, 1.0)  # and of a salience or calendar level
+SHARES = (0.0, 1.0)  # and of a salience, an emphasis weight or a calendar level
 
 
 @dataclass(frozen=True)
@@ -87,15 +87,15 @@ def constants() -> dict[str, Constant]:
     """Every settable numeric constant by path, in a fixed order (the order a replication
     draws its priors in)."""
     found = _parameter_constants()
-    found += [Constant(calendar_path(kind, level), *SALIENCES,
+    found += [Constant(calendar_path(kind, level), *SHARES,
                        location=("calendar_levels", kind, level))
               for kind in PERIOD_KINDS for level in CALENDAR_LEVELS]
-    found += [Constant(emphasis_path(e), *SALIENCES,
+    found += [Constant(emphasis_path(e), *SHARES,
                        location=("derivation", "emphasis_salience", e)) for e in EMPHASES]
-    found += [Constant(mandate_path(f), *(POSITIONS if f == "position" else SALIENCES),
+    found += [Constant(mandate_path(f), *(POSITIONS if f == "position" else SHARES),
                        location=("derivation", "engaged_sponsor_mandate", index))
               for index, f in enumerate(MANDATE_FIELDS)]
-    found += [Constant(imputed_path(status, f), *(SALIENCES if f == "salience" else
+    found += [Constant(imputed_path(status, f), *(SHARES if f == "salience" else
                                                   POSITIONS),
                        location=("derivation", "imputed", status, index))
               for status in STATUSES for index, f in enumerate(IMPUTED_FIELDS)]
