@@ -42,6 +42,13 @@ class Output:
     tables: tuple[str, ...]
     doc: str
     column: str = ""  # the prefix of its statistics' columns (SPREAD outputs)
+    # the range its reported percentiles are taken over (histograms beyond runs.aggregate's
+    # EXACT_RUNS); MEMBERS: whole counts from 0 to the number of members; None: none reported
+    scale: tuple[float, float] | str | None = None
+
+
+MEMBERS = "members"
+"""The scale of an output that counts members: whole numbers from 0 to the member count."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,11 @@ OUTPUTS = (
            "MC11's verdict (multilateral, plurilateral or none)"),
     Output("text", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
            ("outcomes.parquet", "summary.csv", "text_levels.csv"),
-           "the agreed text level on the issue's 0-100 scale, empty without agreement"),
+           "the agreed text level on the issue's 0-100 scale, empty without agreement",
+           scale=(0.0, 100.0)),
     Output("coverage", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
            ("outcomes.parquet", "summary.csv"),
-           "the share of trade a plurilateral deal covers, empty otherwise"),
+           "the share of trade a plurilateral deal covers, empty otherwise", scale=(0.0, 1.0)),
     Output("median_position", PER_ISSUE, "float64", "float64", Storage.DEFLATE, Combine.ROWS,
            ("outcomes.parquet",),
            "the capability x salience weighted median position after the last month's "
@@ -80,15 +88,15 @@ OUTPUTS = (
            "the members of the plurilateral deal"),
     Output("support", PER_PERIOD_ISSUE, "float64", "float32", Storage.RAW, Combine.SPREAD,
            ("support.csv",), "support for the chair's text (capability share accepting it)",
-           column="support"),
+           column="support", scale=(0.0, 1.0)),
     Output("mean_position", PER_PERIOD_ISSUE, "float64", "float32", Storage.RAW, Combine.SPREAD,
            ("positions_over_time.csv",),
            "the capability x salience weighted mean position on the 0-100 scale",
-           column="position"),
+           column="position", scale=(0.0, 100.0)),
     Output("coalition_sizes", PER_PERIOD_COALITION, "int32", "int16", Storage.DEFLATE,
            Combine.SPREAD, ("coalitions.csv",),
            "members per coalition (proposal sponsors and blocs) after the month's coalition "
-           "round", column="size"),
+           "round", column="size", scale=MEMBERS),
 )
 
 OUTPUT = {output.name: output for output in OUTPUTS}

@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.scenario import Scenario, load_scenario
+from simulation.outputs import OUTPUTS
 from simulation.report.tables import period_tables, summary_tables
 from simulation.runs import aggregate
 from simulation.runs.ensemble import run_chunk
@@ -97,6 +98,38 @@ def test_coalition_sizes_beyond_the_limit_are_exact_from_none_to_every_member(
     pd.testing.assert_frame_equal(large.drop(columns="size_mean"),
                                   exact.drop(columns="size_mean"), check_exact=True)
     np.testing.assert_allclose(large["size_mean"], exact["size_mean"], rtol=1e-12)
+
+
+def test_an_output_added_to_the_registry_is_combined_beyond_the_limit_by_its_declared_scale(
+        baseline, chunks, monkeypatch):
+    """The README's extension point: a new per-period output is one line in OUTPUTS. Declared
+    there with its scale, it is combined beyond EXACT_RUNS with nothing else to edit, its
+    table within half a bin of the exact one (here a copy of the support, under a new name)."""
+    from simulation.report import tables
+
+    _, negotiation = baseline
+    support = next(o for o in OUTPUTS if o.name == "support")
+    added = dataclasses.replace(support, name="support_again", tables=("support_again.csv",))
+    monkeypatch.setattr(aggregate, "OUTPUTS", (*OUTPUTS, added))
+    monkeypatch.setattr(tables, "OUTPUTS", (*OUTPUTS, added))
+    copied = [_WithCopy(chunk, support_again=chunk.support) for chunk in chunks]
+    exact = period_tables(combined(negotiation, copied))["support_again"]
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", 10)
+    large = period_tables(combined(negotiation, copied))["support_again"]
+    assert (large["n_runs"] == RUNS).all()
+    for column in ("support_p10", "support_p90"):
+        np.testing.assert_allclose(large[column], exact[column], rtol=0, atol=0.5e-4 + 1e-12)
+    np.testing.assert_allclose(large["support_mean"], exact["support_mean"], rtol=1e-9)
+
+
+class _WithCopy:
+    """A chunk with one more output array (what the engine would fill for a new output)."""
+
+    def __init__(self, chunk, **more: np.ndarray) -> None:
+        self._chunk, self._more = chunk, more
+
+    def __getattr__(self, name: str):
+        return self._more[name] if name in self._more else getattr(self._chunk, name)
 
 
 @settings(max_examples=100, deadline=None)

@@ -5,7 +5,8 @@ Counts (outcomes per issue, members listed per issue) are exact at any size. Up 
 replications the per-run values that percentiles are taken of are kept, so every table is
 computed exactly as from the full arrays; beyond, each such value goes into a fixed histogram
 per cell (`RESOLUTION` of its scale), whose percentiles are within half a bin of the exact ones
-and whose means are exact sums. Each output's scale is declared in `simulation.outputs`.
+and whose means are exact sums. Each output's scale is declared in `simulation.outputs`
+(`Output.scale`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from simulation.engine.negotiation import Negotiation
 from simulation.outcomes import AGREEMENTS, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
-from simulation.outputs import OUTPUTS, Combine
+from simulation.outputs import MEMBERS, OUTPUTS, Combine, Output
 from simulation.runs.ensemble import Chunk, outcome_frame
 
 if TYPE_CHECKING:
@@ -87,11 +88,6 @@ class Histogram:
             return np.where(total > 0, self.sums / total, np.nan)
 
 
-SCALES = {"text": (0.0, 100.0), "coverage": (0.0, 1.0), "support": (0.0, 1.0),
-          "mean_position": (0.0, 100.0)}
-"""The scale of each output whose percentiles are reported (coalition sizes: 0 to members)."""
-
-
 class Aggregate:
     """Chunks combined in replication order: exact counts, and per-run values (up to
     EXACT_RUNS) or histograms (beyond) for the percentiles."""
@@ -114,18 +110,19 @@ class Aggregate:
         self.draws: dict[str, list[np.ndarray]] = {}
         if not self.exact:
             for output in OUTPUTS:
-                if output.combine is Combine.SPREAD or output.name in ("text", "coverage"):
-                    self.histograms.update(self._histograms(output.name, output.axes))
+                if output.scale is not None:
+                    self.histograms.update(self._histograms(output))
 
-    def _histograms(self, name: str, axes: tuple[str, ...]) -> dict[str, Histogram]:
+    def _histograms(self, output: Output) -> dict[str, Histogram]:
         negotiation = self.negotiation
         sizes = {"issue": len(negotiation.issues), "period": len(negotiation.calendar),
                  "coalition": len(negotiation.coalitions)}
-        shape = tuple(sizes[a] for a in axes)
-        if name == "coalition_sizes":
+        shape = tuple(sizes[a] for a in output.axes)
+        name = output.name
+        if output.scale == MEMBERS:
             members = len(negotiation.members)
             return {name: Histogram(0.0, members + 1.0, members + 1, shape, whole=True)}
-        low, high = SCALES[name]
+        low, high = output.scale
         if name == "text":  # agreed texts by kind of agreement
             return {f"text.{kind}": Histogram(low, high, BINS, shape)
                     for kind in (*AGREEMENTS, "any")}
