@@ -597,7 +597,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     add_yes_option(parser, "a run (or the rest of one, with --resume)", disk=True)
     parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=False,
-                        help="also draw the six figures into <folder>/plots/ (default: tables "
+                        help="also draw the figures into <folder>/plots/ (default: tables "
                              "only, the fast path for many runs; `mc11 plot DIR` draws them "
                              "later)")
     parser.set_defaults(handler=run, runs_model=True)

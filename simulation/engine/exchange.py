@@ -655,7 +655,9 @@ class _Round:
         return delta
 
     def realise(self, members: np.ndarray, tie_tol: float) -> list[tuple]:
-        """Realise ``members`` in order, recalculate what they affect, return their records."""
+        """Realise ``members`` in order and recalculate what they affect; keep the longest prefix
+        that no earlier member's recalculations overtook (`members_standing`), roll the rest back
+        and return the kept members' records."""
         pool, k = self.pool, self.k
         t = members.size
         ids, dyn = pool.ids[members], pool.dyn[members]

@@ -1,6 +1,7 @@
 """Derive every member's position, salience and uncertainty on every issue from the data files.
 
-The rules (docs/design_first.md section 3), applied in order, each value recording its source:
+The rules (the README's "How preferences are derived"), applied in order, each value recording
+its source:
 1. A sponsor takes the stance of each proposal it sponsored on the issues the proposal raises;
    several proposals on one issue combine as a salience-weighted mean position and the largest
    salience.
@@ -9,8 +10,8 @@ The rules (docs/design_first.md section 3), applied in order, each value recordi
    several stances at the same level combine as in rule 1.
 3. A sponsor of any proposal with no stance on the negotiating mandate is taken to back at least
    focused discussions (it tabled a paper for MC11, §4).
-4. Everyone else gets the imputed default of its development status (table below), with low
-   salience and wide uncertainty.
+4. Everyone else gets the imputed default of its development status (`DerivationRules.imputed`),
+   with low salience and wide uncertainty.
 Scenario overrides come last (simulation.inputs.scenario). All constants live in `DerivationRules`.
 """
 

@@ -2,9 +2,10 @@
 
 A folder holds `run.json` (scenario name, package version, seed, runs, input hash, the digest of
 the stored scenario, status), the resolved `scenario.yaml`, the `preferences.csv` used,
-`chunks/` (finished replications, written atomically), and once complete the tables of
-`simulation.outputs.TABLES` and `plots/`. Nothing existing is overwritten: a new run gets a new
-folder, and `--resume` only adds the missing chunks.
+`chunks/` (finished replications, written atomically), once complete the tables of
+`simulation.outputs.TABLES`, and `plots/` when drawn (`--plots`, or later `mc11 plot`). Nothing
+existing is overwritten: a new run gets a new folder, and `--resume` only adds the missing
+chunks.
 """
 
 from __future__ import annotations
