@@ -57,7 +57,10 @@ class DerivationRules:
     engaged_sponsor_mandate: tuple[float, float] = (55.0, 0.35)
     # Rule 4: imputed (position on new disciplines, position elsewhere, salience) by status.
     # §2: developed members want quick liberalisation, developing members flexibility; §3: from
-    # 2011 developing members and LDCs see e-commerce as important for their industries.
+    # 2011 developing members and LDCs see e-commerce as important for their industries. The
+    # LDCs' 60 elsewhere (5 above developing members) is a judgment, not a sourced figure: the
+    # issues not flagged as new disciplines are mostly facilitation and support for development,
+    # whose gains go most to the least developed; the baseline's prior on it (45-75) covers 55.
     imputed: dict[str, tuple[float, float, float]] = field(
         default_factory=lambda: {
             "developed": (60.0, 55.0, 0.2),
