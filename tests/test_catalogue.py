@@ -215,6 +215,14 @@ def test_stance_position_outside_0_100(data, value, allowed):
     assert allowed in message
 
 
+def test_a_stance_read_some_other_way_lists_the_kinds_of_evidence(data):
+    replace_text(data, "proposals.yaml", "{issue: data_localisation, position: 100,",
+                 "{issue: data_localisation, evidence: guess, position: 100,")
+    message = load_error(data, "proposals.yaml")
+    assert "JOB/GC/94" in message and "evidence" in message
+    assert "allowed: words, reading, supposition" in message
+
+
 def test_proposal_without_sponsors(data):
     replace_text(data, "proposals.yaml", "    sponsors: [BRA]\n", "")
     message = load_error(data, "proposals.yaml")
@@ -354,6 +362,9 @@ def test_a_bad_entry_is_named_by_its_place_in_the_list_counting_from_1(data):
      "proposals: JOB/GC/94: sponsors", "'USA' appears twice; each must be unique"),
     ("proposals.yaml", "sponsors: [USA]", "sponsors: [FRA]", "proposals: JOB/GC/94: sponsors",
      "France (FRA) negotiates through European Union (EUN); name EUN instead"),
+    ("proposals.yaml", "seconded_by: [PAK]", "seconded_by: [IND, PAK]",
+     "proposals: JOB/GC/110/Rev.1: seconded_by",
+     "IND not among the proposal's sponsors; allowed: some of CHN, PAK"),
     ("proposals.yaml", '{issue: non_discrimination, position: 100, emphasis: headline, '
      'section: "§4.1"', '{issue: moratorium, position: 100, emphasis: headline, '
      'section: "§4.1"', "proposals: JOB/GC/94: stances: issue",

@@ -382,8 +382,9 @@ def test_each_stance_row_cites_the_paper_or_group_its_section_and_words(table):
     """Provenance: every row resting on stances names, for each stance, the paper (or group
     stance), the seed article's section it is read from, its emphasis and its words, so a reader
     can follow the value to the text (docs/seed_digest.md)."""
-    cited = re.compile(r"^(JOB/GC/\S+|group stance '[a-z_0-9]+') (§\d+(\.\d+)?|intro) "
-                       r"\((headline|stated|mentioned): .+\)$")
+    cited = re.compile(r"^(JOB/GC/\S+( \(seconded\))?|group stance '[a-z_0-9]+') "
+                       r"(§\d+(\.\d+)?|intro) "
+                       r"\((headline|stated|mentioned)(, a (reading|supposition))?: .+\)$")
     stance_rows = table[table["rule"].isin(["proposal", "group_stance"])]
     for source in stance_rows["source"]:
         for part in source.split(" + "):
@@ -393,7 +394,8 @@ def test_each_stance_row_cites_the_paper_or_group_its_section_and_words(table):
 
 def test_a_group_stance_is_as_certain_as_it_names_the_member(catalogue, table):
     """A stance naming members is read more surely than a group's (the African Group), and that
-    more surely than one of a whole development status: each row carries its evidence's spread."""
+    more surely than one of a whole development status, unless it is only a reading of the seed
+    or the author's supposition: each row carries its evidence's spread, the wider of the two."""
     spread = DerivationRules().uncertainty
     kind_of = {g.id: "members" if g.applies_to.members else "group" if g.applies_to.group
                else "status" for g in catalogue.group_stances}
@@ -402,10 +404,31 @@ def test_a_group_stance_is_as_certain_as_it_names_the_member(catalogue, table):
     for _, r in grouped.iterrows():
         kinds = {kind_of[g] for g in re.findall(r"group stance '([a-z_0-9]+)'", r["source"])}
         assert len(kinds) == 1, r["source"]
-        assert (r["position_sd"], r["salience_sd"]) == spread[kinds.pop()], r["source"]
-    usa = row(table, "USA", "classification")  # gatt_preference_us_eu names the US
+        expected = spread[kinds.pop()]
+        for how in re.findall(r", a (reading|supposition):", r["source"]):
+            expected = tuple(max(a, b) for a, b in zip(expected, spread[how], strict=True))
+        assert (r["position_sd"], r["salience_sd"]) == expected, r["source"]
     africa = row(table, sorted(african_group(catalogue))[0], "mandate")
     ldc = row(table, "BGD", "mandate")  # an LDC outside the African Group: ldc_group
     assert "group stance 'ldc_group'" in ldc["source"]
-    assert usa["position_sd"] == 8 < africa["position_sd"] == 10 < ldc["position_sd"] == 15
-    assert usa["salience_sd"] < africa["salience_sd"] < ldc["salience_sd"]
+    assert africa["position_sd"] == 10 < ldc["position_sd"] == 15
+    assert africa["salience_sd"] < ldc["salience_sd"]
+
+
+def test_a_reading_or_a_supposition_is_less_sure_than_the_seeds_words(table):
+    """A stance the seed gives only by a reading is as uncertain as a group's at least, one
+    resting on the author's supposition as an imputed default; a member that seconded a paper
+    takes its stances as readings of its own views (§4.5, fn 25: Pakistan seconded China's)."""
+    spread = DerivationRules().uncertainty
+    usa = row(table, "USA", "classification")  # names the US, but reads §2's leaning as 85
+    assert ", a reading:" in usa["source"]
+    assert (usa["position_sd"], usa["salience_sd"]) == spread["reading"]
+    assert spread["members"] < spread["reading"]
+    india = row(table, "IND", "mandate")  # the author's 可能 (fn 18)
+    assert (india["position_sd"], india["salience_sd"]) == spread["supposition"]
+    china, pakistan = row(table, "CHN", "market_access"), row(table, "PAK", "market_access")
+    assert china["position"] == pakistan["position"] == 0
+    assert china["salience"] == pakistan["salience"]
+    assert china["position_sd"] == spread["proposal"][0] < pakistan["position_sd"]
+    assert "JOB/GC/110/Rev.1 (seconded) §4.5 (headline, a reading:" in pakistan["source"]
+    assert "(seconded)" not in china["source"]

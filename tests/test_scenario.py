@@ -1322,6 +1322,21 @@ def test_derivation_uncertainty_replaces_the_spread_of_one_kind_of_evidence(fold
     assert scenario.negotiation().position_sd.max() == 30
 
 
+def test_derivation_uncertainty_of_readings_widens_only_the_stances_read_so(folder, base_table):
+    """`reading` is a floor on the spread of the stances the data mark as readings: a wider one
+    widens them (and no other row), Pakistan's share of the paper it seconded among them."""
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                                   "derivation: {uncertainty: {reading: [12, 0.11]}}\n"))
+    table = scenario.preferences
+    read = table["source"].str.contains(", a reading:", regex=False)
+    pakistan = (table["member"] == "PAK") & (table["issue"] == "market_access")
+    assert read[pakistan].all() and (table.loc[pakistan, "position_sd"] == 12).all()
+    assert (table.loc[read, "position_sd"] >= 12).all()
+    assert (table.loc[read, "salience_sd"] >= 0.11).all()
+    assert (table.loc[read, "position_sd"] > base_table.loc[read, "position_sd"]).any()
+    pd.testing.assert_frame_equal(table[~read], base_table[~read])
+
+
 @pytest.mark.parametrize("kept", [[], ["USA"]])
 def test_excluding_all_members_but_one_is_refused_naming_the_list(folder, kept):
     """A negotiation of fewer than two members has no one to bargain or block: the scenario is

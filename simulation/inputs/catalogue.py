@@ -33,6 +33,9 @@ CLUSTERS = tuple(CLUSTER_TITLES)
 STATUSES = ("developed", "developing", "ldc")
 GROUP_TAGS = ("african_group", "acp", "g90", "mikta", "oecd", "eu28")
 Emphasis = Literal["headline", "stated", "mentioned"]
+EVIDENCE = ("words", "reading", "supposition")
+"""How directly the seed gives a stance: in its words (the default), by a reading another
+reader could make differently, or from the author's supposition (README, "Readings")."""
 Position = Field(ge=0, le=100, allow_inf_nan=False)
 
 
@@ -76,6 +79,7 @@ class BlanketStance(_Strict):
     emphasis: Emphasis
     section: str
     basis: str
+    evidence: Literal[EVIDENCE] = "words"  # type: ignore[valid-type]
 
 
 class Stance(BlanketStance):
@@ -93,6 +97,9 @@ class Proposal(_Strict):
     section: str
     footnote: int
     sponsors: list[str] = Field(min_length=1)
+    # sponsors the seed says seconded the paper rather than wrote it: they take its stances as
+    # readings of their own views
+    seconded_by: list[str] = Field(default_factory=list)
     stances: list[Stance] = Field(min_length=1)
 
 
@@ -349,6 +356,10 @@ def check_references(catalogue: Catalogue, proposals_source: str, groups_source:
         owner = f"proposals: {proposal.symbol}"
         _check_codes(proposal.sponsors, catalogue, proposals_source, f"{owner}: sponsors")
         _unique(proposal.sponsors, proposals_source, f"{owner}: sponsors")
+        if stray := [c for c in proposal.seconded_by if c not in proposal.sponsors]:
+            raise InputError(proposals_source, f"{owner}: seconded_by",
+                             f"{', '.join(stray)} not among the proposal's sponsors; allowed: "
+                             f"some of {', '.join(proposal.sponsors)}")
         _check_stances(proposal.stances, issue_ids, proposals_source, owner)
     _unique([g.id for g in catalogue.group_stances], groups_source, "groups: id")
     for group in catalogue.group_stances:

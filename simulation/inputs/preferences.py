@@ -39,7 +39,9 @@ class DerivationRules:
     emphasis_salience: dict[str, float] = field(
         default_factory=lambda: {"headline": 0.9, "stated": 0.6, "mentioned": 0.35}
     )
-    # Uncertainty (position sd on the 0-100 scale, salience sd) by how direct the evidence is.
+    # Uncertainty (position sd on the 0-100 scale, salience sd) by how direct the evidence is:
+    # by whom a value speaks for (a proposal's sponsors ... everyone, imputed), widened to at
+    # least `reading` or `supposition` for a stance the seed gives only so (catalogue.EVIDENCE).
     uncertainty: dict[str, tuple[float, float]] = field(
         default_factory=lambda: {
             "proposal": (5.0, 0.05),
@@ -48,6 +50,8 @@ class DerivationRules:
             "status": (15.0, 0.12),
             "engaged_sponsor": (15.0, 0.12),
             "imputed": (20.0, 0.15),
+            "reading": (10.0, 0.10),  # as a group's stance: the seed's words for a group
+            "supposition": (20.0, 0.15),  # as an imputed default: no words of the member's
             # a value a scenario override sets is its own assumption, stated as directly as a
             # proposal states a demand (simulation.inputs.scenario.apply_overrides)
             "override": (5.0, 0.05),
@@ -81,6 +85,7 @@ class _Evidence:
     kind: str
     source: str
     emphasis: str = ""  # a stance's emphasis; "" for the imputation rules
+    evidence: str = "words"  # catalogue.EVIDENCE: how directly the seed gives it
 
 
 def _combine(evidence: list[_Evidence], rules: DerivationRules) -> dict[str, object]:
@@ -88,7 +93,7 @@ def _combine(evidence: list[_Evidence], rules: DerivationRules) -> dict[str, obj
     weight = sum(e.salience for e in evidence)
     position = (sum(e.position * e.salience for e in evidence) / weight if weight > 0
                 else sum(e.position for e in evidence) / len(evidence))
-    sds = [rules.uncertainty[e.kind] for e in evidence]
+    sds = [_spread(e, rules) for e in evidence]
     return {
         "position": round(position, 3),
         "salience": max(e.salience for e in evidence),
@@ -98,13 +103,27 @@ def _combine(evidence: list[_Evidence], rules: DerivationRules) -> dict[str, obj
     }
 
 
-def _stance_evidence(stance: Stance, kind: str, origin: str, rules: DerivationRules) -> _Evidence:
+def _spread(evidence: _Evidence, rules: DerivationRules) -> tuple[float, float]:
+    """The uncertainty of one piece of evidence: its kind's, at least its reading's."""
+    sd = rules.uncertainty[evidence.kind]
+    if evidence.evidence == "words":
+        return sd
+    floor = rules.uncertainty[evidence.evidence]
+    return max(sd[0], floor[0]), max(sd[1], floor[1])
+
+
+def _stance_evidence(stance: Stance, kind: str, origin: str, rules: DerivationRules,
+                     seconded: bool = False) -> _Evidence:
+    """A stance as evidence; a seconding sponsor's stance is at most a reading of its views."""
+    evidence = "reading" if seconded and stance.evidence == "words" else stance.evidence
+    how = stance.emphasis if evidence == "words" else f"{stance.emphasis}, a {evidence}"
     return _Evidence(
         position=stance.position,
         salience=rules.emphasis_salience[stance.emphasis],
         kind=kind,
-        source=f"{origin} {stance.section} ({stance.emphasis}: {stance.basis})",
+        source=f"{origin} {stance.section} ({how}: {stance.basis})",
         emphasis=stance.emphasis,
+        evidence=evidence,
     )
 
 
@@ -136,9 +155,11 @@ def _cells(catalogue: Catalogue, rules: DerivationRules
     for proposal in catalogue.proposals:
         sponsors.update(proposal.sponsors)
         for stance in proposal.stances:
-            evidence = _stance_evidence(stance, "proposal", proposal.symbol, rules)
             for code in proposal.sponsors:
-                sponsored[code, stance.issue].append(evidence)
+                seconded = code in proposal.seconded_by
+                origin = f"{proposal.symbol} (seconded)" if seconded else proposal.symbol
+                sponsored[code, stance.issue].append(
+                    _stance_evidence(stance, "proposal", origin, rules, seconded))
 
     on_issue = _group_evidence(catalogue, rules)
     for member in catalogue.actors:
