@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 from pathlib import Path
+
+
+def shell_word(path: Path | str) -> str:
+    """`path` as one shell word, quoted if it must be, for the commands messages suggest (a
+    folder with a space would otherwise be two words)."""
+    return shlex.quote(str(path))
 
 
 class InputError(Exception):

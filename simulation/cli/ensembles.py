@@ -25,7 +25,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.errors import InputError, Interrupted, disk_full, unwritable
+from simulation.errors import InputError, Interrupted, disk_full, shell_word, unwritable
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -88,8 +88,8 @@ def run(args: argparse.Namespace) -> None:
         print(f"mc11: drawing the figures into {plots}", file=sys.stderr)
         _draw_figures(report[0], run.folder, plots, workers, before, drawn=ahead)
     else:
-        print(f"mc11: note: tables only; `mc11 plot {run.folder}` draws the figures (or run "
-              "with --plots)", file=sys.stderr)
+        print(f"mc11: note: tables only; `mc11 plot {shell_word(run.folder)}` draws the "
+              "figures (or run with --plots)", file=sys.stderr)
     print(f"\nresults: {run.folder}")
 
 
@@ -139,7 +139,7 @@ def _resume(args: argparse.Namespace):
 
     folder = Path(args.resume)
     manifest, stored = read_folder(folder)
-    again = f"mc11 run --resume {folder}"
+    again = f"mc11 run --resume {shell_word(folder)}"
     given = {"--runs": (args.runs, manifest.get("runs")),
              "--seed": (args.seed, manifest.get("seed"))}
     for option, (value, recorded) in given.items():
@@ -241,8 +241,9 @@ def _load(folder: str | Path):
     problem = _summary_problem(results.summary, results.scenario)
     if problem:
         raise InputError(str(results.folder / "summary.csv"), "(table)", f"the table is missing "
-                         f"or damaged ({problem}); `mc11 run --resume {results.folder}` rebuilds "
-                         "the folder's tables from its chunks")
+                         f"or damaged ({problem}); `mc11 run --resume "
+                         f"{shell_word(results.folder)}` rebuilds the folder's tables from its "
+                         "chunks")
     return results
 
 
@@ -551,8 +552,8 @@ def _drawn_so_far(folder: Path, target: Path,
             + (f" ({', '.join(drawn)})" if drawn else "")
             + f"; not drawn: {', '.join(missing)}. ")
     if target.name == "plots":
-        return said + f"Draw them all into {target} with: mc11 plot --force {folder}"
-    return said + f"Delete {target} and draw them all again with: mc11 plot {folder}"
+        return said + f"Draw them all into {target} with: mc11 plot --force {shell_word(folder)}"
+    return said + f"Delete {target} and draw them all again with: mc11 plot {shell_word(folder)}"
 
 
 def _plot_folder(folder: Path, force: bool) -> Path:

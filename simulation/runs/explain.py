@@ -25,7 +25,7 @@ from simulation.engine import consensus
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.protocols.base import BargainingContext, weighted_mean_positions
-from simulation.errors import InputError
+from simulation.errors import InputError, shell_word
 from simulation.inputs import priors as prior_draws
 from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, OUTCOMES
 from simulation.runs.ensemble import replication_seed
@@ -106,8 +106,8 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     if stored["run"].tolist() != list(range(runs)):
         raise InputError(str(folder), "outcomes.parquet", f"the table does not hold runs 0 to "
                          f"{runs - 1} of {issue} once each, as run.json's {manifest['runs']} "
-                         f"runs make it: it is damaged; `mc11 run --resume {folder}` rebuilds "
-                         "the folder's tables from its chunks")
+                         f"runs make it: it is damaged; `mc11 run --resume "
+                         f"{shell_word(folder)}` rebuilds the folder's tables from its chunks")
     if stored["outcome"].astype(str).tolist() != labels.tolist():
         raise InputError(str(folder), "outcomes.parquet", "re-running the folder's replications "
                          "does not give its outcomes: the model or data changed since it ran")

@@ -39,6 +39,7 @@ from simulation.errors import (
     Interrupted,
     folder_removed,
     in_chain,
+    shell_word,
     unwritable,
     write_atomic,
 )
@@ -65,7 +66,7 @@ class RunInterrupted(Interrupted):
     def __init__(self, folder: Path, cause: str) -> None:
         self.folder = folder
         super().__init__(f"{cause}; finished chunks are kept in {folder}. Complete the run "
-                         f"with: mc11 run --resume {folder}")
+                         f"with: mc11 run --resume {shell_word(folder)}")
 
 
 def new_folder(base: Path, name: str) -> Path:
@@ -250,7 +251,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
     if not manifest_path.is_file():
         design = ("; it holds a design.json: a `mc11 sweep` or `sensitivity` folder, whose "
                   "tables and plots/ are its results (complete it with the same command and "
-                  f"--folder {folder})" if (folder / "design.json").is_file() else "")
+                  f"--folder {shell_word(folder)})" if (folder / "design.json").is_file() else "")
         raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder of "
                          f"`mc11 run`{design}")
     try:
@@ -275,7 +276,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
                          "edited since the run wrote it (run.json's stored_digest no longer "
                          "matches), so the folder's results are not that scenario's: restore "
                          "the file as the run wrote it, or run the edited scenario into a new "
-                         f"folder: mc11 run {stored}")
+                         f"folder: mc11 run {shell_word(stored)}")
     return manifest, scenario_from_mapping(raw, str(stored))
 
 
@@ -441,7 +442,8 @@ def _load_chunk(run: Run, start: int) -> Chunk:
         reason = getattr(exc, "strerror", None) or (
             "not a chunk as mc11 writes it" if "pickle" in str(exc) else exc)
         raise InputError(str(path), "(chunk)", f"the chunk file is damaged ({reason}); delete it "
-                         f"and run `mc11 run --resume {run.folder}` to compute it again") from None
+                         f"and run `mc11 run --resume {shell_word(run.folder)}` to compute it "
+                         "again") from None
 
 
 def _combine_folder(run: Run, negotiation: Negotiation) -> Aggregate:
@@ -520,10 +522,10 @@ def load_results(folder: Path | str) -> Results:
     if status == "running":
         raise InputError(str(folder), "status", "the run is 'running', not complete: another "
                          "mc11 is still running it, or was killed; if killed, finish it with "
-                         f"`mc11 run --resume {folder}`")
+                         f"`mc11 run --resume {shell_word(folder)}`")
     if status != "complete":
         raise InputError(str(folder), "status", f"the run is {status!r}, not complete; finish "
-                         f"it with `mc11 run --resume {folder}`")
+                         f"it with `mc11 run --resume {shell_word(folder)}`")
     return Results(folder, manifest, scenario, read_table(folder, "summary.csv", ("issue",)))
 
 
@@ -577,5 +579,5 @@ def _damaged(folder: Path, name: str, exc: Exception) -> InputError:
     reason = "no such file" if isinstance(exc, FileNotFoundError) else \
         getattr(exc, "strerror", None) or exc
     return InputError(str(folder / name), "(table)", f"the table is missing or damaged "
-                      f"({reason}); `mc11 run --resume {folder}` rebuilds the folder's tables "
-                      "from its chunks")
+                      f"({reason}); `mc11 run --resume {shell_word(folder)}` rebuilds the "
+                      "folder's tables from its chunks")

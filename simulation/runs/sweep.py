@@ -30,6 +30,7 @@ from simulation.errors import (
     Interrupted,
     disk_full,
     folder_removed,
+    shell_word,
     stopped_by_user,
     unwritable,
     write_atomic,
@@ -66,7 +67,7 @@ class DesignInterrupted(Interrupted):
     def __init__(self, folder: Path, cause: str) -> None:
         self.folder = folder
         super().__init__(f"{cause}; the finished design points are kept in {folder}. Complete "
-                         f"the design with the same command and --folder {folder}")
+                         f"the design with the same command and --folder {shell_word(folder)}")
 
 
 def stopped_writing(folder: Path, what: str, exc: OSError) -> Exception:
