@@ -648,6 +648,31 @@ def test_ctrl_c_while_a_folder_is_created_leaves_no_half_folder(tmp_path, monkey
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_as_a_command_ends_changes_nothing(monkeypatch, capsys, signum):
+    """Ctrl-C (or SIGTERM) landing after the command's work, as mc11 checks its output, once
+    ended in a KeyboardInterrupt traceback: the command is done, its exit code stands, and the
+    caller's handlers are back."""
+    import simulation.cli as cli
+
+    class LateStop(cli._UntilReaderLeaves):
+        @property
+        def failure(self):
+            signal.raise_signal(signum)  # the stop arrives now, the listing written
+            return None
+
+        @failure.setter
+        def failure(self, value):
+            pass
+
+    before = {number: signal.getsignal(number) for number in cli.STOP_SIGNALS}
+    monkeypatch.setattr(cli, "_UntilReaderLeaves", LateStop)
+    assert main(["members"]) == 0
+    out, err = capsys.readouterr()
+    assert "USA" in out and "interrupted" not in err
+    assert {number: signal.getsignal(number) for number in cli.STOP_SIGNALS} == before
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["members"]])
 def test_a_reader_that_leaves_early_ends_a_listing_quietly(argv):
     """`mc11 members | head -1`: exit 0 and no traceback about the closed pipe."""

@@ -32,6 +32,7 @@ from simulation.errors import InputError, Interrupted, stopped_by_user
 COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain,
             compiled)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command: Ctrl-C, a scheduler
+_working = False  # a stop signal interrupts a command only while its work is under way
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,25 +58,31 @@ def command() -> int:
     the process ends, and Python's collections at exit walk them several times: 0.3 s of
     `mc11 run --runs 10`'s 2 (docs/performance.md). Frozen out of the collector (gc.freeze)
     once the command is done and its files are closed, they go when the process ends."""
-    code = main()
-    for number in STOP_SIGNALS:  # the command is over: its exit code stands
-        signal.signal(number, signal.SIG_IGN)
+    code = main(restore_signals=False)  # the command is over: a late stop changes nothing
     gc.freeze()
     return code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130."""
-    # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint;
-    # the caller's handlers are back afterwards (processes it forks later must not inherit ours)
+def main(argv: Sequence[str] | None = None, *, restore_signals: bool = True) -> int:
+    """Run one command; user errors print one paragraph and exit 2, Ctrl-C exits 130. A stop
+    signal once the work is done is ignored (the exit code stands); with `restore_signals` the
+    caller's handlers are back afterwards (processes it forks later must not inherit ours)."""
+    global _working
+    # SIGTERM (a scheduler's or CI's stop) ends a run as Ctrl-C does: status and resume hint
     before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    _working = True
     for number, handler in before.items():
         if handler is not signal.SIG_IGN:  # a background job started with Ctrl-C ignored
             signal.signal(number, _stop)
     screen = sys.stdout
     sys.stdout = output = _UntilReaderLeaves(screen)
     try:
-        code = _run(_parse(build_parser(), argv))
+        try:
+            args = _parse(build_parser(), argv)
+        except KeyboardInterrupt:
+            print("mc11: interrupted", file=sys.stderr)
+            return 130
+        code = _run(args)
         if output.failure and code == 0:
             print(f"mc11: error: the screen output could not be written ({output.failure}) "
                   "and was dropped; the command did its work all the same (any files it writes "
@@ -83,9 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return code
     finally:
+        _working = False
         sys.stdout = screen
-        for number, handler in before.items():
-            signal.signal(number, handler)
+        if restore_signals:
+            for number, handler in before.items():
+                signal.signal(number, handler)
 
 
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -100,6 +109,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 def _run(args: argparse.Namespace) -> int:
     """The command's handler, its user errors and interruptions turned into messages and exit
     codes."""
+    global _working
     handler: Callable[[argparse.Namespace], None] = args.handler
     runs_model = getattr(args, "runs_model", False)
     try:
@@ -125,16 +135,20 @@ def _run(args: argparse.Namespace) -> int:
             raise
         print("mc11: interrupted", file=sys.stderr)  # Ctrl-C inside a compiled rule
         return 130
+    finally:
+        _working = False  # from here a stop signal changes nothing
     return 0
 
 
 def _stop(signum: int, frame: object) -> None:
-    """Ctrl-C or SIGTERM: stop the command, once. The stop signals that follow are ignored
-    while it saves what it computed and ends its workers: an impatient second Ctrl-C used to
-    cut that short, leaving no resume hint."""
+    """Ctrl-C or SIGTERM: stop the command, once, if its work is under way. The stop signals
+    that follow are ignored while it saves what it computed and ends its workers (an impatient
+    second Ctrl-C used to cut that short, leaving no resume hint), and once it is done (one as
+    it ended used to print a traceback)."""
     for number in STOP_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
-    raise KeyboardInterrupt
+    if _working:
+        raise KeyboardInterrupt
 
 
 class _UntilReaderLeaves:
