@@ -1146,15 +1146,47 @@ def test_a_misspelt_key_of_a_mapping_names_what_is_allowed(folder, text, field, 
     assert error.field == field and problem in error.problem
 
 
-@pytest.mark.parametrize(("text", "field"), [
+@pytest.mark.parametrize(("text", "field", "problem"), [
     ("group_stances:\n  - id: doha_linkage_india\n    applies_to: {members: [IND]}\n"
-     "    stances: []\n", "line 4: group_stances.0.name"),
+     "    stances: []\n", "line 4: group_stances.0", "required fields are missing: name, "
+     "source; an entry has: id, name, applies_to, leader, doha_linked, bloc, source, stances, "
+     "on_new_disciplines"),
     ("proposals:\n  - symbol: X/1\n    title: t\n    sponsors: [NOR]\n    stances: []\n",
-     "line 4: proposals.0.date"),
+     "line 4: proposals.0.section", "required field is missing; an entry has: symbol, title, "
+     "date, section, footnote, sponsors, seconded_by, stances"),
+    # a what-if paper written as the README's Tutorial might: every missing field in one go
+    ("proposals:\n  - symbol: X/1\n    title: t\n    sponsors: [NOR]\n    stances:\n"
+     "      - {issue: e_payments, position: 99, emphasis: headline}\n",
+     "line 4: proposals.0", "required fields are missing: section, stances.0.section, "
+     "stances.0.basis; an entry has: symbol"),
 ])
-def test_a_required_field_missing_from_an_entry_names_the_entrys_line(folder, text, field):
+def test_a_required_field_missing_from_an_entry_names_the_entrys_line(folder, text, field,
+                                                                       problem):
+    """The entry's line, every field it lacks at once (its parts' too) and what it holds."""
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
-    assert error.field == field and error.problem == "required field is missing"
+    assert error.field == field and error.problem.startswith(problem)
+
+
+def test_a_what_if_paper_needs_no_date_or_footnote_and_names_a_bad_sponsors_line(folder,
+                                                                                  base_table):
+    """A hypothetical proposal has no seed footnote and may have no date; its sponsors must
+    be members, named on the entry's own line, and it must have some."""
+    paper = ("proposals:\n  - symbol: X/1\n    title: t\n    section: what-if\n"
+             "    sponsors: {sponsors}\n    stances:\n"
+             "      - {{issue: e_payments, position: 99, emphasis: headline, section: what-if, "
+             "basis: b}}\n")
+    scenario = load_scenario(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                                   + paper.format(sponsors="[NOR]")))
+    norway = scenario.preferences.set_index(["member", "issue"]).loc[("NOR", "e_payments")]
+    assert norway["position"] > base_table.set_index(["member", "issue"]).loc[
+        ("NOR", "e_payments"), "position"]
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             + paper.format(sponsors="[NRW]")))
+    assert error.field == "line 4: proposals: X/1: sponsors" and "'NRW'" in error.problem
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             + paper.format(sponsors="[]")))
+    assert (error.field, error.problem) == (
+        "line 7: proposals.0.sponsors", "the list has 0 entries; allowed: at least 1 entry")
 
 
 @pytest.mark.parametrize(("text", "field"), [

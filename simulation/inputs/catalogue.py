@@ -7,9 +7,9 @@ user who edits a data file sees one clear paragraph instead of a traceback.
 from __future__ import annotations
 
 import csv
+import datetime
 import math
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -93,9 +93,9 @@ class Proposal(_Strict):
 
     symbol: str
     title: str
-    date: date
+    date: datetime.date | None = None  # when it was tabled, if known (documentation only)
     section: str
-    footnote: int
+    footnote: int | None = None  # the seed's footnote citing it, if any
     sponsors: list[str] = Field(min_length=1)
     # sponsors the seed says seconded the paper rather than wrote it: they take its stances as
     # readings of their own views

@@ -221,8 +221,22 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         value = first["input"]
         message = (f"{_shown(value)} is not allowed{suggest(str(value), allowed)}; "
                    f"allowed: {', '.join(allowed)}")
-    elif first["type"] == "missing":
+    elif first["type"] == "missing":  # every field the entry lacks, its own and its parts'
+        parent = location[:-1]
+        lacking = [".".join(str(part) for part in e["loc"][len(parent):])
+                   for e in exc.errors() if e["type"] == "missing"
+                   and tuple(e["loc"][:len(parent)]) == parent
+                   and not isinstance(e["loc"][-1], int)]
         message = "required field is missing"
+        if len(lacking) > 1:
+            field = ".".join(str(part) for part in parent) or "(top level)"
+            message = f"required fields are missing: {', '.join(lacking)}"
+        if parent:  # an entry of a section or list: what it holds
+            message += f"; an entry has: {', '.join(allowed_fields(model, location))}"
+    elif first["type"] == "too_short":  # `sponsors: []`
+        least = first["ctx"]["min_length"]
+        message = (f"the list has {first['ctx']['actual_length']} entries; allowed: at least "
+                   f"{least} {'entry' if least == 1 else 'entries'}")
     elif first["type"] == "value_error":  # a rule of ours: its words alone
         message = message.removeprefix("Value error, ")
     elif first["type"] in _NUMBER_ERRORS:
@@ -285,7 +299,10 @@ _NUMBER_ERRORS = _RANGE_ERRORS | _NOT_A_NUMBER | {"finite_number"}
 
 
 def _shown(value: object) -> str:
-    """A value as a message quotes it: YAML's mapping or list, cut to 60 characters."""
+    """A value as a message quotes it: YAML's mapping or list, cut to 60 characters; YAML's
+    `null` (or a key with no value) as what it is."""
+    if value is None:
+        return "an empty value (null)"
     text = repr(value)
     return text if len(text) <= 60 else f"{text[:57]}..."
 

@@ -573,7 +573,7 @@ def scenario_from_mapping(
         raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
-    check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
+    _check_references(catalogue, spec, files, source)
     actors = [m.code for m in catalogue.actors]
     for index, code in enumerate(spec.participants.exclude):
         if code not in actors:
@@ -687,6 +687,27 @@ def _not_settable(location: tuple[Any, ...]) -> str:
             "parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
             "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
             "(its two numbers), derivation.imputed.<status> (its three numbers)")
+
+
+def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_File],
+                      source: str) -> None:
+    """`check_references` on the scenario's proposals and group stances, its errors naming the
+    file and line of the entry at fault (the file of `extends` that wrote it)."""
+    try:
+        check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
+    except InputError as error:
+        section, _, rest = error.field.partition(": ")
+        entry = rest.partition(": ")[0]
+        if section == "proposals":
+            listed, key = "proposals", [p.symbol for p in spec.proposals]
+        else:
+            listed, key = "group_stances", [g.id for g in spec.group_stances]
+        if entry not in key:  # a whole-list error (`symbol` twice): the list's line
+            path, line, _ = _origin(files, source, (listed,))
+        else:
+            path, line, _ = _origin(files, source, (listed, key.index(entry)))
+        raise InputError(path, f"line {line}: {error.field}" if line else error.field,
+                         error.problem) from None
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
