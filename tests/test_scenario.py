@@ -961,8 +961,10 @@ def test_a_list_where_one_value_goes_says_to_write_one_entry_each(folder, text, 
      "allowed: a mapping, one indented 'key: value' line per field (attention, pressure)"),
     ("derivation:\n  engaged_sponsor_mandate: {position: 60, salience: 0.4}\n",
      "derivation.engaged_sponsor_mandate", "{'position': 60, 'salience': 0.4} is not a list; "
-     "allowed: the values in brackets, in the order the README's table of scenario fields "
-     "gives, e.g. [position, salience]"),
+     "allowed: [position 0-100, salience 0-1]"),
+    ("derivation:\n  imputed: {developing: [30, 55]}\n", "derivation.imputed.developing",
+     "the list is too short: it has 2 values, entry 2 (counting from 0) is missing; allowed: "
+     "[position on new disciplines 0-100, position elsewhere 0-100, salience 0-1]"),
     ("description: 123\n", "description", "123 is a number; allowed: text (in quotes: '123')"),
     ("parameters:\n  consensus: {base_tolerance: .nan}\n", "parameters.consensus.base_tolerance",
      "Input should be a finite number; allowed: a number from 0 to 100, or a prior"),

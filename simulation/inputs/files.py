@@ -11,6 +11,7 @@ from typing import Any, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 try:
     from yaml import CSafeLoader as SafeLoader
@@ -210,8 +211,11 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
                    f"allowed: {', '.join(allowed)}")
     elif first["type"] == "missing" and location and isinstance(location[-1], int):
         field = ".".join(str(part) for part in location[:-1])  # the list, not its absent entry
-        message = (f"the list is too short: it has {len(first['input'])} values, entry "
-                   f"{location[-1]} (counting from 0) is missing")
+        count = len(first["input"])
+        message = (f"the list is too short: it has {count} value{'s' if count != 1 else ''}, "
+                   f"entry {location[-1]} (counting from 0) is missing")
+        if parts := _parts(model, location[:-1]):
+            message += f"; allowed: {parts}"
     elif first["type"] == "literal_error" and location[-1:] == ("[key]",):  # a mapping's key
         field = ".".join(str(part) for part in location[:-1])
         allowed = re.findall(r"'([^']*)'", first["ctx"]["expected"])
@@ -268,9 +272,9 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
                    + (f" ({', '.join(fields)})" if fields else "")
                    + (", or no such line" if first["input"] is None else ""))
     elif first["type"] == "tuple_type":  # `{position: 60, salience: 0.4}` for `[60, 0.4]`
-        message = (f"{_shown(first['input'])} is not a list; allowed: the values in brackets, "
-                   "in the order the README's table of scenario fields gives, e.g. "
-                   "[position, salience]")
+        parts = _parts(model, location) or ("the values in the order the README's table of "
+                                            "scenario fields gives")
+        message = f"{_shown(first['input'])} is not a list; allowed: {parts}"
     elif first["type"] == "string_type" and isinstance(first["input"], int | float):
         message = f"{first['input']} is a number; allowed: text (in quotes: '{first['input']}')"
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
@@ -307,9 +311,8 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
-def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:
-    """The range a numeric field allows, in words ('from 0 to 100', 'above 0, at most 1'), or
-    '' where the field cannot be found or has no bounds."""
+def _field_info(model: type[BaseModel], location: tuple[Any, ...]) -> FieldInfo | None:
+    """The (nested) field an error location ends in, None where it is not a plain field."""
     current: Any = model
     info = None
     keyed = False
@@ -320,15 +323,29 @@ def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:
             keyed = False
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return ""
+            return None
         info = current.model_fields.get(part)
         if info is None:
-            return ""
+            return None
         candidates = [info.annotation, *getattr(info.annotation, "__args__", ())]
         keyed = any(get_origin(c) is dict for c in candidates)
         current = next((c for c in candidates
                         if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    if info is None or current is not None:
+    return info if current is None else None
+
+
+def _parts(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """What a list-valued field holds, in order, as its schema describes it ('' if it does
+    not)."""
+    info = _field_info(model, location)
+    return info.description or "" if info is not None else ""
+
+
+def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """The range a numeric field allows, in words ('from 0 to 100', 'above 0, at most 1'), or
+    '' where the field cannot be found or has no bounds."""
+    info = _field_info(model, location)
+    if info is None:
         return ""
     found = {name: getattr(item, name) for item in info.metadata
              for name in ("ge", "gt", "le", "lt") if getattr(item, name, None) is not None}

@@ -118,10 +118,14 @@ class Derivation(_Strict):
     """Replacements for the derivation rules' constants (simulation.inputs.preferences)."""
 
     emphasis_salience: dict[Literal["headline", "stated", "mentioned"], Salience] | None = None
-    engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = None
-    imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = None  # type: ignore[valid-type]
+    engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = Field(
+        None, description="[position 0-100, salience 0-1]")
+    imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = Field(  # type: ignore[valid-type]
+        None, description="[position on new disciplines 0-100, position elsewhere 0-100, "
+        "salience 0-1]")
     # (position sd, salience sd) by the kind of evidence a value rests on
-    uncertainty: dict[Literal[EVIDENCE_KINDS], tuple[ScalePoint, Salience]] | None = None  # type: ignore[valid-type]
+    uncertainty: dict[Literal[EVIDENCE_KINDS], tuple[ScalePoint, Salience]] | None = Field(  # type: ignore[valid-type]
+        None, description="[position sd 0-100, salience sd 0-1]")
 
 
 class Levels(_Strict):
