@@ -1294,6 +1294,22 @@ def test_a_folder_keeps_its_own_calendar(tmp_path):
     assert code == 0, stderr
 
 
+def test_resuming_after_mc11s_data_changed_is_refused_once_without_blaming_the_scenario(
+        tmp_path):
+    """When the inputs no longer hash as the run recorded, though the scenario file and the
+    folder's copy are as they were (mc11's data files changed, as after editing its
+    calendar.yaml), resuming is refused in one message that says what may have changed, with
+    no note that the scenario file changed."""
+    _, folder = _run_with_own_calendar(tmp_path)
+    recorded = manifest(folder)
+    (folder / "run.json").write_text(json.dumps({**recorded, "status": "interrupted",
+                                                 "input_hash": "0" * 16}), encoding="utf-8")
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert_clear_error(code, stderr, "input_hash", "the inputs changed since this run started",
+                       "mc11's data files", "start a new run instead of resuming")
+    assert "note" not in stderr
+
+
 @pytest.mark.parametrize("name", ["changes.pdf", "changes"])
 def test_a_comparison_plot_not_named_png_is_refused(complete, tmp_path, name):
     """The figure is a PNG: `--plot changes.pdf` would have written a PNG named .pdf."""

@@ -191,11 +191,13 @@ def _resume(args: argparse.Namespace):
 
 
 def _say_if_the_file_changed(manifest: dict, stored) -> None:
-    """A note when the scenario file a folder was started from no longer gives its inputs."""
+    """A note when the scenario file a folder was started from no longer gives its inputs
+    while the folder's stored copy still does (if neither does, what changed is the data or
+    mc11, and resuming is refused saying so)."""
     from simulation.inputs.scenario import load_scenario
 
     path = manifest.get("scenario_file")
-    if not path:
+    if not path or stored.input_hash() != manifest.get("input_hash"):
         return
     try:
         now = load_scenario(path).with_changes(replications=stored.spec.replications,

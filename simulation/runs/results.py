@@ -304,8 +304,11 @@ def resume_run(folder: Path) -> Run:
     manifest, scenario = read_folder(folder)
     source = manifest.get("scenario_file")
     if scenario.input_hash() != manifest.get("input_hash"):
-        raise InputError(str(folder), "input_hash", "the data or scenario changed since this run "
-                         "started; start a new run instead of resuming")
+        raise InputError(str(folder), "input_hash", "the inputs changed since this run started, "
+                         "though the folder keeps its scenario: the scenario's calendar file, "
+                         "mc11's data files (issues, proposals, groups, members, calendar) or "
+                         "the way this mc11 derives preferences from them; its chunks and new "
+                         "ones would not be one scenario: start a new run instead of resuming")
     recorded = manifest.get("stored_digest")
     return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
                int(manifest["chunk_size"]), source if isinstance(source, str) else None,
