@@ -161,7 +161,8 @@ def test_a_folder_the_model_no_longer_reproduces_is_refused(folder, tmp_path):
     outcomes.loc[rows, "outcome"] = outcomes.loc[rows, "outcome"].map(
         {"multilateral": "none", "plurilateral": "none", "none": "multilateral"})
     outcomes.to_parquet(changed / "outcomes.parquet", index=False)
-    with pytest.raises(InputError, match="does not give its outcomes"):
+    with pytest.raises(InputError, match="does not give the outcomes the table holds: the "
+                       "table was edited, or the model or its data changed"):
         explain(changed, ISSUE, runs=10)
 
 
@@ -209,6 +210,10 @@ def test_more_runs_than_the_folder_has_are_capped_saying_so(folder, capsys):
     assert "the folder has 40 runs, fewer than --runs 500" in captured.err
     assert main(["explain", str(folder), "--issue", ISSUE, "--runs", "40", "--top", "3"]) == 0
     assert "note" not in capsys.readouterr().err
+    # without --runs: the default 200 or all the folder holds, with nothing to say about it
+    assert main(["explain", str(folder), "--issue", ISSUE, "--top", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "over the first 40 runs" in captured.out and "note" not in captured.err
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,14 @@ from simulation.cli.common import (
     add_output_options,
     add_yes_option,
     confirm_size,
+    counted,
     emit,
     file_or_folder,
     positive,
     rounded,
 )
+
+DEFAULT_RUNS = 200  # replications `mc11 explain` re-runs unless told
 
 
 def explain(args: argparse.Namespace) -> None:
@@ -21,7 +24,8 @@ def explain(args: argparse.Namespace) -> None:
     from simulation.runs.explain import explain as explain_issue
     from simulation.runs.progress import QUIET_SECONDS, Progress
 
-    shown = Progress(args.runs, 0, "explain", after=QUIET_SECONDS)
+    asked = args.runs or DEFAULT_RUNS
+    shown = Progress(asked, 0, "explain", after=QUIET_SECONDS)
 
     def go_ahead(negotiation, bargaining, runs: int) -> None:
         confirm_size(negotiation, bargaining, runs, 1, what=f"{runs:,} runs re-run in this "
@@ -29,12 +33,12 @@ def explain(args: argparse.Namespace) -> None:
         shown.total = runs  # the folder may hold fewer runs than asked
 
     try:
-        table, about = explain_issue(args.results, args.issue, args.runs, before=go_ahead,
+        table, about = explain_issue(args.results, args.issue, asked, before=go_ahead,
                                      progress=shown.update)
     finally:
         shown.close()
-    if about["runs"] < args.runs:
-        print(f"mc11: note: the folder has {about['runs']} runs, fewer than --runs "
+    if args.runs and about["runs"] < args.runs:  # asked for more than the folder holds
+        print(f"mc11: note: the folder has {counted(about['runs'], 'run')}, fewer than --runs "
               f"{args.runs}: all of them are explained", file=sys.stderr)
     if args.format == "table":
         shares = ", ".join(f"{name} {share:.2f}" for name, share
@@ -59,8 +63,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
                         help="a complete results folder")
     parser.add_argument("--issue", required=True, help="the issue id (e.g. data_flows)")
-    parser.add_argument("--runs", type=positive, default=200,
-                        help="re-run the folder's first RUNS replications (default 200)")
+    parser.add_argument("--runs", type=positive,
+                        help=f"re-run the folder's first RUNS replications (default "
+                             f"{DEFAULT_RUNS}, or all the folder holds if fewer)")
     parser.add_argument("--top", type=positive, default=15,
                         help="members shown in the table format (default 15; csv/json: all)")
     add_yes_option(parser, "re-running the runs", disk=False)

@@ -110,7 +110,9 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
                          f"{shell_word(folder)}` rebuilds the folder's tables from its chunks")
     if stored["outcome"].astype(str).tolist() != labels.tolist():
         raise InputError(str(folder), "outcomes.parquet", "re-running the folder's replications "
-                         "does not give its outcomes: the model or data changed since it ran")
+                         "does not give the outcomes the table holds: the table was edited, or "
+                         "the model or its data changed since the run; `mc11 run --resume "
+                         f"{shell_word(folder)}` rebuilds an edited table from the chunks")
     blocked, last = kept["blocked"], kept["last_to_accept"]
     members = np.flatnonzero(blocked.any(axis=0) | last.any(axis=0))
     rows = []
