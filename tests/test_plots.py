@@ -295,6 +295,20 @@ def test_a_sweep_of_two_constants_puts_the_first_along_x_as_its_title_says():
     assert f"by {constants[0]} (x) and {constants[1]} (y)" in figure.get_suptitle()
 
 
+def test_a_sweep_names_its_fixed_constants_and_keeps_coinciding_shares_visible():
+    """`--set min_step=7 --set base_tolerance=10,20`: the title says min_step is held at 7, and
+    two outcomes with the same share (0.4 and 0.4) are both seen, by their markers' shapes."""
+    swept, held = "parameters.consensus.base_tolerance", "parameters.consensus.min_step"
+    table = pd.DataFrame({swept: [10.0, 20.0], "issue": "market_access", "p_multilateral": 0.4,
+                          "p_plurilateral": 0.2, "p_none": 0.4})
+    figure = sweep_figure(table, [swept], {"market_access": "Market access"}, {held: 7.0})
+    assert figure.get_suptitle() == f"Outcome shares along {swept}; {held} = 7"
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    assert list(lines["multilateral"].get_ydata()) == list(lines["none"].get_ydata())
+    assert lines["multilateral"].get_marker() != lines["none"].get_marker()
+    assert lines["multilateral"].get_markersize() > lines["none"].get_markersize()
+
+
 @pytest.mark.parametrize("measures", [("S1", "ST"), ("mu_star",)])
 def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measures, monkeypatch):
     """Of 8 constants, the `top` 3 of the largest total index (ST or mu*), largest on top."""

@@ -213,9 +213,10 @@ def sweep(args: argparse.Namespace) -> None:
         if outputs.wanted("sweep.csv", text):
             write_atomic(folder / "sweep.csv", text)
         if args.plots and outputs.wanted("plots/sweep.png"):
-            # the constants given one value are fixed, not swept
+            # the constants given one value are fixed, not swept: the title names them
             swept = [path for path, values in settings.items() if len(values) > 1]
-            plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png")
+            fixed = {path: values[0] for path, values in settings.items() if len(values) == 1}
+            plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png", fixed)
     outputs.say_what_was_kept()
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 

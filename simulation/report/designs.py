@@ -36,16 +36,21 @@ def _panel_title(title: str, note: str = "") -> str:
     return textwrap.fill(short + note, width=34)
 
 
+_MARKERS = {"multilateral": ("o", 5), "plurilateral": ("s", 4), "none": ("^", 3)}
+"""Each outcome's marker, the later ones smaller, so that shares that coincide stay visible."""
+
+
 def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
-               path: Path) -> Path:
+               path: Path, fixed: dict[str, float] | None = None) -> Path:
     """Draw `sweep_figure` into `path`."""
-    return save_png(sweep_figure(table, constants, titles), path)
+    return save_png(sweep_figure(table, constants, titles, fixed), path)
 
 
-def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str]) -> Figure:
+def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
+                 fixed: dict[str, float] | None = None) -> Figure:
     """Each issue's outcome shares along the swept constant (one constant), or its
     P(multilateral) over the grid of two constants; with more, along the first, the others
-    averaged."""
+    averaged. `fixed`: the constants the sweep set to one value, named in the title."""
     issues = list(dict.fromkeys(table["issue"]))
     figure, axes = _grid(len(issues))
     for axis, issue in zip(axes, issues, strict=True):
@@ -60,20 +65,22 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
         else:
             along = rows.groupby(constants[0])[list(SHARE_COLUMNS.values())].mean()
             for outcome, column in SHARE_COLUMNS.items():
-                axis.plot(along.index, along[column], marker="o", markersize=3,
+                marker, size = _MARKERS[outcome]
+                axis.plot(along.index, along[column], marker=marker, markersize=size,
                           color=OUTCOME_COLOURS[outcome], label=outcome)
             axis.set_ylim(-0.03, 1.03)
             axis.tick_params(labelsize=6)
         axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
+    held = "".join(f"; {path} = {value:g}" for path, value in (fixed or {}).items())
     if len(constants) == 2:
         figure.set_layout_engine("constrained")  # keeps the panels apart beside the colour bar
         figure.colorbar(image, ax=axes, shrink=0.6, label="P(multilateral)")
-        figure.suptitle(f"P(multilateral) by {constants[0]} (x) and {constants[1]} (y)",
+        figure.suptitle(f"P(multilateral) by {constants[0]} (x) and {constants[1]} (y){held}",
                         fontsize=9)
     else:
         axes[0].legend(fontsize=6, loc="best")
         note = " (other swept constants averaged)" if len(constants) > 2 else ""
-        figure.suptitle(f"Outcome shares along {constants[0]}{note}", fontsize=9)
+        figure.suptitle(f"Outcome shares along {constants[0]}{note}{held}", fontsize=9)
         figure.tight_layout(rect=(0, 0, 1, 0.97))
     return figure
 
