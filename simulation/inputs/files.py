@@ -338,7 +338,7 @@ def _parts(model: type[BaseModel], location: tuple[Any, ...]) -> str:
     """What a list-valued field holds, in order, as its schema describes it ('' if it does
     not)."""
     info = _field_info(model, location)
-    return info.description or "" if info is not None else ""
+    return (info.description or "") if info is not None else ""
 
 
 def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:

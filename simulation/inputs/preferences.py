@@ -40,8 +40,9 @@ class DerivationRules:
         default_factory=lambda: {"headline": 0.9, "stated": 0.6, "mentioned": 0.35}
     )
     # Uncertainty (position sd on the 0-100 scale, salience sd) by how direct the evidence is:
-    # by whom a value speaks for (a proposal's sponsors ... everyone, imputed), widened to at
-    # least `reading` or `supposition` for a stance the seed gives only so (catalogue.EVIDENCE).
+    # by the kind of evidence (a proposal for its sponsors ... an imputed default for the rest),
+    # widened to at least `reading` or `supposition` for a stance the seed gives only so
+    # (catalogue.EVIDENCE).
     uncertainty: dict[str, tuple[float, float]] = field(
         default_factory=lambda: {
             "proposal": (5.0, 0.05),
