@@ -182,7 +182,17 @@ def test_a_seed_of_0_given_on_the_command_line_is_the_runs_seed(tmp_path):
     assert "(seed 0)" in stderr and manifest(folder)["seed"] == 0
 
 
-def test_a_huge_run_without_a_terminal_or_yes_is_refused_before_anything_is_written(tmp_path):
+@pytest.fixture
+def plenty_of_disk(monkeypatch) -> None:
+    """Free disk for any run: the tests of the size prompt must not depend on how full this
+    machine's disk is (10,000,000 runs need about 49 GB)."""
+    from simulation.runs import results
+
+    monkeypatch.setattr(results, "free_bytes", lambda folder: 2**50)
+
+
+def test_a_huge_run_without_a_terminal_or_yes_is_refused_before_anything_is_written(
+        tmp_path, plenty_of_disk):
     code, _, stderr = mc11("run", BASELINE, "--runs", 10_000_000, "--results-dir", tmp_path)
     assert_clear_error(code, stderr, "--yes", "10,000,000 runs take about")
     assert not list(tmp_path.iterdir())
@@ -1230,7 +1240,8 @@ def test_a_folder_another_run_just_created_is_never_removed(scenario_file, tmp_p
 
 
 @pytest.mark.parametrize("answer", ["", "n\n"])
-def test_no_answer_at_the_size_prompt_starts_nothing(tmp_path, monkeypatch, answer):
+def test_no_answer_at_the_size_prompt_starts_nothing(tmp_path, monkeypatch, answer,
+                                                     plenty_of_disk):
     """Ctrl-D (end of input) or 'n' at 'Start it? [y/N]' is a no, not a traceback."""
 
     class Terminal(io.StringIO):
