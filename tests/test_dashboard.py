@@ -151,6 +151,16 @@ def test_cancel_stops_the_work(baseline, workers):
     assert multiprocessing.active_children() == []
 
 
+def test_a_cancel_before_an_ensemble_starts_runs_none_of_it(baseline):
+    """Cancel (or the page closing) during the baseline's last chunk used to let the what-if
+    ensemble start and run to its end: an ensemble asked to stop before it starts runs
+    nothing."""
+    seen = []
+    assert state.run_what_if(baseline, 60, SEED, workers=1, on_progress=seen.append,
+                             keep_going=lambda: False) is None
+    assert seen == []
+
+
 def test_a_cancel_after_the_last_chunk_keeps_the_finished_ensemble(baseline):
     """Cancel pressed as the last runs finish threw the whole finished ensemble away."""
     seen = []  # cancelled once the last chunk (runs 51-60) is in
@@ -965,6 +975,75 @@ def test_the_page_first_runs_the_default_ensemble_and_watches_the_what_if(baseli
     assert [(b.name, w.name, n, s) for b, w, n, s in task.calls] == \
         [("baseline", "baseline", app.DEFAULT_RUNS, seed)]
     assert watched[-1] == ("baseline-what-if", seed)
+    rendered.close()
+
+
+def test_what_loading_the_what_if_decided_is_said_on_the_page(baseline, monkeypatch):
+    """An edit the loader finds has no effect (the group eu28 selects no negotiating member:
+    the EU negotiates as EUN) or narrows a spread is said under the Run button, as `mc11 run`
+    says it: the page used to run it silently, as if the change made no difference."""
+    from simulation.dashboard import app
+
+    monkeypatch.setattr(app, "ensemble", _Task())
+    _page_state(monkeypatch)
+    what_if = state.what_if_scenario(baseline, [state.Edit("group", "eu28", position=0.0)], {})
+    _, rendered = solara.render(app.RunPanel(baseline, what_if, None), handle_error=False)
+    notes = [" ".join(map(str, w.children))
+             for w in rendered.find(v.Alert, class_="scenario-note").widgets]
+    rendered.close()
+    assert len(notes) == 1 and "selects no negotiating member x issue: it changes nothing" in \
+        notes[0]
+
+
+def test_enter_in_the_path_field_reads_the_file_again(tmp_path, monkeypatch):
+    """A scenario file edited on disk since it was opened: Enter in its field reads it again
+    (the page kept the first version, and Run and Save used it)."""
+    from simulation.dashboard import app, editor, watching
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\ndescription: version one\n",
+                    encoding="utf-8")
+    monkeypatch.setattr(app, "ensemble", _Task())
+    monkeypatch.setattr(app, "keep_form", lambda: None)  # no browser session here
+    _page_state(monkeypatch, scenario_path=str(mine), view=1)
+    monkeypatch.setattr(app, "scenario_reads", solara.reactive(0))
+    watched = []
+
+    @solara.component
+    def WatchView(scenario, seed):  # the page's scenario, as its tabs and buttons use it
+        watched.append(scenario.spec.description)
+
+    monkeypatch.setattr(watching, "WatchView", WatchView)
+    _, rendered = solara.render(app.Page(), handle_error=False)
+    assert watched[-1] == "version one"
+    mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\ndescription: version two\n",
+                    encoding="utf-8")
+    app.scenario_reads.set(app.scenario_reads.value + 1)  # what an Enter in the field does
+    assert watched[-1] == "version two"
+    rendered.close()
+    path, reads = solara.reactive(str(mine)), solara.reactive(0)
+    _, picker = solara.render(editor.ScenarioPicker(path, reads), handle_error=False)
+    field = picker.find(label="...or your own scenario file (path, then Enter)").widget
+    for _ in range(2):
+        field.vue_read(str(mine))  # the same path, then Enter: read again each time
+    assert (path.value, reads.value) == (str(mine), 2)
+    picker.close()
+
+
+def test_a_page_opened_on_an_unreadable_scenario_runs_once_one_is_picked(baseline, tmp_path,
+                                                                          monkeypatch):
+    """A page restored on a path that no longer loads ran nothing, and once a shipped scenario
+    was picked said "Running the first ensemble..." for ever: it now runs it then."""
+    from simulation.dashboard import app
+
+    task = _Task()
+    monkeypatch.setattr(app, "ensemble", task)
+    monkeypatch.setattr(app, "keep_form", lambda: None)
+    _page_state(monkeypatch, scenario_path=str(tmp_path / "gone.yaml"))
+    _, rendered = solara.render(app.Page(), handle_error=False)
+    assert task.calls == []
+    app.scenario_path.set(str(DEFAULT_SCENARIO))
+    assert [(b.name, n) for b, _, n, _ in task.calls] == [("baseline", app.DEFAULT_RUNS)]
     rendered.close()
 
 

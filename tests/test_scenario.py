@@ -354,6 +354,23 @@ def test_an_override_without_effect_is_named(base_table, catalogue, override):
                      "already have those values"]
 
 
+def test_setting_the_value_a_member_has_still_narrows_a_wider_spread_saying_so(base_table,
+                                                                             catalogue):
+    """The US's data flows, a reading at 90 with sd 10: setting 90 leaves the position but
+    narrows its spread to an override's, which changes the runs; the note says so, not that
+    the override changes nothing."""
+    derived = base_table.set_index(["member", "issue"]).loc[("USA", "data_flows")]
+    assert derived["position"] == 90 and derived["position_sd"] == 10
+    notes: list[str] = []
+    override = Override.model_validate({"members": ["USA"], "issue": "data_flows",
+                                        "set_position": 90})
+    table = apply_overrides(base_table, [override], catalogue, notes=notes, where=["o"])
+    assert table.set_index(["member", "issue"]).loc[("USA", "data_flows"), "position_sd"] == 5
+    assert notes == ["o sets a position stated by the scenario: its uncertainty (position_sd) "
+                     "narrowed from up to 10 to 5 on 1 member x issue row(s), as for a proposal "
+                     "(rule `override` of the derivation's uncertainty table)"]
+
+
 @pytest.mark.parametrize(("override", "note"), [
     ({"members": ["USA"], "shift_position": 30},
      "overrides.0: shift_position +30 would take 13 member x issue row(s) past the scale's end, "

@@ -66,7 +66,8 @@ def dashboard(args: argparse.Namespace) -> None:
     check_free(args.host, args.port)
     if args.host != LOCAL:
         print(f"mc11: warning: serving on {args.host}: anyone who can reach this machine on port "
-              f"{args.port} can run ensembles and write scenario files here", file=sys.stderr)
+              f"{args.port} can run ensembles, write scenario files here and read files of this "
+              "machine (a path that is no scenario shows its first line)", file=sys.stderr)
     if rules_need_compiling():  # here, before the page is announced; the server loads them
         compile_rules(scenario.negotiation(), scenario.spec.parameters, scenario.priors)
     warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_WARNINGS)))

@@ -54,6 +54,7 @@ def _warm_up() -> None:
 threading.Thread(target=_warm_up, daemon=True).start()
 
 scenario_path = solara.reactive(str(state.initial_scenario()))
+scenario_reads = solara.reactive(0)  # counts the Enters in the path field: each reads the file
 edits: solara.Reactive[list[state.Edit]] = solara.reactive([])
 parameters: solara.Reactive[dict] = solara.reactive({})
 runs = solara.reactive(DEFAULT_RUNS)
@@ -266,12 +267,14 @@ def RunPanel(base: Scenario, what_if: Scenario | None, refused: str | None) -> N
                       on_click=ensemble.cancel)
     if refused is not None:
         solara.Error(refused, classes=["refused"])
+    for note in what_if.notes if what_if is not None else ():  # as `mc11 run` prints them
+        solara.Warning(f"note: {note}", classes=["scenario-note"])
     if estimate and not ensemble.pending:
         solara.Text(estimate, classes=["estimate"])
     if ensemble.pending:
         solara.ProgressLinear(ensemble.progress or True)
         solara.Text(f"{done.value:,} of {planned.value:,} runs done (counted as each batch of "
-                    f"{CHUNK_SIZE} finishes)", classes=["progress-text"])
+                    f"up to {CHUNK_SIZE} runs finishes)", classes=["progress-text"])
     elif ensemble.cancelled:
         solara.Warning(f"cancelled after {done.value} runs", classes=["cancelled"])
     elif ensemble.error:
@@ -358,7 +361,7 @@ def Page() -> None:
     right."""
     solara.Title("MC11 what-if dashboard")
     base, problem = solara.use_memo(lambda: state.try_open(scenario_path.value),
-                                    dependencies=[scenario_path.value])
+                                    dependencies=[scenario_path.value, scenario_reads.value])
     what_if, refused = solara.use_memo(
         lambda: state.try_what_if(base, edits.value, parameters.value) if base else (None, None),
         dependencies=[base, edits.value, parameters.value])
@@ -368,13 +371,13 @@ def Page() -> None:
         if base is not None and ensemble.not_called:
             ensemble(base, base, DEFAULT_RUNS, master)
 
-    solara.use_effect(first_run, [])
+    solara.use_effect(first_run, [base is not None])  # at the start, or once a file loads
     solara.use_effect(keep_form, [scenario_path.value, edits.value, parameters.value, runs.value,
                                   seed.value])
     solara.Style(CSS)
     with solara.Sidebar():
         solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
-        editor.ScenarioPicker(scenario_path)
+        editor.ScenarioPicker(scenario_path, scenario_reads)
         if problem is not None:
             solara.Error(problem, classes=["scenario-error"])
         else:
@@ -384,7 +387,8 @@ def Page() -> None:
             if view.value == 0 and finished.value:
                 ShownResults(finished.value, base, what_if, runs.value, master)
             elif view.value == 0 and problem is None:
-                solara.Text("Running the first ensemble...")
+                solara.Text("Running the first ensemble..." if ensemble.pending else
+                            "No results yet: press Run.")
         with solara.lab.Tab("Watch one negotiation"):
             if view.value == 1 and what_if is not None:
                 watching.WatchView(what_if, master)

@@ -21,8 +21,9 @@ CAPTION = {"font-size": "12px", "color": "rgba(0, 0, 0, 0.6)"}  # as a field's l
 
 
 @solara.component
-def ScenarioPicker(path: solara.Reactive[str]) -> None:
-    """A shipped scenario from the list, or the path of one's own scenario file."""
+def ScenarioPicker(path: solara.Reactive[str], reads: solara.Reactive[int]) -> None:
+    """A shipped scenario from the list, or the path of one's own scenario file (each Enter
+    counted in `reads`, so that the file is read again, as edited since)."""
     shipped = [str(p) for p in state.shipped_scenarios()]
     names = {str(p): p.stem for p in state.shipped_scenarios()}
     own = solara.use_reactive(path.value if path.value not in shipped else "")
@@ -34,6 +35,7 @@ def ScenarioPicker(path: solara.Reactive[str]) -> None:
         own.set(text)
         if text:
             path.set(text)
+            reads.set(reads.value + 1)
 
     with solara.Div(classes=["own-scenario"]):
         TextField(label="...or your own scenario file (path, then Enter)", shown=own.value,

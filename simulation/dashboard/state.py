@@ -257,9 +257,12 @@ def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> st
 def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,
                 on_progress: Callable[[int], None] | None = None,
                 keep_going: Callable[[], bool] = lambda: True) -> Tables | None:
-    """Run the ensemble and its tables; None when `keep_going` said stop before the last chunk
+    """Run the ensemble and its tables; None when `keep_going` said stop before the start (a
+    cancel while the baseline ran must not start the what-if) or before the last chunk
     finished (the work stops at the next finished chunk: the chunks not started are cancelled;
     a stop after the last one keeps the finished ensemble)."""
+    if not keep_going():
+        return None
     chunks, done = [], 0
     stream = ensemble_chunks(scenario, runs, seed, workers)
     try:

@@ -504,12 +504,10 @@ def apply_overrides(
 
 def _override_notes(name: str, before: pd.DataFrame, after: pd.DataFrame,
                     narrowest: tuple[float, float]) -> list[str]:
-    """What to tell the user about one override: no effect, or spreads it narrowed."""
+    """What to tell the user about one override: no effect, or spreads it narrowed (which
+    changes the runs even where it sets the values the members already have)."""
     if before.empty:
         return [f"{name} selects no negotiating member x issue: it changes nothing"]
-    values = ["position", "salience"]
-    if (before[values].to_numpy() == after[values].to_numpy()).all():
-        return [f"{name} changes nothing: the members it selects already have those values"]
     notes = []
     for column, sd in zip(("position_sd", "salience_sd"), narrowest, strict=True):
         narrowed = before[column] > after[column]
@@ -518,6 +516,9 @@ def _override_notes(name: str, before: pd.DataFrame, after: pd.DataFrame,
                          f"({column}) narrowed from up to {before.loc[narrowed, column].max():g} "
                          f"to {sd:g} on {int(narrowed.sum())} member x issue row(s), as for a "
                          "proposal (rule `override` of the derivation's uncertainty table)")
+    values = ["position", "salience"]
+    if not notes and (before[values].to_numpy() == after[values].to_numpy()).all():
+        return [f"{name} changes nothing: the members it selects already have those values"]
     return notes
 
 
