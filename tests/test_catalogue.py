@@ -205,22 +205,18 @@ def test_unknown_issue_in_proposal_stance(data):
     assert "issues.yaml" in message  # what is allowed: the ids in issues.yaml
 
 
-@pytest.mark.parametrize(("value", "allowed"), [
-    ("120", "120 is out of range; allowed: a number from 0 to 100"), (".nan", "finite number")])
-def test_stance_position_outside_0_100(data, value, allowed):
+@pytest.mark.parametrize(("written", "field", "allowed"), [
+    ("position: 120,", "position", "120 is out of range; allowed: a number from 0 to 100"),
+    ("position: .nan,", "position", "finite number"),
+    ("evidence: guess, position: 100,", "evidence", "allowed: words, reading, supposition"),
+])
+def test_a_bad_stance_value_says_what_is_allowed(data, written, field, allowed):
+    """A position off the 0-100 scale, or evidence other than the kinds the data know."""
     replace_text(data, "proposals.yaml", "{issue: data_localisation, position: 100,",
-                 f"{{issue: data_localisation, position: {value},")
+                 f"{{issue: data_localisation, {written}")
     message = load_error(data, "proposals.yaml")
-    assert "JOB/GC/94" in message and "position" in message
+    assert "JOB/GC/94" in message and field in message
     assert allowed in message
-
-
-def test_a_stance_read_some_other_way_lists_the_kinds_of_evidence(data):
-    replace_text(data, "proposals.yaml", "{issue: data_localisation, position: 100,",
-                 "{issue: data_localisation, evidence: guess, position: 100,")
-    message = load_error(data, "proposals.yaml")
-    assert "JOB/GC/94" in message and "evidence" in message
-    assert "allowed: words, reading, supposition" in message
 
 
 def test_proposal_without_sponsors(data):
