@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from simulation.outcomes import SHARE_COLUMNS
+from simulation.outcomes import OUTCOMES, SHARE_COLUMNS
 from simulation.report.plots import DPI, OUTCOME_COLOURS, save_png
 from simulation.runs.sensitivity import MIN_VARIANCE
 
@@ -36,7 +36,7 @@ def _panel_title(title: str, note: str = "") -> str:
     return textwrap.fill(short + note, width=34)
 
 
-_MARKERS = {"multilateral": ("o", 5), "plurilateral": ("s", 4), "none": ("^", 3)}
+_MARKERS = dict(zip(OUTCOMES, (("o", 5), ("s", 4), ("^", 3)), strict=True))
 """Each outcome's marker, the later ones smaller, so that shares that coincide stay visible."""
 
 
