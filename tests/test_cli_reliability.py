@@ -1195,7 +1195,8 @@ def test_a_file_given_as_the_new_results_folder_is_named_a_file(tmp_path):
 
 def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp_path):
     """Two processes combining the same chunks would race on outcomes.parquet: while one mc11
-    runs a folder, a second `--resume` of it is refused and leaves its status alone."""
+    runs a folder, a second `--resume` of it is refused, without saying it resumes, and leaves
+    its status alone."""
     from simulation.runs.results import running
 
     folder = _copy(complete, tmp_path / "run")
@@ -1204,6 +1205,7 @@ def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp
     with running(folder):
         code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
         assert_clear_error(code, stderr, "another mc11 is running this folder")
+        assert "resuming" not in stderr, stderr
         assert manifest(folder)["status"] == "running"
     code, _, stderr = mc11("plot", folder)
     assert_clear_error(code, stderr, "'running'", "killed", f"`mc11 run --resume {folder}`")

@@ -62,11 +62,11 @@ def run(args: argparse.Namespace) -> None:
         confirm_size(negotiation, run.scenario.spec.parameters.bargaining, left,
                      workers, what=f"the {left:,} runs left", yes=args.yes, option="--resume",
                      instead="resume it later (the finished chunks are kept)", where=run.folder)
-        print(f"resuming '{run.scenario.name}' (seed {run.seed}) in {run.folder}: {left:,} of "
-              f"{run.runs:,} replications left, on {workers} worker(s)", file=sys.stderr)
+        starting = (f"resuming '{run.scenario.name}' (seed {run.seed}) in {run.folder}: "
+                    f"{left:,} of {run.runs:,} replications left, on {workers} worker(s)")
     else:
-        print(f"running {run.runs:,} replications of '{run.scenario.name}' (seed {run.seed}) "
-              f"on {workers} worker(s) into {run.folder}", file=sys.stderr)
+        starting = (f"running {run.runs:,} replications of '{run.scenario.name}' (seed "
+                    f"{run.seed}) on {workers} worker(s) into {run.folder}")
     plots = run.folder / "plots"
     before = _figure_files(plots)  # a stop while drawing names the figures drawn since
     ahead: list[StandardFigure] = []  # the figures drawn while the runs run
@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> None:
     report: list[FigureTables] = []  # the figures' tables, once the folder's are written
     execute(run, workers, progress=not args.quiet,
             finish=lambda run, combined: report.append(_report(run, combined)),
-            negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None)
+            negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None,
+            held=lambda: print(starting, file=sys.stderr))
     if args.plots:  # the folder is complete: a stop while drawing leaves it to `mc11 plot`
         sys.stdout.flush()  # the summary shows while the figures are drawn
         print(f"mc11: drawing the figures into {plots}", file=sys.stderr)

@@ -335,6 +335,7 @@ def execute(
     finish: Callable[[Run, Aggregate], None] | None = None,
     negotiation: Negotiation | None = None,
     meanwhile: Callable[[], object] | None = None,
+    held: Callable[[], object] | None = None,
 ) -> Aggregate:
     """Run the missing chunks of a results folder, then combine every chunk in replication
     order into `outcomes.parquet` and an `Aggregate` (memory flat in the run count); `finish`
@@ -343,8 +344,12 @@ def execute(
     `interrupted` and raises RunInterrupted with the command that completes it. A folder
     another process is running is refused (`running`). `negotiation`: the scenario's, if the
     caller has built it already; `meanwhile`: the caller's work while the workers run (as
-    `run_chunks` says), such as drawing the figures that need no results."""
+    `run_chunks` says), such as drawing the figures that need no results; `held`: called once
+    the folder is held, before any run (the caller's "running ..." line, which a refused folder
+    then never prints)."""
     with running(run.folder):
+        if held is not None:
+            held()
         return _execute(run, workers, progress, finish, run.scenario.negotiation()
                         if negotiation is None else negotiation, meanwhile)
 
