@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import datetime
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -348,27 +350,52 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
     return catalogue
 
 
+class EntryError(InputError):
+    """A reference check's failure, with the list it is in (`proposals` or `group_stances`) and
+    the entry at fault (its symbol or id; None for the list as a whole, as with a symbol used
+    twice), so that a scenario can name the line of the entry it wrote."""
+
+    def __init__(self, error: InputError, listed: str, entry: str | None) -> None:
+        super().__init__(error.source, error.field, error.problem)
+        self.listed = listed
+        self.entry = entry
+
+
+@contextmanager
+def _checking(listed: str, entry: str | None = None) -> Iterator[None]:
+    """Tell the InputErrors of a block apart as an EntryError of `listed`'s `entry`."""
+    try:
+        yield
+    except InputError as error:
+        raise EntryError(error, listed, entry) from None
+
+
 def check_references(catalogue: Catalogue, proposals_source: str, groups_source: str) -> None:
-    """Every sponsor, member and issue that proposals and group stances name must exist."""
+    """Every sponsor, member and issue that proposals and group stances name must exist; a
+    failure is an EntryError."""
     issue_ids = catalogue.issue_ids
-    _unique([p.symbol for p in catalogue.proposals], proposals_source, "proposals: symbol")
+    with _checking("proposals"):
+        _unique([p.symbol for p in catalogue.proposals], proposals_source, "proposals: symbol")
     for proposal in catalogue.proposals:
         owner = f"proposals: {proposal.symbol}"
-        _check_codes(proposal.sponsors, catalogue, proposals_source, f"{owner}: sponsors")
-        _unique(proposal.sponsors, proposals_source, f"{owner}: sponsors")
-        if stray := [c for c in proposal.seconded_by if c not in proposal.sponsors]:
-            raise InputError(proposals_source, f"{owner}: seconded_by",
-                             f"{', '.join(stray)} not among the proposal's sponsors; allowed: "
-                             f"some of {', '.join(proposal.sponsors)}")
-        _check_stances(proposal.stances, issue_ids, proposals_source, owner)
-    _unique([g.id for g in catalogue.group_stances], groups_source, "groups: id")
+        with _checking("proposals", proposal.symbol):
+            _check_codes(proposal.sponsors, catalogue, proposals_source, f"{owner}: sponsors")
+            _unique(proposal.sponsors, proposals_source, f"{owner}: sponsors")
+            if stray := [c for c in proposal.seconded_by if c not in proposal.sponsors]:
+                raise InputError(proposals_source, f"{owner}: seconded_by",
+                                 f"{', '.join(stray)} not among the proposal's sponsors; "
+                                 f"allowed: some of {', '.join(proposal.sponsors)}")
+            _check_stances(proposal.stances, issue_ids, proposals_source, owner)
+    with _checking("group_stances"):
+        _unique([g.id for g in catalogue.group_stances], groups_source, "groups: id")
     for group in catalogue.group_stances:
         owner = f"groups: {group.id}"
-        _check_codes(group.applies_to.members or [], catalogue, groups_source,
-                     f"{owner}: members")
-        if group.leader:
-            _check_codes([group.leader], catalogue, groups_source, f"{owner}: leader")
-        _check_stances(group.stances, issue_ids, groups_source, owner)
+        with _checking("group_stances", group.id):
+            _check_codes(group.applies_to.members or [], catalogue, groups_source,
+                         f"{owner}: members")
+            if group.leader:
+                _check_codes([group.leader], catalogue, groups_source, f"{owner}: leader")
+            _check_stances(group.stances, issue_ids, groups_source, owner)
 
 
 @cache

@@ -44,6 +44,7 @@ from simulation.inputs.catalogue import (
     CLUSTERS,
     STATUSES,
     Catalogue,
+    EntryError,
     GroupStance,
     Proposal,
     check_references,
@@ -700,17 +701,12 @@ def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_Fil
     file and line of the entry at fault (the file of `extends` that wrote it)."""
     try:
         check_references(catalogue, f"{source} (proposals)", f"{source} (group_stances)")
-    except InputError as error:
-        section, _, rest = error.field.partition(": ")
-        entry = rest.partition(": ")[0]
-        if section == "proposals":
-            listed, key = "proposals", [p.symbol for p in spec.proposals]
-        else:
-            listed, key = "group_stances", [g.id for g in spec.group_stances]
-        if entry not in key:  # a whole-list error (`symbol` twice): the list's line
-            path, line, _ = _origin(files, source, (listed,))
-        else:
-            path, line, _ = _origin(files, source, (listed, key.index(entry)))
+    except EntryError as error:
+        keys = ([p.symbol for p in spec.proposals] if error.listed == "proposals"
+                else [g.id for g in spec.group_stances])
+        place = ((error.listed, keys.index(error.entry)) if error.entry in keys
+                 else (error.listed,))  # a whole-list error (`symbol` twice): the list's line
+        path, line, _ = _origin(files, source, place)
         raise InputError(path, f"line {line}: {error.field}" if line else error.field,
                          error.problem) from None
 
