@@ -51,9 +51,10 @@ def explain(args: argparse.Namespace) -> None:
               "start and at MC11, how far each rule moved it, its tolerance and salience.")
         table = table.head(args.top)
     emit(rounded(table), args.format, args.out)
-    if about["unblocked"]:
-        sys.stdout.flush()  # the note under the table
-        print(f"mc11: note: {about['unblocked']}", file=sys.stderr)
+    sys.stdout.flush()  # the notes under the table
+    for note in (about["unblocked"], about["unbound"]):
+        if note:
+            print(f"mc11: note: {note}", file=sys.stderr)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -9,7 +9,8 @@ protocols, the protocol's moves as one), its tolerance, whether it blocked the i
 objection alone stood between the others and a text, or, where nobody was pivotal, it rejected
 the chair's change: the folder's blockers) and, where the issue was agreed
 multilaterally, whether the text sat at the edge of what it accepts (the last to accept: the
-members whose acceptance bound the text).
+members whose acceptance bound the text; where the chair's weighted median stood inside what
+every member accepts, nobody did, and a note counts those runs).
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     shares = _in_outcome_order(pd.Series(labels).value_counts(normalize=True))
     return table, {"runs": runs, "issue": issue, "outcome_shares": shares,
                    "status_quo": float(negotiation.status_quo[k]),
-                   "unblocked": _unblocked(kept, labels, issue)}
+                   "unblocked": _unblocked(kept, labels, issue),
+                   "unbound": _unbound(kept, labels, issue)}
 
 
 def _in_outcome_order(counts: pd.Series) -> dict[str, Any]:
@@ -165,6 +167,20 @@ def _unblocked(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> s
             "nothing to block")
 
 
+def _unbound(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> str | None:
+    """How many runs agreed `issue` multilaterally with no member at the edge of what it
+    accepts, in a sentence (None if there were none): the chair's text stood inside every
+    member's acceptance, so nobody's acceptance bound it and nobody accepted last."""
+    agreed = kept["outcome"] == MULTILATERAL
+    unbound = agreed & ~kept["last_to_accept"].any(axis=1)
+    if not unbound.any():
+        return None
+    return (f"in {unbound.sum()} of the {agreed.sum()} runs that agreed {issue} multilaterally "
+            f"(of {len(labels)}) no member was within {LAST_TO_ACCEPT:g} points of the edge of "
+            "what it accepts: the chair's text stood inside every member's acceptance, so "
+            "nobody accepted last")
+
+
 def _span(values: np.ndarray) -> str:
     """The range of `values` to one decimal, '7.0-13.7', or one value where they agree."""
     low, high = f"{values.min():.1f}", f"{values.max():.1f}"
@@ -191,8 +207,8 @@ def _kept(model: _Explained, k: int) -> dict[str, np.ndarray]:
 def _last_to_accept(model: NegotiationModel, blocs: consensus.Blocs,
                     verdict: consensus.Ministerial, k: int) -> np.ndarray:
     """(runs, n): where issue k was agreed multilaterally, the members (speaking as their bloc
-    of `blocs` where it held) whose acceptance bound the text: within LAST_TO_ACCEPT of their
-    limit."""
+    of `blocs` where it held) whose acceptance bound the text: within LAST_TO_ACCEPT points of
+    their limit (none where the text stood inside every member's acceptance)."""
     positions = consensus.apply_blocs(model.positions, blocs.of, blocs.position)[..., k]
     tolerance = consensus.apply_blocs(model.tolerance, blocs.of, blocs.tolerance)[..., k]
     q = model.negotiation.status_quo[k]
@@ -200,4 +216,4 @@ def _last_to_accept(model: NegotiationModel, blocs: consensus.Blocs,
     text = verdict.text[:, k][:, None]
     slack = reach - np.abs(positions - text)
     agreed = (verdict.outcome[:, k] == MULTILATERAL)[:, None]
-    return agreed & (slack <= slack.min(axis=1, keepdims=True) + LAST_TO_ACCEPT)
+    return agreed & (slack <= LAST_TO_ACCEPT)
