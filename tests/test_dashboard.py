@@ -1,6 +1,7 @@
 """The dashboard's engine bridge, without a browser: edits, validation, ensembles, saving,
 cancelling, and the watched negotiation (the browser tests are in test_dashboard_browser.py)."""
 
+import io
 import logging
 import multiprocessing
 
@@ -129,6 +130,17 @@ def test_the_what_if_equals_mc11_run_of_the_saved_scenario(baseline, tmp_path, c
     changes = state.comparison(base, tables)
     assert (changes["diff_multilateral_low"] <= changes["diff_multilateral"]).all()
     assert not tables.summary.equals(base.summary)  # the edits matter
+    # the changes are `mc11 compare`'s of the two folders: runs of one seed, paired
+    assert main(["run", str(baseline.path), "--runs", str(RUNS), "--seed", str(SEED),
+                 "--workers", "1", "--folder", str(tmp_path / "base"), "--quiet",
+                 "--no-plots"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "base"), str(folder), "--format", "csv"]) == 0
+    compared = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert changes["paired"].all()
+    numbers = [c for c in compared.columns if c.startswith("diff_")]
+    np.testing.assert_allclose(changes[numbers].to_numpy(float), compared[numbers].to_numpy(float),
+                               atol=1e-12)
 
 
 def test_text_levels_carry_each_issues_scale_anchors(baseline):

@@ -443,8 +443,8 @@ def test_cli_compare_prints_a_change_that_rounds_to_zero_as_below_a_hundredth(cl
 
     exact = summary.compare
 
-    def nudged(a, b):
-        table = exact(a, b)
+    def nudged(a, b, paired=None):
+        table = exact(a, b, paired)
         table.iloc[0, table.columns.get_loc("diff_multilateral")] = -0.001
         table.iloc[0, table.columns.get_loc("diff_plurilateral")] = -0.006
         table.iloc[0, table.columns.get_loc("diff_none")] = 0.004
@@ -1090,6 +1090,75 @@ def test_cli_compare_prints_the_change_from_the_first_folder_to_the_second(cli_r
             assert cell in line, (issue, name, cell, line)
         assert line.rstrip().endswith(f"{shown(a.loc[issue, 'text_median'])} -> "
                                       f"{shown(b.loc[issue, 'text_median'])}"), line
+
+
+def _paired_counts(first: Path, second: Path, name: str) -> pd.DataFrame:
+    """Per issue, the runs of two folders (paired by run number) in which `name` happened in
+    both, the first only, the second only and neither (an outcome, or `text_mid`: an agreed
+    text at the scale's middle point or beyond)."""
+    a, b = (pd.read_parquet(folder / "outcomes.parquet") for folder in (first, second))
+    runs = a.merge(b, on=["run", "issue"], suffixes=("_a", "_b"))
+
+    def happened(side: str) -> pd.Series:
+        if name == "text_mid":
+            return (runs[f"outcome_{side}"] != "none") & (runs[f"text_{side}"] >= 50)
+        return runs[f"outcome_{side}"] == name
+
+    in_a, in_b = happened("a"), happened("b")
+    return pd.DataFrame({"both": in_a & in_b, "first": in_a & ~in_b, "second": ~in_a & in_b,
+                         "neither": ~in_a & ~in_b}).groupby(runs["issue"]).sum()
+
+
+def test_cli_compare_pairs_the_runs_of_folders_of_one_seed_and_run_count(cli_runs, complete,
+                                                                          tmp_path):
+    """Folders of the same seed and run count drew the same random numbers run by run: their
+    changes get the paired interval of the runs' outcomes, counted pair by pair, and the heading
+    says so; a folder of another seed gets the independent samples' interval."""
+    from simulation.report.summary import newcombe_interval, paired_newcombe_interval
+
+    first, second = cli_runs[1][0], complete[0].folder
+    code, stdout, stderr = mc11("compare", first, second, "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout)).set_index("issue")
+    assert table["paired"].all()
+    for name in ("multilateral", "plurilateral", "none", "text_mid"):
+        counts = _paired_counts(first, second, name).reindex(table.index)
+        diff, low, high = paired_newcombe_interval(counts.to_numpy())
+        np.testing.assert_allclose(table[f"diff_{name}"], diff, atol=1e-12)
+        np.testing.assert_allclose(table[f"diff_{name}_low"], low, atol=1e-12)
+        np.testing.assert_allclose(table[f"diff_{name}_high"], high, atol=1e-12)
+    code, stdout, _ = mc11("compare", first, second)
+    assert "runs paired (the same seed and run count" in stdout.splitlines()[0]
+
+    other = tmp_path / "seed-8"
+    code, _, stderr = mc11("run", BASELINE, "--runs", 6, "--seed", 8, "--folder", other,
+                           "--quiet", "--no-plots")
+    assert code == 0, stderr
+    code, stdout, stderr = mc11("compare", first, other, "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout)).set_index("issue")
+    assert not table["paired"].any()
+    a, b = (pd.read_csv(folder / "summary.csv").set_index("issue").reindex(table.index)
+            for folder in (first, other))
+    _, low, high = newcombe_interval(a["p_none"], a["p_none_low"], a["p_none_high"],
+                                     b["p_none"], b["p_none_low"], b["p_none_high"])
+    np.testing.assert_allclose(table["diff_none_low"], low, atol=1e-12)
+    np.testing.assert_allclose(table["diff_none_high"], high, atol=1e-12)
+    code, stdout, _ = mc11("compare", first, other)
+    assert "runs independent (different seeds or run counts" in stdout.splitlines()[0]
+
+
+def test_cli_compare_of_paired_folders_refuses_an_outcomes_table_missing_a_run(cli_runs,
+                                                                               tmp_path):
+    """The pairs are read from outcomes.parquet: one that lacks a run is damaged, an error
+    naming the table and the command that rebuilds it."""
+    folder = tmp_path / "damaged"
+    shutil.copytree(cli_runs[2][0], folder)
+    table = pd.read_parquet(folder / "outcomes.parquet")
+    table[table["run"] != 3].to_parquet(folder / "outcomes.parquet")
+    code, _, stderr = mc11("compare", cli_runs[1][0], folder)
+    assert code == 2, stderr
+    assert "outcomes.parquet" in stderr and "--resume" in stderr and "Traceback" not in stderr
 
 
 def test_cli_compare_side_by_side_shows_each_folders_own_probabilities(cli_runs, complete):

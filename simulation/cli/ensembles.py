@@ -353,20 +353,22 @@ def compare(args: argparse.Namespace) -> None:
     if len(loaded) == 2:
         first, second = loaded
         table = summary.compare(first.summary.set_index("issue"),
-                                second.summary.set_index("issue"))
+                                second.summary.set_index("issue"), _paired(first, second))
         full = table.rename_axis("issue").reset_index()
         if args.format != "table":
             emit(full, args.format, args.out)
         else:
             print(f"change from {first.manifest['scenario']} ({first.folder}) to "
-                  f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes 0")
+                  f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes "
+                  f"0, {_interval_kind(first, second)}")
             emit(_compact_comparison(full), args.format, args.out)
         if args.plot:
             _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
         return
     names = _labels(loaded)
     summaries = [results.summary.set_index("issue") for results in loaded]
-    table = summary.compare_many(summaries, names)
+    table = summary.compare_many(summaries, names,
+                                 [_paired(loaded[0], results) for results in loaded[1:]])
     full = table.rename_axis("issue").reset_index()
     if args.format != "table":
         emit(full, args.format, args.out)
@@ -381,13 +383,45 @@ def compare(args: argparse.Namespace) -> None:
             changes.insert(0, "scenario", full["scenario"].to_numpy())
             emit(changes, "table", args.out)
         else:
-            for name in names[1:]:
-                print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0")
+            for name, results in zip(names[1:], loaded[1:], strict=True):
+                print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0, "
+                      f"{_interval_kind(loaded[0], results)}")
                 emit(_compact_comparison(full[full["scenario"] == name]), "table", None)
     if args.plot:
         _draw(args.plot, lambda: plots.plot_comparison(
             [table[table["scenario"] == name] for name in names[1:]], args.plot, names[0],
             names[1:]))
+
+
+def _pairs(first, other) -> bool:
+    """Whether run r of two results folders drew the same random numbers: the same master seed
+    and run count (common random numbers), so that their runs compare pair by pair."""
+    return (first.manifest["seed"], first.manifest["runs"]) == \
+        (other.manifest["seed"], other.manifest["runs"])
+
+
+def _paired(first, other):
+    """`summary.paired_counts` of two results folders whose runs pair up (`_pairs`), issues in
+    the first's order, read a thousand runs at a time; None if they do not pair up."""
+    from simulation.report import summary
+
+    if not _pairs(first, other):
+        return None
+    issues = first.summary["issue"].astype(str).tolist()
+    counts = 0
+    for (outcome_a, text_a), (outcome_b, text_b) in zip(
+            first.run_outcomes(issues), other.run_outcomes(issues), strict=True):
+        counts = counts + summary.paired_counts(summary.run_events(outcome_a, text_a),
+                                                summary.run_events(outcome_b, text_b))
+    return counts
+
+
+def _interval_kind(first, other) -> str:
+    """How `compare`'s intervals treat two folders' runs, in words for its heading."""
+    if _pairs(first, other):
+        return "runs paired (the same seed and run count: run r of each drew the same numbers)"
+    return ("runs independent (different seeds or run counts: the same seed and runs pair them, "
+            "for narrower intervals)")
 
 
 def _note_repeated_folders(loaded: list) -> None:

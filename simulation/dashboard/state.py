@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel
@@ -228,6 +229,7 @@ class Tables:
     seed: int
     summary: pd.DataFrame
     support: pd.DataFrame
+    events: np.ndarray  # (runs, k, compared shares) bool: summary.run_events, to pair runs
 
     def summary_csv(self) -> str:
         """The summary table as `mc11 run` writes summary.csv."""
@@ -275,22 +277,22 @@ def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = 
                 return None
     finally:
         stream.close()
+    chunks.sort(key=lambda c: c.start)  # combined in replication order
     aggregate = Aggregate(scenario.negotiation(), runs)
-    for chunk in sorted(chunks, key=lambda c: c.start):  # combined in replication order
+    for chunk in chunks:
         aggregate.add(chunk)
-    return tables_of(scenario, runs, seed, aggregate)
-
-
-def tables_of(scenario: Scenario, runs: int, seed: int, aggregate: Aggregate) -> Tables:
-    """The summary and support tables of a finished ensemble, as `mc11 run` makes them."""
     table, _, _ = summary_tables(scenario, aggregate)
-    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"])
+    events = np.concatenate([summary.run_events(c.outcome, c.text) for c in chunks])
+    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"], events)
 
 
 def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
-    """Per issue, what-if minus baseline for each outcome share, with Newcombe 95% intervals."""
-    return summary.compare(baseline.summary.set_index("issue"),
-                           what_if.summary.set_index("issue")).rename_axis("issue").reset_index()
+    """Per issue, what-if minus baseline for each outcome share, with Newcombe 95% intervals:
+    paired run by run where both ran the same runs of one seed (as `mc11 compare` does)."""
+    paired = (summary.paired_counts(baseline.events, what_if.events)
+              if (baseline.seed, baseline.runs) == (what_if.seed, what_if.runs) else None)
+    return summary.compare(baseline.summary.set_index("issue"), what_if.summary.set_index("issue"),
+                           paired).rename_axis("issue").reset_index()
 
 
 def text_levels(tables: Tables) -> pd.DataFrame:

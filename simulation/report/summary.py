@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS, SCALE_WORDS
-from simulation.outcomes import NONE, OUTCOME_LABELS, OUTCOMES, PLURILATERAL
+from simulation.outcomes import NO_AGREEMENT, NONE, OUTCOME_LABELS, OUTCOMES, PLURILATERAL
 
 """Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
 
@@ -66,6 +66,56 @@ def newcombe_interval(
     low = diff - np.sqrt((pb - lb) ** 2 + (ua - pa) ** 2)
     high = diff + np.sqrt((ub - pb) ** 2 + (pa - la) ** 2)
     return diff[()], low[()], high[()]
+
+
+def paired_newcombe_interval(counts: np.ndarray, z: float = 1.96
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Difference p_second - p_first of two proportions measured on the same runs, with its
+    interval, from `counts` (..., 4): runs counted by both, the first only, the second only,
+    neither.
+
+    Newcombe's hybrid score interval for paired data: Newcombe RG (1998), "Improved confidence
+    intervals for the difference between binomial proportions based on paired data", Stat Med
+    17:2635-2650, method 10 (Wilson bounds of each share, combined with the pairs' correlation
+    phi; with phi 0 it is the independent samples' method 10 of `newcombe_interval`).
+    """
+    a, b, c, d = (np.asarray(counts, dtype=float)[..., column] for column in range(4))
+    n = a + b + c + d
+    first, second = a + b, a + c
+    low_1, high_1 = wilson_interval(first, n, z)
+    low_2, high_2 = wilson_interval(second, n, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = first / n, second / n
+        margins = first * (c + d) * second * (b + d)
+        phi = np.where(margins > 0, (a * d - b * c) / np.sqrt(margins), 0.0)
+    theta = p1 - p2  # Newcombe's difference, first minus second
+    below = np.sqrt(np.maximum((p1 - low_1) ** 2 - 2 * phi * (p1 - low_1) * (high_2 - p2)
+                               + (high_2 - p2) ** 2, 0.0))
+    above = np.sqrt(np.maximum((high_1 - p1) ** 2 - 2 * phi * (high_1 - p1) * (p2 - low_2)
+                               + (p2 - low_2) ** 2, 0.0))
+    return (-theta)[()], (-theta - above)[()], (-theta + below)[()]
+
+
+COMPARED = (*(f"p_{name}" for name in OUTCOMES), *(f"p_text_{point}" for point in REACHED))
+"""The shares `compare` tells apart, in the order of `run_events`' last axis."""
+
+
+def run_events(outcome: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """(runs, k, len(COMPARED)) bool from each run's outcome codes and agreed texts (runs, k):
+    which of the COMPARED shares counts the run on each issue (an outcome; an agreed text
+    reaching a point of the scale)."""
+    agreed = outcome != NO_AGREEMENT
+    with np.errstate(invalid="ignore"):
+        reached = [agreed & (text >= SCALE_POINTS[point]) for point in REACHED]
+    return np.stack([outcome == code for code in OUTCOME_LABELS] + reached, axis=-1)
+
+
+def paired_counts(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(k, events, 4) from two ensembles' `run_events` of the same runs: the runs counted by
+    both, by the first only, by the second only and by neither (for
+    `paired_newcombe_interval`)."""
+    return np.stack([(first & second).sum(axis=0), (first & ~second).sum(axis=0),
+                     (~first & second).sum(axis=0), (~first & ~second).sum(axis=0)], axis=-1)
 
 
 def _check_outcomes(outcomes: pd.DataFrame) -> None:
@@ -326,11 +376,16 @@ def scale_words(text: float, issue: pd.Series) -> str:
     return f"{text:.0f}, {where} {point} ({SCALE_POINTS[point]:.0f}): {issue[f'scale_{point}']}"
 
 
-def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
-    """Per issue, the change b - a in each outcome probability with a 95% Newcombe interval.
+def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame,
+            paired: np.ndarray | None = None) -> pd.DataFrame:
+    """Per issue, the change b - a in each outcome probability with a 95% interval.
 
-    Intervals come from the Wilson bounds already in the summaries (Newcombe 1998, method 10);
-    `diff_<outcome>_excludes_zero` flags changes whose interval does not contain 0.
+    `paired`: the two ensembles' `paired_counts`, issues in summary_a's order, where run r of
+    each drew the same random numbers (the same seed and run count): the intervals then use the
+    pairs (Newcombe 1998, paired data, method 10), far narrower where most runs end alike.
+    Otherwise they treat the runs as independent, from the Wilson bounds in the summaries
+    (Newcombe 1998, independent samples, method 10). `diff_<outcome>_excludes_zero` flags
+    changes whose interval does not contain 0; `paired` says which interval it is.
     """
     if set(summary_a.index) != set(summary_b.index):
         only = sorted(set(summary_a.index) ^ set(summary_b.index))
@@ -338,37 +393,36 @@ def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
     b = summary_b.reindex(summary_a.index)
     out = pd.DataFrame({"title": summary_a["title"], "n_runs_a": summary_a["n_runs"],
                         "n_runs_b": b["n_runs"]}, index=summary_a.index)
-    for name in OUTCOMES:
-        diff, low, high = newcombe_interval(
-            summary_a[f"p_{name}"], summary_a[f"p_{name}_low"], summary_a[f"p_{name}_high"],
-            b[f"p_{name}"], b[f"p_{name}_low"], b[f"p_{name}_high"],
-        )
-        out[f"diff_{name}"] = diff
-        out[f"diff_{name}_low"] = low
-        out[f"diff_{name}_high"] = high
-        out[f"diff_{name}_excludes_zero"] = (low > 0) | (high < 0)
-    for point in REACHED if "p_text_mid" in summary_a and "p_text_mid" in b else ():
-        name = f"text_{point}"
-        diff, low, high = newcombe_interval(
-            summary_a[f"p_{name}"], summary_a[f"p_{name}_low"], summary_a[f"p_{name}_high"],
-            b[f"p_{name}"], b[f"p_{name}_low"], b[f"p_{name}_high"],
-        )
-        out[f"diff_{name}"], out[f"diff_{name}_low"], out[f"diff_{name}_high"] = diff, low, high
-        out[f"diff_{name}_excludes_zero"] = (low > 0) | (high < 0)
+    texts = "p_text_mid" in summary_a and "p_text_mid" in b
+    for event, share in enumerate(COMPARED):
+        if paired is not None:
+            diff, low, high = paired_newcombe_interval(paired[:, event])
+        elif share in (f"p_{name}" for name in OUTCOMES) or texts:
+            diff, low, high = newcombe_interval(
+                summary_a[share], summary_a[f"{share}_low"], summary_a[f"{share}_high"],
+                b[share], b[f"{share}_low"], b[f"{share}_high"])
+        else:
+            continue
+        name = f"diff_{share.removeprefix('p_')}"
+        out[name], out[f"{name}_low"], out[f"{name}_high"] = diff, low, high
+        out[f"{name}_excludes_zero"] = (low > 0) | (high < 0)
+    out["paired"] = paired is not None
     out["text_median_a"], out["text_median_b"] = summary_a["text_median"], b["text_median"]
     out["diff_text_median"] = b["text_median"] - summary_a["text_median"]
     return out
 
 
-def compare_many(summaries: Sequence[pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:
+def compare_many(summaries: Sequence[pd.DataFrame], names: Sequence[str],
+                 paired: Sequence[np.ndarray | None] | None = None) -> pd.DataFrame:
     """`compare` of every summary after the first against the first, stacked: one row per
     compared scenario (`scenario`, named by `names[1:]`) and issue, against `names[0]`
-    (`reference`)."""
+    (`reference`); `paired`, one per summary after the first, as `compare` takes it."""
     if len(summaries) != len(names) or len(summaries) < 2:
         raise ValueError("give at least two summaries and one name for each")
     parts = []
-    for name, other in zip(names[1:], summaries[1:], strict=True):
-        part = compare(summaries[0], other)
+    for name, other, pairs in zip(names[1:], summaries[1:],
+                                  paired or [None] * (len(summaries) - 1), strict=True):
+        part = compare(summaries[0], other, pairs)
         part.insert(0, "scenario", name)
         part.insert(0, "reference", names[0])
         parts.append(part)

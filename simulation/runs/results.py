@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, replace
@@ -44,6 +44,7 @@ from simulation.errors import (
     write_atomic,
 )
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
+from simulation.outcomes import OUTCOME_LABELS
 from simulation.outputs import OUTPUTS, TABLES, Storage
 from simulation.runs import compiling
 from simulation.runs.aggregate import Aggregate
@@ -516,6 +517,49 @@ class Results:
         except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise _damaged(self.folder, "outcomes.parquet", exc) from None
         return table
+
+    def run_outcomes(self, issues: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Each run's outcome codes and agreed texts (runs, k), issues in the order of
+        `issues`, for some thousand runs at a time (memory flat in the run count); a table
+        that does not hold runs 0, 1, ... each with every issue once is damaged."""
+        path = self.folder / "outcomes.parquet"
+        k, codes = len(issues), {label: code for code, label in OUTCOME_LABELS.items()}
+        order = {issue: column for column, issue in enumerate(issues)}
+        left, first = pd.DataFrame(), 0
+        try:
+            batches = pq.ParquetFile(path).iter_batches(
+                batch_size=k * 1000, columns=["run", "issue", "outcome", "text"])
+            for batch in batches:
+                rows = pd.concat([left, batch.to_pandas()], ignore_index=True)
+                whole = len(rows) // k * k
+                runs, left = rows.iloc[:whole], rows.iloc[whole:]
+                yield _as_runs(runs, first, order, codes)
+                first += whole // k
+        except (OSError, ValueError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise _damaged(self.folder, "outcomes.parquet", exc) from None
+        if len(left) or first != self.manifest["runs"]:
+            raise _damaged(self.folder, "outcomes.parquet", ValueError(
+                f"{first} whole runs, not the {self.manifest['runs']} of run.json"))
+
+
+def _as_runs(rows: pd.DataFrame, first: int, order: dict[str, int],
+             codes: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of whole runs (first, first + 1, ...) as (runs, k) outcome codes and texts."""
+    k = len(order)
+    runs = rows["run"].to_numpy()
+    column = rows["issue"].astype(str).map(order).to_numpy()
+    if (runs != np.repeat(np.arange(first, first + len(rows) // k), k)).any() or \
+            (np.sort(column.reshape(-1, k), axis=1) != np.arange(k)).any():
+        raise ValueError("rows that are not runs 0, 1, ... each with every issue once")
+    outcome = np.empty((len(rows) // k, k), dtype=np.int64)
+    text = np.empty(outcome.shape)
+    at = (runs - first, column.astype(np.int64))
+    labels = rows["outcome"].astype(str).map(codes)
+    if labels.isna().any():
+        raise ValueError(f"an outcome that is none of {', '.join(codes)}")
+    outcome[at] = labels.to_numpy(dtype=np.int64)
+    text[at] = rows["text"].to_numpy(dtype=float)
+    return outcome, text
 
 
 OUTCOMES_KEY = ("run", "issue", "outcome")
