@@ -518,6 +518,16 @@ def test_values_a_forecast_cannot_give_are_shown_alike_in_every_file_format(runs
     assert "None" not in out and "NaN" in out
 
 
+@pytest.mark.parametrize("runs", ["1", "3"])
+def test_a_forecast_of_several_runs_says_its_band_is_no_forecast_interval(runs, capsys):
+    """The _p10/_p90 band of several runs is the spread of the assumed measurement noise: a
+    note under the table says so and where the forecast's real errors are; one run has none."""
+    code, _, err = run(capsys, "forecast", str(SAMPLE), "--runs", runs)
+    assert code == 0, err
+    said = "not a forecast interval: `mc11 backtest` measures how far forecasts miss" in err
+    assert said == (runs == "3"), err
+
+
 def test_values_near_the_float_limit_are_scored_and_printed_as_given(capsys, tmp_path):
     """Two actors at 1e308 (a span of 0 is allowed): every baseline predicts 1e308, not inf
     (a mean summed on the user's scale overflowed), the table prints 1e308 (rounding it to 3

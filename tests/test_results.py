@@ -1000,17 +1000,20 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
 
 def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_words(
         workspace, monkeypatch):
-    """The legend of `text median` and `P(>=mid)` follows the table that has those columns;
-    the list of texts in the scale's words below has its own heading."""
+    """The legend of `95% CI` (the runs' Monte Carlo error only), `text median` and `P(>=mid)`
+    follows the table that has those columns; the list of texts in the scale's words below has
+    its own heading."""
     stub_plots(monkeypatch)
     code, stdout, stderr = mc11("run", workspace / "small.yaml", "--runs", 3, "--workers", 1,
                                 "--folder", workspace / "legend", "--quiet", "--no-plots")
     assert code == 0, stderr
     lines = stdout.splitlines()
     last_row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["market_access"])
-    assert lines[last_row + 1] == ("(text median: over the runs with an agreement; P(>=mid): the "
-                                   "share of runs whose agreed text reaches the scale's mid "
-                                   "point, 50)")
+    assert lines[last_row + 1] == (
+        "(95% CI: the Monte Carlo error of P(multi) from the number of runs alone, which more runs "
+        "shrink; the verdict's range across the uncertain constants is `mc11 sensitivity`'s. "
+        "text median: over the runs with an agreement; P(>=mid): the share of runs whose agreed "
+        "text reaches the scale's mid point, 50)")
     assert "the median agreed text in the scale's words:" in lines
 
 

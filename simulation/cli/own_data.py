@@ -234,6 +234,14 @@ def forecast(args: argparse.Namespace) -> None:
     if folder is not None:
         _write_exchange_files(folder, reference_exchange_rows(dataset[0], settings, args.seed))
     emit(table, args.format, args.out, _inputs(args, settings))
+    if args.runs > 1:
+        from simulation.runs.forecast import POSITION_SD, SALIENCE_SD
+
+        sys.stdout.flush()  # the note under the table
+        print(f"mc11: note: the _p10 and _p90 columns show how far the forecast moves with the "
+              f"assumed measurement noise (sd {POSITION_SD:g} on positions, {SALIENCE_SD:g} on "
+              "saliences), not a forecast interval: `mc11 backtest` measures how far forecasts "
+              "miss", file=sys.stderr)
 
 
 def backtest(args: argparse.Namespace) -> None:
