@@ -972,11 +972,13 @@ def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
         complete, tmp_path, table, damage):
     """A table that still reads as CSV with every column, but is not what the run wrote (the
     first 100 bytes of it, or one share changed), is named by `plot` instead of drawn as if
-    nobody had blocked; `run --resume` rebuilds it from the chunks."""
+    nobody had blocked; `run --resume` rebuilds it from the chunks, keeping what was there
+    beside it under a new name, as it says."""
     folder = _copy(complete, tmp_path / "run")
     path = folder / table
     data = path.read_bytes()
-    path.write_bytes(data[:100] if damage == "cut" else data.replace(b"0.", b"0.9", 1))
+    damaged = data[:100] if damage == "cut" else data.replace(b"0.", b"0.9", 1)
+    path.write_bytes(damaged)
     code, _, stderr = mc11("plot", folder)
     # a cut that leaves out a column is named as such; whatever else, the table is not the run's
     says = "the table is missing or damaged" if damage == "cut" else "cut short or edited"
@@ -984,6 +986,8 @@ def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
     code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
     assert code == 0 and "rebuilding its tables" in stderr, stderr
     assert path.read_bytes() == data
+    (aside,) = folder.glob(f"{table}.replaced-*")
+    assert aside.read_bytes() == damaged and f"is kept as {aside.name}" in stderr
     if (table, damage) == ("summary.csv", "cut"):  # the rebuilt tables' digests are recorded
         code, _, stderr = mc11("plot", folder, "--workers", 1)  # (one case: 2 s of figures)
         assert code == 0, stderr

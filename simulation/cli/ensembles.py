@@ -178,9 +178,11 @@ def _resume(args: argparse.Namespace):
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if missing:
+        kept = _keep_aside(folder, missing)
         print(f"mc11: note: {folder} is complete but {', '.join(missing)} "
               f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
-              "tables from its chunks", file=sys.stderr)
+              "tables from its chunks" + (f" (what was there is kept as {', '.join(kept)})"
+                                          if kept else ""), file=sys.stderr)
     else:
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
               "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
@@ -189,6 +191,28 @@ def _resume(args: argparse.Namespace):
         print(f"\nresults: {folder}")
         return None
     return resume_run(folder)
+
+
+def _keep_aside(folder: Path, tables: list[str]) -> list[str]:
+    """Rename those of a folder's damaged or edited `tables` that exist to
+    `<name>.replaced-<UTC time>`, so that rebuilding them loses nothing a user wrote there;
+    returns the new names."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = []
+    for name in tables:
+        path = folder / name
+        if path.exists():
+            aside = path.with_name(f"{name}.replaced-{stamp}")
+            try:
+                path.rename(aside)
+            except OSError as exc:
+                raise InputError(str(folder), "--resume", f"cannot keep {name} aside before "
+                                 f"rebuilding it ({unwritable(exc)}); copy the folder somewhere "
+                                 "writable and resume the copy") from None
+            kept.append(aside.name)
+    return kept
 
 
 def _say_if_the_file_changed(manifest: dict, stored) -> None:
