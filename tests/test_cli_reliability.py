@@ -993,6 +993,25 @@ def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(
         assert code == 0, stderr
 
 
+@pytest.mark.parametrize("plots", [True, False])
+def test_a_stopped_run_says_how_to_complete_it_as_it_was_started(tmp_path, monkeypatch, plots):
+    """A run with --plots stopped before its tables is completed with its figures: the hint
+    carries --plots, as a resume without them leaves the figures drawn ahead alone in plots/."""
+    from simulation.runs import results
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    folder = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(results, "_combine_folder", ctrl_c)
+        code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--folder", folder, "--quiet",
+                               "--workers", 1, "--plots" if plots else "--no-plots")
+    assert code == 130, stderr
+    hint = stderr.split("Complete the run with: ")[1].splitlines()[0]
+    assert shlex.split(hint) == ["mc11", "run", "--resume", str(folder), *["--plots"] * plots]
+
+
 def test_a_rebuild_of_an_edited_table_stopped_part_way_resumes_to_the_runs_table(
         complete, tmp_path, monkeypatch):
     """An edited summary.csv being rebuilt when Ctrl-C comes: the folder is interrupted, and the

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace) -> None:
     """`mc11 run`: run (or resume) a scenario's ensemble into a results folder, then its tables
     and, with --plots, its figures."""
-    from simulation.runs.results import execute, start_run
+    from simulation.runs.results import RunInterrupted, execute, start_run
 
     workers = workers_on_this_machine(args.workers)
     parent = results_dir(args, "--folder", "--resume")
@@ -80,10 +80,15 @@ def run(args: argparse.Namespace) -> None:
             ahead.extend(draw_ahead(figure_tables(run.scenario, negotiation), plots))
 
     report: list[FigureTables] = []  # the figures' tables, once the folder's are written
-    execute(run, workers, progress=not args.quiet,
-            finish=lambda run, combined: report.append(_report(run, combined)),
-            negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None,
-            held=lambda: print(starting, file=sys.stderr))
+    try:
+        execute(run, workers, progress=not args.quiet,
+                finish=lambda run, combined: report.append(_report(run, combined)),
+                negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None,
+                held=lambda: print(starting, file=sys.stderr))
+    except RunInterrupted as stop:  # completed as started: with the figures, some drawn
+        if not args.plots:
+            raise
+        raise RunInterrupted(stop.folder, stop.cause, " --plots") from None
     if args.plots:  # the folder is complete: a stop while drawing leaves it to `mc11 plot`
         sys.stdout.flush()  # the summary shows while the figures are drawn
         print(f"mc11: drawing the figures into {plots}", file=sys.stderr)

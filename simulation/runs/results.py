@@ -64,10 +64,10 @@ STORED = ("scenario.yaml", CALENDAR)
 class RunInterrupted(Interrupted):
     """An ensemble stopped before the end; its finished chunks are kept for `--resume`."""
 
-    def __init__(self, folder: Path, cause: str) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, cause: str, options: str = "") -> None:
+        self.folder, self.cause = folder, cause
         super().__init__(f"{cause}; finished chunks are kept in {folder}. Complete the run "
-                         f"with: mc11 run --resume {shell_word(folder)}")
+                         f"with: mc11 run --resume {shell_word(folder)}{options}")
 
 
 def new_folder(base: Path, name: str) -> Path:
