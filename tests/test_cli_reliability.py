@@ -1463,3 +1463,21 @@ def test_a_word_left_over_is_refused_with_the_commands_own_usage(argv, command, 
     err = capsys.readouterr().err
     assert err.startswith(f"usage: mc11 {command} ")
     assert f"mc11 {command}: error: unrecognized arguments: {extra}" in err
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["run", "--protocol", "exchange"],
+     "(--protocol is an option of mc11 simulate, forecast, backtest, calibrate; mc11 run takes "
+     "the rest from its scenario file, e.g. `protocol:` under parameters.bargaining as in "
+     "scenarios/exchange_protocol.yaml)"),
+    (["compare", "a", "b", "--rounds=3"], "(--rounds is an option of mc11 forecast, backtest)"),
+    (["compare", "a", "b", "--bogus"], "--bogus\n"),
+])
+def test_an_option_of_another_command_is_refused_naming_the_commands_that_take_it(argv, hint,
+                                                                                 capsys):
+    """`mc11 run --protocol exchange`, as `simulate` is taught: the error says which commands
+    take --protocol, and where mc11 run finds it; an option no command takes gets no hint."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert hint in capsys.readouterr().err

@@ -102,8 +102,29 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
     shows that command's usage (`mc11 sweep: error: ...`), not only `mc11 COMMAND ...`."""
     args, extra = parser.parse_known_args(argv)
     if extra:
-        args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}"
+                                  + _elsewhere(parser, args.command, extra))
     return args
+
+
+def _elsewhere(parser: argparse.ArgumentParser, command: str, extra: Sequence[str]) -> str:
+    """Which other commands take the options `command` refused, as a hint ('' if none does);
+    `mc11 run` reads everything else from its scenario file."""
+    commands = next(action for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction)).choices
+    hints = []
+    for word in extra:
+        option = word.split("=")[0]
+        owners = [name for name, sub in commands.items()
+                  if option.startswith("--") and option in sub._option_string_actions]
+        if owners:
+            hints.append(f"{option} is an option of mc11 {', '.join(owners)}")
+    if not hints:
+        return ""
+    scenario = ("; mc11 run takes the rest from its scenario file, e.g. `protocol:` under "
+                "parameters.bargaining as in scenarios/exchange_protocol.yaml"
+                if command == "run" else "")
+    return f" ({'; '.join(hints)}{scenario})"
 
 
 def _run(args: argparse.Namespace) -> int:
