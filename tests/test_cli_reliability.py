@@ -1481,3 +1481,16 @@ def test_an_option_of_another_command_is_refused_naming_the_commands_that_take_i
         main(argv)
     assert stopped.value.code == 2
     assert hint in capsys.readouterr().err
+
+
+def test_a_shipped_scenario_named_without_its_folder_is_pointed_to(tmp_path, monkeypatch):
+    """`mc11 run african_group_softens.yaml` from the repository's root: the file is not there,
+    the shipped scenario of that name is, and the error says where."""
+    monkeypatch.chdir(BASELINE.parents[1])
+    code, _, stderr = mc11("run", "african_group_softens.yaml", "--runs", 2)
+    assert_clear_error(code, stderr, "the file does not exist; the shipped scenario of that name "
+                       "is scenarios/african_group_softens.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = mc11("run", "no_such_scenario.yaml", "--runs", 2)
+    assert_clear_error(code, stderr, "no_such_scenario.yaml: (file): the file does not exist")
+    assert "shipped scenario" not in stderr

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import itertools
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -36,7 +37,7 @@ from simulation.engine.parameters import Parameters
 from simulation.engine.schema import FileSchema, Number
 from simulation.engine.varying import calendar_path
 from simulation.errors import InputError
-from simulation.inputs import SEED_LIMIT
+from simulation.inputs import DEFAULT_SCENARIO, SEED_LIMIT
 from simulation.inputs import constants as settable
 from simulation.inputs.arrays import build_negotiation, derived_cells
 from simulation.inputs.calendar import PERIOD_KINDS, load_calendar
@@ -733,6 +734,11 @@ def load_scenario(path: Path | str) -> Scenario:
     if "\0" in str(path):
         raise InputError(repr(str(path)), "(file)", "a file name cannot contain a NUL byte")
     path = Path(path).resolve()
+    shipped = DEFAULT_SCENARIO.parent / path.name
+    if not path.exists() and shipped.is_file():
+        near = os.path.relpath(shipped)
+        raise InputError(str(path), "(file)", f"the file does not exist; the shipped scenario of "
+                         f"that name is {shipped if near.startswith('..') else near}")
     raw, files = _read(path)
     notes = []
     own = files[0].node
