@@ -733,8 +733,8 @@ def test_unknown_key_in_an_override_entry(folder):
     ("parameters: {sample_uncertainty: 'no'}", "parameters.sample_uncertainty",
      "'no'; allowed: true or false"),
     ("parameters: 3", "parameters", "3 is not a mapping; allowed: a mapping"),
-    ("overrides: {members: [USA]}", "overrides", "valid list"),
-    ("participants: {exclude: USA}", "participants.exclude", "valid list"),
+    ("overrides: {members: [USA]}", "overrides", "is not a list"),
+    ("participants: {exclude: USA}", "participants.exclude", "'USA' is not a list"),
 ])
 def test_wrong_type(folder, snippet, field, words):
     text = f"extends: baseline.yaml\nname: x\n{snippet}\n"
@@ -947,16 +947,26 @@ def test_a_number_of_the_wrong_type_or_range_names_the_range_allowed(folder, tex
     assert error.problem.endswith(allowed), error.problem
 
 
-@pytest.mark.parametrize(("text", "allowed"), [
+@pytest.mark.parametrize(("text", "problem"), [
     ("overrides:\n  - {members: USA, issue: mandate, set_position: 50}\n",
-     "allowed: a list in brackets, e.g. [USA]"),
-    ("participants: {exclude: USA}\n", "allowed: a list in brackets, e.g. [USA]"),
+     "'USA' is not a list; allowed: a list in brackets, e.g. [USA]"),
+    ("participants: {exclude: USA}\n",
+     "'USA' is not a list; allowed: a list in brackets, e.g. [USA]"),
+    ("overrides: USA\n", "'USA' is not a list; allowed: a list of entries, each a '- ' line "
+     "with its fields (members, group, sponsors_of, status, issue, cluster, set_position, "
+     "shift_position, set_salience, scale_salience, note)"),
     ("overrides: {members: [USA], issue: mandate, set_position: 50}\n",
-     "allowed: a list: [a, b], or one '- ' line per entry"),
+     "{'members': ['USA'], 'issue': 'mandate', 'set_position': 50} is not a list; allowed: a "
+     "list of entries, each a '- ' line with its fields (members, group, sponsors_of, status, "
+     "issue, cluster, set_position, shift_position, set_salience, scale_salience, note)"),
+    ("participants: {exclude: {USA: 1}}\n",
+     "{'USA': 1} is not a list; allowed: a list: [a, b], or one '- ' line per entry"),
 ])
-def test_a_single_value_where_a_list_goes_shows_the_list_form(folder, text, allowed):
+def test_a_single_value_where_a_list_goes_shows_the_list_form(folder, text, problem):
+    """The form the list takes: `[USA]` for a list of codes, '- ' lines with their fields for
+    a list of entries (`overrides: USA` is not mended by brackets)."""
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
-    assert error.problem == f"Input should be a valid list; {allowed}"
+    assert error.problem == problem
 
 
 @pytest.mark.parametrize(("text", "allowed"), [

@@ -257,9 +257,15 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
             prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
             message = f"{message}; allowed: {bounds}{', or a prior' if prior else ''}"
     elif first["type"] == "list_type":  # `members: USA` for `members: [USA]`
-        message = f"{message}; allowed: a list in brackets, e.g. [{first['input']}]" \
-            if isinstance(first["input"], str | int | float) else \
-            f"{message}; allowed: a list: [a, b], or one '- ' line per entry"
+        entry = allowed_fields(model, (*location, 0, ""))
+        shown = f"{_shown(first['input'])} is not a list"
+        if entry:  # `overrides: USA`: a list of mappings
+            message = (f"{shown}; allowed: a list of entries, each a '- ' line with its "
+                       f"fields ({', '.join(entry)})")
+        elif isinstance(first["input"], str | int | float):
+            message = f"{shown}; allowed: a list in brackets, e.g. [{first['input']}]"
+        else:
+            message = f"{shown}; allowed: a list: [a, b], or one '- ' line per entry"
     elif first["type"] == "string_type" and isinstance(first["input"], list):
         what = location[-1] if isinstance(location[-1], str) else "value"
         message = (f"{message}; allowed: one {what}, not a list (one entry for each {what}"
