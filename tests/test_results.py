@@ -1012,8 +1012,9 @@ def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_word
     assert lines[last_row + 1] == (
         "(95% CI: the Monte Carlo error of P(multi) from the number of runs alone, which more runs "
         "shrink; the verdict's range across the uncertain constants is `mc11 sensitivity`'s. "
-        "text median: over the runs with an agreement; P(>=mid): the share of runs whose agreed "
-        "text reaches the scale's mid point, 50)")
+        "text median: over the runs with an agreement of either kind (text_levels.csv has each "
+        "kind's); P(>=mid): the share of runs whose agreed text reaches the scale's mid point, "
+        "50)")
     assert "the median agreed text in the scale's words:" in lines
 
 

@@ -259,8 +259,9 @@ def _print_summary(table) -> None:
     print(view.to_string(index=False))
     print("(95% CI: the Monte Carlo error of P(multi) from the number of runs alone, which more "
           "runs shrink; the verdict's range across the uncertain constants is `mc11 "
-          "sensitivity`'s. text median: over the runs with an agreement; P(>=mid): the share of "
-          "runs whose agreed text reaches the scale's mid point, 50)")
+          "sensitivity`'s. text median: over the runs with an agreement of either kind "
+          "(text_levels.csv has each kind's); P(>=mid): the share of runs whose agreed text "
+          "reaches the scale's mid point, 50)")
     print("\nthe median agreed text in the scale's words:")
     for issue, words in zip(table["issue"], table["text_median_words"].fillna(""), strict=True):
         print(f"  {issue}: {words or 'no agreement in any run'}")
