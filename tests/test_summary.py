@@ -413,6 +413,31 @@ def test_compare_reports_text_level_changes(small) -> None:
 # --- paired runs (the same seed and run count) ---------------------------------------------
 
 
+# Newcombe (1998), "Improved confidence intervals for the difference between binomial
+# proportions based on paired data", Stat Med 17:2635-2650, Table III, the method 10 rows:
+# cells (e, f, g, h) = (both, first only, second only, neither), limits of theta = (f - g) / n,
+# the first share less the second. ratesci's pairbinci(method_RD = "MOVER_newc") reproduces
+# (20, 12, 2, 16) -> 0.0562, 0.3292 in its tests (github.com/petelaud/ratesci, tests/testthat),
+# and its method 8 (phi without the n/2 correction) gives 0.0618, 0.3242 there.
+@pytest.mark.parametrize(("cells", "low", "high"), [
+    ((36, 12, 2, 0), 0.0569, 0.3404), ((20, 12, 2, 16), 0.0562, 0.3292),
+    ((18, 12, 2, 18), 0.0562, 0.3290), ((36, 14, 0, 0), 0.1528, 0.4167),
+    ((35, 14, 0, 1), 0.1461, 0.4175), ((18, 14, 0, 18), 0.1441, 0.3963),
+    ((2, 97, 1, 0), 0.8721, 0.9854), ((1, 97, 1, 1), 0.8736, 0.9850),
+    ((0, 29, 1, 0), 0.6666, 0.9882), ((2, 98, 0, 0), 0.9178, 0.9945),
+    ((1, 98, 0, 1), 0.9171, 0.9916), ((0, 30, 0, 0), 0.8395, 1.0),
+    ((54, 0, 0, 0), -0.0664, 0.0664), ((53, 0, 0, 1), -0.0729, 0.0729),
+    ((30, 0, 0, 24), -0.0358, 0.0358), ((29, 0, 0, 25), -0.0354, 0.0354),
+    ((28, 0, 0, 26), -0.0352, 0.0352), ((27, 0, 0, 27), -0.0351, 0.0351),
+])
+def test_the_paired_interval_is_newcombes_method_10(cells: tuple[int, ...], low: float,
+                                                    high: float) -> None:
+    diff, lower, upper = paired_newcombe_interval(np.array(cells))
+    _, first, second, _ = cells
+    assert -diff == pytest.approx((first - second) / sum(cells))
+    assert (-upper, -lower) == pytest.approx((low, high), abs=1e-4)  # printed to 4 decimals
+
+
 @given(st.lists(st.integers(0, 400), min_size=4, max_size=4).filter(lambda c: sum(c) > 0))
 def test_a_paired_interval_holds_the_change_of_the_two_shares(counts: list[int]) -> None:
     """From (both, first only, second only, neither): the change is the second share less the

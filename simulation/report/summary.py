@@ -77,7 +77,8 @@ def paired_newcombe_interval(counts: np.ndarray, z: float = 1.96
     Newcombe's hybrid score interval for paired data: Newcombe RG (1998), "Improved confidence
     intervals for the difference between binomial proportions based on paired data", Stat Med
     17:2635-2650, method 10 (Wilson bounds of each share, combined with the pairs' correlation
-    phi; with phi 0 it is the independent samples' method 10 of `newcombe_interval`).
+    phi, whose numerator ad - bc becomes max(ad - bc - n/2, 0) where positive; with phi 0 it is
+    the independent samples' method 10 of `newcombe_interval`).
     """
     a, b, c, d = (np.asarray(counts, dtype=float)[..., column] for column in range(4))
     n = a + b + c + d
@@ -87,7 +88,9 @@ def paired_newcombe_interval(counts: np.ndarray, z: float = 1.96
     with np.errstate(divide="ignore", invalid="ignore"):
         p1, p2 = first / n, second / n
         margins = first * (c + d) * second * (b + d)
-        phi = np.where(margins > 0, (a * d - b * c) / np.sqrt(margins), 0.0)
+        excess = a * d - b * c
+        excess = np.where(excess > 0, np.maximum(excess - n / 2, 0.0), excess)
+        phi = np.where(margins > 0, excess / np.sqrt(margins), 0.0)
     theta = p1 - p2  # Newcombe's difference, first minus second
     below = np.sqrt(np.maximum((p1 - low_1) ** 2 - 2 * phi * (p1 - low_1) * (high_2 - p2)
                                + (high_2 - p2) ** 2, 0.0))
