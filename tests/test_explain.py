@@ -265,6 +265,7 @@ def test_runs_of_a_package_without_a_blocker_are_explained(package_folder, capsy
     assert main(["explain", str(package_folder), "--issue", "classification", "--runs", "20"]) == 0
     captured = capsys.readouterr()
     assert f"mc11: note: {about['unblocked']}" in captured.err
+    assert table.empty and "(no member blocked it or accepted last in these runs)" in captured.out
 
 
 def test_no_note_where_every_failed_run_has_a_blocker(folder):
@@ -387,3 +388,13 @@ def test_the_members_of_a_bloc_that_held_accept_last_together():
         for bloc in np.unique(of[run][of[run] >= 0]):
             together = last[run][of[run] == bloc]
             assert together.all() or not together.any(), (run, bloc)
+
+
+def test_under_a_single_undertaking_nobody_is_named_last_to_accept_one_issue(package_folder):
+    """In a package a member may accept an issue's text past its own limit, paid for by gains
+    elsewhere: no one issue's text sits at the edge of what a member accepts, so nobody is named
+    last to accept, and a note says why."""
+    table, about = explain(package_folder, "market_access", runs=20)
+    assert about["outcome_shares"]["multilateral"] > 0
+    assert (table["last_to_accept"] == 0).all()
+    assert "as part of a package (package: true)" in about["unbound"]

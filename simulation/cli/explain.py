@@ -50,7 +50,10 @@ def explain(args: argparse.Namespace) -> None:
               "what it accepts (last to accept); then, over those runs, its position at the "
               "start and at MC11, how far each rule moved it, its tolerance and salience.")
         table = table.head(args.top)
-    emit(rounded(table), args.format, args.out)
+    if table.empty and args.format == "table" and not args.out:  # not pandas' "Empty DataFrame"
+        print("(no member blocked it or accepted last in these runs)")
+    else:
+        emit(rounded(table), args.format, args.out)
     sys.stdout.flush()  # the notes under the table
     for note in (about["unblocked"], about["unbound"]):
         if note:

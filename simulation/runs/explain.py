@@ -128,7 +128,9 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
         row["tolerance"] = kept["tolerance"][involved, m].mean()
         row["salience"] = kept["salience"][involved, m].mean()
         rows.append(row)
-    table = pd.DataFrame(rows)
+    columns = ["member", "blocked", "last_to_accept", "start", "at_mc11",
+               *(f"moved_{rule}" for rule in model.rules), "tolerance", "salience"]
+    table = pd.DataFrame(rows, columns=columns)  # its columns also when nobody decided it
     if len(table):
         table = table.sort_values(["blocked", "last_to_accept"], ascending=False,
                                   ignore_index=True)
@@ -136,7 +138,8 @@ def explain(folder: Path | str, issue: str, runs: int = 200,
     return table, {"runs": runs, "issue": issue, "outcome_shares": shares,
                    "status_quo": float(negotiation.status_quo[k]),
                    "unblocked": _unblocked(kept, labels, issue),
-                   "unbound": _unbound(kept, labels, issue)}
+                   "unbound": _unbound(kept, labels, issue,
+                                       scenario.spec.parameters.consensus.package)}
 
 
 def _in_outcome_order(counts: pd.Series) -> dict[str, Any]:
@@ -167,11 +170,19 @@ def _unblocked(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> s
             "nothing to block")
 
 
-def _unbound(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str) -> str | None:
+def _unbound(kept: dict[str, np.ndarray], labels: np.ndarray, issue: str,
+             package: bool = False) -> str | None:
     """How many runs agreed `issue` multilaterally with no member at the edge of what it
     accepts, in a sentence (None if there were none): the chair's text stood inside every
-    member's acceptance, so nobody's acceptance bound it and nobody accepted last."""
+    member's acceptance, so nobody's acceptance bound it and nobody accepted last. Under a
+    single undertaking (`package`) nobody accepts one issue's text on its own: a sentence says
+    so instead."""
     agreed = kept["outcome"] == MULTILATERAL
+    if package and agreed.any():
+        return (f"{issue} was agreed multilaterally in {agreed.sum()} of the {len(labels)} runs "
+                "as part of a package (package: true): members accept the package as a whole, "
+                "paying a loss on one issue with gains on others, so no member is named last "
+                "to accept one issue's text")
     unbound = agreed & ~kept["last_to_accept"].any(axis=1)
     if not unbound.any():
         return None
@@ -208,7 +219,10 @@ def _last_to_accept(model: NegotiationModel, blocs: consensus.Blocs,
                     verdict: consensus.Ministerial, k: int) -> np.ndarray:
     """(runs, n): where issue k was agreed multilaterally, the members (speaking as their bloc
     of `blocs` where it held) whose acceptance bound the text: within LAST_TO_ACCEPT points of
-    their limit (none where the text stood inside every member's acceptance)."""
+    their limit (none where the text stood inside every member's acceptance, and none under a
+    single undertaking, where a member may accept a text past its limit for the package)."""
+    if model.parameters.consensus.package:
+        return np.zeros(model.positions.shape[:-1], dtype=bool)
     positions = consensus.apply_blocs(model.positions, blocs.of, blocs.position)[..., k]
     tolerance = consensus.apply_blocs(model.tolerance, blocs.of, blocs.tolerance)[..., k]
     q = model.negotiation.status_quo[k]
