@@ -1237,6 +1237,22 @@ def test_a_folder_another_mc11_is_running_is_not_resumed_beside_it(complete, tmp
     assert manifest(folder)["status"] == "complete"
 
 
+def test_a_damaged_table_stays_in_place_while_another_mc11_holds_the_folder(complete, tmp_path):
+    """A resume refused because another mc11 runs the folder touches nothing: its damaged
+    table is not renamed aside (the other process may be rebuilding it), nor rebuilt."""
+    from simulation.runs.results import running
+
+    folder = _copy(complete, tmp_path / "run")
+    summary = folder / "summary.csv"
+    summary.write_bytes(summary.read_bytes()[:100])
+    before = sorted(p.name for p in folder.iterdir())
+    with running(folder):
+        code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots")
+        assert_clear_error(code, stderr, "another mc11 is running this folder")
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert "kept as" not in stderr and len(summary.read_bytes()) == 100
+
+
 def test_a_folder_another_run_just_created_is_never_removed(scenario_file, tmp_path,
                                                             monkeypatch):
     """Runs of one scenario started in the same second (`for s in 1 2 3; do mc11 run --seed $s

@@ -42,10 +42,12 @@ def run(args: argparse.Namespace) -> None:
 
     workers = workers_on_this_machine(args.workers)
     parent = results_dir(args, "--folder", "--resume")
+    damaged: list[str] = []  # tables a resume rebuilds, kept aside once the folder is held
     if args.resume:
-        run = _resume(args)
-        if run is None:
+        resumed = _resume(args)
+        if resumed is None:
             return
+        run, damaged = resumed
     else:
         scenario = load_noting(scenario_of(args))
         runs = args.runs or scenario.spec.replications
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> None:
         execute(run, workers, progress=not args.quiet,
                 finish=lambda run, combined: report.append(_report(run, combined)),
                 negotiation=negotiation, meanwhile=draw_scenario_figures if args.plots else None,
-                held=lambda: print(starting, file=sys.stderr))
+                held=lambda: _starting(run.folder, damaged, starting))
     except RunInterrupted as stop:  # completed as started: with the figures, some drawn
         if not args.plots:
             raise
@@ -133,9 +135,19 @@ def _report(run: Run, combined: Aggregate) -> FigureTables:
     return figures
 
 
+def _starting(folder: Path, damaged: list[str], line: str) -> None:
+    """Once the folder is held: keep its `damaged` tables aside (saying where), then say what
+    runs."""
+    kept = _keep_aside(folder, damaged)
+    if kept:
+        print(f"mc11: note: what was there is kept as {', '.join(kept)}", file=sys.stderr)
+    print(line, file=sys.stderr)
+
+
 def _resume(args: argparse.Namespace):
-    """The interrupted run of `--resume DIR`, checked against whatever else the command gives;
-    None (after saying so) if the folder is complete already."""
+    """The interrupted run of `--resume DIR`, checked against whatever else the command gives,
+    and the tables it rebuilds that are there damaged or edited; None (after saying so) if the
+    folder is complete already."""
     from simulation.runs.results import (
         chunks_hold_every_output,
         missing_chunks,
@@ -168,14 +180,14 @@ def _resume(args: argparse.Namespace):
     else:
         _say_if_the_file_changed(manifest, stored)
     if manifest["status"] != "complete":
-        return resume_run(folder)
+        return resume_run(folder), []
     lost = len(missing_chunks(folder, manifest["runs"], manifest["chunk_size"]))
     if lost:
         print(f"mc11: note: {folder} is complete but {counted(lost, 'chunk')} of its runs "
               f"{'is' if lost == 1 else 'are'} missing; computing {'it' if lost == 1 else 'them'}"
               " again (the same seeds give the same runs) and rebuilding its tables",
               file=sys.stderr)
-        return resume_run(folder)
+        return resume_run(folder), []
     missing = _unsound_tables(folder, stored, manifest["runs"])
     if missing and not chunks_hold_every_output(folder):
         # an older mc11's folder: its chunks cannot make today's tables
@@ -183,11 +195,9 @@ def _resume(args: argparse.Namespace):
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if missing:
-        kept = _keep_aside(folder, missing)
         print(f"mc11: note: {folder} is complete but {', '.join(missing)} "
               f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
-              "tables from its chunks" + (f" (what was there is kept as {', '.join(kept)})"
-                                          if kept else ""), file=sys.stderr)
+              "tables from its chunks", file=sys.stderr)
     else:
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
               "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
@@ -195,7 +205,7 @@ def _resume(args: argparse.Namespace):
         _print_summary(_load(folder).summary)
         print(f"\nresults: {folder}")
         return None
-    return resume_run(folder)
+    return resume_run(folder), missing
 
 
 def _keep_aside(folder: Path, tables: list[str]) -> list[str]:
