@@ -1227,3 +1227,32 @@ def test_cli_compare_refuses_a_folder_with_more_issues_than_the_reference(cli_ru
         assert code == 2 and stdout == "", stderr
         assert "its issues differ" in stderr and dropped in stderr
         assert "Traceback" not in stderr
+
+
+def test_run_outcomes_come_in_the_same_blocks_whatever_the_files_row_groups(cli_runs, tmp_path,
+                                                                            monkeypatch):
+    """Pairs are read block by block from two folders: a table written in odd row groups, its
+    issues dictionary-encoded (pyarrow then cuts batches at row groups), gives the same blocks
+    of the same runs as mc11's own, so the two can be paired."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(results, "RUNS_AT_A_TIME", 4)
+    first = cli_runs[1][0]
+    other = tmp_path / "regrouped"
+    shutil.copytree(first, other)
+    table = pq.read_table(other / "outcomes.parquet")
+    column = table.schema.get_field_index("issue")
+    table = table.set_column(column, "issue", pa.compute.dictionary_encode(table.column("issue")))
+    pq.write_table(table, other / "outcomes.parquet", row_group_size=7)
+    loaded = [results.load_results(folder) for folder in (first, other)]
+    issues = loaded[0].summary["issue"].astype(str).tolist()
+    blocks = [list(folder.run_outcomes(issues)) for folder in loaded]
+    assert [o.shape for o, _ in blocks[0]] == [o.shape for o, _ in blocks[1]] == \
+        [(4, len(issues)), (2, len(issues))]
+    for (outcome_a, text_a), (outcome_b, text_b) in zip(*blocks, strict=True):
+        assert (outcome_a == outcome_b).all()
+        np.testing.assert_array_equal(text_a, text_b)
+    stored = pd.read_parquet(first / "outcomes.parquet")
+    mandate = stored[stored["issue"] == issues[0]].sort_values("run")["text"].to_numpy()
+    np.testing.assert_array_equal(np.concatenate([t for _, t in blocks[0]])[:, 0], mandate)

@@ -520,21 +520,29 @@ class Results:
 
     def run_outcomes(self, issues: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Each run's outcome codes and agreed texts (runs, k), issues in the order of
-        `issues`, for some thousand runs at a time (memory flat in the run count); a table
-        that does not hold runs 0, 1, ... each with every issue once is damaged."""
+        `issues`, RUNS_AT_A_TIME runs at a time (the last block fewer), whatever the file's
+        row groups: two folders of as many runs give blocks of the same runs. Memory stays flat
+        in the run count; a table that does not hold runs 0, 1, ... each with every issue once
+        is damaged."""
         path = self.folder / "outcomes.parquet"
         k, codes = len(issues), {label: code for code, label in OUTCOME_LABELS.items()}
         order = {issue: column for column, issue in enumerate(issues)}
+        block = k * RUNS_AT_A_TIME
         left, first = pd.DataFrame(), 0
         try:
             batches = pq.ParquetFile(path).iter_batches(
-                batch_size=k * 1000, columns=["run", "issue", "outcome", "text"])
+                batch_size=block, columns=["run", "issue", "outcome", "text"])
             for batch in batches:
                 rows = pd.concat([left, batch.to_pandas()], ignore_index=True)
-                whole = len(rows) // k * k
-                runs, left = rows.iloc[:whole], rows.iloc[whole:]
-                yield _as_runs(runs, first, order, codes)
-                first += whole // k
+                whole = len(rows) // block * block
+                for start in range(0, whole, block):
+                    yield _as_runs(rows.iloc[start:start + block], first, order, codes)
+                    first += RUNS_AT_A_TIME
+                left = rows.iloc[whole:]
+            if len(left) >= k:  # the last block: the runs left, fewer than RUNS_AT_A_TIME
+                whole = len(left) // k * k
+                yield _as_runs(left.iloc[:whole], first, order, codes)
+                first, left = first + whole // k, left.iloc[whole:]
         except (OSError, ValueError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise _damaged(self.folder, "outcomes.parquet", exc) from None
         if len(left) or first != self.manifest["runs"]:
@@ -561,6 +569,9 @@ def _as_runs(rows: pd.DataFrame, first: int, order: dict[str, int],
     text[at] = rows["text"].to_numpy(dtype=float)
     return outcome, text
 
+
+RUNS_AT_A_TIME = 1000
+"""Runs `Results.run_outcomes` yields at a time."""
 
 OUTCOMES_KEY = ("run", "issue", "outcome")
 """The columns of outcomes.parquet that every folder has and its readers rely on."""
