@@ -1117,7 +1117,8 @@ def test_cli_compare_pairs_the_runs_of_folders_of_one_seed_and_run_count(cli_run
                                                                           tmp_path):
     """Folders of the same seed and run count drew the same random numbers run by run: their
     changes get the paired interval of the runs' outcomes, counted pair by pair, and the heading
-    says so; a folder of another seed gets the independent samples' interval."""
+    says so; a folder of another seed, or one whose outcomes.parquet is gone, gets the
+    independent samples' interval."""
     from simulation.report.summary import newcombe_interval, paired_newcombe_interval
 
     first, second = cli_runs[1][0], complete[0].folder
@@ -1149,7 +1150,15 @@ def test_cli_compare_pairs_the_runs_of_folders_of_one_seed_and_run_count(cli_run
     np.testing.assert_allclose(table["diff_none_low"], low, atol=1e-12)
     np.testing.assert_allclose(table["diff_none_high"], high, atol=1e-12)
     code, stdout, _ = mc11("compare", first, other)
-    assert "runs independent (different seeds or run counts" in stdout.splitlines()[0]
+    assert "runs taken as independent (folders of the same seed" in stdout.splitlines()[0]
+
+    unpaired = tmp_path / "no-outcomes"  # outcomes.parquet deleted, say to save space
+    shutil.copytree(second, unpaired)
+    (unpaired / "outcomes.parquet").unlink()
+    code, stdout, stderr = mc11("compare", first, unpaired, "--format", "csv")
+    assert code == 0, stderr
+    assert f"{unpaired} has no outcomes.parquet" in stderr
+    assert not pd.read_csv(io.StringIO(stdout))["paired"].any()
 
 
 def test_cli_compare_of_paired_folders_refuses_an_outcomes_table_missing_a_run(cli_runs,

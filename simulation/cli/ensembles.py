@@ -402,7 +402,7 @@ def compare(args: argparse.Namespace) -> None:
         else:
             print(f"change from {first.manifest['scenario']} ({first.folder}) to "
                   f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes "
-                  f"0, {_interval_kind(first, second)}")
+                  f"0, {_interval_kind(table['paired'].all())}")
             emit(_compact_comparison(full), args.format, args.out)
         if args.plot:
             _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
@@ -425,9 +425,9 @@ def compare(args: argparse.Namespace) -> None:
             changes.insert(0, "scenario", full["scenario"].to_numpy())
             emit(changes, "table", args.out)
         else:
-            for name, results in zip(names[1:], loaded[1:], strict=True):
+            for name in names[1:]:
                 print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0, "
-                      f"{_interval_kind(loaded[0], results)}")
+                      f"{_interval_kind(table[table['scenario'] == name]['paired'].all())}")
                 emit(_compact_comparison(full[full["scenario"] == name]), "table", None)
     if args.plot:
         _draw(args.plot, lambda: plots.plot_comparison(
@@ -449,6 +449,13 @@ def _paired(first, other):
 
     if not _pairs(first, other):
         return None
+    lost = [results.folder for results in (first, other)
+            if not (results.folder / "outcomes.parquet").is_file()]
+    if lost:  # e.g. deleted to save space: the summaries still compare, unpaired
+        print(f"mc11: note: {', '.join(map(str, lost))} {'has' if len(lost) == 1 else 'have'} no "
+              "outcomes.parquet, whose runs the pairing reads: the runs are compared as "
+              "independent (wider intervals); `mc11 run --resume` rebuilds it", file=sys.stderr)
+        return None
     issues = first.summary["issue"].astype(str).tolist()
     counts = 0
     for (outcome_a, text_a), (outcome_b, text_b) in zip(
@@ -458,12 +465,12 @@ def _paired(first, other):
     return counts
 
 
-def _interval_kind(first, other) -> str:
-    """How `compare`'s intervals treat two folders' runs, in words for its heading."""
-    if _pairs(first, other):
+def _interval_kind(paired: bool) -> str:
+    """How `compare`'s intervals treated two folders' runs, in words for its heading."""
+    if paired:
         return "runs paired (the same seed and run count: run r of each drew the same numbers)"
-    return ("runs independent (different seeds or run counts: the same seed and runs pair them, "
-            "for narrower intervals)")
+    return ("runs taken as independent (folders of the same seed and run count, with their "
+            "outcomes.parquet, pair them, for narrower intervals)")
 
 
 def _note_repeated_folders(loaded: list) -> None:
