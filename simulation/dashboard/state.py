@@ -229,7 +229,7 @@ class Tables:
     seed: int
     summary: pd.DataFrame
     support: pd.DataFrame
-    events: np.ndarray  # (runs, k, compared shares) bool: summary.run_events, to pair runs
+    events: np.ndarray  # (runs, k, 1) uint8: summary.run_events' bits packed, to pair runs
 
     def summary_csv(self) -> str:
         """The summary table as `mc11 run` writes summary.csv."""
@@ -282,14 +282,18 @@ def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = 
     for chunk in chunks:
         aggregate.add(chunk)
     table, _, _ = summary_tables(scenario, aggregate)
-    events = np.concatenate([summary.run_events(c.outcome, c.text) for c in chunks])
+    events = np.concatenate([np.packbits(summary.run_events(c.outcome, c.text), axis=-1)
+                             for c in chunks])  # a byte per run and issue
     return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"], events)
 
 
 def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
     """Per issue, what-if minus baseline for each outcome share, with Newcombe 95% intervals:
     paired run by run where both ran the same runs of one seed (as `mc11 compare` does)."""
-    paired = (summary.paired_counts(baseline.events, what_if.events)
+    def events(tables: Tables) -> np.ndarray:
+        return np.unpackbits(tables.events, axis=-1, count=len(summary.COMPARED)).astype(bool)
+
+    paired = (summary.paired_counts(events(baseline), events(what_if))
               if (baseline.seed, baseline.runs) == (what_if.seed, what_if.runs) else None)
     return summary.compare(baseline.summary.set_index("issue"), what_if.summary.set_index("issue"),
                            paired).rename_axis("issue").reset_index()
