@@ -1484,8 +1484,9 @@ def test_a_word_left_over_is_refused_with_the_commands_own_usage(argv, command, 
 @pytest.mark.parametrize(("argv", "hint"), [
     (["run", "--protocol", "exchange"],
      "(--protocol is an option of mc11 simulate, forecast, backtest, calibrate; mc11 run takes "
-     "the rest from its scenario file, e.g. `protocol:` under parameters.bargaining as in "
-     "scenarios/exchange_protocol.yaml)"),
+     "its protocol from the scenario file (`protocol:` under parameters.bargaining, as in "
+     "scenarios/exchange_protocol.yaml))"),
+    (["run", "--rounds", "3"], "(--rounds is an option of mc11 forecast, backtest)\n"),
     (["compare", "a", "b", "--rounds=3"], "(--rounds is an option of mc11 forecast, backtest)"),
     (["compare", "a", "b", "--bogus"], "--bogus\n"),
 ])

@@ -109,7 +109,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 def _elsewhere(parser: argparse.ArgumentParser, command: str, extra: Sequence[str]) -> str:
     """Which other commands take the options `command` refused, as a hint ('' if none does);
-    `mc11 run` reads everything else from its scenario file."""
+    `mc11 run` reads its protocol from its scenario file."""
     commands = next(action for action in parser._actions
                     if isinstance(action, argparse._SubParsersAction)).choices
     hints = []
@@ -121,9 +121,10 @@ def _elsewhere(parser: argparse.ArgumentParser, command: str, extra: Sequence[st
             hints.append(f"{option} is an option of mc11 {', '.join(owners)}")
     if not hints:
         return ""
-    scenario = ("; mc11 run takes the rest from its scenario file, e.g. `protocol:` under "
-                "parameters.bargaining as in scenarios/exchange_protocol.yaml"
-                if command == "run" else "")
+    scenario = ("; mc11 run takes its protocol from the scenario file (`protocol:` under "
+                "parameters.bargaining, as in scenarios/exchange_protocol.yaml)"
+                if command == "run" and any(w.split("=")[0] == "--protocol" for w in extra)
+                else "")
     return f" ({'; '.join(hints)}{scenario})"
 
 
