@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS, SCALE_WORDS
-from simulation.outcomes import NO_AGREEMENT, NONE, OUTCOME_LABELS, OUTCOMES, PLURILATERAL
+from simulation.outcomes import (
+    NO_AGREEMENT,
+    NONE,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    PLURILATERAL,
+    SHARE_COLUMNS,
+)
 
 """Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
 
@@ -99,7 +106,7 @@ def paired_newcombe_interval(counts: np.ndarray, z: float = 1.96
     return (-theta)[()], (-theta - above)[()], (-theta + below)[()]
 
 
-COMPARED = (*(f"p_{name}" for name in OUTCOMES), *(f"p_text_{point}" for point in REACHED))
+COMPARED = (*SHARE_COLUMNS.values(), *(f"p_text_{point}" for point in REACHED))
 """The shares `compare` tells apart, in the order of `run_events`' last axis."""
 
 
@@ -400,7 +407,7 @@ def compare(summary_a: pd.DataFrame, summary_b: pd.DataFrame,
     for event, share in enumerate(COMPARED):
         if paired is not None:
             diff, low, high = paired_newcombe_interval(paired[:, event])
-        elif share in (f"p_{name}" for name in OUTCOMES) or texts:
+        elif share in SHARE_COLUMNS.values() or texts:
             diff, low, high = newcombe_interval(
                 summary_a[share], summary_a[f"{share}_low"], summary_a[f"{share}_high"],
                 b[share], b[f"{share}_low"], b[f"{share}_high"])
