@@ -1492,3 +1492,35 @@ def test_the_readmes_example_scenario_shows_the_parameters_defaults():
     for section, values in shown.items():
         for name, value in values.items():
             assert getattr(getattr(defaults, section), name) == value, (section, name)
+
+
+def test_a_childs_exclusions_replace_its_parents_and_say_whom_they_bring_back(folder):
+    """`participants.exclude` is not one of the lists that add up along `extends`: a child's
+    replaces its parent's, and a note names the members the parent left out who negotiate
+    again (their overrides act again)."""
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
+                                 "participants: {exclude: [VEN, BOL]}\n")
+    child = load_scenario(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"
+                                                      "participants: {exclude: [USA, BOL]}\n"))
+    assert child.spec.participants.exclude == ["USA", "BOL"]
+    assert ("child.yaml's participants.exclude replaces the one of parent.yaml (only overrides, "
+            "proposals and group_stances add to a parent's): VEN negotiate again") in child.notes
+    same = load_scenario(write(folder, "same.yaml", "extends: parent.yaml\nname: same\n"
+                                                    "participants: {exclude: [BOL, VEN, USA]}\n"))
+    assert not any("negotiate again" in note for note in same.notes)
+
+
+def test_a_new_group_stance_named_like_a_shipped_one_is_noted(folder):
+    """A misspelt id adds a second stance beside the shipped one it was meant to replace (the
+    two are averaged): the loader says so, naming the shipped id; a new id unlike any is not
+    noted."""
+    stance = ("group_stances:\n  - id: {id}\n    name: x\n    source: x\n"
+              "    applies_to: {{members: [KEN]}}\n    stances:\n      - {{issue: mandate, "
+              "position: 20, emphasis: stated, section: intro, basis: x}}\n")
+    typo = load_scenario(write(folder, "typo.yaml", "extends: baseline.yaml\nname: typo\n"
+                               + stance.format(id="african_grop")))
+    assert ("group_stances: 'african_grop' is a new stance, added beside the shipped ones (did "
+            "you mean 'african_group'?); to replace a shipped stance, use its id") in typo.notes
+    new = load_scenario(write(folder, "new.yaml", "extends: baseline.yaml\nname: new\n"
+                              + stance.format(id="kenya_alone")))
+    assert not any("is a new stance" in note for note in new.notes)

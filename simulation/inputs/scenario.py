@@ -340,9 +340,10 @@ def _folder_hint(folder: Path) -> str:
     return f"; this folder holds {stored}"
 
 
-def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[_File]]:
+def _read(path: Path, chain: tuple[Path, ...] = (), notes: list[str] | None = None
+          ) -> tuple[dict[str, Any], list[_File]]:
     """A scenario file's mapping with its parents merged in, and the files of its chain (this
-    one first)."""
+    one first); `notes` gets a line for members a child's exclusions bring back."""
     if path in chain:
         loop = [*chain[chain.index(path):], path]
         raise InputError(str(path), "extends", "the files extend each other in a loop ("
@@ -372,9 +373,28 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], lis
     if not parent_path.is_file():
         raise InputError(str(path), where, f"the scenario it extends, {parent!r}, is not a file "
                          f"({parent_path}); the path is relative to this file's folder")
-    base, parents = _read(parent_path, (*chain, path))
+    base, parents = _read(parent_path, (*chain, path), notes)
     inherited = {key: len(base[key]) for key in LIST_KEYS if isinstance(base.get(key), list)}
+    back = _brought_back(base, raw)
+    if back and notes is not None:
+        notes.append(f"{path.name}'s participants.exclude replaces the one of {parent_path.name} "
+                     f"(only overrides, proposals and group_stances add to a parent's): "
+                     f"{', '.join(back)} negotiate again")
     return _merge(base, raw), [_File(str(path), node, inherited), *parents]
+
+
+def _brought_back(parent: dict[str, Any], child: dict[str, Any]) -> list[str]:
+    """The members a parent's `participants.exclude` leaves out and the child's, which replaces
+    it, does not."""
+    def excluded(raw: dict[str, Any]) -> list[Any] | None:
+        participants = raw.get("participants")
+        listed = participants.get("exclude") if isinstance(participants, dict) else None
+        return listed if isinstance(listed, list) else None
+
+    before, after = excluded(parent), excluded(child)
+    if before is None or after is None:
+        return []
+    return [str(code) for code in dict.fromkeys(before) if code not in after]
 
 
 def _apply_parameters_file(raw: dict[str, Any], path: Path) -> None:
@@ -615,6 +635,7 @@ def scenario_from_mapping(
         if left_out:
             notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
                          "leaves out of the negotiation: the override does not reach them")
+    notes.extend(_new_stance_notes(spec, base))
     notes.extend(_threshold_notes(spec, priors))
     rules = _rules(spec.derivation)
     notes.extend(_emphasis_notes(rules))
@@ -712,6 +733,15 @@ def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_Fil
                          error.problem) from None
 
 
+def _new_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
+    """A note for each of the scenario's group stances that adds a new id close to a shipped
+    one: a misspelt id adds a stance beside the shipped one, which it was meant to replace."""
+    shipped = [g.id for g in base.group_stances]
+    return [f"group_stances: {g.id!r} is a new stance, added beside the shipped ones{hint}; to "
+            "replace a shipped stance, use its id" for g in spec.group_stances
+            if g.id not in shipped and (hint := suggest(g.id, shipped))]
+
+
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
     """Add hypothetical proposals and replace or add group stances (by id)."""
     replaced = {g.id: g for g in spec.group_stances}
@@ -739,8 +769,8 @@ def load_scenario(path: Path | str) -> Scenario:
         near = os.path.relpath(shipped)
         raise InputError(str(path), "(file)", f"the file does not exist; the shipped scenario of "
                          f"that name is {shipped if near.startswith('..') else near}")
-    raw, files = _read(path)
-    notes = []
+    notes: list[str] = []
+    raw, files = _read(path, notes=notes)
     own = files[0].node
     states_name = isinstance(own, yaml.MappingNode) and any(k.value == "name"
                                                              for k, _ in own.value)
