@@ -29,6 +29,7 @@ from simulation.inputs.scenario import scenario_from_mapping
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.runs import cluster, design, sensitivity, sweep
 
+ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = "parameters.consensus.base_tolerance"
 DUMMY = "parameters.bargaining.overall_rate"
 NOBODY_ENGAGES = {kind: {"attention": 0.0} for kind in (
@@ -1213,3 +1214,22 @@ def test_sensitivity_leaves_out_the_priors_its_protocol_does_not_read(tmp_path, 
     assert set(pd.read_csv(tmp_path / "d" / "sensitivity.csv")["parameter"]) == {
         "parameters.consensus.base_tolerance", "parameters.consensus.min_step"}
     assert len(pd.read_csv(tmp_path / "d" / "points.csv")["point"].unique()) == 16 * (2 + 2)
+
+
+def test_a_swept_calendar_level_of_a_kind_the_calendar_lacks_is_noted(tmp_path, capsys):
+    """`--set calendar_levels.forum.attention=...` on a calendar without a forum changes no run:
+    the sweep says so, as the scenario loader does for such a level set in the file."""
+    calendar = (ROOT / "simulation" / "data" / "calendar.yaml").read_text(encoding="utf-8")
+    (tmp_path / "calendar.yaml").write_text(calendar.replace("kind: forum", "kind: quiet"),
+                                            encoding="utf-8")
+    scenario = tmp_path / "noforum.yaml"
+    scenario.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: noforum\n"
+                        "calendar: calendar.yaml\n", encoding="utf-8")
+    assert main(["sweep", str(scenario), "--set", "calendar_levels.forum.attention=0.2,0.5",
+                 "--set", "calendar_levels.quiet.attention=0.2,0.3", "--runs-per-point", "1",
+                 "--scheduler", "in-process", "--no-plots", "--quiet",
+                 "--folder", str(tmp_path / "d")]) == 0
+    err = capsys.readouterr().err
+    assert ("calendar_levels.forum.attention: the scenario's calendar has no period of kind "
+            "forum, so it changes no run here") in err
+    assert "calendar_levels.quiet.attention:" not in err

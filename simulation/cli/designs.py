@@ -55,6 +55,9 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
     for path, reader in design.unread(plan.constants, bargaining.protocol).items():
         print(f"mc11: note: {path} is read only by the {reader} protocol; this scenario "
               f"bargains by {bargaining.protocol}, so it changes no run here", file=sys.stderr)
+    for path in design.absent_kinds(plan.constants, scenario.calendar_path):
+        print(f"mc11: note: {path}: the scenario's calendar has no period of kind "
+              f"{path.split('.')[1]}, so it changes no run here", file=sys.stderr)
     folder = Path(args.folder) if args.folder else None
     base = results_dir(args, "--folder")
     resuming = folder is not None and folder.exists()

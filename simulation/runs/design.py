@@ -16,12 +16,14 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from simulation.engine.protocols import REGISTRY
 from simulation.errors import InputError
+from simulation.inputs.calendar import load_calendar
 from simulation.inputs.constants import constants, non_numeric
 from simulation.inputs.files import suggest
 from simulation.inputs.priors import Prior
@@ -148,6 +150,14 @@ def unread(paths: Sequence[str], protocol: str) -> dict[str, str]:
     owner = {f"parameters.bargaining.{setting.name}": spec.name
              for spec in REGISTRY for setting in spec.settings}
     return {path: owner[path] for path in paths if owner.get(path, protocol) != protocol}
+
+
+def absent_kinds(paths: Sequence[str], calendar: Path) -> list[str]:
+    """The calendar levels among `paths` (`calendar_levels.<kind>.<level>`) of a kind of period
+    the `calendar` file has none of: a design varying only them changes nothing."""
+    kinds = {period.kind for period in load_calendar(calendar)}
+    return [path for path in paths
+            if path.startswith("calendar_levels.") and path.split(".")[1] not in kinds]
 
 
 def problem(priors: Mapping[str, Prior]) -> dict[str, Any]:
