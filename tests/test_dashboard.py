@@ -1003,8 +1003,9 @@ def test_what_loading_the_what_if_decided_is_said_on_the_page(baseline, monkeypa
     notes = [" ".join(map(str, w.children))
              for w in rendered.find(v.Alert, class_="scenario-note").widgets]
     rendered.close()
-    assert len(notes) == 1 and "selects no negotiating member x issue: it changes nothing" in \
-        notes[0]
+    assert len(notes) == 2
+    assert "28 of group eu28's members negotiate through EUN" in notes[0]
+    assert "selects no negotiating member x issue: it changes nothing" in notes[1]
 
 
 def test_enter_in_the_path_field_reads_the_file_again(tmp_path, monkeypatch):

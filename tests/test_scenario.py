@@ -1524,3 +1524,22 @@ def test_a_new_group_stance_named_like_a_shipped_one_is_noted(folder):
     new = load_scenario(write(folder, "new.yaml", "extends: baseline.yaml\nname: new\n"
                               + stance.format(id="kenya_alone")))
     assert not any("is a new stance" in note for note in new.notes)
+
+
+def test_a_group_with_members_who_negotiate_through_the_eu_says_it_does_not_reach_them(folder):
+    """`group: eu28` selects no negotiating member (its states speak through EUN) and `group:
+    oecd` leaves out its 22 EU states: each override says how many members negotiate through
+    EUN and how to reach it; a group without such members gets no such note."""
+    scenario = load_scenario(write(folder, "eu.yaml", (
+        "extends: baseline.yaml\nname: eu\noverrides:\n"
+        "  - {group: eu28, issue: mandate, set_salience: 0.1}\n"
+        "  - {group: oecd, issue: mandate, set_salience: 0.1}\n"
+        "  - {group: african_group, issue: mandate, set_salience: 0.1}\n")))
+    reached = [note for note in scenario.notes if "negotiate through EUN" in note]
+    assert reached == [
+        "eu.yaml line 4: overrides.0: 28 of group eu28's members negotiate through EUN, which "
+        "the override does not reach: name `members: [EUN]` to change EUN's values",
+        "eu.yaml line 5: overrides.1: 22 of group oecd's members negotiate through EUN, which "
+        "the override does not reach: name `members: [EUN]` to change EUN's values"]
+    eun = scenario.preferences.set_index(["member", "issue"]).loc[("EUN", "mandate")]
+    assert eun["rule"] != "override"

@@ -43,6 +43,7 @@ from simulation.inputs.arrays import build_negotiation, derived_cells
 from simulation.inputs.calendar import PERIOD_KINDS, load_calendar
 from simulation.inputs.catalogue import (
     CLUSTERS,
+    GROUP_TAGS,
     STATUSES,
     Catalogue,
     EntryError,
@@ -509,6 +510,7 @@ def apply_overrides(
             table.loc[rows, "salience"] = scaled.clip(0, 1)
         after = table.loc[rows, before.columns]
         if notes is not None:
+            notes.extend(_represented_note(name, override, catalogue))
             reached = negotiating[rows]
             notes.extend(_override_notes(name, before[reached], after[reached],
                                          (position_sd, salience_sd)))
@@ -522,6 +524,19 @@ def apply_overrides(
         table.loc[rows, "rule"] = "override"
         table.loc[rows, "source"] = table.loc[rows, "source"] + " | " + label
     return table
+
+
+def _represented_note(name: str, override: Override, catalogue: Catalogue) -> list[str]:
+    """A note when an override's group tag takes in members that negotiate through another
+    (EU states through the EU): the override does not reach them, nor their representative."""
+    if not override.group or override.group not in GROUP_TAGS:
+        return []
+    in_group = {m.code for m in catalogue.members if override.group in m.groups}
+    through = Counter(m.represented_by for m in catalogue.members
+                      if m.code in in_group and m.represented_by not in ("", *in_group))
+    return [f"{name}: {count} of group {override.group}'s members negotiate through "
+            f"{agent}, which the override does not reach: name `members: [{agent}]` to change "
+            f"{agent}'s values" for agent, count in through.items()]
 
 
 def _override_notes(name: str, before: pd.DataFrame, after: pd.DataFrame,
