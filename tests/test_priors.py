@@ -94,6 +94,9 @@ def write(folder: Path, text: str) -> Path:
     ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, 25], beta: [1, 2]}\n",
      "parameters.consensus.base_tolerance",
      "unknown 'beta': a prior names exactly one distribution"),
+    ("derivation:\n  uncertainty:\n    imputed: [{uniform: [10, 30]}, 0.15]\n",
+     "derivation.uncertainty.imputed.0", "the spreads of derivation.uncertainty take plain "
+     "numbers, [position sd, salience sd], not priors"),
 ])
 def test_a_bad_prior_is_an_input_error_naming_file_and_field(folder, text, field, message):
     with pytest.raises(InputError) as error:

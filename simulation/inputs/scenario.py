@@ -724,6 +724,9 @@ def _not_settable(location: tuple[Any, ...]) -> str:
     holds = settable.non_numeric(location)
     if holds:
         return f"a prior needs a numeric constant; this field is {holds}, so give it one value"
+    if location[:2] == ("derivation", "uncertainty"):
+        return ("the spreads of derivation.uncertainty take plain numbers, [position sd, "
+                "salience sd], not priors: they set how widely each preference is drawn")
     written = ".".join(map(str, location))
     paths = list(settable.constants())
     return (f"no numeric constant here{suggest(written, paths)}; priors may stand on: "
