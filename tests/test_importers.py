@@ -314,7 +314,7 @@ def test_a_column_the_reader_does_not_use_is_noted(tmp_path):
     assert first.notes == (f"{path}, line 1: column 'status_qou' is not used (did you mean "
                            "'status_quo'?); known columns: "
                            "actor, issue, position, salience, capability, status_quo, outcome, "
-                           "negotiation",)
+                           "scale_low, scale_high, negotiation",)
     assert second.notes == ()  # said once per file, not once per negotiation
 
 
@@ -503,3 +503,37 @@ def test_an_outcome_too_far_beyond_the_positions_to_compute_with_is_refused(tmp_
     assert (caught.value.field, caught.value.problem.split(";")[0]) == (
         "outcome", f"'x': {float(outcome):g} lies too far beyond the positions (0 to "
                    f"{positions[1]}) to compute with on their scale")
+
+
+def test_a_long_csv_gives_its_issues_scales(tmp_path):
+    """`scale_low` and `scale_high` set an issue's scale, as `#M` anchors do: positions rescale
+    from it (40 of 0-100 is 40), not from the issue's lowest and highest value (40 of 40-60 is
+    0); an issue without them keeps its values' range."""
+    data = read_actor_issue_data(write(tmp_path, (
+        "actor,issue,position,salience,capability,status_quo,scale_low,scale_high\n"
+        "A,x,40,0.5,1,50,0,100\nB,x,60,0.5,1,50,0,100\nC,x,55,0.5,1,50,0,100\n"
+        "A,y,2,0.5,1,,,\nB,y,6,0.5,1,,,\nC,y,4,0.5,1,,,\n")))
+    assert list(data.lower) == [0.0, 2.0] and list(data.upper) == [100.0, 6.0]
+    np.testing.assert_allclose(data.positions[:, 0], [40.0, 60.0, 55.0])
+    np.testing.assert_allclose(data.positions[:, 1], [0.0, 100.0, 50.0])
+    assert data.status_quo[0] == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize(("rows", "field", "problem"), [
+    ("A,x,40,0.5,1,0,\nB,x,60,0.5,1,0,\n", "line 2: scale_high",
+     "'x' has a scale_low but no scale_high; allowed: both"),
+    ("A,x,40,0.5,1,100,0\nB,x,60,0.5,1,100,0\n", "line 2: scale_high",
+     "'0' on 'x' is not above scale_low '100'; allowed: scale_low < scale_high"),
+    ("A,x,40,0.5,1,50,100\nB,x,60,0.5,1,50,100\n", "line 2: scale_low/scale_high",
+     "the scale of 'x', 50 to 100, leaves out the position of 'A'; allowed: a scale holding "
+     "every position and status quo of the issue"),
+    ("A,x,40,0.5,1,0,100\nB,x,60,0.5,1,0,90\n", "line 3: scale_high",
+     "'90' differs from '100' on line 2; allowed: one scale_high per issue"),
+])
+def test_a_long_csvs_scale_must_be_whole_ordered_and_hold_the_issue(tmp_path, rows, field,
+                                                                    problem):
+    path = write(tmp_path, "actor,issue,position,salience,capability,scale_low,scale_high\n" + rows)
+    with pytest.raises(InputError) as error:
+        read_actor_issue_data(path)
+    assert error.value.field == field
+    assert problem in error.value.problem

@@ -239,9 +239,9 @@ def forecast(args: argparse.Namespace) -> None:
 
         sys.stdout.flush()  # the note under the table
         print(f"mc11: note: the _p10 and _p90 columns show how far the forecast moves with the "
-              f"assumed measurement noise (sd {POSITION_SD:g} on positions, {SALIENCE_SD:g} on "
-              "saliences), not a forecast interval: `mc11 backtest` measures how far forecasts "
-              "miss", file=sys.stderr)
+              f"assumed measurement noise (sd {POSITION_SD:g}% of each issue's scale on "
+              f"positions, {SALIENCE_SD:g} on saliences), not a forecast interval: `mc11 "
+              "backtest` measures how far forecasts miss", file=sys.stderr)
 
 
 def backtest(args: argparse.Namespace) -> None:

@@ -16,8 +16,9 @@ Two formats are recognised by their content:
   An actor declared in an ``#A`` row without any ``#D`` row is left out with a note (the
   reference implementation reads such files the same way).
 * **Long CSV** with the header ``actor,issue,position,salience,capability`` (``power`` is accepted
-  for ``capability``) and optional ``status_quo`` and ``outcome`` columns, each constant within an
-  issue (leave it blank for issues without one). Capability is averaged per actor as well. Fields
+  for ``capability``) and optional ``status_quo``, ``outcome``, ``scale_low`` and ``scale_high``
+  columns, each constant within an issue (leave it blank for issues without one; the scale's
+  two ends go together, as ``#M`` anchors do). Capability is averaged per actor as well. Fields
   are separated by commas, semicolons or tabs (whichever splits the header most); with semicolons
   or tabs a decimal comma (``0,5``) is read as a decimal point. Rows of empty fields (a
   spreadsheet's formatted empty rows) are skipped; other columns are noted as not used (a
@@ -31,12 +32,13 @@ Files are UTF-8 text (with or without a byte-order mark) or UTF-16 with its mark
 negotiation, named after the file.
 
 Positions are rescaled to 0-100 per issue from the data's own scale: the lowest and highest
-``#M`` anchor (in a Decide file without ``#M`` rows for an issue: 0-100, the reference's
-default, when its positions lie within it), or else the lowest and highest position (status quo
-included) in the file. The observed outcome never sets the scale: the scale shapes the forecast
-(noise, steps, tolerances), which must not depend on the outcome it is scored against; an outcome
-beyond the positions lies outside 0-100. The scale is kept (`lower`, `upper`) so results are
-reported back on the user's scale.
+``#M`` anchor or a long CSV's ``scale_low`` and ``scale_high`` (in a Decide file without ``#M``
+rows for an issue: 0-100, the reference's default, when its positions lie within it), or else
+the lowest and highest position (status quo included) in the file. The scale matters: noise,
+steps and tolerances are shares of it, so give it where the data have one. The observed
+outcome never sets the scale: the scale shapes the forecast, which must not depend on the
+outcome it is scored against; an outcome beyond the positions lies outside 0-100. The scale is
+kept (`lower`, `upper`) so results are reported back on the user's scale.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ from simulation.inputs.files import decode_text, suggest
 
 SPREADSHEET_HINT = " (in Excel: save as 'CSV UTF-8')"
 CSV_REQUIRED = ("actor", "issue", "position", "salience", "capability")
-CSV_OPTIONAL = ("status_quo", "outcome", "negotiation")
-_PER_ISSUE = ("status_quo", "outcome")
+CSV_OPTIONAL = ("status_quo", "outcome", "scale_low", "scale_high", "negotiation")
+_PER_ISSUE = ("status_quo", "outcome", "scale_low", "scale_high")
 MIN_SHARE = 1e-300  # the smallest capability share: weights stay above 0 in floating point
 
 
@@ -487,7 +489,42 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
         return {issue: given for issue, (given, _, _) in part.constants[name].items()
                 if given is not None}
 
-    return [_assemble(source, part.actors, part.issues, part.rows, {},
+    return [_assemble(source, part.actors, part.issues, part.rows, _csv_scales(source, part),
                       per_issue(part, "status_quo"), per_issue(part, "outcome"), negotiation=name,
                       notes=() if index else notes)  # the file's notes: said once
             for index, (name, part) in enumerate(negotiations.items())]
+
+
+def _csv_scales(source: str, part: _Negotiation) -> dict[str, list[float]]:
+    """The issues' scales a long CSV gives (`scale_low`, `scale_high`), as `#M` anchors: both or
+    neither per issue, low below high, and every position and status quo of the issue on it."""
+    lows, highs = part.constants["scale_low"], part.constants["scale_high"]
+    scales = {}
+    for issue in part.issues:
+        low, low_text, low_line = lows.get(issue, (None, "", 0))
+        high, high_text, high_line = highs.get(issue, (None, "", 0))
+        if low is None and high is None:
+            continue
+        line = low_line or high_line
+        if low is None or high is None:
+            given, lacking = ("scale_low", "scale_high") if high is None else \
+                ("scale_high", "scale_low")
+            raise InputError(source, f"line {line}: {lacking}", f"{issue!r} has a {given} but "
+                             f"no {lacking}; allowed: both (the issue's scale) or neither (its "
+                             "scale from its lowest and highest value)")
+        if not low < high:
+            raise InputError(source, f"line {line}: scale_high", f"{high_text!r} on {issue!r} is "
+                             f"not above scale_low {low_text!r}; allowed: scale_low < scale_high")
+        quo = part.constants["status_quo"].get(issue, (None, "", 0))
+        values = [(position, f"position of {actor!r}") for (actor, i), (position, _)
+                  in part.rows.values.items() if i == issue]
+        if quo[0] is not None:
+            values.append((quo[0], "status_quo"))
+        off = next((what for value, what in values if not low <= value <= high), None)
+        if off is not None:
+            raise InputError(source, f"line {line}: scale_low/scale_high",
+                             f"the scale of {issue!r}, {low_text} to {high_text}, leaves out "
+                             f"the {off}; allowed: a scale holding every position and status quo "
+                             "of the issue")
+        scales[issue] = [low, high]
+    return scales
