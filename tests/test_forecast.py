@@ -412,6 +412,8 @@ def test_cli_forecast_trace(capsys):
                          "2", "--trace")
     assert code == 0, err
     assert "round 1  exchange  Willems  with Wcentr" in out  # the reference's first exchange
+    traced = [line for line in out.splitlines()[1:] if "exchange" in line]
+    assert traced and all(line.startswith("round ") for line in traced)  # no made-up month
     code, _, err = run(capsys, "forecast", str(SAMPLE), "--trace", "--runs", "2")
     assert code == 2 and "--trace" in err
 
