@@ -309,7 +309,7 @@ def test_a_column_the_reader_does_not_use_is_noted(tmp_path):
     """A misspelt optional column ('status_qou') would otherwise be dropped without a word."""
     path = write(tmp_path, "negotiation,actor,issue,position,salience,capability,status_qou,\n"
                            "n,A,x,1,1,1,0,\nn,B,x,2,1,1,0,\nm,A,x,1,1,1,0,\nm,B,x,2,1,1,0,\n"
-                           "m,B,y,2,1,1,0,\n")
+                           "m,A,y,1,1,1,0,\nm,B,y,2,1,1,0,\n")
     first, second = read_dataset(path)
     assert first.notes == (f"{path}, line 1: column 'status_qou' is not used (did you mean "
                            "'status_quo'?); known columns: "
@@ -327,7 +327,9 @@ def test_names_that_differ_only_in_letter_case_are_noted(tmp_path):
     assert data.notes == (
         f"{path}: the actors 'Alpha' and 'alpha' differ only in letter case; they are read as 2 "
         "actors",
-        f"{path}: the issues 'x' and 'X' differ only in letter case; they are read as 2 issues")
+        f"{path}: the issues 'x' and 'X' differ only in letter case; they are read as 2 issues",
+        f"{path}: issue 'X' has one actor (Beta): there is nothing to bargain, and its forecast "
+        "is that actor's position, give or take the bargaining noise")
 
 
 def test_utf16_text_as_excel_saves_unicode_text_is_read(tmp_path):
@@ -537,3 +539,17 @@ def test_a_long_csvs_scale_must_be_whole_ordered_and_hold_the_issue(tmp_path, ro
         read_actor_issue_data(path)
     assert error.value.field == field
     assert problem in error.value.problem
+
+
+def test_an_issue_of_one_actor_or_of_no_salience_is_noted(tmp_path):
+    """An issue with one actor has nothing to bargain; one where every salience is 0 leaves the
+    salience weights nothing to weigh: each is noted, naming the issue; a usual issue is not."""
+    data = read_actor_issue_data(write(tmp_path, (
+        "actor,issue,position,salience,capability\n"
+        "A,x,10,0,1\nB,x,90,0,1\nA,y,10,0.5,1\nA,z,10,0.5,1\nB,z,30,0,1\n")))
+    assert data.notes == (
+        f"{tmp_path / 'data.csv'}: every actor's salience on issue 'x' is 0: the forecast "
+        "weights the actors by capability alone, and the baselines weighting by salience score "
+        "no forecast there",
+        f"{tmp_path / 'data.csv'}: issue 'y' has one actor (A): there is nothing to bargain, "
+        "and its forecast is that actor's position, give or take the bargaining noise")

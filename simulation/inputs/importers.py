@@ -262,8 +262,27 @@ def _assemble(
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
         capability=capability / total, status_quo=scaled(status_quo, "status_quo"),
         outcome=scaled(outcome, "outcome"), lower=lower, upper=upper, negotiation=negotiation,
-        notes=notes + _case_notes(source, negotiation, actors, issues),
+        notes=notes + _case_notes(source, negotiation, actors, issues)
+        + _issue_notes(source, negotiation, actors, issues, saliences),
     )
+
+
+def _issue_notes(source: str, negotiation: str, actors: list[str], issues: list[str],
+                 saliences: np.ndarray) -> tuple[str, ...]:
+    """Notes on issues a forecast can say little about: one actor only (nothing to bargain), or
+    a salience of 0 for every actor (nothing for the salience weights to weigh)."""
+    notes = []
+    for j, issue in enumerate(issues):
+        present = np.flatnonzero(np.isfinite(saliences[:, j]))
+        if len(present) == 1:
+            notes.append(f"{source}{_of(negotiation)}: issue {issue!r} has one actor "
+                         f"({actors[present[0]]}): there is nothing to bargain, and its forecast "
+                         "is that actor's position, give or take the bargaining noise")
+        elif not saliences[present, j].any():
+            notes.append(f"{source}{_of(negotiation)}: every actor's salience on issue {issue!r} "
+                         "is 0: the forecast weights the actors by capability alone, and the "
+                         "baselines weighting by salience score no forecast there")
+    return tuple(notes)
 
 
 def _case_notes(source: str, negotiation: str, actors: list[str], issues: list[str]
