@@ -240,6 +240,11 @@ DECIDE_CASES = {
                                  "0 to 10"),
     "unknown row type": (DECIDE_HEAD + "#X;A;x\n", "line 6: row type", "'#X'"),
     "anchor before issue": ("#A;A;a\n#M;x;0;no\n", "line 2: issue", "not declared in a #P"),
+    "one anchor": ("#A;A;a\n#A;B;b\n#P;x;x\n#M;x;0;none\n#D;A;x;0;1;1\n#D;B;x;0;1;1\n",
+                   "line 4: #M", "'x' has #M anchors at 0 only; allowed: anchors at two "
+                   "different positions at least"),
+    "two equal anchors": ("#A;A;a\n#A;B;b\n#P;x;x\n#M;x;5;a\n#M;x;5;b\n#D;A;x;5;1;1\n"
+                          "#D;B;x;5;1;1\n", "line 5: #M", "'x' has #M anchors at 5 only"),
     "short #D": (DECIDE_HEAD + "#D;A;x;1;1\n", "line 6: #D", "#D;actor;issue;position"),
     "no #D rows": (DECIDE_HEAD, "#D", "no #D rows"),
     "empty last field": (DECIDE_HEAD + "#D;A;x;1;1;\n", "line 6: #D", "with no empty field"),

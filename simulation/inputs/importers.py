@@ -331,6 +331,7 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
     anchors: dict[str, list[float]] = {}
     data: list[tuple[int, list[str]]] = []
     first_line: dict[tuple[str, str], int] = {}  # (actor or issue, name): its #A or #P line
+    anchor_line: dict[str, int] = {}  # issue: the line of its last #M row
     for number, line in lines:
         fields = _fields(line)
         kind = fields[0].upper()
@@ -359,8 +360,15 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                                  f"{fields[1]!r} is not declared in a #P row above")
             anchors.setdefault(fields[1], []).append(
                 _number(source, number, "position", fields[2]))
+            anchor_line[fields[1]] = number
         else:
             data.append((number, fields))
+    for issue, ends in anchors.items():
+        if min(ends) == max(ends):
+            raise InputError(source, f"line {anchor_line[issue]}: #M",
+                             f"{issue!r} has #M anchors at {ends[0]:g} only; allowed: anchors at "
+                             "two different positions at least, the ends of its scale (or none: "
+                             "0-100, or the range of its positions)")
     if not data:
         raise InputError(source, "#D", "the file has no #D rows (actor;issue;position;"
                          "salience;power)")
