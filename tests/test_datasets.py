@@ -249,6 +249,21 @@ def test_a_negotiation_without_outcome_is_an_input_error(tmp_path):
         backtest_issues(read_dataset(path))
 
 
+def test_a_decide_file_in_a_folder_is_told_where_outcomes_go(tmp_path):
+    """A folder's Decide file names no outcome column to fill: the error says outcomes come as
+    a long CSV's 'outcome' column."""
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    (folder / "a.csv").write_text("actor,issue,position,salience,capability,outcome\n"
+                                  "A,x,0,1,1,5\nB,x,10,1,1,5\n")
+    (folder / "b.txt").write_text("#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1\n#D;B;x;2;1;1\n")
+    with pytest.raises(InputError) as caught:
+        backtest_issues(read_dataset(folder))
+    assert caught.value.problem.endswith(
+        "negotiation: give it as a long CSV with an 'outcome' column (a Decide file has none), "
+        "or leave the negotiation out")
+
+
 @pytest.mark.parametrize(("outcome", "problem"), [
     ("", "add an 'outcome' column to the CSV"),
     (",outcome", "its 'outcome' column is blank on every row; fill it"),

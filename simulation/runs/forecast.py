@@ -426,10 +426,11 @@ def check_outcomes(data: ActorIssueData) -> None:
     """Refuse a negotiation without any observed outcome: nothing in it could be scored."""
     if data.outcome is None or not np.isfinite(data.outcome).any():
         if data.negotiation:
+            mend = ("fill its 'outcome' column" if data.outcome is not None else "give it as a "
+                    "long CSV with an 'outcome' column (a Decide file has none)")
             raise InputError(data.source, "outcome", f"negotiation {data.negotiation!r} has no "
                              "observed outcome; a backtest or calibration needs at least one per "
-                             "negotiation: fill its 'outcome' column or leave the negotiation "
-                             "out")
+                             f"negotiation: {mend}, or leave the negotiation out")
         if data.outcome is not None:
             raise InputError(data.source, "outcome", "its 'outcome' column is blank on every "
                              "row; fill it with the observed outcome of at least one issue: a "
