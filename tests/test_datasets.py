@@ -341,6 +341,10 @@ def test_parameter_file_is_read_and_overridden(capsys, tmp_path, long_csv):
     for setting in ("exchange_rule", "exchange_fixed_weight"):  # the file's, unread here
         assert (f"mc11: note: {params} sets {setting}, read only by the exchange protocol; "
                 "under compromise it changes no run") in err
+    params.write_text("parameters:\n  bargaining:\n    coalition_rate: 0.4\n")
+    code, _, err = run(capsys, "backtest", str(long_csv), "--params", str(params))
+    assert code == 0 and (f"mc11: note: {params} sets coalition_rate, the pull of coalitions; "
+                          "own data name no coalitions, so it changes no run") in err
 
 
 def test_a_parameter_files_consensus_and_default_rounds_reach_the_run(capsys, tmp_path,

@@ -128,7 +128,8 @@ def _settings(args: argparse.Namespace):
 
 def _note_unread_settings(path: str | None, settings, protocol: str) -> None:
     """A note for each bargaining setting the parameter file gives that `protocol` does not
-    read (a calibrated exchange file run under compromise, say): it changes no run."""
+    read (a calibrated exchange file run under compromise, say), or that own data leave idle
+    (coalition_rate: they name no coalitions): it changes no run."""
     from simulation.runs.design import unread
 
     given = [f"parameters.bargaining.{name}"
@@ -136,6 +137,9 @@ def _note_unread_settings(path: str | None, settings, protocol: str) -> None:
     for setting, reader in unread(given, protocol).items():
         print(f"mc11: note: {path} sets {setting.rsplit('.', 1)[1]}, read only by the {reader} "
               f"protocol; under {protocol} it changes no run", file=sys.stderr)
+    if "parameters.bargaining.coalition_rate" in given:
+        print(f"mc11: note: {path} sets coalition_rate, the pull of coalitions; own data name "
+              "no coalitions, so it changes no run", file=sys.stderr)
 
 
 def _confirm(args: argparse.Namespace, dataset: tuple, settings) -> int:
