@@ -191,12 +191,17 @@ class _Rows:
 
 
 def _number(source: str, line: int, field: str, text: str, decimal_comma: bool = False) -> float:
+    written = text.strip().replace(",", ".") if decimal_comma else text.strip()
     try:
-        value = float(text.strip().replace(",", ".") if decimal_comma else text.strip())
+        value = float(written)
     except ValueError:
-        value = float("nan")
+        raise InputError(source, f"line {line}: {field}",
+                         f"{text.strip()!r}; allowed: a number") from None
     if not np.isfinite(value):
-        raise InputError(source, f"line {line}: {field}", f"{text.strip()!r}; allowed: a number")
+        said = "" if written.lstrip("+-").lower() in ("inf", "infinity", "nan") else \
+            " is too large to compute with"
+        raise InputError(source, f"line {line}: {field}",
+                         f"{text.strip()!r}{said}; allowed: a finite number (below about 1e308)")
     return value
 
 
