@@ -139,7 +139,8 @@ def test_deu_to_csv_reports_what_it_wrote_left_out_and_filled(tmp_path, capsys):
     assert error.splitlines() == [
         f"wrote 65 actor-issue rows of 4 proposals (one negotiation each) to {out}",
         "left out 1 proposal without any coded outcome: s004",
-        "1 position without a coded salience was given salience 50",
+        "1 position without a coded salience was given salience 50 (0.5 in the CSV, whose "
+        "saliences run 0-1)",
     ]
 
 

@@ -347,7 +347,8 @@ def deu_to_csv(args: argparse.Namespace) -> None:
     if converted.filled_saliences:
         filled = converted.filled_saliences
         print(f"{counted(filled, 'position')} without a coded salience "
-              f"{'was' if filled == 1 else 'were'} given salience 50", file=sys.stderr)
+              f"{'was' if filled == 1 else 'were'} given salience 50 (0.5 in the CSV, whose "
+              "saliences run 0-1)", file=sys.stderr)
 
 
 def _rounds(text: str) -> int:
