@@ -562,3 +562,18 @@ def test_an_issue_of_one_actor_or_of_no_salience_is_noted(tmp_path):
         "no forecast there",
         f"{tmp_path / 'data.csv'}: issue 'y' has one actor (A): there is nothing to bargain, "
         "and its forecast is that actor's position, give or take the bargaining noise")
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_decide_file_reads_decimal_commas(tmp_path, separator):
+    """Decide fields are separated by semicolons or tabs, never commas: `0,5` is 0.5, as in a
+    long CSV separated the same way (it was refused as not a number)."""
+    rows = ["#A", "A", "a"], ["#A", "B", "b"], ["#P", "x", "x"], ["#M", "x", "0,5", "low"], \
+        ["#M", "x", "10", "high"], ["#D", "A", "x", "2,5", "0,5", "1"], \
+        ["#D", "B", "x", "8", "0,75", "1,5"]
+    data = read_actor_issue_data(write(tmp_path, "".join(separator.join(r) + "\n" for r in rows),
+                                       "data.txt"))
+    assert (data.lower[0], data.upper[0]) == (0.5, 10.0)
+    np.testing.assert_allclose(data.saliences[:, 0], [0.5, 0.75])
+    np.testing.assert_allclose(data.to_user_scale(data.positions)[:, 0], [2.5, 8.0])
+    np.testing.assert_allclose(data.capability, [1 / 2.5, 1.5 / 2.5])

@@ -10,9 +10,10 @@ Two formats are recognised by their content:
       #M;issue;position;meaning              a scale anchor of an issue (e.g. 0 = "no toll")
       #D;actor;issue;position;salience;power an actor's position, salience (0-1) and power (> 0)
 
-  Lines starting ``#/`` (comments) and ``#O`` (issue descriptions) are skipped. Decide gives power
-  per actor and issue; the engine needs one capability per actor, so an actor's capability is
-  the mean of its powers.
+  Lines starting ``#/`` (comments) and ``#O`` (issue descriptions) are skipped. Fields are
+  separated by semicolons or tabs, never commas, so a decimal comma (``0,5``) is a decimal point.
+  Decide gives power per actor and issue; the engine needs one capability per actor, so an
+  actor's capability is the mean of its powers.
   An actor declared in an ``#A`` row without any ``#D`` row is left out with a note (the
   reference implementation reads such files the same way).
 * **Long CSV** with the header ``actor,issue,position,salience,capability`` (``power`` is accepted
@@ -364,7 +365,7 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                 raise InputError(source, f"line {number}: issue",
                                  f"{fields[1]!r} is not declared in a #P row above")
             anchors.setdefault(fields[1], []).append(
-                _number(source, number, "position", fields[2]))
+                _number(source, number, "position", fields[2], decimal_comma=True))
             anchor_line[fields[1]] = number
         else:
             data.append((number, fields))
@@ -388,14 +389,14 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
             raise InputError(source, f"line {number}: issue",
                              f"{issue!r} is not declared in a #P row; known: "
                              f"{', '.join(issues) or 'none'}")
-        position = _number(source, number, "position", fields[3])
+        position = _number(source, number, "position", fields[3], decimal_comma=True)
         if issue in anchors and not min(anchors[issue]) <= position <= max(anchors[issue]):
             raise InputError(source, f"line {number}: position",
                              f"{position:g}; allowed: the #M scale of {issue!r}, "
                              f"{min(anchors[issue]):g} to {max(anchors[issue]):g}")
         rows.add(number, actor, issue, position,
-                 _number(source, number, "salience", fields[4]),
-                 _number(source, number, "power", fields[5]))
+                 _number(source, number, "salience", fields[4], decimal_comma=True),
+                 _number(source, number, "power", fields[5], decimal_comma=True))
     silent = [actor for actor in actors if actor not in rows.power]
     notes = tuple(f"{source}, line {first_line['actor', actor]}: actor {actor!r} has no position "
                   "on any issue; left out" for actor in silent)
