@@ -1543,3 +1543,14 @@ def test_a_group_with_members_who_negotiate_through_the_eu_says_it_does_not_reac
         "the override does not reach: name `members: [EUN]` to change EUN's values"]
     eun = scenario.preferences.set_index(["member", "issue"]).loc[("EUN", "mandate")]
     assert eun["rule"] != "override"
+
+
+@pytest.mark.parametrize("selector", ["members", "status"])
+def test_an_empty_selector_list_is_named_as_empty(folder, selector):
+    """`members: []` names members, but nobody: the error says the list is empty (it said to
+    name exactly one of members, group, ..., which the entry seemed to do)."""
+    text = ("extends: baseline.yaml\nname: x\noverrides:\n"
+            f"  - {{{selector}: [], issue: mandate, set_position: 50}}\n")
+    error = load_error(write(folder, "s.yaml", text))
+    assert error.field == f"line 4: overrides.0.{selector}"
+    assert error.problem == "the list has 0 entries; allowed: at least 1 entry"

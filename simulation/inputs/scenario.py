@@ -82,10 +82,10 @@ _Strict = FileSchema
 class Override(_Strict):
     """Set or shift positions or saliences of some members on some issues."""
 
-    members: list[str] | None = None
+    members: list[str] | None = Field(None, min_length=1)
     group: str | None = None
     sponsors_of: str | None = None
-    status: list[Literal[STATUSES]] | None = None  # type: ignore[valid-type]
+    status: list[Literal[STATUSES]] | None = Field(None, min_length=1)  # type: ignore[valid-type]
     issue: str | None = None
     cluster: Literal[CLUSTERS] | None = None  # type: ignore[valid-type]
     set_position: float | None = Field(None, ge=0, le=100, **Finite)
