@@ -4,8 +4,8 @@ A folder holds `run.json` (scenario name, package version, seed, runs, input has
 the stored scenario, status), the resolved `scenario.yaml`, the `preferences.csv` used,
 `chunks/` (finished replications, written atomically), once complete the tables of
 `simulation.outputs.TABLES`, and `plots/` when drawn (`--plots`, or later `mc11 plot`). Nothing
-existing is overwritten: a new run gets a new folder, and `--resume` only adds the missing
-chunks.
+existing is lost: a new run gets a new folder, and `--resume` adds the missing chunks (and
+rebuilds missing or damaged tables, keeping a damaged or edited one aside first).
 """
 
 from __future__ import annotations
