@@ -544,6 +544,24 @@ def test_hypothetical_proposal_adds_stances_to_its_sponsors(base_table):
     pd.testing.assert_frame_equal(scenario.preferences[others], base_table[others])
 
 
+def test_a_what_if_papers_sponsor_is_engaged_by_that_paper_not_by_a_2016_one(base_table):
+    """Rule 3's source names the what-if paper for a member whose only paper it is (Albania
+    tabled nothing in 2016), and keeps the 2016 wording for one that tabled a 2016 paper too."""
+    proposal = {"symbol": "HYPO/1", "title": "t", "section": "what-if", "sponsors": ["ALB", "BRA"],
+                "stances": [{"issue": "e_payments", "position": 70, "emphasis": "stated",
+                             "section": "what-if", "basis": "invented"}]}
+    table = scenario_from_mapping({"name": "t", "proposals": [proposal]}).preferences
+    source = table.set_index(KEYS)["source"]
+    assert base_table.set_index(KEYS).loc[("ALB", "mandate"), "source"].startswith(
+        "rule default_by_status")
+    assert source[("ALB", "mandate")].startswith("rule engaged_sponsor: sponsors the scenario's "
+                                                 "what-if paper HYPO/1")
+    assert "tabled" not in source[("ALB", "mandate")]
+    assert source[("BRA", "mandate")] == base_table.set_index(KEYS).loc[("BRA", "mandate"),
+                                                                         "source"]
+    assert "tabled a 2016 proposal" in source[("BRA", "mandate")]
+
+
 def test_hypothetical_proposal_with_unknown_sponsor_is_an_error():
     proposal = {"symbol": "HYPO/1", "title": "t", "date": "2017-06-01", "section": "x",
                 "footnote": 0, "sponsors": ["NRW"],

@@ -175,6 +175,7 @@ class Catalogue:
     proposals: tuple[Proposal, ...]
     group_stances: tuple[GroupStance, ...]
     members: tuple[Member, ...]
+    what_ifs: frozenset[str] = frozenset()  # symbols of a scenario's hypothetical proposals
 
     @property
     def issue_ids(self) -> list[str]:

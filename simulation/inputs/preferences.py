@@ -152,9 +152,10 @@ def _cells(catalogue: Catalogue, rules: DerivationRules
            ) -> Iterator[tuple[Member, Issue, str, list[_Evidence]]]:
     """Each actor and issue with the rule that decides it and its evidence."""
     sponsored: dict[tuple[str, str], list[_Evidence]] = defaultdict(list)
-    sponsors: set[str] = set()
+    papers: dict[str, list[str]] = defaultdict(list)  # member -> the symbols it sponsored
     for proposal in catalogue.proposals:
-        sponsors.update(proposal.sponsors)
+        for code in proposal.sponsors:
+            papers[code].append(proposal.symbol)
         for stance in proposal.stances:
             for code in proposal.sponsors:
                 seconded = code in proposal.seconded_by
@@ -166,8 +167,8 @@ def _cells(catalogue: Catalogue, rules: DerivationRules
     for member in catalogue.actors:
         groups = _selected(member, catalogue)
         for issue in catalogue.issues:
-            rule, evidence = _evidence_for(member, issue, groups, on_issue, sponsored, sponsors,
-                                           rules)
+            rule, evidence = _evidence_for(member, issue, groups, on_issue, sponsored,
+                                           papers.get(member.code, []), catalogue.what_ifs, rules)
             if not evidence:
                 rule, evidence = "imputed", [_imputed(member, issue.new_discipline, rules)]
             yield member, issue, rule, evidence
@@ -226,7 +227,8 @@ def _evidence_for(
     groups: list[GroupStance],
     on_issue: dict[tuple[str, str], _Evidence],
     sponsored: dict[tuple[str, str], list[_Evidence]],
-    sponsors: set[str],
+    papers: list[str],
+    what_ifs: frozenset[str],
     rules: DerivationRules,
 ) -> tuple[str, list[_Evidence]]:
     """Rules 1 to 3 for one member and issue; an empty list means rule 4 (imputation)."""
@@ -238,10 +240,12 @@ def _evidence_for(
         top = max(specificity for specificity, _ in matching)
         return "group_stance", [evidence for specificity, evidence in matching
                                 if specificity == top]
-    if issue.negotiating_mandate and member.code in sponsors:
+    if issue.negotiating_mandate and papers:
         position, salience = rules.engaged_sponsor_mandate
         source = ("rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused "
-                  "talks (§4)")
+                  "talks (§4)") if set(papers) - what_ifs else (
+                  f"rule engaged_sponsor: sponsors the scenario's what-if paper "
+                  f"{' and '.join(papers)}, so backs focused talks as the 2016 sponsors do (§4)")
         return "engaged_sponsor", [_Evidence(position, salience, "engaged_sponsor", source)]
     return "imputed", []
 

@@ -765,7 +765,8 @@ def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
     replaced = {g.id: g for g in spec.group_stances}
     groups = [replaced.pop(g.id, g) for g in catalogue.group_stances] + list(replaced.values())
     return replace(catalogue, proposals=catalogue.proposals + tuple(spec.proposals),
-                   group_stances=tuple(groups))
+                   group_stances=tuple(groups),
+                   what_ifs=catalogue.what_ifs | {p.symbol for p in spec.proposals})
 
 
 def _rules(derivation: Derivation) -> DerivationRules:
