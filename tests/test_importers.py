@@ -462,6 +462,17 @@ def test_actor_declared_without_positions_is_left_out_with_a_note(tmp_path):
     assert data.notes == (f"{path}, line 2: actor 'C' has no position on any issue; left out",)
 
 
+def test_a_d_row_with_fields_after_power_is_read_with_a_note(tmp_path):
+    """A #D row's fields after power are ignored, but not silently: a sixth number may be a
+    value meant for another column. An empty trailing field (a closing ';') is no news."""
+    path = write(tmp_path, "#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1;;\n#D;B;x;5;1;1;0.4;n\n",
+                 "data.txt")
+    data = read_actor_issue_data(path)
+    assert data.notes == (f"{path}, line 5: #D has 2 field(s) after power (0.4;n); ignored",)
+    plain = write(tmp_path, "#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1\n#D;B;x;5;1;1\n", "plain.txt")
+    assert read_actor_issue_data(plain).positions.tolist() == data.positions.tolist()
+
+
 def test_an_actor_and_an_issue_of_one_name_are_each_found_on_their_own_line(tmp_path):
     """An actor and an issue may share a name (a country and a treaty named after it): a note
     or error on one names its own #A or #P line, not the other's."""

@@ -399,7 +399,10 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                  _number(source, number, "power", fields[5], decimal_comma=True))
     silent = [actor for actor in actors if actor not in rows.power]
     notes = tuple(f"{source}, line {first_line['actor', actor]}: actor {actor!r} has no position "
-                  "on any issue; left out" for actor in silent)
+                  "on any issue; left out" for actor in silent) + tuple(
+        f"{source}, line {number}: #D has {len(extra)} field(s) after power "
+        f"({';'.join(extra)}); ignored" for number, fields in data
+        if (extra := [f for f in fields[6:] if f]))
     actors = [actor for actor in actors if actor in rows.power]
     _check_coverage(source, issues, rows, first_line)
     for issue in issues:  # no #M rows: the reference's default scale, 0-100, if it fits
