@@ -514,10 +514,17 @@ def test_cli_forecast_describes_a_one_issue_file_in_the_singular(capsys, tmp_pat
 @pytest.mark.parametrize("runs", ["1", "3"])
 def test_values_a_forecast_cannot_give_are_shown_alike_in_every_file_format(runs, capsys):
     """Without a status quo there is no verdict: the Decide sample's table showed Python's
-    `None` where a CSV's showed NaN."""
+    `None` where a CSV's showed NaN; both now show "-", and a CSV an empty field."""
     assert main(["forecast", str(SAMPLE), "--runs", runs]) == 0
     out = capsys.readouterr().out
-    assert "None" not in out and "NaN" in out
+    header, first = out.splitlines()[:2]
+    cells = dict(zip(header.split(), first.split(), strict=True))
+    verdicts = ("verdict", "text") if runs == "1" else ("p_multilateral", "p_none")
+    assert cells["status_quo"] == "-" and [cells[name] for name in verdicts] == ["-", "-"]
+    assert "None" not in out and "NaN" not in out
+    assert main(["forecast", str(SAMPLE), "--runs", runs, "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[1].split(",")[rows[0].split(",").index(verdicts[0])] == ""
 
 
 @pytest.mark.parametrize("runs", ["1", "3"])

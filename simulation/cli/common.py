@@ -317,8 +317,8 @@ def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 def emit(frame: pd.DataFrame, fmt: str, out: str | None,
          inputs: dict[str, object] | None = None) -> None:
-    """Print a frame as a table, CSV or JSON, or write it to a new file (with `inputs`, what
-    reproduces it, to a new `inputs_file` beside it)."""
+    """Print a frame as a table ("-" where there is no value), CSV or JSON, or write it to a new
+    file (with `inputs`, what reproduces it, to a new `inputs_file` beside it)."""
     import pandas as pd
 
     if fmt == "csv":
@@ -327,7 +327,7 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None,
         text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
     else:
         with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-            text = frame.to_string(index=False) + "\n"
+            text = frame.to_string(index=False, na_rep="-") + "\n"
     if out is None:
         sys.stdout.write(text)
         return
