@@ -176,7 +176,7 @@ def test_the_members_named_blocked_or_accepted_last_as_the_folder_says(folder):
 
 def test_an_unknown_issue_is_an_input_error_with_a_suggestion(folder):
     with pytest.raises(InputError, match="did you mean 'data_flows'"):
-        explain(folder, "data_flow")
+        explain(folder, "data_flow", runs=10)
 
 
 def test_a_folder_the_model_no_longer_reproduces_is_refused(folder, tmp_path):

@@ -69,7 +69,7 @@ class _Explained(NegotiationModel):
         self.moved[..., len(parts)] += change - sum(parts)  # the scale's ends (COMPROMISE_RULES)
 
 
-def explain(folder: Path | str, issue: str, runs: int = 200,
+def explain(folder: Path | str, issue: str, runs: int,
             before: Callable[[Negotiation, Any, int], None] | None = None,
             progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, dict]:
     """Per member who decided `issue` in some of the first `runs` runs of a results folder:
