@@ -164,6 +164,46 @@ def read_yaml(path: Path) -> Any:
     return load_yaml(read_text(path), path)[0]
 
 
+def walk_yaml(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, int | None]:
+    """Whether a file (its `load_yaml` node tree) writes the value at a pydantic error
+    location, and its 1-based line, so that errors can name the line to correct.
+
+    A missing mapping key or inherited list entry means the value comes from elsewhere (a
+    parent file or a default); a list this file writes that lacks the entry is this file's (a
+    list replaces its parent's); a location that goes deeper than the YAML (pydantic's own
+    parts) ends at the deepest node the file has. A mapping's value is reported at its key's
+    line: a block below its key (`participant:` misspelt, its entries on the next lines) is
+    the key's error."""
+    line = None
+    for index, part in enumerate(location):
+        if isinstance(node, yaml.MappingNode):
+            key, node = next(((k, v) for k, v in node.value if k.value == part), (None, None))
+            line = key.start_mark.line + 1 if key is not None else None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):  # too short a list
+                return True, node.start_mark.line + 1
+            node = node.value[part] if part >= 0 else None
+            line = node.start_mark.line + 1 if node is not None else None
+        else:
+            return index > 0, line if node is not None and index > 0 else None
+        if node is None:
+            return False, None
+    return node is not None, line if node is not None else None
+
+
+def value_location(error: Any, within: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """Where in the file the value a pydantic error reports stands (`within` the part that was
+    validated alone, e.g. a list's entry), for `walk_yaml`: a missing field's is the entry that
+    lacks it, as the absent key has no line."""
+    location = (*within, *(part for part in error["loc"] if part != "[key]"))
+    return location[:-1] if error["type"] == "missing" and len(location) > 1 else location
+
+
+def at_line(field: str, line: int | None) -> str:
+    """A field as errors name it, after its line where known (`line 3: calendar`)."""
+    return f"line {line}: {field}" if line else field
+
+
 def allowed_fields(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
     """The field names of the (nested) model that the error location points into."""
     current: Any = model

@@ -53,12 +53,15 @@ from simulation.inputs.catalogue import (
     default_catalogue,
 )
 from simulation.inputs.files import (
+    at_line,
     load_yaml,
     read_text,
     read_yaml,
     reported_error,
     suggest,
     validation_problem,
+    value_location,
+    walk_yaml,
 )
 from simulation.inputs.preferences import (
     EVIDENCE_KINDS,
@@ -280,32 +283,6 @@ class _File:
     inherited: dict[str, int]
 
 
-def _walk(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, int | None]:
-    """Whether this file writes the value at a pydantic error location, and its 1-based line.
-
-    A missing mapping key or inherited list entry means the value comes from elsewhere (a
-    parent file or a default); a list this file writes that lacks the entry is this file's (a
-    list replaces its parent's); a location that goes deeper than the YAML (pydantic's own
-    parts) ends at the deepest node the file has. A mapping's value is reported at its key's
-    line: a block below its key (`participant:` misspelt, its entries on the next lines) is
-    the key's error."""
-    line = None
-    for index, part in enumerate(location):
-        if isinstance(node, yaml.MappingNode):
-            key, node = next(((k, v) for k, v in node.value if k.value == part), (None, None))
-            line = key.start_mark.line + 1 if key is not None else None
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):  # too short a list
-                return True, node.start_mark.line + 1
-            node = node.value[part] if part >= 0 else None
-            line = node.start_mark.line + 1 if node is not None else None
-        else:
-            return index > 0, line if node is not None and index > 0 else None
-        if node is None:
-            return False, None
-    return node is not None, line if node is not None else None
-
-
 def _own_location(location: tuple[Any, ...], inherited: dict[str, int]) -> tuple[Any, ...]:
     """An error location in the merged lists, as an index into this file's own entries
     (negative when the entry is inherited)."""
@@ -320,7 +297,7 @@ def _origin(files: list[_File], source: str, location: tuple[Any, ...]
     line there and the location within that file; the scenario itself if none did."""
     for file in files:
         own = _own_location(location, file.inherited)
-        written, line = _walk(file.node, own)
+        written, line = walk_yaml(file.node, own)
         if written:
             return file.path, line, own
     return source, None, location
@@ -366,8 +343,8 @@ def _read(path: Path, chain: tuple[Path, ...] = (), notes: list[str] | None = No
     parent = raw.pop("extends", None)
     if parent is None:
         return raw, [_File(str(path), node, {})]
-    line = _walk(node, ("extends",))[1]
-    where = f"line {line}: extends" if line else "extends"
+    line = walk_yaml(node, ("extends",))[1]
+    where = at_line("extends", line)
     if not isinstance(parent, str) or "\0" in parent:
         raise InputError(str(path), where, "must be the path of another scenario file")
     parent_path = (path.parent / parent).resolve()
@@ -603,16 +580,13 @@ def scenario_from_mapping(
             problem += ("; a prior is written in place of a number under parameters, "
                         "calendar_levels or derivation (parameters: {consensus: {min_step: "
                         "{uniform: [5, 15]}}})")
-        reported = reported_error(exc)
-        location = tuple(p for p in reported["loc"] if p != "[key]")
-        if reported["type"] == "missing" and len(location) > 1:
-            location = location[:-1]  # the absent key has no line: the entry that lacks it has
+        location = value_location(reported_error(exc))
         path, line, own = _origin(files, source, location)
         merged = f"{location[0]}.{location[1]}" if len(location) > 1 else None
         if merged and own[1] != location[1] and (field + ".").startswith(merged + "."):
             # an entry of a list that adds to the parent's: its index in the file that wrote it
             field = f"{own[0]}.{own[1]}{field[len(merged):]}"
-        raise InputError(path, f"line {line}: {field}" if line else field, problem) from None
+        raise InputError(path, at_line(field, line), problem) from None
     base = default_catalogue()
     catalogue = _extend_catalogue(base, spec)
     _check_references(catalogue, spec, files, source)
@@ -620,13 +594,12 @@ def scenario_from_mapping(
     for index, code in enumerate(spec.participants.exclude):
         if code not in actors:
             path, line, _ = _origin(files, source, ("participants", "exclude", index))
-            raise InputError(path, f"line {line}: participants.exclude" if line
-                             else "participants.exclude", catalogue.not_an_actor(code))
+            raise InputError(path, at_line("participants.exclude", line),
+                             catalogue.not_an_actor(code))
     left = [code for code in actors if code not in spec.participants.exclude]
     if len(left) < 2:
         path, line, _ = _origin(files, source, ("participants", "exclude"))
-        raise InputError(path, f"line {line}: participants.exclude" if line
-                         else "participants.exclude",
+        raise InputError(path, at_line("participants.exclude", line),
                          f"leaves {len(left)} of the {len(actors)} negotiating members "
                          f"({', '.join(left) or 'none'}); a negotiation needs at least two: "
                          "exclude fewer members")
@@ -661,7 +634,7 @@ def scenario_from_mapping(
     calendar_path = None
     if spec.calendar is not None:  # relative to the file that names it (maybe a parent)
         named_in, line, _ = _origin(files, source, ("calendar",))
-        field = f"line {line}: calendar" if line else "calendar"
+        field = at_line("calendar", line)
         base_dir = Path(named_in).parent if named_in != "<scenario>" else Path.cwd()
         if "\0" in spec.calendar:
             raise InputError(named_in, field, "a file name cannot contain a NUL byte")
@@ -703,7 +676,7 @@ def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
             path, line, _ = _origin(files, source, here)
             constant = settable.by_location(here)
             where = constant.path if constant else ".".join(map(str, here))  # names, not indices
-            where = f"line {line}: {where}" if line else where
+            where = at_line(where, line)
             if constant is None:
                 raise InputError(path, where, _not_settable(here))
             try:
@@ -747,8 +720,7 @@ def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_Fil
         place = ((error.listed, keys.index(error.entry)) if error.entry in keys
                  else (error.listed,))  # a whole-list error (`symbol` twice): the list's line
         path, line, _ = _origin(files, source, place)
-        raise InputError(path, f"line {line}: {error.field}" if line else error.field,
-                         error.problem) from None
+        raise InputError(path, at_line(error.field, line), error.problem) from None
 
 
 def _new_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
