@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from simulation.cli import main
 from simulation.errors import InputError
 from simulation.inputs.importers import ActorIssueData, read_dataset
-from simulation.inputs.own_parameters import read_own_parameters
+from simulation.inputs.own_parameters import (
+    OwnDataSettings,
+    own_parameters_yaml,
+    read_own_parameters,
+)
 from simulation.runs.calibrate import (
     JOURNAL,
     calibrate,
@@ -545,6 +549,30 @@ def test_a_parameter_file_with_true_for_a_number_is_an_input_error(tmp_path):
     path.write_text("rounds: true\nparameters:\n  bargaining: {protocol: compromise}\n")
     with pytest.raises(InputError, match="rounds: true or false is not a number"):
         read_own_parameters(path)
+
+
+def test_a_bad_value_in_a_written_parameter_file_is_named_with_its_line(tmp_path):
+    """A parameter file as `mc11 calibrate` writes it (comment lines first), edited to a value
+    out of range: the error names its line, read alone or through a scenario's
+    `parameters_file:`."""
+    from simulation.inputs import DEFAULT_SCENARIO
+    from simulation.inputs.scenario import load_scenario
+
+    settings = OwnDataSettings().with_bargaining(protocol="exchange")
+    text = own_parameters_yaml(settings, ["overall_rate", "exchange_rule"], "fitted\n\nby mc11")
+    path = tmp_path / "fitted.yaml"
+    path.write_text(re.sub(r"overall_rate: .*", "overall_rate: 2", text))
+    assert text.splitlines()[7].startswith("    overall_rate: ")  # line 8 of the file
+    expected = (f"{path}: line 8: parameters.bargaining.overall_rate: 2 is out of range; "
+                "allowed: a number from 0 to 1")
+    with pytest.raises(InputError) as read:
+        read_own_parameters(path)
+    assert str(read.value) == expected
+    scenario = tmp_path / "what_if.yaml"
+    scenario.write_text(f"extends: {DEFAULT_SCENARIO}\nname: x\nparameters_file: fitted.yaml\n")
+    with pytest.raises(InputError) as loaded:
+        load_scenario(scenario)
+    assert str(loaded.value) == expected
 
 
 def test_a_scenario_takes_a_parameter_file(result, tmp_path):

@@ -367,12 +367,19 @@ def test_a_parameter_files_consensus_and_default_rounds_reach_the_run(capsys, tm
 
 
 @pytest.mark.parametrize(("text", "field", "problem"), [
-    ("rounds: 0\n", "rounds", "0 is out of range; allowed: a whole number from 1 to 1,000"),
-    ("rounds: 1001\n", "rounds", "1001 is out of range; allowed: a whole number from 1 to 1,000"),
-    ("round: 3\n", "round", "unknown field (did you mean 'rounds'?)"),
-    ("parameters:\n  bargaining:\n    overall_rate: 2\n", "parameters.bargaining.overall_rate",
+    ("rounds: 0\n", "line 1: rounds",
+     "0 is out of range; allowed: a whole number from 1 to 1,000"),
+    ("rounds: 1001\n", "line 1: rounds",
+     "1001 is out of range; allowed: a whole number from 1 to 1,000"),
+    ("round: 3\n", "line 1: round", "unknown field (did you mean 'rounds'?)"),
+    ("parameters:\n  bargaining:\n    overall_rate: 2\n",
+     "line 3: parameters.bargaining.overall_rate",
      "2 is out of range; allowed: a number from 0 to 1"),
-    ("parameters:\n  coalitions: {}\n", "parameters.coalitions", "allowed: bargaining, consensus"),
+    ("parameters:\n  coalitions: {}\n", "line 2: parameters.coalitions",
+     "allowed: bargaining, consensus"),
+    ('{"rounds": 8,\n "parameters": {"bargaining": {"protocol": "exchange",\n'
+     '                               "overall_rate": 2}}}\n',
+     "line 3: parameters.bargaining.overall_rate", "2 is out of range"),  # JSON is YAML too
     ("- 1\n", "(top level)", "a mapping"),
     ("# nothing yet\n", "(file)", "the file is empty"),
 ])

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from commands import mc11
 from pydantic import ValidationError
 
 from simulation.engine.parameters import Parameters
@@ -1090,49 +1091,50 @@ MINISTERIAL = ('{month: 2017-12, label: MC11, kind: ministerial, attention: 0.9,
     ("months: []\n", "periods", "non-empty list 'periods'"),
     (f"- {MINISTERIAL}\n", "periods", "non-empty list 'periods'"),  # the periods alone
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 2, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: attention",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: attention",
      "2 is out of range; allowed: a number from 0 to 1"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: bilateral, attention: 0.3, "
-     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: kind",
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: kind",
      "'bilateral'; allowed: forum, mini_ministerial"),
     (f"periods:\n  - {MINISTERIAL}\n  - {{month: 2018-01, label: x, kind: quiet, "
      f"attention: 0.3, pressure: 0.4, source: x}}\n", "periods",
      "the last period must be of kind 'ministerial'"),
     (f"periods:\n  - {{month: 2017-13, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: month",
      "2017-13; allowed: a month as YYYY-MM, from 01 to 12"),
     (f"periods:\n  - {{month: 2017-00, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: month",
      "2017-00; allowed: a month as YYYY-MM, from 01 to 12"),
     (f"periods:\n  - {{month: 2017-11-01, label: x, kind: quiet, attention: 0.3, "
-     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: month",
      "2017-11-01; allowed: a month as YYYY-MM, e.g. 2017-12"),
     (f"periods:\n  - {{month: Nov 2017, label: x, kind: quiet, attention: 0.3, "
-     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: month",
      "Nov 2017; allowed: a month as YYYY-MM, e.g. 2017-12"),
     (f"periods:\n  - {{month: '2017-11-01', label: x, kind: quiet, attention: 0.3, "
-     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: month",
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: month",
      "2017-11-01; allowed: a month as YYYY-MM, e.g. 2017-12"),  # a date as text, not a month
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: .nan, "
-     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: attention",
+     f"pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: attention",
      "finite number"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 0.3, "
-     f"pressure: -.inf, source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: pressure",
+     f"pressure: -.inf, source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: pressure",
      "finite number"),
     (f"periods:\n  - {{month: 2018-01, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 3: periods: entry 2: month",
      "2017-12 does not follow 2018-01 (entry 1); allowed: one period a month, in calendar order"),
     (f"periods:\n  - {{month: 2017-12, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month", "does not follow 2017-12"),
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 3: periods: entry 2: month",
+     "does not follow 2017-12"),
     (f"periods:\n  - {{month: 2017-09, label: x, kind: quiet, attention: 0.3, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 2: month",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 3: periods: entry 2: month",
      "2017-12 follows 2017-09 (entry 1), so 2017-10 has no period; allowed: one period a month, "
      "every month (a month without meetings is a period of kind 'quiet')"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, attention: 0.3, pressure: true, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: pressure",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: pressure",
      "true or false is not a number"),
     (f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, atention: 0.3, pressure: 0.4, "
-     f"source: x}}\n  - {MINISTERIAL}\n", "periods: entry 1: atention",
+     f"source: x}}\n  - {MINISTERIAL}\n", "line 2: periods: entry 1: atention",
      "unknown field (did you mean 'attention'?); allowed: month, label, kind, attention"),
 ])
 def test_a_bad_calendar_file_is_an_input_error_naming_it_and_the_field(folder, periods, field,
@@ -1142,6 +1144,43 @@ def test_a_bad_calendar_file_is_an_input_error_naming_it_and_the_field(folder, p
                              "calendar: my_calendar.yaml\n"))
     assert error.source == str(folder / "my_calendar.yaml")
     assert error.field == field and problem in error.problem
+
+
+def _block_calendar(fourth: str) -> str:
+    """A calendar written one key a line (six lines a period, the first on line 3), 2017-08 to
+    2017-12, with the 4th period's text changed by `fourth` ('old -> new')."""
+    periods = [f"  - month: {month}\n    label: x\n    kind: {kind}\n    attention: 0.3\n"
+               "    pressure: 0.4\n    source: x\n"
+               for month, kind in (("2017-08", "quiet"), ("2017-09", "quiet"),
+                                   ("2017-10", "quiet"), ("2017-11", "quiet"),
+                                   ("2017-12", "ministerial"))]
+    old, new = fourth.split(" -> ")
+    periods[3] = periods[3].replace(old, new)
+    return "# my calendar\nperiods:\n" + "".join(periods)
+
+
+@pytest.mark.parametrize(("change", "field", "problem"), [
+    ("attention: 0.3 -> attention: 1.5", "line 24: periods: entry 4: attention",
+     "1.5 is out of range; allowed: a number from 0 to 1"),
+    ("kind: quiet -> kind: bilateral", "line 23: periods: entry 4: kind",
+     "'bilateral'; allowed: forum, mini_ministerial"),
+    ("month: 2017-11 -> month: 2017-12", "line 21: periods: entry 4: month",
+     "2017-12 follows 2017-10 (entry 3), so 2017-11 has no period"),
+    ("    pressure: 0.4\n -> ", "line 21: periods: entry 4: pressure",  # the entry's line
+     "required field is missing"),
+    ("source: x -> sourse: x", "line 26: periods: entry 4: sourse",
+     "unknown field (did you mean 'source'?)"),
+])
+def test_a_calendar_error_in_an_entry_names_its_line(folder, change, field, problem):
+    """A bad value in the 4th period of a calendar written one key a line: the command's one
+    line names the line of the value (of the entry, for a key it lacks), as for a scenario."""
+    write(folder, "my_calendar.yaml", _block_calendar(change))
+    scenario = write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                     "calendar: my_calendar.yaml\n")
+    code, _, err = mc11("preferences", scenario)
+    assert code == 2
+    assert err.startswith(f"mc11: error: {folder / 'my_calendar.yaml'}: {field}: {problem}"), err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_calendar_may_use_both_ends_of_the_attention_and_pressure_scales(folder):

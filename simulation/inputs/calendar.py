@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from simulation.engine.negotiation import Period
 from simulation.errors import InputError
 from simulation.inputs.catalogue import DATA_DIR
-from simulation.inputs.files import read_yaml, validation_problem
+from simulation.inputs.files import (
+    at_line,
+    load_yaml,
+    read_text,
+    reported_error,
+    validation_problem,
+    value_location,
+    walk_yaml,
+)
 
 PERIOD_KINDS = (
     "forum", "mini_ministerial", "general_council", "dedicated_discussion", "quiet", "ministerial",
@@ -19,7 +29,7 @@ PERIOD_KINDS = (
 def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
     """Read a calendar file; its last period must be the ministerial conference."""
     path = Path(path) if path is not None else DATA_DIR / "calendar.yaml"
-    raw = read_yaml(path)
+    raw, node = load_yaml(read_text(path), path)
     if not isinstance(raw, dict) or not isinstance(raw.get("periods"), list) or not raw["periods"]:
         raise InputError(str(path), "periods", "the file must hold a non-empty list 'periods'")
     periods = []
@@ -30,21 +40,20 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
             field, message = validation_problem(exc, Period)
             if field == "month" and isinstance(item, dict) and "month" in item:  # e.g. a date
                 message = f"{item['month']}; allowed: a month as YYYY-MM, e.g. 2017-12"
-            raise InputError(str(path), f"periods: entry {index + 1}: {field}", message) from None
+            place = value_location(reported_error(exc), ("periods", index))
+            raise InputError(str(path), _entry(node, index, field, place), message) from None
         if period.kind not in PERIOD_KINDS:
-            raise InputError(
-                str(path), f"periods: entry {index + 1}: kind",
-                f"{period.kind!r}; allowed: {', '.join(PERIOD_KINDS)}",
-            )
+            raise InputError(str(path), _entry(node, index, "kind"),
+                             f"{period.kind!r}; allowed: {', '.join(PERIOD_KINDS)}")
         if not 1 <= int(period.month[5:]) <= 12:
-            raise InputError(str(path), f"periods: entry {index + 1}: month",
+            raise InputError(str(path), _entry(node, index, "month"),
                              f"{period.month}; allowed: a month as YYYY-MM, from 01 to 12")
         if periods and period.month <= periods[-1].month:
-            raise InputError(str(path), f"periods: entry {index + 1}: month",
+            raise InputError(str(path), _entry(node, index, "month"),
                              f"{period.month} does not follow {periods[-1].month} (entry "
                              f"{index}); allowed: one period a month, in calendar order")
         if periods and period.month != _next_month(periods[-1].month):
-            raise InputError(str(path), f"periods: entry {index + 1}: month",
+            raise InputError(str(path), _entry(node, index, "month"),
                              f"{period.month} follows {periods[-1].month} (entry {index}), "
                              f"so {_next_month(periods[-1].month)} has no period; allowed: one "
                              "period a month, every month (a month without meetings is a "
@@ -53,6 +62,14 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
     if periods[-1].kind != "ministerial":
         raise InputError(str(path), "periods", "the last period must be of kind 'ministerial'")
     return tuple(periods)
+
+
+def _entry(node: yaml.Node | None, index: int, field: str,
+           place: tuple[Any, ...] = ()) -> str:
+    """Entry `index`'s field as errors name it, after the line of `place` in the file (by
+    default the field's), so that a long calendar's bad entry need not be counted to."""
+    line = walk_yaml(node, place or ("periods", index, field))[1]
+    return at_line(f"periods: entry {index + 1}: {field}", line)
 
 
 def _next_month(month: str) -> str:

@@ -22,7 +22,15 @@ from simulation.engine.parameters import BargainingParameters, ConsensusParamete
 from simulation.engine.schema import FileSchema
 from simulation.errors import InputError
 from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
-from simulation.inputs.files import read_yaml, validation_problem
+from simulation.inputs.files import (
+    at_line,
+    load_yaml,
+    read_text,
+    reported_error,
+    validation_problem,
+    value_location,
+    walk_yaml,
+)
 
 _Strict = FileSchema
 
@@ -53,8 +61,9 @@ class OwnDataSettings(_Strict):
 
 
 def read_own_parameters(path: Path | str) -> OwnDataSettings:
-    """A parameter file; unknown keys and values out of range are InputErrors naming them."""
-    raw = read_yaml(Path(path))
+    """A parameter file; unknown keys and values out of range are InputErrors naming them and
+    their line."""
+    raw, node = load_yaml(read_text(Path(path)), path)
     if raw is None:
         raise InputError(str(path), "(file)", "the file is empty; a parameter file is a "
                          "mapping: rounds and parameters")
@@ -65,7 +74,8 @@ def read_own_parameters(path: Path | str) -> OwnDataSettings:
         return OwnDataSettings.model_validate(raw)
     except ValidationError as exc:
         field, message = validation_problem(exc, OwnDataSettings)
-        raise InputError(str(path), field, message) from None
+        line = walk_yaml(node, value_location(reported_error(exc)))[1]
+        raise InputError(str(path), at_line(field, line), message) from None
 
 
 def own_parameters_yaml(settings: OwnDataSettings, names: list[str], header: str = "") -> str:
