@@ -1170,6 +1170,8 @@ def _block_calendar(fourth: str) -> str:
      "required field is missing"),
     ("source: x -> sourse: x", "line 26: periods: entry 4: sourse",
      "unknown field (did you mean 'source'?)"),
+    ("  - month: 2017-11\n    label: x\n    kind: quiet\n    attention: 0.3\n    pressure: 0.4\n"
+     "    source: x\n ->   - 5\n", "line 21: periods: entry 4", "5 is not a mapping"),
 ])
 def test_a_calendar_error_in_an_entry_names_its_line(folder, change, field, problem):
     """A bad value in the 4th period of a calendar written one key a line: the command's one

@@ -69,7 +69,8 @@ def _entry(node: yaml.Node | None, index: int, field: str,
     """Entry `index`'s field as errors name it, after the line of `place` in the file (by
     default the field's), so that a long calendar's bad entry need not be counted to."""
     line = walk_yaml(node, place or ("periods", index, field))[1]
-    return at_line(f"periods: entry {index + 1}: {field}", line)
+    whole = field == "(top level)"  # the entry itself, e.g. a number where a mapping goes
+    return at_line(f"periods: entry {index + 1}" + ("" if whole else f": {field}"), line)
 
 
 def _next_month(month: str) -> str:
