@@ -435,19 +435,14 @@ def compare(args: argparse.Namespace) -> None:
             names[1:]))
 
 
-def _pairs(first, other) -> bool:
-    """Whether run r of two results folders drew the same random numbers: the same master seed
-    and run count (common random numbers), so that their runs compare pair by pair."""
-    return (first.manifest["seed"], first.manifest["runs"]) == \
-        (other.manifest["seed"], other.manifest["runs"])
-
-
 def _paired(first, other):
-    """`summary.paired_counts` of two results folders whose runs pair up (`_pairs`), issues in
-    the first's order, read a thousand runs at a time; None if they do not pair up."""
+    """`summary.paired_counts` of two results folders whose runs pair up (`runs_pair`), issues
+    in the first's order, read a thousand runs at a time; None if they do not pair up."""
     from simulation.report import summary
+    from simulation.runs.ensemble import runs_pair
 
-    if not _pairs(first, other):
+    if not runs_pair(*((results.manifest["seed"], results.manifest["runs"])
+                       for results in (first, other))):
         return None
     lost = [results.folder for results in (first, other)
             if not (results.folder / "outcomes.parquet").is_file()]

@@ -30,7 +30,7 @@ from simulation.inputs.scenario import NAME_PATTERN, Scenario, load_scenario, sc
 from simulation.report import summary
 from simulation.report.tables import issues_frame, period_tables, summary_tables
 from simulation.runs.aggregate import Aggregate
-from simulation.runs.ensemble import chunk_bounds, run_chunks
+from simulation.runs.ensemble import chunk_bounds, run_chunks, runs_pair
 from simulation.runs.progress import duration
 from simulation.runs.results import estimate
 from simulation.runs.workers import default_workers
@@ -294,7 +294,8 @@ def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
         return np.unpackbits(tables.events, axis=-1, count=len(summary.COMPARED)).astype(bool)
 
     paired = (summary.paired_counts(events(baseline), events(what_if))
-              if (baseline.seed, baseline.runs) == (what_if.seed, what_if.runs) else None)
+              if runs_pair((baseline.seed, baseline.runs), (what_if.seed, what_if.runs))
+              else None)
     return summary.compare(baseline.summary.set_index("issue"), what_if.summary.set_index("issue"),
                            paired).rename_axis("issue").reset_index()
 

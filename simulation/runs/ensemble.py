@@ -117,6 +117,12 @@ def replication_seed(master_seed: int, replication: int) -> np.random.SeedSequen
     return np.random.SeedSequence(master_seed, spawn_key=(replication,))
 
 
+def runs_pair(first: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two ensembles, each (master seed, runs), drew the same random numbers run by run
+    (`replication_seed`): then their runs compare pair by pair (common random numbers)."""
+    return first == other
+
+
 def batch_size(negotiation: Negotiation) -> int:
     """Replications per model batch: as many as keep the largest temporary array (members x
     coalitions x issues per replication, in the coalition round) near BATCH_CELLS floats."""
