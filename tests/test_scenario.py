@@ -1,5 +1,5 @@
-"""Tests of scenario files (simulation.inputs.scenario): loading, `extends`, overrides, hypothetical
-proposals and group stances, and the error a user sees for each kind of mistake.
+"""Tests of scenario files (simulation.inputs.scenario, .overrides): loading, `extends`, overrides,
+hypothetical proposals and group stances, and the error a user sees for each kind of mistake.
 
 Override tests run on plain mappings (`scenario_from_mapping`) against the baseline preference
 table; error tests write small files beside a copy of the shipped baseline and check the message
@@ -25,13 +25,8 @@ from simulation.errors import InputError
 from simulation.inputs.arrays import cell_reader
 from simulation.inputs.calendar import load_calendar
 from simulation.inputs.catalogue import DATA_DIR, default_catalogue
-from simulation.inputs.scenario import (
-    Override,
-    Scenario,
-    apply_overrides,
-    load_scenario,
-    scenario_from_mapping,
-)
+from simulation.inputs.overrides import Override, apply_overrides
+from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
 from simulation.report.figures import position_groups
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -12,7 +12,7 @@ its source:
    focused discussions (it tabled a paper for MC11, §4).
 4. Everyone else gets the imputed default of its development status (`DerivationRules.imputed`),
    with low salience and wide uncertainty.
-Scenario overrides come last (simulation.inputs.scenario). All constants live in `DerivationRules`.
+Scenario overrides come last (simulation.inputs.overrides). All constants live in `DerivationRules`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class DerivationRules:
             "reading": (10.0, 0.10),  # as a group's stance: the seed's words for a group
             "supposition": (20.0, 0.15),  # as an imputed default: no words of the member's
             # a value a scenario override sets is its own assumption, stated as directly as a
-            # proposal states a demand (simulation.inputs.scenario.apply_overrides)
+            # proposal states a demand (simulation.inputs.overrides.apply_overrides)
             "override": (5.0, 0.05),
         }
     )
