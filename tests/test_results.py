@@ -1218,10 +1218,10 @@ def test_cli_compare_refuses_a_folder_with_more_issues_than_the_reference(cli_ru
                                                                           monkeypatch):
     """A folder of other issues (here the reference read without its first issue, as a folder
     of an older catalogue would be) is refused naming the issue, whichever of the two has it."""
-    from simulation.cli import ensembles
+    from simulation.cli import compare
 
     first, second = cli_runs[1][0], complete[0].folder
-    load = ensembles._load
+    load = compare.load_checked
 
     def fewer(folder):
         results = load(folder)
@@ -1229,7 +1229,7 @@ def test_cli_compare_refuses_a_folder_with_more_issues_than_the_reference(cli_ru
             return results
         return dataclasses.replace(results, summary=results.summary.iloc[1:])
 
-    monkeypatch.setattr(ensembles, "_load", fewer)
+    monkeypatch.setattr(compare, "load_checked", fewer)
     dropped = pd.read_csv(first / "summary.csv")["issue"].iloc[0]
     for folders in ((first, second), (second, first)):
         code, stdout, stderr = mc11("compare", *folders)

@@ -1,4 +1,5 @@
-"""What every `mc11` subcommand shares: argument types, output options, printing a table.
+"""What every `mc11` subcommand shares: argument types, output options, printing a table,
+reading a results folder back.
 
 Kept free of the model's imports so that building the parser (`mc11 --help`) stays fast.
 """
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation.errors import InputError, unwritable, write_new
+from simulation.errors import InputError, shell_word, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO, SEED_LIMIT
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from simulation.engine.negotiation import Negotiation
     from simulation.engine.parameters import BargainingParameters
     from simulation.inputs.scenario import Scenario
-    from simulation.runs.results import Estimate
+    from simulation.runs.results import Estimate, Results
 
 FORMATS = ("table", "csv", "json")
 
@@ -250,6 +251,45 @@ def load_noting(path: str) -> Scenario:
     for note in scenario.notes:
         print(f"mc11: note: {note}", file=sys.stderr)
     return scenario
+
+
+def load_checked(folder: str | Path) -> Results:
+    """A complete results folder read back, its summary checked whole: every column and one
+    row per issue (a damaged one is an error naming the command that rebuilds it)."""
+    from simulation.runs.results import load_results
+
+    results = load_results(folder)
+    problem = summary_problem(results.summary, results.scenario)
+    if problem:
+        raise InputError(str(results.folder / "summary.csv"), "(table)", f"the table is missing "
+                         f"or damaged ({problem}); `mc11 run --resume "
+                         f"{shell_word(results.folder)}` rebuilds the folder's tables from its "
+                         "chunks")
+    return results
+
+
+def summary_problem(table: pd.DataFrame, scenario: Scenario) -> str | None:
+    """What is wrong with a folder's summary.csv (columns, their types or issue rows), or None."""
+    import pandas as pd
+
+    from simulation.report.summary import summary_columns
+    from simulation.report.tables import issues_frame
+
+    issues = issues_frame(scenario)
+    columns = summary_columns(issues)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking:
+        return f"no column {', '.join(lacking)}"
+    text = [c for c, number in columns.items()
+            if number and not pd.api.types.is_numeric_dtype(table[c])]
+    if text:
+        return f"text where numbers belong, in the column {', '.join(text)}"
+    rows = set(table["issue"].astype(str))
+    absent = [issue for issue in issues.index if issue not in rows]
+    if absent or len(table) != len(issues):
+        return (f"no row for {', '.join(absent)}" if absent else
+                f"{len(table)} rows for the scenario's {len(issues)} issues")
+    return None
 
 
 def add_output_options(parser: argparse.ArgumentParser,

@@ -1,0 +1,214 @@
+"""`mc11 compare`: results folders' outcome probabilities issue by issue, each folder's change
+from the first with its 95% interval."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulation.cli.common import add_output_options, emit, file_or_folder, load_checked
+from simulation.errors import InputError, unwritable
+
+
+def compare(args: argparse.Namespace) -> None:
+    """`mc11 compare`: each folder's outcome probabilities against the first's, with intervals."""
+    from simulation.report import plots, summary
+
+    if len(args.results) < 2:
+        raise InputError(" ".join(args.results), "RESULTS", "give at least two results folders: "
+                         "the reference first, then the ones compared with it")
+    if args.plot and Path(args.plot).suffix.lower() != ".png":
+        raise InputError(args.plot, "--plot", "the figure is drawn as a PNG image; give a file "
+                         "name ending in .png")
+    if args.plot and len(args.results) - 1 > plots.MAX_COMPARED:
+        raise InputError(args.plot, "--plot", f"the figure draws at most {plots.MAX_COMPARED} "
+                         f"folders compared with the reference, not {len(args.results) - 1}; "
+                         "draw it for fewer folders (the table, without --plot, takes them all)")
+    loaded = [load_checked(folder) for folder in args.results]
+    _note_repeated_folders(loaded)
+    reference = set(loaded[0].summary["issue"])
+    for results in loaded[1:]:
+        differ = sorted(reference ^ set(results.summary["issue"]))
+        if differ:
+            raise InputError(str(results.folder), "RESULTS", f"its issues differ from those of "
+                             f"{loaded[0].folder} ({', '.join(differ)}); only folders of the same "
+                             "issues can be compared")
+    if len(loaded) == 2:
+        first, second = loaded
+        table = summary.compare(first.summary.set_index("issue"),
+                                second.summary.set_index("issue"), _paired(first, second))
+        full = table.rename_axis("issue").reset_index()
+        if args.format != "table":
+            emit(full, args.format, args.out)
+        else:
+            print(f"change from {first.manifest['scenario']} ({first.folder}) to "
+                  f"{second.manifest['scenario']} ({second.folder}); * = 95% interval excludes "
+                  f"0, {_interval_kind(table['paired'].all())}")
+            emit(_compact_comparison(full), args.format, args.out)
+        if args.plot:
+            _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
+        return
+    names = _labels(loaded)
+    summaries = [results.summary.set_index("issue") for results in loaded]
+    table = summary.compare_many(summaries, names,
+                                 [_paired(loaded[0], results) for results in loaded[1:]])
+    full = table.rename_axis("issue").reset_index()
+    if args.format != "table":
+        emit(full, args.format, args.out)
+    else:
+        print("outcome probabilities side by side: "
+              + "; ".join(f"{name} ({results.folder})"
+                          for name, results in zip(names, loaded, strict=True)))
+        emit(_compact_side_by_side(summary.side_by_side(summaries, names), names), "table",
+             None)
+        if args.out:  # the changes in one file, each row naming its scenario
+            changes = _compact_comparison(full)
+            changes.insert(0, "scenario", full["scenario"].to_numpy())
+            emit(changes, "table", args.out)
+        else:
+            for name in names[1:]:
+                print(f"\nchange from {names[0]} to {name}; * = 95% interval excludes 0, "
+                      f"{_interval_kind(table[table['scenario'] == name]['paired'].all())}")
+                emit(_compact_comparison(full[full["scenario"] == name]), "table", None)
+    if args.plot:
+        _draw(args.plot, lambda: plots.plot_comparison(
+            [table[table["scenario"] == name] for name in names[1:]], args.plot, names[0],
+            names[1:]))
+
+
+def _paired(first, other):
+    """`summary.paired_counts` of two results folders whose runs pair up (`runs_pair`), issues
+    in the first's order, read a thousand runs at a time; None if they do not pair up."""
+    from simulation.report import summary
+    from simulation.runs.ensemble import runs_pair
+
+    if not runs_pair(*((results.manifest["seed"], results.manifest["runs"])
+                       for results in (first, other))):
+        return None
+    lost = [results.folder for results in (first, other)
+            if not (results.folder / "outcomes.parquet").is_file()]
+    if lost:  # e.g. deleted to save space: the summaries still compare, unpaired
+        print(f"mc11: note: {', '.join(map(str, lost))} {'has' if len(lost) == 1 else 'have'} no "
+              "outcomes.parquet, whose runs the pairing reads: the runs are compared as "
+              "independent (wider intervals); `mc11 run --resume` rebuilds it", file=sys.stderr)
+        return None
+    issues = first.summary["issue"].astype(str).tolist()
+    counts = 0
+    for (outcome_a, text_a), (outcome_b, text_b) in zip(
+            first.run_outcomes(issues), other.run_outcomes(issues), strict=True):
+        counts = counts + summary.paired_counts(summary.run_events(outcome_a, text_a),
+                                                summary.run_events(outcome_b, text_b))
+    return counts
+
+
+def _interval_kind(paired: bool) -> str:
+    """How `compare`'s intervals treated two folders' runs, in words for its heading."""
+    if paired:
+        return "runs paired (the same seed and run count: run r of each drew the same numbers)"
+    return ("runs taken as independent (folders of the same seed and run count, with their "
+            "outcomes.parquet, pair them, for narrower intervals)")
+
+
+def _note_repeated_folders(loaded: list) -> None:
+    """A folder given twice compares with itself: every change is 0, which the table shows
+    without saying why."""
+    seen: dict[Path, str] = {}
+    for results in loaded:
+        folder = Path(results.folder).resolve()
+        if folder in seen:
+            print(f"mc11: note: {results.folder} is the folder {seen[folder]} given again; "
+                  "its changes are 0 by construction", file=sys.stderr)
+        seen.setdefault(folder, str(results.folder))
+
+
+def _draw(path: str, draw) -> None:
+    """Draw a figure into a new file `path` (--plot): never over an existing one, and a file
+    that cannot be written is the user's error, not a traceback."""
+    if Path(path).exists():
+        raise InputError(str(path), "--plot", "the file exists already; choose a new name")
+    try:
+        draw()
+    except OSError as exc:
+        raise InputError(str(path), "--plot", f"cannot write the figure there "
+                         f"({unwritable(exc)}); choose a file in a folder you can write "
+                         "to") from None
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _labels(loaded) -> list[str]:
+    """Each results folder's scenario name; the folder names where scenario names repeat."""
+    names = [results.manifest["scenario"] for results in loaded]
+    if len(set(names)) < len(names):
+        names = [Path(results.folder).name for results in loaded]
+    if len(set(names)) < len(names):
+        names = [f"{i + 1}:{name}" for i, name in enumerate(names)]
+    return names
+
+
+def _compact_side_by_side(table, names: list[str]):
+    """One column per scenario: its P(multilateral) / P(plurilateral) / P(none) per issue."""
+    import pandas as pd
+
+    from simulation.outcomes import OUTCOMES
+
+    view = pd.DataFrame({"issue": table.index})
+    for name in names:
+        view[name] = ["/".join(f"{p:.2f}" for p in row) for row in
+                      table[[f"p_{outcome}_{name}" for outcome in OUTCOMES]].to_numpy()]
+    return view
+
+
+def _compact_comparison(full):
+    """One column per outcome: the change in probability, its 95% interval and a flag."""
+    import pandas as pd
+
+    from simulation.outcomes import OUTCOMES
+
+    view = pd.DataFrame({"issue": full["issue"]})
+    for outcome in OUTCOMES:
+        diff, low, high = (full[f"diff_{outcome}{part}"] for part in ("", "_low", "_high"))
+        flag = full[f"diff_{outcome}_excludes_zero"].map({True: "*", False: ""})
+        view[f"d P({outcome})"] = [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{f}"
+                                   for d, lo, hi, f in zip(diff, low, high, flag, strict=True)]
+    if "diff_text_mid" in full:
+        diff, low, high = (full[f"diff_text_mid{part}"] for part in ("", "_low", "_high"))
+        flag = full["diff_text_mid_excludes_zero"].map({True: "*", False: ""})
+        view["d P(text>=mid)"] = [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{f}"
+                                  for d, lo, hi, f in zip(diff, low, high, flag, strict=True)]
+    view["median text"] = [_median_change(a, b) for a, b
+                           in zip(full["text_median_a"], full["text_median_b"], strict=True)]
+    return view
+
+
+def _signed(change: float) -> str:
+    """A change to two decimals with its sign; one too small for two decimals reads +<0.01 or
+    -<0.01 (so a bound of an interval that excludes zero never reads 0.00), zero itself 0.00."""
+    if change == 0:
+        return "0.00"
+    text = f"{change:+.2f}"
+    return f"{text[0]}<0.01" if float(text) == 0 else text
+
+
+def _median_change(a: float, b: float) -> str:
+    """The median agreed text before and after, as '24 -> 31' ('-' where nothing agreed)."""
+    def shown(v: float) -> str:
+        return "-" if v != v else f"{v:.0f}"
+
+    return f"{shown(a)} -> {shown(b)}"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `compare` to the `mc11` parser."""
+    parser = commands.add_parser("compare", help="compare two or more results folders issue by "
+                                 "issue")
+    parser.add_argument("results", metavar="RESULTS", nargs="+", type=file_or_folder,
+                        help="results folders: the first is the reference (e.g. the baseline), "
+                             "each other one is compared with it; with three or more, the "
+                             "outcome probabilities are also shown side by side")
+    parser.add_argument("--plot", metavar="PNG", type=file_or_folder,
+                        help="also draw the changes with their intervals into this new file")
+    add_output_options(parser, "write the changes to this new file instead of the screen; with "
+                       "three or more folders the screen still shows the outcome probabilities "
+                       "side by side (with --format csv or json, nothing is printed)")
+    parser.set_defaults(handler=compare)
