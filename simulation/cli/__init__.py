@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from simulation import __version__
 from simulation.cli import (
     calibrate,
+    compare,
     compiled,
     dashboard,
     data,
@@ -29,8 +30,8 @@ from simulation.cli import (
 from simulation.cli.common import check_new_files
 from simulation.errors import InputError, Interrupted, stopped_by_user
 
-COMMANDS = (data, simulate, ensembles, own_data, calibrate, designs, dashboard, explain,
-            compiled)
+COMMANDS = (data, simulate, ensembles, compare, own_data, calibrate, designs, dashboard,
+            explain, compiled)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command: Ctrl-C, a scheduler
 _working = False  # a stop signal interrupts a command only while its work is under way
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation.cli import compare
 from simulation.cli.common import (
     RESULTS_DIR,
     Deprecated,
@@ -433,8 +432,7 @@ def _plot_folder(folder: Path, force: bool) -> Path:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `run`, then `compare` (from its module), then `plot` to the `mc11` parser: the order
-    `mc11 --help` lists them in."""
+    """Add `run` and `plot` to the `mc11` parser."""
     parser = commands.add_parser("run", help="run a scenario's ensemble into a results folder")
     add_scenario_argument(parser)
     parser.add_argument("--runs", type=positive, help="replications (default: the scenario's)")
@@ -459,8 +457,6 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "only, the fast path for many runs; `mc11 plot DIR` draws them "
                              "later)")
     parser.set_defaults(handler=run, runs_model=True)
-
-    compare.register(commands)
 
     parser = commands.add_parser("plot", help="draw (or redraw) the figures of a results folder")
     parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
