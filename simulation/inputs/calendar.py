@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -13,11 +12,10 @@ from simulation.errors import InputError
 from simulation.inputs.catalogue import DATA_DIR
 from simulation.inputs.files import (
     at_line,
+    error_line,
     load_yaml,
     read_text,
-    reported_error,
     validation_problem,
-    value_location,
     walk_yaml,
 )
 
@@ -40,8 +38,8 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
             field, message = validation_problem(exc, Period)
             if field == "month" and isinstance(item, dict) and "month" in item:  # e.g. a date
                 message = f"{item['month']}; allowed: a month as YYYY-MM, e.g. 2017-12"
-            place = value_location(reported_error(exc), ("periods", index))
-            raise InputError(str(path), _entry(node, index, field, place), message) from None
+            line = error_line(node, exc, ("periods", index))
+            raise InputError(str(path), _entry(node, index, field, line), message) from None
         if period.kind not in PERIOD_KINDS:
             raise InputError(str(path), _entry(node, index, "kind"),
                              f"{period.kind!r}; allowed: {', '.join(PERIOD_KINDS)}")
@@ -64,11 +62,10 @@ def load_calendar(path: Path | str | None = None) -> tuple[Period, ...]:
     return tuple(periods)
 
 
-def _entry(node: yaml.Node | None, index: int, field: str,
-           place: tuple[Any, ...] = ()) -> str:
-    """Entry `index`'s field as errors name it, after the line of `place` in the file (by
-    default the field's), so that a long calendar's bad entry need not be counted to."""
-    line = walk_yaml(node, place or ("periods", index, field))[1]
+def _entry(node: yaml.Node | None, index: int, field: str, line: int | None = None) -> str:
+    """Entry `index`'s field as errors name it, after its line in the file (by default the
+    field's), so that a long calendar's bad entry need not be counted to."""
+    line = line or walk_yaml(node, ("periods", index, field))[1]
     whole = field == "(top level)"  # the entry itself, e.g. a number where a mapping goes
     return at_line(f"periods: entry {index + 1}" + ("" if whole else f": {field}"), line)
 

@@ -199,6 +199,13 @@ def value_location(error: Any, within: tuple[Any, ...] = ()) -> tuple[Any, ...]:
     return location[:-1] if error["type"] == "missing" and len(location) > 1 else location
 
 
+def error_line(node: yaml.Node | None, error: ValidationError,
+               within: tuple[Any, ...] = ()) -> int | None:
+    """The line of a file (its `load_yaml` node tree) holding the value a validation error
+    reports (`within` the part validated alone); None where the file does not say."""
+    return walk_yaml(node, value_location(reported_error(error), within))[1]
+
+
 def at_line(field: str, line: int | None) -> str:
     """A field as errors name it, after its line where known (`line 3: calendar`)."""
     return f"line {line}: {field}" if line else field

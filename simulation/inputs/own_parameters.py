@@ -22,15 +22,7 @@ from simulation.engine.parameters import BargainingParameters, ConsensusParamete
 from simulation.engine.schema import FileSchema
 from simulation.errors import InputError
 from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
-from simulation.inputs.files import (
-    at_line,
-    load_yaml,
-    read_text,
-    reported_error,
-    validation_problem,
-    value_location,
-    walk_yaml,
-)
+from simulation.inputs.files import at_line, error_line, load_yaml, read_text, validation_problem
 
 _Strict = FileSchema
 
@@ -74,8 +66,7 @@ def read_own_parameters(path: Path | str) -> OwnDataSettings:
         return OwnDataSettings.model_validate(raw)
     except ValidationError as exc:
         field, message = validation_problem(exc, OwnDataSettings)
-        line = walk_yaml(node, value_location(reported_error(exc)))[1]
-        raise InputError(str(path), at_line(field, line), message) from None
+        raise InputError(str(path), at_line(field, error_line(node, exc)), message) from None
 
 
 def own_parameters_yaml(settings: OwnDataSettings, names: list[str], header: str = "") -> str:
