@@ -1018,6 +1018,24 @@ def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_word
     assert "the median agreed text in the scale's words:" in lines
 
 
+def test_cli_run_shows_a_dash_for_the_text_median_of_an_issue_no_run_agreed(workspace,
+                                                                          monkeypatch):
+    """No agreement in any run, no median text: a "-" (every table on the screen shows a
+    missing value so), not a blank that shifts the row's later columns under the wrong
+    headings when read by whitespace."""
+    stub_plots(monkeypatch)
+    code, stdout, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 3, "--workers", 1,
+                                "--folder", workspace / "dash", "--quiet", "--no-plots")
+    assert code == 0, stderr
+    summary = pd.read_csv(workspace / "dash" / "summary.csv")
+    unagreed = summary.loc[summary["p_none"] == 1, "issue"].tolist()
+    assert unagreed, "the seed's three runs agreed every issue somewhere: pick another"
+    rows = {line.split()[0]: line.split() for line in stdout.splitlines()
+            if line.split()[:1] and line.split()[0] in set(summary["issue"])}
+    for issue in unagreed:
+        assert rows[issue][4:7] == ["1.00", "-", "0.00"], rows[issue]
+
+
 @pytest.mark.parametrize("command", ["plot", "compare", "explain"])
 def test_a_sweep_folder_given_for_a_run_folder_is_named_as_one(tmp_path, command):
     """`mc11 plot` (compare, explain) on a sweep's folder: said what it is and where its

@@ -51,7 +51,7 @@ def _table(frame, digits: int = 3) -> str:
     import pandas as pd
 
     with pd.option_context("display.max_colwidth", 70, "display.width", 200):
-        return rounded(frame, digits).to_string(index=False)
+        return rounded(frame, digits).to_string(index=False, na_rep="-")
 
 
 def calibrate(args: argparse.Namespace) -> None:

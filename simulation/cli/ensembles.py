@@ -262,7 +262,7 @@ def _print_summary(table) -> None:
                    zip(table["p_multilateral_low"], table["p_multilateral_high"], strict=True)],
         "P(pluri)": table["p_plurilateral"].map("{:.2f}".format),
         "P(none)": table["p_none"].map("{:.2f}".format),
-        "text median": table["text_median"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+        "text median": table["text_median"].map(lambda v: "-" if pd.isna(v) else f"{v:.0f}"),
         "P(>=mid)": table["p_text_mid"].map("{:.2f}".format),
         "top blockers": table["top_blockers"].fillna(""),
     })

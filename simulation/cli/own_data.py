@@ -288,7 +288,7 @@ def backtest(args: argparse.Namespace) -> None:
         errors = [c for c in issues.columns if c.endswith("_error")]
         table = rounded(with_error_row(issues)[["issue", "observed", *errors]])
         table.columns = ["issue", "observed", *(c.removesuffix("_error") for c in errors)]
-        print(table.to_string(index=False, na_rep=""))
+        print(table.to_string(index=False, na_rep="-"))
         print()
     pooled = summary.iloc[-1]
     methods = [c for c in summary.columns if c not in ("negotiation", "issues")]
