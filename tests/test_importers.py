@@ -465,10 +465,17 @@ def test_actor_declared_without_positions_is_left_out_with_a_note(tmp_path):
 def test_a_d_row_with_fields_after_power_is_read_with_a_note(tmp_path):
     """A #D row's fields after power are ignored, but not silently: a sixth number may be a
     value meant for another column. An empty trailing field (a closing ';') is no news."""
-    path = write(tmp_path, "#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1;;\n#D;B;x;5;1;1;0.4;n\n",
+    path = write(tmp_path, "#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1;;\n#D;B;x;5;1;1;;0.4\n",
                  "data.txt")
     data = read_actor_issue_data(path)
-    assert data.notes == (f"{path}, line 5: #D has 2 field(s) after power (0.4;n); ignored",)
+    assert data.notes == (
+        f"{path}, line 5: a #D row has fields after power, ignored (line 5: '', '0.4')",)
+    # a column of comments: one note for the file, not one a row
+    many = write(tmp_path, "#A\tA\ta\n#A\tB\tb\n#P\tx\tx\n#P\ty\ty\n"
+                           "#D\tA\tx\t1\t1\t1\tok\n#D\tB\tx\t5\t1\t1\n"
+                           "#D\tA\ty\t1\t1\t1\tsee p. 3\n#D\tB\ty\t5\t1\t1\tok\n", "many.txt")
+    assert read_actor_issue_data(many).notes == (
+        f"{many}, lines 5-8: 3 #D rows have fields after power, ignored (line 5: 'ok')",)
     plain = write(tmp_path, "#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;1;1;1\n#D;B;x;5;1;1\n", "plain.txt")
     assert read_actor_issue_data(plain).positions.tolist() == data.positions.tolist()
 

@@ -399,10 +399,7 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
                  _number(source, number, "power", fields[5], decimal_comma=True))
     silent = [actor for actor in actors if actor not in rows.power]
     notes = tuple(f"{source}, line {first_line['actor', actor]}: actor {actor!r} has no position "
-                  "on any issue; left out" for actor in silent) + tuple(
-        f"{source}, line {number}: #D has {len(extra)} field(s) after power "
-        f"({';'.join(extra)}); ignored" for number, fields in data
-        if (extra := [f for f in fields[6:] if f]))
+                  "on any issue; left out" for actor in silent) + _beyond_power(source, data)
     actors = [actor for actor in actors if actor in rows.power]
     _check_coverage(source, issues, rows, first_line)
     for issue in issues:  # no #M rows: the reference's default scale, 0-100, if it fits
@@ -410,6 +407,19 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
         if issue not in anchors and min(seen) >= 0.0 and max(seen) <= 100.0:
             anchors[issue] = [0.0, 100.0]
     return _assemble(source, actors, issues, rows, anchors, None, None, notes=notes)
+
+
+def _beyond_power(source: str, data: list[tuple[int, list[str]]]) -> tuple[str, ...]:
+    """A note on the #D rows with a field after power (a value meant for another column, or
+    a comment), which the reader ignores: one for the file, naming the first such row."""
+    extra = [(number, fields[6:]) for number, fields in data if any(fields[6:])]
+    if not extra:
+        return ()
+    (first, fields), count = extra[0], len(extra)
+    where = f"line {first}" if count == 1 else f"lines {first}-{extra[-1][0]}"
+    what = "a #D row has" if count == 1 else f"{count} #D rows have"
+    return (f"{source}, {where}: {what} fields after power, ignored (line {first}: "
+            f"{', '.join(map(repr, fields))})",)
 
 
 def _check_coverage(source: str, issues: list[str], rows: _Rows,
