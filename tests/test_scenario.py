@@ -1180,6 +1180,24 @@ def test_a_calendar_error_in_an_entry_names_its_line(folder, change, field, prob
     assert len(err.strip().splitlines()) == 1
 
 
+def test_an_error_names_the_line_of_the_value_that_applies_under_a_merge_key(folder):
+    """An entry that copies another with a YAML merge key (`<<: *quiet`) and sets a field
+    itself: the error names the field's own line, not the copied one's."""
+    write(folder, "my_calendar.yaml",
+          "periods:\n"
+          "  - &quiet\n    month: 2017-10\n    label: x\n    kind: quiet\n    attention: 0.3\n"
+          "    pressure: 0.4\n    source: x\n"  # lines 2-8
+          "  - <<: *quiet\n    month: 2017-11\n    attention: 2\n"  # lines 9-11
+          "  - {month: 2017-12, label: x, kind: ministerial, attention: 1, pressure: 1, "
+          "source: x}\n")
+    scenario = write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                     "calendar: my_calendar.yaml\n")
+    code, _, err = mc11("preferences", scenario)
+    assert code == 2
+    assert err.startswith(f"mc11: error: {folder / 'my_calendar.yaml'}: line 11: periods: "
+                          "entry 2: attention: 2 is out of range"), err
+
+
 def test_a_calendar_may_use_both_ends_of_the_attention_and_pressure_scales(folder):
     """A month nobody attends and nothing presses (0) and the ministerial at full pressure
     (1) are both levels of the 0-1 scale."""

@@ -177,7 +177,10 @@ def walk_yaml(node: yaml.Node | None, location: tuple[Any, ...]) -> tuple[bool, 
     line = None
     for index, part in enumerate(location):
         if isinstance(node, yaml.MappingNode):
-            key, node = next(((k, v) for k, v in node.value if k.value == part), (None, None))
+            # the last key of a name is the one that applies (a merge key `<<:` puts the keys it
+            # brings in first); a key is YAML text, a location part may be a number
+            key, node = next(((k, v) for k, v in reversed(node.value) if k.value == str(part)),
+                             (None, None))
             line = key.start_mark.line + 1 if key is not None else None
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):  # too short a list
