@@ -556,6 +556,10 @@ def test_a_what_if_papers_sponsor_is_engaged_by_that_paper_not_by_a_2016_one(bas
     assert source[("BRA", "mandate")] == base_table.set_index(KEYS).loc[("BRA", "mandate"),
                                                                          "source"]
     assert "tabled a 2016 proposal" in source[("BRA", "mandate")]
+    second = {**proposal, "symbol": "HYPO/2", "sponsors": ["ALB"]}
+    both = scenario_from_mapping({"name": "t", "proposals": [proposal, second]}).preferences
+    assert both.set_index(KEYS)["source"][("ALB", "mandate")].startswith(
+        "rule engaged_sponsor: sponsors the scenario's what-if papers HYPO/1, HYPO/2, so ")
 
 
 def test_hypothetical_proposal_with_unknown_sponsor_is_an_error():

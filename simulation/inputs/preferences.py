@@ -244,8 +244,9 @@ def _evidence_for(
         position, salience = rules.engaged_sponsor_mandate
         source = ("rule engaged_sponsor: tabled a 2016 proposal for MC11, so backs focused "
                   "talks (§4)") if set(papers) - what_ifs else (
-                  f"rule engaged_sponsor: sponsors the scenario's what-if paper "
-                  f"{' and '.join(papers)}, so backs focused talks as the 2016 sponsors do (§4)")
+                  f"rule engaged_sponsor: sponsors the scenario's what-if "
+                  f"paper{'s' if len(papers) > 1 else ''} {', '.join(papers)}, so backs focused "
+                  "talks as the 2016 sponsors do (§4)")
         return "engaged_sponsor", [_Evidence(position, salience, "engaged_sponsor", source)]
     return "imputed", []
 
