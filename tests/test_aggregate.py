@@ -183,3 +183,21 @@ def test_agreed_texts_at_the_top_of_the_scale_reach_high_beyond_the_limit(
     assert (exact["p_text_high"] > 0).any() and (exact["p_text_mid"] > exact["p_text_high"]).any()
     reached = [c for c in exact.columns if c.startswith(("p_text_", "n_"))]
     pd.testing.assert_frame_equal(large[reached], exact[reached])
+
+
+def test_texts_just_below_a_described_point_do_not_reach_it_beyond_the_limit(
+        baseline, chunks, monkeypatch):
+    """A text of 99.995 shares the histogram's last bin with 100 but does not reach high: beyond
+    EXACT_RUNS the runs reaching each point are counted exactly, as when every run is kept
+    (they were read from the histogram, which counted such a text as reaching high)."""
+    scenario, negotiation = baseline
+    rng = np.random.default_rng(5)
+    texted = [dataclasses.replace(chunk, text=rng.choice(
+        [49.995, 50.0, 99.995, 100.0], chunk.text.shape).astype(chunk.text.dtype))
+        for chunk in chunks]
+    exact = summary_tables(scenario, combined(negotiation, texted))[0]
+    monkeypatch.setattr(aggregate, "EXACT_RUNS", 10)
+    large = summary_tables(scenario, combined(negotiation, texted))[0]
+    assert ((exact["p_text_high"] > 0) & (exact["p_text_high"] < exact["p_text_mid"])).any()
+    reached = [c for c in exact.columns if c.startswith("p_text_")]
+    pd.testing.assert_frame_equal(large[reached], exact[reached])

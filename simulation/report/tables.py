@@ -8,7 +8,7 @@ import pandas as pd
 
 from simulation.engine.negotiation import Negotiation
 from simulation.errors import write_atomic
-from simulation.inputs.catalogue import CLUSTER_TITLES, REACHED, SCALE_POINTS, SCALE_WORDS
+from simulation.inputs.catalogue import CLUSTER_TITLES, REACHED, SCALE_WORDS
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import AGREEMENTS, OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
@@ -108,15 +108,10 @@ def _summary_parts(aggregate: Aggregate) -> tuple[pd.DataFrame, pd.DataFrame, pd
 
 
 def _reached(aggregate: Aggregate) -> pd.DataFrame:
-    """Per issue, the runs whose agreed text reaches each described point of the scale, from
-    the histogram of agreed texts: the runs in the point's bin and above (exact where the point
-    is a bin's lower edge, as mid is; the top of the scale shares the last bin)."""
-    text = aggregate.histograms["text.any"]
-    width = (text.high - text.low) / text.bins
-    first = {point: min(round((SCALE_POINTS[point] - text.low) / width), text.bins - 1)
-             for point in REACHED}
-    return pd.DataFrame({point: text.counts[:, first[point]:].sum(axis=1)
-                         for point in REACHED}, index=list(aggregate.negotiation.issues))
+    """Per issue, the runs whose agreed text reaches each described point of the scale (the
+    aggregate counts them exactly, whatever the run count)."""
+    return pd.DataFrame(aggregate.reached_counts, index=list(aggregate.negotiation.issues),
+                        columns=list(REACHED))
 
 
 def _text_levels(aggregate: Aggregate) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """An ensemble's outputs combined chunk by chunk, in replication order, in memory that does not
 grow with the run count beyond `EXACT_RUNS`.
 
-Counts (outcomes per issue, members listed per issue) are exact at any size. Up to `EXACT_RUNS`
+Counts (outcomes per issue, members listed per issue, agreed texts reaching each described
+point of the scale) are exact at any size. Up to `EXACT_RUNS`
 replications the per-run values that percentiles are taken of are kept, so every table is
 computed exactly as from the full arrays; beyond, each such value goes into a fixed histogram
 per cell (`RESOLUTION` of its scale), whose percentiles are within half a bin of the exact ones
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.engine.negotiation import Negotiation
+from simulation.inputs.catalogue import REACHED, SCALE_POINTS
 from simulation.outcomes import AGREEMENTS, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import MEMBERS, OUTPUTS, Combine, Output
 from simulation.runs.ensemble import Chunk, outcome_frame
@@ -98,6 +100,7 @@ class Aggregate:
         self.runs = 0
         n, k = negotiation.shape
         self.outcome_counts = np.zeros((k, len(_CODES)), dtype=np.int64)  # columns: OUTCOMES
+        self.reached_counts = np.zeros((k, len(REACHED)), dtype=np.int64)  # columns: REACHED
         self.member_counts = {o.name: np.zeros((n, k), dtype=np.int64) for o in OUTPUTS
                               if o.combine is Combine.MEMBER_LIST}
         self.kept: dict[str, list[np.ndarray]] = {}
@@ -136,6 +139,10 @@ class Aggregate:
             self.draws.setdefault(path, []).append(values[sampled])
         for column, code in enumerate(_CODES):
             self.outcome_counts[:, column] += (outcome == code).sum(axis=0)
+        agreed = outcome != NO_AGREEMENT
+        for column, point in enumerate(REACHED):
+            self.reached_counts[:, column] += (agreed & (chunk.text >= SCALE_POINTS[point])).sum(
+                axis=0)
         for name, counts in self.member_counts.items():
             counts += getattr(chunk, name).sum(axis=0)
         self.runs += len(outcome)
