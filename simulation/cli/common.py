@@ -268,6 +268,29 @@ def load_checked(folder: str | Path) -> Results:
     return results
 
 
+def read_checked(folder: Path, name: str, scenario: Scenario) -> pd.DataFrame:
+    """A CSV table of a complete folder with the columns its readers (the figures) use, numbers
+    where they read numbers, and only the scenario's issues; else an InputError saying how to
+    rebuild it."""
+    from simulation.outputs import OUTPUTS, Combine
+    from simulation.report.summary import TEXT_QUANTILES
+    from simulation.runs.results import read_table
+
+    issues = scenario.catalogue.issue_ids
+    if name == "text_levels.csv":
+        return read_table(folder, name, ("issue", "outcome"),
+                          ("n_runs", *(f"text_{q}" for q in TEXT_QUANTILES)), issues)
+    for output in OUTPUTS:
+        if output.combine is Combine.SPREAD and name == output.tables[0]:
+            by = output.axes[1]
+            return read_table(folder, name, (by, "period_label"),
+                              ("period", *(f"{output.column}_{s}" for s in ("mean", "p10", "p90"))),
+                              issues if by == "issue" else None)
+        if output.combine is Combine.MEMBER_LIST and name == output.tables[1]:
+            return read_table(folder, name, ("issue", "member"), ("count", "share"), issues)
+    return read_table(folder, name)
+
+
 def summary_problem(table: pd.DataFrame, scenario: Scenario) -> str | None:
     """What is wrong with a folder's summary.csv (columns, their types or issue rows), or None."""
     import pandas as pd

@@ -1,4 +1,5 @@
-"""`mc11 run`, `mc11 plot`: ensembles into results folders, and their tables and figures."""
+"""`mc11 run`: a scenario's ensemble into a results folder (or an interrupted one completed),
+its tables and summary; with --plots its figures, drawn by `simulation.cli.plot`."""
 
 from __future__ import annotations
 
@@ -19,17 +20,17 @@ from simulation.cli.common import (
     load_checked,
     load_noting,
     positive,
+    read_checked,
     results_dir,
     scenario_of,
     seed,
     summary_problem,
     workers_on_this_machine,
 )
-from simulation.errors import InputError, Interrupted, disk_full, shell_word, unwritable
+from simulation.cli.plot import draw_figures, figure_files
+from simulation.errors import InputError, shell_word, unwritable
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
     from simulation.report.figures import FigureTables, StandardFigure
     from simulation.runs.aggregate import Aggregate
     from simulation.runs.results import Run
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> None:
         starting = (f"running {run.runs:,} replications of '{run.scenario.name}' (seed "
                     f"{run.seed}) on {workers} worker(s) into {run.folder}")
     plots = run.folder / "plots"
-    before = _figure_files(plots)  # a stop while drawing names the figures drawn since
+    before = figure_files(plots)  # a stop while drawing names the figures drawn since
     ahead: list[StandardFigure] = []  # the figures drawn while the runs run
 
     def draw_scenario_figures() -> None:
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> None:
     if args.plots:  # the folder is complete: a stop while drawing leaves it to `mc11 plot`
         sys.stdout.flush()  # the summary shows while the figures are drawn
         print(f"mc11: drawing the figures into {plots}", file=sys.stderr)
-        _draw_figures(report[0], run.folder, plots, workers, before, drawn=ahead)
+        draw_figures(report[0], run.folder, plots, workers, before, drawn=ahead)
     else:
         print(f"mc11: note: tables only; `mc11 plot {shell_word(run.folder)}` draws the "
               "figures (or run with --plots)", file=sys.stderr)
@@ -277,29 +278,6 @@ def _print_summary(table) -> None:
         print(f"  {issue}: {words or 'no agreement in any run'}")
 
 
-def _read_checked(folder: Path, name: str, scenario):
-    """A CSV table of a complete folder with the columns its readers (the figures) use, numbers
-    where they read numbers, and only the scenario's issues; else an InputError saying how to
-    rebuild it."""
-    from simulation.outputs import OUTPUTS, Combine
-    from simulation.report.summary import TEXT_QUANTILES
-    from simulation.runs.results import read_table
-
-    issues = scenario.catalogue.issue_ids
-    if name == "text_levels.csv":
-        return read_table(folder, name, ("issue", "outcome"),
-                          ("n_runs", *(f"text_{q}" for q in TEXT_QUANTILES)), issues)
-    for output in OUTPUTS:
-        if output.combine is Combine.SPREAD and name == output.tables[0]:
-            by = output.axes[1]
-            return read_table(folder, name, (by, "period_label"),
-                              ("period", *(f"{output.column}_{s}" for s in ("mean", "p10", "p90"))),
-                              issues if by == "issue" else None)
-        if output.combine is Combine.MEMBER_LIST and name == output.tables[1]:
-            return read_table(folder, name, ("issue", "member"), ("count", "share"), issues)
-    return read_table(folder, name)
-
-
 def _unsound_tables(folder: Path, scenario, runs: int) -> list[str]:
     """The tables of a complete folder that are missing, cannot be read whole or lack what their
     readers use."""
@@ -320,7 +298,7 @@ def _unsound_tables(folder: Path, scenario, runs: int) -> list[str]:
                         meta.num_rows != runs * len(scenario.catalogue.issue_ids):
                     raise InputError(str(path), "(table)", "damaged")
             elif table.file.endswith(".csv"):
-                frame = _read_checked(folder, table.file, scenario)
+                frame = read_checked(folder, table.file, scenario)
                 if table.file == "summary.csv" and summary_problem(frame, scenario):
                     raise InputError(str(path), "(table)", "damaged")
             elif not path.is_file():
@@ -330,109 +308,8 @@ def _unsound_tables(folder: Path, scenario, runs: int) -> list[str]:
     return unsound
 
 
-def plot(args: argparse.Namespace) -> None:
-    """`mc11 plot`: draw (or redraw) a results folder's figures from its tables."""
-    from simulation.report import summary
-    from simulation.report.tables import figure_tables
-
-    results = load_checked(args.results)
-    scenario, folder = results.scenario, results.folder
-    # text_levels.csv and coalitions.csv are absent in folders written before they existed
-    levels = _read_checked(folder, "text_levels.csv", scenario) \
-        if (folder / "text_levels.csv").is_file() else summary.text_levels(results.outcomes)
-    coalitions = _read_checked(folder, "coalitions.csv", scenario) \
-        if (folder / "coalitions.csv").is_file() else None
-    tables = figure_tables(scenario, scenario.negotiation(), summary=results.summary,
-                           levels=levels, support=_read_checked(folder, "support.csv", scenario),
-                           blockers=_read_checked(folder, "blockers.csv", scenario),
-                           coalitions=coalitions)
-    target = _plot_folder(folder, args.force)
-    for path in _draw_figures(tables, folder, target, workers_on_this_machine(args.workers),
-                              _figure_files(target)):
-        print(path)
-
-
-def _draw_figures(tables: FigureTables, folder: Path, target: Path, workers: int,
-                  before: dict[str, tuple[int, int] | None],
-                  drawn: Collection[StandardFigure] = ()) -> list[Path]:
-    """Draw the figures of the complete results `folder` but those `drawn` already into
-    `target` (`mc11 plot`, `mc11 run --plots`); stopped part-way (Ctrl-C, a dead figure
-    process, a full disk), Interrupted names the figures drawn since `before` and the command
-    that draws them all."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from simulation.report.figures import write_figures
-
-    try:
-        return write_figures(tables, target, workers, drawn)
-    except OSError as exc:
-        if disk_full(exc):
-            raise Interrupted(f"cannot write the figures in {target} ({unwritable(exc)}); "
-                              f"{_drawn_so_far(folder, target, before)}") from None
-        raise InputError(str(target), "(folder)", f"cannot write the figures there "
-                         f"({unwritable(exc)}); copy the results folder somewhere you can "
-                         "write to and draw the copy's figures") from None
-    except BrokenProcessPool:
-        raise Interrupted(f"a figure process died; {_drawn_so_far(folder, target, before)}"
-                          ) from None
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted while drawing the figures into {target}; "
-                          f"{_drawn_so_far(folder, target, before)}") from None
-
-
-def _figure_files(target: Path) -> dict[str, tuple[int, int] | None]:
-    """Each standard figure's file in `target` as it is now (inode and time of last change), or
-    None where there is none: a figure drawn since replaced its file."""
-    from simulation.report.figures import FIGURES
-
-    def state(path: Path) -> tuple[int, int] | None:
-        try:
-            found = path.stat()
-        except OSError:
-            return None
-        return found.st_ino, found.st_mtime_ns
-
-    return {figure.file: state(target / figure.file) for figure in FIGURES}
-
-
-def _drawn_so_far(folder: Path, target: Path,
-                  before: dict[str, tuple[int, int] | None]) -> str:
-    """Which figures of `target` were drawn before the drawing stopped and which not (missing,
-    or left as they were), and how to draw them all."""
-    now = _figure_files(target)
-    drawn = [name for name, state in now.items() if state is not None and state != before[name]]
-    missing = [name for name in now if name not in drawn]
-    said = (f"{len(drawn)} of the {len(now)} figures {'was' if len(drawn) == 1 else 'were'} "
-            "drawn there"
-            + (f" ({', '.join(drawn)})" if drawn else "")
-            + f"; not drawn: {', '.join(missing)}. ")
-    if target.name == "plots":
-        return said + f"Draw them all into {target} with: mc11 plot --force {shell_word(folder)}"
-    return said + f"Delete {target} and draw them all again with: mc11 plot {shell_word(folder)}"
-
-
-def _plot_folder(folder: Path, force: bool) -> Path:
-    """plots/ if it holds no figure yet (or with --force); else a new plots-2/, plots-3/, ...
-    so figures drawn before are never overwritten unasked."""
-    target = folder / "plots"
-    is_file = target.exists() and not target.is_dir()
-    if is_file and force:
-        raise InputError(str(target), "--force", "a file, not a folder of figures: --force "
-                         "redraws a plots/ folder only; move the file away, or draw without "
-                         "--force into a new plots-N/")
-    if not is_file and (force or not target.exists() or not any(target.glob("*.png"))):
-        return target
-    number = 2
-    while (folder / f"plots-{number}").exists():
-        number += 1
-    why = "is a file, not a folder" if is_file else "has figures already"
-    print(f"mc11: {target} {why}; drawing into plots-{number}/ (--force redraws plots/ in "
-          "place)", file=sys.stderr)
-    return folder / f"plots-{number}"
-
-
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `run` and `plot` to the `mc11` parser."""
+    """Add `run` to the `mc11` parser."""
     parser = commands.add_parser("run", help="run a scenario's ensemble into a results folder")
     add_scenario_argument(parser)
     parser.add_argument("--runs", type=positive, help="replications (default: the scenario's)")
@@ -457,13 +334,3 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "only, the fast path for many runs; `mc11 plot DIR` draws them "
                              "later)")
     parser.set_defaults(handler=run, runs_model=True)
-
-    parser = commands.add_parser("plot", help="draw (or redraw) the figures of a results folder")
-    parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
-                        help="a complete results folder (from `mc11 run`)")
-    parser.add_argument("--force", action="store_true",
-                        help="redraw plots/ in place (default: a new plots-N/ when plots/ has "
-                             "figures)")
-    parser.add_argument("--workers", type=positive,
-                        help="processes drawing figures at once (default: all cores)")
-    parser.set_defaults(handler=plot)
