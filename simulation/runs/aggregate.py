@@ -2,11 +2,11 @@
 grow with the run count beyond `EXACT_RUNS`.
 
 Counts (outcomes per issue, members listed per issue, agreed texts reaching each described
-point of the scale) are exact at any size. Up to `EXACT_RUNS`
-replications the per-run values that percentiles are taken of are kept, so every table is
-computed exactly as from the full arrays; beyond, each such value goes into a fixed histogram
-per cell (`RESOLUTION` of its scale), whose percentiles are within half a bin of the exact ones
-and whose means are exact sums. Each output's scale is declared in `simulation.outputs`
+point of the scale) are exact at any size. Up to `EXACT_RUNS` replications the per-run values
+that percentiles are taken of are kept, so every table is computed exactly as from the full
+arrays; beyond, each such value goes into a fixed histogram per cell (`BINS` bins over its
+scale), whose percentiles are within half a bin of the exact ones and whose means are exact
+sums. Each output's scale is declared in `simulation.outputs`
 (`Output.scale`).
 """
 
