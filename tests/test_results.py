@@ -716,7 +716,7 @@ def test_reading_a_results_folder_does_not_import_the_model():
     """`mc11 plot` and the dashboard's results view read folders; Mesa and the model cost
     ~0.6 s to import and are needed only to run replications."""
     code = ("import sys; import simulation.cli, simulation.runs.results, "
-            "simulation.report.figures, simulation.cli.ensembles, simulation.cli.plot; "
+            "simulation.report.figures, simulation.cli.run, simulation.cli.plot; "
             "print(sorted(m for m in ('mesa', 'simulation.engine.model') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

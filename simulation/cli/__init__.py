@@ -22,16 +22,16 @@ from simulation.cli import (
     dashboard,
     data,
     designs,
-    ensembles,
     explain,
     own_data,
     plot,
+    run,
     simulate,
 )
 from simulation.cli.common import check_new_files
 from simulation.errors import InputError, Interrupted, stopped_by_user
 
-COMMANDS = (data, simulate, ensembles, compare, plot, own_data, calibrate, designs, dashboard,
+COMMANDS = (data, simulate, run, compare, plot, own_data, calibrate, designs, dashboard,
             explain, compiled)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command: Ctrl-C, a scheduler
 _working = False  # a stop signal interrupts a command only while its work is under way
