@@ -13,13 +13,13 @@ import pandas as pd
 
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS, SCALE_WORDS
 from simulation.outcomes import (
-    NO_AGREEMENT,
     NONE,
     OUTCOME_LABELS,
     OUTCOMES,
     PLURILATERAL,
     SHARE_COLUMNS,
 )
+from simulation.runs.aggregate import reaching
 
 """Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
 
@@ -114,10 +114,8 @@ def run_events(outcome: np.ndarray, text: np.ndarray) -> np.ndarray:
     """(runs, k, len(COMPARED)) bool from each run's outcome codes and agreed texts (runs, k):
     which of the COMPARED shares counts the run on each issue (an outcome; an agreed text
     reaching a point of the scale)."""
-    agreed = outcome != NO_AGREEMENT
-    with np.errstate(invalid="ignore"):
-        reached = [agreed & (text >= SCALE_POINTS[point]) for point in REACHED]
-    return np.stack([outcome == code for code in OUTCOME_LABELS] + reached, axis=-1)
+    outcomes = np.stack([outcome == code for code in OUTCOME_LABELS], axis=-1)
+    return np.concatenate([outcomes, reaching(outcome, text)], axis=-1)
 
 
 def paired_counts(first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -34,6 +34,15 @@ _CODES = tuple(OUTCOME_LABELS)  # the engine's codes in the order of the labels 
 _CODE_OF = {label: code for code, label in OUTCOME_LABELS.items()}
 
 
+def reaching(outcome: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """(runs, k, len(REACHED)) bool from runs' outcome codes and agreed texts (runs, k): whether
+    the run agreed the issue with a text reaching each described point of the scale beyond the
+    lowest (the runs every `p_text_<point>` share counts)."""
+    agreed = outcome != NO_AGREEMENT
+    with np.errstate(invalid="ignore"):
+        return np.stack([agreed & (text >= SCALE_POINTS[point]) for point in REACHED], axis=-1)
+
+
 @dataclass
 class Histogram:
     """Counts of values per cell over [low, high] in `bins` equal bins (integer outputs: one bin
@@ -139,10 +148,7 @@ class Aggregate:
             self.draws.setdefault(path, []).append(values[sampled])
         for column, code in enumerate(_CODES):
             self.outcome_counts[:, column] += (outcome == code).sum(axis=0)
-        agreed = outcome != NO_AGREEMENT
-        for column, point in enumerate(REACHED):
-            self.reached_counts[:, column] += (agreed & (chunk.text >= SCALE_POINTS[point])).sum(
-                axis=0)
+        self.reached_counts += reaching(outcome, chunk.text).sum(axis=0)
         for name, counts in self.member_counts.items():
             counts += getattr(chunk, name).sum(axis=0)
         self.runs += len(outcome)

@@ -36,10 +36,11 @@ from simulation.errors import (
     write_atomic,
 )
 from simulation.inputs import priors as prior_draws
-from simulation.inputs.catalogue import REACHED, SCALE_POINTS
+from simulation.inputs.catalogue import REACHED
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import NO_AGREEMENT, OUTCOME_LABELS, SHARE_COLUMNS
+from simulation.runs.aggregate import reaching
 from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
@@ -107,8 +108,9 @@ def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarr
     agreed = outcome != NO_AGREEMENT
     stats = {SHARE_COLUMNS[label]: (outcome == code).mean(axis=0)
              for code, label in OUTCOME_LABELS.items()}
-    for point in REACHED:
-        stats[f"p_text_{point}"] = (agreed & (text >= SCALE_POINTS[point])).sum(axis=0) / runs
+    reached = reaching(outcome, text).sum(axis=0)
+    for column, point in enumerate(REACHED):
+        stats[f"p_text_{point}"] = reached[:, column] / runs
     stats["text_median"], stats["text_p10"], stats["text_p90"] = column_quantiles(
         np.where(agreed, text, np.nan), [0.5, 0.1, 0.9])
     stats["text_in_force_median"] = np.median(np.where(agreed, text, status_quo), axis=0)
