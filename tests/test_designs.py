@@ -1216,6 +1216,31 @@ def test_sensitivity_leaves_out_the_priors_its_protocol_does_not_read(tmp_path, 
     assert len(pd.read_csv(tmp_path / "d" / "points.csv")["point"].unique()) == 16 * (2 + 2)
 
 
+def test_the_exchange_protocol_reads_no_pressure_so_its_designs_leave_it_out(tmp_path, capsys):
+    """Exchanges are driven by their gains alone: a prior on a period kind's pressure changes
+    no exchange run, so sensitivity leaves it out (attention, who engages, stays in)."""
+    code = _small_sensitivity(tmp_path, "name: ex\nparameters:\n  bargaining:\n"
+                              "    protocol: exchange\n"
+                              "  consensus:\n    base_tolerance: {uniform: [5, 25]}\n"
+                              "calendar_levels:\n  quiet: {attention: {uniform: [0.2, 0.4]},\n"
+                              "          pressure: {uniform: [0.3, 0.5]}}\n")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert ("leaving out calendar_levels.quiet.pressure: the exchange protocol does not read "
+            "them") in captured.err
+    assert set(pd.read_csv(tmp_path / "d" / "sensitivity.csv")["parameter"]) == {
+        "parameters.consensus.base_tolerance", "calendar_levels.quiet.attention"}
+
+
+def test_pressure_is_read_by_the_protocols_that_scale_their_moves_with_it():
+    paths = ["calendar_levels.quiet.pressure", "calendar_levels.quiet.attention"]
+    assert design.unread(paths, "exchange") == {
+        "calendar_levels.quiet.pressure": "the compromise and challenge protocols"}
+    assert design.unread(paths, "compromise") == design.unread(paths, "challenge") == {}
+    assert design.unread(["parameters.bargaining.noise_sd"], "challenge") == {
+        "parameters.bargaining.noise_sd": "the compromise protocol"}
+
+
 def test_a_swept_calendar_level_of_a_kind_the_calendar_lacks_is_noted(tmp_path, capsys):
     """`--set calendar_levels.forum.attention=...` on a calendar without a forum changes no run:
     the sweep says so, as the scenario loader does for such a level set in the file."""

@@ -335,8 +335,12 @@ def test_run_says_which_drawn_constants_its_protocol_does_not_read(tmp_path, cap
     assert main(["run", str(scenario), "--runs", "2", "--workers", "1", "--quiet", "--no-plots",
                  "--folder", str(tmp_path / "run")]) == 0
     listed = {line.split(":")[0].strip(): line for line in capsys.readouterr().out.splitlines()
-              if line.startswith("  parameters.")}
+              if line.startswith(("  parameters.", "  calendar_levels."))}
     for setting in ("coalition_rate", "overall_rate", "noise_sd"):
         assert ("read only by the compromise protocol: changes no run under exchange"
                 in listed[f"parameters.bargaining.{setting}"])
+    for kind in ("quiet", "dedicated_discussion"):  # exchange moves by gains, not by pressure
+        assert ("read only by the compromise and challenge protocols: changes no run under "
+                "exchange" in listed[f"calendar_levels.{kind}.pressure"])
+        assert "read only" not in listed[f"calendar_levels.{kind}.attention"]
     assert "read only" not in listed["parameters.consensus.base_tolerance"]

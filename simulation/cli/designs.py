@@ -53,7 +53,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
 
     bargaining = scenario.spec.parameters.bargaining
     for path, reader in design.unread(plan.constants, bargaining.protocol).items():
-        print(f"mc11: note: {path} is read only by the {reader} protocol; this scenario "
+        print(f"mc11: note: {path} is read only by {reader}; this scenario "
               f"bargains by {bargaining.protocol}, so it changes no run here", file=sys.stderr)
     for path in design.absent_kinds(plan.constants, scenario.calendar_path):
         print(f"mc11: note: {path}: the scenario's calendar has no period of kind "
@@ -225,20 +225,19 @@ def sweep(args: argparse.Namespace) -> None:
 
 
 def _read_by(protocol: str, priors: dict) -> dict:
-    """The scenario's priors without those on settings `protocol` does not read (the
-    baseline's compromise priors in an exchange scenario), if two or more remain: their
-    indices are zero by construction, and each would add N design points (Sobol) or one a
-    trajectory (Morris)."""
+    """The scenario's priors without those on constants `protocol` does not read (the
+    baseline's compromise priors in an exchange scenario, and its priors on pressure), if two or
+    more remain: their indices are zero by construction, and each would add N design points
+    (Sobol) or one a trajectory (Morris)."""
     from simulation.runs import design
 
     skipped = design.unread(priors, protocol)
     if len(priors) - len(skipped) < 2:  # too few left for a design: run it as asked (the
         return priors  # design's note then says which constants change no run)
     if skipped:
-        readers = "/".join(sorted(set(skipped.values())))
-        print(f"mc11: note: leaving out {', '.join(skipped)}: read only by the {readers} "
-              f"protocol, so no run under {protocol} depends on them (name them in "
-              "--parameters to vary them anyway)", file=sys.stderr)
+        print(f"mc11: note: leaving out {', '.join(skipped)}: the {protocol} protocol does not "
+              "read them, so no run depends on them (name them in --parameters to vary them "
+              "anyway)", file=sys.stderr)
     return {path: prior for path, prior in priors.items() if path not in skipped}
 
 

@@ -135,8 +135,8 @@ def _note_unread_settings(path: str | None, settings, protocol: str) -> None:
     given = [f"parameters.bargaining.{name}"
              for name in settings.parameters.bargaining.model_fields_set if name != "protocol"]
     for setting, reader in unread(given, protocol).items():
-        print(f"mc11: note: {path} sets {setting.rsplit('.', 1)[1]}, read only by the {reader} "
-              f"protocol; under {protocol} it changes no run", file=sys.stderr)
+        print(f"mc11: note: {path} sets {setting.rsplit('.', 1)[1]}, read only by {reader}; "
+              f"under {protocol} it changes no run", file=sys.stderr)
     if "parameters.bargaining.coalition_rate" in given:
         print(f"mc11: note: {path} sets coalition_rate, the pull of coalitions; own data name "
               "no coalitions, so it changes no run", file=sys.stderr)

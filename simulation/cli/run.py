@@ -118,7 +118,7 @@ def _print_priors(folder: Path, protocol: str) -> None:
           "outcomes.parquet, columns draw:<constant>):")
     ignored = unread(list(table.parameter), protocol)
     for row in table.itertuples():
-        aside = (f"; read only by the {ignored[row.parameter]} protocol: changes no run under "
+        aside = (f"; read only by {ignored[row.parameter]}: changes no run under "
                  f"{protocol}" if row.parameter in ignored else "")
         print(f"  {row.parameter}: {row.prior}; drawn {row.draw_q05:.3g}-{row.draw_q95:.3g} "
               f"(5-95%){aside}")

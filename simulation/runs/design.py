@@ -146,10 +146,21 @@ def grid(settings: Mapping[str, Sequence[float]], runs_per_point: int, seed: int
 
 def unread(paths: Sequence[str], protocol: str) -> dict[str, str]:
     """The constants among `paths` that the bargaining `protocol` does not read, each with the
-    protocol that does: a design varying only them changes nothing (common random numbers)."""
-    owner = {f"parameters.bargaining.{setting.name}": spec.name
-             for spec in REGISTRY for setting in spec.settings}
-    return {path: owner[path] for path in paths if owner.get(path, protocol) != protocol}
+    protocols that do, in words ("the exchange protocol"): a protocol's settings, and the
+    calendar's pressure levels for a protocol that ignores pressure. A design varying only them
+    changes nothing (common random numbers)."""
+    readers = {f"parameters.bargaining.{setting.name}": (spec.name,)
+               for spec in REGISTRY for setting in spec.settings}
+    pressure = tuple(spec.name for spec in REGISTRY if spec.reads_pressure)
+
+    def read_by(path: str) -> tuple[str, ...]:
+        if path.startswith("calendar_levels.") and path.endswith(".pressure"):
+            return pressure
+        return readers.get(path, (protocol,))
+
+    found = {path: read_by(path) for path in paths}
+    return {path: f"the {' and '.join(names)} protocol{'s' if len(names) > 1 else ''}"
+            for path, names in found.items() if protocol not in names}
 
 
 def absent_kinds(paths: Sequence[str], calendar: Path) -> list[str]:

@@ -77,7 +77,9 @@ class ProtocolSpec:
     description, where its class lives, the settings it reads, and its forecast of an issue's
     outcome (what `backtest` and `calibrate` score): `mean`, the capability x salience weighted
     mean position after the last round (Stokman's expected outcome), or `median`, the weighted
-    median (Bueno de Mesquita's); and its speed, for the estimate before long work."""
+    median (Bueno de Mesquita's); its speed, for the estimate before long work; and whether its
+    moves scale with the calendar's pressure (if not, the calendar acts on it only through
+    attention, and priors on pressure change none of its runs)."""
 
     name: str
     description: str
@@ -87,6 +89,7 @@ class ProtocolSpec:
     reference: str
     speed: Speed
     forecast: str = "mean"
+    reads_pressure: bool = True
 
 
 # Speeds: section b of benchmarks/bench_ensemble.py, run of 2026-12-01 20:35 UTC on the project's
@@ -124,7 +127,8 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
                     choices=("once", "reference")),
             Setting("exchange_salience_weight", 0.4, "after a period's exchanges a member's "
                     "next position moves (1 - salience) x this + `exchange_fixed_weight` of the "
-                    "way to its voting position (decide-exchange-model's SALIENCE_WEIGHT)", 0, 1),
+                    "way to its voting position, at most all the way (decide-exchange-model's "
+                    "SALIENCE_WEIGHT)", 0, 1),
             Setting("exchange_fixed_weight", 0.1, "the fixed part of that move "
                     "(decide-exchange-model's FIXED_WEIGHT)", 0, 1),
         ),
@@ -135,6 +139,7 @@ REGISTRY: tuple[ProtocolSpec, ...] = (
         # reference 3.49 and 3.62 (-083715.json and -083935.json, its indices shown to be
         # non-negative)
         speed=Speed(21.2, "exchange_rule", (("reference", 1.7),)),
+        reads_pressure=False,  # decide-exchange-model has no pressure: gains alone drive it
     ),
     ProtocolSpec(
         name="challenge",
