@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import re
 import threading
 from dataclasses import fields
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation.errors import InputError
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.runs import ensemble
@@ -175,6 +177,25 @@ def test_a_seed_of_0_given_is_used_not_the_scenarios(scenario):
     zero = run_ensemble(scenario, runs=3, seed=0, workers=1, chunk_size=3)
     alone = run_chunk(negotiation, scenario.spec.parameters, 0, 0, 3, scenario.priors)
     assert_same(zero, combine([alone], negotiation))
+
+
+AT_LEAST_1, SEEDS = "a whole number of at least 1", "a whole number from 0 to 2**63 - 1"
+
+
+@pytest.mark.parametrize(("given", "field", "allowed"), [
+    ({"runs": 0}, "runs", AT_LEAST_1), ({"runs": -3}, "runs", AT_LEAST_1),
+    ({"runs": 2.5}, "runs", AT_LEAST_1), ({"seed": -1}, "seed", SEEDS),
+    ({"seed": 2**63}, "seed", SEEDS), ({"seed": "7"}, "seed", SEEDS),
+    ({"workers": 0}, "workers", AT_LEAST_1), ({"workers": -2}, "workers", AT_LEAST_1),
+])
+def test_a_bad_run_count_seed_or_worker_count_is_an_input_error_naming_it(scenario, given,
+                                                                            field, allowed):
+    """From Python as on the command line: not numpy's or pandas' error from deep inside, and
+    not a run on all cores (workers 0) or in this process (workers -2) instead."""
+    arguments = {"runs": 2, "seed": SEED, "workers": 1} | given
+    with pytest.raises(InputError, match=re.escape(f"allowed: {allowed}")) as error:
+        run_ensemble(scenario, **arguments)
+    assert error.value.field == field
 
 
 @settings(max_examples=40, deadline=None)

@@ -31,6 +31,8 @@ from simulation.engine.machine_code import ENGINE, source_digest
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.varying import Values, take
+from simulation.errors import InputError
+from simulation.inputs import SEED_LIMIT
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
@@ -110,6 +112,23 @@ Chunk = make_dataclass(
                "__len__": lambda self: len(self.outcome),
                "__doc__": "The compact results of consecutive replications [start, start + len): "
                           "one array per `simulation.outputs.OUTPUTS` entry, in its stored dtype."})
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def check_count(value: int, name: str) -> None:
+    """Refuse a count of runs or workers (`name`, as its option) that is not a whole number of
+    at least 1, as the command line does."""
+    if not _whole(value) or value < 1:
+        raise InputError(f"--{name}", name, f"{value!r}; allowed: a whole number of at least 1")
+
+
+def check_seed(seed: int) -> None:
+    """Refuse a master seed the command line would: not a whole number from 0 to 2**63 - 1."""
+    if not _whole(seed) or not 0 <= seed < SEED_LIMIT:
+        raise InputError("--seed", "seed", f"{seed!r}; allowed: a whole number from 0 to 2**63 - 1")
 
 
 def replication_seed(master_seed: int, replication: int) -> np.random.SeedSequence:
@@ -413,9 +432,14 @@ def run_ensemble(
     chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[Chunk], None] | None = None,
 ) -> EnsembleResult:
-    """Run a scenario's ensemble in memory (the notebook API); `on_chunk` sees each chunk."""
+    """Run a scenario's ensemble in memory (the notebook API); `on_chunk` sees each chunk.
+    `runs` and `seed` default to the scenario's, `workers` to one per core."""
     runs = runs if runs is not None else scenario.spec.replications
     seed = seed if seed is not None else scenario.spec.seed
+    check_count(runs, "runs")
+    check_seed(seed)
+    if workers is not None:
+        check_count(workers, "workers")
     negotiation = scenario.negotiation()
     chunks = []
     bounds = chunk_bounds(runs, chunk_size)
