@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import shlex
 import warnings
 from pathlib import Path
@@ -389,6 +390,16 @@ def test_cli_rounds_beyond_the_calendar_are_refused_naming_the_range(capsys, han
 def test_rounds_beyond_the_calendar_are_an_input_error_in_python_too(hand):
     with pytest.raises(InputError, match="from 1 to 1000"):
         forecast(read_actor_issue_data(hand), settings_for(rounds=1001))
+
+
+@pytest.mark.parametrize(("given", "allowed"), [
+    ({"seed": -1}, "from 0 to 2**63 - 1"), ({"seed": 2**63}, "from 0 to 2**63 - 1"),
+    ({"seed": 1.5}, "from 0 to 2**63 - 1"), ({"runs": 2.5}, "of at least 1"),
+])
+def test_a_bad_seed_or_run_count_is_an_input_error_in_python_too(hand, given, allowed):
+    """As `--seed` and `--runs` are refused: not numpy's error, and no seed mc11 refuses."""
+    with pytest.raises(InputError, match=re.escape(f"allowed: a whole number {allowed}")):
+        forecast(read_actor_issue_data(hand), **({"runs": 2, "seed": 7} | given))
 
 
 @pytest.mark.parametrize("text", ["", "actor,issue,position\nA,x,1\n",

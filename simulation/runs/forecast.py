@@ -48,7 +48,7 @@ from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import OUTCOME_LABELS, SHARE_COLUMNS
 from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
-from simulation.runs.ensemble import replication_seed, run_replications
+from simulation.runs.ensemble import check_count, check_seed, replication_seed, run_replications
 from simulation.runs.results import Estimate, estimate
 from simulation.runs.workers import end_quietly_when_stopped, end_workers, result_of
 
@@ -151,8 +151,8 @@ def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
     to `progress`, and kept only as its `RunForecasts`); run i is seeded
     replication_seed(negotiation_seed(seed, negotiation), i) and its results do not depend on
     its slice."""
-    if runs < 1:
-        raise InputError("--runs", "runs", f"{runs}; allowed: a whole number of at least 1")
+    check_count(runs, "runs")
+    check_seed(seed)
     negotiation = negotiation_from_data(data, settings.rounds, runs)
     parameters = _parameters(settings, runs)
     master = negotiation_seed(seed, data.negotiation)
