@@ -179,6 +179,13 @@ def test_an_unknown_issue_is_an_input_error_with_a_suggestion(folder):
         explain(folder, "data_flow", runs=10)
 
 
+@pytest.mark.parametrize("runs", [0, -1, 2.0])
+def test_a_run_count_below_1_or_not_whole_is_an_input_error(folder, runs):
+    """Not an IndexError from the batches, nor a TypeError from range."""
+    with pytest.raises(InputError, match="allowed: a whole number of at least 1"):
+        explain(folder, ISSUE, runs=runs)
+
+
 def test_a_folder_the_model_no_longer_reproduces_is_refused(folder, tmp_path):
     changed = tmp_path / "changed"
     changed.mkdir()

@@ -29,7 +29,7 @@ from simulation.engine.protocols.base import BargainingContext, weighted_mean_po
 from simulation.errors import InputError, shell_word
 from simulation.inputs import priors as prior_draws
 from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, OUTCOMES
-from simulation.runs.ensemble import replication_seed
+from simulation.runs.ensemble import check_count, replication_seed
 from simulation.runs.results import load_results
 
 COMPROMISE_RULES = ("coalition_pull", "pull_to_centre", "noise", "scale_end")
@@ -78,6 +78,7 @@ def explain(folder: Path | str, issue: str, runs: int,
     `before` is called with the negotiation, its bargaining settings and the runs to re-run,
     before they run (the command's estimate and go-ahead); `progress` with the number of runs
     each batch of CHUNK_RUNS re-ran."""
+    check_count(runs, "runs")
     results = load_results(folder)
     scenario, manifest = results.scenario, results.manifest
     issues = list(scenario.catalogue.issue_ids)
