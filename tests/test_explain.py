@@ -5,6 +5,7 @@ those who blocked or accepted last, and a wrong issue or a changed folder is an 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,15 @@ def test_the_members_named_blocked_or_accepted_last_as_the_folder_says(folder):
     assert about["outcome_shares"] == pytest.approx(
         rows["outcome"].astype(str).value_counts(normalize=True).to_dict())
     assert ((table["blocked"] > 0) | (table["last_to_accept"] > 0)).all()
+
+
+def test_the_readme_names_every_entry_of_the_dict_explain_returns(folder):
+    """README, "Ask why": a notebook user reads the dict's keys there."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = readme.split("From Python, `simulation.runs.explain.explain(")[1]
+    passage = passage.split("From Python (for notebooks)")[0].split("returns", 1)[1]
+    named = set(re.findall(r"`(\w+)`", passage))
+    assert named == set(explained(folder)[1])
 
 
 def test_an_unknown_issue_is_an_input_error_with_a_suggestion(folder):
