@@ -137,6 +137,34 @@ def test_baseline_builds_its_negotiation(catalogue):
     assert list(negotiation.members) == [m.code for m in catalogue.actors]
 
 
+@pytest.mark.parametrize(("changes", "field", "allowed"), [
+    ({"seed": -1}, "seed", "at least 0"), ({"replications": 0}, "replications", "from 1"),
+    ({"replicaitons": 5}, "replicaitons", "did you mean 'replications'"),
+    ({"name": "my run"}, "name", "no spaces"),
+])
+def test_with_changes_validates_the_fields_as_a_file_would(changes, field, allowed):
+    """Not a scenario that takes seed -1, 0 replications or a misspelt field without a word."""
+    with pytest.raises(InputError, match=allowed) as error:
+        shipped("baseline").with_changes(**changes)
+    assert error.value.field == field
+
+
+def test_with_changes_reads_parameters_given_as_a_mapping():
+    changed = shipped("baseline").with_changes(parameters={"bargaining": {"protocol": "exchange"}})
+    assert changed.spec.parameters.bargaining.protocol == "exchange"
+    assert changed.negotiation().members == shipped("baseline").negotiation().members
+
+
+@pytest.mark.parametrize("changes", [
+    {"overrides": [{"members": ["USA"], "issues": ["data_flows"], "position": 0}]},
+    {"participants": {"exclude": ["USA"]}},
+])
+def test_with_changes_refuses_the_fields_the_preferences_were_derived_from(changes):
+    """An override given this way would leave the preference table as it was, silently."""
+    with pytest.raises(InputError, match="scenario_from_mapping"):
+        shipped("baseline").with_changes(**changes)
+
+
 def test_shipped_what_ifs_state_only_their_difference():
     """Each what-if extends the baseline: its parameters equal the baseline's but for its change."""
     baseline = shipped("baseline").spec.parameters

@@ -74,6 +74,9 @@ from simulation.inputs.priors import Prior, is_prior, parse_prior
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
 NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"  # results folders are named after it: 100 at most
+# the fields a scenario's catalogue, preference table and calendar file are derived from
+DERIVED_FROM = ("calendar", "participants", "derivation", "overrides", "proposals",
+                "group_stances")
 Finite = {"allow_inf_nan": False}
 ScalePoint = Annotated[Number, Field(ge=0, le=100, allow_inf_nan=False)]
 Salience = Annotated[Number, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -224,8 +227,21 @@ class Scenario:
         return replace(self, priors={})
 
     def with_changes(self, **changes: Any) -> Scenario:
-        """The same scenario with top-level fields replaced (e.g. replications, seed)."""
-        return replace(self, spec=self.spec.model_copy(update=changes))
+        """The same scenario with top-level fields replaced (e.g. replications, seed), validated
+        as a file's; those its data are derived from (DERIVED_FROM) need `scenario_from_mapping`."""
+        source = str(self.path) if self.path is not None else "<scenario>"
+        for key in changes:
+            if key in DERIVED_FROM:
+                raise InputError(source, key, "the scenario's preferences and calendar were "
+                                 "derived from it when it was read, so with_changes cannot "
+                                 "change it; give the changed scenario to scenario_from_mapping "
+                                 "(or write a what-if file that extends this one)")
+        try:
+            spec = ScenarioSpec.model_validate(self.spec.model_dump() | changes)
+        except ValidationError as exc:
+            field, problem = validation_problem(exc, ScenarioSpec)
+            raise InputError(source, field, problem) from None
+        return replace(self, spec=spec)
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
