@@ -392,6 +392,13 @@ def test_rounds_beyond_the_calendar_are_an_input_error_in_python_too(hand):
         forecast(read_actor_issue_data(hand), settings_for(rounds=1001))
 
 
+def test_an_unknown_exchange_rule_is_an_input_error_naming_the_rules():
+    """Not pydantic's ValidationError from inside the settings."""
+    with pytest.raises(InputError, match="exchange_rule: 'Reference' is not allowed "
+                       r"\(did you mean 'reference'\?\); allowed: once, reference"):
+        settings_for("exchange", exchange_rule="Reference")
+
+
 @pytest.mark.parametrize(("given", "allowed"), [
     ({"seed": -1}, "from 0 to 2**63 - 1"), ({"seed": 2**63}, "from 0 to 2**63 - 1"),
     ({"seed": 1.5}, "from 0 to 2**63 - 1"), ({"runs": 2.5}, "of at least 1"),

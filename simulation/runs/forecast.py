@@ -38,12 +38,14 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from simulation.engine import exchange, protocols
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation, Period
-from simulation.engine.parameters import Parameters
+from simulation.engine.parameters import BargainingParameters, Parameters
 from simulation.errors import InputError, Interrupted
+from simulation.inputs.files import validation_problem
 from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import OUTCOME_LABELS, SHARE_COLUMNS
@@ -70,7 +72,12 @@ def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS
     changes: dict[str, object] = {"protocol": protocol}
     if exchange_rule is not None:
         changes["exchange_rule"] = exchange_rule
-    return base.with_bargaining(**changes).model_copy(update={"rounds": rounds})
+    try:
+        settings = base.with_bargaining(**changes)
+    except ValidationError as exc:  # an exchange rule the protocol registry does not know
+        field, problem = validation_problem(exc, BargainingParameters)
+        raise InputError(field, field, problem) from None
+    return settings.model_copy(update={"rounds": rounds})
 
 
 def _calendar(rounds: int) -> tuple[Period, ...]:
