@@ -180,6 +180,18 @@ def test_load_results_reads_a_complete_folder(complete):
     assert loaded.summary["issue"].tolist() == run.scenario.catalogue.issue_ids
 
 
+def test_a_folder_and_an_ensemble_read_in_a_notebook_show_in_a_line(complete):
+    """Their reprs name what they hold, not every table, array and catalogue entry."""
+    run, result = complete
+    loaded = load_results(run.folder)
+    assert repr(loaded) == f"<Results {str(run.folder)!r}: 'small', 6 runs, seed 7>"
+    assert repr(result) == ("<EnsembleResult: 6 runs x 25 issues; outcomes, "
+                            f"{', '.join(result.periods)}>")
+    assert repr(loaded.scenario).startswith("<Scenario 'small' (")
+    assert repr(loaded.scenario).endswith(
+        f"): 6 runs, seed 7, compromise, {len(loaded.scenario.priors)} priors>")
+
+
 def test_resumed_run_equals_the_uninterrupted_one(complete, workspace, monkeypatch):
     run, _ = complete
     folder = workspace / "resumed"

@@ -141,6 +141,11 @@ class Scenario:
     notes: tuple[str, ...] = ()  # what loading decided that the user should hear about
     priors: Mapping[str, Prior] = field(default_factory=dict)  # path -> distribution
 
+    def __repr__(self) -> str:  # the default shows every table and catalogue entry
+        return (f"<Scenario {self.name!r} ({self.path or 'from a mapping'}): "
+                f"{self.spec.replications} runs, seed {self.spec.seed}, "
+                f"{self.spec.parameters.bargaining.protocol}, {len(self.priors)} priors>")
+
     @property
     def name(self) -> str:
         return self.spec.name

@@ -354,6 +354,11 @@ class EnsembleResult:
         except KeyError:
             raise AttributeError(name) from None
 
+    def __repr__(self) -> str:  # the default shows every array and the negotiation's data
+        runs = self.outcomes["run"].nunique()
+        return (f"<EnsembleResult: {runs} runs x {len(self.negotiation.issues)} issues; "
+                f"outcomes, {', '.join(self.periods)}>")
+
 
 def member_lists(flags: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """(runs, n, k) flags -> one ';'-joined string of member codes per run x issue, joined once

@@ -505,6 +505,10 @@ class Results:
     scenario: Scenario
     summary: pd.DataFrame
 
+    def __repr__(self) -> str:  # the default shows the whole scenario and summary
+        return (f"<Results {str(self.folder)!r}: {self.scenario.name!r}, "
+                f"{self.manifest['runs']} runs, seed {self.manifest['seed']}>")
+
     @property
     def outcomes(self) -> pd.DataFrame:
         """The per-run outcomes table (read on demand: it grows with the run count)."""
