@@ -174,6 +174,22 @@ def test_a_baseline_is_scored_on_the_issues_it_predicts(tmp_path):
     assert found.folds["status_quo"].isna().sum() == 1
 
 
+def test_a_calibration_gives_the_caller_back_optunas_verbosity(tmp_path):
+    """It quiets optuna's line per trial while it runs, not the caller's own studies after."""
+    import optuna
+
+    dataset, path = _small_dataset(tmp_path, [
+        f"{law},{actor},{issue},40,1,1,,50" for law in "ab" for actor in "AB" for issue in "xy"])
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)
+    try:
+        calibrate(dataset, "compromise", tmp_path / "cal",
+                  fingerprint(path, "compromise", 2, 1, 0, None), folds=2, trials=1)
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def test_of_equally_good_trials_the_first_is_kept(tmp_path):
     """Every actor at 40 on every issue: the model predicts 40 whatever the parameters, so
     every trial scores the same; the fitted parameters are those of the first trial, in each

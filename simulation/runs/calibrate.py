@@ -351,6 +351,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
                              source=dataset[0].source if dataset else "--folds")
     folder = Path(folder)
     prepare_folder(folder, inputs)
+    verbosity = optuna.logging.get_verbosity()  # the caller's, given back at the end
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     everything = list(range(len(dataset)))
     base_errors = [_baseline_errors(data) for data in dataset]
@@ -390,6 +391,8 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
             in_sample = float(search.study.best_value)
     except OSError as exc:  # optuna's journal on a full disk
         raise stopped_writing(folder, exc) from None
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     folds_table = pd.DataFrame(rows)
     return Calibration(
         folds=folds_table, stability=_stability(free, fitted, best_all),
