@@ -137,6 +137,13 @@ def test_baseline_builds_its_negotiation(catalogue):
     assert list(negotiation.members) == [m.code for m in catalogue.actors]
 
 
+@pytest.mark.parametrize("raw", [None, "name: x", ["name"]])
+def test_a_scenario_given_in_python_as_no_mapping_is_an_input_error(raw):
+    """scenario_from_mapping(None) ended in a TypeError from the search for priors."""
+    with pytest.raises(InputError, match=r"\(top level\): .*allowed: a mapping"):
+        scenario_from_mapping(raw)
+
+
 @pytest.mark.parametrize(("changes", "field", "allowed"), [
     ({"seed": -1}, "seed", "at least 0"), ({"replications": 0}, "replications", "from 1"),
     ({"replicaitons": 5}, "replicaitons", "did you mean 'replications'"),

@@ -541,7 +541,7 @@ def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
             node[key] = prior.nominal
 
     for section in _PRIOR_SECTIONS:
-        if section in raw:
+        if isinstance(raw, dict) and section in raw:  # not a mapping: the schema says so
             visit(raw[section], (section,))
     return raw, found
 
