@@ -233,7 +233,9 @@ class Scenario:
 
     def with_changes(self, **changes: Any) -> Scenario:
         """The same scenario with top-level fields replaced (e.g. replications, seed), validated
-        as a file's; those its data are derived from (DERIVED_FROM) need `scenario_from_mapping`."""
+        as a file's; those its data are derived from (DERIVED_FROM) need `scenario_from_mapping`.
+        Priors stay: a constant with a prior is drawn whatever value a change gives it
+        (`without_priors()` fixes them all at their central values; a what-if file, one)."""
         source = str(self.path) if self.path is not None else "<scenario>"
         for key in changes:
             if key in DERIVED_FROM:
