@@ -20,8 +20,7 @@ from simulation.outcomes import (
     SHARE_COLUMNS,
 )
 from simulation.runs.aggregate import reaching
-
-"""Outcome labels, in the order used for columns, plots and tie-breaking of the modal outcome."""
+from simulation.runs.ensemble import DRAW
 
 _OUTCOME_COLUMNS = ("run", "issue", "outcome", "text", "coverage", "blockers",
                     "plurilateral_members")
@@ -491,8 +490,8 @@ def group_positions(positions: pd.DataFrame) -> pd.DataFrame:
 
 def uncertain_parameters(outcomes: pd.DataFrame, priors: dict[str, str]) -> pd.DataFrame:
     """Per constant with a prior (path -> its description): the distribution and what the runs
-    drew (mean, 5% and 95% quantiles), from the `draw:` columns of the outcomes."""
-    drawn = outcomes.drop_duplicates("run")[[f"draw:{path}" for path in priors]]
+    drew (mean, 5% and 95% quantiles), from the outcomes' `DRAW` columns (`draw:<path>`)."""
+    drawn = outcomes.drop_duplicates("run")[[f"{DRAW}{path}" for path in priors]]
     quantiles = drawn.quantile([0.05, 0.95]).to_numpy()
     return pd.DataFrame({"parameter": list(priors), "prior": list(priors.values()),
                          "draw_mean": drawn.mean().to_numpy(), "draw_q05": quantiles[0],
