@@ -27,7 +27,7 @@ from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.protocols import make_protocol
 from simulation.engine.protocols.base import BargainingContext, Round, weighted_mean_positions
-from simulation.engine.rules import SCALE_MAX, SCALE_MIN
+from simulation.engine.rules import SALIENCE_MIN, SCALE_MAX, SCALE_MIN
 from simulation.engine.varying import Values, calendar_path, parameter_path, per_replication
 from simulation.outputs import OUTPUTS
 
@@ -146,7 +146,8 @@ class NegotiationModel(mesa.Model):
             shape = chance.position_noise.shape
             return (np.broadcast_to(positions, shape).copy(),
                     np.broadcast_to(saliences, shape).copy())
-        sampled = around(saliences, nego.salience_sd, chance.salience_noise, 0.01, 1.0)
+        sampled = around(saliences, nego.salience_sd, chance.salience_noise, SALIENCE_MIN,
+                         1.0)
         # a member with salience 0 takes no part in the issue (own data: no position); it stays so
         return (around(positions, nego.position_sd, chance.position_noise, SCALE_MIN,
                        SCALE_MAX),

@@ -22,6 +22,7 @@ from simulation.engine.parameters import BargainingParameters, CoalitionParamete
 Table = list[list[float]]
 SCALE_MIN, SCALE_MAX = 0.0, 100.0
 SCALE_WIDTH = SCALE_MAX - SCALE_MIN  # the farthest two positions can lie apart
+SALIENCE_MIN = 0.01  # the least salience of a member that takes part in an issue (0: none)
 COVERAGE_SLACK = 1e-12  # coverage is a float sum of trade shares: allow rounding
 HALF_SLACK = 1e-12  # a weight this share of the total from half splits it in half (rounding)
 
@@ -36,13 +37,13 @@ def _clip(value: float, low: float, high: float) -> float:
 def sample_preferences(X: Table, S: Table, x_sd: Table, s_sd: Table, x_noise: Table,
                        s_noise: Table) -> tuple[Table, Table]:
     """A replication's positions and saliences: the derived ones plus standard normal noise
-    times their uncertainty, kept on the scale (saliences in [0.01, 1]); a member with salience
-    0 takes no part in the issue (own data: no position), and stays so."""
+    times their uncertainty, kept on the scale (saliences in [SALIENCE_MIN, 1]); a member with
+    salience 0 takes no part in the issue (own data: no position), and stays so."""
     n, k = len(X), len(X[0])
     return ([[_clip(X[m][i] + x_noise[m][i] * x_sd[m][i], SCALE_MIN, SCALE_MAX) for i in range(k)]
              for m in range(n)],
-            [[_clip(S[m][i] + s_noise[m][i] * s_sd[m][i], 0.01, 1.0) if S[m][i] > 0.0 else 0.0
-              for i in range(k)] for m in range(n)])
+            [[_clip(S[m][i] + s_noise[m][i] * s_sd[m][i], SALIENCE_MIN, 1.0) if S[m][i] > 0.0
+              else 0.0 for i in range(k)] for m in range(n)])
 
 
 def tolerances(S: Table, base: float, doha_linked: Sequence[bool],

@@ -11,8 +11,8 @@
   plurilateral verdicts are only reported for issues with a given status quo.
 * Missing actor-issue pairs: the actor takes no part in the issue (salience 0: no weight in any
   mean, no exchange on it, as decide-exchange-model treats an actor without a row); it is shown
-  at the capability x salience weighted mean of the others. Given saliences are floored at 0.01
-  (the model's own floor).
+  at the capability x salience weighted mean of the others. Given saliences are floored at
+  `SALIENCE_MIN` (0.01, the model's own floor).
 * No Doha linkage and no new-discipline flags.
 * Datasets of several negotiations (`read_dataset`): each runs on its own actors and issues
   (exchanges only within it), with its own seed derived from the master seed and its name, so
@@ -44,6 +44,7 @@ from simulation.engine import exchange, protocols
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.engine.parameters import BargainingParameters, Parameters
+from simulation.engine.rules import SALIENCE_MIN
 from simulation.errors import InputError, Interrupted
 from simulation.inputs.files import validation_problem
 from simulation.inputs.importers import ActorIssueData
@@ -58,7 +59,6 @@ Progress = Callable[[int], None]  # told how many more runs have finished
 PROGRESS_RUNS = 500  # a long run of one negotiation reports after each slice of this many runs
 POSITION_SD = 5.0
 SALIENCE_SD = 0.05
-MIN_SALIENCE = 0.01
 DEFAULTS = OwnDataSettings()
 
 
@@ -97,7 +97,7 @@ def negotiation_from_data(data: ActorIssueData, rounds: int = DEFAULT_ROUNDS,
     """The data as a `Negotiation` on a synthetic calendar (see the module notes)."""
     n, k = data.positions.shape
     missing = ~np.isfinite(data.positions)
-    saliences = np.where(missing, 0.0, np.maximum(data.saliences, MIN_SALIENCE))
+    saliences = np.where(missing, 0.0, np.maximum(data.saliences, SALIENCE_MIN))
     weights = data.capability[:, None] * saliences
     mean = (weights * np.nan_to_num(data.positions)).sum(axis=0) / weights.sum(axis=0)
     positions = np.where(missing, mean[None, :], data.positions)
