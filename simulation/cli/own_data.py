@@ -209,6 +209,7 @@ def _inputs(args: argparse.Namespace, settings) -> dict[str, object] | None:
 
 def forecast(args: argparse.Namespace) -> None:
     """`mc11 forecast`: the engine's forecast of each issue of the user's own data."""
+    from simulation.engine.model import NOTABLE_MOVE
     from simulation.runs.forecast import (
         forecast_dataset,
         reference_exchange_rows,
@@ -229,7 +230,7 @@ def forecast(args: argparse.Namespace) -> None:
         for event in events:
             print("  ".join(str(part) for part in event))
         if not events:
-            print("  (no move of 10 points or more, no exchange)")
+            print(f"  (no move of {NOTABLE_MOVE:g} points or more, no exchange)")
         print()
     workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings), file=sys.stderr, flush=True)

@@ -31,6 +31,10 @@ from simulation.engine.rules import SALIENCE_MIN, SCALE_MAX, SCALE_MIN
 from simulation.engine.varying import Values, calendar_path, parameter_path, per_replication
 from simulation.outputs import OUTPUTS
 
+NOTABLE_MOVE = 10.0
+"""The least move (points on the 0-100 scale) of a member's position in a period that a trace
+records as a `moves` event."""
+
 
 def _take(self, rows: int | slice):
     """Some replications' results (one replication without its axis, for an int)."""
@@ -259,7 +263,7 @@ class NegotiationModel(mesa.Model):
     def _trace_moves(self, before: np.ndarray, bargained: Round) -> None:
         now, before = self.positions[0], before[0]
         codes, issues = self.negotiation.members, self.negotiation.issues
-        for member, issue in zip(*np.nonzero(np.abs(now - before) >= 10.0), strict=True):
+        for member, issue in zip(*np.nonzero(np.abs(now - before) >= NOTABLE_MOVE), strict=True):
             self.events.append((self.period_label, "moves", codes[member],
                                 f"{issues[issue]}: {before[member, issue]:.0f} -> "
                                 f"{now[member, issue]:.0f}"))

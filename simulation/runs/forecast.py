@@ -317,8 +317,9 @@ def traced_run(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
 def trace_events(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS,
                  seed: int = 0) -> list[tuple]:
     """What happened each round in the single run `forecast(..., runs=1, seed=seed)` reports:
-    (round, event, actor, detail); moves of 10 points or more, on the 0-100 scale. A round is
-    named by its label ('round 3'), not by the synthetic calendar's month."""
+    (round, event, actor, detail); moves of `model.NOTABLE_MOVE` (10) points or more, on the
+    0-100 scale. A round is named by its label ('round 3'), not by the synthetic calendar's
+    month."""
     model = traced_run(data, settings, seed)
     label = {period.title: period.label for period in model.negotiation.calendar}
     return [(label[event[0]], *event[1:]) for event in model.events]
