@@ -19,7 +19,13 @@ import numpy as np
 
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS
-from simulation.outcomes import AGREEMENTS, NO_AGREEMENT, OUTCOME_LABELS, PLURILATERAL
+from simulation.outcomes import (
+    AGREEMENTS,
+    NO_AGREEMENT,
+    OUTCOME_CODES,
+    OUTCOME_LABELS,
+    PLURILATERAL,
+)
 from simulation.outputs import MEMBERS, OUTPUTS, Combine, Output
 from simulation.runs.ensemble import Chunk, outcome_frame
 
@@ -31,7 +37,6 @@ EXACT_RUNS = 10_000
 BINS = 10_000
 """Histogram bins per cell over an output's scale beyond EXACT_RUNS (resolution scale/BINS)."""
 _CODES = tuple(OUTCOME_LABELS)  # the engine's codes in the order of the labels (OUTCOMES)
-_CODE_OF = {label: code for code, label in OUTCOME_LABELS.items()}
 
 
 def reaching(outcome: np.ndarray, text: np.ndarray) -> np.ndarray:
@@ -161,7 +166,7 @@ class Aggregate:
             if name.startswith("text."):
                 kind = name.split(".")[1]
                 agreed = outcome != NO_AGREEMENT if kind == "any" else \
-                    outcome == _CODE_OF[kind]
+                    outcome == OUTCOME_CODES[kind]
                 histogram.add(chunk.text, agreed)
             elif name == "coverage":
                 histogram.add(chunk.coverage, outcome == PLURILATERAL)

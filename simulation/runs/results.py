@@ -44,7 +44,7 @@ from simulation.errors import (
     write_atomic,
 )
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
-from simulation.outcomes import OUTCOME_LABELS
+from simulation.outcomes import OUTCOME_CODES
 from simulation.outputs import OUTPUTS, TABLES, Storage
 from simulation.runs import compiling
 from simulation.runs.aggregate import Aggregate
@@ -529,7 +529,7 @@ class Results:
         in the run count; a table that does not hold runs 0, 1, ... each with every issue once
         is damaged."""
         path = self.folder / "outcomes.parquet"
-        k, codes = len(issues), {label: code for code, label in OUTCOME_LABELS.items()}
+        k, codes = len(issues), OUTCOME_CODES
         order = {issue: column for column, issue in enumerate(issues)}
         block = k * RUNS_AT_A_TIME
         left, first = pd.DataFrame(), 0
