@@ -55,3 +55,9 @@ class Negotiation:
     def shape(self) -> tuple[int, int]:
         """(members, issues): the shape of every member x issue array."""
         return len(self.members), len(self.issues)
+
+    @property
+    def axis_sizes(self) -> dict[str, int]:
+        """The length of each named axis of its arrays (the `axes` of `simulation.outputs`)."""
+        return {"member": len(self.members), "issue": len(self.issues),
+                "period": len(self.calendar), "coalition": len(self.coalitions)}

@@ -132,9 +132,7 @@ class Aggregate:
 
     def _histograms(self, output: Output) -> dict[str, Histogram]:
         negotiation = self.negotiation
-        sizes = {"issue": len(negotiation.issues), "period": len(negotiation.calendar),
-                 "coalition": len(negotiation.coalitions)}
-        shape = tuple(sizes[a] for a in output.axes)
+        shape = tuple(negotiation.axis_sizes[a] for a in output.axes)
         name = output.name
         if output.scale == MEMBERS:
             members = len(negotiation.members)

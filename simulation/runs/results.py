@@ -203,8 +203,7 @@ def estimate(negotiation: Negotiation, bargaining: BargainingParameters, runs: i
     `mc11 compile` measured it on this machine, else the registry's figure of an idle machine;
     a busy one is slower); the disk for the chunks' arrays as stored (an upper
     bound: some are deflated) and ~16 bytes per outcome row."""
-    sizes = {"issue": len(negotiation.issues), "member": len(negotiation.members),
-             "period": len(negotiation.calendar), "coalition": len(negotiation.coalitions)}
+    sizes = negotiation.axis_sizes
     per_run = 0.0
     for output in OUTPUTS:
         cells = float(np.prod([sizes[a] for a in output.axes]))
