@@ -53,11 +53,13 @@ from simulation.runs.locks import holding
 from simulation.runs.progress import Progress
 
 MANIFEST = "run.json"
+SCENARIO = "scenario.yaml"
+"""The resolved scenario a results folder (and a design's folder) stores: what its runs ran."""
 LOCK = ".lock"
 CALENDAR = "calendar.yaml"
 """A scenario's own calendar, copied into its results folder (scenario.yaml names the copy)."""
 CHUNKS = "chunks"  # the folder of a results folder's chunk files
-STORED = ("scenario.yaml", CALENDAR)
+STORED = (SCENARIO, CALENDAR)
 """The scenario files a run stores in its folder, which its readers use as the run's inputs."""
 
 
@@ -140,7 +142,7 @@ class Run:
             write_atomic(self.folder / CALENDAR,
                          self.scenario.calendar_path.read_text(encoding="utf-8"))
             resolved["calendar"] = CALENDAR
-        write_atomic(self.folder / "scenario.yaml", yaml.safe_dump(resolved, sort_keys=False))
+        write_atomic(self.folder / SCENARIO, yaml.safe_dump(resolved, sort_keys=False))
         write_atomic(self.folder / "preferences.csv", self.scenario.preferences.to_csv(index=False))
         started = replace(self, stored_digest=stored_digest(self.folder))
         started.set_status("running")
@@ -262,7 +264,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
                          f"cannot be read without its {MANIFEST}: restore the file, or run the "
                          "scenario again into a new folder") from None
     _check_manifest(manifest, manifest_path)
-    stored = folder / "scenario.yaml"
+    stored = folder / SCENARIO
     try:
         raw = yaml.safe_load(stored.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
@@ -384,7 +386,7 @@ def _execute(run: Run, workers: int, progress: bool,
             raise
         if not _interruption(exc):
             raise
-        if not (run.folder / "run.json").is_file():
+        if not (run.folder / MANIFEST).is_file():
             raise folder_removed(run.folder, "run") from None
         _mark_interrupted(run)
         # the interruption itself, not an error it surfaced as: Ctrl-C inside compiled code

@@ -45,7 +45,7 @@ from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
 from simulation.runs.locks import holding
-from simulation.runs.results import new_folder
+from simulation.runs.results import SCENARIO, new_folder
 
 DESIGN = "design.json"
 POINTS = "points"
@@ -211,7 +211,7 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
         folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
         (folder / POINTS).mkdir(parents=True)
         ran = scenario.with_changes(replications=design.runs_per_point, seed=design.seed)
-        write_atomic(folder / "scenario.yaml", json.dumps(ran.resolved(), indent=1) + "\n")
+        write_atomic(folder / SCENARIO, json.dumps(ran.resolved(), indent=1) + "\n")
         unit = {} if design.unit is None else {"unit": design.unit.tolist()}
         write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
                                                   "fingerprint": design.fingerprint()}) + "\n")
