@@ -465,14 +465,23 @@ def spread_over_time(
     runs, periods, k = values.shape
     if len(period_labels) != periods or len(names) != k:
         raise ValueError(f"{prefix} must be (runs, len(period_labels), len(names))")
+    return spread_frame(period_labels, names, by, prefix, runs, values.mean(axis=0),
+                        np.quantile(values, 0.1, axis=0), np.quantile(values, 0.9, axis=0))
+
+
+def spread_frame(period_labels: Sequence[str], names: Sequence[str], by: str, prefix: str,
+                 runs: int, mean: np.ndarray, p10: np.ndarray, p90: np.ndarray) -> pd.DataFrame:
+    """`spread_over_time`'s table from its statistics (periods, len(names)), however they were
+    computed (from every run's values, or from histograms)."""
+    periods, k = len(period_labels), len(names)
     return pd.DataFrame({
         "period": np.repeat(np.arange(periods), k),
         "period_label": np.repeat(np.array(period_labels, dtype=object), k),
         by: np.tile(np.array(names, dtype=object), periods),
         "n_runs": runs,
-        f"{prefix}_mean": values.mean(axis=0).reshape(-1),
-        f"{prefix}_p10": np.quantile(values, 0.1, axis=0).reshape(-1),
-        f"{prefix}_p90": np.quantile(values, 0.9, axis=0).reshape(-1),
+        f"{prefix}_mean": mean.reshape(-1),
+        f"{prefix}_p10": p10.reshape(-1),
+        f"{prefix}_p90": p90.reshape(-1),
     })
 
 

@@ -146,14 +146,7 @@ def period_tables(aggregate: Aggregate) -> dict[str, pd.DataFrame]:
                 aggregate.values(output.name), labels, names[by], by=by, prefix=prefix)
             continue
         histogram = aggregate.histograms[output.name]
-        periods, width = len(labels), len(names[by])
-        tables[output.name] = pd.DataFrame({
-            "period": np.repeat(np.arange(periods), width),
-            "period_label": np.repeat(np.array(labels, dtype=object), width),
-            by: np.tile(np.array(names[by], dtype=object), periods),
-            "n_runs": histogram.n,
-            f"{prefix}_mean": histogram.mean().reshape(-1),
-            f"{prefix}_p10": histogram.quantile(0.1).reshape(-1),
-            f"{prefix}_p90": histogram.quantile(0.9).reshape(-1),
-        })
+        tables[output.name] = summary.spread_frame(
+            labels, names[by], by, prefix, histogram.n, histogram.mean(), histogram.quantile(0.1),
+            histogram.quantile(0.9))
     return tables
