@@ -32,7 +32,9 @@ CLUSTER_TITLES = {
 }
 """The issue clusters and their titles in words (for figures)."""
 CLUSTERS = tuple(CLUSTER_TITLES)
-STATUSES = ("developed", "developing", "ldc")
+STATUS_WORDS = {"developed": "developed", "developing": "developing", "ldc": "LDCs"}
+"""The members' development statuses and their words in figures."""
+STATUSES = tuple(STATUS_WORDS)
 GROUP_TAGS = ("african_group", "acp", "g90", "mikta", "oecd", "eu28")
 Emphasis = Literal["headline", "stated", "mentioned"]
 EVIDENCE = ("words", "reading", "supposition")

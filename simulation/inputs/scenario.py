@@ -45,6 +45,7 @@ from simulation.inputs.calendar import PERIOD_KINDS, load_calendar
 from simulation.inputs.catalogue import (
     STATUSES,
     Catalogue,
+    Emphasis,
     EntryError,
     GroupStance,
     Proposal,
@@ -94,7 +95,7 @@ class Participants(_Strict):
 class Derivation(_Strict):
     """Replacements for the derivation rules' constants (simulation.inputs.preferences)."""
 
-    emphasis_salience: dict[Literal["headline", "stated", "mentioned"], Salience] | None = None
+    emphasis_salience: dict[Emphasis, Salience] | None = None
     engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = Field(
         None, description="[position 0-100, salience 0-1]")
     imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = Field(  # type: ignore[valid-type]

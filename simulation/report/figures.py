@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.negotiation import Negotiation
+from simulation.inputs.catalogue import STATUS_WORDS
 from simulation.inputs.scenario import Scenario
 from simulation.runs.workers import end_quietly_when_stopped
 
@@ -49,9 +50,6 @@ def position_groups(scenario: Scenario) -> pd.DataFrame:
                                               categories=list(dict.fromkeys(order))))
     return table.sort_values("group", kind="stable").assign(group=lambda t: t["group"].astype(str))[
         ["member", "group", "issue", "position", "salience"]]
-
-
-STATUS_WORDS = {"developed": "developed", "developing": "developing", "ldc": "LDCs"}
 
 
 def bloc_members(scenario: Scenario, negotiation: Negotiation) -> dict[str, list[str]]:
