@@ -13,10 +13,8 @@ from pydantic import Field, create_model
 from simulation.engine import protocols
 from simulation.engine.schema import FileSchema
 
-_Params = FileSchema
 
-
-class CoalitionParameters(_Params):
+class CoalitionParameters(FileSchema):
     """How members join, stay in and leave coalitions."""
 
     join_threshold: float = Field(0.85, ge=0, le=1, allow_inf_nan=False, description=(
@@ -48,14 +46,14 @@ def _bargaining_fields() -> dict[str, Any]:
 
 
 BargainingParameters = create_model(
-    "BargainingParameters", __base__=_Params, __module__=__name__,
+    "BargainingParameters", __base__=FileSchema, __module__=__name__,
     __doc__="Which bargaining protocol runs each period, and the protocols' settings (one flat "
             "section: a protocol reads its own and ignores the others').",
     **_bargaining_fields(),
 )
 
 
-class ConsensusParameters(_Params):
+class ConsensusParameters(FileSchema):
     """The consensus rule at MC11 and the plurilateral path."""
 
     base_tolerance: float = Field(15.0, ge=0, le=100, allow_inf_nan=False, description=(
@@ -75,7 +73,7 @@ class ConsensusParameters(_Params):
         "Annex para. 4)"))
 
 
-class Parameters(_Params):
+class Parameters(FileSchema):
     """Everything one replication needs besides the data and its random seed."""
 
     coalitions: CoalitionParameters = CoalitionParameters()

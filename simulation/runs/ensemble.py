@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from simulation.engine.model import RunResult
 
 CHUNK_SIZE = 50
-BATCH_CELLS = 2_000_000  # ~16 MB per temporary array of a batch
+BATCH_CELLS = 2_000_000  # floats of members x coalitions x issues a batch may span (~16 MB)
+DRAW = "draw:"  # the prefix of a prior's draws, in chunk files and the outcomes table
 
 
 def _save(self, path: Path) -> None:
@@ -103,8 +104,6 @@ def _from_result(cls, start: int, result: RunResult, draws: dict[str, np.ndarray
                                for o in OUTPUTS}, draws=draws or {})
 
 
-DRAW = "draw:"  # the prefix of a prior's draws, in chunk files and the outcomes table
-
 Chunk = make_dataclass(
     "Chunk", [("start", int), *((output.name, np.ndarray) for output in OUTPUTS),
               ("draws", dict, field(default_factory=dict))], frozen=True,
@@ -143,8 +142,10 @@ def runs_pair(first: tuple[int, int], other: tuple[int, int]) -> bool:
 
 
 def batch_size(negotiation: Negotiation) -> int:
-    """Replications per model batch: as many as keep the largest temporary array (members x
-    coalitions x issues per replication, in the coalition round) near BATCH_CELLS floats."""
+    """Replications per model batch: as many as span BATCH_CELLS floats of members x coalitions
+    x issues (the largest temporary of the coalition round when it was numpy; its compiled loops
+    now work one replication at a time, so the bound is on the safe side). The batch changes no
+    result, only memory and speed."""
     n, k = negotiation.shape
     return max(1, BATCH_CELLS // (n * k * max(1, len(negotiation.coalitions))))
 

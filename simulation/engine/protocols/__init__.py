@@ -74,12 +74,13 @@ class Speed:
 @dataclass(frozen=True)
 class ProtocolSpec:
     """A bargaining protocol: its name in scenarios and on the command line, a one-line
-    description, where its class lives, the settings it reads, and its forecast of an issue's
-    outcome (what `backtest` and `calibrate` score): `mean`, the capability x salience weighted
-    mean position after the last round (Stokman's expected outcome), or `median`, the weighted
-    median (Bueno de Mesquita's); its speed, for the estimate before long work; and whether its
-    moves scale with the calendar's pressure (if not, the calendar acts on it only through
-    attention, and priors on pressure change none of its runs)."""
+    description, where its class lives, the settings it reads, the work it follows (`reference`,
+    cited in the README's table), its speed, for the estimate before long work, its forecast of
+    an issue's outcome (what `backtest` and `calibrate` score): `mean`, the capability x salience
+    weighted mean position after the last round (Stokman's expected outcome), or `median`, the
+    weighted median (Bueno de Mesquita's); and whether its moves scale with the calendar's
+    pressure (if not, the calendar acts on it only through attention, and priors on pressure
+    change none of its runs)."""
 
     name: str
     description: str

@@ -28,8 +28,7 @@ from simulation.engine.rules import SCALE_WIDTH
 class Challenge:
     """Each replication of the batch runs its own round of challenges."""
 
-    params: BargainingParameters  # status_quo_belief, improvement_belief, risk_attitudes,
-    # offer_rule
+    params: BargainingParameters  # the `bargaining:` section: it reads its REGISTRY settings
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
         params = self.params

@@ -39,7 +39,7 @@ def _compromise(positions, saliences, capability, targets, active, shocks, press
 class Compromise:
     """Engaged members step toward their coalition platform and the overall weighted mean."""
 
-    params: BargainingParameters  # BargainingParameters: coalition_rate, overall_rate, noise_sd
+    params: BargainingParameters  # the `bargaining:` section: it reads its REGISTRY settings
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
         rates = (context.setting(self.params, name)

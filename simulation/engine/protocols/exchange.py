@@ -22,7 +22,7 @@ class Exchange:
     """Each replication of the batch trades on its own among its engaged members, with its own
     weights where the replications vary them (a prior's or a design's values)."""
 
-    params: BargainingParameters  # BargainingParameters: exchange_rule
+    params: BargainingParameters  # the `bargaining:` section: it reads its REGISTRY settings
 
     def bargain(self, positions: np.ndarray, context: BargainingContext) -> Round:
         new, realised_by_replication = positions.copy(), []
