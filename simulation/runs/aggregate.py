@@ -19,15 +19,9 @@ import numpy as np
 
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS
-from simulation.outcomes import (
-    AGREEMENTS,
-    NO_AGREEMENT,
-    OUTCOME_CODES,
-    OUTCOME_LABELS,
-    PLURILATERAL,
-)
+from simulation.outcomes import AGREEMENTS, NO_AGREEMENT, OUTCOME_CODES, OUTCOME_LABELS
 from simulation.outputs import MEMBERS, OUTPUTS, Combine, Output
-from simulation.runs.ensemble import Chunk, outcome_frame
+from simulation.runs.ensemble import Chunk, deal_coverage, outcome_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,7 +161,7 @@ class Aggregate:
                     outcome == OUTCOME_CODES[kind]
                 histogram.add(chunk.text, agreed)
             elif name == "coverage":
-                histogram.add(chunk.coverage, outcome == PLURILATERAL)
+                histogram.add(deal_coverage(chunk.coverage, outcome))
             else:
                 histogram.add(getattr(chunk, name).astype(float))
 

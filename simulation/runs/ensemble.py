@@ -410,12 +410,17 @@ def _plain(values: np.ndarray, outcome: np.ndarray) -> np.ndarray:
     return values.reshape(-1)
 
 
+def deal_coverage(coverage: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+    """The coverage a run reports: the plurilateral deal's where one was struck, else NaN (the
+    engine also keeps the best coverage short of critical mass, and 1 for consensus)."""
+    return np.where(outcome == PLURILATERAL, coverage, np.nan)
+
+
 _COLUMNS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     # the verdict as its label; coverage only where a plurilateral deal was struck
     "outcome": lambda values, outcome: np.vectorize(OUTCOME_LABELS.get, otypes=[object])(
         values).reshape(-1),
-    "coverage": lambda values, outcome: np.where(outcome == PLURILATERAL, values,
-                                                 np.nan).reshape(-1),
+    "coverage": lambda values, outcome: deal_coverage(values, outcome).reshape(-1),
 }
 
 
