@@ -1,7 +1,8 @@
 """The fixed inputs of a negotiation as arrays: who negotiates, on what, from where, and when.
 
-A `Negotiation` is built once (per ensemble, per worker) by the inputs layer, so each replication
-only samples from it and runs the rules.
+A `Negotiation` is built once per ensemble (by the inputs layer from the data files, or by
+`runs.forecast` from a user's own data) and shared with the workers, so each replication only
+samples from it and runs the rules.
 """
 
 from __future__ import annotations

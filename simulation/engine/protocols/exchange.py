@@ -31,15 +31,15 @@ class Exchange:
             context.setting(self.params, name)
             for name in ("exchange_salience_weight", "exchange_fixed_weight"))
         for replication, engaged in enumerate(context.active):
-            active = np.flatnonzero(engaged)
-            if len(active) < 2:
+            rows = np.flatnonzero(engaged)  # the engaged members' rows
+            if len(rows) < 2:
                 continue
-            X, S = positions[replication, active], context.saliences[replication, active]
+            X, S = positions[replication, rows], context.saliences[replication, rows]
             moved, realised = compiled_round(
-                X, S, context.capability[active],
+                X, S, context.capability[rows],
                 salience_weight=float(salience_weights[replication]),
                 fixed_weight=float(fixed_weights[replication]))
-            new[replication, active] = moved
-            realised["i"], realised["j"] = active[realised["i"]], active[realised["j"]]
+            new[replication, rows] = moved
+            realised["i"], realised["j"] = rows[realised["i"]], rows[realised["j"]]
             realised_by_replication.append(Exchanges(replication, realised))
         return Round(new, tuple(realised_by_replication))
