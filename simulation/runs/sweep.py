@@ -45,11 +45,10 @@ from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
 from simulation.runs.ensemble import compile_rules, replication_seed
 from simulation.runs.locks import holding
-from simulation.runs.results import SCENARIO, new_folder
+from simulation.runs.results import LOCK, SCENARIO, new_folder
 
 DESIGN = "design.json"
 POINTS = "points"
-LOCK = ".lock"
 STATISTICS = (*SHARE_COLUMNS.values(),
               *(f"p_text_{point}" for point in REACHED),
               "text_median", "text_p10", "text_p90", "text_in_force_median")
