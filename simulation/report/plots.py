@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from simulation.inputs.catalogue import REACHED, SCALE_POINTS
 from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
 from simulation.report.summary import (
     group_positions,
@@ -124,7 +125,7 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
     fig = _figure(11, _height(len(summary)))
     ax = fig.add_subplot()
     y = _issue_rows(ax, [_label(t) for t in summary["title"]])
-    for offset, point, colour in ((0.18, "mid", "#0072B2"), (-0.18, "high", "#009E73")):
+    for offset, point, colour in zip((0.18, -0.18), REACHED, ("#0072B2", "#009E73"), strict=True):
         share = summary[f"p_text_{point}"].fillna(0).to_numpy()
         ax.barh(y + offset, share, height=0.36, color=colour,
                 label=f"P(agreed text reaches {point})")
@@ -133,7 +134,8 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
     ax.set_xlim(0, 1)
     ax.set_xlabel("Share of Monte Carlo runs")
     # centred on the figure: the title is wider than the axes beside long issue titles
-    fig.suptitle("How far the agreed texts go: the scale's described mid (50) and high (100) "
+    points = " and ".join(f"{point} ({SCALE_POINTS[point]:g})" for point in REACHED)
+    fig.suptitle(f"How far the agreed texts go: the scale's described {points} "
                  "points\nwhiskers: 95% Wilson interval")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
