@@ -76,3 +76,19 @@ def test_each_issue_and_group_source_cites_sections_of_the_digest():
         for footnote in FOOTNOTE.findall(group.source):
             assert re.search(rf"\bfn {footnote}\b", "\n".join(SECTIONS[m] for m in marks)), \
                 f"{group.id}: fn {footnote}"
+
+
+def test_the_citation_file_names_this_version_and_licence():
+    """CITATION.cff is what GitHub and reference managers read to cite the tool: its version and
+    licence must be the package's (pyproject.toml), or a paper cites a version nobody ran."""
+    import tomllib
+
+    import yaml
+
+    root = DIGEST.parents[1]
+    citation = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert citation["cff-version"] == "1.2.0"
+    assert (citation["version"], citation["license"]) == (project["version"], project["license"])
+    assert citation["title"] == "MC11 e-commerce negotiation simulator"
+    assert all(reference["year"] and reference["authors"] for reference in citation["references"])
