@@ -187,6 +187,7 @@ AT_LEAST_1, SEEDS = "a whole number of at least 1", "a whole number from 0 to 2*
     ({"runs": 2.5}, "runs", AT_LEAST_1), ({"seed": -1}, "seed", SEEDS),
     ({"seed": 2**63}, "seed", SEEDS), ({"seed": "7"}, "seed", SEEDS),
     ({"workers": 0}, "workers", AT_LEAST_1), ({"workers": -2}, "workers", AT_LEAST_1),
+    ({"chunk_size": 0}, "chunk_size", AT_LEAST_1),
 ])
 def test_a_bad_run_count_seed_or_worker_count_is_an_input_error_naming_it(scenario, given,
                                                                             field, allowed):
@@ -196,6 +197,12 @@ def test_a_bad_run_count_seed_or_worker_count_is_an_input_error_naming_it(scenar
     with pytest.raises(InputError, match=re.escape(f"allowed: {allowed}")) as error:
         run_ensemble(scenario, **arguments)
     assert error.value.field == field
+
+
+def test_a_scenario_file_given_for_a_scenario_is_told_how_to_read_it():
+    with pytest.raises(TypeError, match=r"takes a Scenario, not str 'scenarios/baseline.yaml'"
+                       r".*load_scenario\(path\)"):
+        run_ensemble("scenarios/baseline.yaml")
 
 
 @settings(max_examples=40, deadline=None)

@@ -445,12 +445,17 @@ def run_ensemble(
 ) -> EnsembleResult:
     """Run a scenario's ensemble in memory (the notebook API); `on_chunk` sees each chunk.
     `runs` and `seed` default to the scenario's, `workers` to one per core."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"run_ensemble takes a Scenario, not {type(scenario).__name__} "
+                        f"{scenario!r:.60}: read one with "
+                        "simulation.inputs.scenario.load_scenario(path)")
     runs = runs if runs is not None else scenario.spec.replications
     seed = seed if seed is not None else scenario.spec.seed
     check_count(runs, "runs")
     check_seed(seed)
     if workers is not None:
         check_count(workers, "workers")
+    check_count(chunk_size, "chunk_size")
     negotiation = scenario.negotiation()
     chunks = []
     bounds = chunk_bounds(runs, chunk_size)
