@@ -399,6 +399,12 @@ def test_an_unknown_exchange_rule_is_an_input_error_naming_the_rules():
         settings_for("exchange", exchange_rule="Reference")
 
 
+def test_an_exchange_rule_with_another_protocol_is_refused_not_ignored():
+    """From Python as on the command line: the rule would seem to have been used."""
+    with pytest.raises(InputError, match="only the exchange protocol has an exchange rule"):
+        settings_for("compromise", exchange_rule="reference")
+
+
 @pytest.mark.parametrize(("given", "allowed"), [
     ({"seed": -1}, "from 0 to 2**63 - 1"), ({"seed": 2**63}, "from 0 to 2**63 - 1"),
     ({"seed": 1.5}, "from 0 to 2**63 - 1"), ({"runs": 2.5}, "of at least 1"),

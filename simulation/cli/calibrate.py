@@ -16,7 +16,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.cli.own_data import EXCHANGE_RULES, check_exchange_rule, dataset_of, gap_text
+from simulation.cli.own_data import EXCHANGE_RULES, dataset_of, gap_text
 from simulation.engine import protocols
 from simulation.errors import InputError, Interrupted, stopped_by_user, write_atomic
 
@@ -70,7 +70,7 @@ def calibrate(args: argparse.Namespace) -> None:
         resuming,
         stopped_writing,
     )
-    from simulation.runs.forecast import method_name
+    from simulation.runs.forecast import check_exchange_rule, method_name
 
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)

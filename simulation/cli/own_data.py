@@ -35,13 +35,6 @@ EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
                       if setting.name == "exchange_rule")
 
 
-def check_exchange_rule(protocol: str, exchange_rule: str | None) -> None:
-    """Refuse --exchange-rule with another protocol: ignored, it would seem to have been used."""
-    if protocol != "exchange" and exchange_rule is not None:
-        raise InputError("--exchange-rule", "protocol", "only the exchange protocol has an "
-                         "exchange rule; add --protocol exchange or drop --exchange-rule")
-
-
 def _exchange_folder(args: argparse.Namespace, protocol: str) -> Path:
     """The new folder for --trace-dir's exchange files; an unusable request is an InputError."""
     if protocol != "exchange":
@@ -117,7 +110,7 @@ def _dataset(args: argparse.Namespace) -> tuple:
 def _settings(args: argparse.Namespace):
     """The parameter file's settings (or the defaults) with the command line's choices."""
     from simulation.inputs.own_parameters import OwnDataSettings, read_own_parameters
-    from simulation.runs.forecast import settings_for
+    from simulation.runs.forecast import check_exchange_rule, settings_for
 
     base = read_own_parameters(args.params) if args.params else OwnDataSettings()
     protocol = args.protocol or base.protocol

@@ -62,6 +62,13 @@ SALIENCE_SD = 0.05
 DEFAULTS = OwnDataSettings()
 
 
+def check_exchange_rule(protocol: str, exchange_rule: str | None) -> None:
+    """Refuse an exchange rule with another protocol: ignored, it would seem to have been used."""
+    if protocol != "exchange" and exchange_rule is not None:
+        raise InputError("--exchange-rule", "protocol", "only the exchange protocol has an "
+                         "exchange rule; add --protocol exchange or drop --exchange-rule")
+
+
 def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS,
                  exchange_rule: str | None = None,
                  base: OwnDataSettings = DEFAULTS) -> OwnDataSettings:
@@ -69,6 +76,7 @@ def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS
     if protocol not in protocols.NAMES:
         raise InputError("--protocol", "protocol",
                          f"{protocol!r}; allowed: {', '.join(protocols.NAMES)}")
+    check_exchange_rule(protocol, exchange_rule)
     changes: dict[str, object] = {"protocol": protocol}
     if exchange_rule is not None:
         changes["exchange_rule"] = exchange_rule
