@@ -153,7 +153,6 @@ def _resume(args: argparse.Namespace):
         chunks_hold_every_output,
         missing_chunks,
         read_folder,
-        resume_run,
     )
 
     folder = Path(args.resume)
@@ -181,14 +180,15 @@ def _resume(args: argparse.Namespace):
     else:
         _say_if_the_file_changed(manifest, stored)
     if manifest["status"] != "complete":
-        return resume_run(folder), []
+        return _reopened(folder), []
     lost = len(missing_chunks(folder, manifest["runs"], manifest["chunk_size"]))
     if lost:
+        run = _reopened(folder)  # refused before the note if other rules made the folder
         print(f"mc11: note: {folder} is complete but {counted(lost, 'chunk')} of its runs "
               f"{'is' if lost == 1 else 'are'} missing; computing {'it' if lost == 1 else 'them'}"
               " again (the same seeds give the same runs) and rebuilding its tables",
               file=sys.stderr)
-        return resume_run(folder), []
+        return run, []
     missing = _unsound_tables(folder, stored, manifest["runs"])
     if missing and not chunks_hold_every_output(folder):
         # an older mc11's folder: its chunks cannot make today's tables
@@ -196,6 +196,7 @@ def _resume(args: argparse.Namespace):
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if missing:
+        run = _reopened(folder)
         print(f"mc11: note: {folder} is complete but {', '.join(missing)} "
               f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
               "tables from its chunks", file=sys.stderr)
@@ -206,7 +207,20 @@ def _resume(args: argparse.Namespace):
         _print_summary(load_checked(folder).summary)
         print(f"\nresults: {folder}")
         return None
-    return resume_run(folder), missing
+    return run, missing
+
+
+def _reopened(folder: Path) -> Run:
+    """The results folder reopened to complete it (`resume_run`: refused if its inputs or model
+    rules changed since it started), with a note if it records no rules or other libraries."""
+    from simulation.runs import versions
+    from simulation.runs.results import resume_run
+
+    run = resume_run(folder)
+    note = versions.resume_note(run.made_by or {}, folder)
+    if note:
+        print(f"mc11: note: {note}", file=sys.stderr)
+    return run
 
 
 def _keep_aside(folder: Path, tables: list[str]) -> list[str]:

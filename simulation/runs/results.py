@@ -1,11 +1,13 @@
 """Results folders: run an ensemble into `results/<scenario>-<timestamp>/`, resume it, read it back.
 
-A folder holds `run.json` (scenario name, package version, seed, runs, input hash, the digest of
-the stored scenario, status), the resolved `scenario.yaml`, the `preferences.csv` used,
-`chunks/` (finished replications, written atomically), once complete the tables of
+A folder holds `run.json` (scenario name, seed, runs, input hash, the digest of the stored
+scenario, the versions of the package, model rules and libraries that made its runs
+(`versions.record`), status), the resolved `scenario.yaml`, the `preferences.csv` used, `chunks/`
+(finished replications, written atomically), once complete the tables of
 `simulation.outputs.TABLES`, and `plots/` when drawn (`--plots`, or later `mc11 plot`). Nothing
 existing is lost: a new run gets a new folder, and `--resume` adds the missing chunks (and
-rebuilds missing or damaged tables, keeping a damaged or edited one aside first).
+rebuilds missing or damaged tables, keeping a damaged or edited one aside first), refused if
+other model rules made them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from simulation import __version__
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import BargainingParameters
 from simulation.engine.protocols import runs_per_second
@@ -46,7 +47,7 @@ from simulation.errors import (
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outcomes import OUTCOME_CODES
 from simulation.outputs import OUTPUTS, TABLES, Storage
-from simulation.runs import compiling
+from simulation.runs import compiling, versions
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
 from simulation.runs.locks import holding
@@ -104,6 +105,7 @@ class Run:
     chunk_size: int = CHUNK_SIZE
     scenario_file: str | None = None  # the file the run started from (a resume reads the copy)
     stored_digest: str | None = None  # of the STORED files as written (None: an older mc11's)
+    made_by: dict[str, Any] | None = None  # `versions.record()` as it started (None: this mc11's)
 
     @property
     def bounds(self) -> list[tuple[int, int]]:
@@ -121,7 +123,7 @@ class Run:
             "scenario": self.scenario.name,
             "scenario_file": self.scenario_file or (str(self.scenario.path.resolve())
                                                     if self.scenario.path else None),
-            "package_version": __version__,
+            **(versions.record() if self.made_by is None else self.made_by),
             "seed": self.seed,
             "runs": self.runs,
             "chunk_size": self.chunk_size,
@@ -302,7 +304,8 @@ def _check_manifest(manifest: Any, path: Path) -> None:
 
 
 def resume_run(folder: Path) -> Run:
-    """Reopen an interrupted results folder with the scenario it was started with."""
+    """Reopen an interrupted results folder with the scenario and, refused otherwise, the model
+    rules it was started with; its manifest keeps what it recorded of them."""
     manifest, scenario = read_folder(folder)
     source = manifest.get("scenario_file")
     if scenario.input_hash() != manifest.get("input_hash"):
@@ -311,10 +314,12 @@ def resume_run(folder: Path) -> Run:
                          "mc11's data files (issues, proposals, groups, members, calendar) or "
                          "the way this mc11 derives preferences from them; its chunks and new "
                          "ones would not be one scenario: start a new run instead of resuming")
+    versions.refuse_other_rules(manifest, folder, "start a new run of its scenario (mc11 run "
+                                f"{shell_word(folder / SCENARIO)})")
     recorded = manifest.get("stored_digest")
     return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
                int(manifest["chunk_size"]), source if isinstance(source, str) else None,
-               recorded if isinstance(recorded, str) else None)
+               recorded if isinstance(recorded, str) else None, versions.recorded(manifest))
 
 
 ROW_GROUP_ROWS = 25_000

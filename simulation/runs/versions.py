@@ -1,0 +1,90 @@
+"""Which model rules and libraries made a folder's results, as its manifest records them.
+
+A results folder's run.json, a design's design.json and a calibration's inputs.json (and the
+inputs.json beside a table written with --out) record the package version, the digest of the
+engine's source (`machine_code.source_digest`: the model's rules) and the versions of Python and
+of the libraries the runs compute with. Resuming a folder whose rules differ from this mc11's is
+refused, as its finished runs and the new ones would be two models' runs in one result; other
+library versions are only noted, as is a folder of an earlier mc11, which recorded none.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from simulation import __version__
+from simulation.engine.machine_code import source_digest
+from simulation.errors import InputError
+
+RULES = "rules_digest"
+VERSIONS = "versions"
+LIBRARIES = ("numpy", "numba", "mesa")
+"""The libraries whose versions a folder records beside Python's: those the runs compute with."""
+
+
+def record() -> dict[str, Any]:
+    """What makes this mc11's results, as a folder's manifest records it: the package version,
+    the rules' digest and the versions of Python and of `LIBRARIES`."""
+    return {"package_version": __version__, RULES: source_digest(),
+            VERSIONS: {"python": platform.python_version(),
+                       **{name: version(name) for name in LIBRARIES}}}
+
+
+def recorded(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `record` a folder's manifest holds (none of the rules' and libraries' in a
+    folder of an earlier mc11), to keep as they are when the folder is completed."""
+    return {key: manifest[key] for key in ("package_version", RULES, VERSIONS) if key in manifest}
+
+
+def rules_changed(manifest: Mapping[str, Any]) -> bool:
+    """Whether a folder records model rules other than this mc11's (False if it records none)."""
+    return RULES in manifest and manifest[RULES] != source_digest()
+
+
+def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str) -> None:
+    """Refuse to add runs to a folder whose finished ones other model rules made, touching
+    nothing (`instead`: how to run it with this mc11); one recording no rules passes, noted
+    by `resume_note`."""
+    if rules_changed(manifest):
+        raise InputError(str(folder), RULES, f"the folder's runs were made by other model rules "
+                         f"(rules digest {manifest[RULES]}, mc11 "
+                         f"{manifest.get('package_version', '?')}) than this mc11's "
+                         f"({source_digest()}, mc11 {__version__}): the engine's code changed "
+                         "since they ran, and resuming would mix runs of two versions of the "
+                         f"rules in one result. Nothing in the folder was touched: {instead}, or "
+                         "resume it with the mc11 that wrote it")
+
+
+def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
+    """What re-running a folder's runs here (`mc11 explain`) should say first if other model
+    rules made them: the re-runs follow this mc11's rules, so they may not be the folder's."""
+    if not rules_changed(manifest):
+        return None
+    return (f"the runs of {folder} were made by other model rules (rules digest "
+            f"{manifest[RULES]}) than this mc11's ({source_digest()}): they are re-run with this "
+            "mc11's, so they may not be the folder's runs")
+
+
+def resume_note(manifest: Mapping[str, Any], folder: Path) -> str | None:
+    """What a resume of a folder whose rules are this mc11's should say: that it records no
+    rules (an earlier mc11's), or that other library versions computed its finished runs; None
+    if the same did (or if the rules differ: `refuse_other_rules` then refuses it)."""
+    if RULES not in manifest:
+        return (f"{folder} was written by an earlier mc11, which did not record the version of "
+                "the model's rules: resuming it with this mc11's, so its finished runs and the "
+                "new ones are one model's only if the engine did not change since")
+    if rules_changed(manifest):
+        return None
+    now, before = record()[VERSIONS], manifest.get(VERSIONS)
+    before = before if isinstance(before, dict) else {}
+    changed = [name for name in now if before.get(name) != now[name]]
+    if not changed:
+        return None
+    return (f"{folder} was started with "
+            + ", ".join(f"{name} {before.get(name, '?')}" for name in changed)
+            + "; resuming with " + ", ".join(f"{name} {now[name]}" for name in changed)
+            + " (the same model rules; the folder keeps the versions it was started with)")
