@@ -48,7 +48,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
     give which of its tables and figures to write, the folder's lock held until the block
     writing them ends (a second run beside it is refused, not drawing the same files); on a
     complete folder the lock is taken only once a missing table or figure is to be written."""
-    from simulation.runs import cluster, design, sweep
+    from simulation.runs import cluster, design, sweep, versions
     from simulation.runs.progress import Progress
 
     bargaining = scenario.spec.parameters.bargaining
@@ -74,6 +74,9 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
                 return
             held.enter_context(sweep.design_lock(folder))  # refused while in use
             todo = len(sweep.pending_points(folder, plan))  # what is left once it is held
+            note = versions.resume_note(sweep.stored_design(folder), folder)
+            if note:
+                print(f"mc11: note: {note}", file=sys.stderr)
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
         workers = workers_on_this_machine(args.workers) if local else None

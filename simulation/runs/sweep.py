@@ -40,6 +40,7 @@ from simulation.inputs.catalogue import REACHED
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import NO_AGREEMENT, OUTCOME_LABELS, SHARE_COLUMNS
+from simulation.runs import versions
 from simulation.runs.aggregate import reaching
 from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
@@ -134,7 +135,7 @@ def _run_in_worker(negotiation: Negotiation, parameters: Parameters,
     return point, run_point(negotiation, parameters, priors, seed, runs, values)
 
 
-def _stored_design(folder: Path | None) -> dict[str, Any]:
+def stored_design(folder: Path | None) -> dict[str, Any]:
     """What the design.json in `folder` holds, or {} where there is none that reads
     (`open_folder` then says what is wrong)."""
     if folder is None or not (folder / DESIGN).is_file():
@@ -153,7 +154,7 @@ def in_stored_order(chosen: dict[str, Any], folder: Path | None) -> dict[str, An
     values of each constant also in the order its points take them if they are these very
     values (an mc11 that kept them as typed, before `design.parse_settings` sorted them, wrote
     folders that still resume). Else as given (`open_folder` then says what differs)."""
-    stored = _stored_design(folder)
+    stored = stored_design(folder)
     constants = stored.get("constants")
     try:
         if sorted(constants) != sorted(chosen):
@@ -176,7 +177,8 @@ def in_stored_order(chosen: dict[str, Any], folder: Path | None) -> dict[str, An
 
 def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: Path) -> Path:
     """A new folder for the design, or `folder` if it already holds this very design (to
-    resume); another design there is refused, and nothing in it is touched."""
+    resume); another design there is refused, and so is one with points left to run whose
+    finished points other model rules made; nothing in it is touched."""
     if folder is not None and folder.exists():
         if not folder.is_dir():
             raise InputError(str(folder), "--folder", "this is a file, not a folder; choose a "
@@ -204,6 +206,8 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
             raise InputError(str(path), ", ".join(changed), "the file was edited: its "
                              "fingerprint is this design's but these settings are not; "
                              "restore them, or choose a new folder")
+        if pending_points(folder, design):
+            versions.refuse_other_rules(stored, folder, "run the design into a new --folder")
         return folder
     option = "--folder" if folder is not None else "--results-dir"
     try:
@@ -213,7 +217,8 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
         write_atomic(folder / SCENARIO, json.dumps(ran.resolved(), indent=1) + "\n")
         unit = {} if design.unit is None else {"unit": design.unit.tolist()}
         write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
-                                                  "fingerprint": design.fingerprint()}) + "\n")
+                                                  "fingerprint": design.fingerprint(),
+                                                  **versions.record()}) + "\n")
     except OSError as exc:  # a folder without its design.json could not be resumed
         if folder is not None and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)  # it did not exist: only what we made
