@@ -67,10 +67,12 @@ def calibrate(args: argparse.Namespace) -> None:
         fingerprint,
         finished,
         parameter_file_text,
+        recorded_inputs,
         resuming,
         stopped_writing,
     )
     from simulation.runs.forecast import check_exchange_rule, method_name
+    from simulation.runs.versions import resume_note
 
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)
@@ -85,6 +87,9 @@ def calibrate(args: argparse.Namespace) -> None:
               f"file: {folder / PARAMETERS}", file=sys.stderr)
         sys.stdout.write(_stored(folder / REPORT))
         return
+    note = resume_note(recorded_inputs(folder), folder) if again else None
+    if note:
+        print(f"mc11: note: {note}", file=sys.stderr)
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
           f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "
           f"negotiations, seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",

@@ -172,9 +172,9 @@ def _describe(args: argparse.Namespace, dataset: tuple, settings) -> str:
 
 def _inputs(args: argparse.Namespace, settings) -> dict[str, object] | None:
     """What a table written with --out depends on, as a calibration's inputs.json records it:
-    the data and their sha256, the settings, runs and seed, and the command that writes the
-    same table; None without --out."""
-    from simulation import __version__
+    the data and their sha256, the settings, runs and seed, the versions of the package, model
+    rules and libraries, and the command that writes the same table; None without --out."""
+    from simulation.runs import versions
     from simulation.runs.calibrate import data_digest
 
     if args.out is None:
@@ -192,7 +192,7 @@ def _inputs(args: argparse.Namespace, settings) -> dict[str, object] | None:
     if getattr(args, "per_negotiation", False):
         again.append("--per-negotiation")
     again += ["--format", args.format]
-    return {"command": shlex.join(again), "package_version": __version__,
+    return {"command": shlex.join(again), **versions.record(),
             "datafile": str(Path(args.datafile).resolve()),
             "data_sha256": data_digest(args.datafile),
             "params": str(Path(args.params).resolve()) if args.params else None,

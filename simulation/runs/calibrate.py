@@ -42,6 +42,7 @@ from simulation.errors import (
 )
 from simulation.inputs.importers import ActorIssueData, dataset_files
 from simulation.inputs.own_parameters import OwnDataSettings, own_parameters_yaml
+from simulation.runs import versions
 from simulation.runs.forecast import (
     BASELINES,
     DEFAULTS,
@@ -189,22 +190,16 @@ def fingerprint(path: Path | str, protocol: str, folds: int, trials: int, seed: 
 
 def resuming(folder: Path, inputs: dict[str, object]) -> bool:
     """Whether `folder` holds a calibration of the same `inputs` to resume (False: no folder
-    yet); a folder of anything else is an InputError."""
-    record = folder / INPUTS
+    yet); a folder of anything else is an InputError, and so is an unfinished one whose
+    finished trials other model rules ran."""
     if not folder.exists():
         return False
     if not folder.is_dir():
         raise InputError(str(folder), "--dir", "a file, not a folder; choose a new --dir")
-    if not record.exists():
+    if not (folder / INPUTS).exists():
         raise InputError(str(folder), "--dir", "the folder exists and holds no calibration; "
                          "choose a new --dir")
-    try:
-        before = json.loads(record.read_text(encoding="utf-8"))
-        if not isinstance(before, dict):
-            raise ValueError
-    except (OSError, ValueError):
-        raise InputError(str(folder), "--dir", f"its {INPUTS} is not a calibration's record "
-                         "(changed by hand?); choose a new --dir") from None
+    before = recorded_inputs(folder)
     changed = [key for key in inputs if before.get(key) != inputs[key]]
     if changed:
         shown = "; ".join(f"{key} was {before.get(key)!r}, now {inputs[key]!r}"
@@ -212,7 +207,22 @@ def resuming(folder: Path, inputs: dict[str, object]) -> bool:
         raise InputError(str(folder), "--dir", f"the folder holds a calibration of other "
                          f"inputs ({shown}); resume it with the same data and options or "
                          "choose a new --dir")
+    if not finished(folder):
+        versions.refuse_other_rules(before, folder, "choose a new --dir")
     return True
+
+
+def recorded_inputs(folder: Path) -> dict[str, object]:
+    """What a calibration folder's inputs.json records: the inputs and `versions.record()` of
+    the mc11 that started it."""
+    try:
+        before = json.loads((folder / INPUTS).read_text(encoding="utf-8"))
+        if not isinstance(before, dict):
+            raise ValueError
+    except (OSError, ValueError):
+        raise InputError(str(folder), "--dir", f"its {INPUTS} is not a calibration's record "
+                         "(changed by hand?); choose a new --dir") from None
+    return before
 
 
 def prepare_folder(folder: Path, inputs: dict[str, object]) -> None:
@@ -223,7 +233,8 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> None:
     try:
         folder.mkdir(parents=True)
         created = True
-        write_atomic(folder / INPUTS, json.dumps(inputs, indent=1) + "\n")
+        write_atomic(folder / INPUTS, json.dumps({**inputs, **versions.record()}, indent=1)
+                     + "\n")
     except OSError as exc:
         if created:  # a folder without its record could not be resumed
             shutil.rmtree(folder, ignore_errors=True)
