@@ -32,9 +32,12 @@ def explain(args: argparse.Namespace) -> None:
                      "process", yes=args.yes, option="--runs", instead="ask for fewer --runs")
         shown.total = runs  # the folder may hold fewer runs than asked
 
+    def noting(note: str) -> None:
+        print(f"mc11: note: {note}", file=sys.stderr)
+
     try:
         table, about = explain_issue(args.results, args.issue, asked, before=go_ahead,
-                                     progress=shown.update)
+                                     progress=shown.update, note=noting)
     finally:
         shown.close()
     if args.runs and about["runs"] < args.runs:  # asked for more than the folder holds

@@ -29,6 +29,7 @@ from simulation.engine.protocols.base import BargainingContext, weighted_mean_po
 from simulation.errors import InputError, shell_word
 from simulation.inputs import priors as prior_draws
 from simulation.outcomes import MULTILATERAL, OUTCOME_LABELS, OUTCOMES
+from simulation.runs import versions
 from simulation.runs.ensemble import check_count, replication_seed
 from simulation.runs.results import load_results
 
@@ -71,13 +72,15 @@ class _Explained(NegotiationModel):
 
 def explain(folder: Path | str, issue: str, runs: int,
             before: Callable[[Negotiation, Any, int], None] | None = None,
-            progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, dict]:
+            progress: Callable[[int], None] | None = None,
+            note: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, dict]:
     """Per member who decided `issue` in some of the first `runs` runs of a results folder:
     how often it blocked it or accepted last, and (over those runs) its start, its position
     at MC11, its moves by rule and its tolerance. Also the outcome shares of those runs.
     `before` is called with the negotiation, its bargaining settings and the runs to re-run,
     before they run (the command's estimate and go-ahead); `progress` with the number of runs
-    each batch of CHUNK_RUNS re-ran."""
+    each batch of CHUNK_RUNS re-ran; `note` with what to know before they run (that other model
+    rules made the folder's runs)."""
     check_count(runs, "runs")
     results = load_results(folder)
     scenario, manifest = results.scenario, results.manifest
@@ -90,6 +93,9 @@ def explain(folder: Path | str, issue: str, runs: int,
     runs = min(runs, int(manifest["runs"]))
     seeds = [replication_seed(int(manifest["seed"]), r) for r in range(runs)]
     negotiation = scenario.negotiation()
+    other_rules = versions.rerun_note(manifest, folder)
+    if other_rules and note is not None:
+        note(other_rules)
     if before is not None:
         before(negotiation, scenario.spec.parameters.bargaining, runs)
     k = issues.index(issue)
@@ -111,10 +117,11 @@ def explain(folder: Path | str, issue: str, runs: int,
                          f"runs make it: it is damaged; `mc11 run --resume "
                          f"{shell_word(folder)}` rebuilds the folder's tables from its chunks")
     if stored["outcome"].astype(str).tolist() != labels.tolist():
+        why = (f"{other_rules}; explain it with the mc11 that wrote it" if other_rules else
+               "the table was edited, or the model or its data changed since the run; `mc11 run "
+               f"--resume {shell_word(folder)}` rebuilds an edited table from the chunks")
         raise InputError(str(folder), "outcomes.parquet", "re-running the folder's replications "
-                         "does not give the outcomes the table holds: the table was edited, or "
-                         "the model or its data changed since the run; `mc11 run --resume "
-                         f"{shell_word(folder)}` rebuilds an edited table from the chunks")
+                         f"does not give the outcomes the table holds: {why}")
     blocked, last = kept["blocked"], kept["last_to_accept"]
     members = np.flatnonzero(blocked.any(axis=0) | last.any(axis=0))
     rows = []
