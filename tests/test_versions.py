@@ -1,0 +1,266 @@
+"""Which model rules and libraries made a folder's results (simulation.runs.versions): every
+resumable folder records them; a resume under other rules is refused, touching nothing; other
+library versions, or a folder of an earlier mc11 that recorded none, are noted and resumed."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from commands import mc11
+
+from simulation import __version__
+from simulation.engine.machine_code import source_digest
+from simulation.inputs.scenario import load_scenario
+from simulation.runs import design, sweep, versions
+from simulation.runs.results import load_results, start_run
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+OTHER_RULES = "0123456789abcdef"  # a rules digest no engine source gives
+TOLERANCE = "parameters.consensus.base_tolerance"
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` and its bytes: what a refused command must leave as it was."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def edit_json(path: Path, **changes: object) -> None:
+    """Set (or, given None, remove) fields of a folder's JSON manifest."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        if value is None:
+            record.pop(key, None)
+        else:
+            record[key] = value
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def test_the_record_names_the_package_the_rules_and_the_libraries():
+    assert versions.record() == {
+        "package_version": __version__, "rules_digest": source_digest(),
+        "versions": {"python": platform.python_version(), "numpy": version("numpy"),
+                     "numba": version("numba"), "mesa": version("mesa")}}
+
+
+# --------------------------------------------------------------------------- results folders
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory) -> Path:
+    """A results folder of 4 baseline runs in chunks of 2 stopped before its first chunk."""
+    base = tmp_path_factory.mktemp("versions")
+    run = start_run(load_scenario(BASELINE), 4, 3, base / "stopped", base, chunk_size=2)
+    run.set_status("interrupted")
+    return run.folder
+
+
+@pytest.fixture(scope="module")
+def complete(interrupted, tmp_path_factory) -> Path:
+    """The same folder run to the end."""
+    folder = tmp_path_factory.mktemp("complete") / "run"
+    shutil.copytree(interrupted, folder)
+    assert mc11("run", "--resume", folder, "--quiet", "--workers", 1)[0] == 0
+    return folder
+
+
+def copied(folder: Path, tmp_path: Path, **changes: object) -> Path:
+    """A copy of a results folder with those fields of its run.json changed."""
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    edit_json(copy / "run.json", **changes)
+    return copy
+
+
+def test_run_json_records_the_rules_and_the_libraries(interrupted, tmp_path):
+    """As the run starts, and still once a resume under the same ones (said nothing of them)
+    completed it."""
+    for folder in (interrupted, copied(interrupted, tmp_path)):
+        if folder != interrupted:
+            code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+            assert code == 0 and f"mc11: note: {folder} was" not in err, err
+        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert {key: manifest[key] for key in versions.record()} == versions.record()
+
+
+def test_a_resume_under_other_rules_is_refused_touching_nothing(interrupted, tmp_path):
+    folder = copied(interrupted, tmp_path, rules_digest=OTHER_RULES)
+    before = files(folder)
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder}: rules_digest: the folder's runs were made by other model rules " \
+           f"(rules digest {OTHER_RULES}" in err
+    assert f"this mc11's ({source_digest()}" in err
+    assert "Nothing in the folder was touched: start a new run of its scenario (mc11 run " \
+           f"{folder / 'scenario.yaml'}), or resume it with the mc11 that wrote it" in err
+    assert files(folder) == before
+
+
+def test_a_complete_folder_of_other_rules_is_read_but_not_completed_again(complete, tmp_path):
+    """Reading what the folder holds mixes nothing: a resume with nothing to do is not refused,
+    nor are its readers; computing a lost chunk again would put runs of other rules among the
+    folder's, and is refused."""
+    folder = copied(complete, tmp_path, rules_digest=OTHER_RULES)
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and "is complete already" in err, err
+    assert load_results(folder).manifest["rules_digest"] == OTHER_RULES
+    (folder / "chunks" / "chunk-00000002.npz").unlink()
+    before = files(folder)
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 2 and "other model rules" in err and "is missing" not in err
+    assert files(folder) == before
+
+
+def test_other_library_versions_are_noted_and_the_folder_resumed(interrupted, tmp_path):
+    now = versions.record()["versions"]
+    folder = copied(interrupted, tmp_path, versions={**now, "numpy": "1.0.0"})
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0, err
+    assert f"mc11: note: {folder} was started with numpy 1.0.0; resuming with numpy " \
+           f"{version('numpy')} (the same model rules" in err
+    manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete"
+    assert manifest["versions"]["numpy"] == "1.0.0"  # the versions it was started with
+
+
+def test_a_folder_of_an_earlier_mc11_is_resumed_with_a_note(interrupted, tmp_path):
+    folder = copied(interrupted, tmp_path, rules_digest=None, versions=None)
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0, err
+    assert f"mc11: note: {folder} was written by an earlier mc11, which did not record the " \
+           "version of the model's rules" in err
+    manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete"
+    assert "rules_digest" not in manifest  # not claimed for runs no digest was taken of
+
+
+def test_explain_notes_that_other_rules_made_the_runs_it_re_runs(complete, tmp_path):
+    folder = copied(complete, tmp_path, rules_digest=OTHER_RULES)
+    code, _, err = mc11("explain", folder, "--issue", "market_access", "--runs", 2)
+    assert code == 0, err
+    assert f"mc11: note: the runs of {folder} were made by other model rules (rules digest " \
+           f"{OTHER_RULES}) than this mc11's ({source_digest()}): they are re-run with this " \
+           "mc11's, so they may not be the folder's runs" in err
+    code, _, err = mc11("explain", complete, "--issue", "market_access", "--runs", 2)
+    assert code == 0 and "other model rules" not in err
+
+
+def test_explain_blames_other_rules_for_runs_it_does_not_reproduce(complete, tmp_path):
+    folder = copied(complete, tmp_path, rules_digest=OTHER_RULES)
+    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    outcomes["outcome"] = outcomes["outcome"].map({"multilateral": "none", "none": "multilateral",
+                                                   "plurilateral": "none"})
+    outcomes.to_parquet(folder / "outcomes.parquet", index=False)
+    code, _, err = mc11("explain", folder, "--issue", "market_access", "--runs", 2)
+    assert code == 2 and "Traceback" not in err
+    assert "does not give the outcomes the table holds: the runs of " in err
+    assert "so they may not be the folder's runs; explain it with the mc11 that wrote it" in err
+
+
+# --------------------------------------------------------------------------- design folders
+
+
+def sweep_command(folder: Path) -> list[object]:
+    return ["sweep", BASELINE, "--scheduler", "in-process", "--no-plots", "--quiet",
+            "--runs-per-point", 2, "--seed", 7, "--folder", folder, "--set", f"{TOLERANCE}=5,25"]
+
+
+@pytest.fixture(scope="module")
+def design_folder(tmp_path_factory) -> Path:
+    """A sweep's folder of two points, the second not run (as if interrupted)."""
+    scenario = load_scenario(BASELINE)
+    plan = design.grid({TOLERANCE: [5.0, 25.0]}, 2, 7, scenario.input_hash())
+    folder = sweep.open_folder(plan, scenario, tmp_path_factory.mktemp("design") / "d",
+                               Path("unused"))
+    sweep.execute_design(folder, plan, scenario)
+    sweep.point_path(folder, 1).unlink()
+    return folder
+
+
+def copied_design(folder: Path, tmp_path: Path, **changes: object) -> Path:
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    edit_json(copy / sweep.DESIGN, **changes)
+    return copy
+
+
+def test_design_json_records_the_rules_and_the_libraries(design_folder):
+    stored = json.loads((design_folder / sweep.DESIGN).read_text(encoding="utf-8"))
+    assert {key: stored[key] for key in versions.record()} == versions.record()
+
+
+def test_a_design_resumed_under_other_rules_is_refused_touching_nothing(design_folder,
+                                                                        tmp_path):
+    folder = copied_design(design_folder, tmp_path, rules_digest=OTHER_RULES)
+    before = files(folder)
+    code, _, err = mc11(*sweep_command(folder))
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder}: rules_digest: the folder's runs were made by other model rules " \
+           f"(rules digest {OTHER_RULES}" in err
+    assert "Nothing in the folder was touched: run the design into a new --folder, or " \
+           "resume it with the mc11 that wrote it" in err
+    assert files(folder) == before
+    # complete, its tables come from its points, and no rule runs: not refused
+    edit_json(folder / sweep.DESIGN, rules_digest=source_digest())
+    assert mc11(*sweep_command(folder))[0] == 0
+    (folder / "sweep.csv").unlink()
+    edit_json(folder / sweep.DESIGN, rules_digest=OTHER_RULES)
+    code, _, err = mc11(*sweep_command(folder))
+    assert code == 0 and (folder / "sweep.csv").is_file(), err
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"versions": {**versions.record()["versions"], "numba": "0.1"}},
+     f"was started with numba 0.1; resuming with numba {version('numba')}"),
+    ({"rules_digest": None, "versions": None}, "was written by an earlier mc11"),
+])
+def test_a_design_of_other_libraries_or_an_earlier_mc11_is_resumed_with_a_note(
+        design_folder, tmp_path, changes, says):
+    folder = copied_design(design_folder, tmp_path, **changes)
+    code, _, err = mc11(*sweep_command(folder))
+    assert code == 0, err
+    assert f"mc11: note: {folder} {says}" in err
+    assert "(1 to run)" in err and (folder / "sweep.csv").is_file()
+
+
+# --------------------------------------------------------------------------- calibrations
+
+
+def calibrate_command(data: Path, folder: Path) -> list[object]:
+    return ["calibrate", data, "--protocol", "compromise", "--folds", 2, "--trials", 1,
+            "--dir", folder]
+
+
+def test_a_calibration_records_the_rules_and_a_resume_under_others_is_refused(long_csv,
+                                                                              tmp_path):
+    folder = tmp_path / "cal"
+    assert mc11(*calibrate_command(long_csv, folder))[0] == 0
+    inputs = folder / "inputs.json"
+    stored = json.loads(inputs.read_text(encoding="utf-8"))
+    assert {key: stored[key] for key in versions.record()} == versions.record()
+    (folder / "report.txt").unlink()  # unfinished: its trials would be run on
+    edit_json(inputs, rules_digest=OTHER_RULES)
+    before = files(folder)
+    code, _, err = mc11(*calibrate_command(long_csv, folder))
+    assert code == 2 and "Traceback" not in err
+    assert "other model rules" in err and "choose a new --dir, or resume it with the mc11" in err
+    assert files(folder) == before
+    edit_json(inputs, rules_digest=None, versions=None)
+    code, _, err = mc11(*calibrate_command(long_csv, folder))
+    assert code == 0, err
+    assert f"mc11: note: {folder} was written by an earlier mc11" in err
+
+
+def test_a_table_written_with_out_records_the_rules_and_the_libraries(tmp_path):
+    out = tmp_path / "forecast.csv"
+    code, _, err = mc11("forecast", ROOT / "examples" / "my_negotiation.csv", "--out", out)
+    assert code == 0, err
+    stored = json.loads(out.with_name("forecast.csv.inputs.json").read_text(encoding="utf-8"))
+    assert {key: stored[key] for key in versions.record()} == versions.record()
