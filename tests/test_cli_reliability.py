@@ -493,7 +493,7 @@ def _plot_with_a_figure_worker_killed(folder: str) -> None:
     from simulation.report import figures
 
     first, *rest = figures.FIGURES
-    dies = figures.StandardFigure(_a_figure_whose_worker_dies, "dies.png")
+    dies = figures.StandardFigure(_a_figure_whose_worker_dies, "dies")
     figures.FIGURES = (first, dies, *rest)  # forked workers inherit it
     sys.exit(main(["plot", folder, "--workers", "2"]))
 

@@ -835,7 +835,7 @@ def test_the_indices_figure_leaves_out_an_issue_whose_verdict_barely_varies(tmp_
     from simulation.report import designs as figures
 
     drawn = []
-    monkeypatch.setattr(figures, "save_png", lambda figure, path: drawn.append(figure) or path)
+    monkeypatch.setattr(figures, "save_figure", lambda figure, path: drawn.append(figure) or path)
     rows = [(issue, "p_multilateral", parameter, index, value, 1.2, variance)
             for issue, variance, value in (("varies", 0.05, 0.4), ("noise", 1e-4, 1.1),
                                            ("flat", 0.0, float("nan")))

@@ -4,7 +4,7 @@ complete.
 
 CI cannot mount a small file system, so the full disk is simulated at the lowest write each
 command does: `Path.open` handles whose write stops half-way with ENOSPC, or the library call
-that writes (pyarrow's ParquetWriter, optuna's journal, the figures' `save_png`). Each case
+that writes (pyarrow's ParquetWriter, optuna's journal, the figures' `save_figure`). Each case
 was first found on a small tmpfs mount filled at that moment.
 """
 
@@ -264,15 +264,15 @@ def test_figures_cut_off_by_a_full_disk_are_kept_and_redrawn_in_place(small_scen
     code, _, stderr = mc11("run", small_scenario, "--folder", folder, "--workers", 1, "--quiet",
                            "--no-plots")
     assert code == 0, stderr
-    real, drawn = plots.save_png, []
+    real, drawn = plots.save_figure, []
 
-    def save_png(fig, path):
+    def save_figure(fig, path):
         if drawn:
             raise disk_full()
         drawn.append(real(fig, path))
         return drawn[-1]
 
-    monkeypatch.setattr(plots, "save_png", save_png)
+    monkeypatch.setattr(plots, "save_figure", save_figure)
     code, _, stderr = mc11("plot", folder, "--workers", 1)
     assert code == 130, stderr
     assert_stopped(stderr, f"mc11 plot --force {folder}")

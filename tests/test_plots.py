@@ -124,7 +124,7 @@ def test_plot_comparison(outcomes: pd.DataFrame, tmp_path: Path) -> None:
 def _drawn(monkeypatch, plot, *args, **kwargs) -> Figure:
     """The figure `plot` draws (kept, not saved)."""
     kept: list[Figure] = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.append(fig) or Path(path))
     plot(*args, **kwargs)
     return kept[0]
 
@@ -315,7 +315,7 @@ def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measure
     from simulation.report import designs
 
     kept: list[Figure] = []
-    monkeypatch.setattr(designs, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    monkeypatch.setattr(designs, "save_figure", lambda fig, path: kept.append(fig) or Path(path))
     values = [0.3, 0.8, 0.1, 0.5, 0.05, 0.7, 0.2, 0.4]
     rows = [("moratorium", "p_multilateral", f"parameters.group.constant_{k}", index, value,
              0.01, 0.2) for k, value in enumerate(values) for index in measures]
@@ -339,7 +339,7 @@ def test_the_sensitivity_heat_map_blanks_exactly_the_issues_whose_verdict_does_n
     from simulation.runs.sensitivity import MIN_VARIANCE
 
     kept: list[Figure] = []
-    monkeypatch.setattr(designs, "save_png", lambda fig, path: kept.append(fig) or Path(path))
+    monkeypatch.setattr(designs, "save_figure", lambda fig, path: kept.append(fig) or Path(path))
     issues = list(ISSUES.index)
     variances = dict(zip(issues, [0.0, MIN_VARIANCE, MIN_VARIANCE / 2, 0.2], strict=True))
     constants = ["parameters.group.zeta", "parameters.group.alpha", "parameters.group.mid"]
@@ -430,7 +430,7 @@ def test_bloc_members_are_the_blocs_by_name_with_their_negotiating_members(niger
 
 def _figure_texts(monkeypatch, file: str, tables: figures.FigureTables) -> str:
     """The text of the standard figure `file` drawn from `tables` (kept, not saved)."""
-    into = next(f for f in figures.FIGURES if f.file == file).into
+    into = next(f for f in figures.FIGURES if f.file() == file).into
     figure = _drawn(monkeypatch, into, tables, Path("unused"))
     return "\n".join(text.get_text() for text in figure.findobj(Text))
 
@@ -459,8 +459,8 @@ def test_write_figures_lists_the_files_drawn_not_the_figures_with_nothing_to_dra
         path.write_text("drawn", encoding="utf-8")
         return path
 
-    reach = next(f for f in figures.FIGURES if f.file == "text_reach.png")
-    monkeypatch.setattr(figures, "FIGURES", (figures.StandardFigure(drawn, "a.png"), reach))
+    reach = next(f for f in figures.FIGURES if f.file() == "text_reach.png")
+    monkeypatch.setattr(figures, "FIGURES", (figures.StandardFigure(drawn, "a"), reach))
     old = summarise(outcomes, ISSUES)
     assert "p_text_mid" not in old
     tables = figures.FigureTables(ISSUES, positions, {}, {}, summary=old)

@@ -472,9 +472,9 @@ def test_cli_compare_prints_a_change_that_rounds_to_zero_as_below_a_hundredth(cl
 
 
 def _saved_figures(monkeypatch) -> list[tuple[Figure, Path]]:
-    """Each figure `plots.save_png` is given, with its path (kept, not saved)."""
+    """Each figure `plots.save_figure` is given, with its path (kept, not saved)."""
     saved: list[tuple[Figure, Path]] = []
-    monkeypatch.setattr(plots, "save_png",
+    monkeypatch.setattr(plots, "save_figure",
                         lambda fig, path: saved.append((fig, Path(path))) or Path(path))
     return saved
 
@@ -991,8 +991,8 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
     instead, and the run completes."""
     log = tmp_path / "figures.log"
     standins = tuple(figures.StandardFigure(
-        functools.partial(_record_figure, figure.file, log,
-                          fail_during_runs and figure.scenario_only), figure.file,
+        functools.partial(_record_figure, figure.file(), log,
+                          fail_during_runs and figure.scenario_only), figure.name,
         figure.scenario_only)
         for figure in figures.FIGURES)
     monkeypatch.setattr(figures, "FIGURES", standins)
@@ -1003,7 +1003,7 @@ def test_cli_run_draws_the_scenario_figures_while_the_runs_run(workspace, tmp_pa
     assert read_manifest(folder)["status"] == "complete"
     drawn = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
     assert len(drawn) == len(log.read_text(encoding="utf-8").splitlines()) == len(standins)
-    ahead = {figure.file for figure in standins if figure.scenario_only}
+    ahead = {figure.file() for figure in standins if figure.scenario_only}
     assert ahead == {"positions.png"}
     for name, when in drawn.items():
         assert when == ("during" if name in ahead and not fail_during_runs else "after"), name

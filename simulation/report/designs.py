@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from simulation.outcomes import OUTCOMES, SHARE_COLUMNS
-from simulation.report.plots import DPI, OUTCOME_COLOURS, save_png
+from simulation.report.plots import DPI, OUTCOME_COLOURS, save_figure
 from simulation.runs.sensitivity import MIN_VARIANCE
 
 
@@ -43,7 +43,7 @@ _MARKERS = dict(zip(OUTCOMES, (("o", 5), ("s", 4), ("^", 3)), strict=True))
 def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
                path: Path, fixed: dict[str, float] | None = None) -> Path:
     """Draw `sweep_figure` into `path`."""
-    return save_png(sweep_figure(table, constants, titles, fixed), path)
+    return save_figure(sweep_figure(table, constants, titles, fixed), path)
 
 
 def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
@@ -127,7 +127,7 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     figure.suptitle(f"Sensitivity of {verdict} per issue: {measure} (not estimated: the "
                     f"verdict's variance over the design < {MIN_VARIANCE:g})", fontsize=9)
     figure.tight_layout()
-    return save_png(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
@@ -150,4 +150,4 @@ def plot_heatmap(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     figure.colorbar(image, ax=axis, shrink=0.7, label=f"{measure} of {verdict}")
     figure.suptitle(f"{measure} of {verdict} per constant and issue\n(blank: the verdict's "
                     f"variance over the design < {MIN_VARIANCE:g})", fontsize=9)
-    return save_png(figure, path)
+    return save_figure(figure, path)

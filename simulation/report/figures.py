@@ -17,6 +17,7 @@ import pandas as pd
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.catalogue import STATUS_WORDS
 from simulation.inputs.scenario import Scenario
+from simulation.report import DEFAULT_FIGURE_FORMAT
 from simulation.runs.workers import end_quietly_when_stopped
 
 
@@ -125,25 +126,30 @@ def _blockers(tables: FigureTables, path: Path) -> Path:
 
 @dataclass(frozen=True)
 class StandardFigure:
-    """A standard figure: the function drawing it into a file, the file's name in the plots
-    folder, and whether it needs only the scenario's tables (then `mc11 run` draws it while the
-    replications run, on a core that waits)."""
+    """A standard figure: the function drawing it into a file, its name (the file's in the plots
+    folder, without the format's ending), and whether it needs only the scenario's tables (then
+    `mc11 run` draws it while the replications run, on a core that waits)."""
 
     draw: Callable[[FigureTables, Path], Path | None]
-    file: str
+    name: str
     scenario_only: bool = False
 
-    def into(self, tables: FigureTables, target: Path) -> Path | None:
-        """Draw the figure into its file in the folder `target`; None if it has nothing to
-        draw."""
-        return self.draw(tables, target / self.file)
+    def file(self, fmt: str = DEFAULT_FIGURE_FORMAT) -> str:
+        """The figure's file name in the format `fmt` (one of `FIGURE_FORMATS`)."""
+        return f"{self.name}.{fmt}"
+
+    def into(self, tables: FigureTables, target: Path,
+             fmt: str = DEFAULT_FIGURE_FORMAT) -> Path | None:
+        """Draw the figure into its file of format `fmt` in the folder `target`; None if it has
+        nothing to draw."""
+        return self.draw(tables, target / self.file(fmt))
 
 
 FIGURES: tuple[StandardFigure, ...] = (
-    StandardFigure(_support, "support.png"),
-    StandardFigure(_positions, "positions.png", scenario_only=True),
-    StandardFigure(_text_levels, "text_levels.png"), StandardFigure(_outcomes, "outcomes.png"),
-    StandardFigure(_blockers, "blockers.png"), StandardFigure(_text_reach, "text_reach.png"))
+    StandardFigure(_support, "support"),
+    StandardFigure(_positions, "positions", scenario_only=True),
+    StandardFigure(_text_levels, "text_levels"), StandardFigure(_outcomes, "outcomes"),
+    StandardFigure(_blockers, "blockers"), StandardFigure(_text_reach, "text_reach"))
 """The standard figures: a new figure is a function above and one entry here. They are drawn
 in this order, costliest first (measured in `docs/performance.md`), so that on two processes
 the longest does not start last."""
@@ -156,32 +162,37 @@ def _plots():
     return plots
 
 
-def draw_ahead(tables: FigureTables, target: Path) -> list[StandardFigure]:
-    """Draw into `target` the figures that need only the scenario's tables, e.g. while a run's
-    workers are busy; return them, for `write_figures` to leave out once the run has finished.
-    Imports the plotting module, so the figures drawn later start at once."""
+def draw_ahead(tables: FigureTables, target: Path,
+               fmt: str = DEFAULT_FIGURE_FORMAT) -> list[StandardFigure]:
+    """Draw into `target`, in the format `fmt`, the figures that need only the scenario's
+    tables, e.g. while a run's workers are busy; return them, for `write_figures` to leave out
+    once the run has finished. Imports the plotting module, so the figures drawn later start at
+    once."""
     target.mkdir(exist_ok=True)
     ahead = [figure for figure in FIGURES if figure.scenario_only]
     for figure in ahead:
-        figure.into(tables, target)
+        figure.into(tables, target, fmt)
     return ahead
 
 
 def write_figures(tables: FigureTables, target: Path, workers: int = 1,
-                  drawn: Collection[StandardFigure] = ()) -> list[Path]:
-    """Draw the standard figures but those `drawn` already into the folder `target`; with
-    `workers` > 1, on that many forked processes at once (each figure is independent and drawn
-    from the same tables, so the files are the same either way)."""
+                  drawn: Collection[StandardFigure] = (),
+                  fmt: str = DEFAULT_FIGURE_FORMAT) -> list[Path]:
+    """Draw the standard figures but those `drawn` already into the folder `target`, as files
+    of the format `fmt` (one of `FIGURE_FORMATS`); with `workers` > 1, on that many forked
+    processes at once (each figure is independent and drawn from the same tables, so the files
+    are the same either way)."""
     target.mkdir(exist_ok=True)
     _plots()  # imported once here, so forked processes inherit it
     draws = [figure.into for figure in FIGURES if figure not in drawn]
     workers = min(workers, len(draws))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        paths = [draw(tables, target) for draw in draws]
+        paths = [draw(tables, target, fmt) for draw in draws]
     else:
         with warnings.catch_warnings():  # the parent's threads hold no lock matplotlib needs
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=end_quietly_when_stopped) as pool:
-                paths = list(pool.map(operator.call, draws, repeat(tables), repeat(target)))
+                paths = list(pool.map(operator.call, draws, repeat(tables), repeat(target),
+                                      repeat(fmt)))
     return [path for path in paths if path is not None]

@@ -1,4 +1,5 @@
-"""PNG figures of ensemble results: outcome shares, text levels, support, positions, blockers.
+"""Figures of ensemble results: outcome shares, text levels, support, positions, blockers; as
+PNG, PDF or SVG, by the file's ending (`report.FIGURE_FORMATS`).
 
 Figures are drawn on matplotlib's non-interactive Agg canvas without touching pyplot's global
 state, so plotting is safe in scripts, tests and worker processes. Issues are rows labelled with
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
@@ -23,6 +24,7 @@ from matplotlib.patches import Patch
 
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS
 from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
+from simulation.report import FIGURE_FORMATS
 from simulation.report.summary import (
     group_positions,
     share_decimals,
@@ -60,14 +62,22 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def save_png(fig: Figure, path: str | Path) -> Path:
-    """Write the figure as PNG (creating parent folders) through a temporary file renamed into
-    place, so no half-written figure is ever left; return the path."""
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Write the figure in the format its file name ends in (`FIGURE_FORMATS`), creating parent
+    folders, through a temporary file renamed into place, so no half-written figure is ever
+    left; return the path. PDF embeds its fonts as TrueType (Type 42: journals refuse Type 3)
+    and SVG names its elements from a fixed salt, so that either's bytes depend on the figure
+    alone."""
     out = Path(path)
+    fmt = out.suffix.removeprefix(".").lower()
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"{out.name}: a figure is written as {', '.join(FIGURE_FORMATS)}, "
+                         "named by its ending")
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp")
     try:
-        fig.savefig(temporary, dpi=DPI, format="png", pil_kwargs={"compress_level": 3})
+        with rc_context({"pdf.fonttype": 42, "svg.hashsalt": "mc11"}):
+            fig.savefig(temporary, dpi=DPI, format=fmt, **FIGURE_FORMATS[fmt])
         os.replace(temporary, out)
     finally:
         temporary.unlink(missing_ok=True)
@@ -116,7 +126,7 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
                  "whiskers: 95% Wilson interval of the multilateral and plurilateral shares")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=3, frameon=False)
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
@@ -139,7 +149,7 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
                  "points\nwhiskers: 95% Wilson interval")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Path) -> Path:
@@ -190,7 +200,7 @@ def plot_text_levels(levels: pd.DataFrame, issues: pd.DataFrame, path: str | Pat
         Patch(facecolor=OUTCOME_COLOURS["plurilateral"], alpha=0.75, label="plurilateral text"),
         Line2D([], [], marker="D", color="#D55E00", linestyle="none", label="status quo"),
     ], loc="outside lower center", ncols=3, frameon=False)
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str | Path,
@@ -231,7 +241,7 @@ def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str 
     subject = "Support for the chair's text" + (" and coalition sizes" if coalitions is not None
                                                  else "")
     fig.suptitle(f"{subject} over the calendar (line: mean over runs; band: 10-90% of runs)")
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def _spread_lines(ax: Axes, frame: pd.DataFrame, by: str, lines: dict[str, str],
@@ -275,7 +285,7 @@ def plot_position_heatmap(positions: pd.DataFrame, issues: pd.DataFrame, path: s
     ax.set_title("Starting positions before the talks (the 2016 data, after the scenario's "
                  "overrides):\nsalience-weighted mean position by member group "
                  "(50 = scale midpoint)")
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
@@ -332,7 +342,7 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
                                           1 - 0.2 * note_lines / height - 0.01))
     fig.suptitle(f"Who blocks what: per issue, the {top} most frequent blockers (ties shown "
                  "as A = B) and the next share")
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def _blocker_column(ax: Axes, column: list[str],
@@ -426,7 +436,7 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
     _fitting_legend(fig, handles)
     fig.suptitle(textwrap.fill(f"Change in outcome probabilities: {', '.join(names)} vs {name_a} "
                                "(95% Newcombe hybrid score intervals)", 120))
-    return save_png(fig, path)
+    return save_figure(fig, path)
 
 
 def _fitting_legend(fig: Figure, handles: list[Line2D]) -> None:
