@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from simulation.errors import InputError, shell_word, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO, SEED_LIMIT
+from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -175,6 +176,29 @@ def add_yes_option(parser: argparse.ArgumentParser, work: str, disk: bool) -> No
                         help=f"start {work} estimated at more than {ASK_ABOVE_SECONDS / 60:g} "
                              f"minutes{size} without asking (needed when there is no terminal, "
                              "e.g. in CI)")
+
+
+def add_figure_format_option(parser: argparse.ArgumentParser) -> None:
+    """--figure-format: the file format of the figures a command draws into plots/."""
+    parser.add_argument("--figure-format", choices=tuple(FIGURE_FORMATS),
+                        help="the figures' file format: png (for screens), pdf or svg (vector, "
+                             "for papers), written as plots/<figure>.<format> beside any of "
+                             f"another format (default: {DEFAULT_FIGURE_FORMAT})")
+
+
+def figure_format(args: argparse.Namespace) -> str:
+    """The figures' format of --figure-format, else the default; refused when the command draws
+    no figures (`mc11 run` without --plots, a design with --no-plots) rather than ignored."""
+    if args.figure_format is not None and not getattr(args, "plots", True):
+        raise InputError("--figure-format", "--figure-format", "the figures are drawn only with "
+                         "--plots; add it, or leave --figure-format out")
+    return args.figure_format or DEFAULT_FIGURE_FORMAT
+
+
+def figure_format_words(fmt: str) -> str:
+    """' --figure-format FMT' for a command line that draws the figures in `fmt` again; '' for
+    the default format."""
+    return "" if fmt == DEFAULT_FIGURE_FORMAT else f" --figure-format {fmt}"
 
 
 def seed(text: str) -> int:

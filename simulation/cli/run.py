@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING
 from simulation.cli.common import (
     RESULTS_DIR,
     Deprecated,
+    add_figure_format_option,
     add_scenario_argument,
     add_yes_option,
     confirm_size,
     counted,
+    figure_format,
+    figure_format_words,
     file_or_folder,
     load_checked,
     load_noting,
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace) -> None:
     from simulation.runs.results import RunInterrupted, execute, start_run
 
     workers = workers_on_this_machine(args.workers)
+    fmt = figure_format(args)
     parent = results_dir(args, "--folder", "--resume")
     damaged: list[str] = []  # tables a resume rebuilds, kept aside once the folder is held
     if args.resume:
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace) -> None:
         starting = (f"running {run.runs:,} replications of '{run.scenario.name}' (seed "
                     f"{run.seed}) on {workers} worker(s) into {run.folder}")
     plots = run.folder / "plots"
-    before = figure_files(plots)  # a stop while drawing names the figures drawn since
+    before = figure_files(plots, fmt)  # a stop while drawing names the figures drawn since
     ahead: list[StandardFigure] = []  # the figures drawn while the runs run
 
     def draw_scenario_figures() -> None:
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> None:
 
         # one that fails is drawn again after the runs, where its error costs no run
         with contextlib.suppress(Exception):
-            ahead.extend(draw_ahead(figure_tables(run.scenario, negotiation), plots))
+            ahead.extend(draw_ahead(figure_tables(run.scenario, negotiation), plots, fmt))
 
     report: list[FigureTables] = []  # the figures' tables, once the folder's are written
     try:
@@ -91,11 +95,12 @@ def run(args: argparse.Namespace) -> None:
     except RunInterrupted as stop:  # completed as started: with the figures, some drawn
         if not args.plots:
             raise
-        raise RunInterrupted(stop.folder, stop.cause, " --plots") from None
+        raise RunInterrupted(stop.folder, stop.cause,
+                             " --plots" + figure_format_words(fmt)) from None
     if args.plots:  # the folder is complete: a stop while drawing leaves it to `mc11 plot`
         sys.stdout.flush()  # the summary shows while the figures are drawn
         print(f"mc11: drawing the figures into {plots}", file=sys.stderr)
-        draw_figures(report[0], run.folder, plots, workers, before, drawn=ahead)
+        draw_figures(report[0], run.folder, plots, workers, before, drawn=ahead, fmt=fmt)
     else:
         print(f"mc11: note: tables only; `mc11 plot {shell_word(run.folder)}` draws the "
               "figures (or run with --plots)", file=sys.stderr)
@@ -347,4 +352,5 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="also draw the figures into <folder>/plots/ (default: tables "
                              "only, the fast path for many runs; `mc11 plot DIR` draws them "
                              "later)")
+    add_figure_format_option(parser)
     parser.set_defaults(handler=run, runs_model=True)
