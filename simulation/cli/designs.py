@@ -11,10 +11,12 @@ from pathlib import Path
 
 from simulation.cli.common import (
     RESULTS_DIR,
+    add_figure_format_option,
     add_scenario_argument,
     add_yes_option,
     confirm_size,
     counted,
+    figure_format,
     file_or_folder,
     load_noting,
     positive,
@@ -204,6 +206,7 @@ def sweep(args: argparse.Namespace) -> None:
     from simulation.runs import design, sweep
 
     _check_options(args)
+    fmt = figure_format(args)
     scenario = load_noting(scenario_of(args))
     settings = sweep.in_stored_order(design.parse_settings(args.set),
                                      Path(args.folder) if args.folder else None)
@@ -218,11 +221,12 @@ def sweep(args: argparse.Namespace) -> None:
         text = table.to_csv(index=False)
         if outputs.wanted("sweep.csv", text):
             write_atomic(folder / "sweep.csv", text)
-        if args.plots and outputs.wanted("plots/sweep.png"):
+        figure = f"plots/sweep.{fmt}"
+        if args.plots and outputs.wanted(figure):
             # the constants given one value are fixed, not swept: the title names them
             swept = [path for path, values in settings.items() if len(values) > 1]
             fixed = {path: values[0] for path, values in settings.items() if len(values) == 1}
-            plot_sweep(table, swept, _titles(scenario), folder / "plots" / "sweep.png", fixed)
+            plot_sweep(table, swept, _titles(scenario), folder / figure, fixed)
     outputs.say_what_was_kept()
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 
@@ -252,6 +256,7 @@ def sensitivity(args: argparse.Namespace) -> None:
     from simulation.runs import design, sensitivity, sweep
 
     _check_options(args)
+    fmt = figure_format(args)
     scenario = load_noting(scenario_of(args))
     priors = dict(scenario.priors)
     source = str(scenario.path)
@@ -289,8 +294,8 @@ def sensitivity(args: argparse.Namespace) -> None:
             if outputs.wanted(name, text):
                 write_atomic(folder / name, text)
         if args.plots:
-            for draw, name in ((plot_indices, "plots/sensitivity_indices.png"),
-                               (plot_heatmap, "plots/sensitivity_heatmap.png")):
+            for draw, name in ((plot_indices, f"plots/sensitivity_indices.{fmt}"),
+                               (plot_heatmap, f"plots/sensitivity_heatmap.{fmt}")):
                 if outputs.wanted(name):
                     draw(indices, titles, folder / name)
     outputs.say_what_was_kept()
@@ -347,6 +352,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
                         help="draw the design's figures into <folder>/plots/ (default: yes; "
                              "--no-plots: tables only)")
+    add_figure_format_option(parser)
     add_yes_option(parser, "a design (or the rest of one, in its --folder)", disk=False)
 
 
