@@ -190,8 +190,10 @@ def figure_format(args: argparse.Namespace) -> str:
     """The figures' format of --figure-format, else the default; refused when the command draws
     no figures (`mc11 run` without --plots, a design with --no-plots) rather than ignored."""
     if args.figure_format is not None and not getattr(args, "plots", True):
-        raise InputError("--figure-format", "--figure-format", "the figures are drawn only with "
-                         "--plots; add it, or leave --figure-format out")
+        why = ("mc11 run draws figures only with --plots; add it" if args.command == "run" else
+               "--no-plots leaves the figures out; drop it")
+        raise InputError("--figure-format", "--figure-format", f"{why}, or leave "
+                         "--figure-format out")
     return args.figure_format or DEFAULT_FIGURE_FORMAT
 
 
