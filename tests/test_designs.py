@@ -259,6 +259,23 @@ def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_mi
     assert "kept as they were: sweep.csv" in error and "differs" not in error
 
 
+def test_a_complete_design_asked_for_another_figure_format_adds_it_beside_the_first(
+        tmp_path, capsys):
+    """The figures go to plots/<figure>.<format>; the same sweep on its complete folder asked
+    for PDF draws the PDF it lacks and keeps the SVG as it was."""
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--quiet",
+            "--runs-per-point", "2", "--folder", str(folder), "--set", f"{TOLERANCE}=5,25"]
+    assert main([*argv, "--figure-format", "svg"]) == 0
+    svg = folder / "plots" / "sweep.svg"
+    drawn = svg.read_bytes(), svg.stat().st_mtime_ns
+    assert drawn[0].startswith(b"<?xml") and [p.name for p in svg.parent.iterdir()] == [svg.name]
+    assert main([*argv, "--figure-format", "pdf"]) == 0
+    assert (folder / "plots" / "sweep.pdf").read_bytes().startswith(b"%PDF-")
+    assert (svg.read_bytes(), svg.stat().st_mtime_ns) == drawn
+    assert "kept as they were: sweep.csv (" in capsys.readouterr().err
+
+
 def test_a_point_file_whose_statistics_were_edited_is_named_not_the_table(tmp_path, capsys):
     """The kept sweep.csv differs from the points because a point file was edited: the warning
     names that file, not the table."""

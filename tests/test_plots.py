@@ -183,6 +183,25 @@ def test_a_comparison_figure_keeps_its_labels_apart_and_inside(outcomes, monkeyp
     assert not any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1:])
 
 
+@pytest.mark.parametrize(("fmt", "kind"), [("png", PNG_MAGIC), ("pdf", b"%PDF-"),
+                                         ("svg", b"<?xml")])
+def test_each_figure_format_writes_a_file_of_that_kind(outcomes, tmp_path, fmt, kind):
+    """A figure is written in the format its file name ends in, leaving no temporary file; a
+    PDF's fonts are TrueType, not the Type 3 that journals refuse."""
+    path = plot_outcomes(summarise(outcomes, ISSUES), tmp_path / f"outcomes.{fmt}")
+    data = path.read_bytes()
+    assert data.startswith(kind) and len(data) > 1000
+    assert fmt != "svg" or b"<svg" in data[:400]
+    assert fmt != "pdf" or (b"/CIDFontType2" in data and b"/Type3" not in data)
+    assert [p.name for p in tmp_path.iterdir()] == [f"outcomes.{fmt}"]
+
+
+def test_a_figure_named_in_no_figure_format_is_refused(outcomes, tmp_path):
+    with pytest.raises(ValueError, match=r"outcomes\.jpg: a figure is written as png, pdf, svg"):
+        plot_outcomes(summarise(outcomes, ISSUES), tmp_path / "outcomes.jpg")
+    assert not list(tmp_path.iterdir())
+
+
 def test_unknown_issue_is_an_error(support: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="catalogue"):
         plot_support(support, ISSUES.drop(index="spam"), tmp_path / "x.png")

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from simulation import __version__
-from simulation.cli import build_parser, simulate
+from simulation.cli import build_parser, main, simulate
 from simulation.engine.model import NegotiationModel
 from simulation.errors import InputError
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
@@ -686,6 +686,53 @@ def test_cli_plot_draws_into_an_empty_plots_folder(cli_runs, tmp_path, monkeypat
     assert (folder / "plots" / "notes.txt").read_text(encoding="utf-8") == "mine\n"
 
 
+def test_cli_plot_in_a_second_format_draws_beside_the_first_leaving_it_untouched(
+        cli_runs, tmp_path, monkeypatch):
+    """PDFs asked for where plots/ holds PNGs only are drawn into plots/ beside them, which stay
+    as they were (same bytes, same file); asked again, they go to a new plots-2/ (drawing
+    stubbed)."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    _stub_figures(monkeypatch)
+    assert mc11("plot", folder, "--workers", 1)[0] == 0
+    pngs = {path: (path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns)
+            for path in (folder / "plots").iterdir()}
+    assert sorted(path.name for path in pngs) == sorted(PLOTS)
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1, "--figure-format", "pdf")
+    assert code == 0 and "plots-2" not in stderr, stderr
+    pdfs = [name.replace(".png", ".pdf") for name in PLOTS]
+    assert stdout.split() == [str(folder / "plots" / name) for name in pdfs]
+    assert {path: (path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns)
+            for path in pngs} == pngs
+    code, stdout, stderr = mc11("plot", folder, "--workers", 1, "--figure-format", "pdf")
+    assert code == 0 and "plots has PDF figures already; drawing into plots-2/" in stderr
+    assert stdout.split() == [str(folder / "plots-2" / name) for name in pdfs]
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF-"), ("svg", b"<?xml")])
+def test_cli_plot_draws_a_folder_twice_in_a_vector_format_to_the_same_bytes(
+        cli_runs, tmp_path, monkeypatch, fmt, magic):
+    """The same tables drawn as PDF or SVG at another time, in another figure process, give
+    the same files byte for byte (no date of drawing, no random ids); two of the figures, the
+    quickest, really drawn."""
+    folder = tmp_path / "copy"
+    shutil.copytree(cli_runs[1][0], folder)
+    shutil.rmtree(folder / "plots", ignore_errors=True)
+    quick = tuple(f for f in figures.FIGURES if f.name in ("outcomes", "text_reach"))
+    monkeypatch.setattr(figures, "FIGURES", quick)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # what matplotlib dates a figure by, if at all
+    assert mc11("plot", folder, "--workers", 1, "--figure-format", fmt)[0] == 0
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1500000000")
+    code, stdout, stderr = mc11("plot", folder, "--workers", 2, "--figure-format", fmt)
+    assert code == 0, stderr
+    names = [f"outcomes.{fmt}", f"text_reach.{fmt}"]
+    assert stdout.split() == [str(folder / "plots-2" / name) for name in names]
+    for name in names:
+        first = (folder / "plots" / name).read_bytes()
+        assert first.startswith(magic) and (fmt == "pdf" or b"<svg" in first[:400]), name
+        assert (folder / "plots-2" / name).read_bytes() == first, name
+
+
 def test_cli_run_stopped_while_drawing_names_the_figures_not_drawn(workspace, tmp_path,
                                                                    monkeypatch):
     """`mc11 run --plots` stopped by Ctrl-C on its third figure: the run is complete, its tables
@@ -706,6 +753,55 @@ def test_cli_run_stopped_while_drawing_names_the_figures_not_drawn(workspace, tm
     code, stdout, stderr = mc11("plot", "--force", folder, "--workers", 1)
     assert code == 0, stderr
     assert stdout.split() == [str(folder / "plots" / name) for name in PLOTS]
+
+
+def test_cli_run_stopped_while_drawing_pdfs_names_them_and_the_format(workspace, tmp_path,
+                                                                      monkeypatch):
+    """`mc11 run --plots --figure-format pdf` stopped on its third figure names the PDFs drawn
+    and not, and the `mc11 plot` command that draws them in that format (drawing stubbed)."""
+    _stub_figures(monkeypatch, stop_at=2)
+    folder = tmp_path / "stopped"
+    code, _, stderr = mc11("run", workspace / "small.yaml", "--runs", 3, "--workers", 1,
+                           "--folder", folder, "--quiet", "--plots", "--figure-format", "pdf")
+    pdfs = [name.replace(".png", ".pdf") for name in PLOTS]
+    assert code == 130, stderr
+    assert (f"2 of the 6 figures were drawn there ({pdfs[0]}, {pdfs[1]}); not drawn: "
+            f"{', '.join(pdfs[2:])}. Draw them all into {folder / 'plots'} with: "
+            f"mc11 plot --force {folder} --figure-format pdf\n") in stderr
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(pdfs[:2])
+
+
+@pytest.mark.parametrize("command", ["plot", "run", "sweep", "sensitivity"])
+def test_a_figure_format_not_offered_is_refused_in_one_paragraph(cli_runs, tmp_path, command,
+                                                                 capsys):
+    """An unknown --figure-format stops every command that draws figures before any work,
+    exit 2, with the command's usage and one error naming the formats there are."""
+    new = tmp_path / "new"
+    given = {"plot": [cli_runs[1][0]], "run": [BASELINE, "--plots", "--folder", new],
+             "sweep": [BASELINE, "--set", "parameters.consensus.base_tolerance=5,25",
+                       "--folder", new], "sensitivity": [BASELINE, "--folder", new]}[command]
+    with pytest.raises(SystemExit) as ended:
+        main([command, *map(str, given), "--figure-format", "jpg"])
+    error = capsys.readouterr().err
+    assert ended.value.code == 2 and error.startswith(f"usage: mc11 {command} ")
+    assert [line for line in error.splitlines() if "error:" in line] == [
+        f"mc11 {command}: error: argument --figure-format: invalid choice: 'jpg' (choose "
+        "from 'png', 'pdf', 'svg')"]
+    assert not new.exists()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "--runs", "2"], "mc11 run draws figures only with --plots; add it"),
+    (["sweep", "--set", "parameters.consensus.base_tolerance=5,25", "--no-plots",
+      "--scheduler", "in-process"], "--no-plots leaves the figures out; drop it"),
+])
+def test_a_figure_format_where_no_figure_is_drawn_is_refused(tmp_path, argv, says):
+    """--figure-format with the figures left out would be ignored unsaid: refused, exit 2."""
+    folder = tmp_path / "new"
+    code, _, stderr = mc11(*argv, "--figure-format", "pdf", "--folder", folder, "--quiet")
+    assert code == 2
+    assert stderr == f"mc11: error: --figure-format: {says}, or leave --figure-format out\n"
+    assert not folder.exists()
 
 
 @pytest.mark.slow
