@@ -260,7 +260,7 @@ def test_sweep_panels_titles_do_not_run_into_each_other(swept, tmp_path):
     issues = list(titles)
     table = grid.merge(pd.DataFrame({"issue": issues}), how="cross").assign(
         p_multilateral=0.5, p_plurilateral=0.3, p_none=0.2)
-    figure = sweep_figure(table, constants, titles)
+    figure = sweep_figure(table, constants, titles, 100)
     renderer = figure.canvas.get_renderer()
     figure.draw(renderer)
     boxes = [axis.title.get_window_extent(renderer) for axis in figure.axes
@@ -305,23 +305,28 @@ def test_a_sweep_of_two_constants_puts_the_first_along_x_as_its_title_says():
                                       names=constants).to_frame(False)
     table = grid.assign(issue="moratorium", p_plurilateral=0.0, p_none=0.0,
                         p_multilateral=grid[constants[0]] / 100 + grid[constants[1]] / 10)
-    figure = sweep_figure(table, constants, {"moratorium": "Moratorium"})
+    figure = sweep_figure(table, constants, {"moratorium": "Moratorium"}, 100)
     axis = figure.axes[0]
     cells = np.asarray(axis.images[0].get_array())
     np.testing.assert_allclose(cells, [[0.15, 0.25, 0.35], [0.25, 0.35, 0.45]])
     assert [t.get_text() for t in axis.get_xticklabels()] == ["5", "15", "25"]
     assert [t.get_text() for t in axis.get_yticklabels()] == ["1", "2"]
     assert f"by {constants[0]} (x) and {constants[1]} (y)" in figure.get_suptitle()
+    assert (axis.get_xlabel(), axis.get_ylabel()) == tuple(constants)
 
 
 def test_a_sweep_names_its_fixed_constants_and_keeps_coinciding_shares_visible():
-    """`--set min_step=7 --set base_tolerance=10,20`: the title says min_step is held at 7, and
-    two outcomes with the same share (0.4 and 0.4) are both seen, by their markers' shapes."""
+    """`--set min_step=7 --set base_tolerance=10,20`: the title says min_step is held at 7 and
+    how many runs each point has, the axes what they show, and two outcomes with the same share
+    (0.4 and 0.4) are both seen, by their markers' shapes."""
     swept, held = "parameters.consensus.base_tolerance", "parameters.consensus.min_step"
     table = pd.DataFrame({swept: [10.0, 20.0], "issue": "market_access", "p_multilateral": 0.4,
                           "p_plurilateral": 0.2, "p_none": 0.4})
-    figure = sweep_figure(table, [swept], {"market_access": "Market access"}, {held: 7.0})
-    assert figure.get_suptitle() == f"Outcome shares along {swept}; {held} = 7"
+    figure = sweep_figure(table, [swept], {"market_access": "Market access"}, 100,
+                          {held: 7.0})
+    assert figure.get_suptitle() == \
+        f"Outcome shares along {swept} (100 runs per grid point); {held} = 7"
+    assert (figure.axes[0].get_xlabel(), figure.axes[0].get_ylabel()) == (swept, "Share of runs")
     lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
     assert list(lines["multilateral"].get_ydata()) == list(lines["none"].get_ydata())
     assert lines["multilateral"].get_marker() != lines["none"].get_marker()
@@ -551,6 +556,7 @@ def test_the_text_reach_figure_draws_each_points_share_and_whiskers_on_its_own_b
                                                                 rows + offset]))
         np.testing.assert_allclose(_whisker_spans(whisker), np.column_stack([
             summary[f"p_text_{point}_low"], summary[f"p_text_{point}_high"], rows + offset]))
+    assert axis.get_xlabel() == "Share of Monte Carlo runs (n = 20 per issue)"
 
 
 def test_the_text_levels_figure_puts_each_box_on_its_issue_and_counts_its_runs(monkeypatch):
@@ -591,7 +597,8 @@ def _support_panels(figure: Figure) -> dict[str, list]:
 def test_the_support_figure_draws_a_panel_per_cluster_with_the_mean_and_its_band(
         support, monkeypatch):
     """A panel per cluster with any issue in the table, under the cluster's title; each issue's
-    line is its mean support by period, its band from the 10th to the 90th percentile."""
+    line is its mean support by period, its band from the 10th to the 90th percentile; the
+    axis names support's unit and the title the runs."""
     partial = support[support["issue"] != "source_code"]  # data_technology keeps data_flows
     titled = ISSUES.assign(cluster_title=ISSUES["cluster"].str.replace("_", " ").str.title())
     figure = _drawn(monkeypatch, plot_support, partial, titled, "unused.png")
@@ -607,6 +614,8 @@ def test_the_support_figure_draws_a_panel_per_cluster_with_the_mean_and_its_band
         for r in rows.itertuples():
             assert {(r.period, round(r.support_p10, 9)), (r.period, round(r.support_p90, 9))} \
                 <= corners
+        assert axis.get_ylabel() == "Support (capability share)"
+    assert "line: mean over 10 runs" in figure.get_suptitle()
 
 
 def test_the_support_figure_gives_the_coalitions_their_own_panel_each_in_its_own_style(

@@ -226,7 +226,8 @@ def sweep(args: argparse.Namespace) -> None:
             # the constants given one value are fixed, not swept: the title names them
             swept = [path for path, values in settings.items() if len(values) > 1]
             fixed = {path: values[0] for path, values in settings.items() if len(values) == 1}
-            plot_sweep(table, swept, _titles(scenario), folder / figure, fixed)
+            plot_sweep(table, swept, _titles(scenario), plan.runs_per_point, folder / figure,
+                       fixed)
     outputs.say_what_was_kept()
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
 

@@ -40,20 +40,28 @@ _MARKERS = dict(zip(OUTCOMES, (("o", 5), ("s", 4), ("^", 3)), strict=True))
 """Each outcome's marker, the later ones smaller, so that shares that coincide stay visible."""
 
 
-def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
+def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str], runs: int,
                path: Path, fixed: dict[str, float] | None = None) -> Path:
     """Draw `sweep_figure` into `path`."""
-    return save_figure(sweep_figure(table, constants, titles, fixed), path)
+    return save_figure(sweep_figure(table, constants, titles, runs, fixed), path)
 
 
-def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str],
+def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str], runs: int,
                  fixed: dict[str, float] | None = None) -> Figure:
     """Each issue's outcome shares along the swept constant (one constant), or its
     P(multilateral) over the grid of two constants; with more, along the first, the others
-    averaged. `fixed`: the constants the sweep set to one value, named in the title."""
+    averaged. `runs`: the runs per grid point, named in the title; `fixed`: the constants the
+    sweep set to one value, named there too. The panels on the left and at the bottom name
+    their axes."""
     issues = list(dict.fromkeys(table["issue"]))
     figure, axes = _grid(len(issues))
-    for axis, issue in zip(axes, issues, strict=True):
+    columns = min(5, len(issues))  # as _grid lays them out
+    for k, (axis, issue) in enumerate(zip(axes, issues, strict=True)):
+        if k % columns == 0:
+            axis.set_ylabel(constants[1] if len(constants) == 2 else "Share of runs",
+                            fontsize=6)
+        if k >= len(issues) - columns:
+            axis.set_xlabel(constants[0], fontsize=6)
         rows = table[table["issue"] == issue]
         if len(constants) == 2:
             wide = rows.pivot_table(index=constants[1], columns=constants[0],
@@ -71,7 +79,8 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
             axis.set_ylim(-0.03, 1.03)
             axis.tick_params(labelsize=6)
         axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
-    held = "".join(f"; {path} = {value:g}" for path, value in (fixed or {}).items())
+    held = f" ({runs} runs per grid point)" + "".join(
+        f"; {path} = {value:g}" for path, value in (fixed or {}).items())
     if len(constants) == 2:
         figure.set_layout_engine("constrained")  # keeps the panels apart beside the colour bar
         figure.colorbar(image, ax=axes, shrink=0.6, label="P(multilateral)")

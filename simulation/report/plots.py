@@ -103,6 +103,13 @@ def _whiskers(summary: pd.DataFrame, column: str, share: np.ndarray) -> np.ndarr
                       summary[f"{column}_high"].fillna(0).to_numpy() - share])
 
 
+def _runs_per_issue(summary: pd.DataFrame) -> str:
+    """The summary's run count per issue, as an axis label says it: "n = 200 per issue"."""
+    runs = summary["n_runs"]
+    n_text = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}-{runs.max()}"
+    return f"n = {n_text} per issue"
+
+
 def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
     """Stacked bars of P(multilateral), P(plurilateral), P(none) per issue, Wilson 95% whiskers."""
     fig = _figure(11, _height(len(summary)))
@@ -117,10 +124,8 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
             ax.errorbar(left + share, y, xerr=_whiskers(summary, f"p_{name}", share),
                         fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
         left = left + share
-    runs = summary["n_runs"]
-    n_text = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}-{runs.max()}"
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"Share of Monte Carlo runs (n = {n_text} per issue)")
+    ax.set_xlabel(f"Share of Monte Carlo runs ({_runs_per_issue(summary)})")
     ax.set_ylabel("Issue")
     ax.set_title("Outcome per issue at MC11\n"
                  "whiskers: 95% Wilson interval of the multilateral and plurilateral shares")
@@ -142,7 +147,8 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
         ax.errorbar(share, y + offset, xerr=_whiskers(summary, f"p_text_{point}", share),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Share of Monte Carlo runs")
+    ax.set_xlabel(f"Share of Monte Carlo runs ({_runs_per_issue(summary)})")
+    ax.set_ylabel("Issue")
     # centred on the figure: the title is wider than the axes beside long issue titles
     points = " and ".join(f"{point} ({SCALE_POINTS[point]:g})" for point in REACHED)
     fig.suptitle(f"How far the agreed texts go: the scale's described {points} "
@@ -223,7 +229,7 @@ def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str 
         lines = {issue: _label(catalogue.at[issue, "title"]) for issue in members}
         _spread_lines(ax, frame, "issue", lines, "support")
         ax.set_ylim(0, 1)
-        ax.set_ylabel("Support")
+        ax.set_ylabel("Support (capability share)")
         title = catalogue.loc[catalogue["cluster"] == cluster].get("cluster_title")
         ax.set_title(cluster if title is None else title.iloc[0], loc="left", fontsize=10)
     if coalitions is not None:
@@ -240,7 +246,9 @@ def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str 
     axes[-1].set_xlabel("Negotiating period")
     subject = "Support for the chair's text" + (" and coalition sizes" if coalitions is not None
                                                  else "")
-    fig.suptitle(f"{subject} over the calendar (line: mean over runs; band: 10-90% of runs)")
+    runs = frame["n_runs"].max()
+    fig.suptitle(f"{subject} over the calendar (line: mean over {runs} runs; band: 10-90% of "
+                 "runs)")
     return save_figure(fig, path)
 
 
