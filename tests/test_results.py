@@ -401,6 +401,13 @@ def test_cli_compare_of_identical_runs_shows_no_difference(cli_runs, tmp_path):
     assert f"wrote {png}" in stderr
     code, _, stderr = mc11("compare", one, two, "--plot", png)
     assert code == 2 and "exists already" in stderr
+    pdf = tmp_path / "compare.PDF"
+    code, _, stderr = mc11("compare", one, two, "--plot", pdf)
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF-"), stderr
+    code, _, stderr = mc11("compare", one, two, "--plot", tmp_path / "compare.jpg")
+    assert code == 2 and stderr == (f"mc11: error: {tmp_path / 'compare.jpg'}: --plot: the "
+                                    "figure is drawn in the format its name ends in; give a "
+                                    "file name ending in .png, .pdf, .svg\n")
 
 
 def test_cli_compare_shows_a_real_difference(cli_runs, complete):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from simulation.cli.common import add_output_options, emit, file_or_folder, load_checked
 from simulation.errors import InputError, unwritable
+from simulation.report import FIGURE_FORMATS
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -18,9 +19,9 @@ def compare(args: argparse.Namespace) -> None:
     if len(args.results) < 2:
         raise InputError(" ".join(args.results), "RESULTS", "give at least two results folders: "
                          "the reference first, then the ones compared with it")
-    if args.plot and Path(args.plot).suffix.lower() != ".png":
-        raise InputError(args.plot, "--plot", "the figure is drawn as a PNG image; give a file "
-                         "name ending in .png")
+    if args.plot and Path(args.plot).suffix.lower().removeprefix(".") not in FIGURE_FORMATS:
+        raise InputError(args.plot, "--plot", "the figure is drawn in the format its name ends "
+                         f"in; give a file name ending in .{', .'.join(FIGURE_FORMATS)}")
     if args.plot and len(args.results) - 1 > plots.MAX_COMPARED:
         raise InputError(args.plot, "--plot", f"the figure draws at most {plots.MAX_COMPARED} "
                          f"folders compared with the reference, not {len(args.results) - 1}; "
@@ -206,8 +207,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="results folders: the first is the reference (e.g. the baseline), "
                              "each other one is compared with it; with three or more, the "
                              "outcome probabilities are also shown side by side")
-    parser.add_argument("--plot", metavar="PNG", type=file_or_folder,
-                        help="also draw the changes with their intervals into this new file")
+    parser.add_argument("--plot", metavar="FIGURE", type=file_or_folder,
+                        help="also draw the changes with their intervals into this new file, "
+                             f"in the format its name ends in (.{', .'.join(FIGURE_FORMATS)})")
     add_output_options(parser, "write the changes to this new file instead of the screen; with "
                        "three or more folders the screen still shows the outcome probabilities "
                        "side by side (with --format csv or json, nothing is printed)")
