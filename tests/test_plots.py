@@ -351,6 +351,8 @@ def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measure
     shown = sorted(zip(axis.get_yticks(), labels, strict=True), reverse=True)
     assert [name for _, name in shown] == ["group.constant_1", "group.constant_5",
                                             "group.constant_3"]
+    assert axis.get_xlabel() == ("share of the verdict's variance" if "ST" in measures else
+                                 "mean absolute elementary effect")
 
 
 def test_the_sensitivity_heat_map_blanks_exactly_the_issues_whose_verdict_does_not_vary(

@@ -128,6 +128,8 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
             axis.barh(y - 0.4, first["value"].fillna(0), color="#E69F00", height=0.4,
                       label="S1")
         axis.set_yticks(y - (0.2 if measure == "ST" else 0), names, fontsize=5)
+        axis.set_xlabel("share of the verdict's variance" if measure == "ST" else
+                        "mean absolute elementary effect", fontsize=6)
         axis.tick_params(axis="x", labelsize=6)
         axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
     estimated = [axis for axis in axes if axis.axison]
