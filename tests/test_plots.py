@@ -668,6 +668,7 @@ def test_the_blockers_figure_shows_the_most_frequent_blockers_under_each_issue(m
     figure = _drawn(monkeypatch, plot_blockers, frequencies, "unused.png", top=2, issues=ISSUES,
                     blocs={"The pair": ["IND", "ZAF"], "Others": ["BRA", "ARG"]})
     assert "the 2 most frequent blockers" in figure.get_suptitle()
+    assert figure.get_suptitle().startswith("Who blocks what in 20 runs: ")  # 2 of 0.1, ...
     notes = "\n".join(t.get_text() for t in figure.texts)
     assert "No member blocked, in any run: Cross-border data flows; Source code." in \
         notes.replace("\n", " ")

@@ -348,8 +348,12 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
         height = fig.get_figheight()
         fig.get_layout_engine().set(rect=(0, 0.2 * note_lines / height + 0.01, 1,
                                           1 - 0.2 * note_lines / height - 0.01))
-    fig.suptitle(f"Who blocks what: per issue, the {top} most frequent blockers (ties shown "
-                 "as A = B) and the next share")
+    blocking = freq[freq["share"] > 0]  # a share is a count over the runs: it gives their number
+    runs = {round(count / share) for count, share in zip(blocking["count"], blocking["share"],
+                                                          strict=True)}
+    fig.suptitle(f"Who blocks what{f' in {runs.pop()} runs' if len(runs) == 1 else ''}: per "
+                 f"issue, the {top} most frequent blockers (ties shown as A = B) and the next "
+                 "share")
     return save_figure(fig, path)
 
 
