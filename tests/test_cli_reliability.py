@@ -966,6 +966,23 @@ def test_a_table_lacking_what_its_readers_use_is_an_error_and_resume_rebuilds_it
     assert (folder / table).read_bytes() == (complete / table).read_bytes()
 
 
+def test_a_spread_table_without_its_run_count_is_named_not_a_traceback(complete, tmp_path):
+    """The support figure's title gives the run count from support.csv's n_runs: a folder of an
+    mc11 that recorded no table digests, whose support.csv lacks the column, is an error naming
+    it (not a KeyError from the figure), and `run --resume` rebuilds the table."""
+    folder = _copy(complete, tmp_path / "run")
+    record = manifest(folder)
+    del record["tables"]
+    (folder / "run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    _edited(folder / "support.csv", lambda t: t.drop(columns="n_runs"))
+    code, _, stderr = mc11("plot", folder, "--workers", 1)
+    assert_clear_error(code, stderr, f"{folder / 'support.csv'}: (table)", "no column n_runs",
+                       f"mc11 run --resume {folder}")
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in stderr, stderr
+    assert (folder / "support.csv").read_bytes() == (complete / "support.csv").read_bytes()
+
+
 @pytest.mark.parametrize("table", ["blockers.csv", "text_levels.csv", "summary.csv"])
 @pytest.mark.parametrize("damage", ["cut", "edited"])
 def test_a_table_cut_short_or_edited_after_the_run_is_refused_and_rebuilt(

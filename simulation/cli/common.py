@@ -310,7 +310,8 @@ def read_checked(folder: Path, name: str, scenario: Scenario) -> pd.DataFrame:
         if output.combine is Combine.SPREAD and name == output.tables[0]:
             by = output.axes[1]
             return read_table(folder, name, (by, "period_label"),
-                              ("period", *(f"{output.column}_{s}" for s in ("mean", "p10", "p90"))),
+                              ("period", "n_runs",
+                               *(f"{output.column}_{s}" for s in ("mean", "p10", "p90"))),
                               issues if by == "issue" else None)
         if output.combine is Combine.MEMBER_LIST and name == output.tables[1]:
             return read_table(folder, name, ("issue", "member"), ("count", "share"), issues)
