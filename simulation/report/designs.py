@@ -19,9 +19,12 @@ from simulation.outcomes import OUTCOMES, SHARE_COLUMNS
 from simulation.report.plots import DPI, OUTCOME_COLOURS, save_figure
 from simulation.runs.sensitivity import MIN_VARIANCE
 
+PANEL_COLUMNS = 5
+"""The most panels (one per issue) a design figure puts side by side; more start a new row."""
+
 
 def _grid(count: int, width: float = 3.0, height: float = 2.2) -> tuple[Figure, list]:
-    columns = min(5, count)
+    columns = min(PANEL_COLUMNS, count)
     rows = math.ceil(count / columns)
     figure = Figure(figsize=(width * columns, height * rows + 0.8), dpi=DPI)
     FigureCanvasAgg(figure)
@@ -55,7 +58,7 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
     their axes."""
     issues = list(dict.fromkeys(table["issue"]))
     figure, axes = _grid(len(issues))
-    columns = min(5, len(issues))  # as _grid lays them out
+    columns = min(PANEL_COLUMNS, len(issues))  # as _grid lays them out
     for k, (axis, issue) in enumerate(zip(axes, issues, strict=True)):
         if k % columns == 0:
             axis.set_ylabel(constants[1] if len(constants) == 2 else "Share of runs",
