@@ -190,6 +190,30 @@ def test_a_calibration_gives_the_caller_back_optunas_verbosity(tmp_path):
         optuna.logging.set_verbosity(before)
 
 
+def test_a_calibration_that_fails_gives_the_caller_back_optunas_verbosity(tmp_path,
+                                                                          monkeypatch):
+    """However it ends: here a baseline that cannot be scored, before any trial."""
+    import optuna
+
+    from simulation.runs import calibrate as module
+
+    def fails(data):
+        raise ValueError("unscorable")
+
+    dataset, path = _small_dataset(tmp_path, [
+        f"{law},{actor},{issue},40,1,1,,50" for law in "ab" for actor in "AB" for issue in "xy"])
+    monkeypatch.setattr(module, "_baseline_errors", fails)
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)
+    try:
+        with pytest.raises(ValueError, match="unscorable"):
+            calibrate(dataset, "compromise", tmp_path / "cal",
+                      fingerprint(path, "compromise", 2, 1, 0, None), folds=2, trials=1)
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def test_of_equally_good_trials_the_first_is_kept(tmp_path):
     """Every actor at 40 on every issue: the model predicts 40 whatever the parameters, so
     every trial scores the same; the fitted parameters are those of the first trial, in each

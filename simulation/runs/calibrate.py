@@ -362,10 +362,10 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
                              source=dataset[0].source if dataset else "--folds")
     folder = Path(folder)
     prepare_folder(folder, inputs)
-    verbosity = optuna.logging.get_verbosity()  # the caller's, given back at the end
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     everything = list(range(len(dataset)))
     base_errors = [_baseline_errors(data) for data in dataset]
+    verbosity = optuna.logging.get_verbosity()  # the caller's, given back however it ends
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         with exclusive(folder), NegotiationPool(dataset, workers) as pool:
             mend_journal(folder / JOURNAL)
