@@ -100,6 +100,24 @@ def test_every_protocol_bargains_a_batch_and_returns_a_round(name, negotiation):
     assert not np.array_equal(model.positions, start), f"{name} moved nobody in a whole period"
 
 
+@pytest.mark.parametrize("name", protocols.NAMES)
+def test_a_protocol_reads_the_calendars_pressure_as_the_registry_says(name, negotiation):
+    """`reads_pressure` decides which priors and swept pressures mc11 calls unread: the same
+    seeds under a low and a high pressure move members alike exactly when it is False."""
+    parameters = Parameters(bargaining=BargainingParameters(protocol=name))
+    moved = []
+    for pressure in (0.2, 0.9):
+        calendar = tuple(period.model_copy(update={"pressure": pressure})
+                         for period in negotiation.calendar)
+        model = NegotiationModel(dataclasses.replace(negotiation, calendar=calendar),
+                                 parameters, seeds=[1, 2])
+        for _ in range(3):
+            model.step()
+        moved.append(model.positions.copy())
+    same = np.array_equal(*moved)
+    assert same is not protocols.PROTOCOLS[name].reads_pressure, name
+
+
 def test_a_round_finds_the_exchanges_of_a_replication():
     records = np.zeros(2, dtype=[("i", np.int64)])
     bargained = Round(np.zeros((3, 2, 2)), (Exchanges(1, records),))
