@@ -162,6 +162,16 @@ def test_with_changes_reads_parameters_given_as_a_mapping():
     assert changed.negotiation().members == shipped("baseline").negotiation().members
 
 
+def test_with_changes_merges_a_mapping_into_its_section_as_a_child_file_does():
+    """Changing the protocol of the lower-critical-mass what-if keeps its critical mass (0.6),
+    not the default (0.9) a replaced `parameters` section would bring back."""
+    what_if = shipped("lower_critical_mass")
+    changed = what_if.with_changes(parameters={"bargaining": {"protocol": "exchange"}})
+    assert changed.spec.parameters.bargaining.protocol == "exchange"
+    assert changed.spec.parameters.consensus == what_if.spec.parameters.consensus
+    assert changed.spec.parameters.consensus.critical_mass == 0.6
+
+
 @pytest.mark.parametrize("changes", [
     {"overrides": [{"members": ["USA"], "issues": ["data_flows"], "position": 0}]},
     {"participants": {"exclude": ["USA"]}},

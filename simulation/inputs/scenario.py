@@ -233,8 +233,10 @@ class Scenario:
         return replace(self, priors={})
 
     def with_changes(self, **changes: Any) -> Scenario:
-        """The same scenario with top-level fields replaced (e.g. replications, seed), validated
-        as a file's; those its data are derived from (DERIVED_FROM) need `scenario_from_mapping`.
+        """The same scenario with top-level fields replaced (e.g. replications, seed), a mapping
+        merged into its section as a child file's is (`parameters={"consensus": {...}}` keeps the
+        other settings), validated as a file's; those its data are derived from (DERIVED_FROM)
+        need `scenario_from_mapping`.
         Priors stay: a constant with a prior is drawn whatever value a change gives it
         (`without_priors()` fixes them all at their central values; a what-if file, one)."""
         source = str(self.path) if self.path is not None else "<scenario>"
@@ -245,7 +247,7 @@ class Scenario:
                                  "change it; give the changed scenario to scenario_from_mapping "
                                  "(or write a what-if file that extends this one)")
         try:
-            spec = ScenarioSpec.model_validate(self.spec.model_dump() | changes)
+            spec = ScenarioSpec.model_validate(_merge(self.spec.model_dump(), changes))
         except ValidationError as exc:
             field, problem = validation_problem(exc, ScenarioSpec)
             raise InputError(source, field, problem) from None
