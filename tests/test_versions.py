@@ -104,13 +104,17 @@ def test_a_resume_under_other_rules_is_refused_touching_nothing(interrupted, tmp
 
 
 def test_a_complete_folder_of_other_rules_is_read_but_not_completed_again(complete, tmp_path):
-    """Reading what the folder holds mixes nothing: a resume with nothing to do is not refused,
-    nor are its readers; computing a lost chunk again would put runs of other rules among the
-    folder's, and is refused."""
+    """Reading what the folder holds mixes nothing: a resume with nothing to do, or that only
+    rebuilds a table from the chunks, is not refused, nor are its readers; computing a lost
+    chunk again would put runs of other rules among the folder's, and is refused."""
     folder = copied(complete, tmp_path, rules_digest=OTHER_RULES)
     code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
     assert code == 0 and "is complete already" in err, err
     assert load_results(folder).manifest["rules_digest"] == OTHER_RULES
+    (folder / "summary.csv").unlink()  # tables are rebuilt from the chunks: no rules run
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and "rebuilding its tables from its chunks" in err, err
+    assert (folder / "summary.csv").read_bytes() == (complete / "summary.csv").read_bytes()
     (folder / "chunks" / "chunk-00000002.npz").unlink()
     before = files(folder)
     code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)

@@ -201,7 +201,7 @@ def _resume(args: argparse.Namespace):
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if missing:
-        run = _reopened(folder)
+        run = _reopened(folder, adding_runs=False)
         print(f"mc11: note: {folder} is complete but {', '.join(missing)} "
               f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
               "tables from its chunks", file=sys.stderr)
@@ -215,13 +215,14 @@ def _resume(args: argparse.Namespace):
     return run, missing
 
 
-def _reopened(folder: Path) -> Run:
-    """The results folder reopened to complete it (`resume_run`: refused if its inputs or model
-    rules changed since it started), with a note if it records no rules or other libraries."""
+def _reopened(folder: Path, adding_runs: bool = True) -> Run:
+    """The results folder reopened to complete it (`resume_run`: refused if its inputs changed
+    since it started, or, to add runs, its model rules), with a note if it records no rules or
+    other libraries."""
     from simulation.runs import versions
     from simulation.runs.results import resume_run
 
-    run = resume_run(folder)
+    run = resume_run(folder, adding_runs)
     note = versions.resume_note(run.made_by or {}, folder)
     if note:
         print(f"mc11: note: {note}", file=sys.stderr)

@@ -303,9 +303,10 @@ def _check_manifest(manifest: Any, path: Path) -> None:
                              + ("a whole number" if kind is int else "text") + ")")
 
 
-def resume_run(folder: Path) -> Run:
+def resume_run(folder: Path, adding_runs: bool = True) -> Run:
     """Reopen an interrupted results folder with the scenario and, refused otherwise, the model
-    rules it was started with; its manifest keeps what it recorded of them."""
+    rules it was started with (unless no runs are to be added: tables rebuilt from its chunks
+    run no rules); its manifest keeps what it recorded of them."""
     manifest, scenario = read_folder(folder)
     source = manifest.get("scenario_file")
     if scenario.input_hash() != manifest.get("input_hash"):
@@ -314,8 +315,9 @@ def resume_run(folder: Path) -> Run:
                          "mc11's data files (issues, proposals, groups, members, calendar) or "
                          "the way this mc11 derives preferences from them; its chunks and new "
                          "ones would not be one scenario: start a new run instead of resuming")
-    versions.refuse_other_rules(manifest, folder, "start a new run of its scenario (mc11 run "
-                                f"{shell_word(folder / SCENARIO)})")
+    if adding_runs:
+        versions.refuse_other_rules(manifest, folder, "start a new run of its scenario (mc11 "
+                                    f"run {shell_word(folder / SCENARIO)})")
     recorded = manifest.get("stored_digest")
     return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
                int(manifest["chunk_size"]), source if isinstance(source, str) else None,
