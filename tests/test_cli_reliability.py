@@ -1444,7 +1444,7 @@ def test_an_empty_file_or_folder_argument_is_refused(argv, tmp_path, monkeypatch
 
 
 def test_counts_on_the_screen_take_the_singular_for_one():
-    from simulation.cli.common import counted
+    from simulation.report import counted
 
     assert [counted(n, "proposal") for n in (0, 1, 2, 1500)] == [
         "0 proposals", "1 proposal", "2 proposals", "1,500 proposals"]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from simulation.cli.common import (
     at_least_two,
-    counted,
     file_or_folder,
     positive,
     rounded,
@@ -19,6 +18,7 @@ from simulation.cli.common import (
 from simulation.cli.own_data import EXCHANGE_RULES, dataset_of, gap_text
 from simulation.engine import protocols
 from simulation.errors import InputError, Interrupted, stopped_by_user, write_atomic
+from simulation.report import counted
 
 
 def _progress():

@@ -62,11 +62,6 @@ def file_or_folder(text: str) -> str:
     return text
 
 
-def counted(number: int, noun: str) -> str:
-    """A count with its noun in the singular or plural: '1 proposal', '3 proposals'."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
 RESULTS_DIR = "results"
 """Where `mc11 run`, `sweep` and `sensitivity` put a new folder unless given --results-dir or
 --folder."""

@@ -15,7 +15,6 @@ from simulation.cli.common import (
     add_scenario_argument,
     add_yes_option,
     confirm_size,
-    counted,
     figure_format,
     file_or_folder,
     load_noting,
@@ -27,6 +26,7 @@ from simulation.cli.common import (
     workers_on_this_machine,
 )
 from simulation.errors import InputError, write_atomic
+from simulation.report import counted
 
 
 def _check_options(args: argparse.Namespace) -> None:

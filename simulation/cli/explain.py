@@ -9,12 +9,12 @@ from simulation.cli.common import (
     add_output_options,
     add_yes_option,
     confirm_size,
-    counted,
     emit,
     file_or_folder,
     positive,
     rounded,
 )
+from simulation.report import counted
 
 DEFAULT_RUNS = 200  # replications `mc11 explain` re-runs unless told
 

@@ -18,7 +18,6 @@ from simulation.cli.common import (
     add_output_options,
     add_yes_option,
     confirm_cost,
-    counted,
     emit,
     file_or_folder,
     positive,
@@ -29,6 +28,7 @@ from simulation.cli.common import (
 )
 from simulation.engine import protocols
 from simulation.errors import InputError, unwritable, write_new
+from simulation.report import counted
 from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 
 EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()

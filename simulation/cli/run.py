@@ -16,7 +16,6 @@ from simulation.cli.common import (
     add_scenario_argument,
     add_yes_option,
     confirm_size,
-    counted,
     figure_format,
     figure_format_words,
     file_or_folder,
@@ -32,6 +31,7 @@ from simulation.cli.common import (
 )
 from simulation.cli.plot import draw_figures, figure_files
 from simulation.errors import InputError, shell_word, unwritable
+from simulation.report import counted
 
 if TYPE_CHECKING:
     from simulation.report.figures import FigureTables, StandardFigure

@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from simulation.outcomes import OUTCOMES, SHARE_COLUMNS
+from simulation.report import counted
 from simulation.report.plots import DPI, OUTCOME_COLOURS, save_figure
 from simulation.runs.sensitivity import MIN_VARIANCE
 
@@ -82,7 +83,7 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
             axis.set_ylim(-0.03, 1.03)
             axis.tick_params(labelsize=6)
         axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
-    held = f" ({runs} runs per grid point)" + "".join(
+    held = f" ({counted(runs, 'run')} per grid point)" + "".join(
         f"; {path} = {value:g}" for path, value in (fixed or {}).items())
     if len(constants) == 2:
         figure.set_layout_engine("constrained")  # keeps the panels apart beside the colour bar

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS
 from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
-from simulation.report import FIGURE_FORMATS
+from simulation.report import FIGURE_FORMATS, counted
 from simulation.report.summary import (
     group_positions,
     share_decimals,
@@ -247,8 +247,8 @@ def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str 
     subject = "Support for the chair's text" + (" and coalition sizes" if coalitions is not None
                                                  else "")
     runs = frame["n_runs"].max()
-    fig.suptitle(f"{subject} over the calendar (line: mean over {runs} runs; band: 10-90% of "
-                 "runs)")
+    fig.suptitle(f"{subject} over the calendar (line: mean over {counted(runs, 'run')}; band: "
+                 "10-90% of runs)")
     return save_figure(fig, path)
 
 
@@ -351,9 +351,9 @@ def plot_blockers(blocker_freq: pd.DataFrame, path: str | Path, top: int = 3,
     blocking = freq[freq["share"] > 0]  # a share is a count over the runs: it gives their number
     runs = {round(count / share) for count, share in zip(blocking["count"], blocking["share"],
                                                           strict=True)}
-    fig.suptitle(f"Who blocks what{f' in {runs.pop()} runs' if len(runs) == 1 else ''}: per "
-                 f"issue, the {top} most frequent blockers (ties shown as A = B) and the next "
-                 "share")
+    in_runs = f" in {counted(runs.pop(), 'run')}" if len(runs) == 1 else ""
+    fig.suptitle(f"Who blocks what{in_runs}: per issue, the {top} most frequent blockers (ties "
+                 "shown as A = B) and the next share")
     return save_figure(fig, path)
 
 

@@ -117,11 +117,12 @@ def _whole(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def check_count(value: int, name: str) -> None:
-    """Refuse a count of runs or workers (`name`, as its option) that is not a whole number of
-    at least 1, as the command line does."""
+def check_count(value: int, name: str, option: str | None = None) -> None:
+    """Refuse a count of runs or workers (`name`; its command-line `option`, by default
+    --name) that is not a whole number of at least 1, as the command line does."""
     if not _whole(value) or value < 1:
-        raise InputError(f"--{name}", name, f"{value!r}; allowed: a whole number of at least 1")
+        raise InputError(option or f"--{name}", name,
+                         f"{value!r}; allowed: a whole number of at least 1")
 
 
 def check_seed(seed: int) -> None:
@@ -455,7 +456,7 @@ def run_ensemble(
     check_seed(seed)
     if workers is not None:
         check_count(workers, "workers")
-    check_count(chunk_size, "chunk_size")
+    check_count(chunk_size, "chunk_size", "chunk_size")  # no option: run_ensemble's argument
     negotiation = scenario.negotiation()
     chunks = []
     bounds = chunk_bounds(runs, chunk_size)

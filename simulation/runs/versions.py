@@ -53,10 +53,10 @@ def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str) 
         raise InputError(str(folder), RULES, f"the folder's runs were made by other model rules "
                          f"(rules digest {manifest[RULES]}, mc11 "
                          f"{manifest.get('package_version', '?')}) than this mc11's "
-                         f"({source_digest()}, mc11 {__version__}): the engine's code changed "
-                         "since they ran, and resuming would mix runs of two versions of the "
-                         f"rules in one result. Nothing in the folder was touched: {instead}, or "
-                         "resume it with the mc11 that wrote it")
+                         f"({source_digest()}, mc11 {__version__}): the engine's code or the "
+                         "package version changed since they ran, and resuming would mix runs "
+                         "of two versions of the rules in one result. Nothing in the folder "
+                         f"was touched: {instead}, or resume it with the mc11 that wrote it")
 
 
 def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
