@@ -1443,6 +1443,18 @@ def test_an_empty_file_or_folder_argument_is_refused(argv, tmp_path, monkeypatch
     assert not list(tmp_path.iterdir())
 
 
+def test_more_runs_than_a_scenario_may_hold_are_refused_as_the_option(tmp_path, capsys):
+    """Not after the estimate, as the scenario file's `replications`, which the user never
+    wrote: the option they gave is named, before any work."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "scenarios/baseline.yaml", "--runs", "10000001", "--yes",
+              "--folder", str(tmp_path / "run")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --runs: must be at most 10,000,000" in err and "replications:" not in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_counts_on_the_screen_take_the_singular_for_one():
     from simulation.report import counted
 

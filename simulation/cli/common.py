@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulation.errors import InputError, shell_word, unwritable, write_new
-from simulation.inputs import DEFAULT_SCENARIO, SEED_LIMIT
+from simulation.inputs import DEFAULT_SCENARIO, MAX_RUNS, SEED_LIMIT
 from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
 if TYPE_CHECKING:
@@ -41,6 +41,16 @@ def positive(text: str) -> int:
     value = whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return value
+
+
+def run_count(text: str) -> int:
+    """A number of runs of an ensemble: a whole number from 1 to MAX_RUNS, as a scenario's
+    `replications`."""
+    value = positive(text)
+    if value > MAX_RUNS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_RUNS:,} (a scenario's "
+                                         "replications at most)")
     return value
 
 

@@ -24,6 +24,7 @@ from simulation.cli.common import (
     positive,
     read_checked,
     results_dir,
+    run_count,
     scenario_of,
     seed,
     summary_problem,
@@ -332,7 +333,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add `run` to the `mc11` parser."""
     parser = commands.add_parser("run", help="run a scenario's ensemble into a results folder")
     add_scenario_argument(parser)
-    parser.add_argument("--runs", type=positive, help="replications (default: the scenario's)")
+    parser.add_argument("--runs", type=run_count,
+                        help="replications (default: the scenario's)")
     parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
     parser.add_argument("--workers", type=positive,
                         help="worker processes, for the runs and then the figures (default: all "

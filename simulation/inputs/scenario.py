@@ -38,7 +38,7 @@ from simulation.engine.parameters import Parameters
 from simulation.engine.schema import FileSchema, Number
 from simulation.engine.varying import calendar_path
 from simulation.errors import InputError
-from simulation.inputs import DEFAULT_SCENARIO, SEED_LIMIT
+from simulation.inputs import DEFAULT_SCENARIO, MAX_RUNS, SEED_LIMIT
 from simulation.inputs import constants as settable
 from simulation.inputs.arrays import build_negotiation, derived_cells
 from simulation.inputs.calendar import PERIOD_KINDS, load_calendar
@@ -118,7 +118,7 @@ class ScenarioSpec(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
-    replications: int = Field(1000, ge=1, le=10_000_000)
+    replications: int = Field(1000, ge=1, le=MAX_RUNS)
     seed: int = Field(20171210, ge=0, lt=SEED_LIMIT)
     calendar: str | None = None
     calendar_levels: dict[Literal[PERIOD_KINDS], Levels] = Field(default_factory=dict)  # type: ignore[valid-type]
