@@ -143,6 +143,25 @@ def test_a_folder_of_an_earlier_mc11_is_resumed_with_a_note(interrupted, tmp_pat
     manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "complete"
     assert "rules_digest" not in manifest  # not claimed for runs no digest was taken of
+    assert manifest["resumed_by"] == versions.record()  # but the runs it added are this mc11's
+
+
+def test_a_folder_of_an_earlier_mc11_resumed_under_other_rules_since_is_refused(interrupted,
+                                                                               tmp_path):
+    """An mc11 that recorded its rules resumed the earlier folder and was stopped: resuming it
+    under yet other rules would mix them, as in any folder."""
+    resumed = {**versions.record(), "rules_digest": OTHER_RULES}
+    folder = copied(interrupted, tmp_path, rules_digest=None, versions=None, resumed_by=resumed)
+    before = files(folder)
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder}: rules_digest: the runs added when an mc11 resumed this folder of an " \
+           f"earlier one were made by other model rules (rules digest {OTHER_RULES}" in err
+    assert files(folder) == before
+    # resumed by this mc11's rules: goes on, still noting the earlier mc11's runs
+    edit_json(folder / "run.json", resumed_by=versions.record())
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and f"mc11: note: {folder} was written by an earlier mc11" in err, err
 
 
 def test_explain_notes_that_other_rules_made_the_runs_it_re_runs(complete, tmp_path):
@@ -232,6 +251,21 @@ def test_a_design_of_other_libraries_or_an_earlier_mc11_is_resumed_with_a_note(
     assert code == 0, err
     assert f"mc11: note: {folder} {says}" in err
     assert "(1 to run)" in err and (folder / "sweep.csv").is_file()
+    stored = json.loads((folder / sweep.DESIGN).read_text(encoding="utf-8"))
+    if "rules_digest" not in stored:  # an earlier mc11's: records the one that continued it
+        assert stored["resumed_by"] == versions.record()
+
+
+def test_a_design_of_an_earlier_mc11_resumed_under_other_rules_since_is_refused(
+        design_folder, tmp_path):
+    folder = copied_design(design_folder, tmp_path, rules_digest=None, versions=None,
+                           resumed_by={**versions.record(), "rules_digest": OTHER_RULES})
+    before = files(folder)
+    code, _, err = mc11(*sweep_command(folder))
+    assert code == 2 and "Traceback" not in err
+    assert f"the runs added when an mc11 resumed this folder of an earlier one were made by " \
+           f"other model rules (rules digest {OTHER_RULES}" in err
+    assert files(folder) == before
 
 
 # --------------------------------------------------------------------------- calibrations
@@ -256,10 +290,18 @@ def test_a_calibration_records_the_rules_and_a_resume_under_others_is_refused(lo
     assert code == 2 and "Traceback" not in err
     assert "other model rules" in err and "choose a new --dir, or resume it with the mc11" in err
     assert files(folder) == before
-    edit_json(inputs, rules_digest=None, versions=None)
+    edit_json(inputs, rules_digest=None, versions=None,
+              resumed_by={**versions.record(), "rules_digest": OTHER_RULES})
+    before = files(folder)
+    code, _, err = mc11(*calibrate_command(long_csv, folder))  # an earlier mc11's, continued
+    assert code == 2 and "the runs added when an mc11 resumed this folder" in err  # by others
+    assert files(folder) == before
+    edit_json(inputs, resumed_by=None)
     code, _, err = mc11(*calibrate_command(long_csv, folder))
     assert code == 0, err
     assert f"mc11: note: {folder} was written by an earlier mc11" in err
+    stored = json.loads(inputs.read_text(encoding="utf-8"))
+    assert "rules_digest" not in stored and stored["resumed_by"] == versions.record()
 
 
 def test_a_table_written_with_out_records_the_rules_and_the_libraries(tmp_path):

@@ -242,6 +242,16 @@ def prepare_folder(folder: Path, inputs: dict[str, object]) -> None:
                          "allowed: a new folder in a writable place") from None
 
 
+def _record_continuation(folder: Path) -> None:
+    """In an unfinished calibration of an earlier mc11 (its inputs.json records no rules), record
+    this mc11 as the one that continued it (`versions.RESUMED`), so that a later resume under
+    yet other rules is refused."""
+    before = recorded_inputs(folder)
+    after = {**before, **versions.continued(before)}
+    if after != before and not finished(folder):
+        write_atomic(folder / INPUTS, json.dumps(after, indent=1) + "\n")
+
+
 def finished(folder: Path) -> bool:
     """Whether `folder` holds a complete calibration: its result files are written, so no
     trial is left to run (the caller checked its inputs with `resuming`)."""
@@ -369,6 +379,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     try:
         with exclusive(folder), NegotiationPool(dataset, workers) as pool:
             mend_journal(folder / JOURNAL)
+            _record_continuation(folder)
             storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
 
             def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:

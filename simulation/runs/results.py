@@ -306,7 +306,8 @@ def _check_manifest(manifest: Any, path: Path) -> None:
 def resume_run(folder: Path, adding_runs: bool = True) -> Run:
     """Reopen an interrupted results folder with the scenario and, refused otherwise, the model
     rules it was started with (unless no runs are to be added: tables rebuilt from its chunks
-    run no rules); its manifest keeps what it recorded of them."""
+    run no rules); its manifest keeps what it recorded of them (and, in a folder of an earlier
+    mc11 with runs left, records this mc11's as `versions.RESUMED`)."""
     manifest, scenario = read_folder(folder)
     source = manifest.get("scenario_file")
     if scenario.input_hash() != manifest.get("input_hash"):
@@ -319,9 +320,13 @@ def resume_run(folder: Path, adding_runs: bool = True) -> Run:
         versions.refuse_other_rules(manifest, folder, "start a new run of its scenario (mc11 "
                                     f"run {shell_word(folder / SCENARIO)})")
     recorded = manifest.get("stored_digest")
-    return Run(folder, scenario, int(manifest["runs"]), int(manifest["seed"]),
-               int(manifest["chunk_size"]), source if isinstance(source, str) else None,
-               recorded if isinstance(recorded, str) else None, versions.recorded(manifest))
+    runs, chunk_size = int(manifest["runs"]), int(manifest["chunk_size"])
+    # runs to add: a folder of an earlier mc11 records this mc11 as the one that continued it
+    made_by = (versions.continued if missing_chunks(folder, runs, chunk_size) else
+               versions.recorded)(manifest)
+    return Run(folder, scenario, runs, int(manifest["seed"]), chunk_size,
+               source if isinstance(source, str) else None,
+               recorded if isinstance(recorded, str) else None, made_by)
 
 
 ROW_GROUP_ROWS = 25_000

@@ -270,6 +270,13 @@ def run_points(folder: Path, design: Design, scenario: Scenario, client: Any = N
     todo = pending_points(folder, design)
     if not todo:
         return
+    stored = stored_design(folder)
+    continued = {**stored, **versions.continued(stored)}
+    if stored and continued != stored:  # an earlier mc11's: record this one as continuing it
+        try:
+            write_atomic(folder / DESIGN, json.dumps(continued) + "\n")
+        except OSError as exc:
+            raise stopped_writing(folder, str(folder / DESIGN), exc) from None
     derived = any(p.startswith("derivation.") for p in (*design.constants, *scenario.priors))
     negotiation = scenario.negotiation(derived=derived)
     parameters, priors = scenario.spec.parameters, dict(scenario.priors)

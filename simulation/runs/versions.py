@@ -5,7 +5,10 @@ inputs.json beside a table written with --out) record the package version, the d
 engine's source (`machine_code.source_digest`: the model's rules) and the versions of Python and
 of the libraries the runs compute with. Resuming a folder whose rules differ from this mc11's is
 refused, as its finished runs and the new ones would be two models' runs in one result; other
-library versions are only noted, as is a folder of an earlier mc11, which recorded none.
+library versions are only noted, as is a folder of an earlier mc11, which recorded none. Such a
+folder, once resumed, records under `RESUMED` the rules and libraries that continued it (not as
+its own: its earlier runs were made by rules no digest was taken of), so that a later resume
+under yet other rules is refused as any folder's would be.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from simulation.errors import InputError
 
 RULES = "rules_digest"
 VERSIONS = "versions"
+RESUMED = "resumed_by"
+"""In a folder of an earlier mc11 (no `RULES`): `record()` of the first mc11 that resumed it."""
 LIBRARIES = ("numpy", "numba", "mesa")
 """The libraries whose versions a folder records beside Python's: those the runs compute with."""
 
@@ -37,12 +42,35 @@ def record() -> dict[str, Any]:
 def recorded(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of `record` a folder's manifest holds (none of the rules' and libraries' in a
     folder of an earlier mc11), to keep as they are when the folder is completed."""
-    return {key: manifest[key] for key in ("package_version", RULES, VERSIONS) if key in manifest}
+    return {key: manifest[key] for key in ("package_version", RULES, VERSIONS, RESUMED)
+            if key in manifest}
+
+
+def continued(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """`recorded(manifest)` for a folder this mc11 is about to add runs to: one of an earlier
+    mc11 (no `RULES`) also records this mc11's `record()` as `RESUMED`, if no mc11 did yet."""
+    kept = recorded(manifest)
+    if RULES not in kept and not isinstance(kept.get(RESUMED), dict):
+        kept[RESUMED] = record()
+    return kept
+
+
+def _rules_of(manifest: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """The rules' digest and package version that made (some of) a folder's runs: its own, or
+    those of the mc11 that resumed a folder of an earlier one; None if it records neither."""
+    if RULES in manifest:
+        return manifest[RULES], manifest.get("package_version", "?")
+    resumed = manifest.get(RESUMED)
+    if isinstance(resumed, Mapping) and RULES in resumed:
+        return resumed[RULES], resumed.get("package_version", "?")
+    return None
 
 
 def rules_changed(manifest: Mapping[str, Any]) -> bool:
-    """Whether a folder records model rules other than this mc11's (False if it records none)."""
-    return RULES in manifest and manifest[RULES] != source_digest()
+    """Whether a folder records model rules other than this mc11's (False if it records none):
+    its own, or, in a folder of an earlier mc11, those of the mc11 that resumed it."""
+    rules = _rules_of(manifest)
+    return rules is not None and rules[0] != source_digest()
 
 
 def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str) -> None:
@@ -50,9 +78,11 @@ def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str) 
     nothing (`instead`: how to run it with this mc11); one recording no rules passes, noted
     by `resume_note`."""
     if rules_changed(manifest):
-        raise InputError(str(folder), RULES, f"the folder's runs were made by other model rules "
-                         f"(rules digest {manifest[RULES]}, mc11 "
-                         f"{manifest.get('package_version', '?')}) than this mc11's "
+        digest, package = _rules_of(manifest)
+        which = "the folder's runs were" if RULES in manifest else \
+            "the runs added when an mc11 resumed this folder of an earlier one were"
+        raise InputError(str(folder), RULES, f"{which} made by other model rules "
+                         f"(rules digest {digest}, mc11 {package}) than this mc11's "
                          f"({source_digest()}, mc11 {__version__}): the engine's code or the "
                          "package version changed since they ran, and resuming would mix runs "
                          "of two versions of the rules in one result. Nothing in the folder "
@@ -65,20 +95,20 @@ def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
     if not rules_changed(manifest):
         return None
     return (f"the runs of {folder} were made by other model rules (rules digest "
-            f"{manifest[RULES]}) than this mc11's ({source_digest()}): they are re-run with this "
-            "mc11's, so they may not be the folder's runs")
+            f"{_rules_of(manifest)[0]}) than this mc11's ({source_digest()}): they are re-run "
+            "with this mc11's, so they may not be the folder's runs")
 
 
 def resume_note(manifest: Mapping[str, Any], folder: Path) -> str | None:
     """What a resume of a folder whose rules are this mc11's should say: that it records no
     rules (an earlier mc11's), or that other library versions computed its finished runs; None
     if the same did (or if the rules differ: `refuse_other_rules` then refuses it)."""
+    if rules_changed(manifest):
+        return None
     if RULES not in manifest:
         return (f"{folder} was written by an earlier mc11, which did not record the version of "
                 "the model's rules: resuming it with this mc11's, so its finished runs and the "
                 "new ones are one model's only if the engine did not change since")
-    if rules_changed(manifest):
-        return None
     now, before = record()[VERSIONS], manifest.get(VERSIONS)
     before = before if isinstance(before, dict) else {}
     changed = [name for name in now if before.get(name) != now[name]]
