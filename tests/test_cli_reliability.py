@@ -128,6 +128,13 @@ def test_resume_on_a_complete_folder_rewrites_nothing(complete, scenario_file):
     assert {p: p.stat().st_mtime_ns for p in complete.rglob("*")} == before
     code, _, stderr = mc11("run", scenario_file, "--resume", complete)  # the same scenario
     assert code == 0, stderr
+    assert f"`mc11 plot {complete}` draws its figures" in stderr
+    # figures asked for: the command that draws them, in the format asked for
+    code, _, stderr = mc11("run", "--resume", complete, "--plots", "--figure-format", "pdf")
+    assert code == 0, stderr
+    assert "nothing was run or rewritten, and --plots draws no figures into a complete folder: " \
+           f"`mc11 plot {complete} --figure-format pdf` does" in stderr
+    assert {p: p.stat().st_mtime_ns for p in complete.rglob("*")} == before
 
 
 def test_resume_after_the_scenario_file_changed_says_so(scenario_file, tmp_path):

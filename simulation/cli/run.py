@@ -207,9 +207,12 @@ def _resume(args: argparse.Namespace):
               f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
               "tables from its chunks", file=sys.stderr)
     else:
+        plot = f"`mc11 plot {shell_word(folder)}{figure_format_words(figure_format(args))}`"
+        drawn = (f", and --plots draws no figures into a complete folder: {plot} does. Its "
+                 "summary follows" if args.plots else
+                 f". Its summary follows; {plot} draws its figures")
         print(f"mc11: {folder} is complete already ({manifest['runs']:,} runs); nothing was "
-              "run or rewritten. Its summary follows; `mc11 plot` draws its figures again.",
-              file=sys.stderr)
+              f"run or rewritten{drawn}.", file=sys.stderr)
         _print_summary(load_checked(folder).summary)
         print(f"\nresults: {folder}")
         return None
