@@ -300,6 +300,7 @@ def test_a_calibration_records_the_rules_and_a_resume_under_others_is_refused(lo
     code, _, err = mc11(*calibrate_command(long_csv, folder))
     assert code == 0, err
     assert f"mc11: note: {folder} was written by an earlier mc11" in err
+    assert "so its finished trials and the new ones are one model's" in err
     stored = json.loads(inputs.read_text(encoding="utf-8"))
     assert "rules_digest" not in stored and stored["resumed_by"] == versions.record()
 

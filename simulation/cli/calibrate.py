@@ -87,7 +87,7 @@ def calibrate(args: argparse.Namespace) -> None:
               f"file: {folder / PARAMETERS}", file=sys.stderr)
         sys.stdout.write(_stored(folder / REPORT))
         return
-    note = resume_note(recorded_inputs(folder), folder) if again else None
+    note = resume_note(recorded_inputs(folder), folder, "trials") if again else None
     if note:
         print(f"mc11: note: {note}", file=sys.stderr)
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "

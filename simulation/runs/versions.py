@@ -99,15 +99,16 @@ def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
             "with this mc11's, so they may not be the folder's runs")
 
 
-def resume_note(manifest: Mapping[str, Any], folder: Path) -> str | None:
+def resume_note(manifest: Mapping[str, Any], folder: Path, done: str = "runs") -> str | None:
     """What a resume of a folder whose rules are this mc11's should say: that it records no
     rules (an earlier mc11's), or that other library versions computed its finished runs; None
-    if the same did (or if the rules differ: `refuse_other_rules` then refuses it)."""
+    if the same did (or if the rules differ: `refuse_other_rules` then refuses it). `done`:
+    what the folder holds finished (a calibration's trials)."""
     if rules_changed(manifest):
         return None
     if RULES not in manifest:
         return (f"{folder} was written by an earlier mc11, which did not record the version of "
-                "the model's rules: resuming it with this mc11's, so its finished runs and the "
+                f"the model's rules: resuming it with this mc11's, so its finished {done} and the "
                 "new ones are one model's only if the engine did not change since")
     now, before = record()[VERSIONS], manifest.get(VERSIONS)
     before = before if isinstance(before, dict) else {}
