@@ -253,7 +253,9 @@ def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_mi
     table.unlink()
     assert main(argv) == 0
     assert table.read_text(encoding="utf-8") == written
-    assert "kept as they were" not in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "kept as they were" not in error
+    assert f"{folder} was complete already; wrote what it lacked: sweep.csv" in error
     assert main(argv) == 0  # kept as written: nothing differs
     error = capsys.readouterr().err
     assert "kept as they were: sweep.csv" in error and "differs" not in error
@@ -273,7 +275,8 @@ def test_a_complete_design_asked_for_another_figure_format_adds_it_beside_the_fi
     assert main([*argv, "--figure-format", "pdf"]) == 0
     assert (folder / "plots" / "sweep.pdf").read_bytes().startswith(b"%PDF-")
     assert (svg.read_bytes(), svg.stat().st_mtime_ns) == drawn
-    assert "kept as they were: sweep.csv (" in capsys.readouterr().err
+    assert "kept as they were: sweep.csv (delete one to have it written again); wrote what " \
+           "it lacked: plots/sweep.pdf" in capsys.readouterr().err
 
 
 def test_a_point_file_whose_statistics_were_edited_is_named_not_the_table(tmp_path, capsys):

@@ -128,6 +128,7 @@ class _Outputs:
     fresh: bool
     unlocked: ExitStack | None = None  # a complete folder read without its lock: where to take it
     kept: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # those a complete folder was missing
     differing: list[str] = field(default_factory=list)
     edited: list[Path] = field(default_factory=list)  # point files edited since written
 
@@ -137,6 +138,8 @@ class _Outputs:
         path = self.folder / name
         if self.fresh or not path.exists():
             self._lock()
+            if not self.fresh:
+                self.written.append(name)
             return True
         self.kept.append(name)
         if text is not None:
@@ -160,9 +163,11 @@ class _Outputs:
     def say_what_was_kept(self) -> None:
         """Note the files kept, and warn of point files edited since the design wrote them
         (naming them) or, where none was, of kept tables that differ from the points."""
-        if self.kept:
-            print(f"mc11: note: {self.folder} was complete already; kept as they were: "
-                  f"{', '.join(self.kept)} (delete one to have it written again)",
+        said = ([f"kept as they were: {', '.join(self.kept)} (delete one to have it written "
+                 "again)"] if self.kept else []) + \
+            ([f"wrote what it lacked: {', '.join(self.written)}"] if self.written else [])
+        if said:
+            print(f"mc11: note: {self.folder} was complete already; {'; '.join(said)}",
                   file=sys.stderr)
         tables = ", ".join(self.differing)
         differ = "differs" if len(self.differing) == 1 else "differ"
