@@ -99,7 +99,8 @@ def test_a_resume_under_other_rules_is_refused_touching_nothing(interrupted, tmp
            f"(rules digest {OTHER_RULES}" in err
     assert f"this mc11's ({source_digest()}" in err
     assert "Nothing in the folder was touched: start a new run of its scenario (mc11 run " \
-           f"{folder / 'scenario.yaml'}), or resume it with the mc11 that wrote it" in err
+           f"{folder / 'scenario.yaml'}), or resume it with the mc11 that wrote it " \
+           "(`mc11 --version` shows an mc11's rules digest)" in err
     assert files(folder) == before
 
 
@@ -311,3 +312,13 @@ def test_a_table_written_with_out_records_the_rules_and_the_libraries(tmp_path):
     assert code == 0, err
     stored = json.loads(out.with_name("forecast.csv.inputs.json").read_text(encoding="utf-8"))
     assert {key: stored[key] for key in versions.record()} == versions.record()
+
+
+def test_mc11_version_prints_the_package_and_the_rules(capsys):
+    """The digest a refusal names, so that a user can tell which mc11 wrote a folder."""
+    from simulation.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"mc11 {__version__} (model rules {source_digest()})\n"

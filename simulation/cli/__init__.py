@@ -37,13 +37,28 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command: Ctrl-C, 
 _working = False  # a stop signal interrupts a command only while its work is under way
 
 
+class _Version(argparse.Action):
+    """`--version`: the package's version and the digest of its model rules, which every results
+    folder records (a resume under other rules is refused, and names the digest that made it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show mc11's version and its model rules' digest, and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from simulation.engine.machine_code import source_digest
+
+        print(f"mc11 {__version__} (model rules {source_digest()})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `mc11` parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
         prog="mc11",
         description="Simulate the WTO e-commerce negotiations before MC11 (Buenos Aires, 2017).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.register(commands)

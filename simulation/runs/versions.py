@@ -86,7 +86,8 @@ def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str) 
                          f"({source_digest()}, mc11 {__version__}): the engine's code or the "
                          "package version changed since they ran, and resuming would mix runs "
                          "of two versions of the rules in one result. Nothing in the folder "
-                         f"was touched: {instead}, or resume it with the mc11 that wrote it")
+                         f"was touched: {instead}, or resume it with the mc11 that wrote it "
+                         "(`mc11 --version` shows an mc11's rules digest)")
 
 
 def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
