@@ -143,6 +143,22 @@ def test_the_what_if_equals_mc11_run_of_the_saved_scenario(baseline, tmp_path, c
                                atol=1e-12)
 
 
+def test_an_unchanged_share_reads_0_and_a_tiny_bound_keeps_its_sign(baseline):
+    """The shares table's changes are written as `mc11 compare` writes them: an issue the
+    what-if leaves alone reads 0.000 (it read -0.000, the sign of a difference of equal
+    shares, on every row of the page's first view, the scenario against itself), and a bound
+    too small for three decimals +<0.001, never 0 beside a * that says it excludes 0."""
+    from simulation.dashboard import results
+
+    tables = state.run_what_if(baseline, 20, SEED, workers=1)
+    changes = state.comparison(tables, tables)
+    view = results.shares_table(tables, tables, changes)
+    for name in ("multilateral", "plurilateral", "none"):
+        assert view[f"change {name}"].str.startswith("0.000 [-0.").all()
+    assert [results.signed(x) for x in (0.0, -0.0, 0.0004, -0.0004, 0.0125, -0.5)] == \
+        ["0.000", "0.000", "+<0.001", "-<0.001", "+0.013", "-0.500"]
+
+
 def test_text_levels_carry_each_issues_scale_anchors(baseline):
     tables = state.run_what_if(baseline, 50, SEED, workers=1)
     levels = state.text_levels(tables).set_index("issue")

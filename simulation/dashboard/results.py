@@ -10,6 +10,16 @@ from simulation.inputs.catalogue import SCALE_POINTS, SCALE_WORDS
 from simulation.outcomes import OUTCOMES
 
 
+def signed(change: float) -> str:
+    """A change to three decimals with its sign, as `mc11 compare` writes it to two: zero itself
+    0.000 (not -0.000, the sign of a difference of equal shares), one too small for three
+    decimals +<0.001 or -<0.001 (so a bound of an interval that excludes zero never reads 0)."""
+    if change == 0:
+        return "0.000"
+    text = f"{change:+.3f}"
+    return f"{text[0]}<0.001" if float(text) == 0 else text
+
+
 def shares_table(baseline: state.Tables, what_if: state.Tables,
                  changes: pd.DataFrame) -> pd.DataFrame:
     """Per issue: each outcome's share with its 95% interval, baseline and what-if, and the
@@ -23,7 +33,7 @@ def shares_table(baseline: state.Tables, what_if: state.Tables,
                 zip(t[f"p_{name}"], t[f"p_{name}_low"], t[f"p_{name}_high"], strict=True)]
         flag = changes[f"diff_{name}_excludes_zero"].map({True: "*", False: ""})
         view[f"change {name}"] = [
-            f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]{f}" for d, lo, hi, f in
+            f"{signed(d)} [{signed(lo)}, {signed(hi)}]{f}" for d, lo, hi, f in
             zip(changes[f"diff_{name}"], changes[f"diff_{name}_low"],
                 changes[f"diff_{name}_high"], flag, strict=True)]
     return view
