@@ -1024,6 +1024,24 @@ def test_what_loading_the_what_if_decided_is_said_on_the_page(baseline, monkeypa
     assert "selects no negotiating member x issue: it changes nothing" in notes[1]
 
 
+def test_the_forms_changes_are_named_as_the_page_lists_them_not_as_the_files(baseline):
+    """A note on a change of the form names that change as the page lists it, and a refused
+    value is said of the form's changes: both named the scenario file (`us_disengages.yaml
+    overrides.1`, an entry the file has not; `.../baseline.yaml: parameters...`, as if the file
+    that loaded held the refused value)."""
+    disengaged = load_scenario(DEFAULT_SCENARIO.with_name("us_disengages.yaml"))
+    assert len(disengaged.spec.overrides) == 1  # its own override: the form's first is index 1
+    edit = state.Edit("group", "eu28", position=0.0)
+    notes = state.what_if_scenario(disengaged, [edit], {}).notes
+    assert notes and all("overrides.1" not in note for note in notes)
+    assert notes[-1] == f"change 1 ({edit.describe()}) selects no negotiating member x issue: " \
+        "it changes nothing"
+    with pytest.raises(InputError) as refused:
+        state.what_if_scenario(baseline, [], {"consensus.critical_mass": 1.5})
+    assert str(refused.value).startswith(f"the form's changes to {DEFAULT_SCENARIO}: "
+                                         "parameters.consensus.critical_mass: ")
+
+
 def test_enter_in_the_path_field_reads_the_file_again(tmp_path, monkeypatch):
     """A scenario file edited on disk since it was opened: Enter in its field reads it again
     (the page kept the first version, and Run and Save used it)."""

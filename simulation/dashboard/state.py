@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -177,11 +177,27 @@ def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any]
 
 def what_if_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
                      name: str | None = None) -> Scenario:
-    """The edited scenario, validated as a scenario file is (InputError with the CLI's message)."""
+    """The edited scenario, validated as a scenario file is (InputError with the CLI's message,
+    said of the form's changes to the file, not of the file, which loaded as it is); its notes
+    name each of the form's changes as the page lists it, not as an entry of the file's
+    overrides that the file does not have."""
     source = str(base.path) if base.path is not None else "<scenario>"
     if name is None and (edits or parameters):
         name = f"{base.name}-what-if"
-    return scenario_from_mapping(edited_mapping(base, edits, parameters, name), source)
+    try:
+        scenario = scenario_from_mapping(edited_mapping(base, edits, parameters, name), source)
+    except InputError as error:
+        if not (edits or parameters):
+            raise
+        raise InputError(f"the form's changes to {source}", error.field, error.problem) from None
+    own = len(base.spec.overrides)  # the form's changes come after the scenario's own overrides
+
+    def change(found: re.Match) -> str:
+        index = int(found.group(1)) - own
+        return found.group(0) if index < 0 else f"change {index + 1} ({edits[index].describe()})"
+
+    place = re.compile(rf"{re.escape(Path(source).name)} overrides\.(\d+)\b")
+    return replace(scenario, notes=tuple(place.sub(change, note) for note in scenario.notes))
 
 
 def saved_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, Any], name: str,
