@@ -629,6 +629,23 @@ def test_the_outcome_chart_stacks_the_shares_and_draws_each_interval_where_it_be
         assert low <= drawn[:, 0].min() and drawn[:, 1].max() <= high  # every interval in view
 
 
+def test_the_outcomes_tab_says_what_its_brackets_and_stars_mean(two_ensembles):
+    """Under the chart, a key to the shares table: Wilson intervals of the shares, the change's
+    Newcombe interval paired run by run (the page's ensembles always are) and the *; the page
+    said none of it (the chart's panel only "95% Newcombe interval")."""
+    from simulation.dashboard import results
+
+    base, other = two_ensembles
+    changes = state.comparison(base, other)
+    _, rendered = solara.render(results.OutcomesTab(base, other, changes), handle_error=False)
+    key = rendered.find(v.Html, class_="shares-key").widget.children[0]
+    rendered.close()
+    assert "95% Wilson interval" in key and "* the interval excludes 0" in key
+    assert "95% Newcombe interval, paired run by run" in key
+    unpaired = changes.assign(paired=False)
+    assert "the runs taken as independent" in results.shares_key(unpaired)
+
+
 def test_the_text_chart_draws_each_ensembles_10_to_90_range_its_median_and_the_status_quo(
         two_ensembles):
     from simulation.dashboard import charts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import solara
 
-from simulation.dashboard import charts, state
+from simulation.dashboard import charts, editor, state
 from simulation.inputs.catalogue import SCALE_POINTS, SCALE_WORDS
 from simulation.outcomes import OUTCOMES
 
@@ -95,7 +95,16 @@ def OutcomesTab(baseline: state.Tables, what_if: state.Tables, changes: pd.DataF
                             dependencies=[baseline, what_if])
     with solara.Div(classes=["outcome-chart"]):
         solara.Image(image)
+    solara.Text(shares_key(changes), classes=["shares-key"], style=editor.CAPTION)
     html_table(shares_table(baseline, what_if, changes), "shares")
+
+
+def shares_key(changes: pd.DataFrame) -> str:
+    """What the shares table's brackets and stars mean (the page said it nowhere)."""
+    how = ("paired run by run (both ran the same runs of one seed, as `mc11 compare` pairs them)"
+           if changes["paired"].all() else "the runs taken as independent")
+    return ("P(...): the share of runs ending so on the issue [95% Wilson interval]; change: "
+            f"what-if minus baseline [95% Newcombe interval, {how}]; * the interval excludes 0.")
 
 
 @solara.component
