@@ -993,7 +993,8 @@ def test_the_help_of_parameters_says_which_priors_are_left_out_by_default(capsys
         main(["sensitivity", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert "(default: all that the scenario's protocol reads" in shown
-    assert "compromise protocol's in an exchange or challenge scenario, are left out" in shown
+    assert "compromise protocol's in an exchange or challenge scenario, and on the calendar's " \
+        "pressure under a protocol that reads none, as exchange, are left out" in shown
 
 
 @pytest.mark.parametrize(("marker", "says"), [

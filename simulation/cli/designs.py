@@ -386,6 +386,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="only these constants with priors (default: all that the "
                              "scenario's protocol reads: priors on another protocol's settings, "
                              "as the three on the compromise protocol's in an exchange or "
-                             "challenge scenario, are left out with a note); the others are "
-                             "drawn per replication as in an ensemble")
+                             "challenge scenario, and on the calendar's pressure under a "
+                             "protocol that reads none, as exchange, are left out with a note); "
+                             "the others are drawn per replication as in an ensemble")
     parser.set_defaults(handler=sensitivity, runs_model=True)
