@@ -88,7 +88,8 @@ def dashboard(args: argparse.Namespace) -> None:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `dashboard` to the `mc11` parser."""
-    parser = commands.add_parser("dashboard", help="open the what-if dashboard in the browser")
+    parser = commands.add_parser("dashboard", help="serve the what-if dashboard: open the "
+                                 "address it prints in a browser")
     add_scenario_argument(parser)
     parser.add_argument("--port", type=port, default=8765, help="port (default: %(default)s)")
     parser.add_argument("--host", default=LOCAL,
