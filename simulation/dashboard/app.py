@@ -23,7 +23,7 @@ from simulation.inputs.scenario import Scenario
 from simulation.runs.ensemble import CHUNK_SIZE, compile_rules
 
 DEFAULT_RUNS = 200
-MAX_RUNS = 1_000_000  # a page's ensemble at most
+MAX_PAGE_RUNS = 1_000_000  # a page's ensemble at most (a scenario file may hold inputs.MAX_RUNS)
 _BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
 # A number is never broken over lines. The shares table, wider than the results column of a
 # 1280-pixel window, scrolls in a box of its own, whose scroll bars stay in the window, with its
@@ -239,7 +239,7 @@ def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
 
 def _counts_ok(master: int) -> bool:
     """Whether the Replications and Seed fields hold what a run (or a saved file) can use."""
-    return (1 <= runs.value <= MAX_RUNS and 0 <= master < SEED_LIMIT and not runs_invalid.value
+    return (1 <= runs.value <= MAX_PAGE_RUNS and 0 <= master < SEED_LIMIT and not runs_invalid.value
             and not seed_invalid.value)
 
 
@@ -255,7 +255,7 @@ def RunPanel(base: Scenario, what_if: Scenario | None, refused: str | None) -> N
         dependencies=[base, what_if, runs.value, master, len(_BASELINES), count_ok])
     with solara.Div(classes=["runs-field"]):
         editor.NumberField("Replications", runs.value, runs.set, runs_invalid, whole=True,
-                           low=1, high=MAX_RUNS)
+                           low=1, high=MAX_PAGE_RUNS)
     with solara.Div(classes=["seed-field"]):
         editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True, low=0,
                            high=SEED_LIMIT - 1)
