@@ -749,6 +749,8 @@ def test_the_positions_chart_sorts_start_and_now_alike_with_the_issues_status_qu
     capability = model.negotiation.capability
     np.testing.assert_allclose(after.get_sizes(), 8 + 60 * capability[order] / capability.max())
     assert ax.lines[0].get_ydata()[0] == model.negotiation.status_quo[column]
+    low, high = ax.get_ylim()  # a status quo or member at an end is not drawn on the frame
+    assert low < 0 and high > 100
 
 
 def _number_field(value: solara.Reactive, **bounds):

@@ -240,7 +240,9 @@ def positions_chart(model: NegotiationModel, issue: str, start: np.ndarray) -> F
                color=WHAT_IF, label="now")
     ax.axhline(float(nego.status_quo[column]), color="#D55E00", linewidth=0.8,
                label="status quo")
-    ax.set_ylim(0, 100)
+    # a margin beyond the scale's ends, where many a status quo and member sit: on the axes'
+    # edge a status quo of 0 (the mandate's) was hidden by the frame
+    ax.set_ylim(SCALE_MIN - 3, SCALE_MAX + 3)
     ax.set_xticks([])
     ax.tick_params(axis="y", labelsize=SMALL)
     ax.set_xlabel("members, by current position", fontsize=SMALL)
