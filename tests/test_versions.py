@@ -123,6 +123,25 @@ def test_a_complete_folder_of_other_rules_is_read_but_not_completed_again(comple
     assert files(folder) == before
 
 
+def test_a_folder_with_no_runs_left_is_completed_under_other_rules_without_a_note(
+        complete, tmp_path):
+    """Stopped after its last chunk (while its tables were written), a folder of other rules,
+    or of an earlier mc11, has only its tables to build from its chunks: no rules run, so it is
+    neither refused (as mixing runs it would not mix) nor noted, and records no `resumed_by`."""
+    for changes in ({"rules_digest": OTHER_RULES}, {"rules_digest": None, "versions": None}):
+        folder = copied(complete, tmp_path / str(len(changes)), status="interrupted", **changes)
+        (folder / "summary.csv").unlink()
+        code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+        assert code == 0 and f"mc11: note: {folder} was" not in err, err
+        assert (folder / "summary.csv").read_bytes() == (complete / "summary.csv").read_bytes()
+        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert manifest["status"] == "complete" and "resumed_by" not in manifest
+        assert manifest.get("rules_digest") == changes["rules_digest"]
+    (folder / "summary.csv").unlink()  # complete, a table missing: rebuilt, no note either
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in err and "earlier mc11" not in err, err
+
+
 def test_other_library_versions_are_noted_and_the_folder_resumed(interrupted, tmp_path):
     now = versions.record()["versions"]
     folder = copied(interrupted, tmp_path, versions={**now, "numpy": "1.0.0"})

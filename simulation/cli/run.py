@@ -202,7 +202,7 @@ def _resume(args: argparse.Namespace):
               f"{', '.join(missing)} existed; a new run writes them", file=sys.stderr)
         missing = []
     if missing:
-        run = _reopened(folder, adding_runs=False)
+        run = _reopened(folder)
         print(f"mc11: note: {folder} is complete but {', '.join(missing)} "
               f"{'is' if len(missing) == 1 else 'are'} missing or damaged; rebuilding its "
               "tables from its chunks", file=sys.stderr)
@@ -219,15 +219,16 @@ def _resume(args: argparse.Namespace):
     return run, missing
 
 
-def _reopened(folder: Path, adding_runs: bool = True) -> Run:
+def _reopened(folder: Path) -> Run:
     """The results folder reopened to complete it (`resume_run`: refused if its inputs changed
-    since it started, or, to add runs, its model rules), with a note if it records no rules or
-    other libraries."""
+    since it started, or, with runs left to add, its model rules), with a note if runs are
+    added to a folder recording no rules or other libraries (a rebuild of its tables runs none)."""
     from simulation.runs import versions
-    from simulation.runs.results import resume_run
+    from simulation.runs.results import missing_chunks, resume_run
 
-    run = resume_run(folder, adding_runs)
-    note = versions.resume_note(run.made_by or {}, folder)
+    run = resume_run(folder)
+    adding = missing_chunks(folder, run.runs, run.chunk_size)
+    note = versions.resume_note(run.made_by or {}, folder) if adding else None
     if note:
         print(f"mc11: note: {note}", file=sys.stderr)
     return run

@@ -303,11 +303,11 @@ def _check_manifest(manifest: Any, path: Path) -> None:
                              + ("a whole number" if kind is int else "text") + ")")
 
 
-def resume_run(folder: Path, adding_runs: bool = True) -> Run:
-    """Reopen an interrupted results folder with the scenario and, refused otherwise, the model
-    rules it was started with (unless no runs are to be added: tables rebuilt from its chunks
-    run no rules); its manifest keeps what it recorded of them (and, in a folder of an earlier
-    mc11 with runs left, records this mc11's as `versions.RESUMED`)."""
+def resume_run(folder: Path) -> Run:
+    """Reopen an interrupted results folder with the scenario it was started with and, if runs
+    are left to add, refused otherwise, its model rules (tables rebuilt from its chunks run no
+    rules); its manifest keeps what it recorded of them (and, in a folder of an earlier mc11
+    with runs left, records this mc11's as `versions.RESUMED`)."""
     manifest, scenario = read_folder(folder)
     source = manifest.get("scenario_file")
     if scenario.input_hash() != manifest.get("input_hash"):
@@ -316,14 +316,14 @@ def resume_run(folder: Path, adding_runs: bool = True) -> Run:
                          "mc11's data files (issues, proposals, groups, members, calendar) or "
                          "the way this mc11 derives preferences from them; its chunks and new "
                          "ones would not be one scenario: start a new run instead of resuming")
-    if adding_runs:
-        versions.refuse_other_rules(manifest, folder, "start a new run of its scenario (mc11 "
-                                    f"run {shell_word(folder / SCENARIO)})")
     recorded = manifest.get("stored_digest")
     runs, chunk_size = int(manifest["runs"]), int(manifest["chunk_size"])
-    # runs to add: a folder of an earlier mc11 records this mc11 as the one that continued it
-    made_by = (versions.continued if missing_chunks(folder, runs, chunk_size) else
-               versions.recorded)(manifest)
+    if missing_chunks(folder, runs, chunk_size):  # runs to add, by this mc11's rules
+        versions.refuse_other_rules(manifest, folder, "start a new run of its scenario (mc11 "
+                                    f"run {shell_word(folder / SCENARIO)})")
+        made_by = versions.continued(manifest)
+    else:
+        made_by = versions.recorded(manifest)
     return Run(folder, scenario, runs, int(manifest["seed"]), chunk_size,
                source if isinstance(source, str) else None,
                recorded if isinstance(recorded, str) else None, made_by)
