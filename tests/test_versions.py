@@ -193,6 +193,13 @@ def test_explain_notes_that_other_rules_made_the_runs_it_re_runs(complete, tmp_p
            "mc11's, so they may not be the folder's runs" in err
     code, _, err = mc11("explain", complete, "--issue", "market_access", "--runs", 2)
     assert code == 0 and "other model rules" not in err
+    # an earlier mc11's folder resumed under other rules: only the runs they added are theirs
+    folder = copied(complete, tmp_path / "earlier", rules_digest=None, versions=None,
+                    resumed_by={**versions.record(), "rules_digest": OTHER_RULES})
+    code, _, err = mc11("explain", folder, "--issue", "market_access", "--runs", 2)
+    assert code == 0, err
+    assert f"mc11: note: some runs of {folder} (those added when an mc11 resumed it, an " \
+           f"earlier mc11's) were made by other model rules (rules digest {OTHER_RULES})" in err
 
 
 def test_explain_blames_other_rules_for_runs_it_does_not_reproduce(complete, tmp_path):

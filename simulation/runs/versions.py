@@ -95,9 +95,11 @@ def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
     rules made them: the re-runs follow this mc11's rules, so they may not be the folder's."""
     if not rules_changed(manifest):
         return None
-    return (f"the runs of {folder} were made by other model rules (rules digest "
-            f"{_rules_of(manifest)[0]}) than this mc11's ({source_digest()}): they are re-run "
-            "with this mc11's, so they may not be the folder's runs")
+    which = f"the runs of {folder} were" if RULES in manifest else \
+        f"some runs of {folder} (those added when an mc11 resumed it, an earlier mc11's) were"
+    return (f"{which} made by other model rules (rules digest {_rules_of(manifest)[0]}) than "
+            f"this mc11's ({source_digest()}): they are re-run with this mc11's, so they may "
+            "not be the folder's runs")
 
 
 def resume_note(manifest: Mapping[str, Any], folder: Path, done: str = "runs") -> str | None:
