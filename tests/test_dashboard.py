@@ -149,14 +149,16 @@ def test_an_unchanged_share_reads_0_and_a_tiny_bound_keeps_its_sign(baseline):
     shares, on every row of the page's first view, the scenario against itself), and a bound
     too small for three decimals +<0.001, never 0 beside a * that says it excludes 0."""
     from simulation.dashboard import results
+    from simulation.report.summary import signed_change
 
     tables = state.run_what_if(baseline, 20, SEED, workers=1)
     changes = state.comparison(tables, tables)
     view = results.shares_table(tables, tables, changes)
     for name in ("multilateral", "plurilateral", "none"):
         assert view[f"change {name}"].str.startswith("0.000 [-0.").all()
-    assert [results.signed(x) for x in (0.0, -0.0, 0.0004, -0.0004, 0.0125, -0.5)] == \
+    assert [signed_change(x, 3) for x in (0.0, -0.0, 0.0004, -0.0004, 0.0125, -0.5)] == \
         ["0.000", "0.000", "+<0.001", "-<0.001", "+0.013", "-0.500"]
+    assert [signed_change(x) for x in (-0.0, 0.004, -0.004)] == ["0.00", "+<0.01", "-<0.01"]
 
 
 def test_text_levels_carry_each_issues_scale_anchors(baseline):

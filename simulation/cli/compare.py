@@ -165,30 +165,16 @@ def _compact_comparison(full):
     import pandas as pd
 
     from simulation.outcomes import OUTCOMES
+    from simulation.report.summary import interval_changes
 
     view = pd.DataFrame({"issue": full["issue"]})
     for outcome in OUTCOMES:
-        diff, low, high = (full[f"diff_{outcome}{part}"] for part in ("", "_low", "_high"))
-        flag = full[f"diff_{outcome}_excludes_zero"].map({True: "*", False: ""})
-        view[f"d P({outcome})"] = [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{f}"
-                                   for d, lo, hi, f in zip(diff, low, high, flag, strict=True)]
+        view[f"d P({outcome})"] = interval_changes(full, f"diff_{outcome}")
     if "diff_text_mid" in full:
-        diff, low, high = (full[f"diff_text_mid{part}"] for part in ("", "_low", "_high"))
-        flag = full["diff_text_mid_excludes_zero"].map({True: "*", False: ""})
-        view["d P(text>=mid)"] = [f"{_signed(d)} [{_signed(lo)}, {_signed(hi)}]{f}"
-                                  for d, lo, hi, f in zip(diff, low, high, flag, strict=True)]
+        view["d P(text>=mid)"] = interval_changes(full, "diff_text_mid")
     view["median text"] = [_median_change(a, b) for a, b
                            in zip(full["text_median_a"], full["text_median_b"], strict=True)]
     return view
-
-
-def _signed(change: float) -> str:
-    """A change to two decimals with its sign; one too small for two decimals reads +<0.01 or
-    -<0.01 (so a bound of an interval that excludes zero never reads 0.00), zero itself 0.00."""
-    if change == 0:
-        return "0.00"
-    text = f"{change:+.2f}"
-    return f"{text[0]}<0.01" if float(text) == 0 else text
 
 
 def _median_change(a: float, b: float) -> str:

@@ -8,16 +8,7 @@ import solara
 from simulation.dashboard import charts, editor, state
 from simulation.inputs.catalogue import SCALE_POINTS, SCALE_WORDS
 from simulation.outcomes import OUTCOMES
-
-
-def signed(change: float) -> str:
-    """A change to three decimals with its sign, as `mc11 compare` writes it to two: zero itself
-    0.000 (not -0.000, the sign of a difference of equal shares), one too small for three
-    decimals +<0.001 or -<0.001 (so a bound of an interval that excludes zero never reads 0)."""
-    if change == 0:
-        return "0.000"
-    text = f"{change:+.3f}"
-    return f"{text[0]}<0.001" if float(text) == 0 else text
+from simulation.report.summary import interval_changes
 
 
 def shares_table(baseline: state.Tables, what_if: state.Tables,
@@ -31,11 +22,7 @@ def shares_table(baseline: state.Tables, what_if: state.Tables,
             view[f"P({name}) {label}"] = [
                 f"{p:.3f} [{lo:.3f}, {hi:.3f}]" for p, lo, hi in
                 zip(t[f"p_{name}"], t[f"p_{name}_low"], t[f"p_{name}_high"], strict=True)]
-        flag = changes[f"diff_{name}_excludes_zero"].map({True: "*", False: ""})
-        view[f"change {name}"] = [
-            f"{signed(d)} [{signed(lo)}, {signed(hi)}]{f}" for d, lo, hi, f in
-            zip(changes[f"diff_{name}"], changes[f"diff_{name}_low"],
-                changes[f"diff_{name}_high"], flag, strict=True)]
+        view[f"change {name}"] = interval_changes(changes, f"diff_{name}", decimals=3)
     return view
 
 

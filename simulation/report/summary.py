@@ -195,6 +195,26 @@ def share_label(share: float, decimals: int = 2) -> str:
     return f"<{smallest:.{decimals}f}" if 0 < share < smallest / 2 else f"{share:.{decimals}f}"
 
 
+def signed_change(change: float, decimals: int = 2) -> str:
+    """A change with its sign to `decimals` decimals: zero itself 0.00 (not -0.00, the sign of a
+    difference of equal shares), one too small to show +<0.01 or -<0.01 (so a bound of an
+    interval that excludes zero never reads 0)."""
+    if change == 0:
+        return f"{0:.{decimals}f}"
+    text = f"{change:+.{decimals}f}"
+    return f"{text[0]}<{10.0 ** -decimals:.{decimals}f}" if float(text) == 0 else text
+
+
+def interval_changes(table: pd.DataFrame, column: str, decimals: int = 2) -> list[str]:
+    """A comparison's `column` changes as printed: '+0.12 [+0.05, +0.19]*', each with its 95%
+    interval and a * where that excludes zero (`signed_change`)."""
+    flags = table[f"{column}_excludes_zero"].map({True: "*", False: ""})
+    return [f"{signed_change(d, decimals)} [{signed_change(lo, decimals)}, "
+            f"{signed_change(hi, decimals)}]{flag}" for d, lo, hi, flag in
+            zip(table[column], table[f"{column}_low"], table[f"{column}_high"], flags,
+                strict=True)]
+
+
 def share_decimals(shares: list[float]) -> int:
     """Two decimals, or as many more (up to four) as keep different shares apart in print."""
     for decimals in (2, 3, 4):
