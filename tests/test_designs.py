@@ -1279,3 +1279,24 @@ def test_a_swept_calendar_level_of_a_kind_the_calendar_lacks_is_noted(tmp_path, 
     assert ("calendar_levels.forum.attention: the scenario's calendar has no period of kind "
             "forum, so it changes no run here") in err
     assert "calendar_levels.quiet.attention:" not in err
+
+
+def test_more_runs_per_point_than_a_scenario_may_hold_are_refused_as_the_option(tmp_path, capsys):
+    """Named as the option given, before the estimate: it was refused after it (a cluster
+    started) as the scenario file's `replications`, leaving a folder without its design.json
+    that the same command then refused as 'not a design folder'."""
+    folder = tmp_path / "design"
+    with pytest.raises(SystemExit) as stopped:
+        main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--yes",
+              "--set", f"{TOLERANCE}=5,25", "--runs-per-point", "10000001", "--folder",
+              str(folder)])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --runs-per-point: must be at most 10,000,000" in error
+    assert "take about" not in error and not folder.exists()
+    scenario = scenario_from_mapping({"name": "small"})
+    plan = design.grid(design.parse_settings([f"{TOLERANCE}=5,25"]), 10_000_001, 3,
+                       scenario.input_hash())
+    with pytest.raises(InputError, match="replications"):  # from Python: no folder either
+        sweep.open_folder(plan, scenario, folder, tmp_path)
+    assert not folder.exists()

@@ -20,6 +20,7 @@ from simulation.cli.common import (
     load_noting,
     positive,
     results_dir,
+    run_count,
     scenario_of,
     seed,
     whole,
@@ -340,7 +341,7 @@ def sensitivity(args: argparse.Namespace) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     add_scenario_argument(parser)
-    parser.add_argument("--runs-per-point", type=positive, default=100, metavar="R",
+    parser.add_argument("--runs-per-point", type=run_count, default=100, metavar="R",
                         help="replications per design point, run as one batch (default: 100)")
     parser.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
     parser.add_argument("--scheduler", default="local", metavar="WHERE",

@@ -210,10 +210,10 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
             versions.refuse_other_rules(stored, folder, "run the design into a new --folder")
         return folder
     option = "--folder" if folder is not None else "--results-dir"
-    try:
+    ran = scenario.with_changes(replications=design.runs_per_point, seed=design.seed)  # checked
+    try:  # before the folder is made: a refusal leaves none behind
         folder = folder or new_folder(base, f"{scenario.name}-{design.kind}")
         (folder / POINTS).mkdir(parents=True)
-        ran = scenario.with_changes(replications=design.runs_per_point, seed=design.seed)
         write_atomic(folder / SCENARIO, json.dumps(ran.resolved(), indent=1) + "\n")
         unit = {} if design.unit is None else {"unit": design.unit.tolist()}
         write_atomic(folder / DESIGN, json.dumps({**design.describe(), **unit,
