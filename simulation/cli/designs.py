@@ -162,8 +162,9 @@ class _Outputs:
             self.unlocked = None
 
     def say_what_was_kept(self) -> None:
-        """Note the files kept, and warn of point files edited since the design wrote them
-        (naming them) or, where none was, of kept tables that differ from the points."""
+        """Note the files kept and those written that the complete folder lacked, and warn of
+        point files edited since the design wrote them (naming them) or, where none was, of
+        kept tables that differ from the points."""
         said = ([f"kept as they were: {', '.join(self.kept)} (delete one to have it written "
                  "again)"] if self.kept else []) + \
             ([f"wrote what it lacked: {', '.join(self.written)}"] if self.written else [])
