@@ -315,13 +315,15 @@ def test_a_calibration_records_the_rules_and_a_resume_under_others_is_refused(lo
     before = files(folder)
     code, _, err = mc11(*calibrate_command(long_csv, folder))
     assert code == 2 and "Traceback" not in err
-    assert "other model rules" in err and "choose a new --dir, or resume it with the mc11" in err
+    assert "the folder's trials were made by other model rules" in err
+    assert "resuming would mix trials of two versions" in err
+    assert "choose a new --dir, or resume it with the mc11" in err
     assert files(folder) == before
     edit_json(inputs, rules_digest=None, versions=None,
               resumed_by={**versions.record(), "rules_digest": OTHER_RULES})
     before = files(folder)
     code, _, err = mc11(*calibrate_command(long_csv, folder))  # an earlier mc11's, continued
-    assert code == 2 and "the runs added when an mc11 resumed this folder" in err  # by others
+    assert code == 2 and "the trials added when an mc11 resumed this folder" in err  # by others
     assert files(folder) == before
     edit_json(inputs, resumed_by=None)
     code, _, err = mc11(*calibrate_command(long_csv, folder))

@@ -208,7 +208,7 @@ def resuming(folder: Path, inputs: dict[str, object]) -> bool:
                          f"inputs ({shown}); resume it with the same data and options or "
                          "choose a new --dir")
     if not finished(folder):
-        versions.refuse_other_rules(before, folder, "choose a new --dir")
+        versions.refuse_other_rules(before, folder, "choose a new --dir", "trials")
     return True
 
 

@@ -73,18 +73,19 @@ def rules_changed(manifest: Mapping[str, Any]) -> bool:
     return rules is not None and rules[0] != source_digest()
 
 
-def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str) -> None:
+def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str,
+                       done: str = "runs") -> None:
     """Refuse to add runs to a folder whose finished ones other model rules made, touching
-    nothing (`instead`: how to run it with this mc11); one recording no rules passes, noted
-    by `resume_note`."""
+    nothing (`instead`: how to run it with this mc11; `done`: what it holds finished, a
+    calibration's trials); one recording no rules passes, noted by `resume_note`."""
     if rules_changed(manifest):
         digest, package = _rules_of(manifest)
-        which = "the folder's runs were" if RULES in manifest else \
-            "the runs added when an mc11 resumed this folder of an earlier one were"
+        which = f"the folder's {done} were" if RULES in manifest else \
+            f"the {done} added when an mc11 resumed this folder of an earlier one were"
         raise InputError(str(folder), RULES, f"{which} made by other model rules "
                          f"(rules digest {digest}, mc11 {package}) than this mc11's "
                          f"({source_digest()}, mc11 {__version__}): the engine's code or the "
-                         "package version changed since they ran, and resuming would mix runs "
+                         f"package version changed since they ran, and resuming would mix {done} "
                          "of two versions of the rules in one result. Nothing in the folder "
                          f"was touched: {instead}, or resume it with the mc11 that wrote it "
                          "(`mc11 --version` shows an mc11's rules digest)")
