@@ -37,6 +37,14 @@ EDITS = [USA_MORE, LDC_SOFTER]
 PARAMETERS = {"consensus.critical_mass": 0.8, "bargaining.protocol": "compromise"}
 
 
+def test_a_scenario_with_the_longest_name_still_has_a_what_if(baseline):
+    """A name of 93-100 characters plus "-what-if" was refused as too long, a refusal of the
+    form's changes for a name the user never changed."""
+    long = baseline.with_changes(name="n" * 100)
+    edited = state.what_if_scenario(long, [USA_MORE], {})
+    assert edited.name == "n" * 92 + "-what-if"
+
+
 def test_edits_change_exactly_the_chosen_preferences(baseline):
     edited = state.what_if_scenario(baseline, [USA_MORE], {})
     before, after = baseline.preferences, edited.preferences

@@ -26,7 +26,13 @@ from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import CLUSTERS, SCALE_WORDS
-from simulation.inputs.scenario import NAME_PATTERN, Scenario, load_scenario, scenario_from_mapping
+from simulation.inputs.scenario import (
+    NAME_LIMIT,
+    NAME_PATTERN,
+    Scenario,
+    load_scenario,
+    scenario_from_mapping,
+)
 from simulation.report import summary
 from simulation.report.tables import issues_frame, period_tables, summary_tables
 from simulation.runs.aggregate import Aggregate
@@ -36,6 +42,7 @@ from simulation.runs.results import estimate
 from simulation.runs.workers import default_workers
 
 SCENARIO_DIR = DEFAULT_SCENARIO.parent
+WHAT_IF_SUFFIX = "-what-if"  # of the name of a what-if made on the page
 Who = Literal["members", "group", "sponsors_of"]
 WHO_LABELS: dict[str, str] = {"members": "a member", "group": "a group",
                               "sponsors_of": "a proposal's sponsors"}
@@ -182,8 +189,8 @@ def what_if_scenario(base: Scenario, edits: list[Edit], parameters: dict[str, An
     name each of the form's changes as the page lists it, not as an entry of the file's
     overrides that the file does not have."""
     source = str(base.path) if base.path is not None else "<scenario>"
-    if name is None and (edits or parameters):
-        name = f"{base.name}-what-if"
+    if name is None and (edits or parameters):  # the base's name cut to leave room for it
+        name = f"{base.name[:NAME_LIMIT - len(WHAT_IF_SUFFIX)]}{WHAT_IF_SUFFIX}"
     try:
         scenario = scenario_from_mapping(edited_mapping(base, edits, parameters, name), source)
     except InputError as error:

@@ -74,7 +74,8 @@ from simulation.inputs.priors import Prior, is_prior, parse_prior
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
-NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"  # results folders are named after it: 100 at most
+NAME_LIMIT = 100  # characters of a scenario name: results folders are named after it
+NAME_PATTERN = rf"^[A-Za-z0-9_.-]{{1,{NAME_LIMIT}}}$"
 # the fields a scenario's catalogue, preference table and calendar file are derived from
 DERIVED_FROM = ("calendar", "participants", "derivation", "overrides", "proposals",
                 "group_stances")
