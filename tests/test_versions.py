@@ -350,3 +350,17 @@ def test_mc11_version_prints_the_package_and_the_rules(capsys):
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out == f"mc11 {__version__} (model rules {source_digest()})\n"
+
+
+def test_compare_notes_folders_made_by_different_rules(complete, tmp_path):
+    """A change between them is then the scenarios' and the rules' together; folders of an
+    earlier mc11 (no digest) are not known to differ, and one mc11's folders say nothing."""
+    other = copied(complete, tmp_path / "other", rules_digest=OTHER_RULES)
+    unknown = copied(complete, tmp_path / "unknown", rules_digest=None)
+    code, _, err = mc11("compare", complete, other)
+    assert code == 0, err
+    assert ("mc11: note: these folders were made by different model rules "
+            f"({complete}: {source_digest()}; {other}: {OTHER_RULES})") in err
+    for pair in ((complete, unknown), (complete, copied(complete, tmp_path / "same"))):
+        code, _, err = mc11("compare", *pair)
+        assert code == 0 and "different model rules" not in err, err

@@ -15,6 +15,7 @@ from simulation.report import FIGURE_FORMATS
 def compare(args: argparse.Namespace) -> None:
     """`mc11 compare`: each folder's outcome probabilities against the first's, with intervals."""
     from simulation.report import plots, summary
+    from simulation.runs import versions
 
     if len(args.results) < 2:
         raise InputError(" ".join(args.results), "RESULTS", "give at least two results folders: "
@@ -28,6 +29,10 @@ def compare(args: argparse.Namespace) -> None:
                          "draw it for fewer folders (the table, without --plot, takes them all)")
     loaded = [load_checked(folder) for folder in args.results]
     _note_repeated_folders(loaded)
+    mixed = versions.mixed_rules_note({str(results.folder): results.manifest
+                                       for results in loaded})
+    if mixed:
+        print(f"mc11: note: {mixed}", file=sys.stderr)
     reference = set(loaded[0].summary["issue"])
     for results in loaded[1:]:
         differ = sorted(reference ^ set(results.summary["issue"]))

@@ -123,3 +123,17 @@ def resume_note(manifest: Mapping[str, Any], folder: Path, done: str = "runs") -
             + ", ".join(f"{name} {before.get(name, '?')}" for name in changed)
             + "; resuming with " + ", ".join(f"{name} {now[name]}" for name in changed)
             + " (the same model rules; the folder keeps the versions it was started with)")
+
+
+def mixed_rules_note(manifests: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """What comparing folders (`manifests` by folder) should say first if they record different
+    model rules: a change between them is then the scenarios' and the rules' together. Folders
+    recording none (an earlier mc11's) are left out: their rules are not known."""
+    digests = {folder: manifest[RULES] for folder, manifest in manifests.items()
+               if RULES in manifest}
+    if len(set(digests.values())) < 2:
+        return None
+    return ("these folders were made by different model rules ("
+            + "; ".join(f"{folder}: {digest}" for folder, digest in digests.items())
+            + "), so a change between them is the scenarios' and the rules' together "
+            "(`mc11 --version` shows this mc11's rules digest)")
