@@ -364,3 +364,43 @@ def test_compare_notes_folders_made_by_different_rules(complete, tmp_path):
     for pair in ((complete, unknown), (complete, copied(complete, tmp_path / "same"))):
         code, _, err = mc11("compare", *pair)
         assert code == 0 and "different model rules" not in err, err
+
+
+# --- mutation testing, twenty-third round (docs/mutation_testing.md) ------------------------
+
+
+def test_tables_rebuilt_in_a_resumed_earlier_folder_keep_who_resumed_it(complete, tmp_path):
+    """A complete folder of an earlier mc11 that a later mc11 resumed keeps its `resumed_by`
+    when its tables are rebuilt: the runs that mc11 added stay known to be other rules' (the
+    re-runs of `mc11 explain` say so), not taken for an earlier mc11's unknown rules."""
+    made = {**versions.record(), "rules_digest": OTHER_RULES}
+    folder = copied(complete, tmp_path, rules_digest=None, versions=None, resumed_by=made)
+    (folder / "summary.csv").unlink()
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and "rebuilding its tables" in err, err
+    manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert manifest["resumed_by"] == made and "rules_digest" not in manifest
+    assert "some runs of" in versions.rerun_note(manifest, folder)
+
+
+def test_a_resume_note_is_none_under_other_rules_whatever_else_differs(tmp_path):
+    """`resume_note` leaves folders of other rules to `refuse_other_rules`: no note of library
+    versions (or of an earlier mc11) for a folder it refuses."""
+    now = versions.record()["versions"]
+    for manifest in ({"rules_digest": OTHER_RULES, "versions": {**now, "numpy": "1.0.0"}},
+                     {"resumed_by": {**versions.record(), "rules_digest": OTHER_RULES}}):
+        assert versions.rules_changed(manifest)
+        assert versions.resume_note(manifest, tmp_path) is None
+
+
+def test_a_library_the_folder_did_not_record_is_noted_as_unknown(tmp_path):
+    """A library missing from the folder's record (or a record that is no mapping) is not
+    taken for the same version: the note names it with '?'."""
+    now = versions.record()["versions"]
+    without_mesa = {name: value for name, value in now.items() if name != "mesa"}
+    note = versions.resume_note({"rules_digest": source_digest(), "versions": without_mesa},
+                                tmp_path)
+    assert note == (f"{tmp_path} was started with mesa ?; resuming with mesa {now['mesa']} (the "
+                    "same model rules; the folder keeps the versions it was started with)")
+    note = versions.resume_note({"rules_digest": source_digest(), "versions": "?"}, tmp_path)
+    assert note is not None and all(f"{name} ?" in note for name in now)
