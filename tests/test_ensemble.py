@@ -188,6 +188,7 @@ AT_LEAST_1, SEEDS = "a whole number of at least 1", "a whole number from 0 to 2*
     ({"seed": 2**63}, "seed", SEEDS), ({"seed": "7"}, "seed", SEEDS),
     ({"workers": 0}, "workers", AT_LEAST_1), ({"workers": -2}, "workers", AT_LEAST_1),
     ({"chunk_size": 0}, "chunk_size", AT_LEAST_1),
+    ({"runs": True}, "runs", AT_LEAST_1), ({"seed": False}, "seed", SEEDS),
 ])
 def test_a_bad_run_count_seed_or_worker_count_is_an_input_error_naming_it(scenario, given,
                                                                             field, allowed):

@@ -175,6 +175,7 @@ def test_with_changes_merges_a_mapping_into_its_section_as_a_child_file_does():
 @pytest.mark.parametrize("changes", [
     {"overrides": [{"members": ["USA"], "issues": ["data_flows"], "position": 0}]},
     {"participants": {"exclude": ["USA"]}},
+    {"calendar": "calendar.yaml"}, {"derivation": {}}, {"proposals": {}}, {"group_stances": {}},
 ])
 def test_with_changes_refuses_the_fields_the_preferences_were_derived_from(changes):
     """An override given this way would leave the preference table as it was, silently."""
