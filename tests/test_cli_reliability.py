@@ -1462,6 +1462,13 @@ def test_more_runs_than_a_scenario_may_hold_are_refused_as_the_option(tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
+def test_the_most_runs_a_scenario_may_hold_are_taken():
+    """10,000,000 runs are allowed, as a scenario's replications (mutation testing, round 23)."""
+    from simulation.cli.common import run_count
+
+    assert run_count("10000000") == 10_000_000
+
+
 def test_counts_on_the_screen_take_the_singular_for_one():
     from simulation.report import counted
 

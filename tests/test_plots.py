@@ -727,3 +727,23 @@ def test_the_comparison_figure_draws_each_change_with_its_interval_on_its_issue(
                                                  table.at[issue, "diff_multilateral_high"]))
         assert np.mean([span[k][2] for span in spans]) == pytest.approx(k)
         assert all(abs(span[k][2] - k) < 0.5 for span in spans)
+
+
+# --- mutation testing, twenty-third round (docs/mutation_testing.md) ------------------------
+
+
+def test_a_figure_format_is_read_from_its_ending_in_any_case(outcomes, tmp_path):
+    """OUTCOMES.PNG is a PNG, as outcomes.png is: the ending's case is not the format."""
+    path = plot_outcomes(summarise(outcomes, ISSUES), tmp_path / "OUTCOMES.PNG")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_pdf_figure_does_not_record_when_it_was_drawn(outcomes, tmp_path, monkeypatch):
+    """The same tables give the same PDF bytes at any time (matplotlib would write the time of
+    drawing, here SOURCE_DATE_EPOCH, as its CreationDate)."""
+    summary = summarise(outcomes, ISSUES)
+    drawn = []
+    for when in ("0", "1000000000"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", when)
+        drawn.append(plot_outcomes(summary, tmp_path / when / "outcomes.pdf").read_bytes())
+    assert drawn[0] == drawn[1]
