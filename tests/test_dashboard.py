@@ -1150,3 +1150,20 @@ def test_the_network_puts_a_member_by_the_centre_of_its_coalitions_or_on_the_out
         centre = hubs[membership[member]].mean(axis=0)
         assert np.hypot(*(spots[member] - 0.8 * centre)) == pytest.approx(0.18)
     np.testing.assert_allclose(np.hypot(*spots[3:].T), 1.55)
+
+
+# --- mutation testing, twenty-third round (docs/mutation_testing.md) ------------------------
+
+
+def test_a_note_on_the_scenarios_own_override_keeps_the_files_name_for_it(tmp_path):
+    """Only the form's changes are renamed: a note on the opened file's own last override
+    still names it as the file does, not as a change of the form."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\noverrides:\n"
+                    "  - {group: eu28, set_position: 0}\n", encoding="utf-8")
+    base = load_scenario(mine)
+    assert any("overrides.0 selects no" in note for note in base.notes)
+    edit = state.Edit("members", "USA", issue="data_flows", position=10.0)
+    notes = state.what_if_scenario(base, [edit], {}).notes
+    assert any("mine.yaml overrides.0 selects no" in note for note in notes), notes
+    assert not any("change 0" in note for note in notes), notes
