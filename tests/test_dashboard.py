@@ -216,7 +216,7 @@ def test_the_run_buttons_progress_counts_only_the_runs_it_starts(baseline, monke
     run = state.run_what_if
     # no page here, so the task is never current: let its runs go on
     monkeypatch.setattr(app.state, "run_what_if", lambda *args: run(*args[:5]))
-    monkeypatch.setattr(app, "_BASELINES", {})
+    monkeypatch.setattr(app, "_BASELINES", state.Baselines(16))
     what_if = state.what_if_scenario(baseline, [USA_MORE], {})
     steps = []
     for base, other, runs in ((baseline, baseline, 60), (baseline, what_if, 60),
@@ -956,17 +956,48 @@ def test_the_run_panel_estimates_the_ensembles_the_run_button_starts(baseline, m
     from simulation.dashboard import app
 
     what_if = state.what_if_scenario(baseline, [USA_MORE], {})
-    monkeypatch.setattr(app, "_BASELINES", {})
+    monkeypatch.setattr(app, "_BASELINES", state.Baselines(16))
 
     def names(*args) -> list[str]:
         return [s.name for s in app._to_run(*args)]
 
     assert names(baseline, what_if, 60, SEED) == ["baseline", "baseline-what-if"]
     assert names(baseline, baseline, 60, SEED) == ["baseline"]
-    app._BASELINES[(baseline.input_hash(), 60, SEED)] = None  # the baseline cached
+    app._BASELINES.keep((baseline.input_hash(), 60, SEED), None)  # the baseline cached
     assert names(baseline, what_if, 60, SEED) == ["baseline-what-if"]
     assert names(baseline, baseline, 60, SEED) == []
     assert names(baseline, None, 60, SEED) == []
+
+
+def test_the_page_keeps_the_baselines_it_used_last_and_forgets_the_oldest(two_ensembles):
+    """The baselines the pages ran are kept for reuse, but not without end: a server left
+    running kept every one (about 25 MB a million runs); the one used longest ago goes."""
+    kept = state.Baselines(size=2)
+    first, second = two_ensembles
+    kept.keep(("a", 60, 1), first)
+    kept.keep(("b", 60, 1), second)
+    assert kept.get(("a", 60, 1)) is first  # used: now the latest
+    kept.keep(("c", 60, 1), second)
+    assert ("b", 60, 1) not in kept and kept.get(("b", 60, 1)) is None
+    assert kept.get(("a", 60, 1)) is first and ("c", 60, 1) in kept
+    assert kept.stored == 3
+
+
+def test_the_replications_and_seed_fields_say_what_they_mean(baseline, monkeypatch):
+    """Under each field a line says what it holds (they had a label alone), and a problem
+    replaces that line while the text is not allowed."""
+    from simulation.dashboard import app
+
+    monkeypatch.setattr(app, "ensemble", _Task())
+    _page_state(monkeypatch)
+    _, rendered = solara.render(app.RunPanel(baseline, baseline, None), handle_error=False)
+    runs, seed = (rendered.find(label=name).widget for name in ("Replications", "Seed"))
+    assert "runs in each ensemble" in runs.hint and not runs.problem
+    assert "a seed gives the same runs" in seed.hint
+    seed.vue_read("-1")
+    assert rendered.find(label="Seed").widget.problem == \
+        f"a whole number from 0 to {app.SEED_LIMIT - 1:,}"
+    rendered.close()
 
 
 def test_run_starts_the_ensembles_of_the_seed_in_the_form_seed_0_included(baseline,

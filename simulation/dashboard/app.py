@@ -24,7 +24,7 @@ from simulation.runs.ensemble import CHUNK_SIZE, compile_rules
 
 DEFAULT_RUNS = 200
 MAX_PAGE_RUNS = 1_000_000  # a page's ensemble at most (a scenario file may hold inputs.MAX_RUNS)
-_BASELINES: dict[tuple[str, int, int], state.Tables] = {}  # shared by every open page
+_BASELINES = state.Baselines(size=16)
 # A number is never broken over lines. The shares table, wider than the results column of a
 # 1280-pixel window, scrolls in a box of its own, whose scroll bars stay in the window, with its
 # headers and issue names kept in view.
@@ -48,7 +48,7 @@ def _warm_up() -> None:
     compile_rules(scenario.negotiation(), scenario.spec.parameters, scenario.priors)
     key = (scenario.input_hash(), DEFAULT_RUNS, scenario.spec.seed)
     if key not in _BASELINES:
-        _BASELINES[key] = state.run_what_if(scenario, DEFAULT_RUNS, scenario.spec.seed, 1)
+        _BASELINES.keep(key, state.run_what_if(scenario, DEFAULT_RUNS, scenario.spec.seed, 1))
 
 
 threading.Thread(target=_warm_up, daemon=True).start()
@@ -180,7 +180,7 @@ def ensemble(base: Scenario, what_if: Scenario, count: int, master: int
         baseline = _ensemble_of(base, count, master, lambda n: progress(n, 0))
         if baseline is None:
             return None
-        _BASELINES[key] = baseline
+        _BASELINES.keep(key, baseline)
     if not changed:
         finished.set((baseline, baseline))
         return baseline, baseline
@@ -252,13 +252,15 @@ def RunPanel(base: Scenario, what_if: Scenario | None, refused: str | None) -> N
     estimate = solara.use_memo(
         lambda: state.estimate_words(_to_run(base, what_if, runs.value, master), runs.value,
                                      workers_for(runs.value)) if count_ok else "",
-        dependencies=[base, what_if, runs.value, master, len(_BASELINES), count_ok])
+        dependencies=[base, what_if, runs.value, master, _BASELINES.stored, count_ok])
     with solara.Div(classes=["runs-field"]):
         editor.NumberField("Replications", runs.value, runs.set, runs_invalid, whole=True,
-                           low=1, high=MAX_PAGE_RUNS)
+                           low=1, high=MAX_PAGE_RUNS,
+                           hint="runs in each ensemble; a baseline already run is reused")
     with solara.Div(classes=["seed-field"]):
         editor.NumberField("Seed", master, seed.set, seed_invalid, whole=True, low=0,
-                           high=SEED_LIMIT - 1)
+                           high=SEED_LIMIT - 1,
+                           hint="the scenario's unless changed: a seed gives the same runs")
     with solara.Row():
         solara.Button("Run", color="primary", classes=["run-button"],
                       disabled=what_if is None or not count_ok or ensemble.pending,

@@ -47,11 +47,12 @@ def ScenarioPicker(path: solara.Reactive[str], reads: solara.Reactive[int]) -> N
 @solara.component
 def NumberField(label: str, value: float | None, on_value: Callable, invalid: solara.Reactive[bool],
                 whole: bool = False, disabled: bool = False, low: float | None = None,
-                high: float | None = None) -> None:
+                high: float | None = None, hint: str = "") -> None:
     """A number field whose text, while it is not a number (from `low` to `high`, if given),
     stays as typed, says what is allowed and sets `invalid`, so that the buttons reading the
     number are disabled (solara's InputInt and InputFloat keep the last good number, and Run or
-    Add change used it unseen; NaN broke the page's messages)."""
+    Add change used it unseen; NaN broke the page's messages). `hint`, if any, is said under
+    it while it holds an allowed number."""
     typed = solara.use_reactive(None)  # the text, while it is not an allowed number
     # the last allowed text read and its number: shown as typed ("30", not "30.0"), so that the
     # server's echo changes nothing in a field its user may already be typing into again
@@ -93,14 +94,14 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
     else:
         text = str(value)
     TextField(label=label, shown=text, problem=allowed if typed.value is not None else False,
-              disabled=disabled, event_read=read)
+              disabled=disabled, event_read=read, hint=hint)
 
 
 @solara.component_vue("text_field.vue")
 def TextField(label: str, shown: str, event_read: Callable[[str], None],
-              problem: str | bool = False, disabled: bool = False) -> None:
+              problem: str | bool = False, disabled: bool = False, hint: str = "") -> None:
     """A text field showing `shown` that calls `event_read` with its text as typed when Enter
-    is pressed or the field is left; `problem`, unless False, is said under it.
+    is pressed or the field is left; `problem`, unless False, is said under it, else `hint`.
 
     The text travels with that event, so a click right after reaches the server after it.
     Solara's InputText has the server read the text from the field's widget instead, and a

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -245,7 +246,7 @@ def cluster_choices() -> list[str]:
 @dataclass(frozen=True)
 class Tables:
     """What the page shows of one ensemble: the summary (as `mc11 run` writes it) and support
-    over the calendar. Small, as the page keeps those of every baseline it has run."""
+    over the calendar. Small, as the page keeps those of the baselines it ran last."""
 
     scenario: Scenario
     runs: int
@@ -277,6 +278,33 @@ def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> st
     bases = "; ".join(dict.fromkeys(cost.basis for cost in costs))
     return (f"about {duration(sum(cost.seconds for cost in costs))} on {workers} worker(s) for "
             f"{len(scenarios) * runs:,} runs ({bases}; longer on a busy machine)")
+
+
+class Baselines:
+    """The baseline ensembles the pages have run, shared by every open page, so that Run does
+    not redo them: the `size` used last are kept (a million runs' tables take about 25 MB).
+    `stored` counts those ever kept, for what depends on which are cached."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.stored = size, 0
+        self._tables: OrderedDict[tuple[str, int, int], Tables] = OrderedDict()
+
+    def __contains__(self, key: tuple[str, int, int]) -> bool:
+        return key in self._tables
+
+    def get(self, key: tuple[str, int, int]) -> Tables | None:
+        """The baseline of (input hash, runs, seed), marked as used last; None if not kept."""
+        if key in self._tables:
+            self._tables.move_to_end(key)
+        return self._tables.get(key)
+
+    def keep(self, key: tuple[str, int, int], tables: Tables) -> None:
+        """Keep a baseline, forgetting the one used longest ago if `size` are kept."""
+        self._tables[key] = tables
+        self._tables.move_to_end(key)
+        while len(self._tables) > self.size:
+            self._tables.popitem(last=False)
+        self.stored += 1
 
 
 def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,
