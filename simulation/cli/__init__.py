@@ -46,9 +46,9 @@ class _Version(argparse.Action):
                          help="show mc11's version and its model rules' digest, and exit")
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        from simulation.engine.machine_code import source_digest
+        from simulation.runs.versions import rules_digest
 
-        print(f"mc11 {__version__} (model rules {source_digest()})")
+        print(f"mc11 {__version__} (model rules {rules_digest()})")
         parser.exit()
 
 

@@ -2,17 +2,20 @@
 
 A results folder's run.json, a design's design.json and a calibration's inputs.json (and the
 inputs.json beside a table written with --out) record the package version, the digest of the
-engine's source (`machine_code.source_digest`: the model's rules) and the versions of Python and
-of the libraries the runs compute with. Resuming a folder whose rules differ from this mc11's is
-refused, as its finished runs and the new ones would be two models' runs in one result; other
-library versions are only noted, as is a folder of an earlier mc11, which recorded none. Such a
-folder, once resumed, records under `RESUMED` the rules and libraries that continued it (not as
-its own: its earlier runs were made by rules no digest was taken of), so that a later resume
-under yet other rules is refused as any folder's would be.
+model's rules (`rules_digest`: the engine's source, as `machine_code.source_digest` hashes it,
+and the modules outside the engine that shape what a run computes, `SHAPING_RUNS`) and the
+versions of Python and of the libraries the runs compute with. Resuming a folder whose rules
+differ from this mc11's is refused, as its finished runs and the new ones would be two models'
+runs in one result; other library versions are only noted, as is a folder of an earlier mc11,
+which recorded none. Such a folder, once resumed, records under `RESUMED` the rules and
+libraries that continued it (not as its own: its earlier runs were made by rules no digest was
+taken of), so that a later resume under yet other rules is refused as any folder's would be.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import platform
 from collections.abc import Mapping
 from importlib.metadata import version
@@ -29,12 +32,75 @@ RESUMED = "resumed_by"
 """In a folder of an earlier mc11 (no `RULES`): `record()` of the first mc11 that resumed it."""
 LIBRARIES = ("numpy", "numba", "mesa")
 """The libraries whose versions a folder records beside Python's: those the runs compute with."""
+PACKAGE = Path(__file__).resolve().parents[1]
+SHAPING_RUNS = {
+    "outcomes.py": "the outcome codes the engine writes into each run's chunk and a design "
+                   "point's statistics count",
+    "outputs.py": "what a chunk keeps of each run, and in which dtype (the per-period outputs "
+                  "rounded to float32)",
+    "inputs/arrays.py": "the engine's arrays built from the catalogue and the preference table "
+                        "(capabilities, founders, blocs, status quo), and the cells a run "
+                        "re-derives preferences from under priors on derivation constants",
+    "inputs/calendar.py": "the kinds of period, whose order places the calendar levels among "
+                          "the constants a run draws its priors for",
+    "inputs/catalogue.py": "the data files read into the catalogue those arrays take "
+                           "capabilities, blocs, sponsors and status quo from, and the scale "
+                           "points a design point's statistics count",
+    "inputs/constants.py": "the constants' fixed order, which decides the uniform of a run's "
+                           "stream each prior takes",
+    "inputs/importers.py": "own data read into actors, issues, capabilities and scales "
+                           "(`data_sha256` hashes the files' bytes, not how they are read)",
+    "inputs/overrides.py": "the cells each override acts on, which a run re-deriving "
+                           "preferences applies again",
+    "inputs/own_parameters.py": "the settings a run on own data takes (a calibration trial's)",
+    "inputs/preferences.py": "the members' capabilities, Doha linkage and blocs as the arrays "
+                             "take them, and the derivation terms a run re-derives from",
+    "inputs/priors.py": "each run's draws from the priors: its stream, a child of its seed, "
+                        "and each distribution's quantile function",
+    "inputs/scenario.py": "the scenario's negotiation (its participants, calendar levels and "
+                          "derived cells) and the derivation constants' central values",
+    "runs/aggregate.py": "the runs reaching each point of the scale, which a design point's "
+                         "statistics store",
+    "runs/calibrate.py": "a calibration's free parameters, folds, trial seeds and the error "
+                         "each trial stores",
+    "runs/ensemble.py": "a replication's seed from the master seed, its draws, and the chunks "
+                        "and model batches it runs in",
+    "runs/forecast.py": "runs on own data: their calendar, status quo, seeds per negotiation, "
+                        "measurement noise and predicted outcomes",
+    "runs/sweep.py": "a design point's runs (seeds, the priors drawn beside the point's "
+                     "values) and the statistics its file stores",
+}
+"""The modules outside the engine (paths below the package) that change what a run computes for
+a scenario and seed, and how: the rules digest covers them with the engine. The scenario's
+`input_hash` covers its settings, its preference table and its calendar, not the arrays built
+from the catalogue nor the cells re-derived per run, so the code making those is here. Not here:
+the command line, reports, plots and the dashboard, which only show finished runs; reading
+files and folders (`inputs/files.py`, `runs/results.py`), limits, the DEU converter, workers,
+locks and progress; the design's points (`runs/design.py`: a resumed design must have
+design.json's fingerprint) and the analyses of finished runs (`runs/sensitivity.py`). numba's
+machine code stays keyed on the engine alone (`source_digest`): no compiled rule reads these."""
+
+
+def rules_digest_of(package: Path) -> str:
+    """A hash of the engine's source and the package version (`source_digest`) and of the
+    modules of `SHAPING_RUNS` as they are under `package`."""
+    digest = hashlib.sha256(source_digest().encode())
+    for module in sorted(SHAPING_RUNS):
+        digest.update(module.encode() + b"\0" + (package / module).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def rules_digest() -> str:
+    """This mc11's rules digest (`rules_digest_of` its own package, read once), which its
+    folders record and `mc11 --version` prints."""
+    return rules_digest_of(PACKAGE)
 
 
 def record() -> dict[str, Any]:
     """What makes this mc11's results, as a folder's manifest records it: the package version,
     the rules' digest and the versions of Python and of `LIBRARIES`."""
-    return {"package_version": __version__, RULES: source_digest(),
+    return {"package_version": __version__, RULES: rules_digest(),
             VERSIONS: {"python": platform.python_version(),
                        **{name: version(name) for name in LIBRARIES}}}
 
@@ -70,7 +136,7 @@ def rules_changed(manifest: Mapping[str, Any]) -> bool:
     """Whether a folder records model rules other than this mc11's (False if it records none):
     its own, or, in a folder of an earlier mc11, those of the mc11 that resumed it."""
     rules = _rules_of(manifest)
-    return rules is not None and rules[0] != source_digest()
+    return rules is not None and rules[0] != rules_digest()
 
 
 def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str,
@@ -84,11 +150,12 @@ def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str,
             f"the {done} added when an mc11 resumed this folder of an earlier one were"
         raise InputError(str(folder), RULES, f"{which} made by other model rules "
                          f"(rules digest {digest}, mc11 {package}) than this mc11's "
-                         f"({source_digest()}, mc11 {__version__}): the engine's code or the "
-                         f"package version changed since they ran, and resuming would mix {done} "
-                         "of two versions of the rules in one result. Nothing in the folder "
-                         f"was touched: {instead}, or resume it with the mc11 that wrote it "
-                         "(`mc11 --version` shows an mc11's rules digest)")
+                         f"({rules_digest()}, mc11 {__version__}): the model's code (the "
+                         "engine, or the code around it that seeds, draws and sets up a run) "
+                         "or the package version changed since they ran, and resuming would "
+                         f"mix {done} of two versions of the rules in one result. Nothing in "
+                         f"the folder was touched: {instead}, or resume it with the mc11 that "
+                         "wrote it (`mc11 --version` shows an mc11's rules digest)")
 
 
 def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
@@ -99,7 +166,7 @@ def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
     which = f"the runs of {folder} were" if RULES in manifest else \
         f"some runs of {folder} (those added when an mc11 resumed it, an earlier mc11's) were"
     return (f"{which} made by other model rules (rules digest {_rules_of(manifest)[0]}) than "
-            f"this mc11's ({source_digest()}): they are re-run with this mc11's, so they may "
+            f"this mc11's ({rules_digest()}): they are re-run with this mc11's, so they may "
             "not be the folder's runs")
 
 
@@ -113,7 +180,7 @@ def resume_note(manifest: Mapping[str, Any], folder: Path, done: str = "runs") -
     if RULES not in manifest:
         return (f"{folder} was written by an earlier mc11, which did not record the version of "
                 f"the model's rules: resuming it with this mc11's, so its finished {done} and the "
-                "new ones are one model's only if the engine did not change since")
+                "new ones are one model's only if the model's code did not change since")
     now, before = record()[VERSIONS], manifest.get(VERSIONS)
     before = before if isinstance(before, dict) else {}
     changed = [name for name in now if before.get(name) != now[name]]
