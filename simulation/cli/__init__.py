@@ -28,7 +28,7 @@ from simulation.cli import (
     run,
     simulate,
 )
-from simulation.cli.common import check_new_files
+from simulation.cli.common import check_new_files, say_if_compiling
 from simulation.errors import InputError, Interrupted, stopped_by_user
 
 COMMANDS = (data, simulate, run, compare, plot, own_data, calibrate, designs, dashboard,
@@ -153,8 +153,8 @@ def _run(args: argparse.Namespace) -> int:
     runs_model = getattr(args, "runs_model", False)
     try:
         check_new_files(args)
-        if runs_model:
-            _say_if_compiling()
+        if runs_model and not getattr(args, "says_compiling", False):
+            say_if_compiling()  # else the command says it once its folder passed its checks
         handler(args)
         if runs_model:
             from simulation.runs.ensemble import mark_rules_compiled
@@ -224,15 +224,6 @@ class _UntilReaderLeaves:
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
-
-
-def _say_if_compiling() -> None:
-    """Tell the user when the first model run after installing compiles the rules (~30 s)."""
-    from simulation.runs import ensemble
-
-    if ensemble.rules_need_compiling():
-        print("mc11: compiling the model's rules for this machine first (about 30 s, once; "
-              "`mc11 compile` does it for every protocol)", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

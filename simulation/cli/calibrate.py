@@ -12,6 +12,7 @@ from simulation.cli.common import (
     file_or_folder,
     positive,
     rounded,
+    say_if_compiling,
     seed,
     workers_on_this_machine,
 )
@@ -90,6 +91,7 @@ def calibrate(args: argparse.Namespace) -> None:
     note = resume_note(recorded_inputs(folder), folder, "trials") if again else None
     if note:
         print(f"mc11: note: {note}", file=sys.stderr)
+    say_if_compiling()  # here: a resume its folder refuses says nothing of compiling
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
           f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "
           f"negotiations, seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",
@@ -209,4 +211,4 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=positive, default=None,
                         help="processes running negotiations in parallel (default: all cores; "
                              "more are capped to the cores; results do not depend on it)")
-    parser.set_defaults(handler=calibrate, runs_model=True)
+    parser.set_defaults(handler=calibrate, runs_model=True, says_compiling=True)

@@ -371,6 +371,17 @@ def inputs_file(out: Path) -> Path:
     return out.with_name(out.name + INPUTS_SUFFIX)
 
 
+def say_if_compiling() -> None:
+    """Tell the user when the first model run after installing compiles the rules (~30 s): said
+    before a command's work, or (`says_compiling`) by a command that resumes a folder once the
+    folder passed its checks, so that a refused resume says nothing of compiling."""
+    from simulation.runs import ensemble
+
+    if ensemble.rules_need_compiling():
+        print("mc11: compiling the model's rules for this machine first (about 30 s, once; "
+              "`mc11 compile` does it for every protocol)", file=sys.stderr, flush=True)
+
+
 def check_new_files(args: argparse.Namespace) -> None:
     """Refuse, before any work, a file the command would write that exists already or whose
     folder does not exist (the write itself still refuses to overwrite)."""

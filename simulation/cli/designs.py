@@ -21,6 +21,7 @@ from simulation.cli.common import (
     positive,
     results_dir,
     run_count,
+    say_if_compiling,
     scenario_of,
     seed,
     whole,
@@ -80,6 +81,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
             note = versions.resume_note(sweep.stored_design(folder), folder)
             if note:
                 print(f"mc11: note: {note}", file=sys.stderr)
+        say_if_compiling()  # here: a resume its folder refuses says nothing of compiling
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
         workers = workers_on_this_machine(args.workers) if local else None
@@ -372,7 +374,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", action="append", required=True, metavar="PATH=V1,V2,...",
                         help="a constant and its values (repeat for a grid), e.g. "
                              "parameters.consensus.base_tolerance=5,10,15,20")
-    parser.set_defaults(handler=sweep, runs_model=True)
+    parser.set_defaults(handler=sweep, runs_model=True, says_compiling=True)
 
     parser = commands.add_parser("sensitivity", help="global sensitivity (Sobol or Morris) of "
                                  "each issue's verdicts to the scenario's priors")
@@ -391,4 +393,4 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "challenge scenario, and on the calendar's pressure under a "
                              "protocol that reads none, as exchange, are left out with a note); "
                              "the others are drawn per replication as in an ensemble")
-    parser.set_defaults(handler=sensitivity, runs_model=True)
+    parser.set_defaults(handler=sensitivity, runs_model=True, says_compiling=True)

@@ -25,6 +25,7 @@ from simulation.cli.common import (
     read_checked,
     results_dir,
     run_count,
+    say_if_compiling,
     scenario_of,
     seed,
     summary_problem,
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> None:
                      what=f"{runs:,} runs", yes=args.yes, option="--runs",
                      instead="ask for fewer --runs", where=folder or parent)
         run = start_run(scenario, runs, master, folder, parent)
+    say_if_compiling()  # here: a resume its folder refuses says nothing of compiling
     if args.resume:
         left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
         negotiation = run.scenario.negotiation()
@@ -360,4 +362,4 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "only, the fast path for many runs; `mc11 plot DIR` draws them "
                              "later)")
     add_figure_format_option(parser)
-    parser.set_defaults(handler=run, runs_model=True)
+    parser.set_defaults(handler=run, runs_model=True, says_compiling=True)
