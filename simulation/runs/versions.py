@@ -3,7 +3,7 @@
 A results folder's run.json, a design's design.json and a calibration's inputs.json (and the
 inputs.json beside a table written with --out) record the package version, the digest of the
 model's rules (`rules_digest`: the engine's source, as `machine_code.source_digest` hashes it,
-and the modules outside the engine that shape what a run computes, `SHAPING_RUNS`) and the
+and the code and data outside the engine that shape what a run computes, `MODEL`) and the
 versions of Python and of the libraries the runs compute with. Resuming a folder whose rules
 differ from this mc11's is refused, as its finished runs and the new ones would be two models'
 runs in one result; other library versions are only noted, as is a folder of an earlier mc11,
@@ -33,60 +33,33 @@ RESUMED = "resumed_by"
 LIBRARIES = ("numpy", "numba", "mesa")
 """The libraries whose versions a folder records beside Python's: those the runs compute with."""
 PACKAGE = Path(__file__).resolve().parents[1]
-SHAPING_RUNS = {
-    "outcomes.py": "the outcome codes the engine writes into each run's chunk and a design "
-                   "point's statistics count",
-    "outputs.py": "what a chunk keeps of each run, and in which dtype (the per-period outputs "
-                  "rounded to float32)",
-    "inputs/arrays.py": "the engine's arrays built from the catalogue and the preference table "
-                        "(capabilities, founders, blocs, status quo), and the cells a run "
-                        "re-derives preferences from under priors on derivation constants",
-    "inputs/calendar.py": "the kinds of period, whose order places the calendar levels among "
-                          "the constants a run draws its priors for",
-    "inputs/catalogue.py": "the data files read into the catalogue those arrays take "
-                           "capabilities, blocs, sponsors and status quo from, and the scale "
-                           "points a design point's statistics count",
-    "inputs/constants.py": "the constants' fixed order, which decides the uniform of a run's "
-                           "stream each prior takes",
-    "inputs/importers.py": "own data read into actors, issues, capabilities and scales "
-                           "(`data_sha256` hashes the files' bytes, not how they are read)",
-    "inputs/overrides.py": "the cells each override acts on, which a run re-deriving "
-                           "preferences applies again",
-    "inputs/own_parameters.py": "the settings a run on own data takes (a calibration trial's)",
-    "inputs/preferences.py": "the members' capabilities, Doha linkage and blocs as the arrays "
-                             "take them, and the derivation terms a run re-derives from",
-    "inputs/priors.py": "each run's draws from the priors: its stream, a child of its seed, "
-                        "and each distribution's quantile function",
-    "inputs/scenario.py": "the scenario's negotiation (its participants, calendar levels and "
-                          "derived cells) and the derivation constants' central values",
-    "runs/aggregate.py": "the runs reaching each point of the scale, which a design point's "
-                         "statistics store",
-    "runs/calibrate.py": "a calibration's free parameters, folds, trial seeds and the error "
-                         "each trial stores",
-    "runs/ensemble.py": "a replication's seed from the master seed, its draws, and the chunks "
-                        "and model batches it runs in",
-    "runs/forecast.py": "runs on own data: their calendar, status quo, seeds per negotiation, "
-                        "measurement noise and predicted outcomes",
-    "runs/sweep.py": "a design point's runs (seeds, the priors drawn beside the point's "
-                     "values) and the statistics its file stores",
-}
-"""The modules outside the engine (paths below the package) that change what a run computes for
-a scenario and seed, and how: the rules digest covers them with the engine. The scenario's
-`input_hash` covers its settings, its preference table and its calendar, not the arrays built
-from the catalogue nor the cells re-derived per run, so the code making those is here. Not here:
-the command line, reports, plots and the dashboard, which only show finished runs; reading
-files and folders (`inputs/files.py`, `runs/results.py`), limits, the DEU converter, workers,
-locks and progress; the design's points (`runs/design.py`: a resumed design must have
-design.json's fingerprint) and the analyses of finished runs (`runs/sensitivity.py`). numba's
-machine code stays keyed on the engine alone (`source_digest`): no compiled rule reads these."""
+MODEL = ("inputs", "runs", "data", "outcomes.py", "outputs.py")
+"""What the rules digest covers beside the engine (paths below the package): the code that reads a
+scenario and its data into a run, seeds it, draws its priors and sets up its chunks, and the
+shipped data, whose capabilities, blocs and status quo a run takes from the catalogue (a
+scenario's `input_hash` covers its settings, preference table and calendar, not those). Whole
+folders, so that no new module is left out by mistake: an edit there that changes no number (a
+message) refuses a resume too. Left out: the command line, reports, plots and the dashboard,
+which only show finished runs. numba's machine code stays keyed on the engine alone
+(`source_digest`): no compiled rule reads these."""
+
+
+def model_files(package: Path) -> list[Path]:
+    """The files of `MODEL` under `package`: its modules and data files, in a fixed order."""
+    found = []
+    for entry in map(package.joinpath, MODEL):
+        found += sorted(path for path in entry.rglob("*") if path.suffix in (".py", ".csv", ".yaml")
+                        and "__pycache__" not in path.parts) if entry.is_dir() else [entry]
+    return found
 
 
 def rules_digest_of(package: Path) -> str:
-    """A hash of the engine's source and the package version (`source_digest`) and of the
-    modules of `SHAPING_RUNS` as they are under `package`."""
+    """A hash of the engine's source and the package version (`source_digest`) and of the files
+    of `MODEL` as they are under `package`."""
     digest = hashlib.sha256(source_digest().encode())
-    for module in sorted(SHAPING_RUNS):
-        digest.update(module.encode() + b"\0" + (package / module).read_bytes() + b"\0")
+    for path in model_files(package):
+        name = path.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -151,11 +124,12 @@ def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str,
         raise InputError(str(folder), RULES, f"{which} made by other model rules "
                          f"(rules digest {digest}, mc11 {package}) than this mc11's "
                          f"({rules_digest()}, mc11 {__version__}): the model's code (the "
-                         "engine, or the code around it that seeds, draws and sets up a run) "
-                         "or the package version changed since they ran, and resuming would "
-                         f"mix {done} of two versions of the rules in one result. Nothing in "
-                         f"the folder was touched: {instead}, or resume it with the mc11 that "
-                         "wrote it (`mc11 --version` shows an mc11's rules digest)")
+                         "engine, or the code around it that reads, seeds, draws and sets up a "
+                         "run), its shipped data or the package version changed since they "
+                         f"ran, and resuming would mix {done} of two versions of the rules in "
+                         f"one result. Nothing in the folder was touched: {instead}, or resume "
+                         "it with the mc11 that wrote it (`mc11 --version` shows an mc11's "
+                         "rules digest)")
 
 
 def rerun_note(manifest: Mapping[str, Any], folder: Path | str) -> str | None:
