@@ -1340,6 +1340,21 @@ def test_a_what_if_paper_needs_no_date_or_footnote_and_names_a_bad_sponsors_line
         "line 7: proposals.0.sponsors", "the list has 0 entries; allowed: at least 1 entry")
 
 
+def test_a_what_if_paper_under_a_shipped_papers_symbol_names_its_line_and_the_data_file(
+        folder):
+    """The scenario writes the symbol once: "'JOB/GC/94' appears twice", at the list's line,
+    left the reader looking for a second entry of her own."""
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\nproposals:\n"
+          "  - {symbol: JOB/GC/94, title: t, section: what-if, sponsors: [NOR], stances: "
+          "[{issue: e_payments, position: 99, emphasis: headline, section: s, basis: b}]}\n")
+    error = load_error(write(folder, "s.yaml", "extends: parent.yaml\nname: x\n"))
+    assert error.source == str(folder / "parent.yaml")
+    assert error.field == "line 4: proposals.0.symbol"
+    assert error.problem.startswith("'JOB/GC/94' is a shipped paper's symbol "
+                                    "(simulation/data/proposals.yaml); allowed: a symbol of the "
+                                    "what-if paper's own, not one of JOB/GC/94, JOB/GC/97/Rev.3")
+
+
 @pytest.mark.parametrize(("text", "field"), [
     ("participant:\n  exclude: [USA]\n", "line 3: participant"),
     ("override:\n  - {members: [USA], issue: mandate, set_position: 50}\n", "line 3: override"),

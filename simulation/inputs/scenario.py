@@ -448,6 +448,7 @@ def scenario_from_mapping(
             field = f"{own[0]}.{own[1]}{field[len(merged):]}"
         raise InputError(path, at_line(field, line), problem) from None
     base = default_catalogue()
+    _check_what_if_symbols(spec, base, files, source)
     catalogue = _extend_catalogue(base, spec)
     _check_references(catalogue, spec, files, source)
     actors = [m.code for m in catalogue.actors]
@@ -566,6 +567,21 @@ def _not_settable(location: tuple[Any, ...]) -> str:
             "parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
             "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
             "(its two numbers), derivation.imputed.<status> (its three numbers)")
+
+
+def _check_what_if_symbols(spec: ScenarioSpec, base: Catalogue, files: list[_File],
+                           source: str) -> None:
+    """A what-if paper under a shipped paper's symbol is an error at its own line, naming the
+    data file the symbol is in (the scenario writes it once: "appears twice" would puzzle)."""
+    shipped = [p.symbol for p in base.proposals]
+    for index, proposal in enumerate(spec.proposals):
+        if proposal.symbol in shipped:
+            path, line, location = _origin(files, source, ("proposals", index, "symbol"))
+            raise InputError(path, at_line(f"proposals.{location[1]}.symbol", line),
+                             f"{proposal.symbol!r} is a shipped paper's symbol "
+                             "(simulation/data/proposals.yaml); allowed: a symbol of the "
+                             f"what-if paper's own, not one of {', '.join(shipped)} (to change "
+                             "what a shipped paper's sponsors want, override them: `sponsors_of`)")
 
 
 def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_File],
