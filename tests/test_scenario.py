@@ -1081,6 +1081,27 @@ def test_a_tab_in_the_indentation_is_named(folder):
     assert error.problem.endswith("; a tab there: YAML indents with spaces only)")
 
 
+@pytest.mark.parametrize(("text", "field", "hint"), [
+    ("parameters:\n  consensus:\n    min_step: 5\n   critical_mass: 0.7\n", "line 6, column 4",
+     "check this line's indentation: the keys of one mapping, and the '- ' entries of one list, "
+     "start in the same column"),
+    ("overrides:\n  - members: [USA]\n  issue: mandate\n", "line 5, column 3",
+     "check this line's indentation"),
+    ("overrides:\n  - members: [USA]\n    issue: mandate\n      set_salience: 0.5\n",
+     "line 6, column 19", "usually a line indented deeper than the key above it, or a value "
+     "holding ': ' without quotes (note: \"why: a reason\")"),
+    ("overrides:\n  - {members: [USA], issue: mandate, set_salience: 0.5, note: US: tired}\n",
+     "line 4, column 65", "inside { } or [ ], close each bracket, separate the entries with ', ' "
+     "and quote a value holding ': ' or ','"),
+])
+def test_a_yaml_syntax_error_says_what_to_correct(folder, text, field, hint):
+    """libyaml's "did not find expected key" named the line but not the mistake: a misaligned
+    key, an unquoted ': ' or an unclosed bracket, the errors of a hand-written file."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field
+    assert f"; {hint}" in error.problem
+
+
 def test_a_name_with_spaces_names_the_characters_allowed(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
     assert error.field == "line 2: name"

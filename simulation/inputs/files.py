@@ -86,6 +86,29 @@ MAX_YAML_VALUES = 1_000_000
 (it is how a "billion laughs" document exhausts memory)."""
 
 
+INDENTATION_HINT = ("check this line's indentation: the keys of one mapping, and the '- ' "
+                    "entries of one list, start in the same column")
+QUOTE_EXAMPLE = 'note: "why: a reason"'
+SYNTAX_HINTS = (
+    ("expected key", INDENTATION_HINT),
+    ("'-' indicator", INDENTATION_HINT),
+    ("<block end>", INDENTATION_HINT),
+    ("mapping values are not allowed", "usually a line indented deeper than the key above it, "
+     f"or a value holding ': ' without quotes ({QUOTE_EXAMPLE})"),
+    ("expected ','", "inside { } or [ ], close each bracket, separate the entries with ', ' "
+     f"and quote a value holding ': ' or ',' ({QUOTE_EXAMPLE})"),
+)
+"""What to correct, by a part of the YAML parser's problem (libyaml's words or PyYAML's), for
+the syntax errors of a hand-written file."""
+
+
+def _syntax_hint(problem: str, text_before: str) -> str:
+    """The hint that follows a YAML syntax problem, given the line's text up to the error."""
+    if "\t" in text_before:
+        return "; a tab there: YAML indents with spaces only"
+    return next((f"; {hint}" for part, hint in SYNTAX_HINTS if part in problem), "")
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: object, line: int) -> None:
         self.key, self.line = key, line
@@ -151,9 +174,9 @@ def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "unreadable"
         lines = text.splitlines()
-        if mark is not None and mark.line < len(lines) and \
-                "\t" in lines[mark.line][:mark.column + 1]:
-            problem += "; a tab there: YAML indents with spaces only"
+        if mark is not None:
+            line = lines[mark.line] if mark.line < len(lines) else ""
+            problem += _syntax_hint(problem, line[:mark.column + 1])
         raise InputError(str(path), where, f"not valid YAML ({problem})") from None
     finally:
         loader.dispose()
