@@ -172,6 +172,24 @@ def test_with_changes_merges_a_mapping_into_its_section_as_a_child_file_does():
     assert changed.spec.parameters.consensus.critical_mass == 0.6
 
 
+def test_with_changes_refuses_a_value_its_prior_would_leave_unused():
+    """The README's `parameters={"consensus": {"min_step": 5}}` on the baseline, whose min_step
+    has a prior, kept drawing it from the prior: every run ignored the 5, and nothing said so."""
+    baseline = shipped("baseline")
+    with pytest.raises(InputError, match=r"^.*: 5 would not be used: every run draws it from "
+                       r"the scenario's prior, triangular \[5, 10, 15\], which with_changes "
+                       "keeps; allowed: its central value, or call without_priors") as error:
+        baseline.with_changes(parameters={"consensus": {"min_step": 5}})
+    assert error.value.field == "parameters.consensus.min_step"
+    with pytest.raises(InputError, match="with_changes takes numbers, not priors") as error:
+        baseline.with_changes(parameters={"consensus": {"min_step": {"uniform": [5, 15]}}})
+    assert error.value.field == "parameters.consensus.min_step"
+    same = baseline.with_changes(parameters={"consensus": {"min_step": 10}})  # the central value
+    assert same.priors == baseline.priors
+    fixed = baseline.without_priors().with_changes(parameters={"consensus": {"min_step": 5}})
+    assert fixed.constants()["parameters.consensus.min_step"] == 5
+
+
 @pytest.mark.parametrize("changes", [
     {"overrides": [{"members": ["USA"], "issues": ["data_flows"], "position": 0}]},
     {"participants": {"exclude": ["USA"]}},

@@ -238,8 +238,9 @@ class Scenario:
         merged into its section as a child file's is (`parameters={"consensus": {...}}` keeps the
         other settings), validated as a file's; those its data are derived from (DERIVED_FROM)
         need `scenario_from_mapping`.
-        Priors stay: a constant with a prior is drawn whatever value a change gives it
-        (`without_priors()` fixes them all at their central values; a what-if file, one)."""
+        Priors stay: a value for a constant drawn from a prior, which it would not change, is
+        an InputError, as is a prior (`without_priors()` fixes them all at their central values;
+        a what-if file replaces one)."""
         source = str(self.path) if self.path is not None else "<scenario>"
         for key in changes:
             if key in DERIVED_FROM:
@@ -247,12 +248,31 @@ class Scenario:
                                  "derived from it when it was read, so with_changes cannot "
                                  "change it; give the changed scenario to scenario_from_mapping "
                                  "(or write a what-if file that extends this one)")
+        for path in extract_priors(changes, source, [])[1]:
+            raise InputError(source, path, "with_changes takes numbers, not priors; allowed: a "
+                             "number (a prior is read with the scenario: write it in a what-if "
+                             "file, or give the mapping to scenario_from_mapping)")
         try:
             spec = ScenarioSpec.model_validate(_merge(self.spec.model_dump(), changes))
         except ValidationError as exc:
             field, problem = validation_problem(exc, ScenarioSpec)
             raise InputError(source, field, problem) from None
-        return replace(self, spec=spec)
+        changed = replace(self, spec=spec)
+        _refuse_values_priors_override(self, changed, source)
+        return changed
+
+
+def _refuse_values_priors_override(before: Scenario, after: Scenario, source: str) -> None:
+    """A value `with_changes` gives a constant the scenario draws from a prior would change no
+    run (the prior stays): an InputError, not a silent no-op."""
+    old, new = before.constants(), after.constants()
+    for path, prior in before.priors.items():
+        if new[path] != old[path]:
+            raise InputError(source, path, f"{new[path]:g} would not be used: every run draws it "
+                             f"from the scenario's prior, {prior.describe()}, which with_changes "
+                             "keeps; allowed: its central value, or call without_priors() first "
+                             "(every constant at its central value), or give the value in a "
+                             "what-if file (a number there replaces the parent's prior)")
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
