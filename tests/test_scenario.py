@@ -1394,6 +1394,22 @@ def test_a_what_if_paper_under_a_shipped_papers_symbol_names_its_line_and_the_da
                                     "what-if paper's own, not one of JOB/GC/94, JOB/GC/97/Rev.3")
 
 
+def test_a_what_if_papers_symbol_used_again_names_the_second_entrys_line_and_the_first(
+        folder):
+    """The child's paper repeats its parent's symbol: the error was at the child's list line,
+    "'X/1' appears twice", naming neither entry."""
+    paper = ("proposals:\n  - {{symbol: X/1, title: t, section: s, sponsors: [{code}], stances: "
+             "[{{issue: e_payments, position: 99, emphasis: headline, section: s, basis: b}}]}}\n")
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
+          + paper.format(code="NOR"))
+    error = load_error(write(folder, "s.yaml", "extends: parent.yaml\nname: x\n"
+                             + paper.format(code="ISL")))
+    assert (error.source, error.field, error.problem) == (
+        str(folder / "s.yaml"), "line 4: proposals.0.symbol",
+        "'X/1' is already the symbol of the what-if paper at line 4 of parent.yaml; allowed: a "
+        "symbol of each paper's own")
+
+
 @pytest.mark.parametrize(("text", "field"), [
     ("participant:\n  exclude: [USA]\n", "line 3: participant"),
     ("override:\n  - {members: [USA], issue: mandate, set_position: 50}\n", "line 3: override"),

@@ -591,17 +591,26 @@ def _not_settable(location: tuple[Any, ...]) -> str:
 
 def _check_what_if_symbols(spec: ScenarioSpec, base: Catalogue, files: list[_File],
                            source: str) -> None:
-    """A what-if paper under a shipped paper's symbol is an error at its own line, naming the
-    data file the symbol is in (the scenario writes it once: "appears twice" would puzzle)."""
+    """A what-if paper under a shipped paper's symbol, or an earlier what-if's, is an error at
+    its own line, naming where the symbol is already (not "appears twice" at the list's line)."""
     shipped = [p.symbol for p in base.proposals]
+    earlier: list[str] = []
     for index, proposal in enumerate(spec.proposals):
-        if proposal.symbol in shipped:
-            path, line, location = _origin(files, source, ("proposals", index, "symbol"))
-            raise InputError(path, at_line(f"proposals.{location[1]}.symbol", line),
-                             f"{proposal.symbol!r} is a shipped paper's symbol "
-                             "(simulation/data/proposals.yaml); allowed: a symbol of the "
-                             f"what-if paper's own, not one of {', '.join(shipped)} (to change "
-                             "what a shipped paper's sponsors want, override them: `sponsors_of`)")
+        symbol = proposal.symbol
+        if symbol in shipped:
+            taken = (f"{symbol!r} is a shipped paper's symbol (simulation/data/proposals.yaml); "
+                     f"allowed: a symbol of the what-if paper's own, not one of "
+                     f"{', '.join(shipped)} (to change what a shipped paper's sponsors want, "
+                     "override them: `sponsors_of`)")
+        elif symbol in earlier:
+            first = _origin(files, source, ("proposals", earlier.index(symbol)))
+            taken = (f"{symbol!r} is already the symbol of the what-if paper at line {first[1]} "
+                     f"of {Path(first[0]).name}; allowed: a symbol of each paper's own")
+        else:
+            earlier.append(symbol)
+            continue
+        path, line, location = _origin(files, source, ("proposals", index, "symbol"))
+        raise InputError(path, at_line(f"proposals.{location[1]}.symbol", line), taken)
 
 
 def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_File],
