@@ -172,22 +172,25 @@ def test_with_changes_merges_a_mapping_into_its_section_as_a_child_file_does():
     assert changed.spec.parameters.consensus.critical_mass == 0.6
 
 
-def test_with_changes_refuses_a_value_its_prior_would_leave_unused():
+def test_a_number_with_changes_gives_replaces_the_constants_prior_as_a_child_file_does(
+        tmp_path):
     """The README's `parameters={"consensus": {"min_step": 5}}` on the baseline, whose min_step
-    has a prior, kept drawing it from the prior: every run ignored the 5, and nothing said so."""
+    has a prior, kept drawing it from the prior: every run ignored the 5, and nothing said so.
+    The number now replaces that prior alone, as in a what-if file that extends the baseline."""
     baseline = shipped("baseline")
-    with pytest.raises(InputError, match=r"^.*: 5 would not be used: every run draws it from "
-                       r"the scenario's prior, triangular \[5, 10, 15\], which with_changes "
-                       "keeps; allowed: its central value, or call without_priors") as error:
-        baseline.with_changes(parameters={"consensus": {"min_step": 5}})
-    assert error.value.field == "parameters.consensus.min_step"
+    changed = baseline.with_changes(parameters={"consensus": {"min_step": 5}})
+    assert "parameters.consensus.min_step" not in changed.priors
+    assert changed.constants()["parameters.consensus.min_step"] == 5
+    assert changed.priors == {path: prior for path, prior in baseline.priors.items()
+                              if path != "parameters.consensus.min_step"}
+    child = tmp_path / "child.yaml"
+    child.write_text(f"name: child\nextends: {SCENARIOS / 'baseline.yaml'}\n"
+                     "parameters:\n  consensus:\n    min_step: 5\n", encoding="utf-8")
+    assert load_scenario(child).priors == changed.priors
+    assert changed.input_hash() != baseline.input_hash()
     with pytest.raises(InputError, match="with_changes takes numbers, not priors") as error:
         baseline.with_changes(parameters={"consensus": {"min_step": {"uniform": [5, 15]}}})
     assert error.value.field == "parameters.consensus.min_step"
-    same = baseline.with_changes(parameters={"consensus": {"min_step": 10}})  # the central value
-    assert same.priors == baseline.priors
-    fixed = baseline.without_priors().with_changes(parameters={"consensus": {"min_step": 5}})
-    assert fixed.constants()["parameters.consensus.min_step"] == 5
 
 
 @pytest.mark.parametrize("changes", [

@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -238,9 +238,9 @@ class Scenario:
         merged into its section as a child file's is (`parameters={"consensus": {...}}` keeps the
         other settings), validated as a file's; those its data are derived from (DERIVED_FROM)
         need `scenario_from_mapping`.
-        Priors stay: a value for a constant drawn from a prior, which it would not change, is
-        an InputError, as is a prior (`without_priors()` fixes them all at their central values;
-        a what-if file replaces one)."""
+        A number given for a constant drawn from a prior replaces that prior, as a child
+        file's does; the other priors stay (`without_priors()` fixes them all at their central
+        values). A prior is an InputError: priors are read with a file."""
         source = str(self.path) if self.path is not None else "<scenario>"
         for key in changes:
             if key in DERIVED_FROM:
@@ -257,22 +257,18 @@ class Scenario:
         except ValidationError as exc:
             field, problem = validation_problem(exc, ScenarioSpec)
             raise InputError(source, field, problem) from None
-        changed = replace(self, spec=spec)
-        _refuse_values_priors_override(self, changed, source)
-        return changed
+        given = set(_leaf_paths(changes))
+        return replace(self, spec=spec, priors={path: prior for path, prior in self.priors.items()
+                                                if path not in given})
 
 
-def _refuse_values_priors_override(before: Scenario, after: Scenario, source: str) -> None:
-    """A value `with_changes` gives a constant the scenario draws from a prior would change no
-    run (the prior stays): an InputError, not a silent no-op."""
-    old, new = before.constants(), after.constants()
-    for path, prior in before.priors.items():
-        if new[path] != old[path]:
-            raise InputError(source, path, f"{new[path]:g} would not be used: every run draws it "
-                             f"from the scenario's prior, {prior.describe()}, which with_changes "
-                             "keeps; allowed: its central value, or call without_priors() first "
-                             "(every constant at its central value), or give the value in a "
-                             "what-if file (a number there replaces the parent's prior)")
+def _leaf_paths(mapping: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """The dotted paths of a nested mapping's values that are not mappings."""
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            yield from _leaf_paths(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
