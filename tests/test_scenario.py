@@ -1413,6 +1413,19 @@ def test_a_what_if_papers_symbol_used_again_names_the_second_entrys_line_and_the
         "symbol of each paper's own")
 
 
+def test_a_what_if_papers_symbol_used_again_in_a_mapping_names_the_first_entry():
+    """A mapping given without its file (a notebook's) has no lines: the error said "at line None of
+    <scenario>"."""
+    paper = {"symbol": "X/1", "title": "t", "section": "s", "sponsors": ["NOR"], "stances": [
+        {"issue": "e_payments", "position": 99, "emphasis": "headline", "section": "s",
+         "basis": "b"}]}
+    with pytest.raises(InputError) as error:
+        scenario_from_mapping({"name": "t", "proposals": [paper, {**paper, "sponsors": ["ISL"]}]})
+    assert (error.value.field, error.value.problem) == (
+        "proposals.1.symbol", "'X/1' is already the symbol of the what-if paper at proposals.0; "
+        "allowed: a symbol of each paper's own")
+
+
 @pytest.mark.parametrize(("text", "field"), [
     ("participant:\n  exclude: [USA]\n", "line 3: participant"),
     ("override:\n  - {members: [USA], issue: mandate, set_position: 50}\n", "line 3: override"),

@@ -599,9 +599,11 @@ def _check_what_if_symbols(spec: ScenarioSpec, base: Catalogue, files: list[_Fil
                      f"{', '.join(shipped)} (to change what a shipped paper's sponsors want, "
                      "override them: `sponsors_of`)")
         elif symbol in earlier:
-            first = _origin(files, source, ("proposals", earlier.index(symbol)))
-            taken = (f"{symbol!r} is already the symbol of the what-if paper at line {first[1]} "
-                     f"of {Path(first[0]).name}; allowed: a symbol of each paper's own")
+            path, line, location = _origin(files, source, ("proposals", earlier.index(symbol)))
+            first = f"line {line} of {Path(path).name}" if line is not None else \
+                f"proposals.{location[1]}"  # a mapping given without its file's lines
+            taken = (f"{symbol!r} is already the symbol of the what-if paper at {first}; "
+                     "allowed: a symbol of each paper's own")
         else:
             earlier.append(symbol)
             continue
