@@ -1114,10 +1114,13 @@ def test_a_tab_in_the_indentation_is_named(folder):
     ("overrides:\n  - {members: [USA], issue: mandate, set_salience: 0.5, note: US: tired}\n",
      "line 4, column 65", "inside { } or [ ], close each bracket, separate the entries with ', ' "
      "and quote a value holding ': ' or ','"),
+    ("description: 'the US's view'\n", "line 3, column 22", "text follows a closing quote or "
+     "bracket on this line: quote the whole value, writing a ' inside '...' twice"),
 ])
 def test_a_yaml_syntax_error_says_what_to_correct(folder, text, field, hint):
     """libyaml's "did not find expected key" named the line but not the mistake: a misaligned
-    key, an unquoted ': ' or an unclosed bracket, the errors of a hand-written file."""
+    key, an unquoted ': ' or an unclosed bracket, the errors of a hand-written file; within a
+    line (an apostrophe in a quoted note), not its indentation."""
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field
     assert f"; {hint}" in error.problem

@@ -100,13 +100,19 @@ SYNTAX_HINTS = (
 )
 """What to correct, by a part of the YAML parser's problem (libyaml's words or PyYAML's), for
 the syntax errors of a hand-written file."""
+AFTER_VALUE_HINT = ("text follows a closing quote or bracket on this line: quote the whole "
+                    "value, writing a ' inside '...' twice (note: 'the US''s view')")
+"""The hint instead of INDENTATION_HINT when the error is within its line, not where it starts."""
 
 
 def _syntax_hint(problem: str, text_before: str) -> str:
     """The hint that follows a YAML syntax problem, given the line's text up to the error."""
     if "\t" in text_before:
         return "; a tab there: YAML indents with spaces only"
-    return next((f"; {hint}" for part, hint in SYNTAX_HINTS if part in problem), "")
+    hint = next((hint for part, hint in SYNTAX_HINTS if part in problem), "")
+    if hint == INDENTATION_HINT and len(text_before.lstrip()) > 1:
+        hint = AFTER_VALUE_HINT
+    return f"; {hint}" if hint else ""
 
 
 class _DuplicateKey(Exception):
