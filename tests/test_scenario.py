@@ -193,6 +193,19 @@ def test_a_number_with_changes_gives_replaces_the_constants_prior_as_a_child_fil
     assert error.value.field == "parameters.consensus.min_step"
 
 
+def test_a_model_with_changes_gives_replaces_the_priors_of_every_number_it_holds():
+    """`consensus.model_copy(update={"min_step": 5})` replaces the whole section, as a mapping
+    of all its numbers would: its priors kept drawing, and every run ignored the 5."""
+    baseline = shipped("baseline")
+    consensus = baseline.spec.parameters.consensus.model_copy(update={"min_step": 5})
+    changed = baseline.with_changes(parameters={"consensus": consensus})
+    assert changed.spec.parameters.consensus.min_step == 5
+    assert changed.priors == {path: prior for path, prior in baseline.priors.items()
+                              if not path.startswith("parameters.consensus.")}
+    assert changed.priors == baseline.with_changes(
+        parameters={"consensus": consensus.model_dump()}).priors
+
+
 @pytest.mark.parametrize("changes", [
     {"overrides": [{"members": ["USA"], "issues": ["data_flows"], "position": 0}]},
     {"participants": {"exclude": ["USA"]}},

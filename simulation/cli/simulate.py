@@ -54,10 +54,7 @@ def simulate(args: argparse.Namespace) -> None:
 
     scenario = load_noting(scenario_of(args))
     if args.protocol:
-        parameters = scenario.spec.parameters
-        bargaining = parameters.bargaining.model_copy(update={"protocol": args.protocol})
-        scenario = scenario.with_changes(
-            parameters=parameters.model_copy(update={"bargaining": bargaining}))
+        scenario = scenario.with_changes(parameters={"bargaining": {"protocol": args.protocol}})
     master = args.seed if args.seed is not None else scenario.spec.seed
     model = NegotiationModel(scenario.negotiation(), scenario.spec.parameters,
                              rng=replication_seed(master, 0), trace=args.trace)

@@ -239,8 +239,9 @@ class Scenario:
         other settings), validated as a file's; those its data are derived from (DERIVED_FROM)
         need `scenario_from_mapping`.
         A number given for a constant drawn from a prior replaces that prior, as a child
-        file's does; the other priors stay (`without_priors()` fixes them all at their central
-        values). A prior is an InputError: priors are read with a file."""
+        file's does (a model given for a section gives each of its numbers); the other priors
+        stay (`without_priors()` fixes them all at their central values). A prior is an
+        InputError: priors are read with a file."""
         source = str(self.path) if self.path is not None else "<scenario>"
         for key in changes:
             if key in DERIVED_FROM:
@@ -263,8 +264,11 @@ class Scenario:
 
 
 def _leaf_paths(mapping: dict[str, Any], prefix: str = "") -> Iterator[str]:
-    """The dotted paths of a nested mapping's values that are not mappings."""
+    """The dotted paths of a nested mapping's values that are not mappings (a model's values
+    each count: it replaces its whole section)."""
     for key, value in mapping.items():
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
         if isinstance(value, dict):
             yield from _leaf_paths(value, f"{prefix}{key}.")
         else:
