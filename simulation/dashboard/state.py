@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -283,28 +284,32 @@ def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> st
 class Baselines:
     """The baseline ensembles the pages have run, shared by every open page, so that Run does
     not redo them: the `size` used last are kept (a million runs' tables take about 25 MB).
-    `stored` counts those ever kept, for what depends on which are cached."""
+    `stored` counts those ever kept, for what depends on which are cached. Each page's runs
+    finish in a thread of their own, hence the lock."""
 
     def __init__(self, size: int) -> None:
         self.size, self.stored = size, 0
         self._tables: OrderedDict[tuple[str, int, int], Tables] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __contains__(self, key: tuple[str, int, int]) -> bool:
         return key in self._tables
 
     def get(self, key: tuple[str, int, int]) -> Tables | None:
         """The baseline of (input hash, runs, seed), marked as used last; None if not kept."""
-        if key in self._tables:
-            self._tables.move_to_end(key)
-        return self._tables.get(key)
+        with self._lock:
+            if key in self._tables:
+                self._tables.move_to_end(key)
+            return self._tables.get(key)
 
     def keep(self, key: tuple[str, int, int], tables: Tables) -> None:
         """Keep a baseline, forgetting the one used longest ago if `size` are kept."""
-        self._tables[key] = tables
-        self._tables.move_to_end(key)
-        while len(self._tables) > self.size:
-            self._tables.popitem(last=False)
-        self.stored += 1
+        with self._lock:
+            self._tables[key] = tables
+            self._tables.move_to_end(key)
+            while len(self._tables) > self.size:
+                self._tables.popitem(last=False)
+            self.stored += 1
 
 
 def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = None,
