@@ -354,11 +354,17 @@ def test_a_design_of_an_earlier_mc11_resumed_under_other_rules_since_is_refused(
     assert files(folder) == before
 
 
-def test_a_resume_refused_under_other_rules_says_nothing_of_compiling(interrupted, design_folder,
-                                                                     tmp_path, monkeypatch):
+def test_a_resume_refused_under_other_rules_says_nothing_of_compiling(interrupted, complete,
+                                                                     design_folder, tmp_path,
+                                                                     monkeypatch):
     """Refused before any rule runs, a resume does not announce a compile that will not come
-    (after an engine change the rules need compiling); one that goes ahead still does."""
+    (after an engine change the rules need compiling), nor does one that only rebuilds a
+    table; one that runs rules still does."""
     monkeypatch.setattr(ensemble, "rules_need_compiling", lambda: True)
+    folder = copied(complete, tmp_path / "tables")
+    (folder / "summary.csv").unlink()
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and (folder / "summary.csv").is_file() and COMPILING not in err, err
     folder = copied(interrupted, tmp_path / "run", rules_digest=OTHER_RULES)
     code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
     assert code == 2 and "other model rules" in err and COMPILING not in err, err

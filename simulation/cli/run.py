@@ -65,9 +65,10 @@ def run(args: argparse.Namespace) -> None:
                      what=f"{runs:,} runs", yes=args.yes, option="--runs",
                      instead="ask for fewer --runs", where=folder or parent)
         run = start_run(scenario, runs, master, folder, parent)
-    say_if_compiling()  # here: a resume its folder refuses says nothing of compiling
+    left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
+    if left:  # here: a resume its folder refuses, or one rebuilding tables only, runs no rules
+        say_if_compiling()
     if args.resume:
-        left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
         negotiation = run.scenario.negotiation()
         confirm_size(negotiation, run.scenario.spec.parameters.bargaining, left,
                      workers, what=f"the {left:,} runs left", yes=args.yes, option="--resume",
