@@ -983,6 +983,57 @@ def test_the_page_keeps_the_baselines_it_used_last_and_forgets_the_oldest(two_en
     assert kept.stored == 3
 
 
+def test_a_baseline_kept_again_is_the_one_used_last(two_ensembles):
+    """Two pages running the same baseline at once both keep it when done: the second keep is
+    its latest use, so it is not the next to be forgotten."""
+    kept = state.Baselines(size=2)
+    first, second = two_ensembles
+    kept.keep(("a", 60, 1), first)
+    kept.keep(("b", 60, 1), second)
+    kept.keep(("a", 60, 1), first)
+    kept.keep(("c", 60, 1), second)
+    assert ("a", 60, 1) in kept and ("b", 60, 1) not in kept and ("c", 60, 1) in kept
+
+
+def test_run_reuses_the_baselines_of_seeds_tried_in_turn(baseline, two_ensembles, monkeypatch):
+    """Going back to a seed (or a run count, or a scenario) tried a moment ago reuses its
+    baseline: the page keeps more than the last one it ran."""
+    from simulation.dashboard import app
+
+    ran = []
+
+    def run_what_if(scenario, runs, seed, *args):
+        ran.append(seed)
+        return two_ensembles[0]
+
+    monkeypatch.setattr(app.state, "run_what_if", run_what_if)
+    monkeypatch.setattr(app, "_BASELINES", state.Baselines(app._BASELINES.size))
+    for master in (SEED, SEED + 1, SEED + 2) * 2:
+        app.ensemble.function(baseline, baseline, 20, master)
+    assert ran == [SEED, SEED + 1, SEED + 2]
+
+
+def test_the_estimate_drops_the_baseline_once_a_run_has_kept_it(baseline, monkeypatch):
+    """Once a run finished, the next press only runs the what-if (the baseline is kept): the
+    estimate under the buttons says so at once, not after the form changes."""
+    from simulation.dashboard import app
+
+    monkeypatch.setattr(app, "ensemble", _Task())
+    monkeypatch.setattr(app, "_BASELINES", state.Baselines(16))
+    _page_state(monkeypatch)
+    what_if = state.what_if_scenario(baseline, [USA_MORE], {})
+    _, rendered = solara.render(app.RunPanel(baseline, what_if, None), handle_error=False)
+
+    def estimate() -> str:
+        return rendered.find(v.Html, class_="estimate").widget.children[0]
+
+    assert " for 120 runs " in estimate()
+    app._BASELINES.keep((baseline.input_hash(), 60, baseline.spec.seed), None)  # a run ended
+    app.ended.set("the ensemble stopped")  # any redraw of the panel (here: a message in it)
+    assert " for 60 runs " in estimate()
+    rendered.close()
+
+
 def test_the_replications_and_seed_fields_say_what_they_mean(baseline, monkeypatch):
     """Under each field a line says what it holds (they had a label alone), and a problem
     replaces that line while the text is not allowed."""

@@ -1115,7 +1115,7 @@ def test_a_tab_in_the_indentation_is_named(folder):
     assert error.problem.endswith("; a tab there: YAML indents with spaces only)")
 
 
-@pytest.mark.parametrize(("text", "field", "hint"), [
+SYNTAX_ERRORS = [
     ("parameters:\n  consensus:\n    min_step: 5\n   critical_mass: 0.7\n", "line 6, column 4",
      "check this line's indentation: the keys of one mapping, and the '- ' entries of one list, "
      "start in the same column"),
@@ -1129,7 +1129,11 @@ def test_a_tab_in_the_indentation_is_named(folder):
      "and quote a value holding ': ' or ','"),
     ("description: 'the US's view'\n", "line 3, column 22", "text follows a closing quote or "
      "bracket on this line: quote the whole value, writing a ' inside '...' twice"),
-])
+]
+"""Hand-written YAML mistakes: the text after the name, where the parser stops, the hint."""
+
+
+@pytest.mark.parametrize(("text", "field", "hint"), SYNTAX_ERRORS)
 def test_a_yaml_syntax_error_says_what_to_correct(folder, text, field, hint):
     """libyaml's "did not find expected key" named the line but not the mistake: a misaligned
     key, an unquoted ': ' or an unclosed bracket, the errors of a hand-written file; within a
@@ -1137,6 +1141,37 @@ def test_a_yaml_syntax_error_says_what_to_correct(folder, text, field, hint):
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field
     assert f"; {hint}" in error.problem
+
+
+@pytest.mark.parametrize(("text", "field", "hint"), SYNTAX_ERRORS)
+def test_without_libyaml_a_yaml_syntax_error_says_the_same(folder, monkeypatch, text, field,
+                                                           hint):
+    """Where PyYAML has no libyaml (its C parser is optional), its own parser reads the file and
+    words the problems otherwise ("expected <block end>, but found ..."): the same mistakes get
+    the same hints."""
+    from simulation.inputs import files
+
+    pure = type("PureLoader", (yaml.SafeLoader,),
+                {"construct_mapping": files._UniqueKeyLoader.construct_mapping})
+    monkeypatch.setattr(files, "_UniqueKeyLoader", pure)
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field
+    assert f"; {hint}" in error.problem
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("parameters:\n  consensus:\n    min_step: 5\n     \tcritical_mass: 0.7\n",
+     "line 6, column 20"),
+    ("replications: 100\n \tseed: 3\n", "line 4, column 7"),
+])
+def test_a_tab_among_the_spaces_of_an_indentation_is_named_whatever_the_parser_says(folder,
+                                                                                   text, field):
+    """After a space, a tab is read as part of the key's line, and the parser stops at its ':'
+    ("mapping values are not allowed"): the tab, not a key indented too deep or an unquoted
+    ': ', is what to correct."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field and "mapping values are not allowed" in error.problem
+    assert error.problem.endswith("; a tab there: YAML indents with spaces only)")
 
 
 def test_a_name_with_spaces_names_the_characters_allowed(folder):
@@ -1440,6 +1475,24 @@ def test_a_what_if_papers_symbol_used_again_in_a_mapping_names_the_first_entry()
     assert (error.value.field, error.value.problem) == (
         "proposals.1.symbol", "'X/1' is already the symbol of the what-if paper at proposals.0; "
         "allowed: a symbol of each paper's own")
+
+
+@pytest.mark.parametrize(("symbol", "problem"), [
+    ("JOB/GC/94", "'JOB/GC/94' is a shipped paper's symbol"),
+    ("X/1", "'X/1' is already the symbol of the what-if paper at line 4 of s.yaml"),
+])
+def test_a_taken_symbol_is_named_at_its_own_line_in_a_paper_written_over_several(folder,
+                                                                                 symbol,
+                                                                                 problem):
+    """A paper written key by key puts its symbol below the line of its '- ': the error is at
+    the symbol's line, where the correction goes, not at the paper's first line."""
+    paper = ("  - title: t\n    section: what-if\n    symbol: {symbol}\n    sponsors: [NOR]\n"
+             "    stances: [{{issue: e_payments, position: 99, emphasis: headline, section: s, "
+             "basis: b}}]\n")
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\nproposals:\n"
+                             + paper.format(symbol="X/1") + paper.format(symbol=symbol)))
+    assert error.field == "line 11: proposals.1.symbol"
+    assert error.problem.startswith(problem)
 
 
 @pytest.mark.parametrize(("text", "field"), [

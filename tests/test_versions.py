@@ -5,8 +5,11 @@ library versions, or a folder of an earlier mc11 that recorded none, are noted a
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 OTHER_RULES = "0123456789abcdef"  # a rules digest no model source gives
 TOLERANCE = "parameters.consensus.base_tolerance"
+MIN_STEP = "parameters.consensus.min_step"
 COMPILING = "compiling the model's rules"  # the notice of a first run after the engine changed
 
 
@@ -100,6 +104,48 @@ def test_a_new_module_of_the_inputs_or_runs_counts_without_being_listed(package_
     shutil.copytree(package_copy, added)
     (added / "runs" / "new_draws.py").write_text("STREAMS = 2\n", encoding="utf-8")
     assert versions.rules_digest_of(added) != rules_digest()
+
+
+@pytest.mark.parametrize(("module", "renamed"), [("runs/progress.py", "runs/progress_bars.py"),
+                                                 ("data/groups.yaml", "data/groups_2016.yaml")])
+def test_a_file_renamed_with_its_content_unchanged_changes_the_rules_digest(package_copy,
+                                                                            tmp_path, module,
+                                                                            renamed):
+    """Modules are imported and data files read by their names: one renamed makes other runs
+    (or none), though every file holds what it held."""
+    copy = tmp_path / "simulation"
+    shutil.copytree(package_copy, copy)
+    (copy / module).rename(copy / renamed)
+    assert versions.rules_digest_of(copy) != rules_digest()
+
+
+def test_the_rules_digest_does_not_depend_on_the_order_the_file_system_lists_files(
+        package_copy, monkeypatch):
+    """ext4 lists a folder's files in an order of its own, tmpfs the newest first, other systems
+    otherwise: the same sources give the same digest on every machine, or a folder would be
+    refused by the mc11 that made it, installed elsewhere."""
+    before = versions.rules_digest_of(package_copy)
+    listed = Path.rglob
+    monkeypatch.setattr(Path, "rglob",
+                        lambda self, *args, **kwargs: reversed(list(listed(self, *args, **kwargs))))
+    assert versions.rules_digest_of(package_copy) == before
+
+
+def test_a_running_mc11_keeps_the_digest_of_the_rules_it_loaded(package_copy, tmp_path):
+    """A long design, a calibration or the dashboard runs the code it imported when its package
+    is upgraded under it: what it records is that code's digest, so it does not refuse a folder
+    it made itself, nor record rules it does not run."""
+    shutil.copytree(package_copy, tmp_path / "simulation")
+    script = ("from simulation.runs import versions\n"
+              f"assert str(versions.PACKAGE) == {str(tmp_path / 'simulation')!r}\n"
+              "before = versions.rules_digest()\n"
+              "with (versions.PACKAGE / 'runs' / 'ensemble.py').open('a') as source:\n"
+              "    source.write('\\n')\n"
+              "print(versions.rules_digest() == before, "
+              "versions.rules_digest_of(versions.PACKAGE) != before)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
+    assert done.returncode == 0 and done.stdout.split() == ["True", "True"], done.stderr
 
 
 def test_the_record_names_the_package_the_rules_and_the_libraries():
@@ -374,6 +420,26 @@ def test_a_resume_refused_under_other_rules_says_nothing_of_compiling(interrupte
     folder = copied(interrupted, tmp_path / "same")
     code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
     assert code == 0 and COMPILING in err, err
+
+
+@pytest.mark.parametrize("command", ["simulate", "run", "sweep", "sensitivity", "calibrate"])
+def test_each_command_running_the_model_says_once_that_it_compiles(command, long_csv, tmp_path,
+                                                                   monkeypatch):
+    """After an engine change, a command that runs the model says that it compiles the rules,
+    once: those that may resume a folder say it themselves once its checks passed, the others
+    before their work."""
+    monkeypatch.setattr(ensemble, "rules_need_compiling", lambda: True)
+    folder = tmp_path / "out"
+    argv = {"simulate": ["simulate", "--seed", 3],
+            "run": ["run", BASELINE, "--runs", 2, "--quiet", "--workers", 1, "--folder", folder],
+            "sweep": sweep_command(folder),
+            "sensitivity": ["sensitivity", BASELINE, "--method", "morris", "--samples", 2,
+                            "--runs-per-point", 1, "--parameters", f"{TOLERANCE},{MIN_STEP}",
+                            "--scheduler", "in-process", "--no-plots", "--quiet", "--folder",
+                            folder],
+            "calibrate": calibrate_command(long_csv, folder)}[command]
+    code, _, err = mc11(*argv)
+    assert code == 0 and err.count(COMPILING) == 1, err
 
 
 # --------------------------------------------------------------------------- calibrations
