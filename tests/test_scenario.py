@@ -1174,6 +1174,17 @@ def test_a_tab_among_the_spaces_of_an_indentation_is_named_whatever_the_parser_s
     assert error.problem.endswith("; a tab there: YAML indents with spaces only)")
 
 
+def test_a_tab_inside_a_flow_mapping_is_not_named_as_indentation(folder):
+    """libyaml reads past a tab inside { } and stops at the missing ',': that is the mistake,
+    and the tab is no indentation (its hint was given for a tab anywhere before the error)."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\nparameters: "
+                             "{consensus: {min_step: 5\t critical_mass: 0.7}}\n"))
+    assert error.field == "line 3, column 52"
+    assert error.problem.endswith("; inside { } or [ ], close each bracket, separate the entries "
+                                  "with ', ' and quote a value holding ': ' or ',' (note: \"why: "
+                                  "a reason\"))")
+
+
 def test_a_name_with_spaces_names_the_characters_allowed(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: my what if\n"))
     assert error.field == "line 2: name"

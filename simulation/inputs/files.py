@@ -107,7 +107,8 @@ AFTER_VALUE_HINT = ("text follows a closing quote or bracket on this line: quote
 
 def _syntax_hint(problem: str, text_before: str) -> str:
     """The hint that follows a YAML syntax problem, given the line's text up to the error."""
-    if "\t" in text_before:
+    indentation = text_before[:len(text_before) - len(text_before.lstrip())]
+    if "\t" in indentation or text_before.endswith("\t"):
         return "; a tab there: YAML indents with spaces only"
     hint = next((hint for part, hint in SYNTAX_HINTS if part in problem), "")
     if hint == INDENTATION_HINT and len(text_before.lstrip()) > 1:
