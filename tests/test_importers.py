@@ -180,7 +180,7 @@ def test_a_status_quo_written_two_ways_is_one_number(tmp_path):
     with pytest.raises(InputError) as caught:
         read_actor_issue_data(path)
     assert (caught.value.field, caught.value.problem) == (
-        "line 3: status_quo", "'' differs from '50' on line 2; allowed: one status_quo per "
+        "line 3: status_quo", "blank differs from '50' on line 2; allowed: one status_quo per "
         "issue, the same on every row")
 
 
@@ -228,6 +228,17 @@ CSV_CASES = {
                             "'x': its values span -1e+308 to 1e+308"),
     "capabilities beyond floats": (HEADER + "A,x,0,1,1e308,0\nB,x,1,1,1e308,0\n",
                                    "capability", "1e+308; allowed: capabilities whose sum"),
+    "salience on 0-100": (HEADER + "A,x,1,50,1,0\n", "line 2: salience", "50; allowed: a "
+                          "number from 0 to 1 (saliences on a 0-100 scale: divide them all by "
+                          "100)"),
+    "empty position": (HEADER + "A,x,1,1,1,0\nB,x,,1,1,0\n", "line 3: position", "empty; "
+                       "allowed: a number (an actor without a position on an issue: leave out "
+                       "its row)"),
+    "capability on the first row only": (HEADER + "A,x,1,1,1,0\nA,y,2,1,,0\n",
+                                         "line 3: capability", "empty; allowed: a number (the "
+                                         "actor's capability on every one of its rows)"),
+    "NA for an unknown status quo": (HEADER + "A,x,1,1,1,NA\n", "line 2: status_quo",
+                                     "'NA'; allowed: a number, or blank if unknown"),
 }
 
 

@@ -179,8 +179,10 @@ class _Rows:
             power: float) -> None:
         where = f"line {line}"
         if not 0.0 <= salience <= 1.0:
+            hint = " (saliences on a 0-100 scale: divide them all by 100)" \
+                if 1.0 < salience <= 100.0 else ""
             raise InputError(self.source, f"{where}: salience",
-                             f"{salience:g}; allowed: a number from 0 to 1")
+                             f"{salience:g}; allowed: a number from 0 to 1{hint}")
         if not power > 0.0:
             raise InputError(self.source, f"{where}: capability",
                              f"{power:g}; allowed: a number above 0")
@@ -191,13 +193,24 @@ class _Rows:
         self.power.setdefault(actor, []).append(power)
 
 
-def _number(source: str, line: int, field: str, text: str, decimal_comma: bool = False) -> float:
+_EMPTY_HINTS = {
+    "position": " (an actor without a position on an issue: leave out its row)",
+    "salience": " (an actor without a position on an issue: leave out its row)",
+    "capability": " (the actor's capability on every one of its rows)",
+}
+
+
+def _number(source: str, line: int, field: str, text: str, decimal_comma: bool = False,
+            allowed: str = "a number") -> float:
     written = text.strip().replace(",", ".") if decimal_comma else text.strip()
+    if not written:
+        raise InputError(source, f"line {line}: {field}",
+                         f"empty; allowed: {allowed}{_EMPTY_HINTS.get(field, '')}")
     try:
         value = float(written)
     except ValueError:
         raise InputError(source, f"line {line}: {field}",
-                         f"{text.strip()!r}; allowed: a number") from None
+                         f"{text.strip()!r}; allowed: {allowed}") from None
     if not np.isfinite(value):
         said = "" if written.lstrip("+-").lower() in ("inf", "infinity", "nan") else \
             " is too large to compute with"
@@ -520,12 +533,14 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
         for name in _PER_ISSUE:
             if name not in value:
                 continue
-            given = _number(source, number, name, value[name], comma) if value[name] else None
+            given = _number(source, number, name, value[name], comma,
+                            "a number, or blank if unknown") if value[name] else None
             seen = part.constants[name].setdefault(issue, (given, value[name], number))
             if seen[0] != given:  # compared as numbers: 50 and 50.0 are one status quo
                 raise InputError(source, f"line {number}: {name}",
-                                 f"{value[name]!r} differs from {seen[1]!r} on line {seen[2]}; "
-                                 f"allowed: one {name} per issue, the same on every row")
+                                 f"{_shown(value[name])} differs from {_shown(seen[1])} on line "
+                                 f"{seen[2]}; allowed: one {name} per issue, the same on every "
+                                 "row")
     if not negotiations:
         raise InputError(source, "rows", "the file has a header but no data rows")
 
@@ -539,6 +554,11 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
                       per_issue(part, "status_quo"), per_issue(part, "outcome"), negotiation=name,
                       notes=() if index else notes)  # the file's notes: said once
             for index, (name, part) in enumerate(negotiations.items())]
+
+
+def _shown(text: str) -> str:
+    """A per-issue field's text as a message quotes it: 'blank' where it is empty."""
+    return repr(text) if text else "blank"
 
 
 def _csv_scales(source: str, part: _Negotiation) -> dict[str, list[float]]:
