@@ -566,7 +566,7 @@ def test_a_long_csv_gives_its_issues_scales(tmp_path):
      "'0' on 'x' is not above scale_low '100'; allowed: scale_low < scale_high"),
     ("A,x,40,0.5,1,50,100\nB,x,60,0.5,1,50,100\n", "line 2: scale_low/scale_high",
      "the scale of 'x', 50 to 100, leaves out the position of 'A'; allowed: a scale holding "
-     "every position and status quo of the issue"),
+     "every position, status quo and outcome of the issue"),
     ("A,x,40,0.5,1,0,100\nB,x,60,0.5,1,0,90\n", "line 3: scale_high",
      "'90' differs from '100' on line 2; allowed: one scale_high per issue"),
 ])
@@ -577,6 +577,18 @@ def test_a_long_csvs_scale_must_be_whole_ordered_and_hold_the_issue(tmp_path, ro
         read_actor_issue_data(path)
     assert error.value.field == field
     assert problem in error.value.problem
+
+
+def test_an_outcome_outside_the_issues_given_scale_is_refused(tmp_path):
+    """An outcome of 150 on an issue whose scale is 0-100 is a typo, not a result to score
+    (it was read, and scored 135 points off)."""
+    path = write(tmp_path, "actor,issue,position,salience,capability,outcome,scale_low,"
+                           "scale_high\nA,x,10,0.5,1,150,0,100\nB,x,20,0.5,2,150,0,100\n")
+    with pytest.raises(InputError) as error:
+        read_actor_issue_data(path)
+    assert (error.value.field, error.value.problem) == (
+        "line 2: scale_low/scale_high", "the scale of 'x', 0 to 100, leaves out the outcome; "
+        "allowed: a scale holding every position, status quo and outcome of the issue")
 
 
 def test_an_issue_of_one_actor_or_of_no_salience_is_noted(tmp_path):

@@ -563,7 +563,8 @@ def _shown(text: str) -> str:
 
 def _csv_scales(source: str, part: _Negotiation) -> dict[str, list[float]]:
     """The issues' scales a long CSV gives (`scale_low`, `scale_high`), as `#M` anchors: both or
-    neither per issue, low below high, and every position and status quo of the issue on it."""
+    neither per issue, low below high, and every position, status quo and outcome of the issue
+    on it."""
     lows, highs = part.constants["scale_low"], part.constants["scale_high"]
     scales = {}
     for issue in part.issues:
@@ -581,16 +582,17 @@ def _csv_scales(source: str, part: _Negotiation) -> dict[str, list[float]]:
         if not low < high:
             raise InputError(source, f"line {line}: scale_high", f"{high_text!r} on {issue!r} is "
                              f"not above scale_low {low_text!r}; allowed: scale_low < scale_high")
-        quo = part.constants["status_quo"].get(issue, (None, "", 0))
         values = [(position, f"position of {actor!r}") for (actor, i), (position, _)
                   in part.rows.values.items() if i == issue]
-        if quo[0] is not None:
-            values.append((quo[0], "status_quo"))
+        for name in ("status_quo", "outcome"):
+            given = part.constants[name].get(issue, (None, "", 0))[0]
+            if given is not None:
+                values.append((given, name))
         off = next((what for value, what in values if not low <= value <= high), None)
         if off is not None:
             raise InputError(source, f"line {line}: scale_low/scale_high",
                              f"the scale of {issue!r}, {low_text} to {high_text}, leaves out "
-                             f"the {off}; allowed: a scale holding every position and status quo "
-                             "of the issue")
+                             f"the {off}; allowed: a scale holding every position, status quo "
+                             "and outcome of the issue")
         scales[issue] = [low, high]
     return scales
