@@ -529,7 +529,8 @@ def test_a_trace_of_a_file_of_two_negotiations_asks_for_one(capsys, tmp_path):
     for option in (["--trace"], ["--protocol", "exchange", "--trace-dir", str(tmp_path / "t")]):
         code, out, err = run(capsys, "forecast", str(path), *option)
         assert code == 2 and out == ""
-        assert (f"a trace follows one negotiation and {path} holds 2; name one with "
+        assert (f"mc11: error: {option[-2] if len(option) > 1 else option[0]}: negotiation: a "
+                f"trace follows one negotiation and {path} holds 2; name one with "
                 "--negotiation") in err
     assert not (tmp_path / "t").exists()
     code, out, err = run(capsys, "forecast", str(path), "--trace", "--negotiation", "n2")

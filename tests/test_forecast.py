@@ -483,6 +483,15 @@ def test_cli_backtest_table_shows_errors(capsys, hand):
         assert words in methods
 
 
+def test_cli_backtest_counts_one_scored_issue_in_the_singular(capsys, tmp_path):
+    """Issue y has no outcome, so one issue is scored: "over 1 issue", not "over 1 issues"."""
+    path = tmp_path / "one.csv"
+    path.write_text(HAND.replace(",20\n", ",\n"), encoding="utf-8")
+    code, out, err = run(capsys, "backtest", str(path), "--rounds", "3")
+    assert code == 0, err
+    assert "\nmean absolute error over 1 issue:\n" in out
+
+
 def test_progress_counts_every_run_of_one_negotiation_and_changes_nothing(sample):
     """A long run of one negotiation reports as its runs finish; its results are those of a run
     without progress."""

@@ -213,7 +213,8 @@ def forecast(args: argparse.Namespace) -> None:
     settings = _settings(args)
     folder = _exchange_folder(args, settings.protocol) if args.trace_dir else None
     if (args.trace or folder is not None) and len(dataset) > 1:
-        raise InputError("--trace", "negotiation", f"a trace follows one negotiation and "
+        option = "--trace" if args.trace else "--trace-dir"
+        raise InputError(option, "negotiation", f"a trace follows one negotiation and "
                          f"{args.datafile} holds {len(dataset)}; name one with --negotiation")
     if args.trace:
         if args.runs > 1:
@@ -300,7 +301,7 @@ def backtest(args: argparse.Namespace) -> None:
     gaps = paired_gaps(issues)
     rows[PAIRED] = [gap_text(*gaps[m]) if m in gaps and math.isfinite(gaps[m][0]) else ""
                     for m in methods]
-    print(f"mean absolute error over {int(pooled['issues'])} issues"
+    print(f"mean absolute error over {counted(int(pooled['issues']), 'issue')}"
           + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
              if len(dataset) > 1 else "") + ":")
     emit(rows, args.format, args.out, inputs)
@@ -356,8 +357,9 @@ def _rounds(text: str) -> int:
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("datafile", metavar="DATAFILE", type=file_or_folder,
                         help="a Decide input file (#A/#P/#M/#D rows), a long CSV (actor,issue,"
-                             "position,salience,capability[,status_quo,outcome,negotiation]) or "
-                             "a folder of such files (one negotiation each)")
+                             "position,salience,capability[,status_quo,outcome,scale_low,"
+                             "scale_high,negotiation]) or a folder of such files (one "
+                             "negotiation each)")
     parser.add_argument("--protocol", choices=protocols.NAMES, default=None,
                         help=f"bargaining protocol (default: the --params file's, else "
                              f"{protocols.DEFAULT})")
