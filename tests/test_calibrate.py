@@ -561,10 +561,12 @@ def test_cli_calibrate_stopped_says_how_to_continue(capsys, long_csv, tmp_path, 
     (["--exchange-rule", "once"], "only the exchange protocol"),
 ])
 def test_cli_calibrate_bad_options_exit_2(capsys, long_csv, tmp_path, argv, problem):
+    """Refused before the line announcing the calibration, whose "trials kept in" was untrue."""
     code = main(["calibrate", str(long_csv), "--protocol", "compromise", "--dir",
                  str(tmp_path / "x"), *argv])
     err = capsys.readouterr().err
     assert code == 2 and problem in err and "Traceback" not in err
+    assert "calibrating" not in err and not (tmp_path / "x").exists()
 
 
 def test_cli_calibrate_into_a_folder_it_cannot_create_exit_2(capsys, long_csv, tmp_path):
@@ -655,7 +657,22 @@ def test_data_of_one_negotiation_are_named_as_the_problem_not_folds(capsys, tmp_
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"{data}: negotiation: the data hold one negotiation" in err
-    assert not (tmp_path / "calibration").exists()
+    assert "trials kept" not in err and not (tmp_path / "calibration").exists()
+
+
+def test_data_without_outcomes_are_refused_before_the_calibration_is_announced(capsys,
+                                                                              tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.csv").write_text("actor,issue,position,salience,capability,outcome\n"
+                                  "A,x,0,1,1,40\nB,x,100,1,1,40\n")
+    (folder / "b.txt").write_text("#A;A;a\n#A;B;b\n#P;x;x\n#D;A;x;0;1;1\n#D;B;x;100;1;1\n")
+    code = main(["calibrate", str(folder), "--protocol", "compromise", "--folds", "2",
+                 "--dir", str(tmp_path / "calibration")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder / 'b.txt'}: outcome: negotiation 'b' has no observed outcome" in err
+    assert "trials kept" not in err and not (tmp_path / "calibration").exists()
 
 
 def test_an_option_is_named_once_in_its_error(capsys):

@@ -64,6 +64,7 @@ def calibrate(args: argparse.Namespace) -> None:
         PARAMETERS,
         REPORT,
         calibrate,
+        calibration_folds,
         can_continue,
         fingerprint,
         finished,
@@ -77,6 +78,7 @@ def calibrate(args: argparse.Namespace) -> None:
 
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)
+    calibration_folds(dataset, args.folds, args.seed)  # refused before the work is announced
     rule = f"-{args.exchange_rule}" if args.exchange_rule else ""
     folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}{rule}")
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,

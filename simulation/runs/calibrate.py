@@ -126,6 +126,16 @@ def grouped_folds(names: Sequence[str], folds: int, seed: int,
     return [sorted(int(i) for i in order[f::folds]) for f in range(folds)]
 
 
+def calibration_folds(dataset: Sequence[ActorIssueData], folds: int, seed: int
+                      ) -> list[list[int]]:
+    """The held-out folds of `dataset`, once its every negotiation has an observed outcome;
+    data a calibration cannot use are an InputError."""
+    for data in dataset:
+        check_outcomes(data)
+    return grouped_folds([d.negotiation for d in dataset], folds, seed,
+                         source=dataset[0].source if dataset else "--folds")
+
+
 def _absolute_errors(data: ActorIssueData, settings: OwnDataSettings, seed: int) -> np.ndarray:
     """The model's absolute error on each of the negotiation's observed issues."""
     observed = data.to_user_scale(data.outcome)
@@ -365,11 +375,8 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     if trials < 1:
         raise InputError("--trials", "trials", f"{trials}; allowed: a whole number of at "
                          "least 1")
-    for data in dataset:
-        check_outcomes(data)
+    held_out = calibration_folds(dataset, folds, seed)
     free = free_parameters(protocol, exchange_rule)
-    held_out = grouped_folds([d.negotiation for d in dataset], folds, seed,
-                             source=dataset[0].source if dataset else "--folds")
     folder = Path(folder)
     prepare_folder(folder, inputs)
     everything = list(range(len(dataset)))
