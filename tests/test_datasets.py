@@ -406,6 +406,26 @@ def test_folder_dataset_forecast(capsys, tmp_path):
     assert np.isfinite([float(r["compromise"]) for r in rows]).all()
 
 
+def test_a_folders_subfolders_are_said_not_to_be_read(tmp_path):
+    """A folder's files are its negotiations; a subfolder (a year's laws, say) was passed over
+    without a word, and a folder of subfolders only said it had no files."""
+    folder = tmp_path / "laws"
+    (folder / "2019").mkdir(parents=True)
+    (folder / ".git").mkdir()
+    text = "actor,issue,position,salience,capability\nA,x,0,1,1\nB,x,100,1,1\n"
+    (folder / "2019" / "a.csv").write_text(text)
+    with pytest.raises(InputError) as caught:
+        read_dataset(folder)
+    assert caught.value.problem.endswith("(its subfolder '2019' is not read; a dataset "
+                                         "folder's negotiations are the files directly in it)")
+    (folder / "b.csv").write_text(text)
+    (folder / "c.csv").write_text(text)
+    first, second = read_dataset(folder)
+    assert first.notes == (f"{folder}: its subfolder '2019' is not read; a dataset folder's "
+                           "negotiations are the files directly in it",)
+    assert second.notes == ()
+
+
 def _alive(pid: int) -> bool:
     """Whether a process runs (a zombie left for an init that does not reap counts as ended)."""
     try:

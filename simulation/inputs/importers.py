@@ -100,9 +100,10 @@ def read_dataset(path: Path | str) -> tuple[ActorIssueData, ...]:
     path = Path(path)
     if path.is_dir():
         files = dataset_files(path)
+        unread = _subfolders_note(path)
         if not files:
             raise InputError(str(path), "folder", "no files in it; expected one Decide file or "
-                             "long CSV per negotiation")
+                             f"long CSV per negotiation{f' ({unread})' if unread else ''}")
         dataset = []
         named: dict[str, Path] = {}
         for file in files:
@@ -116,6 +117,8 @@ def read_dataset(path: Path | str) -> tuple[ActorIssueData, ...]:
                 raise InputError(str(file), "negotiation", "a file in a folder is one "
                                  "negotiation; drop its negotiation column or read it alone")
             dataset.append(replace(parts[0], negotiation=file.stem))
+        if unread:
+            dataset[0] = replace(dataset[0], notes=(f"{path}: {unread}", *dataset[0].notes))
         _check_dataset(str(path), dataset, column=False)
         return tuple(dataset)
     dataset = _read_file(path)
@@ -130,6 +133,17 @@ def dataset_files(path: Path | str) -> list[Path]:
     if not path.is_dir():
         return [path]
     return sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+
+
+def _subfolders_note(path: Path) -> str:
+    """What a dataset folder's subfolders come to, which are not read (hidden ones unsaid);
+    '' without any."""
+    names = sorted(f.name for f in path.iterdir() if f.is_dir() and not f.name.startswith("."))
+    if not names:
+        return ""
+    return (f"{'its subfolders' if len(names) > 1 else 'its subfolder'} "
+            f"{', '.join(map(repr, names))} {'are' if len(names) > 1 else 'is'} not read; a "
+            "dataset folder's negotiations are the files directly in it")
 
 
 def _check_dataset(source: str, dataset: list[ActorIssueData], column: bool = True) -> None:
