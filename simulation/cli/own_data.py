@@ -356,10 +356,10 @@ def _rounds(text: str) -> int:
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("datafile", metavar="DATAFILE", type=file_or_folder,
-                        help="a Decide input file (#A/#P/#M/#D rows), a long CSV (actor,issue,"
-                             "position,salience,capability[,status_quo,outcome,scale_low,"
-                             "scale_high,negotiation]) or a folder of such files (one "
-                             "negotiation each)")
+                        help="a Decide input file (#A/#P/#M/#D rows), a long CSV (columns "
+                             "actor, issue, position, salience, capability; optional: "
+                             "status_quo, outcome, scale_low, scale_high, negotiation) or a "
+                             "folder of such files (one negotiation each)")
     parser.add_argument("--protocol", choices=protocols.NAMES, default=None,
                         help=f"bargaining protocol (default: the --params file's, else "
                              f"{protocols.DEFAULT})")
