@@ -265,7 +265,10 @@ DECIDE_CASES = {
     "empty last field": (DECIDE_HEAD + "#D;A;x;1;1;\n", "line 6: #D", "with no empty field"),
     "empty actor name": ("#A;;Actor A\n", "line 1: #A", "#A;actor with no empty field"),
     "issue declared twice": (DECIDE_HEAD + "#P;x;again\n", "line 6: issue",
-                             "'x' is declared twice"),
+                             "'x' is declared twice (first on line 3); allowed: one #P row per "
+                             "issue"),
+    "actor declared twice": ("#A;A;a\n#A;A;again\n", "line 2: actor", "'A' is declared twice "
+                             "(first on line 1); allowed: one #A row per actor"),
     "issue without positions": ("#A;A;a\n#A;B;b\n#P;x;x\n#P;y;y\n#D;A;x;1;1;1\n#D;B;x;2;1;1\n",
                                 "line 4: issue", "'y' has no positions"),
     "one actor with data": (DECIDE_HEAD + "#D;A;x;1;1;1\n", "negotiation",

@@ -384,7 +384,9 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
             declared, what = (actors, "actor") if kind == "#A" else (issues, "issue")
             if fields[1] in declared:
                 raise InputError(source, f"line {number}: {what}",
-                                 f"{fields[1]!r} is declared twice")
+                                 f"{fields[1]!r} is declared twice (first on line "
+                                 f"{first_line[what, fields[1]]}); allowed: one {kind} row per "
+                                 f"{what}")
             declared.append(fields[1])
             first_line[what, fields[1]] = number
         elif kind == "#M":
