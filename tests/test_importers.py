@@ -229,8 +229,8 @@ CSV_CASES = {
     "capabilities beyond floats": (HEADER + "A,x,0,1,1e308,0\nB,x,1,1,1e308,0\n",
                                    "capability", "1e+308; allowed: capabilities whose sum"),
     "salience on 0-100": (HEADER + "A,x,1,50,1,0\n", "line 2: salience", "50; allowed: a "
-                          "number from 0 to 1 (saliences on a 0-100 scale: divide them all by "
-                          "100)"),
+                          "number from 0 to 1 (if your saliences run from 0 to 100, divide "
+                          "them all by 100)"),
     "empty position": (HEADER + "A,x,1,1,1,0\nB,x,,1,1,0\n", "line 3: position", "empty; "
                        "allowed: a number (an actor without a position on an issue: leave out "
                        "its row)"),

@@ -193,7 +193,7 @@ class _Rows:
             power: float) -> None:
         where = f"line {line}"
         if not 0.0 <= salience <= 1.0:
-            hint = " (saliences on a 0-100 scale: divide them all by 100)" \
+            hint = " (if your saliences run from 0 to 100, divide them all by 100)" \
                 if 1.0 < salience <= 100.0 else ""
             raise InputError(self.source, f"{where}: salience",
                              f"{salience:g}; allowed: a number from 0 to 1{hint}")
