@@ -94,6 +94,9 @@ def write(folder: Path, text: str) -> Path:
     ("parameters:\n  consensus:\n    base_tolerance: {uniform: [5, 25], beta: [1, 2]}\n",
      "parameters.consensus.base_tolerance",
      "unknown 'beta': a prior names exactly one distribution"),
+    ("parameters:\n  consensus:\n    base_tolerance: {triangle: [5, 15, 25]}\n",
+     "parameters.consensus.base_tolerance",  # a misspelt distribution gets the close one
+     "unknown 'triangle' (did you mean 'triangular'?): a prior names exactly one distribution"),
     ("derivation:\n  uncertainty:\n    imputed: [{uniform: [10, 30]}, 0.15]\n",
      "derivation.uncertainty.imputed.0", "the spreads of derivation.uncertainty take plain "
      "numbers, [position sd, salience sd], not priors"),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from simulation.inputs.constants import Constant, constants
+from simulation.inputs.files import suggest
 
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "choice")
 _PRIOR_STREAM = 0x5052494F  # "PRIO": the child of a replication's seed its priors draw from
@@ -107,7 +108,8 @@ def parse_prior(node: Mapping[str, Any], constant: Constant) -> Prior:
     kinds = [k for k in node if k in DISTRIBUTIONS]
     extra = [str(k) for k in node if k not in (*DISTRIBUTIONS, "clip")]
     if len(kinds) != 1 or extra:
-        unknown = f"unknown {', '.join(map(repr, extra))}: " if extra else ""
+        unknown = (f"unknown {', '.join(map(repr, extra))}"
+                   f"{suggest(extra[0], (*DISTRIBUTIONS, 'clip'))}: " if extra else "")
         raise ValueError(f"{unknown}a prior names exactly one distribution; allowed: {allowed}")
     kind = kinds[0]
     args = _numbers(node[kind], kind)
