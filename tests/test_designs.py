@@ -960,6 +960,31 @@ def test_bad_sensitivity_parameters_exit_2_naming_the_flag(capsys, argv, message
     assert "--parameters" in error and message in error
 
 
+@pytest.mark.parametrize(("named", "says"), [
+    ("parameters.consensus.linkage_cutt", "(did you mean 'parameters.consensus.linkage_cut'?)"),
+    ("min_step", "(did you mean 'parameters.consensus.min_step'?)"),
+])
+def test_a_misspelt_sensitivity_parameter_gets_the_close_one(capsys, named, says):
+    code = main(["sensitivity", "scenarios/baseline.yaml", "--scheduler", "in-process",
+                 "--parameters", f"{TOLERANCE},{named}"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"--parameters: {named}: not a constant with a prior in this scenario {says}; " \
+        "those are: parameters.coalitions.join_threshold, " in error
+
+
+def test_sensitivity_parameters_of_a_scenario_without_priors_say_it_has_none(tmp_path, capsys):
+    """Not an empty list of the constants with a prior: the scenario has none."""
+    path = tmp_path / "plain.yaml"
+    path.write_text("name: plain\n")
+    code = main(["sensitivity", str(path), "--scheduler", "in-process",
+                 "--parameters", f"{TOLERANCE},parameters.consensus.min_step"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"--parameters: {TOLERANCE}: this scenario has no priors; a sensitivity design " \
+        "varies constants with priors" in error and "those are" not in error
+
+
 def test_a_scenario_without_two_priors_is_named_in_the_error(tmp_path, capsys):
     path = tmp_path / "one_prior.yaml"
     path.write_text("name: one_prior\nparameters:\n  consensus:\n"

@@ -258,6 +258,19 @@ def _read_by(protocol: str, priors: dict) -> dict:
     return {path: prior for path, prior in priors.items() if path not in skipped}
 
 
+def _without_prior(path: str, priors: list[str]) -> InputError:
+    """The error for a --parameters constant that has no prior in the scenario: the close ones,
+    or that the scenario has none."""
+    from simulation.runs import design
+
+    if not priors:
+        return InputError("--parameters", path, "this scenario has no priors; a sensitivity "
+                          "design varies constants with priors (write them as in README, "
+                          "'Priors')")
+    return InputError("--parameters", path, "not a constant with a prior in this scenario"
+                      f"{design.close_paths(path, priors)}; those are: {', '.join(priors)}")
+
+
 def sensitivity(args: argparse.Namespace) -> None:
     """`mc11 sensitivity`: run (or resume) a Sobol or Morris design over the scenario's priors
     and report each verdict's sensitivity indices."""
@@ -277,8 +290,7 @@ def sensitivity(args: argparse.Namespace) -> None:
                              f"constants with a prior in this scenario: {', '.join(priors)}")
         unknown = [p for p in chosen if p not in priors]
         if unknown:
-            raise InputError("--parameters", unknown[0], "not a constant with a prior in this "
-                             f"scenario; those are: {', '.join(priors)}")
+            raise _without_prior(unknown[0], list(priors))
         twice = next((p for i, p in enumerate(chosen) if p in chosen[:i]), None)
         if twice:
             raise InputError("--parameters", twice, f"{twice} is named twice; name each "

@@ -70,14 +70,19 @@ class Design:
         return dict(zip(self.constants, self.points[point].tolist(), strict=True))
 
 
-def _hint(path: str, known: list[str]) -> str:
-    """The constants whose path ends with `path` (`base_tolerance`), else a close spelling, else
-    the constants in the sections it names (`bargaining.x` lists those under
-    parameters.bargaining), else ''."""
+def close_paths(path: str, known: list[str]) -> str:
+    """A ' (did you mean X?)' hint: the constants whose path ends with `path`
+    (`base_tolerance`), else a close spelling, else ''."""
     ending = [k for k in known if k.endswith(f".{path}")]
     if ending:
         return f" (did you mean {' or '.join(map(repr, ending))}?)"
-    close = suggest(path, known)
+    return suggest(path, known)
+
+
+def _hint(path: str, known: list[str]) -> str:
+    """The close paths, else the constants in the sections it names (`bargaining.x` lists those
+    under parameters.bargaining), else ''."""
+    close = close_paths(path, known)
     if close:
         return close
     sections = set(path.split(".")[:-1])
