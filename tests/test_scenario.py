@@ -1746,6 +1746,16 @@ def test_emphasis_saliences_out_of_their_rank_are_noted(emphasis, noted):
     assert said == noted, scenario.notes
 
 
+def test_an_emphasis_out_of_its_rank_is_said_to_weigh_as_much_as_the_stronger_one():
+    """The note says what the scenario's values do, not only what the rule is."""
+    scenario = scenario_from_mapping({"name": "t", "derivation": {"emphasis_salience":
+                                                                  {"stated": 0.3}}})
+    assert ("derivation.emphasis_salience.mentioned (0.35) is not below "
+            "derivation.emphasis_salience.stated (0.3): here a mentioned stance weighs at least "
+            "as much as a stated one, where the derivation ranks stated above mentioned, as the "
+            "defaults do") in scenario.notes, scenario.notes
+
+
 def test_a_scenario_with_a_stray_periods_key_is_told_the_field_is_unknown(folder):
     """Only a file without `name:` that holds `periods` is a calendar given as a scenario; a
     scenario (it has a name) with a `periods:` key has an unknown field, named with its line."""

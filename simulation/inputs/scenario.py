@@ -438,8 +438,9 @@ def _emphasis_notes(rules: DerivationRules) -> list[str]:
     derived")."""
     weights = rules.emphasis_salience
     return [f"{emphasis_path(weaker)} ({weights[weaker]:g}) is not below "
-            f"{emphasis_path(stronger)} ({weights[stronger]:g}): the derivation ranks a "
-            f"{stronger} stance above a {weaker} one, as the defaults do"
+            f"{emphasis_path(stronger)} ({weights[stronger]:g}): here a {weaker} stance weighs "
+            f"at least as much as a {stronger} one, where the derivation ranks {stronger} above "
+            f"{weaker}, as the defaults do"
             for stronger, weaker in itertools.pairwise(EMPHASES)
             if weights[weaker] >= weights[stronger]]
 
