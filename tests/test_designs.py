@@ -570,6 +570,19 @@ def test_resuming_against_another_design_is_refused(small_sweep, tmp_path):
     assert (folder / sweep.DESIGN).read_text() == before
 
 
+def test_refusing_another_design_shows_the_folders_settings_and_this_commands(small_sweep,
+                                                                              tmp_path):
+    """A user who forgot the folder's runs per point or seed reads them in the refusal."""
+    scenario, plan = small_sweep
+    folder = sweep.open_folder(plan, scenario, tmp_path / "one", tmp_path)
+    other = design.grid(design.parse_settings([f"{TOLERANCE}=5,25"]), 7, 4,
+                        scenario.input_hash())
+    with pytest.raises(InputError) as error:
+        sweep.open_folder(other, scenario, folder, tmp_path)
+    assert "(different --runs-per-point (6 there, 7 now), --seed (3 there, 4 now)); " \
+        in error.value.problem, error.value.problem
+
+
 def test_point_statistics_count_texts_reaching_the_described_points():
     outcome = np.array([[MULTILATERAL, NO_AGREEMENT], [PLURILATERAL, MULTILATERAL],
                         [NO_AGREEMENT, MULTILATERAL], [MULTILATERAL, MULTILATERAL]], dtype=np.int8)

@@ -56,10 +56,18 @@ STATISTICS = (*SHARE_COLUMNS.values(),
 IN_FLIGHT_PER_WORKER = 3  # design points queued per Dask worker: enough to keep it busy
 
 
-_DESIGN_WORDS = {"kind": "kind (grid, sobol or morris)", "constants": "constants",
+_DESIGN_WORDS = {"kind": "kind of design", "constants": "constants",
                  "points": "points (--set values or sample)", "runs_per_point": "--runs-per-point",
                  "seed": "--seed", "scenario_hash": "scenario (its file or inputs changed)",
                  "samples": "--samples"}  # design.json's keys as a user names them
+_SHOWN = ("kind", "runs_per_point", "seed")  # settings a refusal shows both values of
+
+
+def _difference(key: str, there: Any, here: Any) -> str:
+    """A setting of the folder's design that differs from this command's, as a user names it
+    (with both values where they are short)."""
+    words = _DESIGN_WORDS.get(key, key)
+    return f"{words} ({there} there, {here} now)" if key in _SHOWN else words
 
 
 class DesignInterrupted(Interrupted):
@@ -195,17 +203,18 @@ def open_folder(design: Design, scenario: Scenario, folder: Path | None, base: P
             raise InputError(str(path), "(top level)", "the folder is damaged (design.json must "
                              "be a JSON object of the design's settings and points); choose a "
                              "new folder")
-        changed = [_DESIGN_WORDS.get(key, key) for key, value in design.describe().items()
-                   if stored.get(key) != value]
+        current = design.describe()
+        changed = [key for key, value in current.items() if stored.get(key) != value]
         if stored.get("fingerprint") != design.fingerprint():
+            differences = [_difference(key, stored.get(key), current[key]) for key in changed]
             raise InputError(str(folder), "design", "this folder holds another design "
-                             f"(different {', '.join(changed) or 'contents'}); resuming needs "
+                             f"(different {', '.join(differences) or 'contents'}); resuming needs "
                              "the same scenario, settings, samples, runs per point and seed: "
                              "run those, or choose a new folder")
         if changed:  # the fingerprint is this design's, the settings beside it are not
-            raise InputError(str(path), ", ".join(changed), "the file was edited: its "
-                             "fingerprint is this design's but these settings are not; "
-                             "restore them, or choose a new folder")
+            raise InputError(str(path), ", ".join(_DESIGN_WORDS.get(key, key) for key in changed),
+                             "the file was edited: its fingerprint is this design's but "
+                             "these settings are not; restore them, or choose a new folder")
         if pending_points(folder, design):
             versions.refuse_other_rules(stored, folder, "run the design into a new --folder")
         return folder
