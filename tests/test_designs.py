@@ -962,7 +962,8 @@ def test_progress_goes_to_plain_lines_when_not_on_a_terminal(tmp_path, capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--parameters", f"{TOLERANCE},{TOLERANCE}"], f"{TOLERANCE} is named twice"),
-    (["--parameters", TOLERANCE], "at least two constants"),
+    (["--parameters", TOLERANCE], "at least two constants; there is 1: "
+     f"{TOLERANCE} (name at least two constants with a prior)"),
     (["--parameters", ","], "empty; name at least two of the constants"),
     (["--parameters", ""], "empty; name at least two of the constants"),
 ])

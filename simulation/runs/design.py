@@ -189,10 +189,11 @@ def sensitivity_design(method: str, priors: Mapping[str, Prior], samples: int,
     trajectories of D + 1 points on 4 levels) design over the constants with priors (`source`:
     where they come from, named in errors)."""
     if len(priors) < 2:
+        advice = ("name at least two constants with a prior" if source == "--parameters" else
+                  "write priors as in README, 'Priors'")
         raise InputError(source, "priors", f"a {method} design needs priors on at least two "
                          f"constants; there {'is' if len(priors) == 1 else 'are'} "
-                         f"{len(priors)}{': ' if priors else ''}{', '.join(priors)} (write "
-                         "priors as in README, 'Priors')")
+                         f"{len(priors)}{': ' if priors else ''}{', '.join(priors)} ({advice})")
     spec = problem(priors)
     _check_size(samples * (len(priors) + (2 if method == "sobol" else 1)), "--samples")
     if method == "sobol":
