@@ -581,6 +581,10 @@ def test_refusing_another_design_shows_the_folders_settings_and_this_commands(sm
         sweep.open_folder(other, scenario, folder, tmp_path)
     assert "(different --runs-per-point (6 there, 7 now), --seed (3 there, 4 now)); " \
         in error.value.problem, error.value.problem
+    other = design.grid(design.parse_settings(["parameters.consensus.min_step=5,25"]), 6, 3,
+                        scenario.input_hash())
+    with pytest.raises(InputError, match=r"different constants \(--set or --parameters\)\)"):
+        sweep.open_folder(other, scenario, folder, tmp_path)
 
 
 def test_point_statistics_count_texts_reaching_the_described_points():

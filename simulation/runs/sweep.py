@@ -56,7 +56,7 @@ STATISTICS = (*SHARE_COLUMNS.values(),
 IN_FLIGHT_PER_WORKER = 3  # design points queued per Dask worker: enough to keep it busy
 
 
-_DESIGN_WORDS = {"kind": "kind of design", "constants": "constants",
+_DESIGN_WORDS = {"kind": "kind of design", "constants": "constants (--set or --parameters)",
                  "points": "points (--set values or sample)", "runs_per_point": "--runs-per-point",
                  "seed": "--seed", "scenario_hash": "scenario (its file or inputs changed)",
                  "samples": "--samples"}  # design.json's keys as a user names them
