@@ -4,9 +4,9 @@ Each design point is one fixed parameter vector run for R replications as one mo
 constants the design does not set but the scenario has priors on are drawn per replication as in
 an ensemble. A point returns only its per-issue statistics (outcome shares, shares reaching the
 scale's described points, text quantiles), which are written at once, atomically, to
-`points/point-<i>.json`: memory stays flat in the number of points and runs, and an interrupted
-design (Ctrl-C, a lost worker) resumes from the points on disk. The folder's `design.json` fixes
-the design; resuming against another design is refused.
+`points/point-<i>.json`: memory stays flat in the number of points (a worker holds one point's
+R runs at once), and an interrupted design (Ctrl-C, a lost worker) resumes from the points on
+disk. The folder's `design.json` fixes the design; resuming against another design is refused.
 """
 
 from __future__ import annotations
