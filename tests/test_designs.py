@@ -991,15 +991,19 @@ def test_a_misspelt_sensitivity_parameter_gets_the_close_one(capsys, named, says
         "those are: parameters.coalitions.join_threshold, " in error
 
 
-def test_sensitivity_parameters_of_a_scenario_without_priors_say_it_has_none(tmp_path, capsys):
+@pytest.mark.parametrize(("named", "field"), [
+    (f"{TOLERANCE},parameters.consensus.min_step", TOLERANCE),
+    (",", "(value)"),  # empty: it listed the constants with a prior, here none
+])
+def test_sensitivity_parameters_of_a_scenario_without_priors_say_it_has_none(tmp_path, capsys,
+                                                                             named, field):
     """Not an empty list of the constants with a prior: the scenario has none."""
     path = tmp_path / "plain.yaml"
     path.write_text("name: plain\n")
-    code = main(["sensitivity", str(path), "--scheduler", "in-process",
-                 "--parameters", f"{TOLERANCE},parameters.consensus.min_step"])
+    code = main(["sensitivity", str(path), "--scheduler", "in-process", "--parameters", named])
     error = capsys.readouterr().err
     assert code == 2
-    assert f"--parameters: {TOLERANCE}: this scenario has no priors; a sensitivity design " \
+    assert f"--parameters: {field}: this scenario has no priors; a sensitivity design " \
         "varies constants with priors" in error and "those are" not in error
 
 

@@ -286,6 +286,8 @@ def sensitivity(args: argparse.Namespace) -> None:
     if args.parameters is not None:
         chosen = [p.strip() for p in args.parameters.split(",") if p.strip()]
         if not chosen:
+            if not priors:
+                raise _without_prior("(value)", [])
             raise InputError("--parameters", "(value)", "empty; name at least two of the "
                              f"constants with a prior in this scenario: {', '.join(priors)}")
         unknown = [p for p in chosen if p not in priors]
