@@ -239,6 +239,9 @@ CSV_CASES = {
                                          "actor's capability on every one of its rows)"),
     "NA for an unknown status quo": (HEADER + "A,x,1,1,1,NA\n", "line 2: status_quo",
                                      "'NA'; allowed: a number, or blank if unknown"),
+    "NaN for an unknown status quo": (HEADER + "A,x,1,1,1,NaN\n", "line 2: status_quo",
+                                      "'NaN'; allowed: a finite number (below about 1e308), "
+                                      "or blank if unknown"),
 }
 
 

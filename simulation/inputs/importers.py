@@ -215,21 +215,24 @@ _EMPTY_HINTS = {
 
 
 def _number(source: str, line: int, field: str, text: str, decimal_comma: bool = False,
-            allowed: str = "a number") -> float:
+            blank_if_unknown: bool = False) -> float:
+    """The field's number; `blank_if_unknown`: its errors say a blank is allowed as well."""
+    blank = ", or blank if unknown" if blank_if_unknown else ""
     written = text.strip().replace(",", ".") if decimal_comma else text.strip()
     if not written:
         raise InputError(source, f"line {line}: {field}",
-                         f"empty; allowed: {allowed}{_EMPTY_HINTS.get(field, '')}")
+                         f"empty; allowed: a number{_EMPTY_HINTS.get(field, '')}")
     try:
         value = float(written)
     except ValueError:
         raise InputError(source, f"line {line}: {field}",
-                         f"{text.strip()!r}; allowed: {allowed}") from None
+                         f"{text.strip()!r}; allowed: a number{blank}") from None
     if not np.isfinite(value):
         said = "" if written.lstrip("+-").lower() in ("inf", "infinity", "nan") else \
             " is too large to compute with"
         raise InputError(source, f"line {line}: {field}",
-                         f"{text.strip()!r}{said}; allowed: a finite number (below about 1e308)")
+                         f"{text.strip()!r}{said}; allowed: a finite number (below about 1e308)"
+                         f"{blank}")
     return value
 
 
@@ -550,7 +553,7 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
             if name not in value:
                 continue
             given = _number(source, number, name, value[name], comma,
-                            "a number, or blank if unknown") if value[name] else None
+                            blank_if_unknown=True) if value[name] else None
             seen = part.constants[name].setdefault(issue, (given, value[name], number))
             if seen[0] != given:  # compared as numbers: 50 and 50.0 are one status quo
                 raise InputError(source, f"line {number}: {name}",
