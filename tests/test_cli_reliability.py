@@ -940,6 +940,23 @@ def test_a_lost_chunk_of_a_complete_folder_is_computed_again_by_resume(complete,
         assert (folder / table).read_bytes() == (complete / table).read_bytes()
 
 
+def test_an_edited_table_of_a_folder_with_a_lost_chunk_is_kept_aside_by_resume(complete,
+                                                                                tmp_path):
+    """A complete folder whose chunk was deleted and one of whose tables was edited: `--resume`
+    rebuilds every table, so the edit is kept beside it under a new name, as it says, and is
+    not overwritten unseen."""
+    folder = _copy(complete, tmp_path / "run")
+    (folder / "chunks" / "chunk-00000000.npz").unlink()
+    path = folder / "blockers.csv"
+    edited = path.read_bytes().replace(b"0.", b"0.9", 1)
+    path.write_bytes(edited)
+    code, _, stderr = mc11("run", "--resume", folder, "--quiet", "--no-plots", "--workers", 1)
+    assert code == 0 and "1 chunk of its runs is missing; computing it again" in stderr, stderr
+    assert path.read_bytes() == (complete / "blockers.csv").read_bytes()
+    (aside,) = folder.glob("blockers.csv.replaced-*")
+    assert aside.read_bytes() == edited and f"is kept as {aside.name}" in stderr
+
+
 @pytest.mark.parametrize(("table", "change", "says", "argv"), [
     ("summary.csv", lambda t: t.assign(p_multilateral="high"),
      "not the table the run wrote: cut short or edited since", ("compare", "plot")),

@@ -197,7 +197,8 @@ def _resume(args: argparse.Namespace):
               f"{'is' if lost == 1 else 'are'} missing; computing {'it' if lost == 1 else 'them'}"
               " again (the same seeds give the same runs) and rebuilding its tables",
               file=sys.stderr)
-        return run, []
+        # its tables are all rewritten: an edited one is kept aside, as without a lost chunk
+        return run, _unsound_tables(folder, stored, manifest["runs"])
     missing = _unsound_tables(folder, stored, manifest["runs"])
     if missing and not chunks_hold_every_output(folder):
         # an older mc11's folder: its chunks cannot make today's tables
