@@ -449,6 +449,14 @@ def test_a_paired_interval_holds_the_change_of_the_two_shares(counts: list[int])
     assert -1 - 1e-12 <= low <= diff <= high <= 1 + 1e-12
 
 
+def test_equal_paired_shares_change_by_zero_not_minus_zero() -> None:
+    """Two ensembles ending alike on an issue: the change is 0, which `mc11 compare --format csv`
+    wrote as -0.0 (the negative of a zero difference)."""
+    diff, _, _ = paired_newcombe_interval(np.array([[200, 0, 0, 0], [50, 3, 3, 144]]))
+    assert list(diff) == [0.0, 0.0] and not np.signbit(diff).any()
+    assert pd.DataFrame({"diff": diff}).to_csv(index=False) == "diff\n0.0\n0.0\n"
+
+
 @given(st.integers(1, 40), st.integers(0, 40), st.integers(1, 40), st.integers(0, 40))
 def test_pairs_uncorrelated_give_the_independent_interval(x1: int, x2: int, y1: int,
                                                          y2: int) -> None:

@@ -97,12 +97,14 @@ def paired_newcombe_interval(counts: np.ndarray, z: float = 1.96
         excess = a * d - b * c
         excess = np.where(excess > 0, np.maximum(excess - n / 2, 0.0), excess)
         phi = np.where(margins > 0, excess / np.sqrt(margins), 0.0)
-    theta = p1 - p2  # Newcombe's difference, first minus second
+    # Newcombe's difference is first minus second; the change is its negative, written as
+    # p2 - p1 (the same float, but 0 where the shares are equal, not -0: "-0.0" in a CSV)
+    change = p2 - p1
     below = np.sqrt(np.maximum((p1 - low_1) ** 2 - 2 * phi * (p1 - low_1) * (high_2 - p2)
                                + (high_2 - p2) ** 2, 0.0))
     above = np.sqrt(np.maximum((high_1 - p1) ** 2 - 2 * phi * (high_1 - p1) * (p2 - low_2)
                                + (p2 - low_2) ** 2, 0.0))
-    return (-theta)[()], (-theta - above)[()], (-theta + below)[()]
+    return change[()], (change - above)[()], (change + below)[()]
 
 
 COMPARED = (*SHARE_COLUMNS.values(), *(f"p_text_{point}" for point in REACHED))
