@@ -353,6 +353,10 @@ def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measure
                                             "group.constant_3"]
     assert axis.get_xlabel() == ("share of the verdict's variance" if "ST" in measures else
                                  "mean absolute elementary effect")
+    # the title names every index drawn (it said "ST" beside S1's bars too)
+    assert kept[0].get_suptitle().startswith(
+        "Sensitivity of p_multilateral per issue: "
+        + ("ST (ranked) and S1 (" if "ST" in measures else "mu_star ("))
 
 
 def test_the_sensitivity_heat_map_blanks_exactly_the_issues_whose_verdict_does_not_vary(

@@ -139,7 +139,8 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
     estimated = [axis for axis in axes if axis.axison]
     if estimated:
         estimated[0].legend(fontsize=6)
-    figure.suptitle(f"Sensitivity of {verdict} per issue: {measure} (not estimated: the "
+    shown = "ST (ranked) and S1" if measure == "ST" else measure
+    figure.suptitle(f"Sensitivity of {verdict} per issue: {shown} (not estimated: the "
                     f"verdict's variance over the design < {MIN_VARIANCE:g})", fontsize=9)
     figure.tight_layout()
     return save_figure(figure, path)
