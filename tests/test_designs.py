@@ -269,6 +269,8 @@ def test_a_complete_design_asked_for_another_figure_format_adds_it_beside_the_fi
     argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--quiet",
             "--runs-per-point", "2", "--folder", str(folder), "--set", f"{TOLERANCE}=5,25"]
     assert main([*argv, "--figure-format", "svg"]) == 0
+    # the last line names the figure beside the table (it named the table alone)
+    assert f"(50 rows); plots/sweep.svg; results: {folder}" in capsys.readouterr().out
     svg = folder / "plots" / "sweep.svg"
     drawn = svg.read_bytes(), svg.stat().st_mtime_ns
     assert drawn[0].startswith(b"<?xml") and [p.name for p in svg.parent.iterdir()] == [svg.name]
@@ -1282,6 +1284,24 @@ def test_sensitivity_leaves_out_the_priors_its_protocol_does_not_read(tmp_path, 
     assert set(pd.read_csv(tmp_path / "d" / "sensitivity.csv")["parameter"]) == {
         "parameters.consensus.base_tolerance", "parameters.consensus.min_step"}
     assert len(pd.read_csv(tmp_path / "d" / "points.csv")["point"].unique()) == 16 * (2 + 2)
+    assert f"verdict_ranges.csv; results: {tmp_path / 'd'}" in captured.out  # no figures
+
+
+def test_a_sensitivity_names_the_figures_it_drew_beside_its_tables(tmp_path, capsys):
+    """Its last line named the tables alone, though the figures are drawn by default."""
+    path = tmp_path / "small.yaml"
+    path.write_text("name: two\nparameters:\n  consensus:\n    base_tolerance: "
+                    "{uniform: [5, 25]}\n    min_step: {uniform: [5, 15]}\n", encoding="utf-8")
+    folder = tmp_path / "d"
+    code = main(["sensitivity", str(path), "--samples", "16", "--runs-per-point", "1",
+                 "--scheduler", "in-process", "--quiet", "--figure-format", "svg",
+                 "--folder", str(folder)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert ("verdict_ranges.csv; plots/sensitivity_indices.svg and "
+            f"plots/sensitivity_heatmap.svg; results: {folder}") in captured.out
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
+        "sensitivity_heatmap.svg", "sensitivity_indices.svg"]
 
 
 def test_the_exchange_protocol_reads_no_pressure_so_its_designs_leave_it_out(tmp_path, capsys):

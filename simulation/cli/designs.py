@@ -238,7 +238,9 @@ def sweep(args: argparse.Namespace) -> None:
             plot_sweep(table, swept, _titles(scenario), plan.runs_per_point, folder / figure,
                        fixed)
     outputs.say_what_was_kept()
-    print(f"sweep.csv: one row per grid point and issue ({len(table)} rows); results: {folder}")
+    drawn = f"; {figure}" if args.plots else ""
+    print(f"sweep.csv: one row per grid point and issue ({len(table)} rows){drawn}; results: "
+          f"{folder}")
 
 
 def _read_by(protocol: str, priors: dict) -> dict:
@@ -317,11 +319,11 @@ def sensitivity(args: argparse.Namespace) -> None:
             text = table.to_csv(index=False)
             if outputs.wanted(name, text):
                 write_atomic(folder / name, text)
-        if args.plots:
-            for draw, name in ((plot_indices, f"plots/sensitivity_indices.{fmt}"),
-                               (plot_heatmap, f"plots/sensitivity_heatmap.{fmt}")):
-                if outputs.wanted(name):
-                    draw(indices, titles, folder / name)
+        figures = ((plot_indices, f"plots/sensitivity_indices.{fmt}"),
+                   (plot_heatmap, f"plots/sensitivity_heatmap.{fmt}")) if args.plots else ()
+        for draw, name in figures:
+            if outputs.wanted(name):
+                draw(indices, titles, folder / name)
     outputs.say_what_was_kept()
     print("inside the priors, per issue: P(multilateral) over the design points (5% / median / "
           "95%) and the share of points where each outcome is the most likely (a tie split "
@@ -352,8 +354,9 @@ def sensitivity(args: argparse.Namespace) -> None:
         why = (f"no constant's index exceeds {sensitivity.DRIVER_FLOOR}" if varies else
                "P(multilateral) varies on no issue over the design")
         print(f"  (none: {why})")
+    drawn = f"; {' and '.join(name for _, name in figures)}" if figures else ""
     print("sensitivity.csv (tidy indices), points.csv (each point's verdicts), "
-          f"verdict_ranges.csv; results: {folder}")
+          f"verdict_ranges.csv{drawn}; results: {folder}")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
