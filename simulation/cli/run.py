@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace) -> None:
     """`mc11 run`: run (or resume) a scenario's ensemble into a results folder, then its tables
     and, with --plots, its figures."""
-    from simulation.runs.results import RunInterrupted, execute, start_run
+    from simulation.runs.results import RunInterrupted, execute, missing_chunks, start_run
 
     workers = workers_on_this_machine(args.workers)
     fmt = figure_format(args)
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> None:
                      what=f"{runs:,} runs", yes=args.yes, option="--runs",
                      instead="ask for fewer --runs", where=folder or parent)
         run = start_run(scenario, runs, master, folder, parent)
-    left = sum(b - a for a, b in run.bounds if not run.chunk_path(a).is_file())
+    left = sum(b - a for a, b in missing_chunks(run.folder, run.runs, run.chunk_size))
     if left:  # here: a resume its folder refuses, or one rebuilding tables only, runs no rules
         say_if_compiling()
     if args.resume:

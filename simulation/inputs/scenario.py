@@ -249,10 +249,12 @@ class Scenario:
                                  "derived from it when it was read, so with_changes cannot "
                                  "change it; give the changed scenario to scenario_from_mapping "
                                  "(or write a what-if file that extends this one)")
-        for path in extract_priors(changes, source, [])[1]:
-            raise InputError(source, path, "with_changes takes numbers, not priors; allowed: a "
-                             "number (a prior is read with the scenario: write it in a what-if "
-                             "file, or give the mapping to scenario_from_mapping)")
+        priors = extract_priors(changes, source, [])[1]
+        if priors:
+            raise InputError(source, next(iter(priors)), "with_changes takes numbers, not "
+                             "priors; allowed: a number (a prior is read with the scenario: "
+                             "write it in a what-if file, or give the mapping to "
+                             "scenario_from_mapping)")
         try:
             spec = ScenarioSpec.model_validate(_merge(self.spec.model_dump(), changes))
         except ValidationError as exc:
