@@ -147,6 +147,28 @@ def test_a_scheduler_without_workers_is_estimated_on_one_and_the_design_stops_sa
     assert f"--folder {folder}" in error.splitlines()[-1]
 
 
+def test_the_compile_notice_of_a_design_on_a_scheduler_names_its_workers_too(
+        tmp_path, monkeypatch, capsys):
+    """Before installing's first run, a design sent to a running scheduler says that this
+    machine compiles the rules (its one replication here) and that the scheduler's workers
+    compile them on their first runs; a design in this process names no scheduler."""
+    from dask.distributed import LocalCluster
+
+    monkeypatch.setattr("simulation.runs.ensemble.rules_need_compiling", lambda: True)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
+    argv = ["sweep", "scenarios/baseline.yaml", "--yes", "--set", f"{TOLERANCE}=5,25",
+            "--runs-per-point", "2", "--no-plots", "--quiet"]
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as empty:
+        main([*argv, "--scheduler", empty.scheduler_address, "--folder", str(tmp_path / "a")])
+    notice = next(line for line in capsys.readouterr().err.splitlines() if "compiling" in line)
+    assert "for this machine first" in notice and \
+        "the scheduler's workers compile them too, on their first runs" in notice, notice
+    assert main([*argv, "--scheduler", "in-process", "--folder", str(tmp_path / "b")]) == 0
+    notice = next(line for line in capsys.readouterr().err.splitlines() if "compiling" in line)
+    assert "scheduler" not in notice, notice
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

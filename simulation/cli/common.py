@@ -371,15 +371,21 @@ def inputs_file(out: Path) -> Path:
     return out.with_name(out.name + INPUTS_SUFFIX)
 
 
-def say_if_compiling() -> None:
+def say_if_compiling(remote: bool = False) -> None:
     """Tell the user when the first model run after installing compiles the rules (~30 s): said
     before a command's work, or (`says_compiling`) by a command that resumes a folder once the
-    folder passed its checks, so that a refused resume says nothing of compiling."""
+    folder passed its checks, so that a refused resume says nothing of compiling. With a
+    `remote` Dask scheduler this machine still compiles them (a design runs one replication
+    here first), and the scheduler's workers, whose cache is not known here, compile them
+    again on their first runs unless their machines hold them compiled already."""
     from simulation.runs import ensemble
 
     if ensemble.rules_need_compiling():
+        also = ("; the scheduler's workers compile them too, on their first runs, unless "
+                "their machines hold them compiled already (`mc11 compile` there)") if remote \
+            else ""
         print("mc11: compiling the model's rules for this machine first (about 30 s, once; "
-              "`mc11 compile` does it for every protocol)", file=sys.stderr, flush=True)
+              f"`mc11 compile` does it for every protocol){also}", file=sys.stderr, flush=True)
 
 
 def check_new_files(args: argparse.Namespace) -> None:

@@ -81,9 +81,9 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
             note = versions.resume_note(sweep.stored_design(folder), folder)
             if note:
                 print(f"mc11: note: {note}", file=sys.stderr)
-        say_if_compiling()  # here: a resume its folder refuses says nothing of compiling
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
+        say_if_compiling(remote)  # here: a resume its folder refuses says nothing of compiling
         workers = workers_on_this_machine(args.workers) if local else None
         where = f"a local Dask cluster of {workers} worker(s)" if local else \
             "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler
