@@ -321,6 +321,25 @@ def test_cli_backtest_json_and_out(capsys, hand, tmp_path):
     assert code == 0 and target.exists()
 
 
+def test_cli_shows_the_observed_outcome_and_status_quo_as_given(capsys, tmp_path):
+    """On a scale of 1 to 99, 55 and 7.3 do not come back from 0-100 unchanged (they showed as
+    54.99999999999999 and 7.299999999999999): the tables show them as the file gives them,
+    while the errors stay those of their values through the 0-100 scale."""
+    path = tmp_path / "scale.csv"
+    path.write_text("actor,issue,position,salience,capability,status_quo,outcome\n"
+                    "A,x,1,0.9,11,7.3,55\nB,x,99,0.6,15,7.3,55\nC,x,60,0.4,12,7.3,55\n")
+    data = read_actor_issue_data(path)
+    code, out, err = run(capsys, "backtest", str(path), "--rounds", "2", "--format", "csv")
+    assert code == 0, err
+    row = next(csv.DictReader(io.StringIO(out)))
+    assert (row["observed"], row["status_quo"]) == ("55.0", "7.3")
+    assert float(row["status_quo_error"]) == float(data.to_user_scale(data.status_quo)[0]
+                                                    - data.to_user_scale(data.outcome)[0])
+    code, out, err = run(capsys, "forecast", str(path), "--rounds", "2", "--format", "csv")
+    assert code == 0, err
+    assert next(csv.DictReader(io.StringIO(out)))["status_quo"] == "7.3"
+
+
 @pytest.mark.parametrize(("command", "options"), [
     ("forecast", ["--protocol", "exchange", "--format", "csv"]),
     ("backtest", ["--per-negotiation"]),

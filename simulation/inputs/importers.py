@@ -48,6 +48,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -74,6 +75,9 @@ class ActorIssueData:
     capability: np.ndarray  # (n,) sums to 1
     status_quo: np.ndarray | None  # (k,) 0-100, NaN for issues without one; None if not given
     outcome: np.ndarray | None  # (k,) observed outcome 0-100, NaN where unknown; None if absent
+    given_status_quo: np.ndarray | None  # (k,) the status quo and the observed outcome as the
+    given_outcome: np.ndarray | None  # data give them (user's scale), for `as_given`; a
+    # dataclasses.replace of status_quo or outcome sets these too (None: from the 0-100 values)
     lower: np.ndarray  # (k,) the user's scale: its value at 0 ...
     upper: np.ndarray  # (k,) ... and at 100
     negotiation: str = ""  # its name in a dataset of several ("" for a file of one)
@@ -82,6 +86,16 @@ class ActorIssueData:
     def to_user_scale(self, values: np.ndarray) -> np.ndarray:
         """Values on the 0-100 scale (last axis = issues) back on the user's own scale."""
         return self.lower + np.asarray(values, dtype=float) * (self.upper - self.lower) / 100.0
+
+    def as_given(self, field: Literal["status_quo", "outcome"]) -> np.ndarray | None:
+        """The status quo or observed outcome on the user's scale, to show: as the data give it
+        (its round trip through the 0-100 scale shows 55 as 55.00000000000001), or from its
+        0-100 values where none is given (data made in code)."""
+        given = self.given_status_quo if field == "status_quo" else self.given_outcome
+        scaled = self.status_quo if field == "status_quo" else self.outcome
+        if given is not None or scaled is None:
+            return given
+        return self.to_user_scale(scaled)
 
 
 def read_actor_issue_data(path: Path | str) -> ActorIssueData:
@@ -265,10 +279,14 @@ def _assemble(
                              f"{lower[j]:g} to {upper[j]:g}; allowed: a range (highest - lowest) "
                              "below 1e306")
 
+    def given(values: dict[str, float] | None) -> np.ndarray | None:
+        return None if values is None else \
+            np.array([values.get(i, np.nan) for i in issues], dtype=float)
+
     def scaled(values: dict[str, float] | None, field: str) -> np.ndarray | None:
-        if values is None:
+        user = given(values)
+        if user is None:
             return None
-        user = np.array([values.get(i, np.nan) for i in issues], dtype=float)
         with np.errstate(over="ignore"):
             result = (user - lower) / (upper - lower) * 100.0
             back = lower + result * (upper - lower) / 100.0
@@ -297,7 +315,8 @@ def _assemble(
         source=source, actors=tuple(actors), issues=tuple(issues),
         positions=(raw - lower) / (upper - lower) * 100.0, saliences=saliences,
         capability=capability / total, status_quo=scaled(status_quo, "status_quo"),
-        outcome=scaled(outcome, "outcome"), lower=lower, upper=upper, negotiation=negotiation,
+        outcome=scaled(outcome, "outcome"), given_status_quo=given(status_quo),
+        given_outcome=given(outcome), lower=lower, upper=upper, negotiation=negotiation,
         notes=notes + _case_notes(source, negotiation, actors, issues)
         + _issue_notes(source, negotiation, actors, issues, saliences),
     )

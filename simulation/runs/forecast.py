@@ -357,7 +357,7 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
     has_sq = (np.zeros(len(data.issues), dtype=bool) if data.status_quo is None
               else np.isfinite(data.status_quo))
     status_quo = (np.full(len(data.issues), np.nan) if data.status_quo is None
-                  else data.to_user_scale(data.status_quo))
+                  else data.as_given("status_quo"))
     rows = []  # missing values (no status quo: no verdict) are NaN, shown alike in every format
     for j, issue in enumerate(data.issues):
         row: dict[str, object] = {"issue": issue, "scale_low": data.lower[j],
@@ -457,16 +457,19 @@ def check_outcomes(data: ActorIssueData) -> None:
 
 def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per issue with an observed outcome: each method's prediction and error (prediction -
-    observed, user's scale)."""
+    observed, user's scale). The observed outcome and the status quo show as the data give
+    them; the errors are of their values through the 0-100 scale, as the calibration's."""
     observed = data.to_user_scale(data.outcome)
+    given = data.as_given("outcome")
+    shown = {} if data.status_quo is None else {"status_quo": data.as_given("status_quo")}
     scored = np.flatnonzero(np.isfinite(observed))
     rows = []
     for j in scored:
-        row: dict[str, object] = {"issue": data.issues[j], "observed": float(observed[j])}
+        row: dict[str, object] = {"issue": data.issues[j], "observed": float(given[j])}
         if data.negotiation:
             row = {"negotiation": data.negotiation, **row}
         for name, values in predictions.items():
-            row[name] = float(values[j])
+            row[name] = float(shown.get(name, values)[j])
             row[f"{name}_error"] = float(values[j] - observed[j])
         rows.append(row)
     return pd.DataFrame(rows)
