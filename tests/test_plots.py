@@ -359,6 +359,25 @@ def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measure
         + ("ST (ranked) and S1 (" if "ST" in measures else "mu_star ("))
 
 
+def test_the_indices_figure_cuts_mu_stars_interval_at_zero(monkeypatch):
+    """mu* is a mean of absolute effects, never below 0: its bar's interval stops at 0 where
+    its half-width exceeds it, and keeps its full width above the bar and where it fits."""
+    from matplotlib.collections import LineCollection
+
+    from simulation.report import designs
+
+    kept: list[Figure] = []
+    monkeypatch.setattr(designs, "save_figure", lambda fig, path: kept.append(fig) or Path(path))
+    rows = [("moratorium", "p_multilateral", f"parameters.group.{name}", "mu_star", value, conf,
+             0.2) for name, value, conf in (("wide", 0.02, 0.05), ("narrow", 0.3, 0.1))]
+    indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
+                                          "conf", "variance"])
+    plot_indices(indices, {}, "unused.png")
+    (bars,) = [c for c in kept[0].axes[0].collections if isinstance(c, LineCollection)]
+    ends = sorted((float(s[:, 0].min()), float(s[:, 0].max())) for s in bars.get_segments())
+    np.testing.assert_allclose(ends, [(0.0, 0.07), (0.2, 0.4)])
+
+
 def test_the_sensitivity_heat_map_blanks_exactly_the_issues_whose_verdict_does_not_vary(
         monkeypatch):
     """One column per issue (its title), one row per constant in the table's order, each cell

@@ -105,9 +105,9 @@ def _measure(indices: pd.DataFrame) -> str:
 def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
                  verdict: str = "p_multilateral", top: int = 6) -> Path:
     """Per issue, the constants with the largest indices for a verdict (Sobol S1 and ST with
-    their 95% intervals, or Morris mu* with its interval); an issue whose verdict varies less
-    than MIN_VARIANCE over the design has no bars, its panel marked as not estimated (as the
-    heat map leaves it blank and the printout leaves it out)."""
+    their 95% intervals, or Morris mu* with its interval, cut at 0); an issue whose verdict
+    varies less than MIN_VARIANCE over the design has no bars, its panel marked as not
+    estimated (as the heat map leaves it blank and the printout leaves it out)."""
     measure = _measure(indices)
     chosen = indices[indices["verdict"] == verdict]
     issues = list(dict.fromkeys(chosen["issue"]))
@@ -125,8 +125,11 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
         main = rows[rows["index"] == measure].sort_values("value", ascending=False).head(top)
         names = [p.split(".", 1)[1] if "." in p else p for p in main["parameter"]]
         y = np.arange(len(main))[::-1]
-        axis.barh(y, main["value"].fillna(0), xerr=main["conf"].fillna(0), color="#0072B2",
-                  height=0.4, label=measure, error_kw={"elinewidth": 0.6})
+        value, conf = main["value"].fillna(0).to_numpy(), main["conf"].fillna(0).to_numpy()
+        # mu*, a mean of absolute effects, is never below 0: nor is its interval's lower end
+        below = conf if measure == "ST" else np.minimum(conf, value)
+        axis.barh(y, value, xerr=[below, conf], color="#0072B2", height=0.4, label=measure,
+                  error_kw={"elinewidth": 0.6})
         if measure == "ST":
             first = rows[rows["index"] == "S1"].set_index("parameter").reindex(main["parameter"])
             axis.barh(y - 0.4, first["value"].fillna(0), color="#E69F00", height=0.4,
