@@ -1031,14 +1031,21 @@ def test_sensitivity_parameters_of_a_scenario_without_priors_say_it_has_none(tmp
         "varies constants with priors" in error and "those are" not in error
 
 
-def test_a_scenario_without_two_priors_is_named_in_the_error(tmp_path, capsys):
+@pytest.mark.parametrize("argv", [[], ["--parameters", TOLERANCE], ["--parameters", ","]])
+def test_a_scenario_with_one_prior_is_named_in_the_error_with_what_can_be_done(
+        tmp_path, capsys, argv):
+    """Its one prior cannot make a design, and naming two constants in --parameters (as the
+    error advised) cannot be done: add a prior to the scenario, or sweep that constant."""
     path = tmp_path / "one_prior.yaml"
     path.write_text("name: one_prior\nparameters:\n  consensus:\n"
                     "    base_tolerance: {uniform: [5, 25]}\n")
-    code = main(["sensitivity", str(path), "--scheduler", "in-process"])
+    code = main(["sensitivity", str(path), "--scheduler", "in-process", *argv])
     error = capsys.readouterr().err
     assert code == 2
-    assert str(path) in error and "priors on at least two constants" in error
+    assert f"{path}: priors: a sobol design needs priors on at least two constants" in error
+    assert f"this scenario has one, on {TOLERANCE}: add a prior on another constant" in error
+    assert f"`mc11 sweep {path} --set {TOLERANCE}=V1,V2,...`" in error
+    assert "name at least two" not in error
 
 
 @pytest.mark.parametrize("samples", [2, 4, 8])

@@ -27,7 +27,7 @@ from simulation.cli.common import (
     whole,
     workers_on_this_machine,
 )
-from simulation.errors import InputError, write_atomic
+from simulation.errors import InputError, shell_word, write_atomic
 from simulation.report import counted
 
 
@@ -273,6 +273,18 @@ def _without_prior(path: str, priors: list[str]) -> InputError:
                       f"{design.close_paths(path, priors)}; those are: {', '.join(priors)}")
 
 
+def _one_prior(scenario, method: str) -> InputError:
+    """The error for a sensitivity design on a scenario with a prior on one constant only,
+    where naming two in --parameters cannot be done: the indices compare constants (one alone
+    explains all of a verdict's variance), so the way on is another prior, or a sweep of it."""
+    (path,) = scenario.priors
+    return InputError(str(scenario.path), "priors", f"a {method} design needs priors on at "
+                      "least two constants, whose indices it compares; this scenario has one, "
+                      f"on {path}: add a prior on another constant to the scenario (README, "
+                      "'Priors'), or see how the verdicts follow this one alone with `mc11 sweep "
+                      f"{shell_word(str(scenario.path))} --set {path}=V1,V2,...`")
+
+
 def sensitivity(args: argparse.Namespace) -> None:
     """`mc11 sensitivity`: run (or resume) a Sobol or Morris design over the scenario's priors
     and report each verdict's sensitivity indices."""
@@ -290,6 +302,8 @@ def sensitivity(args: argparse.Namespace) -> None:
         if not chosen:
             if not priors:
                 raise _without_prior("(value)", [])
+            if len(priors) == 1:
+                raise _one_prior(scenario, args.method)
             raise InputError("--parameters", "(value)", "empty; name at least two of the "
                              f"constants with a prior in this scenario: {', '.join(priors)}")
         unknown = [p for p in chosen if p not in priors]
@@ -302,6 +316,8 @@ def sensitivity(args: argparse.Namespace) -> None:
         priors, source = {p: priors[p] for p in chosen}, "--parameters"
     else:
         priors = _read_by(scenario.spec.parameters.bargaining.protocol, priors)
+    if len(scenario.priors) == 1:  # `name at least two` would be advice it cannot follow
+        raise _one_prior(scenario, args.method)
     priors = sweep.in_stored_order(priors, Path(args.folder) if args.folder else None)
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
