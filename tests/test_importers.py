@@ -234,6 +234,10 @@ CSV_CASES = {
     "empty position": (HEADER + "A,x,1,1,1,0\nB,x,,1,1,0\n", "line 3: position", "empty; "
                        "allowed: a number (an actor without a position on an issue: leave out "
                        "its row)"),
+    "empty salience": (HEADER + "A,x,1,1,1,0\nB,x,2,,1,0\n", "line 3: salience", "empty; "
+                       "allowed: a number from 0 to 1 (how much the issue matters to the "
+                       "actor, 0 for not at all; there is no default salience: estimate one, or "
+                       "leave out the row if the actor takes no part in the issue)"),
     "capability on the first row only": (HEADER + "A,x,1,1,1,0\nA,y,2,1,,0\n",
                                          "line 3: capability", "empty; allowed: a number (the "
                                          "actor's capability on every one of its rows)"),

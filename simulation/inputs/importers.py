@@ -223,7 +223,9 @@ class _Rows:
 
 _EMPTY_HINTS = {
     "position": " (an actor without a position on an issue: leave out its row)",
-    "salience": " (an actor without a position on an issue: leave out its row)",
+    "salience": " from 0 to 1 (how much the issue matters to the actor, 0 for not at all; "
+                "there is no default salience: estimate one, or leave out the row if the actor "
+                "takes no part in the issue)",
     "capability": " (the actor's capability on every one of its rows)",
 }
 
