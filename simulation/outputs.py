@@ -114,7 +114,8 @@ TABLES = (
           "(p_text_mid, p_text_high), the median text in the scale's words"),
     Table("summary.json", "summary.csv as a list of records"),
     Table("priors.csv", "only if the scenario has priors: per uncertain constant, its prior and "
-          "the mean, 5% and 95% quantiles of the runs' draws"),
+          "the mean, 5% and 95% quantiles of the runs' draws (a choice prior's quantiles are "
+          "values it drew)"),
     Table("text_levels.csv", "per issue and kind of agreement (multilateral, plurilateral): "
           "n_runs and the 10th, 25th, 50th, 75th and 90th percentile of the agreed text level"),
     *(Table(o.tables[0], f"per month and {o.axes[1]}: n_runs, mean and 10th-90th percentile "

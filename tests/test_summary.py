@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation.inputs.priors import Prior
 from simulation.report.summary import (
     OUTCOMES,
     _top_blockers,
@@ -23,6 +24,7 @@ from simulation.report.summary import (
     summarise,
     tie_label,
     tied_levels,
+    uncertain_parameters,
     wilson_interval,
     with_blocs,
 )
@@ -486,3 +488,22 @@ def test_a_paired_interval_covers_the_true_change_and_is_narrower_than_the_indep
     _, ind_low, ind_high = newcombe_interval(first / n, *wilson_interval(first, n),
                                              second / n, *wilson_interval(second, n))
     assert np.median((high - low) / (ind_high - ind_low)) < 0.4
+
+
+def test_a_choice_priors_draws_are_summed_up_by_quantiles_that_are_choices():
+    """Ten runs (two rows each, one per issue) drew 0.2 once and 0.4 nine times: a choice
+    prior's 5-95% range is 0.2-0.4, not 0.29-0.4 (linear quantiles, between its choices); a
+    uniform prior's draws keep their linear quantiles."""
+    draws = [0.2] + [0.4] * 9
+    outcomes = pd.DataFrame({"run": np.repeat(np.arange(10), 2),
+                             "draw:calendar_levels.quiet.attention": np.repeat(draws, 2),
+                             "draw:parameters.consensus.min_step": np.repeat(draws, 2)})
+    priors = {"calendar_levels.quiet.attention": Prior("choice", (0.2, 0.4)),
+              "parameters.consensus.min_step": Prior("uniform", (0.2, 0.4))}
+    table = uncertain_parameters(outcomes, priors).set_index("parameter")
+    choice, uniform = table.loc["calendar_levels.quiet.attention"], \
+        table.loc["parameters.consensus.min_step"]
+    assert (choice["draw_q05"], choice["draw_q95"], choice["prior"]) == \
+        (0.2, 0.4, "choice [0.2, 0.4]")
+    assert uniform["draw_q05"] == pytest.approx(0.29) and uniform["draw_q95"] == 0.4
+    assert choice["draw_mean"] == uniform["draw_mean"] == pytest.approx(0.38)

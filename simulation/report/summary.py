@@ -6,12 +6,13 @@ method 3); differences between scenarios use Newcombe's hybrid score interval (N
 method 10). Both are well behaved at 0 and 1, where Monte Carlo shares often sit.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS, SCALE_WORDS
+from simulation.inputs.priors import Prior
 from simulation.outcomes import (
     NONE,
     OUTCOME_LABELS,
@@ -519,11 +520,17 @@ def group_positions(positions: pd.DataFrame) -> pd.DataFrame:
     return mean.reindex(index=weighted["group"].unique(), columns=weighted["issue"].unique())
 
 
-def uncertain_parameters(outcomes: pd.DataFrame, priors: dict[str, str]) -> pd.DataFrame:
-    """Per constant with a prior (path -> its description): the distribution and what the runs
-    drew (mean, 5% and 95% quantiles), from the outcomes' `DRAW` columns (`draw:<path>`)."""
+def uncertain_parameters(outcomes: pd.DataFrame, priors: Mapping[str, Prior]) -> pd.DataFrame:
+    """Per constant with a prior (path -> the prior): the distribution and what the runs drew
+    (mean, 5% and 95% quantiles), from the outcomes' `DRAW` columns (`draw:<path>`); a choice
+    prior's quantiles are values drawn, not interpolated between two choices."""
     drawn = outcomes.drop_duplicates("run")[[f"{DRAW}{path}" for path in priors]]
-    quantiles = drawn.quantile([0.05, 0.95]).to_numpy()
-    return pd.DataFrame({"parameter": list(priors), "prior": list(priors.values()),
+    quantiles = drawn.quantile([0.05, 0.95]).to_numpy(copy=True)
+    for j, prior in enumerate(priors.values()):
+        if prior.kind == "choice":
+            quantiles[:, j] = np.quantile(drawn.iloc[:, j].to_numpy(), [0.05, 0.95],
+                                          method="inverted_cdf")
+    return pd.DataFrame({"parameter": list(priors),
+                         "prior": [prior.describe() for prior in priors.values()],
                          "draw_mean": drawn.mean().to_numpy(), "draw_q05": quantiles[0],
                          "draw_q95": quantiles[1]})

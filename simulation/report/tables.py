@@ -82,12 +82,11 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True,
         write_atomic(folder / OUTPUT[name].tables[0], frame.to_csv(index=False))
     for name, frame in members.items():
         write_atomic(folder / OUTPUT[name].tables[1], frame.to_csv(index=False))
-    priors = {path: prior.describe() for path, prior in scenario.priors.items()}
-    if priors:
+    if scenario.priors:
         draws = pd.DataFrame({f"{DRAW}{path}": values
                               for path, values in aggregate.drawn().items()})
         write_atomic(folder / "priors.csv", summary.uncertain_parameters(
-            draws.assign(run=np.arange(len(draws))), priors).to_csv(index=False))
+            draws.assign(run=np.arange(len(draws))), scenario.priors).to_csv(index=False))
     figures = figure_tables(scenario, aggregate.negotiation, summary=table, levels=levels,
                             support=spreads["support"], blockers=members["blockers"],
                             coalitions=spreads["coalition_sizes"])
