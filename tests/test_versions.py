@@ -422,6 +422,32 @@ def test_a_resume_refused_under_other_rules_says_nothing_of_compiling(interrupte
     assert code == 0 and COMPILING in err, err
 
 
+def test_only_a_command_that_ran_the_rules_leaves_the_stamp_that_they_are_compiled(
+        interrupted, complete, design_folder, tmp_path, monkeypatch):
+    """After an engine change, a resume that runs no rule (one only rebuilding a table, one of a
+    complete folder or design, one refused under other rules) leaves no stamp: the next run,
+    which compiles them, still says so; one that runs them leaves it."""
+    stamp = tmp_path / "mc11-rules-compiled"
+    monkeypatch.setattr(ensemble, "_compiled_stamps", lambda: [stamp])
+    folder = copied(complete, tmp_path / "tables")
+    (folder / "summary.csv").unlink()
+    assert mc11("run", "--resume", folder, "--quiet", "--workers", 1)[0] == 0
+    folder = copied(complete, tmp_path / "other", rules_digest=OTHER_RULES)
+    assert mc11("run", "--resume", folder, "--quiet", "--workers", 1)[0] == 0
+    folder = copied(interrupted, tmp_path / "refused", rules_digest=OTHER_RULES)
+    assert mc11("run", "--resume", folder, "--quiet", "--workers", 1)[0] == 2
+    design = copied_design(design_folder, tmp_path / "design")
+    assert mc11(*sweep_command(design))[0] == 0  # runs its missing point
+    stamp.unlink()
+    assert mc11(*sweep_command(design))[0] == 0  # complete: its tables only
+    assert not stamp.exists()
+    folder = copied(interrupted, tmp_path / "same")
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and COMPILING in err and stamp.exists(), err
+    code, _, err = mc11("run", "--resume", folder, "--quiet", "--workers", 1)
+    assert code == 0 and COMPILING not in err, err
+
+
 @pytest.mark.parametrize("command", ["simulate", "run", "sweep", "sensitivity", "calibrate"])
 def test_each_command_running_the_model_says_once_that_it_compiles(command, long_csv, tmp_path,
                                                                    monkeypatch):

@@ -154,9 +154,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         check_new_files(args)
         if runs_model and not getattr(args, "says_compiling", False):
-            say_if_compiling()  # else the command says it once its folder passed its checks
+            say_if_compiling(args)  # else the command says it once its folder passed its checks
         handler(args)
-        if runs_model:
+        if getattr(args, "runs_rules", False):  # it reached its model runs (`say_if_compiling`)
             from simulation.runs.ensemble import mark_rules_compiled
 
             mark_rules_compiled()

@@ -93,7 +93,7 @@ def calibrate(args: argparse.Namespace) -> None:
     note = resume_note(recorded_inputs(folder), folder, "trials") if again else None
     if note:
         print(f"mc11: note: {note}", file=sys.stderr)
-    say_if_compiling()  # here: a resume its folder refuses says nothing of compiling
+    say_if_compiling(args)  # here: a resume its folder refuses says nothing of compiling
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
           f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "
           f"negotiations, seed {args.seed}; {'resuming' if again else 'trials kept'} in {folder}",

@@ -83,7 +83,7 @@ def _run(plan, scenario, args: argparse.Namespace, instead: str) -> Iterator[_Ou
                 print(f"mc11: note: {note}", file=sys.stderr)
         local = args.scheduler == cluster.LOCAL
         remote = args.scheduler not in (cluster.LOCAL, cluster.IN_PROCESS)
-        say_if_compiling(remote)  # here: a resume its folder refuses says nothing of compiling
+        say_if_compiling(args, remote)  # here: a refused resume says nothing of compiling
         workers = workers_on_this_machine(args.workers) if local else None
         where = f"a local Dask cluster of {workers} worker(s)" if local else \
             "this process (no Dask)" if args.scheduler == cluster.IN_PROCESS else args.scheduler

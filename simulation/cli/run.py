@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> None:
         run = start_run(scenario, runs, master, folder, parent)
     left = sum(b - a for a, b in missing_chunks(run.folder, run.runs, run.chunk_size))
     if left:  # here: a resume its folder refuses, or one rebuilding tables only, runs no rules
-        say_if_compiling()
+        say_if_compiling(args)
     if args.resume:
         negotiation = run.scenario.negotiation()
         confirm_size(negotiation, run.scenario.spec.parameters.bargaining, left,
