@@ -1536,6 +1536,43 @@ def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
     assert error.problem == "true or false is not a number; give a number"
 
 
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("overrides:\n  - {members: [CHN], issue: data_flows, set_position: \"70\"}\n",
+     "line 4: overrides.0.set_position",
+     "'70' is in quotes, so it is text, not a number (write 70); allowed: a number from 0 to "
+     "100"),
+    ("replications: '500'\n", "line 3: replications",
+     "'500' is in quotes, so it is text, not a whole number (write 500); allowed: a whole "
+     "number from 1 to"),
+    ("seed: '7'\n", "line 3: seed", "'7' is in quotes, so it is text, not a whole number"),
+    ("parameters:\n  consensus: {critical_mass: '0.8'}\n",
+     "line 4: parameters.consensus.critical_mass",
+     "'0.8' is in quotes, so it is text, not a number (write 0.8); allowed: a number above 0, "
+     "at most 1, or a prior"),
+    ("derivation:\n  imputed:\n    developing: ['40', 55, 0.2]\n",
+     "line 5: derivation.imputed.developing.0", "'40' is in quotes, so it is text, not a number"),
+    ("calendar_levels:\n  quiet: {attention: \"0.3\"}\n", "line 4: calendar_levels.quiet.attention",
+     "'0.3' is in quotes, so it is text, not a number (write 0.3); allowed: a number from 0 to 1"),
+    ("overrides:\n  - {members: [CHN], issue: data_flows, shift_position: ten}\n",
+     "line 4: overrides.0.shift_position", "'ten' is not a number; allowed: a number from -100"),
+])
+def test_a_quoted_number_is_refused(folder, text, field, problem):
+    """pydantic would read "70" as 70: in a YAML file quotes make a number text, a slip to point
+    out (where, and what to write) rather than to run."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
+    assert error.field == field
+    assert error.problem.startswith(problem), error.problem
+
+
+def test_a_quoted_number_in_a_calendar_file_is_refused(folder):
+    write(folder, "my_calendar.yaml", f"periods:\n  - {{month: 2017-11, label: x, kind: quiet, "
+          f"attention: '0.3', pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n")
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             "calendar: my_calendar.yaml\n"))
+    assert error.field == "line 2: periods: entry 1: attention"
+    assert error.problem.startswith("'0.3' is in quotes, so it is text, not a number")
+
+
 def test_what_a_file_says_cannot_be_changed_once_checked(folder):
     """Settings and calendar periods read from files are fixed once their ranges are checked:
     a value set afterwards (a critical mass of 2, a pressure of 5) would escape the check."""

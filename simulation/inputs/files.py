@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import math
 import re
 from pathlib import Path
 from typing import Any, get_origin
@@ -18,6 +19,7 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
+from simulation.engine.schema import TEXT_FOR_NUMBER
 from simulation.errors import InputError
 
 
@@ -324,13 +326,12 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
     elif first["type"] == "value_error":  # a rule of ours: its words alone
         message = message.removeprefix("Value error, ")
     elif first["type"] in _NUMBER_ERRORS:
-        if _number_yaml_reads_as_text(first["input"]):  # 1e3: YAML 1.1 wants 1.0e+3
-            message = (f"{first['input']} is read as text, not a number (YAML reads an "
-                       "exponent only as 1.0e+3); write the number out")
         bounds = _bounds(model, location)
-        if first["type"] in _RANGE_ERRORS and bounds:  # not pydantic's "Input should be ..."
+        if first["type"] == TEXT_FOR_NUMBER:
+            message = _text_for_number(first["input"], first["ctx"]["whole"])
+        elif first["type"] in _RANGE_ERRORS and bounds:  # not pydantic's "Input should be ..."
             message = f"{_shown(first['input'])} is out of range"
-        elif first["type"] in _NOT_A_NUMBER and not _number_yaml_reads_as_text(first["input"]):
+        elif first["type"] in _NOT_A_NUMBER:
             whole = "whole " if first["type"].startswith("int") else ""
             message = f"{_shown(first['input'])} is not a {whole}number"
         if bounds:
@@ -371,21 +372,27 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
     return field, message
 
 
-def _number_yaml_reads_as_text(value: object) -> bool:
-    """Whether `value` is text that Python reads as a number (as YAML reads `1e3`)."""
-    if not isinstance(value, str):
-        return False
+def _text_for_number(text: str, whole: bool) -> str:
+    """What is wrong with text where a number goes: a number in quotes (pydantic would read
+    "70" as 70, but quotes make it text: a slip to point out, not to run), an exponent YAML 1.1
+    reads as text (`1e3`: it wants 1.0e+3), or no number at all."""
+    kind = "a whole number" if whole else "a number"
     try:
-        float(value)
+        number = float(text)
     except ValueError:
-        return False
-    return True
+        number = math.nan
+    if not math.isfinite(number):
+        return f"{_shown(text)} is not {kind}"
+    if "e" in text.lower():
+        return (f"{text} is read as text, not a number (YAML reads an exponent only as "
+                "1.0e+3); write the number out")
+    return f"{_shown(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
 
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 _NOT_A_NUMBER = {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}
-_NUMBER_ERRORS = _RANGE_ERRORS | _NOT_A_NUMBER | {"finite_number"}
+_NUMBER_ERRORS = _RANGE_ERRORS | _NOT_A_NUMBER | {"finite_number", TEXT_FOR_NUMBER}
 
 
 def _shown(value: object) -> str:
