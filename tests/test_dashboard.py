@@ -312,6 +312,26 @@ def test_a_server_that_stops_with_an_error_is_said_to_have_stopped_not_blamed_on
     assert "port in use" not in error
 
 
+@pytest.mark.parametrize("stop", ["Ctrl-C", "the server alone"])
+def test_a_dashboard_stopped_with_ctrl_c_exits_130_as_any_command(monkeypatch, capsys, stop):
+    """Ctrl-C (or SIGTERM) reaches mc11 as a KeyboardInterrupt while it waits for the server;
+    a stop signal to the server alone ends it with a code of its own. Either way the dashboard
+    was interrupted: exit 130, as `mc11 run` stopped by Ctrl-C (it exited 0)."""
+    from simulation.cli import dashboard
+
+    def serve(command, **kw):
+        if stop == "Ctrl-C":
+            raise KeyboardInterrupt
+        return type("Done", (), {"returncode": -2})()
+
+    monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)
+    monkeypatch.setattr(dashboard.subprocess, "run", serve)
+    assert main(["dashboard"]) == 130
+    error = capsys.readouterr().err
+    assert ("mc11: interrupted" if stop == "Ctrl-C" else "stopped (exit code -2)") in error
+    assert "Traceback" not in error
+
+
 def test_dashboard_server_does_not_ask_pypi_for_a_newer_solara(monkeypatch):
     """Solara's server asks pypi.org for its latest version at every start and prints 'Please
     upgrade using: pip install solara==...', advice outside the project's pinned range; the

@@ -76,12 +76,10 @@ def dashboard(args: argparse.Namespace) -> None:
     print(f"mc11: dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
           file=sys.stderr, flush=True)
     app = Path(simulation.dashboard.__file__).with_name("app.py")
-    try:
-        finished = subprocess.run(server_command(str(app), args.host, args.port),
-                                  env=environment, check=False)
-    except KeyboardInterrupt:
-        return
-    if finished.returncode not in (0, -2, 130):  # the port was free (check_free): stopped
+    # Ctrl-C or SIGTERM to mc11 raises KeyboardInterrupt here: exit 130, as any command's
+    finished = subprocess.run(server_command(str(app), args.host, args.port),
+                              env=environment, check=False)
+    if finished.returncode != 0:  # the port was free (check_free): stopped
         raise Interrupted(f"the dashboard server on {args.host}:{args.port} stopped (exit "
                           f"code {finished.returncode}); its own messages are above")
 
