@@ -918,6 +918,32 @@ def test_the_watch_view_steps_replication_0_month_by_month_and_to_the_end(baseli
     rendered.close()
 
 
+def test_the_watch_view_takes_a_replication_an_ensemble_can_have_and_says_which(baseline):
+    """The Replication field took any whole number (a billion, a negative one said below the
+    controls); it now takes 0 to the last run of the largest ensemble mc11 runs, says so in
+    the field otherwise, and Step and Run to MC11 wait for an allowed number."""
+    from simulation.dashboard import watching
+    from simulation.inputs import MAX_RUNS
+
+    _, rendered = solara.render(watching.WatchView(baseline, SEED), handle_error=False)
+    field = rendered.find(label="Replication").widget
+
+    def status() -> str:
+        return rendered.find(v.Html, class_="watch-status").widget.children[0]
+
+    for bad in ("1000000000", str(MAX_RUNS), "-3"):
+        field.vue_read(bad)
+        assert field.problem == f"a whole number from 0 to {MAX_RUNS - 1:,}"
+        assert rendered.find(v.Btn, children=["Step one month"]).widget.disabled
+        assert rendered.find(v.Btn, children=["Run to MC11"]).widget.disabled
+        assert "replication 0:" in status()
+    field.vue_read(str(MAX_RUNS - 1))
+    assert field.problem is False
+    assert f"replication {MAX_RUNS - 1}:" in status()
+    assert not rendered.find(v.Btn, children=["Step one month"]).widget.disabled
+    rendered.close()
+
+
 class _Task:
     """A stand-in for the page's ensemble task: it keeps the arguments it is called with."""
 

@@ -342,7 +342,7 @@ def test_watch_one_negotiation_steps_through_the_months(page):
     page.locator(".watch-step").click()
     page.locator(".watch-status", has_text="month 1 of").wait_for(timeout=30_000)
     _fill(page, "watch-replication", "-3")  # no such replication: said, and nothing stepped
-    expect(page.locator(".watch-refused")).to_contain_text("from 0")
+    expect(page.locator(".watch-replication")).to_contain_text("a whole number from 0 to")
     expect(page.locator(".watch-end")).to_be_disabled()
     _fill(page, "watch-replication", "1.5")  # not a whole number: marked, nothing stepped
     expect(page.locator(".watch-replication input")).to_have_value("1.5")

@@ -8,6 +8,7 @@ from html import escape
 import solara
 
 from simulation.dashboard import charts, editor, results, watch
+from simulation.inputs import MAX_RUNS
 from simulation.inputs.scenario import Scenario
 
 
@@ -22,9 +23,6 @@ def WatchView(scenario: Scenario, seed: int) -> None:
     start, set_start = solara.use_state(None)
 
     def reset():
-        if replication.value < 0:  # none to watch: said below the controls
-            set_model(None)
-            return
         fresh = watch.watched_model(scenario, seed, replication.value)
         set_model(fresh)
         set_month(None)
@@ -45,17 +43,16 @@ def WatchView(scenario: Scenario, seed: int) -> None:
     stuck = model is None or not model.running or typed_badly.value
     with solara.Row():
         with solara.Div(classes=["watch-replication"]):
+            # replication i is row i of an ensemble of more runs: one mc11 can run
             editor.NumberField("Replication", replication.value, replication.set, typed_badly,
-                               whole=True)
+                               whole=True, low=0, high=MAX_RUNS - 1,
+                               hint="the ensemble's run to watch; 0 is its first")
         solara.Select("Issue", values=scenario.catalogue.issue_ids, value=issue)
         solara.Button("Reset", on_click=reset, classes=["watch-reset"],
                       disabled=typed_badly.value)
         solara.Button("Step one month", on_click=step, color="primary", classes=["watch-step"],
                       disabled=stuck)
         solara.Button("Run to MC11", on_click=to_the_end, classes=["watch-end"], disabled=stuck)
-    if replication.value < 0:
-        solara.Error("Replication: a whole number from 0 (the ensemble's first run) up",
-                     classes=["watch-refused"])
     if model is None:
         return
     total = len(model.negotiation.calendar)
