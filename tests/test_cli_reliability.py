@@ -1572,3 +1572,19 @@ def test_a_shipped_scenario_named_without_its_folder_is_pointed_to(tmp_path, mon
     code, _, stderr = mc11("run", "no_such_scenario.yaml", "--runs", 2)
     assert_clear_error(code, stderr, "no_such_scenario.yaml: (file): the file does not exist")
     assert "shipped scenario" not in stderr
+
+
+def test_resume_takes_a_table_without_rows_as_sound(tmp_path):
+    """Runs that made no plurilateral deal leave plurilateral_membership.csv with its header
+    alone: a resume of the complete folder finds nothing to rebuild or keep aside (it called
+    the table damaged, rebuilt it and kept a copy aside at every resume)."""
+    folder = tmp_path / "none"
+    code, _, stderr = mc11("run", BASELINE, "--runs", 2, "--folder", folder, "--quiet",
+                           "--no-plots")
+    assert code == 0, stderr
+    # the baseline's first two runs at its seed make no plurilateral deal
+    assert (folder / "plurilateral_membership.csv").read_text().count("\n") == 1
+    code, _, stderr = mc11("run", "--resume", folder)
+    assert code == 0, stderr
+    assert "complete already" in stderr and "damaged" not in stderr
+    assert not list(folder.glob("*.replaced-*"))

@@ -621,7 +621,9 @@ def read_table(folder: Path, name: str, columns: tuple[str, ...] = (),
         missing = [c for c in (*columns, *numbers) if c not in table.columns]
         if missing:
             raise ValueError(f"no column {', '.join(missing)}")
-        text = [c for c in numbers if not pd.api.types.is_numeric_dtype(table[c])]
+        # a table without rows (no run made a plurilateral deal) holds no text: pandas reads
+        # its empty columns as text
+        text = [c for c in numbers if len(table) and not pd.api.types.is_numeric_dtype(table[c])]
         if text:
             raise ValueError(f"text where numbers belong, in the column {', '.join(text)}")
         if issues is not None:
