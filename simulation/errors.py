@@ -17,6 +17,13 @@ def shell_word(path: Path | str) -> str:
     return shlex.quote(str(path))
 
 
+def resolved(path: Path | str) -> Path:
+    """`path` absolute, its symbolic links followed as far as they go. Unlike Python 3.12's
+    `Path.resolve`, which raises RuntimeError (a traceback) on a loop of links, a loop is left
+    for the read or write that follows to report as the file's error."""
+    return Path(os.path.realpath(path))
+
+
 class InputError(Exception):
     """Bad input from a data, scenario or results file (or a command-line option); the CLI
     prints it, naming the field only where the source does not already (`--runs: ...`), and

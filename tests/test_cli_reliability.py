@@ -1588,3 +1588,22 @@ def test_resume_takes_a_table_without_rows_as_sound(tmp_path):
     assert code == 0, stderr
     assert "complete already" in stderr and "damaged" not in stderr
     assert not list(folder.glob("*.replaced-*"))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["simulate", "{loop}"], ["loop.yaml: (file): the file cannot be read", "symbolic links"]),
+    (["preferences", "{what_if}"], ["extends:", "is not a file"]),
+    (["forecast", "{loop}"], ["cannot read the file", "symbolic links"]),
+    (["issues", "--out", "{loop}"], ["--out"]),
+    (["run", "--runs", 2, "--workers", 1, "--folder", "{loop}"], ["--folder"]),
+])
+def test_a_loop_of_symbolic_links_is_a_clear_error(argv, words, tmp_path):
+    """Python 3.12's Path.resolve raises RuntimeError on a loop of links: a traceback."""
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(tmp_path / "back.yaml")
+    (tmp_path / "back.yaml").symlink_to(loop)
+    what_if = tmp_path / "what_if.yaml"
+    what_if.write_text("extends: loop.yaml\nname: what_if\n", encoding="utf-8")
+    places = {"loop": loop, "what_if": what_if}
+    code, _, stderr = mc11(*(str(a).format(**places) for a in argv))
+    assert_clear_error(code, stderr, *words)

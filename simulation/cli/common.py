@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation.errors import InputError, shell_word, unwritable, write_new
+from simulation.errors import InputError, resolved, shell_word, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO, MAX_RUNS, SEED_LIMIT
 from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
@@ -254,7 +254,7 @@ def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
     says it is of the other kind (a scenario where actor-issue data belongs, or the reverse) or
     it is a results folder's run.json."""
     name = Path(error.source)
-    if name.resolve() != Path(given).resolve():  # a file the given one refers to
+    if resolved(name) != resolved(given):  # a file the given one refers to
         return error
     if error.problem.startswith("the file is empty"):  # nothing in it says what it is
         return error
@@ -401,7 +401,7 @@ def check_new_files(args: argparse.Namespace) -> None:
     if getattr(args, "records_inputs", False) and isinstance(args.out, str):
         files.append((inputs_file(Path(args.out)), "--out"))
     for path, label in files:
-        other = named.setdefault(path.resolve(), label)
+        other = named.setdefault(resolved(path), label)
         if other != label:
             raise InputError(str(path), label, f"{other} names the same file; give each output "
                              "a name of its own")

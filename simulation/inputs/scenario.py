@@ -37,7 +37,7 @@ from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
 from simulation.engine.schema import FileSchema, Number
 from simulation.engine.varying import calendar_path
-from simulation.errors import InputError
+from simulation.errors import InputError, resolved
 from simulation.inputs import DEFAULT_SCENARIO, MAX_RUNS, SEED_LIMIT
 from simulation.inputs import constants as settable
 from simulation.inputs.arrays import build_negotiation, derived_cells
@@ -364,7 +364,7 @@ def _read(path: Path, chain: tuple[Path, ...] = (), notes: list[str] | None = No
     where = at_line("extends", line)
     if not isinstance(parent, str) or "\0" in parent:
         raise InputError(str(path), where, "must be the path of another scenario file")
-    parent_path = (path.parent / parent).resolve()
+    parent_path = resolved(path.parent / parent)
     if not parent_path.is_file():
         raise InputError(str(path), where, f"the scenario it extends, {parent!r}, is not a file "
                          f"({parent_path}); the path is relative to this file's folder")
@@ -403,7 +403,7 @@ def _apply_parameters_file(raw: dict[str, Any], path: Path) -> None:
         return
     if not isinstance(name, str) or "\0" in name:
         raise InputError(str(path), "parameters_file", "must be the path of a parameter file")
-    target = (path.parent / name).resolve()
+    target = resolved(path.parent / name)
     if not target.is_file():
         raise InputError(str(path), "parameters_file", f"the parameter file {name!r} is not a "
                          f"file ({target}); the path is relative to this file's folder")
@@ -522,7 +522,7 @@ def scenario_from_mapping(
         base_dir = Path(named_in).parent if named_in != "<scenario>" else Path.cwd()
         if "\0" in spec.calendar:
             raise InputError(named_in, field, "a file name cannot contain a NUL byte")
-        calendar_path = (base_dir / spec.calendar).resolve()
+        calendar_path = resolved(base_dir / spec.calendar)
         if not calendar_path.is_file():
             raise InputError(named_in, field, f"the calendar file {spec.calendar!r} is not a "
                              f"file ({calendar_path}); the path is relative to this file's "
@@ -664,7 +664,7 @@ def load_scenario(path: Path | str) -> Scenario:
     """Read, merge (`extends`) and validate a scenario file."""
     if "\0" in str(path):
         raise InputError(repr(str(path)), "(file)", "a file name cannot contain a NUL byte")
-    path = Path(path).resolve()
+    path = resolved(path)
     shipped = DEFAULT_SCENARIO.parent / path.name
     if not path.exists() and shipped.is_file():
         near = os.path.relpath(shipped)

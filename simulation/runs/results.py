@@ -40,6 +40,7 @@ from simulation.errors import (
     Interrupted,
     folder_removed,
     in_chain,
+    resolved,
     shell_word,
     unwritable,
     write_atomic,
@@ -226,7 +227,7 @@ def size_words(size: float) -> str:
 
 def free_bytes(folder: Path) -> int | None:
     """Free space where `folder` is (or would be) created; None if unknown."""
-    for candidate in (folder, *folder.resolve().parents):
+    for candidate in (folder, *resolved(folder).parents):
         if candidate.exists():
             try:
                 return shutil.disk_usage(candidate).free
