@@ -771,16 +771,18 @@ def test_a_damaged_manifest_is_a_clear_error(complete, tmp_path, content):
             assert "restore the file, or run the scenario again into a new folder" in stderr
 
 
-@pytest.mark.parametrize("field", ["runs", "chunk_size"])
-def test_a_count_of_0_in_the_manifest_is_a_clear_error(complete, tmp_path, field):
-    """run.json's runs and chunk_size are at least 1: a 0 there is a damaged folder, named by
-    every reader, not a traceback or an empty rebuild."""
+@pytest.mark.parametrize("field, value", [("runs", 0), ("chunk_size", 0),
+                                          ("runs", 10_000_001), ("seed", 2**63)])
+def test_a_count_out_of_range_in_the_manifest_is_a_clear_error(complete, tmp_path, field, value):
+    """run.json's runs and chunk_size are at least 1, runs at most a scenario's replications and
+    the seed below 2**63: other values are a damaged folder, named by every reader, not a
+    traceback, an empty rebuild or (10**30 runs) a resume that fills the memory."""
     folder = _copy(complete, tmp_path / "run")
-    (folder / "run.json").write_text(json.dumps({**manifest(folder), field: 0}),
+    (folder / "run.json").write_text(json.dumps({**manifest(folder), field: value}),
                                      encoding="utf-8")
     for argv in _folder_commands(folder, complete):
         code, _, stderr = mc11(*argv)
-        assert_clear_error(code, stderr, "run.json", f"{field} is 0", "damaged")
+        assert_clear_error(code, stderr, "run.json", f"{field} is {value}", "damaged")
 
 
 def test_a_damaged_stored_scenario_is_a_one_line_error(complete, tmp_path):

@@ -45,6 +45,7 @@ from simulation.errors import (
     unwritable,
     write_atomic,
 )
+from simulation.inputs import MAX_RUNS, SEED_LIMIT
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outcomes import OUTCOME_CODES
 from simulation.outputs import OUTPUTS, TABLES, Storage
@@ -289,6 +290,10 @@ MANIFEST_FIELDS = {"scenario": str, "seed": int, "runs": int, "chunk_size": int,
                    "input_hash": str, "status": str}
 """The fields of run.json that reading a folder relies on, and their types."""
 
+MANIFEST_RANGES = {"seed": (0, SEED_LIMIT - 1), "runs": (1, MAX_RUNS), "chunk_size": (1, MAX_RUNS)}
+"""The values a run can record in its whole-number fields: a larger count, edited in, would have
+a resume lay out its runs in memory until it fails (10**30 runs: a MemoryError traceback)."""
+
 
 def _check_manifest(manifest: Any, path: Path) -> None:
     """An InputError unless run.json holds every field a folder's readers need, well typed."""
@@ -297,11 +302,13 @@ def _check_manifest(manifest: Any, path: Path) -> None:
                          "JSON object of the run's fields)")
     for field, kind in MANIFEST_FIELDS.items():
         value = manifest.get(field)
+        low, high = MANIFEST_RANGES.get(field, (None, None))
         if not isinstance(value, kind) or isinstance(value, bool) or (
-                kind is int and value < (0 if field == "seed" else 1)):
+                kind is int and not low <= value <= high):
             raise InputError(str(path), field, f"the folder is damaged ({field} is {value!r}; "
                              f"a results folder's run.json has {field} as "
-                             + ("a whole number" if kind is int else "text") + ")")
+                             + (f"a whole number from {low:,} to {high:,}" if kind is int
+                                else "text") + ")")
 
 
 def resume_run(folder: Path) -> Run:
