@@ -105,6 +105,30 @@ def test_long_csv_with_semicolons_or_tabs_and_decimal_commas(tmp_path, separator
         assert np.array_equal(getattr(theirs, field), getattr(ours, field)), field
 
 
+@pytest.mark.parametrize("first", ["sep=;", '"sep=;"', "SEP=;;;;"])
+def test_excels_separator_line_names_the_separator_and_is_no_header(tmp_path, first):
+    """Excel's `sep=;` first line was read as the header: 'missing column actor' (columns
+    'sep=', '')."""
+    plain = write(tmp_path, "actor;issue;position;salience;capability\nA;x;2;0,5;3\n"
+                            "B;x;6;1;1\n", "a.csv")
+    excel = write(tmp_path, f"{first}\n{plain.read_text(encoding='utf-8')}", "b.csv")
+    ours, theirs = read_actor_issue_data(plain), read_actor_issue_data(excel)
+    assert theirs.actors == ours.actors and theirs.issues == ours.issues
+    assert np.array_equal(theirs.positions, ours.positions)
+
+
+@pytest.mark.parametrize("text, field, problem", [
+    ("sep=|\nactor|issue\n", "line 1: sep=", "'|'; allowed: a comma, semicolon or tab"),
+    ("\nsep=;\n", "file", "only a sep= line"),
+    ("sep=;\nactor,issue,position,salience,capability\nA,x,1,1,1\n", "line 2: header",
+     "separated by semicolons as line 1 declares"),
+])
+def test_a_separator_line_that_does_not_fit_is_named(tmp_path, text, field, problem):
+    with pytest.raises(InputError) as info:
+        read_actor_issue_data(write(tmp_path, text))
+    assert info.value.field == field and problem in info.value.problem, info.value
+
+
 def test_a_header_without_a_required_column_lists_the_columns_read(tmp_path):
     path = write(tmp_path, "actor;issue;position;salience\nA;x;1;1\n")
     with pytest.raises(InputError) as info:

@@ -20,9 +20,10 @@ Two formats are recognised by their content:
   for ``capability``) and optional ``status_quo``, ``outcome``, ``scale_low`` and ``scale_high``
   columns, each constant within an issue (leave it blank for issues without one; the scale's
   two ends go together, as ``#M`` anchors do). Capability is averaged per actor as well. Fields
-  are separated by commas, semicolons or tabs (whichever splits the header most); with semicolons
-  or tabs a decimal comma (``0,5``) is read as a decimal point. Rows of empty fields (a
-  spreadsheet's formatted empty rows) are skipped; other columns are noted as not used (a
+  are separated by commas, semicolons or tabs (whichever splits the header most, unless a first
+  line ``sep=;``, which Excel reads, names one); with semicolons or tabs a decimal comma
+  (``0,5``) is read as a decimal point. Rows of empty fields (a spreadsheet's formatted empty
+  rows) are skipped; other columns are noted as not used (a
   misspelt ``status_qou`` would otherwise be lost without a word).
   An optional ``negotiation`` column splits the file into separate negotiations (e.g. the
   proposals of a legislative dataset): each has its own actors and issues (an issue name means
@@ -45,6 +46,7 @@ kept (`lower`, `upper`) so results are reported back on the user's scale.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -514,8 +516,28 @@ class _Negotiation:
             n: {} for n in _PER_ISSUE}
 
 
+def _excel_separator(source: str, line: tuple[int, str]) -> str | None:
+    """The separator a first line `sep=;` declares (Excel reads it, and some exports write it,
+    so that every locale's Excel splits the file alike), or None: such a line is no header."""
+    number, text = line
+    declared = re.fullmatch(r'"?sep=(.?)"?[,;\t]*', text.strip(" "), re.IGNORECASE)
+    if declared is None:
+        return None
+    if declared[1] not in _SEPARATORS:
+        raise InputError(source, f"line {number}: sep=", f"declares the separator "
+                         f"{declared[1]!r}; allowed: a comma, semicolon or tab (or no sep= line)")
+    return declared[1]
+
+
 def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]:
-    delimiter = _delimiter(lines[0][1])
+    declared = _excel_separator(source, lines[0])
+    said = f" as line {lines[0][0]} declares" if declared else ""
+    if declared is not None:
+        lines = lines[1:]
+        if not lines:
+            raise InputError(source, "file", "only a sep= line; expected a CSV header "
+                             + ",".join(CSV_REQUIRED) + " after it")
+    delimiter = declared or _delimiter(lines[0][1])
     comma = delimiter != ","  # with semicolons or tabs, "0,5" is a decimal comma
     records = _csv_records(lines, delimiter)
     header_line, header = next(records)
@@ -536,7 +558,8 @@ def _read_csv(source: str, lines: list[tuple[int, str]]) -> list[ActorIssueData]
                    "`mc11 deu-to-csv`" if {"prnr", "isnr"} <= set(header) else "")
             raise InputError(source, f"line {header_line}: header",
                              f"missing column {name!r} (columns read, separated by "
-                             f"{_SEPARATORS[delimiter]}: {', '.join(map(repr, header))}); "
+                             f"{_SEPARATORS[delimiter]}{said}"
+                             f": {', '.join(map(repr, header))}); "
                              f"required: {', '.join(CSV_REQUIRED)}; "
                              f"optional: {', '.join(CSV_OPTIONAL)}; separated by commas, "
                              f"semicolons or tabs{deu}")
