@@ -328,6 +328,40 @@ def test_a_journal_cut_off_mid_line_resumes_to_the_same_result(result, dataset, 
         run_calibration(dataset, long_csv, folder)
 
 
+@pytest.mark.parametrize("record", [b"[1, 2]\n", b'"text"\n', b'{"op_code": 99}\n',
+                                    b'{"op_code": 5}\n'])
+def test_a_journal_line_of_json_but_no_record_is_an_input_error(result, dataset, long_csv,
+                                                                tmp_path, record):
+    """JSON that is not optuna's record (a list, an unknown operation, a missing field) was a
+    TypeError, AssertionError or KeyError traceback from optuna's replay."""
+    folder = tmp_path / "edited"
+    run_calibration(dataset, long_csv, folder)
+    journal = folder / "trials.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join(lines[:5]) + record + b"".join(lines[5:]))
+    with pytest.raises(InputError, match=r"trials\.journal: \(file\): its lines are JSON but "
+                                         "not trial records"):
+        run_calibration(dataset, long_csv, folder)
+
+
+def test_cli_calibrate_into_a_folder_it_cannot_write_is_no_interruption(capsys, long_csv,
+                                                                        tmp_path):
+    """A journal that cannot be written for another reason than a full disk (here a folder in
+    its place) exited 130 saying the same command completes the calibration: it fails again."""
+    folder = tmp_path / "cal"
+    argv = ["calibrate", str(long_csv), "--protocol", "compromise", "--folds", "2", "--trials",
+            "2", "--dir", str(folder)]
+    assert main(argv) == 0
+    for name in ("trials.journal", "report.txt", "parameters.yaml"):
+        (folder / name).unlink()
+    (folder / "trials.journal").mkdir()
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: --dir: cannot write the calibration's files (Is a directory)" in err
+    assert "Traceback" not in err
+
+
 def test_a_journal_lock_left_by_a_killed_calibration_does_not_stop_the_next(result, dataset,
                                                                             long_csv, tmp_path):
     """kill -9 while optuna writes leaves its lock behind: a symbolic link to the journal, by

@@ -36,6 +36,7 @@ from simulation.engine import protocols
 from simulation.errors import (
     InputError,
     Interrupted,
+    disk_full,
     folder_removed,
     unwritable,
     write_atomic,
@@ -274,14 +275,20 @@ def can_continue(folder: Path) -> bool:
     return (folder / INPUTS).is_file()
 
 
-def stopped_writing(folder: Path, exc: OSError) -> Interrupted:
-    """The interruption of a calibration whose folder cannot be written (a full disk): the
-    finished trials are kept there, and the same command continues from them; a folder
-    removed meanwhile keeps nothing."""
+def stopped_writing(folder: Path, exc: OSError) -> Exception:
+    """The error of a calibration whose folder cannot be written: on a full disk an
+    interruption the same command completes once space is freed; else (read-only, no
+    permission, a folder where its journal goes) an InputError, as the same command would
+    fail again; a folder removed meanwhile keeps nothing."""
     if not can_continue(folder):
         return folder_removed(folder, "calibration")
-    return Interrupted(f"stopped writing {folder} ({unwritable(exc)}); the finished trials are "
-                       "kept there. Complete the calibration with the same command")
+    if disk_full(exc):
+        return Interrupted(f"stopped writing {folder} ({unwritable(exc)}); the finished trials "
+                           "are kept there. Complete the calibration with the same command")
+    return InputError(str(folder), "--dir", f"cannot write the calibration's files "
+                      f"({unwritable(exc)}); the finished trials are kept there: copy the folder "
+                      "somewhere you can write to and complete the copy with the same command "
+                      "and --dir COPY")
 
 
 def mend_journal(path: Path) -> None:
@@ -308,6 +315,21 @@ def mend_journal(path: Path) -> None:
                              "a new --dir")
         with path.open("r+b") as handle:
             handle.truncate(sum(map(len, lines[:-1])))
+
+
+def _journal(path: Path) -> object:
+    """optuna's storage of the trials in the journal at `path`, replayed as it opens: a line
+    that is JSON but no record of optuna's (a list, an unknown operation, a missing field) is
+    an InputError, where optuna raised a TypeError, KeyError or AssertionError."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    try:
+        return JournalStorage(JournalFileBackend(str(path)))
+    except (TypeError, KeyError, ValueError, AssertionError):
+        raise InputError(str(path), "(file)", "its lines are JSON but not trial records that "
+                         "optuna can replay (the file was changed by hand?); allowed: the "
+                         "journal as mc11 writes it; choose a new --dir") from None
 
 
 def exclusive(folder: Path) -> AbstractContextManager[None]:
@@ -369,8 +391,6 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     """Calibrate under grouped K-fold cross-validation (see the module notes); trials are kept
     in `folder` (new, or one holding a calibration of the same `inputs`, which resumes)."""
     import optuna
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
 
     if trials < 1:
         raise InputError("--trials", "trials", f"{trials}; allowed: a whole number of at "
@@ -387,7 +407,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
         with exclusive(folder), NegotiationPool(dataset, workers) as pool:
             mend_journal(folder / JOURNAL)
             _record_continuation(folder)
-            storage = JournalStorage(JournalFileBackend(str(folder / JOURNAL)))
+            storage = _journal(folder / JOURNAL)
 
             def errors(indices: Sequence[int], settings: OwnDataSettings) -> list[np.ndarray]:
                 return pool.map(_absolute_errors, indices, settings, seed)
