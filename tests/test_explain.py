@@ -133,6 +133,17 @@ def test_runs_whose_text_nobody_bound_are_counted_under_the_table(folder, capsys
     assert f"mc11: note: {about['unbound']}" in capsys.readouterr().err
 
 
+def test_an_issue_given_twice_is_refused_not_the_first_dropped(folder, capsys):
+    """`preferences` takes --issue repeated; explain showed the last issue given alone, with
+    no word of the first."""
+    assert main(["explain", str(folder), "--issue", "standards", "--issue", ISSUE,
+                 "--runs", "2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert f"mc11: error: --issue: given 2 times (standards, {ISSUE}); allowed: one issue" \
+        in captured.err
+
+
 def test_a_members_figures_are_over_the_runs_it_blocked_or_accepted_last(folder):
     """On an issue agreed in nearly every run most members named never blocked it: their
     start, moves and tolerance are still averaged, over the runs in which they accepted last;

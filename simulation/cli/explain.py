@@ -14,6 +14,7 @@ from simulation.cli.common import (
     positive,
     rounded,
 )
+from simulation.errors import InputError
 from simulation.report import counted
 
 DEFAULT_RUNS = 200  # replications `mc11 explain` re-runs unless told
@@ -24,6 +25,10 @@ def explain(args: argparse.Namespace) -> None:
     from simulation.runs.explain import explain as explain_issue
     from simulation.runs.progress import QUIET_SECONDS, Progress
 
+    if len(args.issue) > 1:  # `preferences` takes --issue repeated; this command one issue
+        raise InputError("--issue", "--issue", f"given {len(args.issue)} times "
+                         f"({', '.join(args.issue)}); allowed: one issue (the folder's runs "
+                         "are re-run for one issue at a time): run mc11 explain once per issue")
     asked = args.runs or DEFAULT_RUNS
     shown = Progress(asked, 0, "explain", after=QUIET_SECONDS)
 
@@ -36,7 +41,7 @@ def explain(args: argparse.Namespace) -> None:
         print(f"mc11: note: {note}", file=sys.stderr)
 
     try:
-        table, about = explain_issue(args.results, args.issue, asked, before=go_ahead,
+        table, about = explain_issue(args.results, args.issue[0], asked, before=go_ahead,
                                      progress=shown.update, note=noting)
     finally:
         shown.close()
@@ -69,7 +74,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  "folder, where they started and how bargaining moved them")
     parser.add_argument("results", metavar="RESULTS_DIR", type=file_or_folder,
                         help="a complete results folder")
-    parser.add_argument("--issue", required=True, help="the issue id (e.g. data_flows)")
+    parser.add_argument("--issue", required=True, action="append",
+                        help="the issue id (e.g. data_flows); one issue")
     parser.add_argument("--runs", type=positive,
                         help=f"re-run the folder's first RUNS replications (default "
                              f"{DEFAULT_RUNS}, or all the folder holds if fewer)")
