@@ -1150,6 +1150,22 @@ def test_a_file_of_the_other_kind_is_named_as_such_whatever_the_case_of_its_endi
     assert code == 2 and "this looks like actor-issue data" in error, error
 
 
+@pytest.mark.parametrize(("marker", "said"), [
+    ("run.json", "a results folder of `mc11 run`"),
+    ("design.json", "a folder of `mc11 sweep` or `sensitivity`"),
+    ("trials.journal", "a folder of `mc11 calibrate`"),
+])
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_an_mc11_output_folder_given_as_data_is_named_as_such(complete, tmp_path, marker, said,
+                                                              command):
+    """Its first table was named as data lacking an 'actor' column."""
+    folder = _copy(complete, tmp_path / "run")
+    if marker != "run.json":
+        (folder / "run.json").rename(folder / marker)
+    code, _, stderr = mc11(command, folder)
+    assert_clear_error(code, stderr, f"{folder}: folder: this is {said}", "not actor-issue data")
+
+
 def test_an_unfinished_folder_names_the_command_that_completes_it(complete, tmp_path):
     folder = _copy(complete, tmp_path / "run")
     data = manifest(folder)

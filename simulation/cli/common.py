@@ -249,10 +249,26 @@ WRONG_KIND = {
 """File endings that mean a scenario command was given data, or a data command a scenario."""
 
 
+OUTPUT_FOLDERS = {
+    "run.json": "a results folder of `mc11 run`, which `mc11 plot`, `compare` and `explain` read",
+    "design.json": "a folder of `mc11 sweep` or `sensitivity`",
+    "trials.journal": "a folder of `mc11 calibrate`, whose parameters.yaml --params reads",
+}
+"""A file that marks a folder as an mc11 command's output, and what that folder is."""
+
+
 def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
     """`error`, and if it is about the file the user `given`, with a hint when the file's ending
     says it is of the other kind (a scenario where actor-issue data belongs, or the reverse) or
-    it is a results folder's run.json."""
+    it is a results folder's run.json; for data `given` as a folder that an mc11 command wrote,
+    an error saying so instead (the reader's named the folder's first table as bad data)."""
+    if expected == "data" and Path(given).is_dir():
+        made = next((what for marker, what in OUTPUT_FOLDERS.items()
+                     if (Path(given) / marker).is_file()), None)
+        if made:
+            return InputError(given, "folder", f"this is {made}, not actor-issue data; allowed: "
+                              "a data file, or a folder of them, one Decide file or long CSV per "
+                              "negotiation (README, \"Using your own data\")")
     name = Path(error.source)
     if resolved(name) != resolved(given):  # a file the given one refers to
         return error
