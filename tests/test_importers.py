@@ -285,6 +285,10 @@ DECIDE_CASES = {
     "position off the anchors": (DECIDE_HEAD + "#D;A;x;11;1;1\n", "line 6: position",
                                  "0 to 10"),
     "unknown row type": (DECIDE_HEAD + "#X;A;x\n", "line 6: row type", "'#X'"),
+    "fields separated by commas": (DECIDE_HEAD.replace(";", ",", 2), "line 1: row type",
+                                   "'#A,A,Actor A'; allowed: #A, #P, #M, #D, #O or #/ "
+                                   "(comment); its fields are separated by commas, but a Decide "
+                                   "file's are separated by semicolons or tabs"),
     "anchor before issue": ("#A;A;a\n#M;x;0;no\n", "line 2: issue", "not declared in a #P"),
     "one anchor": ("#A;A;a\n#A;B;b\n#P;x;x\n#M;x;0;none\n#D;A;x;0;1;1\n#D;B;x;0;1;1\n",
                    "line 4: #M", "'x' has #M anchors at 0 only; allowed: anchors at two "

@@ -399,6 +399,9 @@ def _read_decide(source: str, lines: list[tuple[int, str]]) -> ActorIssueData:
         if kind not in _DECIDE_FIELDS:
             hint = ("; a file whose first line starts with '#' is read as a Decide file; a long "
                     "CSV starts with its header line" if number == lines[0][0] else "")
+            if kind.split(",")[0] in _DECIDE_FIELDS:  # saved with commas by a spreadsheet
+                hint = ("; its fields are separated by commas, but a Decide file's are "
+                        "separated by semicolons or tabs (a comma there is a decimal comma)")
             raise InputError(source, f"line {number}: row type",
                              f"{fields[0]!r}; allowed: #A, #P, #M, #D, #O or #/ (comment)"
                              f"{hint}")
