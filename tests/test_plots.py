@@ -359,17 +359,20 @@ def test_the_indices_figure_shows_the_constants_with_the_largest_indices(measure
         + ("ST (ranked) and S1 (" if "ST" in measures else "mu_star ("))
 
 
-def test_the_indices_figure_cuts_mu_stars_interval_at_zero(monkeypatch):
-    """mu* is a mean of absolute effects, never below 0: its bar's interval stops at 0 where
-    its half-width exceeds it, and keeps its full width above the bar and where it fits."""
+@pytest.mark.parametrize("measures", [("mu_star",), ("ST", "S1")])
+def test_the_indices_figure_cuts_an_interval_at_zero(monkeypatch, measures):
+    """mu* is a mean of absolute effects and ST half the mean squared change over the variance:
+    neither is ever below 0, so a bar's interval stops at 0 where its half-width exceeds it,
+    and keeps its full width above the bar and where it fits (ST's reached below 0)."""
     from matplotlib.collections import LineCollection
 
     from simulation.report import designs
 
     kept: list[Figure] = []
     monkeypatch.setattr(designs, "save_figure", lambda fig, path: kept.append(fig) or Path(path))
-    rows = [("moratorium", "p_multilateral", f"parameters.group.{name}", "mu_star", value, conf,
-             0.2) for name, value, conf in (("wide", 0.02, 0.05), ("narrow", 0.3, 0.1))]
+    rows = [("moratorium", "p_multilateral", f"parameters.group.{name}", index, value, conf,
+             0.2) for name, value, conf in (("wide", 0.02, 0.05), ("narrow", 0.3, 0.1))
+            for index in measures]
     indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
                                           "conf", "variance"])
     plot_indices(indices, {}, "unused.png")

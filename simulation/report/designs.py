@@ -104,10 +104,11 @@ def _measure(indices: pd.DataFrame) -> str:
 
 def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
                  verdict: str = "p_multilateral", top: int = 6) -> Path:
-    """Per issue, the constants with the largest indices for a verdict (Sobol S1 and ST with
-    their 95% intervals, or Morris mu* with its interval, cut at 0); an issue whose verdict
-    varies less than MIN_VARIANCE over the design has no bars, its panel marked as not
-    estimated (as the heat map leaves it blank and the printout leaves it out)."""
+    """Per issue, the constants with the largest indices for a verdict (Sobol ST with its 95%
+    interval beside S1, or Morris mu* with its interval; an interval stops at 0, below which
+    neither index can be); an issue whose verdict varies less than MIN_VARIANCE over the design
+    has no bars, its panel marked as not estimated (as the heat map leaves it blank and the
+    printout leaves it out)."""
     measure = _measure(indices)
     chosen = indices[indices["verdict"] == verdict]
     issues = list(dict.fromkeys(chosen["issue"]))
@@ -126,8 +127,9 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
         names = [p.split(".", 1)[1] if "." in p else p for p in main["parameter"]]
         y = np.arange(len(main))[::-1]
         value, conf = main["value"].fillna(0).to_numpy(), main["conf"].fillna(0).to_numpy()
-        # mu*, a mean of absolute effects, is never below 0: nor is its interval's lower end
-        below = conf if measure == "ST" else np.minimum(conf, value)
+        # neither mu*, a mean of absolute effects, nor ST, a mean of squared changes over the
+        # variance, is ever below 0: nor is its interval's lower end
+        below = np.minimum(conf, value)
         axis.barh(y, value, xerr=[below, conf], color="#0072B2", height=0.4, label=measure,
                   error_kw={"elinewidth": 0.6})
         if measure == "ST":
