@@ -780,11 +780,15 @@ def test_a_missing_parameters_file_is_named_in_the_scenario_that_names_it(folder
         error.problem
 
 
-def test_a_number_yaml_reads_as_text_says_so(folder):
+@pytest.mark.parametrize("exponent", ["1e3", "'1e3'"])
+def test_a_number_yaml_reads_as_text_says_so(folder, exponent):
+    """YAML 1.1 reads an exponent without a point and a sign as text, quoted or not."""
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
-                             "replications: 1e3\n"))
+                             f"replications: {exponent}\n"))
     assert error.field == "line 3: replications"
-    assert "1e3 is read as text, not a number" in error.problem
+    assert error.problem.startswith(f"{exponent.strip(chr(39))} is read as text, not a number "
+                                    "(YAML reads an exponent only as 1.0e+3); write the number "
+                                    "out"), error.problem
 
 
 @pytest.mark.parametrize(("key", "meant"), [("parameter_file", "parameters_file"),
@@ -1555,6 +1559,12 @@ def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
      "'0.3' is in quotes, so it is text, not a number (write 0.3); allowed: a number from 0 to 1"),
     ("overrides:\n  - {members: [CHN], issue: data_flows, shift_position: ten}\n",
      "line 4: overrides.0.shift_position", "'ten' is not a number; allowed: a number from -100"),
+    # an exponent YAML reads as a number, in quotes: not the advice to write the number out
+    ("parameters:\n  consensus: {critical_mass: '2.5e-1'}\n",
+     "line 4: parameters.consensus.critical_mass",
+     "'2.5e-1' is in quotes, so it is text, not a number (write 2.5e-1); allowed"),
+    ("replications: \"1.0e+3\"\n", "line 3: replications",
+     "'1.0e+3' is in quotes, so it is text, not a whole number (write 1.0e+3); allowed"),
 ])
 def test_a_quoted_number_is_refused(folder, text, field, problem):
     """pydantic would read "70" as 70: in a YAML file quotes make a number text, a slip to point
