@@ -968,6 +968,8 @@ def test_an_edited_table_of_a_folder_with_a_lost_chunk_is_kept_aside_by_resume(c
      "issues the run did not have: no_such_issue", ("plot",)),
     ("blockers.csv", lambda t: t.assign(share="most"),
      "text where numbers belong, in the column share", ("plot",)),
+    ("blockers.csv", lambda t: t.head(1).assign(share="most"),  # one row: still read
+     "text where numbers belong, in the column share", ("plot",)),
     ("text_levels.csv", lambda t: t.drop(columns="issue"), "no column issue", ("plot",)),
     ("coalitions.csv", lambda t: t.rename(columns={"coalition": "bloc"}), "no column coalition",
      ("plot",)),

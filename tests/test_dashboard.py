@@ -312,23 +312,24 @@ def test_a_server_that_stops_with_an_error_is_said_to_have_stopped_not_blamed_on
     assert "port in use" not in error
 
 
-@pytest.mark.parametrize("stop", ["Ctrl-C", "the server alone"])
+@pytest.mark.parametrize("stop", ["Ctrl-C", -2, 130])
 def test_a_dashboard_stopped_with_ctrl_c_exits_130_as_any_command(monkeypatch, capsys, stop):
     """Ctrl-C (or SIGTERM) reaches mc11 as a KeyboardInterrupt while it waits for the server;
-    a stop signal to the server alone ends it with a code of its own. Either way the dashboard
-    was interrupted: exit 130, as `mc11 run` stopped by Ctrl-C (it exited 0)."""
+    a stop signal to the server alone ends it with a code of its own (-2: killed by SIGINT, or
+    130, the code of a program that stops itself on Ctrl-C). Either way the dashboard was
+    interrupted: exit 130, as `mc11 run` stopped by Ctrl-C (it exited 0)."""
     from simulation.cli import dashboard
 
     def serve(command, **kw):
         if stop == "Ctrl-C":
             raise KeyboardInterrupt
-        return type("Done", (), {"returncode": -2})()
+        return type("Done", (), {"returncode": stop})()
 
     monkeypatch.setattr(dashboard, "check_free", lambda host, port: None)
     monkeypatch.setattr(dashboard.subprocess, "run", serve)
     assert main(["dashboard"]) == 130
     error = capsys.readouterr().err
-    assert ("mc11: interrupted" if stop == "Ctrl-C" else "stopped (exit code -2)") in error
+    assert ("mc11: interrupted" if stop == "Ctrl-C" else f"stopped (exit code {stop})") in error
     assert "Traceback" not in error
 
 
@@ -941,6 +942,19 @@ def test_the_watch_view_takes_a_replication_an_ensemble_can_have_and_says_which(
     assert field.problem is False
     assert f"replication {MAX_RUNS - 1}:" in status()
     assert not rendered.find(v.Btn, children=["Step one month"]).widget.disabled
+    rendered.close()
+
+
+def test_the_watch_views_replication_field_says_what_it_holds(baseline):
+    """Under the Replication field a line says which run it is (it had a label alone), and a
+    problem replaces that line while the text is not allowed."""
+    from simulation.dashboard import watching
+
+    _, rendered = solara.render(watching.WatchView(baseline, SEED), handle_error=False)
+    field = rendered.find(label="Replication").widget
+    assert field.hint == "the ensemble's run to watch; 0 is its first" and not field.problem
+    field.vue_read("-1")
+    assert rendered.find(label="Replication").widget.problem.startswith("a whole number from 0")
     rendered.close()
 
 

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -167,6 +168,25 @@ def test_the_compile_notice_of_a_design_on_a_scheduler_names_its_workers_too(
     assert main([*argv, "--scheduler", "in-process", "--folder", str(tmp_path / "b")]) == 0
     notice = next(line for line in capsys.readouterr().err.splitlines() if "compiling" in line)
     assert "scheduler" not in notice, notice
+
+
+def test_the_compile_notice_of_a_design_on_a_local_cluster_names_no_scheduler(
+        tmp_path, monkeypatch, capsys):
+    """A local Dask cluster's workers run on this machine, whose rules the design compiles
+    (its one replication here first): the notice names no scheduler's workers."""
+
+    @contextlib.contextmanager
+    def here(scheduler, workers):  # no cluster started: the points run in this process
+        yield None
+
+    monkeypatch.setattr(cluster, "backend", here)
+    monkeypatch.setattr("simulation.runs.ensemble.rules_need_compiling", lambda: True)
+    code = main(["sweep", "scenarios/baseline.yaml", "--yes", "--set", f"{TOLERANCE}=5,25",
+                 "--runs-per-point", "2", "--no-plots", "--quiet", "--workers", "1",
+                 "--folder", str(tmp_path / "d")])
+    notice = next(line for line in capsys.readouterr().err.splitlines() if "compiling" in line)
+    assert code == 0
+    assert "for this machine first" in notice and "scheduler" not in notice, notice
 
 
 def _free_port() -> int:
@@ -1046,6 +1066,22 @@ def test_a_scenario_with_one_prior_is_named_in_the_error_with_what_can_be_done(
     assert f"this scenario has one, on {TOLERANCE}: add a prior on another constant" in error
     assert f"`mc11 sweep {path} --set {TOLERANCE}=V1,V2,...`" in error
     assert "name at least two" not in error
+
+
+def test_the_one_prior_error_names_the_method_asked_for_and_a_sweep_to_paste(tmp_path, capsys):
+    """The error names the design asked for (Morris here), and the sweep it suggests takes a
+    scenario whose path holds spaces as one word when pasted into a shell."""
+    path = tmp_path / "my scenarios" / "one prior.yaml"
+    path.parent.mkdir()
+    path.write_text("name: one_prior\nparameters:\n  consensus:\n"
+                    "    base_tolerance: {uniform: [5, 25]}\n")
+    code = main(["sensitivity", str(path), "--method", "morris", "--scheduler", "in-process"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"{path}: priors: a morris design needs priors on at least two constants" in error
+    suggested = re.search(r"`(mc11 sweep [^`]*)`", error).group(1)
+    assert shlex.split(suggested) == ["mc11", "sweep", str(path), "--set",
+                                      f"{TOLERANCE}=V1,V2,..."]
 
 
 @pytest.mark.parametrize("samples", [2, 4, 8])

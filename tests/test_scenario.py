@@ -780,9 +780,9 @@ def test_a_missing_parameters_file_is_named_in_the_scenario_that_names_it(folder
         error.problem
 
 
-@pytest.mark.parametrize("exponent", ["1e3", "'1e3'"])
+@pytest.mark.parametrize("exponent", ["1e3", "1E3", "'1e3'"])
 def test_a_number_yaml_reads_as_text_says_so(folder, exponent):
-    """YAML 1.1 reads an exponent without a point and a sign as text, quoted or not."""
+    """YAML 1.1 reads an exponent without a point and a sign as text, in either case."""
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
                              f"replications: {exponent}\n"))
     assert error.field == "line 3: replications"
@@ -1559,6 +1559,13 @@ def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
      "'0.3' is in quotes, so it is text, not a number (write 0.3); allowed: a number from 0 to 1"),
     ("overrides:\n  - {members: [CHN], issue: data_flows, shift_position: ten}\n",
      "line 4: overrides.0.shift_position", "'ten' is not a number; allowed: a number from -100"),
+    # YAML reads `inf` as text: no number to write without quotes
+    ("parameters:\n  consensus: {critical_mass: inf}\n",
+     "line 4: parameters.consensus.critical_mass", "'inf' is not a number; allowed: a number "
+     "above 0"),
+    ("overrides:\n  - {members: [CHN], issue: data_flows, set_position: ' 70 '}\n",
+     "line 4: overrides.0.set_position",
+     "' 70 ' is in quotes, so it is text, not a number (write 70); allowed"),
     # an exponent YAML reads as a number, in quotes: not the advice to write the number out
     ("parameters:\n  consensus: {critical_mass: '2.5e-1'}\n",
      "line 4: parameters.consensus.critical_mass",

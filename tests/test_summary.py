@@ -507,3 +507,20 @@ def test_a_choice_priors_draws_are_summed_up_by_quantiles_that_are_choices():
         (0.2, 0.4, "choice [0.2, 0.4]")
     assert uniform["draw_q05"] == pytest.approx(0.29) and uniform["draw_q95"] == 0.4
     assert choice["draw_mean"] == uniform["draw_mean"] == pytest.approx(0.38)
+
+
+def test_each_choice_priors_quantiles_are_those_of_its_own_draws():
+    """A choice prior's 5% and 95% quantiles are the empirical distribution's: the smallest
+    value drawn with at least that share of the draws at or below it. Ten runs drew 10 nine
+    times and 20 once: 20 is the 95% quantile (10 covers 90% of the draws only), while another
+    choice's draws (0.2 once, 0.4 nine times) give 0.2 and 0.4, each its own."""
+    outcomes = pd.DataFrame({"run": np.arange(10),
+                             "draw:calendar_levels.quiet.attention": [0.2] + [0.4] * 9,
+                             "draw:parameters.consensus.base_tolerance": [10] * 9 + [20]})
+    priors = {"calendar_levels.quiet.attention": Prior("choice", (0.2, 0.4)),
+              "parameters.consensus.base_tolerance": Prior("choice", (10, 20))}
+    table = uncertain_parameters(outcomes, priors).set_index("parameter")
+    assert table.loc["calendar_levels.quiet.attention", ["draw_q05", "draw_q95"]].tolist() == \
+        [0.2, 0.4]
+    assert table.loc["parameters.consensus.base_tolerance", ["draw_q05", "draw_q95"]].tolist() \
+        == [10, 20]
