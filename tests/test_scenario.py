@@ -791,6 +791,20 @@ def test_a_number_yaml_reads_as_text_says_so(folder, exponent):
                                     "out"), error.problem
 
 
+@pytest.mark.parametrize(("text", "written"), [("-.5", "-0.5"), ("'-.5'", "-0.5"),
+                                             ("+.5", "0.5"), ("08", "8")])
+def test_a_number_yaml_reads_as_text_is_not_said_to_be_in_quotes(folder, text, written):
+    """`-.5` and `08`, quoted or not, are text to YAML: the error said they were in quotes and
+    to write them as the user had, without quotes."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\nparameters:\n"
+                             f"  consensus: {{base_tolerance: {text}}}\n"))
+    assert error.field == "line 4: parameters.consensus.base_tolerance"
+    assert error.problem.startswith(f"{text.strip(chr(39))} is read as text, not a number "
+                                    f"(YAML reads a number only in its own forms); write "
+                                    f"{written};"), error.problem
+    assert "in quotes" not in error.problem
+
+
 @pytest.mark.parametrize(("key", "meant"), [("parameter_file", "parameters_file"),
                                              ("extend", "extends")])
 def test_misspelt_loader_key_is_suggested_and_listed_as_allowed(folder, key, meant):

@@ -374,9 +374,8 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
 
 def _text_for_number(text: str, whole: bool) -> str:
     """What is wrong with text where a number goes: a number in quotes (pydantic would read
-    "70" as 70, but quotes make it text: a slip to point out, not to run), an exponent YAML 1.1
-    reads as text (`1e3`: it wants 1.0e+3; a quoted '1.0e+3' is a number in quotes), or no
-    number at all."""
+    "70" as 70, but quotes make it text: a slip to point out, not to run), a number YAML 1.1
+    reads as text, quoted or not (`1e3`: it wants 1.0e+3; `-.5`, `08`), or no number at all."""
     kind = "a whole number" if whole else "a number"
     try:
         number = float(text)
@@ -384,10 +383,14 @@ def _text_for_number(text: str, whole: bool) -> str:
         number = math.nan
     if not math.isfinite(number):
         return f"{_shown(text)} is not {kind}"
-    if "e" in text.lower() and not isinstance(yaml.load(text, Loader=SafeLoader), float):
+    if isinstance(yaml.load(text, Loader=SafeLoader), int | float):  # '1.0e+3' too
+        return f"{_shown(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
+    if "e" in text.lower():
         return (f"{text} is read as text, not a number (YAML reads an exponent only as "
                 "1.0e+3); write the number out")
-    return f"{_shown(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
+    plain = str(int(number)) if number.is_integer() else repr(number)
+    return (f"{text} is read as text, not {kind} (YAML reads a number only in its own forms); "
+            f"write {plain}")
 
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
