@@ -1051,7 +1051,8 @@ def test_sensitivity_parameters_of_a_scenario_without_priors_say_it_has_none(tmp
         "varies constants with priors" in error and "those are" not in error
 
 
-@pytest.mark.parametrize("argv", [[], ["--parameters", TOLERANCE], ["--parameters", ","]])
+@pytest.mark.parametrize("argv", [[], ["--parameters", TOLERANCE], ["--parameters", ","],
+                                  ["--parameters", "consensus.base_tolerance"]])
 def test_a_scenario_with_one_prior_is_named_in_the_error_with_what_can_be_done(
         tmp_path, capsys, argv):
     """Its one prior cannot make a design, and naming two constants in --parameters (as the

@@ -297,13 +297,13 @@ def sensitivity(args: argparse.Namespace) -> None:
     scenario = load_noting(scenario_of(args))
     priors = dict(scenario.priors)
     source = str(scenario.path)
+    if len(priors) == 1:  # `name at least two` would be advice it cannot follow
+        raise _one_prior(scenario, args.method)
     if args.parameters is not None:
         chosen = [p.strip() for p in args.parameters.split(",") if p.strip()]
         if not chosen:
             if not priors:
                 raise _without_prior("(value)", [])
-            if len(priors) == 1:
-                raise _one_prior(scenario, args.method)
             raise InputError("--parameters", "(value)", "empty; name at least two of the "
                              f"constants with a prior in this scenario: {', '.join(priors)}")
         unknown = [p for p in chosen if p not in priors]
@@ -316,8 +316,6 @@ def sensitivity(args: argparse.Namespace) -> None:
         priors, source = {p: priors[p] for p in chosen}, "--parameters"
     else:
         priors = _read_by(scenario.spec.parameters.bargaining.protocol, priors)
-    if len(scenario.priors) == 1:  # `name at least two` would be advice it cannot follow
-        raise _one_prior(scenario, args.method)
     priors = sweep.in_stored_order(priors, Path(args.folder) if args.folder else None)
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
