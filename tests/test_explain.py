@@ -144,6 +144,18 @@ def test_an_issue_given_twice_is_refused_not_the_first_dropped(folder, capsys):
         in captured.err
 
 
+@pytest.mark.parametrize("issues", [["nosuch"], ["standards", ISSUE]])
+def test_a_refused_issue_says_nothing_of_compiling(folder, capsys, monkeypatch, issues):
+    """The notice that the rules compile first (about 30 s) came before the error, from a
+    command that then ran nothing; it comes once the runs are about to start."""
+    monkeypatch.setattr("simulation.runs.ensemble.rules_need_compiling", lambda: True)
+    argv = ["explain", str(folder), "--runs", "2"]
+    assert main([*argv, *(w for issue in issues for w in ("--issue", issue))]) == 2
+    assert "compiling" not in capsys.readouterr().err
+    assert main([*argv, "--issue", ISSUE]) == 0
+    assert "mc11: compiling the model's rules" in capsys.readouterr().err
+
+
 def test_a_members_figures_are_over_the_runs_it_blocked_or_accepted_last(folder):
     """On an issue agreed in nearly every run most members named never blocked it: their
     start, moves and tolerance are still averaged, over the runs in which they accepted last;

@@ -389,14 +389,14 @@ def inputs_file(out: Path) -> Path:
 
 def say_if_compiling(args: argparse.Namespace, remote: bool = False) -> None:
     """Tell the user when the first model run after installing compiles the rules (~30 s): said
-    before a command's work, or (`says_compiling`) by a command that resumes a folder once the
-    folder passed its checks, so that a refused resume says nothing of compiling. Said where the
-    command's model runs begin, it notes on `args` that they run (`runs_rules`): the stamp of
-    compiled rules is left only after a command that ran them, not after a resume that only
-    rebuilt a table, so that the next run after an engine change still gives the notice. With a
-    `remote` Dask scheduler this machine still compiles them (a design runs one replication
-    here first), and the scheduler's workers, whose cache is not known here, compile them
-    again on their first runs unless their machines hold them compiled already."""
+    before a command's work, or (`says_compiling`) by a command that reads a folder once the
+    folder passed its checks, so that a refused resume or explain says nothing of compiling.
+    Said where the command's model runs begin, it notes on `args` that they run (`runs_rules`):
+    the stamp of compiled rules is left only after a command that ran them, not after a resume
+    that only rebuilt a table, so that the next run after an engine change still gives the
+    notice. With a `remote` Dask scheduler this machine still compiles them (a design runs one
+    replication here first), and the scheduler's workers, whose cache is not known here, compile
+    them again on their first runs unless their machines hold them compiled already."""
     from simulation.runs import ensemble
 
     args.runs_rules = True

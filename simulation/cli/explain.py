@@ -13,6 +13,7 @@ from simulation.cli.common import (
     file_or_folder,
     positive,
     rounded,
+    say_if_compiling,
 )
 from simulation.errors import InputError
 from simulation.report import counted
@@ -33,6 +34,7 @@ def explain(args: argparse.Namespace) -> None:
     shown = Progress(asked, 0, "explain", after=QUIET_SECONDS)
 
     def go_ahead(negotiation, bargaining, runs: int) -> None:
+        say_if_compiling(args)  # here: a refused folder or issue says nothing of compiling
         confirm_size(negotiation, bargaining, runs, 1, what=f"{runs:,} runs re-run in this "
                      "process", yes=args.yes, option="--runs", instead="ask for fewer --runs")
         shown.total = runs  # the folder may hold fewer runs than asked
@@ -83,4 +85,4 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="members shown in the table format (default 15; csv/json: all)")
     add_yes_option(parser, "re-running the runs", disk=False)
     add_output_options(parser)
-    parser.set_defaults(handler=explain, runs_model=True)
+    parser.set_defaults(handler=explain, runs_model=True, says_compiling=True)
