@@ -436,6 +436,7 @@ def test_only_a_command_that_ran_the_rules_leaves_the_stamp_that_they_are_compil
     assert mc11("run", "--resume", folder, "--quiet", "--workers", 1)[0] == 0
     folder = copied(interrupted, tmp_path / "refused", rules_digest=OTHER_RULES)
     assert mc11("run", "--resume", folder, "--quiet", "--workers", 1)[0] == 2
+    assert not stamp.exists()
     design = copied_design(design_folder, tmp_path / "design")
     assert mc11(*sweep_command(design))[0] == 0  # runs its missing point
     stamp.unlink()
