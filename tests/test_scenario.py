@@ -1586,6 +1586,11 @@ def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
      "'2.5e-1' is in quotes, so it is text, not a number (write 2.5e-1); allowed"),
     ("replications: \"1.0e+3\"\n", "line 3: replications",
      "'1.0e+3' is in quotes, so it is text, not a whole number (write 1.0e+3); allowed"),
+    # a tab beside the digits: YAML cannot read the text bare at all
+    ("overrides:\n  - {members: [CHN], issue: data_flows, set_position: \"\\t70\"}\n",
+     "line 4: overrides.0.set_position",
+     "'\\t70' is read as text, not a number (YAML reads a number only in its own forms); "
+     "write 70; allowed"),
 ])
 def test_a_quoted_number_is_refused(folder, text, field, problem):
     """pydantic would read "70" as 70: in a YAML file quotes make a number text, a slip to point

@@ -383,14 +383,24 @@ def _text_for_number(text: str, whole: bool) -> str:
         number = math.nan
     if not math.isfinite(number):
         return f"{_shown(text)} is not {kind}"
-    if isinstance(yaml.load(text, Loader=SafeLoader), int | float):  # '1.0e+3' too
+    if isinstance(_yaml_value(text), int | float):  # '1.0e+3' too
         return f"{_shown(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
     if "e" in text.lower():
         return (f"{text} is read as text, not a number (YAML reads an exponent only as "
                 "1.0e+3); write the number out")
     plain = str(int(number)) if number.is_integer() else repr(number)
-    return (f"{text} is read as text, not {kind} (YAML reads a number only in its own forms); "
+    shown = text if text.isprintable() else _shown(text)  # a tab shown as \t
+    return (f"{shown} is read as text, not {kind} (YAML reads a number only in its own forms); "
             f"write {plain}")
+
+
+def _yaml_value(text: str) -> object:
+    """What YAML reads `text` as when written bare; the text itself where YAML cannot read it
+    bare (a tab beside the digits of a quoted "\t1")."""
+    try:
+        return yaml.load(text, Loader=SafeLoader)
+    except yaml.YAMLError:
+        return text
 
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
