@@ -434,6 +434,14 @@ def test_a_bad_seed_or_run_count_is_an_input_error_in_python_too(hand, given, al
         forecast(read_actor_issue_data(hand), **({"runs": 2, "seed": 7} | given))
 
 
+def test_numpys_whole_numbers_are_taken_for_the_run_count_and_seed(hand):
+    """runs=np.int64(2) ended in pydantic's ValidationError (sample_uncertainty: np.True_;
+    allowed: true or false) from inside the run's settings."""
+    data = read_actor_issue_data(hand)
+    assert forecast(data, runs=np.int64(2), seed=np.int64(7)).equals(
+        forecast(data, runs=2, seed=7))
+
+
 @pytest.mark.parametrize("text", ["", "actor,issue,position\nA,x,1\n",
                                   "#A;A;a\n#P;x;x\n#D;B;x;1;1;1\n"])
 def test_cli_bad_file_exits_2_without_traceback(capsys, tmp_path, text):

@@ -156,6 +156,23 @@ def test_with_changes_validates_the_fields_as_a_file_would(changes, field, allow
     assert error.value.field == field
 
 
+def test_with_changes_takes_numpys_numbers_and_true_or_false_as_pythons():
+    """A notebook's numbers are often numpy's: `np.bool_(True)` was refused for `package`
+    (allowed: true or false) and taken as the number 1 for `min_step` or `replications`, where
+    Python's True is refused."""
+    baseline = shipped("baseline")
+    changed = baseline.with_changes(replications=np.int64(5), seed=np.uint64(7),
+                                    parameters={"consensus": {"package": np.bool_(True),
+                                                              "min_step": np.float32(5)}})
+    assert (changed.spec.replications, changed.spec.seed) == (5, 7)
+    assert changed.spec.parameters.consensus.package is True
+    assert changed.spec.parameters.consensus.min_step == 5
+    for changes in ({"replications": np.bool_(True)},
+                    {"parameters": {"consensus": {"min_step": np.bool_(True)}}}):
+        with pytest.raises(InputError, match="true or false is not a number"):
+            baseline.with_changes(**changes)
+
+
 def test_with_changes_reads_parameters_given_as_a_mapping():
     changed = shipped("baseline").with_changes(parameters={"bargaining": {"protocol": "exchange"}})
     assert changed.spec.parameters.bargaining.protocol == "exchange"

@@ -1,12 +1,14 @@
 """The base of every schema read from a file (parameters, calendar, scenario, data): unknown keys
 are refused, and so are YAML's true or false and text (a quoted number) where a number goes and
 anything else where true or false goes (pydantic would take true as 1, '70' as 70 and 1 or 'yes'
-as true, so `noise_sd: true`, `set_position: "70"` or `package: 1` would run silently)."""
+as true, so `noise_sd: true`, `set_position: "70"` or `package: 1` would run silently). numpy's
+true or false (`np.bool_`, what a comparison of numpy numbers gives) is true or false too."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
+import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -19,7 +21,7 @@ whole (`simulation.inputs.files.validation_problem` words it with what is allowe
 
 def numeric_input(value: Any, whole: bool = False) -> Any:
     """A number's input, unless it is true or false, or text (`whole`: the number is an int)."""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         raise ValueError(NOT_A_NUMBER)
     if isinstance(value, str):
         raise PydanticCustomError(TEXT_FOR_NUMBER, "text where a number goes", {"whole": whole})
@@ -47,8 +49,10 @@ class FileSchema(BaseModel):
         if info.field_name is None:
             return value
         annotation = cls.model_fields[info.field_name].annotation
-        if annotation is bool and not isinstance(value, bool):
-            raise ValueError(f"{value!r}; {NOT_A_SWITCH}")
+        if annotation is bool:
+            if not isinstance(value, bool | np.bool_):
+                raise ValueError(f"{value!r}; {NOT_A_SWITCH}")
+            return bool(value)
         numbers = _numbers(annotation)
         if numbers:
             return numeric_input(value, whole=numbers == [int])
