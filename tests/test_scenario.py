@@ -173,6 +173,16 @@ def test_with_changes_takes_numpys_numbers_and_true_or_false_as_pythons():
             baseline.with_changes(**changes)
 
 
+@pytest.mark.parametrize("value", [1e30, np.float64(1e30)])
+@pytest.mark.parametrize(("field", "allowed"), [("replications", "from 1 to 10,000,000"),
+                                                ("seed", "at least 0")])
+def test_a_whole_number_too_large_to_read_is_out_of_range(field, allowed, value):
+    """pydantic's own words ("Unable to parse input string as an integer, exceeded maximum
+    size") said nothing of what is allowed, from a file's `replications: 1.0e+30` too."""
+    with pytest.raises(InputError, match=f"1e\\+30\\)? is out of range; allowed: .*{allowed}"):
+        shipped("baseline").with_changes(**{field: value})
+
+
 def test_with_changes_reads_parameters_given_as_a_mapping():
     changed = shipped("baseline").with_changes(parameters={"bargaining": {"protocol": "exchange"}})
     assert changed.spec.parameters.bargaining.protocol == "exchange"

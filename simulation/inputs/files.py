@@ -404,7 +404,9 @@ def _yaml_value(text: str) -> object:
 
 
 PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+# int_parsing_size: a whole number beyond what pydantic reads (replications: 1.0e+30)
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                 "int_parsing_size"}
 _NOT_A_NUMBER = {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}
 _NUMBER_ERRORS = _RANGE_ERRORS | _NOT_A_NUMBER | {"finite_number", TEXT_FOR_NUMBER}
 
