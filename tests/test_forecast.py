@@ -411,6 +411,43 @@ def test_rounds_beyond_the_calendar_are_an_input_error_in_python_too(hand):
         forecast(read_actor_issue_data(hand), settings_for(rounds=1001))
 
 
+@pytest.mark.parametrize("rounds", ["12", 2.5, True, None, 0])
+def test_settings_for_checks_its_rounds_as_the_command_line_does(hand, rounds):
+    """settings_for stored any rounds unchecked: "12" and 2.5 ended in a TypeError from inside
+    the synthetic calendar, True ran one round."""
+    with pytest.raises(InputError, match=r"rounds: .*allowed: a whole number from 1 to 1000"):
+        forecast(read_actor_issue_data(hand), settings_for("compromise", rounds=rounds))
+    assert settings_for("compromise", rounds=np.int64(3)).rounds == 3
+
+
+@pytest.mark.parametrize(("call", "wanted"), [
+    (lambda data: forecast(str(data.source)), "forecast takes one negotiation's ActorIssueData, "
+     "not str .*read_actor_issue_data"),
+    (lambda data: backtest([data]), "backtest takes one negotiation's ActorIssueData, not a "
+     "list of 1"),
+    (lambda data: forecast(data, "exchange"), "forecast takes OwnDataSettings as settings, not "
+     "str .*settings_for"),
+    (lambda data: backtest(data, {"rounds": 3}), "backtest takes OwnDataSettings"),
+    (lambda data: backtest_issues(data), "backtest_issues takes a dataset.*give \\[data\\], or "
+     "use backtest\\(data\\)"),
+    (lambda data: forecast_dataset(str(data.source)), "forecast_dataset takes a dataset.*"
+     "read_dataset"),
+    (lambda data: settings_for("exchange", base="x"), "settings_for takes OwnDataSettings as "
+     "base"),
+])
+def test_data_or_settings_of_the_wrong_kind_are_a_type_error_saying_what_goes_there(
+        hand, call, wanted):
+    """Not an AttributeError from deep inside the run ('str' object has no attribute
+    'positions')."""
+    with pytest.raises(TypeError, match=wanted):
+        call(read_actor_issue_data(hand))
+
+
+def test_a_datasets_worker_count_is_checked_as_the_command_line_does(hand):
+    with pytest.raises(InputError, match="workers: 0; allowed: a whole number of at least 1"):
+        backtest_issues([read_actor_issue_data(hand)], workers=0)
+
+
 def test_an_unknown_exchange_rule_is_an_input_error_naming_the_rules():
     """Not pydantic's ValidationError from inside the settings."""
     with pytest.raises(InputError, match="exchange_rule: 'Reference' is not allowed "

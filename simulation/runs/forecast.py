@@ -73,6 +73,11 @@ def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS
                  exchange_rule: str | None = None,
                  base: OwnDataSettings = DEFAULTS) -> OwnDataSettings:
     """`base` with the protocol, rounds and (if given) exchange rule a command line names."""
+    check_settings(base, "settings_for", "base")
+    if not isinstance(rounds, int | np.integer) or isinstance(rounds, bool) or \
+            not 1 <= rounds <= MAX_ROUNDS:  # model_copy below does not validate it
+        raise InputError("--rounds", "rounds", f"{rounds!r}; allowed: a whole number from 1 to "
+                         f"{MAX_ROUNDS}")
     if protocol not in protocols.NAMES:
         raise InputError("--protocol", "protocol",
                          f"{protocol!r}; allowed: {', '.join(protocols.NAMES)}")
@@ -85,7 +90,43 @@ def settings_for(protocol: str = protocols.DEFAULT, rounds: int = DEFAULT_ROUNDS
     except ValidationError as exc:  # an exchange rule the protocol registry does not know
         field, problem = validation_problem(exc, BargainingParameters)
         raise InputError(field, field, problem) from None
-    return settings.model_copy(update={"rounds": rounds})
+    return settings.model_copy(update={"rounds": int(rounds)})
+
+
+def check_data(data: object, function: str) -> None:
+    """A TypeError saying how to read data, unless `data` is one negotiation's data."""
+    if not isinstance(data, ActorIssueData):
+        shown = (f"a {type(data).__name__} of {len(data)}" if isinstance(data, list | tuple)
+                 else f"{type(data).__name__} {data!r:.60}")
+        raise TypeError(f"{function} takes one negotiation's ActorIssueData, not {shown}: "
+                        "read a file with simulation.inputs"
+                        ".importers.read_actor_issue_data(path) (a file or folder of several "
+                        "negotiations with read_dataset(path), for backtest_issues or "
+                        "forecast_dataset)")
+
+
+def check_dataset(dataset: object, function: str) -> None:
+    """A TypeError unless `dataset` is a sequence of negotiations' data (read_dataset's)."""
+    if isinstance(dataset, ActorIssueData):
+        raise TypeError(f"{function} takes a dataset, a sequence of ActorIssueData (read_dataset"
+                        f"'s), not one negotiation's: give [data], or use "
+                        f"{function.removesuffix('_issues').removesuffix('_dataset')}(data)")
+    if isinstance(dataset, str | bytes) or not isinstance(dataset, Sequence):
+        raise TypeError(f"{function} takes a dataset, a sequence of ActorIssueData, not "
+                        f"{type(dataset).__name__} {dataset!r:.60}: read one with "
+                        "simulation.inputs.importers.read_dataset(path)")
+    for data in dataset:
+        check_data(data, f"{function}'s dataset")
+
+
+def check_settings(settings: object, function: str, name: str = "settings") -> None:
+    """A TypeError saying how to make settings, unless `settings` are OwnDataSettings."""
+    if not isinstance(settings, OwnDataSettings):
+        raise TypeError(f"{function} takes OwnDataSettings as {name}, not "
+                        f"{type(settings).__name__} {settings!r:.60}: make them with "
+                        "simulation.runs.forecast.settings_for(protocol, rounds, exchange_rule), "
+                        "or read a parameter file with "
+                        "simulation.inputs.own_parameters.read_own_parameters(path)")
 
 
 def _calendar(rounds: int) -> tuple[Period, ...]:
@@ -166,6 +207,8 @@ def simulate(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
     to `progress`, and kept only as its `RunForecasts`); run i is seeded
     replication_seed(negotiation_seed(seed, negotiation), i) and its results do not depend on
     its slice."""
+    check_data(data, "simulate")
+    check_settings(settings, "simulate")
     check_count(runs, "runs")
     check_seed(seed)
     negotiation = negotiation_from_data(data, settings.rounds, runs)
@@ -348,6 +391,8 @@ def forecast(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
     """Per issue, on the user's scale: the protocol's forecast, the weighted mean (`compromise`)
     and median positions after the rounds, and, where the data give a status quo, the verdict
     of the final meeting (shares of runs when runs > 1)."""
+    check_data(data, "forecast")
+    check_settings(settings, "forecast")
     results = simulate(data, settings, runs, seed, progress)
     predicted = data.to_user_scale(_forecast(results, settings))
     compromise = data.to_user_scale(results.mean)
@@ -389,6 +434,9 @@ def forecast_dataset(dataset: Sequence[ActorIssueData], settings: OwnDataSetting
                      progress: Progress | None = None) -> pd.DataFrame:
     """`forecast` of every negotiation, one after the other in the dataset's order; `progress`
     is told of the runs as they finish."""
+    check_dataset(dataset, "forecast_dataset")
+    check_settings(settings, "forecast_dataset")
+    check_count(workers, "workers")
     tables = map_negotiations(forecast, dataset, settings, runs, seed, workers=workers,
                               runs=runs, progress=progress)
     return pd.concat(tables, ignore_index=True)
@@ -487,6 +535,9 @@ def backtest_issues(dataset: Sequence[ActorIssueData], settings: OwnDataSettings
                     progress: Progress | None = None) -> pd.DataFrame:
     """Per scored issue of every negotiation: the model's and the baselines' predictions and
     errors; `progress` is told of the runs as they finish."""
+    check_dataset(dataset, "backtest_issues")
+    check_settings(settings, "backtest_issues")
+    check_count(workers, "workers")
     for data in dataset:
         check_outcomes(data)
     tables = map_negotiations(_backtest_issues, dataset, settings, runs, seed, workers=workers,
@@ -550,6 +601,8 @@ def backtest(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: i
              seed: int = 0) -> pd.DataFrame:
     """Per issue with an observed outcome: the model's and the baselines' predictions and their
     errors (prediction - observed, user's scale), then a row of mean absolute errors."""
+    check_data(data, "backtest")
+    check_settings(settings, "backtest")
     return with_error_row(backtest_issues([data], settings, runs, seed))
 
 
