@@ -45,6 +45,19 @@ def test_a_scenario_with_the_longest_name_still_has_a_what_if(baseline):
     assert edited.name == "n" * 92 + "-what-if"
 
 
+@pytest.mark.parametrize(("path", "field", "allowed"), [
+    ("concensus.min_step", "parameters.concensus", "did you mean 'consensus'"),
+    ("consensus.package.on", "parameters.consensus.package", "allowed: true or false"),
+])
+def test_a_parameter_path_the_schema_lacks_is_the_loaders_message(baseline, path, field,
+                                                                  allowed):
+    """A misspelt section ended in a KeyError from building the mapping, even through
+    try_what_if, which is to give the loader's message instead."""
+    scenario, problem = state.try_what_if(baseline, [], {path: 5})
+    assert scenario is None
+    assert f"the form's changes to {baseline.path}: {field}: " in problem and allowed in problem
+
+
 def test_edits_change_exactly_the_chosen_preferences(baseline):
     edited = state.what_if_scenario(baseline, [USA_MORE], {})
     before, after = baseline.preferences, edited.preferences

@@ -176,7 +176,9 @@ def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any]
     for path, value in parameters.items():
         node = raw["parameters"]
         *parents, last = path.split(".")
-        for part in parents:
+        for part in parents:  # a section the schema lacks is made, for the loader to name
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
             node = node[part]
         node[last] = value
     if name is not None:
