@@ -212,6 +212,15 @@ def test_an_unknown_issue_is_an_input_error_with_a_suggestion(folder):
         explain(folder, "data_flow", runs=10)
 
 
+@pytest.mark.parametrize("issue", [None, 3, [ISSUE]])
+def test_an_issue_that_is_not_text_is_an_input_error_naming_the_issues(folder, issue):
+    """Not an AttributeError ('NoneType' object has no attribute 'casefold') from looking for
+    a suggestion."""
+    with pytest.raises(InputError, match=r"--issue: .* is not an issue's id \(one issue, as "
+                       r"text\); the issues: mandate, "):
+        explain(folder, issue, runs=10)
+
+
 @pytest.mark.parametrize("runs", [0, -1, 2.0])
 def test_a_run_count_below_1_or_not_whole_is_an_input_error(folder, runs):
     """Not an IndexError from the batches, nor a TypeError from range."""

@@ -85,12 +85,13 @@ def explain(folder: Path | str, issue: str, runs: int,
     results = load_results(folder)
     scenario, manifest = results.scenario, results.manifest
     issues = list(scenario.catalogue.issue_ids)
-    if issue not in issues:
+    if not isinstance(issue, str) or issue not in issues:
         from simulation.inputs.files import suggest
 
-        raise InputError(str(folder), "--issue", f"unknown issue {issue!r}{suggest(issue, issues)}"
-                         f"; the issues: {', '.join(issues)}")
-    runs = min(runs, int(manifest["runs"]))
+        what = (f"unknown issue {issue!r}{suggest(issue, issues)}" if isinstance(issue, str)
+                else f"{issue!r:.60} is not an issue's id (one issue, as text)")
+        raise InputError(str(folder), "--issue", f"{what}; the issues: {', '.join(issues)}")
+    runs = min(int(runs), int(manifest["runs"]))  # a plain int in what it returns
     seeds = [replication_seed(int(manifest["seed"]), r) for r in range(runs)]
     negotiation = scenario.negotiation()
     other_rules = versions.rerun_note(manifest, folder)
