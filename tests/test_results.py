@@ -1371,6 +1371,38 @@ def test_cli_compare_refuses_a_folder_with_more_issues_than_the_reference(cli_ru
         assert "Traceback" not in stderr
 
 
+def test_run_outcomes_of_other_issues_are_refused_as_the_argument_not_the_table(complete):
+    """A misspelt issue, some of the issues or one issue given as text read the table against
+    them and called it damaged, with `mc11 run --resume` to rebuild a table that was fine."""
+    loaded = results.load_results(complete[0].folder)
+    issues = loaded.scenario.catalogue.issue_ids
+    for wrong in (["data_flow", *issues[1:]], issues[:3], [*issues, issues[0]]):
+        with pytest.raises(ValueError, match="run_outcomes takes the folder's issues, each "
+                           "once") as error:
+            loaded.run_outcomes(wrong)
+        assert "damaged" not in str(error.value)
+    with pytest.raises(TypeError, match="takes a list of the folder's issues, not str"):
+        loaded.run_outcomes("data_flows")
+    shuffled = issues[::-1]
+    (outcome, _), = loaded.run_outcomes(shuffled)
+    (forward, _), = loaded.run_outcomes(issues)
+    assert (outcome == forward[:, ::-1]).all()
+
+
+def test_a_results_object_whose_folder_is_gone_says_so(complete, tmp_path):
+    """Not "the table is missing or damaged" with a resume of a folder that is not there."""
+    gone = tmp_path / "gone"
+    shutil.copytree(complete[0].folder, gone)
+    loaded = results.load_results(gone)
+    shutil.rmtree(gone)
+    for read in (lambda: loaded.outcomes, lambda: list(loaded.run_outcomes(
+            loaded.scenario.catalogue.issue_ids))):
+        with pytest.raises(InputError, match="the folder is gone") as error:
+            read()
+        assert "--resume" not in str(error.value)
+    assert len(loaded.summary) == len(loaded.scenario.catalogue.issue_ids)  # kept in memory
+
+
 def test_run_outcomes_come_in_the_same_blocks_whatever_the_files_row_groups(cli_runs, tmp_path,
                                                                             monkeypatch):
     """Pairs are read block by block from two folders: a table written in odd row groups, its

@@ -545,10 +545,21 @@ class Results:
 
     def run_outcomes(self, issues: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Each run's outcome codes and agreed texts (runs, k), issues in the order of
-        `issues`, RUNS_AT_A_TIME runs at a time (the last block fewer), whatever the file's
-        row groups: two folders of as many runs give blocks of the same runs. Memory stays flat
-        in the run count; a table that does not hold runs 0, 1, ... each with every issue once
-        is damaged."""
+        `issues` (the folder's issues, each once), RUNS_AT_A_TIME runs at a time (the last block
+        fewer), whatever the file's row groups: two folders of as many runs give blocks of the
+        same runs. Memory stays flat in the run count; a table that does not hold runs 0, 1, ...
+        each with every issue once is damaged."""
+        own = self.scenario.catalogue.issue_ids
+        if isinstance(issues, str) or not isinstance(issues, Collection):
+            raise TypeError(f"run_outcomes takes a list of the folder's issues, not "
+                            f"{type(issues).__name__} {issues!r:.60}")
+        if sorted(map(str, issues)) != sorted(own):  # else the table would be called damaged
+            raise ValueError(f"run_outcomes takes the folder's issues, each once, in the order "
+                             f"of the arrays' columns: {', '.join(own)}; not "
+                             f"{', '.join(map(str, issues)) or 'none'}")
+        return self._run_outcomes(list(issues))
+
+    def _run_outcomes(self, issues: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         path = self.folder / "outcomes.parquet"
         k, codes = len(issues), OUTCOME_CODES
         order = {issue: column for column, issue in enumerate(issues)}
@@ -665,7 +676,11 @@ def _recorded_digest(folder: Path, name: str) -> str | None:
 
 def _damaged(folder: Path, name: str, exc: Exception) -> InputError:
     """The error of a results folder's table that is missing or cannot be used: why, and the
-    command that rebuilds it."""
+    command that rebuilds it (or that the folder is gone)."""
+    if not folder.is_dir():  # a Results kept in a notebook after its folder was deleted
+        return InputError(str(folder), "(folder)", f"the folder is gone (moved or deleted since "
+                          f"it was read), so its {name} cannot be read; read the folder again "
+                          "where it is now (load_results), or run its scenario again")
     reason = "no such file" if isinstance(exc, FileNotFoundError) else \
         getattr(exc, "strerror", None) or exc
     return InputError(str(folder / name), "(table)", f"the table is missing or damaged "
