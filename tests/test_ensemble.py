@@ -206,6 +206,33 @@ def test_a_scenario_file_given_for_a_scenario_is_told_how_to_read_it():
         run_ensemble("scenarios/baseline.yaml")
 
 
+def test_the_readmes_helpers_given_the_wrong_kind_say_what_goes_there(scenario, reference):
+    """The README's notebook lines with a slip each: a path for the scenario, the method
+    `scenario.negotiation` uncalled, the result for its outcomes table, no issues table: each
+    ended in an AttributeError from inside ('EnsembleResult' ... columns, 'str' object has no
+    attribute 'catalogue')."""
+    from simulation.report.figures import bloc_members
+    from simulation.report.summary import summarise
+    from simulation.report.tables import issues_frame
+
+    result, _ = reference
+    slips = [
+        (lambda: issues_frame("scenarios/baseline.yaml"), "issues_frame takes a Scenario, not "
+         "str 'scenarios/baseline.yaml'"),
+        (lambda: bloc_members("scenarios/baseline.yaml", scenario.negotiation()),
+         "bloc_members takes a Scenario"),
+        (lambda: bloc_members(scenario, scenario.negotiation), r"bloc_members takes the "
+         r"scenario's Negotiation, not method .*scenario.negotiation\(\) \(called\)"),
+        (lambda: summarise(result, issues_frame(scenario)), r"the outcomes are the per-run "
+         r"table, a DataFrame \(run_ensemble\(...\).outcomes.*not EnsembleResult"),
+        (lambda: summarise(result.outcomes, None), r"summarise takes the issues as "
+         r"simulation.report.tables.issues_frame\(scenario\) gives them, not NoneType"),
+    ]
+    for call, wanted in slips:
+        with pytest.raises(TypeError, match=wanted):
+            call()
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**63 - 1), count=st.integers(1, 30), data=st.data())
 def test_replication_seed_is_the_spawned_child(seed, count, data):

@@ -265,6 +265,14 @@ class Scenario:
                                                 if path not in given})
 
 
+def check_scenario(value: object, function: str) -> None:
+    """A TypeError saying how to read a scenario, unless `value` is one (a file's path, say)."""
+    if not isinstance(value, Scenario):
+        raise TypeError(f"{function} takes a Scenario, not {type(value).__name__} "
+                        f"{value!r:.60}: read one with "
+                        "simulation.inputs.scenario.load_scenario(path)")
+
+
 def _leaf_paths(mapping: dict[str, Any], prefix: str = "") -> Iterator[str]:
     """The dotted paths of a nested mapping's values that are not mappings (a model's values
     each count: it replaces its whole section)."""

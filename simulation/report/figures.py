@@ -16,7 +16,7 @@ import pandas as pd
 
 from simulation.engine.negotiation import Negotiation
 from simulation.inputs.catalogue import STATUS_WORDS
-from simulation.inputs.scenario import Scenario
+from simulation.inputs.scenario import Scenario, check_scenario
 from simulation.report import DEFAULT_FIGURE_FORMAT
 from simulation.runs.workers import end_quietly_when_stopped
 
@@ -55,6 +55,11 @@ def position_groups(scenario: Scenario) -> pd.DataFrame:
 
 def bloc_members(scenario: Scenario, negotiation: Negotiation) -> dict[str, list[str]]:
     """Each bloc (groups.yaml, `bloc: true`) by name, with its negotiating members."""
+    check_scenario(scenario, "bloc_members")
+    if not isinstance(negotiation, Negotiation):
+        raise TypeError(f"bloc_members takes the scenario's Negotiation, not "
+                        f"{type(negotiation).__name__} {negotiation!r:.60}: give "
+                        "scenario.negotiation() (called)")
     rows = [i for i, bloc in enumerate(negotiation.bloc) if bloc]
     names = {g.id: g.name for g in scenario.catalogue.group_stances}
     members = np.array(negotiation.members)

@@ -129,7 +129,12 @@ def paired_counts(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _check_outcomes(outcomes: pd.DataFrame) -> None:
-    """Raise ValueError unless the frame has the outcome schema, known labels, one row per run."""
+    """Raise ValueError unless the frame has the outcome schema, known labels, one row per run
+    (TypeError unless it is a frame)."""
+    if not isinstance(outcomes, pd.DataFrame):
+        raise TypeError(f"the outcomes are the per-run table, a DataFrame (run_ensemble(...)"
+                        f".outcomes, or a loaded folder's Results.outcomes), not "
+                        f"{type(outcomes).__name__} {outcomes!r:.60}")
     missing = [c for c in _OUTCOME_COLUMNS if c not in outcomes.columns]
     if missing:
         raise ValueError(f"outcomes frame lacks columns: {', '.join(missing)}")
@@ -298,6 +303,9 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
     member codes) names blocs in the top blockers.
     """
     _check_outcomes(outcomes)
+    if not isinstance(issues, pd.DataFrame):
+        raise TypeError(f"summarise takes the issues as simulation.report.tables.issues_frame"
+                        f"(scenario) gives them, not {type(issues).__name__} {issues!r:.60}")
     frame = outcomes.assign(issue=outcomes["issue"].astype(str),
                             outcome=outcomes["outcome"].astype(str),
                             text=outcomes["text"].astype(float),

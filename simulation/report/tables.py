@@ -9,7 +9,7 @@ import pandas as pd
 from simulation.engine.negotiation import Negotiation
 from simulation.errors import write_atomic
 from simulation.inputs.catalogue import CLUSTER_TITLES, REACHED, SCALE_WORDS
-from simulation.inputs.scenario import Scenario
+from simulation.inputs.scenario import Scenario, check_scenario
 from simulation.outcomes import AGREEMENTS, OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
 from simulation.report import summary
@@ -27,6 +27,7 @@ from simulation.runs.results import Run
 
 def issues_frame(scenario: Scenario) -> pd.DataFrame:
     """The catalogue as the frame the summaries and plots expect (index: issue id)."""
+    check_scenario(scenario, "issues_frame")
     return pd.DataFrame(
         [{"issue": i.id, "title": i.title, "cluster": i.cluster,
           "cluster_title": CLUSTER_TITLES[i.cluster], "status_quo": i.status_quo,

@@ -35,7 +35,7 @@ from simulation.errors import InputError
 from simulation.inputs import SEED_LIMIT
 from simulation.inputs import priors as prior_draws
 from simulation.inputs.priors import Prior
-from simulation.inputs.scenario import Scenario
+from simulation.inputs.scenario import Scenario, check_scenario
 from simulation.outcomes import OUTCOME_LABELS, PLURILATERAL
 from simulation.outputs import OUTPUT, OUTPUTS, Combine, Storage
 from simulation.runs.workers import (
@@ -446,10 +446,7 @@ def run_ensemble(
 ) -> EnsembleResult:
     """Run a scenario's ensemble in memory (the notebook API); `on_chunk` sees each chunk.
     `runs` and `seed` default to the scenario's, `workers` to one per core."""
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"run_ensemble takes a Scenario, not {type(scenario).__name__} "
-                        f"{scenario!r:.60}: read one with "
-                        "simulation.inputs.scenario.load_scenario(path)")
+    check_scenario(scenario, "run_ensemble")
     runs = runs if runs is not None else scenario.spec.replications
     seed = seed if seed is not None else scenario.spec.seed
     check_count(runs, "runs")
