@@ -233,6 +233,20 @@ def test_the_readmes_helpers_given_the_wrong_kind_say_what_goes_there(scenario, 
             call()
 
 
+@pytest.mark.parametrize("z", [float("nan"), -1.96, 0, "1.96", True])
+def test_summarise_refuses_a_z_that_makes_no_interval(reference, scenario, z):
+    """z=nan gave NaN intervals and z=-1.96 intervals upside down, both silently; "1.96" a
+    TypeError from multiplying text."""
+    from simulation.report.summary import summarise
+    from simulation.report.tables import issues_frame
+
+    with pytest.raises(ValueError, match=r"z is the normal quantile of the intervals \(1.96: "
+                       r"95%\), a number above 0"):
+        summarise(reference[0].outcomes, issues_frame(scenario), z=z)
+    assert summarise(reference[0].outcomes, issues_frame(scenario), z=np.float64(1.96)).equals(
+        summarise(reference[0].outcomes, issues_frame(scenario)))
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**63 - 1), count=st.integers(1, 30), data=st.data())
 def test_replication_seed_is_the_spawned_child(seed, count, data):

@@ -6,7 +6,9 @@ method 3); differences between scenarios use Newcombe's hybrid score interval (N
 method 10). Both are well behaved at 0 and 1, where Monte Carlo shares often sit.
 """
 
+import math
 from collections.abc import Mapping, Sequence
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -306,6 +308,9 @@ def summarise(outcomes: pd.DataFrame, issues: pd.DataFrame, z: float = 1.96,
     if not isinstance(issues, pd.DataFrame):
         raise TypeError(f"summarise takes the issues as simulation.report.tables.issues_frame"
                         f"(scenario) gives them, not {type(issues).__name__} {issues!r:.60}")
+    if isinstance(z, bool | np.bool_) or not isinstance(z, Real) or not 0 < z < math.inf:
+        raise ValueError(f"z is the normal quantile of the intervals (1.96: 95%), a number "
+                         f"above 0, not {z!r}")
     frame = outcomes.assign(issue=outcomes["issue"].astype(str),
                             outcome=outcomes["outcome"].astype(str),
                             text=outcomes["text"].astype(float),
