@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+MANIFEST = "run.json"
+"""The file of an `mc11 run` results folder recording its run (and marking the folder as one)."""
+DESIGN = "design.json"
+"""The file of a sweep's or sensitivity design's folder recording its design."""
+JOURNAL = "trials.journal"
+"""The file of an `mc11 calibrate` folder holding its trials."""
+
 
 class Storage(Enum):
     """How an output's array is kept in a chunk file (.npz)."""

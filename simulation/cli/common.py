@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from simulation.errors import InputError, resolved, shell_word, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO, MAX_RUNS, SEED_LIMIT
+from simulation.outputs import DESIGN, JOURNAL, MANIFEST
 from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
 if TYPE_CHECKING:
@@ -250,9 +251,9 @@ WRONG_KIND = {
 
 
 OUTPUT_FOLDERS = {
-    "run.json": "a results folder of `mc11 run`, which `mc11 plot`, `compare` and `explain` read",
-    "design.json": "a folder of `mc11 sweep` or `sensitivity`",
-    "trials.journal": "a folder of `mc11 calibrate`, whose parameters.yaml --params reads",
+    MANIFEST: "a results folder of `mc11 run`, which `mc11 plot`, `compare` and `explain` read",
+    DESIGN: "a folder of `mc11 sweep` or `sensitivity`",
+    JOURNAL: "a folder of `mc11 calibrate`, whose parameters.yaml --params reads",
 }
 """A file that marks a folder as an mc11 command's output, and what that folder is."""
 
@@ -274,7 +275,7 @@ def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
         return error
     if error.problem.startswith("the file is empty"):  # nothing in it says what it is
         return error
-    if name.name == "run.json":
+    if name.name == MANIFEST:
         hint = ("this is a results folder's run.json: give the folder to `mc11 plot`, `compare` "
                 "or `explain`, or its scenario.yaml to run it again")
     elif name.suffix.lower() in WRONG_KIND[expected]:

@@ -71,6 +71,7 @@ from simulation.inputs.preferences import (
     derive_preferences,
 )
 from simulation.inputs.priors import Prior, is_prior, parse_prior
+from simulation.outputs import DESIGN, MANIFEST
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
@@ -334,10 +335,10 @@ def _folder_hint(folder: Path) -> str:
     stored = folder / "scenario.yaml"
     if not stored.is_file():
         return ""
-    if (folder / "run.json").is_file():
+    if (folder / MANIFEST).is_file():
         return (f"; this is an `mc11 run` results folder: the scenario it ran is {stored} (the "
                 "folder itself goes to `mc11 plot`, `compare` or `explain`)")
-    if (folder / "design.json").is_file():
+    if (folder / DESIGN).is_file():
         return (f"; this is a design's folder: the scenario it ran is {stored} (to complete "
                 "the design, give its scenario and --folder with it)")
     return f"; this folder holds {stored}"

@@ -43,6 +43,7 @@ from simulation.errors import (
 )
 from simulation.inputs.importers import ActorIssueData, dataset_files
 from simulation.inputs.own_parameters import OwnDataSettings, own_parameters_yaml
+from simulation.outputs import JOURNAL
 from simulation.runs import versions
 from simulation.runs.forecast import (
     BASELINES,
@@ -62,7 +63,6 @@ NOT_FOR_OWN_DATA = {  # registry settings left at their defaults, and why
     "noise_sd": "bargaining noise only adds chance to a run's prediction: fitted on one seeded "
                 "run, it would fit that run's luck, not the negotiations",
 }
-JOURNAL = "trials.journal"
 LOCK = "running.lock"
 INPUTS = "inputs.json"
 REPORT, FOLDS, PARAMETERS = "report.txt", "folds.csv", "parameters.yaml"

@@ -48,14 +48,13 @@ from simulation.errors import (
 from simulation.inputs import MAX_RUNS, SEED_LIMIT
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outcomes import OUTCOME_CODES
-from simulation.outputs import OUTPUTS, TABLES, Storage
+from simulation.outputs import DESIGN, MANIFEST, OUTPUTS, TABLES, Storage
 from simulation.runs import compiling, versions
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
 from simulation.runs.locks import holding
 from simulation.runs.progress import Progress
 
-MANIFEST = "run.json"
 SCENARIO = "scenario.yaml"
 """The resolved scenario a results folder (and a design's folder) stores: what its runs ran."""
 LOCK = ".lock"
@@ -257,7 +256,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
     if not manifest_path.is_file():
         design = ("; it holds a design.json: a `mc11 sweep` or `sensitivity` folder, whose "
                   "tables and plots/ are its results (complete it with the same command and "
-                  f"--folder {shell_word(folder)})" if (folder / "design.json").is_file() else "")
+                  f"--folder {shell_word(folder)})" if (folder / DESIGN).is_file() else "")
         raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder of "
                          f"`mc11 run`{design}")
     try:

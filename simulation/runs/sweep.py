@@ -40,6 +40,7 @@ from simulation.inputs.catalogue import REACHED
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
 from simulation.outcomes import NO_AGREEMENT, OUTCOME_LABELS, SHARE_COLUMNS
+from simulation.outputs import DESIGN
 from simulation.runs import versions
 from simulation.runs.aggregate import reaching
 from simulation.runs.cluster import workers_of
@@ -48,7 +49,6 @@ from simulation.runs.ensemble import compile_rules, replication_seed
 from simulation.runs.locks import holding
 from simulation.runs.results import LOCK, SCENARIO, new_folder
 
-DESIGN = "design.json"
 POINTS = "points"
 STATISTICS = (*SHARE_COLUMNS.values(),
               *(f"p_text_{point}" for point in REACHED),
