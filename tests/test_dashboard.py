@@ -86,6 +86,13 @@ def test_a_parameter_takes_a_prior_as_a_scenario_file_writes_it(baseline):
     assert state.parameter_setting(fixed, "consensus.critical_mass") == 0.85
 
 
+def test_a_field_yaml_would_read_as_octal_is_refused_with_the_number_it_looks_like(baseline):
+    """0100 in a form field ran with 64 (YAML 1.1's octal), silently."""
+    parameters = state.with_setting({}, "consensus.min_step", "010")
+    scenario, message = state.try_what_if(baseline, [], parameters)
+    assert scenario is None and "write 10" in message, message
+
+
 def test_every_parameter_is_a_form_field_with_its_schema_bounds():
     fields = {f.path: f for f in state.parameter_fields()}
     mass = fields["consensus.critical_mass"]

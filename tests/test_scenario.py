@@ -25,6 +25,7 @@ from simulation.errors import InputError
 from simulation.inputs.arrays import cell_reader
 from simulation.inputs.calendar import load_calendar
 from simulation.inputs.catalogue import DATA_DIR, default_catalogue
+from simulation.inputs.files import load_yaml
 from simulation.inputs.overrides import Override, apply_overrides
 from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
 from simulation.report.figures import position_groups
@@ -830,6 +831,33 @@ def test_a_number_yaml_reads_as_text_is_not_said_to_be_in_quotes(folder, text, w
                                     f"(YAML reads a number only in its own forms); write "
                                     f"{written};"), error.problem
     assert "in quotes" not in error.problem
+
+
+@pytest.mark.parametrize(("text", "read_as", "advice"), [
+    ("0100", "the octal number 64 (a leading 0 makes it octal)", "write 100"),
+    ("-012", "the octal number -10 (a leading 0 makes it octal)", "write -12"),
+    ("1:40", "100 (numbers joined by ':' count in base 60, as in a time)",
+     "write the number you mean")])
+def test_a_number_yaml_reads_otherwise_than_it_looks_is_refused(folder, text, read_as, advice):
+    """YAML 1.1 reads `replications: 0100` as 64 and `1:40` as 100: the run went ahead
+    silently with a number the user never wrote."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             f"replications: {text}\n"))
+    assert error.field == "line 3: replications"
+    assert error.problem == (f"{text} is read by YAML as {read_as}; {advice}, or put text in "
+                             f"quotes ('{text}')")
+
+
+def test_a_leading_zero_that_changes_nothing_is_read():
+    """07 is 7 in octal as in decimal: nothing to refuse."""
+    assert load_yaml("a: [07, 00]", "s.yaml")[0] == {"a": [7, 0]}
+
+
+def test_a_quoted_octal_is_told_the_number_it_looks_like(folder):
+    """'0100' in quotes: the advice was to write 0100 bare, which YAML reads as 64."""
+    error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\n"
+                             "replications: '0100'\n"))
+    assert "write 100" in error.problem and "write 0100" not in error.problem, error.problem
 
 
 @pytest.mark.parametrize(("key", "meant"), [("parameter_file", "parameters_file"),

@@ -123,9 +123,46 @@ class _DuplicateKey(Exception):
         self.key, self.line = key, line
 
 
+class _SurprisingNumber(Exception):
+    def __init__(self, problem: str, where: str) -> None:
+        self.problem, self.where = problem, where
+
+
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+"""YAML 1.1's octal whole numbers: 0123 is 83."""
+
+
+def surprising_number(text: str) -> str | None:
+    """What is wrong with a number YAML 1.1 reads otherwise than it looks (0123 is octal 83,
+    1:30 is 90 in base 60), or None: such a value would run silently with another number
+    (07 is 7 either way)."""
+    value = _yaml_value(text.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    shown = text.strip()
+    decimal = int(shown.replace("_", ""), 10) if _OCTAL.fullmatch(shown) else None
+    if decimal is not None and decimal != value:
+        return (f"{shown} is read by YAML as the octal number {value:g} (a leading 0 makes it "
+                f"octal); write {decimal}")
+    if ":" in shown:
+        return (f"{shown} is read by YAML as {value:g} (numbers joined by ':' count in base 60, "
+                "as in a time); write the number you mean")
+    return None
+
+
 class _UniqueKeyLoader(SafeLoader):  # type: ignore[misc, valid-type]
     """The safe loader, refusing a mapping that states a key twice (YAML's last-one-wins would
-    silently drop the first)."""
+    silently drop the first) and a number YAML 1.1 reads otherwise than it looks
+    (`surprising_number`)."""
+
+    def construct_number(self, node, key=None):
+        """A bare number as YAML builds it, unless `surprising_number` (under `key`, if a
+        mapping's value); a quoted one is text, refused where a number goes."""
+        problem = None if node.style else surprising_number(node.value)
+        if problem:
+            where = f"line {node.start_mark.line + 1}" + (f": {key}" if key is not None else "")
+            raise _SurprisingNumber(f"{problem}, or put text in quotes ('{node.value}')", where)
+        return self.yaml_constructors[node.tag + ".yaml"](self, node)
 
     def construct_mapping(self, node, deep=False):
         seen: set[object] = set()
@@ -138,7 +175,16 @@ class _UniqueKeyLoader(SafeLoader):  # type: ignore[misc, valid-type]
             if key in seen:
                 raise _DuplicateKey(key, key_node.start_mark.line + 1)
             seen.add(key)
+        for key_node, value_node in node.value:  # a number's error names its key
+            if value_node.tag in _NUMBER_TAGS:
+                self.construct_number(value_node, key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+for _tag in _NUMBER_TAGS:  # checked, then built as YAML builds them
+    _UniqueKeyLoader.add_constructor(_tag + ".yaml", SafeLoader.yaml_constructors[_tag])
+    _UniqueKeyLoader.add_constructor(_tag, _UniqueKeyLoader.construct_number)
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -173,6 +219,8 @@ def load_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
             raise InputError(str(path), "(file)", "its anchors and aliases expand to more than "
                              f"{MAX_YAML_VALUES:,} values; write the values out instead")
         return loader.construct_document(node), node
+    except _SurprisingNumber as number:
+        raise InputError(str(path), number.where, number.problem) from None
     except _DuplicateKey as duplicate:
         raise InputError(str(path), f"line {duplicate.line}", f"the key {duplicate.key!r} "
                          "appears twice in the same mapping; keep one") from None
@@ -383,6 +431,9 @@ def _text_for_number(text: str, whole: bool) -> str:
         number = math.nan
     if not math.isfinite(number):
         return f"{_shown(text)} is not {kind}"
+    surprise = surprising_number(text)
+    if surprise:  # '0123': its bare form would be another number
+        return f"{_shown(text)} is text, not {kind}; {surprise}"
     if isinstance(_yaml_value(text), int | float):  # '1.0e+3' too
         return f"{_shown(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
     if "e" in text.lower():
