@@ -119,6 +119,7 @@ def test_excels_separator_line_names_the_separator_and_is_no_header(tmp_path, fi
 
 @pytest.mark.parametrize("text, field, problem", [
     ("sep=|\nactor|issue\n", "line 1: sep=", "'|'; allowed: a comma, semicolon or tab"),
+    ("sep=\nactor;issue\n", "line 1: sep=", "declares no separator; allowed: a comma"),
     ("\nsep=;\n", "file", "only a sep= line"),
     ("sep=;\nactor,issue,position,salience,capability\nA,x,1,1,1\n", "line 2: header",
      "separated by semicolons as line 1 declares"),

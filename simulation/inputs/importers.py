@@ -527,8 +527,9 @@ def _excel_separator(source: str, line: tuple[int, str]) -> str | None:
     if declared is None:
         return None
     if declared[1] not in _SEPARATORS:
-        raise InputError(source, f"line {number}: sep=", f"declares the separator "
-                         f"{declared[1]!r}; allowed: a comma, semicolon or tab (or no sep= line)")
+        what = f"the separator {declared[1]!r}" if declared[1] else "no separator"
+        raise InputError(source, f"line {number}: sep=", f"declares {what}; allowed: a comma, "
+                         "semicolon or tab after sep= (or no sep= line)")
     return declared[1]
 
 
