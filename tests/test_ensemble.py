@@ -206,6 +206,18 @@ def test_a_scenario_file_given_for_a_scenario_is_told_how_to_read_it():
         run_ensemble("scenarios/baseline.yaml")
 
 
+def test_an_on_chunk_that_is_no_function_is_refused_before_any_run(scenario, monkeypatch):
+    """on_chunk=[] (say, for on_chunk=[].append) failed only once the first chunk had run, and
+    the ensemble's runs were lost."""
+    def no_runs(*_args, **_kwargs):
+        raise AssertionError("a run started")
+        yield
+
+    monkeypatch.setattr(ensemble, "run_chunks", no_runs)
+    with pytest.raises(TypeError, match=r"on_chunk takes a function of one chunk .*not list"):
+        run_ensemble(scenario, runs=2, seed=SEED, workers=1, on_chunk=[])
+
+
 def test_the_readmes_helpers_given_the_wrong_kind_say_what_goes_there(scenario, reference):
     """The README's notebook lines with a slip each: a path for the scenario, the method
     `scenario.negotiation` uncalled, the result for its outcomes table, no issues table: each

@@ -454,6 +454,9 @@ def run_ensemble(
     if workers is not None:
         check_count(workers, "workers")
     check_count(chunk_size, "chunk_size", "chunk_size")  # no option: run_ensemble's argument
+    if on_chunk is not None and not callable(on_chunk):
+        raise TypeError(f"run_ensemble's on_chunk takes a function of one chunk (or None), not "
+                        f"{type(on_chunk).__name__} {on_chunk!r:.60}")
     negotiation = scenario.negotiation()
     chunks = []
     bounds = chunk_bounds(runs, chunk_size)
