@@ -155,6 +155,8 @@ def test_with_changes_validates_the_fields_as_a_file_would(changes, field, allow
     with pytest.raises(InputError, match=allowed) as error:
         shipped("baseline").with_changes(**changes)
     assert error.value.field == field
+    # the call gave the value: the error sent the user to a scenario file with nothing wrong
+    assert error.value.source == f"with_changes on {SCENARIOS / 'baseline.yaml'}"
 
 
 def test_with_changes_takes_numpys_numbers_and_true_or_false_as_pythons():

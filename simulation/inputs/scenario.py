@@ -243,7 +243,8 @@ class Scenario:
         file's does (a model given for a section gives each of its numbers); the other priors
         stay (`without_priors()` fixes them all at their central values). A prior is an
         InputError: priors are read with a file."""
-        source = str(self.path) if self.path is not None else "<scenario>"
+        # the call is the source of every error: the file it was read from was checked then
+        source = f"with_changes on {self.path if self.path is not None else 'a scenario'}"
         for key in changes:
             if key in DERIVED_FROM:
                 raise InputError(source, key, "the scenario's preferences and calendar were "
