@@ -132,7 +132,7 @@ class _WithCopy:
         return self._more[name] if name in self._more else getattr(self._chunk, name)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
                   elements=st.one_of(st.just(np.nan), st.sampled_from([0.0, 50.0, 100.0]),
                                      st.floats(0, 100))),
@@ -152,7 +152,7 @@ def test_a_histograms_means_are_exact_and_its_quantiles_within_half_a_bin(values
     assert histogram.n == len(values)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(hnp.arrays(np.int64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
                   elements=st.integers(0, 8)), st.sampled_from([0.1, 0.5, 0.9]))
 def test_a_histogram_of_whole_numbers_gives_numpys_quantiles_exactly(values, q):

@@ -494,7 +494,7 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
     assert "no change" not in headline and "the best baseline scoring every issue" in headline
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=30,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(0, 9_999), min_size=10, max_size=10, unique=True),
        st.lists(st.booleans(), min_size=6, max_size=6).filter(any))

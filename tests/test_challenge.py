@@ -175,7 +175,7 @@ def negotiations(draw, min_actors=2, max_actors=7, max_issues=3, round_saliences
     return x, s, c
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(negotiations(max_actors=6), st.booleans())
 def test_prefix_sum_votes_equal_direct_sums(data, with_risk) -> None:
     """The sorted prefix sums give the same support as summing over every voter, with ties,
@@ -373,7 +373,7 @@ def test_positions_within_rounding_of_each_other_make_no_offers() -> None:
         assert offers.kind[n, i, 0] == offers.kind[i, n, 0] == ch.NONE, (names[i], risk)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(negotiations(max_issues=1), st.booleans())
 def test_the_default_scale_is_the_starting_spread_in_every_round(data, risk) -> None:
     """Without a position_range the utilities' |x_max - x_min| is the spread of the starting
@@ -387,7 +387,7 @@ def test_the_default_scale_is_the_starting_spread_in_every_round(data, risk) -> 
     np.testing.assert_allclose(found.positions, given.positions, rtol=0, atol=1e-9)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(negotiations(), st.sampled_from(["least_move", "reference"]), st.booleans())
 def test_positions_stay_on_the_scale_and_between_the_actors(data, rule, risk) -> None:
     """Nobody moves outside 0-100 nor outside the span of the positions on its issue."""
@@ -401,7 +401,7 @@ def test_positions_stay_on_the_scale_and_between_the_actors(data, rule, risk) ->
     assert np.all(np.isfinite(trajectory.medians)) and np.all(np.isfinite(trajectory.means))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(negotiations(min_actors=3), st.sampled_from([(1.0, 1.0), (0.5, 0.0), (0.0, 0.5)]))
 def test_actor_without_salience_makes_no_offers(data, q_t) -> None:
     """An actor with salience 0 on an issue makes no offer on it, so nobody moves to it."""
@@ -413,7 +413,7 @@ def test_actor_without_salience_makes_no_offers(data, q_t) -> None:
     assert not (offers.partner == 0).any()
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(negotiations(min_actors=3), st.booleans())
 def test_with_status_quo_weight_one_silence_alone_prevents_offers(data, risk) -> None:
     """With Q = 1 the equations themselves keep a salience-0 actor j from offering: i expects no
@@ -442,7 +442,7 @@ def test_salience_rule_matters_when_the_status_quo_may_change() -> None:
     assert unmasked[ireland, luxembourg, 0] == ch.CONFRONTATION
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.integers(2, 8), st.integers(1, 3), st.floats(0, 100), st.data())
 def test_identical_positions_give_no_challenges(n, k, at, data) -> None:
     """When everybody holds one position nobody challenges and nothing moves."""
@@ -468,7 +468,7 @@ def _clear_decisions(x: np.ndarray, s: np.ndarray, offers: ch.ChallengeOffers) -
     return not (near & live).any()
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(
     negotiations(min_actors=3, round_saliences=False),
     st.randoms(use_true_random=False),
@@ -509,7 +509,7 @@ def _nobody_midway(x: np.ndarray) -> bool:
     return not (same_distance & distinct & (d[:, :, None, :] > 0)).any()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(negotiations(min_actors=3, round_saliences=False))
 def test_least_move_is_symmetric_in_the_scale(data) -> None:
     """Under the paper's rule, reading the scale backwards (x -> 100 - x) mirrors the round."""
@@ -533,7 +533,7 @@ def test_reference_rule_is_not_symmetric_in_the_scale() -> None:
     assert not np.allclose(mirrored[4], 14.0 - path[4])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(negotiations(max_issues=4))
 def test_issues_are_computed_independently(data) -> None:
     """Running all issues at once equals running each issue alone."""

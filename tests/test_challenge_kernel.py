@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 TOL = 1e-9  # positions on their own scale; sums and powers run in another order
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(seed=st.integers(0, 2**32 - 1), grid=st.booleans(), q=st.sampled_from([1.0, 0.6, 0.0]),
        risk=st.booleans(), rule=st.sampled_from(["least_move", "reference"]),
        fixed=st.booleans())
@@ -41,7 +41,7 @@ def test_compiled_round_equals_the_numpy_round(seed, grid, q, risk, rule, fixed)
     np.testing.assert_allclose(challenge_round_fast(X, S, C, params), expected, rtol=0, atol=TOL)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(seed=st.integers(0, 2**32 - 1), q=st.sampled_from([1.0, 0.6]), risk=st.booleans(),
        rule=st.sampled_from(["least_move", "reference"]))
 def test_compiled_round_equals_the_numpy_round_with_duplicated_members(seed, q, risk, rule):
@@ -73,7 +73,7 @@ def test_compiled_round_equals_the_numpy_round_with_duplicated_members(seed, q, 
         assert (got[a] == got[b]).all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(seed=st.integers(0, 2**32 - 1), q=st.sampled_from([1.0, 0.6]), risk=st.booleans(),
        rule=st.sampled_from(["least_move", "reference"]))
 def test_compiled_round_equals_the_numpy_round_with_clustered_members(seed, q, risk, rule):
@@ -91,7 +91,7 @@ def test_compiled_round_equals_the_numpy_round_with_clustered_members(seed, q, r
     np.testing.assert_allclose(challenge_round_fast(X, S, C, params), expected, rtol=0, atol=TOL)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(seed=st.integers(0, 2**32 - 1), clusters=st.integers(1, 8), spread=st.sampled_from(
     [0.0, 0.01, 1.0, 30.0]))
 def test_the_midpoint_sweep_counts_the_voters_below_each_midpoint(seed, clusters, spread):
@@ -119,7 +119,7 @@ def test_compiled_round_equals_the_numpy_round_on_the_mc11_members():
     np.testing.assert_allclose(challenge_round_fast(*args, params), expected, rtol=0, atol=TOL)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 2**32 - 1), risk=st.booleans(),
        rule=st.sampled_from(["least_move", "reference"]))
 def test_a_batch_s_rounds_equal_each_replication_s_round(seed, risk, rule):

@@ -36,7 +36,7 @@ def test_uniforms_and_normals_interleave_as_one_stream():
     assert ((first >= 0) & (first < 1)).all()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(0, 30), st.integers(1, 6))
 def test_engaged_members_draw_in_order_and_the_others_draw_nothing(entropy, r, n, k):
     seeds = [np.random.SeedSequence(entropy, spawn_key=(i,)) for i in range(r)]
@@ -65,7 +65,7 @@ def test_integer_and_missing_seeds_become_seed_sequences():
     assert chance.seed_sequence(None).entropy != chance.seed_sequence(None).entropy
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 9), st.integers(1, 5))
 def test_values_drawn_around_a_base_are_base_plus_scaled_noise_clipped(entropy, r, n, k):
     rng = np.random.default_rng(entropy)
@@ -76,7 +76,7 @@ def test_values_drawn_around_a_base_are_base_plus_scaled_noise_clipped(entropy, 
     assert drawn.min() >= 0.0 and drawn.max() <= 100.0
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 4), st.integers(1, 9), st.integers(1, 5))
 def test_each_replication_draws_around_its_own_base_within_the_bounds_given(entropy, r, n, k):
     """Where a replication varies the derivation constants it has its own base (r, n, k): each

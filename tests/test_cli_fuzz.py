@@ -124,9 +124,9 @@ def check(argv: list[str], complete: Path) -> None:
 
 
 def fuzz_settings(examples: int):
-    """Hypothesis settings of the fuzz tests: `examples` command lines, no deadline (a line may
-    run the model), nothing remembered between sessions."""
-    return settings(max_examples=examples, deadline=None, database=None,
+    """Hypothesis settings of the fuzz tests: `examples` command lines, nothing remembered
+    between sessions."""
+    return settings(max_examples=examples, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 

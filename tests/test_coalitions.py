@@ -17,7 +17,7 @@ from simulation.engine.coalitions import (
 )
 from simulation.engine.parameters import CoalitionParameters
 
-FAST = settings(max_examples=60, deadline=None)
+FAST = settings(max_examples=60)
 
 
 @st.composite

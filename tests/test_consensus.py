@@ -29,7 +29,7 @@ from simulation.engine.consensus import (
     replication_tolerances,
 )
 
-FAST = settings(max_examples=75, deadline=None)  # ~100 would take the file past 20 s
+FAST = settings(max_examples=75)  # ~100 would take the file past 20 s
 HALF_GRID = np.arange(0.0, 100.5, 0.5)
 
 
@@ -294,7 +294,7 @@ def test_an_exact_half_split_of_decimal_saliences_takes_the_midpoint():
     assert rules.chair_text(X.tolist(), S.tolist(), C.tolist(), 0) == 37.5
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.integers(2, 6).flatmap(lambda n: st.tuples(
     integers((n, 1), 0, 4).map(lambda x: x * 25), integers((n, 1), 1, 20).map(lambda s: s * 0.05),
     arrays(float, n, elements=st.sampled_from([1.0, 2.0])))))

@@ -367,7 +367,7 @@ def test_dashboard_server_does_not_ask_pypi_for_a_newer_solara(monkeypatch):
     assert "--no-check-version" in started[-1]
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=25,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(who=st.sampled_from(["members", "group", "sponsors_of"]),
        name=st.one_of(st.sampled_from(["USA", "african_group", "JOB/GC/94", "ldc_group"]),

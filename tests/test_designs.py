@@ -56,7 +56,7 @@ def run(plan, scenario, folder: Path, client=None) -> pd.DataFrame:
     return sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=12),
                   elements=st.one_of(st.just(np.nan), st.sampled_from([0.0, 50.0, 100.0]),
                                      st.floats(0, 100))),
@@ -643,7 +643,7 @@ def test_point_statistics_count_texts_reaching_the_described_points():
     assert stats["text_in_force_median"][1] == pytest.approx(np.median([10.0, 40, 55, 50]))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.integers(1, 12).flatmap(lambda runs: st.tuples(
     hnp.arrays(np.int8, (runs, 3), elements=st.sampled_from(
         [NO_AGREEMENT, PLURILATERAL, MULTILATERAL])),
@@ -811,7 +811,7 @@ def test_the_design_file_records_what_was_run(small_sweep, tmp_path):
     assert stored["fingerprint"] == plan.fingerprint()
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(st.lists(st.lists(st.integers(0, 100), min_size=1, max_size=4, unique=True).map(sorted),
                 min_size=1, max_size=3))
 def test_a_grid_is_every_combination_once_the_first_constant_varying_slowest(values):

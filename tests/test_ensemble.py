@@ -259,7 +259,7 @@ def test_summarise_refuses_a_z_that_makes_no_interval(reference, scenario, z):
         summarise(reference[0].outcomes, issues_frame(scenario)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 2**63 - 1), count=st.integers(1, 30), data=st.data())
 def test_replication_seed_is_the_spawned_child(seed, count, data):
     index = data.draw(st.integers(0, count - 1))
@@ -273,7 +273,7 @@ def test_replication_seed_is_the_spawned_child(seed, count, data):
         assert not np.array_equal(np.random.default_rng(ours).random(8), neighbour)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(runs=st.integers(0, 200), size=st.integers(1, 60))
 def test_chunk_bounds_partition_the_runs(runs, size):
     bounds = chunk_bounds(runs, size)

@@ -17,7 +17,7 @@ from simulation.inputs.scenario import load_scenario
 same_round = functools.partial(assert_same_round, "once", exchange_round_once)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(seed=st.integers(0, 2**32 - 1), grid=st.booleans(), masked=st.booleans())
 def test_compiled_round_equals_the_numpy_rule(seed, grid, masked):
     """Grid positions and quarter saliences make equal gains common: ties must go the same way
@@ -95,7 +95,7 @@ def _greedy_in_gain_order(cells: np.ndarray, gains: np.ndarray) -> list[int]:
     return taken
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(1, 400),
        spread=st.sampled_from(["ties", "neighbours", "wide"]))
 def test_the_selection_realises_the_full_sorts_greedy_sequence(seed, size, spread):

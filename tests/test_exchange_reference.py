@@ -234,7 +234,7 @@ def test_no_exchange_between_identical_salience_profiles():
     assert len(ex.select_exchanges(c)) == 0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_gains_are_equal_and_positions_stay_on_scale(seed):
     X, S, C = random_case(seed)
@@ -269,7 +269,7 @@ def test_gains_are_equal_and_positions_stay_on_scale(seed):
     assert ((new_X >= 0) & (new_X <= 100)).all()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 2**32 - 1), grid=st.booleans())
 def test_batched_selection_equals_one_at_a_time(seed, grid):
     """select_exchanges realises non-interfering exchanges in batches; with batches of one it

@@ -27,7 +27,7 @@ DECIDE_RUNS = sorted(Path(__file__).parent.glob("data/decide_equalgain_*_positio
 same_round = functools.partial(assert_same_round, "reference", exchange_round_reference)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(seed=st.integers(0, 2**32 - 1), grid=st.booleans(), masked=st.booleans())
 def test_compiled_round_equals_the_numpy_rule(seed, grid, masked):
     """Grid positions and quarter saliences make equal gains, cut moves and repeated moves of a

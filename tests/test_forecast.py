@@ -252,7 +252,7 @@ _law = st.lists(st.tuples(st.one_of(st.just(np.nan), st.floats(0, 100)), st.floa
                min_size=1, max_size=4)  # per issue: a method's error, the model's
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(_law, min_size=1, max_size=4), st.integers(0, 4), st.integers(1, 3))
 def test_a_negotiation_a_method_predicts_nothing_in_changes_no_paired_gap(laws, at, size):
     """A negotiation in which the method scores no issue (all NaN: the status quo where the

@@ -133,7 +133,7 @@ priors = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(prior=priors, seed=st.integers(0, 2**32))
 def test_draws_are_reproducible_and_inside_their_bounds(prior, seed):
     seeds = [replication_seed(seed, i) for i in range(20)]

@@ -90,7 +90,7 @@ def negotiations(draw, max_members=7, max_issues=3):
     return X, S, C, q
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(negotiations())
 def test_chair_text_kernel_is_the_weighted_median(negotiation):
     X, S, C, _ = negotiation
@@ -98,7 +98,7 @@ def test_chair_text_kernel_is_the_weighted_median(negotiation):
     assert consensus.chair_texts(X, S, C).tolist() == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(negotiations(), st.sampled_from([0.0, 5.0, 15.0]), st.sampled_from([5.0, 10.0, 20.0]))
 def test_consensus_kernel_is_the_consensus_rule(negotiation, base, min_step):
     X, S, C, q = negotiation
@@ -114,7 +114,7 @@ def test_consensus_kernel_is_the_consensus_rule(negotiation, base, min_step):
         assert np.flatnonzero(blockers[:, i]).tolist() == plain.blockers
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(negotiations(), st.sampled_from([5.0, 10.0]), st.sampled_from([0.5, 0.75, 0.9, 1.0]))
 def test_plurilateral_kernel_is_the_plurilateral_rule(negotiation, min_step, critical_mass):
     X, S, C, q = negotiation

@@ -251,8 +251,8 @@ def load_outcome(folder: Path, content: bytes) -> Scenario | InputError:
 
 
 def fuzz_settings(examples: int):
-    """Hypothesis settings of the loader's fuzz tests: `examples` files, no deadline."""
-    return settings(max_examples=examples, deadline=None, print_blob=True,
+    """Hypothesis settings of the loader's fuzz tests: `examples` files."""
+    return settings(max_examples=examples, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -241,7 +241,7 @@ def test_compare_reproduces_newcombe_example() -> None:
     assert fall["diff_multilateral_excludes_zero"]
 
 
-@settings(max_examples=25, deadline=None)  # four summaries an example: ~1 s
+@settings(max_examples=25)  # four summaries an example: ~1 s
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40))
                 .filter(lambda c: sum(c) > 0), min_size=2, max_size=2))
 def test_swapping_the_scenarios_mirrors_every_difference(counts: list[tuple[int, ...]]) -> None:
