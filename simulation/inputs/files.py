@@ -136,11 +136,14 @@ def surprising_number(text: str) -> str | None:
     """What is wrong with a number YAML 1.1 reads otherwise than it looks (0123 is octal 83,
     1:30 is 90 in base 60), or None: such a value would run silently with another number
     (07 is 7 either way)."""
-    value = _yaml_value(text.strip())
+    shown = text.strip()
+    octal = _OCTAL.fullmatch(shown)
+    if not octal and ":" not in shown:
+        return None
+    value = _yaml_value(shown)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    shown = text.strip()
-    decimal = int(shown.replace("_", ""), 10) if _OCTAL.fullmatch(shown) else None
+    decimal = int(shown.replace("_", ""), 10) if octal else None
     if decimal is not None and decimal != value:
         return (f"{shown} is read by YAML as the octal number {value:g} (a leading 0 makes it "
                 f"octal); write {decimal}")
