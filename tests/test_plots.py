@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from matplotlib.text import Text
@@ -576,7 +577,7 @@ def test_the_text_reach_figure_draws_each_points_share_and_whiskers_on_its_own_b
     axis = _drawn(monkeypatch, plot_text_reach, summary, "unused.png").axes[0]
     bars = [c for c in axis.containers if hasattr(c, "patches")]
     whiskers = [c for c in axis.containers if not hasattr(c, "patches")]
-    for point, offset, bar, whisker in zip(("mid", "high"), (0.18, -0.18), bars, whiskers,
+    for point, offset, bar, whisker in zip(("mid", "high"), (-0.18, 0.18), bars, whiskers,
                                            strict=True):
         assert bar.get_label() == f"P(agreed text reaches {point})"
         share = summary[f"p_text_{point}"].to_numpy()
@@ -773,3 +774,26 @@ def test_a_pdf_figure_does_not_record_when_it_was_drawn(outcomes, tmp_path, monk
         monkeypatch.setenv("SOURCE_DATE_EPOCH", when)
         drawn.append(plot_outcomes(summary, tmp_path / when / "outcomes.pdf").read_bytes())
     assert drawn[0] == drawn[1]
+
+
+# --- figure review: what a reader sees ------------------------------------------------------
+
+
+def test_the_text_reach_figure_lists_its_bars_in_the_legends_order_in_no_outcomes_colour(
+        outcomes, monkeypatch):
+    """A text reaching a point may be multilateral or plurilateral: its bars take colours no
+    outcome has in any figure (blue is P(multilateral) everywhere else), and each issue's bars
+    run top to bottom in the legend's order, mid above high."""
+    summary = summarise(outcomes, ISSUES)
+    for point, share in (("mid", 0.5), ("high", 0.2)):
+        summary[f"p_text_{point}"] = share
+        summary[f"p_text_{point}_low"], summary[f"p_text_{point}_high"] = share - 0.1, share + 0.1
+    figure = _drawn(monkeypatch, plot_text_reach, summary, "unused.png")
+    bars = [c for c in figure.axes[0].containers if hasattr(c, "patches")]
+    colours = {to_hex(bar.patches[0].get_facecolor()) for bar in bars}
+    assert len(colours) == 2
+    assert not colours & {to_hex(c) for c in plots.OUTCOME_COLOURS.values()}
+    (legend,) = figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == [bar.get_label() for bar in bars]
+    centres = [[y for _, _, y in _bars(bar)] for bar in bars]
+    assert all(upper < lower for upper, lower in zip(*centres, strict=True))  # y runs down

@@ -38,6 +38,9 @@ DPI = 120
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 """Okabe-Ito colours minus yellow, which is too faint for lines on white."""
 OUTCOME_COLOURS = dict(zip(OUTCOMES, ("#0072B2", "#E69F00", "#BBBBBB"), strict=True))
+REACH_COLOURS = dict(zip(REACHED, ("#009E73", "#CC79A7"), strict=True))
+"""The text-reach figure's colour of each described point: Okabe-Ito colours no outcome has,
+since a text reaching a point may be multilateral or plurilateral."""
 _LABEL_WIDTH = 60
 
 
@@ -140,7 +143,9 @@ def plot_text_reach(summary: pd.DataFrame, path: str | Path) -> Path:
     fig = _figure(11, _height(len(summary)))
     ax = fig.add_subplot()
     y = _issue_rows(ax, [_label(t) for t in summary["title"]])
-    for offset, point, colour in zip((0.18, -0.18), REACHED, ("#0072B2", "#009E73"), strict=True):
+    # the first point on top, as the legend lists it (the y axis runs downwards)
+    for offset, point in zip((-0.18, 0.18), REACHED, strict=True):
+        colour = REACH_COLOURS[point]
         share = summary[f"p_text_{point}"].fillna(0).to_numpy()
         ax.barh(y + offset, share, height=0.36, color=colour,
                 label=f"P(agreed text reaches {point})")
