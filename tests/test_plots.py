@@ -797,3 +797,45 @@ def test_the_text_reach_figure_lists_its_bars_in_the_legends_order_in_no_outcome
     assert [t.get_text() for t in legend.get_texts()] == [bar.get_label() for bar in bars]
     centres = [[y for _, _, y in _bars(bar)] for bar in bars]
     assert all(upper < lower for upper, lower in zip(*centres, strict=True))  # y runs down
+
+
+def _legend_clear_of_the_panels(figure: Figure) -> None:
+    """The figure has one legend, inside it and over none of its panels."""
+    renderer = figure.canvas.get_renderer()
+    figure.draw(renderer)
+    assert not any(axis.get_legend() for axis in figure.axes)
+    (legend,) = figure.legends
+    box = legend.get_window_extent(renderer)
+    assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1
+    assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1
+    assert not any(box.overlaps(axis.get_window_extent(renderer)) for axis in figure.axes
+                   if axis.get_visible())
+
+
+def test_a_sweeps_legend_covers_no_panels_data():
+    """The shares run across the whole first panel, where the legend was put (loc="best"):
+    it is now under the panels."""
+    swept = "parameters.consensus.base_tolerance"
+    values = np.linspace(5, 25, 5)
+    table = pd.DataFrame({swept: np.tile(values, 2), "issue": np.repeat(["moratorium", "spam"], 5),
+                          "p_multilateral": np.tile([1.0, 0.0, 1.0, 0.0, 1.0], 2),
+                          "p_plurilateral": np.tile([0.0, 0.5, 0.0, 0.5, 0.0], 2)})
+    table["p_none"] = 1 - table["p_multilateral"] - table["p_plurilateral"]
+    _legend_clear_of_the_panels(sweep_figure(table, [swept], dict(ISSUES["title"]), 100))
+
+
+@pytest.mark.parametrize("measures", [("S1", "ST"), ("mu_star",)])
+def test_the_indices_figures_legend_covers_no_panels_bars(measures, monkeypatch):
+    """The legend sat in the first estimated panel's corner, over the whisker of its largest
+    index: it is now under the panels."""
+    from simulation.report import designs
+
+    kept: list[Figure] = []
+    monkeypatch.setattr(designs, "save_figure", lambda fig, path: kept.append(fig) or Path(path))
+    rows = [(issue, "p_multilateral", f"parameters.group.constant_{k}", index, 0.2 * k, 0.4,
+             0.0 if issue == ISSUES.index[0] else 0.2)
+            for issue in ISSUES.index for k in range(6) for index in measures]
+    indices = pd.DataFrame(rows, columns=["issue", "verdict", "parameter", "index", "value",
+                                          "conf", "variance"])
+    plot_indices(indices, dict(ISSUES["title"]), Path("unused.png"))
+    _legend_clear_of_the_panels(kept[0])

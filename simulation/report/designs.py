@@ -91,11 +91,21 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
         figure.suptitle(f"P(multilateral) by {constants[0]} (x) and {constants[1]} (y){held}",
                         fontsize=9)
     else:
-        axes[0].legend(fontsize=6, loc="best")
         note = " (other swept constants averaged)" if len(constants) > 2 else ""
         figure.suptitle(f"Outcome shares along {constants[0]}{note}{held}", fontsize=9)
-        figure.tight_layout(rect=(0, 0, 1, 0.97))
+        below = _legend_below(figure, *axes[0].get_legend_handles_labels())
+        figure.tight_layout(rect=(0, below, 1, 0.97))
     return figure
+
+
+def _legend_below(figure: Figure, handles: list, labels: list[str]) -> float:
+    """A legend of `handles` in one row under the panels, not in a panel, where it would cover
+    some panel's data; return the share of the figure's height it takes, for the layout to keep
+    the panels above it."""
+    legend = figure.legend(handles, labels, loc="lower center", ncols=max(len(handles), 1),
+                           fontsize=7, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    height = legend.get_window_extent(figure.canvas.get_renderer()).height
+    return height / figure.bbox.height + 0.005
 
 
 def _measure(indices: pd.DataFrame) -> str:
@@ -142,12 +152,11 @@ def plot_indices(indices: pd.DataFrame, titles: dict[str, str], path: Path,
         axis.tick_params(axis="x", labelsize=6)
         axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
     estimated = [axis for axis in axes if axis.axison]
-    if estimated:
-        estimated[0].legend(fontsize=6)
+    below = _legend_below(figure, *estimated[0].get_legend_handles_labels()) if estimated else 0
     shown = "ST (ranked) and S1" if measure == "ST" else measure
     figure.suptitle(f"Sensitivity of {verdict} per issue: {shown} (not estimated: the "
                     f"verdict's variance over the design < {MIN_VARIANCE:g})", fontsize=9)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, below, 1, 1))
     return save_figure(figure, path)
 
 
