@@ -839,3 +839,30 @@ def test_the_indices_figures_legend_covers_no_panels_bars(measures, monkeypatch)
                                           "conf", "variance"])
     plot_indices(indices, dict(ISSUES["title"]), Path("unused.png"))
     _legend_clear_of_the_panels(kept[0])
+
+
+@pytest.mark.parametrize(("values", "reach"), [([-0.02, 0.01, 0.0, 0.03], 0.2),
+                                               ([-0.3, 0.02, 0.1, 0.4], 0.6),
+                                               ([-0.9, 0.02, 0.1, 0.4], 1.0)])
+def test_the_comparison_figures_axis_fits_its_intervals_and_keeps_its_panels_labels_apart(
+        values, reach, monkeypatch):
+    """Changes of a few hundredths (a paired comparison's) were dots on an axis from -1 to 1:
+    the three panels now share the narrowest symmetric range holding every interval (here 0.05
+    below and 0.15 above each change), their changes signed, and one panel's last tick label
+    stands apart from the next one's first (they read as one range, "1.0 −1.0")."""
+    table = _comparison(values, list(ISSUES.index))
+    figure = _drawn(monkeypatch, plot_comparison, table, "unused.png", name_a="baseline",
+                    name_b="what-if")
+    renderer = figure.canvas.get_renderer()
+    figure.draw(renderer)
+    for axis in figure.axes:
+        assert axis.get_xlim() == pytest.approx((-reach, reach))
+        low, high = axis.get_xlim()
+        assert low <= table.filter(like="_low").min().min()
+        assert table.filter(like="_high").max().max() <= high
+        labels = [label.get_text() for label in axis.get_xticklabels()]
+        assert labels[2] == "0" and labels[3].startswith("+") and labels[1].startswith("−")
+    for left, right in zip(figure.axes, figure.axes[1:], strict=False):
+        last = left.get_xticklabels()[-1].get_window_extent(renderer)
+        first = right.get_xticklabels()[0].get_window_extent(renderer)
+        assert first.x0 - last.x1 >= 0.4 * figure.dpi
