@@ -866,3 +866,19 @@ def test_the_comparison_figures_axis_fits_its_intervals_and_keeps_its_panels_lab
         last = left.get_xticklabels()[-1].get_window_extent(renderer)
         first = right.get_xticklabels()[0].get_window_extent(renderer)
         assert first.x0 - last.x1 >= 0.4 * figure.dpi
+
+
+def test_the_support_figure_shows_lines_at_full_and_no_support_inside_its_frame(monkeypatch):
+    """An issue everyone supports throughout (1.0) and one nobody does (0.0): their lines lay
+    on the frame at the axes' limits 0 and 1, which matplotlib draws over them (a spine's
+    zorder 2.5 over a line's 2); they now lie inside it, the ticks still from 0 to 1."""
+    labels = ["2017-07 General Council", "2017-12 MC11"]
+    values = np.zeros((10, len(labels), len(ISSUES)))
+    values[:, :, 0] = 1.0
+    support = spread_over_time(values, labels, list(ISSUES.index))
+    figure = _drawn(monkeypatch, plot_support, support, ISSUES, "unused.png")
+    for axis in figure.axes:
+        low, high = axis.get_ylim()
+        for line in axis.get_lines():
+            assert low < line.get_ydata().min() and line.get_ydata().max() < high
+        assert (axis.get_yticks().min(), axis.get_yticks().max()) == (0, 1)

@@ -233,7 +233,10 @@ def plot_support(support_summary: pd.DataFrame, issues: pd.DataFrame, path: str 
                    if i in set(frame["issue"])]
         lines = {issue: _label(catalogue.at[issue, "title"]) for issue in members}
         _spread_lines(ax, frame, "issue", lines, "support")
-        ax.set_ylim(0, 1)
+        # a little beyond 0 and 1: the axes' frame, drawn over the lines, would hide a line
+        # at full (or no) support
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_ylabel("Support (capability share)")
         title = catalogue.loc[catalogue["cluster"] == cluster].get("cluster_title")
         ax.set_title(cluster if title is None else title.iloc[0], loc="left", fontsize=10)
