@@ -882,3 +882,16 @@ def test_the_support_figure_shows_lines_at_full_and_no_support_inside_its_frame(
         for line in axis.get_lines():
             assert low < line.get_ydata().min() and line.get_ydata().max() < high
         assert (axis.get_yticks().min(), axis.get_yticks().max()) == (0, 1)
+
+
+def test_a_sweeps_panels_tick_the_swept_values():
+    """`--set base_tolerance=5,10,15,20`: each panel's x ticks are 5, 10, 15 and 20, where the
+    markers are (matplotlib's own were 6, 8, ..., 20, none of them a grid point but 10 and 20)."""
+    swept = "parameters.consensus.base_tolerance"
+    table = pd.DataFrame({swept: [5.0, 10.0, 15.0, 20.0], "issue": "spam",
+                          "p_multilateral": 0.5, "p_plurilateral": 0.3, "p_none": 0.2})
+    figure = sweep_figure(table, [swept], dict(ISSUES["title"]), 100)
+    figure.draw(figure.canvas.get_renderer())
+    (axis,) = figure.axes
+    assert list(axis.get_xticks()) == [5, 10, 15, 20]
+    assert [label.get_text() for label in axis.get_xticklabels()] == ["5", "10", "15", "20"]

@@ -40,6 +40,10 @@ def _panel_title(title: str, note: str = "") -> str:
     return textwrap.fill(short + note, width=34)
 
 
+MARKED_VALUES = 6
+"""The most swept values a sweep's panel marks on its x axis by their own ticks; beyond them
+the labels would run together in a panel's width, and matplotlib's round ticks are kept."""
+
 _MARKERS = dict(zip(OUTCOMES, (("o", 5), ("s", 4), ("^", 3)), strict=True))
 """Each outcome's marker, the later ones smaller, so that shares that coincide stay visible."""
 
@@ -81,6 +85,8 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
                 axis.plot(along.index, along[column], marker=marker, markersize=size,
                           color=OUTCOME_COLOURS[outcome], label=outcome)
             axis.set_ylim(-0.03, 1.03)
+            if len(along) <= MARKED_VALUES:  # the grid's values, not matplotlib's round ones
+                axis.set_xticks(along.index, [f"{v:g}" for v in along.index])
             axis.tick_params(labelsize=6)
         axis.set_title(_panel_title(titles.get(issue, issue)), fontsize=7)
     held = f" ({counted(runs, 'run')} per grid point)" + "".join(
