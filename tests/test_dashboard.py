@@ -678,6 +678,13 @@ def test_the_outcome_chart_stacks_the_shares_and_draws_each_interval_where_it_be
         assert np.allclose(drawn[:, 0], changes[f"diff_{name}_low"])
         assert np.allclose(drawn[:, 1], changes[f"diff_{name}_high"])
         assert low <= drawn[:, 0].min() and drawn[:, 1].max() <= high  # every interval in view
+    # and no wider than the next range down would allow: it ran from -1 to 1 whatever the
+    # changes, so that intervals a few hundredths wide were dots
+    widest = max(changes[[f"diff_{n}_{e}" for n in ("multilateral", "plurilateral")
+                          for e in ("low", "high")]].abs().max())
+    narrower = [r for r in (0.1, 0.2, 0.4, 0.6, 1.0) if r < high]
+    assert (low, high) == (-high, high) and all(1.05 * widest > r for r in narrower), (high,
+                                                                                      widest)
 
 
 def test_the_outcomes_tab_says_what_its_brackets_and_stars_mean(two_ensembles):

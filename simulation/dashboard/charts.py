@@ -24,7 +24,7 @@ from simulation.engine.model import NegotiationModel
 from simulation.engine.rules import SCALE_MAX, SCALE_MIN
 from simulation.inputs.catalogue import SCALE_POINTS
 from simulation.outcomes import AGREEMENTS, NONE, OUTCOMES
-from simulation.report.plots import OUTCOME_COLOURS
+from simulation.report.plots import OUTCOME_COLOURS, change_axis, change_range
 
 BASELINE, WHAT_IF = "#999999", "#0072B2"
 DPI = 90
@@ -96,8 +96,8 @@ def outcome_chart(baseline: Tables, what_if: Tables, changes: pd.DataFrame) -> F
         ax.errorbar(diff, y + shift, xerr=err, fmt="o", markersize=3, capsize=2,
                     color=OUTCOME_COLOURS[name], label=f"P({name})")
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlim(-1, 1)
-    ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["-1", "-0.5", "0", "+0.5", "+1"], fontsize=SMALL)
+    change_axis(ax, change_range([changes], AGREEMENTS))
+    ax.tick_params(axis="x", labelsize=SMALL)
     ax.set_title("what-if minus baseline\n(95% Newcombe interval)", fontsize=TEXT)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), fontsize=SMALL, ncols=2,
               frameon=False, handletextpad=0.2, columnspacing=0.8)

@@ -420,7 +420,7 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
     spread = 0.6 / len(comparisons)
     styles = [(OKABE_ITO[c % len(OKABE_ITO)], _MARKERS[c % len(_MARKERS)])
               for c in range(len(comparisons))]
-    reach = _change_range(comparisons)
+    reach = change_range(comparisons)
     for ax, name in zip(axes, OUTCOMES, strict=True):
         rows = _issue_rows(ax, labels)
         for c, (table, (colour, marker)) in enumerate(zip(comparisons, styles, strict=True)):
@@ -438,7 +438,7 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
             ax.scatter(diff[~flagged], y[~flagged], facecolor="white", edgecolor=colour,
                        zorder=3, s=30, marker=marker)
         ax.axvline(0, color="black", linewidth=0.8)
-        _change_axis(ax, reach)
+        change_axis(ax, reach)
         ax.set_title(f"Δ P({name})", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_ylabel("Issue")
@@ -461,21 +461,23 @@ def plot_comparison(comparison: pd.DataFrame | Sequence[pd.DataFrame], path: str
 
 
 CHANGE_RANGES = (0.1, 0.2, 0.4, 0.6, 1.0)
-"""The half-widths a comparison figure's x axis may take, each split into quarters by ticks
-at round values (0.05, 0.1, 0.2, 0.3 or 0.5 apart)."""
+"""The half-widths an axis of changes in probability may take (a comparison figure's, the
+dashboard's), each split into quarters by ticks at round values (0.05, 0.1, 0.2, 0.3 or 0.5
+apart)."""
 
 
-def _change_range(comparisons: Sequence[pd.DataFrame]) -> float:
-    """The narrowest of CHANGE_RANGES that holds every interval's ends of every outcome in the
+def change_range(comparisons: Sequence[pd.DataFrame], outcomes: Sequence[str] = OUTCOMES
+                 ) -> float:
+    """The narrowest of CHANGE_RANGES that holds every interval's ends of the `outcomes` in the
     `comparisons`, with a margin: intervals a few hundredths wide (a paired comparison's) stay
     readable, not dots on an axis from -1 to 1."""
     ends = [table[f"diff_{name}_{end}"].to_numpy(dtype=float) for table in comparisons
-            for name in OUTCOMES for end in ("low", "high")]
+            for name in outcomes for end in ("low", "high")]
     largest = np.nanmax(np.abs(np.concatenate(ends)), initial=0.0)
     return next((reach for reach in CHANGE_RANGES if 1.05 * largest <= reach), CHANGE_RANGES[-1])
 
 
-def _change_axis(ax: Axes, reach: float) -> None:
+def change_axis(ax: Axes, reach: float) -> None:
     """An x axis of changes from -reach to +reach, ticked at quarters, each change signed."""
     ticks = np.linspace(-reach, reach, 5)
     ax.set_xlim(-reach, reach)
