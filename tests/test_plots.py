@@ -884,6 +884,25 @@ def test_the_support_figure_shows_lines_at_full_and_no_support_inside_its_frame(
         assert (axis.get_yticks().min(), axis.get_yticks().max()) == (0, 1)
 
 
+def test_the_outcomes_figure_draws_a_whisker_past_its_frame_whole(monkeypatch):
+    """With no run ending without a deal, the plurilateral share's whisker is drawn at 1 and
+    reaches past the axis: it was cut at the frame, its cap and half the interval lost."""
+    from matplotlib.container import ErrorbarContainer
+
+    summary = pd.DataFrame({"title": ["Mandate"], "n_runs": [200], "p_multilateral": [0.6],
+                            "p_multilateral_low": [0.53], "p_multilateral_high": [0.67],
+                            "p_plurilateral": [0.4], "p_plurilateral_low": [0.33],
+                            "p_plurilateral_high": [0.47], "p_none": [0.0]})
+    figure = _drawn(monkeypatch, plot_outcomes, summary, "unused.png")
+    (axis,) = figure.axes
+    plurilateral = [c for c in axis.containers if isinstance(c, ErrorbarContainer)][1]
+    (segment,) = plurilateral.lines[2][0].get_segments()
+    assert segment[1][0] == pytest.approx(1.07)
+    assert axis.get_xlim()[1] == 1
+    assert not any(part.get_clip_on() for part in (*plurilateral.lines[1],
+                                                   *plurilateral.lines[2]))
+
+
 def test_a_sweeps_panels_tick_the_swept_values():
     """`--set base_tolerance=5,10,15,20`: each panel's x ticks are 5, 10, 15 and 20, where the
     markers are (matplotlib's own were 6, 8, ..., 20, none of them a grid point but 10 and 20)."""

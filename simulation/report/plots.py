@@ -124,8 +124,12 @@ def plot_outcomes(summary: pd.DataFrame, path: str | Path) -> Path:
         ax.barh(y, share, left=left, height=0.7, color=OUTCOME_COLOURS[name],
                 label=f"P({name})", edgecolor="white", linewidth=0.5)
         if name != NONE:
-            ax.errorbar(left + share, y, xerr=_whiskers(summary, f"p_{name}", share),
-                        fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
+            whiskers = ax.errorbar(left + share, y, xerr=_whiskers(summary, f"p_{name}", share),
+                                   fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
+            # where nothing ends with no deal, the plurilateral share's whisker, drawn at 1,
+            # reaches past the axis: shown whole in the margin, not cut at the frame
+            for part in (*whiskers.lines[1], *whiskers.lines[2]):
+                part.set_clip_on(False)
         left = left + share
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"Share of Monte Carlo runs ({_runs_per_issue(summary)})")
