@@ -1627,3 +1627,17 @@ def test_a_loop_of_symbolic_links_is_a_clear_error(argv, words, tmp_path):
     places = {"loop": loop, "what_if": what_if}
     code, _, stderr = mc11(*(str(a).format(**places) for a in argv))
     assert_clear_error(code, stderr, *words)
+
+
+@pytest.mark.parametrize("given", ["data.csv", "link.csv"])
+def test_a_file_of_the_other_kind_is_named_as_such_given_relative_or_through_a_link(
+        tmp_path, monkeypatch, capsys, given):
+    """The error names the file where the link leads, as an absolute path: the hint is for
+    the file given all the same."""
+    data = tmp_path / "data.csv"
+    data.write_bytes((ROOT / "tests" / "data" / "decide_sample_data.csv").read_bytes())
+    (tmp_path / "link.csv").symlink_to(data)
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", given])
+    error = capsys.readouterr().err
+    assert code == 2 and "this looks like actor-issue data" in error, error

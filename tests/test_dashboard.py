@@ -75,6 +75,15 @@ def test_parameters_are_set_by_their_dotted_path(baseline):
     assert baseline.spec.parameters.consensus.critical_mass == 0.9  # the base is untouched
 
 
+def test_a_parameter_set_keeps_the_other_values_of_its_section(baseline):
+    """Setting consensus.critical_mass changes it alone: the scenario's own min_step and
+    package beside it in the consensus section stay as the scenario has them."""
+    base = baseline.with_changes(parameters={"consensus": {"min_step": 7, "package": True}})
+    edited = state.what_if_scenario(base, [], {"consensus.critical_mass": 0.75})
+    consensus = edited.spec.parameters.consensus
+    assert (consensus.critical_mass, consensus.min_step, consensus.package) == (0.75, 7, True)
+
+
 def test_a_parameter_takes_a_prior_as_a_scenario_file_writes_it(baseline):
     prior = state.parse_setting("{uniform: [0.8, 1.0]}")
     edited = state.what_if_scenario(baseline, [], {"consensus.critical_mass": prior})

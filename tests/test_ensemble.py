@@ -245,7 +245,7 @@ def test_the_readmes_helpers_given_the_wrong_kind_say_what_goes_there(scenario, 
             call()
 
 
-@pytest.mark.parametrize("z", [float("nan"), -1.96, 0, "1.96", True])
+@pytest.mark.parametrize("z", [float("nan"), -1.96, 0, float("inf"), "1.96", True])
 def test_summarise_refuses_a_z_that_makes_no_interval(reference, scenario, z):
     """z=nan gave NaN intervals and z=-1.96 intervals upside down, both silently; "1.96" a
     TypeError from multiplying text."""

@@ -5,6 +5,7 @@ those who blocked or accepted last, and a wrong issue or a changed folder is an 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from pathlib import Path
 
@@ -219,6 +220,12 @@ def test_an_issue_that_is_not_text_is_an_input_error_naming_the_issues(folder, i
     with pytest.raises(InputError, match=r"--issue: .* is not an issue's id \(one issue, as "
                        r"text\); the issues: mandate, "):
         explain(folder, issue, runs=10)
+
+
+def test_a_numpy_run_count_comes_back_as_pythons(folder):
+    """The runs re-run came back as the np.int64 given, which json cannot write."""
+    about = explain(folder, ISSUE, runs=np.int64(2))[1]
+    assert json.dumps(about["runs"]) == "2"
 
 
 @pytest.mark.parametrize("runs", [0, -1, 2.0])

@@ -27,6 +27,7 @@ from simulation.runs.forecast import (
     paired_gap,
     paired_gaps,
     settings_for,
+    simulate,
 )
 
 SAMPLE = Path(__file__).parent / "data" / "decide_sample_data.csv"
@@ -425,6 +426,9 @@ def test_settings_for_checks_its_rounds_as_the_command_line_does(hand, rounds):
      "not str .*read_actor_issue_data"),
     (lambda data: backtest([data]), "backtest takes one negotiation's ActorIssueData, not a "
      "list of 1"),
+    (lambda data: backtest((data,)), "backtest takes one negotiation's ActorIssueData, not a "
+     "tuple of 1"),
+    (lambda data: simulate(data, "exchange"), "simulate takes OwnDataSettings as settings"),
     (lambda data: forecast(data, "exchange"), "forecast takes OwnDataSettings as settings, not "
      "str .*settings_for"),
     (lambda data: backtest(data, {"rounds": 3}), "backtest takes OwnDataSettings"),
@@ -432,6 +436,10 @@ def test_settings_for_checks_its_rounds_as_the_command_line_does(hand, rounds):
      "use backtest\\(data\\)"),
     (lambda data: forecast_dataset(str(data.source)), "forecast_dataset takes a dataset.*"
      "read_dataset"),
+    (lambda data: forecast_dataset(data), "forecast_dataset takes a dataset.*give \\[data\\], "
+     "or use forecast\\(data\\)"),
+    (lambda data: forecast_dataset([str(data.source)]), "forecast_dataset's dataset takes one "
+     "negotiation's ActorIssueData, not str"),
     (lambda data: settings_for("exchange", base="x"), "settings_for takes OwnDataSettings as "
      "base"),
 ])
@@ -443,9 +451,18 @@ def test_data_or_settings_of_the_wrong_kind_are_a_type_error_saying_what_goes_th
         call(read_actor_issue_data(hand))
 
 
-def test_a_datasets_worker_count_is_checked_as_the_command_line_does(hand):
+@pytest.mark.parametrize("function", [backtest_issues, forecast_dataset])
+def test_a_datasets_worker_count_is_checked_as_the_command_line_does(hand, function):
     with pytest.raises(InputError, match="workers: 0; allowed: a whole number of at least 1"):
-        backtest_issues([read_actor_issue_data(hand)], workers=0)
+        function([read_actor_issue_data(hand)], workers=0)
+
+
+def test_settings_for_numpys_rounds_write_the_parameter_file_of_pythons():
+    """The rounds were stored as given: np.int64(3) made settings that yaml cannot write."""
+    from simulation.inputs.own_parameters import own_parameters_yaml
+
+    assert own_parameters_yaml(settings_for("compromise", rounds=np.int64(3)), []) == \
+        own_parameters_yaml(settings_for("compromise", rounds=3), [])
 
 
 def test_an_unknown_exchange_rule_is_an_input_error_naming_the_rules():

@@ -105,7 +105,7 @@ def test_long_csv_with_semicolons_or_tabs_and_decimal_commas(tmp_path, separator
         assert np.array_equal(getattr(theirs, field), getattr(ours, field)), field
 
 
-@pytest.mark.parametrize("first", ["sep=;", '"sep=;"', "SEP=;;;;"])
+@pytest.mark.parametrize("first", ["sep=;", '"sep=;"', "SEP=;;;;", " sep=; "])
 def test_excels_separator_line_names_the_separator_and_is_no_header(tmp_path, first):
     """Excel's `sep=;` first line was read as the header: 'missing column actor' (columns
     'sep=', '')."""
@@ -123,6 +123,9 @@ def test_excels_separator_line_names_the_separator_and_is_no_header(tmp_path, fi
     ("\nsep=;\n", "file", "only a sep= line"),
     ("sep=;\nactor,issue,position,salience,capability\nA,x,1,1,1\n", "line 2: header",
      "separated by semicolons as line 1 declares"),
+    ("sep=\nactor,issue,position,salience,capability\nA,x,1,1,1\n", "line 1: sep=",
+     "declares the separator ''; allowed: a comma, semicolon or tab"),
+    ("sep=;\nactor;issue;position;salience;capability\n", "rows", "no data rows"),
 ])
 def test_a_separator_line_that_does_not_fit_is_named(tmp_path, text, field, problem):
     with pytest.raises(InputError) as info:
@@ -290,6 +293,9 @@ DECIDE_CASES = {
                                    "'#A,A,Actor A'; allowed: #A, #P, #M, #D, #O or #/ "
                                    "(comment); its fields are separated by commas, but a Decide "
                                    "file's are separated by semicolons or tabs"),
+    "a later row separated by commas": (DECIDE_HEAD + "#D,A,x,1,1,1\n", "line 6: row type",
+                                        "'#D,A,x,1,1,1'; allowed: #A, #P, #M, #D, #O or #/ "
+                                        "(comment); its fields are separated by commas"),
     "anchor before issue": ("#A;A;a\n#M;x;0;no\n", "line 2: issue", "not declared in a #P"),
     "one anchor": ("#A;A;a\n#A;B;b\n#P;x;x\n#M;x;0;none\n#D;A;x;0;1;1\n#D;B;x;0;1;1\n",
                    "line 4: #M", "'x' has #M anchors at 0 only; allowed: anchors at two "

@@ -1430,3 +1430,24 @@ def test_run_outcomes_come_in_the_same_blocks_whatever_the_files_row_groups(cli_
     stored = pd.read_parquet(first / "outcomes.parquet")
     mandate = stored[stored["issue"] == issues[0]].sort_values("run")["text"].to_numpy()
     np.testing.assert_array_equal(np.concatenate([t for _, t in blocks[0]])[:, 0], mandate)
+
+
+@pytest.mark.parametrize(("field", "value", "sound"), [
+    ("runs", 10_000_000, True), ("seed", 2**63 - 1, True), ("seed", 0, True),
+    ("runs", 10_000_001, False), ("seed", -1, False), ("chunk_size", 0, False)])
+def test_run_jsons_counts_are_sound_to_the_ends_of_their_ranges(complete, tmp_path, field,
+                                                               value, sound):
+    """A scenario may hold 10,000,000 replications and a seed up to 2**63 - 1: a folder that
+    records them is read; beyond them its run.json is damaged, the range named."""
+    folder = tmp_path / "run"
+    shutil.copytree(complete[0].folder, folder)
+    (folder / "run.json").write_text(json.dumps({**read_manifest(folder), field: value}),
+                                     encoding="utf-8")
+    if sound:
+        assert results.read_folder(folder)[0][field] == value
+        return
+    low, high = {"runs": (1, 10_000_000), "seed": (0, 2**63 - 1),
+                 "chunk_size": (1, 10_000_000)}[field]
+    with pytest.raises(InputError, match=f"damaged \\({field} is {value}; a results folder's "
+                       f"run.json has {field} as a whole number from {low:,} to {high:,}\\)"):
+        results.read_folder(folder)
