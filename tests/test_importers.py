@@ -123,8 +123,6 @@ def test_excels_separator_line_names_the_separator_and_is_no_header(tmp_path, fi
     ("\nsep=;\n", "file", "only a sep= line"),
     ("sep=;\nactor,issue,position,salience,capability\nA,x,1,1,1\n", "line 2: header",
      "separated by semicolons as line 1 declares"),
-    ("sep=\nactor,issue,position,salience,capability\nA,x,1,1,1\n", "line 1: sep=",
-     "declares the separator ''; allowed: a comma, semicolon or tab"),
     ("sep=;\nactor;issue;position;salience;capability\n", "rows", "no data rows"),
 ])
 def test_a_separator_line_that_does_not_fit_is_named(tmp_path, text, field, problem):
