@@ -17,7 +17,6 @@ from simulation.report.summary import (
     member_shares_from_counts,
     newcombe_interval,
     paired_newcombe_interval,
-    plurilateral_membership,
     share_label,
     side_by_side,
     spread_over_time,
@@ -203,15 +202,6 @@ def test_a_member_named_twice_in_one_run_counts_once() -> None:
     assert blocker_frequencies(outcomes).to_dict("records") == [
         {"issue": "x", "member": "IND", "count": 2, "share": 1.0},
         {"issue": "x", "member": "ZAF", "count": 1, "share": 0.5}]
-
-
-def test_plurilateral_membership_share_of_all_runs(
-        small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    members = plurilateral_membership(small[0])
-    shares = members.set_index(["issue", "member"])["share"].to_dict()
-    # Whitespace and empty codes are ignored; shares are over all four runs of the issue.
-    assert shares == {("duties", "EU"): 0.25, ("duties", "JPN"): 0.25, ("duties", "USA"): 0.25,
-                      ("spam", "EU"): 0.5, ("spam", "USA"): 0.5}
 
 
 def test_compare_identical_inputs_gives_zero_differences(

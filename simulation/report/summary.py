@@ -177,14 +177,6 @@ def blocker_frequencies(outcomes: pd.DataFrame) -> pd.DataFrame:
     return _member_shares(outcomes, "blockers")
 
 
-def plurilateral_membership(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Columns issue, member, count, share: runs in which the member joined a plurilateral deal.
-
-    The share is over all runs of the issue, not only the plurilateral ones.
-    """
-    return _member_shares(outcomes, "plurilateral_members")
-
-
 def member_shares_from_counts(counts: np.ndarray, members: Sequence[str],
                               issues: Sequence[str], runs: int) -> pd.DataFrame:
     """`blocker_frequencies`' table from per member x issue counts (n, k) over `runs` runs of
