@@ -28,8 +28,8 @@ from simulation.cli.common import (
 )
 from simulation.engine import protocols
 from simulation.errors import InputError, unwritable, write_new
+from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.report import counted
-from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 
 EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
                       if setting.name == "exchange_rule")

@@ -46,11 +46,11 @@ from simulation.engine.negotiation import Negotiation, Period
 from simulation.engine.parameters import BargainingParameters, Parameters
 from simulation.engine.rules import SALIENCE_MIN
 from simulation.errors import InputError, Interrupted
+from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.inputs.files import validation_problem
 from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
 from simulation.outcomes import OUTCOME_LABELS, SHARE_COLUMNS
-from simulation.runs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.runs.ensemble import check_count, check_seed, replication_seed, run_replications
 from simulation.runs.results import Estimate, estimate
 from simulation.runs.workers import end_quietly_when_stopped, end_workers, result_of
