@@ -79,7 +79,7 @@ MOVE_MIN = 1e-10  # base.py is_move_valid: a move of at most this size is not va
 # Float64 slack for position comparisons that are exact in the reference's Decimal arithmetic
 # (an outcome landing exactly on a partner's position, a full move landing on a bound).
 POS_TOL = 1e-9
-TIE_TOL = 1e-12  # default relative tolerance within which two gains tie (`_tie_gap`)
+TIE_TOL = 1e-12  # relative tolerance within which two gains tie (`_tie_gap`)
 
 REALISED_DTYPE = np.dtype(
     [
@@ -549,7 +549,6 @@ def select_exchanges(
     *,
     rule: Literal["reference", "once"] = "reference",
     rng: np.random.Generator | None = None,
-    tie_tol: float = TIE_TOL,
 ) -> np.ndarray:
     """Realise exchanges highest gain first until none is left; return a REALISED_DTYPE array.
 
@@ -558,7 +557,7 @@ def select_exchanges(
     (an actor may move again on an issue, in the same direction).  ``rule="once"`` (not in the
     reference; much faster) instead drops every exchange that shares an actor-issue with a
     realised one, so each actor-issue takes part in at most one exchange per round.  Gains
-    within ``tie_tol`` (relative) of the best are tied; ties go to the earliest candidate, or to
+    within ``TIE_TOL`` (relative) of the best are tied; ties go to the earliest candidate, or to
     a random one if ``rng`` is given (under "once" only exact ties count, and go to the earliest).
     """
     if rule not in ("reference", "once"):
@@ -574,10 +573,10 @@ def select_exchanges(
     while True:
         if pool.m > 8 * _BLOCK and pool.n_alive < pool.m // 2:
             pool.compact()
-        members = run.next_members(tie_tol, rng)
+        members = run.next_members(TIE_TOL, rng)
         if members.size == 0:
             break
-        out.extend(run.realise(members, tie_tol))
+        out.extend(run.realise(members, TIE_TOL))
     return np.array(out, dtype=REALISED_DTYPE)
 
 
