@@ -139,9 +139,10 @@ PARTS: dict[str, Callable[[Scenario], str]] = {
 }
 
 
-def render(text: str, scenario: Scenario | None = None) -> str:
-    """`text` with every generated part replaced by what the code says now."""
-    scenario = scenario or load_scenario(DEFAULT_SCENARIO)
+def render(text: str) -> str:
+    """`text` with every generated part replaced by what the code and the default scenario
+    say now."""
+    scenario = load_scenario(DEFAULT_SCENARIO)
     found = {match.group(2) for match in BLOCK.finditer(text)}
     if unknown := found - set(PARTS):
         raise ValueError(f"unknown generated parts: {sorted(unknown)}")
