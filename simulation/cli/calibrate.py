@@ -48,11 +48,11 @@ def _progress():
     return bar, close
 
 
-def _table(frame, digits: int = 3) -> str:
+def _table(frame) -> str:
     import pandas as pd
 
     with pd.option_context("display.max_colwidth", 70, "display.width", 200):
-        return rounded(frame, digits).to_string(index=False, na_rep="-")
+        return rounded(frame).to_string(index=False, na_rep="-")
 
 
 def calibrate(args: argparse.Namespace) -> None:

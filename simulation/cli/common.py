@@ -433,8 +433,8 @@ def check_new_files(args: argparse.Namespace) -> None:
                              "create it first or choose a file in an existing folder")
 
 
-def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """The frame with its numbers rounded to `digits` decimals, a small negative number to 0
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its numbers rounded to 3 decimals, a small negative number to 0
     (not "-0.000"); numbers beyond 1e15 are left as they are (they have no decimals to round,
     and rounding them overflows near the float limit: 1e308 would print as inf)."""
     import numpy as np
@@ -443,7 +443,7 @@ def rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         if column.dtype.kind != "f":
             return column
         with np.errstate(over="ignore", invalid="ignore"):
-            return column.where(column.abs() >= 1e15, column.round(digits) + 0.0)  # -0.0 -> 0.0
+            return column.where(column.abs() >= 1e15, column.round(3) + 0.0)  # -0.0 -> 0.0
 
     return frame.apply(rounded_column)
 

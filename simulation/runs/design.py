@@ -90,9 +90,10 @@ def _hint(path: str, known: list[str]) -> str:
     return f" (the constants there: {', '.join(related)})" if related else ""
 
 
-def parse_settings(settings: Sequence[str], flag: str = "--set") -> dict[str, list[float]]:
-    """`path=v1,v2,...` strings -> values by path, each checked against its constant's range,
-    in ascending order: the order they were typed in makes no other design."""
+def parse_settings(settings: Sequence[str]) -> dict[str, list[float]]:
+    """`path=v1,v2,...` strings (the --set options) -> values by path, each checked against its
+    constant's range, in ascending order: the order they were typed in makes no other design."""
+    flag = "--set"  # the option an error names
     known = constants()
     parsed: dict[str, list[float]] = {}
     for setting in settings:
