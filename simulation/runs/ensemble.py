@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 50
 BATCH_CELLS = 2_000_000  # floats of members x coalitions x issues a batch may span (~16 MB)
 DRAW = "draw:"  # the prefix of a prior's draws, in chunk files and the outcomes table
+AHEAD = 2  # chunks a worker may have waiting for it (`run_chunks`)
 
 
 def _save(self, path: Path) -> None:
@@ -276,13 +277,12 @@ def run_chunks(
     bounds: list[tuple[int, int]],
     workers: int,
     priors: Mapping[str, Prior] | None = None,
-    ahead: int = 2,
     meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[Chunk]:
     """Yield finished chunks as they complete, on `workers` processes (1 = in this process),
     each replication with its draws from the `priors`.
 
-    Tasks are submitted as workers free up, at most `ahead` per worker waiting at any time, so
+    Tasks are submitted as workers free up, at most AHEAD per worker waiting at any time, so
     a run of any size holds only a few tasks and results in memory. `meanwhile`: work of this
     process once the workers have started (drawing what needs no results), on a thread so that
     the workers are kept busy, finished before the last chunk's iteration ends; given, a single
@@ -307,7 +307,7 @@ def run_chunks(
     def submit_more() -> None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-            while len(pending) < workers * ahead:
+            while len(pending) < workers * AHEAD:
                 bound = next(todo, None)
                 if bound is None:
                     return
