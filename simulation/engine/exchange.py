@@ -80,6 +80,8 @@ MOVE_MIN = 1e-10  # base.py is_move_valid: a move of at most this size is not va
 # (an outcome landing exactly on a partner's position, a full move landing on a bound).
 POS_TOL = 1e-9
 TIE_TOL = 1e-12  # relative tolerance within which two gains tie (`_tie_gap`)
+# calculations.new_start_position's weights of a moved member's next start position
+SALIENCE_WEIGHT, FIXED_WEIGHT = 0.4, 0.1
 
 REALISED_DTYPE = np.dtype(
     [
@@ -817,8 +819,8 @@ def next_start_positions(
     S: np.ndarray,
     realised: np.ndarray,
     *,
-    salience_weight: float = 0.4,
-    fixed_weight: float = 0.1,
+    salience_weight: float = SALIENCE_WEIGHT,
+    fixed_weight: float = FIXED_WEIGHT,
 ) -> np.ndarray:
     """Next round's positions: x + ((1 - s) * sw + fw) * (y - x) for every moved cell, the share
     capped at 1 (weights summing above 1 would carry a member past its voting position).
@@ -883,8 +885,8 @@ def exchange_round(
     mask: np.ndarray | None = None,
     *,
     rule: Literal["reference", "once"] = "reference",
-    salience_weight: float = 0.4,
-    fixed_weight: float = 0.1,
+    salience_weight: float = SALIENCE_WEIGHT,
+    fixed_weight: float = FIXED_WEIGHT,
     rng: np.random.Generator | None = None,
     lower: float = LOWER,
     upper: float = UPPER,

@@ -25,11 +25,13 @@ import numpy as np
 from numba import njit
 
 from simulation.engine.exchange import (
+    FIXED_WEIGHT,
     GAIN_MIN,
     LOWER,
     MOVE_MIN,
     POS_TOL,
     REALISED_DTYPE,
+    SALIENCE_WEIGHT,
     UPPER,
     _prepare,
     next_start_positions,
@@ -309,8 +311,8 @@ def exchange_round_once(
     C: np.ndarray,
     mask: np.ndarray | None = None,
     *,
-    salience_weight: float = 0.4,
-    fixed_weight: float = 0.1,
+    salience_weight: float = SALIENCE_WEIGHT,
+    fixed_weight: float = FIXED_WEIGHT,
     lower: float = LOWER,
     upper: float = UPPER,
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -32,10 +32,12 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from simulation.engine.exchange import (
+    FIXED_WEIGHT,
     GAIN_MIN,
     LOWER,
     MOVE_MIN,
     POS_TOL,
+    SALIENCE_WEIGHT,
     TIE_TOL,
     UPPER,
     _tie_gap,
@@ -465,8 +467,8 @@ def exchange_round_reference(
     C: np.ndarray,
     mask: np.ndarray | None = None,
     *,
-    salience_weight: float = 0.4,
-    fixed_weight: float = 0.1,
+    salience_weight: float = SALIENCE_WEIGHT,
+    fixed_weight: float = FIXED_WEIGHT,
     lower: float = LOWER,
     upper: float = UPPER,
 ) -> tuple[np.ndarray, np.ndarray]:
