@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -1129,8 +1130,29 @@ def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_word
         "shrink; the verdict's range across the uncertain constants is `mc11 sensitivity`'s. "
         "text median: over the runs with an agreement of either kind (text_levels.csv has each "
         "kind's); P(>=mid): the share of runs whose agreed text reaches the scale's mid point, "
-        "50)")
+        "50; top blockers: the share of all runs in which each blocked consensus, '=' joining "
+        "members at the same share, a bloc most of whose members blocked together named once, "
+        "with how many of them)")
     assert "the median agreed text in the scale's words:" in lines
+
+
+def test_cli_run_says_what_the_number_after_each_top_blocker_is(workspace, monkeypatch):
+    """`IND 0.20` in the summary's top blockers is the share of all runs in which India blocked
+    (blockers.csv's `share`), not of the runs without consensus: the legend under the table says
+    so, and the number on the screen is that share."""
+    stub_plots(monkeypatch)
+    folder = workspace / "blockers-legend"
+    code, stdout, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 20, "--workers", 1,
+                                "--seed", 7, "--folder", folder, "--quiet", "--no-plots")
+    assert code == 0, stderr
+    legend = next(line for line in stdout.splitlines() if line.startswith("(95% CI:"))
+    assert "top blockers: the share of all runs in which each blocked consensus" in legend
+    shares = pd.read_csv(folder / "blockers.csv")
+    classification = shares[shares["issue"] == "classification"].set_index("member")["share"]
+    row = next(line for line in stdout.splitlines() if line.split()[:1] == ["classification"])
+    label, share = re.search(r"([A-Z]{3}(?:=[A-Z]{3})*) (\d\.\d+)", row).groups()
+    assert classification.idxmax() in label.split("=")
+    assert abs(float(share) - classification.max()) < 0.005
 
 
 def test_cli_run_shows_a_dash_for_the_text_median_of_an_issue_no_run_agreed(workspace,

@@ -301,7 +301,9 @@ def _print_summary(table) -> None:
           "runs shrink; the verdict's range across the uncertain constants is `mc11 "
           "sensitivity`'s. text median: over the runs with an agreement of either kind "
           "(text_levels.csv has each kind's); P(>=mid): the share of runs whose agreed text "
-          "reaches the scale's mid point, 50)")
+          "reaches the scale's mid point, 50; top blockers: the share of all runs in which each "
+          "blocked consensus, '=' joining members at the same share, a bloc most of whose "
+          "members blocked together named once, with how many of them)")
     print("\nthe median agreed text in the scale's words:")
     for issue, words in zip(table["issue"], table["text_median_words"].fillna(""), strict=True):
         print(f"  {issue}: {words or 'no agreement in any run'}")
