@@ -1954,6 +1954,34 @@ def test_a_new_group_stance_named_like_a_shipped_one_is_noted(folder):
     assert not any("is a new stance" in note for note in new.notes)
 
 
+def test_a_group_stance_replacing_a_shipped_one_names_the_stances_it_drops(folder):
+    """A group stance with a shipped id replaces that stance whole: one that only turns off
+    India's Doha linkage, without restating its stance on the mandate, leaves India to the
+    imputed default there, and the loader says so; one restating it is not noted."""
+    stance = ("group_stances:\n  - id: doha_linkage_india\n    name: India\n    source: x\n"
+              "    applies_to: {{members: [IND]}}\n    doha_linked: false\n{stances}")
+    bare = load_scenario(write(folder, "bare.yaml", "extends: baseline.yaml\nname: bare\n"
+                               + stance.format(stances="")))
+    assert ("group_stances: 'doha_linkage_india' replaces the shipped stance of that id whole, "
+            "and does not restate its mandate: its members take the next rule there (a broader "
+            "group stance or an imputed default); restate what you keep "
+            "(simulation/data/groups.yaml)") in bare.notes
+    row = bare.preferences.set_index(["member", "issue"]).loc[("IND", "mandate")]
+    assert row["rule"] == "imputed"
+    kept = load_scenario(write(folder, "kept.yaml", "extends: baseline.yaml\nname: kept\n"
+                               + stance.format(stances=(
+                                   "    stances:\n      - {issue: mandate, position: 10, "
+                                   "emphasis: mentioned, section: x, basis: x}\n"))))
+    assert not any("replaces the shipped stance" in note for note in kept.notes)
+    african = load_scenario(write(folder, "african.yaml", "extends: baseline.yaml\nname: af\n"
+                                  "group_stances:\n  - id: african_group\n    name: AG\n"
+                                  "    source: x\n    applies_to: {group: african_group}\n"
+                                  "    stances:\n      - {issue: mandate, position: 0, "
+                                  "emphasis: headline, section: x, basis: x}\n"))
+    assert any("'african_group' replaces the shipped stance of that id whole, and does not "
+               "restate its on_new_disciplines:" in note for note in african.notes)
+
+
 def test_a_group_with_members_who_negotiate_through_the_eu_says_it_does_not_reach_them(folder):
     """`group: eu28` selects no negotiating member (its states speak through EUN) and `group:
     oecd` leaves out its 22 EU states: each override says how many members negotiate through

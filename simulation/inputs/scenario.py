@@ -518,6 +518,7 @@ def scenario_from_mapping(
             notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
                          "leaves out of the negotiation: the override does not reach them")
     notes.extend(_new_stance_notes(spec, base))
+    notes.extend(_replaced_stance_notes(spec, base))
     notes.extend(_threshold_notes(spec, priors))
     rules = _rules(spec.derivation)
     notes.extend(_emphasis_notes(rules))
@@ -650,6 +651,29 @@ def _new_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
     return [f"group_stances: {g.id!r} is a new stance, added beside the shipped ones{hint}; to "
             "replace a shipped stance, use its id" for g in spec.group_stances
             if g.id not in shipped and (hint := suggest(g.id, shipped))]
+
+
+def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
+    """A note for each of the scenario's group stances that replaces a shipped one (same id)
+    without restating some of its stances: the replacement is whole, so its members take the
+    next rule on those issues (a broader stance or an imputed default), which a user changing
+    only a flag (`doha_linked: false`) may not mean."""
+    shipped = {g.id: g for g in base.group_stances}
+    notes = []
+    for stance in {g.id: g for g in spec.group_stances}.values():
+        old = shipped.get(stance.id)
+        if old is None:
+            continue
+        kept = {s.issue for s in stance.stances}
+        dropped = [s.issue for s in old.stances if s.issue not in kept]
+        if old.on_new_disciplines is not None and stance.on_new_disciplines is None:
+            dropped.append("on_new_disciplines")
+        if dropped:
+            notes.append(f"group_stances: {stance.id!r} replaces the shipped stance of that id "
+                         f"whole, and does not restate its {', '.join(dropped)}: its members "
+                         "take the next rule there (a broader group stance or an imputed "
+                         "default); restate what you keep (simulation/data/groups.yaml)")
+    return notes
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
