@@ -109,9 +109,15 @@ OUTPUTS = (
 OUTPUT = {output.name: output for output in OUTPUTS}
 
 
+_MEMBER_TEXT = (" (one text of member codes joined by `;`, e.g. `IND;MMR`, empty where there are "
+                "none: `.str.split(\";\")` gives lists)")
+"""How the outcomes table holds a MEMBER_LIST output."""
+
 TABLES = (
     Table("outcomes.parquet", "one row per replication x issue (columns run, issue, then "
-          + "; ".join(f"{o.name}: {o.doc}" for o in OUTPUTS if o.combine is not Combine.SPREAD)
+          + "; ".join(f"{o.name}: {o.doc}" + (_MEMBER_TEXT if o.combine is Combine.MEMBER_LIST
+                                               else "")
+                      for o in OUTPUTS if o.combine is not Combine.SPREAD)
           + "; then, per constant with a prior, draw:<constant>: the value the run drew)"),
     Table("summary.csv", "per issue: P(multilateral), P(plurilateral), P(none) with Wilson 95% "
           "intervals, modal outcome, median and 10th-90th percentile of the agreed text level, "
