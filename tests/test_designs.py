@@ -274,6 +274,19 @@ def test_a_design_folder_records_the_seed_and_runs_it_ran_with(tmp_path, capsys)
     assert (stored["seed"], stored["replications"]) == (7, 2)
 
 
+def test_sweep_csv_gives_each_share_with_its_interval_over_the_points_runs(tmp_path):
+    folder = tmp_path / "d"
+    assert main(["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+                 "--runs-per-point", "3", "--folder", str(folder), "--quiet",
+                 "--set", f"{TOLERANCE}=5,25"]) == 0
+    table = pd.read_csv(folder / "sweep.csv")
+    assert (table["n_runs"] == 3).all()
+    for outcome in ("multilateral", "plurilateral", "none"):
+        share = table[f"p_{outcome}"]
+        assert ((table[f"p_{outcome}_low"] <= share) & (share <= table[f"p_{outcome}_high"])).all()
+        assert (table[f"p_{outcome}_high"] - table[f"p_{outcome}_low"] > 0.2).all()  # 3 runs
+
+
 def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_missing(
         tmp_path, capsys):
     """The same sweep on its complete folder runs nothing and replaces nothing the folder

@@ -16,7 +16,7 @@ from matplotlib.text import Text
 from simulation.inputs.catalogue import default_catalogue
 from simulation.inputs.scenario import load_scenario
 from simulation.report import figures, plots
-from simulation.report.designs import plot_heatmap, plot_indices, sweep_figure
+from simulation.report.designs import plot_heatmap, plot_indices, sweep_figure, with_intervals
 from simulation.report.plots import (
     plot_blockers,
     plot_comparison,
@@ -914,3 +914,40 @@ def test_a_sweeps_panels_tick_the_swept_values():
     (axis,) = figure.axes
     assert list(axis.get_xticks()) == [5, 10, 15, 20]
     assert [label.get_text() for label in axis.get_xticklabels()] == ["5", "10", "15", "20"]
+
+
+def test_a_sweeps_table_gives_each_share_its_wilson_interval_over_the_points_runs():
+    """sweep.csv gave bare shares: at 100 runs a point, 0.5 is 0.40-0.60, which a reader could
+    not tell from the table or the figure."""
+    from simulation.report.summary import wilson_interval
+
+    swept = "parameters.consensus.base_tolerance"
+    table = pd.DataFrame({"point": [0, 1], swept: [5.0, 10.0], "issue": "spam",
+                          "p_multilateral": [0.5, 1.0], "p_plurilateral": [0.3, 0.0],
+                          "p_none": [0.2, 0.0], "text_median": [40.0, 60.0]})
+    shown = with_intervals(table, 100)
+    assert list(shown.columns) == [
+        "point", swept, "issue", "n_runs", "p_multilateral", "p_multilateral_low",
+        "p_multilateral_high", "p_plurilateral", "p_plurilateral_low", "p_plurilateral_high",
+        "p_none", "p_none_low", "p_none_high", "text_median"]
+    assert shown["n_runs"].tolist() == [100, 100]
+    low, high = wilson_interval([50, 100], 100)
+    assert np.allclose(shown["p_multilateral_low"], low)
+    assert np.allclose(shown["p_multilateral_high"], high)
+    assert shown.loc[0, "p_multilateral_low"] == pytest.approx(0.404, abs=1e-3)
+    pd.testing.assert_frame_equal(shown[table.columns], table)  # the shares themselves as given
+
+
+def test_a_sweep_of_one_constant_draws_each_shares_interval_as_a_band():
+    swept = "parameters.consensus.base_tolerance"
+    table = with_intervals(pd.DataFrame({swept: [5.0, 10.0], "issue": "spam",
+                                         "p_multilateral": [0.5, 0.9],
+                                         "p_plurilateral": [0.3, 0.1],
+                                         "p_none": [0.2, 0.0]}), 100)
+    figure = sweep_figure(table, [swept], dict(ISSUES["title"]), 100)
+    (axis,) = figure.axes
+    bands = axis.collections
+    assert len(bands) == 3 and "bands: each point's 95% Wilson interval" in figure.get_suptitle()
+    multilateral = bands[0].get_paths()[0].vertices
+    assert multilateral[:, 1].min() == pytest.approx(table["p_multilateral_low"].min())
+    assert multilateral[:, 1].max() == pytest.approx(table["p_multilateral_high"].max())

@@ -211,7 +211,7 @@ def _titles(scenario) -> dict[str, str]:
 
 def sweep(args: argparse.Namespace) -> None:
     """`mc11 sweep`: run (or resume) a grid of constants' values into a design folder."""
-    from simulation.report.designs import plot_sweep
+    from simulation.report.designs import plot_sweep, with_intervals
     from simulation.runs import design, sweep
 
     _check_options(args)
@@ -225,8 +225,9 @@ def sweep(args: argparse.Namespace) -> None:
     with _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values") as outputs, \
             _writing(outputs.folder):
         folder = outputs.folder
-        table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-        outputs.edited = table.attrs["edited"]
+        points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
+        outputs.edited = points.attrs["edited"]
+        table = with_intervals(points, plan.runs_per_point)
         text = table.to_csv(index=False)
         if outputs.wanted("sweep.csv", text):
             write_atomic(folder / "sweep.csv", text)

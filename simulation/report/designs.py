@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from simulation.outcomes import OUTCOMES, SHARE_COLUMNS
 from simulation.report import counted
 from simulation.report.plots import DPI, OUTCOME_COLOURS, save_figure
+from simulation.report.summary import wilson_interval
 from simulation.runs.sensitivity import MIN_VARIANCE
 
 PANEL_COLUMNS = 5
@@ -48,6 +49,20 @@ _MARKERS = dict(zip(OUTCOMES, (("o", 5), ("s", 4), ("^", 3)), strict=True))
 """Each outcome's marker, the later ones smaller, so that shares that coincide stay visible."""
 
 
+def with_intervals(table: pd.DataFrame, runs: int) -> pd.DataFrame:
+    """A sweep's table with each point's run count (`n_runs`) and, beside each outcome share,
+    its Wilson 95% interval (`p_<outcome>_low`, `_high`): a point's shares are over its `runs`
+    runs alone, so each carries an ensemble's Monte Carlo error of that many runs."""
+    shown = table.copy()
+    shown.insert(shown.columns.get_loc(SHARE_COLUMNS[OUTCOMES[0]]), "n_runs", runs)
+    for column in SHARE_COLUMNS.values():
+        low, high = wilson_interval(np.rint(shown[column].to_numpy() * runs), runs)
+        at = shown.columns.get_loc(column) + 1
+        shown.insert(at, f"{column}_low", low)
+        shown.insert(at + 1, f"{column}_high", high)
+    return shown
+
+
 def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str], runs: int,
                path: Path, fixed: dict[str, float] | None = None) -> Path:
     """Draw `sweep_figure` into `path`."""
@@ -56,11 +71,11 @@ def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str]
 
 def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, str], runs: int,
                  fixed: dict[str, float] | None = None) -> Figure:
-    """Each issue's outcome shares along the swept constant (one constant), or its
-    P(multilateral) over the grid of two constants; with more, along the first, the others
-    averaged. `runs`: the runs per grid point, named in the title; `fixed`: the constants the
-    sweep set to one value, named there too. The panels on the left and at the bottom name
-    their axes."""
+    """Each issue's outcome shares along the swept constant (one constant; with their Wilson
+    95% bands where the table has them, `with_intervals`), or its P(multilateral) over the grid
+    of two constants; with more, along the first, the others averaged. `runs`: the runs per
+    grid point, named in the title; `fixed`: the constants the sweep set to one value, named
+    there too. The panels on the left and at the bottom name their axes."""
     issues = list(dict.fromkeys(table["issue"]))
     figure, axes = _grid(len(issues))
     columns = min(PANEL_COLUMNS, len(issues))  # as _grid lays them out
@@ -79,11 +94,15 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
             axis.set_xticks(range(wide.shape[1]), [f"{v:g}" for v in wide.columns], fontsize=6)
             axis.set_yticks(range(wide.shape[0]), [f"{v:g}" for v in wide.index], fontsize=6)
         else:
-            along = rows.groupby(constants[0])[list(SHARE_COLUMNS.values())].mean()
+            along = rows.groupby(constants[0]).mean(numeric_only=True)
             for outcome, column in SHARE_COLUMNS.items():
                 marker, size = _MARKERS[outcome]
                 axis.plot(along.index, along[column], marker=marker, markersize=size,
                           color=OUTCOME_COLOURS[outcome], label=outcome)
+                if len(constants) == 1 and f"{column}_low" in along:  # a point's own interval
+                    axis.fill_between(along.index, along[f"{column}_low"],
+                                      along[f"{column}_high"], color=OUTCOME_COLOURS[outcome],
+                                      alpha=0.15, linewidth=0)
             axis.set_ylim(-0.03, 1.03)
             if len(along) <= MARKED_VALUES:  # the grid's values, not matplotlib's round ones
                 axis.set_xticks(along.index, [f"{v:g}" for v in along.index])
@@ -98,7 +117,9 @@ def sweep_figure(table: pd.DataFrame, constants: list[str], titles: dict[str, st
                         fontsize=9)
     else:
         note = " (other swept constants averaged)" if len(constants) > 2 else ""
-        figure.suptitle(f"Outcome shares along {constants[0]}{note}{held}", fontsize=9)
+        banded = len(constants) == 1 and f"{SHARE_COLUMNS[OUTCOMES[0]]}_low" in table
+        bands = "\nbands: each point's 95% Wilson interval" if banded else ""
+        figure.suptitle(f"Outcome shares along {constants[0]}{note}{held}{bands}", fontsize=9)
         below = _legend_below(figure, *axes[0].get_legend_handles_labels())
         figure.tight_layout(rect=(0, below, 1, 0.97))
     return figure
