@@ -455,6 +455,27 @@ def test_cli_compare_of_three_folders_shows_them_side_by_side(cli_runs, complete
     assert (differs[["diff_multilateral", "diff_plurilateral", "diff_none"]] != 0).any().any()
 
 
+def test_cli_compare_of_chosen_issues_shows_only_those(cli_runs, complete, tmp_path):
+    """A question about one issue had 25 rows to read and a 25-row figure to draw."""
+    one, two, other = cli_runs[1][0], cli_runs[2][0], complete[0].folder
+    code, stdout, stderr = mc11("compare", one, other, "--issue", "market_access", "--issue",
+                                "mandate", "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    assert table["issue"].tolist() == ["mandate", "market_access"]  # in the folders' order
+    whole = pd.read_csv(io.StringIO(mc11("compare", one, other, "--format", "csv")[1]))
+    pd.testing.assert_frame_equal(table, whole[whole["issue"].isin(["mandate", "market_access"])]
+                                  .reset_index(drop=True))
+    code, stdout, stderr = mc11("compare", one, two, other, "--issue", "mandate", "--plot",
+                                tmp_path / "one.png")
+    assert code == 0, stderr
+    rows = [line.split()[0] for line in stdout.splitlines() if line and line.split()[0] in
+            set(whole["issue"])]
+    assert rows == ["mandate"] * 3  # side by side, then each folder's change
+    code, _, stderr = mc11("compare", one, other, "--issue", "mandat")
+    assert code == 2 and "--issue: unknown issue 'mandat' (did you mean 'mandate'?)" in stderr
+
+
 def test_cli_compare_prints_a_change_that_rounds_to_zero_as_below_a_hundredth(cli_runs,
                                                                               monkeypatch):
     """-0.001 reads -<0.01, not -0.00 or 0.00 (a bound of an interval that excludes zero must not

@@ -433,6 +433,18 @@ def check_new_files(args: argparse.Namespace) -> None:
                              "create it first or choose a file in an existing folder")
 
 
+def check_ids(wanted: list[str] | None, known: list[str], column: str, unknown=None) -> None:
+    """Refuse an id given with --<column> that is not among the `known` ones, saying why with
+    `unknown(value)` if given, else with a close match and where the list is."""
+    from simulation.inputs.files import suggest
+
+    for value in wanted or ():
+        if value not in known:
+            why = (unknown(value) if unknown else
+                   f"unknown {column} {value!r}{suggest(value, known)}")
+            raise InputError(f"--{column}", column, f"{why}; run `mc11 {column}s` for the list")
+
+
 def rounded(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its numbers rounded to 3 decimals, a small negative number to 0
     (not "-0.000"); numbers beyond 1e15 are left as they are (they have no decimals to round,

@@ -7,7 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.common import add_output_options, emit, file_or_folder, load_checked
+from simulation.cli.common import (
+    add_output_options,
+    check_ids,
+    emit,
+    file_or_folder,
+    load_checked,
+)
 from simulation.errors import InputError, unwritable
 from simulation.report import FIGURE_FORMATS
 
@@ -40,10 +46,12 @@ def compare(args: argparse.Namespace) -> None:
             raise InputError(str(results.folder), "RESULTS", f"its issues differ from those of "
                              f"{loaded[0].folder} ({', '.join(differ)}); only folders of the same "
                              "issues can be compared")
+    check_ids(args.issue, list(loaded[0].summary["issue"]), "issue")
+    chosen = _issues(args.issue)
     if len(loaded) == 2:
         first, second = loaded
-        table = summary.compare(first.summary.set_index("issue"),
-                                second.summary.set_index("issue"), _paired(first, second))
+        table = chosen(summary.compare(first.summary.set_index("issue"),
+                                       second.summary.set_index("issue"), _paired(first, second)))
         full = table.rename_axis("issue").reset_index()
         if args.format != "table":
             emit(full, args.format, args.out)
@@ -56,9 +64,10 @@ def compare(args: argparse.Namespace) -> None:
             _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
         return
     names = _labels(loaded)
-    summaries = [results.summary.set_index("issue") for results in loaded]
-    table = summary.compare_many(summaries, names,
-                                 [_paired(loaded[0], results) for results in loaded[1:]])
+    summaries = [chosen(results.summary.set_index("issue")) for results in loaded]
+    table = chosen(summary.compare_many([results.summary.set_index("issue")
+                                         for results in loaded], names,
+                                        [_paired(loaded[0], results) for results in loaded[1:]]))
     full = table.rename_axis("issue").reset_index()
     if args.format != "table":
         emit(full, args.format, args.out)
@@ -81,6 +90,12 @@ def compare(args: argparse.Namespace) -> None:
         _draw(args.plot, lambda: plots.plot_comparison(
             [table[table["scenario"] == name] for name in names[1:]], args.plot, names[0],
             names[1:]))
+
+
+def _issues(wanted: list[str] | None):
+    """The rows of a table indexed by issue that `--issue` keeps (all without it), in the
+    table's order."""
+    return lambda table: table[table.index.isin(wanted)] if wanted else table
 
 
 def _paired(first, other):
@@ -201,7 +216,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--plot", metavar="FIGURE", type=file_or_folder,
                         help="also draw the changes with their intervals into this new file, "
                              f"in the format its name ends in (.{', .'.join(FIGURE_FORMATS)})")
+    parser.add_argument("--issue", action="append",
+                        help="only this issue id (repeatable), in the table and the figure")
     add_output_options(parser, "write the changes to this new file instead of the screen; with "
                        "three or more folders the screen still shows the outcome probabilities "
-                       "side by side (with --format csv or json, nothing is printed)")
+                       "side by side (with --format csv or json, only the line naming the file)")
     parser.set_defaults(handler=compare)

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from simulation.cli.common import add_output_options, emit, file_or_folder, load_noting
+from simulation.cli.common import (
+    add_output_options,
+    check_ids,
+    emit,
+    file_or_folder,
+    load_noting,
+)
 from simulation.errors import InputError
 
 
 def _filter(frame, column: str, wanted: list[str] | None, known: list[str],
             unknown=None):
-    """Keep the rows whose column is among the wanted ids; an unknown id is an error, saying
-    why with `unknown(value)` if given."""
-    from simulation.inputs.files import suggest
-
-    if not wanted:
-        return frame
-    for value in wanted:
-        if value not in known:
-            why = (unknown(value) if unknown else
-                   f"unknown {column} {value!r}{suggest(value, known)}")
-            raise InputError(f"--{column}", column, f"{why}; run `mc11 {column}s` for the list")
-    return frame[frame[column].isin(wanted)]
+    """Keep the rows whose column is among the wanted ids (`check_ids`)."""
+    check_ids(wanted, known, column, unknown)
+    return frame[frame[column].isin(wanted)] if wanted else frame
 
 
 def show_issues(args: argparse.Namespace) -> None:
