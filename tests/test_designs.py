@@ -597,6 +597,7 @@ def test_a_folder_holding_the_values_as_typed_still_resumes(tmp_path, capsys):
     """An earlier mc11 kept each --set's values in the order typed (made here as it made
     them): its folder resumes whatever the order given now, its points keeping their order."""
     from simulation.inputs.scenario import load_scenario
+    from simulation.report.designs import with_intervals
 
     scenario = load_scenario("scenarios/baseline.yaml")
     step = "parameters.consensus.min_step"
@@ -604,7 +605,8 @@ def test_a_folder_holding_the_values_as_typed_still_resumes(tmp_path, capsys):
                         scenario.input_hash())
     folder = sweep.open_folder(typed, scenario, tmp_path / "old", tmp_path)
     sweep.execute_design(folder, typed, scenario)
-    whole = sweep.point_table(folder, typed, scenario.catalogue.issue_ids).to_csv(index=False)
+    whole = with_intervals(sweep.point_table(folder, typed, scenario.catalogue.issue_ids),
+                           2).to_csv(index=False)
     for order in ("25,5", "5,25"):
         sweep.point_path(folder, 2).unlink()
         (folder / "sweep.csv").unlink(missing_ok=True)
