@@ -64,9 +64,9 @@ def compare(args: argparse.Namespace) -> None:
             _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
         return
     names = _labels(loaded)
-    summaries = [chosen(results.summary.set_index("issue")) for results in loaded]
-    table = chosen(summary.compare_many([results.summary.set_index("issue")
-                                         for results in loaded], names,
+    indexed = [results.summary.set_index("issue") for results in loaded]  # as pairs count them
+    summaries = [chosen(table) for table in indexed]
+    table = chosen(summary.compare_many(indexed, names,
                                         [_paired(loaded[0], results) for results in loaded[1:]]))
     full = table.rename_axis("issue").reset_index()
     if args.format != "table":
