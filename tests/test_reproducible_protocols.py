@@ -1,10 +1,12 @@
 """The reproducibility promise (README, "Results folders, reproducibility and resuming") under
 the exchange and challenge protocols, whose rounds are compiled kernels of their own: a scenario
 plus a seed gives the same tables whatever the workers, the chunks and an interruption and
-resume, through `mc11 run --resume`, sweeps and sensitivity designs (in-process against a local
+resume, through `mc11 run --resume` (and `explain`, which re-runs a folder's runs in other
+batches), the dashboard's ensembles, sweeps and sensitivity designs (in-process against a local
 Dask cluster, interrupted and resumed), `forecast`/`backtest` and `calibrate`.
-tests/test_results.py, test_designs.py, test_datasets.py and test_calibrate.py check the same under
-the default (compromise) protocol; test_ensemble.py and test_challenge_protocol.py the Python API.
+tests/test_results.py, test_dashboard.py, test_designs.py, test_datasets.py and test_calibrate.py
+check the same under the default (compromise) protocol; test_ensemble.py and
+test_challenge_protocol.py the Python API.
 
 Runs are few (4 a folder, 1-2 a design point, 2-3 trials a search) to keep the file fast.
 """
@@ -17,10 +19,12 @@ import pandas as pd
 import pytest
 from commands import mc11
 
+from simulation.dashboard import state
 from simulation.inputs.scenario import load_scenario
 from simulation.report.tables import write_report
 from simulation.runs import cluster, design, results, sensitivity, sweep
 from simulation.runs.calibrate import calibrate, fingerprint
+from simulation.runs.explain import explain
 from simulation.runs.forecast import backtest_issues, forecast_dataset, settings_for
 from simulation.runs.results import RunInterrupted, execute, start_run
 
@@ -63,7 +67,8 @@ def assert_same_folders(one: Path, other: Path) -> None:
 def test_a_run_interrupted_in_small_chunks_and_resumed_on_two_workers_equals_a_straight_run(
         variant, tmp_path, monkeypatch):
     """`mc11 run` on 1 worker (one chunk of 4, one batch) against a run in chunks of 1 stopped
-    by Ctrl-C after its first chunk and completed by `mc11 run --resume` on 2 workers."""
+    by Ctrl-C after its first chunk and completed by `mc11 run --resume` on 2 workers; `explain`
+    re-runs the chunks of 1 as one batch of 4 to the folder's outcomes (it refuses otherwise)."""
     path = scenario_file(tmp_path, variant)
     straight = tmp_path / "straight"
     code, _, err = mc11("run", path, "--runs", RUNS, "--seed", SEED, "--workers", 1,
@@ -87,6 +92,21 @@ def test_a_run_interrupted_in_small_chunks_and_resumed_on_two_workers_equals_a_s
     code, _, err = mc11("run", "--resume", run.folder, "--workers", 2, "--quiet")
     assert code == 0, err
     assert_same_folders(run.folder, straight)
+    (table, about), (table_straight, about_straight) = (
+        explain(folder, "market_access", runs=RUNS) for folder in (run.folder, straight))
+    pd.testing.assert_frame_equal(table, table_straight, check_exact=True)
+    assert about == about_straight
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_dashboards_ensemble_on_two_workers_equals_mc11_run_on_one(variant, tmp_path):
+    path = scenario_file(tmp_path, variant)
+    folder = tmp_path / "run"
+    code, _, err = mc11("run", path, "--runs", RUNS, "--seed", SEED, "--workers", 1,
+                        "--folder", folder, "--quiet")
+    assert code == 0, err
+    tables = state.run_what_if(load_scenario(path), RUNS, SEED, workers=2)
+    assert tables.summary_csv() == (folder / "summary.csv").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- designs
