@@ -1980,6 +1980,16 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_stances_it_drops(folde
                                   "emphasis: headline, section: x, basis: x}\n"))
     assert any("'african_group' replaces the shipped stance of that id whole, and does not "
                "restate its on_new_disciplines:" in note for note in african.notes)
+    # `on_new_disciplines: null` drops it knowingly, as the shipped what-if does
+    knowingly = load_scenario(write(folder, "knowingly.yaml", "extends: baseline.yaml\nname: k\n"
+                                    "group_stances:\n  - id: african_group\n    name: AG\n"
+                                    "    source: x\n    applies_to: {group: african_group}\n"
+                                    "    on_new_disciplines: null\n"
+                                    "    stances:\n      - {issue: mandate, position: 0, "
+                                    "emphasis: headline, section: x, basis: x}\n"))
+    assert not any("replaces the shipped stance" in note for note in knowingly.notes)
+    assert not any("replaces the shipped stance" in note
+                   for note in shipped("african_group_softens").notes)
 
 
 def test_a_group_with_members_who_negotiate_through_the_eu_says_it_does_not_reach_them(folder):

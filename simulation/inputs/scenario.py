@@ -657,7 +657,8 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
     """A note for each of the scenario's group stances that replaces a shipped one (same id)
     without restating some of its stances: the replacement is whole, so its members take the
     next rule on those issues (a broader stance or an imputed default), which a user changing
-    only a flag (`doha_linked: false`) may not mean."""
+    only a flag (`doha_linked: false`) may not mean; `on_new_disciplines: null` drops that one
+    knowingly."""
     shipped = {g.id: g for g in base.group_stances}
     notes = []
     for stance in {g.id: g for g in spec.group_stances}.values():
@@ -666,7 +667,8 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
             continue
         kept = {s.issue for s in stance.stances}
         dropped = [s.issue for s in old.stances if s.issue not in kept]
-        if old.on_new_disciplines is not None and stance.on_new_disciplines is None:
+        if (old.on_new_disciplines is not None and stance.on_new_disciplines is None
+                and "on_new_disciplines" not in stance.model_fields_set):  # not `: null`
             dropped.append("on_new_disciplines")
         if dropped:
             notes.append(f"group_stances: {stance.id!r} replaces the shipped stance of that id "
