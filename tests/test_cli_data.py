@@ -1,9 +1,10 @@
-"""Tests of the data commands of the `mc11` command line (issues, members, preferences), and of
-the notice that the first model run after installing compiles the rules."""
+"""Tests of the data commands of the `mc11` command line (issues, members, stances, preferences),
+and of the notice that the first model run after installing compiles the rules."""
 
 import csv
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -283,6 +284,34 @@ def test_members_list_each_member_as_the_catalogue_has_it(capsys, catalogue):
         m.code: (m.status, ";".join(sorted(m.groups)), m.capability) for m in catalogue.members}
     assert by_code["FRA"]["status"] == "developed" and by_code["FRA"]["represented_by"] == "EUN"
     assert any(len(m.groups) > 1 for m in catalogue.members)
+
+
+def test_stances_list_each_group_stance_with_its_flags_and_a_scenarios_replacements(
+        capsys, catalogue, tmp_path):
+    """A what-if that turns off India's Doha linkage restates a stance whose id, flags and
+    stances were only in simulation/data/groups.yaml; `mc11 stances` lists them, and a
+    scenario's replacements."""
+    code, out, err = run(capsys, "stances", "--format", "json")
+    assert code == 0, err
+    rows = {r["stance"]: r for r in json.loads(out)}
+    assert list(rows) == [g.id for g in catalogue.group_stances]
+    india, african = rows["doha_linkage_india"], rows["african_group"]
+    assert (india["applies_to"], india["members"], india["doha_linked"], india["bloc"],
+            india["stances"]) == ("members: IND", 1, True, False, "mandate=10")
+    assert (african["applies_to"], african["leader"], african["bloc"]) == (
+        "group: african_group", "MAR", True)
+    assert african["members"] == sum("african_group" in m.groups for m in catalogue.members)
+    assert african["on_new_disciplines"].startswith("position 0, ")
+    what_if = tmp_path / "india.yaml"
+    what_if.write_text(f"extends: {Path(DEFAULT_SCENARIO).resolve()}\nname: india\n"
+                       "group_stances:\n  - id: doha_linkage_india\n    name: India\n"
+                       "    source: x\n    applies_to: {members: [IND]}\n"
+                       "    stances:\n      - {issue: mandate, position: 10, "
+                       "emphasis: mentioned, section: x, basis: x}\n", encoding="utf-8")
+    code, out, err = run(capsys, "stances", str(what_if), "--format", "json")
+    assert code == 0, err
+    india = {r["stance"]: r for r in json.loads(out)}["doha_linkage_india"]
+    assert (india["name"], india["doha_linked"]) == ("India", False)
 
 
 @pytest.mark.parametrize("option", ["--member", "--issue"])

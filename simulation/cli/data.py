@@ -58,6 +58,36 @@ def show_members(args: argparse.Namespace) -> None:
     emit(frame, args.format, args.out)
 
 
+def show_stances(args: argparse.Namespace) -> None:
+    """`mc11 stances`: the group stances that are not proposals (groups.yaml, or a scenario's
+    after its replacements and additions), with the flags and ids a what-if file restates."""
+    import pandas as pd
+
+    from simulation.inputs.catalogue import default_catalogue
+
+    catalogue = load_noting(args.scenario).catalogue if args.scenario else default_catalogue()
+
+    def applies_to(stance) -> str:
+        selector = stance.applies_to
+        chosen = selector.members or selector.status or [selector.group]
+        kind = "members" if selector.members else "status" if selector.status else "group"
+        return f"{kind}: {';'.join(chosen)}"
+
+    def blanket(stance) -> str:
+        rule = stance.on_new_disciplines
+        return "" if rule is None else f"position {rule.position:g}, {rule.emphasis}"
+
+    frame = pd.DataFrame([
+        {"stance": g.id, "name": g.name, "applies_to": applies_to(g),
+         "members": sum(g.applies_to.selects(m) for m in catalogue.members),
+         "leader": g.leader or "", "doha_linked": g.doha_linked, "bloc": g.bloc,
+         "stances": ";".join(f"{s.issue}={s.position:g}" for s in g.stances),
+         "on_new_disciplines": blanket(g), "source": g.source}
+        for g in catalogue.group_stances
+    ])
+    emit(frame, args.format, args.out)
+
+
 def show_preferences(args: argparse.Namespace) -> None:
     """`mc11 preferences`: each member's derived position and salience per issue, with the
     rule and source each comes from (a scenario's, with its edits, if one is given)."""
@@ -90,6 +120,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     members = commands.add_parser("members", help="list the WTO members and their groups")
     add_output_options(members)
     members.set_defaults(handler=show_members)
+
+    stances = commands.add_parser("stances", help="list the group stances that are not "
+                                  "proposals (African Group, LDCs, India's Doha linkage, ...)")
+    stances.add_argument("scenario", nargs="?", metavar="SCENARIO", type=file_or_folder,
+                         help="a scenario file: its stances, those it replaces or adds included "
+                              "(default: the shipped ones, simulation/data/groups.yaml)")
+    add_output_options(stances)
+    stances.set_defaults(handler=show_stances)
 
     prefs = commands.add_parser(
         "preferences", help="show the member x issue preferences derived from the 2016 proposals"
