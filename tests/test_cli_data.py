@@ -321,3 +321,17 @@ def test_preferences_refuse_an_unknown_value_after_a_known_one(capsys, option):
     code, out, err = run(capsys, "preferences", option, known, option, typo)
     assert code == 2 and out == ""
     assert repr(typo) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["members", "status"])
+def test_stances_list_a_stance_that_applies_to_an_empty_list(capsys, tmp_path, kind):
+    """`applies_to: {members: []}` is a valid selector of no one: it was listed as a group
+    named None, and `mc11 stances` failed on joining it."""
+    what_if = tmp_path / "nobody.yaml"
+    what_if.write_text(f"extends: {Path(DEFAULT_SCENARIO).resolve()}\nname: nobody\n"
+                       "group_stances:\n  - id: nobody\n    name: Nobody\n    source: x\n"
+                       f"    applies_to: {{{kind}: []}}\n", encoding="utf-8")
+    code, out, err = run(capsys, "stances", str(what_if), "--format", "json")
+    assert code == 0, err
+    nobody = {r["stance"]: r for r in json.loads(out)}["nobody"]
+    assert (nobody["applies_to"], nobody["members"]) == (f"{kind}: ", 0)

@@ -69,9 +69,10 @@ def show_stances(args: argparse.Namespace) -> None:
 
     def applies_to(stance) -> str:
         selector = stance.applies_to
-        chosen = selector.members or selector.status or [selector.group]
-        kind = "members" if selector.members else "status" if selector.status else "group"
-        return f"{kind}: {';'.join(chosen)}"
+        if selector.group is not None:
+            return f"group: {selector.group}"
+        kind = "members" if selector.members is not None else "status"  # an empty list too
+        return f"{kind}: {';'.join(getattr(selector, kind))}"
 
     def blanket(stance) -> str:
         rule = stance.on_new_disciplines
