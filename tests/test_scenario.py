@@ -25,7 +25,7 @@ from simulation.errors import InputError
 from simulation.inputs.arrays import cell_reader
 from simulation.inputs.calendar import load_calendar
 from simulation.inputs.catalogue import DATA_DIR, default_catalogue
-from simulation.inputs.files import load_yaml
+from simulation.inputs.files import load_yaml, surprising_number
 from simulation.inputs.overrides import Override, apply_overrides
 from simulation.inputs.scenario import Scenario, load_scenario, scenario_from_mapping
 from simulation.report.figures import position_groups
@@ -848,6 +848,15 @@ def test_a_number_yaml_reads_otherwise_than_it_looks_is_refused(folder, text, re
     assert error.field == "line 3: replications"
     assert error.problem == (f"{text} is read by YAML as {read_as}; {advice}, or put text in "
                              f"quotes ('{text}')")
+
+
+@pytest.mark.parametrize(("text", "read_as"), [("012345670123", "1402433619"),
+                                                ("99:00:00:00", "21384000")])
+def test_a_surprising_number_is_told_in_full(text, read_as):
+    """A large octal or base-60 number was said to be read as 1.40243e+09 (six digits, `:g`),
+    not as the number YAML reads."""
+    assert f"read by YAML as {'the octal number ' * text.startswith('0')}{read_as} " in (
+        surprising_number(text))
 
 
 def test_a_leading_zero_that_changes_nothing_is_read():

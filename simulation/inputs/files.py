@@ -145,10 +145,10 @@ def surprising_number(text: str) -> str | None:
         return None
     decimal = int(shown.replace("_", ""), 10) if octal else None
     if decimal is not None and decimal != value:
-        return (f"{shown} is read by YAML as the octal number {value:g} (a leading 0 makes it "
+        return (f"{shown} is read by YAML as the octal number {value} (a leading 0 makes it "
                 f"octal); write {decimal}")
     if ":" in shown:
-        return (f"{shown} is read by YAML as {value:g} (numbers joined by ':' count in base 60, "
+        return (f"{shown} is read by YAML as {value} (numbers joined by ':' count in base 60, "
                 "as in a time); write the number you mean")
     return None
 
