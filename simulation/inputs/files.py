@@ -165,7 +165,7 @@ class _UniqueKeyLoader(SafeLoader):  # type: ignore[misc, valid-type]
         if problem:
             where = f"line {node.start_mark.line + 1}" + (f": {key}" if key is not None else "")
             raise _SurprisingNumber(f"{problem}, or put text in quotes ('{node.value}')", where)
-        return self.yaml_constructors[node.tag + ".yaml"](self, node)
+        return SafeLoader.yaml_constructors[node.tag](self, node)
 
     def construct_mapping(self, node, deep=False):
         seen: set[object] = set()
@@ -185,8 +185,7 @@ class _UniqueKeyLoader(SafeLoader):  # type: ignore[misc, valid-type]
 
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-for _tag in _NUMBER_TAGS:  # checked, then built as YAML builds them
-    _UniqueKeyLoader.add_constructor(_tag + ".yaml", SafeLoader.yaml_constructors[_tag])
+for _tag in _NUMBER_TAGS:  # checked, then built by SafeLoader's own constructor
     _UniqueKeyLoader.add_constructor(_tag, _UniqueKeyLoader.construct_number)
 
 
