@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation.cli.common import (
     add_output_options,
@@ -16,6 +17,9 @@ from simulation.cli.common import (
 )
 from simulation.errors import InputError, unwritable
 from simulation.report import FIGURE_FORMATS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -47,11 +51,11 @@ def compare(args: argparse.Namespace) -> None:
                              f"{loaded[0].folder} ({', '.join(differ)}); only folders of the same "
                              "issues can be compared")
     check_ids(args.issue, list(loaded[0].summary["issue"]), "issue")
-    chosen = _issues(args.issue)
     if len(loaded) == 2:
         first, second = loaded
-        table = chosen(summary.compare(first.summary.set_index("issue"),
-                                       second.summary.set_index("issue"), _paired(first, second)))
+        table = _chosen(summary.compare(first.summary.set_index("issue"),
+                                        second.summary.set_index("issue"),
+                                        _paired(first, second)), args.issue)
         full = table.rename_axis("issue").reset_index()
         if args.format != "table":
             emit(full, args.format, args.out)
@@ -64,10 +68,11 @@ def compare(args: argparse.Namespace) -> None:
             _draw(args.plot, lambda: plots.plot_comparison(table, args.plot, *_labels(loaded)))
         return
     names = _labels(loaded)
-    indexed = [results.summary.set_index("issue") for results in loaded]  # as pairs count them
-    summaries = [chosen(table) for table in indexed]
-    table = chosen(summary.compare_many(indexed, names,
-                                        [_paired(loaded[0], results) for results in loaded[1:]]))
+    # every issue, as _paired counts them; --issue filters the tables made from them
+    indexed = [results.summary.set_index("issue") for results in loaded]
+    summaries = [_chosen(table, args.issue) for table in indexed]
+    table = _chosen(summary.compare_many(indexed, names, [_paired(loaded[0], results)
+                                                          for results in loaded[1:]]), args.issue)
     full = table.rename_axis("issue").reset_index()
     if args.format != "table":
         emit(full, args.format, args.out)
@@ -92,10 +97,10 @@ def compare(args: argparse.Namespace) -> None:
             names[1:]))
 
 
-def _issues(wanted: list[str] | None):
+def _chosen(table: pd.DataFrame, issues: list[str] | None) -> pd.DataFrame:
     """The rows of a table indexed by issue that `--issue` keeps (all without it), in the
     table's order."""
-    return lambda table: table[table.index.isin(wanted)] if wanted else table
+    return table[table.index.isin(issues)] if issues else table
 
 
 def _paired(first, other):
