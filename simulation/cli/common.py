@@ -19,6 +19,8 @@ from simulation.outputs import DESIGN, JOURNAL, MANIFEST
 from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from simulation.engine.negotiation import Negotiation
@@ -433,7 +435,8 @@ def check_new_files(args: argparse.Namespace) -> None:
                              "create it first or choose a file in an existing folder")
 
 
-def check_ids(wanted: list[str] | None, known: list[str], column: str, unknown=None) -> None:
+def check_ids(wanted: list[str] | None, known: list[str], column: str,
+              unknown: Callable[[str], str] | None = None) -> None:
     """Refuse an id given with --<column> that is not among the `known` ones, saying why with
     `unknown(value)` if given, else with a close match and where the list is."""
     from simulation.inputs.files import suggest
