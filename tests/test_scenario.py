@@ -1974,7 +1974,7 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_stances_it_drops(folde
     assert ("group_stances: 'doha_linkage_india' replaces the shipped stance of that id whole, "
             "and does not restate its mandate: its members take the next rule there (a broader "
             "group stance or an imputed default); restate what you keep "
-            "(simulation/data/groups.yaml)") in bare.notes
+            "(`mc11 stances` lists them)") in bare.notes
     row = bare.preferences.set_index(["member", "issue"]).loc[("IND", "mandate")]
     assert row["rule"] == "imputed"
     kept = load_scenario(write(folder, "kept.yaml", "extends: baseline.yaml\nname: kept\n"

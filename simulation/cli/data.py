@@ -76,13 +76,13 @@ def show_stances(args: argparse.Namespace) -> None:
 
     def blanket(stance) -> str:
         rule = stance.on_new_disciplines
-        return "" if rule is None else f"position {rule.position:g}, {rule.emphasis}"
+        return "" if rule is None else f"{rule.position:g} {rule.emphasis}"
 
     frame = pd.DataFrame([
         {"stance": g.id, "name": g.name, "applies_to": applies_to(g),
          "members": sum(g.applies_to.selects(m) for m in catalogue.members),
          "leader": g.leader or "", "doha_linked": g.doha_linked, "bloc": g.bloc,
-         "stances": ";".join(f"{s.issue}={s.position:g}" for s in g.stances),
+         "stances": ";".join(f"{s.issue}={s.position:g} {s.emphasis}" for s in g.stances),
          "on_new_disciplines": blanket(g), "source": g.source}
         for g in catalogue.group_stances
     ])

@@ -674,7 +674,7 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
             notes.append(f"group_stances: {stance.id!r} replaces the shipped stance of that id "
                          f"whole, and does not restate its {', '.join(dropped)}: its members "
                          "take the next rule there (a broader group stance or an imputed "
-                         "default); restate what you keep (simulation/data/groups.yaml)")
+                         "default); restate what you keep (`mc11 stances` lists them)")
     return notes
 
 
