@@ -122,9 +122,10 @@ def stop_at_first_point(point: int) -> None:
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("variant", [  # about 6 s each, mostly the local cluster's start
+@pytest.mark.parametrize("variant", [  # 6-15 s each, mostly the local cluster's start: slow
     pytest.param(ONCE, id="exchange-once"),
-    pytest.param(CHALLENGE, id="challenge", marks=pytest.mark.slow)])
+    pytest.param(CHALLENGE, id="challenge")])
+@pytest.mark.slow
 def test_a_sensitivity_design_is_the_same_interrupted_and_resumed_on_a_local_cluster(
         variant, tmp_path):
     """A Morris design (one of its constants a derivation rule's, so each replication derives
