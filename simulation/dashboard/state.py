@@ -28,7 +28,7 @@ from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import CLUSTERS, SCALE_WORDS
-from simulation.inputs.files import surprising_number
+from simulation.inputs.files import load_yaml
 from simulation.inputs.scenario import (
     NAME_LIMIT,
     NAME_PATTERN,
@@ -153,14 +153,12 @@ def setting_text(setting: Any) -> str:
 
 
 def parse_setting(text: str) -> Any:
-    """A form field's text as the scenario file would read it: a number, or a prior mapping;
-    anything else is passed on for the scenario loader to refuse with its message (0123 too,
-    which YAML would read as octal 83)."""
-    if surprising_number(text):
-        return text
+    """A form field's text as the scenario file would read it (`load_yaml`): a number, or a
+    prior mapping; anything the file's reader refuses (0123, which YAML reads as octal 83) is
+    passed on as text for the scenario loader to refuse with its message."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return load_yaml(text, "the field")[0]
+    except InputError:
         return text
 
 
