@@ -281,10 +281,43 @@ def test_sweep_csv_gives_each_share_with_its_interval_over_the_points_runs(tmp_p
                  "--set", f"{TOLERANCE}=5,25"]) == 0
     table = pd.read_csv(folder / "sweep.csv")
     assert (table["n_runs"] == 3).all()
-    for outcome in ("multilateral", "plurilateral", "none"):
-        share = table[f"p_{outcome}"]
-        assert ((table[f"p_{outcome}_low"] <= share) & (share <= table[f"p_{outcome}_high"])).all()
-        assert (table[f"p_{outcome}_high"] - table[f"p_{outcome}_low"] > 0.2).all()  # 3 runs
+    for share in ("p_multilateral", "p_plurilateral", "p_none", "p_text_mid", "p_text_high"):
+        low, high = table[f"{share}_low"], table[f"{share}_high"]
+        assert ((low <= table[share]) & (table[share] <= high)).all(), share
+        assert (high - low > 0.2).all(), share  # 3 runs
+        assert list(table.columns[table.columns.get_loc(share):][:3]) == [
+            share, f"{share}_low", f"{share}_high"]
+    # a statistic of some runs only is empty exactly where the point had none of them
+    for column, share in (("coverage_median", "p_plurilateral"),
+                          ("text_median_plurilateral", "p_plurilateral"),
+                          ("text_median_multilateral", "p_multilateral"),
+                          ("text_median", "p_none")):
+        had = table[share] < 1 if share == "p_none" else table[share] > 0
+        assert (table[column].notna() == had).all(), column
+        assert had.any() and not had.all(), column  # both cases are tested
+    assert table["coverage_median"].dropna().between(0, 1).all()
+    assert list(table.columns) == _documented_columns([TOLERANCE])  # all, in their order
+
+
+def test_the_readme_documents_sweep_csvs_columns_as_declared():
+    from simulation.report.designs import sweep_column_rows
+
+    readme = [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8")
+              .splitlines()]
+    missing = [row for row in sweep_column_rows() if row not in readme]
+    assert not missing, "README's table of sweep.csv's columns lacks (or words differently):\n" \
+        + "\n".join(missing)
+
+
+def _documented_columns(constants: list[str]) -> list[str]:
+    """sweep.csv's columns as the README's rows name them (`sweep_column_rows`)."""
+    from simulation.report.designs import sweep_column_rows
+
+    named = ["point", *constants]  # the first row's: the point and its constants
+    for row in sweep_column_rows()[1:]:
+        column, content = row.strip("| ").split(" | ", 1)
+        named += re.findall(r"`(\w+)`", column + content.partition("Wilson 95% interval")[2])
+    return named
 
 
 def test_a_complete_design_run_again_keeps_its_tables_and_rebuilds_only_those_missing(
@@ -650,12 +683,22 @@ def test_point_statistics_count_texts_reaching_the_described_points():
     outcome = np.array([[MULTILATERAL, NO_AGREEMENT], [PLURILATERAL, MULTILATERAL],
                         [NO_AGREEMENT, MULTILATERAL], [MULTILATERAL, MULTILATERAL]], dtype=np.int8)
     text = np.array([[60.0, np.nan], [100.0, 40.0], [np.nan, 55.0], [20.0, 50.0]])
-    stats = sweep.point_statistics(outcome, text, np.array([0.0, 10.0]))
+    # as the engine gives it: 1 for consensus, the widest coverage short of a deal otherwise
+    coverage = np.array([[1.0, 0.3], [0.6, 1.0], [0.2, 1.0], [1.0, 1.0]])
+    stats = sweep.point_statistics(outcome, text, coverage, np.array([0.0, 10.0]))
     agreed = outcome != 0
     assert stats["p_none"] == pytest.approx((~agreed).mean(axis=0).tolist())
     assert stats["p_text_mid"] == pytest.approx([2 / 4, 2 / 4])
     assert stats["p_text_high"] == pytest.approx([1 / 4, 0.0])
     assert stats["text_in_force_median"][1] == pytest.approx(np.median([10.0, 40, 55, 50]))
+    # each kind's texts apart; the pooled median is of neither kind's alone
+    assert stats["text_median_multilateral"] == pytest.approx([40.0, 50.0])
+    assert stats["text_median_plurilateral"][0] == 100.0
+    assert stats["text_median"][0] == 60.0
+    # coverage of the plurilateral deals alone; none struck on the second issue: empty
+    assert stats["coverage_median"][0] == 0.6
+    assert np.isnan(stats["coverage_median"][1]) and np.isnan(stats["text_median_plurilateral"][1])
+    assert list(stats) == list(sweep.STATISTICS)
 
 
 @settings(max_examples=100)
@@ -664,15 +707,21 @@ def test_point_statistics_count_texts_reaching_the_described_points():
         [NO_AGREEMENT, PLURILATERAL, MULTILATERAL])),
     hnp.arrays(np.float64, (runs, 3), elements=st.one_of(
         st.sampled_from([0.0, 50.0, 100.0]), st.floats(0, 100))),
+    hnp.arrays(np.float64, (runs, 3), elements=st.floats(0, 1)),
     hnp.arrays(np.float64, 3, elements=st.floats(0, 100)))))
 def test_a_points_statistics_are_their_definitions_over_its_runs(drawn):
     """Per issue: each outcome's share of the runs, the share of runs agreeing a text at or
     above the scale's mid (50) and high (100) points, the 50th, 10th and 90th percentiles of
-    the agreed texts, and the median of the text in force (the status quo where nothing was
-    agreed)."""
-    outcome, text, status_quo = drawn
+    the agreed texts of either kind, the median of each kind's texts, the median coverage of
+    the plurilateral deals, and the median of the text in force (the status quo where nothing
+    was agreed)."""
+    outcome, text, coverage, status_quo = drawn
     text = np.where(outcome != NO_AGREEMENT, text, np.nan)  # as the model leaves it
-    stats = sweep.point_statistics(outcome, text, status_quo)
+    stats = sweep.point_statistics(outcome, text, coverage, status_quo)
+
+    def median(values: np.ndarray) -> float:
+        return np.median(values) if len(values) else np.nan
+
     for k in range(3):
         verdicts, agreed = outcome[:, k], text[outcome[:, k] != NO_AGREEMENT, k]
         assert stats["p_multilateral"][k] == np.mean(verdicts == MULTILATERAL)
@@ -683,6 +732,11 @@ def test_a_points_statistics_are_their_definitions_over_its_runs(drawn):
         for name, q in (("text_median", 0.5), ("text_p10", 0.1), ("text_p90", 0.9)):
             expected = np.quantile(agreed, q) if len(agreed) else np.nan
             assert np.array_equal(stats[name][k], expected, equal_nan=True), name
+        for name, code in (("multilateral", MULTILATERAL), ("plurilateral", PLURILATERAL)):
+            assert np.array_equal(stats[f"text_median_{name}"][k],
+                                  median(text[verdicts == code, k]), equal_nan=True), name
+        assert np.array_equal(stats["coverage_median"][k],
+                              median(coverage[verdicts == PLURILATERAL, k]), equal_nan=True)
         in_force = np.where(verdicts != NO_AGREEMENT, text[:, k], status_quo[k])
         assert stats["text_in_force_median"][k] == np.median(in_force)
 
@@ -702,10 +756,43 @@ def test_a_design_point_is_the_ensemble_of_the_scenario_at_its_values(small_swee
         negotiation = alone.negotiation()
         chunk = run_chunk(negotiation, alone.spec.parameters, plan.seed, 0, plan.runs_per_point,
                           alone.priors)
-        expected = sweep.point_statistics(chunk.outcome, chunk.text, negotiation.status_quo)
+        expected = sweep.point_statistics(chunk.outcome, chunk.text, chunk.coverage,
+                                          negotiation.status_quo)
         rows = table[table["point"] == point]
         for name, values in expected.items():
             assert np.array_equal(rows[name], values, equal_nan=True), (point, name)
+
+
+def test_a_sweep_row_says_what_the_summary_of_the_same_runs_says(small_sweep, tmp_path):
+    """Each number sweep.csv shares with summary.csv (the shares with their intervals, over
+    all the runs; the pooled text quantiles; the plurilateral coverage) and with
+    text_levels.csv (each kind's median text) is theirs for `mc11 run` of the point's runs."""
+    from simulation.outputs import OUTPUTS, Combine
+    from simulation.report.designs import with_intervals
+    from simulation.report.summary import summarise, text_levels
+    from simulation.report.tables import issues_frame
+    from simulation.runs.ensemble import outcome_frame, run_chunk
+
+    scenario, plan = small_sweep
+    table = with_intervals(run(plan, scenario, tmp_path / "d"), plan.runs_per_point)
+    for point, value in enumerate(plan.points[:, 0]):
+        alone = scenario_from_mapping({"name": "small", "parameters": {"consensus": {
+            "base_tolerance": value, "min_step": {"uniform": [5, 15]}}}})
+        negotiation = alone.negotiation()
+        chunk = run_chunk(negotiation, alone.spec.parameters, plan.seed, 0, plan.runs_per_point,
+                          alone.priors)
+        runs = outcome_frame({o.name: getattr(chunk, o.name) for o in OUTPUTS
+                              if o.combine is not Combine.SPREAD}, negotiation)
+        summary = summarise(runs, issues_frame(alone))
+        rows = table[table["point"] == point].set_index("issue")
+        shared = [c for c in rows if c in summary and c not in ("n_runs", "point")]
+        assert {f"{share}{end}" for share in sweep.SHARES for end in ("", "_low", "_high")} \
+            | {"text_median", "text_p10", "text_p90", "coverage_median"} <= set(shared)
+        pd.testing.assert_frame_equal(rows[shared], summary[shared], check_names=False)
+        levels = text_levels(runs).pivot(index="issue", columns="outcome", values="text_median")
+        for kind in ("multilateral", "plurilateral"):
+            expected = levels.get(kind, pd.Series(dtype=float)).reindex(rows.index)
+            assert np.array_equal(rows[f"text_median_{kind}"], expected, equal_nan=True), kind
 
 
 def test_the_points_of_an_earlier_mc11_without_a_digest_are_read_not_called_edited(
@@ -723,6 +810,40 @@ def test_the_points_of_an_earlier_mc11_without_a_digest_are_read_not_called_edit
     table = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
     assert table.attrs["edited"] == []
     pd.testing.assert_frame_equal(table, whole, check_exact=True)
+
+
+def test_statistics_an_earlier_mc11s_points_lack_are_left_out_saying_so(tmp_path, capsys):
+    """An earlier mc11 computed neither the plurilateral coverage nor each kind's median text:
+    where a point lacks them, sweep.csv leaves their columns out (empty, they would read as no
+    run having a deal) and says so; its kept sweep.csv, of fewer columns, is noted as another
+    mc11's, not called edited."""
+    folder = tmp_path / "d"
+    argv = ["sweep", "scenarios/baseline.yaml", "--scheduler", "in-process", "--no-plots",
+            "--runs-per-point", "2", "--folder", str(folder), "--quiet",
+            "--set", f"{TOLERANCE}=5,25"]
+    assert main(argv) == 0
+    whole = pd.read_csv(folder / "sweep.csv")
+    lacking = ["text_median_multilateral", "text_median_plurilateral", "coverage_median"]
+    path = sweep.point_path(folder, 0)  # one point of an earlier mc11's is enough
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["statistics"] = {name: values for name, values in record["statistics"].items()
+                            if name not in lacking}
+    del record["statistics_sha256"]
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    earlier = whole.drop(columns=[*lacking, *(f"p_text_{point}_{end}" for point in
+                                              ("mid", "high") for end in ("low", "high"))])
+    (folder / "sweep.csv").write_text(earlier.to_csv(index=False), encoding="utf-8")
+    capsys.readouterr()
+    assert main(argv) == 0
+    error = " ".join(capsys.readouterr().err.split())
+    assert f"sweep.csv in {folder} kept other columns than this mc11 writes (an earlier " \
+           "mc11's, or edited): delete it to have it written with this mc11's" in error
+    assert "differs" not in error
+    assert f"points in {folder} run by an earlier mc11 lack {', '.join(lacking)}: the tables " \
+           "leave those columns out" in error
+    (folder / "sweep.csv").unlink()
+    assert main(argv) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "sweep.csv"), whole.drop(columns=lacking))
 
 
 @pytest.mark.parametrize(("argv", "field", "message"), [

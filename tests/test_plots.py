@@ -924,17 +924,22 @@ def test_a_sweeps_table_gives_each_share_its_wilson_interval_over_the_points_run
     swept = "parameters.consensus.base_tolerance"
     table = pd.DataFrame({"point": [0, 1], swept: [5.0, 10.0], "issue": "spam",
                           "p_multilateral": [0.5, 1.0], "p_plurilateral": [0.3, 0.0],
-                          "p_none": [0.2, 0.0], "text_median": [40.0, 60.0]})
+                          "p_none": [0.2, 0.0], "p_text_mid": [0.25, 0.0],
+                          "p_text_high": [0.01, 0.0], "text_median": [40.0, 60.0]})
     shown = with_intervals(table, 100)
     assert list(shown.columns) == [
         "point", swept, "issue", "n_runs", "p_multilateral", "p_multilateral_low",
         "p_multilateral_high", "p_plurilateral", "p_plurilateral_low", "p_plurilateral_high",
-        "p_none", "p_none_low", "p_none_high", "text_median"]
+        "p_none", "p_none_low", "p_none_high", "p_text_mid", "p_text_mid_low",
+        "p_text_mid_high", "p_text_high", "p_text_high_low", "p_text_high_high", "text_median"]
     assert shown["n_runs"].tolist() == [100, 100]
     low, high = wilson_interval([50, 100], 100)
     assert np.allclose(shown["p_multilateral_low"], low)
     assert np.allclose(shown["p_multilateral_high"], high)
     assert shown.loc[0, "p_multilateral_low"] == pytest.approx(0.404, abs=1e-3)
+    low, high = wilson_interval([25, 0], 100)  # the agreed texts' reach too, as summary.csv's
+    assert np.allclose(shown["p_text_mid_low"], low)
+    assert np.allclose(shown["p_text_mid_high"], high)
     pd.testing.assert_frame_equal(shown[table.columns], table)  # the shares themselves as given
 
 
@@ -943,7 +948,8 @@ def test_a_sweep_of_one_constant_draws_each_shares_interval_as_a_band():
     table = with_intervals(pd.DataFrame({swept: [5.0, 10.0], "issue": "spam",
                                          "p_multilateral": [0.5, 0.9],
                                          "p_plurilateral": [0.3, 0.1],
-                                         "p_none": [0.2, 0.0]}), 100)
+                                         "p_none": [0.2, 0.0], "p_text_mid": [0.4, 0.6],
+                                         "p_text_high": 0.0}), 100)
     figure = sweep_figure(table, [swept], dict(ISSUES["title"]), 100)
     (axis,) = figure.axes
     bands = axis.collections

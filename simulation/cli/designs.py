@@ -133,11 +133,14 @@ class _Outputs:
     kept: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # those a complete folder was missing
     differing: list[str] = field(default_factory=list)
+    other_columns: list[str] = field(default_factory=list)  # kept tables of another mc11's
     edited: list[Path] = field(default_factory=list)  # point files edited since written
+    lacking: list[str] = field(default_factory=list)  # statistics the points lack
 
     def wanted(self, name: str, text: str | None = None) -> bool:
         """Whether to write `name`; a table kept instead whose `text` (what would be written)
-        differs from the file's is noted, as the screen shows the design's own values."""
+        differs from the file's is noted, as the screen shows the design's own values: as
+        another mc11's where its header names other columns, else as edited."""
         path = self.folder / name
         if self.fresh or not path.exists():
             self._lock()
@@ -147,11 +150,13 @@ class _Outputs:
         self.kept.append(name)
         if text is not None:
             try:
-                same = path.read_text(encoding="utf-8") == text
+                kept = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
-                same = False
-            if not same:
-                self.differing.append(name)
+                kept = None
+            if kept != text:
+                another = kept is not None and \
+                    kept.partition("\n")[0] != text.partition("\n")[0]
+                (self.other_columns if another else self.differing).append(name)
         return False
 
     def _lock(self) -> None:
@@ -173,6 +178,14 @@ class _Outputs:
         if said:
             print(f"mc11: note: {self.folder} was complete already; {'; '.join(said)}",
                   file=sys.stderr)
+        if self.other_columns:
+            print(f"mc11: note: {', '.join(self.other_columns)} in {self.folder} kept other "
+                  "columns than this mc11 writes (an earlier mc11's, or edited): delete it to "
+                  "have it written with this mc11's", file=sys.stderr)
+        if self.lacking:
+            print(f"mc11: note: points in {self.folder} run by an earlier mc11 lack "
+                  f"{', '.join(self.lacking)}: the tables leave those columns out (run the "
+                  "design into a new --folder to have them)", file=sys.stderr)
         tables = ", ".join(self.differing)
         differ = "differs" if len(self.differing) == 1 else "differ"
         if self.edited:
@@ -226,7 +239,7 @@ def sweep(args: argparse.Namespace) -> None:
             _writing(outputs.folder):
         folder = outputs.folder
         points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-        outputs.edited = points.attrs["edited"]
+        outputs.edited, outputs.lacking = points.attrs["edited"], points.attrs["lacking"]
         table = with_intervals(points, plan.runs_per_point)
         text = table.to_csv(index=False)
         if outputs.wanted("sweep.csv", text):
@@ -326,7 +339,7 @@ def sensitivity(args: argparse.Namespace) -> None:
             _writing(outputs.folder):
         folder = outputs.folder
         points = sweep.point_table(folder, plan, scenario.catalogue.issue_ids)
-        outputs.edited = points.attrs["edited"]
+        outputs.edited, outputs.lacking = points.attrs["edited"], points.attrs["lacking"]
         indices = sensitivity.analyse(points, plan, priors)
         ranges = sensitivity.verdict_ranges(points)
         for name, table in (("points.csv", points), ("sensitivity.csv", indices),

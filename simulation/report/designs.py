@@ -20,6 +20,7 @@ from simulation.report import counted
 from simulation.report.plots import DPI, OUTCOME_COLOURS, save_figure
 from simulation.report.summary import wilson_interval
 from simulation.runs.sensitivity import MIN_VARIANCE
+from simulation.runs.sweep import SHARES, STATISTICS
 
 PANEL_COLUMNS = 5
 """The most panels (one per issue) a design figure puts side by side; more start a new row."""
@@ -50,17 +51,32 @@ _MARKERS = dict(zip(OUTCOMES, (("o", 5), ("s", 4), ("^", 3)), strict=True))
 
 
 def with_intervals(table: pd.DataFrame, runs: int) -> pd.DataFrame:
-    """A sweep's table with each point's run count (`n_runs`) and, beside each outcome share,
-    its Wilson 95% interval (`p_<outcome>_low`, `_high`): a point's shares are over its `runs`
-    runs alone, so each carries an ensemble's Monte Carlo error of that many runs."""
+    """A sweep's table with each point's run count (`n_runs`) and, beside each share of its
+    runs (`SHARES`: the outcomes' and the agreed texts' reach), its Wilson 95% interval
+    (`<share>_low`, `_high`): a point's shares are over its `runs` runs alone, so each carries
+    an ensemble's Monte Carlo error of that many runs."""
     shown = table.copy()
     shown.insert(shown.columns.get_loc(SHARE_COLUMNS[OUTCOMES[0]]), "n_runs", runs)
-    for column in SHARE_COLUMNS.values():
+    for column in SHARES:
         low, high = wilson_interval(np.rint(shown[column].to_numpy() * runs), runs)
         at = shown.columns.get_loc(column) + 1
         shown.insert(at, f"{column}_low", low)
         shown.insert(at + 1, f"{column}_high", high)
     return shown
+
+
+def sweep_column_rows() -> list[str]:
+    """The README's rows (markdown) for sweep.csv's columns: each point statistic's meaning
+    (`STATISTICS`), with the columns `with_intervals` adds."""
+    rows = ["| `point`, then each constant the design sets | the design point's number (from "
+            "0, in the design's order) and its constants' values (`--set`'s, in a sweep) |",
+            "| `issue` | the issue (each point has one row per issue, in the catalogue's order) |",
+            "| `n_runs` | the point's runs (`--runs-per-point`), the denominator of every share |"]
+    for name, meaning in STATISTICS.items():
+        interval = f", then its Wilson 95% interval (`{name}_low`, `{name}_high`)" \
+            if name in SHARES else ""
+        rows.append(f"| `{name}` | {meaning}{interval} |")
+    return rows
 
 
 def plot_sweep(table: pd.DataFrame, constants: list[str], titles: dict[str, str], runs: int,

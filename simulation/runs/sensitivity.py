@@ -1,11 +1,12 @@
 """Global sensitivity of each issue's verdict to the constants with priors (SALib).
 
 For every issue and each of P(multilateral), P(plurilateral), P(text reaches the scale's `mid`)
-and the median text in force after MC11 (the status quo where nothing is agreed), computed over
-a design point's R runs: Sobol first-order (S1) and total (ST) indices with their 95% bootstrap
-intervals, or Morris' mu* (mean absolute elementary effect, in the verdict's own unit), its
-interval and sigma. A verdict that does not vary over the design has no indices (NaN; its
-`variance` column is 0).
+and the median text in force after MC11 (the agreed text of either kind, the status quo where
+nothing is agreed: `sweep.STATISTICS` says each precisely), computed over a design point's R
+runs: Sobol first-order (S1) and total (ST) indices with their 95% bootstrap intervals, or
+Morris' mu* (mean absolute elementary effect, in the verdict's own unit), its interval and
+sigma. A verdict that does not vary over the design has no indices (NaN; its `variance` column
+is 0).
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 Each design point is one fixed parameter vector run for R replications as one model batch; the
 constants the design does not set but the scenario has priors on are drawn per replication as in
-an ensemble. A point returns only its per-issue statistics (outcome shares, shares reaching the
-scale's described points, text quantiles), which are written at once, atomically, to
-`points/point-<i>.json`: memory stays flat in the number of points (a worker holds one point's
-R runs at once), and an interrupted design (Ctrl-C, a lost worker) resumes from the points on
-disk. The folder's `design.json` fixes the design; resuming against another design is refused.
+an ensemble. A point returns only its per-issue statistics (`STATISTICS`: outcome shares, shares
+reaching the scale's described points, text quantiles, plurilateral coverage), which are written
+at once, atomically, to `points/point-<i>.json`: memory stays flat in the number of points (a
+worker holds one point's R runs at once), and an interrupted design (Ctrl-C, a lost worker)
+resumes from the points on disk. The folder's `design.json` fixes the design; resuming against
+another design is refused.
 """
 
 from __future__ import annotations
@@ -36,23 +37,57 @@ from simulation.errors import (
     write_atomic,
 )
 from simulation.inputs import priors as prior_draws
-from simulation.inputs.catalogue import REACHED
+from simulation.inputs.catalogue import REACHED, SCALE_POINTS
 from simulation.inputs.priors import Prior
 from simulation.inputs.scenario import Scenario
-from simulation.outcomes import NO_AGREEMENT, OUTCOME_LABELS, SHARE_COLUMNS
+from simulation.outcomes import (
+    AGREEMENTS,
+    NO_AGREEMENT,
+    OUTCOME_CODES,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    SHARE_COLUMNS,
+)
 from simulation.outputs import DESIGN
 from simulation.runs import versions
 from simulation.runs.aggregate import reaching
 from simulation.runs.cluster import workers_of
 from simulation.runs.design import Design
-from simulation.runs.ensemble import compile_rules, replication_seed
+from simulation.runs.ensemble import compile_rules, deal_coverage, replication_seed
 from simulation.runs.locks import holding
 from simulation.runs.results import LOCK, SCENARIO, new_folder
 
 POINTS = "points"
-STATISTICS = (*SHARE_COLUMNS.values(),
-              *(f"p_text_{point}" for point in REACHED),
-              "text_median", "text_p10", "text_p90", "text_in_force_median")
+_ENDING = {"multilateral": "in a multilateral agreement",
+           "plurilateral": "in a plurilateral deal (binding only the members that struck it)",
+           "none": "without agreement"}
+_POOLED = ("over the runs with an agreement of either kind, multilateral and plurilateral texts "
+           "pooled (as summary.csv's); empty where no run agreed")
+STATISTICS = {
+    **{SHARE_COLUMNS[label]: f"the share of the point's runs ending {_ENDING[label]}"
+       for label in OUTCOMES},
+    **{f"p_text_{point}": f"the share of the point's runs (all of them, as summary.csv's) that "
+       f"agreed, of either kind, a text reaching the scale's described `{point}` point "
+       f"({SCALE_POINTS[point]:g})" for point in REACHED},
+    "text_median": f"the median agreed text level {_POOLED}",
+    "text_p10": f"the 10th percentile of the agreed text level {_POOLED}",
+    "text_p90": f"the 90th percentile of the agreed text level {_POOLED}",
+    **{f"text_median_{kind}": f"the median agreed text level over the runs with a {kind} "
+       f"agreement only, the other kind's texts left out (text_levels.csv's `text_median` for "
+       f"`{kind}`); empty where no run had one" for kind in AGREEMENTS},
+    "coverage_median": "the median share of trade a plurilateral deal covers, over the runs "
+                       "with one (summary.csv's); empty where no run had one",
+    "text_in_force_median": "the median over all the point's runs of the text each leaves in "
+                            "force: its agreed text, of either kind (a plurilateral one binds "
+                            "only its members), or the issue's status quo where nothing was "
+                            "agreed; equal to `text_median` where every run agreed, to the "
+                            "status quo where more than half agreed nothing; the one text level "
+                            "every point has (a sensitivity design's verdict)",
+}
+"""A design point's statistics per issue, computed over its R runs, and what each means (the
+columns of sweep.csv and of a sensitivity design's points.csv, in this order)."""
+SHARES = (*SHARE_COLUMNS.values(), *(f"p_text_{point}" for point in REACHED))
+"""The statistics that are shares of the point's runs (sweep.csv gives each its interval)."""
 IN_FLIGHT_PER_WORKER = 3  # design points queued per Dask worker: enough to keep it busy
 
 
@@ -107,11 +142,10 @@ def column_quantiles(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
     return found
 
 
-def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarray
-                     ) -> dict[str, list[float]]:
-    """Per issue, over the runs (r, k) of one point: outcome shares, the share whose agreed text
-    reaches each described point of the scale, quantiles of the agreed text, and the median of
-    the text in force after MC11 (the status quo where nothing was agreed)."""
+def point_statistics(outcome: np.ndarray, text: np.ndarray, coverage: np.ndarray,
+                     status_quo: np.ndarray) -> dict[str, list[float]]:
+    """Per issue, over the runs (r, k) of one point: the `STATISTICS`, from the runs' outcome
+    codes, agreed texts and coverages (as the engine gives them) and the issues' status quo."""
     runs = len(outcome)
     agreed = outcome != NO_AGREEMENT
     stats = {SHARE_COLUMNS[label]: (outcome == code).mean(axis=0)
@@ -121,6 +155,10 @@ def point_statistics(outcome: np.ndarray, text: np.ndarray, status_quo: np.ndarr
         stats[f"p_text_{point}"] = reached[:, column] / runs
     stats["text_median"], stats["text_p10"], stats["text_p90"] = column_quantiles(
         np.where(agreed, text, np.nan), [0.5, 0.1, 0.9])
+    for kind in AGREEMENTS:
+        (stats[f"text_median_{kind}"],) = column_quantiles(
+            np.where(outcome == OUTCOME_CODES[kind], text, np.nan), [0.5])
+    (stats["coverage_median"],) = column_quantiles(deal_coverage(coverage, outcome), [0.5])
     stats["text_in_force_median"] = np.median(np.where(agreed, text, status_quo), axis=0)
     return {name: [float(v) for v in stats[name]] for name in STATISTICS}
 
@@ -134,7 +172,8 @@ def run_point(negotiation: Negotiation, parameters: Parameters, priors: Mapping[
     fixed = {path: np.full(runs, value) for path, value in values.items()}
     result = NegotiationModel(negotiation, parameters, seeds=seeds,
                               values={**drawn, **fixed}).run()
-    return point_statistics(result.outcome, result.text, negotiation.status_quo)
+    return point_statistics(result.outcome, result.text, result.coverage,
+                            negotiation.status_quo)
 
 
 def _run_in_worker(negotiation: Negotiation, parameters: Parameters,
@@ -362,24 +401,29 @@ def statistics_digest(statistics: dict[str, list[float]]) -> str:
 
 
 def point_table(folder: Path, design: Design, issues: tuple[str, ...]) -> pd.DataFrame:
-    """One row per design point and issue: the point's constants, then its statistics; its
-    `attrs["edited"]` lists the point files whose statistics were edited since the design
-    wrote them (those of an earlier mc11, which recorded no digest, are not checked)."""
+    """One row per design point and issue: the point's constants, then the statistics every
+    point has; its `attrs["edited"]` lists the point files whose statistics were edited since
+    the design wrote them (those of an earlier mc11, which recorded no digest, are not checked),
+    and `attrs["lacking"]` the `STATISTICS` some point lacks (an earlier mc11 computed fewer),
+    left out rather than empty, which would read as no run having what they measure."""
     missing = pending_points(folder, design)
     if missing:
         raise InputError(str(folder), "points", f"{len(missing)} of {len(design.points)} design "
                          "points are not finished; complete the design first")
+    records = [_read_point(folder, point, len(issues), design.values(point))
+               for point in range(len(design.points))]
+    common = [name for name in records[0]["statistics"]
+              if all(name in record["statistics"] for record in records)]
     frames, edited = [], []
-    for point in range(len(design.points)):
-        record = _read_point(folder, point, len(issues), design.values(point))
+    for point, record in enumerate(records):
         digest = record.get("statistics_sha256")
         if digest is not None and digest != statistics_digest(record["statistics"]):
             edited.append(point_path(folder, point))
-        frame = pd.DataFrame({"point": point, **record["values"], "issue": issues,
-                              **record["statistics"]})
-        frames.append(frame)
+        frames.append(pd.DataFrame({"point": point, **record["values"], "issue": issues,
+                                    **{name: record["statistics"][name] for name in common}}))
     table = pd.concat(frames, ignore_index=True)
     table.attrs["edited"] = edited
+    table.attrs["lacking"] = [name for name in STATISTICS if name not in common]
     return table
 
 
