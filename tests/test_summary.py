@@ -12,10 +12,12 @@ from simulation.report.summary import (
     _top_blockers,
     blocker_frequencies,
     compare,
+    compare_blockers,
     compare_many,
     group_positions,
     member_shares_from_counts,
     newcombe_interval,
+    paired_blocker_counts,
     paired_newcombe_interval,
     share_label,
     side_by_side,
@@ -370,6 +372,101 @@ def test_member_shares_from_counts_equal_those_from_the_lists() -> None:
     counts = np.array([[2, 2], [2, 1]])  # (member, issue): IND, ZAF x b, a (their first runs)
     pd.testing.assert_frame_equal(member_shares_from_counts(counts, ["IND", "ZAF"], ["b", "a"], 3),
                                   blocker_frequencies(outcomes))
+
+
+def _blocked_runs(lists: list[list[str]], issues: list[str]) -> pd.DataFrame:
+    """Outcomes of runs whose blockers on each issue are `lists` (runs x issues, member codes
+    joined by ';'): no agreement where anyone blocked, a multilateral one elsewhere."""
+    return _outcomes([(run, issue, "none" if blockers else "multilateral",
+                       np.nan if blockers else 50.0, np.nan, blockers, "")
+                      for run, row in enumerate(lists)
+                      for issue, blockers in zip(issues, row, strict=True)])
+
+
+def _blocker_change(a: list[list[str]], b: list[list[str]], issues: list[str],
+                    paired: bool) -> pd.DataFrame:
+    """`compare_blockers` of two ensembles given by their runs' blockers (`_blocked_runs`),
+    with their runs paired or not."""
+    outcomes = [_blocked_runs(lists, issues) for lists in (a, b)]
+    pairs = paired_blocker_counts([(np.array(a, dtype=object), np.array(b, dtype=object))],
+                                  issues) if paired else None
+    return compare_blockers(*(summarise(runs, _catalogue(issues)) for runs in outcomes),
+                            *(blocker_frequencies(runs) for runs in outcomes), pairs)
+
+
+def test_paired_blocker_counts_count_each_members_runs_pair_by_pair() -> None:
+    """Per issue and member: the runs it blocked in both ensembles, the first only, the second
+    only, summed over the blocks of runs; a member listed twice in a run counts once."""
+    first = [np.array([["IND;ZAF", ""], ["IND", "BRA"]], dtype=object),
+             np.array([["IND; IND", "BRA"]], dtype=object)]
+    second = [np.array([["IND", ""], ["", "BRA;USA"]], dtype=object),
+              np.array([["ZAF", ""]], dtype=object)]
+    counts = paired_blocker_counts(zip(first, second, strict=True), ["mandate", "spam"])
+    assert counts.sort_index().reset_index().to_dict("records") == [
+        {"issue": "mandate", "member": "IND", "both": 1, "first": 2, "second": 0},
+        {"issue": "mandate", "member": "ZAF", "both": 0, "first": 1, "second": 1},
+        {"issue": "spam", "member": "BRA", "both": 1, "first": 1, "second": 0},
+        {"issue": "spam", "member": "USA", "both": 0, "first": 0, "second": 1}]
+    nobody = np.array([["", ""]], dtype=object)
+    assert paired_blocker_counts([(nobody, nobody)], ["mandate", "spam"]).empty
+
+
+def test_a_member_blocking_in_many_runs_of_one_ensemble_and_none_of_the_other_changes_surely(
+) -> None:
+    """India blocks in 12 of 20 paired runs before and in none after: its share falls by 0.6,
+    with the paired interval of those runs, which excludes 0; South Africa, blocking in the
+    same four runs of both, does not change, and comes after India."""
+    issues = ["mandate"]
+    before = [["IND;ZAF"]] * 4 + [["IND"]] * 8 + [[""]] * 8
+    after = [["ZAF"]] * 4 + [[""]] * 16
+    table = _blocker_change(before, after, issues, paired=True)
+    assert table["member"].tolist() == ["IND", "ZAF"] and table["paired"].all()
+    india, south_africa = table.iloc[0], table.iloc[1]
+    assert (india["count_a"], india["count_b"], india["n_runs_a"]) == (12, 0, 20)
+    assert (india["share_a"], india["share_b"]) == (0.6, 0.0)
+    expected = paired_newcombe_interval(np.array([0, 12, 0, 8]))
+    assert (india["diff"], india["diff_low"], india["diff_high"]) == pytest.approx(expected)
+    assert india["diff_high"] < 0 and india["diff_excludes_zero"]
+    assert south_africa["diff"] == 0 and not south_africa["diff_excludes_zero"]
+    assert (south_africa["diff_low"], south_africa["diff_high"]) == pytest.approx(
+        paired_newcombe_interval(np.array([4, 0, 0, 16]))[1:])
+
+
+def test_pairing_runs_tells_apart_a_change_the_independent_interval_cannot() -> None:
+    """A member blocking in the same 20 of 40 runs of both and in 6 more after: paired, the rise
+    of 0.15 excludes 0; taken as independent samples, its interval contains 0."""
+    before = [["IND"]] * 20 + [[""]] * 20
+    after = [["IND"]] * 26 + [[""]] * 14
+    paired = _blocker_change(before, after, ["mandate"], paired=True).iloc[0]
+    unpaired = _blocker_change(before, after, ["mandate"], paired=False).iloc[0]
+    assert paired["diff"] == pytest.approx(0.15) == unpaired["diff"]
+    assert paired["diff_excludes_zero"] and paired["diff_low"] > 0
+    assert not unpaired["diff_excludes_zero"] and not unpaired["paired"]
+
+
+def test_unpaired_blocking_shares_change_with_newcombes_interval() -> None:
+    """Newcombe (1998b) Table II, example (a), as blocking shares: 48 of 80 runs before, 56 of
+    70 after -> +0.2000 (0.0524 to 0.3339); a member blocking only before falls to 0."""
+    before = [["IND;BRA"]] * 48 + [[""]] * 32
+    after = [["IND"]] * 56 + [[""]] * 14
+    table = _blocker_change(before, after, ["mandate"], paired=False).set_index("member")
+    india = table.loc["IND"]
+    assert (india["n_runs_a"], india["n_runs_b"]) == (80, 70)
+    assert india["diff"] == pytest.approx(0.2)
+    assert india["diff_low"] == pytest.approx(0.0524, abs=5e-5)
+    assert india["diff_high"] == pytest.approx(0.3339, abs=5e-5)
+    brazil = table.loc["BRA"]
+    assert (brazil["count_a"], brazil["count_b"], brazil["diff"]) == (48, 0, -0.6)
+    assert brazil["diff_excludes_zero"]
+    assert table.index.tolist() == ["BRA", "IND"]  # the larger change first
+
+
+def test_compare_blockers_rejects_different_issue_sets() -> None:
+    outcomes = _blocked_runs([["IND", ""]], ["x", "y"])
+    summary = summarise(outcomes, _catalogue(["x", "y"]))
+    freq = blocker_frequencies(outcomes)
+    with pytest.raises(ValueError, match="different issues"):
+        compare_blockers(summary, summary.drop(index="y"), freq, freq)
 
 
 def _with_scales(issues: pd.DataFrame) -> pd.DataFrame:

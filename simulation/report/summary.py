@@ -7,7 +7,7 @@ method 10). Both are well behaved at 0 and 1, where Monte Carlo shares often sit
 """
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Real
 
 import numpy as np
@@ -130,6 +130,36 @@ def paired_counts(first: np.ndarray, second: np.ndarray) -> np.ndarray:
                      (~first & second).sum(axis=0), (~first & ~second).sum(axis=0)], axis=-1)
 
 
+def paired_blocker_counts(blocks: Iterable[tuple[np.ndarray, np.ndarray]],
+                          issues: Sequence[str]) -> pd.DataFrame:
+    """Per issue and member (index) that blocked it in either of two ensembles of the same runs:
+    the runs in which it blocked in both, in the first only and in the second only (columns
+    both, first, second; for `compare_blockers`), from the two ensembles' blockers block by
+    block ((runs, k) lists as `Results.run_blockers` gives them, issues in the order of
+    `issues`)."""
+    counts = []
+    for first, second in blocks:
+        pairs = _blocking(first).merge(_blocking(second), on=["cell", "member"], how="outer",
+                                       indicator=True)
+        issue = np.asarray(issues, dtype=object)[pairs["cell"].to_numpy() % len(issues)]
+        counts.append(pairs.groupby([issue, pairs["member"], pairs["_merge"]], observed=True)
+                      .size())
+    both = pd.concat(counts).groupby(level=[0, 1, 2], sort=False).sum().unstack(fill_value=0)
+    return (both.reindex(columns=["both", "left_only", "right_only"], fill_value=0)
+            .set_axis(["both", "first", "second"], axis=1)
+            .rename_axis(["issue", "member"]).astype(np.int64))
+
+
+def _blocking(lists: np.ndarray) -> pd.DataFrame:
+    """Columns cell (the position in `lists`, flattened) and member: one row per member in each
+    of a (runs, k) array of blockers' lists."""
+    cells, labels = pd.factorize(np.asarray(lists, dtype=object).ravel())
+    members = pd.DataFrame({"label": np.arange(len(labels)),
+                            "member": [split_members(label) for label in labels]}).explode("member")
+    return (pd.DataFrame({"cell": np.arange(len(cells)), "label": cells})
+            .merge(members.dropna(), on="label")[["cell", "member"]])
+
+
 def _check_outcomes(outcomes: pd.DataFrame) -> None:
     """Raise ValueError unless the frame has the outcome schema, known labels, one row per run
     (TypeError unless it is a frame)."""
@@ -147,6 +177,11 @@ def _check_outcomes(outcomes: pd.DataFrame) -> None:
         raise ValueError("outcomes frame has more than one row for some (run, issue)")
 
 
+def split_members(members: str) -> list[str]:
+    """The members of a list as outcomes.parquet holds it ("IND;MMR"), each once, in order."""
+    return list(dict.fromkeys(filter(None, map(str.strip, members.split(";")))))
+
+
 def _member_shares(outcomes: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per issue and member: runs in which the member is listed in `column`, and share of runs."""
     _check_outcomes(outcomes)
@@ -154,8 +189,7 @@ def _member_shares(outcomes: pd.DataFrame, column: str) -> pd.DataFrame:
     runs_per_issue = issue.value_counts(sort=False)
     # each distinct list of members is split once: the same lists recur run after run
     lists, labels = pd.factorize(outcomes[column].fillna("").astype(str))
-    members = pd.Series([list(dict.fromkeys(filter(None, map(str.strip, label.split(";")))))
-                         for label in labels], dtype=object)
+    members = pd.Series([split_members(label) for label in labels], dtype=object)
     runs = pd.DataFrame({"issue": issue.to_numpy(), "list": lists}).value_counts(sort=False)
     listed = runs.rename("count").reset_index()
     listed["member"] = members.to_numpy()[listed["list"].to_numpy()]
@@ -462,6 +496,51 @@ def compare_many(summaries: Sequence[pd.DataFrame], names: Sequence[str],
         part.insert(0, "reference", names[0])
         parts.append(part)
     return pd.concat(parts)
+
+
+def compare_blockers(summary_a: pd.DataFrame, summary_b: pd.DataFrame,
+                     blockers_a: pd.DataFrame, blockers_b: pd.DataFrame,
+                     paired: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per issue and member that blocked it in either ensemble, the change b - a in the share of
+    runs in which it blocked, with a 95% interval.
+
+    `blockers_a`, `blockers_b`: each ensemble's `blocker_frequencies` (blockers.csv); the
+    summaries give the runs per issue and the issues' order (summary_a's). `paired`: the two
+    ensembles' `paired_blocker_counts`, where run r of each drew the same random numbers: the
+    intervals then use the pairs (Newcombe 1998, paired data, method 10); otherwise they treat
+    the runs as independent (Newcombe 1998, independent samples, method 10), as `compare`'s.
+    Within an issue the largest change, either way, comes first.
+    """
+    if set(summary_a.index) != set(summary_b.index):
+        only = sorted(set(summary_a.index) ^ set(summary_b.index))
+        raise ValueError(f"summaries cover different issues: {only}")
+    key = ["issue", "member"]
+    out = blockers_a[[*key, "count"]].merge(blockers_b[[*key, "count"]], on=key, how="outer",
+                                            suffixes=("_a", "_b"))
+    out["issue"], out["member"] = out["issue"].astype(str), out["member"].astype(str)
+    for side, summary in (("a", summary_a), ("b", summary_b)):
+        out[f"n_runs_{side}"] = summary["n_runs"].reindex(out["issue"]).to_numpy(np.int64)
+        out[f"count_{side}"] = out[f"count_{side}"].fillna(0).astype(np.int64)
+        out[f"share_{side}"] = out[f"count_{side}"] / out[f"n_runs_{side}"]
+    if paired is not None:
+        pairs = paired.reindex(pd.MultiIndex.from_frame(out[key]), fill_value=0)
+        counts = pairs[["both", "first", "second"]].to_numpy()
+        neither = out["n_runs_a"].to_numpy() - counts.sum(axis=1)
+        diff, low, high = paired_newcombe_interval(np.column_stack([counts, neither]))
+    else:
+        bounds = [wilson_interval(out[f"count_{side}"], out[f"n_runs_{side}"])
+                  for side in ("a", "b")]
+        diff, low, high = newcombe_interval(out["share_a"], *bounds[0], out["share_b"],
+                                            *bounds[1])
+    out["diff"], out["diff_low"], out["diff_high"] = diff, low, high
+    out["diff_excludes_zero"] = (out["diff_low"] > 0) | (out["diff_high"] < 0)
+    out["paired"] = paired is not None
+    order = pd.Series(np.arange(len(summary_a)), index=summary_a.index.astype(str))
+    out = out.assign(_order=order.reindex(out["issue"]).to_numpy(), _size=-out["diff"].abs())
+    out = out.sort_values(["_order", "_size", "member"], kind="stable")
+    return out[[*key, "n_runs_a", "n_runs_b", "count_a", "count_b", "share_a", "share_b",
+                "diff", "diff_low", "diff_high", "diff_excludes_zero", "paired"]
+               ].reset_index(drop=True)
 
 
 def side_by_side(summaries: Sequence[pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:

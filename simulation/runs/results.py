@@ -548,35 +548,50 @@ class Results:
         fewer), whatever the file's row groups: two folders of as many runs give blocks of the
         same runs. Memory stays flat in the run count; a table that does not hold runs 0, 1, ...
         each with every issue once is damaged."""
+        return self._runs(self._own_issues(issues, "run_outcomes"), ("outcome", "text"))
+
+    def run_blockers(self, issues: list[str]) -> Iterator[np.ndarray]:
+        """Each run's blockers as outcomes.parquet lists them (member codes joined by ';', ''
+        for none), (runs, k) text in the blocks of `run_outcomes`: the same runs, so that two
+        folders' blockers pair up run by run."""
+        return (lists for lists, in self._runs(self._own_issues(issues, "run_blockers"),
+                                               ("blockers",)))
+
+    def _own_issues(self, issues: list[str], method: str) -> list[str]:
+        """`issues` as a list, refused unless it holds the folder's issues, each once (else the
+        table would be called damaged)."""
         own = self.scenario.catalogue.issue_ids
         if isinstance(issues, str) or not isinstance(issues, Collection):
-            raise TypeError(f"run_outcomes takes a list of the folder's issues, not "
+            raise TypeError(f"{method} takes a list of the folder's issues, not "
                             f"{type(issues).__name__} {issues!r:.60}")
-        if sorted(map(str, issues)) != sorted(own):  # else the table would be called damaged
-            raise ValueError(f"run_outcomes takes the folder's issues, each once, in the order "
+        if sorted(map(str, issues)) != sorted(own):
+            raise ValueError(f"{method} takes the folder's issues, each once, in the order "
                              f"of the arrays' columns: {', '.join(own)}; not "
                              f"{', '.join(map(str, issues)) or 'none'}")
-        return self._run_outcomes(list(issues))
+        return list(issues)
 
-    def _run_outcomes(self, issues: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _runs(self, issues: list[str], columns: tuple[str, ...]
+              ) -> Iterator[tuple[np.ndarray, ...]]:
+        """outcomes.parquet's `columns` as (runs, k) arrays (`_as_runs`), RUNS_AT_A_TIME runs at
+        a time."""
         path = self.folder / "outcomes.parquet"
-        k, codes = len(issues), OUTCOME_CODES
+        k = len(issues)
         order = {issue: column for column, issue in enumerate(issues)}
         block = k * RUNS_AT_A_TIME
         left, first = pd.DataFrame(), 0
         try:
             batches = pq.ParquetFile(path).iter_batches(
-                batch_size=block, columns=["run", "issue", "outcome", "text"])
+                batch_size=block, columns=["run", "issue", *columns])
             for batch in batches:
                 rows = pd.concat([left, batch.to_pandas()], ignore_index=True)
                 whole = len(rows) // block * block
                 for start in range(0, whole, block):
-                    yield _as_runs(rows.iloc[start:start + block], first, order, codes)
+                    yield _as_runs(rows.iloc[start:start + block], first, order, columns)
                     first += RUNS_AT_A_TIME
                 left = rows.iloc[whole:]
             if len(left) >= k:  # the last block: the runs left, fewer than RUNS_AT_A_TIME
                 whole = len(left) // k * k
-                yield _as_runs(left.iloc[:whole], first, order, codes)
+                yield _as_runs(left.iloc[:whole], first, order, columns)
                 first, left = first + whole // k, left.iloc[whole:]
         except (OSError, ValueError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise _damaged(self.folder, "outcomes.parquet", exc) from None
@@ -586,27 +601,43 @@ class Results:
 
 
 def _as_runs(rows: pd.DataFrame, first: int, order: dict[str, int],
-             codes: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of whole runs (first, first + 1, ...) as (runs, k) outcome codes and texts."""
+             columns: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """Rows of whole runs (first, first + 1, ...) as (runs, k) arrays, one per column, each
+    read as `_RUN_VALUES` says."""
     k = len(order)
     runs = rows["run"].to_numpy()
     column = rows["issue"].astype(str).map(order).to_numpy()
     if (runs != np.repeat(np.arange(first, first + len(rows) // k), k)).any() or \
             (np.sort(column.reshape(-1, k), axis=1) != np.arange(k)).any():
         raise ValueError("rows that are not runs 0, 1, ... each with every issue once")
-    outcome = np.empty((len(rows) // k, k), dtype=np.int64)
-    text = np.empty(outcome.shape)
     at = (runs - first, column.astype(np.int64))
-    labels = rows["outcome"].astype(str).map(codes)
-    if labels.isna().any():
-        raise ValueError(f"an outcome that is none of {', '.join(codes)}")
-    outcome[at] = labels.to_numpy(dtype=np.int64)
-    text[at] = rows["text"].to_numpy(dtype=float)
-    return outcome, text
+    arrays = []
+    for name in columns:
+        values = _RUN_VALUES[name](rows[name])
+        array = np.empty((len(rows) // k, k), dtype=values.dtype)
+        array[at] = values
+        arrays.append(array)
+    return tuple(arrays)
+
+
+def _outcome_codes(labels: pd.Series) -> np.ndarray:
+    """Outcome labels as their codes (OUTCOME_CODES); ValueError for another label."""
+    codes = labels.astype(str).map(OUTCOME_CODES)
+    if codes.isna().any():
+        raise ValueError(f"an outcome that is none of {', '.join(OUTCOME_CODES)}")
+    return codes.to_numpy(dtype=np.int64)
+
+
+_RUN_VALUES: dict[str, Callable[[pd.Series], np.ndarray]] = {
+    "outcome": _outcome_codes,
+    "text": lambda texts: texts.to_numpy(dtype=float),
+    "blockers": lambda lists: lists.fillna("").astype(str).to_numpy(dtype=object),
+}
+"""How `_as_runs` reads each column of outcomes.parquet it gives as arrays."""
 
 
 RUNS_AT_A_TIME = 1000
-"""Runs `Results.run_outcomes` yields at a time."""
+"""Runs `Results.run_outcomes` and `run_blockers` yield at a time."""
 
 OUTCOMES_KEY = ("run", "issue", "outcome")
 """The columns of outcomes.parquet that every folder has and its readers rely on."""
