@@ -1414,6 +1414,211 @@ def test_cli_compare_refuses_a_folder_with_more_issues_than_the_reference(cli_ru
         assert "Traceback" not in stderr
 
 
+@pytest.fixture(scope="module")
+def without_china(workspace) -> Path:
+    """`mc11 run` of the baseline without China, of the seed and run count of `cli_runs` (so
+    that their runs pair up): China, a frequent blocker of market access, blocks nothing."""
+    scenario = workspace / "without_china.yaml"
+    scenario.write_text("extends: baseline.yaml\nname: without_china\n"
+                        "participants: {exclude: [CHN]}\n", encoding="utf-8")
+    folder = workspace / "without-china"
+    code, _, stderr = mc11("run", scenario, "--runs", 6, "--seed", 7, "--workers", 1,
+                           "--folder", folder, "--quiet")
+    assert code == 0, stderr
+    return folder
+
+
+def _blocking_runs(folder: Path) -> dict[tuple[str, str], set[int]]:
+    """Per issue and member, the runs of a folder in which the member blocked the issue, as its
+    outcomes.parquet lists them."""
+    runs: dict[tuple[str, str], set[int]] = {}
+    table = pd.read_parquet(folder / "outcomes.parquet")
+    for run, issue, blockers in table[["run", "issue", "blockers"]].itertuples(index=False):
+        for member in filter(None, (blockers or "").split(";")):
+            runs.setdefault((issue, member), set()).add(run)
+    return runs
+
+
+BLOCKER_COLUMNS = ["issue", "member", "n_runs_a", "n_runs_b", "count_a", "count_b", "share_a",
+                   "share_b", "diff", "diff_low", "diff_high", "diff_excludes_zero", "paired"]
+
+
+def test_cli_compare_blockers_pairs_the_runs_member_by_member(cli_runs, without_china):
+    """Folders of one seed and run count: each member's change in blocking share has the paired
+    interval of its runs, counted pair by pair from the two outcomes.parquet; China, blocking
+    market access in most runs of the baseline and in none without it, falls with an interval
+    that excludes 0, flagged on the screen."""
+    from simulation.report.summary import paired_newcombe_interval, share_label
+
+    first = cli_runs[1][0]
+    code, stdout, stderr = mc11("compare", first, without_china, "--blockers", "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    assert list(table.columns) == BLOCKER_COLUMNS and table["paired"].all()
+    before, after = _blocking_runs(first), _blocking_runs(without_china)
+    assert set(zip(table["issue"], table["member"], strict=True)) == set(before) | set(after)
+    for row in table.itertuples():
+        a, b = before.get((row.issue, row.member), set()), after.get((row.issue, row.member), set())
+        counts = np.array([len(a & b), len(a - b), len(b - a), 6 - len(a | b)])
+        assert (row.count_a, row.count_b, row.n_runs_a) == (len(a), len(b), 6)
+        assert (row.diff, row.diff_low, row.diff_high) == pytest.approx(
+            paired_newcombe_interval(counts), abs=1e-12)
+    china = table[(table["issue"] == "market_access") & (table["member"] == "CHN")].iloc[0]
+    assert china["count_a"] >= 4 and china["count_b"] == 0  # this seed's runs
+    assert china["diff_high"] < 0 and china["diff_excludes_zero"]
+    code, stdout, stderr = mc11("compare", first, without_china, "--blockers")
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].startswith(f"change in blocking shares from baseline ({first}) to "
+                               f"without_china ({without_china}); * = 95% interval excludes 0, "
+                               "runs paired (the same seed and run count")
+    row = next(line for line in lines if line.split()[:2] == ["market_access", "CHN"])
+    assert f" {share_label(china['share_a'])} -> 0.00 " in row and row.endswith("*")
+
+
+def test_cli_compare_blockers_of_runs_that_do_not_pair_takes_them_as_independent(
+        cli_runs, without_china, tmp_path):
+    """Without the outcomes.parquet the pairs are read from, the blockers.csv of each folder
+    give Newcombe's interval for independent samples, from each share's Wilson bounds."""
+    from simulation.report.summary import newcombe_interval, wilson_interval
+
+    first = cli_runs[1][0]
+    unpaired = tmp_path / "no-outcomes"
+    shutil.copytree(without_china, unpaired)
+    (unpaired / "outcomes.parquet").unlink()
+    code, stdout, stderr = mc11("compare", first, unpaired, "--blockers", "--format", "csv")
+    assert code == 0, stderr
+    assert f"{unpaired} has no outcomes.parquet" in stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    assert not table["paired"].any()
+    key = ["issue", "member"]
+    counts = table[key].merge(pd.read_csv(first / "blockers.csv"), how="left", on=key).merge(
+        pd.read_csv(unpaired / "blockers.csv"), how="left", on=key, suffixes=("_a", "_b"))
+    a, b = (counts[f"count_{side}"].fillna(0).to_numpy() for side in ("a", "b"))
+    diff, low, high = newcombe_interval(a / 6, *wilson_interval(a, 6), b / 6,
+                                        *wilson_interval(b, 6))
+    np.testing.assert_allclose(table[["diff", "diff_low", "diff_high"]].to_numpy(),
+                               np.column_stack([diff, low, high]), atol=1e-12)
+    china = table[(table["issue"] == "market_access") & (table["member"] == "CHN")].iloc[0]
+    assert china["diff_excludes_zero"]
+    code, stdout, _ = mc11("compare", first, unpaired, "--blockers")
+    assert "runs taken as independent" in stdout.splitlines()[0]
+
+
+def test_cli_compare_blockers_of_chosen_issues_shows_only_those(cli_runs, without_china):
+    first = cli_runs[1][0]
+    code, stdout, stderr = mc11("compare", first, without_china, "--blockers", "--issue",
+                                "market_access", "--issue", "mandate", "--format", "csv")
+    assert code == 0, stderr
+    table = pd.read_csv(io.StringIO(stdout))
+    assert list(dict.fromkeys(table["issue"])) == ["mandate", "market_access"]  # folders' order
+    whole = pd.read_csv(io.StringIO(mc11("compare", first, without_china, "--blockers",
+                                         "--format", "csv")[1]))
+    pd.testing.assert_frame_equal(table, whole[whole["issue"].isin(["mandate", "market_access"])]
+                                  .reset_index(drop=True))
+    code, stdout, stderr = mc11("compare", first, without_china, "--blockers", "--issue",
+                                "market_access")
+    assert code == 0, stderr
+    rows = [line.split()[0] for line in stdout.splitlines()[3:]]
+    assert rows and set(rows) == {"market_access"}
+    code, stdout, stderr = mc11("compare", first, without_china, "--blockers", "--issue",
+                                "mandat")
+    assert code == 2 and stdout == ""
+    assert "--issue: unknown issue 'mandat' (did you mean 'mandate'?)" in stderr
+
+
+def test_cli_compare_blockers_shows_the_largest_changes_and_lists_every_member_in_csv(
+        cli_runs, without_china, tmp_path):
+    """The screen shows per issue the largest changes (5, or --top), the CSV every member that
+    blocked in either folder with its shares as blockers.csv has them; three folders stack
+    their comparisons with the first, each row naming its reference and scenario."""
+    first = cli_runs[1][0]
+    out = tmp_path / "blockers.csv"
+    code, _, stderr = mc11("compare", first, without_china, "--blockers", "--format", "csv",
+                           "--out", out)
+    assert code == 0, stderr
+    table = pd.read_csv(out)
+    assert list(table.columns) == BLOCKER_COLUMNS
+    for side, folder in (("a", first), ("b", without_china)):
+        listed = pd.read_csv(folder / "blockers.csv")
+        shares = table.merge(listed, on=["issue", "member"], how="left")["share"].fillna(0)
+        np.testing.assert_allclose(table[f"share_{side}"], shares, atol=1e-12)
+        assert len(listed) == (table[f"count_{side}"] > 0).sum()
+    changed = table[table["diff"] != 0]
+    largest = changed["diff"].abs().groupby(changed["issue"]).max()
+    for top in (1, 5):
+        code, stdout, stderr = mc11("compare", first, without_china, "--blockers",
+                                    *(["--top", top] if top == 1 else []))
+        assert code == 0, stderr
+        assert f"per issue the {top} largest changes" in stdout.splitlines()[1]
+        rows = [line.split() for line in stdout.splitlines()[3:] if line.split()[0] in
+                set(table["issue"])]
+        shown = pd.Series([row[0] for row in rows]).value_counts()
+        assert shown.max() <= top and set(shown.index) == set(changed["issue"])
+        if top == 1:  # each issue's largest change, either way (the change is the third last)
+            for row in rows:
+                assert abs(float(row[-3])) == pytest.approx(largest[row[0]], abs=0.005), row
+    same = cli_runs[2][0]  # the baseline's runs again: no member's share changes
+    code, stdout, stderr = mc11("compare", first, without_china, same, "--blockers",
+                                "--format", "csv")
+    assert code == 0, stderr
+    stacked = pd.read_csv(io.StringIO(stdout))
+    assert list(stacked.columns) == ["reference", "scenario", *BLOCKER_COLUMNS]
+    assert list(dict.fromkeys(stacked["scenario"])) == [without_china.name, same.name]
+    assert set(stacked["reference"]) == {first.name}
+    pd.testing.assert_frame_equal(stacked[stacked["scenario"] == without_china.name]
+                                  .iloc[:, 2:].reset_index(drop=True), table)
+    assert (stacked[stacked["scenario"] == same.name]["diff"] == 0).all()
+
+
+def test_cli_compare_blockers_of_identical_runs_shows_no_change(cli_runs, tmp_path):
+    """Two folders of the same runs: no row, every issue named as unchanged; a file written
+    with --out holds the table's heading, not pandas' "Empty DataFrame"."""
+    one, two = cli_runs[1][0], cli_runs[2][0]
+    code, stdout, stderr = mc11("compare", one, two, "--blockers")
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    issues = pd.read_csv(one / "summary.csv")["issue"].tolist()
+    assert len(lines) == 3
+    assert lines[2] == f"no member's blocking share changed on: {', '.join(issues)}"
+    out = tmp_path / "none.txt"
+    code, _, stderr = mc11("compare", one, two, "--blockers", "--out", out)
+    assert code == 0, stderr
+    assert out.read_text(encoding="utf-8") == "issue blocker share change\n"
+
+
+def test_cli_compare_blockers_refuses_what_it_cannot_show(cli_runs, tmp_path):
+    """--top counts blockers: refused without --blockers; the figure draws outcome changes:
+    refused with it."""
+    one, two = cli_runs[1][0], cli_runs[2][0]
+    code, stdout, stderr = mc11("compare", one, two, "--top", 3)
+    assert code == 2 and stdout == "" and "--top: it counts the blockers shown" in stderr
+    code, stdout, stderr = mc11("compare", one, two, "--blockers", "--plot", tmp_path / "b.png")
+    assert code == 2 and stdout == "" and "draw it without --blockers" in stderr
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_compare_blockers_names_a_bloc_whose_members_changed_alike_once():
+    """Members whose rows read alike share one; a bloc two thirds or more of whose members are
+    among them is named once, as in summary.csv's top blockers."""
+    from simulation.cli.compare import _compact_blockers
+    from simulation.report.summary import compare_blockers
+
+    members = ["AGO", "BEN", "KEN", "NGA", "ZAF", "IND", "BRA"]
+    counts_a = [30, 30, 30, 30, 10, 20, 5]
+    counts_b = [10, 10, 10, 10, 10, 0, 5]
+    blockers = [pd.DataFrame({"issue": "mandate", "member": members, "count": counts})
+                for counts in (counts_a, counts_b)]
+    summaries = [pd.DataFrame({"n_runs": [40]}, index=pd.Index(["mandate"], name="issue"))] * 2
+    table = compare_blockers(*summaries, *blockers)
+    bloc = {"African Group": ["AGO", "BEN", "KEN", "NGA", "ZAF"]}
+    view = _compact_blockers(table, bloc, 5)
+    assert view["blocker"].tolist() == ["African Group (4 of 5)", "IND"]  # ZAF, BRA: no change
+    assert view["share"].tolist() == ["0.75 -> 0.25", "0.50 -> 0.00"]
+    assert all(change.endswith("*") for change in view["change"])
+    assert _compact_blockers(table, {}, 1)["blocker"].tolist() == ["AGO=BEN=KEN=NGA"]
+
+
 def test_run_outcomes_of_other_issues_are_refused_as_the_argument_not_the_table(complete):
     """A misspelt issue, some of the issues or one issue given as text read the table against
     them and called it damaged, with `mc11 run --resume` to rebuild a table that was fine."""
@@ -1473,6 +1678,13 @@ def test_run_outcomes_come_in_the_same_blocks_whatever_the_files_row_groups(cli_
     stored = pd.read_parquet(first / "outcomes.parquet")
     mandate = stored[stored["issue"] == issues[0]].sort_values("run")["text"].to_numpy()
     np.testing.assert_array_equal(np.concatenate([t for _, t in blocks[0]])[:, 0], mandate)
+    lists = [list(folder.run_blockers(issues)) for folder in loaded]  # the same blocks of runs
+    assert [block.shape for block in lists[0]] == [block.shape for block in lists[1]] == \
+        [(4, len(issues)), (2, len(issues))]
+    blockers = stored[stored["issue"] == issues[0]].sort_values("run")["blockers"].fillna("")
+    for block_a, block_b in zip(*lists, strict=True):
+        assert (block_a == block_b).all()
+    assert np.concatenate(lists[0])[:, 0].tolist() == blockers.tolist()
 
 
 @pytest.mark.parametrize(("field", "value", "sound"), [

@@ -473,9 +473,11 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None,
         text = frame.to_csv(index=False)
     elif fmt == "json":
         text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
-    else:
+    elif len(frame):
         with pd.option_context("display.max_colwidth", 60, "display.width", 200):
             text = frame.to_string(index=False, na_rep="-") + "\n"
+    else:  # pandas prints an empty frame as "Empty DataFrame", its columns as a list
+        text = " ".join(map(str, frame.columns)) + "\n"
     if out is None:
         sys.stdout.write(text)
         return

@@ -1,5 +1,5 @@
-"""`mc11 compare`: results folders' outcome probabilities issue by issue, each folder's change
-from the first with its 95% interval."""
+"""`mc11 compare`: results folders' outcome probabilities (or, with --blockers, who blocks) issue
+by issue, each folder's change from the first with its 95% interval."""
 
 from __future__ import annotations
 
@@ -14,12 +14,19 @@ from simulation.cli.common import (
     emit,
     file_or_folder,
     load_checked,
+    positive,
+    read_checked,
 )
 from simulation.errors import InputError, unwritable
 from simulation.report import FIGURE_FORMATS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from simulation.runs.results import Results
+
+BLOCKERS_SHOWN = 5
+"""The largest changes in blocking shares `compare --blockers` shows per issue without --top."""
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -37,6 +44,12 @@ def compare(args: argparse.Namespace) -> None:
         raise InputError(args.plot, "--plot", f"the figure draws at most {plots.MAX_COMPARED} "
                          f"folders compared with the reference, not {len(args.results) - 1}; "
                          "draw it for fewer folders (the table, without --plot, takes them all)")
+    if args.blockers and args.plot:
+        raise InputError(args.plot, "--plot", "the figure draws the changes in outcome "
+                         "probabilities, not in blockers; draw it without --blockers")
+    if args.top is not None and not args.blockers:
+        raise InputError(str(args.top), "--top", "it counts the blockers shown per issue; give "
+                         "it with --blockers")
     loaded = [load_checked(folder) for folder in args.results]
     _note_repeated_folders(loaded)
     mixed = versions.mixed_rules_note({str(results.folder): results.manifest
@@ -51,6 +64,9 @@ def compare(args: argparse.Namespace) -> None:
                              f"{loaded[0].folder} ({', '.join(differ)}); only folders of the same "
                              "issues can be compared")
     check_ids(args.issue, list(loaded[0].summary["issue"]), "issue")
+    if args.blockers:
+        _compare_blockers(loaded, args)
+        return
     if len(loaded) == 2:
         first, second = loaded
         table = _chosen(summary.compare(first.summary.set_index("issue"),
@@ -97,27 +113,131 @@ def compare(args: argparse.Namespace) -> None:
             names[1:]))
 
 
+def _compare_blockers(loaded: list[Results], args: argparse.Namespace) -> None:
+    """`mc11 compare --blockers`: each folder's blocking shares against the first's, member by
+    member: the largest changes per issue on the screen, every member in CSV or JSON."""
+    import pandas as pd
+
+    from simulation.report import summary
+
+    names = _labels(loaded)
+    reference = loaded[0]
+    issues = list(_chosen(reference.summary.set_index("issue"), args.issue).index)
+    top = args.top or BLOCKERS_SHOWN
+    tables, views = [], []
+    for name, results in zip(names[1:], loaded[1:], strict=True):
+        pair = (reference, results)
+        paired = _paired_blockers(reference, results)
+        table = summary.compare_blockers(
+            *(folder.summary.set_index("issue") for folder in pair),
+            *(read_checked(folder.folder, "blockers.csv", folder.scenario) for folder in pair),
+            paired)
+        table = table[table["issue"].isin(issues)].reset_index(drop=True)
+        view = _compact_blockers(table, _blocs(pair), top)
+        if len(loaded) > 2:  # each row names its scenario, as the outcome table's do
+            table.insert(0, "scenario", name)
+            table.insert(0, "reference", names[0])
+            view.insert(0, "scenario", name)
+        tables.append(table)
+        views.append(view)
+        if args.format != "table":
+            continue
+        if len(views) > 1:
+            print()
+        print(f"change in blocking shares from {names[0]} ({reference.folder}) to {name} "
+              f"({results.folder}); * = 95% interval excludes 0, "
+              f"{_interval_kind(paired is not None)}")
+        print(f"share: of all runs, those in which the member blocked consensus, first folder "
+              f"-> second; per issue the {top} largest changes (--top N for more, --format csv "
+              "for every member), members whose row reads alike on one row (a bloc named once "
+              "where most of it is)")
+        if len(view) and not args.out:
+            emit(view, "table", None)
+        shown = set(view["issue"])
+        unchanged = [issue for issue in issues if issue not in shown]
+        if unchanged:
+            print(f"no member's blocking share changed on: {', '.join(unchanged)}")
+    if args.format != "table":
+        emit(pd.concat(tables, ignore_index=True), args.format, args.out)
+    elif args.out:  # the changes of every folder in one file
+        emit(pd.concat(views, ignore_index=True), "table", args.out)
+
+
+def _compact_blockers(table: pd.DataFrame, blocs: dict[str, list[str]],
+                      top: int) -> pd.DataFrame:
+    """Per issue, the `top` largest changes in a blocking share: the share before -> after and
+    the change with its interval, members whose row reads alike on one row (joined by '=', a
+    bloc most of whose members are among them named once)."""
+    import pandas as pd
+
+    from simulation.report.summary import interval_changes, share_label, tie_label, with_blocs
+
+    changed = table[table["diff"] != 0]
+    rows = pd.DataFrame({"issue": changed["issue"], "member": changed["member"],
+                         "share": [f"{share_label(a)} -> {share_label(b)}" for a, b
+                                   in zip(changed["share_a"], changed["share_b"], strict=True)],
+                         "change": interval_changes(changed, "diff")})
+    view = (rows.groupby(["issue", "share", "change"], sort=False)["member"]
+            .agg(lambda members: tie_label(with_blocs(sorted(members), blocs)))
+            .rename("blocker").reset_index())
+    return view.groupby("issue", sort=False).head(top)[["issue", "blocker", "share", "change"]]
+
+
+def _blocs(loaded: tuple[Results, ...]) -> dict[str, list[str]]:
+    """The blocs of the folders' scenarios (`bloc_members`), by name: the first folder's where
+    two name the same bloc."""
+    from simulation.report.figures import bloc_members
+
+    blocs: dict[str, list[str]] = {}
+    for results in loaded:
+        scenario = results.scenario
+        for name, members in bloc_members(scenario, scenario.negotiation()).items():
+            blocs.setdefault(name, members)
+    return blocs
+
+
 def _chosen(table: pd.DataFrame, issues: list[str] | None) -> pd.DataFrame:
     """The rows of a table indexed by issue that `--issue` keeps (all without it), in the
     table's order."""
     return table[table.index.isin(issues)] if issues else table
 
 
-def _paired(first, other):
-    """`summary.paired_counts` of two results folders whose runs pair up (`runs_pair`), issues
-    in the first's order, read a thousand runs at a time; None if they do not pair up."""
-    from simulation.report import summary
+def _pair_up(first: Results, other: Results) -> bool:
+    """Whether two results folders' runs pair up (`runs_pair`) and both have the
+    outcomes.parquet the pairs are read from (a note where one is gone)."""
     from simulation.runs.ensemble import runs_pair
 
     if not runs_pair(*((results.manifest["seed"], results.manifest["runs"])
                        for results in (first, other))):
-        return None
+        return False
     lost = [results.folder for results in (first, other)
             if not (results.folder / "outcomes.parquet").is_file()]
     if lost:  # e.g. deleted to save space: the summaries still compare, unpaired
         print(f"mc11: note: {', '.join(map(str, lost))} {'has' if len(lost) == 1 else 'have'} no "
               "outcomes.parquet, whose runs the pairing reads: the runs are compared as "
               "independent (wider intervals); `mc11 run --resume` rebuilds it", file=sys.stderr)
+        return False
+    return True
+
+
+def _paired_blockers(first: Results, other: Results) -> pd.DataFrame | None:
+    """`summary.paired_blocker_counts` of two results folders whose runs pair up, read a
+    thousand runs at a time; None if they do not pair up."""
+    from simulation.report import summary
+
+    if not _pair_up(first, other):
+        return None
+    issues = first.summary["issue"].astype(str).tolist()
+    return summary.paired_blocker_counts(zip(first.run_blockers(issues),
+                                             other.run_blockers(issues), strict=True), issues)
+
+
+def _paired(first, other):
+    """`summary.paired_counts` of two results folders whose runs pair up (`runs_pair`), issues
+    in the first's order, read a thousand runs at a time; None if they do not pair up."""
+    from simulation.report import summary
+
+    if not _pair_up(first, other):
         return None
     issues = first.summary["issue"].astype(str).tolist()
     counts = 0
@@ -223,7 +343,16 @@ def register(commands: argparse._SubParsersAction) -> None:
                              f"in the format its name ends in (.{', .'.join(FIGURE_FORMATS)})")
     parser.add_argument("--issue", action="append",
                         help="only this issue id (repeatable), in the table and the figure")
+    parser.add_argument("--blockers", action="store_true",
+                        help="compare who blocks instead of the outcome probabilities: per "
+                             "issue, the members whose share of runs blocking it changed most, "
+                             "their share in each folder and the change with its 95%% interval "
+                             "(--format csv or json: every member that blocked in any folder)")
+    parser.add_argument("--top", metavar="N", type=positive,
+                        help="with --blockers, the largest changes shown per issue (default "
+                             f"{BLOCKERS_SHOWN})")
     add_output_options(parser, "write the changes to this new file instead of the screen; with "
                        "three or more folders the screen still shows the outcome probabilities "
-                       "side by side (with --format csv or json, only the line naming the file)")
+                       "side by side (with --format csv or json, only the line naming the file; "
+                       "with --blockers, the headings)")
     parser.set_defaults(handler=compare)
