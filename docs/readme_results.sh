@@ -5,7 +5,9 @@
 #   - "The imputation rules, re-read against the seed": how many member-issue rows each
 #     derivation rule gives (rules.txt);
 #   - "What the scenarios show": every shipped scenario, 1,000 runs at seed 7, each what-if
-#     compared with the baseline (the baseline's folder has the figures docs/baseline_*.png);
+#     compared with the baseline, its outcomes and its blockers (the baseline's folder has the
+#     figures docs/baseline_*.png; the tutorial's `compare --blockers` example is an excerpt of
+#     compare-blockers-baseline-us_disengages.txt);
 #   - "Three readings of the same data": the three protocols at their scenarios' own seed, and
 #     the 200-run check at seed 7;
 #   - "What drives the baseline's verdicts": the Sobol design of the baseline's priors.
@@ -53,6 +55,8 @@ for folder in "$seeded"/*/; do
     name=$(basename "$folder")
     [[ $name == baseline ]] && continue
     "$mc11" compare "$seeded/baseline" "$folder" > "$out/compare-baseline-$name.txt"
+    "$mc11" compare "$seeded/baseline" "$folder" --blockers \
+        > "$out/compare-blockers-baseline-$name.txt"
 done
 
 own=$out/own_seed
