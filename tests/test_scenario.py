@@ -1989,16 +1989,57 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_stances_it_drops(folde
                                   "emphasis: headline, section: x, basis: x}\n"))
     assert any("'african_group' replaces the shipped stance of that id whole, and does not "
                "restate its on_new_disciplines:" in note for note in african.notes)
-    # `on_new_disciplines: null` drops it knowingly, as the shipped what-if does
+    # `on_new_disciplines: null` drops it knowingly, as the shipped what-if does (which also
+    # restates the flags: see the next test)
     knowingly = load_scenario(write(folder, "knowingly.yaml", "extends: baseline.yaml\nname: k\n"
                                     "group_stances:\n  - id: african_group\n    name: AG\n"
                                     "    source: x\n    applies_to: {group: african_group}\n"
+                                    "    leader: MAR\n    doha_linked: true\n    bloc: true\n"
                                     "    on_new_disciplines: null\n"
                                     "    stances:\n      - {issue: mandate, position: 0, "
                                     "emphasis: headline, section: x, basis: x}\n"))
     assert not any("replaces the shipped stance" in note for note in knowingly.notes)
     assert not any("replaces the shipped stance" in note
                    for note in shipped("african_group_softens").notes)
+
+
+def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(folder):
+    """A replacement's flags are its own: one that only softens the African Group's mandate
+    turned off its Doha linkage and its bloc (no coalition of the group; with the shipped
+    stances restated, P(multilateral) on the mandate fell from 0.61 to 0 in 200 runs) and
+    dropped its leader, in silence. The loader names each flag the shipped stance set that the
+    replacement leaves unwritten; `bloc: false` written drops it knowingly, as `leader: null`
+    does; the shipped what-if, which restates them, gets no note."""
+    stance = ("extends: baseline.yaml\nname: ag\ngroup_stances:\n  - id: african_group\n"
+              "    name: AG\n    source: x\n    applies_to: {{group: african_group}}\n{flags}"
+              "    on_new_disciplines: {{position: 0, emphasis: mentioned, section: x, basis: x}}\n"
+              "    stances:\n      - {{issue: mandate, position: 30, emphasis: headline, "
+              "section: x, basis: x}}\n")
+    bare = load_scenario(write(folder, "bare.yaml", stance.format(flags="")))
+    assert ("group_stances: 'african_group' replaces the shipped stance of that id whole, and "
+            "does not restate its `doha_linked: true`, `bloc: true`, `leader: MAR`: a "
+            "replacement inherits none of them, so the Doha linkage no longer cuts its members' "
+            "tolerance on new disciplines at MC11 (linkage_cut), its members no longer "
+            "negotiate as a bloc (no coalition of the group, no accepting or objecting as one at "
+            "MC11) and it names no leader (a label only); restate those you keep, and write "
+            "`doha_linked: false`, `bloc: false`, `leader: null` for those you drop "
+            "knowingly") in bare.notes
+    assert not bare.negotiation().bloc.any()  # what the note warns of
+    assert not any("does not restate its mandate" in note for note in bare.notes)
+    one = load_scenario(write(folder, "one.yaml", stance.format(
+        flags="    leader: MAR\n    bloc: true\n")))
+    assert [note for note in one.notes if "replaces the shipped stance" in note] == [
+        "group_stances: 'african_group' replaces the shipped stance of that id whole, and does "
+        "not restate its `doha_linked: true`: a replacement inherits none of them, so the Doha "
+        "linkage no longer cuts its members' tolerance on new disciplines at MC11 "
+        "(linkage_cut); restate it to keep it, or write `doha_linked: false` to drop it "
+        "knowingly"]
+    assert one.negotiation().bloc.any()
+    knowingly = load_scenario(write(folder, "knowingly.yaml", stance.format(
+        flags="    leader: null\n    doha_linked: false\n    bloc: false\n")))
+    assert not any("replaces the shipped stance" in note for note in knowingly.notes)
+    softens = shipped("african_group_softens")
+    assert not softens.notes and softens.negotiation().bloc.any()
 
 
 def test_a_group_with_members_who_negotiate_through_the_eu_says_it_does_not_reach_them(folder):

@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -658,7 +658,8 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
     without restating some of its stances: the replacement is whole, so its members take the
     next rule on those issues (a broader stance or an imputed default), which a user changing
     only a flag (`doha_linked: false`) may not mean; `on_new_disciplines: null` drops that one
-    knowingly."""
+    knowingly. Likewise for a flag set to true (or a leader) that it leaves out: a flag not
+    written is false, not the shipped stance's; `bloc: false` written drops it knowingly."""
     shipped = {g.id: g for g in base.group_stances}
     notes = []
     for stance in {g.id: g for g in spec.group_stances}.values():
@@ -675,7 +676,42 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
                          f"whole, and does not restate its {', '.join(dropped)}: its members "
                          "take the next rule there (a broader group stance or an imputed "
                          "default); restate what you keep (`mc11 stances` lists them)")
+        lost = [flag for flag in _FLAG_LOSSES if getattr(old, flag)
+                and flag not in stance.model_fields_set]  # not `: false` (or `leader: null`)
+        if lost:
+            shipped_flags = ", ".join(f"`{flag}: {_flag_text(getattr(old, flag))}`"
+                                      for flag in lost)
+            dropped_flags = ", ".join(f"`{flag}: {'null' if flag == 'leader' else 'false'}`"
+                                      for flag in lost)
+            advice = (f"restate it to keep it, or write {dropped_flags} to drop it knowingly"
+                      if len(lost) == 1 else "restate those you keep, and write "
+                      f"{dropped_flags} for those you drop knowingly")
+            notes.append(f"group_stances: {stance.id!r} replaces the shipped stance of that id "
+                         f"whole, and does not restate its {shipped_flags}: a replacement "
+                         f"inherits none of them, so {_and(_FLAG_LOSSES[f] for f in lost)}; "
+                         f"{advice}")
     return notes
+
+
+# what a replacement that leaves out a shipped stance's flag (or leader) changes
+_FLAG_LOSSES = {
+    "doha_linked": "the Doha linkage no longer cuts its members' tolerance on new disciplines "
+                   "at MC11 (linkage_cut)",
+    "bloc": "its members no longer negotiate as a bloc (no coalition of the group, no accepting "
+            "or objecting as one at MC11)",
+    "leader": "it names no leader (a label only)",
+}
+
+
+def _flag_text(value: object) -> str:
+    """A flag's value as YAML writes it (`true`, a member code)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _and(parts: Iterable[str]) -> str:
+    """Phrases joined as a list in words: `a`, `a and b`, `a, b and c`."""
+    *rest, last = parts
+    return f"{', '.join(rest)} and {last}" if rest else last
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
