@@ -349,6 +349,10 @@ def test_a_bad_entry_is_named_by_its_place_in_the_list_counting_from_1(data):
      "allowed: the codes in members.csv of members that negotiate in their own name"),
     ("groups.yaml", "leader: MAR", "leader: FRA", "groups: african_group: leader",
      "France (FRA) negotiates through European Union (EUN); name EUN instead"),
+    ("groups.yaml", "leader: MAR", "leader: USA", "groups: african_group: leader",
+     "USA is not among the members the stance applies to (group: african_group); allowed: one "
+     "of its 44 negotiating members (`mc11 members` lists each member's groups and status), or "
+     "no leader (a label only: the model does not use it)"),
     ("groups.yaml", "  - id: oslo_proponents\n", "  - id: african_group\n", "groups: id",
      "'african_group' appears twice; each must be unique"),
     ("groups.yaml", "applies_to: {members: [USA]}", "applies_to: {}",
@@ -369,7 +373,8 @@ def test_a_bad_entry_is_named_by_its_place_in_the_list_counting_from_1(data):
 def test_a_bad_reference_in_proposals_or_groups_names_its_entry(data, name, old, new, field,
                                                                problem):
     """Members named by a group (its members, its leader) or as sponsors must negotiate in their
-    own name and be named once; ids and a proposal's issues once; a group selects one way."""
+    own name and be named once; a group's leader is one of its members; ids and a proposal's
+    issues once; a group selects one way."""
     replace_text(data, name, old, new)
     error = _error(data)
     assert (Path(error.source).name, error.field, error.problem) == (name, field, problem)

@@ -2042,6 +2042,24 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(fol
     assert not softens.notes and softens.negotiation().bloc.any()
 
 
+def test_a_group_stances_leader_must_be_one_of_its_members(folder):
+    """`leader` is a label (`mc11 stances` shows it; the model does not use it), so a leader
+    outside the members the stance applies to loaded in silence; it is refused, naming the file,
+    the entry's line and field and the members allowed. One of them loads."""
+    stance = ("extends: baseline.yaml\nname: s\ngroup_stances:\n  - id: pair\n    name: x\n"
+              "    source: x\n    applies_to: {{members: [IND, CHN]}}\n    leader: {leader}\n")
+    error = load_error(write(folder, "s.yaml", stance.format(leader="USA")))
+    assert (error.source, error.field) == (str(folder / "s.yaml"), "line 4: groups: pair: leader")
+    assert error.problem == ("USA is not among the members the stance applies to (members: "
+                             "IND, CHN); allowed: one of CHN, IND, or no leader (a label only: "
+                             "the model does not use it)")
+    assert load_scenario(write(folder, "s.yaml", stance.format(leader="IND")))
+    group = load_error(write(folder, "g.yaml", stance.format(leader="USA").replace(
+        "{members: [IND, CHN]}", "{group: african_group}")))
+    assert group.problem.startswith("USA is not among the members the stance applies to (group: "
+                                    "african_group); allowed: one of its 44 negotiating members")
+
+
 def test_a_group_with_members_who_negotiate_through_the_eu_says_it_does_not_reach_them(folder):
     """`group: eu28` selects no negotiating member (its states speak through EUN) and `group:
     oecd` leaves out its 22 EU states: each override says how many members negotiate through

@@ -263,6 +263,23 @@ def _check_codes(codes: list[str], catalogue: Catalogue, path: Path | str, where
             raise InputError(str(path), where, catalogue.not_an_actor(code))
 
 
+def _check_leader(group: GroupStance, catalogue: Catalogue, path: Path | str, where: str) -> None:
+    """A group stance's leader must be one of the negotiating members it applies to."""
+    selected = [m.code for m in catalogue.actors if group.applies_to.selects(m)]
+    if group.leader in selected:
+        return
+    selector = group.applies_to
+    chosen = (f"members: {', '.join(selector.members) or 'none'}" if selector.members is not None
+              else f"group: {selector.group}" if selector.group is not None
+              else f"status: {', '.join(selector.status or [])}")
+    allowed = (f"one of {', '.join(selected)}" if len(selected) <= 10 else
+               f"one of its {len(selected)} negotiating members (`mc11 members` lists each "
+               "member's groups and status)")
+    raise InputError(str(path), where, f"{group.leader} is not among the members the stance "
+                     f"applies to ({chosen}); allowed: {allowed + ', or ' if selected else ''}"
+                     "no leader (a label only: the model does not use it)")
+
+
 MEMBER_COLUMNS = (
     "code", "name", "status", "represented_by", "groups", "capability", "capability_basis",
 )
@@ -398,6 +415,7 @@ def check_references(catalogue: Catalogue, proposals_source: str, groups_source:
                          f"{owner}: members")
             if group.leader:
                 _check_codes([group.leader], catalogue, groups_source, f"{owner}: leader")
+                _check_leader(group, catalogue, groups_source, f"{owner}: leader")
             _check_stances(group.stances, issue_ids, groups_source, owner)
 
 
