@@ -126,8 +126,8 @@ def test_every_shipped_scenario_loads(path, catalogue):
 
 
 def test_every_shipped_scenario_describes_itself():
-    """A description is inherited through `extends`; a what-if without its own showed the
-    baseline's in the dashboard, as if it were the baseline."""
+    """Each shipped what-if states its own description: one without would have none (a
+    description is not inherited through `extends`), and the dashboard would show it bare."""
     descriptions = [shipped(path.stem).spec.description for path in SHIPPED]
     assert all(descriptions) and len(set(descriptions)) == len(descriptions)
 
@@ -318,6 +318,23 @@ def test_extends_child_without_name_is_named_after_its_file_and_says_so(folder):
     assert ("child.yaml extends parent.yaml without a `name:`; it is named 'child' after its "
             "file (a what-if never inherits its parent's name)") in child.notes
     assert not load_scenario(folder / "parent.yaml").notes
+
+
+def test_extends_child_without_description_has_none_not_its_parents(folder):
+    """A parent's description describes the parent's what-if: a child that states none has none
+    (a results folder's scenario.yaml showed the parent's), through a chain too; one that
+    states its own keeps it."""
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
+                                 "description: the parent's what-if\nseed: 5\n")
+    child = load_scenario(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"))
+    assert (child.spec.description, child.resolved()["description"]) == ("", "")
+    grandchild = load_scenario(write(folder, "grandchild.yaml", "extends: child.yaml\n"
+                                     "name: grandchild\n"))
+    assert grandchild.spec.description == ""
+    own = load_scenario(write(folder, "own.yaml", "extends: child.yaml\nname: own\n"
+                              "description: mine\n"))
+    assert own.spec.description == "mine"
+    assert load_scenario(folder / "parent.yaml").spec.description == "the parent's what-if"
 
 
 def test_extends_child_without_name_and_an_unusable_file_name_must_state_it(folder):

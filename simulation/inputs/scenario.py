@@ -733,7 +733,8 @@ def _rules(derivation: Derivation) -> DerivationRules:
 
 
 def load_scenario(path: Path | str) -> Scenario:
-    """Read, merge (`extends`) and validate a scenario file."""
+    """Read, merge (`extends`: a child's name and description are its own, never a parent's)
+    and validate a scenario file."""
     if "\0" in str(path):
         raise InputError(repr(str(path)), "(file)", "a file name cannot contain a NUL byte")
     path = resolved(path)
@@ -745,6 +746,8 @@ def load_scenario(path: Path | str) -> Scenario:
     notes: list[str] = []
     raw, files = _read(path, notes=notes)
     own = files[0].node
+    if len(files) > 1 and not walk_yaml(own, ("description",))[0]:
+        raw.pop("description", None)  # a parent's describes the parent's what-if, not this one
     states_name = isinstance(own, yaml.MappingNode) and any(k.value == "name"
                                                              for k, _ in own.value)
     if len(files) > 1 and not states_name:
