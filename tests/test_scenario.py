@@ -689,6 +689,39 @@ def test_a_what_if_papers_sponsor_is_engaged_by_that_paper_not_by_a_2016_one(bas
         "rule engaged_sponsor: sponsors the scenario's what-if papers HYPO/1, HYPO/2, so ")
 
 
+def test_a_what_if_paper_dated_after_the_calendars_first_month_says_the_date_changes_nothing(
+        folder):
+    """Every paper is in place from the calendar's first month: a what-if paper dated March 2017
+    was accepted as if it entered then. The loader says its date is a record only (the
+    scenario's own calendar decides the first month); one dated in the first month, or not
+    dated, is not noted; the date changes neither preferences nor coalitions."""
+    paper = {"symbol": "X/1", "title": "t", "section": "what-if", "sponsors": ["NOR", "ISL"],
+             "stances": [{"issue": "data_flows", "position": 80, "emphasis": "headline",
+                          "section": "what-if", "basis": "b"}]}
+    late = scenario_from_mapping({"name": "t", "proposals": [{**paper, "date": "2017-03-15"}]})
+    assert late.notes == ("proposals: 'X/1' is dated 2017-03-15, after the calendar's first "
+                          "month (2016-09): a paper's date is a record only, so its stances and "
+                          "its sponsors' coalition act from the first month all the same",)
+    for date in ("2016-09-30", None):
+        assert not scenario_from_mapping({"name": "t", "proposals": [{**paper, "date": date}]}
+                                         ).notes
+    undated = scenario_from_mapping({"name": "t", "proposals": [paper]})
+    pd.testing.assert_frame_equal(late.preferences, undated.preferences)
+    assert np.array_equal(late.negotiation().founders, undated.negotiation().founders)
+    write(folder, "short.yaml", "periods:\n  - {month: 2017-11, label: x, kind: quiet, "
+          f"attention: 0.3, pressure: 0.4, source: x}}\n  - {MINISTERIAL}\n")
+    text = ("extends: baseline.yaml\nname: s\ncalendar: short.yaml\nproposals:\n  - {{symbol: X/1, "
+            "title: t, section: what-if, date: {date}, sponsors: [NOR], stances: [{{issue: "
+            "data_flows, position: 80, emphasis: headline, section: what-if, basis: b}}]}}\n")
+
+    def dated(date: str) -> list[str]:
+        notes = load_scenario(write(folder, "s.yaml", text.format(date=date))).notes
+        return [note for note in notes if "is dated" in note]
+
+    assert not dated("2017-03-15")
+    assert "after the calendar's first month (2017-11)" in dated("2017-12-05")[0]
+
+
 def test_hypothetical_proposal_with_unknown_sponsor_is_an_error():
     proposal = {"symbol": "HYPO/1", "title": "t", "date": "2017-06-01", "section": "x",
                 "footnote": 0, "sponsors": ["NRW"],

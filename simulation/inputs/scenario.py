@@ -545,6 +545,7 @@ def scenario_from_mapping(
             notes.append(f"calendar_levels sets {', '.join(absent)}, but the calendar "
                          f"{spec.calendar} has no period of {kind}: those levels (and any prior "
                          "on them) change no run")
+    notes.extend(_date_notes(spec, load_calendar(calendar_path)[0].month))
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
                     calendar_path, tuple(notes), priors)
 
@@ -712,6 +713,15 @@ def _and(parts: Iterable[str]) -> str:
     """Phrases joined as a list in words: `a`, `a and b`, `a, b and c`."""
     *rest, last = parts
     return f"{', '.join(rest)} and {last}" if rest else last
+
+
+def _date_notes(spec: ScenarioSpec, first: str) -> list[str]:
+    """A note for each what-if paper dated after the calendar's first month (`first`, YYYY-MM):
+    a date is a record only, and every paper is in place from the first month."""
+    return [f"proposals: {p.symbol!r} is dated {p.date}, after the calendar's first month "
+            f"({first}): a paper's date is a record only, so its stances and its sponsors' "
+            "coalition act from the first month all the same"
+            for p in spec.proposals if p.date is not None and f"{p.date:%Y-%m}" > first]
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
