@@ -1,6 +1,7 @@
 """Tests of `mc11 explain` (simulation.runs.explain): the re-run replications are the folder's,
 the moves by rule add up to each member's way from its start to MC11, the members named are
-those who blocked or accepted last, and a wrong issue or a changed folder is an input error."""
+those who blocked or accepted last (a bloc acting as one on one row of the command's table),
+and a wrong issue or a changed folder is an input error."""
 
 from __future__ import annotations
 
@@ -299,6 +300,117 @@ def test_more_runs_than_the_folder_has_are_capped_saying_so(folder, capsys):
     assert main(["explain", str(folder), "--issue", ISSUE, "--top", "3"]) == 0
     captured = capsys.readouterr()
     assert "over the first 40 runs" in captured.out and "note" not in captured.err
+
+
+# --- a bloc acting as one on one row ------------------------------------------------------
+
+BLOC_ISSUE = "mandate"  # most of the African Group blocks it as one, in many runs
+
+
+def _bloc_table() -> pd.DataFrame:
+    """A table as `explain` gives it: A, B and C of the bloc Group (of 4) with the same shares,
+    D of it with others, E of no bloc with the group's shares, F alone of the bloc Pair."""
+    return pd.DataFrame({
+        "member": ["A", "E", "B", "C", "D", "F"],
+        "blocked": [0.5, 0.5, 0.5, 0.5, 0.2, 0.1],
+        "last_to_accept": [0.1, 0.1, 0.1, 0.1, 0.1, 0.0],
+        "start": [1.0, 9.0, 2.0, 6.0, 4.0, 5.0],
+        "at_mc11": [3.0, 9.5, 4.0, 11.0, 8.0, 5.5],
+        "moved_noise": [2.0, 0.5, 2.0, 5.0, 4.0, 0.5],
+        "salience": [0.5, 0.2, 0.6, 0.7, 0.9, 0.1]})
+
+
+BLOCS = {"Group": ["A", "B", "C", "D"], "Pair": ["F", "G"]}
+
+
+def test_a_blocs_members_with_the_same_shares_are_one_row_of_their_means():
+    """Most of a bloc with the same shares: one row in the first one's place, named as
+    `mc11 run` names a bloc, the shares theirs and the other figures their means (so the moves
+    still add up from start to MC11); the member of the bloc with other shares, the member of no
+    bloc with the same shares and the bloc too little present to be named keep their rows."""
+    from simulation.report.summary import explained_by_bloc
+
+    rows, said = explained_by_bloc(_bloc_table(), BLOCS)
+    assert rows["member"].tolist() == ["Group (3 of 4)", "E", "D", "F"]
+    group = rows.iloc[0]
+    assert (group["blocked"], group["last_to_accept"]) == (0.5, 0.1)
+    assert group[["start", "at_mc11", "moved_noise", "salience"]].tolist() == \
+        pytest.approx([3.0, 6.0, 3.0, 0.6])
+    assert group["start"] + group["moved_noise"] == pytest.approx(group["at_mc11"])
+    pd.testing.assert_frame_equal(rows.iloc[1:].reset_index(drop=True),
+                                  _bloc_table().iloc[[1, 4, 5]].reset_index(drop=True))
+    assert said == {"Group (3 of 4)": "Group (3 of 4): one row, the means of its 3 members with "
+                    "the same shares (start 1.0 to 6.0 and at MC11 3.0 to 11.0 among them); its "
+                    "members with other shares keep rows of their own: D"}
+
+
+def test_a_bloc_too_split_for_its_name_keeps_a_row_per_member():
+    """Two of the bloc's four with the same shares are not most of it: `with_blocs` would not
+    name it, so nobody shares a row; without blocs the table is as it was."""
+    from simulation.report.summary import explained_by_bloc
+
+    table = _bloc_table()
+    table.loc[table["member"] == "C", "blocked"] = 0.4
+    rows, said = explained_by_bloc(table, BLOCS)
+    pd.testing.assert_frame_equal(rows, table)
+    assert said == {}
+    pd.testing.assert_frame_equal(explained_by_bloc(_bloc_table(), {})[0], _bloc_table())
+
+
+@functools.cache
+def bloc_explained(folder: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The mandate explained over 20 runs, and the African Group's members."""
+    from simulation.report.figures import bloc_members
+
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    return (explain(folder, BLOC_ISSUE, runs=20)[0],
+            bloc_members(scenario, scenario.negotiation())["African Group"])
+
+
+def test_the_command_shows_a_bloc_acting_as_one_on_one_row_and_says_what_it_holds(folder,
+                                                                                 capsys):
+    """Most of the African Group with the same shares on one row named as `mc11 run` names it,
+    its members with other shares on rows of their own, the heading and a note saying what
+    the row holds; with --members, a row per member and no word of blocs."""
+    table, african = bloc_explained(folder)
+    assert main(["explain", str(folder), "--issue", BLOC_ISSUE, "--runs", "20",
+                 "--top", "200"]) == 0
+    out, err = capsys.readouterr()
+    header, _, *lines = out.splitlines()
+    named = [line.strip().split("  ")[0] for line in lines]
+    [label] = [name for name in named if name.startswith("African Group (")]
+    bloc = table[table["member"].isin(african)].set_index(["blocked", "last_to_accept"])
+    most = bloc.index.value_counts()
+    assert label == f"African Group ({most.iloc[0]} of {len(african)})"
+    assert len(lines) == len(table) - most.iloc[0] + 1
+    apart = bloc.index != most.index[0]
+    assert apart.any()  # Côte d'Ivoire, a co-sponsor of JOB/GC/97/Rev.3
+    assert [member for member in named if member in african] == \
+        bloc.loc[apart, "member"].tolist()
+    assert header.endswith(f"here {label}: its start, at_mc11, moves, tolerance and salience "
+                           "are their means (--members: a row each).")
+    assert f"mc11: note: {label}: one row, the means of its {most.iloc[0]} members" in err
+    assert main(["explain", str(folder), "--issue", BLOC_ISSUE, "--runs", "20",
+                 "--top", "200", "--members"]) == 0
+    out = capsys.readouterr().out
+    assert "African Group" not in out and "their means" not in out
+    assert len(out.splitlines()) == len(table) + 2
+
+
+def test_csv_keeps_a_row_per_member_with_its_bloc(folder, capsys):
+    """For analysis: every member on its row, as the Python function gives them, and a `bloc`
+    column naming its bloc (empty for a member of none)."""
+    import io
+
+    table, african = bloc_explained(folder)
+    assert main(["explain", str(folder), "--issue", BLOC_ISSUE, "--runs", "20",
+                 "--format", "csv"]) == 0
+    shown = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+    assert shown.columns.tolist() == ["member", "bloc", *table.columns[1:]]
+    assert shown["member"].tolist() == table["member"].tolist()
+    assert shown["bloc"].tolist() == ["African Group" if member in african else ""
+                                      for member in table["member"]]
+    assert shown["bloc"].eq("African Group").sum() > 20
 
 
 @pytest.fixture(scope="module")
