@@ -7,7 +7,8 @@
 #   - "What the scenarios show": every shipped scenario, 1,000 runs at seed 7, each what-if
 #     compared with the baseline, its outcomes and its blockers (the baseline's folder has the
 #     figures docs/baseline_*.png; the tutorial's `compare --blockers` example is an excerpt of
-#     compare-blockers-baseline-us_disengages.txt);
+#     compare-blockers-baseline-us_disengages.txt, its `explain` example
+#     explain-baseline-mandate.txt, the notes under its table included);
 #   - "Three readings of the same data": the three protocols at their scenarios' own seed, and
 #     the 200-run check at seed 7;
 #   - "What drives the baseline's verdicts": the Sobol design of the baseline's priors.
@@ -58,6 +59,8 @@ for folder in "$seeded"/*/; do
     "$mc11" compare "$seeded/baseline" "$folder" --blockers \
         > "$out/compare-blockers-baseline-$name.txt"
 done
+"$mc11" explain "$seeded/baseline" --issue mandate --top 6 > "$out/explain-baseline-mandate.txt" \
+    2>&1
 
 own=$out/own_seed
 for name in baseline exchange_protocol challenge_protocol; do
