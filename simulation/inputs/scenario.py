@@ -384,7 +384,7 @@ def _read(path: Path, chain: tuple[Path, ...] = (), notes: list[str] | None = No
     if back and notes is not None:
         notes.append(f"{path.name}'s participants.exclude replaces the one of {parent_path.name} "
                      f"(only overrides, proposals and group_stances add to a parent's): "
-                     f"{', '.join(back)} negotiate again")
+                     f"{', '.join(back)} negotiate{'s' if len(back) == 1 else ''} again")
     return _merge(base, raw), [_File(str(path), node, inherited), *parents]
 
 
