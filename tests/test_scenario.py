@@ -1041,6 +1041,22 @@ def test_unknown_ids_in_overrides(folder, override, field, words):
     assert "allowed:" in error.problem
 
 
+@pytest.mark.parametrize(("symbol", "paper"), [
+    ("JOB/GC/101/Rev.1", "a paper's"),
+    ("X/1", "a what-if paper's"),
+])
+def test_a_papers_symbol_given_as_a_group_points_to_sponsors_of(folder, symbol, paper):
+    text = ("extends: baseline.yaml\nname: x\nproposals:\n  - {symbol: X/1, title: t, section: s, "
+            "sponsors: [NOR], stances: [{issue: data_flows, position: 80, emphasis: headline, "
+            f"section: s, basis: b}}]}}\noverrides:\n  - {{group: {symbol}, set_salience: 0.9}}\n")
+    error = load_error(write(folder, "s.yaml", text))
+    assert error.field == "line 6: overrides.0: group"
+    assert error.problem.startswith(
+        f"unknown group '{symbol}': it is {paper} symbol; to select the paper's sponsors, write "
+        f"`sponsors_of: {symbol}` in place of `group:`; allowed: african_group, ")
+    assert load_scenario(write(folder, "t.yaml", text.replace("group:", "sponsors_of:")))
+
+
 def test_unknown_group_lists_the_allowed_groups(folder):
     text = "extends: baseline.yaml\nname: x\noverrides:\n  - {group: nowhere, set_position: 5}\n"
     error = load_error(write(folder, "s.yaml", text))

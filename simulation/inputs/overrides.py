@@ -56,16 +56,21 @@ class Override(FileSchema):
 
 def check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:
     """Refuse an override naming a member, group, proposal or issue the catalogue lacks: an
-    `InputError` at `where` in the file `source`, with the nearest known id."""
+    `InputError` at `where` in the file `source`, with the nearest known id (for a paper's
+    symbol given as a group, the `sponsors_of` selector)."""
     actors = [m.code for m in catalogue.actors]
     for code in override.members or []:
         if code not in actors:
             raise InputError(source, f"{where}: members", catalogue.not_an_actor(code))
     groups = catalogue.group_names
-    if override.group is not None and override.group not in groups:
-        raise InputError(source, f"{where}: group", f"unknown group {override.group!r}"
-                         f"{suggest(override.group, groups)}; allowed: {', '.join(groups)}")
     symbols = [p.symbol for p in catalogue.proposals]
+    if override.group is not None and override.group not in groups:
+        paper = "a what-if paper's" if override.group in catalogue.what_ifs else "a paper's"
+        hint = (f": it is {paper} symbol; to select the paper's sponsors, write `sponsors_of: "
+                f"{override.group}` in place of `group:`" if override.group in symbols
+                else suggest(override.group, groups))
+        raise InputError(source, f"{where}: group", f"unknown group {override.group!r}{hint}; "
+                         f"allowed: {', '.join(groups)}")
     if override.sponsors_of is not None and override.sponsors_of not in symbols:
         raise InputError(source, f"{where}: sponsors_of", f"unknown proposal "
                          f"{override.sponsors_of!r}{suggest(override.sponsors_of, symbols)}; "
