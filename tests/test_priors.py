@@ -98,8 +98,8 @@ def write(folder: Path, text: str) -> Path:
      "parameters.consensus.base_tolerance",  # a misspelt distribution gets the close one
      "unknown 'triangle' (did you mean 'triangular'?): a prior names exactly one distribution"),
     ("derivation:\n  uncertainty:\n    imputed: [{uniform: [10, 30]}, 0.15]\n",
-     "derivation.uncertainty.imputed.0", "the spreads of derivation.uncertainty take plain "
-     "numbers, [position sd, salience sd], not priors"),
+     "derivation.uncertainty.imputed.position_sd", "the spreads of derivation.uncertainty take "
+     "plain numbers, [position sd, salience sd], not priors"),
 ])
 def test_a_bad_prior_is_an_input_error_naming_file_and_field(folder, text, field, message):
     with pytest.raises(InputError) as error:

@@ -963,7 +963,8 @@ def test_unknown_key_in_an_override_entry(folder):
     ("parameters: {consensus: {package: 1}}", "parameters.consensus.package",
      "1; allowed: true or false"),
     ("parameters: {sample_uncertainty: 'no'}", "parameters.sample_uncertainty",
-     "'no'; allowed: true or false"),
+     "'no' is in quotes, so it is text, not true or false (write false); allowed: true or "
+     "false"),
     ("parameters: 3", "parameters", "3 is not a mapping; allowed: a mapping"),
     ("overrides: {members: [USA]}", "overrides", "is not a list"),
     ("participants: {exclude: USA}", "participants.exclude", "'USA' is not a list"),
@@ -1002,6 +1003,32 @@ def test_out_of_range(folder, snippet, field, words):
     error = load_error(write(folder, "s.yaml", text))
     assert error.field == f"line 3: {field}"
     assert words in error.problem
+
+
+@pytest.mark.parametrize(("snippet", "field", "problem"), [
+    ("derivation: {imputed: {developing: [30, 55, 20]}}", "derivation.imputed.developing.salience",
+     "20 is out of range; allowed: a number from 0 to 1, or a prior"),
+    ("derivation: {imputed: {ldc: [150, 60, 0.15]}}", "derivation.imputed.ldc.new_rules",
+     "150 is out of range; allowed: a number from 0 to 100, or a prior"),
+    ("derivation: {engaged_sponsor_mandate: [55, 35]}",
+     "derivation.engaged_sponsor_mandate.salience",
+     "35 is out of range; allowed: a number from 0 to 1, or a prior"),
+    ("derivation: {emphasis_salience: {headline: 90}}", "derivation.emphasis_salience.headline",
+     "90 is out of range; allowed: a number from 0 to 1, or a prior"),
+    # the spreads take no prior
+    ("derivation: {uncertainty: {imputed: [20, 15]}}", "derivation.uncertainty.imputed.salience_sd",
+     "15 is out of range; allowed: a number from 0 to 1"),
+    ("derivation: {uncertainty: {imputed: [-1, 0.15]}}",
+     "derivation.uncertainty.imputed.position_sd",
+     "-1 is out of range; allowed: a number from 0 to 100"),
+])
+def test_a_derivation_number_out_of_range_says_which_and_what_is_allowed(folder, snippet, field,
+                                                                        problem):
+    """As a parameter's: the value and the range, not pydantic's 'Input should be less than or
+    equal to 1'; a list's number named by what it is (`salience`, not `2`), as in the paths
+    of priors and `--set`."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{snippet}\n"))
+    assert (error.field, error.problem) == (f"line 3: {field}", problem)
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", ".NaN", "+.Inf"])
@@ -1164,6 +1191,32 @@ def test_a_file_without_a_value_is_empty(tmp_path, text):
     assert error.problem.startswith("the file is empty; a scenario is a mapping")
 
 
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("name:\n", "line 2: name", "the value is empty; allowed: 1 to 100 letters, digits, _, . "
+     "and - (no spaces): the scenario's results folders are named after it"),
+    ("name: x\nseed: 2017-12-10\n", "line 3: seed", "2017-12-10 (read as a date) is not a "
+     "whole number; allowed: a whole number at least 0, below 9,223,372,036,854,775,808"),
+    ("name: x\ndescription: 2017-12-10\n", "line 3: description",
+     "2017-12-10 is a date; allowed: text (in quotes: '2017-12-10')"),
+    ("name: x\nreplications: 2017-12-10 10:30:00\n", "line 3: replications",
+     "2017-12-10 10:30:00 (read as a date and time) is not a whole number; allowed: a whole "
+     "number from 1 to 10,000,000"),
+    ("name: x\ngroup_stances:\n  - {id: doha_linkage_india, name: India, applies_to: {members: "
+     "[IND]}, doha_linked: \"false\", source: x}\n", "line 4: group_stances.0.doha_linked",
+     "'false' is in quotes, so it is text, not true or false (write false); allowed: true or "
+     "false"),
+    ("name: x\nparameters: {consensus: {package: 'True'}}\n",
+     "line 3: parameters.consensus.package",
+     "'True' is in quotes, so it is text, not true or false (write true); allowed: true or false"),
+])
+def test_an_empty_name_a_date_or_a_quoted_switch_says_what_is_allowed(folder, text, field,
+                                                                       problem):
+    """Not pydantic's 'Input should be a valid string' nor Python's `datetime.date(2017, 12,
+    10)`; true or false in quotes gets the hint a number in quotes gets."""
+    error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\n{text}"))
+    assert (error.field, error.problem) == (field, problem)
+
+
 def test_missing_name(tmp_path):
     error = load_error(write(tmp_path, "s.yaml", "description: nameless\nseed: 3\n"))
     assert error.field.endswith("name")
@@ -1238,7 +1291,8 @@ def test_a_list_where_one_value_goes_says_to_write_one_entry_each(folder, text, 
      "derivation.engaged_sponsor_mandate", "{'position': 60, 'salience': 0.4} is not a list; "
      "allowed: [position 0-100, salience 0-1]"),
     ("derivation:\n  imputed: {developing: [30, 55]}\n", "derivation.imputed.developing",
-     "the list is too short: it has 2 values, entry 2 (counting from 0) is missing; allowed: "
+     "the list is too short: it has 2 values, its salience (entry 2, counting from 0) is "
+     "missing; allowed: "
      "[position on new disciplines 0-100, position elsewhere 0-100, salience 0-1]"),
     ("description: 123\n", "description", "123 is a number; allowed: text (in quotes: '123')"),
     ("parameters:\n  consensus: {base_tolerance: .nan}\n", "parameters.consensus.base_tolerance",
@@ -1674,7 +1728,7 @@ def test_an_error_on_a_key_whose_value_is_a_block_names_the_keys_line(folder, te
     ("replications: yes\n", "line 3: replications"),
     ("parameters:\n  bargaining: {noise_sd: true}\n", "line 4: parameters.bargaining.noise_sd"),
     ("derivation:\n  imputed:\n    developing: [true, 55, 0.2]\n",
-     "line 5: derivation.imputed.developing.0"),
+     "line 5: derivation.imputed.developing.new_rules"),
     ("overrides:\n  - {members: [CHN], issue: data_flows, set_position: false}\n",
      "line 4: overrides.0.set_position"),
     ("calendar_levels:\n  quiet: {attention: true}\n", "line 4: calendar_levels.quiet.attention"),
@@ -1700,7 +1754,9 @@ def test_true_or_false_where_a_number_goes_is_refused(folder, text, field):
      "'0.8' is in quotes, so it is text, not a number (write 0.8); allowed: a number above 0, "
      "at most 1, or a prior"),
     ("derivation:\n  imputed:\n    developing: ['40', 55, 0.2]\n",
-     "line 5: derivation.imputed.developing.0", "'40' is in quotes, so it is text, not a number"),
+     "line 5: derivation.imputed.developing.new_rules",
+     "'40' is in quotes, so it is text, not a number (write 40); allowed: a number from 0 to "
+     "100, or a prior"),
     ("calendar_levels:\n  quiet: {attention: \"0.3\"}\n", "line 4: calendar_levels.quiet.attention",
      "'0.3' is in quotes, so it is text, not a number (write 0.3); allowed: a number from 0 to 1"),
     ("overrides:\n  - {members: [CHN], issue: data_flows, shift_position: ten}\n",
@@ -1813,7 +1869,8 @@ def test_a_child_list_too_short_names_the_child_that_wrote_it(folder):
     error = load_error(write(folder, "child.yaml", text))
     assert error.source == str(folder / "child.yaml")
     assert error.field == f"line {line_of(text, '[30, 55]')}: derivation.imputed.developing"
-    assert "too short: it has 2 values, entry 2 (counting from 0) is missing" in error.problem
+    assert "too short: it has 2 values, its salience (entry 2, counting from 0) is missing" \
+        in error.problem
 
 
 def test_error_in_a_parent_names_the_parent(folder):

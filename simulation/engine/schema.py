@@ -17,6 +17,9 @@ NOT_A_SWITCH = "allowed: true or false"
 TEXT_FOR_NUMBER = "text_for_number"
 """The type of the error of text where a number goes; its context says whether the number is
 whole (`simulation.inputs.files.validation_problem` words it with what is allowed)."""
+TEXT_FOR_SWITCH = "text_for_switch"
+"""The type of the error of text where true or false goes (`validation_problem` says whether
+it is true or false in quotes)."""
 
 
 def numeric_input(value: Any, whole: bool = False) -> Any:
@@ -50,6 +53,9 @@ class FileSchema(BaseModel):
             return value
         annotation = cls.model_fields[info.field_name].annotation
         if annotation is bool:
+            if isinstance(value, str):
+                raise PydanticCustomError(TEXT_FOR_SWITCH, "{text}; " + NOT_A_SWITCH,
+                                          {"text": repr(value)})
             if not isinstance(value, bool | np.bool_):
                 raise ValueError(f"{value!r}; {NOT_A_SWITCH}")
             return bool(value)

@@ -4,11 +4,15 @@ into an `InputError` that names the file, the field and what is allowed."""
 from __future__ import annotations
 
 import codecs
+import datetime
 import difflib
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_origin
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,7 +23,7 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
-from simulation.engine.schema import TEXT_FOR_NUMBER
+from simulation.engine.schema import NOT_A_SWITCH, TEXT_FOR_NUMBER, TEXT_FOR_SWITCH
 from simulation.errors import InputError
 
 
@@ -328,12 +332,15 @@ def reported_error(exc: ValidationError) -> Any:
 
 
 def validation_problem(exc: ValidationError, model: type[BaseModel],
-                       loader_keys: tuple[str, ...] = ()) -> tuple[str, str]:
+                       loader_keys: tuple[str, ...] = (),
+                       takes_prior: Callable[[tuple[Any, ...]], object] | None = None
+                       ) -> tuple[str, str]:
     """The reported pydantic error as (dotted field path, message with what is allowed);
-    `loader_keys` are top-level keys the file's loader reads before the model (allowed too)."""
+    `loader_keys` are top-level keys the file's loader reads before the model (allowed too),
+    and `takes_prior` is true of the locations where a prior may stand for a number."""
     first = reported_error(exc)
     location = tuple(first["loc"])
-    field = ".".join(str(part) for part in location) or "(top level)"
+    field = field_path(model, location)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         allowed = allowed_fields(model, location)
@@ -342,20 +349,23 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
         message = (f"unknown field{suggest(str(location[-1]), allowed)}; "
                    f"allowed: {', '.join(allowed)}")
     elif first["type"] == "missing" and location and isinstance(location[-1], int):
-        field = ".".join(str(part) for part in location[:-1])  # the list, not its absent entry
+        field = field_path(model, location[:-1])  # the list, not its absent entry
         count = len(first["input"])
+        entry = _slot(model, location)
+        named = f"its {entry.title} (entry {location[-1]}, counting from 0)" \
+            if entry is not None and entry.title else f"entry {location[-1]} (counting from 0)"
         message = (f"the list is too short: it has {count} value{'s' if count != 1 else ''}, "
-                   f"entry {location[-1]} (counting from 0) is missing")
-        if parts := _parts(model, location[:-1]):
+                   f"{named} is missing")
+        if parts := _description(model, location[:-1]):
             message += f"; allowed: {parts}"
     elif first["type"] == "literal_error" and location[-1:] == ("[key]",):  # a mapping's key
-        field = ".".join(str(part) for part in location[:-1])
+        field = field_path(model, location[:-1])
         allowed = re.findall(r"'([^']*)'", first["ctx"]["expected"])
         message = f"unknown key{suggest(str(location[-2]), allowed)}; allowed: {', '.join(allowed)}"
     elif first["type"] == "literal_error":  # `protocol: compromis`
         allowed = re.findall(r"'([^']*)'", first["ctx"]["expected"])
         value = first["input"]
-        message = (f"{_shown(value)} is not allowed{suggest(str(value), allowed)}; "
+        message = (f"{shown_value(value)} is not allowed{suggest(str(value), allowed)}; "
                    f"allowed: {', '.join(allowed)}")
     elif first["type"] == "missing":  # every field the entry lacks, its own and its parts'
         parent = location[:-1]
@@ -365,7 +375,7 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
                    and not isinstance(e["loc"][-1], int)]
         message = "required field is missing"
         if len(lacking) > 1:
-            field = ".".join(str(part) for part in parent) or "(top level)"
+            field = field_path(model, parent)
             message = f"required fields are missing: {', '.join(lacking)}"
         if parent:  # an entry of a section or list: what it holds
             message += f"; an entry has: {', '.join(allowed_fields(model, location))}"
@@ -375,21 +385,23 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
                    f"{least} {'entry' if least == 1 else 'entries'}")
     elif first["type"] == "value_error":  # a rule of ours: its words alone
         message = message.removeprefix("Value error, ")
+    elif first["type"] == TEXT_FOR_SWITCH:  # `doha_linked: "false"`
+        message = _text_for_switch(first["input"])
     elif first["type"] in _NUMBER_ERRORS:
-        bounds = _bounds(model, location)
+        bounds = allowed_range(model, location)
         if first["type"] == TEXT_FOR_NUMBER:
             message = _text_for_number(first["input"], first["ctx"]["whole"])
         elif first["type"] in _RANGE_ERRORS and bounds:  # not pydantic's "Input should be ..."
-            message = f"{_shown(first['input'])} is out of range"
+            message = f"{shown_value(first['input'])} is out of range"
         elif first["type"] in _NOT_A_NUMBER:
             whole = "whole " if first["type"].startswith("int") else ""
-            message = f"{_shown(first['input'])} is not a {whole}number"
+            message = f"{shown_value(first['input'])} is not a {whole}number"
         if bounds:
-            prior = model.__name__ == "ScenarioSpec" and location[0] in PRIOR_SECTIONS
+            prior = takes_prior is not None and takes_prior(location)
             message = f"{message}; allowed: {bounds}{', or a prior' if prior else ''}"
     elif first["type"] == "list_type":  # `members: USA` for `members: [USA]`
         entry = allowed_fields(model, (*location, 0, ""))
-        shown = f"{_shown(first['input'])} is not a list"
+        shown = f"{shown_value(first['input'])} is not a list"
         if entry:  # `overrides: USA`: a list of mappings
             message = (f"{shown}; allowed: a list of entries, each a '- ' line with its "
                        f"fields ({', '.join(entry)})")
@@ -404,16 +416,21 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
     elif first["type"] in ("model_type", "dict_type"):  # `parameters:` left empty, say
         fields = allowed_fields(model, (*location, ""))
         what = "the section is empty" if first["input"] is None else \
-            f"{_shown(first['input'])} is not a mapping"
+            f"{shown_value(first['input'])} is not a mapping"
         message = (f"{what}; allowed: a mapping, one indented 'key: value' line per field"
                    + (f" ({', '.join(fields)})" if fields else "")
                    + (", or no such line" if first["input"] is None else ""))
     elif first["type"] == "tuple_type":  # `{position: 60, salience: 0.4}` for `[60, 0.4]`
-        parts = _parts(model, location) or ("the values in the order the README's table of "
-                                            "scenario fields gives")
-        message = f"{_shown(first['input'])} is not a list; allowed: {parts}"
-    elif first["type"] == "string_type" and isinstance(first["input"], int | float):
-        message = f"{first['input']} is a number; allowed: text (in quotes: '{first['input']}')"
+        parts = _description(model, location) or ("the values in the order the README's "
+                                                  "table of scenario fields gives")
+        message = f"{shown_value(first['input'])} is not a list; allowed: {parts}"
+    elif first["type"] == "string_type" and isinstance(first["input"], int | float | datetime.date):
+        what = "a date" if isinstance(first["input"], datetime.date) else "a number"
+        message = f"{first['input']} is {what}; allowed: text (in quotes: '{first['input']}')"
+    elif first["type"] == "string_type" and first["input"] is None:  # `name:` left empty
+        slot = _slot(model, location)
+        allowed = slot.description if slot is not None and slot.description else "text"
+        message = f"the value is empty; allowed: {allowed}"
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
         name = str(first["input"])
         shown = repr(name) if len(name) <= 40 else f"a name of {len(name)} characters"
@@ -432,19 +449,29 @@ def _text_for_number(text: str, whole: bool) -> str:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        return f"{_shown(text)} is not {kind}"
+        return f"{shown_value(text)} is not {kind}"
     surprise = surprising_number(text)
     if surprise:  # '0123': its bare form would be another number
-        return f"{_shown(text)} is text, not {kind}; {surprise}"
+        return f"{shown_value(text)} is text, not {kind}; {surprise}"
     if isinstance(_yaml_value(text), int | float):  # '1.0e+3' too
-        return f"{_shown(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
+        return f"{shown_value(text)} is in quotes, so it is text, not {kind} (write {text.strip()})"
     if "e" in text.lower():
         return (f"{text} is read as text, not a number (YAML reads an exponent only as "
                 "1.0e+3); write the number out")
     plain = str(int(number)) if number.is_integer() else repr(number)
-    shown = text if text.isprintable() else _shown(text)  # a tab shown as \t
+    shown = text if text.isprintable() else shown_value(text)  # a tab shown as \t
     return (f"{shown} is read as text, not {kind} (YAML reads a number only in its own forms); "
             f"write {plain}")
+
+
+def _text_for_switch(text: str) -> str:
+    """What is wrong with text where true or false goes: in quotes, YAML's true or false
+    (`"false"`, `'no'`) is text, a slip to point out; other text is no switch at all."""
+    bare = _yaml_value(text)
+    if isinstance(bare, bool):
+        return (f"{shown_value(text)} is in quotes, so it is text, not true or false (write "
+                f"{str(bare).lower()}); {NOT_A_SWITCH}")
+    return f"{shown_value(text)}; {NOT_A_SWITCH}"
 
 
 def _yaml_value(text: str) -> object:
@@ -456,7 +483,6 @@ def _yaml_value(text: str) -> object:
         return text
 
 
-PRIOR_SECTIONS = ("parameters", "calendar_levels", "derivation")  # a scenario's numbers there
 # int_parsing_size: a whole number beyond what pydantic reads (replications: 1.0e+30)
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
                  "int_parsing_size"}
@@ -464,56 +490,102 @@ _NOT_A_NUMBER = {"float_parsing", "float_type", "int_parsing", "int_type", "int_
 _NUMBER_ERRORS = _RANGE_ERRORS | _NOT_A_NUMBER | {"finite_number", TEXT_FOR_NUMBER}
 
 
-def _shown(value: object) -> str:
+def shown_value(value: object) -> str:
     """A value as a message quotes it: YAML's mapping or list, cut to 60 characters; YAML's
     `null` (or a key with no value) as what it is."""
     if value is None:
         return "an empty value (null)"
+    if isinstance(value, datetime.datetime):  # YAML's timestamp: its text, not Python's repr
+        return f"{value} (read as a date and time)"
+    if isinstance(value, datetime.date):
+        return f"{value} (read as a date)"
     text = repr(value)
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
-def _field_info(model: type[BaseModel], location: tuple[Any, ...]) -> FieldInfo | None:
-    """The (nested) field an error location ends in, None where it is not a plain field."""
-    current: Any = model
-    info = None
-    keyed = False
+@dataclass(frozen=True)
+class _Slot:
+    """What a schema says of the value at an error location: its type (Optional and Annotated
+    taken off), its bounds (ge, gt, le, lt), its name where a list entry has one (its Field's
+    title) and its field's description (which a mapping's values share)."""
+
+    annotation: Any
+    bounds: dict[str, float]
+    title: str | None
+    description: str | None
+
+
+def _slot(model: type[BaseModel], location: tuple[Any, ...]) -> _Slot | None:
+    """The schema's slot at an error location (a field, a mapping's value, a list's or a
+    tuple's entry), or None where the location leaves the schema."""
+    slot = _Slot(model, {}, None, None)
     for part in location:
-        if isinstance(part, int) or part == "[key]":
-            continue
-        if keyed:
-            keyed = False
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        kind, args = slot.annotation, get_args(slot.annotation)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            info = kind.model_fields.get(part) if isinstance(part, str) else None
+            if info is None:
+                return None
+            slot = _unwrapped(info.annotation, [info], info.description)
+        elif get_origin(kind) is dict:
+            slot = _unwrapped(args[1], [], slot.description)
+        elif isinstance(part, int) and (get_origin(kind) is list
+                                        or (get_origin(kind) is tuple and args[-1:] == (...,))):
+            slot = _unwrapped(args[0], [], None)  # any entry of a list: its one type
+        elif get_origin(kind) is tuple and isinstance(part, int) and 0 <= part < len(args):
+            slot = _unwrapped(args[part], [], None)
+        else:
             return None
-        info = current.model_fields.get(part)
-        if info is None:
-            return None
-        candidates = [info.annotation, *getattr(info.annotation, "__args__", ())]
-        keyed = any(get_origin(c) is dict for c in candidates)
-        current = next((c for c in candidates
-                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return info if current is None else None
+    return slot
 
 
-def _parts(model: type[BaseModel], location: tuple[Any, ...]) -> str:
-    """What a list-valued field holds, in order, as its schema describes it ('' if it does
-    not)."""
-    info = _field_info(model, location)
-    return (info.description or "") if info is not None else ""
+def _unwrapped(annotation: Any, found: list[Any], description: str | None) -> _Slot:
+    """The slot of `annotation` without Optional and Annotated, with the bounds and title of
+    `found` (a field's FieldInfo) and of what Annotated adds."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            found = [*found, *annotation.__metadata__]
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, UnionType) and NoneType in get_args(annotation):
+            others = [arg for arg in get_args(annotation) if arg is not NoneType]
+            if len(others) != 1:
+                break
+            annotation = others[0]
+        else:
+            break
+    items = [item for info in found
+             for item in (info.metadata if isinstance(info, FieldInfo) else [info])]
+    bounds = {name: getattr(item, name) for item in items for name in ("ge", "gt", "le", "lt")
+              if getattr(item, name, None) is not None}
+    title = next((info.title for info in found if isinstance(info, FieldInfo) and info.title),
+                 None)
+    return _Slot(annotation, bounds, title, description)
 
 
-def _bounds(model: type[BaseModel], location: tuple[Any, ...]) -> str:
-    """The range a numeric field allows, in words ('from 0 to 100', 'above 0, at most 1'), or
-    '' where the field cannot be found or has no bounds."""
-    info = _field_info(model, location)
-    if info is None:
+def field_path(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """An error location as a dotted field path, naming a list entry that has a name in the
+    schema by it (`derivation.imputed.ldc.salience`, not `derivation.imputed.ldc.2`)."""
+    parts = []
+    for index, part in enumerate(location):
+        entry = _slot(model, location[:index + 1]) if isinstance(part, int) else None
+        parts.append(entry.title if entry is not None and entry.title else str(part))
+    return ".".join(parts) or "(top level)"
+
+
+def _description(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """What the field at `location` holds as its schema describes it (a list's values in
+    order, a name's form), or ''."""
+    slot = _slot(model, location)
+    return (slot.description or "") if slot is not None else ""
+
+
+def allowed_range(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    """The range the number at `location` allows, in words ('a number from 0 to 100', 'a
+    number above 0, at most 1'), or '' where the schema gives none."""
+    slot = _slot(model, location)
+    if slot is None or not slot.bounds:
         return ""
-    found = {name: getattr(item, name) for item in info.metadata
-             for name in ("ge", "gt", "le", "lt") if getattr(item, name, None) is not None}
-    if not found:
-        return ""
-    kind = "a whole number" if info.annotation is int else "a number"
+    found = slot.bounds
+    kind = "a whole number" if slot.annotation is int else "a number"
     if "ge" in found and "le" in found:
         return f"{kind} from {found['ge']:,} to {found['le']:,}"
     words = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}

@@ -54,6 +54,7 @@ from simulation.inputs.catalogue import (
 )
 from simulation.inputs.files import (
     at_line,
+    field_path,
     load_yaml,
     read_text,
     read_yaml,
@@ -77,12 +78,22 @@ LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
 NAME_LIMIT = 100  # characters of a scenario name: results folders are named after it
 NAME_PATTERN = rf"^[A-Za-z0-9_.-]{{1,{NAME_LIMIT}}}$"
+NAME_RULE = (f"1 to {NAME_LIMIT} letters, digits, _, . and - (no spaces): the scenario's "
+             "results folders are named after it")
 # the fields a scenario's catalogue, preference table and calendar file are derived from
 DERIVED_FROM = ("calendar", "participants", "derivation", "overrides", "proposals",
                 "group_stances")
 Finite = {"allow_inf_nan": False}
 ScalePoint = Annotated[Number, Field(ge=0, le=100, allow_inf_nan=False)]
 Salience = Annotated[Number, Field(ge=0, le=1, allow_inf_nan=False)]
+# the numbers of the derivation's lists, named as errors and constants' paths name them
+# (MANDATE_FIELDS, IMPUTED_FIELDS; the spreads as the preference table's columns)
+MandatePosition = Annotated[ScalePoint, Field(title="position")]
+NewRules = Annotated[ScalePoint, Field(title="new_rules")]
+Elsewhere = Annotated[ScalePoint, Field(title="elsewhere")]
+EntrySalience = Annotated[Salience, Field(title="salience")]
+PositionSd = Annotated[ScalePoint, Field(title="position_sd")]
+SalienceSd = Annotated[Salience, Field(title="salience_sd")]
 
 
 _Strict = FileSchema
@@ -98,13 +109,13 @@ class Derivation(_Strict):
     """Replacements for the derivation rules' constants (simulation.inputs.preferences)."""
 
     emphasis_salience: dict[Emphasis, Salience] | None = None
-    engaged_sponsor_mandate: tuple[ScalePoint, Salience] | None = Field(
+    engaged_sponsor_mandate: tuple[MandatePosition, EntrySalience] | None = Field(
         None, description="[position 0-100, salience 0-1]")
-    imputed: dict[Literal[STATUSES], tuple[ScalePoint, ScalePoint, Salience]] | None = Field(  # type: ignore[valid-type]
+    imputed: dict[Literal[STATUSES], tuple[NewRules, Elsewhere, EntrySalience]] | None = Field(  # type: ignore[valid-type]
         None, description="[position on new disciplines 0-100, position elsewhere 0-100, "
         "salience 0-1]")
     # (position sd, salience sd) by the kind of evidence a value rests on
-    uncertainty: dict[Literal[EVIDENCE_KINDS], tuple[ScalePoint, Salience]] | None = Field(  # type: ignore[valid-type]
+    uncertainty: dict[Literal[EVIDENCE_KINDS], tuple[PositionSd, SalienceSd]] | None = Field(  # type: ignore[valid-type]
         None, description="[position sd 0-100, salience sd 0-1]")
 
 
@@ -118,7 +129,7 @@ class Levels(_Strict):
 class ScenarioSpec(_Strict):
     """The schema of a scenario file."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN, description=NAME_RULE)
     description: str = ""
     replications: int = Field(1000, ge=1, le=MAX_RUNS)
     seed: int = Field(20171210, ge=0, lt=SEED_LIMIT)
@@ -468,7 +479,8 @@ def scenario_from_mapping(
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
-        field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS)
+        field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS,
+                                            settable.by_location)
         if field in ("priors", "prior"):  # README, "Priors": no section of their own
             problem += ("; a prior is written in place of a number under parameters, "
                         "calendar_levels or derivation (parameters: {consensus: {min_step: "
@@ -571,8 +583,8 @@ def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
                 continue
             path, line, _ = _origin(files, source, here)
             constant = settable.by_location(here)
-            where = constant.path if constant else ".".join(map(str, here))  # names, not indices
-            where = at_line(where, line)
+            # names, not indices: derivation.uncertainty.imputed.position_sd
+            where = at_line(constant.path if constant else field_path(ScenarioSpec, here), line)
             if constant is None:
                 raise InputError(path, where, _not_settable(here))
             try:
