@@ -53,12 +53,14 @@ from simulation.inputs.catalogue import (
     default_catalogue,
 )
 from simulation.inputs.files import (
+    allowed_range,
     at_line,
     field_path,
     load_yaml,
     read_text,
     read_yaml,
     reported_error,
+    shown_value,
     suggest,
     validation_problem,
     value_location,
@@ -485,7 +487,10 @@ def scenario_from_mapping(
             problem += ("; a prior is written in place of a number under parameters, "
                         "calendar_levels or derivation (parameters: {consensus: {min_step: "
                         "{uniform: [5, 15]}}})")
-        location = value_location(reported_error(exc))
+        error = reported_error(exc)
+        location = value_location(error)
+        if is_prior(error["input"]) and location and location[0] not in _PRIOR_SECTIONS:
+            problem = _no_prior_in(location, error["input"])  # `set_position: {uniform: ...}`
         path, line, own = _origin(files, source, location)
         merged = f"{location[0]}.{location[1]}" if len(location) > 1 else None
         if merged and own[1] != location[1] and (field + ".").startswith(merged + "."):
@@ -563,12 +568,16 @@ def scenario_from_mapping(
 
 
 _PRIOR_SECTIONS = ("parameters", "derivation", "calendar_levels")
+PRIOR_PLACES = ("parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
+                "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
+                "(its two numbers), derivation.imputed.<status> (its three numbers)")
+"""Where a scenario may write a prior (README, "Priors"), for the errors of one elsewhere."""
 
 
 def extract_priors(raw: dict[str, Any], source: str, files: list[_File]
                    ) -> tuple[dict[str, Any], dict[str, Prior]]:
     """The scenario with each prior replaced by its central value (validated as the constant
-    itself), and the priors by path."""
+    itself), and the priors by path (one elsewhere is left for the schema to refuse)."""
     found: dict[str, Prior] = {}
     raw = copy.deepcopy(raw)
 
@@ -610,10 +619,15 @@ def _not_settable(location: tuple[Any, ...]) -> str:
                 "salience sd], not priors: they set how widely each preference is drawn")
     written = ".".join(map(str, location))
     paths = list(settable.constants())
-    return (f"no numeric constant here{suggest(written, paths)}; priors may stand on: "
-            "parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
-            "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
-            "(its two numbers), derivation.imputed.<status> (its three numbers)")
+    return f"no numeric constant here{suggest(written, paths)}; priors may stand on: {PRIOR_PLACES}"
+
+
+def _no_prior_in(location: tuple[Any, ...], prior: object) -> str:
+    """Why a prior cannot stand at `location`, outside parameters, calendar_levels and
+    derivation: an override, a paper's stance, the seed take one value."""
+    allowed = allowed_range(ScenarioSpec, location) or "one value"
+    return (f"{shown_value(prior)} is a prior, which cannot stand in {location[0]}; allowed: "
+            f"{allowed}; priors may stand only on: {PRIOR_PLACES}")
 
 
 def _check_what_if_symbols(spec: ScenarioSpec, base: Catalogue, files: list[_File],
