@@ -2081,6 +2081,34 @@ def test_the_readmes_example_scenario_shows_the_parameters_defaults():
             assert getattr(getattr(defaults, section), name) == value, (section, name)
 
 
+def test_a_position_between_0_and_1_is_noted_as_read_on_the_0_100_scale(folder):
+    """0.5 is a legal position, but likely a share meant as 50 (its reverse, a salience of 90,
+    is out of range): a note asks; 0, 1 and 50 get none."""
+    stance = "{{issue: {}, position: {}, emphasis: headline, section: s, basis: b}}"
+    text = ("extends: baseline.yaml\nname: x\noverrides:\n"
+            "  - {members: [CHN], issue: data_flows, set_position: 0.5}\n"
+            "  - {members: [IND], issue: mandate, shift_position: -0.25}\n"
+            "  - {members: [JPN], issue: mandate, set_position: 1}\n"
+            "proposals:\n  - symbol: X/1\n    title: t\n    section: s\n    sponsors: [NOR]\n"
+            f"    stances:\n      - {stance.format('data_flows', 50)}\n"
+            f"      - {stance.format('privacy', 0.7)}\n"
+            "group_stances:\n  - {id: nordic, name: Nordics, applies_to: {members: [ISL]}, "
+            "source: s, on_new_disciplines: {position: 0, emphasis: stated, section: s, "
+            "basis: b}}\n"
+            "  - {id: andean, name: Andeans, applies_to: {members: [PER]}, source: s, "
+            f"stances: [{stance.format('mandate', 0.05)}]}}\n")
+    notes = [n for n in load_scenario(write(folder, "s.yaml", text)).notes if "0-100" in n]
+    assert notes == [
+        "s.yaml line 4: overrides.0: set_position 0.5 is read on the 0-100 scale of positions, "
+        "not as a share of 1: did you mean 50?",
+        "s.yaml line 5: overrides.1: shift_position -0.25 is read on the 0-100 scale of "
+        "positions, not as a share of 1: did you mean -25?",
+        "s.yaml line 14: proposals.0.stances.1: position 0.7 is read on the 0-100 scale of "
+        "positions, not as a share of 1: did you mean 70?",
+        "s.yaml line 17: group_stances.1.stances.0: position 0.05 is read on the 0-100 scale of "
+        "positions, not as a share of 1: did you mean 5?"]
+
+
 def test_a_childs_exclusions_replace_its_parents_and_say_whom_they_bring_back(folder):
     """`participants.exclude` is not one of the lists that add up along `extends`: a child's
     replaces its parent's, and a note names the members the parent left out who negotiate

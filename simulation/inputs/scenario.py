@@ -534,6 +534,7 @@ def scenario_from_mapping(
         if left_out:
             notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
                          "leaves out of the negotiation: the override does not reach them")
+    notes.extend(_fraction_notes(spec, files, source, places))
     notes.extend(_new_stance_notes(spec, base))
     notes.extend(_replaced_stance_notes(spec, base))
     notes.extend(_threshold_notes(spec, priors))
@@ -669,6 +670,29 @@ def _check_references(catalogue: Catalogue, spec: ScenarioSpec, files: list[_Fil
                  else (error.listed,))  # a whole-list error (`symbol` twice): the list's line
         path, line, _ = _origin(files, source, place)
         raise InputError(path, at_line(error.field, line), error.problem) from None
+
+
+def _fraction_notes(spec: ScenarioSpec, files: list[_File], source: str, places: list[str]
+                    ) -> list[str]:
+    """A note for each position the scenario writes between 0 and 1 (or -1 and 0, a shift):
+    legal, but positions are read on the 0-100 scale, so 0.5 may be a share meant as 50 (a
+    salience of 90, the reverse slip, is out of range)."""
+    written = [(place, what, getattr(override, what))
+               for place, override in zip(places, spec.overrides, strict=True)
+               for what in ("set_position", "shift_position")]
+    for listed, entries in (("proposals", spec.proposals), ("group_stances", spec.group_stances)):
+        for index, entry in enumerate(entries):
+            stances = [(("stances", number), stance) for number, stance in enumerate(entry.stances)]
+            if isinstance(entry, GroupStance) and entry.on_new_disciplines is not None:
+                stances.append((("on_new_disciplines",), entry.on_new_disciplines))
+            for within, stance in stances:
+                if 0 < stance.position < 1:
+                    path, line, own = _origin(files, source, (listed, index, *within, "position"))
+                    place = f"{Path(path).name} {at_line(field_path(ScenarioSpec, own[:-1]), line)}"
+                    written.append((place, "position", stance.position))
+    return [f"{place}: {what} {value:g} is read on the 0-100 scale of positions, not as a "
+            f"share of 1: did you mean {value * 100:g}?"
+            for place, what, value in written if value is not None and 0 < abs(value) < 1]
 
 
 def _new_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
