@@ -72,6 +72,9 @@ done
 "$mc11" compare "$own/baseline" "$own/exchange_protocol" "$own/challenge_protocol" \
     > "$out/three_protocols.txt"
 
+"$mc11" sweep scenarios/us_disengages.yaml --set overrides.0.scale_salience=0,0.25,0.5,1 \
+    --runs-per-point 100 --scheduler in-process --folder "$out/us_salience_sweep" --yes \
+    --quiet > "$out/us_salience_sweep.txt"
 "$mc11" sensitivity scenarios/baseline.yaml --method sobol --samples 64 --runs-per-point 40 \
     --workers 2 --folder "$out/sensitivity" --yes --quiet > "$out/sensitivity.txt"
 echo "readme_results.sh: done; the figures docs/baseline_outcomes.png and" \

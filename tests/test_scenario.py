@@ -1304,10 +1304,6 @@ def test_a_value_of_the_wrong_shape_says_which_shape_is_allowed(folder, text, fi
 
 
 @pytest.mark.parametrize(("text", "field", "allowed"), [
-    ("overrides:\n  - {members: [CHN], issue: data_flows, set_position: {uniform: [60, 80]}}\n",
-     "line 4: overrides.0.set_position",
-     "{'uniform': [60, 80]} is a prior, which cannot stand in overrides; allowed: a number from "
-     "0 to 100"),
     ("proposals:\n  - {symbol: X/1, title: t, section: s, sponsors: [NOR], stances: [{issue: "
      "data_flows, position: {triangular: [60, 70, 80]}, emphasis: headline, section: s, "
      "basis: b}]}\n", "line 4: proposals.0.stances.0.position",
@@ -1318,8 +1314,8 @@ def test_a_value_of_the_wrong_shape_says_which_shape_is_allowed(folder, text, fi
 ])
 def test_a_prior_outside_the_sections_that_take_them_says_where_they_may_stand(folder, text,
                                                                                  field, allowed):
-    """Not "{'uniform': [60, 80]} is not a number": the README's Priors section lists the
-    numbers a prior may stand for, and an override's values are not among them."""
+    """Not "{'triangular': [60, 70, 80]} is not a number": the README's Priors section lists
+    the numbers a prior may stand for, and a paper's positions are not among them."""
     error = load_error(write(folder, "s.yaml", f"extends: baseline.yaml\nname: x\n{text}"))
     assert error.field == field
     assert error.problem.startswith(allowed), error.problem
@@ -1327,7 +1323,8 @@ def test_a_prior_outside_the_sections_that_take_them_says_where_they_may_stand(f
         "; priors may stand only on: parameters.<group>.<name>, "
         "calendar_levels.<kind>.attention|pressure, derivation.emphasis_salience.<emphasis>, "
         "derivation.engaged_sponsor_mandate (its two numbers), derivation.imputed.<status> (its "
-        "three numbers)")
+        "three numbers), overrides.<index>.set_position|shift_position|set_salience|"
+        "scale_salience (a value the override gives)")
 
 
 def test_a_priors_section_says_where_priors_are_written(folder):

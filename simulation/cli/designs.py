@@ -230,7 +230,7 @@ def sweep(args: argparse.Namespace) -> None:
     _check_options(args)
     fmt = figure_format(args)
     scenario = load_noting(scenario_of(args))
-    settings = sweep.in_stored_order(design.parse_settings(args.set),
+    settings = sweep.in_stored_order(design.parse_settings(args.set, scenario.spec.overrides),
                                      Path(args.folder) if args.folder else None)
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
@@ -418,7 +418,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     _common(parser)
     parser.add_argument("--set", action="append", required=True, metavar="PATH=V1,V2,...",
                         help="a constant and its values (repeat for a grid), e.g. "
-                             "parameters.consensus.base_tolerance=5,10,15,20")
+                             "parameters.consensus.base_tolerance=5,10,15,20, or a value of "
+                             "the scenario's overrides: overrides.0.set_salience=0.5,0.9")
     parser.set_defaults(handler=sweep, runs_model=True, says_compiling=True)
 
     parser = commands.add_parser("sensitivity", help="global sensitivity (Sobol or Morris) of "

@@ -6,7 +6,8 @@ stances (a proposal's or a group's), whose position is the salience-weighted mea
 positions and whose salience is the largest, each stance weighing the salience of its emphasis;
 rule 3 (an engaged sponsor on the mandate); or rule 4 (the imputed default of the member's
 status). So a cell needs only, per emphasis, the sum and number of its stances' positions, or
-which constant it takes; the scenario's overrides are replayed in order on top.
+which constant it takes; the scenario's overrides are replayed in order on top, the values they
+give being constants too (`overrides.<index>.<field>`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from simulation.engine.varying import Values, per_replication
 EMPHASES = ("headline", "stated", "mentioned")
 MANDATE_FIELDS = ("position", "salience")  # derivation.engaged_sponsor_mandate
 IMPUTED_FIELDS = ("new_rules", "elsewhere", "salience")  # derivation.imputed.<status>
+# the values a scenario override may give (overrides.<index>.<field>), in the order it applies them
+OVERRIDE_FIELDS = ("set_position", "shift_position", "set_salience", "scale_salience")
 
 
 def emphasis_path(emphasis: str) -> str:
@@ -38,22 +41,30 @@ def imputed_path(status: str, field: str) -> str:
     return f"derivation.imputed.{status}.{field}"
 
 
+def override_path(index: int, field: str) -> str:
+    """A scenario's dotted path to a value its override `index` (from 0) gives."""
+    return f"overrides.{index}.{field}"
+
+
+def derives(path: str) -> bool:
+    """Whether the constant at `path` shapes the preference table (the derived cells read it)."""
+    return path.startswith(("derivation.", "overrides."))
+
+
 @dataclass(frozen=True)
 class Override:
-    """One scenario override on the cells of `mask` (n, k); NaN where it does not act."""
+    """One scenario override on the cells of `mask` (n, k), with the `OVERRIDE_FIELDS` it gives
+    (their values are constants: `override_path`)."""
 
     mask: np.ndarray
-    set_position: float
-    shift_position: float
-    set_salience: float
-    scale_salience: float
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class DerivedCells:
     """What each cell of the preference table is made of (n members x k issues)."""
 
-    constants: dict[str, float]  # path -> the scenario's value of each derivation constant
+    constants: dict[str, float]  # path -> the scenario's value of each constant it reads
     position_sums: np.ndarray  # (e, n, k) sum of the positions of the stances of each emphasis
     stance_counts: np.ndarray  # (e, n, k) how many stances of each emphasis
     engaged: np.ndarray  # (n, k) bool: rule 3
@@ -63,8 +74,8 @@ class DerivedCells:
     overrides: tuple[Override, ...]
 
     def preferences(self, values: Values, replications: int) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and saliences (r, n, k) with each replication's derivation constants
-        (the scenario's where `values` give none)."""
+        """Positions and saliences (r, n, k) with each replication's derivation constants and
+        override values (the scenario's where `values` give none)."""
         def constant(path: str) -> np.ndarray:
             return per_replication(values, path, self.constants[path], replications)[:, None,
                                                                                         None]
@@ -90,15 +101,17 @@ class DerivedCells:
                                                      for field in IMPUTED_FIELDS)
             position[:] = np.where(cells, np.where(rules_issue, on_rules, elsewhere), position)
             salience[:] = np.where(cells, imputed_salience, salience)
-        for override in self.overrides:
+        for index, override in enumerate(self.overrides):
             mask = override.mask
-            if not np.isnan(override.set_position):
-                position[:, mask] = override.set_position
-            if not np.isnan(override.shift_position):
-                position[:, mask] = np.clip(position[:, mask] + override.shift_position,
+            given = {field: constant(override_path(index, field))[:, 0]  # (r, 1) per cell
+                     for field in override.fields}
+            if "set_position" in given:
+                position[:, mask] = given["set_position"]
+            if "shift_position" in given:
+                position[:, mask] = np.clip(position[:, mask] + given["shift_position"],
                                             SCALE_MIN, SCALE_MAX)
-            if not np.isnan(override.set_salience):
-                salience[:, mask] = override.set_salience
-            if not np.isnan(override.scale_salience):
-                salience[:, mask] = np.clip(salience[:, mask] * override.scale_salience, 0, 1)
+            if "set_salience" in given:
+                salience[:, mask] = given["set_salience"]
+            if "scale_salience" in given:
+                salience[:, mask] = np.clip(salience[:, mask] * given["scale_salience"], 0, 1)
         return position, salience

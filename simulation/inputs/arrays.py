@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.engine.derivation import EMPHASES, DerivedCells, Override
+from simulation.engine.derivation import EMPHASES, OVERRIDE_FIELDS, DerivedCells, Override, derives
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.inputs.catalogue import Catalogue
 from simulation.inputs.preferences import member_attributes
@@ -96,12 +96,10 @@ def derived_cells(
     steps = []
     for (who, where), override in zip(override_cells, overrides, strict=True):
         mask = np.isin(members, list(who))[:, None] & np.isin(issues, list(where))[None]
-        steps.append(Override(mask, *(np.nan if getattr(override, name) is None
-                                      else float(getattr(override, name))
-                                      for name in ("set_position", "shift_position",
-                                                   "set_salience", "scale_salience"))))
+        steps.append(Override(mask, tuple(name for name in OVERRIDE_FIELDS
+                                          if getattr(override, name) is not None)))
     return DerivedCells(
-        constants={p: v for p, v in constants.items() if p.startswith("derivation.")},
+        constants={p: v for p, v in constants.items() if derives(p)},
         position_sums=np.stack([matrix(f"sum_{e}").astype(float) for e in EMPHASES]),
         stance_counts=np.stack([matrix(f"count_{e}").astype(float) for e in EMPHASES]),
         engaged=matrix("engaged").astype(bool),

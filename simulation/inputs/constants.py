@@ -4,31 +4,40 @@ Paths name a constant as a scenario file does: `parameters.consensus.base_tolera
 `calendar_levels.quiet.attention` (every period of that kind), and the derivation constants
 `derivation.emphasis_salience.headline`, `derivation.engaged_sponsor_mandate.position`,
 `derivation.imputed.developing.new_rules` (the three numbers of an imputed default are
-`new_rules`, `elsewhere`, `salience`). Priors, `--set` and design points all use these paths.
+`new_rules`, `elsewhere`, `salience`). A scenario's overrides add the values they give:
+`overrides.0.set_salience` (the index from 0, in the scenario's list with those of the files it
+extends first). Priors, `--set` and design points all use these paths.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from simulation.engine.derivation import (
     EMPHASES,
     IMPUTED_FIELDS,
     MANDATE_FIELDS,
+    OVERRIDE_FIELDS,
     emphasis_path,
     imputed_path,
     mandate_path,
+    override_path,
 )
 from simulation.engine.parameters import Parameters
 from simulation.engine.rules import SCALE_MAX, SCALE_MIN
 from simulation.engine.varying import calendar_path, parameter_path
 from simulation.inputs.calendar import PERIOD_KINDS
 from simulation.inputs.catalogue import STATUSES
+from simulation.inputs.files import suggest
+from simulation.inputs.overrides import Override
 
 CALENDAR_LEVELS = ("attention", "pressure")
 POSITIONS = (SCALE_MIN, SCALE_MAX)  # the range of a position a constant sets
@@ -60,6 +69,19 @@ class Constant:
                 f"{')' if self.high_open else ']'}")
 
 
+def _bounds(field: FieldInfo) -> tuple[float, float, bool, bool]:
+    """A numeric schema field's range: low, high, and whether each end is open."""
+    low, high, low_open, high_open = float("-inf"), float("inf"), False, False
+    for bound in field.metadata:
+        if isinstance(bound, Ge | Gt):
+            low, low_open = float(getattr(bound, "ge", getattr(bound, "gt", low))), \
+                isinstance(bound, Gt)
+        if isinstance(bound, Le | Lt):
+            high, high_open = float(getattr(bound, "le", getattr(bound, "lt", high))), \
+                isinstance(bound, Lt)
+    return low, high, low_open, high_open
+
+
 def _parameter_constants() -> list[Constant]:
     constants = []
     for group, info in Parameters.model_fields.items():
@@ -69,16 +91,8 @@ def _parameter_constants() -> list[Constant]:
         for name, field in model.model_fields.items():
             if field.annotation is not float:
                 continue
-            low, high, low_open, high_open = float("-inf"), float("inf"), False, False
-            for bound in field.metadata:
-                if isinstance(bound, Ge | Gt):
-                    low, low_open = float(getattr(bound, "ge", getattr(bound, "gt", low))), \
-                        isinstance(bound, Gt)
-                if isinstance(bound, Le | Lt):
-                    high, high_open = float(getattr(bound, "le", getattr(bound, "lt", high))), \
-                        isinstance(bound, Lt)
-            constants.append(Constant(parameter_path(group, name), low, high, low_open,
-                                      high_open, ("parameters", group, name)))
+            constants.append(Constant(parameter_path(group, name), *_bounds(field),
+                                      location=("parameters", group, name)))
     return constants
 
 
@@ -102,9 +116,70 @@ def constants() -> dict[str, Constant]:
     return {c.path: c for c in found}
 
 
+def override_constant(index: int, field: str) -> Constant:
+    """The value `field` (of `OVERRIDE_FIELDS`) of a scenario's override `index`, with the
+    range the override schema allows it."""
+    low, high, low_open, high_open = _bounds(Override.model_fields[field])
+    return Constant(override_path(index, field), low, high, low_open, high_open,
+                    ("overrides", index, field))
+
+
+def override_constants(overrides: Sequence[Override]) -> dict[str, Constant]:
+    """The constants of a scenario's overrides by path: each value one of them gives, in order."""
+    found = [override_constant(index, field) for index, override in enumerate(overrides)
+             for field in OVERRIDE_FIELDS if getattr(override, field) is not None]
+    return {c.path: c for c in found}
+
+
 def by_location(location: tuple[Any, ...]) -> Constant | None:
     """The constant a scenario file writes at `location`, if any."""
+    if (len(location) == 3 and location[0] == "overrides" and isinstance(location[1], int)
+            and location[2] in OVERRIDE_FIELDS):
+        return override_constant(*location[1:])
     return next((c for c in constants().values() if c.location == location), None)
+
+
+_OVERRIDE_PATH = re.compile(r"overrides\.([0-9]+)\.([^.]+)")
+
+
+def draw_place(path: str) -> int:
+    """The place of the constant at `path` in a replication's stream of prior draws: its place
+    in `constants()`, then four places per override (its `OVERRIDE_FIELDS`), so that a scenario
+    without priors on overrides draws as before, and a prior added changes no other's draws."""
+    order = list(constants())
+    if path in order:
+        return order.index(path)
+    found = _OVERRIDE_PATH.fullmatch(path)
+    if found is None or found[2] not in OVERRIDE_FIELDS:
+        raise ValueError(f"{path}: not a settable constant")
+    return len(order) + len(OVERRIDE_FIELDS) * int(found[1]) + OVERRIDE_FIELDS.index(found[2])
+
+
+def unknown_override(path: str, overrides: Sequence[Override]) -> str | None:
+    """Why `path`, under `overrides.`, names no value the scenario's `overrides` give (an index
+    past them, a field the override does not give), or None."""
+    if not path.startswith("overrides."):
+        return None
+    fields = ", ".join(OVERRIDE_FIELDS)
+    found = _OVERRIDE_PATH.fullmatch(path)
+    if found is None:
+        return (f"an override's value is named overrides.<index>.<field>, the index from 0 and "
+                f"the field one of {fields}")
+    index, field = int(found[1]), found[2]
+    if index >= len(overrides):
+        has = (f"{len(overrides)} override{'s' if len(overrides) > 1 else ''} "
+               f"(overrides.0{f' to overrides.{len(overrides) - 1}' if len(overrides) > 1 else ''}"
+               ", counting those of the files it extends first)" if overrides else "no overrides")
+        return f"no override {index}: the scenario has {has}"
+    if field not in OVERRIDE_FIELDS:
+        return f"{field!r} is not a value of an override{suggest(field, OVERRIDE_FIELDS)}; " \
+            f"allowed: {fields}"
+    gives = [f for f in OVERRIDE_FIELDS if getattr(overrides[index], f) is not None]
+    if field not in gives:
+        return (f"overrides.{index} gives {' and '.join(gives)}, not {field}: vary a value the "
+                f"override gives ({', '.join(override_path(index, f) for f in gives)}), or give "
+                f"{field} in the scenario file's override first")
+    return None
 
 
 def non_numeric(location: tuple[Any, ...]) -> str | None:

@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
+from simulation.engine.derivation import OVERRIDE_FIELDS
 from simulation.engine.schema import FileSchema
 from simulation.errors import InputError
 from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS, STATUSES, Catalogue
@@ -44,9 +45,8 @@ class Override(FileSchema):
             raise ValueError("name exactly one of members, group, sponsors_of or status")
         if self.issue is not None and self.cluster is not None:
             raise ValueError("name an issue or a cluster, not both (neither = every issue)")
-        actions = ("set_position", "shift_position", "set_salience", "scale_salience")
-        if all(getattr(self, k) is None for k in actions):
-            raise ValueError(f"give at least one of {', '.join(actions)}")
+        if all(getattr(self, k) is None for k in OVERRIDE_FIELDS):
+            raise ValueError(f"give at least one of {', '.join(OVERRIDE_FIELDS)}")
         if self.set_position is not None and self.shift_position is not None:
             raise ValueError("give set_position or shift_position, not both")
         if self.set_salience is not None and self.scale_salience is not None:

@@ -1,11 +1,13 @@
 """Priors: a distribution in place of a scenario's numeric constant, drawn per replication.
 
-In a scenario file any constant of `simulation.inputs.constants` may be written as
+In a scenario file any constant of `simulation.inputs.constants` (a value an override gives
+too) may be written as
 `{uniform: [a, b]}`, `{triangular: [a, mode, b]}`, `{normal: [mean, sd], clip: [a, b]}` (values
 outside [a, b] are clipped to it) or `{choice: [v1, v2, ...]}` (each equally likely). Each
 replication draws its own values from its own stream (a child of its seed), so its draws do not
 depend on its batch, worker or backend, and each constant takes its own uniform of that stream
-(its place in the fixed list of constants): adding a prior never changes another's draws.
+(its place in the fixed list of constants, `constants.draw_place`): adding a prior never
+changes another's draws.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.inputs.constants import Constant, constants
+from simulation.inputs.constants import Constant, constants, draw_place
 from simulation.inputs.files import suggest
 
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "choice")
@@ -156,8 +158,8 @@ def draw(priors: Mapping[str, Prior], seeds: Sequence[np.random.SeedSequence]
     """Each replication's values (r,) of every constant with a prior, from its own stream."""
     if not priors:
         return {}
-    order = list(constants())
-    uniforms = np.array([np.random.Generator(np.random.SFC64(prior_seed(s))).random(len(order))
-                         for s in seeds]).reshape(len(seeds), len(order))
-    return {path: prior.quantile(uniforms[:, order.index(path)])
-            for path, prior in priors.items()}
+    places = {path: draw_place(path) for path in priors}
+    count = max(len(constants()), *(place + 1 for place in places.values()))
+    uniforms = np.array([np.random.Generator(np.random.SFC64(prior_seed(s))).random(count)
+                         for s in seeds]).reshape(len(seeds), count)
+    return {path: prior.quantile(uniforms[:, places[path]]) for path, prior in priors.items()}

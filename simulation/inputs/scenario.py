@@ -29,9 +29,12 @@ from simulation.engine.derivation import (
     EMPHASES,
     IMPUTED_FIELDS,
     MANDATE_FIELDS,
+    OVERRIDE_FIELDS,
+    derives,
     emphasis_path,
     imputed_path,
     mandate_path,
+    override_path,
 )
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
@@ -168,12 +171,13 @@ class Scenario:
 
     def negotiation(self, derived: bool = False) -> Negotiation:
         """The arrays one replication runs on; with the derived cells (replications may then
-        vary the derivation constants) if `derived` or a derivation constant has a prior."""
+        vary the derivation constants and override values) if `derived` or one of those has a
+        prior."""
         participants = [m.code for m in self.catalogue.actors
                         if m.code not in self.spec.participants.exclude]
         negotiation = build_negotiation(self.catalogue, self.preferences, self.calendar(),
                                         participants)
-        if derived or any(path.startswith("derivation.") for path in self.priors):
+        if derived or any(derives(path) for path in self.priors):
             terms = derivation_terms(self.catalogue, _rules(self.spec.derivation))
             cells = derived_cells(terms, self.override_cells(), negotiation, self.constants(),
                                   self.spec.overrides)
@@ -187,9 +191,14 @@ class Scenario:
         return tuple(p.model_copy(update=levels[p.kind].model_dump(exclude_none=True))
                      if p.kind in levels else p for p in periods)
 
+    def settable_constants(self) -> dict[str, settable.Constant]:
+        """Every constant this scenario can vary, by path: the registry's, then the values its
+        overrides give."""
+        return {**settable.constants(), **settable.override_constants(self.spec.overrides)}
+
     def constants(self) -> dict[str, float]:
-        """The scenario's value of every settable constant, by path (a prior's central value;
-        for a calendar level, that of the kind's first period)."""
+        """The scenario's value of every constant of `settable_constants()`, by path (a prior's
+        central value; for a calendar level, that of the kind's first period)."""
         values: dict[str, float] = {}
         for group, params in self.spec.parameters:
             for name, value in params if isinstance(params, BaseModel) else ():
@@ -209,7 +218,11 @@ class Scenario:
         for status, numbers in rules.imputed.items():
             values.update(zip((imputed_path(status, f) for f in IMPUTED_FIELDS), numbers,
                               strict=True))
-        return {path: values[path] for path in settable.constants()}
+        for index, override in enumerate(self.spec.overrides):
+            for name in OVERRIDE_FIELDS:
+                if getattr(override, name) is not None:
+                    values[override_path(index, name)] = float(getattr(override, name))
+        return {path: values[path] for path in self.settable_constants()}
 
     def override_cells(self) -> list[tuple[set[str], set[str]]]:
         """The members and issues each override acts on, in order."""
@@ -222,7 +235,7 @@ class Scenario:
         if self.calendar_path is not None:
             resolved["calendar"] = str(self.calendar_path)
         for path, prior in self.priors.items():
-            *parents, last = settable.constants()[path].location
+            *parents, last = self.settable_constants()[path].location
             node = resolved
             for key in parents:
                 node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
@@ -485,8 +498,8 @@ def scenario_from_mapping(
                                             settable.by_location)
         if field in ("priors", "prior"):  # README, "Priors": no section of their own
             problem += ("; a prior is written in place of a number under parameters, "
-                        "calendar_levels or derivation (parameters: {consensus: {min_step: "
-                        "{uniform: [5, 15]}}})")
+                        "calendar_levels, derivation or overrides (parameters: {consensus: "
+                        "{min_step: {uniform: [5, 15]}}})")
         error = reported_error(exc)
         location = value_location(error)
         if is_prior(error["input"]) and location and location[0] not in _PRIOR_SECTIONS:
@@ -568,10 +581,11 @@ def scenario_from_mapping(
                     calendar_path, tuple(notes), priors)
 
 
-_PRIOR_SECTIONS = ("parameters", "derivation", "calendar_levels")
+_PRIOR_SECTIONS = ("parameters", "derivation", "calendar_levels", "overrides")
 PRIOR_PLACES = ("parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
                 "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
-                "(its two numbers), derivation.imputed.<status> (its three numbers)")
+                "(its two numbers), derivation.imputed.<status> (its three numbers), "
+                f"overrides.<index>.{'|'.join(OVERRIDE_FIELDS)} (a value the override gives)")
 """Where a scenario may write a prior (README, "Priors"), for the errors of one elsewhere."""
 
 
@@ -624,8 +638,8 @@ def _not_settable(location: tuple[Any, ...]) -> str:
 
 
 def _no_prior_in(location: tuple[Any, ...], prior: object) -> str:
-    """Why a prior cannot stand at `location`, outside parameters, calendar_levels and
-    derivation: an override, a paper's stance, the seed take one value."""
+    """Why a prior cannot stand at `location`, outside parameters, calendar_levels,
+    derivation and overrides: a paper's stance, the seed take one value."""
     allowed = allowed_range(ScenarioSpec, location) or "one value"
     return (f"{shown_value(prior)} is a prior, which cannot stand in {location[0]}; allowed: "
             f"{allowed}; priors may stand only on: {PRIOR_PLACES}")

@@ -24,8 +24,14 @@ import numpy as np
 from simulation.engine.protocols import REGISTRY
 from simulation.errors import InputError
 from simulation.inputs.calendar import load_calendar
-from simulation.inputs.constants import constants, non_numeric
+from simulation.inputs.constants import (
+    constants,
+    non_numeric,
+    override_constants,
+    unknown_override,
+)
 from simulation.inputs.files import suggest
+from simulation.inputs.overrides import Override
 from simulation.inputs.priors import Prior
 
 METHODS = ("sobol", "morris")
@@ -90,11 +96,13 @@ def _hint(path: str, known: list[str]) -> str:
     return f" (the constants there: {', '.join(related)})" if related else ""
 
 
-def parse_settings(settings: Sequence[str]) -> dict[str, list[float]]:
+def parse_settings(settings: Sequence[str], overrides: Sequence[Override] = ()
+                   ) -> dict[str, list[float]]:
     """`path=v1,v2,...` strings (the --set options) -> values by path, each checked against its
-    constant's range, in ascending order: the order they were typed in makes no other design."""
+    constant's range, in ascending order: the order they were typed in makes no other design;
+    the values the scenario's `overrides` give are constants too (`overrides.0.set_salience`)."""
     flag = "--set"  # the option an error names
-    known = constants()
+    known = {**constants(), **override_constants(overrides)}
     parsed: dict[str, list[float]] = {}
     for setting in settings:
         path, sep, listed = setting.partition("=")
@@ -106,6 +114,9 @@ def parse_settings(settings: Sequence[str]) -> dict[str, list[float]]:
         if holds:
             raise InputError(flag, path, f"not a number ({holds}): a sweep varies numeric "
                              "constants; set this one in the scenario file")
+        unknown = unknown_override(path, overrides)
+        if unknown:
+            raise InputError(flag, path, unknown)
         if path not in known:
             raise InputError(flag, path, f"not a numeric constant{_hint(path, list(known))}; "
                              "see README, 'Priors', for the paths")

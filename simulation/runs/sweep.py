@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.engine.derivation import derives
 from simulation.engine.model import NegotiationModel
 from simulation.engine.negotiation import Negotiation
 from simulation.engine.parameters import Parameters
@@ -325,7 +326,7 @@ def run_points(folder: Path, design: Design, scenario: Scenario, client: Any = N
             write_atomic(folder / DESIGN, json.dumps(continued) + "\n")
         except OSError as exc:
             raise stopped_writing(folder, str(folder / DESIGN), exc) from None
-    derived = any(p.startswith("derivation.") for p in (*design.constants, *scenario.priors))
+    derived = any(derives(p) for p in (*design.constants, *scenario.priors))
     negotiation = scenario.negotiation(derived=derived)
     parameters, priors = scenario.spec.parameters, dict(scenario.priors)
     job = (design.seed, design.runs_per_point)
