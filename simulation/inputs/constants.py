@@ -139,7 +139,7 @@ def by_location(location: tuple[Any, ...]) -> Constant | None:
     return next((c for c in constants().values() if c.location == location), None)
 
 
-_OVERRIDE_PATH = re.compile(r"overrides\.([0-9]+)\.([^.]+)")
+_OVERRIDE_PATH = re.compile(r"overrides\.(0|[1-9][0-9]*)\.([^.]+)")
 
 
 def draw_place(path: str) -> int:
@@ -166,11 +166,12 @@ def unknown_override(path: str, overrides: Sequence[Override]) -> str | None:
         return (f"an override's value is named overrides.<index>.<field>, the index from 0 and "
                 f"the field one of {fields}")
     index, field = int(found[1]), found[2]
-    if index >= len(overrides):
-        has = (f"{len(overrides)} override{'s' if len(overrides) > 1 else ''} "
-               f"(overrides.0{f' to overrides.{len(overrides) - 1}' if len(overrides) > 1 else ''}"
-               ", counting those of the files it extends first)" if overrides else "no overrides")
-        return f"no override {index}: the scenario has {has}"
+    count = len(overrides)
+    if index >= count:
+        has = {0: "no overrides", 1: "1 override (overrides.0"}.get(
+            count, f"{count} overrides (overrides.0 to overrides.{count - 1}")
+        return f"no override {index}: the scenario has {has}" + (
+            ", those of a file it extends first)" if count else "")
     if field not in OVERRIDE_FIELDS:
         return f"{field!r} is not a value of an override{suggest(field, OVERRIDE_FIELDS)}; " \
             f"allowed: {fields}"
