@@ -1234,9 +1234,9 @@ def test_error_message_is_one_line_with_file_field_problem(folder):
 
 @pytest.mark.parametrize(("text", "allowed"), [
     ("overrides:\n  - {members: [USA], issue: mandate, set_position: high}\n",
-     "allowed: a number from 0 to 100"),
+     "allowed: a number from 0 to 100, or a prior"),
     ("overrides:\n  - {members: [USA], issue: mandate, set_salience: [0.5]}\n",
-     "allowed: a number from 0 to 1"),
+     "allowed: a number from 0 to 1, or a prior"),
     ("replications: many\n", "allowed: a whole number from 1 to 10,000,000"),
     ("parameters: {consensus: {critical_mass: lots}}\n",
      "allowed: a number above 0, at most 1, or a prior"),
@@ -1332,8 +1332,8 @@ def test_a_priors_section_says_where_priors_are_written(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\npriors:\n"
                              "  consensus: {min_step: {uniform: [5, 15]}}\n"))
     assert error.field == "line 3: priors"
-    assert "a prior is written in place of a number under parameters, calendar_levels or " \
-        "derivation" in error.problem
+    assert "a prior is written in place of a number under parameters, calendar_levels, " \
+        "derivation or overrides" in error.problem
 
 
 def test_a_tab_in_the_indentation_is_named(folder):
