@@ -722,6 +722,9 @@ def test_a_points_statistics_are_their_definitions_over_its_runs(drawn):
     def median(values: np.ndarray) -> float:
         return np.median(values) if len(values) else np.nan
 
+    def same(found: float, expected: float) -> bool:  # interpolations differ in the last bits
+        return bool(np.isclose(found, expected, rtol=1e-12, atol=1e-12, equal_nan=True))
+
     for k in range(3):
         verdicts, agreed = outcome[:, k], text[outcome[:, k] != NO_AGREEMENT, k]
         assert stats["p_multilateral"][k] == np.mean(verdicts == MULTILATERAL)
@@ -731,12 +734,10 @@ def test_a_points_statistics_are_their_definitions_over_its_runs(drawn):
         assert stats["p_text_high"][k] == pytest.approx(np.sum(agreed >= 100) / len(verdicts))
         for name, q in (("text_median", 0.5), ("text_p10", 0.1), ("text_p90", 0.9)):
             expected = np.quantile(agreed, q) if len(agreed) else np.nan
-            assert np.array_equal(stats[name][k], expected, equal_nan=True), name
+            assert same(stats[name][k], expected), name
         for name, code in (("multilateral", MULTILATERAL), ("plurilateral", PLURILATERAL)):
-            assert np.array_equal(stats[f"text_median_{name}"][k],
-                                  median(text[verdicts == code, k]), equal_nan=True), name
-        assert np.array_equal(stats["coverage_median"][k],
-                              median(coverage[verdicts == PLURILATERAL, k]), equal_nan=True)
+            assert same(stats[f"text_median_{name}"][k], median(text[verdicts == code, k])), name
+        assert same(stats["coverage_median"][k], median(coverage[verdicts == PLURILATERAL, k]))
         in_force = np.where(verdicts != NO_AGREEMENT, text[:, k], status_quo[k])
         assert stats["text_in_force_median"][k] == np.median(in_force)
 
