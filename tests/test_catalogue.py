@@ -290,6 +290,20 @@ def test_group_stance_with_two_selectors(data):
     assert "exactly one of members, group or status" in message
 
 
+def test_a_papers_symbol_as_a_group_stances_group_says_to_list_its_sponsors(data):
+    """A group stance selects members, a group tag or statuses, never a paper's sponsors: a
+    paper's symbol as its group was only "not allowed", with the tags."""
+    replace_text(data, "groups.yaml", "applies_to: {group: african_group}",
+                 "applies_to: {group: JOB/GC/110/Rev.1}")
+    error = _error(data)
+    assert (Path(error.source).name, error.field) == (
+        "groups.yaml", "groups: entry 1 (african_group): applies_to.group")
+    assert error.problem == (
+        "unknown group 'JOB/GC/110/Rev.1': it is a paper's symbol, and a group stance cannot "
+        "select a paper's sponsors by it; to select them, write `members: [CHN, PAK]` in place "
+        "of `group:`; allowed: african_group, acp, g90, mikta, oecd, eu28")
+
+
 # --- bad data the checks had only been given one side or one kind of (mutation testing) ------
 
 

@@ -1084,6 +1084,45 @@ def test_a_papers_symbol_given_as_a_group_points_to_sponsors_of(folder, symbol, 
     assert load_scenario(write(folder, "t.yaml", text.replace("group:", "sponsors_of:")))
 
 
+@pytest.mark.parametrize(("group", "kind"), [
+    ("african_group", "a group"),
+    ("ldc_group", "a group stance's id"),
+])
+def test_a_group_given_as_sponsors_of_points_to_group(folder, group, kind):
+    """The reverse of a paper's symbol given as a group: "unknown proposal" and the symbols
+    alone did not say that `group:` selects those members."""
+    text = (f"extends: baseline.yaml\nname: x\noverrides:\n  - {{sponsors_of: {group}, "
+            "set_salience: 0.9}\n")
+    error = load_error(write(folder, "s.yaml", text))
+    assert error.field == "line 4: overrides.0: sponsors_of"
+    assert error.problem.startswith(
+        f"unknown proposal '{group}': it is {kind}; to select its members, write `group: "
+        f"{group}` in place of `sponsors_of:`; allowed: JOB/GC/94, ")
+    assert load_scenario(write(folder, "t.yaml", text.replace("sponsors_of:", "group:")))
+
+
+@pytest.mark.parametrize(("symbol", "sponsors"), [
+    ("JOB/GC/110/Rev.1", "CHN, PAK"),
+    ("X/1", "NOR, ISL"),
+])
+def test_a_papers_symbol_as_a_group_stances_group_says_to_list_its_sponsors(folder, symbol,
+                                                                           sponsors):
+    """applies_to selects members, a group tag or statuses, not a paper's sponsors (shipped or
+    what-if): the error said only "not allowed" and the tags."""
+    text = ("extends: baseline.yaml\nname: x\nproposals:\n  - {symbol: X/1, title: t, section: s, "
+            "sponsors: [NOR, ISL], stances: [{issue: data_flows, position: 80, emphasis: "
+            "headline, section: s, basis: b}]}\ngroup_stances:\n  - id: fed\n    name: F\n"
+            f"    applies_to: {{group: {symbol}}}\n    source: s\n")
+    error = load_error(write(folder, "s.yaml", text))
+    assert error.field == "line 8: group_stances.0.applies_to.group"
+    assert error.problem == (
+        f"unknown group '{symbol}': it is a paper's symbol, and a group stance cannot select a "
+        f"paper's sponsors by it; to select them, write `members: [{sponsors}]` in place of "
+        "`group:`; allowed: african_group, acp, g90, mikta, oecd, eu28")
+    fixed = text.replace(f"{{group: {symbol}}}", f"{{members: [{sponsors}]}}")
+    assert load_scenario(write(folder, "t.yaml", fixed))
+
+
 def test_unknown_group_lists_the_allowed_groups(folder):
     text = "extends: baseline.yaml\nname: x\noverrides:\n  - {group: nowhere, set_position: 5}\n"
     error = load_error(write(folder, "s.yaml", text))

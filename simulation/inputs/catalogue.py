@@ -9,14 +9,21 @@ from __future__ import annotations
 import csv
 import datetime
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from simulation.engine.schema import FileSchema
 from simulation.errors import InputError
@@ -107,12 +114,41 @@ class Proposal(_Strict):
     stances: list[Stance] = Field(min_length=1)
 
 
+PAPERS = "papers"
+"""The key of a validation context (`paper_context`) holding each paper's sponsors by symbol."""
+
+
+def paper_context(proposals: Iterable[Proposal], written: object = ()) -> dict[str, Any]:
+    """The validation context under which a paper's symbol given as a group stance's `group`
+    names the paper's sponsors: those of `proposals` and of `written`, papers as a file writes
+    them (not yet validated: an entry without a symbol or a list of sponsors is skipped)."""
+    papers = {p.symbol: list(p.sponsors) for p in proposals}
+    for paper in written if isinstance(written, list) else ():
+        if (isinstance(paper, dict) and isinstance(paper.get("symbol"), str)
+                and isinstance(paper.get("sponsors"), list)):
+            papers[paper["symbol"]] = [str(code) for code in paper["sponsors"]]
+    return {PAPERS: papers}
+
+
 class Selector(_Strict):
     """Which members a group stance applies to: named members, a group tag, or statuses."""
 
     members: list[str] | None = None
     group: Literal[GROUP_TAGS] | None = None  # type: ignore[valid-type]
     status: list[Literal[STATUSES]] | None = None  # type: ignore[valid-type]
+
+    @field_validator("group", mode="before")
+    @classmethod
+    def _not_a_paper(cls, value: object, info: ValidationInfo) -> object:
+        """A paper's symbol (of the validation context's `papers`) as the group: say to list
+        its sponsors, as a group stance selects no paper's sponsors by its symbol."""
+        papers = (info.context or {}).get(PAPERS, {})
+        if isinstance(value, str) and value in papers:
+            raise ValueError(f"unknown group {value!r}: it is a paper's symbol, and a group "
+                             "stance cannot select a paper's sponsors by it; to select them, "
+                             f"write `members: [{', '.join(papers[value])}]` in place of "
+                             f"`group:`; allowed: {', '.join(GROUP_TAGS)}")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Selector:
@@ -219,14 +255,15 @@ def _entry_label(items: list[Any], index: int, key: str) -> str:
     return f"entry {index + 1}" + (f" ({name})" if name else "")
 
 
-def _parse_list(path: Path, key: str, model: type[BaseModel], label_key: str) -> list[Any]:
+def _parse_list(path: Path, key: str, model: type[BaseModel], label_key: str,
+                context: dict[str, Any] | None = None) -> list[Any]:
     raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get(key), list):
         raise InputError(str(path), key, f"the file must hold a list under the key '{key}'")
     parsed = []
     for index, item in enumerate(raw[key]):
         try:
-            parsed.append(model.model_validate(item))
+            parsed.append(model.model_validate(item, context=context))
         except ValidationError as exc:
             field, message = validation_problem(exc, model)
             label = _entry_label(raw[key], index, label_key)
@@ -364,7 +401,8 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
                          "most one issue, the one that decides whether to negotiate at all")
     members = _load_members(members_path)
     proposals = _parse_list(proposals_path, "proposals", Proposal, "symbol")
-    group_stances = _parse_list(groups_path, "groups", GroupStance, "id")
+    group_stances = _parse_list(groups_path, "groups", GroupStance, "id",
+                                paper_context(proposals))
     catalogue = Catalogue(tuple(issues), tuple(proposals), tuple(group_stances), members)
     check_references(catalogue, str(proposals_path), str(groups_path))
     return catalogue

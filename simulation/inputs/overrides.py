@@ -57,7 +57,7 @@ class Override(FileSchema):
 def check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:
     """Refuse an override naming a member, group, proposal or issue the catalogue lacks: an
     `InputError` at `where` in the file `source`, with the nearest known id (for a paper's
-    symbol given as a group, the `sponsors_of` selector)."""
+    symbol given as a group, the `sponsors_of` selector, and the reverse)."""
     actors = [m.code for m in catalogue.actors]
     for code in override.members or []:
         if code not in actors:
@@ -72,9 +72,12 @@ def check_override(override: Override, where: str, catalogue: Catalogue, source:
         raise InputError(source, f"{where}: group", f"unknown group {override.group!r}{hint}; "
                          f"allowed: {', '.join(groups)}")
     if override.sponsors_of is not None and override.sponsors_of not in symbols:
+        group = "a group" if override.sponsors_of in GROUP_TAGS else "a group stance's id"
+        hint = (f": it is {group}; to select its members, write `group: {override.sponsors_of}` "
+                "in place of `sponsors_of:`" if override.sponsors_of in groups
+                else suggest(override.sponsors_of, symbols))
         raise InputError(source, f"{where}: sponsors_of", f"unknown proposal "
-                         f"{override.sponsors_of!r}{suggest(override.sponsors_of, symbols)}; "
-                         f"allowed: {', '.join(symbols)}")
+                         f"{override.sponsors_of!r}{hint}; allowed: {', '.join(symbols)}")
     if override.issue is not None and override.issue not in catalogue.issue_ids:
         raise InputError(source, f"{where}: issue", f"unknown issue {override.issue!r}"
                          f"{suggest(override.issue, catalogue.issue_ids)}; allowed: the ids "

@@ -54,6 +54,7 @@ from simulation.inputs.catalogue import (
     Proposal,
     check_references,
     default_catalogue,
+    paper_context,
 )
 from simulation.inputs.files import (
     allowed_range,
@@ -491,8 +492,10 @@ def scenario_from_mapping(
     `files`, from the loader, lets errors name the file and line that wrote a bad value."""
     files = files or []
     raw, priors = extract_priors(raw, source, files)
+    context = paper_context(default_catalogue().proposals,
+                            raw.get("proposals") if isinstance(raw, dict) else None)
     try:
-        spec = ScenarioSpec.model_validate(raw)
+        spec = ScenarioSpec.model_validate(raw, context=context)
     except ValidationError as exc:
         field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS,
                                             settable.by_location)
