@@ -2260,6 +2260,45 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(fol
     assert not softens.notes and softens.negotiation().bloc.any()
 
 
+def test_a_group_stance_replacing_a_parents_is_compared_with_the_parents(folder):
+    """Through `extends`, a group stance replaces the parent's of its id, not the shipped one:
+    a child of the softened African Group restating it was told it dropped the blanket stance
+    its parent had dropped already, and a child replacing a parent's new stance was told
+    nothing when it dropped that stance's mandate and flags. The note compares with what the
+    scenario would otherwise have, and names the file that wrote it."""
+    shutil.copy(SCENARIOS / "african_group_softens.yaml", folder)
+    restated = load_scenario(write(folder, "restated.yaml", (
+        "extends: african_group_softens.yaml\nname: r\ngroup_stances:\n  - id: african_group\n"
+        "    name: AG\n    source: x\n    applies_to: {group: african_group}\n    leader: MAR\n"
+        "    doha_linked: true\n    bloc: true\n    stances:\n      - {issue: mandate, "
+        "position: 60, emphasis: stated, section: x, basis: x}\n")))
+    assert not any("replaces" in note for note in restated.notes)
+    new = ("group_stances:\n  - id: kenya_nigeria\n    name: KN\n    source: x\n"
+           "    applies_to: {{members: [KEN, NGA]}}\n{rest}")
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n" + new.format(
+        rest="    leader: KEN\n    bloc: true\n    stances:\n      - {issue: mandate, "
+             "position: 20, emphasis: stated, section: x, basis: x}\n"))
+    assert not load_scenario(folder / "parent.yaml").notes
+    child = load_scenario(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"
+                                + new.format(rest="")))
+    assert [note for note in child.notes if "replaces" in note] == [
+        "group_stances: 'kenya_nigeria' replaces the stance of that id in parent.yaml whole, and "
+        "does not restate its mandate: its members take the next rule there (a broader group "
+        "stance or an imputed default); restate what you keep (`mc11 stances parent.yaml` lists "
+        "them)",
+        "group_stances: 'kenya_nigeria' replaces the stance of that id in parent.yaml whole, and "
+        "does not restate its `bloc: true`, `leader: KEN`: a replacement inherits none of them, "
+        "so its members no longer negotiate as a bloc (no coalition of the group, no accepting "
+        "or objecting as one at MC11) and it names no leader (a label only); restate those you "
+        "keep, and write `bloc: false`, `leader: null` for those you drop knowingly"]
+    knowingly = load_scenario(write(folder, "knowingly.yaml", "extends: parent.yaml\nname: k\n"
+                                    + new.format(rest="    leader: null\n    bloc: false\n"
+                                                 "    stances:\n      - {issue: mandate, "
+                                                 "position: 50, emphasis: stated, section: x, "
+                                                 "basis: x}\n")))
+    assert not any("replaces" in note for note in knowingly.notes)
+
+
 def test_a_group_stances_leader_must_be_one_of_its_members(folder):
     """`leader` is a label (`mc11 stances` shows it; the model does not use it), so a leader
     outside the members the stance applies to loaded in silence; it is refused, naming the file,

@@ -552,7 +552,7 @@ def scenario_from_mapping(
                          "leaves out of the negotiation: the override does not reach them")
     notes.extend(_fraction_notes(spec, files, source, places))
     notes.extend(_new_stance_notes(spec, base))
-    notes.extend(_replaced_stance_notes(spec, base))
+    notes.extend(_replaced_stance_notes(spec, base, files, source))
     notes.extend(_threshold_notes(spec, priors))
     rules = _rules(spec.derivation)
     notes.extend(_emphasis_notes(rules))
@@ -721,47 +721,53 @@ def _new_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
             if g.id not in shipped and (hint := suggest(g.id, shipped))]
 
 
-def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
-    """A note for each of the scenario's group stances that replaces a shipped one (same id)
-    without restating some of its stances: the replacement is whole, so its members take the
-    next rule on those issues (a broader stance or an imputed default), which a user changing
-    only a flag (`doha_linked: false`) may not mean; `on_new_disciplines: null` drops that one
-    knowingly. Likewise for a flag set to true (or a leader) that it leaves out: a flag not
-    written is false, not the shipped stance's; `bloc: false` written drops it knowingly."""
-    shipped = {g.id: g for g in base.group_stances}
+def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue, files: list[_File],
+                           source: str) -> list[str]:
+    """A note for each of the scenario's group stances that replaces another of its id (the
+    one the scenario would otherwise have: a parent's, else the shipped one) without restating
+    some of its stances: the replacement is whole, so its members take the next rule on those
+    issues (a broader stance or an imputed default), which a user changing only a flag
+    (`doha_linked: false`) may not mean; `on_new_disciplines: null` drops that one knowingly.
+    Likewise for a flag set to true (or a leader) that it leaves out: a flag not written is
+    false, not the replaced stance's; `bloc: false` written drops it knowingly."""
+    replaced = {g.id: (g, "the shipped stance of that id", "`mc11 stances`")
+                for g in base.group_stances}
+    final: dict[str, tuple[GroupStance, tuple[GroupStance, str, str] | None]] = {}
+    for index, stance in enumerate(spec.group_stances):  # a later one of an id replaces it
+        final[stance.id] = (stance, replaced.get(stance.id))
+        name = Path(_origin(files, source, ("group_stances", index))[0]).name
+        replaced[stance.id] = (stance, f"the stance of that id in {name}", f"`mc11 stances {name}`")
     notes = []
-    for stance in {g.id: g for g in spec.group_stances}.values():
-        old = shipped.get(stance.id)
-        if old is None:
+    for stance, before in final.values():
+        if before is None:
             continue
+        old, what, listing = before
         kept = {s.issue for s in stance.stances}
         dropped = [s.issue for s in old.stances if s.issue not in kept]
         if (old.on_new_disciplines is not None and stance.on_new_disciplines is None
                 and "on_new_disciplines" not in stance.model_fields_set):  # not `: null`
             dropped.append("on_new_disciplines")
         if dropped:
-            notes.append(f"group_stances: {stance.id!r} replaces the shipped stance of that id "
-                         f"whole, and does not restate its {', '.join(dropped)}: its members "
-                         "take the next rule there (a broader group stance or an imputed "
-                         "default); restate what you keep (`mc11 stances` lists them)")
+            notes.append(f"group_stances: {stance.id!r} replaces {what} whole, and does not "
+                         f"restate its {', '.join(dropped)}: its members take the next rule "
+                         "there (a broader group stance or an imputed default); restate what "
+                         f"you keep ({listing} lists them)")
         lost = [flag for flag in _FLAG_LOSSES if getattr(old, flag)
                 and flag not in stance.model_fields_set]  # not `: false` (or `leader: null`)
         if lost:
-            shipped_flags = ", ".join(f"`{flag}: {_flag_text(getattr(old, flag))}`"
-                                      for flag in lost)
+            old_flags = ", ".join(f"`{flag}: {_flag_text(getattr(old, flag))}`" for flag in lost)
             dropped_flags = ", ".join(f"`{flag}: {'null' if flag == 'leader' else 'false'}`"
                                       for flag in lost)
             advice = (f"restate it to keep it, or write {dropped_flags} to drop it knowingly"
                       if len(lost) == 1 else "restate those you keep, and write "
                       f"{dropped_flags} for those you drop knowingly")
-            notes.append(f"group_stances: {stance.id!r} replaces the shipped stance of that id "
-                         f"whole, and does not restate its {shipped_flags}: a replacement "
-                         f"inherits none of them, so {_and(_FLAG_LOSSES[f] for f in lost)}; "
-                         f"{advice}")
+            notes.append(f"group_stances: {stance.id!r} replaces {what} whole, and does not "
+                         f"restate its {old_flags}: a replacement inherits none of them, so "
+                         f"{_and(_FLAG_LOSSES[f] for f in lost)}; {advice}")
     return notes
 
 
-# what a replacement that leaves out a shipped stance's flag (or leader) changes
+# what a replacement that leaves out a replaced stance's flag (or leader) changes
 _FLAG_LOSSES = {
     "doha_linked": "the Doha linkage no longer cuts its members' tolerance on new disciplines "
                    "at MC11 (linkage_cut)",
