@@ -602,6 +602,19 @@ def test_a_what_if_of_parameters_alone_is_named_as_a_what_if(baseline):
     assert state.what_if_scenario(baseline, [], {}).name == "baseline"
 
 
+def test_a_what_if_has_no_description_of_the_scenario_it_came_from(baseline, tmp_path):
+    """The what-if (edits or parameters) and the file "save as scenario" writes carried the
+    base's description into their results, as if they were the base; a child scenario of
+    `extends` that states none has none, and so has the what-if. Without changes the page's
+    scenario is the base, with its description."""
+    assert baseline.spec.description
+    assert state.what_if_scenario(baseline, [USA_MORE], {}).spec.description == ""
+    assert state.what_if_scenario(baseline, [], PARAMETERS).spec.description == ""
+    assert state.what_if_scenario(baseline, [], {}).spec.description == baseline.spec.description
+    written = state.save_what_if(baseline, [USA_MORE], {}, tmp_path / "usa_more.yaml", 50, SEED)
+    assert load_scenario(written).resolved()["description"] == ""
+
+
 def test_the_scenario_list_opens_on_the_baseline():
     shipped = state.shipped_scenarios()
     assert shipped[0] == DEFAULT_SCENARIO

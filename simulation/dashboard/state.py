@@ -172,7 +172,8 @@ def with_setting(parameters: dict[str, Any], path: str, text: str) -> dict[str, 
 def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
                    name: str | None = None) -> dict[str, Any]:
     """The base scenario, resolved, with the edits appended to its overrides and the parameter
-    values set: the plain data of a scenario file."""
+    values set: the plain data of a scenario file; one given a `name` is another scenario, which
+    has no description (the base's describes the base, as a parent's through `extends`)."""
     raw = copy.deepcopy(base.resolved())
     raw["overrides"] = raw["overrides"] + [e.override() for e in edits]
     for path, value in parameters.items():
@@ -185,6 +186,7 @@ def edited_mapping(base: Scenario, edits: list[Edit], parameters: dict[str, Any]
         node[last] = value
     if name is not None:
         raw["name"] = name
+        raw.pop("description", None)
     return raw
 
 
