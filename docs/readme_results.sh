@@ -11,10 +11,12 @@
 #     explain-baseline-mandate.txt, the notes under its table included);
 #   - "Three readings of the same data": the three protocols at their scenarios' own seed, and
 #     the 200-run check at seed 7;
-#   - "What drives the baseline's verdicts": the Sobol design of the baseline's priors.
+#   - "What drives the baseline's verdicts": the two Sobol designs of the baseline's priors
+#     (N = 256, R = 10, at the scenario's seed and at seed 1).
 # Usage: bash docs/readme_results.sh [FOLDER]   (default results/readme-<UTC time>; a folder
-# that exists is refused, nothing in it is touched). About 15 minutes on 2 cores, most of it
-# the sensitivity design. MC11=/path/to/mc11 picks another install (default .venv/bin/mc11).
+# that exists is refused, nothing in it is touched). About 20 minutes on 2 cores, most of it
+# the two sensitivity designs (about 5 minutes each). MC11=/path/to/mc11 picks another install
+# (default .venv/bin/mc11).
 set -euo pipefail
 out=$(realpath -m -- "${1:-$(dirname "$0")/../results/readme-$(date -u +%Y%m%dT%H%M%SZ)}")
 mc11=$(realpath -m -- "${MC11:-$(dirname "$0")/../.venv/bin/mc11}")
@@ -75,7 +77,42 @@ done
 "$mc11" sweep scenarios/us_disengages.yaml --set overrides.0.scale_salience=0,0.25,0.5,1 \
     --runs-per-point 100 --scheduler in-process --folder "$out/us_salience_sweep" --yes \
     --quiet > "$out/us_salience_sweep.txt"
-"$mc11" sensitivity scenarios/baseline.yaml --method sobol --samples 64 --runs-per-point 40 \
+# Two designs that differ only by their seed: the README states only what holds at both.
+"$mc11" sensitivity scenarios/baseline.yaml --method sobol --samples 256 --runs-per-point 10 \
     --workers 2 --folder "$out/sensitivity" --yes --quiet > "$out/sensitivity.txt"
+"$mc11" sensitivity scenarios/baseline.yaml --method sobol --samples 256 --runs-per-point 10 \
+    --workers 2 --seed 1 --folder "$out/sensitivity-seed1" --yes --quiet \
+    > "$out/sensitivity-seed1.txt"
+# The README's drivers: per design, over the issues whose P(multilateral) varies (5% point below
+# 0.9), each constant's median ST and S1 and the issues where its ST interval excludes 0, the
+# median sums of S1 and of ST, and each issue's Monte Carlo share of the design's variance.
+"$python" - "$out/sensitivity" "$out/sensitivity-seed1" > "$out/sensitivity-drivers.txt" <<'EOF'
+import json, sys
+from pathlib import Path
+import pandas as pd
+for folder in map(Path, sys.argv[1:]):
+    ind = pd.read_csv(folder / "sensitivity.csv")
+    ranges = pd.read_csv(folder / "verdict_ranges.csv")
+    points = pd.read_csv(folder / "points.csv")
+    runs = json.loads((folder / "design.json").read_text())["runs_per_point"]
+    issues = set(ranges.loc[ranges["p_multilateral_q05"] < 0.9, "issue"])
+    pm = ind[(ind["verdict"] == "p_multilateral") & ind["issue"].isin(issues)]
+    table = {name: pm[pm["index"] == name].pivot(index="issue", columns="parameter",
+                                                 values=["value", "conf"])
+             for name in ("S1", "ST")}
+    st, conf = table["ST"]["value"], table["ST"]["conf"]
+    s1 = table["S1"]["value"]
+    out = pd.DataFrame({"ST_median": st.median(), "S1_median": s1.median(),
+                        "ST_conf_median": conf.median(),
+                        "ST_excludes_0": ((st - conf) > 0).sum()})
+    print(f"{folder.name}: {len(issues)} issues; medians over them")
+    print(out.sort_values("ST_median", ascending=False).round(3).to_string())
+    print(f"sum of S1 per issue, median {s1.sum(axis=1).median():.2f}; "
+          f"sum of ST per issue, median {st.sum(axis=1).median():.2f}")
+    p = points[points["issue"].isin(issues)].groupby("issue")["p_multilateral"]
+    noise = p.apply(lambda x: (x * (1 - x) / (runs - 1)).mean() / x.var(ddof=0))
+    print("Monte Carlo share of the variance of P(multilateral), p(1-p)/R over it:")
+    print(noise.round(3).to_string(), end="\n\n")
+EOF
 echo "readme_results.sh: done; the figures docs/baseline_outcomes.png and" \
     "docs/baseline_text_levels.png are $seeded/baseline/plots/outcomes.png and text_levels.png" >&2
