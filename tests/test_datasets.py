@@ -509,11 +509,12 @@ def test_methods_that_tie_in_a_negotiation_are_each_best_in_it(capsys, tmp_path)
     closer: tied methods all count, and the pooled row is no negotiation."""
     code, out, err = run(capsys, "backtest", str(_two_negotiations(tmp_path)), "--rounds", "3")
     assert code == 0, err
-    header, *rows = out.splitlines()[1:9]
+    header, *rows = out.splitlines()[1:10]
     end = header.index("best in (negotiations)") + len("best in (negotiations)")
     wins = {row[:end].split()[-4]: int(row[:end].split()[-1]) for row in rows}
     assert wins == dict.fromkeys(["model", "status_quo", "mean", "median", "capability_mean",
-                                  "salience_mean", "capability_salience_mean"], 1)
+                                  "salience_mean", "capability_salience_mean",
+                                  "capability_salience_median"], 1)
     assert "(clustered by negotiation)" in out
 
 

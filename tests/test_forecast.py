@@ -129,19 +129,24 @@ def test_backtest_baselines_match_hand_computation(hand):
     # x: positions 0, 50, 100 (cap 0.5, .25, .25; sal 1, .5, .5), observed 30, status quo 0.
     #   mean 50, median 50, capability mean 0*.5 + 50*.25 + 100*.25 = 37.5,
     #   capability x salience: (0*.5 + 50*.125 + 100*.125) / .75 = 25,
-    #   salience only: (0*1 + 50*.5 + 100*.5) / 2 = 37.5.
+    #   salience only: (0*1 + 50*.5 + 100*.5) / 2 = 37.5,
+    #   capability x salience median: weights .5, .125, .125 reach half (.375) at 0.
     # y: positions 10, 20, 60 (sal .5, 1, .5), observed 20, no status quo.
     #   mean 30, median 20, capability mean 5 + 5 + 15 = 25,
     #   capability x salience: (10*.25 + 20*.25 + 60*.125) / .625 = 24,
-    #   salience only: (10*.5 + 20*1 + 60*.5) / 2 = 27.5.
+    #   salience only: (10*.5 + 20*1 + 60*.5) / 2 = 27.5,
+    #   capability x salience median: weights .25, .25, .125 reach half (.3125) at 20.
     expected = {
         "x": {"status_quo": -30, "mean": 20, "median": 20, "capability_mean": 7.5,
-              "salience_mean": 7.5, "capability_salience_mean": -5},
+              "salience_mean": 7.5, "capability_salience_mean": -5,
+              "capability_salience_median": -30},
         "y": {"status_quo": np.nan, "mean": 10, "median": 0, "capability_mean": 5,
-              "salience_mean": 7.5, "capability_salience_mean": 4},
+              "salience_mean": 7.5, "capability_salience_mean": 4,
+              "capability_salience_median": 0},
         "mean absolute error": {"status_quo": 30, "mean": 15, "median": 10,
                                 "capability_mean": 6.25, "salience_mean": 7.5,
-                                "capability_salience_mean": 4.5},
+                                "capability_salience_mean": 4.5,
+                                "capability_salience_median": 15},
     }
     for issue, errors in expected.items():
         for method, error in errors.items():
@@ -162,7 +167,7 @@ def test_baselines_leave_out_actors_without_a_position(tmp_path):
                     "A,x,0,1,1\nB,x,100,1,3\nA,y,0,1,1\nB,y,100,1,3\nC,y,50,1,1\n")
     predicted = baselines(read_actor_issue_data(path))
     expected = {"mean": 50, "median": 50, "capability_mean": 75, "salience_mean": 50,
-                "capability_salience_mean": 75}
+                "capability_salience_mean": 75, "capability_salience_median": 100}
     for method, value in expected.items():
         assert predicted[method][0] == pytest.approx(value), method
 
@@ -178,6 +183,8 @@ def test_an_issue_nobody_cares_about_has_no_salience_weighted_baseline(tmp_path)
     for method in ("salience_mean", "capability_salience_mean"):
         assert np.isnan(predicted[method][0]) and predicted[method][1] == pytest.approx(20.0)
     assert predicted["capability_mean"][0] == pytest.approx(65.0)
+    # the weighted median weighs by capability alone where no one cares, as the chair's text
+    assert predicted["capability_salience_median"] == pytest.approx([80.0, 20.0])
     table = backtest(data, settings_for(rounds=2)).set_index("issue")
     assert table.loc["mean absolute error", "salience_mean_error"] == pytest.approx(10.0)
 
@@ -535,8 +542,9 @@ def test_cli_backtest_table_shows_errors(capsys, hand):
     assert code == 0, err
     header, x, y, last, *summary = out.strip().splitlines()
     assert header.split() == ["issue", "observed", "model", "status_quo", "mean", "median",
-                              "capability_mean", "salience_mean", "capability_salience_mean"]
-    assert last.split()[-6:] == ["30.0", "15.0", "10.0", "6.25", "7.5", "4.5"]
+                              "capability_mean", "salience_mean", "capability_salience_mean",
+                              "capability_salience_median"]
+    assert last.split()[-7:] == ["30.0", "15.0", "10.0", "6.25", "7.5", "4.5", "15.0"]
     methods = "\n".join(summary)
     # issue y has no status quo: that baseline is scored on x alone, and says so, and its
     # paired gap to the model is on x alone, without a standard error
@@ -661,6 +669,8 @@ def test_values_near_the_float_limit_are_scored_and_printed_as_given(capsys, tmp
     code, out, err = run(capsys, "backtest", str(data), "--rounds", "3", "--format", "json")
     assert code == 0, err
     (row, _) = json.loads(out)
+    change = {"changed": 0.0, "model_p_change": 0.0, "base_rate_p_change": None}  # no other issue
+    assert {name: row.pop(name) for name in change} == change
     assert {name: row[name] for name in row if name != "issue"} == pytest.approx(
         {name: (0.0 if name.endswith("_error") else 1e308) for name in row if name != "issue"})
     code, out, err = run(capsys, "backtest", str(data), "--rounds", "3")

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation.cli.common import (
     add_output_options,
@@ -30,6 +31,9 @@ from simulation.engine import protocols
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.report import counted
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXCHANGE_RULES = next(setting.choices for setting in protocols.settings()
                       if setting.name == "exchange_rule")
@@ -255,6 +259,7 @@ def backtest(args: argparse.Namespace) -> None:
         method_name,
         paired_gaps,
         summary_by_negotiation,
+        with_base_rates,
         with_error_row,
     )
 
@@ -276,7 +281,7 @@ def backtest(args: argparse.Namespace) -> None:
         emit(rounded(summary_by_negotiation(issues)), args.format, args.out, inputs)
         return
     if args.format != "table":  # csv and json: every issue's predictions and errors
-        emit(with_error_row(issues), args.format, args.out, inputs)
+        emit(with_error_row(with_base_rates(issues)), args.format, args.out, inputs)
         return
     summary = summary_by_negotiation(issues)
     if len(dataset) == 1:  # one negotiation: its issues' errors, then the methods in words
@@ -310,6 +315,46 @@ def backtest(args: argparse.Namespace) -> None:
               "score (positive: the model is closer), ± its standard error "
               f"({'clustered by negotiation' if len(dataset) > 1 else 'over issues'}); a gap "
               "within about two standard errors is a tie")
+    _print_verdict_scores(issues, several=len(dataset) > 1)
+
+
+def _print_verdict_scores(issues: pd.DataFrame, several: bool) -> None:
+    """The backtest's second table: the model's probability that an issue's outcome changes
+    from the status quo and an out-of-sample base rate's, scored (nothing without a status quo)."""
+    import pandas as pd
+
+    from simulation.runs.forecast import (
+        CHANGE_METHODS,
+        CHANGE_TOLERANCE,
+        MODEL,
+        PROBABILITY_FLOOR,
+        verdict_scores,
+    )
+
+    scores = verdict_scores(issues)
+    if not scores:
+        return
+    first = next(iter(scores.values()))
+    rows = pd.DataFrame({
+        "method": [CHANGE_METHODS[m] for m in scores],
+        "column": [f"{m}_p_change" for m in scores],
+        "Brier": [f"{s.brier:.3f}" for s in scores.values()],
+        "log score": [f"{s.log:.3f}" for s in scores.values()],
+        "Brier minus the model (paired)": ["" if m == MODEL else gap_text(*s.brier_gap)
+                                           for m, s in scores.items()],
+        "log minus the model (paired)": ["" if m == MODEL else gap_text(*s.log_gap)
+                                         for m, s in scores.items()],
+    })
+    print(f"\nverdict score over {counted(first.issues, 'issue')} with a status quo, the event: "
+          f"the outcome differs from it by more than {CHANGE_TOLERANCE:g}% of the issue's "
+          f"scale (observed in {first.changed}):")
+    print(rows.to_string(index=False))
+    print(f"\nthe model's probability is the share of runs whose final meeting agreed on a text "
+          f"that moves the issue (with --runs 1, 0 or 1); the base rate is estimated without the "
+          f"{'negotiation' if several else 'issue'} it predicts; lower scores are better, "
+          f"probabilities clipped to [{PROBABILITY_FLOOR:g}, {1 - PROBABILITY_FLOOR:g}] for the "
+          "log score; minus the model: positive where the model scores better, ± its standard "
+          f"error ({'clustered by negotiation' if several else 'over issues'})")
 
 
 PAIRED = "minus the model (paired)"

@@ -41,6 +41,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from simulation.engine import exchange, protocols
+from simulation.engine.challenge import weighted_median
 from simulation.engine.model import NegotiationModel, RunResult
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.engine.parameters import BargainingParameters, Parameters
@@ -50,7 +51,7 @@ from simulation.inputs import DEFAULT_ROUNDS, MAX_ROUNDS
 from simulation.inputs.files import validation_problem
 from simulation.inputs.importers import ActorIssueData
 from simulation.inputs.own_parameters import OwnDataSettings
-from simulation.outcomes import OUTCOME_LABELS, SHARE_COLUMNS
+from simulation.outcomes import NO_AGREEMENT, OUTCOME_LABELS, SHARE_COLUMNS
 from simulation.runs.ensemble import check_count, check_seed, replication_seed, run_replications
 from simulation.runs.results import Estimate, estimate
 from simulation.runs.workers import end_quietly_when_stopped, end_workers, result_of
@@ -450,8 +451,21 @@ BASELINES = {
     "capability_mean": "capability-weighted mean (salience ignored)",
     "salience_mean": "salience-weighted mean (equal capability)",
     "capability_salience_mean": "capability x salience weighted mean (the model's start)",
+    "capability_salience_median": "capability x salience weighted median (the challenge "
+                                  "protocol's start)",
 }
 MODEL = "model"
+# The verdict score: the event "the observed outcome differs from the status quo" (DEU III's
+# reference point), more than CHANGE_TOLERANCE apart on the 0-100 scale (half a point: DEU III
+# codes whole points, its smallest recorded change is 10), and the probabilities scored, clipped
+# to [PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR] for the log score (a sure miss costs ln 100).
+CHANGE_TOLERANCE = 0.5
+PROBABILITY_FLOOR = 0.01
+BASE_RATE = "base_rate"
+CHANGE_METHODS = {
+    MODEL: "the model (share of runs agreeing on a text that moves the issue)",
+    BASE_RATE: "base rate (share of changes elsewhere in the data, out of sample)",
+}
 
 
 def method_name(method: str) -> str:
@@ -482,8 +496,21 @@ def baselines(data: ActorIssueData) -> dict[str, np.ndarray]:
         "capability_mean": weighted(capability),
         "salience_mean": weighted(saliences),
         "capability_salience_mean": weighted(capability * saliences),
+        "capability_salience_median": _weighted_medians(positions, capability * saliences,
+                                                        capability),
     }
     return {name: data.to_user_scale(values) for name, values in scaled.items()}
+
+
+def _weighted_medians(positions: np.ndarray, weights: np.ndarray,
+                      capability: np.ndarray) -> np.ndarray:
+    """Per issue, the weighted median of the positions taken (capability alone where no one
+    taking one cares), as the chair's text weighs them; NaN where no one takes one."""
+    known = np.isfinite(positions)
+    weights = np.where(known, weights, 0.0)
+    weights = np.where(weights.sum(axis=0) > 0, weights, np.where(known, capability, 0.0))
+    return np.where(known.any(axis=0), weighted_median(np.nan_to_num(positions), weights),
+                    np.nan)
 
 
 def check_outcomes(data: ActorIssueData) -> None:
@@ -503,13 +530,17 @@ def check_outcomes(data: ActorIssueData) -> None:
                          "outcomes: add an 'outcome' column to the CSV (one value per issue)")
 
 
-def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
+def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray],
+                  p_change: np.ndarray | None = None) -> pd.DataFrame:
     """Per issue with an observed outcome: each method's prediction and error (prediction -
-    observed, user's scale). The observed outcome and the status quo show as the data give
+    observed, user's scale), and with `p_change` (the model's probability of a change, per
+    issue) whether the outcome `changed` from the status quo and that probability (NaN where the
+    data give no status quo). The observed outcome and the status quo show as the data give
     them; the errors are of their values through the 0-100 scale, as the calibration's."""
     observed = data.to_user_scale(data.outcome)
     given = data.as_given("outcome")
     shown = {} if data.status_quo is None else {"status_quo": data.as_given("status_quo")}
+    changed = observed_changes(data)
     scored = np.flatnonzero(np.isfinite(observed))
     rows = []
     for j in scored:
@@ -519,15 +550,42 @@ def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> p
         for name, values in predictions.items():
             row[name] = float(shown.get(name, values)[j])
             row[f"{name}_error"] = float(values[j] - observed[j])
+        if p_change is not None:
+            row["changed"] = float(changed[j])
+            row[f"{MODEL}_p_change"] = float(p_change[j]) if np.isfinite(changed[j]) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def observed_changes(data: ActorIssueData) -> np.ndarray:
+    """Per issue: 1 where the observed outcome differs from the status quo by more than
+    CHANGE_TOLERANCE (0-100 scale), 0 where it does not, NaN where the data lack either."""
+    if data.status_quo is None or data.outcome is None:
+        return np.full(len(data.issues), np.nan)
+    with np.errstate(invalid="ignore"):
+        moved = np.abs(data.outcome - data.status_quo) > CHANGE_TOLERANCE
+    return np.where(np.isfinite(data.outcome) & np.isfinite(data.status_quo), moved * 1.0,
+                    np.nan)
+
+
+def change_probabilities(results: RunForecasts, status_quo: np.ndarray | None) -> np.ndarray:
+    """Per issue, the share of runs whose final meeting agreed (multilaterally or
+    plurilaterally) on a text more than CHANGE_TOLERANCE from the status quo (0-100 scale), the
+    model's probability that the outcome changes; NaN where the data give no status quo."""
+    if status_quo is None:
+        return np.full(results.outcome.shape[1], np.nan)
+    with np.errstate(invalid="ignore"):
+        moved = (results.outcome != NO_AGREEMENT) & (np.abs(results.text - status_quo)
+                                                     > CHANGE_TOLERANCE)
+    return np.where(np.isfinite(status_quo), moved.mean(axis=0), np.nan)
+
+
 def _backtest_issues(data: ActorIssueData, settings: OwnDataSettings, runs: int,
                      seed: int, progress: Progress | None = None) -> pd.DataFrame:
-    predictions = {MODEL: predicted_outcomes(data, settings, runs, seed, progress)}
+    results = simulate(data, settings, runs, seed, progress)
+    predictions = {MODEL: data.to_user_scale(_forecast(results, settings).mean(axis=0))}
     predictions.update(baselines(data))
-    return scored_issues(data, predictions)
+    return scored_issues(data, predictions, change_probabilities(results, data.status_quo))
 
 
 def backtest_issues(dataset: Sequence[ActorIssueData], settings: OwnDataSettings = DEFAULTS,
@@ -595,6 +653,94 @@ def paired_gaps(issues: pd.DataFrame) -> dict[str, tuple[float, float]]:
     model = [part[f"{MODEL}_error"].to_numpy() for _, part in groups]
     return {method: paired_gap([part[f"{method}_error"].to_numpy() for _, part in groups], model)
             for method in methods(issues) if method != MODEL}
+
+
+def brier_scores(probability: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Per forecast, the Brier score (probability - event)**2 of a probability of an event
+    (1 happened, 0 did not); 0 is a sure hit, 1 a sure miss."""
+    return (np.asarray(probability, dtype=float) - np.asarray(event, dtype=float)) ** 2
+
+
+def log_scores(probability: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Per forecast, the log score -ln(probability given to what happened), the probability
+    clipped to [PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR]; lower is better."""
+    p = np.clip(np.asarray(probability, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    return -np.log(np.where(np.asarray(event, dtype=float) > 0.5, p, 1 - p))
+
+
+def out_of_group_rates(events: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per item, the share of events (1 or 0) among the items of the other groups, so that
+    no item's own group shapes its base rate; NaN where no other group has an item."""
+    events = np.asarray(events, dtype=float)
+    groups = np.asarray(groups)
+    rates = np.full(events.size, np.nan)
+    for group in np.unique(groups):
+        others = groups != group
+        if others.any():
+            rates[~others] = events[others].mean()
+    return rates
+
+
+@dataclass(frozen=True)
+class VerdictScore:
+    """A method's mean Brier and log scores of its probability that an issue's outcome changes
+    from the status quo, and each one's paired gap to the model's (gap, standard error)."""
+
+    issues: int
+    changed: int
+    brier: float
+    log: float
+    brier_gap: tuple[float, float]
+    log_gap: tuple[float, float]
+
+
+def with_base_rates(issues: pd.DataFrame) -> pd.DataFrame:
+    """The per-issue backtest table with a column `base_rate_p_change` where `changed` is
+    known: the share of changes among the other negotiations' issues (the other issues' with a
+    single negotiation), estimated without the negotiation it predicts."""
+    table = issues.copy()
+    if "changed" not in table.columns:
+        return table
+    known = table["changed"].notna().to_numpy()
+    table[f"{BASE_RATE}_p_change"] = np.nan
+    if known.any():
+        part = table[known]
+        several = "negotiation" in table.columns and part["negotiation"].nunique() > 1
+        groups = part["negotiation"].to_numpy() if several else np.arange(len(part))
+        table.loc[known, f"{BASE_RATE}_p_change"] = out_of_group_rates(
+            part["changed"].to_numpy(), groups)
+    return table
+
+
+def verdict_scores(issues: pd.DataFrame) -> dict[str, VerdictScore]:
+    """The model's and the out-of-sample base rate's `VerdictScore` over the issues of a
+    per-issue backtest table where the outcome's change is known and both give a probability;
+    the gaps are a method's score minus the model's (positive: the model scores better), with
+    `paired_gap`'s standard error clustered by negotiation. Empty without such issues."""
+    table = with_base_rates(issues)
+    columns = [f"{method}_p_change" for method in CHANGE_METHODS]
+    if not set(columns) <= set(table.columns):
+        return {}
+    table = table.dropna(subset=["changed", *columns])
+    if table.empty:
+        return {}
+    groups = (list(table.groupby("negotiation", sort=False)) if "negotiation" in table.columns
+              else [("", table)])
+    out = {}
+    for method in CHANGE_METHODS:
+        losses = {}
+        for name, score in (("brier", brier_scores), ("log", log_scores)):
+            losses[name] = [score(part[f"{method}_p_change"].to_numpy(),
+                                  part["changed"].to_numpy()) for _, part in groups]
+            losses[f"{MODEL}_{name}"] = [score(part[f"{MODEL}_p_change"].to_numpy(),
+                                               part["changed"].to_numpy()) for _, part in groups]
+        out[method] = VerdictScore(
+            issues=len(table), changed=int(table["changed"].sum()),
+            brier=float(np.concatenate(losses["brier"]).mean()),
+            log=float(np.concatenate(losses["log"]).mean()),
+            brier_gap=paired_gap(losses["brier"], losses[f"{MODEL}_brier"]),
+            log_gap=paired_gap(losses["log"], losses[f"{MODEL}_log"]))
+    return out
 
 
 def backtest(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
