@@ -496,8 +496,8 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
 
 @settings(max_examples=30,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.integers(0, 9_999), min_size=10, max_size=10, unique=True),
-       st.lists(st.booleans(), min_size=6, max_size=6).filter(any))
+@given(st.lists(st.integers(0, 9_999), min_size=11, max_size=11, unique=True),
+       st.lists(st.booleans(), min_size=7, max_size=7).filter(any))
 def test_the_headline_names_the_closest_baseline_scoring_every_issue(
         result, long_csv, tmp_path, capsys, monkeypatch, thousandths, complete):
     """Whatever the methods' errors: the headline (and the parameter file's header) quote the
@@ -511,11 +511,11 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
     mae = [value / 1000 for value in thousandths]
     methods = result.methods.set_index("method")
     model = methods.loc["model_default", "issues"]
-    for method, error, full in zip(BASELINES, mae[2:8], complete, strict=True):
+    for method, error, full in zip(BASELINES, mae[2:9], complete, strict=True):
         methods.loc[method, ["out_of_fold_mae", "issues"]] = error, model if full else model - 1
     methods.loc[["model_calibrated", "model_default"], "out_of_fold_mae"] = mae[:2]
-    shown = dataclasses.replace(result, methods=methods.reset_index(), in_sample=mae[8],
-                                default_in_sample=mae[9])
+    shown = dataclasses.replace(result, methods=methods.reset_index(), in_sample=mae[9],
+                                default_in_sample=mae[10])
     folder = Path(tempfile.mkdtemp(dir=tmp_path)) / "cal"
 
     def doctored(*args: object, **kwargs: object) -> calibration.Calibration:
@@ -535,7 +535,7 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
            f"baseline scoring every issue ({method_name(best)}) and {default} for the default " \
            "parameters." in out
     assert f"out-of-fold MAE {calibrated} (best baseline {best} {baseline}); in-sample MAE " \
-           f"{mae[8]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
+           f"{mae[9]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
 
 
 def test_cli_calibrate_default_folders_keep_each_exchange_rule_apart(capsys, long_csv,
