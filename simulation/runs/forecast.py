@@ -724,22 +724,24 @@ def verdict_scores(issues: pd.DataFrame) -> dict[str, VerdictScore]:
     table = table.dropna(subset=["changed", *columns])
     if table.empty:
         return {}
-    groups = (list(table.groupby("negotiation", sort=False)) if "negotiation" in table.columns
-              else [("", table)])
+    groups = [part for _, part in table.groupby("negotiation", sort=False)] \
+        if "negotiation" in table.columns else [table]
+
+    def losses(method: str, score: Callable[[np.ndarray, np.ndarray], np.ndarray]
+               ) -> list[np.ndarray]:
+        """Per negotiation, a method's scores of its probabilities of a change."""
+        return [score(part[f"{method}_p_change"].to_numpy(), part["changed"].to_numpy())
+                for part in groups]
+
+    model = {score: losses(MODEL, score) for score in (brier_scores, log_scores)}
     out = {}
     for method in CHANGE_METHODS:
-        losses = {}
-        for name, score in (("brier", brier_scores), ("log", log_scores)):
-            losses[name] = [score(part[f"{method}_p_change"].to_numpy(),
-                                  part["changed"].to_numpy()) for _, part in groups]
-            losses[f"{MODEL}_{name}"] = [score(part[f"{MODEL}_p_change"].to_numpy(),
-                                               part["changed"].to_numpy()) for _, part in groups]
+        brier, log = losses(method, brier_scores), losses(method, log_scores)
         out[method] = VerdictScore(
             issues=len(table), changed=int(table["changed"].sum()),
-            brier=float(np.concatenate(losses["brier"]).mean()),
-            log=float(np.concatenate(losses["log"]).mean()),
-            brier_gap=paired_gap(losses["brier"], losses[f"{MODEL}_brier"]),
-            log_gap=paired_gap(losses["log"], losses[f"{MODEL}_log"]))
+            brier=float(np.concatenate(brier).mean()), log=float(np.concatenate(log).mean()),
+            brier_gap=paired_gap(brier, model[brier_scores]),
+            log_gap=paired_gap(log, model[log_scores]))
     return out
 
 
