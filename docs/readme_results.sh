@@ -111,7 +111,7 @@ for folder in map(Path, sys.argv[1:]):
           f"sum of ST per issue, median {st.sum(axis=1).median():.2f}")
     p = points[points["issue"].isin(issues)].groupby("issue")["p_multilateral"]
     noise = p.apply(lambda x: (x * (1 - x) / (runs - 1)).mean() / x.var(ddof=0))
-    print("Monte Carlo share of the variance of P(multilateral), p(1-p)/R over it:")
+    print("Monte Carlo share of the variance of P(multilateral), p(1-p)/R, estimated as p'(1-p')/(R-1), over it:")
     print(noise.round(3).to_string(), end="\n\n")
 EOF
 echo "readme_results.sh: done; the figures docs/baseline_outcomes.png and" \
