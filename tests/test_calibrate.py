@@ -33,7 +33,7 @@ from simulation.runs.calibrate import (
     parameter_file_text,
     settings_from,
 )
-from simulation.runs.forecast import backtest_issues, mean_absolute_errors
+from simulation.runs.forecast import BASELINES, backtest_issues, mean_absolute_errors
 
 
 def run_calibration(dataset, long_csv, folder, workers=1, progress=None, trials=3):
@@ -496,8 +496,9 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
 
 @settings(max_examples=30,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.integers(0, 9_999), min_size=11, max_size=11, unique=True),
-       st.lists(st.booleans(), min_size=7, max_size=7).filter(any))
+@given(st.lists(st.integers(0, 9_999), min_size=len(BASELINES) + 4,
+                max_size=len(BASELINES) + 4, unique=True),
+       st.lists(st.booleans(), min_size=len(BASELINES), max_size=len(BASELINES)).filter(any))
 def test_the_headline_names_the_closest_baseline_scoring_every_issue(
         result, long_csv, tmp_path, capsys, monkeypatch, thousandths, complete):
     """Whatever the methods' errors: the headline (and the parameter file's header) quote the
@@ -506,16 +507,19 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
     the model with default parameters, however close it comes); the header's in-sample MAE is
     the fitted parameters', as the report's last line says."""
     from simulation.runs import calibrate as calibration
-    from simulation.runs.forecast import BASELINES, method_name
+    from simulation.runs.forecast import method_name
 
+    # the errors drawn: the calibrated and the default model's out of fold, each baseline's,
+    # then the fitted and the default parameters' in sample
     mae = [value / 1000 for value in thousandths]
+    in_sample, default_in_sample = len(BASELINES) + 2, len(BASELINES) + 3
     methods = result.methods.set_index("method")
     model = methods.loc["model_default", "issues"]
-    for method, error, full in zip(BASELINES, mae[2:9], complete, strict=True):
+    for method, error, full in zip(BASELINES, mae[2:in_sample], complete, strict=True):
         methods.loc[method, ["out_of_fold_mae", "issues"]] = error, model if full else model - 1
     methods.loc[["model_calibrated", "model_default"], "out_of_fold_mae"] = mae[:2]
-    shown = dataclasses.replace(result, methods=methods.reset_index(), in_sample=mae[9],
-                                default_in_sample=mae[10])
+    shown = dataclasses.replace(result, methods=methods.reset_index(), in_sample=mae[in_sample],
+                                default_in_sample=mae[default_in_sample])
     folder = Path(tempfile.mkdtemp(dir=tmp_path)) / "cal"
 
     def doctored(*args: object, **kwargs: object) -> calibration.Calibration:
@@ -535,7 +539,7 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
            f"baseline scoring every issue ({method_name(best)}) and {default} for the default " \
            "parameters." in out
     assert f"out-of-fold MAE {calibrated} (best baseline {best} {baseline}); in-sample MAE " \
-           f"{mae[9]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
+           f"{mae[in_sample]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
 
 
 def test_cli_calibrate_default_folders_keep_each_exchange_rule_apart(capsys, long_csv,

@@ -1,6 +1,7 @@
 """The backtest's verdict score (the model's probability that an outcome changes from the status
 quo against an out-of-sample base rate) and the weighted-median baseline."""
 
+import io
 import math
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.cli.own_data import _verdict_table, gap_text
 from simulation.inputs.importers import read_actor_issue_data
 from simulation.outcomes import MULTILATERAL, NO_AGREEMENT, PLURILATERAL
 from simulation.runs.forecast import (
@@ -63,29 +65,54 @@ def test_verdict_scores_by_hand_and_clustered_as_the_error_gaps():
     assert base.tolist()[:4] == pytest.approx([1.0, 1.0, 2 / 3, 2 / 3])
     assert np.isnan(base.iloc[4])
     scores = verdict_scores(issues)
-    model, rate = scores["model"], scores["base_rate"]
-    assert (model.issues, model.changed) == (4, 3)
-    assert model.brier == pytest.approx((0 + 1 + 1 + 0) / 4)
-    assert rate.brier == pytest.approx((0 + 1 + 1 / 9 + 1 / 9) / 4)
+    assert (scores.issues, scores.changed, scores.by_negotiation) == (4, 3, True)
+    assert set(scores.brier) == set(scores.log) == {"model", "base_rate"}
+    assert set(scores.brier_gap) == set(scores.log_gap) == {"base_rate"}  # no model-model gap
+    assert scores.brier["model"] == pytest.approx((0 + 1 + 1 + 0) / 4)
+    assert scores.brier["base_rate"] == pytest.approx((0 + 1 + 1 / 9 + 1 / 9) / 4)
     floor = PROBABILITY_FLOOR
-    assert model.log == pytest.approx(
+    assert scores.log["model"] == pytest.approx(
         (-math.log(1 - floor) * 2 - math.log(floor) * 2) / 4)
-    assert rate.log == pytest.approx(
+    assert scores.log["base_rate"] == pytest.approx(
         (-math.log(1 - floor) - math.log(floor) - 2 * math.log(2 / 3)) / 4)
     # the paired gaps are the error gaps' estimator on the per-negotiation losses
     model_losses = [np.array([0.0, 1.0]), np.array([1.0]), np.array([0.0])]
     rate_losses = [np.array([0.0, 1.0]), np.array([1 / 9]), np.array([1 / 9])]
-    assert rate.brier_gap == pytest.approx(paired_gap(rate_losses, model_losses))
-    gap = rate.brier - model.brier
+    assert scores.brier_gap["base_rate"] == pytest.approx(paired_gap(rate_losses, model_losses))
+    gap = scores.brier["base_rate"] - scores.brier["model"]
     residuals = np.array([0.0 - 2 * gap, -8 / 9 - gap, 1 / 9 - gap])
-    assert rate.brier_gap == pytest.approx(
+    assert scores.brier_gap["base_rate"] == pytest.approx(
         (gap, math.sqrt(3 / 2 * np.sum(residuals ** 2)) / 4))
+
+
+def test_with_one_negotiation_known_the_verdict_score_goes_by_issue(capsys):
+    """Negotiations a and b, only a with a status quo: the base rate leaves out one issue of a
+    and the standard error is over issues, and the command line says so."""
+    issues = pd.DataFrame({
+        "negotiation": ["a", "a", "a", "b"], "issue": ["a1", "a2", "a3", "b1"],
+        "changed": [1.0, 0.0, 1.0, np.nan], "model_p_change": [1.0, 0.5, 0.0, np.nan]})
+    base = with_base_rates(issues)["base_rate_p_change"]
+    assert base.tolist()[:3] == pytest.approx([0.5, 1.0, 0.5]) and np.isnan(base.iloc[3])
+    scores = verdict_scores(issues)
+    assert (scores.issues, scores.changed, scores.by_negotiation) == (3, 2, False)
+    model = brier_scores(np.array([1.0, 0.5, 0.0]), np.array([1, 0, 1]))
+    rate = brier_scores(np.array([0.5, 1.0, 0.5]), np.array([1, 0, 1]))
+    assert scores.brier_gap["base_rate"] == pytest.approx(
+        paired_gap([np.array([r]) for r in rate], [np.array([m]) for m in model]))
+    heading, _, note = _verdict_table(issues)
+    assert "it does in 2 of them" in heading
+    assert "estimated without the issue it predicts" in note and "(over issues)" in note
+    assert "negotiation" not in note
+    two = issues.assign(changed=[1.0, 0.0, 1.0, 1.0], model_p_change=[1.0, 0.5, 0.0, 1.0])
+    note = _verdict_table(two)[2]
+    assert "without the negotiation it predicts" in note and "(clustered by negotiation)" in note
 
 
 def test_no_status_quo_no_verdict_score():
     issues = _issues().assign(changed=np.nan)
-    assert verdict_scores(issues) == {}
-    assert verdict_scores(issues.drop(columns=["changed", "model_p_change"])) == {}
+    assert verdict_scores(issues) is None
+    assert verdict_scores(issues.drop(columns=["changed", "model_p_change"])) is None
+    assert _verdict_table(issues) is None
 
 
 def test_the_models_probability_is_its_share_of_runs_agreeing_on_a_move():
@@ -135,15 +162,45 @@ def test_backtest_issues_carry_the_change_and_its_probability(dataset):
     known = issues["changed"].notna()
     assert known.any() and issues.loc[known, "model_p_change"].between(0, 1).all()
     assert issues.loc[~known, "model_p_change"].isna().all()
-    assert set(verdict_scores(issues)) == {"model", "base_rate"}
+    assert set(verdict_scores(issues).brier) == {"model", "base_rate"}
 
 
 def test_cli_backtest_prints_the_verdict_score(capsys):
+    assert main(["backtest", str(EXAMPLE), "--format", "csv"]) == 0
+    issues = pd.read_csv(io.StringIO(capsys.readouterr().out)).iloc[:-1]  # the error row last
+    event = issues["changed"].to_numpy()
+    assert event.tolist() == [1.0, 1.0]  # both issues moved from the status quo
+    model, rate = (issues[f"{m}_p_change"].to_numpy() for m in ("model", "base_rate"))
+    assert model.tolist() == [1.0, 1.0] and rate.tolist() == [1.0, 1.0]
+    # every probability 1 on a change: Brier (1 - 1)^2 = 0, log -ln(0.99) (clipped), gap 0 ± 0
+    brier, log = float(np.mean((model - event) ** 2)), -math.log(1 - PROBABILITY_FLOOR)
     assert main(["backtest", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "capability_salience_median" in out
     assert "verdict score over 2 issues with a status quo" in out
-    assert "base_rate_p_change" in out
-    assert main(["backtest", str(EXAMPLE), "--format", "csv"]) == 0
-    header = capsys.readouterr().out.splitlines()[0].split(",")
-    assert {"changed", "model_p_change", "base_rate_p_change"} <= set(header)
+    assert "(it does in 2 of them)" in out
+    shown = {}
+    for line in out.splitlines():
+        words = line.split()
+        for column in ("model_p_change", "base_rate_p_change"):
+            if column in words:
+                shown[column] = words[words.index(column) + 1:]
+    zeros = [np.array([0.0]), np.array([0.0])]  # per issue, the Brier (and log) losses
+    gap = gap_text(*paired_gap(zeros, zeros))
+    assert shown["model_p_change"] == [f"{brier:.3f}", f"{log:.3f}"] == ["0.000", "0.010"]
+    assert shown["base_rate_p_change"] == [f"{brier:.3f}", f"{log:.3f}", *gap.split(),
+                                           *gap.split()]
+    assert gap == "+0.000 ± 0.000"
+
+
+def test_cli_backtest_out_writes_the_verdict_score_to_the_file(tmp_path, capsys):
+    """With --out, both tables go to the file and nothing of them to the screen."""
+    out = tmp_path / "backtest.txt"
+    assert main(["backtest", str(EXAMPLE), "--out", str(out)]) == 0
+    screen = capsys.readouterr()
+    assert "verdict score" not in screen.out and "_p_change" not in screen.out
+    assert "then 2 under their heading" in screen.err
+    text = out.read_text(encoding="utf-8")
+    assert "capability_salience_median" in text
+    assert "verdict score over 2 issues with a status quo" in text
+    assert "base_rate_p_change" in text and "model_p_change" in text

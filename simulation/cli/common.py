@@ -463,21 +463,29 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(rounded_column)
 
 
-def emit(frame: pd.DataFrame, fmt: str, out: str | None,
-         inputs: dict[str, object] | None = None) -> None:
-    """Print a frame as a table ("-" where there is no value), CSV or JSON, or write it to a new
-    file (with `inputs`, what reproduces it, to a new `inputs_file` beside it)."""
+def _frame_text(frame: pd.DataFrame, fmt: str) -> str:
+    """A frame as a table ("-" where there is no value), CSV or JSON text."""
     import pandas as pd
 
     if fmt == "csv":
-        text = frame.to_csv(index=False)
-    elif fmt == "json":
-        text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
-    elif len(frame):
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        return frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
+    if len(frame):
         with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-            text = frame.to_string(index=False, na_rep="-") + "\n"
-    else:  # pandas prints an empty frame as "Empty DataFrame", its columns as a list
-        text = " ".join(map(str, frame.columns)) + "\n"
+            return frame.to_string(index=False, na_rep="-") + "\n"
+    return " ".join(map(str, frame.columns)) + "\n"  # pandas: "Empty DataFrame", the columns
+
+
+def emit(frame: pd.DataFrame, fmt: str, out: str | None,
+         inputs: dict[str, object] | None = None,
+         after: tuple[str, pd.DataFrame] | None = None) -> None:
+    """Print a frame as a table ("-" where there is no value), CSV or JSON, or write it to a new
+    file (with `inputs`, what reproduces it, to a new `inputs_file` beside it); `after`, a
+    heading and a second table (--format table only), follows it after a blank line."""
+    text = _frame_text(frame, fmt)
+    if after is not None:
+        text += f"\n{after[0]}\n{_frame_text(after[1], fmt)}"
     if out is None:
         sys.stdout.write(text)
         return
@@ -500,7 +508,9 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None,
             raise InputError(str(target), "--out", f"cannot write the file ({unwritable(exc)}); "
                              "nothing was written there") from None
         raise
-    print(f"wrote {len(frame)} rows to {path}"
+    print(f"wrote {len(frame)} rows"
+          + (f", then {len(after[1])} under their heading," if after is not None else "")
+          + f" to {path}"
           + (f", and what reproduces them to {inputs_file(path)}" if inputs is not None else ""),
           file=sys.stderr)
     suffix = path.suffix.lower().lstrip(".")

@@ -309,18 +309,26 @@ def backtest(args: argparse.Namespace) -> None:
     print(f"mean absolute error over {counted(int(pooled['issues']), 'issue')}"
           + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
              if len(dataset) > 1 else "") + ":")
-    emit(rows, args.format, args.out, inputs)
-    if args.out is None:
-        print(f"\n{PAIRED}: a method's mean absolute error minus the model's on the issues both "
-              "score (positive: the model is closer), ± its standard error "
-              f"({'clustered by negotiation' if len(dataset) > 1 else 'over issues'}); a gap "
-              "within about two standard errors is a tie")
-    _print_verdict_scores(issues, several=len(dataset) > 1)
+    verdict = _verdict_table(issues)
+    if args.out is not None:  # both tables to the file, without the notes under them
+        emit(rows, args.format, args.out, inputs, after=None if verdict is None else verdict[:2])
+        return
+    emit(rows, args.format, None)
+    print(f"\n{PAIRED}: a method's mean absolute error minus the model's on the issues both "
+          "score (positive: the model is closer), ± its standard error "
+          f"({'clustered by negotiation' if len(dataset) > 1 else 'over issues'}); a gap "
+          "within about two standard errors is a tie")
+    if verdict is not None:
+        heading, table, note = verdict
+        print(f"\n{heading}")
+        emit(table, args.format, None)
+        print(f"\n{note}")
 
 
-def _print_verdict_scores(issues: pd.DataFrame, several: bool) -> None:
-    """The backtest's second table: the model's probability that an issue's outcome changes
-    from the status quo and an out-of-sample base rate's, scored (nothing without a status quo)."""
+def _verdict_table(issues: pd.DataFrame) -> tuple[str, pd.DataFrame, str] | None:
+    """The backtest's second table, its heading and the note under it: the model's probability
+    that an issue's outcome changes from the status quo and an out-of-sample base rate's,
+    scored; None without a status quo."""
     import pandas as pd
 
     from simulation.runs.forecast import (
@@ -332,29 +340,29 @@ def _print_verdict_scores(issues: pd.DataFrame, several: bool) -> None:
     )
 
     scores = verdict_scores(issues)
-    if not scores:
-        return
-    first = next(iter(scores.values()))
-    rows = pd.DataFrame({
-        "method": [CHANGE_METHODS[m] for m in scores],
-        "column": [f"{m}_p_change" for m in scores],
-        "Brier": [f"{s.brier:.3f}" for s in scores.values()],
-        "log score": [f"{s.log:.3f}" for s in scores.values()],
-        "Brier minus the model (paired)": ["" if m == MODEL else gap_text(*s.brier_gap)
-                                           for m, s in scores.items()],
-        "log minus the model (paired)": ["" if m == MODEL else gap_text(*s.log_gap)
-                                         for m, s in scores.items()],
+    if scores is None:
+        return None
+    left_out = "negotiation" if scores.by_negotiation else "issue"
+    table = pd.DataFrame({
+        "method": list(CHANGE_METHODS.values()),
+        "column": [f"{m}_p_change" for m in CHANGE_METHODS],
+        "Brier": [f"{scores.brier[m]:.3f}" for m in CHANGE_METHODS],
+        "log score": [f"{scores.log[m]:.3f}" for m in CHANGE_METHODS],
+        f"Brier {PAIRED}": ["" if m == MODEL else gap_text(*scores.brier_gap[m])
+                            for m in CHANGE_METHODS],
+        f"log {PAIRED}": ["" if m == MODEL else gap_text(*scores.log_gap[m])
+                          for m in CHANGE_METHODS],
     })
-    print(f"\nverdict score over {counted(first.issues, 'issue')} with a status quo, the event: "
-          f"the outcome differs from it by more than {CHANGE_TOLERANCE:g}% of the issue's "
-          f"scale (observed in {first.changed}):")
-    print(rows.to_string(index=False))
-    print(f"\nthe model's probability is the share of runs whose final meeting agreed on a text "
-          f"that moves the issue (with --runs 1, 0 or 1); the base rate is estimated without the "
-          f"{'negotiation' if several else 'issue'} it predicts; lower scores are better, "
-          f"probabilities clipped to [{PROBABILITY_FLOOR:g}, {1 - PROBABILITY_FLOOR:g}] for the "
-          "log score; minus the model: positive where the model scores better, ± its standard "
-          f"error ({'clustered by negotiation' if several else 'over issues'})")
+    heading = (f"verdict score over {counted(scores.issues, 'issue')} with a status quo, the "
+               f"event: the outcome differs from it by more than {CHANGE_TOLERANCE:g}% of the "
+               f"issue's scale (it does in {scores.changed} of them):")
+    note = (f"the model's probability is the share of runs whose final meeting agreed on a text "
+            f"that moves the issue (with --runs 1, 0 or 1); the base rate is estimated without "
+            f"the {left_out} it predicts; lower scores are better, probabilities clipped to "
+            f"[{PROBABILITY_FLOOR:g}, {1 - PROBABILITY_FLOOR:g}] for the log score; minus the "
+            "model: positive where the model scores better, ± its standard error "
+            f"({'clustered by negotiation' if scores.by_negotiation else 'over issues'})")
+    return heading, table, note
 
 
 PAIRED = "minus the model (paired)"

@@ -244,8 +244,13 @@ def predicted_outcomes(data: ActorIssueData, settings: OwnDataSettings = DEFAULT
     """The model's prediction per issue on the user's scale: the protocol's forecast (the
     capability x salience weighted mean or median position after the last round), averaged
     over the runs."""
-    return data.to_user_scale(_forecast(simulate(data, settings, runs, seed, progress),
-                                        settings).mean(axis=0))
+    return _mean_forecast(data, simulate(data, settings, runs, seed, progress), settings)
+
+
+def _mean_forecast(data: ActorIssueData, results: RunForecasts,
+                   settings: OwnDataSettings) -> np.ndarray:
+    """Per issue, the protocol's forecast averaged over the runs, on the user's scale."""
+    return data.to_user_scale(_forecast(results, settings).mean(axis=0))
 
 
 def _forecast(results: RunForecasts, settings: OwnDataSettings) -> np.ndarray:
@@ -583,7 +588,7 @@ def change_probabilities(results: RunForecasts, status_quo: np.ndarray | None) -
 def _backtest_issues(data: ActorIssueData, settings: OwnDataSettings, runs: int,
                      seed: int, progress: Progress | None = None) -> pd.DataFrame:
     results = simulate(data, settings, runs, seed, progress)
-    predictions = {MODEL: data.to_user_scale(_forecast(results, settings).mean(axis=0))}
+    predictions = {MODEL: _mean_forecast(data, results, settings)}
     predictions.update(baselines(data))
     return scored_issues(data, predictions, change_probabilities(results, data.status_quo))
 
@@ -682,22 +687,32 @@ def out_of_group_rates(events: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class VerdictScore:
-    """A method's mean Brier and log scores of its probability that an issue's outcome changes
-    from the status quo, and each one's paired gap to the model's (gap, standard error)."""
+class VerdictScores:
+    """The verdict score over the issues where the outcome's change is known and every method
+    gives a probability: each method's mean Brier and log scores, and each baseline's paired gap
+    to the model's (gap, standard error; positive: the model scores better)."""
 
     issues: int
     changed: int
-    brier: float
-    log: float
-    brier_gap: tuple[float, float]
-    log_gap: tuple[float, float]
+    by_negotiation: bool  # base rate left out and errors clustered by negotiation, else by issue
+    brier: dict[str, float]
+    log: dict[str, float]
+    brier_gap: dict[str, tuple[float, float]]
+    log_gap: dict[str, tuple[float, float]]
+
+
+def _by_negotiation(issues: pd.DataFrame) -> bool:
+    """Whether the issues where the change is known span several negotiations: then the base
+    rate leaves out, and the standard errors cluster by, negotiation; else by issue."""
+    if "negotiation" not in issues.columns or "changed" not in issues.columns:
+        return False
+    return issues.loc[issues["changed"].notna(), "negotiation"].nunique() > 1
 
 
 def with_base_rates(issues: pd.DataFrame) -> pd.DataFrame:
     """The per-issue backtest table with a column `base_rate_p_change` where `changed` is
-    known: the share of changes among the other negotiations' issues (the other issues' with a
-    single negotiation), estimated without the negotiation it predicts."""
+    known: the share of changes among the other negotiations' issues (the other issues' where
+    they are of a single negotiation), estimated without the negotiation it predicts."""
     table = issues.copy()
     if "changed" not in table.columns:
         return table
@@ -705,44 +720,47 @@ def with_base_rates(issues: pd.DataFrame) -> pd.DataFrame:
     table[f"{BASE_RATE}_p_change"] = np.nan
     if known.any():
         part = table[known]
-        several = "negotiation" in table.columns and part["negotiation"].nunique() > 1
-        groups = part["negotiation"].to_numpy() if several else np.arange(len(part))
+        groups = part["negotiation"].to_numpy() if _by_negotiation(table) else \
+            np.arange(len(part))
         table.loc[known, f"{BASE_RATE}_p_change"] = out_of_group_rates(
             part["changed"].to_numpy(), groups)
     return table
 
 
-def verdict_scores(issues: pd.DataFrame) -> dict[str, VerdictScore]:
-    """The model's and the out-of-sample base rate's `VerdictScore` over the issues of a
-    per-issue backtest table where the outcome's change is known and both give a probability;
-    the gaps are a method's score minus the model's (positive: the model scores better), with
-    `paired_gap`'s standard error clustered by negotiation. Empty without such issues."""
+def verdict_scores(issues: pd.DataFrame) -> VerdictScores | None:
+    """The model's and the out-of-sample base rate's `VerdictScores` over the issues of a
+    per-issue backtest table where the outcome's change is known and both give a probability,
+    with `paired_gap`'s standard error clustered as the base rate leaves out (by negotiation or
+    by issue). None without such issues."""
     table = with_base_rates(issues)
     columns = [f"{method}_p_change" for method in CHANGE_METHODS]
     if not set(columns) <= set(table.columns):
-        return {}
+        return None
     table = table.dropna(subset=["changed", *columns])
     if table.empty:
-        return {}
+        return None
+    by_negotiation = _by_negotiation(table)
     groups = [part for _, part in table.groupby("negotiation", sort=False)] \
-        if "negotiation" in table.columns else [table]
+        if by_negotiation else [table]  # one group: paired_gap clusters by issue
+    losses = {(method, score): [score(part[f"{method}_p_change"].to_numpy(),
+                                      part["changed"].to_numpy()) for part in groups]
+              for method in CHANGE_METHODS for score in (brier_scores, log_scores)}
 
-    def losses(method: str, score: Callable[[np.ndarray, np.ndarray], np.ndarray]
-               ) -> list[np.ndarray]:
-        """Per negotiation, a method's scores of its probabilities of a change."""
-        return [score(part[f"{method}_p_change"].to_numpy(), part["changed"].to_numpy())
-                for part in groups]
+    def means(score: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> dict[str, float]:
+        """Each method's mean score over the issues."""
+        return {method: float(np.concatenate(losses[method, score]).mean())
+                for method in CHANGE_METHODS}
 
-    model = {score: losses(MODEL, score) for score in (brier_scores, log_scores)}
-    out = {}
-    for method in CHANGE_METHODS:
-        brier, log = losses(method, brier_scores), losses(method, log_scores)
-        out[method] = VerdictScore(
-            issues=len(table), changed=int(table["changed"].sum()),
-            brier=float(np.concatenate(brier).mean()), log=float(np.concatenate(log).mean()),
-            brier_gap=paired_gap(brier, model[brier_scores]),
-            log_gap=paired_gap(log, model[log_scores]))
-    return out
+    def gaps(score: Callable[[np.ndarray, np.ndarray], np.ndarray]
+             ) -> dict[str, tuple[float, float]]:
+        """Each baseline's paired gap to the model's score."""
+        return {method: paired_gap(losses[method, score], losses[MODEL, score])
+                for method in CHANGE_METHODS if method != MODEL}
+
+    return VerdictScores(issues=len(table), changed=int(table["changed"].sum()),
+                         by_negotiation=by_negotiation, brier=means(brier_scores),
+                         log=means(log_scores), brier_gap=gaps(brier_scores),
+                         log_gap=gaps(log_scores))
 
 
 def backtest(data: ActorIssueData, settings: OwnDataSettings = DEFAULTS, runs: int = 1,
