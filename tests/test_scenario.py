@@ -1371,8 +1371,8 @@ def test_a_priors_section_says_where_priors_are_written(folder):
     error = load_error(write(folder, "s.yaml", "extends: baseline.yaml\nname: x\npriors:\n"
                              "  consensus: {min_step: {uniform: [5, 15]}}\n"))
     assert error.field == "line 3: priors"
-    assert "a prior is written in place of a number under parameters, calendar_levels, " \
-        "derivation or overrides" in error.problem
+    assert "a prior is written in place of a number under parameters, derivation, " \
+        "calendar_levels or overrides" in error.problem
 
 
 def test_a_tab_in_the_indentation_is_named(folder):

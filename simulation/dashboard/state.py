@@ -28,10 +28,14 @@ from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import CLUSTERS, SCALE_WORDS
-from simulation.inputs.files import load_yaml
-from simulation.inputs.scenario import (
+from simulation.inputs.files import (
+    NAME_CHARACTERS,
     NAME_LIMIT,
     NAME_PATTERN,
+    field_bounds,
+    load_yaml,
+)
+from simulation.inputs.scenario import (
     Scenario,
     load_scenario,
     scenario_from_mapping,
@@ -106,11 +110,8 @@ class ParameterField:
 
 
 def _bounds(info: Any) -> tuple[float | None, float | None]:
-    low = high = None
-    for rule in info.metadata:
-        low = getattr(rule, "ge", getattr(rule, "gt", low))
-        high = getattr(rule, "le", getattr(rule, "lt", high))
-    return low, high
+    found = field_bounds(info.metadata)
+    return found.get("ge", found.get("gt")), found.get("le", found.get("lt"))
 
 
 def parameter_fields(model: type[BaseModel] = Parameters, prefix: str = "") -> list[ParameterField]:
@@ -398,7 +399,7 @@ def save_what_if(base: Scenario, edits: list[Edit], parameters: dict[str, Any],
                          "my_what_if.yaml); nothing was written")
     if not re.fullmatch(NAME_PATTERN, name):
         raise InputError(str(path), "save as", "the file name (without .yaml) becomes the "
-                         "scenario's name: 1 to 100 letters, digits, _ . - only (no spaces)")
+                         f"scenario's name: {NAME_CHARACTERS}")
     try:
         scenario = saved_scenario(base, edits, parameters, name, runs, seed)
     except InputError as error:

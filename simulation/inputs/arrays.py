@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.engine.derivation import EMPHASES, OVERRIDE_FIELDS, DerivedCells, Override, derives
+from simulation.engine.derivation import EMPHASES, DerivedCells, Override, derives
 from simulation.engine.negotiation import Negotiation, Period
 from simulation.inputs.catalogue import Catalogue
+from simulation.inputs.overrides import Override as ScenarioOverride
 from simulation.inputs.preferences import member_attributes
 
 
@@ -81,7 +81,7 @@ def derived_cells(
     override_cells: Sequence[tuple[set[str], set[str]]],
     negotiation: Negotiation,
     constants: dict[str, float],
-    overrides: Sequence[Any],
+    overrides: Sequence[ScenarioOverride],
 ) -> DerivedCells:
     """The derivation terms (`preferences.derivation_terms`) and the scenario's overrides as
     arrays over the negotiation's members and issues (`engine.derivation`)."""
@@ -96,8 +96,7 @@ def derived_cells(
     steps = []
     for (who, where), override in zip(override_cells, overrides, strict=True):
         mask = np.isin(members, list(who))[:, None] & np.isin(issues, list(where))[None]
-        steps.append(Override(mask, tuple(name for name in OVERRIDE_FIELDS
-                                          if getattr(override, name) is not None)))
+        steps.append(Override(mask, tuple(override.given())))
     return DerivedCells(
         constants={p: v for p, v in constants.items() if derives(p)},
         position_sums=np.stack([matrix(f"sum_{e}").astype(float) for e in EMPHASES]),

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -36,8 +35,8 @@ from simulation.engine.rules import SCALE_MAX, SCALE_MIN
 from simulation.engine.varying import calendar_path, parameter_path
 from simulation.inputs.calendar import PERIOD_KINDS
 from simulation.inputs.catalogue import STATUSES
-from simulation.inputs.files import suggest
-from simulation.inputs.overrides import Override
+from simulation.inputs.files import field_bounds, suggest
+from simulation.inputs.overrides import EXCLUSIVE_FIELDS, Override
 
 CALENDAR_LEVELS = ("attention", "pressure")
 POSITIONS = (SCALE_MIN, SCALE_MAX)  # the range of a position a constant sets
@@ -71,15 +70,9 @@ class Constant:
 
 def _bounds(field: FieldInfo) -> tuple[float, float, bool, bool]:
     """A numeric schema field's range: low, high, and whether each end is open."""
-    low, high, low_open, high_open = float("-inf"), float("inf"), False, False
-    for bound in field.metadata:
-        if isinstance(bound, Ge | Gt):
-            low, low_open = float(getattr(bound, "ge", getattr(bound, "gt", low))), \
-                isinstance(bound, Gt)
-        if isinstance(bound, Le | Lt):
-            high, high_open = float(getattr(bound, "le", getattr(bound, "lt", high))), \
-                isinstance(bound, Lt)
-    return low, high, low_open, high_open
+    found = field_bounds(field.metadata)
+    return (float(found.get("gt", found.get("ge", float("-inf")))),
+            float(found.get("lt", found.get("le", float("inf")))), "gt" in found, "lt" in found)
 
 
 def _parameter_constants() -> list[Constant]:
@@ -127,7 +120,7 @@ def override_constant(index: int, field: str) -> Constant:
 def override_constants(overrides: Sequence[Override]) -> dict[str, Constant]:
     """The constants of a scenario's overrides by path: each value one of them gives, in order."""
     found = [override_constant(index, field) for index, override in enumerate(overrides)
-             for field in OVERRIDE_FIELDS if getattr(override, field) is not None]
+             for field in override.given()]
     return {c.path: c for c in found}
 
 
@@ -175,11 +168,15 @@ def unknown_override(path: str, overrides: Sequence[Override]) -> str | None:
     if field not in OVERRIDE_FIELDS:
         return f"{field!r} is not a value of an override{suggest(field, OVERRIDE_FIELDS)}; " \
             f"allowed: {fields}"
-    gives = [f for f in OVERRIDE_FIELDS if getattr(overrides[index], f) is not None]
+    gives = list(overrides[index].given())
     if field not in gives:
+        rival = next((f for pair in EXCLUSIVE_FIELDS if field in pair for f in pair
+                      if f != field and f in gives), None)  # an override cannot give both
+        change = (f"write {field} in place of {rival} in the scenario file's override"
+                  if rival else f"give {field} in the scenario file's override first")
         return (f"overrides.{index} gives {' and '.join(gives)}, not {field}: vary a value the "
-                f"override gives ({', '.join(override_path(index, f) for f in gives)}), or give "
-                f"{field} in the scenario file's override first")
+                f"override gives ({', '.join(override_path(index, f) for f in gives)}), or "
+                f"{change}")
     return None
 
 

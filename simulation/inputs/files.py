@@ -8,7 +8,7 @@ import datetime
 import difflib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import NoneType, UnionType
@@ -46,6 +46,10 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean {folded[best[2]]!r}?)" if best else ""
 
 
+NAME_LIMIT = 100  # characters of a scenario name: results folders are named after it
+NAME_PATTERN = rf"^[A-Za-z0-9_.-]{{1,{NAME_LIMIT}}}$"
+NAME_CHARACTERS = f"1 to {NAME_LIMIT} letters, digits, _, . and - (no spaces)"
+"""What a scenario's name may hold (`NAME_PATTERN` in words), for every error about one."""
 MAX_FILE_BYTES = 64 * 2**20
 """The largest input file read (scenario, data, calendar): far above any real one."""
 
@@ -434,8 +438,7 @@ def validation_problem(exc: ValidationError, model: type[BaseModel],
     elif first["type"] == "string_pattern_mismatch" and location[-1:] == ("name",):
         name = str(first["input"])
         shown = repr(name) if len(name) <= 40 else f"a name of {len(name)} characters"
-        message = (f"{shown} cannot name the scenario's results folders; allowed: 1 to 100 "
-                   "letters, digits, _, . and - (no spaces)")
+        message = f"{shown} cannot name the scenario's results folders; allowed: {NAME_CHARACTERS}"
     return field, message
 
 
@@ -538,6 +541,13 @@ def _slot(model: type[BaseModel], location: tuple[Any, ...]) -> _Slot | None:
     return slot
 
 
+def field_bounds(metadata: Iterable[Any]) -> dict[str, float]:
+    """The bounds among a schema field's metadata (its FieldInfo's, or what Annotated adds), by
+    name: ge, gt, le, lt (the one reader of a field's range)."""
+    return {name: getattr(item, name) for item in metadata for name in ("ge", "gt", "le", "lt")
+            if getattr(item, name, None) is not None}
+
+
 def _unwrapped(annotation: Any, found: list[Any], description: str | None) -> _Slot:
     """The slot of `annotation` without Optional and Annotated, with the bounds and title of
     `found` (a field's FieldInfo) and of what Annotated adds."""
@@ -554,8 +564,7 @@ def _unwrapped(annotation: Any, found: list[Any], description: str | None) -> _S
             break
     items = [item for info in found
              for item in (info.metadata if isinstance(info, FieldInfo) else [info])]
-    bounds = {name: getattr(item, name) for item in items for name in ("ge", "gt", "le", "lt")
-              if getattr(item, name, None) is not None}
+    bounds = field_bounds(items)
     title = next((info.title for info in found if isinstance(info, FieldInfo) and info.title),
                  None)
     return _Slot(annotation, bounds, title, description)

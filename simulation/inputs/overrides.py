@@ -22,6 +22,9 @@ from simulation.inputs.catalogue import CLUSTERS, GROUP_TAGS, STATUSES, Catalogu
 from simulation.inputs.files import suggest
 from simulation.inputs.preferences import DerivationRules
 
+EXCLUSIVE_FIELDS = (("set_position", "shift_position"), ("set_salience", "scale_salience"))
+"""Pairs of `OVERRIDE_FIELDS` an override gives one of, not both."""
+
 
 class Override(FileSchema):
     """Set or shift positions or saliences of some members on some issues."""
@@ -45,13 +48,16 @@ class Override(FileSchema):
             raise ValueError("name exactly one of members, group, sponsors_of or status")
         if self.issue is not None and self.cluster is not None:
             raise ValueError("name an issue or a cluster, not both (neither = every issue)")
-        if all(getattr(self, k) is None for k in OVERRIDE_FIELDS):
+        if not self.given():
             raise ValueError(f"give at least one of {', '.join(OVERRIDE_FIELDS)}")
-        if self.set_position is not None and self.shift_position is not None:
-            raise ValueError("give set_position or shift_position, not both")
-        if self.set_salience is not None and self.scale_salience is not None:
-            raise ValueError("give set_salience or scale_salience, not both")
+        for one, other in EXCLUSIVE_FIELDS:
+            if getattr(self, one) is not None and getattr(self, other) is not None:
+                raise ValueError(f"give {one} or {other}, not both")
         return self
+
+    def given(self) -> dict[str, float]:
+        """The values this override gives, by field, in `OVERRIDE_FIELDS` order."""
+        return {k: float(v) for k in OVERRIDE_FIELDS if (v := getattr(self, k)) is not None}
 
 
 def check_override(override: Override, where: str, catalogue: Catalogue, source: str) -> None:

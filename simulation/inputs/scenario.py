@@ -57,6 +57,8 @@ from simulation.inputs.catalogue import (
     paper_context,
 )
 from simulation.inputs.files import (
+    NAME_CHARACTERS,
+    NAME_PATTERN,
     allowed_range,
     at_line,
     field_path,
@@ -82,10 +84,7 @@ from simulation.outputs import DESIGN, MANIFEST
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
-NAME_LIMIT = 100  # characters of a scenario name: results folders are named after it
-NAME_PATTERN = rf"^[A-Za-z0-9_.-]{{1,{NAME_LIMIT}}}$"
-NAME_RULE = (f"1 to {NAME_LIMIT} letters, digits, _, . and - (no spaces): the scenario's "
-             "results folders are named after it")
+NAME_RULE = f"{NAME_CHARACTERS}: the scenario's results folders are named after it"
 # the fields a scenario's catalogue, preference table and calendar file are derived from
 DERIVED_FROM = ("calendar", "participants", "derivation", "overrides", "proposals",
                 "group_stances")
@@ -220,9 +219,8 @@ class Scenario:
             values.update(zip((imputed_path(status, f) for f in IMPUTED_FIELDS), numbers,
                               strict=True))
         for index, override in enumerate(self.spec.overrides):
-            for name in OVERRIDE_FIELDS:
-                if getattr(override, name) is not None:
-                    values[override_path(index, name)] = float(getattr(override, name))
+            values.update({override_path(index, name): value
+                           for name, value in override.given().items()})
         return {path: values[path] for path in self.settable_constants()}
 
     def override_cells(self) -> list[tuple[set[str], set[str]]]:
@@ -500,9 +498,8 @@ def scenario_from_mapping(
         field, problem = validation_problem(exc, ScenarioSpec, LOADER_KEYS,
                                             settable.by_location)
         if field in ("priors", "prior"):  # README, "Priors": no section of their own
-            problem += ("; a prior is written in place of a number under parameters, "
-                        "calendar_levels, derivation or overrides (parameters: {consensus: "
-                        "{min_step: {uniform: [5, 15]}}})")
+            problem += (f"; a prior is written in place of a number under {_PRIOR_UNDER} "
+                        "(parameters: {consensus: {min_step: {uniform: [5, 15]}}})")
         error = reported_error(exc)
         location = value_location(error)
         if is_prior(error["input"]) and location and location[0] not in _PRIOR_SECTIONS:
@@ -585,6 +582,7 @@ def scenario_from_mapping(
 
 
 _PRIOR_SECTIONS = ("parameters", "derivation", "calendar_levels", "overrides")
+_PRIOR_UNDER = f"{', '.join(_PRIOR_SECTIONS[:-1])} or {_PRIOR_SECTIONS[-1]}"
 PRIOR_PLACES = ("parameters.<group>.<name>, calendar_levels.<kind>.attention|pressure, "
                 "derivation.emphasis_salience.<emphasis>, derivation.engaged_sponsor_mandate "
                 "(its two numbers), derivation.imputed.<status> (its three numbers), "
@@ -837,7 +835,7 @@ def load_scenario(path: Path | str) -> Scenario:
         if not re.fullmatch(NAME_PATTERN, path.stem):
             raise InputError(str(path), "name", "a scenario that extends another needs its own "
                              "name (it does not inherit its parent's), and the file name is not "
-                             "one (1 to 100 letters, digits, _ . -); add `name:`")
+                             f"one: {NAME_CHARACTERS}; add `name:`")
         raw["name"] = path.stem
         notes.append(f"{path.name} extends {Path(files[1].path).name} without a `name:`; it is "
                      f"named {path.stem!r} after its file (a what-if never inherits its "
