@@ -1470,15 +1470,16 @@ def test_a_name_too_long_for_a_folder_is_refused_before_any_folder_is_made(folde
 
 @pytest.mark.parametrize(("text", "field"), [
     ("overrides:\n  - {members: [USA], issue: mandate, set_position: x}\n",
-     "line 4: overrides.0.set_position"),
+     "line 4: overrides.2.set_position"),
     ("group_stances:\n  - id: extra\n    applies_to: {members: [IND]}\n"
      "    doha_linked: false\n    bloc: false\n    source: s\n    stances: []\n",
      "line 4: group_stances.0.name"),
 ])
-def test_an_error_in_a_list_entry_added_to_the_parents_names_its_index_in_its_file(
+def test_an_error_in_a_list_entry_added_to_the_parents_names_the_file_and_line_that_wrote_it(
         folder, text, field):
     """`overrides` and `group_stances` add to the parent's lists: the child's first entry is
-    the merged list's third, but the user looks for it in the child, as entry 0."""
+    the merged list's third. A group stance is named as entry 0 of the child; an override by
+    the merged list's index, as `--set overrides.N` and priors count it, the line finding it."""
     write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\n"
           "overrides:\n  - {members: [CHN], issue: mandate, shift_position: 5}\n"
           "  - {members: [BRA], issue: mandate, shift_position: 5}\n"
@@ -1960,6 +1961,28 @@ def test_a_bad_override_inherited_from_a_parent_names_the_parent(folder):
                              "overrides:\n  - {members: [USA], set_position: 3}\n"))
     assert "parent.yaml" in str(error) and re.search(r"\bline 5\b", str(error))
     assert "overrides.1" in str(error)
+
+
+def test_a_childs_override_is_named_by_the_merged_index_in_notes_and_errors(folder):
+    """`--set overrides.N`, priors and the draws count a parent's overrides first: the notes
+    and the errors on a child's override used to name its index in the child (overrides.0 for
+    the merged list's overrides.2), so a plain value and a prior in one place differed."""
+    write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\noverrides:\n"
+          "  - {members: [USA], issue: mandate, set_position: 70}\n"
+          "  - {group: african_group, issue: mandate, shift_position: 10}\n")
+    child = "extends: parent.yaml\nname: child\noverrides:\n  - {members: [CHN], issue: data_flows, "
+    scenario = load_scenario(write(folder, "child.yaml", child + "set_salience: 0.9}\n"))
+    assert any(note.startswith("child.yaml line 4: overrides.2 sets a salience")
+               for note in scenario.notes)
+    assert not any("overrides.0" in note and "child.yaml" in note for note in scenario.notes)
+    plain = load_error(write(folder, "child.yaml", child + "set_salience: 1.5}\n"))
+    prior = load_error(write(folder, "child.yaml",
+                             child + "set_salience: {uniform: [0.5, 1.5]}}\n"))
+    assert plain.field == prior.field == "line 4: overrides.2.set_salience"
+    assert plain.source == prior.source == str(folder / "child.yaml")
+    unknown = load_error(write(folder, "child.yaml",
+                               child.replace("CHN", "CHX") + "set_salience: 0.9}\n"))
+    assert unknown.field == "line 4: overrides.2: members"
 
 
 def test_unknown_id_in_override_names_the_line(folder):

@@ -133,7 +133,7 @@ def apply_overrides(
     negotiating = ~table["member"].isin(set(excluded))
     position_sd, salience_sd = (rules or DerivationRules()).uncertainty["override"]
     for index, override in enumerate(overrides):
-        name = where[index] if where else f"override {index + 1}"
+        name = where[index] if where else f"overrides.{index}"
         members, issues = override_cells(override, catalogue)
         rows = table["member"].isin(members) & table["issue"].isin(issues)
         before = table.loc[rows, ["position", "salience", "position_sd", "salience_sd"]].copy()

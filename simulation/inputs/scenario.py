@@ -506,8 +506,10 @@ def scenario_from_mapping(
             problem = _no_prior_in(location, error["input"])  # `set_position: {uniform: ...}`
         path, line, own = _origin(files, source, location)
         merged = f"{location[0]}.{location[1]}" if len(location) > 1 else None
-        if merged and own[1] != location[1] and (field + ".").startswith(merged + "."):
+        if (merged and own[1] != location[1] and location[0] != "overrides"
+                and (field + ".").startswith(merged + ".")):
             # an entry of a list that adds to the parent's: its index in the file that wrote it
+            # (an override keeps the merged list's, which `--set overrides.N` and priors use)
             field = f"{own[0]}.{own[1]}{field[len(merged):]}"
         raise InputError(path, at_line(field, line), problem) from None
     base = default_catalogue()
@@ -529,8 +531,9 @@ def scenario_from_mapping(
                          "exclude fewer members")
     places = []
     for index, override in enumerate(spec.overrides):
-        path, line, location = _origin(files, source, ("overrides", index))
-        where = f"line {line}: overrides.{location[1]}" if line else f"overrides.{index}"
+        path, line, _ = _origin(files, source, ("overrides", index))
+        # the merged list's index, as `--set overrides.N` counts; the line finds it in its file
+        where = at_line(f"overrides.{index}", line)
         check_override(override, where, catalogue, path)
         places.append(f"{Path(path).name} {where}")
     notes = list(notes)
