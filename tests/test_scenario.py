@@ -699,7 +699,7 @@ def test_a_what_if_paper_dated_after_the_calendars_first_month_says_the_date_cha
              "stances": [{"issue": "data_flows", "position": 80, "emphasis": "headline",
                           "section": "what-if", "basis": "b"}]}
     late = scenario_from_mapping({"name": "t", "proposals": [{**paper, "date": "2017-03-15"}]})
-    assert late.notes == ("proposals: 'X/1' is dated 2017-03-15, after the calendar's first "
+    assert late.notes == ("proposals.0.date: 'X/1' is dated 2017-03-15, after the calendar's first "
                           "month (2016-09): a paper's date is a record only, so its stances and "
                           "its sponsors' coalition act from the first month all the same",)
     for date in ("2016-09-30", None):
@@ -1970,7 +1970,8 @@ def test_a_childs_override_is_named_by_the_merged_index_in_notes_and_errors(fold
     write(folder, "parent.yaml", "extends: baseline.yaml\nname: parent\noverrides:\n"
           "  - {members: [USA], issue: mandate, set_position: 70}\n"
           "  - {group: african_group, issue: mandate, shift_position: 10}\n")
-    child = "extends: parent.yaml\nname: child\noverrides:\n  - {members: [CHN], issue: data_flows, "
+    child = ("extends: parent.yaml\nname: child\noverrides:\n"
+             "  - {members: [CHN], issue: data_flows, ")
     scenario = load_scenario(write(folder, "child.yaml", child + "set_salience: 0.9}\n"))
     assert any(note.startswith("child.yaml line 4: overrides.2 sets a salience")
                for note in scenario.notes)
@@ -2197,8 +2198,9 @@ def test_a_new_group_stance_named_like_a_shipped_one_is_noted(folder):
               "position: 20, emphasis: stated, section: intro, basis: x}}\n")
     typo = load_scenario(write(folder, "typo.yaml", "extends: baseline.yaml\nname: typo\n"
                                + stance.format(id="african_grop")))
-    assert ("group_stances: 'african_grop' is a new stance, added beside the shipped ones (did "
-            "you mean 'african_group'?); to replace a shipped stance, use its id") in typo.notes
+    assert ("typo.yaml line 4: group_stances.0: 'african_grop' is a new stance, added beside "
+            "the shipped ones (did you mean 'african_group'?); to replace a shipped stance, use "
+            "its id") in typo.notes
     new = load_scenario(write(folder, "new.yaml", "extends: baseline.yaml\nname: new\n"
                               + stance.format(id="kenya_alone")))
     assert not any("is a new stance" in note for note in new.notes)
@@ -2212,9 +2214,9 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_stances_it_drops(folde
               "    applies_to: {{members: [IND]}}\n    doha_linked: false\n{stances}")
     bare = load_scenario(write(folder, "bare.yaml", "extends: baseline.yaml\nname: bare\n"
                                + stance.format(stances="")))
-    assert ("group_stances: 'doha_linkage_india' replaces the shipped stance of that id whole, "
-            "and does not restate its mandate: its members take the next rule there (a broader "
-            "group stance or an imputed default); restate what you keep "
+    assert ("bare.yaml line 4: group_stances.0: 'doha_linkage_india' replaces the shipped "
+            "stance of that id whole, and does not restate its mandate: its members take the next "
+            "rule there (a broader group stance or an imputed default); restate what you keep "
             "(`mc11 stances` lists them)") in bare.notes
     row = bare.preferences.set_index(["member", "issue"]).loc[("IND", "mandate")]
     assert row["rule"] == "imputed"
@@ -2257,23 +2259,23 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(fol
               "    stances:\n      - {{issue: mandate, position: 30, emphasis: headline, "
               "section: x, basis: x}}\n")
     bare = load_scenario(write(folder, "bare.yaml", stance.format(flags="")))
-    assert ("group_stances: 'african_group' replaces the shipped stance of that id whole, and "
-            "does not restate its `doha_linked: true`, `bloc: true`, `leader: MAR`: a "
-            "replacement inherits none of them, so the Doha linkage no longer cuts its members' "
-            "tolerance on new disciplines at MC11 (linkage_cut), its members no longer "
-            "negotiate as a bloc (no coalition of the group, no accepting or objecting as one at "
-            "MC11) and it names no leader (a label only); restate those you keep, and write "
-            "`doha_linked: false`, `bloc: false`, `leader: null` for those you drop "
-            "knowingly") in bare.notes
+    assert ("bare.yaml line 4: group_stances.0: 'african_group' replaces the shipped stance of "
+            "that id whole, and does not restate its `doha_linked: true`, `bloc: true`, "
+            "`leader: MAR`: a replacement inherits none of them, so the Doha linkage no longer "
+            "cuts its members' tolerance on new disciplines at MC11 (linkage_cut), its members "
+            "no longer negotiate as a bloc (no coalition of the group, no accepting or "
+            "objecting as one at MC11) and it names no leader (a label only); restate those you "
+            "keep, and write `doha_linked: false`, `bloc: false`, `leader: null` for those you "
+            "drop knowingly") in bare.notes
     assert not bare.negotiation().bloc.any()  # what the note warns of
     assert not any("does not restate its mandate" in note for note in bare.notes)
     one = load_scenario(write(folder, "one.yaml", stance.format(
         flags="    leader: MAR\n    bloc: true\n")))
     assert [note for note in one.notes if "replaces the shipped stance" in note] == [
-        "group_stances: 'african_group' replaces the shipped stance of that id whole, and does "
-        "not restate its `doha_linked: true`: a replacement inherits none of them, so the Doha "
-        "linkage no longer cuts its members' tolerance on new disciplines at MC11 "
-        "(linkage_cut); restate it to keep it, or write `doha_linked: false` to drop it "
+        "one.yaml line 4: group_stances.0: 'african_group' replaces the shipped stance of that "
+        "id whole, and does not restate its `doha_linked: true`: a replacement inherits none "
+        "of them, so the Doha linkage no longer cuts its members' tolerance on new disciplines "
+        "at MC11 (linkage_cut); restate it to keep it, or write `doha_linked: false` to drop it "
         "knowingly"]
     assert one.negotiation().bloc.any()
     knowingly = load_scenario(write(folder, "knowingly.yaml", stance.format(
@@ -2305,11 +2307,13 @@ def test_a_group_stance_replacing_a_parents_is_compared_with_the_parents(folder)
     child = load_scenario(write(folder, "child.yaml", "extends: parent.yaml\nname: child\n"
                                 + new.format(rest="")))
     assert [note for note in child.notes if "replaces" in note] == [
-        "group_stances: 'kenya_nigeria' replaces the stance of that id in parent.yaml whole, and "
+        "child.yaml line 4: group_stances.0: 'kenya_nigeria' replaces the stance of that id in "
+        "parent.yaml whole, and "
         "does not restate its mandate: its members take the next rule there (a broader group "
         "stance or an imputed default); restate what you keep (`mc11 stances parent.yaml` lists "
         "them)",
-        "group_stances: 'kenya_nigeria' replaces the stance of that id in parent.yaml whole, and "
+        "child.yaml line 4: group_stances.0: 'kenya_nigeria' replaces the stance of that id in "
+        "parent.yaml whole, and "
         "does not restate its `bloc: true`, `leader: KEN`: a replacement inherits none of them, "
         "so its members no longer negotiate as a bloc (no coalition of the group, no accepting "
         "or objecting as one at MC11) and it names no leader (a label only); restate those you "
@@ -2320,6 +2324,26 @@ def test_a_group_stance_replacing_a_parents_is_compared_with_the_parents(folder)
                                                  "position: 50, emphasis: stated, section: x, "
                                                  "basis: x}\n")))
     assert not any("replaces" in note for note in knowingly.notes)
+
+
+def test_the_stance_and_date_notes_name_the_file_and_line_that_wrote_the_entry(folder):
+    """The notes on a group stance replacing another and on a what-if paper dated late said
+    `group_stances: ...` and `proposals: ...` where the others name the file and line; a child
+    that only extends the file with the entries hears of them at the parent's lines."""
+    write(folder, "notes.yaml", "extends: baseline.yaml\nname: notes\ngroup_stances:\n"
+          "  - id: african_group\n    name: AG\n    source: x\n"
+          "    applies_to: {group: african_group}\n    leader: MAR\n"
+          "    on_new_disciplines: {position: 0, emphasis: mentioned, section: x, basis: x}\n"
+          "    stances:\n      - {issue: mandate, position: 0, emphasis: headline, section: x, "
+          "basis: x}\nproposals:\n  - symbol: X/1\n    title: t\n    section: what-if\n"
+          "    date: 2017-06-15\n    sponsors: [NOR, ISL]\n    stances:\n      - {issue: "
+          "data_flows, position: 80, emphasis: headline, section: what-if, basis: b}\n")
+    for name in ("notes.yaml", "only.yaml"):
+        notes = load_scenario(folder / name if name == "notes.yaml" else write(
+            folder, name, "extends: notes.yaml\nname: only\n")).notes
+        assert [note.split(": '")[0] for note in notes
+                if "replaces the shipped" in note or "is dated" in note] == [
+            "notes.yaml line 4: group_stances.0", "notes.yaml line 16: proposals.0.date"]
 
 
 def test_a_group_stances_leader_must_be_one_of_its_members(folder):

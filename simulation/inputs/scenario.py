@@ -551,7 +551,7 @@ def scenario_from_mapping(
             notes.append(f"{place} names {', '.join(left_out)}, which participants.exclude "
                          "leaves out of the negotiation: the override does not reach them")
     notes.extend(_fraction_notes(spec, files, source, places))
-    notes.extend(_new_stance_notes(spec, base))
+    notes.extend(_new_stance_notes(spec, base, files, source))
     notes.extend(_replaced_stance_notes(spec, base, files, source))
     notes.extend(_threshold_notes(spec, priors))
     rules = _rules(spec.derivation)
@@ -579,7 +579,7 @@ def scenario_from_mapping(
             notes.append(f"calendar_levels sets {', '.join(absent)}, but the calendar "
                          f"{spec.calendar} has no period of {kind}: those levels (and any prior "
                          "on them) change no run")
-    notes.extend(_date_notes(spec, load_calendar(calendar_path)[0].month))
+    notes.extend(_date_notes(spec, load_calendar(calendar_path)[0].month, files, source))
     return Scenario(spec, Path(source) if source != "<scenario>" else None, catalogue, table,
                     calendar_path, tuple(notes), priors)
 
@@ -713,12 +713,23 @@ def _fraction_notes(spec: ScenarioSpec, files: list[_File], source: str, places:
             for place, what, value in written if value is not None and 0 < abs(value) < 1]
 
 
-def _new_stance_notes(spec: ScenarioSpec, base: Catalogue) -> list[str]:
+def _written_at(files: list[_File], source: str, location: tuple[Any, ...]) -> str:
+    """Where a note says the entry at `location` stands: the file that wrote it, its line and
+    the field there (`parent.yaml line 4: group_stances.0`), or the field of a mapping given
+    without files."""
+    path, line, own = _origin(files, source, location)
+    field = field_path(ScenarioSpec, own)
+    return f"{Path(path).name} {at_line(field, line)}" if line else field
+
+
+def _new_stance_notes(spec: ScenarioSpec, base: Catalogue, files: list[_File], source: str
+                      ) -> list[str]:
     """A note for each of the scenario's group stances that adds a new id close to a shipped
     one: a misspelt id adds a stance beside the shipped one, which it was meant to replace."""
     shipped = [g.id for g in base.group_stances]
-    return [f"group_stances: {g.id!r} is a new stance, added beside the shipped ones{hint}; to "
-            "replace a shipped stance, use its id" for g in spec.group_stances
+    return [f"{_written_at(files, source, ('group_stances', index))}: {g.id!r} is a new stance, "
+            f"added beside the shipped ones{hint}; to replace a shipped stance, use its id"
+            for index, g in enumerate(spec.group_stances)
             if g.id not in shipped and (hint := suggest(g.id, shipped))]
 
 
@@ -733,23 +744,24 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue, files: list[_Fil
     false, not the replaced stance's; `bloc: false` written drops it knowingly."""
     replaced = {g.id: (g, "the shipped stance of that id", "`mc11 stances`")
                 for g in base.group_stances}
-    final: dict[str, tuple[GroupStance, tuple[GroupStance, str, str] | None]] = {}
+    final: dict[str, tuple[int, GroupStance, tuple[GroupStance, str, str] | None]] = {}
     for index, stance in enumerate(spec.group_stances):  # a later one of an id replaces it
-        final[stance.id] = (stance, replaced.get(stance.id))
+        final[stance.id] = (index, stance, replaced.get(stance.id))
         name = Path(_origin(files, source, ("group_stances", index))[0]).name
         replaced[stance.id] = (stance, f"the stance of that id in {name}", f"`mc11 stances {name}`")
     notes = []
-    for stance, before in final.values():
+    for index, stance, before in final.values():
         if before is None:
             continue
         old, what, listing = before
+        place = _written_at(files, source, ("group_stances", index))
         kept = {s.issue for s in stance.stances}
         dropped = [s.issue for s in old.stances if s.issue not in kept]
         if (old.on_new_disciplines is not None and stance.on_new_disciplines is None
                 and "on_new_disciplines" not in stance.model_fields_set):  # not `: null`
             dropped.append("on_new_disciplines")
         if dropped:
-            notes.append(f"group_stances: {stance.id!r} replaces {what} whole, and does not "
+            notes.append(f"{place}: {stance.id!r} replaces {what} whole, and does not "
                          f"restate its {', '.join(dropped)}: its members take the next rule "
                          "there (a broader group stance or an imputed default); restate what "
                          f"you keep ({listing} lists them)")
@@ -762,7 +774,7 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue, files: list[_Fil
             advice = (f"restate it to keep it, or write {dropped_flags} to drop it knowingly"
                       if len(lost) == 1 else "restate those you keep, and write "
                       f"{dropped_flags} for those you drop knowingly")
-            notes.append(f"group_stances: {stance.id!r} replaces {what} whole, and does not "
+            notes.append(f"{place}: {stance.id!r} replaces {what} whole, and does not "
                          f"restate its {old_flags}: a replacement inherits none of them, so "
                          f"{_and(_FLAG_LOSSES[f] for f in lost)}; {advice}")
     return notes
@@ -789,13 +801,14 @@ def _and(parts: Iterable[str]) -> str:
     return f"{', '.join(rest)} and {last}" if rest else last
 
 
-def _date_notes(spec: ScenarioSpec, first: str) -> list[str]:
+def _date_notes(spec: ScenarioSpec, first: str, files: list[_File], source: str) -> list[str]:
     """A note for each what-if paper dated after the calendar's first month (`first`, YYYY-MM):
     a date is a record only, and every paper is in place from the first month."""
-    return [f"proposals: {p.symbol!r} is dated {p.date}, after the calendar's first month "
-            f"({first}): a paper's date is a record only, so its stances and its sponsors' "
-            "coalition act from the first month all the same"
-            for p in spec.proposals if p.date is not None and f"{p.date:%Y-%m}" > first]
+    return [f"{_written_at(files, source, ('proposals', index, 'date'))}: {p.symbol!r} is dated "
+            f"{p.date}, after the calendar's first month ({first}): a paper's date is a record "
+            "only, so its stances and its sponsors' coalition act from the first month all the "
+            "same" for index, p in enumerate(spec.proposals)
+            if p.date is not None and f"{p.date:%Y-%m}" > first]
 
 
 def _extend_catalogue(catalogue: Catalogue, spec: ScenarioSpec) -> Catalogue:
