@@ -1476,6 +1476,26 @@ def test_cli_compare_blockers_pairs_the_runs_member_by_member(cli_runs, without_
     assert f" {share_label(china['share_a'])} -> 0.00 " in row and row.endswith("*")
 
 
+def test_compare_blockers_names_a_bloc_only_where_every_folder_has_it_with_its_members():
+    """`compare --blockers` named the African Group on a row of a folder whose scenario replaced
+    its stance without `bloc: true` (no bloc there), taking the first folder's blocs; a bloc is
+    named only where it is one, of the same members, in every folder compared."""
+    from types import SimpleNamespace
+
+    from simulation.cli.compare import _blocs
+
+    stance = {"id": "african_group", "name": "African Group", "source": "x",
+              "applies_to": {"group": "african_group"}, "stances": []}
+    base = SimpleNamespace(scenario=scenario_from_mapping({"name": "b"}))
+    no_bloc = SimpleNamespace(scenario=scenario_from_mapping(
+        {"name": "n", "group_stances": [stance]}))
+    fewer = SimpleNamespace(scenario=scenario_from_mapping(
+        {"name": "f", "participants": {"exclude": ["NGA"]}}))
+    assert len(_blocs((base, base))["African Group"]) == 44
+    assert _blocs((base, no_bloc)) == _blocs((no_bloc, base)) == {}
+    assert _blocs((base, fewer)) == {}
+
+
 def test_cli_compare_blockers_of_runs_that_do_not_pair_takes_them_as_independent(
         cli_runs, without_china, tmp_path):
     """Without the outcomes.parquet the pairs are read from, the blockers.csv of each folder

@@ -184,16 +184,15 @@ def _compact_blockers(table: pd.DataFrame, blocs: dict[str, list[str]],
 
 
 def _blocs(loaded: tuple[Results, ...]) -> dict[str, list[str]]:
-    """The blocs of the folders' scenarios (`bloc_members`), by name: the first folder's where
-    two name the same bloc."""
+    """The blocs (`bloc_members`, by name) of every folder's scenario alike: a group that is no
+    bloc in one folder (its stance replaced without `bloc: true`), or another set of members
+    there, is named by its members, as a row's share may not be a bloc's in both."""
     from simulation.report.figures import bloc_members
 
-    blocs: dict[str, list[str]] = {}
-    for results in loaded:
-        scenario = results.scenario
-        for name, members in bloc_members(scenario, scenario.negotiation()).items():
-            blocs.setdefault(name, members)
-    return blocs
+    found = [bloc_members(results.scenario, results.scenario.negotiation())
+             for results in loaded]
+    return {name: members for name, members in found[0].items()
+            if all(sorted(other.get(name, [])) == sorted(members) for other in found[1:])}
 
 
 def _chosen(table: pd.DataFrame, issues: list[str] | None) -> pd.DataFrame:
