@@ -1726,3 +1726,22 @@ def test_run_jsons_counts_are_sound_to_the_ends_of_their_ranges(complete, tmp_pa
     with pytest.raises(InputError, match=f"damaged \\({field} is {value}; a results folder's "
                        f"run.json has {field} as a whole number from {low:,} to {high:,}\\)"):
         results.read_folder(folder)
+
+
+def test_json_output_writes_each_float_as_the_csv_does(capsys):
+    """`--format json` rounded every float to 10 decimals (pandas' default: -0.0622733042),
+    where the README calls csv and json unrounded: each JSON number reads back as the CSV's
+    float, a missing value is null and the other columns are as pandas writes them."""
+    from simulation.cli.common import emit
+
+    frame = pd.DataFrame({"issue": ["a/b", "c", "d"],
+                          "diff": [-0.06227330421234568, 1 / 3 * 1e-9, np.nan],
+                          "runs": [1, 2, 3], "paired": [True, False, True]})
+    emit(frame, "csv", None)
+    csv = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    emit(frame, "json", None)
+    records = json.loads(capsys.readouterr().out)
+    assert [record["diff"] for record in records[:2]] == csv["diff"].tolist()[:2] \
+        == frame["diff"].tolist()[:2]
+    assert records[2] == {"issue": "d", "diff": None, "runs": 3, "paired": True}
+    assert records[0]["issue"] == "a/b"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -463,6 +464,18 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(rounded_column)
 
 
+def json_records(frame: pd.DataFrame) -> str:
+    """A frame as JSON records, each float written as the CSV writes it (the shortest text that
+    reads back as the same float; pandas' `to_json` keeps at most 15 decimals), NaN as null."""
+    records = json.loads(frame.to_json(orient="records", force_ascii=False))
+    floats = [column for column in frame.columns if frame[column].dtype.kind == "f"]
+    values = frame[floats].to_numpy(dtype=float).tolist()
+    for record, row in zip(records, values, strict=True):
+        for column, value in zip(floats, row, strict=True):
+            record[str(column)] = value if math.isfinite(value) else None
+    return json.dumps(records, indent=1, ensure_ascii=False) + "\n"
+
+
 def _frame_text(frame: pd.DataFrame, fmt: str) -> str:
     """A frame as a table ("-" where there is no value), CSV or JSON text."""
     import pandas as pd
@@ -470,7 +483,7 @@ def _frame_text(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "json":
-        return frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
+        return json_records(frame)
     if len(frame):
         with pd.option_context("display.max_colwidth", 60, "display.width", 200):
             return frame.to_string(index=False, na_rep="-") + "\n"
