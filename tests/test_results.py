@@ -1745,3 +1745,33 @@ def test_json_output_writes_each_float_as_the_csv_does(capsys):
         == frame["diff"].tolist()[:2]
     assert records[2] == {"issue": "d", "diff": None, "runs": 3, "paired": True}
     assert records[0]["issue"] == "a/b"
+
+
+def test_a_design_folder_given_for_a_runs_results_says_what_it_is_and_if_it_is_complete(
+        tmp_path):
+    """`compare` and `explain` given a finished sweep's folder said to complete it with the
+    same command and --folder: a complete design folder is named as a sweep's (or a sensitivity
+    analysis's) whose tables are its results; only one with points left is told to complete."""
+    from simulation.runs.sweep import point_path
+
+    folder = tmp_path / "sw"
+    point_path(folder, 0).parent.mkdir(parents=True)
+    (folder / "design.json").write_text(json.dumps({"kind": "grid", "points": [[1.0], [2.0]]}))
+    point_path(folder, 0).write_text("{}")
+    with pytest.raises(InputError) as partial:
+        results.read_folder(folder)
+    assert "a design folder of `mc11 sweep`, whose sweep.csv and plots/ are its results; 1 of " \
+        f"its 2 points are still to run: complete it with the same command and --folder " \
+        f"{folder}" in partial.value.problem
+    point_path(folder, 1).write_text("{}")
+    with pytest.raises(InputError) as complete:
+        results.read_folder(folder)
+    assert "complete it" not in complete.value.problem
+    assert complete.value.problem.endswith("a design folder of `mc11 sweep`, whose sweep.csv and "
+                                           "plots/ are its results; `mc11 plot`, `compare` and "
+                                           "`explain` take a run's results folder, as `mc11 run "
+                                           "SCENARIO` writes")
+    (folder / "design.json").write_text(json.dumps({"kind": "sobol", "points": [[1.0], [2.0]]}))
+    with pytest.raises(InputError) as sensitivity:
+        results.read_folder(folder)
+    assert "`mc11 sensitivity`, whose sensitivity.csv, points.csv" in sensitivity.value.problem

@@ -254,9 +254,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
         raise InputError(str(folder), "(folder)", f"{what}, so not a results folder; "
                          "give a folder written by `mc11 run`")
     if not manifest_path.is_file():
-        design = ("; it holds a design.json: a `mc11 sweep` or `sensitivity` folder, whose "
-                  "tables and plots/ are its results (complete it with the same command and "
-                  f"--folder {shell_word(folder)})" if (folder / DESIGN).is_file() else "")
+        design = _design_hint(folder) if (folder / DESIGN).is_file() else ""
         raise InputError(str(folder), "(folder)", f"no {MANIFEST} here: not a results folder of "
                          f"`mc11 run`{design}")
     try:
@@ -283,6 +281,25 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
                          "the file as the run wrote it, or run the edited scenario into a new "
                          f"folder: mc11 run {shell_word(stored)}")
     return manifest, scenario_from_mapping(raw, str(stored))
+
+
+def _design_hint(folder: Path) -> str:
+    """What a design folder given where a run's results folder belongs is: a sweep's or a
+    sensitivity analysis's, complete (its tables are its results) or with points left to run
+    (the same command and --folder complete it), and what `plot`, `compare`, `explain` take."""
+    from simulation.runs.sweep import point_path, stored_design
+
+    stored = stored_design(folder)
+    command, tables = (("sensitivity", "sensitivity.csv, points.csv")
+                       if stored.get("kind") in ("sobol", "morris") else ("sweep", "sweep.csv"))
+    points = stored.get("points")
+    count = len(points) if isinstance(points, list) else 0
+    left = sum(not point_path(folder, point).is_file() for point in range(count))
+    state = (f"; {left} of its {count} points are still to run: complete it with the same "
+             f"command and --folder {shell_word(folder)}" if left or not count else "")
+    return (f"; it holds a design.json: a design folder of `mc11 {command}`, whose {tables} and "
+            f"plots/ are its results{state}; `mc11 plot`, `compare` and `explain` take a run's "
+            "results folder, as `mc11 run SCENARIO` writes")
 
 
 MANIFEST_FIELDS = {"scenario": str, "seed": int, "runs": int, "chunk_size": int,
