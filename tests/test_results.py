@@ -1775,3 +1775,12 @@ def test_a_design_folder_given_for_a_runs_results_says_what_it_is_and_if_it_is_c
     with pytest.raises(InputError) as sensitivity:
         results.read_folder(folder)
     assert "`mc11 sensitivity`, whose sensitivity.csv, points.csv" in sensitivity.value.problem
+
+
+def test_compare_top_without_blockers_is_an_option_error_not_a_files():
+    """`compare A B --top 3` without --blockers said `error: 3: --top: ...`, its value where a
+    file's name goes; it names the option as other option errors do."""
+    code, _, stderr = mc11("compare", "a", "b", "--top", "3")
+    assert code == 2
+    assert stderr.strip().endswith("error: --top: 3 counts the blockers shown per issue, which "
+                                   "only --blockers shows; give it with --blockers")

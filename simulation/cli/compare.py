@@ -48,8 +48,8 @@ def compare(args: argparse.Namespace) -> None:
         raise InputError(args.plot, "--plot", "the figure draws the changes in outcome "
                          "probabilities, not in blockers; draw it without --blockers")
     if args.top is not None and not args.blockers:
-        raise InputError(str(args.top), "--top", "it counts the blockers shown per issue; give "
-                         "it with --blockers")
+        raise InputError("--top", "--top", f"{args.top} counts the blockers shown per issue, "
+                         "which only --blockers shows; give it with --blockers")
     loaded = [load_checked(folder) for folder in args.results]
     _note_repeated_folders(loaded)
     mixed = versions.mixed_rules_note({str(results.folder): results.manifest
