@@ -290,14 +290,17 @@ def _design_hint(folder: Path) -> str:
     from simulation.runs.sweep import point_path, stored_design
 
     stored = stored_design(folder)
-    command, tables = (("sensitivity", "sensitivity.csv, points.csv")
-                       if stored.get("kind") in ("sobol", "morris") else ("sweep", "sweep.csv"))
+    command, tables = {"grid": ("`mc11 sweep`", "sweep.csv"),
+                       "sobol": ("`mc11 sensitivity`", "sensitivity.csv, points.csv"),
+                       "morris": ("`mc11 sensitivity`", "sensitivity.csv, points.csv")}.get(
+        stored.get("kind"), ("`mc11 sweep` or `sensitivity`", "tables"))
     points = stored.get("points")
     count = len(points) if isinstance(points, list) else 0
     left = sum(not point_path(folder, point).is_file() for point in range(count))
-    state = (f"; {left} of its {count} points are still to run: complete it with the same "
-             f"command and --folder {shell_word(folder)}" if left or not count else "")
-    return (f"; it holds a design.json: a design folder of `mc11 {command}`, whose {tables} and "
+    complete = f"complete it with the same command and --folder {shell_word(folder)}"
+    state = (f"; {left} of its {count} points are still to run: {complete}" if left
+             else "" if count else f" (if it is not complete, {complete})")
+    return (f"; it holds a design.json: a design folder of {command}, whose {tables} and "
             f"plots/ are its results{state}; `mc11 plot`, `compare` and `explain` take a run's "
             "results folder, as `mc11 run SCENARIO` writes")
 
