@@ -328,7 +328,7 @@ def test_a_blocs_members_with_the_same_shares_are_one_row_of_their_means():
     `mc11 run` names a bloc, the shares theirs and the other figures their means (so the moves
     still add up from start to MC11); the member of the bloc with other shares, the member of no
     bloc with the same shares and the bloc too little present to be named keep their rows."""
-    from simulation.report.summary import explained_by_bloc
+    from simulation.report.explanations import explained_by_bloc
 
     rows, said = explained_by_bloc(_bloc_table(), BLOCS)
     assert rows["member"].tolist() == ["Group (3 of 4)", "E", "D", "F"]
@@ -347,7 +347,7 @@ def test_a_blocs_members_with_the_same_shares_are_one_row_of_their_means():
 def test_a_bloc_too_split_for_its_name_keeps_a_row_per_member():
     """Two of the bloc's four with the same shares are not most of it: `with_blocs` would not
     name it, so nobody shares a row; without blocs the table is as it was."""
-    from simulation.report.summary import explained_by_bloc
+    from simulation.report.explanations import explained_by_bloc
 
     table = _bloc_table()
     table.loc[table["member"] == "C", "blocked"] = 0.4

@@ -2251,8 +2251,8 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(fol
     turned off its Doha linkage and its bloc (no coalition of the group; with the shipped
     stances restated, P(multilateral) on the mandate fell from 0.61 to 0 in 200 runs) and
     dropped its leader, in silence. The loader names each flag the shipped stance set that the
-    replacement leaves unwritten; `bloc: false` written drops it knowingly, as `leader: null`
-    does; the shipped what-if, which restates them, gets no note."""
+    replacement leaves unwritten (not the leader, a label the model does not use); `bloc: false`
+    written drops it knowingly; the shipped what-if, which restates them, gets no note."""
     stance = ("extends: baseline.yaml\nname: ag\ngroup_stances:\n  - id: african_group\n"
               "    name: AG\n    source: x\n    applies_to: {{group: african_group}}\n{flags}"
               "    on_new_disciplines: {{position: 0, emphasis: mentioned, section: x, basis: x}}\n"
@@ -2260,13 +2260,12 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(fol
               "section: x, basis: x}}\n")
     bare = load_scenario(write(folder, "bare.yaml", stance.format(flags="")))
     assert ("bare.yaml line 4: group_stances.0: 'african_group' replaces the shipped stance of "
-            "that id whole, and does not restate its `doha_linked: true`, `bloc: true`, "
-            "`leader: MAR`: a replacement inherits none of them, so the Doha linkage no longer "
-            "cuts its members' tolerance on new disciplines at MC11 (linkage_cut), its members "
-            "no longer negotiate as a bloc (no coalition of the group, no accepting or "
-            "objecting as one at MC11) and it names no leader (a label only); restate those you "
-            "keep, and write `doha_linked: false`, `bloc: false`, `leader: null` for those you "
-            "drop knowingly") in bare.notes
+            "that id whole, and does not restate its `doha_linked: true`, `bloc: true`: a "
+            "replacement inherits none of them, so the Doha linkage no longer cuts its members' "
+            "tolerance on new disciplines at MC11 (linkage_cut) and its members no longer "
+            "negotiate as a bloc (no coalition of the group, no accepting or objecting as one at "
+            "MC11); restate those you keep, and write `doha_linked: false`, `bloc: false` for "
+            "those you drop knowingly") in bare.notes
     assert not bare.negotiation().bloc.any()  # what the note warns of
     assert not any("does not restate its mandate" in note for note in bare.notes)
     one = load_scenario(write(folder, "one.yaml", stance.format(
@@ -2279,7 +2278,7 @@ def test_a_group_stance_replacing_a_shipped_one_names_the_flags_it_turns_off(fol
         "knowingly"]
     assert one.negotiation().bloc.any()
     knowingly = load_scenario(write(folder, "knowingly.yaml", stance.format(
-        flags="    leader: null\n    doha_linked: false\n    bloc: false\n")))
+        flags="    doha_linked: false\n    bloc: false\n")))
     assert not any("replaces the shipped stance" in note for note in knowingly.notes)
     softens = shipped("african_group_softens")
     assert not softens.notes and softens.negotiation().bloc.any()
@@ -2314,12 +2313,12 @@ def test_a_group_stance_replacing_a_parents_is_compared_with_the_parents(folder)
         "them)",
         "child.yaml line 4: group_stances.0: 'kenya_nigeria' replaces the stance of that id in "
         "parent.yaml whole, and "
-        "does not restate its `bloc: true`, `leader: KEN`: a replacement inherits none of them, "
-        "so its members no longer negotiate as a bloc (no coalition of the group, no accepting "
-        "or objecting as one at MC11) and it names no leader (a label only); restate those you "
-        "keep, and write `bloc: false`, `leader: null` for those you drop knowingly"]
+        "does not restate its `bloc: true`: a replacement inherits none of them, so its "
+        "members no longer negotiate as a bloc (no coalition of the group, no accepting or "
+        "objecting as one at MC11); restate it to keep it, or write `bloc: false` to drop it "
+        "knowingly"]
     knowingly = load_scenario(write(folder, "knowingly.yaml", "extends: parent.yaml\nname: k\n"
-                                    + new.format(rest="    leader: null\n    bloc: false\n"
+                                    + new.format(rest="    bloc: false\n"
                                                  "    stances:\n      - {issue: mandate, "
                                                  "position: 50, emphasis: stated, section: x, "
                                                  "basis: x}\n")))

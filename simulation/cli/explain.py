@@ -23,7 +23,7 @@ DEFAULT_RUNS = 200  # replications `mc11 explain` re-runs unless told
 
 def explain(args: argparse.Namespace) -> None:
     """`mc11 explain`: which members decided an issue in a results folder, and how they moved."""
-    from simulation.report.summary import explained_by_bloc, member_blocs
+    from simulation.report.explanations import explained_by_bloc, member_blocs
     from simulation.runs.explain import explain as explain_issue
     from simulation.runs.progress import QUIET_SECONDS, Progress
 

@@ -766,11 +766,10 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue, files: list[_Fil
                          "there (a broader group stance or an imputed default); restate what "
                          f"you keep ({listing} lists them)")
         lost = [flag for flag in _FLAG_LOSSES if getattr(old, flag)
-                and flag not in stance.model_fields_set]  # not `: false` (or `leader: null`)
+                and flag not in stance.model_fields_set]  # not `: false`
         if lost:
-            old_flags = ", ".join(f"`{flag}: {_flag_text(getattr(old, flag))}`" for flag in lost)
-            dropped_flags = ", ".join(f"`{flag}: {'null' if flag == 'leader' else 'false'}`"
-                                      for flag in lost)
+            old_flags = ", ".join(f"`{flag}: true`" for flag in lost)
+            dropped_flags = ", ".join(f"`{flag}: false`" for flag in lost)
             advice = (f"restate it to keep it, or write {dropped_flags} to drop it knowingly"
                       if len(lost) == 1 else "restate those you keep, and write "
                       f"{dropped_flags} for those you drop knowingly")
@@ -780,19 +779,13 @@ def _replaced_stance_notes(spec: ScenarioSpec, base: Catalogue, files: list[_Fil
     return notes
 
 
-# what a replacement that leaves out a replaced stance's flag (or leader) changes
+# what a replacement that leaves out a replaced stance's flag changes (not its leader: a label)
 _FLAG_LOSSES = {
     "doha_linked": "the Doha linkage no longer cuts its members' tolerance on new disciplines "
                    "at MC11 (linkage_cut)",
     "bloc": "its members no longer negotiate as a bloc (no coalition of the group, no accepting "
             "or objecting as one at MC11)",
-    "leader": "it names no leader (a label only)",
 }
-
-
-def _flag_text(value: object) -> str:
-    """A flag's value as YAML writes it (`true`, a member code)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _and(parts: Iterable[str]) -> str:
