@@ -872,6 +872,55 @@ def test_bad_sweep_settings_exit_2_naming_the_flag(capsys, argv, field, message)
     assert field in error and message in error
 
 
+SHARE_NOTE = "set_position {} is read on the 0-100 scale of positions, not as a share of 1"
+
+
+def noted_scenario(folder: Path) -> Path:
+    """A scenario whose loading notes a position of 0.5 (and the uncertainty it narrows)."""
+    path = folder / "noted.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: noted\n"
+                    "overrides:\n  - {members: [CHN], issue: data_flows, set_position: 0.5}\n")
+    return path
+
+
+def test_a_set_position_between_0_and_1_gets_the_scenario_files_note(tmp_path, capsys):
+    """`--set overrides.0.set_position=0.25,60` ran unnoted, where the file's 0.5 is noted as a
+    share perhaps meant as 50: the same note names the --set value (60 gets none)."""
+    code = main(["sweep", str(noted_scenario(tmp_path)), "--scheduler", "in-process",
+                 "--runs-per-point", "2", "--no-plots", "--folder", str(tmp_path / "d"),
+                 "--set", "overrides.0.set_position=0.25,60"])
+    notes = [line for line in capsys.readouterr().err.splitlines() if "0-100" in line]
+    assert code == 0
+    assert notes == [
+        f"mc11: note: noted.yaml line 4: overrides.0: {SHARE_NOTE.format(0.5)}: did you mean 50?",
+        f"mc11: note: --set overrides.0: {SHARE_NOTE.format(0.25)}: did you mean 25?"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "--set", "overrides.0.set_position=0.5,60", "--set", "bad=1"],
+    ["sweep", "--set", "overrides.1.set_position=5,60"],
+    ["sensitivity", "--parameters", "x,y"],
+])
+def test_an_option_error_is_not_pushed_down_by_the_scenarios_notes(tmp_path, capsys, argv):
+    """The scenario's notes printed before a --set (or --parameters) error pushed the one line
+    that matters down: the options are checked first, the notes left out when they fail."""
+    command, *options = argv
+    code = main([command, str(noted_scenario(tmp_path)), "--scheduler", "in-process", *options])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert error.startswith("mc11: error: ") and "mc11: note:" not in error, error
+
+
+def test_the_scenarios_notes_still_come_once_the_options_are_sound(tmp_path, capsys):
+    """Sound --parameters, then an error after them: the scenario's notes come before it."""
+    code = main(["sensitivity", str(noted_scenario(tmp_path)), "--scheduler", "in-process",
+                 "--samples", "48"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"mc11: note: noted.yaml line 4: overrides.0: {SHARE_NOTE.format(0.5)}" in error
+    assert error.index("mc11: note:") < error.index("mc11: error: --samples")
+
+
 def test_a_sobol_sample_count_salib_rejects_is_an_input_error(decided):
     with pytest.raises(InputError, match="power of 2"):
         design.sensitivity_design("sobol", decided.priors, 48, 2, 1, decided.input_hash())

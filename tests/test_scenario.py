@@ -1101,14 +1101,15 @@ def test_a_group_given_as_sponsors_of_points_to_group(folder, group, kind):
     assert load_scenario(write(folder, "t.yaml", text.replace("sponsors_of:", "group:")))
 
 
-@pytest.mark.parametrize(("symbol", "sponsors"), [
-    ("JOB/GC/110/Rev.1", "CHN, PAK"),
-    ("X/1", "NOR, ISL"),
+@pytest.mark.parametrize(("symbol", "sponsors", "paper"), [
+    ("JOB/GC/110/Rev.1", "CHN, PAK", "a paper's"),
+    ("X/1", "NOR, ISL", "a what-if paper's"),
 ])
 def test_a_papers_symbol_as_a_group_stances_group_says_to_list_its_sponsors(folder, symbol,
-                                                                           sponsors):
+                                                                           sponsors, paper):
     """applies_to selects members, a group tag or statuses, not a paper's sponsors (shipped or
-    what-if): the error said only "not allowed" and the tags."""
+    what-if, named as the override's `group:` error names it): the error said only "not
+    allowed" and the tags."""
     text = ("extends: baseline.yaml\nname: x\nproposals:\n  - {symbol: X/1, title: t, section: s, "
             "sponsors: [NOR, ISL], stances: [{issue: data_flows, position: 80, emphasis: "
             "headline, section: s, basis: b}]}\ngroup_stances:\n  - id: fed\n    name: F\n"
@@ -1116,7 +1117,7 @@ def test_a_papers_symbol_as_a_group_stances_group_says_to_list_its_sponsors(fold
     error = load_error(write(folder, "s.yaml", text))
     assert error.field == "line 8: group_stances.0.applies_to.group"
     assert error.problem == (
-        f"unknown group '{symbol}': it is a paper's symbol, and a group stance cannot select a "
+        f"unknown group '{symbol}': it is {paper} symbol, and a group stance cannot select a "
         f"paper's sponsors by it; to select them, write `members: [{sponsors}]` in place of "
         "`group:`; allowed: african_group, acp, g90, mikta, oecd, eu28")
     fixed = text.replace(f"{{group: {symbol}}}", f"{{members: [{sponsors}]}}")

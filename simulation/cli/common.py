@@ -20,7 +20,7 @@ from simulation.outputs import DESIGN, JOURNAL, MANIFEST
 from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     import pandas as pd
 
@@ -291,16 +291,27 @@ def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
     return InputError(error.source, error.field, f"{error.problem} ({hint})")
 
 
-def load_noting(path: str) -> Scenario:
-    """Load a scenario file and print what loading decided that the user should know."""
+def load_quietly(path: str) -> Scenario:
+    """Load a scenario file, its notes kept for `say_notes` (a command whose options the
+    scenario checks prints them once those are found sound, its errors not pushed down)."""
     from simulation.inputs.scenario import load_scenario
 
     try:
-        scenario = load_scenario(path)
+        return load_scenario(path)
     except InputError as error:
         raise wrong_kind(error, "scenario", path) from None
-    for note in scenario.notes:
+
+
+def say_notes(notes: Iterable[str]) -> None:
+    """Print each note on stderr, as `mc11: note: ...`."""
+    for note in notes:
         print(f"mc11: note: {note}", file=sys.stderr)
+
+
+def load_noting(path: str) -> Scenario:
+    """Load a scenario file and print what loading decided that the user should know."""
+    scenario = load_quietly(path)
+    say_notes(scenario.notes)
     return scenario
 
 

@@ -17,11 +17,12 @@ from simulation.cli.common import (
     confirm_size,
     figure_format,
     file_or_folder,
-    load_noting,
+    load_quietly,
     positive,
     results_dir,
     run_count,
     say_if_compiling,
+    say_notes,
     scenario_of,
     seed,
     whole,
@@ -229,9 +230,10 @@ def sweep(args: argparse.Namespace) -> None:
 
     _check_options(args)
     fmt = figure_format(args)
-    scenario = load_noting(scenario_of(args))
-    settings = sweep.in_stored_order(design.parse_settings(args.set, scenario.spec.overrides),
-                                     Path(args.folder) if args.folder else None)
+    scenario = load_quietly(scenario_of(args))
+    parsed = design.parse_settings(args.set, scenario.spec.overrides)
+    say_notes([*scenario.notes, *_fraction_notes(parsed)])  # after a --set error, none
+    settings = sweep.in_stored_order(parsed, Path(args.folder) if args.folder else None)
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
@@ -255,6 +257,20 @@ def sweep(args: argparse.Namespace) -> None:
     drawn = f"; {figure}" if args.plots else ""
     print(f"sweep.csv: one row per grid point and issue ({len(table)} rows){drawn}; results: "
           f"{folder}")
+
+
+def _fraction_notes(settings: dict[str, list[float]]) -> list[str]:
+    """The scenario file's note on a position between 0 and 1, for each such --set value of an
+    override's set_position or shift_position (`overrides.0.set_position=0.5,60`)."""
+    from simulation.inputs.scenario import fraction_note
+
+    notes = []
+    for path, values in settings.items():
+        where, _, what = path.rpartition(".")
+        if where.startswith("overrides.") and what in ("set_position", "shift_position"):
+            notes += [note for value in values
+                      if (note := fraction_note(f"--set {where}", what, value))]
+    return notes
 
 
 def _read_by(protocol: str, priors: dict) -> dict:
@@ -308,7 +324,7 @@ def sensitivity(args: argparse.Namespace) -> None:
 
     _check_options(args)
     fmt = figure_format(args)
-    scenario = load_noting(scenario_of(args))
+    scenario = load_quietly(scenario_of(args))
     priors = dict(scenario.priors)
     source = str(scenario.path)
     if len(priors) == 1:  # `name at least two` would be advice it cannot follow
@@ -328,7 +344,8 @@ def sensitivity(args: argparse.Namespace) -> None:
             raise InputError("--parameters", twice, f"{twice} is named twice; name each "
                              "constant once")
         priors, source = {p: priors[p] for p in chosen}, "--parameters"
-    else:
+    say_notes(scenario.notes)  # after a --parameters error, none
+    if args.parameters is None:
         priors = _read_by(scenario.spec.parameters.bargaining.protocol, priors)
     priors = sweep.in_stored_order(priors, Path(args.folder) if args.folder else None)
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,

@@ -116,18 +116,23 @@ class Proposal(_Strict):
 
 PAPERS = "papers"
 """The key of a validation context (`paper_context`) holding each paper's sponsors by symbol."""
+WHAT_IFS = "what_ifs"
+"""The key of a validation context (`paper_context`) holding the what-if papers' symbols."""
 
 
 def paper_context(proposals: Iterable[Proposal], written: object = ()) -> dict[str, Any]:
     """The validation context under which a paper's symbol given as a group stance's `group`
     names the paper's sponsors: those of `proposals` and of `written`, papers as a file writes
-    them (not yet validated: an entry without a symbol or a list of sponsors is skipped)."""
+    them, a scenario's what-ifs (not yet validated: an entry without a symbol or a list of
+    sponsors is skipped)."""
     papers = {p.symbol: list(p.sponsors) for p in proposals}
+    what_ifs: set[str] = set()
     for paper in written if isinstance(written, list) else ():
         if (isinstance(paper, dict) and isinstance(paper.get("symbol"), str)
                 and isinstance(paper.get("sponsors"), list)):
             papers[paper["symbol"]] = [str(code) for code in paper["sponsors"]]
-    return {PAPERS: papers}
+            what_ifs.add(paper["symbol"])
+    return {PAPERS: papers, WHAT_IFS: what_ifs}
 
 
 class Selector(_Strict):
@@ -144,7 +149,9 @@ class Selector(_Strict):
         its sponsors, as a group stance selects no paper's sponsors by its symbol."""
         papers = (info.context or {}).get(PAPERS, {})
         if isinstance(value, str) and value in papers:
-            raise ValueError(f"unknown group {value!r}: it is a paper's symbol, and a group "
+            paper = ("a what-if paper's" if value in (info.context or {}).get(WHAT_IFS, ())
+                     else "a paper's")
+            raise ValueError(f"unknown group {value!r}: it is {paper} symbol, and a group "
                              "stance cannot select a paper's sponsors by it; to select them, "
                              f"write `members: [{', '.join(papers[value])}]` in place of "
                              f"`group:`; allowed: {', '.join(GROUP_TAGS)}")

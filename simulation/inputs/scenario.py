@@ -708,9 +708,16 @@ def _fraction_notes(spec: ScenarioSpec, files: list[_File], source: str, places:
                     path, line, own = _origin(files, source, (listed, index, *within, "position"))
                     place = f"{Path(path).name} {at_line(field_path(ScenarioSpec, own[:-1]), line)}"
                     written.append((place, "position", stance.position))
-    return [f"{place}: {what} {value:g} is read on the 0-100 scale of positions, not as a "
-            f"share of 1: did you mean {value * 100:g}?"
-            for place, what, value in written if value is not None and 0 < abs(value) < 1]
+    return [note for place, what, value in written if (note := fraction_note(place, what, value))]
+
+
+def fraction_note(place: str, what: str, value: float | None) -> str | None:
+    """The note on a position `value` (`what`, written at `place`) between 0 and 1, or -1 and
+    0 for a shift: read on the 0-100 scale, it may be a share meant as 100 times it; else None."""
+    if value is None or not 0 < abs(value) < 1:
+        return None
+    return (f"{place}: {what} {value:g} is read on the 0-100 scale of positions, not as a "
+            f"share of 1: did you mean {value * 100:g}?")
 
 
 def _written_at(files: list[_File], source: str, location: tuple[Any, ...]) -> str:
