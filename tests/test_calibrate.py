@@ -26,6 +26,7 @@ from simulation.inputs.own_parameters import (
 from simulation.runs.calibrate import (
     JOURNAL,
     calibrate,
+    defaults_of,
     exclusive,
     fingerprint,
     free_parameters,
@@ -33,7 +34,12 @@ from simulation.runs.calibrate import (
     parameter_file_text,
     settings_from,
 )
-from simulation.runs.forecast import BASELINES, backtest_issues, mean_absolute_errors
+from simulation.runs.forecast import (
+    BASELINES,
+    backtest_issues,
+    mean_absolute_errors,
+    predicted_outcomes,
+)
 
 
 def run_calibration(dataset, long_csv, folder, workers=1, progress=None, trials=3):
@@ -232,6 +238,90 @@ def test_of_equally_good_trials_the_first_is_kept(tmp_path):
     first = min(trials, key=lambda trial: trial.number)
     assert found.settings == settings_from(first.params, "compromise")
     assert len({trial.params["rounds"] for trial in trials}) > 1  # the trials' values differ
+
+
+SEARCHES = ("fold 1 of 2", "fold 2 of 2", "all negotiations")  # the studies of 2 folds
+COMPROMISE_DEFAULTS = {"rounds": 12, "overall_rate": 0.05}  # the registry's, by hand
+
+
+def _defaults_trials(folder: Path, search: str) -> list:
+    """The finished trials of one search whose values are the compromise protocol's defaults."""
+    return [trial for trial in _journal_trials(folder, search)
+            if trial.params == COMPROMISE_DEFAULTS]
+
+
+def test_the_defaults_are_the_searched_parameters_registry_defaults():
+    assert defaults_of(free_parameters("compromise"), "compromise") == COMPROMISE_DEFAULTS
+    assert defaults_of(free_parameters("challenge"), "challenge") == {
+        "rounds": 12, "status_quo_belief": 1.0, "improvement_belief": 1.0,
+        "risk_attitudes": "security", "offer_rule": "least_move"}
+    assert "exchange_rule" not in defaults_of(free_parameters("exchange", "reference"),
+                                              "exchange", "reference")
+
+
+def test_every_search_tries_the_default_parameters_first(result, result_folder):
+    """The first trial of each fold's search and of the one on all negotiations is the
+    defaults, counted among the --trials (3 here)."""
+    for search in SEARCHES:
+        trials = _journal_trials(result_folder, search)
+        assert len(trials) == 3
+        assert min(trials, key=lambda trial: trial.number).params == COMPROMISE_DEFAULTS
+        assert len(_defaults_trials(result_folder, search)) == 1
+
+
+def test_no_search_fits_its_training_data_worse_than_the_defaults(dataset, long_csv,
+                                                                  tmp_path):
+    """Outcomes set to the default parameters' own predictions: the defaults score 0 and other
+    values do worse, so a search that did not try the defaults reports a worse fit, in each
+    fold and in sample."""
+    exact = tuple(dataclasses.replace(data, outcome=(predicted_outcomes(
+        data, settings_from({}, "compromise"), 1, 4) - data.lower) * 100
+        / (data.upper - data.lower)) for data in dataset)
+    folder = tmp_path / "exact"
+    found = run_calibration(exact, long_csv, folder)
+    assert found.in_sample <= found.default_in_sample < 1e-9
+    assert found.settings == settings_from({}, "compromise")
+    for search in SEARCHES:
+        trials = _journal_trials(folder, search)
+        (defaults,) = _defaults_trials(folder, search)
+        assert min(trial.value for trial in trials) <= defaults.value
+
+
+@pytest.mark.parametrize("stop", ["while the defaults run", "after the defaults"])
+def test_a_resumed_calibration_tries_the_defaults_once(result, dataset, long_csv, tmp_path,
+                                                       monkeypatch, stop):
+    """Stopped while fold 2's search evaluates the defaults (nothing of that trial stored) or
+    just after it stored them, the resumed calibration has the defaults once in each search,
+    first, and ends as an uninterrupted one."""
+    import simulation.runs.calibrate as module
+
+    done: list[str] = []
+    real = module.settings_from
+
+    def stopping(values, *args):
+        if stop == "while the defaults run" and len(done) == 3 and \
+                values == COMPROMISE_DEFAULTS:  # fold 1 done (or its test, if it kept them)
+            raise KeyboardInterrupt
+        return real(values, *args)
+
+    def progress(search, trials_done, total, best):
+        done.append(search)
+        if stop == "after the defaults" and search == "fold 2 of 2":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "settings_from", stopping)
+    folder = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        run_calibration(dataset, long_csv, folder, progress=progress)
+    assert len(_defaults_trials(folder, "fold 1 of 2")) == 1
+    assert len(_defaults_trials(folder, "fold 2 of 2")) == (stop == "after the defaults")
+    monkeypatch.undo()
+    resumed = run_calibration(dataset, long_csv, folder)
+    assert resumed.folds.equals(result.folds) and resumed.settings == result.settings
+    for search in SEARCHES:
+        trials = _journal_trials(folder, search)
+        assert len(trials) == 3 and len(_defaults_trials(folder, search)) == 1
+        assert min(trials, key=lambda trial: trial.number).params == COMPROMISE_DEFAULTS
 
 
 def test_same_results_for_any_worker_count(result, dataset, long_csv, tmp_path):

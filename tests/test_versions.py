@@ -511,6 +511,24 @@ def test_a_calibration_records_the_rules_and_a_resume_under_others_is_refused(lo
     assert "rules_digest" not in stored and stored["resumed_by"] == versions.record()
 
 
+def test_a_complete_calibration_of_other_rules_is_shown_with_a_note(long_csv, tmp_path):
+    """Its stored report is shown as it is, unchanged, after a note that other rules made its
+    trials (the search itself may have changed) and how to see this mc11's."""
+    folder = tmp_path / "cal"
+    code, report, _ = mc11(*calibrate_command(long_csv, folder))
+    assert code == 0
+    edit_json(folder / "inputs.json", rules_digest=OTHER_RULES)
+    before = files(folder)
+    code, out, err = mc11(*calibrate_command(long_csv, folder))
+    assert code == 0 and out == report and files(folder) == before
+    assert (f"mc11: note: the trials of {folder} were made by other model rules (rules digest "
+            f"{OTHER_RULES}") in err
+    assert "run the command with a new --dir" in err and "complete already" in err
+    edit_json(folder / "inputs.json", rules_digest=rules_digest())
+    code, _, err = mc11(*calibrate_command(long_csv, folder))
+    assert code == 0 and "note" not in err, err
+
+
 def test_a_table_written_with_out_records_the_rules_and_the_libraries(tmp_path):
     out = tmp_path / "forecast.csv"
     code, _, err = mc11("forecast", ROOT / "examples" / "my_negotiation.csv", "--out", out)

@@ -74,7 +74,7 @@ def calibrate(args: argparse.Namespace) -> None:
         stopped_writing,
     )
     from simulation.runs.forecast import check_exchange_rule, method_name
-    from simulation.runs.versions import resume_note
+    from simulation.runs.versions import finished_note, resume_note
 
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)
@@ -85,6 +85,9 @@ def calibrate(args: argparse.Namespace) -> None:
                          args.exchange_rule)
     again = resuming(folder, inputs)
     if again and finished(folder):
+        note = finished_note(recorded_inputs(folder), folder, "trials")
+        if note:
+            print(f"mc11: note: {note}", file=sys.stderr)
         print(f"mc11: {folder} holds this calibration complete already: nothing is left to "
               f"run and no file was changed. Its report ({folder / REPORT}) follows; parameter "
               f"file: {folder / PARAMETERS}", file=sys.stderr)
@@ -200,7 +203,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--folds", type=at_least_two, default=5,
                         help="cross-validation folds, split by negotiation (default: 5)")
     parser.add_argument("--trials", type=positive, default=30,
-                        help="optuna trials per fold and for the final fit (default: 30)")
+                        help="optuna trials per fold and for the final fit, the first of "
+                             "each the default parameters (default: 30)")
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed of the folds, the sampler and the model runs (default: 0)")
     parser.add_argument("--exchange-rule", choices=EXCHANGE_RULES, default=None,

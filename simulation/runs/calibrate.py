@@ -13,6 +13,11 @@ the protocol registry, except those that own data cannot move or that would only
 (`NOT_FOR_OWN_DATA`). The consensus
 rule only decides verdicts, not the predicted outcome, so it is not fitted.
 
+Every search evaluates the default parameters first (`defaults_of`): its first trial, one of
+`--trials`, so a search never reports a fit worse on its training negotiations than the
+defaults'. The defaults' trial is stored only once evaluated, so an interrupted one leaves no
+trial behind and a resume evaluates it again, once.
+
 Reproducible: each trial's sampler is seeded from the seed, the search and the number of trials
 already complete, so a calibration gives the same trials whatever the number of workers, and a
 resumed one the same as an uninterrupted one. Trials are stored as they finish in an optuna
@@ -106,6 +111,22 @@ def settings_from(values: dict[str, object], protocol: str,
     rounds = int(values.pop("rounds", DEFAULTS.rounds))
     base = settings_for(protocol, rounds, exchange_rule)
     return base.with_bargaining(**values) if values else base
+
+
+def defaults_of(free: tuple[Free, ...], protocol: str,
+                exchange_rule: str | None = None) -> dict[str, object]:
+    """The default values of the `free` parameters, a search's first trial; a number outside
+    its searched range is clipped into it (none of the registry's defaults is)."""
+    base = settings_from({}, protocol, exchange_rule)
+    values: dict[str, object] = {}
+    for f in free:
+        value = base.rounds if f.name == "rounds" else getattr(base.parameters.bargaining, f.name)
+        if f.choices:
+            values[f.name] = value
+        else:
+            clipped = min(max(value, f.low), f.high)
+            values[f.name] = int(clipped) if f.whole else float(clipped)
+    return values
 
 
 def grouped_folds(names: Sequence[str], folds: int, seed: int,
@@ -347,13 +368,14 @@ class _Search:
     """One optuna study: minimise the pooled MAE over some negotiations."""
 
     def __init__(self, storage: object, name: str, number: int, free: tuple[Free, ...],
-                 seed: int) -> None:
+                 seed: int, defaults: dict[str, object]) -> None:
         import optuna
 
         self.optuna = optuna
         self.study = optuna.create_study(study_name=name, storage=storage,
                                          load_if_exists=True, direction="minimize")
         self.name, self.number, self.free, self.seed = name, number, free, seed
+        self.defaults = defaults
         for trial in self.study.get_trials(deepcopy=False,
                                            states=(optuna.trial.TrialState.RUNNING,)):
             self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)  # interrupted
@@ -372,11 +394,16 @@ class _Search:
             progress: Progress | None) -> dict[str, object]:
         done = len(self.complete())
         while done < trials:
-            seed = np.random.SeedSequence([self.seed, self.number, done])
-            self.study.sampler = self.optuna.samplers.TPESampler(
-                seed=int(seed.generate_state(1)[0]), n_startup_trials=min(10, trials))
-            trial = self.study.ask(self.distributions())
-            self.study.tell(trial, objective(dict(trial.params)))
+            if done == 0:  # the defaults first, stored once evaluated (see the module notes)
+                self.study.add_trial(self.optuna.trial.create_trial(
+                    params=self.defaults, distributions=self.distributions(),
+                    value=objective(dict(self.defaults))))
+            else:
+                seed = np.random.SeedSequence([self.seed, self.number, done])
+                self.study.sampler = self.optuna.samplers.TPESampler(
+                    seed=int(seed.generate_state(1)[0]), n_startup_trials=min(10, trials))
+                trial = self.study.ask(self.distributions())
+                self.study.tell(trial, objective(dict(trial.params)))
             done += 1
             if progress is not None:
                 progress(self.name, done, trials, float(self.study.best_value))
@@ -397,6 +424,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
                          "least 1")
     held_out = calibration_folds(dataset, folds, seed)
     free = free_parameters(protocol, exchange_rule)
+    defaults = defaults_of(free, protocol, exchange_rule)
     folder = Path(folder)
     prepare_folder(folder, inputs)
     everything = list(range(len(dataset)))
@@ -418,7 +446,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
             rows, fitted, out_of_fold = [], [], []
             for f, test in enumerate(held_out):
                 train = [i for i in everything if i not in set(test)]
-                search = _Search(storage, f"fold {f + 1} of {folds}", f, free, seed)
+                search = _Search(storage, f"fold {f + 1} of {folds}", f, free, seed, defaults)
                 best = search.run(
                     trials, lambda values, train=train: _mae(errors(
                         train, settings_from(values, protocol, exchange_rule))), progress)
@@ -434,7 +462,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
                     row[name] = _mae([base_errors[i][name] for i in test])
                 fitted.append(best)
                 rows.append(row | {f"fitted {k}": v for k, v in best.items()})
-            search = _Search(storage, "all negotiations", folds, free, seed)
+            search = _Search(storage, "all negotiations", folds, free, seed, defaults)
             best_all = search.run(trials, lambda values: _mae(errors(
                 everything, settings_from(values, protocol, exchange_rule))), progress)
             in_sample = float(search.study.best_value)
