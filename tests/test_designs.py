@@ -742,21 +742,27 @@ def test_a_points_statistics_are_their_definitions_over_its_runs(drawn):
         assert stats["text_in_force_median"][k] == np.median(in_force)
 
 
+def _point_alone(plan, tolerance: float):
+    """The small sweep's scenario at one point's base tolerance, its negotiation, and the
+    point's runs as `mc11 run --seed` runs them (replications 0 to R-1 of the design's seed)."""
+    from simulation.runs.ensemble import run_chunk
+
+    alone = scenario_from_mapping({"name": "small", "parameters": {"consensus": {
+        "base_tolerance": tolerance, "min_step": {"uniform": [5, 15]}}}})
+    negotiation = alone.negotiation()
+    return alone, negotiation, run_chunk(negotiation, alone.spec.parameters, plan.seed, 0,
+                                         plan.runs_per_point, alone.priors)
+
+
 def test_a_design_point_is_the_ensemble_of_the_scenario_at_its_values(small_sweep, tmp_path):
     """A point's runs are replications 0 to R-1 of the design's seed, as `mc11 run --seed`
     runs them with the point's constants written into the scenario (the constants the
     design does not set drawn from their priors alike): common random numbers across the
     points, and a point anyone can run again."""
-    from simulation.runs.ensemble import run_chunk
-
     scenario, plan = small_sweep
     table = run(plan, scenario, tmp_path / "d")
     for point, value in enumerate(plan.points[:, 0]):
-        alone = scenario_from_mapping({"name": "small", "parameters": {"consensus": {
-            "base_tolerance": value, "min_step": {"uniform": [5, 15]}}}})
-        negotiation = alone.negotiation()
-        chunk = run_chunk(negotiation, alone.spec.parameters, plan.seed, 0, plan.runs_per_point,
-                          alone.priors)
+        _, negotiation, chunk = _point_alone(plan, value)
         expected = sweep.point_statistics(chunk.outcome, chunk.text, chunk.coverage,
                                           negotiation.status_quo)
         rows = table[table["point"] == point]
@@ -772,16 +778,12 @@ def test_a_sweep_row_says_what_the_summary_of_the_same_runs_says(small_sweep, tm
     from simulation.report.designs import with_intervals
     from simulation.report.summary import summarise, text_levels
     from simulation.report.tables import issues_frame
-    from simulation.runs.ensemble import outcome_frame, run_chunk
+    from simulation.runs.ensemble import outcome_frame
 
     scenario, plan = small_sweep
     table = with_intervals(run(plan, scenario, tmp_path / "d"), plan.runs_per_point)
     for point, value in enumerate(plan.points[:, 0]):
-        alone = scenario_from_mapping({"name": "small", "parameters": {"consensus": {
-            "base_tolerance": value, "min_step": {"uniform": [5, 15]}}}})
-        negotiation = alone.negotiation()
-        chunk = run_chunk(negotiation, alone.spec.parameters, plan.seed, 0, plan.runs_per_point,
-                          alone.priors)
+        alone, negotiation, chunk = _point_alone(plan, value)
         runs = outcome_frame({o.name: getattr(chunk, o.name) for o in OUTPUTS
                               if o.combine is not Combine.SPREAD}, negotiation)
         summary = summarise(runs, issues_frame(alone))
