@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from commands import mc11
 
 from simulation.engine.model import NegotiationModel
 from simulation.errors import InputError
@@ -19,7 +20,6 @@ from simulation.inputs.priors import draw, prior_seed
 from simulation.inputs.scenario import load_scenario, scenario_from_mapping
 from simulation.runs import design, sweep
 from simulation.runs.ensemble import replication_seed
-from tests.commands import mc11
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TOLERANCE = "parameters.consensus.base_tolerance"
