@@ -257,6 +257,10 @@ def test_the_defaults_are_the_searched_parameters_registry_defaults():
         "risk_attitudes": "security", "offer_rule": "least_move"}
     assert "exchange_rule" not in defaults_of(free_parameters("exchange", "reference"),
                                               "exchange", "reference")
+    for protocol in ("compromise", "exchange", "challenge"):  # each inside its searched range
+        free = free_parameters(protocol)
+        for f, value in zip(free, defaults_of(free, protocol).values(), strict=True):
+            assert value in f.choices if f.choices else f.low <= value <= f.high, (protocol, f)
 
 
 def test_every_search_tries_the_default_parameters_first(result, result_folder):

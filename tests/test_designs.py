@@ -902,10 +902,12 @@ def test_a_set_position_between_0_and_1_gets_the_scenario_files_note(tmp_path, c
     ["sweep", "--set", "overrides.0.set_position=0.5,60", "--set", "bad=1"],
     ["sweep", "--set", "overrides.1.set_position=5,60"],
     ["sensitivity", "--parameters", "x,y"],
+    ["sensitivity", "--samples", "48"],
 ])
 def test_an_option_error_is_not_pushed_down_by_the_scenarios_notes(tmp_path, capsys, argv):
-    """The scenario's notes printed before a --set (or --parameters) error pushed the one line
-    that matters down: the options are checked first, the notes left out when they fail."""
+    """The scenario's notes printed before a --set (or --parameters, --samples) error pushed the
+    one line that matters down: the options are checked first, the notes left out when they
+    fail."""
     command, *options = argv
     code = main([command, str(noted_scenario(tmp_path)), "--scheduler", "in-process", *options])
     error = capsys.readouterr().err
@@ -914,13 +916,15 @@ def test_an_option_error_is_not_pushed_down_by_the_scenarios_notes(tmp_path, cap
 
 
 def test_the_scenarios_notes_still_come_once_the_options_are_sound(tmp_path, capsys):
-    """Sound --parameters, then an error after them: the scenario's notes come before it."""
+    """Sound options, then an error after them (a --folder that is a file): the scenario's
+    notes come before it."""
+    (tmp_path / "taken").write_text("")
     code = main(["sensitivity", str(noted_scenario(tmp_path)), "--scheduler", "in-process",
-                 "--samples", "48"])
+                 "--samples", "16", "--folder", str(tmp_path / "taken")])
     error = capsys.readouterr().err
     assert code == 2
     assert f"mc11: note: noted.yaml line 4: overrides.0: {SHARE_NOTE.format(0.5)}" in error
-    assert error.index("mc11: note:") < error.index("mc11: error: --samples")
+    assert error.index("mc11: note:") < error.index("mc11: error: ")
 
 
 def test_a_sobol_sample_count_salib_rejects_is_an_input_error(decided):

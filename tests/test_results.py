@@ -1748,6 +1748,11 @@ def test_json_output_writes_each_float_as_the_csv_does(capsys):
         == frame["diff"].tolist()[:2]
     assert records[2] == {"issue": "d", "diff": None, "runs": 3, "paired": True}
     assert records[0]["issue"] == "a/b"
+    # a float among texts, and a float32 column, as the CSV writes them too
+    mixed = pd.DataFrame({"value": ["x", 0.12345678901234], "share": np.float32([0.1, 0.25])})
+    emit(mixed, "json", None)
+    assert json.loads(capsys.readouterr().out) == [{"value": "x", "share": 0.1},
+                                                   {"value": 0.12345678901234, "share": 0.25}]
 
 
 def test_a_design_folder_given_for_a_runs_results_says_what_it_is_and_if_it_is_complete(
@@ -1778,3 +1783,7 @@ def test_a_design_folder_given_for_a_runs_results_says_what_it_is_and_if_it_is_c
     with pytest.raises(InputError) as sensitivity:
         results.read_folder(folder)
     assert "`mc11 sensitivity`, whose sensitivity.csv, points.csv" in sensitivity.value.problem
+    (folder / "design.json").write_text(json.dumps({"kind": ["grid"], "points": [[1.0]]}))
+    with pytest.raises(InputError) as damaged:  # a kind no design has: named as either
+        results.read_folder(folder)
+    assert "a design folder of `mc11 sweep` or `sensitivity`" in damaged.value.problem

@@ -199,6 +199,7 @@ def test_cli_backtest_out_writes_the_verdict_score_to_the_file(tmp_path, capsys)
     assert main(["backtest", str(EXAMPLE), "--out", str(out)]) == 0
     screen = capsys.readouterr()
     assert "verdict score" not in screen.out and "_p_change" not in screen.out
+    assert "mean absolute error over" not in screen.out  # no heading without its table
     assert "then 2 under their heading" in screen.err
     text = out.read_text(encoding="utf-8")
     assert "capability_salience_median" in text

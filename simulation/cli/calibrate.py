@@ -85,7 +85,7 @@ def calibrate(args: argparse.Namespace) -> None:
                          args.exchange_rule)
     again = resuming(folder, inputs)
     if again and finished(folder):
-        note = finished_note(recorded_inputs(folder), folder, "trials")
+        note = finished_note(recorded_inputs(folder), folder)
         if note:
             print(f"mc11: note: {note}", file=sys.stderr)
         print(f"mc11: {folder} holds this calibration complete already: nothing is left to "

@@ -477,13 +477,14 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 def json_records(frame: pd.DataFrame) -> str:
     """A frame as JSON records, each float written as the CSV writes it (the shortest text that
-    reads back as the same float; pandas' `to_json` keeps at most 15 decimals), NaN as null."""
+    reads back as the same number; pandas' `to_json` rounds to 10 decimals), NaN as null."""
+    import numpy as np
+
     records = json.loads(frame.to_json(orient="records", force_ascii=False))
-    floats = [column for column in frame.columns if frame[column].dtype.kind == "f"]
-    values = frame[floats].to_numpy(dtype=float).tolist()
-    for record, row in zip(records, values, strict=True):
-        for column, value in zip(floats, row, strict=True):
-            record[str(column)] = value if math.isfinite(value) else None
+    for column in frame.columns:
+        for record, value in zip(records, frame[column].to_numpy(), strict=True):
+            if isinstance(value, float | np.floating):  # a float32's shortest text too
+                record[str(column)] = float(str(value)) if math.isfinite(value) else None
     return json.dumps(records, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -232,11 +232,11 @@ def sweep(args: argparse.Namespace) -> None:
     fmt = figure_format(args)
     scenario = load_quietly(scenario_of(args))
     parsed = design.parse_settings(args.set, scenario.spec.overrides)
-    say_notes([*scenario.notes, *_fraction_notes(parsed)])  # after a --set error, none
     settings = sweep.in_stored_order(parsed, Path(args.folder) if args.folder else None)
     plan = design.grid(settings, args.runs_per_point,
                        args.seed if args.seed is not None else scenario.spec.seed,
                        scenario.input_hash())
+    say_notes([*scenario.notes, *_fraction_notes(parsed)])  # after an error in --set, none
     with _run(plan, scenario, args, "ask for fewer --runs-per-point or --set values") as outputs, \
             _writing(outputs.folder):
         folder = outputs.folder
@@ -344,13 +344,13 @@ def sensitivity(args: argparse.Namespace) -> None:
             raise InputError("--parameters", twice, f"{twice} is named twice; name each "
                              "constant once")
         priors, source = {p: priors[p] for p in chosen}, "--parameters"
-    say_notes(scenario.notes)  # after a --parameters error, none
     if args.parameters is None:
         priors = _read_by(scenario.spec.parameters.bargaining.protocol, priors)
     priors = sweep.in_stored_order(priors, Path(args.folder) if args.folder else None)
     plan = design.sensitivity_design(args.method, priors, args.samples, args.runs_per_point,
                                      args.seed if args.seed is not None else scenario.spec.seed,
                                      scenario.input_hash(), source)
+    say_notes(scenario.notes)  # after an error in --parameters or --samples, none
     titles = _titles(scenario)
     with _run(plan, scenario, args, "ask for fewer --runs-per-point or --samples") as outputs, \
             _writing(outputs.folder):

@@ -306,13 +306,13 @@ def backtest(args: argparse.Namespace) -> None:
     gaps = paired_gaps(issues)
     rows[PAIRED] = [gap_text(*gaps[m]) if m in gaps and math.isfinite(gaps[m][0]) else ""
                     for m in methods]
-    print(f"mean absolute error over {counted(int(pooled['issues']), 'issue')}"
-          + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
-             if len(dataset) > 1 else "") + ":")
     verdict = _verdict_table(issues)
     if args.out is not None:  # both tables to the file, without the notes under them
         emit(rows, args.format, args.out, inputs, after=None if verdict is None else verdict[:2])
         return
+    print(f"mean absolute error over {counted(int(pooled['issues']), 'issue')}"
+          + (f" of {len(dataset)} negotiations (per negotiation: --per-negotiation)"
+             if len(dataset) > 1 else "") + ":")
     emit(rows, args.format, None)
     print(f"\n{PAIRED}: a method's mean absolute error minus the model's on the issues both "
           "score (positive: the model is closer), ± its standard error "

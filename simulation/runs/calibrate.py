@@ -115,18 +115,11 @@ def settings_from(values: dict[str, object], protocol: str,
 
 def defaults_of(free: tuple[Free, ...], protocol: str,
                 exchange_rule: str | None = None) -> dict[str, object]:
-    """The default values of the `free` parameters, a search's first trial; a number outside
-    its searched range is clipped into it (none of the registry's defaults is)."""
+    """The default values of the `free` parameters, a search's first trial (each inside its
+    searched range, which a test checks for every protocol)."""
     base = settings_from({}, protocol, exchange_rule)
-    values: dict[str, object] = {}
-    for f in free:
-        value = base.rounds if f.name == "rounds" else getattr(base.parameters.bargaining, f.name)
-        if f.choices:
-            values[f.name] = value
-        else:
-            clipped = min(max(value, f.low), f.high)
-            values[f.name] = int(clipped) if f.whole else float(clipped)
-    return values
+    return {f.name: base.rounds if f.name == "rounds"
+            else getattr(base.parameters.bargaining, f.name) for f in free}
 
 
 def grouped_folds(names: Sequence[str], folds: int, seed: int,

@@ -290,10 +290,11 @@ def _design_hint(folder: Path) -> str:
     from simulation.runs.sweep import point_path, stored_design
 
     stored = stored_design(folder)
+    kind = stored.get("kind")
     command, tables = {"grid": ("`mc11 sweep`", "sweep.csv"),
                        "sobol": ("`mc11 sensitivity`", "sensitivity.csv, points.csv"),
                        "morris": ("`mc11 sensitivity`", "sensitivity.csv, points.csv")}.get(
-        stored.get("kind"), ("`mc11 sweep` or `sensitivity`", "tables"))
+        kind if isinstance(kind, str) else None, ("`mc11 sweep` or `sensitivity`", "tables"))
     points = stored.get("points")
     count = len(points) if isinstance(points, list) else 0
     left = sum(not point_path(folder, point).is_file() for point in range(count))

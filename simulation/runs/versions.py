@@ -132,13 +132,13 @@ def refuse_other_rules(manifest: Mapping[str, Any], folder: Path, instead: str,
                          "rules digest)")
 
 
-def finished_note(manifest: Mapping[str, Any], folder: Path, done: str = "runs") -> str | None:
-    """What showing a complete folder's stored results should say first if other model rules
-    made its `done` (a calibration's trials); None if they are this mc11's or not known."""
+def finished_note(manifest: Mapping[str, Any], folder: Path) -> str | None:
+    """What showing a complete calibration's stored results should say first if other model
+    rules made its trials; None if they are this mc11's or not known."""
     if not rules_changed(manifest):
         return None
     digest, package = _rules_of(manifest)
-    return (f"the {done} of {folder} were made by other model rules (rules digest {digest}, "
+    return (f"the trials of {folder} were made by other model rules (rules digest {digest}, "
             f"mc11 {package}) than this mc11's ({rules_digest()}, mc11 {__version__}), and its "
             "stored results, shown as they are, are theirs: this mc11 may give others. To "
             "see this mc11's, run the command with a new --dir")
