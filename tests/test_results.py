@@ -1482,7 +1482,12 @@ def test_compare_blockers_names_a_bloc_only_where_every_folder_has_it_with_its_m
     named only where it is one, of the same members, in every folder compared."""
     from types import SimpleNamespace
 
-    from simulation.cli.compare import _blocs
+    from simulation.cli.compare import _common_blocs
+    from simulation.report.figures import bloc_members
+
+    def _blocs(pair):  # the blocs two folders' scenarios share
+        first, other = (bloc_members(f.scenario, f.scenario.negotiation()) for f in pair)
+        return _common_blocs(first, other)
 
     stance = {"id": "african_group", "name": "African Group", "source": "x",
               "applies_to": {"group": "african_group"}, "stances": []}

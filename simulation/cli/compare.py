@@ -119,21 +119,25 @@ def _compare_blockers(loaded: list[Results], args: argparse.Namespace) -> None:
     import pandas as pd
 
     from simulation.report import summary
+    from simulation.report.figures import bloc_members
 
     names = _labels(loaded)
     reference = loaded[0]
     issues = list(_chosen(reference.summary.set_index("issue"), args.issue).index)
     top = args.top or BLOCKERS_SHOWN
+    # each folder's summary, blockers and blocs, read once however many folders it meets
+    summaries = [results.summary.set_index("issue") for results in loaded]
+    blockers = [read_checked(results.folder, "blockers.csv", results.scenario)
+                for results in loaded]
+    blocs = [bloc_members(results.scenario, results.scenario.negotiation())
+             for results in loaded]
     tables, views = [], []
-    for name, results in zip(names[1:], loaded[1:], strict=True):
-        pair = (reference, results)
+    for at, (name, results) in enumerate(zip(names[1:], loaded[1:], strict=True), start=1):
         paired = _paired_blockers(reference, results)
-        table = summary.compare_blockers(
-            *(folder.summary.set_index("issue") for folder in pair),
-            *(read_checked(folder.folder, "blockers.csv", folder.scenario) for folder in pair),
-            paired)
+        table = summary.compare_blockers(summaries[0], summaries[at], blockers[0], blockers[at],
+                                         paired)
         table = table[table["issue"].isin(issues)].reset_index(drop=True)
-        view = _compact_blockers(table, _blocs(pair), top)
+        view = _compact_blockers(table, _common_blocs(blocs[0], blocs[at]), top)
         if len(loaded) > 2:  # each row names its scenario, as the outcome table's do
             table.insert(0, "scenario", name)
             table.insert(0, "reference", names[0])
@@ -183,16 +187,13 @@ def _compact_blockers(table: pd.DataFrame, blocs: dict[str, list[str]],
     return view.groupby("issue", sort=False).head(top)[["issue", "blocker", "share", "change"]]
 
 
-def _blocs(loaded: tuple[Results, ...]) -> dict[str, list[str]]:
-    """The blocs (`bloc_members`, by name) of every folder's scenario alike: a group that is no
-    bloc in one folder (its stance replaced without `bloc: true`), or another set of members
-    there, is named by its members, as a row's share may not be a bloc's in both."""
-    from simulation.report.figures import bloc_members
-
-    found = [bloc_members(results.scenario, results.scenario.negotiation())
-             for results in loaded]
-    return {name: members for name, members in found[0].items()
-            if all(sorted(other.get(name, [])) == sorted(members) for other in found[1:])}
+def _common_blocs(first: dict[str, list[str]], other: dict[str, list[str]]
+                  ) -> dict[str, list[str]]:
+    """The blocs (`bloc_members`, by name) two folders' scenarios share: a group that is no
+    bloc in one (its stance replaced without `bloc: true`), or another set of members there, is
+    named by its members, as a row's share may not be a bloc's in both."""
+    return {name: members for name, members in first.items()
+            if sorted(other.get(name, [])) == sorted(members)}
 
 
 def _chosen(table: pd.DataFrame, issues: list[str] | None) -> pd.DataFrame:
