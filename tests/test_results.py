@@ -152,6 +152,9 @@ def test_execute_writes_the_documented_files(complete, small):
     records = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert [r["issue"] for r in records] == issues
     assert [r["n_runs"] for r in records] == [6] * len(issues)
+    exact = pd.read_csv(folder / "summary.csv")
+    for column in exact.select_dtypes("float").columns:  # every float as the CSV has it
+        assert [r[column] for r in records] == [None if pd.isna(v) else v for v in exact[column]]
 
     support = pd.read_csv(folder / "support.csv")
     periods = len(small.negotiation().calendar)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -475,19 +474,6 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(rounded_column)
 
 
-def json_records(frame: pd.DataFrame) -> str:
-    """A frame as JSON records, each float written as the CSV writes it (the shortest text that
-    reads back as the same number; pandas' `to_json` rounds to 10 decimals), NaN as null."""
-    import numpy as np
-
-    records = json.loads(frame.to_json(orient="records", force_ascii=False))
-    for column in frame.columns:
-        for record, value in zip(records, frame[column].to_numpy(), strict=True):
-            if isinstance(value, float | np.floating):  # a float32's shortest text too
-                record[str(column)] = float(str(value)) if math.isfinite(value) else None
-    return json.dumps(records, indent=1, ensure_ascii=False) + "\n"
-
-
 def _frame_text(frame: pd.DataFrame, fmt: str) -> str:
     """A frame as a table ("-" where there is no value), CSV or JSON text."""
     import pandas as pd
@@ -495,6 +481,8 @@ def _frame_text(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "json":
+        from simulation.report import json_records
+
         return json_records(frame)
     if len(frame):
         with pd.option_context("display.max_colwidth", 60, "display.width", 200):

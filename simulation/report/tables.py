@@ -12,7 +12,7 @@ from simulation.inputs.catalogue import CLUSTER_TITLES, REACHED, SCALE_WORDS
 from simulation.inputs.scenario import Scenario, check_scenario
 from simulation.outcomes import AGREEMENTS, OUTCOMES
 from simulation.outputs import OUTPUT, OUTPUTS, Combine
-from simulation.report import summary
+from simulation.report import json_records, summary
 from simulation.report.figures import (
     FigureTables,
     bloc_members,
@@ -75,8 +75,7 @@ def write_report(run: Run, aggregate: Aggregate, plots: bool = True,
     folder, scenario = run.folder, run.scenario
     table, members, levels = summary_tables(scenario, aggregate)
     write_atomic(folder / "summary.csv", table.to_csv(index=False))
-    write_atomic(folder / "summary.json",
-                 table.to_json(orient="records", indent=1, force_ascii=False) + "\n")
+    write_atomic(folder / "summary.json", json_records(table))
     write_atomic(folder / "text_levels.csv", levels.to_csv(index=False))
     spreads = period_tables(aggregate)
     for name, frame in spreads.items():
