@@ -13,6 +13,8 @@ from enum import Enum
 
 MANIFEST = "run.json"
 """The file of an `mc11 run` results folder recording its run (and marking the folder as one)."""
+FOLDER_READERS = "`mc11 plot`, `compare` or `explain`"
+"""The commands that read an `mc11 run` results folder, as the messages name them."""
 DESIGN = "design.json"
 """The file of a sweep's or sensitivity design's folder recording its design."""
 JOURNAL = "trials.journal"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from simulation.errors import InputError, resolved, shell_word, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO, MAX_RUNS, SEED_LIMIT
-from simulation.outputs import DESIGN, JOURNAL, MANIFEST
+from simulation.outputs import DESIGN, FOLDER_READERS, JOURNAL, MANIFEST
 from simulation.report import DEFAULT_FIGURE_FORMAT, FIGURE_FORMATS
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ WRONG_KIND = {
 
 
 OUTPUT_FOLDERS = {
-    MANIFEST: "a results folder of `mc11 run`, which `mc11 plot`, `compare` and `explain` read",
+    MANIFEST: f"a results folder of `mc11 run`, which {FOLDER_READERS} reads",
     DESIGN: "a folder of `mc11 sweep` or `sensitivity`",
     JOURNAL: "a folder of `mc11 calibrate`, whose parameters.yaml --params reads",
 }
@@ -278,8 +278,8 @@ def wrong_kind(error: InputError, expected: str, given: str) -> InputError:
     if error.problem.startswith("the file is empty"):  # nothing in it says what it is
         return error
     if name.name == MANIFEST:
-        hint = ("this is a results folder's run.json: give the folder to `mc11 plot`, `compare` "
-                "or `explain`, or its scenario.yaml to run it again")
+        hint = (f"this is a results folder's run.json: give the folder to {FOLDER_READERS}, or "
+                "its scenario.yaml to run it again")
     elif name.suffix.lower() in WRONG_KIND[expected]:
         hint = ("this looks like actor-issue data, which `mc11 forecast`, `backtest` and "
                 "`calibrate` read; this command takes a scenario (YAML)" if expected == "scenario"

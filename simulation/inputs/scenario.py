@@ -80,7 +80,7 @@ from simulation.inputs.preferences import (
     derive_preferences,
 )
 from simulation.inputs.priors import Prior, is_prior, parse_prior
-from simulation.outputs import DESIGN, MANIFEST
+from simulation.outputs import DESIGN, FOLDER_READERS, MANIFEST
 
 LIST_KEYS = ("overrides", "proposals", "group_stances")
 LOADER_KEYS = ("extends", "parameters_file")  # read by the loader before the schema
@@ -363,7 +363,7 @@ def _folder_hint(folder: Path) -> str:
         return ""
     if (folder / MANIFEST).is_file():
         return (f"; this is an `mc11 run` results folder: the scenario it ran is {stored} (the "
-                "folder itself goes to `mc11 plot`, `compare` or `explain`)")
+                f"folder itself goes to {FOLDER_READERS})")
     if (folder / DESIGN).is_file():
         return (f"; this is a design's folder: the scenario it ran is {stored} (to complete "
                 "the design, give its scenario and --folder with it)")
