@@ -1152,12 +1152,42 @@ def test_cli_run_explains_the_summary_columns_under_the_table_not_under_the_word
     assert lines[last_row + 1] == (
         "(95% CI: the Monte Carlo error of P(multi) from the number of runs alone, which more runs "
         "shrink; the verdict's range across the uncertain constants is `mc11 sensitivity`'s. "
-        "text median: over the runs with an agreement of either kind (text_levels.csv has each "
-        "kind's); P(>=mid): the share of runs whose agreed text reaches the scale's mid point, "
+        "text median: over the runs with an agreement of either kind (each kind's below where "
+        "both are common; text_levels.csv has them all); P(>=mid): the share of runs whose "
+        "agreed text reaches the scale's mid point, "
         "50; top blockers: the share of all runs in which each blocked consensus, '=' joining "
         "members at the same share, a bloc most of whose members blocked together named once, "
         "with how many of them)")
     assert "the median agreed text in the scale's words:" in lines
+
+
+def test_cli_run_gives_each_kinds_median_text_where_both_kinds_of_deal_are_common(
+        workspace, monkeypatch):
+    """A pooled median between a multilateral and a plurilateral camp describes neither: where
+    each kind of deal reaches a tenth of the runs, the words line gives each kind's median text
+    and share as text_levels.csv has them, and elsewhere only the pooled one. The summary also
+    names the protocol whose reading it is."""
+    stub_plots(monkeypatch)
+    folder = workspace / "kinds"
+    code, stdout, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 30, "--workers", 1,
+                                "--seed", 7, "--folder", folder, "--quiet", "--no-plots")
+    assert code == 0, stderr
+    assert "These shares are the compromise protocol's reading of the preferences" in stdout
+    levels = pd.read_csv(folder / "text_levels.csv").set_index(["issue", "outcome"])
+    words = {line.split(":")[0].strip(): line for line in stdout.splitlines()
+             if line.startswith("  ")}
+    both = 0
+    for issue, line in words.items():
+        shares = {kind: levels["n_runs"].get((issue, kind), 0) / 30
+                  for kind in ("multilateral", "plurilateral")}
+        if min(shares.values()) >= 0.1:
+            both += 1
+            assert line.endswith(" (" + "; ".join(
+                f"{kind} {levels.loc[(issue, kind), 'text_median']:.0f} in {share:.2f} of runs"
+                for kind, share in shares.items()) + ")"), line
+        else:
+            assert "of runs)" not in line, line
+    assert both >= 1  # the mandate splits in the baseline
 
 
 def test_cli_run_says_what_the_number_after_each_top_blocker_is(workspace, monkeypatch):
