@@ -24,11 +24,14 @@ from simulation.inputs.own_parameters import (
     read_own_parameters,
 )
 from simulation.runs.calibrate import (
+    FITTED_BASELINE,
     JOURNAL,
+    SHARES,
     calibrate,
     defaults_of,
     exclusive,
     fingerprint,
+    fitted_share,
     free_parameters,
     grouped_folds,
     parameter_file_text,
@@ -178,6 +181,40 @@ def test_a_baseline_is_scored_on_the_issues_it_predicts(tmp_path):
     assert status_quo["out_of_fold_mae"] == 0.0
     assert status_quo["fold_mean"] == 0.0  # the fold without a status quo has no score
     assert found.folds["status_quo"].isna().sum() == 1
+
+
+def test_the_fitted_baseline_predicts_each_law_with_a_share_fitted_on_the_others(tmp_path):
+    """On issue x law a's outcome is its status quo (share 1 fits it), law b's the weighted
+    mean (share 0 fits it); issue y has no status quo and the mean is right. Held out, each law
+    is predicted with the other's share, so the fitted baseline misses x by 30 and 40 where a
+    fit on both laws would do better."""
+    dataset, path = _small_dataset(tmp_path, [
+        "a,A,x,0,1,1,20,20", "a,B,x,100,1,1,20,20", "b,A,x,0,1,1,90,50", "b,B,x,100,1,1,90,50",
+        "a,A,y,0,1,1,,50", "a,B,y,100,1,1,,50", "b,A,y,0,1,1,,50", "b,B,y,100,1,1,,50"])
+    found = calibrate(dataset, "compromise", tmp_path / "cal",
+                      fingerprint(path, "compromise", 2, 1, 0, None), folds=2, trials=1)
+    held_out = [dataset[test[0]].negotiation for test in grouped_folds(["a", "b"], 2, 0)]
+    shares = dict(zip(held_out, found.folds["fitted status quo share"], strict=True))
+    errors = dict(zip(held_out, found.folds[FITTED_BASELINE], strict=True))
+    assert shares == {"a": 0.0, "b": 1.0}
+    assert errors == pytest.approx({"a": 15.0, "b": 20.0})
+    fitted = found.methods.set_index("method").loc[FITTED_BASELINE]
+    assert (fitted["issues"], fitted["out_of_fold_mae"]) == (4, pytest.approx(17.5))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, SHARES.size - 1), st.lists(st.floats(0, 100), min_size=4, max_size=4),
+       st.floats(1, 10))
+def test_a_share_that_fits_every_issue_exactly_is_the_one_fitted(share, positions, pull):
+    """Outcomes lying that share of the way from the weighted mean to the status quo on every
+    issue of every law give that share."""
+    errors = []
+    for law in range(2):
+        mean = np.array(positions[2 * law:2 * law + 2])
+        status_quo = mean + np.array([pull, -pull])
+        outcome = mean + SHARES[share] * (status_quo - mean)
+        errors.append(np.abs(mean + SHARES[:, None] * (status_quo - mean) - outcome))
+    assert fitted_share(errors) == share
 
 
 def test_a_calibration_gives_the_caller_back_optunas_verbosity(tmp_path):
@@ -629,9 +666,11 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
                key=lambda m: methods.loc[m, "out_of_fold_mae"])
     calibrated, baseline, default = (f"{methods.loc[m, 'out_of_fold_mae']:.3f}"
                                      for m in ("model_calibrated", best, "model_default"))
+    fitted = f"{methods.loc[FITTED_BASELINE, 'out_of_fold_mae']:.3f}"
     assert f"Headline: calibrated {calibrated} out of fold, against {baseline} for the best " \
-           f"baseline scoring every issue ({method_name(best)}) and {default} for the default " \
-           "parameters." in out
+           f"baseline scoring every issue ({method_name(best)}), {fitted} for that mean moved " \
+           "toward the status quo by a share fitted on the same folds (a calibrated rule of " \
+           f"thumb) and {default} for the default parameters." in out
     assert f"out-of-fold MAE {calibrated} (best baseline {best} {baseline}); in-sample MAE " \
            f"{mae[in_sample]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
 

@@ -60,6 +60,8 @@ def calibrate(args: argparse.Namespace) -> None:
     against the defaults and the baselines, out of fold."""
     from simulation.runs.calibrate import (
         DIGEST_NOTE,
+        FITTED_BASELINE,
+        FITTED_BASELINE_NAME,
         FOLDS,
         PARAMETERS,
         REPORT,
@@ -73,7 +75,7 @@ def calibrate(args: argparse.Namespace) -> None:
         resuming,
         stopped_writing,
     )
-    from simulation.runs.forecast import check_exchange_rule, method_name
+    from simulation.runs.forecast import BASELINES, check_exchange_rule, method_name
     from simulation.runs.versions import finished_note, resume_note
 
     dataset = dataset_of(args.datafile, None)
@@ -116,11 +118,12 @@ def calibrate(args: argparse.Namespace) -> None:
     methods = result.methods.copy()
     headline = methods.set_index("method")["out_of_fold_mae"]
     scored = methods.set_index("method")["issues"]
-    best_baseline = min((m for m in headline.index if not m.startswith("model_")
+    best_baseline = min((m for m in headline.index if m in BASELINES
                          and scored[m] == scored["model_default"]), key=lambda m: headline[m])
     methods["method"] = [
         {"model_calibrated": "the model, calibrated (out of fold)",
-         "model_default": "the model, default parameters"}.get(m, method_name(m))
+         "model_default": "the model, default parameters",
+         FITTED_BASELINE: FITTED_BASELINE_NAME}.get(m, method_name(m))
         for m in methods["method"]]
     methods["gap"] = [gap_text(gap, error) if math.isfinite(gap) else ""
                       for gap, error in zip(methods.pop("gap"), methods.pop("gap_se"),
@@ -138,7 +141,8 @@ def calibrate(args: argparse.Namespace) -> None:
         "clustered by negotiation; a gap within about two standard errors is a tie)", "",
         f"Headline: calibrated {headline['model_calibrated']:.3f} out of fold, against "
         f"{headline[best_baseline]:.3f} for the best baseline scoring every issue "
-        f"({method_name(best_baseline)}) "
+        f"({method_name(best_baseline)}), {headline[FITTED_BASELINE]:.3f} for that mean moved "
+        "toward the status quo by a share fitted on the same folds (a calibrated rule of thumb) "
         f"and {headline['model_default']:.3f} for the default parameters.", "",
         "Per fold (held-out negotiations; MAE of each method on them; the values fitted on "
         "the other folds):",

@@ -6,7 +6,9 @@ fold, optuna's TPE sampler searches the parameters that minimise the mean absolu
 the issues of the other K - 1 folds; the best ones then predict the held-out fold. Every issue is
 thus predicted once by parameters fitted without its negotiation: the out-of-fold error is the
 honest estimate of how the calibrated engine does on new negotiations. A last search on all
-negotiations gives the parameters written to the parameter file; its error is in-sample.
+negotiations gives the parameters written to the parameter file; its error is in-sample. The
+baselines are scored on the same folds, and one of them is fitted as the model is
+(`FITTED_BASELINE`), so that a fitted model is not judged only against rules that fit nothing.
 
 Free parameters: the rounds of the synthetic calendar and the chosen protocol's settings from
 the protocol registry, except those that own data cannot move or that would only fit chance
@@ -163,6 +165,34 @@ def _baseline_errors(data: ActorIssueData) -> dict[str, np.ndarray]:
     scored = np.isfinite(observed)
     return {name: np.abs(values[scored] - observed[scored])
             for name, values in baselines(data).items()}
+
+
+FITTED_BASELINE = "mean_toward_status_quo"
+FITTED_BASELINE_NAME = "weighted mean moved toward the status quo (a share fitted, as the model is)"
+SHARES = np.linspace(0.0, 1.0, 101)
+"""The fitted baseline's shares searched: a baseline with a parameter fitted on the same folds
+as the model's, so that a calibrated model is also measured against a calibrated rule of thumb
+(parameter-free baselines cannot fit the data they are scored on)."""
+
+
+def _share_errors(data: ActorIssueData) -> np.ndarray:
+    """The fitted baseline's absolute error on each observed issue (columns) for each of
+    `SHARES` (rows): the weighted mean moved that share of the way to the status quo, where
+    the data give one (elsewhere the mean as it is)."""
+    observed = data.to_user_scale(data.outcome)
+    scored = np.isfinite(observed)
+    predictions = baselines(data)
+    mean, status_quo = (predictions["capability_salience_mean"][scored],
+                        predictions["status_quo"][scored])
+    pull = np.where(np.isfinite(status_quo), status_quo - mean, 0.0)
+    return np.abs(mean + SHARES[:, None] * pull - observed[scored])
+
+
+def fitted_share(errors: Sequence[np.ndarray]) -> int:
+    """The index in `SHARES` with the lowest mean absolute error over the issues of
+    `errors` (each a negotiation's `_share_errors`), the smallest share among equals."""
+    pooled = np.concatenate(errors, axis=1) if errors else np.zeros((SHARES.size, 0))
+    return int(np.argmin(pooled.mean(axis=1))) if pooled.shape[1] else 0
 
 
 def _mae(errors: Sequence[np.ndarray]) -> float:
@@ -422,6 +452,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     prepare_folder(folder, inputs)
     everything = list(range(len(dataset)))
     base_errors = [_baseline_errors(data) for data in dataset]
+    share_errors = [_share_errors(data) for data in dataset]
     verbosity = optuna.logging.get_verbosity()  # the caller's, given back however it ends
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -437,6 +468,7 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
                                                                             exchange_rule)),
                                strict=True))
             rows, fitted, out_of_fold = [], [], []
+            fitted_baseline: dict[int, np.ndarray] = {}  # each issue's, fitted without it
             for f, test in enumerate(held_out):
                 train = [i for i in everything if i not in set(test)]
                 search = _Search(storage, f"fold {f + 1} of {folds}", f, free, seed, defaults)
@@ -453,8 +485,12 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
                 }
                 for name in BASELINES:
                     row[name] = _mae([base_errors[i][name] for i in test])
+                share = fitted_share([share_errors[i] for i in train])
+                fitted_baseline.update({i: share_errors[i][share] for i in test})
+                row[FITTED_BASELINE] = _mae([share_errors[i][share] for i in test])
                 fitted.append(best)
-                rows.append(row | {f"fitted {k}": v for k, v in best.items()})
+                rows.append(row | {f"fitted {k}": v for k, v in best.items()}
+                            | {"fitted status quo share": float(SHARES[share])})
             search = _Search(storage, "all negotiations", folds, free, seed, defaults)
             best_all = search.run(trials, lambda values: _mae(errors(
                 everything, settings_from(values, protocol, exchange_rule))), progress)
@@ -466,15 +502,16 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     folds_table = pd.DataFrame(rows)
     return Calibration(
         folds=folds_table, stability=_stability(free, fitted, best_all),
-        methods=_methods(folds_table, out_of_fold, base_errors, default, held_out),
+        methods=_methods(folds_table, out_of_fold, base_errors, fitted_baseline, default,
+                         held_out),
         settings=settings_from(best_all, protocol, exchange_rule), in_sample=in_sample,
         default_in_sample=_mae(list(default.values())), free=free,
     )
 
 
 def _methods(folds: pd.DataFrame, out_of_fold: list[np.ndarray],
-             base_errors: list[dict[str, np.ndarray]], default: dict[int, np.ndarray],
-             held_out: list[list[int]]) -> pd.DataFrame:
+             base_errors: list[dict[str, np.ndarray]], fitted_baseline: dict[int, np.ndarray],
+             default: dict[int, np.ndarray], held_out: list[list[int]]) -> pd.DataFrame:
     """Per method: MAE over every issue (each predicted by the fold that held it out), the
     mean and standard deviation of the folds' MAEs, and its `paired_gap` to the calibrated
     model out of fold."""
@@ -482,6 +519,7 @@ def _methods(folds: pd.DataFrame, out_of_fold: list[np.ndarray],
     errors = {"model_calibrated": out_of_fold, "model_default": [default[i] for i in order]}
     for name in BASELINES:
         errors[name] = [base_errors[i][name] for i in order]
+    errors[FITTED_BASELINE] = [fitted_baseline[i] for i in order]
     rows = []
     for method in errors:
         gap, gap_se = (paired_gap(errors[method], out_of_fold) if method != "model_calibrated"
