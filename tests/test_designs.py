@@ -1396,6 +1396,43 @@ def test_a_total_index_above_one_is_called_sampling_error(tmp_path, capsys, monk
     assert "raise --samples above 16" in shown
 
 
+@pytest.mark.parametrize(("method", "marked"), [("sobol", True), ("morris", False)])
+def test_a_sobol_index_of_too_wide_an_interval_is_shown_as_not_estimated(tmp_path, capsys,
+                                                                        monkeypatch, method,
+                                                                        marked):
+    """An index of 0.35 +- 25 says nothing of its constant's size: a Sobol driver whose 95%
+    interval is wider than +- 0.5 is marked, with a line saying why; narrower ones are not, and
+    Morris' mu*, not bounded by 1, never."""
+    from simulation.runs import sensitivity
+
+    def widened(*args, **kwargs):
+        indices = real(*args, **kwargs)
+        first = indices.index[indices["parameter"] == indices["parameter"].iloc[0]]
+        return indices.assign(value=0.3, conf=0.1).assign(conf=lambda t: t["conf"].where(
+            ~t.index.isin(first), 25.0))
+
+    real = sensitivity.analyse
+    monkeypatch.setattr(sensitivity, "analyse", widened)
+    path = two_priors_scenario(tmp_path)
+    code = main(["sensitivity", str(path), "--method", method,
+                 "--samples", "16" if method == "sobol" else "2", "--runs-per-point", "1",
+                 "--scheduler", "in-process", "--no-plots", "--quiet",
+                 "--folder", str(tmp_path / "d")])
+    shown = capsys.readouterr().out
+    assert code == 0
+    drivers = [line for line in shown.splitlines() if line.startswith("  ") and " +- " in line
+               and not line.startswith("  (")]
+    assert drivers
+    wide = [part for line in drivers for part in line.split(": ", 1)[1].split(", ")
+            if "+- 25.00" in part]
+    narrow = [part for line in drivers for part in line.split(": ", 1)[1].split(", ")
+              if "+- 0.10" in part]
+    assert wide and narrow
+    assert all(part.endswith("(not estimated)") == marked for part in wide)
+    assert not any(part.endswith("(not estimated)") for part in narrow)
+    assert ("says nothing of the constant's size at" in shown) == marked
+
+
 def test_the_drivers_follow_the_issues_order_not_the_alphabets():
     """The printed drivers come after the verdict ranges, which list the issues in the
     catalogue's order (mandate first): the drivers follow it, each issue's largest first."""

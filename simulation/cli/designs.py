@@ -386,10 +386,16 @@ def sensitivity(args: argparse.Namespace) -> None:
     print(f"constants driving P(multilateral), per issue whose verdict varies (largest "
           f"{measure} first, +- its 95% interval):")
     driving = sensitivity.drivers(indices)
+    loose = (driving["conf"] > sensitivity.UNESTIMATED) & (plan.kind == "sobol")
     for issue, rows in driving.groupby("issue", sort=False):
-        listed = ", ".join(f"{p} {v:.2f} +- {c:.2f}" for p, v, c in zip(
-            rows["parameter"], rows["value"], rows["conf"], strict=True))
+        listed = ", ".join(f"{p} {v:.2f} +- {c:.2f}{' (not estimated)' if wide else ''}"
+                           for p, v, c, wide in zip(rows["parameter"], rows["value"],
+                                                    rows["conf"], loose[rows.index], strict=True))
         print(f"  {issue}: {listed}")
+    if loose.any():
+        print(f"  (not estimated: a 95% interval wider than +- {sensitivity.UNESTIMATED}, half the "
+              f"range a total index can take, says nothing of the constant's size at "
+              f"{plan.samples} samples; raise --samples for firmer indices)")
     if plan.kind == "sobol" and (driving["value"] > 1).any():
         print(f"  (a total index above 1 is sampling error, not a larger effect: at most 1 is "
               f"possible; raise --samples above {plan.samples} for firmer indices)")

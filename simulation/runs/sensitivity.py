@@ -71,6 +71,9 @@ MIN_VARIANCE = 1e-3  # a verdict varying less (sd of a share < 0.03) has no mean
 
 
 DRIVER_FLOOR = 0.05  # a constant whose index is at most this is not named as a driver
+UNESTIMATED = 0.5
+"""A Sobol index whose 95% interval is wider than +- this, half the range 0-1 a true total index
+can take, is not estimated at the design's size: it is shown as such, not as a driver's size."""
 
 
 def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3,
