@@ -1172,7 +1172,8 @@ def test_cli_run_gives_each_kinds_median_text_where_both_kinds_of_deal_are_commo
     code, stdout, stderr = mc11("run", SCENARIOS / "baseline.yaml", "--runs", 30, "--workers", 1,
                                 "--seed", 7, "--folder", folder, "--quiet", "--no-plots")
     assert code == 0, stderr
-    assert "These shares are the compromise protocol's reading of the preferences" in stdout
+    assert "These shares are the compromise protocol's reading of the preferences, not " \
+           "calibrated probabilities" in stdout
     levels = pd.read_csv(folder / "text_levels.csv").set_index(["issue", "outcome"])
     words = {line.split(":")[0].strip(): line for line in stdout.splitlines()
              if line.startswith("  ")}

@@ -318,9 +318,11 @@ def _print_summary(folder: Path, protocol: str) -> None:
           "reaches the scale's mid point, 50; top blockers: the share of all runs in which each "
           "blocked consensus, '=' joining members at the same share, a bloc most of whose "
           "members blocked together named once, with how many of them)")
-    print(f"These shares are the {protocol} protocol's reading of the preferences; the other "
-          "protocols read the same preferences otherwise, and on some issues disagree (README, "
-          "\"Three readings of the same data\").")
+    print(f"These shares are the {protocol} protocol's reading of the preferences, not "
+          "calibrated probabilities: the other protocols read the same preferences otherwise, "
+          "and on some issues disagree (README, \"Three readings of the same data\"), and no "
+          "version of the model beat simple baselines on the real outcomes it was tested on "
+          "(README, \"Limitations\").")
     print("\nthe median agreed text in the scale's words:")
     kinds = levels.pivot_table(index="issue", columns="outcome", values=["n_runs", "text_median"])
     for issue, words, runs in zip(table["issue"], table["text_median_words"].fillna(""),
