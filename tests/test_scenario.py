@@ -2392,3 +2392,30 @@ def test_an_empty_selector_list_is_named_as_empty(folder, selector):
     error = load_error(write(folder, "s.yaml", text))
     assert error.field == f"line 4: overrides.0.{selector}"
     assert error.problem == "the list has 0 entries; allowed: at least 1 entry"
+
+
+def _readme_what_ifs() -> dict[str, str]:
+    """The README's what-if examples (YAML blocks extending the baseline), by their name."""
+    text = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(extends: baseline\.yaml\n.*?)```", text, re.S)
+    return {re.search(r"^name: (\S+)$", block, re.M).group(1): block for block in blocks}
+
+
+def test_the_readmes_what_if_examples_load_without_notes(folder):
+    examples = _readme_what_ifs()
+    assert {"china_joins_fed", "india_drops_linkage"} <= set(examples)
+    for name, text in examples.items():
+        assert load_scenario(write(folder, f"{name}.yaml", text)).notes == (), name
+
+
+def test_the_readmes_group_stance_example_drops_indias_doha_linkage(folder):
+    """Replacing India's stance by its id sets its mandate and drops its Doha linkage, which
+    an override could not."""
+    text = _readme_what_ifs()["india_drops_linkage"]
+    scenario = load_scenario(write(folder, "india_drops_linkage.yaml", text))
+    baseline = load_scenario(folder / "baseline.yaml")
+    india = list(scenario.negotiation().members).index("IND")
+    assert baseline.negotiation().doha_linked[india]
+    assert not scenario.negotiation().doha_linked[india]
+    table = scenario.preferences.set_index(["member", "issue"])
+    assert table.loc[("IND", "mandate"), "position"] == 50
