@@ -215,6 +215,8 @@ def test_a_share_that_fits_every_issue_exactly_is_the_one_fitted(share, position
         outcome = mean + SHARES[share] * (status_quo - mean)
         errors.append(np.abs(mean + SHARES[:, None] * (status_quo - mean) - outcome))
     assert fitted_share(errors) == share
+    unpredicted = np.full((SHARES.size, 1), np.nan)  # an issue no mean predicts changes nothing
+    assert fitted_share([*errors, unpredicted]) == share
 
 
 def test_a_calibration_gives_the_caller_back_optunas_verbosity(tmp_path):

@@ -190,8 +190,10 @@ def _share_errors(data: ActorIssueData) -> np.ndarray:
 
 def fitted_share(errors: Sequence[np.ndarray]) -> int:
     """The index in `SHARES` with the lowest mean absolute error over the issues of
-    `errors` (each a negotiation's `_share_errors`), the smallest share among equals."""
+    `errors` (each a negotiation's `_share_errors`; an issue no mean predicts left out, as
+    `_mae` leaves it), the smallest share among equals."""
     pooled = np.concatenate(errors, axis=1) if errors else np.zeros((SHARES.size, 0))
+    pooled = pooled[:, np.isfinite(pooled).all(axis=0)]
     return int(np.argmin(pooled.mean(axis=1))) if pooled.shape[1] else 0
 
 
