@@ -1516,12 +1516,12 @@ def test_compare_blockers_names_a_bloc_only_where_every_folder_has_it_with_its_m
     named only where it is one, of the same members, in every folder compared."""
     from types import SimpleNamespace
 
-    from simulation.cli.compare import _common_blocs
     from simulation.report.figures import bloc_members
+    from simulation.report.summary import common_blocs
 
     def _blocs(pair):  # the blocs two folders' scenarios share
         first, other = (bloc_members(f.scenario, f.scenario.negotiation()) for f in pair)
-        return _common_blocs(first, other)
+        return common_blocs(first, other)
 
     stance = {"id": "african_group", "name": "African Group", "source": "x",
               "applies_to": {"group": "african_group"}, "stances": []}
@@ -1663,8 +1663,7 @@ def test_cli_compare_blockers_refuses_what_it_cannot_show(cli_runs, tmp_path):
 def test_compare_blockers_names_a_bloc_whose_members_changed_alike_once():
     """Members whose rows read alike share one; a bloc two thirds or more of whose members are
     among them is named once, as in summary.csv's top blockers."""
-    from simulation.cli.compare import _compact_blockers
-    from simulation.report.summary import compare_blockers
+    from simulation.report.summary import compare_blockers, largest_blocker_changes
 
     members = ["AGO", "BEN", "KEN", "NGA", "ZAF", "IND", "BRA"]
     counts_a = [30, 30, 30, 30, 10, 20, 5]
@@ -1674,11 +1673,11 @@ def test_compare_blockers_names_a_bloc_whose_members_changed_alike_once():
     summaries = [pd.DataFrame({"n_runs": [40]}, index=pd.Index(["mandate"], name="issue"))] * 2
     table = compare_blockers(*summaries, *blockers)
     bloc = {"African Group": ["AGO", "BEN", "KEN", "NGA", "ZAF"]}
-    view = _compact_blockers(table, bloc, 5)
+    view = largest_blocker_changes(table, bloc, 5)
     assert view["blocker"].tolist() == ["African Group (4 of 5)", "IND"]  # ZAF, BRA: no change
     assert view["share"].tolist() == ["0.75 -> 0.25", "0.50 -> 0.00"]
     assert all(change.endswith("*") for change in view["change"])
-    assert _compact_blockers(table, {}, 1)["blocker"].tolist() == ["AGO=BEN=KEN=NGA"]
+    assert largest_blocker_changes(table, {}, 1)["blocker"].tolist() == ["AGO=BEN=KEN=NGA"]
 
 
 def test_run_outcomes_of_other_issues_are_refused_as_the_argument_not_the_table(complete):

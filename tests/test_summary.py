@@ -14,6 +14,7 @@ from simulation.report.summary import (
     compare,
     compare_blockers,
     compare_many,
+    each_kind_medians,
     group_positions,
     member_shares_from_counts,
     newcombe_interval,
@@ -611,3 +612,15 @@ def test_each_choice_priors_quantiles_are_those_of_its_own_draws():
         [0.2, 0.4]
     assert table.loc["parameters.consensus.base_tolerance", ["draw_q05", "draw_q95"]].tolist() \
         == [10, 20]
+
+
+@pytest.mark.parametrize(("plurilateral", "shown"), [(10, True), (9, False), (0, False)])
+def test_each_kinds_median_is_given_only_where_both_kinds_reach_a_tenth_of_the_runs(
+        plurilateral, shown):
+    levels = pd.DataFrame({"issue": ["mandate", "mandate"][:1 + (plurilateral > 0)],
+                           "outcome": ["multilateral", "plurilateral"][:1 + (plurilateral > 0)],
+                           "n_runs": [100 - plurilateral, plurilateral][:1 + (plurilateral > 0)],
+                           "text_median": [14.6, 63.5][:1 + (plurilateral > 0)]})
+    medians = each_kind_medians(levels, 100)
+    assert medians == ({"mandate": "multilateral 15 in 0.90 of runs; plurilateral 64 in 0.10 "
+                                   "of runs"} if shown else {})

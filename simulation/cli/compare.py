@@ -137,7 +137,8 @@ def _compare_blockers(loaded: list[Results], args: argparse.Namespace) -> None:
         table = summary.compare_blockers(summaries[0], summaries[at], blockers[0], blockers[at],
                                          paired)
         table = table[table["issue"].isin(issues)].reset_index(drop=True)
-        view = _compact_blockers(table, _common_blocs(blocs[0], blocs[at]), top)
+        view = summary.largest_blocker_changes(
+            table, summary.common_blocs(blocs[0], blocs[at]), top)
         if len(loaded) > 2:  # each row names its scenario, as the outcome table's do
             table.insert(0, "scenario", name)
             table.insert(0, "reference", names[0])
@@ -165,35 +166,6 @@ def _compare_blockers(loaded: list[Results], args: argparse.Namespace) -> None:
         emit(pd.concat(tables, ignore_index=True), args.format, args.out)
     elif args.out:  # the changes of every folder in one file
         emit(pd.concat(views, ignore_index=True), "table", args.out)
-
-
-def _compact_blockers(table: pd.DataFrame, blocs: dict[str, list[str]],
-                      top: int) -> pd.DataFrame:
-    """Per issue, the `top` largest changes in a blocking share: the share before -> after and
-    the change with its interval, members whose row reads alike on one row (joined by '=', a
-    bloc most of whose members are among them named once)."""
-    import pandas as pd
-
-    from simulation.report.summary import interval_changes, share_label, tie_label, with_blocs
-
-    changed = table[table["diff"] != 0]
-    rows = pd.DataFrame({"issue": changed["issue"], "member": changed["member"],
-                         "share": [f"{share_label(a)} -> {share_label(b)}" for a, b
-                                   in zip(changed["share_a"], changed["share_b"], strict=True)],
-                         "change": interval_changes(changed, "diff")})
-    view = (rows.groupby(["issue", "share", "change"], sort=False)["member"]
-            .agg(lambda members: tie_label(with_blocs(sorted(members), blocs)))
-            .rename("blocker").reset_index())
-    return view.groupby("issue", sort=False).head(top)[["issue", "blocker", "share", "change"]]
-
-
-def _common_blocs(first: dict[str, list[str]], other: dict[str, list[str]]
-                  ) -> dict[str, list[str]]:
-    """The blocs (`bloc_members`, by name) two folders' scenarios share: a group that is no
-    bloc in one (its stance replaced without `bloc: true`), or another set of members there, is
-    named by its members, as a row's share may not be a bloc's in both."""
-    return {name: members for name, members in first.items()
-            if sorted(other.get(name, [])) == sorted(members)}
 
 
 def _chosen(table: pd.DataFrame, issues: list[str] | None) -> pd.DataFrame:

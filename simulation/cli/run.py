@@ -33,7 +33,6 @@ from simulation.cli.common import (
 )
 from simulation.cli.plot import draw_figures, figure_files
 from simulation.errors import InputError, shell_word, unwritable
-from simulation.outcomes import AGREEMENTS
 from simulation.report import counted
 
 if TYPE_CHECKING:
@@ -283,16 +282,12 @@ def _say_if_the_file_changed(manifest: dict, stored) -> None:
               "a new run.", file=sys.stderr)
 
 
-KINDS_SHOWN = 0.1
-"""The share of runs each kind of deal must reach for the summary to give each kind's median
-text beside the pooled one (a pooled median between two camps describes neither)."""
-
-
 def _print_summary(folder: Path, protocol: str) -> None:
     """A complete folder's summary table, what its columns mean, and the median texts in the
     scale's words (each kind's too where both multilateral and plurilateral deals are common)."""
     import pandas as pd
 
+    from simulation.report.summary import each_kind_medians
     from simulation.runs.results import read_table
 
     table = read_table(folder, "summary.csv", ("issue",))
@@ -324,21 +319,10 @@ def _print_summary(folder: Path, protocol: str) -> None:
           "version of the model beat simple baselines on the real outcomes it was tested on "
           "(README, \"Limitations\").")
     print("\nthe median agreed text in the scale's words:")
-    kinds = levels.pivot_table(index="issue", columns="outcome", values=["n_runs", "text_median"])
-    for issue, words, runs in zip(table["issue"], table["text_median_words"].fillna(""),
-                                  table["n_runs"], strict=True):
-        print(f"  {issue}: {words or 'no agreement in any run'}{_each_kind(kinds, issue, runs)}")
-
-
-def _each_kind(kinds, issue: str, runs: int) -> str:
-    """' (multilateral 15 in 0.63 of runs; plurilateral 64 in 0.37 of runs)' where both kinds
-    of deal reach `KINDS_SHOWN` of an issue's runs, else nothing."""
-    counts = [kinds.get(("n_runs", kind), {}).get(issue, 0) for kind in AGREEMENTS]
-    if not all(count / runs >= KINDS_SHOWN for count in counts):  # NaN: no such deal
-        return ""
-    return " (" + "; ".join(f"{kind} {kinds.loc[issue, ('text_median', kind)]:.0f} in "
-                            f"{count / runs:.2f} of runs"
-                            for kind, count in zip(AGREEMENTS, counts, strict=True)) + ")"
+    kinds = each_kind_medians(levels, int(table["n_runs"].iloc[0]))
+    for issue, words in zip(table["issue"], table["text_median_words"].fillna(""), strict=True):
+        each = f" ({kinds[issue]})" if issue in kinds else ""
+        print(f"  {issue}: {words or 'no agreement in any run'}{each}")
 
 
 def _unsound_tables(folder: Path, scenario, runs: int) -> list[str]:

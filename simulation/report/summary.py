@@ -16,6 +16,7 @@ import pandas as pd
 from simulation.inputs.catalogue import REACHED, SCALE_POINTS, SCALE_WORDS
 from simulation.inputs.priors import Prior
 from simulation.outcomes import (
+    AGREEMENTS,
     NONE,
     OUTCOME_LABELS,
     OUTCOMES,
@@ -421,6 +422,26 @@ def text_levels(outcomes: pd.DataFrame) -> pd.DataFrame:
     return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
+BOTH_KINDS = 0.1
+"""The share of runs each kind of deal must reach for a summary to give each kind's median text
+beside the pooled one (a pooled median between two camps describes neither)."""
+
+
+def each_kind_medians(levels: pd.DataFrame, runs: int) -> dict[str, str]:
+    """Per issue where multilateral and plurilateral deals each reach `BOTH_KINDS` of the
+    `runs`, each kind's median text and share of runs from its `text_levels` table:
+    'multilateral 15 in 0.63 of runs; plurilateral 64 in 0.37 of runs'."""
+    kinds = levels.set_index(["issue", "outcome"])
+    out = {}
+    for issue in dict.fromkeys(levels["issue"]):
+        counts = [kinds["n_runs"].get((issue, kind), 0) for kind in AGREEMENTS]
+        if all(count / runs >= BOTH_KINDS for count in counts):
+            out[issue] = "; ".join(
+                f"{kind} {kinds.loc[(issue, kind), 'text_median']:.0f} in {count / runs:.2f} of "
+                "runs" for kind, count in zip(AGREEMENTS, counts, strict=True))
+    return out
+
+
 def _reaching(out: pd.DataFrame, reached: pd.DataFrame, issues: pd.DataFrame, z: float) -> None:
     """Per issue, the share of runs whose agreed text reaches each described point beyond the
     lowest (with Wilson intervals), and the median text in the scale's own words."""
@@ -541,6 +562,31 @@ def compare_blockers(summary_a: pd.DataFrame, summary_b: pd.DataFrame,
     return out[[*key, "n_runs_a", "n_runs_b", "count_a", "count_b", "share_a", "share_b",
                 "diff", "diff_low", "diff_high", "diff_excludes_zero", "paired"]
                ].reset_index(drop=True)
+
+
+def largest_blocker_changes(table: pd.DataFrame, blocs: dict[str, list[str]],
+                            top: int) -> pd.DataFrame:
+    """Per issue, the `top` largest changes of a `compare_blockers` table: the share before ->
+    after and the change with its interval, members whose row reads alike on one row (joined by
+    '=', a bloc most of whose members are among them named once)."""
+    changed = table[table["diff"] != 0]
+    rows = pd.DataFrame({"issue": changed["issue"], "member": changed["member"],
+                         "share": [f"{share_label(a)} -> {share_label(b)}" for a, b
+                                   in zip(changed["share_a"], changed["share_b"], strict=True)],
+                         "change": interval_changes(changed, "diff")})
+    view = (rows.groupby(["issue", "share", "change"], sort=False)["member"]
+            .agg(lambda members: tie_label(with_blocs(sorted(members), blocs)))
+            .rename("blocker").reset_index())
+    return view.groupby("issue", sort=False).head(top)[["issue", "blocker", "share", "change"]]
+
+
+def common_blocs(first: dict[str, list[str]], other: dict[str, list[str]]
+                 ) -> dict[str, list[str]]:
+    """The blocs (by name) two scenarios share: a group that is no bloc in one (its stance
+    replaced without `bloc: true`), or another set of members there, is named by its members,
+    as a row's share may not be a bloc's in both."""
+    return {name: members for name, members in first.items()
+            if sorted(other.get(name, [])) == sorted(members)}
 
 
 def side_by_side(summaries: Sequence[pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:
