@@ -1358,3 +1358,49 @@ def test_a_note_on_the_scenarios_own_override_keeps_the_files_name_for_it(tmp_pa
     notes = state.what_if_scenario(base, [edit], {}).notes
     assert any("mine.yaml overrides.0 selects no" in note for note in notes), notes
     assert not any("change 0" in note for note in notes), notes
+
+
+def test_the_shares_key_says_the_shares_are_no_calibrated_probabilities(two_ensembles):
+    """A student read the page's P(multilateral) 0.61 as "a 61% chance": the key says what the
+    shares are and what their interval measures, as `mc11 run` does."""
+    from simulation.dashboard import results
+
+    key = results.shares_key(state.comparison(*two_ensembles))
+    assert "not a calibrated probability" in key
+    assert "the Monte Carlo error of the number of runs alone" in key
+
+
+def test_the_text_levels_give_each_kinds_median_where_both_kinds_are_common(two_ensembles):
+    """Where multilateral and plurilateral deals each reach a tenth of the runs, the text cell
+    gives each kind's median and share after the pooled median; elsewhere the pooled one only."""
+    from simulation.dashboard import results
+
+    base, other = two_ensembles
+    table = results.levels_table(state.text_levels(base), state.text_levels(other))
+    for tables, column in ((base, "base text"), (other, "what-if text")):
+        kinds = tables.levels.set_index(["issue", "outcome"])["n_runs"]
+        for issue, cell in zip(table["issue"], table[column], strict=True):
+            both = all(kinds.get((issue, kind), 0) >= 2 for kind in ("multilateral",
+                                                                     "plurilateral"))
+            assert (" of runs; plurilateral " in cell) == both, (issue, cell)
+    assert " of runs; plurilateral " in table.set_index("issue").loc["mandate", "base text"]
+
+
+def test_the_blockers_tab_gives_the_largest_changes_in_blocking_shares(baseline):
+    """The page listed each ensemble's top blockers side by side but not what changed: with the
+    African Group at 50 on the mandate, its blocking there falls, as the two ensembles' blocker
+    tables have it; an unchanged issue has no change to show."""
+    from simulation.dashboard import results
+
+    softer = state.Edit("group", "african_group", issue="mandate", position=50.0)
+    base = state.run_what_if(baseline, 40, SEED, workers=1)
+    other = state.run_what_if(state.what_if_scenario(baseline, [softer], {}), 40, SEED,
+                              workers=1)
+    table = results.blockers_table(base, other).set_index("issue")
+    group = next(entry for entry in table.loc["mandate", "largest changes"].split("; ")
+                 if entry.startswith("African Group ("))
+    shares = [t.blockers[(t.blockers["issue"] == "mandate") & (t.blockers["member"] == "AGO")]
+              ["share"].sum() for t in (base, other)]
+    assert shares[0] > shares[1]
+    assert f" {shares[0]:.2f} -> {shares[1]:.2f} -" in group
+    assert table.loc["moratorium", "largest changes"] == ""

@@ -27,10 +27,13 @@ def shares_table(baseline: state.Tables, what_if: state.Tables,
 
 
 def levels_table(baseline: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
-    """Per issue: median agreed text, baseline and what-if, with the scale's anchor words."""
+    """Per issue: median agreed text (each kind's too where both kinds of deal are common),
+    baseline and what-if, with the scale's anchor words."""
     def text(frame: pd.DataFrame) -> list[str]:
-        return ["no deal" if pd.isna(m) else f"{m:.0f} ({lo:.0f}-{hi:.0f})" for m, lo, hi in
-                zip(frame["text_median"], frame["text_p10"], frame["text_p90"], strict=True)]
+        return ["no deal" if pd.isna(m) else f"{m:.0f} ({lo:.0f}-{hi:.0f})"
+                + ("" if pd.isna(kinds) else f"; {kinds}") for m, lo, hi, kinds in
+                zip(frame["text_median"], frame["text_p10"], frame["text_p90"],
+                    frame["by_kind"], strict=True)]
 
     return pd.DataFrame({"issue": what_if["issue"], "base text": text(baseline),
                          "what-if text": text(what_if), "status quo": what_if["status_quo"],
@@ -39,10 +42,25 @@ def levels_table(baseline: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
 
 
 def blockers_table(baseline: state.Tables, what_if: state.Tables) -> pd.DataFrame:
-    """Per issue: the most frequent blockers (share of runs), baseline and what-if."""
+    """Per issue: the most frequent blockers (share of runs), baseline and what-if, and the
+    largest changes in blocking shares between them."""
+    changes = state.blocker_changes(baseline, what_if)
     return pd.DataFrame({"issue": what_if.summary["issue"],
                          "base blockers": baseline.summary["top_blockers"].fillna(""),
-                         "what-if blockers": what_if.summary["top_blockers"].fillna("")})
+                         "what-if blockers": what_if.summary["top_blockers"].fillna(""),
+                         "largest changes": [changes.get(issue, "")
+                                             for issue in what_if.summary["issue"]]})
+
+
+BLOCKERS_KEY = ("blockers: the share of all runs in which each blocked consensus, '=' joining "
+                "members at the same share, a bloc most of whose members blocked together named "
+                "once; largest changes: the share before -> after and the change, what-if minus "
+                "baseline [95% Newcombe interval, the runs taken as independent]; * the interval "
+                "excludes 0.")
+LEVELS_KEY = ("text: the median agreed text (10-90% of the runs with a deal of either kind), "
+              "and each kind's median with its share of runs where multilateral and plurilateral "
+              "deals each reach a tenth of the runs: a pooled median between two camps describes "
+              "neither.")
 
 
 def html_table(frame: pd.DataFrame, css: str) -> None:
@@ -90,14 +108,18 @@ def shares_key(changes: pd.DataFrame) -> str:
     """What the shares table's brackets and stars mean (the page said it nowhere)."""
     how = ("paired run by run (both ran the same runs of one seed, as `mc11 compare` pairs them)"
            if changes["paired"].all() else "the runs taken as independent")
-    return ("P(...): the share of runs ending so on the issue [95% Wilson interval]; change: "
-            f"what-if minus baseline [95% Newcombe interval, {how}]; * the interval excludes 0.")
+    return ("P(...): the share of simulated runs ending so on the issue, the model's reading "
+            "of the preferences under the scenario's protocol, not a calibrated probability "
+            "(README, \"Limitations\") [95% Wilson interval: the Monte Carlo error of the number "
+            "of runs alone, not the forecast's uncertainty]; change: what-if minus baseline "
+            f"[95% Newcombe interval, {how}]; * the interval excludes 0.")
 
 
 @solara.component
 def LevelsTab(levels: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     """The agreed text levels of both ensembles against each issue's scale."""
     _figure(lambda: charts.text_chart(*levels), [levels], "text-chart")
+    solara.Text(LEVELS_KEY, classes=["levels-key"], style=editor.CAPTION)
     html_table(levels_table(*levels), "levels")
 
 
@@ -127,6 +149,7 @@ def ResultsView(baseline: state.Tables, what_if: state.Tables) -> None:
                 LevelsTab(levels)
         with solara.lab.Tab("Blockers"):
             if tab.value == 2:
+                solara.Text(BLOCKERS_KEY, classes=["blockers-key"], style=editor.CAPTION)
                 html_table(blockers_table(baseline, what_if), "blockers")
         with solara.lab.Tab("Support over time"):
             if tab.value == 3:

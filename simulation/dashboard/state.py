@@ -41,6 +41,7 @@ from simulation.inputs.scenario import (
     scenario_from_mapping,
 )
 from simulation.report import summary
+from simulation.report.figures import bloc_members
 from simulation.report.tables import issues_frame, period_tables, summary_tables
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import chunk_bounds, run_chunks, runs_pair
@@ -262,6 +263,8 @@ class Tables:
     summary: pd.DataFrame
     support: pd.DataFrame
     events: np.ndarray  # (runs, k, 1) uint8: summary.run_events' bits packed, to pair runs
+    levels: pd.DataFrame  # text_levels.csv: each kind of deal's runs and texts
+    blockers: pd.DataFrame  # blockers.csv: each member's blocking count and share, per issue
 
     def summary_csv(self) -> str:
         """The summary table as `mc11 run` writes summary.csv."""
@@ -344,10 +347,11 @@ def run_what_if(scenario: Scenario, runs: int, seed: int, workers: int | None = 
     aggregate = Aggregate(scenario.negotiation(), runs)
     for chunk in chunks:
         aggregate.add(chunk)
-    table, _, _ = summary_tables(scenario, aggregate)
+    table, members, levels = summary_tables(scenario, aggregate)
     events = np.concatenate([np.packbits(summary.run_events(c.outcome, c.text), axis=-1)
                              for c in chunks])  # a byte per run and issue
-    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"], events)
+    return Tables(scenario, runs, seed, table, period_tables(aggregate)["support"], events,
+                  levels, members["blockers"])
 
 
 def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
@@ -364,12 +368,30 @@ def comparison(baseline: Tables, what_if: Tables) -> pd.DataFrame:
 
 
 def text_levels(tables: Tables) -> pd.DataFrame:
-    """Per issue: the agreed text's median and 10-90% range, the status quo and the scale's
+    """Per issue: the agreed text's median and 10-90% range, each kind's median where both
+    multilateral and plurilateral deals are common (`by_kind`), the status quo and the scale's
     anchor words (issues.yaml) at 0, 50 and 100."""
     issues = issues_frame(tables.scenario)
     frame = tables.summary.set_index("issue")[["text_median", "text_p10", "text_p90"]]
+    frame["by_kind"] = pd.Series(summary.each_kind_medians(tables.levels, tables.runs),
+                                 dtype=object)
     words = issues[[f"scale_{point}" for point in SCALE_WORDS]].set_axis(SCALE_WORDS, axis=1)
     return frame.join(issues["status_quo"]).join(words).reset_index()
+
+
+def blocker_changes(baseline: Tables, what_if: Tables, top: int = 3) -> dict[str, str]:
+    """Per issue, the `top` largest changes in blocking shares from the baseline to the what-if
+    ('IND 0.18 -> <0.01 -0.18 [-0.21, -0.15]*', as `mc11 compare --blockers` shows them; the
+    runs taken as independent, as the page keeps no run's blockers)."""
+    table = summary.compare_blockers(baseline.summary.set_index("issue"),
+                                     what_if.summary.set_index("issue"), baseline.blockers,
+                                     what_if.blockers)
+    blocs = summary.common_blocs(*(bloc_members(t.scenario, t.scenario.negotiation())
+                                   for t in (baseline, what_if)))
+    view = summary.largest_blocker_changes(table, blocs, top)
+    return {issue: "; ".join(f"{row.blocker} {row.share} {row.change}"
+                             for row in rows.itertuples())
+            for issue, rows in view.groupby("issue", sort=False)}
 
 
 def save_scenario(scenario: Scenario, path: Path | str) -> Path:
