@@ -121,7 +121,9 @@ def parse_prior(node: Mapping[str, Any], constant: Constant) -> Prior:
     if kind == "choice" and not args:
         raise ValueError("choice needs at least one value")
     if kind in ("uniform", "triangular") and args[0] > args[-1]:
-        raise ValueError(f"{kind}: a = {args[0]:g} is greater than b = {args[-1]:g}")
+        raise ValueError(f"{kind}: its lowest value {args[0]:g} (a) is above its highest "
+                         f"{args[-1]:g} (b); give them lowest first, as {kind} "
+                         f"{'[a, b]' if kind == 'uniform' else '[a, mode, b]'}")
     if kind == "triangular" and not args[0] <= args[1] <= args[2]:
         raise ValueError(f"triangular: the mode {args[1]:g} lies outside [{args[0]:g}, "
                          f"{args[2]:g}]")
