@@ -155,6 +155,9 @@ def test_the_what_if_equals_mc11_run_of_the_saved_scenario(baseline, tmp_path, c
     edited = state.saved_scenario(baseline, EDITS, PARAMETERS, "my_what_if", RUNS, SEED)
     tables = state.run_what_if(edited, RUNS, SEED, workers=2)
     saved = state.save_scenario(edited, tmp_path / "my_what_if.yaml")
+    # its empty lists of what-if papers and stances do not read as the shipped ones dropped
+    assert "the shipped ones\n# (simulation/data/proposals.yaml, groups.yaml) stay in force" in \
+        saved.read_text(encoding="utf-8")
     with pytest.raises(InputError, match="exists already"):
         state.save_scenario(edited, saved)
     folder = tmp_path / "out"

@@ -394,12 +394,19 @@ def blocker_changes(baseline: Tables, what_if: Tables, top: int = 3) -> dict[str
             for issue, rows in view.groupby("issue", sort=False)}
 
 
+SAVED_HEADER = ("# Every value written out, so that `mc11 run` of this file reproduces the page's "
+                "results.\n# `proposals` and `group_stances` list only what-if papers and "
+                "replaced stances: the shipped ones\n# (simulation/data/proposals.yaml, "
+                "groups.yaml) stay in force.\n")
+
+
 def save_scenario(scenario: Scenario, path: Path | str) -> Path:
     """Write the scenario as a self-contained file (every value resolved) that `mc11 run`
     reproduces exactly, at `path` with `~` as the home folder; never overwrites (InputError if
     the file exists)."""
     path = Path(path).expanduser().absolute()  # the message names where it went
-    text = yaml.safe_dump(scenario.resolved(), sort_keys=False, allow_unicode=True)
+    text = SAVED_HEADER + yaml.safe_dump(scenario.resolved(), sort_keys=False,
+                                         allow_unicode=True)
     try:
         write_new(path, text)
     except FileExistsError:
