@@ -11,6 +11,7 @@
 #     explain-baseline-mandate.txt, the notes under its table included);
 #   - "Three readings of the same data": the three protocols at their scenarios' own seed, and
 #     the 200-run check at seed 7;
+#   - "Changing a member's group stance": the README's example against the baseline;
 #   - "What drives the baseline's verdicts": the two Sobol designs of the baseline's priors
 #     (N = 256, R = 10, at the scenario's seed and at seed 1).
 # Usage: bash docs/readme_results.sh [FOLDER]   (default results/readme-<UTC time>; a folder
@@ -73,6 +74,22 @@ for name in baseline exchange_protocol challenge_protocol; do
 done
 "$mc11" compare "$own/baseline" "$own/exchange_protocol" "$own/challenge_protocol" \
     > "$out/three_protocols.txt"
+
+# "Changing a member's group stance": the README's example, against the baseline at its seed.
+"$python" - README.md "$(realpath scenarios/baseline.yaml)" > "$out/india_drops_linkage.yaml" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = re.search(r"```yaml\n(extends: baseline\.yaml\nname: india_drops_linkage\n.*?)```", text,
+                  re.S).group(1)
+print(block.replace("extends: baseline.yaml", f"extends: {sys.argv[2]}", 1), end="")
+EOF
+"$mc11" run "$out/india_drops_linkage.yaml" --folder "$own/india_drops_linkage" --yes --quiet \
+    > "$own-india_drops_linkage.txt"
+{
+    "$mc11" compare "$own/baseline" "$own/india_drops_linkage" --issue mandate
+    "$mc11" compare "$own/baseline" "$own/india_drops_linkage" --issue mandate --blockers
+    "$mc11" explain "$own/india_drops_linkage" --issue mandate
+} > "$out/india_drops_linkage.txt" 2>&1
 
 "$mc11" sweep scenarios/us_disengages.yaml --set overrides.0.scale_salience=0,0.25,0.5,1 \
     --runs-per-point 100 --scheduler in-process --folder "$out/us_salience_sweep" --yes \
