@@ -1030,7 +1030,8 @@ def _page_state(monkeypatch, **values) -> None:
     """The app's page-wide reactive values, fresh for the test (the defaults, then `values`)."""
     from simulation.dashboard import app
 
-    defaults = {"scenario_path": str(DEFAULT_SCENARIO), "edits": [], "parameters": {},
+    defaults = {"scenario_path": str(DEFAULT_SCENARIO), "scenario_reads": 0,
+                "scenario_refused": "", "edits": [], "parameters": {},
                 "runs": 60, "seed": None, "runs_invalid": False, "seed_invalid": False,
                 "save_name": "", "saved": None, "finished": None, "view": 0, "done": 0,
                 "planned": 0, "ended": ""}
@@ -1265,10 +1266,20 @@ def test_the_forms_changes_are_named_as_the_page_lists_them_not_as_the_files(bas
                                          "parameters.consensus.critical_mass: ")
 
 
+OWN_FILE = "...or your own scenario file (path, then Enter)"  # the path field's label
+
+
+def _whole_page():
+    """The page as the server shows it, its sidebar (the form) included."""
+    from simulation.dashboard import app
+
+    return solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)[1]
+
+
 def test_enter_in_the_path_field_reads_the_file_again(tmp_path, monkeypatch):
     """A scenario file edited on disk since it was opened: Enter in its field reads it again
     (the page kept the first version, and Run and Save used it)."""
-    from simulation.dashboard import app, editor, watching
+    from simulation.dashboard import app, watching
 
     mine = tmp_path / "mine.yaml"
     mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\ndescription: version one\n",
@@ -1276,7 +1287,6 @@ def test_enter_in_the_path_field_reads_the_file_again(tmp_path, monkeypatch):
     monkeypatch.setattr(app, "ensemble", _Task())
     monkeypatch.setattr(app, "keep_form", lambda: None)  # no browser session here
     _page_state(monkeypatch, scenario_path=str(mine), view=1)
-    monkeypatch.setattr(app, "scenario_reads", solara.reactive(0))
     watched = []
 
     @solara.component
@@ -1284,36 +1294,103 @@ def test_enter_in_the_path_field_reads_the_file_again(tmp_path, monkeypatch):
         watched.append(scenario.spec.description)
 
     monkeypatch.setattr(watching, "WatchView", WatchView)
-    _, rendered = solara.render(app.Page(), handle_error=False)
+    rendered = _whole_page()
     assert watched[-1] == "version one"
     mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\ndescription: version two\n",
                     encoding="utf-8")
-    app.scenario_reads.set(app.scenario_reads.value + 1)  # what an Enter in the field does
+    field = rendered.find(label=OWN_FILE).widget
+    field.vue_read(str(mine))  # the same path, then Enter: read again
     assert watched[-1] == "version two"
     rendered.close()
-    path, reads = solara.reactive(str(mine)), solara.reactive(0)
-    _, picker = solara.render(editor.ScenarioPicker(path, reads), handle_error=False)
-    field = picker.find(label="...or your own scenario file (path, then Enter)").widget
-    for _ in range(2):
-        field.vue_read(str(mine))  # the same path, then Enter: read again each time
-    assert (path.value, reads.value) == (str(mine), 2)
-    picker.close()
 
 
-def test_a_page_opened_on_an_unreadable_scenario_runs_once_one_is_picked(baseline, tmp_path,
-                                                                          monkeypatch):
-    """A page restored on a path that no longer loads ran nothing, and once a shipped scenario
-    was picked said "Running the first ensemble..." for ever: it now runs it then."""
+def _bad_file(folder) -> str:
+    """A scenario file the loader refuses: a member code that is no member's."""
+    bad = folder / "bad.yaml"
+    bad.write_text(f"extends: {DEFAULT_SCENARIO}\nname: bad\noverrides:\n"
+                   "  - {members: [USX], issue: mandate, set_position: 10}\n", encoding="utf-8")
+    return str(bad)
+
+
+def test_a_refused_scenario_file_leaves_the_page_on_the_scenario_in_use(baseline, tmp_path,
+                                                                         monkeypatch):
+    """A file with an error, entered in the path field, is said beside the field, and the page
+    stays on the scenario in use: its form, Run and Save, and its results, still current. The
+    form, Run and Save went, the list of shipped scenarios went blank, the results said "press
+    Run" with no Run button, and the emptied field named the refused file as the one in use."""
+    from simulation.dashboard import app
+
+    monkeypatch.setattr(app, "ensemble", _Task())
+    monkeypatch.setattr(app, "keep_form", lambda: None)
+    shown = state.run_what_if(baseline, 20, baseline.spec.seed, workers=1)
+    _page_state(monkeypatch, runs=20, finished=(shown, shown), save_name="mine.yaml")
+    rendered = _whole_page()
+    rendered.find(v.Alert, class_="out-of-date").assert_empty()
+    rendered.find(label=OWN_FILE).widget.vue_read(_bad_file(tmp_path))
+    error = " ".join(map(str, rendered.find(v.Alert, class_="scenario-error").widget.children))
+    assert "unknown member code 'USX' (did you mean 'USA'?)" in error
+    assert rendered.find(v.Select, label="Shipped scenario").widget.v_model == "baseline"
+    for button in ("Run", "Save as scenario", "Add change"):
+        assert rendered.find(v.Btn, children=[button]).widget.disabled is False
+    assert f"not opened: the page stays on {DEFAULT_SCENARIO}" in error
+    rendered.find(v.Alert, class_="out-of-date").assert_empty()  # the results are the form's
+    assert app.scenario_path.value == str(DEFAULT_SCENARIO)  # kept for a reload
+    rendered.find(label=OWN_FILE).widget.vue_read("")
+    rendered.find(v.Alert, class_="scenario-error").assert_empty()
+    rendered.find(v.Html, class_="scenario-in-use").assert_empty()  # the baseline is listed
+    rendered.close()
+
+
+def test_a_scenario_file_refused_when_read_again_leaves_its_last_version_in_use(tmp_path,
+                                                                                 monkeypatch):
+    """Enter on the file in use, broken on disk since: the page keeps the version it read, and
+    the emptied field names that file as the one in use (a refused file is never in use)."""
+    from simulation.dashboard import app, watching
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\ndescription: version one\n",
+                    encoding="utf-8")
+    monkeypatch.setattr(app, "ensemble", _Task())
+    monkeypatch.setattr(app, "keep_form", lambda: None)
+    _page_state(monkeypatch, scenario_path=str(mine), view=1)
+    watched = []
+
+    @solara.component
+    def WatchView(scenario, seed):
+        watched.append(scenario.spec.description)
+
+    monkeypatch.setattr(watching, "WatchView", WatchView)
+    rendered = _whole_page()
+    mine.write_text("extends: [\n", encoding="utf-8")
+    rendered.find(label=OWN_FILE).widget.vue_read(str(mine))
+    assert rendered.find(v.Alert, class_="scenario-error").widget.children
+    assert rendered.find(v.Btn, children=["Run"]).widget.disabled is False
+    assert watched[-1] == "version one"
+    rendered.find(label=OWN_FILE).widget.vue_read("")
+    assert rendered.find(v.Html, class_="scenario-in-use").widget.children == [f"in use: {mine}"]
+    rendered.close()
+
+
+def test_a_page_restored_on_a_file_that_no_longer_loads_opens_on_the_first_scenario(
+        baseline, tmp_path, monkeypatch):
+    """A reload restores the form of its browser session; its scenario file, broken since,
+    is refused as the path field refuses it: the page opens on the scenario it starts with,
+    runs it and says why (it ran nothing, and showed no form)."""
     from simulation.dashboard import app
 
     task = _Task()
     monkeypatch.setattr(app, "ensemble", task)
     monkeypatch.setattr(app, "keep_form", lambda: None)
-    _page_state(monkeypatch, scenario_path=str(tmp_path / "gone.yaml"))
-    _, rendered = solara.render(app.Page(), handle_error=False)
-    assert task.calls == []
-    app.scenario_path.set(str(DEFAULT_SCENARIO))
+    _page_state(monkeypatch)
+    monkeypatch.setattr(app.solara, "get_session_id", lambda: "a session")
+    monkeypatch.setitem(app._FORMS, "a session",
+                        app.Form(_bad_file(tmp_path), [USA_MORE], {}, 60, None))
+    app.restore_form()
+    rendered = _whole_page()
     assert [(b.name, n) for b, _, n, _ in task.calls] == [("baseline", app.DEFAULT_RUNS)]
+    assert "unknown member code 'USX'" in " ".join(
+        map(str, rendered.find(v.Alert, class_="scenario-error").widget.children))
+    rendered.find(v.Btn, children=["remove"]).assert_single()  # the form's change restored
     rendered.close()
 
 

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from simulation.cli import main
 from simulation.dashboard import state
+from simulation.inputs import DEFAULT_SCENARIO
 from simulation.inputs.catalogue import default_catalogue
 
 STARTED = re.compile(r"^[1-9][\d,]* of [\d,]+ runs done")  # an ensemble's first batch is in
@@ -305,19 +306,37 @@ def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(pag
     _fill(page, "runs-field", "60")
 
 
-def test_a_scenario_file_that_cannot_be_read_keeps_the_results_on_show(page):
-    """A mistyped path blanked the whole results column, and the Watch tab showed nothing."""
+def test_a_scenario_file_that_cannot_be_read_leaves_the_page_on_the_scenario_in_use(page,
+                                                                                   tmp_path):
+    """A mistyped path, or a file with an error, is said beside the field, and the page stays
+    on the scenario in use: a mistyped path blanked the whole results column; a refused file
+    took away the form with Run and Save, blanked the list of shipped scenarios, marked the
+    results as out of date ("press Run", with no Run button) and was then named as in use."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {DEFAULT_SCENARIO}\nname: bad\noverrides:\n"
+                   "  - {members: [USX], issue: mandate, set_position: 10}\n", encoding="utf-8")
     field = page.get_by_label(re.compile("your own scenario file"))
     field.fill("/nonexistent.yaml")
     field.press("Enter")
     expect(page.locator(".scenario-error")).to_contain_text("does not exist")
-    expect(page.locator(".outcome-chart img")).to_have_count(1)
-    expect(page.locator(".out-of-date")).to_have_count(1)
-    page.get_by_role("tab", name="Watch one negotiation").click()
-    expect(page.locator(".watch-nothing")).to_contain_text("Nothing to watch")
-    field.fill("")  # emptied, the field no longer says which file is in use: a line does
+    field.fill(str(bad))
     field.press("Enter")
-    expect(page.locator(".scenario-in-use")).to_have_text("in use: /nonexistent.yaml")
+    expect(page.locator(".scenario-error")).to_contain_text(
+        "unknown member code 'USX' (did you mean 'USA'?)")
+    expect(page.locator(".scenario-error")).to_contain_text("not opened: the page stays on")
+    expect(page.locator(".v-select", has=page.locator("label:text-is('Shipped scenario')"))
+           ).to_contain_text("baseline")
+    for button in (".run-button", ".add-change"):
+        expect(page.locator(button)).to_be_enabled()
+    expect(page.locator(".save-button")).to_be_visible()
+    expect(page.locator(".outcome-chart img")).to_have_count(1)
+    expect(page.locator(".out-of-date")).to_have_count(0)  # the results are the form's
+    page.get_by_role("tab", name="Watch one negotiation").click()
+    expect(page.locator(".watch-status")).to_be_visible(timeout=LONG)
+    field.fill("")  # emptied: the baseline, listed above, is in use; no file named
+    field.press("Enter")
+    expect(page.locator(".scenario-error")).to_have_count(0)
+    expect(page.locator(".scenario-in-use")).to_have_count(0)
 
 
 @pytest.mark.slow  # 8 s: a second ensemble

@@ -53,8 +53,9 @@ def _warm_up() -> None:
 
 threading.Thread(target=_warm_up, daemon=True).start()
 
-scenario_path = solara.reactive(str(state.initial_scenario()))
-scenario_reads = solara.reactive(0)  # counts the Enters in the path field: each reads the file
+scenario_path = solara.reactive(str(state.initial_scenario()))  # the file in use: one that loaded
+scenario_reads = solara.reactive(0)  # counts the reads of that file: each Enter reads it again
+scenario_refused = solara.reactive("")  # why the file asked for last is not in use, if it is not
 edits: solara.Reactive[list[state.Edit]] = solara.reactive([])
 parameters: solara.Reactive[dict] = solara.reactive({})
 runs = solara.reactive(DEFAULT_RUNS)
@@ -90,11 +91,23 @@ def keep_form() -> None:
                                            runs.value, seed.value)
 
 
+def read_scenario(path: str) -> None:
+    """Put the scenario file at `path` in use if it loads (read again, as edited since, if it is
+    in use already); a file refused leaves the page on the scenario in use, and says why."""
+    problem = state.try_open(path)[1]
+    scenario_refused.set("" if problem is None else
+                         f"{problem} (not opened: the page stays on {scenario_path.value})")
+    if problem is None:
+        scenario_path.set(path)
+        scenario_reads.set(scenario_reads.value + 1)
+
+
 def restore_form() -> None:
-    """At a page's start (before it is drawn), the form its browser session last had."""
+    """At a page's start (before it is drawn), the form its browser session last had; its
+    scenario file only if it still loads."""
     form = _FORMS.get(solara.get_session_id())
     if form is not None:
-        scenario_path.set(form.scenario_path)
+        read_scenario(form.scenario_path)
         edits.set(form.edits)
         parameters.set(form.parameters)
         runs.set(form.runs)
@@ -332,10 +345,10 @@ def _out_of_date(shown: tuple[state.Tables, state.Tables], base: Scenario,
 
 
 @solara.component
-def ShownResults(shown: tuple[state.Tables, state.Tables], base: Scenario | None,
+def ShownResults(shown: tuple[state.Tables, state.Tables], base: Scenario,
                  what_if: Scenario | None, count: int, master: int) -> None:
     """The last finished results, marked out of date while the form asks for others."""
-    if base is None or _out_of_date(shown, base, what_if, count, master):
+    if _out_of_date(shown, base, what_if, count, master):
         run = shown[1]
         solara.Warning(f"These results are of {run.scenario.name} as it was when run ("
                        f"{run.runs:,} runs, seed {run.seed}); the form has changed since: press "
@@ -362,39 +375,37 @@ def Page() -> None:
     """The dashboard: the scenario and its edits on the left, the run and its results on the
     right."""
     solara.Title("MC11 what-if dashboard")
-    base, problem = solara.use_memo(lambda: state.try_open(scenario_path.value),
-                                    dependencies=[scenario_path.value, scenario_reads.value])
-    what_if, refused = solara.use_memo(
-        lambda: state.try_what_if(base, edits.value, parameters.value) if base else (None, None),
-        dependencies=[base, edits.value, parameters.value])
-    master = seed.value if seed.value is not None else (base.spec.seed if base else 0)
+    # the file in use loaded a moment ago (read_scenario), or is `mc11 dashboard`'s, checked
+    base = solara.use_memo(lambda: state.open_scenario(scenario_path.value),
+                           dependencies=[scenario_path.value, scenario_reads.value])
+    what_if, refused = solara.use_memo(lambda: state.try_what_if(base, edits.value,
+                                                                 parameters.value),
+                                       dependencies=[base, edits.value, parameters.value])
+    master = seed.value if seed.value is not None else base.spec.seed
 
     def first_run():  # the default runs: a form restored at a reload may ask for a million
-        if base is not None and ensemble.not_called:
+        if ensemble.not_called:
             ensemble(base, base, DEFAULT_RUNS, master)
 
-    solara.use_effect(first_run, [base is not None])  # at the start, or once a file loads
+    solara.use_effect(first_run, [])
     solara.use_effect(keep_form, [scenario_path.value, edits.value, parameters.value, runs.value,
                                   seed.value])
     solara.Style(CSS)
     with solara.Sidebar():
         solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
-        editor.ScenarioPicker(scenario_path, scenario_reads)
-        if problem is not None:
-            solara.Error(problem, classes=["scenario-error"])
-        else:
-            ScenarioForm(base, what_if, refused, master)
+        editor.ScenarioPicker(scenario_path.value, scenario_refused, read_scenario)
+        ScenarioForm(base, what_if, refused, master)
     with solara.lab.Tabs(value=view):  # only the open view
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
                 ShownResults(finished.value, base, what_if, runs.value, master)
-            elif view.value == 0 and problem is None:
+            elif view.value == 0:
                 solara.Text("Running the first ensemble..." if ensemble.pending else
                             "No results yet: press Run.")
         with solara.lab.Tab("Watch one negotiation"):
             if view.value == 1 and what_if is not None:
                 watching.WatchView(what_if, master)
             elif view.value == 1:
-                solara.Warning("Nothing to watch while the form's scenario or changes are "
-                               "refused (the message on the left says why).",
+                solara.Warning("Nothing to watch while the form's changes are refused (the "
+                               "message under the Run button says why).",
                                classes=["watch-nothing"])

@@ -21,27 +21,32 @@ CAPTION = {"font-size": "12px", "color": "rgba(0, 0, 0, 0.6)"}  # as a field's l
 
 
 @solara.component
-def ScenarioPicker(path: solara.Reactive[str], reads: solara.Reactive[int]) -> None:
-    """A shipped scenario from the list, or the path of one's own scenario file (each Enter
-    counted in `reads`, so that the file is read again, as edited since)."""
+def ScenarioPicker(in_use: str, refused: solara.Reactive[str], read: Callable[[str], None]
+                   ) -> None:
+    """A shipped scenario from the list, or the path of one's own scenario file, passed to
+    `read` (each Enter reads the file again, as edited since); beside the path field, why the
+    file asked for last was `refused`, else, with the field emptied, the file `in_use`."""
     shipped = [str(p) for p in state.shipped_scenarios()]
     names = {str(p): p.stem for p in state.shipped_scenarios()}
-    own = solara.use_reactive(path.value if path.value not in shipped else "")
+    own = solara.use_reactive(in_use if in_use not in shipped else "")
     solara.Select("Shipped scenario", values=[names[p] for p in shipped],
-                  value=names.get(path.value),
-                  on_value=lambda name: path.set(next(p for p in shipped if names[p] == name)))
+                  value=names.get(in_use),
+                  on_value=lambda name: read(next(p for p in shipped if names[p] == name)))
 
     def take(text: str) -> None:  # the path as typed; emptied, the file in use stays
         own.set(text)
         if text:
-            path.set(text)
-            reads.set(reads.value + 1)
+            read(text)
+        else:
+            refused.set("")
 
     with solara.Div(classes=["own-scenario"]):
         TextField(label="...or your own scenario file (path, then Enter)", shown=own.value,
                   event_read=take)
-    if path.value not in shipped and not own.value:  # emptied: the file still in use
-        solara.Text(f"in use: {path.value}", classes=["scenario-in-use"])
+    if refused.value:
+        solara.Error(refused.value, classes=["scenario-error"])
+    elif in_use not in shipped and not own.value:  # emptied: the file still in use
+        solara.Text(f"in use: {in_use}", classes=["scenario-in-use"])
 
 
 @solara.component
