@@ -68,7 +68,7 @@ def measure(screenshot: Path | None) -> dict[str, float]:
             # what if the members who link e-commerce to Doha (India's stance) held out on
             # every issue, caring about each as much as possible?
             _choose(page, "Change the preferences of", "a group")
-            _choose(page, "Who", "doha_linkage_india")
+            _choose(page, "Who", "India (Doha linkage) – doha_linkage_india")
             page.get_by_role("button", name="every issue").click()
             expect(page.locator(".current-values")).to_contain_text("doha_linkage_india")
             time.sleep(1)

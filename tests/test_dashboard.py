@@ -530,8 +530,36 @@ def test_the_form_says_whose_preferences_change_in_words_not_field_names(baselin
     kinds = rendered.find(v.Select, label="Change the preferences of").widget
     assert kinds.items == ["a member", "a group", "a proposal's sponsors"]
     kinds.v_model = "a proposal's sponsors"
-    assert rendered.find(v.Select, label="Who").widget.items == \
+    assert [item["value"] for item in rendered.find(v.Select, label="Who").widget.items] == \
         [p.symbol for p in baseline.catalogue.proposals]
+    rendered.close()
+
+
+def _who_items(rendered) -> dict[str, str]:
+    """The Who list's words on the page, by the value each sets."""
+    items = rendered.find(v.Select, label="Who").widget.items
+    return {item["value"]: item["text"] for item in items}
+
+
+def test_the_who_list_names_members_and_groups_in_words_and_sets_their_codes(baseline):
+    """Members were listed by code alone (the EU as "EUN") and groups by their tags
+    (`doha_linkage_india`): each member shows its name too, each group its name (a group
+    stance's from groups.yaml, a tag's title), and choosing one still sets the code or id."""
+    edits = solara.reactive([])
+    _, rendered = solara.render(editor.EditForm(baseline, edits), handle_error=False)
+    members = _who_items(rendered)
+    assert list(members) == [m.code for m in baseline.catalogue.actors]
+    assert members["EUN"] == "EUN – European Union" and members["USA"] == "USA – United States"
+    rendered.find(v.Select, label="Change the preferences of").widget.v_model = "a group"
+    groups = _who_items(rendered)
+    assert list(groups) == baseline.catalogue.group_names
+    assert groups["doha_linkage_india"] == "India (Doha linkage) – doha_linkage_india"
+    assert groups["gats_preference_china_india"].startswith("China and India (GATS)")
+    assert groups["african_group"].startswith("African Group")
+    assert groups["g90"].startswith("G-90") and groups["eu28"].startswith("EU28 member states")
+    rendered.find(v.Select, label="Who").widget.v_model = "doha_linkage_india"
+    rendered.find(v.Btn, children=["Add change"]).widget.click()
+    assert edits.value[0].name == "doha_linkage_india"
     rendered.close()
 
 
@@ -905,7 +933,7 @@ def test_the_edit_form_adds_the_change_it_shows_and_removes_the_row_asked(baseli
     position, salience = state.current_values(baseline, "members", "CHN", issue, None)
     assert rendered.find(label="Position").widget.shown == str(round(position, 1))
     rendered.find(v.Select, label="Change the preferences of").widget.v_model = "a group"
-    group = state.who_choices(baseline)["group"][0]
+    group = next(iter(state.who_choices(baseline)["group"]))
     assert rendered.find(v.Select, label="Who").widget.v_model == group
     rendered.find(v.BtnToggle).widget.v_model = 1  # a cluster
     cluster = state.cluster_choices()[0]

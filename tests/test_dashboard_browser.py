@@ -271,6 +271,16 @@ def test_the_run_panel_estimates_the_ensembles_before_they_start(page):
     expect(shown).to_contain_text("compromise protocol")
 
 
+def test_members_and_groups_are_listed_in_words(page):
+    """Members were listed by code alone and groups by their tags: the list says each
+    member's name and each group's, and a choice still sets the member's code or group's id."""
+    _choose(page, "Who", "BRA – Brazil")  # among the first items drawn (the list draws more
+    expect(page.locator(".current-values")).to_contain_text("BRA now:")  # as it scrolls)
+    _choose(page, "Change the preferences of", "a group")
+    _choose(page, "Who", "India (Doha linkage) – doha_linkage_india")
+    expect(page.locator(".current-values")).to_contain_text("doha_linkage_india now:")
+
+
 def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(page):
     """Text that is not a number stays in its field, marked, and Run or Add change waits for a
     number: solara's own fields kept the last good one, which the button then used unseen."""

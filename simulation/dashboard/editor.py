@@ -131,12 +131,12 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
     """One change at a time: whose position and salience, on which issue or cluster."""
     choices = state.who_choices(base)
     who = solara.use_reactive("members")
-    name = solara.use_reactive(choices["members"][0])
+    name = solara.use_reactive(next(iter(choices["members"])))
     scope = solara.use_reactive("issue")
     issue = solara.use_reactive(base.catalogue.issue_ids[0])
     cluster = solara.use_reactive(state.cluster_choices()[0])
     if name.value not in choices[who.value]:
-        name.set(choices[who.value][0])
+        name.set(next(iter(choices[who.value])))
     target_issue = issue.value if scope.value == "issue" else None
     target_cluster = cluster.value if scope.value == "cluster" else None
     now = solara.use_memo(lambda: state.current_values(base, who.value, name.value,
@@ -160,7 +160,8 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
     kinds = {label: kind for kind, label in state.WHO_LABELS.items()}
     solara.Select("Change the preferences of", values=list(kinds),
                   value=state.WHO_LABELS[who.value], on_value=lambda label: who.set(kinds[label]))
-    solara.Select("Who", values=choices[who.value], value=name)
+    solara.Select("Who", values=[{"text": words, "value": code}  # the words shown, the code set
+                                 for code, words in choices[who.value].items()], value=name)
     # labelled on the page and for screen readers (the buttons alone said not what they choose)
     solara.Text(SCOPE_LABEL, classes=["scope-label"], style=CAPTION)
     with solara.v.Html(tag="div", class_="scope", attributes={"role": "group",

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from simulation.engine.parameters import Parameters
 from simulation.errors import InputError, unwritable, write_new
 from simulation.inputs import DEFAULT_SCENARIO
-from simulation.inputs.catalogue import CLUSTERS, SCALE_WORDS
+from simulation.inputs.catalogue import CLUSTERS, GROUP_TITLES, SCALE_WORDS
 from simulation.inputs.files import (
     NAME_CHARACTERS,
     NAME_LIMIT,
@@ -240,11 +240,15 @@ def current_values(scenario: Scenario, who: Who, name: str, issue: str | None,
     return float(chosen["position"].mean()), float(chosen["salience"].mean())
 
 
-def who_choices(scenario: Scenario) -> dict[str, list[str]]:
-    """The names each kind of edit may name: member codes, groups, proposal symbols."""
-    return {"members": [m.code for m in scenario.catalogue.actors],
-            "group": scenario.catalogue.group_names,
-            "sponsors_of": [p.symbol for p in scenario.catalogue.proposals]}
+def who_choices(scenario: Scenario) -> dict[str, dict[str, str]]:
+    """The names each kind of edit may name (member codes, groups, proposal symbols), each with
+    its words in the form: a member's code and name, a group's name (its group stance's, which
+    an override selects, else its tag's title) and id, a proposal's symbol and title."""
+    catalogue = scenario.catalogue
+    titles = {**GROUP_TITLES, **{g.id: g.name for g in catalogue.group_stances}}
+    return {"members": {m.code: f"{m.code} – {m.name}" for m in catalogue.actors},
+            "group": {g: f"{titles[g]} – {g}" for g in catalogue.group_names},
+            "sponsors_of": {p.symbol: f"{p.symbol} – {p.title}" for p in catalogue.proposals}}
 
 
 def cluster_choices() -> list[str]:

@@ -42,7 +42,16 @@ CLUSTERS = tuple(CLUSTER_TITLES)
 STATUS_WORDS = {"developed": "developed", "developing": "developing", "ldc": "LDCs"}
 """The members' development statuses and their words in figures."""
 STATUSES = tuple(STATUS_WORDS)
-GROUP_TAGS = ("african_group", "acp", "g90", "mikta", "oecd", "eu28")
+GROUP_TITLES = {
+    "african_group": "African Group",
+    "acp": "ACP (African, Caribbean and Pacific states)",
+    "g90": "G-90 (African Group, ACP and LDCs)",
+    "mikta": "MIKTA (Mexico, Indonesia, Korea, Turkey, Australia)",
+    "oecd": "OECD members (2016)",
+    "eu28": "EU28 member states (negotiating as EUN)",
+}
+"""The group tags of members.csv and their titles in words (MEMBERS_SOURCES.md)."""
+GROUP_TAGS = tuple(GROUP_TITLES)
 Emphasis = Literal["headline", "stated", "mentioned"]
 EVIDENCE = ("words", "reading", "supposition")
 """How directly the seed gives a stance: in its words (the default), by a reading another
