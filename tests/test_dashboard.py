@@ -1276,6 +1276,24 @@ def test_what_loading_the_what_if_decided_is_said_on_the_page(baseline, monkeypa
     assert "selects no negotiating member x issue: it changes nothing" in notes[1]
 
 
+def test_the_loaders_notes_show_as_information_and_a_refusal_as_an_error(baseline,
+                                                                         monkeypatch):
+    """A note (a spread a set value narrows) looked like a warning, in orange with "!", after
+    every edit: it is information; a value refused stays an error."""
+    from simulation.dashboard import app
+
+    monkeypatch.setattr(app, "ensemble", _Task())
+    _page_state(monkeypatch)
+    narrowed = state.Edit("group", "ldc_group", issue="mandate", salience=0.5)
+    what_if = state.what_if_scenario(baseline, [narrowed], {})
+    assert any("narrowed" in note for note in what_if.notes)
+    _, rendered = solara.render(app.RunPanel(baseline, what_if, "refused: a reason"),
+                                handle_error=False)
+    assert {w.type for w in rendered.find(v.Alert, class_="scenario-note").widgets} == {"info"}
+    assert rendered.find(v.Alert, class_="refused").widget.type == "error"
+    rendered.close()
+
+
 def test_the_forms_changes_are_named_as_the_page_lists_them_not_as_the_files(baseline):
     """A note on a change of the form names that change as the page lists it, and a refused
     value is said of the form's changes: both named the scenario file (`us_disengages.yaml

@@ -282,8 +282,9 @@ def RunPanel(base: Scenario, what_if: Scenario | None, refused: str | None) -> N
                       on_click=ensemble.cancel)
     if refused is not None:
         solara.Error(refused, classes=["refused"])
-    for note in what_if.notes if what_if is not None else ():  # as `mc11 run` prints them
-        solara.Warning(f"note: {note}", classes=["scenario-note"])
+    # as `mc11 run` prints them: notes on what the loader decided, no problem to fix
+    for note in what_if.notes if what_if is not None else ():
+        solara.Info(f"note: {note}", classes=["scenario-note"])
     if estimate and not ensemble.pending:
         solara.Text(estimate, classes=["estimate"])
     if ensemble.pending:
