@@ -1099,13 +1099,14 @@ def test_the_run_panel_estimates_the_ensembles_the_run_button_starts(baseline, m
     what_if = state.what_if_scenario(baseline, [USA_MORE], {})
     monkeypatch.setattr(app, "_BASELINES", state.Baselines(16))
 
-    def names(*args) -> list[str]:
-        return [s.name for s in app._to_run(*args)]
+    def names(*args) -> list[tuple[str, str]]:
+        return [(words, s.name) for words, s in app._to_run(*args).items()]
 
-    assert names(baseline, what_if, 60, SEED) == ["baseline", "baseline-what-if"]
-    assert names(baseline, baseline, 60, SEED) == ["baseline"]
+    assert names(baseline, what_if, 60, SEED) == [("the baseline", "baseline"),
+                                                  ("the what-if", "baseline-what-if")]
+    assert names(baseline, baseline, 60, SEED) == [("the baseline", "baseline")]
     app._BASELINES.keep((baseline.input_hash(), 60, SEED), None)  # the baseline cached
-    assert names(baseline, what_if, 60, SEED) == ["baseline-what-if"]
+    assert names(baseline, what_if, 60, SEED) == [("the what-if", "baseline-what-if")]
     assert names(baseline, baseline, 60, SEED) == []
     assert names(baseline, None, 60, SEED) == []
 
@@ -1156,7 +1157,8 @@ def test_run_reuses_the_baselines_of_seeds_tried_in_turn(baseline, two_ensembles
 
 def test_the_estimate_drops_the_baseline_once_a_run_has_kept_it(baseline, monkeypatch):
     """Once a run finished, the next press only runs the what-if (the baseline is kept): the
-    estimate under the buttons says so at once, not after the form changes."""
+    estimate under the buttons says so at once, not after the form changes. It says of which
+    ensembles its runs are: 60,000 replications typed gave "for 120,000 runs", unexplained."""
     from simulation.dashboard import app
 
     monkeypatch.setattr(app, "ensemble", _Task())
@@ -1168,10 +1170,10 @@ def test_the_estimate_drops_the_baseline_once_a_run_has_kept_it(baseline, monkey
     def estimate() -> str:
         return rendered.find(v.Html, class_="estimate").widget.children[0]
 
-    assert " for 120 runs " in estimate()
+    assert " for 120 runs: 60 of the baseline and 60 of the what-if (" in estimate()
     app._BASELINES.keep((baseline.input_hash(), 60, baseline.spec.seed), None)  # a run ended
     app.ended.set("the ensemble stopped")  # any redraw of the panel (here: a message in it)
-    assert " for 60 runs " in estimate()
+    assert " for 60 runs of the what-if (" in estimate()
     rendered.close()
 
 

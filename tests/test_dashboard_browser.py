@@ -265,10 +265,15 @@ def _workers_of(pid: int) -> list[int]:
 
 
 def test_the_run_panel_estimates_the_ensembles_before_they_start(page):
+    """The estimate says of which ensembles its runs are (it counted the baseline's with the
+    what-if's unexplained: 60,000 replications, "for 120,000 runs")."""
     _fill(page, "runs-field", "1000000")
     shown = page.locator(".estimate")
-    expect(shown).to_contain_text("for 1,000,000 runs")
+    expect(shown).to_contain_text("for 1,000,000 runs of the baseline (")  # no change yet
     expect(shown).to_contain_text("compromise protocol")
+    page.locator(".add-change").click()
+    expect(shown).to_contain_text("for 2,000,000 runs: 1,000,000 of the baseline and 1,000,000 "
+                                  "of the what-if (")
 
 
 def test_members_and_groups_are_listed_in_words(page):

@@ -235,10 +235,11 @@ def test_the_dashboard_estimates_each_ensemble_at_its_own_protocols_speed():
     what_if = load_scenario(SCENARIOS / "exchange_protocol.yaml")
     seconds = sum(results.estimate(s.negotiation(), s.spec.parameters.bargaining, 1000, 2).seconds
                   for s in (base, what_if))
-    words = estimate_words([base, what_if], 1000, 2)
-    assert words.startswith(f"about {duration(seconds)} on 2 worker(s) for 2,000 runs")
+    words = estimate_words({"the baseline": base, "the what-if": what_if}, 1000, 2)
+    assert words.startswith(f"about {duration(seconds)} on 2 worker(s) for 2,000 runs: 1,000 "
+                            "of the baseline and 1,000 of the what-if (")
     assert "compromise protocol" in words and "exchange protocol" in words
-    assert estimate_words([], 1000, 2) == ""
+    assert estimate_words({}, 1000, 2) == ""
 
 
 @pytest.mark.parametrize(("seconds", "words"), [

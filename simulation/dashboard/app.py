@@ -242,12 +242,14 @@ def _needed(base: Scenario, what_if: Scenario, count: int, master: int) -> tuple
 
 
 def _to_run(base: Scenario, what_if: Scenario | None, count: int, master: int
-            ) -> list[Scenario]:
-    """The scenarios of the ensembles the Run button starts (`_needed`)."""
+            ) -> dict[str, Scenario]:
+    """The ensembles the Run button starts (`_needed`), in the order they run, by what each is
+    in words: the baseline, the what-if."""
     if what_if is None:
-        return []
-    return [s for s, needed in zip((base, what_if), _needed(base, what_if, count, master),
-                                   strict=True) if needed]
+        return {}
+    return {words: s for words, s, needed in zip(
+        ("the baseline", "the what-if"), (base, what_if), _needed(base, what_if, count, master),
+        strict=True) if needed}
 
 
 def _counts_ok(master: int) -> bool:

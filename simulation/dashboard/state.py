@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -283,16 +283,19 @@ def ensemble_chunks(scenario: Scenario, runs: int, seed: int, workers: int | Non
                       chunk_bounds(runs), default_workers(workers), scenario.priors)
 
 
-def estimate_words(scenarios: Sequence[Scenario], runs: int, workers: int) -> str:
+def estimate_words(ensembles: dict[str, Scenario], runs: int, workers: int) -> str:
     """In words, about how long `runs` replications of each scenario take on `workers` workers
-    (`mc11 run`'s estimate, each scenario at its own protocol's speed); '' for none."""
-    if not scenarios:
+    (`mc11 run`'s estimate, each at its own protocol's speed), and of which scenarios the runs
+    are (`ensembles`, by what each is in words, in the order they run); '' for none."""
+    if not ensembles:
         return ""
     costs = [estimate(s.negotiation(), s.spec.parameters.bargaining, runs, workers)
-             for s in scenarios]
+             for s in ensembles.values()]
     bases = "; ".join(dict.fromkeys(cost.basis for cost in costs))
+    which = (f" of {next(iter(ensembles))}" if len(ensembles) == 1 else
+             ": " + " and ".join(f"{runs:,} of {words}" for words in ensembles))
     return (f"about {duration(sum(cost.seconds for cost in costs))} on {workers} worker(s) for "
-            f"{len(scenarios) * runs:,} runs ({bases}; longer on a busy machine)")
+            f"{len(ensembles) * runs:,} runs{which} ({bases}; longer on a busy machine)")
 
 
 class Baselines:
