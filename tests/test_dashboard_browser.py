@@ -284,6 +284,17 @@ def test_members_and_groups_are_listed_in_words(page):
     _choose(page, "Change the preferences of", "a group")
     _choose(page, "Who", "India (Doha linkage) – doha_linkage_india")
     expect(page.locator(".current-values")).to_contain_text("doha_linkage_india now:")
+    width = _sidebar_width(page)
+    _choose(page, "Who", "Developing and least-developed members (Geneva 2011) – "
+            "geneva_2011_development")  # the longest: it wraps, the sidebar keeps its width
+    expect(page.locator(".current-values")).to_contain_text("geneva_2011_development now:")
+    assert _sidebar_width(page) == width
+
+
+def _sidebar_width(page) -> float:
+    """The width of the sidebar, the form's column: Solara's is as wide as its content, up to
+    600 pixels, over the results."""
+    return page.locator(".v-navigation-drawer").bounding_box()["width"]
 
 
 def test_a_field_that_is_not_a_number_disables_the_button_that_would_read_it(page):
@@ -331,9 +342,11 @@ def test_a_scenario_file_that_cannot_be_read_leaves_the_page_on_the_scenario_in_
     bad.write_text(f"extends: {DEFAULT_SCENARIO}\nname: bad\noverrides:\n"
                    "  - {members: [USX], issue: mandate, set_position: 10}\n", encoding="utf-8")
     field = page.get_by_label(re.compile("your own scenario file"))
-    field.fill("/nonexistent.yaml")
+    width = _sidebar_width(page)
+    field.fill(f"/{'long' * 30}/nonexistent.yaml")
     field.press("Enter")
     expect(page.locator(".scenario-error")).to_contain_text("does not exist")
+    assert _sidebar_width(page) == width  # the path in the message breaks, anywhere
     field.fill(str(bad))
     field.press("Enter")
     expect(page.locator(".scenario-error")).to_contain_text(

@@ -27,7 +27,9 @@ MAX_PAGE_RUNS = 1_000_000  # a page's ensemble at most (a scenario file may hold
 _BASELINES = state.Baselines(size=16)
 # A number is never broken over lines. The shares table, wider than the results column of a
 # 1280-pixel window, scrolls in a box of its own, whose scroll bars stay in the window, with its
-# headers and issue names kept in view.
+# headers and issue names kept in view. A long name chosen in the Who list wraps, and a long
+# path anywhere: unbroken, it widened the sidebar (as wide as its content, up to 600 pixels)
+# over the results.
 CSS = """
 .table-box { overflow-x: auto; }
 .table-box th, .table-box td { padding: 2px 8px; }
@@ -38,6 +40,8 @@ table.shares td, table.levels td:nth-child(-n+4) { white-space: nowrap; }
 .shares-box td:first-child, .shares-box th:first-child { left: 0; }
 .shares-box th:first-child { z-index: 2; }
 .changes { height: 9em; overflow-y: auto; margin: 8px 0; }
+.who .v-select__selection { white-space: normal; }
+.scenario-error, .scenario-in-use { overflow-wrap: anywhere; }
 """
 
 

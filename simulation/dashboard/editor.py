@@ -161,7 +161,8 @@ def EditForm(base: Scenario, edits: solara.Reactive[list[state.Edit]]) -> None:
     solara.Select("Change the preferences of", values=list(kinds),
                   value=state.WHO_LABELS[who.value], on_value=lambda label: who.set(kinds[label]))
     solara.Select("Who", values=[{"text": words, "value": code}  # the words shown, the code set
-                                 for code, words in choices[who.value].items()], value=name)
+                                 for code, words in choices[who.value].items()], value=name,
+                  classes=["who"])
     # labelled on the page and for screen readers (the buttons alone said not what they choose)
     solara.Text(SCOPE_LABEL, classes=["scope-label"], style=CAPTION)
     with solara.v.Html(tag="div", class_="scope", attributes={"role": "group",
