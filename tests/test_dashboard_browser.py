@@ -367,6 +367,22 @@ def test_a_scenario_file_that_cannot_be_read_leaves_the_page_on_the_scenario_in_
     expect(page.locator(".scenario-in-use")).to_have_count(0)
 
 
+def test_enter_in_the_path_field_reads_the_file_again_as_fixed_since(page, tmp_path):
+    """A file refused, then mended on disk: Enter on the same path opens it (the field sent
+    only a changed text, so Enter did nothing and the file stayed refused)."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: [\n", encoding="utf-8")
+    field = page.get_by_label(re.compile("your own scenario file"))
+    field.fill(str(mine))
+    field.press("Enter")
+    expect(page.locator(".scenario-error")).to_contain_text("not valid YAML")
+    mine.write_text(f"extends: {DEFAULT_SCENARIO}\nname: mine\ndescription: mended\n",
+                    encoding="utf-8")
+    field.press("Enter")
+    expect(page.locator(".scenario-error")).to_have_count(0)
+    expect(page.get_by_text("mended", exact=True)).to_be_visible()
+
+
 @pytest.mark.slow  # 8 s: a second ensemble
 def test_results_of_other_inputs_than_the_forms_say_so_until_run(page):
     """Another scenario picked: the results on show are the old one's, marked as such (the

@@ -42,7 +42,7 @@ def ScenarioPicker(in_use: str, refused: solara.Reactive[str], read: Callable[[s
 
     with solara.Div(classes=["own-scenario"]):
         TextField(label="...or your own scenario file (path, then Enter)", shown=own.value,
-                  event_read=take)
+                  event_read=take, again=True)
     if refused.value:
         solara.Error(refused.value, classes=["scenario-error"])
     elif in_use not in shipped and not own.value:  # emptied: the file still in use
@@ -104,9 +104,11 @@ def NumberField(label: str, value: float | None, on_value: Callable, invalid: so
 
 @solara.component_vue("text_field.vue")
 def TextField(label: str, shown: str, event_read: Callable[[str], None],
-              problem: str | bool = False, disabled: bool = False, hint: str = "") -> None:
+              problem: str | bool = False, disabled: bool = False, hint: str = "",
+              again: bool = False) -> None:
     """A text field showing `shown` that calls `event_read` with its text as typed when Enter
-    is pressed or the field is left; `problem`, unless False, is said under it, else `hint`.
+    is pressed or the field is left, if changed (`again`: at every Enter); `problem`, unless
+    False, is said under it, else `hint`.
 
     The text travels with that event, so a click right after reaches the server after it.
     Solara's InputText has the server read the text from the field's widget instead, and a
