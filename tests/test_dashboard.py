@@ -1423,7 +1423,8 @@ def test_a_page_restored_on_a_file_that_no_longer_loads_opens_on_the_first_scena
         baseline, tmp_path, monkeypatch):
     """A reload restores the form of its browser session; its scenario file, broken since,
     is refused as the path field refuses it: the page opens on the scenario it starts with,
-    runs it and says why (it ran nothing, and showed no form)."""
+    runs it and says why (it ran nothing, and showed no form), without the form's changes,
+    which were to the refused file's scenario."""
     from simulation.dashboard import app
 
     task = _Task()
@@ -1436,9 +1437,32 @@ def test_a_page_restored_on_a_file_that_no_longer_loads_opens_on_the_first_scena
     app.restore_form()
     rendered = _whole_page()
     assert [(b.name, n) for b, _, n, _ in task.calls] == [("baseline", app.DEFAULT_RUNS)]
-    assert "unknown member code 'USX'" in " ".join(
-        map(str, rendered.find(v.Alert, class_="scenario-error").widget.children))
-    rendered.find(v.Btn, children=["remove"]).assert_single()  # the form's change restored
+    error = " ".join(map(str, rendered.find(v.Alert, class_="scenario-error").widget.children))
+    assert "unknown member code 'USX'" in error
+    assert "the form's changes to it were not restored" in error
+    rendered.find(v.Btn, children=["remove"]).assert_empty()
+    rendered.close()
+
+
+def test_a_start_up_scenario_file_broken_since_shows_its_error_not_a_traceback(
+        baseline, tmp_path, monkeypatch):
+    """`mc11 dashboard mine.yaml`, then mine.yaml edited into an error and the page reloaded:
+    the page says why, with no form to run, and marks the results on show as of the file as it
+    was (the page raised the loader's InputError)."""
+    from simulation.dashboard import app
+
+    task = _Task()
+    monkeypatch.setattr(app, "ensemble", task)
+    monkeypatch.setattr(app, "keep_form", lambda: None)
+    shown = state.run_what_if(baseline, 20, baseline.spec.seed, workers=1)
+    _page_state(monkeypatch, scenario_path=_bad_file(tmp_path), finished=(shown, shown))
+    rendered = _whole_page()
+    error = " ".join(map(str, rendered.find(v.Alert, class_="scenario-error").widget.children))
+    assert "unknown member code 'USX'" in error
+    rendered.find(v.Btn, children=["Run"]).assert_empty()
+    stale = " ".join(map(str, rendered.find(v.Alert, class_="out-of-date").widget.children))
+    assert "the scenario file in use no longer loads" in stale and "press Run" not in stale
+    assert task.calls == []
     rendered.close()
 
 

@@ -95,27 +95,30 @@ def keep_form() -> None:
                                            runs.value, seed.value)
 
 
-def read_scenario(path: str) -> None:
+def read_scenario(path: str, aside: str = "") -> bool:
     """Put the scenario file at `path` in use if it loads (read again, as edited since, if it is
-    in use already); a file refused leaves the page on the scenario in use, and says why."""
+    in use already); a file refused leaves the page on the scenario in use, and says why (and
+    `aside`). Whether it loaded."""
     problem = state.try_open(path)[1]
     scenario_refused.set("" if problem is None else
-                         f"{problem} (not opened: the page stays on {scenario_path.value})")
+                         f"{problem} (not opened: the page stays on {scenario_path.value}{aside})")
     if problem is None:
         scenario_path.set(path)
         scenario_reads.set(scenario_reads.value + 1)
+    return problem is None
 
 
 def restore_form() -> None:
     """At a page's start (before it is drawn), the form its browser session last had; its
-    scenario file only if it still loads."""
+    scenario file and changes only if the file still loads (the changes were to its scenario)."""
     form = _FORMS.get(solara.get_session_id())
-    if form is not None:
-        read_scenario(form.scenario_path)
+    if form is None:
+        return
+    if read_scenario(form.scenario_path, "; the form's changes to it were not restored"):
         edits.set(form.edits)
         parameters.set(form.parameters)
-        runs.set(form.runs)
-        seed.set(form.seed)
+    runs.set(form.runs)
+    seed.set(form.seed)
 
 
 _CLOSED: dict[str, threading.Event] = {}  # by page (Solara's kernel): set once it has closed
@@ -352,14 +355,16 @@ def _out_of_date(shown: tuple[state.Tables, state.Tables], base: Scenario,
 
 
 @solara.component
-def ShownResults(shown: tuple[state.Tables, state.Tables], base: Scenario,
+def ShownResults(shown: tuple[state.Tables, state.Tables], base: Scenario | None,
                  what_if: Scenario | None, count: int, master: int) -> None:
-    """The last finished results, marked out of date while the form asks for others."""
-    if _out_of_date(shown, base, what_if, count, master):
+    """The last finished results, marked out of date while the form asks for others (or while
+    the scenario file in use no longer loads)."""
+    if base is None or _out_of_date(shown, base, what_if, count, master):
         run = shown[1]
+        since = ("the scenario file in use no longer loads (the message on the left says why)"
+                 if base is None else "the form has changed since: press Run to see it")
         solara.Warning(f"These results are of {run.scenario.name} as it was when run ("
-                       f"{run.runs:,} runs, seed {run.seed}); the form has changed since: press "
-                       "Run to see it.", classes=["out-of-date"])
+                       f"{run.runs:,} runs, seed {run.seed}); {since}.", classes=["out-of-date"])
     results.ResultsView(*shown)
 
 
@@ -382,37 +387,41 @@ def Page() -> None:
     """The dashboard: the scenario and its edits on the left, the run and its results on the
     right."""
     solara.Title("MC11 what-if dashboard")
-    # the file in use loaded a moment ago (read_scenario), or is `mc11 dashboard`'s, checked
-    base = solara.use_memo(lambda: state.open_scenario(scenario_path.value),
-                           dependencies=[scenario_path.value, scenario_reads.value])
-    what_if, refused = solara.use_memo(lambda: state.try_what_if(base, edits.value,
-                                                                 parameters.value),
-                                       dependencies=[base, edits.value, parameters.value])
-    master = seed.value if seed.value is not None else base.spec.seed
+    # the file in use loaded when picked (read_scenario); `mc11 dashboard`'s, or a file edited
+    # on disk since, may no longer load: then the page says why and shows no form
+    base, problem = solara.use_memo(lambda: state.try_open(scenario_path.value),
+                                    dependencies=[scenario_path.value, scenario_reads.value])
+    what_if, refused = solara.use_memo(
+        lambda: state.try_what_if(base, edits.value, parameters.value) if base else (None, None),
+        dependencies=[base, edits.value, parameters.value])
+    master = seed.value if seed.value is not None else (base.spec.seed if base else 0)
 
     def first_run():  # the default runs: a form restored at a reload may ask for a million
-        if ensemble.not_called:
+        if base is not None and ensemble.not_called:
             ensemble(base, base, DEFAULT_RUNS, master)
 
-    solara.use_effect(first_run, [])
+    solara.use_effect(first_run, [base is not None])  # at the start, or once a file loads
     solara.use_effect(keep_form, [scenario_path.value, edits.value, parameters.value, runs.value,
                                   seed.value])
     solara.Style(CSS)
     with solara.Sidebar():
         solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
         editor.ScenarioPicker(scenario_path.value, scenario_refused, read_scenario)
-        ScenarioForm(base, what_if, refused, master)
+        if base is None:
+            solara.Error(problem, classes=["scenario-error"])
+        else:
+            ScenarioForm(base, what_if, refused, master)
     with solara.lab.Tabs(value=view):  # only the open view
         with solara.lab.Tab("Results"):
             if view.value == 0 and finished.value:
                 ShownResults(finished.value, base, what_if, runs.value, master)
-            elif view.value == 0:
+            elif view.value == 0 and base is not None:
                 solara.Text("Running the first ensemble..." if ensemble.pending else
                             "No results yet: press Run.")
         with solara.lab.Tab("Watch one negotiation"):
             if view.value == 1 and what_if is not None:
                 watching.WatchView(what_if, master)
             elif view.value == 1:
-                solara.Warning("Nothing to watch while the form's changes are refused (the "
-                               "message under the Run button says why).",
+                solara.Warning("Nothing to watch while the scenario file or the form's changes "
+                               "are refused (the message on the left says why).",
                                classes=["watch-nothing"])
