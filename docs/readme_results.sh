@@ -77,11 +77,11 @@ done
 
 # "Changing a member's group stance": the README's example, against the baseline at its seed.
 "$python" - README.md "$(realpath scenarios/baseline.yaml)" > "$out/india_drops_linkage.yaml" <<'EOF'
-import re, sys
+import json, re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 block = re.search(r"```yaml\n(extends: baseline\.yaml\nname: india_drops_linkage\n.*?)```", text,
                   re.S).group(1)
-print(block.replace("extends: baseline.yaml", f"extends: {sys.argv[2]}", 1), end="")
+print(block.replace("extends: baseline.yaml", f"extends: {json.dumps(sys.argv[2])}", 1), end="")
 EOF
 "$mc11" run "$out/india_drops_linkage.yaml" --folder "$own/india_drops_linkage" --yes --quiet \
     > "$own-india_drops_linkage.txt"

@@ -183,23 +183,35 @@ def test_a_baseline_is_scored_on_the_issues_it_predicts(tmp_path):
     assert found.folds["status_quo"].isna().sum() == 1
 
 
-def test_the_fitted_baseline_predicts_each_law_with_a_share_fitted_on_the_others(tmp_path):
+@pytest.mark.parametrize("top", [100, 10])
+def test_the_fitted_baseline_predicts_each_law_with_a_share_fitted_on_the_others(tmp_path,
+                                                                               top):
     """On issue x law a's outcome is its status quo (share 1 fits it), law b's the weighted
     mean (share 0 fits it); issue y has no status quo and the mean is right. Held out, each law
     is predicted with the other's share, so the fitted baseline misses x by 30 and 40 where a
-    fit on both laws would do better."""
-    dataset, path = _small_dataset(tmp_path, [
-        "a,A,x,0,1,1,20,20", "a,B,x,100,1,1,20,20", "b,A,x,0,1,1,90,50", "b,B,x,100,1,1,90,50",
-        "a,A,y,0,1,1,,50", "a,B,y,100,1,1,,50", "b,A,y,0,1,1,,50", "b,B,y,100,1,1,,50"])
+    fit on both laws would do better; on a 0-10 scale by 3 and 4, on the user's scale."""
+    def row(law, actor, issue, position, status_quo, outcome):  # salience 1, capability 1
+        scaled = [f"{v * top / 100:g}" if v is not None else "" for v in
+                  (position, status_quo, outcome)]
+        return f"{law},{actor},{issue},{scaled[0]},1,1,{scaled[1]},{scaled[2]},0,{top}\n"
+
+    path = tmp_path / "laws.csv"
+    path.write_text("negotiation,actor,issue,position,salience,capability,status_quo,outcome,"
+                    "scale_low,scale_high\n"
+                    + row("a", "A", "x", 0, 20, 20) + row("a", "B", "x", 100, 20, 20)
+                    + row("b", "A", "x", 0, 90, 50) + row("b", "B", "x", 100, 90, 50)
+                    + "".join(row(law, actor, "y", position, None, 50) for law in "ab"
+                              for actor, position in (("A", 0), ("B", 100))))
+    dataset = read_dataset(path)
     found = calibrate(dataset, "compromise", tmp_path / "cal",
                       fingerprint(path, "compromise", 2, 1, 0, None), folds=2, trials=1)
     held_out = [dataset[test[0]].negotiation for test in grouped_folds(["a", "b"], 2, 0)]
     shares = dict(zip(held_out, found.folds["fitted status quo share"], strict=True))
     errors = dict(zip(held_out, found.folds[FITTED_BASELINE], strict=True))
     assert shares == {"a": 0.0, "b": 1.0}
-    assert errors == pytest.approx({"a": 15.0, "b": 20.0})
+    assert errors == pytest.approx({"a": 15.0 * top / 100, "b": 20.0 * top / 100})
     fitted = found.methods.set_index("method").loc[FITTED_BASELINE]
-    assert (fitted["issues"], fitted["out_of_fold_mae"]) == (4, pytest.approx(17.5))
+    assert (fitted["issues"], fitted["out_of_fold_mae"]) == (4, pytest.approx(17.5 * top / 100))
 
 
 @settings(max_examples=40, deadline=None)
@@ -629,27 +641,29 @@ def test_cli_calibrate_headline_compares_baselines_on_every_issue(capsys, tmp_pa
 
 @settings(max_examples=30,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.integers(0, 9_999), min_size=len(BASELINES) + 4,
-                max_size=len(BASELINES) + 4, unique=True),
+@given(st.lists(st.integers(0, 9_999), min_size=len(BASELINES) + 5,
+                max_size=len(BASELINES) + 5, unique=True),
        st.lists(st.booleans(), min_size=len(BASELINES), max_size=len(BASELINES)).filter(any))
 def test_the_headline_names_the_closest_baseline_scoring_every_issue(
         result, long_csv, tmp_path, capsys, monkeypatch, thousandths, complete):
     """Whatever the methods' errors: the headline (and the parameter file's header) quote the
     calibrated and the default model's out-of-fold MAE as the table has them, and the best
     baseline is the one of least MAE among those scoring every issue the model scores (never
-    the model with default parameters, however close it comes); the header's in-sample MAE is
-    the fitted parameters', as the report's last line says."""
+    the model with default parameters, nor the fitted baseline, however close they come); the
+    header's in-sample MAE is the fitted parameters', as the report's last line says."""
     from simulation.runs import calibrate as calibration
     from simulation.runs.forecast import method_name
 
-    # the errors drawn: the calibrated and the default model's out of fold, each baseline's,
-    # then the fitted and the default parameters' in sample
+    # the errors drawn: the calibrated and the default model's out of fold, each baseline's, the
+    # fitted baseline's, then the fitted and the default parameters' in sample
     mae = [value / 1000 for value in thousandths]
-    in_sample, default_in_sample = len(BASELINES) + 2, len(BASELINES) + 3
+    fitted_at = len(BASELINES) + 2
+    in_sample, default_in_sample = fitted_at + 1, fitted_at + 2
     methods = result.methods.set_index("method")
     model = methods.loc["model_default", "issues"]
-    for method, error, full in zip(BASELINES, mae[2:in_sample], complete, strict=True):
+    for method, error, full in zip(BASELINES, mae[2:fitted_at], complete, strict=True):
         methods.loc[method, ["out_of_fold_mae", "issues"]] = error, model if full else model - 1
+    methods.loc[FITTED_BASELINE, "out_of_fold_mae"] = mae[fitted_at]
     methods.loc[["model_calibrated", "model_default"], "out_of_fold_mae"] = mae[:2]
     shown = dataclasses.replace(result, methods=methods.reset_index(), in_sample=mae[in_sample],
                                 default_in_sample=mae[default_in_sample])
@@ -670,9 +684,9 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
                                      for m in ("model_calibrated", best, "model_default"))
     fitted = f"{methods.loc[FITTED_BASELINE, 'out_of_fold_mae']:.3f}"
     assert f"Headline: calibrated {calibrated} out of fold, against {baseline} for the best " \
-           f"baseline scoring every issue ({method_name(best)}), {fitted} for that mean moved " \
-           "toward the status quo by a share fitted on the same folds (a calibrated rule of " \
-           f"thumb) and {default} for the default parameters." in out
+           f"baseline scoring every issue ({method_name(best)}), {fitted} for the capability x " \
+           "salience weighted mean moved toward the status quo by a share fitted on the same " \
+           f"folds (a calibrated rule of thumb) and {default} for the default parameters." in out
     assert f"out-of-fold MAE {calibrated} (best baseline {best} {baseline}); in-sample MAE " \
            f"{mae[in_sample]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
 

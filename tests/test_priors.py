@@ -53,7 +53,8 @@ def write(folder: Path, text: str) -> Path:
 @pytest.mark.parametrize(("text", "field", "message"), [
     ("parameters:\n  consensus:\n    base_tolerance: {uniform: [25, 5]}\n",
      "line 5: parameters.consensus.base_tolerance",
-     "its lowest value 25 (a) is above its highest 5 (b); give them lowest first"),
+     "its first value 25 (a, the lowest) is above its last 5 (b, the highest); give them "
+     "lowest first"),
     ("parameters:\n  consensus:\n    min_step: {triangular: [5, 30, 20]}\n",
      "parameters.consensus.min_step", "the mode 30 lies outside [5, 20]"),
     ("parameters:\n  consensus:\n    package: {choice: [0, 1]}\n",

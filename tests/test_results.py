@@ -1814,8 +1814,8 @@ def test_a_design_folder_given_for_a_runs_results_says_what_it_is_and_if_it_is_c
         results.read_folder(folder)
     assert "complete it" not in complete.value.problem
     assert complete.value.problem.endswith("a design folder of `mc11 sweep`, whose sweep.csv and "
-                                           "plots/ are its results; `mc11 plot`, `compare` and "
-                                           "`explain` take a run's results folder, as `mc11 run "
+                                           "plots/ are its results; `mc11 plot`, `compare` or "
+                                           "`explain` takes a run's results folder, as `mc11 run "
                                            "SCENARIO` writes")
     (folder / "design.json").write_text(json.dumps({"kind": "sobol", "points": [[1.0], [2.0]]}))
     with pytest.raises(InputError) as sensitivity:

@@ -141,8 +141,9 @@ def calibrate(args: argparse.Namespace) -> None:
         "clustered by negotiation; a gap within about two standard errors is a tie)", "",
         f"Headline: calibrated {headline['model_calibrated']:.3f} out of fold, against "
         f"{headline[best_baseline]:.3f} for the best baseline scoring every issue "
-        f"({method_name(best_baseline)}), {headline[FITTED_BASELINE]:.3f} for that mean moved "
-        "toward the status quo by a share fitted on the same folds (a calibrated rule of thumb) "
+        f"({method_name(best_baseline)}), {headline[FITTED_BASELINE]:.3f} for the capability x "
+        "salience weighted mean moved toward the status quo by a share fitted on the same folds "
+        "(a calibrated rule of thumb) "
         f"and {headline['model_default']:.3f} for the default parameters.", "",
         "Per fold (held-out negotiations; MAE of each method on them; the values fitted on "
         "the other folds):",

@@ -315,9 +315,9 @@ def _print_summary(folder: Path, protocol: str) -> None:
           "members blocked together named once, with how many of them)")
     print(f"These shares are the {protocol} protocol's reading of the preferences, not "
           "calibrated probabilities: the other protocols read the same preferences otherwise, "
-          "and on some issues disagree (README, \"Three readings of the same data\"), and no "
-          "version of the model beat simple baselines on the real outcomes it was tested on "
-          "(README, \"Limitations\").")
+          "and on some issues disagree (README, \"Three readings of the same data\"), and on the "
+          "real outcomes it was tested on no version of the model did better than simple "
+          "baselines beyond chance (README, \"Limitations\").")
     print("\nthe median agreed text in the scale's words:")
     kinds = each_kind_medians(levels, int(table["n_runs"].iloc[0]))
     for issue, words in zip(table["issue"], table["text_median_words"].fillna(""), strict=True):

@@ -121,8 +121,8 @@ def parse_prior(node: Mapping[str, Any], constant: Constant) -> Prior:
     if kind == "choice" and not args:
         raise ValueError("choice needs at least one value")
     if kind in ("uniform", "triangular") and args[0] > args[-1]:
-        raise ValueError(f"{kind}: its lowest value {args[0]:g} (a) is above its highest "
-                         f"{args[-1]:g} (b); give them lowest first, as {kind} "
+        raise ValueError(f"{kind}: its first value {args[0]:g} (a, the lowest) is above its "
+                         f"last {args[-1]:g} (b, the highest); give them lowest first, as {kind} "
                          f"{'[a, b]' if kind == 'uniform' else '[a, mode, b]'}")
     if kind == "triangular" and not args[0] <= args[1] <= args[2]:
         raise ValueError(f"triangular: the mode {args[1]:g} lies outside [{args[0]:g}, "

@@ -168,7 +168,8 @@ def _baseline_errors(data: ActorIssueData) -> dict[str, np.ndarray]:
 
 
 FITTED_BASELINE = "mean_toward_status_quo"
-FITTED_BASELINE_NAME = "weighted mean moved toward the status quo (a share fitted, as the model is)"
+FITTED_BASELINE_NAME = ("capability x salience weighted mean moved toward the status quo (a share "
+                        "fitted, as the model is)")
 SHARES = np.linspace(0.0, 1.0, 101)
 """The fitted baseline's shares searched: a baseline with a parameter fitted on the same folds
 as the model's, so that a calibrated model is also measured against a calibrated rule of thumb

@@ -48,7 +48,7 @@ from simulation.errors import (
 from simulation.inputs import MAX_RUNS, SEED_LIMIT
 from simulation.inputs.scenario import Scenario, scenario_from_mapping
 from simulation.outcomes import OUTCOME_CODES
-from simulation.outputs import DESIGN, MANIFEST, OUTPUTS, TABLES, Storage
+from simulation.outputs import DESIGN, FOLDER_READERS, MANIFEST, OUTPUTS, TABLES, Storage
 from simulation.runs import compiling, versions
 from simulation.runs.aggregate import Aggregate
 from simulation.runs.ensemble import CHUNK_SIZE, Chunk, chunk_bounds, outcome_rows, run_chunks
@@ -286,7 +286,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], Scenario]:
 def _design_hint(folder: Path) -> str:
     """What a design folder given where a run's results folder belongs is: a sweep's or a
     sensitivity analysis's, complete (its tables are its results) or with points left to run
-    (the same command and --folder complete it), and what `plot`, `compare`, `explain` take."""
+    (the same command and --folder complete it), and what FOLDER_READERS take."""
     from simulation.runs.sweep import point_path, stored_design
 
     stored = stored_design(folder)
@@ -302,8 +302,8 @@ def _design_hint(folder: Path) -> str:
     state = (f"; {left} of its {count} points are still to run: {complete}" if left
              else "" if count else f" (if it is not complete, {complete})")
     return (f"; it holds a design.json: a design folder of {command}, whose {tables} and "
-            f"plots/ are its results{state}; `mc11 plot`, `compare` and `explain` take a run's "
-            "results folder, as `mc11 run SCENARIO` writes")
+            f"plots/ are its results{state}; {FOLDER_READERS} takes a run's results folder, "
+            "as `mc11 run SCENARIO` writes")
 
 
 MANIFEST_FIELDS = {"scenario": str, "seed": int, "runs": int, "chunk_size": int,
