@@ -1465,6 +1465,17 @@ def test_the_drivers_are_the_top_constants_above_the_floor():
         ["b", "d", "a", "e", "g"]  # c is below the floor, f at it
 
 
+def test_a_sobol_index_not_estimated_comes_after_the_estimated_ones():
+    """0.9 +- 25 says nothing of its constant's size: it takes no place among the drivers
+    from an estimated index, however small; Morris' mu*, not bounded by 1, is ranked as is."""
+    indices = _driver_indices({"a": 0.9, "b": 0.3, "c": 0.2, "d": 0.1}, 0.1)
+    indices.loc[indices["parameter"] == "a", "conf"] = 25.0
+    assert list(sensitivity.drivers(indices)["parameter"]) == ["b", "c", "d"]
+    assert list(sensitivity.drivers(indices, top=4)["parameter"]) == ["b", "c", "d", "a"]
+    morris = indices.assign(index="mu_star")
+    assert list(sensitivity.drivers(morris)["parameter"]) == ["a", "b", "c"]
+
+
 def test_a_verdict_varying_by_min_variance_has_drivers_and_one_varying_less_has_none():
     values = {"a": 0.6, "b": 0.2}
     at = sensitivity.drivers(_driver_indices(values, sensitivity.MIN_VARIANCE))

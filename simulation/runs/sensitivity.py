@@ -80,15 +80,19 @@ def drivers(indices: pd.DataFrame, verdict: str = "p_multilateral", top: int = 3
             floor: float = DRIVER_FLOOR) -> pd.DataFrame:
     """Per issue whose verdict varies over the design (variance >= MIN_VARIANCE), the constants
     with the largest total index (Sobol ST, else Morris mu*), above `floor`: which constants
-    drive which verdict. The issues keep their order in `indices` (the catalogue's, as in the
-    verdict ranges printed above them), not the alphabet's."""
+    drive which verdict; a Sobol index not estimated (interval wider than +- UNESTIMATED) only
+    after those that are, so that its noise takes no estimated driver's place. The issues keep
+    their order in `indices` (the catalogue's, as in the verdict ranges printed above them), not
+    the alphabet's."""
     index = "ST" if "ST" in set(indices["index"]) else "mu_star"
     chosen = indices[(indices["verdict"] == verdict) & (indices["index"] == index)
                      & (indices["value"] > floor) & (indices["variance"] >= MIN_VARIANCE)]
     order = {issue: rank for rank, issue in enumerate(pd.unique(indices["issue"]))}
-    ranked = chosen.sort_values(["issue", "value"], ascending=[True, False],
-                                key=lambda c: c.map(order) if c.name == "issue" else c)
-    return ranked.groupby("issue", sort=False).head(top)
+    loose = (chosen["conf"] > UNESTIMATED) & (index == "ST")
+    ranked = chosen.assign(_loose=loose).sort_values(
+        ["issue", "_loose", "value"], ascending=[True, True, False],
+        key=lambda c: c.map(order) if c.name == "issue" else c)
+    return ranked.drop(columns="_loose").groupby("issue", sort=False).head(top)
 
 
 def modal_credit(shares: np.ndarray) -> np.ndarray:
