@@ -684,3 +684,24 @@ def test_cli_rounds_up_to_the_calendars_end_are_accepted(capsys, hand, command):
     code, _, err = run(capsys, command, str(hand), "--rounds", "1000")
     assert code == 0, err
     assert "protocol compromise, 1000 rounds" in err
+
+
+@pytest.mark.parametrize(("top", "said"), [(10, True), (50, False)])
+def test_backtest_and_calibrate_say_when_pooled_errors_mix_scales(tmp_path, capsys, top, said):
+    """Errors pool in each issue's own units: an issue on 0-10 beside one on 0-100 counts a
+    tenth as much, which a user rescaling one issue found changed every skill figure. Where the
+    scales differ more than fivefold, both commands say so; within it, neither does."""
+    rows = []
+    for law in ("a", "b"):
+        for issue, high in (("wide", 100), ("narrow", top)):
+            rows += [f"{law},{actor},{issue},{position * high / 100:g},1,1,{50 * high / 100:g},"
+                     f"0,{high}" for actor, position in (("A", 0), ("B", 100))]
+    path = tmp_path / "laws.csv"
+    path.write_text("negotiation,actor,issue,position,salience,capability,outcome,scale_low,"
+                    "scale_high\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["backtest", str(path)]) == 0
+    assert ("scales differ in width from" in capsys.readouterr().err) == said
+    assert main(["calibrate", str(path), "--protocol", "compromise", "--folds", "2",
+                 "--trials", "1", "--dir", str(tmp_path / "cal")]) == 0
+    err = capsys.readouterr().err
+    assert ("scales differ in width from 10 to 100" in err) == said, err

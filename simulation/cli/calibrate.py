@@ -16,7 +16,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.cli.own_data import EXCHANGE_RULES, dataset_of, gap_text
+from simulation.cli.own_data import EXCHANGE_RULES, dataset_of, gap_text, say_mixed_scales
 from simulation.engine import protocols
 from simulation.errors import InputError, Interrupted, stopped_by_user, write_atomic
 from simulation.report import counted
@@ -81,6 +81,7 @@ def calibrate(args: argparse.Namespace) -> None:
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)
     calibration_folds(dataset, args.folds, args.seed)  # refused before the work is announced
+    say_mixed_scales(dataset)
     rule = f"-{args.exchange_rule}" if args.exchange_rule else ""
     folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}{rule}")
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,

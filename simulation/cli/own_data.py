@@ -83,6 +83,15 @@ def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
           file=sys.stderr)
 
 
+def say_mixed_scales(dataset: tuple) -> None:
+    """The note of `forecast.mixed_scales`, where the scored issues' scales differ widely."""
+    from simulation.runs.forecast import mixed_scales
+
+    note = mixed_scales(dataset)
+    if note:
+        print(f"mc11: note: {note}", file=sys.stderr, flush=True)
+
+
 def dataset_of(datafile: str, negotiation: str | None) -> tuple:
     """The negotiations a command runs on (one if `negotiation` names it), after printing the
     reader's notes."""
@@ -270,6 +279,7 @@ def backtest(args: argparse.Namespace) -> None:
     workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
           "observed)", file=sys.stderr, flush=True)
+    say_mixed_scales(dataset)
     if args.params and _fitted_on_these_data(args.params, args.datafile):
         print(f"mc11: note: {args.params} was fitted on these same data (its header's data "
               "sha256 matches): the model's errors are in sample, so optimistic; the "

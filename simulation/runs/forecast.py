@@ -562,6 +562,28 @@ def scored_issues(data: ActorIssueData, predictions: dict[str, np.ndarray],
     return pd.DataFrame(rows)
 
 
+MIXED_SCALES = 5.0
+"""How many times wider one scored issue's scale may be than another's before `mixed_scales`
+says that pooled errors weigh the issues by their scales."""
+
+
+def mixed_scales(dataset: Sequence[ActorIssueData]) -> str | None:
+    """A note where the issues with an observed outcome have scales (given, or the range of
+    their positions) more than MIXED_SCALES times apart: errors are in each issue's own units,
+    so mean absolute errors pooled over issues, their paired gaps and a calibration weigh an
+    issue by its scale's width (an issue on 0-1 counts a hundredth of one on 0-100)."""
+    widths = np.concatenate([(data.upper - data.lower)[np.isfinite(data.outcome)]
+                             for data in dataset if data.outcome is not None])
+    if widths.size == 0 or widths.max() <= MIXED_SCALES * widths.min():
+        return None
+    return (f"the scored issues' scales differ in width from {widths.min():g} to "
+            f"{widths.max():g} (as given, or the range of their positions and status quo): "
+            "errors are in each issue's own units, so the pooled mean absolute errors, their "
+            "paired gaps and a calibration weigh each issue by its scale's width; to weigh the "
+            "issues alike, give them one scale (e.g. rescale each to 0-100 with scale_low 0 and "
+            "scale_high 100)")
+
+
 def observed_changes(data: ActorIssueData) -> np.ndarray:
     """Per issue: 1 where the observed outcome differs from the status quo by more than
     CHANGE_TOLERANCE (0-100 scale), 0 where it does not, NaN where the data lack either."""
