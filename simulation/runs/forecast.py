@@ -455,9 +455,9 @@ BASELINES = {
     "median": "median of the positions",
     "capability_mean": "capability-weighted mean (salience ignored)",
     "salience_mean": "salience-weighted mean (equal capability)",
-    "capability_salience_mean": "capability x salience weighted mean (the model's start)",
-    "capability_salience_median": "capability x salience weighted median (the challenge "
-                                  "protocol's start)",
+    "capability_salience_mean": "capability x salience weighted mean of the starting positions",
+    "capability_salience_median": "capability x salience weighted median of the starting "
+                                  "positions",
 }
 MODEL = "model"
 # The verdict score: the event "the observed outcome differs from the status quo" (DEU III's
