@@ -203,6 +203,7 @@ class _Rows:
     def __init__(self, source: str) -> None:
         self.source = source
         self.values: dict[tuple[str, str], tuple[float, float]] = {}
+        self.lines: dict[tuple[str, str], int] = {}  # where each pair was given first
         self.power: dict[str, list[float]] = {}
 
     def add(self, line: int, actor: str, issue: str, position: float, salience: float,
@@ -218,8 +219,11 @@ class _Rows:
                              f"{power:g}; allowed: a number above 0")
         if (actor, issue) in self.values:
             raise InputError(self.source, f"{where}: actor/issue",
-                             f"{actor!r} on {issue!r} appears twice; allowed: one row per pair")
+                             f"{actor!r} on {issue!r} appears twice (line "
+                             f"{self.lines[actor, issue]} gives it first); allowed: one row per "
+                             "pair")
         self.values[actor, issue] = (position, salience)
+        self.lines[actor, issue] = line
         self.power.setdefault(actor, []).append(power)
 
 
