@@ -686,7 +686,8 @@ def test_the_headline_names_the_closest_baseline_scoring_every_issue(
     assert f"Headline: calibrated {calibrated} out of fold, against {baseline} for the best " \
            f"baseline scoring every issue ({method_name(best)}), {fitted} for the capability x " \
            "salience weighted mean moved toward the status quo by a share fitted on the same " \
-           f"folds (a calibrated rule of thumb) and {default} for the default parameters." in out
+           f"folds (a calibrated rule of thumb) and {default} for the default parameters. " \
+           "Calibrating " in out
     assert f"out-of-fold MAE {calibrated} (best baseline {best} {baseline}); in-sample MAE " \
            f"{mae[in_sample]:.3f}" in (folder / "parameters.yaml").read_text(encoding="utf-8")
 
@@ -868,3 +869,16 @@ def test_an_option_is_named_once_in_its_error(capsys):
     assert "mc11: error: --member: unknown member code 'XYZ'" in err
     assert "member: member" not in err
     assert str(InputError("--folds", "negotiation", "why")) == "--folds: negotiation: why"
+
+
+@pytest.mark.parametrize(("gap", "error", "said"), [
+    (0.6, 0.25, "Calibrating helped"), (-0.6, 0.25, "Calibrating hurt"),
+    (-0.33, 0.255, "Calibrating changed nothing beyond chance (a tie)"),
+    (0.4, float("nan"), "no standard error to judge it by")])
+def test_the_headline_says_whether_calibrating_helped(gap, error, said):
+    """The headline listed the errors but said not whether calibrating beat the defaults: a
+    user had to read it from the paired column (DEU III, 3 trials: -0.331 ± 0.255, a tie)."""
+    from simulation.cli.calibrate import _calibration_effect
+
+    text = _calibration_effect(gap, error)
+    assert said in text and f"{gap:+.3f}" in text

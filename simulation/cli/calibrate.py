@@ -121,6 +121,8 @@ def calibrate(args: argparse.Namespace) -> None:
     scored = methods.set_index("method")["issues"]
     best_baseline = min((m for m in headline.index if m in BASELINES
                          and scored[m] == scored["model_default"]), key=lambda m: headline[m])
+    effect = _calibration_effect(*methods.set_index("method").loc["model_default",
+                                                                  ["gap", "gap_se"]])
     methods["method"] = [
         {"model_calibrated": "the model, calibrated (out of fold)",
          "model_default": "the model, default parameters",
@@ -145,7 +147,7 @@ def calibrate(args: argparse.Namespace) -> None:
         f"({method_name(best_baseline)}), {headline[FITTED_BASELINE]:.3f} for the capability x "
         "salience weighted mean moved toward the status quo by a share fitted on the same folds "
         "(a calibrated rule of thumb) "
-        f"and {headline['model_default']:.3f} for the default parameters.", "",
+        f"and {headline['model_default']:.3f} for the default parameters. {effect}", "",
         "Per fold (held-out negotiations; MAE of each method on them; the values fitted on "
         "the other folds):",
         _table(result.folds), "",
@@ -172,6 +174,17 @@ def calibrate(args: argparse.Namespace) -> None:
     except OSError as exc:
         raise stopped_writing(folder, exc) from None
     print(f"parameter file: {folder / PARAMETERS} (use with --params)", file=sys.stderr)
+
+
+def _calibration_effect(gap: float, error: float) -> str:
+    """What calibrating did out of fold, from the defaults' paired gap to the calibrated model
+    (positive where the calibrated model is closer): helped or hurt beyond about two standard
+    errors, else a tie."""
+    words = ("changed the error (no standard error to judge it by)" if not math.isfinite(error)
+             else "helped" if gap > 2 * error else "hurt" if gap < -2 * error else
+             "changed nothing beyond chance (a tie)")
+    return (f"Calibrating {words}: the defaults' error minus the calibrated one, paired, "
+            f"{gap_text(gap, error)}.")
 
 
 def _stored(path: Path) -> str:
