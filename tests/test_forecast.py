@@ -705,3 +705,18 @@ def test_backtest_and_calibrate_say_when_pooled_errors_mix_scales(tmp_path, caps
                  "--trials", "1", "--dir", str(tmp_path / "cal")]) == 0
     err = capsys.readouterr().err
     assert ("scales differ in width from 10 to 100" in err) == said, err
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_issues_without_a_scale_are_named_with_the_range_taken(tmp_path, capsys, given):
+    """Without scale_low/scale_high an issue's scale is its values' range, which moved a
+    user's exchange forecast (0-90 instead of 0-100) without a word on the screen."""
+    path = tmp_path / "six.csv"
+    ends = ",0,100" if given else ""
+    path.write_text("actor,issue,position,salience,capability" + (",scale_low,scale_high"
+                                                                 if given else "") + "\n"
+                    + "".join(f"{a},tariffs,{p},0.5,1{ends}\n"
+                              for a, p in (("A", 0), ("B", 45), ("C", 90))), encoding="utf-8")
+    assert main(["forecast", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert ("1 of 1 issue gives no scale" in err and "'tariffs': 0 to 90" in err) != given, err

@@ -16,7 +16,7 @@ from simulation.cli.common import (
     seed,
     workers_on_this_machine,
 )
-from simulation.cli.own_data import EXCHANGE_RULES, dataset_of, gap_text, say_mixed_scales
+from simulation.cli.own_data import EXCHANGE_RULES, dataset_of, gap_text, say_scales
 from simulation.engine import protocols
 from simulation.errors import InputError, Interrupted, stopped_by_user, write_atomic
 from simulation.report import counted
@@ -81,7 +81,6 @@ def calibrate(args: argparse.Namespace) -> None:
     dataset = dataset_of(args.datafile, None)
     check_exchange_rule(args.protocol, args.exchange_rule)
     calibration_folds(dataset, args.folds, args.seed)  # refused before the work is announced
-    say_mixed_scales(dataset)
     rule = f"-{args.exchange_rule}" if args.exchange_rule else ""
     folder = Path(args.dir or f"calibration-{Path(args.datafile).stem}-{args.protocol}{rule}")
     inputs = fingerprint(args.datafile, args.protocol, args.folds, args.trials, args.seed,
@@ -99,6 +98,7 @@ def calibrate(args: argparse.Namespace) -> None:
     note = resume_note(recorded_inputs(folder), folder, "trials") if again else None
     if note:
         print(f"mc11: note: {note}", file=sys.stderr)
+    say_scales(dataset, scored=True)
     say_if_compiling(args)  # here: a resume its folder refuses says nothing of compiling
     print(f"{args.datafile}: {counted(len(dataset), 'negotiation')}; calibrating protocol "
           f"{args.protocol}, {args.folds} folds x {args.trials} trials + {args.trials} on all "

@@ -83,11 +83,24 @@ def _write_exchange_files(folder: Path, rounds: list[list[tuple]]) -> None:
           file=sys.stderr)
 
 
-def say_mixed_scales(dataset: tuple) -> None:
-    """The note of `forecast.mixed_scales`, where the scored issues' scales differ widely."""
+def say_scales(dataset: tuple, scored: bool) -> None:
+    """Notes on the issues' scales, once the command's inputs are sound: those taken from the
+    data's range (no scale given), and, where errors are `scored`, scales so far apart that
+    pooled errors weigh issues by their width (`forecast.mixed_scales`)."""
     from simulation.runs.forecast import mixed_scales
 
-    note = mixed_scales(dataset)
+    taken = [(data, issue) for data in dataset for issue in data.scale_taken]
+    if taken:
+        data, issue = taken[0]
+        j = data.issues.index(issue)
+        issues = sum(len(data.issues) for data in dataset)
+        print(f"mc11: note: {len(taken):,} of {counted(issues, 'issue')} "
+              f"{'gives' if len(taken) == 1 else 'give'} no scale "
+              "(scale_low and scale_high, or #M anchors): each is taken as the range of its "
+              f"positions and status quo (e.g. {issue!r}: {data.lower[j]:g} to "
+              f"{data.upper[j]:g}), and the measurement noise, bargaining steps and tolerances "
+              "are shares of it; give the scale where your data have one", file=sys.stderr)
+    note = mixed_scales(dataset) if scored else None
     if note:
         print(f"mc11: note: {note}", file=sys.stderr, flush=True)
 
@@ -241,6 +254,7 @@ def forecast(args: argparse.Namespace) -> None:
         print()
     workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings), file=sys.stderr, flush=True)
+    say_scales(dataset, scored=False)
     with _progress("forecast", args, dataset) as progress:
         table = forecast_dataset(dataset, settings, args.runs, args.seed, workers, progress)
     if folder is not None:
@@ -279,7 +293,7 @@ def backtest(args: argparse.Namespace) -> None:
     workers = _confirm(args, dataset, settings)
     print(_describe(args, dataset, settings) + "; errors on the data's own scale (prediction - "
           "observed)", file=sys.stderr, flush=True)
-    say_mixed_scales(dataset)
+    say_scales(dataset, scored=True)
     if args.params and _fitted_on_these_data(args.params, args.datafile):
         print(f"mc11: note: {args.params} was fitted on these same data (its header's data "
               "sha256 matches): the model's errors are in sample, so optimistic; the "

@@ -84,6 +84,7 @@ class ActorIssueData:
     upper: np.ndarray  # (k,) ... and at 100
     negotiation: str = ""  # its name in a dataset of several ("" for a file of one)
     notes: tuple[str, ...] = ()  # what the reader left out, for the user to see
+    scale_taken: tuple[str, ...] = ()  # issues whose scale is their values' range, none given
 
     def to_user_scale(self, values: np.ndarray) -> np.ndarray:
         """Values on the 0-100 scale (last axis = issues) back on the user's own scale."""
@@ -325,6 +326,7 @@ def _assemble(
         capability=capability / total, status_quo=scaled(status_quo, "status_quo"),
         outcome=scaled(outcome, "outcome"), given_status_quo=given(status_quo),
         given_outcome=given(outcome), lower=lower, upper=upper, negotiation=negotiation,
+        scale_taken=tuple(issue for issue in issues if issue not in anchors),
         notes=notes + _case_notes(source, negotiation, actors, issues)
         + _issue_notes(source, negotiation, actors, issues, saliences),
     )
