@@ -1,6 +1,7 @@
 """Tests of simulation.runs.forecast and the `mc11 forecast` / `mc11 backtest` commands."""
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -720,3 +721,11 @@ def test_issues_without_a_scale_are_named_with_the_range_taken(tmp_path, capsys,
     assert main(["forecast", str(path)]) == 0
     err = capsys.readouterr().err
     assert ("1 of 1 issue gives no scale" in err and "'tariffs': 0 to 90" in err) != given, err
+
+
+def test_data_without_outcomes_have_no_mixed_scales_to_say(hand):
+    """Nothing scored, nothing pooled: no note, and no error from an empty list of scales."""
+    from simulation.runs.forecast import mixed_scales
+
+    data = read_actor_issue_data(hand)
+    assert mixed_scales([dataclasses.replace(data, outcome=None)]) is None

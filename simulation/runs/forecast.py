@@ -573,7 +573,7 @@ def mixed_scales(dataset: Sequence[ActorIssueData]) -> str | None:
     so mean absolute errors pooled over issues, their paired gaps and a calibration weigh an
     issue by its scale's width (an issue on 0-1 counts a hundredth of one on 0-100)."""
     widths = np.concatenate([(data.upper - data.lower)[np.isfinite(data.outcome)]
-                             for data in dataset if data.outcome is not None])
+                             for data in dataset if data.outcome is not None] or [np.zeros(0)])
     if widths.size == 0 or widths.max() <= MIXED_SCALES * widths.min():
         return None
     return (f"the scored issues' scales differ in width from {widths.min():g} to "
