@@ -254,7 +254,7 @@ def test_a_calibration_that_fails_gives_the_caller_back_optunas_verbosity(tmp_pa
 
     from simulation.runs import calibrate as module
 
-    def fails(data):
+    def fails(*args):
         raise ValueError("unscorable")
 
     dataset, path = _small_dataset(tmp_path, [

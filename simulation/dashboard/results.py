@@ -124,6 +124,16 @@ def LevelsTab(levels: tuple[pd.DataFrame, pd.DataFrame]) -> None:
 
 
 @solara.component
+def BlockersTab(baseline: state.Tables, what_if: state.Tables) -> None:
+    """The most frequent blockers of both ensembles and the largest changes, computed once per
+    pair of ensembles (the blocs come from each scenario's arrays)."""
+    table = solara.use_memo(lambda: blockers_table(baseline, what_if),
+                            dependencies=[baseline, what_if])
+    solara.Text(BLOCKERS_KEY, classes=["blockers-key"], style=editor.CAPTION)
+    html_table(table, "blockers")
+
+
+@solara.component
 def SupportTab(baseline: state.Tables, what_if: state.Tables) -> None:
     """Support for one chosen issue over the calendar, in both ensembles."""
     issue = solara.use_reactive(what_if.summary["issue"].iloc[0])
@@ -149,8 +159,7 @@ def ResultsView(baseline: state.Tables, what_if: state.Tables) -> None:
                 LevelsTab(levels)
         with solara.lab.Tab("Blockers"):
             if tab.value == 2:
-                solara.Text(BLOCKERS_KEY, classes=["blockers-key"], style=editor.CAPTION)
-                html_table(blockers_table(baseline, what_if), "blockers")
+                BlockersTab(baseline, what_if)
         with solara.lab.Tab("Support over time"):
             if tab.value == 3:
                 SupportTab(baseline, what_if)

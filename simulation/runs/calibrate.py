@@ -160,11 +160,14 @@ def _absolute_errors(data: ActorIssueData, settings: OwnDataSettings, seed: int)
     return np.abs(predicted_outcomes(data, settings, 1, seed)[scored] - observed[scored])
 
 
-def _baseline_errors(data: ActorIssueData) -> dict[str, np.ndarray]:
+def _baseline_errors(data: ActorIssueData, predictions: dict[str, np.ndarray]
+                     ) -> dict[str, np.ndarray]:
+    """Each baseline's absolute error on the negotiation's observed issues, from its
+    `predictions` (`baselines`)."""
     observed = data.to_user_scale(data.outcome)
     scored = np.isfinite(observed)
     return {name: np.abs(values[scored] - observed[scored])
-            for name, values in baselines(data).items()}
+            for name, values in predictions.items()}
 
 
 FITTED_BASELINE = "mean_toward_status_quo"
@@ -176,13 +179,12 @@ as the model's, so that a calibrated model is also measured against a calibrated
 (parameter-free baselines cannot fit the data they are scored on)."""
 
 
-def _share_errors(data: ActorIssueData) -> np.ndarray:
+def _share_errors(data: ActorIssueData, predictions: dict[str, np.ndarray]) -> np.ndarray:
     """The fitted baseline's absolute error on each observed issue (columns) for each of
     `SHARES` (rows): the weighted mean moved that share of the way to the status quo, where
-    the data give one (elsewhere the mean as it is)."""
+    the data give one (elsewhere the mean as it is), from the `predictions` (`baselines`)."""
     observed = data.to_user_scale(data.outcome)
     scored = np.isfinite(observed)
-    predictions = baselines(data)
     mean, status_quo = (predictions["capability_salience_mean"][scored],
                         predictions["status_quo"][scored])
     pull = np.where(np.isfinite(status_quo), status_quo - mean, 0.0)
@@ -454,8 +456,9 @@ def calibrate(dataset: Sequence[ActorIssueData], protocol: str, folder: Path | s
     folder = Path(folder)
     prepare_folder(folder, inputs)
     everything = list(range(len(dataset)))
-    base_errors = [_baseline_errors(data) for data in dataset]
-    share_errors = [_share_errors(data) for data in dataset]
+    predictions = [baselines(data) for data in dataset]
+    base_errors = [_baseline_errors(*pair) for pair in zip(dataset, predictions, strict=True)]
+    share_errors = [_share_errors(*pair) for pair in zip(dataset, predictions, strict=True)]
     verbosity = optuna.logging.get_verbosity()  # the caller's, given back however it ends
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
